@@ -1,0 +1,1 @@
+//! The catalog: billing.toml parsed, with spans, and validated.

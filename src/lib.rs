@@ -1,0 +1,11 @@
+//! billing keeps a Stripe catalog in code.
+//!
+//! The crate is a pipeline of stages, each with its own type:
+//! `billing.toml` → [`catalog::RawCatalog`] (values with their source spans) →
+//! [`catalog::Catalog`] (validated, normalised, no network) → live Stripe state → plan → apply.
+//! [`sandbox`] is a local, stateful, Stripe-compatible HTTP server that the tool's tests and
+//! its default environment run against. The `billing` binary is a thin layer over [`cli`].
+
+pub mod catalog;
+pub mod cli;
+pub mod sandbox;

@@ -1,0 +1,1 @@
+//! The sandbox: a local, stateful, Stripe-compatible HTTP server.
