@@ -1,1 +1,122 @@
-//! The catalog: billing.toml parsed, with spans, and validated.
+//! The catalog: billing.toml read with spans ([`RawCatalog`]), then validated into a [`Catalog`].
+//!
+//! Loading never touches the network. Every problem is collected and reported at once, each
+//! pointing at its line and column; a catalog with any problem is not returned.
+
+mod currency;
+mod diagnostic;
+mod model;
+mod money;
+mod raw;
+mod reader;
+mod source;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use currency::Currency;
+pub use diagnostic::{Diagnostic, render_all};
+pub use model::{
+    BillingScheme, Catalog, CurrencyOption, CurrencyOptionPricing, DEFAULT_NAMESPACE, Interval,
+    MetadataPattern, Price, Pricing, Product, RESERVED_METADATA_PREFIX, Recurring, Round,
+    TaxBehavior, Tier, TiersMode, TransformQuantity,
+};
+pub use money::{AmountError, MinorAmount};
+pub use raw::RawCatalog;
+pub use source::{Position, SourceFile};
+
+use diagnostic::Sink;
+
+/// Catalog files larger than this are refused before parsing.
+pub const MAX_CATALOG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why a catalog could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The path as given.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The file is too large to be a catalog.
+    #[error("{} is {size} bytes; a catalog may be at most {MAX_CATALOG_BYTES} bytes", path.display())]
+    TooLarge {
+        /// The path as given.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+    },
+    /// The file was read but has problems, each with its place in the source.
+    #[error("{} is not valid: {} problem(s)", file.name(), diagnostics.len())]
+    Invalid {
+        /// The file, for rendering the diagnostics.
+        file: SourceFile,
+        /// Every problem found, in source order.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+/// Reads and validates the catalog at `path`.
+pub fn load(path: &Path) -> Result<Catalog, LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    if size > MAX_CATALOG_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+            size,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read_error)?;
+    let name = path.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let file = SourceFile::new(name, text);
+            let diagnostic = Diagnostic::new(
+                at..at + char::REPLACEMENT_CHARACTER.len_utf8(),
+                "the file is not valid UTF-8 text",
+            )
+            .label("invalid byte sequence")
+            .hint("save billing.toml as UTF-8");
+            return Err(LoadError::Invalid {
+                file,
+                diagnostics: vec![diagnostic],
+            });
+        }
+    };
+    let file = SourceFile::new(name, text);
+    parse(&file).map_err(|diagnostics| LoadError::Invalid { file, diagnostics })
+}
+
+/// Parses and validates catalog text; on failure returns every problem, in source order.
+pub fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
+    let sink = Sink::default();
+    let Some(raw) = raw::read(source.text(), &sink) else {
+        return Err(sink.into_sorted());
+    };
+    let catalog = validate::validate(&sink, raw);
+    if sink.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(sink.into_sorted())
+    }
+}
+
+/// Reads catalog text into its raw form (`None` on a TOML syntax error), with the shape problems found.
+pub fn read_raw(source: &SourceFile) -> (Option<RawCatalog>, Vec<Diagnostic>) {
+    let sink = Sink::default();
+    let raw = raw::read(source.text(), &sink);
+    (raw, sink.into_sorted())
+}

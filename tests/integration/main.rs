@@ -1,1 +1,4 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary that runs the real `billing` executable and the real sandbox.
+
+mod support;
+mod validate;

@@ -1,0 +1,311 @@
+//! The validated catalog: what the user declared, normalised, with every Stripe rule already checked.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::currency::Currency;
+use super::money::MinorAmount;
+
+/// The namespace used when the catalog declares none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Metadata keys starting with this are reserved for billing's ownership marker.
+pub const RESERVED_METADATA_PREFIX: &str = "billing_";
+
+/// A validated billing.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Catalog {
+    /// What this catalog owns when several catalogs share an account (`billing_ns`).
+    pub namespace: String,
+    /// The environment used when `-e` is not given.
+    pub default_environment: Option<String>,
+    /// Metadata keys that other systems write and the catalog must leave alone.
+    pub ignore_metadata: Vec<MetadataPattern>,
+    /// Products by key.
+    pub products: BTreeMap<String, Product>,
+}
+
+/// A product and its prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Product {
+    /// The catalog key (`pro`).
+    pub key: String,
+    /// An explicit Stripe id to pin the product to.
+    pub id: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    pub active: bool,
+    pub tax_code: Option<String>,
+    pub unit_label: Option<String>,
+    pub statement_descriptor: Option<String>,
+    pub url: Option<String>,
+    pub images: Vec<String>,
+    /// Marketing features, shown on pricing tables and Checkout.
+    pub features: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// The key of the price that is the product's default price.
+    pub default_price: Option<String>,
+    /// Prices by key.
+    pub prices: BTreeMap<String, Price>,
+}
+
+/// A price of a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Price {
+    /// The catalog key (`monthly`).
+    pub key: String,
+    pub currency: Currency,
+    /// How the amount is computed.
+    pub pricing: Pricing,
+    /// `None` for a one-time price.
+    pub recurring: Option<Recurring>,
+    pub nickname: Option<String>,
+    /// The lookup key (declared, or `<product>_<price>`).
+    pub lookup_key: String,
+    /// `None` when the catalog does not manage it.
+    pub tax_behavior: Option<TaxBehavior>,
+    pub metadata: BTreeMap<String, String>,
+    pub transform_quantity: Option<TransformQuantity>,
+    /// Amounts in other currencies.
+    pub currency_options: BTreeMap<Currency, CurrencyOption>,
+}
+
+/// How a price's amount is computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "scheme")]
+pub enum Pricing {
+    /// The same amount for every unit.
+    PerUnit {
+        /// Minor units per unit.
+        unit_amount: MinorAmount,
+    },
+    /// Amounts by quantity tiers.
+    Tiered {
+        /// Graduated or volume.
+        mode: TiersMode,
+        /// Ascending tiers, the last one unbounded.
+        tiers: Vec<Tier>,
+    },
+}
+
+/// One tier of a tiered price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tier {
+    /// Upper bound of the tier; `None` is infinity.
+    pub up_to: Option<u64>,
+    /// Minor units per unit in this tier.
+    pub unit_amount: Option<MinorAmount>,
+    /// Flat minor units for this tier.
+    pub flat_amount: Option<MinorAmount>,
+}
+
+/// An amount in another currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrencyOption {
+    /// Per-unit or tiered, like the price itself.
+    pub pricing: CurrencyOptionPricing,
+    pub tax_behavior: Option<TaxBehavior>,
+}
+
+/// The amount of a currency option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurrencyOptionPricing {
+    /// Minor units per unit.
+    PerUnit(MinorAmount),
+    /// Tiers in that currency.
+    Tiered(Vec<Tier>),
+}
+
+/// A recurring price's billing period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Recurring {
+    pub interval: Interval,
+    pub interval_count: u32,
+}
+
+/// Defines a closed set of string values read from the catalog and sent to Stripe.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value as written in billing.toml and sent to Stripe.
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            /// The value for its text.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+
+            /// The text billing.toml and Stripe use.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// A recurring interval.
+    Interval { Day = "day", Week = "week", Month = "month", Year = "year" }
+);
+
+string_enum!(
+    /// Whether prices include tax.
+    TaxBehavior { Inclusive = "inclusive", Exclusive = "exclusive", Unspecified = "unspecified" }
+);
+
+string_enum!(
+    /// How tiers apply.
+    TiersMode {
+        /// Each unit is priced by the tier it falls in.
+        Graduated = "graduated",
+        /// All units are priced by the tier the total falls in.
+        Volume = "volume",
+    }
+);
+
+string_enum!(
+    /// A price's billing scheme.
+    BillingScheme { PerUnit = "per_unit", Tiered = "tiered" }
+);
+
+string_enum!(
+    /// Rounding after dividing a quantity.
+    Round { Up = "up", Down = "down" }
+);
+
+/// Bills `ceil` or `floor` of quantity / `divide_by` (e.g. per 1,000 calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TransformQuantity {
+    pub divide_by: u64,
+    pub round: Round,
+}
+
+/// A metadata key pattern from `ignore_metadata`: literal text with `*` matching any run of characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MetadataPattern(String);
+
+impl MetadataPattern {
+    /// A pattern from its text.
+    pub fn new(pattern: impl Into<String>) -> Self {
+        Self(pattern.into())
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `key` matches the pattern.
+    pub fn matches(&self, key: &str) -> bool {
+        let mut parts = self.0.split('*');
+        let first = parts.next().unwrap_or_default();
+        let Some(mut rest) = key.strip_prefix(first) else {
+            return false;
+        };
+        let parts: Vec<&str> = parts.collect();
+        let Some((last, middle)) = parts.split_last() else {
+            return rest.is_empty();
+        };
+        for part in middle {
+            match rest.find(part) {
+                Some(i) => rest = &rest[i + part.len()..],
+                None => return false,
+            }
+        }
+        rest.len() >= last.len() && rest.ends_with(last)
+    }
+}
+
+impl Catalog {
+    /// Whether a metadata key is written by another system and must be left alone.
+    pub fn ignores_metadata_key(&self, key: &str) -> bool {
+        self.ignore_metadata.iter().any(|p| p.matches(key))
+    }
+
+    /// The number of prices across all products.
+    pub fn price_count(&self) -> usize {
+        self.products.values().map(|p| p.prices.len()).sum()
+    }
+}
+
+impl Price {
+    /// Whether the price is billed on an interval.
+    pub fn is_recurring(&self) -> bool {
+        self.recurring.is_some()
+    }
+
+    /// The amount as a reviewer reads it: `$79.00 / month`, `€10.00 one-time`, `tiered (graduated, 3 tiers) / month`.
+    pub fn amount_summary(&self) -> String {
+        let amount = match &self.pricing {
+            Pricing::PerUnit { unit_amount } => unit_amount.format(self.currency),
+            Pricing::Tiered { mode, tiers } => format!(
+                "tiered in {} ({mode}, {} {})",
+                self.currency,
+                tiers.len(),
+                if tiers.len() == 1 { "tier" } else { "tiers" }
+            ),
+        };
+        match self.recurring {
+            Some(recurring) => format!("{amount} / {recurring}"),
+            None => format!("{amount} one-time"),
+        }
+    }
+}
+
+impl fmt::Display for Recurring {
+    /// `month`, or `3 months`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.interval_count == 1 {
+            write!(f, "{}", self.interval)
+        } else {
+            write!(f, "{} {}s", self.interval_count, self.interval)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_patterns_match_with_stars() {
+        let m = |p: &str, k: &str| MetadataPattern::new(p).matches(k);
+        assert!(m("crm_*", "crm_id"));
+        assert!(m("crm_*", "crm_"));
+        assert!(!m("crm_*", "xcrm_id"));
+        assert!(m("*_id", "salesforce_id"));
+        assert!(m("a*b*c", "a-x-b-y-c"));
+        assert!(!m("a*b*c", "a-x-c"));
+        assert!(m("exact", "exact"));
+        assert!(!m("exact", "exactly"));
+        assert!(m("*", "anything"));
+        assert!(!m("ab*ba", "aba"));
+    }
+
+    #[test]
+    fn string_enums_round_trip() {
+        for text in Interval::ALL {
+            assert_eq!(Interval::parse(text).unwrap().as_str(), *text);
+        }
+        assert_eq!(
+            TaxBehavior::parse("exclusive"),
+            Some(TaxBehavior::Exclusive)
+        );
+        assert_eq!(TiersMode::parse("Volume"), None);
+    }
+}

@@ -1,0 +1,532 @@
+//! The first stage: billing.toml read into plain structures, every value with its source span.
+//!
+//! Reading checks only shapes (types, known keys). Meaning (amounts, references, Stripe's
+//! limits) is checked by validation, which turns a [`RawCatalog`] into a [`super::Catalog`].
+
+use std::ops::Range;
+
+use toml::de::{DeTable, DeValue};
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::reader::{Sp, TableReader};
+
+/// billing.toml as written, before validation.
+#[derive(Debug, Default)]
+pub struct RawCatalog {
+    /// `namespace`.
+    pub namespace: Option<Sp<String>>,
+    /// `default_environment`.
+    pub default_environment: Option<Sp<String>>,
+    /// `ignore_metadata` patterns.
+    pub ignore_metadata: Option<Sp<Vec<Sp<String>>>>,
+    /// `[products.<key>]` in source order.
+    pub products: Vec<RawProduct>,
+}
+
+/// `[products.<key>]`.
+#[derive(Debug)]
+pub struct RawProduct {
+    /// The product's key.
+    pub key: Sp<String>,
+    /// The table's header.
+    pub span: Range<usize>,
+    pub id: Option<Sp<String>>,
+    pub name: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub active: Option<Sp<bool>>,
+    pub tax_code: Option<Sp<String>>,
+    pub unit_label: Option<Sp<String>>,
+    pub statement_descriptor: Option<Sp<String>>,
+    pub url: Option<Sp<String>>,
+    pub images: Option<Sp<Vec<Sp<String>>>>,
+    pub features: Option<Sp<Vec<Sp<String>>>>,
+    pub metadata: Option<RawMetadata>,
+    pub default_price: Option<Sp<String>>,
+    /// `[products.<key>.prices.<key>]` in source order.
+    pub prices: Vec<RawPrice>,
+    /// The table's own fields had shape problems (already reported): a missing field may just be mistyped.
+    pub incomplete: bool,
+}
+
+/// A `metadata` table.
+#[derive(Debug)]
+pub struct RawMetadata {
+    /// The table.
+    pub span: Range<usize>,
+    /// Keys and string values.
+    pub entries: Vec<(Sp<String>, Sp<String>)>,
+}
+
+/// `[products.<key>.prices.<key>]`.
+#[derive(Debug)]
+pub struct RawPrice {
+    /// The price's key.
+    pub key: Sp<String>,
+    /// The table's header.
+    pub span: Range<usize>,
+    pub currency: Option<Sp<String>>,
+    pub amounts: RawAmounts,
+    pub interval: Option<Sp<String>>,
+    pub interval_count: Option<Sp<i64>>,
+    pub nickname: Option<Sp<String>>,
+    pub lookup_key: Option<Sp<String>>,
+    pub tax_behavior: Option<Sp<String>>,
+    pub metadata: Option<RawMetadata>,
+    pub billing_scheme: Option<Sp<String>>,
+    pub tiers_mode: Option<Sp<String>>,
+    pub tiers: Option<Sp<Vec<RawTier>>>,
+    pub transform_quantity: Option<RawTransformQuantity>,
+    pub currency_options: Vec<RawCurrencyOption>,
+    /// The table had shape problems (already reported): a missing field may just be mistyped.
+    pub incomplete: bool,
+}
+
+/// The three ways to write a unit amount; exactly one may be given.
+#[derive(Debug, Default, Clone)]
+pub struct RawAmounts {
+    /// `amount`: exact decimal in major units.
+    pub amount: Option<Sp<String>>,
+    /// `unit_amount`: integer minor units.
+    pub unit_amount: Option<Sp<i64>>,
+    /// `unit_amount_decimal`: minor units, up to 12 decimals.
+    pub unit_amount_decimal: Option<Sp<String>>,
+}
+
+/// One entry of `tiers`.
+#[derive(Debug)]
+pub struct RawTier {
+    /// The tier's table.
+    pub span: Range<usize>,
+    pub up_to: Option<Sp<RawUpTo>>,
+    /// Per-unit amount.
+    pub unit: RawAmounts,
+    /// Flat amount: `flat_amount` (major), `flat_unit_amount` (minor), `flat_amount_decimal` (minor).
+    pub flat: RawAmounts,
+}
+
+/// A tier's upper bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawUpTo {
+    /// Up to this quantity.
+    Count(i64),
+    /// `"inf"`: the last tier.
+    Inf,
+}
+
+/// `transform_quantity`.
+#[derive(Debug)]
+pub struct RawTransformQuantity {
+    pub span: Range<usize>,
+    pub divide_by: Option<Sp<i64>>,
+    pub round: Option<Sp<String>>,
+}
+
+/// One entry of `currency_options`: `eur = "72.00"` or `eur = { amount = "72.00", tax_behavior = ... }`.
+#[derive(Debug)]
+pub struct RawCurrencyOption {
+    /// The currency code as written.
+    pub currency: Sp<String>,
+    pub span: Range<usize>,
+    pub amounts: RawAmounts,
+    pub tax_behavior: Option<Sp<String>>,
+    pub tiers: Option<Sp<Vec<RawTier>>>,
+}
+
+/// Top-level tables that later versions of billing will manage.
+const NOT_YET: &[&str] = &[
+    "environments",
+    "coupons",
+    "promotion_codes",
+    "tax",
+    "tax_rates",
+    "portal",
+    "portals",
+];
+
+const TOP: &[&str] = &[
+    "namespace",
+    "default_environment",
+    "ignore_metadata",
+    "products",
+    "environments",
+    "coupons",
+    "promotion_codes",
+    "tax",
+    "tax_rates",
+    "portal",
+    "portals",
+];
+
+const PRODUCT: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "active",
+    "tax_code",
+    "unit_label",
+    "statement_descriptor",
+    "url",
+    "images",
+    "features",
+    "metadata",
+    "default_price",
+    "prices",
+];
+
+const PRODUCT_ALIASES: &[(&str, &str)] = &[
+    (
+        "marketing_features",
+        "billing calls this `features`: a list of strings",
+    ),
+    (
+        "default_price_data",
+        "declare prices under [products.<key>.prices.<key>] and name one in `default_price`",
+    ),
+];
+
+const PRICE: &[&str] = &[
+    "currency",
+    "amount",
+    "unit_amount",
+    "unit_amount_decimal",
+    "interval",
+    "interval_count",
+    "nickname",
+    "lookup_key",
+    "tax_behavior",
+    "metadata",
+    "billing_scheme",
+    "tiers_mode",
+    "tiers",
+    "transform_quantity",
+    "currency_options",
+];
+
+const PRICE_ALIASES: &[(&str, &str)] = &[
+    (
+        "recurring",
+        "write `interval` (and `interval_count`) directly on the price",
+    ),
+    (
+        "type",
+        "a price with `interval` is recurring, one without is one-time",
+    ),
+    (
+        "product",
+        "a price belongs to the product whose table it is in",
+    ),
+    (
+        "name",
+        "prices have no name (customers see the product's); use `nickname` for an internal label",
+    ),
+    (
+        "active",
+        "a price is archived by removing it from the catalog",
+    ),
+];
+
+const TIER: &[&str] = &[
+    "up_to",
+    "amount",
+    "unit_amount",
+    "unit_amount_decimal",
+    "flat_amount",
+    "flat_unit_amount",
+    "flat_amount_decimal",
+];
+
+const CURRENCY_OPTION: &[&str] = &[
+    "amount",
+    "unit_amount",
+    "unit_amount_decimal",
+    "tax_behavior",
+    "tiers",
+];
+
+/// Parses TOML text into a [`RawCatalog`]; syntax errors and shape problems go to `sink`.
+///
+/// Returns `None` on a TOML syntax error: nothing can be read reliably after one.
+pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(error) => {
+            // Later syntax errors are mostly consequences of the first: report that one only.
+            let span = error.span().unwrap_or(0..0);
+            sink.push(
+                Diagnostic::new(
+                    span,
+                    format!("invalid TOML: {}", error.message().trim_end()),
+                )
+                .label("here"),
+            );
+            return None;
+        }
+    };
+    let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), TOP);
+    let mut raw = RawCatalog {
+        namespace: top.string("namespace"),
+        default_environment: top.string("default_environment"),
+        ignore_metadata: top.strings("ignore_metadata"),
+        products: Vec::new(),
+    };
+    for name in NOT_YET {
+        if let Some(value) = top.value(name) {
+            let span = root
+                .get_ref()
+                .get_key_value(*name)
+                .map_or(value.span(), |(k, _)| k.span());
+            sink.push(
+                Diagnostic::new(
+                    span,
+                    format!(
+                        "`{name}` is not supported yet by billing {}",
+                        env!("CARGO_PKG_VERSION")
+                    ),
+                )
+                .label("this version manages products and prices only")
+                .hint(format!(
+                    "remove `{name}` for now; nothing in it would be applied"
+                )),
+            );
+        }
+    }
+    if let Some((_, products)) = top.map("products") {
+        for (key, value) in products {
+            if let Some(product) = read_product(sink, key, value) {
+                raw.products.push(product);
+            }
+        }
+    }
+    top.finish();
+    Some(raw)
+}
+
+fn as_table<'a, 'i>(
+    sink: &Sink,
+    what: &str,
+    key: &Sp<String>,
+    value: &'a Sp<DeValue<'i>>,
+) -> Option<&'a DeTable<'i>> {
+    match value.get_ref() {
+        DeValue::Table(table) => Some(table),
+        _ => {
+            sink.push(
+                Diagnostic::new(
+                    value.span(),
+                    format!("{what} `{}` must be a table", key.get_ref()),
+                )
+                .label("expected a table")
+                .hint(format!("write it as a [{what}s.{}] section", key.get_ref())),
+            );
+            None
+        }
+    }
+}
+
+fn read_product(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option<RawProduct> {
+    let table = as_table(sink, "product", &key, value)?;
+    let t = TableReader::new(
+        sink,
+        format!("in [products.{}]", key.get_ref()),
+        value.span(),
+        table,
+        PRODUCT,
+    )
+    .with_aliases(PRODUCT_ALIASES);
+    let before = sink.len();
+    let mut product = RawProduct {
+        span: value.span(),
+        id: t.string("id"),
+        name: t.string("name"),
+        description: t.string("description"),
+        active: t.boolean("active"),
+        tax_code: t.string("tax_code"),
+        unit_label: t.string("unit_label"),
+        statement_descriptor: t.string("statement_descriptor"),
+        url: t.string("url"),
+        images: t.strings("images"),
+        features: t.strings("features"),
+        metadata: read_metadata(&t),
+        default_price: t.string("default_price"),
+        prices: Vec::new(),
+        incomplete: false,
+        key,
+    };
+    let unknown = t.unknown_keys();
+    product.incomplete = sink.len() > before || unknown;
+    if let Some((_, prices)) = t.map("prices") {
+        for (price_key, value) in prices {
+            if let Some(price) = read_price(sink, product.key.get_ref(), price_key, value) {
+                product.prices.push(price);
+            }
+        }
+    }
+    t.finish();
+    Some(product)
+}
+
+/// Reads `metadata`: a table of string values.
+pub(crate) fn read_metadata(t: &TableReader<'_, '_>) -> Option<RawMetadata> {
+    let (span, entries) = t.map("metadata")?;
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        match value.get_ref() {
+            DeValue::String(s) => out.push((key, Sp::new(value.span(), s.to_string()))),
+            _ => t.sink().push(
+                Diagnostic::new(
+                    value.span(),
+                    format!("metadata value `{}` must be a string", key.get_ref()),
+                )
+                .label("expected a string")
+                .hint("Stripe stores metadata as strings: put the value in double quotes"),
+            ),
+        }
+    }
+    Some(RawMetadata { span, entries: out })
+}
+
+fn read_amounts(t: &TableReader<'_, '_>, amount: &str, unit: &str, decimal: &str) -> RawAmounts {
+    RawAmounts {
+        amount: t.amount(amount),
+        unit_amount: t.integer(unit),
+        unit_amount_decimal: t.string(decimal),
+    }
+}
+
+fn read_price(
+    sink: &Sink,
+    product: &str,
+    key: Sp<String>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawPrice> {
+    let table = as_table(sink, "price", &key, value)?;
+    let name = format!("in [products.{product}.prices.{}]", key.get_ref());
+    let t = TableReader::new(sink, name, value.span(), table, PRICE).with_aliases(PRICE_ALIASES);
+    let before = sink.len();
+    let mut price = RawPrice {
+        span: value.span(),
+        currency: t.string("currency"),
+        amounts: read_amounts(&t, "amount", "unit_amount", "unit_amount_decimal"),
+        interval: t.string("interval"),
+        interval_count: t.integer("interval_count"),
+        nickname: t.string("nickname"),
+        lookup_key: t.string("lookup_key"),
+        tax_behavior: t.string("tax_behavior"),
+        metadata: read_metadata(&t),
+        billing_scheme: t.string("billing_scheme"),
+        tiers_mode: t.string("tiers_mode"),
+        tiers: read_tiers(&t),
+        transform_quantity: read_transform(&t),
+        currency_options: read_currency_options(&t),
+        incomplete: false,
+        key,
+    };
+    price.incomplete = sink.len() > before || t.unknown_keys();
+    t.finish();
+    Some(price)
+}
+
+fn read_tiers(t: &TableReader<'_, '_>) -> Option<Sp<Vec<RawTier>>> {
+    let value = t.value("tiers")?;
+    let DeValue::Array(items) = value.get_ref() else {
+        t.sink().push(
+            Diagnostic::new(value.span(), "`tiers` must be an array of tables").hint(
+                "write each tier as a [[...tiers]] section or { up_to = 10, amount = \"5.00\" }",
+            ),
+        );
+        return None;
+    };
+    let mut tiers = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let DeValue::Table(table) = item.get_ref() else {
+            t.sink().push(
+                Diagnostic::new(item.span(), "each tier must be a table").label("expected a table"),
+            );
+            continue;
+        };
+        let tr = TableReader::new(
+            t.sink(),
+            format!("in tier {} {}", i + 1, t.name().trim_start_matches("in ")),
+            item.span(),
+            table,
+            TIER,
+        );
+        let up_to = tr.value("up_to").and_then(|v| match v.get_ref() {
+            DeValue::Integer(_) => tr
+                .integer("up_to")
+                .map(|n| Sp::new(n.span(), RawUpTo::Count(*n.get_ref()))),
+            DeValue::String(s) if s == "inf" => Some(Sp::new(v.span(), RawUpTo::Inf)),
+            _ => {
+                t.sink().push(
+                    Diagnostic::new(v.span(), "`up_to` must be a positive integer or \"inf\"")
+                        .label("expected an integer or \"inf\""),
+                );
+                None
+            }
+        });
+        tiers.push(RawTier {
+            span: item.span(),
+            up_to,
+            unit: read_amounts(&tr, "amount", "unit_amount", "unit_amount_decimal"),
+            flat: read_amounts(
+                &tr,
+                "flat_amount",
+                "flat_unit_amount",
+                "flat_amount_decimal",
+            ),
+        });
+        tr.finish();
+    }
+    Some(Sp::new(value.span(), tiers))
+}
+
+fn read_transform(t: &TableReader<'_, '_>) -> Option<RawTransformQuantity> {
+    let tr = t.table("transform_quantity", &["divide_by", "round"])?;
+    let out = RawTransformQuantity {
+        span: tr.span(),
+        divide_by: tr.integer("divide_by"),
+        round: tr.string("round"),
+    };
+    tr.finish();
+    Some(out)
+}
+
+fn read_currency_options(t: &TableReader<'_, '_>) -> Vec<RawCurrencyOption> {
+    let Some((_, entries)) = t.map("currency_options") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (currency, value) in entries {
+        match value.get_ref() {
+            DeValue::Table(table) => {
+                let name = format!("in currency option `{}` {}", currency.get_ref(), t.name().trim_start_matches("in "));
+                let tr = TableReader::new(t.sink(), name, value.span(), table, CURRENCY_OPTION);
+                out.push(RawCurrencyOption {
+                    span: value.span(),
+                    amounts: read_amounts(&tr, "amount", "unit_amount", "unit_amount_decimal"),
+                    tax_behavior: tr.string("tax_behavior"),
+                    tiers: read_tiers(&tr),
+                    currency,
+                });
+                tr.finish();
+            }
+            other => match super::reader::number_text(other) {
+                Some(text) => out.push(RawCurrencyOption {
+                    span: value.span(),
+                    amounts: RawAmounts {
+                        amount: Some(Sp::new(value.span(), text)),
+                        ..RawAmounts::default()
+                    },
+                    tax_behavior: None,
+                    tiers: None,
+                    currency,
+                }),
+                None => t.sink().push(
+                    Diagnostic::new(value.span(), format!("currency option `{}` must be an amount or a table", currency.get_ref()))
+                        .hint("write `eur = \"72.00\"` or `eur = { amount = \"72.00\", tax_behavior = \"exclusive\" }`"),
+                ),
+            },
+        }
+    }
+    out
+}

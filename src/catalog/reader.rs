@@ -1,0 +1,315 @@
+//! Typed access to a parsed TOML table that records every problem instead of stopping at the first.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::money;
+
+/// A value together with the byte range it was written at.
+pub type Sp<T> = Spanned<T>;
+
+/// The entries of a table used as a map: each key with its span, and its value.
+pub(crate) type MapEntries<'a, 'i> = Vec<(Sp<String>, &'a Sp<DeValue<'i>>)>;
+
+/// Reads the fields of one TOML table; every key it is asked about counts as known.
+pub(crate) struct TableReader<'a, 'i> {
+    sink: &'a Sink,
+    name: String,
+    span: Range<usize>,
+    table: &'a DeTable<'i>,
+    known: &'static [&'static str],
+    aliases: &'static [(&'static str, &'static str)],
+}
+
+/// What a value's TOML type is called in messages.
+fn kind(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a datetime",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// The decimal text of a number or string value, for amounts (`"79.00"`, `79`, `79.99`).
+pub(crate) fn number_text(value: &DeValue<'_>) -> Option<String> {
+    match value {
+        DeValue::String(s) => Some(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .ok()
+            .map(|n| n.to_string()),
+        DeValue::Float(f) => f.as_str().parse::<f64>().ok().and_then(money::float_text),
+        _ => None,
+    }
+}
+
+impl<'a, 'i> TableReader<'a, 'i> {
+    /// A reader for `table`, placed in messages by `name` (`in [products.pro]`), accepting `known` keys.
+    pub(crate) fn new(
+        sink: &'a Sink,
+        name: impl Into<String>,
+        span: Range<usize>,
+        table: &'a DeTable<'i>,
+        known: &'static [&'static str],
+    ) -> Self {
+        Self {
+            sink,
+            name: name.into(),
+            span,
+            table,
+            known,
+            aliases: &[],
+        }
+    }
+
+    /// Keys that users coming from Stripe's API tend to write here, each with the hint to give instead.
+    pub(crate) fn with_aliases(mut self, aliases: &'static [(&'static str, &'static str)]) -> Self {
+        self.aliases = aliases;
+        self
+    }
+
+    /// The span of the table (its header, or the inline table).
+    pub(crate) fn span(&self) -> Range<usize> {
+        self.span.clone()
+    }
+
+    /// How the table is called in messages.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn sink(&self) -> &'a Sink {
+        self.sink
+    }
+
+    /// The raw value of `key`, if present.
+    pub(crate) fn value(&self, key: &str) -> Option<&'a Sp<DeValue<'i>>> {
+        debug_assert!(
+            self.known.contains(&key),
+            "key `{key}` must be declared as known"
+        );
+        self.table.get(key)
+    }
+
+    fn wrong_type(&self, key: &str, value: &Sp<DeValue<'_>>, expected: &str, hint: Option<&str>) {
+        let mut d = Diagnostic::new(
+            value.span(),
+            format!(
+                "`{key}` {} must be {expected}, not {}",
+                self.name,
+                kind(value.get_ref())
+            ),
+        )
+        .label(format!("expected {expected}"));
+        if let Some(hint) = hint {
+            d = d.hint(hint);
+        }
+        self.sink.push(d);
+    }
+
+    /// A string field.
+    pub(crate) fn string(&self, key: &str) -> Option<Sp<String>> {
+        let value = self.value(key)?;
+        match value.get_ref() {
+            DeValue::String(s) => Some(Sp::new(value.span(), s.to_string())),
+            _ => {
+                self.wrong_type(
+                    key,
+                    value,
+                    "a string",
+                    Some("put the value in double quotes"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A boolean field.
+    pub(crate) fn boolean(&self, key: &str) -> Option<Sp<bool>> {
+        let value = self.value(key)?;
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(Sp::new(value.span(), *b)),
+            _ => {
+                self.wrong_type(key, value, "true or false", None);
+                None
+            }
+        }
+    }
+
+    /// An integer field.
+    pub(crate) fn integer(&self, key: &str) -> Option<Sp<i64>> {
+        let value = self.value(key)?;
+        match value.get_ref() {
+            DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(n) => Some(Sp::new(value.span(), n)),
+                Err(_) => {
+                    self.sink.push(Diagnostic::new(
+                        value.span(),
+                        format!("`{key}` is too large"),
+                    ));
+                    None
+                }
+            },
+            _ => {
+                let hint = matches!(value.get_ref(), DeValue::String(_))
+                    .then_some("write the number without quotes");
+                self.wrong_type(key, value, "an integer", hint);
+                None
+            }
+        }
+    }
+
+    /// An amount written as a string or a number; the decimal text is returned for exact conversion.
+    pub(crate) fn amount(&self, key: &str) -> Option<Sp<String>> {
+        let value = self.value(key)?;
+        match number_text(value.get_ref()) {
+            Some(text) => Some(Sp::new(value.span(), text)),
+            None => {
+                self.wrong_type(key, value, "a decimal amount such as \"79.00\"", None);
+                None
+            }
+        }
+    }
+
+    /// An array of strings.
+    pub(crate) fn strings(&self, key: &str) -> Option<Sp<Vec<Sp<String>>>> {
+        let value = self.value(key)?;
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(
+                key,
+                value,
+                "an array of strings",
+                Some("write it as [\"a\", \"b\"]"),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(s) => out.push(Sp::new(item.span(), s.to_string())),
+                other => self.sink.push(
+                    Diagnostic::new(
+                        item.span(),
+                        format!(
+                            "`{key}` {} must contain only strings, not {}",
+                            self.name,
+                            kind(other)
+                        ),
+                    )
+                    .label("expected a string"),
+                ),
+            }
+        }
+        Some(Sp::new(value.span(), out))
+    }
+
+    /// A nested table, read with its own set of known keys.
+    pub(crate) fn table(
+        &self,
+        key: &str,
+        known: &'static [&'static str],
+    ) -> Option<TableReader<'a, 'i>> {
+        let value = self.value(key)?;
+        match value.get_ref() {
+            DeValue::Table(table) => Some(TableReader::new(
+                self.sink,
+                format!("in `{key}`"),
+                value.span(),
+                table,
+                known,
+            )),
+            _ => {
+                self.wrong_type(key, value, "a table", None);
+                None
+            }
+        }
+    }
+
+    /// The entries of a table used as a map (products, prices, metadata): key and value with spans.
+    pub(crate) fn map(&self, key: &str) -> Option<(Range<usize>, MapEntries<'a, 'i>)> {
+        let value = self.value(key)?;
+        match value.get_ref() {
+            DeValue::Table(table) => Some((
+                value.span(),
+                table
+                    .iter()
+                    .map(|(k, v)| (Sp::new(k.span(), k.get_ref().to_string()), v))
+                    .collect(),
+            )),
+            _ => {
+                self.wrong_type(key, value, "a table", None);
+                None
+            }
+        }
+    }
+
+    /// Whether the table has keys that are not known here (reported by [`Self::finish`]).
+    pub(crate) fn unknown_keys(&self) -> bool {
+        self.table
+            .iter()
+            .any(|(k, _)| !self.known.contains(&k.get_ref().as_ref()))
+    }
+
+    /// Reports every key that was not declared as known, with a did-you-mean when one is close.
+    pub(crate) fn finish(self) {
+        for (key, _) in self.table.iter() {
+            let name = key.get_ref().as_ref();
+            if self.known.contains(&name) {
+                continue;
+            }
+            let mut d = Diagnostic::new(key.span(), format!("unknown key `{name}` {}", self.name))
+                .label("not a key billing knows here");
+            if let Some((_, hint)) = self.aliases.iter().find(|(alias, _)| *alias == name) {
+                d = d.hint(*hint);
+            } else if let Some(best) = suggest(name, self.known) {
+                d = d.hint(format!("did you mean `{best}`?"));
+            } else {
+                d = d.hint(format!("known keys here: {}", self.known.join(", ")));
+            }
+            self.sink.push(d);
+        }
+    }
+}
+
+/// The known name closest to `name`, if it is close enough to be a likely typo.
+pub(crate) fn suggest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_only_for_close_names() {
+        let known = ["name", "description", "features", "default_price"];
+        assert_eq!(suggest("nmae", &known), Some("name"));
+        assert_eq!(suggest("descripton", &known), Some("description"));
+        assert_eq!(suggest("default_prices", &known), Some("default_price"));
+        assert_eq!(suggest("colour", &known), None);
+    }
+
+    #[test]
+    fn numbers_and_strings_give_decimal_text() {
+        let doc = DeTable::parse("a = \"79.00\"\nb = 79\nc = 79.99\nd = 1e3\ne = true\nf = 0x10")
+            .unwrap();
+        let text = |k: &str| number_text(doc.get_ref().get(k).unwrap().get_ref());
+        assert_eq!(text("a").as_deref(), Some("79.00"));
+        assert_eq!(text("b").as_deref(), Some("79"));
+        assert_eq!(text("c").as_deref(), Some("79.99"));
+        assert_eq!(text("d").as_deref(), Some("1000"));
+        assert_eq!(text("e"), None);
+        assert_eq!(text("f").as_deref(), Some("16"));
+    }
+}

@@ -1,0 +1,107 @@
+//! The catalog's source text, and the mapping from byte spans to lines and columns.
+
+use std::ops::Range;
+
+/// A catalog file as read from disk: the name to show in messages and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    name: String,
+    text: String,
+}
+
+/// A position in a source file, 1-based, with the column counted in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Line number, starting at 1.
+    pub line: usize,
+    /// Column number in characters, starting at 1.
+    pub column: usize,
+}
+
+impl SourceFile {
+    /// A source file named `name` (shown in diagnostics) holding `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The name shown in diagnostics, usually the path as the user gave it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Line and column of a byte offset (clamped to the text, and to a character boundary).
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = self.floor_boundary(offset);
+        let before = &self.text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Position {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+
+    /// The full line (without its newline) containing a byte offset, and the offset where it starts.
+    pub fn line_at(&self, offset: usize) -> (usize, &str) {
+        let offset = self.floor_boundary(offset);
+        let start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = self.text[offset..]
+            .find('\n')
+            .map_or(self.text.len(), |i| offset + i);
+        let line = &self.text[start..end];
+        (start, line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    /// The text of a span, clamped to the file.
+    pub fn snippet(&self, span: &Range<usize>) -> &str {
+        let start = self.floor_boundary(span.start);
+        let end = self.floor_boundary(span.end.max(start));
+        &self.text[start..end]
+    }
+
+    /// The nearest character boundary at or after `offset`, within the text.
+    pub(crate) fn ceil_boundary(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset += 1;
+        }
+        offset
+    }
+
+    /// The nearest character boundary at or before `offset`, within the text.
+    pub(crate) fn floor_boundary(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let src = SourceFile::new("billing.toml", "a = 1\nname = \"Zürich\" # x\n");
+        assert_eq!(src.position(0), Position { line: 1, column: 1 });
+        let x = src.text().find('#').unwrap();
+        assert_eq!(
+            src.position(x),
+            Position {
+                line: 2,
+                column: 17
+            }
+        );
+        assert_eq!(src.line_at(x), (6, "name = \"Zürich\" # x"));
+        assert_eq!(src.position(10_000).line, 3);
+    }
+}

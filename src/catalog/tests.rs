@@ -1,0 +1,451 @@
+//! Tests of the whole catalog stage: each validation rule, with its diagnostics snapshotted.
+
+use super::*;
+
+/// Every diagnostic for `text`, rendered as a user sees it (no colour).
+fn problems(text: &str) -> String {
+    let source = SourceFile::new("billing.toml", text);
+    match parse(&source) {
+        Ok(_) => "valid".to_owned(),
+        Err(diagnostics) => diagnostics
+            .iter()
+            .map(|d| d.render(&source, false))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn valid(text: &str) -> Catalog {
+    let source = SourceFile::new("billing.toml", text);
+    match parse(&source) {
+        Ok(catalog) => catalog,
+        Err(diagnostics) => panic!(
+            "expected a valid catalog, got {} problems:\n{}",
+            diagnostics.len(),
+            problems(text)
+        ),
+    }
+}
+
+const PRO: &str = "[products.pro]\nname = \"Pro\"\n";
+
+fn with_price(price: &str) -> String {
+    format!("{PRO}\n[products.pro.prices.monthly]\n{price}")
+}
+
+#[test]
+fn repository_catalog_is_valid() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/billing.toml")).unwrap();
+    let catalog = valid(&text);
+    assert!(catalog.products.len() >= 3);
+    assert!(
+        catalog
+            .products
+            .values()
+            .any(|p| p.prices.values().any(|p| !p.is_recurring()))
+    );
+    assert!(catalog.products.values().any(|p| {
+        p.prices
+            .values()
+            .any(|p| p.recurring.map(|r| r.interval) == Some(Interval::Year))
+    }));
+}
+
+#[test]
+fn amounts_convert_exactly_per_currency() {
+    let catalog = valid(
+        r#"
+[products.pro]
+name = "Pro"
+default_price = "usd"
+[products.pro.prices.usd]
+amount = "79.00"
+currency = "USD"
+interval = "month"
+[products.pro.prices.float]
+amount = 79.99
+currency = "usd"
+[products.pro.prices.jpy]
+amount = 1000
+currency = "jpy"
+[products.pro.prices.kwd]
+amount = "12.5"
+currency = "kwd"
+[products.pro.prices.minor]
+unit_amount = 7900
+currency = "eur"
+[products.pro.prices.metered]
+unit_amount_decimal = "0.05"
+currency = "usd"
+interval = "month"
+"#,
+    );
+    let prices = &catalog.products["pro"].prices;
+    let unit = |key: &str| match &prices[key].pricing {
+        Pricing::PerUnit { unit_amount } => unit_amount.decimal_string(),
+        Pricing::Tiered { .. } => unreachable!(),
+    };
+    assert_eq!(unit("usd"), "7900");
+    assert_eq!(prices["usd"].currency.code(), "usd");
+    assert_eq!(unit("float"), "7999");
+    assert_eq!(unit("jpy"), "1000");
+    assert_eq!(unit("kwd"), "12500");
+    assert_eq!(unit("minor"), "7900");
+    assert_eq!(unit("metered"), "0.05");
+    assert_eq!(prices["usd"].amount_summary(), "$79.00 / month");
+    assert_eq!(prices["jpy"].amount_summary(), "¥1,000 one-time");
+    assert_eq!(prices["usd"].lookup_key, "pro_usd");
+    assert_eq!(catalog.namespace, "default");
+}
+
+#[test]
+fn inexact_amounts() {
+    insta::assert_snapshot!(problems(&format!(
+        "{PRO}[products.pro.prices.a]\namount = \"12.001\"\ncurrency = \"usd\"\n\
+         [products.pro.prices.b]\namount = 1.5\ncurrency = \"jpy\"\n\
+         [products.pro.prices.c]\namount = \"1.2345\"\ncurrency = \"kwd\"\n\
+         [products.pro.prices.d]\namount = 0.30000000000000004\ncurrency = \"usd\"\n"
+    )));
+}
+
+#[test]
+fn zero_or_two_amount_fields() {
+    insta::assert_snapshot!(problems(&format!(
+        "{PRO}[products.pro.prices.none]\ncurrency = \"usd\"\n\
+         [products.pro.prices.two]\namount = \"1.00\"\nunit_amount = 100\ncurrency = \"usd\"\n"
+    )));
+}
+
+#[test]
+fn negative_and_malformed_amounts() {
+    insta::assert_snapshot!(problems(&format!(
+        "{PRO}[products.pro.prices.a]\namount = \"-5.00\"\ncurrency = \"usd\"\n\
+         [products.pro.prices.b]\nunit_amount = -500\ncurrency = \"usd\"\n\
+         [products.pro.prices.c]\namount = \"1,000.00\"\ncurrency = \"usd\"\n\
+         [products.pro.prices.d]\nunit_amount_decimal = \"0.0000000000001\"\ncurrency = \"usd\"\n"
+    )));
+}
+
+#[test]
+fn unknown_currency() {
+    insta::assert_snapshot!(problems(&with_price(
+        "amount = \"1.00\"\ncurrency = \"uds\"\n"
+    )));
+}
+
+#[test]
+fn keys_outside_the_allowed_characters() {
+    insta::assert_snapshot!(problems(
+        "[products.Pro-Plan]\nname = \"Pro\"\n[products.Pro-Plan.prices.\"Monthly Price\"]\namount = 1\ncurrency = \"usd\"\n"
+    ));
+}
+
+#[test]
+fn duplicate_lookup_keys_name_the_defaulted_key() {
+    insta::assert_snapshot!(problems(
+        r#"
+[products.a_b]
+name = "AB"
+[products.a_b.prices.c]
+amount = 1
+currency = "usd"
+[products.a]
+name = "A"
+[products.a.prices.b_c]
+amount = 1
+currency = "usd"
+[products.x]
+name = "X"
+[products.x.prices.one]
+amount = 1
+currency = "usd"
+lookup_key = "shared"
+[products.x.prices.two]
+amount = 2
+currency = "usd"
+lookup_key = "shared"
+"#
+    ));
+}
+
+#[test]
+fn default_price_must_name_a_price_of_the_product() {
+    insta::assert_snapshot!(problems(
+        "[products.pro]\nname = \"Pro\"\ndefault_price = \"monthy\"\n[products.pro.prices.monthly]\namount = 1\ncurrency = \"usd\"\n\
+         [products.free]\nname = \"Free\"\ndefault_price = \"monthly\"\n"
+    ));
+}
+
+#[test]
+fn recurring_fields_on_a_one_time_price() {
+    insta::assert_snapshot!(problems(&with_price(
+        "amount = 1\ncurrency = \"usd\"\ninterval_count = 3\n"
+    )));
+}
+
+#[test]
+fn interval_limits() {
+    insta::assert_snapshot!(problems(&with_price(
+        "amount = 1\ncurrency = \"usd\"\ninterval = \"month\"\ninterval_count = 37\n"
+    )));
+    insta::assert_snapshot!(problems(&with_price(
+        "amount = 1\ncurrency = \"usd\"\ninterval = \"monthly\"\n"
+    )));
+}
+
+#[test]
+fn tiers_rules() {
+    insta::assert_snapshot!(problems(
+        r#"
+[products.pro]
+name = "Pro"
+[products.pro.prices.untiered]
+amount = 1
+currency = "usd"
+interval = "month"
+tiers = [{ up_to = 10, amount = "1.00" }, { up_to = "inf", amount = "0.50" }]
+[products.pro.prices.one_time]
+billing_scheme = "tiered"
+tiers_mode = "volume"
+currency = "usd"
+tiers = [{ up_to = "inf", amount = "1.00" }]
+[products.pro.prices.transformed]
+billing_scheme = "tiered"
+tiers_mode = "graduated"
+currency = "usd"
+interval = "month"
+tiers = [{ up_to = "inf", amount = "1.00" }]
+transform_quantity = { divide_by = 1000, round = "up" }
+"#
+    ));
+}
+
+#[test]
+fn tier_bounds() {
+    insta::assert_snapshot!(problems(
+        r#"
+[products.pro]
+name = "Pro"
+[products.pro.prices.monthly]
+billing_scheme = "tiered"
+currency = "usd"
+interval = "month"
+tiers = [
+  { up_to = 100, amount = "1.00" },
+  { up_to = 50, flat_amount = "10.00" },
+  { up_to = "inf" },
+  { up_to = 1000, amount = "0.10" },
+]
+"#
+    ));
+}
+
+#[test]
+fn valid_tiers_and_currency_options() {
+    let catalog = valid(
+        r#"
+[products.api]
+name = "API"
+[products.api.prices.monthly]
+billing_scheme = "tiered"
+tiers_mode = "graduated"
+currency = "usd"
+interval = "month"
+tiers = [{ up_to = 1000, flat_amount = "10.00" }, { up_to = "inf", unit_amount_decimal = "0.5" }]
+currency_options = { eur = { tiers = [{ up_to = 1000, flat_amount = "9" }, { up_to = "inf", amount = "0.01" }] } }
+[products.pro]
+name = "Pro"
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+interval_count = 3
+currency_options = { eur = "72.00", gbp = { unit_amount = 6400, tax_behavior = "exclusive" } }
+"#,
+    );
+    let api = &catalog.products["api"].prices["monthly"];
+    let Pricing::Tiered { mode, tiers } = &api.pricing else {
+        panic!("tiered")
+    };
+    assert_eq!(*mode, TiersMode::Graduated);
+    assert_eq!(tiers[0].up_to, Some(1000));
+    assert_eq!(
+        tiers[0].flat_amount.map(|a| a.decimal_string()),
+        Some("1000".into())
+    );
+    assert_eq!(tiers[1].up_to, None);
+    assert_eq!(
+        tiers[1].unit_amount.map(|a| a.decimal_string()),
+        Some("0.5".into())
+    );
+    let eur = Currency::parse("eur").unwrap();
+    assert!(
+        matches!(&api.currency_options[&eur].pricing, CurrencyOptionPricing::Tiered(t) if t.len() == 2)
+    );
+    let pro = &catalog.products["pro"].prices["monthly"];
+    assert_eq!(pro.amount_summary(), "$79.00 / 3 months");
+    assert_eq!(
+        pro.currency_options[&eur].pricing,
+        CurrencyOptionPricing::PerUnit(MinorAmount::from_minor(7200).unwrap())
+    );
+    let gbp = &pro.currency_options[&Currency::parse("gbp").unwrap()];
+    assert_eq!(gbp.tax_behavior, Some(TaxBehavior::Exclusive));
+}
+
+#[test]
+fn currency_option_problems() {
+    insta::assert_snapshot!(problems(&with_price(
+        "amount = 1\ncurrency = \"usd\"\ncurrency_options = { usd = \"1.00\", eur = \"1.001\", xyz = \"1\", gbp = true, EUR = \"2\" }\n"
+    )));
+}
+
+#[test]
+fn reserved_metadata_keys_and_limits() {
+    let many: String = (0..49).map(|i| format!("k{i} = \"v\"\n")).collect();
+    insta::assert_snapshot!(problems(&format!(
+        "[products.pro]\nname = \"Pro\"\n[products.pro.metadata]\nbilling_key = \"x\"\n\"{}\" = \"v\"\nlong = \"{}\"\nempty = \"\"\nnum = 5\n\
+         [products.other]\nname = \"Other\"\n[products.other.metadata]\n{many}",
+        "k".repeat(41),
+        "v".repeat(501)
+    )));
+}
+
+#[test]
+fn stripe_limits_on_products_and_prices() {
+    let features: Vec<String> = (0..16).map(|i| format!("\"feature {i}\"")).collect();
+    insta::assert_snapshot!(problems(&format!(
+        "[products.pro]\nname = \"Pro\"\nunit_label = \"seats per month\"\nstatement_descriptor = \"ACME <PRO>\"\n\
+         tax_code = \"txcd_123\"\nurl = \"acme.example\"\nfeatures = [{}, \"{}\"]\n\
+         [products.pro.prices.monthly]\namount = 1\ncurrency = \"usd\"\nlookup_key = \"{}\"\n",
+        features.join(", "),
+        "x".repeat(81),
+        "k".repeat(201)
+    )));
+}
+
+#[test]
+fn unknown_keys_with_did_you_mean() {
+    insta::assert_snapshot!(problems(
+        r#"
+namespce = "acme"
+[products.pro]
+nmae = "Pro"
+marketing_features = ["x"]
+[products.pro.prices.monthly]
+amount = 1
+currency = "usd"
+recurring = { interval = "month" }
+colour = "blue"
+"#
+    ));
+}
+
+#[test]
+fn tables_not_supported_yet() {
+    insta::assert_snapshot!(problems(
+        "[coupons.launch]\npercent_off = 20\n[tax]\ndefault_tax_behavior = \"exclusive\"\n[environments.live]\nmode = \"live\"\n"
+    ));
+}
+
+#[test]
+fn wrong_types_and_missing_fields() {
+    insta::assert_snapshot!(problems(
+        r#"
+namespace = 5
+[products.pro]
+active = "yes"
+features = "fast"
+[products.pro.prices.monthly]
+amount = true
+currency = "usd"
+[products.free]
+description = "no name"
+[products.free.prices.monthly]
+amount = "0"
+"#
+    ));
+}
+
+#[test]
+fn toml_syntax_error_points_at_it() {
+    insta::assert_snapshot!(problems("[products.pro]\nname = \"Pro\nnext = 1\n"));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = r#"
+[products.pro]
+name = "Pro"
+[products.pro.prices.a]
+amount = "12.001"
+currency = "usd"
+[products.pro.prices.b]
+amount = 1
+currency = "xyz"
+[products.pro.prices.c]
+amount = "-1"
+currency = "usd"
+"#;
+    let source = SourceFile::new("billing.toml", text);
+    let diagnostics = parse(&source).unwrap_err();
+    assert_eq!(diagnostics.len(), 3, "{}", problems(text));
+    let lines: Vec<usize> = diagnostics
+        .iter()
+        .map(|d| source.position(d.span.start).line)
+        .collect();
+    assert_eq!(lines, vec![5, 9, 11]);
+}
+
+#[test]
+fn namespace_and_ignore_metadata() {
+    let catalog = valid(
+        "namespace = \"acme-eu\"\ndefault_environment = \"test\"\nignore_metadata = [\"crm_*\", \"hubspot_id\"]\n",
+    );
+    assert_eq!(catalog.namespace, "acme-eu");
+    assert_eq!(catalog.default_environment.as_deref(), Some("test"));
+    assert!(catalog.ignores_metadata_key("crm_owner"));
+    assert!(catalog.ignores_metadata_key("hubspot_id"));
+    assert!(!catalog.ignores_metadata_key("plan"));
+    insta::assert_snapshot!(problems(
+        "namespace = \"Acme Corp\"\nignore_metadata = [\"\"]\n"
+    ));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines that look like catalog content, valid or not, to shake the loader with.
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("[products.pro]".to_owned()),
+            Just("[products.pro.prices.monthly]".to_owned()),
+            Just("[[products.pro.prices.monthly.tiers]]".to_owned()),
+            Just("[coupons.x]".to_owned()),
+            "(name|amount|currency|interval|interval_count|unit_amount|unit_amount_decimal|lookup_key|default_price|tiers_mode|billing_scheme|up_to|metadata|features|tax_behavior) = (\"[a-zA-Z0-9 .\\-]{0,12}\"|-?[0-9]{1,25}|[0-9]{1,5}\\.[0-9]{1,20}|true|\\[\\]|\\{\\}|\"inf\")",
+            "[a-z_]{1,10} = \"[^\"\\\\]{0,10}\"",
+            ".{0,30}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,400}") {
+            let _ = parse(&SourceFile::new("billing.toml", text.clone()));
+        }
+
+        #[test]
+        fn catalog_like_text_never_panics_and_every_problem_renders(lines in proptest::collection::vec(fragment(), 0..30)) {
+            let text = lines.join("\n");
+            let source = SourceFile::new("billing.toml", text);
+            if let Err(diagnostics) = parse(&source) {
+                prop_assert!(!diagnostics.is_empty());
+                for d in &diagnostics {
+                    let rendered = d.render(&source, false);
+                    prop_assert!(rendered.starts_with("billing.toml:"), "{}", rendered);
+                }
+            }
+        }
+    }
+}

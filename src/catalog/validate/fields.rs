@@ -1,0 +1,329 @@
+//! Checks shared by every kind of catalog entry: keys, text limits, URLs, enums, metadata, amounts.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use super::super::currency::Currency;
+use super::super::diagnostic::{Diagnostic, Sink};
+use super::super::model::RESERVED_METADATA_PREFIX;
+use super::super::money::{AmountError, MinorAmount, parse_decimal};
+use super::super::raw::{RawAmounts, RawMetadata};
+use super::super::reader::{Sp, suggest};
+
+/// Stripe allows 50 metadata keys; billing reserves two for its ownership marker.
+pub(crate) const MAX_USER_METADATA_KEYS: usize = 48;
+const MAX_METADATA_KEY: usize = 40;
+const MAX_METADATA_VALUE: usize = 500;
+
+pub(crate) fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// Catalog keys (`[products.<key>]`, prices, …) are `[a-z0-9_]+`.
+pub(crate) fn check_key(sink: &Sink, key: &Sp<String>, what: &str) -> bool {
+    let text = key.get_ref();
+    let valid = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        let suggestion: String = text
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let mut d = Diagnostic::new(
+            key.span(),
+            format!("{what} key `{text}` may only contain lowercase letters, digits and `_`"),
+        )
+        .label("invalid key");
+        if !suggestion.trim_matches('_').is_empty() && suggestion.is_ascii() {
+            d = d.hint(if what == "product" {
+                format!("rename it to `{suggestion}`; `name` holds the text customers see")
+            } else {
+                format!("rename it to `{suggestion}`")
+            });
+        }
+        sink.push(d);
+    }
+    if chars(text) > 100 {
+        sink.push(Diagnostic::new(
+            key.span(),
+            format!("{what} key `{text}` is longer than 100 characters"),
+        ));
+        return false;
+    }
+    valid
+}
+
+/// A text field with Stripe's maximum length; empty text counts as absent.
+pub(crate) fn text(
+    sink: &Sink,
+    field: &str,
+    value: Option<Sp<String>>,
+    max: usize,
+) -> Option<String> {
+    let value = value?;
+    let len = chars(value.get_ref());
+    if len > max {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("`{field}` is {len} characters long; Stripe allows at most {max}"),
+            )
+            .label(format!("at most {max} characters")),
+        );
+    }
+    Some(value.into_inner()).filter(|s| !s.is_empty())
+}
+
+/// An absolute http(s) URL.
+pub(crate) fn url(sink: &Sink, field: &str, value: &Sp<String>) -> bool {
+    let text = value.get_ref();
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    let ok = rest
+        .is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace));
+    if !ok {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("`{field}` must be an absolute http(s) URL"),
+            )
+            .label("not a URL")
+            .hint("write it as https://example.com/…"),
+        );
+    }
+    ok
+}
+
+/// One value of a closed set, with a did-you-mean on a typo.
+pub(crate) fn one_of<T>(
+    sink: &Sink,
+    field: &str,
+    value: &Sp<String>,
+    all: &[&'static str],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let text = value.get_ref();
+    if let Some(v) = parse(text) {
+        return Some(v);
+    }
+    let choices = all
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut d = Diagnostic::new(value.span(), format!("`{field}` must be one of {choices}"))
+        .label(format!("\"{text}\" is not one of them"));
+    if let Some(best) = suggest(&text.to_lowercase(), all) {
+        d = d.hint(format!("did you mean \"{best}\"?"));
+    }
+    sink.push(d);
+    None
+}
+
+/// A currency code Stripe supports.
+pub(crate) fn currency(sink: &Sink, value: &Sp<String>) -> Option<Currency> {
+    let code = value.get_ref();
+    if let Some(c) = Currency::parse(code) {
+        return Some(c);
+    }
+    let mut d = Diagnostic::new(value.span(), format!("unknown currency `{code}`"))
+        .label("not a currency Stripe supports");
+    d = match Currency::suggest(code) {
+        Some(best) => d.hint(format!("did you mean \"{best}\"?")),
+        None => d.hint("use a three-letter ISO 4217 code such as \"usd\", \"eur\" or \"gbp\""),
+    };
+    sink.push(d);
+    None
+}
+
+/// Metadata declared by the user, within Stripe's limits and clear of billing's reserved keys.
+pub(crate) fn metadata(sink: &Sink, raw: Option<RawMetadata>) -> BTreeMap<String, String> {
+    let Some(raw) = raw else {
+        return BTreeMap::new();
+    };
+    if raw.entries.len() > MAX_USER_METADATA_KEYS {
+        sink.push(
+            Diagnostic::new(
+                raw.span.clone(),
+                format!(
+                    "{} metadata keys declared; at most {MAX_USER_METADATA_KEYS} are allowed",
+                    raw.entries.len()
+                ),
+            )
+            .hint("Stripe allows 50 keys per object and billing uses 2 for its ownership marker (billing_key, billing_ns)"),
+        );
+    }
+    let mut out = BTreeMap::new();
+    for (key, value) in raw.entries {
+        let k = key.get_ref();
+        if k.starts_with(RESERVED_METADATA_PREFIX) {
+            sink.push(
+                Diagnostic::new(key.span(), format!("metadata key `{k}` is reserved"))
+                    .label("keys starting with `billing_` are billing's ownership marker")
+                    .hint("rename the key"),
+            );
+        } else if k.is_empty() || chars(k) > MAX_METADATA_KEY {
+            sink.push(
+                Diagnostic::new(
+                    key.span(),
+                    format!("metadata key `{k}` must be 1 to {MAX_METADATA_KEY} characters long"),
+                )
+                .label(format!("{} characters", chars(k))),
+            );
+        } else if k.contains(['[', ']']) {
+            sink.push(Diagnostic::new(
+                key.span(),
+                format!("metadata key `{k}` may not contain `[` or `]`"),
+            ));
+        }
+        let v = value.get_ref();
+        if chars(v) > MAX_METADATA_VALUE {
+            sink.push(
+                Diagnostic::new(
+                    value.span(),
+                    format!("metadata value of `{k}` is {} characters long; Stripe allows at most {MAX_METADATA_VALUE}", chars(v)),
+                )
+                .label(format!("at most {MAX_METADATA_VALUE} characters")),
+            );
+        } else if v.is_empty() {
+            sink.push(
+                Diagnostic::new(value.span(), format!("metadata value of `{k}` is empty")).hint(
+                    "Stripe treats an empty value as removing the key: remove the entry instead",
+                ),
+            );
+        }
+        out.insert(key.into_inner(), value.into_inner());
+    }
+    out
+}
+
+/// The names of the three ways to write one amount.
+pub(crate) struct AmountNames {
+    pub major: &'static str,
+    pub minor: &'static str,
+    pub decimal: &'static str,
+}
+
+pub(crate) const UNIT_AMOUNT: AmountNames = AmountNames {
+    major: "amount",
+    minor: "unit_amount",
+    decimal: "unit_amount_decimal",
+};
+
+pub(crate) const FLAT_AMOUNT: AmountNames = AmountNames {
+    major: "flat_amount",
+    minor: "flat_unit_amount",
+    decimal: "flat_amount_decimal",
+};
+
+impl RawAmounts {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.amount.is_none() && self.unit_amount.is_none() && self.unit_amount_decimal.is_none()
+    }
+
+    fn spans(&self) -> Vec<Range<usize>> {
+        let mut spans = Vec::new();
+        spans.extend(self.amount.as_ref().map(Sp::span));
+        spans.extend(self.unit_amount.as_ref().map(Sp::span));
+        spans.extend(self.unit_amount_decimal.as_ref().map(Sp::span));
+        spans
+    }
+}
+
+fn amount_problem(
+    sink: &Sink,
+    span: Range<usize>,
+    field: &str,
+    error: &AmountError,
+    currency: Option<Currency>,
+) {
+    let d = Diagnostic::new(span, format!("`{field}`: {error}"));
+    let d = match (error, currency) {
+        (AmountError::Inexact { places, .. }, Some(c)) => d
+            .label(format!("{c} amounts have {places} decimal {}", if *places == 1 { "place" } else { "places" }))
+            .hint(format!(
+                "round it to {places} decimal places, or give `unit_amount_decimal` in {c} minor units for prices below the minor unit"
+            )),
+        (AmountError::NotANumber(_), _) => d
+            .label("not a plain decimal")
+            .hint("write digits with an optional decimal point, e.g. \"79.00\""),
+        (AmountError::Negative, _) => d.label("negative").hint("Stripe prices are 0 or more"),
+        _ => d.label("invalid amount"),
+    };
+    sink.push(d);
+}
+
+/// Converts whichever of the three forms is given; reports none-or-several when `required`.
+///
+/// `currency` is `None` when it is itself invalid: then only the form is checked.
+pub(crate) fn amount(
+    sink: &Sink,
+    raw: RawAmounts,
+    names: &AmountNames,
+    currency: Option<Currency>,
+    owner: Range<usize>,
+    required: bool,
+) -> Option<MinorAmount> {
+    let spans = raw.spans();
+    if spans.len() > 1 {
+        for span in &spans[1..] {
+            sink.push(
+                Diagnostic::new(
+                    span.clone(),
+                    format!(
+                        "give only one of `{}`, `{}` and `{}`",
+                        names.major, names.minor, names.decimal
+                    ),
+                )
+                .label("second amount")
+                .hint(format!(
+                    "`{}` is in major units (\"79.00\"), `{}` in minor units (7900)",
+                    names.major, names.minor
+                )),
+            );
+        }
+        return None;
+    }
+    if let Some(text) = raw.amount {
+        let Some(c) = currency else {
+            if let Err(e) = parse_decimal(text.get_ref()) {
+                amount_problem(sink, text.span(), names.major, &e, None);
+            }
+            return None;
+        };
+        return MinorAmount::from_major(text.get_ref(), c)
+            .map_err(|e| amount_problem(sink, text.span(), names.major, &e, currency))
+            .ok();
+    }
+    if let Some(units) = raw.unit_amount {
+        return MinorAmount::from_minor(*units.get_ref())
+            .map_err(|e| amount_problem(sink, units.span(), names.minor, &e, currency))
+            .ok();
+    }
+    if let Some(text) = raw.unit_amount_decimal {
+        return MinorAmount::from_minor_decimal(text.get_ref())
+            .map_err(|e| amount_problem(sink, text.span(), names.decimal, &e, currency))
+            .ok();
+    }
+    if required {
+        sink.push(
+            Diagnostic::new(
+                owner,
+                format!(
+                    "no amount: give `{}`, `{}` or `{}`",
+                    names.major, names.minor, names.decimal
+                ),
+            )
+            .label("missing amount")
+            .hint(format!(
+                "add `{} = \"79.00\"` (major units), or `{}` (integer minor units)",
+                names.major, names.minor
+            )),
+        );
+    }
+    None
+}

@@ -1,0 +1,149 @@
+//! The second stage: a [`RawCatalog`] checked against Stripe's rules and turned into a [`Catalog`].
+//!
+//! Every problem is reported, not only the first; nothing here touches the network.
+
+mod fields;
+mod price;
+mod product;
+
+use std::collections::BTreeMap;
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::model::{Catalog, DEFAULT_NAMESPACE, MetadataPattern};
+use super::raw::RawCatalog;
+use super::reader::Sp;
+use price::LookupKeyOrigin;
+
+/// Validates `raw`; problems go to `sink`, and the catalog is only meaningful when there are none.
+pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
+    let namespace = raw.namespace.map_or_else(
+        || DEFAULT_NAMESPACE.to_owned(),
+        |ns| {
+            slug(sink, "namespace", &ns);
+            ns.into_inner()
+        },
+    );
+    let default_environment = raw.default_environment.map(|env| {
+        slug(sink, "default_environment", &env);
+        env.into_inner()
+    });
+    let ignore_metadata = raw
+        .ignore_metadata
+        .map(|patterns| {
+            patterns
+                .into_inner()
+                .into_iter()
+                .filter_map(|p| {
+                    if p.get_ref().is_empty() || p.get_ref().chars().count() > 40 {
+                        sink.push(
+                            Diagnostic::new(p.span(), "an `ignore_metadata` pattern must be 1 to 40 characters long")
+                                .hint("patterns match metadata keys; `*` matches any run of characters, e.g. \"crm_*\""),
+                        );
+                        return None;
+                    }
+                    Some(MetadataPattern::new(p.into_inner()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut products = BTreeMap::new();
+    let mut lookup_keys: BTreeMap<String, (String, LookupKeyOrigin)> = BTreeMap::new();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for raw_product in raw.products {
+        let id_span = raw_product.id.as_ref().map(Sp::span);
+        let Some(checked) = product::validate(sink, raw_product) else {
+            continue;
+        };
+        let product = checked.product;
+        if let (Some(id), Some(span)) = (&product.id, id_span)
+            && let Some(other) = ids.insert(id.clone(), product.key.clone())
+        {
+            sink.push(
+                Diagnostic::new(
+                    span,
+                    format!(
+                        "products `{other}` and `{}` are both pinned to id \"{id}\"",
+                        product.key
+                    ),
+                )
+                .label("duplicate id"),
+            );
+        }
+        for (price_key, lookup_key, origin) in checked.lookup_keys {
+            let address = format!("prices.{}.{price_key}", product.key);
+            match lookup_keys.get(&lookup_key) {
+                Some((first, first_origin)) => sink.push(lookup_key_collision(
+                    &lookup_key,
+                    first,
+                    first_origin,
+                    &address,
+                    &origin,
+                )),
+                None => {
+                    lookup_keys.insert(lookup_key, (address, origin));
+                }
+            }
+        }
+        products.insert(product.key.clone(), product);
+    }
+
+    Catalog {
+        namespace,
+        default_environment,
+        ignore_metadata,
+        products,
+    }
+}
+
+fn describe(address: &str, origin: &LookupKeyOrigin) -> String {
+    if origin.defaulted {
+        format!("{address} (defaulted from `<product>_<price>`)")
+    } else {
+        address.to_owned()
+    }
+}
+
+fn lookup_key_collision(
+    key: &str,
+    first: &str,
+    first_origin: &LookupKeyOrigin,
+    second: &str,
+    second_origin: &LookupKeyOrigin,
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        second_origin.span.clone(),
+        format!(
+            "lookup key `{key}` of {} is also the lookup key of {}",
+            describe(second, second_origin),
+            describe(first, first_origin)
+        ),
+    )
+    .label("duplicate lookup key");
+    if second_origin.defaulted || first_origin.defaulted {
+        d.hint("default lookup keys join product and price keys with `_`, so they can collide: set `lookup_key` explicitly on one of them")
+    } else {
+        d.hint(
+            "lookup keys are unique across all prices in a Stripe account: give each price its own",
+        )
+    }
+}
+
+/// Names that end up in metadata and file paths: `[a-z0-9_-]`, up to 40 characters.
+fn slug(sink: &Sink, field: &str, value: &Sp<String>) {
+    let text = value.get_ref();
+    let valid = !text.is_empty()
+        && text.len() <= 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !valid {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("`{field}` must be 1 to 40 lowercase letters, digits, `_` or `-`"),
+            )
+            .label("invalid name"),
+        );
+    }
+}

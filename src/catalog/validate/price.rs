@@ -1,0 +1,509 @@
+//! Validation of one price: amounts in its currency, recurring fields, tiers, currency options.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use super::super::currency::Currency;
+use super::super::diagnostic::{Diagnostic, Sink};
+use super::super::model::{
+    BillingScheme, CurrencyOption, CurrencyOptionPricing, Interval, Price, Pricing, Recurring,
+    Round, TaxBehavior, Tier, TiersMode, TransformQuantity,
+};
+use super::super::raw::{RawCurrencyOption, RawPrice, RawTier, RawTransformQuantity, RawUpTo};
+use super::super::reader::Sp;
+use super::fields::{self, FLAT_AMOUNT, UNIT_AMOUNT};
+
+const MAX_LOOKUP_KEY: usize = 200;
+
+/// Where a price's lookup key came from, for messages about collisions.
+#[derive(Debug, Clone)]
+pub(crate) struct LookupKeyOrigin {
+    pub span: Range<usize>,
+    pub defaulted: bool,
+}
+
+/// The longest interval Stripe accepts, per unit: three years.
+fn max_interval_count(interval: Interval) -> i64 {
+    match interval {
+        Interval::Day => 1095,
+        Interval::Week => 156,
+        Interval::Month => 36,
+        Interval::Year => 3,
+    }
+}
+
+pub(crate) fn validate(
+    sink: &Sink,
+    product: &str,
+    raw: RawPrice,
+) -> Option<(Price, LookupKeyOrigin)> {
+    let key_ok = fields::check_key(sink, &raw.key, "price");
+    let header = raw.span.clone();
+
+    let currency = match &raw.currency {
+        Some(c) => fields::currency(sink, c),
+        None if raw.incomplete => None,
+        None => {
+            sink.push(
+                Diagnostic::new(
+                    header.clone(),
+                    format!("price `{}` has no `currency`", raw.key.get_ref()),
+                )
+                .label("missing `currency`")
+                .hint("add `currency = \"usd\"` (or another three-letter code)"),
+            );
+            None
+        }
+    };
+
+    let recurring = recurring(sink, &raw);
+    let tax_behavior = raw.tax_behavior.as_ref().and_then(|v| {
+        fields::one_of(
+            sink,
+            "tax_behavior",
+            v,
+            TaxBehavior::ALL,
+            TaxBehavior::parse,
+        )
+    });
+    let scheme = raw.billing_scheme.as_ref().and_then(|v| {
+        fields::one_of(
+            sink,
+            "billing_scheme",
+            v,
+            BillingScheme::ALL,
+            BillingScheme::parse,
+        )
+    });
+    let tiered = scheme == Some(BillingScheme::Tiered);
+
+    let pricing = if tiered {
+        tiered_pricing(sink, &raw, currency, recurring.is_some())
+    } else {
+        if let Some(tiers) = &raw.tiers {
+            sink.push(
+                Diagnostic::new(tiers.span(), "`tiers` are only used by tiered prices")
+                    .label("tiers without the tiered scheme")
+                    .hint("add `billing_scheme = \"tiered\"` and `tiers_mode = \"graduated\"` (or \"volume\") to the price"),
+            );
+        }
+        if let Some(mode) = &raw.tiers_mode {
+            sink.push(
+                Diagnostic::new(mode.span(), "`tiers_mode` is only used by tiered prices")
+                    .hint("add `billing_scheme = \"tiered\"` or remove `tiers_mode`"),
+            );
+        }
+        fields::amount(
+            sink,
+            raw.amounts,
+            &UNIT_AMOUNT,
+            currency,
+            header.clone(),
+            !raw.incomplete,
+        )
+        .map(|unit_amount| Pricing::PerUnit { unit_amount })
+    };
+
+    let transform_quantity = raw
+        .transform_quantity
+        .and_then(|t| transform(sink, t, tiered));
+    let currency_options = currency_options(sink, raw.currency_options, currency, &pricing);
+
+    let lookup_key = match raw.lookup_key {
+        Some(k) => {
+            if k.get_ref().is_empty() {
+                sink.push(
+                    Diagnostic::new(k.span(), "`lookup_key` cannot be empty").hint(format!(
+                        "remove it to use the default `{product}_{}`",
+                        raw.key.get_ref()
+                    )),
+                );
+            } else if fields::chars(k.get_ref()) > MAX_LOOKUP_KEY {
+                sink.push(
+                    Diagnostic::new(
+                        k.span(),
+                        format!("`lookup_key` is {} characters long; Stripe allows at most {MAX_LOOKUP_KEY}", fields::chars(k.get_ref())),
+                    )
+                    .label(format!("at most {MAX_LOOKUP_KEY} characters")),
+                );
+            }
+            let origin = LookupKeyOrigin {
+                span: k.span(),
+                defaulted: false,
+            };
+            (k.into_inner(), origin)
+        }
+        None => {
+            let key = format!("{product}_{}", raw.key.get_ref());
+            if fields::chars(&key) > MAX_LOOKUP_KEY {
+                sink.push(
+                    Diagnostic::new(
+                        raw.key.span(),
+                        format!("the default lookup key `{product}_<price>` would be longer than {MAX_LOOKUP_KEY} characters"),
+                    )
+                    .hint("set a shorter `lookup_key`"),
+                );
+            }
+            (
+                key,
+                LookupKeyOrigin {
+                    span: raw.key.span(),
+                    defaulted: true,
+                },
+            )
+        }
+    };
+
+    // Every field is checked before giving up on a price whose currency or amount is unusable.
+    let nickname = fields::text(sink, "nickname", raw.nickname, 5000);
+    let metadata = fields::metadata(sink, raw.metadata);
+    let price = Price {
+        key: raw.key.into_inner(),
+        currency: currency?,
+        pricing: pricing?,
+        recurring,
+        nickname,
+        lookup_key: lookup_key.0,
+        tax_behavior,
+        metadata,
+        transform_quantity,
+        currency_options,
+    };
+    key_ok.then_some((price, lookup_key.1))
+}
+
+fn recurring(sink: &Sink, raw: &RawPrice) -> Option<Recurring> {
+    let Some(interval) = &raw.interval else {
+        if let Some(count) = &raw.interval_count {
+            sink.push(
+                Diagnostic::new(count.span(), "`interval_count` on a one-time price")
+                    .label("recurring field without `interval`")
+                    .hint("add `interval = \"month\"` (or day, week, year) to make the price recurring, or remove `interval_count`"),
+            );
+        }
+        return None;
+    };
+    let interval = fields::one_of(sink, "interval", interval, Interval::ALL, Interval::parse)?;
+    let max = max_interval_count(interval);
+    let count = match &raw.interval_count {
+        None => 1,
+        Some(count) if (1..=max).contains(count.get_ref()) => *count.get_ref(),
+        Some(count) => {
+            sink.push(
+                Diagnostic::new(count.span(), format!("`interval_count` must be between 1 and {max} for `interval = \"{interval}\"`"))
+                    .label("Stripe allows intervals of up to three years"),
+            );
+            return None;
+        }
+    };
+    Some(Recurring {
+        interval,
+        interval_count: u32::try_from(count).ok()?,
+    })
+}
+
+fn tiered_pricing(
+    sink: &Sink,
+    raw: &RawPrice,
+    currency: Option<Currency>,
+    recurring: bool,
+) -> Option<Pricing> {
+    if !recurring {
+        sink.push(
+            Diagnostic::new(raw.span.clone(), "a tiered price must be recurring")
+                .label("tiers on a one-time price")
+                .hint(
+                    "add `interval = \"month\"` (Stripe supports tiers only on recurring prices)",
+                ),
+        );
+    }
+    for span in [
+        raw.amounts.amount.as_ref().map(Sp::span),
+        raw.amounts.unit_amount.as_ref().map(Sp::span),
+        raw.amounts.unit_amount_decimal.as_ref().map(Sp::span),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        sink.push(
+            Diagnostic::new(span, "a tiered price takes its amounts from `tiers`")
+                .label("amount on a tiered price")
+                .hint("move the amount into the tiers, or remove `billing_scheme = \"tiered\"`"),
+        );
+    }
+    let mode = match &raw.tiers_mode {
+        Some(v) => fields::one_of(sink, "tiers_mode", v, TiersMode::ALL, TiersMode::parse),
+        None if raw.incomplete => None,
+        None => {
+            sink.push(
+                Diagnostic::new(raw.span.clone(), "a tiered price needs `tiers_mode`")
+                    .hint("add `tiers_mode = \"graduated\"` or `tiers_mode = \"volume\"`"),
+            );
+            None
+        }
+    };
+    let Some(raw_tiers) = &raw.tiers else {
+        if raw.incomplete {
+            return None;
+        }
+        sink.push(
+            Diagnostic::new(raw.span.clone(), "a tiered price needs `tiers`")
+                .hint("add [[...tiers]] entries with `up_to` and an amount; the last has `up_to = \"inf\"`"),
+        );
+        return None;
+    };
+    let tiers = tiers(sink, raw_tiers, currency)?;
+    Some(Pricing::Tiered { mode: mode?, tiers })
+}
+
+fn tiers(sink: &Sink, raw: &Sp<Vec<RawTier>>, currency: Option<Currency>) -> Option<Vec<Tier>> {
+    if raw.get_ref().is_empty() {
+        sink.push(
+            Diagnostic::new(raw.span(), "`tiers` is empty")
+                .hint("a tiered price needs at least one tier"),
+        );
+        return None;
+    }
+    let count = raw.get_ref().len();
+    let mut out = Vec::new();
+    let mut previous: Option<i64> = None;
+    let mut ok = true;
+    for (i, tier) in raw.get_ref().iter().enumerate() {
+        let last = i + 1 == count;
+        let up_to = match &tier.up_to {
+            None => {
+                sink.push(
+                    Diagnostic::new(tier.span.clone(), format!("tier {} has no `up_to`", i + 1))
+                        .hint(if last {
+                            "the last tier takes `up_to = \"inf\"`"
+                        } else {
+                            "give the tier's upper quantity, e.g. `up_to = 1000`"
+                        }),
+                );
+                ok = false;
+                None
+            }
+            Some(bound) => match *bound.get_ref() {
+                RawUpTo::Inf if last => None,
+                RawUpTo::Inf => {
+                    sink.push(
+                        Diagnostic::new(
+                            bound.span(),
+                            "only the last tier can have `up_to = \"inf\"`",
+                        )
+                        .label("tier after an unbounded tier"),
+                    );
+                    ok = false;
+                    None
+                }
+                RawUpTo::Count(n) => {
+                    if last {
+                        sink.push(
+                            Diagnostic::new(
+                                bound.span(),
+                                "the last tier must have `up_to = \"inf\"`",
+                            )
+                            .label("quantities above this would have no price")
+                            .hint("add a final tier with `up_to = \"inf\"`"),
+                        );
+                        ok = false;
+                    }
+                    if n < 1 || previous.is_some_and(|p| n <= p) {
+                        sink.push(
+                            Diagnostic::new(
+                                bound.span(),
+                                "tier bounds must be positive and increasing",
+                            )
+                            .label(match previous {
+                                Some(p) => format!("not above the previous tier's {p}"),
+                                None => "must be at least 1".to_owned(),
+                            }),
+                        );
+                        ok = false;
+                    }
+                    previous = Some(n);
+                    u64::try_from(n).ok()
+                }
+            },
+        };
+        let unit = fields::amount(
+            sink,
+            tier.unit.clone(),
+            &UNIT_AMOUNT,
+            currency,
+            tier.span.clone(),
+            false,
+        );
+        let flat = fields::amount(
+            sink,
+            tier.flat.clone(),
+            &FLAT_AMOUNT,
+            currency,
+            tier.span.clone(),
+            false,
+        );
+        if tier.unit.is_empty() && tier.flat.is_empty() {
+            sink.push(
+                Diagnostic::new(tier.span.clone(), format!("tier {} has no amount", i + 1))
+                    .hint("give a per-unit `amount`, a `flat_amount`, or both"),
+            );
+            ok = false;
+        }
+        out.push(Tier {
+            up_to,
+            unit_amount: unit,
+            flat_amount: flat,
+        });
+    }
+    ok.then_some(out)
+}
+
+fn transform(sink: &Sink, raw: RawTransformQuantity, tiered: bool) -> Option<TransformQuantity> {
+    if tiered {
+        sink.push(
+            Diagnostic::new(
+                raw.span.clone(),
+                "`transform_quantity` cannot be combined with tiers",
+            )
+            .label("Stripe refuses transform_quantity on tiered prices"),
+        );
+        return None;
+    }
+    let divide_by = match &raw.divide_by {
+        Some(d) if *d.get_ref() >= 1 => u64::try_from(*d.get_ref()).ok(),
+        Some(d) => {
+            sink.push(Diagnostic::new(d.span(), "`divide_by` must be at least 1"));
+            None
+        }
+        None => {
+            sink.push(
+                Diagnostic::new(raw.span.clone(), "`transform_quantity` needs `divide_by`")
+                    .hint("e.g. `divide_by = 1000`"),
+            );
+            None
+        }
+    };
+    let round = match &raw.round {
+        Some(r) => fields::one_of(sink, "round", r, Round::ALL, Round::parse),
+        None => {
+            sink.push(
+                Diagnostic::new(raw.span.clone(), "`transform_quantity` needs `round`")
+                    .hint("add `round = \"up\"` or `round = \"down\"`"),
+            );
+            None
+        }
+    };
+    Some(TransformQuantity {
+        divide_by: divide_by?,
+        round: round?,
+    })
+}
+
+fn currency_options(
+    sink: &Sink,
+    raw: Vec<RawCurrencyOption>,
+    main: Option<Currency>,
+    pricing: &Option<Pricing>,
+) -> BTreeMap<Currency, CurrencyOption> {
+    let mut out = BTreeMap::new();
+    let mut seen: BTreeMap<Currency, String> = BTreeMap::new();
+    for option in raw {
+        let Some(currency) = fields::currency(sink, &option.currency) else {
+            continue;
+        };
+        if Some(currency) == main {
+            sink.push(
+                Diagnostic::new(
+                    option.currency.span(),
+                    format!(
+                        "`{}` is the price's own currency",
+                        option.currency.get_ref()
+                    ),
+                )
+                .label("already the main currency")
+                .hint("currency_options lists the other currencies only"),
+            );
+            continue;
+        }
+        if let Some(first) = seen.get(&currency) {
+            sink.push(
+                Diagnostic::new(
+                    option.currency.span(),
+                    format!("currency {currency} is listed twice"),
+                )
+                .label(format!("also listed as `{first}`")),
+            );
+            continue;
+        }
+        seen.insert(currency, option.currency.get_ref().clone());
+        let tax_behavior = option.tax_behavior.as_ref().and_then(|v| {
+            fields::one_of(
+                sink,
+                "tax_behavior",
+                v,
+                TaxBehavior::ALL,
+                TaxBehavior::parse,
+            )
+        });
+        let pricing = match pricing {
+            Some(Pricing::Tiered {
+                tiers: main_tiers, ..
+            }) => {
+                if !option.amounts.is_empty() {
+                    sink.push(
+                        Diagnostic::new(option.span.clone(), format!("currency option {currency} of a tiered price needs `tiers`, not an amount"))
+                            .hint("give tiers with the same `up_to` bounds as the price's own tiers"),
+                    );
+                    continue;
+                }
+                let Some(raw_tiers) = &option.tiers else {
+                    sink.push(Diagnostic::new(
+                        option.span.clone(),
+                        format!("currency option {currency} of a tiered price needs `tiers`"),
+                    ));
+                    continue;
+                };
+                let Some(tiers) = tiers(sink, raw_tiers, Some(currency)) else {
+                    continue;
+                };
+                let bounds = |t: &[Tier]| t.iter().map(|t| t.up_to).collect::<Vec<_>>();
+                if bounds(&tiers) != bounds(main_tiers) {
+                    sink.push(
+                        Diagnostic::new(raw_tiers.span(), format!("the tiers of currency option {currency} must have the same `up_to` bounds as the price's tiers"))
+                            .label("different bounds"),
+                    );
+                    continue;
+                }
+                CurrencyOptionPricing::Tiered(tiers)
+            }
+            _ => {
+                if let Some(t) = &option.tiers {
+                    sink.push(Diagnostic::new(
+                        t.span(),
+                        "`tiers` in a currency option of a price that is not tiered",
+                    ));
+                    continue;
+                }
+                match fields::amount(
+                    sink,
+                    option.amounts,
+                    &UNIT_AMOUNT,
+                    Some(currency),
+                    option.span.clone(),
+                    true,
+                ) {
+                    Some(a) => CurrencyOptionPricing::PerUnit(a),
+                    None => continue,
+                }
+            }
+        };
+        out.insert(
+            currency,
+            CurrencyOption {
+                pricing,
+                tax_behavior,
+            },
+        );
+    }
+    out
+}

@@ -1,0 +1,71 @@
+//! `billing validate`: load the catalog, report every problem, or say what it declares.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style};
+use crate::catalog::{self, Catalog, LoadError};
+
+/// Loads the catalog named by `-c`, printing diagnostics on stderr; `None` when it is not usable.
+pub(crate) fn load(global: &GlobalArgs, style: Style) -> Option<Catalog> {
+    match catalog::load(&global.config) {
+        Ok(catalog) => Some(catalog),
+        Err(LoadError::Invalid { file, diagnostics }) => {
+            let _ = catalog::render_all(
+                &file,
+                &diagnostics,
+                style.color(),
+                &mut std::io::stderr().lock(),
+            );
+            None
+        }
+        Err(error @ LoadError::Read { .. }) => {
+            style.error(&error.to_string());
+            style.hint("run billing in the directory that holds billing.toml, or pass -c PATH");
+            None
+        }
+        Err(error) => {
+            style.error(&error.to_string());
+            None
+        }
+    }
+}
+
+pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
+    let Some(catalog) = load(global, style) else {
+        return Ok(EXIT_ERROR);
+    };
+    let mut out = std::io::stdout().lock();
+    let products = catalog.products.len();
+    let prices = catalog.price_count();
+    writeln!(
+        out,
+        "{} is valid: {products} {}, {prices} {} (namespace \"{}\").",
+        global.config.display(),
+        if products == 1 { "product" } else { "products" },
+        if prices == 1 { "price" } else { "prices" },
+        catalog.namespace,
+    )?;
+    if global.verbose > 0 {
+        for product in catalog.products.values() {
+            writeln!(out, "  products.{}  \"{}\"", product.key, product.name)?;
+            for price in product.prices.values() {
+                let default = if product.default_price.as_deref() == Some(price.key.as_str()) {
+                    "  (default)"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "    prices.{}.{}  {}  lookup_key={}{default}",
+                    product.key,
+                    price.key,
+                    price.amount_summary(),
+                    price.lookup_key
+                )?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

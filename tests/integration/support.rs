@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests: a scratch directory and the `billing` command.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A temporary directory holding a catalog, deleted when dropped.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    /// An empty scratch directory.
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("create a temporary directory"),
+        }
+    }
+
+    /// A scratch directory with `billing.toml` holding `catalog`.
+    pub fn with_catalog(catalog: &str) -> Self {
+        let dir = Self::new();
+        dir.write("billing.toml", catalog);
+        dir
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).expect("write a test file");
+        path
+    }
+
+    /// `billing` run in this directory, with no colour and no Stripe key from the outside.
+    pub fn billing(&self) -> Command {
+        let mut cmd = Command::cargo_bin("billing").expect("the billing binary is built");
+        cmd.current_dir(self.path())
+            .env_remove("STRIPE_SECRET_KEY")
+            .env_remove("NO_COLOR");
+        cmd
+    }
+}
+
+/// The repository's own billing.toml.
+pub fn repository_catalog() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/billing.toml"))
+        .expect("the repository has a billing.toml")
+}

@@ -1,0 +1,157 @@
+//! `billing validate` through the binary: valid catalogs, every problem at once, exit codes, flags.
+
+use predicates::prelude::*;
+
+use crate::support::{Workdir, repository_catalog};
+
+#[test]
+fn the_repository_catalog_is_valid() {
+    let dir = Workdir::with_catalog(&repository_catalog());
+    dir.billing()
+        .arg("validate")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "billing.toml is valid: 4 products, 6 prices",
+        ))
+        .stderr("");
+}
+
+#[test]
+fn verbose_lists_prices_with_formatted_amounts() {
+    let dir = Workdir::with_catalog(&repository_catalog());
+    dir.billing()
+        .args(["validate", "-v"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "prices.pro.monthly  $79.00 / month  lookup_key=pro_monthly  (default)",
+        ))
+        .stdout(predicate::str::contains(
+            "prices.onboarding.once  $499.00 one-time",
+        ));
+}
+
+const BROKEN: &str = r#"[products.pro]
+name = "Pro"
+default_price = "monthy"
+
+[products.pro.prices.monthly]
+amount = "12.001"
+currency = "usd"
+interval = "month"
+
+[products.pro.prices.annual]
+amount = "120"
+currency = "usd"
+intervall = "year"
+"#;
+
+#[test]
+fn a_broken_catalog_reports_every_problem_with_its_place_and_exits_1() {
+    let dir = Workdir::with_catalog(BROKEN);
+    let output = dir.billing().arg("validate").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "nothing on stdout for an invalid catalog"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn config_flag_works_before_and_after_the_subcommand() {
+    let dir = Workdir::new();
+    dir.write("catalog.toml", "[products.a]\nname = \"A\"\n");
+    for args in [
+        ["-c", "catalog.toml", "validate"],
+        ["validate", "-c", "catalog.toml"],
+    ] {
+        dir.billing()
+            .args(args)
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with(
+                "catalog.toml is valid: 1 product, 0 prices",
+            ));
+    }
+    dir.billing()
+        .args(["validate", "--config=catalog.toml", "--no-color"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn diagnostics_name_the_file_as_given() {
+    let dir = Workdir::new();
+    std::fs::create_dir(dir.path().join("billing")).unwrap();
+    dir.write("billing/prod.toml", "[products.a]\nnam = \"A\"\n");
+    dir.billing()
+        .args(["validate", "-c", "billing/prod.toml"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "billing/prod.toml:2:1: error: unknown key `nam` in [products.a]",
+        ));
+}
+
+#[test]
+fn a_missing_catalog_says_so_and_how_to_fix_it() {
+    let dir = Workdir::new();
+    dir.billing()
+        .arg("validate")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("error: cannot read billing.toml"))
+        .stderr(predicate::str::contains(
+            "hint: run billing in the directory that holds billing.toml, or pass -c PATH",
+        ));
+}
+
+#[test]
+fn invalid_utf8_and_nul_bytes_are_diagnostics_not_panics() {
+    let dir = Workdir::new();
+    dir.write("billing.toml", b"[products.a]\nname = \"A\xff\"\n");
+    dir.billing()
+        .arg("validate")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "billing.toml:2:10: error: the file is not valid UTF-8 text",
+        ));
+    dir.write("billing.toml", b"[products.a]\nname = \"A\0\"\n");
+    dir.billing().arg("validate").assert().code(1).stderr(
+        predicate::str::contains("billing.toml:2:").and(predicate::str::contains("invalid TOML")),
+    );
+}
+
+#[test]
+fn colour_only_when_asked_for_by_a_terminal() {
+    // Output is captured (not a terminal): never colour, whatever NO_COLOR says.
+    let dir = Workdir::with_catalog(BROKEN);
+    let output = dir.billing().arg("validate").output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains('\x1b'));
+}
+
+#[test]
+fn bad_flags_exit_1_and_help_exits_0() {
+    let dir = Workdir::new();
+    dir.billing()
+        .args(["validate", "--frobnicate"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--frobnicate"));
+    dir.billing().arg("nonsense").assert().code(1);
+    dir.billing()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("validate"))
+        .stdout(predicate::str::contains("Exit codes"));
+    dir.billing()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
