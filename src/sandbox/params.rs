@@ -234,6 +234,15 @@ fn validate_value(ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
                 ))
                 .with_param(path));
             }
+            // A whitespace-only value is refused like Stripe's `parameter_invalid_string_blank`
+            // (which fields Stripe applies it to is unverified; all of them here, stricter).
+            if s.trim().is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "Invalid {path}: the value cannot be blank (only whitespace)."
+                ))
+                .with_code("parameter_invalid_string_blank")
+                .with_param(path));
+            }
             Ok(Value::String(s.to_string()))
         }
         Ty::Integer { min, max } => {
@@ -555,6 +564,8 @@ mod tests {
         assert_eq!(e.message, "Invalid hash");
         let e = check("currency=usd&expand=product").unwrap_err();
         assert_eq!(e.message, "Invalid array");
+        let e = check("currency=usd&nickname=+++").unwrap_err();
+        assert_eq!(e.code, Some("parameter_invalid_string_blank"));
     }
 
     #[test]
