@@ -973,7 +973,11 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let id = price.id.clone();
     state.prices.insert(id.clone(), price);
     let state = ctx.tx.state();
-    Ok(render(state, &state.prices[&id], &call.expand))
+    let stored = state
+        .prices
+        .get(&id)
+        .ok_or_else(|| ApiError::internal("The billing sandbox lost the price it just wrote."))?;
+    Ok(render(state, stored, &call.expand))
 }
 
 /// `GET /v1/prices/{id}`.
@@ -1040,7 +1044,11 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let id = price.id.clone();
     state.prices.insert(id.clone(), price);
     let state = ctx.tx.state();
-    Ok(render(state, &state.prices[&id], &call.expand))
+    let stored = state
+        .prices
+        .get(&id)
+        .ok_or_else(|| ApiError::internal("The billing sandbox lost the price it just wrote."))?;
+    Ok(render(state, stored, &call.expand))
 }
 
 /// `GET /v1/prices`. Without `active`, only active prices are listed: the API reference says

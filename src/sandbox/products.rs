@@ -459,7 +459,11 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let id = product.id.clone();
     state.products.insert(id.clone(), product);
     let state = ctx.tx.state();
-    Ok(render(state, &state.products[&id], &call.expand))
+    let stored = state
+        .products
+        .get(&id)
+        .ok_or_else(|| ApiError::internal("The billing sandbox lost the product it just wrote."))?;
+    Ok(render(state, stored, &call.expand))
 }
 
 /// `GET /v1/products/{id}`.
@@ -564,7 +568,11 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let id = product.id.clone();
     ctx.tx.state_mut().products.insert(id.clone(), product);
     let state = ctx.tx.state();
-    Ok(render(state, &state.products[&id], &call.expand))
+    let stored = state
+        .products
+        .get(&id)
+        .ok_or_else(|| ApiError::internal("The billing sandbox lost the product it just wrote."))?;
+    Ok(render(state, stored, &call.expand))
 }
 
 /// `DELETE /v1/products/{id}`: only for a product that never had a price.
