@@ -141,3 +141,62 @@ async fn serve_runs_in_the_foreground_until_shutdown() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// The environment variable that turns [`child_writer`] into a writer process.
+const CHILD_STATE: &str = "BILLING_SANDBOX_TEST_CHILD_STATE";
+const CHILD_WRITES: usize = 15;
+
+/// Does nothing in a normal run. Re-run by [`two_processes_on_one_file_lose_no_writes`] as a
+/// separate process, it embeds a sandbox on the given state file and creates products.
+#[test]
+fn child_writer() {
+    let Some(path) = std::env::var_os(CHILD_STATE) else {
+        return;
+    };
+    let sandbox = start_with(on(std::path::Path::new(&path)));
+    let tag = std::process::id();
+    for i in 0..CHILD_WRITES {
+        product(&sandbox, &format!("name=child{tag}-{i}"));
+    }
+}
+
+#[test]
+fn two_processes_on_one_file_lose_no_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared").join("state.json");
+    let here = start_with(on(&path));
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "sandbox::state::child_writer", "--quiet"])
+                .env(CHILD_STATE, &path)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for i in 0..CHILD_WRITES {
+        product(&here, &format!("name=parent-{i}"));
+    }
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let mut count = 0;
+    let mut after = String::new();
+    loop {
+        let page = Req::get(&format!("/v1/products?limit=100{after}"))
+            .send(&here)
+            .json();
+        let data = page["data"].as_array().unwrap();
+        count += data.len();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+        after = format!(
+            "&starting_after={}",
+            data.last().unwrap()["id"].as_str().unwrap()
+        );
+    }
+    assert_eq!(count, 3 * CHILD_WRITES);
+}
