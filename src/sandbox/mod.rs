@@ -1,1 +1,215 @@
-//! The sandbox: a local, stateful, Stripe-compatible HTTP server.
+//! The sandbox: a local, stateful, Stripe-compatible HTTP server for products and prices.
+//!
+//! It is what the tool's tests and its default environment run against, so it follows
+//! Stripe's rules as documented in `stripe-api.md` and, where Stripe's behaviour is uncertain,
+//! takes the stricter reading (each such place says so in a comment). It is not Stripe.
+//!
+//! Public API: [`Sandbox`] (start on a thread of its own, inspect the request log, inject
+//! failures, shut down), [`serve`] (run in the foreground on a bound listener),
+//! [`SandboxConfig`], [`FailureRule`], [`LoggedRequest`] and [`SandboxError`].
+
+mod account;
+mod auth;
+mod currency;
+mod error;
+mod expand;
+mod faults;
+mod form;
+mod idempotency;
+mod ids;
+mod list;
+mod metadata;
+mod params;
+mod prices;
+mod products;
+mod reqlog;
+mod routes;
+mod server;
+mod store;
+mod version;
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+pub use faults::{FailureRule, FailureRuleParseError};
+
+/// How to run a sandbox.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+    /// The state file; `None` keeps the state in memory only.
+    pub state: Option<PathBuf>,
+    /// Failures to inject (see [`FailureRule`]).
+    pub failures: Vec<FailureRule>,
+    /// Print one line per request to stderr.
+    pub log_requests: bool,
+}
+
+/// One request as the sandbox received and answered it (never its `Authorization` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// The raw form body.
+    pub body: String,
+    pub stripe_version: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub status: u16,
+    /// Answered from a stored idempotent response.
+    pub replayed: bool,
+}
+
+/// Why the sandbox could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read or write the sandbox state file {}: {source}", path.display())]
+    StateIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the sandbox state file {} is corrupt: {message}", path.display())]
+    StateCorrupt { path: PathBuf, message: String },
+    #[error("cannot lock the sandbox state file {}: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the sandbox runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("the sandbox server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// A sandbox serving on a thread of its own; stopped by [`Sandbox::shutdown`] or on drop.
+pub struct Sandbox {
+    addr: SocketAddr,
+    app: Arc<server::App>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Bind `addr` (port 0 = ephemeral) before returning, then serve on a dedicated thread with
+    /// its own tokio runtime, so it works from sync tests and from inside another runtime alike.
+    pub fn start(config: SandboxConfig, addr: SocketAddr) -> Result<Sandbox, SandboxError> {
+        let app = Arc::new(server::App::new(&config)?);
+        let bind_error = |source| SandboxError::Bind { addr, source };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("billing-sandbox")
+            .enable_all()
+            .build()
+            .map_err(SandboxError::Runtime)?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = Arc::clone(&app);
+        let thread = std::thread::Builder::new()
+            .name("billing-sandbox".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            let shutdown = async move {
+                                let _ = stopped.await;
+                            };
+                            if let Err(err) = server::run(served, listener, shutdown).await {
+                                eprintln!("billing sandbox: {err}");
+                            }
+                        }
+                        Err(err) => eprintln!("billing sandbox: cannot serve on {local}: {err}"),
+                    }
+                });
+                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            })
+            .map_err(SandboxError::Runtime)?;
+        Ok(Sandbox {
+            addr: local,
+            app,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/` (a loopback address when bound to an unspecified one).
+    pub fn base_url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}/", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.app.requests()
+    }
+
+    /// Forgets the requests logged so far.
+    pub fn clear_requests(&self) {
+        self.app.clear_requests();
+    }
+
+    /// Arms one more failure rule (counting matching requests from now on).
+    pub fn fail_nth(&self, rule: FailureRule) {
+        self.app.fail_nth(rule);
+    }
+
+    /// Stops serving and waits for the server thread (also done on drop).
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+/// Serve on an already-bound listener until `shutdown` resolves (used by `billing sandbox` in
+/// the foreground).
+pub async fn serve(
+    config: SandboxConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), SandboxError> {
+    let app = Arc::new(server::App::new(&config)?);
+    server::run(app, listener, shutdown).await
+}

@@ -1,1 +1,14 @@
 //! Sandbox tests over real HTTP.
+
+mod account;
+mod expand;
+mod faults;
+mod idempotency;
+mod lists;
+mod params;
+mod prices;
+mod products;
+mod properties;
+mod protocol;
+mod state;
+mod support;

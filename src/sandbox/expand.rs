@@ -1,0 +1,133 @@
+//! `expand[]`: which fields of which objects can be expanded or included, and the parsed
+//! request (a tree of paths) that renderers consult.
+//!
+//! Expandable fields replace an id by the full object; includable fields (`price.tiers`,
+//! `price.currency_options`) are omitted from responses unless expanded. On lists every path
+//! must start with `data.`. Paths are at most four levels deep (stripe-api.md §1.6).
+
+use std::collections::BTreeMap;
+
+use super::error::ApiError;
+
+const MAX_DEPTH: usize = 4;
+
+/// What an object type allows to expand.
+#[derive(Debug)]
+pub(crate) struct Schema {
+    pub fields: &'static [(&'static str, Target)],
+}
+
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// An id that expands to an object of this schema.
+    Object(&'static Schema),
+    /// A field only present when expanded; it cannot be expanded further.
+    Included,
+}
+
+pub(crate) static PRODUCT: Schema = Schema {
+    fields: &[
+        ("default_price", Target::Object(&PRICE)),
+        ("tax_code", Target::Object(&NONE)),
+    ],
+};
+
+pub(crate) static PRICE: Schema = Schema {
+    fields: &[
+        ("product", Target::Object(&PRODUCT)),
+        ("tiers", Target::Included),
+        ("currency_options", Target::Included),
+    ],
+};
+
+/// Objects with nothing to expand (accounts, deleted objects, tax codes).
+pub(crate) static NONE: Schema = Schema { fields: &[] };
+
+/// The requested expansions below one object.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Expand {
+    children: BTreeMap<String, Expand>,
+}
+
+impl Expand {
+    /// The expansions requested below `field`, if `field` itself is expanded.
+    pub(crate) fn get(&self, field: &str) -> Option<&Expand> {
+        self.children.get(field)
+    }
+
+    pub(crate) fn has(&self, field: &str) -> bool {
+        self.children.contains_key(field)
+    }
+
+    /// Parses and checks `expand[]` for a response that is one object of `schema`, or a list of
+    /// them (`list`: paths must start with `data.`; the result is relative to each item).
+    pub(crate) fn parse(paths: &[String], schema: &Schema, list: bool) -> Result<Expand, ApiError> {
+        let mut root = Expand::default();
+        for path in paths {
+            let segments: Vec<&str> = path.split('.').collect();
+            if segments.len() > MAX_DEPTH {
+                return Err(ApiError::invalid(format!(
+                    "You cannot expand more than {MAX_DEPTH} levels of a property ({path})."
+                ))
+                .with_param("expand"));
+            }
+            let relative = if list {
+                match segments.split_first() {
+                    Some((&"data", rest)) if !rest.is_empty() => rest,
+                    _ => return Err(cannot_expand(path)),
+                }
+            } else {
+                &segments[..]
+            };
+            let mut node = &mut root;
+            let mut current = schema;
+            for (i, segment) in relative.iter().enumerate() {
+                let target = current
+                    .fields
+                    .iter()
+                    .find(|(name, _)| name == segment)
+                    .map(|(_, target)| target)
+                    .ok_or_else(|| cannot_expand(path))?;
+                node = node.children.entry((*segment).to_string()).or_default();
+                match target {
+                    Target::Object(next) => current = next,
+                    Target::Included if i + 1 == relative.len() => {}
+                    Target::Included => return Err(cannot_expand(path)),
+                }
+            }
+        }
+        Ok(root)
+    }
+}
+
+fn cannot_expand(path: &str) -> ApiError {
+    ApiError::invalid(format!("This property cannot be expanded ({path}).")).with_param("expand")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(p: &[&str]) -> Vec<String> {
+        p.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_and_refuses() {
+        let e = Expand::parse(&paths(&["product.default_price", "tiers"]), &PRICE, false).unwrap();
+        assert!(e.get("product").unwrap().has("default_price"));
+        assert!(e.has("tiers"));
+        assert!(Expand::parse(&paths(&["foo"]), &PRICE, false).is_err());
+        assert!(Expand::parse(&paths(&["tiers"]), &PRICE, true).is_err());
+        assert!(
+            Expand::parse(&paths(&["data.tiers"]), &PRICE, true)
+                .unwrap()
+                .has("tiers")
+        );
+        assert!(Expand::parse(&paths(&["tiers.x"]), &PRICE, false).is_err());
+        let deep = paths(&["product.default_price.product.default_price.product"]);
+        assert!(Expand::parse(&deep, &PRICE, false).is_err());
+        let four = paths(&["product.default_price.product.default_price"]);
+        assert!(Expand::parse(&four, &PRICE, false).is_ok());
+    }
+}

@@ -1,0 +1,628 @@
+//! Products (`/v1/products`): parameter tables, the stored record, its JSON shape and the
+//! create / retrieve / update / delete / list handlers (stripe-api.md §2).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::expand::Expand;
+use super::ids;
+use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::metadata;
+use super::params::{EXPAND, Field, ParamsExt, Ty};
+use super::prices;
+use super::routes::{Call, Ctx};
+use super::store::State;
+
+/// A stored product.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Product {
+    pub id: String,
+    pub seq: u64,
+    pub active: bool,
+    pub created: i64,
+    pub default_price: Option<String>,
+    pub description: Option<String>,
+    pub images: Vec<String>,
+    pub marketing_features: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub name: String,
+    pub package_dimensions: Option<PackageDimensions>,
+    pub shippable: Option<bool>,
+    pub statement_descriptor: Option<String>,
+    pub tax_code: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub unit_label: Option<String>,
+    pub updated: i64,
+    pub url: Option<String>,
+}
+
+/// Package dimensions as sent (decimal strings, at most 2 decimal places).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PackageDimensions {
+    pub height: String,
+    pub length: String,
+    pub weight: String,
+    pub width: String,
+}
+
+impl Listed for Product {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order_key(&self) -> (i64, u64) {
+        (self.created, self.seq)
+    }
+}
+
+const DIMENSION: Ty = Ty::Decimal {
+    places: 2,
+    non_negative: true,
+};
+const PACKAGE_DIMENSIONS: &[Field] = &[
+    Field::new("height", DIMENSION).required(),
+    Field::new("length", DIMENSION).required(),
+    Field::new("weight", DIMENSION).required(),
+    Field::new("width", DIMENSION).required(),
+];
+const MARKETING_FEATURE: &[Field] = &[Field::new("name", Ty::String { max: 80 }).required()];
+const IMAGES: Ty = Ty::Array {
+    item: &Ty::String { max: 2048 },
+    max: 8,
+};
+const MARKETING_FEATURES: Ty = Ty::Array {
+    item: &Ty::Object(MARKETING_FEATURE),
+    max: 15,
+};
+const NAME: Field = Field::new("name", Ty::String { max: 5000 });
+const STATEMENT_DESCRIPTOR: Field = Field::new("statement_descriptor", Ty::String { max: 22 });
+const TAX_CODE: Ty = Ty::String { max: 5000 };
+const UNIT_LABEL: Ty = Ty::String { max: 12 };
+const URL: Ty = Ty::String { max: 5000 };
+const METADATA: Field = Field::new("metadata", Ty::Metadata);
+
+/// `POST /v1/products`. Nothing is emptyable on create: the spec marks emptyable fields on
+/// update only (stricter reading).
+pub(crate) static CREATE: &[Field] = &[
+    Field::new("active", Ty::Boolean),
+    Field::new("default_price_data", Ty::Object(prices::DEFAULT_PRICE_DATA)),
+    Field::new("description", Ty::String { max: 40000 }),
+    EXPAND,
+    Field::new("id", Ty::String { max: 5000 }),
+    Field::new("images", IMAGES),
+    Field::new("marketing_features", MARKETING_FEATURES),
+    METADATA,
+    NAME.required(),
+    Field::new("package_dimensions", Ty::Object(PACKAGE_DIMENSIONS)),
+    Field::new("shippable", Ty::Boolean),
+    STATEMENT_DESCRIPTOR,
+    Field::new("tax_code", TAX_CODE),
+    // `tax_details` (newer than the sources of stripe-api.md) is not accepted: unverified.
+    Field::new("type", Ty::Enum(&["good", "service"])),
+    Field::new("unit_label", UNIT_LABEL),
+    Field::new("url", URL),
+];
+
+/// `POST /v1/products/{id}`: `id`, `type` and `default_price_data` are immutable (unknown here).
+/// `default_price` accepts `""` to clear it (stripe-api.md §0.1 C1).
+pub(crate) static UPDATE: &[Field] = &[
+    Field::new("active", Ty::Boolean),
+    Field::new("default_price", Ty::String { max: 5000 }).emptyable(),
+    Field::new("description", Ty::String { max: 40000 }).emptyable(),
+    EXPAND,
+    Field::new("images", IMAGES).emptyable(),
+    Field::new("marketing_features", MARKETING_FEATURES).emptyable(),
+    METADATA.emptyable(),
+    NAME,
+    Field::new("package_dimensions", Ty::Object(PACKAGE_DIMENSIONS)).emptyable(),
+    Field::new("shippable", Ty::Boolean),
+    STATEMENT_DESCRIPTOR,
+    Field::new("tax_code", TAX_CODE).emptyable(),
+    Field::new("unit_label", UNIT_LABEL).emptyable(),
+    Field::new("url", URL).emptyable(),
+];
+
+/// `product_data` on price create (an inline product).
+pub(crate) const PRODUCT_DATA: &[Field] = &[
+    Field::new("active", Ty::Boolean),
+    Field::new("id", Ty::String { max: 5000 }),
+    METADATA,
+    NAME.required(),
+    STATEMENT_DESCRIPTOR,
+    Field::new("tax_code", TAX_CODE),
+    Field::new("unit_label", UNIT_LABEL),
+];
+
+pub(crate) static RETRIEVE: &[Field] = &[EXPAND];
+
+/// `DELETE /v1/products/{id}` takes no parameters.
+pub(crate) static DELETE: &[Field] = &[];
+
+/// `GET /v1/products`. The legacy `type` filter is not accepted.
+pub(crate) static LIST: &[Field] = &[
+    Field::new("active", Ty::Boolean),
+    CREATED,
+    ENDING_BEFORE,
+    EXPAND,
+    Field::new(
+        "ids",
+        Ty::Array {
+            item: &Ty::String { max: 5000 },
+            max: 100,
+        },
+    ),
+    LIMIT,
+    Field::new("shippable", Ty::Boolean),
+    STARTING_AFTER,
+    Field::new("url", URL),
+];
+
+fn sub(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_string()
+    } else {
+        format!("{prefix}[{field}]")
+    }
+}
+
+/// Custom product ids may only use letters, digits, `_` and `-`. Stripe documents no character
+/// set; ids travel unescaped in URL paths (async-stripe does not percent-encode them), so the
+/// sandbox refuses anything else (stricter reading).
+fn check_custom_id(id: &str, param: &str) -> Result<(), ApiError> {
+    if id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "Invalid id: '{id}'. Product ids may only contain letters, numbers, underscores (_) \
+             and dashes (-)."
+        ))
+        .with_param(param))
+    }
+}
+
+/// Statement descriptors: at most 22 characters (the table), Latin characters only, none of
+/// `< > \ " '`, at least one letter.
+pub(crate) fn check_statement_descriptor(s: &str, param: &str) -> Result<(), ApiError> {
+    if let Some(bad) = s
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | '\\' | '"' | '\''))
+    {
+        return Err(ApiError::invalid(format!(
+            "Invalid {param}: the statement descriptor contains the character `{bad}`; it cannot \
+             contain any of < > \\ \" '."
+        ))
+        .with_param(param));
+    }
+    if !s.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        return Err(ApiError::invalid(format!(
+            "Invalid {param}: statement descriptors may only contain Latin characters."
+        ))
+        .with_param(param));
+    }
+    if !s.chars().any(|c| c.is_ascii_alphabetic()) {
+        return Err(ApiError::invalid(format!(
+            "Invalid {param}: statement descriptors must contain at least one letter."
+        ))
+        .with_param(param));
+    }
+    Ok(())
+}
+
+/// URLs (`url`, `images[]`): absolute http(s) URLs without whitespace.
+fn check_url(s: &str, param: &str) -> Result<(), ApiError> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !s.chars().any(char::is_whitespace) => Ok(()),
+        _ => Err(ApiError::invalid(format!("Not a valid URL: {s}"))
+            .with_code("url_invalid")
+            .with_param(param)),
+    }
+}
+
+/// Tax codes look like `txcd_` followed by 8 digits; the sandbox knows no tax code catalogue,
+/// so any code of that shape exists and any other does not.
+fn check_tax_code(s: &str, param: &str) -> Result<(), ApiError> {
+    let ok = s
+        .strip_prefix("txcd_")
+        .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::no_such_in_param("tax code", s, param))
+    }
+}
+
+fn service_only(kind: &str, field: &str, prefix: &str) -> Result<(), ApiError> {
+    if kind == "service" {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "The `{field}` parameter can only be set on products of type `service`."
+        ))
+        .with_param(sub(prefix, field)))
+    }
+}
+
+fn images(values: &[Value], prefix: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::with_capacity(values.len());
+    for (i, value) in values.iter().enumerate() {
+        let url = value.as_str().unwrap_or_default();
+        check_url(url, &format!("{}[{i}]", sub(prefix, "images")))?;
+        out.push(url.to_string());
+    }
+    Ok(out)
+}
+
+fn features(values: &[Value]) -> Vec<String> {
+    values
+        .iter()
+        .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+fn dimensions(obj: &Map<String, Value>) -> PackageDimensions {
+    let get = |k: &str| obj.str_of(k).unwrap_or("0").to_string();
+    PackageDimensions {
+        height: get("height"),
+        length: get("length"),
+        weight: get("weight"),
+        width: get("width"),
+    }
+}
+
+/// A product id not used by any product, live or deleted.
+fn unique_id(state: &State) -> String {
+    loop {
+        let id = ids::product();
+        if !state.products.contains_key(&id) && !state.deleted_products.contains(&id) {
+            return id;
+        }
+    }
+}
+
+/// Builds a new product from create parameters (`prefix` = `""`) or from a price's
+/// `product_data` (`prefix` = `"product_data"`). Does not store it.
+pub(crate) fn build(
+    state: &State,
+    p: &Map<String, Value>,
+    now: i64,
+    prefix: &str,
+) -> Result<Product, ApiError> {
+    let id = match p.str_of("id") {
+        Some(id) => {
+            check_custom_id(id, &sub(prefix, "id"))?;
+            // A deleted product's id is never reused: whether Stripe allows it is unknown
+            // (stricter reading).
+            if state.products.contains_key(id) || state.deleted_products.contains(id) {
+                return Err(ApiError::invalid("Product already exists.")
+                    .with_code("resource_already_exists")
+                    .with_param(sub(prefix, "id")));
+            }
+            id.to_string()
+        }
+        None => unique_id(state),
+    };
+    let kind = p.str_of("type").unwrap_or("service").to_string();
+    let statement_descriptor = match p.str_of("statement_descriptor") {
+        Some(s) => {
+            check_statement_descriptor(s, &sub(prefix, "statement_descriptor"))?;
+            service_only(&kind, "statement_descriptor", prefix)?;
+            Some(s.to_string())
+        }
+        None => None,
+    };
+    let unit_label = match p.str_of("unit_label") {
+        Some(s) => {
+            service_only(&kind, "unit_label", prefix)?;
+            Some(s.to_string())
+        }
+        None => None,
+    };
+    let tax_code = match p.str_of("tax_code") {
+        Some(code) => {
+            check_tax_code(code, &sub(prefix, "tax_code"))?;
+            Some(code.to_string())
+        }
+        None => None,
+    };
+    let url = match p.str_of("url") {
+        Some(u) => {
+            check_url(u, &sub(prefix, "url"))?;
+            Some(u.to_string())
+        }
+        None => None,
+    };
+    Ok(Product {
+        id,
+        seq: 0,
+        active: p.bool_of("active").unwrap_or(true),
+        created: now,
+        default_price: None,
+        description: p.str_of("description").map(str::to_string),
+        images: images(p.arr_of("images").map_or(&[][..], Vec::as_slice), prefix)?,
+        marketing_features: features(
+            p.arr_of("marketing_features")
+                .map_or(&[][..], Vec::as_slice),
+        ),
+        metadata: metadata::create(p.get("metadata"), &sub(prefix, "metadata"))?,
+        name: p.str_of("name").unwrap_or_default().to_string(),
+        package_dimensions: p.obj_of("package_dimensions").map(dimensions),
+        shippable: p.bool_of("shippable"),
+        statement_descriptor,
+        tax_code,
+        kind,
+        unit_label,
+        updated: now,
+        url,
+    })
+}
+
+/// Stores a product built by [`build`], assigning its creation sequence.
+pub(crate) fn insert(state: &mut State, mut product: Product) -> String {
+    product.seq = state.take_seq();
+    let id = product.id.clone();
+    state.products.insert(id.clone(), product);
+    id
+}
+
+fn number(decimal: &str) -> Value {
+    decimal
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+fn tax_code_object(code: &str) -> Value {
+    json!({
+        "id": code,
+        "object": "tax_code",
+        "description": format!("Tax code {code} (the billing sandbox does not model tax code details)."),
+        "name": code,
+        "requirements": null,
+    })
+}
+
+/// The product's JSON, with `expand` applied.
+pub(crate) fn render(state: &State, p: &Product, expand: &Expand) -> Value {
+    let default_price = match (&p.default_price, expand.get("default_price")) {
+        (Some(id), Some(sub)) => state
+            .prices
+            .get(id)
+            .map_or_else(|| json!(id), |price| prices::render(state, price, sub)),
+        (Some(id), None) => json!(id),
+        (None, _) => Value::Null,
+    };
+    let tax_code = match &p.tax_code {
+        Some(code) if expand.has("tax_code") => tax_code_object(code),
+        Some(code) => json!(code),
+        None => Value::Null,
+    };
+    json!({
+        "id": p.id,
+        "object": "product",
+        "active": p.active,
+        "created": p.created,
+        "default_price": default_price,
+        "description": p.description,
+        "images": p.images,
+        "livemode": false,
+        "marketing_features": p.marketing_features.iter().map(|name| json!({ "name": name })).collect::<Vec<_>>(),
+        "metadata": metadata::render(&p.metadata),
+        "name": p.name,
+        "package_dimensions": p.package_dimensions.as_ref().map(|d| json!({
+            "height": number(&d.height),
+            "length": number(&d.length),
+            "weight": number(&d.weight),
+            "width": number(&d.width),
+        })),
+        "shippable": p.shippable,
+        "statement_descriptor": p.statement_descriptor,
+        "tax_code": tax_code,
+        "type": p.kind,
+        "unit_label": p.unit_label,
+        "updated": p.updated,
+        "url": p.url,
+    })
+}
+
+/// `POST /v1/products`.
+pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+    let p = &call.params;
+    let mut product = build(ctx.tx.state(), p, ctx.now, "")?;
+    let price = match p.obj_of("default_price_data") {
+        Some(data) => Some(prices::build(
+            ctx.tx.state(),
+            data,
+            &product.id,
+            ctx.version,
+            ctx.now,
+            "default_price_data",
+        )?),
+        None => None,
+    };
+    let state = ctx.tx.state_mut();
+    product.seq = state.take_seq();
+    if let Some(mut price) = price {
+        price.seq = state.take_seq();
+        product.default_price = Some(price.id.clone());
+        state.prices.insert(price.id.clone(), price);
+    }
+    let id = product.id.clone();
+    state.products.insert(id.clone(), product);
+    let state = ctx.tx.state();
+    let stored = state
+        .products
+        .get(&id)
+        .ok_or_else(|| ApiError::internal("The billing sandbox lost the product it just wrote."))?;
+    Ok(render(state, stored, &call.expand))
+}
+
+/// `GET /v1/products/{id}`.
+pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    let product = state
+        .products
+        .get(&call.id)
+        .ok_or_else(|| ApiError::no_such_in_path("product", &call.id))?;
+    Ok(render(state, product, &call.expand))
+}
+
+/// `POST /v1/products/{id}`.
+pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+    let p = &call.params;
+    let state = ctx.tx.state();
+    let mut product = state
+        .products
+        .get(&call.id)
+        .ok_or_else(|| ApiError::no_such_in_path("product", &call.id))?
+        .clone();
+    if let Some(name) = p.str_of("name") {
+        product.name = name.to_string();
+    }
+    if let Some(active) = p.bool_of("active") {
+        // Archiving a product leaves its prices as they are (stripe-api.md §2.5).
+        product.active = active;
+    }
+    if p.cleared("default_price") {
+        product.default_price = None;
+    } else if let Some(price_id) = p.str_of("default_price") {
+        let price = state
+            .prices
+            .get(price_id)
+            .ok_or_else(|| ApiError::no_such_in_param("price", price_id, "default_price"))?;
+        // Stripe's rules here are unverified (stripe-api.md §19 #4); the stricter reading: the
+        // default price must be an active price of this very product.
+        if price.product != product.id {
+            return Err(ApiError::invalid(format!(
+                "The price `{price_id}` belongs to product `{}`, not `{}`: a product's default \
+                 price must be one of its own prices.",
+                price.product, product.id
+            ))
+            .with_param("default_price"));
+        }
+        if !price.active {
+            return Err(ApiError::invalid(format!(
+                "The price `{price_id}` is archived: a product's default price must be active."
+            ))
+            .with_param("default_price"));
+        }
+        product.default_price = Some(price_id.to_string());
+    }
+    if p.cleared("description") {
+        product.description = None;
+    } else if let Some(d) = p.str_of("description") {
+        product.description = Some(d.to_string());
+    }
+    if p.cleared("images") {
+        product.images.clear();
+    } else if let Some(values) = p.arr_of("images") {
+        product.images = images(values, "")?;
+    }
+    if p.cleared("marketing_features") {
+        product.marketing_features.clear();
+    } else if let Some(values) = p.arr_of("marketing_features") {
+        product.marketing_features = features(values);
+    }
+    product.metadata = metadata::merge(&product.metadata, p.get("metadata"), "metadata")?;
+    if p.cleared("package_dimensions") {
+        product.package_dimensions = None;
+    } else if let Some(obj) = p.obj_of("package_dimensions") {
+        product.package_dimensions = Some(dimensions(obj));
+    }
+    if let Some(shippable) = p.bool_of("shippable") {
+        product.shippable = Some(shippable);
+    }
+    if let Some(s) = p.str_of("statement_descriptor") {
+        check_statement_descriptor(s, "statement_descriptor")?;
+        service_only(&product.kind, "statement_descriptor", "")?;
+        product.statement_descriptor = Some(s.to_string());
+    }
+    if p.cleared("tax_code") {
+        product.tax_code = None;
+    } else if let Some(code) = p.str_of("tax_code") {
+        check_tax_code(code, "tax_code")?;
+        product.tax_code = Some(code.to_string());
+    }
+    if p.cleared("unit_label") {
+        product.unit_label = None;
+    } else if let Some(label) = p.str_of("unit_label") {
+        service_only(&product.kind, "unit_label", "")?;
+        product.unit_label = Some(label.to_string());
+    }
+    if p.cleared("url") {
+        product.url = None;
+    } else if let Some(u) = p.str_of("url") {
+        check_url(u, "url")?;
+        product.url = Some(u.to_string());
+    }
+    product.updated = ctx.now;
+    let id = product.id.clone();
+    ctx.tx.state_mut().products.insert(id.clone(), product);
+    let state = ctx.tx.state();
+    let stored = state
+        .products
+        .get(&id)
+        .ok_or_else(|| ApiError::internal("The billing sandbox lost the product it just wrote."))?;
+    Ok(render(state, stored, &call.expand))
+}
+
+/// `DELETE /v1/products/{id}`: only for a product that never had a price.
+pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    if !state.products.contains_key(&call.id) {
+        return Err(ApiError::no_such_in_path("product", &call.id));
+    }
+    if state.prices.values().any(|price| price.product == call.id) {
+        return Err(ApiError::invalid(
+            "This product cannot be deleted because it has one or more user-created prices.",
+        ));
+    }
+    let state = ctx.tx.state_mut();
+    state.products.remove(&call.id);
+    state.deleted_products.insert(call.id.clone());
+    Ok(json!({ "id": call.id, "object": "product", "deleted": true }))
+}
+
+/// `GET /v1/products`.
+pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+    let p = &call.params;
+    let ids: Option<Vec<&str>> = p
+        .arr_of("ids")
+        .map(|values| values.iter().filter_map(Value::as_str).collect());
+    if ids.is_some() {
+        for cursor in ["starting_after", "ending_before"] {
+            if p.contains_key(cursor) {
+                return Err(ApiError::exclusive("ids", cursor));
+            }
+        }
+    }
+    let active = p.bool_of("active");
+    let shippable = p.bool_of("shippable");
+    let url = p.str_of("url");
+    let created = p.get("created");
+    let keep = |product: &Product| {
+        active.is_none_or(|a| product.active == a)
+            && shippable.is_none_or(|s| product.shippable == Some(s))
+            && url.is_none_or(|u| product.url.as_deref() == Some(u))
+            && ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&product.id.as_str()))
+            && list::created_matches(product.created, created)
+    };
+    let state = ctx.tx.state();
+    let (items, has_more) = list::page(state.products.values(), keep, p, "product")?;
+    let data = items
+        .into_iter()
+        .map(|product| render(state, product, &call.expand))
+        .collect();
+    Ok(list::envelope("/v1/products", data, has_more))
+}

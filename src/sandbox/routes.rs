@@ -1,0 +1,197 @@
+//! The endpoint table: method, path pattern, parameter table, expansion schema and handler of
+//! every route. New resources plug in here.
+
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use super::expand::{self, Expand, Schema};
+use super::params::Field;
+use super::store::Tx;
+use super::version::ApiVersion;
+use super::{account, prices, products};
+
+/// What a handler works with: the state (inside the request's transaction), the clock and the
+/// API version.
+pub(crate) struct Ctx<'a, 'b> {
+    pub tx: &'a mut Tx<'b>,
+    pub now: i64,
+    pub version: &'a ApiVersion,
+}
+
+/// One validated call: the `{id}` path segment (if the route has one), the parameters as
+/// validated against the route's table, and the requested expansions.
+pub(crate) struct Call {
+    pub id: String,
+    pub params: Map<String, Value>,
+    pub expand: Expand,
+}
+
+pub(crate) type Handler = fn(&mut Ctx<'_, '_>, &Call) -> Result<Value, ApiError>;
+
+/// One route.
+pub(crate) struct Endpoint {
+    pub method: &'static str,
+    /// `/v1/prices/{id}`: `{id}` matches one path segment.
+    pub path: &'static str,
+    pub params: &'static [Field],
+    /// What `expand[]` may name in the response object (per item for lists).
+    pub schema: &'static Schema,
+    /// A list endpoint: expansions must start with `data.`.
+    pub list: bool,
+    pub handler: Handler,
+}
+
+pub(crate) static ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "GET",
+        path: "/v1/account",
+        params: account::RETRIEVE,
+        schema: account::SCHEMA,
+        list: false,
+        handler: account::retrieve,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/products",
+        params: products::CREATE,
+        schema: &expand::PRODUCT,
+        list: false,
+        handler: products::create,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/products",
+        params: products::LIST,
+        schema: &expand::PRODUCT,
+        list: true,
+        handler: products::list,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/products/{id}",
+        params: products::RETRIEVE,
+        schema: &expand::PRODUCT,
+        list: false,
+        handler: products::retrieve,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/products/{id}",
+        params: products::UPDATE,
+        schema: &expand::PRODUCT,
+        list: false,
+        handler: products::update,
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/v1/products/{id}",
+        params: products::DELETE,
+        schema: &expand::NONE,
+        list: false,
+        handler: products::delete,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/prices",
+        params: prices::CREATE,
+        schema: &expand::PRICE,
+        list: false,
+        handler: prices::create,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/prices",
+        params: prices::LIST,
+        schema: &expand::PRICE,
+        list: true,
+        handler: prices::list,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/prices/{id}",
+        params: prices::RETRIEVE,
+        schema: &expand::PRICE,
+        list: false,
+        handler: prices::retrieve,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/prices/{id}",
+        params: prices::UPDATE,
+        schema: &expand::PRICE,
+        list: false,
+        handler: prices::update,
+    },
+];
+
+/// Path segments `{id}` never matches: Stripe routes them elsewhere (`/v1/prices/search`),
+/// and the sandbox does not implement those routes, so they are unrecognized URLs rather than
+/// "no such object".
+const RESERVED_SEGMENTS: &[&str] = &["search"];
+
+/// The endpoint for `method` and `path`, with the decoded `{id}` segment (or `""`).
+pub(crate) fn find(method: &str, path: &str) -> Option<(&'static Endpoint, String)> {
+    ENDPOINTS.iter().find_map(|endpoint| {
+        if endpoint.method != method {
+            return None;
+        }
+        let mut id = String::new();
+        let mut want = endpoint.path.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return Some((endpoint, id)),
+                (Some("{id}"), Some(segment))
+                    if !segment.is_empty() && !RESERVED_SEGMENTS.contains(&segment) =>
+                {
+                    id = percent_decode(segment);
+                }
+                (Some(w), Some(g)) if w == g => {}
+                _ => return None,
+            }
+        }
+    })
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_routes() {
+        assert_eq!(find("GET", "/v1/prices").unwrap().0.path, "/v1/prices");
+        let (endpoint, id) = find("POST", "/v1/products/prod%5F1").unwrap();
+        assert_eq!(
+            (endpoint.path, id.as_str()),
+            ("/v1/products/{id}", "prod_1")
+        );
+        assert!(find("DELETE", "/v1/prices/price_1").is_none());
+        assert!(find("GET", "/v1/prices/").is_none());
+        assert!(find("GET", "/v1/prices/search").is_none());
+        assert!(find("GET", "/v1/foo").is_none());
+    }
+}

@@ -1,0 +1,234 @@
+//! Shared helpers for the sandbox tests: starting sandboxes, the async-stripe client, raw HTTP
+//! requests (for what the typed client cannot express) and error assertions.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use billing::sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+use stripe::{Client, ClientBuilder, StripeError};
+
+/// The test key every helper uses.
+pub const KEY: &str = "sk_test_sandboxTests0123456789";
+
+/// The API version async-stripe pins.
+pub const VERSION: &str = "2026-09-30.endive";
+
+pub fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().expect("loopback address")
+}
+
+/// An in-memory sandbox on an ephemeral port.
+pub fn start() -> Sandbox {
+    start_with(SandboxConfig::default())
+}
+
+pub fn start_with(config: SandboxConfig) -> Sandbox {
+    Sandbox::start(config, loopback()).expect("sandbox starts")
+}
+
+/// The bundled async-stripe client pointed at `sandbox`.
+pub fn client(sandbox: &Sandbox) -> Client {
+    ClientBuilder::new(KEY)
+        .url(sandbox.base_url())
+        .build()
+        .expect("client builds")
+}
+
+/// `(status, code, param, type, message)` of a Stripe error returned by the typed client.
+pub fn stripe_error<T: std::fmt::Debug>(
+    result: Result<T, StripeError>,
+) -> (u16, Option<String>, Option<String>, String, String) {
+    match result {
+        Err(StripeError::Stripe(api, status)) => (
+            status,
+            api.code.as_ref().map(|c| c.as_str().to_string()),
+            api.param.clone(),
+            api.type_.as_str().to_string(),
+            api.message.clone().unwrap_or_default(),
+        ),
+        other => panic!("expected a Stripe API error, got {other:?}"),
+    }
+}
+
+/// A raw HTTP response.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
+    }
+
+    /// `error.code`, `error.param` and `error.message` of an error body.
+    pub fn error(&self) -> (Option<String>, Option<String>, String) {
+        let body = self.json();
+        let e = &body["error"];
+        (
+            e["code"].as_str().map(str::to_string),
+            e["param"].as_str().map(str::to_string),
+            e["message"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+}
+
+/// A raw request, authenticated with [`KEY`] and pinned to [`VERSION`] unless overridden.
+#[derive(Debug, Clone)]
+pub struct Req {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Req {
+    pub fn new(method: &str, target: &str) -> Req {
+        Req {
+            method: method.to_string(),
+            target: target.to_string(),
+            headers: vec![
+                ("Authorization".into(), format!("Bearer {KEY}")),
+                ("Stripe-Version".into(), VERSION.into()),
+            ],
+            body: String::new(),
+        }
+    }
+
+    pub fn get(target: &str) -> Req {
+        Req::new("GET", target)
+    }
+
+    pub fn post(target: &str, body: &str) -> Req {
+        let mut req = Req::new("POST", target);
+        req.body = body.to_string();
+        req.headers.push((
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        req
+    }
+
+    pub fn delete(target: &str) -> Req {
+        Req::new("DELETE", target)
+    }
+
+    /// Sets (or, with `None`, removes) a header.
+    pub fn header(mut self, name: &str, value: Option<&str>) -> Req {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        if let Some(value) = value {
+            self.headers.push((name.to_string(), value.to_string()));
+        }
+        self
+    }
+
+    pub fn idempotency_key(self, key: &str) -> Req {
+        self.header("Idempotency-Key", Some(key))
+    }
+
+    /// The request bytes, up to and including the body.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.method,
+            self.target,
+            self.body.len()
+        );
+        for (k, v) in &self.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(self.body.as_bytes());
+        bytes
+    }
+
+    pub fn send(&self, sandbox: &Sandbox) -> RawResponse {
+        let mut stream = connect(sandbox);
+        stream.write_all(&self.bytes()).expect("request written");
+        read_response(stream)
+    }
+}
+
+pub fn connect(sandbox: &Sandbox) -> TcpStream {
+    let stream = TcpStream::connect(sandbox.addr()).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout set");
+    stream
+}
+
+/// Reads one `Connection: close` response.
+pub fn read_response(mut stream: TcpStream) -> RawResponse {
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("response read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("response has a header block");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        body = dechunk(&body);
+    }
+    RawResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+    out
+}
+
+/// Creates a product over raw HTTP and returns its id.
+pub fn product(sandbox: &Sandbox, body: &str) -> String {
+    let res = Req::post("/v1/products", body).send(sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()["id"].as_str().expect("id").to_string()
+}
+
+/// Creates a price over raw HTTP and returns its id.
+pub fn price(sandbox: &Sandbox, body: &str) -> String {
+    let res = Req::post("/v1/prices", body).send(sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()["id"].as_str().expect("id").to_string()
+}
