@@ -1,0 +1,93 @@
+//! What can go wrong talking to Stripe, with enough detail to decide whether to retry.
+
+use std::fmt;
+use std::time::Duration;
+
+use stripe_client_core::StripeClientErr;
+
+/// A Stripe error response (`{"error": {...}}`) with its HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// `error.type` (`invalid_request_error`, `api_error`, `idempotency_error`, …).
+    pub kind: String,
+    /// `error.code`, when present (`resource_missing`, `lock_timeout`, …).
+    pub code: Option<String>,
+    /// `error.message`.
+    pub message: String,
+    /// `error.param`, when present.
+    pub param: Option<String>,
+    /// The `Request-Id` response header.
+    pub request_id: Option<String>,
+}
+
+/// Why a request to Stripe failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StripeError {
+    /// Stripe answered with an error.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// The server answered with an error body that is not Stripe's (a proxy page, an outage).
+    #[error("HTTP {status} with a body that is not a Stripe error: {body}")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// The request never got an answer (connection refused, reset, TLS failure).
+    #[error("could not reach the Stripe API: {0}")]
+    Transport(String),
+    /// No answer in time.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The answer could not be read as the expected object.
+    #[error("unexpected response: {0}")]
+    Decode(String),
+    /// The request was refused before sending (a bug or a bad setting, never Stripe's answer).
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Stripe answered {} ({}", self.status, self.kind)?;
+        if let Some(code) = &self.code {
+            write!(f, ", {code}")?;
+        }
+        if let Some(param) = &self.param {
+            write!(f, ", param {param}")?;
+        }
+        write!(f, "): {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " [{id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl StripeError {
+    /// The HTTP status, when there was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api(api) => Some(api.status),
+            Self::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The Stripe error code, when Stripe gave one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api(api) => api.code.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl StripeClientErr for StripeError {
+    fn deserialize_err(msg: impl fmt::Display) -> Self {
+        Self::Decode(msg.to_string())
+    }
+}

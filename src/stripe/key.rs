@@ -1,0 +1,95 @@
+//! Stripe secret keys: read from the environment, never printed, and told apart by mode.
+
+use std::fmt;
+
+/// A Stripe API key. Its `Debug` and `Display` never show it; only [`SecretKey::expose`] does.
+#[derive(Clone)]
+pub struct SecretKey(String);
+
+/// Whether a key acts on test data or live data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    /// `sk_test_…` / `rk_test_…`.
+    Test,
+    /// `sk_live_…` / `rk_live_…`.
+    Live,
+}
+
+impl SecretKey {
+    /// Wraps a key as given.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// Reads the key from the environment variable `var`; `None` when unset or empty.
+    pub fn from_env(var: &str) -> Option<Self> {
+        std::env::var(var)
+            .ok()
+            .map(|k| k.trim().to_owned())
+            .filter(|k| !k.is_empty())
+            .map(Self)
+    }
+
+    /// The mode the key's prefix says, if it looks like a Stripe secret or restricted key.
+    pub fn mode(&self) -> Option<KeyMode> {
+        let k = self.0.as_str();
+        if k.starts_with("sk_test_") || k.starts_with("rk_test_") {
+            Some(KeyMode::Test)
+        } else if k.starts_with("sk_live_") || k.starts_with("rk_live_") {
+            Some(KeyMode::Live)
+        } else {
+            None
+        }
+    }
+
+    /// The key itself, for the Authorization header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Removes every occurrence of the key from `text` (for error bodies and messages).
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.len() < 8 {
+            return text.to_owned();
+        }
+        text.replace(&self.0, "[REDACTED]")
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey([REDACTED])")
+    }
+}
+
+impl fmt::Display for KeyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Test => "test",
+            Self::Live => "live",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_follow_prefixes() {
+        assert_eq!(SecretKey::new("sk_test_abc").mode(), Some(KeyMode::Test));
+        assert_eq!(SecretKey::new("rk_live_abc").mode(), Some(KeyMode::Live));
+        assert_eq!(SecretKey::new("pk_test_abc").mode(), None);
+    }
+
+    #[test]
+    fn never_shown() {
+        let key = SecretKey::new("sk_live_51SecretValue");
+        assert!(!format!("{key:?}").contains("SecretValue"));
+        assert_eq!(
+            key.redact("bad key sk_live_51SecretValue!"),
+            "bad key [REDACTED]!"
+        );
+    }
+}

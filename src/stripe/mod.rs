@@ -1,0 +1,9 @@
+//! The one seam to Stripe: async-stripe's request types sent through our own transport.
+
+mod client;
+mod error;
+mod key;
+
+pub use client::{ClientSettings, Exchange, Observer, STRIPE_API_BASE, StripeHttp, api_version};
+pub use error::{ApiError, StripeError};
+pub use key::{KeyMode, SecretKey};
