@@ -6,6 +6,12 @@
 //! [`sandbox`] is a local, stateful, Stripe-compatible HTTP server that the tool's tests and
 //! its default environment run against. The `billing` binary is a thin layer over [`cli`].
 
+pub mod apply;
 pub mod catalog;
 pub mod cli;
+pub mod environment;
+pub mod live;
+pub mod plan;
+pub mod render;
 pub mod sandbox;
+pub mod stripe;

@@ -3,6 +3,10 @@
 //! Exit codes: 0 success; 1 any error (bad input, bad flags, failures). Data goes to stdout,
 //! everything else (progress, warnings, errors) to stderr.
 
+mod apply;
+mod plan;
+mod sandbox;
+mod session;
 mod style;
 mod validate;
 
@@ -18,6 +22,8 @@ pub use style::Style;
 pub const EXIT_OK: u8 = 0;
 /// Exit code for any error.
 pub const EXIT_ERROR: u8 = 1;
+/// Exit code of `plan --detailed-exitcode` when there are changes.
+pub const EXIT_CHANGES: u8 = 2;
 
 /// Keep your Stripe catalog in code: validate it, see what would change, apply it.
 #[derive(Debug, Parser)]
@@ -27,8 +33,13 @@ pub const EXIT_ERROR: u8 = 1;
     about = "Keep your Stripe catalog (products, prices) in code",
     long_about = "Keep your Stripe catalog (products, prices) in code.\n\n\
         billing reads billing.toml, checks it against Stripe's rules without any network access, \
-        and serves a local Stripe-compatible sandbox to develop and test against.",
-    after_help = "Exit codes: 0 success, 1 error.\nDocumentation: README.md in the billing repository."
+        shows what would change in Stripe (plan) and makes Stripe match (apply). \
+        Without --api-base it works against an embedded local sandbox whose state lives in \
+        .billing/ beside the catalog, so no Stripe account is needed to try it.",
+    after_help = "Exit codes: 0 success (and no changes with plan --detailed-exitcode); \
+        1 any error; 2 changes present (plan --detailed-exitcode).\n\
+        The secret key is read from STRIPE_SECRET_KEY, never from a flag or a file.\n\
+        Documentation: README.md in the billing repository."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -52,9 +63,13 @@ pub struct GlobalArgs {
     /// Never use colours (colours are also off when NO_COLOR is set or output is not a terminal).
     #[arg(long, global = true)]
     no_color: bool,
-    /// Say more about what is happening (repeat for more).
+    /// Say more about what is happening: every HTTP request, timings.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Send requests to this Stripe-compatible API (https://api.stripe.com, or a `billing
+    /// sandbox`), with the key from STRIPE_SECRET_KEY. Without it: the embedded sandbox.
+    #[arg(long, value_name = "URL", global = true)]
+    api_base: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +79,27 @@ enum Command {
     /// Every problem is reported at once as FILE:LINE:COL with the source line underlined.
     /// Exits 0 when the catalog is valid, 1 otherwise.
     Validate,
+    /// Show what `apply` would change in Stripe, without changing anything.
+    ///
+    /// Reads the account with list endpoints only and compares it with billing.toml.
+    Plan(plan::PlanArgs),
+    /// Make Stripe match billing.toml: shows the plan, asks for confirmation, applies it.
+    ///
+    /// Every write carries an idempotency key; a failed apply can be re-run safely.
+    Apply(apply::ApplyArgs),
+    /// Serve a local Stripe-compatible API (products and prices) for development and tests.
+    ///
+    /// It is a stand-in that follows Stripe's rules as documented, not Stripe.
+    Sandbox(sandbox::SandboxArgs),
+}
+
+/// Runs a command's future on a tokio runtime.
+fn block_on(future: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow::Result<u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(future)
 }
 
 /// Runs the command line with these arguments and returns the process exit code.
@@ -81,8 +117,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         }
     };
     let style = Style::detect(cli.global.no_color);
-    let result = match cli.command {
+    let result = match &cli.command {
         Command::Validate => validate::run(&cli.global, style),
+        Command::Plan(args) => block_on(plan::run(&cli.global, args, style)),
+        Command::Apply(args) => block_on(apply::run(&cli.global, args, style)),
+        Command::Sandbox(args) => block_on(sandbox::run(&cli.global, args, style)),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,29 +2,32 @@
 
 use std::io::{IsTerminal, Write};
 
-/// Whether stderr gets colours.
+/// Whether stderr and stdout get colours.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     color: bool,
+    stdout_color: bool,
 }
 
 impl Style {
     /// Colour when stderr is a terminal, `NO_COLOR` is unset or empty, and `--no-color` was not given.
     pub fn detect(no_color_flag: bool) -> Self {
         let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let allowed = !no_color_flag && !no_color_env;
         Self {
-            color: !no_color_flag && !no_color_env && std::io::stderr().is_terminal(),
+            color: allowed && std::io::stderr().is_terminal(),
+            stdout_color: allowed && std::io::stdout().is_terminal(),
         }
     }
 
-    /// Plain text, whatever the terminal.
-    pub fn plain() -> Self {
-        Self { color: false }
-    }
-
-    /// Whether colours are on.
+    /// Whether colours are on for stderr.
     pub fn color(self) -> bool {
         self.color
+    }
+
+    /// Whether colours are on for stdout.
+    pub fn stdout_color(self) -> bool {
+        self.stdout_color
     }
 
     /// Prints `error: MESSAGE` to stderr.

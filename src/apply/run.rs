@@ -1,0 +1,245 @@
+//! Runs a plan's steps: independent steps concurrently within a bound, each write with an
+//! idempotency key derived from its content; a failed step stops its dependents.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use stripe_client_core::{IdempotencyKey, RequestStrategy};
+use tokio::task::JoinSet;
+
+use super::wire::{WireRequest, requests};
+use crate::plan::{Change, ObjRef, Plan, Request, Step, StepId};
+use crate::stripe::{StripeError, StripeHttp};
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Outcome {
+    /// Stripe accepted every request of the step.
+    Done {
+        /// The id of the object the step created, if it created one.
+        created: Option<String>,
+        /// How long it took.
+        #[serde(skip)]
+        elapsed: Duration,
+    },
+    /// Stripe refused, or could not be reached after retries.
+    Failed {
+        /// What went wrong.
+        error: String,
+    },
+    /// Not sent, because a step it depends on did not succeed.
+    NotAttempted {
+        /// The step that failed.
+        blocked_by: StepId,
+    },
+}
+
+/// Receives progress as steps start and end.
+pub trait Progress: Send + Sync {
+    /// A step is about to send its requests.
+    fn started(&self, step: &Step, change: &Change);
+    /// A step ended.
+    fn finished(&self, step: &Step, change: &Change, outcome: &Outcome);
+}
+
+/// Ignores progress.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn started(&self, _: &Step, _: &Change) {}
+    fn finished(&self, _: &Step, _: &Change, _: &Outcome) {}
+}
+
+/// What an apply did, step by step, in plan order.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    /// Each step of the plan with its outcome.
+    pub outcomes: Vec<(StepId, Outcome)>,
+}
+
+impl ApplyReport {
+    /// Steps done, failed and not attempted.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for (_, outcome) in &self.outcomes {
+            match outcome {
+                Outcome::Done { .. } => counts.0 += 1,
+                Outcome::Failed { .. } => counts.1 += 1,
+                Outcome::NotAttempted { .. } => counts.2 += 1,
+            }
+        }
+        counts
+    }
+
+    /// Whether every step succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.counts().1 == 0 && self.counts().2 == 0
+    }
+}
+
+/// The idempotency key of one request of a step: the same plan applied twice, or retried,
+/// sends the same key; a different plan (other content, other live state) never does.
+pub fn idempotency_key(plan: &Plan, step: &Step, index: usize, wire: &WireRequest) -> String {
+    let change = &plan.changes[step.change];
+    let mut hasher = Sha256::new();
+    for part in [
+        plan.namespace.as_str(),
+        change.address.as_str(),
+        step.description.as_str(),
+        change.fingerprint.as_str(),
+        wire.method,
+        wire.path.as_str(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(index.to_le_bytes());
+    hasher.update(wire.encoded_body().as_bytes());
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("billing-{hex}")
+}
+
+#[derive(miniserde::Deserialize)]
+struct Created {
+    id: String,
+}
+
+async fn run_step(
+    plan: Arc<Plan>,
+    client: StripeHttp,
+    id: StepId,
+    created: HashMap<StepId, String>,
+) -> Result<Option<String>, String> {
+    let step = &plan.steps[id];
+    let resolve = |r: &ObjRef| match r {
+        ObjRef::Id(id) => id.clone(),
+        ObjRef::Created(s) => created.get(s).cloned().unwrap_or_default(),
+    };
+    let mut first_id = None;
+    for (index, wire) in requests(&step.request, resolve).iter().enumerate() {
+        let key = idempotency_key(&plan, step, index, wire);
+        let key = IdempotencyKey::new(&key).map_err(|e| e.to_string())?;
+        let response: Result<Created, StripeError> = wire
+            .builder()
+            .customize::<Created>()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&client)
+            .await;
+        match response {
+            Ok(c) => {
+                first_id.get_or_insert(c.id);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let creates = matches!(
+        step.request,
+        Request::CreateProduct { .. } | Request::CreatePrice { .. }
+    );
+    Ok(if creates { first_id } else { None })
+}
+
+/// Runs every step of `plan` whose dependencies succeeded, at most `concurrency` at a time.
+pub async fn apply(
+    plan: &Plan,
+    client: &StripeHttp,
+    concurrency: usize,
+    progress: &dyn Progress,
+) -> ApplyReport {
+    let plan = Arc::new(plan.clone());
+    let n = plan.steps.len();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
+    let mut running = vec![false; n];
+    let mut created: HashMap<StepId, String> = HashMap::new();
+    let mut tasks: JoinSet<(StepId, Result<Option<String>, String>, Duration)> = JoinSet::new();
+    let concurrency = concurrency.max(1);
+    loop {
+        // Start ready steps in plan order.
+        for &id in &plan.order {
+            if tasks.len() >= concurrency {
+                break;
+            }
+            if running[id] || outcomes[id].is_some() {
+                continue;
+            }
+            let step = &plan.steps[id];
+            let deps_done = step
+                .depends_on
+                .iter()
+                .all(|d| matches!(outcomes[*d], Some(Outcome::Done { .. })));
+            if !deps_done {
+                continue;
+            }
+            running[id] = true;
+            progress.started(step, &plan.changes[step.change]);
+            let (plan, client, created) = (Arc::clone(&plan), client.clone(), created.clone());
+            tasks.spawn(async move {
+                let started = Instant::now();
+                let result = run_step(plan, client, id, created).await;
+                (id, result, started.elapsed())
+            });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (id, result, elapsed) = match joined {
+            Ok(done) => done,
+            Err(e) => {
+                // A panicked task: record it against the first running step without an outcome.
+                let id = (0..n)
+                    .find(|&i| running[i] && outcomes[i].is_none())
+                    .unwrap_or(0);
+                (id, Err(format!("internal error: {e}")), Duration::ZERO)
+            }
+        };
+        running[id] = false;
+        let outcome = match result {
+            Ok(id_created) => {
+                if let Some(new_id) = &id_created {
+                    created.insert(id, new_id.clone());
+                }
+                Outcome::Done {
+                    created: id_created,
+                    elapsed,
+                }
+            }
+            Err(error) => Outcome::Failed { error },
+        };
+        let step = &plan.steps[id];
+        progress.finished(step, &plan.changes[step.change], &outcome);
+        let failed = matches!(outcome, Outcome::Failed { .. });
+        outcomes[id] = Some(outcome);
+        if failed {
+            block_dependents(&plan, id, &mut outcomes);
+        }
+    }
+    let outcomes = plan
+        .order
+        .iter()
+        .map(|&id| {
+            let outcome = outcomes[id]
+                .clone()
+                .unwrap_or(Outcome::NotAttempted { blocked_by: id });
+            (id, outcome)
+        })
+        .collect();
+    ApplyReport { outcomes }
+}
+
+/// Marks every step that (transitively) depends on `failed` as not attempted.
+fn block_dependents(plan: &Plan, failed: StepId, outcomes: &mut [Option<Outcome>]) {
+    let mut stack = vec![failed];
+    while let Some(done) = stack.pop() {
+        for step in &plan.steps {
+            if step.depends_on.contains(&done) && outcomes[step.id].is_none() {
+                outcomes[step.id] = Some(Outcome::NotAttempted { blocked_by: failed });
+                stack.push(step.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! What `plan` and `apply` share: load the catalog, connect, read live state, compute the plan.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::{GlobalArgs, Style, validate};
+use crate::environment::{self, Connection};
+use crate::live;
+use crate::plan::{self, Plan};
+use crate::render::Target;
+use crate::stripe::{Exchange, Observer};
+
+/// Everything known once a plan has been computed.
+pub(crate) struct Session {
+    pub connection: Connection,
+    pub plan: Plan,
+    pub target: Target,
+}
+
+/// With `-v`, one line per HTTP exchange on stderr.
+fn observer(verbose: u8) -> Option<Observer> {
+    (verbose > 0).then(|| {
+        Arc::new(|e: &Exchange| {
+            let status = e.status.map_or("no answer".to_owned(), |s| s.to_string());
+            let retry = if e.attempt > 1 {
+                format!(" (attempt {})", e.attempt)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "  {} {} → {status} in {} ms{retry}",
+                e.method,
+                e.path,
+                e.elapsed.as_millis()
+            );
+        }) as Observer
+    })
+}
+
+/// Loads, connects, reads and plans. `Ok(None)` when the catalog is invalid (already reported).
+pub(crate) async fn prepare(global: &GlobalArgs, style: Style) -> Result<Option<Session>> {
+    let Some(catalog) = validate::load(global, style) else {
+        return Ok(None);
+    };
+    let connection = environment::connect(
+        &global.config,
+        global.api_base.as_deref(),
+        observer(global.verbose),
+    )?;
+    let started = Instant::now();
+    let live = live::read(&connection.client)
+        .await
+        .with_context(|| format!("cannot read the Stripe state of {}", connection.environment))?;
+    if global.verbose > 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "Read {} products and {} prices from {} in {} ms.",
+            live.products.len(),
+            live.prices.len(),
+            live.account.id,
+            started.elapsed().as_millis()
+        );
+    }
+    let plan = plan::plan(&catalog, &live)?;
+    let target = Target {
+        environment: connection.environment.clone(),
+        account: live.account.id.clone(),
+        mode: connection.mode,
+    };
+    Ok(Some(Session {
+        connection,
+        plan,
+        target,
+    }))
+}

@@ -1,0 +1,20 @@
+//! Live state: what the Stripe account holds, read with list endpoints only.
+
+mod model;
+mod read;
+
+pub use model::{Account, LiveCurrencyOption, LivePrice, LiveProduct, LiveRecurring, LiveTier};
+pub use read::read;
+
+use serde::Serialize;
+
+/// Everything read from one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LiveState {
+    /// The account the key belongs to.
+    pub account: Account,
+    /// Every product, active and archived.
+    pub products: Vec<LiveProduct>,
+    /// Every price, active and archived.
+    pub prices: Vec<LivePrice>,
+}

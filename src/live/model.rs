@@ -1,0 +1,197 @@
+//! Live Stripe objects in billing's own terms, converted from async-stripe's types.
+//!
+//! Only what the catalog can declare (plus identity and ownership) is kept, so the diff
+//! compares like with like.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use stripe_shared::{Price, PriceTier, Product};
+
+use crate::catalog::MinorAmount;
+
+/// The account the key belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// `acct_…`.
+    pub id: String,
+    /// The account's display name, when it has one.
+    pub name: Option<String>,
+}
+
+/// A product as Stripe holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveProduct {
+    pub id: String,
+    pub created: i64,
+    pub active: bool,
+    pub name: String,
+    pub description: Option<String>,
+    pub tax_code: Option<String>,
+    pub unit_label: Option<String>,
+    pub statement_descriptor: Option<String>,
+    pub url: Option<String>,
+    pub images: Vec<String>,
+    pub features: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// The default price's id.
+    pub default_price: Option<String>,
+}
+
+/// A price as Stripe holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LivePrice {
+    pub id: String,
+    pub created: i64,
+    pub active: bool,
+    /// The product's id.
+    pub product: String,
+    /// Lowercase currency code.
+    pub currency: String,
+    /// `per_unit` or `tiered`.
+    pub billing_scheme: String,
+    /// Per-unit amount in minor units (`unit_amount_decimal` when fractional).
+    pub unit_amount: Option<MinorAmount>,
+    /// Pay-what-you-want prices cannot be declared in billing.toml.
+    pub custom_unit_amount: bool,
+    pub tiers_mode: Option<String>,
+    pub tiers: Vec<LiveTier>,
+    pub recurring: Option<LiveRecurring>,
+    pub transform_quantity: Option<(u64, String)>,
+    pub lookup_key: Option<String>,
+    pub nickname: Option<String>,
+    /// `inclusive`, `exclusive` or `unspecified`.
+    pub tax_behavior: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// Other currencies (the price's own currency, which Stripe repeats here, is left out).
+    pub currency_options: BTreeMap<String, LiveCurrencyOption>,
+}
+
+/// A price tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveTier {
+    pub up_to: Option<u64>,
+    pub unit_amount: Option<MinorAmount>,
+    pub flat_amount: Option<MinorAmount>,
+}
+
+/// A recurring price's period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveRecurring {
+    pub interval: String,
+    pub interval_count: u64,
+    pub usage_type: String,
+    pub meter: Option<String>,
+}
+
+/// A price's amount in another currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveCurrencyOption {
+    pub unit_amount: Option<MinorAmount>,
+    pub tiers: Vec<LiveTier>,
+    pub tax_behavior: Option<String>,
+    pub custom_unit_amount: bool,
+}
+
+/// The exact minor amount from Stripe's integer and decimal-string forms.
+fn amount(integer: Option<i64>, decimal: Option<&str>) -> Option<MinorAmount> {
+    decimal
+        .and_then(|d| MinorAmount::from_minor_decimal(d).ok())
+        .or_else(|| integer.and_then(|i| MinorAmount::from_minor(i).ok()))
+}
+
+fn tiers(tiers: Option<&Vec<PriceTier>>) -> Vec<LiveTier> {
+    tiers
+        .map(|tiers| {
+            tiers
+                .iter()
+                .map(|t| LiveTier {
+                    up_to: t.up_to.and_then(|u| u64::try_from(u).ok()),
+                    unit_amount: amount(t.unit_amount, t.unit_amount_decimal.as_deref()),
+                    flat_amount: amount(t.flat_amount, t.flat_amount_decimal.as_deref()),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn sorted(map: std::collections::HashMap<String, String>) -> BTreeMap<String, String> {
+    map.into_iter().collect()
+}
+
+impl From<Product> for LiveProduct {
+    fn from(p: Product) -> Self {
+        Self {
+            id: p.id.to_string(),
+            created: p.created,
+            active: p.active,
+            name: p.name,
+            description: p.description,
+            tax_code: p.tax_code.map(|t| t.id().to_string()),
+            unit_label: p.unit_label,
+            statement_descriptor: p.statement_descriptor,
+            url: p.url,
+            images: p.images,
+            features: p
+                .marketing_features
+                .into_iter()
+                .filter_map(|f| f.name)
+                .collect(),
+            metadata: sorted(p.metadata),
+            default_price: p.default_price.map(|d| d.id().to_string()),
+        }
+    }
+}
+
+impl From<Price> for LivePrice {
+    fn from(p: Price) -> Self {
+        let currency = p.currency.to_string();
+        let currency_options = p
+            .currency_options
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(c, o)| (c.to_string(), o))
+            .filter(|(c, _)| *c != currency)
+            .map(|(c, o)| {
+                (
+                    c,
+                    LiveCurrencyOption {
+                        unit_amount: amount(o.unit_amount, o.unit_amount_decimal.as_deref()),
+                        tiers: tiers(o.tiers.as_ref()),
+                        tax_behavior: o.tax_behavior.map(|t| t.as_str().to_owned()),
+                        custom_unit_amount: o.custom_unit_amount.is_some(),
+                    },
+                )
+            })
+            .collect();
+        Self {
+            id: p.id.to_string(),
+            created: p.created,
+            active: p.active,
+            product: p.product.id().to_string(),
+            currency,
+            billing_scheme: p.billing_scheme.as_str().to_owned(),
+            unit_amount: amount(p.unit_amount, p.unit_amount_decimal.as_deref()),
+            custom_unit_amount: p.custom_unit_amount.is_some(),
+            tiers_mode: p.tiers_mode.map(|m| m.as_str().to_owned()),
+            tiers: tiers(p.tiers.as_ref()),
+            recurring: p.recurring.map(|r| LiveRecurring {
+                interval: r.interval.as_str().to_owned(),
+                interval_count: r.interval_count,
+                usage_type: r.usage_type.as_str().to_owned(),
+                meter: r.meter,
+            }),
+            transform_quantity: p.transform_quantity.map(|t| {
+                (
+                    u64::try_from(t.divide_by).unwrap_or(0),
+                    t.round.as_str().to_owned(),
+                )
+            }),
+            lookup_key: p.lookup_key,
+            nickname: p.nickname,
+            tax_behavior: p.tax_behavior.map(|t| t.as_str().to_owned()),
+            metadata: sorted(p.metadata),
+            currency_options,
+        }
+    }
+}

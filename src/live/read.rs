@@ -1,0 +1,87 @@
+//! Reading live state: list endpoints only, 100 per page, every page, kinds concurrently.
+//!
+//! No Search API (it lags writes) and no per-object GET.
+
+use futures_util::TryStreamExt;
+use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_product::price::ListPrice;
+use stripe_product::product::ListProduct;
+
+use super::LiveState;
+use super::model::{Account, LivePrice, LiveProduct};
+use crate::stripe::{StripeError, StripeHttp};
+
+/// Stripe's largest page.
+const PAGE: i64 = 100;
+
+#[derive(miniserde::Deserialize)]
+struct AccountWire {
+    id: String,
+    settings: Option<SettingsWire>,
+}
+
+#[derive(miniserde::Deserialize)]
+struct SettingsWire {
+    dashboard: Option<DashboardWire>,
+}
+
+#[derive(miniserde::Deserialize)]
+struct DashboardWire {
+    display_name: Option<String>,
+}
+
+/// GET /v1/account: which account the key belongs to.
+pub async fn account(client: &StripeHttp) -> Result<Account, StripeError> {
+    let wire: AccountWire = RequestBuilder::new(StripeMethod::Get, "/account")
+        .customize::<AccountWire>()
+        .send(client)
+        .await?;
+    Ok(Account {
+        id: wire.id,
+        name: wire
+            .settings
+            .and_then(|s| s.dashboard)
+            .and_then(|d| d.display_name),
+    })
+}
+
+/// Every product, active and archived.
+pub async fn products(client: &StripeHttp) -> Result<Vec<LiveProduct>, StripeError> {
+    ListProduct::new()
+        .limit(PAGE)
+        .paginate()
+        .stream(client)
+        .map_ok(LiveProduct::from)
+        .try_collect()
+        .await
+}
+
+/// Every price with `active` as given, tiers and currency options expanded.
+async fn prices_with(client: &StripeHttp, active: bool) -> Result<Vec<LivePrice>, StripeError> {
+    let list = ListPrice::new().limit(PAGE).active(active).expand(vec![
+        "data.tiers".to_owned(),
+        "data.currency_options".to_owned(),
+    ]);
+    list.paginate()
+        .stream(client)
+        .map_ok(LivePrice::from)
+        .try_collect()
+        .await
+}
+
+/// Reads everything the plan needs, kinds concurrently.
+pub async fn read(client: &StripeHttp) -> Result<LiveState, StripeError> {
+    let (account, products, active, archived) = tokio::try_join!(
+        account(client),
+        products(client),
+        prices_with(client, true),
+        prices_with(client, false),
+    )?;
+    let mut prices = active;
+    prices.extend(archived);
+    Ok(LiveState {
+        account,
+        products,
+        prices,
+    })
+}

@@ -1,0 +1,199 @@
+//! Assembles a plan: indexes live state by ownership, lets the per-kind planners add changes
+//! and steps, then adds the edges every plan needs and orders the steps.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::error::{Conflict, PlanError};
+use super::identity::{Owner, owner};
+use super::request::{ObjRef, Request, StepId};
+use super::{Change, Plan, Step, Untouched, graph, price, product};
+use crate::catalog::Catalog;
+use crate::live::{LivePrice, LiveProduct, LiveState};
+
+/// Live state indexed for planning, and the plan being built.
+pub(crate) struct Builder<'a> {
+    pub catalog: &'a Catalog,
+    pub namespace: &'a str,
+    /// Managed products and prices by address, newest first.
+    pub products_at: BTreeMap<&'a str, Vec<&'a LiveProduct>>,
+    pub prices_at: BTreeMap<&'a str, Vec<&'a LivePrice>>,
+    pub product_by_id: HashMap<&'a str, &'a LiveProduct>,
+    /// Every live price holding a lookup key, managed or not.
+    pub lookup_key_holder: HashMap<&'a str, &'a LivePrice>,
+    pub changes: Vec<Change>,
+    pub steps: Vec<Step>,
+    pub conflicts: Vec<Conflict>,
+    unmanaged: Untouched,
+    foreign: Untouched,
+}
+
+fn newest_first<T>(map: &mut BTreeMap<&str, Vec<&T>>, created: impl Fn(&T) -> (i64, &str)) {
+    for objects in map.values_mut() {
+        objects.sort_by(|a, b| created(b).cmp(&created(a)));
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn new(catalog: &'a Catalog, live: &'a LiveState) -> Self {
+        let namespace = catalog.namespace.as_str();
+        let mut b = Self {
+            catalog,
+            namespace,
+            products_at: BTreeMap::new(),
+            prices_at: BTreeMap::new(),
+            product_by_id: HashMap::new(),
+            lookup_key_holder: HashMap::new(),
+            changes: Vec::new(),
+            steps: Vec::new(),
+            conflicts: Vec::new(),
+            unmanaged: Untouched::default(),
+            foreign: Untouched::default(),
+        };
+        for p in &live.products {
+            b.product_by_id.insert(&p.id, p);
+            match owner(&p.metadata, namespace) {
+                Owner::Ours(address) => b.products_at.entry(address).or_default().push(p),
+                Owner::Foreign => b.foreign.products += 1,
+                Owner::Unmanaged => b.unmanaged.products += 1,
+            }
+        }
+        for p in &live.prices {
+            if let Some(key) = &p.lookup_key {
+                b.lookup_key_holder.insert(key, p);
+            }
+            match owner(&p.metadata, namespace) {
+                Owner::Ours(address) => b.prices_at.entry(address).or_default().push(p),
+                Owner::Foreign => b.foreign.prices += 1,
+                Owner::Unmanaged => b.unmanaged.prices += 1,
+            }
+        }
+        newest_first(&mut b.products_at, |p| (p.created, p.id.as_str()));
+        newest_first(&mut b.prices_at, |p| (p.created, p.id.as_str()));
+        b
+    }
+
+    /// Adds a change and returns its index.
+    pub fn add_change(&mut self, change: Change) -> usize {
+        self.changes.push(change);
+        self.changes.len() - 1
+    }
+
+    /// Adds a step to a change and returns its id.
+    pub fn add_step(
+        &mut self,
+        change: usize,
+        description: impl Into<String>,
+        request: Request,
+        depends_on: Vec<StepId>,
+    ) -> StepId {
+        let id = self.steps.len();
+        self.steps.push(Step {
+            id,
+            change,
+            description: description.into(),
+            request,
+            depends_on,
+        });
+        self.changes[change].steps.push(id);
+        id
+    }
+
+    /// Adds the edges every plan needs, sorts changes (products first, then by address) and
+    /// orders the steps.
+    fn finish(mut self) -> Result<Plan, PlanError> {
+        if !self.conflicts.is_empty() {
+            self.conflicts.sort_by(|a, b| a.address.cmp(&b.address));
+            return Err(PlanError::Conflicts(self.conflicts));
+        }
+        // A step that uses an object created by another step runs after it.
+        for step in &mut self.steps {
+            for r in step.request.references() {
+                if let ObjRef::Created(dep) = r
+                    && !step.depends_on.contains(dep)
+                {
+                    step.depends_on.push(*dep);
+                }
+            }
+        }
+        // Writes to one object run one at a time, in rank order: Stripe locks an object per
+        // write, and concurrent writes to it fail with `lock_timeout`.
+        let mut by_target: BTreeMap<String, Vec<StepId>> = BTreeMap::new();
+        for step in &self.steps {
+            if let Some(target) = step.request.target() {
+                let key = match target {
+                    ObjRef::Id(id) => id.clone(),
+                    ObjRef::Created(s) => format!("#{s}"),
+                };
+                by_target.entry(key).or_default().push(step.id);
+            }
+        }
+        for ids in by_target.values_mut() {
+            ids.sort_by_key(|&id| (self.steps[id].request.rank(), id));
+            for pair in ids.windows(2) {
+                let (before, after) = (pair[0], pair[1]);
+                if !self.steps[after].depends_on.contains(&before)
+                    && !depends(&self.steps, before, after)
+                {
+                    self.steps[after].depends_on.push(before);
+                }
+            }
+        }
+        for step in &mut self.steps {
+            step.depends_on.sort_unstable();
+        }
+
+        let mut indices: Vec<usize> = (0..self.changes.len()).collect();
+        indices.sort_by(|&a, &b| {
+            let (a, b) = (&self.changes[a], &self.changes[b]);
+            (a.kind, &a.address, a.action).cmp(&(b.kind, &b.address, b.action))
+        });
+        let mut position = vec![0; indices.len()];
+        for (new, &old) in indices.iter().enumerate() {
+            position[old] = new;
+        }
+        let mut changes: Vec<Option<Change>> = self.changes.into_iter().map(Some).collect();
+        let changes: Vec<Change> = indices.iter().filter_map(|&i| changes[i].take()).collect();
+        for step in &mut self.steps {
+            step.change = position[step.change];
+        }
+        let order = graph::order(&self.steps, &changes)?;
+        Ok(Plan {
+            namespace: self.namespace.to_owned(),
+            changes,
+            steps: self.steps,
+            order,
+            unmanaged: self.unmanaged,
+            foreign: self.foreign,
+        })
+    }
+}
+
+/// Whether `step` already (transitively) depends on `on`; used to avoid adding a reverse edge.
+fn depends(steps: &[Step], step: StepId, on: StepId) -> bool {
+    let mut stack = vec![step];
+    let mut seen = vec![false; steps.len()];
+    while let Some(s) = stack.pop() {
+        for &d in &steps[s].depends_on {
+            if d == on {
+                return true;
+            }
+            if !seen[d] {
+                seen[d] = true;
+                stack.push(d);
+            }
+        }
+    }
+    false
+}
+
+/// Builds the plan for `catalog` against `live`.
+pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanError> {
+    let mut b = Builder::new(catalog, live);
+    let products = product::plan_declared(&mut b);
+    let prices = price::plan_declared(&mut b, &products);
+    let mut defaults = product::plan_default_prices(&mut b, &products, &prices);
+    let archiving = product::plan_removed(&mut b, &products, &mut defaults);
+    let price_archives = price::plan_archives(&mut b, &prices, &defaults);
+    product::archive_removed(&mut b, &archiving, &price_archives);
+    b.finish()
+}

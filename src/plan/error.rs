@@ -1,0 +1,50 @@
+//! Why no plan can be made: objects in the way, or a dependency cycle (a bug).
+
+use std::fmt;
+
+/// A live object that prevents the catalog from being applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The catalog address that cannot be applied.
+    pub address: String,
+    /// What is in the way.
+    pub message: String,
+    /// What the user can do.
+    pub hint: String,
+}
+
+/// Why planning failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// Live objects that billing does not manage are in the way.
+    #[error("{}", render_conflicts(.0))]
+    Conflicts(Vec<Conflict>),
+    /// The steps depend on each other in a circle: a bug in billing.
+    #[error("internal error: the plan's steps form a cycle: {0}")]
+    Cycle(String),
+}
+
+fn render_conflicts(conflicts: &[Conflict]) -> String {
+    let mut out = format!(
+        "cannot plan: {} {} in the way",
+        conflicts.len(),
+        if conflicts.len() == 1 {
+            "object is"
+        } else {
+            "objects are"
+        }
+    );
+    for c in conflicts {
+        out.push_str(&format!(
+            "\n  {}: {}\n    hint: {}",
+            c.address, c.message, c.hint
+        ));
+    }
+    out
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.address, self.message)
+    }
+}

@@ -1,0 +1,97 @@
+//! Ownership: which live objects this catalog manages, by the marker billing writes in metadata.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Metadata key holding an object's catalog address (`prices.pro.monthly`).
+pub const MARKER_KEY: &str = "billing_key";
+/// Metadata key holding the namespace of the catalog that manages the object.
+pub const MARKER_NAMESPACE: &str = "billing_ns";
+
+/// Who manages a live object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    /// This catalog, at this address.
+    Ours(&'a str),
+    /// A catalog with another namespace.
+    Foreign,
+    /// Nobody: no marker.
+    Unmanaged,
+}
+
+/// Reads the ownership marker; a marker without a namespace belongs to the default namespace.
+pub fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Owner<'a> {
+    match metadata.get(MARKER_KEY) {
+        None => Owner::Unmanaged,
+        Some(address) => {
+            let ns = metadata
+                .get(MARKER_NAMESPACE)
+                .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str);
+            if ns == namespace {
+                Owner::Ours(address)
+            } else {
+                Owner::Foreign
+            }
+        }
+    }
+}
+
+/// The address of a product: `products.<key>`.
+pub fn product_address(key: &str) -> String {
+    format!("products.{key}")
+}
+
+/// The address of a price: `prices.<product>.<price>`.
+pub fn price_address(product: &str, price: &str) -> String {
+    format!("prices.{product}.{price}")
+}
+
+/// Declared metadata plus the ownership marker.
+pub fn with_marker(
+    metadata: &BTreeMap<String, String>,
+    address: &str,
+    namespace: &str,
+) -> BTreeMap<String, String> {
+    let mut out = metadata.clone();
+    out.insert(MARKER_KEY.to_owned(), address.to_owned());
+    out.insert(MARKER_NAMESPACE.to_owned(), namespace.to_owned());
+    out
+}
+
+/// A short stable digest of some live objects, so that a plan (and the idempotency keys of its
+/// writes) are tied to the exact state they were computed from.
+pub fn fingerprint<T: Serialize>(objects: &[&T]) -> String {
+    let json = serde_json::to_vec(objects).unwrap_or_default();
+    hex(&Sha256::digest(&json)[..12])
+}
+
+/// Lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_decide_ownership() {
+        let mut m = BTreeMap::new();
+        assert_eq!(owner(&m, "acme"), Owner::Unmanaged);
+        m.insert(MARKER_KEY.into(), "products.pro".into());
+        assert_eq!(owner(&m, "default"), Owner::Ours("products.pro"));
+        assert_eq!(owner(&m, "acme"), Owner::Foreign);
+        m.insert(MARKER_NAMESPACE.into(), "acme".into());
+        assert_eq!(owner(&m, "acme"), Owner::Ours("products.pro"));
+    }
+
+    #[test]
+    fn fingerprints_change_with_content() {
+        let a = fingerprint(&[&"x"]);
+        assert_eq!(a, fingerprint(&[&"x"]));
+        assert_ne!(a, fingerprint(&[&"y"]));
+        assert_ne!(fingerprint::<String>(&[]), a);
+    }
+}

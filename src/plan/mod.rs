@@ -1,0 +1,157 @@
+//! The plan: the difference between the catalog and live Stripe state, as data.
+//!
+//! A plan is a list of [`Change`]s (one per catalog address, what a reviewer reads) executed as
+//! [`Step`]s (single Stripe writes) in a dependency graph with a deterministic order.
+
+mod builder;
+mod error;
+mod graph;
+mod identity;
+mod metadata;
+mod price;
+mod product;
+mod request;
+mod value;
+
+use serde::Serialize;
+
+pub use error::{Conflict, PlanError};
+pub use identity::{
+    MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, owner, price_address, product_address,
+};
+pub use request::{
+    CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, Request,
+    StepId,
+};
+pub use value::{FieldChange, FieldValue};
+
+use crate::catalog::Catalog;
+use crate::live::LiveState;
+
+/// The kind of Stripe object a change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Product,
+    Price,
+}
+
+/// What happens to an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A new object.
+    Create,
+    /// Fields changed in place.
+    Update,
+    /// An archived object made active again (with any other field changes).
+    Unarchive,
+    /// A new object replaces the current one, which is archived.
+    Replace,
+    /// The object is archived.
+    Archive,
+}
+
+/// What happens to one catalog address, as a reviewer reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// `products.pro`, `prices.pro.monthly`.
+    pub address: String,
+    pub kind: ResourceKind,
+    pub action: Action,
+    /// The existing object's id, when there is one.
+    pub id: Option<String>,
+    /// A short description: `product "Pro"`, `price $79.00 / month`.
+    pub title: String,
+    /// Field by field, before and after.
+    pub fields: Vec<FieldChange>,
+    /// Why, when it is not obvious (a replacement, an archive).
+    pub reason: Option<String>,
+    /// What it means for existing customers and code.
+    pub notes: Vec<String>,
+    /// Archives an object because it left the catalog (needs `--allow-destroy` in live mode).
+    pub destroy: bool,
+    /// Digest of the live objects at this address that the change was planned against.
+    pub fingerprint: String,
+    /// The steps that carry it out.
+    pub steps: Vec<StepId>,
+}
+
+/// One Stripe write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Its index in [`Plan::steps`].
+    pub id: StepId,
+    /// The index of the change it belongs to in [`Plan::changes`].
+    pub change: usize,
+    /// What it does, in a few words (`create price`, `move default_price to the new price`).
+    pub description: String,
+    /// The request it sends.
+    pub request: Request,
+    /// Steps that must succeed first.
+    pub depends_on: Vec<StepId>,
+}
+
+/// How many live objects the plan counted but will not touch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Untouched {
+    pub products: usize,
+    pub prices: usize,
+}
+
+/// Everything `billing apply` would do, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The catalog's namespace.
+    pub namespace: String,
+    /// Changes in address order.
+    pub changes: Vec<Change>,
+    /// Every step; [`Plan::order`] says in which order they run.
+    pub steps: Vec<Step>,
+    /// Step ids in a deterministic topological order.
+    pub order: Vec<StepId>,
+    /// Objects without billing's marker, left alone.
+    pub unmanaged: Untouched,
+    /// Objects managed by a catalog with another namespace, left alone.
+    pub foreign: Untouched,
+}
+
+/// Counts of changes by what a summary line reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub archive: usize,
+}
+
+impl Plan {
+    /// Whether applying would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Counts for the summary line (an unarchive counts as an update).
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => s.create += 1,
+                Action::Update | Action::Unarchive => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Archive => s.archive += 1,
+            }
+        }
+        s
+    }
+
+    /// The changes that archive objects because they left the catalog.
+    pub fn destroys(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.destroy)
+    }
+}
+
+/// Computes the plan that makes `live` match `catalog`.
+pub fn plan(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanError> {
+    builder::build(catalog, live)
+}

@@ -1,0 +1,769 @@
+//! Planning prices: create, update in place, unarchive, replace when Stripe cannot change a
+//! field, and archive what is replaced, superseded or removed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::builder::Builder;
+use super::error::Conflict;
+use super::identity::{Owner, fingerprint, owner, price_address, with_marker};
+use super::metadata;
+use super::product::Products;
+use super::request::{CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, Request, StepId};
+use super::value::{FieldChange, FieldValue};
+use super::{Action, Change, ResourceKind};
+use crate::catalog::{
+    Currency, CurrencyOption, CurrencyOptionPricing, MinorAmount, Price, Pricing, TaxBehavior, Tier,
+};
+use crate::live::{LiveCurrencyOption, LivePrice, LiveTier};
+
+/// Where a declared price stands once planned.
+pub(crate) struct PriceState<'a> {
+    pub address: String,
+    /// The price that will be current: existing, or created by a step.
+    pub obj: ObjRef,
+    /// Its change, when it has one.
+    pub change: Option<usize>,
+    pub action: Option<Action>,
+    /// The live price that stays active, if any (not when it is replaced).
+    pub keep: Option<&'a LivePrice>,
+    /// The live price being replaced, and the step creating its successor.
+    pub replaced: Option<(&'a LivePrice, StepId)>,
+}
+
+fn new_change(
+    address: &str,
+    action: Action,
+    id: Option<String>,
+    title: String,
+    fingerprint: String,
+) -> Change {
+    Change {
+        address: address.to_owned(),
+        kind: ResourceKind::Price,
+        action,
+        id,
+        title,
+        fields: Vec::new(),
+        reason: None,
+        notes: Vec::new(),
+        destroy: false,
+        fingerprint,
+        steps: Vec::new(),
+    }
+}
+
+/// A tier without an amount and a tier with a zero amount charge the same.
+fn nonzero(amount: Option<MinorAmount>) -> Option<MinorAmount> {
+    amount.filter(|a| !a.decimal().is_zero())
+}
+
+type TierShape = (Option<u64>, Option<MinorAmount>, Option<MinorAmount>);
+
+fn tier_shapes(tiers: &[Tier]) -> Vec<TierShape> {
+    tiers
+        .iter()
+        .map(|t| (t.up_to, nonzero(t.unit_amount), nonzero(t.flat_amount)))
+        .collect()
+}
+
+fn live_tier_shapes(tiers: &[LiveTier]) -> Vec<TierShape> {
+    tiers
+        .iter()
+        .map(|t| (t.up_to, nonzero(t.unit_amount), nonzero(t.flat_amount)))
+        .collect()
+}
+
+fn money(amount: MinorAmount, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Some(c) => amount.format(c),
+        None => format!("{amount} {} minor units", currency.to_uppercase()),
+    }
+}
+
+/// `up to 1,000: $10.00 flat; above: $0.005 each`.
+fn describe_tiers(tiers: &[TierShape], currency: &str) -> String {
+    let parts: Vec<String> = tiers
+        .iter()
+        .map(|(up_to, unit, flat)| {
+            let bound = match up_to {
+                Some(n) => format!("up to {n}"),
+                None => "above".to_owned(),
+            };
+            let mut amounts = Vec::new();
+            if let Some(f) = flat {
+                amounts.push(format!("{} flat", money(*f, currency)));
+            }
+            if let Some(u) = unit {
+                amounts.push(format!("{} each", money(*u, currency)));
+            }
+            if amounts.is_empty() {
+                amounts.push("free".to_owned());
+            }
+            format!("{bound}: {}", amounts.join(" + "))
+        })
+        .collect();
+    parts.join("; ")
+}
+
+fn interval_word(price: &Price) -> FieldValue {
+    FieldValue::Word(
+        price
+            .recurring
+            .map_or("one-time".to_owned(), |r| r.to_string()),
+    )
+}
+
+fn live_interval_word(live: &LivePrice) -> FieldValue {
+    FieldValue::Word(match &live.recurring {
+        None => "one-time".to_owned(),
+        Some(r) if r.usage_type != "licensed" => format!("{} ({})", r.interval, r.usage_type),
+        Some(r) if r.interval_count == 1 => r.interval.clone(),
+        Some(r) => format!("{} {}s", r.interval_count, r.interval),
+    })
+}
+
+fn option_value(option: &CurrencyOption, currency: Currency) -> FieldValue {
+    match &option.pricing {
+        CurrencyOptionPricing::PerUnit(a) => FieldValue::Money(a.format(currency)),
+        CurrencyOptionPricing::Tiered(t) => {
+            FieldValue::Text(describe_tiers(&tier_shapes(t), currency.code()))
+        }
+    }
+}
+
+fn live_option_value(option: &LiveCurrencyOption, currency: &str) -> FieldValue {
+    if option.tiers.is_empty() {
+        option
+            .unit_amount
+            .map_or(FieldValue::None, |a| FieldValue::Money(money(a, currency)))
+    } else {
+        FieldValue::Text(describe_tiers(&live_tier_shapes(&option.tiers), currency))
+    }
+}
+
+/// Whether a live currency option charges what the declared one does.
+fn same_amounts(option: &CurrencyOption, live: &LiveCurrencyOption) -> bool {
+    match &option.pricing {
+        CurrencyOptionPricing::PerUnit(a) => live.tiers.is_empty() && live.unit_amount == Some(*a),
+        CurrencyOptionPricing::Tiered(t) => tier_shapes(t) == live_tier_shapes(&live.tiers),
+    }
+}
+
+fn unspecified(tax_behavior: Option<&str>) -> bool {
+    matches!(tax_behavior, None | Some("unspecified"))
+}
+
+/// The fields Stripe cannot change on `live` that differ from the declaration.
+fn shape_diff(p: &Price, product: &ObjRef, live: &LivePrice) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let currency = p.currency.code();
+    if let ObjRef::Id(id) = product
+        && &live.product != id
+    {
+        out.push(FieldChange::replacing(
+            "product",
+            FieldValue::Ref(live.product.clone()),
+            FieldValue::Ref(id.clone()),
+        ));
+    }
+    if live.currency != currency {
+        out.push(FieldChange::replacing(
+            "currency",
+            FieldValue::Word(live.currency.clone()),
+            FieldValue::Word(currency.to_owned()),
+        ));
+    }
+    match &p.pricing {
+        Pricing::PerUnit { unit_amount } => {
+            if live.billing_scheme != "per_unit" {
+                out.push(FieldChange::replacing(
+                    "billing_scheme",
+                    FieldValue::Word(live.billing_scheme.clone()),
+                    FieldValue::Word("per_unit".into()),
+                ));
+            } else if live.unit_amount != Some(*unit_amount) {
+                out.push(FieldChange::replacing(
+                    "unit_amount",
+                    live.unit_amount.map_or(FieldValue::None, |a| {
+                        FieldValue::Money(money(a, &live.currency))
+                    }),
+                    FieldValue::Money(unit_amount.format(p.currency)),
+                ));
+            }
+        }
+        Pricing::Tiered { mode, tiers } => {
+            if live.billing_scheme != "tiered" {
+                out.push(FieldChange::replacing(
+                    "billing_scheme",
+                    FieldValue::Word(live.billing_scheme.clone()),
+                    FieldValue::Word("tiered".into()),
+                ));
+            }
+            if live.tiers_mode.as_deref() != Some(mode.as_str()) {
+                out.push(FieldChange::replacing(
+                    "tiers_mode",
+                    FieldValue::word(live.tiers_mode.as_deref()),
+                    FieldValue::Word(mode.to_string()),
+                ));
+            }
+            let (want, have) = (tier_shapes(tiers), live_tier_shapes(&live.tiers));
+            if want != have {
+                out.push(FieldChange::replacing(
+                    "tiers",
+                    FieldValue::Text(describe_tiers(&have, &live.currency)),
+                    FieldValue::Text(describe_tiers(&want, currency)),
+                ));
+            }
+        }
+    }
+    let live_recurring = live.recurring.as_ref().and_then(|r| {
+        (r.usage_type == "licensed" && r.meter.is_none())
+            .then(|| (r.interval.clone(), r.interval_count))
+    });
+    let want_recurring = p
+        .recurring
+        .map(|r| (r.interval.to_string(), u64::from(r.interval_count)));
+    if live_recurring != want_recurring || (live.recurring.is_some() && live_recurring.is_none()) {
+        out.push(FieldChange::replacing(
+            "interval",
+            live_interval_word(live),
+            interval_word(p),
+        ));
+    }
+    let want_transform = p
+        .transform_quantity
+        .map(|t| (t.divide_by, t.round.to_string()));
+    if live.transform_quantity != want_transform {
+        let show = |t: &Option<(u64, String)>| {
+            t.as_ref().map_or(FieldValue::None, |(d, r)| {
+                FieldValue::Word(format!("divide by {d}, round {r}"))
+            })
+        };
+        out.push(FieldChange::replacing(
+            "transform_quantity",
+            show(&live.transform_quantity),
+            show(&want_transform),
+        ));
+    }
+    if live.custom_unit_amount {
+        out.push(FieldChange::replacing(
+            "custom_unit_amount",
+            FieldValue::Word("set".into()),
+            FieldValue::None,
+        ));
+    }
+    if let Some(tb) = p.tax_behavior
+        && !unspecified(live.tax_behavior.as_deref())
+        && live.tax_behavior.as_deref() != Some(tb.as_str())
+    {
+        out.push(FieldChange::replacing(
+            "tax_behavior",
+            FieldValue::word(live.tax_behavior.as_deref()),
+            FieldValue::Word(tb.to_string()),
+        ));
+    }
+    for (c, option) in &p.currency_options {
+        if let (Some(tb), Some(live_option)) =
+            (option.tax_behavior, live.currency_options.get(c.code()))
+            && !unspecified(live_option.tax_behavior.as_deref())
+            && live_option.tax_behavior.as_deref() != Some(tb.as_str())
+        {
+            out.push(FieldChange::replacing(
+                format!("currency_options.{}.tax_behavior", c.code()),
+                FieldValue::word(live_option.tax_behavior.as_deref()),
+                FieldValue::Word(tb.to_string()),
+            ));
+        }
+    }
+    out
+}
+
+/// The in-place changes that make `live` match the declaration (shape aside).
+fn mutable_diff(
+    b: &Builder<'_>,
+    p: &Price,
+    address: &str,
+    live: &LivePrice,
+    transfer: bool,
+) -> (Vec<FieldChange>, PriceUpdate) {
+    let mut fields = Vec::new();
+    let mut update = PriceUpdate::default();
+    if live.lookup_key.as_deref() != Some(p.lookup_key.as_str()) {
+        fields.push(FieldChange::new(
+            "lookup_key",
+            FieldValue::text(live.lookup_key.as_deref()),
+            FieldValue::Text(p.lookup_key.clone()),
+        ));
+        update.lookup_key = Some(p.lookup_key.clone());
+        update.transfer_lookup_key = transfer;
+    }
+    // Stripe may not clear a nickname: when omitted it is not managed.
+    if let Some(nickname) = &p.nickname
+        && live.nickname.as_ref() != Some(nickname)
+    {
+        fields.push(FieldChange::new(
+            "nickname",
+            FieldValue::text(live.nickname.as_deref()),
+            FieldValue::Text(nickname.clone()),
+        ));
+        update.nickname = Some(nickname.clone());
+    }
+    if let Some(tb) = p.tax_behavior
+        && unspecified(live.tax_behavior.as_deref())
+        && tb != TaxBehavior::Unspecified
+    {
+        fields.push(FieldChange::new(
+            "tax_behavior",
+            FieldValue::word(live.tax_behavior.as_deref()),
+            FieldValue::Word(tb.to_string()),
+        ));
+        update.tax_behavior = Some(tb);
+    }
+    let desired = with_marker(&p.metadata, address, b.namespace);
+    update.metadata = metadata::diff(
+        &desired,
+        &live.metadata,
+        |k| b.catalog.ignores_metadata_key(k),
+        &mut fields,
+    );
+
+    let mut merge = BTreeMap::new();
+    for (c, option) in &p.currency_options {
+        let live_option = live.currency_options.get(c.code());
+        let tax_pending = option.tax_behavior.is_some_and(|tb| {
+            tb != TaxBehavior::Unspecified
+                && live_option.is_some_and(|l| unspecified(l.tax_behavior.as_deref()))
+        });
+        let same = live_option.is_some_and(|l| same_amounts(option, l));
+        if !same || tax_pending {
+            fields.push(FieldChange::new(
+                format!("currency_options.{}", c.code()),
+                live_option.map_or(FieldValue::None, |l| live_option_value(l, c.code())),
+                option_value(option, *c),
+            ));
+            merge.insert(*c, option.clone());
+        }
+    }
+    let removed: Vec<&String> = live
+        .currency_options
+        .keys()
+        .filter(|c| !p.currency_options.keys().any(|d| d.code() == c.as_str()))
+        .collect();
+    for c in &removed {
+        fields.push(FieldChange::new(
+            format!("currency_options.{c}"),
+            live_option_value(&live.currency_options[*c], c),
+            FieldValue::None,
+        ));
+    }
+    if !removed.is_empty() {
+        update.currency_options = Some(CurrencyOptionsUpdate::Replace(p.currency_options.clone()));
+    } else if !merge.is_empty() {
+        update.currency_options = Some(CurrencyOptionsUpdate::Merge(merge));
+    }
+    if !live.active {
+        fields.push(FieldChange::new(
+            "active",
+            FieldValue::Bool(false),
+            FieldValue::Bool(true),
+        ));
+        update.active = Some(true);
+    }
+    (fields, update)
+}
+
+/// The declared fields as they are shown on creation.
+fn creation_fields(p: &Price) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let mut add = |field: &str, value: FieldValue| {
+        fields.push(FieldChange::new(field, FieldValue::None, value))
+    };
+    add("currency", FieldValue::Word(p.currency.code().to_owned()));
+    match &p.pricing {
+        Pricing::PerUnit { unit_amount } => add(
+            "unit_amount",
+            FieldValue::Money(unit_amount.format(p.currency)),
+        ),
+        Pricing::Tiered { mode, tiers } => {
+            add("tiers_mode", FieldValue::Word(mode.to_string()));
+            add(
+                "tiers",
+                FieldValue::Text(describe_tiers(&tier_shapes(tiers), p.currency.code())),
+            );
+        }
+    }
+    add("interval", interval_word(p));
+    if let Some(t) = p.transform_quantity {
+        add(
+            "transform_quantity",
+            FieldValue::Word(format!("divide by {}, round {}", t.divide_by, t.round)),
+        );
+    }
+    add("lookup_key", FieldValue::Text(p.lookup_key.clone()));
+    if let Some(n) = &p.nickname {
+        add("nickname", FieldValue::Text(n.clone()));
+    }
+    if let Some(tb) = p.tax_behavior {
+        add("tax_behavior", FieldValue::Word(tb.to_string()));
+    }
+    for (c, option) in &p.currency_options {
+        add(
+            &format!("currency_options.{}", c.code()),
+            option_value(option, *c),
+        );
+    }
+    for (k, v) in &p.metadata {
+        add(&format!("metadata.{k}"), FieldValue::Text(v.clone()));
+    }
+    fields
+}
+
+fn live_summary(live: &LivePrice) -> String {
+    let amount = match (live.billing_scheme.as_str(), live.unit_amount) {
+        ("per_unit", Some(a)) => money(a, &live.currency),
+        _ => format!("tiered in {}", live.currency.to_uppercase()),
+    };
+    match live_interval_word(live) {
+        FieldValue::Word(w) if w == "one-time" => format!("{amount} one-time"),
+        w => format!("{amount} / {w}"),
+    }
+}
+
+/// Plans every declared price; returns their states by (product key, price key).
+pub(crate) fn plan_declared<'a>(
+    b: &mut Builder<'a>,
+    products: &Products<'a>,
+) -> BTreeMap<(&'a str, &'a str), PriceState<'a>> {
+    let mut states = BTreeMap::new();
+    let catalog = b.catalog;
+    for (pkey, product) in &catalog.products {
+        let Some(pstate) = products.states.get(pkey.as_str()) else {
+            continue;
+        };
+        for (key, p) in &product.prices {
+            let address = price_address(pkey, key);
+            let candidates: Vec<&LivePrice> = b
+                .prices_at
+                .get(address.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let fp = fingerprint(&candidates);
+            let holder = b.lookup_key_holder.get(p.lookup_key.as_str()).copied();
+            let current = if !product.active {
+                candidates.iter().copied().find(|c| c.active)
+            } else {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|c| c.active && holder.is_some_and(|h| h.id == c.id))
+                    .or_else(|| candidates.iter().copied().find(|c| c.active))
+                    .or_else(|| {
+                        candidates
+                            .iter()
+                            .copied()
+                            .find(|c| shape_diff(p, &pstate.obj, c).is_empty())
+                    })
+            };
+            if !product.active {
+                // Archived with its product (see `plan_archives`); nothing is created.
+                if let Some(c) = current {
+                    states.insert(
+                        (pkey.as_str(), key.as_str()),
+                        PriceState {
+                            address,
+                            obj: ObjRef::Id(c.id.clone()),
+                            change: None,
+                            action: None,
+                            keep: None,
+                            replaced: None,
+                        },
+                    );
+                }
+                continue;
+            }
+            // The lookup key: free, already on the current price, moved from another price of
+            // this catalog, or held by a price billing must not touch.
+            let transfer = match holder {
+                None => false,
+                Some(h) if current.is_some_and(|c| c.id == h.id) => true,
+                Some(h) => match owner(&h.metadata, b.namespace) {
+                    Owner::Ours(_) => true,
+                    _ => {
+                        b.conflicts.push(Conflict {
+                            address: address.clone(),
+                            message: format!(
+                                "lookup key {:?} is held by {} ({}), which this catalog does not manage",
+                                p.lookup_key,
+                                h.id,
+                                live_summary(h)
+                            ),
+                            hint: format!(
+                                "set another `lookup_key` for {address}, or remove the key from {} in Stripe",
+                                h.id
+                            ),
+                        });
+                        false
+                    }
+                },
+            };
+            let state = match current {
+                None => {
+                    let mut change = new_change(
+                        &address,
+                        Action::Create,
+                        None,
+                        format!("price {}", p.amount_summary()),
+                        fp,
+                    );
+                    change.fields = creation_fields(p);
+                    if let (true, Some(h)) = (transfer, holder) {
+                        change.notes.push(format!(
+                            "the lookup key {:?} moves here from {}",
+                            p.lookup_key, h.id
+                        ));
+                    }
+                    let idx = b.add_change(change);
+                    let spec = PriceSpec::from_catalog(
+                        p,
+                        with_marker(&p.metadata, &address, b.namespace),
+                        transfer,
+                    );
+                    let step = b.add_step(
+                        idx,
+                        "create price",
+                        Request::CreatePrice {
+                            product: pstate.obj.clone(),
+                            price: spec,
+                        },
+                        pstate.ready.into_iter().collect(),
+                    );
+                    PriceState {
+                        address,
+                        obj: ObjRef::Created(step),
+                        change: Some(idx),
+                        action: Some(Action::Create),
+                        keep: None,
+                        replaced: None,
+                    }
+                }
+                Some(live) => {
+                    let shape = shape_diff(p, &pstate.obj, live);
+                    if shape.is_empty() {
+                        let (fields, update) = mutable_diff(
+                            b,
+                            p,
+                            &address,
+                            live,
+                            transfer && holder.is_some_and(|h| h.id != live.id),
+                        );
+                        let (mut change_idx, mut action) = (None, None);
+                        if !fields.is_empty() {
+                            let a = if live.active {
+                                Action::Update
+                            } else {
+                                Action::Unarchive
+                            };
+                            let mut change = new_change(
+                                &address,
+                                a,
+                                Some(live.id.clone()),
+                                format!("price {}", p.amount_summary()),
+                                fp,
+                            );
+                            change.fields = fields;
+                            if let (Some(_), Some(h)) =
+                                (&update.lookup_key, holder.filter(|h| h.id != live.id))
+                            {
+                                change.notes.push(format!(
+                                    "the lookup key {:?} moves here from {}",
+                                    p.lookup_key, h.id
+                                ));
+                            }
+                            let idx = b.add_change(change);
+                            let description = if live.active {
+                                "update price"
+                            } else {
+                                "unarchive price"
+                            };
+                            let mut deps: Vec<StepId> = Vec::new();
+                            if !live.active {
+                                deps.extend(pstate.ready);
+                            }
+                            b.add_step(
+                                idx,
+                                description,
+                                Request::UpdatePrice {
+                                    price: ObjRef::Id(live.id.clone()),
+                                    update,
+                                },
+                                deps,
+                            );
+                            change_idx = Some(idx);
+                            action = Some(a);
+                        }
+                        PriceState {
+                            address,
+                            obj: ObjRef::Id(live.id.clone()),
+                            change: change_idx,
+                            action,
+                            keep: Some(live),
+                            replaced: None,
+                        }
+                    } else {
+                        let mut change = new_change(
+                            &address,
+                            Action::Replace,
+                            Some(live.id.clone()),
+                            format!("price {}", p.amount_summary()),
+                            fp,
+                        );
+                        let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
+                        change.reason = Some(format!(
+                            "Stripe cannot change a price's {} in place",
+                            forced.join(", ")
+                        ));
+                        change.fields = shape;
+                        let (more, _) = mutable_diff(b, p, &address, live, false);
+                        change
+                            .fields
+                            .extend(more.into_iter().filter(|f| f.field != "active"));
+                        if live.active {
+                            change.notes.push(format!(
+                                "existing subscriptions stay on {} ({}); move them in Stripe if they should pay the new price",
+                                live.id,
+                                live_summary(live)
+                            ));
+                            change.notes.push(format!(
+                                "{} will be archived: code that starts new checkouts with that ID will fail; look the price up by its lookup key {:?} instead{}",
+                                live.id,
+                                p.lookup_key,
+                                if live.lookup_key.as_deref() == Some(p.lookup_key.as_str()) { ", which moves to the new price" } else { "" }
+                            ));
+                        }
+                        let idx = b.add_change(change);
+                        let spec = PriceSpec::from_catalog(
+                            p,
+                            with_marker(&p.metadata, &address, b.namespace),
+                            transfer,
+                        );
+                        let step = b.add_step(
+                            idx,
+                            "create the replacement price",
+                            Request::CreatePrice {
+                                product: pstate.obj.clone(),
+                                price: spec,
+                            },
+                            pstate.ready.into_iter().collect(),
+                        );
+                        PriceState {
+                            address,
+                            obj: ObjRef::Created(step),
+                            change: Some(idx),
+                            action: Some(Action::Replace),
+                            keep: None,
+                            replaced: live.active.then_some((live, step)),
+                        }
+                    }
+                }
+            };
+            states.insert((pkey.as_str(), key.as_str()), state);
+        }
+    }
+    states
+}
+
+/// Archives every active managed price that is not current: replaced ones (within their
+/// replacement), duplicates, prices of inactive products, and prices that left the catalog.
+/// Each waits for its product's default price to move away from it. Returns the archive steps
+/// by product id.
+pub(crate) fn plan_archives(
+    b: &mut Builder<'_>,
+    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
+    defaults: &HashMap<String, StepId>,
+) -> HashMap<String, Vec<StepId>> {
+    let mut archives: HashMap<String, Vec<StepId>> = HashMap::new();
+    let candidates: Vec<(String, LivePrice)> = b
+        .prices_at
+        .iter()
+        .flat_map(|(address, ps)| {
+            ps.iter()
+                .filter(|p| p.active)
+                .map(move |p| ((*address).to_owned(), (*p).clone()))
+        })
+        .collect();
+    for (address, live) in candidates {
+        let mut parts = address.splitn(3, '.').skip(1);
+        let (pkey, key) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        let product = b.catalog.products.get(pkey);
+        let declared = product.is_some_and(|p| p.prices.contains_key(key));
+        let state = prices.get(&(pkey, key));
+        if state.and_then(|s| s.keep).is_some_and(|k| k.id == live.id) {
+            continue;
+        }
+        let mut deps: Vec<StepId> = Vec::new();
+        let is_default = b
+            .product_by_id
+            .get(live.product.as_str())
+            .is_some_and(|p| p.default_price.as_deref() == Some(live.id.as_str()));
+        if is_default && let Some(step) = defaults.get(&live.product) {
+            deps.push(*step);
+        }
+        let request = Request::UpdatePrice {
+            price: ObjRef::Id(live.id.clone()),
+            update: PriceUpdate {
+                active: Some(false),
+                ..PriceUpdate::default()
+            },
+        };
+        if let Some((old, new_step)) = state.and_then(|s| s.replaced)
+            && old.id == live.id
+            && let Some(change) = state.and_then(|s| s.change)
+        {
+            deps.push(new_step);
+            let step = b.add_step(change, "archive the replaced price", request, deps);
+            archives.entry(live.product.clone()).or_default().push(step);
+            continue;
+        }
+        let mut change = new_change(
+            &address,
+            Action::Archive,
+            Some(live.id.clone()),
+            format!("price {}", live_summary(&live)),
+            fingerprint(&[&live]),
+        );
+        change.fields.push(FieldChange::new(
+            "active",
+            FieldValue::Bool(true),
+            FieldValue::Bool(false),
+        ));
+        let (reason, destroy) = if product.is_some_and(|p| !p.active) {
+            ("its product is declared `active = false`".to_owned(), false)
+        } else if declared {
+            let current = state.map_or("another price".to_owned(), |s| match &s.obj {
+                ObjRef::Id(id) => id.clone(),
+                ObjRef::Created(_) => "the new price".to_owned(),
+            });
+            (
+                format!("a duplicate at this address; {current} is current"),
+                false,
+            )
+        } else if product.is_some() {
+            ("removed from billing.toml".to_owned(), true)
+        } else {
+            ("its product was removed from billing.toml".to_owned(), true)
+        };
+        change.reason = Some(reason);
+        change.destroy = destroy;
+        change.notes.push(format!(
+            "existing subscriptions on {} continue; it can no longer be used for new checkouts",
+            live.id
+        ));
+        let idx = b.add_change(change);
+        let step = b.add_step(idx, "archive price", request, deps);
+        archives.entry(live.product.clone()).or_default().push(step);
+    }
+    archives
+}

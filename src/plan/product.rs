@@ -1,0 +1,549 @@
+//! Planning products: create, update in place, unarchive, archive; and default prices.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::builder::Builder;
+use super::error::Conflict;
+use super::identity::{Owner, fingerprint, owner, product_address, with_marker};
+use super::metadata;
+use super::price::PriceState;
+use super::request::{ObjRef, ProductSpec, ProductUpdate, Request, StepId};
+use super::value::{FieldChange, FieldValue, push_if_changed};
+use super::{Action, Change, ResourceKind};
+use crate::catalog::Product;
+use crate::live::LiveProduct;
+
+/// Where a declared product stands once planned.
+pub(crate) struct ProductState<'a> {
+    /// The product as declared.
+    pub declared: &'a Product,
+    /// The Stripe object: existing, or created by a step.
+    pub obj: ObjRef,
+    /// The live product, when there is one.
+    pub live: Option<&'a LiveProduct>,
+    /// The step after which prices can be created on it (its creation or unarchiving).
+    pub ready: Option<StepId>,
+    /// Its change, when it has one.
+    pub change: Option<usize>,
+}
+
+/// Planned products by catalog key, and the managed live products that are not current.
+pub(crate) struct Products<'a> {
+    pub states: BTreeMap<&'a str, ProductState<'a>>,
+}
+
+fn new_change(
+    address: String,
+    action: Action,
+    id: Option<String>,
+    title: String,
+    fingerprint: String,
+) -> Change {
+    Change {
+        address,
+        kind: ResourceKind::Product,
+        action,
+        id,
+        title,
+        fields: Vec::new(),
+        reason: None,
+        notes: Vec::new(),
+        destroy: false,
+        fingerprint,
+        steps: Vec::new(),
+    }
+}
+
+fn title(name: &str) -> String {
+    format!("product {name:?}")
+}
+
+/// The product's declared fields as they are shown on creation.
+fn creation_fields(p: &Product) -> Vec<FieldChange> {
+    let mut fields = vec![FieldChange::new(
+        "name",
+        FieldValue::None,
+        FieldValue::Text(p.name.clone()),
+    )];
+    let mut add = |field: &str, value: FieldValue| {
+        if value != FieldValue::None && value != FieldValue::List(vec![]) {
+            fields.push(FieldChange::new(field, FieldValue::None, value));
+        }
+    };
+    add("description", FieldValue::text(p.description.as_deref()));
+    add("tax_code", FieldValue::word(p.tax_code.as_deref()));
+    add("unit_label", FieldValue::text(p.unit_label.as_deref()));
+    add(
+        "statement_descriptor",
+        FieldValue::text(p.statement_descriptor.as_deref()),
+    );
+    add("url", FieldValue::text(p.url.as_deref()));
+    add("images", FieldValue::List(p.images.clone()));
+    add("features", FieldValue::List(p.features.clone()));
+    if !p.active {
+        add("active", FieldValue::Bool(false));
+    }
+    for (k, v) in &p.metadata {
+        add(&format!("metadata.{k}"), FieldValue::Text(v.clone()));
+    }
+    if let Some(id) = &p.id {
+        add("id", FieldValue::Word(id.clone()));
+    }
+    fields
+}
+
+/// The fields to change on `live` so it matches `p`; omitted clearable fields are cleared.
+fn diff(
+    b: &Builder<'_>,
+    p: &Product,
+    address: &str,
+    live: &LiveProduct,
+) -> (Vec<FieldChange>, ProductUpdate) {
+    let mut fields = Vec::new();
+    let mut update = ProductUpdate::default();
+    if live.name != p.name {
+        fields.push(FieldChange::new(
+            "name",
+            FieldValue::Text(live.name.clone()),
+            FieldValue::Text(p.name.clone()),
+        ));
+        update.name = Some(p.name.clone());
+    }
+    let clearable = [
+        (
+            "description",
+            &live.description,
+            &p.description,
+            &mut update.description,
+            false,
+        ),
+        (
+            "tax_code",
+            &live.tax_code,
+            &p.tax_code,
+            &mut update.tax_code,
+            true,
+        ),
+        (
+            "unit_label",
+            &live.unit_label,
+            &p.unit_label,
+            &mut update.unit_label,
+            false,
+        ),
+        ("url", &live.url, &p.url, &mut update.url, false),
+    ];
+    for (field, before, after, slot, word) in clearable {
+        if before != after {
+            let show = |v: &Option<String>| {
+                if word {
+                    FieldValue::word(v.as_deref())
+                } else {
+                    FieldValue::text(v.as_deref())
+                }
+            };
+            fields.push(FieldChange::new(field, show(before), show(after)));
+            *slot = Some(after.clone());
+        }
+    }
+    // Stripe cannot clear a statement descriptor: when omitted it is not managed.
+    if let Some(sd) = &p.statement_descriptor
+        && live.statement_descriptor.as_ref() != Some(sd)
+    {
+        push_if_changed(
+            &mut fields,
+            "statement_descriptor",
+            FieldValue::text(live.statement_descriptor.as_deref()),
+            FieldValue::Text(sd.clone()),
+        );
+        update.statement_descriptor = Some(sd.clone());
+    }
+    if live.images != p.images {
+        fields.push(FieldChange::new(
+            "images",
+            FieldValue::List(live.images.clone()),
+            FieldValue::List(p.images.clone()),
+        ));
+        update.images = Some(p.images.clone());
+    }
+    if live.features != p.features {
+        fields.push(FieldChange::new(
+            "features",
+            FieldValue::List(live.features.clone()),
+            FieldValue::List(p.features.clone()),
+        ));
+        update.features = Some(p.features.clone());
+    }
+    let desired = with_marker(&p.metadata, address, b.namespace);
+    update.metadata = metadata::diff(
+        &desired,
+        &live.metadata,
+        |k| b.catalog.ignores_metadata_key(k),
+        &mut fields,
+    );
+    if live.active != p.active {
+        fields.push(FieldChange::new(
+            "active",
+            FieldValue::Bool(live.active),
+            FieldValue::Bool(p.active),
+        ));
+        update.active = Some(p.active);
+    }
+    (fields, update)
+}
+
+/// Plans every declared product: create, update, unarchive or archive (when declared inactive).
+pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
+    let mut states = BTreeMap::new();
+    for (key, p) in &b.catalog.products {
+        let address = product_address(key);
+        let candidates: Vec<&LiveProduct> = b
+            .products_at
+            .get(address.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let current = match &p.id {
+            Some(id) => {
+                match b.product_by_id.get(id.as_str()).copied() {
+                    Some(live) => {
+                        match owner(&live.metadata, b.namespace) {
+                            Owner::Ours(_) => Some(live),
+                            Owner::Foreign => {
+                                b.conflicts.push(Conflict {
+                            address: address.clone(),
+                            message: format!("product {id} is managed by another catalog (namespace {:?})", live.metadata.get(super::MARKER_NAMESPACE)),
+                            hint: "pin this product to another id, or manage it from that catalog".to_owned(),
+                        });
+                                None
+                            }
+                            Owner::Unmanaged => {
+                                b.conflicts.push(Conflict {
+                            address: address.clone(),
+                            message: format!("product {id} exists but billing does not manage it"),
+                            hint: "adopting existing objects is not supported by this version: remove `id` to create a new product, or pin an id that does not exist yet".to_owned(),
+                        });
+                                None
+                            }
+                        }
+                    }
+                    None => None,
+                }
+            }
+            None => candidates
+                .iter()
+                .copied()
+                .find(|c| c.active)
+                .or_else(|| candidates.first().copied()),
+        };
+        let mut seen: Vec<&LiveProduct> = candidates.clone();
+        if let Some(c) = current
+            && !seen.iter().any(|s| s.id == c.id)
+        {
+            seen.push(c);
+        }
+        let fp = fingerprint(&seen);
+        let state = match current {
+            None => {
+                let mut change =
+                    new_change(address.clone(), Action::Create, None, title(&p.name), fp);
+                change.fields = creation_fields(p);
+                let idx = b.add_change(change);
+                let spec = ProductSpec {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    description: p.description.clone(),
+                    active: p.active,
+                    tax_code: p.tax_code.clone(),
+                    unit_label: p.unit_label.clone(),
+                    statement_descriptor: p.statement_descriptor.clone(),
+                    url: p.url.clone(),
+                    images: p.images.clone(),
+                    features: p.features.clone(),
+                    metadata: with_marker(&p.metadata, &address, b.namespace),
+                };
+                let step = b.add_step(
+                    idx,
+                    "create product",
+                    Request::CreateProduct { product: spec },
+                    vec![],
+                );
+                ProductState {
+                    declared: p,
+                    obj: ObjRef::Created(step),
+                    live: None,
+                    ready: Some(step),
+                    change: Some(idx),
+                }
+            }
+            Some(live) => {
+                let (fields, update) = diff(b, p, &address, live);
+                let (mut change_idx, mut ready) = (None, None);
+                if !fields.is_empty() {
+                    let action = match (live.active, p.active) {
+                        (false, true) => Action::Unarchive,
+                        (true, false) => Action::Archive,
+                        _ => Action::Update,
+                    };
+                    let mut change = new_change(
+                        address.clone(),
+                        action,
+                        Some(live.id.clone()),
+                        title(&p.name),
+                        fp,
+                    );
+                    change.fields = fields;
+                    if action == Action::Archive {
+                        change.reason =
+                            Some("declared `active = false` in billing.toml".to_owned());
+                        change.notes.push("its prices are archived too, so their lookup keys no longer sell an archived product".to_owned());
+                    }
+                    let idx = b.add_change(change);
+                    let description = match action {
+                        Action::Unarchive => "unarchive product",
+                        Action::Archive => "archive product",
+                        _ => "update product",
+                    };
+                    let step = b.add_step(
+                        idx,
+                        description,
+                        Request::UpdateProduct {
+                            product: ObjRef::Id(live.id.clone()),
+                            update,
+                        },
+                        vec![],
+                    );
+                    change_idx = Some(idx);
+                    if action == Action::Unarchive {
+                        ready = Some(step);
+                    }
+                }
+                ProductState {
+                    declared: p,
+                    obj: ObjRef::Id(live.id.clone()),
+                    live: Some(live),
+                    ready,
+                    change: change_idx,
+                }
+            }
+        };
+        states.insert(key.as_str(), state);
+    }
+    Products { states }
+}
+
+/// A default price as the plan shows it: its address (and id) when managed, else its id.
+fn describe_price(
+    b: &Builder<'_>,
+    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
+    obj: Option<&ObjRef>,
+) -> FieldValue {
+    match obj {
+        None => FieldValue::None,
+        Some(ObjRef::Created(step)) => prices
+            .values()
+            .find(|p| p.obj == ObjRef::Created(*step))
+            .map_or(FieldValue::Ref("(new price)".to_owned()), |p| {
+                FieldValue::Ref(format!("{} (new)", p.address))
+            }),
+        Some(ObjRef::Id(id)) => {
+            let address = b
+                .prices_at
+                .iter()
+                .find(|(_, ps)| ps.iter().any(|p| &p.id == id))
+                .map(|(address, _)| *address);
+            FieldValue::Ref(match address {
+                Some(address) => format!("{address} ({id})"),
+                None => id.clone(),
+            })
+        }
+    }
+}
+
+/// Moves, sets or clears each declared product's default price; returns the step that does it,
+/// by the live product's id, so that archiving its old default price can wait for it.
+pub(crate) fn plan_default_prices(
+    b: &mut Builder<'_>,
+    products: &Products<'_>,
+    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
+) -> HashMap<String, StepId> {
+    let mut steps = HashMap::new();
+    for (key, state) in &products.states {
+        let desired: Option<ObjRef> = if state.declared.active {
+            state
+                .declared
+                .default_price
+                .as_deref()
+                .and_then(|price| prices.get(&(*key, price)))
+                .map(|p| p.obj.clone())
+        } else {
+            None
+        };
+        let live_default = state
+            .live
+            .and_then(|l| l.default_price.clone())
+            .map(ObjRef::Id);
+        if desired == live_default {
+            continue;
+        }
+        let field = FieldChange::new(
+            "default_price",
+            describe_price(b, prices, live_default.as_ref()),
+            describe_price(b, prices, desired.as_ref()),
+        );
+        // Shown with the product's own change; or, when the default moves because its price is
+        // replaced, with that replacement; or as an update of its own.
+        let replaced = state
+            .declared
+            .default_price
+            .as_deref()
+            .and_then(|price| prices.get(&(*key, price)))
+            .filter(|p| p.action == Some(Action::Replace))
+            .and_then(|p| p.change);
+        let change = match state.change.or(replaced) {
+            Some(idx) => idx,
+            None => {
+                let live = state.live.map(|l| l.id.clone());
+                let fp = fingerprint(&state.live.into_iter().collect::<Vec<_>>());
+                b.add_change(new_change(
+                    product_address(key),
+                    Action::Update,
+                    live,
+                    title(&state.declared.name),
+                    fp,
+                ))
+            }
+        };
+        let mut field = field;
+        if Some(change) == replaced && state.change.is_none() {
+            field.field = format!("default_price of {}", product_address(key));
+        }
+        b.changes[change].fields.push(field);
+        let description = match &desired {
+            None => "clear default_price",
+            Some(_) if live_default.is_none() => "set default_price",
+            Some(_) => "move default_price",
+        };
+        let step = b.add_step(
+            change,
+            description,
+            Request::UpdateProduct {
+                product: state.obj.clone(),
+                update: ProductUpdate {
+                    default_price: Some(desired),
+                    ..ProductUpdate::default()
+                },
+            },
+            state.ready.into_iter().collect(),
+        );
+        if let Some(live) = state.live {
+            steps.insert(live.id.clone(), step);
+        }
+    }
+    steps
+}
+
+/// Managed products that left the catalog, or duplicates of a declared product: archived,
+/// their default price cleared first. Returns the archive change of each, by product id.
+pub(crate) fn plan_removed(
+    b: &mut Builder<'_>,
+    products: &Products<'_>,
+    defaults: &mut HashMap<String, StepId>,
+) -> HashMap<String, usize> {
+    let current: Vec<&str> = products
+        .states
+        .values()
+        .filter_map(|s| s.live.map(|l| l.id.as_str()))
+        .collect();
+    let declared: Vec<String> = b
+        .catalog
+        .products
+        .keys()
+        .map(|k| product_address(k))
+        .collect();
+    let mut archiving = HashMap::new();
+    let candidates: Vec<(String, LiveProduct)> = b
+        .products_at
+        .iter()
+        .flat_map(|(address, ps)| {
+            ps.iter()
+                .map(move |p| ((*address).to_owned(), (*p).clone()))
+        })
+        .collect();
+    for (address, p) in candidates {
+        if current.contains(&p.id.as_str()) || !p.active {
+            continue;
+        }
+        let removed = !declared.contains(&address);
+        let mut change = new_change(
+            address.clone(),
+            Action::Archive,
+            Some(p.id.clone()),
+            title(&p.name),
+            fingerprint(&[&p]),
+        );
+        change.fields.push(FieldChange::new(
+            "active",
+            FieldValue::Bool(true),
+            FieldValue::Bool(false),
+        ));
+        if removed {
+            change.destroy = true;
+            change.reason = Some("removed from billing.toml".to_owned());
+            change.notes.push(
+                "archived, not deleted: existing subscriptions continue; it can no longer be sold"
+                    .to_owned(),
+            );
+        } else {
+            change.reason = Some(format!(
+                "a duplicate of {address}, which is managed by another product"
+            ));
+        }
+        let idx = b.add_change(change);
+        if let Some(default) = &p.default_price {
+            b.changes[idx].fields.push(FieldChange::new(
+                "default_price",
+                FieldValue::Ref(default.clone()),
+                FieldValue::None,
+            ));
+            let step = b.add_step(
+                idx,
+                "clear default_price",
+                Request::UpdateProduct {
+                    product: ObjRef::Id(p.id.clone()),
+                    update: ProductUpdate {
+                        default_price: Some(None),
+                        ..ProductUpdate::default()
+                    },
+                },
+                vec![],
+            );
+            defaults.insert(p.id.clone(), step);
+        }
+        archiving.insert(p.id.clone(), idx);
+    }
+    archiving
+}
+
+/// Adds the archive step of each product being archived, after its prices' archive steps.
+pub(crate) fn archive_removed(
+    b: &mut Builder<'_>,
+    archiving: &HashMap<String, usize>,
+    price_archives: &HashMap<String, Vec<StepId>>,
+) {
+    let mut ids: Vec<(&String, &usize)> = archiving.iter().collect();
+    ids.sort();
+    for (id, &change) in ids {
+        b.add_step(
+            change,
+            "archive product",
+            Request::UpdateProduct {
+                product: ObjRef::Id(id.clone()),
+                update: ProductUpdate {
+                    active: Some(false),
+                    ..ProductUpdate::default()
+                },
+            },
+            price_archives.get(id).cloned().unwrap_or_default(),
+        );
+    }
+}

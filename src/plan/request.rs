@@ -1,0 +1,184 @@
+//! What each step of a plan asks Stripe to do, as data: specs of the objects to create and
+//! the fields to update, with references to objects that earlier steps create.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::catalog::{
+    Currency, CurrencyOption, Price, Pricing, Recurring, TaxBehavior, TransformQuantity,
+};
+
+/// Index of a step in [`super::Plan::steps`].
+pub type StepId = usize;
+
+/// A Stripe object: one that exists, or one a step of this plan creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjRef {
+    /// An existing object's id.
+    Id(String),
+    /// The object created by this step, known after apply.
+    Created(StepId),
+}
+
+/// A product to create, with every declared field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductSpec {
+    pub id: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    pub active: bool,
+    pub tax_code: Option<String>,
+    pub unit_label: Option<String>,
+    pub statement_descriptor: Option<String>,
+    pub url: Option<String>,
+    pub images: Vec<String>,
+    pub features: Vec<String>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The fields of a product to change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProductUpdate {
+    pub name: Option<String>,
+    /// `Some(None)` clears the field.
+    pub description: Option<Option<String>>,
+    pub tax_code: Option<Option<String>>,
+    pub unit_label: Option<Option<String>>,
+    /// Stripe cannot clear it once set.
+    pub statement_descriptor: Option<String>,
+    pub url: Option<Option<String>>,
+    /// The whole new list (empty clears it).
+    pub images: Option<Vec<String>>,
+    pub features: Option<Vec<String>>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    pub active: Option<bool>,
+    /// `Some(None)` clears the default price.
+    pub default_price: Option<Option<ObjRef>>,
+}
+
+/// A price to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriceSpec {
+    pub currency: Currency,
+    pub pricing: Pricing,
+    pub recurring: Option<Recurring>,
+    pub transform_quantity: Option<TransformQuantity>,
+    pub lookup_key: String,
+    /// Take the lookup key from the price holding it, atomically.
+    pub transfer_lookup_key: bool,
+    pub nickname: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+    pub currency_options: BTreeMap<Currency, CurrencyOption>,
+}
+
+impl PriceSpec {
+    /// The spec of a catalog price, carrying `metadata` (declared plus marker).
+    pub fn from_catalog(
+        price: &Price,
+        metadata: BTreeMap<String, String>,
+        transfer_lookup_key: bool,
+    ) -> Self {
+        Self {
+            currency: price.currency,
+            pricing: price.pricing.clone(),
+            recurring: price.recurring,
+            transform_quantity: price.transform_quantity,
+            lookup_key: price.lookup_key.clone(),
+            transfer_lookup_key,
+            nickname: price.nickname.clone(),
+            tax_behavior: price.tax_behavior,
+            metadata,
+            currency_options: price.currency_options.clone(),
+        }
+    }
+}
+
+/// How a price's currency options change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "mode", content = "options")]
+pub enum CurrencyOptionsUpdate {
+    /// Set these currencies; others stay (Stripe merges per currency).
+    Merge(BTreeMap<Currency, CurrencyOption>),
+    /// Clear all, then set these: a currency was removed.
+    Replace(BTreeMap<Currency, CurrencyOption>),
+}
+
+/// The fields of a price to change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PriceUpdate {
+    pub active: Option<bool>,
+    pub lookup_key: Option<String>,
+    pub transfer_lookup_key: bool,
+    pub nickname: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    pub currency_options: Option<CurrencyOptionsUpdate>,
+}
+
+/// One request (or, for a currency-option reset, two) that a step sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "request")]
+pub enum Request {
+    CreateProduct {
+        product: ProductSpec,
+    },
+    UpdateProduct {
+        product: ObjRef,
+        update: ProductUpdate,
+    },
+    CreatePrice {
+        product: ObjRef,
+        price: PriceSpec,
+    },
+    UpdatePrice {
+        price: ObjRef,
+        update: PriceUpdate,
+    },
+}
+
+impl Request {
+    /// The object this request changes, when it already exists or is created earlier.
+    pub fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::CreateProduct { .. } | Self::CreatePrice { .. } => None,
+            Self::UpdateProduct { product, .. } => Some(product),
+            Self::UpdatePrice { price, .. } => Some(price),
+        }
+    }
+
+    /// The objects this request refers to (its target, a price's product, a default price).
+    pub fn references(&self) -> Vec<&ObjRef> {
+        match self {
+            Self::CreateProduct { .. } => vec![],
+            Self::CreatePrice { product, .. } => vec![product],
+            Self::UpdateProduct { product, update } => {
+                let mut refs = vec![product];
+                if let Some(Some(price)) = &update.default_price {
+                    refs.push(price);
+                }
+                refs
+            }
+            Self::UpdatePrice { price, .. } => vec![price],
+        }
+    }
+
+    /// Orders steps that could run in either order: creates before updates before archives.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::CreateProduct { .. } => 0,
+            Self::UpdateProduct { update, .. } if update.active == Some(true) => 1,
+            Self::CreatePrice { .. } => 2,
+            Self::UpdatePrice { update, .. } if update.active != Some(false) => 3,
+            Self::UpdateProduct { update, .. } if update.active != Some(false) => 4,
+            Self::UpdatePrice { .. } => 5,
+            Self::UpdateProduct { .. } => 6,
+        }
+    }
+}

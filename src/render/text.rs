@@ -1,0 +1,224 @@
+//! The plan and the apply report as text, in Terraform's idiom: `+`, `~`, `-/+`, `-`.
+
+use std::io::{self, Write};
+
+use similar::{ChangeTag, TextDiff};
+
+use super::{Paint, Target};
+use crate::apply::{ApplyReport, Outcome};
+use crate::plan::{Action, Change, FieldChange, FieldValue, Plan};
+
+fn symbol(action: Action, paint: Paint) -> String {
+    match action {
+        Action::Create => paint.green("  +"),
+        Action::Update | Action::Unarchive => paint.yellow("  ~"),
+        Action::Replace => paint.magenta("-/+"),
+        Action::Archive => paint.red("  -"),
+    }
+}
+
+fn headline(change: &Change) -> String {
+    let what = match change.action {
+        Action::Create => "will be created".to_owned(),
+        Action::Update => "will be updated in place".to_owned(),
+        Action::Unarchive => "will be unarchived".to_owned(),
+        Action::Replace => "must be replaced".to_owned(),
+        Action::Archive => "will be archived".to_owned(),
+    };
+    match &change.reason {
+        Some(reason) => format!("# {} {what}: {reason}", change.address),
+        None => format!("# {} {what}", change.address),
+    }
+}
+
+fn write_field(
+    out: &mut impl Write,
+    field: &FieldChange,
+    width: usize,
+    create: bool,
+    paint: Paint,
+) -> io::Result<()> {
+    let name = format!("{:width$}", field.field);
+    if create {
+        return writeln!(out, "      {name} = {}", field.after);
+    }
+    if field.before.is_long_text() || field.after.is_long_text() {
+        writeln!(out, "      {}:", field.field)?;
+        let text = |v: &FieldValue| match v {
+            FieldValue::Text(t) => t.clone(),
+            FieldValue::None => String::new(),
+            other => other.to_string(),
+        };
+        let (before, after) = (text(&field.before), text(&field.after));
+        for change in TextDiff::from_lines(&before, &after).iter_all_changes() {
+            let line = change.value().trim_end_matches('\n');
+            match change.tag() {
+                ChangeTag::Delete => writeln!(out, "        {}", paint.red(&format!("- {line}")))?,
+                ChangeTag::Insert => {
+                    writeln!(out, "        {}", paint.green(&format!("+ {line}")))?
+                }
+                ChangeTag::Equal => writeln!(out, "          {line}")?,
+            }
+        }
+        return Ok(());
+    }
+    let comment = if field.forces_replacement {
+        format!("   {}", paint.magenta("# forces replacement"))
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "      {name} = {} → {}{comment}",
+        field.before, field.after
+    )
+}
+
+fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Result<()> {
+    writeln!(out, "  {}", paint.dim(&headline(change)))?;
+    let id = change
+        .id
+        .as_deref()
+        .map(|id| format!("  {}", paint.dim(&format!("({id})"))))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} {}{id}",
+        symbol(change.action, paint),
+        paint.bold(&change.title)
+    )?;
+    let width = change
+        .fields
+        .iter()
+        .map(|f| f.field.len())
+        .max()
+        .unwrap_or(0);
+    if change.action != Action::Archive || change.fields.len() > 1 {
+        for field in &change.fields {
+            if change.action == Action::Archive && field.field == "active" {
+                continue;
+            }
+            write_field(out, field, width, change.action == Action::Create, paint)?;
+        }
+    }
+    for note in &change.notes {
+        writeln!(out, "      {} {note}", paint.yellow("!"))?;
+    }
+    writeln!(out)
+}
+
+/// Writes the plan: where it applies, each change, then the summary line.
+pub fn render_plan(
+    plan: &Plan,
+    target: &Target,
+    color: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let paint = Paint(color);
+    writeln!(
+        out,
+        "Plan for {} (account {}, {} mode, namespace {:?})",
+        target.environment, target.account, target.mode, plan.namespace
+    )?;
+    writeln!(out)?;
+    if plan.is_empty() {
+        writeln!(out, "No changes: Stripe matches billing.toml.")?;
+    } else {
+        for change in &plan.changes {
+            write_change(out, change, paint)?;
+        }
+        let s = plan.summary();
+        writeln!(
+            out,
+            "{} {} to create, {} to update, {} to replace, {} to archive.",
+            paint.bold("Plan:"),
+            s.create,
+            s.update,
+            s.replace,
+            s.archive
+        )?;
+    }
+    let (u, f) = (plan.unmanaged, plan.foreign);
+    if u.products + u.prices > 0 {
+        writeln!(
+            out,
+            "Left alone: {} {} and {} {} without billing's marker.",
+            u.products,
+            plural(u.products, "product", "products"),
+            u.prices,
+            plural(u.prices, "price", "prices")
+        )?;
+    }
+    if f.products + f.prices > 0 {
+        writeln!(
+            out,
+            "Left alone: {} {} and {} {} managed by other namespaces.",
+            f.products,
+            plural(f.products, "product", "products"),
+            f.prices,
+            plural(f.prices, "price", "prices")
+        )?;
+    }
+    Ok(())
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Writes what an apply did: failures with their errors, what was not attempted, created ids,
+/// and a summary line.
+pub fn render_apply_report(
+    plan: &Plan,
+    report: &ApplyReport,
+    color: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let paint = Paint(color);
+    let (done, failed, skipped) = report.counts();
+    for (id, outcome) in &report.outcomes {
+        let step = &plan.steps[*id];
+        let address = &plan.changes[step.change].address;
+        match outcome {
+            Outcome::Done {
+                created: Some(new), ..
+            } => {
+                writeln!(
+                    out,
+                    "{} {address}: {} → {new}",
+                    paint.green("created"),
+                    step.description
+                )?;
+            }
+            Outcome::Done { .. } => {}
+            Outcome::Failed { error } => {
+                writeln!(
+                    out,
+                    "{} {address}: {}: {error}",
+                    paint.red("failed"),
+                    step.description
+                )?;
+            }
+            Outcome::NotAttempted { blocked_by } => {
+                let blocker = &plan.steps[*blocked_by];
+                writeln!(
+                    out,
+                    "{} {address}: {} (waits for {}: {})",
+                    paint.yellow("not attempted"),
+                    step.description,
+                    plan.changes[blocker.change].address,
+                    blocker.description
+                )?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{} {done} done, {failed} failed, {skipped} not attempted.",
+        paint.bold(if failed + skipped == 0 {
+            "Apply complete:"
+        } else {
+            "Apply incomplete:"
+        })
+    )
+}
