@@ -44,6 +44,11 @@ impl Currency {
             .map(|code| Self { code })
     }
 
+    /// Every supported code, lowercase.
+    pub fn supported() -> &'static [&'static str] {
+        SUPPORTED
+    }
+
     /// The lowercase code, as Stripe takes it.
     pub fn code(self) -> &'static str {
         self.code

@@ -27,9 +27,11 @@ pub(crate) struct Builder<'a> {
     foreign: Untouched,
 }
 
-fn newest_first<T>(map: &mut BTreeMap<&str, Vec<&T>>, created: impl Fn(&T) -> (i64, &str)) {
+/// Sorts by creation time, newest first. The sort is stable: objects created within the same
+/// second keep the order Stripe listed them in, which is newest first.
+fn newest_first<T>(map: &mut BTreeMap<&str, Vec<&T>>, created: impl Fn(&T) -> i64) {
     for objects in map.values_mut() {
-        objects.sort_by(|a, b| created(b).cmp(&created(a)));
+        objects.sort_by_key(|o| std::cmp::Reverse(created(o)));
     }
 }
 
@@ -67,8 +69,8 @@ impl<'a> Builder<'a> {
                 Owner::Unmanaged => b.unmanaged.prices += 1,
             }
         }
-        newest_first(&mut b.products_at, |p| (p.created, p.id.as_str()));
-        newest_first(&mut b.prices_at, |p| (p.created, p.id.as_str()));
+        newest_first(&mut b.products_at, |p| p.created);
+        newest_first(&mut b.prices_at, |p| p.created);
         b
     }
 

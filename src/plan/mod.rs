@@ -11,6 +11,8 @@ mod metadata;
 mod price;
 mod product;
 mod request;
+#[cfg(test)]
+mod tests;
 mod value;
 
 use serde::Serialize;
@@ -123,6 +125,32 @@ pub struct Summary {
     pub update: usize,
     pub replace: usize,
     pub archive: usize,
+}
+
+impl Change {
+    /// A change with no fields, notes or steps yet.
+    pub(crate) fn new(
+        kind: ResourceKind,
+        address: &str,
+        action: Action,
+        id: Option<String>,
+        title: String,
+        fingerprint: String,
+    ) -> Self {
+        Self {
+            address: address.to_owned(),
+            kind,
+            action,
+            id,
+            title,
+            fields: Vec::new(),
+            reason: None,
+            notes: Vec::new(),
+            destroy: false,
+            fingerprint,
+            steps: Vec::new(),
+        }
+    }
 }
 
 impl Plan {

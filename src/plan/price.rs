@@ -28,6 +28,8 @@ pub(crate) struct PriceState<'a> {
     pub keep: Option<&'a LivePrice>,
     /// The live price being replaced, and the step creating its successor.
     pub replaced: Option<(&'a LivePrice, StepId)>,
+    /// The step after which the price is usable (its creation or unarchiving), if any.
+    pub ready: Option<StepId>,
 }
 
 fn new_change(
@@ -37,19 +39,7 @@ fn new_change(
     title: String,
     fingerprint: String,
 ) -> Change {
-    Change {
-        address: address.to_owned(),
-        kind: ResourceKind::Price,
-        action,
-        id,
-        title,
-        fields: Vec::new(),
-        reason: None,
-        notes: Vec::new(),
-        destroy: false,
-        fingerprint,
-        steps: Vec::new(),
-    }
+    Change::new(ResourceKind::Price, address, action, id, title, fingerprint)
 }
 
 /// A tier without an amount and a tier with a zero amount charge the same.
@@ -476,6 +466,7 @@ pub(crate) fn plan_declared<'a>(
                             action: None,
                             keep: None,
                             replaced: None,
+                            ready: None,
                         },
                     );
                 }
@@ -544,6 +535,7 @@ pub(crate) fn plan_declared<'a>(
                         action: Some(Action::Create),
                         keep: None,
                         replaced: None,
+                        ready: Some(step),
                     }
                 }
                 Some(live) => {
@@ -556,7 +548,7 @@ pub(crate) fn plan_declared<'a>(
                             live,
                             transfer && holder.is_some_and(|h| h.id != live.id),
                         );
-                        let (mut change_idx, mut action) = (None, None);
+                        let (mut change_idx, mut action, mut ready) = (None, None, None);
                         if !fields.is_empty() {
                             let a = if live.active {
                                 Action::Update
@@ -589,7 +581,7 @@ pub(crate) fn plan_declared<'a>(
                             if !live.active {
                                 deps.extend(pstate.ready);
                             }
-                            b.add_step(
+                            let step = b.add_step(
                                 idx,
                                 description,
                                 Request::UpdatePrice {
@@ -598,6 +590,7 @@ pub(crate) fn plan_declared<'a>(
                                 },
                                 deps,
                             );
+                            ready = (!live.active).then_some(step);
                             change_idx = Some(idx);
                             action = Some(a);
                         }
@@ -608,6 +601,7 @@ pub(crate) fn plan_declared<'a>(
                             action,
                             keep: Some(live),
                             replaced: None,
+                            ready,
                         }
                     } else {
                         let mut change = new_change(
@@ -662,6 +656,7 @@ pub(crate) fn plan_declared<'a>(
                             action: Some(Action::Replace),
                             keep: None,
                             replaced: live.active.then_some((live, step)),
+                            ready: Some(step),
                         }
                     }
                 }

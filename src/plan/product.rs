@@ -39,19 +39,14 @@ fn new_change(
     title: String,
     fingerprint: String,
 ) -> Change {
-    Change {
-        address,
-        kind: ResourceKind::Product,
+    Change::new(
+        ResourceKind::Product,
+        &address,
         action,
         id,
         title,
-        fields: Vec::new(),
-        reason: None,
-        notes: Vec::new(),
-        destroy: false,
         fingerprint,
-        steps: Vec::new(),
-    }
+    )
 }
 
 fn title(name: &str) -> String {
@@ -418,6 +413,13 @@ pub(crate) fn plan_default_prices(
             field.field = format!("default_price of {}", product_address(key));
         }
         b.changes[change].fields.push(field);
+        // The price must be usable (created or unarchived) before it can become the default.
+        let price_ready = state
+            .declared
+            .default_price
+            .as_deref()
+            .and_then(|price| prices.get(&(*key, price)))
+            .and_then(|p| p.ready);
         let description = match &desired {
             None => "clear default_price",
             Some(_) if live_default.is_none() => "set default_price",
@@ -433,7 +435,7 @@ pub(crate) fn plan_default_prices(
                     ..ProductUpdate::default()
                 },
             },
-            state.ready.into_iter().collect(),
+            state.ready.into_iter().chain(price_ready).collect(),
         );
         if let Some(live) = state.live {
             steps.insert(live.id.clone(), step);
@@ -494,9 +496,15 @@ pub(crate) fn plan_removed(
                     .to_owned(),
             );
         } else {
-            change.reason = Some(format!(
-                "a duplicate of {address}, which is managed by another product"
-            ));
+            let current = products
+                .states
+                .values()
+                .find(|s| product_address(&s.declared.key) == address)
+                .map_or("another product".to_owned(), |s| match &s.obj {
+                    ObjRef::Id(id) => id.clone(),
+                    ObjRef::Created(_) => "a new product".to_owned(),
+                });
+            change.reason = Some(format!("a duplicate at this address; {current} is current"));
         }
         let idx = b.add_change(change);
         if let Some(default) = &p.default_price {

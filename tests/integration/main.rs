@@ -1,5 +1,7 @@
 //! Integration tests: one binary that runs the real `billing` executable and the real sandbox.
 
+mod engine;
 mod sandbox;
+mod stripe_test_mode;
 mod support;
 mod validate;

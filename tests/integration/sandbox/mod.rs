@@ -11,4 +11,4 @@ mod products;
 mod properties;
 mod protocol;
 mod state;
-mod support;
+pub mod support;

@@ -1,0 +1,365 @@
+//! Unit tests of the diff, field by field, against hand-built live state.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::catalog::{MinorAmount, SourceFile, parse};
+use crate::live::{Account, LiveCurrencyOption, LivePrice, LiveProduct, LiveRecurring, LiveState};
+
+fn catalog(text: &str) -> crate::catalog::Catalog {
+    parse(&SourceFile::new("billing.toml", text))
+        .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"))
+}
+
+fn marker(address: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (MARKER_KEY.to_owned(), address.to_owned()),
+        (MARKER_NAMESPACE.to_owned(), "default".to_owned()),
+    ])
+}
+
+fn product() -> LiveProduct {
+    LiveProduct {
+        id: "prod_1".into(),
+        created: 100,
+        active: true,
+        name: "Pro".into(),
+        description: Some("For teams".into()),
+        tax_code: None,
+        unit_label: None,
+        statement_descriptor: None,
+        url: None,
+        images: vec![],
+        features: vec![],
+        metadata: marker("products.pro"),
+        default_price: Some("price_m".into()),
+    }
+}
+
+fn price() -> LivePrice {
+    LivePrice {
+        id: "price_m".into(),
+        created: 100,
+        active: true,
+        product: "prod_1".into(),
+        currency: "usd".into(),
+        billing_scheme: "per_unit".into(),
+        unit_amount: Some(MinorAmount::from_minor(7900).unwrap()),
+        custom_unit_amount: false,
+        tiers_mode: None,
+        tiers: vec![],
+        recurring: Some(LiveRecurring {
+            interval: "month".into(),
+            interval_count: 1,
+            usage_type: "licensed".into(),
+            meter: None,
+        }),
+        transform_quantity: None,
+        lookup_key: Some("pro_monthly".into()),
+        nickname: None,
+        tax_behavior: Some("exclusive".into()),
+        metadata: marker("prices.pro.monthly"),
+        currency_options: BTreeMap::new(),
+    }
+}
+
+fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveState {
+    LiveState {
+        account: Account {
+            id: "acct_1".into(),
+            name: None,
+        },
+        products,
+        prices,
+    }
+}
+
+const BASE: &str = r#"
+[products.pro]
+name = "Pro"
+description = "For teams"
+default_price = "monthly"
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+tax_behavior = "exclusive"
+"#;
+
+/// `(address, action, [field: before → after (!)])` of each change.
+fn changes(text: &str, state: &LiveState) -> Vec<String> {
+    let plan = plan(&catalog(text), state).unwrap_or_else(|e| panic!("{e}"));
+    plan.changes
+        .iter()
+        .map(|c| {
+            let fields: Vec<String> = c
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {} → {}{}",
+                        f.field,
+                        f.before,
+                        f.after,
+                        if f.forces_replacement { " (!)" } else { "" }
+                    )
+                })
+                .collect();
+            format!("{} {:?} [{}]", c.address, c.action, fields.join("; "))
+        })
+        .collect()
+}
+
+#[test]
+fn matching_state_plans_nothing() {
+    assert!(changes(BASE, &live(vec![product()], vec![price()])).is_empty());
+}
+
+#[test]
+fn product_fields_diff_one_by_one() {
+    let state = live(vec![product()], vec![price()]);
+    let edit = |from: &str, to: &str| changes(&BASE.replace(from, to), &state);
+    assert_eq!(
+        edit("name = \"Pro\"", "name = \"Pro+\""),
+        ["products.pro Update [name: \"Pro\" → \"Pro+\"]"]
+    );
+    assert_eq!(
+        edit("description = \"For teams\"\n", ""),
+        ["products.pro Update [description: \"For teams\" → (none)]"]
+    );
+    assert_eq!(
+        edit(
+            "description = \"For teams\"",
+            "description = \"For teams\"\ntax_code = \"txcd_10103001\"\nunit_label = \"seat\"\nurl = \"https://a.example\""
+        ),
+        [
+            "products.pro Update [tax_code: (none) → txcd_10103001; unit_label: (none) → \"seat\"; url: (none) → \"https://a.example\"]"
+        ]
+    );
+    assert_eq!(
+        edit(
+            "description = \"For teams\"",
+            "description = \"For teams\"\nfeatures = [\"SSO\"]\nimages = [\"https://a.example/p.png\"]"
+        ),
+        [
+            "products.pro Update [images: [] → [\"https://a.example/p.png\"]; features: [] → [\"SSO\"]]"
+        ]
+    );
+    assert_eq!(
+        edit(
+            "description = \"For teams\"",
+            "description = \"For teams\"\nstatement_descriptor = \"ACME PRO\""
+        ),
+        ["products.pro Update [statement_descriptor: (none) → \"ACME PRO\"]"]
+    );
+}
+
+#[test]
+fn an_omitted_statement_descriptor_is_not_managed() {
+    let mut p = product();
+    p.statement_descriptor = Some("SET IN DASHBOARD".into());
+    assert!(changes(BASE, &live(vec![p], vec![price()])).is_empty());
+}
+
+#[test]
+fn metadata_is_owned_except_ignored_keys() {
+    let mut p = product();
+    p.metadata.insert("stray".into(), "x".into());
+    p.metadata.insert("crm_id".into(), "7".into());
+    let state = live(vec![p], vec![price()]);
+    assert_eq!(
+        changes(&format!("ignore_metadata = [\"crm_*\"]\n{BASE}"), &state),
+        ["products.pro Update [metadata.stray: \"x\" → (none)]"]
+    );
+}
+
+#[test]
+fn each_immutable_price_field_forces_replacement() {
+    let state = live(vec![product()], vec![price()]);
+    let edit = |from: &str, to: &str| changes(&BASE.replace(from, to), &state);
+    let replaced = |v: Vec<String>, field: &str| {
+        assert!(
+            v.iter().any(|c| c.starts_with("prices.pro.monthly Replace")
+                && c.contains(field)
+                && c.contains("(!)")),
+            "{field}: {v:?}"
+        );
+    };
+    replaced(
+        edit("amount = \"79.00\"", "amount = \"80.00\""),
+        "unit_amount: $79.00 → $80.00",
+    );
+    replaced(
+        edit("currency = \"usd\"", "currency = \"eur\""),
+        "currency: usd → eur",
+    );
+    replaced(
+        edit("interval = \"month\"", "interval = \"year\""),
+        "interval: month → year",
+    );
+    replaced(
+        edit(
+            "interval = \"month\"",
+            "interval = \"month\"\ninterval_count = 3",
+        ),
+        "interval: month → 3 months",
+    );
+    replaced(
+        edit(
+            "tax_behavior = \"exclusive\"",
+            "tax_behavior = \"inclusive\"",
+        ),
+        "tax_behavior: exclusive → inclusive",
+    );
+    replaced(
+        edit(
+            "interval = \"month\"",
+            "interval = \"month\"\ntransform_quantity = { divide_by = 1000, round = \"up\" }",
+        ),
+        "transform_quantity",
+    );
+    replaced(
+        edit("interval = \"month\"\n", ""),
+        "interval: month → one-time",
+    );
+}
+
+#[test]
+fn mutable_price_fields_update_in_place() {
+    let mut p = price();
+    p.tax_behavior = Some("unspecified".into());
+    p.nickname = Some("old".into());
+    let state = live(vec![product()], vec![p]);
+    assert_eq!(
+        changes(
+            &BASE.replace(
+                "interval = \"month\"",
+                "interval = \"month\"\nnickname = \"new\"\nlookup_key = \"pro_m\""
+            ),
+            &state
+        ),
+        [
+            "prices.pro.monthly Update [lookup_key: \"pro_monthly\" → \"pro_m\"; nickname: \"old\" → \"new\"; tax_behavior: unspecified → exclusive]"
+        ]
+    );
+    // An omitted nickname is not managed (Stripe may not clear it).
+    let mut p = price();
+    p.nickname = Some("set elsewhere".into());
+    assert!(changes(BASE, &live(vec![product()], vec![p])).is_empty());
+}
+
+#[test]
+fn currency_options_merge_or_reset() {
+    let mut p = price();
+    p.currency_options.insert(
+        "gbp".into(),
+        LiveCurrencyOption {
+            unit_amount: Some(MinorAmount::from_minor(6400).unwrap()),
+            tiers: vec![],
+            tax_behavior: Some("exclusive".into()),
+            custom_unit_amount: false,
+        },
+    );
+    let state = live(vec![product()], vec![p]);
+    let with = |options: &str| {
+        BASE.replace(
+            "interval = \"month\"",
+            &format!("interval = \"month\"\ncurrency_options = {options}"),
+        )
+    };
+    assert!(changes(&with("{ gbp = \"64.00\" }"), &state).is_empty());
+    assert_eq!(
+        changes(&with("{ gbp = \"64.00\", eur = \"72.00\" }"), &state),
+        ["prices.pro.monthly Update [currency_options.eur: (none) → €72.00]"]
+    );
+    assert_eq!(
+        changes(BASE, &state),
+        ["prices.pro.monthly Update [currency_options.gbp: £64.00 → (none)]"]
+    );
+    let plan = plan(&catalog(BASE), &state).unwrap();
+    let Request::UpdatePrice { update, .. } = &plan.steps[0].request else {
+        panic!("an update")
+    };
+    assert_eq!(
+        update.currency_options,
+        Some(CurrencyOptionsUpdate::Replace(BTreeMap::new()))
+    );
+}
+
+#[test]
+fn a_replacement_moves_the_default_before_archiving_the_old_price() {
+    let state = live(vec![product()], vec![price()]);
+    let plan = plan(&catalog(&BASE.replace("79.00", "89.00")), &state).unwrap();
+    let order: Vec<&str> = plan
+        .order
+        .iter()
+        .map(|&s| plan.steps[s].description.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "create the replacement price",
+            "move default_price",
+            "archive the replaced price"
+        ]
+    );
+    let archive = plan.order[2];
+    assert!(plan.steps[archive].depends_on.contains(&plan.order[1]));
+    let Request::CreatePrice { price, .. } = &plan.steps[plan.order[0]].request else {
+        panic!("a create")
+    };
+    assert!(price.transfer_lookup_key);
+    assert_eq!(plan.changes.len(), 1, "shown as one change");
+}
+
+#[test]
+fn unmanaged_lookup_key_holders_are_conflicts() {
+    let mut foreign = price();
+    foreign.id = "price_x".into();
+    foreign.metadata = BTreeMap::new();
+    let err = plan(&catalog(BASE), &live(vec![product()], vec![foreign])).unwrap_err();
+    let PlanError::Conflicts(conflicts) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].address, "prices.pro.monthly");
+    assert!(
+        conflicts[0].message.contains("price_x"),
+        "{}",
+        conflicts[0].message
+    );
+}
+
+#[test]
+fn a_foreign_product_id_pin_is_a_conflict_and_an_absent_one_is_created_with_that_id() {
+    let pinned = BASE.replace("name = \"Pro\"", "name = \"Pro\"\nid = \"prod_pinned\"");
+    let plan = plan(&catalog(&pinned), &live(vec![], vec![])).unwrap();
+    let Request::CreateProduct { product: spec } = &plan.steps[plan.order[0]].request else {
+        panic!("a create")
+    };
+    assert_eq!(spec.id.as_deref(), Some("prod_pinned"));
+    let mut p = product();
+    p.id = "prod_pinned".into();
+    p.metadata = BTreeMap::new();
+    assert!(matches!(
+        super::plan(&catalog(&pinned), &live(vec![p], vec![])),
+        Err(PlanError::Conflicts(_))
+    ));
+}
+
+#[test]
+fn plans_are_deterministic() {
+    let text = crate::catalog::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/billing.toml"
+    )))
+    .unwrap();
+    let empty = live(vec![], vec![]);
+    let first = serde_json::to_string(&plan(&text, &empty).unwrap()).unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            serde_json::to_string(&plan(&text, &empty).unwrap()).unwrap(),
+            first
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! Plan and apply through the `billing` binary against an in-process sandbox: creation,
+//! convergence, each kind of edit, ownership, failures and re-runs.
+
+mod converge;
+mod embedded;
+mod failures;
+mod ownership;
+mod snapshots;
+
+use std::process::Output;
+
+use billing::sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+use crate::sandbox::support::{Req, start_with};
+use crate::support::Workdir;
+
+/// The key the tests give billing; the sandbox accepts any test key.
+pub const KEY: &str = "sk_test_engineTests0123456789abcdef";
+
+/// A catalog directory and a sandbox, with `billing` pointed at the sandbox.
+pub struct Env {
+    pub dir: Workdir,
+    pub sandbox: Sandbox,
+}
+
+/// What a run of `billing` printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs of spaces collapsed to one, so assertions do not depend on column alignment.
+pub fn squash(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split(' ').filter(|p| !p.is_empty()).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out.replace("\n ", "\n")
+}
+
+impl Run {
+    /// Whether stdout contains `text`, ignoring alignment.
+    pub fn has(&self, text: &str) -> bool {
+        squash(&self.stdout).contains(&squash(text))
+    }
+}
+
+impl Env {
+    pub fn new(catalog: &str) -> Self {
+        Self::with_config(catalog, SandboxConfig::default())
+    }
+
+    pub fn with_config(catalog: &str, config: SandboxConfig) -> Self {
+        Self {
+            dir: Workdir::with_catalog(catalog),
+            sandbox: start_with(config),
+        }
+    }
+
+    pub fn set_catalog(&self, catalog: &str) {
+        self.dir.write("billing.toml", catalog);
+    }
+
+    /// Runs `billing ARGS --api-base SANDBOX` with the test key.
+    pub fn billing(&self, args: &[&str]) -> Run {
+        let mut cmd = self.dir.billing();
+        cmd.args(args)
+            .arg("--api-base")
+            .arg(self.sandbox.base_url())
+            .env("STRIPE_SECRET_KEY", KEY);
+        let run: Run = cmd.output().expect("billing runs").into();
+        assert!(
+            !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
+            "the secret key must never be printed"
+        );
+        run
+    }
+
+    /// `plan --detailed-exitcode`.
+    pub fn plan(&self) -> Run {
+        self.billing(&["plan", "--detailed-exitcode"])
+    }
+
+    /// `apply --yes`, which must succeed.
+    pub fn apply(&self) -> Run {
+        let run = self.billing(&["apply", "--yes"]);
+        assert_eq!(run.code, 0, "apply failed:\n{}\n{}", run.stdout, run.stderr);
+        run
+    }
+
+    /// Applies, then checks that the next plan is empty.
+    pub fn converge(&self) -> Run {
+        let run = self.apply();
+        let plan = self.plan();
+        assert_eq!(
+            plan.code, 0,
+            "not converged after apply; the next plan is:\n{}{}",
+            plan.stdout, plan.stderr
+        );
+        assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+        run
+    }
+
+    fn list(&self, path: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let mut target = format!("{path}{sep}limit=100");
+            if let Some(a) = &after {
+                target.push_str(&format!("&starting_after={a}"));
+            }
+            let res = Req::get(&target).send(&self.sandbox);
+            assert_eq!(res.status, 200, "{}", res.body);
+            let body = res.json();
+            let data = body["data"].as_array().cloned().unwrap_or_default();
+            after = data
+                .last()
+                .and_then(|o| o["id"].as_str())
+                .map(str::to_owned);
+            out.extend(data);
+            if !body["has_more"].as_bool().unwrap_or(false) {
+                return out;
+            }
+        }
+    }
+
+    /// Every product in the sandbox.
+    pub fn products(&self) -> Vec<Value> {
+        self.list("/v1/products")
+    }
+
+    /// Every price in the sandbox, active and archived, with includable fields.
+    pub fn prices(&self) -> Vec<Value> {
+        let mut all =
+            self.list("/v1/prices?active=true&expand[]=data.currency_options&expand[]=data.tiers");
+        all.extend(
+            self.list("/v1/prices?active=false&expand[]=data.currency_options&expand[]=data.tiers"),
+        );
+        all
+    }
+
+    /// The objects carrying billing's marker for `address`.
+    pub fn at(&self, address: &str) -> Vec<Value> {
+        let mut all = self.products();
+        all.extend(self.prices());
+        all.into_iter()
+            .filter(|o| o["metadata"]["billing_key"] == address)
+            .collect()
+    }
+
+    /// The one active object at `address`.
+    pub fn current(&self, address: &str) -> Value {
+        let active: Vec<Value> = self
+            .at(address)
+            .into_iter()
+            .filter(|o| o["active"] == true)
+            .collect();
+        assert_eq!(
+            active.len(),
+            1,
+            "expected one active object at {address}, found {active:#?}"
+        );
+        active.into_iter().next().unwrap_or_default()
+    }
+
+    /// How many objects at `address` are active.
+    pub fn current_or_none(&self, address: &str) -> usize {
+        self.at(address)
+            .iter()
+            .filter(|o| o["active"] == true)
+            .count()
+    }
+
+    /// Number of write requests the sandbox received so far.
+    pub fn writes(&self) -> usize {
+        self.sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .count()
+    }
+}
+
+/// A small catalog: one product with a monthly and an annual price.
+pub const PRO: &str = r#"
+[products.pro]
+name = "Pro"
+description = "For growing teams"
+features = ["Unlimited projects", "Priority support"]
+default_price = "monthly"
+metadata = { tier = "2" }
+
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+tax_behavior = "exclusive"
+currency_options = { eur = "72.00" }
+
+[products.pro.prices.annual]
+amount = "790.00"
+currency = "usd"
+interval = "year"
+"#;
