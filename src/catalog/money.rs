@@ -11,6 +11,9 @@ use super::currency::Currency;
 /// Stripe accepts `unit_amount_decimal` with at most this many decimal places.
 pub const MAX_MINOR_DECIMALS: u32 = 12;
 
+/// Stripe amounts have at most eight integer digits in minor units (99,999,999 = $999,999.99).
+pub const MAX_MINOR_UNITS: i64 = 99_999_999;
+
 /// An exact amount in a currency's minor unit (cents for USD), never negative.
 ///
 /// Usually whole (`unit_amount`); fractional only for prices below the minor unit
@@ -43,6 +46,9 @@ pub enum AmountError {
     /// Too large to represent.
     #[error("the amount is too large")]
     TooLarge,
+    /// Above what Stripe accepts.
+    #[error("{0} is above Stripe's maximum of {max} minor units", max = MAX_MINOR_UNITS)]
+    AboveMaximum(String),
 }
 
 /// Parses a plain decimal (`"79"`, `"79.00"`, `"0.005"`); no sign, exponent, separators or spaces.
@@ -101,6 +107,15 @@ impl MinorAmount {
             return Err(AmountError::TooPrecise);
         }
         Ok(Self(minor))
+    }
+
+    /// Refuses amounts above [`MAX_MINOR_UNITS`] (Stripe's eight integer digits).
+    pub fn within_stripe_limit(self, written: &str) -> Result<Self, AmountError> {
+        if self.0.trunc() > Decimal::from(MAX_MINOR_UNITS) {
+            Err(AmountError::AboveMaximum(written.to_owned()))
+        } else {
+            Ok(self)
+        }
     }
 
     /// The amount as a whole number of minor units, when it is one (`unit_amount`).
@@ -244,6 +259,19 @@ mod tests {
             Err(AmountError::TooPrecise)
         );
         assert_eq!(MinorAmount::from_minor(-1), Err(AmountError::Negative));
+    }
+
+    #[test]
+    fn stripe_takes_at_most_eight_integer_digits() {
+        let ok = MinorAmount::from_major("999999.99", ccy("usd")).unwrap();
+        assert!(ok.within_stripe_limit("999999.99").is_ok());
+        let big = MinorAmount::from_major("1000000", ccy("usd")).unwrap();
+        assert_eq!(
+            big.within_stripe_limit("1000000"),
+            Err(AmountError::AboveMaximum("1000000".into()))
+        );
+        let decimal = MinorAmount::from_minor_decimal("99999999.5").unwrap();
+        assert!(decimal.within_stripe_limit("99999999.5").is_ok());
     }
 
     #[test]

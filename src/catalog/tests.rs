@@ -123,7 +123,8 @@ fn negative_and_malformed_amounts() {
         "{PRO}[products.pro.prices.a]\namount = \"-5.00\"\ncurrency = \"usd\"\n\
          [products.pro.prices.b]\nunit_amount = -500\ncurrency = \"usd\"\n\
          [products.pro.prices.c]\namount = \"1,000.00\"\ncurrency = \"usd\"\n\
-         [products.pro.prices.d]\nunit_amount_decimal = \"0.0000000000001\"\ncurrency = \"usd\"\n"
+         [products.pro.prices.d]\nunit_amount_decimal = \"0.0000000000001\"\ncurrency = \"usd\"\n\
+         [products.pro.prices.e]\namount = \"1000000.00\"\ncurrency = \"usd\"\n"
     )));
 }
 

@@ -252,6 +252,9 @@ fn amount_problem(
             .label("not a plain decimal")
             .hint("write digits with an optional decimal point, e.g. \"79.00\""),
         (AmountError::Negative, _) => d.label("negative").hint("Stripe prices are 0 or more"),
+        (AmountError::AboveMaximum(_), _) => d
+            .label("too large for Stripe")
+            .hint("Stripe amounts have at most eight digits in minor units (99,999,999 cents is $999,999.99)"),
         _ => d.label("invalid amount"),
     };
     sink.push(d);
@@ -296,16 +299,19 @@ pub(crate) fn amount(
             return None;
         };
         return MinorAmount::from_major(text.get_ref(), c)
+            .and_then(|a| a.within_stripe_limit(text.get_ref()))
             .map_err(|e| amount_problem(sink, text.span(), names.major, &e, currency))
             .ok();
     }
     if let Some(units) = raw.unit_amount {
         return MinorAmount::from_minor(*units.get_ref())
+            .and_then(|a| a.within_stripe_limit(&units.get_ref().to_string()))
             .map_err(|e| amount_problem(sink, units.span(), names.minor, &e, currency))
             .ok();
     }
     if let Some(text) = raw.unit_amount_decimal {
         return MinorAmount::from_minor_decimal(text.get_ref())
+            .and_then(|a| a.within_stripe_limit(text.get_ref()))
             .map_err(|e| amount_problem(sink, text.span(), names.decimal, &e, currency))
             .ok();
     }
