@@ -77,8 +77,11 @@ pub async fn read(client: &StripeHttp) -> Result<LiveState, StripeError> {
         prices_with(client, true),
         prices_with(client, false),
     )?;
+    // A price archived or unarchived between the two lists appears in both (or neither: the
+    // next plan sees it). Keep the first sighting.
     let mut prices = active;
-    prices.extend(archived);
+    let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
+    prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
     Ok(LiveState {
         account,
         products,

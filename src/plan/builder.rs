@@ -18,6 +18,7 @@ pub(crate) struct Builder<'a> {
     pub products_at: BTreeMap<&'a str, Vec<&'a LiveProduct>>,
     pub prices_at: BTreeMap<&'a str, Vec<&'a LivePrice>>,
     pub product_by_id: HashMap<&'a str, &'a LiveProduct>,
+    pub price_by_id: HashMap<&'a str, &'a LivePrice>,
     /// Every live price holding a lookup key, managed or not.
     pub lookup_key_holder: HashMap<&'a str, &'a LivePrice>,
     pub changes: Vec<Change>,
@@ -44,6 +45,7 @@ impl<'a> Builder<'a> {
             products_at: BTreeMap::new(),
             prices_at: BTreeMap::new(),
             product_by_id: HashMap::new(),
+            price_by_id: HashMap::new(),
             lookup_key_holder: HashMap::new(),
             changes: Vec::new(),
             steps: Vec::new(),
@@ -60,6 +62,7 @@ impl<'a> Builder<'a> {
             }
         }
         for p in &live.prices {
+            b.price_by_id.insert(&p.id, p);
             if let Some(key) = &p.lookup_key {
                 b.lookup_key_holder.insert(key, p);
             }
@@ -196,6 +199,6 @@ pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErr
     let mut defaults = product::plan_default_prices(&mut b, &products, &prices);
     let archiving = product::plan_removed(&mut b, &products, &mut defaults);
     let price_archives = price::plan_archives(&mut b, &prices, &defaults);
-    product::archive_removed(&mut b, &archiving, &price_archives);
+    product::archive_removed(&mut b, &products, &archiving, &price_archives);
     b.finish()
 }

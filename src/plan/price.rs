@@ -147,14 +147,19 @@ fn unspecified(tax_behavior: Option<&str>) -> bool {
 fn shape_diff(p: &Price, product: &ObjRef, live: &LivePrice) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let currency = p.currency.code();
-    if let ObjRef::Id(id) = product
-        && &live.product != id
-    {
-        out.push(FieldChange::replacing(
+    match product {
+        ObjRef::Id(id) if &live.product != id => out.push(FieldChange::replacing(
             "product",
             FieldValue::Ref(live.product.clone()),
             FieldValue::Ref(id.clone()),
-        ));
+        )),
+        ObjRef::Id(_) => {}
+        // The product is created by this plan: every live price is on another product.
+        ObjRef::Created(_) => out.push(FieldChange::replacing(
+            "product",
+            FieldValue::Ref(live.product.clone()),
+            FieldValue::Ref("(new product)".to_owned()),
+        )),
     }
     if live.currency != currency {
         out.push(FieldChange::replacing(
@@ -171,7 +176,8 @@ fn shape_diff(p: &Price, product: &ObjRef, live: &LivePrice) -> Vec<FieldChange>
                     FieldValue::Word(live.billing_scheme.clone()),
                     FieldValue::Word("per_unit".into()),
                 ));
-            } else if live.unit_amount != Some(*unit_amount) {
+            }
+            if live.unit_amount != Some(*unit_amount) {
                 out.push(FieldChange::replacing(
                     "unit_amount",
                     live.unit_amount.map_or(FieldValue::None, |a| {
@@ -456,6 +462,13 @@ pub(crate) fn plan_declared<'a>(
             };
             if !product.active {
                 // Archived with its product (see `plan_archives`); nothing is created.
+                if current.is_none()
+                    && let Some(idx) = pstate.change
+                {
+                    b.changes[idx].notes.push(format!(
+                        "{address} is not created while its product is inactive"
+                    ));
+                }
                 if let Some(c) = current {
                     states.insert(
                         (pkey.as_str(), key.as_str()),
@@ -479,11 +492,20 @@ pub(crate) fn plan_declared<'a>(
                 Some(h) if current.is_some_and(|c| c.id == h.id) => true,
                 Some(h) => match owner(&h.metadata, b.namespace) {
                     Owner::Ours(_) => true,
-                    _ => {
+                    other => {
+                        let who = match other {
+                            Owner::Foreign => format!(
+                                "which the catalog with namespace {:?} manages",
+                                h.metadata
+                                    .get(super::MARKER_NAMESPACE)
+                                    .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
+                            ),
+                            _ => "which billing does not manage".to_owned(),
+                        };
                         b.conflicts.push(Conflict {
                             address: address.clone(),
                             message: format!(
-                                "lookup key {:?} is held by {} ({}), which this catalog does not manage",
+                                "lookup key {:?} is held by {} ({}), {who}",
                                 p.lookup_key,
                                 h.id,
                                 live_summary(h)
@@ -622,11 +644,19 @@ pub(crate) fn plan_declared<'a>(
                             .fields
                             .extend(more.into_iter().filter(|f| f.field != "active"));
                         if live.active {
-                            change.notes.push(format!(
-                                "existing subscriptions stay on {} ({}); move them in Stripe if they should pay the new price",
-                                live.id,
-                                live_summary(live)
-                            ));
+                            change.notes.push(if live.recurring.is_some() {
+                                format!(
+                                    "existing subscriptions stay on {} ({}); move them in Stripe if they should pay the new price",
+                                    live.id,
+                                    live_summary(live)
+                                )
+                            } else {
+                                format!(
+                                    "past invoices and payments keep referring to {} ({})",
+                                    live.id,
+                                    live_summary(live)
+                                )
+                            });
                             change.notes.push(format!(
                                 "{} will be archived: code that starts new checkouts with that ID will fail; look the price up by its lookup key {:?} instead{}",
                                 live.id,

@@ -27,9 +27,12 @@ pub(crate) struct ProductState<'a> {
     pub change: Option<usize>,
 }
 
-/// Planned products by catalog key, and the managed live products that are not current.
+/// Planned products by catalog key.
 pub(crate) struct Products<'a> {
     pub states: BTreeMap<&'a str, ProductState<'a>>,
+    /// Declared `active = false` products to archive once their prices are archived: the live
+    /// product's id and its change.
+    pub archive_later: Vec<(String, usize)>,
 }
 
 fn new_change(
@@ -190,7 +193,13 @@ fn diff(
 /// Plans every declared product: create, update, unarchive or archive (when declared inactive).
 pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
     let mut states = BTreeMap::new();
-    for (key, p) in &b.catalog.products {
+    let mut archive_later = Vec::new();
+    let mut claimed: HashMap<&str, String> = HashMap::new();
+    // Products found by address claim their live product before explicit `id` pins, so a
+    // conflicting pin is the one reported.
+    let mut declared: Vec<(&String, &Product)> = b.catalog.products.iter().collect();
+    declared.sort_by_key(|(_, p)| p.id.is_some());
+    for (key, p) in declared {
         let address = product_address(key);
         let candidates: Vec<&LiveProduct> = b
             .products_at
@@ -206,7 +215,7 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
                             Owner::Foreign => {
                                 b.conflicts.push(Conflict {
                             address: address.clone(),
-                            message: format!("product {id} is managed by another catalog (namespace {:?})", live.metadata.get(super::MARKER_NAMESPACE)),
+                            message: format!("product {id} is managed by the catalog with namespace {:?}", live.metadata.get(super::MARKER_NAMESPACE).map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)),
                             hint: "pin this product to another id, or manage it from that catalog".to_owned(),
                         });
                                 None
@@ -229,6 +238,27 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
                 .copied()
                 .find(|c| c.active)
                 .or_else(|| candidates.first().copied()),
+        };
+        // One live product cannot be current for two addresses (an `id` pin can point at a
+        // product that another address already holds).
+        let current = match current {
+            Some(live) => match claimed.get(live.id.as_str()) {
+                Some(other) => {
+                    b.conflicts.push(Conflict {
+                        address: address.clone(),
+                        message: format!("product {} is already {other}", live.id),
+                        hint: format!(
+                            "pin {address} to another id, or remove the `id` of one of them"
+                        ),
+                    });
+                    None
+                }
+                None => {
+                    claimed.insert(&live.id, address.clone());
+                    Some(live)
+                }
+            },
+            None => None,
         };
         let mut seen: Vec<&LiveProduct> = candidates.clone();
         if let Some(c) = current
@@ -271,7 +301,12 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
                 }
             }
             Some(live) => {
-                let (fields, update) = diff(b, p, &address, live);
+                let (fields, mut update) = diff(b, p, &address, live);
+                // Archiving waits for the product's prices (see `archive_removed`).
+                let archive = live.active && !p.active;
+                if archive {
+                    update.active = None;
+                }
                 let (mut change_idx, mut ready) = (None, None);
                 if !fields.is_empty() {
                     let action = match (live.active, p.active) {
@@ -293,24 +328,28 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
                         change.notes.push("its prices are archived too, so their lookup keys no longer sell an archived product".to_owned());
                     }
                     let idx = b.add_change(change);
-                    let description = match action {
-                        Action::Unarchive => "unarchive product",
-                        Action::Archive => "archive product",
-                        _ => "update product",
-                    };
-                    let step = b.add_step(
-                        idx,
-                        description,
-                        Request::UpdateProduct {
-                            product: ObjRef::Id(live.id.clone()),
-                            update,
-                        },
-                        vec![],
-                    );
-                    change_idx = Some(idx);
-                    if action == Action::Unarchive {
-                        ready = Some(step);
+                    if update != ProductUpdate::default() {
+                        let description = match action {
+                            Action::Unarchive => "unarchive product",
+                            _ => "update product",
+                        };
+                        let step = b.add_step(
+                            idx,
+                            description,
+                            Request::UpdateProduct {
+                                product: ObjRef::Id(live.id.clone()),
+                                update,
+                            },
+                            vec![],
+                        );
+                        if action == Action::Unarchive {
+                            ready = Some(step);
+                        }
                     }
+                    if archive {
+                        archive_later.push((live.id.clone(), idx));
+                    }
+                    change_idx = Some(idx);
                 }
                 ProductState {
                     declared: p,
@@ -323,7 +362,10 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
         };
         states.insert(key.as_str(), state);
     }
-    Products { states }
+    Products {
+        states,
+        archive_later,
+    }
 }
 
 /// A default price as the plan shows it: its address (and id) when managed, else its id.
@@ -340,18 +382,21 @@ fn describe_price(
             .map_or(FieldValue::Ref("(new price)".to_owned()), |p| {
                 FieldValue::Ref(format!("{} (new)", p.address))
             }),
-        Some(ObjRef::Id(id)) => {
-            let address = b
-                .prices_at
-                .iter()
-                .find(|(_, ps)| ps.iter().any(|p| &p.id == id))
-                .map(|(address, _)| *address);
-            FieldValue::Ref(match address {
-                Some(address) => format!("{address} ({id})"),
-                None => id.clone(),
-            })
-        }
+        Some(ObjRef::Id(id)) => describe_price_id(b, id),
     }
+}
+
+/// A live price by its address (and id) when billing manages it, else by its id.
+fn describe_price_id(b: &Builder<'_>, id: &str) -> FieldValue {
+    let address = b
+        .prices_at
+        .iter()
+        .find(|(_, ps)| ps.iter().any(|p| p.id == id))
+        .map(|(address, _)| *address);
+    FieldValue::Ref(match address {
+        Some(address) => format!("{address} ({id})"),
+        None => id.to_owned(),
+    })
 }
 
 /// Moves, sets or clears each declared product's default price; returns the step that does it,
@@ -472,7 +517,45 @@ pub(crate) fn plan_removed(
         })
         .collect();
     for (address, p) in candidates {
-        if current.contains(&p.id.as_str()) || !p.active {
+        if current.contains(&p.id.as_str()) {
+            continue;
+        }
+        if !p.active {
+            // Already archived, but an active default price of it could not be archived:
+            // clear the default first.
+            if let Some(default) = p.default_price.as_deref()
+                && b.price_by_id.get(default).is_some_and(|price| price.active)
+            {
+                let mut change = new_change(
+                    address.clone(),
+                    Action::Update,
+                    Some(p.id.clone()),
+                    title(&p.name),
+                    fingerprint(&[&p]),
+                );
+                change.reason = Some(
+                    "an archived product keeps a default price that is being archived".to_owned(),
+                );
+                change.fields.push(FieldChange::new(
+                    "default_price",
+                    describe_price_id(b, default),
+                    FieldValue::None,
+                ));
+                let idx = b.add_change(change);
+                let step = b.add_step(
+                    idx,
+                    "clear default_price",
+                    Request::UpdateProduct {
+                        product: ObjRef::Id(p.id.clone()),
+                        update: ProductUpdate {
+                            default_price: Some(None),
+                            ..ProductUpdate::default()
+                        },
+                    },
+                    vec![],
+                );
+                defaults.insert(p.id.clone(), step);
+            }
             continue;
         }
         let removed = !declared.contains(&address);
@@ -508,11 +591,10 @@ pub(crate) fn plan_removed(
         }
         let idx = b.add_change(change);
         if let Some(default) = &p.default_price {
-            b.changes[idx].fields.push(FieldChange::new(
-                "default_price",
-                FieldValue::Ref(default.clone()),
-                FieldValue::None,
-            ));
+            let before = describe_price_id(b, default);
+            b.changes[idx]
+                .fields
+                .push(FieldChange::new("default_price", before, FieldValue::None));
             let step = b.add_step(
                 idx,
                 "clear default_price",
@@ -535,10 +617,19 @@ pub(crate) fn plan_removed(
 /// Adds the archive step of each product being archived, after its prices' archive steps.
 pub(crate) fn archive_removed(
     b: &mut Builder<'_>,
+    products: &Products<'_>,
     archiving: &HashMap<String, usize>,
     price_archives: &HashMap<String, Vec<StepId>>,
 ) {
-    let mut ids: Vec<(&String, &usize)> = archiving.iter().collect();
+    let mut ids: Vec<(&String, &usize)> = archiving
+        .iter()
+        .chain(
+            products
+                .archive_later
+                .iter()
+                .map(|(id, change)| (id, change)),
+        )
+        .collect();
     ids.sort();
     for (id, &change) in ids {
         b.add_step(

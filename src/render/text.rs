@@ -42,8 +42,13 @@ fn write_field(
     if create {
         return writeln!(out, "      {name} = {}", field.after);
     }
+    let comment = if field.forces_replacement {
+        format!("   {}", paint.magenta("# forces replacement"))
+    } else {
+        String::new()
+    };
     if field.before.is_long_text() || field.after.is_long_text() {
-        writeln!(out, "      {}:", field.field)?;
+        writeln!(out, "      {}:{comment}", field.field)?;
         let text = |v: &FieldValue| match v {
             FieldValue::Text(t) => t.clone(),
             FieldValue::None => String::new(),
@@ -62,11 +67,6 @@ fn write_field(
         }
         return Ok(());
     }
-    let comment = if field.forces_replacement {
-        format!("   {}", paint.magenta("# forces replacement"))
-    } else {
-        String::new()
-    };
     writeln!(
         out,
         "      {name} = {} → {}{comment}",
@@ -142,24 +142,32 @@ pub fn render_plan(
     if u.products + u.prices > 0 {
         writeln!(
             out,
-            "Left alone: {} {} and {} {} without billing's marker.",
-            u.products,
-            plural(u.products, "product", "products"),
-            u.prices,
-            plural(u.prices, "price", "prices")
+            "Left alone: {} without billing's marker.",
+            counts(u.products, u.prices)
         )?;
     }
     if f.products + f.prices > 0 {
         writeln!(
             out,
-            "Left alone: {} {} and {} {} managed by other namespaces.",
-            f.products,
-            plural(f.products, "product", "products"),
-            f.prices,
-            plural(f.prices, "price", "prices")
+            "Left alone: {} managed by other namespaces.",
+            counts(f.products, f.prices)
         )?;
     }
     Ok(())
+}
+
+/// `3 products and 1 price`, leaving out a zero count.
+fn counts(products: usize, prices: usize) -> String {
+    let part = |n: usize, one: &str, many: &str| format!("{n} {}", plural(n, one, many));
+    match (products, prices) {
+        (0, n) => part(n, "price", "prices"),
+        (n, 0) => part(n, "product", "products"),
+        (a, b) => format!(
+            "{} and {}",
+            part(a, "product", "products"),
+            part(b, "price", "prices")
+        ),
+    }
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

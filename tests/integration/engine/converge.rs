@@ -469,3 +469,55 @@ fn a_product_declared_inactive_is_archived_with_its_prices() {
         env.current("prices.pro.monthly")["id"]
     );
 }
+
+#[test]
+fn pinning_an_existing_product_to_a_new_id_moves_its_prices_to_the_new_product() {
+    let env = Env::new(PRO);
+    env.converge();
+    let old = env.current("products.pro");
+    env.set_catalog(&PRO.replace("name = \"Pro\"", "name = \"Pro\"\nid = \"prod_pinnedpro\""));
+    let plan = env.plan();
+    assert!(plan.has("product = "), "{}", plan.stdout);
+    assert!(
+        plan.has("(new product)   # forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    assert_eq!(env.current("products.pro")["id"], "prod_pinnedpro");
+    for address in ["prices.pro.monthly", "prices.pro.annual"] {
+        assert_eq!(env.current(address)["product"], "prod_pinnedpro");
+    }
+    // Nothing active is left on the archived product.
+    assert!(
+        env.prices()
+            .iter()
+            .filter(|p| p["product"] == old["id"])
+            .all(|p| p["active"] == false)
+    );
+}
+
+#[test]
+fn a_product_archived_by_hand_then_removed_converges() {
+    let env = Env::new(PRO);
+    env.converge();
+    let id = env.current("products.pro")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = crate::sandbox::support::Req::post(&format!("/v1/products/{id}"), "active=false")
+        .idempotency_key("test-archive-by-hand")
+        .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    env.set_catalog("");
+    let plan = env.plan();
+    assert!(
+        plan.has(
+            "# products.pro will be updated in place: an archived product keeps a default price"
+        ),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    assert!(env.prices().iter().all(|p| p["active"] == false));
+}

@@ -159,3 +159,22 @@ fn a_missing_key_is_an_error_naming_the_variable() {
     );
     assert!(env.sandbox.requests().is_empty());
 }
+
+#[test]
+fn a_product_declared_inactive_is_archived_only_after_its_prices() {
+    let env = Env::new(PRO);
+    env.converge();
+    env.sandbox
+        .fail_nth("POST /v1/prices/* 1 400".parse().unwrap());
+    env.set_catalog(&PRO.replace("name = \"Pro\"", "name = \"Pro\"\nactive = false"));
+    let run = env.billing(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.has("not attempted products.pro: archive product"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.current("products.pro")["active"], true);
+    env.converge();
+    assert!(env.prices().iter().all(|p| p["active"] == false));
+}

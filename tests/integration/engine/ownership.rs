@@ -43,7 +43,7 @@ fn unmanaged_and_foreign_objects_are_counted_and_never_touched() {
         plan.stdout
     );
     assert!(
-        plan.has("Left alone: 1 product and 0 prices managed by other namespaces."),
+        plan.has("Left alone: 1 product managed by other namespaces."),
         "{}",
         plan.stdout
     );
@@ -175,5 +175,27 @@ fn of_several_products_on_one_address_the_newest_active_stays() {
     assert_eq!(
         env.current("products.pro")["default_price"],
         env.current("prices.pro.monthly")["id"]
+    );
+}
+
+#[test]
+fn an_id_pin_cannot_take_over_a_product_another_address_holds() {
+    let env = Env::new(PRO);
+    env.converge();
+    let pro = env.current("products.pro")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.set_catalog(&format!(
+        "{PRO}\n[products.other]\nname = \"Other\"\nid = \"{pro}\"\n"
+    ));
+    let plan = env.plan();
+    assert_eq!(plan.code, 1);
+    assert!(
+        plan.stderr.contains(&format!(
+            "products.other: product {pro} is already products.pro"
+        )),
+        "{}",
+        plan.stderr
     );
 }
