@@ -1,6 +1,9 @@
 //! Apply: run a plan's steps against Stripe.
 
+mod guard;
 mod run;
 pub mod wire;
+
+pub use guard::{DestroyRefused, check_destroys};
 
 pub use run::{ApplyReport, Outcome, Progress, Quiet, apply, idempotency_key};

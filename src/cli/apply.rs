@@ -9,7 +9,6 @@ use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style, session};
 use crate::apply::{self, Outcome, Progress};
 use crate::plan::{Change, Step};
 use crate::render;
-use crate::stripe::KeyMode;
 
 /// Options of `billing apply`.
 #[derive(Debug, Args)]
@@ -99,18 +98,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> 
     if plan.is_empty() {
         return Ok(EXIT_OK);
     }
-    let destroys: Vec<&str> = plan.destroys().map(|c| c.address.as_str()).collect();
-    if session.connection.mode == KeyMode::Live && !destroys.is_empty() && !args.allow_destroy {
-        style.error(&format!(
-            "this plan archives {} {} that left billing.toml, in a live environment: {}",
-            destroys.len(),
-            if destroys.len() == 1 {
-                "object"
-            } else {
-                "objects"
-            },
-            destroys.join(", ")
-        ));
+    if let Err(refusal) = apply::check_destroys(plan, session.connection.mode, args.allow_destroy) {
+        style.error(&refusal.to_string());
         style.hint(
             "if that is intended, run again with --allow-destroy; nothing was sent to Stripe",
         );

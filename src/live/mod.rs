@@ -1,5 +1,7 @@
 //! Live state: what the Stripe account holds, read with list endpoints only.
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod model;
 mod read;
 

@@ -4,74 +4,12 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::catalog::{MinorAmount, SourceFile, parse};
-use crate::live::{Account, LiveCurrencyOption, LivePrice, LiveProduct, LiveRecurring, LiveState};
+use crate::live::LiveCurrencyOption;
+use crate::live::fixtures::{live, price, product};
 
 fn catalog(text: &str) -> crate::catalog::Catalog {
     parse(&SourceFile::new("billing.toml", text))
         .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"))
-}
-
-fn marker(address: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (MARKER_KEY.to_owned(), address.to_owned()),
-        (MARKER_NAMESPACE.to_owned(), "default".to_owned()),
-    ])
-}
-
-fn product() -> LiveProduct {
-    LiveProduct {
-        id: "prod_1".into(),
-        created: 100,
-        active: true,
-        name: "Pro".into(),
-        description: Some("For teams".into()),
-        tax_code: None,
-        unit_label: None,
-        statement_descriptor: None,
-        url: None,
-        images: vec![],
-        features: vec![],
-        metadata: marker("products.pro"),
-        default_price: Some("price_m".into()),
-    }
-}
-
-fn price() -> LivePrice {
-    LivePrice {
-        id: "price_m".into(),
-        created: 100,
-        active: true,
-        product: "prod_1".into(),
-        currency: "usd".into(),
-        billing_scheme: "per_unit".into(),
-        unit_amount: Some(MinorAmount::from_minor(7900).unwrap()),
-        custom_unit_amount: false,
-        tiers_mode: None,
-        tiers: vec![],
-        recurring: Some(LiveRecurring {
-            interval: "month".into(),
-            interval_count: 1,
-            usage_type: "licensed".into(),
-            meter: None,
-        }),
-        transform_quantity: None,
-        lookup_key: Some("pro_monthly".into()),
-        nickname: None,
-        tax_behavior: Some("exclusive".into()),
-        metadata: marker("prices.pro.monthly"),
-        currency_options: BTreeMap::new(),
-    }
-}
-
-fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveState {
-    LiveState {
-        account: Account {
-            id: "acct_1".into(),
-            name: None,
-        },
-        products,
-        prices,
-    }
 }
 
 const BASE: &str = r#"
