@@ -826,7 +826,19 @@ fn render_option(
 }
 
 /// `currency_options` when expanded: the price's own currency plus its other currencies.
-fn render_currency_options(price: &Price) -> Value {
+/// `expand` is the expansion below `currency_options`: each currency's `tiers` are includable
+/// (present only when `currency_options.<currency>.tiers` is expanded, and only on tiered
+/// prices).
+fn render_currency_options(price: &Price, expand: &Expand) -> Value {
+    fn included<'t>(
+        expand: &Expand,
+        code: &str,
+        tiered: bool,
+        tiers: &'t [Tier],
+    ) -> Option<&'t [Tier]> {
+        let wanted = expand.get(code).is_some_and(|e| e.has("tiers"));
+        (wanted && tiered).then_some(tiers)
+    }
     let tiered = price.tiered();
     let mut all = BTreeMap::new();
     all.insert(
@@ -834,7 +846,7 @@ fn render_currency_options(price: &Price) -> Value {
         render_option(
             price.custom_unit_amount.as_ref(),
             &price.tax_behavior,
-            tiered.then_some(price.tiers.as_slice()),
+            included(expand, &price.currency, tiered, &price.tiers),
             price.unit_amount,
             price.unit_amount_decimal.as_ref(),
         ),
@@ -845,7 +857,7 @@ fn render_currency_options(price: &Price) -> Value {
             render_option(
                 o.custom_unit_amount.as_ref(),
                 &o.tax_behavior,
-                tiered.then_some(o.tiers.as_slice()),
+                included(expand, code, tiered, &o.tiers),
                 o.unit_amount,
                 o.unit_amount_decimal.as_ref(),
             ),
@@ -854,8 +866,9 @@ fn render_currency_options(price: &Price) -> Value {
     Value::Object(all.into_iter().collect())
 }
 
-/// The price's JSON, with `expand` applied. `tiers` and `currency_options` are includable:
-/// present only when expanded (and `tiers` only on tiered prices).
+/// The price's JSON, with `expand` applied. `tiers`, `currency_options` and the `tiers` of each
+/// currency option are includable: present only when expanded (and tiers only on tiered
+/// prices).
 pub(crate) fn render(state: &State, price: &Price, expand: &Expand) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(price.id));
@@ -864,8 +877,11 @@ pub(crate) fn render(state: &State, price: &Price, expand: &Expand) -> Value {
     o.insert("billing_scheme".into(), json!(price.billing_scheme));
     o.insert("created".into(), json!(price.created));
     o.insert("currency".into(), json!(price.currency));
-    if expand.has("currency_options") {
-        o.insert("currency_options".into(), render_currency_options(price));
+    if let Some(options) = expand.get("currency_options") {
+        o.insert(
+            "currency_options".into(),
+            render_currency_options(price, options),
+        );
     }
     o.insert(
         "custom_unit_amount".into(),
