@@ -114,13 +114,21 @@ impl Price {
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
 
+/// The largest amount, in minor units. Stripe documents that amounts support "up to eight
+/// digits" (99999999 for a USD charge of $999,999.99); whether it applies the same bound to
+/// every price amount is unverified, so the sandbox takes the stricter reading and applies it
+/// to every amount of a price: `unit_amount`, tier `unit_amount` / `flat_amount`, currency
+/// option amounts, `custom_unit_amount` bounds, and the integer part of every `*_decimal`.
+const MAX_AMOUNT: i64 = 99_999_999;
+
 const AMOUNT: Ty = Ty::Integer {
     min: 0,
-    max: i64::MAX,
+    max: MAX_AMOUNT,
 };
 const DECIMAL: Ty = Ty::Decimal {
     places: 12,
     non_negative: true,
+    max_integer: Some(MAX_AMOUNT.unsigned_abs()),
 };
 const TAX_BEHAVIOR: Ty = Ty::Enum(&["exclusive", "inclusive", "unspecified"]);
 const INTERVAL: Ty = Ty::Enum(&["day", "month", "week", "year"]);

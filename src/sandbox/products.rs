@@ -61,6 +61,7 @@ impl Listed for Product {
 const DIMENSION: Ty = Ty::Decimal {
     places: 2,
     non_negative: true,
+    max_integer: None,
 };
 const PACKAGE_DIMENSIONS: &[Field] = &[
     Field::new("height", DIMENSION).required(),

@@ -555,3 +555,88 @@ async fn the_default_price_cannot_be_archived() {
         .unwrap();
     assert!(!archived.active);
 }
+
+#[test]
+fn amounts_have_at_most_eight_integer_digits() {
+    let sandbox = start();
+    let prod = product(&sandbox, "name=Pro");
+    let post = |rest: &str| {
+        Req::post("/v1/prices", &format!("currency=usd&product={prod}&{rest}")).send(&sandbox)
+    };
+    let tiered = "billing_scheme=tiered&tiers_mode=graduated&recurring[interval]=month";
+    for (body, param) in [
+        ("unit_amount=100000000", "unit_amount"),
+        ("unit_amount_decimal=100000000", "unit_amount_decimal"),
+        ("unit_amount_decimal=100000000.5", "unit_amount_decimal"),
+        (
+            "unit_amount=1&currency_options[eur][unit_amount]=100000000",
+            "currency_options[eur][unit_amount]",
+        ),
+        (
+            "unit_amount=1&currency_options[eur][unit_amount_decimal]=123456789.1",
+            "currency_options[eur][unit_amount_decimal]",
+        ),
+        (
+            &format!("{tiered}&tiers[0][up_to]=inf&tiers[0][unit_amount]=100000000"),
+            "tiers[0][unit_amount]",
+        ),
+        (
+            &format!("{tiered}&tiers[0][up_to]=inf&tiers[0][flat_amount]=100000000"),
+            "tiers[0][flat_amount]",
+        ),
+        (
+            &format!("{tiered}&tiers[0][up_to]=inf&tiers[0][flat_amount_decimal]=100000000"),
+            "tiers[0][flat_amount_decimal]",
+        ),
+        (
+            &format!(
+                "{tiered}&tiers[0][up_to]=inf&tiers[0][unit_amount]=1\
+                 &currency_options[eur][tiers][0][up_to]=inf\
+                 &currency_options[eur][tiers][0][unit_amount_decimal]=100000000.000000000001"
+            ),
+            "currency_options[eur][tiers][0][unit_amount_decimal]",
+        ),
+    ] {
+        let res = post(body);
+        assert_eq!(
+            (res.status, res.error().1.as_deref()),
+            (400, Some(param)),
+            "{body}: {}",
+            res.body
+        );
+        assert_eq!(res.json()["error"]["type"], "invalid_request_error");
+    }
+    // The largest amounts are accepted.
+    for body in [
+        "unit_amount=99999999",
+        "unit_amount_decimal=99999999.999999999999",
+        "unit_amount_decimal=0099999999",
+        "unit_amount=1&currency_options[eur][unit_amount]=99999999",
+    ] {
+        let res = post(body);
+        assert_eq!(res.status, 200, "{body}: {}", res.body);
+    }
+    // On update and in a product's default price too.
+    let p = price(
+        &sandbox,
+        &format!("currency=usd&product={prod}&unit_amount=1"),
+    );
+    let res = Req::post(
+        &format!("/v1/prices/{p}"),
+        "currency_options[eur][unit_amount]=100000000",
+    )
+    .send(&sandbox);
+    assert_eq!(
+        (res.status, res.error().1.as_deref()),
+        (400, Some("currency_options[eur][unit_amount]"))
+    );
+    let res = Req::post(
+        "/v1/products",
+        "name=Big&default_price_data[currency]=usd&default_price_data[unit_amount]=100000000",
+    )
+    .send(&sandbox);
+    assert_eq!(
+        (res.status, res.error().1.as_deref()),
+        (400, Some("default_price_data[unit_amount]"))
+    );
+}
