@@ -476,7 +476,6 @@ fn recurring(
 struct Shape<'a> {
     tiers: Option<&'a [Tier]>,
     custom: bool,
-    tax_behavior: &'a str,
 }
 
 fn tax_behavior_change(current: &str, new: &str, param: &str) -> Result<String, ApiError> {
@@ -505,8 +504,10 @@ fn currency_option(
             tax_behavior_change(&old.tax_behavior, new, &format!("{param}[tax_behavior]"))?
         }
         (Some(old), None) => old.tax_behavior.clone(),
-        // A new entry without its own tax behavior takes the price's (unverified default).
-        (None, new) => new.unwrap_or(shape.tax_behavior).to_string(),
+        // A new entry without its own tax behavior is `unspecified`. Whether Stripe copies the
+        // price's tax behavior instead is undocumented; the stricter reading does not, so a
+        // tool that wants a tax behavior on every currency must send it.
+        (None, new) => new.unwrap_or("unspecified").to_string(),
     };
     let sends_amount = [
         "unit_amount",
@@ -597,7 +598,6 @@ fn merge_currency_options(
     let shape = Shape {
         tiers: price.tiered().then_some(price.tiers.as_slice()),
         custom: price.custom_unit_amount.is_some(),
-        tax_behavior: &price.tax_behavior,
     };
     for (code, value) in changes {
         let here = format!("{param}[{code}]");

@@ -454,6 +454,7 @@ async fn currency_options_merge_and_clear() {
             Currency::EUR,
             CreatePriceCurrencyOptions {
                 unit_amount: Some(7200),
+                tax_behavior: Some(PriceTaxBehavior::Exclusive),
                 ..Default::default()
             },
         )]))
@@ -639,4 +640,43 @@ fn amounts_have_at_most_eight_integer_digits() {
         (res.status, res.error().1.as_deref()),
         (400, Some("default_price_data[unit_amount]"))
     );
+}
+
+#[test]
+fn a_new_currency_option_without_tax_behavior_is_unspecified() {
+    // Stricter reading: Stripe documents no inheritance from the price's tax behavior.
+    let sandbox = start();
+    let prod = product(&sandbox, "name=Pro");
+    let created = Req::post(
+        "/v1/prices",
+        &format!(
+            "currency=usd&product={prod}&unit_amount=100&tax_behavior=exclusive\
+             &currency_options[eur][unit_amount]=90&expand[]=currency_options"
+        ),
+    )
+    .send(&sandbox)
+    .json();
+    let options = &created["currency_options"];
+    assert_eq!(options["usd"]["tax_behavior"], "exclusive");
+    assert_eq!(options["eur"]["tax_behavior"], "unspecified");
+    let id = created["id"].as_str().unwrap();
+    let updated = Req::post(
+        &format!("/v1/prices/{id}?expand[]=currency_options"),
+        "currency_options[gbp][unit_amount]=80",
+    )
+    .send(&sandbox)
+    .json();
+    assert_eq!(
+        updated["currency_options"]["gbp"]["tax_behavior"],
+        "unspecified"
+    );
+    // An unspecified option can then be set once.
+    let set = Req::post(
+        &format!("/v1/prices/{id}?expand[]=currency_options"),
+        "currency_options[eur][tax_behavior]=inclusive",
+    )
+    .send(&sandbox)
+    .json();
+    assert_eq!(set["currency_options"]["eur"]["tax_behavior"], "inclusive");
+    assert_eq!(set["currency_options"]["eur"]["unit_amount"], 90);
 }
