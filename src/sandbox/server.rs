@@ -137,7 +137,7 @@ impl App {
         } else {
             None
         };
-        if let Some(err) = self.faults.check(&req.method, &req.path, key.is_some()) {
+        if let Some(err) = self.faults.check(&req.method, &req.path) {
             return fail(err);
         }
         if req.body_unreadable {
