@@ -6,8 +6,9 @@
 //!
 //! Order of checks for every request: failure hook, idempotency key in flight (409), API key
 //! (401), `Stripe-Version` (400), idempotency key format, route (404), then, inside the state
-//! transaction: idempotency replay / mismatch, parameter validation (never stored), the
-//! handler (its answer, success or error, is stored under the idempotency key), persistence.
+//! transaction (429 `lock_timeout` if the state stays locked): idempotency replay / mismatch,
+//! parameter validation (never stored), the handler (its answer, success or error, is stored
+//! under the idempotency key), persistence.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -35,7 +36,7 @@ use super::ids;
 use super::params::{self, ParamsExt};
 use super::reqlog::RequestLog;
 use super::routes::{self, Call, Ctx, Endpoint};
-use super::store::Store;
+use super::store::{Store, TxError};
 use super::version::{ACCOUNT_DEFAULT, ApiVersion};
 
 /// Largest accepted request body.
@@ -293,11 +294,14 @@ impl App {
             }
             reply
         });
-        outcome.unwrap_or_else(|err| {
-            fail(ApiError::internal(format!(
+        match outcome {
+            Ok(reply) => reply,
+            // Nothing ran and nothing is stored: the client may retry with the same key.
+            Err(TxError::Busy) => fail(ApiError::lock_timeout()),
+            Err(TxError::Failed(err)) => fail(ApiError::internal(format!(
                 "The billing sandbox could not use its state: {err}"
-            )))
-        })
+            ))),
+        }
     }
 }
 

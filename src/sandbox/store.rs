@@ -1,17 +1,20 @@
 //! The sandbox's state and its persistence: in memory, or one JSON file shared safely between
 //! processes.
 //!
-//! With a file, every request runs as a transaction: take an exclusive lock on the sibling
-//! `<file>.lock`, reload the file if its bytes differ from what this process last read or
-//! wrote (so writes by another process are never lost), apply the request, write the file
-//! atomically (temporary file in the same directory, then rename) if the request changed
-//! anything, and unlock.
+//! Every request runs as a transaction. It first waits its turn among this process's requests,
+//! then, with a file, takes an exclusive lock on the sibling `<file>.lock`; both waits share one
+//! deadline ([`LOCK_WAIT`]), past which the request is refused (Stripe's 429 `lock_timeout`)
+//! rather than queued forever. It then reloads the file if its bytes differ from what this
+//! process last read or wrote (so writes by another process are never lost), applies the
+//! request, writes the file atomically (temporary file in the same directory, then rename) if
+//! the request changed anything, and unlocks.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +26,16 @@ use super::products::Product;
 
 /// The state file format this build reads and writes.
 const FORMAT: u32 = 1;
+
+/// How long a request waits for the state (its turn in this process, then the file lock)
+/// before it is answered 429 `lock_timeout`.
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// How long opening a state file waits for its lock.
+const OPEN_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a locked state file is tried again.
+const LOCK_RETRY: Duration = Duration::from_millis(5);
 
 /// Everything the sandbox knows: one Stripe account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +97,50 @@ impl Tx<'_> {
     }
 }
 
+/// Why a transaction did not run to completion.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    /// The state stayed locked (by other requests, or another process holding the file lock)
+    /// past [`LOCK_WAIT`]. Nothing ran.
+    Busy,
+    /// The state file could not be used.
+    Failed(SandboxError),
+}
+
+/// Lets one request of this process at a time at the state, with a deadline: a stuck request
+/// makes the others wait at most until theirs, never forever.
+#[derive(Default)]
+struct Turn {
+    taken: Mutex<bool>,
+    released: Condvar,
+}
+
+/// Holds the turn; gives it to the next waiter when dropped.
+struct TurnGuard<'a>(&'a Turn);
+
+impl Turn {
+    fn take(&self, deadline: Instant) -> Option<TurnGuard<'_>> {
+        let taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let (mut taken, _) = self
+            .released
+            .wait_timeout_while(taken, wait, |taken| *taken)
+            .unwrap_or_else(PoisonError::into_inner);
+        if *taken {
+            return None;
+        }
+        *taken = true;
+        Some(TurnGuard(self))
+    }
+}
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.taken.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.0.released.notify_one();
+    }
+}
+
 struct Backing {
     path: PathBuf,
     lock_path: PathBuf,
@@ -97,8 +154,10 @@ struct Inner {
     file: Option<Backing>,
 }
 
-/// The state, behind a mutex (and a file lock when persisted).
+/// The state, behind this process's turn (and a file lock when persisted).
 pub(crate) struct Store {
+    turn: Turn,
+    /// Only locked while holding the turn, so never contended.
     inner: Mutex<Inner>,
 }
 
@@ -111,12 +170,38 @@ impl Drop for FileLock<'_> {
     }
 }
 
-fn lock<'a>(file: &'a File, lock_path: &Path) -> Result<FileLock<'a>, SandboxError> {
-    file.lock().map_err(|source| SandboxError::Lock {
-        path: lock_path.to_path_buf(),
-        source,
-    })?;
-    Ok(FileLock(file))
+/// Why the lock file could not be locked.
+enum LockError {
+    /// Still locked by another process at the deadline.
+    TimedOut,
+    Failed(SandboxError),
+}
+
+/// Locks `file`, trying again every few milliseconds until `deadline` (`flock` has no timed
+/// wait).
+fn lock_until<'a>(
+    file: &'a File,
+    lock_path: &Path,
+    deadline: Instant,
+) -> Result<FileLock<'a>, LockError> {
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(FileLock(file)),
+            Err(TryLockError::WouldBlock) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(LockError::TimedOut);
+                }
+                std::thread::sleep(left.min(LOCK_RETRY));
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(LockError::Failed(SandboxError::Lock {
+                    path: lock_path.to_path_buf(),
+                    source,
+                }));
+            }
+        }
+    }
 }
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
@@ -144,8 +229,10 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SandboxError + '_ {
 }
 
 impl Backing {
-    /// Writes `state` atomically and remembers the bytes written.
+    /// Writes `state` atomically and remembers the bytes written (until then, the file is
+    /// reloaded at the next refresh, whatever happens here).
     fn write(&mut self, state: &State) -> Result<(), SandboxError> {
+        self.seen = None;
         let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| SandboxError::StateIo {
             path: self.path.clone(),
             source: io::Error::other(e),
@@ -190,6 +277,7 @@ impl Store {
     pub(crate) fn open(path: Option<&Path>) -> Result<Store, SandboxError> {
         let Some(path) = path else {
             return Ok(Store {
+                turn: Turn::default(),
                 inner: Mutex::new(Inner {
                     state: State::fresh(),
                     file: None,
@@ -223,17 +311,26 @@ impl Store {
         };
         let mut state = State::fresh();
         {
-            let lock_file = backing
-                .lock
-                .try_clone()
-                .map_err(|source| SandboxError::Lock {
-                    path: backing.lock_path.clone(),
-                    source,
+            let lock_file = backing.clone_lock()?;
+            let deadline = Instant::now() + OPEN_LOCK_WAIT;
+            let _guard =
+                lock_until(&lock_file, &backing.lock_path, deadline).map_err(|e| match e {
+                    LockError::Failed(e) => e,
+                    LockError::TimedOut => SandboxError::Lock {
+                        path: backing.lock_path.clone(),
+                        source: io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!(
+                                "another process held the lock for more than {} seconds",
+                                OPEN_LOCK_WAIT.as_secs()
+                            ),
+                        ),
+                    },
                 })?;
-            let _guard = lock(&lock_file, &backing.lock_path)?;
             backing.refresh(&mut state)?;
         }
         Ok(Store {
+            turn: Turn::default(),
             inner: Mutex::new(Inner {
                 state,
                 file: Some(backing),
@@ -241,12 +338,13 @@ impl Store {
         })
     }
 
-    /// Runs `f` as one transaction (see the module docs).
-    pub(crate) fn transaction<R>(
-        &self,
-        f: impl FnOnce(&mut Tx<'_>) -> R,
-    ) -> Result<R, SandboxError> {
-        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Runs `f` as one transaction (see the module docs): [`TxError::Busy`] if the state
+    /// stays locked past [`LOCK_WAIT`].
+    pub(crate) fn transaction<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> R) -> Result<R, TxError> {
+        let deadline = Instant::now() + LOCK_WAIT;
+        let _turn = self.turn.take(deadline).ok_or(TxError::Busy)?;
+        let mut guard: MutexGuard<'_, Inner> =
+            self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let Inner { state, file } = &mut *guard;
         let Some(backing) = file else {
             let mut tx = Tx {
@@ -259,18 +357,15 @@ impl Store {
             }
             return Ok(result);
         };
-        let lock_file = backing
-            .lock
-            .try_clone()
-            .map_err(|source| SandboxError::Lock {
-                path: backing.lock_path.clone(),
-                source,
-            })?;
-        let _lock = lock(&lock_file, &backing.lock_path)?;
+        let lock_file = backing.clone_lock().map_err(TxError::Failed)?;
+        let _lock = lock_until(&lock_file, &backing.lock_path, deadline).map_err(|e| match e {
+            LockError::TimedOut => TxError::Busy,
+            LockError::Failed(e) => TxError::Failed(e),
+        })?;
         if let Err(e) = backing.refresh(state) {
             // Force a full reload next time rather than trusting a half-read state.
             backing.seen = None;
-            return Err(e);
+            return Err(TxError::Failed(e));
         }
         let mut tx = Tx {
             state,
@@ -279,12 +374,40 @@ impl Store {
         let result = f(&mut tx);
         if tx.dirty {
             state.generation += 1;
-            if let Err(e) = backing.write(state) {
-                // The change is not on disk: drop it from memory too at the next refresh.
-                backing.seen = None;
-                return Err(e);
-            }
+            // On failure `write` leaves `seen` empty: the change, not on disk, is dropped from
+            // memory too at the next refresh.
+            backing.write(state).map_err(TxError::Failed)?;
         }
         Ok(result)
+    }
+}
+
+impl Backing {
+    /// Another handle on the lock file (the lock belongs to the open file, shared by both).
+    fn clone_lock(&self) -> Result<File, SandboxError> {
+        self.lock.try_clone().map_err(|source| SandboxError::Lock {
+            path: self.lock_path.clone(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_held_elsewhere_is_busy_after_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let store = Store::open(Some(&path)).unwrap();
+        let held = File::open(dir.path().join("state.json.lock")).unwrap();
+        held.lock().unwrap();
+        let started = Instant::now();
+        assert!(matches!(store.transaction(|_| ()), Err(TxError::Busy)));
+        let waited = started.elapsed();
+        assert!(waited >= LOCK_WAIT && waited < LOCK_WAIT * 3, "{waited:?}");
+        held.unlock().unwrap();
+        assert!(store.transaction(|_| ()).is_ok());
     }
 }
