@@ -986,16 +986,17 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         None if transfer => return Err(transfer_without_key()),
         None => None,
     };
-    let state = ctx.tx.state_mut();
+    let previous = holder.and_then(|id| state.prices.get(&id).cloned());
     if let Some(product) = inline_product {
-        products::insert(state, product);
+        products::insert(ctx.tx, product);
     }
-    if let Some(previous) = holder.and_then(|id| state.prices.get_mut(&id)) {
+    if let Some(mut previous) = previous {
         previous.lookup_key = None;
+        ctx.tx.put_price(previous);
     }
-    price.seq = state.take_seq();
+    price.seq = ctx.tx.take_seq();
     let id = price.id.clone();
-    state.prices.insert(id.clone(), price);
+    ctx.tx.put_price(price);
     let state = ctx.tx.state();
     let stored = state
         .prices
@@ -1061,12 +1062,12 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     if let Some(new) = p.str_of("tax_behavior") {
         price.tax_behavior = tax_behavior_change(&price.tax_behavior, new, "tax_behavior")?;
     }
-    let state = ctx.tx.state_mut();
-    if let Some(previous) = holder.and_then(|id| state.prices.get_mut(&id)) {
+    if let Some(mut previous) = holder.and_then(|id| state.prices.get(&id).cloned()) {
         previous.lookup_key = None;
+        ctx.tx.put_price(previous);
     }
     let id = price.id.clone();
-    state.prices.insert(id.clone(), price);
+    ctx.tx.put_price(price);
     let state = ctx.tx.state();
     let stored = state
         .prices

@@ -8,7 +8,7 @@
 //! (401), `Stripe-Version` (400), idempotency key format, route (404), then, inside the state
 //! transaction (429 `lock_timeout` if the state stays locked): idempotency replay / mismatch,
 //! parameter validation (never stored), the handler (its answer, success or error, is stored
-//! under the idempotency key), persistence.
+//! under the idempotency key; the changes of a handler that fails are undone), persistence.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -68,6 +68,7 @@ pub(crate) struct App {
     faults: Faults,
     log: RequestLog,
     inflight: InFlight,
+    endpoints: &'static [Endpoint],
 }
 
 /// A request as the pipeline sees it.
@@ -126,6 +127,7 @@ impl App {
             faults: Faults::new(config.failures.clone()),
             log: RequestLog::new(config.log_requests),
             inflight: InFlight::default(),
+            endpoints: routes::ENDPOINTS,
         })
     }
 
@@ -215,7 +217,7 @@ impl App {
                 Err(err) => return fail(err),
             },
         };
-        let Some((endpoint, id)) = routes::find(&req.method, &req.path) else {
+        let Some((endpoint, id)) = routes::find_in(self.endpoints, &req.method, &req.path) else {
             return fail(
                 ApiError::invalid(format!(
                     "Unrecognized request URL ({}: {}). Please see https://stripe.com/docs or we \
@@ -237,12 +239,8 @@ impl App {
         let now = ids::now();
         let outcome = self.store.transaction(|tx| {
             if let Some(key) = &key {
-                let stale = idempotency::prune(tx.state(), now);
-                if !stale.is_empty() {
-                    let state = tx.state_mut();
-                    for k in stale {
-                        state.idempotency.remove(&k);
-                    }
+                for stale in idempotency::prune(tx.state(), now) {
+                    tx.remove_idempotency(&stale);
                 }
                 match idempotency::lookup(tx.state(), key, &req.method, &req.path, &canonical) {
                     Lookup::Fresh => {}
@@ -263,6 +261,7 @@ impl App {
                 Ok(call) => call,
                 Err(err) => return Reply::error(&err, request_id),
             };
+            let before = tx.savepoint();
             let mut ctx = Ctx {
                 tx,
                 now,
@@ -276,10 +275,15 @@ impl App {
                     request_id: request_id.to_string(),
                     replayed: false,
                 },
-                Err(err) => Reply::error(&err, request_id),
+                Err(err) => {
+                    // A request that fails changes nothing, whatever its handler did before
+                    // failing.
+                    tx.rollback_to(before);
+                    Reply::error(&err, request_id)
+                }
             };
             if let Some(key) = &key {
-                tx.state_mut().idempotency.insert(
+                tx.put_idempotency(
                     key.clone(),
                     IdempotencyRecord {
                         method: req.method.clone(),
@@ -298,6 +302,9 @@ impl App {
             Ok(reply) => reply,
             // Nothing ran and nothing is stored: the client may retry with the same key.
             Err(TxError::Busy) => fail(ApiError::lock_timeout()),
+            Err(TxError::Panicked) => fail(ApiError::internal(
+                "The billing sandbox failed while handling this request; it changed nothing.",
+            )),
             Err(TxError::Failed(err)) => fail(ApiError::internal(format!(
                 "The billing sandbox could not use its state: {err}"
             ))),
@@ -514,10 +521,13 @@ mod tests {
     use std::net::SocketAddr;
     use std::time::Instant;
 
+    use serde_json::Map;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
     use super::*;
+    use crate::sandbox::expand;
+    use crate::sandbox::products;
 
     const KEY: &str = "Authorization: Bearer sk_test_serverTests\r\n";
 
@@ -556,6 +566,10 @@ mod tests {
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
+    }
+
+    fn get(path: &str) -> String {
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{KEY}\r\n")
     }
 
     fn status(response: &str) -> u16 {
@@ -605,5 +619,116 @@ mod tests {
         let again = exchange(addr, &full).await;
         assert_eq!(status(&again), 200, "{again}");
         assert!(!again.contains("Idempotent-Replayed"), "{again}");
+    }
+
+    /// Changes the state (a new product), then fails.
+    fn change_then_fail(ctx: &mut Ctx<'_, '_>, _call: &Call) -> Result<Value, ApiError> {
+        let mut p = Map::new();
+        p.insert("name".into(), Value::from("Half"));
+        let product = products::build(ctx.tx.state(), &p, ctx.now, "")?;
+        products::insert(ctx.tx, product);
+        Err(ApiError::invalid("Failed after changing the state."))
+    }
+
+    /// Changes the state (a new product), then panics.
+    fn change_then_panic(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+        let _ = change_then_fail(ctx, call);
+        panic!("a handler bug (test)");
+    }
+
+    static HALF_DONE: &[Endpoint] = &[
+        Endpoint {
+            method: "GET",
+            path: "/v1/products",
+            params: products::LIST,
+            schema: &expand::PRODUCT,
+            list: true,
+            handler: products::list,
+        },
+        Endpoint {
+            method: "POST",
+            path: "/v1/fail",
+            params: &[],
+            schema: &expand::NONE,
+            list: false,
+            handler: change_then_fail,
+        },
+        Endpoint {
+            method: "POST",
+            path: "/v1/panic",
+            params: &[],
+            schema: &expand::NONE,
+            list: false,
+            handler: change_then_panic,
+        },
+    ];
+
+    fn half_done_app(config: &SandboxConfig) -> App {
+        App {
+            endpoints: HALF_DONE,
+            ..App::new(config).unwrap()
+        }
+    }
+
+    async fn product_count(addr: SocketAddr) -> usize {
+        let answer = exchange(addr, &get("/v1/products")).await;
+        assert_eq!(status(&answer), 200, "{answer}");
+        answer.matches("\"object\": \"product\"").count()
+    }
+
+    /// Failing and panicking handlers leave no trace; `check` reads the state after each.
+    async fn failed_requests_change_nothing(addr: SocketAddr, check: impl Fn()) {
+        let failed = exchange(addr, &post("/v1/fail", "", Some("f"))).await;
+        assert_eq!(status(&failed), 400, "{failed}");
+        assert_eq!(product_count(addr).await, 0);
+        check();
+        // The error is still the key's stored answer.
+        let replayed = exchange(addr, &post("/v1/fail", "", Some("f"))).await;
+        assert!(replayed.contains("idempotent-replayed: true"), "{replayed}");
+        let panicked = exchange(addr, &post("/v1/panic", "", Some("p"))).await;
+        assert_eq!(status(&panicked), 500, "{panicked}");
+        assert_eq!(product_count(addr).await, 0);
+        check();
+        // Nothing was stored under the key of the request that panicked.
+        let again = exchange(addr, &post("/v1/panic", "", Some("p"))).await;
+        assert!(!again.contains("idempotent-replayed"), "{again}");
+        assert_eq!(product_count(addr).await, 0);
+        check();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_handler_leaves_no_trace_in_memory() {
+        let app = Arc::new(half_done_app(&SandboxConfig::default()));
+        let seq = || app.store.transaction(|tx| tx.state().next_seq).ok();
+        let before = seq();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(run_with(
+            Arc::clone(&app),
+            listener,
+            std::future::pending(),
+            SHORT,
+        ));
+        failed_requests_change_nothing(addr, || assert_eq!(seq(), before)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_handler_leaves_no_trace_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let config = SandboxConfig {
+            state: Some(path.clone()),
+            ..SandboxConfig::default()
+        };
+        let (addr, _stop) = serve(half_done_app(&config), SHORT).await;
+        let on_disk = || {
+            let state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            assert_eq!(state["products"], serde_json::json!({}), "{state}");
+            assert_eq!(state["next_seq"], 1, "{state}");
+        };
+        failed_requests_change_nothing(addr, on_disk).await;
+        // Another sandbox on the same file sees nothing either.
+        let (other, _stop) = serve(half_done_app(&config), SHORT).await;
+        assert_eq!(product_count(other).await, 0);
     }
 }

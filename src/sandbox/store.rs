@@ -8,10 +8,16 @@
 //! process last read or wrote (so writes by another process are never lost), applies the
 //! request, writes the file atomically (temporary file in the same directory, then rename) if
 //! the request changed anything, and unlocks.
+//!
+//! Changes go through [`Tx`]'s methods, which keep an undo journal: a transaction that panics is
+//! undone entirely, and [`Tx::rollback_to`] undoes the changes made since a savepoint (the
+//! pipeline uses it to drop the changes of a handler that returned an error). Reads cost
+//! nothing extra, and a write costs its own changes, never a copy of the state.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -70,30 +76,125 @@ impl State {
             idempotency: BTreeMap::new(),
         }
     }
-
-    /// The next creation sequence number.
-    pub(crate) fn take_seq(&mut self) -> u64 {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        seq
-    }
 }
 
-/// One request's access to the state; records whether it wrote anything.
+/// One change, as the journal records it: what to put back to undo it.
+enum Undo {
+    Product(String, Option<Product>),
+    DeletedProduct(String),
+    Price(String, Option<Price>),
+    Idempotency(String, Option<IdempotencyRecord>),
+    NextSeq(u64),
+}
+
+/// A point in a transaction to roll back to (see [`Tx::rollback_to`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Savepoint(usize);
+
+/// One request's access to the state: read freely, change through the methods below (each
+/// change is journaled so that it can be undone).
 pub(crate) struct Tx<'a> {
     state: &'a mut State,
-    dirty: bool,
+    journal: Vec<Undo>,
 }
 
-impl Tx<'_> {
+impl<'a> Tx<'a> {
+    fn new(state: &'a mut State) -> Tx<'a> {
+        Tx {
+            state,
+            journal: Vec::new(),
+        }
+    }
+
     pub(crate) fn state(&self) -> &State {
         self.state
     }
 
-    /// Mutable access; the transaction will be written back.
-    pub(crate) fn state_mut(&mut self) -> &mut State {
-        self.dirty = true;
-        self.state
+    /// Whether the transaction changed anything (that was not rolled back).
+    fn dirty(&self) -> bool {
+        !self.journal.is_empty()
+    }
+
+    /// The next creation sequence number.
+    pub(crate) fn take_seq(&mut self) -> u64 {
+        let seq = self.state.next_seq;
+        self.journal.push(Undo::NextSeq(seq));
+        self.state.next_seq += 1;
+        seq
+    }
+
+    /// Stores `product` (new, or replacing the one with its id).
+    pub(crate) fn put_product(&mut self, product: Product) {
+        let id = product.id.clone();
+        let old = self.state.products.insert(id.clone(), product);
+        self.journal.push(Undo::Product(id, old));
+    }
+
+    /// Deletes product `id` and remembers its id as used.
+    pub(crate) fn delete_product(&mut self, id: &str) {
+        let old = self.state.products.remove(id);
+        self.journal.push(Undo::Product(id.to_string(), old));
+        if self.state.deleted_products.insert(id.to_string()) {
+            self.journal.push(Undo::DeletedProduct(id.to_string()));
+        }
+    }
+
+    /// Stores `price` (new, or replacing the one with its id).
+    pub(crate) fn put_price(&mut self, price: Price) {
+        let id = price.id.clone();
+        let old = self.state.prices.insert(id.clone(), price);
+        self.journal.push(Undo::Price(id, old));
+    }
+
+    pub(crate) fn put_idempotency(&mut self, key: String, record: IdempotencyRecord) {
+        let old = self.state.idempotency.insert(key.clone(), record);
+        self.journal.push(Undo::Idempotency(key, old));
+    }
+
+    pub(crate) fn remove_idempotency(&mut self, key: &str) {
+        if let Some(old) = self.state.idempotency.remove(key) {
+            self.journal
+                .push(Undo::Idempotency(key.to_string(), Some(old)));
+        }
+    }
+
+    /// The current point of the transaction.
+    pub(crate) fn savepoint(&self) -> Savepoint {
+        Savepoint(self.journal.len())
+    }
+
+    /// Undoes every change made since `savepoint`, newest first.
+    pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
+        while self.journal.len() > savepoint.0 {
+            let Some(undo) = self.journal.pop() else {
+                break;
+            };
+            let state = &mut *self.state;
+            match undo {
+                Undo::Product(id, Some(old)) => {
+                    state.products.insert(id, old);
+                }
+                Undo::Product(id, None) => {
+                    state.products.remove(&id);
+                }
+                Undo::DeletedProduct(id) => {
+                    state.deleted_products.remove(&id);
+                }
+                Undo::Price(id, Some(old)) => {
+                    state.prices.insert(id, old);
+                }
+                Undo::Price(id, None) => {
+                    state.prices.remove(&id);
+                }
+                Undo::Idempotency(key, Some(old)) => {
+                    state.idempotency.insert(key, old);
+                }
+                Undo::Idempotency(key, None) => {
+                    state.idempotency.remove(&key);
+                }
+                Undo::NextSeq(seq) => state.next_seq = seq,
+            }
+        }
     }
 }
 
@@ -103,6 +204,8 @@ pub(crate) enum TxError {
     /// The state stayed locked (by other requests, or another process holding the file lock)
     /// past [`LOCK_WAIT`]. Nothing ran.
     Busy,
+    /// The transaction panicked; everything it changed was undone.
+    Panicked,
     /// The state file could not be used.
     Failed(SandboxError),
 }
@@ -339,7 +442,8 @@ impl Store {
     }
 
     /// Runs `f` as one transaction (see the module docs): [`TxError::Busy`] if the state
-    /// stays locked past [`LOCK_WAIT`].
+    /// stays locked past [`LOCK_WAIT`], [`TxError::Panicked`] (with every change undone) if
+    /// `f` panics.
     pub(crate) fn transaction<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> R) -> Result<R, TxError> {
         let deadline = Instant::now() + LOCK_WAIT;
         let _turn = self.turn.take(deadline).ok_or(TxError::Busy)?;
@@ -347,12 +451,9 @@ impl Store {
             self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let Inner { state, file } = &mut *guard;
         let Some(backing) = file else {
-            let mut tx = Tx {
-                state,
-                dirty: false,
-            };
-            let result = f(&mut tx);
-            if tx.dirty {
+            let mut tx = Tx::new(state);
+            let result = run(&mut tx, f)?;
+            if tx.dirty() {
                 state.generation += 1;
             }
             return Ok(result);
@@ -367,18 +468,33 @@ impl Store {
             backing.seen = None;
             return Err(TxError::Failed(e));
         }
-        let mut tx = Tx {
-            state,
-            dirty: false,
+        let mut tx = Tx::new(state);
+        let result = match run(&mut tx, f) {
+            Ok(result) => result,
+            Err(e) => {
+                // Undone in memory; the file is the reference anyway.
+                backing.seen = None;
+                return Err(e);
+            }
         };
-        let result = f(&mut tx);
-        if tx.dirty {
+        if tx.dirty() {
             state.generation += 1;
             // On failure `write` leaves `seen` empty: the change, not on disk, is dropped from
             // memory too at the next refresh.
             backing.write(state).map_err(TxError::Failed)?;
         }
         Ok(result)
+    }
+}
+
+/// Runs `f` on `tx`, undoing everything it changed if it panics.
+fn run<R>(tx: &mut Tx<'_>, f: impl FnOnce(&mut Tx<'_>) -> R) -> Result<R, TxError> {
+    match catch_unwind(AssertUnwindSafe(|| f(tx))) {
+        Ok(result) => Ok(result),
+        Err(_) => {
+            tx.rollback_to(Savepoint(0));
+            Err(TxError::Panicked)
+        }
     }
 }
 
@@ -394,7 +510,55 @@ impl Backing {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Map, Value};
+
     use super::*;
+    use crate::sandbox::products;
+
+    fn product(tx: &Tx<'_>, name: &str) -> Product {
+        let mut p = Map::new();
+        p.insert("name".into(), Value::from(name));
+        products::build(tx.state(), &p, 0, "").unwrap()
+    }
+
+    #[test]
+    fn rollback_to_a_savepoint_undoes_later_changes_only() {
+        let store = Store::open(None).unwrap();
+        store
+            .transaction(|tx| {
+                let kept = product(tx, "Kept");
+                let kept_id = products::insert(tx, kept);
+                let savepoint = tx.savepoint();
+                let dropped = product(tx, "Dropped");
+                products::insert(tx, dropped);
+                let mut renamed = tx.state().products[&kept_id].clone();
+                renamed.name = "Renamed".into();
+                tx.put_product(renamed);
+                tx.delete_product(&kept_id);
+                tx.rollback_to(savepoint);
+                let state = tx.state();
+                assert_eq!(state.products.len(), 1);
+                assert_eq!(state.products[&kept_id].name, "Kept");
+                assert!(state.deleted_products.is_empty());
+                assert_eq!(state.next_seq, 2);
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_panicking_transaction_is_undone() {
+        let store = Store::open(None).unwrap();
+        let outcome = store.transaction(|tx| {
+            let p = product(tx, "Half");
+            products::insert(tx, p);
+            panic!("a bug (test)");
+        });
+        assert!(matches!(outcome, Err(TxError::Panicked)));
+        let (count, seq) = store
+            .transaction(|tx| (tx.state().products.len(), tx.state().next_seq))
+            .unwrap();
+        assert_eq!((count, seq), (0, 1));
+    }
 
     #[test]
     fn a_lock_held_elsewhere_is_busy_after_the_deadline() {
