@@ -252,37 +252,16 @@ fn the_request_log_records_requests_but_never_the_key() {
 
 #[test]
 fn the_request_log_keeps_only_the_last_10000_requests() {
-    use std::io::{Read, Write};
     let sandbox = start();
     let total = 10_050;
     // One keep-alive connection, pipelined, so the order is known; unauthenticated requests
     // are answered (401) and logged without touching the state.
-    let mut stream = super::support::connect(&sandbox);
-    let mut reader = stream.try_clone().unwrap();
-    let read = std::thread::spawn(move || {
-        let mut raw = Vec::new();
-        reader.read_to_end(&mut raw).unwrap();
-        raw
-    });
-    let mut batch = Vec::new();
-    for i in 0..total {
-        let close = if i + 1 == total {
-            "Connection: close\r\n"
-        } else {
-            ""
-        };
-        batch.extend_from_slice(
-            format!("GET /v1/products?i={i} HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes(),
-        );
-        if batch.len() > 64 * 1024 {
-            stream.write_all(&batch).unwrap();
-            batch.clear();
-        }
-    }
-    stream.write_all(&batch).unwrap();
-    let raw = read.join().unwrap();
-    let answered = raw.windows(12).filter(|w| w == b"HTTP/1.1 401").count();
-    assert_eq!(answered, total);
+    let requests: Vec<Req> = (0..total)
+        .map(|i| Req::get(&format!("/v1/products?i={i}")).header("Authorization", None))
+        .collect();
+    let statuses = super::support::pipelined(&sandbox, &requests);
+    assert_eq!(statuses.len(), total);
+    assert!(statuses.iter().all(|s| *s == 401));
     let log = sandbox.requests();
     assert_eq!(log.len(), 10_000);
     assert_eq!(log[0].query, format!("i={}", total - 10_000));
