@@ -122,6 +122,20 @@ impl ApiError {
             .with_param(param)
     }
 
+    /// 429 `lock_timeout`: Stripe's answer when the object a request needs is locked by another
+    /// request for too long (an `invalid_request_error`, without a `Stripe-Rate-Limited-Reason`
+    /// header; stripe-api.md §1.10).
+    pub(crate) fn lock_timeout() -> Self {
+        ApiError::invalid(
+            "This object cannot be accessed right now because another API request or Stripe \
+             process is currently accessing it. If you see this error intermittently, retry the \
+             request. If you see this error frequently and are making multiple concurrent \
+             requests to a single object, make your requests serially or at a lower rate.",
+        )
+        .with_code("lock_timeout")
+        .with_status(429)
+    }
+
     /// A 500 `api_error` describing a sandbox-internal failure.
     pub(crate) fn internal(message: impl Into<String>) -> Self {
         ApiError::invalid(message)

@@ -2,11 +2,13 @@
 //! request (a tree of paths) that renderers consult.
 //!
 //! Expandable fields replace an id by the full object; includable fields (`price.tiers`,
-//! `price.currency_options`) are omitted from responses unless expanded. On lists every path
-//! must start with `data.`. Paths are at most four levels deep (stripe-api.md §1.6).
+//! `price.currency_options`, and `tiers` inside each currency option) are omitted from
+//! responses unless expanded. On lists every path must start with `data.`. Paths are at most
+//! four levels deep (stripe-api.md §1.6).
 
 use std::collections::BTreeMap;
 
+use super::currency;
 use super::error::ApiError;
 
 const MAX_DEPTH: usize = 4;
@@ -23,6 +25,10 @@ pub(crate) enum Target {
     Object(&'static Schema),
     /// A field only present when expanded; it cannot be expanded further.
     Included,
+    /// A field only present when expanded, holding a hash keyed by currency code whose values
+    /// have this schema's includable fields (`currency_options.eur.tiers`). Naming a field
+    /// below a currency includes the hash too; the currency itself is not expandable.
+    IncludedCurrencyMap(&'static Schema),
 }
 
 pub(crate) static PRODUCT: Schema = Schema {
@@ -36,8 +42,16 @@ pub(crate) static PRICE: Schema = Schema {
     fields: &[
         ("product", Target::Object(&PRODUCT)),
         ("tiers", Target::Included),
-        ("currency_options", Target::Included),
+        (
+            "currency_options",
+            Target::IncludedCurrencyMap(&CURRENCY_OPTION),
+        ),
     ],
+};
+
+/// One entry of `price.currency_options`.
+pub(crate) static CURRENCY_OPTION: Schema = Schema {
+    fields: &[("tiers", Target::Included)],
 };
 
 /// Objects with nothing to expand (accounts, deleted objects, tax codes).
@@ -81,7 +95,8 @@ impl Expand {
             };
             let mut node = &mut root;
             let mut current = schema;
-            for (i, segment) in relative.iter().enumerate() {
+            let mut rest = relative;
+            while let Some((segment, after)) = rest.split_first() {
                 let target = current
                     .fields
                     .iter()
@@ -89,10 +104,25 @@ impl Expand {
                     .map(|(_, target)| target)
                     .ok_or_else(|| cannot_expand(path))?;
                 node = node.children.entry((*segment).to_string()).or_default();
+                rest = after;
                 match target {
                     Target::Object(next) => current = next,
-                    Target::Included if i + 1 == relative.len() => {}
+                    Target::Included if rest.is_empty() => {}
                     Target::Included => return Err(cannot_expand(path)),
+                    Target::IncludedCurrencyMap(_) if rest.is_empty() => {}
+                    Target::IncludedCurrencyMap(entry) => {
+                        // `<field>.<currency>.<includable>`: the currency alone is not a
+                        // property that can be expanded.
+                        let Some((code, after)) = rest.split_first() else {
+                            return Err(cannot_expand(path));
+                        };
+                        if !currency::is_supported(code) || after.is_empty() {
+                            return Err(cannot_expand(path));
+                        }
+                        node = node.children.entry((*code).to_string()).or_default();
+                        rest = after;
+                        current = entry;
+                    }
                 }
             }
         }
@@ -129,5 +159,28 @@ mod tests {
         assert!(Expand::parse(&deep, &PRICE, false).is_err());
         let four = paths(&["product.default_price.product.default_price"]);
         assert!(Expand::parse(&four, &PRICE, false).is_ok());
+    }
+
+    #[test]
+    fn tiers_inside_currency_options() {
+        let e = Expand::parse(&paths(&["currency_options.eur.tiers"]), &PRICE, false).unwrap();
+        let options = e.get("currency_options").unwrap();
+        assert!(options.get("eur").unwrap().has("tiers"));
+        assert!(!options.has("usd"));
+        let listed = paths(&["data.currency_options.eur.tiers"]);
+        assert!(Expand::parse(&listed, &PRICE, true).is_ok());
+        let via_product = paths(&["default_price.currency_options.usd.tiers"]);
+        assert!(Expand::parse(&via_product, &PRODUCT, false).is_ok());
+        for bad in [
+            "currency_options.eur",
+            "currency_options.xyz.tiers",
+            "currency_options.eur.tiers.up_to",
+            "currency_options.eur.unit_amount",
+        ] {
+            assert!(
+                Expand::parse(&paths(&[bad]), &PRICE, false).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -58,8 +58,13 @@ pub(crate) enum Ty {
     String { max: usize },
     /// A base-10 integer within `min..=max`.
     Integer { min: i64, max: i64 },
-    /// A decimal string with at most `places` decimal places.
-    Decimal { places: usize, non_negative: bool },
+    /// A decimal string with at most `places` decimal places and, with `max_integer`, an
+    /// integer part (the digits before the point) of at most that value.
+    Decimal {
+        places: usize,
+        non_negative: bool,
+        max_integer: Option<u64>,
+    },
     /// `true` or `false`.
     Boolean,
     /// One of the listed values.
@@ -264,6 +269,7 @@ fn validate_value(ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
         Ty::Decimal {
             places,
             non_negative,
+            max_integer,
         } => {
             let s = leaf(node, path, "decimal")?;
             let invalid = || ApiError::invalid(format!("Invalid decimal: {}", abbreviate(s)));
@@ -288,6 +294,18 @@ fn validate_value(ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
                     ApiError::invalid("This value must be greater than or equal to 0.")
                         .with_param(path),
                 );
+            }
+            // At most 16 digits (checked above), so the integer part fits a u64.
+            if let Some(max) = max_integer
+                && int.parse::<u64>().is_ok_and(|n| n > max)
+            {
+                return Err(ApiError::invalid(format!(
+                    "Invalid decimal: {}; the integer part can be at most {max} (amounts have \
+                     at most {} integer digits).",
+                    abbreviate(s),
+                    max.to_string().len()
+                ))
+                .with_param(path));
             }
             Ok(Value::String(s.to_string()))
         }
@@ -518,6 +536,7 @@ mod tests {
             Ty::Decimal {
                 places: 12,
                 non_negative: true,
+                max_integer: Some(99_999_999),
             },
         ),
         Field::new("active", Ty::Boolean),
@@ -558,6 +577,11 @@ mod tests {
         assert_eq!(e.code, Some("parameter_invalid_empty"));
         let e = check("currency=usd&unit_amount_decimal=1.0000000000001").unwrap_err();
         assert!(e.message.contains("12 decimal places"));
+        let e = check("currency=usd&unit_amount_decimal=100000000.5").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("unit_amount_decimal"));
+        assert!(e.message.contains("at most 99999999"), "{}", e.message);
+        assert!(check("currency=usd&unit_amount_decimal=99999999.999").is_ok());
+        assert!(check("currency=usd&unit_amount_decimal=0099999999").is_ok());
         let e = check("currency=xyz").unwrap_err();
         assert!(e.message.starts_with("Invalid currency: xyz."));
         let e = check("currency=usd&recurring=month").unwrap_err();

@@ -114,13 +114,21 @@ impl Price {
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
 
+/// The largest amount, in minor units. Stripe documents that amounts support "up to eight
+/// digits" (99999999 for a USD charge of $999,999.99); whether it applies the same bound to
+/// every price amount is unverified, so the sandbox takes the stricter reading and applies it
+/// to every amount of a price: `unit_amount`, tier `unit_amount` / `flat_amount`, currency
+/// option amounts, `custom_unit_amount` bounds, and the integer part of every `*_decimal`.
+const MAX_AMOUNT: i64 = 99_999_999;
+
 const AMOUNT: Ty = Ty::Integer {
     min: 0,
-    max: i64::MAX,
+    max: MAX_AMOUNT,
 };
 const DECIMAL: Ty = Ty::Decimal {
     places: 12,
     non_negative: true,
+    max_integer: Some(MAX_AMOUNT.unsigned_abs()),
 };
 const TAX_BEHAVIOR: Ty = Ty::Enum(&["exclusive", "inclusive", "unspecified"]);
 const INTERVAL: Ty = Ty::Enum(&["day", "month", "week", "year"]);
@@ -468,7 +476,6 @@ fn recurring(
 struct Shape<'a> {
     tiers: Option<&'a [Tier]>,
     custom: bool,
-    tax_behavior: &'a str,
 }
 
 fn tax_behavior_change(current: &str, new: &str, param: &str) -> Result<String, ApiError> {
@@ -497,8 +504,10 @@ fn currency_option(
             tax_behavior_change(&old.tax_behavior, new, &format!("{param}[tax_behavior]"))?
         }
         (Some(old), None) => old.tax_behavior.clone(),
-        // A new entry without its own tax behavior takes the price's (unverified default).
-        (None, new) => new.unwrap_or(shape.tax_behavior).to_string(),
+        // A new entry without its own tax behavior is `unspecified`. Whether Stripe copies the
+        // price's tax behavior instead is undocumented; the stricter reading does not, so a
+        // tool that wants a tax behavior on every currency must send it.
+        (None, new) => new.unwrap_or("unspecified").to_string(),
     };
     let sends_amount = [
         "unit_amount",
@@ -589,7 +598,6 @@ fn merge_currency_options(
     let shape = Shape {
         tiers: price.tiered().then_some(price.tiers.as_slice()),
         custom: price.custom_unit_amount.is_some(),
-        tax_behavior: &price.tax_behavior,
     };
     for (code, value) in changes {
         let here = format!("{param}[{code}]");
@@ -826,7 +834,19 @@ fn render_option(
 }
 
 /// `currency_options` when expanded: the price's own currency plus its other currencies.
-fn render_currency_options(price: &Price) -> Value {
+/// `expand` is the expansion below `currency_options`: each currency's `tiers` are includable
+/// (present only when `currency_options.<currency>.tiers` is expanded, and only on tiered
+/// prices).
+fn render_currency_options(price: &Price, expand: &Expand) -> Value {
+    fn included<'t>(
+        expand: &Expand,
+        code: &str,
+        tiered: bool,
+        tiers: &'t [Tier],
+    ) -> Option<&'t [Tier]> {
+        let wanted = expand.get(code).is_some_and(|e| e.has("tiers"));
+        (wanted && tiered).then_some(tiers)
+    }
     let tiered = price.tiered();
     let mut all = BTreeMap::new();
     all.insert(
@@ -834,7 +854,7 @@ fn render_currency_options(price: &Price) -> Value {
         render_option(
             price.custom_unit_amount.as_ref(),
             &price.tax_behavior,
-            tiered.then_some(price.tiers.as_slice()),
+            included(expand, &price.currency, tiered, &price.tiers),
             price.unit_amount,
             price.unit_amount_decimal.as_ref(),
         ),
@@ -845,7 +865,7 @@ fn render_currency_options(price: &Price) -> Value {
             render_option(
                 o.custom_unit_amount.as_ref(),
                 &o.tax_behavior,
-                tiered.then_some(o.tiers.as_slice()),
+                included(expand, code, tiered, &o.tiers),
                 o.unit_amount,
                 o.unit_amount_decimal.as_ref(),
             ),
@@ -854,8 +874,9 @@ fn render_currency_options(price: &Price) -> Value {
     Value::Object(all.into_iter().collect())
 }
 
-/// The price's JSON, with `expand` applied. `tiers` and `currency_options` are includable:
-/// present only when expanded (and `tiers` only on tiered prices).
+/// The price's JSON, with `expand` applied. `tiers`, `currency_options` and the `tiers` of each
+/// currency option are includable: present only when expanded (and tiers only on tiered
+/// prices).
 pub(crate) fn render(state: &State, price: &Price, expand: &Expand) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(price.id));
@@ -864,8 +885,11 @@ pub(crate) fn render(state: &State, price: &Price, expand: &Expand) -> Value {
     o.insert("billing_scheme".into(), json!(price.billing_scheme));
     o.insert("created".into(), json!(price.created));
     o.insert("currency".into(), json!(price.currency));
-    if expand.has("currency_options") {
-        o.insert("currency_options".into(), render_currency_options(price));
+    if let Some(options) = expand.get("currency_options") {
+        o.insert(
+            "currency_options".into(),
+            render_currency_options(price, options),
+        );
     }
     o.insert(
         "custom_unit_amount".into(),
@@ -962,16 +986,17 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         None if transfer => return Err(transfer_without_key()),
         None => None,
     };
-    let state = ctx.tx.state_mut();
+    let previous = holder.and_then(|id| state.prices.get(&id).cloned());
     if let Some(product) = inline_product {
-        products::insert(state, product);
+        products::insert(ctx.tx, product);
     }
-    if let Some(previous) = holder.and_then(|id| state.prices.get_mut(&id)) {
+    if let Some(mut previous) = previous {
         previous.lookup_key = None;
+        ctx.tx.put_price(previous);
     }
-    price.seq = state.take_seq();
+    price.seq = ctx.tx.take_seq();
     let id = price.id.clone();
-    state.prices.insert(id.clone(), price);
+    ctx.tx.put_price(price);
     let state = ctx.tx.state();
     let stored = state
         .prices
@@ -1037,12 +1062,12 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     if let Some(new) = p.str_of("tax_behavior") {
         price.tax_behavior = tax_behavior_change(&price.tax_behavior, new, "tax_behavior")?;
     }
-    let state = ctx.tx.state_mut();
-    if let Some(previous) = holder.and_then(|id| state.prices.get_mut(&id)) {
+    if let Some(mut previous) = holder.and_then(|id| state.prices.get(&id).cloned()) {
         previous.lookup_key = None;
+        ctx.tx.put_price(previous);
     }
     let id = price.id.clone();
-    state.prices.insert(id.clone(), price);
+    ctx.tx.put_price(price);
     let state = ctx.tx.state();
     let stored = state
         .prices

@@ -14,7 +14,7 @@ use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::prices;
 use super::routes::{Call, Ctx};
-use super::store::State;
+use super::store::{State, Tx};
 
 /// A stored product.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +61,7 @@ impl Listed for Product {
 const DIMENSION: Ty = Ty::Decimal {
     places: 2,
     non_negative: true,
+    max_integer: None,
 };
 const PACKAGE_DIMENSIONS: &[Field] = &[
     Field::new("height", DIMENSION).required(),
@@ -366,10 +367,10 @@ pub(crate) fn build(
 }
 
 /// Stores a product built by [`build`], assigning its creation sequence.
-pub(crate) fn insert(state: &mut State, mut product: Product) -> String {
-    product.seq = state.take_seq();
+pub(crate) fn insert(tx: &mut Tx<'_>, mut product: Product) -> String {
+    product.seq = tx.take_seq();
     let id = product.id.clone();
-    state.products.insert(id.clone(), product);
+    tx.put_product(product);
     id
 }
 
@@ -449,15 +450,14 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         )?),
         None => None,
     };
-    let state = ctx.tx.state_mut();
-    product.seq = state.take_seq();
+    product.seq = ctx.tx.take_seq();
     if let Some(mut price) = price {
-        price.seq = state.take_seq();
+        price.seq = ctx.tx.take_seq();
         product.default_price = Some(price.id.clone());
-        state.prices.insert(price.id.clone(), price);
+        ctx.tx.put_price(price);
     }
     let id = product.id.clone();
-    state.products.insert(id.clone(), product);
+    ctx.tx.put_product(product);
     let state = ctx.tx.state();
     let stored = state
         .products
@@ -566,7 +566,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     }
     product.updated = ctx.now;
     let id = product.id.clone();
-    ctx.tx.state_mut().products.insert(id.clone(), product);
+    ctx.tx.put_product(product);
     let state = ctx.tx.state();
     let stored = state
         .products
@@ -586,9 +586,7 @@ pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
             "This product cannot be deleted because it has one or more user-created prices.",
         ));
     }
-    let state = ctx.tx.state_mut();
-    state.products.remove(&call.id);
-    state.deleted_products.insert(call.id.clone());
+    ctx.tx.delete_product(&call.id);
     Ok(json!({ "id": call.id, "object": "product", "deleted": true }))
 }
 

@@ -1,13 +1,19 @@
 //! The request log: what each request asked and what it was answered, for tests and for
 //! `log_requests` (one line per request on stderr). The `Authorization` header is never kept.
+//! Only the last [`CAPACITY`] requests are kept, so a long-running sandbox does not grow
+//! without bound.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::LoggedRequest;
 
+/// How many requests the log keeps (the oldest are dropped first).
+pub(crate) const CAPACITY: usize = 10_000;
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RequestLog {
-    entries: Arc<Mutex<Vec<LoggedRequest>>>,
+    entries: Arc<Mutex<VecDeque<LoggedRequest>>>,
     to_stderr: bool,
 }
 
@@ -37,17 +43,20 @@ impl RequestLog {
                 entry.method, entry.path, entry.status
             );
         }
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(entry);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        while entries.len() >= CAPACITY {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
     }
 
     pub(crate) fn snapshot(&self) -> Vec<LoggedRequest> {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn clear(&self) {
@@ -55,5 +64,35 @@ impl RequestLog {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: usize) -> LoggedRequest {
+        LoggedRequest {
+            method: "GET".into(),
+            path: "/v1/products".into(),
+            query: format!("i={i}"),
+            body: String::new(),
+            stripe_version: None,
+            idempotency_key: None,
+            status: 200,
+            replayed: false,
+        }
+    }
+
+    #[test]
+    fn keeps_the_last_entries_only() {
+        let log = RequestLog::new(false);
+        for i in 0..CAPACITY + 5 {
+            log.record(entry(i), "req_1");
+        }
+        let kept = log.snapshot();
+        assert_eq!(kept.len(), CAPACITY);
+        assert_eq!(kept[0].query, "i=5");
+        assert_eq!(kept[CAPACITY - 1].query, format!("i={}", CAPACITY + 4));
     }
 }

@@ -130,8 +130,18 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
 const RESERVED_SEGMENTS: &[&str] = &["search"];
 
 /// The endpoint for `method` and `path`, with the decoded `{id}` segment (or `""`).
+#[cfg(test)]
 pub(crate) fn find(method: &str, path: &str) -> Option<(&'static Endpoint, String)> {
-    ENDPOINTS.iter().find_map(|endpoint| {
+    find_in(ENDPOINTS, method, path)
+}
+
+/// The endpoint of `table` for `method` and `path`, with the decoded `{id}` segment (or `""`).
+pub(crate) fn find_in(
+    table: &'static [Endpoint],
+    method: &str,
+    path: &str,
+) -> Option<(&'static Endpoint, String)> {
+    table.iter().find_map(|endpoint| {
         if endpoint.method != method {
             return None;
         }

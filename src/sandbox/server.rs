@@ -1,20 +1,26 @@
-//! The HTTP layer: axum glue and the request pipeline.
+//! The HTTP layer: the connection loop, and the request pipeline.
+//!
+//! A request is read whole first, within time limits ([`Timeouts`]): a client that stalls while
+//! sending its headers or body is disconnected, and holds nothing meanwhile (its idempotency key
+//! is only marked in flight once the body has arrived).
 //!
 //! Order of checks for every request: failure hook, idempotency key in flight (409), API key
 //! (401), `Stripe-Version` (400), idempotency key format, route (404), then, inside the state
-//! transaction: idempotency replay / mismatch, parameter validation (never stored), the
-//! handler (its answer, success or error, is stored under the idempotency key), persistence.
+//! transaction (429 `lock_timeout` if the state stays locked): idempotency replay / mismatch,
+//! parameter validation (never stored), the handler (its answer, success or error, is stored
+//! under the idempotency key; the changes of a handler that fails are undone), persistence.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 
 use super::LoggedRequest;
@@ -30,7 +36,7 @@ use super::ids;
 use super::params::{self, ParamsExt};
 use super::reqlog::RequestLog;
 use super::routes::{self, Call, Ctx, Endpoint};
-use super::store::Store;
+use super::store::{Store, TxError};
 use super::version::{ACCOUNT_DEFAULT, ApiVersion};
 
 /// Largest accepted request body.
@@ -39,12 +45,30 @@ const MAX_BODY: usize = 1 << 20;
 /// How long a shutdown waits for open requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// How long a client may take to send a request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    /// To send a request's headers, from when the server starts waiting for them (so also how
+    /// long an idle keep-alive connection is kept open).
+    pub headers: Duration,
+    /// To send a request's body, once its headers are in.
+    pub body: Duration,
+}
+
+impl Timeouts {
+    pub(crate) const STANDARD: Timeouts = Timeouts {
+        headers: Duration::from_secs(30),
+        body: Duration::from_secs(30),
+    };
+}
+
 /// The sandbox behind the HTTP server.
 pub(crate) struct App {
     store: Store,
     faults: Faults,
     log: RequestLog,
     inflight: InFlight,
+    endpoints: &'static [Endpoint],
 }
 
 /// A request as the pipeline sees it.
@@ -59,7 +83,16 @@ struct Incoming {
     idempotency_key: Option<Option<String>>,
     content_type: Option<String>,
     body: Vec<u8>,
-    body_unreadable: bool,
+    body_problem: Option<BodyProblem>,
+}
+
+/// Why a request's body is missing.
+#[derive(Debug, Clone, Copy)]
+enum BodyProblem {
+    /// Larger than [`MAX_BODY`], or the connection failed while sending it.
+    Unreadable,
+    /// Not received within the body timeout.
+    TimedOut(Duration),
 }
 
 /// A response before it becomes HTTP.
@@ -94,6 +127,7 @@ impl App {
             faults: Faults::new(config.failures.clone()),
             log: RequestLog::new(config.log_requests),
             inflight: InFlight::default(),
+            endpoints: routes::ENDPOINTS,
         })
     }
 
@@ -137,16 +171,28 @@ impl App {
         } else {
             None
         };
-        if let Some(err) = self.faults.check(&req.method, &req.path, key.is_some()) {
+        if let Some(err) = self.faults.check(&req.method, &req.path) {
             return fail(err);
         }
-        if req.body_unreadable {
-            return fail(
-                ApiError::invalid(format!(
-                    "The request body could not be read (the limit is {MAX_BODY} bytes)."
-                ))
-                .with_status(413),
-            );
+        match req.body_problem {
+            None => {}
+            Some(BodyProblem::Unreadable) => {
+                return fail(
+                    ApiError::invalid(format!(
+                        "The request body could not be read (the limit is {MAX_BODY} bytes)."
+                    ))
+                    .with_status(413),
+                );
+            }
+            Some(BodyProblem::TimedOut(limit)) => {
+                return fail(
+                    ApiError::invalid(format!(
+                        "The request body was not received within {} seconds.",
+                        limit.as_secs_f64()
+                    ))
+                    .with_status(408),
+                );
+            }
         }
         if key_in_use {
             return fail(idempotency::in_use());
@@ -171,7 +217,7 @@ impl App {
                 Err(err) => return fail(err),
             },
         };
-        let Some((endpoint, id)) = routes::find(&req.method, &req.path) else {
+        let Some((endpoint, id)) = routes::find_in(self.endpoints, &req.method, &req.path) else {
             return fail(
                 ApiError::invalid(format!(
                     "Unrecognized request URL ({}: {}). Please see https://stripe.com/docs or we \
@@ -193,12 +239,8 @@ impl App {
         let now = ids::now();
         let outcome = self.store.transaction(|tx| {
             if let Some(key) = &key {
-                let stale = idempotency::prune(tx.state(), now);
-                if !stale.is_empty() {
-                    let state = tx.state_mut();
-                    for k in stale {
-                        state.idempotency.remove(&k);
-                    }
+                for stale in idempotency::prune(tx.state(), now) {
+                    tx.remove_idempotency(&stale);
                 }
                 match idempotency::lookup(tx.state(), key, &req.method, &req.path, &canonical) {
                     Lookup::Fresh => {}
@@ -219,6 +261,7 @@ impl App {
                 Ok(call) => call,
                 Err(err) => return Reply::error(&err, request_id),
             };
+            let before = tx.savepoint();
             let mut ctx = Ctx {
                 tx,
                 now,
@@ -232,10 +275,15 @@ impl App {
                     request_id: request_id.to_string(),
                     replayed: false,
                 },
-                Err(err) => Reply::error(&err, request_id),
+                Err(err) => {
+                    // A request that fails changes nothing, whatever its handler did before
+                    // failing.
+                    tx.rollback_to(before);
+                    Reply::error(&err, request_id)
+                }
             };
             if let Some(key) = &key {
-                tx.state_mut().idempotency.insert(
+                tx.put_idempotency(
                     key.clone(),
                     IdempotencyRecord {
                         method: req.method.clone(),
@@ -250,11 +298,17 @@ impl App {
             }
             reply
         });
-        outcome.unwrap_or_else(|err| {
-            fail(ApiError::internal(format!(
+        match outcome {
+            Ok(reply) => reply,
+            // Nothing ran and nothing is stored: the client may retry with the same key.
+            Err(TxError::Busy) => fail(ApiError::lock_timeout()),
+            Err(TxError::Panicked) => fail(ApiError::internal(
+                "The billing sandbox failed while handling this request; it changed nothing.",
+            )),
+            Err(TxError::Failed(err)) => fail(ApiError::internal(format!(
                 "The billing sandbox could not use its state: {err}"
-            )))
-        })
+            ))),
+        }
     }
 }
 
@@ -315,14 +369,22 @@ fn header_lossy(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+async fn handle(app: Arc<App>, timeouts: Timeouts, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let (body, body_problem) =
+        match tokio::time::timeout(timeouts.body, axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(bytes)) => (bytes.to_vec(), None),
+            Ok(Err(_)) => (Vec::new(), Some(BodyProblem::Unreadable)),
+            Err(_) => (Vec::new(), Some(BodyProblem::TimedOut(timeouts.body))),
+        };
     let idempotency_key = header(&parts.headers, "idempotency-key");
-    // Mark the key as in flight before reading the body: a second request with the same key
-    // arriving meanwhile gets 409 `idempotency_key_in_use`.
+    // Mark the key as in flight once the whole request is in (a client stalling on its body
+    // holds nothing): a second request with the same key arriving while this one executes
+    // gets 409 `idempotency_key_in_use`.
     let mut key_in_use = false;
     let mut _guard = None;
     if parts.method == Method::POST
+        && body_problem.is_none()
         && let Some(Some(key)) = &idempotency_key
         && idempotency::check_key(key).is_ok()
     {
@@ -331,10 +393,6 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             None => key_in_use = true,
         }
     }
-    let (body, body_unreadable) = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => (bytes.to_vec(), false),
-        Err(_) => (Vec::new(), true),
-    };
     let incoming = Incoming {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -344,7 +402,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         idempotency_key,
         content_type: header(&parts.headers, "content-type").flatten(),
         body,
-        body_unreadable,
+        body_problem,
     };
     let worker = Arc::clone(&app);
     let joined = tokio::task::spawn_blocking(move || {
@@ -401,21 +459,276 @@ pub(crate) async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), SandboxError> {
-    let router = Router::new().fallback(handle).with_state(app);
-    let (signal, mut graceful) = tokio::sync::watch::channel(false);
-    let mut deadline = signal.subscribe();
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = signal.send(true);
-    });
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let _ = graceful.wait_for(|stop| *stop).await;
-    });
-    tokio::select! {
-        result = server => result.map_err(SandboxError::Serve),
-        () = async move {
-            let _ = deadline.wait_for(|stop| *stop).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => Ok(()),
+    run_with(app, listener, shutdown, Timeouts::STANDARD).await
+}
+
+/// [`run`] with the given time limits.
+pub(crate) async fn run_with(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    timeouts: Timeouts,
+) -> Result<(), SandboxError> {
+    // `stop` tells connections to finish; each holds an `open` receiver until it is done.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (open_tx, open) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Accept errors concern one connection or are transient (e.g. too many open
+                // files): wait a little rather than spin or stop serving.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let app = Arc::clone(&app);
+        let mut stopping = stopping.clone();
+        let open = open.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+                let app = Arc::clone(&app);
+                async move { Ok::<_, Infallible>(handle(app, timeouts, request.map(Body::new)).await) }
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeouts.headers);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = async { drop(stopping.wait_for(|stop| *stop).await) } => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(open);
+        });
+    }
+    let _ = stop.send(true);
+    drop(open);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, open_tx.closed()).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Instant;
+
+    use serde_json::Map;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+    use crate::sandbox::expand;
+    use crate::sandbox::products;
+
+    const KEY: &str = "Authorization: Bearer sk_test_serverTests\r\n";
+
+    /// Serves `app` on a loopback port until the returned sender is dropped or fired.
+    async fn serve(app: App, timeouts: Timeouts) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        tokio::spawn(run_with(Arc::new(app), listener, shutdown, timeouts));
+        (addr, stop)
+    }
+
+    /// Sends `raw` and reads until the server closes the connection (at most 10 s).
+    async fn exchange(addr: SocketAddr, raw: &str) -> String {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(raw.as_bytes()).await.unwrap();
+        read_all(&mut stream).await
+    }
+
+    async fn read_all(stream: &mut TcpStream) -> String {
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out))
+            .await
+            .expect("the server answers or closes within 10 s")
+            .ok();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn post(path: &str, body: &str, key: Option<&str>) -> String {
+        let key = key.map_or(String::new(), |k| format!("Idempotency-Key: {k}\r\n"));
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{KEY}{key}\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn get(path: &str) -> String {
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{KEY}\r\n")
+    }
+
+    fn status(response: &str) -> u16 {
+        response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
+    const SHORT: Timeouts = Timeouts {
+        headers: Duration::from_millis(300),
+        body: Duration::from_millis(300),
+    };
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stalled_headers_are_disconnected() {
+        let (addr, _stop) = serve(App::new(&SandboxConfig::default()).unwrap(), SHORT).await;
+        let started = Instant::now();
+        let answer = exchange(addr, "GET /v1/products HTTP/1.1\r\nHost: x\r\n").await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(!answer.contains("200 OK"), "{answer}");
+        // An idle keep-alive connection is closed the same way.
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        let started = Instant::now();
+        assert_eq!(read_all(&mut idle).await, "");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_body_times_out_and_frees_its_key() {
+        let (addr, _stop) = serve(App::new(&SandboxConfig::default()).unwrap(), SHORT).await;
+        let full = post("/v1/products", "name=Slow", Some("slow"));
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(&full.as_bytes()[..full.len() - 4])
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let answer = read_all(&mut stream).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(status(&answer), 408, "{answer}");
+        assert!(
+            answer.contains("was not received within 0.3 seconds"),
+            "{answer}"
+        );
+        let again = exchange(addr, &full).await;
+        assert_eq!(status(&again), 200, "{again}");
+        assert!(!again.contains("Idempotent-Replayed"), "{again}");
+    }
+
+    /// Changes the state (a new product), then fails.
+    fn change_then_fail(ctx: &mut Ctx<'_, '_>, _call: &Call) -> Result<Value, ApiError> {
+        let mut p = Map::new();
+        p.insert("name".into(), Value::from("Half"));
+        let product = products::build(ctx.tx.state(), &p, ctx.now, "")?;
+        products::insert(ctx.tx, product);
+        Err(ApiError::invalid("Failed after changing the state."))
+    }
+
+    /// Changes the state (a new product), then panics.
+    fn change_then_panic(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+        let _ = change_then_fail(ctx, call);
+        panic!("a handler bug (test)");
+    }
+
+    static HALF_DONE: &[Endpoint] = &[
+        Endpoint {
+            method: "GET",
+            path: "/v1/products",
+            params: products::LIST,
+            schema: &expand::PRODUCT,
+            list: true,
+            handler: products::list,
+        },
+        Endpoint {
+            method: "POST",
+            path: "/v1/fail",
+            params: &[],
+            schema: &expand::NONE,
+            list: false,
+            handler: change_then_fail,
+        },
+        Endpoint {
+            method: "POST",
+            path: "/v1/panic",
+            params: &[],
+            schema: &expand::NONE,
+            list: false,
+            handler: change_then_panic,
+        },
+    ];
+
+    fn half_done_app(config: &SandboxConfig) -> App {
+        App {
+            endpoints: HALF_DONE,
+            ..App::new(config).unwrap()
+        }
+    }
+
+    async fn product_count(addr: SocketAddr) -> usize {
+        let answer = exchange(addr, &get("/v1/products")).await;
+        assert_eq!(status(&answer), 200, "{answer}");
+        answer.matches("\"object\": \"product\"").count()
+    }
+
+    /// Failing and panicking handlers leave no trace; `check` reads the state after each.
+    async fn failed_requests_change_nothing(addr: SocketAddr, check: impl Fn()) {
+        let failed = exchange(addr, &post("/v1/fail", "", Some("f"))).await;
+        assert_eq!(status(&failed), 400, "{failed}");
+        assert_eq!(product_count(addr).await, 0);
+        check();
+        // The error is still the key's stored answer.
+        let replayed = exchange(addr, &post("/v1/fail", "", Some("f"))).await;
+        assert!(replayed.contains("idempotent-replayed: true"), "{replayed}");
+        let panicked = exchange(addr, &post("/v1/panic", "", Some("p"))).await;
+        assert_eq!(status(&panicked), 500, "{panicked}");
+        assert_eq!(product_count(addr).await, 0);
+        check();
+        // Nothing was stored under the key of the request that panicked.
+        let again = exchange(addr, &post("/v1/panic", "", Some("p"))).await;
+        assert!(!again.contains("idempotent-replayed"), "{again}");
+        assert_eq!(product_count(addr).await, 0);
+        check();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_handler_leaves_no_trace_in_memory() {
+        let app = Arc::new(half_done_app(&SandboxConfig::default()));
+        let seq = || app.store.transaction(|tx| tx.state().next_seq).ok();
+        let before = seq();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(run_with(
+            Arc::clone(&app),
+            listener,
+            std::future::pending(),
+            SHORT,
+        ));
+        failed_requests_change_nothing(addr, || assert_eq!(seq(), before)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_handler_leaves_no_trace_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let config = SandboxConfig {
+            state: Some(path.clone()),
+            ..SandboxConfig::default()
+        };
+        let (addr, _stop) = serve(half_done_app(&config), SHORT).await;
+        let on_disk = || {
+            let state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            assert_eq!(state["products"], serde_json::json!({}), "{state}");
+            assert_eq!(state["next_seq"], 1, "{state}");
+        };
+        failed_requests_change_nothing(addr, on_disk).await;
+        // Another sandbox on the same file sees nothing either.
+        let (other, _stop) = serve(half_done_app(&config), SHORT).await;
+        assert_eq!(product_count(other).await, 0);
     }
 }

@@ -1,17 +1,26 @@
 //! The sandbox's state and its persistence: in memory, or one JSON file shared safely between
 //! processes.
 //!
-//! With a file, every request runs as a transaction: take an exclusive lock on the sibling
-//! `<file>.lock`, reload the file if its bytes differ from what this process last read or
-//! wrote (so writes by another process are never lost), apply the request, write the file
-//! atomically (temporary file in the same directory, then rename) if the request changed
-//! anything, and unlock.
+//! Every request runs as a transaction. It first waits its turn among this process's requests,
+//! then, with a file, takes an exclusive lock on the sibling `<file>.lock`; both waits share one
+//! deadline ([`LOCK_WAIT`]), past which the request is refused (Stripe's 429 `lock_timeout`)
+//! rather than queued forever. It then reloads the file if its bytes differ from what this
+//! process last read or wrote (so writes by another process are never lost), applies the
+//! request, writes the file atomically (temporary file in the same directory, then rename) if
+//! the request changed anything, and unlocks.
+//!
+//! Changes go through [`Tx`]'s methods, which keep an undo journal: a transaction that panics is
+//! undone entirely, and [`Tx::rollback_to`] undoes the changes made since a savepoint (the
+//! pipeline uses it to drop the changes of a handler that returned an error). Reads cost
+//! nothing extra, and a write costs its own changes, never a copy of the state.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +32,16 @@ use super::products::Product;
 
 /// The state file format this build reads and writes.
 const FORMAT: u32 = 1;
+
+/// How long a request waits for the state (its turn in this process, then the file lock)
+/// before it is answered 429 `lock_timeout`.
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// How long opening a state file waits for its lock.
+const OPEN_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a locked state file is tried again.
+const LOCK_RETRY: Duration = Duration::from_millis(5);
 
 /// Everything the sandbox knows: one Stripe account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,30 +76,171 @@ impl State {
             idempotency: BTreeMap::new(),
         }
     }
-
-    /// The next creation sequence number.
-    pub(crate) fn take_seq(&mut self) -> u64 {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        seq
-    }
 }
 
-/// One request's access to the state; records whether it wrote anything.
+/// One change, as the journal records it: what to put back to undo it.
+enum Undo {
+    Product(String, Option<Product>),
+    DeletedProduct(String),
+    Price(String, Option<Price>),
+    Idempotency(String, Option<IdempotencyRecord>),
+    NextSeq(u64),
+}
+
+/// A point in a transaction to roll back to (see [`Tx::rollback_to`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Savepoint(usize);
+
+/// One request's access to the state: read freely, change through the methods below (each
+/// change is journaled so that it can be undone).
 pub(crate) struct Tx<'a> {
     state: &'a mut State,
-    dirty: bool,
+    journal: Vec<Undo>,
 }
 
-impl Tx<'_> {
+impl<'a> Tx<'a> {
+    fn new(state: &'a mut State) -> Tx<'a> {
+        Tx {
+            state,
+            journal: Vec::new(),
+        }
+    }
+
     pub(crate) fn state(&self) -> &State {
         self.state
     }
 
-    /// Mutable access; the transaction will be written back.
-    pub(crate) fn state_mut(&mut self) -> &mut State {
-        self.dirty = true;
-        self.state
+    /// Whether the transaction changed anything (that was not rolled back).
+    fn dirty(&self) -> bool {
+        !self.journal.is_empty()
+    }
+
+    /// The next creation sequence number.
+    pub(crate) fn take_seq(&mut self) -> u64 {
+        let seq = self.state.next_seq;
+        self.journal.push(Undo::NextSeq(seq));
+        self.state.next_seq += 1;
+        seq
+    }
+
+    /// Stores `product` (new, or replacing the one with its id).
+    pub(crate) fn put_product(&mut self, product: Product) {
+        let id = product.id.clone();
+        let old = self.state.products.insert(id.clone(), product);
+        self.journal.push(Undo::Product(id, old));
+    }
+
+    /// Deletes product `id` and remembers its id as used.
+    pub(crate) fn delete_product(&mut self, id: &str) {
+        let old = self.state.products.remove(id);
+        self.journal.push(Undo::Product(id.to_string(), old));
+        if self.state.deleted_products.insert(id.to_string()) {
+            self.journal.push(Undo::DeletedProduct(id.to_string()));
+        }
+    }
+
+    /// Stores `price` (new, or replacing the one with its id).
+    pub(crate) fn put_price(&mut self, price: Price) {
+        let id = price.id.clone();
+        let old = self.state.prices.insert(id.clone(), price);
+        self.journal.push(Undo::Price(id, old));
+    }
+
+    pub(crate) fn put_idempotency(&mut self, key: String, record: IdempotencyRecord) {
+        let old = self.state.idempotency.insert(key.clone(), record);
+        self.journal.push(Undo::Idempotency(key, old));
+    }
+
+    pub(crate) fn remove_idempotency(&mut self, key: &str) {
+        if let Some(old) = self.state.idempotency.remove(key) {
+            self.journal
+                .push(Undo::Idempotency(key.to_string(), Some(old)));
+        }
+    }
+
+    /// The current point of the transaction.
+    pub(crate) fn savepoint(&self) -> Savepoint {
+        Savepoint(self.journal.len())
+    }
+
+    /// Undoes every change made since `savepoint`, newest first.
+    pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
+        while self.journal.len() > savepoint.0 {
+            let Some(undo) = self.journal.pop() else {
+                break;
+            };
+            let state = &mut *self.state;
+            match undo {
+                Undo::Product(id, Some(old)) => {
+                    state.products.insert(id, old);
+                }
+                Undo::Product(id, None) => {
+                    state.products.remove(&id);
+                }
+                Undo::DeletedProduct(id) => {
+                    state.deleted_products.remove(&id);
+                }
+                Undo::Price(id, Some(old)) => {
+                    state.prices.insert(id, old);
+                }
+                Undo::Price(id, None) => {
+                    state.prices.remove(&id);
+                }
+                Undo::Idempotency(key, Some(old)) => {
+                    state.idempotency.insert(key, old);
+                }
+                Undo::Idempotency(key, None) => {
+                    state.idempotency.remove(&key);
+                }
+                Undo::NextSeq(seq) => state.next_seq = seq,
+            }
+        }
+    }
+}
+
+/// Why a transaction did not run to completion.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    /// The state stayed locked (by other requests, or another process holding the file lock)
+    /// past [`LOCK_WAIT`]. Nothing ran.
+    Busy,
+    /// The transaction panicked; everything it changed was undone.
+    Panicked,
+    /// The state file could not be used.
+    Failed(SandboxError),
+}
+
+/// Lets one request of this process at a time at the state, with a deadline: a stuck request
+/// makes the others wait at most until theirs, never forever.
+#[derive(Default)]
+struct Turn {
+    taken: Mutex<bool>,
+    released: Condvar,
+}
+
+/// Holds the turn; gives it to the next waiter when dropped.
+struct TurnGuard<'a>(&'a Turn);
+
+impl Turn {
+    fn take(&self, deadline: Instant) -> Option<TurnGuard<'_>> {
+        let taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let (mut taken, _) = self
+            .released
+            .wait_timeout_while(taken, wait, |taken| *taken)
+            .unwrap_or_else(PoisonError::into_inner);
+        if *taken {
+            return None;
+        }
+        *taken = true;
+        Some(TurnGuard(self))
+    }
+}
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.taken.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.0.released.notify_one();
     }
 }
 
@@ -97,8 +257,10 @@ struct Inner {
     file: Option<Backing>,
 }
 
-/// The state, behind a mutex (and a file lock when persisted).
+/// The state, behind this process's turn (and a file lock when persisted).
 pub(crate) struct Store {
+    turn: Turn,
+    /// Only locked while holding the turn, so never contended.
     inner: Mutex<Inner>,
 }
 
@@ -111,12 +273,38 @@ impl Drop for FileLock<'_> {
     }
 }
 
-fn lock<'a>(file: &'a File, lock_path: &Path) -> Result<FileLock<'a>, SandboxError> {
-    file.lock().map_err(|source| SandboxError::Lock {
-        path: lock_path.to_path_buf(),
-        source,
-    })?;
-    Ok(FileLock(file))
+/// Why the lock file could not be locked.
+enum LockError {
+    /// Still locked by another process at the deadline.
+    TimedOut,
+    Failed(SandboxError),
+}
+
+/// Locks `file`, trying again every few milliseconds until `deadline` (`flock` has no timed
+/// wait).
+fn lock_until<'a>(
+    file: &'a File,
+    lock_path: &Path,
+    deadline: Instant,
+) -> Result<FileLock<'a>, LockError> {
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(FileLock(file)),
+            Err(TryLockError::WouldBlock) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(LockError::TimedOut);
+                }
+                std::thread::sleep(left.min(LOCK_RETRY));
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(LockError::Failed(SandboxError::Lock {
+                    path: lock_path.to_path_buf(),
+                    source,
+                }));
+            }
+        }
+    }
 }
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
@@ -144,8 +332,10 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SandboxError + '_ {
 }
 
 impl Backing {
-    /// Writes `state` atomically and remembers the bytes written.
+    /// Writes `state` atomically and remembers the bytes written (until then, the file is
+    /// reloaded at the next refresh, whatever happens here).
     fn write(&mut self, state: &State) -> Result<(), SandboxError> {
+        self.seen = None;
         let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| SandboxError::StateIo {
             path: self.path.clone(),
             source: io::Error::other(e),
@@ -190,6 +380,7 @@ impl Store {
     pub(crate) fn open(path: Option<&Path>) -> Result<Store, SandboxError> {
         let Some(path) = path else {
             return Ok(Store {
+                turn: Turn::default(),
                 inner: Mutex::new(Inner {
                     state: State::fresh(),
                     file: None,
@@ -223,17 +414,26 @@ impl Store {
         };
         let mut state = State::fresh();
         {
-            let lock_file = backing
-                .lock
-                .try_clone()
-                .map_err(|source| SandboxError::Lock {
-                    path: backing.lock_path.clone(),
-                    source,
+            let lock_file = backing.clone_lock()?;
+            let deadline = Instant::now() + OPEN_LOCK_WAIT;
+            let _guard =
+                lock_until(&lock_file, &backing.lock_path, deadline).map_err(|e| match e {
+                    LockError::Failed(e) => e,
+                    LockError::TimedOut => SandboxError::Lock {
+                        path: backing.lock_path.clone(),
+                        source: io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!(
+                                "another process held the lock for more than {} seconds",
+                                OPEN_LOCK_WAIT.as_secs()
+                            ),
+                        ),
+                    },
                 })?;
-            let _guard = lock(&lock_file, &backing.lock_path)?;
             backing.refresh(&mut state)?;
         }
         Ok(Store {
+            turn: Turn::default(),
             inner: Mutex::new(Inner {
                 state,
                 file: Some(backing),
@@ -241,50 +441,137 @@ impl Store {
         })
     }
 
-    /// Runs `f` as one transaction (see the module docs).
-    pub(crate) fn transaction<R>(
-        &self,
-        f: impl FnOnce(&mut Tx<'_>) -> R,
-    ) -> Result<R, SandboxError> {
-        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Runs `f` as one transaction (see the module docs): [`TxError::Busy`] if the state
+    /// stays locked past [`LOCK_WAIT`], [`TxError::Panicked`] (with every change undone) if
+    /// `f` panics.
+    pub(crate) fn transaction<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> R) -> Result<R, TxError> {
+        let deadline = Instant::now() + LOCK_WAIT;
+        let _turn = self.turn.take(deadline).ok_or(TxError::Busy)?;
+        let mut guard: MutexGuard<'_, Inner> =
+            self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let Inner { state, file } = &mut *guard;
         let Some(backing) = file else {
-            let mut tx = Tx {
-                state,
-                dirty: false,
-            };
-            let result = f(&mut tx);
-            if tx.dirty {
+            let mut tx = Tx::new(state);
+            let result = run(&mut tx, f)?;
+            if tx.dirty() {
                 state.generation += 1;
             }
             return Ok(result);
         };
-        let lock_file = backing
-            .lock
-            .try_clone()
-            .map_err(|source| SandboxError::Lock {
-                path: backing.lock_path.clone(),
-                source,
-            })?;
-        let _lock = lock(&lock_file, &backing.lock_path)?;
+        let lock_file = backing.clone_lock().map_err(TxError::Failed)?;
+        let _lock = lock_until(&lock_file, &backing.lock_path, deadline).map_err(|e| match e {
+            LockError::TimedOut => TxError::Busy,
+            LockError::Failed(e) => TxError::Failed(e),
+        })?;
         if let Err(e) = backing.refresh(state) {
             // Force a full reload next time rather than trusting a half-read state.
             backing.seen = None;
-            return Err(e);
+            return Err(TxError::Failed(e));
         }
-        let mut tx = Tx {
-            state,
-            dirty: false,
-        };
-        let result = f(&mut tx);
-        if tx.dirty {
-            state.generation += 1;
-            if let Err(e) = backing.write(state) {
-                // The change is not on disk: drop it from memory too at the next refresh.
+        let mut tx = Tx::new(state);
+        let result = match run(&mut tx, f) {
+            Ok(result) => result,
+            Err(e) => {
+                // Undone in memory; the file is the reference anyway.
                 backing.seen = None;
                 return Err(e);
             }
+        };
+        if tx.dirty() {
+            state.generation += 1;
+            // On failure `write` leaves `seen` empty: the change, not on disk, is dropped from
+            // memory too at the next refresh.
+            backing.write(state).map_err(TxError::Failed)?;
         }
         Ok(result)
+    }
+}
+
+/// Runs `f` on `tx`, undoing everything it changed if it panics.
+fn run<R>(tx: &mut Tx<'_>, f: impl FnOnce(&mut Tx<'_>) -> R) -> Result<R, TxError> {
+    match catch_unwind(AssertUnwindSafe(|| f(tx))) {
+        Ok(result) => Ok(result),
+        Err(_) => {
+            tx.rollback_to(Savepoint(0));
+            Err(TxError::Panicked)
+        }
+    }
+}
+
+impl Backing {
+    /// Another handle on the lock file (the lock belongs to the open file, shared by both).
+    fn clone_lock(&self) -> Result<File, SandboxError> {
+        self.lock.try_clone().map_err(|source| SandboxError::Lock {
+            path: self.lock_path.clone(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value};
+
+    use super::*;
+    use crate::sandbox::products;
+
+    fn product(tx: &Tx<'_>, name: &str) -> Product {
+        let mut p = Map::new();
+        p.insert("name".into(), Value::from(name));
+        products::build(tx.state(), &p, 0, "").unwrap()
+    }
+
+    #[test]
+    fn rollback_to_a_savepoint_undoes_later_changes_only() {
+        let store = Store::open(None).unwrap();
+        store
+            .transaction(|tx| {
+                let kept = product(tx, "Kept");
+                let kept_id = products::insert(tx, kept);
+                let savepoint = tx.savepoint();
+                let dropped = product(tx, "Dropped");
+                products::insert(tx, dropped);
+                let mut renamed = tx.state().products[&kept_id].clone();
+                renamed.name = "Renamed".into();
+                tx.put_product(renamed);
+                tx.delete_product(&kept_id);
+                tx.rollback_to(savepoint);
+                let state = tx.state();
+                assert_eq!(state.products.len(), 1);
+                assert_eq!(state.products[&kept_id].name, "Kept");
+                assert!(state.deleted_products.is_empty());
+                assert_eq!(state.next_seq, 2);
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_panicking_transaction_is_undone() {
+        let store = Store::open(None).unwrap();
+        let outcome = store.transaction(|tx| {
+            let p = product(tx, "Half");
+            products::insert(tx, p);
+            panic!("a bug (test)");
+        });
+        assert!(matches!(outcome, Err(TxError::Panicked)));
+        let (count, seq) = store
+            .transaction(|tx| (tx.state().products.len(), tx.state().next_seq))
+            .unwrap();
+        assert_eq!((count, seq), (0, 1));
+    }
+
+    #[test]
+    fn a_lock_held_elsewhere_is_busy_after_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let store = Store::open(Some(&path)).unwrap();
+        let held = File::open(dir.path().join("state.json.lock")).unwrap();
+        held.lock().unwrap();
+        let started = Instant::now();
+        assert!(matches!(store.transaction(|_| ()), Err(TxError::Busy)));
+        let waited = started.elapsed();
+        assert!(waited >= LOCK_WAIT && waited < LOCK_WAIT * 3, "{waited:?}");
+        held.unlock().unwrap();
+        assert!(store.transaction(|_| ()).is_ok());
     }
 }

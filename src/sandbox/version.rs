@@ -1,4 +1,7 @@
-//! The `Stripe-Version` request header: format checks and the version-dependent rules.
+//! The `Stripe-Version` request header: which versions are accepted, and the
+//! version-dependent rules.
+
+use std::str::FromStr;
 
 use super::error::ApiError;
 
@@ -8,9 +11,6 @@ pub(crate) const ACCOUNT_DEFAULT: &str = "2026-09-30.endive";
 /// The first version that refuses metered prices without a meter.
 const BASIL: &str = "2025-03-31";
 
-/// The first version whose names carry a release name (`YYYY-MM-DD.name`).
-const ACACIA: &str = "2024-09-30";
-
 /// The API version a request runs under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiVersion {
@@ -19,9 +19,10 @@ pub(crate) struct ApiVersion {
 }
 
 impl ApiVersion {
-    /// Parses the header value (`None`: absent → the account default). Accepts
-    /// `YYYY-MM-DD.name` (or a bare `YYYY-MM-DD` before 2024-09-30, when versions had no name),
-    /// optionally followed by `; name_beta=vN` beta flags.
+    /// Parses the header value (`None`: absent → the account default). Only versions Stripe
+    /// knows are accepted: the list is async-stripe's (`stripe_shared::ApiVersion`, generated
+    /// from Stripe's OpenAPI spec), and anything it does not know is refused as Stripe refuses
+    /// an unknown version. A known version may be followed by `; name_beta=vN` beta flags.
     pub(crate) fn parse(header: Option<&str>) -> Result<ApiVersion, ApiError> {
         let raw = header.unwrap_or(ACCOUNT_DEFAULT);
         let invalid = || {
@@ -45,18 +46,12 @@ impl ApiVersion {
                 return Err(invalid());
             }
         }
-        let (date, name) = match version.split_once('.') {
-            Some((date, name)) => (date, Some(name)),
-            None => (version, None),
-        };
-        if !valid_date(date) {
+        let Ok(known) = stripe_shared::ApiVersion::from_str(version);
+        if let stripe_shared::ApiVersion::Unknown(_) = known {
             return Err(invalid());
         }
-        match name {
-            Some(name) if !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase()) => {}
-            None if date < ACACIA => {}
-            _ => return Err(invalid()),
-        }
+        // Every known version starts with its `YYYY-MM-DD` date.
+        let date = known.as_str().get(..10).ok_or_else(invalid)?;
         Ok(ApiVersion {
             date: date.to_string(),
         })
@@ -68,21 +63,6 @@ impl ApiVersion {
     }
 }
 
-fn valid_date(date: &str) -> bool {
-    let b = date.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| date.get(r).and_then(|s| s.parse::<u32>().ok());
-    let all_digits = [0..4, 5..7, 8..10]
-        .into_iter()
-        .all(|r| b[r].iter().all(u8::is_ascii_digit));
-    matches!(
-        (all_digits, num(5..7), num(8..10)),
-        (true, Some(1..=12), Some(1..=31))
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,10 +70,12 @@ mod tests {
     #[test]
     fn accepts_and_refuses() {
         for ok in [
+            ACCOUNT_DEFAULT,
             "2026-09-30.endive",
             "2026-09-30.endive; foo_beta=v1",
             "2023-10-16",
             "2025-02-24.acacia",
+            "2025-03-01.dashboard",
         ] {
             assert!(ApiVersion::parse(Some(ok)).is_ok(), "{ok}");
         }
@@ -104,6 +86,10 @@ mod tests {
             "2026-09-30",
             "2026-09-30.Endive",
             "2026-09-30.endive; beta",
+            "2026-09-31.endive",
+            "2026-10-01.endive",
+            "2023-10-17",
+            " 2026-09-30.endive extra",
         ] {
             let err = ApiVersion::parse(Some(bad)).unwrap_err();
             assert!(

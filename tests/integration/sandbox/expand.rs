@@ -31,8 +31,9 @@ fn includable_fields_are_omitted_unless_expanded() {
     );
     let options = full["currency_options"].as_object().unwrap();
     assert_eq!(options.keys().collect::<Vec<_>>(), ["eur", "usd"]);
-    assert_eq!(options["eur"]["tiers"][1]["unit_amount"], 2);
-    assert_eq!(options["usd"]["tiers"][0]["flat_amount"], 100);
+    // Tiers inside a currency option are includable too: absent unless expanded.
+    assert!(options["eur"].get("tiers").is_none(), "{}", full);
+    assert!(options["usd"].get("tiers").is_none(), "{}", full);
     assert_eq!(options["usd"]["unit_amount"], serde_json::Value::Null);
 
     // On lists the expansion is `data.`-prefixed.
@@ -113,4 +114,108 @@ fn bad_expansions_are_refused() {
     );
     let res = Req::get(&format!("/v1/products/{prod}?expand[]=data.default_price")).send(&sandbox);
     assert_eq!(res.status, 400);
+}
+
+#[test]
+fn tiers_inside_currency_options_are_includable_per_currency() {
+    let sandbox = start();
+    let prod = product(&sandbox, "name=Pro");
+    let p = price(&sandbox, &format!("{TIERED}&product={prod}"));
+    let get = |q: &str| Req::get(&format!("/v1/prices/{p}?{q}")).send(&sandbox);
+
+    // Expanding one currency's tiers includes `currency_options` and only that currency's tiers.
+    let eur = get("expand[]=currency_options.eur.tiers");
+    assert_eq!(eur.status, 200, "{}", eur.body);
+    let eur = eur.json();
+    let options = eur["currency_options"].as_object().unwrap();
+    assert_eq!(options.keys().collect::<Vec<_>>(), ["eur", "usd"]);
+    assert_eq!(options["eur"]["tiers"][0]["flat_amount"], 90);
+    assert_eq!(options["eur"]["tiers"][1]["unit_amount"], 2);
+    assert!(options["usd"].get("tiers").is_none());
+    assert!(eur.get("tiers").is_none(), "top-level tiers stay separate");
+
+    // The price's own currency follows the same rule.
+    let usd = get("expand[]=currency_options.usd.tiers&expand[]=tiers").json();
+    assert_eq!(
+        usd["currency_options"]["usd"]["tiers"][0]["flat_amount"],
+        100
+    );
+    assert!(usd["currency_options"]["eur"].get("tiers").is_none());
+    assert_eq!(usd["tiers"][0]["flat_amount"], 100);
+
+    // Any supported currency may be named, even one the price does not have.
+    let gbp = get("expand[]=currency_options.gbp.tiers").json();
+    assert!(gbp["currency_options"].get("gbp").is_none());
+
+    // Lists: `data.` plus four levels in all.
+    let list = Req::get("/v1/prices?expand[]=data.currency_options.eur.tiers").send(&sandbox);
+    assert_eq!(list.status, 200, "{}", list.body);
+    let list = list.json();
+    assert_eq!(
+        list["data"][0]["currency_options"]["eur"]["tiers"][1]["unit_amount"],
+        2
+    );
+    assert!(
+        list["data"][0]["currency_options"]["usd"]
+            .get("tiers")
+            .is_none()
+    );
+
+    // Through an expanded default price (four levels).
+    Req::post(
+        &format!("/v1/products/{prod}"),
+        &format!("default_price={p}"),
+    )
+    .send(&sandbox);
+    let product = Req::get(&format!(
+        "/v1/products/{prod}?expand[]=default_price.currency_options.eur.tiers"
+    ))
+    .send(&sandbox);
+    assert_eq!(product.status, 200, "{}", product.body);
+    assert_eq!(
+        product.json()["default_price"]["currency_options"]["eur"]["tiers"][0]["up_to"],
+        5
+    );
+
+    // On create and update too.
+    let created = Req::post(
+        "/v1/prices",
+        &format!("{TIERED}&product={prod}&expand[]=currency_options.eur.tiers"),
+    )
+    .send(&sandbox);
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(
+        created.json()["currency_options"]["eur"]["tiers"][0]["flat_amount"],
+        90
+    );
+    let updated = Req::post(
+        &format!("/v1/prices/{p}"),
+        "metadata[a]=b&expand[0]=currency_options.usd.tiers",
+    )
+    .send(&sandbox);
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        updated.json()["currency_options"]["usd"]["tiers"][1]["unit_amount_decimal"],
+        "2.5"
+    );
+
+    // What cannot be expanded.
+    for bad in [
+        "expand[]=currency_options.eur",
+        "expand[]=currency_options.xyz.tiers",
+        "expand[]=currency_options.EUR.tiers",
+        "expand[]=currency_options.eur.unit_amount",
+        "expand[]=currency_options.eur.tiers.up_to",
+        "expand[]=currency_options.tiers",
+    ] {
+        let res = get(bad);
+        assert_eq!(
+            (res.status, res.error().1.as_deref()),
+            (400, Some("expand")),
+            "{bad}: {}",
+            res.body
+        );
+    }
+    let res = Req::get("/v1/prices?expand[]=currency_options.eur.tiers").send(&sandbox);
+    assert_eq!(res.status, 400, "lists need the data. prefix");
 }

@@ -182,30 +182,65 @@ fn key_length_is_checked() {
 
 #[test]
 fn a_key_in_flight_is_409() {
+    // Hold the state file's lock from outside, so that the first request stays in execution
+    // (waiting for the lock) while a second one with the same key arrives.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let sandbox = super::support::start_with(billing::sandbox::SandboxConfig {
+        state: Some(path.clone()),
+        ..Default::default()
+    });
+    let lock = std::fs::File::open(dir.path().join("state.json.lock")).unwrap();
+    lock.lock().unwrap();
+    let req = Req::post("/v1/products", "name=Slow+product").idempotency_key("busy");
+    let first = {
+        let req = req.clone();
+        let mut stream = connect(&sandbox);
+        stream.write_all(&req.bytes()).unwrap();
+        std::thread::spawn(move || read_response(stream))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let busy = req.send(&sandbox);
+    assert_eq!(busy.status, 409);
+    assert_eq!(busy.error().0.as_deref(), Some("idempotency_key_in_use"));
+    lock.unlock().unwrap();
+    let done = first.join().unwrap();
+    assert_eq!(done.status, 200, "{}", done.body);
+    let after = req.send(&sandbox);
+    assert_eq!(
+        (after.status, after.header("Idempotent-Replayed")),
+        (200, Some("true"))
+    );
+    assert_eq!(after.body, done.body);
+}
+
+#[test]
+fn a_stalled_body_does_not_hold_its_idempotency_key() {
     let sandbox = start();
     // Send the headers and half of the body, then hold the connection.
-    let req = Req::post("/v1/products", "name=Slow+product").idempotency_key("busy");
+    let req = Req::post("/v1/products", "name=Slow+product").idempotency_key("stalled");
     let bytes = req.bytes();
     let mut slow = connect(&sandbox);
     slow.write_all(&bytes[..bytes.len() - 4]).unwrap();
     slow.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
 
-    let busy = Req::post("/v1/products", "name=Slow+product")
-        .idempotency_key("busy")
-        .send(&sandbox);
-    assert_eq!(busy.status, 409);
-    assert_eq!(busy.error().0.as_deref(), Some("idempotency_key_in_use"));
-
+    // The key is not in use until the body has arrived: the same request executes.
+    let other = req.send(&sandbox);
+    assert_eq!(
+        (other.status, other.header("Idempotent-Replayed")),
+        (200, None),
+        "{}",
+        other.body
+    );
+    // The stalled request, once complete, is a replay of it.
     slow.write_all(&bytes[bytes.len() - 4..]).unwrap();
     let done = read_response(slow);
-    assert_eq!(done.status, 200);
-    let after = Req::post("/v1/products", "name=Slow+product")
-        .idempotency_key("busy")
-        .send(&sandbox);
     assert_eq!(
-        (after.status, after.header("Idempotent-Replayed")),
+        (done.status, done.header("Idempotent-Replayed")),
         (200, Some("true"))
     );
-    assert_eq!(after.body, done.body);
+    assert_eq!(done.body, other.body);
+    let all = Req::get("/v1/products").send(&sandbox).json();
+    assert_eq!(all["data"].as_array().unwrap().len(), 1);
 }

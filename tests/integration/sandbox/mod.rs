@@ -10,5 +10,6 @@ mod prices;
 mod products;
 mod properties;
 mod protocol;
+mod scale;
 mod state;
 pub mod support;

@@ -454,6 +454,7 @@ async fn currency_options_merge_and_clear() {
             Currency::EUR,
             CreatePriceCurrencyOptions {
                 unit_amount: Some(7200),
+                tax_behavior: Some(PriceTaxBehavior::Exclusive),
                 ..Default::default()
             },
         )]))
@@ -554,4 +555,128 @@ async fn the_default_price_cannot_be_archived() {
         .await
         .unwrap();
     assert!(!archived.active);
+}
+
+#[test]
+fn amounts_have_at_most_eight_integer_digits() {
+    let sandbox = start();
+    let prod = product(&sandbox, "name=Pro");
+    let post = |rest: &str| {
+        Req::post("/v1/prices", &format!("currency=usd&product={prod}&{rest}")).send(&sandbox)
+    };
+    let tiered = "billing_scheme=tiered&tiers_mode=graduated&recurring[interval]=month";
+    for (body, param) in [
+        ("unit_amount=100000000", "unit_amount"),
+        ("unit_amount_decimal=100000000", "unit_amount_decimal"),
+        ("unit_amount_decimal=100000000.5", "unit_amount_decimal"),
+        (
+            "unit_amount=1&currency_options[eur][unit_amount]=100000000",
+            "currency_options[eur][unit_amount]",
+        ),
+        (
+            "unit_amount=1&currency_options[eur][unit_amount_decimal]=123456789.1",
+            "currency_options[eur][unit_amount_decimal]",
+        ),
+        (
+            &format!("{tiered}&tiers[0][up_to]=inf&tiers[0][unit_amount]=100000000"),
+            "tiers[0][unit_amount]",
+        ),
+        (
+            &format!("{tiered}&tiers[0][up_to]=inf&tiers[0][flat_amount]=100000000"),
+            "tiers[0][flat_amount]",
+        ),
+        (
+            &format!("{tiered}&tiers[0][up_to]=inf&tiers[0][flat_amount_decimal]=100000000"),
+            "tiers[0][flat_amount_decimal]",
+        ),
+        (
+            &format!(
+                "{tiered}&tiers[0][up_to]=inf&tiers[0][unit_amount]=1\
+                 &currency_options[eur][tiers][0][up_to]=inf\
+                 &currency_options[eur][tiers][0][unit_amount_decimal]=100000000.000000000001"
+            ),
+            "currency_options[eur][tiers][0][unit_amount_decimal]",
+        ),
+    ] {
+        let res = post(body);
+        assert_eq!(
+            (res.status, res.error().1.as_deref()),
+            (400, Some(param)),
+            "{body}: {}",
+            res.body
+        );
+        assert_eq!(res.json()["error"]["type"], "invalid_request_error");
+    }
+    // The largest amounts are accepted.
+    for body in [
+        "unit_amount=99999999",
+        "unit_amount_decimal=99999999.999999999999",
+        "unit_amount_decimal=0099999999",
+        "unit_amount=1&currency_options[eur][unit_amount]=99999999",
+    ] {
+        let res = post(body);
+        assert_eq!(res.status, 200, "{body}: {}", res.body);
+    }
+    // On update and in a product's default price too.
+    let p = price(
+        &sandbox,
+        &format!("currency=usd&product={prod}&unit_amount=1"),
+    );
+    let res = Req::post(
+        &format!("/v1/prices/{p}"),
+        "currency_options[eur][unit_amount]=100000000",
+    )
+    .send(&sandbox);
+    assert_eq!(
+        (res.status, res.error().1.as_deref()),
+        (400, Some("currency_options[eur][unit_amount]"))
+    );
+    let res = Req::post(
+        "/v1/products",
+        "name=Big&default_price_data[currency]=usd&default_price_data[unit_amount]=100000000",
+    )
+    .send(&sandbox);
+    assert_eq!(
+        (res.status, res.error().1.as_deref()),
+        (400, Some("default_price_data[unit_amount]"))
+    );
+}
+
+#[test]
+fn a_new_currency_option_without_tax_behavior_is_unspecified() {
+    // Stricter reading: Stripe documents no inheritance from the price's tax behavior.
+    let sandbox = start();
+    let prod = product(&sandbox, "name=Pro");
+    let created = Req::post(
+        "/v1/prices",
+        &format!(
+            "currency=usd&product={prod}&unit_amount=100&tax_behavior=exclusive\
+             &currency_options[eur][unit_amount]=90&expand[]=currency_options"
+        ),
+    )
+    .send(&sandbox)
+    .json();
+    let options = &created["currency_options"];
+    assert_eq!(options["usd"]["tax_behavior"], "exclusive");
+    assert_eq!(options["eur"]["tax_behavior"], "unspecified");
+    let id = created["id"].as_str().unwrap();
+    let updated = Req::post(
+        &format!("/v1/prices/{id}?expand[]=currency_options"),
+        "currency_options[gbp][unit_amount]=80",
+    )
+    .send(&sandbox)
+    .json();
+    assert_eq!(
+        updated["currency_options"]["gbp"]["tax_behavior"],
+        "unspecified"
+    );
+    // An unspecified option can then be set once.
+    let set = Req::post(
+        &format!("/v1/prices/{id}?expand[]=currency_options"),
+        "currency_options[eur][tax_behavior]=inclusive",
+    )
+    .send(&sandbox)
+    .json();
+    assert_eq!(set["currency_options"]["eur"]["tax_behavior"], "inclusive");
+    assert_eq!(set["currency_options"]["eur"]["unit_amount"], 90);
 }

@@ -229,3 +229,42 @@ fn malformed_bodies_get_400_never_a_crash() {
     // The server is still up.
     assert_eq!(Req::get("/v1/products").send(&sandbox).status, 200);
 }
+
+#[test]
+fn only_versions_stripe_knows_are_accepted() {
+    let sandbox = start();
+    let with = |v: &str| {
+        Req::get("/v1/products")
+            .header("Stripe-Version", Some(v))
+            .send(&sandbox)
+    };
+    for known in [
+        "2026-09-30.endive",
+        "2026-08-26.dahlia",
+        "2025-03-31.basil; foo_beta=v1",
+        "2024-06-20",
+        "2011-01-01",
+    ] {
+        let res = with(known);
+        assert_eq!(res.status, 200, "{known}: {}", res.body);
+        assert_eq!(res.header("Stripe-Version"), Some(known));
+    }
+    for unknown in [
+        "2026-09-31.endive",
+        "2026-09-30.dahlia",
+        "2030-01-01.zebra",
+        "2023-10-17",
+        "2026-10-01.endive; foo_beta=v1",
+    ] {
+        let res = with(unknown);
+        assert_eq!(res.status, 400, "{unknown}: {}", res.body);
+        assert_eq!(res.json()["error"]["type"], "invalid_request_error");
+        assert!(
+            res.error()
+                .2
+                .starts_with(&format!("Invalid Stripe API version: {unknown}")),
+            "{}",
+            res.body
+        );
+    }
+}

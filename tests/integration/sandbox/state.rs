@@ -200,3 +200,84 @@ fn two_processes_on_one_file_lose_no_writes() {
     }
     assert_eq!(count, 3 * CHILD_WRITES);
 }
+
+/// Sends `req` on a connection that gives up after `secs` seconds (so that a sandbox that
+/// waits forever fails the test instead of hanging it).
+fn send_within(sandbox: &Sandbox, req: &Req, secs: u64) -> super::support::RawResponse {
+    use std::io::Write;
+    let mut stream = super::support::connect(sandbox);
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(secs)))
+        .unwrap();
+    stream.write_all(&req.bytes()).unwrap();
+    super::support::read_response(stream)
+}
+
+#[test]
+fn a_state_file_locked_elsewhere_is_a_429_lock_timeout_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let sandbox = start_with(on(&path));
+    let prod = product(&sandbox, "name=Pro");
+    let lock = std::fs::File::open(dir.path().join("state.json.lock")).unwrap();
+    lock.lock().unwrap();
+
+    // Several requests at once: each gets its answer within the lock deadline, none waits
+    // behind another for longer.
+    let started = std::time::Instant::now();
+    let answers: Vec<_> = thread::scope(|s| {
+        let sandbox = &sandbox;
+        let prod = &prod;
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                s.spawn(move || {
+                    let req = if i % 2 == 0 {
+                        Req::get(&format!("/v1/products/{prod}"))
+                    } else {
+                        Req::post(&format!("/v1/products/{prod}"), "name=Changed")
+                            .idempotency_key(&format!("locked-{i}"))
+                    };
+                    send_within(sandbox, &req, 15)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed();
+    for res in &answers {
+        assert_eq!(res.status, 429, "{}", res.body);
+        assert_eq!(res.header("Stripe-Rate-Limited-Reason"), None);
+        let body = res.json();
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(body["error"]["code"], "lock_timeout");
+        assert_eq!(
+            body["error"]["message"],
+            "This object cannot be accessed right now because another API request or Stripe \
+             process is currently accessing it. If you see this error intermittently, retry the \
+             request. If you see this error frequently and are making multiple concurrent \
+             requests to a single object, make your requests serially or at a lower rate."
+        );
+    }
+    assert!(
+        elapsed < std::time::Duration::from_secs(8),
+        "answered in {elapsed:?}"
+    );
+
+    // Once the lock is free, everything works again, and the refused writes left no trace
+    // (their keys are free too).
+    lock.unlock().unwrap();
+    let got = send_within(&sandbox, &Req::get(&format!("/v1/products/{prod}")), 15);
+    assert_eq!(
+        (got.status, got.json()["name"].as_str()),
+        (200, Some("Pro"))
+    );
+    let retried = send_within(
+        &sandbox,
+        &Req::post(&format!("/v1/products/{prod}"), "name=Changed").idempotency_key("locked-1"),
+        15,
+    );
+    assert_eq!(
+        (retried.status, retried.header("Idempotent-Replayed")),
+        (200, None)
+    );
+}

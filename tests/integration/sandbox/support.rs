@@ -232,3 +232,49 @@ pub fn price(sandbox: &Sandbox, body: &str) -> String {
     assert_eq!(res.status, 200, "{}", res.body);
     res.json()["id"].as_str().expect("id").to_string()
 }
+
+/// Sends `requests` on one keep-alive connection, pipelined (in order, without waiting for
+/// answers), and returns the status of every response, in order.
+pub fn pipelined(sandbox: &Sandbox, requests: &[Req]) -> Vec<u16> {
+    let mut stream = connect(sandbox);
+    let mut reader = stream.try_clone().expect("stream clones");
+    let read = std::thread::spawn(move || {
+        let mut raw = Vec::new();
+        reader.read_to_end(&mut raw).expect("responses read");
+        raw
+    });
+    let mut batch = Vec::new();
+    for (i, req) in requests.iter().enumerate() {
+        let mut bytes = req.bytes();
+        if i + 1 < requests.len() {
+            let head = String::from_utf8_lossy(&bytes).replacen("Connection: close\r\n", "", 1);
+            bytes = head.into_bytes();
+        }
+        batch.extend_from_slice(&bytes);
+        if batch.len() > 64 * 1024 {
+            stream.write_all(&batch).expect("requests written");
+            batch.clear();
+        }
+    }
+    stream.write_all(&batch).expect("requests written");
+    let raw = read.join().expect("reader thread");
+    // Split the responses by their `Content-Length`.
+    let mut statuses = Vec::new();
+    let mut rest = &raw[..];
+    while let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&rest[..end]).to_ascii_lowercase();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status code");
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("content-length");
+        statuses.push(status);
+        rest = rest.get(end + 4 + length..).unwrap_or_default();
+    }
+    statuses
+}
