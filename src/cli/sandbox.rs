@@ -20,8 +20,10 @@ pub struct SandboxArgs {
     /// without it, state lives in memory and is gone when the sandbox stops.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
-    /// Fail the Nth request matching METHOD and PATH with STATUS, e.g. "POST /v1/prices 2 500"
-    /// (PATH may use * for one segment). Repeatable.
+    /// Fail the Nth request matching METHOD and PATH with STATUS (400-599), before it runs:
+    /// "METHOD PATH N STATUS [CODE]", e.g. "POST /v1/prices 2 500" or
+    /// "POST /v1/prices/* 1 429 lock_timeout". PATH may use * for one segment; CODE picks
+    /// between 429 rate_limit (default) and lock_timeout. Repeatable.
     #[arg(long = "fail", value_name = "RULE")]
     failures: Vec<FailureRule>,
 }

@@ -52,7 +52,7 @@ pub(crate) async fn prepare(global: &GlobalArgs, style: Style) -> Result<Option<
         observer(global.verbose),
     )?;
     let started = Instant::now();
-    let live = live::read(&connection.client)
+    let live = live::read(&connection.client, &live::ReadScope::for_catalog(&catalog))
         .await
         .with_context(|| format!("cannot read the Stripe state of {}", connection.environment))?;
     if global.verbose > 0 {

@@ -6,7 +6,7 @@ mod model;
 mod read;
 
 pub use model::{Account, LiveCurrencyOption, LivePrice, LiveProduct, LiveRecurring, LiveTier};
-pub use read::read;
+pub use read::{ReadScope, read};
 
 use serde::Serialize;
 

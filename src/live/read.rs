@@ -2,6 +2,8 @@
 //!
 //! No Search API (it lags writes) and no per-object GET.
 
+use std::collections::BTreeSet;
+
 use futures_util::TryStreamExt;
 use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_product::price::ListPrice;
@@ -9,6 +11,7 @@ use stripe_product::product::ListProduct;
 
 use super::LiveState;
 use super::model::{Account, LivePrice, LiveProduct};
+use crate::catalog::{Catalog, Pricing};
 use crate::stripe::{StripeError, StripeHttp};
 
 /// Stripe's largest page.
@@ -56,12 +59,50 @@ pub async fn products(client: &StripeHttp) -> Result<Vec<LiveProduct>, StripeErr
         .await
 }
 
+/// What to expand beyond the defaults when reading prices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadScope {
+    /// Currencies whose tiers inside `currency_options` are read (Stripe includes a currency
+    /// option's tiers only when `currency_options.<currency>.tiers` is expanded).
+    pub option_tier_currencies: BTreeSet<String>,
+}
+
+impl ReadScope {
+    /// What a catalog needs: the option currencies of its tiered prices.
+    pub fn for_catalog(catalog: &Catalog) -> Self {
+        let option_tier_currencies = catalog
+            .products
+            .values()
+            .flat_map(|p| p.prices.values())
+            .filter(|p| matches!(p.pricing, Pricing::Tiered { .. }))
+            .flat_map(|p| p.currency_options.keys().map(|c| c.code().to_owned()))
+            .collect();
+        Self {
+            option_tier_currencies,
+        }
+    }
+
+    fn price_expansions(&self) -> Vec<String> {
+        let mut expand = vec!["data.tiers".to_owned(), "data.currency_options".to_owned()];
+        expand.extend(
+            self.option_tier_currencies
+                .iter()
+                .map(|c| format!("data.currency_options.{c}.tiers")),
+        );
+        expand
+    }
+}
+
 /// Every price with `active` as given, tiers and currency options expanded.
-async fn prices_with(client: &StripeHttp, active: bool) -> Result<Vec<LivePrice>, StripeError> {
-    let list = ListPrice::new().limit(PAGE).active(active).expand(vec![
-        "data.tiers".to_owned(),
-        "data.currency_options".to_owned(),
-    ]);
+async fn prices_with(
+    client: &StripeHttp,
+    active: bool,
+    scope: &ReadScope,
+) -> Result<Vec<LivePrice>, StripeError> {
+    let list = ListPrice::new()
+        .limit(PAGE)
+        .active(active)
+        .expand(scope.price_expansions());
     list.paginate()
         .stream(client)
         .map_ok(LivePrice::from)
@@ -70,12 +111,12 @@ async fn prices_with(client: &StripeHttp, active: bool) -> Result<Vec<LivePrice>
 }
 
 /// Reads everything the plan needs, kinds concurrently.
-pub async fn read(client: &StripeHttp) -> Result<LiveState, StripeError> {
+pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
     let (account, products, active, archived) = tokio::try_join!(
         account(client),
         products(client),
-        prices_with(client, true),
-        prices_with(client, false),
+        prices_with(client, true, scope),
+        prices_with(client, false, scope),
     )?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
     // next plan sees it). Keep the first sighting.

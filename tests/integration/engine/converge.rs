@@ -521,3 +521,29 @@ fn a_product_archived_by_hand_then_removed_converges() {
     env.converge();
     assert!(env.prices().iter().all(|p| p["active"] == false));
 }
+
+#[test]
+fn tiered_prices_with_currency_options_converge() {
+    let catalog = r#"
+[products.api]
+name = "API"
+[products.api.prices.usage]
+currency = "usd"
+interval = "month"
+billing_scheme = "tiered"
+tiers_mode = "volume"
+tiers = [{ up_to = 1000, flat_amount = "10.00" }, { up_to = "inf", unit_amount_decimal = "0.5" }]
+currency_options = { eur = { tiers = [{ up_to = 1000, flat_amount = "9.00" }, { up_to = "inf", amount = "0.01" }] } }
+"#;
+    let env = Env::new(catalog);
+    env.converge();
+    let usage = env.current("prices.api.usage");
+    assert_eq!(usage["tiers"][0]["flat_amount"], 1000);
+    // A change of the euro tiers is made in place, and converges too.
+    env.set_catalog(&catalog.replace("flat_amount = \"9.00\"", "flat_amount = \"9.50\""));
+    let plan = env.plan();
+    assert!(plan.has("currency_options.eur"), "{}", plan.stdout);
+    assert!(plan.has("0 to replace"), "{}", plan.stdout);
+    env.converge();
+    assert_eq!(env.current("prices.api.usage")["id"], usage["id"]);
+}
