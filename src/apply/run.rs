@@ -82,12 +82,14 @@ impl ApplyReport {
 }
 
 /// The idempotency key of one request of a step: the same plan applied twice, or retried,
-/// sends the same key; a different plan (other content, other live state) never does.
+/// sends the same key; a different plan (other content, other live state, or the same state
+/// reached again after other writes: see [`Plan::generation`]) never does.
 pub fn idempotency_key(plan: &Plan, step: &Step, index: usize, wire: &WireRequest) -> String {
     let change = &plan.changes[step.change];
     let mut hasher = Sha256::new();
     for part in [
         plan.namespace.as_str(),
+        plan.generation.as_deref().unwrap_or_default(),
         change.address.as_str(),
         step.description.as_str(),
         change.fingerprint.as_str(),

@@ -61,6 +61,7 @@ pub(crate) fn price() -> LivePrice {
 
 pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveState {
     LiveState {
+        generation: None,
         account: Account {
             id: "acct_1".into(),
             name: None,

@@ -6,7 +6,7 @@ mod model;
 mod read;
 
 pub use model::{Account, LiveCurrencyOption, LivePrice, LiveProduct, LiveRecurring, LiveTier};
-pub use read::{ReadScope, read};
+pub use read::{CATALOG_EVENT_TYPES, ReadScope, generation, read};
 
 use serde::Serialize;
 
@@ -15,6 +15,8 @@ use serde::Serialize;
 pub struct LiveState {
     /// The account the key belongs to.
     pub account: Account,
+    /// The newest catalog event when the state was read (see [`generation`]).
+    pub generation: Option<String>,
     /// Every product, active and archived.
     pub products: Vec<LiveProduct>,
     /// Every price, active and archived.

@@ -33,6 +33,41 @@ struct DashboardWire {
     display_name: Option<String>,
 }
 
+/// Event types that record a change to an object a catalog manages.
+pub const CATALOG_EVENT_TYPES: &[&str] = &[
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "price.created",
+    "price.updated",
+    "price.deleted",
+];
+
+#[derive(miniserde::Deserialize)]
+struct EventPage {
+    data: Vec<EventId>,
+}
+
+#[derive(miniserde::Deserialize)]
+struct EventId {
+    id: String,
+}
+
+/// The id of the newest catalog event (`None` in an account without any): it changes with
+/// every write to a product or price, so idempotency keys derived from it never repeat across
+/// writes, even when the objects themselves return to an earlier state.
+pub async fn generation(client: &StripeHttp) -> Result<Option<String>, StripeError> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("limit", "1");
+    for (i, kind) in CATALOG_EVENT_TYPES.iter().enumerate() {
+        query.append_pair(&format!("types[{i}]"), kind);
+    }
+    let mut request = RequestBuilder::new(StripeMethod::Get, "/events");
+    request.query = Some(query.finish());
+    let page: EventPage = request.customize::<EventPage>().send(client).await?;
+    Ok(page.data.into_iter().next().map(|e| e.id))
+}
+
 /// GET /v1/account: which account the key belongs to.
 pub async fn account(client: &StripeHttp) -> Result<Account, StripeError> {
     let wire: AccountWire = RequestBuilder::new(StripeMethod::Get, "/account")
@@ -112,6 +147,9 @@ async fn prices_with(
 
 /// Reads everything the plan needs, kinds concurrently.
 pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
+    // The generation is read first: a write landing while the objects are listed then moves it
+    // past what this read saw, never the other way round.
+    let generation = generation(client).await?;
     let (account, products, active, archived) = tokio::try_join!(
         account(client),
         products(client),
@@ -125,6 +163,7 @@ pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, S
     prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
     Ok(LiveState {
         account,
+        generation,
         products,
         prices,
     })

@@ -13,6 +13,7 @@ use crate::live::{LivePrice, LiveProduct, LiveState};
 /// Live state indexed for planning, and the plan being built.
 pub(crate) struct Builder<'a> {
     pub catalog: &'a Catalog,
+    generation: Option<String>,
     pub namespace: &'a str,
     /// Managed products and prices by address, newest first.
     pub products_at: BTreeMap<&'a str, Vec<&'a LiveProduct>>,
@@ -41,6 +42,7 @@ impl<'a> Builder<'a> {
         let namespace = catalog.namespace.as_str();
         let mut b = Self {
             catalog,
+            generation: live.generation.clone(),
             namespace,
             products_at: BTreeMap::new(),
             prices_at: BTreeMap::new(),
@@ -164,6 +166,7 @@ impl<'a> Builder<'a> {
         let order = graph::order(&self.steps, &changes)?;
         Ok(Plan {
             namespace: self.namespace.to_owned(),
+            generation: self.generation,
             changes,
             steps: self.steps,
             order,

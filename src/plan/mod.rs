@@ -106,6 +106,9 @@ pub struct Untouched {
 pub struct Plan {
     /// The catalog's namespace.
     pub namespace: String,
+    /// The account's newest catalog event when the plan was made; part of every idempotency
+    /// key, so that a write repeated after the state went back and forth is not a replay.
+    pub generation: Option<String>,
     /// Changes in address order.
     pub changes: Vec<Change>,
     /// Every step; [`Plan::order`] says in which order they run.

@@ -24,6 +24,11 @@ pub(crate) fn price() -> String {
     random("price_", 24)
 }
 
+/// An event id: `evt_1` + 23 alphanumerics.
+pub(crate) fn event() -> String {
+    random("evt_1", 23)
+}
+
 /// A request id for the `Request-Id` header: `req_` + 14 alphanumerics.
 pub(crate) fn request() -> String {
     random("req_", 14)

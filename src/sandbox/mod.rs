@@ -12,6 +12,7 @@ mod account;
 mod auth;
 mod currency;
 mod error;
+mod events;
 mod expand;
 mod faults;
 mod form;

@@ -8,7 +8,7 @@ use super::expand::{self, Expand, Schema};
 use super::params::Field;
 use super::store::Tx;
 use super::version::ApiVersion;
-use super::{account, prices, products};
+use super::{account, events, prices, products};
 
 /// What a handler works with: the state (inside the request's transaction), the clock and the
 /// API version.
@@ -39,9 +39,29 @@ pub(crate) struct Endpoint {
     /// A list endpoint: expansions must start with `data.`.
     pub list: bool,
     pub handler: Handler,
+    /// The event type a successful call records (`price.created`), for writes.
+    pub event: Option<&'static str>,
 }
 
 pub(crate) static ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "GET",
+        path: "/v1/events",
+        params: events::LIST,
+        schema: events::SCHEMA,
+        list: true,
+        handler: events::list,
+        event: None,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/events/{id}",
+        params: events::RETRIEVE,
+        schema: events::SCHEMA,
+        list: false,
+        handler: events::retrieve,
+        event: None,
+    },
     Endpoint {
         method: "GET",
         path: "/v1/account",
@@ -49,6 +69,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: account::SCHEMA,
         list: false,
         handler: account::retrieve,
+        event: None,
     },
     Endpoint {
         method: "POST",
@@ -57,6 +78,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRODUCT,
         list: false,
         handler: products::create,
+        event: Some("product.created"),
     },
     Endpoint {
         method: "GET",
@@ -65,6 +87,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRODUCT,
         list: true,
         handler: products::list,
+        event: None,
     },
     Endpoint {
         method: "GET",
@@ -73,6 +96,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRODUCT,
         list: false,
         handler: products::retrieve,
+        event: None,
     },
     Endpoint {
         method: "POST",
@@ -81,6 +105,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRODUCT,
         list: false,
         handler: products::update,
+        event: Some("product.updated"),
     },
     Endpoint {
         method: "DELETE",
@@ -89,6 +114,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::NONE,
         list: false,
         handler: products::delete,
+        event: Some("product.deleted"),
     },
     Endpoint {
         method: "POST",
@@ -97,6 +123,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRICE,
         list: false,
         handler: prices::create,
+        event: Some("price.created"),
     },
     Endpoint {
         method: "GET",
@@ -105,6 +132,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRICE,
         list: true,
         handler: prices::list,
+        event: None,
     },
     Endpoint {
         method: "GET",
@@ -113,6 +141,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRICE,
         list: false,
         handler: prices::retrieve,
+        event: None,
     },
     Endpoint {
         method: "POST",
@@ -121,6 +150,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         schema: &expand::PRICE,
         list: false,
         handler: prices::update,
+        event: Some("price.updated"),
     },
 ];
 

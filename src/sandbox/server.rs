@@ -28,6 +28,7 @@ use super::SandboxConfig;
 use super::SandboxError;
 use super::auth;
 use super::error::ApiError;
+use super::events::Event;
 use super::expand::Expand;
 use super::faults::{FailureRule, Faults};
 use super::form::{self, Node};
@@ -268,13 +269,28 @@ impl App {
                 version: &version,
             };
             let reply = match (endpoint.handler)(&mut ctx, &call) {
-                Ok(value) => Reply {
-                    status: 200,
-                    body: pretty(&value),
-                    headers: Vec::new(),
-                    request_id: request_id.to_string(),
-                    replayed: false,
-                },
+                Ok(value) => {
+                    if let Some(kind) = endpoint.event {
+                        let seq = tx.take_seq();
+                        tx.push_event(Event {
+                            id: ids::event(),
+                            seq,
+                            created: now,
+                            kind: kind.to_owned(),
+                            api_version: version.as_str().to_owned(),
+                            object: value.clone(),
+                            request_id: request_id.to_string(),
+                            idempotency_key: key.clone(),
+                        });
+                    }
+                    Reply {
+                        status: 200,
+                        body: pretty(&value),
+                        headers: Vec::new(),
+                        request_id: request_id.to_string(),
+                        replayed: false,
+                    }
+                }
                 Err(err) => {
                     // A request that fails changes nothing, whatever its handler did before
                     // failing.
@@ -644,6 +660,7 @@ mod tests {
             schema: &expand::PRODUCT,
             list: true,
             handler: products::list,
+            event: None,
         },
         Endpoint {
             method: "POST",
@@ -652,6 +669,7 @@ mod tests {
             schema: &expand::NONE,
             list: false,
             handler: change_then_fail,
+            event: Some("product.updated"),
         },
         Endpoint {
             method: "POST",
@@ -660,6 +678,7 @@ mod tests {
             schema: &expand::NONE,
             list: false,
             handler: change_then_panic,
+            event: Some("product.updated"),
         },
     ];
 

@@ -14,7 +14,7 @@
 //! pipeline uses it to drop the changes of a handler that returned an error). Reads cost
 //! nothing extra, and a write costs its own changes, never a copy of the state.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
 use super::account::AccountRecord;
+use super::events::{Event, MAX_EVENTS};
 use super::idempotency::IdempotencyRecord;
 use super::prices::Price;
 use super::products::Product;
@@ -61,6 +62,9 @@ pub(crate) struct State {
     pub prices: BTreeMap<String, Price>,
     #[serde(default)]
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
+    /// The newest events, oldest first.
+    #[serde(default)]
+    pub events: VecDeque<Event>,
 }
 
 impl State {
@@ -74,6 +78,7 @@ impl State {
             deleted_products: BTreeSet::new(),
             prices: BTreeMap::new(),
             idempotency: BTreeMap::new(),
+            events: VecDeque::new(),
         }
     }
 }
@@ -85,6 +90,8 @@ enum Undo {
     Price(String, Option<Price>),
     Idempotency(String, Option<IdempotencyRecord>),
     NextSeq(u64),
+    /// An event was appended, pushing out the oldest (if any) to stay within the cap.
+    Event(Option<Event>),
 }
 
 /// A point in a transaction to roll back to (see [`Tx::rollback_to`]).
@@ -146,6 +153,17 @@ impl<'a> Tx<'a> {
         self.journal.push(Undo::Price(id, old));
     }
 
+    /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
+    pub(crate) fn push_event(&mut self, event: Event) {
+        self.state.events.push_back(event);
+        let evicted = if self.state.events.len() > MAX_EVENTS {
+            self.state.events.pop_front()
+        } else {
+            None
+        };
+        self.journal.push(Undo::Event(evicted));
+    }
+
     pub(crate) fn put_idempotency(&mut self, key: String, record: IdempotencyRecord) {
         let old = self.state.idempotency.insert(key.clone(), record);
         self.journal.push(Undo::Idempotency(key, old));
@@ -193,6 +211,12 @@ impl<'a> Tx<'a> {
                     state.idempotency.remove(&key);
                 }
                 Undo::NextSeq(seq) => state.next_seq = seq,
+                Undo::Event(evicted) => {
+                    state.events.pop_back();
+                    if let Some(event) = evicted {
+                        state.events.push_front(event);
+                    }
+                }
             }
         }
     }

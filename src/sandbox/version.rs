@@ -16,6 +16,8 @@ const BASIL: &str = "2025-03-31";
 pub(crate) struct ApiVersion {
     /// `YYYY-MM-DD`.
     date: String,
+    /// The whole version, `YYYY-MM-DD.name`.
+    full: String,
 }
 
 impl ApiVersion {
@@ -54,7 +56,13 @@ impl ApiVersion {
         let date = known.as_str().get(..10).ok_or_else(invalid)?;
         Ok(ApiVersion {
             date: date.to_string(),
+            full: known.as_str().to_string(),
         })
+    }
+
+    /// The version, `YYYY-MM-DD.name`.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.full
     }
 
     /// Whether metered prices must reference a meter (basil and later).

@@ -1,6 +1,7 @@
 //! Sandbox tests over real HTTP.
 
 mod account;
+mod events;
 mod expand;
 mod faults;
 mod idempotency;
