@@ -46,6 +46,14 @@ pub(crate) async fn prepare(global: &GlobalArgs, style: Style) -> Result<Option<
     let Some(catalog) = validate::load(global, style) else {
         return Ok(None);
     };
+    if let Some(env) = &catalog.default_environment
+        && global.api_base.is_none()
+    {
+        style.warn(&format!(
+            "default_environment = {env:?} is not used yet: this version of billing has no \
+             [environments]; planning against the embedded sandbox (use --api-base for Stripe)"
+        ));
+    }
     let connection = environment::connect(
         &global.config,
         global.api_base.as_deref(),

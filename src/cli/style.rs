@@ -40,6 +40,16 @@ impl Style {
         let _ = writeln!(std::io::stderr(), "{label} {message}");
     }
 
+    /// Prints `warning: MESSAGE` to stderr.
+    pub fn warn(self, message: &str) {
+        let label = if self.color {
+            "\x1b[1;33mwarning:\x1b[0m"
+        } else {
+            "warning:"
+        };
+        let _ = writeln!(std::io::stderr(), "{label} {message}");
+    }
+
     /// Prints `hint: MESSAGE` to stderr.
     pub fn hint(self, message: &str) {
         let label = if self.color {
