@@ -2,9 +2,11 @@
 //! request (a tree of paths) that renderers consult.
 //!
 //! Expandable fields replace an id by the full object; includable fields (`price.tiers`,
-//! `price.currency_options`, and `tiers` inside each currency option) are omitted from
-//! responses unless expanded. On lists every path must start with `data.`. Paths are at most
-//! four levels deep (stripe-api.md §1.6).
+//! `price.currency_options`, `tiers` inside each currency option, `coupon.applies_to`,
+//! `coupon.currency_options`, `promotion_code.restrictions.currency_options`) are omitted from
+//! responses unless expanded. Some fields are always-present hashes that hold expandable or
+//! includable fields (`promotion_code.promotion.coupon`). On lists every path must start with
+//! `data.`. Paths are at most four levels deep (stripe-api.md §1.6).
 
 use std::collections::BTreeMap;
 
@@ -29,6 +31,9 @@ pub(crate) enum Target {
     /// have this schema's includable fields (`currency_options.eur.tiers`). Naming a field
     /// below a currency includes the hash too; the currency itself is not expandable.
     IncludedCurrencyMap(&'static Schema),
+    /// A hash that is always present and cannot be expanded itself, holding fields of this
+    /// schema that can (`promotion` in `promotion.coupon`).
+    Nested(&'static Schema),
 }
 
 pub(crate) static PRODUCT: Schema = Schema {
@@ -52,6 +57,34 @@ pub(crate) static PRICE: Schema = Schema {
 /// One entry of `price.currency_options`.
 pub(crate) static CURRENCY_OPTION: Schema = Schema {
     fields: &[("tiers", Target::Included)],
+};
+
+pub(crate) static COUPON: Schema = Schema {
+    fields: &[
+        ("applies_to", Target::Included),
+        ("currency_options", Target::Included),
+    ],
+};
+
+/// Customers: the sandbox models none of their expandable fields.
+pub(crate) static CUSTOMER: Schema = Schema { fields: &[] };
+
+pub(crate) static PROMOTION_CODE: Schema = Schema {
+    fields: &[
+        ("customer", Target::Object(&CUSTOMER)),
+        ("promotion", Target::Nested(&PROMOTION)),
+        ("restrictions", Target::Nested(&RESTRICTIONS)),
+    ],
+};
+
+/// `promotion_code.promotion`: `coupon` expands to the coupon (clover and later).
+pub(crate) static PROMOTION: Schema = Schema {
+    fields: &[("coupon", Target::Object(&COUPON))],
+};
+
+/// `promotion_code.restrictions`.
+pub(crate) static RESTRICTIONS: Schema = Schema {
+    fields: &[("currency_options", Target::Included)],
 };
 
 /// Objects with nothing to expand (accounts, deleted objects, tax codes).
@@ -107,6 +140,8 @@ impl Expand {
                 rest = after;
                 match target {
                     Target::Object(next) => current = next,
+                    Target::Nested(_) if rest.is_empty() => return Err(cannot_expand(path)),
+                    Target::Nested(next) => current = next,
                     Target::Included if rest.is_empty() => {}
                     Target::Included => return Err(cannot_expand(path)),
                     Target::IncludedCurrencyMap(_) if rest.is_empty() => {}
@@ -159,6 +194,39 @@ mod tests {
         assert!(Expand::parse(&deep, &PRICE, false).is_err());
         let four = paths(&["product.default_price.product.default_price"]);
         assert!(Expand::parse(&four, &PRICE, false).is_ok());
+    }
+
+    #[test]
+    fn nested_hashes_hold_expandable_fields() {
+        let e = Expand::parse(
+            &paths(&[
+                "promotion.coupon.applies_to",
+                "restrictions.currency_options",
+                "customer",
+            ]),
+            &PROMOTION_CODE,
+            false,
+        )
+        .unwrap();
+        let coupon = e.get("promotion").and_then(|p| p.get("coupon")).unwrap();
+        assert!(coupon.has("applies_to"));
+        assert!(e.get("restrictions").unwrap().has("currency_options"));
+        assert!(e.has("customer"));
+        for bad in [
+            "promotion",
+            "restrictions",
+            "promotion.type",
+            "restrictions.minimum_amount",
+            "restrictions.currency_options.eur",
+            "coupon",
+        ] {
+            assert!(
+                Expand::parse(&paths(&[bad]), &PROMOTION_CODE, false).is_err(),
+                "{bad}"
+            );
+        }
+        let listed = paths(&["data.promotion.coupon.currency_options"]);
+        assert!(Expand::parse(&listed, &PROMOTION_CODE, true).is_ok());
     }
 
     #[test]

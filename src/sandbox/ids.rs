@@ -1,6 +1,15 @@
-//! Random object and request identifiers (`prod_…`, `price_…`, `req_…`, `acct_…`).
+//! Random object and request identifiers (`prod_…`, `price_…`, `promo_…`, `cus_…`, `req_…`,
+//! `acct_…`, coupon ids and promotion `code`s).
 
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const UPPER_ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// `len` random characters of `alphabet`.
+fn random_of(alphabet: &[u8], len: usize) -> String {
+    (0..len)
+        .map(|_| char::from(alphabet[fastrand::usize(..alphabet.len())]))
+        .collect()
+}
 
 /// `prefix` followed by `len` random ASCII alphanumerics.
 pub(crate) fn random(prefix: &str, len: usize) -> String {
@@ -22,6 +31,31 @@ pub(crate) fn product() -> String {
 /// A price id as Stripe generates them: `price_` + 24 alphanumerics.
 pub(crate) fn price() -> String {
     random("price_", 24)
+}
+
+/// A generated coupon id: 8 uppercase alphanumerics, no prefix (e.g. `Z4OV52SU`).
+pub(crate) fn coupon() -> String {
+    random_of(UPPER_ALPHANUMERIC, 8)
+}
+
+/// A promotion code id: `promo_` + 24 alphanumerics.
+pub(crate) fn promotion_code() -> String {
+    random("promo_", 24)
+}
+
+/// A generated customer-facing promotion `code`: 8 uppercase alphanumerics.
+pub(crate) fn promotion_code_code() -> String {
+    random_of(UPPER_ALPHANUMERIC, 8)
+}
+
+/// A customer id: `cus_` + 14 alphanumerics.
+pub(crate) fn customer() -> String {
+    random("cus_", 14)
+}
+
+/// A customer's invoice prefix: 8 uppercase alphanumerics.
+pub(crate) fn invoice_prefix() -> String {
+    random_of(UPPER_ALPHANUMERIC, 8)
 }
 
 /// An event id: `evt_1` + 23 alphanumerics.
@@ -59,5 +93,9 @@ mod tests {
         assert!(pr.starts_with("price_") && pr.len() == 30);
         assert!(pr[6..].chars().all(|c| c.is_ascii_alphanumeric()));
         assert!(request().starts_with("req_"));
+        let c = coupon();
+        assert!(c.len() == 8 && c.bytes().all(|b| UPPER_ALPHANUMERIC.contains(&b)));
+        assert!(promotion_code().starts_with("promo_") && promotion_code().len() == 30);
+        assert!(customer().starts_with("cus_") && customer().len() == 18);
     }
 }

@@ -1,16 +1,20 @@
-//! The sandbox: a local, stateful, Stripe-compatible HTTP server for products and prices.
+//! The sandbox: a local, stateful, Stripe-compatible HTTP server for products, prices, coupons,
+//! promotion codes and (minimal) customers.
 //!
 //! It is what the tool's tests and its default environment run against, so it follows
 //! Stripe's rules as documented in `stripe-api.md` and, where Stripe's behaviour is uncertain,
 //! takes the stricter reading (each such place says so in a comment). It is not Stripe.
 //!
 //! Public API: [`Sandbox`] (start on a thread of its own, inspect the request log, inject
-//! failures, shut down), [`serve`] (run in the foreground on a bound listener),
-//! [`SandboxConfig`], [`FailureRule`], [`LoggedRequest`] and [`SandboxError`].
+//! failures, simulate time and redemptions for tests, shut down), [`serve`] (run in the
+//! foreground on a bound listener), [`SandboxConfig`], [`FailureRule`], [`LoggedRequest`] and
+//! [`SandboxError`].
 
 mod account;
 mod auth;
+mod coupons;
 mod currency;
+mod customers;
 mod error;
 mod events;
 mod expand;
@@ -23,6 +27,7 @@ mod metadata;
 mod params;
 mod prices;
 mod products;
+mod promotion_codes;
 mod reqlog;
 mod routes;
 mod server;
@@ -91,6 +96,14 @@ pub enum SandboxError {
     Runtime(#[source] std::io::Error),
     #[error("the sandbox server failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// The state stayed locked (by requests, or another process holding the state file) past
+    /// the deadline a request would wait; nothing changed.
+    #[error("the sandbox state stayed locked by other requests or processes; nothing changed")]
+    Busy,
+    /// A test hook ([`Sandbox::advance_clock`], [`Sandbox::redeem_promotion_code`]) was
+    /// refused; nothing changed.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A sandbox serving on a thread of its own; stopped by [`Sandbox::shutdown`] or on drop.
@@ -181,6 +194,26 @@ impl Sandbox {
     /// Arms one more failure rule (counting matching requests from now on).
     pub fn fail_nth(&self, rule: FailureRule) {
         self.app.fail_nth(rule);
+    }
+
+    /// **Test-only simulation** of time passing, which real Stripe cannot be asked to do: moves
+    /// the sandbox's clock forward by `seconds`, for every time-dependent rule (coupon
+    /// `redeem_by` and `valid`, promotion code `expires_at` and `active`, "in the future"
+    /// checks, idempotency key pruning) and for the `created` of new objects and events. The
+    /// offset is kept with the state, so every process sharing a state file agrees on the time.
+    /// The clock never moves back: a negative `seconds` is [`SandboxError::Refused`].
+    pub fn advance_clock(&self, seconds: i64) -> Result<(), SandboxError> {
+        self.app.advance_clock(seconds)
+    }
+
+    /// **Test-only simulation** of a customer redeeming promotion code `id` (`promo_…`), as a
+    /// checkout would in real Stripe: `times_redeemed` goes up by one on the code and on its
+    /// coupon, which can exhaust either (the code then reads as inactive, and so do all codes of
+    /// an exhausted coupon). Only an active code can be redeemed; its customer, first-time and
+    /// minimum-amount restrictions are not checked, and no event is recorded. A refusal (no such
+    /// code, or an inactive one) is [`SandboxError::Refused`] and changes nothing.
+    pub fn redeem_promotion_code(&self, id: &str) -> Result<(), SandboxError> {
+        self.app.redeem_promotion_code(id)
     }
 
     /// Stops serving and waits for the server thread (also done on drop).

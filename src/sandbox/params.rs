@@ -65,6 +65,9 @@ pub(crate) enum Ty {
         non_negative: bool,
         max_integer: Option<u64>,
     },
+    /// A decimal number (`25.5`, `10.0`, `20`) within `min..=max`, with at most `places`
+    /// decimal places; no exponent notation. Validated as a JSON number.
+    Float { min: f64, max: f64, places: usize },
     /// `true` or `false`.
     Boolean,
     /// One of the listed values.
@@ -309,6 +312,42 @@ fn validate_value(ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
             }
             Ok(Value::String(s.to_string()))
         }
+        Ty::Float { min, max, places } => {
+            let s = leaf(node, path, "float")?;
+            let invalid =
+                || ApiError::invalid(format!("Invalid float: {}", abbreviate(s))).with_param(path);
+            let unsigned = s.strip_prefix('-').unwrap_or(s);
+            let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+            let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+            if !digits(int) || (unsigned.contains('.') && !digits(frac)) || int.len() > 16 {
+                return Err(invalid());
+            }
+            let value: f64 = s.parse().map_err(|_| invalid())?;
+            if value < min {
+                return Err(ApiError::invalid(format!(
+                    "This value must be greater than or equal to {min} (it currently is \
+                     '{value:?}')."
+                ))
+                .with_param(path));
+            }
+            if value > max {
+                return Err(ApiError::invalid(format!(
+                    "This value must be less than or equal to {max} (it currently is \
+                     '{value:?}')."
+                ))
+                .with_param(path));
+            }
+            if frac.len() > places {
+                return Err(ApiError::invalid(format!(
+                    "Invalid float: {}; must have at most {places} decimal places",
+                    abbreviate(s)
+                ))
+                .with_param(path));
+            }
+            serde_json::Number::from_f64(value)
+                .map(Value::Number)
+                .ok_or_else(invalid)
+        }
         Ty::Boolean => match leaf(node, path, "boolean")? {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
@@ -485,6 +524,7 @@ pub(crate) fn too_many_metadata_keys(param: &str) -> ApiError {
 pub(crate) trait ParamsExt {
     fn str_of(&self, key: &str) -> Option<&str>;
     fn int_of(&self, key: &str) -> Option<i64>;
+    fn float_of(&self, key: &str) -> Option<f64>;
     fn bool_of(&self, key: &str) -> Option<bool>;
     fn obj_of(&self, key: &str) -> Option<&Map<String, Value>>;
     fn arr_of(&self, key: &str) -> Option<&Vec<Value>>;
@@ -498,6 +538,9 @@ impl ParamsExt for Map<String, Value> {
     }
     fn int_of(&self, key: &str) -> Option<i64> {
         self.get(key).and_then(Value::as_i64)
+    }
+    fn float_of(&self, key: &str) -> Option<f64> {
+        self.get(key).and_then(Value::as_f64)
     }
     fn bool_of(&self, key: &str) -> Option<bool> {
         self.get(key).and_then(Value::as_bool)
@@ -540,6 +583,14 @@ mod tests {
             },
         ),
         Field::new("active", Ty::Boolean),
+        Field::new(
+            "percent_off",
+            Ty::Float {
+                min: 0.01,
+                max: 100.0,
+                places: 2,
+            },
+        ),
         Field::new("nickname", Ty::String { max: 5 }),
         Field::new("metadata", Ty::Metadata).emptyable(),
         Field::new("recurring", Ty::Object(RECURRING)),
@@ -588,6 +639,22 @@ mod tests {
         assert_eq!(e.message, "Invalid hash");
         let e = check("currency=usd&expand=product").unwrap_err();
         assert_eq!(e.message, "Invalid array");
+        let e = check("currency=usd&percent_off=0").unwrap_err();
+        assert_eq!(
+            e.message,
+            "This value must be greater than or equal to 0.01 (it currently is '0.0')."
+        );
+        let e = check("currency=usd&percent_off=100.5").unwrap_err();
+        assert_eq!(
+            e.message,
+            "This value must be less than or equal to 100 (it currently is '100.5')."
+        );
+        for bad in ["abc", "1e2", "1.", ".5", "12.345", "NaN", "inf"] {
+            let e = check(&format!("currency=usd&percent_off={bad}")).unwrap_err();
+            assert_eq!(e.param.as_deref(), Some("percent_off"), "{bad}");
+        }
+        let p = check("currency=usd&percent_off=25.5").unwrap();
+        assert_eq!(p.float_of("percent_off"), Some(25.5));
         let e = check("currency=usd&nickname=+++").unwrap_err();
         assert_eq!(e.code, Some("parameter_invalid_string_blank"));
     }

@@ -8,7 +8,7 @@ use super::expand::{self, Expand, Schema};
 use super::params::Field;
 use super::store::Tx;
 use super::version::ApiVersion;
-use super::{account, events, prices, products};
+use super::{account, coupons, customers, events, prices, products, promotion_codes};
 
 /// What a handler works with: the state (inside the request's transaction), the clock and the
 /// API version.
@@ -152,6 +152,105 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         handler: prices::update,
         event: Some("price.updated"),
     },
+    Endpoint {
+        method: "POST",
+        path: "/v1/coupons",
+        params: coupons::CREATE,
+        schema: &expand::COUPON,
+        list: false,
+        handler: coupons::create,
+        event: Some("coupon.created"),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/coupons",
+        params: coupons::LIST,
+        schema: &expand::COUPON,
+        list: true,
+        handler: coupons::list,
+        event: None,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/coupons/{id}",
+        params: coupons::RETRIEVE,
+        schema: &expand::COUPON,
+        list: false,
+        handler: coupons::retrieve,
+        event: None,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/coupons/{id}",
+        params: coupons::UPDATE,
+        schema: &expand::COUPON,
+        list: false,
+        handler: coupons::update,
+        event: Some("coupon.updated"),
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/v1/coupons/{id}",
+        params: coupons::DELETE,
+        schema: &expand::NONE,
+        list: false,
+        handler: coupons::delete,
+        event: Some("coupon.deleted"),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/promotion_codes",
+        params: promotion_codes::CREATE,
+        schema: &expand::PROMOTION_CODE,
+        list: false,
+        handler: promotion_codes::create,
+        event: Some("promotion_code.created"),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/promotion_codes",
+        params: promotion_codes::LIST,
+        schema: &expand::PROMOTION_CODE,
+        list: true,
+        handler: promotion_codes::list,
+        event: None,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/promotion_codes/{id}",
+        params: promotion_codes::RETRIEVE,
+        schema: &expand::PROMOTION_CODE,
+        list: false,
+        handler: promotion_codes::retrieve,
+        event: None,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/promotion_codes/{id}",
+        params: promotion_codes::UPDATE,
+        schema: &expand::PROMOTION_CODE,
+        list: false,
+        handler: promotion_codes::update,
+        event: Some("promotion_code.updated"),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/customers",
+        params: customers::CREATE,
+        schema: &expand::CUSTOMER,
+        list: false,
+        handler: customers::create,
+        event: Some("customer.created"),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/customers/{id}",
+        params: customers::RETRIEVE,
+        schema: &expand::CUSTOMER,
+        list: false,
+        handler: customers::retrieve,
+        event: None,
+    },
 ];
 
 /// Path segments `{id}` never matches: Stripe routes them elsewhere (`/v1/prices/search`),
@@ -233,5 +332,8 @@ mod tests {
         assert!(find("GET", "/v1/prices/").is_none());
         assert!(find("GET", "/v1/prices/search").is_none());
         assert!(find("GET", "/v1/foo").is_none());
+        assert_eq!(find("DELETE", "/v1/coupons/SPRING").unwrap().1, "SPRING");
+        assert!(find("DELETE", "/v1/promotion_codes/promo_1").is_none());
+        assert!(find("POST", "/v1/customers/cus_1").is_none());
     }
 }

@@ -35,9 +35,10 @@ use super::form::{self, Node};
 use super::idempotency::{self, IdempotencyRecord, InFlight, Lookup};
 use super::ids;
 use super::params::{self, ParamsExt};
+use super::promotion_codes;
 use super::reqlog::RequestLog;
 use super::routes::{self, Call, Ctx, Endpoint};
-use super::store::{Store, TxError};
+use super::store::{Store, Tx, TxError};
 use super::version::{ACCOUNT_DEFAULT, ApiVersion};
 
 /// Largest accepted request body.
@@ -144,6 +145,49 @@ impl App {
         self.faults.add(rule);
     }
 
+    /// Moves the sandbox's clock forward by `seconds` (test hook).
+    pub(crate) fn advance_clock(&self, seconds: i64) -> Result<(), SandboxError> {
+        if seconds < 0 {
+            return Err(SandboxError::Refused(format!(
+                "the sandbox clock only moves forward (asked to move it by {seconds} seconds)"
+            )));
+        }
+        self.hook(|tx| {
+            tx.advance_clock(seconds);
+            Ok(())
+        })
+    }
+
+    /// Simulates one redemption of a promotion code (test hook).
+    pub(crate) fn redeem_promotion_code(&self, id: &str) -> Result<(), SandboxError> {
+        self.hook(|tx| {
+            let now = tx.state().now();
+            promotion_codes::redeem(tx, id, now)
+        })
+    }
+
+    /// Runs a test hook as one transaction, like a request (it waits its turn, and with a state
+    /// file, persists its change under the file lock); a refusal changes nothing.
+    fn hook(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<(), String>) -> Result<(), SandboxError> {
+        let outcome = self.store.transaction(|tx| {
+            let before = tx.savepoint();
+            let result = f(tx);
+            if result.is_err() {
+                tx.rollback_to(before);
+            }
+            result
+        });
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(why)) => Err(SandboxError::Refused(why)),
+            Err(TxError::Busy) => Err(SandboxError::Busy),
+            Err(TxError::Panicked) => Err(SandboxError::Refused(
+                "the sandbox failed while running the test hook; it changed nothing".into(),
+            )),
+            Err(TxError::Failed(err)) => Err(err),
+        }
+    }
+
     /// Runs one request through the pipeline and logs it.
     fn process(&self, req: &Incoming, key_in_use: bool) -> Reply {
         let request_id = ids::request();
@@ -237,8 +281,9 @@ impl App {
                 String::from_utf8_lossy(&req.body)
             ),
         };
-        let now = ids::now();
         let outcome = self.store.transaction(|tx| {
+            // The sandbox's clock, which tests can move forward (`Sandbox::advance_clock`).
+            let now = tx.state().now();
             if let Some(key) = &key {
                 for stale in idempotency::prune(tx.state(), now) {
                     tx.remove_idempotency(&stale);

@@ -26,10 +26,14 @@ use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
 use super::account::AccountRecord;
+use super::coupons::Coupon;
+use super::customers::Customer;
 use super::events::{Event, MAX_EVENTS};
 use super::idempotency::IdempotencyRecord;
+use super::ids;
 use super::prices::Price;
 use super::products::Product;
+use super::promotion_codes::PromotionCode;
 
 /// The state file format this build reads and writes.
 const FORMAT: u32 = 1;
@@ -61,10 +65,25 @@ pub(crate) struct State {
     #[serde(default)]
     pub prices: BTreeMap<String, Price>,
     #[serde(default)]
+    pub coupons: BTreeMap<String, Coupon>,
+    /// Deleted coupons, kept so that their ids are never reused (stricter reading, see
+    /// `coupons.rs`) and so that a promotion code can still show its coupon, invalid.
+    #[serde(default)]
+    pub deleted_coupons: BTreeMap<String, Coupon>,
+    #[serde(default)]
+    pub promotion_codes: BTreeMap<String, PromotionCode>,
+    #[serde(default)]
+    pub customers: BTreeMap<String, Customer>,
+    #[serde(default)]
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
     /// The newest events, oldest first.
     #[serde(default)]
     pub events: VecDeque<Event>,
+    /// Seconds added to the system clock ([`State::now`]): moved forward by the test hook
+    /// `Sandbox::advance_clock`, and kept with the state so that every process sharing a state
+    /// file sees the same time.
+    #[serde(default)]
+    pub clock_offset: i64,
 }
 
 impl State {
@@ -77,9 +96,20 @@ impl State {
             products: BTreeMap::new(),
             deleted_products: BTreeSet::new(),
             prices: BTreeMap::new(),
+            coupons: BTreeMap::new(),
+            deleted_coupons: BTreeMap::new(),
+            promotion_codes: BTreeMap::new(),
+            customers: BTreeMap::new(),
             idempotency: BTreeMap::new(),
             events: VecDeque::new(),
+            clock_offset: 0,
         }
+    }
+
+    /// The sandbox's time, in Unix seconds: the system clock plus [`State::clock_offset`].
+    /// Every time-dependent rule and every `created` uses it.
+    pub(crate) fn now(&self) -> i64 {
+        ids::now().saturating_add(self.clock_offset)
     }
 }
 
@@ -88,8 +118,13 @@ enum Undo {
     Product(String, Option<Product>),
     DeletedProduct(String),
     Price(String, Option<Price>),
+    Coupon(String, Option<Coupon>),
+    DeletedCoupon(String, Option<Coupon>),
+    PromotionCode(String, Option<PromotionCode>),
+    Customer(String, Option<Customer>),
     Idempotency(String, Option<IdempotencyRecord>),
     NextSeq(u64),
+    ClockOffset(i64),
     /// An event was appended, pushing out the oldest (if any) to stay within the cap.
     Event(Option<Event>),
 }
@@ -153,6 +188,45 @@ impl<'a> Tx<'a> {
         self.journal.push(Undo::Price(id, old));
     }
 
+    /// Stores `coupon` (new, or replacing the live one with its id).
+    pub(crate) fn put_coupon(&mut self, coupon: Coupon) {
+        let id = coupon.id.clone();
+        let old = self.state.coupons.insert(id.clone(), coupon);
+        self.journal.push(Undo::Coupon(id, old));
+    }
+
+    /// Deletes coupon `id`: it moves to the deleted coupons (its id stays used).
+    pub(crate) fn delete_coupon(&mut self, id: &str) {
+        let Some(coupon) = self.state.coupons.remove(id) else {
+            return;
+        };
+        self.journal
+            .push(Undo::Coupon(id.to_string(), Some(coupon.clone())));
+        let old = self.state.deleted_coupons.insert(id.to_string(), coupon);
+        self.journal.push(Undo::DeletedCoupon(id.to_string(), old));
+    }
+
+    /// Stores `code` (new, or replacing the one with its id).
+    pub(crate) fn put_promotion_code(&mut self, code: PromotionCode) {
+        let id = code.id.clone();
+        let old = self.state.promotion_codes.insert(id.clone(), code);
+        self.journal.push(Undo::PromotionCode(id, old));
+    }
+
+    /// Stores `customer` (new, or replacing the one with its id).
+    pub(crate) fn put_customer(&mut self, customer: Customer) {
+        let id = customer.id.clone();
+        let old = self.state.customers.insert(id.clone(), customer);
+        self.journal.push(Undo::Customer(id, old));
+    }
+
+    /// Moves the sandbox's clock forward by `seconds` (see [`State::now`]).
+    pub(crate) fn advance_clock(&mut self, seconds: i64) {
+        let old = self.state.clock_offset;
+        self.state.clock_offset = old.saturating_add(seconds);
+        self.journal.push(Undo::ClockOffset(old));
+    }
+
     /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
     pub(crate) fn push_event(&mut self, event: Event) {
         self.state.events.push_back(event);
@@ -204,6 +278,31 @@ impl<'a> Tx<'a> {
                 Undo::Price(id, None) => {
                     state.prices.remove(&id);
                 }
+                Undo::Coupon(id, Some(old)) => {
+                    state.coupons.insert(id, old);
+                }
+                Undo::Coupon(id, None) => {
+                    state.coupons.remove(&id);
+                }
+                Undo::DeletedCoupon(id, Some(old)) => {
+                    state.deleted_coupons.insert(id, old);
+                }
+                Undo::DeletedCoupon(id, None) => {
+                    state.deleted_coupons.remove(&id);
+                }
+                Undo::PromotionCode(id, Some(old)) => {
+                    state.promotion_codes.insert(id, old);
+                }
+                Undo::PromotionCode(id, None) => {
+                    state.promotion_codes.remove(&id);
+                }
+                Undo::Customer(id, Some(old)) => {
+                    state.customers.insert(id, old);
+                }
+                Undo::Customer(id, None) => {
+                    state.customers.remove(&id);
+                }
+                Undo::ClockOffset(offset) => state.clock_offset = offset,
                 Undo::Idempotency(key, Some(old)) => {
                     state.idempotency.insert(key, old);
                 }
@@ -565,6 +664,77 @@ mod tests {
                 assert_eq!(state.products[&kept_id].name, "Kept");
                 assert!(state.deleted_products.is_empty());
                 assert_eq!(state.next_seq, 2);
+            })
+            .unwrap();
+    }
+
+    fn coupon(id: &str) -> Coupon {
+        Coupon {
+            id: id.into(),
+            seq: 0,
+            amount_off: None,
+            applies_to: None,
+            created: 0,
+            currency: None,
+            currency_options: BTreeMap::new(),
+            duration: "once".into(),
+            duration_in_months: None,
+            max_redemptions: None,
+            metadata: BTreeMap::new(),
+            name: None,
+            percent_off: Some(10.0),
+            redeem_by: None,
+            times_redeemed: 0,
+        }
+    }
+
+    #[test]
+    fn rollback_undoes_coupon_promotion_code_customer_and_clock_changes() {
+        use crate::sandbox::promotion_codes::Restrictions;
+        let store = Store::open(None).unwrap();
+        store
+            .transaction(|tx| {
+                tx.put_coupon(coupon("KEEP"));
+                let savepoint = tx.savepoint();
+                tx.delete_coupon("KEEP");
+                tx.put_coupon(coupon("NEW"));
+                tx.put_promotion_code(PromotionCode {
+                    id: "promo_1".into(),
+                    seq: 0,
+                    active: true,
+                    code: "SPRING".into(),
+                    coupon: "NEW".into(),
+                    created: 0,
+                    customer: None,
+                    expires_at: None,
+                    max_redemptions: None,
+                    metadata: BTreeMap::new(),
+                    restrictions: Restrictions {
+                        currency_options: BTreeMap::new(),
+                        first_time_transaction: false,
+                        minimum_amount: None,
+                        minimum_amount_currency: None,
+                    },
+                    times_redeemed: 0,
+                });
+                tx.put_customer(Customer {
+                    id: "cus_1".into(),
+                    seq: 0,
+                    created: 0,
+                    description: None,
+                    email: None,
+                    invoice_prefix: "ABCDEFGH".into(),
+                    metadata: BTreeMap::new(),
+                    name: None,
+                });
+                tx.advance_clock(60);
+                assert_eq!(tx.state().deleted_coupons.len(), 1);
+                tx.rollback_to(savepoint);
+                let state = tx.state();
+                assert_eq!(state.coupons.keys().collect::<Vec<_>>(), ["KEEP"]);
+                assert!(state.deleted_coupons.is_empty());
+                assert!(state.promotion_codes.is_empty() && state.customers.is_empty());
+                assert_eq!(state.clock_offset, 0);
             })
             .unwrap();
     }

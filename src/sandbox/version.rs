@@ -11,6 +11,10 @@ pub(crate) const ACCOUNT_DEFAULT: &str = "2026-09-30.endive";
 /// The first version that refuses metered prices without a meter.
 const BASIL: &str = "2025-03-31";
 
+/// The first version whose promotion codes reference their coupon as
+/// `promotion[type]=coupon&promotion[coupon]=…` rather than a top-level `coupon`.
+const CLOVER: &str = "2025-09-30";
+
 /// The API version a request runs under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiVersion {
@@ -69,6 +73,11 @@ impl ApiVersion {
     pub(crate) fn requires_meters(&self) -> bool {
         self.date.as_str() >= BASIL
     }
+
+    /// Whether promotion codes have the `promotion` shape (clover and later).
+    pub(crate) fn polymorphic_promotions(&self) -> bool {
+        self.date.as_str() >= CLOVER
+    }
 }
 
 #[cfg(test)]
@@ -106,6 +115,12 @@ mod tests {
             );
         }
         assert!(ApiVersion::parse(None).unwrap().requires_meters());
+        assert!(ApiVersion::parse(None).unwrap().polymorphic_promotions());
+        assert!(
+            !ApiVersion::parse(Some("2025-08-27.basil"))
+                .unwrap()
+                .polymorphic_promotions()
+        );
         assert!(
             !ApiVersion::parse(Some("2025-02-24.acacia"))
                 .unwrap()
