@@ -1,6 +1,7 @@
 //! Sandbox tests over real HTTP.
 
 mod account;
+mod coupons;
 mod events;
 mod expand;
 mod faults;
@@ -9,6 +10,7 @@ mod lists;
 mod params;
 mod prices;
 mod products;
+mod promotion_codes;
 mod properties;
 mod protocol;
 mod scale;

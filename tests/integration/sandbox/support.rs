@@ -278,3 +278,44 @@ pub fn pipelined(sandbox: &Sandbox, requests: &[Req]) -> Vec<u16> {
     }
     statuses
 }
+
+/// Creates a coupon over raw HTTP and returns its id.
+pub fn coupon(sandbox: &Sandbox, body: &str) -> String {
+    let res = Req::post("/v1/coupons", body).send(sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()["id"].as_str().expect("id").to_string()
+}
+
+/// Creates a promotion code over raw HTTP and returns its id.
+pub fn promotion_code(sandbox: &Sandbox, body: &str) -> String {
+    let res = Req::post("/v1/promotion_codes", body).send(sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()["id"].as_str().expect("id").to_string()
+}
+
+/// Creates a customer over raw HTTP and returns its id.
+pub fn customer(sandbox: &Sandbox, body: &str) -> String {
+    let res = Req::post("/v1/customers", body).send(sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()["id"].as_str().expect("id").to_string()
+}
+
+/// The system clock in Unix seconds (a fresh sandbox's clock, until advanced).
+pub fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(since.as_secs()).expect("seconds fit an i64")
+}
+
+/// The types of the events recorded so far, newest first.
+pub fn event_types(sandbox: &Sandbox) -> Vec<String> {
+    let res = Req::get("/v1/events?limit=100").send(sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|e| e["type"].as_str().expect("type").to_string())
+        .collect()
+}
