@@ -1,34 +1,54 @@
-//! The live-mode guard: in a live environment, archiving what left the catalog needs consent.
+//! The destroy guard: archiving what left the catalog in a live environment, or breaking what
+//! billing does not manage in any environment, needs `--allow-destroy`.
 
 use crate::plan::Plan;
 use crate::stripe::KeyMode;
 
-/// A plan that would destroy objects in a live environment without `--allow-destroy`.
+/// Why a plan may not be applied without `--allow-destroy`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "this plan archives {} {} that left billing.toml, in a live environment: {}",
-    addresses.len(),
-    if addresses.len() == 1 { "object" } else { "objects" },
-    addresses.join(", ")
-)]
-pub struct DestroyRefused {
-    /// The addresses that would be archived.
-    pub addresses: Vec<String>,
+pub enum DestroyRefused {
+    /// It archives or deletes objects that left the catalog, in a live environment.
+    #[error(
+        "this plan archives or deletes {} {} that left billing.toml, in a live environment: {}",
+        addresses.len(),
+        if addresses.len() == 1 { "object" } else { "objects" },
+        addresses.join(", ")
+    )]
+    Live {
+        /// The addresses that would be archived or deleted.
+        addresses: Vec<String>,
+    },
+    /// It would break objects billing does not manage (in every mode).
+    #[error("this plan would stop objects that billing.toml does not declare from working: {}", items.join(", "))]
+    Unmanaged {
+        /// `address: object` for each.
+        items: Vec<String>,
+    },
 }
 
-/// Refuses a plan that archives objects because they left the catalog, when the key is live and
-/// destroys were not allowed. Archiving a replaced price is part of its replacement, not a destroy.
+/// Refuses, unless destroys are allowed, a plan that breaks unmanaged objects (any mode) or
+/// archives or deletes objects because they left the catalog (live mode). Archiving a replaced
+/// price is part of its replacement, not a destroy.
 pub fn check_destroys(
     plan: &Plan,
     mode: KeyMode,
     allow_destroy: bool,
 ) -> Result<(), DestroyRefused> {
-    let addresses: Vec<String> = plan.destroys().map(|c| c.address.clone()).collect();
-    if mode == KeyMode::Live && !allow_destroy && !addresses.is_empty() {
-        Err(DestroyRefused { addresses })
-    } else {
-        Ok(())
+    if allow_destroy {
+        return Ok(());
     }
+    let items: Vec<String> = plan
+        .blockers()
+        .map(|(c, b)| format!("{} ({b})", c.address))
+        .collect();
+    if !items.is_empty() {
+        return Err(DestroyRefused::Unmanaged { items });
+    }
+    let addresses: Vec<String> = plan.destroys().map(|c| c.address.clone()).collect();
+    if mode == KeyMode::Live && !addresses.is_empty() {
+        return Err(DestroyRefused::Live { addresses });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -60,11 +80,16 @@ mod tests {
             &live,
         );
         let refused = check_destroys(&removal, KeyMode::Live, false).unwrap_err();
-        assert_eq!(refused.addresses, ["prices.pro.monthly"]);
+        assert_eq!(
+            refused,
+            DestroyRefused::Live {
+                addresses: vec!["prices.pro.monthly".to_owned()]
+            }
+        );
         assert!(
             refused
                 .to_string()
-                .contains("archives 1 object that left billing.toml")
+                .contains("archives or deletes 1 object that left billing.toml")
         );
         assert!(check_destroys(&removal, KeyMode::Live, true).is_ok());
         assert!(check_destroys(&removal, KeyMode::Test, false).is_ok());

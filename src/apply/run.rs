@@ -11,7 +11,7 @@ use stripe_client_core::{IdempotencyKey, RequestStrategy};
 use tokio::task::JoinSet;
 
 use super::wire::{WireRequest, requests};
-use crate::plan::{Change, ObjRef, Plan, Request, Step, StepId};
+use crate::plan::{Change, ObjRef, Plan, Step, StepId};
 use crate::stripe::{StripeError, StripeHttp};
 
 /// How a step ended.
@@ -139,11 +139,11 @@ async fn run_step(
             Err(e) => return Err(e.to_string()),
         }
     }
-    let creates = matches!(
-        step.request,
-        Request::CreateProduct { .. } | Request::CreatePrice { .. }
-    );
-    Ok(if creates { first_id } else { None })
+    Ok(if step.request.creates() {
+        first_id
+    } else {
+        None
+    })
 }
 
 /// Runs every step of `plan` whose dependencies succeeded, at most `concurrency` at a time.

@@ -17,7 +17,8 @@ use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 
 use crate::catalog::{CurrencyOption, CurrencyOptionPricing, MinorAmount, Pricing, Tier};
 use crate::plan::{
-    CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, Request,
+    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
+    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, Request,
 };
 
 /// One HTTP request, its form body as sorted pairs.
@@ -349,6 +350,144 @@ fn update_price(id: String, u: &PriceUpdate) -> Vec<WireRequest> {
     out
 }
 
+fn minor(amount: MinorAmount) -> i64 {
+    amount.as_integer().unwrap_or_default()
+}
+
+fn create_coupon(c: &CouponSpec, resolve: &impl Fn(&ObjRef) -> String) -> WireRequest {
+    use stripe_product::coupon::{CreateCoupon, CreateCouponAppliesTo, CurrencyOption as Option_};
+    let mut r = CreateCoupon::new()
+        .id(c.id.clone())
+        .duration(parse::<stripe_shared::CouponDuration>(&c.duration));
+    if let Some(p) = c.percent_off {
+        r = r.percent_off(p.0.to_string().parse::<f64>().unwrap_or_default());
+    }
+    if let (Some(amount), Some(currency)) = (c.amount_off, c.currency) {
+        r = r
+            .amount_off(minor(amount))
+            .currency(self::currency(currency));
+    }
+    if !c.currency_options.is_empty() {
+        r = r.currency_options(
+            c.currency_options
+                .iter()
+                .map(|(k, v)| (currency(*k), Option_::new(minor(*v))))
+                .collect::<HashMap<_, _>>(),
+        );
+    }
+    if let Some(months) = c.duration_in_months {
+        r = r.duration_in_months(i64::from(months));
+    }
+    if let Some(max) = c.max_redemptions {
+        r = r.max_redemptions(i64::try_from(max).unwrap_or(i64::MAX));
+    }
+    if let Some(at) = c.redeem_by {
+        r = r.redeem_by(at);
+    }
+    if !c.applies_to.is_empty() {
+        let mut applies = CreateCouponAppliesTo::new();
+        applies.products = Some(c.applies_to.iter().map(resolve).collect());
+        r = r.applies_to(applies);
+    }
+    if let Some(name) = &c.name {
+        r = r.name(name.clone());
+    }
+    r = r.metadata(metadata_map(c.metadata.iter().map(|(k, v)| (k, Some(v)))));
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+fn update_coupon(id: String, u: &CouponUpdate) -> WireRequest {
+    use stripe_product::coupon::{CurrencyOption as Option_, UpdateCoupon};
+    let mut r = UpdateCoupon::new(id);
+    if let Some(name) = &u.name {
+        r = r.name(name.clone());
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_map(
+            u.metadata.iter().map(|(k, v)| (k, v.as_ref())),
+        ));
+    }
+    if !u.currency_options.is_empty() {
+        r = r.currency_options(
+            u.currency_options
+                .iter()
+                .map(|(k, v)| (currency(*k), Option_::new(minor(*v))))
+                .collect::<HashMap<_, _>>(),
+        );
+    }
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+fn minimum_options(
+    options: &std::collections::BTreeMap<crate::catalog::Currency, MinorAmount>,
+) -> HashMap<stripe_types::Currency, stripe_product::promotion_code::CurrencyOption> {
+    options
+        .iter()
+        .map(|(k, v)| {
+            let mut option = stripe_product::promotion_code::CurrencyOption::new();
+            option.minimum_amount = Some(minor(*v));
+            (currency(*k), option)
+        })
+        .collect()
+}
+
+fn create_promotion_code(coupon: String, p: &PromotionCodeSpec) -> WireRequest {
+    use stripe_product::promotion_code::{
+        CreatePromotionCode, CreatePromotionCodePromotion, CreatePromotionCodePromotionType,
+        CreatePromotionCodeRestrictions,
+    };
+    let mut promotion = CreatePromotionCodePromotion::new(CreatePromotionCodePromotionType::Coupon);
+    promotion.coupon = Some(coupon);
+    let mut r = CreatePromotionCode::new(promotion)
+        .code(p.code.clone())
+        .active(p.active);
+    if let Some(customer) = &p.customer {
+        r = r.customer(customer.clone());
+    }
+    if let Some(at) = p.expires_at {
+        r = r.expires_at(at);
+    }
+    if let Some(max) = p.max_redemptions {
+        r = r.max_redemptions(i64::try_from(max).unwrap_or(i64::MAX));
+    }
+    let mut restrictions = CreatePromotionCodeRestrictions::new();
+    let restricted = p.first_time_transaction || p.minimum_amount.is_some();
+    if p.first_time_transaction {
+        restrictions.first_time_transaction = Some(true);
+    }
+    if let Some((c, amount)) = p.minimum_amount {
+        restrictions.minimum_amount = Some(minor(amount));
+        restrictions.minimum_amount_currency = Some(currency(c));
+    }
+    if !p.minimum_amount_options.is_empty() {
+        restrictions.currency_options = Some(minimum_options(&p.minimum_amount_options));
+    }
+    if restricted {
+        r = r.restrictions(restrictions);
+    }
+    r = r.metadata(metadata_map(p.metadata.iter().map(|(k, v)| (k, Some(v)))));
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+fn update_promotion_code(id: String, u: &PromotionCodeUpdate) -> WireRequest {
+    use stripe_product::promotion_code::{UpdatePromotionCode, UpdatePromotionCodeRestrictions};
+    let mut r = UpdatePromotionCode::new(id);
+    if let Some(active) = u.active {
+        r = r.active(active);
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_map(
+            u.metadata.iter().map(|(k, v)| (k, v.as_ref())),
+        ));
+    }
+    if !u.minimum_amount_options.is_empty() {
+        let mut restrictions = UpdatePromotionCodeRestrictions::new();
+        restrictions.currency_options = Some(minimum_options(&u.minimum_amount_options));
+        r = r.restrictions(restrictions);
+    }
+    WireRequest::from_builder(r.build(), vec![])
+}
+
 /// The requests a step sends, with references to created objects resolved by `resolve`.
 pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<WireRequest> {
     match request {
@@ -358,5 +497,19 @@ pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<W
         }
         Request::CreatePrice { product, price } => vec![create_price(resolve(product), price)],
         Request::UpdatePrice { price, update } => update_price(resolve(price), update),
+        Request::CreateCoupon { coupon } => vec![create_coupon(coupon, &resolve)],
+        Request::UpdateCoupon { coupon, update } => vec![update_coupon(resolve(coupon), update)],
+        Request::DeleteCoupon { coupon } => {
+            vec![WireRequest::from_builder(
+                stripe_product::coupon::DeleteCoupon::new(resolve(coupon)).build(),
+                vec![],
+            )]
+        }
+        Request::CreatePromotionCode { coupon, code } => {
+            vec![create_promotion_code(resolve(coupon), code)]
+        }
+        Request::UpdatePromotionCode { code, update } => {
+            vec![update_promotion_code(resolve(code), update)]
+        }
     }
 }

@@ -8,6 +8,7 @@ mod diagnostic;
 mod model;
 mod money;
 mod raw;
+mod raw_discount;
 mod reader;
 mod source;
 mod validate;
@@ -21,12 +22,14 @@ use std::path::{Path, PathBuf};
 pub use currency::Currency;
 pub use diagnostic::{Diagnostic, render_all};
 pub use model::{
-    BillingScheme, Catalog, CurrencyOption, CurrencyOptionPricing, DEFAULT_NAMESPACE, Interval,
-    MetadataPattern, Price, Pricing, Product, RESERVED_METADATA_PREFIX, Recurring, Round,
-    TaxBehavior, Tier, TiersMode, TransformQuantity,
+    BillingScheme, Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing,
+    DEFAULT_NAMESPACE, Discount, DurationKind, Interval, MetadataPattern, OnRemove, Percent, Price,
+    Pricing, Product, PromotionCode, RESERVED_METADATA_PREFIX, Recurring, Round, TaxBehavior, Tier,
+    TiersMode, TransformQuantity,
 };
-pub use money::{AmountError, MinorAmount};
+pub use money::{AmountError, MinorAmount, float_text, parse_decimal};
 pub use raw::RawCatalog;
+pub use raw_discount::{RawCoupon, RawCouponOption, RawPromotionCode};
 pub use source::{Position, SourceFile};
 
 use diagnostic::Sink;

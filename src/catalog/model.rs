@@ -25,6 +25,119 @@ pub struct Catalog {
     pub ignore_metadata: Vec<MetadataPattern>,
     /// Products by key.
     pub products: BTreeMap<String, Product>,
+    /// Coupons by key.
+    pub coupons: BTreeMap<String, Coupon>,
+    /// Promotion codes by key (usually the customer-facing code).
+    pub promotion_codes: BTreeMap<String, PromotionCode>,
+}
+
+/// A coupon: a discount that customers redeem, usually through a promotion code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coupon {
+    /// The catalog key (`launch20`).
+    pub key: String,
+    /// An explicit Stripe id to pin the coupon to.
+    pub id: Option<String>,
+    /// Shown to customers (up to 40 characters).
+    pub name: Option<String>,
+    pub discount: Discount,
+    pub duration: CouponDuration,
+    pub max_redemptions: Option<u64>,
+    /// Unix seconds after which it can no longer be redeemed.
+    pub redeem_by: Option<i64>,
+    /// Keys of the products it applies to (empty: all).
+    pub applies_to: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// What happens in Stripe when the coupon leaves the catalog.
+    pub on_remove: OnRemove,
+}
+
+/// How much a coupon takes off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Discount {
+    /// A percentage, above 0 and at most 100.
+    PercentOff(Percent),
+    /// A fixed amount in a currency, with amounts in other currencies.
+    AmountOff {
+        currency: Currency,
+        amount: MinorAmount,
+        currency_options: BTreeMap<Currency, MinorAmount>,
+    },
+}
+
+impl Discount {
+    /// `20% off`, `$10.00 off`.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::PercentOff(p) => format!("{p} off"),
+            Self::AmountOff {
+                currency, amount, ..
+            } => format!("{} off", amount.format(*currency)),
+        }
+    }
+}
+
+/// An exact percentage (`25.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Percent(pub rust_decimal::Decimal);
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0.normalize())
+    }
+}
+
+impl Serialize for Percent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.normalize().to_string())
+    }
+}
+
+/// How long a coupon's discount lasts once applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponDuration {
+    /// The first invoice only.
+    Once,
+    /// This many months.
+    Repeating { months: u32 },
+    /// Every invoice.
+    Forever,
+}
+
+impl fmt::Display for CouponDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Once => f.write_str("once"),
+            Self::Repeating { months: 1 } => f.write_str("for 1 month"),
+            Self::Repeating { months } => write!(f, "for {months} months"),
+            Self::Forever => f.write_str("forever"),
+        }
+    }
+}
+
+/// A promotion code: the code customers type, for a coupon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromotionCode {
+    /// The catalog key (the code itself unless `code` is set).
+    pub key: String,
+    /// The customer-facing code.
+    pub code: String,
+    /// The key of its coupon.
+    pub coupon: String,
+    pub active: bool,
+    pub max_redemptions: Option<u64>,
+    /// Unix seconds after which it expires.
+    pub expires_at: Option<i64>,
+    pub first_time_transaction: bool,
+    /// The smallest order it applies to, and in which currency.
+    pub minimum_amount: Option<(Currency, MinorAmount)>,
+    /// Minimum amounts in other currencies.
+    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
+    /// A Stripe customer id it is restricted to.
+    pub customer: Option<String>,
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// A product and its prices.
@@ -180,6 +293,21 @@ string_enum!(
 string_enum!(
     /// A price's billing scheme.
     BillingScheme { PerUnit = "per_unit", Tiered = "tiered" }
+);
+
+string_enum!(
+    /// What happens to a coupon that leaves the catalog.
+    OnRemove {
+        /// Deleted: no new redemptions (existing discounts stay).
+        Delete = "delete",
+        /// Left in Stripe as it is.
+        Keep = "keep",
+    }
+);
+
+string_enum!(
+    /// A coupon's duration, as written.
+    DurationKind { Once = "once", Repeating = "repeating", Forever = "forever" }
 );
 
 string_enum!(

@@ -8,6 +8,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
+use super::raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
 use super::reader::{Sp, TableReader};
 
 /// billing.toml as written, before validation.
@@ -21,6 +22,10 @@ pub struct RawCatalog {
     pub ignore_metadata: Option<Sp<Vec<Sp<String>>>>,
     /// `[products.<key>]` in source order.
     pub products: Vec<RawProduct>,
+    /// `[coupons.<key>]` in source order.
+    pub coupons: Vec<RawCoupon>,
+    /// `[promotion_codes.<CODE>]` in source order.
+    pub promotion_codes: Vec<RawPromotionCode>,
 }
 
 /// `[products.<key>]`.
@@ -133,15 +138,7 @@ pub struct RawCurrencyOption {
 }
 
 /// Top-level tables that later versions of billing will manage.
-const NOT_YET: &[&str] = &[
-    "environments",
-    "coupons",
-    "promotion_codes",
-    "tax",
-    "tax_rates",
-    "portal",
-    "portals",
-];
+const NOT_YET: &[&str] = &["environments", "tax", "tax_rates", "portal", "portals"];
 
 const TOP: &[&str] = &[
     "namespace",
@@ -268,6 +265,8 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
         default_environment: top.string("default_environment"),
         ignore_metadata: top.strings("ignore_metadata"),
         products: Vec::new(),
+        coupons: Vec::new(),
+        promotion_codes: Vec::new(),
     };
     for name in NOT_YET {
         if let Some(value) = top.value(name) {
@@ -295,6 +294,17 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
             if let Some(product) = read_product(sink, key, value) {
                 raw.products.push(product);
             }
+        }
+    }
+    if let Some((_, coupons)) = top.map("coupons") {
+        for (key, value) in coupons {
+            raw.coupons.extend(read_coupon(sink, key, value));
+        }
+    }
+    if let Some((_, codes)) = top.map("promotion_codes") {
+        for (key, value) in codes {
+            raw.promotion_codes
+                .extend(read_promotion_code(sink, key, value));
         }
     }
     top.finish();

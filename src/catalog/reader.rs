@@ -177,6 +177,34 @@ impl<'a, 'i> TableReader<'a, 'i> {
         }
     }
 
+    /// A TOML datetime with a UTC offset (`2027-01-31T23:59:59Z`), as Unix seconds.
+    pub(crate) fn timestamp(&self, key: &str) -> Option<Sp<i64>> {
+        let value = self.value(key)?;
+        let DeValue::Datetime(dt) = value.get_ref() else {
+            self.wrong_type(
+                key,
+                value,
+                "a date and time such as 2027-01-31T23:59:59Z",
+                Some("write it without quotes: TOML has dates"),
+            );
+            return None;
+        };
+        match unix_seconds(dt) {
+            Some(ts) => Some(Sp::new(value.span(), ts)),
+            None => {
+                self.sink.push(
+                    Diagnostic::new(
+                        value.span(),
+                        format!("`{key}` needs a date, a time and a UTC offset"),
+                    )
+                    .label("not a complete instant")
+                    .hint("write it like 2027-01-31T23:59:59Z (or with an offset such as +01:00)"),
+                );
+                None
+            }
+        }
+    }
+
     /// An array of strings.
     pub(crate) fn strings(&self, key: &str) -> Option<Sp<Vec<Sp<String>>>> {
         let value = self.value(key)?;
@@ -277,6 +305,32 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 }
 
+/// Seconds since the Unix epoch of a TOML offset datetime; `None` without a date, time or offset.
+pub(crate) fn unix_seconds(dt: &toml::value::Datetime) -> Option<i64> {
+    let (date, time, offset) = (dt.date?, dt.time?, dt.offset?);
+    // Days from civil (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
+    let (y, m, d) = (
+        i64::from(date.year),
+        i64::from(date.month),
+        i64::from(date.day),
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = i64::from(time.hour) * 3600
+        + i64::from(time.minute) * 60
+        + i64::from(time.second.unwrap_or(0));
+    let offset = match offset {
+        toml::value::Offset::Z => 0,
+        toml::value::Offset::Custom { minutes } => i64::from(minutes) * 60,
+    };
+    Some(days * 86_400 + seconds - offset)
+}
+
 /// The known name closest to `name`, if it is close enough to be a likely typo.
 pub(crate) fn suggest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known
@@ -298,6 +352,24 @@ mod tests {
         assert_eq!(suggest("descripton", &known), Some("description"));
         assert_eq!(suggest("default_prices", &known), Some("default_price"));
         assert_eq!(suggest("colour", &known), None);
+    }
+
+    #[test]
+    fn datetimes_convert_to_unix_seconds() {
+        let ts = |text: &str| {
+            let source = format!("t = {text}");
+            let doc = DeTable::parse(&source).unwrap();
+            match doc.get_ref().get("t").unwrap().get_ref() {
+                DeValue::Datetime(dt) => unix_seconds(dt),
+                _ => panic!("not a datetime"),
+            }
+        };
+        assert_eq!(ts("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(ts("2027-01-31T23:59:59Z"), Some(1_801_439_999));
+        assert_eq!(ts("2027-02-01T00:59:59+01:00"), Some(1_801_439_999));
+        assert_eq!(ts("2024-02-29T12:00:00Z"), Some(1_709_208_000));
+        assert_eq!(ts("2027-01-31"), None);
+        assert_eq!(ts("2027-01-31T23:59:59"), None);
     }
 
     #[test]

@@ -345,7 +345,7 @@ colour = "blue"
 #[test]
 fn tables_not_supported_yet() {
     insta::assert_snapshot!(problems(
-        "[coupons.launch]\npercent_off = 20\n[tax]\ndefault_tax_behavior = \"exclusive\"\n[environments.live]\nmode = \"live\"\n"
+        "[tax_rates.vat]\npercentage = 19\n[tax]\ndefault_tax_behavior = \"exclusive\"\n[environments.live]\nmode = \"live\"\n"
     ));
 }
 
@@ -449,4 +449,146 @@ mod properties {
             }
         }
     }
+}
+
+const COUPONS: &str = r#"
+[products.pro]
+name = "Pro"
+
+[coupons.launch20]
+name = "Launch: 20% off for 3 months"
+percent_off = 20
+duration = "repeating"
+duration_in_months = 3
+max_redemptions = 100
+redeem_by = 2099-01-31T23:59:59Z
+applies_to = ["pro"]
+
+[coupons.ten]
+amount_off = "10.00"
+currency = "usd"
+currency_options = { eur = "9.00", gbp = { unit_amount_off = 800 } }
+duration = "forever"
+on_remove = "keep"
+
+[promotion_codes.LAUNCH20]
+coupon = "launch20"
+max_redemptions = 50
+expires_at = 2099-01-01T00:00:00Z
+first_time_transaction = true
+minimum_amount = "50.00"
+minimum_amount_currency = "usd"
+currency_options = { eur = "45.00" }
+
+[promotion_codes.partner]
+code = "PARTNER-TEN"
+coupon = "ten"
+active = false
+customer = "cus_NffrFeUfNV2Hib"
+"#;
+
+#[test]
+fn coupons_and_promotion_codes_parse() {
+    let catalog = valid(COUPONS);
+    let launch = &catalog.coupons["launch20"];
+    assert_eq!(launch.discount.summary(), "20% off");
+    assert_eq!(launch.duration, CouponDuration::Repeating { months: 3 });
+    assert_eq!(launch.max_redemptions, Some(100));
+    assert_eq!(launch.redeem_by, Some(4_073_587_199));
+    assert_eq!(launch.applies_to, ["pro"]);
+    assert_eq!(launch.on_remove, OnRemove::Delete);
+    let ten = &catalog.coupons["ten"];
+    assert_eq!(ten.discount.summary(), "$10.00 off");
+    let Discount::AmountOff {
+        currency_options, ..
+    } = &ten.discount
+    else {
+        panic!("amount off")
+    };
+    assert_eq!(
+        currency_options[&Currency::parse("gbp").unwrap()],
+        MinorAmount::from_minor(800).unwrap()
+    );
+    assert_eq!(ten.on_remove, OnRemove::Keep);
+    let code = &catalog.promotion_codes["LAUNCH20"];
+    assert_eq!(
+        (code.code.as_str(), code.coupon.as_str(), code.active),
+        ("LAUNCH20", "launch20", true)
+    );
+    assert!(code.first_time_transaction);
+    assert_eq!(
+        code.minimum_amount.map(|(c, a)| (c.code(), a.as_integer())),
+        Some(("usd", Some(5000)))
+    );
+    let partner = &catalog.promotion_codes["partner"];
+    assert_eq!(
+        (partner.code.as_str(), partner.active),
+        ("PARTNER-TEN", false)
+    );
+    assert_eq!(partner.customer.as_deref(), Some("cus_NffrFeUfNV2Hib"));
+}
+
+#[test]
+fn coupon_rules() {
+    insta::assert_snapshot!(problems(
+        r#"
+[products.pro]
+name = "Pro"
+[coupons.both]
+percent_off = 10
+amount_off = "5.00"
+currency = "usd"
+[coupons.none]
+name = "Nothing off"
+[coupons.too_much]
+percent_off = 120
+[coupons.no_currency]
+amount_off = "5.00"
+[coupons.repeating]
+percent_off = 10
+duration = "repeating"
+[coupons.months]
+percent_off = 10
+duration_in_months = 3
+[coupons.refs]
+percent_off = 10
+applies_to = ["pri"]
+max_redemptions = 0
+name = "A name that is much too long to be shown to a customer"
+[coupons.inexact]
+amount_off = "5.001"
+currency = "usd"
+[coupons.dates]
+percent_off = 10
+redeem_by = "2027-01-01"
+"#
+    ));
+}
+
+#[test]
+fn promotion_code_rules() {
+    insta::assert_snapshot!(problems(
+        r#"
+[coupons.launch]
+percent_off = 10
+max_redemptions = 10
+redeem_by = 2030-01-01T00:00:00Z
+[promotion_codes.LAUNCH]
+coupon = "lunch"
+[promotion_codes.MORE]
+coupon = "launch"
+max_redemptions = 20
+expires_at = 2031-01-01T00:00:00Z
+[promotion_codes."BAD CODE"]
+coupon = "launch"
+[promotion_codes.MIN]
+coupon = "launch"
+minimum_amount = "10.00"
+[promotion_codes.launch]
+coupon = "launch"
+customer = "alice"
+[promotion_codes.NOCOUPON]
+active = true
+"#
+    ));
 }

@@ -30,8 +30,8 @@ pub const EXIT_CHANGES: u8 = 2;
 #[command(
     name = "billing",
     version,
-    about = "Keep your Stripe catalog (products, prices) in code",
-    long_about = "Keep your Stripe catalog (products, prices) in code.\n\n\
+    about = "Keep your Stripe catalog (products, prices, coupons, promotion codes) in code",
+    long_about = "Keep your Stripe catalog (products, prices, coupons, promotion codes) in code.\n\n\
         billing reads billing.toml, checks it against Stripe's rules without any network access, \
         shows what would change in Stripe (plan) and makes Stripe match (apply). \
         Without --api-base it works against an embedded local sandbox whose state lives in \
@@ -87,7 +87,8 @@ enum Command {
     ///
     /// Every write carries an idempotency key; a failed apply can be re-run safely.
     Apply(apply::ApplyArgs),
-    /// Serve a local Stripe-compatible API (products and prices) for development and tests.
+    /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes) for
+    /// development and tests.
     ///
     /// It is a stand-in that follows Stripe's rules as documented, not Stripe.
     Sandbox(sandbox::SandboxArgs),

@@ -37,14 +37,27 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
         return Ok(EXIT_ERROR);
     };
     let mut out = std::io::stdout().lock();
-    let products = catalog.products.len();
-    let prices = catalog.price_count();
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = vec![
+        count(catalog.products.len(), "product", "products"),
+        count(catalog.price_count(), "price", "prices"),
+    ];
+    if !catalog.coupons.is_empty() {
+        parts.push(count(catalog.coupons.len(), "coupon", "coupons"));
+    }
+    if !catalog.promotion_codes.is_empty() {
+        parts.push(count(
+            catalog.promotion_codes.len(),
+            "promotion code",
+            "promotion codes",
+        ));
+    }
     writeln!(
         out,
-        "{} is valid: {products} {}, {prices} {} (namespace \"{}\").",
+        "{} is valid: {} (namespace \"{}\").",
         global.config.display(),
-        if products == 1 { "product" } else { "products" },
-        if prices == 1 { "price" } else { "prices" },
+        parts.join(", "),
         catalog.namespace,
     )?;
     if global.verbose > 0 {
@@ -65,6 +78,22 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
                     price.lookup_key
                 )?;
             }
+        }
+        for coupon in catalog.coupons.values() {
+            writeln!(
+                out,
+                "  coupons.{}  {}, {}",
+                coupon.key,
+                coupon.discount.summary(),
+                coupon.duration
+            )?;
+        }
+        for code in catalog.promotion_codes.values() {
+            writeln!(
+                out,
+                "  promotion_codes.{}  code {} for coupons.{}",
+                code.key, code.code, code.coupon
+            )?;
         }
     }
     Ok(EXIT_OK)

@@ -62,11 +62,14 @@ pub(crate) fn price() -> LivePrice {
 pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveState {
     LiveState {
         generation: None,
+        now: 1_800_000_000,
         account: Account {
             id: "acct_1".into(),
             name: None,
         },
         products,
         prices,
+        coupons: Vec::new(),
+        promotion_codes: Vec::new(),
     }
 }

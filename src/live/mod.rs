@@ -5,7 +5,10 @@ pub(crate) mod fixtures;
 mod model;
 mod read;
 
-pub use model::{Account, LiveCurrencyOption, LivePrice, LiveProduct, LiveRecurring, LiveTier};
+pub use model::{
+    Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
+    LiveRecurring, LiveTier,
+};
 pub use read::{CATALOG_EVENT_TYPES, ReadScope, generation, read};
 
 use serde::Serialize;
@@ -17,8 +20,15 @@ pub struct LiveState {
     pub account: Account,
     /// The newest catalog event when the state was read (see [`generation`]).
     pub generation: Option<String>,
+    /// Stripe's clock when the state was read, in Unix seconds (see
+    /// [`crate::stripe::StripeHttp::server_time`]).
+    pub now: i64,
     /// Every product, active and archived.
     pub products: Vec<LiveProduct>,
     /// Every price, active and archived.
     pub prices: Vec<LivePrice>,
+    /// Every coupon.
+    pub coupons: Vec<LiveCoupon>,
+    /// Every promotion code, active and inactive.
+    pub promotion_codes: Vec<LivePromotionCode>,
 }

@@ -195,3 +195,107 @@ impl From<Price> for LivePrice {
         }
     }
 }
+
+/// A coupon as Stripe holds it (deleted coupons are gone from the list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveCoupon {
+    pub id: String,
+    pub created: i64,
+    pub name: Option<String>,
+    /// Exact decimal text of the percentage (`"25.5"`).
+    pub percent_off: Option<String>,
+    pub amount_off: Option<i64>,
+    pub currency: Option<String>,
+    /// Other currencies' `amount_off`.
+    pub currency_options: BTreeMap<String, i64>,
+    /// `once`, `repeating`, `forever`.
+    pub duration: String,
+    pub duration_in_months: Option<i64>,
+    pub max_redemptions: Option<i64>,
+    pub redeem_by: Option<i64>,
+    /// Product ids, when the coupon is restricted.
+    pub applies_to: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// Still redeemable.
+    pub valid: bool,
+    pub times_redeemed: i64,
+}
+
+/// A promotion code as Stripe holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LivePromotionCode {
+    pub id: String,
+    pub created: i64,
+    pub code: String,
+    pub active: bool,
+    /// The coupon's id.
+    pub coupon: String,
+    pub customer: Option<String>,
+    pub expires_at: Option<i64>,
+    pub max_redemptions: Option<i64>,
+    pub times_redeemed: i64,
+    pub first_time_transaction: bool,
+    pub minimum_amount: Option<i64>,
+    pub minimum_amount_currency: Option<String>,
+    /// Minimum amounts in other currencies.
+    pub currency_options: BTreeMap<String, i64>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl From<stripe_shared::Coupon> for LiveCoupon {
+    fn from(c: stripe_shared::Coupon) -> Self {
+        Self {
+            id: c.id.to_string(),
+            created: c.created,
+            name: c.name,
+            percent_off: c.percent_off.and_then(crate::catalog::float_text),
+            amount_off: c.amount_off,
+            currency: c.currency.map(|c| c.to_string()),
+            currency_options: c
+                .currency_options
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.amount_off))
+                .collect(),
+            duration: c.duration.as_str().to_owned(),
+            duration_in_months: c.duration_in_months,
+            max_redemptions: c.max_redemptions,
+            redeem_by: c.redeem_by,
+            applies_to: c.applies_to.map(|a| a.products).unwrap_or_default(),
+            metadata: sorted(c.metadata.unwrap_or_default()),
+            valid: c.valid,
+            times_redeemed: c.times_redeemed,
+        }
+    }
+}
+
+impl From<stripe_shared::PromotionCode> for LivePromotionCode {
+    fn from(p: stripe_shared::PromotionCode) -> Self {
+        let r = p.restrictions;
+        Self {
+            id: p.id.to_string(),
+            created: p.created,
+            code: p.code,
+            active: p.active,
+            coupon: p
+                .promotion
+                .coupon
+                .map(|c| c.id().to_string())
+                .unwrap_or_default(),
+            customer: p.customer.map(|c| c.id().to_string()),
+            expires_at: p.expires_at,
+            max_redemptions: p.max_redemptions,
+            times_redeemed: p.times_redeemed,
+            first_time_transaction: r.first_time_transaction,
+            minimum_amount: r.minimum_amount,
+            minimum_amount_currency: r.minimum_amount_currency.map(|c| c.to_string()),
+            currency_options: r
+                .currency_options
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.minimum_amount))
+                .collect(),
+            metadata: sorted(p.metadata.unwrap_or_default()),
+        }
+    }
+}

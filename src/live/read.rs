@@ -6,11 +6,13 @@ use std::collections::BTreeSet;
 
 use futures_util::TryStreamExt;
 use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_product::coupon::ListCoupon;
 use stripe_product::price::ListPrice;
 use stripe_product::product::ListProduct;
+use stripe_product::promotion_code::ListPromotionCode;
 
 use super::LiveState;
-use super::model::{Account, LivePrice, LiveProduct};
+use super::model::{Account, LiveCoupon, LivePrice, LiveProduct, LivePromotionCode};
 use crate::catalog::{Catalog, Pricing};
 use crate::stripe::{StripeError, StripeHttp};
 
@@ -41,6 +43,11 @@ pub const CATALOG_EVENT_TYPES: &[&str] = &[
     "price.created",
     "price.updated",
     "price.deleted",
+    "coupon.created",
+    "coupon.updated",
+    "coupon.deleted",
+    "promotion_code.created",
+    "promotion_code.updated",
 ];
 
 #[derive(miniserde::Deserialize)]
@@ -145,26 +152,63 @@ async fn prices_with(
         .await
 }
 
+/// Every coupon, with its products and currency options.
+pub async fn coupons(client: &StripeHttp) -> Result<Vec<LiveCoupon>, StripeError> {
+    ListCoupon::new()
+        .limit(PAGE)
+        .expand(vec![
+            "data.applies_to".to_owned(),
+            "data.currency_options".to_owned(),
+        ])
+        .paginate()
+        .stream(client)
+        .map_ok(LiveCoupon::from)
+        .try_collect()
+        .await
+}
+
+/// Every promotion code, active and inactive, with its minimum amounts per currency.
+pub async fn promotion_codes(client: &StripeHttp) -> Result<Vec<LivePromotionCode>, StripeError> {
+    ListPromotionCode::new()
+        .limit(PAGE)
+        .expand(vec!["data.restrictions.currency_options".to_owned()])
+        .paginate()
+        .stream(client)
+        .map_ok(LivePromotionCode::from)
+        .try_collect()
+        .await
+}
+
 /// Reads everything the plan needs, kinds concurrently.
 pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
     // The generation is read first: a write landing while the objects are listed then moves it
     // past what this read saw, never the other way round.
     let generation = generation(client).await?;
-    let (account, products, active, archived) = tokio::try_join!(
+    let (account, products, active, archived, coupons, promotion_codes) = tokio::try_join!(
         account(client),
         products(client),
         prices_with(client, true, scope),
         prices_with(client, false, scope),
+        coupons(client),
+        promotion_codes(client),
     )?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
     // next plan sees it). Keep the first sighting.
     let mut prices = active;
     let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
     prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
+    let now = client.server_time().unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    });
     Ok(LiveState {
         account,
         generation,
+        now,
         products,
         prices,
+        coupons,
+        promotion_codes,
     })
 }

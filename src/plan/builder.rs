@@ -6,14 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use super::error::{Conflict, PlanError};
 use super::identity::{Owner, owner};
 use super::request::{ObjRef, Request, StepId};
-use super::{Change, Plan, Step, Untouched, graph, price, product};
+use super::{Change, Plan, Step, Untouched, coupon, graph, price, product, promotion_code};
 use crate::catalog::Catalog;
-use crate::live::{LivePrice, LiveProduct, LiveState};
+use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState};
 
 /// Live state indexed for planning, and the plan being built.
 pub(crate) struct Builder<'a> {
     pub catalog: &'a Catalog,
-    generation: Option<String>,
     pub namespace: &'a str,
     /// Managed products and prices by address, newest first.
     pub products_at: BTreeMap<&'a str, Vec<&'a LiveProduct>>,
@@ -22,6 +21,17 @@ pub(crate) struct Builder<'a> {
     pub price_by_id: HashMap<&'a str, &'a LivePrice>,
     /// Every live price holding a lookup key, managed or not.
     pub lookup_key_holder: HashMap<&'a str, &'a LivePrice>,
+    /// Managed coupons and promotion codes by address, newest first.
+    pub coupons_at: BTreeMap<&'a str, Vec<&'a LiveCoupon>>,
+    pub coupon_by_id: HashMap<&'a str, &'a LiveCoupon>,
+    pub codes_at: BTreeMap<&'a str, Vec<&'a LivePromotionCode>>,
+    /// Every live promotion code, managed or not.
+    pub all_codes: &'a [LivePromotionCode],
+    /// Stripe's clock when the state was read.
+    pub now: i64,
+    /// The account's newest catalog event (see [`super::Plan::generation`]).
+    pub generation: Option<String>,
+    pub notices: Vec<String>,
     pub changes: Vec<Change>,
     pub steps: Vec<Step>,
     pub conflicts: Vec<Conflict>,
@@ -42,7 +52,13 @@ impl<'a> Builder<'a> {
         let namespace = catalog.namespace.as_str();
         let mut b = Self {
             catalog,
+            coupons_at: BTreeMap::new(),
+            coupon_by_id: HashMap::new(),
+            codes_at: BTreeMap::new(),
+            all_codes: &live.promotion_codes,
+            now: live.now,
             generation: live.generation.clone(),
+            notices: Vec::new(),
             namespace,
             products_at: BTreeMap::new(),
             prices_at: BTreeMap::new(),
@@ -74,6 +90,23 @@ impl<'a> Builder<'a> {
                 Owner::Unmanaged => b.unmanaged.prices += 1,
             }
         }
+        for c in &live.coupons {
+            b.coupon_by_id.insert(&c.id, c);
+            match owner(&c.metadata, namespace) {
+                Owner::Ours(address) => b.coupons_at.entry(address).or_default().push(c),
+                Owner::Foreign => b.foreign.coupons += 1,
+                Owner::Unmanaged => b.unmanaged.coupons += 1,
+            }
+        }
+        for c in &live.promotion_codes {
+            match owner(&c.metadata, namespace) {
+                Owner::Ours(address) => b.codes_at.entry(address).or_default().push(c),
+                Owner::Foreign => b.foreign.promotion_codes += 1,
+                Owner::Unmanaged => b.unmanaged.promotion_codes += 1,
+            }
+        }
+        newest_first(&mut b.coupons_at, |c| c.created);
+        newest_first(&mut b.codes_at, |c| c.created);
         newest_first(&mut b.products_at, |p| p.created);
         newest_first(&mut b.prices_at, |p| p.created);
         b
@@ -167,6 +200,7 @@ impl<'a> Builder<'a> {
         Ok(Plan {
             namespace: self.namespace.to_owned(),
             generation: self.generation,
+            notices: self.notices,
             changes,
             steps: self.steps,
             order,
@@ -203,5 +237,8 @@ pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErr
     let archiving = product::plan_removed(&mut b, &products, &mut defaults);
     let price_archives = price::plan_archives(&mut b, &prices, &defaults);
     product::archive_removed(&mut b, &products, &archiving, &price_archives);
+    let coupons = coupon::plan_declared(&mut b, &products);
+    let deactivations = promotion_code::plan(&mut b, &coupons);
+    coupon::plan_deletions(&mut b, &coupons, &deactivations);
     b.finish()
 }

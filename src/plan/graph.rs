@@ -89,6 +89,7 @@ mod tests {
             reason: None,
             notes: vec![],
             destroy: false,
+            blockers: vec![],
             fingerprint: String::new(),
             steps: vec![],
         }

@@ -4,12 +4,14 @@
 //! [`Step`]s (single Stripe writes) in a dependency graph with a deterministic order.
 
 mod builder;
+mod coupon;
 mod error;
 mod graph;
 mod identity;
 mod metadata;
 mod price;
 mod product;
+mod promotion_code;
 mod request;
 #[cfg(test)]
 mod tests;
@@ -17,13 +19,14 @@ mod value;
 
 use serde::Serialize;
 
+pub use coupon::format_timestamp;
 pub use error::{Conflict, PlanError};
 pub use identity::{
     MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, owner, price_address, product_address,
 };
 pub use request::{
-    CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, Request,
-    StepId,
+    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
+    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId,
 };
 pub use value::{FieldChange, FieldValue};
 
@@ -36,6 +39,8 @@ use crate::live::LiveState;
 pub enum ResourceKind {
     Product,
     Price,
+    Coupon,
+    PromotionCode,
 }
 
 /// What happens to an address.
@@ -52,6 +57,10 @@ pub enum Action {
     Replace,
     /// The object is archived.
     Archive,
+    /// A promotion code is deactivated.
+    Deactivate,
+    /// A coupon is deleted.
+    Delete,
 }
 
 /// What happens to one catalog address, as a reviewer reads it.
@@ -73,6 +82,9 @@ pub struct Change {
     pub notes: Vec<String>,
     /// Archives an object because it left the catalog (needs `--allow-destroy` in live mode).
     pub destroy: bool,
+    /// Objects billing does not manage that this change would break (unmanaged promotion codes
+    /// on a coupon to replace): apply refuses without `--allow-destroy`, in every mode.
+    pub blockers: Vec<String>,
     /// Digest of the live objects at this address that the change was planned against.
     pub fingerprint: String,
     /// The steps that carry it out.
@@ -99,6 +111,15 @@ pub struct Step {
 pub struct Untouched {
     pub products: usize,
     pub prices: usize,
+    pub coupons: usize,
+    pub promotion_codes: usize,
+}
+
+impl Untouched {
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.products + self.prices + self.coupons + self.promotion_codes == 0
+    }
 }
 
 /// Everything `billing apply` would do, in order.
@@ -119,6 +140,9 @@ pub struct Plan {
     pub unmanaged: Untouched,
     /// Objects managed by a catalog with another namespace, left alone.
     pub foreign: Untouched,
+    /// What a reviewer should know that is not a change (a promotion code Stripe deactivated
+    /// itself, a coupon kept by `on_remove = "keep"`).
+    pub notices: Vec<String>,
 }
 
 /// Counts of changes by what a summary line reports.
@@ -127,7 +151,10 @@ pub struct Summary {
     pub create: usize,
     pub update: usize,
     pub replace: usize,
+    /// Archived products and prices, deactivated promotion codes.
     pub archive: usize,
+    /// Deleted coupons.
+    pub delete: usize,
 }
 
 impl Change {
@@ -150,6 +177,7 @@ impl Change {
             reason: None,
             notes: Vec::new(),
             destroy: false,
+            blockers: Vec::new(),
             fingerprint,
             steps: Vec::new(),
         }
@@ -170,7 +198,8 @@ impl Plan {
                 Action::Create => s.create += 1,
                 Action::Update | Action::Unarchive => s.update += 1,
                 Action::Replace => s.replace += 1,
-                Action::Archive => s.archive += 1,
+                Action::Archive | Action::Deactivate => s.archive += 1,
+                Action::Delete => s.delete += 1,
             }
         }
         s
@@ -179,6 +208,13 @@ impl Plan {
     /// The changes that archive objects because they left the catalog.
     pub fn destroys(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.destroy)
+    }
+
+    /// The unmanaged objects some change would break.
+    pub fn blockers(&self) -> impl Iterator<Item = (&Change, &String)> {
+        self.changes
+            .iter()
+            .flat_map(|c| c.blockers.iter().map(move |b| (c, b)))
     }
 }
 

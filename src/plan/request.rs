@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::{
-    Currency, CurrencyOption, Price, Pricing, Recurring, TaxBehavior, TransformQuantity,
+    Currency, CurrencyOption, MinorAmount, Percent, Price, Pricing, Recurring, TaxBehavior,
+    TransformQuantity,
 };
 
 /// Index of a step in [`super::Plan::steps`].
@@ -122,6 +123,63 @@ pub struct PriceUpdate {
     pub currency_options: Option<CurrencyOptionsUpdate>,
 }
 
+/// A coupon to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CouponSpec {
+    /// Always chosen by billing: the catalog key and a short digest, or the pinned id.
+    pub id: String,
+    pub name: Option<String>,
+    pub percent_off: Option<Percent>,
+    /// With `currency`.
+    pub amount_off: Option<MinorAmount>,
+    pub currency: Option<Currency>,
+    pub currency_options: BTreeMap<Currency, MinorAmount>,
+    /// `once`, `repeating`, `forever`.
+    pub duration: String,
+    pub duration_in_months: Option<u32>,
+    pub max_redemptions: Option<u64>,
+    pub redeem_by: Option<i64>,
+    /// The products it applies to.
+    pub applies_to: Vec<ObjRef>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The fields of a coupon to change (Stripe changes only these in place).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CouponUpdate {
+    pub name: Option<String>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    /// Currencies whose `amount_off` to set.
+    pub currency_options: BTreeMap<Currency, MinorAmount>,
+}
+
+/// A promotion code to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromotionCodeSpec {
+    pub code: String,
+    pub active: bool,
+    pub customer: Option<String>,
+    pub expires_at: Option<i64>,
+    pub max_redemptions: Option<u64>,
+    pub first_time_transaction: bool,
+    pub minimum_amount: Option<(Currency, MinorAmount)>,
+    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The fields of a promotion code to change (Stripe changes only these in place).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PromotionCodeUpdate {
+    pub active: Option<bool>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    /// Currencies whose minimum amount to set.
+    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
+}
+
 /// One request (or, for a currency-option reset, two) that a step sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "request")]
@@ -141,19 +199,43 @@ pub enum Request {
         price: ObjRef,
         update: PriceUpdate,
     },
+    CreateCoupon {
+        coupon: CouponSpec,
+    },
+    UpdateCoupon {
+        coupon: ObjRef,
+        update: CouponUpdate,
+    },
+    DeleteCoupon {
+        coupon: ObjRef,
+    },
+    CreatePromotionCode {
+        coupon: ObjRef,
+        code: PromotionCodeSpec,
+    },
+    UpdatePromotionCode {
+        code: ObjRef,
+        update: PromotionCodeUpdate,
+    },
 }
 
 impl Request {
     /// The object this request changes, when it already exists or is created earlier.
     pub fn target(&self) -> Option<&ObjRef> {
         match self {
-            Self::CreateProduct { .. } | Self::CreatePrice { .. } => None,
+            Self::CreateProduct { .. }
+            | Self::CreatePrice { .. }
+            | Self::CreateCoupon { .. }
+            | Self::CreatePromotionCode { .. } => None,
             Self::UpdateProduct { product, .. } => Some(product),
             Self::UpdatePrice { price, .. } => Some(price),
+            Self::UpdateCoupon { coupon, .. } | Self::DeleteCoupon { coupon } => Some(coupon),
+            Self::UpdatePromotionCode { code, .. } => Some(code),
         }
     }
 
-    /// The objects this request refers to (its target, a price's product, a default price).
+    /// The objects this request refers to (its target, a price's product, a default price, a
+    /// coupon's products, a promotion code's coupon).
     pub fn references(&self) -> Vec<&ObjRef> {
         match self {
             Self::CreateProduct { .. } => vec![],
@@ -166,19 +248,39 @@ impl Request {
                 refs
             }
             Self::UpdatePrice { price, .. } => vec![price],
+            Self::CreateCoupon { coupon } => coupon.applies_to.iter().collect(),
+            Self::UpdateCoupon { coupon, .. } | Self::DeleteCoupon { coupon } => vec![coupon],
+            Self::CreatePromotionCode { coupon, .. } => vec![coupon],
+            Self::UpdatePromotionCode { code, .. } => vec![code],
         }
     }
 
-    /// Orders steps that could run in either order: creates before updates before archives.
+    /// Orders steps that could run in either order: creates before updates before archives
+    /// and deletions.
     pub fn rank(&self) -> u8 {
         match self {
             Self::CreateProduct { .. } => 0,
             Self::UpdateProduct { update, .. } if update.active == Some(true) => 1,
-            Self::CreatePrice { .. } => 2,
+            Self::CreatePrice { .. } | Self::CreateCoupon { .. } => 2,
             Self::UpdatePrice { update, .. } if update.active != Some(false) => 3,
+            Self::UpdateCoupon { .. } => 3,
+            Self::UpdatePromotionCode { update, .. } if update.active == Some(false) => 3,
+            Self::CreatePromotionCode { .. } | Self::UpdatePromotionCode { .. } => 4,
             Self::UpdateProduct { update, .. } if update.active != Some(false) => 4,
             Self::UpdatePrice { .. } => 5,
             Self::UpdateProduct { .. } => 6,
+            Self::DeleteCoupon { .. } => 7,
         }
+    }
+
+    /// Whether the request creates an object (whose id later steps may use).
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateProduct { .. }
+                | Self::CreatePrice { .. }
+                | Self::CreateCoupon { .. }
+                | Self::CreatePromotionCode { .. }
+        )
     }
 }

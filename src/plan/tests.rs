@@ -301,3 +301,120 @@ fn plans_are_deterministic() {
         );
     }
 }
+
+fn coupon(percent: &str) -> crate::live::LiveCoupon {
+    crate::live::LiveCoupon {
+        id: "launch_old".into(),
+        created: 100,
+        name: Some("Launch".into()),
+        percent_off: Some(percent.into()),
+        amount_off: None,
+        currency: None,
+        currency_options: BTreeMap::new(),
+        duration: "once".into(),
+        duration_in_months: None,
+        max_redemptions: None,
+        redeem_by: None,
+        applies_to: vec![],
+        metadata: BTreeMap::from([
+            (MARKER_KEY.to_owned(), "coupons.launch".to_owned()),
+            (MARKER_NAMESPACE.to_owned(), "default".to_owned()),
+        ]),
+        valid: true,
+        times_redeemed: 3,
+    }
+}
+
+fn code(coupon: &str) -> crate::live::LivePromotionCode {
+    crate::live::LivePromotionCode {
+        id: "promo_old".into(),
+        created: 100,
+        code: "LAUNCH".into(),
+        active: true,
+        coupon: coupon.into(),
+        customer: None,
+        expires_at: None,
+        max_redemptions: None,
+        times_redeemed: 3,
+        first_time_transaction: false,
+        minimum_amount: None,
+        minimum_amount_currency: None,
+        currency_options: BTreeMap::new(),
+        metadata: BTreeMap::from([
+            (MARKER_KEY.to_owned(), "promotion_codes.LAUNCH".to_owned()),
+            (MARKER_NAMESPACE.to_owned(), "default".to_owned()),
+        ]),
+    }
+}
+
+const DISCOUNTS: &str = "[coupons.launch]\nname = \"Launch\"\npercent_off = 20\n[promotion_codes.LAUNCH]\ncoupon = \"launch\"\n";
+
+#[test]
+fn matching_coupons_and_codes_plan_nothing() {
+    let mut state = live(vec![], vec![]);
+    state.coupons = vec![coupon("20")];
+    state.promotion_codes = vec![code("launch_old")];
+    assert!(changes(DISCOUNTS, &state).is_empty());
+}
+
+#[test]
+fn a_coupon_replacement_recreates_its_codes_before_deleting_the_old_coupon() {
+    let mut state = live(vec![], vec![]);
+    state.coupons = vec![coupon("10")];
+    state.promotion_codes = vec![code("launch_old")];
+    let plan = plan(&catalog(DISCOUNTS), &state).unwrap();
+    let order: Vec<&str> = plan
+        .order
+        .iter()
+        .map(|&s| plan.steps[s].description.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "create coupon",
+            "deactivate the replaced code",
+            "create the replacement code",
+            "delete the replaced coupon"
+        ]
+    );
+    let delete = *plan.order.last().unwrap();
+    for &earlier in &plan.order[..3] {
+        assert!(
+            plan.steps[delete].depends_on.contains(&earlier),
+            "{:?}",
+            plan.steps[delete]
+        );
+    }
+    let Request::CreateCoupon { coupon } = &plan.steps[plan.order[0]].request else {
+        panic!("a create")
+    };
+    assert!(
+        coupon.id.starts_with("launch_") && coupon.id != "launch_old",
+        "{}",
+        coupon.id
+    );
+}
+
+#[test]
+fn a_code_stripe_deactivated_is_a_notice_not_a_change() {
+    let mut state = live(vec![], vec![]);
+    state.coupons = vec![coupon("20")];
+    let mut expired = code("launch_old");
+    expired.active = false;
+    expired.expires_at = Some(state.now - 10);
+    state.promotion_codes = vec![expired];
+    let text = DISCOUNTS.replace(
+        "coupon = \"launch\"",
+        "coupon = \"launch\"\nexpires_at = 2027-01-01T00:00:00Z",
+    );
+    let mut c = catalog(&text);
+    c.promotion_codes.get_mut("LAUNCH").unwrap().expires_at = Some(state.now - 10);
+    let plan = plan(&c, &state).unwrap();
+    assert!(plan.is_empty(), "{:?}", plan.changes);
+    assert_eq!(plan.notices.len(), 1);
+    assert!(
+        plan.notices[0].contains("was deactivated by Stripe (expired on"),
+        "{}",
+        plan.notices[0]
+    );
+}

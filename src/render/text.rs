@@ -6,14 +6,14 @@ use similar::{ChangeTag, TextDiff};
 
 use super::{Paint, Target};
 use crate::apply::{ApplyReport, Outcome};
-use crate::plan::{Action, Change, FieldChange, FieldValue, Plan};
+use crate::plan::{Action, Change, FieldChange, FieldValue, Plan, Untouched};
 
 fn symbol(action: Action, paint: Paint) -> String {
     match action {
         Action::Create => paint.green("  +"),
         Action::Update | Action::Unarchive => paint.yellow("  ~"),
         Action::Replace => paint.magenta("-/+"),
-        Action::Archive => paint.red("  -"),
+        Action::Archive | Action::Deactivate | Action::Delete => paint.red("  -"),
     }
 }
 
@@ -24,6 +24,8 @@ fn headline(change: &Change) -> String {
         Action::Unarchive => "will be unarchived".to_owned(),
         Action::Replace => "must be replaced".to_owned(),
         Action::Archive => "will be archived".to_owned(),
+        Action::Deactivate => "will be deactivated".to_owned(),
+        Action::Delete => "will be deleted".to_owned(),
     };
     match &change.reason {
         Some(reason) => format!("# {} {what}: {reason}", change.address),
@@ -93,9 +95,13 @@ fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Resu
         .map(|f| f.field.len())
         .max()
         .unwrap_or(0);
-    if change.action != Action::Archive || change.fields.len() > 1 {
+    let removal = matches!(
+        change.action,
+        Action::Archive | Action::Deactivate | Action::Delete
+    );
+    if !removal || change.fields.len() > 1 {
         for field in &change.fields {
-            if change.action == Action::Archive && field.field == "active" {
+            if removal && field.field == "active" {
                 continue;
             }
             write_field(out, field, width, change.action == Action::Create, paint)?;
@@ -128,9 +134,14 @@ pub fn render_plan(
             write_change(out, change, paint)?;
         }
         let s = plan.summary();
+        let delete = if s.delete > 0 {
+            format!(", {} to delete", s.delete)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{} {} to create, {} to update, {} to replace, {} to archive.",
+            "{} {} to create, {} to update, {} to replace, {} to archive{delete}.",
             paint.bold("Plan:"),
             s.create,
             s.update,
@@ -138,35 +149,39 @@ pub fn render_plan(
             s.archive
         )?;
     }
-    let (u, f) = (plan.unmanaged, plan.foreign);
-    if u.products + u.prices > 0 {
-        writeln!(
-            out,
-            "Left alone: {} without billing's marker.",
-            counts(u.products, u.prices)
-        )?;
+    for notice in &plan.notices {
+        writeln!(out, "{} {notice}", paint.yellow("Note:"))?;
     }
-    if f.products + f.prices > 0 {
+    let (u, f) = (plan.unmanaged, plan.foreign);
+    if !u.is_empty() {
+        writeln!(out, "Left alone: {} without billing's marker.", counts(&u))?;
+    }
+    if !f.is_empty() {
         writeln!(
             out,
             "Left alone: {} managed by other namespaces.",
-            counts(f.products, f.prices)
+            counts(&f)
         )?;
     }
     Ok(())
 }
 
-/// `3 products and 1 price`, leaving out a zero count.
-fn counts(products: usize, prices: usize) -> String {
-    let part = |n: usize, one: &str, many: &str| format!("{n} {}", plural(n, one, many));
-    match (products, prices) {
-        (0, n) => part(n, "price", "prices"),
-        (n, 0) => part(n, "product", "products"),
-        (a, b) => format!(
-            "{} and {}",
-            part(a, "product", "products"),
-            part(b, "price", "prices")
-        ),
+/// `3 products and 1 price`, leaving out zero counts.
+fn counts(u: &Untouched) -> String {
+    let parts: Vec<String> = [
+        (u.products, "product", "products"),
+        (u.prices, "price", "prices"),
+        (u.coupons, "coupon", "coupons"),
+        (u.promotion_codes, "promotion code", "promotion codes"),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| format!("{n} {}", plural(n, one, many)))
+    .collect();
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

@@ -284,79 +284,85 @@ impl App {
         let outcome = self.store.transaction(|tx| {
             // The sandbox's clock, which tests can move forward (`Sandbox::advance_clock`).
             let now = tx.state().now();
-            if let Some(key) = &key {
-                for stale in idempotency::prune(tx.state(), now) {
-                    tx.remove_idempotency(&stale);
-                }
-                match idempotency::lookup(tx.state(), key, &req.method, &req.path, &canonical) {
-                    Lookup::Fresh => {}
-                    Lookup::Replay(record) => {
-                        return Reply {
-                            status: record.status,
-                            body: record.body,
-                            headers: vec![("Idempotent-Replayed", "true".to_string())],
-                            request_id: record.request_id,
-                            replayed: true,
-                        };
+            let mut reply = (|| {
+                if let Some(key) = &key {
+                    for stale in idempotency::prune(tx.state(), now) {
+                        tx.remove_idempotency(&stale);
                     }
-                    Lookup::Mismatch(err) => return Reply::error(&err, request_id),
+                    match idempotency::lookup(tx.state(), key, &req.method, &req.path, &canonical) {
+                        Lookup::Fresh => {}
+                        Lookup::Replay(record) => {
+                            return Reply {
+                                status: record.status,
+                                body: record.body,
+                                headers: vec![("Idempotent-Replayed", "true".to_string())],
+                                request_id: record.request_id,
+                                replayed: true,
+                            };
+                        }
+                        Lookup::Mismatch(err) => return Reply::error(&err, request_id),
+                    }
                 }
-            }
-            // Validation failures happen before execution begins: never stored.
-            let call = match prepare(endpoint, id, decoded) {
-                Ok(call) => call,
-                Err(err) => return Reply::error(&err, request_id),
-            };
-            let before = tx.savepoint();
-            let mut ctx = Ctx {
-                tx,
-                now,
-                version: &version,
-            };
-            let reply = match (endpoint.handler)(&mut ctx, &call) {
-                Ok(value) => {
-                    if let Some(kind) = endpoint.event {
-                        let seq = tx.take_seq();
-                        tx.push_event(Event {
-                            id: ids::event(),
-                            seq,
-                            created: now,
-                            kind: kind.to_owned(),
-                            api_version: version.as_str().to_owned(),
-                            object: value.clone(),
+                // Validation failures happen before execution begins: never stored.
+                let call = match prepare(endpoint, id, decoded) {
+                    Ok(call) => call,
+                    Err(err) => return Reply::error(&err, request_id),
+                };
+                let before = tx.savepoint();
+                let mut ctx = Ctx {
+                    tx,
+                    now,
+                    version: &version,
+                };
+                let reply = match (endpoint.handler)(&mut ctx, &call) {
+                    Ok(value) => {
+                        if let Some(kind) = endpoint.event {
+                            let seq = tx.take_seq();
+                            tx.push_event(Event {
+                                id: ids::event(),
+                                seq,
+                                created: now,
+                                kind: kind.to_owned(),
+                                api_version: version.as_str().to_owned(),
+                                object: value.clone(),
+                                request_id: request_id.to_string(),
+                                idempotency_key: key.clone(),
+                            });
+                        }
+                        Reply {
+                            status: 200,
+                            body: pretty(&value),
+                            headers: Vec::new(),
                             request_id: request_id.to_string(),
-                            idempotency_key: key.clone(),
-                        });
+                            replayed: false,
+                        }
                     }
-                    Reply {
-                        status: 200,
-                        body: pretty(&value),
-                        headers: Vec::new(),
-                        request_id: request_id.to_string(),
-                        replayed: false,
+                    Err(err) => {
+                        // A request that fails changes nothing, whatever its handler did before
+                        // failing.
+                        tx.rollback_to(before);
+                        Reply::error(&err, request_id)
                     }
+                };
+                if let Some(key) = &key {
+                    tx.put_idempotency(
+                        key.clone(),
+                        IdempotencyRecord {
+                            method: req.method.clone(),
+                            path: req.path.clone(),
+                            params: canonical.clone(),
+                            status: reply.status,
+                            body: reply.body.clone(),
+                            request_id: request_id.to_string(),
+                            created: now,
+                        },
+                    );
                 }
-                Err(err) => {
-                    // A request that fails changes nothing, whatever its handler did before
-                    // failing.
-                    tx.rollback_to(before);
-                    Reply::error(&err, request_id)
-                }
-            };
-            if let Some(key) = &key {
-                tx.put_idempotency(
-                    key.clone(),
-                    IdempotencyRecord {
-                        method: req.method.clone(),
-                        path: req.path.clone(),
-                        params: canonical.clone(),
-                        status: reply.status,
-                        body: reply.body.clone(),
-                        request_id: request_id.to_string(),
-                        created: now,
-                    },
-                );
-            }
+                reply
+            })();
+            // Stripe's responses carry its clock; the sandbox's is the one that decides
+            // expiry, so clients that compare dates must see it.
+            reply.headers.push(("Date", http_date(now)));
             reply
         });
         match outcome {
@@ -484,6 +490,12 @@ async fn handle(app: Arc<App>, timeouts: Timeouts, request: Request) -> Response
         incoming.stripe_version.as_deref(),
         incoming.idempotency_key.flatten().as_deref(),
     )
+}
+
+/// An HTTP `Date` header value for Unix seconds.
+fn http_date(now: i64) -> String {
+    let secs = u64::try_from(now).unwrap_or(0);
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 fn respond(reply: Reply, version: Option<&str>, key: Option<&str>) -> Response {

@@ -85,6 +85,8 @@ pub struct StripeHttp {
 }
 
 struct Inner {
+    /// Unix seconds of the server's clock, from the latest response's `Date` header (0: none yet).
+    server_time: std::sync::atomic::AtomicI64,
     http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     base: String,
     authorization: HeaderValue,
@@ -140,6 +142,7 @@ impl StripeHttp {
             .build(https);
         Ok(Self {
             inner: Arc::new(Inner {
+                server_time: std::sync::atomic::AtomicI64::new(0),
                 http,
                 base,
                 authorization,
@@ -151,6 +154,18 @@ impl StripeHttp {
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// The server's clock as of the latest response (its `Date` header), in Unix seconds.
+    ///
+    /// Expiry is Stripe's to judge: comparing dates against this instead of the local clock keeps
+    /// billing consistent with it even when the machine's clock is off.
+    pub fn server_time(&self) -> Option<i64> {
+        let t = self
+            .inner
+            .server_time
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (t > 0).then_some(t)
     }
 
     /// The key's mode, from its prefix.
@@ -210,6 +225,15 @@ impl StripeHttp {
                     .map(str::to_owned)
             };
             let should_retry = header("Stripe-Should-Retry").map(|v| v == "true");
+            if let Some(date) = header("Date")
+                .and_then(|d| httpdate::parse_http_date(&d).ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+            {
+                inner
+                    .server_time
+                    .store(date, std::sync::atomic::Ordering::Relaxed);
+            }
             let request_id = header("Request-Id");
             let bytes = response
                 .into_body()

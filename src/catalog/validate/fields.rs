@@ -237,7 +237,7 @@ impl RawAmounts {
 fn amount_problem(
     sink: &Sink,
     span: Range<usize>,
-    field: &str,
+    (names, field): (&AmountNames, &str),
     error: &AmountError,
     currency: Option<Currency>,
 ) {
@@ -245,9 +245,14 @@ fn amount_problem(
     let d = match (error, currency) {
         (AmountError::Inexact { places, .. }, Some(c)) => d
             .label(format!("{c} amounts have {places} decimal {}", if *places == 1 { "place" } else { "places" }))
-            .hint(format!(
-                "round it to {places} decimal places, or give `unit_amount_decimal` in {c} minor units for prices below the minor unit"
-            )),
+            .hint(if names.decimal == names.minor {
+                format!("round it to {places} decimal places")
+            } else {
+                format!(
+                    "round it to {places} decimal places, or give `{}` in {c} minor units for amounts below the minor unit",
+                    names.decimal
+                )
+            }),
         (AmountError::NotANumber(_), _) => d
             .label("not a plain decimal")
             .hint("write digits with an optional decimal point, e.g. \"79.00\""),
@@ -294,25 +299,25 @@ pub(crate) fn amount(
     if let Some(text) = raw.amount {
         let Some(c) = currency else {
             if let Err(e) = parse_decimal(text.get_ref()) {
-                amount_problem(sink, text.span(), names.major, &e, None);
+                amount_problem(sink, text.span(), (names, names.major), &e, None);
             }
             return None;
         };
         return MinorAmount::from_major(text.get_ref(), c)
             .and_then(|a| a.within_stripe_limit(text.get_ref()))
-            .map_err(|e| amount_problem(sink, text.span(), names.major, &e, currency))
+            .map_err(|e| amount_problem(sink, text.span(), (names, names.major), &e, currency))
             .ok();
     }
     if let Some(units) = raw.unit_amount {
         return MinorAmount::from_minor(*units.get_ref())
             .and_then(|a| a.within_stripe_limit(&units.get_ref().to_string()))
-            .map_err(|e| amount_problem(sink, units.span(), names.minor, &e, currency))
+            .map_err(|e| amount_problem(sink, units.span(), (names, names.minor), &e, currency))
             .ok();
     }
     if let Some(text) = raw.unit_amount_decimal {
         return MinorAmount::from_minor_decimal(text.get_ref())
             .and_then(|a| a.within_stripe_limit(text.get_ref()))
-            .map_err(|e| amount_problem(sink, text.span(), names.decimal, &e, currency))
+            .map_err(|e| amount_problem(sink, text.span(), (names, names.decimal), &e, currency))
             .ok();
     }
     if required {

@@ -2,6 +2,7 @@
 //!
 //! Every problem is reported, not only the first; nothing here touches the network.
 
+mod discount;
 mod fields;
 mod price;
 mod product;
@@ -47,6 +48,11 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         })
         .unwrap_or_default();
 
+    let product_keys: Vec<String> = raw
+        .products
+        .iter()
+        .map(|p| p.key.get_ref().clone())
+        .collect();
     let mut products = BTreeMap::new();
     let mut lookup_keys: BTreeMap<String, (String, LookupKeyOrigin)> = BTreeMap::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
@@ -88,11 +94,66 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         products.insert(product.key.clone(), product);
     }
 
+    let mut coupons = BTreeMap::new();
+    let mut coupon_ids: BTreeMap<String, String> = BTreeMap::new();
+    let coupon_keys: Vec<String> = raw
+        .coupons
+        .iter()
+        .map(|c| c.key.get_ref().clone())
+        .collect();
+    for raw_coupon in raw.coupons {
+        let id_span = raw_coupon.id.as_ref().map(Sp::span);
+        if let Some(coupon) = discount::coupon(
+            sink,
+            raw_coupon,
+            &product_keys.iter().map(String::as_str).collect::<Vec<_>>(),
+        ) {
+            if let (Some(id), Some(span)) = (&coupon.id, id_span)
+                && let Some(other) = coupon_ids.insert(id.clone(), coupon.key.clone())
+            {
+                sink.push(
+                    Diagnostic::new(
+                        span,
+                        format!(
+                            "coupons `{other}` and `{}` are both pinned to id \"{id}\"",
+                            coupon.key
+                        ),
+                    )
+                    .label("duplicate id"),
+                );
+            }
+            coupons.insert(coupon.key.clone(), coupon);
+        }
+    }
+    let mut promotion_codes = BTreeMap::new();
+    // Uniqueness is checked over every declared code, valid or not.
+    let codes: Vec<(String, Option<String>, std::ops::Range<usize>)> = raw
+        .promotion_codes
+        .iter()
+        .map(|c| {
+            let code = c.code.as_ref().unwrap_or(&c.key);
+            (
+                code.get_ref().clone(),
+                c.customer.as_ref().map(|x| x.get_ref().clone()),
+                code.span(),
+            )
+        })
+        .collect();
+    let coupon_keys: Vec<&str> = coupon_keys.iter().map(String::as_str).collect();
+    for raw_code in raw.promotion_codes {
+        if let Some(code) = discount::promotion_code(sink, raw_code, &coupons, &coupon_keys) {
+            promotion_codes.insert(code.key.clone(), code);
+        }
+    }
+    discount::unique_codes(sink, &codes);
+
     Catalog {
         namespace,
         default_environment,
         ignore_metadata,
         products,
+        coupons,
+        promotion_codes,
     }
 }
 

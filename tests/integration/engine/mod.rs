@@ -2,6 +2,7 @@
 //! convergence, each kind of edit, ownership, failures and re-runs.
 
 mod converge;
+mod discounts;
 mod embedded;
 mod failures;
 mod ownership;
@@ -159,6 +160,8 @@ impl Env {
     pub fn at(&self, address: &str) -> Vec<Value> {
         let mut all = self.products();
         all.extend(self.prices());
+        all.extend(self.list("/v1/coupons"));
+        all.extend(self.list("/v1/promotion_codes"));
         all.into_iter()
             .filter(|o| o["metadata"]["billing_key"] == address)
             .collect()
@@ -166,10 +169,11 @@ impl Env {
 
     /// The one active object at `address`.
     pub fn current(&self, address: &str) -> Value {
+        // Coupons have no `active`: one that exists is current.
         let active: Vec<Value> = self
             .at(address)
             .into_iter()
-            .filter(|o| o["active"] == true)
+            .filter(|o| o["active"] == true || o["object"] == "coupon")
             .collect();
         assert_eq!(
             active.len(),

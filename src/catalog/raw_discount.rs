@@ -1,0 +1,285 @@
+//! The raw stage of coupons and promotion codes: `[coupons.<key>]` and `[promotion_codes.<CODE>]`.
+
+use std::ops::Range;
+
+use toml::de::DeValue;
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::raw::{RawMetadata, read_metadata};
+use super::reader::{Sp, TableReader, number_text};
+
+/// `[coupons.<key>]`.
+#[derive(Debug)]
+pub struct RawCoupon {
+    pub key: Sp<String>,
+    pub span: Range<usize>,
+    pub id: Option<Sp<String>>,
+    pub name: Option<Sp<String>>,
+    /// Decimal text.
+    pub percent_off: Option<Sp<String>>,
+    /// Major units, decimal text.
+    pub amount_off: Option<Sp<String>>,
+    /// Minor units.
+    pub unit_amount_off: Option<Sp<i64>>,
+    pub currency: Option<Sp<String>>,
+    /// Per-currency `amount_off` in major units (decimal text), or minor units with `unit_amount_off`.
+    pub currency_options: Vec<RawCouponOption>,
+    pub duration: Option<Sp<String>>,
+    pub duration_in_months: Option<Sp<i64>>,
+    pub max_redemptions: Option<Sp<i64>>,
+    /// Unix seconds.
+    pub redeem_by: Option<Sp<i64>>,
+    pub applies_to: Option<Sp<Vec<Sp<String>>>>,
+    pub metadata: Option<RawMetadata>,
+    pub on_remove: Option<Sp<String>>,
+    /// The table had shape problems (already reported).
+    pub incomplete: bool,
+}
+
+/// One entry of a coupon's `currency_options`: `eur = "9.00"` or `eur = { unit_amount_off = 900 }`.
+#[derive(Debug)]
+pub struct RawCouponOption {
+    pub currency: Sp<String>,
+    pub span: Range<usize>,
+    pub amount_off: Option<Sp<String>>,
+    pub unit_amount_off: Option<Sp<i64>>,
+}
+
+/// `[promotion_codes.<CODE>]`.
+#[derive(Debug)]
+pub struct RawPromotionCode {
+    /// The table's key: the code, unless `code` is set.
+    pub key: Sp<String>,
+    pub span: Range<usize>,
+    pub code: Option<Sp<String>>,
+    pub coupon: Option<Sp<String>>,
+    pub active: Option<Sp<bool>>,
+    pub max_redemptions: Option<Sp<i64>>,
+    /// Unix seconds.
+    pub expires_at: Option<Sp<i64>>,
+    pub first_time_transaction: Option<Sp<bool>>,
+    /// Major units, decimal text.
+    pub minimum_amount: Option<Sp<String>>,
+    pub minimum_amount_currency: Option<Sp<String>>,
+    /// Per-currency minimum amounts, major units.
+    pub currency_options: Vec<(Sp<String>, Sp<String>)>,
+    pub customer: Option<Sp<String>>,
+    pub metadata: Option<RawMetadata>,
+    pub incomplete: bool,
+}
+
+const COUPON: &[&str] = &[
+    "id",
+    "name",
+    "percent_off",
+    "amount_off",
+    "unit_amount_off",
+    "currency",
+    "currency_options",
+    "duration",
+    "duration_in_months",
+    "max_redemptions",
+    "redeem_by",
+    "applies_to",
+    "metadata",
+    "on_remove",
+];
+
+const COUPON_ALIASES: &[(&str, &str)] = &[
+    ("percentage", "billing calls this `percent_off`"),
+    ("products", "write `applies_to = [\"<product key>\"]`"),
+];
+
+const PROMOTION_CODE: &[&str] = &[
+    "code",
+    "coupon",
+    "active",
+    "max_redemptions",
+    "expires_at",
+    "first_time_transaction",
+    "minimum_amount",
+    "minimum_amount_currency",
+    "currency_options",
+    "customer",
+    "metadata",
+];
+
+const PROMOTION_CODE_ALIASES: &[(&str, &str)] = &[
+    (
+        "restrictions",
+        "write `first_time_transaction`, `minimum_amount` and `currency_options` directly on the promotion code",
+    ),
+    ("promotion", "write `coupon = \"<coupon key>\"`"),
+];
+
+fn table<'a, 'i>(
+    sink: &'a Sink,
+    what: &str,
+    key: &Sp<String>,
+    value: &'a Sp<DeValue<'i>>,
+) -> Option<&'a toml::de::DeTable<'i>> {
+    match value.get_ref() {
+        DeValue::Table(t) => Some(t),
+        _ => {
+            sink.push(
+                Diagnostic::new(
+                    value.span(),
+                    format!("{what} `{}` must be a table", key.get_ref()),
+                )
+                .label("expected a table"),
+            );
+            None
+        }
+    }
+}
+
+/// Reads `[coupons.<key>]`.
+pub(crate) fn read_coupon(
+    sink: &Sink,
+    key: Sp<String>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawCoupon> {
+    let t = TableReader::new(
+        sink,
+        format!("in [coupons.{}]", key.get_ref()),
+        value.span(),
+        table(sink, "coupon", &key, value)?,
+        COUPON,
+    )
+    .with_aliases(COUPON_ALIASES);
+    let before = sink.len();
+    let mut coupon = RawCoupon {
+        span: value.span(),
+        id: t.string("id"),
+        name: t.string("name"),
+        percent_off: t.amount("percent_off"),
+        amount_off: t.amount("amount_off"),
+        unit_amount_off: t.integer("unit_amount_off"),
+        currency: t.string("currency"),
+        currency_options: read_coupon_options(&t),
+        duration: t.string("duration"),
+        duration_in_months: t.integer("duration_in_months"),
+        max_redemptions: t.integer("max_redemptions"),
+        redeem_by: t.timestamp("redeem_by"),
+        applies_to: t.strings("applies_to"),
+        metadata: read_metadata(&t),
+        on_remove: t.string("on_remove"),
+        incomplete: false,
+        key,
+    };
+    coupon.incomplete = sink.len() > before || t.unknown_keys();
+    t.finish();
+    Some(coupon)
+}
+
+fn read_coupon_options(t: &TableReader<'_, '_>) -> Vec<RawCouponOption> {
+    let Some((_, entries)) = t.map("currency_options") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (currency, value) in entries {
+        match value.get_ref() {
+            DeValue::Table(table) => {
+                let name = format!(
+                    "in currency option `{}` {}",
+                    currency.get_ref(),
+                    t.name().trim_start_matches("in ")
+                );
+                let tr = TableReader::new(
+                    t.sink(),
+                    name,
+                    value.span(),
+                    table,
+                    &["amount_off", "unit_amount_off"],
+                );
+                out.push(RawCouponOption {
+                    span: value.span(),
+                    amount_off: tr.amount("amount_off"),
+                    unit_amount_off: tr.integer("unit_amount_off"),
+                    currency,
+                });
+                tr.finish();
+            }
+            other => match number_text(other) {
+                Some(text) => out.push(RawCouponOption {
+                    span: value.span(),
+                    amount_off: Some(Sp::new(value.span(), text)),
+                    unit_amount_off: None,
+                    currency,
+                }),
+                None => t.sink().push(
+                    Diagnostic::new(
+                        value.span(),
+                        format!(
+                            "currency option `{}` must be an amount or a table",
+                            currency.get_ref()
+                        ),
+                    )
+                    .hint("write `eur = \"9.00\"` or `eur = { unit_amount_off = 900 }`"),
+                ),
+            },
+        }
+    }
+    out
+}
+
+/// Reads `[promotion_codes.<CODE>]`.
+pub(crate) fn read_promotion_code(
+    sink: &Sink,
+    key: Sp<String>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawPromotionCode> {
+    let t = TableReader::new(
+        sink,
+        format!("in [promotion_codes.{}]", key.get_ref()),
+        value.span(),
+        table(sink, "promotion code", &key, value)?,
+        PROMOTION_CODE,
+    )
+    .with_aliases(PROMOTION_CODE_ALIASES);
+    let before = sink.len();
+    let currency_options = match t.map("currency_options") {
+        None => Vec::new(),
+        Some((_, entries)) => entries
+            .into_iter()
+            .filter_map(|(currency, value)| match value.get_ref() {
+                DeValue::Table(table) => {
+                    let name = format!("in currency option `{}` {}", currency.get_ref(), t.name().trim_start_matches("in "));
+                    let tr = TableReader::new(sink, name, value.span(), table, &["minimum_amount"]);
+                    let amount = tr.amount("minimum_amount");
+                    tr.finish();
+                    amount.map(|a| (currency, a))
+                }
+                other => match number_text(other) {
+                    Some(text) => Some((currency, Sp::new(value.span(), text))),
+                    None => {
+                        sink.push(
+                            Diagnostic::new(value.span(), format!("currency option `{}` must be a minimum amount", currency.get_ref()))
+                                .hint("write `eur = \"45.00\"` or `eur = { minimum_amount = \"45.00\" }`"),
+                        );
+                        None
+                    }
+                },
+            })
+            .collect(),
+    };
+    let mut code = RawPromotionCode {
+        span: value.span(),
+        code: t.string("code"),
+        coupon: t.string("coupon"),
+        active: t.boolean("active"),
+        max_redemptions: t.integer("max_redemptions"),
+        expires_at: t.timestamp("expires_at"),
+        first_time_transaction: t.boolean("first_time_transaction"),
+        minimum_amount: t.amount("minimum_amount"),
+        minimum_amount_currency: t.string("minimum_amount_currency"),
+        currency_options,
+        customer: t.string("customer"),
+        metadata: read_metadata(&t),
+        incomplete: false,
+        key,
+    };
+    code.incomplete = sink.len() > before || t.unknown_keys();
+    t.finish();
+    Some(code)
+}

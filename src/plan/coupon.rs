@@ -1,0 +1,644 @@
+//! Planning coupons: create, update the few fields Stripe changes in place, replace for any
+//! other change (a new coupon with a new id, its codes re-created, the old one deleted), and
+//! delete what left the catalog (unless it says `on_remove = "keep"`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use super::builder::Builder;
+use super::error::Conflict;
+use super::identity::{Owner, fingerprint, owner, with_marker};
+use super::metadata;
+use super::product::Products;
+use super::request::{CouponSpec, CouponUpdate, ObjRef, Request, StepId};
+use super::value::{FieldChange, FieldValue};
+use super::{Action, Change, ResourceKind};
+use crate::catalog::{
+    Coupon, CouponDuration, Currency, Discount, MinorAmount, OnRemove, RESERVED_METADATA_PREFIX,
+};
+use crate::live::LiveCoupon;
+
+/// Metadata key recording `on_remove = "keep"` on the coupon itself, since the catalog entry is
+/// gone when it matters.
+pub const ON_REMOVE_KEY: &str = "billing_on_remove";
+
+/// Where a declared coupon stands once planned.
+pub(crate) struct CouponState<'a> {
+    /// The coupon its promotion codes belong to: existing, or created by a step.
+    pub obj: ObjRef,
+    /// The step creating it, if any.
+    pub ready: Option<StepId>,
+    /// The live coupon being replaced, and the change that replaces it.
+    pub replaced: Option<(&'a LiveCoupon, usize)>,
+}
+
+/// Planned coupons by key, and the live coupons to delete with the change that deletes each.
+pub(crate) struct Coupons<'a> {
+    pub states: BTreeMap<&'a str, CouponState<'a>>,
+    pub deletions: Vec<(String, usize)>,
+}
+
+fn address(key: &str) -> String {
+    format!("coupons.{key}")
+}
+
+fn title(c: &Coupon) -> String {
+    let name = c.name.as_deref().unwrap_or(&c.key);
+    format!("coupon {name:?} ({}, {})", c.discount.summary(), c.duration)
+}
+
+fn live_title(c: &LiveCoupon) -> String {
+    let name = c.name.as_deref().unwrap_or(&c.id);
+    format!("coupon {name:?} ({})", live_discount(c))
+}
+
+fn live_discount(c: &LiveCoupon) -> String {
+    match (&c.percent_off, c.amount_off, &c.currency) {
+        (Some(p), _, _) => format!("{p}% off"),
+        (None, Some(a), Some(cur)) => match (Currency::parse(cur), MinorAmount::from_minor(a)) {
+            (Some(cur), Ok(a)) => format!("{} off", a.format(cur)),
+            _ => format!("{a} {cur} minor units off"),
+        },
+        _ => "no discount".to_owned(),
+    }
+}
+
+fn live_duration(c: &LiveCoupon) -> String {
+    match (c.duration.as_str(), c.duration_in_months) {
+        ("repeating", Some(1)) => "for 1 month".to_owned(),
+        ("repeating", Some(m)) => format!("for {m} months"),
+        (d, _) => d.to_owned(),
+    }
+}
+
+fn date(ts: Option<i64>) -> FieldValue {
+    ts.map_or(FieldValue::None, |t| FieldValue::Word(format_timestamp(t)))
+}
+
+/// Unix seconds as a UTC datetime, the way billing.toml writes them: `2027-01-31T23:59:59Z`.
+pub fn format_timestamp(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Stripe takes dates for new coupons and codes only in the future and at most five years out.
+pub(crate) fn creatable_date(ts: i64, now: i64) -> Option<String> {
+    const FIVE_YEARS: i64 = 5 * 365 * 86_400;
+    if ts <= now {
+        Some(format!("{} is in the past", format_timestamp(ts)))
+    } else if ts > now + FIVE_YEARS {
+        Some(format!(
+            "{} is more than five years away",
+            format_timestamp(ts)
+        ))
+    } else {
+        None
+    }
+}
+
+/// The products a coupon applies to, as the plan will refer to them.
+fn applies_to(c: &Coupon, products: &Products<'_>) -> Vec<ObjRef> {
+    c.applies_to
+        .iter()
+        .filter_map(|k| products.states.get(k.as_str()).map(|s| s.obj.clone()))
+        .collect()
+}
+
+/// Declared metadata plus the marker (and `on_remove = "keep"`, recorded on the coupon).
+fn desired_metadata(c: &Coupon, namespace: &str) -> BTreeMap<String, String> {
+    let mut m = with_marker(&c.metadata, &address(&c.key), namespace);
+    if c.on_remove == OnRemove::Keep {
+        m.insert(ON_REMOVE_KEY.to_owned(), "keep".to_owned());
+    }
+    m
+}
+
+fn spec(b: &Builder<'_>, c: &Coupon, applies: Vec<ObjRef>) -> CouponSpec {
+    let id = c.id.clone().unwrap_or_else(|| {
+        // Never a reused id: the content and the account's newest catalog event make it new
+        // whenever a coupon is (re-)created.
+        let mut h = Sha256::new();
+        h.update(b.namespace.as_bytes());
+        h.update(serde_json::to_vec(c).unwrap_or_default());
+        h.update(b.generation.as_deref().unwrap_or_default().as_bytes());
+        let digest = h.finalize();
+        let hex: String = digest[..4].iter().map(|x| format!("{x:02x}")).collect();
+        format!("{}_{hex}", c.key)
+    });
+    let (percent_off, amount_off, currency, currency_options) = match &c.discount {
+        Discount::PercentOff(p) => (Some(*p), None, None, BTreeMap::new()),
+        Discount::AmountOff {
+            currency,
+            amount,
+            currency_options,
+        } => (
+            None,
+            Some(*amount),
+            Some(*currency),
+            currency_options.clone(),
+        ),
+    };
+    let (duration, months) = match c.duration {
+        CouponDuration::Once => ("once", None),
+        CouponDuration::Repeating { months } => ("repeating", Some(months)),
+        CouponDuration::Forever => ("forever", None),
+    };
+    CouponSpec {
+        id,
+        name: c.name.clone(),
+        percent_off,
+        amount_off,
+        currency,
+        currency_options,
+        duration: duration.to_owned(),
+        duration_in_months: months,
+        max_redemptions: c.max_redemptions,
+        redeem_by: c.redeem_by,
+        applies_to: applies,
+        metadata: desired_metadata(c, b.namespace),
+    }
+}
+
+/// The fields Stripe cannot change on `live` that differ from the declaration.
+fn shape_diff(c: &Coupon, applies: &[ObjRef], live: &LiveCoupon) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let discount_same = match &c.discount {
+        Discount::PercentOff(p) => live
+            .percent_off
+            .as_deref()
+            .and_then(|t| crate::catalog::parse_decimal(t).ok())
+            .is_some_and(|d: Decimal| d.normalize() == p.0.normalize()),
+        Discount::AmountOff {
+            currency, amount, ..
+        } => {
+            live.amount_off == amount.as_integer()
+                && live.currency.as_deref() == Some(currency.code())
+        }
+    };
+    if !discount_same {
+        out.push(FieldChange::replacing(
+            "discount",
+            FieldValue::Word(live_discount(live)),
+            FieldValue::Word(c.discount.summary()),
+        ));
+    }
+    if live_duration(live) != c.duration.to_string() {
+        out.push(FieldChange::replacing(
+            "duration",
+            FieldValue::Word(live_duration(live)),
+            FieldValue::Word(c.duration.to_string()),
+        ));
+    }
+    let live_max = live.max_redemptions.and_then(|m| u64::try_from(m).ok());
+    if live_max != c.max_redemptions {
+        let show = |m: Option<u64>| {
+            m.map_or(FieldValue::None, |m| {
+                FieldValue::Int(i64::try_from(m).unwrap_or(i64::MAX))
+            })
+        };
+        out.push(FieldChange::replacing(
+            "max_redemptions",
+            show(live_max),
+            show(c.max_redemptions),
+        ));
+    }
+    if live.redeem_by != c.redeem_by {
+        out.push(FieldChange::replacing(
+            "redeem_by",
+            date(live.redeem_by),
+            date(c.redeem_by),
+        ));
+    }
+    let mut want: Vec<String> = applies
+        .iter()
+        .map(|r| match r {
+            ObjRef::Id(id) => id.clone(),
+            ObjRef::Created(_) => "(new product)".to_owned(),
+        })
+        .collect();
+    want.sort();
+    let mut have = live.applies_to.clone();
+    have.sort();
+    if want != have {
+        out.push(FieldChange::replacing(
+            "applies_to",
+            FieldValue::List(have),
+            FieldValue::List(want),
+        ));
+    }
+    if let Discount::AmountOff {
+        currency_options, ..
+    } = &c.discount
+    {
+        for code in live.currency_options.keys() {
+            if !currency_options.keys().any(|c| c.code() == code) {
+                out.push(FieldChange::replacing(
+                    format!("currency_options.{code}"),
+                    FieldValue::Word(format!("{} minor units off", live.currency_options[code])),
+                    FieldValue::None,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The in-place changes (name, metadata, currency options) that make `live` match.
+fn mutable_diff(
+    b: &Builder<'_>,
+    c: &Coupon,
+    live: &LiveCoupon,
+) -> (Vec<FieldChange>, CouponUpdate) {
+    let mut fields = Vec::new();
+    let mut update = CouponUpdate::default();
+    // An omitted name is not managed: Stripe does not document clearing it.
+    if let Some(name) = &c.name
+        && live.name.as_ref() != Some(name)
+    {
+        fields.push(FieldChange::new(
+            "name",
+            FieldValue::text(live.name.as_deref()),
+            FieldValue::Text(name.clone()),
+        ));
+        update.name = Some(name.clone());
+    }
+    let desired = desired_metadata(c, b.namespace);
+    update.metadata = metadata::diff(
+        &desired,
+        &live.metadata,
+        |k| b.catalog.ignores_metadata_key(k) && !k.starts_with(RESERVED_METADATA_PREFIX),
+        &mut fields,
+    );
+    if let Discount::AmountOff {
+        currency_options, ..
+    } = &c.discount
+    {
+        for (currency, amount) in currency_options {
+            let have = live.currency_options.get(currency.code()).copied();
+            if have != amount.as_integer() {
+                fields.push(FieldChange::new(
+                    format!("currency_options.{}", currency.code()),
+                    have.and_then(|h| MinorAmount::from_minor(h).ok())
+                        .map_or(FieldValue::None, |h| FieldValue::Money(h.format(*currency))),
+                    FieldValue::Money(amount.format(*currency)),
+                ));
+                update.currency_options.insert(*currency, *amount);
+            }
+        }
+    }
+    (fields, update)
+}
+
+/// The active promotion codes on `coupon` that this catalog does not manage.
+fn unmanaged_codes(b: &Builder<'_>, coupon: &str) -> Vec<String> {
+    b.all_codes
+        .iter()
+        .filter(|p| {
+            p.coupon == coupon
+                && p.active
+                && !matches!(owner(&p.metadata, b.namespace), Owner::Ours(_))
+        })
+        .map(|p| format!("{} ({})", p.code, p.id))
+        .collect()
+}
+
+fn creation_fields(spec: &CouponSpec, c: &Coupon) -> Vec<FieldChange> {
+    let mut fields = vec![FieldChange::new(
+        "id",
+        FieldValue::None,
+        FieldValue::Word(spec.id.clone()),
+    )];
+    let mut add = |field: &str, value: FieldValue| {
+        fields.push(FieldChange::new(field, FieldValue::None, value))
+    };
+    if let Some(name) = &c.name {
+        add("name", FieldValue::Text(name.clone()));
+    }
+    add("discount", FieldValue::Word(c.discount.summary()));
+    add("duration", FieldValue::Word(c.duration.to_string()));
+    if let Some(max) = c.max_redemptions {
+        add(
+            "max_redemptions",
+            FieldValue::Int(i64::try_from(max).unwrap_or(i64::MAX)),
+        );
+    }
+    if c.redeem_by.is_some() {
+        add("redeem_by", date(c.redeem_by));
+    }
+    if !c.applies_to.is_empty() {
+        add(
+            "applies_to",
+            FieldValue::List(
+                c.applies_to
+                    .iter()
+                    .map(|k| format!("products.{k}"))
+                    .collect(),
+            ),
+        );
+    }
+    if let Discount::AmountOff {
+        currency_options, ..
+    } = &c.discount
+    {
+        for (currency, amount) in currency_options {
+            add(
+                &format!("currency_options.{}", currency.code()),
+                FieldValue::Money(amount.format(*currency)),
+            );
+        }
+    }
+    for (k, v) in &c.metadata {
+        add(&format!("metadata.{k}"), FieldValue::Text(v.clone()));
+    }
+    fields
+}
+
+/// Plans every declared coupon, and the deletion of managed coupons that are not current.
+pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) -> Coupons<'a> {
+    let mut states = BTreeMap::new();
+    let mut deletions = Vec::new();
+    let catalog = b.catalog;
+    let mut current_ids: Vec<String> = Vec::new();
+    for (key, c) in &catalog.coupons {
+        let addr = address(key);
+        let candidates: Vec<&LiveCoupon> =
+            b.coupons_at.get(addr.as_str()).cloned().unwrap_or_default();
+        let current = match &c.id {
+            Some(id) => {
+                match b.coupon_by_id.get(id.as_str()).copied() {
+                    Some(live) if matches!(owner(&live.metadata, b.namespace), Owner::Ours(_)) => {
+                        Some(live)
+                    }
+                    Some(live) => {
+                        b.conflicts.push(Conflict {
+                        address: addr.clone(),
+                        message: format!("coupon {} exists but this catalog does not manage it", live.id),
+                        hint: "pin the coupon to another id, or remove `id` to let billing choose one".to_owned(),
+                    });
+                        continue;
+                    }
+                    None => None,
+                }
+            }
+            None => candidates.first().copied(),
+        };
+        let applies = applies_to(c, products);
+        let ready_products: Vec<StepId> = c
+            .applies_to
+            .iter()
+            .filter_map(|k| products.states.get(k.as_str()).and_then(|s| s.ready))
+            .collect();
+        let fp = fingerprint(&candidates);
+        let create = |b: &mut Builder<'a>,
+                      action: Action,
+                      live: Option<&'a LiveCoupon>|
+         -> Option<(usize, StepId, ObjRef)> {
+            if let Some(problem) = c.redeem_by.and_then(|by| creatable_date(by, b.now)) {
+                b.conflicts.push(Conflict {
+                    address: addr.clone(),
+                    message: format!("redeem_by {problem}: Stripe cannot create the coupon"),
+                    hint: "set `redeem_by` between now and five years from now".to_owned(),
+                });
+                return None;
+            }
+            let spec = spec(b, c, applies.clone());
+            let mut change = Change::new(
+                ResourceKind::Coupon,
+                &addr,
+                action,
+                live.map(|l| l.id.clone()),
+                title(c),
+                fp.clone(),
+            );
+            if let Some(live) = live {
+                change.fields = shape_diff(c, &applies, live);
+                let (more, _) = mutable_diff(b, c, live);
+                change.fields.extend(more);
+                let forced: Vec<&str> = change
+                    .fields
+                    .iter()
+                    .filter(|f| f.forces_replacement)
+                    .map(|f| f.field.as_str())
+                    .collect();
+                change.reason = Some(format!(
+                    "Stripe cannot change a coupon's {} in place",
+                    forced.join(", ")
+                ));
+                change.fields.insert(
+                    0,
+                    FieldChange::replacing(
+                        "id",
+                        FieldValue::Word(live.id.clone()),
+                        FieldValue::Word(spec.id.clone()),
+                    ),
+                );
+                change.notes.push(format!(
+                    "customers who already redeemed {} keep their discount; redemptions count again from zero on {}",
+                    live.id, spec.id
+                ));
+                let unmanaged = unmanaged_codes(b, &live.id);
+                if !unmanaged.is_empty() {
+                    change.notes.push(format!(
+                        "promotion codes on {} that billing.toml does not declare would stop working: {}",
+                        live.id,
+                        unmanaged.join(", ")
+                    ));
+                    change.blockers = unmanaged;
+                }
+            } else {
+                change.fields = creation_fields(&spec, c);
+            }
+            let idx = b.add_change(change);
+            let step = b.add_step(
+                idx,
+                "create coupon",
+                Request::CreateCoupon { coupon: spec },
+                ready_products.clone(),
+            );
+            Some((idx, step, ObjRef::Created(step)))
+        };
+        let state = match current {
+            None => {
+                let Some((_, step, obj)) = create(b, Action::Create, None) else {
+                    continue;
+                };
+                CouponState {
+                    obj,
+                    ready: Some(step),
+                    replaced: None,
+                }
+            }
+            Some(live) if !shape_diff(c, &applies, live).is_empty() => {
+                if c.id.is_some() {
+                    b.conflicts.push(Conflict {
+                        address: addr.clone(),
+                        message: format!(
+                            "coupon {} is pinned by `id`, but the change needs a new coupon",
+                            live.id
+                        ),
+                        hint: "remove `id` so that billing can replace the coupon under a new id"
+                            .to_owned(),
+                    });
+                    continue;
+                }
+                let Some((idx, step, obj)) = create(b, Action::Replace, Some(live)) else {
+                    continue;
+                };
+                deletions.push((live.id.clone(), idx));
+                current_ids.push(live.id.clone());
+                CouponState {
+                    obj,
+                    ready: Some(step),
+                    replaced: Some((live, idx)),
+                }
+            }
+            Some(live) => {
+                current_ids.push(live.id.clone());
+                let (fields, update) = mutable_diff(b, c, live);
+                if !fields.is_empty() {
+                    let mut change = Change::new(
+                        ResourceKind::Coupon,
+                        &addr,
+                        Action::Update,
+                        Some(live.id.clone()),
+                        title(c),
+                        fp.clone(),
+                    );
+                    change.fields = fields;
+                    let idx = b.add_change(change);
+                    b.add_step(
+                        idx,
+                        "update coupon",
+                        Request::UpdateCoupon {
+                            coupon: ObjRef::Id(live.id.clone()),
+                            update,
+                        },
+                        vec![],
+                    );
+                }
+                CouponState {
+                    obj: ObjRef::Id(live.id.clone()),
+                    ready: None,
+                    replaced: None,
+                }
+            }
+        };
+        states.insert(key.as_str(), state);
+    }
+
+    // Managed coupons that are not current: duplicates at a declared address, and coupons
+    // that left the catalog (deleted, unless they recorded `on_remove = "keep"`).
+    let declared: Vec<String> = catalog.coupons.keys().map(|k| address(k)).collect();
+    let others: Vec<(String, LiveCoupon)> = b
+        .coupons_at
+        .iter()
+        .flat_map(|(a, cs)| cs.iter().map(move |c| ((*a).to_owned(), (*c).clone())))
+        .filter(|(_, c)| !current_ids.contains(&c.id))
+        .collect();
+    for (addr, live) in others {
+        let removed = !declared.contains(&addr);
+        if removed && live.metadata.get(ON_REMOVE_KEY).map(String::as_str) == Some("keep") {
+            b.notices.push(format!(
+                "{addr}: coupon {} left billing.toml and is kept in Stripe (on_remove = \"keep\")",
+                live.id
+            ));
+            continue;
+        }
+        let mut change = Change::new(
+            ResourceKind::Coupon,
+            &addr,
+            Action::Delete,
+            Some(live.id.clone()),
+            live_title(&live),
+            fingerprint(&[&live]),
+        );
+        if removed {
+            change.destroy = true;
+            change.reason = Some("removed from billing.toml".to_owned());
+        } else {
+            change.reason = Some("a duplicate at this address".to_owned());
+        }
+        change.notes.push(
+            "customers who already redeemed it keep their discount; nobody can redeem it any more"
+                .to_owned(),
+        );
+        let unmanaged = unmanaged_codes(b, &live.id);
+        if !unmanaged.is_empty() {
+            change.notes.push(format!(
+                "promotion codes that billing.toml does not declare stop working: {}",
+                unmanaged.join(", ")
+            ));
+        }
+        let idx = b.add_change(change);
+        deletions.push((live.id.clone(), idx));
+    }
+    Coupons { states, deletions }
+}
+
+/// Adds the deletion step of each coupon to delete, after its promotion codes moved away.
+pub(crate) fn plan_deletions(
+    b: &mut Builder<'_>,
+    coupons: &Coupons<'_>,
+    deactivations: &HashMap<String, Vec<StepId>>,
+) {
+    for (id, change) in &coupons.deletions {
+        let mut deps = deactivations.get(id).cloned().unwrap_or_default();
+        // Within a replacement, the new coupon and its codes come first.
+        if let Some(state) = coupons
+            .states
+            .values()
+            .find(|s| s.replaced.is_some_and(|(old, _)| &old.id == id))
+        {
+            deps.extend(state.ready);
+            // ... and the codes re-created on it, so the old coupon goes last.
+            let new = state.obj.clone();
+            deps.extend(b.steps.iter().filter_map(|step| match &step.request {
+                Request::CreatePromotionCode { coupon, .. } if *coupon == new => Some(step.id),
+                _ => None,
+            }));
+        }
+        let description = if b.changes[*change].action == Action::Replace {
+            "delete the replaced coupon"
+        } else {
+            "delete coupon"
+        };
+        b.add_step(
+            *change,
+            description,
+            Request::DeleteCoupon {
+                coupon: ObjRef::Id(id.clone()),
+            },
+            deps,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_timestamp;
+
+    #[test]
+    fn timestamps_format_as_utc() {
+        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_timestamp(1_801_439_999), "2027-01-31T23:59:59Z");
+        assert_eq!(format_timestamp(1_709_208_000), "2024-02-29T12:00:00Z");
+    }
+}

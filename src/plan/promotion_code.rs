@@ -1,0 +1,495 @@
+//! Planning promotion codes: create, change in place what Stripe allows (active, metadata,
+//! minimum amounts per currency), replace anything else (deactivate the old code, then create
+//! the new one with the same customer-facing code), and deactivate what left the catalog.
+//! A code that Stripe deactivated itself (expired, exhausted, coupon gone) is reported, not
+//! planned as a change billing could not make.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::builder::Builder;
+use super::coupon::{Coupons, creatable_date, format_timestamp};
+use super::error::Conflict;
+use super::identity::{Owner, fingerprint, owner, with_marker};
+use super::metadata;
+use super::request::{ObjRef, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId};
+use super::value::{FieldChange, FieldValue};
+use super::{Action, Change, ResourceKind};
+use crate::catalog::{Currency, MinorAmount, PromotionCode};
+use crate::live::LivePromotionCode;
+
+fn address(key: &str) -> String {
+    format!("promotion_codes.{key}")
+}
+
+fn title(code: &str, coupon: &str) -> String {
+    format!("promotion code {code} (coupons.{coupon})")
+}
+
+/// Why Stripe deactivated a code by itself, if it did.
+fn dead(b: &Builder<'_>, live: &LivePromotionCode) -> Option<String> {
+    if live.active {
+        return None;
+    }
+    if let Some(at) = live.expires_at
+        && at <= b.now
+    {
+        return Some(format!("expired on {}", format_timestamp(at)));
+    }
+    if let Some(max) = live.max_redemptions
+        && live.times_redeemed >= max
+    {
+        return Some(format!(
+            "used up: redeemed {} of {max} times",
+            live.times_redeemed
+        ));
+    }
+    match b.coupon_by_id.get(live.coupon.as_str()) {
+        None => Some(format!("its coupon {} was deleted", live.coupon)),
+        Some(c) if !c.valid => Some(format!(
+            "its coupon {} can no longer be redeemed",
+            live.coupon
+        )),
+        Some(_) => None,
+    }
+}
+
+fn money(amount: i64, currency: &str) -> FieldValue {
+    match (Currency::parse(currency), MinorAmount::from_minor(amount)) {
+        (Some(c), Ok(a)) => FieldValue::Money(a.format(c)),
+        _ => FieldValue::Word(format!("{amount} {currency} minor units")),
+    }
+}
+
+fn date(ts: Option<i64>) -> FieldValue {
+    ts.map_or(FieldValue::None, |t| FieldValue::Word(format_timestamp(t)))
+}
+
+fn count(n: Option<u64>) -> FieldValue {
+    n.map_or(FieldValue::None, |n| {
+        FieldValue::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    })
+}
+
+/// The fields Stripe cannot change on `live` that differ from the declaration.
+fn shape_diff(p: &PromotionCode, coupon: &ObjRef, live: &LivePromotionCode) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    match coupon {
+        ObjRef::Id(id) if &live.coupon == id => {}
+        ObjRef::Id(id) => out.push(FieldChange::replacing(
+            "coupon",
+            FieldValue::Ref(live.coupon.clone()),
+            FieldValue::Ref(id.clone()),
+        )),
+        ObjRef::Created(_) => out.push(FieldChange::replacing(
+            "coupon",
+            FieldValue::Ref(live.coupon.clone()),
+            FieldValue::Ref(format!("coupons.{} (new)", p.coupon)),
+        )),
+    }
+    if live.code != p.code {
+        out.push(FieldChange::replacing(
+            "code",
+            FieldValue::Word(live.code.clone()),
+            FieldValue::Word(p.code.clone()),
+        ));
+    }
+    if live.customer != p.customer {
+        out.push(FieldChange::replacing(
+            "customer",
+            FieldValue::word(live.customer.as_deref()),
+            FieldValue::word(p.customer.as_deref()),
+        ));
+    }
+    if live.expires_at != p.expires_at {
+        out.push(FieldChange::replacing(
+            "expires_at",
+            date(live.expires_at),
+            date(p.expires_at),
+        ));
+    }
+    let live_max = live.max_redemptions.and_then(|m| u64::try_from(m).ok());
+    if live_max != p.max_redemptions {
+        out.push(FieldChange::replacing(
+            "max_redemptions",
+            count(live_max),
+            count(p.max_redemptions),
+        ));
+    }
+    if live.first_time_transaction != p.first_time_transaction {
+        out.push(FieldChange::replacing(
+            "first_time_transaction",
+            FieldValue::Bool(live.first_time_transaction),
+            FieldValue::Bool(p.first_time_transaction),
+        ));
+    }
+    let want_min = p
+        .minimum_amount
+        .map(|(c, a)| (a.as_integer(), c.code().to_owned()));
+    let have_min = live.minimum_amount.map(|a| {
+        (
+            Some(a),
+            live.minimum_amount_currency.clone().unwrap_or_default(),
+        )
+    });
+    if want_min != have_min {
+        let show_live = live
+            .minimum_amount
+            .zip(live.minimum_amount_currency.as_deref())
+            .map_or(FieldValue::None, |(a, c)| money(a, c));
+        let show_want = p
+            .minimum_amount
+            .map_or(FieldValue::None, |(c, a)| FieldValue::Money(a.format(c)));
+        out.push(FieldChange::replacing(
+            "minimum_amount",
+            show_live,
+            show_want,
+        ));
+    }
+    for code in live.currency_options.keys() {
+        if !p.minimum_amount_options.keys().any(|c| c.code() == code) {
+            out.push(FieldChange::replacing(
+                format!("currency_options.{code}"),
+                money(live.currency_options[code], code),
+                FieldValue::None,
+            ));
+        }
+    }
+    out
+}
+
+fn creation_fields(p: &PromotionCode) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let mut add = |field: &str, value: FieldValue| {
+        fields.push(FieldChange::new(field, FieldValue::None, value))
+    };
+    add("code", FieldValue::Word(p.code.clone()));
+    add("coupon", FieldValue::Ref(format!("coupons.{}", p.coupon)));
+    if !p.active {
+        add("active", FieldValue::Bool(false));
+    }
+    if let Some(c) = &p.customer {
+        add("customer", FieldValue::Word(c.clone()));
+    }
+    if p.expires_at.is_some() {
+        add("expires_at", date(p.expires_at));
+    }
+    if p.max_redemptions.is_some() {
+        add("max_redemptions", count(p.max_redemptions));
+    }
+    if p.first_time_transaction {
+        add("first_time_transaction", FieldValue::Bool(true));
+    }
+    if let Some((c, a)) = p.minimum_amount {
+        add("minimum_amount", FieldValue::Money(a.format(c)));
+    }
+    for (c, a) in &p.minimum_amount_options {
+        add(
+            &format!("currency_options.{}", c.code()),
+            FieldValue::Money(a.format(*c)),
+        );
+    }
+    for (k, v) in &p.metadata {
+        add(&format!("metadata.{k}"), FieldValue::Text(v.clone()));
+    }
+    fields
+}
+
+fn spec(b: &Builder<'_>, p: &PromotionCode) -> PromotionCodeSpec {
+    PromotionCodeSpec {
+        code: p.code.clone(),
+        active: p.active,
+        customer: p.customer.clone(),
+        expires_at: p.expires_at,
+        max_redemptions: p.max_redemptions,
+        first_time_transaction: p.first_time_transaction,
+        minimum_amount: p.minimum_amount,
+        minimum_amount_options: p.minimum_amount_options.clone(),
+        metadata: with_marker(&p.metadata, &address(&p.key), b.namespace),
+    }
+}
+
+/// An active code that is not this catalog's and has the same code for the same customer.
+fn clashing<'a>(b: &Builder<'a>, p: &PromotionCode) -> Option<&'a LivePromotionCode> {
+    b.all_codes.iter().find(|c| {
+        c.active
+            && c.code.eq_ignore_ascii_case(&p.code)
+            && c.customer == p.customer
+            && !matches!(owner(&c.metadata, b.namespace), Owner::Ours(_))
+    })
+}
+
+/// Adds to `change` the step that deactivates `live`, recording it under its coupon.
+fn deactivate(
+    b: &mut Builder<'_>,
+    change: usize,
+    description: &str,
+    live: &LivePromotionCode,
+    deactivations: &mut HashMap<String, Vec<StepId>>,
+) -> StepId {
+    let step = b.add_step(
+        change,
+        description,
+        Request::UpdatePromotionCode {
+            code: ObjRef::Id(live.id.clone()),
+            update: PromotionCodeUpdate {
+                active: Some(false),
+                ..PromotionCodeUpdate::default()
+            },
+        },
+        vec![],
+    );
+    deactivations
+        .entry(live.coupon.clone())
+        .or_default()
+        .push(step);
+    step
+}
+
+/// The conflict of a code taken by an active code billing does not manage.
+fn taken(addr: &str, p: &PromotionCode, other: &LivePromotionCode) -> Conflict {
+    Conflict {
+        address: addr.to_owned(),
+        message: format!(
+            "the code {} is taken by the active promotion code {}, which this catalog does not manage",
+            p.code, other.id
+        ),
+        hint: format!("deactivate {} in Stripe, or choose another code", other.id),
+    }
+}
+
+/// Plans every declared promotion code and deactivates managed codes that are not current.
+/// Returns the deactivation steps by the id of the coupon the code was on, so that a coupon is
+/// deleted only after its codes.
+pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String, Vec<StepId>> {
+    let mut deactivations: HashMap<String, Vec<StepId>> = HashMap::new();
+    let mut current_ids: Vec<String> = Vec::new();
+    let catalog = b.catalog;
+    for (key, p) in &catalog.promotion_codes {
+        let addr = address(key);
+        let Some(coupon) = coupons.states.get(p.coupon.as_str()) else {
+            continue;
+        };
+        let candidates: Vec<&LivePromotionCode> =
+            b.codes_at.get(addr.as_str()).cloned().unwrap_or_default();
+        let current = candidates
+            .iter()
+            .copied()
+            .find(|c| c.active && c.code.eq_ignore_ascii_case(&p.code))
+            .or_else(|| candidates.iter().copied().find(|c| c.active))
+            .or_else(|| candidates.first().copied());
+        let fp = fingerprint(&candidates);
+        if let Some(live) = current {
+            current_ids.push(live.id.clone());
+        }
+        let shape = current.map(|live| shape_diff(p, &coupon.obj, live));
+        let needs_new = match (current, &shape) {
+            (None, _) => true,
+            (Some(_), Some(shape)) => !shape.is_empty(),
+            _ => false,
+        };
+        if needs_new {
+            if let Some(problem) = p.expires_at.and_then(|at| creatable_date(at, b.now)) {
+                b.conflicts.push(Conflict {
+                    address: addr.clone(),
+                    message: format!("expires_at {problem}: Stripe cannot create the code"),
+                    hint: "set `expires_at` between now and five years from now".to_owned(),
+                });
+                continue;
+            }
+            if let Some(other) = clashing(b, p) {
+                b.conflicts.push(taken(&addr, p, other));
+                continue;
+            }
+            let action = if current.is_some() {
+                Action::Replace
+            } else {
+                Action::Create
+            };
+            let mut change = Change::new(
+                ResourceKind::PromotionCode,
+                &addr,
+                action,
+                current.map(|l| l.id.clone()),
+                title(&p.code, &p.coupon),
+                fp,
+            );
+            let mut deps: Vec<StepId> = coupon.ready.into_iter().collect();
+            match (current, shape) {
+                (Some(live), Some(shape)) => {
+                    let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
+                    change.reason = Some(format!(
+                        "Stripe cannot change a promotion code's {} in place",
+                        forced.join(", ")
+                    ));
+                    change.fields = shape;
+                    change.notes.push(format!(
+                        "{} is deactivated and a new code {} is created: redemptions count again from zero",
+                        live.id, p.code
+                    ));
+                    let idx = b.add_change(change);
+                    if live.active {
+                        let step = deactivate(
+                            b,
+                            idx,
+                            "deactivate the replaced code",
+                            live,
+                            &mut deactivations,
+                        );
+                        deps.push(step);
+                    }
+                    b.add_step(
+                        idx,
+                        "create the replacement code",
+                        Request::CreatePromotionCode {
+                            coupon: coupon.obj.clone(),
+                            code: spec(b, p),
+                        },
+                        deps,
+                    );
+                }
+                _ => {
+                    change.fields = creation_fields(p);
+                    let idx = b.add_change(change);
+                    b.add_step(
+                        idx,
+                        "create promotion code",
+                        Request::CreatePromotionCode {
+                            coupon: coupon.obj.clone(),
+                            code: spec(b, p),
+                        },
+                        deps,
+                    );
+                }
+            }
+            continue;
+        }
+        let Some(live) = current else { continue };
+        // Same code on the same coupon: only what Stripe changes in place.
+        let mut fields = Vec::new();
+        let mut update = PromotionCodeUpdate::default();
+        let reason = dead(b, live);
+        match (p.active, live.active, &reason) {
+            (true, false, Some(why)) => b.notices.push(format!(
+                "{addr}: {} was deactivated by Stripe ({why}); change the code's `expires_at` or `max_redemptions` to issue a new one",
+                live.code
+            )),
+            (true, false, None) => {
+                if let Some(other) = clashing(b, p) {
+                    b.conflicts.push(taken(&addr, p, other));
+                    continue;
+                }
+                fields.push(FieldChange::new("active", FieldValue::Bool(false), FieldValue::Bool(true)));
+                update.active = Some(true);
+            }
+            (false, true, _) => {
+                fields.push(FieldChange::new("active", FieldValue::Bool(true), FieldValue::Bool(false)));
+                update.active = Some(false);
+            }
+            _ => {}
+        }
+        let desired = with_marker(&p.metadata, &addr, b.namespace);
+        update.metadata = metadata::diff(
+            &desired,
+            &live.metadata,
+            |k| b.catalog.ignores_metadata_key(k),
+            &mut fields,
+        );
+        let mut options = BTreeMap::new();
+        for (c, a) in &p.minimum_amount_options {
+            let have = live.currency_options.get(c.code()).copied();
+            if have != a.as_integer() {
+                fields.push(FieldChange::new(
+                    format!("currency_options.{}", c.code()),
+                    have.map_or(FieldValue::None, |h| money(h, c.code())),
+                    FieldValue::Money(a.format(*c)),
+                ));
+                options.insert(*c, *a);
+            }
+        }
+        update.minimum_amount_options = options;
+        if fields.is_empty() {
+            continue;
+        }
+        let action = match update.active {
+            Some(true) => Action::Unarchive,
+            Some(false) => Action::Deactivate,
+            None => Action::Update,
+        };
+        let mut change = Change::new(
+            ResourceKind::PromotionCode,
+            &addr,
+            action,
+            Some(live.id.clone()),
+            title(&p.code, &p.coupon),
+            fp,
+        );
+        if action == Action::Deactivate {
+            change.reason = Some("declared `active = false`".to_owned());
+        }
+        change.fields = fields;
+        let idx = b.add_change(change);
+        let description = match action {
+            Action::Unarchive => "reactivate promotion code",
+            Action::Deactivate => "deactivate promotion code",
+            _ => "update promotion code",
+        };
+        let step = b.add_step(
+            idx,
+            description,
+            Request::UpdatePromotionCode {
+                code: ObjRef::Id(live.id.clone()),
+                update,
+            },
+            vec![],
+        );
+        if action == Action::Deactivate {
+            deactivations
+                .entry(live.coupon.clone())
+                .or_default()
+                .push(step);
+        }
+    }
+
+    // Managed active codes that are not current: duplicates, and codes that left the catalog.
+    let declared: Vec<String> = catalog.promotion_codes.keys().map(|k| address(k)).collect();
+    let others: Vec<(String, LivePromotionCode)> = b
+        .codes_at
+        .iter()
+        .flat_map(|(a, cs)| cs.iter().map(move |c| ((*a).to_owned(), (*c).clone())))
+        .filter(|(_, c)| c.active && !current_ids.contains(&c.id))
+        .collect();
+    for (addr, live) in others {
+        let removed = !declared.contains(&addr);
+        let mut change = Change::new(
+            ResourceKind::PromotionCode,
+            &addr,
+            Action::Deactivate,
+            Some(live.id.clone()),
+            format!("promotion code {}", live.code),
+            fingerprint(&[&live]),
+        );
+        change.fields.push(FieldChange::new(
+            "active",
+            FieldValue::Bool(true),
+            FieldValue::Bool(false),
+        ));
+        if removed {
+            change.destroy = true;
+            change.reason = Some("removed from billing.toml".to_owned());
+        } else {
+            change.reason = Some("a duplicate at this address".to_owned());
+        }
+        change
+            .notes
+            .push(format!("customers can no longer redeem {}", live.code));
+        let idx = b.add_change(change);
+        deactivate(
+            b,
+            idx,
+            "deactivate promotion code",
+            &live,
+            &mut deactivations,
+        );
+    }
+    deactivations
+}
