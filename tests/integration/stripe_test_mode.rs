@@ -34,7 +34,7 @@ fn billing(dir: &Workdir, key: &str, args: &[&str]) -> Run {
     run
 }
 
-fn catalog(ns: &str, monthly: &str) -> String {
+fn catalog(ns: &str, monthly: &str, percent: u32) -> String {
     format!(
         r#"namespace = "{ns}"
 
@@ -54,7 +54,19 @@ currency_options = {{ eur = "9.00" }}
 amount = "5.00"
 currency = "usd"
 lookup_key = "{ns}_pro_once"
-"#
+
+[coupons.welcome]
+name = "Integration test"
+percent_off = {percent}
+duration = "once"
+applies_to = ["pro"]
+
+[promotion_codes.welcome]
+code = "{code}"
+coupon = "welcome"
+max_redemptions = 5
+"#,
+        code = ns.to_uppercase()
     )
 }
 
@@ -66,11 +78,11 @@ fn plan_apply_edit_and_clean_up_against_stripe_test_mode() {
         "{KEY_VAR} must be a test-mode key"
     );
     let ns = format!("itest-{:08x}", fastrand::u32(..));
-    let dir = Workdir::with_catalog(&catalog(&ns, "10.00"));
+    let dir = Workdir::with_catalog(&catalog(&ns, "10.00", 10));
 
     let plan = billing(&dir, &key, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
-    assert!(plan.has("Plan: 3 to create"), "{}", plan.stdout);
+    assert!(plan.has("Plan: 5 to create"), "{}", plan.stdout);
     let apply = billing(&dir, &key, &["apply", "--yes"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
     let again = billing(&dir, &key, &["plan", "--detailed-exitcode"]);
@@ -80,9 +92,15 @@ fn plan_apply_edit_and_clean_up_against_stripe_test_mode() {
         again.stdout, again.stderr
     );
 
-    dir.write("billing.toml", catalog(&ns, "12.00"));
+    dir.write("billing.toml", catalog(&ns, "12.00", 15));
     let plan = billing(&dir, &key, &["plan", "--detailed-exitcode"]);
     assert!(plan.has("-/+ price $12.00 / month"), "{}", plan.stdout);
+    assert!(
+        plan.has("-/+ coupon \"Integration test\" (15% off, once)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.has("-/+ promotion code"), "{}", plan.stdout);
     assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
     assert_eq!(
         billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
