@@ -11,7 +11,7 @@ use stripe_client_core::{IdempotencyKey, RequestStrategy};
 use tokio::task::JoinSet;
 
 use super::wire::{WireRequest, requests};
-use crate::plan::{Change, ObjRef, Plan, Step, StepId};
+use crate::plan::{Change, ObjRef, Plan, Request, Step, StepId};
 use crate::stripe::{StripeError, StripeHttp};
 
 /// How a step ended.
@@ -136,7 +136,17 @@ async fn run_step(
             Ok(c) => {
                 first_id.get_or_insert(c.id);
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => {
+                if e.code() == Some("resource_already_exists")
+                    && let Request::CreateCoupon { coupon } = &step.request
+                {
+                    return Err(format!(
+                        "{e}; coupon id {} is taken, or was used by a coupon deleted before (Stripe never reuses a coupon id): pin the coupon to another `id`",
+                        coupon.id
+                    ));
+                }
+                return Err(e.to_string());
+            }
         }
     }
     Ok(if step.request.creates() {

@@ -561,6 +561,11 @@ currency = "usd"
 [coupons.dates]
 percent_off = 10
 redeem_by = "2027-01-01"
+[coupons.precise]
+percent_off = 33.333
+applies_to = ["pro", "pro"]
+[coupons.tiny]
+percent_off = 0.001
 "#
     ));
 }
@@ -589,6 +594,13 @@ coupon = "launch"
 customer = "alice"
 [promotion_codes.NOCOUPON]
 active = true
+[promotion_codes.vip_all]
+code = "VIP"
+coupon = "launch"
+[promotion_codes.vip_one]
+code = "vip"
+coupon = "launch"
+customer = "cus_NffrFeUfNV2Hib"
 "#
     ));
 }

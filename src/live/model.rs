@@ -250,13 +250,17 @@ impl From<stripe_shared::Coupon> for LiveCoupon {
             name: c.name,
             percent_off: c.percent_off.and_then(crate::catalog::float_text),
             amount_off: c.amount_off,
-            currency: c.currency.map(|c| c.to_string()),
-            currency_options: c
-                .currency_options
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.amount_off))
-                .collect(),
+            currency: c.currency.as_ref().map(ToString::to_string),
+            // Stripe repeats the coupon's own currency among its options: left out, as for prices.
+            currency_options: {
+                let own = c.currency.as_ref().map(ToString::to_string);
+                c.currency_options
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.amount_off))
+                    .filter(|(k, _)| Some(k) != own.as_ref())
+                    .collect()
+            },
             duration: c.duration.as_str().to_owned(),
             duration_in_months: c.duration_in_months,
             max_redemptions: c.max_redemptions,
@@ -288,13 +292,17 @@ impl From<stripe_shared::PromotionCode> for LivePromotionCode {
             times_redeemed: p.times_redeemed,
             first_time_transaction: r.first_time_transaction,
             minimum_amount: r.minimum_amount,
-            minimum_amount_currency: r.minimum_amount_currency.map(|c| c.to_string()),
-            currency_options: r
-                .currency_options
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.minimum_amount))
-                .collect(),
+            minimum_amount_currency: r.minimum_amount_currency.as_ref().map(ToString::to_string),
+            // The minimum amount's own currency is repeated among the options: left out.
+            currency_options: {
+                let own = r.minimum_amount_currency.as_ref().map(ToString::to_string);
+                r.currency_options
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.minimum_amount))
+                    .filter(|(k, _)| Some(k) != own.as_ref())
+                    .collect()
+            },
             metadata: sorted(p.metadata.unwrap_or_default()),
         }
     }

@@ -40,6 +40,13 @@ pub(crate) struct Coupons<'a> {
     pub deletions: Vec<(String, usize)>,
 }
 
+impl Coupons<'_> {
+    /// Whether the live coupon `id` is replaced or deleted by this plan.
+    pub fn retiring(&self, id: &str) -> bool {
+        self.deletions.iter().any(|(d, _)| d == id)
+    }
+}
+
 fn address(key: &str) -> String {
     format!("coupons.{key}")
 }
@@ -250,9 +257,14 @@ fn shape_diff(c: &Coupon, applies: &[ObjRef], live: &LiveCoupon) -> Vec<FieldCha
     {
         for code in live.currency_options.keys() {
             if !currency_options.keys().any(|c| c.code() == code) {
+                let have = live.currency_options[code];
+                let shown = match (Currency::parse(code), MinorAmount::from_minor(have)) {
+                    (Some(cur), Ok(a)) => FieldValue::Money(a.format(cur)),
+                    _ => FieldValue::Word(format!("{have} {code} minor units")),
+                };
                 out.push(FieldChange::replacing(
                     format!("currency_options.{code}"),
-                    FieldValue::Word(format!("{} minor units off", live.currency_options[code])),
+                    shown,
                     FieldValue::None,
                 ));
             }
@@ -307,7 +319,8 @@ fn mutable_diff(
     (fields, update)
 }
 
-/// The active promotion codes on `coupon` that this catalog does not manage.
+/// The active promotion codes on `coupon` that this catalog neither manages nor declares
+/// (declared ones are taken over by the codes the catalog creates).
 fn unmanaged_codes(b: &Builder<'_>, coupon: &str) -> Vec<String> {
     b.all_codes
         .iter()
@@ -315,6 +328,7 @@ fn unmanaged_codes(b: &Builder<'_>, coupon: &str) -> Vec<String> {
             p.coupon == coupon
                 && p.active
                 && !matches!(owner(&p.metadata, b.namespace), Owner::Ours(_))
+                && !super::promotion_code::taken_over(b.catalog, p)
         })
         .map(|p| format!("{} ({})", p.code, p.id))
         .collect()
@@ -398,7 +412,13 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
                     None => None,
                 }
             }
-            None => candidates.first().copied(),
+            // The one that already matches the catalog (an interrupted replacement can leave
+            // two), else the newest.
+            None => candidates
+                .iter()
+                .copied()
+                .find(|live| shape_diff(c, &applies_to(c, products), live).is_empty())
+                .or_else(|| candidates.first().copied()),
         };
         let applies = applies_to(c, products);
         let ready_products: Vec<StepId> = c
@@ -432,6 +452,16 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
                 change.fields = shape_diff(c, &applies, live);
                 let (more, _) = mutable_diff(b, c, live);
                 change.fields.extend(more);
+                // The new coupon has only the declared name: an omitted one is dropped.
+                if c.name.is_none()
+                    && let Some(name) = &live.name
+                {
+                    change.fields.push(FieldChange::new(
+                        "name",
+                        FieldValue::Text(name.clone()),
+                        FieldValue::None,
+                    ));
+                }
                 let forced: Vec<&str> = change
                     .fields
                     .iter()
@@ -512,6 +542,12 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
             }
             Some(live) => {
                 current_ids.push(live.id.clone());
+                if !live.valid {
+                    b.notices.push(format!(
+                        "{addr}: Stripe no longer lets customers redeem coupon {} (its redeem_by passed or it was used up); change `redeem_by` or `max_redemptions` to replace it",
+                        live.id
+                    ));
+                }
                 let (fields, update) = mutable_diff(b, c, live);
                 if !fields.is_empty() {
                     let mut change = Change::new(
@@ -586,6 +622,7 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
                 "promotion codes that billing.toml does not declare stop working: {}",
                 unmanaged.join(", ")
             ));
+            change.blockers = unmanaged;
         }
         let idx = b.add_change(change);
         deletions.push((live.id.clone(), idx));

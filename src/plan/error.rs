@@ -1,4 +1,5 @@
-//! Why no plan can be made: objects in the way, or a dependency cycle (a bug).
+//! Why no plan can be made: objects in the way or changes Stripe would refuse, or a dependency
+//! cycle (a bug).
 
 use std::fmt;
 
@@ -16,7 +17,7 @@ pub struct Conflict {
 /// Why planning failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// Live objects that billing does not manage are in the way.
+    /// Live objects in the way, or changes Stripe would refuse.
     #[error("{}", render_conflicts(.0))]
     Conflicts(Vec<Conflict>),
     /// The steps depend on each other in a circle: a bug in billing.
@@ -26,12 +27,12 @@ pub enum PlanError {
 
 fn render_conflicts(conflicts: &[Conflict]) -> String {
     let mut out = format!(
-        "cannot plan: {} {} in the way",
+        "cannot plan: {} {}",
         conflicts.len(),
         if conflicts.len() == 1 {
-            "object is"
+            "problem"
         } else {
-            "objects are"
+            "problems"
         }
     );
     for c in conflicts {

@@ -25,29 +25,36 @@ fn title(code: &str, coupon: &str) -> String {
     format!("promotion code {code} (coupons.{coupon})")
 }
 
-/// Why Stripe deactivated a code by itself, if it did.
-fn dead(b: &Builder<'_>, live: &LivePromotionCode) -> Option<String> {
+/// Why Stripe deactivated a code by itself, if it did, and what the user can do about it.
+fn dead(b: &Builder<'_>, live: &LivePromotionCode) -> Option<(String, &'static str)> {
+    const CHANGE_CODE: &str =
+        "change the code's `expires_at` or `max_redemptions` to issue a new one";
+    const CHANGE_COUPON: &str =
+        "change its coupon's `redeem_by` or `max_redemptions` to replace the coupon and its codes";
     if live.active {
         return None;
     }
     if let Some(at) = live.expires_at
         && at <= b.now
     {
-        return Some(format!("expired on {}", format_timestamp(at)));
+        return Some((format!("expired on {}", format_timestamp(at)), CHANGE_CODE));
     }
     if let Some(max) = live.max_redemptions
         && live.times_redeemed >= max
     {
-        return Some(format!(
-            "used up: redeemed {} of {max} times",
-            live.times_redeemed
+        return Some((
+            format!("used up: redeemed {} of {max} times", live.times_redeemed),
+            CHANGE_CODE,
         ));
     }
     match b.coupon_by_id.get(live.coupon.as_str()) {
-        None => Some(format!("its coupon {} was deleted", live.coupon)),
-        Some(c) if !c.valid => Some(format!(
-            "its coupon {} can no longer be redeemed",
-            live.coupon
+        None => Some((
+            format!("its coupon {} was deleted", live.coupon),
+            CHANGE_COUPON,
+        )),
+        Some(c) if !c.valid => Some((
+            format!("its coupon {} can no longer be redeemed", live.coupon),
+            CHANGE_COUPON,
         )),
         Some(_) => None,
     }
@@ -208,23 +215,58 @@ fn spec(b: &Builder<'_>, p: &PromotionCode) -> PromotionCodeSpec {
     }
 }
 
-/// An active code that is not this catalog's and has the same code for the same customer.
+/// An active code that is not this catalog's and that the declared code would clash with.
 fn clashing<'a>(b: &Builder<'a>, p: &PromotionCode) -> Option<&'a LivePromotionCode> {
     b.all_codes.iter().find(|c| {
         c.active
-            && c.code.eq_ignore_ascii_case(&p.code)
-            && c.customer == p.customer
+            && codes_clash(
+                &c.code,
+                c.customer.as_deref(),
+                &p.code,
+                p.customer.as_deref(),
+            )
             && !matches!(owner(&c.metadata, b.namespace), Owner::Ours(_))
     })
 }
 
-/// Adds to `change` the step that deactivates `live`, recording it under its coupon.
+/// Whether a live code billing does not manage will be taken over by a declared code.
+pub(crate) fn taken_over(catalog: &crate::catalog::Catalog, live: &LivePromotionCode) -> bool {
+    catalog.promotion_codes.values().any(|p| {
+        codes_clash(
+            &live.code,
+            live.customer.as_deref(),
+            &p.code,
+            p.customer.as_deref(),
+        )
+    })
+}
+
+/// Deactivation and activation steps, to order them across addresses and coupons.
+#[derive(Default)]
+struct Ledger {
+    /// Deactivation steps by the id of the coupon the code is on.
+    by_coupon: HashMap<String, Vec<StepId>>,
+    /// `(code, customer, step)` of every deactivation.
+    deactivated: Vec<(String, Option<String>, StepId)>,
+    /// `(code, customer, step)` of every creation or reactivation.
+    activated: Vec<(String, Option<String>, StepId)>,
+}
+
+/// Whether two codes cannot both be active: same text regardless of case, and the same
+/// customer (a code without a customer clashes with every customer's).
+fn codes_clash(a: &str, a_customer: Option<&str>, b: &str, b_customer: Option<&str>) -> bool {
+    a.eq_ignore_ascii_case(b)
+        && (a_customer == b_customer || a_customer.is_none() || b_customer.is_none())
+}
+
+/// Adds to `change` the step that deactivates `live` after `deps`, and records it.
 fn deactivate(
     b: &mut Builder<'_>,
     change: usize,
     description: &str,
     live: &LivePromotionCode,
-    deactivations: &mut HashMap<String, Vec<StepId>>,
+    deps: Vec<StepId>,
+    ledger: &mut Ledger,
 ) -> StepId {
     let step = b.add_step(
         change,
@@ -236,12 +278,16 @@ fn deactivate(
                 ..PromotionCodeUpdate::default()
             },
         },
-        vec![],
+        deps,
     );
-    deactivations
+    ledger
+        .by_coupon
         .entry(live.coupon.clone())
         .or_default()
         .push(step);
+    ledger
+        .deactivated
+        .push((live.code.clone(), live.customer.clone(), step));
     step
 }
 
@@ -261,7 +307,7 @@ fn taken(addr: &str, p: &PromotionCode, other: &LivePromotionCode) -> Conflict {
 /// Returns the deactivation steps by the id of the coupon the code was on, so that a coupon is
 /// deleted only after its codes.
 pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String, Vec<StepId>> {
-    let mut deactivations: HashMap<String, Vec<StepId>> = HashMap::new();
+    let mut ledger = Ledger::default();
     let mut current_ids: Vec<String> = Vec::new();
     let catalog = b.catalog;
     for (key, p) in &catalog.promotion_codes {
@@ -296,10 +342,27 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
                 });
                 continue;
             }
-            if let Some(other) = clashing(b, p) {
-                b.conflicts.push(taken(&addr, p, other));
+            // Stripe refuses new codes for a coupon it no longer lets customers redeem.
+            if let ObjRef::Id(id) = &coupon.obj
+                && b.coupon_by_id.get(id.as_str()).is_some_and(|c| !c.valid)
+            {
+                b.conflicts.push(Conflict {
+                    address: addr.clone(),
+                    message: format!("coupon {id} can no longer be redeemed (its redeem_by passed or it was used up): Stripe refuses new codes for it"),
+                    hint: format!("change `redeem_by` or `max_redemptions` of coupons.{}: that replaces the coupon, and its codes with it", p.coupon),
+                });
                 continue;
             }
+            // An active code of the same text that billing does not manage: taken over when its
+            // coupon is on the way out (the user declared the code), a conflict otherwise.
+            let takeover = match clashing(b, p) {
+                Some(other) if coupons.retiring(&other.coupon) => Some(other),
+                Some(other) => {
+                    b.conflicts.push(taken(&addr, p, other));
+                    continue;
+                }
+                None => None,
+            };
             let action = if current.is_some() {
                 Action::Replace
             } else {
@@ -313,8 +376,9 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
                 title(&p.code, &p.coupon),
                 fp,
             );
-            let mut deps: Vec<StepId> = coupon.ready.into_iter().collect();
-            match (current, shape) {
+            let coupon_ready: Vec<StepId> = coupon.ready.into_iter().collect();
+            let mut deps = coupon_ready.clone();
+            let replaced = match (current, shape) {
                 (Some(live), Some(shape)) => {
                     let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
                     change.reason = Some(format!(
@@ -322,44 +386,87 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
                         forced.join(", ")
                     ));
                     change.fields = shape;
-                    change.notes.push(format!(
-                        "{} is deactivated and a new code {} is created: redemptions count again from zero",
-                        live.id, p.code
-                    ));
-                    let idx = b.add_change(change);
-                    if live.active {
-                        let step = deactivate(
-                            b,
-                            idx,
-                            "deactivate the replaced code",
-                            live,
-                            &mut deactivations,
-                        );
-                        deps.push(step);
-                    }
-                    b.add_step(
-                        idx,
-                        "create the replacement code",
-                        Request::CreatePromotionCode {
-                            coupon: coupon.obj.clone(),
-                            code: spec(b, p),
-                        },
-                        deps,
-                    );
+                    change.notes.push(if live.active {
+                        format!(
+                            "{} is deactivated and a new code {} is created: redemptions count again from zero",
+                            live.id, p.code
+                        )
+                    } else {
+                        format!("a new code {} is created: redemptions count again from zero", p.code)
+                    });
+                    Some(live)
                 }
                 _ => {
                     change.fields = creation_fields(p);
-                    let idx = b.add_change(change);
-                    b.add_step(
-                        idx,
-                        "create promotion code",
-                        Request::CreatePromotionCode {
-                            coupon: coupon.obj.clone(),
-                            code: spec(b, p),
-                        },
-                        deps,
-                    );
+                    None
                 }
+            };
+            if let Some(other) = takeover {
+                change.notes.push(format!(
+                    "takes the code over from {}, which billing did not manage and whose coupon is replaced or deleted",
+                    other.id
+                ));
+            }
+            let idx = b.add_change(change);
+            if let Some(other) = takeover {
+                deps.push(deactivate(
+                    b,
+                    idx,
+                    "deactivate the code billing takes over",
+                    other,
+                    coupon_ready.clone(),
+                    &mut ledger,
+                ));
+            }
+            // The old code goes first only when the new one would clash with it, and never
+            // before the new coupon exists: a failure leaves the old code working.
+            let clash = replaced.is_some_and(|live| {
+                live.active
+                    && codes_clash(
+                        &live.code,
+                        live.customer.as_deref(),
+                        &p.code,
+                        p.customer.as_deref(),
+                    )
+            });
+            if let (Some(live), true) = (replaced, clash) {
+                deps.push(deactivate(
+                    b,
+                    idx,
+                    "deactivate the replaced code",
+                    live,
+                    coupon_ready.clone(),
+                    &mut ledger,
+                ));
+            }
+            let description = if replaced.is_some() {
+                "create the replacement code"
+            } else {
+                "create promotion code"
+            };
+            let created = b.add_step(
+                idx,
+                description,
+                Request::CreatePromotionCode {
+                    coupon: coupon.obj.clone(),
+                    code: spec(b, p),
+                },
+                deps,
+            );
+            ledger
+                .activated
+                .push((p.code.clone(), p.customer.clone(), created));
+            if let (Some(live), false) = (replaced, clash)
+                && live.active
+            {
+                deactivate(
+                    b,
+                    idx,
+                    "deactivate the replaced code",
+                    live,
+                    vec![created],
+                    &mut ledger,
+                );
             }
             continue;
         }
@@ -369,8 +476,8 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
         let mut update = PromotionCodeUpdate::default();
         let reason = dead(b, live);
         match (p.active, live.active, &reason) {
-            (true, false, Some(why)) => b.notices.push(format!(
-                "{addr}: {} was deactivated by Stripe ({why}); change the code's `expires_at` or `max_redemptions` to issue a new one",
+            (true, false, Some((why, advice))) => b.notices.push(format!(
+                "{addr}: {} was deactivated by Stripe ({why}); {advice}",
                 live.code
             )),
             (true, false, None) => {
@@ -378,11 +485,19 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
                     b.conflicts.push(taken(&addr, p, other));
                     continue;
                 }
-                fields.push(FieldChange::new("active", FieldValue::Bool(false), FieldValue::Bool(true)));
+                fields.push(FieldChange::new(
+                    "active",
+                    FieldValue::Bool(false),
+                    FieldValue::Bool(true),
+                ));
                 update.active = Some(true);
             }
             (false, true, _) => {
-                fields.push(FieldChange::new("active", FieldValue::Bool(true), FieldValue::Bool(false)));
+                fields.push(FieldChange::new(
+                    "active",
+                    FieldValue::Bool(true),
+                    FieldValue::Bool(false),
+                ));
                 update.active = Some(false);
             }
             _ => {}
@@ -442,11 +557,21 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
             },
             vec![],
         );
-        if action == Action::Deactivate {
-            deactivations
-                .entry(live.coupon.clone())
-                .or_default()
-                .push(step);
+        match action {
+            Action::Deactivate => {
+                ledger
+                    .by_coupon
+                    .entry(live.coupon.clone())
+                    .or_default()
+                    .push(step);
+                ledger
+                    .deactivated
+                    .push((live.code.clone(), live.customer.clone(), step));
+            }
+            Action::Unarchive => ledger
+                .activated
+                .push((p.code.clone(), p.customer.clone(), step)),
+            _ => {}
         }
     }
 
@@ -488,8 +613,23 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
             idx,
             "deactivate promotion code",
             &live,
-            &mut deactivations,
+            vec![],
+            &mut ledger,
         );
     }
-    deactivations
+
+    // A code moving between addresses (a renamed key, a case change) is created or
+    // reactivated only after the code it would clash with is deactivated.
+    for (code, customer, step) in &ledger.activated {
+        for (old, old_customer, off) in &ledger.deactivated {
+            if off != step
+                && codes_clash(code, customer.as_deref(), old, old_customer.as_deref())
+                && !b.steps[*off].depends_on.contains(step)
+                && !b.steps[*step].depends_on.contains(off)
+            {
+                b.steps[*step].depends_on.push(*off);
+            }
+        }
+    }
+    ledger.by_coupon
 }

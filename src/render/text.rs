@@ -6,7 +6,7 @@ use similar::{ChangeTag, TextDiff};
 
 use super::{Paint, Target};
 use crate::apply::{ApplyReport, Outcome};
-use crate::plan::{Action, Change, FieldChange, FieldValue, Plan, Untouched};
+use crate::plan::{Action, Change, FieldChange, FieldValue, Plan, ResourceKind, Untouched};
 
 fn symbol(action: Action, paint: Paint) -> String {
     match action {
@@ -21,6 +21,9 @@ fn headline(change: &Change) -> String {
     let what = match change.action {
         Action::Create => "will be created".to_owned(),
         Action::Update => "will be updated in place".to_owned(),
+        Action::Unarchive if change.kind == ResourceKind::PromotionCode => {
+            "will be reactivated".to_owned()
+        }
         Action::Unarchive => "will be unarchived".to_owned(),
         Action::Replace => "must be replaced".to_owned(),
         Action::Archive => "will be archived".to_owned(),

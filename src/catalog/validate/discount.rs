@@ -1,6 +1,6 @@
 //! Validation of coupons and promotion codes, and of the references between them and products.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
@@ -98,12 +98,20 @@ pub(crate) fn coupon(sink: &Sink, raw: RawCoupon, products: &[&str]) -> Option<C
                 );
             }
             let percent = match parse_decimal(p.get_ref()) {
-                Ok(d) if d > Decimal::ZERO && d <= Decimal::ONE_HUNDRED => {
+                Ok(d) if d.normalize().scale() > 2 => {
+                    sink.push(
+                        Diagnostic::new(p.span(), "`percent_off` takes at most 2 decimal places")
+                            .label("too precise")
+                            .hint("Stripe stores percentages such as 33.33"),
+                    );
+                    None
+                }
+                Ok(d) if d >= Decimal::new(1, 2) && d <= Decimal::ONE_HUNDRED => {
                     Some(Percent(d.normalize()))
                 }
                 Ok(_) => {
                     sink.push(
-                        Diagnostic::new(p.span(), "`percent_off` must be above 0 and at most 100")
+                        Diagnostic::new(p.span(), "`percent_off` must be between 0.01 and 100")
                             .label("out of range"),
                     );
                     None
@@ -253,16 +261,17 @@ pub(crate) fn coupon(sink: &Sink, raw: RawCoupon, products: &[&str]) -> Option<C
         (None, _) => None,
     };
     let max_redemptions = positive(sink, "max_redemptions", &raw.max_redemptions);
-    let applies_to: Vec<String> = raw
-        .applies_to
-        .map(|keys| {
-            keys.into_inner()
-                .into_iter()
-                .filter(|k| reference(sink, "product", k, products))
-                .map(Sp::into_inner)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut applies_to: Vec<String> = Vec::new();
+    for k in raw.applies_to.map(Sp::into_inner).unwrap_or_default() {
+        if applies_to.contains(k.get_ref()) {
+            sink.push(Diagnostic::new(
+                k.span(),
+                format!("product `{}` is listed twice in `applies_to`", k.get_ref()),
+            ));
+        } else if reference(sink, "product", &k, products) {
+            applies_to.push(k.into_inner());
+        }
+    }
     let on_remove = raw.on_remove.as_ref().map_or(Some(OnRemove::Delete), |v| {
         fields::one_of(sink, "on_remove", v, OnRemove::ALL, OnRemove::parse)
     });
@@ -467,9 +476,15 @@ pub(crate) fn unique_codes(
     sink: &Sink,
     codes: &[(String, Option<String>, std::ops::Range<usize>)],
 ) {
-    let mut seen: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    let mut seen: Vec<(String, Option<String>)> = Vec::new();
     for (code, customer, span) in codes {
-        if !seen.insert((code.to_uppercase(), customer.clone())) {
+        let upper = code.to_uppercase();
+        // A code without a customer clashes with the same code for any customer.
+        let clash = seen
+            .iter()
+            .any(|(c, cu)| *c == upper && (cu == customer || cu.is_none() || customer.is_none()));
+        seen.push((upper, customer.clone()));
+        if clash {
             sink.push(
                 Diagnostic::new(
                     span.clone(),

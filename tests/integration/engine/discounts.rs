@@ -177,7 +177,7 @@ fn removed_codes_are_deactivated_and_come_back_reactivated() {
     env.set_catalog(&catalog("20", ""));
     let plan = env.plan();
     assert!(
-        plan.has("# promotion_codes.LAUNCH20 will be unarchived"),
+        plan.has("# promotion_codes.LAUNCH20 will be reactivated"),
         "{}",
         plan.stdout
     );
@@ -284,9 +284,181 @@ fn an_invalid_coupon_sends_nothing() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("`percent_off` must be above 0 and at most 100"),
+            .contains("`percent_off` must be between 0.01 and 100"),
         "{}",
         run.stderr
     );
     assert!(env.sandbox.requests().is_empty());
+}
+
+const AMOUNTS: &str = r#"
+[coupons.ten]
+amount_off = "10.00"
+currency = "usd"
+currency_options = { eur = "9.00" }
+max_redemptions = 100
+
+[promotion_codes.TEN]
+coupon = "ten"
+minimum_amount = "50.00"
+minimum_amount_currency = "usd"
+currency_options = { eur = "45.00" }
+"#;
+
+#[test]
+fn amount_coupons_and_minimum_amounts_converge_and_stay() {
+    let env = Env::new(AMOUNTS);
+    env.converge();
+    let coupon = env.current("coupons.ten");
+    let code = env.current("promotion_codes.TEN");
+    env.converge();
+    assert_eq!(env.current("coupons.ten")["id"], coupon["id"]);
+    assert_eq!(env.current("promotion_codes.TEN")["id"], code["id"]);
+    // Currency options change in place, for both.
+    env.set_catalog(
+        &AMOUNTS
+            .replace("eur = \"9.00\"", "eur = \"8.00\"")
+            .replace("eur = \"45.00\"", "eur = \"40.00\""),
+    );
+    let plan = env.plan();
+    assert!(
+        plan.has("Plan: 0 to create, 2 to update, 0 to replace"),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    assert_eq!(env.current("coupons.ten")["id"], coupon["id"]);
+}
+
+#[test]
+fn a_failed_coupon_replacement_leaves_its_codes_working() {
+    let env = Env::new(&catalog("20", ""));
+    env.converge();
+    let code = active_codes(&env, "LAUNCH20").remove(0);
+    env.sandbox
+        .fail_nth("POST /v1/coupons 1 400".parse().unwrap());
+    env.set_catalog(&catalog("25", ""));
+    let run = env.billing(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        active_codes(&env, "LAUNCH20")[0]["id"],
+        code["id"],
+        "the old code still works"
+    );
+    env.converge();
+    assert_ne!(active_codes(&env, "LAUNCH20")[0]["id"], code["id"]);
+}
+
+#[test]
+fn a_new_customer_that_does_not_exist_leaves_the_old_code_working() {
+    let env = Env::new(&catalog("20", ""));
+    let res = Req::post("/v1/customers", "name=Alice")
+        .idempotency_key("test-alice")
+        .send(&env.sandbox);
+    let alice = res.json()["id"].as_str().unwrap().to_owned();
+    env.set_catalog(&catalog("20", &format!("customer = \"{alice}\"\n")));
+    env.converge();
+    let code = active_codes(&env, "LAUNCH20").remove(0);
+    env.set_catalog(&catalog("20", "customer = \"cus_Typo1234567890\"\n"));
+    let run = env.billing(&["apply", "--yes"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.has("failed promotion_codes.LAUNCH20: create the replacement code"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(active_codes(&env, "LAUNCH20")[0]["id"], code["id"]);
+}
+
+#[test]
+fn renaming_a_code_key_moves_the_code_without_a_clash() {
+    let env = Env::new(&catalog("20", ""));
+    env.converge();
+    env.set_catalog(&catalog("20", "").replace(
+        "[promotion_codes.LAUNCH20]",
+        "[promotion_codes.launch_code]\ncode = \"LAUNCH20\"",
+    ));
+    env.converge();
+    let codes = active_codes(&env, "LAUNCH20");
+    assert_eq!(codes.len(), 1);
+    assert_eq!(
+        codes[0]["metadata"]["billing_key"],
+        "promotion_codes.launch_code"
+    );
+}
+
+#[test]
+fn a_declared_code_takes_over_an_unmanaged_one_when_its_coupon_is_replaced() {
+    let env = Env::new(&catalog("20", ""));
+    env.converge();
+    let coupon = env.current("coupons.launch")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::post(
+        "/v1/promotion_codes",
+        &format!("promotion[type]=coupon&promotion[coupon]={coupon}&code=PARTNER"),
+    )
+    .idempotency_key("test-partner")
+    .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    let with_partner = format!(
+        "{}\n[promotion_codes.PARTNER]\ncoupon = \"launch\"\n",
+        catalog("25", "")
+    );
+    env.set_catalog(&with_partner);
+    let plan = env.plan();
+    assert!(plan.has("takes the code over from"), "{}", plan.stdout);
+    env.converge();
+    let partner = active_codes(&env, "PARTNER");
+    assert_eq!(partner.len(), 1);
+    assert_eq!(
+        partner[0]["metadata"]["billing_key"],
+        "promotion_codes.PARTNER"
+    );
+}
+
+#[test]
+fn removing_a_coupon_with_unmanaged_codes_needs_consent() {
+    let env = Env::new(&catalog("20", ""));
+    env.converge();
+    let coupon = env.current("coupons.launch")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::post(
+        "/v1/promotion_codes",
+        &format!("promotion[type]=coupon&promotion[coupon]={coupon}&code=PARTNER"),
+    )
+    .idempotency_key("test-partner-2")
+    .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    env.set_catalog(PRO);
+    let run = env.billing(&["apply", "--yes"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("PARTNER"), "{}", run.stderr);
+    assert_eq!(env.billing(&["apply", "--yes", "--allow-destroy"]).code, 0);
+}
+
+#[test]
+fn an_interrupted_replacement_then_a_revert_keeps_the_original_coupon() {
+    let env = Env::new(&catalog("20", ""));
+    env.converge();
+    let original = env.current("coupons.launch")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.sandbox
+        .fail_nth("POST /v1/promotion_codes 1 400".parse().unwrap());
+    env.set_catalog(&catalog("25", ""));
+    assert_eq!(env.billing(&["apply", "--yes"]).code, 1);
+    env.set_catalog(&catalog("20", ""));
+    let plan = env.plan();
+    assert!(
+        !plan.has("# coupons.launch must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    assert_eq!(env.current("coupons.launch")["id"], original.as_str());
 }
