@@ -3,9 +3,10 @@
 //!
 //! Expandable fields replace an id by the full object; includable fields (`price.tiers`,
 //! `price.currency_options`, `tiers` inside each currency option, `coupon.applies_to`,
-//! `coupon.currency_options`, `promotion_code.restrictions.currency_options`) are omitted from
+//! `coupon.currency_options`, `promotion_code.restrictions.currency_options`,
+//! `billing_portal.configuration.features.subscription_update.products`) are omitted from
 //! responses unless expanded. Some fields are always-present hashes that hold expandable or
-//! includable fields (`promotion_code.promotion.coupon`). On lists every path must start with
+//! includable fields (`promotion_code.promotion.coupon`, `features.subscription_update`). On lists every path must start with
 //! `data.`. Paths are at most four levels deep (stripe-api.md §1.6).
 
 use std::collections::BTreeMap;
@@ -87,7 +88,31 @@ pub(crate) static RESTRICTIONS: Schema = Schema {
     fields: &[("currency_options", Target::Included)],
 };
 
-/// Objects with nothing to expand (accounts, deleted objects, tax codes).
+/// `billing_portal.configuration`: `application` expands (it is always `null` in the
+/// sandbox), and `features.subscription_update.products` is includable (stripe-api.md §0.1
+/// C3).
+pub(crate) static PORTAL_CONFIGURATION: Schema = Schema {
+    fields: &[
+        ("application", Target::Object(&NONE)),
+        ("features", Target::Nested(&PORTAL_FEATURES)),
+    ],
+};
+
+/// `billing_portal.configuration.features`.
+pub(crate) static PORTAL_FEATURES: Schema = Schema {
+    fields: &[(
+        "subscription_update",
+        Target::Nested(&PORTAL_SUBSCRIPTION_UPDATE),
+    )],
+};
+
+/// `billing_portal.configuration.features.subscription_update`.
+pub(crate) static PORTAL_SUBSCRIPTION_UPDATE: Schema = Schema {
+    fields: &[("products", Target::Included)],
+};
+
+/// Objects with nothing to expand (accounts, deleted objects, tax codes, tax rates, tax
+/// settings, tax registrations).
 pub(crate) static NONE: Schema = Schema { fields: &[] };
 
 /// The requested expansions below one object.

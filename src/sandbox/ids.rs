@@ -1,5 +1,5 @@
-//! Random object and request identifiers (`prod_…`, `price_…`, `promo_…`, `cus_…`, `req_…`,
-//! `acct_…`, coupon ids and promotion `code`s).
+//! Random object and request identifiers (`prod_…`, `price_…`, `promo_…`, `cus_…`, `txr_…`,
+//! `taxreg_…`, `bpc_…`, `req_…`, `acct_…`, coupon ids, promotion `code`s and portal login URLs).
 
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const UPPER_ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -56,6 +56,26 @@ pub(crate) fn customer() -> String {
 /// A customer's invoice prefix: 8 uppercase alphanumerics.
 pub(crate) fn invoice_prefix() -> String {
     random_of(UPPER_ALPHANUMERIC, 8)
+}
+
+/// A tax rate id: `txr_` + 24 alphanumerics.
+pub(crate) fn tax_rate() -> String {
+    random("txr_", 24)
+}
+
+/// A tax registration id: `taxreg_` + 24 alphanumerics.
+pub(crate) fn tax_registration() -> String {
+    random("taxreg_", 24)
+}
+
+/// A portal configuration id: `bpc_` + 24 alphanumerics.
+pub(crate) fn portal_configuration() -> String {
+    random("bpc_", 24)
+}
+
+/// A portal login page URL: `https://billing.stripe.com/p/login/test_` + 24 alphanumerics.
+pub(crate) fn portal_login_url() -> String {
+    random("https://billing.stripe.com/p/login/test_", 24)
 }
 
 /// An event id: `evt_1` + 23 alphanumerics.

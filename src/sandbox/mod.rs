@@ -1,5 +1,6 @@
 //! The sandbox: a local, stateful, Stripe-compatible HTTP server for products, prices, coupons,
-//! promotion codes and (minimal) customers.
+//! promotion codes, tax settings, tax registrations, tax rates, billing portal configurations
+//! and (minimal) customers.
 //!
 //! It is what the tool's tests and its default environment run against, so it follows
 //! Stripe's rules as documented in `stripe-api.md` and, where Stripe's behaviour is uncertain,
@@ -12,6 +13,7 @@
 
 mod account;
 mod auth;
+mod countries;
 mod coupons;
 mod currency;
 mod customers;
@@ -25,6 +27,7 @@ mod ids;
 mod list;
 mod metadata;
 mod params;
+mod portal;
 mod prices;
 mod products;
 mod promotion_codes;
@@ -32,6 +35,9 @@ mod reqlog;
 mod routes;
 mod server;
 mod store;
+mod tax_rates;
+mod tax_registrations;
+mod tax_settings;
 mod version;
 
 use std::future::Future;
@@ -198,8 +204,8 @@ impl Sandbox {
 
     /// **Test-only simulation** of time passing, which real Stripe cannot be asked to do: moves
     /// the sandbox's clock forward by `seconds`, for every time-dependent rule (coupon
-    /// `redeem_by` and `valid`, promotion code `expires_at` and `active`, "in the future"
-    /// checks, idempotency key pruning) and for the `created` of new objects and events. The
+    /// `redeem_by` and `valid`, promotion code `expires_at` and `active`, tax registration
+    /// `status`, "in the future" checks, idempotency key pruning) and for the `created` of new objects and events. The
     /// offset is kept with the state, so every process sharing a state file agrees on the time.
     /// The clock never moves back: a negative `seconds` is [`SandboxError::Refused`].
     pub fn advance_clock(&self, seconds: i64) -> Result<(), SandboxError> {

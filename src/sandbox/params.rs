@@ -80,6 +80,9 @@ pub(crate) enum Ty {
     UpTo,
     /// A timestamp filter: an integer, or a hash of `gt`, `gte`, `lt`, `lte` integers.
     Range,
+    /// A Unix timestamp (an integer) or the literal `now` (kept as the string `"now"`), as tax
+    /// registrations' `active_from` and `expires_at` take.
+    NowOrTimestamp,
     /// A hash with the listed fields.
     Object(&'static [Field]),
     /// A hash keyed by currency code whose values have the given type (e.g. `currency_options`).
@@ -386,6 +389,22 @@ fn validate_value(ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
             }
             let n = integer(s, path)?;
             check_bounds(n, 1, i64::MAX, path)?;
+            Ok(Value::from(n))
+        }
+        Ty::NowOrTimestamp => {
+            let s = leaf(node, path, "timestamp")?;
+            if s == "now" {
+                return Ok(Value::String("now".into()));
+            }
+            let n = parse_integer(s).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "Invalid timestamp: {}; must be a Unix timestamp (an integer) or `now`",
+                    abbreviate(s)
+                ))
+                .with_code("parameter_invalid_integer")
+                .with_param(path)
+            })?;
+            check_bounds(n, 0, i64::MAX, path)?;
             Ok(Value::from(n))
         }
         Ty::Range => match node {

@@ -230,7 +230,7 @@ fn check_url(s: &str, param: &str) -> Result<(), ApiError> {
 
 /// Tax codes look like `txcd_` followed by 8 digits; the sandbox knows no tax code catalogue,
 /// so any code of that shape exists and any other does not.
-fn check_tax_code(s: &str, param: &str) -> Result<(), ApiError> {
+pub(crate) fn check_tax_code(s: &str, param: &str) -> Result<(), ApiError> {
     let ok = s
         .strip_prefix("txcd_")
         .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()));

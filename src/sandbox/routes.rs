@@ -8,7 +8,10 @@ use super::expand::{self, Expand, Schema};
 use super::params::Field;
 use super::store::Tx;
 use super::version::ApiVersion;
-use super::{account, coupons, customers, events, prices, products, promotion_codes};
+use super::{
+    account, coupons, customers, events, portal, prices, products, promotion_codes, tax_rates,
+    tax_registrations, tax_settings,
+};
 
 /// What a handler works with: the state (inside the request's transaction), the clock and the
 /// API version.
@@ -251,6 +254,132 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         handler: customers::retrieve,
         event: None,
     },
+    Endpoint {
+        method: "GET",
+        path: "/v1/tax/settings",
+        params: tax_settings::RETRIEVE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_settings::retrieve,
+        event: None,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/tax/settings",
+        params: tax_settings::UPDATE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_settings::update,
+        event: Some("tax.settings.updated"),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/tax/registrations",
+        params: tax_registrations::CREATE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_registrations::create,
+        event: None,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/tax/registrations",
+        params: tax_registrations::LIST,
+        schema: &expand::NONE,
+        list: true,
+        handler: tax_registrations::list,
+        event: None,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/tax/registrations/{id}",
+        params: tax_registrations::RETRIEVE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_registrations::retrieve,
+        event: None,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/tax/registrations/{id}",
+        params: tax_registrations::UPDATE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_registrations::update,
+        event: None,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/tax_rates",
+        params: tax_rates::CREATE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_rates::create,
+        event: Some("tax_rate.created"),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/tax_rates",
+        params: tax_rates::LIST,
+        schema: &expand::NONE,
+        list: true,
+        handler: tax_rates::list,
+        event: None,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/tax_rates/{id}",
+        params: tax_rates::RETRIEVE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_rates::retrieve,
+        event: None,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/tax_rates/{id}",
+        params: tax_rates::UPDATE,
+        schema: &expand::NONE,
+        list: false,
+        handler: tax_rates::update,
+        event: Some("tax_rate.updated"),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/billing_portal/configurations",
+        params: portal::CREATE,
+        schema: &expand::PORTAL_CONFIGURATION,
+        list: false,
+        handler: portal::create,
+        event: Some("billing_portal.configuration.created"),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/billing_portal/configurations",
+        params: portal::LIST,
+        schema: &expand::PORTAL_CONFIGURATION,
+        list: true,
+        handler: portal::list,
+        event: None,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/v1/billing_portal/configurations/{id}",
+        params: portal::RETRIEVE,
+        schema: &expand::PORTAL_CONFIGURATION,
+        list: false,
+        handler: portal::retrieve,
+        event: None,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/v1/billing_portal/configurations/{id}",
+        params: portal::UPDATE,
+        schema: &expand::PORTAL_CONFIGURATION,
+        list: false,
+        handler: portal::update,
+        event: Some("billing_portal.configuration.updated"),
+    },
 ];
 
 /// Path segments `{id}` never matches: Stripe routes them elsewhere (`/v1/prices/search`),
@@ -335,5 +464,14 @@ mod tests {
         assert_eq!(find("DELETE", "/v1/coupons/SPRING").unwrap().1, "SPRING");
         assert!(find("DELETE", "/v1/promotion_codes/promo_1").is_none());
         assert!(find("POST", "/v1/customers/cus_1").is_none());
+        let (endpoint, id) = find("POST", "/v1/tax/registrations/taxreg_1").unwrap();
+        assert_eq!(
+            (endpoint.path, id.as_str()),
+            ("/v1/tax/registrations/{id}", "taxreg_1")
+        );
+        assert!(find("DELETE", "/v1/tax/registrations/taxreg_1").is_none());
+        assert!(find("DELETE", "/v1/tax_rates/txr_1").is_none());
+        assert!(find("DELETE", "/v1/billing_portal/configurations/bpc_1").is_none());
+        assert!(find("DELETE", "/v1/tax/settings").is_none());
     }
 }

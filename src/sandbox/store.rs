@@ -31,9 +31,13 @@ use super::customers::Customer;
 use super::events::{Event, MAX_EVENTS};
 use super::idempotency::IdempotencyRecord;
 use super::ids;
+use super::portal::{self, PortalConfiguration};
 use super::prices::Price;
 use super::products::Product;
 use super::promotion_codes::PromotionCode;
+use super::tax_rates::TaxRate;
+use super::tax_registrations::TaxRegistration;
+use super::tax_settings::TaxSettings;
 
 /// The state file format this build reads and writes.
 const FORMAT: u32 = 1;
@@ -74,6 +78,17 @@ pub(crate) struct State {
     pub promotion_codes: BTreeMap<String, PromotionCode>,
     #[serde(default)]
     pub customers: BTreeMap<String, Customer>,
+    /// The account's one tax settings object (nothing set in a fresh state).
+    #[serde(default)]
+    pub tax_settings: TaxSettings,
+    #[serde(default)]
+    pub tax_rates: BTreeMap<String, TaxRate>,
+    #[serde(default)]
+    pub tax_registrations: BTreeMap<String, TaxRegistration>,
+    /// Portal configurations, always including the account's default one (see
+    /// [`portal::ensure_default`]).
+    #[serde(default)]
+    pub portal_configurations: BTreeMap<String, PortalConfiguration>,
     #[serde(default)]
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
     /// The newest events, oldest first.
@@ -88,7 +103,7 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn fresh() -> State {
-        State {
+        let mut state = State {
             format: FORMAT,
             generation: 0,
             account: AccountRecord::generate(),
@@ -100,10 +115,16 @@ impl State {
             deleted_coupons: BTreeMap::new(),
             promotion_codes: BTreeMap::new(),
             customers: BTreeMap::new(),
+            tax_settings: TaxSettings::default(),
+            tax_rates: BTreeMap::new(),
+            tax_registrations: BTreeMap::new(),
+            portal_configurations: BTreeMap::new(),
             idempotency: BTreeMap::new(),
             events: VecDeque::new(),
             clock_offset: 0,
-        }
+        };
+        portal::ensure_default(&mut state);
+        state
     }
 
     /// The sandbox's time, in Unix seconds: the system clock plus [`State::clock_offset`].
@@ -122,6 +143,10 @@ enum Undo {
     DeletedCoupon(String, Option<Coupon>),
     PromotionCode(String, Option<PromotionCode>),
     Customer(String, Option<Customer>),
+    TaxSettings(TaxSettings),
+    TaxRate(String, Option<TaxRate>),
+    TaxRegistration(String, Option<TaxRegistration>),
+    PortalConfiguration(String, Option<PortalConfiguration>),
     Idempotency(String, Option<IdempotencyRecord>),
     NextSeq(u64),
     ClockOffset(i64),
@@ -220,6 +245,36 @@ impl<'a> Tx<'a> {
         self.journal.push(Undo::Customer(id, old));
     }
 
+    /// Replaces the tax settings.
+    pub(crate) fn put_tax_settings(&mut self, settings: TaxSettings) {
+        let old = std::mem::replace(&mut self.state.tax_settings, settings);
+        self.journal.push(Undo::TaxSettings(old));
+    }
+
+    /// Stores `rate` (new, or replacing the one with its id).
+    pub(crate) fn put_tax_rate(&mut self, rate: TaxRate) {
+        let id = rate.id.clone();
+        let old = self.state.tax_rates.insert(id.clone(), rate);
+        self.journal.push(Undo::TaxRate(id, old));
+    }
+
+    /// Stores `registration` (new, or replacing the one with its id).
+    pub(crate) fn put_tax_registration(&mut self, registration: TaxRegistration) {
+        let id = registration.id.clone();
+        let old = self
+            .state
+            .tax_registrations
+            .insert(id.clone(), registration);
+        self.journal.push(Undo::TaxRegistration(id, old));
+    }
+
+    /// Stores `config` (new, or replacing the one with its id).
+    pub(crate) fn put_portal_configuration(&mut self, config: PortalConfiguration) {
+        let id = config.id.clone();
+        let old = self.state.portal_configurations.insert(id.clone(), config);
+        self.journal.push(Undo::PortalConfiguration(id, old));
+    }
+
     /// Moves the sandbox's clock forward by `seconds` (see [`State::now`]).
     pub(crate) fn advance_clock(&mut self, seconds: i64) {
         let old = self.state.clock_offset;
@@ -301,6 +356,25 @@ impl<'a> Tx<'a> {
                 }
                 Undo::Customer(id, None) => {
                     state.customers.remove(&id);
+                }
+                Undo::TaxSettings(old) => state.tax_settings = old,
+                Undo::TaxRate(id, Some(old)) => {
+                    state.tax_rates.insert(id, old);
+                }
+                Undo::TaxRate(id, None) => {
+                    state.tax_rates.remove(&id);
+                }
+                Undo::TaxRegistration(id, Some(old)) => {
+                    state.tax_registrations.insert(id, old);
+                }
+                Undo::TaxRegistration(id, None) => {
+                    state.tax_registrations.remove(&id);
+                }
+                Undo::PortalConfiguration(id, Some(old)) => {
+                    state.portal_configurations.insert(id, old);
+                }
+                Undo::PortalConfiguration(id, None) => {
+                    state.portal_configurations.remove(&id);
                 }
                 Undo::ClockOffset(offset) => state.clock_offset = offset,
                 Undo::Idempotency(key, Some(old)) => {
@@ -431,10 +505,11 @@ fn lock_until<'a>(
 }
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
-    let state: State = serde_json::from_slice(bytes).map_err(|e| SandboxError::StateCorrupt {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let mut state: State =
+        serde_json::from_slice(bytes).map_err(|e| SandboxError::StateCorrupt {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     if state.format != FORMAT {
         return Err(SandboxError::StateCorrupt {
             path: path.to_path_buf(),
@@ -444,6 +519,9 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
             ),
         });
     }
+    // A file written before portal configurations existed gets its default one, the same in
+    // every process (derived from the account), and written with the next change.
+    portal::ensure_default(&mut state);
     Ok(state)
 }
 
