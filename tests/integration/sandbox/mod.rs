@@ -16,3 +16,4 @@ mod protocol;
 mod scale;
 mod state;
 pub mod support;
+mod tax;
