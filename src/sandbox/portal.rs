@@ -897,7 +897,8 @@ pub(crate) fn render(config: &PortalConfiguration, expand: &Expand) -> Value {
             .get_mut("subscription_update")
             .and_then(Value::as_object_mut)
     {
-        update.remove("products");
+        // `shift_remove` keeps the order of the other keys.
+        update.shift_remove("products");
     }
     json!({
         "id": config.id,

@@ -818,6 +818,88 @@ mod tests {
     }
 
     #[test]
+    fn rollback_undoes_tax_and_portal_changes() {
+        use crate::sandbox::tax_settings::TaxSettings;
+        let store = Store::open(None).unwrap();
+        store
+            .transaction(|tx| {
+                let default = tx.state().portal_configurations.clone();
+                assert_eq!(default.len(), 1);
+                let savepoint = tx.savepoint();
+                tx.put_tax_settings(TaxSettings {
+                    tax_behavior: Some("exclusive".into()),
+                    ..TaxSettings::default()
+                });
+                tx.put_tax_rate(crate::sandbox::tax_rates::TaxRate {
+                    id: "txr_1".into(),
+                    seq: 0,
+                    active: true,
+                    country: None,
+                    created: 0,
+                    description: None,
+                    display_name: "VAT".into(),
+                    inclusive: false,
+                    jurisdiction: None,
+                    metadata: BTreeMap::new(),
+                    percentage: 19.0,
+                    state: None,
+                    tax_type: None,
+                });
+                tx.put_tax_registration(crate::sandbox::tax_registrations::TaxRegistration {
+                    id: "taxreg_1".into(),
+                    seq: 0,
+                    active_from: 0,
+                    country: "DE".into(),
+                    options: serde_json::Map::new(),
+                    created: 0,
+                    expires_at: None,
+                });
+                let mut changed = default.values().next().unwrap().clone();
+                changed.name = Some("Changed".into());
+                tx.put_portal_configuration(changed);
+                tx.rollback_to(savepoint);
+                let state = tx.state();
+                assert_eq!(state.tax_settings, TaxSettings::default());
+                assert!(state.tax_rates.is_empty() && state.tax_registrations.is_empty());
+                assert!(
+                    state
+                        .portal_configurations
+                        .values()
+                        .all(|c| c.name.is_none())
+                );
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn an_older_state_file_gets_the_same_default_portal_configuration_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut old: Value = serde_json::to_value(State::fresh()).unwrap();
+        let account = old["account"]["id"].as_str().unwrap().to_string();
+        old.as_object_mut().unwrap().remove("portal_configurations");
+        std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        let ids = |store: &Store| {
+            store
+                .transaction(|tx| {
+                    let state = tx.state();
+                    assert_eq!(state.account.id, account);
+                    state
+                        .portal_configurations
+                        .values()
+                        .filter(|c| c.is_default)
+                        .map(|c| c.id.clone())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap()
+        };
+        let first = ids(&Store::open(Some(&path)).unwrap());
+        let second = ids(&Store::open(Some(&path)).unwrap());
+        assert_eq!(first.len(), 1);
+        assert_eq!(first, second);
+    }
+
+    #[test]
     fn a_panicking_transaction_is_undone() {
         let store = Store::open(None).unwrap();
         let outcome = store.transaction(|tx| {

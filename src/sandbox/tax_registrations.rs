@@ -525,7 +525,7 @@ fn country_options(cc: &str, options: &Map<String, Value>) -> Result<Map<String,
         }
         _ if DEFAULT_COUNTRIES.contains(&cc) => {
             // The object of these countries has no `standard`.
-            shown.remove("standard");
+            shown.shift_remove("standard");
         }
         _ => {}
     }

@@ -8,6 +8,7 @@ mod faults;
 mod idempotency;
 mod lists;
 mod params;
+mod portal;
 mod prices;
 mod products;
 mod promotion_codes;
