@@ -507,6 +507,22 @@ fn country_options(cc: &str, options: &Map<String, Value>) -> Result<Map<String,
             let elections = options
                 .obj_of("state_sales_tax")
                 .and_then(|s| s.arr_of("elections"));
+            // The object shows every election's `jurisdiction`, `null` when none was given.
+            if let Some(list) = elections {
+                let shown_elections: Vec<Value> = list
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "jurisdiction": e.get("jurisdiction").cloned().unwrap_or(Value::Null),
+                            "type": e.get(TYPE).cloned().unwrap_or(Value::Null),
+                        })
+                    })
+                    .collect();
+                shown.insert(
+                    "state_sales_tax".into(),
+                    json!({ "elections": shown_elections }),
+                );
+            }
             for (i, election) in elections.into_iter().flatten().enumerate() {
                 let here = format!("{prefix}[state_sales_tax][elections][{i}]");
                 let election = election.as_object().cloned().unwrap_or_default();

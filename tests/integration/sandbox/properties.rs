@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::support::{Req, coupon, product, promotion_code, start};
+use super::support::{Req, coupon, price, product, promotion_code, start};
 
 /// Parameter names of the coupon and promotion-code endpoints (and a few they refuse).
 const DISCOUNT_KEYS: &[&str] = &[
@@ -70,6 +70,91 @@ const DISCOUNT_VALUES: &[&str] = &[
     "applies_to",
 ];
 
+/// Parameter names of the tax and portal endpoints (and a few they refuse).
+const TAX_AND_PORTAL_KEYS: &[&str] = &[
+    "defaults[tax_behavior]",
+    "defaults[tax_code]",
+    "head_office[address][country]",
+    "head_office[address][line1]",
+    "country",
+    "active_from",
+    "expires_at",
+    "country_options[de][type]",
+    "country_options[de][standard][place_of_supply_scheme]",
+    "country_options[us][state]",
+    "country_options[us][type]",
+    "country_options[us][local_amusement_tax][jurisdiction]",
+    "country_options[us][state_sales_tax][elections][0][type]",
+    "country_options[ca][province_standard][province]",
+    "display_name",
+    "inclusive",
+    "percentage",
+    "state",
+    "tax_type",
+    "active",
+    "metadata[k]",
+    "features[invoice_history][enabled]",
+    "features[customer_update][enabled]",
+    "features[customer_update][allowed_updates][0]",
+    "features[subscription_cancel][enabled]",
+    "features[subscription_cancel][mode]",
+    "features[subscription_cancel][proration_behavior]",
+    "features[subscription_cancel][cancellation_reason][enabled]",
+    "features[subscription_cancel][cancellation_reason][options][0]",
+    "features[subscription_update][enabled]",
+    "features[subscription_update][default_allowed_updates][0]",
+    "features[subscription_update][products][0][product]",
+    "features[subscription_update][products][0][prices][0]",
+    "features[subscription_update][products][0][adjustable_quantity][enabled]",
+    "features[subscription_update][products][0][adjustable_quantity][maximum]",
+    "features[subscription_update][products]",
+    "business_profile[headline]",
+    "default_return_url",
+    "login_page[enabled]",
+    "is_default",
+    "name",
+    "expand[]",
+];
+
+/// Values for them: empty, numbers, enums, codes, ids (`P`, `M` become the product and price).
+const TAX_AND_PORTAL_VALUES: &[&str] = &[
+    "",
+    "0",
+    "1",
+    "-1",
+    "8.875",
+    "100.00001",
+    "9223372036854775807",
+    "99999999999999999999",
+    "now",
+    "true",
+    "false",
+    "DE",
+    "US",
+    "de",
+    "CA",
+    "BC",
+    "standard",
+    "simplified",
+    "oss_union",
+    "state_sales_tax",
+    "local_amusement_tax",
+    "14000",
+    "exclusive",
+    "txcd_10103001",
+    "immediately",
+    "at_period_end",
+    "always_invoice",
+    "price",
+    "email",
+    "P",
+    "M",
+    "https://acme.example",
+    "http://acme.example",
+    "features.subscription_update.products",
+    "data.features.subscription_update.products",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -118,6 +203,73 @@ proptest! {
             let query = format!("{path}?{body}");
             let res = Req::get(&query).send(&sandbox);
             prop_assert!(res.status == 200 || res.status == 400 || res.status == 404, "{} {}: {}", res.status, query, res.body);
+        }
+    }
+
+    #[test]
+    fn arbitrary_tax_and_portal_requests_get_a_stripe_answer(
+        pairs in proptest::collection::vec(
+            (0..TAX_AND_PORTAL_KEYS.len(), 0..TAX_AND_PORTAL_VALUES.len()),
+            0..8,
+        ),
+    ) {
+        let sandbox = start();
+        let prod = product(&sandbox, "name=Pro");
+        let monthly = price(
+            &sandbox,
+            &format!("product={prod}&currency=usd&unit_amount=100&recurring[interval]=month"),
+        );
+        let body = pairs
+            .iter()
+            .map(|&(k, v)| {
+                let value = match TAX_AND_PORTAL_VALUES[v] {
+                    "P" => prod.as_str(),
+                    "M" => monthly.as_str(),
+                    other => other,
+                };
+                format!("{}={}", TAX_AND_PORTAL_KEYS[k], value)
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let rate = Req::post("/v1/tax_rates", "display_name=VAT&inclusive=false&percentage=19")
+            .send(&sandbox)
+            .json()["id"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_default();
+        let registration = Req::post(
+            "/v1/tax/registrations",
+            "country=DE&country_options[de][type]=standard&active_from=now",
+        )
+        .send(&sandbox)
+        .json()["id"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_default();
+        let listed = Req::get("/v1/billing_portal/configurations").send(&sandbox).json();
+        let config = listed["data"][0]["id"].as_str().map(str::to_string).unwrap_or_default();
+        let paths = [
+            "/v1/tax/settings".to_string(),
+            "/v1/tax/registrations".to_string(),
+            format!("/v1/tax/registrations/{registration}"),
+            "/v1/tax_rates".to_string(),
+            format!("/v1/tax_rates/{rate}"),
+            "/v1/billing_portal/configurations".to_string(),
+            format!("/v1/billing_portal/configurations/{config}"),
+        ];
+        for path in &paths {
+            let res = Req::post(path, &body).send(&sandbox);
+            prop_assert!(res.status == 200 || res.status == 400, "{} {} {}: {}", res.status, path, body, res.body);
+            if res.status == 400 {
+                prop_assert!(res.json()["error"]["type"].is_string());
+            }
+            let query = format!("{path}?{body}");
+            let res = Req::get(&query).send(&sandbox);
+            prop_assert!(res.status == 200 || res.status == 400, "{} {}: {}", res.status, query, res.body);
+        }
+        sandbox.advance_clock(86_400).ok();
+        for path in &paths {
+            prop_assert_eq!(Req::get(path).send(&sandbox).status, 200, "{}", path);
         }
     }
 

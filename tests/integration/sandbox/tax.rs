@@ -596,6 +596,10 @@ fn registration_country_options_follow_the_country() {
         .json();
     assert_eq!(listed["data"].as_array().unwrap().len(), 5);
     assert_eq!(
+        listed["data"][3]["country_options"]["us"]["state_sales_tax"],
+        json!({"elections": [{"jurisdiction": null, "type": "simplified_sellers_use_tax"}]})
+    );
+    assert_eq!(
         listed["data"][2]["country_options"],
         json!({"ca": {"province_standard": {"province": "BC"}, "type": "province_standard"}})
     );
