@@ -98,10 +98,14 @@ impl TaxRegistration {
         )
     }
 
-    /// Whether `[active_from, expires_at)` overlaps the other registration's period.
+    /// Whether `[active_from, expires_at)` overlaps the other registration's period (an empty
+    /// period, ended at its start, overlaps nothing).
     fn overlaps(&self, other: &TaxRegistration) -> bool {
         let end = |r: &TaxRegistration| r.expires_at.unwrap_or(i64::MAX);
-        self.active_from < end(other) && other.active_from < end(self)
+        self.active_from < end(self)
+            && other.active_from < end(other)
+            && self.active_from < end(other)
+            && other.active_from < end(self)
     }
 }
 
@@ -565,13 +569,14 @@ fn moment(value: &Value, now: i64, param: &str) -> Result<i64, ApiError> {
     Ok(ts)
 }
 
-/// The end must come after the start. Ending a registration before it starts, or at the very
-/// moment it starts, is refused: Stripe's answer is unverified (stricter reading; a scheduled
-/// registration is ended by moving its `active_from` to `now` first).
+/// The end cannot come before the start. Ending a registration before it starts is refused
+/// (Stripe's answer is unverified; stricter reading); ending it at its start is allowed, so a
+/// scheduled registration is cancelled with `active_from=now&expires_at=now` (it reads as
+/// expired, having never been active).
 fn check_period(registration: &TaxRegistration) -> Result<(), ApiError> {
     match registration.expires_at {
-        Some(end) if end <= registration.active_from => Err(ApiError::invalid(format!(
-            "`expires_at` ({end}) must be later than `active_from` ({}).",
+        Some(end) if end < registration.active_from => Err(ApiError::invalid(format!(
+            "`expires_at` ({end}) cannot be earlier than `active_from` ({}).",
             registration.active_from
         ))
         .with_param("expires_at")),

@@ -727,6 +727,23 @@ fn registration_periods_are_checked() {
     assert_eq!(other_tax.status, 200, "{}", other_tax.body);
     let after = post(format!("{base}&active_from={}", now + 600));
     assert_eq!(after.status, 200, "{}", after.body);
+    // A scheduled registration is cancelled by ending it at its start, in one request; its
+    // period is then empty, and a new one for the same tax can start at once.
+    let scheduled = post(format!(
+        "country=FR&country_options[fr][type]=standard&active_from={}",
+        now + 3_600
+    ));
+    let id = scheduled.json()["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/tax/registrations/{id}");
+    let early_end = Req::post(&path, "expires_at=now").send(&sandbox);
+    assert_eq!(refusal(&early_end), (400, None, Some("expires_at".into())));
+    let cancelled = Req::post(&path, "active_from=now&expires_at=now").send(&sandbox);
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let cancelled = cancelled.json();
+    assert_eq!(cancelled["status"], "expired");
+    assert_eq!(cancelled["active_from"], cancelled["expires_at"]);
+    let replacement = post("country=FR&country_options[fr][type]=standard&active_from=now".into());
+    assert_eq!(replacement.status, 200, "{}", replacement.body);
 }
 
 // ---------------------------------------------------------------------------------------------
