@@ -106,9 +106,11 @@ pub fn idempotency_key(plan: &Plan, step: &Step, index: usize, wire: &WireReques
     format!("billing-{hex}")
 }
 
+/// What billing reads from a write's answer: the object's id (the tax settings singleton has
+/// none).
 #[derive(miniserde::Deserialize)]
 struct Created {
-    id: String,
+    id: Option<String>,
 }
 
 async fn run_step(
@@ -134,7 +136,9 @@ async fn run_step(
             .await;
         match response {
             Ok(c) => {
-                first_id.get_or_insert(c.id);
+                if first_id.is_none() {
+                    first_id = c.id;
+                }
             }
             Err(e) => {
                 if e.code() == Some("resource_already_exists")

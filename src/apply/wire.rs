@@ -17,8 +17,9 @@ use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 
 use crate::catalog::{CurrencyOption, CurrencyOptionPricing, MinorAmount, Pricing, Tier};
 use crate::plan::{
-    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
-    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, Request,
+    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings, PortalUpdate,
+    PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate,
+    RegistrationSpec, RegistrationUpdate, Request, TaxRateSpec, TaxRateUpdate, TaxSettingsUpdate,
 };
 
 /// One HTTP request, its form body as sorted pairs.
@@ -488,6 +489,280 @@ fn update_promotion_code(id: String, u: &PromotionCodeUpdate) -> WireRequest {
     WireRequest::from_builder(r.build(), vec![])
 }
 
+fn update_tax_settings(u: &TaxSettingsUpdate) -> WireRequest {
+    use stripe_misc::tax_settings::{
+        UpdateTaxSettings, UpdateTaxSettingsDefaults, UpdateTaxSettingsHeadOffice,
+        UpdateTaxSettingsHeadOfficeAddress,
+    };
+    let mut r = UpdateTaxSettings::new();
+    if u.default_tax_behavior.is_some() || u.default_tax_code.is_some() {
+        let mut defaults = UpdateTaxSettingsDefaults::new();
+        defaults.tax_behavior = u.default_tax_behavior.as_deref().map(parse);
+        defaults.tax_code = u.default_tax_code.clone();
+        r = r.defaults(defaults);
+    }
+    if let Some(a) = &u.head_office {
+        // Stripe cannot clear an address line: only the declared ones are sent.
+        let mut address = UpdateTaxSettingsHeadOfficeAddress::new();
+        address.line1.clone_from(&a.line1);
+        address.line2.clone_from(&a.line2);
+        address.city.clone_from(&a.city);
+        address.state.clone_from(&a.state);
+        address.postal_code.clone_from(&a.postal_code);
+        address.country = Some(a.country.clone());
+        r = r.head_office(UpdateTaxSettingsHeadOffice::new(address));
+    }
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+fn create_registration(r: &RegistrationSpec) -> WireRequest {
+    use stripe_misc::tax_registration::{
+        CreateTaxRegistration, CreateTaxRegistrationActiveFrom, CreateTaxRegistrationCountryOptions,
+    };
+    let active_from = r.active_from.map_or(
+        CreateTaxRegistrationActiveFrom::Now,
+        CreateTaxRegistrationActiveFrom::Timestamp,
+    );
+    let mut req = CreateTaxRegistration::new(
+        active_from,
+        r.country.clone(),
+        CreateTaxRegistrationCountryOptions::new(),
+    );
+    if let Some(at) = r.expires_at {
+        req = req.expires_at(at);
+    }
+    // async-stripe types `country_options` with one struct per country; the form fields are
+    // the same shape for every country, so they are written directly.
+    let cc = r.country.to_ascii_lowercase();
+    let mut extra = vec![(format!("country_options[{cc}][type]"), r.kind.clone())];
+    if let Some(state) = &r.state {
+        if r.country == "CA" {
+            extra.push((
+                format!("country_options[{cc}][province_standard][province]"),
+                state.clone(),
+            ));
+        } else {
+            extra.push((format!("country_options[{cc}][state]"), state.clone()));
+        }
+    }
+    WireRequest::from_builder(req.build(), extra)
+}
+
+fn update_registration(id: String, u: &RegistrationUpdate) -> WireRequest {
+    use stripe_misc::tax_registration::{
+        UpdateTaxRegistration, UpdateTaxRegistrationActiveFrom, UpdateTaxRegistrationExpiresAt,
+    };
+    let mut r = UpdateTaxRegistration::new(id);
+    if let Some(at) = u.active_from {
+        r = r.active_from(UpdateTaxRegistrationActiveFrom::Timestamp(at));
+    }
+    if let Some(at) = u.expires_at {
+        r = r.expires_at(at.map_or(
+            UpdateTaxRegistrationExpiresAt::Now,
+            UpdateTaxRegistrationExpiresAt::Timestamp,
+        ));
+    }
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+fn create_tax_rate(t: &TaxRateSpec) -> WireRequest {
+    use stripe_product::tax_rate::CreateTaxRate;
+    let mut r = CreateTaxRate::new(
+        t.display_name.clone(),
+        t.inclusive,
+        t.percentage.parse::<f64>().unwrap_or_default(),
+    )
+    .active(t.active);
+    if let Some(c) = &t.country {
+        r = r.country(c.clone());
+    }
+    if let Some(s) = &t.state {
+        r = r.state(s.clone());
+    }
+    if let Some(j) = &t.jurisdiction {
+        r = r.jurisdiction(j.clone());
+    }
+    if let Some(d) = &t.description {
+        r = r.description(d.clone());
+    }
+    if let Some(k) = &t.tax_type {
+        r = r.tax_type(parse::<stripe_shared::TaxRateTaxType>(k));
+    }
+    r = r.metadata(metadata_map(t.metadata.iter().map(|(k, v)| (k, Some(v)))));
+    // The percentage as written, not as a float prints it.
+    let mut w = WireRequest::from_builder(r.build(), vec![]);
+    for (k, v) in &mut w.body {
+        if k == "percentage" {
+            v.clone_from(&t.percentage);
+        }
+    }
+    w
+}
+
+fn update_tax_rate(id: String, u: &TaxRateUpdate) -> WireRequest {
+    use stripe_product::tax_rate::UpdateTaxRate;
+    let mut r = UpdateTaxRate::new(id);
+    if let Some(active) = u.active {
+        r = r.active(active);
+    }
+    if let Some(n) = &u.display_name {
+        r = r.display_name(n.clone());
+    }
+    if let Some(c) = &u.country {
+        r = r.country(c.clone());
+    }
+    if let Some(s) = &u.state {
+        r = r.state(s.clone());
+    }
+    if let Some(j) = &u.jurisdiction {
+        r = r.jurisdiction(j.clone());
+    }
+    if let Some(d) = &u.description {
+        r = r.description(d.clone());
+    }
+    if let Some(k) = &u.tax_type {
+        r = r.tax_type(parse::<stripe_shared::TaxRateTaxType>(k));
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_map(
+            u.metadata.iter().map(|(k, v)| (k, v.as_ref())),
+        ));
+    }
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+/// A portal configuration's settings as form pairs, built with the create request's types
+/// (an update takes the same fields). With `clear`, unset texts are sent empty so that an
+/// update removes them.
+fn portal_pairs(
+    s: &PortalSettings,
+    resolve: &impl Fn(&ObjRef) -> String,
+    clear: bool,
+) -> Vec<(String, String)> {
+    use stripe_billing::billing_portal_configuration::{
+        CreateBillingPortalConfiguration as Create,
+        CreateBillingPortalConfigurationBusinessProfile as Profile,
+        CreateBillingPortalConfigurationFeatures as Features,
+        CreateBillingPortalConfigurationFeaturesCustomerUpdate as CustomerUpdate,
+        CreateBillingPortalConfigurationFeaturesSubscriptionCancel as Cancel,
+        CreateBillingPortalConfigurationFeaturesSubscriptionCancelCancellationReason as Reason,
+        CreateBillingPortalConfigurationFeaturesSubscriptionUpdate as Update,
+        CreateBillingPortalConfigurationLoginPage as LoginPage, InvoiceListParam,
+        PaymentMethodUpdateParam, SubscriptionUpdateProductParam,
+    };
+    let mut extra = Vec::new();
+    let mut features = Features::new();
+    let mut customer = CustomerUpdate::new(!s.customer_update.is_empty());
+    if !s.customer_update.is_empty() {
+        customer.allowed_updates = Some(s.customer_update.iter().map(|u| parse(u)).collect());
+    }
+    features.customer_update = Some(customer);
+    features.invoice_history = Some(InvoiceListParam::new(s.invoice_history));
+    features.payment_method_update = Some(PaymentMethodUpdateParam::new(s.payment_method_update));
+    let mut cancel = Cancel::new(s.subscription_cancel.is_some());
+    if let Some(c) = &s.subscription_cancel {
+        cancel.mode = Some(parse(&c.mode));
+        if c.mode == "immediately" {
+            cancel.proration_behavior =
+                Some(parse(c.proration_behavior.as_deref().unwrap_or("none")));
+        }
+        cancel.cancellation_reason = Some(Reason::new(
+            !c.reasons.is_empty(),
+            c.reasons.iter().map(|r| parse(r)).collect::<Vec<_>>(),
+        ));
+        if c.reasons.is_empty() {
+            extra.push((
+                "features[subscription_cancel][cancellation_reason][options]".to_owned(),
+                String::new(),
+            ));
+        }
+    }
+    features.subscription_cancel = Some(cancel);
+    let mut update = Update::new(s.subscription_update.is_some());
+    if let Some(u) = &s.subscription_update {
+        update.default_allowed_updates =
+            Some(u.default_allowed_updates.iter().map(|a| parse(a)).collect());
+        update.proration_behavior = Some(parse(&u.proration_behavior));
+        update.products = Some(
+            u.products
+                .iter()
+                .map(|(product, prices)| {
+                    SubscriptionUpdateProductParam::new(
+                        prices.iter().map(resolve).collect::<Vec<_>>(),
+                        resolve(product),
+                    )
+                })
+                .collect(),
+        );
+    }
+    features.subscription_update = Some(update);
+    let mut r = Create::new(features).login_page(LoginPage::new(s.login_page));
+    let text = |v: &Option<String>| {
+        if clear {
+            Some(v.clone().unwrap_or_default())
+        } else {
+            v.clone()
+        }
+    };
+    let mut profile = Profile::new();
+    profile.headline = text(&s.headline);
+    profile.privacy_policy_url = text(&s.privacy_policy_url);
+    profile.terms_of_service_url = text(&s.terms_of_service_url);
+    if profile != Profile::new() {
+        r = r.business_profile(profile);
+    }
+    if let Some(url) = text(&s.default_return_url) {
+        r = r.default_return_url(url);
+    }
+    if let Some(name) = text(&s.name) {
+        r = r.name(name);
+    }
+    let mut pairs = WireRequest::from_builder(r.build(), vec![]).body;
+    pairs.extend(extra);
+    pairs
+}
+
+fn create_portal(
+    s: &PortalSettings,
+    metadata: &std::collections::BTreeMap<String, String>,
+    resolve: &impl Fn(&ObjRef) -> String,
+) -> WireRequest {
+    let mut w = WireRequest::from_builder(
+        stripe_billing::billing_portal_configuration::CreateBillingPortalConfiguration::new(
+            stripe_billing::billing_portal_configuration::CreateBillingPortalConfigurationFeatures::new(),
+        )
+        .metadata(metadata_map(metadata.iter().map(|(k, v)| (k, Some(v)))))
+        .build(),
+        portal_pairs(s, resolve, false),
+    );
+    w.body.sort();
+    w.body.dedup();
+    w
+}
+
+fn update_portal(
+    id: String,
+    u: &PortalUpdate,
+    resolve: &impl Fn(&ObjRef) -> String,
+) -> WireRequest {
+    use stripe_billing::billing_portal_configuration::UpdateBillingPortalConfiguration;
+    let mut r = UpdateBillingPortalConfiguration::new(id);
+    if let Some(active) = u.active {
+        r = r.active(active);
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_map(
+            u.metadata.iter().map(|(k, v)| (k, v.as_ref())),
+        ));
+    }
+    let extra = u
+        .settings
+        .as_ref()
+        .map(|s| portal_pairs(s, resolve, true))
+        .unwrap_or_default();
+    WireRequest::from_builder(r.build(), extra)
+}
+
 /// The requests a step sends, with references to created objects resolved by `resolve`.
 pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<WireRequest> {
     match request {
@@ -510,6 +785,22 @@ pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<W
         }
         Request::UpdatePromotionCode { code, update } => {
             vec![update_promotion_code(resolve(code), update)]
+        }
+        Request::UpdateTaxSettings { update } => vec![update_tax_settings(update)],
+        Request::CreateTaxRegistration { registration } => {
+            vec![create_registration(registration)]
+        }
+        Request::UpdateTaxRegistration {
+            registration,
+            update,
+        } => vec![update_registration(resolve(registration), update)],
+        Request::CreateTaxRate { rate } => vec![create_tax_rate(rate)],
+        Request::UpdateTaxRate { rate, update } => vec![update_tax_rate(resolve(rate), update)],
+        Request::CreatePortal { settings, metadata } => {
+            vec![create_portal(settings, metadata, &resolve)]
+        }
+        Request::UpdatePortal { portal, update } => {
+            vec![update_portal(resolve(portal), update, &resolve)]
         }
     }
 }

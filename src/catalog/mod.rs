@@ -7,10 +7,14 @@ mod currency;
 mod diagnostic;
 mod model;
 mod money;
+mod portal;
 mod raw;
 mod raw_discount;
+mod raw_portal;
+mod raw_tax;
 mod reader;
 mod source;
+mod tax;
 mod validate;
 
 #[cfg(test)]
@@ -28,9 +32,16 @@ pub use model::{
     TiersMode, TransformQuantity,
 };
 pub use money::{AmountError, MinorAmount, float_text, parse_decimal};
+pub use portal::{Portal, SubscriptionCancel, SubscriptionUpdate};
 pub use raw::RawCatalog;
 pub use raw_discount::{RawCoupon, RawCouponOption, RawPromotionCode};
+pub use raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscriptionUpdate};
+pub use raw_tax::{RawAddress, RawRegistration, RawTax, RawTaxRate, When};
 pub use source::{Position, SourceFile};
+pub use tax::{
+    Address, CA_PROVINCES, COUNTRIES, Registration, TAX_TYPES, TaxRate, TaxSettings,
+    US_REGISTRATION_TYPES, US_STATES,
+};
 
 use diagnostic::Sink;
 

@@ -29,6 +29,12 @@ pub struct Catalog {
     pub coupons: BTreeMap<String, Coupon>,
     /// Promotion codes by key (usually the customer-facing code).
     pub promotion_codes: BTreeMap<String, PromotionCode>,
+    /// `[tax]`, when declared.
+    pub tax: Option<super::tax::TaxSettings>,
+    /// Manual tax rates by key.
+    pub tax_rates: BTreeMap<String, super::tax::TaxRate>,
+    /// Customer-portal configurations by key (`default` for `[portal]`).
+    pub portals: BTreeMap<String, super::portal::Portal>,
 }
 
 /// A coupon: a discount that customers redeem, usually through a promotion code.

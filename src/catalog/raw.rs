@@ -9,6 +9,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
+use super::raw_portal::{RawPortal, read_portal};
+use super::raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use super::reader::{Sp, TableReader};
 
 /// billing.toml as written, before validation.
@@ -26,6 +28,12 @@ pub struct RawCatalog {
     pub coupons: Vec<RawCoupon>,
     /// `[promotion_codes.<CODE>]` in source order.
     pub promotion_codes: Vec<RawPromotionCode>,
+    /// `[tax]`.
+    pub tax: Option<RawTax>,
+    /// `[tax_rates.<key>]` in source order.
+    pub tax_rates: Vec<RawTaxRate>,
+    /// `[portal]` and `[portals.<key>]`.
+    pub portals: Vec<RawPortal>,
 }
 
 /// `[products.<key>]`.
@@ -138,7 +146,7 @@ pub struct RawCurrencyOption {
 }
 
 /// Top-level tables that later versions of billing will manage.
-const NOT_YET: &[&str] = &["environments", "tax", "tax_rates", "portal", "portals"];
+const NOT_YET: &[&str] = &["environments"];
 
 const TOP: &[&str] = &[
     "namespace",
@@ -267,6 +275,9 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
         products: Vec::new(),
         coupons: Vec::new(),
         promotion_codes: Vec::new(),
+        tax: None,
+        tax_rates: Vec::new(),
+        portals: Vec::new(),
     };
     for name in NOT_YET {
         if let Some(value) = top.value(name) {
@@ -282,7 +293,7 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
                         env!("CARGO_PKG_VERSION")
                     ),
                 )
-                .label("this version manages products and prices only")
+                .label("environments come in a later version: one catalog manages one account")
                 .hint(format!(
                     "remove `{name}` for now; nothing in it would be applied"
                 )),
@@ -307,9 +318,48 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
                 .extend(read_promotion_code(sink, key, value));
         }
     }
+    raw.tax = read_tax(sink, &top);
+    if let Some((_, rates)) = top.map("tax_rates") {
+        for (key, value) in rates {
+            raw.tax_rates.extend(read_tax_rate(sink, key, value));
+        }
+    }
+    if let Some(value) = top.value("portal") {
+        let key_span = root
+            .get_ref()
+            .get_key_value("portal")
+            .map_or(value.span(), |(k, _)| k.span());
+        let key = Sp::new(key_span, DEFAULT_PORTAL.to_owned());
+        raw.portals
+            .extend(read_portal(sink, key, "[portal]".to_owned(), value));
+    }
+    if let Some((_, portals)) = top.map("portals") {
+        for (key, value) in portals {
+            let name = format!("[portals.{}]", key.get_ref());
+            if key.get_ref() == DEFAULT_PORTAL
+                && raw
+                    .portals
+                    .iter()
+                    .any(|p| p.key.get_ref() == DEFAULT_PORTAL)
+            {
+                sink.push(
+                    Diagnostic::new(
+                        key.span(),
+                        "[portals.default] is the same configuration as [portal]",
+                    )
+                    .hint("keep one of them"),
+                );
+                continue;
+            }
+            raw.portals.extend(read_portal(sink, key, name, value));
+        }
+    }
     top.finish();
     Some(raw)
 }
+
+/// The key of the configuration written as `[portal]`.
+pub const DEFAULT_PORTAL: &str = "default";
 
 fn as_table<'a, 'i>(
     sink: &Sink,

@@ -344,9 +344,7 @@ colour = "blue"
 
 #[test]
 fn tables_not_supported_yet() {
-    insta::assert_snapshot!(problems(
-        "[tax_rates.vat]\npercentage = 19\n[tax]\ndefault_tax_behavior = \"exclusive\"\n[environments.live]\nmode = \"live\"\n"
-    ));
+    insta::assert_snapshot!(problems("[environments.live]\nmode = \"live\"\n"));
 }
 
 #[test]
@@ -601,6 +599,163 @@ coupon = "launch"
 code = "vip"
 coupon = "launch"
 customer = "cus_NffrFeUfNV2Hib"
+"#
+    ));
+}
+
+const TAX_AND_PORTAL: &str = r#"
+[products.pro]
+name = "Pro"
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+[products.pro.prices.annual]
+amount = "790.00"
+currency = "usd"
+interval = "year"
+[products.pro.prices.setup]
+amount = "100.00"
+currency = "usd"
+
+[tax]
+default_tax_behavior = "exclusive"
+default_tax_code = "txcd_10103001"
+head_office = { line1 = "1 Main St", city = "San Francisco", state = "CA", postal_code = "94105", country = "US" }
+
+[[tax.registrations]]
+country = "DE"
+type = "standard"
+active_from = "now"
+
+[[tax.registrations]]
+country = "US"
+type = "state_sales_tax"
+state = "CA"
+active_from = 2027-01-01T00:00:00Z
+ends_at = 2028-01-01T00:00:00Z
+
+[tax_rates.vat_de]
+display_name = "VAT"
+percentage = 19.0
+inclusive = false
+country = "DE"
+tax_type = "vat"
+
+[tax_rates.ny]
+display_name = "Sales tax"
+percentage = "8.875"
+inclusive = false
+country = "US"
+state = "NY"
+
+[portal]
+default_return_url = "https://acme.example/account"
+[portal.business_profile]
+headline = "Manage your Acme subscription"
+privacy_policy_url = "https://acme.example/privacy"
+terms_of_service_url = "https://acme.example/terms"
+[portal.features]
+invoice_history = true
+payment_method_update = { enabled = true }
+customer_update = ["email", "address", "tax_id"]
+subscription_cancel = { mode = "at_period_end", reasons = ["too_expensive", "other"] }
+subscription_update = { products = ["pro"], proration_behavior = "create_prorations" }
+
+[portals.partners]
+target = "default"
+[portals.partners.features]
+subscription_update = { products = [{ product = "pro", prices = ["annual"] }], default_allowed_updates = ["price", "quantity"] }
+"#;
+
+#[test]
+fn tax_and_portal_parse() {
+    let catalog = valid(TAX_AND_PORTAL);
+    let tax = catalog.tax.as_ref().unwrap();
+    assert_eq!(tax.default_tax_behavior.as_deref(), Some("exclusive"));
+    assert_eq!(tax.head_office.as_ref().unwrap().country, "US");
+    assert_eq!(tax.registrations.len(), 2);
+    assert_eq!(tax.registrations[0].label(), "DE standard");
+    assert_eq!(tax.registrations[1].label(), "US state_sales_tax CA");
+    assert_eq!(tax.registrations[1].ends_at, Some(Some(1_830_297_600)));
+    assert_eq!(catalog.tax_rates["ny"].percentage.to_string(), "8.875");
+    assert_eq!(catalog.tax_rates["vat_de"].percentage.to_string(), "19");
+    let portal = &catalog.portals["default"];
+    assert!(!portal.account_default && portal.invoice_history && portal.payment_method_update);
+    assert_eq!(portal.customer_update, ["email", "address", "tax_id"]);
+    let update = portal.subscription_update.as_ref().unwrap();
+    assert_eq!(
+        update.products,
+        [(
+            "pro".to_owned(),
+            vec!["annual".to_owned(), "monthly".to_owned()]
+        )]
+    );
+    assert_eq!(update.default_allowed_updates, ["price"]);
+    let partners = &catalog.portals["partners"];
+    assert!(partners.account_default);
+    assert_eq!(
+        partners.subscription_update.as_ref().unwrap().products[0].1,
+        ["annual"]
+    );
+}
+
+#[test]
+fn tax_and_portal_rules() {
+    insta::assert_snapshot!(problems(
+        r#"
+[products.pro]
+name = "Pro"
+[products.pro.prices.setup]
+amount = "1.00"
+currency = "usd"
+[tax]
+default_tax_behavior = "excluded"
+default_tax_code = "txcd_1"
+head_office = { city = "Berlin" }
+[[tax.registrations]]
+country = "de"
+type = "standard"
+[[tax.registrations]]
+country = "US"
+type = "state_sales_tax"
+[[tax.registrations]]
+country = "FR"
+type = "state_sales_tax"
+[[tax.registrations]]
+country = "BR"
+type = "standard"
+[[tax.registrations]]
+country = "US"
+type = "state_sales_tax"
+state = "PR"
+[products.team]
+name = "Team"
+[products.team.prices.monthly]
+amount = "10.00"
+currency = "usd"
+interval = "month"
+[products.team.prices.monthly_legacy]
+amount = "8.00"
+currency = "usd"
+interval = "month"
+[tax_rates.vat]
+display_name = "VAT"
+percentage = 120
+[tax_rates.fine]
+display_name = "Fine"
+percentage = 8.87512
+inclusive = true
+tax_type = "vta"
+[portal]
+default_return_url = "http://acme.example"
+target = "everything"
+[portal.features]
+subscription_cancel = { mode = "at_period_end", proration_behavior = "create_prorations" }
+subscription_update = { products = ["pro", "team"] }
+customer_update = ["email", "password"]
+[portals.empty.features]
+subscription_update = { products = [], default_allowed_updates = [] }
 "#
     ));
 }

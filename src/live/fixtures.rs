@@ -71,5 +71,9 @@ pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveSt
         prices,
         coupons: Vec::new(),
         promotion_codes: Vec::new(),
+        tax_settings: None,
+        tax_registrations: Vec::new(),
+        tax_rates: Vec::new(),
+        portals: Vec::new(),
     }
 }

@@ -4,12 +4,14 @@
 pub(crate) mod fixtures;
 mod model;
 mod read;
+mod tax;
 
 pub use model::{
     Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
     LiveRecurring, LiveTier,
 };
 pub use read::{CATALOG_EVENT_TYPES, ReadScope, generation, read};
+pub use tax::{LiveAddress, LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
 
 use serde::Serialize;
 
@@ -31,4 +33,12 @@ pub struct LiveState {
     pub coupons: Vec<LiveCoupon>,
     /// Every promotion code, active and inactive.
     pub promotion_codes: Vec<LivePromotionCode>,
+    /// Stripe Tax settings, when read (the catalog declares `[tax]`).
+    pub tax_settings: Option<LiveTaxSettings>,
+    /// Tax registrations, when read.
+    pub tax_registrations: Vec<LiveRegistration>,
+    /// Every manual tax rate.
+    pub tax_rates: Vec<LiveTaxRate>,
+    /// Every customer-portal configuration.
+    pub portals: Vec<LivePortal>,
 }

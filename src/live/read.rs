@@ -5,14 +5,18 @@
 use std::collections::BTreeSet;
 
 use futures_util::TryStreamExt;
+use stripe_billing::billing_portal_configuration::ListBillingPortalConfiguration;
 use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_misc::tax_settings::RetrieveForMyAccountTaxSettings;
 use stripe_product::coupon::ListCoupon;
 use stripe_product::price::ListPrice;
 use stripe_product::product::ListProduct;
 use stripe_product::promotion_code::ListPromotionCode;
+use stripe_product::tax_rate::ListTaxRate;
 
 use super::LiveState;
 use super::model::{Account, LiveCoupon, LivePrice, LiveProduct, LivePromotionCode};
+use super::tax::{LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
 use crate::catalog::{Catalog, Pricing};
 use crate::stripe::{StripeError, StripeHttp};
 
@@ -48,6 +52,11 @@ pub const CATALOG_EVENT_TYPES: &[&str] = &[
     "coupon.deleted",
     "promotion_code.created",
     "promotion_code.updated",
+    "tax_rate.created",
+    "tax_rate.updated",
+    "tax.settings.updated",
+    "billing_portal.configuration.created",
+    "billing_portal.configuration.updated",
 ];
 
 #[derive(miniserde::Deserialize)]
@@ -101,9 +110,12 @@ pub async fn products(client: &StripeHttp) -> Result<Vec<LiveProduct>, StripeErr
         .await
 }
 
-/// What to expand beyond the defaults when reading prices.
+/// What to read beyond what every plan reads, and what to expand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadScope {
+    /// Read Stripe Tax settings and registrations (only when the catalog declares `[tax]`:
+    /// billing never removes them, so there is nothing to do without it).
+    pub tax: bool,
     /// Currencies whose tiers inside `currency_options` are read (Stripe includes a currency
     /// option's tiers only when `currency_options.<currency>.tiers` is expanded).
     pub option_tier_currencies: BTreeSet<String>,
@@ -120,6 +132,7 @@ impl ReadScope {
             .flat_map(|p| p.currency_options.keys().map(|c| c.code().to_owned()))
             .collect();
         Self {
+            tax: catalog.tax.is_some(),
             option_tier_currencies,
         }
     }
@@ -179,18 +192,120 @@ pub async fn promotion_codes(client: &StripeHttp) -> Result<Vec<LivePromotionCod
         .await
 }
 
+/// The account's Stripe Tax settings.
+pub async fn tax_settings(client: &StripeHttp) -> Result<LiveTaxSettings, StripeError> {
+    Ok(RetrieveForMyAccountTaxSettings::new()
+        .send(client)
+        .await?
+        .into())
+}
+
+/// Every tax registration (whatever its status), read as plain JSON: the typed object has one
+/// field per country for `country_options`.
+pub async fn tax_registrations(client: &StripeHttp) -> Result<Vec<LiveRegistration>, StripeError> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = format!("limit={PAGE}&status=all");
+        if let Some(a) = &after {
+            query.push_str(&format!("&starting_after={a}"));
+        }
+        let mut request = RequestBuilder::new(StripeMethod::Get, "/tax/registrations");
+        request.query = Some(query);
+        let page: miniserde::json::Value = request
+            .customize::<miniserde::json::Value>()
+            .send(client)
+            .await?;
+        let page: serde_json::Value = serde_json::from_str(&miniserde::json::to_string(&page))
+            .map_err(|e| StripeError::Decode(e.to_string()))?;
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        for r in &data {
+            let country = r["country"].as_str().unwrap_or_default().to_owned();
+            let options = &r["country_options"][country.to_ascii_lowercase()];
+            let kind = options["type"].as_str().unwrap_or_default().to_owned();
+            let state = options["state"]
+                .as_str()
+                .or_else(|| options["province_standard"]["province"].as_str())
+                .map(str::to_owned);
+            out.push(LiveRegistration {
+                id: r["id"].as_str().unwrap_or_default().to_owned(),
+                country,
+                kind,
+                state,
+                active_from: r["active_from"].as_i64().unwrap_or_default(),
+                expires_at: r["expires_at"].as_i64(),
+                status: r["status"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        after = data
+            .last()
+            .and_then(|r| r["id"].as_str())
+            .map(str::to_owned);
+        if !page["has_more"].as_bool().unwrap_or(false) || after.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Every tax rate, active and archived.
+pub async fn tax_rates(client: &StripeHttp) -> Result<Vec<LiveTaxRate>, StripeError> {
+    ListTaxRate::new()
+        .limit(PAGE)
+        .paginate()
+        .stream(client)
+        .map_ok(LiveTaxRate::from)
+        .try_collect()
+        .await
+}
+
+/// Every portal configuration, with the products customers may switch between.
+pub async fn portals(client: &StripeHttp) -> Result<Vec<LivePortal>, StripeError> {
+    ListBillingPortalConfiguration::new()
+        .limit(PAGE)
+        .expand(vec![
+            "data.features.subscription_update.products".to_owned(),
+        ])
+        .paginate()
+        .stream(client)
+        .map_ok(LivePortal::from)
+        .try_collect()
+        .await
+}
+
 /// Reads everything the plan needs, kinds concurrently.
 pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
     // The generation is read first: a write landing while the objects are listed then moves it
     // past what this read saw, never the other way round.
     let generation = generation(client).await?;
-    let (account, products, active, archived, coupons, promotion_codes) = tokio::try_join!(
+    let tax = async {
+        if scope.tax {
+            let (settings, registrations) =
+                tokio::try_join!(tax_settings(client), tax_registrations(client))?;
+            Ok::<_, StripeError>((Some(settings), registrations))
+        } else {
+            Ok((None, Vec::new()))
+        }
+    };
+    let (
+        account,
+        products,
+        active,
+        archived,
+        coupons,
+        promotion_codes,
+        tax_rates,
+        portals,
+        (tax_settings, tax_registrations),
+    ) = tokio::try_join!(
         account(client),
         products(client),
         prices_with(client, true, scope),
         prices_with(client, false, scope),
         coupons(client),
         promotion_codes(client),
+        tax_rates(client),
+        portals(client),
+        tax,
     )?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
     // next plan sees it). Keep the first sighting.
@@ -210,5 +325,9 @@ pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, S
         prices,
         coupons,
         promotion_codes,
+        tax_settings,
+        tax_registrations,
+        tax_rates,
+        portals,
     })
 }

@@ -6,9 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use super::error::{Conflict, PlanError};
 use super::identity::{Owner, owner};
 use super::request::{ObjRef, Request, StepId};
-use super::{Change, Plan, Step, Untouched, coupon, graph, price, product, promotion_code};
+use super::{
+    Change, Plan, Step, Untouched, coupon, graph, portal, price, product, promotion_code, tax,
+};
 use crate::catalog::Catalog;
-use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState};
+use crate::live::{
+    LiveCoupon, LivePortal, LivePrice, LiveProduct, LivePromotionCode, LiveState, LiveTaxRate,
+};
 
 /// Live state indexed for planning, and the plan being built.
 pub(crate) struct Builder<'a> {
@@ -27,6 +31,11 @@ pub(crate) struct Builder<'a> {
     pub codes_at: BTreeMap<&'a str, Vec<&'a LivePromotionCode>>,
     /// Every live promotion code, managed or not.
     pub all_codes: &'a [LivePromotionCode],
+    /// Managed tax rates and portal configurations by address, newest first.
+    pub tax_rates_at: BTreeMap<&'a str, Vec<&'a LiveTaxRate>>,
+    pub portals_at: BTreeMap<&'a str, Vec<&'a LivePortal>>,
+    /// Everything read, for the kinds planned from it directly.
+    pub live: &'a LiveState,
     /// Stripe's clock when the state was read.
     pub now: i64,
     /// The account's newest catalog event (see [`super::Plan::generation`]).
@@ -56,6 +65,9 @@ impl<'a> Builder<'a> {
             coupon_by_id: HashMap::new(),
             codes_at: BTreeMap::new(),
             all_codes: &live.promotion_codes,
+            tax_rates_at: BTreeMap::new(),
+            portals_at: BTreeMap::new(),
+            live,
             now: live.now,
             generation: live.generation.clone(),
             notices: Vec::new(),
@@ -105,6 +117,24 @@ impl<'a> Builder<'a> {
                 Owner::Unmanaged => b.unmanaged.promotion_codes += 1,
             }
         }
+        for r in &live.tax_rates {
+            match owner(&r.metadata, namespace) {
+                Owner::Ours(address) => b.tax_rates_at.entry(address).or_default().push(r),
+                Owner::Foreign => b.foreign.tax_rates += 1,
+                Owner::Unmanaged => b.unmanaged.tax_rates += 1,
+            }
+        }
+        for c in &live.portals {
+            match owner(&c.metadata, namespace) {
+                Owner::Ours(address) => b.portals_at.entry(address).or_default().push(c),
+                Owner::Foreign => b.foreign.portals += 1,
+                // Every account has a default configuration: not worth a mention unless managed.
+                Owner::Unmanaged if c.is_default => {}
+                Owner::Unmanaged => b.unmanaged.portals += 1,
+            }
+        }
+        newest_first(&mut b.tax_rates_at, |r| r.created);
+        newest_first(&mut b.portals_at, |c| c.created);
         newest_first(&mut b.coupons_at, |c| c.created);
         newest_first(&mut b.codes_at, |c| c.created);
         newest_first(&mut b.products_at, |p| p.created);
@@ -240,5 +270,9 @@ pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErr
     let coupons = coupon::plan_declared(&mut b, &products);
     let deactivations = promotion_code::plan(&mut b, &coupons);
     coupon::plan_deletions(&mut b, &coupons, &deactivations);
+    tax::plan_settings(&mut b);
+    tax::plan_registrations(&mut b);
+    tax::plan_rates(&mut b);
+    portal::plan(&mut b, &products, &prices);
     b.finish()
 }

@@ -9,10 +9,12 @@ mod error;
 mod graph;
 mod identity;
 mod metadata;
+mod portal;
 mod price;
 mod product;
 mod promotion_code;
 mod request;
+mod tax;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -25,8 +27,10 @@ pub use identity::{
     MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, owner, price_address, product_address,
 };
 pub use request::{
-    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
-    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId,
+    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings,
+    PortalSubscriptionUpdate, PortalUpdate, PriceSpec, PriceUpdate, ProductSpec, ProductUpdate,
+    PromotionCodeSpec, PromotionCodeUpdate, RegistrationSpec, RegistrationUpdate, Request, StepId,
+    TaxRateSpec, TaxRateUpdate, TaxSettingsUpdate,
 };
 pub use value::{FieldChange, FieldValue};
 
@@ -41,6 +45,10 @@ pub enum ResourceKind {
     Price,
     Coupon,
     PromotionCode,
+    TaxSettings,
+    TaxRegistration,
+    TaxRate,
+    Portal,
 }
 
 /// What happens to an address.
@@ -113,12 +121,20 @@ pub struct Untouched {
     pub prices: usize,
     pub coupons: usize,
     pub promotion_codes: usize,
+    pub tax_rates: usize,
+    pub portals: usize,
 }
 
 impl Untouched {
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.products + self.prices + self.coupons + self.promotion_codes == 0
+        self.products
+            + self.prices
+            + self.coupons
+            + self.promotion_codes
+            + self.tax_rates
+            + self.portals
+            == 0
     }
 }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::{
-    Currency, CurrencyOption, MinorAmount, Percent, Price, Pricing, Recurring, TaxBehavior,
-    TransformQuantity,
+    Address, Currency, CurrencyOption, MinorAmount, Percent, Price, Pricing, Recurring,
+    SubscriptionCancel, TaxBehavior, TransformQuantity,
 };
 
 /// Index of a step in [`super::Plan::steps`].
@@ -180,6 +180,103 @@ pub struct PromotionCodeUpdate {
     pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
 }
 
+/// A tax registration to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistrationSpec {
+    pub country: String,
+    /// `country_options[<cc>][type]`.
+    pub kind: String,
+    /// The US state or Canadian province, for the types that take one.
+    pub state: Option<String>,
+    /// `None` is `now`.
+    pub active_from: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// The fields of a tax registration to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegistrationUpdate {
+    pub active_from: Option<i64>,
+    /// `Some(None)` is `now`.
+    pub expires_at: Option<Option<i64>>,
+}
+
+/// Tax settings to change; `None` leaves a field alone (Stripe cannot clear one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TaxSettingsUpdate {
+    pub default_tax_behavior: Option<String>,
+    pub default_tax_code: Option<String>,
+    /// The address, with the fields billing.toml declares (Stripe cannot clear one).
+    pub head_office: Option<Address>,
+}
+
+/// A manual tax rate to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaxRateSpec {
+    pub display_name: String,
+    /// Percent out of 100, as exact decimal text.
+    pub percentage: String,
+    pub inclusive: bool,
+    pub active: bool,
+    pub country: Option<String>,
+    pub state: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub tax_type: Option<String>,
+    pub description: Option<String>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The fields of a tax rate to change (Stripe changes all but percentage and inclusive).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TaxRateUpdate {
+    pub active: Option<bool>,
+    pub display_name: Option<String>,
+    pub country: Option<String>,
+    pub state: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub tax_type: Option<String>,
+    pub description: Option<String>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+}
+
+/// Customers may switch their subscriptions between these products' prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortalSubscriptionUpdate {
+    /// Each product with the prices customers may switch to.
+    pub products: Vec<(ObjRef, Vec<ObjRef>)>,
+    pub default_allowed_updates: Vec<String>,
+    pub proration_behavior: String,
+}
+
+/// Everything a portal configuration shows customers: sent whole on create and on update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortalSettings {
+    pub name: Option<String>,
+    pub default_return_url: Option<String>,
+    pub headline: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub terms_of_service_url: Option<String>,
+    pub login_page: bool,
+    pub invoice_history: bool,
+    pub payment_method_update: bool,
+    /// Empty: customers cannot update their details.
+    pub customer_update: Vec<String>,
+    pub subscription_cancel: Option<SubscriptionCancel>,
+    pub subscription_update: Option<PortalSubscriptionUpdate>,
+}
+
+/// Changes to a portal configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PortalUpdate {
+    /// The whole desired configuration, when any of it differs.
+    pub settings: Option<PortalSettings>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    pub active: Option<bool>,
+}
+
 /// One request (or, for a currency-option reset, two) that a step sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "request")]
@@ -217,6 +314,41 @@ pub enum Request {
         code: ObjRef,
         update: PromotionCodeUpdate,
     },
+    UpdateTaxSettings {
+        update: TaxSettingsUpdate,
+    },
+    CreateTaxRegistration {
+        registration: RegistrationSpec,
+    },
+    UpdateTaxRegistration {
+        registration: ObjRef,
+        update: RegistrationUpdate,
+    },
+    CreateTaxRate {
+        rate: TaxRateSpec,
+    },
+    UpdateTaxRate {
+        rate: ObjRef,
+        update: TaxRateUpdate,
+    },
+    CreatePortal {
+        settings: PortalSettings,
+        /// Declared metadata plus billing's ownership marker.
+        metadata: BTreeMap<String, String>,
+    },
+    UpdatePortal {
+        portal: ObjRef,
+        update: PortalUpdate,
+    },
+}
+
+/// The objects a portal configuration's products refer to.
+fn portal_refs(settings: &PortalSettings) -> impl Iterator<Item = &ObjRef> {
+    settings
+        .subscription_update
+        .iter()
+        .flat_map(|u| u.products.iter())
+        .flat_map(|(product, prices)| std::iter::once(product).chain(prices.iter()))
 }
 
 impl Request {
@@ -226,11 +358,18 @@ impl Request {
             Self::CreateProduct { .. }
             | Self::CreatePrice { .. }
             | Self::CreateCoupon { .. }
-            | Self::CreatePromotionCode { .. } => None,
+            | Self::CreatePromotionCode { .. }
+            | Self::CreateTaxRegistration { .. }
+            | Self::CreateTaxRate { .. }
+            | Self::CreatePortal { .. }
+            | Self::UpdateTaxSettings { .. } => None,
             Self::UpdateProduct { product, .. } => Some(product),
             Self::UpdatePrice { price, .. } => Some(price),
             Self::UpdateCoupon { coupon, .. } | Self::DeleteCoupon { coupon } => Some(coupon),
             Self::UpdatePromotionCode { code, .. } => Some(code),
+            Self::UpdateTaxRegistration { registration, .. } => Some(registration),
+            Self::UpdateTaxRate { rate, .. } => Some(rate),
+            Self::UpdatePortal { portal, .. } => Some(portal),
         }
     }
 
@@ -252,6 +391,17 @@ impl Request {
             Self::UpdateCoupon { coupon, .. } | Self::DeleteCoupon { coupon } => vec![coupon],
             Self::CreatePromotionCode { coupon, .. } => vec![coupon],
             Self::UpdatePromotionCode { code, .. } => vec![code],
+            Self::UpdateTaxSettings { .. }
+            | Self::CreateTaxRegistration { .. }
+            | Self::CreateTaxRate { .. } => vec![],
+            Self::UpdateTaxRegistration { registration, .. } => vec![registration],
+            Self::UpdateTaxRate { rate, .. } => vec![rate],
+            Self::CreatePortal { settings, .. } => portal_refs(settings).collect(),
+            Self::UpdatePortal { portal, update } => {
+                let mut refs = vec![portal];
+                refs.extend(update.settings.iter().flat_map(portal_refs));
+                refs
+            }
         }
     }
 
@@ -270,6 +420,14 @@ impl Request {
             Self::UpdatePrice { .. } => 5,
             Self::UpdateProduct { .. } => 6,
             Self::DeleteCoupon { .. } => 7,
+            Self::UpdateTaxSettings { .. }
+            | Self::CreateTaxRegistration { .. }
+            | Self::CreateTaxRate { .. }
+            | Self::CreatePortal { .. } => 2,
+            Self::UpdateTaxRegistration { .. } => 3,
+            Self::UpdateTaxRate { update, .. } if update.active == Some(false) => 5,
+            Self::UpdatePortal { update, .. } if update.active == Some(false) => 5,
+            Self::UpdateTaxRate { .. } | Self::UpdatePortal { .. } => 3,
         }
     }
 
@@ -281,6 +439,9 @@ impl Request {
                 | Self::CreatePrice { .. }
                 | Self::CreateCoupon { .. }
                 | Self::CreatePromotionCode { .. }
+                | Self::CreateTaxRegistration { .. }
+                | Self::CreateTaxRate { .. }
+                | Self::CreatePortal { .. }
         )
     }
 }

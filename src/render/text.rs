@@ -21,7 +21,12 @@ fn headline(change: &Change) -> String {
     let what = match change.action {
         Action::Create => "will be created".to_owned(),
         Action::Update => "will be updated in place".to_owned(),
-        Action::Unarchive if change.kind == ResourceKind::PromotionCode => {
+        Action::Unarchive
+            if matches!(
+                change.kind,
+                ResourceKind::PromotionCode | ResourceKind::Portal
+            ) =>
+        {
             "will be reactivated".to_owned()
         }
         Action::Unarchive => "will be unarchived".to_owned(),
@@ -176,6 +181,8 @@ fn counts(u: &Untouched) -> String {
         (u.prices, "price", "prices"),
         (u.coupons, "coupon", "coupons"),
         (u.promotion_codes, "promotion code", "promotion codes"),
+        (u.tax_rates, "tax rate", "tax rates"),
+        (u.portals, "portal configuration", "portal configurations"),
     ]
     .into_iter()
     .filter(|(n, _, _)| *n > 0)

@@ -142,7 +142,7 @@ const SIMPLIFIED_COUNTRIES: &[&str] = &[
 /// Columbia, Manitoba, Québec and Saskatchewan. Stripe documents the parameter as any two-letter
 /// province code; the others have no provincial registration, so the sandbox refuses them
 /// (stricter reading).
-const CA_PROVINCES: &[&str] = &["BC", "MB", "QC", "SK"];
+use crate::catalog::CA_PROVINCES;
 
 /// US registration types that take `<type>[jurisdiction]` (a local tax).
 const US_LOCAL_TYPES: &[&str] = &[
@@ -256,27 +256,7 @@ const UNITED_STATES: Ty = Ty::Object(&[
         .required()]),
     ),
     Field::new("tourism_tax", JURISDICTION),
-    Field::new(
-        TYPE,
-        Ty::Enum(&[
-            "admissions_tax",
-            "attendance_tax",
-            "entertainment_tax",
-            "gross_receipts_tax",
-            "hospitality_tax",
-            "local_amusement_tax",
-            "local_lease_tax",
-            "luxury_tax",
-            "mass_transit_parking_tax",
-            "parking_tax",
-            "resort_tax",
-            "state_communications_tax",
-            "state_retail_delivery_fee",
-            "state_sales_tax",
-            "tourism_tax",
-        ]),
-    )
-    .required(),
+    Field::new(TYPE, Ty::Enum(crate::catalog::US_REGISTRATION_TYPES)).required(),
 ]);
 
 /// `country_options`: one entry per country that takes registrations, keyed by lowercase code.

@@ -4,8 +4,10 @@
 
 mod discount;
 mod fields;
+mod portal;
 mod price;
 mod product;
+mod tax;
 
 use std::collections::BTreeMap;
 
@@ -147,6 +149,22 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
     }
     discount::unique_codes(sink, &codes);
 
+    let tax = raw.tax.map(|t| tax::settings(sink, t));
+    let tax_rates = tax::tax_rates(sink, raw.tax_rates);
+    let declared_products: Vec<&str> = product_keys.iter().map(String::as_str).collect();
+    let mut portals = BTreeMap::new();
+    for raw_portal in raw.portals {
+        if let Some(p) = portal::portal(sink, raw_portal, &products, &declared_products) {
+            portals.insert(p.key.clone(), p);
+        }
+    }
+    if portals.values().filter(|p| p.account_default).count() > 1 {
+        sink.push(Diagnostic::new(
+            0..0,
+            "only one portal configuration can have `target = \"default\"`",
+        ));
+    }
+
     Catalog {
         namespace,
         default_environment,
@@ -154,6 +172,9 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         products,
         coupons,
         promotion_codes,
+        tax,
+        tax_rates,
+        portals,
     }
 }
 

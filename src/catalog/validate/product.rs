@@ -61,17 +61,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
     }
 
     if let Some(code) = &raw.tax_code {
-        let text = code.get_ref();
-        let valid = text
-            .strip_prefix("txcd_")
-            .is_some_and(|digits| digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()));
-        if !valid {
-            sink.push(
-                Diagnostic::new(code.span(), format!("`tax_code` \"{text}\" is not a Stripe tax code"))
-                    .label("expected txcd_ followed by 8 digits")
-                    .hint("pick a code from https://stripe.com/docs/tax/tax-categories, e.g. \"txcd_10103001\" (SaaS)"),
-            );
-        }
+        super::tax::tax_code(sink, "tax_code", code);
     }
 
     if let Some(sd) = &raw.statement_descriptor {

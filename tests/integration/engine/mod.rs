@@ -7,6 +7,7 @@ mod embedded;
 mod failures;
 mod ownership;
 mod snapshots;
+mod tax_portal;
 
 use std::process::Output;
 

@@ -1,0 +1,73 @@
+//! Validated customer-portal configurations, in Stripe's shape.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// `[portal]` or `[portals.<key>]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Portal {
+    /// `default` for `[portal]`.
+    pub key: String,
+    /// Manage the account's default configuration (updated in place) instead of creating one.
+    pub account_default: bool,
+    pub name: Option<String>,
+    pub default_return_url: Option<String>,
+    pub headline: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub terms_of_service_url: Option<String>,
+    pub login_page: bool,
+    pub invoice_history: bool,
+    pub payment_method_update: bool,
+    /// What customers may update about themselves; empty: they may not.
+    pub customer_update: Vec<String>,
+    pub subscription_cancel: Option<SubscriptionCancel>,
+    pub subscription_update: Option<SubscriptionUpdate>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Customers may cancel their subscriptions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionCancel {
+    /// `at_period_end` or `immediately`.
+    pub mode: String,
+    /// `none` or `create_prorations` (only when cancelling immediately).
+    pub proration_behavior: Option<String>,
+    /// Cancellation reasons offered; empty: none asked.
+    pub reasons: Vec<String>,
+}
+
+/// Customers may switch their subscriptions to other prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionUpdate {
+    /// Product key and the keys of the prices customers may switch to (at most 10 products).
+    pub products: Vec<(String, Vec<String>)>,
+    /// `price`, `quantity`, `promotion_code`.
+    pub default_allowed_updates: Vec<String>,
+    /// `none`, `create_prorations` or `always_invoice`.
+    pub proration_behavior: Option<String>,
+}
+
+/// What customers may update about themselves.
+pub const CUSTOMER_UPDATES: &[&str] = &["address", "email", "name", "phone", "shipping", "tax_id"];
+/// Cancellation modes.
+pub const CANCEL_MODES: &[&str] = &["at_period_end", "immediately"];
+/// Proration when cancelling immediately.
+pub const CANCEL_PRORATIONS: &[&str] = &["none", "create_prorations"];
+/// Reasons customers may give.
+pub const CANCEL_REASONS: &[&str] = &[
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+];
+/// What customers may change on a subscription.
+pub const ALLOWED_UPDATES: &[&str] = &["price", "promotion_code", "quantity"];
+/// Proration when switching.
+pub const UPDATE_PRORATIONS: &[&str] = &["none", "create_prorations", "always_invoice"];
+/// Stripe's limit of products in `subscription_update`.
+pub const MAX_PORTAL_PRODUCTS: usize = 10;

@@ -1,0 +1,294 @@
+//! The raw stage of customer-portal configurations: `[portal]` and `[portals.<key>]`.
+
+use std::ops::Range;
+
+use toml::de::DeValue;
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::raw::{RawMetadata, read_metadata};
+use super::reader::{Sp, TableReader};
+
+/// `[portal]` (key `default`) or `[portals.<key>]`.
+#[derive(Debug)]
+pub struct RawPortal {
+    pub key: Sp<String>,
+    pub span: Range<usize>,
+    /// `"default"`: manage the account's default configuration.
+    pub target: Option<Sp<String>>,
+    pub name: Option<Sp<String>>,
+    pub default_return_url: Option<Sp<String>>,
+    pub headline: Option<Sp<String>>,
+    pub privacy_policy_url: Option<Sp<String>>,
+    pub terms_of_service_url: Option<Sp<String>>,
+    pub login_page: Option<Sp<bool>>,
+    pub invoice_history: Option<Sp<bool>>,
+    pub payment_method_update: Option<Sp<bool>>,
+    /// Allowed updates; `Some(empty)` disables it.
+    pub customer_update: Option<Sp<Vec<Sp<String>>>>,
+    pub subscription_cancel: Option<RawCancel>,
+    pub subscription_update: Option<RawSubscriptionUpdate>,
+    pub metadata: Option<RawMetadata>,
+    pub incomplete: bool,
+}
+
+/// `features.subscription_cancel`.
+#[derive(Debug)]
+pub struct RawCancel {
+    pub span: Range<usize>,
+    pub enabled: bool,
+    pub mode: Option<Sp<String>>,
+    pub proration_behavior: Option<Sp<String>>,
+    pub reasons: Option<Sp<Vec<Sp<String>>>>,
+}
+
+/// `features.subscription_update`.
+#[derive(Debug)]
+pub struct RawSubscriptionUpdate {
+    pub span: Range<usize>,
+    pub enabled: bool,
+    pub products: Vec<RawPortalProduct>,
+    pub default_allowed_updates: Option<Sp<Vec<Sp<String>>>>,
+    pub proration_behavior: Option<Sp<String>>,
+}
+
+/// A product customers may switch to: `"pro"` (all its recurring prices) or
+/// `{ product = "pro", prices = ["monthly"] }`.
+#[derive(Debug)]
+pub struct RawPortalProduct {
+    pub span: Range<usize>,
+    pub product: Sp<String>,
+    pub prices: Option<Vec<Sp<String>>>,
+}
+
+const PORTAL: &[&str] = &[
+    "target",
+    "name",
+    "default_return_url",
+    "business_profile",
+    "login_page",
+    "features",
+    "metadata",
+];
+const BUSINESS_PROFILE: &[&str] = &["headline", "privacy_policy_url", "terms_of_service_url"];
+const FEATURES: &[&str] = &[
+    "customer_update",
+    "invoice_history",
+    "payment_method_update",
+    "subscription_cancel",
+    "subscription_update",
+];
+const ENABLED: &[&str] = &["enabled"];
+const CUSTOMER_UPDATE: &[&str] = &["enabled", "allowed_updates"];
+const CANCEL: &[&str] = &["enabled", "mode", "proration_behavior", "reasons"];
+const UPDATE: &[&str] = &[
+    "enabled",
+    "products",
+    "default_allowed_updates",
+    "proration_behavior",
+];
+
+/// `key = true` or `key = { enabled = true }`.
+fn switch(t: &TableReader<'_, '_>, key: &str) -> Option<Sp<bool>> {
+    let value = t.value(key)?;
+    match value.get_ref() {
+        DeValue::Boolean(_) => t.boolean(key),
+        DeValue::Table(_) => {
+            let inner = t.table(key, ENABLED)?;
+            let enabled = inner.boolean("enabled");
+            inner.finish();
+            enabled
+        }
+        _ => {
+            t.sink().push(Diagnostic::new(
+                value.span(),
+                format!("`{key}` must be true, false or {{ enabled = … }}"),
+            ));
+            None
+        }
+    }
+}
+
+fn customer_update(t: &TableReader<'_, '_>) -> Option<Sp<Vec<Sp<String>>>> {
+    let value = t.value("customer_update")?;
+    match value.get_ref() {
+        DeValue::Array(_) => t.strings("customer_update"),
+        DeValue::Boolean(false) => Some(Sp::new(value.span(), Vec::new())),
+        DeValue::Table(_) => {
+            let inner = t.table("customer_update", CUSTOMER_UPDATE)?;
+            let enabled = inner.boolean("enabled");
+            let allowed = inner.strings("allowed_updates");
+            inner.finish();
+            match enabled.map(|e| *e.get_ref()) {
+                Some(false) => Some(Sp::new(value.span(), Vec::new())),
+                _ => Some(allowed.unwrap_or_else(|| Sp::new(value.span(), Vec::new()))),
+            }
+        }
+        _ => {
+            t.sink().push(
+                Diagnostic::new(
+                    value.span(),
+                    "`customer_update` lists what customers may update: [\"email\", \"address\"]",
+                )
+                .hint("or `false` to turn it off"),
+            );
+            None
+        }
+    }
+}
+
+fn cancel(t: &TableReader<'_, '_>) -> Option<RawCancel> {
+    let value = t.value("subscription_cancel")?;
+    match value.get_ref() {
+        DeValue::Boolean(b) => Some(RawCancel {
+            span: value.span(),
+            enabled: *b,
+            mode: None,
+            proration_behavior: None,
+            reasons: None,
+        }),
+        _ => {
+            let inner = t.table("subscription_cancel", CANCEL)?;
+            let raw = RawCancel {
+                span: inner.span(),
+                enabled: inner.boolean("enabled").is_none_or(|e| *e.get_ref()),
+                mode: inner.string("mode"),
+                proration_behavior: inner.string("proration_behavior"),
+                reasons: inner.strings("reasons"),
+            };
+            inner.finish();
+            Some(raw)
+        }
+    }
+}
+
+fn subscription_update(t: &TableReader<'_, '_>) -> Option<RawSubscriptionUpdate> {
+    let value = t.value("subscription_update")?;
+    match value.get_ref() {
+        DeValue::Boolean(b) => Some(RawSubscriptionUpdate {
+            span: value.span(),
+            enabled: *b,
+            products: Vec::new(),
+            default_allowed_updates: None,
+            proration_behavior: None,
+        }),
+        _ => {
+            let inner = t.table("subscription_update", UPDATE)?;
+            let mut products = Vec::new();
+            if let Some(list) = inner.value("products") {
+                match list.get_ref() {
+                    DeValue::Array(items) => {
+                        for item in items.iter() {
+                            match item.get_ref() {
+                                DeValue::String(s) => products.push(RawPortalProduct {
+                                    span: item.span(),
+                                    product: Sp::new(item.span(), s.to_string()),
+                                    prices: None,
+                                }),
+                                DeValue::Table(table) => {
+                                    let p = TableReader::new(t.sink(), "in a subscription_update product", item.span(), table, &["product", "prices"]);
+                                    match p.string("product") {
+                                        Some(product) => products.push(RawPortalProduct {
+                                            span: item.span(),
+                                            product,
+                                            prices: p.strings("prices").map(Sp::into_inner),
+                                        }),
+                                        None => t.sink().push(Diagnostic::new(item.span(), "a subscription_update product needs `product`")),
+                                    }
+                                    p.finish();
+                                }
+                                _ => t.sink().push(
+                                    Diagnostic::new(item.span(), "each product is a product key or { product = …, prices = [...] }"),
+                                ),
+                            }
+                        }
+                    }
+                    _ => t.sink().push(
+                        Diagnostic::new(list.span(), "`products` must be an array")
+                            .hint("write products = [\"pro\"]"),
+                    ),
+                }
+            }
+            let raw = RawSubscriptionUpdate {
+                span: inner.span(),
+                enabled: inner.boolean("enabled").is_none_or(|e| *e.get_ref()),
+                products,
+                default_allowed_updates: inner.strings("default_allowed_updates"),
+                proration_behavior: inner.string("proration_behavior"),
+            };
+            inner.finish();
+            Some(raw)
+        }
+    }
+}
+
+/// Reads one portal configuration table.
+pub(crate) fn read_portal(
+    sink: &Sink,
+    key: Sp<String>,
+    name: String,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawPortal> {
+    let DeValue::Table(table) = value.get_ref() else {
+        sink.push(
+            Diagnostic::new(value.span(), format!("{name} must be a table"))
+                .label("expected a table"),
+        );
+        return None;
+    };
+    let t = TableReader::new(sink, format!("in {name}"), value.span(), table, PORTAL);
+    let before = sink.len();
+    let (headline, privacy_policy_url, terms_of_service_url) =
+        match t.table("business_profile", BUSINESS_PROFILE) {
+            Some(bp) => {
+                let out = (
+                    bp.string("headline"),
+                    bp.string("privacy_policy_url"),
+                    bp.string("terms_of_service_url"),
+                );
+                bp.finish();
+                out
+            }
+            None => (None, None, None),
+        };
+    let features = t.table("features", FEATURES);
+    let (
+        invoice_history,
+        payment_method_update,
+        customer_update,
+        subscription_cancel,
+        subscription_update,
+    ) = match &features {
+        Some(f) => (
+            switch(f, "invoice_history"),
+            switch(f, "payment_method_update"),
+            customer_update(f),
+            cancel(f),
+            subscription_update(f),
+        ),
+        None => (None, None, None, None, None),
+    };
+    if let Some(f) = features {
+        f.finish();
+    }
+    let mut portal = RawPortal {
+        span: value.span(),
+        target: t.string("target"),
+        name: t.string("name"),
+        default_return_url: t.string("default_return_url"),
+        headline,
+        privacy_policy_url,
+        terms_of_service_url,
+        login_page: switch(&t, "login_page"),
+        invoice_history,
+        payment_method_update,
+        customer_update,
+        subscription_cancel,
+        subscription_update,
+        metadata: read_metadata(&t),
+        incomplete: false,
+        key,
+    };
+    portal.incomplete = sink.len() > before || t.unknown_keys();
+    t.finish();
+    Some(portal)
+}

@@ -1,0 +1,255 @@
+//! The raw stage of tax: `[tax]` (settings and `[[tax.registrations]]`) and `[tax_rates.<key>]`.
+
+use std::ops::Range;
+
+use toml::de::DeValue;
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::raw::{RawMetadata, read_metadata};
+use super::reader::{Sp, TableReader, number_text};
+
+/// `[tax]`.
+#[derive(Debug, Default)]
+pub struct RawTax {
+    pub span: Range<usize>,
+    pub default_tax_behavior: Option<Sp<String>>,
+    pub default_tax_code: Option<Sp<String>>,
+    pub head_office: Option<RawAddress>,
+    pub registrations: Vec<RawRegistration>,
+}
+
+/// An address (`head_office`).
+#[derive(Debug)]
+pub struct RawAddress {
+    pub span: Range<usize>,
+    pub line1: Option<Sp<String>>,
+    pub line2: Option<Sp<String>>,
+    pub city: Option<Sp<String>>,
+    pub state: Option<Sp<String>>,
+    pub postal_code: Option<Sp<String>>,
+    pub country: Option<Sp<String>>,
+}
+
+/// One `[[tax.registrations]]` entry.
+#[derive(Debug)]
+pub struct RawRegistration {
+    pub span: Range<usize>,
+    pub country: Option<Sp<String>>,
+    /// Stripe's `country_options[<cc>][type]`.
+    pub kind: Option<Sp<String>>,
+    /// A US state, or a Canadian province.
+    pub state: Option<Sp<String>>,
+    /// `"now"` or a datetime.
+    pub active_from: Option<Sp<When>>,
+    pub ends_at: Option<Sp<When>>,
+}
+
+/// A moment Stripe takes as `now` or a timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// The moment of the request.
+    Now,
+    /// Unix seconds.
+    At(i64),
+}
+
+/// `[tax_rates.<key>]`.
+#[derive(Debug)]
+pub struct RawTaxRate {
+    pub key: Sp<String>,
+    pub span: Range<usize>,
+    pub display_name: Option<Sp<String>>,
+    /// Decimal text.
+    pub percentage: Option<Sp<String>>,
+    pub inclusive: Option<Sp<bool>>,
+    pub active: Option<Sp<bool>>,
+    pub country: Option<Sp<String>>,
+    pub state: Option<Sp<String>>,
+    pub jurisdiction: Option<Sp<String>>,
+    pub tax_type: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub metadata: Option<RawMetadata>,
+    pub incomplete: bool,
+}
+
+const TAX: &[&str] = &[
+    "default_tax_behavior",
+    "default_tax_code",
+    "head_office",
+    "registrations",
+];
+const ADDRESS: &[&str] = &["line1", "line2", "city", "state", "postal_code", "country"];
+const REGISTRATION: &[&str] = &[
+    "country",
+    "type",
+    "state",
+    "province",
+    "active_from",
+    "ends_at",
+];
+const TAX_RATE: &[&str] = &[
+    "display_name",
+    "percentage",
+    "inclusive",
+    "active",
+    "country",
+    "state",
+    "jurisdiction",
+    "tax_type",
+    "description",
+    "metadata",
+];
+
+fn when(t: &TableReader<'_, '_>, key: &str) -> Option<Sp<When>> {
+    let value = t.value(key)?;
+    match value.get_ref() {
+        DeValue::String(s) if s == "now" => Some(Sp::new(value.span(), When::Now)),
+        DeValue::Datetime(_) => t
+            .timestamp(key)
+            .map(|ts| Sp::new(ts.span(), When::At(*ts.get_ref()))),
+        _ => {
+            t.sink().push(
+                Diagnostic::new(
+                    value.span(),
+                    format!(
+                        "`{key}` must be \"now\" or a date and time such as 2027-01-01T00:00:00Z"
+                    ),
+                )
+                .label("expected \"now\" or a datetime"),
+            );
+            None
+        }
+    }
+}
+
+/// Reads `[tax]`.
+pub(crate) fn read_tax(sink: &Sink, t: &TableReader<'_, '_>) -> Option<RawTax> {
+    let tax = t.table("tax", TAX)?;
+    let head_office = tax.table("head_office", ADDRESS).map(|a| {
+        let address = RawAddress {
+            span: a.span(),
+            line1: a.string("line1"),
+            line2: a.string("line2"),
+            city: a.string("city"),
+            state: a.string("state"),
+            postal_code: a.string("postal_code"),
+            country: a.string("country"),
+        };
+        a.finish();
+        address
+    });
+    let mut registrations = Vec::new();
+    if let Some(value) = tax.value("registrations") {
+        match value.get_ref() {
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let DeValue::Table(table) = item.get_ref() else {
+                        sink.push(
+                            Diagnostic::new(item.span(), "each tax registration must be a table")
+                                .hint("write them as [[tax.registrations]] sections"),
+                        );
+                        continue;
+                    };
+                    let r = TableReader::new(
+                        sink,
+                        format!("in tax registration {}", i + 1),
+                        item.span(),
+                        table,
+                        REGISTRATION,
+                    );
+                    let state = match (r.string("state"), r.string("province")) {
+                        (Some(s), None) | (None, Some(s)) => Some(s),
+                        (Some(s), Some(p)) => {
+                            sink.push(Diagnostic::new(
+                                p.span(),
+                                "give `state` (US) or `province` (Canada), not both",
+                            ));
+                            Some(s)
+                        }
+                        (None, None) => None,
+                    };
+                    registrations.push(RawRegistration {
+                        span: item.span(),
+                        country: r.string("country"),
+                        kind: r.string("type"),
+                        state,
+                        active_from: when(&r, "active_from"),
+                        ends_at: when(&r, "ends_at"),
+                    });
+                    r.finish();
+                }
+            }
+            _ => sink.push(
+                Diagnostic::new(value.span(), "`registrations` must be an array of tables")
+                    .hint("write each registration as a [[tax.registrations]] section"),
+            ),
+        }
+    }
+    let raw = RawTax {
+        span: tax.span(),
+        default_tax_behavior: tax.string("default_tax_behavior"),
+        default_tax_code: tax.string("default_tax_code"),
+        head_office,
+        registrations,
+    };
+    tax.finish();
+    Some(raw)
+}
+
+/// Reads `[tax_rates.<key>]`.
+pub(crate) fn read_tax_rate(
+    sink: &Sink,
+    key: Sp<String>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawTaxRate> {
+    let DeValue::Table(table) = value.get_ref() else {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("tax rate `{}` must be a table", key.get_ref()),
+            )
+            .label("expected a table"),
+        );
+        return None;
+    };
+    let t = TableReader::new(
+        sink,
+        format!("in [tax_rates.{}]", key.get_ref()),
+        value.span(),
+        table,
+        TAX_RATE,
+    );
+    let before = sink.len();
+    let percentage = t
+        .value("percentage")
+        .and_then(|v| number_text(v.get_ref()).map(|text| Sp::new(v.span(), text)));
+    if let Some(v) = t.value("percentage")
+        && percentage.is_none()
+    {
+        sink.push(
+            Diagnostic::new(
+                v.span(),
+                "`percentage` must be a number such as 19 or 8.875",
+            )
+            .label("expected a number"),
+        );
+    }
+    let mut rate = RawTaxRate {
+        span: value.span(),
+        display_name: t.string("display_name"),
+        percentage,
+        inclusive: t.boolean("inclusive"),
+        active: t.boolean("active"),
+        country: t.string("country"),
+        state: t.string("state"),
+        jurisdiction: t.string("jurisdiction"),
+        tax_type: t.string("tax_type"),
+        description: t.string("description"),
+        metadata: read_metadata(&t),
+        incomplete: false,
+        key,
+    };
+    rate.incomplete = sink.len() > before || t.unknown_keys();
+    t.finish();
+    Some(rate)
+}

@@ -1,0 +1,233 @@
+//! Validation of `[portal]` and `[portals.<key>]`: Stripe's rules, https URLs, and references to
+//! the catalog's recurring prices.
+
+use std::collections::BTreeMap;
+
+use super::super::diagnostic::{Diagnostic, Sink};
+use super::super::model::Product;
+use super::super::portal::{
+    ALLOWED_UPDATES, CANCEL_MODES, CANCEL_PRORATIONS, CANCEL_REASONS, CUSTOMER_UPDATES,
+    MAX_PORTAL_PRODUCTS, Portal, SubscriptionCancel, SubscriptionUpdate, UPDATE_PRORATIONS,
+};
+use super::super::raw_portal::RawPortal;
+use super::super::reader::{Sp, suggest};
+use super::fields;
+
+fn word(
+    sink: &Sink,
+    field: &str,
+    value: &Sp<String>,
+    all: &'static [&'static str],
+) -> Option<String> {
+    fields::one_of(sink, field, value, all, |t| {
+        all.iter().find(|x| **x == t).map(|x| (*x).to_owned())
+    })
+}
+
+fn words(
+    sink: &Sink,
+    field: &str,
+    values: Option<Sp<Vec<Sp<String>>>>,
+    all: &'static [&'static str],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in values.map(Sp::into_inner).unwrap_or_default() {
+        if let Some(w) = word(sink, field, &v, all)
+            && !out.contains(&w)
+        {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// Customers are sent to these pages: Stripe requires https.
+fn https(sink: &Sink, field: &str, value: Option<Sp<String>>) -> Option<String> {
+    let value = value?;
+    let ok = value
+        .get_ref()
+        .strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+    if !ok {
+        sink.push(
+            Diagnostic::new(value.span(), format!("`{field}` must be an https URL"))
+                .label("not an https URL")
+                .hint("customers are sent to this page from the portal: write it as https://…"),
+        );
+    }
+    Some(value.into_inner())
+}
+
+/// Validates one portal configuration against the catalog's products.
+pub(crate) fn portal(
+    sink: &Sink,
+    raw: RawPortal,
+    products: &BTreeMap<String, Product>,
+    declared_products: &[&str],
+) -> Option<Portal> {
+    let account_default = match &raw.target {
+        None => false,
+        Some(t) if t.get_ref() == "default" => true,
+        Some(t) => {
+            sink.push(
+                Diagnostic::new(t.span(), "`target` can only be \"default\"")
+                    .hint("\"default\" manages the account's default configuration; omit `target` to create a configuration of its own"),
+            );
+            false
+        }
+    };
+    let headline = fields::text(sink, "headline", raw.headline, 60);
+    let name = fields::text(sink, "name", raw.name, 256);
+    let subscription_cancel = raw.subscription_cancel.and_then(|c| {
+        if !c.enabled {
+            return None;
+        }
+        let mode = c
+            .mode
+            .as_ref()
+            .map_or(Some("at_period_end".to_owned()), |m| {
+                word(sink, "mode", m, CANCEL_MODES)
+            });
+        let proration_behavior = c.proration_behavior.as_ref().and_then(|p| {
+            let value = word(sink, "proration_behavior", p, CANCEL_PRORATIONS);
+            if mode.as_deref() != Some("immediately") {
+                sink.push(
+                    Diagnostic::new(
+                        p.span(),
+                        "`proration_behavior` only applies when `mode = \"immediately\"`",
+                    )
+                    .hint("at the period's end there is nothing to prorate"),
+                );
+            }
+            value
+        });
+        Some(SubscriptionCancel {
+            mode: mode?,
+            proration_behavior,
+            reasons: words(sink, "reasons", c.reasons, CANCEL_REASONS),
+        })
+    });
+    let subscription_update = raw.subscription_update.and_then(|u| {
+        if !u.enabled {
+            return None;
+        }
+        if u.products.len() > MAX_PORTAL_PRODUCTS {
+            sink.push(Diagnostic::new(u.span.clone(), format!("{} products; Stripe allows at most {MAX_PORTAL_PRODUCTS}", u.products.len())));
+        }
+        let mut resolved = Vec::new();
+        for p in &u.products {
+            let key = p.product.get_ref();
+            let Some(product) = products.get(key) else {
+                if !declared_products.contains(&key.as_str()) {
+                    let d = Diagnostic::new(p.product.span(), format!("no product `{key}` in billing.toml")).label("unknown product key");
+                    sink.push(match suggest(key, declared_products) {
+                        Some(best) => d.hint(format!("did you mean `{best}`?")),
+                        None => d.hint(format!("declare it as [products.{key}]")),
+                    });
+                }
+                continue;
+            };
+            let recurring: Vec<String> = product.prices.values().filter(|pr| pr.is_recurring()).map(|pr| pr.key.clone()).collect();
+            let prices = match &p.prices {
+                None => {
+                    if recurring.is_empty() {
+                        sink.push(
+                            Diagnostic::new(p.product.span(), format!("product `{key}` has no recurring price to switch to"))
+                                .hint("the portal switches subscriptions between recurring prices"),
+                        );
+                        continue;
+                    }
+                    recurring
+                }
+                Some(keys) => {
+                    let mut out = Vec::new();
+                    for k in keys {
+                        match product.prices.get(k.get_ref()) {
+                            Some(price) if price.is_recurring() => out.push(k.get_ref().clone()),
+                            Some(_) => sink.push(
+                                Diagnostic::new(k.span(), format!("price `{}` of `{key}` is one-time", k.get_ref()))
+                                    .label("not recurring")
+                                    .hint("subscriptions switch between recurring prices only"),
+                            ),
+                            None => sink.push(Diagnostic::new(k.span(), format!("product `{key}` has no price `{}`", k.get_ref())).label("unknown price key")),
+                        }
+                    }
+                    if out.is_empty() {
+                        continue;
+                    }
+                    out
+                }
+            };
+            if resolved.iter().any(|(k, _): &(String, Vec<String>)| k == key) {
+                sink.push(Diagnostic::new(p.product.span(), format!("product `{key}` is listed twice")));
+                continue;
+            }
+            // Stripe lets customers pick among a product's prices by currency and period: at
+            // most one price for each, and at most 10 prices.
+            let mut seen: Vec<(String, String)> = Vec::new();
+            for k in &prices {
+                let price = &product.prices[k];
+                let period = price.recurring.map(|r| format!("{} × {}", r.interval_count, r.interval.as_str())).unwrap_or_default();
+                let slot = (price.currency.code().to_owned(), period);
+                if let Some(i) = seen.iter().position(|s| *s == slot) {
+                    sink.push(
+                        Diagnostic::new(
+                            p.product.span(),
+                            format!("the portal would offer two `{key}` prices in {} billed every {}: `{}` and `{k}`", slot.0, slot.1.replace("1 × ", ""), prices[i]),
+                        )
+                        .hint("a product offers at most one price per currency and billing period: list the prices to offer, e.g. { product = \"pro\", prices = [\"monthly\", \"annual\"] }"),
+                    );
+                    break;
+                }
+                seen.push(slot);
+            }
+            if prices.len() > 10 {
+                sink.push(Diagnostic::new(p.product.span(), format!("the portal would offer {} prices of `{key}`; Stripe allows at most 10", prices.len())));
+            }
+            resolved.push((key.clone(), prices));
+        }
+        if u.products.is_empty() {
+            sink.push(
+                Diagnostic::new(u.span.clone(), "`subscription_update` needs at least one product")
+                    .hint("list the products customers may switch between: products = [\"starter\", \"pro\"]"),
+            );
+            return None;
+        }
+        let default_allowed_updates = match u.default_allowed_updates {
+            Some(list) if list.get_ref().is_empty() => {
+                sink.push(
+                    Diagnostic::new(list.span(), "`default_allowed_updates` is empty: customers could change nothing")
+                        .hint("use [\"price\"], or set `subscription_update = false`"),
+                );
+                return None;
+            }
+            Some(list) => words(sink, "default_allowed_updates", Some(list), ALLOWED_UPDATES),
+            None => vec!["price".to_owned()],
+        };
+        let proration_behavior = u.proration_behavior.as_ref().and_then(|p| word(sink, "proration_behavior", p, UPDATE_PRORATIONS));
+        Some(SubscriptionUpdate { products: resolved, default_allowed_updates, proration_behavior })
+    });
+    let customer_update = words(
+        sink,
+        "customer_update",
+        raw.customer_update,
+        CUSTOMER_UPDATES,
+    );
+    let metadata = fields::metadata(sink, raw.metadata);
+    Some(Portal {
+        key: raw.key.into_inner(),
+        account_default,
+        name,
+        default_return_url: https(sink, "default_return_url", raw.default_return_url),
+        headline,
+        privacy_policy_url: https(sink, "privacy_policy_url", raw.privacy_policy_url),
+        terms_of_service_url: https(sink, "terms_of_service_url", raw.terms_of_service_url),
+        login_page: raw.login_page.is_some_and(|l| *l.get_ref()),
+        invoice_history: raw.invoice_history.is_some_and(|i| *i.get_ref()),
+        payment_method_update: raw.payment_method_update.is_some_and(|p| *p.get_ref()),
+        customer_update,
+        subscription_cancel,
+        subscription_update,
+        metadata,
+    })
+}
