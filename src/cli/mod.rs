@@ -30,8 +30,9 @@ pub const EXIT_CHANGES: u8 = 2;
 #[command(
     name = "billing",
     version,
-    about = "Keep your Stripe catalog (products, prices, coupons, promotion codes) in code",
-    long_about = "Keep your Stripe catalog (products, prices, coupons, promotion codes) in code.\n\n\
+    about = "Keep your Stripe catalog (products, prices, coupons, promotion codes, tax, the customer portal) in code",
+    long_about = "Keep your Stripe catalog (products, prices, coupons, promotion codes, tax settings, \
+        tax registrations, tax rates, the customer portal) in code.\n\n\
         billing reads billing.toml, checks it against Stripe's rules without any network access, \
         shows what would change in Stripe (plan) and makes Stripe match (apply). \
         Without --api-base it works against an embedded local sandbox whose state lives in \

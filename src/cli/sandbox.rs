@@ -46,7 +46,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     let mut err = std::io::stderr().lock();
     writeln!(
         err,
-        "billing sandbox: a local stand-in for Stripe's API (products, prices, coupons, promotion codes), not Stripe.\n\
+        "billing sandbox: a local stand-in for Stripe's API (products, prices, coupons, promotion codes, tax, portal configurations), not Stripe.\n\
          Listening on http://{local}/ with state {state}. Any sk_test_ or rk_test_ key is accepted.\n\
          Try: STRIPE_SECRET_KEY=sk_test_local billing --api-base http://{local} plan\n\
          Press Ctrl-C to stop."

@@ -53,6 +53,20 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
             "promotion codes",
         ));
     }
+    let registrations = catalog.tax.as_ref().map_or(0, |t| t.registrations.len());
+    for (n, one, many) in [
+        (catalog.tax_rates.len(), "tax rate", "tax rates"),
+        (registrations, "tax registration", "tax registrations"),
+        (
+            catalog.portals.len(),
+            "portal configuration",
+            "portal configurations",
+        ),
+    ] {
+        if n > 0 {
+            parts.push(count(n, one, many));
+        }
+    }
     writeln!(
         out,
         "{} is valid: {} (namespace \"{}\").",
@@ -94,6 +108,31 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
                 "  promotion_codes.{}  code {} for coupons.{}",
                 code.key, code.code, code.coupon
             )?;
+        }
+        for rate in catalog.tax_rates.values() {
+            writeln!(
+                out,
+                "  tax_rates.{}  {:?} {}% {}",
+                rate.key,
+                rate.display_name,
+                rate.percentage.normalize(),
+                if rate.inclusive {
+                    "inclusive"
+                } else {
+                    "exclusive"
+                }
+            )?;
+        }
+        for r in catalog.tax.iter().flat_map(|t| &t.registrations) {
+            writeln!(out, "  tax registration {}", r.label())?;
+        }
+        for portal in catalog.portals.values() {
+            let target = if portal.account_default {
+                "  (the account's default configuration)"
+            } else {
+                ""
+            };
+            writeln!(out, "  portals.{}{target}", portal.key)?;
         }
     }
     Ok(EXIT_OK)

@@ -225,7 +225,12 @@ fn settings_diff(
         Some((mode, proration, reasons)) => (
             FieldValue::Bool(true),
             FieldValue::Word(mode.to_owned()),
-            FieldValue::Word(proration.to_owned()),
+            // Nothing is prorated at the period's end.
+            if mode == "immediately" {
+                FieldValue::Word(proration.to_owned())
+            } else {
+                FieldValue::None
+            },
             FieldValue::List(sorted(&reasons)),
         ),
     };
@@ -305,6 +310,9 @@ fn settings_diff(
             None if !enabled => {}
             None => {
                 for (name, value) in names.iter().zip([want.1, want.2, want.3]) {
+                    if value == FieldValue::None {
+                        continue;
+                    }
                     out.push(FieldChange::new(
                         format!("{prefix}.{name}"),
                         FieldValue::None,
@@ -320,6 +328,9 @@ fn settings_diff(
                 ));
                 if enabled {
                     for (name, value) in names.iter().zip([want.1, want.2, want.3]) {
+                        if value == FieldValue::None {
+                            continue;
+                        }
                         out.push(FieldChange::new(
                             format!("{prefix}.{name}"),
                             FieldValue::None,

@@ -2,6 +2,8 @@
 //!
 //! Skipped (with a message) otherwise. Each run uses its own namespace and lookup keys, and
 //! archives what it created at the end, so runs never see each other's objects.
+//! `STRIPE_TEST_API_BASE` points it at another Stripe-compatible server (such as a
+//! `billing sandbox`) to check the suite itself.
 
 use crate::engine::Run;
 use crate::support::Workdir;
@@ -22,7 +24,11 @@ fn billing(dir: &Workdir, key: &str, args: &[&str]) -> Run {
     let run: Run = dir
         .billing()
         .args(args)
-        .args(["--api-base", "https://api.stripe.com"])
+        .arg("--api-base")
+        .arg(
+            std::env::var("STRIPE_TEST_API_BASE")
+                .unwrap_or_else(|_| "https://api.stripe.com".to_owned()),
+        )
         .env("STRIPE_SECRET_KEY", key)
         .output()
         .expect("billing runs")
@@ -34,7 +40,7 @@ fn billing(dir: &Workdir, key: &str, args: &[&str]) -> Run {
     run
 }
 
-fn catalog(ns: &str, monthly: &str, percent: u32) -> String {
+fn catalog(ns: &str, monthly: &str, percent: u32, rate: &str) -> String {
     format!(
         r#"namespace = "{ns}"
 
@@ -65,6 +71,20 @@ applies_to = ["pro"]
 code = "{code}"
 coupon = "welcome"
 max_redemptions = 5
+
+[tax_rates.sales]
+display_name = "Sales tax"
+percentage = "{rate}"
+inclusive = false
+country = "US"
+state = "NY"
+
+[portal]
+name = "billing integration test ({ns})"
+default_return_url = "https://example.com/account"
+[portal.features]
+invoice_history = true
+subscription_update = {{ products = ["pro"] }}
 "#,
         code = ns.to_uppercase()
     )
@@ -78,11 +98,11 @@ fn plan_apply_edit_and_clean_up_against_stripe_test_mode() {
         "{KEY_VAR} must be a test-mode key"
     );
     let ns = format!("itest-{:08x}", fastrand::u32(..));
-    let dir = Workdir::with_catalog(&catalog(&ns, "10.00", 10));
+    let dir = Workdir::with_catalog(&catalog(&ns, "10.00", 10, "7.5"));
 
     let plan = billing(&dir, &key, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
-    assert!(plan.has("Plan: 5 to create"), "{}", plan.stdout);
+    assert!(plan.has("Plan: 7 to create"), "{}", plan.stdout);
     let apply = billing(&dir, &key, &["apply", "--yes"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
     let again = billing(&dir, &key, &["plan", "--detailed-exitcode"]);
@@ -92,7 +112,7 @@ fn plan_apply_edit_and_clean_up_against_stripe_test_mode() {
         again.stdout, again.stderr
     );
 
-    dir.write("billing.toml", catalog(&ns, "12.00", 15));
+    dir.write("billing.toml", catalog(&ns, "12.00", 15, "8.875"));
     let plan = billing(&dir, &key, &["plan", "--detailed-exitcode"]);
     assert!(plan.has("-/+ price $12.00 / month"), "{}", plan.stdout);
     assert!(
@@ -101,6 +121,16 @@ fn plan_apply_edit_and_clean_up_against_stripe_test_mode() {
         plan.stdout
     );
     assert!(plan.has("-/+ promotion code"), "{}", plan.stdout);
+    assert!(
+        plan.has("-/+ tax rate \"Sales tax\" (8.875%, exclusive)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.has("# portals.default will be updated in place"),
+        "{}",
+        plan.stdout
+    );
     assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
     assert_eq!(
         billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,

@@ -23,7 +23,7 @@ fn plan_and_apply_work_with_no_stripe_account_at_all() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Plan: 12 to create, 0 to update, 0 to replace, 0 to archive."),
+        stdout.contains("Plan: 16 to create, 1 to update, 0 to replace, 0 to archive."),
         "{stdout}"
     );
     assert!(dir.path().join(".billing/sandbox/state.json").exists());
@@ -41,7 +41,7 @@ fn plan_and_apply_work_with_no_stripe_account_at_all() {
     );
     assert!(
         String::from_utf8_lossy(&apply.stdout)
-            .contains("Apply complete: 15 done, 0 failed, 0 not attempted.")
+            .contains("Apply complete: 20 done, 0 failed, 0 not attempted.")
     );
 
     let again = dir
