@@ -502,7 +502,7 @@ fn update_tax_settings(u: &TaxSettingsUpdate) -> WireRequest {
         r = r.defaults(defaults);
     }
     if let Some(a) = &u.head_office {
-        // Stripe cannot clear an address line: only the declared ones are sent.
+        // Stripe cannot clear an address line: the plan sends the lines to keep.
         let mut address = UpdateTaxSettingsHeadOfficeAddress::new();
         address.line1.clone_from(&a.line1);
         address.line2.clone_from(&a.line2);
@@ -554,7 +554,10 @@ fn update_registration(id: String, u: &RegistrationUpdate) -> WireRequest {
     };
     let mut r = UpdateTaxRegistration::new(id);
     if let Some(at) = u.active_from {
-        r = r.active_from(UpdateTaxRegistrationActiveFrom::Timestamp(at));
+        r = r.active_from(at.map_or(
+            UpdateTaxRegistrationActiveFrom::Now,
+            UpdateTaxRegistrationActiveFrom::Timestamp,
+        ));
     }
     if let Some(at) = u.expires_at {
         r = r.expires_at(at.map_or(
@@ -666,11 +669,14 @@ fn portal_pairs(
             cancel.proration_behavior =
                 Some(parse(c.proration_behavior.as_deref().unwrap_or("none")));
         }
-        cancel.cancellation_reason = Some(Reason::new(
-            !c.reasons.is_empty(),
-            c.reasons.iter().map(|r| parse(r)).collect::<Vec<_>>(),
-        ));
-        if c.reasons.is_empty() {
+        if !c.reasons.is_empty() {
+            cancel.cancellation_reason = Some(Reason::new(
+                true,
+                c.reasons.iter().map(|r| parse(r)).collect::<Vec<_>>(),
+            ));
+        } else if clear {
+            // Stripe takes no empty list on create; an update turns the question off.
+            cancel.cancellation_reason = Some(Reason::new(false, Vec::new()));
             extra.push((
                 "features[subscription_cancel][cancellation_reason][options]".to_owned(),
                 String::new(),

@@ -147,6 +147,16 @@ pub const US_STATES: &[&str] = &[
     "WI", "WV", "WY",
 ];
 
+/// The US registration types without a local jurisdiction: the ones billing.toml declares.
+pub const US_STATE_LEVEL_TYPES: &[&str] = &[
+    "state_communications_tax",
+    "state_retail_delivery_fee",
+    "state_sales_tax",
+];
+
+/// States that levy a retail delivery fee (Colorado and Minnesota).
+pub const RETAIL_DELIVERY_FEE_STATES: &[&str] = &["CO", "MN"];
+
 /// Canadian provinces with a provincial sales tax registration (`province_standard`).
 pub const CA_PROVINCES: &[&str] = &["BC", "MB", "QC", "SK"];
 

@@ -701,6 +701,50 @@ fn tax_and_portal_parse() {
 }
 
 #[test]
+fn registrations_rates_and_portals_stripe_would_refuse() {
+    insta::assert_snapshot!(problems(
+        r#"
+[products.legacy]
+name = "Legacy"
+active = false
+[products.legacy.prices.monthly]
+amount = "5.00"
+currency = "usd"
+interval = "month"
+[tax]
+[[tax.registrations]]
+country = "US"
+type = "local_amusement_tax"
+state = "IL"
+[[tax.registrations]]
+country = "US"
+type = "state_retail_delivery_fee"
+state = "CA"
+[[tax.registrations]]
+country = "DE"
+type = "standard"
+active_from = 2030-01-01T00:00:00Z
+ends_at = 2029-01-01T00:00:00Z
+[tax_rates.nostate]
+display_name = "Sales tax"
+percentage = 5
+inclusive = false
+state = "NY"
+[tax_rates.lower]
+display_name = "Sales tax"
+percentage = 5
+inclusive = false
+country = "US"
+state = "ny"
+[portal]
+default_return_url = "https:///account"
+[portal.features]
+subscription_update = { products = ["legacy"] }
+"#
+    ));
+}
+
+#[test]
 fn tax_and_portal_rules() {
     insta::assert_snapshot!(problems(
         r#"

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{MARKER_KEY, MARKER_NAMESPACE, fingerprint, with_marker};
+use super::identity::{MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, owner, with_marker};
 use super::metadata;
 use super::price::PriceState;
 use super::product::Products;
@@ -353,28 +353,46 @@ fn settings_diff(
     out
 }
 
-/// Adds an edge from each step that archives a product or price `live` offers to `step`: the
-/// configuration stops offering it first.
-fn archive_after(b: &mut Builder<'_>, live: &LivePortal, step: StepId) {
-    let offered: Vec<&String> = live
-        .subscription_update
+/// The products and prices a configuration offers.
+fn offered(live: &LivePortal) -> Vec<&String> {
+    live.subscription_update
         .iter()
         .flat_map(|(products, _, _)| products.iter())
         .flat_map(|(p, prices)| std::iter::once(p).chain(prices.iter()))
-        .collect();
+        .collect()
+}
+
+/// The product or price a step archives, if it archives one.
+fn archived_by(request: &Request) -> Option<&String> {
+    match request {
+        Request::UpdatePrice {
+            price: ObjRef::Id(id),
+            update,
+        } if update.active == Some(false) => Some(id),
+        Request::UpdateProduct {
+            product: ObjRef::Id(id),
+            update,
+        } if update.active == Some(false) => Some(id),
+        _ => None,
+    }
+}
+
+/// Every product and price this plan archives.
+fn archives(b: &Builder<'_>) -> Vec<String> {
+    b.steps
+        .iter()
+        .filter_map(|s| archived_by(&s.request).cloned())
+        .collect()
+}
+
+/// Adds an edge from each step that archives a product or price `live` offers to `step`: the
+/// configuration stops offering it first.
+fn archive_after(b: &mut Builder<'_>, live: &LivePortal, step: StepId) {
+    let offered = offered(live);
     for other in &mut b.steps {
-        let archived = match &other.request {
-            Request::UpdatePrice {
-                price: ObjRef::Id(id),
-                update,
-            } if update.active == Some(false) => Some(id),
-            Request::UpdateProduct {
-                product: ObjRef::Id(id),
-                update,
-            } if update.active == Some(false) => Some(id),
-            _ => None,
-        };
-        if archived.is_some_and(|id| offered.contains(&id)) && !other.depends_on.contains(&step) {
+        if archived_by(&other.request).is_some_and(|id| offered.contains(&id))
+            && !other.depends_on.contains(&step)
+        {
             other.depends_on.push(step);
         }
     }
@@ -438,6 +456,22 @@ pub(crate) fn plan(
                 });
                 continue;
             };
+            if owner(&default.metadata, b.namespace) == Owner::Foreign {
+                let ns = default
+                    .metadata
+                    .get(MARKER_NAMESPACE)
+                    .cloned()
+                    .unwrap_or_default();
+                b.conflicts.push(Conflict {
+                    address: addr.clone(),
+                    message: format!(
+                        "the account's default portal configuration {} is managed by the catalog with namespace {ns:?}",
+                        default.id
+                    ),
+                    hint: "only one catalog can manage it: remove `target = \"default\"` here or there".to_owned(),
+                });
+                continue;
+            }
             Some(default)
         } else {
             at.iter()
@@ -555,9 +589,23 @@ pub(crate) fn plan(
                 &addr,
                 Action::Update,
                 Some(live.id.clone()),
-                live_title(&live),
+                "the account's default portal configuration".to_owned(),
                 fingerprint(&[&live]),
             );
+            let archived: Vec<&String> = offered(&live)
+                .into_iter()
+                .filter(|id| archives(b).contains(id))
+                .collect();
+            if !archived.is_empty() {
+                change.notes.push(format!(
+                    "it offers {}, which this apply archives: remove them from it in the Dashboard",
+                    archived
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             change.reason = Some(if removed {
                 "removed from billing.toml".to_owned()
             } else {
@@ -586,8 +634,20 @@ pub(crate) fn plan(
         if !live.active {
             continue;
         }
+        let now_default = catalog
+            .portals
+            .iter()
+            .any(|(k, p)| address(k) == addr && p.account_default);
         if removed {
             deactivate(b, &addr, &live, "removed from billing.toml", true);
+        } else if now_default {
+            deactivate(
+                b,
+                &addr,
+                &live,
+                "billing.toml now manages the account's default configuration here (`target = \"default\"`)",
+                false,
+            );
         } else {
             deactivate(b, &addr, &live, "a duplicate at this address", false);
         }

@@ -196,7 +196,8 @@ pub struct RegistrationSpec {
 /// The fields of a tax registration to change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RegistrationUpdate {
-    pub active_from: Option<i64>,
+    /// `Some(None)` is `now`.
+    pub active_from: Option<Option<i64>>,
     /// `Some(None)` is `now`.
     pub expires_at: Option<Option<i64>>,
 }
@@ -206,7 +207,7 @@ pub struct RegistrationUpdate {
 pub struct TaxSettingsUpdate {
     pub default_tax_behavior: Option<String>,
     pub default_tax_code: Option<String>,
-    /// The address, with the fields billing.toml declares (Stripe cannot clear one).
+    /// The whole address (Stripe replaces it): declared lines, and the others as they are.
     pub head_office: Option<Address>,
 }
 

@@ -123,7 +123,17 @@ pub(crate) fn plan_settings(b: &mut Builder<'_>) {
                 if have.is_none() {
                     newly_set.push("head_office");
                 }
-                update.head_office = Some(want.clone());
+                // Stripe replaces the whole address: the lines billing.toml leaves out are
+                // sent as they are, so that they stay.
+                let keep = have.clone().unwrap_or_default();
+                update.head_office = Some(Address {
+                    line1: want.line1.clone().or(keep.line1),
+                    line2: want.line2.clone().or(keep.line2),
+                    city: want.city.clone().or(keep.city),
+                    state: want.state.clone().or(keep.state),
+                    postal_code: want.postal_code.clone().or(keep.postal_code),
+                    country: want.country.clone(),
+                });
             }
         }
         (None, Some(have)) => kept(b, "head_office", &format!("{:?}", address_text(have))),
@@ -184,11 +194,18 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
     for r in &tax.registrations {
         let addr = registration_address(r);
         let title = format!("tax registration {}", r.label());
-        let mut matching: Vec<&LiveRegistration> = b
+        // Every registration of this tax, expired ones too: a create's idempotency key must
+        // change when one ends (registrations emit no events that would move the generation).
+        let same: Vec<&LiveRegistration> = b
             .live
             .tax_registrations
             .iter()
-            .filter(|l| same_registration(r, l) && l.status != "expired")
+            .filter(|l| same_registration(r, l))
+            .collect();
+        let mut matching: Vec<&LiveRegistration> = same
+            .iter()
+            .copied()
+            .filter(|l| l.status != "expired")
             .collect();
         matching.sort_by_key(|l| l.active_from);
         // Ending at a moment: past moments end it now, since Stripe takes no past `expires_at`.
@@ -210,7 +227,7 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
                 Action::Create,
                 None,
                 title,
-                fingerprint::<LiveRegistration>(&[]),
+                fingerprint(&same),
             );
             change.fields.push(FieldChange::new(
                 "active_from",
@@ -238,21 +255,34 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
             );
             continue;
         };
+        let now_word = || FieldValue::Word("now".to_owned());
+        let scheduled = live.active_from > now;
         let mut fields = Vec::new();
         let mut update = RegistrationUpdate::default();
+        let mut cancelled = false;
         match end {
-            Some(at) if at.unwrap_or(now) <= live.active_from => {
-                b.notices.push(format!(
-                    "{addr}: registration {} starts at {}; Stripe cannot end it before then, so billing leaves it: set `ends_at` later than that",
-                    live.id,
-                    format_timestamp(live.active_from)
+            // Ending a scheduled registration before it starts: Stripe takes no end before the
+            // start, so it starts and ends now, and never collects tax.
+            Some(at) if scheduled && at.unwrap_or(now) < live.active_from => {
+                fields.push(FieldChange::new(
+                    "active_from",
+                    when(Some(live.active_from)),
+                    now_word(),
                 ));
+                fields.push(FieldChange::new(
+                    "expires_at",
+                    when(live.expires_at),
+                    now_word(),
+                ));
+                update.active_from = Some(None);
+                update.expires_at = Some(None);
+                cancelled = true;
             }
             Some(at) if live.expires_at != at || at.is_none() => {
                 fields.push(FieldChange::new(
                     "expires_at",
                     when(live.expires_at),
-                    at.map_or(FieldValue::Word("now".to_owned()), |t| when(Some(t))),
+                    at.map_or_else(now_word, |t| when(Some(t))),
                 ));
                 update.expires_at = Some(at);
             }
@@ -260,26 +290,29 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
             None => {
                 if let Some(at) = live.expires_at {
                     b.notices.push(format!(
-                        "{addr}: registration {} ends at {} (set outside billing.toml); declare `ends_at` to manage it",
+                        "{addr}: registration {} ends at {}; billing.toml declares no `ends_at`, so billing leaves that end as it is",
                         live.id,
                         format_timestamp(at)
                     ));
                 }
             }
         }
-        if let Some(from) = r.active_from
+        if !cancelled
+            && let Some(from) = r.active_from
             && from != live.active_from
         {
-            if live.status == "scheduled" && from > now {
+            if scheduled {
+                // Still scheduled: the start moves (to now, when billing.toml's has passed).
+                let to = (from > now).then_some(from);
                 fields.push(FieldChange::new(
                     "active_from",
                     when(Some(live.active_from)),
-                    when(Some(from)),
+                    to.map_or_else(now_word, |t| when(Some(t))),
                 ));
-                update.active_from = Some(from);
-            } else if live.active_from > now || from > now {
+                update.active_from = Some(to);
+            } else if from > now {
                 b.notices.push(format!(
-                    "{addr}: registration {} is active since {}; billing.toml's active_from {} is left as it is",
+                    "{addr}: registration {} is active since {}; Stripe cannot postpone an active registration, so billing.toml's active_from {} is left as it is",
                     live.id,
                     format_timestamp(live.active_from),
                     format_timestamp(from)
@@ -297,7 +330,14 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
             title,
             fingerprint(&[live]),
         );
-        if update.expires_at.is_some() {
+        if cancelled {
+            change.reason =
+                Some("billing.toml declares `ends_at` before the registration starts".to_owned());
+            change.notes.push(
+                "the registration starts and ends now: Stripe Tax never collects tax with it"
+                    .to_owned(),
+            );
+        } else if update.expires_at.is_some() {
             change.reason = Some("billing.toml declares `ends_at`".to_owned());
             change.notes.push(
                 "Stripe Tax stops collecting tax in this jurisdiction when the registration ends"
@@ -555,11 +595,22 @@ pub(crate) fn plan_rates(b: &mut Builder<'_>) {
                 title,
                 fingerprint(&[live]),
             );
-            let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
-            change.reason = Some(format!(
-                "Stripe cannot change a tax rate's {} in place",
-                forced.join(", ")
-            ));
+            let named = |cleared: bool| -> Vec<&str> {
+                shape
+                    .iter()
+                    .filter(|f| (f.after == FieldValue::None) == cleared)
+                    .map(|f| f.field.as_str())
+                    .collect()
+            };
+            let (changed, cleared) = (named(false), named(true));
+            let mut why = Vec::new();
+            if !changed.is_empty() {
+                why.push(format!("change a tax rate's {}", changed.join(", ")));
+            }
+            if !cleared.is_empty() {
+                why.push(format!("clear a tax rate's {}", cleared.join(", ")));
+            }
+            change.reason = Some(format!("Stripe cannot {} in place", why.join(" or ")));
             change.fields = shape;
             let (more, _) = mutable_diff(b, r, live);
             change.fields.extend(

@@ -163,7 +163,7 @@ const US_LOCAL_TYPES: &[&str] = &[
 /// States that levy a retail delivery fee (Colorado and Minnesota, as Stripe's documentation
 /// of `state_retail_delivery_fee` lists them). Which other types each state has is not
 /// modelled.
-const RETAIL_DELIVERY_FEE_STATES: &[&str] = &["CO", "MN"];
+use crate::catalog::RETAIL_DELIVERY_FEE_STATES;
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables

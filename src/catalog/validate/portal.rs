@@ -47,7 +47,9 @@ fn https(sink: &Sink, field: &str, value: Option<Sp<String>>) -> Option<String> 
     let ok = value
         .get_ref()
         .strip_prefix("https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+        .is_some_and(|rest| {
+            !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
+        });
     if !ok {
         sink.push(
             Diagnostic::new(value.span(), format!("`{field}` must be an https URL"))
@@ -127,6 +129,14 @@ pub(crate) fn portal(
                 }
                 continue;
             };
+            if !product.active {
+                sink.push(
+                    Diagnostic::new(p.product.span(), format!("product `{key}` is declared `active = false`"))
+                        .label("archived product")
+                        .hint("the portal cannot offer an archived product: remove it from `products`"),
+                );
+                continue;
+            }
             let recurring: Vec<String> = product.prices.values().filter(|pr| pr.is_recurring()).map(|pr| pr.key.clone()).collect();
             let prices = match &p.prices {
                 None => {

@@ -9,8 +9,9 @@ use super::super::money::parse_decimal;
 use super::super::raw_tax::{RawTax, RawTaxRate, When};
 use super::super::reader::Sp;
 use super::super::tax::{
-    Address, CA_PROVINCES, COUNTRIES, DEFAULT_TAX_BEHAVIORS, Registration, TAX_TYPES, TaxRate,
-    TaxSettings, US_STATES, registration_types,
+    Address, CA_PROVINCES, COUNTRIES, DEFAULT_TAX_BEHAVIORS, RETAIL_DELIVERY_FEE_STATES,
+    Registration, TAX_TYPES, TaxRate, TaxSettings, US_STATE_LEVEL_TYPES, US_STATES,
+    registration_types,
 };
 use super::fields;
 
@@ -136,6 +137,16 @@ pub(crate) fn settings(sink: &Sink, raw: RawTax) -> TaxSettings {
         }) else {
             continue;
         };
+        if c == "US" && !US_STATE_LEVEL_TYPES.contains(&kind.as_str()) {
+            if let Some(k) = &r.kind {
+                sink.push(
+                    Diagnostic::new(k.span(), format!("`{kind}` is a local tax registered per jurisdiction, which billing.toml cannot declare yet"))
+                        .label("needs a jurisdiction")
+                        .hint(format!("register it in the Stripe Dashboard (billing leaves registrations it does not declare alone), or use one of: {}", US_STATE_LEVEL_TYPES.join(", "))),
+                );
+            }
+            continue;
+        }
         let state = match (needs(&kind), &r.state) {
             (Some(what), None) => {
                 sink.push(Diagnostic::new(
@@ -169,6 +180,18 @@ pub(crate) fn settings(sink: &Sink, raw: RawTax) -> TaxSettings {
                     );
                     continue;
                 }
+                if kind == "state_retail_delivery_fee"
+                    && !RETAIL_DELIVERY_FEE_STATES.contains(&code.as_str())
+                {
+                    sink.push(
+                        Diagnostic::new(s.span(), format!("{code} levies no retail delivery fee"))
+                            .hint(format!(
+                                "Stripe Tax registers the fee in {}",
+                                RETAIL_DELIVERY_FEE_STATES.join(" and ")
+                            )),
+                    );
+                    continue;
+                }
                 Some(code)
             }
             (None, None) => None,
@@ -181,6 +204,17 @@ pub(crate) fn settings(sink: &Sink, raw: RawTax) -> TaxSettings {
             When::Now => None,
             When::At(t) => Some(t),
         });
+        if let (Some(from), Some(Some(end)), Some(span)) =
+            (active_from, ends_at, r.ends_at.as_ref().map(|e| e.span()))
+            && end < from
+        {
+            sink.push(
+                Diagnostic::new(span, "`ends_at` is before `active_from`")
+                    .label("ends before it starts")
+                    .hint("a registration ends at or after its start"),
+            );
+            continue;
+        }
         let registration = Registration {
             country: c,
             kind,
@@ -283,6 +317,28 @@ pub(crate) fn tax_rate(sink: &Sink, raw: RawTaxRate) -> Option<TaxRate> {
         }
     };
     let country = raw.country.as_ref().and_then(|c| country(sink, c));
+    let state = raw.state.and_then(|st| {
+        let text = st.get_ref();
+        let problem = if raw.country.is_none() {
+            Some("a `state` needs the rate's `country`".to_owned())
+        } else if text.is_empty() || text.len() > 3 || !text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            Some(format!("`state` \"{text}\" is not a subdivision code such as \"NY\""))
+        } else if country.as_deref() == Some("US") && !US_STATES.contains(&text.as_str()) {
+            Some(format!("`{text}` is not a US state"))
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => {
+                sink.push(
+                    Diagnostic::new(st.span(), message)
+                        .hint("an ISO 3166-2 subdivision code without the country prefix, in capitals, with `country` set: country = \"US\", state = \"NY\""),
+                );
+                None
+            }
+            None => Some(st.into_inner()),
+        }
+    });
     let tax_type = raw.tax_type.as_ref().and_then(|t| {
         fields::one_of(sink, "tax_type", t, TAX_TYPES, |x| {
             TAX_TYPES.iter().find(|y| **y == x).map(|y| (*y).to_owned())
@@ -298,7 +354,7 @@ pub(crate) fn tax_rate(sink: &Sink, raw: RawTaxRate) -> Option<TaxRate> {
         inclusive: inclusive?,
         active: raw.active.is_none_or(|a| *a.get_ref()),
         country,
-        state: raw.state.map(Sp::into_inner),
+        state,
         jurisdiction,
         tax_type,
         description,

@@ -522,3 +522,115 @@ fn target_default_updates_the_accounts_default_configuration_in_place() {
         after[0]
     );
 }
+
+#[test]
+fn a_changed_head_office_line_keeps_the_lines_billing_toml_leaves_out() {
+    let env = Env::new("[tax]\nhead_office = { city = \"Berlin\", country = \"DE\" }\n");
+    env.converge();
+    // The Dashboard completes the address.
+    let res = Req::post(
+        "/v1/tax/settings",
+        "head_office[address][line1]=Unter den Linden 1&head_office[address][postal_code]=10117&head_office[address][city]=Berlin&head_office[address][country]=DE",
+    )
+    .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    env.set_catalog("[tax]\nhead_office = { city = \"Munich\", country = \"DE\" }\n");
+    let plan = env.plan();
+    assert!(
+        plan.has("head_office.city = \"Berlin\" → \"Munich\""),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    let address = &get(&env, "/v1/tax/settings")["head_office"]["address"];
+    assert_eq!(address["city"], "Munich");
+    assert_eq!(address["line1"], "Unter den Linden 1", "{address}");
+    assert_eq!(address["postal_code"], "10117", "{address}");
+}
+
+#[test]
+fn an_ended_registration_declared_again_is_registered_again() {
+    let declared = "[tax]\n[[tax.registrations]]\ncountry = \"DE\"\ntype = \"standard\"\n";
+    let env = Env::new(declared);
+    env.converge();
+    env.sandbox.advance_clock(86_400).unwrap();
+    env.set_catalog(&format!("{declared}ends_at = \"now\"\n"));
+    env.converge();
+    env.sandbox.advance_clock(86_400).unwrap();
+    env.set_catalog(declared);
+    let plan = env.plan();
+    assert!(
+        plan.has("+ tax registration DE standard"),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    let all = registrations(&env);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert_eq!(
+        all.iter().filter(|r| r["status"] == "active").count(),
+        1,
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_scheduled_registration_ended_before_it_starts_never_starts() {
+    let declared = "[tax]\n[[tax.registrations]]\ncountry = \"DE\"\ntype = \"standard\"\nactive_from = 2031-01-01T00:00:00Z\n";
+    let env = Env::new(declared);
+    env.converge();
+    assert_eq!(registrations(&env)[0]["status"], "scheduled");
+    env.set_catalog(&format!("{declared}ends_at = \"now\"\n"));
+    let plan = env.plan();
+    assert!(
+        plan.has("billing.toml declares `ends_at` before the registration starts"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.has("active_from = 2031-01-01T00:00:00Z → now"),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    assert_eq!(registrations(&env)[0]["status"], "expired");
+}
+
+#[test]
+fn a_portal_without_cancellation_reasons_is_created() {
+    let env = Env::new(&format!(
+        "{PRO}\n[portal]\n[portal.features]\nsubscription_cancel = true\ncustomer_update = []\n"
+    ));
+    env.converge();
+    let config = portal_at(&env, "portals.default");
+    assert_eq!(config["features"]["subscription_cancel"]["enabled"], true);
+    assert_eq!(
+        config["features"]["subscription_cancel"]["cancellation_reason"]["enabled"],
+        false
+    );
+    // Reasons added, then removed again: updates in place.
+    env.set_catalog(&format!(
+        "{PRO}\n[portal]\n[portal.features]\nsubscription_cancel = {{ reasons = [\"other\"] }}\n"
+    ));
+    env.converge();
+    env.set_catalog(&format!(
+        "{PRO}\n[portal]\n[portal.features]\nsubscription_cancel = true\n"
+    ));
+    env.converge();
+}
+
+#[test]
+fn two_catalogs_cannot_both_manage_the_default_configuration() {
+    let portal = "\n[portal]\ntarget = \"default\"\n[portal.features]\ninvoice_history = true\n";
+    let env = Env::new(&format!("namespace = \"a\"\n{portal}"));
+    env.converge();
+    env.set_catalog(&format!("namespace = \"b\"\n{portal}"));
+    let plan = env.plan();
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr
+            .contains("is managed by the catalog with namespace \"a\""),
+        "{}",
+        plan.stderr
+    );
+}
