@@ -1,8 +1,10 @@
 //! Renderers: plans and apply reports written to any `io::Write`, for people and machines.
 
+mod markdown;
 mod paint;
 mod text;
 
+pub use markdown::render_markdown;
 pub use paint::Paint;
 pub use text::{render_apply_report, render_plan};
 

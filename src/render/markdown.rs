@@ -1,0 +1,812 @@
+//! The plan as Markdown for a pull-request comment: a summary table, warnings first, then one
+//! collapsible section per change, within GitHub's comment limit.
+//!
+//! The comment opens with the marker `<!-- billing-plan -->`, by which a CI job finds the comment
+//! to update. Text that comes from billing.toml or Stripe is escaped where it lands: backslash
+//! escapes in Markdown, entities in HTML, and code fences longer than any backtick run inside.
+
+use std::io::{self, Write};
+
+use similar::{ChangeTag, TextDiff};
+
+use super::Target;
+use crate::plan::{Action, Change, FieldChange, FieldValue, Plan, ResourceKind, Untouched};
+use crate::stripe::KeyMode;
+
+/// GitHub refuses comments longer than this many characters.
+const LIMIT: usize = 65_536;
+
+/// The first line of every comment, by which a workflow finds the comment it posted before.
+const MARKER: &str = "<!-- billing-plan -->";
+
+/// Writes the plan as a GitHub pull-request comment of at most 65,536 characters.
+///
+/// When the whole plan does not fit, the heading, the summary and as many warnings and changes
+/// as fit are kept, followed by a notice saying how many are not shown.
+pub fn render_markdown(plan: &Plan, target: &Target, out: &mut impl Write) -> io::Result<()> {
+    out.write_all(Comment::new(plan, target).fit(LIMIT).as_bytes())
+}
+
+/// The comment in pieces that truncation keeps or drops whole.
+struct Comment {
+    /// Marker, heading, summary line and table (or "No changes").
+    head: String,
+    /// Warnings, grouped in GitHub alerts.
+    alerts: Vec<Alert>,
+    /// One `<details>` block per change.
+    sections: Vec<String>,
+    /// What the plan left alone.
+    footer: String,
+}
+
+/// A GitHub alert (`> [!WARNING]`) holding a list.
+struct Alert {
+    /// The alert's first lines, up to its list.
+    header: String,
+    /// List items, each a complete quoted line or lines.
+    items: Vec<String>,
+}
+
+impl Comment {
+    fn new(plan: &Plan, target: &Target) -> Self {
+        let mut head = format!(
+            "{MARKER}\n### billing plan for {} (account {}, {} mode, namespace {})\n\n",
+            inline(&target.environment),
+            inline(&target.account),
+            target.mode,
+            inline(&format!("{:?}", plan.namespace)),
+        );
+        if plan.is_empty() {
+            head.push_str("No changes: Stripe matches billing.toml.\n\n");
+        } else {
+            head.push_str(&summary(plan));
+        }
+        Self {
+            head,
+            alerts: alerts(plan, target),
+            sections: plan.changes.iter().map(section).collect(),
+            footer: footer(plan),
+        }
+    }
+
+    /// The whole comment, or as much as fits in `limit` characters with a truncation notice.
+    fn fit(&self, limit: usize) -> String {
+        let warnings: usize = self.alerts.iter().map(|a| a.items.len()).sum();
+        let full = len(&self.head)
+            + self.alerts.iter().map(Alert::len).sum::<usize>()
+            + self.sections.iter().map(|s| len(s)).sum::<usize>()
+            + len(&self.footer);
+        if full <= limit {
+            let mut out = self.head.clone();
+            for alert in &self.alerts {
+                alert.write(&mut out, alert.items.len());
+            }
+            self.sections.iter().for_each(|s| out.push_str(s));
+            out.push_str(&self.footer);
+            return out;
+        }
+        // The longest notice this comment could need: its counts can only be smaller.
+        let reserve = len(&notice(warnings.max(2), self.sections.len().max(2)));
+        let mut budget = limit.saturating_sub(len(&self.head) + len(&self.footer) + reserve);
+        let mut out = self.head.clone();
+        let mut shown_warnings = 0;
+        let mut complete = true;
+        for alert in &self.alerts {
+            let mut fit = 0;
+            let mut used = len(&alert.header) + 1;
+            for item in &alert.items {
+                if used + len(item) > budget {
+                    break;
+                }
+                used += len(item);
+                fit += 1;
+            }
+            if fit > 0 {
+                alert.write(&mut out, fit);
+                budget -= used;
+                shown_warnings += fit;
+            }
+            if fit < alert.items.len() {
+                complete = false;
+                break;
+            }
+        }
+        let mut shown_sections = 0;
+        if complete {
+            for section in &self.sections {
+                if len(section) > budget {
+                    break;
+                }
+                out.push_str(section);
+                budget -= len(section);
+                shown_sections += 1;
+            }
+        }
+        out.push_str(&notice(
+            warnings - shown_warnings,
+            self.sections.len() - shown_sections,
+        ));
+        out.push_str(&self.footer);
+        out
+    }
+}
+
+impl Alert {
+    fn len(&self) -> usize {
+        if self.items.is_empty() {
+            return 0;
+        }
+        len(&self.header) + self.items.iter().map(|i| len(i)).sum::<usize>() + 1
+    }
+
+    /// Writes the alert with its first `items` items.
+    fn write(&self, out: &mut String, items: usize) {
+        if items == 0 {
+            return;
+        }
+        out.push_str(&self.header);
+        self.items[..items].iter().for_each(|i| out.push_str(i));
+        out.push('\n');
+    }
+}
+
+/// Length in characters, as GitHub counts.
+fn len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Says what truncation left out.
+fn notice(warnings: usize, changes: usize) -> String {
+    let mut parts = Vec::new();
+    if warnings > 0 {
+        parts.push(format!(
+            "{warnings} more {}",
+            plural(warnings, "warning", "warnings")
+        ));
+    }
+    if changes > 0 {
+        parts.push(format!(
+            "{changes} more {}",
+            plural(changes, "change", "changes")
+        ));
+    }
+    let verb = if warnings + changes == 1 { "is" } else { "are" };
+    format!(
+        "> [!NOTE]\n> Truncated: {} {verb} not shown (GitHub comments hold 65,536 characters). \
+         Run `billing plan` for the full plan.\n\n",
+        parts.join(" and ")
+    )
+}
+
+/// The summary line, as the text renderer writes it, and a table of changes by kind.
+fn summary(plan: &Plan) -> String {
+    let s = plan.summary();
+    let delete = if s.delete > 0 {
+        format!(", {} to delete", s.delete)
+    } else {
+        String::new()
+    };
+    let mut out = format!(
+        "**Plan:** {} to create, {} to update, {} to replace, {} to archive{delete}.\n\n",
+        s.create, s.update, s.replace, s.archive
+    );
+    let totals = [s.create, s.update, s.replace, s.archive, s.delete];
+    let columns: Vec<usize> = (0..COLUMNS.len()).filter(|&i| totals[i] > 0).collect();
+    out.push_str("| |");
+    for &i in &columns {
+        out.push_str(&format!(" {} |", COLUMNS[i]));
+    }
+    out.push_str("\n|:--|");
+    out.push_str(&"--:|".repeat(columns.len()));
+    out.push('\n');
+    let mut kinds: Vec<ResourceKind> = plan.changes.iter().map(|c| c.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let mut counts = [0; 5];
+        for change in plan.changes.iter().filter(|c| c.kind == kind) {
+            counts[column(change.action)] += 1;
+        }
+        out.push_str(&format!("| {} |", kind_label(kind)));
+        for &i in &columns {
+            match counts[i] {
+                0 => out.push_str(" |"),
+                n => out.push_str(&format!(" {n} |")),
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// The table's columns after the kind: the actions the summary counts.
+const COLUMNS: [&str; 5] = ["create", "update", "replace", "archive", "delete"];
+
+/// The summary column an action counts in (as [`Plan::summary`] counts it).
+fn column(action: Action) -> usize {
+    match action {
+        Action::Create => 0,
+        Action::Update | Action::Unarchive => 1,
+        Action::Replace => 2,
+        Action::Archive | Action::Deactivate => 3,
+        Action::Delete => 4,
+    }
+}
+
+fn kind_label(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Product => "products",
+        ResourceKind::Price => "prices",
+        ResourceKind::Coupon => "coupons",
+        ResourceKind::PromotionCode => "promotion codes",
+        ResourceKind::TaxSettings => "tax settings",
+        ResourceKind::TaxRegistration => "tax registrations",
+        ResourceKind::TaxRate => "tax rates",
+        ResourceKind::Portal => "portal configurations",
+    }
+}
+
+/// Objects in the way, then replacements and removals, then the plan's notices.
+fn alerts(plan: &Plan, target: &Target) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    let blockers: Vec<String> = plan
+        .blockers()
+        .map(|(change, blocker)| {
+            format!(
+                "> - {} would break {}\n",
+                code(&change.address),
+                inline(blocker)
+            )
+        })
+        .collect();
+    if !blockers.is_empty() {
+        alerts.push(Alert {
+            header:
+                "> [!CAUTION]\n> **Objects billing.toml does not declare would stop working.** \
+                     `billing apply` refuses this plan without `--allow-destroy`.\n>\n"
+                    .to_owned(),
+            items: blockers,
+        });
+    }
+    let risky: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.action,
+                Action::Replace | Action::Archive | Action::Deactivate | Action::Delete
+            )
+        })
+        .map(warning)
+        .collect();
+    if !risky.is_empty() {
+        let mut header =
+            "> [!WARNING]\n> **Replacements and removals**: review what they mean for customers.\n"
+                .to_owned();
+        if target.mode == KeyMode::Live && plan.destroys().next().is_some() {
+            header.push_str(
+                "> Removing what left billing.toml needs `--allow-destroy` in live mode.\n",
+            );
+        }
+        header.push_str(">\n");
+        alerts.push(Alert {
+            header,
+            items: risky,
+        });
+    }
+    if !plan.notices.is_empty() {
+        alerts.push(Alert {
+            header: "> [!NOTE]\n".to_owned(),
+            items: plan
+                .notices
+                .iter()
+                .map(|n| format!("> - {}\n", inline(n)))
+                .collect(),
+        });
+    }
+    alerts
+}
+
+/// One replacement or removal as a warning, with its notes.
+fn warning(change: &Change) -> String {
+    let mut out = format!("> - {} {}", code(&change.address), verb_phrase(change));
+    match (&change.reason, change.destroy) {
+        (Some(reason), _) => out.push_str(&format!(": {}", inline(reason))),
+        (None, true) => out.push_str(": removed from billing.toml"),
+        (None, false) => {}
+    }
+    out.push('\n');
+    for note in &change.notes {
+        out.push_str(&format!(">   - {}\n", inline(note)));
+    }
+    out
+}
+
+fn verb_phrase(change: &Change) -> &'static str {
+    match change.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in place",
+        Action::Unarchive if reactivated(change.kind) => "will be reactivated",
+        Action::Unarchive => "will be unarchived",
+        Action::Replace => "will be replaced",
+        Action::Archive => "will be archived",
+        Action::Deactivate => "will be deactivated",
+        Action::Delete => "will be deleted",
+    }
+}
+
+fn reactivated(kind: ResourceKind) -> bool {
+    matches!(kind, ResourceKind::PromotionCode | ResourceKind::Portal)
+}
+
+/// The symbol and verb of a change's summary line, in the text renderer's idiom.
+fn symbol(change: &Change) -> (&'static str, &'static str) {
+    match change.action {
+        Action::Create => ("+", "create"),
+        Action::Update => ("~", "update"),
+        Action::Unarchive if reactivated(change.kind) => ("~", "reactivate"),
+        Action::Unarchive => ("~", "unarchive"),
+        Action::Replace => ("-/+", "replace"),
+        Action::Archive => ("-", "archive"),
+        Action::Deactivate => ("-", "deactivate"),
+        Action::Delete => ("-", "delete"),
+    }
+}
+
+/// A change as a collapsible section: its reason, its fields as a diff, its notes.
+fn section(change: &Change) -> String {
+    let (symbol, verb) = symbol(change);
+    let id = change
+        .id
+        .as_deref()
+        .map(|id| format!(" ({})", html(id)))
+        .unwrap_or_default();
+    let mut out = format!(
+        "<details><summary><code>{symbol}</code> {verb} <code>{}</code> — {}{id}</summary>\n\n",
+        html(&change.address),
+        html(&change.title),
+    );
+    if let Some(reason) = &change.reason {
+        out.push_str(&format!("Why: {}\n\n", inline(reason)));
+    }
+    let diff = field_diff(change);
+    if !diff.is_empty() {
+        let fence = "`".repeat(longest_backtick_run(&diff).max(2) + 1);
+        out.push_str(&format!("{fence}diff\n{diff}{fence}\n\n"));
+    }
+    for note in &change.notes {
+        out.push_str(&format!("- {}\n", inline(note)));
+    }
+    if !change.notes.is_empty() {
+        out.push('\n');
+    }
+    out.push_str("</details>\n\n");
+    out
+}
+
+/// The fields as the lines of a `diff` block: `-` before, `+` after.
+fn field_diff(change: &Change) -> String {
+    let removal = matches!(
+        change.action,
+        Action::Archive | Action::Deactivate | Action::Delete
+    );
+    let fields: Vec<&FieldChange> = change
+        .fields
+        .iter()
+        .filter(|f| !(removal && f.field == "active"))
+        .collect();
+    let width = fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for field in fields {
+        let mark = if field.forces_replacement {
+            "   # forces replacement"
+        } else {
+            ""
+        };
+        if change.action != Action::Create
+            && (field.before.is_long_text() || field.after.is_long_text())
+        {
+            out.push_str(&format!("  {}:{mark}\n", field.field));
+            let (before, after) = (raw(&field.before), raw(&field.after));
+            for line in TextDiff::from_lines(&before, &after).iter_all_changes() {
+                let sign = match line.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => ' ',
+                };
+                let text = line.value().trim_end_matches('\n');
+                out.push_str(&format!("{sign}   {text}\n"));
+            }
+            continue;
+        }
+        let name = format!("{:width$}", field.field);
+        let before = (change.action != Action::Create && field.before != FieldValue::None)
+            .then(|| format!("- {name} = {}", field.before));
+        let after = (field.after != FieldValue::None || before.is_none())
+            .then(|| format!("+ {name} = {}", field.after));
+        match (before, after) {
+            (Some(before), Some(after)) => {
+                out.push_str(&format!("{before}\n{after}{mark}\n"));
+            }
+            (Some(line), None) | (None, Some(line)) => out.push_str(&format!("{line}{mark}\n")),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// A value as the lines a line diff compares.
+fn raw(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Text(t) => t.clone(),
+        FieldValue::None => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// What the plan left alone, one paragraph per kind of owner.
+fn footer(plan: &Plan) -> String {
+    let mut out = String::new();
+    let (u, f) = (plan.unmanaged, plan.foreign);
+    if !u.is_empty() {
+        out.push_str(&format!(
+            "Left alone: {} without billing's marker.\n\n",
+            counts(&u)
+        ));
+    }
+    if !f.is_empty() {
+        out.push_str(&format!(
+            "Left alone: {} managed by other namespaces.\n\n",
+            counts(&f)
+        ));
+    }
+    out
+}
+
+/// `3 products and 1 price`, leaving out zero counts.
+fn counts(u: &Untouched) -> String {
+    let parts: Vec<String> = [
+        (u.products, "product", "products"),
+        (u.prices, "price", "prices"),
+        (u.coupons, "coupon", "coupons"),
+        (u.promotion_codes, "promotion code", "promotion codes"),
+        (u.tax_rates, "tax rate", "tax rates"),
+        (u.portals, "portal configuration", "portal configurations"),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| format!("{n} {}", plural(n, one, many)))
+    .collect();
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Text made safe inside a line of Markdown: on one line, with every character that could
+/// start markup escaped.
+fn inline(text: &str) -> String {
+    let text = text.trim();
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            c if c.is_control() => out.push(' '),
+            // Within a word, as in `price_m`, an underscore is no emphasis.
+            '_' if i > 0
+                && chars[i - 1].is_alphanumeric()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric()) =>
+            {
+                out.push(c);
+            }
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // A list item or a heading underline if it came first on a line.
+            '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    // An ordered list if it came first on a line: `1. `, `2) `.
+    let digits = out.chars().take_while(char::is_ascii_digit).count();
+    if digits > 0 && matches!(out[digits..].chars().next(), Some('.' | ')')) {
+        out.insert(digits, '\\');
+    }
+    out
+}
+
+/// Text as an inline code span, however many backticks it holds.
+fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let ticks = "`".repeat(longest_backtick_run(&text) + 1);
+    if text.starts_with('`') || text.ends_with('`') {
+        format!("{ticks} {text} {ticks}")
+    } else {
+        format!("{ticks}{text}{ticks}")
+    }
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// Text made safe inside an HTML element, on one line.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::catalog::{SourceFile, parse};
+    use crate::live::fixtures::{live, marker, price, product};
+    use crate::live::{LiveCoupon, LivePromotionCode, LiveState};
+
+    const BASE: &str = r#"
+[products.pro]
+name = "Pro"
+description = "For teams"
+default_price = "monthly"
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+tax_behavior = "exclusive"
+"#;
+
+    fn plan_for(catalog: &str, state: &LiveState) -> Plan {
+        let catalog = parse(&SourceFile::new("billing.toml", catalog))
+            .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"));
+        crate::plan::plan(&catalog, state).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn target(mode: KeyMode) -> Target {
+        Target {
+            environment: "sandbox".into(),
+            account: "acct_1".into(),
+            mode,
+        }
+    }
+
+    fn render(plan: &Plan, mode: KeyMode) -> String {
+        let mut out = Vec::new();
+        render_markdown(plan, &target(mode), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Within GitHub's limit, every code fence closed, every `<details>` closed outside fences.
+    fn assert_well_formed(md: &str) {
+        assert!(md.starts_with("<!-- billing-plan -->\n"), "{md}");
+        assert!(md.chars().count() <= LIMIT, "{} chars", md.chars().count());
+        let (mut fence, mut open) = (None, 0);
+        for line in md.lines() {
+            let ticks = line.chars().take_while(|&c| c == '`').count();
+            match fence {
+                Some(n) if ticks >= n && line[ticks..].trim().is_empty() => fence = None,
+                Some(_) => {}
+                None if ticks >= 3 => {
+                    fence = Some(ticks);
+                    assert_eq!(open, 1, "a fence outside a section: {md}");
+                }
+                None if line.starts_with("<details>") => {
+                    assert_eq!(open, 0, "{md}");
+                    open += 1;
+                }
+                None if line.starts_with("</details>") => {
+                    assert_eq!(open, 1, "{md}");
+                    open -= 1;
+                }
+                None => {}
+            }
+        }
+        assert_eq!((fence, open), (None, 0), "{md}");
+    }
+
+    fn coupon() -> LiveCoupon {
+        LiveCoupon {
+            id: "launch_old".into(),
+            created: 100,
+            name: Some("Launch".into()),
+            percent_off: Some("20".into()),
+            amount_off: None,
+            currency: None,
+            currency_options: BTreeMap::new(),
+            duration: "once".into(),
+            duration_in_months: None,
+            max_redemptions: None,
+            redeem_by: None,
+            applies_to: vec![],
+            metadata: marker("coupons.launch"),
+            valid: true,
+            times_redeemed: 3,
+        }
+    }
+
+    /// A promotion code made in the Dashboard, without billing's marker.
+    fn unmanaged_code() -> LivePromotionCode {
+        LivePromotionCode {
+            id: "promo_dash".into(),
+            created: 100,
+            code: "PARTNER".into(),
+            active: true,
+            coupon: "launch_old".into(),
+            customer: None,
+            expires_at: None,
+            max_redemptions: None,
+            times_redeemed: 0,
+            first_time_transaction: false,
+            minimum_amount: None,
+            minimum_amount_currency: None,
+            currency_options: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn an_empty_plan_says_so() {
+        let mut stray = product();
+        stray.id = "prod_dash".into();
+        stray.metadata = BTreeMap::new();
+        stray.default_price = None;
+        let plan = plan_for(BASE, &live(vec![product(), stray], vec![price()]));
+        assert!(plan.is_empty());
+        let md = render(&plan, KeyMode::Test);
+        assert_well_formed(&md);
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn creations() {
+        let md = render(&plan_for(BASE, &live(vec![], vec![])), KeyMode::Test);
+        assert_well_formed(&md);
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn replacements_removals_and_objects_in_the_way_come_first() {
+        let mut old = product();
+        old.id = "prod_old".into();
+        old.name = "Old".into();
+        old.default_price = None;
+        old.metadata = marker("products.old");
+        let mut state = live(vec![product(), old], vec![price()]);
+        state.coupons = vec![coupon()];
+        state.promotion_codes = vec![unmanaged_code()];
+        let plan = plan_for(&BASE.replace("79.00", "89.00"), &state);
+        let md = render(&plan, KeyMode::Live);
+        assert_well_formed(&md);
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn user_text_cannot_break_out() {
+        let mut p = product();
+        p.description = Some("Line one\nLine two".into());
+        let catalog = BASE
+            .replace("name = \"Pro\"", "name = \"Pro | <b>x</b> ``` *y* & `z`\"")
+            .replace(
+                "description = \"For teams\"",
+                "description = \"\"\"Line one\n```\n</details>\n- [x] <script>\"\"\"",
+            );
+        let md = render(
+            &plan_for(&catalog, &live(vec![p], vec![price()])),
+            KeyMode::Test,
+        );
+        assert_well_formed(&md);
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn inline_text_is_escaped() {
+        assert_eq!(inline("Pro | <b>x</b>"), r"Pro \| \<b\>x\</b\>");
+        assert_eq!(
+            inline("`code` *em* _u_ [l](u) $5 #1 ~s~ &amp;"),
+            r"\`code\` \*em\* \_u\_ \[l\](u) \$5 \#1 \~s\~ \&amp;"
+        );
+        assert_eq!(inline("- item"), r"\- item");
+        assert_eq!(inline("  + item"), r"\+ item");
+        assert_eq!(inline("12. item"), r"12\. item");
+        assert_eq!(inline("a\nb\r\tc"), "a b  c");
+        assert_eq!(inline("price_m _x_ y_"), r"price_m \_x\_ y\_");
+        assert_eq!(html("<b>a & b</b>\n"), "&lt;b&gt;a &amp; b&lt;/b&gt; ");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+    }
+
+    fn many_products(n: usize) -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "[products.p{i:04}]\nname = \"Product {i}\"\ndescription = \"Number {i}\"\n"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_huge_plan_is_truncated_between_sections() {
+        let plan = plan_for(&many_products(2000), &live(vec![], vec![]));
+        let md = render(&plan, KeyMode::Test);
+        assert_well_formed(&md);
+        let shown = md.matches("<details>").count();
+        assert!(shown > 100 && shown < 2000, "{shown}");
+        let notice = format!(
+            "> [!NOTE]\n> Truncated: {} more changes are not shown (GitHub comments hold 65,536 characters).",
+            2000 - shown
+        );
+        assert!(md.contains(&notice), "{}", &md[md.len() - 400..]);
+        assert!(md.contains("**Plan:** 2000 to create, 0 to update"));
+    }
+
+    #[test]
+    fn too_many_warnings_are_truncated_too() {
+        let products: Vec<_> = (0..2000)
+            .map(|i| {
+                let mut p = product();
+                p.id = format!("prod_{i}");
+                p.default_price = None;
+                p.metadata = marker(&format!("products.p{i:04}"));
+                p
+            })
+            .collect();
+        let plan = plan_for("", &live(products, vec![]));
+        let md = render(&plan, KeyMode::Live);
+        assert_well_formed(&md);
+        assert_eq!(md.matches("<details>").count(), 0);
+        let shown = md.matches("\n> - `products.").count();
+        assert!(shown > 100 && shown < 2000, "{shown}");
+        assert!(
+            md.contains(&format!(
+                "> Truncated: {} more warnings and 2000 more changes are not shown",
+                2000 - shown
+            )),
+            "{}",
+            &md[md.len() - 400..]
+        );
+    }
+
+    #[test]
+    fn truncation_keeps_whole_sections() {
+        let plan = plan_for(&many_products(3), &live(vec![], vec![]));
+        let comment = Comment::new(&plan, &target(KeyMode::Test));
+        let full = comment.fit(LIMIT);
+        let cut = comment.fit(full.chars().count() - 1);
+        assert_well_formed(&cut);
+        assert_eq!(cut.matches("<details>").count(), 2, "{cut}");
+        insta::assert_snapshot!(cut);
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let plan = plan_for(&many_products(50), &live(vec![product()], vec![price()]));
+        let first = render(&plan, KeyMode::Test);
+        for _ in 0..3 {
+            assert_eq!(render(&plan, KeyMode::Test), first);
+        }
+    }
+}
