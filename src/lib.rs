@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod cli;
+pub mod document;
 pub mod environment;
 pub mod live;
 pub mod plan;

@@ -1,7 +1,7 @@
 //! The destroy guard: archiving what left the catalog in a live environment, or breaking what
 //! billing does not manage in any environment, needs `--allow-destroy`.
 
-use crate::plan::Plan;
+use crate::document::PlanDocument;
 use crate::stripe::KeyMode;
 
 /// Why a plan may not be applied without `--allow-destroy`.
@@ -30,7 +30,7 @@ pub enum DestroyRefused {
 /// archives or deletes objects because they left the catalog (live mode). Archiving a replaced
 /// price is part of its replacement, not a destroy.
 pub fn check_destroys(
-    plan: &Plan,
+    plan: &PlanDocument,
     mode: KeyMode,
     allow_destroy: bool,
 ) -> Result<(), DestroyRefused> {
@@ -57,9 +57,15 @@ mod tests {
     use crate::catalog::{SourceFile, parse};
     use crate::live::LiveState;
 
-    fn plan_for(catalog: &str, live: &LiveState) -> Plan {
+    fn plan_for(catalog: &str, live: &LiveState) -> PlanDocument {
         let catalog = parse(&SourceFile::new("billing.toml", catalog)).unwrap();
-        crate::plan::plan(&catalog, live).unwrap()
+        let plan = crate::plan::plan(&catalog, live).unwrap();
+        let origin = crate::document::Origin {
+            environment: "test".into(),
+            account: live.account.id.clone(),
+            mode: KeyMode::Test,
+        };
+        PlanDocument::new(&plan, &catalog, live, origin)
     }
 
     use crate::live::fixtures::{live, price, product};
@@ -99,7 +105,7 @@ mod tests {
     fn a_replacement_is_not_a_destroy() {
         let live = applied();
         let replacement = plan_for(&CATALOG.replace("79.00", "89.00"), &live);
-        assert_eq!(replacement.summary().replace, 1);
+        assert_eq!(replacement.summary.replace, 1);
         assert!(check_destroys(&replacement, KeyMode::Live, false).is_ok());
     }
 }

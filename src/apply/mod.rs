@@ -6,4 +6,4 @@ pub mod wire;
 
 pub use guard::{DestroyRefused, check_destroys};
 
-pub use run::{ApplyReport, Outcome, Progress, Quiet, apply, idempotency_key};
+pub use run::{ApplyReport, Outcome, Progress, Quiet, apply};

@@ -1,17 +1,17 @@
-//! Runs a plan's steps: independent steps concurrently within a bound, each write with an
-//! idempotency key derived from its content; a failed step stops its dependents.
+//! Runs a plan document's operations: independent operations concurrently within a bound,
+//! each request with the idempotency key the plan recorded; a failed operation stops its
+//! dependents.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use stripe_client_core::{IdempotencyKey, RequestStrategy};
 use tokio::task::JoinSet;
 
-use super::wire::{WireRequest, requests};
-use crate::plan::{Change, ObjRef, Plan, Request, Step, StepId};
+use crate::document::{Operation, PlanDocument};
+use crate::plan::{Change, StepId};
 use crate::stripe::{StripeError, StripeHttp};
 
 /// How a step ended.
@@ -38,20 +38,20 @@ pub enum Outcome {
     },
 }
 
-/// Receives progress as steps start and end.
+/// Receives progress as operations start and end.
 pub trait Progress: Send + Sync {
-    /// A step is about to send its requests.
-    fn started(&self, step: &Step, change: &Change);
-    /// A step ended.
-    fn finished(&self, step: &Step, change: &Change, outcome: &Outcome);
+    /// An operation is about to send its requests.
+    fn started(&self, op: &Operation, change: &Change);
+    /// An operation ended.
+    fn finished(&self, op: &Operation, change: &Change, outcome: &Outcome);
 }
 
 /// Ignores progress.
 pub struct Quiet;
 
 impl Progress for Quiet {
-    fn started(&self, _: &Step, _: &Change) {}
-    fn finished(&self, _: &Step, _: &Change, _: &Outcome) {}
+    fn started(&self, _: &Operation, _: &Change) {}
+    fn finished(&self, _: &Operation, _: &Change, _: &Outcome) {}
 }
 
 /// What an apply did, step by step, in plan order.
@@ -81,31 +81,6 @@ impl ApplyReport {
     }
 }
 
-/// The idempotency key of one request of a step: the same plan applied twice, or retried,
-/// sends the same key; a different plan (other content, other live state, or the same state
-/// reached again after other writes: see [`Plan::generation`]) never does.
-pub fn idempotency_key(plan: &Plan, step: &Step, index: usize, wire: &WireRequest) -> String {
-    let change = &plan.changes[step.change];
-    let mut hasher = Sha256::new();
-    for part in [
-        plan.namespace.as_str(),
-        plan.generation.as_deref().unwrap_or_default(),
-        change.address.as_str(),
-        step.description.as_str(),
-        change.fingerprint.as_str(),
-        wire.method,
-        wire.path.as_str(),
-    ] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    hasher.update(index.to_le_bytes());
-    hasher.update(wire.encoded_body().as_bytes());
-    let digest = hasher.finalize();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("billing-{hex}")
-}
-
 /// What billing reads from a write's answer: the object's id (the tax settings singleton has
 /// none).
 #[derive(miniserde::Deserialize)]
@@ -113,20 +88,47 @@ struct Created {
     id: Option<String>,
 }
 
-async fn run_step(
-    plan: Arc<Plan>,
+/// The requests of `op` with the ids of created objects in place of their placeholders.
+fn resolved(
+    op: &Operation,
+    created: &HashMap<StepId, String>,
+) -> Vec<crate::apply::wire::WireRequest> {
+    let mut requests = op.requests.clone();
+    for r in &op.references {
+        let id = created.get(&r.operation).cloned().unwrap_or_default();
+        let Some(request) = requests.get_mut(r.request) else {
+            continue;
+        };
+        match r.field {
+            None => {
+                request.path = request
+                    .path
+                    .replace(&crate::document::placeholder(r.operation), &id);
+            }
+            Some(field) => {
+                if let Some((_, value)) = request.body.get_mut(field) {
+                    *value = id;
+                }
+            }
+        }
+    }
+    requests
+}
+
+async fn run_operation(
+    doc: Arc<PlanDocument>,
     client: StripeHttp,
     id: StepId,
     created: HashMap<StepId, String>,
 ) -> Result<Option<String>, String> {
-    let step = &plan.steps[id];
-    let resolve = |r: &ObjRef| match r {
-        ObjRef::Id(id) => id.clone(),
-        ObjRef::Created(s) => created.get(s).cloned().unwrap_or_default(),
-    };
+    let op = &doc.operations[id];
     let mut first_id = None;
-    for (index, wire) in requests(&step.request, resolve).iter().enumerate() {
-        let key = idempotency_key(&plan, step, index, wire);
+    for (index, wire) in resolved(op, &created).iter().enumerate() {
+        let key = if index == 0 {
+            op.idempotency_key.clone()
+        } else {
+            format!("{}-{index}", op.idempotency_key)
+        };
         let key = IdempotencyKey::new(&key).map_err(|e| e.to_string())?;
         let response: Result<Created, StripeError> = wire
             .builder()
@@ -141,34 +143,33 @@ async fn run_step(
                 }
             }
             Err(e) => {
-                if e.code() == Some("resource_already_exists")
-                    && let Request::CreateCoupon { coupon } = &step.request
-                {
+                if e.code() == Some("resource_already_exists") && wire.path == "/coupons" {
+                    let coupon = wire
+                        .body
+                        .iter()
+                        .find(|(k, _)| k == "id")
+                        .map_or("", |(_, v)| v.as_str());
                     return Err(format!(
-                        "{e}; coupon id {} is taken, or was used by a coupon deleted before (Stripe never reuses a coupon id): pin the coupon to another `id`",
-                        coupon.id
+                        "{e}; coupon id {coupon} is taken, or was used by a coupon deleted before (Stripe never reuses a coupon id): pin the coupon to another `id`"
                     ));
                 }
                 return Err(e.to_string());
             }
         }
     }
-    Ok(if step.request.creates() {
-        first_id
-    } else {
-        None
-    })
+    Ok(if op.creates { first_id } else { None })
 }
 
-/// Runs every step of `plan` whose dependencies succeeded, at most `concurrency` at a time.
+/// Runs every operation of `doc` whose dependencies succeeded, at most `concurrency` at a
+/// time.
 pub async fn apply(
-    plan: &Plan,
+    doc: &PlanDocument,
     client: &StripeHttp,
     concurrency: usize,
     progress: &dyn Progress,
 ) -> ApplyReport {
-    let plan = Arc::new(plan.clone());
-    let n = plan.steps.len();
+    let plan = Arc::new(doc.clone());
+    let n = plan.operations.len();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
     let mut running = vec![false; n];
     let mut created: HashMap<StepId, String> = HashMap::new();
@@ -183,7 +184,7 @@ pub async fn apply(
             if running[id] || outcomes[id].is_some() {
                 continue;
             }
-            let step = &plan.steps[id];
+            let step = &plan.operations[id];
             let deps_done = step
                 .depends_on
                 .iter()
@@ -192,11 +193,11 @@ pub async fn apply(
                 continue;
             }
             running[id] = true;
-            progress.started(step, &plan.changes[step.change]);
+            progress.started(step, &plan.resource_changes[step.change]);
             let (plan, client, created) = (Arc::clone(&plan), client.clone(), created.clone());
             tasks.spawn(async move {
                 let started = Instant::now();
-                let result = run_step(plan, client, id, created).await;
+                let result = run_operation(plan, client, id, created).await;
                 (id, result, started.elapsed())
             });
         }
@@ -226,8 +227,8 @@ pub async fn apply(
             }
             Err(error) => Outcome::Failed { error },
         };
-        let step = &plan.steps[id];
-        progress.finished(step, &plan.changes[step.change], &outcome);
+        let step = &plan.operations[id];
+        progress.finished(step, &plan.resource_changes[step.change], &outcome);
         let failed = matches!(outcome, Outcome::Failed { .. });
         outcomes[id] = Some(outcome);
         if failed {
@@ -247,11 +248,11 @@ pub async fn apply(
     ApplyReport { outcomes }
 }
 
-/// Marks every step that (transitively) depends on `failed` as not attempted.
-fn block_dependents(plan: &Plan, failed: StepId, outcomes: &mut [Option<Outcome>]) {
+/// Marks every operation that (transitively) depends on `failed` as not attempted.
+fn block_dependents(plan: &PlanDocument, failed: StepId, outcomes: &mut [Option<Outcome>]) {
     let mut stack = vec![failed];
     while let Some(done) = stack.pop() {
-        for step in &plan.steps {
+        for step in &plan.operations {
             if step.depends_on.contains(&done) && outcomes[step.id].is_none() {
                 outcomes[step.id] = Some(Outcome::NotAttempted { blocked_by: failed });
                 stack.push(step.id);

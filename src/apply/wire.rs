@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use stripe_client_core::{RequestBuilder, StripeMethod, StripeRequest};
 use stripe_product::price::{
     CreatePrice, CreatePriceCurrencyOptions, CreatePriceCurrencyOptionsTiers, CreatePriceRecurring,
@@ -23,10 +23,10 @@ use crate::plan::{
 };
 
 /// One HTTP request, its form body as sorted pairs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireRequest {
-    /// `POST` (every write billing makes).
-    pub method: &'static str,
+    /// `POST` or `DELETE`.
+    pub method: String,
     /// The path after `/v1`, e.g. `/prices/price_123`.
     pub path: String,
     /// Form pairs, sorted by key.
@@ -50,7 +50,7 @@ impl WireRequest {
         body.sort();
         body.dedup();
         Self {
-            method,
+            method: method.to_owned(),
             path: builder.path,
             body,
         }
@@ -66,7 +66,7 @@ impl WireRequest {
     /// As a request builder for the transport.
     pub fn builder(&self) -> RequestBuilder {
         let mut builder = RequestBuilder::new(StripeMethod::Post, self.path.clone());
-        builder.method = match self.method {
+        builder.method = match self.method.as_str() {
             "GET" => StripeMethod::Get,
             "DELETE" => StripeMethod::Delete,
             _ => StripeMethod::Post,

@@ -1,73 +1,201 @@
-//! `billing apply`: compute the plan, show it, confirm, and make Stripe match.
+//! `billing apply [PLAN]`: make Stripe match billing.toml — from a fresh plan after
+//! confirmation, or from a saved plan file after checking it is not stale.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use anyhow::Result;
 use clap::Args;
+use serde_json::json;
 
 use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style, session};
-use crate::apply::{self, Outcome, Progress};
-use crate::plan::{Change, Step};
+use crate::apply::{self, ApplyReport, Outcome, Progress};
+use crate::document::{Operation, PlanDocument};
+use crate::plan::Change;
 use crate::render;
+
+/// How `apply` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyFormat {
+    /// The plan, progress and a report, for people.
+    Text,
+    /// One JSON event per line on stdout (docs/plan-json.md).
+    Json,
+}
 
 /// Options of `billing apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan file written by `billing plan --out`: apply exactly that plan, without asking
+    /// (the file is the approval), unless Stripe or billing.toml changed since it was made.
+    #[arg(value_name = "PLAN_FILE")]
+    plan: Option<PathBuf>,
     /// Apply without asking for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     yes: bool,
-    /// Allow archiving objects that left billing.toml in a live environment.
+    /// Allow archiving objects that left billing.toml in a live environment, and breaking
+    /// objects billing.toml does not declare.
     #[arg(long)]
     allow_destroy: bool,
     /// How many independent writes may be in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
+    /// How to report: text for people, json for one event per line.
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    format: ApplyFormat,
 }
 
-/// One line per finished step on stderr.
-struct Lines {
+/// The line a finished operation prints, or `None` for one that did not run.
+fn finished_line(op: &Operation, outcome: &Outcome, paint: render::Paint) -> Option<String> {
+    Some(match outcome {
+        Outcome::Done {
+            created: Some(id),
+            elapsed,
+        } => format!(
+            "{} {}: {} → {id} ({} ms)",
+            paint.green("done"),
+            op.address,
+            op.description,
+            elapsed.as_millis()
+        ),
+        Outcome::Done { elapsed, .. } => format!(
+            "{} {}: {} ({} ms)",
+            paint.green("done"),
+            op.address,
+            op.description,
+            elapsed.as_millis()
+        ),
+        Outcome::Failed { error } => format!(
+            "{} {}: {}: {error}",
+            paint.red("failed"),
+            op.address,
+            op.description
+        ),
+        Outcome::NotAttempted { .. } => return None,
+    })
+}
+
+/// Progress for people: a bar on a terminal, one line per finished operation otherwise.
+struct Human {
     style: Style,
+    bar: Option<indicatif::ProgressBar>,
 }
 
-impl Progress for Lines {
-    fn started(&self, _: &Step, _: &Change) {}
-
-    fn finished(&self, step: &Step, change: &Change, outcome: &Outcome) {
-        let paint = render::Paint(self.style.color());
-        let line = match outcome {
-            Outcome::Done {
-                created: Some(id),
-                elapsed,
-            } => format!(
-                "{} {}: {} → {id} ({} ms)",
-                paint.green("done"),
-                change.address,
-                step.description,
-                elapsed.as_millis()
-            ),
-            Outcome::Done { elapsed, .. } => format!(
-                "{} {}: {} ({} ms)",
-                paint.green("done"),
-                change.address,
-                step.description,
-                elapsed.as_millis()
-            ),
-            Outcome::Failed { error } => format!(
-                "{} {}: {}: {error}",
-                paint.red("failed"),
-                change.address,
-                step.description
-            ),
-            Outcome::NotAttempted { .. } => return,
-        };
-        let _ = writeln!(std::io::stderr(), "{line}");
+impl Human {
+    fn new(style: Style, total: usize) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self { style, bar }
     }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Human {
+    fn started(&self, op: &Operation, _: &Change) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{}: {}", op.address, op.description));
+        }
+    }
+
+    fn finished(&self, op: &Operation, _: &Change, outcome: &Outcome) {
+        let Some(line) = finished_line(op, outcome, render::Paint(self.style.color())) else {
+            return;
+        };
+        match &self.bar {
+            Some(bar) => {
+                bar.println(line);
+                bar.inc(1);
+            }
+            None => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+        }
+    }
+}
+
+/// One JSON object per line on stdout.
+fn emit(value: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+    let _ = out.flush();
+}
+
+/// Progress as JSON events.
+struct Events {
+    lock: Mutex<()>,
+}
+
+impl Progress for Events {
+    fn started(&self, op: &Operation, _: &Change) {
+        let _guard = self.lock.lock();
+        emit(&json!({
+            "event": "started",
+            "operation": op.id,
+            "address": op.address,
+            "description": op.description,
+        }));
+    }
+
+    fn finished(&self, op: &Operation, _: &Change, outcome: &Outcome) {
+        let _guard = self.lock.lock();
+        match outcome {
+            Outcome::Done { created, elapsed } => emit(&json!({
+                "event": "completed",
+                "operation": op.id,
+                "address": op.address,
+                "description": op.description,
+                "created": created,
+                "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            })),
+            Outcome::Failed { error } => emit(&json!({
+                "event": "failed",
+                "operation": op.id,
+                "address": op.address,
+                "description": op.description,
+                "error": error,
+            })),
+            Outcome::NotAttempted { .. } => {}
+        }
+    }
+}
+
+/// The Stripe id of each changed address after the apply: the object created for it, or the
+/// existing one.
+fn outputs(doc: &PlanDocument, report: &ApplyReport) -> BTreeMap<String, String> {
+    let mut ids: BTreeMap<String, String> = doc
+        .resource_changes
+        .iter()
+        .filter_map(|c| c.id.clone().map(|id| (c.address.clone(), id)))
+        .collect();
+    for (op, outcome) in &report.outcomes {
+        if let Outcome::Done {
+            created: Some(id), ..
+        } = outcome
+        {
+            ids.insert(doc.operations[*op].address.clone(), id.clone());
+        }
+    }
+    ids
 }
 
 fn confirm(style: Style) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         style.error("refusing to apply without confirmation: stdin is not a terminal");
-        style.hint("review the plan above, then run `billing apply --yes`");
+        style.hint("review the plan above, then run `billing apply --yes`, or apply a saved plan: `billing plan --out plan.json`, then `billing apply plan.json`");
         return Ok(false);
     }
     let mut err = std::io::stderr().lock();
@@ -86,44 +214,148 @@ fn confirm(style: Style) -> Result<bool> {
     }
 }
 
-pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> Result<u8> {
-    let Some(session) = session::prepare(global, style).await? else {
-        return Ok(EXIT_ERROR);
+/// Reads a saved plan and checks it still applies; `None` when it does not (reported).
+async fn saved_plan(
+    global: &GlobalArgs,
+    path: &std::path::Path,
+    style: Style,
+) -> Result<Option<(session::Session, PlanDocument)>> {
+    let doc = match PlanDocument::load(path) {
+        Ok(doc) => doc,
+        Err(e) => {
+            style.error(&e.to_string());
+            return Ok(None);
+        }
     };
-    let plan = &session.plan;
-    let mut out = std::io::stdout().lock();
-    render::render_plan(plan, &session.target, style.stdout_color(), &mut out)?;
-    out.flush()?;
-    drop(out);
-    if plan.is_empty() {
+    let Some(session) = session::read(global, style).await? else {
+        return Ok(None);
+    };
+    let mut stale = Vec::new();
+    if session.connection.environment != doc.environment {
+        stale.push(format!(
+            "the plan was made for environment {}, this is {}",
+            doc.environment, session.connection.environment
+        ));
+    } else {
+        stale = doc.staleness(&session.catalog, &session.live, session.connection.mode);
+    }
+    if !stale.is_empty() {
+        style.error(&format!(
+            "refusing to apply {}: it is stale ({} {} since it was made):\n  - {}",
+            path.display(),
+            stale.len(),
+            if stale.len() == 1 {
+                "change"
+            } else {
+                "changes"
+            },
+            stale.join("\n  - ")
+        ));
+        style.hint(&format!(
+            "nothing was sent to Stripe; make a new plan with `billing plan --out {}` and review it",
+            path.display()
+        ));
+        return Ok(None);
+    }
+    Ok(Some((session, doc)))
+}
+
+pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> Result<u8> {
+    let (session, doc, approved) = match &args.plan {
+        Some(path) => match saved_plan(global, path, style).await? {
+            Some((session, doc)) => (session, doc, true),
+            None => return Ok(EXIT_ERROR),
+        },
+        None => {
+            let Some(session) = session::read(global, style).await? else {
+                return Ok(EXIT_ERROR);
+            };
+            let doc = session.plan()?;
+            (session, doc, args.yes)
+        }
+    };
+    let json = args.format == ApplyFormat::Json;
+    if json {
+        emit(&json!({
+            "event": "plan",
+            "environment": doc.environment,
+            "account": doc.account,
+            "mode": doc.mode,
+            "summary": doc.summary,
+            "operations": doc.operations.len(),
+        }));
+    } else {
+        let mut out = std::io::stdout().lock();
+        render::render_plan(&doc, &doc.target(), style.stdout_color(), &mut out)?;
+        out.flush()?;
+    }
+    if doc.is_empty() {
+        if json {
+            emit(
+                &json!({"event": "summary", "done": 0, "failed": 0, "not_attempted": 0, "succeeded": true}),
+            );
+            emit(&json!({"event": "outputs", "objects": {}}));
+        }
         return Ok(EXIT_OK);
     }
-    if let Err(refusal) = apply::check_destroys(plan, session.connection.mode, args.allow_destroy) {
+    if let Err(refusal) = apply::check_destroys(&doc, session.connection.mode, args.allow_destroy) {
         style.error(&refusal.to_string());
         style.hint(
             "if that is intended, run again with --allow-destroy; nothing was sent to Stripe",
         );
         return Ok(EXIT_ERROR);
     }
-    if !args.yes && !confirm(style)? {
+    if !approved && !confirm(style)? {
         return Ok(EXIT_ERROR);
     }
-    let progress = Lines { style };
-    let report = apply::apply(
-        plan,
-        &session.connection.client,
-        usize::from(args.concurrency),
-        &progress,
-    )
-    .await;
-    let mut out = std::io::stdout().lock();
-    writeln!(out)?;
-    render::render_apply_report(plan, &report, style.stdout_color(), &mut out)?;
-    out.flush()?;
+    let concurrency = usize::from(args.concurrency);
+    let report = if json {
+        let events = Events {
+            lock: Mutex::new(()),
+        };
+        apply::apply(&doc, &session.connection.client, concurrency, &events).await
+    } else {
+        let human = Human::new(style, doc.operations.len());
+        let report = apply::apply(&doc, &session.connection.client, concurrency, &human).await;
+        human.done();
+        report
+    };
+    let (done, failed, skipped) = report.counts();
+    if json {
+        for (op, outcome) in &report.outcomes {
+            if let Outcome::NotAttempted { blocked_by } = outcome {
+                emit(&json!({
+                    "event": "not_attempted",
+                    "operation": op,
+                    "address": doc.operations[*op].address,
+                    "description": doc.operations[*op].description,
+                    "blocked_by": blocked_by,
+                }));
+            }
+        }
+        emit(&json!({
+            "event": "summary",
+            "done": done,
+            "failed": failed,
+            "not_attempted": skipped,
+            "succeeded": report.succeeded(),
+        }));
+        emit(&json!({"event": "outputs", "objects": outputs(&doc, &report)}));
+    } else {
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        render::render_apply_report(&doc, &report, style.stdout_color(), &mut out)?;
+        out.flush()?;
+    }
     if report.succeeded() {
         Ok(EXIT_OK)
     } else {
-        style.hint("run `billing apply` again: it plans from Stripe's state, so what was done is not repeated and re-running is safe");
+        let again = if args.plan.is_some() {
+            "make a new plan and apply it (`billing plan --out plan.json`, then `billing apply plan.json`)"
+        } else {
+            "run `billing apply` again"
+        };
+        style.hint(&format!("{again}: plans start from Stripe's state, so what was done is not repeated and re-running is safe"));
         Ok(EXIT_ERROR)
     }
 }

@@ -7,6 +7,7 @@ mod apply;
 mod plan;
 mod sandbox;
 mod session;
+mod show;
 mod style;
 mod validate;
 
@@ -24,6 +25,31 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 /// Exit code of `plan --detailed-exitcode` when there are changes.
 pub const EXIT_CHANGES: u8 = 2;
+
+/// How a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// For people, in Terraform's idiom.
+    Text,
+    /// For a pull-request comment.
+    Markdown,
+    /// The plan document (docs/plan-json.md).
+    Json,
+}
+
+/// Writes a plan in `format`.
+fn write_plan(
+    doc: &crate::document::PlanDocument,
+    format: PlanFormat,
+    color: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        PlanFormat::Text => crate::render::render_plan(doc, &doc.target(), color, out),
+        PlanFormat::Markdown => crate::render::render_markdown(doc, &doc.target(), out),
+        PlanFormat::Json => out.write_all(doc.to_json().as_bytes()),
+    }
+}
 
 /// Keep your Stripe catalog in code: validate it, see what would change, apply it.
 #[derive(Debug, Parser)]
@@ -86,8 +112,12 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Make Stripe match billing.toml: shows the plan, asks for confirmation, applies it.
     ///
-    /// Every write carries an idempotency key; a failed apply can be re-run safely.
+    /// With a plan file (from `billing plan --out`), applies exactly that plan without asking,
+    /// after checking that neither Stripe nor billing.toml changed since it was made. Every
+    /// write carries an idempotency key; a failed apply can be re-run safely.
     Apply(apply::ApplyArgs),
+    /// Print a saved plan file as text, Markdown or JSON; no network access.
+    Show(show::ShowArgs),
     /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes) for
     /// development and tests.
     ///
@@ -123,6 +153,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Validate => validate::run(&cli.global, style),
         Command::Plan(args) => block_on(plan::run(&cli.global, args, style)),
         Command::Apply(args) => block_on(apply::run(&cli.global, args, style)),
+        Command::Show(args) => show::run(args, style),
         Command::Sandbox(args) => block_on(sandbox::run(&cli.global, args, style)),
     };
     match result {

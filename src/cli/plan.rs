@@ -1,12 +1,14 @@
-//! `billing plan`: show what apply would change, with an exit code that can say so.
+//! `billing plan`: show what apply would change, with an exit code that can say so, and save
+//! the plan for `billing apply PLAN`.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GlobalArgs, Style, session};
-use crate::render;
+use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GlobalArgs, PlanFormat, Style, session};
+use crate::document::PlanDocument;
 
 /// Options of `billing plan`.
 #[derive(Debug, Args)]
@@ -14,21 +16,58 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are (1 on error).
     #[arg(long)]
     detailed_exitcode: bool,
+    /// Also write the plan to FILE (JSON, docs/plan-json.md), for `billing apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// How to print the plan: text for people, markdown for a pull-request comment, json for
+    /// programs.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory, so that a reader
+/// never sees half a plan.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("plan".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &PlanArgs, style: Style) -> Result<u8> {
-    let Some(session) = session::prepare(global, style).await? else {
+    let Some(session) = session::read(global, style).await? else {
         return Ok(EXIT_ERROR);
     };
+    let doc: PlanDocument = session.plan()?;
+    if let Some(path) = &args.out {
+        write_atomically(path, &doc.to_json())?;
+    }
     let mut out = std::io::stdout().lock();
-    render::render_plan(
-        &session.plan,
-        &session.target,
-        style.stdout_color(),
-        &mut out,
-    )?;
+    super::write_plan(&doc, args.format, style.stdout_color(), &mut out)?;
     out.flush()?;
-    Ok(if args.detailed_exitcode && !session.plan.is_empty() {
+    drop(out);
+    if let Some(path) = &args.out {
+        if doc.is_empty() {
+            style.note(&format!(
+                "saved the plan to {}: it changes nothing",
+                path.display()
+            ));
+        } else {
+            style.note(&format!(
+                "saved the plan to {}: `billing apply {}` applies exactly this plan, and refuses if Stripe or billing.toml changed meanwhile",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    Ok(if args.detailed_exitcode && !doc.is_empty() {
         EXIT_CHANGES
     } else {
         EXIT_OK

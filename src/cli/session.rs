@@ -7,17 +7,40 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::{GlobalArgs, Style, validate};
+use crate::catalog::Catalog;
+use crate::document::{Origin, PlanDocument};
 use crate::environment::{self, Connection};
-use crate::live;
-use crate::plan::{self, Plan};
-use crate::render::Target;
+use crate::live::{self, LiveState};
+use crate::plan;
 use crate::stripe::{Exchange, Observer};
 
-/// Everything known once a plan has been computed.
+/// A catalog, a connection to its account, and what the account holds.
 pub(crate) struct Session {
     pub connection: Connection,
-    pub plan: Plan,
-    pub target: Target,
+    pub catalog: Catalog,
+    pub live: LiveState,
+}
+
+impl Session {
+    /// Where plans made in this session apply.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            environment: self.connection.environment.clone(),
+            account: self.live.account.id.clone(),
+            mode: self.connection.mode,
+        }
+    }
+
+    /// The plan that makes the account match the catalog.
+    pub fn plan(&self) -> Result<PlanDocument> {
+        let plan = plan::plan(&self.catalog, &self.live)?;
+        Ok(PlanDocument::new(
+            &plan,
+            &self.catalog,
+            &self.live,
+            self.origin(),
+        ))
+    }
 }
 
 /// With `-v`, one line per HTTP exchange on stderr.
@@ -41,8 +64,8 @@ fn observer(verbose: u8) -> Option<Observer> {
     })
 }
 
-/// Loads, connects, reads and plans. `Ok(None)` when the catalog is invalid (already reported).
-pub(crate) async fn prepare(global: &GlobalArgs, style: Style) -> Result<Option<Session>> {
+/// Loads, connects and reads. `Ok(None)` when the catalog is invalid (already reported).
+pub(crate) async fn read(global: &GlobalArgs, style: Style) -> Result<Option<Session>> {
     let Some(catalog) = validate::load(global, style) else {
         return Ok(None);
     };
@@ -73,15 +96,9 @@ pub(crate) async fn prepare(global: &GlobalArgs, style: Style) -> Result<Option<
             started.elapsed().as_millis()
         );
     }
-    let plan = plan::plan(&catalog, &live)?;
-    let target = Target {
-        environment: connection.environment.clone(),
-        account: live.account.id.clone(),
-        mode: connection.mode,
-    };
     Ok(Some(Session {
         connection,
-        plan,
-        target,
+        catalog,
+        live,
     }))
 }

@@ -59,4 +59,14 @@ impl Style {
         };
         let _ = writeln!(std::io::stderr(), "{label} {message}");
     }
+
+    /// Prints `note: MESSAGE` to stderr.
+    pub fn note(self, message: &str) {
+        let label = if self.color {
+            "\x1b[1mnote:\x1b[0m"
+        } else {
+            "note:"
+        };
+        let _ = writeln!(std::io::stderr(), "{label} {message}");
+    }
 }

@@ -19,12 +19,12 @@ mod tax;
 mod tests;
 mod value;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use coupon::format_timestamp;
 pub use error::{Conflict, PlanError};
 pub use identity::{
-    MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, owner, price_address, product_address,
+    MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, hex, owner, price_address, product_address,
 };
 pub use request::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings,
@@ -38,7 +38,7 @@ use crate::catalog::Catalog;
 use crate::live::LiveState;
 
 /// The kind of Stripe object a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     Product,
@@ -52,7 +52,7 @@ pub enum ResourceKind {
 }
 
 /// What happens to an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// A new object.
@@ -72,7 +72,7 @@ pub enum Action {
 }
 
 /// What happens to one catalog address, as a reviewer reads it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// `products.pro`, `prices.pro.monthly`.
     pub address: String,
@@ -95,7 +95,8 @@ pub struct Change {
     pub blockers: Vec<String>,
     /// Digest of the live objects at this address that the change was planned against.
     pub fingerprint: String,
-    /// The steps that carry it out.
+    /// The steps that carry it out (in a plan document: its operations).
+    #[serde(rename = "operations")]
     pub steps: Vec<StepId>,
 }
 
@@ -115,7 +116,7 @@ pub struct Step {
 }
 
 /// How many live objects the plan counted but will not touch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Untouched {
     pub products: usize,
     pub prices: usize,
@@ -162,7 +163,7 @@ pub struct Plan {
 }
 
 /// Counts of changes by what a summary line reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,
     pub update: usize,

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A field's value, typed enough to render it well and to serialise it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum FieldValue {
     /// Not set.
@@ -67,7 +67,7 @@ impl fmt::Display for FieldValue {
 }
 
 /// One field's change: before and after, and whether Stripe can only make it with a new object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     /// The field, as billing.toml calls it (`unit_amount`, `metadata.plan`).
     pub field: String,

@@ -10,7 +10,9 @@ use std::io::{self, Write};
 use similar::{ChangeTag, TextDiff};
 
 use super::Target;
-use crate::plan::{Action, Change, FieldChange, FieldValue, Plan, ResourceKind, Untouched};
+use super::{counts, plural};
+use crate::document::PlanDocument as Plan;
+use crate::plan::{Action, Change, FieldChange, FieldValue, ResourceKind};
 use crate::stripe::KeyMode;
 
 /// GitHub refuses comments longer than this many characters.
@@ -64,7 +66,7 @@ impl Comment {
         Self {
             head,
             alerts: alerts(plan, target),
-            sections: plan.changes.iter().map(section).collect(),
+            sections: plan.resource_changes.iter().map(section).collect(),
             footer: footer(plan),
         }
     }
@@ -173,14 +175,14 @@ fn notice(warnings: usize, changes: usize) -> String {
     let verb = if warnings + changes == 1 { "is" } else { "are" };
     format!(
         "> [!NOTE]\n> Truncated: {} {verb} not shown (GitHub comments hold 65,536 characters). \
-         Run `billing plan` for the full plan.\n\n",
+         Run `billing plan`, or `billing show` on the saved plan, for the full plan.\n\n",
         parts.join(" and ")
     )
 }
 
 /// The summary line, as the text renderer writes it, and a table of changes by kind.
 fn summary(plan: &Plan) -> String {
-    let s = plan.summary();
+    let s = plan.summary;
     let delete = if s.delete > 0 {
         format!(", {} to delete", s.delete)
     } else {
@@ -199,12 +201,12 @@ fn summary(plan: &Plan) -> String {
     out.push_str("\n|:--|");
     out.push_str(&"--:|".repeat(columns.len()));
     out.push('\n');
-    let mut kinds: Vec<ResourceKind> = plan.changes.iter().map(|c| c.kind).collect();
+    let mut kinds: Vec<ResourceKind> = plan.resource_changes.iter().map(|c| c.kind).collect();
     kinds.sort();
     kinds.dedup();
     for kind in kinds {
         let mut counts = [0; 5];
-        for change in plan.changes.iter().filter(|c| c.kind == kind) {
+        for change in plan.resource_changes.iter().filter(|c| c.kind == kind) {
             counts[column(change.action)] += 1;
         }
         out.push_str(&format!("| {} |", kind_label(kind)));
@@ -223,7 +225,7 @@ fn summary(plan: &Plan) -> String {
 /// The table's columns after the kind: the actions the summary counts.
 const COLUMNS: [&str; 5] = ["create", "update", "replace", "archive", "delete"];
 
-/// The summary column an action counts in (as [`Plan::summary`] counts it).
+/// The summary column an action counts in (as [`crate::plan::Plan::summary`] counts it).
 fn column(action: Action) -> usize {
     match action {
         Action::Create => 0,
@@ -270,7 +272,7 @@ fn alerts(plan: &Plan, target: &Target) -> Vec<Alert> {
         });
     }
     let risky: Vec<String> = plan
-        .changes
+        .resource_changes
         .iter()
         .filter(|c| {
             matches!(
@@ -464,31 +466,6 @@ fn footer(plan: &Plan) -> String {
     out
 }
 
-/// `3 products and 1 price`, leaving out zero counts.
-fn counts(u: &Untouched) -> String {
-    let parts: Vec<String> = [
-        (u.products, "product", "products"),
-        (u.prices, "price", "prices"),
-        (u.coupons, "coupon", "coupons"),
-        (u.promotion_codes, "promotion code", "promotion codes"),
-        (u.tax_rates, "tax rate", "tax rates"),
-        (u.portals, "portal configuration", "portal configurations"),
-    ]
-    .into_iter()
-    .filter(|(n, _, _)| *n > 0)
-    .map(|(n, one, many)| format!("{n} {}", plural(n, one, many)))
-    .collect();
-    match parts.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
-}
-
 /// Text made safe inside a line of Markdown: on one line, with every character that could
 /// start markup escaped.
 fn inline(text: &str) -> String {
@@ -582,7 +559,13 @@ tax_behavior = "exclusive"
     fn plan_for(catalog: &str, state: &LiveState) -> Plan {
         let catalog = parse(&SourceFile::new("billing.toml", catalog))
             .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"));
-        crate::plan::plan(&catalog, state).unwrap_or_else(|e| panic!("{e}"))
+        let plan = crate::plan::plan(&catalog, state).unwrap_or_else(|e| panic!("{e}"));
+        let origin = crate::document::Origin {
+            environment: "sandbox".into(),
+            account: "acct_1".into(),
+            mode: KeyMode::Test,
+        };
+        Plan::new(&plan, &catalog, state, origin)
     }
 
     fn target(mode: KeyMode) -> Target {
@@ -797,7 +780,13 @@ tax_behavior = "exclusive"
         let full = comment.fit(LIMIT);
         let cut = comment.fit(full.chars().count() - 1);
         assert_well_formed(&cut);
-        assert_eq!(cut.matches("<details>").count(), 2, "{cut}");
+        // Whole sections only: the last one (and any the notice needs room from) is left out.
+        let shown = cut.matches("<details>").count();
+        assert!((1..3).contains(&shown), "{cut}");
+        assert!(
+            cut.contains(&format!("Truncated: {} more changes", 3 - shown)),
+            "{cut}"
+        );
         insta::assert_snapshot!(cut);
     }
 

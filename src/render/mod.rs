@@ -22,3 +22,29 @@ pub struct Target {
     /// Test or live data.
     pub mode: KeyMode,
 }
+
+/// `3 products and 1 price`, leaving out zero counts.
+pub(crate) fn counts(u: &crate::plan::Untouched) -> String {
+    let parts: Vec<String> = [
+        (u.products, "product", "products"),
+        (u.prices, "price", "prices"),
+        (u.coupons, "coupon", "coupons"),
+        (u.promotion_codes, "promotion code", "promotion codes"),
+        (u.tax_rates, "tax rate", "tax rates"),
+        (u.portals, "portal configuration", "portal configurations"),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| format!("{n} {}", plural(n, one, many)))
+    .collect();
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `one` when `n` is 1, `many` otherwise.
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}

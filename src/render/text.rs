@@ -4,9 +4,10 @@ use std::io::{self, Write};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::{Paint, Target};
+use super::{Paint, Target, counts};
 use crate::apply::{ApplyReport, Outcome};
-use crate::plan::{Action, Change, FieldChange, FieldValue, Plan, ResourceKind, Untouched};
+use crate::document::PlanDocument;
+use crate::plan::{Action, Change, FieldChange, FieldValue, ResourceKind};
 
 fn symbol(action: Action, paint: Paint) -> String {
     match action {
@@ -123,7 +124,7 @@ fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Resu
 
 /// Writes the plan: where it applies, each change, then the summary line.
 pub fn render_plan(
-    plan: &Plan,
+    plan: &PlanDocument,
     target: &Target,
     color: bool,
     out: &mut impl Write,
@@ -138,10 +139,10 @@ pub fn render_plan(
     if plan.is_empty() {
         writeln!(out, "No changes: Stripe matches billing.toml.")?;
     } else {
-        for change in &plan.changes {
+        for change in &plan.resource_changes {
             write_change(out, change, paint)?;
         }
-        let s = plan.summary();
+        let s = plan.summary;
         let delete = if s.delete > 0 {
             format!(", {} to delete", s.delete)
         } else {
@@ -174,35 +175,10 @@ pub fn render_plan(
     Ok(())
 }
 
-/// `3 products and 1 price`, leaving out zero counts.
-fn counts(u: &Untouched) -> String {
-    let parts: Vec<String> = [
-        (u.products, "product", "products"),
-        (u.prices, "price", "prices"),
-        (u.coupons, "coupon", "coupons"),
-        (u.promotion_codes, "promotion code", "promotion codes"),
-        (u.tax_rates, "tax rate", "tax rates"),
-        (u.portals, "portal configuration", "portal configurations"),
-    ]
-    .into_iter()
-    .filter(|(n, _, _)| *n > 0)
-    .map(|(n, one, many)| format!("{n} {}", plural(n, one, many)))
-    .collect();
-    match parts.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
-}
-
 /// Writes what an apply did: failures with their errors, what was not attempted, created ids,
 /// and a summary line.
 pub fn render_apply_report(
-    plan: &Plan,
+    plan: &PlanDocument,
     report: &ApplyReport,
     color: bool,
     out: &mut impl Write,
@@ -210,8 +186,8 @@ pub fn render_apply_report(
     let paint = Paint(color);
     let (done, failed, skipped) = report.counts();
     for (id, outcome) in &report.outcomes {
-        let step = &plan.steps[*id];
-        let address = &plan.changes[step.change].address;
+        let step = &plan.operations[*id];
+        let address = &step.address;
         match outcome {
             Outcome::Done {
                 created: Some(new), ..
@@ -233,13 +209,13 @@ pub fn render_apply_report(
                 )?;
             }
             Outcome::NotAttempted { blocked_by } => {
-                let blocker = &plan.steps[*blocked_by];
+                let blocker = &plan.operations[*blocked_by];
                 writeln!(
                     out,
                     "{} {address}: {} (waits for {}: {})",
                     paint.yellow("not attempted"),
                     step.description,
-                    plan.changes[blocker.change].address,
+                    blocker.address,
                     blocker.description
                 )?;
             }

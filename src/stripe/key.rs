@@ -7,7 +7,7 @@ use std::fmt;
 pub struct SecretKey(String);
 
 /// Whether a key acts on test data or live data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyMode {
     /// `sk_test_…` / `rk_test_…`.

@@ -1,0 +1,571 @@
+//! The plan document: what `billing plan --out` writes and `--format json` prints, what
+//! `billing show` reads and what `billing apply` executes — the in-process plan too, so that a
+//! saved plan and a fresh one run through exactly the same code.
+//!
+//! It records where the plan applies (account and mode), the catalog it was made from (a hash),
+//! a digest of every managed object it read, the changes as a reviewer reads them, and the
+//! operations: the HTTP requests each sends, with references to objects created by earlier
+//! operations, their dependency edges and their idempotency keys. `docs/plan-json.md` documents
+//! the format; [`FORMAT_VERSION`] changes whenever it changes incompatibly.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::apply::wire::{WireRequest, requests};
+use crate::catalog::Catalog;
+use crate::live::LiveState;
+use crate::plan::{
+    Action, Change, FieldValue, ObjRef, Owner, Plan, StepId, Summary, Untouched, owner,
+};
+use crate::stripe::KeyMode;
+
+/// The version of the plan document's format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One HTTP exchange's worth of work: a step of the plan as the requests it sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// Its index in [`PlanDocument::operations`].
+    pub id: StepId,
+    /// The index of its change in [`PlanDocument::resource_changes`].
+    pub change: usize,
+    /// That change's address, for readers.
+    pub address: String,
+    /// What it does: `create price`, `archive the replaced price`.
+    pub description: String,
+    /// Operations that must succeed first.
+    pub depends_on: Vec<StepId>,
+    /// Whether it creates an object, whose id later operations use.
+    pub creates: bool,
+    /// The idempotency key of its first request; request `i > 0` adds `-i`.
+    pub idempotency_key: String,
+    /// The requests, in order. A value or path segment that is another operation's object
+    /// reads `${operations.N.id}` and is listed in `references`.
+    pub requests: Vec<WireRequest>,
+    /// Where the ids of objects created by earlier operations go.
+    pub references: Vec<Reference>,
+}
+
+/// A place in an operation's requests that takes the id of the object another operation
+/// creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// The request's index in [`Operation::requests`].
+    pub request: usize,
+    /// The index of the form field whose value it is, or `None` for the path.
+    pub field: Option<usize>,
+    /// The operation that creates the object.
+    pub operation: StepId,
+}
+
+/// A managed object as the plan read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadObject {
+    /// `product`, `price`, `coupon`, …
+    pub kind: String,
+    /// Its catalog address, when it has one.
+    pub address: Option<String>,
+    /// A digest of what the plan depends on (counters such as `times_redeemed` left out).
+    pub digest: String,
+}
+
+/// Everything `apply` needs to make Stripe match, and everything a reviewer reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    pub format_version: u32,
+    /// The billing version that made it.
+    pub tool_version: String,
+    /// The environment's name.
+    pub environment: String,
+    /// The Stripe account it was made against.
+    pub account: String,
+    pub mode: KeyMode,
+    pub namespace: String,
+    /// `sha256:…` of the validated catalog.
+    pub catalog_hash: String,
+    /// The account's newest catalog event when the plan was made.
+    pub generation: Option<String>,
+    pub summary: Summary,
+    /// One entry per address that changes.
+    #[serde(serialize_with = "serialize_changes")]
+    pub resource_changes: Vec<Change>,
+    pub operations: Vec<Operation>,
+    /// Operation ids in the order they are started.
+    pub order: Vec<StepId>,
+    /// What a reviewer should know that is not a change.
+    pub notices: Vec<String>,
+    /// Objects without billing's marker, left alone.
+    pub unmanaged: Untouched,
+    /// Objects of other namespaces, left alone.
+    pub foreign: Untouched,
+    /// Every managed object read, by `<kind> <id>`.
+    pub read: BTreeMap<String, ReadObject>,
+}
+
+/// Where a plan applies, as its header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub environment: String,
+    pub account: String,
+    pub mode: KeyMode,
+}
+
+/// A field value as plain JSON, for `before` and `after`.
+fn json_value(v: &FieldValue) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        FieldValue::None => Value::Null,
+        FieldValue::Text(t) | FieldValue::Word(t) | FieldValue::Money(t) | FieldValue::Ref(t) => {
+            Value::String(t.clone())
+        }
+        FieldValue::Bool(b) => Value::Bool(*b),
+        FieldValue::Int(i) => Value::from(*i),
+        FieldValue::List(items) => Value::from(items.clone()),
+        FieldValue::Map(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        ),
+    }
+}
+
+/// Terraform's action list for an action.
+fn actions(action: Action) -> &'static [&'static str] {
+    match action {
+        Action::Create => &["create"],
+        Action::Update | Action::Unarchive => &["update"],
+        Action::Replace => &["create", "delete"],
+        Action::Archive | Action::Deactivate | Action::Delete => &["delete"],
+    }
+}
+
+/// Each change with, besides its own fields, Terraform's shape: `actions`, `before`, `after`
+/// (the changed fields only) and `replace_paths`.
+fn serialize_changes<S: serde::Serializer>(changes: &[Change], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::{Error, SerializeSeq};
+    let mut seq = s.serialize_seq(Some(changes.len()))?;
+    for change in changes {
+        let mut value = serde_json::to_value(change).map_err(S::Error::custom)?;
+        let before: serde_json::Map<String, serde_json::Value> = change
+            .fields
+            .iter()
+            .map(|f| (f.field.clone(), json_value(&f.before)))
+            .collect();
+        let after: serde_json::Map<String, serde_json::Value> = change
+            .fields
+            .iter()
+            .map(|f| (f.field.clone(), json_value(&f.after)))
+            .collect();
+        let replace_paths: Vec<&str> = change
+            .fields
+            .iter()
+            .filter(|f| f.forces_replacement)
+            .map(|f| f.field.as_str())
+            .collect();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("actions".into(), actions(change.action).into());
+            object.insert("before".into(), before.into());
+            object.insert("after".into(), after.into());
+            object.insert("replace_paths".into(), replace_paths.into());
+        }
+        seq.serialize_element(&value)?;
+    }
+    seq.end()
+}
+
+/// A digest of a serialisable value.
+fn digest<T: Serialize>(value: &T) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    crate::plan::hex(&Sha256::digest(&json)[..16])
+}
+
+/// `sha256:…` of the validated catalog: formatting and comments do not count.
+pub fn catalog_hash(catalog: &Catalog) -> String {
+    let json = serde_json::to_vec(catalog).unwrap_or_default();
+    format!("sha256:{}", crate::plan::hex(&Sha256::digest(&json)))
+}
+
+/// A digest of an object without the fields that move on their own (redemption counters).
+fn stable_digest<T: Serialize>(object: &T) -> String {
+    let mut value = serde_json::to_value(object).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("times_redeemed");
+    }
+    digest(&value)
+}
+
+/// Every object the plan depends on: managed objects of every kind, the tax settings and the
+/// registrations billing.toml declares (when read), and the account's default portal
+/// configuration when billing.toml manages it.
+pub fn read_set(catalog: &Catalog, live: &LiveState) -> BTreeMap<String, ReadObject> {
+    let ns = catalog.namespace.as_str();
+    let mut out = BTreeMap::new();
+    let mut add = |kind: &str, id: &str, address: Option<&str>, digest: String| {
+        out.insert(
+            format!("{kind} {id}"),
+            ReadObject {
+                kind: kind.to_owned(),
+                address: address.map(str::to_owned),
+                digest,
+            },
+        );
+    };
+    macro_rules! managed {
+        ($kind:literal, $objects:expr) => {
+            for o in $objects {
+                if let Owner::Ours(address) = owner(&o.metadata, ns) {
+                    add($kind, &o.id, Some(address), stable_digest(o));
+                }
+            }
+        };
+    }
+    managed!("product", &live.products);
+    managed!("price", &live.prices);
+    managed!("coupon", &live.coupons);
+    managed!("promotion_code", &live.promotion_codes);
+    managed!("tax_rate", &live.tax_rates);
+    let manages_default = catalog.portals.values().any(|p| p.account_default);
+    for c in &live.portals {
+        match owner(&c.metadata, ns) {
+            Owner::Ours(address) => add("portal", &c.id, Some(address), stable_digest(c)),
+            _ if c.is_default && manages_default => add("portal", &c.id, None, stable_digest(c)),
+            _ => {}
+        }
+    }
+    if let Some(settings) = &live.tax_settings {
+        add(
+            "tax_settings",
+            "account",
+            Some("tax"),
+            stable_digest(settings),
+        );
+    }
+    let declared = catalog.tax.iter().flat_map(|t| &t.registrations);
+    for r in &live.tax_registrations {
+        if let Some(d) = declared
+            .clone()
+            .find(|d| d.country == r.country && d.kind == r.kind && d.state == r.state)
+        {
+            let address = format!("tax.registrations.{}", d.label().replace(' ', "."));
+            add("tax_registration", &r.id, Some(&address), stable_digest(r));
+        }
+    }
+    out
+}
+
+/// The idempotency key of an operation: the same plan, applied again or retried, sends the
+/// same key; a plan made from other content or another live state never does.
+fn idempotency_key(plan: &Plan, op: &Operation) -> String {
+    let change = &plan.changes[op.change];
+    let mut hasher = Sha256::new();
+    for part in [
+        plan.namespace.as_str(),
+        plan.generation.as_deref().unwrap_or_default(),
+        change.address.as_str(),
+        op.description.as_str(),
+        change.fingerprint.as_str(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(op.id.to_le_bytes());
+    for request in &op.requests {
+        for part in [request.method.as_str(), request.path.as_str()] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.update(request.encoded_body().as_bytes());
+        hasher.update([0]);
+    }
+    format!("billing-{}", crate::plan::hex(&hasher.finalize()[..16]))
+}
+
+/// What a reference reads as in a request: `${operations.N.id}`.
+pub fn placeholder(operation: StepId) -> String {
+    format!("${{operations.{operation}.id}}")
+}
+
+/// A step's requests with references to created objects as placeholders, and where they are.
+fn templated(plan: &Plan, step: StepId, nonce: u64) -> (Vec<WireRequest>, Vec<Reference>) {
+    // A marker no catalog text contains (control characters and a random number), swapped
+    // for the readable placeholder once the places are known.
+    let marker = |s: StepId| format!("\u{1}{nonce}:{s}\u{1}");
+    let mut built = requests(&plan.steps[step].request, |r| match r {
+        ObjRef::Id(id) => id.clone(),
+        ObjRef::Created(s) => marker(*s),
+    });
+    let mut references = Vec::new();
+    let created: Vec<StepId> = plan.steps[step]
+        .request
+        .references()
+        .into_iter()
+        .filter_map(|r| match r {
+            ObjRef::Created(s) => Some(*s),
+            ObjRef::Id(_) => None,
+        })
+        .collect();
+    for (index, request) in built.iter_mut().enumerate() {
+        for &s in &created {
+            let m = marker(s);
+            if request.path.contains(&m) {
+                request.path = request.path.replace(&m, &placeholder(s));
+                references.push(Reference {
+                    request: index,
+                    field: None,
+                    operation: s,
+                });
+            }
+            for (field, (_, value)) in request.body.iter_mut().enumerate() {
+                if *value == m {
+                    *value = placeholder(s);
+                    references.push(Reference {
+                        request: index,
+                        field: Some(field),
+                        operation: s,
+                    });
+                }
+            }
+        }
+    }
+    references.sort_by_key(|r| (r.request, r.field, r.operation));
+    references.dedup();
+    (built, references)
+}
+
+impl PlanDocument {
+    /// The document of `plan`, made from `catalog` against `live` at `origin`.
+    pub fn new(plan: &Plan, catalog: &Catalog, live: &LiveState, origin: Origin) -> Self {
+        let nonce = {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        };
+        let operations = plan
+            .steps
+            .iter()
+            .map(|step| {
+                let (requests, references) = templated(plan, step.id, nonce);
+                let mut op = Operation {
+                    id: step.id,
+                    change: step.change,
+                    address: plan.changes[step.change].address.clone(),
+                    description: step.description.clone(),
+                    depends_on: step.depends_on.clone(),
+                    creates: step.request.creates(),
+                    idempotency_key: String::new(),
+                    requests,
+                    references,
+                };
+                op.idempotency_key = idempotency_key(plan, &op);
+                op
+            })
+            .collect();
+        Self {
+            format_version: FORMAT_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            environment: origin.environment,
+            account: origin.account,
+            mode: origin.mode,
+            namespace: plan.namespace.clone(),
+            catalog_hash: catalog_hash(catalog),
+            generation: plan.generation.clone(),
+            summary: plan.summary(),
+            resource_changes: plan.changes.clone(),
+            operations,
+            order: plan.order.clone(),
+            notices: plan.notices.clone(),
+            unmanaged: plan.unmanaged,
+            foreign: plan.foreign,
+            read: read_set(catalog, live),
+        }
+    }
+
+    /// Whether applying would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.resource_changes.is_empty()
+    }
+
+    /// Where it applies, as renderers show it.
+    pub fn target(&self) -> crate::render::Target {
+        crate::render::Target {
+            environment: self.environment.clone(),
+            account: self.account.clone(),
+            mode: self.mode,
+        }
+    }
+
+    /// The changes that archive or delete objects because they left the catalog.
+    pub fn destroys(&self) -> impl Iterator<Item = &Change> {
+        self.resource_changes.iter().filter(|c| c.destroy)
+    }
+
+    /// The unmanaged objects some change would break.
+    pub fn blockers(&self) -> impl Iterator<Item = (&Change, &String)> {
+        self.resource_changes
+            .iter()
+            .flat_map(|c| c.blockers.iter().map(move |b| (c, b)))
+    }
+
+    /// The document as pretty JSON, ending with a newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Reads a plan file, checking that this version of billing can apply it.
+    pub fn load(path: &Path) -> Result<Self, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
+        let header: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| LoadError::Invalid {
+                path: path.display().to_string(),
+                error: e.to_string(),
+            })?;
+        let version = header
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(FORMAT_VERSION)) {
+            return Err(LoadError::Version {
+                path: path.display().to_string(),
+                found: version.map_or("none".to_owned(), |v| v.to_string()),
+            });
+        }
+        let doc: Self = serde_json::from_value(header).map_err(|e| LoadError::Invalid {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
+        if doc.tool_version != env!("CARGO_PKG_VERSION") {
+            return Err(LoadError::Tool {
+                path: path.display().to_string(),
+                found: doc.tool_version,
+            });
+        }
+        doc.check_shape().map_err(|error| LoadError::Invalid {
+            path: path.display().to_string(),
+            error,
+        })?;
+        Ok(doc)
+    }
+
+    /// Internal consistency: every index points somewhere, every operation is ordered once,
+    /// every dependency comes earlier in the order.
+    fn check_shape(&self) -> Result<(), String> {
+        let n = self.operations.len();
+        let mut position = vec![usize::MAX; n];
+        for (i, &op) in self.order.iter().enumerate() {
+            if op >= n || position[op] != usize::MAX {
+                return Err(format!(
+                    "`order` names operation {op} twice or out of range"
+                ));
+            }
+            position[op] = i;
+        }
+        if self.order.len() != n {
+            return Err("`order` does not list every operation".to_owned());
+        }
+        for (i, op) in self.operations.iter().enumerate() {
+            if op.id != i || op.change >= self.resource_changes.len() {
+                return Err(format!("operation {i} is out of place"));
+            }
+            for &d in &op.depends_on {
+                if d >= n || position[d] >= position[i] {
+                    return Err(format!(
+                        "operation {i} depends on operation {d}, which does not run before it"
+                    ));
+                }
+            }
+            for r in &op.references {
+                let field_ok = match r.field {
+                    None => r.request < op.requests.len(),
+                    Some(f) => op.requests.get(r.request).is_some_and(|q| f < q.body.len()),
+                };
+                if !field_ok || r.operation >= n || !op.depends_on.contains(&r.operation) {
+                    return Err(format!(
+                        "operation {i} refers to operation {} wrongly",
+                        r.operation
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What changed since the plan was made: the account, the mode, the catalog, or the
+    /// objects it read. Empty when the plan still applies.
+    pub fn staleness(&self, catalog: &Catalog, live: &LiveState, mode: KeyMode) -> Vec<String> {
+        let mut out = Vec::new();
+        if live.account.id != self.account {
+            out.push(format!(
+                "the plan was made for account {}, but the key belongs to {}",
+                self.account, live.account.id
+            ));
+            return out;
+        }
+        if mode != self.mode {
+            out.push(format!(
+                "the plan was made in {} mode, but the key is a {mode} mode key",
+                self.mode
+            ));
+            return out;
+        }
+        let hash = catalog_hash(catalog);
+        if hash != self.catalog_hash {
+            out.push("billing.toml changed since the plan was made".to_owned());
+        }
+        let now = read_set(catalog, live);
+        let name = |key: &str, o: &ReadObject| {
+            let kind = o.kind.replace('_', " ");
+            match (key.split_once(' ').map(|(_, id)| id), &o.address) {
+                (Some("account") | None, Some(a)) => format!("{a} ({kind})"),
+                (Some(id), Some(a)) => format!("{a} ({kind} {id})"),
+                (id, None) => format!("{kind} {}", id.unwrap_or(key)),
+            }
+        };
+        let mut objects = Vec::new();
+        for (key, then) in &self.read {
+            match now.get(key) {
+                None => objects.push(format!("{} disappeared", name(key, then))),
+                Some(o) if o.digest != then.digest || o.address != then.address => {
+                    objects.push(format!("{} changed", name(key, o)));
+                }
+                Some(_) => {}
+            }
+        }
+        for (key, o) in &now {
+            if !self.read.contains_key(key) {
+                objects.push(format!("{} appeared", name(key, o)));
+            }
+        }
+        objects.sort();
+        const SHOWN: usize = 20;
+        if objects.len() > SHOWN {
+            let more = objects.len() - SHOWN;
+            objects.truncate(SHOWN);
+            objects.push(format!("… and {more} more objects"));
+        }
+        out.extend(objects);
+        out
+    }
+}
+
+/// Why a plan file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the plan file {path}: {error}")]
+    Read { path: String, error: String },
+    #[error("{path} is not a billing plan file: {error}")]
+    Invalid { path: String, error: String },
+    #[error(
+        "{path} is a plan file of format version {found}; this billing reads version {FORMAT_VERSION}"
+    )]
+    Version { path: String, found: String },
+    #[error("{path} was made by billing {found}; this is billing {}: make the plan again with this version", env!("CARGO_PKG_VERSION"))]
+    Tool { path: String, found: String },
+}
