@@ -66,6 +66,8 @@ pub struct Reference {
 pub struct ReadObject {
     /// `product`, `price`, `coupon`, …
     pub kind: String,
+    /// Its Stripe id (`account` for the tax settings).
+    pub id: String,
     /// Its catalog address, when it has one.
     pub address: Option<String>,
     /// A digest of what the plan depends on (counters such as `times_redeemed` left out).
@@ -101,8 +103,8 @@ pub struct PlanDocument {
     pub unmanaged: Untouched,
     /// Objects of other namespaces, left alone.
     pub foreign: Untouched,
-    /// Every managed object read, by `<kind> <id>`.
-    pub read: BTreeMap<String, ReadObject>,
+    /// Every managed object read, by address, kind and id.
+    pub read: Vec<ReadObject>,
 }
 
 /// Where a plan applies, as its header says.
@@ -200,18 +202,16 @@ fn stable_digest<T: Serialize>(object: &T) -> String {
 /// Every object the plan depends on: managed objects of every kind, the tax settings and the
 /// registrations billing.toml declares (when read), and the account's default portal
 /// configuration when billing.toml manages it.
-pub fn read_set(catalog: &Catalog, live: &LiveState) -> BTreeMap<String, ReadObject> {
+pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     let ns = catalog.namespace.as_str();
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     let mut add = |kind: &str, id: &str, address: Option<&str>, digest: String| {
-        out.insert(
-            format!("{kind} {id}"),
-            ReadObject {
-                kind: kind.to_owned(),
-                address: address.map(str::to_owned),
-                digest,
-            },
-        );
+        out.push(ReadObject {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            address: address.map(str::to_owned),
+            digest,
+        });
     };
     macro_rules! managed {
         ($kind:literal, $objects:expr) => {
@@ -253,6 +253,7 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> BTreeMap<String, ReadObj
             add("tax_registration", &r.id, Some(&address), stable_digest(r));
         }
     }
+    out.sort_by(|a, b| (&a.address, &a.kind, &a.id).cmp(&(&b.address, &b.kind, &b.id)));
     out
 }
 
@@ -499,8 +500,9 @@ impl PlanDocument {
 
     /// What changed since the plan was made: the account, the mode, the catalog, or the
     /// objects it read. Empty when the plan still applies.
-    pub fn staleness(&self, catalog: &Catalog, live: &LiveState, mode: KeyMode) -> Vec<String> {
+    pub fn staleness(&self, catalog: &Catalog, live: &LiveState, origin: &Origin) -> Vec<String> {
         let mut out = Vec::new();
+        let mode = origin.mode;
         if live.account.id != self.account {
             out.push(format!(
                 "the plan was made for account {}, but the key belongs to {}",
@@ -515,32 +517,46 @@ impl PlanDocument {
             ));
             return out;
         }
+        if origin.environment != self.environment {
+            out.push(format!(
+                "the plan was made for environment {}, this is {}",
+                self.environment, origin.environment
+            ));
+            return out;
+        }
         let hash = catalog_hash(catalog);
         if hash != self.catalog_hash {
             out.push("billing.toml changed since the plan was made".to_owned());
         }
-        let now = read_set(catalog, live);
-        let name = |key: &str, o: &ReadObject| {
+        let index = |objects: Vec<ReadObject>| -> BTreeMap<(String, String), ReadObject> {
+            objects
+                .into_iter()
+                .map(|o| ((o.kind.clone(), o.id.clone()), o))
+                .collect()
+        };
+        let then = index(self.read.clone());
+        let now = index(read_set(catalog, live));
+        let name = |o: &ReadObject| {
             let kind = o.kind.replace('_', " ");
-            match (key.split_once(' ').map(|(_, id)| id), &o.address) {
-                (Some("account") | None, Some(a)) => format!("{a} ({kind})"),
-                (Some(id), Some(a)) => format!("{a} ({kind} {id})"),
-                (id, None) => format!("{kind} {}", id.unwrap_or(key)),
+            match &o.address {
+                Some(a) if o.id == "account" => format!("{a} ({kind})"),
+                Some(a) => format!("{a} ({kind} {})", o.id),
+                None => format!("{kind} {}", o.id),
             }
         };
         let mut objects = Vec::new();
-        for (key, then) in &self.read {
+        for (key, before) in &then {
             match now.get(key) {
-                None => objects.push(format!("{} disappeared", name(key, then))),
-                Some(o) if o.digest != then.digest || o.address != then.address => {
-                    objects.push(format!("{} changed", name(key, o)));
+                None => objects.push(format!("{} disappeared", name(before))),
+                Some(o) if o.digest != before.digest || o.address != before.address => {
+                    objects.push(format!("{} changed", name(o)));
                 }
                 Some(_) => {}
             }
         }
         for (key, o) in &now {
-            if !self.read.contains_key(key) {
-                objects.push(format!("{} appeared", name(key, o)));
+            if !then.contains_key(key) {
+                objects.push(format!("{} appeared", name(o)));
             }
         }
         objects.sort();
@@ -568,4 +584,77 @@ pub enum LoadError {
     Version { path: String, found: String },
     #[error("{path} was made by billing {found}; this is billing {}: make the plan again with this version", env!("CARGO_PKG_VERSION"))]
     Tool { path: String, found: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{SourceFile, parse};
+    use crate::live::fixtures::{live, price, product};
+
+    const CATALOG: &str = "[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\ndefault_price = \"monthly\"\n\
+        [products.pro.prices.monthly]\namount = \"79.00\"\ncurrency = \"usd\"\ninterval = \"month\"\ntax_behavior = \"exclusive\"\n";
+
+    fn origin(mode: KeyMode) -> Origin {
+        Origin {
+            environment: "test".into(),
+            account: "acct_1".into(),
+            mode,
+        }
+    }
+
+    fn document(text: &str, state: &LiveState) -> (Catalog, PlanDocument) {
+        let catalog = parse(&SourceFile::new("billing.toml", text)).unwrap();
+        let plan = crate::plan::plan(&catalog, state).unwrap();
+        let doc = PlanDocument::new(&plan, &catalog, state, origin(KeyMode::Test));
+        (catalog, doc)
+    }
+
+    #[test]
+    fn a_plan_applies_only_where_and_as_it_was_made() {
+        let state = live(vec![product()], vec![price()]);
+        let (catalog, doc) = document(&CATALOG.replace("79.00", "89.00"), &state);
+        assert!(doc.staleness(&catalog, &state, &origin(KeyMode::Test)).is_empty());
+        assert_eq!(
+            doc.staleness(&catalog, &state, &origin(KeyMode::Live)),
+            ["the plan was made in test mode, but the key is a live mode key"]
+        );
+        let mut elsewhere = origin(KeyMode::Test);
+        elsewhere.environment = "staging".into();
+        assert_eq!(
+            doc.staleness(&catalog, &state, &elsewhere),
+            ["the plan was made for environment test, this is staging"]
+        );
+        // An edit of a managed object makes the plan stale.
+        let mut redeemed = state.clone();
+        redeemed.products[0].name = "Pro (edited)".into();
+        assert_eq!(
+            doc.staleness(&catalog, &redeemed, &origin(KeyMode::Test)),
+            ["products.pro (product prod_1) changed"]
+        );
+    }
+
+    #[test]
+    fn references_are_placeholders_listed_where_they_are() {
+        let (_, doc) = document(CATALOG, &live(vec![], vec![]));
+        let default = doc
+            .operations
+            .iter()
+            .find(|o| o.description.contains("default_price"))
+            .unwrap();
+        assert_eq!(default.references.len(), 2, "{default:#?}");
+        for r in &default.references {
+            let request = &default.requests[r.request];
+            let text = match r.field {
+                None => request.path.clone(),
+                Some(f) => request.body[f].1.clone(),
+            };
+            assert!(text.contains(&placeholder(r.operation)), "{text}");
+        }
+        // A saved document reads back as it was written.
+        let json = doc.to_json();
+        let back: PlanDocument = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, doc);
+        assert!(back.check_shape().is_ok());
+    }
 }

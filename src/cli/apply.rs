@@ -230,15 +230,7 @@ async fn saved_plan(
     let Some(session) = session::read(global, style).await? else {
         return Ok(None);
     };
-    let mut stale = Vec::new();
-    if session.connection.environment != doc.environment {
-        stale.push(format!(
-            "the plan was made for environment {}, this is {}",
-            doc.environment, session.connection.environment
-        ));
-    } else {
-        stale = doc.staleness(&session.catalog, &session.live, session.connection.mode);
-    }
+    let stale = doc.staleness(&session.catalog, &session.live, &session.origin());
     if !stale.is_empty() {
         style.error(&format!(
             "refusing to apply {}: it is stale ({} {} since it was made):\n  - {}",

@@ -64,7 +64,8 @@ fn write_plan(
         Without --api-base it works against an embedded local sandbox whose state lives in \
         .billing/ beside the catalog, so no Stripe account is needed to try it.",
     after_help = "Exit codes: 0 success (and no changes with plan --detailed-exitcode); \
-        1 any error; 2 changes present (plan --detailed-exitcode).\n\
+        1 any error, including a stale plan file refused by apply; \
+        2 changes present (plan --detailed-exitcode).\n\
         The secret key is read from STRIPE_SECRET_KEY, never from a flag or a file.\n\
         Documentation: README.md in the billing repository."
 )]

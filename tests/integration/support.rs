@@ -34,6 +34,11 @@ impl Workdir {
         path
     }
 
+    /// The contents of a file in the directory.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).expect("read a test file")
+    }
+
     /// `billing` run in this directory, with no colour and no Stripe key from the outside.
     pub fn billing(&self) -> Command {
         let mut cmd = Command::cargo_bin("billing").expect("the billing binary is built");

@@ -6,6 +6,7 @@ mod discounts;
 mod embedded;
 mod failures;
 mod ownership;
+mod plan_files;
 mod snapshots;
 mod tax_portal;
 

@@ -1,0 +1,504 @@
+//! Plans as artifacts through the binary: `plan --out`, `apply PLAN` and its stale-plan
+//! refusals, `show`, the three formats, and `apply --format json`.
+
+use serde_json::Value;
+
+use super::{Env, KEY, PRO, Run};
+use crate::sandbox::support::{Req, start};
+
+fn plan_out(env: &Env) -> Run {
+    let run = env.billing(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    run
+}
+
+fn doc(env: &Env) -> Value {
+    serde_json::from_str(&env.dir.read("plan.json")).expect("the plan file is JSON")
+}
+
+/// `(method, path, idempotency key)` of every write the sandbox answered.
+fn writes(env: &Env) -> Vec<(String, String, String)> {
+    env.sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| (r.method, r.path, r.idempotency_key.unwrap_or_default()))
+        .collect()
+}
+
+fn refused(run: &Run, why: &str) {
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("refusing to apply plan.json: it is stale"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(why),
+        "expected {why:?} in:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("nothing was sent to Stripe"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_saved_plan_applies_exactly_its_operations_and_only_once() {
+    let env = Env::new(PRO);
+    let run = plan_out(&env);
+    assert!(run.has("Plan: 3 to create"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("`billing apply plan.json` applies exactly this plan"),
+        "{}",
+        run.stderr
+    );
+    let saved = doc(&env);
+    assert!(
+        !env.dir.read("plan.json").contains(KEY),
+        "no secret in the file"
+    );
+
+    env.sandbox.clear_requests();
+    let apply = env.billing(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(apply.has("Apply complete: 4 done"), "{}", apply.stdout);
+
+    // Exactly the document's requests, each with the key it recorded.
+    let mut expected: Vec<(String, String, String)> = Vec::new();
+    for op in saved["operations"].as_array().unwrap() {
+        let key = op["idempotency_key"].as_str().unwrap();
+        for (i, request) in op["requests"].as_array().unwrap().iter().enumerate() {
+            let key = if i == 0 {
+                key.to_owned()
+            } else {
+                format!("{key}-{i}")
+            };
+            let path = request["path"].as_str().unwrap();
+            // Resolved references: compare up to the created id.
+            let path = path.split("${").next().unwrap().to_owned();
+            expected.push((request["method"].as_str().unwrap().to_owned(), path, key));
+        }
+    }
+    let mut actual: Vec<(String, String, String)> = writes(&env)
+        .into_iter()
+        .map(|(m, p, k)| {
+            let p = p.strip_prefix("/v1").unwrap_or(&p).to_owned();
+            let p = expected
+                .iter()
+                .find(|(_, e, key)| *key == k && p.starts_with(e.as_str()))
+                .map_or(p, |(_, e, _)| e.clone());
+            (m, p, k)
+        })
+        .collect();
+    expected.sort();
+    actual.sort();
+    assert_eq!(actual, expected);
+    let plan = env.plan();
+    assert_eq!(plan.code, 0, "converged:\n{}", plan.stdout);
+
+    // The same file again: the account is no longer the empty one it was planned against.
+    env.sandbox.clear_requests();
+    let again = env.billing(&["apply", "plan.json"]);
+    refused(&again, "products.pro (product prod_");
+    assert!(again.stderr.contains(") appeared"), "{}", again.stderr);
+    assert!(
+        writes(&env).is_empty(),
+        "nothing is sent: {:?}",
+        writes(&env)
+    );
+}
+
+#[test]
+fn a_plan_is_refused_when_a_managed_object_changed_or_disappeared() {
+    let env = Env::new(&format!(
+        "{PRO}\n[coupons.launch]\npercent_off = 20\nduration = \"once\"\n"
+    ));
+    env.converge();
+    env.set_catalog(&format!(
+        "{}\n[coupons.launch]\npercent_off = 20\nduration = \"once\"\n",
+        PRO.replace("name = \"Pro\"", "name = \"Pro plan\"")
+    ));
+    plan_out(&env);
+
+    // Someone edits the product in the Dashboard.
+    let product = env.current("products.pro")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::post(&format!("/v1/products/{product}"), "description=Edited")
+        .idempotency_key("dashboard-1")
+        .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    env.sandbox.clear_requests();
+    refused(
+        &env.billing(&["apply", "plan.json"]),
+        &format!("products.pro (product {product}) changed"),
+    );
+    assert!(writes(&env).is_empty());
+
+    // A fresh plan sees the edit; then the coupon is deleted behind its back.
+    plan_out(&env);
+    let coupon = env.current("coupons.launch")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::delete(&format!("/v1/coupons/{coupon}")).send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    refused(
+        &env.billing(&["apply", "plan.json"]),
+        &format!("coupons.launch (coupon {coupon}) disappeared"),
+    );
+}
+
+#[test]
+fn a_plan_is_refused_when_billing_toml_changed() {
+    let env = Env::new(PRO);
+    plan_out(&env);
+    // A comment is not a change...
+    env.set_catalog(&format!("# reviewed\n{PRO}"));
+    // ...but an amount is.
+    env.set_catalog(&PRO.replace("79.00", "89.00"));
+    env.sandbox.clear_requests();
+    refused(
+        &env.billing(&["apply", "plan.json"]),
+        "billing.toml changed since the plan was made",
+    );
+    assert!(writes(&env).is_empty());
+    env.set_catalog(&format!("# reviewed\n{PRO}"));
+    let run = env.billing(&["apply", "plan.json"]);
+    assert_eq!(run.code, 0, "formatting does not count:\n{}", run.stderr);
+}
+
+#[test]
+fn a_plan_made_on_another_account_is_refused() {
+    let env = Env::new(PRO);
+    plan_out(&env);
+    let other = start();
+    let run = env
+        .dir
+        .billing()
+        .args(["apply", "plan.json", "--api-base"])
+        .arg(other.base_url())
+        .env("STRIPE_SECRET_KEY", KEY)
+        .output()
+        .unwrap();
+    let run: Run = run.into();
+    refused(&run, "the plan was made for account acct_");
+    assert!(
+        run.stderr.contains("but the key belongs to acct_"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        other.requests().iter().all(|r| r.method == "GET"),
+        "nothing is written to the other account"
+    );
+}
+
+#[test]
+fn show_prints_a_saved_plan_in_every_format_the_same_every_time() {
+    let env = Env::new(PRO);
+    let text = plan_out(&env);
+    // `show` needs no network: the sandbox is not involved.
+    let show = |format: &str| -> Run {
+        env.dir
+            .billing()
+            .args(["show", "plan.json", "--format", format])
+            .env_remove("STRIPE_SECRET_KEY")
+            .output()
+            .unwrap()
+            .into()
+    };
+    let shown = show("text");
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert_eq!(shown.stdout, text.stdout, "show prints what plan printed");
+    let md = show("markdown");
+    assert!(
+        md.stdout.starts_with("<!-- billing-plan -->\n"),
+        "{}",
+        md.stdout
+    );
+    assert_eq!(show("markdown").stdout, md.stdout);
+    let json = show("json");
+    assert_eq!(json.stdout, env.dir.read("plan.json"));
+    // A fresh plan of the same state is byte-identical.
+    let again = env.billing(&["plan", "--format", "json"]);
+    assert_eq!(again.stdout, json.stdout);
+
+    // Not a plan file.
+    env.dir.write("plan.json", "{\"format_version\": 99}");
+    let bad = show("text");
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains(
+            "plan.json is a plan file of format version 99; this billing reads version 1"
+        ),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn apply_json_streams_one_event_per_line() {
+    let env = Env::new(PRO);
+    let run = env.billing(&["apply", "--yes", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let events: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"plan"));
+    assert_eq!(kinds[kinds.len() - 2..], ["summary", "outputs"]);
+    assert_eq!(kinds.iter().filter(|k| **k == "started").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "completed").count(), 4);
+    let summary = &events[events.len() - 2];
+    assert_eq!(summary["succeeded"], true);
+    assert_eq!(summary["done"], 4);
+    let outputs = &events[events.len() - 1]["objects"];
+    assert_eq!(
+        outputs["prices.pro.monthly"],
+        env.current("prices.pro.monthly")["id"]
+    );
+    assert_eq!(outputs["products.pro"], env.current("products.pro")["id"]);
+}
+
+/// The JSON format, mirrored field by field: a field added or renamed without updating
+/// docs/plan-json.md (and this mirror) fails here.
+mod contract {
+    #![allow(dead_code)]
+
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Document {
+        pub format_version: u32,
+        pub tool_version: String,
+        pub environment: String,
+        pub account: String,
+        pub mode: String,
+        pub namespace: String,
+        pub catalog_hash: String,
+        pub generation: Option<String>,
+        pub summary: Summary,
+        pub resource_changes: Vec<ResourceChange>,
+        pub operations: Vec<Operation>,
+        pub order: Vec<usize>,
+        pub notices: Vec<String>,
+        pub unmanaged: Counts,
+        pub foreign: Counts,
+        pub read: Vec<ReadObject>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Summary {
+        pub create: usize,
+        pub update: usize,
+        pub replace: usize,
+        pub archive: usize,
+        pub delete: usize,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Counts {
+        pub products: usize,
+        pub prices: usize,
+        pub coupons: usize,
+        pub promotion_codes: usize,
+        pub tax_rates: usize,
+        pub portals: usize,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ResourceChange {
+        pub address: String,
+        pub kind: String,
+        pub action: String,
+        pub actions: Vec<String>,
+        pub id: Option<String>,
+        pub title: String,
+        pub before: BTreeMap<String, Value>,
+        pub after: BTreeMap<String, Value>,
+        pub replace_paths: Vec<String>,
+        pub fields: Vec<Field>,
+        pub reason: Option<String>,
+        pub notes: Vec<String>,
+        pub destroy: bool,
+        pub blockers: Vec<String>,
+        pub fingerprint: String,
+        pub operations: Vec<usize>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Field {
+        pub field: String,
+        pub before: TypedValue,
+        pub after: TypedValue,
+        pub forces_replacement: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct TypedValue {
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub value: Option<Value>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Operation {
+        pub id: usize,
+        pub change: usize,
+        pub address: String,
+        pub description: String,
+        pub depends_on: Vec<usize>,
+        pub creates: bool,
+        pub idempotency_key: String,
+        pub requests: Vec<Request>,
+        pub references: Vec<Reference>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Request {
+        pub method: String,
+        pub path: String,
+        pub body: Vec<(String, String)>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Reference {
+        pub request: usize,
+        pub field: Option<usize>,
+        pub operation: usize,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ReadObject {
+        pub kind: String,
+        pub id: String,
+        pub address: Option<String>,
+        pub digest: String,
+    }
+}
+
+#[test]
+fn the_json_format_matches_its_documented_contract() {
+    let env = Env::new(&format!(
+        "{PRO}\n[coupons.launch]\npercent_off = 20\nduration = \"once\"\n[promotion_codes.LAUNCH]\ncoupon = \"launch\"\n"
+    ));
+    env.converge();
+    // A replacement, an update, an archive and a deletion in one plan.
+    env.set_catalog(
+        &PRO.replace("79.00", "89.00")
+            .replace("name = \"Pro\"", "name = \"Pro plan\"")
+            .replace(
+                "[products.pro.prices.annual]\namount = \"790.00\"\ncurrency = \"usd\"\ninterval = \"year\"\n",
+                "",
+            ),
+    );
+    let run = env.billing(&["plan", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: contract::Document = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("the JSON does not match docs/plan-json.md: {e}"));
+    assert_eq!(doc.format_version, 1);
+    assert_eq!(doc.mode, "test");
+    assert!(doc.catalog_hash.starts_with("sha256:"));
+    let by_address = |a: &str| {
+        doc.resource_changes
+            .iter()
+            .find(|c| c.address == a)
+            .unwrap_or_else(|| panic!("no change at {a}"))
+    };
+    let replaced = by_address("prices.pro.monthly");
+    assert_eq!(replaced.actions, ["create", "delete"]);
+    assert_eq!(replaced.replace_paths, ["unit_amount"]);
+    assert_eq!(replaced.before["unit_amount"], "$79.00");
+    assert_eq!(replaced.after["unit_amount"], "$89.00");
+    assert_eq!(by_address("prices.pro.annual").actions, ["delete"]);
+    assert!(by_address("prices.pro.annual").destroy);
+    assert_eq!(by_address("coupons.launch").action, "delete");
+    assert_eq!(by_address("products.pro").actions, ["update"]);
+    // Every operation is ordered, and its dependencies come first.
+    let position = |id: usize| doc.order.iter().position(|&o| o == id).unwrap();
+    for op in &doc.operations {
+        assert_eq!(doc.resource_changes[op.change].address, op.address);
+        for &d in &op.depends_on {
+            assert!(position(d) < position(op.id));
+        }
+        for r in &op.references {
+            assert!(op.depends_on.contains(&r.operation));
+        }
+    }
+    // The new price's id reaches the product's default_price through a reference.
+    let default = doc
+        .operations
+        .iter()
+        .find(|o| o.description.contains("default_price"))
+        .expect("a default_price move");
+    assert!(
+        default.requests[0]
+            .body
+            .iter()
+            .any(|(k, v)| k == "default_price" && v.starts_with("${operations."))
+    );
+    assert!(
+        doc.read
+            .iter()
+            .any(|o| o.kind == "price" && o.id.starts_with("price_"))
+    );
+}
+
+#[test]
+fn each_format_snapshot() {
+    let env = Env::new(PRO);
+    env.converge();
+    env.set_catalog(&PRO.replace("79.00", "89.00"));
+    let filters = vec![
+        (r"price_[A-Za-z0-9]{8,}", "[PRICE_ID]"),
+        (r"prod_[A-Za-z0-9]{8,}", "[PRODUCT_ID]"),
+        (r"acct_[A-Za-z0-9]+", "[ACCOUNT]"),
+        (r"evt_[A-Za-z0-9]+", "[EVENT]"),
+        (r"http://127\.0\.0\.1:\d+", "[SANDBOX]"),
+        (r"billing-[0-9a-f]{32}", "[IDEMPOTENCY_KEY]"),
+        (
+            r#""(digest|fingerprint)": "[0-9a-f]+""#,
+            r#""$1": "[DIGEST]""#,
+        ),
+        (r"sha256:[0-9a-f]{64}", "sha256:[HASH]"),
+        (
+            r#""tool_version": "[^"]+""#,
+            r#""tool_version": "[VERSION]""#,
+        ),
+    ];
+    for format in ["text", "markdown", "json"] {
+        let run = env.billing(&["plan", "--format", format]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        insta::with_settings!({
+            filters => filters.clone(),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!(format!("plan_format_{format}"), run.stdout);
+        });
+    }
+}
