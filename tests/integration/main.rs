@@ -1,6 +1,7 @@
 //! Integration tests: one binary that runs the real `billing` executable and the real sandbox.
 
 mod engine;
+mod examples;
 mod sandbox;
 mod stripe_test_mode;
 mod support;

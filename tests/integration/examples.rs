@@ -1,0 +1,480 @@
+//! The example GitHub Actions workflows in examples/github-actions: each is YAML with `on` and
+//! `jobs`, and every `billing` command in a `run:` script is accepted by the real binary.
+//!
+//! A command is checked by running it with `--help` appended: clap rejects an unknown subcommand,
+//! an unknown flag or an invalid value before it prints the help, so exit 0 means the workflow's
+//! command line parses. Scripts are read the way a shell would, closely enough for workflows:
+//! quotes, `\` continuations, comments, `|`, `||`, `&&`, `;`, `( )`, `$( )`, redirects, leading
+//! `NAME=value` assignments and keywords such as `if`/`then`. A `${{ … }}` expression becomes the
+//! placeholder `EXPR`, which is accepted where any string is (a path, a URL) and rejected where
+//! clap wants one of a few values (`--format`).
+
+use std::path::PathBuf;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::support::{Workdir, repository_catalog};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/github-actions");
+
+/// The placeholder for a `${{ … }}` expression.
+const EXPR: &str = "EXPR";
+
+struct Workflow {
+    /// The file name, e.g. `deploy.yml`.
+    name: String,
+    text: String,
+    yaml: Yaml,
+}
+
+/// A `billing` command in a workflow's `run:` script.
+#[derive(Debug)]
+struct Invocation {
+    job: String,
+    step: String,
+    /// The arguments after `billing`.
+    args: Vec<String>,
+}
+
+impl Invocation {
+    fn subcommand(&self) -> Option<&str> {
+        self.args.first().map(String::as_str)
+    }
+
+    /// The value of `flag`, written `--flag value` or `--flag=value`.
+    fn value_of(&self, flag: &str) -> Option<&str> {
+        let prefix = format!("{flag}=");
+        self.args.iter().enumerate().find_map(|(i, arg)| {
+            if arg == flag {
+                self.args.get(i + 1).map(String::as_str)
+            } else {
+                arg.strip_prefix(&prefix)
+            }
+        })
+    }
+
+    fn has(&self, arg: &str) -> bool {
+        self.args.iter().any(|a| a == arg)
+    }
+
+    fn command_line(&self) -> String {
+        format!("billing {}", self.args.join(" "))
+    }
+}
+
+/// Every `.yml` file in examples/github-actions, parsed; panics (naming the file) on bad YAML.
+fn workflows() -> Vec<Workflow> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(DIR)
+        .unwrap_or_else(|e| panic!("cannot read {DIR}: {e}"))
+        .map(|entry| entry.expect("read a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no .yml workflows in {DIR}");
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let mut docs = YamlLoader::load_from_str(&text)
+                .unwrap_or_else(|e| panic!("{name} is not valid YAML: {e}"));
+            assert_eq!(
+                docs.len(),
+                1,
+                "{name} should hold exactly one YAML document"
+            );
+            Workflow {
+                name,
+                text,
+                yaml: docs.remove(0),
+            }
+        })
+        .collect()
+}
+
+fn workflow(name: &str) -> Workflow {
+    workflows()
+        .into_iter()
+        .find(|w| w.name == name)
+        .unwrap_or_else(|| panic!("{DIR}/{name} is missing"))
+}
+
+/// Every `billing` command in the workflow's `run:` scripts, in order.
+fn invocations(workflow: &Workflow) -> Vec<Invocation> {
+    let mut found = Vec::new();
+    let Some(jobs) = workflow.yaml["jobs"].as_hash() else {
+        return found;
+    };
+    for (job_id, job) in jobs {
+        let job_id = job_id.as_str().unwrap_or("?").to_owned();
+        for (i, step) in job["steps"].as_vec().into_iter().flatten().enumerate() {
+            let Some(script) = step["run"].as_str() else {
+                continue;
+            };
+            let step_name = step["name"]
+                .as_str()
+                .map_or_else(|| format!("step {}", i + 1), str::to_owned);
+            for args in billing_commands(script) {
+                found.push(Invocation {
+                    job: job_id.clone(),
+                    step: step_name.clone(),
+                    args,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// A piece of a shell command line: a word (quotes removed) or a control operator.
+#[derive(Debug, PartialEq)]
+enum Token {
+    Word(String),
+    Op,
+}
+
+/// The arguments of every command in `script` whose command word is `billing` (or a path ending
+/// in `/billing`).
+fn billing_commands(script: &str) -> Vec<Vec<String>> {
+    let script = replace_expressions(&script.replace("\\\r\n", "").replace("\\\n", ""));
+    let mut commands = Vec::new();
+    for line in script.lines() {
+        let tokens = tokenize(line);
+        for segment in tokens.split(|t| *t == Token::Op) {
+            let mut words = segment.iter().map(|t| match t {
+                Token::Word(w) => w.as_str(),
+                Token::Op => unreachable!("split on operators"),
+            });
+            let command = words.find(|w| !is_assignment(w) && !is_keyword(w));
+            if command.is_some_and(|c| c == "billing" || c.ends_with("/billing")) {
+                commands.push(words.map(str::to_owned).collect());
+            }
+        }
+    }
+    commands
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{" | "time" | "exec"
+    )
+}
+
+/// Replaces each `${{ … }}` with [`EXPR`].
+fn replace_expressions(script: &str) -> String {
+    let mut out = String::new();
+    let mut rest = script;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("}}") {
+            Some(len) => {
+                out.push_str(EXPR);
+                rest = &rest[start + len + 2..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Splits one line into words and control operators, dropping comments and redirects.
+fn tokenize(line: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    // Whether `word` has started (so that `""` is an empty word).
+    let mut in_word = false;
+    // The next word is a redirect's target: drop it.
+    let mut skip_next = false;
+    let mut chars = line.chars().peekable();
+
+    fn end_word(tokens: &mut Vec<Token>, word: &mut String, in_word: &mut bool, skip: &mut bool) {
+        if *in_word {
+            if !std::mem::take(skip) {
+                tokens.push(Token::Word(std::mem::take(word)));
+            }
+            word.clear();
+            *in_word = false;
+        }
+    }
+
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => end_word(&mut tokens, &mut word, &mut in_word, &mut skip_next),
+            '#' if !in_word => break,
+            '\'' => {
+                in_word = true;
+                word.extend(chars.by_ref().take_while(|&c| c != '\''));
+            }
+            '"' => {
+                in_word = true;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' if matches!(chars.peek(), Some('"' | '\\' | '$' | '`')) => {
+                            word.push(chars.next().unwrap());
+                        }
+                        c => word.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(c) = chars.next() {
+                    word.push(c);
+                }
+            }
+            '$' if chars.peek() == Some(&'(') => {
+                chars.next();
+                end_word(&mut tokens, &mut word, &mut in_word, &mut skip_next);
+                tokens.push(Token::Op);
+            }
+            '|' | ';' | '(' | ')' => {
+                end_word(&mut tokens, &mut word, &mut in_word, &mut skip_next);
+                if matches!(chars.peek(), Some('|' | ';')) {
+                    chars.next();
+                }
+                tokens.push(Token::Op);
+            }
+            '&' if chars.peek() == Some(&'>') => {
+                // `&>file`: both streams to a file.
+                end_word(&mut tokens, &mut word, &mut in_word, &mut skip_next);
+                chars.next();
+                redirect_target(&mut chars, &mut skip_next);
+            }
+            '&' => {
+                end_word(&mut tokens, &mut word, &mut in_word, &mut skip_next);
+                if chars.peek() == Some(&'&') {
+                    chars.next();
+                }
+                tokens.push(Token::Op);
+            }
+            '>' | '<' => {
+                // A file descriptor number right before the redirect belongs to it: `2>`.
+                if in_word && !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()) {
+                    word.clear();
+                    in_word = false;
+                } else {
+                    end_word(&mut tokens, &mut word, &mut in_word, &mut skip_next);
+                }
+                if matches!(chars.peek(), Some('>' | '<')) {
+                    chars.next();
+                }
+                redirect_target(&mut chars, &mut skip_next);
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    end_word(&mut tokens, &mut word, &mut in_word, &mut skip_next);
+    tokens
+}
+
+/// After a redirect operator: `&1` or `&-` is consumed here; otherwise the next word is the file.
+fn redirect_target(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, skip_next: &mut bool) {
+    if chars.peek() == Some(&'&') {
+        chars.next();
+        while chars
+            .peek()
+            .is_some_and(|c| c.is_ascii_digit() || *c == '-')
+        {
+            chars.next();
+        }
+    } else {
+        *skip_next = true;
+    }
+}
+
+#[test]
+fn the_script_reader_finds_billing_commands_as_a_shell_would() {
+    let script = "\
+# billing plan in a comment is not a command
+echo '### billing plan failed' >> \"$GITHUB_STEP_SUMMARY\"
+cargo install --locked --git https://github.com/OWNER/billing billing
+status=0
+billing plan --api-base ${{ vars.API_BASE }} --format markdown \\
+  --out plan.json > plan.md 2>&1 || status=$?
+if [ \"$A\" = true ]; then FOO=1 ./target/release/billing apply \"plan.json\" | tee log; fi
+x=$(billing show plan.json --format json) # trailing comment
+";
+    assert_eq!(
+        billing_commands(script),
+        vec![
+            vec![
+                "plan",
+                "--api-base",
+                EXPR,
+                "--format",
+                "markdown",
+                "--out",
+                "plan.json"
+            ],
+            vec!["apply", "plan.json"],
+            vec!["show", "plan.json", "--format", "json"],
+        ]
+    );
+}
+
+#[test]
+fn every_example_workflow_is_yaml_with_on_and_jobs() {
+    for workflow in workflows() {
+        let name = &workflow.name;
+        let yaml = &workflow.yaml;
+        assert!(!yaml["on"].is_badvalue(), "{name} has no `on:` trigger");
+        let jobs = yaml["jobs"]
+            .as_hash()
+            .unwrap_or_else(|| panic!("{name} has no `jobs:` mapping"));
+        assert!(!jobs.is_empty(), "{name} has no jobs");
+        for (job_id, job) in jobs {
+            let job_id = job_id.as_str().unwrap_or("?");
+            assert!(
+                !job["runs-on"].is_badvalue(),
+                "{name}: job `{job_id}` has no `runs-on:`"
+            );
+            let steps = job["steps"]
+                .as_vec()
+                .unwrap_or_else(|| panic!("{name}: job `{job_id}` has no `steps:` list"));
+            for (i, step) in steps.iter().enumerate() {
+                assert!(
+                    step["run"].as_str().is_some() || step["uses"].as_str().is_some(),
+                    "{name}: job `{job_id}`, step {} has neither `run:` nor `uses:`",
+                    i + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_billing_command_in_the_examples_is_accepted_by_billing() {
+    let dir = Workdir::new();
+    let mut problems = Vec::new();
+    for workflow in workflows() {
+        let found = invocations(&workflow);
+        if found.is_empty() {
+            problems.push(format!(
+                "{}: no `billing` command in any `run:`",
+                workflow.name
+            ));
+        }
+        for invocation in found {
+            // `--help` goes before a `--`, after which it would be a positional argument.
+            let mut args = invocation.args.clone();
+            let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
+            args.insert(at, "--help".to_owned());
+            let output = dir
+                .billing()
+                .args(&args)
+                .output()
+                .expect("run the billing binary");
+            if !output.status.success() {
+                problems.push(format!(
+                    "{}: job `{}`, step `{}`: `{}` is rejected by billing \
+                     (checked as `billing {}`, {}):\n{}",
+                    workflow.name,
+                    invocation.job,
+                    invocation.step,
+                    invocation.command_line(),
+                    args.join(" "),
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim_end(),
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n\n"));
+}
+
+#[test]
+fn the_plan_comment_workflow_posts_the_markdown_plan_found_by_its_marker() {
+    let workflow = workflow("plan-comment.yml");
+    let plans: Vec<_> = invocations(&workflow)
+        .into_iter()
+        .filter(|i| i.subcommand() == Some("plan"))
+        .collect();
+    assert!(
+        plans
+            .iter()
+            .any(|plan| plan.value_of("--format") == Some("markdown")
+                && plan.has("--detailed-exitcode")
+                && plan.value_of("--out").is_some()),
+        "plan-comment.yml should run `billing plan --format markdown --detailed-exitcode --out FILE`; \
+         found {:?}",
+        plans
+            .iter()
+            .map(Invocation::command_line)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        workflow.text.contains("pull_request"),
+        "plan-comment.yml should run on pull requests"
+    );
+
+    // The workflow finds its comment by the first line billing actually prints.
+    let dir = Workdir::with_catalog(&repository_catalog());
+    let output = dir
+        .billing()
+        .args(["plan", "--format", "markdown"])
+        .output()
+        .expect("run the billing binary");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 Markdown");
+    let marker = stdout.lines().next().expect("a Markdown plan");
+    assert!(
+        marker.starts_with("<!--") && workflow.text.contains(&format!("'{marker}'")),
+        "plan-comment.yml should find its comment by billing's marker {marker:?}"
+    );
+}
+
+#[test]
+fn the_deploy_workflow_applies_the_plan_file_it_saved() {
+    let workflow = workflow("deploy.yml");
+    let found = invocations(&workflow);
+    let plan = found
+        .iter()
+        .find(|i| i.subcommand() == Some("plan") && i.value_of("--out").is_some())
+        .unwrap_or_else(|| panic!("deploy.yml should save a plan with `billing plan --out FILE`"));
+    let file = plan.value_of("--out").unwrap();
+    let applies: Vec<_> = found
+        .iter()
+        .filter(|i| i.subcommand() == Some("apply"))
+        .collect();
+    assert!(
+        !applies.is_empty(),
+        "deploy.yml should run `billing apply {file}`"
+    );
+    for apply in applies {
+        assert!(
+            apply.has(file),
+            "deploy.yml: `{}` should apply the saved plan {file}",
+            apply.command_line()
+        );
+        // A plan applied elsewhere than where it was made is refused as stale.
+        assert_eq!(
+            apply.value_of("--api-base"),
+            plan.value_of("--api-base"),
+            "deploy.yml: `{}` and `{}` should target the same --api-base",
+            plan.command_line(),
+            apply.command_line()
+        );
+    }
+    assert!(
+        !workflow.yaml["concurrency"].is_badvalue(),
+        "deploy.yml should have a `concurrency:` group so that deploys never overlap"
+    );
+}
