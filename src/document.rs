@@ -614,7 +614,10 @@ mod tests {
     fn a_plan_applies_only_where_and_as_it_was_made() {
         let state = live(vec![product()], vec![price()]);
         let (catalog, doc) = document(&CATALOG.replace("79.00", "89.00"), &state);
-        assert!(doc.staleness(&catalog, &state, &origin(KeyMode::Test)).is_empty());
+        assert!(
+            doc.staleness(&catalog, &state, &origin(KeyMode::Test))
+                .is_empty()
+        );
         assert_eq!(
             doc.staleness(&catalog, &state, &origin(KeyMode::Live)),
             ["the plan was made in test mode, but the key is a live mode key"]
