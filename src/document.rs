@@ -190,11 +190,15 @@ pub fn catalog_hash(catalog: &Catalog) -> String {
     format!("sha256:{}", crate::plan::hex(&Sha256::digest(&json)))
 }
 
-/// A digest of an object without the fields that move on their own (redemption counters).
-fn stable_digest<T: Serialize>(object: &T) -> String {
+/// A digest of an object without what moves on its own (redemption counters) or belongs to
+/// other systems (metadata keys billing.toml's `ignore_metadata` leaves alone).
+fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
     let mut value = serde_json::to_value(object).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
         map.remove("times_redeemed");
+        if let Some(serde_json::Value::Object(metadata)) = map.get_mut("metadata") {
+            metadata.retain(|k, _| !catalog.ignores_metadata_key(k));
+        }
     }
     digest(&value)
 }
@@ -217,7 +221,7 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
         ($kind:literal, $objects:expr) => {
             for o in $objects {
                 if let Owner::Ours(address) = owner(&o.metadata, ns) {
-                    add($kind, &o.id, Some(address), stable_digest(o));
+                    add($kind, &o.id, Some(address), stable_digest(o, catalog));
                 }
             }
         };
@@ -230,8 +234,10 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     let manages_default = catalog.portals.values().any(|p| p.account_default);
     for c in &live.portals {
         match owner(&c.metadata, ns) {
-            Owner::Ours(address) => add("portal", &c.id, Some(address), stable_digest(c)),
-            _ if c.is_default && manages_default => add("portal", &c.id, None, stable_digest(c)),
+            Owner::Ours(address) => add("portal", &c.id, Some(address), stable_digest(c, catalog)),
+            _ if c.is_default && manages_default => {
+                add("portal", &c.id, None, stable_digest(c, catalog))
+            }
             _ => {}
         }
     }
@@ -240,7 +246,7 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
             "tax_settings",
             "account",
             Some("tax"),
-            stable_digest(settings),
+            stable_digest(settings, catalog),
         );
     }
     let declared = catalog.tax.iter().flat_map(|t| &t.registrations);
@@ -250,7 +256,12 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
             .find(|d| d.country == r.country && d.kind == r.kind && d.state == r.state)
         {
             let address = format!("tax.registrations.{}", d.label().replace(' ', "."));
-            add("tax_registration", &r.id, Some(&address), stable_digest(r));
+            add(
+                "tax_registration",
+                &r.id,
+                Some(&address),
+                stable_digest(r, catalog),
+            );
         }
     }
     out.sort_by(|a, b| (&a.address, &a.kind, &a.id).cmp(&(&b.address, &b.kind, &b.id)));
@@ -258,13 +269,18 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
 }
 
 /// The idempotency key of an operation: the same plan, applied again or retried, sends the
-/// same key; a plan made from other content or another live state never does.
-fn idempotency_key(plan: &Plan, op: &Operation) -> String {
-    let change = &plan.changes[op.change];
+/// same key; a plan made from other content or another live state never does. Everything it
+/// covers is in the document, so a saved plan's keys can be checked.
+fn idempotency_key(
+    namespace: &str,
+    generation: Option<&str>,
+    change: &Change,
+    op: &Operation,
+) -> String {
     let mut hasher = Sha256::new();
     for part in [
-        plan.namespace.as_str(),
-        plan.generation.as_deref().unwrap_or_default(),
+        namespace,
+        generation.unwrap_or_default(),
         change.address.as_str(),
         op.description.as_str(),
         change.fingerprint.as_str(),
@@ -361,7 +377,12 @@ impl PlanDocument {
                     requests,
                     references,
                 };
-                op.idempotency_key = idempotency_key(plan, &op);
+                op.idempotency_key = idempotency_key(
+                    &plan.namespace,
+                    plan.generation.as_deref(),
+                    &plan.changes[step.change],
+                    &op,
+                );
                 op
             })
             .collect();
@@ -483,19 +504,90 @@ impl PlanDocument {
                 }
             }
             for r in &op.references {
-                let field_ok = match r.field {
-                    None => r.request < op.requests.len(),
-                    Some(f) => op.requests.get(r.request).is_some_and(|q| f < q.body.len()),
+                let place = match r.field {
+                    None => op.requests.get(r.request).map(|q| q.path.as_str()),
+                    Some(f) => op
+                        .requests
+                        .get(r.request)
+                        .and_then(|q| q.body.get(f))
+                        .map(|(_, v)| v.as_str()),
                 };
-                if !field_ok || r.operation >= n || !op.depends_on.contains(&r.operation) {
+                let ok = place.is_some_and(|p| p.contains(&placeholder(r.operation)))
+                    && r.operation < n
+                    && self.operations[r.operation].creates
+                    && op.depends_on.contains(&r.operation);
+                if !ok {
                     return Err(format!(
                         "operation {i} refers to operation {} wrongly",
                         r.operation
                     ));
                 }
             }
+            // Every placeholder is a listed reference.
+            for (index, q) in op.requests.iter().enumerate() {
+                let places = std::iter::once((None, q.path.as_str())).chain(
+                    q.body
+                        .iter()
+                        .enumerate()
+                        .map(|(f, (_, v))| (Some(f), v.as_str())),
+                );
+                for (field, text) in places {
+                    if text.contains("${operations.")
+                        && !op
+                            .references
+                            .iter()
+                            .any(|r| r.request == index && r.field == field)
+                    {
+                        return Err(format!("operation {i} has a reference that is not listed"));
+                    }
+                }
+            }
+            let change = &self.resource_changes[op.change];
+            if op.idempotency_key
+                != idempotency_key(&self.namespace, self.generation.as_deref(), change, op)
+            {
+                return Err(format!(
+                    "operation {i} ({} of {}) was edited after the plan was made",
+                    op.description, op.address
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// The addresses whose changes or operations differ in `fresh`, a plan made now from the
+    /// same catalog: what a saved plan would do that a new one would not (or the reverse).
+    pub fn differences(&self, fresh: &Self) -> Vec<String> {
+        let comparable = |doc: &Self| -> BTreeMap<String, (Change, Vec<Operation>)> {
+            doc.resource_changes
+                .iter()
+                .map(|c| {
+                    let mut change = c.clone();
+                    change.fingerprint.clear();
+                    change.steps.clear();
+                    let ops = c
+                        .steps
+                        .iter()
+                        .map(|&id| {
+                            let mut op = doc.operations[id].clone();
+                            op.idempotency_key.clear();
+                            op
+                        })
+                        .collect();
+                    (c.address.clone(), (change, ops))
+                })
+                .collect()
+        };
+        let (then, now) = (comparable(self), comparable(fresh));
+        let mut out: Vec<String> = then
+            .keys()
+            .chain(now.keys())
+            .filter(|a| then.get(*a) != now.get(*a))
+            .cloned()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// What changed since the plan was made: the account, the mode, the catalog, or the
@@ -576,7 +668,7 @@ impl PlanDocument {
 pub enum LoadError {
     #[error("cannot read the plan file {path}: {error}")]
     Read { path: String, error: String },
-    #[error("{path} is not a billing plan file: {error}")]
+    #[error("{path} is not a usable billing plan file: {error}")]
     Invalid { path: String, error: String },
     #[error(
         "{path} is a plan file of format version {found}; this billing reads version {FORMAT_VERSION}"

@@ -1,35 +1,45 @@
-//! Where billing sends requests: the embedded sandbox by default, or any Stripe-compatible API
-//! (Stripe itself) given with `--api-base` and a key from the environment.
+//! Where billing sends requests: the environment billing.toml selects (design.md §2), the
+//! embedded sandbox when it declares none, or any Stripe-compatible API given with
+//! `--api-base`; and the guards that keep a run off the wrong account.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use crate::catalog::{Catalog, DEFAULT_KEY_VAR, EMBEDDED};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::stripe::{ClientSettings, KeyMode, Observer, SecretKey, StripeHttp};
 
-/// The environment variable holding the secret key.
-pub const SECRET_KEY_VAR: &str = "STRIPE_SECRET_KEY";
-
-/// The name of the embedded sandbox environment (and of its state directory).
-pub const EMBEDDED: &str = "sandbox";
+/// Stripe's API.
+pub const STRIPE_API: &str = "https://api.stripe.com";
 
 /// The key billing uses with its embedded sandbox (a sandbox accepts any test key; this is not a secret).
 const EMBEDDED_KEY: &str = "sk_test_billing_embedded_sandbox";
 
-/// Why no connection could be made.
+/// Why no connection could be made. None of these ever shows the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    /// `--api-base` without a key.
-    #[error("{SECRET_KEY_VAR} is not set: billing needs a Stripe secret key to talk to {api_base}")]
+    /// No key in the variable the environment reads it from.
+    #[error(
+        "{var} is not set: environment `{environment}` needs a Stripe secret key to talk to {api_base}"
+    )]
     MissingKey {
-        /// Where billing was asked to connect.
+        environment: String,
+        var: String,
         api_base: String,
     },
     /// The key does not look like a Stripe secret or restricted key.
+    #[error("{var} does not hold a Stripe secret key (sk_test_…, sk_live_…, rk_test_…, rk_live_…)")]
+    BadKey { var: String },
+    /// A key of the other mode.
     #[error(
-        "{SECRET_KEY_VAR} does not hold a Stripe secret key (sk_test_…, sk_live_…, rk_test_…, rk_live_…)"
+        "environment `{environment}` is in {expected} mode, but {var} holds a {found} mode key: refusing to use it"
     )]
-    BadKey,
+    WrongMode {
+        environment: String,
+        var: String,
+        expected: KeyMode,
+        found: KeyMode,
+    },
     /// The embedded sandbox could not start.
     #[error("cannot start the embedded sandbox: {0}")]
     Sandbox(String),
@@ -48,76 +58,166 @@ pub struct Connection {
     pub mode: KeyMode,
     /// Where the state of the embedded sandbox lives, when it is the embedded sandbox.
     pub sandbox_state: Option<PathBuf>,
+    /// The account the environment must be, when billing.toml says.
+    pub expected_account: Option<String>,
+    /// Where the environment's ids are written after a successful apply.
+    pub outputs: Option<PathBuf>,
     /// Keeps the embedded sandbox running while the connection is in use.
     _sandbox: Option<Sandbox>,
 }
 
-/// The state file of the embedded sandbox for a catalog: `.billing/sandbox/state.json` beside it.
-pub fn embedded_state(catalog: &Path) -> PathBuf {
-    let dir = catalog
+/// The directory billing.toml is in.
+fn catalog_dir(catalog: &Path) -> &Path {
+    catalog
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    dir.join(".billing").join(EMBEDDED).join("state.json")
+        .unwrap_or(Path::new("."))
 }
 
-/// Connects to `api_base` with the key from [`SECRET_KEY_VAR`], or, without `api_base`, starts
-/// the embedded sandbox with its state beside the catalog.
+/// The state file of an embedded sandbox environment: `.billing/<name>/state.json` beside the
+/// catalog.
+pub fn embedded_state(catalog: &Path, environment: &str) -> PathBuf {
+    catalog_dir(catalog)
+        .join(".billing")
+        .join(environment)
+        .join("state.json")
+}
+
+/// Connects to an API with the key from `var`, checking its mode when the environment has one.
+fn remote(
+    environment: &str,
+    api_base: &str,
+    var: &str,
+    expected: Option<KeyMode>,
+    observer: Option<Observer>,
+) -> Result<(StripeHttp, KeyMode), ConnectError> {
+    let key = SecretKey::from_env(var).ok_or_else(|| ConnectError::MissingKey {
+        environment: environment.to_owned(),
+        var: var.to_owned(),
+        api_base: api_base.to_owned(),
+    })?;
+    let mode = key.mode().ok_or_else(|| ConnectError::BadKey {
+        var: var.to_owned(),
+    })?;
+    if let Some(expected) = expected
+        && expected != mode
+    {
+        return Err(ConnectError::WrongMode {
+            environment: environment.to_owned(),
+            var: var.to_owned(),
+            expected,
+            found: mode,
+        });
+    }
+    let mut settings = ClientSettings::new(api_base, key);
+    settings.observer = observer;
+    let client = StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
+    Ok((client, mode))
+}
+
+/// Starts the embedded sandbox with its state in `state`.
+fn embedded(
+    state: &Path,
+    observer: Option<Observer>,
+) -> Result<(StripeHttp, Sandbox), ConnectError> {
+    if let Some(billing_dir) = state.parent().and_then(Path::parent) {
+        std::fs::create_dir_all(billing_dir)
+            .map_err(|e| ConnectError::Sandbox(format!("{}: {e}", billing_dir.display())))?;
+        let ignore = billing_dir.join(".gitignore");
+        if !ignore.exists() {
+            // Sandbox state is local: keep it out of version control even without a
+            // project-level .gitignore entry.
+            let _ = std::fs::write(&ignore, "*\n");
+        }
+    }
+    let config = SandboxConfig {
+        state: Some(state.to_owned()),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .map_err(|e| ConnectError::Sandbox(e.to_string()))?;
+    let mut settings = ClientSettings::new(sandbox.base_url(), SecretKey::new(EMBEDDED_KEY));
+    settings.observer = observer;
+    let client = StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
+    Ok((client, sandbox))
+}
+
+/// Connects to the environment `catalog` was resolved for (`catalog_path` locates sandbox
+/// state and outputs). `api_base` (the `--api-base` flag) overrides the environment's. Without
+/// environments: `api_base` with the key from STRIPE_SECRET_KEY, or the embedded sandbox. The
+/// key's mode is checked here, before any request.
 pub fn connect(
-    catalog: &Path,
+    catalog_path: &Path,
+    catalog: &Catalog,
     api_base: Option<&str>,
     observer: Option<Observer>,
 ) -> Result<Connection, ConnectError> {
-    match api_base {
-        Some(api_base) => {
-            let key =
-                SecretKey::from_env(SECRET_KEY_VAR).ok_or_else(|| ConnectError::MissingKey {
-                    api_base: api_base.to_owned(),
-                })?;
-            let mode = key.mode().ok_or(ConnectError::BadKey)?;
-            let mut settings = ClientSettings::new(api_base, key);
-            settings.observer = observer;
-            let client =
-                StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
-            Ok(Connection {
-                client,
-                environment: api_base.trim_end_matches('/').to_owned(),
-                mode,
-                sandbox_state: None,
-                _sandbox: None,
-            })
-        }
-        None => {
-            let state = embedded_state(catalog);
-            if let Some(billing_dir) = state.parent().and_then(Path::parent) {
-                std::fs::create_dir_all(billing_dir).map_err(|e| {
-                    ConnectError::Sandbox(format!("{}: {e}", billing_dir.display()))
-                })?;
-                let ignore = billing_dir.join(".gitignore");
-                if !ignore.exists() {
-                    // Sandbox state is local: keep it out of version control even without a
-                    // project-level .gitignore entry.
-                    let _ = std::fs::write(&ignore, "*\n");
+    let env = catalog
+        .environment
+        .as_ref()
+        .and_then(|name| catalog.environments.get(name));
+    let Some(env) = env else {
+        return Ok(match api_base {
+            Some(api_base) => {
+                let name = api_base.trim_end_matches('/');
+                let (client, mode) = remote(name, api_base, DEFAULT_KEY_VAR, None, observer)?;
+                Connection {
+                    client,
+                    environment: name.to_owned(),
+                    mode,
+                    sandbox_state: None,
+                    expected_account: None,
+                    outputs: None,
+                    _sandbox: None,
                 }
             }
-            let config = SandboxConfig {
-                state: Some(state.clone()),
-                ..SandboxConfig::default()
-            };
-            let sandbox = Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-                .map_err(|e| ConnectError::Sandbox(e.to_string()))?;
-            let mut settings =
-                ClientSettings::new(sandbox.base_url(), SecretKey::new(EMBEDDED_KEY));
-            settings.observer = observer;
-            let client =
-                StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
-            Ok(Connection {
-                client,
-                environment: EMBEDDED.to_owned(),
-                mode: KeyMode::Test,
-                sandbox_state: Some(state),
-                _sandbox: Some(sandbox),
-            })
-        }
+            None => {
+                let state = embedded_state(catalog_path, EMBEDDED);
+                let (client, sandbox) = embedded(&state, observer)?;
+                Connection {
+                    client,
+                    environment: EMBEDDED.to_owned(),
+                    mode: KeyMode::Test,
+                    sandbox_state: Some(state),
+                    expected_account: None,
+                    outputs: None,
+                    _sandbox: Some(sandbox),
+                }
+            }
+        });
+    };
+    let outputs = env
+        .outputs
+        .as_ref()
+        .map(|o| catalog_dir(catalog_path).join(o));
+    if env.sandbox && api_base.is_none() {
+        let state = embedded_state(catalog_path, &env.name);
+        let (client, sandbox) = embedded(&state, observer)?;
+        return Ok(Connection {
+            client,
+            environment: env.name.clone(),
+            mode: KeyMode::Test,
+            sandbox_state: Some(state),
+            expected_account: env.account.clone(),
+            outputs,
+            _sandbox: Some(sandbox),
+        });
     }
+    let base = api_base.or(env.api_base.as_deref()).unwrap_or(STRIPE_API);
+    let (client, mode) = remote(
+        &env.name,
+        base,
+        &env.secret_key_env,
+        Some(env.mode),
+        observer,
+    )?;
+    Ok(Connection {
+        client,
+        environment: env.name.clone(),
+        mode,
+        sandbox_state: None,
+        expected_account: env.account.clone(),
+        outputs,
+        _sandbox: None,
+    })
 }

@@ -152,6 +152,11 @@ impl Sink {
         self.items.borrow().is_empty()
     }
 
+    /// A copy of the problems collected so far.
+    pub(crate) fn snapshot(&self) -> Vec<Diagnostic> {
+        self.items.borrow().clone()
+    }
+
     /// How many problems have been collected so far.
     pub(crate) fn len(&self) -> usize {
         self.items.borrow().len()

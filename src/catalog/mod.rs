@@ -5,6 +5,7 @@
 
 mod currency;
 mod diagnostic;
+mod environments;
 mod model;
 mod money;
 mod portal;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub use currency::Currency;
 pub use diagnostic::{Diagnostic, render_all};
+pub use environments::{DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, OUTPUT_EXTENSIONS};
 pub use model::{
     BillingScheme, Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing,
     DEFAULT_NAMESPACE, Discount, DurationKind, Interval, MetadataPattern, OnRemove, Percent, Price,
@@ -77,8 +79,13 @@ pub enum LoadError {
     },
 }
 
-/// Reads and validates the catalog at `path`.
+/// Reads and validates the catalog at `path`, as written and as every environment sees it.
 pub fn load(path: &Path) -> Result<Catalog, LoadError> {
+    load_for(path, EnvChoice::All)
+}
+
+/// Reads and validates the catalog at `path` for the environment `choice` selects.
+pub fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError> {
     let read_error = |source| LoadError::Read {
         path: path.to_owned(),
         source,
@@ -111,16 +118,77 @@ pub fn load(path: &Path) -> Result<Catalog, LoadError> {
         }
     };
     let file = SourceFile::new(name, text);
-    parse(&file).map_err(|diagnostics| LoadError::Invalid { file, diagnostics })
+    parse_for(&file, choice).map_err(|diagnostics| LoadError::Invalid { file, diagnostics })
 }
 
-/// Parses and validates catalog text; on failure returns every problem, in source order.
+/// Parses and validates catalog text as written and as every environment sees it; on failure
+/// returns every problem, in source order.
 pub fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
+    parse_for(source, EnvChoice::All)
+}
+
+/// Resolves and validates the tables for one environment (`None`: as written).
+fn resolve_and_validate(
+    sink: &Sink,
+    root: &reader::Sp<toml::de::DeTable<'_>>,
+    envs: &std::collections::BTreeMap<String, Environment>,
+    selected: Option<&str>,
+) -> Catalog {
+    let mut root = root.clone();
+    environments::resolve(sink, root.get_mut(), envs, selected);
+    let raw = raw::read_root(&root, sink);
+    let mut catalog = validate::validate(sink, raw);
+    catalog.environments = envs.clone();
+    catalog.environment = selected.map(str::to_owned);
+    catalog
+}
+
+/// Parses and validates catalog text for the environment `choice` selects; on failure returns
+/// every problem, in source order.
+pub fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, Vec<Diagnostic>> {
     let sink = Sink::default();
-    let Some(raw) = raw::read(source.text(), &sink) else {
+    let Some(root) = raw::parse_toml(source.text(), &sink) else {
         return Err(sink.into_sorted());
     };
-    let catalog = validate::validate(&sink, raw);
+    let envs = environments::read(&sink, root.get_ref());
+    let default = root
+        .get_ref()
+        .get("default_environment")
+        .and_then(|v| match v.get_ref() {
+            toml::de::DeValue::String(s) => Some(reader::Sp::new(v.span(), s.to_string())),
+            _ => None,
+        });
+    environments::check_default(&sink, &envs, default.as_ref());
+    let catalog = match choice {
+        EnvChoice::Pick(flag) => {
+            let selected =
+                environments::select(&sink, root.get_ref(), &envs, default.as_ref(), flag);
+            if !sink.is_empty() {
+                return Err(sink.into_sorted());
+            }
+            resolve_and_validate(&sink, &root, &envs, selected.as_deref())
+        }
+        EnvChoice::All => {
+            let catalog = resolve_and_validate(&sink, &root, &envs, None);
+            // Each environment's view, its own problems marked with its name.
+            let seen: Vec<(std::ops::Range<usize>, String)> = sink
+                .snapshot()
+                .into_iter()
+                .map(|d| (d.span, d.message))
+                .collect();
+            for name in envs.keys() {
+                let env_sink = Sink::default();
+                resolve_and_validate(&env_sink, &root, &envs, Some(name));
+                for mut d in env_sink.into_sorted() {
+                    if !seen.contains(&(d.span.clone(), d.message.clone())) {
+                        d.message = format!("{} (in environment `{name}`)", d.message);
+                        sink.push(d);
+                    }
+                }
+            }
+            catalog
+        }
+    };
     if sink.is_empty() {
         Ok(catalog)
     } else {

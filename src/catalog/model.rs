@@ -21,6 +21,11 @@ pub struct Catalog {
     pub namespace: String,
     /// The environment used when `-e` is not given.
     pub default_environment: Option<String>,
+    /// `[environments.<name>]`.
+    pub environments: BTreeMap<String, super::environments::Environment>,
+    /// The environment this catalog was resolved for (`None`: as written, or the embedded
+    /// sandbox of a catalog that declares no environments).
+    pub environment: Option<String>,
     /// Metadata keys that other systems write and the catalog must leave alone.
     pub ignore_metadata: Vec<MetadataPattern>,
     /// Products by key.

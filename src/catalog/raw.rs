@@ -145,9 +145,6 @@ pub struct RawCurrencyOption {
     pub tiers: Option<Sp<Vec<RawTier>>>,
 }
 
-/// Top-level tables that later versions of billing will manage.
-const NOT_YET: &[&str] = &["environments"];
-
 const TOP: &[&str] = &[
     "namespace",
     "default_environment",
@@ -248,14 +245,12 @@ const CURRENCY_OPTION: &[&str] = &[
     "tiers",
 ];
 
-/// Parses TOML text into a [`RawCatalog`]; syntax errors and shape problems go to `sink`.
-///
-/// Returns `None` on a TOML syntax error: nothing can be read reliably after one.
-pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
-    let root = match DeTable::parse(text) {
-        Ok(root) => root,
+/// Parses TOML text into its tables; a syntax error goes to `sink` (nothing can be read
+/// reliably after one: only the first is reported).
+pub(crate) fn parse_toml<'i>(text: &'i str, sink: &Sink) -> Option<Sp<DeTable<'i>>> {
+    match DeTable::parse(text) {
+        Ok(root) => Some(root),
         Err(error) => {
-            // Later syntax errors are mostly consequences of the first: report that one only.
             let span = error.span().unwrap_or(0..0);
             sink.push(
                 Diagnostic::new(
@@ -264,9 +259,22 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
                 )
                 .label("here"),
             );
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// Parses TOML text into a [`RawCatalog`] as written (no environment resolved); syntax errors
+/// and shape problems go to `sink`. `None` on a TOML syntax error.
+pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
+    let mut root = parse_toml(text, sink)?;
+    let envs = super::environments::read(sink, root.get_ref());
+    super::environments::resolve(sink, root.get_mut(), &envs, None);
+    Some(read_root(&root, sink))
+}
+
+/// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
+pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
     let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), TOP);
     let mut raw = RawCatalog {
         namespace: top.string("namespace"),
@@ -279,27 +287,6 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
         tax_rates: Vec::new(),
         portals: Vec::new(),
     };
-    for name in NOT_YET {
-        if let Some(value) = top.value(name) {
-            let span = root
-                .get_ref()
-                .get_key_value(*name)
-                .map_or(value.span(), |(k, _)| k.span());
-            sink.push(
-                Diagnostic::new(
-                    span,
-                    format!(
-                        "`{name}` is not supported yet by billing {}",
-                        env!("CARGO_PKG_VERSION")
-                    ),
-                )
-                .label("environments come in a later version: one catalog manages one account")
-                .hint(format!(
-                    "remove `{name}` for now; nothing in it would be applied"
-                )),
-            );
-        }
-    }
     if let Some((_, products)) = top.map("products") {
         for (key, value) in products {
             if let Some(product) = read_product(sink, key, value) {
@@ -355,7 +342,7 @@ pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
         }
     }
     top.finish();
-    Some(raw)
+    raw
 }
 
 /// The key of the configuration written as `[portal]`.

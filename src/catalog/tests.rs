@@ -342,9 +342,153 @@ colour = "blue"
     ));
 }
 
+const ENVIRONMENTS: &str = r#"
+default_environment = "test"
+
+[environments.local]
+sandbox = true
+
+[environments.test]
+mode = "test"
+secret_key_env = "STRIPE_TEST_SECRET_KEY"
+outputs = "generated/billing.test.json"
+
+[environments.live]
+mode = "live"
+secret_key_env = "STRIPE_LIVE_SECRET_KEY"
+account = "acct_1ExampleLive"
+api_base = "https://api.stripe.com/"
+
+[products.pro]
+name = "Pro"
+default_price = "monthly"
+
+[products.pro.overrides.local]
+name = "Pro (local)"
+
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+
+[products.pro.prices.monthly.overrides.test]
+amount = "1.00"
+
+[products.pro.prices.founders]
+amount = "49.00"
+currency = "usd"
+interval = "month"
+environments = ["live"]
+
+[coupons.staff]
+percent_off = 100
+environments = ["local", "test"]
+"#;
+
+fn for_env(text: &str, env: Option<&str>) -> Result<Catalog, String> {
+    let source = SourceFile::new("billing.toml", text);
+    parse_for(&source, EnvChoice::Pick(env)).map_err(|diagnostics| {
+        diagnostics
+            .iter()
+            .map(|d| d.render(&source, false))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 #[test]
-fn tables_not_supported_yet() {
-    insta::assert_snapshot!(problems("[environments.live]\nmode = \"live\"\n"));
+fn environments_resolve_limits_and_overrides() {
+    let all = valid(ENVIRONMENTS);
+    assert_eq!(all.environment, None);
+    assert_eq!(all.environments.len(), 3);
+    let live = &all.environments["live"];
+    assert_eq!(live.mode, crate::stripe::KeyMode::Live);
+    assert_eq!(live.account.as_deref(), Some("acct_1ExampleLive"));
+    assert_eq!(live.api_base.as_deref(), Some("https://api.stripe.com"));
+    assert_eq!(
+        all.environments["local"].secret_key_env,
+        "STRIPE_SECRET_KEY"
+    );
+    assert!(all.environments["local"].sandbox);
+
+    // default_environment picks test: its override, not the live-only price.
+    let test = for_env(ENVIRONMENTS, None).unwrap();
+    assert_eq!(test.environment.as_deref(), Some("test"));
+    let pro = &test.products["pro"];
+    assert_eq!(pro.name, "Pro");
+    assert_eq!(pro.prices["monthly"].amount_summary(), "$1.00 / month");
+    assert!(!pro.prices.contains_key("founders"));
+    assert!(test.coupons.contains_key("staff"));
+
+    let live = for_env(ENVIRONMENTS, Some("live")).unwrap();
+    let pro = &live.products["pro"];
+    assert_eq!(pro.prices["monthly"].amount_summary(), "$79.00 / month");
+    assert!(pro.prices.contains_key("founders"));
+    assert!(live.coupons.is_empty());
+
+    let local = for_env(ENVIRONMENTS, Some("local")).unwrap();
+    assert_eq!(local.products["pro"].name, "Pro (local)");
+}
+
+#[test]
+fn environment_selection() {
+    // Without environments: the embedded sandbox, also by name.
+    assert_eq!(for_env(PRO, None).unwrap().environment, None);
+    assert_eq!(for_env(PRO, Some("sandbox")).unwrap().environment, None);
+    // The only test environment is picked; a live one never is.
+    let test_and_live =
+        "[environments.test]\nmode = \"test\"\n[environments.live]\nmode = \"live\"\n";
+    assert_eq!(
+        for_env(test_and_live, None).unwrap().environment.as_deref(),
+        Some("test")
+    );
+    insta::assert_snapshot!(
+        "environment_selection_refusals",
+        [
+            for_env("[environments.live]\nmode = \"live\"\n", None).unwrap_err(),
+            for_env(
+                "[environments.a]\nmode = \"test\"\n[environments.b]\nmode = \"test\"\n",
+                None
+            )
+            .unwrap_err(),
+            for_env(test_and_live, Some("stagign")).unwrap_err(),
+            for_env(PRO, Some("test")).unwrap_err(),
+        ]
+        .join("\n---\n")
+    );
+}
+
+#[test]
+fn environment_rules() {
+    insta::assert_snapshot!(problems(
+        r#"
+default_environment = "prod"
+[environments.Live]
+mode = "live"
+[environments.staging]
+secret_key_env = "sk_test_123"
+[environments.local]
+sandbox = true
+mode = "live"
+api_base = "http://localhost:1"
+[environments.live]
+mode = "production"
+account = "1234"
+outputs = "ids.yaml"
+[products.pro]
+name = "Pro"
+environments = ["live", "qa"]
+[products.pro.overrides.qa]
+name = "Pro QA"
+[products.pro.overrides.local]
+prices = {}
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+[products.pro.prices.monthly.overrides.local]
+amount = "-1"
+"#
+    ));
 }
 
 #[test]
@@ -399,7 +543,7 @@ currency = "usd"
 #[test]
 fn namespace_and_ignore_metadata() {
     let catalog = valid(
-        "namespace = \"acme-eu\"\ndefault_environment = \"test\"\nignore_metadata = [\"crm_*\", \"hubspot_id\"]\n",
+        "namespace = \"acme-eu\"\ndefault_environment = \"test\"\nignore_metadata = [\"crm_*\", \"hubspot_id\"]\n[environments.test]\nmode = \"test\"\n",
     );
     assert_eq!(catalog.namespace, "acme-eu");
     assert_eq!(catalog.default_environment.as_deref(), Some("test"));

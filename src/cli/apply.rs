@@ -192,6 +192,27 @@ fn outputs(doc: &PlanDocument, report: &ApplyReport) -> BTreeMap<String, String>
     ids
 }
 
+/// Reads the account again and writes the environment's outputs file.
+async fn write_outputs(
+    session: &session::Session,
+    path: &std::path::Path,
+    style: Style,
+) -> Result<()> {
+    let live = crate::live::read(
+        &session.connection.client,
+        &crate::live::ReadScope::for_catalog(&session.catalog),
+    )
+    .await?;
+    let outputs = crate::output::collect(&session.catalog, &live, &session.origin());
+    super::output::write_file(&outputs, path)?;
+    style.note(&format!(
+        "wrote the ids of {} to {}",
+        outputs.environment,
+        path.display()
+    ));
+    Ok(())
+}
+
 fn confirm(style: Style) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         style.error("refusing to apply without confirmation: stdin is not a terminal");
@@ -230,7 +251,27 @@ async fn saved_plan(
     let Some(session) = session::read(global, style).await? else {
         return Ok(None);
     };
-    let stale = doc.staleness(&session.catalog, &session.live, &session.origin());
+    let mut stale = doc.staleness(&session.catalog, &session.live, &session.origin());
+    if stale.is_empty() {
+        // What the plan depends on beyond the objects it read (an unmanaged object taking a
+        // lookup key or a code, a code put on a coupon it deletes): plan again, as of the same
+        // generation, and compare.
+        let mut live = session.live.clone();
+        live.generation.clone_from(&doc.generation);
+        match crate::plan::plan(&session.catalog, &live) {
+            Err(e) => stale.push(format!("a new plan fails: {e}")),
+            Ok(fresh) => {
+                let fresh = PlanDocument::new(&fresh, &session.catalog, &live, session.origin());
+                let differ = doc.differences(&fresh);
+                if !differ.is_empty() {
+                    stale.push(format!(
+                        "a plan made now would differ at {} (something it depends on changed in Stripe)",
+                        differ.join(", ")
+                    ));
+                }
+            }
+        }
+    }
     if !stale.is_empty() {
         style.error(&format!(
             "refusing to apply {}: it is stale ({} {} since it was made):\n  - {}",
@@ -340,12 +381,17 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> 
         out.flush()?;
     }
     if report.succeeded() {
+        if let Some(path) = &session.connection.outputs {
+            write_outputs(&session, path, style).await?;
+        }
         Ok(EXIT_OK)
     } else {
-        let again = if args.plan.is_some() {
-            "make a new plan and apply it (`billing plan --out plan.json`, then `billing apply plan.json`)"
-        } else {
-            "run `billing apply` again"
+        let again = match &args.plan {
+            Some(path) => format!(
+                "make a new plan and apply it (`billing plan --out {0}`, then `billing apply {0}`)",
+                path.display()
+            ),
+            None => "run `billing apply` again".to_owned(),
         };
         style.hint(&format!("{again}: plans start from Stripe's state, so what was done is not repeated and re-running is safe"));
         Ok(EXIT_ERROR)

@@ -4,6 +4,7 @@
 //! everything else (progress, warnings, errors) to stderr.
 
 mod apply;
+mod output;
 mod plan;
 mod sandbox;
 mod session;
@@ -61,7 +62,8 @@ fn write_plan(
         tax registrations, tax rates, the customer portal) in code.\n\n\
         billing reads billing.toml, checks it against Stripe's rules without any network access, \
         shows what would change in Stripe (plan) and makes Stripe match (apply). \
-        Without --api-base it works against an embedded local sandbox whose state lives in \
+        billing.toml's [environments] name the accounts it serves (-e picks one); without any, \
+        and without --api-base, it works against an embedded local sandbox whose state lives in \
         .billing/ beside the catalog, so no Stripe account is needed to try it.",
     after_help = "Exit codes: 0 success (and no changes with plan --detailed-exitcode); \
         1 any error, including a stale plan file refused by apply; \
@@ -94,8 +96,13 @@ pub struct GlobalArgs {
     /// Say more about what is happening: every HTTP request, timings.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
-    /// Send requests to this Stripe-compatible API (https://api.stripe.com, or a `billing
-    /// sandbox`), with the key from STRIPE_SECRET_KEY. Without it: the embedded sandbox.
+    /// The environment of billing.toml to use ([environments.<name>]). Without it: the
+    /// default_environment, else the embedded sandbox when none is declared, else the only test
+    /// environment (a live one is never picked implicitly).
+    #[arg(short = 'e', long = "env", value_name = "NAME", global = true)]
+    environment: Option<String>,
+    /// Send requests to this Stripe-compatible API instead of the environment's (https://api.stripe.com,
+    /// or a `billing sandbox`). Without environments, the key comes from STRIPE_SECRET_KEY.
     #[arg(long, value_name = "URL", global = true)]
     api_base: Option<String>,
 }
@@ -119,6 +126,9 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Print a saved plan file as text, Markdown or JSON; no network access.
     Show(show::ShowArgs),
+    /// Print the Stripe id of every object billing.toml declares in the environment, for the
+    /// application (prices with the ids they superseded).
+    Output(output::OutputArgs),
     /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes) for
     /// development and tests.
     ///
@@ -155,10 +165,19 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Plan(args) => block_on(plan::run(&cli.global, args, style)),
         Command::Apply(args) => block_on(apply::run(&cli.global, args, style)),
         Command::Show(args) => show::run(args, style),
+        Command::Output(args) => block_on(output::run(&cli.global, args, style)),
         Command::Sandbox(args) => block_on(sandbox::run(&cli.global, args, style)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // The reader went away (`billing plan | head`): nothing more to say.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::from(EXIT_OK)
+        }
         Err(error) => {
             style.error(&format!("{error:#}"));
             ExitCode::from(EXIT_ERROR)

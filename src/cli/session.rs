@@ -66,22 +66,28 @@ fn observer(verbose: u8) -> Option<Observer> {
 
 /// Loads, connects and reads. `Ok(None)` when the catalog is invalid (already reported).
 pub(crate) async fn read(global: &GlobalArgs, style: Style) -> Result<Option<Session>> {
-    let Some(catalog) = validate::load(global, style) else {
+    let Some(catalog) = validate::load(global, style, false) else {
         return Ok(None);
     };
-    if let Some(env) = &catalog.default_environment
-        && global.api_base.is_none()
-    {
-        style.warn(&format!(
-            "default_environment = {env:?} is not used yet: this version of billing has no \
-             [environments]; planning against the embedded sandbox (use --api-base for Stripe)"
-        ));
-    }
     let connection = environment::connect(
         &global.config,
+        &catalog,
         global.api_base.as_deref(),
         observer(global.verbose),
     )?;
+    // The account guard, before anything else is read.
+    if let Some(expected) = &connection.expected_account {
+        let account = live::account(&connection.client)
+            .await
+            .with_context(|| format!("cannot read the account of {}", connection.environment))?;
+        if &account.id != expected {
+            anyhow::bail!(
+                "environment `{}` must be account {expected}, but the key belongs to {}: refusing to plan or apply",
+                connection.environment,
+                account.id
+            );
+        }
+    }
     let started = Instant::now();
     let live = live::read(&connection.client, &live::ReadScope::for_catalog(&catalog))
         .await

@@ -5,11 +5,17 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style};
-use crate::catalog::{self, Catalog, LoadError};
+use crate::catalog::{self, Catalog, EnvChoice, LoadError};
 
-/// Loads the catalog named by `-c`, printing diagnostics on stderr; `None` when it is not usable.
-pub(crate) fn load(global: &GlobalArgs, style: Style) -> Option<Catalog> {
-    match catalog::load(&global.config) {
+/// Loads the catalog named by `-c` for the environment `-e` selects (or, for `validate`
+/// without `-e`, as every environment sees it), printing diagnostics on stderr; `None` when it
+/// is not usable.
+pub(crate) fn load(global: &GlobalArgs, style: Style, every: bool) -> Option<Catalog> {
+    let choice = match (&global.environment, every) {
+        (None, true) => EnvChoice::All,
+        (flag, _) => EnvChoice::Pick(flag.as_deref()),
+    };
+    match catalog::load_for(&global.config, choice) {
         Ok(catalog) => Some(catalog),
         Err(LoadError::Invalid { file, diagnostics }) => {
             let _ = catalog::render_all(
@@ -33,7 +39,7 @@ pub(crate) fn load(global: &GlobalArgs, style: Style) -> Option<Catalog> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
-    let Some(catalog) = load(global, style) else {
+    let Some(catalog) = load(global, style, true) else {
         return Ok(EXIT_ERROR);
     };
     let mut out = std::io::stdout().lock();

@@ -10,7 +10,7 @@ pub use model::{
     Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
     LiveRecurring, LiveTier,
 };
-pub use read::{CATALOG_EVENT_TYPES, ReadScope, generation, read};
+pub use read::{CATALOG_EVENT_TYPES, ReadScope, account, generation, read};
 pub use tax::{LiveAddress, LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
 
 use serde::Serialize;

@@ -482,7 +482,11 @@ fn inline(text: &str) -> String {
             {
                 out.push(c);
             }
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' | '$' => {
+            // GitHub turns `@name` into a mention and `#12` into a link whatever the escaping:
+            // a zero-width space after the sign stops it.
+            '@' => out.push_str("@\u{200B}"),
+            '#' => out.push_str("\\#\u{200B}"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -528,6 +532,10 @@ fn html(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '@' | '#' => {
+                out.push(c);
+                out.push('\u{200B}');
+            }
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
@@ -709,8 +717,11 @@ tax_behavior = "exclusive"
         assert_eq!(inline("Pro | <b>x</b>"), r"Pro \| \<b\>x\</b\>");
         assert_eq!(
             inline("`code` *em* _u_ [l](u) $5 #1 ~s~ &amp;"),
-            r"\`code\` \*em\* \_u\_ \[l\](u) \$5 \#1 \~s\~ \&amp;"
+            "\\`code\\` \\*em\\* \\_u\\_ \\[l\\](u) \\$5 \\#\u{200B}1 \\~s\\~ \\&amp;"
         );
+        // Mentions and issue references cannot ping or link.
+        assert_eq!(inline("@octocat #12"), "@\u{200B}octocat \\#\u{200B}12");
+        assert_eq!(html("@octocat #12"), "@\u{200B}octocat #\u{200B}12");
         assert_eq!(inline("- item"), r"\- item");
         assert_eq!(inline("  + item"), r"\+ item");
         assert_eq!(inline("12. item"), r"12\. item");

@@ -168,6 +168,8 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
     Catalog {
         namespace,
         default_environment,
+        environments: BTreeMap::new(),
+        environment: None,
         ignore_metadata,
         products,
         coupons,

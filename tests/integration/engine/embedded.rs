@@ -90,16 +90,3 @@ fn the_state_lives_beside_the_catalog_named_by_c() {
     );
     assert!(!dir.path().join(".billing").exists());
 }
-
-#[test]
-fn a_default_environment_is_reported_as_not_used_yet() {
-    let dir = Workdir::with_catalog("default_environment = \"test\"\n[products.a]\nname = \"A\"\n");
-    let run = dir.billing().args(["plan"]).output().unwrap();
-    assert_eq!(run.status.code(), Some(0));
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        stderr.contains("warning: default_environment = \"test\" is not used yet"),
-        "{stderr}"
-    );
-    assert!(String::from_utf8_lossy(&run.stdout).starts_with("Plan for sandbox"));
-}

@@ -4,6 +4,7 @@
 mod converge;
 mod discounts;
 mod embedded;
+mod environments;
 mod failures;
 mod ownership;
 mod plan_files;

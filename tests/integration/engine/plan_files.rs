@@ -502,3 +502,95 @@ fn each_format_snapshot() {
         });
     }
 }
+
+#[test]
+fn a_plan_is_refused_when_an_unmanaged_object_gets_in_its_way() {
+    let env = Env::new(PRO);
+    env.converge();
+    // A new price whose lookup key someone takes by hand after the plan was made.
+    env.set_catalog(&format!(
+        "{PRO}\n[products.pro.prices.biz]\namount = \"99.00\"\ncurrency = \"usd\"\ninterval = \"month\"\nlookup_key = \"pro_biz\"\n"
+    ));
+    plan_out(&env);
+    let product = env.current("products.pro")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::post(
+        "/v1/prices",
+        &format!("product={product}&unit_amount=100&currency=usd&lookup_key=pro_biz"),
+    )
+    .idempotency_key("by-hand")
+    .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    env.sandbox.clear_requests();
+    let run = env.billing(&["apply", "plan.json"]);
+    refused(&run, "a new plan fails");
+    assert!(run.stderr.contains("pro_biz"), "{}", run.stderr);
+    assert!(writes(&env).is_empty());
+}
+
+#[test]
+fn a_plan_is_refused_when_its_deletion_would_now_break_an_unmanaged_code() {
+    let coupon = "\n[coupons.old]\npercent_off = 10\nduration = \"once\"\n";
+    let env = Env::new(&format!("{PRO}{coupon}"));
+    env.converge();
+    env.set_catalog(PRO);
+    plan_out(&env);
+    // A code made in the Dashboard on the coupon the plan deletes.
+    let id = env.current("coupons.old")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::post(
+        "/v1/promotion_codes",
+        &format!("promotion[type]=coupon&promotion[coupon]={id}&code=PARTNER"),
+    )
+    .idempotency_key("partner")
+    .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    env.sandbox.clear_requests();
+    refused(
+        &env.billing(&["apply", "plan.json"]),
+        "a plan made now would differ at coupons.old",
+    );
+    assert!(writes(&env).is_empty());
+}
+
+#[test]
+fn metadata_keys_billing_ignores_do_not_make_a_plan_stale() {
+    let catalog = format!("ignore_metadata = [\"crm_*\"]\n{PRO}");
+    let env = Env::new(&catalog);
+    env.converge();
+    env.set_catalog(&catalog.replace("For growing teams", "For teams of any size"));
+    plan_out(&env);
+    let product = env.current("products.pro")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::post(&format!("/v1/products/{product}"), "metadata[crm_id]=123")
+        .idempotency_key("crm")
+        .send(&env.sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    let run = env.billing(&["apply", "plan.json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn an_edited_plan_file_is_refused() {
+    let env = Env::new(PRO);
+    plan_out(&env);
+    let text = env.dir.read("plan.json");
+    assert!(text.contains("\"7900\""));
+    env.dir
+        .write("plan.json", text.replacen("\"7900\"", "\"1\"", 1));
+    env.sandbox.clear_requests();
+    let run = env.billing(&["apply", "plan.json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("was edited after the plan was made"),
+        "{}",
+        run.stderr
+    );
+    assert!(writes(&env).is_empty());
+}

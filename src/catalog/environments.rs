@@ -1,0 +1,565 @@
+//! `[environments.<name>]`: which accounts one catalog serves, which one a run uses, and the
+//! small, explicit differences between them — an entry limited to some environments
+//! (`environments = ["live"]`) and fields overridden for one (`[<entry>.overrides.<env>]`).
+//!
+//! Differences are resolved on the TOML tables before anything else reads them, so an
+//! overridden value is checked like any other and its problems point at the override.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Serialize;
+use toml::de::{DeArray, DeTable, DeValue};
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::reader::{Sp, TableReader, suggest};
+use crate::stripe::KeyMode;
+
+/// The variable holding the key when an environment names none.
+pub const DEFAULT_KEY_VAR: &str = "STRIPE_SECRET_KEY";
+
+/// The environment billing uses when billing.toml declares none: the embedded sandbox.
+pub const EMBEDDED: &str = "sandbox";
+
+/// One declared environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Environment {
+    pub name: String,
+    /// The variable the secret key is read from.
+    pub secret_key_env: String,
+    pub mode: KeyMode,
+    /// The account it must be (`acct_…`); any other is refused.
+    pub account: Option<String>,
+    /// Where its API is (default: Stripe's).
+    pub api_base: Option<String>,
+    /// The embedded sandbox, with its state under `.billing/<name>/`.
+    pub sandbox: bool,
+    /// A file written with the environment's Stripe ids after each successful apply, relative
+    /// to billing.toml.
+    pub outputs: Option<String>,
+}
+
+/// Which environment a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvChoice<'a> {
+    /// `billing validate` without `-e`: the catalog as written, and as each environment sees it.
+    All,
+    /// The environment named by `-e`, else the default rules (design.md §2).
+    Pick(Option<&'a str>),
+}
+
+const ENVIRONMENT: &[&str] = &[
+    "secret_key_env",
+    "mode",
+    "account",
+    "api_base",
+    "sandbox",
+    "outputs",
+];
+
+/// The file formats `outputs` can be written in, by extension.
+pub const OUTPUT_EXTENSIONS: &[&str] = &["json", "toml", "ts", "env"];
+
+fn env_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Reads and checks `[environments.<name>]`.
+pub(crate) fn read(sink: &Sink, root: &DeTable<'_>) -> BTreeMap<String, Environment> {
+    let mut out = BTreeMap::new();
+    let Some((key, value)) = root.get_key_value("environments") else {
+        return out;
+    };
+    let DeValue::Table(table) = value.get_ref() else {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                "`environments` must be a table of environments",
+            )
+            .hint("declare each as [environments.<name>]"),
+        );
+        return out;
+    };
+    let _ = key;
+    for (name, value) in table {
+        let where_ = format!("in [environments.{}]", name.get_ref());
+        if !env_name_ok(name.get_ref()) {
+            sink.push(
+                Diagnostic::new(
+                    name.span(),
+                    format!("environment name `{}` is not allowed", name.get_ref()),
+                )
+                .hint("use lowercase letters, digits, `_` and `-` (at most 40)"),
+            );
+            continue;
+        }
+        let DeValue::Table(t) = value.get_ref() else {
+            sink.push(Diagnostic::new(
+                value.span(),
+                format!("environment `{}` must be a table", name.get_ref()),
+            ));
+            continue;
+        };
+        let r = TableReader::new(sink, where_, name.span(), t, ENVIRONMENT);
+        let sandbox = r.boolean("sandbox").is_some_and(|b| *b.get_ref());
+        let mode = match r.string("mode") {
+            Some(m) => match m.get_ref().as_str() {
+                "test" => Some(KeyMode::Test),
+                "live" => {
+                    if sandbox {
+                        sink.push(
+                            Diagnostic::new(m.span(), "a sandbox environment is in test mode")
+                                .label("the embedded sandbox has test data only"),
+                        );
+                    }
+                    Some(KeyMode::Live)
+                }
+                other => {
+                    sink.push(
+                        Diagnostic::new(
+                            m.span(),
+                            format!("`mode` must be \"test\" or \"live\", not {other:?}"),
+                        )
+                        .label("unknown mode"),
+                    );
+                    None
+                }
+            },
+            None if sandbox => Some(KeyMode::Test),
+            None => {
+                sink.push(
+                    Diagnostic::new(
+                        name.span(),
+                        format!("environment `{}` needs `mode`", name.get_ref()),
+                    )
+                    .hint("mode = \"test\" or mode = \"live\": billing refuses a key of the other mode"),
+                );
+                None
+            }
+        };
+        let secret_key_env = match r.string("secret_key_env") {
+            None => DEFAULT_KEY_VAR.to_owned(),
+            Some(v) => {
+                let text = v.get_ref();
+                let ok = text
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+                if !ok {
+                    sink.push(
+                        Diagnostic::new(v.span(), "`secret_key_env` must name an environment variable")
+                            .label("not a variable name")
+                            .hint("the key itself never goes in billing.toml: write the variable that holds it, e.g. \"STRIPE_LIVE_SECRET_KEY\""),
+                    );
+                }
+                text.clone()
+            }
+        };
+        let account = r.string("account").map(|a| {
+            let text = a.get_ref();
+            let ok = text.strip_prefix("acct_").is_some_and(|rest| {
+                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+            if !ok {
+                sink.push(
+                    Diagnostic::new(
+                        a.span(),
+                        format!("`account` {text:?} is not a Stripe account id"),
+                    )
+                    .label("expected acct_…")
+                    .hint("the id shown in the Dashboard under Settings → Account details"),
+                );
+            }
+            text.clone()
+        });
+        let api_base = r.string("api_base").map(|u| {
+            let text = u.get_ref();
+            let ok = (text.starts_with("https://") || text.starts_with("http://"))
+                && text.len() > "https://".len()
+                && !text.contains(char::is_whitespace);
+            if !ok {
+                sink.push(
+                    Diagnostic::new(u.span(), "`api_base` must be an http(s) URL")
+                        .hint("e.g. \"https://api.stripe.com\", or a `billing sandbox` at \"http://127.0.0.1:12111\""),
+                );
+            }
+            if sandbox {
+                sink.push(
+                    Diagnostic::new(u.span(), "a sandbox environment has no `api_base`")
+                        .hint("remove `sandbox = true` to use this API, or `api_base` to use the embedded sandbox"),
+                );
+            }
+            text.trim_end_matches('/').to_owned()
+        });
+        let outputs = r.string("outputs").map(|o| {
+            let text = o.get_ref();
+            let extension = std::path::Path::new(text)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
+            if !OUTPUT_EXTENSIONS.contains(&extension) {
+                sink.push(
+                    Diagnostic::new(
+                        o.span(),
+                        format!("`outputs` {text:?} must end in .json, .toml, .ts or .env"),
+                    )
+                    .label("the extension chooses the format"),
+                );
+            }
+            text.clone()
+        });
+        r.finish();
+        let Some(mode) = mode else { continue };
+        out.insert(
+            name.get_ref().to_string(),
+            Environment {
+                name: name.get_ref().to_string(),
+                secret_key_env,
+                mode,
+                account,
+                api_base,
+                sandbox,
+                outputs,
+            },
+        );
+    }
+    out
+}
+
+/// The span to point at for the environments as a whole.
+fn environments_span(root: &DeTable<'_>) -> Range<usize> {
+    root.get_key_value("environments")
+        .map_or(0..0, |(k, _)| k.span())
+}
+
+/// The environment a run uses, or `None` for the embedded sandbox of a catalog that declares
+/// none. `-e`, else `default_environment`, else the embedded sandbox when none is declared,
+/// else the only test environment; a live environment is never picked implicitly.
+pub(crate) fn select(
+    sink: &Sink,
+    root: &DeTable<'_>,
+    envs: &BTreeMap<String, Environment>,
+    default: Option<&Sp<String>>,
+    flag: Option<&str>,
+) -> Option<String> {
+    let names: Vec<&str> = envs.keys().map(String::as_str).collect();
+    let span = environments_span(root);
+    if let Some(name) = flag {
+        if envs.contains_key(name) || (envs.is_empty() && name == EMBEDDED) {
+            return (!envs.is_empty()).then(|| name.to_owned());
+        }
+        let d = Diagnostic::new(
+            span,
+            if envs.is_empty() {
+                format!(
+                    "-e {name}: billing.toml declares no environments; without any, billing uses the embedded sandbox (`-e {EMBEDDED}`)"
+                )
+            } else {
+                format!(
+                    "-e {name}: billing.toml declares no environment `{name}` (it declares {})",
+                    names.join(", ")
+                )
+            },
+        );
+        sink.push(match suggest(name, &names) {
+            Some(best) => d.hint(format!("did you mean `-e {best}`?")),
+            None => d.hint("declare it as [environments.<name>] or pick a declared one"),
+        });
+        return None;
+    }
+    if let Some(default) = default {
+        // Checked where it is read: here it names a declared environment.
+        return envs
+            .contains_key(default.get_ref().as_str())
+            .then(|| default.get_ref().clone());
+    }
+    if envs.is_empty() {
+        return None;
+    }
+    let tests: Vec<&Environment> = envs.values().filter(|e| e.mode == KeyMode::Test).collect();
+    match tests.as_slice() {
+        [only] => Some(only.name.clone()),
+        [] => {
+            sink.push(
+                Diagnostic::new(span, format!("no environment chosen: billing.toml declares only live environments ({}), and billing never picks a live one by itself", names.join(", ")))
+                    .hint(format!("pass -e {} to use it", names[0])),
+            );
+            None
+        }
+        several => {
+            let several: Vec<&str> = several.iter().map(|e| e.name.as_str()).collect();
+            sink.push(
+                Diagnostic::new(span, format!("no environment chosen: billing.toml declares several test environments ({})", several.join(", ")))
+                    .hint("pass -e NAME, or set default_environment"),
+            );
+            None
+        }
+    }
+}
+
+/// Checks `default_environment` against the declared environments.
+pub(crate) fn check_default(
+    sink: &Sink,
+    envs: &BTreeMap<String, Environment>,
+    default: Option<&Sp<String>>,
+) {
+    let Some(default) = default else { return };
+    let name = default.get_ref();
+    if envs.contains_key(name.as_str()) {
+        return;
+    }
+    let names: Vec<&str> = envs.keys().map(String::as_str).collect();
+    let d = Diagnostic::new(
+        default.span(),
+        if envs.is_empty() {
+            format!("`default_environment` is {name:?}, but billing.toml declares no environments")
+        } else {
+            format!("`default_environment` is {name:?}, which is not declared")
+        },
+    )
+    .label("unknown environment");
+    sink.push(match suggest(name, &names) {
+        Some(best) => d.hint(format!("did you mean \"{best}\"?")),
+        None => d.hint(format!("declare it as [environments.{name}]")),
+    });
+}
+
+/// Reads an entry's `environments` list: `None` when absent, else the names (checked).
+fn limits(
+    sink: &Sink,
+    table: &DeTable<'_>,
+    envs: &BTreeMap<String, Environment>,
+    entry: &str,
+) -> Option<Vec<String>> {
+    let value = table.get("environments")?;
+    let names: Vec<&str> = envs.keys().map(String::as_str).collect();
+    let DeValue::Array(items) = value.get_ref() else {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("`environments` of {entry} must be a list of environment names"),
+            )
+            .hint("e.g. environments = [\"live\"]"),
+        );
+        return Some(Vec::new());
+    };
+    let mut out = Vec::new();
+    if items.is_empty() {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("{entry} is limited to no environment at all"),
+            )
+            .hint("remove the entry, or name the environments it belongs to"),
+        );
+    }
+    for item in items.iter() {
+        let DeValue::String(name) = item.get_ref() else {
+            sink.push(Diagnostic::new(
+                item.span(),
+                "an environment name must be a string",
+            ));
+            continue;
+        };
+        if !envs.contains_key(name.as_ref()) {
+            let d = Diagnostic::new(item.span(), format!("no environment `{name}` is declared"))
+                .label("unknown environment");
+            sink.push(match suggest(name, &names) {
+                Some(best) => d.hint(format!("did you mean \"{best}\"?")),
+                None => d.hint(format!("declare it as [environments.{name}]")),
+            });
+        }
+        out.push(name.to_string());
+    }
+    Some(out)
+}
+
+/// Resolves one entry for `selected`: `false` when it is limited to other environments. Its
+/// `environments` and `overrides` keys are checked and removed; the selected environment's
+/// overrides replace the fields they name.
+fn resolve_entry(
+    sink: &Sink,
+    table: &mut DeTable<'_>,
+    envs: &BTreeMap<String, Environment>,
+    selected: Option<&str>,
+    entry: &str,
+    nested: &[&str],
+) -> bool {
+    let keep = match (limits(sink, table, envs, entry), selected) {
+        (Some(list), Some(env)) => list.iter().any(|n| n == env),
+        _ => true,
+    };
+    table.remove("environments");
+    let Some(overrides) = table.remove("overrides") else {
+        return keep;
+    };
+    let names: Vec<&str> = envs.keys().map(String::as_str).collect();
+    let overrides_span = overrides.span();
+    let DeValue::Table(per_env) = overrides.into_inner() else {
+        sink.push(
+            Diagnostic::new(
+                overrides_span,
+                format!("`overrides` of {entry} must be a table of environments"),
+            )
+            .hint(format!(
+                "e.g. [{entry}.overrides.test] with the fields that differ there"
+            )),
+        );
+        return keep;
+    };
+    for (env, fields) in per_env {
+        if !envs.contains_key(env.get_ref().as_ref()) {
+            let d = Diagnostic::new(
+                env.span(),
+                format!("no environment `{}` is declared", env.get_ref()),
+            )
+            .label("unknown environment");
+            sink.push(match suggest(env.get_ref(), &names) {
+                Some(best) => d.hint(format!("did you mean `{best}`?")),
+                None => d.hint(format!("declare it as [environments.{}]", env.get_ref())),
+            });
+            continue;
+        }
+        let fields_span = fields.span();
+        let DeValue::Table(fields) = fields.into_inner() else {
+            sink.push(Diagnostic::new(
+                fields_span,
+                format!(
+                    "`overrides.{}` of {entry} must be a table of fields",
+                    env.get_ref()
+                ),
+            ));
+            continue;
+        };
+        for (field, value) in fields {
+            let name = field.get_ref().as_ref();
+            if matches!(name, "environments" | "overrides") || nested.contains(&name) {
+                sink.push(
+                    Diagnostic::new(
+                        field.span(),
+                        format!("`{name}` cannot be overridden per environment"),
+                    )
+                    .hint("limit whole entries with `environments = [...]` instead"),
+                );
+                continue;
+            }
+            if selected == Some(env.get_ref().as_ref()) {
+                table.insert(field, value);
+            }
+        }
+    }
+    keep
+}
+
+/// Resolves every entry of a table of entries (`[products.<key>]`, `[coupons.<key>]`, …).
+fn resolve_map(
+    sink: &Sink,
+    root: &mut DeTable<'_>,
+    kind: &str,
+    envs: &BTreeMap<String, Environment>,
+    selected: Option<&str>,
+    nested: &[&str],
+    mut inner: impl FnMut(&Sink, &str, &mut DeTable<'_>),
+) {
+    let Some(value) = root.get_mut(kind) else {
+        return;
+    };
+    let DeValue::Table(entries) = value.get_mut() else {
+        return;
+    };
+    let mut dropped = Vec::new();
+    for (key, value) in entries.iter_mut() {
+        let DeValue::Table(table) = value.get_mut() else {
+            continue;
+        };
+        let entry = format!("[{kind}.{}]", key.get_ref());
+        if resolve_entry(sink, table, envs, selected, &entry, nested) {
+            inner(sink, key.get_ref(), table);
+        } else {
+            dropped.push(key.get_ref().to_string());
+        }
+    }
+    for key in &dropped {
+        entries.remove(key.as_str());
+    }
+}
+
+/// Resolves the catalog's tables for `selected` (`None`: as written, checking names only).
+pub(crate) fn resolve(
+    sink: &Sink,
+    root: &mut DeTable<'_>,
+    envs: &BTreeMap<String, Environment>,
+    selected: Option<&str>,
+) {
+    root.remove("environments");
+    resolve_map(
+        sink,
+        root,
+        "products",
+        envs,
+        selected,
+        &["prices"],
+        |sink, key, product| {
+            let Some(value) = product.get_mut("prices") else {
+                return;
+            };
+            let DeValue::Table(prices) = value.get_mut() else {
+                return;
+            };
+            let mut dropped = Vec::new();
+            for (price, value) in prices.iter_mut() {
+                let DeValue::Table(table) = value.get_mut() else {
+                    continue;
+                };
+                let entry = format!("[products.{key}.prices.{}]", price.get_ref());
+                if !resolve_entry(sink, table, envs, selected, &entry, &[]) {
+                    dropped.push(price.get_ref().to_string());
+                }
+            }
+            for key in &dropped {
+                prices.remove(key.as_str());
+            }
+        },
+    );
+    for kind in ["coupons", "promotion_codes", "tax_rates", "portals"] {
+        resolve_map(sink, root, kind, envs, selected, &[], |_, _, _| {});
+    }
+    if let Some(value) = root.get_mut("portal")
+        && let DeValue::Table(table) = value.get_mut()
+        && !resolve_entry(sink, table, envs, selected, "[portal]", &[])
+    {
+        root.remove("portal");
+    }
+    if let Some(value) = root.get_mut("tax")
+        && let DeValue::Table(tax) = value.get_mut()
+        && let Some(value) = tax.get_mut("registrations")
+        && let DeValue::Array(items) = value.get_mut()
+    {
+        let mut kept = DeArray::new();
+        let taken = std::mem::replace(items, DeArray::new());
+        for (i, mut item) in taken.iter().cloned().enumerate() {
+            let keep = match item.get_mut() {
+                DeValue::Table(table) => resolve_entry(
+                    sink,
+                    table,
+                    envs,
+                    selected,
+                    &format!("tax registration #{}", i + 1),
+                    &[],
+                ),
+                _ => true,
+            };
+            if keep {
+                kept.push(item);
+            }
+        }
+        *items = kept;
+    }
+}
