@@ -1,4 +1,5 @@
-//! The default environment: the embedded sandbox, with state beside the catalog.
+//! The embedded sandbox: the repository's default environment, and the environment of a
+//! catalog that declares none, with state beside the catalog.
 
 use crate::support::{Workdir, repository_catalog};
 
@@ -19,14 +20,14 @@ fn plan_and_apply_work_with_no_stripe_account_at_all() {
     );
     let stdout = String::from_utf8_lossy(&plan.stdout);
     assert!(
-        stdout.starts_with("Plan for sandbox (account acct_"),
+        stdout.starts_with("Plan for local (account acct_"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("Plan: 16 to create, 1 to update, 0 to replace, 0 to archive."),
+        stdout.contains("Plan: 17 to create, 1 to update, 0 to replace, 0 to archive."),
         "{stdout}"
     );
-    assert!(dir.path().join(".billing/sandbox/state.json").exists());
+    assert!(dir.path().join(".billing/local/state.json").exists());
     assert_eq!(
         std::fs::read_to_string(dir.path().join(".billing/.gitignore")).unwrap(),
         "*\n"
@@ -41,8 +42,10 @@ fn plan_and_apply_work_with_no_stripe_account_at_all() {
     );
     assert!(
         String::from_utf8_lossy(&apply.stdout)
-            .contains("Apply complete: 20 done, 0 failed, 0 not attempted.")
+            .contains("Apply complete: 21 done, 0 failed, 0 not attempted.")
     );
+    // The sandbox environment has no outputs file; the test and live ones were not touched.
+    assert!(!dir.path().join("generated").exists());
 
     let again = dir
         .billing()
