@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, env_part};
 use crate::document::Origin;
 use crate::live::LiveState;
 use crate::plan::{Owner, owner, price_address, product_address};
@@ -28,7 +28,7 @@ pub enum Format {
 impl Format {
     /// The format a file's extension names (`outputs = "generated/billing.live.ts"`).
     pub fn from_path(path: &std::path::Path) -> Option<Self> {
-        match path.extension()?.to_str()? {
+        match crate::catalog::output_format(path.to_str()?)? {
             "json" => Some(Self::Json),
             "toml" => Some(Self::Toml),
             "ts" => Some(Self::Ts),
@@ -245,19 +245,6 @@ pub fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> Outputs 
         portals,
         missing,
     }
-}
-
-/// `pro` → `PRO`, `LAUNCH-20` → `LAUNCH_20`.
-fn env_part(key: &str) -> String {
-    key.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// A value for an env file: bare when it is plainly safe, double-quoted otherwise.

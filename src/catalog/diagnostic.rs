@@ -20,6 +20,8 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// What to do about it, if there is something useful to say.
     pub hint: Option<String>,
+    /// The source line holds a secret: show where, never the line itself.
+    pub secret: bool,
 }
 
 impl Diagnostic {
@@ -30,7 +32,15 @@ impl Diagnostic {
             message: message.into(),
             label: None,
             hint: None,
+            secret: false,
         }
+    }
+
+    /// Marks the source line as holding a secret, so that it is never shown.
+    #[must_use]
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
     }
 
     /// Adds a note shown under the underlined source.
@@ -72,6 +82,24 @@ impl Diagnostic {
             paint.bold(&self.message)
         );
         let _ = writeln!(out, "{} {}", gutter, paint.blue("|"));
+        if self.secret {
+            let _ = writeln!(
+                out,
+                "{} {} (the line is not shown: it holds what looks like a secret key)",
+                paint.blue(&line_no),
+                paint.blue("|"),
+            );
+            if let Some(hint) = &self.hint {
+                let _ = writeln!(
+                    out,
+                    "{} {} {}",
+                    gutter,
+                    paint.blue("="),
+                    paint.cyan(&format!("hint: {hint}"))
+                );
+            }
+            return out;
+        }
         let _ = writeln!(
             out,
             "{} {} {}",
@@ -141,20 +169,52 @@ impl Paint {
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
     items: RefCell<Vec<Diagnostic>>,
+    /// Entries left out of the environment being checked, by address
+    /// (`coupons.staff`, `products.pro.prices.annual`), with the environments they are in.
+    limited: RefCell<Vec<(String, Vec<String>)>>,
+    /// The environment being checked.
+    environment: RefCell<Option<String>>,
 }
 
 impl Sink {
+    /// Records that the entry at `address` is left out of `environment` (it is limited to
+    /// `envs`).
+    pub(crate) fn limited_away(&self, environment: &str, address: String, envs: Vec<String>) {
+        *self.environment.borrow_mut() = Some(environment.to_owned());
+        self.limited.borrow_mut().push((address, envs));
+    }
+
+    /// A problem about a reference to an entry that `resolve` left out of this environment,
+    /// when `address` is one: said as such, instead of "unknown".
+    pub(crate) fn missing_reference(&self, span: Range<usize>, what: &str, address: &str) -> bool {
+        let limited = self.limited.borrow();
+        let Some((_, envs)) = limited.iter().find(|(a, _)| a == address) else {
+            return false;
+        };
+        let env = self.environment.borrow().clone().unwrap_or_default();
+        self.push(
+            Diagnostic::new(
+                span,
+                format!(
+                    "{what} is limited to {}, so it is not in environment `{env}`",
+                    envs.join(", ")
+                ),
+            )
+            .label("not in this environment")
+            .hint(format!(
+                "limit this entry the same way (environments = [{}]), or add `{env}` to the other one's",
+                envs.iter().map(|e| format!("\"{e}\"")).collect::<Vec<_>>().join(", ")
+            )),
+        );
+        true
+    }
+
     pub(crate) fn push(&self, diagnostic: Diagnostic) {
         self.items.borrow_mut().push(diagnostic);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.items.borrow().is_empty()
-    }
-
-    /// A copy of the problems collected so far.
-    pub(crate) fn snapshot(&self) -> Vec<Diagnostic> {
-        self.items.borrow().clone()
     }
 
     /// How many problems have been collected so far.

@@ -60,6 +60,18 @@ const ENVIRONMENT: &[&str] = &[
 /// The file formats `outputs` can be written in, by extension.
 pub const OUTPUT_EXTENSIONS: &[&str] = &["json", "toml", "ts", "env"];
 
+/// The format a file name's extension names: `ids.json` → `json`; `.env` and `app.env` →
+/// `env`.
+pub fn output_format(path: &str) -> Option<&'static str> {
+    let name = std::path::Path::new(path).file_name()?.to_str()?;
+    let extension = if name == ".env" {
+        "env"
+    } else {
+        name.rsplit_once('.').map(|(_, e)| e)?
+    };
+    OUTPUT_EXTENSIONS.iter().find(|e| **e == extension).copied()
+}
+
 fn env_name_ok(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 40
@@ -152,7 +164,14 @@ pub(crate) fn read(sink: &Sink, root: &DeTable<'_>) -> BTreeMap<String, Environm
                     && text
                         .bytes()
                         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-                if !ok {
+                let looks_like_key = ["sk_", "rk_", "pk_"].iter().any(|p| text.starts_with(p));
+                if looks_like_key {
+                    sink.push(
+                        Diagnostic::new(v.span(), "`secret_key_env` holds what looks like a Stripe key")
+                            .hint("remove it from billing.toml (and from version control) now and roll the key in the Dashboard; write the name of the variable that holds the key, e.g. \"STRIPE_LIVE_SECRET_KEY\"")
+                            .secret(),
+                    );
+                } else if !ok {
                     sink.push(
                         Diagnostic::new(v.span(), "`secret_key_env` must name an environment variable")
                             .label("not a variable name")
@@ -200,11 +219,7 @@ pub(crate) fn read(sink: &Sink, root: &DeTable<'_>) -> BTreeMap<String, Environm
         });
         let outputs = r.string("outputs").map(|o| {
             let text = o.get_ref();
-            let extension = std::path::Path::new(text)
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default();
-            if !OUTPUT_EXTENSIONS.contains(&extension) {
+            if output_format(text).is_none() {
                 sink.push(
                     Diagnostic::new(
                         o.span(),
@@ -392,10 +407,19 @@ fn resolve_entry(
     entry: &str,
     nested: &[&str],
 ) -> bool {
-    let keep = match (limits(sink, table, envs, entry), selected) {
+    let list = limits(sink, table, envs, entry);
+    let keep = match (&list, selected) {
         (Some(list), Some(env)) => list.iter().any(|n| n == env),
         _ => true,
     };
+    if !keep && let (Some(list), Some(env)) = (&list, selected) {
+        // `[products.pro.prices.annual]` → `products.pro.prices.annual`.
+        let address = entry
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        sink.limited_away(env, address, list.clone());
+    }
     table.remove("environments");
     let Some(overrides) = table.remove("overrides") else {
         return keep;
@@ -425,6 +449,23 @@ fn resolve_entry(
                 Some(best) => d.hint(format!("did you mean `{best}`?")),
                 None => d.hint(format!("declare it as [environments.{}]", env.get_ref())),
             });
+            continue;
+        }
+        if let Some(list) = &list
+            && !list.iter().any(|n| n == env.get_ref().as_ref())
+        {
+            sink.push(
+                Diagnostic::new(
+                    env.span(),
+                    format!(
+                        "{entry} is limited to {}: an override for `{}` never applies",
+                        list.join(", "),
+                        env.get_ref()
+                    ),
+                )
+                .label("not one of its environments")
+                .hint("remove the override, or add the environment to `environments`"),
+            );
             continue;
         }
         let fields_span = fields.span();

@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 
 pub use currency::Currency;
 pub use diagnostic::{Diagnostic, render_all};
-pub use environments::{DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, OUTPUT_EXTENSIONS};
+pub use environments::{
+    DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, OUTPUT_EXTENSIONS, output_format,
+};
 pub use model::{
     BillingScheme, Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing,
     DEFAULT_NAMESPACE, Discount, DurationKind, Interval, MetadataPattern, OnRemove, Percent, Price,
@@ -44,6 +46,7 @@ pub use tax::{
     Address, CA_PROVINCES, COUNTRIES, RETAIL_DELIVERY_FEE_STATES, Registration, TAX_TYPES, TaxRate,
     TaxSettings, US_REGISTRATION_TYPES, US_STATES,
 };
+pub use validate::env_part;
 
 use diagnostic::Sink;
 
@@ -168,23 +171,39 @@ pub fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, 
             }
             resolve_and_validate(&sink, &root, &envs, selected.as_deref())
         }
+        EnvChoice::All if envs.is_empty() => resolve_and_validate(&sink, &root, &envs, None),
         EnvChoice::All => {
-            let catalog = resolve_and_validate(&sink, &root, &envs, None);
-            // Each environment's view, its own problems marked with its name.
-            let seen: Vec<(std::ops::Range<usize>, String)> = sink
-                .snapshot()
-                .into_iter()
-                .map(|d| (d.span, d.message))
-                .collect();
+            // As each environment sees it: entries limited to different environments may share
+            // a lookup key or a code, so the catalog as written is not checked on its own (it
+            // only gives the summary). A problem some environments have names them.
+            let catalog = resolve_and_validate(&Sink::default(), &root, &envs, None);
+            let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
             for name in envs.keys() {
                 let env_sink = Sink::default();
                 resolve_and_validate(&env_sink, &root, &envs, Some(name));
-                for mut d in env_sink.into_sorted() {
-                    if !seen.contains(&(d.span.clone(), d.message.clone())) {
-                        d.message = format!("{} (in environment `{name}`)", d.message);
-                        sink.push(d);
+                for d in env_sink.into_sorted() {
+                    match found
+                        .iter_mut()
+                        .find(|(x, _)| x.span == d.span && x.message == d.message)
+                    {
+                        Some((_, names)) => names.push(name),
+                        None => found.push((d, vec![name])),
                     }
                 }
+            }
+            for (mut d, names) in found {
+                let said =
+                    names.len() == 1 && d.message.contains(&format!("environment `{}`", names[0]));
+                if names.len() < envs.len() && !said {
+                    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                    d.message = format!(
+                        "{} (in environment{} {})",
+                        d.message,
+                        if names.len() == 1 { "" } else { "s" },
+                        list.join(", ")
+                    );
+                }
+                sink.push(d);
             }
             catalog
         }

@@ -947,3 +947,104 @@ subscription_update = { products = [], default_allowed_updates = [] }
 "#
     ));
 }
+
+#[test]
+fn environments_share_lookup_keys_and_codes_only_across_environments() {
+    let text = r#"
+[environments.t]
+mode = "test"
+[environments.u]
+mode = "test"
+[environments.app]
+sandbox = true
+outputs = "app/.env"
+[products.p]
+name = "P"
+[products.p.prices.a]
+amount = "1.00"
+currency = "usd"
+lookup_key = "p_main"
+environments = ["t"]
+[products.p.prices.b]
+amount = "2.00"
+currency = "usd"
+lookup_key = "p_main"
+environments = ["u", "app"]
+[coupons.c]
+percent_off = 10
+[promotion_codes.k1]
+code = "SAVE"
+coupon = "c"
+environments = ["t"]
+[promotion_codes.k2]
+code = "SAVE"
+coupon = "c"
+environments = ["u", "app"]
+"#;
+    let catalog = valid(text);
+    assert_eq!(
+        catalog.environments["app"].outputs.as_deref(),
+        Some("app/.env")
+    );
+    // In one environment that shares them, they clash.
+    let both = text.replace(
+        "environments = [\"u\", \"app\"]",
+        "environments = [\"t\", \"u\", \"app\"]",
+    );
+    insta::assert_snapshot!(problems(&both));
+}
+
+#[test]
+fn references_to_entries_limited_away() {
+    insta::assert_snapshot!(problems(
+        r#"
+[environments.local]
+sandbox = true
+[environments.live]
+mode = "live"
+[products.pro]
+name = "Pro"
+default_price = "annual"
+[products.pro.prices.monthly]
+amount = "9.00"
+currency = "usd"
+interval = "month"
+[products.pro.prices.annual]
+amount = "90.00"
+currency = "usd"
+interval = "year"
+environments = ["local"]
+[products.beta]
+name = "Beta"
+environments = ["local"]
+[coupons.staff]
+percent_off = 100
+applies_to = ["beta"]
+environments = ["local"]
+[coupons.staff.overrides.live]
+percent_of = 5
+[promotion_codes.STAFF]
+coupon = "staff"
+[promotion_codes.LAUNCH-2]
+coupon = "staff"
+environments = ["local"]
+[promotion_codes.launch_2]
+code = "LAUNCHTWO"
+coupon = "staff"
+environments = ["local"]
+"#
+    ));
+}
+
+#[test]
+fn a_key_in_secret_key_env_is_never_shown() {
+    let key = format!("sk_live_{}", "0123456789abcdefghij");
+    let text = format!("[environments.live]\nmode = \"live\"\nsecret_key_env = \"{key}\"\n");
+    let shown = problems(&text);
+    assert!(!shown.contains(&key), "{shown}");
+    assert!(
+        shown.contains("`secret_key_env` holds what looks like a Stripe key"),
+        "{shown}"
+    );
+    assert!(shown.contains("the line is not shown"), "{shown}");
+}

@@ -323,6 +323,18 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> 
         out.flush()?;
     }
     if doc.is_empty() {
+        // Nothing to change; the environment's ids are still written (the file may be new,
+        // or deleted since).
+        if let Some(path) = &session.connection.outputs {
+            let outputs =
+                crate::output::collect(&session.catalog, &session.live, &session.origin());
+            super::output::write_file(&outputs, path)?;
+            style.note(&format!(
+                "wrote the ids of {} to {}",
+                outputs.environment,
+                path.display()
+            ));
+        }
         if json {
             emit(
                 &json!({"event": "summary", "done": 0, "failed": 0, "not_attempted": 0, "succeeded": true}),

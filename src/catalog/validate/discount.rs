@@ -47,6 +47,14 @@ fn reference(sink: &Sink, what: &str, name: &Sp<String>, known: &[&str]) -> bool
     if known.contains(&name.get_ref().as_str()) {
         return true;
     }
+    let address = format!("{what}s.{}", name.get_ref());
+    if sink.missing_reference(
+        name.span(),
+        &format!("{what} `{}`", name.get_ref()),
+        &address,
+    ) {
+        return false;
+    }
     let d = Diagnostic::new(
         name.span(),
         format!("no {what} `{}` in billing.toml", name.get_ref()),

@@ -18,7 +18,76 @@ use super::reader::Sp;
 use price::LookupKeyOrigin;
 
 /// Validates `raw`; problems go to `sink`, and the catalog is only meaningful when there are none.
+/// `pro` → `PRO`, `LAUNCH-20` → `LAUNCH_20`: a key as part of an environment-variable name.
+pub fn env_part(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The names `billing output --format env` writes must not collide: two keys that would share
+/// one are a problem here, before anything is applied.
+fn env_names(sink: &Sink, raw: &RawCatalog) {
+    let mut names: Vec<(String, &Sp<String>)> = Vec::new();
+    for p in &raw.products {
+        names.push((format!("PRODUCT_{}", env_part(p.key.get_ref())), &p.key));
+        for price in &p.prices {
+            let base = format!(
+                "PRICE_{}__{}",
+                env_part(p.key.get_ref()),
+                env_part(price.key.get_ref())
+            );
+            for suffix in ["", "__LOOKUP_KEY", "__SUPERSEDED"] {
+                names.push((format!("{base}{suffix}"), &price.key));
+            }
+        }
+    }
+    for c in &raw.coupons {
+        names.push((format!("COUPON_{}", env_part(c.key.get_ref())), &c.key));
+    }
+    for c in &raw.promotion_codes {
+        names.push((
+            format!("PROMOTION_CODE_{}", env_part(c.key.get_ref())),
+            &c.key,
+        ));
+    }
+    for r in &raw.tax_rates {
+        names.push((format!("TAX_RATE_{}", env_part(r.key.get_ref())), &r.key));
+    }
+    for p in &raw.portals {
+        names.push((format!("PORTAL_{}", env_part(p.key.get_ref())), &p.key));
+    }
+    let mut first_of: std::collections::HashMap<&str, &Sp<String>> =
+        std::collections::HashMap::new();
+    for (name, key) in &names {
+        let first = *first_of.entry(name.as_str()).or_insert(key);
+        if first.span() != key.span() {
+            sink.push(
+                Diagnostic::new(
+                    key.span(),
+                    format!(
+                        "`{}` and `{}` would share the output name BILLING_{name}",
+                        first.get_ref(),
+                        key.get_ref()
+                    ),
+                )
+                .label("same name as another key")
+                .hint(
+                    "`billing output --format env` writes one variable per key: rename one of them",
+                ),
+            );
+        }
+    }
+}
+
 pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
+    env_names(sink, &raw);
     let namespace = raw.namespace.map_or_else(
         || DEFAULT_NAMESPACE.to_owned(),
         |ns| {

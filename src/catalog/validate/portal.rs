@@ -120,7 +120,9 @@ pub(crate) fn portal(
         for p in &u.products {
             let key = p.product.get_ref();
             let Some(product) = products.get(key) else {
-                if !declared_products.contains(&key.as_str()) {
+                if !declared_products.contains(&key.as_str())
+                    && !sink.missing_reference(p.product.span(), &format!("product `{key}`"), &format!("products.{key}"))
+                {
                     let d = Diagnostic::new(p.product.span(), format!("no product `{key}` in billing.toml")).label("unknown product key");
                     sink.push(match suggest(key, declared_products) {
                         Some(best) => d.hint(format!("did you mean `{best}`?")),
@@ -159,7 +161,11 @@ pub(crate) fn portal(
                                     .label("not recurring")
                                     .hint("subscriptions switch between recurring prices only"),
                             ),
-                            None => sink.push(Diagnostic::new(k.span(), format!("product `{key}` has no price `{}`", k.get_ref())).label("unknown price key")),
+                            None => {
+                                if !sink.missing_reference(k.span(), &format!("price `{}` of `{key}`", k.get_ref()), &format!("products.{key}.prices.{}", k.get_ref())) {
+                                    sink.push(Diagnostic::new(k.span(), format!("product `{key}` has no price `{}`", k.get_ref())).label("unknown price key"));
+                                }
+                            }
                         }
                     }
                     if out.is_empty() {

@@ -155,6 +155,11 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
 
     if let Some(default) = &raw.default_price
         && !declared.contains(default.get_ref())
+        && !sink.missing_reference(
+            default.span(),
+            &format!("price `{}`", default.get_ref()),
+            &format!("products.{key}.prices.{}", default.get_ref()),
+        )
     {
         let known: Vec<&str> = declared.iter().map(String::as_str).collect();
         let d = Diagnostic::new(

@@ -263,6 +263,13 @@ fn outputs_in_every_format_keep_the_ids_a_price_replaced() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         outputs_snapshot(&format!("outputs_{format}"), &run.stdout);
     }
+    // Written again by an apply with nothing to change (the file was deleted).
+    std::fs::remove_file(dir.path().join("generated/test.json")).unwrap();
+    let run = billing(&dir, &["apply", "--yes"]);
+    assert!(run.stdout.contains("No changes"), "{}", run.stdout);
+    let again: Value = serde_json::from_str(&dir.read("generated/test.json")).unwrap();
+    assert_eq!(again, written);
+
     // --out writes the same text.
     let run = billing(
         &dir,
