@@ -89,38 +89,29 @@ impl Diagnostic {
                 paint.blue(&line_no),
                 paint.blue("|"),
             );
-            if let Some(hint) = &self.hint {
-                let _ = writeln!(
-                    out,
-                    "{} {} {}",
-                    gutter,
-                    paint.blue("="),
-                    paint.cyan(&format!("hint: {hint}"))
-                );
-            }
-            return out;
-        }
-        let _ = writeln!(
-            out,
-            "{} {} {}",
-            paint.blue(&line_no),
-            paint.blue("|"),
-            shown_line.trim_end()
-        );
-        let carets = format!("{}{}", " ".repeat(offset), "^".repeat(width));
-        match &self.label {
-            Some(label) => {
-                let _ = writeln!(
-                    out,
-                    "{} {} {} {}",
-                    gutter,
-                    paint.blue("|"),
-                    paint.red(&carets),
-                    paint.red(label)
-                );
-            }
-            None => {
-                let _ = writeln!(out, "{} {} {}", gutter, paint.blue("|"), paint.red(&carets));
+        } else {
+            let _ = writeln!(
+                out,
+                "{} {} {}",
+                paint.blue(&line_no),
+                paint.blue("|"),
+                shown_line.trim_end()
+            );
+            let carets = format!("{}{}", " ".repeat(offset), "^".repeat(width));
+            match &self.label {
+                Some(label) => {
+                    let _ = writeln!(
+                        out,
+                        "{} {} {} {}",
+                        gutter,
+                        paint.blue("|"),
+                        paint.red(&carets),
+                        paint.red(label)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{} {} {}", gutter, paint.blue("|"), paint.red(&carets));
+                }
             }
         }
         if let Some(hint) = &self.hint {
