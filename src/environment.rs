@@ -83,13 +83,32 @@ pub fn embedded_state(catalog: &Path, environment: &str) -> PathBuf {
         .join("state.json")
 }
 
+/// How the client behaves, from the command line.
+#[derive(Clone, Default)]
+pub struct Tuning {
+    /// Called after every HTTP exchange (`-v`).
+    pub observer: Option<Observer>,
+    /// Requests per second overall (default: Stripe's limit for the key's mode).
+    pub rate: Option<f64>,
+    /// Requests per second per endpoint (default: Stripe's 25).
+    pub endpoint_rate: Option<f64>,
+}
+
+impl Tuning {
+    fn apply(&self, settings: &mut ClientSettings) {
+        settings.observer.clone_from(&self.observer);
+        settings.rate = self.rate;
+        settings.endpoint_rate = self.endpoint_rate;
+    }
+}
+
 /// Connects to an API with the key from `var`, checking its mode when the environment has one.
 fn remote(
     environment: &str,
     api_base: &str,
     var: &str,
     expected: Option<KeyMode>,
-    observer: Option<Observer>,
+    tuning: &Tuning,
 ) -> Result<(StripeHttp, KeyMode), ConnectError> {
     let key = SecretKey::from_env(var).ok_or_else(|| ConnectError::MissingKey {
         environment: environment.to_owned(),
@@ -110,16 +129,13 @@ fn remote(
         });
     }
     let mut settings = ClientSettings::new(api_base, key);
-    settings.observer = observer;
+    tuning.apply(&mut settings);
     let client = StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
     Ok((client, mode))
 }
 
 /// Starts the embedded sandbox with its state in `state`.
-fn embedded(
-    state: &Path,
-    observer: Option<Observer>,
-) -> Result<(StripeHttp, Sandbox), ConnectError> {
+fn embedded(state: &Path, tuning: &Tuning) -> Result<(StripeHttp, Sandbox), ConnectError> {
     if let Some(billing_dir) = state.parent().and_then(Path::parent) {
         std::fs::create_dir_all(billing_dir)
             .map_err(|e| ConnectError::Sandbox(format!("{}: {e}", billing_dir.display())))?;
@@ -137,7 +153,10 @@ fn embedded(
     let sandbox = Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .map_err(|e| ConnectError::Sandbox(e.to_string()))?;
     let mut settings = ClientSettings::new(sandbox.base_url(), SecretKey::new(EMBEDDED_KEY));
-    settings.observer = observer;
+    tuning.apply(&mut settings);
+    // The embedded sandbox has no rate limits: no need to pace unless asked.
+    settings.rate = Some(tuning.rate.unwrap_or(10_000.0));
+    settings.endpoint_rate = Some(tuning.endpoint_rate.unwrap_or(10_000.0));
     let client = StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
     Ok((client, sandbox))
 }
@@ -150,7 +169,7 @@ pub fn connect(
     catalog_path: &Path,
     catalog: &Catalog,
     api_base: Option<&str>,
-    observer: Option<Observer>,
+    tuning: &Tuning,
 ) -> Result<Connection, ConnectError> {
     let env = catalog
         .environment
@@ -160,7 +179,7 @@ pub fn connect(
         return Ok(match api_base {
             Some(api_base) => {
                 let name = api_base.trim_end_matches('/');
-                let (client, mode) = remote(name, api_base, DEFAULT_KEY_VAR, None, observer)?;
+                let (client, mode) = remote(name, api_base, DEFAULT_KEY_VAR, None, tuning)?;
                 Connection {
                     client,
                     environment: name.to_owned(),
@@ -173,7 +192,7 @@ pub fn connect(
             }
             None => {
                 let state = embedded_state(catalog_path, EMBEDDED);
-                let (client, sandbox) = embedded(&state, observer)?;
+                let (client, sandbox) = embedded(&state, tuning)?;
                 Connection {
                     client,
                     environment: EMBEDDED.to_owned(),
@@ -192,7 +211,7 @@ pub fn connect(
         .map(|o| catalog_dir(catalog_path).join(o));
     if env.sandbox && api_base.is_none() {
         let state = embedded_state(catalog_path, &env.name);
-        let (client, sandbox) = embedded(&state, observer)?;
+        let (client, sandbox) = embedded(&state, tuning)?;
         return Ok(Connection {
             client,
             environment: env.name.clone(),
@@ -204,13 +223,7 @@ pub fn connect(
         });
     }
     let base = api_base.or(env.api_base.as_deref()).unwrap_or(STRIPE_API);
-    let (client, mode) = remote(
-        &env.name,
-        base,
-        &env.secret_key_env,
-        Some(env.mode),
-        observer,
-    )?;
+    let (client, mode) = remote(&env.name, base, &env.secret_key_env, Some(env.mode), tuning)?;
     Ok(Connection {
         client,
         environment: env.name.clone(),

@@ -17,6 +17,7 @@ use stripe_client_core::{CustomizedStripeRequest, StripeClient, StripeMethod};
 
 use super::error::{ApiError, StripeError};
 use super::key::{KeyMode, SecretKey};
+use super::pace::{self, Pacer};
 
 /// The Stripe API version billing speaks: the one async-stripe's types are generated for.
 pub fn api_version() -> &'static str {
@@ -59,12 +60,20 @@ pub struct ClientSettings {
     pub base_backoff: Duration,
     /// Longest backoff delay.
     pub max_backoff: Duration,
+    /// Longest time spent on one request, retries included: no retry starts after it.
+    pub max_retry_time: Duration,
+    /// Requests per second overall; `None`: Stripe's limit for the key's mode (25 test, 100
+    /// live).
+    pub rate: Option<f64>,
+    /// Requests per second to one endpoint; `None`: Stripe's 25.
+    pub endpoint_rate: Option<f64>,
     /// Called after every exchange.
     pub observer: Option<Observer>,
 }
 
 impl ClientSettings {
-    /// Defaults for `base_url` and `key`: 5 attempts, 30 s each, backoff from 0.5 s to 8 s.
+    /// Defaults for `base_url` and `key`: 5 attempts, 30 s each, backoff from 0.5 s to 8 s,
+    /// at most 2 minutes per request, Stripe's rate limits.
     pub fn new(base_url: impl Into<String>, key: SecretKey) -> Self {
         Self {
             base_url: base_url.into(),
@@ -73,6 +82,9 @@ impl ClientSettings {
             timeout: Duration::from_secs(30),
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
+            max_retry_time: Duration::from_secs(120),
+            rate: None,
+            endpoint_rate: None,
             observer: None,
         }
     }
@@ -91,6 +103,7 @@ struct Inner {
     base: String,
     authorization: HeaderValue,
     settings: ClientSettings,
+    pacer: Pacer,
 }
 
 /// Whether a URL's host is this machine.
@@ -140,6 +153,11 @@ impl StripeHttp {
         let http = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(https);
+        let rate = settings.rate.unwrap_or(match settings.key.mode() {
+            Some(KeyMode::Live) => pace::LIVE_RATE,
+            _ => pace::TEST_RATE,
+        });
+        let pacer = Pacer::new(rate, settings.endpoint_rate.unwrap_or(pace::ENDPOINT_RATE));
         Ok(Self {
             inner: Arc::new(Inner {
                 server_time: std::sync::atomic::AtomicI64::new(0),
@@ -147,6 +165,7 @@ impl StripeHttp {
                 base,
                 authorization,
                 settings,
+                pacer,
             }),
         })
     }
@@ -345,9 +364,12 @@ impl StripeClient for StripeHttp {
             url.push_str(&query);
         }
         let settings = &self.inner.settings;
+        let endpoint = pace::endpoint(name, &path);
+        let first = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.inner.pacer.wait(&endpoint).await;
             let started = Instant::now();
             let outcome = self
                 .attempt(&method, &url, &builder.body, idempotency_key.as_deref())
@@ -373,12 +395,27 @@ impl StripeClient for StripeHttp {
                 });
             }
             match result {
-                Ok(bytes) => return Ok(bytes),
+                Ok(bytes) => {
+                    self.inner.pacer.speed_up();
+                    return Ok(bytes);
+                }
                 Err(error) => {
-                    if attempt >= settings.max_attempts || !retryable(status, should_retry) {
+                    if status == Some(429) && error.code() != Some("lock_timeout") {
+                        self.inner.pacer.slow_down();
+                    }
+                    if !retryable(status, should_retry) {
                         return Err(error);
                     }
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    let delay = self.backoff(attempt);
+                    let spent = first.elapsed();
+                    if attempt >= settings.max_attempts || spent + delay > settings.max_retry_time {
+                        return Err(StripeError::GaveUp {
+                            attempts: attempt,
+                            seconds: spent.as_secs_f64(),
+                            last: Box::new(error),
+                        });
+                    }
+                    tokio::time::sleep(delay).await;
                 }
             }
         }

@@ -48,6 +48,13 @@ pub enum StripeError {
     /// The request was refused before sending (a bug or a bad setting, never Stripe's answer).
     #[error("{0}")]
     Refused(String),
+    /// Retries ran out (attempts or time); `last` is the last failure.
+    #[error("gave up after {attempts} attempts in {seconds:.1} s; the last: {last}")]
+    GaveUp {
+        attempts: u32,
+        seconds: f64,
+        last: Box<StripeError>,
+    },
 }
 
 impl fmt::Display for ApiError {
@@ -73,6 +80,7 @@ impl StripeError {
         match self {
             Self::Api(api) => Some(api.status),
             Self::Http { status, .. } => Some(*status),
+            Self::GaveUp { last, .. } => last.status(),
             _ => None,
         }
     }
@@ -81,6 +89,7 @@ impl StripeError {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Api(api) => api.code.as_deref(),
+            Self::GaveUp { last, .. } => last.code(),
             _ => None,
         }
     }

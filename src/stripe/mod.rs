@@ -3,6 +3,7 @@
 mod client;
 mod error;
 mod key;
+pub mod pace;
 
 pub use client::{ClientSettings, Exchange, Observer, STRIPE_API_BASE, StripeHttp, api_version};
 pub use error::{ApiError, StripeError};
