@@ -45,6 +45,10 @@ pub struct ApplyArgs {
     /// How to report: text for people, json for one event per line.
     #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
     format: ApplyFormat,
+    /// How long to wait for another `billing apply` of the same environment on this machine
+    /// to finish (30s, 5m, 1h); by default, refuse at once.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = super::lock::parse_duration)]
+    lock_timeout: std::time::Duration,
 }
 
 /// The line a finished operation prints, or `None` for one that did not run.
@@ -239,8 +243,9 @@ fn confirm(style: Style) -> Result<bool> {
 async fn saved_plan(
     global: &GlobalArgs,
     path: &std::path::Path,
+    lock_timeout: std::time::Duration,
     style: Style,
-) -> Result<Option<(session::Session, PlanDocument)>> {
+) -> Result<Option<(session::Session, PlanDocument, super::lock::ApplyLock)>> {
     let doc = match PlanDocument::load(path) {
         Ok(doc) => doc,
         Err(e) => {
@@ -248,9 +253,11 @@ async fn saved_plan(
             return Ok(None);
         }
     };
-    let Some(session) = session::read(global, style).await? else {
+    let Some(opened) = session::open(global, style).await? else {
         return Ok(None);
     };
+    let lock = super::lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
+    let session = opened.read().await?;
     let mut stale = doc.staleness(&session.catalog, &session.live, &session.origin());
     if stale.is_empty() {
         // What the plan depends on beyond the objects it read (an unmanaged object taking a
@@ -290,21 +297,28 @@ async fn saved_plan(
         ));
         return Ok(None);
     }
-    Ok(Some((session, doc)))
+    Ok(Some((session, doc, lock)))
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> Result<u8> {
-    let (session, doc, approved) = match &args.plan {
-        Some(path) => match saved_plan(global, path, style).await? {
-            Some((session, doc)) => (session, doc, true),
+    // The lock is held from before the state is read until the apply ends.
+    let (session, doc, approved, _lock) = match &args.plan {
+        Some(path) => match saved_plan(global, path, args.lock_timeout, style).await? {
+            Some((session, doc, lock)) => (session, doc, true, lock),
             None => return Ok(EXIT_ERROR),
         },
         None => {
-            let Some(session) = session::read(global, style).await? else {
+            let Some(opened) = session::open(global, style).await? else {
                 return Ok(EXIT_ERROR);
             };
+            let lock = super::lock::acquire(
+                &global.config,
+                &opened.connection.environment,
+                args.lock_timeout,
+            )?;
+            let session = opened.read().await?;
             let doc = session.plan()?;
-            (session, doc, args.yes)
+            (session, doc, args.yes, lock)
         }
     };
     let json = args.format == ApplyFormat::Json;
@@ -343,11 +357,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> 
         }
         return Ok(EXIT_OK);
     }
-    if let Err(refusal) = apply::check_destroys(&doc, session.connection.mode, args.allow_destroy) {
+    let allow_destroy = args.allow_destroy || doc.allow_destroy;
+    if let Err(refusal) = apply::check_destroys(&doc, session.connection.mode, allow_destroy) {
         style.error(&refusal.to_string());
-        style.hint(
-            "if that is intended, run again with --allow-destroy; nothing was sent to Stripe",
-        );
+        style.hint(if args.plan.is_some() {
+            "nothing was sent to Stripe; if that is intended, make the plan with `billing plan --allow-destroy --out …` (or apply it with --allow-destroy)"
+        } else {
+            "if that is intended, run again with --allow-destroy; nothing was sent to Stripe"
+        });
         return Ok(EXIT_ERROR);
     }
     if !approved && !confirm(style)? {

@@ -4,6 +4,7 @@
 //! everything else (progress, warnings, errors) to stderr.
 
 mod apply;
+mod lock;
 mod output;
 mod plan;
 mod sandbox;
@@ -105,6 +106,13 @@ pub struct GlobalArgs {
     /// or a `billing sandbox`). Without environments, the key comes from STRIPE_SECRET_KEY.
     #[arg(long, value_name = "URL", global = true)]
     api_base: Option<String>,
+    /// Send at most N requests per second (default: Stripe's limit for the key's mode, 25 in
+    /// test mode, 100 in live; billing also slows down when Stripe answers 429).
+    #[arg(long, value_name = "N", global = true, value_parser = positive_rate)]
+    rate: Option<f64>,
+    /// Send at most N requests per second to any one endpoint (default: Stripe's 25).
+    #[arg(long, value_name = "N", global = true, value_parser = positive_rate)]
+    endpoint_rate: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +142,16 @@ enum Command {
     ///
     /// It is a stand-in that follows Stripe's rules as documented, not Stripe.
     Sandbox(sandbox::SandboxArgs),
+}
+
+/// A request rate: a positive number.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a positive number of requests per second"
+        )),
+    }
 }
 
 /// Runs a command's future on a tokio runtime.

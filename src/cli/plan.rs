@@ -19,6 +19,10 @@ pub struct PlanArgs {
     /// Also write the plan to FILE (JSON, docs/plan-json.md), for `billing apply FILE`.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Record in the saved plan that it may archive or delete what left billing.toml, in a
+    /// live environment too (`billing apply PLAN` then needs no --allow-destroy).
+    #[arg(long)]
+    allow_destroy: bool,
     /// How to print the plan: text for people, markdown for a pull-request comment, json for
     /// programs.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
@@ -45,7 +49,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &PlanArgs, style: Style) -> R
     let Some(session) = session::read(global, style).await? else {
         return Ok(EXIT_ERROR);
     };
-    let doc: PlanDocument = session.plan()?;
+    let doc: PlanDocument = session.plan()?.with_allow_destroy(args.allow_destroy);
     if let Some(path) = &args.out {
         write_atomically(path, &doc.to_json())?;
     }

@@ -64,16 +64,29 @@ fn observer(verbose: u8) -> Option<Observer> {
     })
 }
 
-/// Loads, connects and reads. `Ok(None)` when the catalog is invalid (already reported).
-pub(crate) async fn read(global: &GlobalArgs, style: Style) -> Result<Option<Session>> {
+/// A catalog and a connection to its environment, guarded, before anything else is read.
+pub(crate) struct Opened {
+    pub connection: Connection,
+    pub catalog: Catalog,
+    verbose: u8,
+}
+
+/// Loads and connects, checking the guards (the key's mode, then the account). `Ok(None)`
+/// when the catalog is invalid (already reported).
+pub(crate) async fn open(global: &GlobalArgs, style: Style) -> Result<Option<Opened>> {
     let Some(catalog) = validate::load(global, style, false) else {
         return Ok(None);
+    };
+    let tuning = environment::Tuning {
+        observer: observer(global.verbose),
+        rate: global.rate,
+        endpoint_rate: global.endpoint_rate,
     };
     let connection = environment::connect(
         &global.config,
         &catalog,
         global.api_base.as_deref(),
-        observer(global.verbose),
+        &tuning,
     )?;
     // The account guard, before anything else is read.
     if let Some(expected) = &connection.expected_account {
@@ -88,23 +101,49 @@ pub(crate) async fn read(global: &GlobalArgs, style: Style) -> Result<Option<Ses
             );
         }
     }
-    let started = Instant::now();
-    let live = live::read(&connection.client, &live::ReadScope::for_catalog(&catalog))
-        .await
-        .with_context(|| format!("cannot read the Stripe state of {}", connection.environment))?;
-    if global.verbose > 0 {
-        let _ = writeln!(
-            std::io::stderr(),
-            "Read {} products and {} prices from {} in {} ms.",
-            live.products.len(),
-            live.prices.len(),
-            live.account.id,
-            started.elapsed().as_millis()
-        );
-    }
-    Ok(Some(Session {
+    Ok(Some(Opened {
         connection,
         catalog,
-        live,
+        verbose: global.verbose,
     }))
+}
+
+impl Opened {
+    /// Reads the account's state.
+    pub(crate) async fn read(self) -> Result<Session> {
+        let Opened {
+            connection,
+            catalog,
+            verbose,
+        } = self;
+        let started = Instant::now();
+        let live = live::read(&connection.client, &live::ReadScope::for_catalog(&catalog))
+            .await
+            .with_context(|| {
+                format!("cannot read the Stripe state of {}", connection.environment)
+            })?;
+        if verbose > 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "Read {} products and {} prices from {} in {} ms.",
+                live.products.len(),
+                live.prices.len(),
+                live.account.id,
+                started.elapsed().as_millis()
+            );
+        }
+        Ok(Session {
+            connection,
+            catalog,
+            live,
+        })
+    }
+}
+
+/// Loads, connects and reads. `Ok(None)` when the catalog is invalid (already reported).
+pub(crate) async fn read(global: &GlobalArgs, style: Style) -> Result<Option<Session>> {
+    match open(global, style).await? {
+        Some(opened) => Ok(Some(opened.read().await?)),
+        None => Ok(None),
+    }
 }
