@@ -88,6 +88,10 @@ pub struct PlanDocument {
     pub namespace: String,
     /// `sha256:…` of the validated catalog.
     pub catalog_hash: String,
+    /// Made with `--allow-destroy`: applying it may archive or delete what left billing.toml,
+    /// in a live environment too.
+    #[serde(default)]
+    pub allow_destroy: bool,
     /// The account's newest catalog event when the plan was made.
     pub generation: Option<String>,
     pub summary: Summary,
@@ -276,8 +280,14 @@ fn idempotency_key(
     generation: Option<&str>,
     change: &Change,
     op: &Operation,
+    destroy_approved: bool,
 ) -> String {
     let mut hasher = Sha256::new();
+    // A destroy approved by `--allow-destroy` is part of what the key covers, so that the
+    // approval cannot be added to a saved plan by editing it.
+    if change.destroy && destroy_approved {
+        hasher.update(b"allow-destroy\0");
+    }
     for part in [
         namespace,
         generation.unwrap_or_default(),
@@ -382,6 +392,7 @@ impl PlanDocument {
                     plan.generation.as_deref(),
                     &plan.changes[step.change],
                     &op,
+                    false,
                 );
                 op
             })
@@ -394,6 +405,7 @@ impl PlanDocument {
             mode: origin.mode,
             namespace: plan.namespace.clone(),
             catalog_hash: catalog_hash(catalog),
+            allow_destroy: false,
             generation: plan.generation.clone(),
             summary: plan.summary(),
             resource_changes: plan.changes.clone(),
@@ -404,6 +416,25 @@ impl PlanDocument {
             foreign: plan.foreign,
             read: read_set(catalog, live),
         }
+    }
+
+    /// The same plan approved (or not) to archive and delete what left billing.toml
+    /// (`billing plan --allow-destroy`): recorded, and covered by the keys of those operations.
+    #[must_use]
+    pub fn with_allow_destroy(mut self, allow: bool) -> Self {
+        self.allow_destroy = allow;
+        for i in 0..self.operations.len() {
+            let change = &self.resource_changes[self.operations[i].change];
+            let key = idempotency_key(
+                &self.namespace,
+                self.generation.as_deref(),
+                change,
+                &self.operations[i],
+                allow,
+            );
+            self.operations[i].idempotency_key = key;
+        }
+        self
     }
 
     /// Whether applying would change nothing.
@@ -544,7 +575,13 @@ impl PlanDocument {
             }
             let change = &self.resource_changes[op.change];
             if op.idempotency_key
-                != idempotency_key(&self.namespace, self.generation.as_deref(), change, op)
+                != idempotency_key(
+                    &self.namespace,
+                    self.generation.as_deref(),
+                    change,
+                    op,
+                    self.allow_destroy,
+                )
             {
                 return Err(format!(
                     "operation {i} ({} of {}) was edited after the plan was made",
@@ -751,5 +788,50 @@ mod tests {
         let back: PlanDocument = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);
         assert!(back.check_shape().is_ok());
+    }
+}
+
+#[cfg(test)]
+mod destroy_tests {
+    use super::*;
+    use crate::apply::check_destroys;
+    use crate::catalog::{SourceFile, parse};
+    use crate::live::fixtures::{live, price, product};
+
+    #[test]
+    fn a_saved_plan_carries_its_destroy_approval_and_it_cannot_be_edited_in() {
+        let state = live(vec![product()], vec![price()]);
+        // The monthly price left billing.toml: archiving it is a destroy.
+        let catalog = parse(&SourceFile::new(
+            "billing.toml",
+            "[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\n",
+        ))
+        .unwrap();
+        let plan = crate::plan::plan(&catalog, &state).unwrap();
+        let origin = Origin {
+            environment: "live".into(),
+            account: "acct_1".into(),
+            mode: KeyMode::Live,
+        };
+        let doc = PlanDocument::new(&plan, &catalog, &state, origin);
+        assert!(check_destroys(&doc, KeyMode::Live, doc.allow_destroy).is_err());
+        let approved = doc.clone().with_allow_destroy(true);
+        assert!(check_destroys(&approved, KeyMode::Live, approved.allow_destroy).is_ok());
+        assert!(approved.check_shape().is_ok());
+
+        // Approval edited into the file: the keys no longer match.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(
+            &path,
+            doc.to_json()
+                .replace("\"allow_destroy\": false", "\"allow_destroy\": true"),
+        )
+        .unwrap();
+        let err = PlanDocument::load(&path).unwrap_err().to_string();
+        assert!(err.contains("was edited after the plan was made"), "{err}");
+        // The approved plan itself loads.
+        std::fs::write(&path, approved.to_json()).unwrap();
+        assert!(PlanDocument::load(&path).unwrap().allow_destroy);
     }
 }

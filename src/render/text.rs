@@ -158,6 +158,13 @@ pub fn render_plan(
             s.archive
         )?;
     }
+    if plan.allow_destroy && plan.destroys().next().is_some() {
+        writeln!(
+            out,
+            "{} this plan was made with --allow-destroy: applying it archives or deletes what left billing.toml.",
+            paint.yellow("Note:")
+        )?;
+    }
     for notice in &plan.notices {
         writeln!(out, "{} {notice}", paint.yellow("Note:"))?;
     }

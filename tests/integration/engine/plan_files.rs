@@ -292,6 +292,7 @@ mod contract {
         pub mode: String,
         pub namespace: String,
         pub catalog_hash: String,
+        pub allow_destroy: bool,
         pub generation: Option<String>,
         pub summary: Summary,
         pub resource_changes: Vec<ResourceChange>,
