@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::{EXIT_OK, GlobalArgs, Style};
-use crate::sandbox::{self, FailureRule, SandboxConfig};
+use crate::sandbox::{self, Chaos, FailureRule, Latency, SandboxConfig};
 
 /// Options of `billing sandbox`.
 #[derive(Debug, Args)]
@@ -26,9 +26,94 @@ pub struct SandboxArgs {
     /// between 429 rate_limit (default) and lock_timeout. Repeatable.
     #[arg(long = "fail", value_name = "RULE")]
     failures: Vec<FailureRule>,
+    /// Seed of the random faults and latencies: the same seed and the same requests, sent one
+    /// after another, meet the same faults (concurrent requests arrive in varying order, so a
+    /// seed then reproduces the mix of faults, not which request meets which). Without it, a
+    /// random seed is picked and printed.
+    #[arg(long, value_name = "N", help_heading = "Chaos")]
+    seed: Option<u64>,
+    /// Probability (0-1) of a random 429 rate_limit (Stripe-Rate-Limited-Reason: global-rate),
+    /// answered before the request changes anything.
+    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    fault_rate_limit: Option<f64>,
+    /// Probability (0-1) of a random 429 lock_timeout, answered before the request changes
+    /// anything.
+    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    fault_lock_timeout: Option<f64>,
+    /// Probability (0-1) of a random 500 or 503 api_error, answered before the request changes
+    /// anything.
+    #[arg(long = "fault-5xx", value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    fault_server_error: Option<f64>,
+    /// Probability (0-1) that the connection is closed before any response, the request
+    /// changing nothing.
+    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    fault_reset: Option<f64>,
+    /// Probability (0-1) that a POST or DELETE runs (and commits) but the connection is closed
+    /// without its response.
+    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    fault_lost_response: Option<f64>,
+    /// Shorthand: P (0-1) spread evenly over the five kinds of fault (P/5 each); a --fault-…
+    /// flag overrides its kind's share. All probabilities must add up to at most 1.
+    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    chaos: Option<f64>,
+    /// Added latency per request, drawn uniformly from MIN..MAX milliseconds (e.g. 5..50),
+    /// divided by --time-scale.
+    #[arg(long, value_name = "MIN..MAX", help_heading = "Chaos")]
+    latency: Option<Latency>,
+    /// Global rate limit in requests per second (Stripe: 25 in test mode, 100 in live mode); a
+    /// token bucket holding one second of requests. Beyond it: 429 rate_limit with
+    /// Stripe-Rate-Limited-Reason: global-rate.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Chaos")]
+    rate_limit: Option<u32>,
+    /// Rate limit per endpoint (method and route, e.g. POST /v1/prices/{id}) in requests per
+    /// second, 0 for none; default 25 (as Stripe) with --rate-limit, none otherwise. Beyond it:
+    /// 429 rate_limit with Stripe-Rate-Limited-Reason: endpoint-rate.
+    #[arg(long, value_name = "N", help_heading = "Chaos")]
+    endpoint_rate_limit: Option<u32>,
+    /// Runs time K times faster (K >= 1) for the rate limiters and the latency: limiter rates
+    /// are multiplied by K (buckets still hold one unscaled second of requests), latencies
+    /// divided by K. The sandbox's clock is not affected.
+    #[arg(long, value_name = "K", value_parser = sandbox::parse_time_scale, help_heading = "Chaos")]
+    time_scale: Option<f64>,
+}
+
+/// Stripe's default rate limit per endpoint, in requests per second (stripe-api.md §0.1 C4).
+const STRIPE_ENDPOINT_RATE: u32 = 25;
+
+impl SandboxArgs {
+    /// The chaos the flags ask for (checked: probabilities adding up to at most 1).
+    fn chaos(&self) -> Result<Chaos> {
+        let spread = Chaos::spread(self.chaos.unwrap_or(0.0));
+        let mut chaos = Chaos {
+            seed: self.seed,
+            rate_limit: self.fault_rate_limit.unwrap_or(spread.rate_limit),
+            lock_timeout: self.fault_lock_timeout.unwrap_or(spread.lock_timeout),
+            server_error: self.fault_server_error.unwrap_or(spread.server_error),
+            reset: self.fault_reset.unwrap_or(spread.reset),
+            lost_response: self.fault_lost_response.unwrap_or(spread.lost_response),
+            latency: self.latency,
+            global_rate: self.rate_limit,
+            endpoint_rate: match (self.endpoint_rate_limit, self.rate_limit) {
+                (Some(0), _) | (None, None) => None,
+                (Some(n), _) => Some(n),
+                (None, Some(_)) => Some(STRIPE_ENDPOINT_RATE),
+            },
+            time_scale: self.time_scale.unwrap_or(1.0),
+        };
+        // Pick and show the seed, so that a run can be reproduced.
+        if chaos.seed.is_none() && (chaos.has_faults() || chaos.latency.is_some()) {
+            chaos.seed = Some(fastrand::u64(..));
+        }
+        // The flags' parsers check each value; only their sum is left to check.
+        chaos
+            .validate()
+            .context("invalid --chaos and --fault-… probabilities")?;
+        Ok(chaos)
+    }
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -> Result<u8> {
+    let chaos = args.chaos()?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -38,6 +123,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
         state: args.state.clone(),
         failures: args.failures.clone(),
         log_requests: global.verbose > 0,
+        chaos,
     };
     let state = args
         .state
@@ -51,6 +137,13 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
          Try: STRIPE_SECRET_KEY=sk_test_local billing --api-base http://{local} plan\n\
          Press Ctrl-C to stop."
     )?;
+    if config.chaos.is_active() {
+        let again = match config.chaos.seed {
+            Some(seed) => format!(" (--seed {seed} draws the same faults again)"),
+            None => String::new(),
+        };
+        writeln!(err, "Chaos: {}{again}.", config.chaos)?;
+    }
     drop(err);
     let _ = style;
     sandbox::serve(config, listener, async {

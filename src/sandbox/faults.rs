@@ -250,13 +250,7 @@ impl FailureRule {
     fn error(&self) -> ApiError {
         const INJECTED: &str = "(Injected by the billing sandbox.)";
         match self.kind {
-            Kind::RateLimit => ApiError::invalid(format!(
-                "Too many requests hit the API too quickly. We recommend an exponential backoff \
-                 of your requests. {INJECTED}"
-            ))
-            .with_status(429)
-            .with_code("rate_limit")
-            .with_header("Stripe-Rate-Limited-Reason", "global-rate"),
+            Kind::RateLimit => rate_limited("global-rate", INJECTED),
             // Stripe's lock timeout is a 429 `invalid_request_error` without a rate-limit
             // reason (stripe-api.md §1.10).
             Kind::LockTimeout => {
@@ -288,6 +282,18 @@ impl FailureRule {
             }
         }
     }
+}
+
+/// Stripe's 429 `rate_limit`, with `Stripe-Rate-Limited-Reason: reason` (`global-rate` or
+/// `endpoint-rate`, stripe-api.md §1.1) and `note` after the message.
+pub(crate) fn rate_limited(reason: &'static str, note: &str) -> ApiError {
+    ApiError::invalid(format!(
+        "Too many requests hit the API too quickly. We recommend an exponential backoff of your \
+         requests. {note}"
+    ))
+    .with_status(429)
+    .with_code("rate_limit")
+    .with_header("Stripe-Rate-Limited-Reason", reason)
 }
 
 #[derive(Debug)]

@@ -8,11 +8,12 @@
 //!
 //! Public API: [`Sandbox`] (start on a thread of its own, inspect the request log, inject
 //! failures, simulate time and redemptions for tests, shut down), [`serve`] (run in the
-//! foreground on a bound listener), [`SandboxConfig`], [`FailureRule`], [`LoggedRequest`] and
-//! [`SandboxError`].
+//! foreground on a bound listener), [`SandboxConfig`], [`FailureRule`], [`Chaos`] (random
+//! faults, latency, rate limits), [`LoggedRequest`] and [`SandboxError`].
 
 mod account;
 mod auth;
+mod chaos;
 mod countries;
 mod coupons;
 mod currency;
@@ -46,6 +47,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+pub use chaos::{Chaos, ChaosError, Fault, Latency, parse_probability, parse_time_scale};
 pub use faults::{FailureRule, FailureRuleParseError};
 
 /// How to run a sandbox.
@@ -57,6 +59,9 @@ pub struct SandboxConfig {
     pub failures: Vec<FailureRule>,
     /// Print one line per request to stderr.
     pub log_requests: bool,
+    /// Random faults, added latency, rate limits and time compression (see [`Chaos`]); the
+    /// default has none of them.
+    pub chaos: Chaos,
 }
 
 /// One request as the sandbox received and answered it (never its `Authorization` header).
@@ -73,6 +78,10 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Answered from a stored idempotent response.
     pub replayed: bool,
+    /// What [`Chaos`] did to the request, if anything: a random fault or a limiter's 429. With
+    /// [`Fault::Reset`], `status` is 0 (the request was not handled); with
+    /// [`Fault::LostResponse`], `status` is that of the answer the client never got.
+    pub fault: Option<Fault>,
 }
 
 /// Why the sandbox could not start or run.
@@ -98,6 +107,9 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
+    /// The [`Chaos`] configuration was refused.
+    #[error("invalid sandbox chaos configuration: {0}")]
+    Chaos(#[from] ChaosError),
     #[error("cannot start the sandbox runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("the sandbox server failed: {0}")]
@@ -195,6 +207,21 @@ impl Sandbox {
     /// Forgets the requests logged so far.
     pub fn clear_requests(&self) {
         self.app.clear_requests();
+    }
+
+    /// The seed of the random faults and latencies ([`Chaos::seed`], or the one picked when it
+    /// is `None`): set it as `Chaos::seed` to meet the same faults again.
+    pub fn chaos_seed(&self) -> u64 {
+        self.app.chaos_seed()
+    }
+
+    /// Replaces the chaos from the next request on (e.g. `Chaos::default()` to turn it off for a
+    /// final check): a new generator seeded with `chaos.seed` (a random seed when `None`, see
+    /// [`Sandbox::chaos_seed`]) and full rate-limit buckets. Requests already being handled keep
+    /// the fault drawn for them. An invalid `chaos` is [`SandboxError::Chaos`] and changes
+    /// nothing.
+    pub fn set_chaos(&self, chaos: Chaos) -> Result<(), SandboxError> {
+        Ok(self.app.set_chaos(&chaos)?)
     }
 
     /// Arms one more failure rule (counting matching requests from now on).

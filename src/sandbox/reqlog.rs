@@ -38,9 +38,18 @@ impl RequestLog {
                 .map(|k| format!(" idempotency-key={k}"))
                 .unwrap_or_default();
             let replayed = if entry.replayed { " (replayed)" } else { "" };
+            let fault = entry
+                .fault
+                .map(|f| format!(" fault={f}"))
+                .unwrap_or_default();
+            let status = if entry.status == 0 {
+                "no response".to_string()
+            } else {
+                entry.status.to_string()
+            };
             eprintln!(
-                "billing sandbox: {} {}{query} -> {} {request_id}{key}{replayed}",
-                entry.method, entry.path, entry.status
+                "billing sandbox: {} {}{query} -> {status} {request_id}{key}{replayed}{fault}",
+                entry.method, entry.path
             );
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
@@ -81,6 +90,7 @@ mod tests {
             idempotency_key: None,
             status: 200,
             replayed: false,
+            fault: None,
         }
     }
 

@@ -4,16 +4,18 @@
 //! sending its headers or body is disconnected, and holds nothing meanwhile (its idempotency key
 //! is only marked in flight once the body has arrived).
 //!
-//! Order of checks for every request: failure hook, idempotency key in flight (409), API key
-//! (401), `Stripe-Version` (400), idempotency key format, route (404), then, inside the state
-//! transaction (429 `lock_timeout` if the state stays locked): idempotency replay / mismatch,
-//! parameter validation (never stored), the handler (its answer, success or error, is stored
-//! under the idempotency key; the changes of a handler that fails are undone), persistence.
+//! Order of checks for every request: the chaos draw (fault and latency; a `reset` closes the
+//! connection here), failure hook, rate limiters, injected random errors, idempotency key in
+//! flight (409), API key (401), `Stripe-Version` (400), idempotency key format, route (404),
+//! then, inside the state transaction (429 `lock_timeout` if the state stays locked):
+//! idempotency replay / mismatch, parameter validation (never stored), the handler (its answer,
+//! success or error, is stored under the idempotency key; the changes of a handler that fails
+//! are undone), persistence. A `lost_response` drops the answer after all that (see
+//! [`super::chaos`]).
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -27,6 +29,7 @@ use super::LoggedRequest;
 use super::SandboxConfig;
 use super::SandboxError;
 use super::auth;
+use super::chaos::{Chaos, ChaosEngine, ChaosError, Drawn, Fault};
 use super::error::ApiError;
 use super::events::Event;
 use super::expand::Expand;
@@ -68,6 +71,8 @@ impl Timeouts {
 pub(crate) struct App {
     store: Store,
     faults: Faults,
+    /// Replaced whole by [`App::set_chaos`]; a request uses the engine current when it is read.
+    chaos: RwLock<Arc<ChaosEngine>>,
     log: RequestLog,
     inflight: InFlight,
     endpoints: &'static [Endpoint],
@@ -104,6 +109,8 @@ struct Reply {
     headers: Vec<(&'static str, String)>,
     request_id: String,
     replayed: bool,
+    /// What chaos did to the request.
+    fault: Option<Fault>,
 }
 
 impl Reply {
@@ -114,9 +121,16 @@ impl Reply {
             headers: err.headers.clone(),
             request_id: request_id.to_string(),
             replayed: false,
+            fault: None,
         }
     }
 }
+
+/// The error of a connection an injected fault closes without a response: the service returns
+/// it, and hyper then closes the connection without writing anything more.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed by an injected {0} fault")]
+pub(crate) struct Dropped(Fault);
 
 fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
@@ -127,6 +141,7 @@ impl App {
         Ok(App {
             store: Store::open(config.state.as_deref())?,
             faults: Faults::new(config.failures.clone()),
+            chaos: RwLock::new(Arc::new(ChaosEngine::new(&config.chaos)?)),
             log: RequestLog::new(config.log_requests),
             inflight: InFlight::default(),
             endpoints: routes::ENDPOINTS,
@@ -139,6 +154,22 @@ impl App {
 
     pub(crate) fn clear_requests(&self) {
         self.log.clear();
+    }
+
+    /// The chaos engine in force.
+    fn chaos(&self) -> Arc<ChaosEngine> {
+        Arc::clone(&self.chaos.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn chaos_seed(&self) -> u64 {
+        self.chaos().seed()
+    }
+
+    /// Replaces the chaos: a new generator (from `chaos.seed`) and full buckets.
+    pub(crate) fn set_chaos(&self, chaos: &Chaos) -> Result<(), ChaosError> {
+        let engine = Arc::new(ChaosEngine::new(chaos)?);
+        *self.chaos.write().unwrap_or_else(PoisonError::into_inner) = engine;
+        Ok(())
     }
 
     pub(crate) fn fail_nth(&self, rule: FailureRule) {
@@ -188,10 +219,28 @@ impl App {
         }
     }
 
-    /// Runs one request through the pipeline and logs it.
-    fn process(&self, req: &Incoming, key_in_use: bool) -> Reply {
+    /// Runs one request through the pipeline (with the random fault `drawn` for it) and logs it.
+    fn process(&self, req: &Incoming, key_in_use: bool, drawn: Option<Drawn>) -> Reply {
         let request_id = ids::request();
-        let reply = self.dispatch(req, key_in_use, &request_id);
+        let reply = self.dispatch(req, key_in_use, drawn, &request_id);
+        self.record(
+            req,
+            reply.status,
+            reply.replayed,
+            reply.fault,
+            &reply.request_id,
+        );
+        reply
+    }
+
+    fn record(
+        &self,
+        req: &Incoming,
+        status: u16,
+        replayed: bool,
+        fault: Option<Fault>,
+        request_id: &str,
+    ) {
         self.log.record(
             LoggedRequest {
                 method: req.method.clone(),
@@ -200,15 +249,55 @@ impl App {
                 body: String::from_utf8_lossy(&req.body).into_owned(),
                 stripe_version: req.stripe_version.clone(),
                 idempotency_key: req.idempotency_key.clone().flatten(),
-                status: reply.status,
-                replayed: reply.replayed,
+                status,
+                replayed,
+                fault,
             },
-            &reply.request_id,
+            request_id,
         );
+    }
+
+    /// The failure hook, the limiters and the injected errors, then the request itself (whose
+    /// answer a `lost_response` marks for dropping).
+    fn dispatch(
+        &self,
+        req: &Incoming,
+        key_in_use: bool,
+        drawn: Option<Drawn>,
+        request_id: &str,
+    ) -> Reply {
+        if let Some(err) = self.faults.check(&req.method, &req.path) {
+            return Reply::error(&err, request_id);
+        }
+        let chaos = self.chaos();
+        if chaos.has_limits() {
+            // An endpoint is a method and a route, ids replaced (`POST /v1/prices/{id}`).
+            let endpoint = routes::find_in(self.endpoints, &req.method, &req.path).map_or_else(
+                || format!("{} (unrecognized)", req.method),
+                |(endpoint, _)| format!("{} {}", endpoint.method, endpoint.path),
+            );
+            if let Some((fault, err)) = chaos.limit(&endpoint) {
+                return Reply {
+                    fault: Some(fault),
+                    ..Reply::error(&err, request_id)
+                };
+            }
+        }
+        if let Some((fault, err)) = drawn.and_then(Drawn::error) {
+            return Reply {
+                fault: Some(fault),
+                ..Reply::error(&err, request_id)
+            };
+        }
+        let mut reply = self.execute(req, key_in_use, request_id);
+        // `plan` draws lost responses for POST and DELETE only.
+        if drawn == Some(Drawn::LostResponse) {
+            reply.fault = Some(Fault::LostResponse);
+        }
         reply
     }
 
-    fn dispatch(&self, req: &Incoming, key_in_use: bool, request_id: &str) -> Reply {
+    fn execute(&self, req: &Incoming, key_in_use: bool, request_id: &str) -> Reply {
         let fail = |err: ApiError| Reply::error(&err, request_id);
         // Idempotency keys only matter on POST (Stripe ignores them on GET and DELETE).
         let key = if req.method == "POST" {
@@ -216,9 +305,6 @@ impl App {
         } else {
             None
         };
-        if let Some(err) = self.faults.check(&req.method, &req.path) {
-            return fail(err);
-        }
         match req.body_problem {
             None => {}
             Some(BodyProblem::Unreadable) => {
@@ -298,6 +384,7 @@ impl App {
                                 headers: vec![("Idempotent-Replayed", "true".to_string())],
                                 request_id: record.request_id,
                                 replayed: true,
+                                fault: None,
                             };
                         }
                         Lookup::Mismatch(err) => return Reply::error(&err, request_id),
@@ -335,6 +422,7 @@ impl App {
                             headers: Vec::new(),
                             request_id: request_id.to_string(),
                             replayed: false,
+                            fault: None,
                         }
                     }
                     Err(err) => {
@@ -436,7 +524,9 @@ fn header_lossy(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-async fn handle(app: Arc<App>, timeouts: Timeouts, request: Request) -> Response {
+/// Reads and answers one request; an `Err` (an injected reset or lost response) makes hyper
+/// close the connection without a response.
+async fn handle(app: Arc<App>, timeouts: Timeouts, request: Request) -> Result<Response, Dropped> {
     let (parts, body) = request.into_parts();
     let (body, body_problem) =
         match tokio::time::timeout(timeouts.body, axum::body::to_bytes(body, MAX_BODY)).await {
@@ -445,21 +535,6 @@ async fn handle(app: Arc<App>, timeouts: Timeouts, request: Request) -> Response
             Err(_) => (Vec::new(), Some(BodyProblem::TimedOut(timeouts.body))),
         };
     let idempotency_key = header(&parts.headers, "idempotency-key");
-    // Mark the key as in flight once the whole request is in (a client stalling on its body
-    // holds nothing): a second request with the same key arriving while this one executes
-    // gets 409 `idempotency_key_in_use`.
-    let mut key_in_use = false;
-    let mut _guard = None;
-    if parts.method == Method::POST
-        && body_problem.is_none()
-        && let Some(Some(key)) = &idempotency_key
-        && idempotency::check_key(key).is_ok()
-    {
-        match app.inflight.acquire(key) {
-            Some(guard) => _guard = Some(guard),
-            None => key_in_use = true,
-        }
-    }
     let incoming = Incoming {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -471,9 +546,33 @@ async fn handle(app: Arc<App>, timeouts: Timeouts, request: Request) -> Response
         body,
         body_problem,
     };
+    // Chaos first: the fault and latency are drawn in the order requests are read.
+    let plan = app.chaos().plan(&incoming.method);
+    if !plan.latency.is_zero() {
+        tokio::time::sleep(plan.latency).await;
+    }
+    if plan.fault == Some(Drawn::Reset) {
+        app.record(&incoming, 0, false, Some(Fault::Reset), &ids::request());
+        return Err(Dropped(Fault::Reset));
+    }
+    // Mark the key as in flight once the whole request is in (a client stalling on its body
+    // holds nothing): a second request with the same key arriving while this one executes
+    // gets 409 `idempotency_key_in_use`.
+    let mut key_in_use = false;
+    let mut _guard = None;
+    if parts.method == Method::POST
+        && incoming.body_problem.is_none()
+        && let Some(Some(key)) = &incoming.idempotency_key
+        && idempotency::check_key(key).is_ok()
+    {
+        match app.inflight.acquire(key) {
+            Some(guard) => _guard = Some(guard),
+            None => key_in_use = true,
+        }
+    }
     let worker = Arc::clone(&app);
     let joined = tokio::task::spawn_blocking(move || {
-        let reply = worker.process(&incoming, key_in_use);
+        let reply = worker.process(&incoming, key_in_use, plan.fault);
         (reply, incoming)
     })
     .await;
@@ -482,14 +581,18 @@ async fn handle(app: Arc<App>, timeouts: Timeouts, request: Request) -> Response
         Err(_) => {
             let request_id = ids::request();
             let err = ApiError::internal("The billing sandbox failed while handling this request.");
-            return respond(Reply::error(&err, &request_id), None, None);
+            return Ok(respond(Reply::error(&err, &request_id), None, None));
         }
     };
-    respond(
+    if reply.fault == Some(Fault::LostResponse) {
+        // The request ran and is committed (idempotency record included); its answer is lost.
+        return Err(Dropped(Fault::LostResponse));
+    }
+    Ok(respond(
         reply,
         incoming.stripe_version.as_deref(),
         incoming.idempotency_key.flatten().as_deref(),
-    )
+    ))
 }
 
 /// An HTTP `Date` header value for Unix seconds.
@@ -565,7 +668,7 @@ pub(crate) async fn run_with(
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
                 let app = Arc::clone(&app);
-                async move { Ok::<_, Infallible>(handle(app, timeouts, request.map(Body::new)).await) }
+                async move { handle(app, timeouts, request.map(Body::new)).await }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder

@@ -1,6 +1,7 @@
 //! Sandbox tests over real HTTP.
 
 mod account;
+mod chaos;
 mod coupons;
 mod events;
 mod expand;

@@ -156,9 +156,16 @@ impl Req {
     }
 
     pub fn send(&self, sandbox: &Sandbox) -> RawResponse {
+        self.try_send(sandbox)
+            .expect("the sandbox answers instead of closing the connection")
+    }
+
+    /// [`Req::send`], but `None` when the connection is closed without a response (an injected
+    /// reset or lost response).
+    pub fn try_send(&self, sandbox: &Sandbox) -> Option<RawResponse> {
         let mut stream = connect(sandbox);
         stream.write_all(&self.bytes()).expect("request written");
-        read_response(stream)
+        try_read_response(stream)
     }
 }
 
@@ -171,9 +178,24 @@ pub fn connect(sandbox: &Sandbox) -> TcpStream {
 }
 
 /// Reads one `Connection: close` response.
-pub fn read_response(mut stream: TcpStream) -> RawResponse {
+pub fn read_response(stream: TcpStream) -> RawResponse {
+    try_read_response(stream).expect("the sandbox answers instead of closing the connection")
+}
+
+/// Reads one `Connection: close` response; `None` when the connection is closed (or reset)
+/// before any byte of a response.
+pub fn try_read_response(mut stream: TcpStream) -> Option<RawResponse> {
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("response read");
+    match stream.read_to_end(&mut raw) {
+        Ok(_) => {}
+        Err(err) if raw.is_empty() && err.kind() == std::io::ErrorKind::ConnectionReset => {
+            return None;
+        }
+        Err(err) => panic!("response read: {err}"),
+    }
+    if raw.is_empty() {
+        return None;
+    }
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -197,11 +219,11 @@ pub fn read_response(mut stream: TcpStream) -> RawResponse {
     if chunked {
         body = dechunk(&body);
     }
-    RawResponse {
+    Some(RawResponse {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
