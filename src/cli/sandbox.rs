@@ -124,6 +124,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
         failures: args.failures.clone(),
         log_requests: global.verbose > 0,
         chaos,
+        live: false,
     };
     let state = args
         .state

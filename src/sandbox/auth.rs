@@ -6,8 +6,9 @@ use super::error::ApiError;
 const DOCS: &str = "See https://stripe.com/docs/api#authentication for details, or we can help \
                     at https://support.stripe.com/.";
 
-/// Checks an `Authorization` header value (`None` when the header is absent or not text).
-pub(crate) fn check(header: Option<&str>) -> Result<(), ApiError> {
+/// Checks an `Authorization` header value (`None` when the header is absent or not text):
+/// a test key, or with `live` (a sandbox standing in for a live account) a live key.
+pub(crate) fn check(header: Option<&str>, live: bool) -> Result<(), ApiError> {
     let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else {
         return Err(unauthorized(format!(
             "You did not provide an API key. You need to provide your API key in the \
@@ -36,19 +37,28 @@ pub(crate) fn check(header: Option<&str>) -> Result<(), ApiError> {
             )));
         }
     };
-    check_key(&key)
+    check_key(&key, live)
 }
 
-fn check_key(key: &str) -> Result<(), ApiError> {
+fn check_key(key: &str, live: bool) -> Result<(), ApiError> {
     let well_formed = |prefix: &str| {
         key.strip_prefix(prefix).is_some_and(|rest| {
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         })
     };
+    let masked = mask(key);
+    if live {
+        if well_formed("sk_live_") || well_formed("rk_live_") {
+            return Ok(());
+        }
+        return Err(unauthorized(format!(
+            "Invalid API Key provided: {masked}. This billing sandbox stands in for a live-mode \
+             account and only accepts live mode keys (sk_live_… or rk_live_…)."
+        )));
+    }
     if well_formed("sk_test_") || well_formed("rk_test_") {
         return Ok(());
     }
-    let masked = mask(key);
     if key.starts_with("sk_live_") || key.starts_with("rk_live_") {
         return Err(unauthorized(format!(
             "Invalid API Key provided: {masked}. The billing sandbox only accepts test mode keys \
@@ -121,19 +131,35 @@ fn base64_decode(input: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn check_test(header: Option<&str>) -> Result<(), ApiError> {
+        check(header, false)
+    }
+
     #[test]
     fn accepts_test_keys_only() {
-        assert!(check(Some("Bearer sk_test_123")).is_ok());
-        assert!(check(Some("Bearer rk_test_abc")).is_ok());
+        assert!(check_test(Some("Bearer sk_test_123")).is_ok());
+        assert!(check_test(Some("Bearer rk_test_abc")).is_ok());
         // "sk_test_123:" in base64
-        assert!(check(Some("Basic c2tfdGVzdF8xMjM6")).is_ok());
-        assert_eq!(check(None).unwrap_err().status, 401);
-        let live = check(Some(&format!("Bearer sk_live_{}", "abcdefghijklmnop1234"))).unwrap_err();
+        assert!(check_test(Some("Basic c2tfdGVzdF8xMjM6")).is_ok());
+        assert_eq!(check_test(None).unwrap_err().status, 401);
+        let live =
+            check_test(Some(&format!("Bearer sk_live_{}", "abcdefghijklmnop1234"))).unwrap_err();
         assert!(live.message.contains("sk_live_********1234"));
         assert!(!live.message.contains("abcdefghijklmnop"));
-        assert!(check(Some("Bearer garbage")).is_err());
-        assert!(check(Some("Token sk_test_1")).is_err());
-        assert!(check(Some("Bearer sk_test_")).is_err());
+        assert!(check_test(Some("Bearer garbage")).is_err());
+        assert!(check_test(Some("Token sk_test_1")).is_err());
+        assert!(check_test(Some("Bearer sk_test_")).is_err());
+    }
+
+    #[test]
+    fn a_live_sandbox_accepts_live_keys_only() {
+        let live_key = format!("Bearer sk_live_{}", "abcdefghijklmnop1234");
+        assert!(check(Some(&live_key), true).is_ok());
+        assert!(check(Some(&format!("Bearer rk_live_{}", "abc")), true).is_ok());
+        let test = check(Some("Bearer sk_test_123"), true).unwrap_err();
+        assert_eq!(test.status, 401);
+        assert!(test.message.contains("live mode keys"), "{}", test.message);
+        assert!(check(Some("Bearer sk_live_"), true).is_err());
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub struct SandboxConfig {
     /// Random faults, added latency, rate limits and time compression (see [`Chaos`]); the
     /// default has none of them.
     pub chaos: Chaos,
+    /// Stand in for a live-mode account: accept only live keys (`sk_live_…`, `rk_live_…`) and
+    /// serve objects with `livemode: true`. For tests of live-mode behaviour (the destruction
+    /// guard); `billing sandbox` has no such flag, so a real live key is never sent to a
+    /// sandbox by mistake.
+    pub live: bool,
 }
 
 /// One request as the sandbox received and answered it (never its `Authorization` header).

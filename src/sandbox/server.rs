@@ -76,6 +76,8 @@ pub(crate) struct App {
     log: RequestLog,
     inflight: InFlight,
     endpoints: &'static [Endpoint],
+    /// A live-mode account (see [`SandboxConfig::live`]).
+    live: bool,
 }
 
 /// A request as the pipeline sees it.
@@ -132,6 +134,21 @@ impl Reply {
 #[error("connection closed by an injected {0} fault")]
 pub(crate) struct Dropped(Fault);
 
+/// Sets `livemode: true` on every object in `value` that has the field (objects are stored
+/// as test mode; a live sandbox serves them as live).
+fn mark_live(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(flag) = map.get_mut("livemode") {
+                *flag = Value::Bool(true);
+            }
+            map.values_mut().for_each(mark_live);
+        }
+        Value::Array(items) => items.iter_mut().for_each(mark_live),
+        _ => {}
+    }
+}
+
 fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
@@ -145,6 +162,7 @@ impl App {
             log: RequestLog::new(config.log_requests),
             inflight: InFlight::default(),
             endpoints: routes::ENDPOINTS,
+            live: config.live,
         })
     }
 
@@ -328,7 +346,7 @@ impl App {
         if key_in_use {
             return fail(idempotency::in_use());
         }
-        if let Err(err) = auth::check(req.authorization.as_deref()) {
+        if let Err(err) = auth::check(req.authorization.as_deref(), self.live) {
             return fail(err);
         }
         let version = match ApiVersion::parse(req.stripe_version.as_deref()) {
@@ -402,7 +420,10 @@ impl App {
                     version: &version,
                 };
                 let reply = match (endpoint.handler)(&mut ctx, &call) {
-                    Ok(value) => {
+                    Ok(mut value) => {
+                        if self.live {
+                            mark_live(&mut value);
+                        }
                         if let Some(kind) = endpoint.event {
                             let seq = tx.take_seq();
                             tx.push_event(Event {
