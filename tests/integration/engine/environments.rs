@@ -4,7 +4,7 @@
 use billing::sandbox::Sandbox;
 use serde_json::Value;
 
-use super::{Run, squash};
+use super::{Run, billing_with_keys, squash, writes};
 use crate::sandbox::support::{Req, start};
 use crate::support::Workdir;
 
@@ -57,26 +57,12 @@ environments = ["test"]
 }
 
 fn billing(dir: &Workdir, args: &[&str]) -> Run {
-    let mut cmd = dir.billing();
-    cmd.args(args)
-        .env("BILLING_TEST_KEY", TEST_KEY)
-        .env("BILLING_LIVE_KEY", live_key());
-    let run: Run = cmd.output().expect("billing runs").into();
-    for secret in [TEST_KEY.to_owned(), live_key()] {
-        assert!(
-            !run.stdout.contains(&secret) && !run.stderr.contains(&secret),
-            "a key was printed"
-        );
-    }
-    run
-}
-
-fn writes(sandbox: &Sandbox) -> usize {
-    sandbox
-        .requests()
-        .iter()
-        .filter(|r| r.method != "GET")
-        .count()
+    let live = live_key();
+    billing_with_keys(
+        dir,
+        args,
+        &[("BILLING_TEST_KEY", TEST_KEY), ("BILLING_LIVE_KEY", &live)],
+    )
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! Plan and apply through the `billing` binary against an in-process sandbox: creation,
 //! convergence, each kind of edit, ownership, failures and re-runs.
 
+mod chaos;
+mod concurrency;
 mod converge;
+mod destroy_guard;
 mod discounts;
 mod embedded;
 mod environments;
@@ -196,12 +199,34 @@ impl Env {
 
     /// Number of write requests the sandbox received so far.
     pub fn writes(&self) -> usize {
-        self.sandbox
-            .requests()
-            .iter()
-            .filter(|r| r.method != "GET")
-            .count()
+        writes(&self.sandbox)
     }
+}
+
+/// Number of write requests `sandbox` received so far.
+pub fn writes(sandbox: &Sandbox) -> usize {
+    sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .count()
+}
+
+/// Runs `billing ARGS` in `dir` with each `(variable, key)` set, checking that no key is printed.
+pub fn billing_with_keys(dir: &Workdir, args: &[&str], keys: &[(&str, &str)]) -> Run {
+    let mut cmd = dir.billing();
+    cmd.args(args);
+    for (variable, key) in keys {
+        cmd.env(variable, key);
+    }
+    let run: Run = cmd.output().expect("billing runs").into();
+    for (_, key) in keys {
+        assert!(
+            !run.stdout.contains(key) && !run.stderr.contains(key),
+            "a key was printed"
+        );
+    }
+    run
 }
 
 /// A small catalog: one product with a monthly and an annual price.
