@@ -137,11 +137,12 @@ enum Command {
     /// Print the Stripe id of every object billing.toml declares in the environment, for the
     /// application (prices with the ids they superseded).
     Output(output::OutputArgs),
-    /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes) for
-    /// development and tests.
+    /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes, tax,
+    /// portal configurations) for development and tests, with optional faults, latency and
+    /// rate limits.
     ///
     /// It is a stand-in that follows Stripe's rules as documented, not Stripe.
-    Sandbox(sandbox::SandboxArgs),
+    Sandbox(Box<sandbox::SandboxArgs>),
 }
 
 /// A request rate: a positive number.

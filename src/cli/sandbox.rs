@@ -20,6 +20,10 @@ pub struct SandboxArgs {
     /// without it, state lives in memory and is gone when the sandbox stops.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// Start from a copy of this state file and keep changes in memory only (the file is
+    /// never written): a large seeded account can be served again and again unchanged.
+    #[arg(long, value_name = "FILE", conflicts_with = "state")]
+    from: Option<PathBuf>,
     /// Fail the Nth request matching METHOD and PATH with STATUS (400-599), before it runs:
     /// "METHOD PATH N STATUS [CODE]", e.g. "POST /v1/prices 2 500" or
     /// "POST /v1/prices/* 1 429 lock_timeout". PATH may use * for one segment; CODE picks
@@ -121,15 +125,17 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     let local = listener.local_addr()?;
     let config = SandboxConfig {
         state: args.state.clone(),
+        from: args.from.clone(),
         failures: args.failures.clone(),
         log_requests: global.verbose > 0,
         chaos,
         live: false,
     };
-    let state = args
-        .state
-        .as_ref()
-        .map_or("in memory".to_owned(), |p| format!("in {}", p.display()));
+    let state = match (&args.state, &args.from) {
+        (Some(path), _) => format!("in {}", path.display()),
+        (None, Some(from)) => format!("in memory, from a copy of {}", from.display()),
+        (None, None) => "in memory".to_owned(),
+    };
     let mut err = std::io::stderr().lock();
     writeln!(
         err,

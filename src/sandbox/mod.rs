@@ -34,6 +34,7 @@ mod products;
 mod promotion_codes;
 mod reqlog;
 mod routes;
+pub mod seed;
 mod server;
 mod store;
 mod tax_rates;
@@ -55,6 +56,10 @@ pub use faults::{FailureRule, FailureRuleParseError};
 pub struct SandboxConfig {
     /// The state file; `None` keeps the state in memory only.
     pub state: Option<PathBuf>,
+    /// Start from a copy of this state file, kept in memory (the file is never written);
+    /// excludes `state`. For benchmarks on large seeded accounts (see [`seed`]), where writing
+    /// the whole file on every request would measure the sandbox, not the client.
+    pub from: Option<PathBuf>,
     /// Failures to inject (see [`FailureRule`]).
     pub failures: Vec<FailureRule>,
     /// Print one line per request to stderr.

@@ -156,7 +156,19 @@ fn pretty(value: &Value) -> String {
 impl App {
     pub(crate) fn new(config: &SandboxConfig) -> Result<App, SandboxError> {
         Ok(App {
-            store: Store::open(config.state.as_deref())?,
+            store: match (&config.from, &config.state) {
+                (Some(from), None) => Store::copy_of(from)?,
+                (Some(from), Some(_)) => {
+                    return Err(SandboxError::StateIo {
+                        path: from.clone(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            "a sandbox starts from a copy of a state file or uses one, not both",
+                        ),
+                    });
+                }
+                (None, state) => Store::open(state.as_deref())?,
+            },
             faults: Faults::new(config.failures.clone()),
             chaos: RwLock::new(Arc::new(ChaosEngine::new(&config.chaos)?)),
             log: RequestLog::new(config.log_requests),

@@ -642,6 +642,19 @@ impl Store {
         })
     }
 
+    /// An in-memory store starting from a copy of the state file `path`, which is never
+    /// written.
+    pub(crate) fn copy_of(path: &Path) -> Result<Store, SandboxError> {
+        let bytes = fs::read(path).map_err(io_error(path))?;
+        Ok(Store {
+            turn: Turn::default(),
+            inner: Mutex::new(Inner {
+                state: parse(path, &bytes)?,
+                file: None,
+            }),
+        })
+    }
+
     /// Runs `f` as one transaction (see the module docs): [`TxError::Busy`] if the state
     /// stays locked past [`LOCK_WAIT`], [`TxError::Panicked`] (with every change undone) if
     /// `f` panics.
