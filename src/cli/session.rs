@@ -19,6 +19,7 @@ pub(crate) struct Session {
     pub connection: Connection,
     pub catalog: Catalog,
     pub live: LiveState,
+    verbose: u8,
 }
 
 impl Session {
@@ -33,13 +34,19 @@ impl Session {
 
     /// The plan that makes the account match the catalog.
     pub fn plan(&self) -> Result<PlanDocument> {
+        let started = Instant::now();
         let plan = plan::plan(&self.catalog, &self.live)?;
-        Ok(PlanDocument::new(
-            &plan,
-            &self.catalog,
-            &self.live,
-            self.origin(),
-        ))
+        let doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
+        if self.verbose > 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "Planned {} changes in {} steps (diff and dependency graph) in {} ms.",
+                doc.resource_changes.len(),
+                doc.operations.len(),
+                started.elapsed().as_millis()
+            );
+        }
+        Ok(doc)
     }
 }
 
@@ -74,9 +81,18 @@ pub(crate) struct Opened {
 /// Loads and connects, checking the guards (the key's mode, then the account). `Ok(None)`
 /// when the catalog is invalid (already reported).
 pub(crate) async fn open(global: &GlobalArgs, style: Style) -> Result<Option<Opened>> {
+    let started = Instant::now();
     let Some(catalog) = validate::load(global, style, false) else {
         return Ok(None);
     };
+    if global.verbose > 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "Loaded {} in {} ms.",
+            global.config.display(),
+            started.elapsed().as_millis()
+        );
+    }
     let tuning = environment::Tuning {
         observer: observer(global.verbose),
         rate: global.rate,
@@ -136,6 +152,7 @@ impl Opened {
             connection,
             catalog,
             live,
+            verbose,
         })
     }
 }
