@@ -21,6 +21,8 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -106,14 +108,24 @@ pub fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError
         Ok(text) => text,
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let bytes = error.as_bytes();
+            let hint = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+                "the file is UTF-16 text: save it as UTF-8"
+            } else {
+                "save the file as UTF-8"
+            };
+            let label = format!(
+                "byte 0x{:02X} cannot start or continue a character here",
+                bytes[at]
+            );
+            let text = String::from_utf8_lossy(bytes).into_owned();
             let file = SourceFile::new(name, text);
             let diagnostic = Diagnostic::new(
                 at..at + char::REPLACEMENT_CHARACTER.len_utf8(),
                 "the file is not valid UTF-8 text",
             )
-            .label("invalid byte sequence")
-            .hint("save billing.toml as UTF-8");
+            .label(label)
+            .hint(hint);
             return Err(LoadError::Invalid {
                 file,
                 diagnostics: vec![diagnostic],
@@ -178,16 +190,20 @@ pub fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, 
             // only gives the summary). A problem some environments have names them.
             let catalog = resolve_and_validate(&Sink::default(), &root, &envs, None);
             let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
+            // Where each problem is in `found`: a file can have many thousands.
+            let mut index: HashMap<_, usize> = HashMap::new();
             for name in envs.keys() {
                 let env_sink = Sink::default();
                 resolve_and_validate(&env_sink, &root, &envs, Some(name));
                 for d in env_sink.into_sorted() {
-                    match found
-                        .iter_mut()
-                        .find(|(x, _)| x.span == d.span && x.message == d.message)
-                    {
-                        Some((_, names)) => names.push(name),
-                        None => found.push((d, vec![name])),
+                    match index.entry((d.span.clone(), d.message.clone())) {
+                        Entry::Occupied(at) => {
+                            found[*at.get()].1.push(name);
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert(found.len());
+                            found.push((d, vec![name]));
+                        }
                     }
                 }
             }
