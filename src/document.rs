@@ -476,8 +476,8 @@ impl PlanDocument {
         Ok(doc)
     }
 
-    /// Internal consistency: every index points somewhere, every operation is ordered once,
-    /// every dependency comes earlier in the order.
+    /// Internal consistency: every index points somewhere, every operation is ordered once and
+    /// listed by its own change (only), every dependency comes earlier in the order.
     fn check_shape(&self) -> Result<(), String> {
         let n = self.operations.len();
         let mut position = vec![usize::MAX; n];
@@ -492,9 +492,24 @@ impl PlanDocument {
         if self.order.len() != n {
             return Err("`order` does not list every operation".to_owned());
         }
+        for (i, change) in self.resource_changes.iter().enumerate() {
+            if let Some(&step) = change
+                .steps
+                .iter()
+                .find(|&&step| self.operations.get(step).is_none_or(|op| op.change != i))
+            {
+                return Err(format!(
+                    "the change to {} lists operation {step}, which is not one of its own",
+                    change.address
+                ));
+            }
+        }
         for (i, op) in self.operations.iter().enumerate() {
             if op.id != i || op.change >= self.resource_changes.len() {
                 return Err(format!("operation {i} is out of place"));
+            }
+            if !self.resource_changes[op.change].steps.contains(&i) {
+                return Err(format!("operation {i} is not listed by its change"));
             }
             for &d in &op.depends_on {
                 if d >= n || position[d] >= position[i] {
@@ -819,38 +834,42 @@ mod tests {
         /// Raw JSON text put in place of a value: wrong types, numbers past every integer
         /// type, indexes out of range, placeholders, nesting past serde_json's limit.
         fn hostile_value() -> impl Strategy<Value = String> {
+            let fixed = prop::sample::select(vec![
+                "null",
+                "true",
+                "-1",
+                "0",
+                "1",
+                "2",
+                "4294967296",
+                "18446744073709551615",
+                "18446744073709551616",
+                "99999999999999999999999999999999",
+                "1e400",
+                "-1e400",
+                "1.5",
+                "\"\"",
+                "\"\\u0000\"",
+                "\"\\ud800\"",
+                "\"${operations.0.id}\"",
+                "\"${operations.1.id}\"",
+                "\"${operations.999999.id}\"",
+                "\"${operations.\"",
+                "[]",
+                "{}",
+                "[0]",
+                "[1, 0]",
+                "[0, 0]",
+                "[18446744073709551615]",
+                "{\"request\": 0, \"field\": null, \"operation\": 0}",
+                "{\"request\": 99, \"field\": 99, \"operation\": 99}",
+            ])
+            .prop_map(str::to_owned);
             prop_oneof![
-                Just("null".to_owned()),
-                Just("true".to_owned()),
-                Just("-1".to_owned()),
-                Just("0".to_owned()),
-                Just("1".to_owned()),
-                Just("2".to_owned()),
-                Just("4294967296".to_owned()),
-                Just("18446744073709551615".to_owned()),
-                Just("18446744073709551616".to_owned()),
-                Just("99999999999999999999999999999999".to_owned()),
-                Just("1e400".to_owned()),
-                Just("-1e400".to_owned()),
-                Just("1.5".to_owned()),
-                Just("\"\"".to_owned()),
-                Just("\"\\u0000\"".to_owned()),
-                Just("\"\\ud800\"".to_owned()),
-                Just("\"${operations.0.id}\"".to_owned()),
-                Just("\"${operations.1.id}\"".to_owned()),
-                Just("\"${operations.999999.id}\"".to_owned()),
-                Just("\"${operations.\"".to_owned()),
-                Just("[]".to_owned()),
-                Just("{}".to_owned()),
-                Just("[0]".to_owned()),
-                Just("[1, 0]".to_owned()),
-                Just("[0, 0]".to_owned()),
-                Just("[18446744073709551615]".to_owned()),
-                Just("{\"request\": 0, \"field\": null, \"operation\": 0}".to_owned()),
-                Just("{\"request\": 99, \"field\": 99, \"operation\": 99}".to_owned()),
-                Just(format!("{}0{}", "[".repeat(200), "]".repeat(200))),
-                "\"[^\"\\\\]{0,20}\"",
-                (0..1000u64).prop_map(|n| n.to_string()),
+                28 => fixed,
+                1 => Just(format!("{}0{}", "[".repeat(200), "]".repeat(200))),
+                1 => "\"[^\"\\\\]{0,20}\"",
+                1 => (0..1000u64).prop_map(|n| n.to_string()),
             ]
         }
 
@@ -955,30 +974,38 @@ mod tests {
                         raw.push(text.clone());
                     }
                     Mutation::Cycle(a, b) => {
-                        if let Some(ops) =
-                            value["operations"].as_array_mut().filter(|o| !o.is_empty())
+                        if let Some(ops) = value
+                            .get_mut("operations")
+                            .and_then(|v| v.as_array_mut())
+                            .filter(|o| !o.is_empty())
                         {
                             let (a, b) = (a.index(ops.len()), b.index(ops.len()));
                             for (from, to) in [(a, b), (b, a)] {
-                                if let Some(deps) = ops[from]["depends_on"].as_array_mut() {
+                                if let Some(deps) = ops[from]
+                                    .get_mut("depends_on")
+                                    .and_then(|v| v.as_array_mut())
+                                {
                                     deps.push(to.into());
                                 }
                             }
                         }
                     }
                     Mutation::Reverse => {
-                        if let Some(order) = value["order"].as_array_mut() {
+                        if let Some(order) = value.get_mut("order").and_then(|v| v.as_array_mut()) {
                             order.reverse();
                         }
                     }
                     Mutation::Steps(i, step) => {
-                        if let Some(changes) = value["resource_changes"]
-                            .as_array_mut()
+                        if let Some(changes) = value
+                            .get_mut("resource_changes")
+                            .and_then(|v| v.as_array_mut())
                             .filter(|c| !c.is_empty())
                         {
                             let n = i.index(changes.len());
                             let change = &mut changes[n];
-                            if let Some(steps) = change["steps"].as_array_mut() {
+                            if let Some(steps) =
+                                change.get_mut("operations").and_then(|v| v.as_array_mut())
+                            {
                                 steps.push((*step as u64).into());
                             }
                         }
@@ -1001,6 +1028,23 @@ mod tests {
                 text.truncate(at);
             }
             text
+        }
+
+        #[test]
+        fn a_change_listing_an_operation_not_its_own_is_refused() {
+            let scratch = Scratch::new();
+            let doc = &samples()[0];
+            for steps in ["[18446744073709551615]", "[0, 1]", "[]"] {
+                let mut value: serde_json::Value = serde_json::from_str(&doc.to_json()).unwrap();
+                value["resource_changes"][1]["operations"] = serde_json::from_str(steps).unwrap();
+                std::fs::write(&scratch.path, value.to_string()).unwrap();
+                let error = PlanDocument::load(&scratch.path).unwrap_err().to_string();
+                assert!(
+                    error.contains("is not a usable billing plan file")
+                        && error.contains("operation"),
+                    "{error}"
+                );
+            }
         }
 
         #[test]
