@@ -27,7 +27,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use currency::Currency;
-pub use diagnostic::{Diagnostic, render_all};
+pub use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
 pub use environments::{
     DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, OUTPUT_EXTENSIONS, output_format,
 };
@@ -103,7 +103,17 @@ pub fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError
         });
     }
     let bytes = std::fs::read(path).map_err(read_error)?;
-    let name = path.display().to_string();
+    load_bytes(path.display().to_string(), bytes, choice)
+}
+
+/// Validates the bytes of a catalog file for the environment `choice` selects, as
+/// [`load_for`] does once it has read them; `name` is how diagnostics call the file. Fails
+/// only with [`LoadError::Invalid`].
+pub fn load_bytes(
+    name: String,
+    bytes: Vec<u8>,
+    choice: EnvChoice<'_>,
+) -> Result<Catalog, LoadError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
