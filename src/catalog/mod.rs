@@ -1,7 +1,8 @@
 //! The catalog: billing.toml read with spans ([`RawCatalog`]), then validated into a [`Catalog`].
 //!
 //! Loading never touches the network. Every problem is collected and reported at once, each
-//! pointing at its line and column; a catalog with any problem is not returned.
+//! pointing at its line and column (past [`MAX_SHOWN`], the rest are counted, not shown); a
+//! catalog with any problem is not returned.
 
 mod currency;
 mod diagnostic;
