@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod document;
 pub mod environment;
+pub mod fuzzing;
 pub mod live;
 pub mod output;
 pub mod plan;

@@ -68,10 +68,7 @@ impl Diagnostic {
         let line_end = line_start + line.len();
         let start = source.floor_boundary(self.span.start.clamp(line_start, line_end));
         let end = source.ceil_boundary(self.span.end.clamp(start, line_end.max(start)));
-        let (start_in_line, end_in_line) = (start - line_start, end - line_start);
-        let shown_line = line.replace('\t', "    ");
-        let offset = display_width(&line[..start_in_line]);
-        let width = display_width(&line[start_in_line..end_in_line]).max(1);
+        let (shown_line, offset, width) = excerpt(line, start - line_start, end - line_start);
 
         let mut out = String::new();
         let _ = writeln!(
@@ -79,7 +76,7 @@ impl Diagnostic {
             "{}: {} {}",
             paint.bold(&format!("{}:{}:{}", source.name(), pos.line, pos.column)),
             paint.red("error:"),
-            paint.bold(&self.message)
+            paint.bold(&visible(&self.message))
         );
         let _ = writeln!(out, "{} {}", gutter, paint.blue("|"));
         if self.secret {
@@ -106,7 +103,7 @@ impl Diagnostic {
                         gutter,
                         paint.blue("|"),
                         paint.red(&carets),
-                        paint.red(label)
+                        paint.red(&visible(label))
                     );
                 }
                 None => {
@@ -120,15 +117,115 @@ impl Diagnostic {
                 "{} {} {}",
                 gutter,
                 paint.blue("="),
-                paint.cyan(&format!("hint: {hint}"))
+                paint.cyan(&format!("hint: {}", visible(hint)))
             );
         }
         out
     }
 }
 
-fn display_width(text: &str) -> usize {
-    text.replace('\t', "    ").width()
+/// Source lines wider than this (in columns) are cut to a window around the problem: a line
+/// holding a 500-character metadata value is shown whole, a megabyte-long line is not.
+const MAX_LINE_COLUMNS: usize = 600;
+
+/// Columns of a cut line shown before the problem.
+const CONTEXT_COLUMNS: usize = 40;
+
+/// At most this many problems are shown in full; the summary still counts them all.
+pub const MAX_SHOWN: usize = 100;
+
+/// How a character is shown: a tab as four spaces, a control character (NUL, ESC, a lone
+/// carriage return: anything that could garble the terminal) as its visible symbol, and one
+/// that is invisible or reorders the text around it (zero-width space, bidirectional
+/// overrides, byte order mark) as `<U+XXXX>`.
+fn push_visible(out: &mut String, c: char) {
+    match c {
+        '\t' => out.push_str("    "),
+        '\u{0}'..='\u{1f}' => out.extend(char::from_u32(0x2400 + u32::from(c))),
+        '\u{7f}' => out.push('\u{2421}'),
+        '\u{80}'..='\u{9f}'
+        | '\u{200b}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{feff}' => {
+            let _ = write!(out, "<U+{:04X}>", u32::from(c));
+        }
+        c => out.push(c),
+    }
+}
+
+/// `text` as it is safe to print (see [`push_visible`]); line breaks are kept.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' {
+            out.push(c);
+        } else {
+            push_visible(&mut out, c);
+        }
+    }
+    out
+}
+
+/// A source line as shown under a message (see [`push_visible`]), cut to a window around the
+/// problem when it is too wide, with `…` where it was cut; and the column where the underline
+/// starts and its width. `start..end` is the problem's byte range within the line. Only the
+/// window is looked at, so a problem on a huge line costs no more than one on a short line.
+fn excerpt(line: &str, start: usize, end: usize) -> (String, usize, usize) {
+    // Columns a character takes from the budget: at least one, so that a line of zero-width
+    // characters is cut too.
+    let cost = |c: char| {
+        let mut piece = String::new();
+        push_visible(&mut piece, c);
+        piece.width().max(1)
+    };
+    let fits = line
+        .chars()
+        .scan(0, |columns, c| {
+            *columns += cost(c);
+            Some(*columns)
+        })
+        .all(|columns| columns <= MAX_LINE_COLUMNS);
+    let from = if fits {
+        0
+    } else {
+        let mut columns = 0;
+        line[..start]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| {
+                columns += cost(c);
+                columns <= CONTEXT_COLUMNS
+            })
+            .last()
+            .map_or(start, |(i, _)| i)
+    };
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push('…');
+    }
+    let (mut columns, mut offset, mut underline) = (usize::from(from > 0), 0, 0);
+    for (i, c) in line[from..].char_indices() {
+        let mut piece = String::new();
+        push_visible(&mut piece, c);
+        let w = piece.width();
+        columns += w.max(1);
+        // A line too wide keeps a column for the `…`.
+        if !fits && columns >= MAX_LINE_COLUMNS {
+            shown.push('…');
+            break;
+        }
+        if from + i < start {
+            offset += w;
+        } else if from + i < end {
+            underline += w;
+        }
+        shown.push_str(&piece);
+    }
+    (shown, offset + usize::from(from > 0), underline.max(1))
 }
 
 /// ANSI styling that turns into plain text when colour is off.
@@ -231,11 +328,19 @@ pub fn render_all(
     color: bool,
     out: &mut impl io::Write,
 ) -> io::Result<()> {
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
         writeln!(out, "{}", diagnostic.render(source, color))?;
     }
     let paint = Paint(color);
     let count = diagnostics.len();
+    if count > MAX_SHOWN {
+        writeln!(
+            out,
+            "{} {} more problems are not shown: fix the first {MAX_SHOWN} and validate again.",
+            paint.cyan("note:"),
+            count - MAX_SHOWN
+        )?;
+    }
     writeln!(
         out,
         "{} {} is not valid: {} {} found; nothing was sent to Stripe.",
@@ -276,6 +381,65 @@ mod tests {
         assert!(d.render(&src, false).contains("  |     ^\n"));
         assert!(d.render(&src, true).contains("\x1b[1;31m"));
         assert!(!d.render(&src, false).contains('\x1b'));
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_shown_not_sent_to_the_terminal() {
+        let src = SourceFile::new("c.toml", "name = \"a\u{0}\u{1b}[2J\r\u{202e}b\u{200b}\"\n");
+        let at = src.text().find('\u{202e}').unwrap();
+        let d = Diagnostic::new(at..at + 3, "key `x\u{1b}]0;pwned\u{7}` is bad")
+            .label("\u{0}")
+            .hint("\u{9b}31m");
+        insta::assert_snapshot!(d.render(&src, false), @r#"
+        c.toml:1:16: error: key `x␛]0;pwned␇` is bad
+          |
+        1 | name = "a␀␛[2J␍<U+202E>b<U+200B>"
+          |                ^^^^^^^^ ␀
+          = hint: <U+009B>31m
+        "#);
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_to_a_window_around_the_problem() {
+        let value = "v".repeat(1_000_000);
+        let src = SourceFile::new("c.toml", format!("description = \"{value}\" # é\n"));
+        let at = src.text().find('#').unwrap();
+        let rendered = Diagnostic::new(at..at + 1, "here").render(&src, false);
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert_eq!(lines[0], "c.toml:1:1000018: error: here");
+        assert_eq!(lines[2], format!("1 | …{}\" # é", "v".repeat(38)));
+        assert_eq!(lines[3], format!("  | {}^", " ".repeat(41)));
+        // A problem at the start of the line: the window begins there and ends with `…`.
+        let rendered = Diagnostic::new(0..11, "start").render(&src, false);
+        let shown = rendered.lines().nth(2).unwrap();
+        assert!(shown.starts_with("1 | description = \"vvv"), "{shown}");
+        assert!(shown.ends_with("v…"), "{shown}");
+        assert_eq!(shown.chars().count(), 4 + MAX_LINE_COLUMNS);
+        assert!(rendered.contains("\n  | ^^^^^^^^^^^\n"), "{rendered}");
+        // A line of exactly the width is shown whole.
+        let src = SourceFile::new("c.toml", "x".repeat(MAX_LINE_COLUMNS));
+        let rendered = Diagnostic::new(0..1, "x").render(&src, false);
+        assert!(rendered.contains(&format!("1 | {}\n", "x".repeat(MAX_LINE_COLUMNS))));
+        // A line of zero-width characters is cut too.
+        let src = SourceFile::new("c.toml", "\u{301}".repeat(100_000));
+        assert!(Diagnostic::new(0..2, "x").render(&src, false).len() < 2 * 2 * MAX_LINE_COLUMNS);
+    }
+
+    #[test]
+    fn past_a_hundred_problems_the_rest_are_counted_not_shown() {
+        let src = SourceFile::new("c.toml", "x = 1\n".repeat(150));
+        let all: Vec<Diagnostic> = (0..150)
+            .map(|i| Diagnostic::new(i * 6..i * 6 + 1, format!("problem {i}")))
+            .collect();
+        let mut out = Vec::new();
+        render_all(&src, &all, false, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("c.toml:100:1: error: problem 99\n"), "{out}");
+        assert!(!out.contains("problem 100\n"), "{out}");
+        assert!(out.ends_with(
+            "note: 50 more problems are not shown: fix the first 100 and validate again.\n\
+             error: c.toml is not valid: 150 problems found; nothing was sent to Stripe.\n"
+        ));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The catalog: billing.toml read with spans ([`RawCatalog`]), then validated into a [`Catalog`].
 //!
 //! Loading never touches the network. Every problem is collected and reported at once, each
-//! pointing at its line and column; a catalog with any problem is not returned.
+//! pointing at its line and column (past [`MAX_SHOWN`], the rest are counted, not shown); a
+//! catalog with any problem is not returned.
 
 mod currency;
 mod diagnostic;
@@ -21,11 +22,13 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io;
 use std::path::{Path, PathBuf};
 
 pub use currency::Currency;
-pub use diagnostic::{Diagnostic, render_all};
+pub use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
 pub use environments::{
     DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, OUTPUT_EXTENSIONS, output_format,
 };
@@ -101,19 +104,39 @@ pub fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError
         });
     }
     let bytes = std::fs::read(path).map_err(read_error)?;
-    let name = path.display().to_string();
+    load_bytes(path.display().to_string(), bytes, choice)
+}
+
+/// Validates the bytes of a catalog file for the environment `choice` selects, as
+/// [`load_for`] does once it has read them; `name` is how diagnostics call the file. Fails
+/// only with [`LoadError::Invalid`].
+pub fn load_bytes(
+    name: String,
+    bytes: Vec<u8>,
+    choice: EnvChoice<'_>,
+) -> Result<Catalog, LoadError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let bytes = error.as_bytes();
+            let hint = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+                "the file is UTF-16 text: save it as UTF-8"
+            } else {
+                "save the file as UTF-8"
+            };
+            let label = format!(
+                "byte 0x{:02X} cannot start or continue a character here",
+                bytes[at]
+            );
+            let text = String::from_utf8_lossy(bytes).into_owned();
             let file = SourceFile::new(name, text);
             let diagnostic = Diagnostic::new(
                 at..at + char::REPLACEMENT_CHARACTER.len_utf8(),
                 "the file is not valid UTF-8 text",
             )
-            .label("invalid byte sequence")
-            .hint("save billing.toml as UTF-8");
+            .label(label)
+            .hint(hint);
             return Err(LoadError::Invalid {
                 file,
                 diagnostics: vec![diagnostic],
@@ -178,16 +201,20 @@ pub fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, 
             // only gives the summary). A problem some environments have names them.
             let catalog = resolve_and_validate(&Sink::default(), &root, &envs, None);
             let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
+            // Where each problem is in `found`: a file can have many thousands.
+            let mut index: HashMap<_, usize> = HashMap::new();
             for name in envs.keys() {
                 let env_sink = Sink::default();
                 resolve_and_validate(&env_sink, &root, &envs, Some(name));
                 for d in env_sink.into_sorted() {
-                    match found
-                        .iter_mut()
-                        .find(|(x, _)| x.span == d.span && x.message == d.message)
-                    {
-                        Some((_, names)) => names.push(name),
-                        None => found.push((d, vec![name])),
+                    match index.entry((d.span.clone(), d.message.clone())) {
+                        Entry::Occupied(at) => {
+                            found[*at.get()].1.push(name);
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert(found.len());
+                            found.push((d, vec![name]));
+                        }
                     }
                 }
             }

@@ -7,6 +7,9 @@ use std::ops::Range;
 pub struct SourceFile {
     name: String,
     text: String,
+    /// The byte offset where each line starts, so that finding a line takes a search, not a
+    /// scan of the text before it (a file can hold many thousands of problems).
+    line_starts: Vec<usize>,
 }
 
 /// A position in a source file, 1-based, with the column counted in characters.
@@ -21,9 +24,14 @@ pub struct Position {
 impl SourceFile {
     /// A source file named `name` (shown in diagnostics) holding `text`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self {
             name: name.into(),
-            text: text.into(),
+            text,
+            line_starts,
         }
     }
 
@@ -40,23 +48,28 @@ impl SourceFile {
     /// Line and column of a byte offset (clamped to the text, and to a character boundary).
     pub fn position(&self, offset: usize) -> Position {
         let offset = self.floor_boundary(offset);
-        let before = &self.text[..offset];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = self.line_index(offset);
         Position {
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            line: line + 1,
+            column: self.text[self.line_starts[line]..offset].chars().count() + 1,
         }
     }
 
     /// The full line (without its newline) containing a byte offset, and the offset where it starts.
     pub fn line_at(&self, offset: usize) -> (usize, &str) {
-        let offset = self.floor_boundary(offset);
-        let start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let end = self.text[offset..]
-            .find('\n')
-            .map_or(self.text.len(), |i| offset + i);
+        let line = self.line_index(self.floor_boundary(offset));
+        let start = self.line_starts[line];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |next| next - 1);
         let line = &self.text[start..end];
         (start, line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    /// The 0-based line holding a byte offset (at most the text's length).
+    fn line_index(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset) - 1
     }
 
     /// The text of a span, clamped to the file.
@@ -103,5 +116,23 @@ mod tests {
         );
         assert_eq!(src.line_at(x), (6, "name = \"Zürich\" # x"));
         assert_eq!(src.position(10_000).line, 3);
+    }
+
+    proptest::proptest! {
+        /// The line index gives what counting newlines before the offset gives.
+        #[test]
+        fn the_line_index_agrees_with_counting(text in "(a|é|\\r|\\n|\\t){0,40}", offset in 0..50usize) {
+            let src = SourceFile::new("c.toml", text.clone());
+            let at = src.floor_boundary(offset);
+            let before = &text[..at];
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            let line = &text[start..end];
+            proptest::prop_assert_eq!(
+                src.position(offset),
+                Position { line: before.matches('\n').count() + 1, column: before[start..].chars().count() + 1 }
+            );
+            proptest::prop_assert_eq!(src.line_at(offset), (start, line.strip_suffix('\r').unwrap_or(line)));
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 mod engine;
 mod examples;
+mod hostile;
 mod sandbox;
 mod stripe_test_mode;
 mod support;
