@@ -58,6 +58,10 @@ struct Args {
     /// Where the JSON results go.
     #[arg(long, default_value = "target/bench-scale.json")]
     json: PathBuf,
+    /// Keep each scenario's billing.toml and seeded state.json under DIR/<scenario>, to run
+    /// again by hand (`billing sandbox --from DIR/…/state.json`).
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -344,7 +348,7 @@ fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Result<Measured> {
         .stderr(std::fs::File::create(&err)?)
         .spawn()
         .context("cannot run billing")?;
-    let (exit, peak_rss_kb) = wait_with_rusage(child)?;
+    let exit = child.wait_with_output()?.status.code().unwrap_or(-1);
     let wall = started.elapsed().as_secs_f64();
     let lines = sandbox.since(first);
     let stderr = std::fs::read_to_string(&err)?;
@@ -360,7 +364,14 @@ fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Result<Measured> {
         .next();
     Ok(Measured {
         wall,
-        peak_rss_mb: peak_rss_kb as f64 / 1024.0,
+        // The tool's own report (-v), from Linux's VmHWM: the peak of this program alone
+        // (wait4's ru_maxrss would count the benchmark's memory, copied when it forked).
+        peak_rss_mb: stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("Peak memory: "))
+            .filter_map(|l| l.trim_end_matches(" MB.").parse().ok())
+            .next()
+            .unwrap_or(f64::NAN),
         plan_ms,
         requests: lines.len(),
         writes: lines
@@ -373,28 +384,6 @@ fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Result<Measured> {
         stdout: std::fs::read_to_string(&out)?,
         stderr,
     })
-}
-
-/// Waits for `child` with wait4(2): its exit code and its peak resident set in KiB.
-fn wait_with_rusage(child: Child) -> Result<(i32, i64)> {
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child, which nothing else waits
-    // for (the Child handle is dropped without waiting).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    ensure!(
-        waited == pid,
-        "wait4 failed: {}",
-        std::io::Error::last_os_error()
-    );
-    drop(child);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok((code, usage.ru_maxrss))
 }
 
 /// The lists a plan must read and how many objects each holds: the lower bound of requests is
@@ -487,9 +476,36 @@ fn print_table(rows: &[Row], args: &Args) {
     }
 }
 
-/// A scratch directory with `catalog` as billing.toml.
-fn workdir(catalog: &str) -> Result<tempfile::TempDir> {
-    let dir = tempfile::tempdir()?;
+/// A scenario's directory, with its billing.toml (and state.json when seeded).
+struct Workdir {
+    path: PathBuf,
+    /// Deletes the directory when dropped, unless `--keep` was given.
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Workdir {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A directory for scenario `name` with `catalog` as billing.toml: temporary, or under
+/// `--keep DIR` to be looked at and run again by hand.
+fn workdir(args: &Args, name: &str, catalog: &str) -> Result<Workdir> {
+    let dir = match &args.keep {
+        Some(keep) => {
+            let path = keep.join(name);
+            std::fs::create_dir_all(&path)?;
+            Workdir { path, _temp: None }
+        }
+        None => {
+            let temp = tempfile::tempdir()?;
+            Workdir {
+                path: temp.path().to_path_buf(),
+                _temp: Some(temp),
+            }
+        }
+    };
     std::fs::write(dir.path().join("billing.toml"), catalog)?;
     Ok(dir)
 }
@@ -533,7 +549,8 @@ fn plan_scenario(
     let account = account(products, prices);
     let changed =
         |i: usize, j: usize| percent_changed > 0 && (i * 7 + j * 13) % 100 < percent_changed;
-    let dir = workdir(&catalog(&account, changed))?;
+    let slug = format!("plan-{prices}-{percent_changed}pc");
+    let dir = workdir(args, &slug, &catalog(&account, changed))?;
     let state = seed(dir.path(), &account)?;
     let sandbox = Sandbox::start(args, Some(&state))?;
     let measured = run(dir.path(), &sandbox, &["plan", "--detailed-exitcode"])?;
@@ -563,7 +580,7 @@ fn plan_scenario(
 
 /// Scenario 3: 500 creates (100 products with 4 prices each) on an empty account.
 fn create_scenario(args: &Args) -> Result<Row> {
-    let dir = workdir(&new_catalog(100, 4))?;
+    let dir = workdir(args, "apply-500-creates", &new_catalog(100, 4))?;
     let sandbox = Sandbox::start(args, None)?;
     let measured = run(dir.path(), &sandbox, &["apply", "--yes"])?;
     check(&measured, &[0], "apply of 500 creates")?;
@@ -587,7 +604,7 @@ fn replace_scenario(args: &Args) -> Result<Row> {
     // Every 100th managed price (of the first price of a product: a default price, moved too).
     let step = (args.products / 100).max(1);
     let changed = |i: usize, j: usize| j == 0 && i.is_multiple_of(step) && i / step < 100;
-    let dir = workdir(&catalog(&account, changed))?;
+    let dir = workdir(args, "apply-100-replacements", &catalog(&account, changed))?;
     let state = seed(dir.path(), &account)?;
     let sandbox = Sandbox::start(args, Some(&state))?;
     let measured = run(dir.path(), &sandbox, &["apply", "--yes"])?;

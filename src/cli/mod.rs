@@ -145,6 +145,26 @@ enum Command {
     Sandbox(Box<sandbox::SandboxArgs>),
 }
 
+/// With `-v`: the process's peak resident memory, where the system tells it (Linux's
+/// `VmHWM`, which covers this program only, not the process it was started from).
+fn report_peak_memory() {
+    use std::io::Write as _;
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return;
+    };
+    let peak_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    if let Some(kib) = peak_kib {
+        let _ = writeln!(
+            std::io::stderr(),
+            "Peak memory: {:.1} MB.",
+            kib as f64 / 1024.0
+        );
+    }
+}
+
 /// A request rate: a positive number.
 fn positive_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -187,6 +207,9 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Output(args) => block_on(output::run(&cli.global, args, style)),
         Command::Sandbox(args) => block_on(sandbox::run(&cli.global, args, style)),
     };
+    if cli.global.verbose > 0 && !matches!(cli.command, Command::Sandbox(_)) {
+        report_peak_memory();
+    }
     match result {
         Ok(code) => ExitCode::from(code),
         // The reader went away (`billing plan | head`): nothing more to say.
