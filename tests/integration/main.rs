@@ -2,6 +2,7 @@
 
 mod engine;
 mod examples;
+mod listing;
 mod sandbox;
 mod stripe_test_mode;
 mod support;
