@@ -133,19 +133,23 @@ impl Opened {
             verbose,
         } = self;
         let started = Instant::now();
-        let live = live::read(&connection.client, &live::ReadScope::for_catalog(&catalog))
-            .await
-            .with_context(|| {
-                format!("cannot read the Stripe state of {}", connection.environment)
-            })?;
+        let (live, stats) =
+            live::read_counted(&connection.client, &live::ReadScope::for_catalog(&catalog))
+                .await
+                .with_context(|| {
+                    format!("cannot read the Stripe state of {}", connection.environment)
+                })?;
         if verbose > 0 {
+            let lists = stats.total();
             let _ = writeln!(
                 std::io::stderr(),
-                "Read {} products and {} prices from {} in {} ms.",
+                "Read {} products and {} prices from {} in {} ms ({} list pages, {} split off by `created`).",
                 live.products.len(),
                 live.prices.len(),
                 live.account.id,
-                started.elapsed().as_millis()
+                started.elapsed().as_millis(),
+                lists.requests,
+                lists.splits
             );
         }
         Ok(Session {

@@ -3,6 +3,7 @@
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod model;
+mod partition;
 mod read;
 mod tax;
 
@@ -10,7 +11,10 @@ pub use model::{
     Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
     LiveRecurring, LiveTier,
 };
-pub use read::{CATALOG_EVENT_TYPES, ReadScope, account, generation, read};
+pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES};
+pub use read::{
+    CATALOG_EVENT_TYPES, ReadScope, ReadStats, account, generation, read, read_counted,
+};
 pub use tax::{LiveAddress, LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
 
 use serde::Serialize;

@@ -1,4 +1,5 @@
-//! Reading live state: list endpoints only, 100 per page, every page, kinds concurrently.
+//! Reading live state: list endpoints only, 100 per page, every page, kinds concurrently, big
+//! lists split by `created` into concurrent chains (see [`super::partition`]).
 //!
 //! No Search API (it lags writes) and no per-object GET.
 
@@ -16,6 +17,7 @@ use stripe_product::tax_rate::ListTaxRate;
 
 use super::LiveState;
 use super::model::{Account, LiveCoupon, LivePrice, LiveProduct, LivePromotionCode};
+use super::partition::{self, ListStats, Listed, Page, Window};
 use super::tax::{LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
 use crate::catalog::{Catalog, Pricing};
 use crate::stripe::{StripeError, StripeHttp};
@@ -23,9 +25,15 @@ use crate::stripe::{StripeError, StripeHttp};
 /// Stripe's largest page.
 const PAGE: i64 = 100;
 
+/// The oldest `created` assumed when the account does not say when it was created: Stripe's
+/// public launch (2011-01-01). It only sizes the splits of big lists (see
+/// [`partition::list_all`]); no object is missed if it is wrong.
+const STRIPE_EPOCH: i64 = 1_293_840_000;
+
 #[derive(miniserde::Deserialize)]
 struct AccountWire {
     id: String,
+    created: Option<i64>,
     settings: Option<SettingsWire>,
 }
 
@@ -86,28 +94,85 @@ pub async fn generation(client: &StripeHttp) -> Result<Option<String>, StripeErr
 
 /// GET /v1/account: which account the key belongs to.
 pub async fn account(client: &StripeHttp) -> Result<Account, StripeError> {
+    Ok(account_and_origin(client).await?.0)
+}
+
+/// The account, and when it was created (the oldest `created` its objects can have).
+async fn account_and_origin(client: &StripeHttp) -> Result<(Account, i64), StripeError> {
     let wire: AccountWire = RequestBuilder::new(StripeMethod::Get, "/account")
         .customize::<AccountWire>()
         .send(client)
         .await?;
-    Ok(Account {
+    let account = Account {
         id: wire.id,
         name: wire
             .settings
             .and_then(|s| s.dashboard)
             .and_then(|d| d.display_name),
+    };
+    Ok((account, wire.created.unwrap_or(STRIPE_EPOCH)))
+}
+
+/// One page of a list request type, converted.
+async fn page<T, O>(
+    list: impl std::future::Future<Output = Result<stripe_types::List<O>, StripeError>>,
+) -> Result<Page<T>, StripeError>
+where
+    T: From<O>,
+{
+    let list = list.await?;
+    Ok(Page {
+        data: list.data.into_iter().map(T::from).collect(),
+        has_more: list.has_more,
     })
 }
 
-/// Every product, active and archived.
-pub async fn products(client: &StripeHttp) -> Result<Vec<LiveProduct>, StripeError> {
-    ListProduct::new()
-        .limit(PAGE)
-        .paginate()
-        .stream(client)
-        .map_ok(LiveProduct::from)
-        .try_collect()
+/// Reads a whole list with [`partition::list_all`], one async-stripe list request per page:
+/// the request types all spell the `created` range and the cursor the same way.
+macro_rules! list_all {
+    ($client:expr, $origin:expr, $request:expr) => {
+        partition::list_all($origin, |window: Window| {
+            let mut request = $request;
+            if let Some(created) = window.created() {
+                request = request.created(created);
+            }
+            if let Some(after) = window.starting_after {
+                request = request.starting_after(after);
+            }
+            async move { page(request.send($client)).await }
+        })
         .await
+    };
+}
+
+/// What the partitioned lister needs of an object: its id and `created`.
+macro_rules! listed {
+    ($($t:ty),*) => {$(
+        impl Listed for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn created(&self) -> i64 {
+                self.created
+            }
+        }
+    )*};
+}
+
+listed!(
+    LiveProduct,
+    LivePrice,
+    LiveCoupon,
+    LivePromotionCode,
+    LiveTaxRate
+);
+
+/// Every product, active and archived.
+async fn products(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LiveProduct>, ListStats), StripeError> {
+    list_all!(client, origin, ListProduct::new().limit(PAGE))
 }
 
 /// What to read beyond what every plan reads, and what to expand.
@@ -151,45 +216,48 @@ impl ReadScope {
 /// Every price with `active` as given, tiers and currency options expanded.
 async fn prices_with(
     client: &StripeHttp,
+    origin: i64,
     active: bool,
     scope: &ReadScope,
-) -> Result<Vec<LivePrice>, StripeError> {
-    let list = ListPrice::new()
-        .limit(PAGE)
-        .active(active)
-        .expand(scope.price_expansions());
-    list.paginate()
-        .stream(client)
-        .map_ok(LivePrice::from)
-        .try_collect()
-        .await
+) -> Result<(Vec<LivePrice>, ListStats), StripeError> {
+    let expand = scope.price_expansions();
+    list_all!(
+        client,
+        origin,
+        ListPrice::new()
+            .limit(PAGE)
+            .active(active)
+            .expand(expand.clone())
+    )
 }
 
 /// Every coupon, with its products and currency options.
-pub async fn coupons(client: &StripeHttp) -> Result<Vec<LiveCoupon>, StripeError> {
-    ListCoupon::new()
-        .limit(PAGE)
-        .expand(vec![
+async fn coupons(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LiveCoupon>, ListStats), StripeError> {
+    list_all!(
+        client,
+        origin,
+        ListCoupon::new().limit(PAGE).expand(vec![
             "data.applies_to".to_owned(),
             "data.currency_options".to_owned(),
         ])
-        .paginate()
-        .stream(client)
-        .map_ok(LiveCoupon::from)
-        .try_collect()
-        .await
+    )
 }
 
 /// Every promotion code, active and inactive, with its minimum amounts per currency.
-pub async fn promotion_codes(client: &StripeHttp) -> Result<Vec<LivePromotionCode>, StripeError> {
-    ListPromotionCode::new()
-        .limit(PAGE)
-        .expand(vec!["data.restrictions.currency_options".to_owned()])
-        .paginate()
-        .stream(client)
-        .map_ok(LivePromotionCode::from)
-        .try_collect()
-        .await
+async fn promotion_codes(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LivePromotionCode>, ListStats), StripeError> {
+    list_all!(
+        client,
+        origin,
+        ListPromotionCode::new()
+            .limit(PAGE)
+            .expand(vec!["data.restrictions.currency_options".to_owned()])
+    )
 }
 
 /// The account's Stripe Tax settings.
@@ -248,17 +316,15 @@ pub async fn tax_registrations(client: &StripeHttp) -> Result<Vec<LiveRegistrati
 }
 
 /// Every tax rate, active and archived.
-pub async fn tax_rates(client: &StripeHttp) -> Result<Vec<LiveTaxRate>, StripeError> {
-    ListTaxRate::new()
-        .limit(PAGE)
-        .paginate()
-        .stream(client)
-        .map_ok(LiveTaxRate::from)
-        .try_collect()
-        .await
+async fn tax_rates(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LiveTaxRate>, ListStats), StripeError> {
+    list_all!(client, origin, ListTaxRate::new().limit(PAGE))
 }
 
-/// Every portal configuration, with the products customers may switch between.
+/// Every portal configuration, with the products customers may switch between. One cursor
+/// chain: the endpoint has no `created` filter, and accounts hold a handful.
 pub async fn portals(client: &StripeHttp) -> Result<Vec<LivePortal>, StripeError> {
     ListBillingPortalConfiguration::new()
         .limit(PAGE)
@@ -272,11 +338,52 @@ pub async fn portals(client: &StripeHttp) -> Result<Vec<LivePortal>, StripeError
         .await
 }
 
+/// How each list was read by [`read_counted`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    pub products: ListStats,
+    /// Active prices.
+    pub prices: ListStats,
+    /// Archived prices.
+    pub archived_prices: ListStats,
+    pub coupons: ListStats,
+    pub promotion_codes: ListStats,
+    pub tax_rates: ListStats,
+}
+
+impl ReadStats {
+    /// All lists together.
+    pub fn total(&self) -> ListStats {
+        let mut total = ListStats::default();
+        for s in [
+            self.products,
+            self.prices,
+            self.archived_prices,
+            self.coupons,
+            self.promotion_codes,
+            self.tax_rates,
+        ] {
+            total += s;
+        }
+        total
+    }
+}
+
 /// Reads everything the plan needs, kinds concurrently.
 pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
+    Ok(read_counted(client, scope).await?.0)
+}
+
+/// [`read`], and how the partitioned lists were read.
+pub async fn read_counted(
+    client: &StripeHttp,
+    scope: &ReadScope,
+) -> Result<(LiveState, ReadStats), StripeError> {
     // The generation is read first: a write landing while the objects are listed then moves it
-    // past what this read saw, never the other way round.
-    let generation = generation(client).await?;
+    // past what this read saw, never the other way round. The account comes with it: its
+    // creation time sizes the splits of big lists.
+    let (generation, (account, origin)) =
+        tokio::try_join!(generation(client), account_and_origin(client))?;
     let tax = async {
         if scope.tax {
             let (settings, registrations) =
@@ -287,23 +394,21 @@ pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, S
         }
     };
     let (
-        account,
-        products,
-        active,
-        archived,
-        coupons,
-        promotion_codes,
-        tax_rates,
+        (products, products_stats),
+        (active, active_stats),
+        (archived, archived_stats),
+        (coupons, coupons_stats),
+        (promotion_codes, codes_stats),
+        (tax_rates, tax_rates_stats),
         portals,
         (tax_settings, tax_registrations),
     ) = tokio::try_join!(
-        account(client),
-        products(client),
-        prices_with(client, true, scope),
-        prices_with(client, false, scope),
-        coupons(client),
-        promotion_codes(client),
-        tax_rates(client),
+        products(client, origin),
+        prices_with(client, origin, true, scope),
+        prices_with(client, origin, false, scope),
+        coupons(client, origin),
+        promotion_codes(client, origin),
+        tax_rates(client, origin),
         portals(client),
         tax,
     )?;
@@ -317,7 +422,7 @@ pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, S
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     });
-    Ok(LiveState {
+    let state = LiveState {
         account,
         generation,
         now,
@@ -329,5 +434,14 @@ pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, S
         tax_registrations,
         tax_rates,
         portals,
-    })
+    };
+    let stats = ReadStats {
+        products: products_stats,
+        prices: active_stats,
+        archived_prices: archived_stats,
+        coupons: coupons_stats,
+        promotion_codes: codes_stats,
+        tax_rates: tax_rates_stats,
+    };
+    Ok((state, stats))
 }
