@@ -23,6 +23,8 @@ pub(crate) struct Builder<'a> {
     pub prices_at: BTreeMap<&'a str, Vec<&'a LivePrice>>,
     pub product_by_id: HashMap<&'a str, &'a LiveProduct>,
     pub price_by_id: HashMap<&'a str, &'a LivePrice>,
+    /// The address of each managed price, by id.
+    pub price_address: HashMap<&'a str, &'a str>,
     /// Every live price holding a lookup key, managed or not.
     pub lookup_key_holder: HashMap<&'a str, &'a LivePrice>,
     /// Managed coupons and promotion codes by address, newest first.
@@ -74,6 +76,7 @@ impl<'a> Builder<'a> {
             namespace,
             products_at: BTreeMap::new(),
             prices_at: BTreeMap::new(),
+            price_address: HashMap::new(),
             product_by_id: HashMap::new(),
             price_by_id: HashMap::new(),
             lookup_key_holder: HashMap::new(),
@@ -97,7 +100,10 @@ impl<'a> Builder<'a> {
                 b.lookup_key_holder.insert(key, p);
             }
             match owner(&p.metadata, namespace) {
-                Owner::Ours(address) => b.prices_at.entry(address).or_default().push(p),
+                Owner::Ours(address) => {
+                    b.price_address.insert(&p.id, address);
+                    b.prices_at.entry(address).or_default().push(p);
+                }
                 Owner::Foreign => b.foreign.prices += 1,
                 Owner::Unmanaged => b.unmanaged.prices += 1,
             }

@@ -63,13 +63,37 @@ pub fn with_marker(
 /// A short stable digest of some live objects, so that a plan (and the idempotency keys of its
 /// writes) are tied to the exact state they were computed from.
 pub fn fingerprint<T: Serialize>(objects: &[&T]) -> String {
-    let json = serde_json::to_vec(objects).unwrap_or_default();
-    hex(&Sha256::digest(&json)[..12])
+    hex(&json_sha256(objects)[..12])
+}
+
+/// SHA-256 of a value's JSON, serialised straight into the hash.
+pub fn json_sha256<T: Serialize + ?Sized>(value: &T) -> [u8; 32] {
+    /// Feeds what serde_json writes to the hash, without a buffer.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    // Serialising plain data to a writer that cannot fail does not fail.
+    let _ = serde_json::to_writer(&mut hashing, value);
+    hashing.0.finalize().into()
 }
 
 /// Lowercase hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 #[cfg(test)]

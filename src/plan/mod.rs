@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 pub use coupon::format_timestamp;
 pub use error::{Conflict, PlanError};
 pub use identity::{
-    MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, hex, owner, price_address, product_address,
+    MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, hex, json_sha256, owner, price_address,
+    product_address,
 };
 pub use request::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings,

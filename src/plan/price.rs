@@ -701,20 +701,17 @@ pub(crate) fn plan_declared<'a>(
 /// replacement), duplicates, prices of inactive products, and prices that left the catalog.
 /// Each waits for its product's default price to move away from it. Returns the archive steps
 /// by product id.
-pub(crate) fn plan_archives(
-    b: &mut Builder<'_>,
+pub(crate) fn plan_archives<'a>(
+    b: &mut Builder<'a>,
     prices: &BTreeMap<(&str, &str), PriceState<'_>>,
     defaults: &HashMap<String, StepId>,
 ) -> HashMap<String, Vec<StepId>> {
     let mut archives: HashMap<String, Vec<StepId>> = HashMap::new();
-    let candidates: Vec<(String, LivePrice)> = b
+    // References into the live state, not into the builder: it stays free to change.
+    let candidates: Vec<(&'a str, &'a LivePrice)> = b
         .prices_at
         .iter()
-        .flat_map(|(address, ps)| {
-            ps.iter()
-                .filter(|p| p.active)
-                .map(move |p| ((*address).to_owned(), (*p).clone()))
-        })
+        .flat_map(|(address, ps)| ps.iter().filter(|p| p.active).map(move |p| (*address, *p)))
         .collect();
     for (address, live) in candidates {
         let mut parts = address.splitn(3, '.').skip(1);
@@ -753,11 +750,11 @@ pub(crate) fn plan_archives(
             continue;
         }
         let mut change = new_change(
-            &address,
+            address,
             Action::Archive,
             Some(live.id.clone()),
-            format!("price {}", live_summary(&live)),
-            fingerprint(&[&live]),
+            format!("price {}", live_summary(live)),
+            fingerprint(&[live]),
         );
         change.fields.push(FieldChange::new(
             "active",

@@ -1,6 +1,6 @@
 //! Planning products: create, update in place, unarchive, archive; and default prices.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::builder::Builder;
 use super::error::Conflict;
@@ -388,12 +388,7 @@ fn describe_price(
 
 /// A live price by its address (and id) when billing manages it, else by its id.
 fn describe_price_id(b: &Builder<'_>, id: &str) -> FieldValue {
-    let address = b
-        .prices_at
-        .iter()
-        .find(|(_, ps)| ps.iter().any(|p| p.id == id))
-        .map(|(address, _)| *address);
-    FieldValue::Ref(match address {
+    FieldValue::Ref(match b.price_address.get(id) {
         Some(address) => format!("{address} ({id})"),
         None => id.to_owned(),
     })
@@ -491,35 +486,31 @@ pub(crate) fn plan_default_prices(
 
 /// Managed products that left the catalog, or duplicates of a declared product: archived,
 /// their default price cleared first. Returns the archive change of each, by product id.
-pub(crate) fn plan_removed(
-    b: &mut Builder<'_>,
+pub(crate) fn plan_removed<'a>(
+    b: &mut Builder<'a>,
     products: &Products<'_>,
     defaults: &mut HashMap<String, StepId>,
 ) -> HashMap<String, usize> {
-    let current: Vec<&str> = products
+    let current: HashSet<&str> = products
         .states
         .values()
         .filter_map(|s| s.live.map(|l| l.id.as_str()))
         .collect();
-    let declared: Vec<String> = b
+    let declared: HashSet<String> = b
         .catalog
         .products
         .keys()
         .map(|k| product_address(k))
         .collect();
     let mut archiving = HashMap::new();
-    let candidates: Vec<(String, LiveProduct)> = b
+    // References into the live state, not into the builder: it stays free to change.
+    let candidates: Vec<(&'a str, &'a LiveProduct)> = b
         .products_at
         .iter()
-        .flat_map(|(address, ps)| {
-            ps.iter()
-                .map(move |p| ((*address).to_owned(), (*p).clone()))
-        })
+        .flat_map(|(address, ps)| ps.iter().map(move |p| (*address, *p)))
+        .filter(|(_, p)| !current.contains(p.id.as_str()))
         .collect();
     for (address, p) in candidates {
-        if current.contains(&p.id.as_str()) {
-            continue;
-        }
         if !p.active {
             // Already archived, but an active default price of it could not be archived:
             // clear the default first.
@@ -527,11 +518,11 @@ pub(crate) fn plan_removed(
                 && b.price_by_id.get(default).is_some_and(|price| price.active)
             {
                 let mut change = new_change(
-                    address.clone(),
+                    address.to_owned(),
                     Action::Update,
                     Some(p.id.clone()),
                     title(&p.name),
-                    fingerprint(&[&p]),
+                    fingerprint(&[p]),
                 );
                 change.reason = Some(
                     "an archived product keeps a default price that is being archived".to_owned(),
@@ -542,13 +533,13 @@ pub(crate) fn plan_removed(
             }
             continue;
         }
-        let removed = !declared.contains(&address);
+        let removed = !declared.contains(address);
         let mut change = new_change(
-            address.clone(),
+            address.to_owned(),
             Action::Archive,
             Some(p.id.clone()),
             title(&p.name),
-            fingerprint(&[&p]),
+            fingerprint(&[p]),
         );
         change.fields.push(FieldChange::new(
             "active",
