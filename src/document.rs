@@ -184,14 +184,29 @@ fn serialize_changes<S: serde::Serializer>(changes: &[Change], s: S) -> Result<S
 
 /// A digest of a serialisable value.
 fn digest<T: Serialize>(value: &T) -> String {
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    crate::plan::hex(&Sha256::digest(&json)[..16])
+    crate::plan::hex(&crate::plan::json_sha256(value)[..16])
 }
 
 /// `sha256:…` of the validated catalog: formatting and comments do not count.
 pub fn catalog_hash(catalog: &Catalog) -> String {
-    let json = serde_json::to_vec(catalog).unwrap_or_default();
-    format!("sha256:{}", crate::plan::hex(&Sha256::digest(&json)))
+    format!(
+        "sha256:{}",
+        crate::plan::hex(&crate::plan::json_sha256(catalog))
+    )
+}
+
+/// [`stable_digest`] of an object without counters: hashed as it is (no copy) unless some of
+/// its metadata keys are ignored. Products and prices, by the hundred thousand.
+fn managed_digest<T: Serialize>(
+    object: &T,
+    metadata: &std::collections::BTreeMap<String, String>,
+    catalog: &Catalog,
+) -> String {
+    if metadata.keys().any(|k| catalog.ignores_metadata_key(k)) {
+        stable_digest(object, catalog)
+    } else {
+        digest(object)
+    }
 }
 
 /// A digest of an object without what moves on its own (redemption counters) or belongs to
@@ -222,19 +237,26 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
         });
     };
     macro_rules! managed {
-        ($kind:literal, $objects:expr) => {
+        ($kind:literal, $objects:expr, $digest:expr) => {
             for o in $objects {
                 if let Owner::Ours(address) = owner(&o.metadata, ns) {
-                    add($kind, &o.id, Some(address), stable_digest(o, catalog));
+                    add($kind, &o.id, Some(address), $digest(o));
                 }
             }
         };
     }
-    managed!("product", &live.products);
-    managed!("price", &live.prices);
-    managed!("coupon", &live.coupons);
-    managed!("promotion_code", &live.promotion_codes);
-    managed!("tax_rate", &live.tax_rates);
+    managed!("product", &live.products, |o: &crate::live::LiveProduct| {
+        managed_digest(o, &o.metadata, catalog)
+    });
+    managed!("price", &live.prices, |o: &crate::live::LivePrice| {
+        managed_digest(o, &o.metadata, catalog)
+    });
+    // Coupons and promotion codes count their redemptions: never the same twice.
+    managed!("coupon", &live.coupons, |o| stable_digest(o, catalog));
+    managed!("promotion_code", &live.promotion_codes, |o| {
+        stable_digest(o, catalog)
+    });
+    managed!("tax_rate", &live.tax_rates, |o| stable_digest(o, catalog));
     let manages_default = catalog.portals.values().any(|p| p.account_default);
     for c in &live.portals {
         match owner(&c.metadata, ns) {
