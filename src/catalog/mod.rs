@@ -154,15 +154,18 @@ pub fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
 }
 
 /// Resolves and validates the tables for one environment (`None`: as written).
+///
+/// Takes the parsed document (a copy when it is needed again): a catalog of 100,000 prices
+/// holds hundreds of megabytes of it, dropped before validation builds the catalog.
 fn resolve_and_validate(
     sink: &Sink,
-    root: &reader::Sp<toml::de::DeTable<'_>>,
+    mut root: reader::Sp<toml::de::DeTable<'_>>,
     envs: &std::collections::BTreeMap<String, Environment>,
     selected: Option<&str>,
 ) -> Catalog {
-    let mut root = root.clone();
     environments::resolve(sink, root.get_mut(), envs, selected);
     let raw = raw::read_root(&root, sink);
+    drop(root);
     let mut catalog = validate::validate(sink, raw);
     catalog.environments = envs.clone();
     catalog.environment = selected.map(str::to_owned);
@@ -192,20 +195,20 @@ pub fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, 
             if !sink.is_empty() {
                 return Err(sink.into_sorted());
             }
-            resolve_and_validate(&sink, &root, &envs, selected.as_deref())
+            resolve_and_validate(&sink, root, &envs, selected.as_deref())
         }
-        EnvChoice::All if envs.is_empty() => resolve_and_validate(&sink, &root, &envs, None),
+        EnvChoice::All if envs.is_empty() => resolve_and_validate(&sink, root, &envs, None),
         EnvChoice::All => {
             // As each environment sees it: entries limited to different environments may share
             // a lookup key or a code, so the catalog as written is not checked on its own (it
             // only gives the summary). A problem some environments have names them.
-            let catalog = resolve_and_validate(&Sink::default(), &root, &envs, None);
+            let catalog = resolve_and_validate(&Sink::default(), root.clone(), &envs, None);
             let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
             // Where each problem is in `found`: a file can have many thousands.
             let mut index: HashMap<_, usize> = HashMap::new();
             for name in envs.keys() {
                 let env_sink = Sink::default();
-                resolve_and_validate(&env_sink, &root, &envs, Some(name));
+                resolve_and_validate(&env_sink, root.clone(), &envs, Some(name));
                 for d in env_sink.into_sorted() {
                     match index.entry((d.span.clone(), d.message.clone())) {
                         Entry::Occupied(at) => {
