@@ -94,7 +94,7 @@ pub struct GlobalArgs {
     /// Never use colours (colours are also off when NO_COLOR is set or output is not a terminal).
     #[arg(long, global = true)]
     no_color: bool,
-    /// Say more about what is happening: every HTTP request, timings.
+    /// Say more about what is happening: every HTTP request, how long loading, reading and planning took, and the peak memory.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     /// The environment of billing.toml to use ([environments.<name>]). Without it: the
