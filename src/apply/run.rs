@@ -142,6 +142,12 @@ async fn run_operation(
                     first_id = c.id;
                 }
             }
+            // Stripe ignores idempotency keys on DELETE (stripe-api.md §1.9): when the answer
+            // to a delete was lost and the retry finds nothing, the object is gone, as asked.
+            Err(e)
+                if wire.method == "DELETE"
+                    && e.status() == Some(404)
+                    && e.code() == Some("resource_missing") => {}
             Err(e) => {
                 if e.code() == Some("resource_already_exists") && wire.path == "/coupons" {
                     let coupon = wire

@@ -465,3 +465,43 @@ fn two_applies_at_once_never_duplicate() {
     );
     assert_converged(&env, "waited", REPLACED);
 }
+
+#[test]
+fn a_delete_whose_answer_was_lost_is_done_when_the_retry_finds_nothing() {
+    // Stripe ignores idempotency keys on DELETE: the retry of a delete that committed gets a
+    // 404. Every read draws from the seeded faults before the delete does, in a fixed number,
+    // so each seed decides whether the delete's first answer is lost and its retry answered.
+    let catalog = "namespace = \"chaos\"\n[coupons.spring]\nname = \"Spring\"\npercent_off = 15\nduration = \"once\"\n";
+    for seed in 0..64 {
+        let env = Env::new(catalog);
+        env.apply();
+        env.set_catalog("namespace = \"chaos\"\n");
+        env.sandbox
+            .set_chaos(Chaos {
+                seed: Some(seed),
+                lost_response: 0.5,
+                ..Chaos::default()
+            })
+            .unwrap();
+        let run = env.billing(&["apply", "--yes"]);
+        let deletes: Vec<(u16, Option<Fault>)> = env
+            .sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .map(|r| (r.status, r.fault))
+            .collect();
+        if deletes.len() < 2 || deletes[0].1 != Some(Fault::LostResponse) || deletes[1].1.is_some()
+        {
+            continue;
+        }
+        assert_eq!(deletes[1].0, 404, "seed {seed}: {deletes:?}");
+        assert_eq!(run.code, 0, "seed {seed}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("1 done"), "{}", run.stdout);
+        env.sandbox.set_chaos(Chaos::default()).unwrap();
+        assert!(env.list("/v1/coupons").is_empty());
+        assert_eq!(env.plan().code, 0);
+        return;
+    }
+    panic!("no seed in 0..64 lost the delete's first answer and answered its retry");
+}
