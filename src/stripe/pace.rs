@@ -2,9 +2,11 @@
 //! endpoint, and slows down when Stripe says it is going too fast anyway.
 //!
 //! Each limit is a token bucket holding one second of requests (its burst), kept as the time
-//! the next request may go ("virtual scheduling"): a request reserves a slot in the global
-//! bucket and in its endpoint's, and waits for the later of the two. A 429 `rate_limit` halves
-//! the pace; every success wins back a little, up to the full rate.
+//! the next request may go ("virtual scheduling"): a request goes at the later of the slots the
+//! global bucket and its endpoint's offer, and both buckets count it at that time (so neither
+//! refills as if it had gone earlier). A 429 `rate_limit` halves the pace, once per second at
+//! most (the requests in flight when Stripe pushed back are answered together); every success
+//! wins back a little, up to the full rate.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,30 +22,50 @@ pub const ENDPOINT_RATE: f64 = 25.0;
 /// The slowest billing goes after repeated 429s, as a share of the configured rate.
 const FLOOR: f64 = 0.05;
 
+/// A token bucket as the generic cell rate algorithm keeps it: the theoretical arrival time
+/// of the next request; a request conforms when it is at most one burst ahead of it.
 #[derive(Debug)]
 struct Bucket {
-    /// When the next request may go if the bucket were empty.
-    next: Instant,
+    tat: Instant,
 }
 
 /// A bucket's burst: one second of requests.
 const BURST: Duration = Duration::from_secs(1);
 
+/// At most one slow-down per this long: one push-back answers all the requests in flight.
+const SLOW_DOWN_WINDOW: Duration = Duration::from_secs(1);
+
+/// The time between two requests at `rate` per second.
+fn interval(rate: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / rate.max(0.001))
+}
+
 impl Bucket {
     /// A full bucket.
     fn new(now: Instant) -> Self {
-        Self {
-            next: now.checked_sub(BURST).unwrap_or(now),
-        }
+        Self { tat: now }
     }
 
-    /// Reserves a slot at `rate` per second with one second of burst; returns when it is.
+    /// The earliest time from `now` a request may go at `rate` per second: idle time earns at
+    /// most one second of requests (one request at least, below 1/s).
+    fn earliest(&self, now: Instant, rate: f64) -> Instant {
+        let interval = interval(rate);
+        let tolerance = BURST.max(interval) - interval;
+        self.tat
+            .checked_sub(tolerance)
+            .map_or(now, |at| at.max(now))
+    }
+
+    /// Counts a request sent at `at`.
+    fn take(&mut self, at: Instant, rate: f64) {
+        self.tat = self.tat.max(at) + interval(rate);
+    }
+
+    /// Reserves a slot at `rate` per second; returns when it is.
+    #[cfg(test)]
     fn reserve(&mut self, now: Instant, rate: f64) -> Instant {
-        let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
-        // Idle time earns at most one second of requests.
-        let earliest = (now + interval).checked_sub(BURST).unwrap_or(now);
-        let slot = self.next.max(earliest);
-        self.next = slot + interval;
+        let slot = self.earliest(now, rate);
+        self.take(slot, rate);
         slot.max(now)
     }
 }
@@ -62,6 +84,8 @@ struct State {
     endpoints: HashMap<String, Bucket>,
     /// Share of the configured rates in use (1.0: full speed).
     share: f64,
+    /// When the pace was last halved.
+    slowed: Option<Instant>,
 }
 
 impl Pacer {
@@ -75,6 +99,7 @@ impl Pacer {
                 global: Bucket::new(now),
                 endpoints: HashMap::new(),
                 share: 1.0,
+                slowed: None,
             }),
         }
     }
@@ -83,14 +108,19 @@ impl Pacer {
     pub fn reserve(&self, endpoint: &str) -> Duration {
         let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let share = state.share;
-        let global = state.global.reserve(now, self.rate * share);
-        let local = state
-            .endpoints
+        let (rate, endpoint_rate) = (self.rate * state.share, self.endpoint_rate * state.share);
+        let State {
+            global, endpoints, ..
+        } = &mut *state;
+        let local = endpoints
             .entry(endpoint.to_owned())
-            .or_insert_with(|| Bucket::new(now))
-            .reserve(now, self.endpoint_rate * share);
-        global.max(local).saturating_duration_since(now)
+            .or_insert_with(|| Bucket::new(now));
+        let slot = global
+            .earliest(now, rate)
+            .max(local.earliest(now, endpoint_rate));
+        global.take(slot, rate);
+        local.take(slot, endpoint_rate);
+        slot.saturating_duration_since(now)
     }
 
     /// Waits for a slot for `endpoint`.
@@ -101,9 +131,20 @@ impl Pacer {
         }
     }
 
-    /// Stripe answered 429 `rate_limit`: go at half the pace.
+    /// Stripe answered 429 `rate_limit`: go at half the pace (once per second at most).
     pub fn slow_down(&self) {
+        self.slow_down_at(Instant::now());
+    }
+
+    fn slow_down_at(&self, now: Instant) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state
+            .slowed
+            .is_some_and(|at| now.saturating_duration_since(at) < SLOW_DOWN_WINDOW)
+        {
+            return;
+        }
+        state.slowed = Some(now);
         state.share = (state.share * 0.5).max(FLOOR);
     }
 
@@ -174,19 +215,48 @@ mod tests {
     }
 
     #[test]
-    fn the_pace_halves_on_429_and_recovers_on_success() {
+    fn the_pace_halves_on_429_once_a_second_and_recovers_on_success() {
         let pacer = Pacer::new(100.0, 25.0);
-        pacer.slow_down();
-        pacer.slow_down();
+        let start = Instant::now();
+        // Eight requests in flight answered 429 together: one halving.
+        for _ in 0..8 {
+            pacer.slow_down_at(start);
+        }
+        assert!((pacer.share() - 0.5).abs() < 1e-9);
+        pacer.slow_down_at(start + Duration::from_millis(1500));
         assert!((pacer.share() - 0.25).abs() < 1e-9);
         for _ in 0..100 {
             pacer.speed_up();
         }
         assert!((pacer.share() - 1.0).abs() < 1e-9);
-        for _ in 0..20 {
-            pacer.slow_down();
+        for second in 2..30 {
+            pacer.slow_down_at(start + Duration::from_secs(second));
         }
         assert!((pacer.share() - FLOOR).abs() < 1e-9);
+    }
+
+    #[test]
+    fn both_buckets_count_a_request_when_it_goes() {
+        // Global 2/s (a burst of 2), 1/s per endpoint. The endpoint holds the second POST back
+        // a second; the global bucket counts it then, so at that moment it has room for one
+        // more request, not for a fresh burst of two.
+        let pacer = Pacer::new(2.0, 1.0);
+        assert!(pacer.reserve("POST /v1/prices").is_zero());
+        let second = pacer.reserve("POST /v1/prices");
+        assert!(second >= Duration::from_millis(990), "{second:?}");
+        let third = pacer.reserve("GET /v1/prices");
+        assert!(third >= Duration::from_millis(990), "{third:?}");
+        let fourth = pacer.reserve("GET /v1/coupons");
+        assert!(
+            fourth >= third + Duration::from_millis(490),
+            "{fourth:?} after {third:?}"
+        );
+    }
+
+    #[test]
+    fn a_rate_below_one_per_second_still_lets_the_first_request_go() {
+        let pacer = Pacer::new(0.5, 0.5);
+        assert!(pacer.reserve("GET /v1/prices").is_zero());
     }
 
     #[test]
