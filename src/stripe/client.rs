@@ -60,7 +60,8 @@ pub struct ClientSettings {
     pub base_backoff: Duration,
     /// Longest backoff delay.
     pub max_backoff: Duration,
-    /// Longest time spent on one request, retries included: no retry starts after it.
+    /// Time from a request's first attempt after which no retry starts (an attempt under way
+    /// still runs to its `timeout`).
     pub max_retry_time: Duration,
     /// Requests per second overall; `None`: Stripe's limit for the key's mode (25 test, 100
     /// live).
@@ -383,6 +384,8 @@ impl StripeClient for StripeHttp {
                     };
                     (Some(status), should_retry, result)
                 }
+                // A request that could not even be built fails the same way every time.
+                Err(error @ StripeError::Refused(_)) => return Err(error),
                 Err(error) => (None, None, Err(error)),
             };
             if let Some(observer) = &settings.observer {
