@@ -313,23 +313,12 @@ struct Measured {
     stderr: String,
 }
 
-/// `METHOD /v1/kind[/{id}[/…]]` of a logged request.
+/// `METHOD /v1/kind[/{id}]` of a logged request, as billing's pacer names endpoints.
 fn kind(line: &str) -> String {
     let mut words = line.trim_start_matches("billing sandbox: ").split(' ');
     let method = words.next().unwrap_or("?");
-    let path = words.next().unwrap_or("?").split('?').next().unwrap_or("?");
-    let parts: Vec<&str> = path
-        .split('/')
-        .enumerate()
-        .map(|(i, part)| {
-            if i > 2 && part.contains('_') {
-                "{id}"
-            } else {
-                part
-            }
-        })
-        .collect();
-    format!("{method} {}", parts.join("/"))
+    let path = words.next().unwrap_or("?");
+    billing::stripe::pace::endpoint(method, path)
 }
 
 /// Runs `billing ARGS` in `dir` against `sandbox`, measuring it.

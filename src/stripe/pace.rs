@@ -160,19 +160,39 @@ impl Pacer {
     }
 }
 
+/// The words of the API paths billing calls; any other segment is an object id.
+const ROUTE_WORDS: &[&str] = &[
+    "v1",
+    "account",
+    "billing_portal",
+    "configurations",
+    "coupons",
+    "customers",
+    "events",
+    "prices",
+    "products",
+    "promotion_codes",
+    "registrations",
+    "settings",
+    "tax",
+    "tax_rates",
+];
+
 /// The endpoint of a request for pacing: the method and the path with ids replaced
-/// (`POST /v1/prices/{id}`). A segment holding a digit is an id (resource names have none).
+/// (`POST /v1/prices/{id}`). Ids are told by what they are not: a route word. (A coupon's id is
+/// whatever the catalog pins, `spring` say, so no shape of id can be relied on.)
 pub fn endpoint(method: &str, path: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
     let mut out = String::from(method);
     out.push(' ');
     for (i, segment) in path.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
-        if i > 1 && segment.bytes().any(|b| b.is_ascii_digit()) {
-            out.push_str("{id}");
-        } else {
+        if segment.is_empty() || ROUTE_WORDS.contains(&segment) {
             out.push_str(segment);
+        } else {
+            out.push_str("{id}");
         }
     }
     out
@@ -196,6 +216,19 @@ mod tests {
         assert_eq!(
             endpoint("POST", "/v1/billing_portal/configurations/bpc_9x"),
             "POST /v1/billing_portal/configurations/{id}"
+        );
+        // Ids without digits: pinned coupon ids, and generated ids that happen to have none.
+        assert_eq!(
+            endpoint("DELETE", "/v1/coupons/spring"),
+            "DELETE /v1/coupons/{id}"
+        );
+        assert_eq!(
+            endpoint("POST", "/v1/products/prod_AbCdEfGhIjKlMn"),
+            "POST /v1/products/{id}"
+        );
+        assert_eq!(
+            endpoint("GET", "/v1/prices?limit=100&active=true"),
+            "GET /v1/prices"
         );
     }
 
