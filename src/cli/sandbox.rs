@@ -104,6 +104,15 @@ impl SandboxArgs {
             },
             time_scale: self.time_scale.unwrap_or(1.0),
         };
+        if self.time_scale.is_some()
+            && chaos.latency.is_none()
+            && chaos.global_rate.is_none()
+            && chaos.endpoint_rate.is_none()
+        {
+            anyhow::bail!(
+                "--time-scale speeds up only --latency and the rate limits: add --latency MIN..MAX or --rate-limit N, or drop --time-scale"
+            );
+        }
         // Pick and show the seed, so that a run can be reproduced.
         if chaos.seed.is_none() && (chaos.has_faults() || chaos.latency.is_some()) {
             chaos.seed = Some(fastrand::u64(..));

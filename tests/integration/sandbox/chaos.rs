@@ -376,6 +376,8 @@ fn bad_chaos_flags_exit_1_naming_the_flag() {
         (&["--fault-5xx=-0.1"][..], "--fault-5xx"),
         (&["--time-scale", "0.5"][..], "--time-scale"),
         (&["--rate-limit", "0"][..], "--rate-limit"),
+        // Alone it would change nothing.
+        (&["--time-scale", "10"][..], "--time-scale"),
     ] {
         dir.billing()
             .arg("sandbox")
