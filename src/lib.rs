@@ -12,6 +12,7 @@ pub mod cli;
 pub mod document;
 pub mod environment;
 pub mod fuzzing;
+pub mod import;
 pub mod live;
 pub mod output;
 pub mod plan;

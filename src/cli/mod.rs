@@ -4,6 +4,7 @@
 //! everything else (progress, warnings, errors) to stderr.
 
 mod apply;
+mod import;
 mod lock;
 mod output;
 mod plan;
@@ -62,7 +63,8 @@ fn write_plan(
     long_about = "Keep your Stripe catalog (products, prices, coupons, promotion codes, tax settings, \
         tax registrations, tax rates, the customer portal) in code.\n\n\
         billing reads billing.toml, checks it against Stripe's rules without any network access, \
-        shows what would change in Stripe (plan) and makes Stripe match (apply). \
+        shows what would change in Stripe (plan) and makes Stripe match (apply); \
+        billing import writes a billing.toml for an account that already has a catalog. \
         billing.toml's [environments] name the accounts it serves (-e picks one); without any, \
         and without --api-base, it works against an embedded local sandbox whose state lives in \
         .billing/ beside the catalog, so no Stripe account is needed to try it.",
@@ -137,6 +139,15 @@ enum Command {
     /// Print the Stripe id of every object billing.toml declares in the environment, for the
     /// application (prices with the ids they superseded).
     Output(output::OutputArgs),
+    /// Write a billing.toml for what the account already holds, so that billing can take it
+    /// over: `billing plan` then shows only adoptions.
+    ///
+    /// Reads the account with list endpoints only. Products, coupons and tax rates are written
+    /// with their `id`, prices with their lookup key (or `id`), promotion codes by their code;
+    /// objects of other namespaces, archived ones (unless --include-archived) and anything
+    /// billing.toml cannot express are left out, and the report on stderr says why. Settings
+    /// of the current billing.toml (namespace, environments, ignore_metadata) are carried over.
+    Import(import::ImportArgs),
     /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes, tax,
     /// portal configurations) for development and tests, with optional faults, latency and
     /// rate limits.
@@ -205,6 +216,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Apply(args) => block_on(apply::run(&cli.global, args, style)),
         Command::Show(args) => show::run(args, style),
         Command::Output(args) => block_on(output::run(&cli.global, args, style)),
+        Command::Import(args) => block_on(import::run(&cli.global, args, style)),
         Command::Sandbox(args) => block_on(sandbox::run(&cli.global, args, style)),
     };
     if cli.global.verbose > 0 && !matches!(cli.command, Command::Sandbox(_)) {

@@ -93,6 +93,12 @@ pub(crate) async fn open(global: &GlobalArgs, style: Style) -> Result<Option<Ope
             started.elapsed().as_millis()
         );
     }
+    connect(global, catalog).await.map(Some)
+}
+
+/// Connects to the environment `catalog` was resolved for, checking the guards (the key's
+/// mode, then the account) before anything else is read.
+pub(crate) async fn connect(global: &GlobalArgs, catalog: Catalog) -> Result<Opened> {
     let tuning = environment::Tuning {
         observer: observer(global.verbose),
         rate: global.rate,
@@ -117,28 +123,33 @@ pub(crate) async fn open(global: &GlobalArgs, style: Style) -> Result<Option<Ope
             );
         }
     }
-    Ok(Some(Opened {
+    Ok(Opened {
         connection,
         catalog,
         verbose: global.verbose,
-    }))
+    })
 }
 
 impl Opened {
-    /// Reads the account's state.
+    /// Reads the account's state, as the catalog needs it.
     pub(crate) async fn read(self) -> Result<Session> {
+        let scope = live::ReadScope::for_catalog(&self.catalog);
+        self.read_with(&scope).await
+    }
+
+    /// Reads the account's state with `scope`.
+    pub(crate) async fn read_with(self, scope: &live::ReadScope) -> Result<Session> {
         let Opened {
             connection,
             catalog,
             verbose,
         } = self;
         let started = Instant::now();
-        let (live, stats) =
-            live::read_counted(&connection.client, &live::ReadScope::for_catalog(&catalog))
-                .await
-                .with_context(|| {
-                    format!("cannot read the Stripe state of {}", connection.environment)
-                })?;
+        let (live, stats) = live::read_counted(&connection.client, scope)
+            .await
+            .with_context(|| {
+                format!("cannot read the Stripe state of {}", connection.environment)
+            })?;
         if verbose > 0 {
             let lists = stats.total();
             let _ = writeln!(

@@ -13,7 +13,8 @@ pub use model::{
 };
 pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES};
 pub use read::{
-    CATALOG_EVENT_TYPES, ReadScope, ReadStats, account, generation, read, read_counted,
+    CATALOG_EVENT_TYPES, ReadScope, ReadStats, account, generation, prices, read, read_counted,
+    tax_registrations, tax_settings,
 };
 pub use tax::{LiveAddress, LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
 

@@ -231,6 +231,21 @@ async fn prices_with(
     )
 }
 
+/// Every price, active and archived, as [`read_counted`] reads them, with the expansions of
+/// `scope`: a second pass once it is known which currency options hold tiers (`billing
+/// import`, which has no catalog to say so beforehand).
+pub async fn prices(client: &StripeHttp, scope: &ReadScope) -> Result<Vec<LivePrice>, StripeError> {
+    let (_, origin) = account_and_origin(client).await?;
+    let ((active, _), (archived, _)) = tokio::try_join!(
+        prices_with(client, origin, true, scope),
+        prices_with(client, origin, false, scope),
+    )?;
+    let mut prices = active;
+    let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
+    prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
+    Ok(prices)
+}
+
 /// Every coupon, with its products and currency options.
 async fn coupons(
     client: &StripeHttp,

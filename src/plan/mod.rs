@@ -21,6 +21,7 @@ mod value;
 
 use serde::{Deserialize, Serialize};
 
+pub use coupon::ON_REMOVE_KEY;
 pub use coupon::format_timestamp;
 pub use error::{Conflict, PlanError};
 pub use identity::{

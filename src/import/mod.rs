@@ -1,0 +1,457 @@
+//! `billing import`: a billing.toml for what an account already holds, written so that the
+//! plan right after it shows adoptions and nothing else.
+//!
+//! [`import`] is a pure function of the live state (read with list endpoints only): the same
+//! account gives the same file, byte for byte. Each object is mapped field by field
+//! (`products.rs`, `discounts.rs`, `tax.rs`), every entry is checked by billing.toml's own
+//! validator before it is kept, keys are proposed by `keys.rs`, amounts written by
+//! `amount.rs`, the text by `write.rs`, and `report.rs` says what was left out and why.
+//!
+//! An object that carries this namespace's marker is written at the address in its marker;
+//! one without a marker is written so that billing adopts it (products, coupons and tax rates
+//! by `id`, prices by lookup key or `id`, promotion codes by their code); one of another
+//! namespace is left out. An object billing.toml cannot express exactly (a metered price, a
+//! value the validator refuses, a coupon for a product that is not imported) is left out with
+//! the reason, or only the field is, when leaving it out changes nothing.
+
+mod amount;
+mod discounts;
+mod keys;
+mod products;
+mod report;
+mod tax;
+mod write;
+
+use std::collections::BTreeMap;
+
+pub use report::{Inexpressible, Kind, NoLookupKey, Renamed, Report, Skipped};
+
+use crate::catalog::{
+    self, DEFAULT_NAMESPACE, MetadataPattern, RESERVED_METADATA_PREFIX, SourceFile,
+};
+use crate::live::LiveState;
+use crate::plan::{MARKER_KEY, MARKER_NAMESPACE};
+use write::{Table, Value};
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The namespace whose marked objects are this catalog's (others are foreign).
+    pub namespace: String,
+    /// Metadata keys other systems write: left out of the written metadata, as the plan
+    /// leaves them alone.
+    pub ignore_metadata: Vec<MetadataPattern>,
+    /// Write archived products, inactive promotion codes and tax rates with `active = false`.
+    pub include_archived: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            ignore_metadata: Vec::new(),
+            include_archived: false,
+        }
+    }
+}
+
+/// What an import found: the catalog entries to write, and the report.
+#[derive(Debug, Clone)]
+pub struct Import {
+    entries: Table,
+    pub report: Report,
+}
+
+/// Where an import read its account, for the file's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `acct_…`.
+    pub account: String,
+    /// The account's display name, when it has one.
+    pub account_name: Option<String>,
+    /// The environment's name (`sandbox`, `test`, or an API base URL).
+    pub environment: String,
+    /// `test` or `live`.
+    pub mode: String,
+    /// Stripe's clock when the account was read (Unix seconds).
+    pub now: i64,
+}
+
+impl Import {
+    /// The billing.toml text: a header saying where and when it was imported from, the
+    /// top-level settings carried over from the current billing.toml (`settings`: namespace,
+    /// default_environment, ignore_metadata, environments), then the entries.
+    pub fn render(&self, origin: &Origin, settings: &toml::Table) -> String {
+        let day = crate::plan::format_timestamp(origin.now);
+        let day = day.split('T').next().unwrap_or_default();
+        let name = origin
+            .account_name
+            .as_ref()
+            .map(|n| format!(" ({})", write::quote(n)))
+            .unwrap_or_default();
+        let header = format!(
+            "Written by `billing import` on {day} (UTC) from Stripe account {}{name},\n\
+             environment `{}` ({} mode). Review it, then run `billing plan`: it should show\n\
+             only adoptions (objects billing starts to manage, marked in their metadata).",
+            origin.account, origin.environment, origin.mode
+        );
+        let mut root = Table::default();
+        for key in ["namespace", "default_environment", "ignore_metadata"] {
+            if let Some(v) = settings.get(key) {
+                root.set(key, write::carried(v));
+            }
+        }
+        if let Some(toml::Value::Table(envs)) = settings.get("environments") {
+            root.table("environments", write::carried_table(envs));
+        }
+        root.values.extend(self.entries.values.iter().cloned());
+        root.tables.extend(self.entries.tables.iter().cloned());
+        write::render(&header, &root)
+    }
+}
+
+/// Reads `live` into catalog entries (see the module documentation).
+pub fn import(live: &LiveState, options: &Options) -> Import {
+    let mut ctx = Ctx {
+        live,
+        options,
+        report: Report {
+            include_archived: options.include_archived,
+            ..Report::default()
+        },
+    };
+    let mut entries = Table::default();
+    if let Some(tax) = tax::settings(&mut ctx) {
+        entries.table("tax", tax);
+    }
+    let catalog = products::import(&mut ctx);
+    let (coupons, codes) = discounts::import(&mut ctx, &catalog.product_keys);
+    let rates = tax::rates(&mut ctx);
+    entries.table("products", catalog.table);
+    entries.table("coupons", coupons);
+    entries.table("promotion_codes", codes);
+    entries.table("tax_rates", rates);
+    portals(&mut ctx);
+    Import {
+        entries,
+        report: ctx.report,
+    }
+}
+
+/// Portal configurations are not written: say so, loudly for the ones this catalog manages.
+fn portals(ctx: &mut Ctx<'_>) {
+    let mut ours = Vec::new();
+    let mut others = 0;
+    let mut default = false;
+    for p in &ctx.live.portals {
+        match owner(&p.metadata, &ctx.options.namespace) {
+            Owner::Foreign(ns) => ctx.report.foreign(ns, Kind::Portal),
+            Owner::Ours(address) => ours.push(format!("{address} ({})", p.id)),
+            Owner::Unmanaged if p.is_default => default = true,
+            Owner::Unmanaged if p.active => others += 1,
+            Owner::Unmanaged => {}
+        }
+    }
+    if others > 0 {
+        ctx.report.notes.push(format!(
+            "{} left out: billing import does not write portal configurations; declare them as [portals.<key>] to manage them (billing creates its own: it cannot adopt one)",
+            Kind::Portal.count(others)
+        ));
+    }
+    if default {
+        ctx.report.notes.push(
+            "the account's default portal configuration stays the Dashboard's: declare [portal] with target = \"default\" to manage it (see the README)"
+                .to_owned(),
+        );
+    }
+    if !ours.is_empty() {
+        ctx.report.notes.push(format!(
+            "billing manages {} ({}), which billing import does not write: copy their tables from the current billing.toml, or `billing plan` deactivates them",
+            Kind::Portal.count(ours.len()),
+            ours.join(", ")
+        ));
+    }
+}
+
+/// Checks the text of an imported catalog with billing.toml's own loader and validator;
+/// `Err` holds the rendered problems (an import that writes a catalog `billing validate`
+/// refuses is a bug).
+pub fn verify(name: &str, text: &str) -> Result<(), String> {
+    match catalog::load_bytes(
+        name.to_owned(),
+        text.as_bytes().to_vec(),
+        catalog::EnvChoice::All,
+    ) {
+        Ok(_) => Ok(()),
+        Err(catalog::LoadError::Invalid { file, diagnostics }) => Err(diagnostics
+            .iter()
+            .map(|d| d.render(&file, false))
+            .collect::<Vec<_>>()
+            .join("\n")),
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+/// Who manages a live object, by its marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner<'a> {
+    /// This namespace, at this address.
+    Ours(&'a str),
+    /// Another namespace.
+    Foreign(&'a str),
+    Unmanaged,
+}
+
+pub(crate) fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Owner<'a> {
+    match metadata.get(MARKER_KEY) {
+        None => Owner::Unmanaged,
+        Some(address) => {
+            let ns = metadata
+                .get(MARKER_NAMESPACE)
+                .map_or(DEFAULT_NAMESPACE, String::as_str);
+            if ns == namespace {
+                Owner::Ours(address)
+            } else {
+                Owner::Foreign(ns)
+            }
+        }
+    }
+}
+
+/// The key of a marker address of the form `<table>.<key>` (`products.pro` → `pro`), when it
+/// is one billing.toml can declare.
+pub(crate) fn marker_key<'a>(address: &'a str, table: &str) -> Option<&'a str> {
+    address
+        .strip_prefix(table)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .filter(|k| keys::is_key(k))
+}
+
+/// What leaving a field out of billing.toml does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Severity {
+    /// Nothing: omitted, the field is not managed.
+    Drop,
+    /// The plan changes the object (an omitted clearable field is cleared).
+    Change,
+    /// The object cannot be written at all.
+    Fatal,
+}
+
+/// A live value billing.toml cannot hold as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub field: String,
+    pub why: String,
+    pub severity: Severity,
+}
+
+/// The problems of one object.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, why: impl Into<String>, severity: Severity) {
+        self.0.push(Problem {
+            field: field.to_owned(),
+            why: why.into(),
+            severity,
+        });
+    }
+
+    /// The object cannot be written.
+    pub fn fatal(&mut self, field: &str, why: impl Into<String>) {
+        self.add(field, why, Severity::Fatal);
+    }
+
+    /// Whether an object with these problems is left out (`ours`: billing manages it).
+    pub fn skips(&self, ours: bool) -> bool {
+        self.0
+            .iter()
+            .any(|p| p.severity == Severity::Fatal || (p.severity == Severity::Change && !ours))
+    }
+
+    fn reasons(&self, ours: bool) -> String {
+        self.0
+            .iter()
+            .filter(|p| p.severity == Severity::Fatal || (p.severity == Severity::Change && !ours))
+            .map(|p| {
+                if p.field.is_empty() {
+                    p.why.clone()
+                } else {
+                    format!("{}: {}", p.field, p.why)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The state of an import in progress.
+pub(crate) struct Ctx<'a> {
+    pub live: &'a LiveState,
+    pub options: &'a Options,
+    pub report: Report,
+}
+
+impl Ctx<'_> {
+    /// Settles an object's problems: `true` when it is written (the fields left out are
+    /// reported), `false` when it is left out (reported as skipped). `at` is where it would
+    /// be written (its id when it has no address yet).
+    pub fn settle(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        at: &str,
+        ours: bool,
+        problems: &Problems,
+    ) -> bool {
+        if problems.skips(ours) {
+            let mut why = problems.reasons(ours);
+            if ours {
+                why.push_str(&format!(
+                    " (billing manages it as {at}: `billing plan` treats it as removed from billing.toml)"
+                ));
+            }
+            self.report.skip(kind, id, why);
+            return false;
+        }
+        for p in &problems.0 {
+            let consequence = match p.severity {
+                Severity::Drop => "left out (billing.toml leaves it unmanaged when omitted)",
+                _ => "left out, so `billing plan` changes it",
+            };
+            self.report
+                .inexpressible(at, &p.field, format!("{}: {consequence}", p.why));
+        }
+        true
+    }
+
+    /// The metadata billing.toml declares for a live object of `kind`: billing's marker and
+    /// the keys `ignore_metadata` matches left out (as the plan leaves them alone). A key
+    /// billing reserves is a problem: leaving it out would remove it. The validator checks
+    /// the rest (limits, empty values) in [`check`].
+    pub fn metadata(
+        &self,
+        live: &BTreeMap<String, String>,
+        kind: Kind,
+        problems: &mut Problems,
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (k, v) in live {
+            let reserved = k.starts_with(RESERVED_METADATA_PREFIX);
+            if k == MARKER_KEY
+                || k == MARKER_NAMESPACE
+                || (kind == Kind::Coupon && k == crate::plan::ON_REMOVE_KEY)
+            {
+                continue;
+            }
+            // The coupon plan never ignores billing's own keys; the others ignore any match.
+            let ignored = self.options.ignore_metadata.iter().any(|p| p.matches(k))
+                && !(kind == Kind::Coupon && reserved);
+            if ignored {
+                continue;
+            }
+            if reserved {
+                problems.add(
+                    &format!("metadata.{k}"),
+                    "keys starting with `billing_` are reserved for billing's marker",
+                    Severity::Change,
+                );
+                continue;
+            }
+            out.insert(k.clone(), v.clone());
+        }
+        out
+    }
+}
+
+/// The sentences billing.toml's validator says about `root` (a catalog of a few entries):
+/// empty when it accepts it.
+pub(crate) fn refused(root: &Table) -> Vec<String> {
+    let text = write::render("", root);
+    match catalog::parse(&SourceFile::new("import", text)) {
+        Ok(_) => Vec::new(),
+        Err(diagnostics) => diagnostics.into_iter().map(|d| d.message).collect(),
+    }
+}
+
+/// Checks an entry with the validator, leaving out the optional fields it refuses.
+///
+/// `wrap` puts the entry into a small catalog (with the entries it refers to); `optional`
+/// names the fields that may be left out and what leaving each out does. Every refused field
+/// goes to `problems`; whatever the validator still refuses without them is fatal.
+pub(crate) fn check(
+    entry: &mut Table,
+    wrap: impl Fn(&Table) -> Table,
+    optional: &[(&str, Severity)],
+    problems: &mut Problems,
+) {
+    if refused(&wrap(entry)).is_empty() {
+        return;
+    }
+    let is_optional = |name: &str| optional.iter().any(|(f, _)| *f == name);
+    let mut required = entry.clone();
+    required.values.retain(|(k, _)| !is_optional(k));
+    required.tables.retain(|(k, _)| !is_optional(k));
+    for (field, severity) in optional {
+        let value = entry.values.iter().find(|(k, _)| k == field).cloned();
+        let table = entry.tables.iter().find(|(k, _)| k == field).cloned();
+        if value.is_none() && table.is_none() {
+            continue;
+        }
+        let mut alone = required.clone();
+        alone.values.extend(value);
+        alone.tables.extend(table);
+        let messages = refused(&wrap(&alone));
+        if !messages.is_empty() {
+            entry.values.retain(|(k, _)| k != field);
+            entry.tables.retain(|(k, _)| k != field);
+            problems.add(field, messages.join("; "), *severity);
+        }
+    }
+    let messages = refused(&wrap(entry));
+    if !messages.is_empty() {
+        problems.fatal(
+            "",
+            format!("billing.toml would refuse it: {}", messages.join("; ")),
+        );
+    }
+}
+
+/// `key = "text"` unless the live text is empty, which billing.toml cannot write (an empty
+/// text reads as no text): then a problem of `severity`.
+pub(crate) fn text_field(
+    table: &mut Table,
+    field: &str,
+    live: Option<&str>,
+    severity: Severity,
+    problems: &mut Problems,
+) {
+    match live {
+        None => {}
+        Some("") => problems.add(
+            field,
+            "an empty text, which billing.toml reads as none",
+            severity,
+        ),
+        Some(text) => table.text(field, text),
+    }
+}
+
+/// Metadata as a sub-table (empty metadata writes nothing).
+pub(crate) fn metadata_table(metadata: &BTreeMap<String, String>) -> Table {
+    let mut t = Table::default();
+    for (k, v) in metadata {
+        t.text(k, v);
+    }
+    t
+}
+
+/// A decimal as a TOML number (`20`, `25.5`); it reads back through its shortest form.
+pub(crate) fn number(text: &str) -> Value {
+    Value::Raw(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,319 @@
+//! What `billing import` tells the user on stderr: what it wrote, then — only when there is
+//! something to say — what it left out and why, the keys it had to rename, and the lookup keys
+//! adoption will add.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// The kinds of object an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Product,
+    Price,
+    Coupon,
+    PromotionCode,
+    TaxRate,
+    TaxRegistration,
+    Portal,
+}
+
+impl Kind {
+    /// `product`, `promotion code`.
+    pub fn one(self) -> &'static str {
+        match self {
+            Self::Product => "product",
+            Self::Price => "price",
+            Self::Coupon => "coupon",
+            Self::PromotionCode => "promotion code",
+            Self::TaxRate => "tax rate",
+            Self::TaxRegistration => "tax registration",
+            Self::Portal => "portal configuration",
+        }
+    }
+
+    /// `products`, `promotion codes`.
+    pub fn many(self) -> &'static str {
+        match self {
+            Self::Product => "products",
+            Self::Price => "prices",
+            Self::Coupon => "coupons",
+            Self::PromotionCode => "promotion codes",
+            Self::TaxRate => "tax rates",
+            Self::TaxRegistration => "tax registrations",
+            Self::Portal => "portal configurations",
+        }
+    }
+
+    /// `3 prices`, `1 tax rate`.
+    pub fn count(self, n: usize) -> String {
+        format!("{n} {}", if n == 1 { self.one() } else { self.many() })
+    }
+}
+
+/// Counts by kind, in kind order.
+pub type Counts = BTreeMap<Kind, usize>;
+
+fn list(counts: &Counts) -> String {
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| k.count(*n))
+        .collect();
+    match parts.len() {
+        0 => "nothing".to_owned(),
+        1 => parts[0].clone(),
+        n => format!("{} and {}", parts[..n - 1].join(", "), parts[n - 1]),
+    }
+}
+
+/// An object left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub kind: Kind,
+    /// Its Stripe id (a registration's country and type).
+    pub id: String,
+    pub why: String,
+}
+
+/// A key that had to differ from the one proposed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renamed {
+    /// Where the object is written (`products.pro_2`).
+    pub address: String,
+    pub id: String,
+    /// The key it would have had (`pro`).
+    pub wanted: String,
+}
+
+/// A price adopted by id, and the lookup key adoption gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoLookupKey {
+    pub address: String,
+    pub id: String,
+    pub lookup_key: String,
+}
+
+/// A value written differently from Stripe's, or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inexpressible {
+    /// The object's address (or id).
+    pub at: String,
+    pub field: String,
+    pub why: String,
+}
+
+/// Everything the import has to say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Objects written, by kind.
+    pub written: Counts,
+    /// Whether `[tax]` was written with the account's Stripe Tax settings.
+    pub tax_settings: bool,
+    pub skipped: Vec<Skipped>,
+    /// Objects of other namespaces, by namespace.
+    pub foreign: BTreeMap<String, Counts>,
+    /// Lookup keys held by more than one price, with the prices' ids.
+    pub duplicate_lookup_keys: BTreeMap<String, Vec<String>>,
+    pub without_lookup_key: Vec<NoLookupKey>,
+    pub renamed: Vec<Renamed>,
+    pub inexpressible: Vec<Inexpressible>,
+    /// Archived objects left out, by kind.
+    pub archived: Counts,
+    /// `--include-archived` was given.
+    pub include_archived: bool,
+    /// Whatever else the user should know (the portal, tax settings that could not be read).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub(crate) fn wrote(&mut self, kind: Kind) {
+        *self.written.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn skip(&mut self, kind: Kind, id: &str, why: impl Into<String>) {
+        self.skipped.push(Skipped {
+            kind,
+            id: id.to_owned(),
+            why: why.into(),
+        });
+    }
+
+    pub(crate) fn foreign(&mut self, namespace: &str, kind: Kind) {
+        *self
+            .foreign
+            .entry(namespace.to_owned())
+            .or_default()
+            .entry(kind)
+            .or_default() += 1;
+    }
+
+    pub(crate) fn archived(&mut self, kind: Kind) {
+        *self.archived.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn inexpressible(&mut self, at: &str, field: &str, why: impl Into<String>) {
+        self.inexpressible.push(Inexpressible {
+            at: at.to_owned(),
+            field: field.to_owned(),
+            why: why.into(),
+        });
+    }
+
+    /// The report, as printed on stderr; `source` names where it was read (`acct_123,
+    /// environment sandbox`).
+    pub fn render(&self, source: &str, out: &mut impl Write) -> io::Result<()> {
+        let mut wrote = list(&self.written);
+        if self.tax_settings {
+            wrote = if self.written.values().all(|n| *n == 0) {
+                "Stripe Tax settings".to_owned()
+            } else {
+                format!("{wrote}, and Stripe Tax settings")
+            };
+        }
+        writeln!(out, "Imported from {source}: {wrote}.")?;
+        if !self.skipped.is_empty() {
+            writeln!(out, "\nSkipped ({}):", self.skipped.len())?;
+            for s in &self.skipped {
+                writeln!(out, "  {} {}: {}", s.kind.one(), s.id, s.why)?;
+            }
+        }
+        if !self.foreign.is_empty() {
+            writeln!(
+                out,
+                "\nManaged by other namespaces, skipped (import them from their own catalogs):"
+            )?;
+            for (ns, counts) in &self.foreign {
+                writeln!(out, "  namespace \"{ns}\": {}", list(counts))?;
+            }
+        }
+        if !self.duplicate_lookup_keys.is_empty() {
+            writeln!(
+                out,
+                "\nDuplicate lookup keys (Stripe keeps lookup keys unique; these prices share one, so none of them is written):"
+            )?;
+            for (key, ids) in &self.duplicate_lookup_keys {
+                writeln!(out, "  {key:?}: {}", ids.join(", "))?;
+            }
+        }
+        if !self.without_lookup_key.is_empty() {
+            writeln!(
+                out,
+                "\nPrices without a lookup key (written with `id`; adopting them gives each the catalog's default lookup key):"
+            )?;
+            for p in &self.without_lookup_key {
+                writeln!(out, "  {} ({}) gets {:?}", p.address, p.id, p.lookup_key)?;
+            }
+        }
+        if !self.renamed.is_empty() {
+            writeln!(out, "\nRenamed (the key was taken):")?;
+            for r in &self.renamed {
+                writeln!(out, "  {} ({}): {:?} was taken", r.address, r.id, r.wanted)?;
+            }
+        }
+        if !self.inexpressible.is_empty() {
+            writeln!(out, "\nNot written as Stripe has them:")?;
+            for i in &self.inexpressible {
+                writeln!(out, "  {} {}: {}", i.at, i.field, i.why)?;
+            }
+        }
+        if self.archived.values().any(|n| *n > 0) {
+            let mut others = self.archived.clone();
+            let prices = others.remove(&Kind::Price).unwrap_or(0);
+            writeln!(out)?;
+            if others.values().any(|n| *n > 0) {
+                if self.include_archived {
+                    writeln!(
+                        out,
+                        "Archived, left out even with --include-archived: {} (see Skipped).",
+                        list(&others)
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "Archived, left out: {}: use --include-archived to write them with `active = false`.",
+                        list(&others)
+                    )?;
+                }
+            }
+            if prices > 0 {
+                writeln!(
+                    out,
+                    "{prices} archived {} left out: billing.toml cannot declare an archived price (every price it declares is active).",
+                    if prices == 1 { "price" } else { "prices" }
+                )?;
+            }
+        }
+        if !self.notes.is_empty() {
+            writeln!(out, "\nNotes:")?;
+            for n in &self.notes {
+                writeln!(out, "  {n}")?;
+            }
+        }
+        writeln!(out, "\nRun `billing plan` to review the adoptions.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clean_import_says_what_it_wrote_and_the_next_step() {
+        let mut r = Report::default();
+        r.wrote(Kind::Product);
+        r.wrote(Kind::Price);
+        r.wrote(Kind::Price);
+        r.wrote(Kind::TaxRate);
+        let mut out = Vec::new();
+        r.render("acct_1 (environment `sandbox`)", &mut out)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Imported from acct_1 (environment `sandbox`): 1 product, 2 prices and 1 tax rate.\n\nRun `billing plan` to review the adoptions.\n"
+        );
+    }
+
+    #[test]
+    fn sections_appear_only_when_they_have_something() {
+        let mut r = Report::default();
+        r.skip(Kind::Price, "price_1", "metered");
+        r.foreign("other", Kind::Product);
+        r.foreign("other", Kind::Price);
+        r.foreign("other", Kind::Price);
+        r.archived(Kind::Price);
+        r.archived(Kind::Price);
+        r.archived(Kind::Product);
+        let mut out = Vec::new();
+        r.render("acct_1", &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Imported from acct_1: nothing."), "{text}");
+        assert!(
+            text.contains("Skipped (1):\n  price price_1: metered\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  namespace \"other\": 1 product and 2 prices\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Archived, left out: 1 product: use --include-archived"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "2 archived prices left out: billing.toml cannot declare an archived price"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("Renamed"), "{text}");
+        assert!(!text.contains("Duplicate"), "{text}");
+        r.include_archived = true;
+        let mut out = Vec::new();
+        r.render("acct_1", &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("Archived, left out even with --include-archived: 1 product"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,704 @@
+//! Unit tests of the import: hand-built accounts in, catalog text and report out.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::catalog::{Catalog, CouponDuration, Discount, MinorAmount, Pricing};
+use crate::live::fixtures::{self, marker};
+use crate::live::{
+    LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode, LiveRecurring,
+    LiveTaxRate, LiveTier,
+};
+
+fn product(id: &str, name: &str, created: i64) -> LiveProduct {
+    LiveProduct {
+        id: id.into(),
+        created,
+        active: true,
+        name: name.into(),
+        description: None,
+        tax_code: None,
+        unit_label: None,
+        statement_descriptor: None,
+        url: None,
+        images: vec![],
+        features: vec![],
+        metadata: BTreeMap::new(),
+        default_price: None,
+    }
+}
+
+fn price(id: &str, product: &str, created: i64, currency: &str, minor: i64) -> LivePrice {
+    LivePrice {
+        id: id.into(),
+        created,
+        active: true,
+        product: product.into(),
+        currency: currency.into(),
+        billing_scheme: "per_unit".into(),
+        unit_amount: Some(MinorAmount::from_minor(minor).unwrap()),
+        custom_unit_amount: false,
+        tiers_mode: None,
+        tiers: vec![],
+        recurring: None,
+        transform_quantity: None,
+        lookup_key: None,
+        nickname: None,
+        tax_behavior: Some("unspecified".into()),
+        metadata: BTreeMap::new(),
+        currency_options: BTreeMap::new(),
+    }
+}
+
+fn monthly(mut p: LivePrice) -> LivePrice {
+    p.recurring = Some(LiveRecurring {
+        interval: "month".into(),
+        interval_count: 1,
+        usage_type: "licensed".into(),
+        meter: None,
+    });
+    p
+}
+
+fn annual(mut p: LivePrice) -> LivePrice {
+    p = monthly(p);
+    if let Some(r) = &mut p.recurring {
+        r.interval = "year".into();
+    }
+    p
+}
+
+fn keyed(mut p: LivePrice, lookup_key: &str) -> LivePrice {
+    p.lookup_key = Some(lookup_key.into());
+    p
+}
+
+fn coupon(id: &str, name: &str, created: i64) -> LiveCoupon {
+    LiveCoupon {
+        id: id.into(),
+        created,
+        name: Some(name.into()),
+        percent_off: Some("20".into()),
+        amount_off: None,
+        currency: None,
+        currency_options: BTreeMap::new(),
+        duration: "once".into(),
+        duration_in_months: None,
+        max_redemptions: None,
+        redeem_by: None,
+        applies_to: vec![],
+        metadata: BTreeMap::new(),
+        valid: true,
+        times_redeemed: 0,
+    }
+}
+
+fn code(id: &str, code: &str, coupon: &str, created: i64) -> LivePromotionCode {
+    LivePromotionCode {
+        id: id.into(),
+        created,
+        code: code.into(),
+        active: true,
+        coupon: coupon.into(),
+        customer: None,
+        expires_at: None,
+        max_redemptions: None,
+        times_redeemed: 0,
+        first_time_transaction: false,
+        minimum_amount: None,
+        minimum_amount_currency: None,
+        currency_options: BTreeMap::new(),
+        metadata: BTreeMap::new(),
+    }
+}
+
+fn origin() -> Origin {
+    Origin {
+        account: "acct_1".into(),
+        account_name: Some("Acme \"Inc\"\nLtd".into()),
+        environment: "sandbox".into(),
+        mode: "test".into(),
+        now: 1_800_000_000,
+    }
+}
+
+/// Imports `live`, checks the text with the validator, and returns it, the catalog it reads
+/// as and the report.
+fn run_with(live: &LiveState, options: &Options) -> (String, Catalog, Report) {
+    let imported = import(live, options);
+    let text = imported.render(&origin(), &toml::Table::new());
+    if let Err(problems) = verify("billing.toml", &text) {
+        panic!("the imported catalog does not validate:\n{problems}\n{text}");
+    }
+    let catalog = crate::catalog::parse(&SourceFile::new("billing.toml", text.clone()))
+        .expect("it validates");
+    (text, catalog, imported.report)
+}
+
+fn run(live: &LiveState) -> (String, Catalog, Report) {
+    run_with(live, &Options::default())
+}
+
+#[test]
+fn products_are_adopted_by_id_and_prices_by_lookup_key_or_id() {
+    let mut pro = product("prod_pro", "Pro", 10);
+    pro.description = Some("For growing teams".into());
+    pro.features = vec!["Unlimited projects".into(), "Priority support".into()];
+    pro.metadata = BTreeMap::from([("tier".into(), "2".into())]);
+    pro.default_price = Some("price_m".into());
+    let live = fixtures::live(
+        vec![pro],
+        vec![
+            keyed(
+                monthly(price("price_m", "prod_pro", 11, "usd", 7900)),
+                "pro_monthly",
+            ),
+            annual(price("price_a", "prod_pro", 12, "usd", 79000)),
+        ],
+    );
+    let (text, catalog, report) = run(&live);
+    let p = &catalog.products["pro"];
+    assert_eq!(p.id.as_deref(), Some("prod_pro"));
+    assert_eq!(p.description.as_deref(), Some("For growing teams"));
+    assert_eq!(p.features.len(), 2);
+    assert_eq!(p.metadata["tier"], "2");
+    assert_eq!(p.default_price.as_deref(), Some("monthly"));
+    assert_eq!(p.prices["monthly"].lookup_key, "pro_monthly");
+    assert_eq!(p.prices["annual"].lookup_key, "pro_annual");
+    assert!(
+        text.contains("[products.pro.prices.annual]\nid = \"price_a\"\namount = \"790.00\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("# No lookup key in Stripe: adopting price_a gives it \"pro_annual\"."),
+        "{text}"
+    );
+    assert_eq!(
+        report.without_lookup_key,
+        vec![NoLookupKey {
+            address: "prices.pro.annual".into(),
+            id: "price_a".into(),
+            lookup_key: "pro_annual".into()
+        }]
+    );
+    assert_eq!(report.written[&Kind::Product], 1);
+    assert_eq!(report.written[&Kind::Price], 2);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+}
+
+#[test]
+fn the_header_names_the_account_without_breaking_the_file() {
+    let live = fixtures::live(vec![product("prod_1", "Pro", 1)], vec![]);
+    let (text, _, _) = run(&live);
+    assert!(
+        text.starts_with("# Written by `billing import` on 2027-01-15 (UTC) from Stripe account acct_1 (\"Acme \\\"Inc\\\"\\nLtd\"),\n# environment `sandbox` (test mode)."),
+        "{text}"
+    );
+    assert!(!text.contains("sk_"), "no key in the file");
+}
+
+#[test]
+fn default_lookup_keys_never_collide_with_the_accounts_or_the_catalogs() {
+    // `pro_annual` is held by an archived price elsewhere, and `pro_annual_2` by a price of
+    // another product: the annual price without a lookup key gets the next free key.
+    let mut old = keyed(
+        annual(price("price_old", "prod_x", 1, "usd", 100)),
+        "pro_annual",
+    );
+    old.active = false;
+    let other = keyed(
+        monthly(price("price_o", "prod_x", 2, "usd", 100)),
+        "pro_annual_2",
+    );
+    let live = fixtures::live(
+        vec![product("prod_x", "Other", 1), product("prod_pro", "Pro", 3)],
+        vec![
+            old,
+            other,
+            annual(price("price_a", "prod_pro", 4, "usd", 79000)),
+        ],
+    );
+    let (_, catalog, report) = run(&live);
+    let p = &catalog.products["pro"];
+    assert_eq!(p.prices.keys().collect::<Vec<_>>(), ["annual_3"]);
+    assert_eq!(p.prices["annual_3"].lookup_key, "pro_annual_3");
+    assert_eq!(report.renamed[0].address, "prices.pro.annual_3");
+    assert_eq!(report.renamed[0].wanted, "annual");
+}
+
+#[test]
+fn lookup_keys_become_price_keys_without_the_product_prefix() {
+    let live = fixtures::live(
+        vec![product("prod_t", "Team", 1)],
+        vec![
+            keyed(
+                monthly(price("price_1", "prod_t", 2, "usd", 100)),
+                "team_monthly_2024",
+            ),
+            keyed(
+                monthly(price("price_2", "prod_t", 3, "usd", 100)),
+                "Legacy Team Monthly",
+            ),
+        ],
+    );
+    let (_, catalog, _) = run(&live);
+    let keys: Vec<&String> = catalog.products["team"].prices.keys().collect();
+    assert_eq!(keys, ["legacy_team_monthly", "monthly_2024"]);
+    assert_eq!(
+        catalog.products["team"].prices["legacy_team_monthly"].lookup_key,
+        "Legacy Team Monthly"
+    );
+}
+
+#[test]
+fn colliding_keys_are_numbered_and_reported() {
+    let live = fixtures::live(
+        vec![
+            product("prod_b", "Pro", 2),
+            product("prod_a", "Pro", 1),
+            product("prod_c", "PRO!", 3),
+        ],
+        vec![],
+    );
+    let (_, catalog, report) = run(&live);
+    assert_eq!(
+        catalog.products["pro"].id.as_deref(),
+        Some("prod_a"),
+        "the oldest keeps it"
+    );
+    assert_eq!(catalog.products["pro_2"].id.as_deref(), Some("prod_b"));
+    assert_eq!(catalog.products["pro_3"].id.as_deref(), Some("prod_c"));
+    let renamed: Vec<(&str, &str)> = report
+        .renamed
+        .iter()
+        .map(|r| (r.address.as_str(), r.id.as_str()))
+        .collect();
+    assert_eq!(
+        renamed,
+        [("products.pro_2", "prod_b"), ("products.pro_3", "prod_c")]
+    );
+}
+
+#[test]
+fn names_in_any_script_round_trip_and_keys_fall_back_to_ids() {
+    let name = "プロ \"Pro\"\nline two\\ 🚀";
+    let live = fixtures::live(
+        vec![
+            product("prod_jp", name, 1),
+            product("prod_fr", "Crème Brûlée", 2),
+        ],
+        vec![],
+    );
+    let (_, catalog, _) = run(&live);
+    assert_eq!(catalog.products["pro_line_two"].name, name);
+    assert_eq!(catalog.products["creme_brulee"].name, "Crème Brûlée");
+    let live = fixtures::live(vec![product("prod_JP1", "日本語", 1)], vec![]);
+    let (_, catalog, _) = run(&live);
+    assert_eq!(catalog.products["prod_jp1"].name, "日本語");
+}
+
+#[test]
+fn the_same_account_gives_the_same_file_whatever_the_order_read() {
+    let products = vec![
+        product("prod_b", "Basic", 5),
+        product("prod_p", "Pro", 5),
+        product("prod_p2", "Pro", 5),
+    ];
+    let prices = vec![
+        monthly(price("price_1", "prod_p", 6, "usd", 100)),
+        monthly(price("price_2", "prod_p", 6, "eur", 100)),
+        annual(price("price_3", "prod_p2", 6, "usd", 100)),
+        price("price_4", "prod_b", 7, "jpy", 500),
+    ];
+    let a = run(&fixtures::live(products.clone(), prices.clone())).0;
+    let mut reversed = fixtures::live(products, prices);
+    reversed.products.reverse();
+    reversed.prices.reverse();
+    assert_eq!(a, run(&reversed).0);
+    assert!(a.contains("[products.pro.prices.monthly_eur]"), "{a}");
+    assert!(a.contains("[products.pro.prices.monthly_usd]"), "{a}");
+    assert!(a.contains("[products.basic.prices.one_time]"), "{a}");
+}
+
+#[test]
+fn amounts_are_exact_in_each_currencys_unit() {
+    let mut sub_cent = monthly(price("price_c", "prod_1", 4, "usd", 0));
+    sub_cent.unit_amount = Some(MinorAmount::from_minor_decimal("0.05").unwrap());
+    let mut options = monthly(price("price_o", "prod_1", 5, "usd", 7900));
+    options.currency_options = BTreeMap::from([
+        (
+            "eur".into(),
+            LiveCurrencyOption {
+                unit_amount: Some(MinorAmount::from_minor(7200).unwrap()),
+                tiers: vec![],
+                tax_behavior: Some("exclusive".into()),
+                custom_unit_amount: false,
+            },
+        ),
+        (
+            "jpy".into(),
+            LiveCurrencyOption {
+                unit_amount: Some(MinorAmount::from_minor(12000).unwrap()),
+                tiers: vec![],
+                tax_behavior: None,
+                custom_unit_amount: false,
+            },
+        ),
+    ]);
+    let live = fixtures::live(
+        vec![product("prod_1", "World", 1)],
+        vec![
+            keyed(price("price_j", "prod_1", 2, "jpy", 1000), "yen"),
+            keyed(price("price_k", "prod_1", 3, "kwd", 12345), "dinar"),
+            keyed(sub_cent, "per_call"),
+            keyed(options, "multi"),
+        ],
+    );
+    let (text, catalog, _) = run(&live);
+    assert!(
+        text.contains("amount = \"1000\"\ncurrency = \"jpy\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("amount = \"12.345\"\ncurrency = \"kwd\""),
+        "{text}"
+    );
+    assert!(text.contains("unit_amount_decimal = \"0.05\""), "{text}");
+    assert!(
+        text.contains("[products.world.prices.multi.currency_options]\neur = { amount = \"72.00\", tax_behavior = \"exclusive\" }\njpy = \"12000\"\n"),
+        "{text}"
+    );
+    let prices = &catalog.products["world"].prices;
+    let unit = |k: &str| match &prices[k].pricing {
+        Pricing::PerUnit { unit_amount } => unit_amount.decimal_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(unit("yen"), "1000");
+    assert_eq!(unit("dinar"), "12345");
+    assert_eq!(unit("per_call"), "0.05");
+}
+
+#[test]
+fn tiered_prices_keep_their_tiers_in_every_currency() {
+    let tiers = |unit: i64| {
+        vec![
+            LiveTier {
+                up_to: Some(1000),
+                unit_amount: None,
+                flat_amount: Some(MinorAmount::from_minor(1000).unwrap()),
+            },
+            LiveTier {
+                up_to: None,
+                unit_amount: Some(MinorAmount::from_minor_decimal(&format!("0.{unit}")).unwrap()),
+                flat_amount: None,
+            },
+        ]
+    };
+    let mut p = monthly(price("price_t", "prod_api", 2, "usd", 0));
+    p.billing_scheme = "tiered".into();
+    p.unit_amount = None;
+    p.tiers_mode = Some("graduated".into());
+    p.tiers = tiers(5);
+    p.currency_options = BTreeMap::from([(
+        "eur".into(),
+        LiveCurrencyOption {
+            unit_amount: None,
+            tiers: tiers(4),
+            tax_behavior: None,
+            custom_unit_amount: false,
+        },
+    )]);
+    let live = fixtures::live(
+        vec![product("prod_api", "API", 1)],
+        vec![keyed(p, "api_calls")],
+    );
+    let (text, catalog, _) = run(&live);
+    assert!(
+        text.contains("tiers = [\n  { up_to = 1000, flat_amount = \"10.00\" },\n  { up_to = \"inf\", unit_amount_decimal = \"0.5\" },\n]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[products.api.prices.calls.currency_options.eur]"),
+        "{text}"
+    );
+    assert!(matches!(
+        catalog.products["api"].prices["calls"].pricing,
+        Pricing::Tiered { .. }
+    ));
+}
+
+#[test]
+fn what_billing_toml_cannot_express_is_skipped_and_said() {
+    let mut metered = monthly(price("price_meter", "prod_1", 3, "usd", 1));
+    if let Some(r) = &mut metered.recurring {
+        r.usage_type = "metered".into();
+    }
+    let mut pwyw = price("price_pwyw", "prod_1", 4, "usd", 0);
+    pwyw.custom_unit_amount = true;
+    let mut foreign = product("prod_f", "Theirs", 2);
+    foreign.metadata = marker("products.x");
+    foreign.metadata.insert("billing_ns".into(), "other".into());
+    let mut on_foreign = price("price_f", "prod_f", 5, "usd", 100);
+    on_foreign.lookup_key = Some("theirs".into());
+    let mut bad_url = product("prod_u", "Bad URL", 6);
+    bad_url.url = Some("ftp://example.com".into());
+    let mut reserved = product("prod_r", "Reserved", 7);
+    reserved.metadata = BTreeMap::from([("billing_plan".into(), "x".into())]);
+    let mut descriptor = product("prod_d", "Descriptor", 8);
+    descriptor.statement_descriptor = Some("<bad>".into());
+    let live = fixtures::live(
+        vec![
+            product("prod_1", "Usage", 1),
+            foreign,
+            bad_url,
+            reserved,
+            descriptor,
+        ],
+        vec![metered, pwyw, on_foreign],
+    );
+    let (text, catalog, report) = run(&live);
+    let skipped: BTreeMap<&str, &str> = report
+        .skipped
+        .iter()
+        .map(|s| (s.id.as_str(), s.why.as_str()))
+        .collect();
+    assert!(
+        skipped["price_meter"].contains("metered (usage-based)"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped["price_pwyw"].contains("pay-what-you-want"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped["price_f"]
+            .contains("its product prod_f is not imported (managed by namespace \"other\")"),
+        "{skipped:?}"
+    );
+    assert!(skipped["prod_u"].contains("url"), "{skipped:?}");
+    assert!(
+        skipped["prod_r"].contains("metadata.billing_plan"),
+        "{skipped:?}"
+    );
+    assert_eq!(report.foreign["other"][&Kind::Product], 1);
+    // A statement descriptor billing.toml refuses is only left out: omitted, it is not managed.
+    assert!(catalog.products.contains_key("descriptor"), "{text}");
+    assert!(!text.contains("<bad>"), "{text}");
+    assert_eq!(report.inexpressible[0].at, "prod_d");
+    assert_eq!(report.inexpressible[0].field, "statement_descriptor");
+    assert_eq!(catalog.products.len(), 2, "{text}");
+}
+
+#[test]
+fn a_product_whose_default_price_is_left_out_is_left_out_with_its_prices() {
+    let mut p = product("prod_1", "Usage", 1);
+    p.default_price = Some("price_meter".into());
+    let mut metered = monthly(price("price_meter", "prod_1", 2, "usd", 1));
+    if let Some(r) = &mut metered.recurring {
+        r.usage_type = "metered".into();
+    }
+    let live = fixtures::live(
+        vec![p],
+        vec![
+            metered,
+            keyed(monthly(price("price_ok", "prod_1", 3, "usd", 1)), "ok"),
+        ],
+    );
+    let (_, catalog, report) = run(&live);
+    assert!(catalog.products.is_empty());
+    let ids: Vec<&str> = report.skipped.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["price_meter", "prod_1", "price_ok"]);
+    assert!(
+        report.skipped[1]
+            .why
+            .contains("its default price price_meter is not imported")
+    );
+}
+
+#[test]
+fn duplicate_lookup_keys_are_reported_and_not_written() {
+    let live = fixtures::live(
+        vec![product("prod_1", "Pro", 1)],
+        vec![
+            keyed(monthly(price("price_a", "prod_1", 2, "usd", 100)), "dup"),
+            keyed(annual(price("price_b", "prod_1", 3, "usd", 100)), "dup"),
+            keyed(annual(price("price_c", "prod_1", 4, "usd", 100)), "fine"),
+        ],
+    );
+    let (_, catalog, report) = run(&live);
+    assert_eq!(
+        report.duplicate_lookup_keys["dup"],
+        vec!["price_a".to_owned(), "price_b".to_owned()]
+    );
+    assert_eq!(
+        catalog.products["pro"].prices.keys().collect::<Vec<_>>(),
+        ["fine"]
+    );
+}
+
+#[test]
+fn archived_objects_are_counted_or_written_inactive() {
+    let mut old = product("prod_old", "Old", 1);
+    old.active = false;
+    let mut archived_price = keyed(monthly(price("price_x", "prod_1", 3, "usd", 100)), "x");
+    archived_price.active = false;
+    let live = fixtures::live(vec![old, product("prod_1", "Pro", 2)], vec![archived_price]);
+    let (_, catalog, report) = run(&live);
+    assert!(!catalog.products.contains_key("old"));
+    assert_eq!(report.archived[&Kind::Product], 1);
+    assert_eq!(report.archived[&Kind::Price], 1);
+    let options = Options {
+        include_archived: true,
+        ..Options::default()
+    };
+    let (text, catalog, report) = run_with(&live, &options);
+    assert!(!catalog.products["old"].active, "{text}");
+    assert!(
+        text.contains("[products.old]\nid = \"prod_old\"\nname = \"Old\"\nactive = false\n"),
+        "{text}"
+    );
+    assert!(!report.archived.contains_key(&Kind::Product));
+    assert_eq!(
+        report.archived[&Kind::Price],
+        1,
+        "archived prices cannot be declared"
+    );
+}
+
+#[test]
+fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
+    let mut live = fixtures::live(vec![fixtures::product()], vec![fixtures::price()]);
+    let mut c = coupon("launch_0a1b2c3d", "Launch", 5);
+    c.metadata = marker("coupons.launch");
+    c.metadata
+        .insert(crate::plan::ON_REMOVE_KEY.into(), "keep".into());
+    live.coupons.push(c);
+    let mut p = code("promo_1", "LAUNCH", "launch_0a1b2c3d", 6);
+    p.metadata = marker("promotion_codes.LAUNCH");
+    live.promotion_codes.push(p);
+    live.tax_rates.push(LiveTaxRate {
+        id: "txr_1".into(),
+        created: 7,
+        active: true,
+        display_name: "VAT".into(),
+        percentage: "19".into(),
+        inclusive: false,
+        country: Some("DE".into()),
+        state: None,
+        jurisdiction: None,
+        tax_type: Some("vat".into()),
+        description: None,
+        metadata: marker("tax_rates.vat_de"),
+    });
+    let (text, catalog, report) = run(&live);
+    assert!(text.contains("[products.pro]\nid = \"prod_1\""), "{text}");
+    assert!(text.contains("[products.pro.prices.monthly]"), "{text}");
+    assert!(
+        !text.contains("lookup_key"),
+        "the default lookup key needs no line: {text}"
+    );
+    assert!(
+        text.contains("[coupons.launch]\nname = \"Launch\""),
+        "a generated id is not pinned: {text}"
+    );
+    assert!(text.contains("on_remove = \"keep\""), "{text}");
+    assert!(
+        text.contains("[promotion_codes.LAUNCH]\ncoupon = \"launch\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("[tax_rates.vat_de]\ndisplay_name = \"VAT\""),
+        "{text}"
+    );
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let plan = crate::plan::plan(&catalog, &live).expect("plans");
+    assert!(plan.changes.is_empty(), "{:#?}", plan.changes);
+}
+
+#[test]
+fn coupons_need_their_products_and_codes_their_coupons() {
+    let mut c = coupon("SUMMER", "Summer", 1);
+    c.applies_to = vec!["prod_gone".into()];
+    let mut amount = coupon("TENOFF", "Ten off", 2);
+    amount.percent_off = None;
+    amount.amount_off = Some(1000);
+    amount.currency = Some("usd".into());
+    amount.currency_options = BTreeMap::from([("eur".into(), 900)]);
+    amount.duration = "repeating".into();
+    amount.duration_in_months = Some(3);
+    let live = LiveState {
+        coupons: vec![c, amount],
+        promotion_codes: vec![
+            code("promo_1", "SUMMER20", "SUMMER", 3),
+            code("promo_2", "TEN", "TENOFF", 4),
+        ],
+        ..fixtures::live(vec![], vec![])
+    };
+    let (text, catalog, report) = run(&live);
+    let skipped: Vec<(&str, &str)> = report
+        .skipped
+        .iter()
+        .map(|s| (s.id.as_str(), s.why.as_str()))
+        .collect();
+    assert!(
+        skipped[0]
+            .1
+            .contains("it applies to prod_gone, which is not imported"),
+        "{skipped:?}"
+    );
+    assert_eq!(skipped[1].0, "promo_1");
+    assert!(
+        skipped[1]
+            .1
+            .contains("its coupon SUMMER is not imported (skipped)"),
+        "{skipped:?}"
+    );
+    let c = &catalog.coupons["ten_off"];
+    assert_eq!(c.id.as_deref(), Some("TENOFF"));
+    assert_eq!(c.duration, CouponDuration::Repeating { months: 3 });
+    assert!(
+        matches!(&c.discount, Discount::AmountOff { currency_options, .. } if currency_options.len() == 1)
+    );
+    assert!(
+        text.contains("amount_off = \"10.00\"\ncurrency = \"usd\""),
+        "{text}"
+    );
+    assert_eq!(catalog.promotion_codes["TEN"].coupon, "ten_off");
+}
+
+#[test]
+fn codes_that_share_an_output_name_get_keys_of_their_own() {
+    let mut a = code("promo_a", "SAVE", "C1", 2);
+    a.customer = Some("cus_a".into());
+    let mut b = code("promo_b", "save", "C1", 3);
+    b.customer = Some("cus_b".into());
+    let live = LiveState {
+        coupons: vec![coupon("C1", "Save", 1)],
+        promotion_codes: vec![b, a],
+        ..fixtures::live(vec![], vec![])
+    };
+    let (text, catalog, report) = run(&live);
+    assert_eq!(catalog.promotion_codes["SAVE"].code, "SAVE");
+    assert_eq!(catalog.promotion_codes["save_2"].code, "save");
+    assert!(
+        text.contains("[promotion_codes.save_2]\ncode = \"save\""),
+        "{text}"
+    );
+    assert_eq!(report.renamed[0].address, "promotion_codes.save_2");
+}
+
+#[test]
+fn ignored_metadata_is_left_to_the_system_that_writes_it() {
+    let mut p = product("prod_1", "Pro", 1);
+    p.metadata = BTreeMap::from([("crm_id".into(), "42".into()), ("tier".into(), "2".into())]);
+    let live = fixtures::live(vec![p], vec![]);
+    let options = Options {
+        ignore_metadata: vec![crate::catalog::MetadataPattern::new("crm_*")],
+        ..Options::default()
+    };
+    let (_, catalog, _) = run_with(&live, &options);
+    assert_eq!(
+        catalog.products["pro"].metadata,
+        BTreeMap::from([("tier".to_owned(), "2".to_owned())])
+    );
+}
