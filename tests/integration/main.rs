@@ -3,6 +3,7 @@
 mod engine;
 mod examples;
 mod hostile;
+mod import;
 mod listing;
 mod sandbox;
 mod stripe_test_mode;
