@@ -134,13 +134,14 @@ fn coupon_table(
             Value::Array(products.into_iter().map(Value::Str).collect()),
         );
     }
-    if ours.is_some()
-        && c.metadata
-            .get(crate::plan::ON_REMOVE_KEY)
-            .map(String::as_str)
-            == Some("keep")
-    {
-        t.text("on_remove", "keep");
+    match (ours, c.metadata.get(crate::plan::ON_REMOVE_KEY)) {
+        (Some(_), Some(v)) if v == "keep" => t.text("on_remove", "keep"),
+        (None, Some(_)) => problems.add(
+            &format!("metadata.{}", crate::plan::ON_REMOVE_KEY),
+            "keys starting with `billing_` are reserved for billing's marker",
+            Severity::Change,
+        ),
+        _ => {}
     }
     let metadata = ctx.metadata(&c.metadata, Kind::Coupon, problems);
     t.table("metadata", metadata_table(&metadata));

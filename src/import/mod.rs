@@ -394,6 +394,14 @@ pub(crate) fn check(
     let mut required = entry.clone();
     required.values.retain(|(k, _)| !is_optional(k));
     required.tables.retain(|(k, _)| !is_optional(k));
+    let messages = refused(&wrap(&required));
+    if !messages.is_empty() {
+        problems.fatal(
+            "",
+            format!("billing.toml would refuse it: {}", messages.join("; ")),
+        );
+        return;
+    }
     for (field, severity) in optional {
         let value = entry.values.iter().find(|(k, _)| k == field).cloned();
         let table = entry.tables.iter().find(|(k, _)| k == field).cloned();
