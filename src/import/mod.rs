@@ -3,20 +3,23 @@
 //!
 //! [`import`] is a pure function of the live state (read with list endpoints only): the same
 //! account gives the same file, byte for byte. Each object is mapped field by field
-//! (`products.rs`, `discounts.rs`, `tax.rs`), every entry is checked by billing.toml's own
-//! validator before it is kept, keys are proposed by `keys.rs`, amounts written by
-//! `amount.rs`, the text by `write.rs`, and `report.rs` says what was left out and why.
+//! (`products.rs`, `discounts.rs`, `tax.rs`, `portal.rs`), every entry is checked by
+//! billing.toml's own validator before it is kept, keys are proposed by `keys.rs`, amounts
+//! written by `amount.rs`, the text by `write.rs`, and `report.rs` says what was left out and
+//! why.
 //!
 //! An object that carries this namespace's marker is written at the address in its marker;
 //! one without a marker is written so that billing adopts it (products, coupons and tax rates
 //! by `id`, prices by lookup key or `id`, promotion codes by their code); one of another
-//! namespace is left out. An object billing.toml cannot express exactly (a metered price, a
-//! value the validator refuses, a coupon for a product that is not imported) is left out with
-//! the reason, or only the field is, when leaving it out changes nothing.
+//! namespace is left out. Portal configurations cannot be adopted: only those billing manages
+//! are written. An object billing.toml cannot express exactly (a metered price, a value the
+//! validator refuses, a coupon for a product that is not imported) is left out with the
+//! reason, or only the field is, when leaving it out changes nothing.
 
 mod amount;
 mod discounts;
 mod keys;
+mod portal;
 mod products;
 mod report;
 mod tax;
@@ -127,49 +130,22 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
     let catalog = products::import(&mut ctx);
     let (coupons, codes) = discounts::import(&mut ctx, &catalog.product_keys);
     let rates = tax::rates(&mut ctx);
+    let portals = portal::import(&mut ctx, &catalog);
     entries.table("products", catalog.table);
     entries.table("coupons", coupons);
     entries.table("promotion_codes", codes);
     entries.table("tax_rates", rates);
-    portals(&mut ctx);
+    let mut more = Table::default();
+    for (place, table) in portals {
+        match place.strip_prefix("portals.") {
+            Some(key) => more.table(key, table),
+            None => entries.table(&place, table),
+        }
+    }
+    entries.table("portals", more);
     Import {
         entries,
         report: ctx.report,
-    }
-}
-
-/// Portal configurations are not written: say so, loudly for the ones this catalog manages.
-fn portals(ctx: &mut Ctx<'_>) {
-    let mut ours = Vec::new();
-    let mut others = 0;
-    let mut default = false;
-    for p in &ctx.live.portals {
-        match owner(&p.metadata, &ctx.options.namespace) {
-            Owner::Foreign(ns) => ctx.report.foreign(ns, Kind::Portal),
-            Owner::Ours(address) => ours.push(format!("{address} ({})", p.id)),
-            Owner::Unmanaged if p.is_default => default = true,
-            Owner::Unmanaged if p.active => others += 1,
-            Owner::Unmanaged => {}
-        }
-    }
-    if others > 0 {
-        ctx.report.notes.push(format!(
-            "{} left out: billing import does not write portal configurations; declare them as [portals.<key>] to manage them (billing creates its own: it cannot adopt one)",
-            Kind::Portal.count(others)
-        ));
-    }
-    if default {
-        ctx.report.notes.push(
-            "the account's default portal configuration stays the Dashboard's: declare [portal] with target = \"default\" to manage it (see the README)"
-                .to_owned(),
-        );
-    }
-    if !ours.is_empty() {
-        ctx.report.notes.push(format!(
-            "billing manages {} ({}), which billing import does not write: copy their tables from the current billing.toml, or `billing plan` deactivates them",
-            Kind::Portal.count(ours.len()),
-            ours.join(", ")
-        ));
     }
 }
 

@@ -16,10 +16,12 @@ use super::{Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, o
 use crate::catalog::{Currency, MinorAmount};
 use crate::live::{LivePrice, LiveProduct, LiveTier};
 
-/// The `[products]` table, and the key each written product has, by id.
+/// The `[products]` table, and the key each written product and price has, by id.
 pub(crate) struct Products {
     pub table: Table,
     pub product_keys: BTreeMap<String, String>,
+    /// A price's product key and its own key.
+    pub price_keys: BTreeMap<String, (String, String)>,
 }
 
 /// A product that can be written so far.
@@ -643,6 +645,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         }
     }
     let mut product_keys: BTreeMap<String, String> = BTreeMap::new();
+    let mut price_keys: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut table = Table::default();
     for mut e in entries {
         let key = match &e.ours {
@@ -669,7 +672,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 claimed.key
             }
         };
-        let prices = price_keys(ctx, &key, &mut e, &mut taken_lookup_keys);
+        let prices = assign_price_keys(ctx, &key, &mut e, &mut taken_lookup_keys);
         let mut product_table = e.table;
         if let Some(d) = e.live.default_price.as_deref()
             && e.live.active
@@ -679,6 +682,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         }
         let mut prices_table = Table::default();
         for (k, p) in prices {
+            price_keys.insert(p.live.id.clone(), (key.clone(), k.clone()));
             prices_table.table(&k, p.table);
             ctx.report.wrote(Kind::Price);
         }
@@ -690,6 +694,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
     Products {
         table,
         product_keys,
+        price_keys,
     }
 }
 
@@ -702,7 +707,7 @@ fn adoptable_price_id(id: &str) -> bool {
 
 /// Gives each price of a product its key (in catalog order), adds `id` to those adopted by
 /// id and reports the lookup key adoption gives them.
-fn price_keys<'a>(
+fn assign_price_keys<'a>(
     ctx: &mut Ctx<'_>,
     product_key: &str,
     product: &mut ProductEntry<'a>,

@@ -12,7 +12,7 @@ use crate::engine::{Env, Run};
 use crate::sandbox::support::{
     Req, coupon, customer, price, product, promotion_code, start_with, unix_now,
 };
-use crate::support::Workdir;
+use crate::support::{Workdir, repository_catalog};
 
 /// Every object of a list endpoint, all pages.
 fn list(env: &Env, path: &str) -> Vec<Value> {
@@ -395,7 +395,7 @@ fn a_dashboard_account_is_imported_and_adopted_without_changing_an_object() {
         "  { up_to = \"inf\", unit_amount_decimal = \"0.05\" },".to_owned(),
         "[products.api.prices.requests.currency_options.eur]".to_owned(),
         "  { up_to = \"inf\", amount = \"8.00\", flat_amount = \"5.00\" },".to_owned(),
-        format!("[coupons.ten_off]\nid = \"TENOFF\"\nname = \"Ten off\"\namount_off = \"10.00\"\ncurrency = \"usd\"\nduration = \"once\"\n"),
+        "[coupons.ten_off]\nid = \"TENOFF\"\nname = \"Ten off\"\namount_off = \"10.00\"\ncurrency = \"usd\"\nduration = \"once\"\n".to_owned(),
         format!("[coupons.launch_20]\nid = \"{}\"", account.id("launch")),
         "applies_to = [\"pro\"]".to_owned(),
         "[promotion_codes.LAUNCH20]\ncoupon = \"launch_20\"\nmax_redemptions = 50\n".to_owned(),
@@ -628,7 +628,7 @@ fn duplicate_lookup_keys_are_reported_not_trusted() {
     };
     let run = env.billing(&["import", "--out", "billing.toml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut dup = vec![seeded.prices[0].clone(), seeded.prices[1].clone()];
+    let mut dup = [seeded.prices[0].clone(), seeded.prices[1].clone()];
     dup.sort();
     assert!(
         run.stderr.contains(&format!(
@@ -642,4 +642,39 @@ fn duplicate_lookup_keys_are_reported_not_trusted() {
     assert!(text.contains("lookup_key = \"pro_monthly\""), "{text}");
     assert!(!text.contains("lookup_key = \"pro\""), "{text}");
     assert_eq!(env.billing(&["validate"]).code, 0);
+}
+
+#[test]
+fn an_account_billing_manages_is_imported_at_its_addresses_and_plans_nothing() {
+    // This repository's catalog (every kind of entry, a managed portal configuration, tax
+    // settings and registrations), applied to the embedded sandbox, then imported over
+    // billing.toml: its settings are carried over and the plan is empty.
+    let dir = Workdir::with_catalog(&repository_catalog());
+    let billing = |args: &[&str]| -> Run {
+        dir.billing()
+            .args(args)
+            .output()
+            .expect("billing runs")
+            .into()
+    };
+    let apply = billing(&["apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let import = billing(&["import", "--out", "billing.toml", "--force"]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    assert!(!import.stderr.contains("Skipped"), "{}", import.stderr);
+    let text = dir.read("billing.toml");
+    for expected in [
+        "namespace = \"acme\"\ndefault_environment = \"local\"\nignore_metadata = [\"crm_*\"]\n",
+        "[environments.live]\nmode = \"live\"",
+        "[products.pro.prices.monthly]\namount = \"79.00\"",
+        "[coupons.launch20]",
+        "[promotion_codes.LAUNCH20]\ncoupon = \"launch20\"",
+        "[portal]\nname = \"Self-serve\"",
+        "{ product = \"pro\", prices = [\"annual\", \"monthly\"] },",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let plan = billing(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}\n{text}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
 }

@@ -1,0 +1,260 @@
+//! Customer-portal configurations billing already manages, as `[portal]` or
+//! `[portals.<key>]`: left out, the plan would deactivate them.
+//!
+//! Billing cannot adopt a configuration it did not create (and the account's default one is
+//! the Dashboard's unless billing.toml says `target = "default"`), so the others are only
+//! mentioned in the report.
+
+use std::collections::BTreeMap;
+
+use super::products::Products;
+use super::report::Kind;
+use super::write::{Table, Value};
+use super::{Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, owner, text_field};
+use crate::live::LivePortal;
+
+/// The key of `[portal]` among `[portals.<key>]`.
+const DEFAULT_KEY: &str = "default";
+
+fn strings(items: &[String]) -> Value {
+    Value::Array(items.iter().map(|s| Value::Str(s.clone())).collect())
+}
+
+/// The configuration's fields; product and price ids become catalog keys.
+fn portal_table(
+    ctx: &Ctx<'_>,
+    p: &LivePortal,
+    products: &Products,
+    problems: &mut Problems,
+) -> Table {
+    let mut t = Table::default();
+    if p.is_default {
+        t.text("target", "default");
+    }
+    text_field(
+        &mut t,
+        "name",
+        p.name.as_deref(),
+        Severity::Change,
+        problems,
+    );
+    text_field(
+        &mut t,
+        "default_return_url",
+        p.default_return_url.as_deref(),
+        Severity::Change,
+        problems,
+    );
+    if p.login_page {
+        t.set("login_page", Value::Bool(true));
+    }
+    let mut profile = Table::default();
+    text_field(
+        &mut profile,
+        "headline",
+        p.headline.as_deref(),
+        Severity::Change,
+        problems,
+    );
+    text_field(
+        &mut profile,
+        "privacy_policy_url",
+        p.privacy_policy_url.as_deref(),
+        Severity::Change,
+        problems,
+    );
+    text_field(
+        &mut profile,
+        "terms_of_service_url",
+        p.terms_of_service_url.as_deref(),
+        Severity::Change,
+        problems,
+    );
+    t.table("business_profile", profile);
+    let mut features = Table::default();
+    if p.invoice_history {
+        features.set("invoice_history", Value::Bool(true));
+    }
+    if p.payment_method_update {
+        features.set("payment_method_update", Value::Bool(true));
+    }
+    if !p.customer_update.is_empty() {
+        features.set("customer_update", strings(&p.customer_update));
+    }
+    if let Some((mode, proration, reasons)) = &p.subscription_cancel {
+        let mut cancel = Table::default();
+        cancel.text("mode", mode);
+        if mode == "immediately" {
+            cancel.text("proration_behavior", proration);
+        }
+        if !reasons.is_empty() {
+            cancel.set("reasons", strings(reasons));
+        }
+        features.table("subscription_cancel", cancel);
+    }
+    if let Some((offered, allowed, proration)) = &p.subscription_update {
+        let mut list = Vec::new();
+        for (product, prices) in offered {
+            let Some(product_key) = products.product_keys.get(product) else {
+                problems.add(
+                    "features.subscription_update",
+                    format!("it offers product {product}, which is not imported"),
+                    Severity::Change,
+                );
+                continue;
+            };
+            let mut keys = Vec::new();
+            for price in prices {
+                match products.price_keys.get(price) {
+                    Some((pk, k)) if pk == product_key => keys.push(Value::Str(k.clone())),
+                    _ => problems.add(
+                        "features.subscription_update",
+                        format!("it offers price {price}, which is not imported"),
+                        Severity::Change,
+                    ),
+                }
+            }
+            list.push(Value::Inline(vec![
+                ("product".to_owned(), Value::Str(product_key.clone())),
+                ("prices".to_owned(), Value::Array(keys)),
+            ]));
+        }
+        let mut update = Table::default();
+        update.set("products", Value::Array(list));
+        update.set("default_allowed_updates", strings(allowed));
+        update.text("proration_behavior", proration);
+        features.table("subscription_update", update);
+    }
+    t.table("features", features);
+    let metadata = ctx.metadata(&p.metadata, Kind::Portal, problems);
+    t.table("metadata", metadata_table(&metadata));
+    t
+}
+
+/// The `[products.<key>]` tables a configuration offers, for the validator.
+fn offered_products(entry: &Table, products: &Products) -> Table {
+    let mut keys = Vec::new();
+    for (name, features) in &entry.tables {
+        if name != "features" {
+            continue;
+        }
+        for (name, update) in &features.tables {
+            if name != "subscription_update" {
+                continue;
+            }
+            for (field, value) in &update.values {
+                if let (true, Value::Array(items)) = (field == "products", value) {
+                    for item in items {
+                        if let Value::Inline(entries) = item {
+                            for (k, v) in entries {
+                                if let (true, Value::Str(key)) = (k == "product", v) {
+                                    keys.push(key.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Table::default();
+    for (key, table) in &products.table.tables {
+        if keys.contains(key) {
+            out.table(key, table.clone());
+        }
+    }
+    out
+}
+
+/// `(where it goes: "portal" or the key under "portals", table)` for each configuration
+/// billing manages.
+pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Table)> {
+    let namespace = ctx.options.namespace.clone();
+    let mut at: BTreeMap<String, Vec<&LivePortal>> = BTreeMap::new();
+    let mut default_unmanaged = false;
+    let mut others = 0;
+    for p in &ctx.live.portals {
+        match owner(&p.metadata, &namespace) {
+            Owner::Foreign(ns) => ctx.report.foreign(ns, Kind::Portal),
+            Owner::Ours(address) => match marker_key(address, "portals") {
+                Some(k) => at.entry(k.to_owned()).or_default().push(p),
+                None => ctx.report.skip(
+                    Kind::Portal,
+                    &p.id,
+                    format!(
+                        "its marker names {address:?}, not an address billing.toml can declare"
+                    ),
+                ),
+            },
+            Owner::Unmanaged if p.is_default => default_unmanaged = true,
+            Owner::Unmanaged if p.active => others += 1,
+            Owner::Unmanaged => {}
+        }
+    }
+    if others > 0 {
+        ctx.report.notes.push(format!(
+            "{} left out: billing cannot adopt a portal configuration it did not create; declare [portals.<key>] to have billing create its own",
+            Kind::Portal.count(others)
+        ));
+    }
+    if default_unmanaged {
+        ctx.report.notes.push(
+            "the account's default portal configuration stays the Dashboard's: declare [portal] with target = \"default\" to manage it (see the README)"
+                .to_owned(),
+        );
+    }
+    let mut out = Vec::new();
+    for (key, mut candidates) in at {
+        // The one the plan keeps: the account's default, else the newest active one, else
+        // the newest.
+        candidates.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
+        let current = candidates
+            .iter()
+            .find(|c| c.is_default)
+            .or_else(|| candidates.iter().find(|c| c.active))
+            .or_else(|| candidates.first())
+            .copied();
+        // A deactivated one left billing.toml before: declared, it would be reactivated.
+        let Some(live) = current.filter(|c| c.active || c.is_default) else {
+            continue;
+        };
+        let mut problems = Problems::default();
+        let mut table = portal_table(ctx, live, products, &mut problems);
+        let place = if key == DEFAULT_KEY {
+            "portal".to_owned()
+        } else {
+            format!("portals.{key}")
+        };
+        let wrap = |entry: &Table| {
+            let mut root = Table::default();
+            root.table("products", offered_products(entry, products));
+            if key == DEFAULT_KEY {
+                root.table("portal", entry.clone());
+            } else {
+                let mut portals = Table::default();
+                portals.table(&key, entry.clone());
+                root.table("portals", portals);
+            }
+            root
+        };
+        check(
+            &mut table,
+            wrap,
+            &[
+                ("name", Severity::Change),
+                ("default_return_url", Severity::Change),
+                ("business_profile", Severity::Change),
+                ("features", Severity::Change),
+                ("metadata", Severity::Change),
+            ],
+            &mut problems,
+        );
+        let address = format!("portals.{key}");
+        if !ctx.settle(Kind::Portal, &live.id, &address, true, &problems) {
+            continue;
+        }
+        out.push((place, table));
+        ctx.report.wrote(Kind::Portal);
+    }
+    out
+}
