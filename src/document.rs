@@ -142,6 +142,8 @@ fn json_value(v: &FieldValue) -> serde_json::Value {
 fn actions(action: Action) -> &'static [&'static str] {
     match action {
         Action::Create => &["create"],
+        Action::Adopt | Action::Move => &["update"],
+        Action::Forget => &["forget"],
         Action::Update | Action::Unarchive => &["update"],
         Action::Replace => &["create", "delete"],
         Action::Archive | Action::Deactivate | Action::Delete => &["delete"],
@@ -227,6 +229,8 @@ fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
 /// configuration when billing.toml manages it.
 pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     let ns = catalog.namespace.as_str();
+    // Objects the plan adopts or moves count as managed at their new address.
+    let claims = crate::plan::claims(catalog, live);
     let mut out = Vec::new();
     let mut add = |kind: &str, id: &str, address: Option<&str>, digest: String| {
         out.push(ReadObject {
@@ -239,7 +243,7 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     macro_rules! managed {
         ($kind:literal, $objects:expr, $digest:expr) => {
             for o in $objects {
-                if let Owner::Ours(address) = owner(&o.metadata, ns) {
+                if let Owner::Ours(address) = claims.owner(&o.id, &o.metadata, ns) {
                     add($kind, &o.id, Some(address), $digest(o));
                 }
             }

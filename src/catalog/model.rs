@@ -61,6 +61,8 @@ pub struct Coupon {
     pub metadata: BTreeMap<String, String>,
     /// What happens in Stripe when the coupon leaves the catalog.
     pub on_remove: OnRemove,
+    /// The key this coupon had before a rename (`moved_from`).
+    pub moved_from: Option<String>,
 }
 
 /// How much a coupon takes off.
@@ -173,6 +175,11 @@ pub struct Product {
     pub default_price: Option<String>,
     /// Prices by key.
     pub prices: BTreeMap<String, Price>,
+    /// The key this product had before a rename (`moved_from`): its objects, and its prices'
+    /// objects, move to the new addresses.
+    pub moved_from: Option<String>,
+    /// What happens in Stripe when the product leaves the catalog: archived, or forgotten.
+    pub on_remove: OnRemove,
 }
 
 /// A price of a product.
@@ -180,6 +187,12 @@ pub struct Product {
 pub struct Price {
     /// The catalog key (`monthly`).
     pub key: String,
+    /// An existing Stripe price to adopt (`id = "price_…"`) when billing manages none here.
+    pub id: Option<String>,
+    /// The key this price had (under its product's current or former key) before a rename.
+    pub moved_from: Option<String>,
+    /// What happens in Stripe when the price leaves the catalog: archived, or forgotten.
+    pub on_remove: OnRemove,
     pub currency: Currency,
     /// How the amount is computed.
     pub pricing: Pricing,
@@ -307,12 +320,16 @@ string_enum!(
 );
 
 string_enum!(
-    /// What happens to a coupon that leaves the catalog.
+    /// What happens in Stripe to an object whose entry leaves the catalog.
     OnRemove {
-        /// Deleted: no new redemptions (existing discounts stay).
+        /// Archived (products, prices, tax rates: the default).
+        Archive = "archive",
+        /// Deleted: no new redemptions, existing discounts stay (coupons: the default).
         Delete = "delete",
-        /// Left in Stripe as it is.
+        /// Left in Stripe as it is, still marked as billing's (coupons).
         Keep = "keep",
+        /// Left in Stripe as it is, and billing's marker removed: no longer managed.
+        Forget = "forget",
     }
 );
 

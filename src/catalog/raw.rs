@@ -55,6 +55,8 @@ pub struct RawProduct {
     pub features: Option<Sp<Vec<Sp<String>>>>,
     pub metadata: Option<RawMetadata>,
     pub default_price: Option<Sp<String>>,
+    pub moved_from: Option<Sp<String>>,
+    pub on_remove: Option<Sp<String>>,
     /// `[products.<key>.prices.<key>]` in source order.
     pub prices: Vec<RawPrice>,
     /// The table's own fields had shape problems (already reported): a missing field may just be mistyped.
@@ -77,6 +79,9 @@ pub struct RawPrice {
     pub key: Sp<String>,
     /// The table's header.
     pub span: Range<usize>,
+    pub id: Option<Sp<String>>,
+    pub moved_from: Option<Sp<String>>,
+    pub on_remove: Option<Sp<String>>,
     pub currency: Option<Sp<String>>,
     pub amounts: RawAmounts,
     pub interval: Option<Sp<String>>,
@@ -173,6 +178,8 @@ const PRODUCT: &[&str] = &[
     "metadata",
     "default_price",
     "prices",
+    "moved_from",
+    "on_remove",
 ];
 
 const PRODUCT_ALIASES: &[(&str, &str)] = &[
@@ -202,6 +209,9 @@ const PRICE: &[&str] = &[
     "tiers",
     "transform_quantity",
     "currency_options",
+    "id",
+    "moved_from",
+    "on_remove",
 ];
 
 const PRICE_ALIASES: &[(&str, &str)] = &[
@@ -395,6 +405,8 @@ fn read_product(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option
         features: t.strings("features"),
         metadata: read_metadata(&t),
         default_price: t.string("default_price"),
+        moved_from: t.string("moved_from"),
+        on_remove: t.string("on_remove"),
         prices: Vec::new(),
         incomplete: false,
         key,
@@ -452,6 +464,9 @@ fn read_price(
     let before = sink.len();
     let mut price = RawPrice {
         span: value.span(),
+        id: t.string("id"),
+        moved_from: t.string("moved_from"),
+        on_remove: t.string("on_remove"),
         currency: t.string("currency"),
         amounts: read_amounts(&t, "amount", "unit_amount", "unit_amount_decimal"),
         interval: t.string("interval"),

@@ -32,6 +32,7 @@ pub struct RawCoupon {
     pub applies_to: Option<Sp<Vec<Sp<String>>>>,
     pub metadata: Option<RawMetadata>,
     pub on_remove: Option<Sp<String>>,
+    pub moved_from: Option<Sp<String>>,
     /// The table had shape problems (already reported).
     pub incomplete: bool,
 }
@@ -83,6 +84,7 @@ const COUPON: &[&str] = &[
     "applies_to",
     "metadata",
     "on_remove",
+    "moved_from",
 ];
 
 const COUPON_ALIASES: &[(&str, &str)] = &[
@@ -164,6 +166,7 @@ pub(crate) fn read_coupon(
         applies_to: t.strings("applies_to"),
         metadata: read_metadata(&t),
         on_remove: t.string("on_remove"),
+        moved_from: t.string("moved_from"),
         incomplete: false,
         key,
     };

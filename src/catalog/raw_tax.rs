@@ -58,6 +58,9 @@ pub enum When {
 pub struct RawTaxRate {
     pub key: Sp<String>,
     pub span: Range<usize>,
+    pub id: Option<Sp<String>>,
+    pub moved_from: Option<Sp<String>>,
+    pub on_remove: Option<Sp<String>>,
     pub display_name: Option<Sp<String>>,
     /// Decimal text.
     pub percentage: Option<Sp<String>>,
@@ -98,6 +101,9 @@ const TAX_RATE: &[&str] = &[
     "tax_type",
     "description",
     "metadata",
+    "id",
+    "moved_from",
+    "on_remove",
 ];
 
 fn when(t: &TableReader<'_, '_>, key: &str) -> Option<Sp<When>> {
@@ -236,6 +242,9 @@ pub(crate) fn read_tax_rate(
     }
     let mut rate = RawTaxRate {
         span: value.span(),
+        id: t.string("id"),
+        moved_from: t.string("moved_from"),
+        on_remove: t.string("on_remove"),
         display_name: t.string("display_name"),
         percentage,
         inclusive: t.boolean("inclusive"),

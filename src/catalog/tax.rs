@@ -56,6 +56,12 @@ impl Registration {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaxRate {
     pub key: String,
+    /// An existing Stripe tax rate to adopt (`id = "txr_…"`) when billing manages none here.
+    pub id: Option<String>,
+    /// The key this tax rate had before a rename (`moved_from`).
+    pub moved_from: Option<String>,
+    /// What happens in Stripe when the tax rate leaves the catalog: archived, or forgotten.
+    pub on_remove: super::model::OnRemove,
     pub display_name: String,
     /// Percent out of 100, exact.
     #[serde(serialize_with = "decimal_text")]

@@ -300,7 +300,53 @@ async fn saved_plan(
     Ok(Some((session, doc, lock)))
 }
 
+/// Options of `billing forget`.
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// The addresses to forget: products.pro (with its prices), prices.pro.monthly,
+    /// coupons.launch (with its promotion codes), promotion_codes.LAUNCH20, tax_rates.vat_de,
+    /// portals.default. Each must be gone from billing.toml.
+    #[arg(value_name = "ADDRESS", required = true)]
+    addresses: Vec<String>,
+    /// Forget without asking for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// How to report: text for people, json for one event per line.
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    format: ApplyFormat,
+    /// How long to wait for a `billing apply` of the same environment on this machine to
+    /// finish (30s, 5m, 1h); by default, refuse at once.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = super::lock::parse_duration)]
+    lock_timeout: std::time::Duration,
+}
+
+/// `billing forget`: the marker-removal plan for some addresses, shown, confirmed and applied
+/// like `billing apply`.
+pub(crate) async fn forget(global: &GlobalArgs, args: &ForgetArgs, style: Style) -> Result<u8> {
+    let apply_args = ApplyArgs {
+        plan: None,
+        yes: args.yes,
+        allow_destroy: false,
+        concurrency: 8,
+        format: args.format,
+        lock_timeout: args.lock_timeout,
+    };
+    let addresses: std::collections::BTreeSet<String> = args.addresses.iter().cloned().collect();
+    apply_fresh_or_saved(global, &apply_args, style, Some(&addresses)).await
+}
+
 pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> Result<u8> {
+    apply_fresh_or_saved(global, args, style, None).await
+}
+
+/// Applies a saved plan, a fresh plan of the catalog, or (with `forget`) a fresh plan that
+/// forgets those addresses.
+async fn apply_fresh_or_saved(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    style: Style,
+    forget: Option<&std::collections::BTreeSet<String>>,
+) -> Result<u8> {
     // The lock is held from before the state is read until the apply ends.
     let (session, doc, approved, _lock) = match &args.plan {
         Some(path) => match saved_plan(global, path, args.lock_timeout, style).await? {
@@ -317,7 +363,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ApplyArgs, style: Style) -> 
                 args.lock_timeout,
             )?;
             let session = opened.read().await?;
-            let doc = session.plan()?;
+            let doc = session.plan_with(forget)?;
             (session, doc, args.yes, lock)
         }
     };

@@ -134,6 +134,14 @@ enum Command {
     /// after checking that neither Stripe nor billing.toml changed since it was made. Every
     /// write carries an idempotency key; a failed apply can be re-run safely.
     Apply(apply::ApplyArgs),
+    /// Stop managing objects without touching them: removes billing's marker from the objects
+    /// at these addresses, which stay in Stripe as they are.
+    ///
+    /// The addresses must already be gone from billing.toml (otherwise the next plan would
+    /// create or adopt them again). A product takes its prices with it, a coupon its promotion
+    /// codes. Shows the plan and asks for confirmation, like `apply`. To forget an entry as
+    /// part of an ordinary apply instead, give it `on_remove = "forget"` before removing it.
+    Forget(apply::ForgetArgs),
     /// Print a saved plan file as text, Markdown or JSON; no network access.
     Show(show::ShowArgs),
     /// Print the Stripe id of every object billing.toml declares in the environment, for the
@@ -214,6 +222,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Validate => validate::run(&cli.global, style),
         Command::Plan(args) => block_on(plan::run(&cli.global, args, style)),
         Command::Apply(args) => block_on(apply::run(&cli.global, args, style)),
+        Command::Forget(args) => block_on(apply::forget(&cli.global, args, style)),
         Command::Show(args) => show::run(args, style),
         Command::Output(args) => block_on(output::run(&cli.global, args, style)),
         Command::Import(args) => block_on(import::run(&cli.global, args, style)),

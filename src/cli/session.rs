@@ -34,8 +34,20 @@ impl Session {
 
     /// The plan that makes the account match the catalog.
     pub fn plan(&self) -> Result<PlanDocument> {
+        self.plan_with(None)
+    }
+
+    /// The plan that makes the account match the catalog or, with `forget`, the plan that only
+    /// removes billing's marker from the objects at those addresses (`billing forget`).
+    pub fn plan_with(
+        &self,
+        forget: Option<&std::collections::BTreeSet<String>>,
+    ) -> Result<PlanDocument> {
         let started = Instant::now();
-        let plan = plan::plan(&self.catalog, &self.live)?;
+        let plan = match forget {
+            None => plan::plan(&self.catalog, &self.live)?,
+            Some(addresses) => plan::forget(&self.catalog, &self.live, addresses)?,
+        };
         let doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
         if self.verbose > 0 {
             let _ = writeln!(

@@ -1,13 +1,15 @@
 //! Assembles a plan: indexes live state by ownership, lets the per-kind planners add changes
 //! and steps, then adds the edges every plan needs and orders the steps.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::claims::{self, Claims};
 use super::error::{Conflict, PlanError};
-use super::identity::{Owner, owner};
+use super::identity::Owner;
 use super::request::{ObjRef, Request, StepId};
 use super::{
-    Change, Plan, Step, Untouched, coupon, graph, portal, price, product, promotion_code, tax,
+    Change, Plan, Step, Untouched, coupon, forget, graph, portal, price, product, promotion_code,
+    tax,
 };
 use crate::catalog::Catalog;
 use crate::live::{
@@ -17,6 +19,8 @@ use crate::live::{
 /// Live state indexed for planning, and the plan being built.
 pub(crate) struct Builder<'a> {
     pub catalog: &'a Catalog,
+    /// Renamed and adopted objects, at their new addresses.
+    pub claims: &'a Claims,
     pub namespace: &'a str,
     /// Managed products and prices by address, newest first.
     pub products_at: BTreeMap<&'a str, Vec<&'a LiveProduct>>,
@@ -59,10 +63,11 @@ fn newest_first<T>(map: &mut BTreeMap<&str, Vec<&T>>, created: impl Fn(&T) -> i6
 }
 
 impl<'a> Builder<'a> {
-    fn new(catalog: &'a Catalog, live: &'a LiveState) -> Self {
+    fn new(catalog: &'a Catalog, live: &'a LiveState, claims: &'a Claims) -> Self {
         let namespace = catalog.namespace.as_str();
         let mut b = Self {
             catalog,
+            claims,
             coupons_at: BTreeMap::new(),
             coupon_by_id: HashMap::new(),
             codes_at: BTreeMap::new(),
@@ -82,13 +87,13 @@ impl<'a> Builder<'a> {
             lookup_key_holder: HashMap::new(),
             changes: Vec::new(),
             steps: Vec::new(),
-            conflicts: Vec::new(),
+            conflicts: claims.conflicts.clone(),
             unmanaged: Untouched::default(),
             foreign: Untouched::default(),
         };
         for p in &live.products {
             b.product_by_id.insert(&p.id, p);
-            match owner(&p.metadata, namespace) {
+            match claims.owner(&p.id, &p.metadata, namespace) {
                 Owner::Ours(address) => b.products_at.entry(address).or_default().push(p),
                 Owner::Foreign => b.foreign.products += 1,
                 Owner::Unmanaged => b.unmanaged.products += 1,
@@ -99,7 +104,7 @@ impl<'a> Builder<'a> {
             if let Some(key) = &p.lookup_key {
                 b.lookup_key_holder.insert(key, p);
             }
-            match owner(&p.metadata, namespace) {
+            match claims.owner(&p.id, &p.metadata, namespace) {
                 Owner::Ours(address) => {
                     b.price_address.insert(&p.id, address);
                     b.prices_at.entry(address).or_default().push(p);
@@ -110,28 +115,28 @@ impl<'a> Builder<'a> {
         }
         for c in &live.coupons {
             b.coupon_by_id.insert(&c.id, c);
-            match owner(&c.metadata, namespace) {
+            match claims.owner(&c.id, &c.metadata, namespace) {
                 Owner::Ours(address) => b.coupons_at.entry(address).or_default().push(c),
                 Owner::Foreign => b.foreign.coupons += 1,
                 Owner::Unmanaged => b.unmanaged.coupons += 1,
             }
         }
         for c in &live.promotion_codes {
-            match owner(&c.metadata, namespace) {
+            match claims.owner(&c.id, &c.metadata, namespace) {
                 Owner::Ours(address) => b.codes_at.entry(address).or_default().push(c),
                 Owner::Foreign => b.foreign.promotion_codes += 1,
                 Owner::Unmanaged => b.unmanaged.promotion_codes += 1,
             }
         }
         for r in &live.tax_rates {
-            match owner(&r.metadata, namespace) {
+            match claims.owner(&r.id, &r.metadata, namespace) {
                 Owner::Ours(address) => b.tax_rates_at.entry(address).or_default().push(r),
                 Owner::Foreign => b.foreign.tax_rates += 1,
                 Owner::Unmanaged => b.unmanaged.tax_rates += 1,
             }
         }
         for c in &live.portals {
-            match owner(&c.metadata, namespace) {
+            match claims.owner(&c.id, &c.metadata, namespace) {
                 Owner::Ours(address) => b.portals_at.entry(address).or_default().push(c),
                 Owner::Foreign => b.foreign.portals += 1,
                 // Every account has a default configuration: not worth a mention unless managed.
@@ -146,6 +151,11 @@ impl<'a> Builder<'a> {
         newest_first(&mut b.products_at, |p| p.created);
         newest_first(&mut b.prices_at, |p| p.created);
         b
+    }
+
+    /// Who manages a live object, renames and adoptions included.
+    pub fn owner(&self, id: &str, metadata: &'a BTreeMap<String, String>) -> Owner<'a> {
+        self.claims.owner(id, metadata, self.namespace)
     }
 
     /// Adds a change and returns its index.
@@ -246,6 +256,21 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Builds the plan that forgets the objects at `addresses` (`billing forget`), and nothing
+/// else: every address must be one no entry of `catalog` declares, carried by some object.
+pub(crate) fn build_forget(
+    catalog: &Catalog,
+    live: &LiveState,
+    addresses: &BTreeSet<String>,
+) -> Result<Plan, PlanError> {
+    let claims = Claims::default();
+    let mut b = Builder::new(catalog, live, &claims);
+    let found = forget::plan(&mut b, addresses);
+    b.conflicts
+        .extend(forget::unmatched(catalog, addresses, &found));
+    b.finish()
+}
+
 /// Whether `step` already (transitively) depends on `on`; used to avoid adding a reverse edge.
 fn depends(steps: &[Step], step: StepId, on: StepId) -> bool {
     let mut stack = vec![step];
@@ -266,7 +291,9 @@ fn depends(steps: &[Step], step: StepId, on: StepId) -> bool {
 
 /// Builds the plan for `catalog` against `live`.
 pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanError> {
-    let mut b = Builder::new(catalog, live);
+    let claims = claims::find(catalog, live);
+    let mut b = Builder::new(catalog, live, &claims);
+    forget::plan(&mut b, &BTreeSet::new());
     let products = product::plan_declared(&mut b);
     let prices = price::plan_declared(&mut b, &products);
     let mut defaults = product::plan_default_prices(&mut b, &products, &prices);
@@ -280,5 +307,7 @@ pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErr
     tax::plan_registrations(&mut b);
     tax::plan_rates(&mut b);
     portal::plan(&mut b, &products, &prices);
+    claims::relabel(&claims, &mut b.changes);
+    claims::rename_hints(&mut b.changes);
     b.finish()
 }

@@ -9,20 +9,16 @@ use sha2::{Digest, Sha256};
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{Owner, fingerprint, owner, with_marker};
+use super::identity::{ON_REMOVE_KEY, Owner, fingerprint, owned_metadata};
 use super::metadata;
 use super::product::Products;
 use super::request::{CouponSpec, CouponUpdate, ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
 use super::{Action, Change, ResourceKind};
 use crate::catalog::{
-    Coupon, CouponDuration, Currency, Discount, MinorAmount, OnRemove, RESERVED_METADATA_PREFIX,
+    Coupon, CouponDuration, Currency, Discount, MinorAmount, RESERVED_METADATA_PREFIX,
 };
 use crate::live::LiveCoupon;
-
-/// Metadata key recording `on_remove = "keep"` on the coupon itself, since the catalog entry is
-/// gone when it matters.
-pub const ON_REMOVE_KEY: &str = "billing_on_remove";
 
 /// Where a declared coupon stands once planned.
 pub(crate) struct CouponState<'a> {
@@ -129,13 +125,9 @@ fn applies_to(c: &Coupon, products: &Products<'_>) -> Vec<ObjRef> {
         .collect()
 }
 
-/// Declared metadata plus the marker (and `on_remove = "keep"`, recorded on the coupon).
+/// Declared metadata plus the marker (and `on_remove`, recorded on the coupon).
 fn desired_metadata(c: &Coupon, namespace: &str) -> BTreeMap<String, String> {
-    let mut m = with_marker(&c.metadata, &address(&c.key), namespace);
-    if c.on_remove == OnRemove::Keep {
-        m.insert(ON_REMOVE_KEY.to_owned(), "keep".to_owned());
-    }
-    m
+    owned_metadata(&c.metadata, &address(&c.key), namespace, c.on_remove)
 }
 
 fn spec(b: &Builder<'_>, c: &Coupon, applies: Vec<ObjRef>) -> CouponSpec {
@@ -327,7 +319,7 @@ fn unmanaged_codes(b: &Builder<'_>, coupon: &str) -> Vec<String> {
         .filter(|p| {
             p.coupon == coupon
                 && p.active
-                && !matches!(owner(&p.metadata, b.namespace), Owner::Ours(_))
+                && !matches!(b.owner(&p.id, &p.metadata), Owner::Ours(_))
                 && !super::promotion_code::taken_over(b.catalog, p)
         })
         .map(|p| format!("{} ({})", p.code, p.id))
@@ -398,7 +390,7 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
         let current = match &c.id {
             Some(id) => {
                 match b.coupon_by_id.get(id.as_str()).copied() {
-                    Some(live) if matches!(owner(&live.metadata, b.namespace), Owner::Ours(_)) => {
+                    Some(live) if matches!(b.owner(&live.id, &live.metadata), Owner::Ours(_)) => {
                         Some(live)
                     }
                     Some(live) => {

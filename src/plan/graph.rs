@@ -79,20 +79,14 @@ mod tests {
     use crate::plan::{Action, ObjRef, ProductUpdate, Request, ResourceKind};
 
     fn change(address: &str) -> Change {
-        Change {
-            address: address.into(),
-            kind: ResourceKind::Product,
-            action: Action::Update,
-            id: None,
-            title: String::new(),
-            fields: vec![],
-            reason: None,
-            notes: vec![],
-            destroy: false,
-            blockers: vec![],
-            fingerprint: String::new(),
-            steps: vec![],
-        }
+        Change::new(
+            ResourceKind::Product,
+            address,
+            Action::Update,
+            None,
+            String::new(),
+            String::new(),
+        )
     }
 
     fn step(id: StepId, change: usize, active: Option<bool>, depends_on: Vec<StepId>) -> Step {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::catalog::OnRemove;
+
 /// Metadata key holding an object's catalog address (`prices.pro.monthly`).
 pub const MARKER_KEY: &str = "billing_key";
 /// Metadata key holding the namespace of the catalog that manages the object.
@@ -58,6 +60,31 @@ pub fn with_marker(
     out.insert(MARKER_KEY.to_owned(), address.to_owned());
     out.insert(MARKER_NAMESPACE.to_owned(), namespace.to_owned());
     out
+}
+
+/// Metadata key recording, on the object itself, what happens when its entry leaves the
+/// catalog (`on_remove = "keep"` or `"forget"`): by then the catalog no longer says.
+pub const ON_REMOVE_KEY: &str = "billing_on_remove";
+
+/// Declared metadata plus the ownership marker and, unless it is the kind's default, what
+/// happens to the object when its entry leaves the catalog.
+pub fn owned_metadata(
+    metadata: &BTreeMap<String, String>,
+    address: &str,
+    namespace: &str,
+    on_remove: OnRemove,
+) -> BTreeMap<String, String> {
+    let mut out = with_marker(metadata, address, namespace);
+    if matches!(on_remove, OnRemove::Keep | OnRemove::Forget) {
+        out.insert(ON_REMOVE_KEY.to_owned(), on_remove.as_str().to_owned());
+    }
+    out
+}
+
+/// Whether a managed object asks to be forgotten, not archived or deleted, once its entry
+/// leaves the catalog.
+pub fn forget_on_remove(metadata: &BTreeMap<String, String>) -> bool {
+    metadata.get(ON_REMOVE_KEY).map(String::as_str) == Some(OnRemove::Forget.as_str())
 }
 
 /// A short stable digest of some live objects, so that a plan (and the idempotency keys of its

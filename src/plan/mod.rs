@@ -4,8 +4,10 @@
 //! [`Step`]s (single Stripe writes) in a dependency graph with a deterministic order.
 
 mod builder;
+mod claims;
 mod coupon;
 mod error;
+mod forget;
 mod graph;
 mod identity;
 mod metadata;
@@ -21,12 +23,12 @@ mod value;
 
 use serde::{Deserialize, Serialize};
 
-pub use coupon::ON_REMOVE_KEY;
+pub use claims::{Claims, find as claims};
 pub use coupon::format_timestamp;
 pub use error::{Conflict, PlanError};
 pub use identity::{
-    MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, hex, json_sha256, owner, price_address,
-    product_address,
+    MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, Owner, fingerprint, hex, json_sha256, owner,
+    price_address, product_address,
 };
 pub use request::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings,
@@ -59,6 +61,12 @@ pub enum ResourceKind {
 pub enum Action {
     /// A new object.
     Create,
+    /// An existing object without billing's marker, named by the catalog (`id`, lookup key,
+    /// code): the marker is added, with any declared differences that can change in place.
+    Adopt,
+    /// An object whose catalog key was renamed (`moved_from`): only its marker changes, with
+    /// any declared differences that can change in place.
+    Move,
     /// Fields changed in place.
     Update,
     /// An archived object made active again (with any other field changes).
@@ -71,6 +79,9 @@ pub enum Action {
     Deactivate,
     /// A coupon is deleted.
     Delete,
+    /// The marker is removed: the object stays in Stripe as it is, no longer managed
+    /// (`billing forget`, or `on_remove = "forget"`).
+    Forget,
 }
 
 /// What happens to one catalog address, as a reviewer reads it.
@@ -97,9 +108,25 @@ pub struct Change {
     pub blockers: Vec<String>,
     /// Digest of the live objects at this address that the change was planned against.
     pub fingerprint: String,
+    /// An object without billing's marker that this change takes over, and how billing.toml
+    /// names it (`lookup key "pro_monthly"`, `id prod_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopts: Option<Adoption>,
+    /// The address the object had before a rename (`moved_from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<String>,
     /// The steps that carry it out (in a plan document: its operations).
     #[serde(rename = "operations")]
     pub steps: Vec<StepId>,
+}
+
+/// An object a change adopts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adoption {
+    /// Its Stripe id.
+    pub id: String,
+    /// How billing.toml names it: `id prod_…`, `lookup key "pro_monthly"`, `code "SPRING"`.
+    pub by: String,
 }
 
 /// One Stripe write.
@@ -167,6 +194,15 @@ pub struct Plan {
 /// Counts of changes by what a summary line reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Existing objects taken over.
+    #[serde(default)]
+    pub adopt: usize,
+    /// Objects at a renamed address.
+    #[serde(default, rename = "move")]
+    pub moved: usize,
+    /// Objects left in Stripe, no longer managed.
+    #[serde(default)]
+    pub forget: usize,
     pub create: usize,
     pub update: usize,
     pub replace: usize,
@@ -174,6 +210,39 @@ pub struct Summary {
     pub archive: usize,
     /// Deleted coupons.
     pub delete: usize,
+}
+
+impl Summary {
+    /// `3 to adopt, 0 to create, 1 to update, 0 to replace, 0 to archive.`: adoptions, moves,
+    /// forgets and deletes only when there are some.
+    pub fn line(&self) -> String {
+        let optional = |n: usize, what: &str| {
+            if n > 0 {
+                format!("{n} to {what}, ")
+            } else {
+                String::new()
+            }
+        };
+        let delete = if self.delete > 0 {
+            format!(", {} to delete", self.delete)
+        } else {
+            String::new()
+        };
+        let forget = if self.forget > 0 {
+            format!(", {} to forget", self.forget)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}{}{} to create, {} to update, {} to replace, {} to archive{delete}{forget}.",
+            optional(self.adopt, "adopt"),
+            optional(self.moved, "move"),
+            self.create,
+            self.update,
+            self.replace,
+            self.archive
+        )
+    }
 }
 
 impl Change {
@@ -198,6 +267,8 @@ impl Change {
             destroy: false,
             blockers: Vec::new(),
             fingerprint,
+            adopts: None,
+            previous_address: None,
             steps: Vec::new(),
         }
     }
@@ -214,6 +285,9 @@ impl Plan {
         let mut s = Summary::default();
         for change in &self.changes {
             match change.action {
+                Action::Adopt => s.adopt += 1,
+                Action::Move => s.moved += 1,
+                Action::Forget => s.forget += 1,
                 Action::Create => s.create += 1,
                 Action::Update | Action::Unarchive => s.update += 1,
                 Action::Replace => s.replace += 1,
@@ -235,6 +309,17 @@ impl Plan {
             .iter()
             .flat_map(|c| c.blockers.iter().map(move |b| (c, b)))
     }
+}
+
+/// The plan that removes billing's marker from the objects at `addresses` and changes nothing
+/// else (`billing forget`). Each address must be carried by some object and declared by no
+/// entry of `catalog`.
+pub fn forget(
+    catalog: &Catalog,
+    live: &LiveState,
+    addresses: &std::collections::BTreeSet<String>,
+) -> Result<Plan, PlanError> {
+    builder::build_forget(catalog, live, addresses)
 }
 
 /// Computes the plan that makes `live` match `catalog`.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{Owner, fingerprint, owner, price_address, with_marker};
+use super::identity::{Owner, fingerprint, owned_metadata, price_address};
 use super::metadata;
 use super::product::Products;
 use super::request::{CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, Request, StepId};
@@ -315,7 +315,7 @@ fn mutable_diff(
         ));
         update.tax_behavior = Some(tb);
     }
-    let desired = with_marker(&p.metadata, address, b.namespace);
+    let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove);
     update.metadata = metadata::diff(
         &desired,
         &live.metadata,
@@ -414,7 +414,7 @@ fn creation_fields(p: &Price) -> Vec<FieldChange> {
     fields
 }
 
-fn live_summary(live: &LivePrice) -> String {
+pub(crate) fn live_summary(live: &LivePrice) -> String {
     let amount = match (live.billing_scheme.as_str(), live.unit_amount) {
         ("per_unit", Some(a)) => money(a, &live.currency),
         _ => format!("tiered in {}", live.currency.to_uppercase()),
@@ -490,7 +490,7 @@ pub(crate) fn plan_declared<'a>(
             let transfer = match holder {
                 None => false,
                 Some(h) if current.is_some_and(|c| c.id == h.id) => true,
-                Some(h) => match owner(&h.metadata, b.namespace) {
+                Some(h) => match b.owner(&h.id, &h.metadata) {
                     Owner::Ours(_) => true,
                     other => {
                         let who = match other {
@@ -538,7 +538,7 @@ pub(crate) fn plan_declared<'a>(
                     let idx = b.add_change(change);
                     let spec = PriceSpec::from_catalog(
                         p,
-                        with_marker(&p.metadata, &address, b.namespace),
+                        owned_metadata(&p.metadata, &address, b.namespace, p.on_remove),
                         transfer,
                     );
                     let step = b.add_step(
@@ -667,7 +667,7 @@ pub(crate) fn plan_declared<'a>(
                         let idx = b.add_change(change);
                         let spec = PriceSpec::from_catalog(
                             p,
-                            with_marker(&p.metadata, &address, b.namespace),
+                            owned_metadata(&p.metadata, &address, b.namespace, p.on_remove),
                             transfer,
                         );
                         let step = b.add_step(

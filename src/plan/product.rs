@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{Owner, fingerprint, owner, product_address, with_marker};
+use super::identity::{Owner, fingerprint, owned_metadata, product_address};
 use super::metadata;
 use super::price::PriceState;
 use super::request::{ObjRef, ProductSpec, ProductUpdate, Request, StepId};
@@ -172,7 +172,7 @@ fn diff(
         ));
         update.features = Some(p.features.clone());
     }
-    let desired = with_marker(&p.metadata, address, b.namespace);
+    let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove);
     update.metadata = metadata::diff(
         &desired,
         &live.metadata,
@@ -210,21 +210,15 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
             Some(id) => {
                 match b.product_by_id.get(id.as_str()).copied() {
                     Some(live) => {
-                        match owner(&live.metadata, b.namespace) {
+                        match b.owner(&live.id, &live.metadata) {
                             Owner::Ours(_) => Some(live),
-                            Owner::Foreign => {
+                            // An unmarked product named by `id` is adopted (see `claims`):
+                            // what is left is another catalog's.
+                            Owner::Foreign | Owner::Unmanaged => {
                                 b.conflicts.push(Conflict {
                             address: address.clone(),
                             message: format!("product {id} is managed by the catalog with namespace {:?}", live.metadata.get(super::MARKER_NAMESPACE).map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)),
                             hint: "pin this product to another id, or manage it from that catalog".to_owned(),
-                        });
-                                None
-                            }
-                            Owner::Unmanaged => {
-                                b.conflicts.push(Conflict {
-                            address: address.clone(),
-                            message: format!("product {id} exists but billing does not manage it"),
-                            hint: "adopting existing objects is not supported by this version: remove `id` to create a new product, or pin an id that does not exist yet".to_owned(),
                         });
                                 None
                             }
@@ -284,7 +278,7 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
                     url: p.url.clone(),
                     images: p.images.clone(),
                     features: p.features.clone(),
-                    metadata: with_marker(&p.metadata, &address, b.namespace),
+                    metadata: owned_metadata(&p.metadata, &address, b.namespace, p.on_remove),
                 };
                 let step = b.add_step(
                     idx,

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::builder::Builder;
 use super::coupon::{Coupons, creatable_date, format_timestamp};
 use super::error::Conflict;
-use super::identity::{Owner, fingerprint, owner, with_marker};
+use super::identity::{Owner, fingerprint, with_marker};
 use super::metadata;
 use super::request::{ObjRef, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId};
 use super::value::{FieldChange, FieldValue};
@@ -225,7 +225,7 @@ fn clashing<'a>(b: &Builder<'a>, p: &PromotionCode) -> Option<&'a LivePromotionC
                 &p.code,
                 p.customer.as_deref(),
             )
-            && !matches!(owner(&c.metadata, b.namespace), Owner::Ours(_))
+            && !matches!(b.owner(&c.id, &c.metadata), Owner::Ours(_))
     })
 }
 

@@ -5,7 +5,7 @@
 
 use super::builder::Builder;
 use super::coupon::format_timestamp;
-use super::identity::{fingerprint, with_marker};
+use super::identity::{fingerprint, owned_metadata};
 use super::metadata;
 use super::request::{
     ObjRef, RegistrationSpec, RegistrationUpdate, Request, TaxRateSpec, TaxRateUpdate,
@@ -394,7 +394,7 @@ fn rate_spec(b: &Builder<'_>, r: &TaxRate) -> TaxRateSpec {
         jurisdiction: r.jurisdiction.clone(),
         tax_type: r.tax_type.clone(),
         description: r.description.clone(),
-        metadata: with_marker(&r.metadata, &rate_address(&r.key), b.namespace),
+        metadata: owned_metadata(&r.metadata, &rate_address(&r.key), b.namespace, r.on_remove),
     }
 }
 
@@ -495,7 +495,7 @@ fn mutable_diff(
             *slot = Some(want.to_owned());
         }
     }
-    let desired = with_marker(&r.metadata, &rate_address(&r.key), b.namespace);
+    let desired = owned_metadata(&r.metadata, &rate_address(&r.key), b.namespace, r.on_remove);
     update.metadata = metadata::diff(
         &desired,
         &live.metadata,

@@ -251,10 +251,38 @@ fn a_replacement_moves_the_default_before_archiving_the_old_price() {
 }
 
 #[test]
-fn unmanaged_lookup_key_holders_are_conflicts() {
-    let mut foreign = price();
-    foreign.id = "price_x".into();
-    foreign.metadata = BTreeMap::new();
+fn an_unmanaged_lookup_key_holder_is_adopted_and_a_foreign_one_is_a_conflict() {
+    let mut unmarked = price();
+    unmarked.id = "price_x".into();
+    unmarked.metadata = BTreeMap::new();
+    let adopted = plan(
+        &catalog(BASE),
+        &live(vec![product()], vec![unmarked.clone()]),
+    )
+    .unwrap();
+    // The product's default price moves to the adopted price too.
+    let change = adopted
+        .changes
+        .iter()
+        .find(|c| c.kind == ResourceKind::Price)
+        .unwrap();
+    assert_eq!(adopted.summary().create, 0);
+    assert_eq!(
+        (change.action, change.address.as_str(), change.id.as_deref()),
+        (Action::Adopt, "prices.pro.monthly", Some("price_x"))
+    );
+    assert_eq!(
+        change.adopts.as_ref().map(|a| a.by.as_str()),
+        Some("lookup key \"pro_monthly\"")
+    );
+    let fields: Vec<&str> = change.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["metadata.billing_key", "metadata.billing_ns"]);
+
+    let mut foreign = unmarked;
+    foreign.metadata = BTreeMap::from([
+        ("billing_key".to_owned(), "prices.x.y".to_owned()),
+        ("billing_ns".to_owned(), "other".to_owned()),
+    ]);
     let err = plan(&catalog(BASE), &live(vec![product()], vec![foreign])).unwrap_err();
     let PlanError::Conflicts(conflicts) = &err else {
         panic!("{err}")
@@ -269,7 +297,8 @@ fn unmanaged_lookup_key_holders_are_conflicts() {
 }
 
 #[test]
-fn a_foreign_product_id_pin_is_a_conflict_and_an_absent_one_is_created_with_that_id() {
+fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_creates_an_absent_one()
+ {
     let pinned = BASE.replace("name = \"Pro\"", "name = \"Pro\"\nid = \"prod_pinned\"");
     let plan = plan(&catalog(&pinned), &live(vec![], vec![])).unwrap();
     let Request::CreateProduct { product: spec } = &plan.steps[plan.order[0]].request else {
@@ -279,6 +308,18 @@ fn a_foreign_product_id_pin_is_a_conflict_and_an_absent_one_is_created_with_that
     let mut p = product();
     p.id = "prod_pinned".into();
     p.metadata = BTreeMap::new();
+    let adopted = super::plan(&catalog(&pinned), &live(vec![p.clone()], vec![])).unwrap();
+    let product_change = adopted
+        .changes
+        .iter()
+        .find(|c| c.address == "products.pro")
+        .unwrap();
+    assert_eq!(product_change.action, Action::Adopt);
+    assert_eq!(product_change.id.as_deref(), Some("prod_pinned"));
+    p.metadata = BTreeMap::from([
+        ("billing_key".to_owned(), "products.pro".to_owned()),
+        ("billing_ns".to_owned(), "elsewhere".to_owned()),
+    ]);
     assert!(matches!(
         super::plan(&catalog(&pinned), &live(vec![p], vec![])),
         Err(PlanError::Conflicts(_))

@@ -183,16 +183,10 @@ fn notice(warnings: usize, changes: usize) -> String {
 /// The summary line, as the text renderer writes it, and a table of changes by kind.
 fn summary(plan: &Plan) -> String {
     let s = plan.summary;
-    let delete = if s.delete > 0 {
-        format!(", {} to delete", s.delete)
-    } else {
-        String::new()
-    };
-    let mut out = format!(
-        "**Plan:** {} to create, {} to update, {} to replace, {} to archive{delete}.\n\n",
-        s.create, s.update, s.replace, s.archive
-    );
-    let totals = [s.create, s.update, s.replace, s.archive, s.delete];
+    let mut out = format!("**Plan:** {}\n\n", s.line());
+    let totals = [
+        s.adopt, s.moved, s.create, s.update, s.replace, s.archive, s.delete, s.forget,
+    ];
     let columns: Vec<usize> = (0..COLUMNS.len()).filter(|&i| totals[i] > 0).collect();
     out.push_str("| |");
     for &i in &columns {
@@ -205,7 +199,7 @@ fn summary(plan: &Plan) -> String {
     kinds.sort();
     kinds.dedup();
     for kind in kinds {
-        let mut counts = [0; 5];
+        let mut counts = [0; COLUMNS.len()];
         for change in plan.resource_changes.iter().filter(|c| c.kind == kind) {
             counts[column(change.action)] += 1;
         }
@@ -223,16 +217,21 @@ fn summary(plan: &Plan) -> String {
 }
 
 /// The table's columns after the kind: the actions the summary counts.
-const COLUMNS: [&str; 5] = ["create", "update", "replace", "archive", "delete"];
+const COLUMNS: [&str; 8] = [
+    "adopt", "move", "create", "update", "replace", "archive", "delete", "forget",
+];
 
 /// The summary column an action counts in (as [`crate::plan::Plan::summary`] counts it).
 fn column(action: Action) -> usize {
     match action {
-        Action::Create => 0,
-        Action::Update | Action::Unarchive => 1,
-        Action::Replace => 2,
-        Action::Archive | Action::Deactivate => 3,
-        Action::Delete => 4,
+        Action::Adopt => 0,
+        Action::Move => 1,
+        Action::Create => 2,
+        Action::Update | Action::Unarchive => 3,
+        Action::Replace => 4,
+        Action::Archive | Action::Deactivate => 5,
+        Action::Delete => 6,
+        Action::Forget => 7,
     }
 }
 
@@ -328,6 +327,9 @@ fn warning(change: &Change) -> String {
 fn verb_phrase(change: &Change) -> &'static str {
     match change.action {
         Action::Create => "will be created",
+        Action::Adopt => "will be adopted",
+        Action::Move => "will be moved",
+        Action::Forget => "will be forgotten (left in Stripe, no longer managed)",
         Action::Update => "will be updated in place",
         Action::Unarchive if reactivated(change.kind) => "will be reactivated",
         Action::Unarchive => "will be unarchived",
@@ -346,6 +348,9 @@ fn reactivated(kind: ResourceKind) -> bool {
 fn symbol(change: &Change) -> (&'static str, &'static str) {
     match change.action {
         Action::Create => ("+", "create"),
+        Action::Adopt => ("<", "adopt"),
+        Action::Move => (">", "move"),
+        Action::Forget => ("/", "forget"),
         Action::Update => ("~", "update"),
         Action::Unarchive if reactivated(change.kind) => ("~", "reactivate"),
         Action::Unarchive => ("~", "unarchive"),

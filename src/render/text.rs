@@ -12,6 +12,9 @@ use crate::plan::{Action, Change, FieldChange, FieldValue, ResourceKind};
 fn symbol(action: Action, paint: Paint) -> String {
     match action {
         Action::Create => paint.green("  +"),
+        Action::Adopt => paint.green("  <"),
+        Action::Move => paint.yellow("  >"),
+        Action::Forget => paint.yellow("  /"),
         Action::Update | Action::Unarchive => paint.yellow("  ~"),
         Action::Replace => paint.magenta("-/+"),
         Action::Archive | Action::Deactivate | Action::Delete => paint.red("  -"),
@@ -21,6 +24,9 @@ fn symbol(action: Action, paint: Paint) -> String {
 fn headline(change: &Change) -> String {
     let what = match change.action {
         Action::Create => "will be created".to_owned(),
+        Action::Adopt => "will be adopted".to_owned(),
+        Action::Move => "will be moved".to_owned(),
+        Action::Forget => "will be forgotten (left in Stripe, no longer managed)".to_owned(),
         Action::Update => "will be updated in place".to_owned(),
         Action::Unarchive
             if matches!(
@@ -142,21 +148,7 @@ pub fn render_plan(
         for change in &plan.resource_changes {
             write_change(out, change, paint)?;
         }
-        let s = plan.summary;
-        let delete = if s.delete > 0 {
-            format!(", {} to delete", s.delete)
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "{} {} to create, {} to update, {} to replace, {} to archive{delete}.",
-            paint.bold("Plan:"),
-            s.create,
-            s.update,
-            s.replace,
-            s.archive
-        )?;
+        writeln!(out, "{} {}", paint.bold("Plan:"), plan.summary.line())?;
     }
     if plan.allow_destroy && plan.destroys().next().is_some() {
         writeln!(

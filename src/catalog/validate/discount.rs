@@ -280,9 +280,12 @@ pub(crate) fn coupon(sink: &Sink, raw: RawCoupon, products: &[&str]) -> Option<C
             applies_to.push(k.into_inner());
         }
     }
-    let on_remove = raw.on_remove.as_ref().map_or(Some(OnRemove::Delete), |v| {
-        fields::one_of(sink, "on_remove", v, OnRemove::ALL, OnRemove::parse)
-    });
+    let on_remove = fields::on_remove(
+        sink,
+        raw.on_remove.as_ref(),
+        &["delete", "keep", "forget"],
+        OnRemove::Delete,
+    );
     let metadata = fields::metadata(sink, raw.metadata);
     let coupon = Coupon {
         key: raw.key.into_inner(),
@@ -295,6 +298,7 @@ pub(crate) fn coupon(sink: &Sink, raw: RawCoupon, products: &[&str]) -> Option<C
         applies_to,
         metadata,
         on_remove: on_remove?,
+        moved_from: fields::moved_from(sink, raw.moved_from, "coupon"),
     };
     key_ok.then_some(coupon)
 }

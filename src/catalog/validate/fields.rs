@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::super::currency::Currency;
 use super::super::diagnostic::{Diagnostic, Sink};
-use super::super::model::RESERVED_METADATA_PREFIX;
+use super::super::model::{OnRemove, RESERVED_METADATA_PREFIX};
 use super::super::money::{AmountError, MinorAmount, parse_decimal};
 use super::super::raw::{RawAmounts, RawMetadata};
 use super::super::reader::{Sp, suggest};
@@ -337,4 +337,97 @@ pub(crate) fn amount(
         );
     }
     None
+}
+
+/// `moved_from`: the key an entry had before a rename, checked like a key.
+pub(crate) fn moved_from(sink: &Sink, value: Option<Sp<String>>, what: &str) -> Option<String> {
+    let value = value?;
+    check_key(sink, &value, what).then(|| value.into_inner())
+}
+
+/// Renames among entries of one kind: `moved_from` must name a key that is no longer declared,
+/// and at most one entry may move from it. `entries` are the declared keys and their
+/// `moved_from`, `table` names the table (`products`, `products.pro.prices`).
+pub(crate) fn renames(sink: &Sink, table: &str, entries: &[(&str, Option<&Sp<String>>)]) {
+    let mut sources: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, from) in entries {
+        let Some(from) = from else { continue };
+        let old = from.get_ref().as_str();
+        if old == *key {
+            sink.push(
+                Diagnostic::new(
+                    from.span(),
+                    format!("`moved_from` names [{table}.{key}] itself"),
+                )
+                .label("same key")
+                .hint("`moved_from` is the key this entry had before a rename; remove it"),
+            );
+        } else if entries.iter().any(|(k, _)| *k == old) {
+            sink.push(
+                Diagnostic::new(
+                    from.span(),
+                    format!("`moved_from = \"{old}\"` names [{table}.{old}], which is still declared"),
+                )
+                .label("still declared")
+                .hint(format!(
+                    "a rename moves the Stripe objects of [{table}.{old}] here: remove [{table}.{old}], or drop `moved_from`"
+                )),
+            );
+        } else if let Some(first) = sources.insert(old, key) {
+            sink.push(
+                Diagnostic::new(
+                    from.span(),
+                    format!(
+                        "[{table}.{first}] and [{table}.{key}] both have `moved_from = \"{old}\"`"
+                    ),
+                )
+                .label("moved twice")
+                .hint("the objects of one key can move to one new key only"),
+            );
+        }
+    }
+}
+
+/// `id`: an existing Stripe object to adopt, with the prefix its kind's ids have.
+pub(crate) fn adopt_id(
+    sink: &Sink,
+    value: Option<Sp<String>>,
+    prefix: &str,
+    what: &str,
+) -> Option<String> {
+    let value = value?;
+    let text = value.get_ref();
+    let valid = text.len() > prefix.len()
+        && text.len() <= 255
+        && text.starts_with(prefix)
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("`id` must be a Stripe {what} id such as \"{prefix}1Abc…\""),
+            )
+            .label("not a valid id")
+            .hint(format!(
+                "set `id` only to adopt an existing {what} that billing does not manage yet"
+            )),
+        );
+        return None;
+    }
+    Some(value.into_inner())
+}
+
+/// `on_remove`: one of `allowed`, else `default` when absent.
+pub(crate) fn on_remove(
+    sink: &Sink,
+    value: Option<&Sp<String>>,
+    allowed: &[&'static str],
+    default: OnRemove,
+) -> Option<OnRemove> {
+    match value {
+        None => Some(default),
+        Some(v) => one_of(sink, "on_remove", v, allowed, |t| {
+            OnRemove::parse(t).filter(|o| allowed.contains(&o.as_str()))
+        }),
+    }
 }

@@ -124,6 +124,22 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         .iter()
         .map(|p| p.key.get_ref().clone())
         .collect();
+    fields::renames(
+        sink,
+        "products",
+        &raw.products
+            .iter()
+            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
+            .collect::<Vec<_>>(),
+    );
+    fields::renames(
+        sink,
+        "coupons",
+        &raw.coupons
+            .iter()
+            .map(|c| (c.key.get_ref().as_str(), c.moved_from.as_ref()))
+            .collect::<Vec<_>>(),
+    );
     let mut products = BTreeMap::new();
     let mut lookup_keys: BTreeMap<String, (String, LookupKeyOrigin)> = BTreeMap::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();

@@ -6,8 +6,8 @@ use std::ops::Range;
 use super::super::currency::Currency;
 use super::super::diagnostic::{Diagnostic, Sink};
 use super::super::model::{
-    BillingScheme, CurrencyOption, CurrencyOptionPricing, Interval, Price, Pricing, Recurring,
-    Round, TaxBehavior, Tier, TiersMode, TransformQuantity,
+    BillingScheme, CurrencyOption, CurrencyOptionPricing, Interval, OnRemove, Price, Pricing,
+    Recurring, Round, TaxBehavior, Tier, TiersMode, TransformQuantity,
 };
 use super::super::raw::{RawCurrencyOption, RawPrice, RawTier, RawTransformQuantity, RawUpTo};
 use super::super::reader::Sp;
@@ -157,8 +157,19 @@ pub(crate) fn validate(
     // Every field is checked before giving up on a price whose currency or amount is unusable.
     let nickname = fields::text(sink, "nickname", raw.nickname, 5000);
     let metadata = fields::metadata(sink, raw.metadata);
+    let id = fields::adopt_id(sink, raw.id, "price_", "price");
+    let moved_from = fields::moved_from(sink, raw.moved_from, "price");
+    let on_remove = fields::on_remove(
+        sink,
+        raw.on_remove.as_ref(),
+        &["archive", "forget"],
+        OnRemove::Archive,
+    );
     let price = Price {
         key: raw.key.into_inner(),
+        id,
+        moved_from,
+        on_remove: on_remove?,
         currency: currency?,
         pricing: pricing?,
         recurring,

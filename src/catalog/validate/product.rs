@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::super::diagnostic::{Diagnostic, Sink};
-use super::super::model::Product;
+use super::super::model::{OnRemove, Product};
 use super::super::raw::RawProduct;
 use super::fields;
 use super::price::{self, LookupKeyOrigin};
@@ -144,6 +144,14 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
     // References are checked against every declared price, valid or not, so that one problem
     // in a price does not surface as a second one in `default_price`.
     let declared: Vec<String> = raw.prices.iter().map(|p| p.key.get_ref().clone()).collect();
+    fields::renames(
+        sink,
+        &format!("products.{key}.prices"),
+        &raw.prices
+            .iter()
+            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
+            .collect::<Vec<_>>(),
+    );
     let mut prices = BTreeMap::new();
     let mut lookup_keys = Vec::new();
     for raw_price in raw.prices {
@@ -186,7 +194,15 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
     let description = fields::text(sink, "description", raw.description, 40_000);
     let unit_label = fields::text(sink, "unit_label", raw.unit_label, 12);
     let metadata = fields::metadata(sink, raw.metadata);
+    let on_remove = fields::on_remove(
+        sink,
+        raw.on_remove.as_ref(),
+        &["archive", "forget"],
+        OnRemove::Archive,
+    );
     let product = Product {
+        moved_from: fields::moved_from(sink, raw.moved_from, "product"),
+        on_remove: on_remove?,
         id: raw.id.map(|i| i.into_inner()),
         name: name?,
         description,

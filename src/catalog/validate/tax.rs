@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::super::diagnostic::{Diagnostic, Sink};
+use super::super::model::OnRemove;
 use super::super::money::parse_decimal;
 use super::super::raw_tax::{RawTax, RawTaxRate, When};
 use super::super::reader::Sp;
@@ -347,7 +348,16 @@ pub(crate) fn tax_rate(sink: &Sink, raw: RawTaxRate) -> Option<TaxRate> {
     let jurisdiction = fields::text(sink, "jurisdiction", raw.jurisdiction, 50);
     let description = fields::text(sink, "description", raw.description, 5000);
     let metadata = fields::metadata(sink, raw.metadata);
+    let on_remove = fields::on_remove(
+        sink,
+        raw.on_remove.as_ref(),
+        &["archive", "forget"],
+        OnRemove::Archive,
+    );
     let rate = TaxRate {
+        id: fields::adopt_id(sink, raw.id, "txr_", "tax rate"),
+        moved_from: fields::moved_from(sink, raw.moved_from, "tax rate"),
+        on_remove: on_remove?,
         key: raw.key.into_inner(),
         display_name: display_name?,
         percentage: percentage?,
@@ -365,6 +375,13 @@ pub(crate) fn tax_rate(sink: &Sink, raw: RawTaxRate) -> Option<TaxRate> {
 
 /// Tax rates by key.
 pub(crate) fn tax_rates(sink: &Sink, raw: Vec<RawTaxRate>) -> BTreeMap<String, TaxRate> {
+    fields::renames(
+        sink,
+        "tax_rates",
+        &raw.iter()
+            .map(|r| (r.key.get_ref().as_str(), r.moved_from.as_ref()))
+            .collect::<Vec<_>>(),
+    );
     raw.into_iter()
         .filter_map(|r| tax_rate(sink, r))
         .map(|r| (r.key.clone(), r))

@@ -408,7 +408,12 @@ fn a_declared_code_takes_over_an_unmanaged_one_when_its_coupon_is_replaced() {
     );
     env.set_catalog(&with_partner);
     let plan = env.plan();
-    assert!(plan.has("takes the code over from"), "{}", plan.stdout);
+    // An unmanaged code on the declared coupon is adopted, and replaced with its coupon.
+    assert!(
+        plan.has("which billing did not manage (named by code \"PARTNER\")"),
+        "{}",
+        plan.stdout
+    );
     env.converge();
     let partner = active_codes(&env, "PARTNER");
     assert_eq!(partner.len(), 1);

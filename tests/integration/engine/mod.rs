@@ -1,6 +1,7 @@
 //! Plan and apply through the `billing` binary against an in-process sandbox: creation,
 //! convergence, each kind of edit, ownership, failures and re-runs.
 
+mod adopt;
 mod chaos;
 mod concurrency;
 mod converge;

@@ -307,6 +307,10 @@ mod contract {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Summary {
+        pub adopt: usize,
+        #[serde(rename = "move")]
+        pub moved: usize,
+        pub forget: usize,
         pub create: usize,
         pub update: usize,
         pub replace: usize,
@@ -344,6 +348,17 @@ mod contract {
         pub blockers: Vec<String>,
         pub fingerprint: String,
         pub operations: Vec<usize>,
+        #[serde(default)]
+        pub adopts: Option<Adoption>,
+        #[serde(default)]
+        pub previous_address: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Adoption {
+        pub id: String,
+        pub by: String,
     }
 
     #[derive(Deserialize)]
@@ -401,6 +416,45 @@ mod contract {
         pub address: Option<String>,
         pub digest: String,
     }
+}
+
+#[test]
+fn adoptions_and_moves_are_documented_in_the_json_format() {
+    let env = Env::new("[coupons.launch]\npercent_off = 20\nduration = \"once\"\n");
+    env.converge();
+    Req::post("/v1/products", "name=Legacy&id=prod_legacy")
+        .send(&env.sandbox)
+        .json();
+    env.set_catalog(
+        "[coupons.launch_2026]\nmoved_from = \"launch\"\npercent_off = 20\nduration = \"once\"\n\n[products.legacy]\nid = \"prod_legacy\"\nname = \"Legacy\"\n",
+    );
+    let run = env.billing(&["plan", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: contract::Document = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("the JSON does not match docs/plan-json.md: {e}"));
+    assert_eq!((doc.summary.adopt, doc.summary.moved), (1, 1));
+    let adopted = &doc.resource_changes[0];
+    assert_eq!(
+        (adopted.address.as_str(), adopted.action.as_str()),
+        ("products.legacy", "adopt")
+    );
+    assert_eq!(adopted.actions, ["update"]);
+    let adoption = adopted.adopts.as_ref().expect("what it adopts");
+    assert_eq!(
+        (adoption.id.as_str(), adoption.by.as_str()),
+        ("prod_legacy", "id prod_legacy")
+    );
+    let moved = &doc.resource_changes[1];
+    assert_eq!(
+        (moved.address.as_str(), moved.action.as_str()),
+        ("coupons.launch_2026", "move")
+    );
+    assert_eq!(moved.previous_address.as_deref(), Some("coupons.launch"));
+    assert!(
+        doc.read
+            .iter()
+            .any(|o| o.id == "prod_legacy" && o.address.as_deref() == Some("products.legacy"))
+    );
 }
 
 #[test]
@@ -526,8 +580,9 @@ fn a_plan_is_refused_when_an_unmanaged_object_gets_in_its_way() {
     assert_eq!(res.status, 200, "{}", res.body);
     env.sandbox.clear_requests();
     let run = env.billing(&["apply", "plan.json"]);
-    refused(&run, "a new plan fails");
-    assert!(run.stderr.contains("pro_biz"), "{}", run.stderr);
+    // A plan made now adopts that price instead of creating one.
+    refused(&run, "prices.pro.biz (price ");
+    assert!(run.stderr.contains(") appeared"), "{}", run.stderr);
     assert!(writes(&env).is_empty());
 }
 

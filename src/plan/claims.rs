@@ -1,0 +1,487 @@
+//! Claims: live objects the catalog takes at an address their marker does not name yet.
+//!
+//! Two things claim an object before planning starts, so that every per-kind planner sees it at
+//! its new address like any object billing manages:
+//! - a rename (`moved_from`): objects marked with the old address move to the new one, and a
+//!   renamed product's prices move with it;
+//! - an adoption: an object without any marker that a catalog entry names explicitly (an `id`,
+//!   a price's lookup key, a promotion code's code). Never by name alone.
+//!
+//! The planners then add the marker as part of their ordinary metadata diff, and [`relabel`]
+//! names the resulting changes for what they are.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::error::Conflict;
+use super::identity::{Owner, owner, price_address, product_address};
+use super::{Action, Adoption, Change};
+use crate::catalog::Catalog;
+use crate::live::LiveState;
+
+/// Why an object is claimed at an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Its marker names `from`, which the catalog renamed.
+    Moved { from: String },
+    /// It has no marker, and the catalog names it: `by` says how (`id price_…`,
+    /// `lookup key "pro_monthly"`, `code "SPRING"`).
+    Adopted { by: String },
+}
+
+/// A live object claimed at an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Claim {
+    pub address: String,
+    pub origin: Origin,
+}
+
+/// Every claim, by live object id, and the conflicts found while claiming.
+#[derive(Debug, Default)]
+pub struct Claims {
+    by_id: HashMap<String, Claim>,
+    pub(crate) conflicts: Vec<Conflict>,
+}
+
+impl Claims {
+    /// Who manages a live object once renames and adoptions are taken into account.
+    pub fn owner<'a>(
+        &'a self,
+        id: &str,
+        metadata: &'a BTreeMap<String, String>,
+        namespace: &str,
+    ) -> Owner<'a> {
+        match self.by_id.get(id) {
+            Some(claim) => Owner::Ours(&claim.address),
+            None => owner(metadata, namespace),
+        }
+    }
+
+    /// The claim on a live object, if any.
+    pub(crate) fn get(&self, id: &str) -> Option<&Claim> {
+        self.by_id.get(id)
+    }
+
+    fn claim(&mut self, id: &str, address: &str, origin: Origin) -> bool {
+        if let Some(other) = self.by_id.get(id) {
+            if other.address != address {
+                self.conflicts.push(Conflict {
+                    address: address.to_owned(),
+                    message: format!("{id} is already claimed by {}", other.address),
+                    hint: "one Stripe object can be managed at one address only".to_owned(),
+                });
+            }
+            return false;
+        }
+        self.by_id.insert(
+            id.to_owned(),
+            Claim {
+                address: address.to_owned(),
+                origin,
+            },
+        );
+        true
+    }
+}
+
+/// The metadata, id and ownership of one live object, whatever its kind.
+struct Obj<'a> {
+    id: &'a str,
+    metadata: &'a BTreeMap<String, String>,
+}
+
+/// Finds every rename and adoption of `catalog` in `live`.
+pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
+    let ns = catalog.namespace.as_str();
+    let mut claims = Claims::default();
+
+    // Renames: old address → new address.
+    let mut moves: HashMap<String, String> = HashMap::new();
+    for (key, product) in &catalog.products {
+        let old_product = product.moved_from.as_deref().unwrap_or(key);
+        if product.moved_from.is_some() {
+            moves.insert(product_address(old_product), product_address(key));
+        }
+        for (price_key, price) in &product.prices {
+            let old_price = price.moved_from.as_deref().unwrap_or(price_key);
+            if product.moved_from.is_some() || price.moved_from.is_some() {
+                moves.insert(
+                    price_address(old_product, old_price),
+                    price_address(key, price_key),
+                );
+            }
+        }
+    }
+    for (key, coupon) in &catalog.coupons {
+        if let Some(old) = &coupon.moved_from {
+            moves.insert(format!("coupons.{old}"), format!("coupons.{key}"));
+        }
+    }
+    for (key, rate) in &catalog.tax_rates {
+        if let Some(old) = &rate.moved_from {
+            moves.insert(format!("tax_rates.{old}"), format!("tax_rates.{key}"));
+        }
+    }
+    let objects = live
+        .products
+        .iter()
+        .map(|o| Obj {
+            id: &o.id,
+            metadata: &o.metadata,
+        })
+        .chain(live.prices.iter().map(|o| Obj {
+            id: &o.id,
+            metadata: &o.metadata,
+        }))
+        .chain(live.coupons.iter().map(|o| Obj {
+            id: &o.id,
+            metadata: &o.metadata,
+        }))
+        .chain(live.tax_rates.iter().map(|o| Obj {
+            id: &o.id,
+            metadata: &o.metadata,
+        }));
+    // Addresses that some live object of this catalog holds, once renames are applied.
+    let mut managed: HashSet<String> = HashSet::new();
+    for o in objects {
+        if let Owner::Ours(address) = owner(o.metadata, ns) {
+            match moves.get(address) {
+                Some(new) => {
+                    claims.claim(
+                        o.id,
+                        new,
+                        Origin::Moved {
+                            from: address.to_owned(),
+                        },
+                    );
+                    managed.insert(new.clone());
+                }
+                None => {
+                    managed.insert(address.to_owned());
+                }
+            }
+        }
+    }
+    for c in &live.promotion_codes {
+        if let Owner::Ours(address) = owner(&c.metadata, ns) {
+            managed.insert(address.to_owned());
+        }
+    }
+
+    adopt_pinned(
+        ns,
+        live.products.iter().map(|o| Obj {
+            id: &o.id,
+            metadata: &o.metadata,
+        }),
+        catalog
+            .products
+            .iter()
+            .filter_map(|(k, p)| Some((product_address(k), p.id.as_deref()?)))
+            .collect(),
+        &mut claims,
+    );
+    adopt_prices(catalog, live, &managed, &mut claims);
+    adopt_pinned(
+        ns,
+        live.coupons.iter().map(|o| Obj {
+            id: &o.id,
+            metadata: &o.metadata,
+        }),
+        catalog
+            .coupons
+            .iter()
+            .filter_map(|(k, c)| Some((format!("coupons.{k}"), c.id.as_deref()?)))
+            .collect(),
+        &mut claims,
+    );
+    adopt_codes(catalog, live, &managed, &mut claims);
+    adopt_tax_rates(catalog, live, &managed, &mut claims);
+    claims
+}
+
+/// Objects named by an explicit `id` (products and coupons: `pins` of address and id) that
+/// carry no marker. A pinned id that does not exist is created with that id, and one that
+/// another catalog manages is reported by the kind's planner.
+fn adopt_pinned<'l>(
+    ns: &str,
+    objects: impl Iterator<Item = Obj<'l>>,
+    pins: Vec<(String, &str)>,
+    claims: &mut Claims,
+) {
+    let by_id: HashMap<&str, &BTreeMap<String, String>> =
+        objects.map(|o| (o.id, o.metadata)).collect();
+    for (address, id) in pins {
+        if by_id
+            .get(id)
+            .is_some_and(|m| owner(m, ns) == Owner::Unmanaged)
+        {
+            claims.claim(
+                id,
+                &address,
+                Origin::Adopted {
+                    by: format!("id {id}"),
+                },
+            );
+        }
+    }
+}
+
+/// A price with an `id`, or whose lookup key a price without a marker holds on the product the
+/// catalog puts it on, at an address no managed price holds. (A holder on another product is
+/// somebody else's price: the price planner reports the clash rather than archive it.)
+fn adopt_prices(
+    catalog: &Catalog,
+    live: &LiveState,
+    managed: &HashSet<String>,
+    claims: &mut Claims,
+) {
+    let ns = catalog.namespace.as_str();
+    // The live products at each product address, renames and adoptions included.
+    let mut product_ids: HashMap<String, Vec<&str>> = HashMap::new();
+    for p in &live.products {
+        if let Owner::Ours(address) = claims.owner(&p.id, &p.metadata, ns) {
+            product_ids
+                .entry(address.to_owned())
+                .or_default()
+                .push(&p.id);
+        }
+    }
+    let declared_ids: HashSet<&str> = catalog
+        .products
+        .values()
+        .flat_map(|p| p.prices.values().filter_map(|price| price.id.as_deref()))
+        .collect();
+    let wanted: HashSet<&str> = catalog
+        .products
+        .values()
+        .flat_map(|p| p.prices.values().map(|price| price.lookup_key.as_str()))
+        .collect();
+    let mut by_id = HashMap::new();
+    let mut by_lookup_key = HashMap::new();
+    for p in &live.prices {
+        if declared_ids.contains(p.id.as_str()) {
+            by_id.insert(p.id.as_str(), p);
+        }
+        if let Some(k) = p.lookup_key.as_deref()
+            && wanted.contains(k)
+        {
+            by_lookup_key.insert(k, p);
+        }
+    }
+    for (pkey, product) in &catalog.products {
+        for (key, price) in &product.prices {
+            let address = price_address(pkey, key);
+            if managed.contains(&address) {
+                continue;
+            }
+            let (found, by) = match &price.id {
+                Some(id) => match by_id.get(id.as_str()) {
+                    Some(l) => (*l, format!("id {id}")),
+                    None => {
+                        claims.conflicts.push(Conflict {
+                            address: address.clone(),
+                            message: format!("`id = \"{id}\"` names no price of this account"),
+                            hint: "check the id in the Dashboard, or remove `id` to create a new price".to_owned(),
+                        });
+                        continue;
+                    }
+                },
+                None => match by_lookup_key.get(price.lookup_key.as_str()) {
+                    Some(l)
+                        if product_ids
+                            .get(&product_address(pkey))
+                            .is_some_and(|ids| ids.contains(&l.product.as_str())) =>
+                    {
+                        (*l, format!("lookup key {:?}", price.lookup_key))
+                    }
+                    _ => continue,
+                },
+            };
+            match owner(&found.metadata, ns) {
+                Owner::Unmanaged => {
+                    claims.claim(&found.id, &address, Origin::Adopted { by });
+                }
+                Owner::Foreign if price.id.is_some() => claims.conflicts.push(Conflict {
+                    address,
+                    message: format!(
+                        "price {} is managed by the catalog with namespace {:?}",
+                        found.id,
+                        found
+                            .metadata
+                            .get(super::MARKER_NAMESPACE)
+                            .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
+                    ),
+                    hint: "adopt only prices no catalog manages".to_owned(),
+                }),
+                // A lookup key held by a foreign price is reported by the price planner; a
+                // price already managed elsewhere keeps its own address.
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A declared promotion code whose code an active code without a marker has (same text, same
+/// customer restriction) on the coupon the catalog puts it on, at an address no managed code
+/// holds. A code on another coupon is not adopted: it is somebody else's code that happens to
+/// clash (the promotion-code planner reports it).
+fn adopt_codes(
+    catalog: &Catalog,
+    live: &LiveState,
+    managed: &HashSet<String>,
+    claims: &mut Claims,
+) {
+    let ns = catalog.namespace.as_str();
+    for (key, code) in &catalog.promotion_codes {
+        let address = format!("promotion_codes.{key}");
+        if managed.contains(&address) {
+            continue;
+        }
+        let coupon_address = format!("coupons.{}", code.coupon);
+        let on_its_coupon = |coupon_id: &str| {
+            live.coupons.iter().any(|c| {
+                c.id == coupon_id
+                    && claims.owner(&c.id, &c.metadata, ns) == Owner::Ours(&coupon_address)
+            })
+        };
+        if let Some(l) = live.promotion_codes.iter().find(|l| {
+            l.active
+                && l.code.eq_ignore_ascii_case(&code.code)
+                && l.customer == code.customer
+                && owner(&l.metadata, ns) == Owner::Unmanaged
+                && on_its_coupon(&l.coupon)
+        }) {
+            claims.claim(
+                &l.id,
+                &address,
+                Origin::Adopted {
+                    by: format!("code {:?}", l.code),
+                },
+            );
+        }
+    }
+}
+
+/// A tax rate with the id of a tax rate without a marker, at an address no managed rate holds.
+fn adopt_tax_rates(
+    catalog: &Catalog,
+    live: &LiveState,
+    managed: &HashSet<String>,
+    claims: &mut Claims,
+) {
+    let ns = catalog.namespace.as_str();
+    for (key, rate) in &catalog.tax_rates {
+        let Some(id) = &rate.id else { continue };
+        let address = format!("tax_rates.{key}");
+        if managed.contains(&address) {
+            continue;
+        }
+        match live.tax_rates.iter().find(|l| &l.id == id) {
+            Some(l) if owner(&l.metadata, ns) == Owner::Unmanaged => {
+                claims.claim(
+                    id,
+                    &address,
+                    Origin::Adopted {
+                        by: format!("id {id}"),
+                    },
+                );
+            }
+            Some(_) => claims.conflicts.push(Conflict {
+                address,
+                message: format!("tax rate {id} is managed by another catalog or address"),
+                hint: "adopt only tax rates no catalog manages".to_owned(),
+            }),
+            None => claims.conflicts.push(Conflict {
+                address,
+                message: format!("`id = \"{id}\"` names no tax rate of this account"),
+                hint: "check the id in the Dashboard, or remove `id` to create a new tax rate"
+                    .to_owned(),
+            }),
+        }
+    }
+}
+
+/// Names the changes of claimed objects: an in-place update of an adopted object is an
+/// adoption, of a moved one a move; any other action keeps its name and says what it adopts
+/// or where the object moved from.
+pub(crate) fn relabel(claims: &Claims, changes: &mut [Change]) {
+    for change in changes {
+        let Some(claim) = change.id.as_deref().and_then(|id| claims.get(id)) else {
+            continue;
+        };
+        if claim.address != change.address {
+            continue;
+        }
+        let id = change.id.clone().unwrap_or_default();
+        match &claim.origin {
+            Origin::Adopted { by } => {
+                change.adopts = Some(Adoption {
+                    id: id.clone(),
+                    by: by.clone(),
+                });
+            }
+            Origin::Moved { from } => change.previous_address = Some(from.clone()),
+        }
+        match (&claim.origin, change.action) {
+            (Origin::Adopted { by }, Action::Update) => {
+                change.action = Action::Adopt;
+                change.reason = Some(format!(
+                    "{id} has no billing marker; billing.toml names it by {by}"
+                ));
+            }
+            (Origin::Adopted { by }, _) => change.notes.push(format!(
+                "adopts {id}, which billing did not manage (named by {by})"
+            )),
+            (Origin::Moved { from }, Action::Update) => {
+                change.action = Action::Move;
+                change.reason = Some(format!("moved_from: {from} is now {}", change.address));
+            }
+            (Origin::Moved { from }, _) => change
+                .notes
+                .push(format!("{id} moves here from {from} (moved_from)")),
+        }
+    }
+}
+
+/// After a rename without `moved_from`, the plan archives the old object and creates a new
+/// one; when a destroyed and a created change look alike (same kind and title, and for a
+/// price the same product), the creation says how to keep the object instead.
+pub(crate) fn rename_hints(changes: &mut [Change]) {
+    let destroyed: Vec<(usize, String)> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.destroy)
+        .map(|(i, c)| (i, c.address.clone()))
+        .collect();
+    let mut hints: Vec<(usize, String)> = Vec::new();
+    for (i, created) in changes.iter().enumerate() {
+        if created.action != Action::Create {
+            continue;
+        }
+        let Some((parent, _)) = created.address.rsplit_once('.') else {
+            continue;
+        };
+        let alike: Vec<&str> = destroyed
+            .iter()
+            .map(|(j, _)| &changes[*j])
+            .filter(|d| {
+                d.kind == created.kind
+                    && d.title == created.title
+                    && d.address.rsplit_once('.').map(|(p, _)| p) == Some(parent)
+            })
+            .map(|d| d.address.as_str())
+            .collect();
+        if let [old] = alike.as_slice() {
+            let old_key = old.rsplit_once('.').map_or(*old, |(_, k)| k);
+            hints.push((
+                i,
+                format!(
+                    "if this is {old} renamed, add `moved_from = \"{old_key}\"` to it in billing.toml: the Stripe object is kept and only its marker changes, instead of an archive and a create"
+                ),
+            ));
+        }
+    }
+    for (i, hint) in hints {
+        changes[i].notes.push(hint);
+    }
+}

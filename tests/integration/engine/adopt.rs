@@ -1,0 +1,516 @@
+//! Taking over what an account already has: adoption of unmarked objects the catalog names
+//! explicitly, renames with `moved_from` that change only the marker, and forgetting.
+
+use serde_json::Value;
+
+use super::Env;
+use crate::sandbox::support::{Req, coupon, price, product, promotion_code};
+
+/// The sandbox's object, without the fields every write changes.
+fn object(env: &Env, path: &str) -> Value {
+    let mut res = Req::get(path).send(&env.sandbox).json();
+    if let Some(o) = res.as_object_mut() {
+        o.remove("updated");
+        o.remove("metadata");
+    }
+    res
+}
+
+/// The marker an object carries: `(billing_key, billing_ns)`.
+fn marker(env: &Env, path: &str) -> (Value, Value) {
+    let res = Req::get(path).send(&env.sandbox).json();
+    (
+        res["metadata"]["billing_key"].clone(),
+        res["metadata"]["billing_ns"].clone(),
+    )
+}
+
+/// The actions of a JSON plan, by address.
+fn actions(env: &Env) -> Vec<(String, String)> {
+    let run = env.billing(&["plan", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("a JSON plan");
+    doc["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or_default().to_owned(),
+                c["action"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The form bodies of every POST since the `from`th request.
+fn posts_since(env: &Env, from: usize) -> Vec<String> {
+    env.sandbox.requests()[from..]
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| format!("{} {}", r.path, r.body))
+        .collect()
+}
+
+/// Whether a form body sets only metadata keys.
+fn only_metadata(body: &str) -> bool {
+    let decoded = body.replace("%5B", "[").replace("%5D", "]");
+    decoded
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .all(|p| p.starts_with("metadata["))
+}
+
+#[test]
+fn objects_named_by_id_lookup_key_and_code_are_adopted_with_their_ids() {
+    let env = Env::new("");
+    let prod = product(&env.sandbox, "name=Pro&id=prod_dashboard_pro");
+    let monthly = price(
+        &env.sandbox,
+        &format!(
+            "product={prod}&currency=usd&unit_amount=7900&recurring[interval]=month&lookup_key=pro_monthly"
+        ),
+    );
+    let annual = price(
+        &env.sandbox,
+        &format!("product={prod}&currency=usd&unit_amount=79000&recurring[interval]=year"),
+    );
+    let launch = coupon(&env.sandbox, "id=launch&percent_off=20&duration=once");
+    let code = promotion_code(
+        &env.sandbox,
+        "promotion[type]=coupon&promotion[coupon]=launch&code=LAUNCH",
+    );
+    let rate = Req::post(
+        "/v1/tax_rates",
+        "display_name=VAT&percentage=19&inclusive=false&country=DE",
+    )
+    .send(&env.sandbox)
+    .json()["id"]
+        .as_str()
+        .expect("a tax rate id")
+        .to_owned();
+    // Same name as a declared product, but not named by `id`: never adopted.
+    let lookalike = product(&env.sandbox, "name=Team");
+    let paths = [
+        format!("/v1/products/{prod}"),
+        format!("/v1/prices/{monthly}"),
+        format!("/v1/prices/{annual}"),
+        format!("/v1/coupons/{launch}"),
+        format!("/v1/promotion_codes/{code}"),
+        format!("/v1/tax_rates/{rate}"),
+    ];
+    let before: Vec<Value> = paths.iter().map(|p| object(&env, p)).collect();
+
+    env.set_catalog(&format!(
+        r#"
+[products.pro]
+id = "{prod}"
+name = "Pro"
+default_price = "monthly"
+
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+lookup_key = "pro_monthly"
+
+[products.pro.prices.annual]
+id = "{annual}"
+amount = "790.00"
+currency = "usd"
+interval = "year"
+lookup_key = "pro_annual"
+
+[products.team]
+name = "Team"
+
+[coupons.launch]
+id = "launch"
+percent_off = 20
+duration = "once"
+
+[promotion_codes.LAUNCH]
+coupon = "launch"
+
+[tax_rates.vat_de]
+id = "{rate}"
+display_name = "VAT"
+percentage = 19
+inclusive = false
+country = "DE"
+"#
+    ));
+    let mut planned = actions(&env);
+    planned.sort();
+    assert_eq!(
+        planned,
+        [
+            ("coupons.launch", "adopt"),
+            ("prices.pro.annual", "adopt"),
+            ("prices.pro.monthly", "adopt"),
+            ("products.pro", "adopt"),
+            ("products.team", "create"),
+            ("promotion_codes.LAUNCH", "adopt"),
+            ("tax_rates.vat_de", "adopt"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    let text = env.plan();
+    assert_eq!(text.code, 2);
+    assert!(
+        text.has("# prices.pro.monthly will be adopted: ")
+            && text.has("billing.toml names it by lookup key \"pro_monthly\""),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.has(&format!("names it by id {annual}")),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.has("Plan: 6 to adopt, 1 to create, 0 to update, 0 to replace, 0 to archive."),
+        "{}",
+        text.stdout
+    );
+
+    env.converge();
+    let after: Vec<Value> = paths.iter().map(|p| object(&env, p)).collect();
+    for (b, a) in before.iter().zip(&after) {
+        // Only the marker, the annual price's lookup key and the product's default price moved.
+        let mut a = a.clone();
+        let mut b = b.clone();
+        for o in [&mut a, &mut b] {
+            if let Some(o) = o.as_object_mut() {
+                o.remove("lookup_key");
+                o.remove("default_price");
+            }
+        }
+        assert_eq!(b, a, "only markers and declared fields change");
+    }
+    for (path, address) in paths.iter().zip([
+        "products.pro",
+        "prices.pro.monthly",
+        "prices.pro.annual",
+        "coupons.launch",
+        "promotion_codes.LAUNCH",
+        "tax_rates.vat_de",
+    ]) {
+        assert_eq!(
+            marker(&env, path),
+            (Value::from(address), Value::from("default")),
+            "{path}"
+        );
+    }
+    // The lookalike was left alone, and a new product was created for `team`.
+    assert_eq!(
+        marker(&env, &format!("/v1/products/{lookalike}")),
+        (Value::Null, Value::Null)
+    );
+    assert_ne!(env.current("products.team")["id"], Value::from(lookalike));
+}
+
+#[test]
+fn an_adopted_price_with_another_amount_is_replaced_and_the_lookup_key_moves() {
+    let env = Env::new("");
+    let prod = product(&env.sandbox, "name=Pro&id=prod_pro");
+    let old = price(
+        &env.sandbox,
+        &format!(
+            "product={prod}&currency=usd&unit_amount=7900&recurring[interval]=month&lookup_key=pro_monthly&nickname=Old"
+        ),
+    );
+    let catalog = r#"
+[products.pro]
+id = "prod_pro"
+name = "Pro"
+
+[products.pro.prices.monthly]
+amount = "89.00"
+currency = "usd"
+interval = "month"
+lookup_key = "pro_monthly"
+nickname = "Old"
+"#;
+    env.set_catalog(catalog);
+    let plan = env.plan();
+    assert!(
+        plan.has("# prices.pro.monthly must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.has(&format!("adopts {old}, which billing did not manage")),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    let current = env.current("prices.pro.monthly");
+    assert_ne!(current["id"], Value::from(old.as_str()));
+    assert_eq!(current["lookup_key"], "pro_monthly");
+    assert_eq!(current["unit_amount"], 8900);
+    let replaced = Req::get(&format!("/v1/prices/{old}"))
+        .send(&env.sandbox)
+        .json();
+    assert_eq!(replaced["active"], false);
+    assert_eq!(replaced["lookup_key"], Value::Null);
+}
+
+#[test]
+fn a_price_id_that_does_not_exist_is_a_plan_error_naming_it() {
+    let env = Env::new(
+        r#"
+[products.pro]
+name = "Pro"
+
+[products.pro.prices.monthly]
+id = "price_doesNotExist"
+amount = "79.00"
+currency = "usd"
+interval = "month"
+"#,
+    );
+    let run = env.plan();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "prices.pro.monthly: `id = \"price_doesNotExist\"` names no price of this account"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.writes(), 0);
+}
+
+const BEFORE_RENAME: &str = r#"
+[products.pro]
+name = "Pro"
+default_price = "monthly"
+
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+lookup_key = "pro_monthly"
+
+[coupons.launch]
+percent_off = 20
+duration = "once"
+
+[promotion_codes.LAUNCH]
+coupon = "launch"
+
+[tax_rates.vat]
+display_name = "VAT"
+percentage = 19
+inclusive = false
+country = "DE"
+"#;
+
+const AFTER_RENAME: &str = r#"
+[products.team]
+moved_from = "pro"
+name = "Pro"
+default_price = "month"
+
+[products.team.prices.month]
+moved_from = "monthly"
+amount = "79.00"
+currency = "usd"
+interval = "month"
+lookup_key = "pro_monthly"
+
+[coupons.launch_2026]
+moved_from = "launch"
+percent_off = 20
+duration = "once"
+
+[promotion_codes.LAUNCH]
+coupon = "launch_2026"
+
+[tax_rates.vat_de]
+moved_from = "vat"
+display_name = "VAT"
+percentage = 19
+inclusive = false
+country = "DE"
+"#;
+
+#[test]
+fn moved_from_changes_nothing_but_the_marker() {
+    let env = Env::new(BEFORE_RENAME);
+    env.converge();
+    let ids: Vec<String> = ["products.pro", "prices.pro.monthly", "coupons.launch"]
+        .iter()
+        .map(|a| env.current(a)["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+
+    env.set_catalog(AFTER_RENAME);
+    let mut planned = actions(&env);
+    planned.sort();
+    assert_eq!(
+        planned,
+        [
+            ("coupons.launch_2026", "move"),
+            ("prices.team.month", "move"),
+            ("products.team", "move"),
+            ("tax_rates.vat_de", "move"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    let plan = env.plan();
+    assert!(
+        plan.has("# products.team will be moved: moved_from: products.pro is now products.team"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.has("Plan: 4 to move, 0 to create, 0 to update, 0 to replace, 0 to archive."),
+        "{}",
+        plan.stdout
+    );
+    let from = env.sandbox.requests().len();
+    env.converge();
+    let posts = posts_since(&env, from);
+    assert_eq!(posts.len(), 4, "{posts:#?}");
+    for post in &posts {
+        let body = post.split_once(' ').map_or("", |(_, b)| b);
+        assert!(only_metadata(body), "a move sends only metadata: {post}");
+    }
+    let now: Vec<String> = ["products.team", "prices.team.month", "coupons.launch_2026"]
+        .iter()
+        .map(|a| env.current(a)["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(ids, now, "the same Stripe objects, at the new addresses");
+    // The renamed keys stay in billing.toml harmlessly: the next plans are empty.
+    assert_eq!(env.plan().code, 0);
+}
+
+#[test]
+fn a_rename_without_moved_from_archives_and_creates_and_says_how_to_keep_the_object() {
+    let env = Env::new(BEFORE_RENAME);
+    env.converge();
+    env.set_catalog(
+        &BEFORE_RENAME
+            .replace("[products.pro]", "[products.team]")
+            .replace(
+                "[products.pro.prices.monthly]",
+                "[products.team.prices.monthly]",
+            ),
+    );
+    let plan = env.plan();
+    assert!(plan.has("# products.pro will be archived: removed from billing.toml"));
+    assert!(
+        plan.has(
+            "if this is products.pro renamed, add `moved_from = \"pro\"` to it in billing.toml"
+        ),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn forget_removes_the_marker_and_leaves_the_objects_as_they_are() {
+    let env = Env::new(BEFORE_RENAME);
+    env.converge();
+    let prod = env.current("products.pro")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let monthly = env.current("prices.pro.monthly")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let launch = env.current("coupons.launch")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let paths = [
+        format!("/v1/products/{prod}"),
+        format!("/v1/prices/{monthly}"),
+        format!("/v1/coupons/{launch}"),
+    ];
+    let before: Vec<Value> = paths.iter().map(|p| object(&env, p)).collect();
+
+    // Still declared: refused, nothing sent.
+    let writes = env.writes();
+    let refused = env.billing(&["forget", "products.pro", "--yes"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("products.pro: billing.toml still declares it"),
+        "{}",
+        refused.stderr
+    );
+    let unknown = env.billing(&["forget", "products.nothing", "--yes"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("no object in this account carries billing's marker"),
+        "{}",
+        unknown.stderr
+    );
+    assert_eq!(env.writes(), writes);
+
+    // Gone from billing.toml: a plan would archive and delete; forget keeps them instead.
+    env.set_catalog(
+        r#"
+[tax_rates.vat]
+display_name = "VAT"
+percentage = 19
+inclusive = false
+country = "DE"
+"#,
+    );
+    let forget = env.billing(&["forget", "products.pro", "coupons.launch", "--yes"]);
+    assert_eq!(forget.code, 0, "{}{}", forget.stdout, forget.stderr);
+    assert!(
+        forget.has("Plan: 0 to create, 0 to update, 0 to replace, 0 to archive, 4 to forget."),
+        "{}",
+        forget.stdout
+    );
+    let after: Vec<Value> = paths.iter().map(|p| object(&env, p)).collect();
+    assert_eq!(before, after, "forgetting touches nothing but the marker");
+    for path in &paths {
+        assert_eq!(marker(&env, path), (Value::Null, Value::Null), "{path}");
+    }
+    let plan = env.plan();
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+    assert!(
+        plan.has("Left alone: 1 product, 1 price, 1 coupon and 1 promotion code without billing's marker."),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn on_remove_forget_is_recorded_and_carried_out_when_the_entry_leaves() {
+    let env = Env::new(
+        &BEFORE_RENAME.replace("[tax_rates.vat]", "[tax_rates.vat]\non_remove = \"forget\""),
+    );
+    env.converge();
+    let rate = Req::get("/v1/tax_rates").send(&env.sandbox).json()["data"][0].clone();
+    assert_eq!(rate["metadata"]["billing_on_remove"], "forget");
+    let id = rate["id"].as_str().unwrap_or_default().to_owned();
+
+    let without = BEFORE_RENAME
+        .split("[tax_rates.vat]")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    env.set_catalog(&without);
+    let plan = env.plan();
+    assert!(
+        plan.has("# tax_rates.vat will be forgotten (left in Stripe, no longer managed): removed from billing.toml with on_remove = \"forget\""),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    let after = Req::get(&format!("/v1/tax_rates/{id}"))
+        .send(&env.sandbox)
+        .json();
+    assert_eq!(after["active"], true, "not archived");
+    assert_eq!(after["metadata"], serde_json::json!({}));
+}
