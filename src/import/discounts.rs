@@ -11,7 +11,8 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, owner, text_field,
+    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, on_remove, owner,
+    text_field,
 };
 use crate::catalog::{Currency, parse_decimal};
 use crate::live::{LiveCoupon, LivePromotionCode};
@@ -134,16 +135,10 @@ fn coupon_table(
             Value::Array(products.into_iter().map(Value::Str).collect()),
         );
     }
-    match (ours, c.metadata.get(crate::plan::ON_REMOVE_KEY)) {
-        (Some(_), Some(v)) if v == "keep" => t.text("on_remove", "keep"),
-        (None, Some(_)) => problems.add(
-            &format!("metadata.{}", crate::plan::ON_REMOVE_KEY),
-            "keys starting with `billing_` are reserved for billing's marker",
-            Severity::Change,
-        ),
-        _ => {}
+    if ours.is_some() {
+        on_remove(&mut t, &c.metadata, &["keep", "forget"], problems);
     }
-    let metadata = ctx.metadata(&c.metadata, Kind::Coupon, problems);
+    let metadata = ctx.metadata(&c.metadata, Kind::Coupon, ours.is_some(), problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
@@ -179,6 +174,7 @@ fn code_table(
     ctx: &Ctx<'_>,
     p: &LivePromotionCode,
     coupon: &str,
+    ours: bool,
     problems: &mut Problems,
 ) -> Option<Table> {
     let mut t = Table::default();
@@ -237,7 +233,7 @@ fn code_table(
         Severity::Fatal,
         problems,
     );
-    let metadata = ctx.metadata(&p.metadata, Kind::PromotionCode, problems);
+    let metadata = ctx.metadata(&p.metadata, Kind::PromotionCode, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
@@ -417,7 +413,7 @@ fn codes(
         };
         let mut problems = Problems::default();
         let key = ours.clone().unwrap_or_else(|| p.code.clone());
-        let table = code_table(ctx, p, &coupon.key, &mut problems).map(|mut t| {
+        let table = code_table(ctx, p, &coupon.key, ours.is_some(), &mut problems).map(|mut t| {
             let stub = {
                 let mut s = Table::default();
                 s.set("percent_off", Value::Int(1));

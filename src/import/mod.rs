@@ -33,7 +33,7 @@ use crate::catalog::{
     self, DEFAULT_NAMESPACE, MetadataPattern, RESERVED_METADATA_PREFIX, SourceFile,
 };
 use crate::live::LiveState;
-use crate::plan::{MARKER_KEY, MARKER_NAMESPACE};
+use crate::plan::{MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY};
 use write::{Table, Value};
 
 /// How to import.
@@ -303,23 +303,22 @@ impl Ctx<'_> {
         true
     }
 
-    /// The metadata billing.toml declares for a live object of `kind`: billing's marker and
-    /// the keys `ignore_metadata` matches left out (as the plan leaves them alone). A key
+    /// The metadata billing.toml declares for a live object of `kind`: billing's marker (and,
+    /// on an object billing manages, the `on_remove` it records; see [`on_remove`]) and the
+    /// keys `ignore_metadata` matches left out, as the plan leaves them alone. Another key
     /// billing reserves is a problem: leaving it out would remove it. The validator checks
     /// the rest (limits, empty values) in [`check`].
     pub fn metadata(
         &self,
         live: &BTreeMap<String, String>,
         kind: Kind,
+        ours: bool,
         problems: &mut Problems,
     ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for (k, v) in live {
             let reserved = k.starts_with(RESERVED_METADATA_PREFIX);
-            if k == MARKER_KEY
-                || k == MARKER_NAMESPACE
-                || (kind == Kind::Coupon && k == crate::plan::ON_REMOVE_KEY)
-            {
+            if k == MARKER_KEY || k == MARKER_NAMESPACE || (ours && k == ON_REMOVE_KEY) {
                 continue;
             }
             // The coupon plan never ignores billing's own keys; the others ignore any match.
@@ -339,6 +338,28 @@ impl Ctx<'_> {
             out.insert(k.clone(), v.clone());
         }
         out
+    }
+}
+
+/// `on_remove` of an object billing manages, from the metadata key billing records it in
+/// (`keep` or `forget`; the kind's default is not recorded). `allowed` are the values the
+/// kind takes.
+pub(crate) fn on_remove(
+    table: &mut Table,
+    live: &BTreeMap<String, String>,
+    allowed: &[&str],
+    problems: &mut Problems,
+) {
+    if let Some(v) = live.get(ON_REMOVE_KEY) {
+        if allowed.contains(&v.as_str()) {
+            table.text("on_remove", v);
+        } else {
+            problems.add(
+                &format!("metadata.{ON_REMOVE_KEY}"),
+                format!("{v:?} is not an `on_remove` billing.toml takes here"),
+                Severity::Change,
+            );
+        }
     }
 }
 

@@ -126,7 +126,7 @@ fn portal_table(
         features.table("subscription_update", update);
     }
     t.table("features", features);
-    let metadata = ctx.metadata(&p.metadata, Kind::Portal, problems);
+    let metadata = ctx.metadata(&p.metadata, Kind::Portal, true, problems);
     t.table("metadata", metadata_table(&metadata));
     t
 }

@@ -12,7 +12,9 @@ use super::amount::{self, Written};
 use super::keys::{self, KeySpace};
 use super::report::{Kind, NoLookupKey, Renamed};
 use super::write::{Table, Value};
-use super::{Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, owner, text_field};
+use super::{
+    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, on_remove, owner, text_field,
+};
 use crate::catalog::{Currency, MinorAmount};
 use crate::live::{LivePrice, LiveProduct, LiveTier};
 
@@ -123,7 +125,7 @@ fn tax_behavior(live: Option<&str>) -> Option<&str> {
 }
 
 /// The price's own fields (amount, interval, tiers, currency options, nickname, metadata).
-fn price_table(ctx: &Ctx<'_>, p: &LivePrice, problems: &mut Problems) -> Option<Table> {
+fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems) -> Option<Table> {
     if p.custom_unit_amount || p.currency_options.values().any(|o| o.custom_unit_amount) {
         problems.fatal(
             "custom_unit_amount",
@@ -291,13 +293,16 @@ fn price_table(ctx: &Ctx<'_>, p: &LivePrice, problems: &mut Problems) -> Option<
         );
     }
     t.table("currency_options", options);
-    let metadata = ctx.metadata(&p.metadata, Kind::Price, problems);
+    if ours {
+        on_remove(&mut t, &p.metadata, &["forget"], problems);
+    }
+    let metadata = ctx.metadata(&p.metadata, Kind::Price, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
 
 /// The product's own fields, `id` first (not its prices or default price).
-fn product_table(ctx: &Ctx<'_>, p: &LiveProduct, problems: &mut Problems) -> Table {
+fn product_table(ctx: &Ctx<'_>, p: &LiveProduct, ours: bool, problems: &mut Problems) -> Table {
     let mut t = Table::default();
     t.text("id", &p.id);
     t.text("name", &p.name);
@@ -340,7 +345,10 @@ fn product_table(ctx: &Ctx<'_>, p: &LiveProduct, problems: &mut Problems) -> Tab
     if !p.features.is_empty() {
         t.set("features", strings(&p.features));
     }
-    let metadata = ctx.metadata(&p.metadata, Kind::Product, problems);
+    if ours {
+        on_remove(&mut t, &p.metadata, &["forget"], problems);
+    }
+    let metadata = ctx.metadata(&p.metadata, Kind::Product, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     t
 }
@@ -404,7 +412,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             continue;
         }
         let mut problems = Problems::default();
-        let mut table = product_table(ctx, p, &mut problems);
+        let mut table = product_table(ctx, p, ours.is_some(), &mut problems);
         check(&mut table, wrap_product, PRODUCT_OPTIONAL, &mut problems);
         let at = ours
             .as_ref()
@@ -559,7 +567,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             );
         }
         let lookup_key = p.lookup_key.clone().filter(|k| !k.is_empty());
-        let table = price_table(ctx, p, &mut problems).map(|mut t| {
+        let table = price_table(ctx, p, ours.is_some(), &mut problems).map(|mut t| {
             if let Some(k) = &lookup_key {
                 // The catalog's default lookup key needs no line of its own.
                 let default = ours.as_ref().map(|(pk, k)| format!("{pk}_{k}"));

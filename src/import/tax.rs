@@ -12,8 +12,8 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, owner, refused,
-    text_field,
+    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, on_remove, owner,
+    refused, text_field,
 };
 use crate::catalog::parse_decimal;
 use crate::live::LiveTaxRate;
@@ -145,7 +145,12 @@ fn adoptable_rate_id(id: &str) -> bool {
     }) && id.len() <= 255
 }
 
-fn rate_table(ctx: &Ctx<'_>, r: &LiveTaxRate, problems: &mut Problems) -> Option<Table> {
+fn rate_table(
+    ctx: &Ctx<'_>,
+    r: &LiveTaxRate,
+    ours: bool,
+    problems: &mut Problems,
+) -> Option<Table> {
     let mut t = Table::default();
     t.text("display_name", &r.display_name);
     match parse_decimal(&r.percentage) {
@@ -169,7 +174,10 @@ fn rate_table(ctx: &Ctx<'_>, r: &LiveTaxRate, problems: &mut Problems) -> Option
     ] {
         text_field(&mut t, field, value.as_deref(), Severity::Fatal, problems);
     }
-    let metadata = ctx.metadata(&r.metadata, Kind::TaxRate, problems);
+    if ours {
+        on_remove(&mut t, &r.metadata, &["forget"], problems);
+    }
+    let metadata = ctx.metadata(&r.metadata, Kind::TaxRate, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
@@ -223,7 +231,7 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
                 ),
             );
         }
-        let table = rate_table(ctx, r, &mut problems).map(|mut t| {
+        let table = rate_table(ctx, r, ours.is_some(), &mut problems).map(|mut t| {
             check(
                 &mut t,
                 wrap_rate,
