@@ -149,6 +149,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs, style: Style) ->
             "the imported catalog does not pass billing's own validation, which is a bug in billing import; nothing was written:\n{problems}"
         );
     }
+    // What the plan will show, from the state just read: anything but adoptions is said.
+    if let Ok(imported_catalog) = catalog::load_bytes(
+        name.clone(),
+        text.as_bytes().to_vec(),
+        EnvChoice::Pick(global.environment.as_deref()),
+    ) {
+        imported.report.not_adoptions = import::review(&imported_catalog, &state);
+    }
     match &args.out {
         Some(path) => {
             if path.exists() && !args.force {

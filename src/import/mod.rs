@@ -168,6 +168,32 @@ pub fn verify(name: &str, text: &str) -> Result<(), String> {
     }
 }
 
+/// What `billing plan` will show for an imported catalog besides adoptions, one line each:
+/// changes that are not adoptions (an object billing manages that already differs, a value
+/// that had to be left out), or the conflicts that stop the plan. Empty when the plan adopts
+/// and does nothing else.
+pub fn review(catalog: &catalog::Catalog, live: &LiveState) -> Vec<String> {
+    match crate::plan::plan(catalog, live) {
+        Ok(plan) => plan
+            .changes
+            .iter()
+            .filter(|c| c.action != crate::plan::Action::Adopt)
+            .map(|c| {
+                let action = format!("{:?}", c.action).to_lowercase();
+                match &c.reason {
+                    Some(why) => format!("{action} {} ({}): {why}", c.address, c.title),
+                    None => format!("{action} {} ({})", c.address, c.title),
+                }
+            })
+            .collect(),
+        Err(crate::plan::PlanError::Conflicts(conflicts)) => conflicts
+            .iter()
+            .map(|c| format!("refused: {}: {}", c.address, c.message))
+            .collect(),
+        Err(other) => vec![other.to_string()],
+    }
+}
+
 /// Who manages a live object, by its marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Owner<'a> {

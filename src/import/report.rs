@@ -123,6 +123,8 @@ pub struct Report {
     pub include_archived: bool,
     /// Whatever else the user should know (the portal, tax settings that could not be read).
     pub notes: Vec<String>,
+    /// What `billing plan` will show besides adoptions (see [`super::review`]).
+    pub not_adoptions: Vec<String>,
 }
 
 impl Report {
@@ -241,6 +243,15 @@ impl Report {
                     "{prices} archived {} left out: billing.toml cannot declare an archived price (every price it declares is active).",
                     if prices == 1 { "price" } else { "prices" }
                 )?;
+            }
+        }
+        if !self.not_adoptions.is_empty() {
+            writeln!(
+                out,
+                "\n`billing plan` will show more than adoptions (review these before applying):"
+            )?;
+            for n in &self.not_adoptions {
+                writeln!(out, "  {n}")?;
             }
         }
         if !self.notes.is_empty() {

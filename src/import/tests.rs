@@ -184,6 +184,19 @@ fn products_are_adopted_by_id_and_prices_by_lookup_key_or_id() {
     assert_eq!(report.written[&Kind::Product], 1);
     assert_eq!(report.written[&Kind::Price], 2);
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    // The plan adopts the three, and does nothing else.
+    assert_eq!(review(&catalog, &live), Vec::<String>::new());
+    let plan = crate::plan::plan(&catalog, &live).expect("plans");
+    let adopted: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == crate::plan::Action::Adopt)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(
+        adopted,
+        ["products.pro", "prices.pro.annual", "prices.pro.monthly"]
+    );
 }
 
 #[test]
@@ -567,7 +580,10 @@ fn archived_objects_are_counted_or_written_inactive() {
 
 #[test]
 fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
-    let mut live = fixtures::live(vec![fixtures::product()], vec![fixtures::price()]);
+    let mut pro = fixtures::product();
+    pro.metadata
+        .insert(crate::plan::ON_REMOVE_KEY.into(), "forget".into());
+    let mut live = fixtures::live(vec![pro], vec![fixtures::price()]);
     let mut c = coupon("launch_0a1b2c3d", "Launch", 5);
     c.metadata = marker("coupons.launch");
     c.metadata
@@ -602,6 +618,10 @@ fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
         "a generated id is not pinned: {text}"
     );
     assert!(text.contains("on_remove = \"keep\""), "{text}");
+    assert!(
+        !text.contains("features = []") && text.contains("on_remove = \"forget\""),
+        "{text}"
+    );
     assert!(
         text.contains("[promotion_codes.LAUNCH]\ncoupon = \"launch\""),
         "{text}"
@@ -700,5 +720,30 @@ fn ignored_metadata_is_left_to_the_system_that_writes_it() {
     assert_eq!(
         catalog.products["pro"].metadata,
         BTreeMap::from([("tier".to_owned(), "2".to_owned())])
+    );
+}
+
+#[test]
+fn the_review_says_what_the_plan_will_show_besides_adoptions() {
+    // A key billing reserves on a product billing manages cannot be declared: it is left out,
+    // and the plan removes it, which the review says.
+    let mut pro = fixtures::product();
+    pro.metadata.insert("billing_extra".into(), "x".into());
+    let live = fixtures::live(vec![pro], vec![fixtures::price()]);
+    let (_, catalog, report) = run(&live);
+    assert_eq!(report.inexpressible[0].at, "products.pro");
+    assert_eq!(report.inexpressible[0].field, "metadata.billing_extra");
+    assert!(
+        report.inexpressible[0]
+            .why
+            .ends_with("left out, so `billing plan` changes it"),
+        "{:?}",
+        report.inexpressible
+    );
+    let review = review(&catalog, &live);
+    assert_eq!(review.len(), 1, "{review:?}");
+    assert!(
+        review[0].starts_with("update products.pro (product \"Pro\")"),
+        "{review:?}"
     );
 }
