@@ -457,6 +457,8 @@ fn what_billing_toml_cannot_express_is_skipped_and_said() {
     bad_url.url = Some("ftp://example.com".into());
     let mut reserved = product("prod_r", "Reserved", 7);
     reserved.metadata = BTreeMap::from([("billing_plan".into(), "x".into())]);
+    let mut crowded = product("prod_m", "Crowded", 9);
+    crowded.metadata = (0..49).map(|i| (format!("k{i}"), "v".to_owned())).collect();
     let mut descriptor = product("prod_d", "Descriptor", 8);
     descriptor.statement_descriptor = Some("<bad>".into());
     let live = fixtures::live(
@@ -466,6 +468,7 @@ fn what_billing_toml_cannot_express_is_skipped_and_said() {
             bad_url,
             reserved,
             descriptor,
+            crowded,
         ],
         vec![metered, pwyw, on_foreign],
     );
@@ -491,6 +494,10 @@ fn what_billing_toml_cannot_express_is_skipped_and_said() {
     assert!(skipped["prod_u"].contains("url"), "{skipped:?}");
     assert!(
         skipped["prod_r"].contains("metadata.billing_plan"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped["prod_m"].contains("49 metadata keys declared; at most 48 are allowed"),
         "{skipped:?}"
     );
     assert_eq!(report.foreign["other"][&Kind::Product], 1);
@@ -745,5 +752,38 @@ fn the_review_says_what_the_plan_will_show_besides_adoptions() {
     assert!(
         review[0].starts_with("update products.pro (product \"Pro\")"),
         "{review:?}"
+    );
+}
+
+#[test]
+#[ignore = "timing only: cargo test --lib large_accounts -- --ignored --nocapture"]
+fn large_accounts_import_quickly() {
+    let products: Vec<LiveProduct> = (0..1000)
+        .map(|i| product(&format!("prod_{i}"), &format!("Product {i}"), i))
+        .collect();
+    let prices: Vec<LivePrice> = (0..10_000)
+        .map(|i| {
+            let p = monthly(price(
+                &format!("price_{i}"),
+                &format!("prod_{}", i % 1000),
+                i,
+                "usd",
+                100 + i,
+            ));
+            if i % 2 == 0 {
+                keyed(p, &format!("key_{i}"))
+            } else {
+                p
+            }
+        })
+        .collect();
+    let live = fixtures::live(products, prices);
+    let started = std::time::Instant::now();
+    let (text, _, report) = run(&live);
+    eprintln!(
+        "{} bytes, {:?} written in {:?}",
+        text.len(),
+        report.written,
+        started.elapsed()
     );
 }
