@@ -1045,3 +1045,78 @@ fn a_key_in_secret_key_env_is_never_shown() {
     );
     assert!(shown.contains("the line is not shown"), "{shown}");
 }
+
+#[test]
+fn renames_adoption_ids_and_on_remove() {
+    let catalog = valid(
+        r#"
+[products.team]
+moved_from = "pro"
+on_remove = "forget"
+name = "Team"
+
+[products.team.prices.monthly]
+id = "price_1AbcDEF"
+moved_from = "month"
+on_remove = "forget"
+amount = "10.00"
+currency = "usd"
+
+[coupons.launch]
+moved_from = "old_launch"
+on_remove = "forget"
+percent_off = 10
+
+[tax_rates.vat_de]
+id = "txr_1Abc"
+moved_from = "vat"
+display_name = "VAT"
+percentage = 19
+inclusive = false
+"#,
+    );
+    let team = &catalog.products["team"];
+    assert_eq!(team.moved_from.as_deref(), Some("pro"));
+    assert_eq!(team.on_remove, OnRemove::Forget);
+    let monthly = &team.prices["monthly"];
+    assert_eq!(monthly.id.as_deref(), Some("price_1AbcDEF"));
+    assert_eq!(monthly.moved_from.as_deref(), Some("month"));
+    assert_eq!(catalog.coupons["launch"].on_remove, OnRemove::Forget);
+    assert_eq!(catalog.tax_rates["vat_de"].id.as_deref(), Some("txr_1Abc"));
+
+    let bad = problems(
+        r#"
+[products.pro]
+name = "Pro"
+on_remove = "keep"
+
+[products.team]
+moved_from = "pro"
+name = "Team"
+
+[products.team.prices.a]
+moved_from = "old"
+amount = "1.00"
+currency = "usd"
+
+[products.team.prices.b]
+moved_from = "old"
+id = "prod_notAPrice"
+amount = "1.00"
+currency = "usd"
+
+[products.solo]
+moved_from = "solo"
+name = "Solo"
+"#,
+    );
+    for expected in [
+        "billing.toml:4:13: error: `on_remove` must be one of \"archive\", \"forget\"",
+        "billing.toml:7:14: error: `moved_from = \"pro\"` names [products.pro], which is still declared",
+        "billing.toml:16:14: error: [products.team.prices.a] and [products.team.prices.b] both have `moved_from = \"old\"`",
+        "billing.toml:17:6: error: `id` must be a Stripe price id such as \"price_1Abc…\"",
+        "billing.toml:22:14: error: `moved_from` names [products.solo] itself",
+    ] {
+        assert!(bad.contains(expected), "missing {expected:?} in:\n{bad}");
+    }
+}

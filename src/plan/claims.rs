@@ -21,8 +21,9 @@ use crate::live::LiveState;
 /// Why an object is claimed at an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
-    /// Its marker names `from`, which the catalog renamed.
-    Moved { from: String },
+    /// Its marker names `from`, which billing.toml no longer declares, and billing.toml names
+    /// it here: `by` says how (`moved_from = "pro"`, `id price_…`).
+    Moved { from: String, by: String },
     /// It has no marker, and the catalog names it: `by` says how (`id price_…`,
     /// `lookup key "pro_monthly"`, `code "SPRING"`).
     Adopted { by: String },
@@ -59,6 +60,57 @@ impl Claims {
     /// The claim on a live object, if any.
     pub(crate) fn get(&self, id: &str) -> Option<&Claim> {
         self.by_id.get(id)
+    }
+
+    /// Claims an object billing.toml names by `id` for `address`: adopted when it has no
+    /// marker, moved when billing manages it at an address billing.toml no longer declares.
+    /// Any other owner is returned as a problem for the caller to report.
+    fn claim_named(
+        &mut self,
+        named: &Obj<'_>,
+        ns: &str,
+        address: &str,
+        declared: &HashSet<String>,
+    ) -> Result<(), String> {
+        if self.by_id.contains_key(named.id) {
+            return Ok(());
+        }
+        match owner(named.metadata, ns) {
+            Owner::Unmanaged => {
+                self.claim(
+                    named.id,
+                    address,
+                    Origin::Adopted {
+                        by: format!("id {}", named.id),
+                    },
+                );
+                Ok(())
+            }
+            Owner::Ours(at) if at == address => Ok(()),
+            Owner::Ours(at) if !declared.contains(at) => {
+                self.claim(
+                    named.id,
+                    address,
+                    Origin::Moved {
+                        from: at.to_owned(),
+                        by: format!("id {}", named.id),
+                    },
+                );
+                Ok(())
+            }
+            Owner::Ours(at) => Err(format!(
+                "{}, which billing manages at {at}, still declared in billing.toml",
+                named.id
+            )),
+            Owner::Foreign => Err(format!(
+                "{}, which the catalog with namespace {:?} manages",
+                named.id,
+                named
+                    .metadata
+                    .get(super::MARKER_NAMESPACE)
+                    .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
+            )),
+        }
     }
 
     fn claim(&mut self, id: &str, address: &str, origin: Origin) -> bool {
@@ -151,6 +203,7 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
                         new,
                         Origin::Moved {
                             from: address.to_owned(),
+                            by: "moved_from".to_owned(),
                         },
                     );
                     managed.insert(new.clone());
@@ -167,6 +220,7 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
         }
     }
 
+    let declared = super::forget::declared(catalog);
     adopt_pinned(
         ns,
         live.products.iter().map(|o| Obj {
@@ -178,9 +232,10 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             .iter()
             .filter_map(|(k, p)| Some((product_address(k), p.id.as_deref()?)))
             .collect(),
+        &declared,
         &mut claims,
     );
-    adopt_prices(catalog, live, &managed, &mut claims);
+    adopt_prices(catalog, live, &managed, &declared, &mut claims);
     adopt_pinned(
         ns,
         live.coupons.iter().map(|o| Obj {
@@ -192,10 +247,11 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             .iter()
             .filter_map(|(k, c)| Some((format!("coupons.{k}"), c.id.as_deref()?)))
             .collect(),
+        &declared,
         &mut claims,
     );
     adopt_codes(catalog, live, &managed, &mut claims);
-    adopt_tax_rates(catalog, live, &managed, &mut claims);
+    adopt_tax_rates(catalog, live, &managed, &declared, &mut claims);
     claims
 }
 
@@ -206,22 +262,15 @@ fn adopt_pinned<'l>(
     ns: &str,
     objects: impl Iterator<Item = Obj<'l>>,
     pins: Vec<(String, &str)>,
+    declared: &HashSet<String>,
     claims: &mut Claims,
 ) {
-    let by_id: HashMap<&str, &BTreeMap<String, String>> =
-        objects.map(|o| (o.id, o.metadata)).collect();
+    let by_id: HashMap<&str, Obj<'l>> = objects.map(|o| (o.id, o)).collect();
     for (address, id) in pins {
-        if by_id
-            .get(id)
-            .is_some_and(|m| owner(m, ns) == Owner::Unmanaged)
-        {
-            claims.claim(
-                id,
-                &address,
-                Origin::Adopted {
-                    by: format!("id {id}"),
-                },
-            );
+        if let Some(named) = by_id.get(id) {
+            // The planners report pins that clash (another catalog's, or held by a declared
+            // address).
+            let _ = claims.claim_named(named, ns, &address, declared);
         }
     }
 }
@@ -233,6 +282,7 @@ fn adopt_prices(
     catalog: &Catalog,
     live: &LiveState,
     managed: &HashSet<String>,
+    declared: &HashSet<String>,
     claims: &mut Claims,
 ) {
     let ns = catalog.namespace.as_str();
@@ -297,25 +347,21 @@ fn adopt_prices(
                     _ => continue,
                 },
             };
-            match owner(&found.metadata, ns) {
-                Owner::Unmanaged => {
-                    claims.claim(&found.id, &address, Origin::Adopted { by });
+            if price.id.is_some() {
+                let named = Obj {
+                    id: &found.id,
+                    metadata: &found.metadata,
+                };
+                if let Err(problem) = claims.claim_named(&named, ns, &address, declared) {
+                    claims.conflicts.push(Conflict {
+                        address,
+                        message: format!("`id` names price {problem}"),
+                        hint: "name a price that no other entry or catalog manages".to_owned(),
+                    });
                 }
-                Owner::Foreign if price.id.is_some() => claims.conflicts.push(Conflict {
-                    address,
-                    message: format!(
-                        "price {} is managed by the catalog with namespace {:?}",
-                        found.id,
-                        found
-                            .metadata
-                            .get(super::MARKER_NAMESPACE)
-                            .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
-                    ),
-                    hint: "adopt only prices no catalog manages".to_owned(),
-                }),
-                // A lookup key held by a foreign price is reported by the price planner; a
-                // price already managed elsewhere keeps its own address.
-                _ => {}
+            } else if owner(&found.metadata, ns) == Owner::Unmanaged {
+                // A lookup key held by a marked price is the price planner's business.
+                claims.claim(&found.id, &address, Origin::Adopted { by });
             }
         }
     }
@@ -367,6 +413,7 @@ fn adopt_tax_rates(
     catalog: &Catalog,
     live: &LiveState,
     managed: &HashSet<String>,
+    declared: &HashSet<String>,
     claims: &mut Claims,
 ) {
     let ns = catalog.namespace.as_str();
@@ -377,20 +424,19 @@ fn adopt_tax_rates(
             continue;
         }
         match live.tax_rates.iter().find(|l| &l.id == id) {
-            Some(l) if owner(&l.metadata, ns) == Owner::Unmanaged => {
-                claims.claim(
-                    id,
-                    &address,
-                    Origin::Adopted {
-                        by: format!("id {id}"),
-                    },
-                );
+            Some(l) => {
+                let named = Obj {
+                    id: &l.id,
+                    metadata: &l.metadata,
+                };
+                if let Err(problem) = claims.claim_named(&named, ns, &address, declared) {
+                    claims.conflicts.push(Conflict {
+                        address,
+                        message: format!("`id` names tax rate {problem}"),
+                        hint: "name a tax rate that no other entry or catalog manages".to_owned(),
+                    });
+                }
             }
-            Some(_) => claims.conflicts.push(Conflict {
-                address,
-                message: format!("tax rate {id} is managed by another catalog or address"),
-                hint: "adopt only tax rates no catalog manages".to_owned(),
-            }),
             None => claims.conflicts.push(Conflict {
                 address,
                 message: format!("`id = \"{id}\"` names no tax rate of this account"),
@@ -420,7 +466,7 @@ pub(crate) fn relabel(claims: &Claims, changes: &mut [Change]) {
                     by: by.clone(),
                 });
             }
-            Origin::Moved { from } => change.previous_address = Some(from.clone()),
+            Origin::Moved { from, .. } => change.previous_address = Some(from.clone()),
         }
         match (&claim.origin, change.action) {
             (Origin::Adopted { by }, Action::Update) => {
@@ -432,13 +478,13 @@ pub(crate) fn relabel(claims: &Claims, changes: &mut [Change]) {
             (Origin::Adopted { by }, _) => change.notes.push(format!(
                 "adopts {id}, which billing did not manage (named by {by})"
             )),
-            (Origin::Moved { from }, Action::Update) => {
+            (Origin::Moved { from, by }, Action::Update) => {
                 change.action = Action::Move;
-                change.reason = Some(format!("moved_from: {from} is now {}", change.address));
+                change.reason = Some(format!("{from} is now {} ({by})", change.address));
             }
-            (Origin::Moved { from }, _) => change
+            (Origin::Moved { from, by }, _) => change
                 .notes
-                .push(format!("{id} moves here from {from} (moved_from)")),
+                .push(format!("{id} moves here from {from} ({by})")),
         }
     }
 }

@@ -23,7 +23,7 @@ use super::{Action, Change, ResourceKind};
 use crate::catalog::Catalog;
 
 /// The addresses the catalog declares, of every kind that can be forgotten.
-fn declared(catalog: &Catalog) -> HashSet<String> {
+pub(crate) fn declared(catalog: &Catalog) -> HashSet<String> {
     let mut out = HashSet::new();
     for (pkey, p) in &catalog.products {
         out.insert(product_address(pkey));

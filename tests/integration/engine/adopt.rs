@@ -360,7 +360,7 @@ fn moved_from_changes_nothing_but_the_marker() {
     );
     let plan = env.plan();
     assert!(
-        plan.has("# products.team will be moved: moved_from: products.pro is now products.team"),
+        plan.has("# products.team will be moved: products.pro is now products.team (moved_from)"),
         "{}",
         plan.stdout
     );
@@ -513,4 +513,43 @@ fn on_remove_forget_is_recorded_and_carried_out_when_the_entry_leaves() {
         .json();
     assert_eq!(after["active"], true, "not archived");
     assert_eq!(after["metadata"], serde_json::json!({}));
+}
+
+#[test]
+fn an_id_naming_a_managed_price_moves_it_from_a_removed_address_and_clashes_with_a_declared_one() {
+    let env = Env::new(BEFORE_RENAME);
+    env.converge();
+    let monthly = env.current("prices.pro.monthly")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let moved = BEFORE_RENAME.replace(
+        "[products.pro.prices.monthly]",
+        &format!("[products.pro.prices.month]\nid = \"{monthly}\""),
+    );
+    env.set_catalog(&moved.replace("default_price = \"monthly\"", "default_price = \"month\""));
+    let plan = env.plan();
+    assert!(
+        plan.has(&format!(
+            "# prices.pro.month will be moved: prices.pro.monthly is now prices.pro.month (id {monthly})"
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.has("Plan: 1 to move, 0 to create"), "{}", plan.stdout);
+
+    // Both keys declared: the id cannot take the price from the other entry.
+    let both = format!(
+        "{BEFORE_RENAME}\n[products.pro.prices.month]\nid = \"{monthly}\"\namount = \"79.00\"\ncurrency = \"usd\"\ninterval = \"month\"\nlookup_key = \"pro_month\"\n"
+    );
+    env.set_catalog(&both);
+    let clash = env.plan();
+    assert_eq!(clash.code, 1, "{}", clash.stdout);
+    assert!(
+        clash.stderr.contains(&format!(
+            "prices.pro.month: `id` names price {monthly}, which billing manages at prices.pro.monthly, still declared in billing.toml"
+        )),
+        "{}",
+        clash.stderr
+    );
 }
