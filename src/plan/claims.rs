@@ -16,7 +16,7 @@ use super::error::Conflict;
 use super::identity::{Owner, owner, price_address, product_address};
 use super::{Action, Adoption, Change};
 use crate::catalog::Catalog;
-use crate::live::LiveState;
+use crate::live::{LivePrice, LiveState};
 
 /// Why an object is claimed at an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +57,14 @@ impl Claims {
         }
     }
 
+    /// Where the objects marked with `address` move to, when billing.toml renames it.
+    pub(crate) fn moved_to(&self, address: &str) -> Option<&str> {
+        self.by_id.values().find_map(|c| match &c.origin {
+            Origin::Moved { from, .. } if from == address => Some(c.address.as_str()),
+            _ => None,
+        })
+    }
+
     /// The claim on a live object, if any.
     pub(crate) fn get(&self, id: &str) -> Option<&Claim> {
         self.by_id.get(id)
@@ -72,8 +80,19 @@ impl Claims {
         address: &str,
         declared: &HashSet<String>,
     ) -> Result<(), String> {
-        if self.by_id.contains_key(named.id) {
-            return Ok(());
+        if let Some(other) = self.by_id.get(named.id) {
+            return if other.address == address {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{}, which {} already takes ({})",
+                    named.id,
+                    other.address,
+                    match &other.origin {
+                        Origin::Moved { by, .. } | Origin::Adopted { by } => by,
+                    }
+                ))
+            };
         }
         match owner(named.metadata, ns) {
             Owner::Unmanaged => {
@@ -146,31 +165,62 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     let ns = catalog.namespace.as_str();
     let mut claims = Claims::default();
 
-    // Renames: old address → new address.
-    let mut moves: HashMap<String, String> = HashMap::new();
+    let declared = super::forget::declared(catalog);
+    // Renames: old address → new address, and what says so.
+    let mut moves: HashMap<String, (String, String)> = HashMap::new();
+    let moved = |by: String, new: String| (new, by);
     for (key, product) in &catalog.products {
-        let old_product = product.moved_from.as_deref().unwrap_or(key);
-        if product.moved_from.is_some() {
-            moves.insert(product_address(old_product), product_address(key));
+        // A product pinned by `id` is found by it after a rename: its prices move with it, as
+        // with `moved_from`.
+        let renamed =
+            match (&product.moved_from, &product.id) {
+                (Some(old), _) => Some((old.clone(), format!("moved_from = {old:?}"))),
+                (None, Some(id)) => live.products.iter().find(|p| &p.id == id).and_then(|p| {
+                    match owner(&p.metadata, ns) {
+                        Owner::Ours(at) if !declared.contains(at) => at
+                            .strip_prefix("products.")
+                            .map(|old| (old.to_owned(), format!("id {id}"))),
+                        _ => None,
+                    }
+                }),
+                (None, None) => None,
+            };
+        let old_product = renamed
+            .as_ref()
+            .map_or(key.as_str(), |(old, _)| old.as_str());
+        if let Some((old, by)) = &renamed {
+            moves.insert(
+                product_address(old),
+                moved(by.clone(), product_address(key)),
+            );
         }
         for (price_key, price) in &product.prices {
             let old_price = price.moved_from.as_deref().unwrap_or(price_key);
-            if product.moved_from.is_some() || price.moved_from.is_some() {
-                moves.insert(
-                    price_address(old_product, old_price),
-                    price_address(key, price_key),
-                );
-            }
+            let by = match (&price.moved_from, &renamed) {
+                (Some(old), _) => format!("moved_from = {old:?}"),
+                (None, Some((_, by))) => format!("its product's {by}"),
+                (None, None) => continue,
+            };
+            moves.insert(
+                price_address(old_product, old_price),
+                moved(by, price_address(key, price_key)),
+            );
         }
     }
     for (key, coupon) in &catalog.coupons {
         if let Some(old) = &coupon.moved_from {
-            moves.insert(format!("coupons.{old}"), format!("coupons.{key}"));
+            moves.insert(
+                format!("coupons.{old}"),
+                moved(format!("moved_from = {old:?}"), format!("coupons.{key}")),
+            );
         }
     }
     for (key, rate) in &catalog.tax_rates {
         if let Some(old) = &rate.moved_from {
-            moves.insert(format!("tax_rates.{old}"), format!("tax_rates.{key}"));
+            moves.insert(
+                format!("tax_rates.{old}"),
+                moved(format!("moved_from = {old:?}"), format!("tax_rates.{key}")),
+            );
         }
     }
     let objects = live
@@ -197,13 +247,13 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     for o in objects {
         if let Owner::Ours(address) = owner(o.metadata, ns) {
             match moves.get(address) {
-                Some(new) => {
+                Some((new, by)) => {
                     claims.claim(
                         o.id,
                         new,
                         Origin::Moved {
                             from: address.to_owned(),
-                            by: "moved_from".to_owned(),
+                            by: by.clone(),
                         },
                     );
                     managed.insert(new.clone());
@@ -220,7 +270,6 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
         }
     }
 
-    let declared = super::forget::declared(catalog);
     adopt_pinned(
         ns,
         live.products.iter().map(|o| Obj {
@@ -233,6 +282,7 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             .filter_map(|(k, p)| Some((product_address(k), p.id.as_deref()?)))
             .collect(),
         &declared,
+        false,
         &mut claims,
     );
     adopt_prices(catalog, live, &managed, &declared, &mut claims);
@@ -248,6 +298,7 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             .filter_map(|(k, c)| Some((format!("coupons.{k}"), c.id.as_deref()?)))
             .collect(),
         &declared,
+        true,
         &mut claims,
     );
     adopt_codes(catalog, live, &managed, &mut claims);
@@ -255,22 +306,31 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     claims
 }
 
-/// Objects named by an explicit `id` (products and coupons: `pins` of address and id) that
-/// carry no marker. A pinned id that does not exist is created with that id, and one that
-/// another catalog manages is reported by the kind's planner.
+/// Objects named by an explicit `id` (products and coupons: `pins` of address and id): adopted
+/// when unmarked, moved when managed at an address no longer declared. A pinned id that does
+/// not exist is created with that id. A pin on an object another entry takes is a conflict;
+/// with `report_all`, so is one on another catalog's object or a declared address's (the
+/// product planner reports those itself).
 fn adopt_pinned<'l>(
     ns: &str,
     objects: impl Iterator<Item = Obj<'l>>,
     pins: Vec<(String, &str)>,
     declared: &HashSet<String>,
+    report_all: bool,
     claims: &mut Claims,
 ) {
     let by_id: HashMap<&str, Obj<'l>> = objects.map(|o| (o.id, o)).collect();
     for (address, id) in pins {
-        if let Some(named) = by_id.get(id) {
-            // The planners report pins that clash (another catalog's, or held by a declared
-            // address).
-            let _ = claims.claim_named(named, ns, &address, declared);
+        let Some(named) = by_id.get(id) else { continue };
+        let taken = claims.get(id).is_some_and(|c| c.address != address);
+        if let Err(problem) = claims.claim_named(named, ns, &address, declared)
+            && (report_all || taken)
+        {
+            claims.conflicts.push(Conflict {
+                address,
+                message: format!("`id` names {problem}"),
+                hint: "one Stripe object can be managed at one address only: pin another id, or remove `id`".to_owned(),
+            });
         }
     }
 }
@@ -319,6 +379,15 @@ fn adopt_prices(
         }
     }
     for (pkey, product) in &catalog.products {
+        // Prices of a product declared inactive are only archived: nothing to adopt.
+        if !product.active {
+            continue;
+        }
+        let on_product = |l: &LivePrice| {
+            product_ids
+                .get(&product_address(pkey))
+                .is_some_and(|ids| ids.contains(&l.product.as_str()))
+        };
         for (key, price) in &product.prices {
             let address = price_address(pkey, key);
             if managed.contains(&address) {
@@ -326,6 +395,17 @@ fn adopt_prices(
             }
             let (found, by) = match &price.id {
                 Some(id) => match by_id.get(id.as_str()) {
+                    Some(l) if !on_product(l) => {
+                        claims.conflicts.push(Conflict {
+                            address: address.clone(),
+                            message: format!(
+                                "`id = \"{id}\"` names a price of product {}, not of products.{pkey}",
+                                l.product
+                            ),
+                            hint: format!("a price cannot change products: declare it under the product it is on (pin that product with `id = \"{}\"`), or remove `id` to create a new price", l.product),
+                        });
+                        continue;
+                    }
                     Some(l) => (*l, format!("id {id}")),
                     None => {
                         claims.conflicts.push(Conflict {
@@ -336,14 +416,12 @@ fn adopt_prices(
                         continue;
                     }
                 },
+                // Only a lookup key written in billing.toml names a price: a defaulted one
+                // (`<product>_<price>`) is made of catalog keys, and adopting by it would be
+                // adopting by name.
+                None if !price.lookup_key_declared => continue,
                 None => match by_lookup_key.get(price.lookup_key.as_str()) {
-                    Some(l)
-                        if product_ids
-                            .get(&product_address(pkey))
-                            .is_some_and(|ids| ids.contains(&l.product.as_str())) =>
-                    {
-                        (*l, format!("lookup key {:?}", price.lookup_key))
-                    }
+                    Some(l) if on_product(l) => (*l, format!("lookup key {:?}", price.lookup_key)),
                     _ => continue,
                 },
             };
