@@ -201,6 +201,9 @@ pub struct Price {
     pub nickname: Option<String>,
     /// The lookup key (declared, or `<product>_<price>`).
     pub lookup_key: String,
+    /// Whether billing.toml writes `lookup_key` (an unmarked price holding it is adopted)
+    /// rather than defaulting it.
+    pub lookup_key_declared: bool,
     /// `None` when the catalog does not manage it.
     pub tax_behavior: Option<TaxBehavior>,
     pub metadata: BTreeMap<String, String>,

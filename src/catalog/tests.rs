@@ -1045,3 +1045,130 @@ fn a_key_in_secret_key_env_is_never_shown() {
     );
     assert!(shown.contains("the line is not shown"), "{shown}");
 }
+
+#[test]
+fn renames_adoption_ids_and_on_remove() {
+    let catalog = valid(
+        r#"
+[products.team]
+moved_from = "pro"
+on_remove = "forget"
+name = "Team"
+
+[products.team.prices.monthly]
+moved_from = "month"
+on_remove = "forget"
+amount = "10.00"
+currency = "usd"
+
+[products.team.prices.yearly]
+id = "price_1AbcDEF"
+amount = "100.00"
+currency = "usd"
+
+[coupons.launch]
+moved_from = "old_launch"
+on_remove = "forget"
+percent_off = 10
+
+[tax_rates.vat_de]
+id = "txr_1Abc"
+display_name = "VAT"
+percentage = 19
+inclusive = false
+"#,
+    );
+    let team = &catalog.products["team"];
+    assert_eq!(team.moved_from.as_deref(), Some("pro"));
+    assert_eq!(team.on_remove, OnRemove::Forget);
+    let monthly = &team.prices["monthly"];
+    assert_eq!(monthly.moved_from.as_deref(), Some("month"));
+    assert_eq!(team.prices["yearly"].id.as_deref(), Some("price_1AbcDEF"));
+    assert_eq!(catalog.coupons["launch"].on_remove, OnRemove::Forget);
+    assert_eq!(catalog.tax_rates["vat_de"].id.as_deref(), Some("txr_1Abc"));
+
+    let bad = problems(
+        r#"
+[products.pro]
+name = "Pro"
+on_remove = "keep"
+
+[products.team]
+moved_from = "pro"
+name = "Team"
+
+[products.team.prices.a]
+moved_from = "old"
+amount = "1.00"
+currency = "usd"
+
+[products.team.prices.b]
+moved_from = "old"
+id = "prod_notAPrice"
+amount = "1.00"
+currency = "usd"
+
+[products.solo]
+moved_from = "solo"
+name = "Solo"
+"#,
+    );
+    for expected in [
+        "billing.toml:4:13: error: `on_remove` must be one of \"archive\", \"forget\"",
+        "billing.toml:7:14: error: `moved_from = \"pro\"` names [products.pro], which is still declared",
+        "billing.toml:16:14: error: [products.team.prices.a] and [products.team.prices.b] both have `moved_from = \"old\"`",
+        "billing.toml:17:6: error: `id` must be a Stripe price id such as \"price_1Abc…\"",
+        "billing.toml:22:14: error: `moved_from` names [products.solo] itself",
+    ] {
+        assert!(bad.contains(expected), "missing {expected:?} in:\n{bad}");
+    }
+}
+
+#[test]
+fn adoption_ids_are_unique_and_exclusive_with_moved_from_and_on_remove_takes_a_metadata_key() {
+    let metadata: String = (0..48).map(|i| format!("k{i} = \"v\"\n")).collect();
+    let bad = problems(&format!(
+        r#"
+[products.pro]
+name = "Pro"
+id = "prod_a"
+moved_from = "old"
+
+[products.pro.prices.a]
+id = "price_same"
+amount = "1.00"
+currency = "usd"
+
+[products.pro.prices.b]
+id = "price_same"
+amount = "1.00"
+currency = "usd"
+
+[tax_rates.vat]
+id = "txr_a"
+moved_from = "old_vat"
+display_name = "VAT"
+percentage = 19
+inclusive = false
+
+[products.big]
+name = "Big"
+on_remove = "forget"
+
+[products.big.metadata]
+{metadata}"#
+    ));
+    for expected in [
+        "billing.toml:5:14: error: `id` and `moved_from` cannot both be set",
+        "an entry pinned by `id` is found by its id after a rename",
+        "billing.toml:13:6: error: [products.pro.prices.a] and [products.pro.prices.b] both have `id = \"price_same\"`",
+        "billing.toml:19:14: error: `id` and `moved_from` cannot both be set",
+        "48 metadata keys declared; with `on_remove = \"forget\"` at most 47 are allowed",
+    ] {
+        assert!(bad.contains(expected), "missing {expected:?} in:\n{bad}");
+    }
+    // 48 keys are fine without on_remove.
+    valid(&format!(
+        "[products.big]\nname = \"Big\"\n\n[products.big.metadata]\n{metadata}"
+    ));
+}

@@ -263,11 +263,14 @@ pub(crate) fn build_forget(
     live: &LiveState,
     addresses: &BTreeSet<String>,
 ) -> Result<Plan, PlanError> {
-    let claims = Claims::default();
+    // Renamed and adopted objects are at their new, declared addresses: not forgettable.
+    let claims = claims::find(catalog, live);
     let mut b = Builder::new(catalog, live, &claims);
+    // What would stop a full plan is not this plan's business.
+    b.conflicts.clear();
     let found = forget::plan(&mut b, addresses);
     b.conflicts
-        .extend(forget::unmatched(catalog, addresses, &found));
+        .extend(forget::unmatched(catalog, &claims, addresses, &found));
     b.finish()
 }
 

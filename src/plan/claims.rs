@@ -16,13 +16,14 @@ use super::error::Conflict;
 use super::identity::{Owner, owner, price_address, product_address};
 use super::{Action, Adoption, Change};
 use crate::catalog::Catalog;
-use crate::live::LiveState;
+use crate::live::{LivePrice, LiveState};
 
 /// Why an object is claimed at an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
-    /// Its marker names `from`, which the catalog renamed.
-    Moved { from: String },
+    /// Its marker names `from`, which billing.toml no longer declares, and billing.toml names
+    /// it here: `by` says how (`moved_from = "pro"`, `id price_…`).
+    Moved { from: String, by: String },
     /// It has no marker, and the catalog names it: `by` says how (`id price_…`,
     /// `lookup key "pro_monthly"`, `code "SPRING"`).
     Adopted { by: String },
@@ -56,9 +57,79 @@ impl Claims {
         }
     }
 
+    /// Where the objects marked with `address` move to, when billing.toml renames it.
+    pub(crate) fn moved_to(&self, address: &str) -> Option<&str> {
+        self.by_id.values().find_map(|c| match &c.origin {
+            Origin::Moved { from, .. } if from == address => Some(c.address.as_str()),
+            _ => None,
+        })
+    }
+
     /// The claim on a live object, if any.
     pub(crate) fn get(&self, id: &str) -> Option<&Claim> {
         self.by_id.get(id)
+    }
+
+    /// Claims an object billing.toml names by `id` for `address`: adopted when it has no
+    /// marker, moved when billing manages it at an address billing.toml no longer declares.
+    /// Any other owner is returned as a problem for the caller to report.
+    fn claim_named(
+        &mut self,
+        named: &Obj<'_>,
+        ns: &str,
+        address: &str,
+        declared: &HashSet<String>,
+    ) -> Result<(), String> {
+        if let Some(other) = self.by_id.get(named.id) {
+            return if other.address == address {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{}, which {} already takes ({})",
+                    named.id,
+                    other.address,
+                    match &other.origin {
+                        Origin::Moved { by, .. } | Origin::Adopted { by } => by,
+                    }
+                ))
+            };
+        }
+        match owner(named.metadata, ns) {
+            Owner::Unmanaged => {
+                self.claim(
+                    named.id,
+                    address,
+                    Origin::Adopted {
+                        by: format!("id {}", named.id),
+                    },
+                );
+                Ok(())
+            }
+            Owner::Ours(at) if at == address => Ok(()),
+            Owner::Ours(at) if !declared.contains(at) => {
+                self.claim(
+                    named.id,
+                    address,
+                    Origin::Moved {
+                        from: at.to_owned(),
+                        by: format!("id {}", named.id),
+                    },
+                );
+                Ok(())
+            }
+            Owner::Ours(at) => Err(format!(
+                "{}, which billing manages at {at}, still declared in billing.toml",
+                named.id
+            )),
+            Owner::Foreign => Err(format!(
+                "{}, which the catalog with namespace {:?} manages",
+                named.id,
+                named
+                    .metadata
+                    .get(super::MARKER_NAMESPACE)
+                    .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
+            )),
+        }
     }
 
     fn claim(&mut self, id: &str, address: &str, origin: Origin) -> bool {
@@ -94,31 +165,62 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     let ns = catalog.namespace.as_str();
     let mut claims = Claims::default();
 
-    // Renames: old address → new address.
-    let mut moves: HashMap<String, String> = HashMap::new();
+    let declared = super::forget::declared(catalog);
+    // Renames: old address → new address, and what says so.
+    let mut moves: HashMap<String, (String, String)> = HashMap::new();
+    let moved = |by: String, new: String| (new, by);
     for (key, product) in &catalog.products {
-        let old_product = product.moved_from.as_deref().unwrap_or(key);
-        if product.moved_from.is_some() {
-            moves.insert(product_address(old_product), product_address(key));
+        // A product pinned by `id` is found by it after a rename: its prices move with it, as
+        // with `moved_from`.
+        let renamed =
+            match (&product.moved_from, &product.id) {
+                (Some(old), _) => Some((old.clone(), format!("moved_from = {old:?}"))),
+                (None, Some(id)) => live.products.iter().find(|p| &p.id == id).and_then(|p| {
+                    match owner(&p.metadata, ns) {
+                        Owner::Ours(at) if !declared.contains(at) => at
+                            .strip_prefix("products.")
+                            .map(|old| (old.to_owned(), format!("id {id}"))),
+                        _ => None,
+                    }
+                }),
+                (None, None) => None,
+            };
+        let old_product = renamed
+            .as_ref()
+            .map_or(key.as_str(), |(old, _)| old.as_str());
+        if let Some((old, by)) = &renamed {
+            moves.insert(
+                product_address(old),
+                moved(by.clone(), product_address(key)),
+            );
         }
         for (price_key, price) in &product.prices {
             let old_price = price.moved_from.as_deref().unwrap_or(price_key);
-            if product.moved_from.is_some() || price.moved_from.is_some() {
-                moves.insert(
-                    price_address(old_product, old_price),
-                    price_address(key, price_key),
-                );
-            }
+            let by = match (&price.moved_from, &renamed) {
+                (Some(old), _) => format!("moved_from = {old:?}"),
+                (None, Some((_, by))) => format!("its product's {by}"),
+                (None, None) => continue,
+            };
+            moves.insert(
+                price_address(old_product, old_price),
+                moved(by, price_address(key, price_key)),
+            );
         }
     }
     for (key, coupon) in &catalog.coupons {
         if let Some(old) = &coupon.moved_from {
-            moves.insert(format!("coupons.{old}"), format!("coupons.{key}"));
+            moves.insert(
+                format!("coupons.{old}"),
+                moved(format!("moved_from = {old:?}"), format!("coupons.{key}")),
+            );
         }
     }
     for (key, rate) in &catalog.tax_rates {
         if let Some(old) = &rate.moved_from {
-            moves.insert(format!("tax_rates.{old}"), format!("tax_rates.{key}"));
+            moves.insert(
+                format!("tax_rates.{old}"),
+                moved(format!("moved_from = {old:?}"), format!("tax_rates.{key}")),
+            );
         }
     }
     let objects = live
@@ -145,12 +247,13 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     for o in objects {
         if let Owner::Ours(address) = owner(o.metadata, ns) {
             match moves.get(address) {
-                Some(new) => {
+                Some((new, by)) => {
                     claims.claim(
                         o.id,
                         new,
                         Origin::Moved {
                             from: address.to_owned(),
+                            by: by.clone(),
                         },
                     );
                     managed.insert(new.clone());
@@ -178,9 +281,11 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             .iter()
             .filter_map(|(k, p)| Some((product_address(k), p.id.as_deref()?)))
             .collect(),
+        &declared,
+        false,
         &mut claims,
     );
-    adopt_prices(catalog, live, &managed, &mut claims);
+    adopt_prices(catalog, live, &managed, &declared, &mut claims);
     adopt_pinned(
         ns,
         live.coupons.iter().map(|o| Obj {
@@ -192,36 +297,40 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             .iter()
             .filter_map(|(k, c)| Some((format!("coupons.{k}"), c.id.as_deref()?)))
             .collect(),
+        &declared,
+        true,
         &mut claims,
     );
     adopt_codes(catalog, live, &managed, &mut claims);
-    adopt_tax_rates(catalog, live, &managed, &mut claims);
+    adopt_tax_rates(catalog, live, &managed, &declared, &mut claims);
     claims
 }
 
-/// Objects named by an explicit `id` (products and coupons: `pins` of address and id) that
-/// carry no marker. A pinned id that does not exist is created with that id, and one that
-/// another catalog manages is reported by the kind's planner.
+/// Objects named by an explicit `id` (products and coupons: `pins` of address and id): adopted
+/// when unmarked, moved when managed at an address no longer declared. A pinned id that does
+/// not exist is created with that id. A pin on an object another entry takes is a conflict;
+/// with `report_all`, so is one on another catalog's object or a declared address's (the
+/// product planner reports those itself).
 fn adopt_pinned<'l>(
     ns: &str,
     objects: impl Iterator<Item = Obj<'l>>,
     pins: Vec<(String, &str)>,
+    declared: &HashSet<String>,
+    report_all: bool,
     claims: &mut Claims,
 ) {
-    let by_id: HashMap<&str, &BTreeMap<String, String>> =
-        objects.map(|o| (o.id, o.metadata)).collect();
+    let by_id: HashMap<&str, Obj<'l>> = objects.map(|o| (o.id, o)).collect();
     for (address, id) in pins {
-        if by_id
-            .get(id)
-            .is_some_and(|m| owner(m, ns) == Owner::Unmanaged)
+        let Some(named) = by_id.get(id) else { continue };
+        let taken = claims.get(id).is_some_and(|c| c.address != address);
+        if let Err(problem) = claims.claim_named(named, ns, &address, declared)
+            && (report_all || taken)
         {
-            claims.claim(
-                id,
-                &address,
-                Origin::Adopted {
-                    by: format!("id {id}"),
-                },
-            );
+            claims.conflicts.push(Conflict {
+                address,
+                message: format!("`id` names {problem}"),
+                hint: "one Stripe object can be managed at one address only: pin another id, or remove `id`".to_owned(),
+            });
         }
     }
 }
@@ -233,6 +342,7 @@ fn adopt_prices(
     catalog: &Catalog,
     live: &LiveState,
     managed: &HashSet<String>,
+    declared: &HashSet<String>,
     claims: &mut Claims,
 ) {
     let ns = catalog.namespace.as_str();
@@ -269,6 +379,15 @@ fn adopt_prices(
         }
     }
     for (pkey, product) in &catalog.products {
+        // Prices of a product declared inactive are only archived: nothing to adopt.
+        if !product.active {
+            continue;
+        }
+        let on_product = |l: &LivePrice| {
+            product_ids
+                .get(&product_address(pkey))
+                .is_some_and(|ids| ids.contains(&l.product.as_str()))
+        };
         for (key, price) in &product.prices {
             let address = price_address(pkey, key);
             if managed.contains(&address) {
@@ -276,6 +395,17 @@ fn adopt_prices(
             }
             let (found, by) = match &price.id {
                 Some(id) => match by_id.get(id.as_str()) {
+                    Some(l) if !on_product(l) => {
+                        claims.conflicts.push(Conflict {
+                            address: address.clone(),
+                            message: format!(
+                                "`id = \"{id}\"` names a price of product {}, not of products.{pkey}",
+                                l.product
+                            ),
+                            hint: format!("a price cannot change products: declare it under the product it is on (pin that product with `id = \"{}\"`), or remove `id` to create a new price", l.product),
+                        });
+                        continue;
+                    }
                     Some(l) => (*l, format!("id {id}")),
                     None => {
                         claims.conflicts.push(Conflict {
@@ -286,36 +416,30 @@ fn adopt_prices(
                         continue;
                     }
                 },
+                // Only a lookup key written in billing.toml names a price: a defaulted one
+                // (`<product>_<price>`) is made of catalog keys, and adopting by it would be
+                // adopting by name.
+                None if !price.lookup_key_declared => continue,
                 None => match by_lookup_key.get(price.lookup_key.as_str()) {
-                    Some(l)
-                        if product_ids
-                            .get(&product_address(pkey))
-                            .is_some_and(|ids| ids.contains(&l.product.as_str())) =>
-                    {
-                        (*l, format!("lookup key {:?}", price.lookup_key))
-                    }
+                    Some(l) if on_product(l) => (*l, format!("lookup key {:?}", price.lookup_key)),
                     _ => continue,
                 },
             };
-            match owner(&found.metadata, ns) {
-                Owner::Unmanaged => {
-                    claims.claim(&found.id, &address, Origin::Adopted { by });
+            if price.id.is_some() {
+                let named = Obj {
+                    id: &found.id,
+                    metadata: &found.metadata,
+                };
+                if let Err(problem) = claims.claim_named(&named, ns, &address, declared) {
+                    claims.conflicts.push(Conflict {
+                        address,
+                        message: format!("`id` names price {problem}"),
+                        hint: "name a price that no other entry or catalog manages".to_owned(),
+                    });
                 }
-                Owner::Foreign if price.id.is_some() => claims.conflicts.push(Conflict {
-                    address,
-                    message: format!(
-                        "price {} is managed by the catalog with namespace {:?}",
-                        found.id,
-                        found
-                            .metadata
-                            .get(super::MARKER_NAMESPACE)
-                            .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
-                    ),
-                    hint: "adopt only prices no catalog manages".to_owned(),
-                }),
-                // A lookup key held by a foreign price is reported by the price planner; a
-                // price already managed elsewhere keeps its own address.
-                _ => {}
+            } else if owner(&found.metadata, ns) == Owner::Unmanaged {
+                // A lookup key held by a marked price is the price planner's business.
+                claims.claim(&found.id, &address, Origin::Adopted { by });
             }
         }
     }
@@ -367,6 +491,7 @@ fn adopt_tax_rates(
     catalog: &Catalog,
     live: &LiveState,
     managed: &HashSet<String>,
+    declared: &HashSet<String>,
     claims: &mut Claims,
 ) {
     let ns = catalog.namespace.as_str();
@@ -377,20 +502,19 @@ fn adopt_tax_rates(
             continue;
         }
         match live.tax_rates.iter().find(|l| &l.id == id) {
-            Some(l) if owner(&l.metadata, ns) == Owner::Unmanaged => {
-                claims.claim(
-                    id,
-                    &address,
-                    Origin::Adopted {
-                        by: format!("id {id}"),
-                    },
-                );
+            Some(l) => {
+                let named = Obj {
+                    id: &l.id,
+                    metadata: &l.metadata,
+                };
+                if let Err(problem) = claims.claim_named(&named, ns, &address, declared) {
+                    claims.conflicts.push(Conflict {
+                        address,
+                        message: format!("`id` names tax rate {problem}"),
+                        hint: "name a tax rate that no other entry or catalog manages".to_owned(),
+                    });
+                }
             }
-            Some(_) => claims.conflicts.push(Conflict {
-                address,
-                message: format!("tax rate {id} is managed by another catalog or address"),
-                hint: "adopt only tax rates no catalog manages".to_owned(),
-            }),
             None => claims.conflicts.push(Conflict {
                 address,
                 message: format!("`id = \"{id}\"` names no tax rate of this account"),
@@ -420,7 +544,7 @@ pub(crate) fn relabel(claims: &Claims, changes: &mut [Change]) {
                     by: by.clone(),
                 });
             }
-            Origin::Moved { from } => change.previous_address = Some(from.clone()),
+            Origin::Moved { from, .. } => change.previous_address = Some(from.clone()),
         }
         match (&claim.origin, change.action) {
             (Origin::Adopted { by }, Action::Update) => {
@@ -432,13 +556,13 @@ pub(crate) fn relabel(claims: &Claims, changes: &mut [Change]) {
             (Origin::Adopted { by }, _) => change.notes.push(format!(
                 "adopts {id}, which billing did not manage (named by {by})"
             )),
-            (Origin::Moved { from }, Action::Update) => {
+            (Origin::Moved { from, by }, Action::Update) => {
                 change.action = Action::Move;
-                change.reason = Some(format!("moved_from: {from} is now {}", change.address));
+                change.reason = Some(format!("{from} is now {} ({by})", change.address));
             }
-            (Origin::Moved { from }, _) => change
+            (Origin::Moved { from, by }, _) => change
                 .notes
-                .push(format!("{id} moves here from {from} (moved_from)")),
+                .push(format!("{id} moves here from {from} ({by})")),
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::builder::Builder;
+use super::claims::Claims;
 use super::error::Conflict;
 use super::identity::{
     MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, fingerprint, forget_on_remove, price_address,
@@ -23,7 +24,7 @@ use super::{Action, Change, ResourceKind};
 use crate::catalog::Catalog;
 
 /// The addresses the catalog declares, of every kind that can be forgotten.
-fn declared(catalog: &Catalog) -> HashSet<String> {
+pub(crate) fn declared(catalog: &Catalog) -> HashSet<String> {
     let mut out = HashSet::new();
     for (pkey, p) in &catalog.products {
         out.insert(product_address(pkey));
@@ -318,14 +319,35 @@ pub(crate) fn plan(b: &mut Builder<'_>, requested: &BTreeSet<String>) -> BTreeSe
 /// The conflicts of requested addresses that nothing carries, or that billing.toml declares.
 pub(crate) fn unmatched(
     catalog: &Catalog,
+    claims: &Claims,
     requested: &BTreeSet<String>,
     found: &BTreeSet<String>,
 ) -> Vec<Conflict> {
+    const KINDS: [&str; 6] = [
+        "products.",
+        "prices.",
+        "coupons.",
+        "promotion_codes.",
+        "tax_rates.",
+        "portals.",
+    ];
     requested
         .iter()
         .filter(|a| !found.contains(*a))
         .map(|address| {
-            if is_declared(catalog, address) {
+            if !KINDS.iter().any(|k| address.starts_with(k)) {
+                Conflict {
+                    address: address.clone(),
+                    message: "not an address billing can forget".to_owned(),
+                    hint: "forget takes the address of a product, price, coupon, promotion code, tax rate or portal configuration: products.pro, prices.pro.monthly, coupons.launch, promotion_codes.LAUNCH20, tax_rates.vat_de, portals.default".to_owned(),
+                }
+            } else if let Some(new) = claims.moved_to(address) {
+                Conflict {
+                    address: address.clone(),
+                    message: format!("billing.toml moves its objects to {new}"),
+                    hint: format!("remove the entry that names them ({new}, with `moved_from` or `id`) first"),
+                }
+            } else if is_declared(catalog, address) {
                 Conflict {
                     address: address.clone(),
                     message: "billing.toml still declares it".to_owned(),

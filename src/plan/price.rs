@@ -425,6 +425,14 @@ pub(crate) fn live_summary(live: &LivePrice) -> String {
     }
 }
 
+/// The id of a product that exists, or "" for one this plan creates.
+fn pstate_product_id(obj: &ObjRef) -> &str {
+    match obj {
+        ObjRef::Id(id) => id,
+        ObjRef::Created(_) => "",
+    }
+}
+
 /// Plans every declared price; returns their states by (product key, price key).
 pub(crate) fn plan_declared<'a>(
     b: &mut Builder<'a>,
@@ -510,10 +518,20 @@ pub(crate) fn plan_declared<'a>(
                                 h.id,
                                 live_summary(h)
                             ),
-                            hint: format!(
-                                "set another `lookup_key` for {address}, or remove the key from {} in Stripe",
-                                h.id
-                            ),
+                            hint: match other {
+                                Owner::Unmanaged if !p.lookup_key_declared && h.product == pstate_product_id(&pstate.obj) => format!(
+                                    "to adopt {0}, write `lookup_key = {1:?}` (or `id = \"{0}\"`) in [products.{pkey}.prices.{key}]; otherwise set another `lookup_key`, or remove the key from {0} in Stripe",
+                                    h.id, p.lookup_key
+                                ),
+                                Owner::Unmanaged => format!(
+                                    "{} is on product {}, not on products.{pkey}: set another `lookup_key` for {address}, or remove the key from it in Stripe",
+                                    h.id, h.product
+                                ),
+                                _ => format!(
+                                    "set another `lookup_key` for {address}, or remove the key from {} in Stripe",
+                                    h.id
+                                ),
+                            },
                         });
                         false
                     }

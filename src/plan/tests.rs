@@ -255,8 +255,20 @@ fn an_unmanaged_lookup_key_holder_is_adopted_and_a_foreign_one_is_a_conflict() {
     let mut unmarked = price();
     unmarked.id = "price_x".into();
     unmarked.metadata = BTreeMap::new();
+    // The defaulted lookup key does not name it; a written one does.
+    assert!(
+        plan(
+            &catalog(BASE),
+            &live(vec![product()], vec![unmarked.clone()])
+        )
+        .is_err()
+    );
+    let written = BASE.replace(
+        "tax_behavior = \"exclusive\"",
+        "tax_behavior = \"exclusive\"\nlookup_key = \"pro_monthly\"",
+    );
     let adopted = plan(
-        &catalog(BASE),
+        &catalog(&written),
         &live(vec![product()], vec![unmarked.clone()]),
     )
     .unwrap();
@@ -283,7 +295,7 @@ fn an_unmanaged_lookup_key_holder_is_adopted_and_a_foreign_one_is_a_conflict() {
         ("billing_key".to_owned(), "prices.x.y".to_owned()),
         ("billing_ns".to_owned(), "other".to_owned()),
     ]);
-    let err = plan(&catalog(BASE), &live(vec![product()], vec![foreign])).unwrap_err();
+    let err = plan(&catalog(&written), &live(vec![product()], vec![foreign])).unwrap_err();
     let PlanError::Conflicts(conflicts) = &err else {
         panic!("{err}")
     };

@@ -146,3 +146,82 @@ fn plan_apply_edit_and_clean_up_against_stripe_test_mode() {
         0
     );
 }
+
+fn renamable(ns: &str, product: &str, price: &str, extra: &str) -> String {
+    format!(
+        r#"namespace = "{ns}"
+
+[products.{product}]
+name = "billing adoption test ({ns})"
+{extra}
+
+[products.{product}.prices.{price}]
+amount = "3.00"
+currency = "usd"
+interval = "month"
+lookup_key = "{ns}_adoptable"
+"#
+    )
+}
+
+#[test]
+fn move_forget_and_adopt_against_stripe_test_mode() {
+    let Some(key) = key() else { return };
+    let ns = format!("itest-{:08x}", fastrand::u32(..));
+    let dir = Workdir::with_catalog(&renamable(&ns, "pro", "monthly", ""));
+    assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
+
+    // A rename with moved_from: only the markers change.
+    dir.write(
+        "billing.toml",
+        renamable(&ns, "team", "month", "moved_from = \"pro\"").replace(
+            "[products.team.prices.month]",
+            "[products.team.prices.month]\nmoved_from = \"monthly\"",
+        ),
+    );
+    let plan = billing(&dir, &key, &["plan"]);
+    assert!(
+        plan.has("Plan: 2 to move, 0 to create, 0 to update, 0 to replace, 0 to archive."),
+        "{}{}",
+        plan.stdout,
+        plan.stderr
+    );
+    assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
+    let output = billing(&dir, &key, &["output", "--format", "json"]);
+    let ids: serde_json::Value = serde_json::from_str(&output.stdout).expect("output JSON");
+    let product = ids["products"]["team"]
+        .as_str()
+        .expect("a product id")
+        .to_owned();
+
+    // Forget: the objects stay, unmanaged; the plan of a namespace-only catalog is empty.
+    dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
+    let forget = billing(&dir, &key, &["forget", "products.team", "--yes"]);
+    assert_eq!(forget.code, 0, "{}{}", forget.stdout, forget.stderr);
+    assert_eq!(
+        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
+        0
+    );
+
+    // Adopt them back: the product by id, the price by its lookup key.
+    dir.write(
+        "billing.toml",
+        renamable(&ns, "team", "month", &format!("id = \"{product}\"")),
+    );
+    let plan = billing(&dir, &key, &["plan"]);
+    assert!(
+        plan.has("Plan: 2 to adopt, 0 to create, 0 to update, 0 to replace, 0 to archive."),
+        "{}{}",
+        plan.stdout,
+        plan.stderr
+    );
+    assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
+    assert_eq!(
+        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
+        0
+    );
+
+    // Clean up.
+    dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
+    assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
+}

@@ -286,7 +286,8 @@ pub(crate) fn coupon(sink: &Sink, raw: RawCoupon, products: &[&str]) -> Option<C
         &["delete", "keep", "forget"],
         OnRemove::Delete,
     );
-    let metadata = fields::metadata(sink, raw.metadata);
+    fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), true);
+    let metadata = fields::metadata_with_room(sink, raw.metadata, raw.on_remove.as_ref());
     let coupon = Coupon {
         key: raw.key.into_inner(),
         id: raw.id.map(Sp::into_inner),

@@ -142,9 +142,37 @@ pub(crate) fn currency(sink: &Sink, value: &Sp<String>) -> Option<Currency> {
 
 /// Metadata declared by the user, within Stripe's limits and clear of billing's reserved keys.
 pub(crate) fn metadata(sink: &Sink, raw: Option<RawMetadata>) -> BTreeMap<String, String> {
+    metadata_with_room(sink, raw, None)
+}
+
+/// `metadata`, for an entry that also takes `on_remove`: `keep` and `forget` are recorded in a
+/// third reserved key (`billing_on_remove`), which leaves room for one key fewer.
+pub(crate) fn metadata_with_room(
+    sink: &Sink,
+    raw: Option<RawMetadata>,
+    on_remove: Option<&Sp<String>>,
+) -> BTreeMap<String, String> {
     let Some(raw) = raw else {
         return BTreeMap::new();
     };
+    let recorded = on_remove
+        .map(|o| o.get_ref().as_str())
+        .filter(|o| matches!(*o, "keep" | "forget"));
+    if let Some(value) = recorded
+        && raw.entries.len() == MAX_USER_METADATA_KEYS
+    {
+        sink.push(
+            Diagnostic::new(
+                raw.span.clone(),
+                format!(
+                    "{} metadata keys declared; with `on_remove = \"{value}\"` at most {} are allowed",
+                    raw.entries.len(),
+                    MAX_USER_METADATA_KEYS - 1
+                ),
+            )
+            .hint("Stripe allows 50 keys per object; billing uses 2 for its ownership marker and 1 to record `on_remove`"),
+        );
+    }
     if raw.entries.len() > MAX_USER_METADATA_KEYS {
         sink.push(
             Diagnostic::new(
@@ -385,6 +413,47 @@ pub(crate) fn renames(sink: &Sink, table: &str, entries: &[(&str, Option<&Sp<Str
                 .hint("the objects of one key can move to one new key only"),
             );
         }
+    }
+}
+
+/// Adoption ids must name one object each: `entries` are each entry's table and `id`.
+pub(crate) fn unique_ids(sink: &Sink, entries: &[(String, &Sp<String>)]) {
+    let mut first: BTreeMap<&str, &str> = BTreeMap::new();
+    for (table, id) in entries {
+        if let Some(other) = first.insert(id.get_ref(), table) {
+            sink.push(
+                Diagnostic::new(
+                    id.span(),
+                    format!(
+                        "[{other}] and [{table}] both have `id = \"{}\"`",
+                        id.get_ref()
+                    ),
+                )
+                .label("duplicate id")
+                .hint("one Stripe object can be managed by one entry only"),
+            );
+        }
+    }
+}
+
+/// An entry with both `id` and `moved_from`: `pinned` for kinds whose `id` also pins the
+/// object (products, coupons), which is then found by its id after a rename.
+pub(crate) fn id_or_moved_from(
+    sink: &Sink,
+    id: Option<&Sp<String>>,
+    moved_from: Option<&Sp<String>>,
+    pinned: bool,
+) {
+    if let (Some(_), Some(moved)) = (id, moved_from) {
+        sink.push(
+            Diagnostic::new(moved.span(), "`id` and `moved_from` cannot both be set")
+                .label("remove one")
+                .hint(if pinned {
+                    "an entry pinned by `id` is found by its id after a rename: `moved_from` is not needed"
+                } else {
+                    "`id` adopts an object billing does not manage yet; `moved_from` renames one it manages: keep the one that applies"
+                }),
+        );
     }
 }
 

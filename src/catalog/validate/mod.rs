@@ -132,6 +132,24 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
             .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
             .collect::<Vec<_>>(),
     );
+    fields::unique_ids(
+        sink,
+        &raw.products
+            .iter()
+            .flat_map(|p| {
+                p.prices.iter().filter_map(move |price| {
+                    Some((
+                        format!(
+                            "products.{}.prices.{}",
+                            p.key.get_ref(),
+                            price.key.get_ref()
+                        ),
+                        price.id.as_ref()?,
+                    ))
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
     fields::renames(
         sink,
         "coupons",

@@ -156,7 +156,8 @@ pub(crate) fn validate(
 
     // Every field is checked before giving up on a price whose currency or amount is unusable.
     let nickname = fields::text(sink, "nickname", raw.nickname, 5000);
-    let metadata = fields::metadata(sink, raw.metadata);
+    fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), false);
+    let metadata = fields::metadata_with_room(sink, raw.metadata, raw.on_remove.as_ref());
     let id = fields::adopt_id(sink, raw.id, "price_", "price");
     let moved_from = fields::moved_from(sink, raw.moved_from, "price");
     let on_remove = fields::on_remove(
@@ -175,6 +176,7 @@ pub(crate) fn validate(
         recurring,
         nickname,
         lookup_key: lookup_key.0,
+        lookup_key_declared: !lookup_key.1.defaulted,
         tax_behavior,
         metadata,
         transform_quantity,

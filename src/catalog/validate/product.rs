@@ -193,7 +193,8 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
     // Every field is checked before giving up on a product whose name is missing.
     let description = fields::text(sink, "description", raw.description, 40_000);
     let unit_label = fields::text(sink, "unit_label", raw.unit_label, 12);
-    let metadata = fields::metadata(sink, raw.metadata);
+    fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), true);
+    let metadata = fields::metadata_with_room(sink, raw.metadata, raw.on_remove.as_ref());
     let on_remove = fields::on_remove(
         sink,
         raw.on_remove.as_ref(),

@@ -347,7 +347,8 @@ pub(crate) fn tax_rate(sink: &Sink, raw: RawTaxRate) -> Option<TaxRate> {
     });
     let jurisdiction = fields::text(sink, "jurisdiction", raw.jurisdiction, 50);
     let description = fields::text(sink, "description", raw.description, 5000);
-    let metadata = fields::metadata(sink, raw.metadata);
+    fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), false);
+    let metadata = fields::metadata_with_room(sink, raw.metadata, raw.on_remove.as_ref());
     let on_remove = fields::on_remove(
         sink,
         raw.on_remove.as_ref(),
@@ -375,6 +376,12 @@ pub(crate) fn tax_rate(sink: &Sink, raw: RawTaxRate) -> Option<TaxRate> {
 
 /// Tax rates by key.
 pub(crate) fn tax_rates(sink: &Sink, raw: Vec<RawTaxRate>) -> BTreeMap<String, TaxRate> {
+    fields::unique_ids(
+        sink,
+        &raw.iter()
+            .filter_map(|r| Some((format!("tax_rates.{}", r.key.get_ref()), r.id.as_ref()?)))
+            .collect::<Vec<_>>(),
+    );
     fields::renames(
         sink,
         "tax_rates",

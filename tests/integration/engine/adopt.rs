@@ -360,7 +360,7 @@ fn moved_from_changes_nothing_but_the_marker() {
     );
     let plan = env.plan();
     assert!(
-        plan.has("# products.team will be moved: moved_from: products.pro is now products.team"),
+        plan.has("# products.team will be moved: products.pro is now products.team (moved_from = \"pro\")"),
         "{}",
         plan.stdout
     );
@@ -513,4 +513,167 @@ fn on_remove_forget_is_recorded_and_carried_out_when_the_entry_leaves() {
         .json();
     assert_eq!(after["active"], true, "not archived");
     assert_eq!(after["metadata"], serde_json::json!({}));
+}
+
+#[test]
+fn an_id_naming_a_managed_price_moves_it_from_a_removed_address_and_clashes_with_a_declared_one() {
+    let env = Env::new(BEFORE_RENAME);
+    env.converge();
+    let monthly = env.current("prices.pro.monthly")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let moved = BEFORE_RENAME.replace(
+        "[products.pro.prices.monthly]",
+        &format!("[products.pro.prices.month]\nid = \"{monthly}\""),
+    );
+    env.set_catalog(&moved.replace("default_price = \"monthly\"", "default_price = \"month\""));
+    let plan = env.plan();
+    assert!(
+        plan.has(&format!(
+            "# prices.pro.month will be moved: prices.pro.monthly is now prices.pro.month (id {monthly})"
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.has("Plan: 1 to move, 0 to create"), "{}", plan.stdout);
+
+    // Both keys declared: the id cannot take the price from the other entry.
+    let both = format!(
+        "{BEFORE_RENAME}\n[products.pro.prices.month]\nid = \"{monthly}\"\namount = \"79.00\"\ncurrency = \"usd\"\ninterval = \"month\"\nlookup_key = \"pro_month\"\n"
+    );
+    env.set_catalog(&both);
+    let clash = env.plan();
+    assert_eq!(clash.code, 1, "{}", clash.stdout);
+    assert!(
+        clash.stderr.contains(&format!(
+            "prices.pro.month: `id` names price {monthly}, which billing manages at prices.pro.monthly, still declared in billing.toml"
+        )),
+        "{}",
+        clash.stderr
+    );
+}
+
+#[test]
+fn one_object_cannot_be_taken_by_two_entries() {
+    let env = Env::new("[coupons.old]\npercent_off = 10\n");
+    env.converge();
+    let id = env.current("coupons.old")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    env.set_catalog(&format!(
+        "[coupons.a]\nmoved_from = \"old\"\npercent_off = 10\n\n[coupons.b]\nid = \"{id}\"\npercent_off = 10\n"
+    ));
+    let run = env.plan();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "coupons.b: `id` names {id}, which coupons.a already takes (moved_from = \"old\")"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.writes(), 1, "only the first apply's coupon");
+}
+
+#[test]
+fn a_price_is_adopted_only_on_its_own_product_and_only_by_a_written_lookup_key() {
+    let env = Env::new("");
+    let pro = product(&env.sandbox, "name=Pro&id=prod_pro");
+    let other = product(&env.sandbox, "name=Other");
+    let on_other = price(
+        &env.sandbox,
+        &format!("product={other}&currency=usd&unit_amount=300&lookup_key=other_key"),
+    );
+    let dashboard = price(
+        &env.sandbox,
+        &format!(
+            "product={pro}&currency=usd&unit_amount=9900&recurring[interval]=month&lookup_key=pro_monthly"
+        ),
+    );
+    let catalog = |price: &str| {
+        format!(
+            "[products.pro]\nid = \"prod_pro\"\nname = \"Pro\"\n\n[products.pro.prices.monthly]\namount = \"99.00\"\ncurrency = \"usd\"\ninterval = \"month\"\n{price}"
+        )
+    };
+    // An `id` naming a price of another product.
+    env.set_catalog(&catalog(&format!("id = \"{on_other}\"\n")));
+    let run = env.plan();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "`id = \"{on_other}\"` names a price of product {other}, not of products.pro"
+        )),
+        "{}",
+        run.stderr
+    );
+    // The defaulted lookup key `pro_monthly` is made of catalog keys: not a name for adoption.
+    env.set_catalog(&catalog(""));
+    let run = env.plan();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "to adopt {dashboard}, write `lookup_key = \"pro_monthly\"`"
+        )),
+        "{}",
+        run.stderr
+    );
+    // Written out, it names the price.
+    env.set_catalog(&catalog("lookup_key = \"pro_monthly\"\n"));
+    assert!(
+        env.plan()
+            .has("Plan: 2 to adopt, 0 to create, 0 to update, 0 to replace, 0 to archive."),
+    );
+    assert_eq!(env.writes(), 4, "only the objects this test made");
+}
+
+#[test]
+fn a_product_pinned_by_id_keeps_its_prices_when_its_key_is_renamed() {
+    let pinned = BEFORE_RENAME.replace("[products.pro]", "[products.pro]\nid = \"prod_pinned\"");
+    let env = Env::new(&pinned);
+    env.converge();
+    let monthly = env.current("prices.pro.monthly")["id"].clone();
+    env.set_catalog(
+        &pinned.replace("[products.pro]", "[products.team]").replace(
+            "[products.pro.prices.monthly]",
+            "[products.team.prices.monthly]",
+        ),
+    );
+    let plan = env.plan();
+    assert!(
+        plan.has("# prices.team.monthly will be moved: prices.pro.monthly is now prices.team.monthly (its product's id prod_pinned)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.has("Plan: 2 to move, 0 to create, 0 to update, 0 to replace, 0 to archive."),
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    assert_eq!(env.current("prices.team.monthly")["id"], monthly);
+}
+
+#[test]
+fn forget_refuses_an_address_billing_toml_moves_elsewhere() {
+    let env = Env::new(BEFORE_RENAME);
+    env.converge();
+    env.set_catalog(AFTER_RENAME);
+    let run = env.billing(&["forget", "products.pro", "--yes"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("products.pro: billing.toml moves its objects to products.team"),
+        "{}",
+        run.stderr
+    );
+    let run = env.billing(&["forget", "tax", "--yes"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("tax: not an address billing can forget"),
+        "{}",
+        run.stderr
+    );
 }
