@@ -330,6 +330,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
                         address: format!("coupons.{}", claimed.key),
                         id: c.id.clone(),
                         wanted,
+                        why: None,
                     });
                 }
                 claimed.key
@@ -525,6 +526,7 @@ fn codes(
                         address: format!("promotion_codes.{}", claimed.key),
                         id: p.id.clone(),
                         wanted,
+                        why: None,
                     });
                 }
                 claimed.key

@@ -675,6 +675,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                         address: format!("products.{}", claimed.key),
                         id: e.live.id.clone(),
                         wanted,
+                        why: None,
                     });
                 }
                 claimed.key
@@ -789,6 +790,7 @@ fn assign_price_keys<'a>(
             keys::slug(stripped)
         });
         let base = from_lookup_key.unwrap_or_else(interval);
+        let base_taken = space.contains(&base);
         let claimed = if p.lookup_key.is_some() {
             space.claim(&base, |_| true)
         } else {
@@ -798,12 +800,17 @@ fn assign_price_keys<'a>(
         };
         let key = claimed.key.clone();
         if let Some(wanted) = claimed.wanted {
-            // A key changed only to keep the default lookup key free is not a collision of
-            // keys: it is still said, so that the file is not a surprise.
+            // A key changed only to keep the default lookup key free says so.
+            let why = (!base_taken).then(|| {
+                format!(
+                    "the lookup key adoption would give it, \"{product_key}_{wanted}\", is already one of the account or of this file"
+                )
+            });
             ctx.report.renamed.push(Renamed {
                 address: format!("prices.{product_key}.{key}"),
                 id: p.live.id.clone(),
                 wanted,
+                why,
             });
         }
         if p.lookup_key.is_none() {

@@ -83,6 +83,8 @@ pub struct Renamed {
     pub id: String,
     /// The key it would have had (`pro`).
     pub wanted: String,
+    /// Why it could not, when not because another object has the key.
+    pub why: Option<String>,
 }
 
 /// A price adopted by id, and the lookup key adoption gives it.
@@ -209,7 +211,12 @@ impl Report {
         if !self.renamed.is_empty() {
             writeln!(out, "\nRenamed (the key was taken):")?;
             for r in &self.renamed {
-                writeln!(out, "  {} ({}): {:?} was taken", r.address, r.id, r.wanted)?;
+                match &r.why {
+                    None => writeln!(out, "  {} ({}): {:?} was taken", r.address, r.id, r.wanted)?,
+                    Some(why) => {
+                        writeln!(out, "  {} ({}): not {:?}: {why}", r.address, r.id, r.wanted)?
+                    }
+                }
             }
         }
         if !self.inexpressible.is_empty() {

@@ -305,6 +305,7 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
                         address: format!("tax_rates.{}", claimed.key),
                         id: r.id.clone(),
                         wanted,
+                        why: None,
                     });
                 }
                 claimed.key

@@ -237,6 +237,13 @@ fn default_lookup_keys_never_collide_with_the_accounts_or_the_catalogs() {
     assert_eq!(p.prices["annual_3"].lookup_key, "pro_annual_3");
     assert_eq!(report.renamed[0].address, "prices.pro.annual_3");
     assert_eq!(report.renamed[0].wanted, "annual");
+    let mut out = Vec::new();
+    report.render("acct_1", &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("  prices.pro.annual_3 (price_a): not \"annual\": the lookup key adoption would give it, \"pro_annual\", is already one of the account or of this file\n"),
+        "{text}"
+    );
 }
 
 #[test]
