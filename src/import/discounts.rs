@@ -12,7 +12,7 @@ use super::report::{Kind, Renamed};
 use super::write::{Table, Value};
 use super::{
     Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, on_remove, owner,
-    text_field,
+    text_field, unknown_address,
 };
 use crate::catalog::{Currency, parse_decimal};
 use crate::live::{LiveCoupon, LivePromotionCode};
@@ -253,20 +253,15 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
                 excluded.insert(&c.id, format!("managed by namespace {ns:?}"));
                 continue;
             }
-            Owner::Ours(address) => {
-                match marker_key(address, "coupons") {
-                    Some(k) => Some(k.to_owned()),
-                    None => {
-                        ctx.report.skip(
-                        Kind::Coupon,
-                        &c.id,
-                        format!("its marker names {address:?}, not an address billing.toml can declare"),
-                    );
-                        excluded.insert(&c.id, "skipped".to_owned());
-                        continue;
-                    }
+            Owner::Ours(address) => match marker_key(address, "coupons") {
+                Some(k) => Some(k.to_owned()),
+                None => {
+                    ctx.report
+                        .skip(Kind::Coupon, &c.id, unknown_address(address));
+                    excluded.insert(&c.id, "skipped".to_owned());
+                    continue;
                 }
-            }
+            },
             Owner::Unmanaged => None,
         };
         let mut problems = Problems::default();
@@ -368,19 +363,14 @@ fn codes(
                 ctx.report.foreign(ns, Kind::PromotionCode);
                 continue;
             }
-            Owner::Ours(address) => {
-                match code_key(address) {
-                    Some(k) => Some(k.to_owned()),
-                    None => {
-                        ctx.report.skip(
-                        Kind::PromotionCode,
-                        &p.id,
-                        format!("its marker names {address:?}, not an address billing.toml can declare"),
-                    );
-                        continue;
-                    }
+            Owner::Ours(address) => match code_key(address) {
+                Some(k) => Some(k.to_owned()),
+                None => {
+                    ctx.report
+                        .skip(Kind::PromotionCode, &p.id, unknown_address(address));
+                    continue;
                 }
-            }
+            },
             Owner::Unmanaged => None,
         };
         if !p.active {

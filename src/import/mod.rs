@@ -229,6 +229,11 @@ pub(crate) fn marker_key<'a>(address: &'a str, table: &str) -> Option<&'a str> {
         .filter(|k| keys::is_key(k))
 }
 
+/// Why an object whose marker names an address billing.toml cannot declare is left out.
+pub(crate) fn unknown_address(address: &str) -> String {
+    format!("its marker names {address:?}, not an address billing.toml can declare")
+}
+
 /// What leaving a field out of billing.toml does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Severity {

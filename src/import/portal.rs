@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use super::products::Products;
 use super::report::Kind;
 use super::write::{Table, Value};
-use super::{Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, owner, text_field};
+use super::{
+    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, owner, text_field,
+    unknown_address,
+};
 use crate::live::LivePortal;
 
 /// The key of `[portal]` among `[portals.<key>]`.
@@ -178,13 +181,9 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Tab
             Owner::Foreign(ns) => ctx.report.foreign(ns, Kind::Portal),
             Owner::Ours(address) => match marker_key(address, "portals") {
                 Some(k) => at.entry(k.to_owned()).or_default().push(p),
-                None => ctx.report.skip(
-                    Kind::Portal,
-                    &p.id,
-                    format!(
-                        "its marker names {address:?}, not an address billing.toml can declare"
-                    ),
-                ),
+                None => ctx
+                    .report
+                    .skip(Kind::Portal, &p.id, unknown_address(address)),
             },
             Owner::Unmanaged if p.is_default => default_unmanaged = true,
             Owner::Unmanaged if p.active => others += 1,

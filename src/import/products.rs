@@ -13,7 +13,8 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, NoLookupKey, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, on_remove, owner, text_field,
+    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, on_remove, owner,
+    text_field, unknown_address,
 };
 use crate::catalog::{Currency, MinorAmount};
 use crate::live::{LivePrice, LiveProduct, LiveTier};
@@ -390,20 +391,15 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 excluded.insert(&p.id, format!("managed by namespace {ns:?}"));
                 continue;
             }
-            Owner::Ours(address) => {
-                match marker_key(address, "products") {
-                    Some(k) => Some(k.to_owned()),
-                    None => {
-                        ctx.report.skip(
-                        Kind::Product,
-                        &p.id,
-                        format!("its marker names {address:?}, not an address billing.toml can declare"),
-                    );
-                        excluded.insert(&p.id, "skipped".to_owned());
-                        continue;
-                    }
+            Owner::Ours(address) => match marker_key(address, "products") {
+                Some(k) => Some(k.to_owned()),
+                None => {
+                    ctx.report
+                        .skip(Kind::Product, &p.id, unknown_address(address));
+                    excluded.insert(&p.id, "skipped".to_owned());
+                    continue;
                 }
-            }
+            },
             Owner::Unmanaged => None,
         };
         if !p.active && !ctx.options.include_archived {
@@ -495,19 +491,14 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 ctx.report.foreign(ns, Kind::Price);
                 continue;
             }
-            Owner::Ours(address) => {
-                match price_marker(address) {
-                    Some(keys) => Some(keys),
-                    None => {
-                        ctx.report.skip(
-                        Kind::Price,
-                        &p.id,
-                        format!("its marker names {address:?}, not an address billing.toml can declare"),
-                    );
-                        continue;
-                    }
+            Owner::Ours(address) => match price_marker(address) {
+                Some(keys) => Some(keys),
+                None => {
+                    ctx.report
+                        .skip(Kind::Price, &p.id, unknown_address(address));
+                    continue;
                 }
-            }
+            },
             Owner::Unmanaged => None,
         };
         if !p.active {

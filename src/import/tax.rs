@@ -13,7 +13,7 @@ use super::report::{Kind, Renamed};
 use super::write::{Table, Value};
 use super::{
     Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, on_remove, owner,
-    refused, text_field,
+    refused, text_field, unknown_address,
 };
 use crate::catalog::parse_decimal;
 use crate::live::LiveTaxRate;
@@ -202,19 +202,14 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
                 ctx.report.foreign(ns, Kind::TaxRate);
                 continue;
             }
-            Owner::Ours(address) => {
-                match marker_key(address, "tax_rates") {
-                    Some(k) => Some(k.to_owned()),
-                    None => {
-                        ctx.report.skip(
-                        Kind::TaxRate,
-                        &r.id,
-                        format!("its marker names {address:?}, not an address billing.toml can declare"),
-                    );
-                        continue;
-                    }
+            Owner::Ours(address) => match marker_key(address, "tax_rates") {
+                Some(k) => Some(k.to_owned()),
+                None => {
+                    ctx.report
+                        .skip(Kind::TaxRate, &r.id, unknown_address(address));
+                    continue;
                 }
-            }
+            },
             Owner::Unmanaged => None,
         };
         if !r.active && !ctx.options.include_archived {
