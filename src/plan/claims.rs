@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::error::Conflict;
+use super::forget::Declared;
 use super::identity::{Owner, owner, price_address, product_address};
 use super::{Action, Adoption, Change};
 use crate::catalog::Catalog;
@@ -78,7 +79,7 @@ impl Claims {
         named: &Obj<'_>,
         ns: &str,
         address: &str,
-        declared: &HashSet<String>,
+        declared: &Declared<'_>,
     ) -> Result<(), String> {
         if let Some(other) = self.by_id.get(named.id) {
             return if other.address == address {
@@ -243,7 +244,7 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             metadata: &o.metadata,
         }));
     // Addresses that some live object of this catalog holds, once renames are applied.
-    let mut managed: HashSet<String> = HashSet::new();
+    let mut managed: HashSet<&str> = HashSet::new();
     for o in objects {
         if let Owner::Ours(address) = owner(o.metadata, ns) {
             match moves.get(address) {
@@ -256,17 +257,17 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
                             by: by.clone(),
                         },
                     );
-                    managed.insert(new.clone());
+                    managed.insert(new);
                 }
                 None => {
-                    managed.insert(address.to_owned());
+                    managed.insert(address);
                 }
             }
         }
     }
     for c in &live.promotion_codes {
         if let Owner::Ours(address) = owner(&c.metadata, ns) {
-            managed.insert(address.to_owned());
+            managed.insert(address);
         }
     }
 
@@ -315,7 +316,7 @@ fn adopt_pinned<'l>(
     ns: &str,
     objects: impl Iterator<Item = Obj<'l>>,
     pins: Vec<(String, &str)>,
-    declared: &HashSet<String>,
+    declared: &Declared<'_>,
     report_all: bool,
     claims: &mut Claims,
 ) {
@@ -341,8 +342,8 @@ fn adopt_pinned<'l>(
 fn adopt_prices(
     catalog: &Catalog,
     live: &LiveState,
-    managed: &HashSet<String>,
-    declared: &HashSet<String>,
+    managed: &HashSet<&str>,
+    declared: &Declared<'_>,
     claims: &mut Claims,
 ) {
     let ns = catalog.namespace.as_str();
@@ -390,7 +391,7 @@ fn adopt_prices(
         };
         for (key, price) in &product.prices {
             let address = price_address(pkey, key);
-            if managed.contains(&address) {
+            if managed.contains(address.as_str()) {
                 continue;
             }
             let (found, by) = match &price.id {
@@ -449,16 +450,11 @@ fn adopt_prices(
 /// customer restriction) on the coupon the catalog puts it on, at an address no managed code
 /// holds. A code on another coupon is not adopted: it is somebody else's code that happens to
 /// clash (the promotion-code planner reports it).
-fn adopt_codes(
-    catalog: &Catalog,
-    live: &LiveState,
-    managed: &HashSet<String>,
-    claims: &mut Claims,
-) {
+fn adopt_codes(catalog: &Catalog, live: &LiveState, managed: &HashSet<&str>, claims: &mut Claims) {
     let ns = catalog.namespace.as_str();
     for (key, code) in &catalog.promotion_codes {
         let address = format!("promotion_codes.{key}");
-        if managed.contains(&address) {
+        if managed.contains(address.as_str()) {
             continue;
         }
         let coupon_address = format!("coupons.{}", code.coupon);
@@ -490,15 +486,15 @@ fn adopt_codes(
 fn adopt_tax_rates(
     catalog: &Catalog,
     live: &LiveState,
-    managed: &HashSet<String>,
-    declared: &HashSet<String>,
+    managed: &HashSet<&str>,
+    declared: &Declared<'_>,
     claims: &mut Claims,
 ) {
     let ns = catalog.namespace.as_str();
     for (key, rate) in &catalog.tax_rates {
         let Some(id) = &rate.id else { continue };
         let address = format!("tax_rates.{key}");
-        if managed.contains(&address) {
+        if managed.contains(address.as_str()) {
             continue;
         }
         match live.tax_rates.iter().find(|l| &l.id == id) {

@@ -11,10 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use super::builder::Builder;
 use super::claims::Claims;
 use super::error::Conflict;
-use super::identity::{
-    MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, fingerprint, forget_on_remove, price_address,
-    product_address,
-};
+use super::identity::{MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, fingerprint, forget_on_remove};
 use super::request::{
     CouponUpdate, ObjRef, PortalUpdate, PriceUpdate, ProductUpdate, PromotionCodeUpdate, Request,
     TaxRateUpdate,
@@ -23,31 +20,43 @@ use super::value::{FieldChange, FieldValue};
 use super::{Action, Change, ResourceKind};
 use crate::catalog::Catalog;
 
-/// The addresses the catalog declares, of every kind that can be forgotten.
-pub(crate) fn declared(catalog: &Catalog) -> HashSet<String> {
-    let mut out = HashSet::new();
-    for (pkey, p) in &catalog.products {
-        out.insert(product_address(pkey));
-        for key in p.prices.keys() {
-            out.insert(price_address(pkey, key));
+/// The addresses the catalog declares, of every kind that carries a marker; answered from the
+/// catalog itself, without building a set of a hundred thousand addresses.
+#[derive(Clone, Copy)]
+pub(crate) struct Declared<'a>(pub &'a Catalog);
+
+impl Declared<'_> {
+    /// Whether billing.toml declares `address`.
+    pub fn contains(&self, address: &str) -> bool {
+        let c = self.0;
+        let Some((kind, key)) = address.split_once('.') else {
+            return false;
+        };
+        match kind {
+            "products" => c.products.contains_key(key),
+            "prices" => key.split_once('.').is_some_and(|(product, price)| {
+                c.products
+                    .get(product)
+                    .is_some_and(|p| p.prices.contains_key(price))
+            }),
+            "coupons" => c.coupons.contains_key(key),
+            "promotion_codes" => c.promotion_codes.contains_key(key),
+            "tax_rates" => c.tax_rates.contains_key(key),
+            "portals" => c.portals.contains_key(key),
+            _ => false,
         }
     }
-    out.extend(catalog.coupons.keys().map(|k| format!("coupons.{k}")));
-    out.extend(
-        catalog
-            .promotion_codes
-            .keys()
-            .map(|k| format!("promotion_codes.{k}")),
-    );
-    out.extend(catalog.tax_rates.keys().map(|k| format!("tax_rates.{k}")));
-    out.extend(catalog.portals.keys().map(|k| format!("portals.{k}")));
-    out
+}
+
+/// The addresses the catalog declares.
+pub(crate) fn declared(catalog: &Catalog) -> Declared<'_> {
+    Declared(catalog)
 }
 
 /// Whether `address` is one billing.toml declares (and so cannot be forgotten: the next plan
 /// would create or adopt it again).
 pub fn is_declared(catalog: &Catalog, address: &str) -> bool {
-    declared(catalog).contains(address)
+    Declared(catalog).contains(address)
 }
 
 /// One object to forget: its id, metadata and how a reviewer recognises it.
@@ -220,7 +229,7 @@ pub(crate) fn plan(b: &mut Builder<'_>, requested: &BTreeSet<String>) -> BTreeSe
                     rest.strip_prefix(key).is_some_and(|r| r.starts_with('.'))
                 })
         });
-        if of_forgotten_product && !declared.contains(*address) {
+        if of_forgotten_product && !declared.contains(address) {
             prices.push(((*address).to_owned(), "its product is forgotten"));
         } else if let Some(reason) = wanted(
             address,
@@ -246,7 +255,7 @@ pub(crate) fn plan(b: &mut Builder<'_>, requested: &BTreeSet<String>) -> BTreeSe
         if objects
             .iter()
             .any(|o| coupon_ids.contains(o.coupon.as_str()))
-            && !declared.contains(*address)
+            && !declared.contains(address)
         {
             codes.push(((*address).to_owned(), "its coupon is forgotten"));
         } else if let Some(reason) = wanted(
@@ -268,7 +277,7 @@ pub(crate) fn plan(b: &mut Builder<'_>, requested: &BTreeSet<String>) -> BTreeSe
     let mut portals: Vec<(String, &'static str)> = Vec::new();
     // Portal configurations only when asked: they record no `on_remove`.
     for address in b.portals_at.keys() {
-        if requested.contains(*address) && !declared.contains(*address) {
+        if requested.contains(*address) && !declared.contains(address) {
             found.insert((*address).to_owned());
             portals.push(((*address).to_owned(), "billing forget"));
         }
