@@ -167,25 +167,35 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     let mut claims = Claims::default();
 
     let declared = super::forget::declared(catalog);
+    let pinned_products: HashMap<&str, &BTreeMap<String, String>> =
+        if catalog.products.values().any(|p| p.id.is_some()) {
+            live.products
+                .iter()
+                .map(|p| (p.id.as_str(), &p.metadata))
+                .collect()
+        } else {
+            HashMap::new()
+        };
     // Renames: old address → new address, and what says so.
     let mut moves: HashMap<String, (String, String)> = HashMap::new();
     let moved = |by: String, new: String| (new, by);
     for (key, product) in &catalog.products {
         // A product pinned by `id` is found by it after a rename: its prices move with it, as
         // with `moved_from`.
-        let renamed =
-            match (&product.moved_from, &product.id) {
-                (Some(old), _) => Some((old.clone(), format!("moved_from = {old:?}"))),
-                (None, Some(id)) => live.products.iter().find(|p| &p.id == id).and_then(|p| {
-                    match owner(&p.metadata, ns) {
+        let renamed = match (&product.moved_from, &product.id) {
+            (Some(old), _) => Some((old.clone(), format!("moved_from = {old:?}"))),
+            (None, Some(id)) => {
+                pinned_products
+                    .get(id.as_str())
+                    .and_then(|metadata| match owner(metadata, ns) {
                         Owner::Ours(at) if !declared.contains(at) => at
                             .strip_prefix("products.")
                             .map(|old| (old.to_owned(), format!("id {id}"))),
                         _ => None,
-                    }
-                }),
-                (None, None) => None,
-            };
+                    })
+            }
+            (None, None) => None,
+        };
         let old_product = renamed
             .as_ref()
             .map_or(key.as_str(), |(old, _)| old.as_str());
@@ -224,50 +234,45 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             );
         }
     }
-    let objects = live
-        .products
-        .iter()
-        .map(|o| Obj {
-            id: &o.id,
-            metadata: &o.metadata,
-        })
-        .chain(live.prices.iter().map(|o| Obj {
-            id: &o.id,
-            metadata: &o.metadata,
-        }))
-        .chain(live.coupons.iter().map(|o| Obj {
-            id: &o.id,
-            metadata: &o.metadata,
-        }))
-        .chain(live.tax_rates.iter().map(|o| Obj {
-            id: &o.id,
-            metadata: &o.metadata,
-        }));
-    // Addresses that some live object of this catalog holds, once renames are applied.
-    let mut managed: HashSet<&str> = HashSet::new();
-    for o in objects {
-        if let Owner::Ours(address) = owner(o.metadata, ns) {
-            match moves.get(address) {
-                Some((new, by)) => {
-                    claims.claim(
-                        o.id,
-                        new,
-                        Origin::Moved {
-                            from: address.to_owned(),
-                            by: by.clone(),
-                        },
-                    );
-                    managed.insert(new);
-                }
-                None => {
-                    managed.insert(address);
-                }
+    // Objects marked with a renamed address are claimed at the new one. (Nothing to look at in
+    // the usual plan, which renames nothing.)
+    if !moves.is_empty() {
+        for o in marked(live) {
+            if let Owner::Ours(address) = owner(o.metadata, ns)
+                && let Some((new, by)) = moves.get(address)
+            {
+                claims.claim(
+                    o.id,
+                    new,
+                    Origin::Moved {
+                        from: address.to_owned(),
+                        by: by.clone(),
+                    },
+                );
             }
         }
     }
-    for c in &live.promotion_codes {
-        if let Owner::Ours(address) = owner(&c.metadata, ns) {
-            managed.insert(address);
+    // Prices without a marker that hold a lookup key: the only ones a lookup key can adopt.
+    let unmarked_keys: HashMap<&str, &LivePrice> = live
+        .prices
+        .iter()
+        .filter_map(|p| {
+            let key = p.lookup_key.as_deref()?;
+            (owner(&p.metadata, ns) == Owner::Unmanaged).then_some((key, p))
+        })
+        .collect();
+    // Addresses where something may be adopted, and of those, the ones a marked object already
+    // holds (adoption is for addresses billing manages nothing at).
+    let candidates = adoption_candidates(catalog, live, &unmarked_keys);
+    let mut managed: HashSet<&str> = HashSet::new();
+    if !candidates.is_empty() {
+        for o in marked(live) {
+            if let Owner::Ours(address) = owner(o.metadata, ns) {
+                let address = moves.get(address).map_or(address, |(new, _)| new.as_str());
+                if let Some(candidate) = candidates.get(address) {
+                    managed.insert(candidate);
+                }
+            }
         }
     }
 
@@ -286,7 +291,14 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
         false,
         &mut claims,
     );
-    adopt_prices(catalog, live, &managed, &declared, &mut claims);
+    adopt_prices(
+        catalog,
+        live,
+        &managed,
+        &declared,
+        &unmarked_keys,
+        &mut claims,
+    );
     adopt_pinned(
         ns,
         live.coupons.iter().map(|o| Obj {
@@ -305,6 +317,62 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     adopt_codes(catalog, live, &managed, &mut claims);
     adopt_tax_rates(catalog, live, &managed, &declared, &mut claims);
     claims
+}
+
+/// Every live object that can carry a marker and be claimed, as id and metadata.
+fn marked(live: &LiveState) -> impl Iterator<Item = Obj<'_>> {
+    fn obj<'a>(id: &'a str, metadata: &'a BTreeMap<String, String>) -> Obj<'a> {
+        Obj { id, metadata }
+    }
+    live.products
+        .iter()
+        .map(|o| obj(&o.id, &o.metadata))
+        .chain(live.prices.iter().map(|o| obj(&o.id, &o.metadata)))
+        .chain(live.coupons.iter().map(|o| obj(&o.id, &o.metadata)))
+        .chain(live.promotion_codes.iter().map(|o| obj(&o.id, &o.metadata)))
+        .chain(live.tax_rates.iter().map(|o| obj(&o.id, &o.metadata)))
+}
+
+/// The addresses of prices, promotion codes and tax rates that something in the account may
+/// be adopted at: a price or tax rate with an `id`, a price whose written lookup key an
+/// unmarked price holds, a code an unmarked active code has.
+fn adoption_candidates(
+    catalog: &Catalog,
+    live: &LiveState,
+    unmarked_keys: &HashMap<&str, &LivePrice>,
+) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for (pkey, product) in catalog.products.iter().filter(|(_, p)| p.active) {
+        for (key, price) in &product.prices {
+            if price.id.is_some()
+                || (price.lookup_key_declared
+                    && unmarked_keys.contains_key(price.lookup_key.as_str()))
+            {
+                out.insert(price_address(pkey, key));
+            }
+        }
+    }
+    let ns = catalog.namespace.as_str();
+    let unmarked_codes: Vec<&str> = live
+        .promotion_codes
+        .iter()
+        .filter(|c| c.active && owner(&c.metadata, ns) == Owner::Unmanaged)
+        .map(|c| c.code.as_str())
+        .collect();
+    for (key, code) in &catalog.promotion_codes {
+        if unmarked_codes
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&code.code))
+        {
+            out.insert(format!("promotion_codes.{key}"));
+        }
+    }
+    for (key, rate) in &catalog.tax_rates {
+        if rate.id.is_some() {
+            out.insert(format!("tax_rates.{key}"));
+        }
+    }
+    out
 }
 
 /// Objects named by an explicit `id` (products and coupons: `pins` of address and id): adopted
@@ -344,6 +412,7 @@ fn adopt_prices(
     live: &LiveState,
     managed: &HashSet<&str>,
     declared: &Declared<'_>,
+    unmarked_keys: &HashMap<&str, &LivePrice>,
     claims: &mut Claims,
 ) {
     let ns = catalog.namespace.as_str();
@@ -362,23 +431,16 @@ fn adopt_prices(
         .values()
         .flat_map(|p| p.prices.values().filter_map(|price| price.id.as_deref()))
         .collect();
-    let wanted: HashSet<&str> = catalog
-        .products
-        .values()
-        .flat_map(|p| p.prices.values().map(|price| price.lookup_key.as_str()))
-        .collect();
-    let mut by_id = HashMap::new();
-    let mut by_lookup_key = HashMap::new();
-    for p in &live.prices {
-        if declared_ids.contains(p.id.as_str()) {
-            by_id.insert(p.id.as_str(), p);
-        }
-        if let Some(k) = p.lookup_key.as_deref()
-            && wanted.contains(k)
-        {
-            by_lookup_key.insert(k, p);
-        }
-    }
+    let by_id: HashMap<&str, &LivePrice> = if declared_ids.is_empty() {
+        HashMap::new()
+    } else {
+        live.prices
+            .iter()
+            .filter(|p| declared_ids.contains(p.id.as_str()))
+            .map(|p| (p.id.as_str(), p))
+            .collect()
+    };
+    let by_lookup_key = unmarked_keys;
     for (pkey, product) in &catalog.products {
         // Prices of a product declared inactive are only archived: nothing to adopt.
         if !product.active {
@@ -390,6 +452,12 @@ fn adopt_prices(
                 .is_some_and(|ids| ids.contains(&l.product.as_str()))
         };
         for (key, price) in &product.prices {
+            if price.id.is_none()
+                && !(price.lookup_key_declared
+                    && by_lookup_key.contains_key(price.lookup_key.as_str()))
+            {
+                continue;
+            }
             let address = price_address(pkey, key);
             if managed.contains(address.as_str()) {
                 continue;
