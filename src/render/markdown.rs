@@ -370,7 +370,8 @@ fn section(change: &Change) -> String {
         .map(|id| format!(" ({})", html(id)))
         .unwrap_or_default();
     let mut out = format!(
-        "<details><summary><code>{symbol}</code> {verb} <code>{}</code> — {}{id}</summary>\n\n",
+        "<details><summary><code>{}</code> {verb} <code>{}</code> — {}{id}</summary>\n\n",
+        html(symbol),
         html(&change.address),
         html(&change.title),
     );

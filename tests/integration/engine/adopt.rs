@@ -173,6 +173,13 @@ country = "DE"
         "{}",
         text.stdout
     );
+    let markdown = env.billing(&["plan", "--format", "markdown"]);
+    assert!(
+        markdown.has("<summary><code>&lt;</code> adopt <code>products.pro</code>")
+            && markdown.has("| | adopt | create |"),
+        "{}",
+        markdown.stdout
+    );
 
     env.converge();
     let after: Vec<Value> = paths.iter().map(|p| object(&env, p)).collect();
