@@ -95,7 +95,7 @@ impl<'a> Builder<'a> {
             b.product_by_id.insert(&p.id, p);
             match claims.owner(&p.id, &p.metadata, namespace) {
                 Owner::Ours(address) => b.products_at.entry(address).or_default().push(p),
-                Owner::Foreign => b.foreign.products += 1,
+                Owner::Foreign(_) => b.foreign.products += 1,
                 Owner::Unmanaged => b.unmanaged.products += 1,
             }
         }
@@ -109,7 +109,7 @@ impl<'a> Builder<'a> {
                     b.price_address.insert(&p.id, address);
                     b.prices_at.entry(address).or_default().push(p);
                 }
-                Owner::Foreign => b.foreign.prices += 1,
+                Owner::Foreign(_) => b.foreign.prices += 1,
                 Owner::Unmanaged => b.unmanaged.prices += 1,
             }
         }
@@ -117,28 +117,28 @@ impl<'a> Builder<'a> {
             b.coupon_by_id.insert(&c.id, c);
             match claims.owner(&c.id, &c.metadata, namespace) {
                 Owner::Ours(address) => b.coupons_at.entry(address).or_default().push(c),
-                Owner::Foreign => b.foreign.coupons += 1,
+                Owner::Foreign(_) => b.foreign.coupons += 1,
                 Owner::Unmanaged => b.unmanaged.coupons += 1,
             }
         }
         for c in &live.promotion_codes {
             match claims.owner(&c.id, &c.metadata, namespace) {
                 Owner::Ours(address) => b.codes_at.entry(address).or_default().push(c),
-                Owner::Foreign => b.foreign.promotion_codes += 1,
+                Owner::Foreign(_) => b.foreign.promotion_codes += 1,
                 Owner::Unmanaged => b.unmanaged.promotion_codes += 1,
             }
         }
         for r in &live.tax_rates {
             match claims.owner(&r.id, &r.metadata, namespace) {
                 Owner::Ours(address) => b.tax_rates_at.entry(address).or_default().push(r),
-                Owner::Foreign => b.foreign.tax_rates += 1,
+                Owner::Foreign(_) => b.foreign.tax_rates += 1,
                 Owner::Unmanaged => b.unmanaged.tax_rates += 1,
             }
         }
         for c in &live.portals {
             match claims.owner(&c.id, &c.metadata, namespace) {
                 Owner::Ours(address) => b.portals_at.entry(address).or_default().push(c),
-                Owner::Foreign => b.foreign.portals += 1,
+                Owner::Foreign(_) => b.foreign.portals += 1,
                 // Every account has a default configuration: not worth a mention unless managed.
                 Owner::Unmanaged if c.is_default => {}
                 Owner::Unmanaged => b.unmanaged.portals += 1,

@@ -122,13 +122,9 @@ impl Claims {
                 "{}, which billing manages at {at}, still declared in billing.toml",
                 named.id
             )),
-            Owner::Foreign => Err(format!(
-                "{}, which the catalog with namespace {:?} manages",
-                named.id,
-                named
-                    .metadata
-                    .get(super::MARKER_NAMESPACE)
-                    .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
+            Owner::Foreign(ns) => Err(format!(
+                "{}, which the catalog with namespace {ns:?} manages",
+                named.id
             )),
         }
     }

@@ -17,8 +17,8 @@ pub const MARKER_NAMESPACE: &str = "billing_ns";
 pub enum Owner<'a> {
     /// This catalog, at this address.
     Ours(&'a str),
-    /// A catalog with another namespace.
-    Foreign,
+    /// A catalog with another namespace: this one.
+    Foreign(&'a str),
     /// Nobody: no marker.
     Unmanaged,
 }
@@ -34,7 +34,7 @@ pub fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Own
             if ns == namespace {
                 Owner::Ours(address)
             } else {
-                Owner::Foreign
+                Owner::Foreign(ns)
             }
         }
     }
@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(owner(&m, "acme"), Owner::Unmanaged);
         m.insert(MARKER_KEY.into(), "products.pro".into());
         assert_eq!(owner(&m, "default"), Owner::Ours("products.pro"));
-        assert_eq!(owner(&m, "acme"), Owner::Foreign);
+        assert_eq!(owner(&m, "acme"), Owner::Foreign("default"));
         m.insert(MARKER_NAMESPACE.into(), "acme".into());
         assert_eq!(owner(&m, "acme"), Owner::Ours("products.pro"));
     }

@@ -456,7 +456,7 @@ pub(crate) fn plan(
                 });
                 continue;
             };
-            if owner(&default.metadata, b.namespace) == Owner::Foreign {
+            if matches!(owner(&default.metadata, b.namespace), Owner::Foreign(_)) {
                 let ns = default
                     .metadata
                     .get(MARKER_NAMESPACE)

@@ -502,12 +502,9 @@ pub(crate) fn plan_declared<'a>(
                     Owner::Ours(_) => true,
                     other => {
                         let who = match other {
-                            Owner::Foreign => format!(
-                                "which the catalog with namespace {:?} manages",
-                                h.metadata
-                                    .get(super::MARKER_NAMESPACE)
-                                    .map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)
-                            ),
+                            Owner::Foreign(ns) => {
+                                format!("which the catalog with namespace {ns:?} manages")
+                            }
                             _ => "which billing does not manage".to_owned(),
                         };
                         b.conflicts.push(Conflict {

@@ -212,12 +212,13 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
                     Some(live) => {
                         match b.owner(&live.id, &live.metadata) {
                             Owner::Ours(_) => Some(live),
-                            // An unmarked product named by `id` is adopted (see `claims`):
-                            // what is left is another catalog's.
-                            Owner::Foreign | Owner::Unmanaged => {
+                            // An unmarked product named by `id` is adopted (see `claims`),
+                            // so it reads as ours.
+                            Owner::Unmanaged => None,
+                            Owner::Foreign(ns) => {
                                 b.conflicts.push(Conflict {
                             address: address.clone(),
-                            message: format!("product {id} is managed by the catalog with namespace {:?}", live.metadata.get(super::MARKER_NAMESPACE).map_or(crate::catalog::DEFAULT_NAMESPACE, String::as_str)),
+                            message: format!("product {id} is managed by the catalog with namespace {ns:?}"),
                             hint: "pin this product to another id, or manage it from that catalog".to_owned(),
                         });
                                 None
