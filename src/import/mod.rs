@@ -194,31 +194,8 @@ pub fn review(catalog: &catalog::Catalog, live: &LiveState) -> Vec<String> {
     }
 }
 
-/// Who manages a live object, by its marker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Owner<'a> {
-    /// This namespace, at this address.
-    Ours(&'a str),
-    /// Another namespace.
-    Foreign(&'a str),
-    Unmanaged,
-}
-
-pub(crate) fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Owner<'a> {
-    match metadata.get(MARKER_KEY) {
-        None => Owner::Unmanaged,
-        Some(address) => {
-            let ns = metadata
-                .get(MARKER_NAMESPACE)
-                .map_or(DEFAULT_NAMESPACE, String::as_str);
-            if ns == namespace {
-                Owner::Ours(address)
-            } else {
-                Owner::Foreign(ns)
-            }
-        }
-    }
-}
+/// Who manages a live object, by its marker: the planner's own reading.
+pub(crate) use crate::plan::{Owner, owner};
 
 /// The key of a marker address of the form `<table>.<key>` (`products.pro` → `pro`), when it
 /// is one billing.toml can declare.
