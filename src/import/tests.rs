@@ -738,6 +738,40 @@ fn ignored_metadata_is_left_to_the_system_that_writes_it() {
 }
 
 #[test]
+fn an_object_whose_ignored_metadata_leaves_no_room_for_the_marker_is_not_adopted() {
+    // 49 keys in Stripe, one of them ignored: the 48 declared pass the validator, but adopting
+    // the product would give it 51 keys (the ignored one stays), which Stripe refuses.
+    let mut full = product("prod_1", "Full", 1);
+    full.metadata = (0..48)
+        .map(|i| (format!("key_{i}"), i.to_string()))
+        .collect();
+    full.metadata.insert("crm_id".into(), "42".into());
+    let mut room = product("prod_2", "Room", 2);
+    room.metadata = (0..47)
+        .map(|i| (format!("key_{i}"), i.to_string()))
+        .collect();
+    room.metadata.insert("crm_id".into(), "42".into());
+    let live = fixtures::live(vec![full, room], vec![]);
+    let options = Options {
+        ignore_metadata: vec![crate::catalog::MetadataPattern::new("crm_*")],
+        ..Options::default()
+    };
+    let (text, catalog, report) = run_with(&live, &options);
+    assert!(!text.contains("prod_1"), "{text}");
+    assert_eq!(catalog.products["room"].metadata.len(), 47);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(report.skipped[0].id, "prod_1");
+    assert!(
+        report.skipped[0].why.starts_with(
+            "metadata: 49 keys in Stripe, 1 of them matched by `ignore_metadata` (billing leaves those in place): adopting it adds billing's 2 marker keys, and Stripe allows 50"
+        ),
+        "{:?}",
+        report.skipped
+    );
+    assert!(review(&catalog, &live).is_empty());
+}
+
+#[test]
 fn the_review_says_what_the_plan_will_show_besides_adoptions() {
     // A key billing reserves on a product billing manages cannot be declared: it is left out,
     // and the plan removes it, which the review says.
