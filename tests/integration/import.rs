@@ -687,3 +687,53 @@ fn an_account_billing_manages_is_imported_at_its_addresses_and_plans_nothing() {
     assert_eq!(plan.code, 0, "{}{}\n{text}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
 }
+
+#[test]
+fn a_coupon_that_names_a_product_twice_applies_to_it_once() {
+    // `applies_to[products]` is a list: a script can name a product twice. billing.toml lists
+    // each product once, and the coupon is adopted as it is.
+    let env = empty_env();
+    let pro = product(&env.sandbox, "name=Pro");
+    let twice = coupon(
+        &env.sandbox,
+        &format!(
+            "id=PRO10&percent_off=10&applies_to[products][0]={pro}&applies_to[products][1]={pro}"
+        ),
+    );
+    let run = env.billing(&["import", "--out", "billing.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("Skipped"), "{}", run.stderr);
+    let text = env.dir.read("billing.toml");
+    assert!(
+        text.contains("[coupons.pro10]\nid = \"PRO10\"\npercent_off = 10\nduration = \"once\"\napplies_to = [\"pro\"]\n"),
+        "{text}"
+    );
+    let plan = env.billing(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let doc: Value = serde_json::from_str(&plan.stdout).expect("the plan is JSON");
+    let changes = doc["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let actions: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap_or_default(),
+                c["address"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [("adopt", "products.pro"), ("adopt", "coupons.pro10")],
+        "{}",
+        plan.stdout
+    );
+    env.converge();
+    assert_eq!(
+        env.current("coupons.pro10")["id"],
+        twice,
+        "the same coupon, not a replacement"
+    );
+}
