@@ -25,7 +25,7 @@ mod report;
 mod tax;
 mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use report::{Inexpressible, Kind, NoLookupKey, Renamed, Report, Skipped};
 
@@ -227,6 +227,25 @@ pub(crate) fn marker_key<'a>(address: &'a str, table: &str) -> Option<&'a str> {
         .strip_prefix(table)
         .and_then(|rest| rest.strip_prefix('.'))
         .filter(|k| keys::is_key(k))
+}
+
+/// The keys that this namespace's markers hold on the live objects of one kind (`key` reads a
+/// key from a marker address), archived, inactive and left-out objects included. The plan
+/// counts each such address as one billing manages and adopts nothing there, so no other
+/// object is written under these keys.
+pub(crate) fn held_keys<'a>(
+    metadata: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+    namespace: &str,
+    key: impl Fn(&'a str) -> Option<&'a str>,
+) -> BTreeSet<String> {
+    metadata
+        .into_iter()
+        .filter_map(|m| match owner(m, namespace) {
+            Owner::Ours(address) => key(address),
+            _ => None,
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Why an object whose marker names an address billing.toml cannot declare is left out.
