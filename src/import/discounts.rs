@@ -11,8 +11,8 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, on_remove, owner,
-    text_field, unknown_address,
+    Ctx, Owner, Problems, Severity, check, held_keys, marker_key, metadata_table, number,
+    on_remove, owner, text_field, unknown_address,
 };
 use crate::catalog::{Currency, parse_decimal};
 use crate::live::{LiveCoupon, LivePromotionCode};
@@ -295,7 +295,12 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
         }
     }
     let mut space = KeySpace::default();
-    for k in newest.keys() {
+    let held = held_keys(
+        ctx.live.coupons.iter().map(|c| &c.metadata),
+        &namespace,
+        |a| marker_key(a, "coupons"),
+    );
+    for k in newest.keys().chain(&held) {
         space.reserve(k);
     }
     let mut coupons = Table::default();
@@ -479,10 +484,17 @@ fn codes(
     // output name (codes differing only in case, or one code for several customers).
     let mut space = KeySpace::default();
     let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for (_, ours, _) in &entries {
-        if let Some(k) = ours
-            && space.reserve(k)
-        {
+    let held = held_keys(
+        ctx.live.promotion_codes.iter().map(|c| &c.metadata),
+        &namespace,
+        code_key,
+    );
+    for k in entries
+        .iter()
+        .filter_map(|(_, ours, _)| ours.as_ref())
+        .chain(&held)
+    {
+        if space.reserve(k) {
             names.insert(keys::env_name(k));
         }
     }

@@ -25,7 +25,7 @@ mod report;
 mod tax;
 mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use report::{Inexpressible, Kind, NoLookupKey, Renamed, Report, Skipped};
 
@@ -206,6 +206,25 @@ pub(crate) fn marker_key<'a>(address: &'a str, table: &str) -> Option<&'a str> {
         .filter(|k| keys::is_key(k))
 }
 
+/// The keys that this namespace's markers hold on the live objects of one kind (`key` reads a
+/// key from a marker address), archived, inactive and left-out objects included. The plan
+/// counts each such address as one billing manages and adopts nothing there, so no other
+/// object is written under these keys.
+pub(crate) fn held_keys<'a>(
+    metadata: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+    namespace: &str,
+    key: impl Fn(&'a str) -> Option<&'a str>,
+) -> BTreeSet<String> {
+    metadata
+        .into_iter()
+        .filter_map(|m| match owner(m, namespace) {
+            Owner::Ours(address) => key(address),
+            _ => None,
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Why an object whose marker names an address billing.toml cannot declare is left out.
 pub(crate) fn unknown_address(address: &str) -> String {
     format!("its marker names {address:?}, not an address billing.toml can declare")
@@ -324,6 +343,7 @@ impl Ctx<'_> {
         problems: &mut Problems,
     ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
+        let mut ignored_keys = 0;
         for (k, v) in live {
             let reserved = k.starts_with(RESERVED_METADATA_PREFIX);
             if k == MARKER_KEY || k == MARKER_NAMESPACE || (ours && k == ON_REMOVE_KEY) {
@@ -333,6 +353,7 @@ impl Ctx<'_> {
             let ignored = self.options.ignore_metadata.iter().any(|p| p.matches(k))
                 && !(kind == Kind::Coupon && reserved);
             if ignored {
+                ignored_keys += 1;
                 continue;
             }
             if reserved {
@@ -345,9 +366,32 @@ impl Ctx<'_> {
             }
             out.insert(k.clone(), v.clone());
         }
+        // Adopting an object adds the two marker keys to what Stripe holds, and the keys
+        // `ignore_metadata` matches stay there: together they can pass Stripe's limit when
+        // what billing.toml declares does not (the validator refuses more than that itself).
+        let held = live
+            .keys()
+            .filter(|k| *k != MARKER_KEY && *k != MARKER_NAMESPACE)
+            .count();
+        if !ours
+            && ignored_keys > 0
+            && held + 2 > STRIPE_METADATA_KEYS
+            && out.len() + 2 <= STRIPE_METADATA_KEYS
+        {
+            problems.add(
+                "metadata",
+                format!(
+                    "{held} keys in Stripe, {ignored_keys} of them matched by `ignore_metadata` (billing leaves those in place): adopting it adds billing's 2 marker keys, and Stripe allows {STRIPE_METADATA_KEYS}"
+                ),
+                Severity::Change,
+            );
+        }
         out
     }
 }
+
+/// Stripe's limit on an object's metadata keys.
+const STRIPE_METADATA_KEYS: usize = 50;
 
 /// `on_remove` of an object billing manages, from the metadata key billing records it in
 /// (`keep` or `forget`; the kind's default is not recorded). `allowed` are the values the

@@ -13,7 +13,7 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, NoLookupKey, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, on_remove, owner,
+    Ctx, Owner, Problems, Severity, check, held_keys, marker_key, metadata_table, on_remove, owner,
     text_field, unknown_address,
 };
 use crate::catalog::{Currency, MinorAmount};
@@ -638,9 +638,21 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
 
     // Keys: the addresses in markers first, then the others, oldest first.
     let mut product_space = KeySpace::default();
-    for e in &entries {
-        if let Some(k) = &e.ours {
-            product_space.reserve(k);
+    let held = held_keys(
+        ctx.live.products.iter().map(|p| &p.metadata),
+        &namespace,
+        |a| marker_key(a, "products"),
+    );
+    for k in &held {
+        product_space.reserve(k);
+    }
+    // The same for prices, by the product key in their markers.
+    let mut held_prices: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in &ctx.live.prices {
+        if let Owner::Ours(address) = owner(&p.metadata, &namespace)
+            && let Some((pk, k)) = price_marker(address)
+        {
+            held_prices.entry(pk).or_default().insert(k);
         }
     }
     let mut product_keys: BTreeMap<String, String> = BTreeMap::new();
@@ -672,7 +684,13 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 claimed.key
             }
         };
-        let prices = assign_price_keys(ctx, &key, &mut e, &mut taken_lookup_keys);
+        let prices = assign_price_keys(
+            ctx,
+            &key,
+            &mut e,
+            held_prices.get(&key),
+            &mut taken_lookup_keys,
+        );
         let mut product_table = e.table;
         if let Some(d) = e.live.default_price.as_deref()
             && e.live.active
@@ -711,9 +729,13 @@ fn assign_price_keys<'a>(
     ctx: &mut Ctx<'_>,
     product_key: &str,
     product: &mut ProductEntry<'a>,
+    held: Option<&BTreeSet<String>>,
     taken_lookup_keys: &mut BTreeSet<String>,
 ) -> BTreeMap<String, PriceEntry<'a>> {
     let mut space = KeySpace::default();
+    for k in held.into_iter().flatten() {
+        space.reserve(k);
+    }
     let mut out = BTreeMap::new();
     let mut rest = Vec::new();
     for p in std::mem::take(&mut product.prices) {

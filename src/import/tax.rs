@@ -12,8 +12,8 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, number, on_remove, owner,
-    refused, text_field, unknown_address,
+    Ctx, Owner, Problems, Severity, check, held_keys, marker_key, metadata_table, number,
+    on_remove, owner, refused, text_field, unknown_address,
 };
 use crate::catalog::parse_decimal;
 use crate::live::LiveTaxRate;
@@ -266,7 +266,12 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
         }
     }
     let mut space = KeySpace::default();
-    for k in current.keys() {
+    let held = held_keys(
+        ctx.live.tax_rates.iter().map(|r| &r.metadata),
+        &namespace,
+        |a| marker_key(a, "tax_rates"),
+    );
+    for k in current.keys().chain(&held) {
         space.reserve(k);
     }
     let mut table = Table::default();

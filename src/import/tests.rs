@@ -650,6 +650,86 @@ fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
 }
 
 #[test]
+fn addresses_billing_manages_are_not_given_to_other_objects() {
+    // What billing archived when it left billing.toml keeps its marker: products.legacy with
+    // its price prices.legacy.monthly, the code promotion_codes.SPRING, tax_rates.vat. The plan
+    // counts those addresses as managed and adopts nothing there, so the Dashboard's "Legacy"
+    // product with a monthly price, its "SPRING" code and its "VAT" rate go under other keys.
+    let mut legacy = fixtures::product();
+    legacy.id = "prod_old".into();
+    legacy.active = false;
+    legacy.default_price = None;
+    legacy.metadata = marker("products.legacy");
+    let mut old_price = fixtures::price();
+    old_price.id = "price_old".into();
+    old_price.product = "prod_old".into();
+    old_price.active = false;
+    old_price.lookup_key = None;
+    old_price.metadata = marker("prices.legacy.monthly");
+    let products = fixtures::live(
+        vec![legacy, product("prod_new", "Legacy", 10)],
+        vec![
+            old_price,
+            monthly(price("price_new", "prod_new", 10, "usd", 500)),
+        ],
+    );
+    let mut codes = fixtures::live(vec![], vec![]);
+    codes.coupons.push(coupon("SAVE", "Save", 11));
+    let mut old_code = code("promo_old", "SPRING", "SAVE", 11);
+    old_code.active = false;
+    old_code.metadata = marker("promotion_codes.SPRING");
+    codes.promotion_codes.push(old_code);
+    codes
+        .promotion_codes
+        .push(code("promo_new", "SPRING", "SAVE", 12));
+    let rate = |id: &str, active: bool, metadata| LiveTaxRate {
+        id: id.into(),
+        created: 13,
+        active,
+        display_name: "VAT".into(),
+        percentage: "19".into(),
+        inclusive: false,
+        country: None,
+        state: None,
+        jurisdiction: None,
+        tax_type: None,
+        description: None,
+        metadata,
+    };
+    let mut rates = fixtures::live(vec![], vec![]);
+    rates
+        .tax_rates
+        .push(rate("txr_old", false, marker("tax_rates.vat")));
+    rates.tax_rates.push(rate("txr_new", true, BTreeMap::new()));
+    for include_archived in [false, true] {
+        let options = Options {
+            include_archived,
+            ..Options::default()
+        };
+        let (text, catalog, _) = run_with(&products, &options);
+        let written = &catalog.products["legacy_2"];
+        assert_eq!(written.id.as_deref(), Some("prod_new"), "{text}");
+        assert!(written.prices.contains_key("monthly"), "{text}");
+        let changes = review(&catalog, &products);
+        assert!(changes.is_empty(), "{changes:#?}\n{text}");
+
+        let (text, catalog, _) = run_with(&codes, &options);
+        assert_eq!(catalog.promotion_codes["SPRING_2"].code, "SPRING", "{text}");
+        let changes = review(&catalog, &codes);
+        assert!(changes.is_empty(), "{changes:#?}\n{text}");
+
+        let (text, catalog, _) = run_with(&rates, &options);
+        assert_eq!(
+            catalog.tax_rates["vat_2"].id.as_deref(),
+            Some("txr_new"),
+            "{text}"
+        );
+        let changes = review(&catalog, &rates);
+        assert!(changes.is_empty(), "{changes:#?}\n{text}");
+    }
+}
+
+#[test]
 fn coupons_need_their_products_and_codes_their_coupons() {
     let mut c = coupon("SUMMER", "Summer", 1);
     c.applies_to = vec!["prod_gone".into()];
@@ -735,6 +815,40 @@ fn ignored_metadata_is_left_to_the_system_that_writes_it() {
         catalog.products["pro"].metadata,
         BTreeMap::from([("tier".to_owned(), "2".to_owned())])
     );
+}
+
+#[test]
+fn an_object_whose_ignored_metadata_leaves_no_room_for_the_marker_is_not_adopted() {
+    // 49 keys in Stripe, one of them ignored: the 48 declared pass the validator, but adopting
+    // the product would give it 51 keys (the ignored one stays), which Stripe refuses.
+    let mut full = product("prod_1", "Full", 1);
+    full.metadata = (0..48)
+        .map(|i| (format!("key_{i}"), i.to_string()))
+        .collect();
+    full.metadata.insert("crm_id".into(), "42".into());
+    let mut room = product("prod_2", "Room", 2);
+    room.metadata = (0..47)
+        .map(|i| (format!("key_{i}"), i.to_string()))
+        .collect();
+    room.metadata.insert("crm_id".into(), "42".into());
+    let live = fixtures::live(vec![full, room], vec![]);
+    let options = Options {
+        ignore_metadata: vec![crate::catalog::MetadataPattern::new("crm_*")],
+        ..Options::default()
+    };
+    let (text, catalog, report) = run_with(&live, &options);
+    assert!(!text.contains("prod_1"), "{text}");
+    assert_eq!(catalog.products["room"].metadata.len(), 47);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(report.skipped[0].id, "prod_1");
+    assert!(
+        report.skipped[0].why.starts_with(
+            "metadata: 49 keys in Stripe, 1 of them matched by `ignore_metadata` (billing leaves those in place): adopting it adds billing's 2 marker keys, and Stripe allows 50"
+        ),
+        "{:?}",
+        report.skipped
+    );
+    assert!(review(&catalog, &live).is_empty());
 }
 
 #[test]

@@ -213,7 +213,8 @@ pub struct LiveCoupon {
     pub duration_in_months: Option<i64>,
     pub max_redemptions: Option<i64>,
     pub redeem_by: Option<i64>,
-    /// Product ids, when the coupon is restricted.
+    /// Product ids, when the coupon is restricted: a set, sorted (Stripe's list may name a
+    /// product twice; billing.toml lists each product once).
     pub applies_to: Vec<String>,
     pub metadata: BTreeMap<String, String>,
     /// Still redeemable.
@@ -265,7 +266,15 @@ impl From<stripe_shared::Coupon> for LiveCoupon {
             duration_in_months: c.duration_in_months,
             max_redemptions: c.max_redemptions,
             redeem_by: c.redeem_by,
-            applies_to: c.applies_to.map(|a| a.products).unwrap_or_default(),
+            applies_to: c
+                .applies_to
+                .map(|a| {
+                    let mut products = a.products;
+                    products.sort();
+                    products.dedup();
+                    products
+                })
+                .unwrap_or_default(),
             metadata: sorted(c.metadata.unwrap_or_default()),
             valid: c.valid,
             times_redeemed: c.times_redeemed,
