@@ -225,6 +225,12 @@ pub(crate) fn held_keys<'a>(
         .collect()
 }
 
+/// Whether an object billing manages records `on_remove = "forget"`: left out of
+/// billing.toml, it would not be left as it is (archived objects are) but forgotten.
+pub(crate) fn forgets(metadata: &BTreeMap<String, String>) -> bool {
+    metadata.get(ON_REMOVE_KEY).map(String::as_str) == Some("forget")
+}
+
 /// Why an object whose marker names an address billing.toml cannot declare is left out.
 pub(crate) fn unknown_address(address: &str) -> String {
     format!("its marker names {address:?}, not an address billing.toml can declare")

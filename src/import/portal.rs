@@ -30,7 +30,11 @@ fn portal_table(
     products: &Products,
     problems: &mut Problems,
 ) -> Table {
-    let mut t = Table::default();
+    // Every field may have its default value: the entry is written all the same.
+    let mut t = Table {
+        entry: true,
+        ..Table::default()
+    };
     if p.is_default {
         t.text("target", "default");
     }

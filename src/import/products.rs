@@ -13,8 +13,8 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, NoLookupKey, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, held_keys, marker_key, metadata_table, on_remove, owner,
-    text_field, unknown_address,
+    Ctx, Owner, Problems, Severity, check, forgets, held_keys, marker_key, metadata_table,
+    on_remove, owner, text_field, unknown_address,
 };
 use crate::catalog::{Currency, MinorAmount};
 use crate::live::{LivePrice, LiveProduct, LiveTier};
@@ -402,7 +402,18 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             },
             Owner::Unmanaged => None,
         };
-        if !p.active && !ctx.options.include_archived {
+        // Left out, an archived product billing manages stays as it is, unless it or one of
+        // its prices records `on_remove = "forget"`: the plan would forget those.
+        let forgotten = || {
+            forgets(&p.metadata)
+                || ctx.live.prices.iter().any(|x| {
+                    x.product == p.id
+                        && matches!(owner(&x.metadata, &namespace), Owner::Ours(_))
+                        && forgets(&x.metadata)
+                })
+        };
+        let written = p.active || ctx.options.include_archived || (ours.is_some() && forgotten());
+        if !written {
             ctx.report.archived(Kind::Product);
             excluded.insert(&p.id, "archived".to_owned());
             continue;
@@ -501,7 +512,14 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             },
             Owner::Unmanaged => None,
         };
-        if !p.active {
+        // The prices billing manages of a product written `active = false` are declared with
+        // it: the plan archives them with the product, so nothing changes, while left out the
+        // plan would forget those that record `on_remove = "forget"`.
+        let inactive_product = index
+            .get(&p.product)
+            .and_then(|i| entries.get(*i))
+            .is_some_and(|e| !e.live.active);
+        if !(p.active || (ours.is_some() && inactive_product)) {
             ctx.report.archived(Kind::Price);
             continue;
         }
@@ -516,7 +534,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             );
             continue;
         };
-        if !product.live.active {
+        if !product.live.active && p.active {
             ctx.report.skip(
                 Kind::Price,
                 &p.id,
@@ -754,7 +772,8 @@ fn assign_price_keys<'a>(
             continue;
         }
         space.reserve(&k);
-        if p.lookup_key.is_none() {
+        // (An archived price of an inactive product is left as it is.)
+        if p.lookup_key.is_none() && p.live.active {
             let default = format!("{product_key}_{k}");
             let clash = if taken_lookup_keys.contains(&default) {
                 ", which another price holds: the plan will refuse until one of them changes"

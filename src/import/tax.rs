@@ -12,7 +12,7 @@ use super::keys::{self, KeySpace};
 use super::report::{Kind, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, held_keys, marker_key, metadata_table, number,
+    Ctx, Owner, Problems, Severity, check, forgets, held_keys, marker_key, metadata_table, number,
     on_remove, owner, refused, text_field, unknown_address,
 };
 use crate::catalog::parse_decimal;
@@ -212,7 +212,11 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
             },
             Owner::Unmanaged => None,
         };
-        if !r.active && !ctx.options.include_archived {
+        // Left out, an archived rate billing manages stays as it is, unless it records
+        // `on_remove = "forget"`: the plan would forget it.
+        let written =
+            r.active || ctx.options.include_archived || (ours.is_some() && forgets(&r.metadata));
+        if !written {
             ctx.report.archived(Kind::TaxRate);
             continue;
         }

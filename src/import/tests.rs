@@ -730,6 +730,43 @@ fn addresses_billing_manages_are_not_given_to_other_objects() {
 }
 
 #[test]
+fn a_portal_configuration_with_every_feature_off_is_still_declared() {
+    // Nothing but its marker differs from the defaults: the entry has no line of its own,
+    // and must still be written, or the plan would deactivate the configuration.
+    let portal = |id: &str, key: &str| crate::live::LivePortal {
+        id: id.into(),
+        created: 1,
+        active: true,
+        is_default: false,
+        name: None,
+        default_return_url: None,
+        headline: None,
+        privacy_policy_url: None,
+        terms_of_service_url: None,
+        login_page: false,
+        invoice_history: false,
+        payment_method_update: false,
+        customer_update: vec![],
+        subscription_cancel: None,
+        subscription_update: None,
+        metadata: marker(&format!("portals.{key}")),
+    };
+    let mut live = fixtures::live(vec![], vec![]);
+    live.portals = vec![portal("bpc_1", "default"), portal("bpc_2", "team")];
+    let (text, catalog, report) = run(&live);
+    assert!(text.contains("\n[portal]\n"), "{text}");
+    assert!(text.contains("\n[portals.team]\n"), "{text}");
+    assert_eq!(
+        catalog.portals.keys().collect::<Vec<_>>(),
+        ["default", "team"],
+        "{text}"
+    );
+    assert_eq!(report.written.get(&Kind::Portal), Some(&2));
+    let changes = review(&catalog, &live);
+    assert!(changes.is_empty(), "{changes:#?}\n{text}");
+}
+
+#[test]
 fn coupons_need_their_products_and_codes_their_coupons() {
     let mut c = coupon("SUMMER", "Summer", 1);
     c.applies_to = vec!["prod_gone".into()];

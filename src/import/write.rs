@@ -24,6 +24,9 @@ pub(crate) enum Value {
 pub(crate) struct Table {
     /// A comment written above the table's header.
     pub comment: Option<String>,
+    /// A catalog entry: its header is written even when every field has its default value
+    /// (an empty table is otherwise left out, which would leave the entry out).
+    pub entry: bool,
     pub values: Vec<(String, Value)>,
     pub tables: Vec<(String, Table)>,
 }
@@ -46,7 +49,7 @@ impl Table {
 
     /// Whether nothing would be written.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty() && self.tables.iter().all(|(_, t)| t.is_empty())
+        !self.entry && self.values.is_empty() && self.tables.iter().all(|(_, t)| t.is_empty())
     }
 }
 
@@ -142,7 +145,7 @@ fn comment(out: &mut String, text: &str) {
 }
 
 fn render_table(path: &mut Vec<String>, table: &Table, out: &mut String) {
-    if !path.is_empty() && (!table.values.is_empty() || table.comment.is_some()) {
+    if !path.is_empty() && (!table.values.is_empty() || table.comment.is_some() || table.entry) {
         if !out.is_empty() {
             out.push('\n');
         }
