@@ -17,9 +17,8 @@ use sha2::{Digest, Sha256};
 use crate::apply::wire::{WireRequest, requests};
 use crate::catalog::Catalog;
 use crate::live::LiveState;
-use crate::plan::{
-    Action, Change, FieldValue, ObjRef, Owner, Plan, StepId, Summary, Untouched, owner,
-};
+use crate::plan::{Action, Change, FieldValue, ObjRef, Plan, StepId, Summary, Untouched};
+use crate::resource::{Owner, owner};
 use crate::stripe::KeyMode;
 
 /// The version of the plan document's format.
@@ -186,14 +185,14 @@ fn serialize_changes<S: serde::Serializer>(changes: &[Change], s: S) -> Result<S
 
 /// A digest of a serialisable value.
 fn digest<T: Serialize>(value: &T) -> String {
-    crate::plan::hex(&crate::plan::json_sha256(value)[..16])
+    crate::digest::hex(&crate::digest::json_sha256(value)[..16])
 }
 
 /// `sha256:…` of the validated catalog: formatting and comments do not count.
 pub fn catalog_hash(catalog: &Catalog) -> String {
     format!(
         "sha256:{}",
-        crate::plan::hex(&crate::plan::json_sha256(catalog))
+        crate::digest::hex(&crate::digest::json_sha256(catalog))
     )
 }
 
@@ -285,7 +284,7 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
             .clone()
             .find(|d| d.country == r.country && d.kind == r.kind && d.state == r.state)
         {
-            let address = format!("tax.registrations.{}", d.label().replace(' ', "."));
+            let address = d.address().to_string();
             add(
                 "tax_registration",
                 &r.id,
@@ -333,7 +332,7 @@ fn idempotency_key(
         hasher.update(request.encoded_body().as_bytes());
         hasher.update([0]);
     }
-    format!("billing-{}", crate::plan::hex(&hasher.finalize()[..16]))
+    format!("billing-{}", crate::digest::hex(&hasher.finalize()[..16]))
 }
 
 /// What a reference reads as in a request: `${operations.N.id}`.
@@ -438,8 +437,8 @@ impl PlanDocument {
             operations,
             order: plan.order.clone(),
             notices: plan.notices.clone(),
-            unmanaged: plan.unmanaged,
-            foreign: plan.foreign,
+            unmanaged: plan.unmanaged.clone(),
+            foreign: plan.foreign.clone(),
             read: read_set(catalog, live),
         }
     }

@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod cli;
+pub mod digest;
 pub mod document;
 pub mod environment;
 pub mod fuzzing;
@@ -17,5 +18,7 @@ pub mod live;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod resource;
 pub mod sandbox;
 pub mod stripe;
+pub mod timestamp;

@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::catalog::{Catalog, env_part};
 use crate::document::Origin;
 use crate::live::LiveState;
-use crate::plan::{Owner, owner, price_address, product_address};
+use crate::resource::ResourceKind;
+use crate::resource::{Address, Owner, owner};
 
 /// The formats `billing output` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -132,14 +133,15 @@ pub fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> Outputs 
         .products
         .keys()
         .filter_map(|k| {
-            pick(&mut missing, product_address(k), &products_at).map(|id| (k.clone(), id))
+            pick(&mut missing, Address::product(k).to_string(), &products_at)
+                .map(|id| (k.clone(), id))
         })
         .collect();
 
     let mut prices: BTreeMap<String, BTreeMap<String, PriceIds>> = BTreeMap::new();
     for (pkey, product) in &catalog.products {
         for (key, price) in &product.prices {
-            let address = price_address(pkey, key);
+            let address = Address::price(pkey, key).to_string();
             let at: Vec<&crate::live::LivePrice> = {
                 let mut v: Vec<_> = live
                     .prices
@@ -180,7 +182,12 @@ pub fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> Outputs 
             .coupons
             .keys()
             .filter_map(|k| {
-                pick(&mut missing, format!("coupons.{k}"), &coupons_at).map(|id| (k.clone(), id))
+                pick(
+                    &mut missing,
+                    Address::new(ResourceKind::Coupon, k).to_string(),
+                    &coupons_at,
+                )
+                .map(|id| (k.clone(), id))
             })
             .collect()
     });
@@ -192,8 +199,12 @@ pub fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> Outputs 
             .promotion_codes
             .keys()
             .filter_map(|k| {
-                pick(&mut missing, format!("promotion_codes.{k}"), &codes_at)
-                    .map(|id| (k.clone(), id))
+                pick(
+                    &mut missing,
+                    Address::new(ResourceKind::PromotionCode, k).to_string(),
+                    &codes_at,
+                )
+                .map(|id| (k.clone(), id))
             })
             .collect()
     });
@@ -205,7 +216,12 @@ pub fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> Outputs 
             .tax_rates
             .keys()
             .filter_map(|k| {
-                pick(&mut missing, format!("tax_rates.{k}"), &rates_at).map(|id| (k.clone(), id))
+                pick(
+                    &mut missing,
+                    Address::new(ResourceKind::TaxRate, k).to_string(),
+                    &rates_at,
+                )
+                .map(|id| (k.clone(), id))
             })
             .collect()
     });
@@ -221,11 +237,15 @@ pub fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> Outputs 
                 let id = if p.account_default {
                     let id = default_portal.map(|c| c.id.clone());
                     if id.is_none() {
-                        missing.push(format!("portals.{k}"));
+                        missing.push(Address::new(ResourceKind::Portal, k).to_string());
                     }
                     id
                 } else {
-                    pick(&mut missing, format!("portals.{k}"), &portals_at)
+                    pick(
+                        &mut missing,
+                        Address::new(ResourceKind::Portal, k).to_string(),
+                        &portals_at,
+                    )
                 };
                 id.map(|id| (k.clone(), id))
             })
@@ -284,13 +304,13 @@ fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
         lines.push((
             format!("BILLING_PRODUCT_{}", env_part(k)),
             id.clone(),
-            product_address(k),
+            Address::product(k).to_string(),
         ));
     }
     for (pkey, prices) in &o.prices {
         for (key, ids) in prices {
             let name = format!("BILLING_PRICE_{}__{}", env_part(pkey), env_part(key));
-            let address = price_address(pkey, key);
+            let address = Address::price(pkey, key).to_string();
             lines.push((name.clone(), ids.id.clone(), address.clone()));
             if let Some(lookup_key) = &ids.lookup_key {
                 lines.push((

@@ -21,6 +21,7 @@ use crate::plan::{
     PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate,
     RegistrationSpec, RegistrationUpdate, Request, TaxRateSpec, TaxRateUpdate, TaxSettingsUpdate,
 };
+use crate::resource::ResourceKind;
 
 /// One HTTP request, its form body as sorted pairs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -769,6 +770,24 @@ fn update_portal(
     WireRequest::from_builder(r.build(), extra)
 }
 
+/// `POST /v1/<kind>/<id>` with metadata keys to set, or to remove (sent empty).
+fn update_metadata(
+    kind: ResourceKind,
+    id: String,
+    metadata: &std::collections::BTreeMap<String, Option<String>>,
+) -> WireRequest {
+    let mut body: Vec<(String, String)> = metadata
+        .iter()
+        .map(|(k, v)| (format!("metadata[{k}]"), v.clone().unwrap_or_default()))
+        .collect();
+    body.sort();
+    WireRequest {
+        method: "POST".to_owned(),
+        path: format!("/{}/{id}", kind.api_path()),
+        body,
+    }
+}
+
 /// The requests a step sends, with references to created objects resolved by `resolve`.
 pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<WireRequest> {
     match request {
@@ -808,5 +827,10 @@ pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<W
         Request::UpdatePortal { portal, update } => {
             vec![update_portal(resolve(portal), update, &resolve)]
         }
+        Request::UpdateMetadata {
+            kind,
+            object,
+            metadata,
+        } => vec![update_metadata(*kind, resolve(object), metadata)],
     }
 }

@@ -46,8 +46,8 @@ pub use raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscriptionUpda
 pub use raw_tax::{RawAddress, RawRegistration, RawTax, RawTaxRate, When};
 pub use source::{Position, SourceFile};
 pub use tax::{
-    Address, CA_PROVINCES, COUNTRIES, RETAIL_DELIVERY_FEE_STATES, Registration, TAX_TYPES, TaxRate,
-    TaxSettings, US_REGISTRATION_TYPES, US_STATES,
+    CA_PROVINCES, COUNTRIES, PostalAddress, RETAIL_DELIVERY_FEE_STATES, Registration, TAX_TYPES,
+    TaxRate, TaxSettings, US_REGISTRATION_TYPES, US_STATES,
 };
 pub use validate::env_part;
 

@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use super::currency::Currency;
 use super::money::MinorAmount;
+use crate::resource::{Address, ON_REMOVE_KEY, ResourceKind};
 
 /// The namespace used when the catalog declares none.
-pub const DEFAULT_NAMESPACE: &str = "default";
+pub use crate::resource::DEFAULT_NAMESPACE;
 
 /// Metadata keys starting with this are reserved for billing's ownership marker.
 pub const RESERVED_METADATA_PREFIX: &str = "billing_";
@@ -390,7 +391,59 @@ impl MetadataPattern {
     }
 }
 
+impl OnRemove {
+    /// What an object records of it in its metadata (`billing_on_remove`): nothing for the
+    /// kind's default, archived or deleted.
+    pub fn recorded(self) -> Option<&'static str> {
+        matches!(self, Self::Keep | Self::Forget).then(|| self.as_str())
+    }
+
+    /// What a managed object recorded, if anything billing reads.
+    pub fn of(metadata: &BTreeMap<String, String>) -> Option<Self> {
+        Self::parse(metadata.get(ON_REMOVE_KEY)?)
+    }
+}
+
 impl Catalog {
+    /// How many entries of `kind` it declares.
+    pub fn count(&self, kind: ResourceKind) -> usize {
+        match kind {
+            ResourceKind::Product => self.products.len(),
+            ResourceKind::Price => self.price_count(),
+            ResourceKind::Coupon => self.coupons.len(),
+            ResourceKind::PromotionCode => self.promotion_codes.len(),
+            ResourceKind::TaxSettings => usize::from(self.tax.is_some()),
+            ResourceKind::TaxRegistration => self.tax.as_ref().map_or(0, |t| t.registrations.len()),
+            ResourceKind::TaxRate => self.tax_rates.len(),
+            ResourceKind::Portal => self.portals.len(),
+        }
+    }
+
+    /// Whether it declares the entry at `address`.
+    pub fn declares(&self, address: &str) -> bool {
+        let Ok(address) = address.parse::<Address>() else {
+            return false;
+        };
+        let key = address.key();
+        match address.kind() {
+            ResourceKind::Product => self.products.contains_key(key),
+            ResourceKind::Price => address.price_keys().is_some_and(|(product, price)| {
+                self.products
+                    .get(product)
+                    .is_some_and(|p| p.prices.contains_key(price))
+            }),
+            ResourceKind::Coupon => self.coupons.contains_key(key),
+            ResourceKind::PromotionCode => self.promotion_codes.contains_key(key),
+            ResourceKind::TaxSettings => self.tax.is_some(),
+            ResourceKind::TaxRegistration => self
+                .tax
+                .as_ref()
+                .is_some_and(|t| t.registrations.iter().any(|r| r.address() == address)),
+            ResourceKind::TaxRate => self.tax_rates.contains_key(key),
+            ResourceKind::Portal => self.portals.contains_key(key),
+        }
+    }
+
     /// Whether a metadata key is written by another system and must be left alone.
     pub fn ignores_metadata_key(&self, key: &str) -> bool {
         self.ignore_metadata.iter().any(|p| p.matches(key))

@@ -12,13 +12,13 @@ pub struct TaxSettings {
     pub default_tax_behavior: Option<String>,
     /// A `txcd_` code; `None`: not managed.
     pub default_tax_code: Option<String>,
-    pub head_office: Option<Address>,
+    pub head_office: Option<PostalAddress>,
     pub registrations: Vec<Registration>,
 }
 
 /// A postal address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Address {
+pub struct PostalAddress {
     pub line1: Option<String>,
     pub line2: Option<String>,
     pub city: Option<String>,
@@ -43,6 +43,11 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// `tax.registrations.US.state_sales_tax.CA`.
+    pub fn address(&self) -> crate::resource::Address {
+        crate::resource::Address::registration(&self.country, &self.kind, self.state.as_deref())
+    }
+
     /// `DE standard`, `US state_sales_tax CA`.
     pub fn label(&self) -> String {
         match &self.state {

@@ -113,7 +113,7 @@ pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Resu
         file,
         "pid {}, since {}",
         std::process::id(),
-        crate::plan::format_timestamp(i64::try_from(now).unwrap_or(0))
+        crate::timestamp::format_timestamp(i64::try_from(now).unwrap_or(0))
     );
     let _ = file.flush();
     Ok(ApplyLock { _file: file })

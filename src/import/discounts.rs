@@ -16,6 +16,8 @@ use super::{
 };
 use crate::catalog::{Currency, parse_decimal};
 use crate::live::{LiveCoupon, LivePromotionCode};
+use crate::resource::Address;
+use crate::resource::ResourceKind;
 
 /// A written coupon: its key, and what its codes are checked against.
 struct CouponLimits {
@@ -275,9 +277,9 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
                 );
                 t
             });
-        let at = ours
-            .as_ref()
-            .map_or(c.id.clone(), |k| format!("coupons.{k}"));
+        let at = ours.as_ref().map_or(c.id.clone(), |k| {
+            Address::new(ResourceKind::Coupon, k).to_string()
+        });
         let kept = ctx.settle(Kind::Coupon, &c.id, &at, ours.is_some(), &problems);
         match table {
             Some(t) if kept => entries.push((c, ours, t)),
@@ -327,7 +329,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
                 let claimed = space.claim(&base, |_| true);
                 if let Some(wanted) = claimed.wanted {
                     ctx.report.renamed.push(Renamed {
-                        address: format!("coupons.{}", claimed.key),
+                        address: Address::new(ResourceKind::Coupon, &claimed.key).to_string(),
                         id: c.id.clone(),
                         wanted,
                         why: None,
@@ -447,9 +449,9 @@ fn codes(
             );
             t
         });
-        let at = ours
-            .as_ref()
-            .map_or(p.id.clone(), |k| format!("promotion_codes.{k}"));
+        let at = ours.as_ref().map_or(p.id.clone(), |k| {
+            Address::new(ResourceKind::PromotionCode, k).to_string()
+        });
         if !ctx.settle(Kind::PromotionCode, &p.id, &at, ours.is_some(), &problems) {
             continue;
         }
@@ -525,7 +527,8 @@ fn codes(
                 let claimed = space.claim(&p.code, |k| !names.contains(&keys::env_name(k)));
                 if let Some(wanted) = claimed.wanted {
                     ctx.report.renamed.push(Renamed {
-                        address: format!("promotion_codes.{}", claimed.key),
+                        address: Address::new(ResourceKind::PromotionCode, &claimed.key)
+                            .to_string(),
                         id: p.id.clone(),
                         wanted,
                         why: None,

@@ -33,7 +33,7 @@ use crate::catalog::{
     self, DEFAULT_NAMESPACE, MetadataPattern, RESERVED_METADATA_PREFIX, SourceFile,
 };
 use crate::live::LiveState;
-use crate::plan::{MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY};
+use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY};
 use write::{Table, Value};
 
 /// How to import.
@@ -85,7 +85,7 @@ impl Import {
     /// top-level settings carried over from the current billing.toml (`settings`: namespace,
     /// default_environment, ignore_metadata, environments), then the entries.
     pub fn render(&self, origin: &Origin, settings: &toml::Table) -> String {
-        let day = crate::plan::format_timestamp(origin.now);
+        let day = crate::timestamp::format_timestamp(origin.now);
         let day = day.split('T').next().unwrap_or_default();
         let name = origin
             .account_name
@@ -195,7 +195,7 @@ pub fn review(catalog: &catalog::Catalog, live: &LiveState) -> Vec<String> {
 }
 
 /// Who manages a live object, by its marker: the planner's own reading.
-pub(crate) use crate::plan::{Owner, owner};
+pub(crate) use crate::resource::{Owner, owner};
 
 /// The key of a marker address of the form `<table>.<key>` (`products.pro` → `pro`), when it
 /// is one billing.toml can declare.

@@ -15,6 +15,8 @@ use super::{
     unknown_address,
 };
 use crate::live::LivePortal;
+use crate::resource::Address;
+use crate::resource::ResourceKind;
 
 /// The key of `[portal]` among `[portals.<key>]`.
 const DEFAULT_KEY: &str = "default";
@@ -226,7 +228,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Tab
         let place = if key == DEFAULT_KEY {
             "portal".to_owned()
         } else {
-            format!("portals.{key}")
+            Address::new(ResourceKind::Portal, &key).to_string()
         };
         let wrap = |entry: &Table| {
             let mut root = Table::default();
@@ -252,7 +254,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Tab
             ],
             &mut problems,
         );
-        let address = format!("portals.{key}");
+        let address = Address::new(ResourceKind::Portal, key).to_string();
         if !ctx.settle(Kind::Portal, &live.id, &address, true, &problems) {
             continue;
         }

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::catalog::{Currency, MinorAmount};
 use crate::live::{LivePrice, LiveProduct, LiveTier};
+use crate::resource::Address;
 
 /// The `[products]` table, and the key each written product and price has, by id.
 pub(crate) struct Products {
@@ -423,7 +424,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         check(&mut table, wrap_product, PRODUCT_OPTIONAL, &mut problems);
         let at = ours
             .as_ref()
-            .map_or(p.id.clone(), |k| format!("products.{k}"));
+            .map_or(p.id.clone(), |k| Address::product(k).to_string());
         if !ctx.settle(Kind::Product, &p.id, &at, ours.is_some(), &problems) {
             excluded.insert(&p.id, "skipped".to_owned());
             if !p.active {
@@ -563,7 +564,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         let mut problems = Problems::default();
         let at = ours
             .as_ref()
-            .map_or(p.id.clone(), |(pk, k)| format!("prices.{pk}.{k}"));
+            .map_or(p.id.clone(), |(pk, k)| Address::price(pk, k).to_string());
         if let Some((pk, _)) = &ours
             && product.ours.as_ref().is_some_and(|k| k != pk)
         {
@@ -631,7 +632,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             continue;
         };
         if e.ours.is_some() {
-            let at = format!("products.{}", e.ours.as_deref().unwrap_or_default());
+            let at = Address::product(e.ours.as_deref().unwrap_or_default()).to_string();
             ctx.report.inexpressible(
                 &at,
                 "default_price",
@@ -693,7 +694,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 let claimed = product_space.claim(&base, |_| true);
                 if let Some(wanted) = claimed.wanted {
                     ctx.report.renamed.push(Renamed {
-                        address: format!("products.{}", claimed.key),
+                        address: Address::product(&claimed.key).to_string(),
                         id: e.live.id.clone(),
                         wanted,
                         why: None,
@@ -781,7 +782,7 @@ fn assign_price_keys<'a>(
                 ""
             };
             ctx.report.inexpressible(
-                &format!("prices.{product_key}.{k}"),
+                &Address::price(product_key, &k).to_string(),
                 "lookup_key",
                 format!("none in Stripe: `billing plan` gives it the default {default:?}{clash}"),
             );
@@ -839,7 +840,7 @@ fn assign_price_keys<'a>(
                 )
             });
             ctx.report.renamed.push(Renamed {
-                address: format!("prices.{product_key}.{key}"),
+                address: Address::price(product_key, &key).to_string(),
                 id: p.live.id.clone(),
                 wanted,
                 why,
@@ -856,7 +857,7 @@ fn assign_price_keys<'a>(
                 p.live.id
             ));
             ctx.report.without_lookup_key.push(NoLookupKey {
-                address: format!("prices.{product_key}.{key}"),
+                address: Address::price(product_key, &key).to_string(),
                 id: p.live.id.clone(),
                 lookup_key,
             });

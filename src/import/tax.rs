@@ -17,6 +17,8 @@ use super::{
 };
 use crate::catalog::parse_decimal;
 use crate::live::LiveTaxRate;
+use crate::resource::Address;
+use crate::resource::ResourceKind;
 
 fn in_tax(entry: &Table) -> Table {
     let mut root = Table::default();
@@ -239,9 +241,9 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
             );
             t
         });
-        let at = ours
-            .as_ref()
-            .map_or(r.id.clone(), |k| format!("tax_rates.{k}"));
+        let at = ours.as_ref().map_or(r.id.clone(), |k| {
+            Address::new(ResourceKind::TaxRate, k).to_string()
+        });
         if !ctx.settle(Kind::TaxRate, &r.id, &at, ours.is_some(), &problems) {
             if !r.active {
                 ctx.report.archived(Kind::TaxRate);
@@ -306,7 +308,7 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
                 let claimed = space.claim(&base, |_| true);
                 if let Some(wanted) = claimed.wanted {
                     ctx.report.renamed.push(Renamed {
-                        address: format!("tax_rates.{}", claimed.key),
+                        address: Address::new(ResourceKind::TaxRate, &claimed.key).to_string(),
                         id: r.id.clone(),
                         wanted,
                         why: None,

@@ -596,12 +596,12 @@ fn archived_objects_are_counted_or_written_inactive() {
 fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
     let mut pro = fixtures::product();
     pro.metadata
-        .insert(crate::plan::ON_REMOVE_KEY.into(), "forget".into());
+        .insert(crate::resource::ON_REMOVE_KEY.into(), "forget".into());
     let mut live = fixtures::live(vec![pro], vec![fixtures::price()]);
     let mut c = coupon("launch_0a1b2c3d", "Launch", 5);
     c.metadata = marker("coupons.launch");
     c.metadata
-        .insert(crate::plan::ON_REMOVE_KEY.into(), "keep".into());
+        .insert(crate::resource::ON_REMOVE_KEY.into(), "keep".into());
     live.coupons.push(c);
     let mut p = code("promo_1", "LAUNCH", "launch_0a1b2c3d", 6);
     p.metadata = marker("promotion_codes.LAUNCH");

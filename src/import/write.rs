@@ -98,7 +98,7 @@ fn value(v: &Value) -> String {
         Value::Str(s) => quote(s),
         Value::Int(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Datetime(ts) => crate::plan::format_timestamp(*ts),
+        Value::Datetime(ts) => crate::timestamp::format_timestamp(*ts),
         Value::Raw(r) => r.clone(),
         Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(value).collect();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Account, LivePrice, LiveProduct, LiveRecurring, LiveState};
 use crate::catalog::MinorAmount;
-use crate::plan::{MARKER_KEY, MARKER_NAMESPACE};
+use crate::resource::{MARKER_KEY, MARKER_NAMESPACE};
 
 pub(crate) fn marker(address: &str) -> BTreeMap<String, String> {
     BTreeMap::from([

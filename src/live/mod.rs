@@ -2,23 +2,31 @@
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod managed;
 mod model;
+mod object;
 mod partition;
+mod portal;
 mod read;
 mod tax;
 
+pub use managed::Managed;
 pub use model::{
     Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
-    LiveRecurring, LiveTier,
+    LiveRecurring, LiveTier, money,
 };
+pub use object::{LiveKind, LiveObject, Objects};
 pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES};
+pub use portal::{LivePortal, PortalProducts};
 pub use read::{
     CATALOG_EVENT_TYPES, ReadScope, ReadStats, account, generation, prices, read, read_counted,
     tax_registrations, tax_settings,
 };
-pub use tax::{LiveAddress, LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
+pub use tax::{LiveAddress, LiveRegistration, LiveTaxRate, LiveTaxSettings};
 
 use serde::Serialize;
+
+use crate::resource::ResourceKind;
 
 /// Everything read from one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -46,4 +54,23 @@ pub struct LiveState {
     pub tax_rates: Vec<LiveTaxRate>,
     /// Every customer-portal configuration.
     pub portals: Vec<LivePortal>,
+}
+
+impl LiveState {
+    /// Every object of `kind` that was read (none for the kinds without a marker, which are
+    /// read as they are: tax settings and registrations).
+    pub fn objects(&self, kind: ResourceKind) -> &dyn Objects {
+        match kind {
+            ResourceKind::Product => &self.products,
+            ResourceKind::Price => &self.prices,
+            ResourceKind::Coupon => &self.coupons,
+            ResourceKind::PromotionCode => &self.promotion_codes,
+            ResourceKind::TaxRate => &self.tax_rates,
+            ResourceKind::Portal => &self.portals,
+            ResourceKind::TaxSettings | ResourceKind::TaxRegistration => {
+                const NONE: &Vec<LiveTaxRate> = &Vec::new();
+                NONE
+            }
+        }
+    }
 }

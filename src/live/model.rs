@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use stripe_shared::{Price, PriceTier, Product};
 
-use crate::catalog::MinorAmount;
+use crate::catalog::{Currency, MinorAmount};
 
 /// The account the key belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -313,6 +313,104 @@ impl From<stripe_shared::PromotionCode> for LivePromotionCode {
                     .collect()
             },
             metadata: sorted(p.metadata.unwrap_or_default()),
+        }
+    }
+}
+
+super::object::live_kind!(LiveProduct, Product, products {
+    fn title(&self) -> String {
+        format!("product {:?}", self.name)
+    }
+    fn active(&self) -> bool {
+        self.active
+    }
+});
+
+super::object::live_kind!(LivePrice, Price, prices {
+    fn title(&self) -> String {
+        format!("price {}", self.summary())
+    }
+    fn active(&self) -> bool {
+        self.active
+    }
+    fn parent_id(&self) -> Option<&str> {
+        Some(&self.product)
+    }
+});
+
+super::object::live_kind!(LiveCoupon, Coupon, coupons {
+    fn title(&self) -> String {
+        let name = self.name.as_deref().unwrap_or(&self.id);
+        format!("coupon {name:?} ({})", self.discount())
+    }
+    fn active(&self) -> bool {
+        true
+    }
+    fn counters(&self) -> &'static [&'static str] {
+        &["times_redeemed"]
+    }
+});
+
+super::object::live_kind!(LivePromotionCode, PromotionCode, promotion_codes {
+    fn title(&self) -> String {
+        format!("promotion code {}", self.code)
+    }
+    fn active(&self) -> bool {
+        self.active
+    }
+    fn counters(&self) -> &'static [&'static str] {
+        &["times_redeemed"]
+    }
+    fn parent_id(&self) -> Option<&str> {
+        Some(&self.coupon)
+    }
+});
+
+/// An amount in a currency as a reviewer reads it (`$79.00`), or in minor units when the
+/// currency is one billing does not know.
+pub fn money(amount: MinorAmount, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Some(c) => amount.format(c),
+        None => format!("{amount} {} minor units", currency.to_uppercase()),
+    }
+}
+
+impl LivePrice {
+    /// How often it bills: `month`, `3 months`, `month (metered)`, `one-time`.
+    pub fn interval_word(&self) -> String {
+        match &self.recurring {
+            None => "one-time".to_owned(),
+            Some(r) if r.usage_type != "licensed" => format!("{} ({})", r.interval, r.usage_type),
+            Some(r) if r.interval_count == 1 => r.interval.clone(),
+            Some(r) => format!("{} {}s", r.interval_count, r.interval),
+        }
+    }
+
+    /// `$79.00 / month`, `tiered in USD / month`, `$5.00 one-time`.
+    pub fn summary(&self) -> String {
+        let amount = match (self.billing_scheme.as_str(), self.unit_amount) {
+            ("per_unit", Some(a)) => money(a, &self.currency),
+            _ => format!("tiered in {}", self.currency.to_uppercase()),
+        };
+        match self.interval_word().as_str() {
+            "one-time" => format!("{amount} one-time"),
+            w => format!("{amount} / {w}"),
+        }
+    }
+}
+
+impl LiveCoupon {
+    /// `20% off`, `$5.00 off`.
+    pub fn discount(&self) -> String {
+        match (&self.percent_off, self.amount_off, &self.currency) {
+            (Some(p), _, _) => format!("{p}% off"),
+            (None, Some(a), Some(cur)) => {
+                match (Currency::parse(cur), MinorAmount::from_minor(a)) {
+                    (Some(cur), Ok(a)) => format!("{} off", a.format(cur)),
+                    _ => format!("{a} {cur} minor units off"),
+                }
+            }
+            _ => "no discount".to_owned(),
         }
     }
 }

@@ -101,6 +101,15 @@ pub trait Listed {
     fn created(&self) -> i64;
 }
 
+impl<T: super::LiveObject> Listed for T {
+    fn id(&self) -> &str {
+        super::LiveObject::id(self)
+    }
+    fn created(&self) -> i64 {
+        super::LiveObject::created(self)
+    }
+}
+
 /// How a list was read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListStats {

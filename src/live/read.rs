@@ -17,8 +17,9 @@ use stripe_product::tax_rate::ListTaxRate;
 
 use super::LiveState;
 use super::model::{Account, LiveCoupon, LivePrice, LiveProduct, LivePromotionCode};
-use super::partition::{self, ListStats, Listed, Page, Window};
-use super::tax::{LivePortal, LiveRegistration, LiveTaxRate, LiveTaxSettings};
+use super::partition::{self, ListStats, Page, Window};
+use super::portal::LivePortal;
+use super::tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
 use crate::catalog::{Catalog, Pricing};
 use crate::stripe::{StripeError, StripeHttp};
 
@@ -144,28 +145,6 @@ macro_rules! list_all {
         .await
     };
 }
-
-/// What the partitioned lister needs of an object: its id and `created`.
-macro_rules! listed {
-    ($($t:ty),*) => {$(
-        impl Listed for $t {
-            fn id(&self) -> &str {
-                &self.id
-            }
-            fn created(&self) -> i64 {
-                self.created
-            }
-        }
-    )*};
-}
-
-listed!(
-    LiveProduct,
-    LivePrice,
-    LiveCoupon,
-    LivePromotionCode,
-    LiveTaxRate
-);
 
 /// Every product, active and archived.
 async fn products(

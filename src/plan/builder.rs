@@ -5,16 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::claims::{self, Claims};
 use super::error::{Conflict, PlanError};
-use super::identity::Owner;
 use super::request::{ObjRef, Request, StepId};
 use super::{
-    Change, Plan, Step, Untouched, coupon, forget, graph, portal, price, product, promotion_code,
-    tax,
+    Change, Plan, Step, coupon, forget, graph, portal, price, product, promotion_code, tax,
 };
 use crate::catalog::Catalog;
-use crate::live::{
-    LiveCoupon, LivePortal, LivePrice, LiveProduct, LivePromotionCode, LiveState, LiveTaxRate,
-};
+use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState, Managed};
+use crate::resource::Owner;
 
 /// Live state indexed for planning, and the plan being built.
 pub(crate) struct Builder<'a> {
@@ -22,24 +19,18 @@ pub(crate) struct Builder<'a> {
     /// Renamed and adopted objects, at their new addresses.
     pub claims: &'a Claims,
     pub namespace: &'a str,
-    /// Managed products and prices by address, newest first.
-    pub products_at: BTreeMap<&'a str, Vec<&'a LiveProduct>>,
-    pub prices_at: BTreeMap<&'a str, Vec<&'a LivePrice>>,
+    /// Managed objects of every kind by address, newest first (renames and adoptions
+    /// included, forgotten objects taken out).
+    pub managed: Managed<'a>,
     pub product_by_id: HashMap<&'a str, &'a LiveProduct>,
     pub price_by_id: HashMap<&'a str, &'a LivePrice>,
     /// The address of each managed price, by id.
     pub price_address: HashMap<&'a str, &'a str>,
     /// Every live price holding a lookup key, managed or not.
     pub lookup_key_holder: HashMap<&'a str, &'a LivePrice>,
-    /// Managed coupons and promotion codes by address, newest first.
-    pub coupons_at: BTreeMap<&'a str, Vec<&'a LiveCoupon>>,
     pub coupon_by_id: HashMap<&'a str, &'a LiveCoupon>,
-    pub codes_at: BTreeMap<&'a str, Vec<&'a LivePromotionCode>>,
     /// Every live promotion code, managed or not.
     pub all_codes: &'a [LivePromotionCode],
-    /// Managed tax rates and portal configurations by address, newest first.
-    pub tax_rates_at: BTreeMap<&'a str, Vec<&'a LiveTaxRate>>,
-    pub portals_at: BTreeMap<&'a str, Vec<&'a LivePortal>>,
     /// Everything read, for the kinds planned from it directly.
     pub live: &'a LiveState,
     /// Stripe's clock when the state was read.
@@ -50,107 +41,39 @@ pub(crate) struct Builder<'a> {
     pub changes: Vec<Change>,
     pub steps: Vec<Step>,
     pub conflicts: Vec<Conflict>,
-    unmanaged: Untouched,
-    foreign: Untouched,
-}
-
-/// Sorts by creation time, newest first. The sort is stable: objects created within the same
-/// second keep the order Stripe listed them in, which is newest first.
-fn newest_first<T>(map: &mut BTreeMap<&str, Vec<&T>>, created: impl Fn(&T) -> i64) {
-    for objects in map.values_mut() {
-        objects.sort_by_key(|o| std::cmp::Reverse(created(o)));
-    }
 }
 
 impl<'a> Builder<'a> {
     fn new(catalog: &'a Catalog, live: &'a LiveState, claims: &'a Claims) -> Self {
         let namespace = catalog.namespace.as_str();
-        let mut b = Self {
+        let managed = Managed::new(live, |o| claims.owner(o.id(), o.metadata(), namespace));
+        let mut price_address = HashMap::new();
+        for (address, prices) in managed.of::<LivePrice>() {
+            price_address.extend(prices.into_iter().map(|p| (p.id.as_str(), address)));
+        }
+        Self {
             catalog,
             claims,
-            coupons_at: BTreeMap::new(),
-            coupon_by_id: HashMap::new(),
-            codes_at: BTreeMap::new(),
+            namespace,
+            managed,
+            product_by_id: live.products.iter().map(|p| (p.id.as_str(), p)).collect(),
+            price_by_id: live.prices.iter().map(|p| (p.id.as_str(), p)).collect(),
+            price_address,
+            lookup_key_holder: live
+                .prices
+                .iter()
+                .filter_map(|p| Some((p.lookup_key.as_deref()?, p)))
+                .collect(),
+            coupon_by_id: live.coupons.iter().map(|c| (c.id.as_str(), c)).collect(),
             all_codes: &live.promotion_codes,
-            tax_rates_at: BTreeMap::new(),
-            portals_at: BTreeMap::new(),
             live,
             now: live.now,
             generation: live.generation.clone(),
             notices: Vec::new(),
-            namespace,
-            products_at: BTreeMap::new(),
-            prices_at: BTreeMap::new(),
-            price_address: HashMap::new(),
-            product_by_id: HashMap::new(),
-            price_by_id: HashMap::new(),
-            lookup_key_holder: HashMap::new(),
             changes: Vec::new(),
             steps: Vec::new(),
             conflicts: claims.conflicts.clone(),
-            unmanaged: Untouched::default(),
-            foreign: Untouched::default(),
-        };
-        for p in &live.products {
-            b.product_by_id.insert(&p.id, p);
-            match claims.owner(&p.id, &p.metadata, namespace) {
-                Owner::Ours(address) => b.products_at.entry(address).or_default().push(p),
-                Owner::Foreign(_) => b.foreign.products += 1,
-                Owner::Unmanaged => b.unmanaged.products += 1,
-            }
         }
-        for p in &live.prices {
-            b.price_by_id.insert(&p.id, p);
-            if let Some(key) = &p.lookup_key {
-                b.lookup_key_holder.insert(key, p);
-            }
-            match claims.owner(&p.id, &p.metadata, namespace) {
-                Owner::Ours(address) => {
-                    b.price_address.insert(&p.id, address);
-                    b.prices_at.entry(address).or_default().push(p);
-                }
-                Owner::Foreign(_) => b.foreign.prices += 1,
-                Owner::Unmanaged => b.unmanaged.prices += 1,
-            }
-        }
-        for c in &live.coupons {
-            b.coupon_by_id.insert(&c.id, c);
-            match claims.owner(&c.id, &c.metadata, namespace) {
-                Owner::Ours(address) => b.coupons_at.entry(address).or_default().push(c),
-                Owner::Foreign(_) => b.foreign.coupons += 1,
-                Owner::Unmanaged => b.unmanaged.coupons += 1,
-            }
-        }
-        for c in &live.promotion_codes {
-            match claims.owner(&c.id, &c.metadata, namespace) {
-                Owner::Ours(address) => b.codes_at.entry(address).or_default().push(c),
-                Owner::Foreign(_) => b.foreign.promotion_codes += 1,
-                Owner::Unmanaged => b.unmanaged.promotion_codes += 1,
-            }
-        }
-        for r in &live.tax_rates {
-            match claims.owner(&r.id, &r.metadata, namespace) {
-                Owner::Ours(address) => b.tax_rates_at.entry(address).or_default().push(r),
-                Owner::Foreign(_) => b.foreign.tax_rates += 1,
-                Owner::Unmanaged => b.unmanaged.tax_rates += 1,
-            }
-        }
-        for c in &live.portals {
-            match claims.owner(&c.id, &c.metadata, namespace) {
-                Owner::Ours(address) => b.portals_at.entry(address).or_default().push(c),
-                Owner::Foreign(_) => b.foreign.portals += 1,
-                // Every account has a default configuration: not worth a mention unless managed.
-                Owner::Unmanaged if c.is_default => {}
-                Owner::Unmanaged => b.unmanaged.portals += 1,
-            }
-        }
-        newest_first(&mut b.tax_rates_at, |r| r.created);
-        newest_first(&mut b.portals_at, |c| c.created);
-        newest_first(&mut b.coupons_at, |c| c.created);
-        newest_first(&mut b.codes_at, |c| c.created);
-        newest_first(&mut b.products_at, |p| p.created);
-        newest_first(&mut b.prices_at, |p| p.created);
-        b
     }
 
     /// Who manages a live object, renames and adoptions included.
@@ -250,8 +173,8 @@ impl<'a> Builder<'a> {
             changes,
             steps: self.steps,
             order,
-            unmanaged: self.unmanaged,
-            foreign: self.foreign,
+            unmanaged: self.managed.unmanaged().clone().into(),
+            foreign: self.managed.foreign().clone().into(),
         })
     }
 }

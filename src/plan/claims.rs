@@ -13,11 +13,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::error::Conflict;
-use super::forget::Declared;
-use super::identity::{Owner, owner, price_address, product_address};
 use super::{Action, Adoption, Change};
 use crate::catalog::Catalog;
-use crate::live::{LivePrice, LiveState};
+use crate::live::{LiveObject, LivePrice, LiveState};
+use crate::resource::ResourceKind;
+use crate::resource::{Address, Owner, owner};
 
 /// Why an object is claimed at an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,18 +76,18 @@ impl Claims {
     /// Any other owner is returned as a problem for the caller to report.
     fn claim_named(
         &mut self,
-        named: &Obj<'_>,
+        named: &dyn LiveObject,
         ns: &str,
         address: &str,
-        declared: &Declared<'_>,
+        declared: &Catalog,
     ) -> Result<(), String> {
-        if let Some(other) = self.by_id.get(named.id) {
+        if let Some(other) = self.by_id.get(named.id()) {
             return if other.address == address {
                 Ok(())
             } else {
                 Err(format!(
                     "{}, which {} already takes ({})",
-                    named.id,
+                    named.id(),
                     other.address,
                     match &other.origin {
                         Origin::Moved { by, .. } | Origin::Adopted { by } => by,
@@ -95,36 +95,36 @@ impl Claims {
                 ))
             };
         }
-        match owner(named.metadata, ns) {
+        match owner(named.metadata(), ns) {
             Owner::Unmanaged => {
                 self.claim(
-                    named.id,
+                    named.id(),
                     address,
                     Origin::Adopted {
-                        by: format!("id {}", named.id),
+                        by: format!("id {}", named.id()),
                     },
                 );
                 Ok(())
             }
             Owner::Ours(at) if at == address => Ok(()),
-            Owner::Ours(at) if !declared.contains(at) => {
+            Owner::Ours(at) if !declared.declares(at) => {
                 self.claim(
-                    named.id,
+                    named.id(),
                     address,
                     Origin::Moved {
                         from: at.to_owned(),
-                        by: format!("id {}", named.id),
+                        by: format!("id {}", named.id()),
                     },
                 );
                 Ok(())
             }
             Owner::Ours(at) => Err(format!(
                 "{}, which billing manages at {at}, still declared in billing.toml",
-                named.id
+                named.id()
             )),
             Owner::Foreign(ns) => Err(format!(
                 "{}, which the catalog with namespace {ns:?} manages",
-                named.id
+                named.id()
             )),
         }
     }
@@ -151,18 +151,12 @@ impl Claims {
     }
 }
 
-/// The metadata, id and ownership of one live object, whatever its kind.
-struct Obj<'a> {
-    id: &'a str,
-    metadata: &'a BTreeMap<String, String>,
-}
-
 /// Finds every rename and adoption of `catalog` in `live`.
 pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     let ns = catalog.namespace.as_str();
     let mut claims = Claims::default();
 
-    let declared = super::forget::declared(catalog);
+    let declared = catalog;
     let pinned_products: HashMap<&str, &BTreeMap<String, String>> =
         if catalog.products.values().any(|p| p.id.is_some()) {
             live.products
@@ -184,7 +178,7 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
                 pinned_products
                     .get(id.as_str())
                     .and_then(|metadata| match owner(metadata, ns) {
-                        Owner::Ours(at) if !declared.contains(at) => at
+                        Owner::Ours(at) if !declared.declares(at) => at
                             .strip_prefix("products.")
                             .map(|old| (old.to_owned(), format!("id {id}"))),
                         _ => None,
@@ -197,8 +191,8 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             .map_or(key.as_str(), |(old, _)| old.as_str());
         if let Some((old, by)) = &renamed {
             moves.insert(
-                product_address(old),
-                moved(by.clone(), product_address(key)),
+                Address::product(old).to_string(),
+                moved(by.clone(), Address::product(key).to_string()),
             );
         }
         for (price_key, price) in &product.prices {
@@ -209,24 +203,30 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
                 (None, None) => continue,
             };
             moves.insert(
-                price_address(old_product, old_price),
-                moved(by, price_address(key, price_key)),
+                Address::price(old_product, old_price).to_string(),
+                moved(by, Address::price(key, price_key).to_string()),
             );
         }
     }
     for (key, coupon) in &catalog.coupons {
         if let Some(old) = &coupon.moved_from {
             moves.insert(
-                format!("coupons.{old}"),
-                moved(format!("moved_from = {old:?}"), format!("coupons.{key}")),
+                Address::new(ResourceKind::Coupon, old).to_string(),
+                moved(
+                    format!("moved_from = {old:?}"),
+                    Address::new(ResourceKind::Coupon, key).to_string(),
+                ),
             );
         }
     }
     for (key, rate) in &catalog.tax_rates {
         if let Some(old) = &rate.moved_from {
             moves.insert(
-                format!("tax_rates.{old}"),
-                moved(format!("moved_from = {old:?}"), format!("tax_rates.{key}")),
+                Address::new(ResourceKind::TaxRate, old).to_string(),
+                moved(
+                    format!("moved_from = {old:?}"),
+                    Address::new(ResourceKind::TaxRate, key).to_string(),
+                ),
             );
         }
     }
@@ -234,11 +234,11 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     // the usual plan, which renames nothing.)
     if !moves.is_empty() {
         for o in marked(live) {
-            if let Owner::Ours(address) = owner(o.metadata, ns)
+            if let Owner::Ours(address) = owner(o.metadata(), ns)
                 && let Some((new, by)) = moves.get(address)
             {
                 claims.claim(
-                    o.id,
+                    o.id(),
                     new,
                     Origin::Moved {
                         from: address.to_owned(),
@@ -263,7 +263,7 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     let mut managed: HashSet<&str> = HashSet::new();
     if !candidates.is_empty() {
         for o in marked(live) {
-            if let Owner::Ours(address) = owner(o.metadata, ns) {
+            if let Owner::Ours(address) = owner(o.metadata(), ns) {
                 let address = moves.get(address).map_or(address, |(new, _)| new.as_str());
                 if let Some(candidate) = candidates.get(address) {
                     managed.insert(candidate);
@@ -273,60 +273,86 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     }
 
     adopt_pinned(
+        live,
         ns,
-        live.products.iter().map(|o| Obj {
-            id: &o.id,
-            metadata: &o.metadata,
-        }),
-        catalog
-            .products
-            .iter()
-            .filter_map(|(k, p)| Some((product_address(k), p.id.as_deref()?)))
-            .collect(),
-        &declared,
-        false,
+        Pins {
+            kind: ResourceKind::Product,
+            pins: catalog
+                .products
+                .iter()
+                .filter_map(|(k, p)| Some((Address::product(k).to_string(), p.id.as_deref()?)))
+                .collect(),
+            created_when_missing: true,
+            planner_reports: true,
+            only_unmanaged_addresses: false,
+        },
+        &managed,
+        declared,
         &mut claims,
     );
     adopt_prices(
         catalog,
         live,
         &managed,
-        &declared,
+        declared,
         &unmarked_keys,
         &mut claims,
     );
     adopt_pinned(
+        live,
         ns,
-        live.coupons.iter().map(|o| Obj {
-            id: &o.id,
-            metadata: &o.metadata,
-        }),
-        catalog
-            .coupons
-            .iter()
-            .filter_map(|(k, c)| Some((format!("coupons.{k}"), c.id.as_deref()?)))
-            .collect(),
-        &declared,
-        true,
+        Pins {
+            kind: ResourceKind::Coupon,
+            pins: catalog
+                .coupons
+                .iter()
+                .filter_map(|(k, c)| {
+                    Some((
+                        Address::new(ResourceKind::Coupon, k).to_string(),
+                        c.id.as_deref()?,
+                    ))
+                })
+                .collect(),
+            created_when_missing: true,
+            planner_reports: false,
+            only_unmanaged_addresses: false,
+        },
+        &managed,
+        declared,
         &mut claims,
     );
     adopt_codes(catalog, live, &managed, &mut claims);
-    adopt_tax_rates(catalog, live, &managed, &declared, &mut claims);
+    adopt_pinned(
+        live,
+        ns,
+        Pins {
+            kind: ResourceKind::TaxRate,
+            pins: catalog
+                .tax_rates
+                .iter()
+                .filter_map(|(k, r)| {
+                    Some((
+                        Address::new(ResourceKind::TaxRate, k).to_string(),
+                        r.id.as_deref()?,
+                    ))
+                })
+                .collect(),
+            created_when_missing: false,
+            planner_reports: false,
+            only_unmanaged_addresses: true,
+        },
+        &managed,
+        declared,
+        &mut claims,
+    );
     claims
 }
 
-/// Every live object that can carry a marker and be claimed, as id and metadata.
-fn marked(live: &LiveState) -> impl Iterator<Item = Obj<'_>> {
-    fn obj<'a>(id: &'a str, metadata: &'a BTreeMap<String, String>) -> Obj<'a> {
-        Obj { id, metadata }
-    }
-    live.products
-        .iter()
-        .map(|o| obj(&o.id, &o.metadata))
-        .chain(live.prices.iter().map(|o| obj(&o.id, &o.metadata)))
-        .chain(live.coupons.iter().map(|o| obj(&o.id, &o.metadata)))
-        .chain(live.promotion_codes.iter().map(|o| obj(&o.id, &o.metadata)))
-        .chain(live.tax_rates.iter().map(|o| obj(&o.id, &o.metadata)))
+/// Every live object that can carry a marker.
+fn marked(live: &LiveState) -> impl Iterator<Item = &dyn LiveObject> {
+    ResourceKind::MARKED
+        .into_iter()
+        .flat_map(|kind| live.objects(kind).iter())
 }
 
 /// The addresses of prices, promotion codes and tax rates that something in the account may
@@ -344,7 +370,7 @@ fn adoption_candidates(
                 || (price.lookup_key_declared
                     && unmarked_keys.contains_key(price.lookup_key.as_str()))
             {
-                out.insert(price_address(pkey, key));
+                out.insert(Address::price(pkey, key).to_string());
             }
         }
     }
@@ -360,41 +386,76 @@ fn adoption_candidates(
             .iter()
             .any(|c| c.eq_ignore_ascii_case(&code.code))
         {
-            out.insert(format!("promotion_codes.{key}"));
+            out.insert(Address::new(ResourceKind::PromotionCode, key).to_string());
         }
     }
     for (key, rate) in &catalog.tax_rates {
         if rate.id.is_some() {
-            out.insert(format!("tax_rates.{key}"));
+            out.insert(Address::new(ResourceKind::TaxRate, key).to_string());
         }
     }
     out
 }
 
-/// Objects named by an explicit `id` (products and coupons: `pins` of address and id): adopted
-/// when unmarked, moved when managed at an address no longer declared. A pinned id that does
-/// not exist is created with that id. A pin on an object another entry takes is a conflict;
-/// with `report_all`, so is one on another catalog's object or a declared address's (the
-/// product planner reports those itself).
-fn adopt_pinned<'l>(
+/// The entries of one kind that name an object by an explicit `id`, and how the kind treats
+/// such pins.
+struct Pins<'c> {
+    kind: ResourceKind,
+    /// Each pinning entry's address and the id it names.
+    pins: Vec<(String, &'c str)>,
+    /// An id that names no object is created with that id (Stripe lets billing choose a
+    /// product's or coupon's id); otherwise it is a conflict.
+    created_when_missing: bool,
+    /// Only a pin on an object another entry takes is reported here; the kind's planner
+    /// reports the others itself (products).
+    planner_reports: bool,
+    /// Nothing is adopted at an address a marked object already holds.
+    only_unmanaged_addresses: bool,
+}
+
+/// Objects named by an explicit `id`: adopted when unmarked, moved when managed at an address
+/// no longer declared. A pin on an object another entry or catalog takes is a conflict.
+fn adopt_pinned(
+    live: &LiveState,
     ns: &str,
-    objects: impl Iterator<Item = Obj<'l>>,
-    pins: Vec<(String, &str)>,
-    declared: &Declared<'_>,
-    report_all: bool,
+    pinned: Pins<'_>,
+    managed: &HashSet<&str>,
+    declared: &Catalog,
     claims: &mut Claims,
 ) {
-    let by_id: HashMap<&str, Obj<'l>> = objects.map(|o| (o.id, o)).collect();
-    for (address, id) in pins {
-        let Some(named) = by_id.get(id) else { continue };
+    if pinned.pins.is_empty() {
+        return;
+    }
+    let noun = pinned.kind.noun();
+    let by_id: HashMap<&str, &dyn LiveObject> = live
+        .objects(pinned.kind)
+        .iter()
+        .map(|o| (o.id(), o))
+        .collect();
+    for (address, id) in pinned.pins {
+        if pinned.only_unmanaged_addresses && managed.contains(address.as_str()) {
+            continue;
+        }
+        let Some(named) = by_id.get(id) else {
+            if !pinned.created_when_missing {
+                claims.conflicts.push(Conflict {
+                    address,
+                    message: format!("`id = \"{id}\"` names no {noun} of this account"),
+                    hint: format!(
+                        "check the id in the Dashboard, or remove `id` to create a new {noun}"
+                    ),
+                });
+            }
+            continue;
+        };
         let taken = claims.get(id).is_some_and(|c| c.address != address);
-        if let Err(problem) = claims.claim_named(named, ns, &address, declared)
-            && (report_all || taken)
+        if let Err(problem) = claims.claim_named(*named, ns, &address, declared)
+            && (!pinned.planner_reports || taken)
         {
             claims.conflicts.push(Conflict {
                 address,
-                message: format!("`id` names {problem}"),
-                hint: "one Stripe object can be managed at one address only: pin another id, or remove `id`".to_owned(),
+                message: format!("`id` names {noun} {problem}"),
+                hint: format!("one Stripe object can be managed at one address only: name a {noun} that no other entry or catalog manages, or remove `id`"),
             });
         }
     }
@@ -407,7 +468,7 @@ fn adopt_prices(
     catalog: &Catalog,
     live: &LiveState,
     managed: &HashSet<&str>,
-    declared: &Declared<'_>,
+    declared: &Catalog,
     unmarked_keys: &HashMap<&str, &LivePrice>,
     claims: &mut Claims,
 ) {
@@ -444,7 +505,7 @@ fn adopt_prices(
         }
         let on_product = |l: &LivePrice| {
             product_ids
-                .get(&product_address(pkey))
+                .get(&Address::product(pkey).to_string())
                 .is_some_and(|ids| ids.contains(&l.product.as_str()))
         };
         for (key, price) in &product.prices {
@@ -454,7 +515,7 @@ fn adopt_prices(
             {
                 continue;
             }
-            let address = price_address(pkey, key);
+            let address = Address::price(pkey, key).to_string();
             if managed.contains(address.as_str()) {
                 continue;
             }
@@ -491,15 +552,11 @@ fn adopt_prices(
                 },
             };
             if price.id.is_some() {
-                let named = Obj {
-                    id: &found.id,
-                    metadata: &found.metadata,
-                };
-                if let Err(problem) = claims.claim_named(&named, ns, &address, declared) {
+                if let Err(problem) = claims.claim_named(found, ns, &address, declared) {
                     claims.conflicts.push(Conflict {
                         address,
                         message: format!("`id` names price {problem}"),
-                        hint: "name a price that no other entry or catalog manages".to_owned(),
+                        hint: "one Stripe object can be managed at one address only: name a price that no other entry or catalog manages, or remove `id`".to_owned(),
                     });
                 }
             } else if owner(&found.metadata, ns) == Owner::Unmanaged {
@@ -517,11 +574,11 @@ fn adopt_prices(
 fn adopt_codes(catalog: &Catalog, live: &LiveState, managed: &HashSet<&str>, claims: &mut Claims) {
     let ns = catalog.namespace.as_str();
     for (key, code) in &catalog.promotion_codes {
-        let address = format!("promotion_codes.{key}");
+        let address = Address::new(ResourceKind::PromotionCode, key).to_string();
         if managed.contains(address.as_str()) {
             continue;
         }
-        let coupon_address = format!("coupons.{}", code.coupon);
+        let coupon_address = Address::new(ResourceKind::Coupon, &code.coupon).to_string();
         let on_its_coupon = |coupon_id: &str| {
             live.coupons.iter().any(|c| {
                 c.id == coupon_id
@@ -542,45 +599,6 @@ fn adopt_codes(catalog: &Catalog, live: &LiveState, managed: &HashSet<&str>, cla
                     by: format!("code {:?}", l.code),
                 },
             );
-        }
-    }
-}
-
-/// A tax rate with the id of a tax rate without a marker, at an address no managed rate holds.
-fn adopt_tax_rates(
-    catalog: &Catalog,
-    live: &LiveState,
-    managed: &HashSet<&str>,
-    declared: &Declared<'_>,
-    claims: &mut Claims,
-) {
-    let ns = catalog.namespace.as_str();
-    for (key, rate) in &catalog.tax_rates {
-        let Some(id) = &rate.id else { continue };
-        let address = format!("tax_rates.{key}");
-        if managed.contains(address.as_str()) {
-            continue;
-        }
-        match live.tax_rates.iter().find(|l| &l.id == id) {
-            Some(l) => {
-                let named = Obj {
-                    id: &l.id,
-                    metadata: &l.metadata,
-                };
-                if let Err(problem) = claims.claim_named(&named, ns, &address, declared) {
-                    claims.conflicts.push(Conflict {
-                        address,
-                        message: format!("`id` names tax rate {problem}"),
-                        hint: "name a tax rate that no other entry or catalog manages".to_owned(),
-                    });
-                }
-            }
-            None => claims.conflicts.push(Conflict {
-                address,
-                message: format!("`id = \"{id}\"` names no tax rate of this account"),
-                hint: "check the id in the Dashboard, or remove `id` to create a new tax rate"
-                    .to_owned(),
-            }),
         }
     }
 }

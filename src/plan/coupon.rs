@@ -9,16 +9,20 @@ use sha2::{Digest, Sha256};
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{ON_REMOVE_KEY, Owner, fingerprint, owned_metadata};
 use super::metadata;
 use super::product::Products;
 use super::request::{CouponSpec, CouponUpdate, ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
-use super::{Action, Change, ResourceKind};
+use super::{Action, Change};
 use crate::catalog::{
     Coupon, CouponDuration, Currency, Discount, MinorAmount, RESERVED_METADATA_PREFIX,
 };
+use crate::digest::fingerprint;
 use crate::live::LiveCoupon;
+use crate::live::LiveObject;
+use crate::resource::Address;
+use crate::resource::{ON_REMOVE_KEY, Owner, ResourceKind, owned_metadata};
+use crate::timestamp::format_timestamp;
 
 /// Where a declared coupon stands once planned.
 pub(crate) struct CouponState<'a> {
@@ -44,28 +48,12 @@ impl Coupons<'_> {
 }
 
 fn address(key: &str) -> String {
-    format!("coupons.{key}")
+    Address::new(ResourceKind::Coupon, key).to_string()
 }
 
 fn title(c: &Coupon) -> String {
     let name = c.name.as_deref().unwrap_or(&c.key);
     format!("coupon {name:?} ({}, {})", c.discount.summary(), c.duration)
-}
-
-fn live_title(c: &LiveCoupon) -> String {
-    let name = c.name.as_deref().unwrap_or(&c.id);
-    format!("coupon {name:?} ({})", live_discount(c))
-}
-
-fn live_discount(c: &LiveCoupon) -> String {
-    match (&c.percent_off, c.amount_off, &c.currency) {
-        (Some(p), _, _) => format!("{p}% off"),
-        (None, Some(a), Some(cur)) => match (Currency::parse(cur), MinorAmount::from_minor(a)) {
-            (Some(cur), Ok(a)) => format!("{} off", a.format(cur)),
-            _ => format!("{a} {cur} minor units off"),
-        },
-        _ => "no discount".to_owned(),
-    }
 }
 
 fn live_duration(c: &LiveCoupon) -> String {
@@ -74,32 +62,6 @@ fn live_duration(c: &LiveCoupon) -> String {
         ("repeating", Some(m)) => format!("for {m} months"),
         (d, _) => d.to_owned(),
     }
-}
-
-fn date(ts: Option<i64>) -> FieldValue {
-    ts.map_or(FieldValue::None, |t| FieldValue::Word(format_timestamp(t)))
-}
-
-/// Unix seconds as a UTC datetime, the way billing.toml writes them: `2027-01-31T23:59:59Z`.
-pub fn format_timestamp(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 /// Stripe takes dates for new coupons and codes only in the future and at most five years out.
@@ -127,7 +89,12 @@ fn applies_to(c: &Coupon, products: &Products<'_>) -> Vec<ObjRef> {
 
 /// Declared metadata plus the marker (and `on_remove`, recorded on the coupon).
 fn desired_metadata(c: &Coupon, namespace: &str) -> BTreeMap<String, String> {
-    owned_metadata(&c.metadata, &address(&c.key), namespace, c.on_remove)
+    owned_metadata(
+        &c.metadata,
+        &address(&c.key),
+        namespace,
+        c.on_remove.recorded(),
+    )
 }
 
 fn spec(b: &Builder<'_>, c: &Coupon, applies: Vec<ObjRef>) -> CouponSpec {
@@ -195,7 +162,7 @@ fn shape_diff(c: &Coupon, applies: &[ObjRef], live: &LiveCoupon) -> Vec<FieldCha
     if !discount_same {
         out.push(FieldChange::replacing(
             "discount",
-            FieldValue::Word(live_discount(live)),
+            FieldValue::Word(live.discount()),
             FieldValue::Word(c.discount.summary()),
         ));
     }
@@ -222,8 +189,8 @@ fn shape_diff(c: &Coupon, applies: &[ObjRef], live: &LiveCoupon) -> Vec<FieldCha
     if live.redeem_by != c.redeem_by {
         out.push(FieldChange::replacing(
             "redeem_by",
-            date(live.redeem_by),
-            date(c.redeem_by),
+            FieldValue::date(live.redeem_by),
+            FieldValue::date(c.redeem_by),
         ));
     }
     let mut want: Vec<String> = applies
@@ -347,7 +314,7 @@ fn creation_fields(spec: &CouponSpec, c: &Coupon) -> Vec<FieldChange> {
         );
     }
     if c.redeem_by.is_some() {
-        add("redeem_by", date(c.redeem_by));
+        add("redeem_by", FieldValue::date(c.redeem_by));
     }
     if !c.applies_to.is_empty() {
         add(
@@ -355,7 +322,7 @@ fn creation_fields(spec: &CouponSpec, c: &Coupon) -> Vec<FieldChange> {
             FieldValue::List(
                 c.applies_to
                     .iter()
-                    .map(|k| format!("products.{k}"))
+                    .map(|k| Address::product(k).to_string())
                     .collect(),
             ),
         );
@@ -385,8 +352,7 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
     let mut current_ids: Vec<String> = Vec::new();
     for (key, c) in &catalog.coupons {
         let addr = address(key);
-        let candidates: Vec<&LiveCoupon> =
-            b.coupons_at.get(addr.as_str()).cloned().unwrap_or_default();
+        let candidates: Vec<&LiveCoupon> = b.managed.at::<LiveCoupon>(&addr);
         let current = match &c.id {
             Some(id) => {
                 match b.coupon_by_id.get(id.as_str()).copied() {
@@ -576,9 +542,9 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
     // that left the catalog (deleted, unless they recorded `on_remove = "keep"`).
     let declared: Vec<String> = catalog.coupons.keys().map(|k| address(k)).collect();
     let others: Vec<(String, LiveCoupon)> = b
-        .coupons_at
-        .iter()
-        .flat_map(|(a, cs)| cs.iter().map(move |c| ((*a).to_owned(), (*c).clone())))
+        .managed
+        .all_of::<LiveCoupon>()
+        .map(|(a, o)| (a.to_owned(), o.clone()))
         .filter(|(_, c)| !current_ids.contains(&c.id))
         .collect();
     for (addr, live) in others {
@@ -595,7 +561,7 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
             &addr,
             Action::Delete,
             Some(live.id.clone()),
-            live_title(&live),
+            live.title(),
             fingerprint(&[&live]),
         );
         if removed {
@@ -657,17 +623,5 @@ pub(crate) fn plan_deletions(
             },
             deps,
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_timestamp;
-
-    #[test]
-    fn timestamps_format_as_utc() {
-        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_timestamp(1_801_439_999), "2027-01-31T23:59:59Z");
-        assert_eq!(format_timestamp(1_709_208_000), "2024-02-29T12:00:00Z");
     }
 }

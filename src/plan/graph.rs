@@ -76,7 +76,8 @@ pub(crate) fn order(steps: &[Step], changes: &[Change]) -> Result<Vec<StepId>, P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, ObjRef, ProductUpdate, Request, ResourceKind};
+    use crate::plan::{Action, ObjRef, ProductUpdate, Request};
+    use crate::resource::ResourceKind;
 
     fn change(address: &str) -> Change {
         Change::new(

@@ -9,7 +9,6 @@ mod coupon;
 mod error;
 mod forget;
 mod graph;
-mod identity;
 mod metadata;
 mod portal;
 mod price;
@@ -21,15 +20,12 @@ mod tax;
 mod tests;
 mod value;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 pub use claims::{Claims, find as claims};
-pub use coupon::format_timestamp;
 pub use error::{Conflict, PlanError};
-pub use identity::{
-    MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, Owner, fingerprint, hex, json_sha256, owner,
-    price_address, product_address,
-};
 pub use request::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings,
     PortalSubscriptionUpdate, PortalUpdate, PriceSpec, PriceUpdate, ProductSpec, ProductUpdate,
@@ -40,20 +36,7 @@ pub use value::{FieldChange, FieldValue};
 
 use crate::catalog::Catalog;
 use crate::live::LiveState;
-
-/// The kind of Stripe object a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResourceKind {
-    Product,
-    Price,
-    Coupon,
-    PromotionCode,
-    TaxSettings,
-    TaxRegistration,
-    TaxRate,
-    Portal,
-}
+use crate::resource::ResourceKind;
 
 /// What happens to an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -144,27 +127,50 @@ pub struct Step {
     pub depends_on: Vec<StepId>,
 }
 
-/// How many live objects the plan counted but will not touch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Untouched {
-    pub products: usize,
-    pub prices: usize,
-    pub coupons: usize,
-    pub promotion_codes: usize,
-    pub tax_rates: usize,
-    pub portals: usize,
-}
+/// How many live objects the plan counted but will not touch, by kind (kinds with none left
+/// out). As JSON, an object with a count for every kind that carries billing's marker, named
+/// as its addresses start (`{"products": 3, "prices": 0, …}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Untouched(BTreeMap<ResourceKind, usize>);
 
 impl Untouched {
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.products
-            + self.prices
-            + self.coupons
-            + self.promotion_codes
-            + self.tax_rates
-            + self.portals
-            == 0
+        self.0.values().all(|n| *n == 0)
+    }
+
+    /// The count of each kind that carries the marker, in kind order.
+    pub fn iter(&self) -> impl Iterator<Item = (ResourceKind, usize)> + '_ {
+        ResourceKind::MARKED
+            .into_iter()
+            .map(|kind| (kind, self.0.get(&kind).copied().unwrap_or(0)))
+    }
+}
+
+impl From<BTreeMap<ResourceKind, usize>> for Untouched {
+    fn from(mut counts: BTreeMap<ResourceKind, usize>) -> Self {
+        counts.retain(|_, n| *n > 0);
+        Self(counts)
+    }
+}
+
+impl Serialize for Untouched {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter().map(|(kind, n)| (kind.prefix(), n)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Untouched {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, usize>::deserialize(d)?;
+        let mut counts = BTreeMap::new();
+        for kind in ResourceKind::MARKED {
+            let n = map
+                .get(kind.prefix())
+                .ok_or_else(|| serde::de::Error::missing_field(kind.prefix()))?;
+            counts.insert(kind, *n);
+        }
+        Ok(counts.into())
     }
 }
 

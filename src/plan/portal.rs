@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{MARKER_KEY, MARKER_NAMESPACE, Owner, fingerprint, owner, with_marker};
 use super::metadata;
 use super::price::PriceState;
 use super::product::Products;
@@ -17,12 +16,16 @@ use super::request::{
     ObjRef, PortalSettings, PortalSubscriptionUpdate, PortalUpdate, Request, StepId,
 };
 use super::value::{FieldChange, FieldValue, push_if_changed};
-use super::{Action, Change, ResourceKind};
+use super::{Action, Change};
 use crate::catalog::Portal;
+use crate::digest::fingerprint;
+use crate::live::LiveObject;
 use crate::live::LivePortal;
+use crate::resource::Address;
+use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, ResourceKind, owner, with_marker};
 
 fn address(key: &str) -> String {
-    format!("portals.{key}")
+    Address::new(ResourceKind::Portal, key).to_string()
 }
 
 fn title(p: &Portal) -> String {
@@ -30,13 +33,6 @@ fn title(p: &Portal) -> String {
         (Some(name), _) => format!("portal configuration {name:?}"),
         (None, true) => "the account's default portal configuration".to_owned(),
         (None, false) => format!("portal configuration {}", p.key),
-    }
-}
-
-fn live_title(p: &LivePortal) -> String {
-    match &p.name {
-        Some(name) => format!("portal configuration {name:?}"),
-        None => format!("portal configuration {}", p.id),
     }
 }
 
@@ -404,7 +400,7 @@ fn deactivate(b: &mut Builder<'_>, addr: &str, live: &LivePortal, reason: &str, 
         addr,
         Action::Deactivate,
         Some(live.id.clone()),
-        live_title(live),
+        live.title(),
         fingerprint(&[live]),
     );
     change.reason = Some(reason.to_owned());
@@ -446,7 +442,7 @@ pub(crate) fn plan(
     let mut current: Vec<String> = Vec::new();
     for (key, p) in &catalog.portals {
         let addr = address(key);
-        let at: Vec<&LivePortal> = b.portals_at.get(addr.as_str()).cloned().unwrap_or_default();
+        let at: Vec<&LivePortal> = b.managed.at::<LivePortal>(&addr);
         let live = if p.account_default {
             let Some(default) = b.live.portals.iter().find(|c| c.is_default) else {
                 b.conflicts.push(Conflict {
@@ -563,9 +559,9 @@ pub(crate) fn plan(
     }
     // Managed configurations that are not current.
     let others: Vec<(String, LivePortal)> = b
-        .portals_at
-        .iter()
-        .flat_map(|(a, cs)| cs.iter().map(move |c| ((*a).to_owned(), (*c).clone())))
+        .managed
+        .all_of::<LivePortal>()
+        .map(|(a, o)| (a.to_owned(), o.clone()))
         .filter(|(_, c)| !current.contains(&c.id))
         .collect();
     for (addr, live) in others {

@@ -5,16 +5,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{Owner, fingerprint, owned_metadata, price_address};
 use super::metadata;
 use super::product::Products;
 use super::request::{CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, Request, StepId};
 use super::value::{FieldChange, FieldValue};
-use super::{Action, Change, ResourceKind};
+use super::{Action, Change};
 use crate::catalog::{
     Currency, CurrencyOption, CurrencyOptionPricing, MinorAmount, Price, Pricing, TaxBehavior, Tier,
 };
-use crate::live::{LiveCurrencyOption, LivePrice, LiveTier};
+use crate::digest::fingerprint;
+use crate::live::{LiveCurrencyOption, LiveObject, LivePrice, LiveTier, money};
+use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 
 /// Where a declared price stands once planned.
 pub(crate) struct PriceState<'a> {
@@ -63,13 +64,6 @@ fn live_tier_shapes(tiers: &[LiveTier]) -> Vec<TierShape> {
         .collect()
 }
 
-fn money(amount: MinorAmount, currency: &str) -> String {
-    match Currency::parse(currency) {
-        Some(c) => amount.format(c),
-        None => format!("{amount} {} minor units", currency.to_uppercase()),
-    }
-}
-
 /// `up to 1,000: $10.00 flat; above: $0.005 each`.
 fn describe_tiers(tiers: &[TierShape], currency: &str) -> String {
     let parts: Vec<String> = tiers
@@ -101,15 +95,6 @@ fn interval_word(price: &Price) -> FieldValue {
             .recurring
             .map_or("one-time".to_owned(), |r| r.to_string()),
     )
-}
-
-fn live_interval_word(live: &LivePrice) -> FieldValue {
-    FieldValue::Word(match &live.recurring {
-        None => "one-time".to_owned(),
-        Some(r) if r.usage_type != "licensed" => format!("{} ({})", r.interval, r.usage_type),
-        Some(r) if r.interval_count == 1 => r.interval.clone(),
-        Some(r) => format!("{} {}s", r.interval_count, r.interval),
-    })
 }
 
 fn option_value(option: &CurrencyOption, currency: Currency) -> FieldValue {
@@ -222,7 +207,7 @@ fn shape_diff(p: &Price, product: &ObjRef, live: &LivePrice) -> Vec<FieldChange>
     if live_recurring != want_recurring || (live.recurring.is_some() && live_recurring.is_none()) {
         out.push(FieldChange::replacing(
             "interval",
-            live_interval_word(live),
+            FieldValue::Word(live.interval_word()),
             interval_word(p),
         ));
     }
@@ -315,7 +300,7 @@ fn mutable_diff(
         ));
         update.tax_behavior = Some(tb);
     }
-    let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove);
+    let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded());
     update.metadata = metadata::diff(
         &desired,
         &live.metadata,
@@ -414,17 +399,6 @@ fn creation_fields(p: &Price) -> Vec<FieldChange> {
     fields
 }
 
-pub(crate) fn live_summary(live: &LivePrice) -> String {
-    let amount = match (live.billing_scheme.as_str(), live.unit_amount) {
-        ("per_unit", Some(a)) => money(a, &live.currency),
-        _ => format!("tiered in {}", live.currency.to_uppercase()),
-    };
-    match live_interval_word(live) {
-        FieldValue::Word(w) if w == "one-time" => format!("{amount} one-time"),
-        w => format!("{amount} / {w}"),
-    }
-}
-
 /// The id of a product that exists, or "" for one this plan creates.
 fn pstate_product_id(obj: &ObjRef) -> &str {
     match obj {
@@ -445,12 +419,8 @@ pub(crate) fn plan_declared<'a>(
             continue;
         };
         for (key, p) in &product.prices {
-            let address = price_address(pkey, key);
-            let candidates: Vec<&LivePrice> = b
-                .prices_at
-                .get(address.as_str())
-                .cloned()
-                .unwrap_or_default();
+            let address = Address::price(pkey, key).to_string();
+            let candidates: Vec<&LivePrice> = b.managed.at::<LivePrice>(&address);
             let fp = fingerprint(&candidates);
             let holder = b.lookup_key_holder.get(p.lookup_key.as_str()).copied();
             let current = if !product.active {
@@ -513,7 +483,7 @@ pub(crate) fn plan_declared<'a>(
                                 "lookup key {:?} is held by {} ({}), {who}",
                                 p.lookup_key,
                                 h.id,
-                                live_summary(h)
+                                h.summary()
                             ),
                             hint: match other {
                                 Owner::Unmanaged if !p.lookup_key_declared && h.product == pstate_product_id(&pstate.obj) => format!(
@@ -553,7 +523,7 @@ pub(crate) fn plan_declared<'a>(
                     let idx = b.add_change(change);
                     let spec = PriceSpec::from_catalog(
                         p,
-                        owned_metadata(&p.metadata, &address, b.namespace, p.on_remove),
+                        owned_metadata(&p.metadata, &address, b.namespace, p.on_remove.recorded()),
                         transfer,
                     );
                     let step = b.add_step(
@@ -663,13 +633,13 @@ pub(crate) fn plan_declared<'a>(
                                 format!(
                                     "existing subscriptions stay on {} ({}); move them in Stripe if they should pay the new price",
                                     live.id,
-                                    live_summary(live)
+                                    live.summary()
                                 )
                             } else {
                                 format!(
                                     "past invoices and payments keep referring to {} ({})",
                                     live.id,
-                                    live_summary(live)
+                                    live.summary()
                                 )
                             });
                             change.notes.push(format!(
@@ -682,7 +652,12 @@ pub(crate) fn plan_declared<'a>(
                         let idx = b.add_change(change);
                         let spec = PriceSpec::from_catalog(
                             p,
-                            owned_metadata(&p.metadata, &address, b.namespace, p.on_remove),
+                            owned_metadata(
+                                &p.metadata,
+                                &address,
+                                b.namespace,
+                                p.on_remove.recorded(),
+                            ),
                             transfer,
                         );
                         let step = b.add_step(
@@ -724,9 +699,9 @@ pub(crate) fn plan_archives<'a>(
     let mut archives: HashMap<String, Vec<StepId>> = HashMap::new();
     // References into the live state, not into the builder: it stays free to change.
     let candidates: Vec<(&'a str, &'a LivePrice)> = b
-        .prices_at
-        .iter()
-        .flat_map(|(address, ps)| ps.iter().filter(|p| p.active).map(move |p| (*address, *p)))
+        .managed
+        .all_of::<LivePrice>()
+        .filter(|(_, p)| p.active)
         .collect();
     for (address, live) in candidates {
         let mut parts = address.splitn(3, '.').skip(1);
@@ -768,7 +743,7 @@ pub(crate) fn plan_archives<'a>(
             address,
             Action::Archive,
             Some(live.id.clone()),
-            format!("price {}", live_summary(live)),
+            live.title(),
             fingerprint(&[live]),
         );
         change.fields.push(FieldChange::new(

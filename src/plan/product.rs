@@ -4,14 +4,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::identity::{Owner, fingerprint, owned_metadata, product_address};
 use super::metadata;
 use super::price::PriceState;
 use super::request::{ObjRef, ProductSpec, ProductUpdate, Request, StepId};
 use super::value::{FieldChange, FieldValue, push_if_changed};
-use super::{Action, Change, ResourceKind};
+use super::{Action, Change};
 use crate::catalog::Product;
+use crate::digest::fingerprint;
 use crate::live::LiveProduct;
+use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 
 /// Where a declared product stands once planned.
 pub(crate) struct ProductState<'a> {
@@ -172,7 +173,7 @@ fn diff(
         ));
         update.features = Some(p.features.clone());
     }
-    let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove);
+    let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded());
     update.metadata = metadata::diff(
         &desired,
         &live.metadata,
@@ -200,12 +201,8 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
     let mut declared: Vec<(&String, &Product)> = b.catalog.products.iter().collect();
     declared.sort_by_key(|(_, p)| p.id.is_some());
     for (key, p) in declared {
-        let address = product_address(key);
-        let candidates: Vec<&LiveProduct> = b
-            .products_at
-            .get(address.as_str())
-            .cloned()
-            .unwrap_or_default();
+        let address = Address::product(key).to_string();
+        let candidates: Vec<&LiveProduct> = b.managed.at::<LiveProduct>(&address);
         let current = match &p.id {
             Some(id) => {
                 match b.product_by_id.get(id.as_str()).copied() {
@@ -279,7 +276,12 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
                     url: p.url.clone(),
                     images: p.images.clone(),
                     features: p.features.clone(),
-                    metadata: owned_metadata(&p.metadata, &address, b.namespace, p.on_remove),
+                    metadata: owned_metadata(
+                        &p.metadata,
+                        &address,
+                        b.namespace,
+                        p.on_remove.recorded(),
+                    ),
                 };
                 let step = b.add_step(
                     idx,
@@ -435,7 +437,7 @@ pub(crate) fn plan_default_prices(
                 let live = state.live.map(|l| l.id.clone());
                 let fp = fingerprint(&state.live.into_iter().collect::<Vec<_>>());
                 b.add_change(new_change(
-                    product_address(key),
+                    Address::product(key).to_string(),
                     Action::Update,
                     live,
                     title(&state.declared.name),
@@ -445,7 +447,7 @@ pub(crate) fn plan_default_prices(
         };
         let mut field = field;
         if Some(change) == replaced && state.change.is_none() {
-            field.field = format!("default_price of {}", product_address(key));
+            field.field = format!("default_price of {}", Address::product(key));
         }
         b.changes[change].fields.push(field);
         // The price must be usable (created or unarchived) before it can become the default.
@@ -495,14 +497,13 @@ pub(crate) fn plan_removed<'a>(
         .catalog
         .products
         .keys()
-        .map(|k| product_address(k))
+        .map(|k| Address::product(k).to_string())
         .collect();
     let mut archiving = HashMap::new();
     // References into the live state, not into the builder: it stays free to change.
     let candidates: Vec<(&'a str, &'a LiveProduct)> = b
-        .products_at
-        .iter()
-        .flat_map(|(address, ps)| ps.iter().map(move |p| (*address, *p)))
+        .managed
+        .all_of::<LiveProduct>()
         .filter(|(_, p)| !current.contains(p.id.as_str()))
         .collect();
     for (address, p) in candidates {
@@ -552,7 +553,7 @@ pub(crate) fn plan_removed<'a>(
             let current = products
                 .states
                 .values()
-                .find(|s| product_address(&s.declared.key) == address)
+                .find(|s| Address::product(&s.declared.key).to_string() == address)
                 .map_or("another product".to_owned(), |s| match &s.obj {
                     ObjRef::Id(id) => id.clone(),
                     ObjRef::Created(_) => "a new product".to_owned(),

@@ -7,18 +7,22 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::builder::Builder;
-use super::coupon::{Coupons, creatable_date, format_timestamp};
+use super::coupon::{Coupons, creatable_date};
 use super::error::Conflict;
-use super::identity::{Owner, fingerprint, with_marker};
 use super::metadata;
 use super::request::{ObjRef, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId};
 use super::value::{FieldChange, FieldValue};
-use super::{Action, Change, ResourceKind};
+use super::{Action, Change};
 use crate::catalog::{Currency, MinorAmount, PromotionCode};
+use crate::digest::fingerprint;
+use crate::live::LiveObject;
 use crate::live::LivePromotionCode;
+use crate::resource::Address;
+use crate::resource::{Owner, ResourceKind, with_marker};
+use crate::timestamp::format_timestamp;
 
 fn address(key: &str) -> String {
-    format!("promotion_codes.{key}")
+    Address::new(ResourceKind::PromotionCode, key).to_string()
 }
 
 fn title(code: &str, coupon: &str) -> String {
@@ -67,10 +71,6 @@ fn money(amount: i64, currency: &str) -> FieldValue {
     }
 }
 
-fn date(ts: Option<i64>) -> FieldValue {
-    ts.map_or(FieldValue::None, |t| FieldValue::Word(format_timestamp(t)))
-}
-
 fn count(n: Option<u64>) -> FieldValue {
     n.map_or(FieldValue::None, |n| {
         FieldValue::Int(i64::try_from(n).unwrap_or(i64::MAX))
@@ -90,7 +90,10 @@ fn shape_diff(p: &PromotionCode, coupon: &ObjRef, live: &LivePromotionCode) -> V
         ObjRef::Created(_) => out.push(FieldChange::replacing(
             "coupon",
             FieldValue::Ref(live.coupon.clone()),
-            FieldValue::Ref(format!("coupons.{} (new)", p.coupon)),
+            FieldValue::Ref(format!(
+                "{} (new)",
+                Address::new(ResourceKind::Coupon, &p.coupon)
+            )),
         )),
     }
     if live.code != p.code {
@@ -110,8 +113,8 @@ fn shape_diff(p: &PromotionCode, coupon: &ObjRef, live: &LivePromotionCode) -> V
     if live.expires_at != p.expires_at {
         out.push(FieldChange::replacing(
             "expires_at",
-            date(live.expires_at),
-            date(p.expires_at),
+            FieldValue::date(live.expires_at),
+            FieldValue::date(p.expires_at),
         ));
     }
     let live_max = live.max_redemptions.and_then(|m| u64::try_from(m).ok());
@@ -170,7 +173,10 @@ fn creation_fields(p: &PromotionCode) -> Vec<FieldChange> {
         fields.push(FieldChange::new(field, FieldValue::None, value))
     };
     add("code", FieldValue::Word(p.code.clone()));
-    add("coupon", FieldValue::Ref(format!("coupons.{}", p.coupon)));
+    add(
+        "coupon",
+        FieldValue::Ref(Address::new(ResourceKind::Coupon, &p.coupon).to_string()),
+    );
     if !p.active {
         add("active", FieldValue::Bool(false));
     }
@@ -178,7 +184,7 @@ fn creation_fields(p: &PromotionCode) -> Vec<FieldChange> {
         add("customer", FieldValue::Word(c.clone()));
     }
     if p.expires_at.is_some() {
-        add("expires_at", date(p.expires_at));
+        add("expires_at", FieldValue::date(p.expires_at));
     }
     if p.max_redemptions.is_some() {
         add("max_redemptions", count(p.max_redemptions));
@@ -315,8 +321,7 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
         let Some(coupon) = coupons.states.get(p.coupon.as_str()) else {
             continue;
         };
-        let candidates: Vec<&LivePromotionCode> =
-            b.codes_at.get(addr.as_str()).cloned().unwrap_or_default();
+        let candidates: Vec<&LivePromotionCode> = b.managed.at::<LivePromotionCode>(&addr);
         let current = candidates
             .iter()
             .copied()
@@ -578,9 +583,9 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
     // Managed active codes that are not current: duplicates, and codes that left the catalog.
     let declared: Vec<String> = catalog.promotion_codes.keys().map(|k| address(k)).collect();
     let others: Vec<(String, LivePromotionCode)> = b
-        .codes_at
-        .iter()
-        .flat_map(|(a, cs)| cs.iter().map(move |c| ((*a).to_owned(), (*c).clone())))
+        .managed
+        .all_of::<LivePromotionCode>()
+        .map(|(a, o)| (a.to_owned(), o.clone()))
         .filter(|(_, c)| c.active && !current_ids.contains(&c.id))
         .collect();
     for (addr, live) in others {
@@ -590,7 +595,7 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
             &addr,
             Action::Deactivate,
             Some(live.id.clone()),
-            format!("promotion code {}", live.code),
+            live.title(),
             fingerprint(&[&live]),
         );
         change.fields.push(FieldChange::new(

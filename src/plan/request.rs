@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::resource::ResourceKind;
+
 use crate::catalog::{
-    Address, Currency, CurrencyOption, MinorAmount, Percent, Price, Pricing, Recurring,
+    Currency, CurrencyOption, MinorAmount, Percent, PostalAddress, Price, Pricing, Recurring,
     SubscriptionCancel, TaxBehavior, TransformQuantity,
 };
 
@@ -208,7 +210,7 @@ pub struct TaxSettingsUpdate {
     pub default_tax_behavior: Option<String>,
     pub default_tax_code: Option<String>,
     /// The whole address (Stripe replaces it): declared lines, and the others as they are.
-    pub head_office: Option<Address>,
+    pub head_office: Option<PostalAddress>,
 }
 
 /// A manual tax rate to create.
@@ -341,6 +343,14 @@ pub enum Request {
         portal: ObjRef,
         update: PortalUpdate,
     },
+    /// Only metadata changes, on an object of any kind that has it (forgetting removes the
+    /// marker this way).
+    UpdateMetadata {
+        kind: ResourceKind,
+        object: ObjRef,
+        /// Keys to set (`Some`) or remove (`None`).
+        metadata: BTreeMap<String, Option<String>>,
+    },
 }
 
 /// The objects a portal configuration's products refer to.
@@ -371,6 +381,7 @@ impl Request {
             Self::UpdateTaxRegistration { registration, .. } => Some(registration),
             Self::UpdateTaxRate { rate, .. } => Some(rate),
             Self::UpdatePortal { portal, .. } => Some(portal),
+            Self::UpdateMetadata { object, .. } => Some(object),
         }
     }
 
@@ -403,6 +414,7 @@ impl Request {
                 refs.extend(update.settings.iter().flat_map(portal_refs));
                 refs
             }
+            Self::UpdateMetadata { object, .. } => vec![object],
         }
     }
 
@@ -428,7 +440,9 @@ impl Request {
             Self::UpdateTaxRegistration { .. } => 3,
             Self::UpdateTaxRate { update, .. } if update.active == Some(false) => 5,
             Self::UpdatePortal { update, .. } if update.active == Some(false) => 5,
-            Self::UpdateTaxRate { .. } | Self::UpdatePortal { .. } => 3,
+            Self::UpdateTaxRate { .. }
+            | Self::UpdatePortal { .. }
+            | Self::UpdateMetadata { .. } => 3,
         }
     }
 

@@ -4,21 +4,20 @@
 //! replaced when their percentage or inclusiveness changes, archived when removed).
 
 use super::builder::Builder;
-use super::coupon::format_timestamp;
-use super::identity::{fingerprint, owned_metadata};
 use super::metadata;
 use super::request::{
     ObjRef, RegistrationSpec, RegistrationUpdate, Request, TaxRateSpec, TaxRateUpdate,
     TaxSettingsUpdate,
 };
 use super::value::{FieldChange, FieldValue, push_if_changed};
-use super::{Action, Change, ResourceKind};
-use crate::catalog::{Address, Registration, TaxRate};
+use super::{Action, Change};
+use crate::catalog::{PostalAddress, Registration, TaxRate};
+use crate::digest::fingerprint;
+use crate::live::LiveObject;
 use crate::live::{LiveAddress, LiveRegistration, LiveTaxRate};
-
-fn when(ts: Option<i64>) -> FieldValue {
-    ts.map_or(FieldValue::None, |t| FieldValue::Word(format_timestamp(t)))
-}
+use crate::resource::Address;
+use crate::resource::{ResourceKind, owned_metadata};
+use crate::timestamp::format_timestamp;
 
 /// A value Stripe holds that billing.toml no longer declares: it stays, since Stripe cannot
 /// remove it.
@@ -46,7 +45,11 @@ fn address_text(a: &LiveAddress) -> String {
 
 /// The declared address fields that differ (an undeclared one is not managed: Stripe cannot
 /// clear it).
-fn head_office_fields(want: &Address, have: Option<&LiveAddress>, out: &mut Vec<FieldChange>) {
+fn head_office_fields(
+    want: &PostalAddress,
+    have: Option<&LiveAddress>,
+    out: &mut Vec<FieldChange>,
+) {
     let empty = LiveAddress::default();
     let have = have.unwrap_or(&empty);
     for (field, want, have) in [
@@ -126,7 +129,7 @@ pub(crate) fn plan_settings(b: &mut Builder<'_>) {
                 // Stripe replaces the whole address: the lines billing.toml leaves out are
                 // sent as they are, so that they stay.
                 let keep = have.clone().unwrap_or_default();
-                update.head_office = Some(Address {
+                update.head_office = Some(PostalAddress {
                     line1: want.line1.clone().or(keep.line1),
                     line2: want.line2.clone().or(keep.line2),
                     city: want.city.clone().or(keep.city),
@@ -174,10 +177,7 @@ pub(crate) fn plan_settings(b: &mut Builder<'_>) {
 
 /// `tax.registrations.US.state_sales_tax.CA`.
 fn registration_address(r: &Registration) -> String {
-    match &r.state {
-        Some(state) => format!("tax.registrations.{}.{}.{state}", r.country, r.kind),
-        None => format!("tax.registrations.{}.{}", r.country, r.kind),
-    }
+    r.address().to_string()
 }
 
 fn same_registration(r: &Registration, l: &LiveRegistration) -> bool {
@@ -233,13 +233,15 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
                 "active_from",
                 FieldValue::None,
                 spec.active_from
-                    .map_or(FieldValue::Word("now".to_owned()), |t| when(Some(t))),
+                    .map_or(FieldValue::Word("now".to_owned()), |t| {
+                        FieldValue::date(Some(t))
+                    }),
             ));
             if spec.expires_at.is_some() {
                 change.fields.push(FieldChange::new(
                     "expires_at",
                     FieldValue::None,
-                    when(spec.expires_at),
+                    FieldValue::date(spec.expires_at),
                 ));
             }
             change.notes.push(
@@ -266,12 +268,12 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
             Some(at) if scheduled && at.unwrap_or(now) < live.active_from => {
                 fields.push(FieldChange::new(
                     "active_from",
-                    when(Some(live.active_from)),
+                    FieldValue::date(Some(live.active_from)),
                     now_word(),
                 ));
                 fields.push(FieldChange::new(
                     "expires_at",
-                    when(live.expires_at),
+                    FieldValue::date(live.expires_at),
                     now_word(),
                 ));
                 update.active_from = Some(None);
@@ -281,8 +283,8 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
             Some(at) if live.expires_at != at || at.is_none() => {
                 fields.push(FieldChange::new(
                     "expires_at",
-                    when(live.expires_at),
-                    at.map_or_else(now_word, |t| when(Some(t))),
+                    FieldValue::date(live.expires_at),
+                    at.map_or_else(now_word, |t| FieldValue::date(Some(t))),
                 ));
                 update.expires_at = Some(at);
             }
@@ -306,8 +308,8 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
                 let to = (from > now).then_some(from);
                 fields.push(FieldChange::new(
                     "active_from",
-                    when(Some(live.active_from)),
-                    to.map_or_else(now_word, |t| when(Some(t))),
+                    FieldValue::date(Some(live.active_from)),
+                    to.map_or_else(now_word, |t| FieldValue::date(Some(t))),
                 ));
                 update.active_from = Some(to);
             } else if from > now {
@@ -363,7 +365,7 @@ pub(crate) fn plan_registrations(b: &mut Builder<'_>) {
 }
 
 fn rate_address(key: &str) -> String {
-    format!("tax_rates.{key}")
+    Address::new(ResourceKind::TaxRate, key).to_string()
 }
 
 fn percent(text: &str) -> String {
@@ -394,7 +396,12 @@ fn rate_spec(b: &Builder<'_>, r: &TaxRate) -> TaxRateSpec {
         jurisdiction: r.jurisdiction.clone(),
         tax_type: r.tax_type.clone(),
         description: r.description.clone(),
-        metadata: owned_metadata(&r.metadata, &rate_address(&r.key), b.namespace, r.on_remove),
+        metadata: owned_metadata(
+            &r.metadata,
+            &rate_address(&r.key),
+            b.namespace,
+            r.on_remove.recorded(),
+        ),
     }
 }
 
@@ -495,7 +502,12 @@ fn mutable_diff(
             *slot = Some(want.to_owned());
         }
     }
-    let desired = owned_metadata(&r.metadata, &rate_address(&r.key), b.namespace, r.on_remove);
+    let desired = owned_metadata(
+        &r.metadata,
+        &rate_address(&r.key),
+        b.namespace,
+        r.on_remove.recorded(),
+    );
     update.metadata = metadata::diff(
         &desired,
         &live.metadata,
@@ -551,11 +563,7 @@ pub(crate) fn plan_rates(b: &mut Builder<'_>) {
     let catalog = b.catalog;
     for (key, r) in &catalog.tax_rates {
         let addr = rate_address(key);
-        let at: Vec<&LiveTaxRate> = b
-            .tax_rates_at
-            .get(addr.as_str())
-            .cloned()
-            .unwrap_or_default();
+        let at: Vec<&LiveTaxRate> = b.managed.at::<LiveTaxRate>(&addr);
         // The current rate: the newest active one, else the newest archived one that only
         // needs unarchiving.
         let live = at
@@ -680,9 +688,9 @@ pub(crate) fn plan_rates(b: &mut Builder<'_>) {
     }
     // Active managed rates that are not current: duplicates, and rates that left billing.toml.
     let others: Vec<(String, LiveTaxRate)> = b
-        .tax_rates_at
-        .iter()
-        .flat_map(|(a, rs)| rs.iter().map(move |r| ((*a).to_owned(), (*r).clone())))
+        .managed
+        .all_of::<LiveTaxRate>()
+        .map(|(a, o)| (a.to_owned(), o.clone()))
         .filter(|(_, r)| r.active && !current.contains(&r.id))
         .collect();
     for (addr, live) in others {
@@ -692,7 +700,7 @@ pub(crate) fn plan_rates(b: &mut Builder<'_>) {
             &addr,
             Action::Archive,
             Some(live.id.clone()),
-            rate_title(&live.display_name, &live.percentage, live.inclusive),
+            live.title(),
             fingerprint(&[&live]),
         );
         change.fields.push(FieldChange::new(

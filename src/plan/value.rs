@@ -40,6 +40,13 @@ impl FieldValue {
         value.map_or(Self::None, |v| Self::Word(v.to_owned()))
     }
 
+    /// A moment, as billing.toml writes it, or none when absent.
+    pub fn date(ts: Option<i64>) -> Self {
+        ts.map_or(Self::None, |t| {
+            Self::Word(crate::timestamp::format_timestamp(t))
+        })
+    }
+
     /// Whether the value is long or multi-line text, which reads better as a line diff.
     pub fn is_long_text(&self) -> bool {
         matches!(self, Self::Text(t) if t.contains('\n') || t.chars().count() > 60)

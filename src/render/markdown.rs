@@ -12,7 +12,8 @@ use similar::{ChangeTag, TextDiff};
 use super::Target;
 use super::{counts, plural};
 use crate::document::PlanDocument as Plan;
-use crate::plan::{Action, Change, FieldChange, FieldValue, ResourceKind};
+use crate::plan::{Action, Change, FieldChange, FieldValue};
+use crate::resource::ResourceKind;
 use crate::stripe::KeyMode;
 
 /// GitHub refuses comments longer than this many characters.
@@ -456,17 +457,17 @@ fn raw(value: &FieldValue) -> String {
 /// What the plan left alone, one paragraph per kind of owner.
 fn footer(plan: &Plan) -> String {
     let mut out = String::new();
-    let (u, f) = (plan.unmanaged, plan.foreign);
+    let (u, f) = (&plan.unmanaged, &plan.foreign);
     if !u.is_empty() {
         out.push_str(&format!(
             "Left alone: {} without billing's marker.\n\n",
-            counts(&u)
+            counts(u)
         ));
     }
     if !f.is_empty() {
         out.push_str(&format!(
             "Left alone: {} managed by other namespaces.\n\n",
-            counts(&f)
+            counts(f)
         ));
     }
     out

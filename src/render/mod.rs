@@ -25,18 +25,11 @@ pub struct Target {
 
 /// `3 products and 1 price`, leaving out zero counts.
 pub(crate) fn counts(u: &crate::plan::Untouched) -> String {
-    let parts: Vec<String> = [
-        (u.products, "product", "products"),
-        (u.prices, "price", "prices"),
-        (u.coupons, "coupon", "coupons"),
-        (u.promotion_codes, "promotion code", "promotion codes"),
-        (u.tax_rates, "tax rate", "tax rates"),
-        (u.portals, "portal configuration", "portal configurations"),
-    ]
-    .into_iter()
-    .filter(|(n, _, _)| *n > 0)
-    .map(|(n, one, many)| format!("{n} {}", plural(n, one, many)))
-    .collect();
+    let parts: Vec<String> = u
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| kind.count(n))
+        .collect();
     match parts.split_last() {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),

@@ -7,7 +7,8 @@ use similar::{ChangeTag, TextDiff};
 use super::{Paint, Target, counts};
 use crate::apply::{ApplyReport, Outcome};
 use crate::document::PlanDocument;
-use crate::plan::{Action, Change, FieldChange, FieldValue, ResourceKind};
+use crate::plan::{Action, Change, FieldChange, FieldValue};
+use crate::resource::ResourceKind;
 
 fn symbol(action: Action, paint: Paint) -> String {
     match action {
@@ -160,15 +161,15 @@ pub fn render_plan(
     for notice in &plan.notices {
         writeln!(out, "{} {notice}", paint.yellow("Note:"))?;
     }
-    let (u, f) = (plan.unmanaged, plan.foreign);
+    let (u, f) = (&plan.unmanaged, &plan.foreign);
     if !u.is_empty() {
-        writeln!(out, "Left alone: {} without billing's marker.", counts(&u))?;
+        writeln!(out, "Left alone: {} without billing's marker.", counts(u))?;
     }
     if !f.is_empty() {
         writeln!(
             out,
             "Left alone: {} managed by other namespaces.",
-            counts(&f)
+            counts(f)
         )?;
     }
     Ok(())

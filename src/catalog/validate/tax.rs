@@ -10,11 +10,11 @@ use super::super::money::parse_decimal;
 use super::super::raw_tax::{RawTax, RawTaxRate, When};
 use super::super::reader::Sp;
 use super::super::tax::{
-    Address, CA_PROVINCES, COUNTRIES, DEFAULT_TAX_BEHAVIORS, RETAIL_DELIVERY_FEE_STATES,
-    Registration, TAX_TYPES, TaxRate, TaxSettings, US_STATE_LEVEL_TYPES, US_STATES,
-    registration_types,
+    CA_PROVINCES, COUNTRIES, DEFAULT_TAX_BEHAVIORS, RETAIL_DELIVERY_FEE_STATES, Registration,
+    TAX_TYPES, TaxRate, TaxSettings, US_STATE_LEVEL_TYPES, US_STATES, registration_types,
 };
 use super::fields;
+use crate::catalog::PostalAddress;
 
 /// A Stripe tax code: `txcd_` and 8 digits.
 pub(crate) fn tax_code(sink: &Sink, field: &str, code: &Sp<String>) -> bool {
@@ -83,7 +83,7 @@ pub(crate) fn settings(sink: &Sink, raw: RawTax) -> TaxSettings {
                 None
             }
         };
-        Some(Address {
+        Some(PostalAddress {
             line1: a.line1.map(Sp::into_inner),
             line2: a.line2.map(Sp::into_inner),
             city: a.city.map(Sp::into_inner),

@@ -576,7 +576,7 @@ fn one_object_cannot_be_taken_by_two_entries() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stderr.contains(&format!(
-            "coupons.b: `id` names {id}, which coupons.a already takes (moved_from = \"old\")"
+            "coupons.b: `id` names coupon {id}, which coupons.a already takes (moved_from = \"old\")"
         )),
         "{}",
         run.stderr

@@ -1,0 +1,73 @@
+//! Digests: short, stable hashes of plain data, which tie a plan and the idempotency keys of
+//! its writes to the exact state they were computed from.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A short stable digest of some live objects.
+pub fn fingerprint<T: Serialize + ?Sized>(objects: &[&T]) -> String {
+    hex(&json_sha256(objects)[..12])
+}
+
+/// SHA-256 of a value's JSON, serialised straight into the hash.
+pub fn json_sha256<T: Serialize + ?Sized>(value: &T) -> [u8; 32] {
+    /// Feeds what serde_json writes to the hash, without a buffer.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    // Serialising plain data to a writer that cannot fail does not fail.
+    let _ = serde_json::to_writer(&mut hashing, value);
+    hashing.0.finalize().into()
+}
+
+/// Plain data that can be hashed and looked at as JSON through a trait object (live objects of
+/// every kind, whose types differ).
+pub trait Hashable {
+    /// [`json_sha256`] of the value.
+    fn sha256(&self) -> [u8; 32];
+    /// The value as JSON.
+    fn to_json(&self) -> serde_json::Value;
+}
+
+impl<T: Serialize> Hashable for T {
+    fn sha256(&self) -> [u8; 32] {
+        json_sha256(self)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// Lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_change_with_content() {
+        let a = fingerprint(&[&"x"]);
+        assert_eq!(a, fingerprint(&[&"x"]));
+        assert_ne!(a, fingerprint(&[&"y"]));
+        assert_ne!(fingerprint::<String>(&[]), a);
+        assert_eq!(hex(&[0x0f, 0xa0]), "0fa0");
+    }
+}

@@ -1,0 +1,112 @@
+//! Live customer-portal configurations, in billing's own terms.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Products with the ids of the prices customers may switch to.
+pub type PortalProducts = Vec<(String, Vec<String>)>;
+
+/// A customer-portal configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LivePortal {
+    pub id: String,
+    pub created: i64,
+    pub active: bool,
+    pub is_default: bool,
+    pub name: Option<String>,
+    pub default_return_url: Option<String>,
+    pub headline: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub terms_of_service_url: Option<String>,
+    pub login_page: bool,
+    pub invoice_history: bool,
+    pub payment_method_update: bool,
+    /// Allowed updates when enabled; empty when disabled.
+    pub customer_update: Vec<String>,
+    /// `(mode, proration_behavior, reasons)` when enabled.
+    pub subscription_cancel: Option<(String, String, Vec<String>)>,
+    /// `(products with their prices, default_allowed_updates, proration_behavior)` when enabled.
+    pub subscription_update: Option<(PortalProducts, Vec<String>, String)>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl From<stripe_billing::BillingPortalConfiguration> for LivePortal {
+    fn from(c: stripe_billing::BillingPortalConfiguration) -> Self {
+        let f = c.features;
+        let cancel = f.subscription_cancel;
+        let update = f.subscription_update;
+        Self {
+            id: c.id.to_string(),
+            created: c.created,
+            active: c.active,
+            is_default: c.is_default,
+            name: c.name,
+            default_return_url: c.default_return_url,
+            headline: c.business_profile.headline,
+            privacy_policy_url: c.business_profile.privacy_policy_url,
+            terms_of_service_url: c.business_profile.terms_of_service_url,
+            login_page: c.login_page.enabled,
+            invoice_history: f.invoice_history.enabled,
+            payment_method_update: f.payment_method_update.enabled,
+            customer_update: if f.customer_update.enabled {
+                f.customer_update
+                    .allowed_updates
+                    .iter()
+                    .map(|u| u.as_str().to_owned())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            subscription_cancel: cancel.enabled.then(|| {
+                let reasons = if cancel.cancellation_reason.enabled {
+                    cancel
+                        .cancellation_reason
+                        .options
+                        .iter()
+                        .map(|o| o.as_str().to_owned())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                (
+                    cancel.mode.as_str().to_owned(),
+                    cancel.proration_behavior.as_str().to_owned(),
+                    reasons,
+                )
+            }),
+            subscription_update: update.enabled.then(|| {
+                (
+                    update
+                        .products
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|p| (p.product, p.prices))
+                        .collect(),
+                    update
+                        .default_allowed_updates
+                        .iter()
+                        .map(|u| u.as_str().to_owned())
+                        .collect(),
+                    update.proration_behavior.as_str().to_owned(),
+                )
+            }),
+            metadata: c.metadata.unwrap_or_default().into_iter().collect(),
+        }
+    }
+}
+
+super::object::live_kind!(LivePortal, Portal, portals {
+    fn title(&self) -> String {
+        match &self.name {
+            Some(name) => format!("portal configuration {name:?}"),
+            None => format!("portal configuration {}", self.id),
+        }
+    }
+    fn active(&self) -> bool {
+        self.active
+    }
+    fn is_built_in(&self) -> bool {
+        self.is_default
+    }
+});

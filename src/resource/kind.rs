@@ -1,0 +1,231 @@
+//! The kinds of Stripe object billing manages, and everything that is said the same way about a
+//! kind wherever it appears: its name, nouns, address prefix, output name and Stripe object.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of Stripe object a change, an address or a live object is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Product,
+    Price,
+    Coupon,
+    PromotionCode,
+    TaxSettings,
+    TaxRegistration,
+    TaxRate,
+    Portal,
+}
+
+impl ResourceKind {
+    /// Every kind, in the order plans list them.
+    pub const ALL: [Self; 8] = [
+        Self::Product,
+        Self::Price,
+        Self::Coupon,
+        Self::PromotionCode,
+        Self::TaxSettings,
+        Self::TaxRegistration,
+        Self::TaxRate,
+        Self::Portal,
+    ];
+
+    /// The kinds whose objects carry billing's ownership marker in their metadata (tax
+    /// settings and registrations have no metadata: they are identified by what they are).
+    pub const MARKED: [Self; 6] = [
+        Self::Product,
+        Self::Price,
+        Self::Coupon,
+        Self::PromotionCode,
+        Self::TaxRate,
+        Self::Portal,
+    ];
+
+    /// Its name in plan documents and JSON: `tax_rate`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Product => "product",
+            Self::Price => "price",
+            Self::Coupon => "coupon",
+            Self::PromotionCode => "promotion_code",
+            Self::TaxSettings => "tax_settings",
+            Self::TaxRegistration => "tax_registration",
+            Self::TaxRate => "tax_rate",
+            Self::Portal => "portal",
+        }
+    }
+
+    /// One object, in prose: `tax rate`.
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Self::Product => "product",
+            Self::Price => "price",
+            Self::Coupon => "coupon",
+            Self::PromotionCode => "promotion code",
+            Self::TaxSettings => "tax settings",
+            Self::TaxRegistration => "tax registration",
+            Self::TaxRate => "tax rate",
+            Self::Portal => "portal configuration",
+        }
+    }
+
+    /// Several objects, in prose: `tax rates`.
+    pub const fn plural(self) -> &'static str {
+        match self {
+            Self::Product => "products",
+            Self::Price => "prices",
+            Self::Coupon => "coupons",
+            Self::PromotionCode => "promotion codes",
+            Self::TaxSettings => "tax settings",
+            Self::TaxRegistration => "tax registrations",
+            Self::TaxRate => "tax rates",
+            Self::Portal => "portal configurations",
+        }
+    }
+
+    /// `1 tax rate`, `3 tax rates`.
+    pub fn count(self, n: usize) -> String {
+        format!("{n} {}", if n == 1 { self.noun() } else { self.plural() })
+    }
+
+    /// The first part of its addresses, and its name where objects are listed by kind
+    /// (outputs, unmanaged counts): `tax_rates` in `tax_rates.vat_de`.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Self::Product => "products",
+            Self::Price => "prices",
+            Self::Coupon => "coupons",
+            Self::PromotionCode => "promotion_codes",
+            Self::TaxSettings => "tax",
+            Self::TaxRegistration => "tax.registrations",
+            Self::TaxRate => "tax_rates",
+            Self::Portal => "portals",
+        }
+    }
+
+    /// The kind whose addresses start with `prefix`.
+    pub fn from_prefix(prefix: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.prefix() == prefix)
+    }
+
+    /// The table of billing.toml that declares it, where that is not its address prefix: a
+    /// price is declared inside its product, a portal configuration also as `[portal]`.
+    pub const fn tables(self) -> &'static [&'static str] {
+        match self {
+            Self::Product | Self::Price => &["products"],
+            Self::Coupon => &["coupons"],
+            Self::PromotionCode => &["promotion_codes"],
+            Self::TaxSettings | Self::TaxRegistration => &["tax"],
+            Self::TaxRate => &["tax_rates"],
+            Self::Portal => &["portal", "portals"],
+        }
+    }
+
+    /// The word `billing output --format env` starts its names with (`BILLING_TAX_RATE_…`),
+    /// for the kinds it lists.
+    pub const fn env_prefix(self) -> Option<&'static str> {
+        match self {
+            Self::Product => Some("PRODUCT"),
+            Self::Price => Some("PRICE"),
+            Self::Coupon => Some("COUPON"),
+            Self::PromotionCode => Some("PROMOTION_CODE"),
+            Self::TaxRate => Some("TAX_RATE"),
+            Self::Portal => Some("PORTAL"),
+            Self::TaxSettings | Self::TaxRegistration => None,
+        }
+    }
+
+    /// Stripe's name for the object (its `object` field and the first part of its events'
+    /// types).
+    pub const fn stripe_object(self) -> &'static str {
+        match self {
+            Self::Product => "product",
+            Self::Price => "price",
+            Self::Coupon => "coupon",
+            Self::PromotionCode => "promotion_code",
+            Self::TaxSettings => "tax.settings",
+            Self::TaxRegistration => "tax.registration",
+            Self::TaxRate => "tax_rate",
+            Self::Portal => "billing_portal.configuration",
+        }
+    }
+
+    /// The API path its objects are listed and created at, after `/v1/`.
+    pub const fn api_path(self) -> &'static str {
+        match self {
+            Self::Product => "products",
+            Self::Price => "prices",
+            Self::Coupon => "coupons",
+            Self::PromotionCode => "promotion_codes",
+            Self::TaxSettings => "tax/settings",
+            Self::TaxRegistration => "tax/registrations",
+            Self::TaxRate => "tax_rates",
+            Self::Portal => "billing_portal/configurations",
+        }
+    }
+
+    /// The events Stripe records when one of its objects changes (`created`, `updated`,
+    /// `deleted`), which move an account's catalog generation. Registrations record none that
+    /// billing can rely on.
+    pub const fn events(self) -> &'static [&'static str] {
+        match self {
+            Self::Product | Self::Price | Self::Coupon => &["created", "updated", "deleted"],
+            Self::PromotionCode | Self::TaxRate | Self::Portal => &["created", "updated"],
+            Self::TaxSettings => &["updated"],
+            Self::TaxRegistration => &[],
+        }
+    }
+
+    /// The kind of the object one of its objects belongs to and goes with: a price's product,
+    /// a promotion code's coupon.
+    pub const fn parent(self) -> Option<Self> {
+        match self {
+            Self::Price => Some(Self::Product),
+            Self::PromotionCode => Some(Self::Coupon),
+            Self::Product
+            | Self::Coupon
+            | Self::TaxSettings
+            | Self::TaxRegistration
+            | Self::TaxRate
+            | Self::Portal => None,
+        }
+    }
+
+    /// Whether its objects carry billing's marker (see [`Self::MARKED`]).
+    pub fn is_marked(self) -> bool {
+        Self::MARKED.contains(&self)
+    }
+}
+
+impl std::fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.noun())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_json_spelling() {
+        for kind in ResourceKind::ALL {
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json.as_str(), Some(kind.name()));
+        }
+    }
+
+    #[test]
+    fn prefixes_are_distinct_and_found_again() {
+        for kind in ResourceKind::ALL {
+            assert_eq!(ResourceKind::from_prefix(kind.prefix()), Some(kind));
+        }
+        assert_eq!(ResourceKind::from_prefix("webhooks"), None);
+    }
+
+    #[test]
+    fn counts_read_as_prose() {
+        assert_eq!(ResourceKind::TaxRate.count(1), "1 tax rate");
+        assert_eq!(ResourceKind::Portal.count(2), "2 portal configurations");
+    }
+}

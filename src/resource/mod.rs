@@ -1,0 +1,13 @@
+//! The vocabulary every stage shares: the kinds of Stripe object billing manages, the catalog
+//! addresses that name them, and the marker that says which objects a catalog owns.
+
+mod address;
+mod kind;
+mod marker;
+
+pub use address::{Address, AddressError};
+pub use kind::ResourceKind;
+pub use marker::{
+    DEFAULT_NAMESPACE, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, Owner, owned_metadata, owner,
+    unmark, with_marker,
+};
