@@ -18,7 +18,7 @@ use crate::apply::wire::{WireRequest, requests};
 use crate::catalog::Catalog;
 use crate::live::LiveState;
 use crate::plan::{Action, Change, FieldValue, ObjRef, Plan, StepId, Summary, Untouched};
-use crate::resource::{Owner, owner};
+use crate::resource::{Owner, ResourceKind};
 use crate::stripe::KeyMode;
 
 /// The version of the plan document's format.
@@ -64,7 +64,7 @@ pub struct Reference {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadObject {
     /// `product`, `price`, `coupon`, …
-    pub kind: String,
+    pub kind: ResourceKind,
     /// Its Stripe id (`account` for the tax settings).
     pub id: String,
     /// Its catalog address, when it has one.
@@ -196,29 +196,35 @@ pub fn catalog_hash(catalog: &Catalog) -> String {
     )
 }
 
-/// [`stable_digest`] of an object without counters: hashed as it is (no copy) unless some of
-/// its metadata keys are ignored. Products and prices, by the hundred thousand.
-fn managed_digest<T: Serialize>(
-    object: &T,
-    metadata: &std::collections::BTreeMap<String, String>,
-    catalog: &Catalog,
-) -> String {
-    if metadata.keys().any(|k| catalog.ignores_metadata_key(k)) {
-        stable_digest(object, catalog)
-    } else {
-        digest(object)
+/// A digest of a live object without what moves on its own (redemption counters) or belongs
+/// to other systems (metadata keys billing.toml's `ignore_metadata` leaves alone). Hashed as
+/// it is, without a copy, when there is nothing to leave out: products and prices, by the
+/// hundred thousand.
+fn object_digest(object: &dyn crate::live::LiveObject, catalog: &Catalog) -> String {
+    let ignored = |k: &String| catalog.ignores_metadata_key(k);
+    if object.counters().is_empty() && !object.metadata().keys().any(ignored) {
+        return crate::digest::hex(&object.sha256()[..16]);
     }
-}
-
-/// A digest of an object without what moves on its own (redemption counters) or belongs to
-/// other systems (metadata keys billing.toml's `ignore_metadata` leaves alone).
-fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
-    let mut value = serde_json::to_value(object).unwrap_or_default();
+    let mut value = object.to_json();
     if let Some(map) = value.as_object_mut() {
-        map.remove("times_redeemed");
+        for counter in object.counters() {
+            map.remove(*counter);
+        }
         if let Some(serde_json::Value::Object(metadata)) = map.get_mut("metadata") {
             metadata.retain(|k, _| !catalog.ignores_metadata_key(k));
         }
+    }
+    digest(&value)
+}
+
+/// A digest of an object without what belongs to other systems (see [`object_digest`]).
+fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
+    let mut value = serde_json::to_value(object).unwrap_or_default();
+    if let Some(serde_json::Value::Object(metadata)) = value
+        .as_object_mut()
+        .and_then(|map| map.get_mut("metadata"))
+    {
+        metadata.retain(|k, _| !catalog.ignores_metadata_key(k));
     }
     digest(&value)
 }
@@ -230,49 +236,32 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     let ns = catalog.namespace.as_str();
     // Objects the plan adopts or moves count as managed at their new address.
     let claims = crate::plan::claims(catalog, live);
+    let manages_default = catalog.portals.values().any(|p| p.account_default);
     let mut out = Vec::new();
-    let mut add = |kind: &str, id: &str, address: Option<&str>, digest: String| {
+    let mut add = |kind: ResourceKind, id: &str, address: Option<&str>, digest: String| {
         out.push(ReadObject {
-            kind: kind.to_owned(),
+            kind,
             id: id.to_owned(),
             address: address.map(str::to_owned),
             digest,
         });
     };
-    macro_rules! managed {
-        ($kind:literal, $objects:expr, $digest:expr) => {
-            for o in $objects {
-                if let Owner::Ours(address) = claims.owner(&o.id, &o.metadata, ns) {
-                    add($kind, &o.id, Some(address), $digest(o));
+    for kind in ResourceKind::MARKED {
+        for o in live.objects(kind).iter() {
+            match claims.owner(o.id(), o.metadata(), ns) {
+                Owner::Ours(address) => add(kind, o.id(), Some(address), object_digest(o, catalog)),
+                // The account's default portal configuration, which billing.toml may manage
+                // without its marker.
+                _ if o.is_built_in() && manages_default => {
+                    add(kind, o.id(), None, object_digest(o, catalog));
                 }
+                _ => {}
             }
-        };
-    }
-    managed!("product", &live.products, |o: &crate::live::LiveProduct| {
-        managed_digest(o, &o.metadata, catalog)
-    });
-    managed!("price", &live.prices, |o: &crate::live::LivePrice| {
-        managed_digest(o, &o.metadata, catalog)
-    });
-    // Coupons and promotion codes count their redemptions: never the same twice.
-    managed!("coupon", &live.coupons, |o| stable_digest(o, catalog));
-    managed!("promotion_code", &live.promotion_codes, |o| {
-        stable_digest(o, catalog)
-    });
-    managed!("tax_rate", &live.tax_rates, |o| stable_digest(o, catalog));
-    let manages_default = catalog.portals.values().any(|p| p.account_default);
-    for c in &live.portals {
-        match owner(&c.metadata, ns) {
-            Owner::Ours(address) => add("portal", &c.id, Some(address), stable_digest(c, catalog)),
-            _ if c.is_default && manages_default => {
-                add("portal", &c.id, None, stable_digest(c, catalog))
-            }
-            _ => {}
         }
     }
     if let Some(settings) = &live.tax_settings {
         add(
-            "tax_settings",
+            ResourceKind::TaxSettings,
             "account",
             Some("tax"),
             stable_digest(settings, catalog),
@@ -286,7 +275,7 @@ pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
         {
             let address = d.address().to_string();
             add(
-                "tax_registration",
+                ResourceKind::TaxRegistration,
                 &r.id,
                 Some(&address),
                 stable_digest(r, catalog),
@@ -703,16 +692,16 @@ impl PlanDocument {
         if hash != self.catalog_hash {
             out.push("billing.toml changed since the plan was made".to_owned());
         }
-        let index = |objects: Vec<ReadObject>| -> BTreeMap<(String, String), ReadObject> {
+        let index = |objects: Vec<ReadObject>| -> BTreeMap<(ResourceKind, String), ReadObject> {
             objects
                 .into_iter()
-                .map(|o| ((o.kind.clone(), o.id.clone()), o))
+                .map(|o| ((o.kind, o.id.clone()), o))
                 .collect()
         };
         let then = index(self.read.clone());
         let now = index(read_set(catalog, live));
         let name = |o: &ReadObject| {
-            let kind = o.kind.replace('_', " ");
+            let kind = o.kind.noun();
             match &o.address {
                 Some(a) if o.id == "account" => format!("{a} ({kind})"),
                 Some(a) => format!("{a} ({kind} {})", o.id),

@@ -9,9 +9,8 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, env_part};
 use crate::document::Origin;
-use crate::live::LiveState;
-use crate::resource::ResourceKind;
-use crate::resource::{Address, Owner, owner};
+use crate::live::{LivePrice, LiveState, Managed};
+use crate::resource::{Address, ResourceKind, owner};
 
 /// The formats `billing output` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,219 +49,127 @@ pub struct PriceIds {
 }
 
 /// Every managed object's id in one environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outputs {
     pub environment: String,
     pub account: String,
     pub mode: crate::stripe::KeyMode,
     pub namespace: String,
-    pub products: BTreeMap<String, String>,
+    /// Ids by kind and key, for every kind but prices: products always, the other kinds when
+    /// billing.toml declares some.
+    pub ids: BTreeMap<ResourceKind, BTreeMap<String, String>>,
     /// By product key, then price key.
     pub prices: BTreeMap<String, BTreeMap<String, PriceIds>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub coupons: Option<BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub promotion_codes: Option<BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tax_rates: Option<BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub portals: Option<BTreeMap<String, String>>,
     /// Declared addresses with no object in Stripe yet (not applied).
-    #[serde(skip)]
     pub missing: Vec<String>,
 }
 
-/// Managed objects by address: `(id, active, created)`, newest first.
-fn index<'a, T>(
-    objects: &'a [T],
-    ns: &str,
-    parts: impl Fn(
-        &'a T,
-    ) -> (
-        &'a str,
-        &'a std::collections::BTreeMap<String, String>,
-        bool,
-        i64,
-    ),
-) -> BTreeMap<String, Vec<(&'a str, bool, i64)>> {
-    let mut out: BTreeMap<String, Vec<(&str, bool, i64)>> = BTreeMap::new();
-    for o in objects {
-        let (id, metadata, active, created) = parts(o);
-        if let Owner::Ours(address) = owner(metadata, ns) {
-            out.entry(address.to_owned())
-                .or_default()
-                .push((id, active, created));
+impl Serialize for Outputs {
+    /// The header fields, then one table per kind, in kind order, named as addresses start.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let kinds: Vec<ResourceKind> = ResourceKind::MARKED
+            .into_iter()
+            .filter(|k| *k == ResourceKind::Price || self.ids.contains_key(k))
+            .collect();
+        let mut out = s.serialize_struct("Outputs", 4 + kinds.len())?;
+        out.serialize_field("environment", &self.environment)?;
+        out.serialize_field("account", &self.account)?;
+        out.serialize_field("mode", &self.mode)?;
+        out.serialize_field("namespace", &self.namespace)?;
+        for kind in kinds {
+            match self.ids.get(&kind) {
+                Some(ids) => out.serialize_field(kind.prefix(), ids)?,
+                None => out.serialize_field(kind.prefix(), &self.prices)?,
+            }
         }
+        out.end()
     }
-    for v in out.values_mut() {
-        v.sort_by_key(|(_, _, created)| std::cmp::Reverse(*created));
-    }
-    out
 }
 
-/// The current object at an address: the newest active one, else the newest.
-fn current<'a>(at: Option<&Vec<(&'a str, bool, i64)>>) -> Option<&'a str> {
-    let at = at?;
-    at.iter()
-        .find(|(_, active, _)| *active)
-        .or_else(|| at.first())
-        .map(|(id, _, _)| *id)
-}
-
-/// The current id at `address`, or a note that it is missing.
-fn pick(
-    missing: &mut Vec<String>,
-    address: String,
-    at: &BTreeMap<String, Vec<(&str, bool, i64)>>,
-) -> Option<String> {
-    let id = current(at.get(&address)).map(str::to_owned);
-    if id.is_none() {
-        missing.push(address);
-    }
-    id
+/// The current price at an address: the one holding the declared lookup key, else the newest
+/// active one, else the newest; and the others, newest first.
+fn price_ids(at: &[&LivePrice], lookup_key: &str) -> Option<PriceIds> {
+    let chosen = at
+        .iter()
+        .find(|p| p.active && p.lookup_key.as_deref() == Some(lookup_key))
+        .or_else(|| at.iter().find(|p| p.active))
+        .or_else(|| at.first())?;
+    Some(PriceIds {
+        id: chosen.id.clone(),
+        lookup_key: chosen.lookup_key.clone(),
+        superseded: at
+            .iter()
+            .filter(|p| p.id != chosen.id)
+            .map(|p| p.id.clone())
+            .collect(),
+    })
 }
 
 /// Collects the ids of what `catalog` declares from `live`.
 pub fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> Outputs {
     let ns = catalog.namespace.as_str();
+    let managed = Managed::new(live, |o| owner(o.metadata(), ns));
     let mut missing = Vec::new();
-    let products_at = index(&live.products, ns, |p| {
-        (&p.id, &p.metadata, p.active, p.created)
-    });
-    let products = catalog
-        .products
-        .keys()
-        .filter_map(|k| {
-            pick(&mut missing, Address::product(k).to_string(), &products_at)
-                .map(|id| (k.clone(), id))
-        })
-        .collect();
-
     let mut prices: BTreeMap<String, BTreeMap<String, PriceIds>> = BTreeMap::new();
     for (pkey, product) in &catalog.products {
         for (key, price) in &product.prices {
             let address = Address::price(pkey, key).to_string();
-            let at: Vec<&crate::live::LivePrice> = {
-                let mut v: Vec<_> = live
-                    .prices
-                    .iter()
-                    .filter(|p| owner(&p.metadata, ns) == Owner::Ours(address.as_str()))
-                    .collect();
-                v.sort_by_key(|p| std::cmp::Reverse(p.created));
-                v
-            };
-            // The current price holds the declared lookup key; else the newest active one.
-            let chosen = at
-                .iter()
-                .find(|p| p.active && p.lookup_key.as_deref() == Some(price.lookup_key.as_str()))
-                .or_else(|| at.iter().find(|p| p.active))
-                .or_else(|| at.first());
-            let Some(chosen) = chosen else {
-                missing.push(address);
-                continue;
-            };
-            prices.entry(pkey.clone()).or_default().insert(
-                key.clone(),
-                PriceIds {
-                    id: chosen.id.clone(),
-                    lookup_key: chosen.lookup_key.clone(),
-                    superseded: at
-                        .iter()
-                        .filter(|p| p.id != chosen.id)
-                        .map(|p| p.id.clone())
-                        .collect(),
-                },
-            );
+            match price_ids(&managed.at::<LivePrice>(&address), &price.lookup_key) {
+                Some(ids) => {
+                    prices
+                        .entry(pkey.clone())
+                        .or_default()
+                        .insert(key.clone(), ids);
+                }
+                None => missing.push(address),
+            }
         }
     }
-
-    let coupons_at = index(&live.coupons, ns, |c| (&c.id, &c.metadata, true, c.created));
-    let coupons = (!catalog.coupons.is_empty()).then(|| {
-        catalog
-            .coupons
-            .keys()
-            .filter_map(|k| {
-                pick(
-                    &mut missing,
-                    Address::new(ResourceKind::Coupon, k).to_string(),
-                    &coupons_at,
-                )
-                .map(|id| (k.clone(), id))
-            })
-            .collect()
-    });
-    let codes_at = index(&live.promotion_codes, ns, |c| {
-        (&c.id, &c.metadata, c.active, c.created)
-    });
-    let promotion_codes = (!catalog.promotion_codes.is_empty()).then(|| {
-        catalog
-            .promotion_codes
-            .keys()
-            .filter_map(|k| {
-                pick(
-                    &mut missing,
-                    Address::new(ResourceKind::PromotionCode, k).to_string(),
-                    &codes_at,
-                )
-                .map(|id| (k.clone(), id))
-            })
-            .collect()
-    });
-    let rates_at = index(&live.tax_rates, ns, |r| {
-        (&r.id, &r.metadata, r.active, r.created)
-    });
-    let tax_rates = (!catalog.tax_rates.is_empty()).then(|| {
-        catalog
-            .tax_rates
-            .keys()
-            .filter_map(|k| {
-                pick(
-                    &mut missing,
-                    Address::new(ResourceKind::TaxRate, k).to_string(),
-                    &rates_at,
-                )
-                .map(|id| (k.clone(), id))
-            })
-            .collect()
-    });
-    let portals_at = index(&live.portals, ns, |c| {
-        (&c.id, &c.metadata, c.active, c.created)
-    });
     let default_portal = live.portals.iter().find(|c| c.is_default);
-    let portals = (!catalog.portals.is_empty()).then(|| {
-        catalog
-            .portals
-            .iter()
-            .filter_map(|(k, p)| {
-                let id = if p.account_default {
-                    let id = default_portal.map(|c| c.id.clone());
-                    if id.is_none() {
-                        missing.push(Address::new(ResourceKind::Portal, k).to_string());
-                    }
-                    id
-                } else {
-                    pick(
-                        &mut missing,
-                        Address::new(ResourceKind::Portal, k).to_string(),
-                        &portals_at,
-                    )
-                };
-                id.map(|id| (k.clone(), id))
-            })
-            .collect()
-    });
+    let mut ids = BTreeMap::new();
+    for kind in ResourceKind::MARKED {
+        if kind == ResourceKind::Price
+            || (kind != ResourceKind::Product && catalog.count(kind) == 0)
+        {
+            continue;
+        }
+        let mut of_kind = BTreeMap::new();
+        for address in catalog.addresses(kind) {
+            let text = address.to_string();
+            let objects = managed.objects_at(kind, &text);
+            // The current object: the newest active one, else the newest.
+            let mut id = objects
+                .iter()
+                .find(|o| o.active())
+                .or_else(|| objects.first())
+                .map(|o| o.id().to_owned());
+            // A portal entry that manages the account's default configuration names it.
+            if catalog
+                .portals
+                .get(address.key())
+                .is_some_and(|p| p.account_default)
+                && kind == ResourceKind::Portal
+            {
+                id = default_portal.map(|c| c.id.clone());
+            }
+            match id {
+                Some(id) => {
+                    of_kind.insert(address.key().to_owned(), id);
+                }
+                None => missing.push(text),
+            }
+        }
+        ids.insert(kind, of_kind);
+    }
     missing.sort();
     Outputs {
         environment: origin.environment.clone(),
         account: origin.account.clone(),
         mode: origin.mode,
         namespace: catalog.namespace.clone(),
-        products,
+        ids,
         prices,
-        coupons,
-        promotion_codes,
-        tax_rates,
-        portals,
         missing,
     }
 }
@@ -285,29 +192,12 @@ fn env_value(value: &str) -> String {
     }
 }
 
-/// The `env` format's lines, `NAME=value`; an error names two keys that would share a name.
-fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
-    let mut lines: Vec<(String, String, String)> = vec![
-        (
-            "BILLING_ENVIRONMENT".into(),
-            o.environment.clone(),
-            "environment".into(),
-        ),
-        (
-            "BILLING_ACCOUNT".into(),
-            o.account.clone(),
-            "account".into(),
-        ),
-        ("BILLING_MODE".into(), o.mode.to_string(), "mode".into()),
-    ];
-    for (k, id) in &o.products {
-        lines.push((
-            format!("BILLING_PRODUCT_{}", env_part(k)),
-            id.clone(),
-            Address::product(k).to_string(),
-        ));
-    }
-    for (pkey, prices) in &o.prices {
+/// A price's lines: its id, lookup key and the ids it superseded, as `NAME`, value and address.
+fn price_lines(
+    prices: &BTreeMap<String, BTreeMap<String, PriceIds>>,
+    lines: &mut Vec<(String, String, String)>,
+) {
+    for (pkey, prices) in prices {
         for (key, ids) in prices {
             let name = format!("BILLING_PRICE_{}__{}", env_part(pkey), env_part(key));
             let address = Address::price(pkey, key).to_string();
@@ -326,17 +216,35 @@ fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
             ));
         }
     }
-    for (kind, prefix, map) in [
-        ("coupons", "COUPON", &o.coupons),
-        ("promotion_codes", "PROMOTION_CODE", &o.promotion_codes),
-        ("tax_rates", "TAX_RATE", &o.tax_rates),
-        ("portals", "PORTAL", &o.portals),
-    ] {
-        for (k, id) in map.iter().flatten() {
+}
+
+/// The `env` format's lines, `NAME=value`; an error names two keys that would share a name.
+fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
+    let mut lines: Vec<(String, String, String)> = vec![
+        (
+            "BILLING_ENVIRONMENT".into(),
+            o.environment.clone(),
+            "environment".into(),
+        ),
+        (
+            "BILLING_ACCOUNT".into(),
+            o.account.clone(),
+            "account".into(),
+        ),
+        ("BILLING_MODE".into(), o.mode.to_string(), "mode".into()),
+    ];
+    for kind in ResourceKind::MARKED {
+        if kind == ResourceKind::Price {
+            price_lines(&o.prices, &mut lines);
+        }
+        let (Some(prefix), Some(ids)) = (kind.env_prefix(), o.ids.get(&kind)) else {
+            continue;
+        };
+        for (k, id) in ids {
             lines.push((
                 format!("BILLING_{prefix}_{}", env_part(k)),
                 id.clone(),
-                format!("{kind}.{k}"),
+                Address::new(kind, k.as_str()).to_string(),
             ));
         }
     }

@@ -13,6 +13,7 @@ use toml::de::{DeArray, DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::reader::{Sp, TableReader, suggest};
+use crate::resource::ResourceKind;
 use crate::stripe::KeyMode;
 
 /// The variable holding the key when an environment names none.
@@ -569,8 +570,13 @@ pub(crate) fn resolve(
             }
         },
     );
-    for kind in ["coupons", "promotion_codes", "tax_rates", "portals"] {
-        resolve_map(sink, root, kind, envs, selected, &[], |_, _, _| {});
+    // Products are resolved above, with their prices; every other keyed table here.
+    let tables = ResourceKind::ALL
+        .into_iter()
+        .filter(|kind| *kind != ResourceKind::Product)
+        .filter_map(ResourceKind::keyed_table);
+    for table in tables {
+        resolve_map(sink, root, table, envs, selected, &[], |_, _, _| {});
     }
     if let Some(value) = root.get_mut("portal")
         && let DeValue::Table(table) = value.get_mut()

@@ -419,6 +419,35 @@ impl Catalog {
         }
     }
 
+    /// The addresses of the entries of `kind` it declares, in key order.
+    pub fn addresses(&self, kind: ResourceKind) -> Vec<Address> {
+        let keyed = |keys: &mut dyn Iterator<Item = &String>| {
+            keys.map(|k| Address::new(kind, k.as_str())).collect()
+        };
+        match kind {
+            ResourceKind::Product => keyed(&mut self.products.keys()),
+            ResourceKind::Price => self
+                .products
+                .iter()
+                .flat_map(|(p, product)| product.prices.keys().map(|k| Address::price(p, k)))
+                .collect(),
+            ResourceKind::Coupon => keyed(&mut self.coupons.keys()),
+            ResourceKind::PromotionCode => keyed(&mut self.promotion_codes.keys()),
+            ResourceKind::TaxSettings => self.tax.iter().map(|_| Address::tax_settings()).collect(),
+            ResourceKind::TaxRegistration => self
+                .tax
+                .iter()
+                .flat_map(|t| {
+                    t.registrations
+                        .iter()
+                        .map(super::tax::Registration::address)
+                })
+                .collect(),
+            ResourceKind::TaxRate => keyed(&mut self.tax_rates.keys()),
+            ResourceKind::Portal => keyed(&mut self.portals.keys()),
+        }
+    }
+
     /// Whether it declares the entry at `address`.
     pub fn declares(&self, address: &str) -> bool {
         let Ok(address) = address.parse::<Address>() else {

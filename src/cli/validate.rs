@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style};
 use crate::catalog::{self, Catalog, EnvChoice, LoadError};
+use crate::resource::{Address, ResourceKind};
 
 /// Loads the catalog named by `-c` for the environment `-e` selects (or, for `validate`
 /// without `-e`, as every environment sees it), printing diagnostics on stderr; `None` when it
@@ -43,36 +44,15 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
         return Ok(EXIT_ERROR);
     };
     let mut out = std::io::stdout().lock();
-    let count =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let mut parts = vec![
-        count(catalog.products.len(), "product", "products"),
-        count(catalog.price_count(), "price", "prices"),
-    ];
-    if !catalog.coupons.is_empty() {
-        parts.push(count(catalog.coupons.len(), "coupon", "coupons"));
-    }
-    if !catalog.promotion_codes.is_empty() {
-        parts.push(count(
-            catalog.promotion_codes.len(),
-            "promotion code",
-            "promotion codes",
-        ));
-    }
-    let registrations = catalog.tax.as_ref().map_or(0, |t| t.registrations.len());
-    for (n, one, many) in [
-        (catalog.tax_rates.len(), "tax rate", "tax rates"),
-        (registrations, "tax registration", "tax registrations"),
-        (
-            catalog.portals.len(),
-            "portal configuration",
-            "portal configurations",
-        ),
-    ] {
-        if n > 0 {
-            parts.push(count(n, one, many));
-        }
-    }
+    // Products and prices always, the other kinds when declared (the settings are not an
+    // entry one counts).
+    let parts: Vec<String> = ResourceKind::ALL
+        .into_iter()
+        .filter(|kind| *kind != ResourceKind::TaxSettings)
+        .map(|kind| (kind, catalog.count(kind)))
+        .filter(|(kind, n)| *n > 0 || matches!(kind, ResourceKind::Product | ResourceKind::Price))
+        .map(|(kind, n)| kind.count(n))
+        .collect();
     writeln!(
         out,
         "{} is valid: {} (namespace \"{}\").",
@@ -82,7 +62,12 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
     )?;
     if global.verbose > 0 {
         for product in catalog.products.values() {
-            writeln!(out, "  products.{}  \"{}\"", product.key, product.name)?;
+            writeln!(
+                out,
+                "  {}  \"{}\"",
+                Address::product(&product.key),
+                product.name
+            )?;
             for price in product.prices.values() {
                 let default = if product.default_price.as_deref() == Some(price.key.as_str()) {
                     "  (default)"
@@ -91,9 +76,8 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
                 };
                 writeln!(
                     out,
-                    "    prices.{}.{}  {}  lookup_key={}{default}",
-                    product.key,
-                    price.key,
+                    "    {}  {}  lookup_key={}{default}",
+                    Address::price(&product.key, &price.key),
                     price.amount_summary(),
                     price.lookup_key
                 )?;
@@ -102,8 +86,8 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
         for coupon in catalog.coupons.values() {
             writeln!(
                 out,
-                "  coupons.{}  {}, {}",
-                coupon.key,
+                "  {}  {}, {}",
+                Address::new(ResourceKind::Coupon, coupon.key.as_str()),
                 coupon.discount.summary(),
                 coupon.duration
             )?;
@@ -111,15 +95,17 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
         for code in catalog.promotion_codes.values() {
             writeln!(
                 out,
-                "  promotion_codes.{}  code {} for coupons.{}",
-                code.key, code.code, code.coupon
+                "  {}  code {} for {}",
+                Address::new(ResourceKind::PromotionCode, code.key.as_str()),
+                code.code,
+                Address::new(ResourceKind::Coupon, code.coupon.as_str())
             )?;
         }
         for rate in catalog.tax_rates.values() {
             writeln!(
                 out,
-                "  tax_rates.{}  {:?} {}% {}",
-                rate.key,
+                "  {}  {:?} {}% {}",
+                Address::new(ResourceKind::TaxRate, rate.key.as_str()),
                 rate.display_name,
                 rate.percentage.normalize(),
                 if rate.inclusive {
@@ -138,7 +124,11 @@ pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
             } else {
                 ""
             };
-            writeln!(out, "  portals.{}{target}", portal.key)?;
+            writeln!(
+                out,
+                "  {}{target}",
+                Address::new(ResourceKind::Portal, portal.key.as_str())
+            )?;
         }
     }
     Ok(EXIT_OK)

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::amount;
 use super::keys::{self, KeySpace};
-use super::report::{Kind, Renamed};
+use super::report::Renamed;
 use super::write::{Table, Value};
 use super::{
     Ctx, Owner, Problems, Severity, check, held_keys, marker_key, metadata_table, number,
@@ -140,7 +140,7 @@ fn coupon_table(
     if ours.is_some() {
         on_remove(&mut t, &c.metadata, &["keep", "forget"], problems);
     }
-    let metadata = ctx.metadata(&c.metadata, Kind::Coupon, ours.is_some(), problems);
+    let metadata = ctx.metadata(&c.metadata, ResourceKind::Coupon, ours.is_some(), problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
@@ -235,7 +235,7 @@ fn code_table(
         Severity::Fatal,
         problems,
     );
-    let metadata = ctx.metadata(&p.metadata, Kind::PromotionCode, ours, problems);
+    let metadata = ctx.metadata(&p.metadata, ResourceKind::PromotionCode, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
@@ -251,7 +251,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
     for c in live {
         let ours = match owner(&c.metadata, &namespace) {
             Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, Kind::Coupon);
+                ctx.report.foreign(ns, ResourceKind::Coupon);
                 excluded.insert(&c.id, format!("managed by namespace {ns:?}"));
                 continue;
             }
@@ -259,7 +259,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
                 Some(k) => Some(k.to_owned()),
                 None => {
                     ctx.report
-                        .skip(Kind::Coupon, &c.id, unknown_address(address));
+                        .skip(ResourceKind::Coupon, &c.id, unknown_address(address));
                     excluded.insert(&c.id, "skipped".to_owned());
                     continue;
                 }
@@ -280,7 +280,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
         let at = ours.as_ref().map_or(c.id.clone(), |k| {
             Address::new(ResourceKind::Coupon, k).to_string()
         });
-        let kept = ctx.settle(Kind::Coupon, &c.id, &at, ours.is_some(), &problems);
+        let kept = ctx.settle(ResourceKind::Coupon, &c.id, &at, ours.is_some(), &problems);
         match table {
             Some(t) if kept => entries.push((c, ours, t)),
             _ => {
@@ -312,7 +312,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
             Some(k) if newest.get(&k) == Some(&c.id.as_str()) => k,
             Some(k) => {
                 ctx.report.skip(
-                    Kind::Coupon,
+                    ResourceKind::Coupon,
                     &c.id,
                     format!("another coupon billing manages is coupons.{k}: `billing plan` deletes this duplicate"),
                 );
@@ -347,7 +347,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
             },
         );
         coupons.table(&key, table);
-        ctx.report.wrote(Kind::Coupon);
+        ctx.report.wrote(ResourceKind::Coupon);
     }
     let codes = codes(ctx, &limits, &excluded);
     (coupons, codes)
@@ -367,14 +367,14 @@ fn codes(
     for p in live {
         let ours = match owner(&p.metadata, &namespace) {
             Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, Kind::PromotionCode);
+                ctx.report.foreign(ns, ResourceKind::PromotionCode);
                 continue;
             }
             Owner::Ours(address) => match code_key(address) {
                 Some(k) => Some(k.to_owned()),
                 None => {
                     ctx.report
-                        .skip(Kind::PromotionCode, &p.id, unknown_address(address));
+                        .skip(ResourceKind::PromotionCode, &p.id, unknown_address(address));
                     continue;
                 }
             },
@@ -382,13 +382,13 @@ fn codes(
         };
         if !p.active {
             if !ctx.options.include_archived {
-                ctx.report.archived(Kind::PromotionCode);
+                ctx.report.archived(ResourceKind::PromotionCode);
                 continue;
             }
             if ours.is_none() {
-                ctx.report.archived(Kind::PromotionCode);
+                ctx.report.archived(ResourceKind::PromotionCode);
                 ctx.report.skip(
-                    Kind::PromotionCode,
+                    ResourceKind::PromotionCode,
                     &p.id,
                     format!(
                         "{} is inactive, and billing adopts only active codes (by their code): declared, it would be a new code",
@@ -403,7 +403,7 @@ fn codes(
                 .get(p.coupon.as_str())
                 .map_or("not found", String::as_str);
             ctx.report.skip(
-                Kind::PromotionCode,
+                ResourceKind::PromotionCode,
                 &p.id,
                 format!("its coupon {} is not imported ({why})", p.coupon),
             );
@@ -452,7 +452,13 @@ fn codes(
         let at = ours.as_ref().map_or(p.id.clone(), |k| {
             Address::new(ResourceKind::PromotionCode, k).to_string()
         });
-        if !ctx.settle(Kind::PromotionCode, &p.id, &at, ours.is_some(), &problems) {
+        if !ctx.settle(
+            ResourceKind::PromotionCode,
+            &p.id,
+            &at,
+            ours.is_some(),
+            &problems,
+        ) {
             continue;
         }
         let Some(table) = table else { continue };
@@ -474,7 +480,7 @@ fn codes(
     entries.retain(|(p, ours, _)| match ours {
         Some(k) if current.get(k).is_some_and(|held| held.id != p.id) => {
             ctx.report.skip(
-                Kind::PromotionCode,
+                ResourceKind::PromotionCode,
                 &p.id,
                 format!("another code billing manages is promotion_codes.{k}: `billing plan` deactivates this duplicate"),
             );
@@ -511,7 +517,7 @@ fn codes(
         });
         if clash {
             ctx.report.skip(
-                Kind::PromotionCode,
+                ResourceKind::PromotionCode,
                 &p.id,
                 format!(
                     "its code {} is also the code of another code written (codes are unique regardless of case)",
@@ -543,7 +549,7 @@ fn codes(
                 .insert(0, ("code".to_owned(), Value::Str(p.code.clone())));
         }
         table.table(&key, t);
-        ctx.report.wrote(Kind::PromotionCode);
+        ctx.report.wrote(ResourceKind::PromotionCode);
     }
     table
 }

@@ -27,12 +27,13 @@ mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use report::{Inexpressible, Kind, NoLookupKey, Renamed, Report, Skipped};
+pub use report::{Inexpressible, NoLookupKey, Renamed, Report, Skipped};
 
 use crate::catalog::{
     self, DEFAULT_NAMESPACE, MetadataPattern, RESERVED_METADATA_PREFIX, SourceFile,
 };
 use crate::live::LiveState;
+use crate::resource::ResourceKind;
 use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY};
 use write::{Table, Value};
 
@@ -309,7 +310,7 @@ impl Ctx<'_> {
     /// be written (its id when it has no address yet).
     pub fn settle(
         &mut self,
-        kind: Kind,
+        kind: ResourceKind,
         id: &str,
         at: &str,
         ours: bool,
@@ -344,7 +345,7 @@ impl Ctx<'_> {
     pub fn metadata(
         &self,
         live: &BTreeMap<String, String>,
-        kind: Kind,
+        kind: ResourceKind,
         ours: bool,
         problems: &mut Problems,
     ) -> BTreeMap<String, String> {
@@ -357,7 +358,7 @@ impl Ctx<'_> {
             }
             // The coupon plan never ignores billing's own keys; the others ignore any match.
             let ignored = self.options.ignore_metadata.iter().any(|p| p.matches(k))
-                && !(kind == Kind::Coupon && reserved);
+                && !(kind == ResourceKind::Coupon && reserved);
             if ignored {
                 ignored_keys += 1;
                 continue;

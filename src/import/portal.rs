@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use super::products::Products;
-use super::report::Kind;
 use super::write::{Table, Value};
 use super::{
     Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, owner, text_field,
@@ -135,7 +134,7 @@ fn portal_table(
         features.table("subscription_update", update);
     }
     t.table("features", features);
-    let metadata = ctx.metadata(&p.metadata, Kind::Portal, true, problems);
+    let metadata = ctx.metadata(&p.metadata, ResourceKind::Portal, true, problems);
     t.table("metadata", metadata_table(&metadata));
     t
 }
@@ -184,12 +183,12 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Tab
     let mut others = 0;
     for p in &ctx.live.portals {
         match owner(&p.metadata, &namespace) {
-            Owner::Foreign(ns) => ctx.report.foreign(ns, Kind::Portal),
+            Owner::Foreign(ns) => ctx.report.foreign(ns, ResourceKind::Portal),
             Owner::Ours(address) => match marker_key(address, "portals") {
                 Some(k) => at.entry(k.to_owned()).or_default().push(p),
                 None => ctx
                     .report
-                    .skip(Kind::Portal, &p.id, unknown_address(address)),
+                    .skip(ResourceKind::Portal, &p.id, unknown_address(address)),
             },
             Owner::Unmanaged if p.is_default => default_unmanaged = true,
             Owner::Unmanaged if p.active => others += 1,
@@ -199,7 +198,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Tab
     if others > 0 {
         ctx.report.notes.push(format!(
             "{} left out: billing cannot adopt a portal configuration it did not create; declare [portals.<key>] to have billing create its own",
-            Kind::Portal.count(others)
+            ResourceKind::Portal.count(others)
         ));
     }
     if default_unmanaged {
@@ -255,11 +254,11 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Tab
             &mut problems,
         );
         let address = Address::new(ResourceKind::Portal, key).to_string();
-        if !ctx.settle(Kind::Portal, &live.id, &address, true, &problems) {
+        if !ctx.settle(ResourceKind::Portal, &live.id, &address, true, &problems) {
             continue;
         }
         out.push((place, table));
-        ctx.report.wrote(Kind::Portal);
+        ctx.report.wrote(ResourceKind::Portal);
     }
     out
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::amount::{self, Written};
 use super::keys::{self, KeySpace};
-use super::report::{Kind, NoLookupKey, Renamed};
+use super::report::{NoLookupKey, Renamed};
 use super::write::{Table, Value};
 use super::{
     Ctx, Owner, Problems, Severity, check, forgets, held_keys, marker_key, metadata_table,
@@ -19,6 +19,7 @@ use super::{
 use crate::catalog::{Currency, MinorAmount};
 use crate::live::{LivePrice, LiveProduct, LiveTier};
 use crate::resource::Address;
+use crate::resource::ResourceKind;
 
 /// The `[products]` table, and the key each written product and price has, by id.
 pub(crate) struct Products {
@@ -298,7 +299,7 @@ fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems
     if ours {
         on_remove(&mut t, &p.metadata, &["forget"], problems);
     }
-    let metadata = ctx.metadata(&p.metadata, Kind::Price, ours, problems);
+    let metadata = ctx.metadata(&p.metadata, ResourceKind::Price, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
@@ -350,7 +351,7 @@ fn product_table(ctx: &Ctx<'_>, p: &LiveProduct, ours: bool, problems: &mut Prob
     if ours {
         on_remove(&mut t, &p.metadata, &["forget"], problems);
     }
-    let metadata = ctx.metadata(&p.metadata, Kind::Product, ours, problems);
+    let metadata = ctx.metadata(&p.metadata, ResourceKind::Product, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     t
 }
@@ -388,7 +389,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
     for p in live_products {
         let ours = match owner(&p.metadata, &namespace) {
             Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, Kind::Product);
+                ctx.report.foreign(ns, ResourceKind::Product);
                 excluded.insert(&p.id, format!("managed by namespace {ns:?}"));
                 continue;
             }
@@ -396,7 +397,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 Some(k) => Some(k.to_owned()),
                 None => {
                     ctx.report
-                        .skip(Kind::Product, &p.id, unknown_address(address));
+                        .skip(ResourceKind::Product, &p.id, unknown_address(address));
                     excluded.insert(&p.id, "skipped".to_owned());
                     continue;
                 }
@@ -415,7 +416,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         };
         let written = p.active || ctx.options.include_archived || (ours.is_some() && forgotten());
         if !written {
-            ctx.report.archived(Kind::Product);
+            ctx.report.archived(ResourceKind::Product);
             excluded.insert(&p.id, "archived".to_owned());
             continue;
         }
@@ -425,10 +426,10 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         let at = ours
             .as_ref()
             .map_or(p.id.clone(), |k| Address::product(k).to_string());
-        if !ctx.settle(Kind::Product, &p.id, &at, ours.is_some(), &problems) {
+        if !ctx.settle(ResourceKind::Product, &p.id, &at, ours.is_some(), &problems) {
             excluded.insert(&p.id, "skipped".to_owned());
             if !p.active {
-                ctx.report.archived(Kind::Product);
+                ctx.report.archived(ResourceKind::Product);
             }
             continue;
         }
@@ -461,7 +462,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         match &e.ours {
             Some(k) if current.get(k) != Some(&e.live.id.as_str()) => {
                 ctx.report.skip(
-                    Kind::Product,
+                    ResourceKind::Product,
                     &e.live.id,
                     format!("another product billing manages is products.{k}: `billing plan` archives this duplicate"),
                 );
@@ -500,14 +501,14 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
     for p in live_prices {
         let ours = match owner(&p.metadata, &namespace) {
             Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, Kind::Price);
+                ctx.report.foreign(ns, ResourceKind::Price);
                 continue;
             }
             Owner::Ours(address) => match price_marker(address) {
                 Some(keys) => Some(keys),
                 None => {
                     ctx.report
-                        .skip(Kind::Price, &p.id, unknown_address(address));
+                        .skip(ResourceKind::Price, &p.id, unknown_address(address));
                     continue;
                 }
             },
@@ -521,7 +522,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             .and_then(|i| entries.get(*i))
             .is_some_and(|e| !e.live.active);
         if !(p.active || (ours.is_some() && inactive_product)) {
-            ctx.report.archived(Kind::Price);
+            ctx.report.archived(ResourceKind::Price);
             continue;
         }
         let Some(product) = index.get(&p.product).and_then(|i| entries.get_mut(*i)) else {
@@ -529,7 +530,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 .get(p.product.as_str())
                 .map_or("not found".to_owned(), Clone::clone);
             ctx.report.skip(
-                Kind::Price,
+                ResourceKind::Price,
                 &p.id,
                 format!("its product {} is not imported ({why})", p.product),
             );
@@ -537,7 +538,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         };
         if !product.live.active && p.active {
             ctx.report.skip(
-                Kind::Price,
+                ResourceKind::Price,
                 &p.id,
                 format!(
                     "its product {} is archived, and billing archives the prices of a product declared `active = false`",
@@ -555,7 +556,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 .filter(|i| *i != p.id)
                 .collect();
             ctx.report.skip(
-                Kind::Price,
+                ResourceKind::Price,
                 &p.id,
                 format!("its lookup key {k:?} is also held by {}", others.join(", ")),
             );
@@ -603,7 +604,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 ),
             );
         }
-        if !ctx.settle(Kind::Price, &p.id, &at, ours.is_some(), &problems) {
+        if !ctx.settle(ResourceKind::Price, &p.id, &at, ours.is_some(), &problems) {
             continue;
         }
         let Some(table) = table else { continue };
@@ -641,13 +642,13 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             kept.push(e);
             continue;
         }
-        ctx.report.skip(Kind::Product, &e.live.id, why);
+        ctx.report.skip(ResourceKind::Product, &e.live.id, why);
         if !e.live.active {
-            ctx.report.archived(Kind::Product);
+            ctx.report.archived(ResourceKind::Product);
         }
         for p in &e.prices {
             ctx.report.skip(
-                Kind::Price,
+                ResourceKind::Price,
                 &p.live.id,
                 format!("its product {} is not imported (skipped)", e.live.id),
             );
@@ -721,12 +722,12 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         for (k, p) in prices {
             price_keys.insert(p.live.id.clone(), (key.clone(), k.clone()));
             prices_table.table(&k, p.table);
-            ctx.report.wrote(Kind::Price);
+            ctx.report.wrote(ResourceKind::Price);
         }
         product_table.table("prices", prices_table);
         product_keys.insert(e.live.id.clone(), key.clone());
         table.table(&key, product_table);
-        ctx.report.wrote(Kind::Product);
+        ctx.report.wrote(ResourceKind::Product);
     }
     Products {
         table,
@@ -764,7 +765,7 @@ fn assign_price_keys<'a>(
         };
         if pk != product_key {
             ctx.report.skip(
-                Kind::Price,
+                ResourceKind::Price,
                 &p.live.id,
                 format!(
                     "billing manages it as prices.{pk}.{k}, but its product is written as products.{product_key} (the key prices.{pk}.… was taken): declare it by hand"

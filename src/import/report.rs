@@ -5,53 +5,10 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-/// The kinds of object an import reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    Product,
-    Price,
-    Coupon,
-    PromotionCode,
-    TaxRate,
-    TaxRegistration,
-    Portal,
-}
-
-impl Kind {
-    /// `product`, `promotion code`.
-    pub fn one(self) -> &'static str {
-        match self {
-            Self::Product => "product",
-            Self::Price => "price",
-            Self::Coupon => "coupon",
-            Self::PromotionCode => "promotion code",
-            Self::TaxRate => "tax rate",
-            Self::TaxRegistration => "tax registration",
-            Self::Portal => "portal configuration",
-        }
-    }
-
-    /// `products`, `promotion codes`.
-    pub fn many(self) -> &'static str {
-        match self {
-            Self::Product => "products",
-            Self::Price => "prices",
-            Self::Coupon => "coupons",
-            Self::PromotionCode => "promotion codes",
-            Self::TaxRate => "tax rates",
-            Self::TaxRegistration => "tax registrations",
-            Self::Portal => "portal configurations",
-        }
-    }
-
-    /// `3 prices`, `1 tax rate`.
-    pub fn count(self, n: usize) -> String {
-        format!("{n} {}", if n == 1 { self.one() } else { self.many() })
-    }
-}
+use crate::resource::ResourceKind;
 
 /// Counts by kind, in kind order.
-pub type Counts = BTreeMap<Kind, usize>;
+pub type Counts = BTreeMap<ResourceKind, usize>;
 
 fn list(counts: &Counts) -> String {
     let parts: Vec<String> = counts
@@ -69,7 +26,7 @@ fn list(counts: &Counts) -> String {
 /// An object left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
-    pub kind: Kind,
+    pub kind: ResourceKind,
     /// Its Stripe id (a registration's country and type).
     pub id: String,
     pub why: String,
@@ -130,11 +87,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub(crate) fn wrote(&mut self, kind: Kind) {
+    pub(crate) fn wrote(&mut self, kind: ResourceKind) {
         *self.written.entry(kind).or_default() += 1;
     }
 
-    pub(crate) fn skip(&mut self, kind: Kind, id: &str, why: impl Into<String>) {
+    pub(crate) fn skip(&mut self, kind: ResourceKind, id: &str, why: impl Into<String>) {
         self.skipped.push(Skipped {
             kind,
             id: id.to_owned(),
@@ -142,7 +99,7 @@ impl Report {
         });
     }
 
-    pub(crate) fn foreign(&mut self, namespace: &str, kind: Kind) {
+    pub(crate) fn foreign(&mut self, namespace: &str, kind: ResourceKind) {
         *self
             .foreign
             .entry(namespace.to_owned())
@@ -151,7 +108,7 @@ impl Report {
             .or_default() += 1;
     }
 
-    pub(crate) fn archived(&mut self, kind: Kind) {
+    pub(crate) fn archived(&mut self, kind: ResourceKind) {
         *self.archived.entry(kind).or_default() += 1;
     }
 
@@ -178,7 +135,7 @@ impl Report {
         if !self.skipped.is_empty() {
             writeln!(out, "\nSkipped ({}):", self.skipped.len())?;
             for s in &self.skipped {
-                writeln!(out, "  {} {}: {}", s.kind.one(), s.id, s.why)?;
+                writeln!(out, "  {} {}: {}", s.kind.noun(), s.id, s.why)?;
             }
         }
         if !self.foreign.is_empty() {
@@ -227,7 +184,7 @@ impl Report {
         }
         if self.archived.values().any(|n| *n > 0) {
             let mut others = self.archived.clone();
-            let prices = others.remove(&Kind::Price).unwrap_or(0);
+            let prices = others.remove(&ResourceKind::Price).unwrap_or(0);
             writeln!(out)?;
             if others.values().any(|n| *n > 0) {
                 if self.include_archived {
@@ -278,10 +235,10 @@ mod tests {
     #[test]
     fn a_clean_import_says_what_it_wrote_and_the_next_step() {
         let mut r = Report::default();
-        r.wrote(Kind::Product);
-        r.wrote(Kind::Price);
-        r.wrote(Kind::Price);
-        r.wrote(Kind::TaxRate);
+        r.wrote(ResourceKind::Product);
+        r.wrote(ResourceKind::Price);
+        r.wrote(ResourceKind::Price);
+        r.wrote(ResourceKind::TaxRate);
         let mut out = Vec::new();
         r.render("acct_1 (environment `sandbox`)", &mut out)
             .unwrap();
@@ -294,13 +251,13 @@ mod tests {
     #[test]
     fn sections_appear_only_when_they_have_something() {
         let mut r = Report::default();
-        r.skip(Kind::Price, "price_1", "metered");
-        r.foreign("other", Kind::Product);
-        r.foreign("other", Kind::Price);
-        r.foreign("other", Kind::Price);
-        r.archived(Kind::Price);
-        r.archived(Kind::Price);
-        r.archived(Kind::Product);
+        r.skip(ResourceKind::Price, "price_1", "metered");
+        r.foreign("other", ResourceKind::Product);
+        r.foreign("other", ResourceKind::Price);
+        r.foreign("other", ResourceKind::Price);
+        r.archived(ResourceKind::Price);
+        r.archived(ResourceKind::Price);
+        r.archived(ResourceKind::Product);
         let mut out = Vec::new();
         r.render("acct_1", &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::keys::{self, KeySpace};
-use super::report::{Kind, Renamed};
+use super::report::Renamed;
 use super::write::{Table, Value};
 use super::{
     Ctx, Owner, Problems, Severity, check, forgets, held_keys, marker_key, metadata_table, number,
@@ -114,10 +114,10 @@ pub(crate) fn settings(ctx: &mut Ctx<'_>) -> Option<Table> {
         };
         if messages.is_empty() {
             registrations.push(entry);
-            ctx.report.wrote(Kind::TaxRegistration);
+            ctx.report.wrote(ResourceKind::TaxRegistration);
         } else {
             ctx.report.skip(
-                Kind::TaxRegistration,
+                ResourceKind::TaxRegistration,
                 &format!("{} ({what})", r.id),
                 format!(
                     "{}: left out, which changes nothing (billing never touches a registration billing.toml does not declare)",
@@ -179,7 +179,7 @@ fn rate_table(
     if ours {
         on_remove(&mut t, &r.metadata, &["forget"], problems);
     }
-    let metadata = ctx.metadata(&r.metadata, Kind::TaxRate, ours, problems);
+    let metadata = ctx.metadata(&r.metadata, ResourceKind::TaxRate, ours, problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
 }
@@ -201,14 +201,14 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
     for r in live {
         let ours = match owner(&r.metadata, &namespace) {
             Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, Kind::TaxRate);
+                ctx.report.foreign(ns, ResourceKind::TaxRate);
                 continue;
             }
             Owner::Ours(address) => match marker_key(address, "tax_rates") {
                 Some(k) => Some(k.to_owned()),
                 None => {
                     ctx.report
-                        .skip(Kind::TaxRate, &r.id, unknown_address(address));
+                        .skip(ResourceKind::TaxRate, &r.id, unknown_address(address));
                     continue;
                 }
             },
@@ -219,7 +219,7 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
         let written =
             r.active || ctx.options.include_archived || (ours.is_some() && forgets(&r.metadata));
         if !written {
-            ctx.report.archived(Kind::TaxRate);
+            ctx.report.archived(ResourceKind::TaxRate);
             continue;
         }
         let mut problems = Problems::default();
@@ -244,9 +244,9 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
         let at = ours.as_ref().map_or(r.id.clone(), |k| {
             Address::new(ResourceKind::TaxRate, k).to_string()
         });
-        if !ctx.settle(Kind::TaxRate, &r.id, &at, ours.is_some(), &problems) {
+        if !ctx.settle(ResourceKind::TaxRate, &r.id, &at, ours.is_some(), &problems) {
             if !r.active {
-                ctx.report.archived(Kind::TaxRate);
+                ctx.report.archived(ResourceKind::TaxRate);
             }
             continue;
         }
@@ -286,7 +286,7 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
             Some(k) if current.get(&k).is_some_and(|held| held.id == r.id) => k,
             Some(k) => {
                 ctx.report.skip(
-                    Kind::TaxRate,
+                    ResourceKind::TaxRate,
                     &r.id,
                     format!("another tax rate billing manages is tax_rates.{k}: `billing plan` archives this duplicate"),
                 );
@@ -318,7 +318,7 @@ pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
             }
         };
         table.table(&key, t);
-        ctx.report.wrote(Kind::TaxRate);
+        ctx.report.wrote(ResourceKind::TaxRate);
     }
     table
 }

@@ -9,6 +9,7 @@ use crate::live::{
     LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode, LiveRecurring,
     LiveTaxRate, LiveTier,
 };
+use crate::resource::ResourceKind;
 
 fn product(id: &str, name: &str, created: i64) -> LiveProduct {
     LiveProduct {
@@ -181,8 +182,8 @@ fn products_are_adopted_by_id_and_prices_by_lookup_key_or_id() {
             lookup_key: "pro_annual".into()
         }]
     );
-    assert_eq!(report.written[&Kind::Product], 1);
-    assert_eq!(report.written[&Kind::Price], 2);
+    assert_eq!(report.written[&ResourceKind::Product], 1);
+    assert_eq!(report.written[&ResourceKind::Price], 2);
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     // The plan adopts the three, and does nothing else.
     assert_eq!(review(&catalog, &live), Vec::<String>::new());
@@ -507,7 +508,7 @@ fn what_billing_toml_cannot_express_is_skipped_and_said() {
         skipped["prod_m"].contains("49 metadata keys declared; at most 48 are allowed"),
         "{skipped:?}"
     );
-    assert_eq!(report.foreign["other"][&Kind::Product], 1);
+    assert_eq!(report.foreign["other"][&ResourceKind::Product], 1);
     // A statement descriptor billing.toml refuses is only left out: omitted, it is not managed.
     assert!(catalog.products.contains_key("descriptor"), "{text}");
     assert!(!text.contains("<bad>"), "{text}");
@@ -572,8 +573,8 @@ fn archived_objects_are_counted_or_written_inactive() {
     let live = fixtures::live(vec![old, product("prod_1", "Pro", 2)], vec![archived_price]);
     let (_, catalog, report) = run(&live);
     assert!(!catalog.products.contains_key("old"));
-    assert_eq!(report.archived[&Kind::Product], 1);
-    assert_eq!(report.archived[&Kind::Price], 1);
+    assert_eq!(report.archived[&ResourceKind::Product], 1);
+    assert_eq!(report.archived[&ResourceKind::Price], 1);
     let options = Options {
         include_archived: true,
         ..Options::default()
@@ -584,9 +585,9 @@ fn archived_objects_are_counted_or_written_inactive() {
         text.contains("[products.old]\nid = \"prod_old\"\nname = \"Old\"\nactive = false\n"),
         "{text}"
     );
-    assert!(!report.archived.contains_key(&Kind::Product));
+    assert!(!report.archived.contains_key(&ResourceKind::Product));
     assert_eq!(
-        report.archived[&Kind::Price],
+        report.archived[&ResourceKind::Price],
         1,
         "archived prices cannot be declared"
     );
@@ -761,7 +762,7 @@ fn a_portal_configuration_with_every_feature_off_is_still_declared() {
         ["default", "team"],
         "{text}"
     );
-    assert_eq!(report.written.get(&Kind::Portal), Some(&2));
+    assert_eq!(report.written.get(&ResourceKind::Portal), Some(&2));
     let changes = review(&catalog, &live);
     assert!(changes.is_empty(), "{changes:#?}\n{text}");
 }

@@ -19,7 +19,7 @@ pub use object::{LiveKind, LiveObject, Objects};
 pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES};
 pub use portal::{LivePortal, PortalProducts};
 pub use read::{
-    CATALOG_EVENT_TYPES, ReadScope, ReadStats, account, generation, prices, read, read_counted,
+    ReadScope, ReadStats, account, catalog_event_types, generation, prices, read, read_counted,
     tax_registrations, tax_settings,
 };
 pub use tax::{LiveAddress, LiveRegistration, LiveTaxRate, LiveTaxSettings};

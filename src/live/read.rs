@@ -3,7 +3,7 @@
 //!
 //! No Search API (it lags writes) and no per-object GET.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::TryStreamExt;
 use stripe_billing::billing_portal_configuration::ListBillingPortalConfiguration;
@@ -21,6 +21,7 @@ use super::partition::{self, ListStats, Page, Window};
 use super::portal::LivePortal;
 use super::tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
 use crate::catalog::{Catalog, Pricing};
+use crate::resource::ResourceKind;
 use crate::stripe::{StripeError, StripeHttp};
 
 /// Stripe's largest page.
@@ -48,25 +49,15 @@ struct DashboardWire {
     display_name: Option<String>,
 }
 
-/// Event types that record a change to an object a catalog manages.
-pub const CATALOG_EVENT_TYPES: &[&str] = &[
-    "product.created",
-    "product.updated",
-    "product.deleted",
-    "price.created",
-    "price.updated",
-    "price.deleted",
-    "coupon.created",
-    "coupon.updated",
-    "coupon.deleted",
-    "promotion_code.created",
-    "promotion_code.updated",
-    "tax_rate.created",
-    "tax_rate.updated",
-    "tax.settings.updated",
-    "billing_portal.configuration.created",
-    "billing_portal.configuration.updated",
-];
+/// Event types that record a change to an object a catalog manages:
+/// `product.created`, `tax.settings.updated`, …
+pub fn catalog_event_types() -> impl Iterator<Item = String> {
+    ResourceKind::ALL.into_iter().flat_map(|kind| {
+        kind.events()
+            .iter()
+            .map(move |event| format!("{}.{event}", kind.stripe_object()))
+    })
+}
 
 #[derive(miniserde::Deserialize)]
 struct EventPage {
@@ -84,8 +75,8 @@ struct EventId {
 pub async fn generation(client: &StripeHttp) -> Result<Option<String>, StripeError> {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("limit", "1");
-    for (i, kind) in CATALOG_EVENT_TYPES.iter().enumerate() {
-        query.append_pair(&format!("types[{i}]"), kind);
+    for (i, kind) in catalog_event_types().enumerate() {
+        query.append_pair(&format!("types[{i}]"), &kind);
     }
     let mut request = RequestBuilder::new(StripeMethod::Get, "/events");
     request.query = Some(query.finish());
@@ -332,32 +323,29 @@ pub async fn portals(client: &StripeHttp) -> Result<Vec<LivePortal>, StripeError
         .await
 }
 
-/// How each list was read by [`read_counted`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How each partitioned list was read by [`read_counted`], by kind (prices are listed active
+/// and archived apart).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadStats {
-    pub products: ListStats,
-    /// Active prices.
-    pub prices: ListStats,
-    /// Archived prices.
-    pub archived_prices: ListStats,
-    pub coupons: ListStats,
-    pub promotion_codes: ListStats,
-    pub tax_rates: ListStats,
+    lists: BTreeMap<(ResourceKind, bool), ListStats>,
 }
 
 impl ReadStats {
+    /// How the kind's list was read (for prices, the active ones).
+    pub fn of(&self, kind: ResourceKind) -> ListStats {
+        self.lists.get(&(kind, false)).copied().unwrap_or_default()
+    }
+
+    /// How the kind's archived objects were read, when they are listed apart (prices).
+    pub fn archived(&self, kind: ResourceKind) -> ListStats {
+        self.lists.get(&(kind, true)).copied().unwrap_or_default()
+    }
+
     /// All lists together.
     pub fn total(&self) -> ListStats {
         let mut total = ListStats::default();
-        for s in [
-            self.products,
-            self.prices,
-            self.archived_prices,
-            self.coupons,
-            self.promotion_codes,
-            self.tax_rates,
-        ] {
-            total += s;
+        for s in self.lists.values() {
+            total += *s;
         }
         total
     }
@@ -430,12 +418,14 @@ pub async fn read_counted(
         portals,
     };
     let stats = ReadStats {
-        products: products_stats,
-        prices: active_stats,
-        archived_prices: archived_stats,
-        coupons: coupons_stats,
-        promotion_codes: codes_stats,
-        tax_rates: tax_rates_stats,
+        lists: BTreeMap::from([
+            ((ResourceKind::Product, false), products_stats),
+            ((ResourceKind::Price, false), active_stats),
+            ((ResourceKind::Price, true), archived_stats),
+            ((ResourceKind::Coupon, false), coupons_stats),
+            ((ResourceKind::PromotionCode, false), codes_stats),
+            ((ResourceKind::TaxRate, false), tax_rates_stats),
+        ]),
     };
     Ok((state, stats))
 }

@@ -204,7 +204,7 @@ fn summary(plan: &Plan) -> String {
         for change in plan.resource_changes.iter().filter(|c| c.kind == kind) {
             counts[column(change.action)] += 1;
         }
-        out.push_str(&format!("| {} |", kind_label(kind)));
+        out.push_str(&format!("| {} |", kind.plural()));
         for &i in &columns {
             match counts[i] {
                 0 => out.push_str(" |"),
@@ -233,19 +233,6 @@ fn column(action: Action) -> usize {
         Action::Archive | Action::Deactivate => 5,
         Action::Delete => 6,
         Action::Forget => 7,
-    }
-}
-
-fn kind_label(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::Product => "products",
-        ResourceKind::Price => "prices",
-        ResourceKind::Coupon => "coupons",
-        ResourceKind::PromotionCode => "promotion codes",
-        ResourceKind::TaxSettings => "tax settings",
-        ResourceKind::TaxRegistration => "tax registrations",
-        ResourceKind::TaxRate => "tax rates",
-        ResourceKind::Portal => "portal configurations",
     }
 }
 

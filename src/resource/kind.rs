@@ -108,16 +108,16 @@ impl ResourceKind {
         Self::ALL.into_iter().find(|k| k.prefix() == prefix)
     }
 
-    /// The table of billing.toml that declares it, where that is not its address prefix: a
-    /// price is declared inside its product, a portal configuration also as `[portal]`.
-    pub const fn tables(self) -> &'static [&'static str] {
+    /// The top-level table of billing.toml whose entries, `[<table>.<key>]`, declare its
+    /// objects; `None` for a kind declared inside another's entries (prices) or in `[tax]`.
+    pub const fn keyed_table(self) -> Option<&'static str> {
         match self {
-            Self::Product | Self::Price => &["products"],
-            Self::Coupon => &["coupons"],
-            Self::PromotionCode => &["promotion_codes"],
-            Self::TaxSettings | Self::TaxRegistration => &["tax"],
-            Self::TaxRate => &["tax_rates"],
-            Self::Portal => &["portal", "portals"],
+            Self::Product => Some("products"),
+            Self::Coupon => Some("coupons"),
+            Self::PromotionCode => Some("promotion_codes"),
+            Self::TaxRate => Some("tax_rates"),
+            Self::Portal => Some("portals"),
+            Self::Price | Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
 

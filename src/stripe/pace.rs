@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::resource::ResourceKind;
+
 /// Stripe's global limit in test mode, requests per second.
 pub const TEST_RATE: f64 = 25.0;
 /// Stripe's global limit in live mode.
@@ -160,23 +162,17 @@ impl Pacer {
     }
 }
 
-/// The words of the API paths billing calls; any other segment is an object id.
-const ROUTE_WORDS: &[&str] = &[
-    "v1",
-    "account",
-    "billing_portal",
-    "configurations",
-    "coupons",
-    "customers",
-    "events",
-    "prices",
-    "products",
-    "promotion_codes",
-    "registrations",
-    "settings",
-    "tax",
-    "tax_rates",
-];
+/// The words of the API paths billing calls besides its kinds' own paths; any other segment
+/// is an object id.
+const ROUTE_WORDS: &[&str] = &["v1", "account", "customers", "events"];
+
+/// Whether a path segment is a word of an API path, not an object id.
+fn route_word(segment: &str) -> bool {
+    ROUTE_WORDS.contains(&segment)
+        || ResourceKind::ALL
+            .into_iter()
+            .any(|kind| kind.api_path().split('/').any(|word| word == segment))
+}
 
 /// The endpoint of a request for pacing: the method and the path with ids replaced
 /// (`POST /v1/prices/{id}`). Ids are told by what they are not: a route word. (A coupon's id is
@@ -189,7 +185,7 @@ pub fn endpoint(method: &str, path: &str) -> String {
         if i > 0 {
             out.push('/');
         }
-        if segment.is_empty() || ROUTE_WORDS.contains(&segment) {
+        if segment.is_empty() || route_word(segment) {
             out.push_str(segment);
         } else {
             out.push_str("{id}");

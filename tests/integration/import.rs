@@ -320,7 +320,7 @@ fn a_dashboard_account_is_imported_and_adopted_without_changing_an_object() {
     let report = &run.stderr;
     assert!(
         report.contains(
-            "into billing.toml: 8 products, 8 prices, 2 coupons, 2 promotion codes, 1 tax rate and 1 tax registration, and Stripe Tax settings."
+            "into billing.toml: 8 products, 8 prices, 2 coupons, 2 promotion codes, 1 tax registration and 1 tax rate, and Stripe Tax settings."
         ),
         "{report}"
     );

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use billing::live::{BASE_SPLITS, LiveState, ReadScope, ReadStats, read_counted};
+use billing::resource::ResourceKind;
 use billing::sandbox::{Chaos, Latency, Sandbox};
 use billing::stripe::{ClientSettings, SecretKey, StripeHttp};
 
@@ -154,14 +155,14 @@ async fn every_price_exactly_once_in_list_order_over_bursts_and_gaps() {
     assert_eq!(stats.total().duplicates, 0, "{stats:?}");
     assert_eq!(stats.total().strays, 0, "{stats:?}");
     // The lists were read in parallel, within the request budget.
-    assert!(stats.prices.splits >= 2, "{stats:?}");
-    assert!(stats.archived_prices.splits >= 1, "{stats:?}");
+    assert!(stats.of(ResourceKind::Price).splits >= 2, "{stats:?}");
+    assert!(stats.archived(ResourceKind::Price).splits >= 1, "{stats:?}");
     assert!(
-        stats.prices.requests as f64 <= allowed(active.len()),
+        stats.of(ResourceKind::Price).requests as f64 <= allowed(active.len()),
         "{stats:?}"
     );
     assert!(
-        stats.archived_prices.requests as f64 <= allowed(archived.len()),
+        stats.archived(ResourceKind::Price).requests as f64 <= allowed(archived.len()),
         "{stats:?}"
     );
 }
@@ -218,13 +219,13 @@ async fn prices_created_while_listing_are_never_read_twice() {
     let listed = ids(&state, true);
     let unique: HashSet<&str> = listed.iter().map(String::as_str).collect();
     assert_eq!(unique.len(), listed.len(), "no price read twice");
-    assert_eq!(stats.prices.duplicates, 0, "{stats:?}");
+    assert_eq!(stats.of(ResourceKind::Price).duplicates, 0, "{stats:?}");
     let mut existing = before.iter().map(String::as_str).collect::<HashSet<_>>();
     for id in &listed {
         existing.remove(id.as_str());
     }
     assert!(existing.is_empty(), "{} prices missed", existing.len());
-    assert!(stats.prices.splits >= 2, "{stats:?}");
+    assert!(stats.of(ResourceKind::Price).splits >= 2, "{stats:?}");
     // Those read are in list order: newest first.
     let created: Vec<i64> = state.prices.iter().map(|p| p.created).collect();
     assert!(created.windows(2).all(|w| w[0] >= w[1]));
@@ -266,19 +267,19 @@ async fn listing_costs_about_one_request_per_hundred_objects() {
         let (state, stats) = read(&small, true).await;
         assert_eq!(state.prices.len(), count);
         assert_eq!(price_pages(&small, true).len(), pages_at_most, "{stats:?}");
-        assert_eq!(stats.prices.splits, 0);
+        assert_eq!(stats.of(ResourceKind::Price).splits, 0);
     }
 
     sandbox.clear_requests();
     let (state, stats) = read(&sandbox, true).await;
     assert_eq!(state.prices.len(), n);
     let pages = price_pages(&sandbox, true);
-    assert_eq!(pages.len(), stats.prices.requests);
+    assert_eq!(pages.len(), stats.of(ResourceKind::Price).requests);
     let bound = n.div_ceil(100);
     eprintln!(
         "{n} prices: {} requests (ceil(n/100) = {bound}), {} splits",
         pages.len(),
-        stats.prices.splits
+        stats.of(ResourceKind::Price).splits
     );
     assert!(pages.len() >= bound);
     assert!(pages.len() as f64 <= allowed(n), "{} requests", pages.len());
@@ -288,7 +289,7 @@ async fn listing_costs_about_one_request_per_hundred_objects() {
         .filter(|q| q.contains("created") && !q.contains("starting_after"))
         .count();
     assert!(chains >= 3, "{chains} chains besides the first: {pages:#?}");
-    assert_eq!(chains, stats.prices.splits);
+    assert_eq!(chains, stats.of(ResourceKind::Price).splits);
 }
 
 /// Measurement (ignored by default): a no-op plan's read at 10,000 prices over 1,000 products,

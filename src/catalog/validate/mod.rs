@@ -15,6 +15,7 @@ use super::diagnostic::{Diagnostic, Sink};
 use super::model::{Catalog, DEFAULT_NAMESPACE, MetadataPattern};
 use super::raw::RawCatalog;
 use super::reader::Sp;
+use crate::resource::ResourceKind;
 use price::LookupKeyOrigin;
 
 /// Validates `raw`; problems go to `sink`, and the catalog is only meaningful when there are none.
@@ -34,13 +35,20 @@ pub fn env_part(key: &str) -> String {
 /// The names `billing output --format env` writes must not collide: two keys that would share
 /// one are a problem here, before anything is applied.
 fn env_names(sink: &Sink, raw: &RawCatalog) {
+    let name = |kind: ResourceKind, key: &str| {
+        format!(
+            "{}_{}",
+            kind.env_prefix().unwrap_or_default(),
+            env_part(key)
+        )
+    };
     let mut names: Vec<(String, &Sp<String>)> = Vec::new();
     for p in &raw.products {
-        names.push((format!("PRODUCT_{}", env_part(p.key.get_ref())), &p.key));
+        names.push((name(ResourceKind::Product, p.key.get_ref()), &p.key));
         for price in &p.prices {
             let base = format!(
-                "PRICE_{}__{}",
-                env_part(p.key.get_ref()),
+                "{}__{}",
+                name(ResourceKind::Price, p.key.get_ref()),
                 env_part(price.key.get_ref())
             );
             for suffix in ["", "__LOOKUP_KEY", "__SUPERSEDED"] {
@@ -48,20 +56,26 @@ fn env_names(sink: &Sink, raw: &RawCatalog) {
             }
         }
     }
-    for c in &raw.coupons {
-        names.push((format!("COUPON_{}", env_part(c.key.get_ref())), &c.key));
-    }
-    for c in &raw.promotion_codes {
-        names.push((
-            format!("PROMOTION_CODE_{}", env_part(c.key.get_ref())),
-            &c.key,
-        ));
-    }
-    for r in &raw.tax_rates {
-        names.push((format!("TAX_RATE_{}", env_part(r.key.get_ref())), &r.key));
-    }
-    for p in &raw.portals {
-        names.push((format!("PORTAL_{}", env_part(p.key.get_ref())), &p.key));
+    let keyed = [
+        (
+            ResourceKind::Coupon,
+            raw.coupons.iter().map(|c| &c.key).collect::<Vec<_>>(),
+        ),
+        (
+            ResourceKind::PromotionCode,
+            raw.promotion_codes.iter().map(|c| &c.key).collect(),
+        ),
+        (
+            ResourceKind::TaxRate,
+            raw.tax_rates.iter().map(|r| &r.key).collect(),
+        ),
+        (
+            ResourceKind::Portal,
+            raw.portals.iter().map(|p| &p.key).collect(),
+        ),
+    ];
+    for (kind, keys) in keyed {
+        names.extend(keys.into_iter().map(|key| (name(kind, key.get_ref()), key)));
     }
     let mut first_of: std::collections::HashMap<&str, &Sp<String>> =
         std::collections::HashMap::new();
@@ -182,7 +196,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
             );
         }
         for (price_key, lookup_key, origin) in checked.lookup_keys {
-            let address = format!("prices.{}.{price_key}", product.key);
+            let address = crate::resource::Address::price(&product.key, &price_key).to_string();
             match lookup_keys.get(&lookup_key) {
                 Some((first, first_origin)) => sink.push(lookup_key_collision(
                     &lookup_key,
