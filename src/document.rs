@@ -14,10 +14,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::apply::wire::{WireRequest, requests};
 use crate::catalog::Catalog;
 use crate::live::LiveState;
 use crate::plan::{Action, Change, FieldValue, ObjRef, Plan, StepId, Summary, Untouched};
+use crate::plan::{WireRequest, requests};
 use crate::resource::{Owner, ResourceKind};
 use crate::stripe::KeyMode;
 

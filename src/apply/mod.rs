@@ -2,7 +2,6 @@
 
 mod guard;
 mod run;
-pub mod wire;
 
 pub use guard::{DestroyRefused, check_destroys};
 

@@ -89,10 +89,7 @@ struct Created {
 }
 
 /// The requests of `op` with the ids of created objects in place of their placeholders.
-fn resolved(
-    op: &Operation,
-    created: &HashMap<StepId, String>,
-) -> Vec<crate::apply::wire::WireRequest> {
+fn resolved(op: &Operation, created: &HashMap<StepId, String>) -> Vec<crate::plan::WireRequest> {
     let mut requests = op.requests.clone();
     for r in &op.references {
         let id = created.get(&r.operation).cloned().unwrap_or_default();

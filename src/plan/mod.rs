@@ -19,6 +19,7 @@ mod tax;
 #[cfg(test)]
 mod tests;
 mod value;
+mod wire;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,7 @@ pub use request::{
     TaxRateSpec, TaxRateUpdate, TaxSettingsUpdate,
 };
 pub use value::{FieldChange, FieldValue};
+pub use wire::{WireRequest, requests};
 
 use crate::catalog::Catalog;
 use crate::live::LiveState;

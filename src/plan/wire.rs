@@ -15,12 +15,12 @@ use stripe_product::price::{
 };
 use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 
-use crate::catalog::{CurrencyOption, CurrencyOptionPricing, MinorAmount, Pricing, Tier};
-use crate::plan::{
+use super::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings, PortalUpdate,
     PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate,
     RegistrationSpec, RegistrationUpdate, Request, TaxRateSpec, TaxRateUpdate, TaxSettingsUpdate,
 };
+use crate::catalog::{CurrencyOption, CurrencyOptionPricing, MinorAmount, Pricing, Tier};
 use crate::resource::ResourceKind;
 
 /// One HTTP request, its form body as sorted pairs.
