@@ -7,7 +7,8 @@ use super::claims::{self, Claims};
 use super::error::{Conflict, PlanError};
 use super::request::{ObjRef, Request, StepId};
 use super::{
-    Change, Plan, Step, coupon, forget, graph, portal, price, product, promotion_code, tax,
+    Change, Plan, Step, coupon, forget, graph, lifecycle, portal, price, product, promotion_code,
+    tax, tax_rate,
 };
 use crate::catalog::Catalog;
 use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState, Managed};
@@ -231,7 +232,7 @@ pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErr
     coupon::plan_deletions(&mut b, &coupons, &deactivations);
     tax::plan_settings(&mut b);
     tax::plan_registrations(&mut b);
-    tax::plan_rates(&mut b);
+    lifecycle::plan(&mut b, &tax_rate::TaxRates);
     portal::plan(&mut b, &products, &prices);
     claims::relabel(&claims, &mut b.changes);
     claims::rename_hints(&mut b.changes);

@@ -9,6 +9,7 @@ mod coupon;
 mod error;
 mod forget;
 mod graph;
+mod lifecycle;
 mod metadata;
 mod portal;
 mod price;
@@ -16,6 +17,7 @@ mod product;
 mod promotion_code;
 mod request;
 mod tax;
+mod tax_rate;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -31,8 +33,9 @@ pub use request::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings,
     PortalSubscriptionUpdate, PortalUpdate, PriceSpec, PriceUpdate, ProductSpec, ProductUpdate,
     PromotionCodeSpec, PromotionCodeUpdate, RegistrationSpec, RegistrationUpdate, Request, StepId,
-    TaxRateSpec, TaxRateUpdate, TaxSettingsUpdate,
+    TaxSettingsUpdate,
 };
+pub use tax_rate::{TaxRateSpec, TaxRateUpdate};
 pub use value::{FieldChange, FieldValue};
 pub use wire::{WireRequest, requests};
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::tax_rate::{TaxRateSpec, TaxRateUpdate};
 use crate::resource::ResourceKind;
 
 use crate::catalog::{
@@ -211,37 +212,6 @@ pub struct TaxSettingsUpdate {
     pub default_tax_code: Option<String>,
     /// The whole address (Stripe replaces it): declared lines, and the others as they are.
     pub head_office: Option<PostalAddress>,
-}
-
-/// A manual tax rate to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TaxRateSpec {
-    pub display_name: String,
-    /// Percent out of 100, as exact decimal text.
-    pub percentage: String,
-    pub inclusive: bool,
-    pub active: bool,
-    pub country: Option<String>,
-    pub state: Option<String>,
-    pub jurisdiction: Option<String>,
-    pub tax_type: Option<String>,
-    pub description: Option<String>,
-    /// Declared metadata plus billing's ownership marker.
-    pub metadata: BTreeMap<String, String>,
-}
-
-/// The fields of a tax rate to change (Stripe changes all but percentage and inclusive).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TaxRateUpdate {
-    pub active: Option<bool>,
-    pub display_name: Option<String>,
-    pub country: Option<String>,
-    pub state: Option<String>,
-    pub jurisdiction: Option<String>,
-    pub tax_type: Option<String>,
-    pub description: Option<String>,
-    /// Keys to set (`Some`) or remove (`None`).
-    pub metadata: BTreeMap<String, Option<String>>,
 }
 
 /// Customers may switch their subscriptions between these products' prices.

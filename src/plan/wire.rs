@@ -18,7 +18,7 @@ use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 use super::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings, PortalUpdate,
     PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate,
-    RegistrationSpec, RegistrationUpdate, Request, TaxRateSpec, TaxRateUpdate, TaxSettingsUpdate,
+    RegistrationSpec, RegistrationUpdate, Request, TaxSettingsUpdate,
 };
 use crate::catalog::{CurrencyOption, CurrencyOptionPricing, MinorAmount, Pricing, Tier};
 use crate::resource::ResourceKind;
@@ -35,7 +35,8 @@ pub struct WireRequest {
 }
 
 impl WireRequest {
-    fn from_builder(builder: RequestBuilder, extra: Vec<(String, String)>) -> Self {
+    /// The request a builder makes, with `extra` form pairs the builder cannot express.
+    pub(crate) fn from_builder(builder: RequestBuilder, extra: Vec<(String, String)>) -> Self {
         let method = match builder.method {
             StripeMethod::Get => "GET",
             StripeMethod::Post => "POST",
@@ -77,18 +78,20 @@ impl WireRequest {
     }
 }
 
-fn currency(c: crate::catalog::Currency) -> stripe_types::Currency {
+/// A catalog currency as async-stripe's.
+pub(crate) fn currency(c: crate::catalog::Currency) -> stripe_types::Currency {
     let Ok(c) = c.code().parse();
     c
 }
 
-fn parse<T: std::str::FromStr<Err = std::convert::Infallible>>(text: &str) -> T {
+/// A value of one of async-stripe's string enums (they take any text).
+pub(crate) fn parse<T: std::str::FromStr<Err = std::convert::Infallible>>(text: &str) -> T {
     let Ok(value) = text.parse();
     value
 }
 
 /// Sets the integer form when the amount is whole, the decimal form otherwise.
-fn split(amount: Option<MinorAmount>) -> (Option<i64>, Option<String>) {
+pub(crate) fn split(amount: Option<MinorAmount>) -> (Option<i64>, Option<String>) {
     match amount {
         None => (None, None),
         Some(a) => match a.as_integer() {
@@ -121,6 +124,20 @@ fn metadata_map<'a>(
     pairs
         .map(|(k, v)| (k.clone(), v.cloned().unwrap_or_default()))
         .collect()
+}
+
+/// Metadata to create an object with.
+pub(crate) fn metadata_set(
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> HashMap<String, String> {
+    metadata_map(metadata.iter().map(|(k, v)| (k, Some(v))))
+}
+
+/// Metadata keys to set, or to remove (sent empty).
+pub(crate) fn metadata_update(
+    metadata: &std::collections::BTreeMap<String, Option<String>>,
+) -> HashMap<String, String> {
+    metadata_map(metadata.iter().map(|(k, v)| (k, v.as_ref())))
 }
 
 fn create_product(p: &ProductSpec) -> WireRequest {
@@ -569,72 +586,6 @@ fn update_registration(id: String, u: &RegistrationUpdate) -> WireRequest {
     WireRequest::from_builder(r.build(), vec![])
 }
 
-fn create_tax_rate(t: &TaxRateSpec) -> WireRequest {
-    use stripe_product::tax_rate::CreateTaxRate;
-    let mut r = CreateTaxRate::new(
-        t.display_name.clone(),
-        t.inclusive,
-        t.percentage.parse::<f64>().unwrap_or_default(),
-    )
-    .active(t.active);
-    if let Some(c) = &t.country {
-        r = r.country(c.clone());
-    }
-    if let Some(s) = &t.state {
-        r = r.state(s.clone());
-    }
-    if let Some(j) = &t.jurisdiction {
-        r = r.jurisdiction(j.clone());
-    }
-    if let Some(d) = &t.description {
-        r = r.description(d.clone());
-    }
-    if let Some(k) = &t.tax_type {
-        r = r.tax_type(parse::<stripe_shared::TaxRateTaxType>(k));
-    }
-    r = r.metadata(metadata_map(t.metadata.iter().map(|(k, v)| (k, Some(v)))));
-    // The percentage as written, not as a float prints it.
-    let mut w = WireRequest::from_builder(r.build(), vec![]);
-    for (k, v) in &mut w.body {
-        if k == "percentage" {
-            v.clone_from(&t.percentage);
-        }
-    }
-    w
-}
-
-fn update_tax_rate(id: String, u: &TaxRateUpdate) -> WireRequest {
-    use stripe_product::tax_rate::UpdateTaxRate;
-    let mut r = UpdateTaxRate::new(id);
-    if let Some(active) = u.active {
-        r = r.active(active);
-    }
-    if let Some(n) = &u.display_name {
-        r = r.display_name(n.clone());
-    }
-    if let Some(c) = &u.country {
-        r = r.country(c.clone());
-    }
-    if let Some(s) = &u.state {
-        r = r.state(s.clone());
-    }
-    if let Some(j) = &u.jurisdiction {
-        r = r.jurisdiction(j.clone());
-    }
-    if let Some(d) = &u.description {
-        r = r.description(d.clone());
-    }
-    if let Some(k) = &u.tax_type {
-        r = r.tax_type(parse::<stripe_shared::TaxRateTaxType>(k));
-    }
-    if !u.metadata.is_empty() {
-        r = r.metadata(metadata_map(
-            u.metadata.iter().map(|(k, v)| (k, v.as_ref())),
-        ));
-    }
-    WireRequest::from_builder(r.build(), vec![])
-}
-
 /// A portal configuration's settings as form pairs, built with the create request's types
 /// (an update takes the same fields). With `clear`, unset texts are sent empty so that an
 /// update removes them.
@@ -819,8 +770,10 @@ pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<W
             registration,
             update,
         } => vec![update_registration(resolve(registration), update)],
-        Request::CreateTaxRate { rate } => vec![create_tax_rate(rate)],
-        Request::UpdateTaxRate { rate, update } => vec![update_tax_rate(resolve(rate), update)],
+        Request::CreateTaxRate { rate } => vec![super::tax_rate::create_request(rate)],
+        Request::UpdateTaxRate { rate, update } => {
+            vec![super::tax_rate::update_request(resolve(rate), update)]
+        }
         Request::CreatePortal { settings, metadata } => {
             vec![create_portal(settings, metadata, &resolve)]
         }

@@ -1,0 +1,353 @@
+//! The lifecycle most kinds share, written once: find the current object at each declared
+//! address, then create it, replace it (the new object first, the old one retired after),
+//! update what changed in place, unarchive or archive it; and retire the managed objects that
+//! are not current (duplicates, and what left billing.toml).
+//!
+//! A kind plugs in with [`Lifecycle`]: its entries, its field diffs and its requests. Kinds
+//! whose objects depend on each other in ways of their own (products and their default prices,
+//! coupons and their promotion codes) use the helpers here inside their own choreography.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::builder::Builder;
+use super::request::{Request, StepId};
+use super::value::{FieldChange, FieldValue};
+use super::{Action, Change};
+use crate::catalog::Catalog;
+use crate::digest::fingerprint;
+use crate::live::{LiveKind, LiveObject};
+use crate::resource::Address;
+
+/// A write a kind asks for, with what a reviewer reads about it.
+pub(crate) struct Planned {
+    /// Field by field, before and after.
+    pub fields: Vec<FieldChange>,
+    /// What it means for existing customers and code.
+    pub notes: Vec<String>,
+    pub request: Request,
+    /// Steps that must succeed first.
+    pub depends_on: Vec<StepId>,
+}
+
+/// Why a managed object that is not current is retired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surplus {
+    /// Its entry left billing.toml: a destroy.
+    Removed,
+    /// Another object is current at its address.
+    Duplicate,
+}
+
+impl Surplus {
+    /// The reason a plan gives.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Removed => "removed from billing.toml",
+            Self::Duplicate => "a duplicate at this address",
+        }
+    }
+}
+
+/// A kind with the usual lifecycle.
+pub(crate) trait Lifecycle<'a> {
+    /// Its catalog entry.
+    type Entry: 'a;
+    /// Its live object.
+    type Live: LiveKind;
+
+    /// Every declared entry, by key.
+    fn entries(&self, catalog: &'a Catalog) -> Vec<(&'a str, &'a Self::Entry)>;
+
+    /// How a reviewer recognises the declared object.
+    fn title(&self, entry: &Self::Entry) -> String;
+
+    /// Whether the entry declares its object active (`active = false` archives it in place).
+    fn active(&self, _entry: &Self::Entry) -> bool {
+        true
+    }
+
+    /// The current object among the objects at the entry's address (newest first): the newest
+    /// active one, else the newest archived one that only needs unarchiving. `None` creates
+    /// one. A kind that finds its object elsewhere reports what stands in the way to `b`.
+    fn current(
+        &self,
+        _b: &mut Builder<'a>,
+        _address: &str,
+        entry: &'a Self::Entry,
+        at: &[&'a Self::Live],
+    ) -> Option<&'a Self::Live> {
+        at.iter()
+            .find(|l| l.active())
+            .or_else(|| at.iter().find(|l| self.shape_diff(entry, l).is_empty()))
+            .copied()
+    }
+
+    /// A new object.
+    fn create(&self, b: &Builder<'a>, address: &str, entry: &'a Self::Entry) -> Planned;
+
+    /// The fields only a new object can change: any of them forces a replacement.
+    fn shape_diff(&self, _entry: &Self::Entry, _live: &Self::Live) -> Vec<FieldChange> {
+        Vec::new()
+    }
+
+    /// What a replacement means for the users of `live`.
+    fn replaced_note(&self, _live: &Self::Live) -> Option<String> {
+        None
+    }
+
+    /// The fields that change in place, and the write; `None` when nothing differs.
+    fn update(
+        &self,
+        b: &Builder<'a>,
+        address: &str,
+        entry: &'a Self::Entry,
+        live: &'a Self::Live,
+    ) -> Option<Planned>;
+
+    /// The request that retires `live` (archives or deactivates it), and the action it is.
+    fn retire(&self, live: &Self::Live) -> (Action, Request);
+
+    /// What retiring `live` means for its users.
+    fn retired_note(&self, live: &Self::Live) -> String;
+
+    /// A managed object at `address` that is not current, with the entry declared there (if
+    /// any): retired when active. A kind that lets go of some objects otherwise overrides it.
+    fn surplus(
+        &self,
+        b: &mut Builder<'a>,
+        address: &str,
+        _declared: Option<&'a Self::Entry>,
+        live: &'a Self::Live,
+    ) {
+        if !live.active() {
+            return;
+        }
+        let why = if b.catalog.declares(address) {
+            Surplus::Duplicate
+        } else {
+            Surplus::Removed
+        };
+        retire(
+            b,
+            self,
+            address,
+            live,
+            why.reason(),
+            why == Surplus::Removed,
+        );
+    }
+
+    /// Called with each step that updates or retires `live`.
+    fn after(&self, _b: &mut Builder<'a>, _live: &Self::Live, _step: StepId) {}
+}
+
+/// Plans a kind: every declared entry, then the managed objects that are not current.
+pub(crate) fn plan<'a, K: Lifecycle<'a>>(b: &mut Builder<'a>, kind: &K) {
+    let catalog = b.catalog;
+    let mut declared: BTreeMap<String, &'a K::Entry> = BTreeMap::new();
+    let mut current: HashSet<&'a str> = HashSet::new();
+    for (key, entry) in kind.entries(catalog) {
+        let address = Address::new(K::Live::KIND, key).to_string();
+        let at: Vec<&'a K::Live> = b.managed.at::<K::Live>(&address);
+        match kind.current(b, &address, entry, &at) {
+            None => create(b, kind, &address, entry, &at),
+            Some(live) => {
+                current.insert(live.id());
+                let shape = kind.shape_diff(entry, live);
+                if shape.is_empty() {
+                    update(b, kind, &address, entry, live);
+                } else {
+                    replace(b, kind, &address, entry, live, shape);
+                }
+            }
+        }
+        declared.insert(address, entry);
+    }
+    let others: Vec<(&'a str, &'a K::Live)> = b
+        .managed
+        .all_of::<K::Live>()
+        .filter(|(_, live)| !current.contains(live.id()))
+        .collect();
+    for (address, live) in others {
+        kind.surplus(b, address, declared.get(address).copied(), live);
+    }
+}
+
+/// The change and step that create the entry's object.
+fn create<'a, K: Lifecycle<'a>>(
+    b: &mut Builder<'a>,
+    kind: &K,
+    address: &str,
+    entry: &'a K::Entry,
+    at: &[&'a K::Live],
+) {
+    let noun = K::Live::KIND.noun();
+    let planned = kind.create(b, address, entry);
+    let mut change = Change::new(
+        K::Live::KIND,
+        address,
+        Action::Create,
+        None,
+        kind.title(entry),
+        fingerprint(at),
+    );
+    change.fields = planned.fields;
+    change.notes = planned.notes;
+    let idx = b.add_change(change);
+    b.add_step(
+        idx,
+        format!("create {noun}"),
+        planned.request,
+        planned.depends_on,
+    );
+}
+
+/// The change that updates `live` in place (or unarchives, or archives it as declared).
+fn update<'a, K: Lifecycle<'a>>(
+    b: &mut Builder<'a>,
+    kind: &K,
+    address: &str,
+    entry: &'a K::Entry,
+    live: &'a K::Live,
+) {
+    let Some(planned) = kind.update(b, address, entry, live) else {
+        return;
+    };
+    let action = match (live.active(), kind.active(entry)) {
+        (false, true) => Action::Unarchive,
+        (true, false) => Action::Archive,
+        _ => Action::Update,
+    };
+    let mut change = Change::new(
+        K::Live::KIND,
+        address,
+        action,
+        Some(live.id().to_owned()),
+        kind.title(entry),
+        fingerprint(&[live]),
+    );
+    if action == Action::Archive {
+        change.reason = Some("billing.toml declares `active = false`".to_owned());
+    }
+    change.fields = planned.fields;
+    change.notes = planned.notes;
+    let idx = b.add_change(change);
+    let step = b.add_step(
+        idx,
+        format!("update {}", K::Live::KIND.noun()),
+        planned.request,
+        planned.depends_on,
+    );
+    kind.after(b, live, step);
+}
+
+/// The change that replaces `live`: a new object, then the old one retired.
+fn replace<'a, K: Lifecycle<'a>>(
+    b: &mut Builder<'a>,
+    kind: &K,
+    address: &str,
+    entry: &'a K::Entry,
+    live: &'a K::Live,
+    shape: Vec<FieldChange>,
+) {
+    let noun = K::Live::KIND.noun();
+    let mut change = Change::new(
+        K::Live::KIND,
+        address,
+        Action::Replace,
+        Some(live.id().to_owned()),
+        kind.title(entry),
+        fingerprint(&[live]),
+    );
+    change.reason = Some(replacement_reason(noun, &shape));
+    change.fields = shape;
+    // What else changes with it, but for metadata: the new object gets its own.
+    if let Some(more) = kind.update(b, address, entry, live) {
+        change.fields.extend(
+            more.fields
+                .into_iter()
+                .filter(|f| !f.field.starts_with("metadata.")),
+        );
+    }
+    change.notes.extend(kind.replaced_note(live));
+    let idx = b.add_change(change);
+    let planned = kind.create(b, address, entry);
+    let create = b.add_step(
+        idx,
+        format!("create {noun}"),
+        planned.request,
+        planned.depends_on,
+    );
+    if live.active() {
+        let (_, request) = kind.retire(live);
+        let step = b.add_step(
+            idx,
+            format!("archive the replaced {noun}"),
+            request,
+            vec![create],
+        );
+        kind.after(b, live, step);
+    }
+}
+
+/// `Stripe cannot change a tax rate's percentage or clear a tax rate's country in place`.
+pub(crate) fn replacement_reason(noun: &str, shape: &[FieldChange]) -> String {
+    let named = |cleared: bool| -> Vec<&str> {
+        shape
+            .iter()
+            .filter(|f| (f.after == FieldValue::None) == cleared)
+            .map(|f| f.field.as_str())
+            .collect()
+    };
+    let (changed, cleared) = (named(false), named(true));
+    let mut why = Vec::new();
+    if !changed.is_empty() {
+        why.push(format!("change a {noun}'s {}", changed.join(", ")));
+    }
+    if !cleared.is_empty() {
+        why.push(format!("clear a {noun}'s {}", cleared.join(", ")));
+    }
+    format!("Stripe cannot {} in place", why.join(" or "))
+}
+
+/// The change and step that retire `live` (archive or deactivate it), for `reason`; a destroy
+/// when its entry left billing.toml.
+pub(crate) fn retire<'a, K: Lifecycle<'a> + ?Sized>(
+    b: &mut Builder<'a>,
+    kind: &K,
+    address: &str,
+    live: &'a K::Live,
+    reason: &str,
+    destroy: bool,
+) -> usize {
+    let (action, request) = kind.retire(live);
+    let mut change = Change::new(
+        K::Live::KIND,
+        address,
+        action,
+        Some(live.id().to_owned()),
+        live.title(),
+        fingerprint(&[live]),
+    );
+    change.fields.push(FieldChange::new(
+        "active",
+        FieldValue::Bool(true),
+        FieldValue::Bool(false),
+    ));
+    change.reason = Some(reason.to_owned());
+    change.destroy = destroy;
+    change.notes.push(kind.retired_note(live));
+    let idx = b.add_change(change);
+    let verb = match action {
+        Action::Deactivate => "deactivate",
+        _ => "archive",
+    };
+    let step = b.add_step(
+        idx,
+        format!("{verb} {}", K::Live::KIND.noun()),
+        request,
+        vec![],
+    );
+    kind.after(b, live, step);
+    idx
+}
