@@ -233,7 +233,8 @@ pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErr
     tax::plan_settings(&mut b);
     tax::plan_registrations(&mut b);
     lifecycle::plan(&mut b, &tax_rate::TaxRates);
-    portal::plan(&mut b, &products, &prices);
+    let portals = portal::Portals::new(&b, &products, &prices);
+    lifecycle::plan(&mut b, &portals);
     claims::relabel(&claims, &mut b.changes);
     claims::rename_hints(&mut b.changes);
     b.finish()

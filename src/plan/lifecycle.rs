@@ -29,6 +29,11 @@ pub(crate) struct Planned {
     pub depends_on: Vec<StepId>,
 }
 
+/// A conflict stands in the way of an entry (the kind reported it to the builder): nothing is
+/// planned for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Blocked;
+
 /// Why a managed object that is not current is retired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Surplus {
@@ -68,18 +73,20 @@ pub(crate) trait Lifecycle<'a> {
 
     /// The current object among the objects at the entry's address (newest first): the newest
     /// active one, else the newest archived one that only needs unarchiving. `None` creates
-    /// one. A kind that finds its object elsewhere reports what stands in the way to `b`.
+    /// one. A kind that finds its object elsewhere reports what stands in the way to `b`
+    /// and answers [`Blocked`].
     fn current(
         &self,
         _b: &mut Builder<'a>,
         _address: &str,
         entry: &'a Self::Entry,
         at: &[&'a Self::Live],
-    ) -> Option<&'a Self::Live> {
-        at.iter()
+    ) -> Result<Option<&'a Self::Live>, Blocked> {
+        Ok(at
+            .iter()
             .find(|l| l.active())
             .or_else(|| at.iter().find(|l| self.shape_diff(entry, l).is_empty()))
-            .copied()
+            .copied())
     }
 
     /// A new object.
@@ -150,8 +157,9 @@ pub(crate) fn plan<'a, K: Lifecycle<'a>>(b: &mut Builder<'a>, kind: &K) {
         let address = Address::new(K::Live::KIND, key).to_string();
         let at: Vec<&'a K::Live> = b.managed.at::<K::Live>(&address);
         match kind.current(b, &address, entry, &at) {
-            None => create(b, kind, &address, entry, &at),
-            Some(live) => {
+            Err(Blocked) => {}
+            Ok(None) => create(b, kind, &address, entry, &at),
+            Ok(Some(live)) => {
                 current.insert(live.id());
                 let shape = kind.shape_diff(entry, live);
                 if shape.is_empty() {

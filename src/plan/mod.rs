@@ -29,11 +29,11 @@ use serde::{Deserialize, Serialize};
 
 pub use claims::{Claims, find as claims};
 pub use error::{Conflict, PlanError};
+pub use portal::{PortalSettings, PortalSubscriptionUpdate, PortalUpdate};
 pub use request::{
-    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings,
-    PortalSubscriptionUpdate, PortalUpdate, PriceSpec, PriceUpdate, ProductSpec, ProductUpdate,
-    PromotionCodeSpec, PromotionCodeUpdate, RegistrationSpec, RegistrationUpdate, Request, StepId,
-    TaxSettingsUpdate,
+    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
+    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, RegistrationSpec, RegistrationUpdate,
+    Request, StepId, TaxSettingsUpdate,
 };
 pub use tax_rate::{TaxRateSpec, TaxRateUpdate};
 pub use value::{FieldChange, FieldValue};

@@ -1,5 +1,6 @@
-//! Planning customer-portal configurations: create (or, with `target = "default"`, take over
-//! the account's default configuration), update in place, deactivate what left billing.toml.
+//! Customer-portal configurations: created (or, with `target = "default"`, the account's
+//! default configuration taken over), updated in place, deactivated when they leave
+//! billing.toml. Their life is the shared one ([`super::lifecycle`]).
 //!
 //! A configuration refers to products and prices by id. When one of its prices is replaced in
 //! the same apply, the configuration is updated after the new price exists and before the old
@@ -7,32 +8,321 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+use stripe_client_core::StripeRequest;
+
 use super::builder::Builder;
 use super::error::Conflict;
+use super::lifecycle::{self, Blocked, Lifecycle, Planned};
 use super::metadata;
 use super::price::PriceState;
 use super::product::Products;
-use super::request::{
-    ObjRef, PortalSettings, PortalSubscriptionUpdate, PortalUpdate, Request, StepId,
-};
+use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue, push_if_changed};
+use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use super::{Action, Change};
-use crate::catalog::Portal;
+use crate::catalog::{Catalog, Portal, SubscriptionCancel};
 use crate::digest::fingerprint;
-use crate::live::LiveObject;
 use crate::live::LivePortal;
-use crate::resource::Address;
 use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, ResourceKind, owner, with_marker};
 
-fn address(key: &str) -> String {
-    Address::new(ResourceKind::Portal, key).to_string()
+/// Customers may switch their subscriptions between these products' prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortalSubscriptionUpdate {
+    /// Each product with the prices customers may switch to.
+    pub products: Vec<(ObjRef, Vec<ObjRef>)>,
+    pub default_allowed_updates: Vec<String>,
+    pub proration_behavior: String,
 }
 
-fn title(p: &Portal) -> String {
-    match (&p.name, p.account_default) {
-        (Some(name), _) => format!("portal configuration {name:?}"),
-        (None, true) => "the account's default portal configuration".to_owned(),
-        (None, false) => format!("portal configuration {}", p.key),
+/// Everything a portal configuration shows customers: sent whole on create and on update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortalSettings {
+    pub name: Option<String>,
+    pub default_return_url: Option<String>,
+    pub headline: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub terms_of_service_url: Option<String>,
+    pub login_page: bool,
+    pub invoice_history: bool,
+    pub payment_method_update: bool,
+    /// Empty: customers cannot update their details.
+    pub customer_update: Vec<String>,
+    pub subscription_cancel: Option<SubscriptionCancel>,
+    pub subscription_update: Option<PortalSubscriptionUpdate>,
+}
+
+/// Changes to a portal configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PortalUpdate {
+    /// The whole desired configuration, when any of it differs.
+    pub settings: Option<PortalSettings>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    pub active: Option<bool>,
+}
+
+/// The portal kind on the shared lifecycle, with the products and prices the plan has placed.
+pub(crate) struct Portals<'p, 'a> {
+    products: &'p Products<'a>,
+    prices: &'p BTreeMap<(&'a str, &'a str), PriceState<'a>>,
+    /// The catalog address of each object a step creates, for showing references.
+    addresses: BTreeMap<StepId, String>,
+}
+
+impl<'p, 'a> Portals<'p, 'a> {
+    pub(crate) fn new(
+        b: &Builder<'_>,
+        products: &'p Products<'a>,
+        prices: &'p BTreeMap<(&'a str, &'a str), PriceState<'a>>,
+    ) -> Self {
+        let addresses = b
+            .steps
+            .iter()
+            .filter(|s| s.request.creates())
+            .map(|s| (s.id, b.changes[s.change].address.clone()))
+            .collect();
+        Self {
+            products,
+            prices,
+            addresses,
+        }
+    }
+
+    /// The account's default configuration, for an entry that manages it; a conflict when
+    /// there is none or another catalog manages it.
+    fn account_default<'l>(&self, b: &mut Builder<'l>, address: &str) -> Option<&'l LivePortal> {
+        let Some(default) = b.live.portals.iter().find(|c| c.is_default) else {
+            b.conflicts.push(Conflict {
+                address: address.to_owned(),
+                message: "the account has no default portal configuration to manage".to_owned(),
+                hint: "save the customer portal settings once in the Stripe Dashboard, or remove `target = \"default\"` so that billing creates a configuration of its own".to_owned(),
+            });
+            return None;
+        };
+        if let Owner::Foreign(ns) = owner(&default.metadata, b.namespace) {
+            b.conflicts.push(Conflict {
+                address: address.to_owned(),
+                message: format!(
+                    "the account's default portal configuration {} is managed by the catalog with namespace {ns:?}",
+                    default.id
+                ),
+                hint: "only one catalog can manage it: remove `target = \"default\"` here or there"
+                    .to_owned(),
+            });
+            return None;
+        }
+        Some(default)
+    }
+
+    /// The default configuration, which cannot be deactivated, is let go of: billing's marker
+    /// is removed and nothing else changes.
+    fn release(&self, b: &mut Builder<'_>, address: &str, live: &LivePortal, removed: bool) {
+        let mut fields = Vec::new();
+        let mut release = BTreeMap::new();
+        for key in [MARKER_KEY, MARKER_NAMESPACE] {
+            if let Some(value) = live.metadata.get(key) {
+                fields.push(FieldChange::new(
+                    format!("metadata.{key}"),
+                    FieldValue::Text(value.clone()),
+                    FieldValue::None,
+                ));
+                release.insert(key.to_owned(), None);
+            }
+        }
+        let mut change = Change::new(
+            ResourceKind::Portal,
+            address,
+            Action::Update,
+            Some(live.id.clone()),
+            "the account's default portal configuration".to_owned(),
+            fingerprint(&[live]),
+        );
+        let archives = archives(b);
+        let archived: Vec<&str> = offered(live)
+            .into_iter()
+            .filter(|id| archives.contains(id))
+            .map(String::as_str)
+            .collect();
+        if !archived.is_empty() {
+            change.notes.push(format!(
+                "it offers {}, which this apply archives: remove them from it in the Dashboard",
+                archived.join(", ")
+            ));
+        }
+        change.reason = Some(if removed {
+            "removed from billing.toml".to_owned()
+        } else {
+            "billing.toml no longer targets the account's default configuration".to_owned()
+        });
+        change.notes.push(
+            "the account's default configuration stays as it is; billing stops managing it"
+                .to_owned(),
+        );
+        change.fields = fields;
+        let idx = b.add_change(change);
+        b.add_step(
+            idx,
+            "release the default portal configuration",
+            Request::UpdatePortal {
+                portal: ObjRef::Id(live.id.clone()),
+                update: PortalUpdate {
+                    metadata: release,
+                    ..PortalUpdate::default()
+                },
+            },
+            vec![],
+        );
+    }
+}
+
+impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
+    type Entry = Portal;
+    type Live = LivePortal;
+
+    fn entries(&self, catalog: &'a Catalog) -> Vec<(&'a str, &'a Portal)> {
+        catalog
+            .portals
+            .iter()
+            .map(|(k, p)| (k.as_str(), p))
+            .collect()
+    }
+
+    fn title(&self, p: &Portal) -> String {
+        match (&p.name, p.account_default) {
+            (Some(name), _) => format!("portal configuration {name:?}"),
+            (None, true) => "the account's default portal configuration".to_owned(),
+            (None, false) => format!("portal configuration {}", p.key),
+        }
+    }
+
+    /// The account's default configuration for `target = "default"`; else the newest active
+    /// configuration billing made here, else the newest one.
+    fn current(
+        &self,
+        b: &mut Builder<'a>,
+        address: &str,
+        p: &'a Portal,
+        at: &[&'a LivePortal],
+    ) -> Result<Option<&'a LivePortal>, Blocked> {
+        if p.account_default {
+            return self.account_default(b, address).map(Some).ok_or(Blocked);
+        }
+        Ok(at
+            .iter()
+            .find(|c| c.active && !c.is_default)
+            .or_else(|| at.iter().find(|c| !c.is_default))
+            .copied())
+    }
+
+    fn create(&self, b: &Builder<'a>, address: &str, p: &'a Portal) -> Planned {
+        let (want, ready) = settings(p, self.products, self.prices);
+        Planned {
+            fields: settings_diff(&want, None, &self.addresses),
+            notes: vec![
+                "Stripe never makes an API-created configuration the account's default: pass its id as `configuration` when creating portal sessions"
+                    .to_owned(),
+            ],
+            request: Request::CreatePortal {
+                settings: want,
+                metadata: with_marker(&p.metadata, address, b.namespace),
+            },
+            depends_on: ready,
+        }
+    }
+
+    fn update(
+        &self,
+        b: &Builder<'a>,
+        address: &str,
+        p: &'a Portal,
+        live: &'a LivePortal,
+    ) -> Option<Planned> {
+        let (want, ready) = settings(p, self.products, self.prices);
+        let mut fields = settings_diff(&want, Some(live), &self.addresses);
+        let settings_changed = !fields.is_empty();
+        if !live.active {
+            fields.insert(
+                0,
+                FieldChange::new("active", FieldValue::Bool(false), FieldValue::Bool(true)),
+            );
+        }
+        let metadata = metadata::diff(
+            &with_marker(&p.metadata, address, b.namespace),
+            &live.metadata,
+            |k| b.catalog.ignores_metadata_key(k),
+            &mut fields,
+        );
+        if fields.is_empty() {
+            return None;
+        }
+        let mut notes = Vec::new();
+        if p.account_default && !live.metadata.contains_key(MARKER_KEY) {
+            notes.push(
+                "billing takes over the account's default configuration: changes made in the Dashboard will be undone by the next apply"
+                    .to_owned(),
+            );
+        }
+        Some(Planned {
+            fields,
+            notes,
+            request: Request::UpdatePortal {
+                portal: ObjRef::Id(live.id.clone()),
+                update: PortalUpdate {
+                    settings: settings_changed.then_some(want),
+                    metadata,
+                    active: (!live.active).then_some(true),
+                },
+            },
+            depends_on: ready,
+        })
+    }
+
+    fn retire(&self, live: &LivePortal) -> (Action, Request) {
+        let update = PortalUpdate {
+            active: Some(false),
+            ..PortalUpdate::default()
+        };
+        let portal = ObjRef::Id(live.id.clone());
+        (Action::Deactivate, Request::UpdatePortal { portal, update })
+    }
+
+    fn retired_note(&self, live: &LivePortal) -> String {
+        format!(
+            "portal sessions can no longer be created with {}; sessions already open keep working until they expire",
+            live.id
+        )
+    }
+
+    /// The default configuration is released, never deactivated; a configuration billing made
+    /// is deactivated when `target = "default"` now takes its address.
+    fn surplus(
+        &self,
+        b: &mut Builder<'a>,
+        address: &str,
+        declared: Option<&'a Portal>,
+        live: &'a LivePortal,
+    ) {
+        if live.is_default {
+            self.release(b, address, live, declared.is_none());
+            return;
+        }
+        if !live.active {
+            return;
+        }
+        let reason = match declared {
+            None => "removed from billing.toml",
+            Some(p) if p.account_default => {
+                "billing.toml now manages the account's default configuration here (`target = \"default\"`)"
+            }
+            Some(_) => "a duplicate at this address",
+        };
+        lifecycle::retire(b, self, address, live, reason, declared.is_none());
+    }
+
+    /// The configuration stops offering a product or price before it is archived.
+    fn after(&self, b: &mut Builder<'a>, live: &LivePortal, step: StepId) {
+        archive_after(b, live, step);
     }
 }
 
@@ -127,6 +417,171 @@ fn product_lines(
     lines
 }
 
+/// A feature that is on or off, with its three settings: `(enabled, settings)`.
+type Feature = (FieldValue, [FieldValue; 3]);
+
+/// A feature that is off.
+fn off() -> Feature {
+    (
+        FieldValue::Bool(false),
+        [FieldValue::None, FieldValue::None, FieldValue::None],
+    )
+}
+
+/// The settings that are one value each: name, live value (`None` for a new configuration)
+/// and desired value.
+fn plain_settings(
+    want: &PortalSettings,
+    live: Option<&LivePortal>,
+) -> [(&'static str, Option<FieldValue>, FieldValue); 9] {
+    fn text(v: &Option<String>) -> FieldValue {
+        FieldValue::text(v.as_deref())
+    }
+    let have = |f: fn(&LivePortal) -> FieldValue| live.map(f);
+    [
+        ("name", have(|l| text(&l.name)), text(&want.name)),
+        (
+            "default_return_url",
+            have(|l| text(&l.default_return_url)),
+            text(&want.default_return_url),
+        ),
+        (
+            "business_profile.headline",
+            have(|l| text(&l.headline)),
+            text(&want.headline),
+        ),
+        (
+            "business_profile.privacy_policy_url",
+            have(|l| text(&l.privacy_policy_url)),
+            text(&want.privacy_policy_url),
+        ),
+        (
+            "business_profile.terms_of_service_url",
+            have(|l| text(&l.terms_of_service_url)),
+            text(&want.terms_of_service_url),
+        ),
+        (
+            "login_page",
+            have(|l| FieldValue::Bool(l.login_page)),
+            FieldValue::Bool(want.login_page),
+        ),
+        (
+            "features.invoice_history",
+            have(|l| FieldValue::Bool(l.invoice_history)),
+            FieldValue::Bool(want.invoice_history),
+        ),
+        (
+            "features.payment_method_update",
+            have(|l| FieldValue::Bool(l.payment_method_update)),
+            FieldValue::Bool(want.payment_method_update),
+        ),
+        (
+            "features.customer_update",
+            have(|l| FieldValue::List(sorted(&l.customer_update))),
+            FieldValue::List(sorted(&want.customer_update)),
+        ),
+    ]
+}
+
+/// Cancellation as a feature: mode, proration (only when cancelling immediately: nothing is
+/// prorated at the period's end) and reasons.
+fn cancel_feature(cancel: Option<(&str, &str, &[String])>) -> Feature {
+    match cancel {
+        None => off(),
+        Some((mode, proration, reasons)) => (
+            FieldValue::Bool(true),
+            [
+                FieldValue::Word(mode.to_owned()),
+                if mode == "immediately" {
+                    FieldValue::Word(proration.to_owned())
+                } else {
+                    FieldValue::None
+                },
+                FieldValue::List(sorted(reasons)),
+            ],
+        ),
+    }
+}
+
+/// Switching plans as a feature: products, default allowed updates and proration.
+fn update_feature(
+    update: Option<&PortalSubscriptionUpdate>,
+    addresses: &BTreeMap<StepId, String>,
+) -> Feature {
+    match update {
+        None => off(),
+        Some(u) => (
+            FieldValue::Bool(true),
+            [
+                FieldValue::List(product_lines(&u.products, addresses)),
+                FieldValue::List(sorted(&u.default_allowed_updates)),
+                FieldValue::Word(u.proration_behavior.clone()),
+            ],
+        ),
+    }
+}
+
+/// A live configuration's plan switching, in the desired settings' terms.
+fn live_update(live: &LivePortal) -> Option<PortalSubscriptionUpdate> {
+    live.subscription_update
+        .as_ref()
+        .map(|(products, allowed, proration)| PortalSubscriptionUpdate {
+            products: products
+                .iter()
+                .map(|(p, prices)| {
+                    (
+                        ObjRef::Id(p.clone()),
+                        prices.iter().map(|x| ObjRef::Id(x.clone())).collect(),
+                    )
+                })
+                .collect(),
+            default_allowed_updates: allowed.clone(),
+            proration_behavior: proration.clone(),
+        })
+}
+
+/// Adds the fields of one feature that differ: everything it turns on for a new
+/// configuration, whether it is enabled, and its settings when it stays enabled.
+fn feature_diff(
+    out: &mut Vec<FieldChange>,
+    prefix: &str,
+    names: [&str; 3],
+    want: Feature,
+    have: Option<Feature>,
+) {
+    let enabled = want.0 == FieldValue::Bool(true);
+    let added = |out: &mut Vec<FieldChange>, values: [FieldValue; 3]| {
+        for (name, value) in names.iter().zip(values) {
+            if value != FieldValue::None {
+                out.push(FieldChange::new(
+                    format!("{prefix}.{name}"),
+                    FieldValue::None,
+                    value,
+                ));
+            }
+        }
+    };
+    match have {
+        None if !enabled => {}
+        None => added(out, want.1),
+        Some(have) if have.0 != want.0 => {
+            out.push(FieldChange::new(
+                format!("{prefix}.enabled"),
+                have.0,
+                want.0,
+            ));
+            if enabled {
+                added(out, want.1);
+            }
+        }
+        Some(have) => {
+            for (name, (before, after)) in names.iter().zip(have.1.into_iter().zip(want.1)) {
+                push_if_changed(out, &format!("{prefix}.{name}"), before, after);
+            }
+        }
+    }
+}
+
 /// Field by field, what differs between the desired settings and `live` (or everything, for
 /// a new configuration).
 fn settings_diff(
@@ -135,217 +590,42 @@ fn settings_diff(
     addresses: &BTreeMap<StepId, String>,
 ) -> Vec<FieldChange> {
     let mut out = Vec::new();
-    let text = |v: &Option<String>| FieldValue::text(v.as_deref());
-    let flag = |on: bool| FieldValue::Bool(on);
-    let have = |f: fn(&LivePortal) -> FieldValue, default: FieldValue| live.map_or(default, f);
-    for (field, before, after) in [
-        (
-            "name",
-            have(|l| FieldValue::text(l.name.as_deref()), FieldValue::None),
-            text(&want.name),
-        ),
-        (
-            "default_return_url",
-            have(
-                |l| FieldValue::text(l.default_return_url.as_deref()),
-                FieldValue::None,
-            ),
-            text(&want.default_return_url),
-        ),
-        (
-            "business_profile.headline",
-            have(
-                |l| FieldValue::text(l.headline.as_deref()),
-                FieldValue::None,
-            ),
-            text(&want.headline),
-        ),
-        (
-            "business_profile.privacy_policy_url",
-            have(
-                |l| FieldValue::text(l.privacy_policy_url.as_deref()),
-                FieldValue::None,
-            ),
-            text(&want.privacy_policy_url),
-        ),
-        (
-            "business_profile.terms_of_service_url",
-            have(
-                |l| FieldValue::text(l.terms_of_service_url.as_deref()),
-                FieldValue::None,
-            ),
-            text(&want.terms_of_service_url),
-        ),
-        (
-            "login_page",
-            have(|l| FieldValue::Bool(l.login_page), FieldValue::None),
-            flag(want.login_page),
-        ),
-        (
-            "features.invoice_history",
-            have(|l| FieldValue::Bool(l.invoice_history), FieldValue::None),
-            flag(want.invoice_history),
-        ),
-        (
-            "features.payment_method_update",
-            have(
-                |l| FieldValue::Bool(l.payment_method_update),
-                FieldValue::None,
-            ),
-            flag(want.payment_method_update),
-        ),
-        (
-            "features.customer_update",
-            have(
-                |l| FieldValue::List(sorted(&l.customer_update)),
-                FieldValue::None,
-            ),
-            FieldValue::List(sorted(&want.customer_update)),
-        ),
-    ] {
-        if live.is_none() && matches!(after, FieldValue::None | FieldValue::Bool(false)) {
-            continue;
+    for (field, before, after) in plain_settings(want, live) {
+        match before {
+            // A new configuration shows what is turned on.
+            None if matches!(&after, FieldValue::None | FieldValue::Bool(false))
+                || after == FieldValue::List(vec![]) => {}
+            None => push_if_changed(&mut out, field, FieldValue::None, after),
+            Some(before) => push_if_changed(&mut out, field, before, after),
         }
-        if live.is_none() && after == FieldValue::List(vec![]) {
-            continue;
-        }
-        push_if_changed(&mut out, field, before, after);
     }
-    let cancel = |c: Option<(&str, &str, Vec<String>)>| match c {
-        None => (
-            FieldValue::Bool(false),
-            FieldValue::None,
-            FieldValue::None,
-            FieldValue::None,
-        ),
-        Some((mode, proration, reasons)) => (
-            FieldValue::Bool(true),
-            FieldValue::Word(mode.to_owned()),
-            // Nothing is prorated at the period's end.
-            if mode == "immediately" {
-                FieldValue::Word(proration.to_owned())
-            } else {
-                FieldValue::None
-            },
-            FieldValue::List(sorted(&reasons)),
-        ),
-    };
-    let want_cancel = cancel(want.subscription_cancel.as_ref().map(|c| {
+    fn cancel(c: &SubscriptionCancel) -> (&str, &str, &[String]) {
         (
             c.mode.as_str(),
             c.proration_behavior.as_deref().unwrap_or("none"),
-            c.reasons.clone(),
+            c.reasons.as_slice(),
         )
-    }));
-    let have_cancel = live.map(|l| {
-        cancel(
-            l.subscription_cancel
-                .as_ref()
-                .map(|(m, p, r)| (m.as_str(), p.as_str(), r.clone())),
-        )
-    });
-    let update = |u: Option<(Vec<String>, Vec<String>, &str)>| match u {
-        None => (
-            FieldValue::Bool(false),
-            FieldValue::None,
-            FieldValue::None,
-            FieldValue::None,
-        ),
-        Some((products, allowed, proration)) => (
-            FieldValue::Bool(true),
-            FieldValue::List(products),
-            FieldValue::List(sorted(&allowed)),
-            FieldValue::Word(proration.to_owned()),
-        ),
-    };
-    let want_update = update(want.subscription_update.as_ref().map(|u| {
-        (
-            product_lines(&u.products, addresses),
-            u.default_allowed_updates.clone(),
-            u.proration_behavior.as_str(),
-        )
-    }));
-    let have_update = live.map(|l| {
-        update(
-            l.subscription_update
-                .as_ref()
-                .map(|(products, allowed, proration)| {
-                    let products: Vec<(ObjRef, Vec<ObjRef>)> = products
-                        .iter()
-                        .map(|(p, prices)| {
-                            (
-                                ObjRef::Id(p.clone()),
-                                prices.iter().map(|x| ObjRef::Id(x.clone())).collect(),
-                            )
-                        })
-                        .collect();
-                    (
-                        product_lines(&products, addresses),
-                        allowed.clone(),
-                        proration.as_str(),
-                    )
-                }),
-        )
-    });
-    for (prefix, names, want, have) in [
-        (
-            "features.subscription_cancel",
-            ["mode", "proration_behavior", "reasons"],
-            want_cancel,
-            have_cancel,
-        ),
-        (
-            "features.subscription_update",
-            ["products", "default_allowed_updates", "proration_behavior"],
-            want_update,
-            have_update,
-        ),
-    ] {
-        let enabled = want.0 == FieldValue::Bool(true);
-        match have {
-            None if !enabled => {}
-            None => {
-                for (name, value) in names.iter().zip([want.1, want.2, want.3]) {
-                    if value == FieldValue::None {
-                        continue;
-                    }
-                    out.push(FieldChange::new(
-                        format!("{prefix}.{name}"),
-                        FieldValue::None,
-                        value,
-                    ));
-                }
-            }
-            Some(have) if have.0 != want.0 => {
-                out.push(FieldChange::new(
-                    format!("{prefix}.enabled"),
-                    have.0,
-                    want.0,
-                ));
-                if enabled {
-                    for (name, value) in names.iter().zip([want.1, want.2, want.3]) {
-                        if value == FieldValue::None {
-                            continue;
-                        }
-                        out.push(FieldChange::new(
-                            format!("{prefix}.{name}"),
-                            FieldValue::None,
-                            value,
-                        ));
-                    }
-                }
-            }
-            Some(have) => {
-                for (name, (before, after)) in
-                    names
-                        .iter()
-                        .zip([(have.1, want.1), (have.2, want.2), (have.3, want.3)])
-                {
-                    push_if_changed(&mut out, &format!("{prefix}.{name}"), before, after);
-                }
-            }
-        }
     }
+    feature_diff(
+        &mut out,
+        "features.subscription_cancel",
+        ["mode", "proration_behavior", "reasons"],
+        cancel_feature(want.subscription_cancel.as_ref().map(cancel)),
+        live.map(|l| {
+            cancel_feature(
+                l.subscription_cancel
+                    .as_ref()
+                    .map(|(m, p, r)| (m.as_str(), p.as_str(), r.as_slice())),
+            )
+        }),
+    );
+    feature_diff(
+        &mut out,
+        "features.subscription_update",
+        ["products", "default_allowed_updates", "proration_behavior"],
+        update_feature(want.subscription_update.as_ref(), addresses),
+        live.map(|l| update_feature(live_update(l).as_ref(), addresses)),
+    );
     out
 }
 
@@ -394,258 +674,137 @@ fn archive_after(b: &mut Builder<'_>, live: &LivePortal, step: StepId) {
     }
 }
 
-fn deactivate(b: &mut Builder<'_>, addr: &str, live: &LivePortal, reason: &str, destroy: bool) {
-    let mut change = Change::new(
-        ResourceKind::Portal,
-        addr,
-        Action::Deactivate,
-        Some(live.id.clone()),
-        live.title(),
-        fingerprint(&[live]),
-    );
-    change.reason = Some(reason.to_owned());
-    change.destroy = destroy;
-    change.notes.push(format!(
-        "portal sessions can no longer be created with {}; sessions already open keep working until they expire",
-        live.id
-    ));
-    let idx = b.add_change(change);
-    let step = b.add_step(
-        idx,
-        "deactivate portal configuration",
-        Request::UpdatePortal {
-            portal: ObjRef::Id(live.id.clone()),
-            update: PortalUpdate {
-                active: Some(false),
-                ..PortalUpdate::default()
-            },
-        },
-        vec![],
-    );
-    archive_after(b, live, step);
+/// A portal configuration's settings as form pairs, built with the create request's types
+/// (an update takes the same fields). With `clear`, unset texts are sent empty so that an
+/// update removes them.
+fn portal_pairs(
+    s: &PortalSettings,
+    resolve: &impl Fn(&ObjRef) -> String,
+    clear: bool,
+) -> Vec<(String, String)> {
+    use stripe_billing::billing_portal_configuration::{
+        CreateBillingPortalConfiguration as Create,
+        CreateBillingPortalConfigurationBusinessProfile as Profile,
+        CreateBillingPortalConfigurationFeatures as Features,
+        CreateBillingPortalConfigurationFeaturesCustomerUpdate as CustomerUpdate,
+        CreateBillingPortalConfigurationFeaturesSubscriptionCancel as Cancel,
+        CreateBillingPortalConfigurationFeaturesSubscriptionCancelCancellationReason as Reason,
+        CreateBillingPortalConfigurationFeaturesSubscriptionUpdate as Update,
+        CreateBillingPortalConfigurationLoginPage as LoginPage, InvoiceListParam,
+        PaymentMethodUpdateParam, SubscriptionUpdateProductParam,
+    };
+    let mut extra = Vec::new();
+    let mut features = Features::new();
+    let mut customer = CustomerUpdate::new(!s.customer_update.is_empty());
+    if !s.customer_update.is_empty() {
+        customer.allowed_updates = Some(s.customer_update.iter().map(|u| parse(u)).collect());
+    }
+    features.customer_update = Some(customer);
+    features.invoice_history = Some(InvoiceListParam::new(s.invoice_history));
+    features.payment_method_update = Some(PaymentMethodUpdateParam::new(s.payment_method_update));
+    let mut cancel = Cancel::new(s.subscription_cancel.is_some());
+    if let Some(c) = &s.subscription_cancel {
+        cancel.mode = Some(parse(&c.mode));
+        if c.mode == "immediately" {
+            cancel.proration_behavior =
+                Some(parse(c.proration_behavior.as_deref().unwrap_or("none")));
+        }
+        if !c.reasons.is_empty() {
+            cancel.cancellation_reason = Some(Reason::new(
+                true,
+                c.reasons.iter().map(|r| parse(r)).collect::<Vec<_>>(),
+            ));
+        } else if clear {
+            // Stripe takes no empty list on create; an update turns the question off.
+            cancel.cancellation_reason = Some(Reason::new(false, Vec::new()));
+            extra.push((
+                "features[subscription_cancel][cancellation_reason][options]".to_owned(),
+                String::new(),
+            ));
+        }
+    }
+    features.subscription_cancel = Some(cancel);
+    let mut update = Update::new(s.subscription_update.is_some());
+    if let Some(u) = &s.subscription_update {
+        update.default_allowed_updates =
+            Some(u.default_allowed_updates.iter().map(|a| parse(a)).collect());
+        update.proration_behavior = Some(parse(&u.proration_behavior));
+        update.products = Some(
+            u.products
+                .iter()
+                .map(|(product, prices)| {
+                    SubscriptionUpdateProductParam::new(
+                        prices.iter().map(resolve).collect::<Vec<_>>(),
+                        resolve(product),
+                    )
+                })
+                .collect(),
+        );
+    }
+    features.subscription_update = Some(update);
+    let mut r = Create::new(features).login_page(LoginPage::new(s.login_page));
+    let text = |v: &Option<String>| {
+        if clear {
+            Some(v.clone().unwrap_or_default())
+        } else {
+            v.clone()
+        }
+    };
+    let mut profile = Profile::new();
+    profile.headline = text(&s.headline);
+    profile.privacy_policy_url = text(&s.privacy_policy_url);
+    profile.terms_of_service_url = text(&s.terms_of_service_url);
+    if profile != Profile::new() {
+        r = r.business_profile(profile);
+    }
+    if let Some(url) = text(&s.default_return_url) {
+        r = r.default_return_url(url);
+    }
+    if let Some(name) = text(&s.name) {
+        r = r.name(name);
+    }
+    let mut pairs = WireRequest::from_builder(r.build(), vec![]).body;
+    pairs.extend(extra);
+    pairs
 }
 
-/// Plans every declared configuration, then deactivates managed ones that are not current.
-pub(crate) fn plan(
-    b: &mut Builder<'_>,
-    products: &Products<'_>,
-    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
-) {
-    // The catalog address of each object a step creates, for showing references.
-    let addresses: BTreeMap<StepId, String> = b
-        .steps
-        .iter()
-        .filter(|s| s.request.creates())
-        .map(|s| (s.id, b.changes[s.change].address.clone()))
-        .collect();
-    let catalog = b.catalog;
-    let mut current: Vec<String> = Vec::new();
-    for (key, p) in &catalog.portals {
-        let addr = address(key);
-        let at: Vec<&LivePortal> = b.managed.at::<LivePortal>(&addr);
-        let live = if p.account_default {
-            let Some(default) = b.live.portals.iter().find(|c| c.is_default) else {
-                b.conflicts.push(Conflict {
-                    address: addr.clone(),
-                    message: "the account has no default portal configuration to manage".to_owned(),
-                    hint: "save the customer portal settings once in the Stripe Dashboard, or remove `target = \"default\"` so that billing creates a configuration of its own".to_owned(),
-                });
-                continue;
-            };
-            if matches!(owner(&default.metadata, b.namespace), Owner::Foreign(_)) {
-                let ns = default
-                    .metadata
-                    .get(MARKER_NAMESPACE)
-                    .cloned()
-                    .unwrap_or_default();
-                b.conflicts.push(Conflict {
-                    address: addr.clone(),
-                    message: format!(
-                        "the account's default portal configuration {} is managed by the catalog with namespace {ns:?}",
-                        default.id
-                    ),
-                    hint: "only one catalog can manage it: remove `target = \"default\"` here or there".to_owned(),
-                });
-                continue;
-            }
-            Some(default)
-        } else {
-            at.iter()
-                .find(|c| c.active && !c.is_default)
-                .or_else(|| at.iter().find(|c| !c.is_default))
-                .copied()
-        };
-        let (want, ready) = settings(p, products, prices);
-        let desired_metadata = with_marker(&p.metadata, &addr, b.namespace);
-        let Some(live) = live else {
-            let mut change = Change::new(
-                ResourceKind::Portal,
-                &addr,
-                Action::Create,
-                None,
-                title(p),
-                fingerprint(&at),
-            );
-            change.fields = settings_diff(&want, None, &addresses);
-            change.notes.push(
-                "Stripe never makes an API-created configuration the account's default: pass its id as `configuration` when creating portal sessions"
-                    .to_owned(),
-            );
-            let idx = b.add_change(change);
-            b.add_step(
-                idx,
-                "create portal configuration",
-                Request::CreatePortal {
-                    settings: want,
-                    metadata: desired_metadata,
-                },
-                ready,
-            );
-            continue;
-        };
-        current.push(live.id.clone());
-        let mut fields = settings_diff(&want, Some(live), &addresses);
-        let settings_changed = !fields.is_empty();
-        if !live.active {
-            fields.insert(
-                0,
-                FieldChange::new("active", FieldValue::Bool(false), FieldValue::Bool(true)),
-            );
-        }
-        let metadata = metadata::diff(
-            &desired_metadata,
-            &live.metadata,
-            |k| catalog.ignores_metadata_key(k),
-            &mut fields,
-        );
-        if fields.is_empty() {
-            continue;
-        }
-        let action = if live.active {
-            Action::Update
-        } else {
-            Action::Unarchive
-        };
-        let mut change = Change::new(
-            ResourceKind::Portal,
-            &addr,
-            action,
-            Some(live.id.clone()),
-            title(p),
-            fingerprint(&[live]),
-        );
-        if p.account_default && !live.metadata.contains_key(MARKER_KEY) {
-            change.notes.push(
-                "billing takes over the account's default configuration: changes made in the Dashboard will be undone by the next apply"
-                    .to_owned(),
-            );
-        }
-        change.fields = fields;
-        let idx = b.add_change(change);
-        let step = b.add_step(
-            idx,
-            "update portal configuration",
-            Request::UpdatePortal {
-                portal: ObjRef::Id(live.id.clone()),
-                update: PortalUpdate {
-                    settings: settings_changed.then_some(want),
-                    metadata,
-                    active: (!live.active).then_some(true),
-                },
-            },
-            ready,
-        );
-        archive_after(b, live, step);
+/// `POST /v1/billing_portal/configurations`.
+pub(crate) fn create_request(
+    s: &PortalSettings,
+    metadata: &std::collections::BTreeMap<String, String>,
+    resolve: &impl Fn(&ObjRef) -> String,
+) -> WireRequest {
+    let mut w = WireRequest::from_builder(
+        stripe_billing::billing_portal_configuration::CreateBillingPortalConfiguration::new(
+            stripe_billing::billing_portal_configuration::CreateBillingPortalConfigurationFeatures::new(),
+        )
+        .metadata(metadata_set(metadata))
+        .build(),
+        portal_pairs(s, resolve, false),
+    );
+    w.body.sort();
+    w.body.dedup();
+    w
+}
+
+/// `POST /v1/billing_portal/configurations/{id}`.
+pub(crate) fn update_request(
+    id: String,
+    u: &PortalUpdate,
+    resolve: &impl Fn(&ObjRef) -> String,
+) -> WireRequest {
+    use stripe_billing::billing_portal_configuration::UpdateBillingPortalConfiguration;
+    let mut r = UpdateBillingPortalConfiguration::new(id);
+    if let Some(active) = u.active {
+        r = r.active(active);
     }
-    // Managed configurations that are not current.
-    let others: Vec<(String, LivePortal)> = b
-        .managed
-        .all_of::<LivePortal>()
-        .map(|(a, o)| (a.to_owned(), o.clone()))
-        .filter(|(_, c)| !current.contains(&c.id))
-        .collect();
-    for (addr, live) in others {
-        let removed = !catalog.portals.keys().any(|k| address(k) == addr);
-        if live.is_default {
-            // The default configuration cannot be deactivated: billing lets go of it.
-            let mut fields = Vec::new();
-            let mut release = BTreeMap::new();
-            for key in [MARKER_KEY, MARKER_NAMESPACE] {
-                if let Some(value) = live.metadata.get(key) {
-                    fields.push(FieldChange::new(
-                        format!("metadata.{key}"),
-                        FieldValue::Text(value.clone()),
-                        FieldValue::None,
-                    ));
-                    release.insert(key.to_owned(), None);
-                }
-            }
-            let mut change = Change::new(
-                ResourceKind::Portal,
-                &addr,
-                Action::Update,
-                Some(live.id.clone()),
-                "the account's default portal configuration".to_owned(),
-                fingerprint(&[&live]),
-            );
-            let archived: Vec<&String> = offered(&live)
-                .into_iter()
-                .filter(|id| archives(b).contains(id))
-                .collect();
-            if !archived.is_empty() {
-                change.notes.push(format!(
-                    "it offers {}, which this apply archives: remove them from it in the Dashboard",
-                    archived
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            change.reason = Some(if removed {
-                "removed from billing.toml".to_owned()
-            } else {
-                "billing.toml no longer targets the account's default configuration".to_owned()
-            });
-            change.notes.push(
-                "the account's default configuration stays as it is; billing stops managing it"
-                    .to_owned(),
-            );
-            change.fields = fields;
-            let idx = b.add_change(change);
-            b.add_step(
-                idx,
-                "release the default portal configuration",
-                Request::UpdatePortal {
-                    portal: ObjRef::Id(live.id.clone()),
-                    update: PortalUpdate {
-                        metadata: release,
-                        ..PortalUpdate::default()
-                    },
-                },
-                vec![],
-            );
-            continue;
-        }
-        if !live.active {
-            continue;
-        }
-        let now_default = catalog
-            .portals
-            .iter()
-            .any(|(k, p)| address(k) == addr && p.account_default);
-        if removed {
-            deactivate(b, &addr, &live, "removed from billing.toml", true);
-        } else if now_default {
-            deactivate(
-                b,
-                &addr,
-                &live,
-                "billing.toml now manages the account's default configuration here (`target = \"default\"`)",
-                false,
-            );
-        } else {
-            deactivate(b, &addr, &live, "a duplicate at this address", false);
-        }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_update(&u.metadata));
     }
+    let extra = u
+        .settings
+        .as_ref()
+        .map(|s| portal_pairs(s, resolve, true))
+        .unwrap_or_default();
+    WireRequest::from_builder(r.build(), extra)
 }

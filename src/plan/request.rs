@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::portal::{PortalSettings, PortalUpdate};
 use super::tax_rate::{TaxRateSpec, TaxRateUpdate};
 use crate::resource::ResourceKind;
 
 use crate::catalog::{
     Currency, CurrencyOption, MinorAmount, Percent, PostalAddress, Price, Pricing, Recurring,
-    SubscriptionCancel, TaxBehavior, TransformQuantity,
+    TaxBehavior, TransformQuantity,
 };
 
 /// Index of a step in [`super::Plan::steps`].
@@ -212,42 +213,6 @@ pub struct TaxSettingsUpdate {
     pub default_tax_code: Option<String>,
     /// The whole address (Stripe replaces it): declared lines, and the others as they are.
     pub head_office: Option<PostalAddress>,
-}
-
-/// Customers may switch their subscriptions between these products' prices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PortalSubscriptionUpdate {
-    /// Each product with the prices customers may switch to.
-    pub products: Vec<(ObjRef, Vec<ObjRef>)>,
-    pub default_allowed_updates: Vec<String>,
-    pub proration_behavior: String,
-}
-
-/// Everything a portal configuration shows customers: sent whole on create and on update.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PortalSettings {
-    pub name: Option<String>,
-    pub default_return_url: Option<String>,
-    pub headline: Option<String>,
-    pub privacy_policy_url: Option<String>,
-    pub terms_of_service_url: Option<String>,
-    pub login_page: bool,
-    pub invoice_history: bool,
-    pub payment_method_update: bool,
-    /// Empty: customers cannot update their details.
-    pub customer_update: Vec<String>,
-    pub subscription_cancel: Option<SubscriptionCancel>,
-    pub subscription_update: Option<PortalSubscriptionUpdate>,
-}
-
-/// Changes to a portal configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PortalUpdate {
-    /// The whole desired configuration, when any of it differs.
-    pub settings: Option<PortalSettings>,
-    /// Keys to set (`Some`) or remove (`None`).
-    pub metadata: BTreeMap<String, Option<String>>,
-    pub active: Option<bool>,
 }
 
 /// One request (or, for a currency-option reset, two) that a step sends.

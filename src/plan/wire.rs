@@ -16,9 +16,9 @@ use stripe_product::price::{
 use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 
 use super::{
-    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PortalSettings, PortalUpdate,
-    PriceSpec, PriceUpdate, ProductSpec, ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate,
-    RegistrationSpec, RegistrationUpdate, Request, TaxSettingsUpdate,
+    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
+    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, RegistrationSpec, RegistrationUpdate,
+    Request, TaxSettingsUpdate,
 };
 use crate::catalog::{CurrencyOption, CurrencyOptionPricing, MinorAmount, Pricing, Tier};
 use crate::resource::ResourceKind;
@@ -586,141 +586,6 @@ fn update_registration(id: String, u: &RegistrationUpdate) -> WireRequest {
     WireRequest::from_builder(r.build(), vec![])
 }
 
-/// A portal configuration's settings as form pairs, built with the create request's types
-/// (an update takes the same fields). With `clear`, unset texts are sent empty so that an
-/// update removes them.
-fn portal_pairs(
-    s: &PortalSettings,
-    resolve: &impl Fn(&ObjRef) -> String,
-    clear: bool,
-) -> Vec<(String, String)> {
-    use stripe_billing::billing_portal_configuration::{
-        CreateBillingPortalConfiguration as Create,
-        CreateBillingPortalConfigurationBusinessProfile as Profile,
-        CreateBillingPortalConfigurationFeatures as Features,
-        CreateBillingPortalConfigurationFeaturesCustomerUpdate as CustomerUpdate,
-        CreateBillingPortalConfigurationFeaturesSubscriptionCancel as Cancel,
-        CreateBillingPortalConfigurationFeaturesSubscriptionCancelCancellationReason as Reason,
-        CreateBillingPortalConfigurationFeaturesSubscriptionUpdate as Update,
-        CreateBillingPortalConfigurationLoginPage as LoginPage, InvoiceListParam,
-        PaymentMethodUpdateParam, SubscriptionUpdateProductParam,
-    };
-    let mut extra = Vec::new();
-    let mut features = Features::new();
-    let mut customer = CustomerUpdate::new(!s.customer_update.is_empty());
-    if !s.customer_update.is_empty() {
-        customer.allowed_updates = Some(s.customer_update.iter().map(|u| parse(u)).collect());
-    }
-    features.customer_update = Some(customer);
-    features.invoice_history = Some(InvoiceListParam::new(s.invoice_history));
-    features.payment_method_update = Some(PaymentMethodUpdateParam::new(s.payment_method_update));
-    let mut cancel = Cancel::new(s.subscription_cancel.is_some());
-    if let Some(c) = &s.subscription_cancel {
-        cancel.mode = Some(parse(&c.mode));
-        if c.mode == "immediately" {
-            cancel.proration_behavior =
-                Some(parse(c.proration_behavior.as_deref().unwrap_or("none")));
-        }
-        if !c.reasons.is_empty() {
-            cancel.cancellation_reason = Some(Reason::new(
-                true,
-                c.reasons.iter().map(|r| parse(r)).collect::<Vec<_>>(),
-            ));
-        } else if clear {
-            // Stripe takes no empty list on create; an update turns the question off.
-            cancel.cancellation_reason = Some(Reason::new(false, Vec::new()));
-            extra.push((
-                "features[subscription_cancel][cancellation_reason][options]".to_owned(),
-                String::new(),
-            ));
-        }
-    }
-    features.subscription_cancel = Some(cancel);
-    let mut update = Update::new(s.subscription_update.is_some());
-    if let Some(u) = &s.subscription_update {
-        update.default_allowed_updates =
-            Some(u.default_allowed_updates.iter().map(|a| parse(a)).collect());
-        update.proration_behavior = Some(parse(&u.proration_behavior));
-        update.products = Some(
-            u.products
-                .iter()
-                .map(|(product, prices)| {
-                    SubscriptionUpdateProductParam::new(
-                        prices.iter().map(resolve).collect::<Vec<_>>(),
-                        resolve(product),
-                    )
-                })
-                .collect(),
-        );
-    }
-    features.subscription_update = Some(update);
-    let mut r = Create::new(features).login_page(LoginPage::new(s.login_page));
-    let text = |v: &Option<String>| {
-        if clear {
-            Some(v.clone().unwrap_or_default())
-        } else {
-            v.clone()
-        }
-    };
-    let mut profile = Profile::new();
-    profile.headline = text(&s.headline);
-    profile.privacy_policy_url = text(&s.privacy_policy_url);
-    profile.terms_of_service_url = text(&s.terms_of_service_url);
-    if profile != Profile::new() {
-        r = r.business_profile(profile);
-    }
-    if let Some(url) = text(&s.default_return_url) {
-        r = r.default_return_url(url);
-    }
-    if let Some(name) = text(&s.name) {
-        r = r.name(name);
-    }
-    let mut pairs = WireRequest::from_builder(r.build(), vec![]).body;
-    pairs.extend(extra);
-    pairs
-}
-
-fn create_portal(
-    s: &PortalSettings,
-    metadata: &std::collections::BTreeMap<String, String>,
-    resolve: &impl Fn(&ObjRef) -> String,
-) -> WireRequest {
-    let mut w = WireRequest::from_builder(
-        stripe_billing::billing_portal_configuration::CreateBillingPortalConfiguration::new(
-            stripe_billing::billing_portal_configuration::CreateBillingPortalConfigurationFeatures::new(),
-        )
-        .metadata(metadata_map(metadata.iter().map(|(k, v)| (k, Some(v)))))
-        .build(),
-        portal_pairs(s, resolve, false),
-    );
-    w.body.sort();
-    w.body.dedup();
-    w
-}
-
-fn update_portal(
-    id: String,
-    u: &PortalUpdate,
-    resolve: &impl Fn(&ObjRef) -> String,
-) -> WireRequest {
-    use stripe_billing::billing_portal_configuration::UpdateBillingPortalConfiguration;
-    let mut r = UpdateBillingPortalConfiguration::new(id);
-    if let Some(active) = u.active {
-        r = r.active(active);
-    }
-    if !u.metadata.is_empty() {
-        r = r.metadata(metadata_map(
-            u.metadata.iter().map(|(k, v)| (k, v.as_ref())),
-        ));
-    }
-    let extra = u
-        .settings
-        .as_ref()
-        .map(|s| portal_pairs(s, resolve, true))
-        .unwrap_or_default();
-    WireRequest::from_builder(r.build(), extra)
-}
-
 /// `POST /v1/<kind>/<id>` with metadata keys to set, or to remove (sent empty).
 fn update_metadata(
     kind: ResourceKind,
@@ -775,10 +640,14 @@ pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<W
             vec![super::tax_rate::update_request(resolve(rate), update)]
         }
         Request::CreatePortal { settings, metadata } => {
-            vec![create_portal(settings, metadata, &resolve)]
+            vec![super::portal::create_request(settings, metadata, &resolve)]
         }
         Request::UpdatePortal { portal, update } => {
-            vec![update_portal(resolve(portal), update, &resolve)]
+            vec![super::portal::update_request(
+                resolve(portal),
+                update,
+                &resolve,
+            )]
         }
         Request::UpdateMetadata {
             kind,
