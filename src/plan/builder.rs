@@ -8,7 +8,7 @@ use super::error::{Conflict, PlanError};
 use super::request::{ObjRef, Request, StepId};
 use super::{
     Change, Plan, Step, coupon, forget, graph, lifecycle, portal, price, product, promotion_code,
-    tax, tax_rate,
+    tax_rate, tax_registration, tax_settings,
 };
 use crate::catalog::Catalog;
 use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState, Managed};
@@ -230,8 +230,8 @@ pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErr
     let coupons = coupon::plan_declared(&mut b, &products);
     let deactivations = promotion_code::plan(&mut b, &coupons);
     coupon::plan_deletions(&mut b, &coupons, &deactivations);
-    tax::plan_settings(&mut b);
-    tax::plan_registrations(&mut b);
+    tax_settings::plan(&mut b);
+    tax_registration::plan(&mut b);
     lifecycle::plan(&mut b, &tax_rate::TaxRates);
     let portals = portal::Portals::new(&b, &products, &prices);
     lifecycle::plan(&mut b, &portals);

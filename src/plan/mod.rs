@@ -16,8 +16,9 @@ mod price;
 mod product;
 mod promotion_code;
 mod request;
-mod tax;
 mod tax_rate;
+mod tax_registration;
+mod tax_settings;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -32,10 +33,11 @@ pub use error::{Conflict, PlanError};
 pub use portal::{PortalSettings, PortalSubscriptionUpdate, PortalUpdate};
 pub use request::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
-    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, RegistrationSpec, RegistrationUpdate,
-    Request, StepId, TaxSettingsUpdate,
+    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId,
 };
 pub use tax_rate::{TaxRateSpec, TaxRateUpdate};
+pub use tax_registration::{RegistrationSpec, RegistrationUpdate};
+pub use tax_settings::TaxSettingsUpdate;
 pub use value::{FieldChange, FieldValue};
 pub use wire::{WireRequest, requests};
 

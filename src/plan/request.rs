@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use super::portal::{PortalSettings, PortalUpdate};
 use super::tax_rate::{TaxRateSpec, TaxRateUpdate};
+use super::tax_registration::{RegistrationSpec, RegistrationUpdate};
+use super::tax_settings::TaxSettingsUpdate;
 use crate::resource::ResourceKind;
 
 use crate::catalog::{
-    Currency, CurrencyOption, MinorAmount, Percent, PostalAddress, Price, Pricing, Recurring,
-    TaxBehavior, TransformQuantity,
+    Currency, CurrencyOption, MinorAmount, Percent, Price, Pricing, Recurring, TaxBehavior,
+    TransformQuantity,
 };
 
 /// Index of a step in [`super::Plan::steps`].
@@ -182,37 +184,6 @@ pub struct PromotionCodeUpdate {
     pub metadata: BTreeMap<String, Option<String>>,
     /// Currencies whose minimum amount to set.
     pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
-}
-
-/// A tax registration to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RegistrationSpec {
-    pub country: String,
-    /// `country_options[<cc>][type]`.
-    pub kind: String,
-    /// The US state or Canadian province, for the types that take one.
-    pub state: Option<String>,
-    /// `None` is `now`.
-    pub active_from: Option<i64>,
-    pub expires_at: Option<i64>,
-}
-
-/// The fields of a tax registration to change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RegistrationUpdate {
-    /// `Some(None)` is `now`.
-    pub active_from: Option<Option<i64>>,
-    /// `Some(None)` is `now`.
-    pub expires_at: Option<Option<i64>>,
-}
-
-/// Tax settings to change; `None` leaves a field alone (Stripe cannot clear one).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TaxSettingsUpdate {
-    pub default_tax_behavior: Option<String>,
-    pub default_tax_code: Option<String>,
-    /// The whole address (Stripe replaces it): declared lines, and the others as they are.
-    pub head_office: Option<PostalAddress>,
 }
 
 /// One request (or, for a currency-option reset, two) that a step sends.

@@ -17,8 +17,7 @@ use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 
 use super::{
     CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
-    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, RegistrationSpec, RegistrationUpdate,
-    Request, TaxSettingsUpdate,
+    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, Request,
 };
 use crate::catalog::{CurrencyOption, CurrencyOptionPricing, MinorAmount, Pricing, Tier};
 use crate::resource::ResourceKind;
@@ -507,85 +506,6 @@ fn update_promotion_code(id: String, u: &PromotionCodeUpdate) -> WireRequest {
     WireRequest::from_builder(r.build(), vec![])
 }
 
-fn update_tax_settings(u: &TaxSettingsUpdate) -> WireRequest {
-    use stripe_misc::tax_settings::{
-        UpdateTaxSettings, UpdateTaxSettingsDefaults, UpdateTaxSettingsHeadOffice,
-        UpdateTaxSettingsHeadOfficeAddress,
-    };
-    let mut r = UpdateTaxSettings::new();
-    if u.default_tax_behavior.is_some() || u.default_tax_code.is_some() {
-        let mut defaults = UpdateTaxSettingsDefaults::new();
-        defaults.tax_behavior = u.default_tax_behavior.as_deref().map(parse);
-        defaults.tax_code = u.default_tax_code.clone();
-        r = r.defaults(defaults);
-    }
-    if let Some(a) = &u.head_office {
-        // Stripe cannot clear an address line: the plan sends the lines to keep.
-        let mut address = UpdateTaxSettingsHeadOfficeAddress::new();
-        address.line1.clone_from(&a.line1);
-        address.line2.clone_from(&a.line2);
-        address.city.clone_from(&a.city);
-        address.state.clone_from(&a.state);
-        address.postal_code.clone_from(&a.postal_code);
-        address.country = Some(a.country.clone());
-        r = r.head_office(UpdateTaxSettingsHeadOffice::new(address));
-    }
-    WireRequest::from_builder(r.build(), vec![])
-}
-
-fn create_registration(r: &RegistrationSpec) -> WireRequest {
-    use stripe_misc::tax_registration::{
-        CreateTaxRegistration, CreateTaxRegistrationActiveFrom, CreateTaxRegistrationCountryOptions,
-    };
-    let active_from = r.active_from.map_or(
-        CreateTaxRegistrationActiveFrom::Now,
-        CreateTaxRegistrationActiveFrom::Timestamp,
-    );
-    let mut req = CreateTaxRegistration::new(
-        active_from,
-        r.country.clone(),
-        CreateTaxRegistrationCountryOptions::new(),
-    );
-    if let Some(at) = r.expires_at {
-        req = req.expires_at(at);
-    }
-    // async-stripe types `country_options` with one struct per country; the form fields are
-    // the same shape for every country, so they are written directly.
-    let cc = r.country.to_ascii_lowercase();
-    let mut extra = vec![(format!("country_options[{cc}][type]"), r.kind.clone())];
-    if let Some(state) = &r.state {
-        if r.country == "CA" {
-            extra.push((
-                format!("country_options[{cc}][province_standard][province]"),
-                state.clone(),
-            ));
-        } else {
-            extra.push((format!("country_options[{cc}][state]"), state.clone()));
-        }
-    }
-    WireRequest::from_builder(req.build(), extra)
-}
-
-fn update_registration(id: String, u: &RegistrationUpdate) -> WireRequest {
-    use stripe_misc::tax_registration::{
-        UpdateTaxRegistration, UpdateTaxRegistrationActiveFrom, UpdateTaxRegistrationExpiresAt,
-    };
-    let mut r = UpdateTaxRegistration::new(id);
-    if let Some(at) = u.active_from {
-        r = r.active_from(at.map_or(
-            UpdateTaxRegistrationActiveFrom::Now,
-            UpdateTaxRegistrationActiveFrom::Timestamp,
-        ));
-    }
-    if let Some(at) = u.expires_at {
-        r = r.expires_at(at.map_or(
-            UpdateTaxRegistrationExpiresAt::Now,
-            UpdateTaxRegistrationExpiresAt::Timestamp,
-        ));
-    }
-    WireRequest::from_builder(r.build(), vec![])
-}
-
 /// `POST /v1/<kind>/<id>` with metadata keys to set, or to remove (sent empty).
 fn update_metadata(
     kind: ResourceKind,
@@ -627,14 +547,17 @@ pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<W
         Request::UpdatePromotionCode { code, update } => {
             vec![update_promotion_code(resolve(code), update)]
         }
-        Request::UpdateTaxSettings { update } => vec![update_tax_settings(update)],
+        Request::UpdateTaxSettings { update } => vec![super::tax_settings::update_request(update)],
         Request::CreateTaxRegistration { registration } => {
-            vec![create_registration(registration)]
+            vec![super::tax_registration::create_request(registration)]
         }
         Request::UpdateTaxRegistration {
             registration,
             update,
-        } => vec![update_registration(resolve(registration), update)],
+        } => vec![super::tax_registration::update_request(
+            resolve(registration),
+            update,
+        )],
         Request::CreateTaxRate { rate } => vec![super::tax_rate::create_request(rate)],
         Request::UpdateTaxRate { rate, update } => {
             vec![super::tax_rate::update_request(resolve(rate), update)]
