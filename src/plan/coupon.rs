@@ -7,13 +7,18 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use serde::Serialize;
+use stripe_client_core::StripeRequest;
+
 use super::builder::Builder;
 use super::error::Conflict;
 use super::metadata;
 use super::product::Products;
-use super::request::{CouponSpec, CouponUpdate, ObjRef, Request, StepId};
+use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
+use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor, parse};
 use super::{Action, Change};
+use crate::catalog::Percent;
 use crate::catalog::{
     Coupon, CouponDuration, Currency, Discount, MinorAmount, RESERVED_METADATA_PREFIX,
 };
@@ -23,6 +28,38 @@ use crate::live::LiveObject;
 use crate::resource::Address;
 use crate::resource::{ON_REMOVE_KEY, Owner, ResourceKind, owned_metadata};
 use crate::timestamp::format_timestamp;
+
+/// A coupon to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CouponSpec {
+    /// Always chosen by billing: the catalog key and a short digest, or the pinned id.
+    pub id: String,
+    pub name: Option<String>,
+    pub percent_off: Option<Percent>,
+    /// With `currency`.
+    pub amount_off: Option<MinorAmount>,
+    pub currency: Option<Currency>,
+    pub currency_options: BTreeMap<Currency, MinorAmount>,
+    /// `once`, `repeating`, `forever`.
+    pub duration: String,
+    pub duration_in_months: Option<u32>,
+    pub max_redemptions: Option<u64>,
+    pub redeem_by: Option<i64>,
+    /// The products it applies to.
+    pub applies_to: Vec<ObjRef>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The fields of a coupon to change (Stripe changes only these in place).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CouponUpdate {
+    pub name: Option<String>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    /// Currencies whose `amount_off` to set.
+    pub currency_options: BTreeMap<Currency, MinorAmount>,
+}
 
 /// Where a declared coupon stands once planned.
 pub(crate) struct CouponState<'a> {
@@ -624,4 +661,68 @@ pub(crate) fn plan_deletions(
             deps,
         );
     }
+}
+
+/// `POST /v1/coupons`.
+pub(crate) fn create_request(c: &CouponSpec, resolve: &impl Fn(&ObjRef) -> String) -> WireRequest {
+    use stripe_product::coupon::{CreateCoupon, CreateCouponAppliesTo, CurrencyOption as Option_};
+    let mut r = CreateCoupon::new()
+        .id(c.id.clone())
+        .duration(parse::<stripe_shared::CouponDuration>(&c.duration));
+    if let Some(p) = c.percent_off {
+        r = r.percent_off(p.0.to_string().parse::<f64>().unwrap_or_default());
+    }
+    if let (Some(amount), Some(currency)) = (c.amount_off, c.currency) {
+        r = r
+            .amount_off(minor(amount))
+            .currency(self::currency(currency));
+    }
+    if !c.currency_options.is_empty() {
+        r = r.currency_options(
+            c.currency_options
+                .iter()
+                .map(|(k, v)| (currency(*k), Option_::new(minor(*v))))
+                .collect::<HashMap<_, _>>(),
+        );
+    }
+    if let Some(months) = c.duration_in_months {
+        r = r.duration_in_months(i64::from(months));
+    }
+    if let Some(max) = c.max_redemptions {
+        r = r.max_redemptions(i64::try_from(max).unwrap_or(i64::MAX));
+    }
+    if let Some(at) = c.redeem_by {
+        r = r.redeem_by(at);
+    }
+    if !c.applies_to.is_empty() {
+        let mut applies = CreateCouponAppliesTo::new();
+        applies.products = Some(c.applies_to.iter().map(resolve).collect());
+        r = r.applies_to(applies);
+    }
+    if let Some(name) = &c.name {
+        r = r.name(name.clone());
+    }
+    r = r.metadata(metadata_set(&c.metadata));
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+/// `POST /v1/coupons/{id}`.
+pub(crate) fn update_request(id: String, u: &CouponUpdate) -> WireRequest {
+    use stripe_product::coupon::{CurrencyOption as Option_, UpdateCoupon};
+    let mut r = UpdateCoupon::new(id);
+    if let Some(name) = &u.name {
+        r = r.name(name.clone());
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_update(&u.metadata));
+    }
+    if !u.currency_options.is_empty() {
+        r = r.currency_options(
+            u.currency_options
+                .iter()
+                .map(|(k, v)| (currency(*k), Option_::new(minor(*v))))
+                .collect::<HashMap<_, _>>(),
+        );
+    }
+    WireRequest::from_builder(r.build(), vec![])
 }

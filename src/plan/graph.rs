@@ -76,7 +76,8 @@ pub(crate) fn order(steps: &[Step], changes: &[Change]) -> Result<Vec<StepId>, P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, ObjRef, ProductUpdate, Request};
+    use crate::plan::product::ProductUpdate;
+    use crate::plan::{Action, ObjRef, Request};
     use crate::resource::ResourceKind;
 
     fn change(address: &str) -> Change {

@@ -30,14 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use claims::{Claims, find as claims};
 pub use error::{Conflict, PlanError};
-pub use portal::{PortalSettings, PortalSubscriptionUpdate, PortalUpdate};
-pub use request::{
-    CouponSpec, CouponUpdate, CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, ProductSpec,
-    ProductUpdate, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId,
-};
-pub use tax_rate::{TaxRateSpec, TaxRateUpdate};
-pub use tax_registration::{RegistrationSpec, RegistrationUpdate};
-pub use tax_settings::TaxSettingsUpdate;
+pub use request::{ObjRef, Request, StepId};
 pub use value::{FieldChange, FieldValue};
 pub use wire::{WireRequest, requests};
 

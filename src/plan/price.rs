@@ -3,19 +3,92 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::Serialize;
+use stripe_client_core::StripeRequest;
+use stripe_product::price::{
+    CreatePrice, CreatePriceCurrencyOptions, CreatePriceCurrencyOptionsTiers, CreatePriceRecurring,
+    CreatePriceTiers, CreatePriceTransformQuantity, UpdatePrice, UpdatePriceCurrencyOptions,
+    UpdatePriceCurrencyOptionsTiers,
+};
+
 use super::builder::Builder;
 use super::error::Conflict;
 use super::metadata;
 use super::product::Products;
-use super::request::{CurrencyOptionsUpdate, ObjRef, PriceSpec, PriceUpdate, Request, StepId};
+use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
+use super::wire::{WireRequest, currency, metadata_set, metadata_update, parse, split};
 use super::{Action, Change};
+use crate::catalog::Recurring;
+use crate::catalog::TransformQuantity;
 use crate::catalog::{
     Currency, CurrencyOption, CurrencyOptionPricing, MinorAmount, Price, Pricing, TaxBehavior, Tier,
 };
 use crate::digest::fingerprint;
 use crate::live::{LiveCurrencyOption, LiveObject, LivePrice, LiveTier, money};
 use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
+
+/// A price to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriceSpec {
+    pub currency: Currency,
+    pub pricing: Pricing,
+    pub recurring: Option<Recurring>,
+    pub transform_quantity: Option<TransformQuantity>,
+    pub lookup_key: String,
+    /// Take the lookup key from the price holding it, atomically.
+    pub transfer_lookup_key: bool,
+    pub nickname: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+    pub currency_options: BTreeMap<Currency, CurrencyOption>,
+}
+
+impl PriceSpec {
+    /// The spec of a catalog price, carrying `metadata` (declared plus marker).
+    pub fn from_catalog(
+        price: &Price,
+        metadata: BTreeMap<String, String>,
+        transfer_lookup_key: bool,
+    ) -> Self {
+        Self {
+            currency: price.currency,
+            pricing: price.pricing.clone(),
+            recurring: price.recurring,
+            transform_quantity: price.transform_quantity,
+            lookup_key: price.lookup_key.clone(),
+            transfer_lookup_key,
+            nickname: price.nickname.clone(),
+            tax_behavior: price.tax_behavior,
+            metadata,
+            currency_options: price.currency_options.clone(),
+        }
+    }
+}
+
+/// How a price's currency options change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "mode", content = "options")]
+pub enum CurrencyOptionsUpdate {
+    /// Set these currencies; others stay (Stripe merges per currency).
+    Merge(BTreeMap<Currency, CurrencyOption>),
+    /// Clear all, then set these: a currency was removed.
+    Replace(BTreeMap<Currency, CurrencyOption>),
+}
+
+/// The fields of a price to change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PriceUpdate {
+    pub active: Option<bool>,
+    pub lookup_key: Option<String>,
+    pub transfer_lookup_key: bool,
+    pub nickname: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    pub currency_options: Option<CurrencyOptionsUpdate>,
+}
 
 /// Where a declared price stands once planned.
 pub(crate) struct PriceState<'a> {
@@ -778,4 +851,157 @@ pub(crate) fn plan_archives<'a>(
         archives.entry(live.product.clone()).or_default().push(step);
     }
     archives
+}
+
+/// Tiers as one of async-stripe's tier parameter types.
+macro_rules! tiers {
+    ($tiers:expr, $ty:ident, $up_to:ident) => {
+        $tiers
+            .iter()
+            .map(|t: &Tier| {
+                let mut out = $ty::new(match t.up_to {
+                    Some(n) => $up_to::I64(i64::try_from(n).unwrap_or(i64::MAX)),
+                    None => $up_to::Inf,
+                });
+                (out.unit_amount, out.unit_amount_decimal) = split(t.unit_amount);
+                (out.flat_amount, out.flat_amount_decimal) = split(t.flat_amount);
+                out
+            })
+            .collect::<Vec<_>>()
+    };
+}
+
+fn create_options(
+    options: &std::collections::BTreeMap<crate::catalog::Currency, CurrencyOption>,
+) -> HashMap<stripe_types::Currency, CreatePriceCurrencyOptions> {
+    use stripe_product::price::CreatePriceCurrencyOptionsTiersUpTo as UpTo;
+    options
+        .iter()
+        .map(|(c, o)| {
+            let mut out = CreatePriceCurrencyOptions::new();
+            out.tax_behavior = o.tax_behavior.map(|t| parse(t.as_str()));
+            match &o.pricing {
+                CurrencyOptionPricing::PerUnit(a) => {
+                    (out.unit_amount, out.unit_amount_decimal) = split(Some(*a))
+                }
+                CurrencyOptionPricing::Tiered(t) => {
+                    out.tiers = Some(tiers!(t, CreatePriceCurrencyOptionsTiers, UpTo))
+                }
+            }
+            (currency(*c), out)
+        })
+        .collect()
+}
+
+fn update_options(
+    options: &std::collections::BTreeMap<crate::catalog::Currency, CurrencyOption>,
+) -> HashMap<stripe_types::Currency, UpdatePriceCurrencyOptions> {
+    use stripe_product::price::UpdatePriceCurrencyOptionsTiersUpTo as UpTo;
+    options
+        .iter()
+        .map(|(c, o)| {
+            let mut out = UpdatePriceCurrencyOptions::new();
+            out.tax_behavior = o.tax_behavior.map(|t| parse(t.as_str()));
+            match &o.pricing {
+                CurrencyOptionPricing::PerUnit(a) => {
+                    (out.unit_amount, out.unit_amount_decimal) = split(Some(*a))
+                }
+                CurrencyOptionPricing::Tiered(t) => {
+                    out.tiers = Some(tiers!(t, UpdatePriceCurrencyOptionsTiers, UpTo))
+                }
+            }
+            (currency(*c), out)
+        })
+        .collect()
+}
+
+/// `POST /v1/prices`.
+pub(crate) fn create_request(product: String, p: &PriceSpec) -> WireRequest {
+    use stripe_product::price::CreatePriceTiersUpTo as UpTo;
+    let mut r = CreatePrice::new(currency(p.currency)).product(product);
+    match &p.pricing {
+        Pricing::PerUnit { unit_amount } => match split(Some(*unit_amount)) {
+            (Some(i), _) => r = r.unit_amount(i),
+            (_, Some(d)) => r = r.unit_amount_decimal(d),
+            _ => {}
+        },
+        Pricing::Tiered { mode, tiers } => {
+            r = r
+                .billing_scheme(parse::<stripe_shared::PriceBillingScheme>("tiered"))
+                .tiers_mode(parse::<stripe_shared::PriceTiersMode>(mode.as_str()))
+                .tiers(tiers!(tiers, CreatePriceTiers, UpTo));
+        }
+    }
+    if let Some(rec) = p.recurring {
+        let mut recurring = CreatePriceRecurring::new(parse::<
+            stripe_product::price::CreatePriceRecurringInterval,
+        >(rec.interval.as_str()));
+        recurring.interval_count = Some(u64::from(rec.interval_count));
+        r = r.recurring(recurring);
+    }
+    if let Some(t) = p.transform_quantity {
+        r = r.transform_quantity(CreatePriceTransformQuantity::new(
+            i64::try_from(t.divide_by).unwrap_or(i64::MAX),
+            parse::<stripe_product::price::CreatePriceTransformQuantityRound>(t.round.as_str()),
+        ));
+    }
+    r = r.lookup_key(p.lookup_key.clone());
+    if p.transfer_lookup_key {
+        r = r.transfer_lookup_key(true);
+    }
+    if let Some(n) = &p.nickname {
+        r = r.nickname(n.clone());
+    }
+    if let Some(t) = p.tax_behavior {
+        r = r.tax_behavior(parse::<stripe_shared::PriceTaxBehavior>(t.as_str()));
+    }
+    if !p.currency_options.is_empty() {
+        r = r.currency_options(create_options(&p.currency_options));
+    }
+    r = r.metadata(metadata_set(&p.metadata));
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+/// `POST /v1/prices/{id}`, after a reset of its currency options when one is removed.
+pub(crate) fn update_requests(id: String, u: &PriceUpdate) -> Vec<WireRequest> {
+    let mut out = Vec::new();
+    let mut r = UpdatePrice::new(id.clone());
+    if let Some(active) = u.active {
+        r = r.active(active);
+    }
+    if let Some(key) = &u.lookup_key {
+        r = r.lookup_key(key.clone());
+        if u.transfer_lookup_key {
+            r = r.transfer_lookup_key(true);
+        }
+    }
+    if let Some(n) = &u.nickname {
+        r = r.nickname(n.clone());
+    }
+    if let Some(t) = u.tax_behavior {
+        r = r.tax_behavior(parse::<stripe_shared::PriceTaxBehavior>(t.as_str()));
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_update(&u.metadata));
+    }
+    match &u.currency_options {
+        None => out.push(WireRequest::from_builder(r.build(), vec![])),
+        Some(CurrencyOptionsUpdate::Merge(options)) => {
+            r = r.currency_options(update_options(options));
+            out.push(WireRequest::from_builder(r.build(), vec![]));
+        }
+        Some(CurrencyOptionsUpdate::Replace(options)) => {
+            // Stripe merges currency options per currency, so removing one takes a reset first.
+            out.push(WireRequest::from_builder(
+                UpdatePrice::new(id.clone()).build(),
+                vec![("currency_options".to_owned(), String::new())],
+            ));
+            if !options.is_empty() {
+                r = r.currency_options(update_options(options));
+            }
+            out.push(WireRequest::from_builder(r.build(), vec![]));
+        }
+    }
+    out.retain(|w| !w.body.is_empty());
+    out
 }

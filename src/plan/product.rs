@@ -2,17 +2,60 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use serde::Serialize;
+use stripe_client_core::StripeRequest;
+use stripe_product::product::{CreateProduct, Features, UpdateProduct};
+
 use super::builder::Builder;
 use super::error::Conflict;
 use super::metadata;
 use super::price::PriceState;
-use super::request::{ObjRef, ProductSpec, ProductUpdate, Request, StepId};
+use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue, push_if_changed};
+use super::wire::{WireRequest, metadata_set, metadata_update};
 use super::{Action, Change};
 use crate::catalog::Product;
 use crate::digest::fingerprint;
 use crate::live::LiveProduct;
 use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
+
+/// A product to create, with every declared field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductSpec {
+    pub id: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    pub active: bool,
+    pub tax_code: Option<String>,
+    pub unit_label: Option<String>,
+    pub statement_descriptor: Option<String>,
+    pub url: Option<String>,
+    pub images: Vec<String>,
+    pub features: Vec<String>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The fields of a product to change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProductUpdate {
+    pub name: Option<String>,
+    /// `Some(None)` clears the field.
+    pub description: Option<Option<String>>,
+    pub tax_code: Option<Option<String>>,
+    pub unit_label: Option<Option<String>>,
+    /// Stripe cannot clear it once set.
+    pub statement_descriptor: Option<String>,
+    pub url: Option<Option<String>>,
+    /// The whole new list (empty clears it).
+    pub images: Option<Vec<String>>,
+    pub features: Option<Vec<String>>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    pub active: Option<bool>,
+    /// `Some(None)` clears the default price.
+    pub default_price: Option<Option<ObjRef>>,
+}
 
 /// Where a declared product stands once planned.
 pub(crate) struct ProductState<'a> {
@@ -622,4 +665,98 @@ pub(crate) fn archive_removed(
             price_archives.get(id).cloned().unwrap_or_default(),
         );
     }
+}
+
+/// `POST /v1/products`.
+pub(crate) fn create_request(p: &ProductSpec) -> WireRequest {
+    let mut r = CreateProduct::new(p.name.clone()).active(p.active);
+    if let Some(id) = &p.id {
+        r = r.id(id.clone());
+    }
+    if let Some(d) = &p.description {
+        r = r.description(d.clone());
+    }
+    if let Some(t) = &p.tax_code {
+        r = r.tax_code(t.clone());
+    }
+    if let Some(u) = &p.unit_label {
+        r = r.unit_label(u.clone());
+    }
+    if let Some(s) = &p.statement_descriptor {
+        r = r.statement_descriptor(s.clone());
+    }
+    if let Some(u) = &p.url {
+        r = r.url(u.clone());
+    }
+    if !p.images.is_empty() {
+        r = r.images(p.images.clone());
+    }
+    if !p.features.is_empty() {
+        r = r.marketing_features(
+            p.features
+                .iter()
+                .map(|f| Features::new(f.clone()))
+                .collect::<Vec<_>>(),
+        );
+    }
+    r = r.metadata(metadata_set(&p.metadata));
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+/// `POST /v1/products/{id}`.
+pub(crate) fn update_request(
+    id: String,
+    u: &ProductUpdate,
+    resolve: &impl Fn(&ObjRef) -> String,
+) -> WireRequest {
+    let mut r = UpdateProduct::new(id);
+    let mut extra = Vec::new();
+    if let Some(name) = &u.name {
+        r = r.name(name.clone());
+    }
+    let clear = |v: &Option<String>| v.clone().unwrap_or_default();
+    if let Some(d) = &u.description {
+        r = r.description(clear(d));
+    }
+    if let Some(t) = &u.tax_code {
+        r = r.tax_code(clear(t));
+    }
+    if let Some(l) = &u.unit_label {
+        r = r.unit_label(clear(l));
+    }
+    if let Some(url) = &u.url {
+        r = r.url(clear(url));
+    }
+    if let Some(s) = &u.statement_descriptor {
+        r = r.statement_descriptor(s.clone());
+    }
+    match &u.images {
+        Some(images) if images.is_empty() => extra.push(("images".to_owned(), String::new())),
+        Some(images) => r = r.images(images.clone()),
+        None => {}
+    }
+    match &u.features {
+        Some(features) if features.is_empty() => {
+            extra.push(("marketing_features".to_owned(), String::new()))
+        }
+        Some(features) => {
+            r = r.marketing_features(
+                features
+                    .iter()
+                    .map(|f| Features::new(f.clone()))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        None => {}
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_update(&u.metadata));
+    }
+    if let Some(active) = u.active {
+        r = r.active(active);
+    }
+    if let Some(default) = &u.default_price {
+        r = r.default_price(default.as_ref().map(resolve).unwrap_or_default());
+    }
+    WireRequest::from_builder(r.build(), extra)
 }

@@ -6,12 +6,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::Serialize;
+use stripe_client_core::StripeRequest;
+
 use super::builder::Builder;
 use super::coupon::{Coupons, creatable_date};
 use super::error::Conflict;
 use super::metadata;
-use super::request::{ObjRef, PromotionCodeSpec, PromotionCodeUpdate, Request, StepId};
+use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
+use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor};
 use super::{Action, Change};
 use crate::catalog::{Currency, MinorAmount, PromotionCode};
 use crate::digest::fingerprint;
@@ -20,6 +24,31 @@ use crate::live::LivePromotionCode;
 use crate::resource::Address;
 use crate::resource::{Owner, ResourceKind, with_marker};
 use crate::timestamp::format_timestamp;
+
+/// A promotion code to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromotionCodeSpec {
+    pub code: String,
+    pub active: bool,
+    pub customer: Option<String>,
+    pub expires_at: Option<i64>,
+    pub max_redemptions: Option<u64>,
+    pub first_time_transaction: bool,
+    pub minimum_amount: Option<(Currency, MinorAmount)>,
+    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
+    /// Declared metadata plus billing's ownership marker.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The fields of a promotion code to change (Stripe changes only these in place).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PromotionCodeUpdate {
+    pub active: Option<bool>,
+    /// Keys to set (`Some`) or remove (`None`).
+    pub metadata: BTreeMap<String, Option<String>>,
+    /// Currencies whose minimum amount to set.
+    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
+}
 
 fn address(key: &str) -> String {
     Address::new(ResourceKind::PromotionCode, key).to_string()
@@ -637,4 +666,74 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
         }
     }
     ledger.by_coupon
+}
+
+fn minimum_options(
+    options: &std::collections::BTreeMap<crate::catalog::Currency, MinorAmount>,
+) -> HashMap<stripe_types::Currency, stripe_product::promotion_code::CurrencyOption> {
+    options
+        .iter()
+        .map(|(k, v)| {
+            let mut option = stripe_product::promotion_code::CurrencyOption::new();
+            option.minimum_amount = Some(minor(*v));
+            (currency(*k), option)
+        })
+        .collect()
+}
+
+/// `POST /v1/promotion_codes`.
+pub(crate) fn create_request(coupon: String, p: &PromotionCodeSpec) -> WireRequest {
+    use stripe_product::promotion_code::{
+        CreatePromotionCode, CreatePromotionCodePromotion, CreatePromotionCodePromotionType,
+        CreatePromotionCodeRestrictions,
+    };
+    let mut promotion = CreatePromotionCodePromotion::new(CreatePromotionCodePromotionType::Coupon);
+    promotion.coupon = Some(coupon);
+    let mut r = CreatePromotionCode::new(promotion)
+        .code(p.code.clone())
+        .active(p.active);
+    if let Some(customer) = &p.customer {
+        r = r.customer(customer.clone());
+    }
+    if let Some(at) = p.expires_at {
+        r = r.expires_at(at);
+    }
+    if let Some(max) = p.max_redemptions {
+        r = r.max_redemptions(i64::try_from(max).unwrap_or(i64::MAX));
+    }
+    let mut restrictions = CreatePromotionCodeRestrictions::new();
+    let restricted = p.first_time_transaction || p.minimum_amount.is_some();
+    if p.first_time_transaction {
+        restrictions.first_time_transaction = Some(true);
+    }
+    if let Some((c, amount)) = p.minimum_amount {
+        restrictions.minimum_amount = Some(minor(amount));
+        restrictions.minimum_amount_currency = Some(currency(c));
+    }
+    if !p.minimum_amount_options.is_empty() {
+        restrictions.currency_options = Some(minimum_options(&p.minimum_amount_options));
+    }
+    if restricted {
+        r = r.restrictions(restrictions);
+    }
+    r = r.metadata(metadata_set(&p.metadata));
+    WireRequest::from_builder(r.build(), vec![])
+}
+
+/// `POST /v1/promotion_codes/{id}`.
+pub(crate) fn update_request(id: String, u: &PromotionCodeUpdate) -> WireRequest {
+    use stripe_product::promotion_code::{UpdatePromotionCode, UpdatePromotionCodeRestrictions};
+    let mut r = UpdatePromotionCode::new(id);
+    if let Some(active) = u.active {
+        r = r.active(active);
+    }
+    if !u.metadata.is_empty() {
+        r = r.metadata(metadata_update(&u.metadata));
+    }
+    if !u.minimum_amount_options.is_empty() {
+        let mut restrictions = UpdatePromotionCodeRestrictions::new();
+        restrictions.currency_options = Some(minimum_options(&u.minimum_amount_options));
+        r = r.restrictions(restrictions);
+    }
+    WireRequest::from_builder(r.build(), vec![])
 }

@@ -5,16 +5,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::coupon::{CouponSpec, CouponUpdate};
 use super::portal::{PortalSettings, PortalUpdate};
+use super::price::{PriceSpec, PriceUpdate};
+use super::product::{ProductSpec, ProductUpdate};
+use super::promotion_code::{PromotionCodeSpec, PromotionCodeUpdate};
 use super::tax_rate::{TaxRateSpec, TaxRateUpdate};
 use super::tax_registration::{RegistrationSpec, RegistrationUpdate};
 use super::tax_settings::TaxSettingsUpdate;
 use crate::resource::ResourceKind;
-
-use crate::catalog::{
-    Currency, CurrencyOption, MinorAmount, Percent, Price, Pricing, Recurring, TaxBehavior,
-    TransformQuantity,
-};
 
 /// Index of a step in [`super::Plan::steps`].
 pub type StepId = usize;
@@ -27,163 +26,6 @@ pub enum ObjRef {
     Id(String),
     /// The object created by this step, known after apply.
     Created(StepId),
-}
-
-/// A product to create, with every declared field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProductSpec {
-    pub id: Option<String>,
-    pub name: String,
-    pub description: Option<String>,
-    pub active: bool,
-    pub tax_code: Option<String>,
-    pub unit_label: Option<String>,
-    pub statement_descriptor: Option<String>,
-    pub url: Option<String>,
-    pub images: Vec<String>,
-    pub features: Vec<String>,
-    /// Declared metadata plus billing's ownership marker.
-    pub metadata: BTreeMap<String, String>,
-}
-
-/// The fields of a product to change; `None` leaves a field alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ProductUpdate {
-    pub name: Option<String>,
-    /// `Some(None)` clears the field.
-    pub description: Option<Option<String>>,
-    pub tax_code: Option<Option<String>>,
-    pub unit_label: Option<Option<String>>,
-    /// Stripe cannot clear it once set.
-    pub statement_descriptor: Option<String>,
-    pub url: Option<Option<String>>,
-    /// The whole new list (empty clears it).
-    pub images: Option<Vec<String>>,
-    pub features: Option<Vec<String>>,
-    /// Keys to set (`Some`) or remove (`None`).
-    pub metadata: BTreeMap<String, Option<String>>,
-    pub active: Option<bool>,
-    /// `Some(None)` clears the default price.
-    pub default_price: Option<Option<ObjRef>>,
-}
-
-/// A price to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PriceSpec {
-    pub currency: Currency,
-    pub pricing: Pricing,
-    pub recurring: Option<Recurring>,
-    pub transform_quantity: Option<TransformQuantity>,
-    pub lookup_key: String,
-    /// Take the lookup key from the price holding it, atomically.
-    pub transfer_lookup_key: bool,
-    pub nickname: Option<String>,
-    pub tax_behavior: Option<TaxBehavior>,
-    /// Declared metadata plus billing's ownership marker.
-    pub metadata: BTreeMap<String, String>,
-    pub currency_options: BTreeMap<Currency, CurrencyOption>,
-}
-
-impl PriceSpec {
-    /// The spec of a catalog price, carrying `metadata` (declared plus marker).
-    pub fn from_catalog(
-        price: &Price,
-        metadata: BTreeMap<String, String>,
-        transfer_lookup_key: bool,
-    ) -> Self {
-        Self {
-            currency: price.currency,
-            pricing: price.pricing.clone(),
-            recurring: price.recurring,
-            transform_quantity: price.transform_quantity,
-            lookup_key: price.lookup_key.clone(),
-            transfer_lookup_key,
-            nickname: price.nickname.clone(),
-            tax_behavior: price.tax_behavior,
-            metadata,
-            currency_options: price.currency_options.clone(),
-        }
-    }
-}
-
-/// How a price's currency options change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "mode", content = "options")]
-pub enum CurrencyOptionsUpdate {
-    /// Set these currencies; others stay (Stripe merges per currency).
-    Merge(BTreeMap<Currency, CurrencyOption>),
-    /// Clear all, then set these: a currency was removed.
-    Replace(BTreeMap<Currency, CurrencyOption>),
-}
-
-/// The fields of a price to change; `None` leaves a field alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PriceUpdate {
-    pub active: Option<bool>,
-    pub lookup_key: Option<String>,
-    pub transfer_lookup_key: bool,
-    pub nickname: Option<String>,
-    pub tax_behavior: Option<TaxBehavior>,
-    /// Keys to set (`Some`) or remove (`None`).
-    pub metadata: BTreeMap<String, Option<String>>,
-    pub currency_options: Option<CurrencyOptionsUpdate>,
-}
-
-/// A coupon to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CouponSpec {
-    /// Always chosen by billing: the catalog key and a short digest, or the pinned id.
-    pub id: String,
-    pub name: Option<String>,
-    pub percent_off: Option<Percent>,
-    /// With `currency`.
-    pub amount_off: Option<MinorAmount>,
-    pub currency: Option<Currency>,
-    pub currency_options: BTreeMap<Currency, MinorAmount>,
-    /// `once`, `repeating`, `forever`.
-    pub duration: String,
-    pub duration_in_months: Option<u32>,
-    pub max_redemptions: Option<u64>,
-    pub redeem_by: Option<i64>,
-    /// The products it applies to.
-    pub applies_to: Vec<ObjRef>,
-    /// Declared metadata plus billing's ownership marker.
-    pub metadata: BTreeMap<String, String>,
-}
-
-/// The fields of a coupon to change (Stripe changes only these in place).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CouponUpdate {
-    pub name: Option<String>,
-    /// Keys to set (`Some`) or remove (`None`).
-    pub metadata: BTreeMap<String, Option<String>>,
-    /// Currencies whose `amount_off` to set.
-    pub currency_options: BTreeMap<Currency, MinorAmount>,
-}
-
-/// A promotion code to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PromotionCodeSpec {
-    pub code: String,
-    pub active: bool,
-    pub customer: Option<String>,
-    pub expires_at: Option<i64>,
-    pub max_redemptions: Option<u64>,
-    pub first_time_transaction: bool,
-    pub minimum_amount: Option<(Currency, MinorAmount)>,
-    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
-    /// Declared metadata plus billing's ownership marker.
-    pub metadata: BTreeMap<String, String>,
-}
-
-/// The fields of a promotion code to change (Stripe changes only these in place).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PromotionCodeUpdate {
-    pub active: Option<bool>,
-    /// Keys to set (`Some`) or remove (`None`).
-    pub metadata: BTreeMap<String, Option<String>>,
-    /// Currencies whose minimum amount to set.
-    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
 }
 
 /// One request (or, for a currency-option reset, two) that a step sends.

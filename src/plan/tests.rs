@@ -6,6 +6,7 @@ use super::*;
 use crate::catalog::{MinorAmount, SourceFile, parse};
 use crate::live::LiveCurrencyOption;
 use crate::live::fixtures::{live, price, product};
+use crate::plan::price::CurrencyOptionsUpdate;
 use crate::resource::{MARKER_KEY, MARKER_NAMESPACE};
 
 fn catalog(text: &str) -> crate::catalog::Catalog {
