@@ -1,4 +1,4 @@
-//! Unix timestamps as billing.toml and plans write them.
+//! Unix timestamps as billing.toml and plans write them, and the dates Stripe takes.
 
 /// Unix seconds as a UTC datetime, the way billing.toml writes them: `2027-01-31T23:59:59Z`.
 pub fn format_timestamp(ts: i64) -> String {
@@ -20,6 +20,21 @@ pub fn format_timestamp(ts: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// Stripe takes dates for new coupons and codes only in the future and at most five years out.
+pub fn creatable_date(ts: i64, now: i64) -> Option<String> {
+    const FIVE_YEARS: i64 = 5 * 365 * 86_400;
+    if ts <= now {
+        Some(format!("{} is in the past", format_timestamp(ts)))
+    } else if ts > now + FIVE_YEARS {
+        Some(format!(
+            "{} is more than five years away",
+            format_timestamp(ts)
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -12,12 +12,16 @@ use stripe_client_core::StripeRequest;
 
 use super::builder::Builder;
 use super::error::Conflict;
+use super::lifecycle::{Blocked, Surplus};
 use super::metadata;
-use super::product::Products;
+use super::placed::CouponState;
+use super::placed::Coupons;
+use super::placed::Products;
 use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor, parse};
 use super::{Action, Change};
+use crate::catalog::OnRemove;
 use crate::catalog::Percent;
 use crate::catalog::{
     Coupon, CouponDuration, Currency, Discount, MinorAmount, RESERVED_METADATA_PREFIX,
@@ -26,8 +30,8 @@ use crate::digest::fingerprint;
 use crate::live::LiveCoupon;
 use crate::live::LiveObject;
 use crate::resource::Address;
-use crate::resource::{ON_REMOVE_KEY, Owner, ResourceKind, owned_metadata};
-use crate::timestamp::format_timestamp;
+use crate::resource::{Owner, ResourceKind, owned_metadata};
+use crate::timestamp::creatable_date;
 
 /// A coupon to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,29 +65,6 @@ pub struct CouponUpdate {
     pub currency_options: BTreeMap<Currency, MinorAmount>,
 }
 
-/// Where a declared coupon stands once planned.
-pub(crate) struct CouponState<'a> {
-    /// The coupon its promotion codes belong to: existing, or created by a step.
-    pub obj: ObjRef,
-    /// The step creating it, if any.
-    pub ready: Option<StepId>,
-    /// The live coupon being replaced, and the change that replaces it.
-    pub replaced: Option<(&'a LiveCoupon, usize)>,
-}
-
-/// Planned coupons by key, and the live coupons to delete with the change that deletes each.
-pub(crate) struct Coupons<'a> {
-    pub states: BTreeMap<&'a str, CouponState<'a>>,
-    pub deletions: Vec<(String, usize)>,
-}
-
-impl Coupons<'_> {
-    /// Whether the live coupon `id` is replaced or deleted by this plan.
-    pub fn retiring(&self, id: &str) -> bool {
-        self.deletions.iter().any(|(d, _)| d == id)
-    }
-}
-
 fn address(key: &str) -> String {
     Address::new(ResourceKind::Coupon, key).to_string()
 }
@@ -98,21 +79,6 @@ fn live_duration(c: &LiveCoupon) -> String {
         ("repeating", Some(1)) => "for 1 month".to_owned(),
         ("repeating", Some(m)) => format!("for {m} months"),
         (d, _) => d.to_owned(),
-    }
-}
-
-/// Stripe takes dates for new coupons and codes only in the future and at most five years out.
-pub(crate) fn creatable_date(ts: i64, now: i64) -> Option<String> {
-    const FIVE_YEARS: i64 = 5 * 365 * 86_400;
-    if ts <= now {
-        Some(format!("{} is in the past", format_timestamp(ts)))
-    } else if ts > now + FIVE_YEARS {
-        Some(format!(
-            "{} is more than five years away",
-            format_timestamp(ts)
-        ))
-    } else {
-        None
     }
 }
 
@@ -383,210 +349,286 @@ fn creation_fields(spec: &CouponSpec, c: &Coupon) -> Vec<FieldChange> {
 
 /// Plans every declared coupon, and the deletion of managed coupons that are not current.
 pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) -> Coupons<'a> {
-    let mut states = BTreeMap::new();
-    let mut deletions = Vec::new();
+    let mut coupons = Coupons {
+        states: BTreeMap::new(),
+        deletions: Vec::new(),
+    };
+    let mut current: Vec<String> = Vec::new();
     let catalog = b.catalog;
-    let mut current_ids: Vec<String> = Vec::new();
     for (key, c) in &catalog.coupons {
-        let addr = address(key);
-        let candidates: Vec<&LiveCoupon> = b.managed.at::<LiveCoupon>(&addr);
-        let current = match &c.id {
-            Some(id) => {
-                match b.coupon_by_id.get(id.as_str()).copied() {
-                    Some(live) if matches!(b.owner(&live.id, &live.metadata), Owner::Ours(_)) => {
-                        Some(live)
-                    }
-                    Some(live) => {
-                        b.conflicts.push(Conflict {
-                        address: addr.clone(),
-                        message: format!("coupon {} exists but this catalog does not manage it", live.id),
-                        hint: "pin the coupon to another id, or remove `id` to let billing choose one".to_owned(),
-                    });
-                        continue;
-                    }
-                    None => None,
-                }
-            }
-            // The one that already matches the catalog (an interrupted replacement can leave
-            // two), else the newest.
-            None => candidates
-                .iter()
-                .copied()
-                .find(|live| shape_diff(c, &applies_to(c, products), live).is_empty())
-                .or_else(|| candidates.first().copied()),
+        let Some((state, live)) = declared(b, products, key, c, &mut coupons.deletions) else {
+            continue;
         };
-        let applies = applies_to(c, products);
-        let ready_products: Vec<StepId> = c
-            .applies_to
+        current.extend(live.map(|l| l.id.clone()));
+        coupons.states.insert(key.as_str(), state);
+    }
+    delete_others(b, &current, &mut coupons.deletions);
+    coupons
+}
+
+/// The live coupon a declared one is: the one its `id` pins (a conflict when another catalog
+/// manages it), else the one at its address that already matches (an interrupted replacement
+/// can leave two), else the newest there.
+fn current<'a>(
+    b: &mut Builder<'a>,
+    addr: &str,
+    c: &Coupon,
+    applies: &[ObjRef],
+) -> Result<Option<&'a LiveCoupon>, Blocked> {
+    let Some(id) = &c.id else {
+        let candidates = b.managed.at::<LiveCoupon>(addr);
+        return Ok(candidates
             .iter()
-            .filter_map(|k| products.states.get(k.as_str()).and_then(|s| s.ready))
-            .collect();
-        let fp = fingerprint(&candidates);
-        let create = |b: &mut Builder<'a>,
-                      action: Action,
-                      live: Option<&'a LiveCoupon>|
-         -> Option<(usize, StepId, ObjRef)> {
-            if let Some(problem) = c.redeem_by.and_then(|by| creatable_date(by, b.now)) {
+            .copied()
+            .find(|live| shape_diff(c, applies, live).is_empty())
+            .or_else(|| candidates.first().copied()));
+    };
+    match b.coupon_by_id.get(id.as_str()).copied() {
+        Some(live) if matches!(b.owner(&live.id, &live.metadata), Owner::Ours(_)) => Ok(Some(live)),
+        Some(live) => {
+            b.conflicts.push(Conflict {
+                address: addr.to_owned(),
+                message: format!(
+                    "coupon {} exists but this catalog does not manage it",
+                    live.id
+                ),
+                hint: "pin the coupon to another id, or remove `id` to let billing choose one"
+                    .to_owned(),
+            });
+            Err(Blocked)
+        }
+        None => Ok(None),
+    }
+}
+
+/// One declared coupon: created, replaced (a new coupon; the old one deleted once its codes
+/// moved), or updated in place. Returns where it stands and the live coupon that stays
+/// current, or `None` when a conflict stands in the way.
+fn declared<'a>(
+    b: &mut Builder<'a>,
+    products: &Products<'a>,
+    key: &str,
+    c: &'a Coupon,
+    deletions: &mut Vec<(String, usize)>,
+) -> Option<(CouponState<'a>, Option<&'a LiveCoupon>)> {
+    let addr = address(key);
+    let applies = applies_to(c, products);
+    let current = current(b, &addr, c, &applies).ok()?;
+    let fp = fingerprint(&b.managed.at::<LiveCoupon>(&addr));
+    let ready_products: Vec<StepId> = c
+        .applies_to
+        .iter()
+        .filter_map(|k| products.states.get(k.as_str()).and_then(|s| s.ready))
+        .collect();
+    let create = |b: &mut Builder<'a>, live: Option<&'a LiveCoupon>| {
+        create(
+            b,
+            &addr,
+            c,
+            &applies,
+            live,
+            fp.clone(),
+            ready_products.clone(),
+        )
+    };
+    match current {
+        None => {
+            let (_, step) = create(b, None)?;
+            Some((
+                CouponState {
+                    obj: ObjRef::Created(step),
+                    ready: Some(step),
+                    replaced: None,
+                },
+                None,
+            ))
+        }
+        Some(live) if !shape_diff(c, &applies, live).is_empty() => {
+            if c.id.is_some() {
                 b.conflicts.push(Conflict {
                     address: addr.clone(),
-                    message: format!("redeem_by {problem}: Stripe cannot create the coupon"),
-                    hint: "set `redeem_by` between now and five years from now".to_owned(),
+                    message: format!(
+                        "coupon {} is pinned by `id`, but the change needs a new coupon",
+                        live.id
+                    ),
+                    hint: "remove `id` so that billing can replace the coupon under a new id"
+                        .to_owned(),
                 });
                 return None;
             }
-            let spec = spec(b, c, applies.clone());
-            let mut change = Change::new(
-                ResourceKind::Coupon,
-                &addr,
-                action,
-                live.map(|l| l.id.clone()),
-                title(c),
-                fp.clone(),
-            );
-            if let Some(live) = live {
-                change.fields = shape_diff(c, &applies, live);
-                let (more, _) = mutable_diff(b, c, live);
-                change.fields.extend(more);
-                // The new coupon has only the declared name: an omitted one is dropped.
-                if c.name.is_none()
-                    && let Some(name) = &live.name
-                {
-                    change.fields.push(FieldChange::new(
-                        "name",
-                        FieldValue::Text(name.clone()),
-                        FieldValue::None,
-                    ));
-                }
-                let forced: Vec<&str> = change
-                    .fields
-                    .iter()
-                    .filter(|f| f.forces_replacement)
-                    .map(|f| f.field.as_str())
-                    .collect();
-                change.reason = Some(format!(
-                    "Stripe cannot change a coupon's {} in place",
-                    forced.join(", ")
-                ));
-                change.fields.insert(
-                    0,
-                    FieldChange::replacing(
-                        "id",
-                        FieldValue::Word(live.id.clone()),
-                        FieldValue::Word(spec.id.clone()),
-                    ),
-                );
-                change.notes.push(format!(
-                    "customers who already redeemed {} keep their discount; redemptions count again from zero on {}",
-                    live.id, spec.id
-                ));
-                let unmanaged = unmanaged_codes(b, &live.id);
-                if !unmanaged.is_empty() {
-                    change.notes.push(format!(
-                        "promotion codes on {} that billing.toml does not declare would stop working: {}",
-                        live.id,
-                        unmanaged.join(", ")
-                    ));
-                    change.blockers = unmanaged;
-                }
-            } else {
-                change.fields = creation_fields(&spec, c);
-            }
-            let idx = b.add_change(change);
-            let step = b.add_step(
-                idx,
-                "create coupon",
-                Request::CreateCoupon { coupon: spec },
-                ready_products.clone(),
-            );
-            Some((idx, step, ObjRef::Created(step)))
-        };
-        let state = match current {
-            None => {
-                let Some((_, step, obj)) = create(b, Action::Create, None) else {
-                    continue;
-                };
+            let (idx, step) = create(b, Some(live))?;
+            deletions.push((live.id.clone(), idx));
+            Some((
                 CouponState {
-                    obj,
-                    ready: Some(step),
-                    replaced: None,
-                }
-            }
-            Some(live) if !shape_diff(c, &applies, live).is_empty() => {
-                if c.id.is_some() {
-                    b.conflicts.push(Conflict {
-                        address: addr.clone(),
-                        message: format!(
-                            "coupon {} is pinned by `id`, but the change needs a new coupon",
-                            live.id
-                        ),
-                        hint: "remove `id` so that billing can replace the coupon under a new id"
-                            .to_owned(),
-                    });
-                    continue;
-                }
-                let Some((idx, step, obj)) = create(b, Action::Replace, Some(live)) else {
-                    continue;
-                };
-                deletions.push((live.id.clone(), idx));
-                current_ids.push(live.id.clone());
-                CouponState {
-                    obj,
+                    obj: ObjRef::Created(step),
                     ready: Some(step),
                     replaced: Some((live, idx)),
-                }
-            }
-            Some(live) => {
-                current_ids.push(live.id.clone());
-                if !live.valid {
-                    b.notices.push(format!(
-                        "{addr}: Stripe no longer lets customers redeem coupon {} (its redeem_by passed or it was used up); change `redeem_by` or `max_redemptions` to replace it",
-                        live.id
-                    ));
-                }
-                let (fields, update) = mutable_diff(b, c, live);
-                if !fields.is_empty() {
-                    let mut change = Change::new(
-                        ResourceKind::Coupon,
-                        &addr,
-                        Action::Update,
-                        Some(live.id.clone()),
-                        title(c),
-                        fp.clone(),
-                    );
-                    change.fields = fields;
-                    let idx = b.add_change(change);
-                    b.add_step(
-                        idx,
-                        "update coupon",
-                        Request::UpdateCoupon {
-                            coupon: ObjRef::Id(live.id.clone()),
-                            update,
-                        },
-                        vec![],
-                    );
-                }
+                },
+                Some(live),
+            ))
+        }
+        Some(live) => {
+            update(b, &addr, c, live, fp);
+            Some((
                 CouponState {
                     obj: ObjRef::Id(live.id.clone()),
                     ready: None,
                     replaced: None,
-                }
-            }
-        };
-        states.insert(key.as_str(), state);
+                },
+                Some(live),
+            ))
+        }
     }
+}
 
-    // Managed coupons that are not current: duplicates at a declared address, and coupons
-    // that left the catalog (deleted, unless they recorded `on_remove = "keep"`).
-    let declared: Vec<String> = catalog.coupons.keys().map(|k| address(k)).collect();
+/// The change and step creating a coupon, new or replacing `live`; `None` when Stripe would
+/// refuse its `redeem_by` (a conflict says so).
+fn create<'a>(
+    b: &mut Builder<'a>,
+    addr: &str,
+    c: &Coupon,
+    applies: &[ObjRef],
+    live: Option<&'a LiveCoupon>,
+    fp: String,
+    ready_products: Vec<StepId>,
+) -> Option<(usize, StepId)> {
+    if let Some(problem) = c.redeem_by.and_then(|by| creatable_date(by, b.now)) {
+        b.conflicts.push(Conflict {
+            address: addr.to_owned(),
+            message: format!("redeem_by {problem}: Stripe cannot create the coupon"),
+            hint: "set `redeem_by` between now and five years from now".to_owned(),
+        });
+        return None;
+    }
+    let spec = spec(b, c, applies.to_vec());
+    let action = if live.is_some() {
+        Action::Replace
+    } else {
+        Action::Create
+    };
+    let mut change = Change::new(
+        ResourceKind::Coupon,
+        addr,
+        action,
+        live.map(|l| l.id.clone()),
+        title(c),
+        fp,
+    );
+    match live {
+        Some(live) => replacement(b, &mut change, c, applies, live, &spec),
+        None => change.fields = creation_fields(&spec, c),
+    }
+    let idx = b.add_change(change);
+    let step = b.add_step(
+        idx,
+        "create coupon",
+        Request::CreateCoupon { coupon: spec },
+        ready_products,
+    );
+    Some((idx, step))
+}
+
+/// What a replacement of `live` by the coupon `spec` shows: the new id, the fields that force
+/// it and the others that change, and what it means for customers and unmanaged codes.
+fn replacement(
+    b: &Builder<'_>,
+    change: &mut Change,
+    c: &Coupon,
+    applies: &[ObjRef],
+    live: &LiveCoupon,
+    spec: &CouponSpec,
+) {
+    change.fields = shape_diff(c, applies, live);
+    let (more, _) = mutable_diff(b, c, live);
+    change.fields.extend(more);
+    // The new coupon has only the declared name: an omitted one is dropped.
+    if c.name.is_none()
+        && let Some(name) = &live.name
+    {
+        change.fields.push(FieldChange::new(
+            "name",
+            FieldValue::Text(name.clone()),
+            FieldValue::None,
+        ));
+    }
+    let forced: Vec<&str> = change
+        .fields
+        .iter()
+        .filter(|f| f.forces_replacement)
+        .map(|f| f.field.as_str())
+        .collect();
+    change.reason = Some(format!(
+        "Stripe cannot change a coupon's {} in place",
+        forced.join(", ")
+    ));
+    change.fields.insert(
+        0,
+        FieldChange::replacing(
+            "id",
+            FieldValue::Word(live.id.clone()),
+            FieldValue::Word(spec.id.clone()),
+        ),
+    );
+    change.notes.push(format!(
+        "customers who already redeemed {} keep their discount; redemptions count again from zero on {}",
+        live.id, spec.id
+    ));
+    let unmanaged = unmanaged_codes(b, &live.id);
+    if !unmanaged.is_empty() {
+        change.notes.push(format!(
+            "promotion codes on {} that billing.toml does not declare would stop working: {}",
+            live.id,
+            unmanaged.join(", ")
+        ));
+        change.blockers = unmanaged;
+    }
+}
+
+/// A current coupon: what Stripe changes in place (name, metadata, currency options).
+fn update(b: &mut Builder<'_>, addr: &str, c: &Coupon, live: &LiveCoupon, fp: String) {
+    if !live.valid {
+        b.notices.push(format!(
+            "{addr}: Stripe no longer lets customers redeem coupon {} (its redeem_by passed or it was used up); change `redeem_by` or `max_redemptions` to replace it",
+            live.id
+        ));
+    }
+    let (fields, update) = mutable_diff(b, c, live);
+    if fields.is_empty() {
+        return;
+    }
+    let mut change = Change::new(
+        ResourceKind::Coupon,
+        addr,
+        Action::Update,
+        Some(live.id.clone()),
+        title(c),
+        fp,
+    );
+    change.fields = fields;
+    let idx = b.add_change(change);
+    b.add_step(
+        idx,
+        "update coupon",
+        Request::UpdateCoupon {
+            coupon: ObjRef::Id(live.id.clone()),
+            update,
+        },
+        vec![],
+    );
+}
+
+/// Managed coupons that are not current: duplicates at a declared address, and coupons that
+/// left the catalog (deleted, unless they recorded `on_remove = "keep"`).
+fn delete_others(b: &mut Builder<'_>, current: &[String], deletions: &mut Vec<(String, usize)>) {
     let others: Vec<(String, LiveCoupon)> = b
         .managed
         .all_of::<LiveCoupon>()
         .map(|(a, o)| (a.to_owned(), o.clone()))
-        .filter(|(_, c)| !current_ids.contains(&c.id))
+        .filter(|(_, c)| !current.contains(&c.id))
         .collect();
     for (addr, live) in others {
-        let removed = !declared.contains(&addr);
-        if removed && live.metadata.get(ON_REMOVE_KEY).map(String::as_str) == Some("keep") {
+        let removed = !b.catalog.declares(&addr);
+        if removed && OnRemove::of(&live.metadata) == Some(OnRemove::Keep) {
             b.notices.push(format!(
                 "{addr}: coupon {} left billing.toml and is kept in Stripe (on_remove = \"keep\")",
                 live.id
@@ -601,12 +643,13 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
             live.title(),
             fingerprint(&[&live]),
         );
-        if removed {
-            change.destroy = true;
-            change.reason = Some("removed from billing.toml".to_owned());
+        let why = if removed {
+            Surplus::Removed
         } else {
-            change.reason = Some("a duplicate at this address".to_owned());
-        }
+            Surplus::Duplicate
+        };
+        change.destroy = removed;
+        change.reason = Some(why.reason().to_owned());
         change.notes.push(
             "customers who already redeemed it keep their discount; nobody can redeem it any more"
                 .to_owned(),
@@ -622,7 +665,6 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
         let idx = b.add_change(change);
         deletions.push((live.id.clone(), idx));
     }
-    Coupons { states, deletions }
 }
 
 /// Adds the deletion step of each coupon to delete, after its promotion codes moved away.

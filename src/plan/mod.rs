@@ -11,6 +11,7 @@ mod forget;
 mod graph;
 mod lifecycle;
 mod metadata;
+mod placed;
 mod portal;
 mod price;
 mod product;

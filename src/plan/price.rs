@@ -14,7 +14,8 @@ use stripe_product::price::{
 use super::builder::Builder;
 use super::error::Conflict;
 use super::metadata;
-use super::product::Products;
+use super::placed::PriceState;
+use super::placed::Products;
 use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, parse, split};
@@ -88,22 +89,6 @@ pub struct PriceUpdate {
     /// Keys to set (`Some`) or remove (`None`).
     pub metadata: BTreeMap<String, Option<String>>,
     pub currency_options: Option<CurrencyOptionsUpdate>,
-}
-
-/// Where a declared price stands once planned.
-pub(crate) struct PriceState<'a> {
-    pub address: String,
-    /// The price that will be current: existing, or created by a step.
-    pub obj: ObjRef,
-    /// Its change, when it has one.
-    pub change: Option<usize>,
-    pub action: Option<Action>,
-    /// The live price that stays active, if any (not when it is replaced).
-    pub keep: Option<&'a LivePrice>,
-    /// The live price being replaced, and the step creating its successor.
-    pub replaced: Option<(&'a LivePrice, StepId)>,
-    /// The step after which the price is usable (its creation or unarchiving), if any.
-    pub ready: Option<StepId>,
 }
 
 fn new_change(

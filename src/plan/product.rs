@@ -9,7 +9,9 @@ use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 use super::builder::Builder;
 use super::error::Conflict;
 use super::metadata;
-use super::price::PriceState;
+use super::placed::PriceState;
+use super::placed::ProductState;
+use super::placed::Products;
 use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update};
@@ -55,28 +57,6 @@ pub struct ProductUpdate {
     pub active: Option<bool>,
     /// `Some(None)` clears the default price.
     pub default_price: Option<Option<ObjRef>>,
-}
-
-/// Where a declared product stands once planned.
-pub(crate) struct ProductState<'a> {
-    /// The product as declared.
-    pub declared: &'a Product,
-    /// The Stripe object: existing, or created by a step.
-    pub obj: ObjRef,
-    /// The live product, when there is one.
-    pub live: Option<&'a LiveProduct>,
-    /// The step after which prices can be created on it (its creation or unarchiving).
-    pub ready: Option<StepId>,
-    /// Its change, when it has one.
-    pub change: Option<usize>,
-}
-
-/// Planned products by catalog key.
-pub(crate) struct Products<'a> {
-    pub states: BTreeMap<&'a str, ProductState<'a>>,
-    /// Declared `active = false` products to archive once their prices are archived: the live
-    /// product's id and its change.
-    pub archive_later: Vec<(String, usize)>,
 }
 
 fn new_change(

@@ -10,9 +10,10 @@ use serde::Serialize;
 use stripe_client_core::StripeRequest;
 
 use super::builder::Builder;
-use super::coupon::{Coupons, creatable_date};
 use super::error::Conflict;
+use super::lifecycle::Surplus;
 use super::metadata;
+use super::placed::{CouponState, Coupons};
 use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor};
@@ -23,6 +24,7 @@ use crate::live::LiveObject;
 use crate::live::LivePromotionCode;
 use crate::resource::Address;
 use crate::resource::{Owner, ResourceKind, with_marker};
+use crate::timestamp::creatable_date;
 use crate::timestamp::format_timestamp;
 
 /// A promotion code to create.
@@ -287,43 +289,23 @@ struct Ledger {
     activated: Vec<(String, Option<String>, StepId)>,
 }
 
+impl Ledger {
+    /// Records the step that deactivates `live`.
+    fn deactivated_by(&mut self, live: &LivePromotionCode, step: StepId) {
+        self.by_coupon
+            .entry(live.coupon.clone())
+            .or_default()
+            .push(step);
+        self.deactivated
+            .push((live.code.clone(), live.customer.clone(), step));
+    }
+}
+
 /// Whether two codes cannot both be active: same text regardless of case, and the same
 /// customer (a code without a customer clashes with every customer's).
 fn codes_clash(a: &str, a_customer: Option<&str>, b: &str, b_customer: Option<&str>) -> bool {
     a.eq_ignore_ascii_case(b)
         && (a_customer == b_customer || a_customer.is_none() || b_customer.is_none())
-}
-
-/// Adds to `change` the step that deactivates `live` after `deps`, and records it.
-fn deactivate(
-    b: &mut Builder<'_>,
-    change: usize,
-    description: &str,
-    live: &LivePromotionCode,
-    deps: Vec<StepId>,
-    ledger: &mut Ledger,
-) -> StepId {
-    let step = b.add_step(
-        change,
-        description,
-        Request::UpdatePromotionCode {
-            code: ObjRef::Id(live.id.clone()),
-            update: PromotionCodeUpdate {
-                active: Some(false),
-                ..PromotionCodeUpdate::default()
-            },
-        },
-        deps,
-    );
-    ledger
-        .by_coupon
-        .entry(live.coupon.clone())
-        .or_default()
-        .push(step);
-    ledger
-        .deactivated
-        .push((live.code.clone(), live.customer.clone(), step));
-    step
 }
 
 /// The conflict of a code taken by an active code billing does not manage.
@@ -341,14 +323,36 @@ fn taken(addr: &str, p: &PromotionCode, other: &LivePromotionCode) -> Conflict {
 /// Plans every declared promotion code and deactivates managed codes that are not current.
 /// Returns the deactivation steps by the id of the coupon the code was on, so that a coupon is
 /// deleted only after its codes.
-pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String, Vec<StepId>> {
-    let mut ledger = Ledger::default();
-    let mut current_ids: Vec<String> = Vec::new();
+pub(crate) fn plan<'a>(b: &mut Builder<'a>, coupons: &Coupons<'a>) -> HashMap<String, Vec<StepId>> {
+    let mut planner = Codes {
+        coupons,
+        ledger: Ledger::default(),
+        current: Vec::new(),
+    };
     let catalog = b.catalog;
     for (key, p) in &catalog.promotion_codes {
+        planner.declared(b, key, p);
+    }
+    planner.retire_others(b);
+    planner.order_clashes(b);
+    planner.ledger.by_coupon
+}
+
+/// The promotion-code planner's state across entries.
+struct Codes<'c, 'a> {
+    coupons: &'c Coupons<'a>,
+    ledger: Ledger,
+    /// The ids of the current codes.
+    current: Vec<String>,
+}
+
+impl<'a> Codes<'_, 'a> {
+    /// One declared code: a new code when none is current or the current one differs in a
+    /// way Stripe cannot change, else what changes in place.
+    fn declared(&mut self, b: &mut Builder<'a>, key: &str, p: &'a PromotionCode) {
         let addr = address(key);
-        let Some(coupon) = coupons.states.get(p.coupon.as_str()) else {
-            continue;
+        let Some(coupon) = self.coupons.states.get(p.coupon.as_str()) else {
+            return;
         };
         let candidates: Vec<&LivePromotionCode> = b.managed.at::<LivePromotionCode>(&addr);
         let current = candidates
@@ -359,165 +363,194 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
             .or_else(|| candidates.first().copied());
         let fp = fingerprint(&candidates);
         if let Some(live) = current {
-            current_ids.push(live.id.clone());
+            self.current.push(live.id.clone());
         }
-        let shape = current.map(|live| shape_diff(p, &coupon.obj, live));
-        let needs_new = match (current, &shape) {
-            (None, _) => true,
-            (Some(_), Some(shape)) => !shape.is_empty(),
-            _ => false,
-        };
-        if needs_new {
-            if let Some(problem) = p.expires_at.and_then(|at| creatable_date(at, b.now)) {
-                b.conflicts.push(Conflict {
-                    address: addr.clone(),
-                    message: format!("expires_at {problem}: Stripe cannot create the code"),
-                    hint: "set `expires_at` between now and five years from now".to_owned(),
-                });
-                continue;
-            }
-            // Stripe refuses new codes for a coupon it no longer lets customers redeem.
-            if let ObjRef::Id(id) = &coupon.obj
-                && b.coupon_by_id.get(id.as_str()).is_some_and(|c| !c.valid)
-            {
-                b.conflicts.push(Conflict {
-                    address: addr.clone(),
-                    message: format!("coupon {id} can no longer be redeemed (its redeem_by passed or it was used up): Stripe refuses new codes for it"),
-                    hint: format!("change `redeem_by` or `max_redemptions` of coupons.{}: that replaces the coupon, and its codes with it", p.coupon),
-                });
-                continue;
-            }
-            // An active code of the same text that billing does not manage: taken over when its
-            // coupon is on the way out (the user declared the code), a conflict otherwise.
-            let takeover = match clashing(b, p) {
-                Some(other) if coupons.retiring(&other.coupon) => Some(other),
-                Some(other) => {
-                    b.conflicts.push(taken(&addr, p, other));
-                    continue;
+        match current {
+            None => self.issue(b, &addr, p, coupon, None, fp),
+            Some(live) => {
+                let shape = shape_diff(p, &coupon.obj, live);
+                if shape.is_empty() {
+                    self.update(b, &addr, p, live, fp);
+                } else {
+                    self.issue(b, &addr, p, coupon, Some((live, shape)), fp);
                 }
-                None => None,
-            };
-            let action = if current.is_some() {
-                Action::Replace
-            } else {
-                Action::Create
-            };
-            let mut change = Change::new(
-                ResourceKind::PromotionCode,
-                &addr,
-                action,
-                current.map(|l| l.id.clone()),
-                title(&p.code, &p.coupon),
-                fp,
-            );
-            let coupon_ready: Vec<StepId> = coupon.ready.into_iter().collect();
-            let mut deps = coupon_ready.clone();
-            let replaced = match (current, shape) {
-                (Some(live), Some(shape)) => {
-                    let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
-                    change.reason = Some(format!(
-                        "Stripe cannot change a promotion code's {} in place",
-                        forced.join(", ")
-                    ));
-                    change.fields = shape;
-                    change.notes.push(if live.active {
-                        format!(
-                            "{} is deactivated and a new code {} is created: redemptions count again from zero",
-                            live.id, p.code
-                        )
-                    } else {
-                        format!("a new code {} is created: redemptions count again from zero", p.code)
-                    });
-                    Some(live)
-                }
-                _ => {
-                    change.fields = creation_fields(p);
-                    None
-                }
-            };
-            if let Some(other) = takeover {
-                change.notes.push(format!(
-                    "takes the code over from {}, which billing did not manage and whose coupon is replaced or deleted",
-                    other.id
-                ));
             }
-            let idx = b.add_change(change);
-            if let Some(other) = takeover {
-                deps.push(deactivate(
-                    b,
-                    idx,
-                    "deactivate the code billing takes over",
-                    other,
-                    coupon_ready.clone(),
-                    &mut ledger,
-                ));
-            }
-            // The old code goes first only when the new one would clash with it, and never
-            // before the new coupon exists: a failure leaves the old code working.
-            let clash = replaced.is_some_and(|live| {
-                live.active
-                    && codes_clash(
-                        &live.code,
-                        live.customer.as_deref(),
-                        &p.code,
-                        p.customer.as_deref(),
-                    )
+        }
+    }
+
+    /// Whether Stripe would refuse to create the code: a conflict says why.
+    fn refused(&self, b: &mut Builder<'_>, addr: &str, p: &PromotionCode, coupon: &ObjRef) -> bool {
+        if let Some(problem) = p.expires_at.and_then(|at| creatable_date(at, b.now)) {
+            b.conflicts.push(Conflict {
+                address: addr.to_owned(),
+                message: format!("expires_at {problem}: Stripe cannot create the code"),
+                hint: "set `expires_at` between now and five years from now".to_owned(),
             });
-            if let (Some(live), true) = (replaced, clash) {
-                deps.push(deactivate(
-                    b,
-                    idx,
-                    "deactivate the replaced code",
-                    live,
-                    coupon_ready.clone(),
-                    &mut ledger,
-                ));
-            }
-            let description = if replaced.is_some() {
-                "create the replacement code"
-            } else {
-                "create promotion code"
-            };
-            let created = b.add_step(
-                idx,
-                description,
-                Request::CreatePromotionCode {
-                    coupon: coupon.obj.clone(),
-                    code: spec(b, p),
-                },
-                deps,
-            );
-            ledger
-                .activated
-                .push((p.code.clone(), p.customer.clone(), created));
-            if let (Some(live), false) = (replaced, clash)
-                && live.active
-            {
-                deactivate(
-                    b,
-                    idx,
-                    "deactivate the replaced code",
-                    live,
-                    vec![created],
-                    &mut ledger,
-                );
-            }
-            continue;
+            return true;
         }
-        let Some(live) = current else { continue };
-        // Same code on the same coupon: only what Stripe changes in place.
+        // Stripe refuses new codes for a coupon it no longer lets customers redeem.
+        if let ObjRef::Id(id) = coupon
+            && b.coupon_by_id.get(id.as_str()).is_some_and(|c| !c.valid)
+        {
+            b.conflicts.push(Conflict {
+                address: addr.to_owned(),
+                message: format!("coupon {id} can no longer be redeemed (its redeem_by passed or it was used up): Stripe refuses new codes for it"),
+                hint: format!("change `redeem_by` or `max_redemptions` of coupons.{}: that replaces the coupon, and its codes with it", p.coupon),
+            });
+            return true;
+        }
+        false
+    }
+
+    /// A new code: created, or replacing `replaced` (with the fields that force it).
+    fn issue(
+        &mut self,
+        b: &mut Builder<'a>,
+        addr: &str,
+        p: &'a PromotionCode,
+        coupon: &CouponState<'_>,
+        replaced: Option<(&'a LivePromotionCode, Vec<FieldChange>)>,
+        fp: String,
+    ) {
+        if self.refused(b, addr, p, &coupon.obj) {
+            return;
+        }
+        // An active code of the same text that billing does not manage: taken over when its
+        // coupon is on the way out (the user declared the code), a conflict otherwise.
+        let takeover = match clashing(b, p) {
+            Some(other) if self.coupons.retiring(&other.coupon) => Some(other),
+            Some(other) => {
+                b.conflicts.push(taken(addr, p, other));
+                return;
+            }
+            None => None,
+        };
+        let action = if replaced.is_some() {
+            Action::Replace
+        } else {
+            Action::Create
+        };
+        let mut change = Change::new(
+            ResourceKind::PromotionCode,
+            addr,
+            action,
+            replaced.as_ref().map(|(l, _)| l.id.clone()),
+            title(&p.code, &p.coupon),
+            fp,
+        );
+        let replaced = match replaced {
+            Some((live, shape)) => {
+                let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
+                change.reason = Some(format!(
+                    "Stripe cannot change a promotion code's {} in place",
+                    forced.join(", ")
+                ));
+                change.fields = shape;
+                change.notes.push(if live.active {
+                    format!(
+                        "{} is deactivated and a new code {} is created: redemptions count again from zero",
+                        live.id, p.code
+                    )
+                } else {
+                    format!("a new code {} is created: redemptions count again from zero", p.code)
+                });
+                Some(live)
+            }
+            None => {
+                change.fields = creation_fields(p);
+                None
+            }
+        };
+        if let Some(other) = takeover {
+            change.notes.push(format!(
+                "takes the code over from {}, which billing did not manage and whose coupon is replaced or deleted",
+                other.id
+            ));
+        }
+        let idx = b.add_change(change);
+        self.issue_steps(b, idx, p, coupon, replaced, takeover);
+    }
+
+    /// The steps of a new code: the code it takes over and the code it replaces deactivated
+    /// first when they would clash with it, else the replaced one after.
+    fn issue_steps(
+        &mut self,
+        b: &mut Builder<'a>,
+        idx: usize,
+        p: &'a PromotionCode,
+        coupon: &CouponState<'_>,
+        replaced: Option<&'a LivePromotionCode>,
+        takeover: Option<&'a LivePromotionCode>,
+    ) {
+        let coupon_ready: Vec<StepId> = coupon.ready.into_iter().collect();
+        let mut deps = coupon_ready.clone();
+        if let Some(other) = takeover {
+            deps.push(self.deactivate(
+                b,
+                idx,
+                "deactivate the code billing takes over",
+                other,
+                coupon_ready.clone(),
+            ));
+        }
+        // The old code goes first only when the new one would clash with it, and never
+        // before the new coupon exists: a failure leaves the old code working.
+        let clash = replaced.is_some_and(|live| {
+            live.active
+                && codes_clash(
+                    &live.code,
+                    live.customer.as_deref(),
+                    &p.code,
+                    p.customer.as_deref(),
+                )
+        });
+        if let (Some(live), true) = (replaced, clash) {
+            deps.push(self.deactivate(b, idx, "deactivate the replaced code", live, coupon_ready));
+        }
+        let description = if replaced.is_some() {
+            "create the replacement code"
+        } else {
+            "create promotion code"
+        };
+        let created = b.add_step(
+            idx,
+            description,
+            Request::CreatePromotionCode {
+                coupon: coupon.obj.clone(),
+                code: spec(b, p),
+            },
+            deps,
+        );
+        self.ledger
+            .activated
+            .push((p.code.clone(), p.customer.clone(), created));
+        if let (Some(live), false) = (replaced, clash)
+            && live.active
+        {
+            self.deactivate(b, idx, "deactivate the replaced code", live, vec![created]);
+        }
+    }
+
+    /// The fields Stripe changes in place that differ, and the update; a conflict when the
+    /// code would be reactivated while another active code holds its text.
+    fn in_place(
+        &self,
+        b: &mut Builder<'_>,
+        addr: &str,
+        p: &PromotionCode,
+        live: &LivePromotionCode,
+    ) -> Option<(Vec<FieldChange>, PromotionCodeUpdate)> {
         let mut fields = Vec::new();
         let mut update = PromotionCodeUpdate::default();
-        let reason = dead(b, live);
-        match (p.active, live.active, &reason) {
+        match (p.active, live.active, dead(b, live)) {
             (true, false, Some((why, advice))) => b.notices.push(format!(
                 "{addr}: {} was deactivated by Stripe ({why}); {advice}",
                 live.code
             )),
             (true, false, None) => {
                 if let Some(other) = clashing(b, p) {
-                    b.conflicts.push(taken(&addr, p, other));
-                    continue;
+                    b.conflicts.push(taken(addr, p, other));
+                    return None;
                 }
                 fields.push(FieldChange::new(
                     "active",
@@ -536,14 +569,13 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
             }
             _ => {}
         }
-        let desired = with_marker(&p.metadata, &addr, b.namespace);
+        let desired = with_marker(&p.metadata, addr, b.namespace);
         update.metadata = metadata::diff(
             &desired,
             &live.metadata,
             |k| b.catalog.ignores_metadata_key(k),
             &mut fields,
         );
-        let mut options = BTreeMap::new();
         for (c, a) in &p.minimum_amount_options {
             let have = live.currency_options.get(c.code()).copied();
             if have != a.as_integer() {
@@ -552,12 +584,26 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
                     have.map_or(FieldValue::None, |h| money(h, c.code())),
                     FieldValue::Money(a.format(*c)),
                 ));
-                options.insert(*c, *a);
+                update.minimum_amount_options.insert(*c, *a);
             }
         }
-        update.minimum_amount_options = options;
+        Some((fields, update))
+    }
+
+    /// Same code on the same coupon: only what Stripe changes in place.
+    fn update(
+        &mut self,
+        b: &mut Builder<'a>,
+        addr: &str,
+        p: &PromotionCode,
+        live: &LivePromotionCode,
+        fp: String,
+    ) {
+        let Some((fields, update)) = self.in_place(b, addr, p, live) else {
+            return;
+        };
         if fields.is_empty() {
-            continue;
+            return;
         }
         let action = match update.active {
             Some(true) => Action::Unarchive,
@@ -566,7 +612,7 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
         };
         let mut change = Change::new(
             ResourceKind::PromotionCode,
-            &addr,
+            addr,
             action,
             Some(live.id.clone()),
             title(&p.code, &p.coupon),
@@ -592,80 +638,96 @@ pub(crate) fn plan(b: &mut Builder<'_>, coupons: &Coupons<'_>) -> HashMap<String
             vec![],
         );
         match action {
-            Action::Deactivate => {
-                ledger
-                    .by_coupon
-                    .entry(live.coupon.clone())
-                    .or_default()
-                    .push(step);
-                ledger
-                    .deactivated
-                    .push((live.code.clone(), live.customer.clone(), step));
+            Action::Deactivate => self.ledger.deactivated_by(live, step),
+            Action::Unarchive => {
+                self.ledger
+                    .activated
+                    .push((p.code.clone(), p.customer.clone(), step));
             }
-            Action::Unarchive => ledger
-                .activated
-                .push((p.code.clone(), p.customer.clone(), step)),
             _ => {}
         }
     }
 
-    // Managed active codes that are not current: duplicates, and codes that left the catalog.
-    let declared: Vec<String> = catalog.promotion_codes.keys().map(|k| address(k)).collect();
-    let others: Vec<(String, LivePromotionCode)> = b
-        .managed
-        .all_of::<LivePromotionCode>()
-        .map(|(a, o)| (a.to_owned(), o.clone()))
-        .filter(|(_, c)| c.active && !current_ids.contains(&c.id))
-        .collect();
-    for (addr, live) in others {
-        let removed = !declared.contains(&addr);
-        let mut change = Change::new(
-            ResourceKind::PromotionCode,
-            &addr,
-            Action::Deactivate,
-            Some(live.id.clone()),
-            live.title(),
-            fingerprint(&[&live]),
+    /// Adds to `change` the step that deactivates `live` after `deps`, and records it.
+    fn deactivate(
+        &mut self,
+        b: &mut Builder<'_>,
+        change: usize,
+        description: &str,
+        live: &LivePromotionCode,
+        deps: Vec<StepId>,
+    ) -> StepId {
+        let step = b.add_step(
+            change,
+            description,
+            Request::UpdatePromotionCode {
+                code: ObjRef::Id(live.id.clone()),
+                update: PromotionCodeUpdate {
+                    active: Some(false),
+                    ..PromotionCodeUpdate::default()
+                },
+            },
+            deps,
         );
-        change.fields.push(FieldChange::new(
-            "active",
-            FieldValue::Bool(true),
-            FieldValue::Bool(false),
-        ));
-        if removed {
-            change.destroy = true;
-            change.reason = Some("removed from billing.toml".to_owned());
-        } else {
-            change.reason = Some("a duplicate at this address".to_owned());
-        }
-        change
-            .notes
-            .push(format!("customers can no longer redeem {}", live.code));
-        let idx = b.add_change(change);
-        deactivate(
-            b,
-            idx,
-            "deactivate promotion code",
-            &live,
-            vec![],
-            &mut ledger,
-        );
+        self.ledger.deactivated_by(live, step);
+        step
     }
 
-    // A code moving between addresses (a renamed key, a case change) is created or
-    // reactivated only after the code it would clash with is deactivated.
-    for (code, customer, step) in &ledger.activated {
-        for (old, old_customer, off) in &ledger.deactivated {
-            if off != step
-                && codes_clash(code, customer.as_deref(), old, old_customer.as_deref())
-                && !b.steps[*off].depends_on.contains(step)
-                && !b.steps[*step].depends_on.contains(off)
-            {
-                b.steps[*step].depends_on.push(*off);
+    /// Managed active codes that are not current: duplicates, and codes that left the catalog.
+    fn retire_others(&mut self, b: &mut Builder<'a>) {
+        let others: Vec<(&'a str, &'a LivePromotionCode)> = b
+            .managed
+            .all_of::<LivePromotionCode>()
+            .filter(|(_, c)| c.active && !self.current.contains(&c.id))
+            .collect();
+        for (addr, live) in others {
+            let removed = !b.catalog.declares(addr);
+            let mut change = Change::new(
+                ResourceKind::PromotionCode,
+                addr,
+                Action::Deactivate,
+                Some(live.id.clone()),
+                live.title(),
+                fingerprint(&[live]),
+            );
+            change.fields.push(FieldChange::new(
+                "active",
+                FieldValue::Bool(true),
+                FieldValue::Bool(false),
+            ));
+            change.destroy = removed;
+            change.reason = Some(
+                if removed {
+                    Surplus::Removed
+                } else {
+                    Surplus::Duplicate
+                }
+                .reason()
+                .to_owned(),
+            );
+            change
+                .notes
+                .push(format!("customers can no longer redeem {}", live.code));
+            let idx = b.add_change(change);
+            self.deactivate(b, idx, "deactivate promotion code", live, vec![]);
+        }
+    }
+
+    /// A code moving between addresses (a renamed key, a case change) is created or
+    /// reactivated only after the code it would clash with is deactivated.
+    fn order_clashes(&self, b: &mut Builder<'_>) {
+        for (code, customer, step) in &self.ledger.activated {
+            for (old, old_customer, off) in &self.ledger.deactivated {
+                if off != step
+                    && codes_clash(code, customer.as_deref(), old, old_customer.as_deref())
+                    && !b.steps[*off].depends_on.contains(step)
+                    && !b.steps[*step].depends_on.contains(off)
+                {
+                    b.steps[*step].depends_on.push(*off);
+                }
             }
         }
     }
-    ledger.by_coupon
 }
 
 fn minimum_options(
