@@ -371,15 +371,15 @@ async fn apply_fresh_or_saved(
     if json {
         emit(&json!({
             "event": "plan",
-            "environment": doc.environment,
-            "account": doc.account,
-            "mode": doc.mode,
+            "environment": doc.origin.environment,
+            "account": doc.origin.account,
+            "mode": doc.origin.mode,
             "summary": doc.summary,
             "operations": doc.operations.len(),
         }));
     } else {
         let mut out = std::io::stdout().lock();
-        render::render_plan(&doc, &doc.target(), style.stdout_color(), &mut out)?;
+        render::render_plan(&doc, &doc.origin, style.stdout_color(), &mut out)?;
         out.flush()?;
     }
     if doc.is_empty() {

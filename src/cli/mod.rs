@@ -48,8 +48,8 @@ fn write_plan(
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        PlanFormat::Text => crate::render::render_plan(doc, &doc.target(), color, out),
-        PlanFormat::Markdown => crate::render::render_markdown(doc, &doc.target(), out),
+        PlanFormat::Text => crate::render::render_plan(doc, &doc.origin, color, out),
+        PlanFormat::Markdown => crate::render::render_markdown(doc, &doc.origin, out),
         PlanFormat::Json => out.write_all(doc.to_json().as_bytes()),
     }
 }

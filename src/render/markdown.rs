@@ -9,12 +9,11 @@ use std::io::{self, Write};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::Target;
 use super::{counts, plural};
-use crate::document::PlanDocument as Plan;
+use crate::document::{Origin, PlanDocument as Plan};
 use crate::plan::{Action, Change, FieldChange, FieldValue};
+use crate::resource::KeyMode;
 use crate::resource::ResourceKind;
-use crate::stripe::KeyMode;
 
 /// GitHub refuses comments longer than this many characters.
 const LIMIT: usize = 65_536;
@@ -26,8 +25,8 @@ const MARKER: &str = "<!-- billing-plan -->";
 ///
 /// When the whole plan does not fit, the heading, the summary and as many warnings and changes
 /// as fit are kept, followed by a notice saying how many are not shown.
-pub fn render_markdown(plan: &Plan, target: &Target, out: &mut impl Write) -> io::Result<()> {
-    out.write_all(Comment::new(plan, target).fit(LIMIT).as_bytes())
+pub fn render_markdown(plan: &Plan, origin: &Origin, out: &mut impl Write) -> io::Result<()> {
+    out.write_all(Comment::new(plan, origin).fit(LIMIT).as_bytes())
 }
 
 /// The comment in pieces that truncation keeps or drops whole.
@@ -51,12 +50,12 @@ struct Alert {
 }
 
 impl Comment {
-    fn new(plan: &Plan, target: &Target) -> Self {
+    fn new(plan: &Plan, origin: &Origin) -> Self {
         let mut head = format!(
             "{MARKER}\n### billing plan for {} (account {}, {} mode, namespace {})\n\n",
-            inline(&target.environment),
-            inline(&target.account),
-            target.mode,
+            inline(&origin.environment),
+            inline(&origin.account),
+            origin.mode,
             inline(&format!("{:?}", plan.namespace)),
         );
         if plan.is_empty() {
@@ -66,7 +65,7 @@ impl Comment {
         }
         Self {
             head,
-            alerts: alerts(plan, target),
+            alerts: alerts(plan, origin),
             sections: plan.resource_changes.iter().map(section).collect(),
             footer: footer(plan),
         }
@@ -237,7 +236,7 @@ fn column(action: Action) -> usize {
 }
 
 /// Objects in the way, then replacements and removals, then the plan's notices.
-fn alerts(plan: &Plan, target: &Target) -> Vec<Alert> {
+fn alerts(plan: &Plan, origin: &Origin) -> Vec<Alert> {
     let mut alerts = Vec::new();
     let blockers: Vec<String> = plan
         .blockers()
@@ -273,7 +272,7 @@ fn alerts(plan: &Plan, target: &Target) -> Vec<Alert> {
         let mut header =
             "> [!WARNING]\n> **Replacements and removals**: review what they mean for customers.\n"
                 .to_owned();
-        if target.mode == KeyMode::Live && plan.destroys().next().is_some() {
+        if origin.mode == KeyMode::Live && plan.destroys().next().is_some() {
             header.push_str(
                 "> Removing what left billing.toml needs `--allow-destroy` in live mode.\n",
             );
@@ -562,16 +561,11 @@ tax_behavior = "exclusive"
         let catalog = parse(&SourceFile::new("billing.toml", catalog))
             .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"));
         let plan = crate::plan::plan(&catalog, state).unwrap_or_else(|e| panic!("{e}"));
-        let origin = crate::document::Origin {
-            environment: "sandbox".into(),
-            account: "acct_1".into(),
-            mode: KeyMode::Test,
-        };
-        Plan::new(&plan, &catalog, state, origin)
+        Plan::new(&plan, &catalog, state, origin(KeyMode::Test))
     }
 
-    fn target(mode: KeyMode) -> Target {
-        Target {
+    fn origin(mode: KeyMode) -> Origin {
+        Origin {
             environment: "sandbox".into(),
             account: "acct_1".into(),
             mode,
@@ -580,7 +574,7 @@ tax_behavior = "exclusive"
 
     fn render(plan: &Plan, mode: KeyMode) -> String {
         let mut out = Vec::new();
-        render_markdown(plan, &target(mode), &mut out).unwrap();
+        render_markdown(plan, &origin(mode), &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -781,7 +775,7 @@ tax_behavior = "exclusive"
     #[test]
     fn truncation_keeps_whole_sections() {
         let plan = plan_for(&many_products(3), &live(vec![], vec![]));
-        let comment = Comment::new(&plan, &target(KeyMode::Test));
+        let comment = Comment::new(&plan, &origin(KeyMode::Test));
         let full = comment.fit(LIMIT);
         let cut = comment.fit(full.chars().count() - 1);
         assert_well_formed(&cut);

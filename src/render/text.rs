@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::{Paint, Target, counts};
+use super::{Paint, counts};
 use crate::apply::{ApplyReport, Outcome};
-use crate::document::PlanDocument;
+use crate::document::{Origin, PlanDocument};
 use crate::plan::{Action, Change, FieldChange, FieldValue};
 use crate::resource::ResourceKind;
 
@@ -129,10 +129,10 @@ fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Resu
     writeln!(out)
 }
 
-/// Writes the plan: where it applies, each change, then the summary line.
+/// Writes the plan: where it applies (`origin`), each change, then the summary line.
 pub fn render_plan(
     plan: &PlanDocument,
-    target: &Target,
+    origin: &Origin,
     color: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
@@ -140,7 +140,7 @@ pub fn render_plan(
     writeln!(
         out,
         "Plan for {} (account {}, {} mode, namespace {:?})",
-        target.environment, target.account, target.mode, plan.namespace
+        origin.environment, origin.account, origin.mode, plan.namespace
     )?;
     writeln!(out)?;
     if plan.is_empty() {
