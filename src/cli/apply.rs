@@ -258,38 +258,10 @@ async fn saved_plan(
     };
     let lock = super::lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
     let session = opened.read().await?;
-    let mut stale = doc.staleness(&session.catalog, &session.live, &session.origin());
-    if stale.is_empty() {
-        // What the plan depends on beyond the objects it read (an unmanaged object taking a
-        // lookup key or a code, a code put on a coupon it deletes): plan again, as of the same
-        // generation, and compare.
-        let mut live = session.live.clone();
-        live.generation.clone_from(&doc.generation);
-        match crate::plan::plan(&session.catalog, &live) {
-            Err(e) => stale.push(format!("a new plan fails: {e}")),
-            Ok(fresh) => {
-                let fresh = PlanDocument::new(&fresh, &session.catalog, &live, session.origin());
-                let differ = doc.differences(&fresh);
-                if !differ.is_empty() {
-                    stale.push(format!(
-                        "a plan made now would differ at {} (something it depends on changed in Stripe)",
-                        differ.join(", ")
-                    ));
-                }
-            }
-        }
-    }
-    if !stale.is_empty() {
+    if let Err(stale) = doc.check_fresh(&session.catalog, &session.live, &session.origin()) {
         style.error(&format!(
-            "refusing to apply {}: it is stale ({} {} since it was made):\n  - {}",
-            path.display(),
-            stale.len(),
-            if stale.len() == 1 {
-                "change"
-            } else {
-                "changes"
-            },
-            stale.join("\n  - ")
+            "refusing to apply {}: it is {stale}",
+            path.display()
         ));
         style.hint(&format!(
             "nothing was sent to Stripe; make a new plan with `billing plan --out {}` and review it",

@@ -22,6 +22,7 @@ use crate::resource::{KeyMode, ResourceKind};
 
 pub use digest::{catalog_hash, read_set};
 pub use load::LoadError;
+pub use stale::Stale;
 
 /// The version of the plan document's format.
 pub const FORMAT_VERSION: u32 = 1;

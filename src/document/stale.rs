@@ -116,6 +116,55 @@ impl PlanDocument {
         out.extend(objects);
         out
     }
+
+    /// Whether the plan may still be applied as it is: [`Self::staleness`], then what the plan
+    /// depends on beyond the objects it read (an unmanaged object taking a lookup key or a
+    /// code, a code put on a coupon it deletes), checked by planning again as of the plan's
+    /// generation and comparing.
+    pub fn check_fresh(
+        &self,
+        catalog: &Catalog,
+        live: &LiveState,
+        origin: &Origin,
+    ) -> Result<(), Stale> {
+        let mut reasons = self.staleness(catalog, live, origin);
+        if reasons.is_empty() {
+            let mut live = live.clone();
+            live.generation.clone_from(&self.generation);
+            match crate::plan::plan(catalog, &live) {
+                Err(e) => reasons.push(format!("a new plan fails: {e}")),
+                Ok(fresh) => {
+                    let fresh = Self::new(&fresh, catalog, &live, origin.clone());
+                    let differ = self.differences(&fresh);
+                    if !differ.is_empty() {
+                        reasons.push(format!(
+                            "a plan made now would differ at {} (something it depends on changed in Stripe)",
+                            differ.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        if reasons.is_empty() {
+            Ok(())
+        } else {
+            Err(Stale { reasons })
+        }
+    }
+}
+
+/// Why a saved plan may no longer be applied: what changed since it was made, one reason a
+/// line. Reads `stale (2 changes since it was made):` and the reasons as a list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "stale ({} {} since it was made):\n  - {}",
+    reasons.len(),
+    if reasons.len() == 1 { "change" } else { "changes" },
+    reasons.join("\n  - ")
+)]
+pub struct Stale {
+    /// What changed, most telling first.
+    pub reasons: Vec<String>,
 }
 
 #[cfg(test)]
@@ -148,6 +197,25 @@ mod tests {
         assert_eq!(
             doc.staleness(&catalog, &redeemed, &origin(KeyMode::Test)),
             ["products.pro (product prod_1) changed"]
+        );
+    }
+
+    #[test]
+    fn a_fresh_plan_passes_and_a_stale_one_says_why() {
+        let state = live(vec![product()], vec![price()]);
+        let (catalog, doc) = document(&CATALOG.replace("79.00", "89.00"), &state);
+        assert_eq!(
+            doc.check_fresh(&catalog, &state, &origin(KeyMode::Test)),
+            Ok(())
+        );
+        let mut edited = state.clone();
+        edited.products[0].name = "Pro (edited)".into();
+        let stale = doc
+            .check_fresh(&catalog, &edited, &origin(KeyMode::Test))
+            .unwrap_err();
+        assert_eq!(
+            stale.to_string(),
+            "stale (1 change since it was made):\n  - products.pro (product prod_1) changed"
         );
     }
 }
