@@ -6,8 +6,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Catalog, DEFAULT_KEY_VAR, EMBEDDED};
+use crate::resource::KeyMode;
 use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::stripe::{ClientSettings, KeyMode, Observer, SecretKey, StripeHttp};
+use crate::stripe::{ClientSettings, Observer, SecretKey, StripeHttp};
 
 /// Stripe's API.
 pub const STRIPE_API: &str = "https://api.stripe.com";

@@ -84,8 +84,8 @@ pub fn check_plan_file(path: &Path, outcome: &Result<PlanDocument, LoadError>) {
         "a plan differs from itself"
     );
     let mut out = Vec::new();
-    crate::render::render_plan(doc, &doc.target(), false, &mut out).expect("rendering to memory");
-    crate::render::render_markdown(doc, &doc.target(), &mut out).expect("rendering to memory");
+    crate::render::render_plan(doc, &doc.origin, false, &mut out).expect("rendering to memory");
+    crate::render::render_markdown(doc, &doc.origin, &mut out).expect("rendering to memory");
     let again = PlanDocument::parse(path, &doc.to_json());
     assert_eq!(again.as_ref(), Ok(doc), "a saved plan reads back as it was");
 }

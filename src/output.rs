@@ -53,7 +53,7 @@ pub struct PriceIds {
 pub struct Outputs {
     pub environment: String,
     pub account: String,
-    pub mode: crate::stripe::KeyMode,
+    pub mode: crate::resource::KeyMode,
     pub namespace: String,
     /// Ids by kind and key, for every kind but prices: products always, the other kinds when
     /// billing.toml declares some.

@@ -2,7 +2,7 @@
 //! billing does not manage in any environment, needs `--allow-destroy`.
 
 use crate::document::PlanDocument;
-use crate::stripe::KeyMode;
+use crate::resource::KeyMode;
 
 /// Why a plan may not be applied without `--allow-destroy`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,5 +107,43 @@ mod tests {
         let replacement = plan_for(&CATALOG.replace("79.00", "89.00"), &live);
         assert_eq!(replacement.summary.replace, 1);
         assert!(check_destroys(&replacement, KeyMode::Live, false).is_ok());
+    }
+
+    #[test]
+    fn a_saved_plan_carries_its_destroy_approval_and_it_cannot_be_edited_in() {
+        let state = live(vec![product()], vec![price()]);
+        // The monthly price left billing.toml: archiving it is a destroy.
+        let catalog = parse(&SourceFile::new(
+            "billing.toml",
+            "[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\n",
+        ))
+        .unwrap();
+        let plan = crate::plan::plan(&catalog, &state).unwrap();
+        let origin = crate::document::Origin {
+            environment: "live".into(),
+            account: "acct_1".into(),
+            mode: KeyMode::Live,
+        };
+        let doc = PlanDocument::new(&plan, &catalog, &state, origin);
+        assert!(check_destroys(&doc, KeyMode::Live, doc.allow_destroy).is_err());
+        let approved = doc.clone().with_allow_destroy(true);
+        assert!(check_destroys(&approved, KeyMode::Live, approved.allow_destroy).is_ok());
+        let path = std::path::Path::new("plan.json");
+        assert!(PlanDocument::parse(path, &approved.to_json()).is_ok());
+
+        // Approval edited into the file: the keys no longer match.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(
+            &path,
+            doc.to_json()
+                .replace("\"allow_destroy\": false", "\"allow_destroy\": true"),
+        )
+        .unwrap();
+        let err = PlanDocument::load(&path).unwrap_err().to_string();
+        assert!(err.contains("was edited after the plan was made"), "{err}");
+        // The approved plan itself loads.
+        std::fs::write(&path, approved.to_json()).unwrap();
+        assert!(PlanDocument::load(&path).unwrap().allow_destroy);
     }
 }

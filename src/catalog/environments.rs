@@ -13,8 +13,8 @@ use toml::de::{DeArray, DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::reader::{Sp, TableReader, suggest};
+use crate::resource::KeyMode;
 use crate::resource::ResourceKind;
-use crate::stripe::KeyMode;
 
 /// The variable holding the key when an environment names none.
 pub const DEFAULT_KEY_VAR: &str = "STRIPE_SECRET_KEY";

@@ -402,7 +402,7 @@ fn environments_resolve_limits_and_overrides() {
     assert_eq!(all.environment, None);
     assert_eq!(all.environments.len(), 3);
     let live = &all.environments["live"];
-    assert_eq!(live.mode, crate::stripe::KeyMode::Live);
+    assert_eq!(live.mode, crate::resource::KeyMode::Live);
     assert_eq!(live.account.as_deref(), Some("acct_1ExampleLive"));
     assert_eq!(live.api_base.as_deref(), Some("https://api.stripe.com"));
     assert_eq!(

@@ -1,19 +1,19 @@
 //! `billing apply [PLAN]`: make Stripe match billing.toml — from a fresh plan after
 //! confirmation, or from a saved plan file after checking it is not stale.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::Result;
 use clap::Args;
-use serde_json::json;
 
-use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style, session};
-use crate::apply::{self, ApplyReport, Outcome, Progress};
-use crate::document::{Operation, PlanDocument};
-use crate::plan::Change;
+use super::lock::{self, ApplyLock};
+use super::progress::{Events, Human};
+use super::session::{self, Session};
+use super::{EXIT_OK, Error, GlobalArgs, Result, Style};
+use crate::apply::{self, ApplyReport};
+use crate::document::PlanDocument;
 use crate::render;
 
 /// How `apply` reports.
@@ -51,177 +51,14 @@ pub struct ApplyArgs {
     lock_timeout: std::time::Duration,
 }
 
-/// The line a finished operation prints, or `None` for one that did not run.
-fn finished_line(op: &Operation, outcome: &Outcome, paint: render::Paint) -> Option<String> {
-    Some(match outcome {
-        Outcome::Done {
-            created: Some(id),
-            elapsed,
-        } => format!(
-            "{} {}: {} → {id} ({} ms)",
-            paint.green("done"),
-            op.address,
-            op.description,
-            elapsed.as_millis()
-        ),
-        Outcome::Done { elapsed, .. } => format!(
-            "{} {}: {} ({} ms)",
-            paint.green("done"),
-            op.address,
-            op.description,
-            elapsed.as_millis()
-        ),
-        Outcome::Failed { error } => format!(
-            "{} {}: {}: {error}",
-            paint.red("failed"),
-            op.address,
-            op.description
-        ),
-        Outcome::NotAttempted { .. } => return None,
-    })
-}
-
-/// Progress for people: a bar on a terminal, one line per finished operation otherwise.
-struct Human {
-    style: Style,
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Human {
-    fn new(style: Style, total: usize) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
-        Self { style, bar }
-    }
-
-    fn done(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl Progress for Human {
-    fn started(&self, op: &Operation, _: &Change) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(format!("{}: {}", op.address, op.description));
-        }
-    }
-
-    fn finished(&self, op: &Operation, _: &Change, outcome: &Outcome) {
-        let Some(line) = finished_line(op, outcome, render::Paint(self.style.color())) else {
-            return;
-        };
-        match &self.bar {
-            Some(bar) => {
-                bar.println(line);
-                bar.inc(1);
-            }
-            None => {
-                let _ = writeln!(std::io::stderr(), "{line}");
-            }
-        }
-    }
-}
-
-/// One JSON object per line on stdout.
-fn emit(value: &serde_json::Value) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{value}");
-    let _ = out.flush();
-}
-
-/// Progress as JSON events.
-struct Events {
-    lock: Mutex<()>,
-}
-
-impl Progress for Events {
-    fn started(&self, op: &Operation, _: &Change) {
-        let _guard = self.lock.lock();
-        emit(&json!({
-            "event": "started",
-            "operation": op.id,
-            "address": op.address,
-            "description": op.description,
-        }));
-    }
-
-    fn finished(&self, op: &Operation, _: &Change, outcome: &Outcome) {
-        let _guard = self.lock.lock();
-        match outcome {
-            Outcome::Done { created, elapsed } => emit(&json!({
-                "event": "completed",
-                "operation": op.id,
-                "address": op.address,
-                "description": op.description,
-                "created": created,
-                "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            })),
-            Outcome::Failed { error } => emit(&json!({
-                "event": "failed",
-                "operation": op.id,
-                "address": op.address,
-                "description": op.description,
-                "error": error,
-            })),
-            Outcome::NotAttempted { .. } => {}
-        }
-    }
-}
-
-/// The Stripe id of each changed address after the apply: the object created for it, or the
-/// existing one.
-fn outputs(doc: &PlanDocument, report: &ApplyReport) -> BTreeMap<String, String> {
-    let mut ids: BTreeMap<String, String> = doc
-        .resource_changes
-        .iter()
-        .filter_map(|c| c.id.clone().map(|id| (c.address.clone(), id)))
-        .collect();
-    for (op, outcome) in &report.outcomes {
-        if let Outcome::Done {
-            created: Some(id), ..
-        } = outcome
-        {
-            ids.insert(doc.operations[*op].address.clone(), id.clone());
-        }
-    }
-    ids
-}
-
-/// Reads the account again and writes the environment's outputs file.
-async fn write_outputs(
-    session: &session::Session,
-    path: &std::path::Path,
-    style: Style,
-) -> Result<()> {
-    let live = crate::live::read(
-        &session.connection.client,
-        &crate::live::ReadScope::for_catalog(&session.catalog),
-    )
-    .await?;
-    let outputs = crate::output::collect(&session.catalog, &live, &session.origin());
-    super::output::write_file(&outputs, path)?;
-    style.note(&format!(
-        "wrote the ids of {} to {}",
-        outputs.environment,
-        path.display()
-    ));
-    Ok(())
-}
-
-fn confirm(style: Style) -> Result<bool> {
+/// Asks on the terminal whether to apply: an error unless the answer is `yes`, or when there
+/// is no terminal to ask.
+fn confirm() -> Result<()> {
     if !std::io::stdin().is_terminal() {
-        style.error("refusing to apply without confirmation: stdin is not a terminal");
-        style.hint("review the plan above, then run `billing apply --yes`, or apply a saved plan: `billing plan --out plan.json`, then `billing apply plan.json`");
-        return Ok(false);
+        return Err(Error::new(
+            "refusing to apply without confirmation: stdin is not a terminal",
+        )
+        .hint("review the plan above, then run `billing apply --yes`, or apply a saved plan: `billing plan --out plan.json`, then `billing apply plan.json`"));
     }
     let mut err = std::io::stderr().lock();
     write!(
@@ -232,72 +69,46 @@ fn confirm(style: Style) -> Result<bool> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if answer.trim() == "yes" {
-        Ok(true)
+        Ok(())
     } else {
-        style.error("apply cancelled: nothing was sent to Stripe");
-        Ok(false)
+        Err(Error::new("apply cancelled: nothing was sent to Stripe"))
     }
 }
 
-/// Reads a saved plan and checks it still applies; `None` when it does not (reported).
+/// Reads a saved plan and checks that it still applies, under the apply lock.
 async fn saved_plan(
     global: &GlobalArgs,
-    path: &std::path::Path,
-    lock_timeout: std::time::Duration,
-    style: Style,
-) -> Result<Option<(session::Session, PlanDocument, super::lock::ApplyLock)>> {
-    let doc = match PlanDocument::load(path) {
-        Ok(doc) => doc,
-        Err(e) => {
-            style.error(&e.to_string());
-            return Ok(None);
-        }
-    };
-    let Some(opened) = session::open(global, style).await? else {
-        return Ok(None);
-    };
-    let lock = super::lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
+    path: &Path,
+    lock_timeout: Duration,
+) -> Result<(Session, PlanDocument, ApplyLock)> {
+    let doc = PlanDocument::load(path)?;
+    let opened = session::open(global).await?;
+    let lock = lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
     let session = opened.read().await?;
-    let mut stale = doc.staleness(&session.catalog, &session.live, &session.origin());
-    if stale.is_empty() {
-        // What the plan depends on beyond the objects it read (an unmanaged object taking a
-        // lookup key or a code, a code put on a coupon it deletes): plan again, as of the same
-        // generation, and compare.
-        let mut live = session.live.clone();
-        live.generation.clone_from(&doc.generation);
-        match crate::plan::plan(&session.catalog, &live) {
-            Err(e) => stale.push(format!("a new plan fails: {e}")),
-            Ok(fresh) => {
-                let fresh = PlanDocument::new(&fresh, &session.catalog, &live, session.origin());
-                let differ = doc.differences(&fresh);
-                if !differ.is_empty() {
-                    stale.push(format!(
-                        "a plan made now would differ at {} (something it depends on changed in Stripe)",
-                        differ.join(", ")
-                    ));
-                }
-            }
-        }
-    }
-    if !stale.is_empty() {
-        style.error(&format!(
-            "refusing to apply {}: it is stale ({} {} since it was made):\n  - {}",
-            path.display(),
-            stale.len(),
-            if stale.len() == 1 {
-                "change"
-            } else {
-                "changes"
-            },
-            stale.join("\n  - ")
-        ));
-        style.hint(&format!(
-            "nothing was sent to Stripe; make a new plan with `billing plan --out {}` and review it",
-            path.display()
-        ));
-        return Ok(None);
-    }
-    Ok(Some((session, doc, lock)))
+    doc.check_fresh(&session.catalog, &session.live, &session.origin())
+        .map_err(|stale| {
+            Error::new(format!("refusing to apply {}: it is {stale}", path.display())).hint(
+                format!(
+                    "nothing was sent to Stripe; make a new plan with `billing plan --out {}` and review it",
+                    path.display()
+                ),
+            )
+        })?;
+    Ok((session, doc, lock))
+}
+
+/// A fresh plan of the catalog or, with `forget`, one that forgets those addresses, under the
+/// apply lock.
+async fn fresh_plan(
+    global: &GlobalArgs,
+    forget: Option<&BTreeSet<String>>,
+    lock_timeout: Duration,
+) -> Result<(Session, PlanDocument, ApplyLock)> {
+    let opened = session::open(global).await?;
+    let lock = lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
+    let session = opened.read().await?;
+    let doc = session.plan_with(forget)?;
+    Ok((session, doc, lock))
 }
 
 /// Options of `billing forget`.
@@ -331,7 +142,7 @@ pub(crate) async fn forget(global: &GlobalArgs, args: &ForgetArgs, style: Style)
         format: args.format,
         lock_timeout: args.lock_timeout,
     };
-    let addresses: std::collections::BTreeSet<String> = args.addresses.iter().cloned().collect();
+    let addresses: BTreeSet<String> = args.addresses.iter().cloned().collect();
     apply_fresh_or_saved(global, &apply_args, style, Some(&addresses)).await
 }
 
@@ -345,41 +156,21 @@ async fn apply_fresh_or_saved(
     global: &GlobalArgs,
     args: &ApplyArgs,
     style: Style,
-    forget: Option<&std::collections::BTreeSet<String>>,
+    forget: Option<&BTreeSet<String>>,
 ) -> Result<u8> {
     // The lock is held from before the state is read until the apply ends.
-    let (session, doc, approved, _lock) = match &args.plan {
-        Some(path) => match saved_plan(global, path, args.lock_timeout, style).await? {
-            Some((session, doc, lock)) => (session, doc, true, lock),
-            None => return Ok(EXIT_ERROR),
-        },
-        None => {
-            let Some(opened) = session::open(global, style).await? else {
-                return Ok(EXIT_ERROR);
-            };
-            let lock = super::lock::acquire(
-                &global.config,
-                &opened.connection.environment,
-                args.lock_timeout,
-            )?;
-            let session = opened.read().await?;
-            let doc = session.plan_with(forget)?;
-            (session, doc, args.yes, lock)
-        }
+    let (session, doc, _lock) = match &args.plan {
+        Some(path) => saved_plan(global, path, args.lock_timeout).await?,
+        None => fresh_plan(global, forget, args.lock_timeout).await?,
     };
+    // A saved plan is its own approval.
+    let approved = args.plan.is_some() || args.yes;
     let json = args.format == ApplyFormat::Json;
     if json {
-        emit(&json!({
-            "event": "plan",
-            "environment": doc.environment,
-            "account": doc.account,
-            "mode": doc.mode,
-            "summary": doc.summary,
-            "operations": doc.operations.len(),
-        }));
+        Events::plan(&doc);
     } else {
         let mut out = std::io::stdout().lock();
-        render::render_plan(&doc, &doc.target(), style.stdout_color(), &mut out)?;
+        render::render_plan(&doc, &doc.origin, style.stdout_color(), &mut out)?;
         out.flush()?;
     }
     if doc.is_empty() {
@@ -388,79 +179,46 @@ async fn apply_fresh_or_saved(
         if let Some(path) = &session.connection.outputs {
             let outputs =
                 crate::output::collect(&session.catalog, &session.live, &session.origin());
-            super::output::write_file(&outputs, path)?;
-            style.note(&format!(
-                "wrote the ids of {} to {}",
-                outputs.environment,
-                path.display()
-            ));
+            super::output::write_file(&outputs, path, style)?;
         }
         if json {
-            emit(
-                &json!({"event": "summary", "done": 0, "failed": 0, "not_attempted": 0, "succeeded": true}),
+            Events::finish(
+                &doc,
+                &ApplyReport {
+                    outcomes: Vec::new(),
+                },
             );
-            emit(&json!({"event": "outputs", "objects": {}}));
         }
         return Ok(EXIT_OK);
     }
     let allow_destroy = args.allow_destroy || doc.allow_destroy;
-    if let Err(refusal) = apply::check_destroys(&doc, session.connection.mode, allow_destroy) {
-        style.error(&refusal.to_string());
-        style.hint(if args.plan.is_some() {
+    apply::check_destroys(&doc, session.connection.mode, allow_destroy).map_err(|refusal| {
+        Error::from(refusal).hint(if args.plan.is_some() {
             "nothing was sent to Stripe; if that is intended, make the plan with `billing plan --allow-destroy --out …` (or apply it with --allow-destroy)"
         } else {
             "if that is intended, run again with --allow-destroy; nothing was sent to Stripe"
-        });
-        return Ok(EXIT_ERROR);
-    }
-    if !approved && !confirm(style)? {
-        return Ok(EXIT_ERROR);
+        })
+    })?;
+    if !approved {
+        confirm()?;
     }
     let concurrency = usize::from(args.concurrency);
+    let client = &session.connection.client;
     let report = if json {
-        let events = Events {
-            lock: Mutex::new(()),
-        };
-        apply::apply(&doc, &session.connection.client, concurrency, &events).await
+        let report = apply::apply(&doc, client, concurrency, &Events::new()).await;
+        Events::finish(&doc, &report);
+        report
     } else {
         let human = Human::new(style, doc.operations.len());
-        let report = apply::apply(&doc, &session.connection.client, concurrency, &human).await;
+        let report = apply::apply(&doc, client, concurrency, &human).await;
         human.done();
-        report
-    };
-    let (done, failed, skipped) = report.counts();
-    if json {
-        for (op, outcome) in &report.outcomes {
-            if let Outcome::NotAttempted { blocked_by } = outcome {
-                emit(&json!({
-                    "event": "not_attempted",
-                    "operation": op,
-                    "address": doc.operations[*op].address,
-                    "description": doc.operations[*op].description,
-                    "blocked_by": blocked_by,
-                }));
-            }
-        }
-        emit(&json!({
-            "event": "summary",
-            "done": done,
-            "failed": failed,
-            "not_attempted": skipped,
-            "succeeded": report.succeeded(),
-        }));
-        emit(&json!({"event": "outputs", "objects": outputs(&doc, &report)}));
-    } else {
         let mut out = std::io::stdout().lock();
         writeln!(out)?;
         render::render_apply_report(&doc, &report, style.stdout_color(), &mut out)?;
         out.flush()?;
-    }
-    if report.succeeded() {
-        if let Some(path) = &session.connection.outputs {
-            write_outputs(&session, path, style).await?;
-        }
-        Ok(EXIT_OK)
-    } else {
+        report
+    };
+    if !report.succeeded() {
         let again = match &args.plan {
             Some(path) => format!(
                 "make a new plan and apply it (`billing plan --out {0}`, then `billing apply {0}`)",
@@ -468,7 +226,10 @@ async fn apply_fresh_or_saved(
             ),
             None => "run `billing apply` again".to_owned(),
         };
-        style.hint(&format!("{again}: plans start from Stripe's state, so what was done is not repeated and re-running is safe"));
-        Ok(EXIT_ERROR)
+        return Err(Error::shown().hint(format!("{again}: plans start from Stripe's state, so what was done is not repeated and re-running is safe")));
     }
+    if let Some(path) = &session.connection.outputs {
+        super::output::refresh(&session, path, style).await?;
+    }
+    Ok(EXIT_OK)
 }

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use clap::Args;
 
-use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style, session, validate};
+use super::{EXIT_OK, Error, GlobalArgs, Result, session, validate};
 use crate::catalog::{self, Catalog, EnvChoice, SourceFile};
 use crate::import;
 use crate::live;
@@ -39,24 +39,22 @@ const CARRIED: &[&str] = &[
 ];
 
 /// The current catalog (for its environments, namespace and ignored metadata) and its
-/// settings; an empty one when the file does not exist. `None`: invalid (reported).
-fn current(global: &GlobalArgs, style: Style) -> Result<Option<(Catalog, toml::Table)>> {
+/// settings; an empty one when the file does not exist.
+fn current(global: &GlobalArgs) -> Result<(Catalog, toml::Table)> {
     if !global.config.exists() {
         if let Some(env) = &global.environment {
-            anyhow::bail!(
+            return Err(Error::new(format!(
                 "{} does not exist, so it declares no environment `{env}`: declare [environments.{env}] in it first, or use --api-base",
                 global.config.display()
-            );
+            )));
         }
         let empty = SourceFile::new(global.config.display().to_string(), String::new());
         let catalog = catalog::parse_for(&empty, EnvChoice::Pick(None)).map_err(|_| {
             anyhow::anyhow!("an empty catalog does not validate (a bug in billing)")
         })?;
-        return Ok(Some((catalog, toml::Table::new())));
+        return Ok((catalog, toml::Table::new()));
     }
-    let Some(catalog) = validate::load(global, style, false) else {
-        return Ok(None);
-    };
+    let catalog = validate::load(global, false)?;
     let text = std::fs::read_to_string(&global.config)
         .with_context(|| format!("cannot read {}", global.config.display()))?;
     let all: toml::Table = toml::from_str(&text)
@@ -65,27 +63,24 @@ fn current(global: &GlobalArgs, style: Style) -> Result<Option<(Catalog, toml::T
         .into_iter()
         .filter(|(k, _)| CARRIED.contains(&k.as_str()))
         .collect();
-    Ok(Some((catalog, settings)))
+    Ok((catalog, settings))
 }
 
-pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs, style: Style) -> Result<u8> {
+pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
     let refuse_existing = |path: &PathBuf| {
-        style.error(&format!(
+        Error::new(format!(
             "{} already exists: nothing was read or written",
             path.display()
-        ));
-        style.hint("pass --force to replace it, or choose another file with --out");
+        ))
+        .hint("pass --force to replace it, or choose another file with --out")
     };
     if let Some(path) = &args.out
         && path.exists()
         && !args.force
     {
-        refuse_existing(path);
-        return Ok(EXIT_ERROR);
+        return Err(refuse_existing(path));
     }
-    let Some((catalog, settings)) = current(global, style)? else {
-        return Ok(EXIT_ERROR);
-    };
+    let (catalog, settings) = current(global)?;
     let options = import::Options {
         namespace: catalog.namespace.clone(),
         ignore_metadata: catalog.ignore_metadata.clone(),
@@ -145,9 +140,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs, style: Style) ->
         .as_ref()
         .map_or("billing.toml".to_owned(), |p| p.display().to_string());
     if let Err(problems) = import::verify(&name, &text) {
-        anyhow::bail!(
+        return Err(Error::new(format!(
             "the imported catalog does not pass billing's own validation, which is a bug in billing import; nothing was written:\n{problems}"
-        );
+        )));
     }
     // What the plan will show, from the state just read: anything but adoptions is said.
     if let Ok(imported_catalog) = catalog::load_bytes(
@@ -160,8 +155,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs, style: Style) ->
     match &args.out {
         Some(path) => {
             if path.exists() && !args.force {
-                refuse_existing(path);
-                return Ok(EXIT_ERROR);
+                return Err(refuse_existing(path));
             }
             super::plan::write_atomically(path, &text)?;
         }

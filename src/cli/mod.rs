@@ -1,13 +1,16 @@
 //! The command line: argument parsing, output conventions and exit codes; commands live in submodules.
 //!
 //! Exit codes: 0 success; 1 any error (bad input, bad flags, failures). Data goes to stdout,
-//! everything else (progress, warnings, errors) to stderr.
+//! everything else (progress, warnings, errors) to stderr. A command returns its exit code or
+//! an [`Error`], which [`run`] alone prints.
 
 mod apply;
+mod error;
 mod import;
 mod lock;
 mod output;
 mod plan;
+mod progress;
 mod sandbox;
 mod session;
 mod show;
@@ -20,6 +23,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use error::{Error, Result};
 pub use style::Style;
 
 /// Exit code for success.
@@ -48,8 +52,8 @@ fn write_plan(
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        PlanFormat::Text => crate::render::render_plan(doc, &doc.target(), color, out),
-        PlanFormat::Markdown => crate::render::render_markdown(doc, &doc.target(), out),
+        PlanFormat::Text => crate::render::render_plan(doc, &doc.origin, color, out),
+        PlanFormat::Markdown => crate::render::render_markdown(doc, &doc.origin, out),
         PlanFormat::Json => out.write_all(doc.to_json().as_bytes()),
     }
 }
@@ -195,7 +199,7 @@ fn positive_rate(text: &str) -> Result<f64, String> {
 }
 
 /// Runs a command's future on a tokio runtime.
-fn block_on(future: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow::Result<u8> {
+fn block_on(future: impl std::future::Future<Output = Result<u8>>) -> Result<u8> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -219,31 +223,22 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     };
     let style = Style::detect(cli.global.no_color);
     let result = match &cli.command {
-        Command::Validate => validate::run(&cli.global, style),
+        Command::Validate => validate::run(&cli.global),
         Command::Plan(args) => block_on(plan::run(&cli.global, args, style)),
         Command::Apply(args) => block_on(apply::run(&cli.global, args, style)),
         Command::Forget(args) => block_on(apply::forget(&cli.global, args, style)),
         Command::Show(args) => show::run(args, style),
         Command::Output(args) => block_on(output::run(&cli.global, args, style)),
-        Command::Import(args) => block_on(import::run(&cli.global, args, style)),
+        Command::Import(args) => block_on(import::run(&cli.global, args)),
         Command::Sandbox(args) => block_on(sandbox::run(&cli.global, args, style)),
+    };
+    // The one place errors are printed.
+    let code = match result {
+        Ok(code) => code,
+        Err(error) => error.report(style),
     };
     if cli.global.verbose > 0 && !matches!(cli.command, Command::Sandbox(_)) {
         report_peak_memory();
     }
-    match result {
-        Ok(code) => ExitCode::from(code),
-        // The reader went away (`billing plan | head`): nothing more to say.
-        Err(error)
-            if error
-                .downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::from(EXIT_OK)
-        }
-        Err(error) => {
-            style.error(&format!("{error:#}"));
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
+    ExitCode::from(code)
 }

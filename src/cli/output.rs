@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
 use clap::Args;
 
-use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style, session};
+use super::session::{self, Session};
+use super::{EXIT_OK, Error, GlobalArgs, Result, Style};
 use crate::output::{self, Format, Outputs};
 
 /// Options of `billing output`.
@@ -32,40 +32,44 @@ fn warn_missing(outputs: &Outputs, style: Style) {
     }
 }
 
-/// Writes `outputs` to `path` in the format its extension names.
-pub(crate) fn write_file(outputs: &Outputs, path: &Path) -> Result<()> {
-    let format = Format::from_path(path).unwrap_or(Format::Json);
-    let text = output::render(outputs, format).map_err(anyhow::Error::msg)?;
+/// Writes `text`, the ids of `environment`, to `path` (atomically, making its directory),
+/// and says so.
+fn save(path: &Path, text: &str, environment: &str, style: Style) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    super::plan::write_atomically(path, &text)
+    super::plan::write_atomically(path, text)?;
+    style.note(&format!(
+        "wrote the ids of {environment} to {}",
+        path.display()
+    ));
+    Ok(())
+}
+
+/// Writes `outputs` to `path` in the format its extension names, and says so.
+pub(crate) fn write_file(outputs: &Outputs, path: &Path, style: Style) -> anyhow::Result<()> {
+    let format = Format::from_path(path).unwrap_or(Format::Json);
+    let text = output::render(outputs, format).map_err(anyhow::Error::msg)?;
+    save(path, &text, &outputs.environment, style)
+}
+
+/// Reads the account again, after an apply, and writes the environment's outputs file.
+pub(crate) async fn refresh(session: &Session, path: &Path, style: Style) -> anyhow::Result<()> {
+    let live = crate::live::read(
+        &session.connection.client,
+        &crate::live::ReadScope::for_catalog(&session.catalog),
+    )
+    .await?;
+    let outputs = output::collect(&session.catalog, &live, &session.origin());
+    write_file(&outputs, path, style)
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &OutputArgs, style: Style) -> Result<u8> {
-    let Some(session) = session::read(global, style).await? else {
-        return Ok(EXIT_ERROR);
-    };
+    let session = session::read(global).await?;
     let outputs = output::collect(&session.catalog, &session.live, &session.origin());
-    let text = match output::render(&outputs, args.format) {
-        Ok(text) => text,
-        Err(e) => {
-            style.error(&e);
-            return Ok(EXIT_ERROR);
-        }
-    };
+    let text = output::render(&outputs, args.format).map_err(Error::new)?;
     match &args.out {
-        Some(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            super::plan::write_atomically(path, &text)?;
-            style.note(&format!(
-                "wrote the ids of {} to {}",
-                outputs.environment,
-                path.display()
-            ));
-        }
+        Some(path) => save(path, &text, &outputs.environment, style)?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

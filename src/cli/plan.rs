@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use clap::Args;
 
-use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GlobalArgs, PlanFormat, Style, session};
+use super::{EXIT_CHANGES, EXIT_OK, GlobalArgs, PlanFormat, Result, Style, session};
 use crate::document::PlanDocument;
 
 /// Options of `billing plan`.
@@ -31,7 +31,7 @@ pub struct PlanArgs {
 
 /// Writes `text` to `path` through a temporary file in the same directory, so that a reader
 /// never sees half a plan.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -46,9 +46,7 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &PlanArgs, style: Style) -> Result<u8> {
-    let Some(session) = session::read(global, style).await? else {
-        return Ok(EXIT_ERROR);
-    };
+    let session = session::read(global).await?;
     let doc: PlanDocument = session.plan()?.with_allow_destroy(args.allow_destroy);
     if let Some(path) = &args.out {
         write_atomically(path, &doc.to_json())?;

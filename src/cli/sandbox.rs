@@ -4,10 +4,10 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use clap::Args;
 
-use super::{EXIT_OK, GlobalArgs, Style};
+use super::{EXIT_OK, GlobalArgs, Result, Style};
 use crate::sandbox::{self, Chaos, FailureRule, Latency, SandboxConfig};
 
 /// Options of `billing sandbox`.
@@ -86,7 +86,7 @@ const STRIPE_ENDPOINT_RATE: u32 = 25;
 
 impl SandboxArgs {
     /// The chaos the flags ask for (checked: probabilities adding up to at most 1).
-    fn chaos(&self) -> Result<Chaos> {
+    fn chaos(&self) -> anyhow::Result<Chaos> {
         let spread = Chaos::spread(self.chaos.unwrap_or(0.0));
         let mut chaos = Chaos {
             seed: self.seed,
@@ -165,7 +165,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     sandbox::serve(config, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await?;
+    .await
+    .map_err(anyhow::Error::from)?;
     let _ = writeln!(std::io::stderr(), "billing sandbox: stopped.");
     Ok(EXIT_OK)
 }

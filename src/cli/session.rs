@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::{GlobalArgs, Style, validate};
+use super::{GlobalArgs, validate};
 use crate::catalog::Catalog;
 use crate::document::{Origin, PlanDocument};
 use crate::environment::{self, Connection};
@@ -90,13 +90,10 @@ pub(crate) struct Opened {
     verbose: u8,
 }
 
-/// Loads and connects, checking the guards (the key's mode, then the account). `Ok(None)`
-/// when the catalog is invalid (already reported).
-pub(crate) async fn open(global: &GlobalArgs, style: Style) -> Result<Option<Opened>> {
+/// Loads and connects, checking the guards (the key's mode, then the account).
+pub(crate) async fn open(global: &GlobalArgs) -> super::Result<Opened> {
     let started = Instant::now();
-    let Some(catalog) = validate::load(global, style, false) else {
-        return Ok(None);
-    };
+    let catalog = validate::load(global, false)?;
     if global.verbose > 0 {
         let _ = writeln!(
             std::io::stderr(),
@@ -105,7 +102,7 @@ pub(crate) async fn open(global: &GlobalArgs, style: Style) -> Result<Option<Ope
             started.elapsed().as_millis()
         );
     }
-    connect(global, catalog).await.map(Some)
+    Ok(connect(global, catalog).await?)
 }
 
 /// Connects to the environment `catalog` was resolved for, checking the guards (the key's
@@ -184,10 +181,7 @@ impl Opened {
     }
 }
 
-/// Loads, connects and reads. `Ok(None)` when the catalog is invalid (already reported).
-pub(crate) async fn read(global: &GlobalArgs, style: Style) -> Result<Option<Session>> {
-    match open(global, style).await? {
-        Some(opened) => Ok(Some(opened.read().await?)),
-        None => Ok(None),
-    }
+/// Loads, connects and reads.
+pub(crate) async fn read(global: &GlobalArgs) -> super::Result<Session> {
+    Ok(open(global).await?.read().await?)
 }

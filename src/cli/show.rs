@@ -3,10 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Result;
 use clap::Args;
 
-use super::{EXIT_ERROR, EXIT_OK, PlanFormat, Style};
+use super::{EXIT_OK, PlanFormat, Result, Style};
 use crate::document::PlanDocument;
 
 /// Options of `billing show`.
@@ -21,13 +20,7 @@ pub struct ShowArgs {
 }
 
 pub(crate) fn run(args: &ShowArgs, style: Style) -> Result<u8> {
-    let doc = match PlanDocument::load(&args.plan) {
-        Ok(doc) => doc,
-        Err(e) => {
-            style.error(&e.to_string());
-            return Ok(EXIT_ERROR);
-        }
-    };
+    let doc = PlanDocument::load(&args.plan)?;
     let mut out = std::io::stdout().lock();
     super::write_plan(&doc, args.format, style.stdout_color(), &mut out)?;
     out.flush()?;

@@ -2,47 +2,22 @@
 
 use std::io::Write;
 
-use anyhow::Result;
-
-use super::{EXIT_ERROR, EXIT_OK, GlobalArgs, Style};
-use crate::catalog::{self, Catalog, EnvChoice, LoadError};
+use super::{EXIT_OK, GlobalArgs, Result};
+use crate::catalog::{self, Catalog, EnvChoice};
 use crate::resource::{Address, ResourceKind};
 
 /// Loads the catalog named by `-c` for the environment `-e` selects (or, for `validate`
-/// without `-e`, as every environment sees it), printing diagnostics on stderr; `None` when it
-/// is not usable.
-pub(crate) fn load(global: &GlobalArgs, style: Style, every: bool) -> Option<Catalog> {
+/// without `-e`, as every environment sees it); its problems, when it has any, are the error.
+pub(crate) fn load(global: &GlobalArgs, every: bool) -> Result<Catalog> {
     let choice = match (&global.environment, every) {
         (None, true) => EnvChoice::All,
         (flag, _) => EnvChoice::Pick(flag.as_deref()),
     };
-    match catalog::load_for(&global.config, choice) {
-        Ok(catalog) => Some(catalog),
-        Err(LoadError::Invalid { file, diagnostics }) => {
-            let _ = catalog::render_all(
-                &file,
-                &diagnostics,
-                style.color(),
-                &mut std::io::stderr().lock(),
-            );
-            None
-        }
-        Err(error @ LoadError::Read { .. }) => {
-            style.error(&error.to_string());
-            style.hint("run billing in the directory that holds billing.toml, or pass -c PATH");
-            None
-        }
-        Err(error) => {
-            style.error(&error.to_string());
-            None
-        }
-    }
+    Ok(catalog::load_for(&global.config, choice)?)
 }
 
-pub(crate) fn run(global: &GlobalArgs, style: Style) -> Result<u8> {
-    let Some(catalog) = load(global, style, true) else {
-        return Ok(EXIT_ERROR);
-    };
+pub(crate) fn run(global: &GlobalArgs) -> Result<u8> {
+    let catalog = load(global, true)?;
     let mut out = std::io::stdout().lock();
     // Products and prices always, the other kinds when declared (the settings are not an
     // entry one counts).

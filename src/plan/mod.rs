@@ -3,6 +3,7 @@
 //! A plan is a list of [`Change`]s (one per catalog address, what a reviewer reads) executed as
 //! [`Step`]s (single Stripe writes) in a dependency graph with a deterministic order.
 
+mod action;
 mod builder;
 mod claims;
 mod coupon;
@@ -29,6 +30,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use action::{Action, Summary};
 pub use claims::{Claims, find as claims};
 pub use error::{Conflict, PlanError};
 pub use request::{ObjRef, Request, StepId};
@@ -38,35 +40,6 @@ pub use wire::{WireRequest, requests};
 use crate::catalog::Catalog;
 use crate::live::LiveState;
 use crate::resource::ResourceKind;
-
-/// What happens to an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// A new object.
-    Create,
-    /// An existing object without billing's marker, named by the catalog (`id`, lookup key,
-    /// code): the marker is added, with any declared differences that can change in place.
-    Adopt,
-    /// An object whose catalog key was renamed (`moved_from`): only its marker changes, with
-    /// any declared differences that can change in place.
-    Move,
-    /// Fields changed in place.
-    Update,
-    /// An archived object made active again (with any other field changes).
-    Unarchive,
-    /// A new object replaces the current one, which is archived.
-    Replace,
-    /// The object is archived.
-    Archive,
-    /// A promotion code is deactivated.
-    Deactivate,
-    /// A coupon is deleted.
-    Delete,
-    /// The marker is removed: the object stays in Stripe as it is, no longer managed
-    /// (`billing forget`, or `on_remove = "forget"`).
-    Forget,
-}
 
 /// What happens to one catalog address, as a reviewer reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,60 +169,6 @@ pub struct Plan {
     /// What a reviewer should know that is not a change (a promotion code Stripe deactivated
     /// itself, a coupon kept by `on_remove = "keep"`).
     pub notices: Vec<String>,
-}
-
-/// Counts of changes by what a summary line reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    /// Existing objects taken over.
-    #[serde(default)]
-    pub adopt: usize,
-    /// Objects at a renamed address.
-    #[serde(default, rename = "move")]
-    pub moved: usize,
-    /// Objects left in Stripe, no longer managed.
-    #[serde(default)]
-    pub forget: usize,
-    pub create: usize,
-    pub update: usize,
-    pub replace: usize,
-    /// Archived products and prices, deactivated promotion codes.
-    pub archive: usize,
-    /// Deleted coupons.
-    pub delete: usize,
-}
-
-impl Summary {
-    /// `3 to adopt, 0 to create, 1 to update, 0 to replace, 0 to archive.`: adoptions, moves,
-    /// forgets and deletes only when there are some.
-    pub fn line(&self) -> String {
-        let optional = |n: usize, what: &str| {
-            if n > 0 {
-                format!("{n} to {what}, ")
-            } else {
-                String::new()
-            }
-        };
-        let delete = if self.delete > 0 {
-            format!(", {} to delete", self.delete)
-        } else {
-            String::new()
-        };
-        let forget = if self.forget > 0 {
-            format!(", {} to forget", self.forget)
-        } else {
-            String::new()
-        };
-        format!(
-            "{}{}{} to create, {} to update, {} to replace, {} to archive{delete}{forget}.",
-            optional(self.adopt, "adopt"),
-            optional(self.moved, "move"),
-            self.create,
-            self.update,
-            self.replace,
-            self.archive
-        )
-    }
 }
 
 impl Change {

@@ -9,12 +9,10 @@ use std::io::{self, Write};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::Target;
 use super::{counts, plural};
-use crate::document::PlanDocument as Plan;
-use crate::plan::{Action, Change, FieldChange, FieldValue};
-use crate::resource::ResourceKind;
-use crate::stripe::KeyMode;
+use crate::document::{Origin, PlanDocument};
+use crate::plan::{Action, Change, FieldChange, FieldValue, Summary};
+use crate::resource::{KeyMode, ResourceKind};
 
 /// GitHub refuses comments longer than this many characters.
 const LIMIT: usize = 65_536;
@@ -26,8 +24,12 @@ const MARKER: &str = "<!-- billing-plan -->";
 ///
 /// When the whole plan does not fit, the heading, the summary and as many warnings and changes
 /// as fit are kept, followed by a notice saying how many are not shown.
-pub fn render_markdown(plan: &Plan, target: &Target, out: &mut impl Write) -> io::Result<()> {
-    out.write_all(Comment::new(plan, target).fit(LIMIT).as_bytes())
+pub fn render_markdown(
+    plan: &PlanDocument,
+    origin: &Origin,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    out.write_all(Comment::new(plan, origin).fit(LIMIT).as_bytes())
 }
 
 /// The comment in pieces that truncation keeps or drops whole.
@@ -51,12 +53,12 @@ struct Alert {
 }
 
 impl Comment {
-    fn new(plan: &Plan, target: &Target) -> Self {
+    fn new(plan: &PlanDocument, origin: &Origin) -> Self {
         let mut head = format!(
             "{MARKER}\n### billing plan for {} (account {}, {} mode, namespace {})\n\n",
-            inline(&target.environment),
-            inline(&target.account),
-            target.mode,
+            inline(&origin.environment),
+            inline(&origin.account),
+            origin.mode,
             inline(&format!("{:?}", plan.namespace)),
         );
         if plan.is_empty() {
@@ -66,7 +68,7 @@ impl Comment {
         }
         Self {
             head,
-            alerts: alerts(plan, target),
+            alerts: alerts(plan, origin),
             sections: plan.resource_changes.iter().map(section).collect(),
             footer: footer(plan),
         }
@@ -182,16 +184,14 @@ fn notice(warnings: usize, changes: usize) -> String {
 }
 
 /// The summary line, as the text renderer writes it, and a table of changes by kind.
-fn summary(plan: &Plan) -> String {
-    let s = plan.summary;
-    let mut out = format!("**Plan:** {}\n\n", s.line());
-    let totals = [
-        s.adopt, s.moved, s.create, s.update, s.replace, s.archive, s.delete, s.forget,
-    ];
-    let columns: Vec<usize> = (0..COLUMNS.len()).filter(|&i| totals[i] > 0).collect();
+fn summary(plan: &PlanDocument) -> String {
+    let mut out = format!("**Plan:** {}\n\n", plan.summary.line());
+    // A column for each count the summary has, after the kind.
+    let totals = plan.summary.columns();
+    let columns: Vec<usize> = (0..totals.len()).filter(|&i| totals[i].1 > 0).collect();
     out.push_str("| |");
     for &i in &columns {
-        out.push_str(&format!(" {} |", COLUMNS[i]));
+        out.push_str(&format!(" {} |", totals[i].0));
     }
     out.push_str("\n|:--|");
     out.push_str(&"--:|".repeat(columns.len()));
@@ -200,13 +200,16 @@ fn summary(plan: &Plan) -> String {
     kinds.sort();
     kinds.dedup();
     for kind in kinds {
-        let mut counts = [0; COLUMNS.len()];
-        for change in plan.resource_changes.iter().filter(|c| c.kind == kind) {
-            counts[column(change.action)] += 1;
-        }
+        let row: Summary = plan
+            .resource_changes
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.action)
+            .collect();
+        let row = row.columns();
         out.push_str(&format!("| {} |", kind.plural()));
         for &i in &columns {
-            match counts[i] {
+            match row[i].1 {
                 0 => out.push_str(" |"),
                 n => out.push_str(&format!(" {n} |")),
             }
@@ -217,27 +220,8 @@ fn summary(plan: &Plan) -> String {
     out
 }
 
-/// The table's columns after the kind: the actions the summary counts.
-const COLUMNS: [&str; 8] = [
-    "adopt", "move", "create", "update", "replace", "archive", "delete", "forget",
-];
-
-/// The summary column an action counts in (as [`crate::plan::Plan::summary`] counts it).
-fn column(action: Action) -> usize {
-    match action {
-        Action::Adopt => 0,
-        Action::Move => 1,
-        Action::Create => 2,
-        Action::Update | Action::Unarchive => 3,
-        Action::Replace => 4,
-        Action::Archive | Action::Deactivate => 5,
-        Action::Delete => 6,
-        Action::Forget => 7,
-    }
-}
-
 /// Objects in the way, then replacements and removals, then the plan's notices.
-fn alerts(plan: &Plan, target: &Target) -> Vec<Alert> {
+fn alerts(plan: &PlanDocument, origin: &Origin) -> Vec<Alert> {
     let mut alerts = Vec::new();
     let blockers: Vec<String> = plan
         .blockers()
@@ -261,19 +245,14 @@ fn alerts(plan: &Plan, target: &Target) -> Vec<Alert> {
     let risky: Vec<String> = plan
         .resource_changes
         .iter()
-        .filter(|c| {
-            matches!(
-                c.action,
-                Action::Replace | Action::Archive | Action::Deactivate | Action::Delete
-            )
-        })
+        .filter(|c| c.action == Action::Replace || c.action.removes())
         .map(warning)
         .collect();
     if !risky.is_empty() {
         let mut header =
             "> [!WARNING]\n> **Replacements and removals**: review what they mean for customers.\n"
                 .to_owned();
-        if target.mode == KeyMode::Live && plan.destroys().next().is_some() {
+        if origin.mode == KeyMode::Live && plan.destroys().next().is_some() {
             header.push_str(
                 "> Removing what left billing.toml needs `--allow-destroy` in live mode.\n",
             );
@@ -299,7 +278,11 @@ fn alerts(plan: &Plan, target: &Target) -> Vec<Alert> {
 
 /// One replacement or removal as a warning, with its notes.
 fn warning(change: &Change) -> String {
-    let mut out = format!("> - {} {}", code(&change.address), verb_phrase(change));
+    let mut out = format!(
+        "> - {} {}",
+        code(&change.address),
+        change.action.phrase(change.kind)
+    );
     match (&change.reason, change.destroy) {
         (Some(reason), _) => out.push_str(&format!(": {}", inline(reason))),
         (None, true) => out.push_str(": removed from billing.toml"),
@@ -312,46 +295,9 @@ fn warning(change: &Change) -> String {
     out
 }
 
-fn verb_phrase(change: &Change) -> &'static str {
-    match change.action {
-        Action::Create => "will be created",
-        Action::Adopt => "will be adopted",
-        Action::Move => "will be moved",
-        Action::Forget => "will be forgotten (left in Stripe, no longer managed)",
-        Action::Update => "will be updated in place",
-        Action::Unarchive if reactivated(change.kind) => "will be reactivated",
-        Action::Unarchive => "will be unarchived",
-        Action::Replace => "will be replaced",
-        Action::Archive => "will be archived",
-        Action::Deactivate => "will be deactivated",
-        Action::Delete => "will be deleted",
-    }
-}
-
-fn reactivated(kind: ResourceKind) -> bool {
-    matches!(kind, ResourceKind::PromotionCode | ResourceKind::Portal)
-}
-
-/// The symbol and verb of a change's summary line, in the text renderer's idiom.
-fn symbol(change: &Change) -> (&'static str, &'static str) {
-    match change.action {
-        Action::Create => ("+", "create"),
-        Action::Adopt => ("<", "adopt"),
-        Action::Move => (">", "move"),
-        Action::Forget => ("/", "forget"),
-        Action::Update => ("~", "update"),
-        Action::Unarchive if reactivated(change.kind) => ("~", "reactivate"),
-        Action::Unarchive => ("~", "unarchive"),
-        Action::Replace => ("-/+", "replace"),
-        Action::Archive => ("-", "archive"),
-        Action::Deactivate => ("-", "deactivate"),
-        Action::Delete => ("-", "delete"),
-    }
-}
-
 /// A change as a collapsible section: its reason, its fields as a diff, its notes.
 fn section(change: &Change) -> String {
-    let (symbol, verb) = symbol(change);
+    let (symbol, verb) = (change.action.symbol(), change.action.verb(change.kind));
     let id = change
         .id
         .as_deref()
@@ -383,10 +329,7 @@ fn section(change: &Change) -> String {
 
 /// The fields as the lines of a `diff` block: `-` before, `+` after.
 fn field_diff(change: &Change) -> String {
-    let removal = matches!(
-        change.action,
-        Action::Archive | Action::Deactivate | Action::Delete
-    );
+    let removal = change.action.removes();
     let fields: Vec<&FieldChange> = change
         .fields
         .iter()
@@ -442,7 +385,7 @@ fn raw(value: &FieldValue) -> String {
 }
 
 /// What the plan left alone, one paragraph per kind of owner.
-fn footer(plan: &Plan) -> String {
+fn footer(plan: &PlanDocument) -> String {
     let mut out = String::new();
     let (u, f) = (&plan.unmanaged, &plan.foreign);
     if !u.is_empty() {
@@ -558,29 +501,24 @@ interval = "month"
 tax_behavior = "exclusive"
 "#;
 
-    fn plan_for(catalog: &str, state: &LiveState) -> Plan {
+    fn plan_for(catalog: &str, state: &LiveState) -> PlanDocument {
         let catalog = parse(&SourceFile::new("billing.toml", catalog))
             .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"));
         let plan = crate::plan::plan(&catalog, state).unwrap_or_else(|e| panic!("{e}"));
-        let origin = crate::document::Origin {
-            environment: "sandbox".into(),
-            account: "acct_1".into(),
-            mode: KeyMode::Test,
-        };
-        Plan::new(&plan, &catalog, state, origin)
+        PlanDocument::new(&plan, &catalog, state, origin(KeyMode::Test))
     }
 
-    fn target(mode: KeyMode) -> Target {
-        Target {
+    fn origin(mode: KeyMode) -> Origin {
+        Origin {
             environment: "sandbox".into(),
             account: "acct_1".into(),
             mode,
         }
     }
 
-    fn render(plan: &Plan, mode: KeyMode) -> String {
+    fn render(plan: &PlanDocument, mode: KeyMode) -> String {
         let mut out = Vec::new();
-        render_markdown(plan, &target(mode), &mut out).unwrap();
+        render_markdown(plan, &origin(mode), &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -781,7 +719,7 @@ tax_behavior = "exclusive"
     #[test]
     fn truncation_keeps_whole_sections() {
         let plan = plan_for(&many_products(3), &live(vec![], vec![]));
-        let comment = Comment::new(&plan, &target(KeyMode::Test));
+        let comment = Comment::new(&plan, &origin(KeyMode::Test));
         let full = comment.fit(LIMIT);
         let cut = comment.fit(full.chars().count() - 1);
         assert_well_formed(&cut);

@@ -4,45 +4,25 @@ use std::io::{self, Write};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::{Paint, Target, counts};
+use super::{Paint, counts};
 use crate::apply::{ApplyReport, Outcome};
-use crate::document::PlanDocument;
+use crate::document::{Origin, PlanDocument};
 use crate::plan::{Action, Change, FieldChange, FieldValue};
-use crate::resource::ResourceKind;
 
+/// The action's symbol, right-aligned in three columns and coloured by what it does.
 fn symbol(action: Action, paint: Paint) -> String {
+    let symbol = format!("{:>3}", action.symbol());
     match action {
-        Action::Create => paint.green("  +"),
-        Action::Adopt => paint.green("  <"),
-        Action::Move => paint.yellow("  >"),
-        Action::Forget => paint.yellow("  /"),
-        Action::Update | Action::Unarchive => paint.yellow("  ~"),
-        Action::Replace => paint.magenta("-/+"),
-        Action::Archive | Action::Deactivate | Action::Delete => paint.red("  -"),
+        Action::Create | Action::Adopt => paint.green(&symbol),
+        Action::Move | Action::Forget | Action::Update | Action::Unarchive => paint.yellow(&symbol),
+        Action::Replace => paint.magenta(&symbol),
+        Action::Archive | Action::Deactivate | Action::Delete => paint.red(&symbol),
     }
 }
 
+/// `# prices.pro.monthly will be replaced: why`.
 fn headline(change: &Change) -> String {
-    let what = match change.action {
-        Action::Create => "will be created".to_owned(),
-        Action::Adopt => "will be adopted".to_owned(),
-        Action::Move => "will be moved".to_owned(),
-        Action::Forget => "will be forgotten (left in Stripe, no longer managed)".to_owned(),
-        Action::Update => "will be updated in place".to_owned(),
-        Action::Unarchive
-            if matches!(
-                change.kind,
-                ResourceKind::PromotionCode | ResourceKind::Portal
-            ) =>
-        {
-            "will be reactivated".to_owned()
-        }
-        Action::Unarchive => "will be unarchived".to_owned(),
-        Action::Replace => "must be replaced".to_owned(),
-        Action::Archive => "will be archived".to_owned(),
-        Action::Deactivate => "will be deactivated".to_owned(),
-        Action::Delete => "will be deleted".to_owned(),
-    };
+    let what = change.action.phrase(change.kind);
     match &change.reason {
         Some(reason) => format!("# {} {what}: {reason}", change.address),
         None => format!("# {} {what}", change.address),
@@ -111,10 +91,7 @@ fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Resu
         .map(|f| f.field.len())
         .max()
         .unwrap_or(0);
-    let removal = matches!(
-        change.action,
-        Action::Archive | Action::Deactivate | Action::Delete
-    );
+    let removal = change.action.removes();
     if !removal || change.fields.len() > 1 {
         for field in &change.fields {
             if removal && field.field == "active" {
@@ -129,10 +106,10 @@ fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Resu
     writeln!(out)
 }
 
-/// Writes the plan: where it applies, each change, then the summary line.
+/// Writes the plan: where it applies (`origin`), each change, then the summary line.
 pub fn render_plan(
     plan: &PlanDocument,
-    target: &Target,
+    origin: &Origin,
     color: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
@@ -140,7 +117,7 @@ pub fn render_plan(
     writeln!(
         out,
         "Plan for {} (account {}, {} mode, namespace {:?})",
-        target.environment, target.account, target.mode, plan.namespace
+        origin.environment, origin.account, origin.mode, plan.namespace
     )?;
     writeln!(out)?;
     if plan.is_empty() {

@@ -4,6 +4,7 @@
 mod address;
 mod kind;
 mod marker;
+mod mode;
 
 pub use address::{Address, AddressError};
 pub use kind::ResourceKind;
@@ -11,3 +12,4 @@ pub use marker::{
     DEFAULT_NAMESPACE, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, Owner, owned_metadata, owner,
     unmark, with_marker,
 };
+pub use mode::KeyMode;

@@ -16,8 +16,9 @@ use hyper_util::rt::TokioExecutor;
 use stripe_client_core::{CustomizedStripeRequest, StripeClient, StripeMethod};
 
 use super::error::{ApiError, StripeError};
-use super::key::{KeyMode, SecretKey};
+use super::key::SecretKey;
 use super::pace::{self, Pacer};
+use crate::resource::KeyMode;
 
 /// The Stripe API version billing speaks: the one async-stripe's types are generated for.
 pub fn api_version() -> &'static str {

@@ -2,19 +2,11 @@
 
 use std::fmt;
 
+use crate::resource::KeyMode;
+
 /// A Stripe API key. Its `Debug` and `Display` never show it; only [`SecretKey::expose`] does.
 #[derive(Clone)]
 pub struct SecretKey(String);
-
-/// Whether a key acts on test data or live data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyMode {
-    /// `sk_test_…` / `rk_test_…`.
-    Test,
-    /// `sk_live_…` / `rk_live_…`.
-    Live,
-}
 
 impl SecretKey {
     /// Wraps a key as given.
@@ -60,15 +52,6 @@ impl SecretKey {
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretKey([REDACTED])")
-    }
-}
-
-impl fmt::Display for KeyMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Test => "test",
-            Self::Live => "live",
-        })
     }
 }
 

@@ -7,4 +7,4 @@ pub mod pace;
 
 pub use client::{ClientSettings, Exchange, Observer, STRIPE_API_BASE, StripeHttp, api_version};
 pub use error::{ApiError, StripeError};
-pub use key::{KeyMode, SecretKey};
+pub use key::SecretKey;

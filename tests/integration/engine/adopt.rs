@@ -242,7 +242,7 @@ nickname = "Old"
     env.set_catalog(catalog);
     let plan = env.plan();
     assert!(
-        plan.has("# prices.pro.monthly must be replaced"),
+        plan.has("# prices.pro.monthly will be replaced"),
         "{}",
         plan.stdout
     );

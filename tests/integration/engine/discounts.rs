@@ -460,7 +460,7 @@ fn an_interrupted_replacement_then_a_revert_keeps_the_original_coupon() {
     env.set_catalog(&catalog("20", ""));
     let plan = env.plan();
     assert!(
-        !plan.has("# coupons.launch must be replaced"),
+        !plan.has("# coupons.launch will be replaced"),
         "{}",
         plan.stdout
     );

@@ -259,7 +259,7 @@ fn tax_rates_update_in_place_and_a_percentage_change_replaces() {
     );
     let plan = env.plan();
     assert!(
-        plan.has("# tax_rates.vat_de must be replaced: Stripe cannot change a tax rate's percentage in place"),
+        plan.has("# tax_rates.vat_de will be replaced: Stripe cannot change a tax rate's percentage in place"),
         "{}",
         plan.stdout
     );

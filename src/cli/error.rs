@@ -1,0 +1,155 @@
+//! The command line's one error channel: what a command could not do, the hints that go with
+//! it and its exit code, printed on stderr by [`super::run`] and nowhere else.
+
+use std::io;
+
+use super::{EXIT_ERROR, EXIT_OK, Style};
+use crate::apply::DestroyRefused;
+use crate::catalog::{self, Diagnostic, SourceFile};
+use crate::document;
+
+/// A command's result: an exit code, or the error that ends it.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a command stopped: printed as `error: …` (or a catalog's problems), then `hint: …`
+/// lines, and the process exits with its code.
+#[derive(Debug)]
+pub struct Error {
+    what: What,
+    hints: Vec<String>,
+    code: u8,
+}
+
+/// What an error prints before its hints.
+#[derive(Debug)]
+enum What {
+    /// `error: MESSAGE`.
+    Message(String),
+    /// A catalog's problems, each with its place in the source (boxed: a source file is
+    /// large, and most errors are not this one).
+    Catalog(Box<(SourceFile, Vec<Diagnostic>)>),
+    /// Nothing: the output already says what went wrong (an apply report), or nobody reads
+    /// it any more (a closed pipe).
+    Shown,
+}
+
+impl Error {
+    /// An error that prints `error: MESSAGE` and exits 1.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            what: What::Message(message.into()),
+            hints: Vec::new(),
+            code: EXIT_ERROR,
+        }
+    }
+
+    /// A failure the output already shows: only its hints are printed, and it exits 1.
+    pub fn shown() -> Self {
+        Self {
+            what: What::Shown,
+            hints: Vec::new(),
+            code: EXIT_ERROR,
+        }
+    }
+
+    /// The same error, with `hint` printed after it.
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Prints it on stderr, styled, and returns its exit code.
+    pub fn report(&self, style: Style) -> u8 {
+        match &self.what {
+            What::Message(message) => style.error(message),
+            What::Catalog(problems) => {
+                let (file, diagnostics) = problems.as_ref();
+                let _ =
+                    catalog::render_all(file, diagnostics, style.color(), &mut io::stderr().lock());
+            }
+            What::Shown => {}
+        }
+        for hint in &self.hints {
+            style.hint(hint);
+        }
+        self.code
+    }
+
+    /// The reader went away (`billing plan | head`): nothing more to say, and not a failure.
+    fn closed_pipe() -> Self {
+        Self {
+            what: What::Shown,
+            hints: Vec::new(),
+            code: EXIT_OK,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(error: anyhow::Error) -> Self {
+        if error
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        {
+            return Self::closed_pipe();
+        }
+        Self::new(format!("{error:#}"))
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Self {
+        anyhow::Error::from(error).into()
+    }
+}
+
+impl From<catalog::LoadError> for Error {
+    fn from(error: catalog::LoadError) -> Self {
+        match error {
+            catalog::LoadError::Invalid { file, diagnostics } => Self {
+                what: What::Catalog(Box::new((file, diagnostics))),
+                hints: Vec::new(),
+                code: EXIT_ERROR,
+            },
+            catalog::LoadError::Read { .. } => Self::new(error.to_string())
+                .hint("run billing in the directory that holds billing.toml, or pass -c PATH"),
+            catalog::LoadError::TooLarge { .. } => Self::new(error.to_string()),
+        }
+    }
+}
+
+impl From<document::LoadError> for Error {
+    fn from(error: document::LoadError) -> Self {
+        Self::new(error.to_string())
+    }
+}
+
+impl From<DestroyRefused> for Error {
+    fn from(error: DestroyRefused) -> Self {
+        Self::new(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_is_no_failure_and_says_nothing() {
+        let pipe = || io::Error::new(io::ErrorKind::BrokenPipe, "closed");
+        assert_eq!(Error::from(pipe()).code, EXIT_OK);
+        let wrapped = anyhow::Error::from(pipe()).context("writing the plan");
+        assert!(matches!(Error::from(wrapped).what, What::Shown));
+        assert_eq!(Error::from(io::Error::other("disk full")).code, EXIT_ERROR);
+    }
+
+    #[test]
+    fn a_message_keeps_its_causes_and_its_hints_in_order() {
+        let error = Error::from(anyhow::anyhow!("refused").context("cannot apply"))
+            .hint("first")
+            .hint("second");
+        assert!(matches!(&error.what, What::Message(m) if m == "cannot apply: refused"));
+        assert_eq!(error.hints, ["first", "second"]);
+    }
+}

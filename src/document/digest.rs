@@ -1,0 +1,112 @@
+//! What a plan document records of its inputs: the catalog's hash and a digest of every
+//! object it read, so that a saved plan can tell whether either changed since.
+
+use serde::Serialize;
+
+use super::ReadObject;
+use crate::catalog::Catalog;
+use crate::live::LiveState;
+use crate::resource::{Owner, ResourceKind};
+
+/// A digest of a serialisable value.
+fn digest<T: Serialize>(value: &T) -> String {
+    crate::digest::hex(&crate::digest::json_sha256(value)[..16])
+}
+
+/// `sha256:…` of the validated catalog: formatting and comments do not count.
+pub fn catalog_hash(catalog: &Catalog) -> String {
+    format!(
+        "sha256:{}",
+        crate::digest::hex(&crate::digest::json_sha256(catalog))
+    )
+}
+
+/// A digest of a live object without what moves on its own (redemption counters) or belongs
+/// to other systems (metadata keys billing.toml's `ignore_metadata` leaves alone). Hashed as
+/// it is, without a copy, when there is nothing to leave out: products and prices, by the
+/// hundred thousand.
+fn object_digest(object: &dyn crate::live::LiveObject, catalog: &Catalog) -> String {
+    let ignored = |k: &String| catalog.ignores_metadata_key(k);
+    if object.counters().is_empty() && !object.metadata().keys().any(ignored) {
+        return crate::digest::hex(&object.sha256()[..16]);
+    }
+    let mut value = object.to_json();
+    if let Some(map) = value.as_object_mut() {
+        for counter in object.counters() {
+            map.remove(*counter);
+        }
+        if let Some(serde_json::Value::Object(metadata)) = map.get_mut("metadata") {
+            metadata.retain(|k, _| !catalog.ignores_metadata_key(k));
+        }
+    }
+    digest(&value)
+}
+
+/// A digest of an object without what belongs to other systems (see [`object_digest`]).
+fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
+    let mut value = serde_json::to_value(object).unwrap_or_default();
+    if let Some(serde_json::Value::Object(metadata)) = value
+        .as_object_mut()
+        .and_then(|map| map.get_mut("metadata"))
+    {
+        metadata.retain(|k, _| !catalog.ignores_metadata_key(k));
+    }
+    digest(&value)
+}
+
+/// Every object the plan depends on: managed objects of every kind, the tax settings and the
+/// registrations billing.toml declares (when read), and the account's default portal
+/// configuration when billing.toml manages it.
+pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
+    let ns = catalog.namespace.as_str();
+    // Objects the plan adopts or moves count as managed at their new address.
+    let claims = crate::plan::claims(catalog, live);
+    let manages_default = catalog.portals.values().any(|p| p.account_default);
+    let mut out = Vec::new();
+    let mut add = |kind: ResourceKind, id: &str, address: Option<&str>, digest: String| {
+        out.push(ReadObject {
+            kind,
+            id: id.to_owned(),
+            address: address.map(str::to_owned),
+            digest,
+        });
+    };
+    for kind in ResourceKind::MARKED {
+        for o in live.objects(kind).iter() {
+            match claims.owner(o.id(), o.metadata(), ns) {
+                Owner::Ours(address) => add(kind, o.id(), Some(address), object_digest(o, catalog)),
+                // The account's default portal configuration, which billing.toml may manage
+                // without its marker.
+                _ if o.is_built_in() && manages_default => {
+                    add(kind, o.id(), None, object_digest(o, catalog));
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(settings) = &live.tax_settings {
+        add(
+            ResourceKind::TaxSettings,
+            "account",
+            Some("tax"),
+            stable_digest(settings, catalog),
+        );
+    }
+    let declared = catalog.tax.iter().flat_map(|t| &t.registrations);
+    for r in &live.tax_registrations {
+        if let Some(d) = declared
+            .clone()
+            .find(|d| d.country == r.country && d.kind == r.kind && d.state == r.state)
+        {
+            let address = d.address().to_string();
+            add(
+                ResourceKind::TaxRegistration,
+                &r.id,
+                Some(&address),
+                stable_digest(r, catalog),
+            );
+        }
+    }
+    out.sort_by(|a, b| (&a.address, &a.kind, &a.id).cmp(&(&b.address, &b.kind, &b.id)));
+    out
+}

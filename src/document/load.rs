@@ -1,0 +1,166 @@
+//! Reading a saved plan file: the format and tool version it was made with, then its shape,
+//! down to the idempotency keys, so that a plan edited after it was made is refused.
+
+use std::path::Path;
+
+use super::{FORMAT_VERSION, PlanDocument, build::idempotency_key, placeholder};
+
+impl PlanDocument {
+    /// Reads a plan file, checking that this version of billing can apply it.
+    pub fn load(path: &Path) -> Result<Self, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Reads the text of a plan file, as [`Self::load`] does once it has read it; errors name
+    /// the file `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, LoadError> {
+        let header: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| LoadError::Invalid {
+                path: path.display().to_string(),
+                error: e.to_string(),
+            })?;
+        let version = header
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(FORMAT_VERSION)) {
+            return Err(LoadError::Version {
+                path: path.display().to_string(),
+                found: version.map_or("none".to_owned(), |v| v.to_string()),
+            });
+        }
+        let doc: Self = serde_json::from_value(header).map_err(|e| LoadError::Invalid {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
+        if doc.tool_version != env!("CARGO_PKG_VERSION") {
+            return Err(LoadError::Tool {
+                path: path.display().to_string(),
+                found: doc.tool_version,
+            });
+        }
+        doc.check_shape().map_err(|error| LoadError::Invalid {
+            path: path.display().to_string(),
+            error,
+        })?;
+        Ok(doc)
+    }
+
+    /// Internal consistency: every index points somewhere, every operation is ordered once and
+    /// listed by its own change (only), every dependency comes earlier in the order.
+    pub(super) fn check_shape(&self) -> Result<(), String> {
+        let n = self.operations.len();
+        let mut position = vec![usize::MAX; n];
+        for (i, &op) in self.order.iter().enumerate() {
+            if op >= n || position[op] != usize::MAX {
+                return Err(format!(
+                    "`order` names operation {op} twice or out of range"
+                ));
+            }
+            position[op] = i;
+        }
+        if self.order.len() != n {
+            return Err("`order` does not list every operation".to_owned());
+        }
+        for (i, change) in self.resource_changes.iter().enumerate() {
+            if let Some(&step) = change
+                .steps
+                .iter()
+                .find(|&&step| self.operations.get(step).is_none_or(|op| op.change != i))
+            {
+                return Err(format!(
+                    "the change to {} lists operation {step}, which is not one of its own",
+                    change.address
+                ));
+            }
+        }
+        for (i, op) in self.operations.iter().enumerate() {
+            if op.id != i || op.change >= self.resource_changes.len() {
+                return Err(format!("operation {i} is out of place"));
+            }
+            if !self.resource_changes[op.change].steps.contains(&i) {
+                return Err(format!("operation {i} is not listed by its change"));
+            }
+            for &d in &op.depends_on {
+                if d >= n || position[d] >= position[i] {
+                    return Err(format!(
+                        "operation {i} depends on operation {d}, which does not run before it"
+                    ));
+                }
+            }
+            for r in &op.references {
+                let place = match r.field {
+                    None => op.requests.get(r.request).map(|q| q.path.as_str()),
+                    Some(f) => op
+                        .requests
+                        .get(r.request)
+                        .and_then(|q| q.body.get(f))
+                        .map(|(_, v)| v.as_str()),
+                };
+                let ok = place.is_some_and(|p| p.contains(&placeholder(r.operation)))
+                    && r.operation < n
+                    && self.operations[r.operation].creates
+                    && op.depends_on.contains(&r.operation);
+                if !ok {
+                    return Err(format!(
+                        "operation {i} refers to operation {} wrongly",
+                        r.operation
+                    ));
+                }
+            }
+            // Every placeholder is a listed reference.
+            for (index, q) in op.requests.iter().enumerate() {
+                let places = std::iter::once((None, q.path.as_str())).chain(
+                    q.body
+                        .iter()
+                        .enumerate()
+                        .map(|(f, (_, v))| (Some(f), v.as_str())),
+                );
+                for (field, text) in places {
+                    if text.contains("${operations.")
+                        && !op
+                            .references
+                            .iter()
+                            .any(|r| r.request == index && r.field == field)
+                    {
+                        return Err(format!("operation {i} has a reference that is not listed"));
+                    }
+                }
+            }
+            let change = &self.resource_changes[op.change];
+            if op.idempotency_key
+                != idempotency_key(
+                    &self.namespace,
+                    self.generation.as_deref(),
+                    change,
+                    op,
+                    self.allow_destroy,
+                )
+            {
+                return Err(format!(
+                    "operation {i} ({} of {}) was edited after the plan was made",
+                    op.description, op.address
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a plan file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the plan file {path}: {error}")]
+    Read { path: String, error: String },
+    #[error("{path} is not a usable billing plan file: {error}")]
+    Invalid { path: String, error: String },
+    #[error(
+        "{path} is a plan file of format version {found}; this billing reads version {FORMAT_VERSION}"
+    )]
+    Version { path: String, found: String },
+    #[error("{path} was made by billing {found}; this is billing {}: make the plan again with this version", env!("CARGO_PKG_VERSION"))]
+    Tool { path: String, found: String },
+}

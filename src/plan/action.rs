@@ -1,0 +1,242 @@
+//! What happens to an address, and the words for it that every rendering shares: the symbol,
+//! the verb and the phrase of each action, and the counts a summary reports.
+
+use serde::{Deserialize, Serialize};
+
+use crate::resource::ResourceKind;
+
+/// What happens to an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A new object.
+    Create,
+    /// An existing object without billing's marker, named by the catalog (`id`, lookup key,
+    /// code): the marker is added, with any declared differences that can change in place.
+    Adopt,
+    /// An object whose catalog key was renamed (`moved_from`): only its marker changes, with
+    /// any declared differences that can change in place.
+    Move,
+    /// Fields changed in place.
+    Update,
+    /// An archived object made active again (with any other field changes).
+    Unarchive,
+    /// A new object replaces the current one, which is archived.
+    Replace,
+    /// The object is archived.
+    Archive,
+    /// A promotion code is deactivated.
+    Deactivate,
+    /// A coupon is deleted.
+    Delete,
+    /// The marker is removed: the object stays in Stripe as it is, no longer managed
+    /// (`billing forget`, or `on_remove = "forget"`).
+    Forget,
+}
+
+impl Action {
+    /// Its mark in a plan, in Terraform's idiom: `+` create, `~` update, `-/+` replace, `-`
+    /// archive, deactivate or delete; `<` adopt, `>` move, `/` forget.
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            Self::Create => "+",
+            Self::Adopt => "<",
+            Self::Move => ">",
+            Self::Forget => "/",
+            Self::Update | Self::Unarchive => "~",
+            Self::Replace => "-/+",
+            Self::Archive | Self::Deactivate | Self::Delete => "-",
+        }
+    }
+
+    /// The verb of a change to an object of `kind`: `create`, `replace`, and `reactivate` for
+    /// a promotion code or portal configuration made active again (`unarchive` for others).
+    pub const fn verb(self, kind: ResourceKind) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Adopt => "adopt",
+            Self::Move => "move",
+            Self::Forget => "forget",
+            Self::Update => "update",
+            Self::Unarchive if reactivated(kind) => "reactivate",
+            Self::Unarchive => "unarchive",
+            Self::Replace => "replace",
+            Self::Archive => "archive",
+            Self::Deactivate => "deactivate",
+            Self::Delete => "delete",
+        }
+    }
+
+    /// What happens to an object of `kind`, as a sentence about its address ends: `will be
+    /// created`, `will be replaced`, `will be reactivated`.
+    pub const fn phrase(self, kind: ResourceKind) -> &'static str {
+        match self {
+            Self::Create => "will be created",
+            Self::Adopt => "will be adopted",
+            Self::Move => "will be moved",
+            Self::Forget => "will be forgotten (left in Stripe, no longer managed)",
+            Self::Update => "will be updated in place",
+            Self::Unarchive if reactivated(kind) => "will be reactivated",
+            Self::Unarchive => "will be unarchived",
+            Self::Replace => "will be replaced",
+            Self::Archive => "will be archived",
+            Self::Deactivate => "will be deactivated",
+            Self::Delete => "will be deleted",
+        }
+    }
+
+    /// Whether it takes the object out of use: an archive, a deactivation or a deletion.
+    pub const fn removes(self) -> bool {
+        matches!(self, Self::Archive | Self::Deactivate | Self::Delete)
+    }
+}
+
+/// Kinds whose objects are made active again rather than unarchived.
+const fn reactivated(kind: ResourceKind) -> bool {
+    matches!(kind, ResourceKind::PromotionCode | ResourceKind::Portal)
+}
+
+/// Counts of changes by what a summary line reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Existing objects taken over.
+    #[serde(default)]
+    pub adopt: usize,
+    /// Objects at a renamed address.
+    #[serde(default, rename = "move")]
+    pub moved: usize,
+    /// Objects left in Stripe, no longer managed.
+    #[serde(default)]
+    pub forget: usize,
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    /// Archived products and prices, deactivated promotion codes.
+    pub archive: usize,
+    /// Deleted coupons.
+    pub delete: usize,
+}
+
+impl Summary {
+    /// `3 to adopt, 0 to create, 1 to update, 0 to replace, 0 to archive.`: adoptions, moves,
+    /// forgets and deletes only when there are some.
+    pub fn line(&self) -> String {
+        let optional = |n: usize, what: &str| {
+            if n > 0 {
+                format!("{n} to {what}, ")
+            } else {
+                String::new()
+            }
+        };
+        let delete = if self.delete > 0 {
+            format!(", {} to delete", self.delete)
+        } else {
+            String::new()
+        };
+        let forget = if self.forget > 0 {
+            format!(", {} to forget", self.forget)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}{}{} to create, {} to update, {} to replace, {} to archive{delete}{forget}.",
+            optional(self.adopt, "adopt"),
+            optional(self.moved, "move"),
+            self.create,
+            self.update,
+            self.replace,
+            self.archive
+        )
+    }
+}
+
+impl Summary {
+    /// Counts a change with `action` where a summary reports it: an unarchive as an update, a
+    /// deactivation as an archive.
+    pub fn add(&mut self, action: Action) {
+        let count = match action {
+            Action::Adopt => &mut self.adopt,
+            Action::Move => &mut self.moved,
+            Action::Forget => &mut self.forget,
+            Action::Create => &mut self.create,
+            Action::Update | Action::Unarchive => &mut self.update,
+            Action::Replace => &mut self.replace,
+            Action::Archive | Action::Deactivate => &mut self.archive,
+            Action::Delete => &mut self.delete,
+        };
+        *count += 1;
+    }
+
+    /// Every count with its verb, in the order of a summary table: adopt, move, create,
+    /// update, replace, archive, delete, forget.
+    pub fn columns(&self) -> [(&'static str, usize); 8] {
+        [
+            ("adopt", self.adopt),
+            ("move", self.moved),
+            ("create", self.create),
+            ("update", self.update),
+            ("replace", self.replace),
+            ("archive", self.archive),
+            ("delete", self.delete),
+            ("forget", self.forget),
+        ]
+    }
+}
+
+impl FromIterator<Action> for Summary {
+    fn from_iter<I: IntoIterator<Item = Action>>(actions: I) -> Self {
+        let mut summary = Self::default();
+        actions.into_iter().for_each(|a| summary.add(a));
+        summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Action; 10] = [
+        Action::Create,
+        Action::Adopt,
+        Action::Move,
+        Action::Update,
+        Action::Unarchive,
+        Action::Replace,
+        Action::Archive,
+        Action::Deactivate,
+        Action::Delete,
+        Action::Forget,
+    ];
+
+    #[test]
+    fn every_action_counts_once_under_its_own_verb_or_its_kin() {
+        for action in ALL {
+            let summary: Summary = [action].into_iter().collect();
+            let counted: Vec<&str> = summary
+                .columns()
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(verb, _)| verb)
+                .collect();
+            let expected = match action {
+                Action::Unarchive => "update",
+                Action::Deactivate => "archive",
+                other => other.verb(ResourceKind::Product),
+            };
+            assert_eq!(counted, [expected], "{action:?}");
+        }
+    }
+
+    #[test]
+    fn phrases_say_what_verbs_do() {
+        let code = ResourceKind::PromotionCode;
+        assert_eq!(Action::Unarchive.verb(code), "reactivate");
+        assert_eq!(Action::Unarchive.phrase(code), "will be reactivated");
+        assert_eq!(
+            Action::Unarchive.phrase(ResourceKind::Product),
+            "will be unarchived"
+        );
+        assert_eq!(Action::Replace.phrase(code), "will be replaced");
+        assert!(ALL.iter().all(|a| a.removes() == (a.symbol() == "-")));
+    }
+}
