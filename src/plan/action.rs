@@ -58,7 +58,7 @@ impl Action {
             Self::Move => "move",
             Self::Forget => "forget",
             Self::Update => "update",
-            Self::Unarchive if reactivated(kind) => "reactivate",
+            Self::Unarchive if kind.deactivates() => "reactivate",
             Self::Unarchive => "unarchive",
             Self::Replace => "replace",
             Self::Archive => "archive",
@@ -76,7 +76,7 @@ impl Action {
             Self::Move => "will be moved",
             Self::Forget => "will be forgotten (left in Stripe, no longer managed)",
             Self::Update => "will be updated in place",
-            Self::Unarchive if reactivated(kind) => "will be reactivated",
+            Self::Unarchive if kind.deactivates() => "will be reactivated",
             Self::Unarchive => "will be unarchived",
             Self::Replace => "will be replaced",
             Self::Archive => "will be archived",
@@ -89,11 +89,6 @@ impl Action {
     pub const fn removes(self) -> bool {
         matches!(self, Self::Archive | Self::Deactivate | Self::Delete)
     }
-}
-
-/// Kinds whose objects are made active again rather than unarchived.
-const fn reactivated(kind: ResourceKind) -> bool {
-    matches!(kind, ResourceKind::PromotionCode | ResourceKind::Portal)
 }
 
 /// Counts of changes by what a summary line reports.

@@ -12,7 +12,7 @@ use stripe_client_core::StripeRequest;
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::lifecycle::{Blocked, Surplus};
+use super::lifecycle::{Blocked, Surplus, replacement_reason};
 use super::metadata;
 use super::placed::CouponState;
 use super::placed::Coupons;
@@ -551,16 +551,13 @@ fn replacement(
             FieldValue::None,
         ));
     }
-    let forced: Vec<&str> = change
+    let forced: Vec<FieldChange> = change
         .fields
         .iter()
         .filter(|f| f.forces_replacement)
-        .map(|f| f.field.as_str())
+        .cloned()
         .collect();
-    change.reason = Some(format!(
-        "Stripe cannot change a coupon's {} in place",
-        forced.join(", ")
-    ));
+    change.reason = Some(replacement_reason(ResourceKind::Coupon.noun(), &forced));
     change.fields.insert(
         0,
         FieldChange::replacing(

@@ -346,13 +346,9 @@ pub(crate) fn retire<'a, K: Lifecycle<'a> + ?Sized>(
     change.destroy = destroy;
     change.notes.push(kind.retired_note(live));
     let idx = b.add_change(change);
-    let verb = match action {
-        Action::Deactivate => "deactivate",
-        _ => "archive",
-    };
     let step = b.add_step(
         idx,
-        format!("{verb} {}", K::Live::KIND.noun()),
+        format!("{} {}", action.verb(K::Live::KIND), K::Live::KIND.noun()),
         request,
         vec![],
     );

@@ -208,20 +208,7 @@ impl Plan {
 
     /// Counts for the summary line (an unarchive counts as an update).
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for change in &self.changes {
-            match change.action {
-                Action::Adopt => s.adopt += 1,
-                Action::Move => s.moved += 1,
-                Action::Forget => s.forget += 1,
-                Action::Create => s.create += 1,
-                Action::Update | Action::Unarchive => s.update += 1,
-                Action::Replace => s.replace += 1,
-                Action::Archive | Action::Deactivate => s.archive += 1,
-                Action::Delete => s.delete += 1,
-            }
-        }
-        s
+        self.changes.iter().map(|c| c.action).collect()
     }
 
     /// The changes that archive objects because they left the catalog.

@@ -13,8 +13,10 @@ use stripe_product::price::{
 
 use super::builder::Builder;
 use super::error::Conflict;
+use super::lifecycle::replacement_reason;
 use super::metadata;
 use super::placed::PriceState;
+use super::placed::ProductState;
 use super::placed::Products;
 use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue};
@@ -476,273 +478,315 @@ pub(crate) fn plan_declared<'a>(
         let Some(pstate) = products.states.get(pkey.as_str()) else {
             continue;
         };
-        for (key, p) in &product.prices {
+        for (key, price) in &product.prices {
             let address = Address::price(pkey, key).to_string();
-            let candidates: Vec<&LivePrice> = b.managed.at::<LivePrice>(&address);
-            let fp = fingerprint(&candidates);
-            let holder = b.lookup_key_holder.get(p.lookup_key.as_str()).copied();
-            let current = if !product.active {
-                candidates.iter().copied().find(|c| c.active)
+            let candidates: Vec<&'a LivePrice> = b.managed.at::<LivePrice>(&address);
+            let d = Declared {
+                fp: fingerprint(&candidates),
+                holder: b.lookup_key_holder.get(price.lookup_key.as_str()).copied(),
+                address,
+                price,
+                product: pstate,
+                keys: (pkey, key),
+            };
+            let state = if product.active {
+                d.plan(b, &candidates)
             } else {
-                candidates
-                    .iter()
-                    .copied()
-                    .find(|c| c.active && holder.is_some_and(|h| h.id == c.id))
-                    .or_else(|| candidates.iter().copied().find(|c| c.active))
-                    .or_else(|| {
-                        candidates
-                            .iter()
-                            .copied()
-                            .find(|c| shape_diff(p, &pstate.obj, c).is_empty())
-                    })
+                d.of_inactive_product(b, &candidates)
             };
-            if !product.active {
-                // Archived with its product (see `plan_archives`); nothing is created.
-                if current.is_none()
-                    && let Some(idx) = pstate.change
-                {
-                    b.changes[idx].notes.push(format!(
-                        "{address} is not created while its product is inactive"
-                    ));
-                }
-                if let Some(c) = current {
-                    states.insert(
-                        (pkey.as_str(), key.as_str()),
-                        PriceState {
-                            address,
-                            obj: ObjRef::Id(c.id.clone()),
-                            change: None,
-                            action: None,
-                            keep: None,
-                            replaced: None,
-                            ready: None,
-                        },
-                    );
-                }
-                continue;
+            if let Some(state) = state {
+                states.insert((pkey.as_str(), key.as_str()), state);
             }
-            // The lookup key: free, already on the current price, moved from another price of
-            // this catalog, or held by a price billing must not touch.
-            let transfer = match holder {
-                None => false,
-                Some(h) if current.is_some_and(|c| c.id == h.id) => true,
-                Some(h) => match b.owner(&h.id, &h.metadata) {
-                    Owner::Ours(_) => true,
-                    other => {
-                        let who = match other {
-                            Owner::Foreign(ns) => {
-                                format!("which the catalog with namespace {ns:?} manages")
-                            }
-                            _ => "which billing does not manage".to_owned(),
-                        };
-                        b.conflicts.push(Conflict {
-                            address: address.clone(),
-                            message: format!(
-                                "lookup key {:?} is held by {} ({}), {who}",
-                                p.lookup_key,
-                                h.id,
-                                h.summary()
-                            ),
-                            hint: match other {
-                                Owner::Unmanaged if !p.lookup_key_declared && h.product == pstate_product_id(&pstate.obj) => format!(
-                                    "to adopt {0}, write `lookup_key = {1:?}` (or `id = \"{0}\"`) in [products.{pkey}.prices.{key}]; otherwise set another `lookup_key`, or remove the key from {0} in Stripe",
-                                    h.id, p.lookup_key
-                                ),
-                                Owner::Unmanaged => format!(
-                                    "{} is on product {}, not on products.{pkey}: set another `lookup_key` for {address}, or remove the key from it in Stripe",
-                                    h.id, h.product
-                                ),
-                                _ => format!(
-                                    "set another `lookup_key` for {address}, or remove the key from {} in Stripe",
-                                    h.id
-                                ),
-                            },
-                        });
-                        false
-                    }
-                },
-            };
-            let state = match current {
-                None => {
-                    let mut change = new_change(
-                        &address,
-                        Action::Create,
-                        None,
-                        format!("price {}", p.amount_summary()),
-                        fp,
-                    );
-                    change.fields = creation_fields(p);
-                    if let (true, Some(h)) = (transfer, holder) {
-                        change.notes.push(format!(
-                            "the lookup key {:?} moves here from {}",
-                            p.lookup_key, h.id
-                        ));
-                    }
-                    let idx = b.add_change(change);
-                    let spec = PriceSpec::from_catalog(
-                        p,
-                        owned_metadata(&p.metadata, &address, b.namespace, p.on_remove.recorded()),
-                        transfer,
-                    );
-                    let step = b.add_step(
-                        idx,
-                        "create price",
-                        Request::CreatePrice {
-                            product: pstate.obj.clone(),
-                            price: spec,
-                        },
-                        pstate.ready.into_iter().collect(),
-                    );
-                    PriceState {
-                        address,
-                        obj: ObjRef::Created(step),
-                        change: Some(idx),
-                        action: Some(Action::Create),
-                        keep: None,
-                        replaced: None,
-                        ready: Some(step),
-                    }
-                }
-                Some(live) => {
-                    let shape = shape_diff(p, &pstate.obj, live);
-                    if shape.is_empty() {
-                        let (fields, update) = mutable_diff(
-                            b,
-                            p,
-                            &address,
-                            live,
-                            transfer && holder.is_some_and(|h| h.id != live.id),
-                        );
-                        let (mut change_idx, mut action, mut ready) = (None, None, None);
-                        if !fields.is_empty() {
-                            let a = if live.active {
-                                Action::Update
-                            } else {
-                                Action::Unarchive
-                            };
-                            let mut change = new_change(
-                                &address,
-                                a,
-                                Some(live.id.clone()),
-                                format!("price {}", p.amount_summary()),
-                                fp,
-                            );
-                            change.fields = fields;
-                            if let (Some(_), Some(h)) =
-                                (&update.lookup_key, holder.filter(|h| h.id != live.id))
-                            {
-                                change.notes.push(format!(
-                                    "the lookup key {:?} moves here from {}",
-                                    p.lookup_key, h.id
-                                ));
-                            }
-                            let idx = b.add_change(change);
-                            let description = if live.active {
-                                "update price"
-                            } else {
-                                "unarchive price"
-                            };
-                            let mut deps: Vec<StepId> = Vec::new();
-                            if !live.active {
-                                deps.extend(pstate.ready);
-                            }
-                            let step = b.add_step(
-                                idx,
-                                description,
-                                Request::UpdatePrice {
-                                    price: ObjRef::Id(live.id.clone()),
-                                    update,
-                                },
-                                deps,
-                            );
-                            ready = (!live.active).then_some(step);
-                            change_idx = Some(idx);
-                            action = Some(a);
-                        }
-                        PriceState {
-                            address,
-                            obj: ObjRef::Id(live.id.clone()),
-                            change: change_idx,
-                            action,
-                            keep: Some(live),
-                            replaced: None,
-                            ready,
-                        }
-                    } else {
-                        let mut change = new_change(
-                            &address,
-                            Action::Replace,
-                            Some(live.id.clone()),
-                            format!("price {}", p.amount_summary()),
-                            fp,
-                        );
-                        let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
-                        change.reason = Some(format!(
-                            "Stripe cannot change a price's {} in place",
-                            forced.join(", ")
-                        ));
-                        change.fields = shape;
-                        let (more, _) = mutable_diff(b, p, &address, live, false);
-                        change
-                            .fields
-                            .extend(more.into_iter().filter(|f| f.field != "active"));
-                        if live.active {
-                            change.notes.push(if live.recurring.is_some() {
-                                format!(
-                                    "existing subscriptions stay on {} ({}); move them in Stripe if they should pay the new price",
-                                    live.id,
-                                    live.summary()
-                                )
-                            } else {
-                                format!(
-                                    "past invoices and payments keep referring to {} ({})",
-                                    live.id,
-                                    live.summary()
-                                )
-                            });
-                            change.notes.push(format!(
-                                "{} will be archived: code that starts new checkouts with that ID will fail; look the price up by its lookup key {:?} instead{}",
-                                live.id,
-                                p.lookup_key,
-                                if live.lookup_key.as_deref() == Some(p.lookup_key.as_str()) { ", which moves to the new price" } else { "" }
-                            ));
-                        }
-                        let idx = b.add_change(change);
-                        let spec = PriceSpec::from_catalog(
-                            p,
-                            owned_metadata(
-                                &p.metadata,
-                                &address,
-                                b.namespace,
-                                p.on_remove.recorded(),
-                            ),
-                            transfer,
-                        );
-                        let step = b.add_step(
-                            idx,
-                            "create the replacement price",
-                            Request::CreatePrice {
-                                product: pstate.obj.clone(),
-                                price: spec,
-                            },
-                            pstate.ready.into_iter().collect(),
-                        );
-                        PriceState {
-                            address,
-                            obj: ObjRef::Created(step),
-                            change: Some(idx),
-                            action: Some(Action::Replace),
-                            keep: None,
-                            replaced: live.active.then_some((live, step)),
-                            ready: Some(step),
-                        }
-                    }
-                }
-            };
-            states.insert((pkey.as_str(), key.as_str()), state);
         }
     }
     states
+}
+
+/// One declared price being planned.
+struct Declared<'a, 'p> {
+    address: String,
+    price: &'a Price,
+    /// Where its product stands.
+    product: &'p ProductState<'a>,
+    /// Its product's key and its own.
+    keys: (&'a str, &'a str),
+    /// The live price holding its lookup key, managed or not.
+    holder: Option<&'a LivePrice>,
+    /// Digest of the live prices at its address.
+    fp: String,
+}
+
+impl<'a> Declared<'a, '_> {
+    /// A price of an inactive product is archived with it (see `plan_archives`), never
+    /// created: the active one at its address stands for it.
+    fn of_inactive_product(
+        &self,
+        b: &mut Builder<'a>,
+        candidates: &[&'a LivePrice],
+    ) -> Option<PriceState<'a>> {
+        let current = candidates.iter().copied().find(|c| c.active);
+        if current.is_none()
+            && let Some(idx) = self.product.change
+        {
+            b.changes[idx].notes.push(format!(
+                "{} is not created while its product is inactive",
+                self.address
+            ));
+        }
+        current.map(|c| PriceState {
+            address: self.address.clone(),
+            obj: ObjRef::Id(c.id.clone()),
+            change: None,
+            action: None,
+            keep: None,
+            replaced: None,
+            ready: None,
+        })
+    }
+
+    /// The current price: the active one holding the lookup key, else the newest active one,
+    /// else an archived one that only needs unarchiving; then created, updated or replaced.
+    fn plan(&self, b: &mut Builder<'a>, candidates: &[&'a LivePrice]) -> Option<PriceState<'a>> {
+        let p = self.price;
+        let current = candidates
+            .iter()
+            .copied()
+            .find(|c| c.active && self.holder.is_some_and(|h| h.id == c.id))
+            .or_else(|| candidates.iter().copied().find(|c| c.active))
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|c| shape_diff(p, &self.product.obj, c).is_empty())
+            });
+        let transfer = self.transfer(b, current);
+        Some(match current {
+            None => self.create(b, transfer),
+            Some(live) => {
+                let shape = shape_diff(p, &self.product.obj, live);
+                if shape.is_empty() {
+                    self.update(b, live, transfer)
+                } else {
+                    self.replace(b, live, shape, transfer)
+                }
+            }
+        })
+    }
+
+    /// Whether the new or current price takes the lookup key from the price holding it: the
+    /// key is free, already on the current price, held by another price of this catalog, or
+    /// held by a price billing must not touch (a conflict).
+    fn transfer(&self, b: &mut Builder<'a>, current: Option<&LivePrice>) -> bool {
+        let p = self.price;
+        let Some(h) = self.holder else {
+            return false;
+        };
+        if current.is_some_and(|c| c.id == h.id) {
+            return true;
+        }
+        let other = b.owner(&h.id, &h.metadata);
+        if let Owner::Ours(_) = other {
+            return true;
+        }
+        let (pkey, key) = self.keys;
+        let address = &self.address;
+        let who = match other {
+            Owner::Foreign(ns) => format!("which the catalog with namespace {ns:?} manages"),
+            _ => "which billing does not manage".to_owned(),
+        };
+        let hint = match other {
+            Owner::Unmanaged
+                if !p.lookup_key_declared && h.product == pstate_product_id(&self.product.obj) =>
+            {
+                format!(
+                    "to adopt {0}, write `lookup_key = {1:?}` (or `id = \"{0}\"`) in [products.{pkey}.prices.{key}]; otherwise set another `lookup_key`, or remove the key from {0} in Stripe",
+                    h.id, p.lookup_key
+                )
+            }
+            Owner::Unmanaged => format!(
+                "{} is on product {}, not on products.{pkey}: set another `lookup_key` for {address}, or remove the key from it in Stripe",
+                h.id, h.product
+            ),
+            _ => format!(
+                "set another `lookup_key` for {address}, or remove the key from {} in Stripe",
+                h.id
+            ),
+        };
+        b.conflicts.push(Conflict {
+            address: address.clone(),
+            message: format!(
+                "lookup key {:?} is held by {} ({}), {who}",
+                p.lookup_key,
+                h.id,
+                h.summary()
+            ),
+            hint,
+        });
+        false
+    }
+
+    fn change(&self, action: Action, live: Option<&LivePrice>) -> Change {
+        new_change(
+            &self.address,
+            action,
+            live.map(|l| l.id.clone()),
+            format!("price {}", self.price.amount_summary()),
+            self.fp.clone(),
+        )
+    }
+
+    /// The step creating the declared price on its product, as `description`.
+    fn create_step(
+        &self,
+        b: &mut Builder<'a>,
+        change: usize,
+        description: &str,
+        transfer: bool,
+    ) -> StepId {
+        let p = self.price;
+        let metadata = owned_metadata(
+            &p.metadata,
+            &self.address,
+            b.namespace,
+            p.on_remove.recorded(),
+        );
+        b.add_step(
+            change,
+            description,
+            Request::CreatePrice {
+                product: self.product.obj.clone(),
+                price: PriceSpec::from_catalog(p, metadata, transfer),
+            },
+            self.product.ready.into_iter().collect(),
+        )
+    }
+
+    /// A note that the lookup key moves to this price from the one holding it.
+    fn key_moves(&self, change: &mut Change) {
+        if let Some(h) = self.holder {
+            change.notes.push(format!(
+                "the lookup key {:?} moves here from {}",
+                self.price.lookup_key, h.id
+            ));
+        }
+    }
+
+    fn create(&self, b: &mut Builder<'a>, transfer: bool) -> PriceState<'a> {
+        let mut change = self.change(Action::Create, None);
+        change.fields = creation_fields(self.price);
+        if transfer {
+            self.key_moves(&mut change);
+        }
+        let idx = b.add_change(change);
+        let step = self.create_step(b, idx, "create price", transfer);
+        PriceState {
+            address: self.address.clone(),
+            obj: ObjRef::Created(step),
+            change: Some(idx),
+            action: Some(Action::Create),
+            keep: None,
+            replaced: None,
+            ready: Some(step),
+        }
+    }
+
+    /// What Stripe changes in place; an archived price is unarchived, after its product.
+    fn update(&self, b: &mut Builder<'a>, live: &'a LivePrice, transfer: bool) -> PriceState<'a> {
+        let takes_key = transfer && self.holder.is_some_and(|h| h.id != live.id);
+        let (fields, update) = mutable_diff(b, self.price, &self.address, live, takes_key);
+        let mut state = PriceState {
+            address: self.address.clone(),
+            obj: ObjRef::Id(live.id.clone()),
+            change: None,
+            action: None,
+            keep: Some(live),
+            replaced: None,
+            ready: None,
+        };
+        if fields.is_empty() {
+            return state;
+        }
+        let action = if live.active {
+            Action::Update
+        } else {
+            Action::Unarchive
+        };
+        let mut change = self.change(action, Some(live));
+        change.fields = fields;
+        if update.lookup_key.is_some() && self.holder.is_some_and(|h| h.id != live.id) {
+            self.key_moves(&mut change);
+        }
+        let idx = b.add_change(change);
+        let deps: Vec<StepId> = if live.active {
+            Vec::new()
+        } else {
+            self.product.ready.into_iter().collect()
+        };
+        let step = b.add_step(
+            idx,
+            format!("{} price", action.verb(ResourceKind::Price)),
+            Request::UpdatePrice {
+                price: ObjRef::Id(live.id.clone()),
+                update,
+            },
+            deps,
+        );
+        state.ready = (!live.active).then_some(step);
+        state.change = Some(idx);
+        state.action = Some(action);
+        state
+    }
+
+    /// A new price with what Stripe cannot change; the old one is archived once nothing
+    /// refers to it (see `plan_archives`).
+    fn replace(
+        &self,
+        b: &mut Builder<'a>,
+        live: &'a LivePrice,
+        shape: Vec<FieldChange>,
+        transfer: bool,
+    ) -> PriceState<'a> {
+        let p = self.price;
+        let mut change = self.change(Action::Replace, Some(live));
+        change.reason = Some(replacement_reason(ResourceKind::Price.noun(), &shape));
+        change.fields = shape;
+        let (more, _) = mutable_diff(b, p, &self.address, live, false);
+        change
+            .fields
+            .extend(more.into_iter().filter(|f| f.field != "active"));
+        if live.active {
+            change.notes.push(if live.recurring.is_some() {
+                format!(
+                    "existing subscriptions stay on {} ({}); move them in Stripe if they should pay the new price",
+                    live.id,
+                    live.summary()
+                )
+            } else {
+                format!(
+                    "past invoices and payments keep referring to {} ({})",
+                    live.id,
+                    live.summary()
+                )
+            });
+            change.notes.push(format!(
+                "{} will be archived: code that starts new checkouts with that ID will fail; look the price up by its lookup key {:?} instead{}",
+                live.id,
+                p.lookup_key,
+                if live.lookup_key.as_deref() == Some(p.lookup_key.as_str()) { ", which moves to the new price" } else { "" }
+            ));
+        }
+        let idx = b.add_change(change);
+        let step = self.create_step(b, idx, "create the replacement price", transfer);
+        PriceState {
+            address: self.address.clone(),
+            obj: ObjRef::Created(step),
+            change: Some(idx),
+            action: Some(Action::Replace),
+            keep: None,
+            replaced: live.active.then_some((live, step)),
+            ready: Some(step),
+        }
+    }
 }
 
 /// Archives every active managed price that is not current: replaced ones (within their

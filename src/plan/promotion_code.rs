@@ -11,7 +11,7 @@ use stripe_client_core::StripeRequest;
 
 use super::builder::Builder;
 use super::error::Conflict;
-use super::lifecycle::Surplus;
+use super::lifecycle::{Surplus, replacement_reason};
 use super::metadata;
 use super::placed::{CouponState, Coupons};
 use super::request::{ObjRef, Request, StepId};
@@ -440,10 +440,9 @@ impl<'a> Codes<'_, 'a> {
         );
         let replaced = match replaced {
             Some((live, shape)) => {
-                let forced: Vec<&str> = shape.iter().map(|f| f.field.as_str()).collect();
-                change.reason = Some(format!(
-                    "Stripe cannot change a promotion code's {} in place",
-                    forced.join(", ")
+                change.reason = Some(replacement_reason(
+                    ResourceKind::PromotionCode.noun(),
+                    &shape,
                 ));
                 change.fields = shape;
                 change.notes.push(if live.active {

@@ -191,6 +191,12 @@ impl ResourceKind {
         }
     }
 
+    /// Whether its objects are deactivated and reactivated, rather than archived and
+    /// unarchived (Stripe's own words for promotion codes and portal configurations).
+    pub const fn deactivates(self) -> bool {
+        matches!(self, Self::PromotionCode | Self::Portal)
+    }
+
     /// Whether its objects carry billing's marker (see [`Self::MARKED`]).
     pub fn is_marked(self) -> bool {
         Self::MARKED.contains(&self)
