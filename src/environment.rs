@@ -5,8 +5,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use stripe_sandbox::{Sandbox, SandboxConfig};
+
 use crate::catalog::{Catalog, DEFAULT_KEY_VAR, EMBEDDED};
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::stripe::{ClientSettings, KeyMode, Observer, SecretKey, StripeHttp};
 
 /// Stripe's API.

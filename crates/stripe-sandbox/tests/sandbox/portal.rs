@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use billing::sandbox::Sandbox;
 use serde_json::{Value, json};
 use stripe_billing::BillingPortalConfiguration;
 use stripe_billing::billing_portal_configuration::{
@@ -23,6 +22,7 @@ use stripe_billing::billing_portal_configuration::{
     UpdateBillingPortalConfigurationBusinessProfile, UpdateBillingPortalConfigurationFeatures,
     UpdateBillingPortalConfigurationLoginPage,
 };
+use stripe_sandbox::Sandbox;
 
 use super::support::{RawResponse, Req, client, event_types, price, product, start, stripe_error};
 

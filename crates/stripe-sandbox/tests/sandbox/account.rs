@@ -1,7 +1,7 @@
 //! `GET /v1/account`: a stable fake account per state.
 
-use billing::sandbox::SandboxConfig;
 use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_sandbox::SandboxConfig;
 
 use super::support::{Req, client, start, start_with};
 
@@ -55,7 +55,7 @@ fn each_state_file_is_its_own_account() {
         state: Some(dir.path().join(name).join("state.json")),
         ..SandboxConfig::default()
     };
-    let id = |sandbox: &billing::sandbox::Sandbox| {
+    let id = |sandbox: &stripe_sandbox::Sandbox| {
         Req::get("/v1/account").send(sandbox).json()["id"].clone()
     };
     let a = start_with(config("a"));

@@ -578,7 +578,7 @@ impl ParamsExt for Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::form::decode;
+    use crate::form::decode;
 
     static RECURRING: &[Field] = &[
         Field::new("interval", Ty::Enum(&["day", "month", "week", "year"])).required(),

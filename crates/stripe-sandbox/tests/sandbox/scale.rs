@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use billing::sandbox::Sandbox;
-use billing::sandbox::SandboxConfig;
+use stripe_sandbox::Sandbox;
+use stripe_sandbox::SandboxConfig;
 
 use super::support::{Req, pipelined, product, start, start_with};
 

@@ -735,8 +735,8 @@ mod tests {
     use tokio::net::TcpStream;
 
     use super::*;
-    use crate::sandbox::expand;
-    use crate::sandbox::products;
+    use crate::expand;
+    use crate::products;
 
     const KEY: &str = "Authorization: Bearer sk_test_serverTests\r\n";
 

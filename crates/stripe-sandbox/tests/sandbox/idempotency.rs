@@ -186,7 +186,7 @@ fn a_key_in_flight_is_409() {
     // (waiting for the lock) while a second one with the same key arrives.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    let sandbox = super::support::start_with(billing::sandbox::SandboxConfig {
+    let sandbox = super::support::start_with(stripe_sandbox::SandboxConfig {
         state: Some(path.clone()),
         ..Default::default()
     });

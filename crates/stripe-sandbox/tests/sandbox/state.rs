@@ -3,7 +3,7 @@
 
 use std::thread;
 
-use billing::sandbox::{Sandbox, SandboxConfig, SandboxError};
+use stripe_sandbox::{Sandbox, SandboxConfig, SandboxError};
 
 use super::support::{Req, loopback, product, start_with};
 
@@ -120,7 +120,7 @@ async fn serve_runs_in_the_foreground_until_shutdown() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(billing::sandbox::serve(
+    let server = tokio::spawn(stripe_sandbox::serve(
         SandboxConfig::default(),
         listener,
         async {
@@ -169,7 +169,7 @@ fn two_processes_on_one_file_lose_no_writes() {
     let children: Vec<_> = (0..2)
         .map(|_| {
             std::process::Command::new(&exe)
-                .args(["--exact", "sandbox::state::child_writer", "--quiet"])
+                .args(["--exact", "state::child_writer", "--quiet"])
                 .env(CHILD_STATE, &path)
                 .stdout(std::process::Stdio::null())
                 .spawn()

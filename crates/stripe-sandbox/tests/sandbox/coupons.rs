@@ -34,7 +34,7 @@ const COUPON_KEYS: &[&str] = &[
     "valid",
 ];
 
-fn post(sandbox: &billing::sandbox::Sandbox, body: &str) -> super::support::RawResponse {
+fn post(sandbox: &stripe_sandbox::Sandbox, body: &str) -> super::support::RawResponse {
     Req::post("/v1/coupons", body).send(sandbox)
 }
 

@@ -727,7 +727,7 @@ mod tests {
     use serde_json::{Map, Value};
 
     use super::*;
-    use crate::sandbox::products;
+    use crate::products;
 
     fn product(tx: &Tx<'_>, name: &str) -> Product {
         let mut p = Map::new();
@@ -781,7 +781,7 @@ mod tests {
 
     #[test]
     fn rollback_undoes_coupon_promotion_code_customer_and_clock_changes() {
-        use crate::sandbox::promotion_codes::Restrictions;
+        use crate::promotion_codes::Restrictions;
         let store = Store::open(None).unwrap();
         store
             .transaction(|tx| {
@@ -832,7 +832,7 @@ mod tests {
 
     #[test]
     fn rollback_undoes_tax_and_portal_changes() {
-        use crate::sandbox::tax_settings::TaxSettings;
+        use crate::tax_settings::TaxSettings;
         let store = Store::open(None).unwrap();
         store
             .transaction(|tx| {
@@ -843,7 +843,7 @@ mod tests {
                     tax_behavior: Some("exclusive".into()),
                     ..TaxSettings::default()
                 });
-                tx.put_tax_rate(crate::sandbox::tax_rates::TaxRate {
+                tx.put_tax_rate(crate::tax_rates::TaxRate {
                     id: "txr_1".into(),
                     seq: 0,
                     active: true,
@@ -858,7 +858,7 @@ mod tests {
                     state: None,
                     tax_type: None,
                 });
-                tx.put_tax_registration(crate::sandbox::tax_registrations::TaxRegistration {
+                tx.put_tax_registration(crate::tax_registrations::TaxRegistration {
                     id: "taxreg_1".into(),
                     seq: 0,
                     active_from: 0,

@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
-use billing::sandbox::{Sandbox, SandboxConfig, SandboxError};
 use serde_json::{Value, json};
 use stripe_product::promotion_code::{
     CreatePromotionCode, CreatePromotionCodePromotion, CreatePromotionCodePromotionType,
     CreatePromotionCodeRestrictions, CurrencyOption, ListPromotionCode, RetrievePromotionCode,
     UpdatePromotionCode, UpdatePromotionCodeRestrictions,
 };
+use stripe_sandbox::{Sandbox, SandboxConfig, SandboxError};
 use stripe_types::{Currency, Expandable};
 
 use super::support::{

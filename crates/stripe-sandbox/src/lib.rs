@@ -40,6 +40,8 @@ mod store;
 mod tax_rates;
 mod tax_registrations;
 mod tax_settings;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod version;
 
 use std::future::Future;

@@ -110,14 +110,8 @@ impl TaxRegistration {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Country classes (the table `COUNTRY_OPTIONS` follows them; the tests check it does)
-
-/// EU member states.
-#[cfg(test)]
-const EUROPE_COUNTRIES: &[&str] = &[
-    "at", "be", "bg", "cy", "cz", "de", "dk", "ee", "es", "fi", "fr", "gr", "hr", "hu", "ie", "it",
-    "lt", "lu", "lv", "mt", "nl", "pl", "pt", "ro", "se", "si", "sk",
-];
+// Country classes (the table `COUNTRY_OPTIONS` follows them and those of `stripe_facts`; the
+// tests check it does)
 
 /// Countries whose registration object shows `standard[place_of_supply_scheme]`.
 #[cfg(test)]
@@ -130,19 +124,11 @@ const DEFAULT_COUNTRIES: &[&str] = &[
     "om", "rs", "sr", "uy", "za", "zw",
 ];
 
-/// Countries with a `simplified` registration only.
-#[cfg(test)]
-const SIMPLIFIED_COUNTRIES: &[&str] = &[
-    "am", "az", "bj", "by", "cl", "cm", "co", "cr", "cv", "ec", "eg", "ge", "id", "in", "ke", "kg",
-    "kh", "kr", "kz", "la", "lk", "ma", "md", "mx", "my", "ng", "np", "pe", "ph", "ru", "sa", "sn",
-    "th", "tj", "tr", "tw", "tz", "ua", "ug", "uz", "vn", "zm",
-];
-
 /// Canadian provinces with a provincial sales tax registration (`province_standard`): British
 /// Columbia, Manitoba, Québec and Saskatchewan. Stripe documents the parameter as any two-letter
 /// province code; the others have no provincial registration, so the sandbox refuses them
 /// (stricter reading).
-use crate::catalog::CA_PROVINCES;
+use stripe_facts::CA_PROVINCES;
 
 /// US registration types that take `<type>[jurisdiction]` (a local tax).
 const US_LOCAL_TYPES: &[&str] = &[
@@ -163,7 +149,7 @@ const US_LOCAL_TYPES: &[&str] = &[
 /// States that levy a retail delivery fee (Colorado and Minnesota, as Stripe's documentation
 /// of `state_retail_delivery_fee` lists them). Which other types each state has is not
 /// modelled.
-use crate::catalog::RETAIL_DELIVERY_FEE_STATES;
+use stripe_facts::RETAIL_DELIVERY_FEE_STATES;
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
@@ -256,7 +242,7 @@ const UNITED_STATES: Ty = Ty::Object(&[
         .required()]),
     ),
     Field::new("tourism_tax", JURISDICTION),
-    Field::new(TYPE, Ty::Enum(crate::catalog::US_REGISTRATION_TYPES)).required(),
+    Field::new(TYPE, Ty::Enum(stripe_facts::US_REGISTRATION_TYPES)).required(),
 ]);
 
 /// `country_options`: one entry per country that takes registrations, keyed by lowercase code.
@@ -755,19 +741,28 @@ mod tests {
     #[test]
     fn country_tables_are_sorted_and_disjoint() {
         assert!(COUNTRY_OPTIONS.windows(2).all(|w| w[0].name < w[1].name));
+        // The standard-only countries split into those whose object shows the scheme and the
+        // others.
+        let mut standard: Vec<String> = INBOUND_GOODS_COUNTRIES
+            .iter()
+            .chain(DEFAULT_COUNTRIES)
+            .map(|cc| cc.to_ascii_uppercase())
+            .collect();
+        standard.sort();
+        assert_eq!(standard, stripe_facts::STANDARD_ONLY_COUNTRIES);
         let classes = [
-            EUROPE_COUNTRIES,
-            INBOUND_GOODS_COUNTRIES,
-            DEFAULT_COUNTRIES,
-            SIMPLIFIED_COUNTRIES,
+            stripe_facts::EU_COUNTRIES,
+            stripe_facts::STANDARD_ONLY_COUNTRIES,
+            stripe_facts::SIMPLIFIED_ONLY_COUNTRIES,
         ];
         let listed: usize = classes.iter().map(|c| c.len()).sum();
         // Every country of a class has a table entry, and only CA and US have none.
         assert_eq!(listed + 2, COUNTRY_OPTIONS.len());
         for class in classes {
             for cc in class {
-                assert!(COUNTRY_OPTIONS.iter().any(|f| f.name == *cc), "{cc}");
-                assert!(countries::is_country(&cc.to_ascii_uppercase()), "{cc}");
+                let lower = cc.to_ascii_lowercase();
+                assert!(COUNTRY_OPTIONS.iter().any(|f| f.name == lower), "{cc}");
+                assert!(countries::is_country(cc), "{cc}");
             }
         }
     }

@@ -59,7 +59,7 @@ const PERCENTAGE: Ty = Ty::Float {
 
 /// `tax_type`: stripe-api.md §6.2, plus `digital_excise_tax` and `utility_users_tax`, which
 /// the API version async-stripe speaks (2026-09-30.endive) has (`stripe_shared::TaxRateTaxType`).
-const TAX_TYPE: Ty = Ty::Enum(crate::catalog::TAX_TYPES);
+const TAX_TYPE: Ty = Ty::Enum(stripe_facts::TAX_TYPES);
 
 const DISPLAY_NAME: Ty = Ty::String { max: 50 };
 const JURISDICTION: Ty = Ty::String { max: 50 };

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::support::{Req, price, product, start};
 
-fn events(sandbox: &billing::sandbox::Sandbox, query: &str) -> Vec<Value> {
+fn events(sandbox: &stripe_sandbox::Sandbox, query: &str) -> Vec<Value> {
     let res = Req::get(&format!("/v1/events?limit=100{query}")).send(sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
     let body = res.json();

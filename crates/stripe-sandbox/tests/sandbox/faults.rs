@@ -1,7 +1,7 @@
 //! The failure hook and the request log.
 
-use billing::sandbox::{FailureRule, SandboxConfig};
 use stripe_product::product::CreateProduct;
+use stripe_sandbox::{FailureRule, SandboxConfig};
 
 use super::support::{KEY, Req, client, product, start, start_with, stripe_error};
 

@@ -274,7 +274,7 @@ fn germany() -> CreateTaxRegistrationCountryOptions {
     options
 }
 
-fn registration(sandbox: &billing::sandbox::Sandbox, body: &str) -> Value {
+fn registration(sandbox: &stripe_sandbox::Sandbox, body: &str) -> Value {
     let res = Req::post("/v1/tax/registrations", body).send(sandbox);
     assert_eq!(res.status, 200, "{body}: {}", res.body);
     res.json()

@@ -1,13 +1,17 @@
-//! Shared helpers for the sandbox tests: starting sandboxes, the async-stripe client, raw HTTP
-//! requests (for what the typed client cannot express) and error assertions.
+//! Helpers for tests that talk to a sandbox over HTTP (the `test-support` feature): starting
+//! sandboxes, the async-stripe client, raw HTTP requests (for what the typed client cannot
+//! express) and error assertions. The sandbox's own tests use them, and so do billing's.
+//!
+//! Test code: the helpers panic (with a message) on anything unexpected.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use billing::sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 use stripe::{Client, ClientBuilder, StripeError};
+
+use crate::{Sandbox, SandboxConfig};
 
 /// The test key every helper uses.
 pub const KEY: &str = "sk_test_sandboxTests0123456789";

@@ -17,5 +17,5 @@ mod properties;
 mod protocol;
 mod scale;
 mod state;
-pub mod support;
+use stripe_sandbox::test_support as support;
 mod tax;

@@ -3,11 +3,11 @@
 use super::error::ApiError;
 
 /// Every ISO 3166-1 alpha-2 country code, sorted (the catalog validates against the same list).
-use crate::catalog::COUNTRIES as ISO_3166_1;
+use stripe_facts::COUNTRIES as ISO_3166_1;
 /// The United States' 50 states and the District of Columbia (ISO 3166-2 codes without the
 /// `US-` prefix). Whether Stripe Tax registers territories (`PR`, `GU`, …) is unverified; the
 /// sandbox refuses them (stricter reading).
-pub(crate) use crate::catalog::US_STATES;
+pub(crate) use stripe_facts::US_STATES;
 
 /// Whether `code` is an ISO 3166-1 alpha-2 code, in uppercase.
 pub(crate) fn is_country(code: &str) -> bool {
