@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::expand;
 use super::ids;
 use super::params::{EXPAND, Field};
 use super::routes::{Call, Ctx};
@@ -26,8 +25,6 @@ impl AccountRecord {
 }
 
 pub(crate) static RETRIEVE: &[Field] = &[EXPAND];
-
-pub(crate) static SCHEMA: &expand::Schema = &expand::NONE;
 
 const NAME: &str = "Billing Sandbox";
 

@@ -16,11 +16,11 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx};
-use super::store::State;
+use super::routes::{self, Call, Ctx, Resource};
+use super::store::{State, find};
 
 /// A stored coupon.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,15 +45,6 @@ pub(crate) struct Coupon {
     pub times_redeemed: i64,
 }
 
-impl Listed for Coupon {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
-}
-
 impl Coupon {
     /// Why this coupon can no longer be redeemed at `now`, deletion aside (a deleted coupon is
     /// not among the live ones): its `redeem_by` has passed (at that very second already,
@@ -64,16 +55,16 @@ impl Coupon {
         {
             return Some(format!("its `redeem_by` ({at}) has passed"));
         }
-        if let Some(max) = self.max_redemptions
-            && self.times_redeemed >= max
-        {
-            return Some(format!(
-                "it has been redeemed {} times, its `max_redemptions`",
-                self.times_redeemed
-            ));
-        }
-        None
+        exhausted(self.times_redeemed, self.max_redemptions)
     }
+}
+
+/// Why a coupon or promotion code redeemed `times` times can no longer be redeemed, if it has
+/// reached its `max_redemptions`.
+pub(crate) fn exhausted(times: i64, max_redemptions: Option<i64>) -> Option<String> {
+    max_redemptions
+        .filter(|max| times >= *max)
+        .map(|_| format!("it has been redeemed {times} times, its `max_redemptions`"))
 }
 
 /// Whether `coupon` is valid at `now`: live (not deleted) and still redeemable.
@@ -189,32 +180,9 @@ pub(crate) fn check_future(ts: i64, now: i64, param: &str) -> Result<(), ApiErro
     Ok(())
 }
 
-/// Custom coupon ids may only use letters, digits, `_` and `-`. Stripe documents no character
-/// set; ids travel unescaped in URL paths (async-stripe does not percent-encode them), so the
-/// sandbox refuses anything else (stricter reading, as for product ids).
-fn check_custom_id(id: &str) -> Result<(), ApiError> {
-    if id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(format!(
-            "Invalid id: '{id}'. Coupon ids may only contain letters, numbers, underscores (_) \
-             and dashes (-)."
-        ))
-        .with_param("id"))
-    }
-}
-
-/// A generated coupon id not used by any coupon, live or deleted.
-fn unique_id(state: &State) -> String {
-    loop {
-        let id = ids::coupon();
-        if !state.coupons.contains_key(&id) && !state.deleted_coupons.contains_key(&id) {
-            return id;
-        }
-    }
+/// Whether a coupon, live or deleted, has id `id`.
+fn taken(state: &State, id: &str) -> bool {
+    state.coupons.contains_key(id) || state.deleted_coupons.contains_key(id)
 }
 
 /// Merges `currency_options` changes into `existing` for a coupon in `currency`: each entry
@@ -259,6 +227,12 @@ fn render_currency_options(coupon: &Coupon) -> Value {
         all.insert(code.clone(), json!({ "amount_off": amount }));
     }
     Value::Object(all.into_iter().collect())
+}
+
+impl Resource for Coupon {
+    fn render(&self, state: &State, expand: &Expand, now: i64) -> Value {
+        render(state, self, expand, now)
+    }
 }
 
 /// The coupon's JSON at `now`, with `expand` applied: `applies_to` and `currency_options` are
@@ -389,20 +363,20 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     };
     let id = match p.str_of("id") {
         Some(id) => {
-            check_custom_id(id)?;
+            ids::check_custom(id, "Coupon", "id")?;
             // Whether a deleted coupon's id can be used again is unknown (stripe-api.md §0.1
             // C6): never (stricter reading).
-            if state.coupons.contains_key(id) || state.deleted_coupons.contains_key(id) {
+            if taken(state, id) {
                 return Err(ApiError::invalid("Coupon already exists.")
                     .with_code("resource_already_exists"));
             }
             id.to_string()
         }
-        None => unique_id(state),
+        None => ids::unused(ids::coupon, |id| taken(state, id)),
     };
     let coupon = Coupon {
-        id: id.clone(),
-        seq: ctx.tx.take_seq(),
+        id,
+        seq: 0,
         amount_off,
         applies_to,
         created: now,
@@ -417,40 +391,13 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         redeem_by: p.int_of("redeem_by"),
         times_redeemed: 0,
     };
-    ctx.tx.put_coupon(coupon);
-    stored(ctx, &id, &call.expand)
-}
-
-/// The stored coupon `id`, rendered.
-fn stored(ctx: &Ctx<'_, '_>, id: &str, expand: &Expand) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    let coupon = state
-        .coupons
-        .get(id)
-        .ok_or_else(|| ApiError::internal("The billing sandbox lost the coupon it just wrote."))?;
-    Ok(render(state, coupon, expand, ctx.now))
-}
-
-/// `GET /v1/coupons/{id}`.
-pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    let coupon = state
-        .coupons
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("coupon", &call.id))?;
-    Ok(render(state, coupon, &call.expand, ctx.now))
+    ctx.create(coupon, &call.expand)
 }
 
 /// `POST /v1/coupons/{id}`.
 pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
-    let mut coupon = ctx
-        .tx
-        .state()
-        .coupons
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("coupon", &call.id))?
-        .clone();
+    let mut coupon = find::<Coupon>(ctx.tx.state(), &call.id)?.clone();
     if let Some(name) = p.str_of("name") {
         coupon.name = Some(name.to_string());
     }
@@ -466,17 +413,13 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         coupon.currency_options =
             merge_currency_options(&coupon.currency_options, changes, &currency)?;
     }
-    let id = coupon.id.clone();
-    ctx.tx.put_coupon(coupon);
-    stored(ctx, &id, &call.expand)
+    ctx.save(coupon, &call.expand)
 }
 
 /// `DELETE /v1/coupons/{id}`: no new redemptions, directly or through promotion codes (they
 /// read as inactive from now on); the id is never used again.
 pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    if !ctx.tx.state().coupons.contains_key(&call.id) {
-        return Err(ApiError::no_such_in_path("coupon", &call.id));
-    }
+    find::<Coupon>(ctx.tx.state(), &call.id)?;
     ctx.tx.delete_coupon(&call.id);
     Ok(json!({ "id": call.id, "object": "coupon", "deleted": true }))
 }
@@ -486,11 +429,5 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let p = &call.params;
     let created = p.get("created");
     let keep = |coupon: &Coupon| list::created_matches(coupon.created, created);
-    let state = ctx.tx.state();
-    let (items, has_more) = list::page(state.coupons.values(), keep, p, "coupon")?;
-    let data = items
-        .into_iter()
-        .map(|coupon| render(state, coupon, &call.expand, ctx.now))
-        .collect();
-    Ok(list::envelope("/v1/coupons", data, has_more))
+    routes::page(ctx, call, "/v1/coupons", keep)
 }

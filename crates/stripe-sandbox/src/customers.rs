@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::expand::Expand;
 use super::ids;
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx};
+use super::routes::{Call, Ctx, Resource};
+use super::store::{State, unused_id};
 
 /// A stored customer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +63,12 @@ fn check_email(email: &str) -> Result<(), ApiError> {
     }
 }
 
+impl Resource for Customer {
+    fn render(&self, _state: &State, _expand: &Expand, _now: i64) -> Value {
+        render(self)
+    }
+}
+
 /// The customer's JSON (nothing of it is expandable in the sandbox).
 pub(crate) fn render(customer: &Customer) -> Value {
     json!({
@@ -97,15 +105,6 @@ pub(crate) fn render(customer: &Customer) -> Value {
     })
 }
 
-fn unique_id(ctx: &Ctx<'_, '_>) -> String {
-    loop {
-        let id = ids::customer();
-        if !ctx.tx.state().customers.contains_key(&id) {
-            return id;
-        }
-    }
-}
-
 /// `POST /v1/customers`.
 pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
@@ -113,8 +112,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         check_email(email)?;
     }
     let customer = Customer {
-        id: unique_id(ctx),
-        seq: ctx.tx.take_seq(),
+        id: unused_id::<Customer>(ctx.tx.state(), ids::customer),
+        seq: 0,
         created: ctx.now,
         description: p.str_of("description").map(str::to_string),
         email: p.str_of("email").map(str::to_string),
@@ -122,17 +121,5 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         metadata: metadata::create(p.get("metadata"), "metadata")?,
         name: p.str_of("name").map(str::to_string),
     };
-    let value = render(&customer);
-    ctx.tx.put_customer(customer);
-    Ok(value)
-}
-
-/// `GET /v1/customers/{id}`.
-pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    ctx.tx
-        .state()
-        .customers
-        .get(&call.id)
-        .map(render)
-        .ok_or_else(|| ApiError::no_such_in_path("customer", &call.id))
+    ctx.create(customer, &call.expand)
 }

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::expand;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER, listed_by_creation};
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::routes::{Call, Ctx};
 
@@ -30,14 +29,7 @@ pub(crate) struct Event {
     pub idempotency_key: Option<String>,
 }
 
-impl Listed for Event {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
-}
+listed_by_creation!(Event);
 
 pub(crate) static LIST: &[Field] = &[
     CREATED,
@@ -57,8 +49,6 @@ pub(crate) static LIST: &[Field] = &[
 ];
 
 pub(crate) static RETRIEVE: &[Field] = &[EXPAND];
-
-pub(crate) static SCHEMA: &expand::Schema = &expand::NONE;
 
 fn render(event: &Event) -> Value {
     json!({

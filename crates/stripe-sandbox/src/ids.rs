@@ -1,5 +1,8 @@
-//! Random object and request identifiers (`prod_…`, `price_…`, `promo_…`, `cus_…`, `txr_…`,
-//! `taxreg_…`, `bpc_…`, `req_…`, `acct_…`, coupon ids, promotion `code`s and portal login URLs).
+//! Object and request identifiers: random ones (`prod_…`, `price_…`, `promo_…`, `cus_…`,
+//! `txr_…`, `taxreg_…`, `bpc_…`, `req_…`, `acct_…`, coupon ids, promotion `code`s and portal
+//! login URLs), new ones no object has yet, and the custom ids a client may choose.
+
+use super::error::ApiError;
 
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const UPPER_ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -91,6 +94,35 @@ pub(crate) fn request() -> String {
 /// An account id: `acct_1` + 15 alphanumerics (the shape of real account ids).
 pub(crate) fn account() -> String {
     random("acct_1", 15)
+}
+
+/// Checks a custom id chosen by the client (products and coupons take one; `kind` is `Product`
+/// or `Coupon`): only letters, digits, `_` and `-`. Stripe documents no character set; ids
+/// travel unescaped in URL paths (async-stripe does not percent-encode them), so the sandbox
+/// refuses anything else (stricter reading).
+pub(crate) fn check_custom(id: &str, kind: &str, param: &str) -> Result<(), ApiError> {
+    if id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "Invalid id: '{id}'. {kind} ids may only contain letters, numbers, underscores (_) \
+             and dashes (-)."
+        ))
+        .with_param(param))
+    }
+}
+
+/// A new id from `make` that `taken` does not know.
+pub(crate) fn unused(make: fn() -> String, taken: impl Fn(&str) -> bool) -> String {
+    loop {
+        let id = make();
+        if !taken(&id) {
+            return id;
+        }
+    }
 }
 
 /// Unix seconds now.

@@ -15,6 +15,21 @@ pub(crate) trait Listed {
     fn order_key(&self) -> (i64, u64);
 }
 
+/// Implements [`Listed`] for a type with `id`, `created` and `seq` fields.
+macro_rules! listed_by_creation {
+    ($kind:ty) => {
+        impl $crate::list::Listed for $kind {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn order_key(&self) -> (i64, u64) {
+                (self.created, self.seq)
+            }
+        }
+    };
+}
+pub(crate) use listed_by_creation;
+
 /// Pagination parameters every list endpoint accepts.
 pub(crate) const LIMIT: Field = Field::new("limit", Ty::Integer { min: 1, max: 100 });
 pub(crate) const STARTING_AFTER: Field = Field::new("starting_after", Ty::String { max: 5000 });

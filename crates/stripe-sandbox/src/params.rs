@@ -549,6 +549,14 @@ pub(crate) trait ParamsExt {
     fn arr_of(&self, key: &str) -> Option<&Vec<Value>>;
     /// Present with an empty value (`key=`).
     fn cleared(&self, key: &str) -> bool;
+    /// Applies an update of the emptyable string `key` to `field`: `key=` clears it, a value
+    /// replaces it once `check` accepts it, and without `key` it stays as it is.
+    fn update_str(
+        &self,
+        key: &str,
+        field: &mut Option<String>,
+        check: impl FnOnce(&str) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError>;
 }
 
 impl ParamsExt for Map<String, Value> {
@@ -572,6 +580,20 @@ impl ParamsExt for Map<String, Value> {
     }
     fn cleared(&self, key: &str) -> bool {
         matches!(self.get(key), Some(Value::Null))
+    }
+    fn update_str(
+        &self,
+        key: &str,
+        field: &mut Option<String>,
+        check: impl FnOnce(&str) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        if self.cleared(key) {
+            *field = None;
+        } else if let Some(value) = self.str_of(key) {
+            check(value)?;
+            *field = Some(value.to_string());
+        }
+        Ok(())
     }
 }
 

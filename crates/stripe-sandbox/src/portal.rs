@@ -22,11 +22,11 @@ use super::account::AccountRecord;
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx};
-use super::store::State;
+use super::routes::{self, Call, Ctx, Resource};
+use super::store::{State, find, unused_id};
 
 /// A stored configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,15 +161,6 @@ pub(crate) struct Schedule {
 pub(crate) struct Condition {
     #[serde(rename = "type")]
     pub kind: String,
-}
-
-impl Listed for PortalConfiguration {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -822,28 +813,20 @@ fn apply(
     p: &Map<String, Value>,
 ) -> Result<(), ApiError> {
     if let Some(profile) = p.obj_of("business_profile") {
-        let set = |field: &mut Option<String>, key: &str, url: bool| -> Result<(), ApiError> {
-            if profile.cleared(key) {
-                *field = None;
-            } else if let Some(value) = profile.str_of(key) {
-                if url {
-                    check_url(value, &format!("business_profile[{key}]"))?;
-                }
-                *field = Some(value.to_string());
-            }
-            Ok(())
-        };
         let b = &mut config.business_profile;
-        set(&mut b.headline, "headline", false)?;
-        set(&mut b.privacy_policy_url, "privacy_policy_url", true)?;
-        set(&mut b.terms_of_service_url, "terms_of_service_url", true)?;
+        profile.update_str("headline", &mut b.headline, |_| Ok(()))?;
+        profile.update_str("privacy_policy_url", &mut b.privacy_policy_url, |url| {
+            check_url(url, "business_profile[privacy_policy_url]")
+        })?;
+        profile.update_str("terms_of_service_url", &mut b.terms_of_service_url, |url| {
+            check_url(url, "business_profile[terms_of_service_url]")
+        })?;
     }
-    if p.cleared("default_return_url") {
-        config.default_return_url = None;
-    } else if let Some(url) = p.str_of("default_return_url") {
-        check_url(url, "default_return_url")?;
-        config.default_return_url = Some(url.to_string());
-    }
+    p.update_str(
+        "default_return_url",
+        &mut config.default_return_url,
+        |url| check_url(url, "default_return_url"),
+    )?;
     if let Some(features) = p.obj_of("features") {
         apply_features(state, &mut config.features, features)?;
     }
@@ -864,27 +847,20 @@ fn apply(
         let existing = config.metadata.take().unwrap_or_default();
         config.metadata = Some(metadata::merge(&existing, p.get("metadata"), "metadata")?);
     }
-    if p.cleared("name") {
-        config.name = None;
-    } else if let Some(name) = p.str_of("name") {
-        config.name = Some(name.to_string());
-    }
+    p.update_str("name", &mut config.name, |_| Ok(()))?;
     check(config)
-}
-
-fn unique_id(state: &State) -> String {
-    loop {
-        let id = ids::portal_configuration();
-        if !state.portal_configurations.contains_key(&id) {
-            return id;
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
 /// The configuration's JSON, with `expand` applied: `application` is expandable (always
+impl Resource for PortalConfiguration {
+    fn render(&self, _state: &State, expand: &Expand, _now: i64) -> Value {
+        render(self, expand)
+    }
+}
+
 /// `null` here) and `features.subscription_update.products` includable.
 pub(crate) fn render(config: &PortalConfiguration, expand: &Expand) -> Value {
     let mut features = serde_json::to_value(&config.features).unwrap_or(Value::Null);
@@ -925,7 +901,7 @@ pub(crate) fn render(config: &PortalConfiguration, expand: &Expand) -> Value {
 pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let state = ctx.tx.state();
     let mut config = PortalConfiguration {
-        id: unique_id(state),
+        id: unused_id::<PortalConfiguration>(state, ids::portal_configuration),
         seq: 0,
         active: true,
         business_profile: BusinessProfile::default(),
@@ -939,20 +915,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         updated: ctx.now,
     };
     apply(state, &mut config, &call.params)?;
-    config.seq = ctx.tx.take_seq();
-    let out = render(&config, &call.expand);
-    ctx.tx.put_portal_configuration(config);
-    Ok(out)
-}
-
-/// `GET /v1/billing_portal/configurations/{id}`.
-pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    ctx.tx
-        .state()
-        .portal_configurations
-        .get(&call.id)
-        .map(|c| render(c, &call.expand))
-        .ok_or_else(|| ApiError::no_such_in_path("configuration", &call.id))
+    ctx.create(config, &call.expand)
 }
 
 /// `POST /v1/billing_portal/configurations/{id}`. The default configuration cannot be
@@ -961,11 +924,7 @@ pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiE
 pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
     let state = ctx.tx.state();
-    let mut config = state
-        .portal_configurations
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("configuration", &call.id))?
-        .clone();
+    let mut config = find::<PortalConfiguration>(state, &call.id)?.clone();
     if let Some(active) = p.bool_of("active") {
         if !active && config.is_default {
             return Err(ApiError::invalid(
@@ -978,9 +937,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     }
     apply(state, &mut config, p)?;
     config.updated = ctx.now;
-    let out = render(&config, &call.expand);
-    ctx.tx.put_portal_configuration(config);
-    Ok(out)
+    ctx.save(config, &call.expand)
 }
 
 /// `GET /v1/billing_portal/configurations`.
@@ -991,18 +948,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let keep = |c: &PortalConfiguration| {
         active.is_none_or(|a| c.active == a) && is_default.is_none_or(|d| c.is_default == d)
     };
-    let state = ctx.tx.state();
-    let (items, has_more) = list::page(
-        state.portal_configurations.values(),
-        keep,
-        p,
-        "configuration",
-    )?;
-    Ok(list::envelope(
-        "/v1/billing_portal/configurations",
-        items.into_iter().map(|c| render(c, &call.expand)).collect(),
-        has_more,
-    ))
+    routes::page(ctx, call, "/v1/billing_portal/configurations", keep)
 }
 
 #[cfg(test)]

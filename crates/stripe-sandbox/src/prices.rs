@@ -11,12 +11,12 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::products;
-use super::routes::{Call, Ctx};
-use super::store::State;
+use super::routes::{self, Call, Ctx, Resource};
+use super::store::{State, Tx, find, unused_id};
 use super::version::ApiVersion;
 
 /// A stored price.
@@ -86,15 +86,6 @@ pub(crate) struct Tier {
 pub(crate) struct TransformQuantity {
     pub divide_by: i64,
     pub round: String,
-}
-
-impl Listed for Price {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
 }
 
 impl Price {
@@ -634,7 +625,7 @@ pub(crate) fn build(
         None => None,
     };
     let mut price = Price {
-        id: unique_id(state),
+        id: unused_id::<Price>(state, ids::price),
         seq: 0,
         active: p.bool_of("active").unwrap_or(true),
         billing_scheme,
@@ -748,12 +739,11 @@ pub(crate) fn build(
     Ok(price)
 }
 
-fn unique_id(state: &State) -> String {
-    loop {
-        let id = ids::price();
-        if !state.prices.contains_key(&id) {
-            return id;
-        }
+/// Takes the lookup key off price `holder` (the key moves to another price).
+fn release_lookup_key(tx: &mut Tx<'_>, holder: Option<String>) {
+    if let Some(mut previous) = holder.and_then(|id| tx.state().prices.get(&id).cloned()) {
+        previous.lookup_key = None;
+        tx.put(previous);
     }
 }
 
@@ -874,6 +864,12 @@ fn render_currency_options(price: &Price, expand: &Expand) -> Value {
     Value::Object(all.into_iter().collect())
 }
 
+impl Resource for Price {
+    fn render(&self, state: &State, expand: &Expand, _now: i64) -> Value {
+        render(state, self, expand)
+    }
+}
+
 /// The price's JSON, with `expand` applied. `tiers`, `currency_options` and the `tiers` of each
 /// currency option are includable: present only when expanded (and tiers only on tiered
 /// prices).
@@ -986,44 +982,18 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         None if transfer => return Err(transfer_without_key()),
         None => None,
     };
-    let previous = holder.and_then(|id| state.prices.get(&id).cloned());
     if let Some(product) = inline_product {
-        products::insert(ctx.tx, product);
+        ctx.tx.put_new(product);
     }
-    if let Some(mut previous) = previous {
-        previous.lookup_key = None;
-        ctx.tx.put_price(previous);
-    }
-    price.seq = ctx.tx.take_seq();
-    let id = price.id.clone();
-    ctx.tx.put_price(price);
-    let state = ctx.tx.state();
-    let stored = state
-        .prices
-        .get(&id)
-        .ok_or_else(|| ApiError::internal("The billing sandbox lost the price it just wrote."))?;
-    Ok(render(state, stored, &call.expand))
-}
-
-/// `GET /v1/prices/{id}`.
-pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    let price = state
-        .prices
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("price", &call.id))?;
-    Ok(render(state, price, &call.expand))
+    release_lookup_key(ctx.tx, holder);
+    ctx.create(price, &call.expand)
 }
 
 /// `POST /v1/prices/{id}`.
 pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
     let state = ctx.tx.state();
-    let mut price = state
-        .prices
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("price", &call.id))?
-        .clone();
+    let mut price = find::<Price>(state, &call.id)?.clone();
     if let Some(active) = p.bool_of("active") {
         let is_default = state
             .products
@@ -1062,18 +1032,8 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     if let Some(new) = p.str_of("tax_behavior") {
         price.tax_behavior = tax_behavior_change(&price.tax_behavior, new, "tax_behavior")?;
     }
-    if let Some(mut previous) = holder.and_then(|id| state.prices.get(&id).cloned()) {
-        previous.lookup_key = None;
-        ctx.tx.put_price(previous);
-    }
-    let id = price.id.clone();
-    ctx.tx.put_price(price);
-    let state = ctx.tx.state();
-    let stored = state
-        .prices
-        .get(&id)
-        .ok_or_else(|| ApiError::internal("The billing sandbox lost the price it just wrote."))?;
-    Ok(render(state, stored, &call.expand))
+    release_lookup_key(ctx.tx, holder);
+    ctx.save(price, &call.expand)
 }
 
 /// `GET /v1/prices`. Without `active`, only active prices are listed: the API reference says
@@ -1115,13 +1075,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
             })
             && list::created_matches(price.created, created)
     };
-    let state = ctx.tx.state();
-    let (items, has_more) = list::page(state.prices.values(), keep, p, "price")?;
-    let data = items
-        .into_iter()
-        .map(|price| render(state, price, &call.expand))
-        .collect();
-    Ok(list::envelope("/v1/prices", data, has_more))
+    routes::page(ctx, call, "/v1/prices", keep)
 }
 
 #[cfg(test)]

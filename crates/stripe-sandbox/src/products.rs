@@ -9,12 +9,12 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::prices;
-use super::routes::{Call, Ctx};
-use super::store::{State, Tx};
+use super::routes::{self, Call, Ctx, Resource};
+use super::store::{State, find};
 
 /// A stored product.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,15 +47,6 @@ pub(crate) struct PackageDimensions {
     pub length: String,
     pub weight: String,
     pub width: String,
-}
-
-impl Listed for Product {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
 }
 
 const DIMENSION: Ty = Ty::Decimal {
@@ -169,24 +160,6 @@ fn sub(prefix: &str, field: &str) -> String {
     }
 }
 
-/// Custom product ids may only use letters, digits, `_` and `-`. Stripe documents no character
-/// set; ids travel unescaped in URL paths (async-stripe does not percent-encode them), so the
-/// sandbox refuses anything else (stricter reading).
-fn check_custom_id(id: &str, param: &str) -> Result<(), ApiError> {
-    if id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(format!(
-            "Invalid id: '{id}'. Product ids may only contain letters, numbers, underscores (_) \
-             and dashes (-)."
-        ))
-        .with_param(param))
-    }
-}
-
 /// Statement descriptors: at most 22 characters (the table), Latin characters only, none of
 /// `< > \ " '`, at least one letter.
 pub(crate) fn check_statement_descriptor(s: &str, param: &str) -> Result<(), ApiError> {
@@ -279,14 +252,9 @@ fn dimensions(obj: &Map<String, Value>) -> PackageDimensions {
     }
 }
 
-/// A product id not used by any product, live or deleted.
-fn unique_id(state: &State) -> String {
-    loop {
-        let id = ids::product();
-        if !state.products.contains_key(&id) && !state.deleted_products.contains(&id) {
-            return id;
-        }
-    }
+/// Whether a product, live or deleted, has id `id`.
+fn taken(state: &State, id: &str) -> bool {
+    state.products.contains_key(id) || state.deleted_products.contains(id)
 }
 
 /// Builds a new product from create parameters (`prefix` = `""`) or from a price's
@@ -299,17 +267,17 @@ pub(crate) fn build(
 ) -> Result<Product, ApiError> {
     let id = match p.str_of("id") {
         Some(id) => {
-            check_custom_id(id, &sub(prefix, "id"))?;
+            ids::check_custom(id, "Product", &sub(prefix, "id"))?;
             // A deleted product's id is never reused: whether Stripe allows it is unknown
             // (stricter reading).
-            if state.products.contains_key(id) || state.deleted_products.contains(id) {
+            if taken(state, id) {
                 return Err(ApiError::invalid("Product already exists.")
                     .with_code("resource_already_exists")
                     .with_param(sub(prefix, "id")));
             }
             id.to_string()
         }
-        None => unique_id(state),
+        None => ids::unused(ids::product, |id| taken(state, id)),
     };
     let kind = p.str_of("type").unwrap_or("service").to_string();
     let statement_descriptor = match p.str_of("statement_descriptor") {
@@ -366,14 +334,6 @@ pub(crate) fn build(
     })
 }
 
-/// Stores a product built by [`build`], assigning its creation sequence.
-pub(crate) fn insert(tx: &mut Tx<'_>, mut product: Product) -> String {
-    product.seq = tx.take_seq();
-    let id = product.id.clone();
-    tx.put_product(product);
-    id
-}
-
 fn number(decimal: &str) -> Value {
     decimal
         .parse::<f64>()
@@ -390,6 +350,12 @@ fn tax_code_object(code: &str) -> Value {
         "name": code,
         "requirements": null,
     })
+}
+
+impl Resource for Product {
+    fn render(&self, state: &State, expand: &Expand, _now: i64) -> Value {
+        render(state, self, expand)
+    }
 }
 
 /// The product's JSON, with `expand` applied.
@@ -451,40 +417,42 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         None => None,
     };
     product.seq = ctx.tx.take_seq();
-    if let Some(mut price) = price {
-        price.seq = ctx.tx.take_seq();
-        product.default_price = Some(price.id.clone());
-        ctx.tx.put_price(price);
+    if let Some(price) = price {
+        product.default_price = Some(ctx.tx.put_new(price));
     }
-    let id = product.id.clone();
-    ctx.tx.put_product(product);
-    let state = ctx.tx.state();
-    let stored = state
-        .products
-        .get(&id)
-        .ok_or_else(|| ApiError::internal("The billing sandbox lost the product it just wrote."))?;
-    Ok(render(state, stored, &call.expand))
+    ctx.save(product, &call.expand)
 }
 
-/// `GET /v1/products/{id}`.
-pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    let product = state
-        .products
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("product", &call.id))?;
-    Ok(render(state, product, &call.expand))
+/// Checks that price `price_id` can be the default price of product `product`: Stripe's rules
+/// here are unverified (stripe-api.md §19 #4); the stricter reading: it must be an active price
+/// of this very product.
+fn check_default_price(state: &State, product: &str, price_id: &str) -> Result<(), ApiError> {
+    let price = state
+        .prices
+        .get(price_id)
+        .ok_or_else(|| ApiError::no_such_in_param("price", price_id, "default_price"))?;
+    if price.product != product {
+        return Err(ApiError::invalid(format!(
+            "The price `{price_id}` belongs to product `{}`, not `{product}`: a product's \
+             default price must be one of its own prices.",
+            price.product
+        ))
+        .with_param("default_price"));
+    }
+    if !price.active {
+        return Err(ApiError::invalid(format!(
+            "The price `{price_id}` is archived: a product's default price must be active."
+        ))
+        .with_param("default_price"));
+    }
+    Ok(())
 }
 
 /// `POST /v1/products/{id}`.
 pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
     let state = ctx.tx.state();
-    let mut product = state
-        .products
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("product", &call.id))?
-        .clone();
+    let mut product = find::<Product>(state, &call.id)?.clone();
     if let Some(name) = p.str_of("name") {
         product.name = name.to_string();
     }
@@ -492,36 +460,10 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         // Archiving a product leaves its prices as they are (stripe-api.md §2.5).
         product.active = active;
     }
-    if p.cleared("default_price") {
-        product.default_price = None;
-    } else if let Some(price_id) = p.str_of("default_price") {
-        let price = state
-            .prices
-            .get(price_id)
-            .ok_or_else(|| ApiError::no_such_in_param("price", price_id, "default_price"))?;
-        // Stripe's rules here are unverified (stripe-api.md §19 #4); the stricter reading: the
-        // default price must be an active price of this very product.
-        if price.product != product.id {
-            return Err(ApiError::invalid(format!(
-                "The price `{price_id}` belongs to product `{}`, not `{}`: a product's default \
-                 price must be one of its own prices.",
-                price.product, product.id
-            ))
-            .with_param("default_price"));
-        }
-        if !price.active {
-            return Err(ApiError::invalid(format!(
-                "The price `{price_id}` is archived: a product's default price must be active."
-            ))
-            .with_param("default_price"));
-        }
-        product.default_price = Some(price_id.to_string());
-    }
-    if p.cleared("description") {
-        product.description = None;
-    } else if let Some(d) = p.str_of("description") {
-        product.description = Some(d.to_string());
-    }
+    p.update_str("default_price", &mut product.default_price, |price_id| {
+        check_default_price(state, &product.id, price_id)
+    })?;
+    p.update_str("description", &mut product.description, |_| Ok(()))?;
     if p.cleared("images") {
         product.images.clear();
     } else if let Some(values) = p.arr_of("images") {
@@ -546,41 +488,21 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         service_only(&product.kind, "statement_descriptor", "")?;
         product.statement_descriptor = Some(s.to_string());
     }
-    if p.cleared("tax_code") {
-        product.tax_code = None;
-    } else if let Some(code) = p.str_of("tax_code") {
-        check_tax_code(code, "tax_code")?;
-        product.tax_code = Some(code.to_string());
-    }
-    if p.cleared("unit_label") {
-        product.unit_label = None;
-    } else if let Some(label) = p.str_of("unit_label") {
-        service_only(&product.kind, "unit_label", "")?;
-        product.unit_label = Some(label.to_string());
-    }
-    if p.cleared("url") {
-        product.url = None;
-    } else if let Some(u) = p.str_of("url") {
-        check_url(u, "url")?;
-        product.url = Some(u.to_string());
-    }
+    p.update_str("tax_code", &mut product.tax_code, |code| {
+        check_tax_code(code, "tax_code")
+    })?;
+    p.update_str("unit_label", &mut product.unit_label, |_| {
+        service_only(&product.kind, "unit_label", "")
+    })?;
+    p.update_str("url", &mut product.url, |url| check_url(url, "url"))?;
     product.updated = ctx.now;
-    let id = product.id.clone();
-    ctx.tx.put_product(product);
-    let state = ctx.tx.state();
-    let stored = state
-        .products
-        .get(&id)
-        .ok_or_else(|| ApiError::internal("The billing sandbox lost the product it just wrote."))?;
-    Ok(render(state, stored, &call.expand))
+    ctx.save(product, &call.expand)
 }
 
 /// `DELETE /v1/products/{id}`: only for a product that never had a price.
 pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let state = ctx.tx.state();
-    if !state.products.contains_key(&call.id) {
-        return Err(ApiError::no_such_in_path("product", &call.id));
-    }
+    find::<Product>(state, &call.id)?;
     if state.prices.values().any(|price| price.product == call.id) {
         return Err(ApiError::invalid(
             "This product cannot be deleted because it has one or more user-created prices.",
@@ -616,11 +538,5 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
                 .is_none_or(|ids| ids.contains(&product.id.as_str()))
             && list::created_matches(product.created, created)
     };
-    let state = ctx.tx.state();
-    let (items, has_more) = list::page(state.products.values(), keep, p, "product")?;
-    let data = items
-        .into_iter()
-        .map(|product| render(state, product, &call.expand))
-        .collect();
-    Ok(list::envelope("/v1/products", data, has_more))
+    routes::page(ctx, call, "/v1/products", keep)
 }

@@ -23,11 +23,11 @@ use super::customers;
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx};
-use super::store::{State, Tx};
+use super::routes::{self, Call, Ctx, Resource};
+use super::store::{State, Tx, find, unused_id};
 use super::version::ApiVersion;
 
 /// A stored promotion code.
@@ -61,15 +61,6 @@ pub(crate) struct Restrictions {
     pub minimum_amount_currency: Option<String>,
 }
 
-impl Listed for PromotionCode {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Activity and uniqueness
 
@@ -91,15 +82,7 @@ pub(crate) fn unredeemable(state: &State, code: &PromotionCode, now: i64) -> Opt
     {
         return Some(format!("it expired at {at} (`expires_at`)"));
     }
-    if let Some(max) = code.max_redemptions
-        && code.times_redeemed >= max
-    {
-        return Some(format!(
-            "it has been redeemed {} times, its `max_redemptions`",
-            code.times_redeemed
-        ));
-    }
-    None
+    coupons::exhausted(code.times_redeemed, code.max_redemptions)
 }
 
 /// Whether `code` is active at `now`: its flag is set and it is redeemable.
@@ -328,15 +311,6 @@ fn generated_code(state: &State, now: i64) -> String {
     }
 }
 
-fn unique_id(state: &State) -> String {
-    loop {
-        let id = ids::promotion_code();
-        if !state.promotion_codes.contains_key(&id) {
-            return id;
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
@@ -357,6 +331,12 @@ fn render_minimums(restrictions: &Restrictions) -> Value {
 
 /// The code's JSON at `now`, with `expand` applied: `promotion.coupon` and `customer` are
 /// expandable, `restrictions.currency_options` is includable (with the main minimum, as prices
+impl Resource for PromotionCode {
+    fn render(&self, state: &State, expand: &Expand, now: i64) -> Value {
+        render(state, self, expand, now)
+    }
+}
+
 /// and coupons include their own currency; `null` without a minimum amount).
 pub(crate) fn render(state: &State, code: &PromotionCode, expand: &Expand, now: i64) -> Value {
     let coupon = match expand.get("promotion").and_then(|e| e.get("coupon")) {
@@ -495,9 +475,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         }
         None => generated_code(state, now),
     };
-    let id = unique_id(state);
     let record = PromotionCode {
-        id: id.clone(),
+        id: unused_id::<PromotionCode>(state, ids::promotion_code),
         seq: 0,
         active,
         code,
@@ -510,29 +489,13 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         restrictions,
         times_redeemed: 0,
     };
-    let seq = ctx.tx.take_seq();
-    ctx.tx.put_promotion_code(PromotionCode { seq, ..record });
-    stored(ctx, &id, &call.expand)
-}
-
-/// The stored promotion code `id`, rendered.
-fn stored(ctx: &Ctx<'_, '_>, id: &str, expand: &Expand) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    let code = state.promotion_codes.get(id).ok_or_else(|| {
-        ApiError::internal("The billing sandbox lost the promotion code it just wrote.")
-    })?;
-    Ok(render(state, code, expand, ctx.now))
+    ctx.create(record, &call.expand)
 }
 
 /// `GET /v1/promotion_codes/{id}`.
 pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     check_version(ctx.version)?;
-    let state = ctx.tx.state();
-    let code = state
-        .promotion_codes
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("promotion code", &call.id))?;
-    Ok(render(state, code, &call.expand, ctx.now))
+    routes::retrieve::<PromotionCode>(ctx, call)
 }
 
 /// `POST /v1/promotion_codes/{id}`. Deactivating always works; reactivating (`active=true` on
@@ -543,11 +506,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let p = &call.params;
     let now = ctx.now;
     let state = ctx.tx.state();
-    let mut code = state
-        .promotion_codes
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("promotion code", &call.id))?
-        .clone();
+    let mut code = find::<PromotionCode>(state, &call.id)?.clone();
     if let Some(active) = p.bool_of("active") {
         if active && !is_active(state, &code, now) {
             if let Some(why) = unredeemable(state, &code, now) {
@@ -577,9 +536,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     {
         code.restrictions.currency_options = merge_minimums(&code.restrictions, changes)?;
     }
-    let id = code.id.clone();
-    ctx.tx.put_promotion_code(code);
-    stored(ctx, &id, &call.expand)
+    ctx.save(code, &call.expand)
 }
 
 /// `GET /v1/promotion_codes`. `active` filters on the code as it reads (see [`is_active`]);
@@ -604,12 +561,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
             && account.is_none()
             && list::created_matches(code.created, created)
     };
-    let (items, has_more) = list::page(state.promotion_codes.values(), keep, p, "promotion code")?;
-    let data = items
-        .into_iter()
-        .map(|code| render(state, code, &call.expand, now))
-        .collect();
-    Ok(list::envelope("/v1/promotion_codes", data, has_more))
+    routes::page(ctx, call, "/v1/promotion_codes", keep)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -644,7 +596,7 @@ pub(crate) fn redeem(tx: &mut Tx<'_>, id: &str, now: i64) -> Result<(), String> 
         .ok_or_else(|| format!("The coupon `{}` of `{id}` is missing.", code.coupon))?;
     code.times_redeemed = code.times_redeemed.saturating_add(1);
     coupon.times_redeemed = coupon.times_redeemed.saturating_add(1);
-    tx.put_promotion_code(code);
-    tx.put_coupon(coupon);
+    tx.put(code);
+    tx.put(coupon);
     Ok(())
 }

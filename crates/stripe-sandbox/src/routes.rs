@@ -1,16 +1,26 @@
 //! The endpoint table: method, path pattern, parameter table, expansion schema and handler of
-//! every route. New resources plug in here.
+//! every route, and the handlers every kind of stored object shares (retrieve, the answer to a
+//! write, a page of a list). New resources plug in here.
 
 use serde_json::{Map, Value};
 
+use super::coupons::Coupon;
+use super::customers::Customer;
 use super::error::ApiError;
-use super::expand::{self, Expand, Schema};
+use super::expand::{
+    COUPON, CUSTOMER, Expand, NONE, PORTAL_CONFIGURATION, PRICE, PRODUCT, PROMOTION_CODE, Schema,
+};
 use super::params::Field;
-use super::store::Tx;
+use super::portal::PortalConfiguration;
+use super::prices::Price;
+use super::products::Product;
+use super::store::{self, Record, State, Tx};
+use super::tax_rates::TaxRate;
+use super::tax_registrations::TaxRegistration;
 use super::version::ApiVersion;
 use super::{
-    account, coupons, customers, events, portal, prices, products, promotion_codes, tax_rates,
-    tax_registrations, tax_settings,
+    account, coupons, customers, events, list, portal, prices, products, promotion_codes,
+    tax_rates, tax_registrations, tax_settings,
 };
 
 /// What a handler works with: the state (inside the request's transaction), the clock and the
@@ -19,6 +29,28 @@ pub(crate) struct Ctx<'a, 'b> {
     pub tx: &'a mut Tx<'b>,
     pub now: i64,
     pub version: &'a ApiVersion,
+}
+
+impl Ctx<'_, '_> {
+    /// Stores the new `record` (with the next creation sequence number) and answers with it.
+    pub(crate) fn create<T: Resource>(
+        &mut self,
+        record: T,
+        expand: &Expand,
+    ) -> Result<Value, ApiError> {
+        let id = self.tx.put_new(record);
+        answer::<T>(self, &id, expand)
+    }
+
+    /// Stores the changed `record` and answers with it.
+    pub(crate) fn save<T: Resource>(
+        &mut self,
+        record: T,
+        expand: &Expand,
+    ) -> Result<Value, ApiError> {
+        let id = self.tx.put(record);
+        answer::<T>(self, &id, expand)
+    }
 }
 
 /// One validated call: the `{id}` path segment (if the route has one), the parameters as
@@ -42,345 +74,222 @@ pub(crate) struct Endpoint {
     /// A list endpoint: expansions must start with `data.`.
     pub list: bool,
     pub handler: Handler,
-    /// The event type a successful call records (`price.created`), for writes.
-    pub event: Option<&'static str>,
+    /// The event a successful call records, for writes.
+    pub event: Option<EventType>,
 }
 
+/// An event type: `price.created` is the verb `created` of the object `price`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventType {
+    pub object: &'static str,
+    pub verb: &'static str,
+}
+
+impl EventType {
+    /// `price.created`.
+    pub(crate) fn name(self) -> String {
+        format!("{}.{}", self.object, self.verb)
+    }
+}
+
+/// A route for `method` on `path`, answered by `handler` with the parameters checked against
+/// `params`, its response expanding as `schema` allows; no list, no event.
+pub(crate) const fn route(
+    method: &'static str,
+    path: &'static str,
+    params: &'static [Field],
+    handler: Handler,
+    schema: &'static Schema,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        params,
+        schema,
+        list: false,
+        handler,
+        event: None,
+    }
+}
+
+impl Endpoint {
+    /// The route lists objects: expansions name fields of its items (`data.…`).
+    pub(crate) const fn list(self) -> Endpoint {
+        Endpoint { list: true, ..self }
+    }
+
+    /// When the route succeeds, it records the event `verb` of `object` (if the object has
+    /// events).
+    pub(crate) const fn event(self, object: Option<&'static str>, verb: &'static str) -> Endpoint {
+        let event = match object {
+            Some(object) => Some(EventType { object, verb }),
+            None => None,
+        };
+        Endpoint { event, ..self }
+    }
+}
+
+/// Where one kind of object lives: its collection (`/v1/prices`), each object
+/// (`/v1/prices/{id}`), what its responses may expand, and what its events call it (`price`:
+/// `price.created`, `price.updated`, `price.deleted`; `None`: writes record no event). A
+/// singleton (the account, the tax settings) is its own collection.
+struct Paths {
+    collection: &'static str,
+    object: &'static str,
+    schema: &'static Schema,
+    events: Option<&'static str>,
+}
+
+impl Paths {
+    const fn new(collection: &'static str, object: &'static str, schema: &'static Schema) -> Self {
+        Paths {
+            collection,
+            object,
+            schema,
+            events: None,
+        }
+    }
+
+    const fn singleton(path: &'static str) -> Self {
+        Paths::new(path, path, &NONE)
+    }
+
+    /// Writes record events of type `<object>.<verb>`.
+    const fn events(self, object: &'static str) -> Self {
+        Paths {
+            events: Some(object),
+            ..self
+        }
+    }
+
+    /// `POST` on the collection.
+    const fn create(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("POST", self.collection, params, handler, self.schema).event(self.events, "created")
+    }
+
+    /// `GET` on the collection.
+    const fn list(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("GET", self.collection, params, handler, self.schema).list()
+    }
+
+    /// `GET` on an object.
+    const fn retrieve(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("GET", self.object, params, handler, self.schema)
+    }
+
+    /// `POST` on an object (or a singleton).
+    const fn update(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("POST", self.object, params, handler, self.schema).event(self.events, "updated")
+    }
+
+    /// `DELETE` on an object: the answer is a deletion stub, which expands nothing.
+    const fn delete(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("DELETE", self.object, params, handler, &NONE).event(self.events, "deleted")
+    }
+}
+
+const EVENTS: Paths = Paths::new("/v1/events", "/v1/events/{id}", &NONE);
+const ACCOUNT: Paths = Paths::singleton("/v1/account");
+const PRODUCTS: Paths = Paths::new("/v1/products", "/v1/products/{id}", &PRODUCT).events("product");
+const PRICES: Paths = Paths::new("/v1/prices", "/v1/prices/{id}", &PRICE).events("price");
+const COUPONS: Paths = Paths::new("/v1/coupons", "/v1/coupons/{id}", &COUPON).events("coupon");
+const PROMOTION_CODES: Paths = Paths::new(
+    "/v1/promotion_codes",
+    "/v1/promotion_codes/{id}",
+    &PROMOTION_CODE,
+)
+.events("promotion_code");
+const CUSTOMERS: Paths =
+    Paths::new("/v1/customers", "/v1/customers/{id}", &CUSTOMER).events("customer");
+const TAX_SETTINGS: Paths = Paths::singleton("/v1/tax/settings").events("tax.settings");
+/// Tax registrations record no events (Stripe documents none for them).
+const TAX_REGISTRATIONS: Paths =
+    Paths::new("/v1/tax/registrations", "/v1/tax/registrations/{id}", &NONE);
+const TAX_RATES: Paths =
+    Paths::new("/v1/tax_rates", "/v1/tax_rates/{id}", &NONE).events("tax_rate");
+const PORTAL_CONFIGURATIONS: Paths = Paths::new(
+    "/v1/billing_portal/configurations",
+    "/v1/billing_portal/configurations/{id}",
+    &PORTAL_CONFIGURATION,
+)
+.events("billing_portal.configuration");
+
 pub(crate) static ENDPOINTS: &[Endpoint] = &[
-    Endpoint {
-        method: "GET",
-        path: "/v1/events",
-        params: events::LIST,
-        schema: events::SCHEMA,
-        list: true,
-        handler: events::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/events/{id}",
-        params: events::RETRIEVE,
-        schema: events::SCHEMA,
-        list: false,
-        handler: events::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/account",
-        params: account::RETRIEVE,
-        schema: account::SCHEMA,
-        list: false,
-        handler: account::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/products",
-        params: products::CREATE,
-        schema: &expand::PRODUCT,
-        list: false,
-        handler: products::create,
-        event: Some("product.created"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/products",
-        params: products::LIST,
-        schema: &expand::PRODUCT,
-        list: true,
-        handler: products::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/products/{id}",
-        params: products::RETRIEVE,
-        schema: &expand::PRODUCT,
-        list: false,
-        handler: products::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/products/{id}",
-        params: products::UPDATE,
-        schema: &expand::PRODUCT,
-        list: false,
-        handler: products::update,
-        event: Some("product.updated"),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v1/products/{id}",
-        params: products::DELETE,
-        schema: &expand::NONE,
-        list: false,
-        handler: products::delete,
-        event: Some("product.deleted"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/prices",
-        params: prices::CREATE,
-        schema: &expand::PRICE,
-        list: false,
-        handler: prices::create,
-        event: Some("price.created"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/prices",
-        params: prices::LIST,
-        schema: &expand::PRICE,
-        list: true,
-        handler: prices::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/prices/{id}",
-        params: prices::RETRIEVE,
-        schema: &expand::PRICE,
-        list: false,
-        handler: prices::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/prices/{id}",
-        params: prices::UPDATE,
-        schema: &expand::PRICE,
-        list: false,
-        handler: prices::update,
-        event: Some("price.updated"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/coupons",
-        params: coupons::CREATE,
-        schema: &expand::COUPON,
-        list: false,
-        handler: coupons::create,
-        event: Some("coupon.created"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/coupons",
-        params: coupons::LIST,
-        schema: &expand::COUPON,
-        list: true,
-        handler: coupons::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/coupons/{id}",
-        params: coupons::RETRIEVE,
-        schema: &expand::COUPON,
-        list: false,
-        handler: coupons::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/coupons/{id}",
-        params: coupons::UPDATE,
-        schema: &expand::COUPON,
-        list: false,
-        handler: coupons::update,
-        event: Some("coupon.updated"),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v1/coupons/{id}",
-        params: coupons::DELETE,
-        schema: &expand::NONE,
-        list: false,
-        handler: coupons::delete,
-        event: Some("coupon.deleted"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/promotion_codes",
-        params: promotion_codes::CREATE,
-        schema: &expand::PROMOTION_CODE,
-        list: false,
-        handler: promotion_codes::create,
-        event: Some("promotion_code.created"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/promotion_codes",
-        params: promotion_codes::LIST,
-        schema: &expand::PROMOTION_CODE,
-        list: true,
-        handler: promotion_codes::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/promotion_codes/{id}",
-        params: promotion_codes::RETRIEVE,
-        schema: &expand::PROMOTION_CODE,
-        list: false,
-        handler: promotion_codes::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/promotion_codes/{id}",
-        params: promotion_codes::UPDATE,
-        schema: &expand::PROMOTION_CODE,
-        list: false,
-        handler: promotion_codes::update,
-        event: Some("promotion_code.updated"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/customers",
-        params: customers::CREATE,
-        schema: &expand::CUSTOMER,
-        list: false,
-        handler: customers::create,
-        event: Some("customer.created"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/customers/{id}",
-        params: customers::RETRIEVE,
-        schema: &expand::CUSTOMER,
-        list: false,
-        handler: customers::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/tax/settings",
-        params: tax_settings::RETRIEVE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_settings::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/tax/settings",
-        params: tax_settings::UPDATE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_settings::update,
-        event: Some("tax.settings.updated"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/tax/registrations",
-        params: tax_registrations::CREATE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_registrations::create,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/tax/registrations",
-        params: tax_registrations::LIST,
-        schema: &expand::NONE,
-        list: true,
-        handler: tax_registrations::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/tax/registrations/{id}",
-        params: tax_registrations::RETRIEVE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_registrations::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/tax/registrations/{id}",
-        params: tax_registrations::UPDATE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_registrations::update,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/tax_rates",
-        params: tax_rates::CREATE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_rates::create,
-        event: Some("tax_rate.created"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/tax_rates",
-        params: tax_rates::LIST,
-        schema: &expand::NONE,
-        list: true,
-        handler: tax_rates::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/tax_rates/{id}",
-        params: tax_rates::RETRIEVE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_rates::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/tax_rates/{id}",
-        params: tax_rates::UPDATE,
-        schema: &expand::NONE,
-        list: false,
-        handler: tax_rates::update,
-        event: Some("tax_rate.updated"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/billing_portal/configurations",
-        params: portal::CREATE,
-        schema: &expand::PORTAL_CONFIGURATION,
-        list: false,
-        handler: portal::create,
-        event: Some("billing_portal.configuration.created"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/billing_portal/configurations",
-        params: portal::LIST,
-        schema: &expand::PORTAL_CONFIGURATION,
-        list: true,
-        handler: portal::list,
-        event: None,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/billing_portal/configurations/{id}",
-        params: portal::RETRIEVE,
-        schema: &expand::PORTAL_CONFIGURATION,
-        list: false,
-        handler: portal::retrieve,
-        event: None,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/billing_portal/configurations/{id}",
-        params: portal::UPDATE,
-        schema: &expand::PORTAL_CONFIGURATION,
-        list: false,
-        handler: portal::update,
-        event: Some("billing_portal.configuration.updated"),
-    },
+    EVENTS.list(events::LIST, events::list),
+    EVENTS.retrieve(events::RETRIEVE, events::retrieve),
+    ACCOUNT.retrieve(account::RETRIEVE, account::retrieve),
+    PRODUCTS.create(products::CREATE, products::create),
+    PRODUCTS.list(products::LIST, products::list),
+    PRODUCTS.retrieve(products::RETRIEVE, retrieve::<Product>),
+    PRODUCTS.update(products::UPDATE, products::update),
+    PRODUCTS.delete(products::DELETE, products::delete),
+    PRICES.create(prices::CREATE, prices::create),
+    PRICES.list(prices::LIST, prices::list),
+    PRICES.retrieve(prices::RETRIEVE, retrieve::<Price>),
+    PRICES.update(prices::UPDATE, prices::update),
+    COUPONS.create(coupons::CREATE, coupons::create),
+    COUPONS.list(coupons::LIST, coupons::list),
+    COUPONS.retrieve(coupons::RETRIEVE, retrieve::<Coupon>),
+    COUPONS.update(coupons::UPDATE, coupons::update),
+    COUPONS.delete(coupons::DELETE, coupons::delete),
+    PROMOTION_CODES.create(promotion_codes::CREATE, promotion_codes::create),
+    PROMOTION_CODES.list(promotion_codes::LIST, promotion_codes::list),
+    PROMOTION_CODES.retrieve(promotion_codes::RETRIEVE, promotion_codes::retrieve),
+    PROMOTION_CODES.update(promotion_codes::UPDATE, promotion_codes::update),
+    CUSTOMERS.create(customers::CREATE, customers::create),
+    CUSTOMERS.retrieve(customers::RETRIEVE, retrieve::<Customer>),
+    TAX_SETTINGS.retrieve(tax_settings::RETRIEVE, tax_settings::retrieve),
+    TAX_SETTINGS.update(tax_settings::UPDATE, tax_settings::update),
+    TAX_REGISTRATIONS.create(tax_registrations::CREATE, tax_registrations::create),
+    TAX_REGISTRATIONS.list(tax_registrations::LIST, tax_registrations::list),
+    TAX_REGISTRATIONS.retrieve(tax_registrations::RETRIEVE, retrieve::<TaxRegistration>),
+    TAX_REGISTRATIONS.update(tax_registrations::UPDATE, tax_registrations::update),
+    TAX_RATES.create(tax_rates::CREATE, tax_rates::create),
+    TAX_RATES.list(tax_rates::LIST, tax_rates::list),
+    TAX_RATES.retrieve(tax_rates::RETRIEVE, retrieve::<TaxRate>),
+    TAX_RATES.update(tax_rates::UPDATE, tax_rates::update),
+    PORTAL_CONFIGURATIONS.create(portal::CREATE, portal::create),
+    PORTAL_CONFIGURATIONS.list(portal::LIST, portal::list),
+    PORTAL_CONFIGURATIONS.retrieve(portal::RETRIEVE, retrieve::<PortalConfiguration>),
+    PORTAL_CONFIGURATIONS.update(portal::UPDATE, portal::update),
 ];
+
+// ---------------------------------------------------------------------------------------------
+// What the handlers of every kind of stored object share
+
+/// A kind of object the API serves from the state: how it shows.
+pub(crate) trait Resource: Record {
+    /// The object's JSON at `now`, with `expand` applied.
+    fn render(&self, state: &State, expand: &Expand, now: i64) -> Value;
+}
+
+/// `GET /v1/<objects>/{id}`.
+pub(crate) fn retrieve<T: Resource>(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    Ok(store::find::<T>(state, &call.id)?.render(state, &call.expand, ctx.now))
+}
+
+/// The answer to a write: the object just stored under `id`.
+fn answer<T: Resource>(ctx: &Ctx<'_, '_>, id: &str, expand: &Expand) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    Ok(store::written::<T>(state, id)?.render(state, expand, ctx.now))
+}
+
+/// One page of the objects of kind `T` that pass `keep`, as the list at `url`.
+pub(crate) fn page<T: Resource>(
+    ctx: &Ctx<'_, '_>,
+    call: &Call,
+    url: &str,
+    keep: impl Fn(&T) -> bool,
+) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    let (items, has_more) = list::page(T::table(state).values(), keep, &call.params, T::NOUN)?;
+    let data = items
+        .into_iter()
+        .map(|item| item.render(state, &call.expand, ctx.now))
+        .collect();
+    Ok(list::envelope(url, data, has_more))
+}
 
 /// Path segments `{id}` never matches: Stripe routes them elsewhere (`/v1/prices/search`),
 /// and the sandbox does not implement those routes, so they are unrecognized URLs rather than

@@ -13,7 +13,7 @@ use super::account::AccountRecord;
 use super::ids;
 use super::prices::{Price, Recurring};
 use super::products::Product;
-use super::store::State;
+use super::store::{Record, State};
 
 /// A product to seed.
 #[derive(Debug, Clone, Default)]
@@ -94,8 +94,8 @@ pub fn write_state(
                 Some(at) => Some(price_of(&price_ids, prices, at, i, path)?),
                 None => None,
             };
-            state.products.insert(
-                product_ids[i].clone(),
+            insert(
+                &mut state,
                 Product {
                     id: product_ids[i].clone(),
                     seq,
@@ -125,8 +125,8 @@ pub fn write_state(
                     format!("price {i} names product {}, not seeded", p.product),
                 )
             })?;
-            state.prices.insert(
-                price_ids[i].clone(),
+            insert(
+                &mut state,
                 Price {
                     id: price_ids[i].clone(),
                     seq,
@@ -185,6 +185,11 @@ fn price_of(
             format!("product {product}'s default price {at} is not one of its active prices"),
         )),
     }
+}
+
+/// Stores `record` in its map of the state, as a write through the API would.
+fn insert<T: Record>(state: &mut State, record: T) {
+    T::table_mut(state).insert(record.id().to_string(), record);
 }
 
 fn invalid(path: &Path, message: String) -> SandboxError {

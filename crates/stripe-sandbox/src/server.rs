@@ -442,7 +442,7 @@ impl App {
                                 id: ids::event(),
                                 seq,
                                 created: now,
-                                kind: kind.to_owned(),
+                                kind: kind.name(),
                                 api_version: version.as_str().to_owned(),
                                 object: value.clone(),
                                 request_id: request_id.to_string(),
@@ -737,6 +737,7 @@ mod tests {
     use super::*;
     use crate::expand;
     use crate::products;
+    use crate::routes::route;
 
     const KEY: &str = "Authorization: Bearer sk_test_serverTests\r\n";
 
@@ -835,7 +836,7 @@ mod tests {
         let mut p = Map::new();
         p.insert("name".into(), Value::from("Half"));
         let product = products::build(ctx.tx.state(), &p, ctx.now, "")?;
-        products::insert(ctx.tx, product);
+        ctx.tx.put_new(product);
         Err(ApiError::invalid("Failed after changing the state."))
     }
 
@@ -846,33 +847,18 @@ mod tests {
     }
 
     static HALF_DONE: &[Endpoint] = &[
-        Endpoint {
-            method: "GET",
-            path: "/v1/products",
-            params: products::LIST,
-            schema: &expand::PRODUCT,
-            list: true,
-            handler: products::list,
-            event: None,
-        },
-        Endpoint {
-            method: "POST",
-            path: "/v1/fail",
-            params: &[],
-            schema: &expand::NONE,
-            list: false,
-            handler: change_then_fail,
-            event: Some("product.updated"),
-        },
-        Endpoint {
-            method: "POST",
-            path: "/v1/panic",
-            params: &[],
-            schema: &expand::NONE,
-            list: false,
-            handler: change_then_panic,
-            event: Some("product.updated"),
-        },
+        route(
+            "GET",
+            "/v1/products",
+            products::LIST,
+            products::list,
+            &expand::PRODUCT,
+        )
+        .list(),
+        route("POST", "/v1/fail", &[], change_then_fail, &expand::NONE)
+            .event(Some("product"), "updated"),
+        route("POST", "/v1/panic", &[], change_then_panic, &expand::NONE)
+            .event(Some("product"), "updated"),
     ];
 
     fn half_done_app(config: &SandboxConfig) -> App {

@@ -28,9 +28,11 @@ use super::SandboxError;
 use super::account::AccountRecord;
 use super::coupons::Coupon;
 use super::customers::Customer;
+use super::error::ApiError;
 use super::events::{Event, MAX_EVENTS};
 use super::idempotency::IdempotencyRecord;
 use super::ids;
+use super::list::{Listed, listed_by_creation};
 use super::portal::{self, PortalConfiguration};
 use super::prices::Price;
 use super::products::Product;
@@ -134,25 +136,75 @@ impl State {
     }
 }
 
-/// One change, as the journal records it: what to put back to undo it.
-enum Undo {
-    Product(String, Option<Product>),
-    DeletedProduct(String),
-    Price(String, Option<Price>),
-    Coupon(String, Option<Coupon>),
-    DeletedCoupon(String, Option<Coupon>),
-    PromotionCode(String, Option<PromotionCode>),
-    Customer(String, Option<Customer>),
-    TaxSettings(TaxSettings),
-    TaxRate(String, Option<TaxRate>),
-    TaxRegistration(String, Option<TaxRegistration>),
-    PortalConfiguration(String, Option<PortalConfiguration>),
-    Idempotency(String, Option<IdempotencyRecord>),
-    NextSeq(u64),
-    ClockOffset(i64),
-    /// An event was appended, pushing out the oldest (if any) to stay within the cap.
-    Event(Option<Event>),
+/// A stored object of one kind, kept by id in a map of [`State`].
+pub(crate) trait Record: Listed + Clone + 'static {
+    /// What Stripe's errors call it (`No such tax rate: …`).
+    const NOUN: &'static str;
+    /// The map of the state that holds this kind.
+    fn table(state: &State) -> &BTreeMap<String, Self>;
+    /// The same map, to change it (only [`Tx`] does, journaling every change).
+    fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self>;
+    /// Sets the creation sequence number.
+    fn set_seq(&mut self, seq: u64);
 }
+
+/// Implements [`Listed`] and [`Record`] for kinds with `id`, `created` and `seq` fields.
+macro_rules! records {
+    ($($kind:ty => $field:ident, $noun:literal;)+) => {$(
+        listed_by_creation!($kind);
+        impl Record for $kind {
+            const NOUN: &'static str = $noun;
+            fn table(state: &State) -> &BTreeMap<String, Self> {
+                &state.$field
+            }
+            fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self> {
+                &mut state.$field
+            }
+            fn set_seq(&mut self, seq: u64) {
+                self.seq = seq;
+            }
+        }
+    )+};
+}
+
+records! {
+    Product => products, "product";
+    Price => prices, "price";
+    Coupon => coupons, "coupon";
+    PromotionCode => promotion_codes, "promotion code";
+    Customer => customers, "customer";
+    TaxRate => tax_rates, "tax rate";
+    TaxRegistration => tax_registrations, "tax registration";
+    PortalConfiguration => portal_configurations, "configuration";
+}
+
+/// The stored `T` with id `id` (a path parameter), or Stripe's 404 `resource_missing`.
+pub(crate) fn find<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
+    T::table(state)
+        .get(id)
+        .ok_or_else(|| ApiError::no_such_in_path(T::NOUN, id))
+}
+
+/// A new id from `make` that no stored `T` has.
+pub(crate) fn unused_id<T: Record>(state: &State, make: fn() -> String) -> String {
+    ids::unused(make, |id| T::table(state).contains_key(id))
+}
+
+/// The `T` a handler has just stored under `id`: missing, it is a bug of the sandbox (a 500).
+pub(crate) fn written<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
+    T::table(state).get(id).ok_or_else(|| {
+        ApiError::internal(format!(
+            "The billing sandbox lost the {} it just wrote.",
+            T::NOUN
+        ))
+    })
+}
+
+/// One change, as the journal records it: what undoes it.
+type Undo = Box<dyn FnOnce(&mut State)>;
+
+/// A map of [`State`], by key.
+type Map<V> = fn(&mut State) -> &mut BTreeMap<String, V>;
 
 /// A point in a transaction to roll back to (see [`Tx::rollback_to`]).
 #[derive(Debug, Clone, Copy)]
@@ -182,104 +234,86 @@ impl<'a> Tx<'a> {
         !self.journal.is_empty()
     }
 
+    fn journal(&mut self, undo: impl FnOnce(&mut State) + 'static) {
+        self.journal.push(Box::new(undo));
+    }
+
+    /// Replaces one value of the state.
+    fn set<V: 'static>(&mut self, field: fn(&mut State) -> &mut V, value: V) {
+        let old = std::mem::replace(field(self.state), value);
+        self.journal(move |state| *field(state) = old);
+    }
+
+    /// Stores `value` under `key` in `map` (new, or replacing what it held).
+    fn insert<V: 'static>(&mut self, map: Map<V>, key: String, value: V) {
+        let old = map(self.state).insert(key.clone(), value);
+        self.journal(move |state| match old {
+            Some(old) => {
+                map(state).insert(key, old);
+            }
+            None => {
+                map(state).remove(&key);
+            }
+        });
+    }
+
+    /// Removes `key` from `map`, returning what it held.
+    fn remove<V: Clone + 'static>(&mut self, map: Map<V>, key: &str) -> Option<V> {
+        let old = map(self.state).remove(key)?;
+        let (key, kept) = (key.to_string(), old.clone());
+        self.journal(move |state| {
+            map(state).insert(key, kept);
+        });
+        Some(old)
+    }
+
     /// The next creation sequence number.
     pub(crate) fn take_seq(&mut self) -> u64 {
         let seq = self.state.next_seq;
-        self.journal.push(Undo::NextSeq(seq));
-        self.state.next_seq += 1;
+        self.set(|state| &mut state.next_seq, seq + 1);
         seq
     }
 
-    /// Stores `product` (new, or replacing the one with its id).
-    pub(crate) fn put_product(&mut self, product: Product) {
-        let id = product.id.clone();
-        let old = self.state.products.insert(id.clone(), product);
-        self.journal.push(Undo::Product(id, old));
+    /// Stores `record` (new, or replacing the one with its id) and returns its id.
+    pub(crate) fn put<T: Record>(&mut self, record: T) -> String {
+        let id = record.id().to_string();
+        self.insert(T::table_mut, id.clone(), record);
+        id
+    }
+
+    /// Stores a new `record` with the next creation sequence number and returns its id.
+    pub(crate) fn put_new<T: Record>(&mut self, mut record: T) -> String {
+        record.set_seq(self.take_seq());
+        self.put(record)
     }
 
     /// Deletes product `id` and remembers its id as used.
     pub(crate) fn delete_product(&mut self, id: &str) {
-        let old = self.state.products.remove(id);
-        self.journal.push(Undo::Product(id.to_string(), old));
+        self.remove(Product::table_mut, id);
         if self.state.deleted_products.insert(id.to_string()) {
-            self.journal.push(Undo::DeletedProduct(id.to_string()));
+            let id = id.to_string();
+            self.journal(move |state| {
+                state.deleted_products.remove(&id);
+            });
         }
-    }
-
-    /// Stores `price` (new, or replacing the one with its id).
-    pub(crate) fn put_price(&mut self, price: Price) {
-        let id = price.id.clone();
-        let old = self.state.prices.insert(id.clone(), price);
-        self.journal.push(Undo::Price(id, old));
-    }
-
-    /// Stores `coupon` (new, or replacing the live one with its id).
-    pub(crate) fn put_coupon(&mut self, coupon: Coupon) {
-        let id = coupon.id.clone();
-        let old = self.state.coupons.insert(id.clone(), coupon);
-        self.journal.push(Undo::Coupon(id, old));
     }
 
     /// Deletes coupon `id`: it moves to the deleted coupons (its id stays used).
     pub(crate) fn delete_coupon(&mut self, id: &str) {
-        let Some(coupon) = self.state.coupons.remove(id) else {
-            return;
-        };
-        self.journal
-            .push(Undo::Coupon(id.to_string(), Some(coupon.clone())));
-        let old = self.state.deleted_coupons.insert(id.to_string(), coupon);
-        self.journal.push(Undo::DeletedCoupon(id.to_string(), old));
-    }
-
-    /// Stores `code` (new, or replacing the one with its id).
-    pub(crate) fn put_promotion_code(&mut self, code: PromotionCode) {
-        let id = code.id.clone();
-        let old = self.state.promotion_codes.insert(id.clone(), code);
-        self.journal.push(Undo::PromotionCode(id, old));
-    }
-
-    /// Stores `customer` (new, or replacing the one with its id).
-    pub(crate) fn put_customer(&mut self, customer: Customer) {
-        let id = customer.id.clone();
-        let old = self.state.customers.insert(id.clone(), customer);
-        self.journal.push(Undo::Customer(id, old));
+        if let Some(coupon) = self.remove(Coupon::table_mut, id) {
+            self.insert(|state| &mut state.deleted_coupons, id.to_string(), coupon);
+        }
     }
 
     /// Replaces the tax settings.
     pub(crate) fn put_tax_settings(&mut self, settings: TaxSettings) {
-        let old = std::mem::replace(&mut self.state.tax_settings, settings);
-        self.journal.push(Undo::TaxSettings(old));
-    }
-
-    /// Stores `rate` (new, or replacing the one with its id).
-    pub(crate) fn put_tax_rate(&mut self, rate: TaxRate) {
-        let id = rate.id.clone();
-        let old = self.state.tax_rates.insert(id.clone(), rate);
-        self.journal.push(Undo::TaxRate(id, old));
-    }
-
-    /// Stores `registration` (new, or replacing the one with its id).
-    pub(crate) fn put_tax_registration(&mut self, registration: TaxRegistration) {
-        let id = registration.id.clone();
-        let old = self
-            .state
-            .tax_registrations
-            .insert(id.clone(), registration);
-        self.journal.push(Undo::TaxRegistration(id, old));
-    }
-
-    /// Stores `config` (new, or replacing the one with its id).
-    pub(crate) fn put_portal_configuration(&mut self, config: PortalConfiguration) {
-        let id = config.id.clone();
-        let old = self.state.portal_configurations.insert(id.clone(), config);
-        self.journal.push(Undo::PortalConfiguration(id, old));
+        self.set(|state| &mut state.tax_settings, settings);
     }
 
     /// Moves the sandbox's clock forward by `seconds` (see [`State::now`]).
     pub(crate) fn advance_clock(&mut self, seconds: i64) {
-        let old = self.state.clock_offset;
-        self.state.clock_offset = old.saturating_add(seconds);
-        self.journal.push(Undo::ClockOffset(old));
+        let offset = self.state.clock_offset.saturating_add(seconds);
+        self.set(|state| &mut state.clock_offset, offset);
     }
 
     /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
@@ -290,19 +324,20 @@ impl<'a> Tx<'a> {
         } else {
             None
         };
-        self.journal.push(Undo::Event(evicted));
+        self.journal(move |state| {
+            state.events.pop_back();
+            if let Some(event) = evicted {
+                state.events.push_front(event);
+            }
+        });
     }
 
     pub(crate) fn put_idempotency(&mut self, key: String, record: IdempotencyRecord) {
-        let old = self.state.idempotency.insert(key.clone(), record);
-        self.journal.push(Undo::Idempotency(key, old));
+        self.insert(|state| &mut state.idempotency, key, record);
     }
 
     pub(crate) fn remove_idempotency(&mut self, key: &str) {
-        if let Some(old) = self.state.idempotency.remove(key) {
-            self.journal
-                .push(Undo::Idempotency(key.to_string(), Some(old)));
-        }
+        self.remove(|state| &mut state.idempotency, key);
     }
 
     /// The current point of the transaction.
@@ -316,81 +351,7 @@ impl<'a> Tx<'a> {
             let Some(undo) = self.journal.pop() else {
                 break;
             };
-            let state = &mut *self.state;
-            match undo {
-                Undo::Product(id, Some(old)) => {
-                    state.products.insert(id, old);
-                }
-                Undo::Product(id, None) => {
-                    state.products.remove(&id);
-                }
-                Undo::DeletedProduct(id) => {
-                    state.deleted_products.remove(&id);
-                }
-                Undo::Price(id, Some(old)) => {
-                    state.prices.insert(id, old);
-                }
-                Undo::Price(id, None) => {
-                    state.prices.remove(&id);
-                }
-                Undo::Coupon(id, Some(old)) => {
-                    state.coupons.insert(id, old);
-                }
-                Undo::Coupon(id, None) => {
-                    state.coupons.remove(&id);
-                }
-                Undo::DeletedCoupon(id, Some(old)) => {
-                    state.deleted_coupons.insert(id, old);
-                }
-                Undo::DeletedCoupon(id, None) => {
-                    state.deleted_coupons.remove(&id);
-                }
-                Undo::PromotionCode(id, Some(old)) => {
-                    state.promotion_codes.insert(id, old);
-                }
-                Undo::PromotionCode(id, None) => {
-                    state.promotion_codes.remove(&id);
-                }
-                Undo::Customer(id, Some(old)) => {
-                    state.customers.insert(id, old);
-                }
-                Undo::Customer(id, None) => {
-                    state.customers.remove(&id);
-                }
-                Undo::TaxSettings(old) => state.tax_settings = old,
-                Undo::TaxRate(id, Some(old)) => {
-                    state.tax_rates.insert(id, old);
-                }
-                Undo::TaxRate(id, None) => {
-                    state.tax_rates.remove(&id);
-                }
-                Undo::TaxRegistration(id, Some(old)) => {
-                    state.tax_registrations.insert(id, old);
-                }
-                Undo::TaxRegistration(id, None) => {
-                    state.tax_registrations.remove(&id);
-                }
-                Undo::PortalConfiguration(id, Some(old)) => {
-                    state.portal_configurations.insert(id, old);
-                }
-                Undo::PortalConfiguration(id, None) => {
-                    state.portal_configurations.remove(&id);
-                }
-                Undo::ClockOffset(offset) => state.clock_offset = offset,
-                Undo::Idempotency(key, Some(old)) => {
-                    state.idempotency.insert(key, old);
-                }
-                Undo::Idempotency(key, None) => {
-                    state.idempotency.remove(&key);
-                }
-                Undo::NextSeq(seq) => state.next_seq = seq,
-                Undo::Event(evicted) => {
-                    state.events.pop_back();
-                    if let Some(event) = evicted {
-                        state.events.push_front(event);
-                    }
-                }
-            }
+            undo(self.state);
         }
     }
 }
@@ -741,13 +702,13 @@ mod tests {
         store
             .transaction(|tx| {
                 let kept = product(tx, "Kept");
-                let kept_id = products::insert(tx, kept);
+                let kept_id = tx.put_new(kept);
                 let savepoint = tx.savepoint();
                 let dropped = product(tx, "Dropped");
-                products::insert(tx, dropped);
+                tx.put_new(dropped);
                 let mut renamed = tx.state().products[&kept_id].clone();
                 renamed.name = "Renamed".into();
-                tx.put_product(renamed);
+                tx.put(renamed);
                 tx.delete_product(&kept_id);
                 tx.rollback_to(savepoint);
                 let state = tx.state();
@@ -785,11 +746,11 @@ mod tests {
         let store = Store::open(None).unwrap();
         store
             .transaction(|tx| {
-                tx.put_coupon(coupon("KEEP"));
+                tx.put(coupon("KEEP"));
                 let savepoint = tx.savepoint();
                 tx.delete_coupon("KEEP");
-                tx.put_coupon(coupon("NEW"));
-                tx.put_promotion_code(PromotionCode {
+                tx.put(coupon("NEW"));
+                tx.put(PromotionCode {
                     id: "promo_1".into(),
                     seq: 0,
                     active: true,
@@ -808,7 +769,7 @@ mod tests {
                     },
                     times_redeemed: 0,
                 });
-                tx.put_customer(Customer {
+                tx.put(Customer {
                     id: "cus_1".into(),
                     seq: 0,
                     created: 0,
@@ -843,7 +804,7 @@ mod tests {
                     tax_behavior: Some("exclusive".into()),
                     ..TaxSettings::default()
                 });
-                tx.put_tax_rate(crate::tax_rates::TaxRate {
+                tx.put(crate::tax_rates::TaxRate {
                     id: "txr_1".into(),
                     seq: 0,
                     active: true,
@@ -858,7 +819,7 @@ mod tests {
                     state: None,
                     tax_type: None,
                 });
-                tx.put_tax_registration(crate::tax_registrations::TaxRegistration {
+                tx.put(crate::tax_registrations::TaxRegistration {
                     id: "taxreg_1".into(),
                     seq: 0,
                     active_from: 0,
@@ -869,7 +830,7 @@ mod tests {
                 });
                 let mut changed = default.values().next().unwrap().clone();
                 changed.name = Some("Changed".into());
-                tx.put_portal_configuration(changed);
+                tx.put(changed);
                 tx.rollback_to(savepoint);
                 let state = tx.state();
                 assert_eq!(state.tax_settings, TaxSettings::default());
@@ -917,7 +878,7 @@ mod tests {
         let store = Store::open(None).unwrap();
         let outcome = store.transaction(|tx| {
             let p = product(tx, "Half");
-            products::insert(tx, p);
+            tx.put_new(p);
             panic!("a bug (test)");
         });
         assert!(matches!(outcome, Err(TxError::Panicked)));

@@ -10,12 +10,13 @@ use serde_json::{Value, json};
 
 use super::countries;
 use super::error::ApiError;
+use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx};
-use super::store::State;
+use super::routes::{self, Call, Ctx, Resource};
+use super::store::{State, find, unused_id};
 
 /// A stored tax rate.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,15 +36,6 @@ pub(crate) struct TaxRate {
     pub percentage: f64,
     pub state: Option<String>,
     pub tax_type: Option<String>,
-}
-
-impl Listed for TaxRate {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,15 +131,6 @@ fn check_location(rate: &TaxRate) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn unique_id(state: &State) -> String {
-    loop {
-        let id = ids::tax_rate();
-        if !state.tax_rates.contains_key(&id) {
-            return id;
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
@@ -162,6 +145,12 @@ fn number(value: f64) -> Value {
 }
 
 /// The rate's JSON. Manual rates have a `percentage` rate type, no flat amount and no
+impl Resource for TaxRate {
+    fn render(&self, _state: &State, _expand: &Expand, _now: i64) -> Value {
+        render(self)
+    }
+}
+
 /// jurisdiction level; their effective percentage is their percentage.
 pub(crate) fn render(rate: &TaxRate) -> Value {
     json!({
@@ -197,8 +186,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     }
     let text = |key: &str| p.str_of(key).map(str::to_string);
     let state = ctx.tx.state();
-    let mut rate = TaxRate {
-        id: unique_id(state),
+    let rate = TaxRate {
+        id: unused_id::<TaxRate>(state, ids::tax_rate),
         seq: 0,
         active: p.bool_of("active").unwrap_or(true),
         country: text("country"),
@@ -213,32 +202,13 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         tax_type: text("tax_type"),
     };
     check_location(&rate)?;
-    rate.seq = ctx.tx.take_seq();
-    let out = render(&rate);
-    ctx.tx.put_tax_rate(rate);
-    Ok(out)
-}
-
-/// `GET /v1/tax_rates/{id}`.
-pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    ctx.tx
-        .state()
-        .tax_rates
-        .get(&call.id)
-        .map(render)
-        .ok_or_else(|| ApiError::no_such_in_path("tax rate", &call.id))
+    ctx.create(rate, &call.expand)
 }
 
 /// `POST /v1/tax_rates/{id}`.
 pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
-    let mut rate = ctx
-        .tx
-        .state()
-        .tax_rates
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("tax rate", &call.id))?
-        .clone();
+    let mut rate = find::<TaxRate>(ctx.tx.state(), &call.id)?.clone();
     if let Some(active) = p.bool_of("active") {
         rate.active = active;
     }
@@ -260,9 +230,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     }
     rate.metadata = metadata::merge(&rate.metadata, p.get("metadata"), "metadata")?;
     check_location(&rate)?;
-    let out = render(&rate);
-    ctx.tx.put_tax_rate(rate);
-    Ok(out)
+    ctx.save(rate, &call.expand)
 }
 
 /// `GET /v1/tax_rates`.
@@ -276,13 +244,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
             && inclusive.is_none_or(|i| rate.inclusive == i)
             && list::created_matches(rate.created, created)
     };
-    let state = ctx.tx.state();
-    let (items, has_more) = list::page(state.tax_rates.values(), keep, p, "tax rate")?;
-    Ok(list::envelope(
-        "/v1/tax_rates",
-        items.into_iter().map(render).collect(),
-        has_more,
-    ))
+    routes::page(ctx, call, "/v1/tax_rates", keep)
 }
 
 #[cfg(test)]

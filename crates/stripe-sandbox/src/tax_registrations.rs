@@ -29,11 +29,12 @@ use serde_json::{Map, Value, json};
 
 use super::countries::{self, US_STATES};
 use super::error::ApiError;
+use super::expand::Expand;
 use super::ids;
-use super::list::{self, ENDING_BEFORE, LIMIT, Listed, STARTING_AFTER};
+use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx};
-use super::store::State;
+use super::routes::{self, Call, Ctx, Resource};
+use super::store::{State, find, unused_id};
 
 /// A stored registration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,15 +48,6 @@ pub(crate) struct TaxRegistration {
     pub options: Map<String, Value>,
     pub created: i64,
     pub expires_at: Option<i64>,
-}
-
-impl Listed for TaxRegistration {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order_key(&self) -> (i64, u64) {
-        (self.created, self.seq)
-    }
 }
 
 impl TaxRegistration {
@@ -567,17 +559,14 @@ fn check_overlap(state: &State, registration: &TaxRegistration) -> Result<(), Ap
     Ok(())
 }
 
-fn unique_id(state: &State) -> String {
-    loop {
-        let id = ids::tax_registration();
-        if !state.tax_registrations.contains_key(&id) {
-            return id;
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rendering
+
+impl Resource for TaxRegistration {
+    fn render(&self, _state: &State, _expand: &Expand, now: i64) -> Value {
+        render(self, now)
+    }
+}
 
 /// The registration's JSON at `now`.
 pub(crate) fn render(registration: &TaxRegistration, now: i64) -> Value {
@@ -644,8 +633,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         .with_param("expires_at"));
     }
     let state = ctx.tx.state();
-    let mut registration = TaxRegistration {
-        id: unique_id(state),
+    let registration = TaxRegistration {
+        id: unused_id::<TaxRegistration>(state, ids::tax_registration),
         seq: 0,
         active_from,
         country: country.to_string(),
@@ -655,20 +644,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     };
     check_period(&registration)?;
     check_overlap(state, &registration)?;
-    registration.seq = ctx.tx.take_seq();
-    let out = render(&registration, now);
-    ctx.tx.put_tax_registration(registration);
-    Ok(out)
-}
-
-/// `GET /v1/tax/registrations/{id}`.
-pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    ctx.tx
-        .state()
-        .tax_registrations
-        .get(&call.id)
-        .map(|r| render(r, ctx.now))
-        .ok_or_else(|| ApiError::no_such_in_path("tax registration", &call.id))
+    ctx.create(registration, &call.expand)
 }
 
 /// `POST /v1/tax/registrations/{id}`. An expired registration cannot change any more, and
@@ -679,11 +655,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let p = &call.params;
     let now = ctx.now;
     let state = ctx.tx.state();
-    let mut registration = state
-        .tax_registrations
-        .get(&call.id)
-        .ok_or_else(|| ApiError::no_such_in_path("tax registration", &call.id))?
-        .clone();
+    let mut registration = find::<TaxRegistration>(state, &call.id)?.clone();
     let status = registration.status(now);
     if status == "expired" && (p.contains_key("active_from") || p.contains_key("expires_at")) {
         return Err(ApiError::invalid(format!(
@@ -709,9 +681,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     }
     check_period(&registration)?;
     check_overlap(state, &registration)?;
-    let out = render(&registration, now);
-    ctx.tx.put_tax_registration(registration);
-    Ok(out)
+    ctx.save(registration, &call.expand)
 }
 
 /// `GET /v1/tax/registrations`.
@@ -720,18 +690,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let now = ctx.now;
     let status = p.str_of("status").unwrap_or("all");
     let keep = |r: &TaxRegistration| status == "all" || r.status(now) == status;
-    let state = ctx.tx.state();
-    let (items, has_more) = list::page(
-        state.tax_registrations.values(),
-        keep,
-        p,
-        "tax registration",
-    )?;
-    Ok(list::envelope(
-        "/v1/tax/registrations",
-        items.into_iter().map(|r| render(r, now)).collect(),
-        has_more,
-    ))
+    routes::page(ctx, call, "/v1/tax/registrations", keep)
 }
 
 #[cfg(test)]
