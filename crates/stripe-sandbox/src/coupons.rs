@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::currency;
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::routes::{self, Call, Ctx, Resource};
@@ -193,23 +194,20 @@ fn merge_currency_options(
     changes: &Map<String, Value>,
     currency: &str,
 ) -> Result<BTreeMap<String, i64>, ApiError> {
-    let mut merged = existing.clone();
-    for (code, option) in changes {
-        let here = format!("currency_options[{code}]");
-        if code == currency {
-            return Err(ApiError::invalid(format!(
-                "`{here}` is the coupon's own currency; `currency_options` may only hold other \
-                 currencies (the amount in `{currency}` is `amount_off`)."
-            ))
-            .with_param(here));
-        }
-        let amount = option
-            .get("amount_off")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| ApiError::missing_parameter(&format!("{here}[amount_off]")))?;
-        merged.insert(code.clone(), amount);
-    }
-    Ok(merged)
+    let own_refused = |here: &str| {
+        format!(
+            "`{here}` is the coupon's own currency; `currency_options` may only hold other \
+             currencies (the amount in `{currency}` is `amount_off`)."
+        )
+    };
+    currency::merge_amounts(
+        existing,
+        changes,
+        "currency_options",
+        "amount_off",
+        currency,
+        own_refused,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,15 +216,8 @@ fn merge_currency_options(
 /// `currency_options` when included: the coupon's own currency plus its other currencies, as
 /// for prices; `null` for a percentage coupon, which has no amounts.
 fn render_currency_options(coupon: &Coupon) -> Value {
-    let (Some(currency), Some(amount_off)) = (&coupon.currency, coupon.amount_off) else {
-        return Value::Null;
-    };
-    let mut all = BTreeMap::new();
-    all.insert(currency.clone(), json!({ "amount_off": amount_off }));
-    for (code, amount) in &coupon.currency_options {
-        all.insert(code.clone(), json!({ "amount_off": amount }));
-    }
-    Value::Object(all.into_iter().collect())
+    let own = coupon.currency.as_ref().zip(coupon.amount_off);
+    currency::render_amounts(own, &coupon.currency_options, "amount_off")
 }
 
 impl Resource for Coupon {
@@ -426,8 +417,5 @@ pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 
 /// `GET /v1/coupons`.
 pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    let p = &call.params;
-    let created = p.get("created");
-    let keep = |coupon: &Coupon| list::created_matches(coupon.created, created);
-    routes::page(ctx, call, "/v1/coupons", keep)
+    routes::page(ctx, call, "/v1/coupons", |_: &Coupon| true)
 }

@@ -85,13 +85,11 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
         return Err(ApiError::exclusive("type", "types"));
     }
     let delivered = p.bool_of("delivery_success");
-    let created = p.get("created");
     let keep = |event: &Event| {
         single.is_none_or(|t| matches(&event.kind, t))
             && many.as_ref().is_none_or(|types| types.contains(&event.kind.as_str()))
             // Nothing is delivered anywhere: every event has zero pending webhooks.
             && delivered.is_none_or(|d| d)
-            && list::created_matches(event.created, created)
     };
     let state = ctx.tx.state();
     let (items, has_more) = list::page(state.events.iter(), keep, p, "event")?;

@@ -202,6 +202,16 @@ mod tests {
         p.iter().map(|s| s.to_string()).collect()
     }
 
+    /// Asserts that each of `bad`, alone, is refused on an object of `schema`.
+    fn refused(schema: &Schema, bad: &[&str]) {
+        for bad in bad {
+            assert!(
+                Expand::parse(&paths(&[bad]), schema, false).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn parses_and_refuses() {
         let e = Expand::parse(&paths(&["product.default_price", "tiers"]), &PRICE, false).unwrap();
@@ -237,19 +247,17 @@ mod tests {
         assert!(coupon.has("applies_to"));
         assert!(e.get("restrictions").unwrap().has("currency_options"));
         assert!(e.has("customer"));
-        for bad in [
-            "promotion",
-            "restrictions",
-            "promotion.type",
-            "restrictions.minimum_amount",
-            "restrictions.currency_options.eur",
-            "coupon",
-        ] {
-            assert!(
-                Expand::parse(&paths(&[bad]), &PROMOTION_CODE, false).is_err(),
-                "{bad}"
-            );
-        }
+        refused(
+            &PROMOTION_CODE,
+            &[
+                "promotion",
+                "restrictions",
+                "promotion.type",
+                "restrictions.minimum_amount",
+                "restrictions.currency_options.eur",
+                "coupon",
+            ],
+        );
         let listed = paths(&["data.promotion.coupon.currency_options"]);
         assert!(Expand::parse(&listed, &PROMOTION_CODE, true).is_ok());
     }
@@ -264,16 +272,14 @@ mod tests {
         assert!(Expand::parse(&listed, &PRICE, true).is_ok());
         let via_product = paths(&["default_price.currency_options.usd.tiers"]);
         assert!(Expand::parse(&via_product, &PRODUCT, false).is_ok());
-        for bad in [
-            "currency_options.eur",
-            "currency_options.xyz.tiers",
-            "currency_options.eur.tiers.up_to",
-            "currency_options.eur.unit_amount",
-        ] {
-            assert!(
-                Expand::parse(&paths(&[bad]), &PRICE, false).is_err(),
-                "{bad}"
-            );
-        }
+        refused(
+            &PRICE,
+            &[
+                "currency_options.eur",
+                "currency_options.xyz.tiers",
+                "currency_options.eur.tiers.up_to",
+                "currency_options.eur.unit_amount",
+            ],
+        );
     }
 }

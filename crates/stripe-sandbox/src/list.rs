@@ -38,8 +38,9 @@ pub(crate) const CREATED: Field = Field::new("created", Ty::Range);
 
 const DEFAULT_LIMIT: usize = 10;
 
-/// One page of `items` (all objects of the type, any order) that pass `keep`, as selected by
-/// the validated list `params`. `noun` names the type in `No such …` cursor errors.
+/// One page of `items` (all objects of the type, any order) that pass `keep` and the
+/// `created` filter (if the endpoint takes one), as selected by the validated list `params`.
+/// `noun` names the type in `No such …` cursor errors.
 ///
 /// List order is newest first: descending [`Listed::order_key`], ties in the order of `items`.
 /// A page is chosen in one or two passes over `items` keeping only the best `limit + 1`
@@ -51,6 +52,8 @@ pub(crate) fn page<'a, T: Listed>(
     params: &Map<String, Value>,
     noun: &str,
 ) -> Result<(Vec<&'a T>, bool), ApiError> {
+    let created = params.get("created");
+    let keep = |o: &T| keep(o) && created_matches(o.order_key().0, created);
     let limit = params
         .int_of("limit")
         .and_then(|n| usize::try_from(n).ok())
@@ -144,7 +147,7 @@ impl<T> Ord for Slot<'_, T> {
 }
 
 /// Whether `created` passes a validated `created` filter (an integer or a range hash).
-pub(crate) fn created_matches(created: i64, filter: Option<&Value>) -> bool {
+fn created_matches(created: i64, filter: Option<&Value>) -> bool {
     match filter {
         None => true,
         Some(Value::Object(bounds)) => bounds.iter().all(|(op, bound)| {

@@ -549,6 +549,9 @@ pub(crate) trait ParamsExt {
     fn arr_of(&self, key: &str) -> Option<&Vec<Value>>;
     /// Present with an empty value (`key=`).
     fn cleared(&self, key: &str) -> bool;
+    /// Whether the boolean list filter `key` admits an object whose flag is `value` (without
+    /// the filter, every object).
+    fn admits(&self, key: &str, value: bool) -> bool;
     /// Applies an update of the emptyable string `key` to `field`: `key=` clears it, a value
     /// replaces it once `check` accepts it, and without `key` it stays as it is.
     fn update_str(
@@ -580,6 +583,9 @@ impl ParamsExt for Map<String, Value> {
     }
     fn cleared(&self, key: &str) -> bool {
         matches!(self.get(key), Some(Value::Null))
+    }
+    fn admits(&self, key: &str, value: bool) -> bool {
+        self.bool_of(key).is_none_or(|wanted| wanted == value)
     }
     fn update_str(
         &self,

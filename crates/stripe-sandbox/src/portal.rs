@@ -854,13 +854,13 @@ fn apply(
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-/// The configuration's JSON, with `expand` applied: `application` is expandable (always
 impl Resource for PortalConfiguration {
     fn render(&self, _state: &State, expand: &Expand, _now: i64) -> Value {
         render(self, expand)
     }
 }
 
+/// The configuration's JSON, with `expand` applied: `application` is expandable (always
 /// `null` here) and `features.subscription_update.products` includable.
 pub(crate) fn render(config: &PortalConfiguration, expand: &Expand) -> Value {
     let mut features = serde_json::to_value(&config.features).unwrap_or(Value::Null);
@@ -943,10 +943,8 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 /// `GET /v1/billing_portal/configurations`.
 pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
-    let active = p.bool_of("active");
-    let is_default = p.bool_of("is_default");
     let keep = |c: &PortalConfiguration| {
-        active.is_none_or(|a| c.active == a) && is_default.is_none_or(|d| c.is_default == d)
+        p.admits("active", c.active) && p.admits("is_default", c.is_default)
     };
     routes::page(ctx, call, "/v1/billing_portal/configurations", keep)
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::products;
@@ -99,6 +99,17 @@ impl Price {
 
     fn tiered(&self) -> bool {
         self.billing_scheme == "tiered"
+    }
+
+    /// The price's amounts in its own currency, as those in its other currencies are kept.
+    fn own_option(&self) -> CurrencyOption {
+        CurrencyOption {
+            custom_unit_amount: self.custom_unit_amount.clone(),
+            tax_behavior: self.tax_behavior.clone(),
+            tiers: self.tiers.clone(),
+            unit_amount: self.unit_amount,
+            unit_amount_decimal: self.unit_amount_decimal.clone(),
+        }
     }
 }
 
@@ -805,21 +816,22 @@ fn render_custom(c: Option<&CustomUnitAmount>) -> Value {
     )
 }
 
-fn render_option(
-    custom: Option<&CustomUnitAmount>,
-    tax_behavior: &str,
-    tiers: Option<&[Tier]>,
-    unit_amount: Option<i64>,
-    unit_amount_decimal: Option<&String>,
-) -> Value {
+/// One currency's amounts, with its `tiers` when `with_tiers`.
+fn render_option(option: &CurrencyOption, with_tiers: bool) -> Value {
     let mut o = Map::new();
-    o.insert("custom_unit_amount".into(), render_custom(custom));
-    o.insert("tax_behavior".into(), json!(tax_behavior));
-    if let Some(tiers) = tiers {
-        o.insert("tiers".into(), render_tiers(tiers));
+    o.insert(
+        "custom_unit_amount".into(),
+        render_custom(option.custom_unit_amount.as_ref()),
+    );
+    o.insert("tax_behavior".into(), json!(option.tax_behavior));
+    if with_tiers {
+        o.insert("tiers".into(), render_tiers(&option.tiers));
     }
-    o.insert("unit_amount".into(), json!(unit_amount));
-    o.insert("unit_amount_decimal".into(), json!(unit_amount_decimal));
+    o.insert("unit_amount".into(), json!(option.unit_amount));
+    o.insert(
+        "unit_amount_decimal".into(),
+        json!(option.unit_amount_decimal),
+    );
     Value::Object(o)
 }
 
@@ -828,40 +840,15 @@ fn render_option(
 /// (present only when `currency_options.<currency>.tiers` is expanded, and only on tiered
 /// prices).
 fn render_currency_options(price: &Price, expand: &Expand) -> Value {
-    fn included<'t>(
-        expand: &Expand,
-        code: &str,
-        tiered: bool,
-        tiers: &'t [Tier],
-    ) -> Option<&'t [Tier]> {
-        let wanted = expand.get(code).is_some_and(|e| e.has("tiers"));
-        (wanted && tiered).then_some(tiers)
-    }
-    let tiered = price.tiered();
-    let mut all = BTreeMap::new();
-    all.insert(
-        price.currency.clone(),
-        render_option(
-            price.custom_unit_amount.as_ref(),
-            &price.tax_behavior,
-            included(expand, &price.currency, tiered, &price.tiers),
-            price.unit_amount,
-            price.unit_amount_decimal.as_ref(),
-        ),
-    );
-    for (code, o) in &price.currency_options {
-        all.insert(
-            code.clone(),
-            render_option(
-                o.custom_unit_amount.as_ref(),
-                &o.tax_behavior,
-                included(expand, code, tiered, &o.tiers),
-                o.unit_amount,
-                o.unit_amount_decimal.as_ref(),
-            ),
-        );
-    }
-    Value::Object(all.into_iter().collect())
+    let own = price.own_option();
+    let all: BTreeMap<&String, Value> = std::iter::once((&price.currency, &own))
+        .chain(&price.currency_options)
+        .map(|(code, option)| {
+            let with_tiers = price.tiered() && expand.get(code).is_some_and(|e| e.has("tiers"));
+            (code, render_option(option, with_tiers))
+        })
+        .collect();
+    Value::Object(all.into_iter().map(|(code, o)| (code.clone(), o)).collect())
 }
 
 impl Resource for Price {
@@ -1052,7 +1039,6 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let interval = recurring.and_then(|r| r.str_of("interval"));
     let usage_type = recurring.and_then(|r| r.str_of("usage_type"));
     let meter = recurring.and_then(|r| r.str_of("meter"));
-    let created = p.get("created");
     let keep = |price: &Price| {
         price.active == active
             && currency.is_none_or(|c| price.currency == c)
@@ -1073,7 +1059,6 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
                     .as_ref()
                     .is_some_and(|r| r.meter.as_deref() == Some(m))
             })
-            && list::created_matches(price.created, created)
     };
     routes::page(ctx, call, "/v1/prices", keep)
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::prices;
@@ -525,18 +525,15 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
             }
         }
     }
-    let active = p.bool_of("active");
     let shippable = p.bool_of("shippable");
     let url = p.str_of("url");
-    let created = p.get("created");
     let keep = |product: &Product| {
-        active.is_none_or(|a| product.active == a)
+        p.admits("active", product.active)
             && shippable.is_none_or(|s| product.shippable == Some(s))
             && url.is_none_or(|u| product.url.as_deref() == Some(u))
             && ids
                 .as_ref()
                 .is_none_or(|ids| ids.contains(&product.id.as_str()))
-            && list::created_matches(product.created, created)
     };
     routes::page(ctx, call, "/v1/products", keep)
 }

@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::coupons::{self, TIMESTAMP};
+use super::currency;
 use super::customers;
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::routes::{self, Call, Ctx, Resource};
@@ -247,23 +248,20 @@ fn merge_minimums(
         ))
         .with_param(param));
     };
-    let mut merged = restrictions.currency_options.clone();
-    for (code, option) in changes {
-        let here = format!("{param}[{code}]");
-        if code == main {
-            return Err(ApiError::invalid(format!(
-                "`{here}`: each currency must be different from \
-                 `restrictions[minimum_amount_currency]` (`{main}`)."
-            ))
-            .with_param(here));
-        }
-        let minimum = option
-            .get("minimum_amount")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| ApiError::missing_parameter(&format!("{here}[minimum_amount]")))?;
-        merged.insert(code.clone(), minimum);
-    }
-    Ok(merged)
+    let own_refused = |here: &str| {
+        format!(
+            "`{here}`: each currency must be different from \
+             `restrictions[minimum_amount_currency]` (`{main}`)."
+        )
+    };
+    currency::merge_amounts(
+        &restrictions.currency_options,
+        changes,
+        param,
+        "minimum_amount",
+        main,
+        own_refused,
+    )
 }
 
 /// `restrictions` of a new code.
@@ -315,28 +313,18 @@ fn generated_code(state: &State, now: i64) -> String {
 // Rendering
 
 fn render_minimums(restrictions: &Restrictions) -> Value {
-    let (Some(currency), Some(minimum)) = (
-        &restrictions.minimum_amount_currency,
-        restrictions.minimum_amount,
-    ) else {
-        return Value::Null;
-    };
-    let mut all = BTreeMap::new();
-    all.insert(currency.clone(), json!({ "minimum_amount": minimum }));
-    for (code, minimum) in &restrictions.currency_options {
-        all.insert(code.clone(), json!({ "minimum_amount": minimum }));
-    }
-    Value::Object(all.into_iter().collect())
+    let own = (restrictions.minimum_amount_currency.as_ref()).zip(restrictions.minimum_amount);
+    currency::render_amounts(own, &restrictions.currency_options, "minimum_amount")
 }
 
-/// The code's JSON at `now`, with `expand` applied: `promotion.coupon` and `customer` are
-/// expandable, `restrictions.currency_options` is includable (with the main minimum, as prices
 impl Resource for PromotionCode {
     fn render(&self, state: &State, expand: &Expand, now: i64) -> Value {
         render(state, self, expand, now)
     }
 }
 
+/// The code's JSON at `now`, with `expand` applied: `promotion.coupon` and `customer` are
+/// expandable, `restrictions.currency_options` is includable (with the main minimum, as prices
 /// and coupons include their own currency; `null` without a minimum amount).
 pub(crate) fn render(state: &State, code: &PromotionCode, expand: &Expand, now: i64) -> Value {
     let coupon = match expand.get("promotion").and_then(|e| e.get("coupon")) {
@@ -552,14 +540,12 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let coupon = p.str_of("coupon");
     let customer = p.str_of("customer");
     let account = p.str_of("customer_account");
-    let created = p.get("created");
     let keep = |code: &PromotionCode| {
         active.is_none_or(|a| is_active(state, code, now) == a)
             && text.is_none_or(|t| code.code.eq_ignore_ascii_case(t))
             && coupon.is_none_or(|c| code.coupon == c)
             && customer.is_none_or(|c| code.customer.as_deref() == Some(c))
             && account.is_none()
-            && list::created_matches(code.created, created)
     };
     routes::page(ctx, call, "/v1/promotion_codes", keep)
 }

@@ -12,7 +12,7 @@ use super::countries;
 use super::error::ApiError;
 use super::expand::Expand;
 use super::ids;
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::routes::{self, Call, Ctx, Resource};
@@ -144,13 +144,13 @@ fn number(value: f64) -> Value {
     serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
 }
 
-/// The rate's JSON. Manual rates have a `percentage` rate type, no flat amount and no
 impl Resource for TaxRate {
     fn render(&self, _state: &State, _expand: &Expand, _now: i64) -> Value {
         render(self)
     }
 }
 
+/// The rate's JSON. Manual rates have a `percentage` rate type, no flat amount and no
 /// jurisdiction level; their effective percentage is their percentage.
 pub(crate) fn render(rate: &TaxRate) -> Value {
     json!({
@@ -236,14 +236,8 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 /// `GET /v1/tax_rates`.
 pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
-    let active = p.bool_of("active");
-    let inclusive = p.bool_of("inclusive");
-    let created = p.get("created");
-    let keep = |rate: &TaxRate| {
-        active.is_none_or(|a| rate.active == a)
-            && inclusive.is_none_or(|i| rate.inclusive == i)
-            && list::created_matches(rate.created, created)
-    };
+    let keep =
+        |rate: &TaxRate| p.admits("active", rate.active) && p.admits("inclusive", rate.inclusive);
     routes::page(ctx, call, "/v1/tax_rates", keep)
 }
 

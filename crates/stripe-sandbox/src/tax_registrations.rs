@@ -527,25 +527,26 @@ fn moment(value: &Value, now: i64, param: &str) -> Result<i64, ApiError> {
     Ok(ts)
 }
 
+/// Checks the period of a registration about to be stored (created or changed).
+///
 /// The end cannot come before the start. Ending a registration before it starts is refused
 /// (Stripe's answer is unverified; stricter reading); ending it at its start is allowed, so a
 /// scheduled registration is cancelled with `active_from=now&expires_at=now` (it reads as
 /// expired, having never been active).
-fn check_period(registration: &TaxRegistration) -> Result<(), ApiError> {
-    match registration.expires_at {
-        Some(end) if end < registration.active_from => Err(ApiError::invalid(format!(
-            "`expires_at` ({end}) cannot be earlier than `active_from` ({}).",
-            registration.active_from
-        ))
-        .with_param("expires_at")),
-        _ => Ok(()),
-    }
-}
-
+///
 /// Two registrations for the same tax (see [`TaxRegistration::identity`]) cannot cover the
 /// same time. Stripe's rule is unverified; overlapping registrations would make the
 /// registration in force ambiguous, so the sandbox refuses them (stricter reading).
-fn check_overlap(state: &State, registration: &TaxRegistration) -> Result<(), ApiError> {
+fn check_period(state: &State, registration: &TaxRegistration) -> Result<(), ApiError> {
+    if let Some(end) = registration.expires_at
+        && end < registration.active_from
+    {
+        return Err(ApiError::invalid(format!(
+            "`expires_at` ({end}) cannot be earlier than `active_from` ({}).",
+            registration.active_from
+        ))
+        .with_param("expires_at"));
+    }
     let identity = registration.identity();
     if let Some(other) = state.tax_registrations.values().find(|other| {
         other.id != registration.id && other.identity() == identity && other.overlaps(registration)
@@ -642,8 +643,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         created: now,
         expires_at,
     };
-    check_period(&registration)?;
-    check_overlap(state, &registration)?;
+    check_period(state, &registration)?;
     ctx.create(registration, &call.expand)
 }
 
@@ -679,8 +679,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         Some(Value::Null) => registration.expires_at = None,
         Some(value) => registration.expires_at = Some(moment(value, now, "expires_at")?),
     }
-    check_period(&registration)?;
-    check_overlap(state, &registration)?;
+    check_period(state, &registration)?;
     ctx.save(registration, &call.expand)
 }
 

@@ -200,19 +200,12 @@ pub fn try_read_response(mut stream: TcpStream) -> Option<RawResponse> {
     if raw.is_empty() {
         return None;
     }
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("response has a header block");
+    let split = head_end(&raw).expect("response has a header block");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut body = raw[split + 4..].to_vec();
+    let status = status_of(&head);
     let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
+    lines.next();
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -230,6 +223,19 @@ pub fn try_read_response(mut stream: TcpStream) -> Option<RawResponse> {
     })
 }
 
+/// Where the header block of the response at the start of `raw` ends (its `\r\n\r\n`).
+fn head_end(raw: &[u8]) -> Option<usize> {
+    raw.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+/// The status code of a response's header block.
+fn status_of(head: &str) -> u16 {
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code")
+}
+
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
@@ -245,18 +251,21 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Creates a product over raw HTTP and returns its id.
-pub fn product(sandbox: &Sandbox, body: &str) -> String {
-    let res = Req::post("/v1/products", body).send(sandbox);
+/// Creates an object with a raw `POST path` and returns its id.
+pub fn create(sandbox: &Sandbox, path: &str, body: &str) -> String {
+    let res = Req::post(path, body).send(sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
     res.json()["id"].as_str().expect("id").to_string()
 }
 
+/// Creates a product over raw HTTP and returns its id.
+pub fn product(sandbox: &Sandbox, body: &str) -> String {
+    create(sandbox, "/v1/products", body)
+}
+
 /// Creates a price over raw HTTP and returns its id.
 pub fn price(sandbox: &Sandbox, body: &str) -> String {
-    let res = Req::post("/v1/prices", body).send(sandbox);
-    assert_eq!(res.status, 200, "{}", res.body);
-    res.json()["id"].as_str().expect("id").to_string()
+    create(sandbox, "/v1/prices", body)
 }
 
 /// Sends `requests` on one keep-alive connection, pipelined (in order, without waiting for
@@ -287,13 +296,9 @@ pub fn pipelined(sandbox: &Sandbox, requests: &[Req]) -> Vec<u16> {
     // Split the responses by their `Content-Length`.
     let mut statuses = Vec::new();
     let mut rest = &raw[..];
-    while let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") {
+    while let Some(end) = head_end(rest) {
         let head = String::from_utf8_lossy(&rest[..end]).to_ascii_lowercase();
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("status code");
+        let status = status_of(&head);
         let length: usize = head
             .lines()
             .find_map(|l| l.strip_prefix("content-length:"))
@@ -307,23 +312,17 @@ pub fn pipelined(sandbox: &Sandbox, requests: &[Req]) -> Vec<u16> {
 
 /// Creates a coupon over raw HTTP and returns its id.
 pub fn coupon(sandbox: &Sandbox, body: &str) -> String {
-    let res = Req::post("/v1/coupons", body).send(sandbox);
-    assert_eq!(res.status, 200, "{}", res.body);
-    res.json()["id"].as_str().expect("id").to_string()
+    create(sandbox, "/v1/coupons", body)
 }
 
 /// Creates a promotion code over raw HTTP and returns its id.
 pub fn promotion_code(sandbox: &Sandbox, body: &str) -> String {
-    let res = Req::post("/v1/promotion_codes", body).send(sandbox);
-    assert_eq!(res.status, 200, "{}", res.body);
-    res.json()["id"].as_str().expect("id").to_string()
+    create(sandbox, "/v1/promotion_codes", body)
 }
 
 /// Creates a customer over raw HTTP and returns its id.
 pub fn customer(sandbox: &Sandbox, body: &str) -> String {
-    let res = Req::post("/v1/customers", body).send(sandbox);
-    assert_eq!(res.status, 200, "{}", res.body);
-    res.json()["id"].as_str().expect("id").to_string()
+    create(sandbox, "/v1/customers", body)
 }
 
 /// The system clock in Unix seconds (a fresh sandbox's clock, until advanced).
