@@ -1,6 +1,7 @@
-//! Where billing sends requests: the environment billing.toml selects (design.md §2), the
-//! embedded sandbox when it declares none, or any Stripe-compatible API given with
-//! `--api-base`; and the guards that keep a run off the wrong account.
+//! Where billing sends requests: the environment billing.toml selects
+//! (docs/stripe-rules.md#environments), the embedded sandbox when it declares none, or any
+//! Stripe-compatible API given with `--api-base`; and the guards that keep a run off the wrong
+//! account.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

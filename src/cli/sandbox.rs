@@ -83,7 +83,8 @@ pub struct SandboxArgs {
     time_scale: Option<f64>,
 }
 
-/// Stripe's default rate limit per endpoint, in requests per second (stripe-api.md §0.1 C4).
+/// Stripe's default rate limit per endpoint, in requests per second
+/// (docs/stripe-rules.md#rate-limits-and-retries).
 const STRIPE_ENDPOINT_RATE: u32 = 25;
 
 impl SandboxArgs {

@@ -28,12 +28,12 @@ const MAX_LATENCY_MS: u64 = 60_000;
 /// Faults, latency, rate limits and time compression for a sandbox; the default (no faults, no
 /// latency, no limits, time scale 1) leaves the sandbox as it is without them.
 ///
-/// **Faults.** Each request gets at most one fault, drawn with the probabilities below (each
-/// 0.0 to 1.0, adding up to at most 1.0). Every request the server reads is drawn for (reads
-/// and writes alike, whatever its route or outcome); a `lost_response` drawn for a GET is no
-/// fault. The sandbox has no HTTP test hooks ([`Sandbox::advance_clock`](super::Sandbox::advance_clock)
-/// and [`Sandbox::redeem_promotion_code`](super::Sandbox::redeem_promotion_code) are Rust calls),
-/// so faults never touch them.
+/// **Faults.** Each request gets at most one fault, drawn with the probabilities below (each 0.0 to
+/// 1.0, adding up to at most 1.0). Every request the server reads is drawn for (reads and writes
+/// alike, whatever its route or outcome); a `lost_response` drawn for a GET is no fault. The
+/// sandbox has no HTTP test hooks ([`Sandbox::advance_clock`](super::Sandbox::advance_clock) and
+/// [`Sandbox::redeem_promotion_code`](super::Sandbox::redeem_promotion_code) are Rust calls), so
+/// faults never touch them.
 ///
 /// **Reproducibility.** All draws come from one generator seeded with [`Chaos::seed`] (a random
 /// seed without one), in the order requests arrive (once their body is read). The same seed
@@ -41,15 +41,14 @@ const MAX_LATENCY_MS: u64 = 60_000;
 /// concurrent requests, arrival order varies, so a seed reproduces the mix of faults, not which
 /// request meets which.
 ///
-/// **Limits.** Token buckets like Stripe's (stripe-api.md §0.1 C4, §1.11): one for all requests
-/// ([`Chaos::global_rate`]; Stripe allows 25/s in test mode, 100/s in live mode) and one per
-/// endpoint ([`Chaos::endpoint_rate`]; Stripe: 25/s). An endpoint is a method and a route with
-/// its id replaced, e.g. `POST /v1/prices/{id}` (unrecognized URLs share one bucket per
+/// **Limits.** Token buckets like Stripe's (docs/stripe-rules.md#rate-limits-and-retries): one for
+/// all requests ([`Chaos::global_rate`]; Stripe allows 25/s in test mode, 100/s in live mode) and
+/// one per endpoint ([`Chaos::endpoint_rate`]; Stripe: 25/s). An endpoint is a method and a route
+/// with its id replaced, e.g. `POST /v1/prices/{id}` (unrecognized URLs share one bucket per
 /// method). A bucket holds one second of tokens (its rate; it starts full) and refills
-/// continuously; a request takes one token from each bucket, and only when both have one. A
-/// request beyond them is answered 429 `rate_limit` with `Stripe-Rate-Limited-Reason:
-/// global-rate` or `endpoint-rate` (the global limit is checked first), takes no token and
-/// changes nothing.
+/// continuously; a request takes one token from each bucket, and only when both have one. A request
+/// beyond them is answered 429 `rate_limit` with `Stripe-Rate-Limited-Reason: global-rate` or
+/// `endpoint-rate` (the global limit is checked first), takes no token and changes nothing.
 ///
 /// **Time scale** ([`Chaos::time_scale`], K ≥ 1) runs the sandbox's notion of time K times
 /// faster *for the limiters and the latency only*: buckets refill K times faster (a 25/s
@@ -60,7 +59,8 @@ const MAX_LATENCY_MS: u64 = 60_000;
 /// clock (`created`, expiry), idempotency retention and the HTTP timeouts are not scaled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chaos {
-    /// Seeds the fault and latency draws; `None`: a random seed (see [`Sandbox::chaos_seed`](super::Sandbox::chaos_seed)).
+    /// Seeds the fault and latency draws; `None`: a random seed (see
+    /// [`Sandbox::chaos_seed`](super::Sandbox::chaos_seed)).
     pub seed: Option<u64>,
     /// 429 `rate_limit` (`Stripe-Rate-Limited-Reason: global-rate`), before anything changes.
     pub rate_limit: f64,
@@ -381,8 +381,9 @@ pub(crate) enum Drawn {
 
 impl Drawn {
     /// The error answered for an injected error fault (none for reset and lost response).
-    /// No `Stripe-Should-Retry` header: stripe-api.md (§1.1, §1.11) says clients obey it, not
-    /// when Stripe sends it on a 429 or 5xx.
+    /// No `Stripe-Should-Retry` header: Stripe's clients obey it before their own rules, and
+    /// when Stripe sends it on a 429 or 5xx is not documented
+    /// (docs/stripe-rules.md#rate-limits-and-retries).
     pub(crate) fn error(self) -> Option<(Fault, ApiError)> {
         const INJECTED: &str = "(Injected at random by the billing sandbox; nothing changed.)";
         match self {

@@ -1,5 +1,5 @@
 //! Coupons (`/v1/coupons`): parameter tables, the stored record, its JSON shape and the
-//! create / retrieve / update / delete / list handlers (stripe-api.md §4, §0.1 C6).
+//! create / retrieve / update / delete / list handlers (docs/stripe-rules.md#coupons).
 //!
 //! A coupon takes `percent_off` or `amount_off` (with `currency`, and optionally amounts in other
 //! currencies); only `name`, `metadata` and `currency_options` can change afterwards. `valid` is
@@ -124,7 +124,7 @@ const POSITIVE: Ty = Ty::Integer {
     max: i64::MAX,
 };
 
-/// `POST /v1/coupons`. `metadata` is emptyable on create too (stripe-api.md §1.3).
+/// `POST /v1/coupons`. `metadata` is emptyable on create too (docs/stripe-rules.md#empty-values).
 pub(crate) static CREATE: &[Field] = &[
     Field::new("amount_off", AMOUNT_OFF),
     Field::new("applies_to", Ty::Object(APPLIES_TO)),
@@ -142,8 +142,8 @@ pub(crate) static CREATE: &[Field] = &[
 ];
 
 /// `POST /v1/coupons/{id}`: everything else is immutable (unknown here). `name=` is refused:
-/// whether Stripe lets a name be unset is unverified (stripe-api.md §1.3, stricter reading).
-/// `currency_options` merges per currency and cannot be cleared (it is not emptyable).
+/// whether Stripe lets a name be unset is unverified (only `metadata` is emptyable, stricter
+/// reading). `currency_options` merges per currency and cannot be cleared (it is not emptyable).
 pub(crate) static UPDATE: &[Field] = &[
     Field::new("currency_options", CURRENCY_OPTIONS),
     EXPAND,
@@ -355,8 +355,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let id = match p.str_of("id") {
         Some(id) => {
             ids::check_custom(id, "Coupon", "id")?;
-            // Whether a deleted coupon's id can be used again is unknown (stripe-api.md §0.1
-            // C6): never (stricter reading).
+            // Whether a deleted coupon's id can be used again is not documented: never
+            // (stricter reading).
             if taken(state, id) {
                 return Err(ApiError::invalid("Coupon already exists.")
                     .with_code("resource_already_exists"));

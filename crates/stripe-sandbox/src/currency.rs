@@ -1,7 +1,8 @@
 //! Currencies: the ones Stripe accepts for prices (lowercase ISO 4217 codes, the list billing's
 //! catalog validates against too), and the amounts per currency that coupons
 //! (`currency_options.<cur>.amount_off`) and promotion codes
-//! (`restrictions.currency_options.<cur>.minimum_amount`) keep besides their own currency's.
+//! (`restrictions.currency_options.<cur>.minimum_amount`) keep besides their own currency's
+//! (docs/stripe-rules.md#currencies).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
-//! Stripe's error envelope: `{"error": {"code", "doc_url", "message", "param", "request_log_url", "type"}}`.
+//! Stripe's error envelope: `{"error": {"code", "doc_url", "message", "param", "request_log_url",
+//! "type"}}`.
 //!
 //! Absent fields are omitted (as Stripe does), never sent as `null`; `type` is always present
 //! because async-stripe cannot parse an error without it.
@@ -124,7 +125,7 @@ impl ApiError {
 
     /// 429 `lock_timeout`: Stripe's answer when the object a request needs is locked by another
     /// request for too long (an `invalid_request_error`, without a `Stripe-Rate-Limited-Reason`
-    /// header; stripe-api.md §1.10).
+    /// header; docs/stripe-rules.md#errors).
     pub(crate) fn lock_timeout() -> Self {
         ApiError::invalid(
             "This object cannot be accessed right now because another API request or Stripe \

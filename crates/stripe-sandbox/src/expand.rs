@@ -4,10 +4,10 @@
 //! Expandable fields replace an id by the full object; includable fields (`price.tiers`,
 //! `price.currency_options`, `tiers` inside each currency option, `coupon.applies_to`,
 //! `coupon.currency_options`, `promotion_code.restrictions.currency_options`,
-//! `billing_portal.configuration.features.subscription_update.products`) are omitted from
-//! responses unless expanded. Some fields are always-present hashes that hold expandable or
-//! includable fields (`promotion_code.promotion.coupon`, `features.subscription_update`). On lists every path must start with
-//! `data.`. Paths are at most four levels deep (stripe-api.md §1.6).
+//! `billing_portal.configuration.features.subscription_update.products`) are omitted from responses
+//! unless expanded. Some fields are always-present hashes that hold expandable or includable fields
+//! (`promotion_code.promotion.coupon`, `features.subscription_update`). On lists every path must
+//! start with `data.`. Paths are at most four levels deep (docs/stripe-rules.md#expansion).
 
 use std::collections::BTreeMap;
 
@@ -89,8 +89,8 @@ pub(crate) static RESTRICTIONS: Schema = Schema {
 };
 
 /// `billing_portal.configuration`: `application` expands (it is always `null` in the
-/// sandbox), and `features.subscription_update.products` is includable (stripe-api.md §0.1
-/// C3).
+/// sandbox), and `features.subscription_update.products` is includable
+/// (docs/stripe-rules.md#portal-configurations).
 pub(crate) static PORTAL_CONFIGURATION: Schema = Schema {
     fields: &[
         ("application", Target::Object(&NONE)),

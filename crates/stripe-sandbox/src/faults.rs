@@ -252,7 +252,7 @@ impl FailureRule {
         match self.kind {
             Kind::RateLimit => rate_limited("global-rate", INJECTED),
             // Stripe's lock timeout is a 429 `invalid_request_error` without a rate-limit
-            // reason (stripe-api.md §1.10).
+            // reason (docs/stripe-rules.md#errors).
             Kind::LockTimeout => {
                 let err = ApiError::lock_timeout();
                 ApiError {
@@ -285,7 +285,7 @@ impl FailureRule {
 }
 
 /// Stripe's 429 `rate_limit`, with `Stripe-Rate-Limited-Reason: reason` (`global-rate` or
-/// `endpoint-rate`, stripe-api.md §1.1) and `note` after the message.
+/// `endpoint-rate`, docs/stripe-rules.md#rate-limits-and-retries) and `note` after the message.
 pub(crate) fn rate_limited(reason: &'static str, note: &str) -> ApiError {
     ApiError::invalid(format!(
         "Too many requests hit the API too quickly. We recommend an exponential backoff of your \

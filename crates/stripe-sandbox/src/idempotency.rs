@@ -1,5 +1,5 @@
-//! Idempotency keys (stripe-api.md §1.9): stored responses, replay, mismatch errors, in-flight
-//! tracking and the 24-hour pruning.
+//! Idempotency keys (docs/stripe-rules.md#idempotency): stored responses, replay, mismatch errors,
+//! in-flight tracking and the 24-hour pruning.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};

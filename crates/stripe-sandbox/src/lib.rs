@@ -2,9 +2,10 @@
 //! promotion codes, tax settings, tax registrations, tax rates, billing portal configurations
 //! and (minimal) customers.
 //!
-//! It is what the tool's tests and its default environment run against, so it follows
-//! Stripe's rules as documented in `stripe-api.md` and, where Stripe's behaviour is uncertain,
-//! takes the stricter reading (each such place says so in a comment). It is not Stripe.
+//! It is what billing's tests and its default environment run against, so it follows
+//! Stripe's rules as `docs/stripe-rules.md` (in the repository root) states them and, where
+//! Stripe's behaviour is uncertain, takes the stricter reading (each such place says so in a
+//! comment). It is not Stripe.
 //!
 //! Public API: [`Sandbox`] (start on a thread of its own, inspect the request log, inject
 //! failures, simulate time and redemptions for tests, shut down), [`serve`] (run in the
@@ -241,11 +242,11 @@ impl Sandbox {
         self.app.fail_nth(rule);
     }
 
-    /// **Test-only simulation** of time passing, which real Stripe cannot be asked to do: moves
-    /// the sandbox's clock forward by `seconds`, for every time-dependent rule (coupon
-    /// `redeem_by` and `valid`, promotion code `expires_at` and `active`, tax registration
-    /// `status`, "in the future" checks, idempotency key pruning) and for the `created` of new objects and events. The
-    /// offset is kept with the state, so every process sharing a state file agrees on the time.
+    /// **Test-only simulation** of time passing, which real Stripe cannot be asked to do: moves the
+    /// sandbox's clock forward by `seconds`, for every time-dependent rule (coupon `redeem_by` and
+    /// `valid`, promotion code `expires_at` and `active`, tax registration `status`, "in the
+    /// future" checks, idempotency key pruning) and for the `created` of new objects and events.
+    /// The offset is kept with the state, so every process sharing a state file agrees on the time.
     /// The clock never moves back: a negative `seconds` is [`SandboxError::Refused`].
     pub fn advance_clock(&self, seconds: i64) -> Result<(), SandboxError> {
         self.app.advance_clock(seconds)

@@ -1,4 +1,4 @@
-//! List endpoints (stripe-api.md §1.5): the list envelope, newest-first order, `limit`,
+//! List endpoints (docs/stripe-rules.md#lists): the list envelope, newest-first order, `limit`,
 //! `starting_after` / `ending_before` cursors and the `created` filter.
 
 use std::collections::BinaryHeap;

@@ -1,4 +1,5 @@
-//! Metadata semantics shared by every resource: create sets, update merges (stripe-api.md §1.4).
+//! Metadata semantics shared by every resource: create sets, update merges
+//! (docs/stripe-rules.md#metadata).
 
 use std::collections::BTreeMap;
 

@@ -1,13 +1,13 @@
 //! The declarative parameter rule table, and the one validator that checks a decoded form
 //! against it.
 //!
-//! Each endpoint declares a static `&[Field]`: the parameters it accepts, their types and
-//! limits, which are required and which accept `""` (emptyable, stripe-api.md §1.3). The
+//! Each endpoint declares a static `&[Field]`: the parameters it accepts, their types and limits,
+//! which are required and which accept `""` (emptyable, docs/stripe-rules.md#empty-values). The
 //! validator reports the first problem with Stripe's error shapes (`parameter_unknown`,
-//! `parameter_missing`, `parameter_invalid_empty`, `parameter_invalid_integer`, …) and returns
-//! a JSON object holding only known, well-typed values, for handlers to apply business rules to:
-//! an absent parameter is absent, an empty one (`x=`) is `null`, integers are numbers, booleans
-//! are booleans, decimals stay strings, hashes are objects and arrays are arrays.
+//! `parameter_missing`, `parameter_invalid_empty`, `parameter_invalid_integer`, …) and returns a
+//! JSON object holding only known, well-typed values, for handlers to apply business rules to: an
+//! absent parameter is absent, an empty one (`x=`) is `null`, integers are numbers, booleans are
+//! booleans, decimals stay strings, hashes are objects and arrays are arrays.
 //!
 //! Update endpoints have their own tables, so immutable fields are simply unknown there.
 
@@ -91,7 +91,7 @@ pub(crate) enum Ty {
     Array { item: &'static Ty, max: usize },
 }
 
-/// Metadata limits (stripe-api.md §1.4).
+/// Metadata limits (docs/stripe-rules.md#metadata).
 pub(crate) const METADATA_MAX_KEYS: usize = 50;
 const METADATA_MAX_KEY_LEN: usize = 40;
 const METADATA_MAX_VALUE_LEN: usize = 500;

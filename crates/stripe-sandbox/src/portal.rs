@@ -1,6 +1,6 @@
 //! Billing portal configurations (`/v1/billing_portal/configurations`): parameter tables, the
 //! stored record, its JSON shape and the create / retrieve / update / list handlers
-//! (stripe-api.md §9, §0.1 C3 and C8).
+//! (docs/stripe-rules.md#portal-configurations).
 //!
 //! Every account starts with one **default** configuration (`is_default: true`, every feature
 //! disabled), created with the account: the API can update it but never create another
@@ -10,7 +10,7 @@
 //! `features.subscription_update.products` is includable: omitted unless expanded
 //! (`expand[]=features.subscription_update.products`, on lists
 //! `data.features.subscription_update.products`). Arrays are replaced whole on update, and
-//! the emptyable ones (stripe-api.md §1.3) are emptied with `""`.
+//! the emptyable ones (docs/stripe-rules.md#empty-values) are emptied with `""`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -284,7 +284,7 @@ const PRODUCT: &[Field] = &[
     Field::new("product", Ty::String { max: 5000 }).required(),
 ];
 
-/// At most 10 products (stripe-api.md §0.1 C3).
+/// At most 10 products.
 const PRODUCTS: Ty = Ty::Array {
     item: &Ty::Object(PRODUCT),
     max: 10,
@@ -302,8 +302,9 @@ const CONDITIONS: Ty = Ty::Array {
 const BILLING_CYCLE_ANCHOR: Ty = Ty::Enum(&["now", "unchanged"]);
 const TRIAL_UPDATE_BEHAVIOR: Ty = Ty::Enum(&["continue_trial", "end_trial"]);
 
-/// Create: what §9.2 marks required is required, and nothing is emptyable (`""` on create
-/// would unset nothing; stricter reading).
+/// Create: every `enabled` flag is required with its hash, and so are `options` with
+/// `cancellation_reason`; nothing is emptyable (`""` on create would unset nothing; stricter
+/// reading).
 const CREATE_FEATURES: &[Field] = &[
     Field::new(
         "customer_update",
@@ -358,7 +359,8 @@ const CREATE_FEATURES: &[Field] = &[
 
 /// Update: `customer_update.enabled`, `subscription_cancel.enabled`,
 /// `subscription_update.enabled` and `cancellation_reason.options` become optional; the other
-/// `enabled` flags stay required with their hash (stripe-api.md §9.2). Emptyable per §1.3.
+/// `enabled` flags stay required with their hash. Emptyable as listed in
+/// docs/stripe-rules.md#empty-values.
 const UPDATE_FEATURES: &[Field] = &[
     Field::new(
         "customer_update",
@@ -716,8 +718,8 @@ fn apply_features(
 
 /// Applies `features[subscription_cancel]`. `proration_behavior` only applies to immediate
 /// cancellations: it can only be sent when the resulting `mode` is `immediately`, never as
-/// `always_invoice` (stripe-api.md §9.2), and it falls back to `none` when the mode becomes
-/// `at_period_end`.
+/// `always_invoice` (docs/stripe-rules.md#portal-configurations), and it falls back to `none` when
+/// the mode becomes `at_period_end`.
 fn apply_cancel(cancel: &mut SubscriptionCancel, c: &Map<String, Value>) -> Result<(), ApiError> {
     let prefix = "features[subscription_cancel]";
     if let Some(enabled) = c.bool_of("enabled") {
@@ -920,7 +922,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 
 /// `POST /v1/billing_portal/configurations/{id}`. The default configuration cannot be
 /// deactivated: portal sessions without a configuration use it, and whether Stripe allows it
-/// is unknown (stripe-api.md §9.3; stricter reading).
+/// is not documented (stricter reading).
 pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
     let state = ctx.tx.state();

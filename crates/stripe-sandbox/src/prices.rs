@@ -1,5 +1,5 @@
-//! Prices (`/v1/prices`): parameter tables, the stored record, its JSON shape and the
-//! create / retrieve / update / list handlers (stripe-api.md §3). Prices cannot be deleted.
+//! Prices (`/v1/prices`): parameter tables, the stored record, its JSON shape and the create /
+//! retrieve / update / list handlers (docs/stripe-rules.md#prices). Prices cannot be deleted.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -233,7 +233,7 @@ pub(crate) static CREATE: &[Field] = &[
     Field::new("tax_behavior", TAX_BEHAVIOR),
     Field::new("tiers", TIERS),
     Field::new("tiers_mode", Ty::Enum(&["graduated", "volume"])),
-    // Accepted on create too (stripe-api.md §0.1 C2).
+    // Accepted on create too: a replacement price takes over the key in one request.
     Field::new("transfer_lookup_key", Ty::Boolean),
     Field::new("transform_quantity", Ty::Object(TRANSFORM_QUANTITY)),
     Field::new("unit_amount", AMOUNT),
@@ -241,8 +241,8 @@ pub(crate) static CREATE: &[Field] = &[
 ];
 
 /// `POST /v1/prices/{id}`: everything else is immutable (unknown here). `lookup_key=` clears
-/// the key (stripe-api.md §1.3, probed by a third party). `nickname=` is refused: whether Stripe
-/// lets it be unset is unverified (§19 #2, stricter reading).
+/// the key (not marked emptyable by Stripe's specification, but observed to work).
+/// `nickname=` is refused: whether Stripe lets it be unset is unverified (stricter reading).
 pub(crate) static UPDATE: &[Field] = &[
     Field::new("active", Ty::Boolean),
     Field::new("currency_options", CURRENCY_OPTIONS).emptyable(),
@@ -724,7 +724,7 @@ pub(crate) fn build(
             }
             (None, Some(c)) => {
                 // Pay-what-you-want amounts are for one-time purchases (Checkout, Payment
-                // Links); recurring ones are refused (stricter reading of §19 #14).
+                // Links); recurring ones are refused (stricter reading: Stripe does not say).
                 if price.recurring.is_some() {
                     return Err(ApiError::invalid(format!(
                         "`{}` is only supported for one-time prices.",
@@ -1025,7 +1025,8 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 
 /// `GET /v1/prices`. Without `active`, only active prices are listed: the API reference says
 /// "Returns a list of your active prices… For the list of inactive prices, set active to
-/// false" (stricter reading of stripe-api.md §19 #1).
+/// false" (stricter reading: whether Stripe's list really leaves archived prices out is
+/// unverified).
 pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
     let active = p.bool_of("active").unwrap_or(true);

@@ -1,5 +1,5 @@
 //! Products (`/v1/products`): parameter tables, the stored record, its JSON shape and the
-//! create / retrieve / update / delete / list handlers (stripe-api.md §2).
+//! create / retrieve / update / delete / list handlers (docs/stripe-rules.md#products).
 
 use std::collections::BTreeMap;
 
@@ -92,14 +92,14 @@ pub(crate) static CREATE: &[Field] = &[
     Field::new("shippable", Ty::Boolean),
     STATEMENT_DESCRIPTOR,
     Field::new("tax_code", TAX_CODE),
-    // `tax_details` (newer than the sources of stripe-api.md) is not accepted: unverified.
+    // `tax_details` (newer than the rules the sandbox follows) is not accepted: unverified.
     Field::new("type", Ty::Enum(&["good", "service"])),
     Field::new("unit_label", UNIT_LABEL),
     Field::new("url", URL),
 ];
 
 /// `POST /v1/products/{id}`: `id`, `type` and `default_price_data` are immutable (unknown here).
-/// `default_price` accepts `""` to clear it (stripe-api.md §0.1 C1).
+/// `default_price` accepts `""` to clear it (docs/stripe-rules.md#products).
 pub(crate) static UPDATE: &[Field] = &[
     Field::new("active", Ty::Boolean),
     Field::new("default_price", Ty::String { max: 5000 }).emptyable(),
@@ -424,7 +424,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 }
 
 /// Checks that price `price_id` can be the default price of product `product`: Stripe's rules
-/// here are unverified (stripe-api.md §19 #4); the stricter reading: it must be an active price
+/// here are not documented; the stricter reading: it must be an active price
 /// of this very product.
 fn check_default_price(state: &State, product: &str, price_id: &str) -> Result<(), ApiError> {
     let price = state
@@ -457,7 +457,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         product.name = name.to_string();
     }
     if let Some(active) = p.bool_of("active") {
-        // Archiving a product leaves its prices as they are (stripe-api.md §2.5).
+        // Archiving a product leaves its prices as they are (they stay `active`).
         product.active = active;
     }
     p.update_str("default_price", &mut product.default_price, |price_id| {

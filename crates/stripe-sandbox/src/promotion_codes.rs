@@ -1,6 +1,6 @@
 //! Promotion codes (`/v1/promotion_codes`): parameter tables, the stored record, its JSON shape,
-//! the create / retrieve / update / list handlers (stripe-api.md §5, §0.1 C5), and the simulated
-//! redemption behind the test hook `Sandbox::redeem_promotion_code`.
+//! the create / retrieve / update / list handlers (docs/stripe-rules.md#promotion-codes), and the
+//! simulated redemption behind the test hook `Sandbox::redeem_promotion_code`.
 //!
 //! Only the request and object shape of API versions 2025-09-30.clover and later is implemented
 //! (`promotion[type]=coupon&promotion[coupon]=…`, `promotion.coupon` expandable); requests under
@@ -148,7 +148,7 @@ const RESTRICTIONS: &[Field] = &[
     Field::new("minimum_amount_currency", Ty::Currency),
 ];
 
-/// Only `currency_options` can change (stripe-api.md §5.2); any other key is unknown.
+/// Only `currency_options` can change; any other key is unknown.
 const UPDATE_RESTRICTIONS: &[Field] = &[RESTRICTION_CURRENCY_OPTIONS];
 
 const PROMOTION: &[Field] = &[

@@ -1,7 +1,7 @@
-//! Tax rates (`/v1/tax_rates`): parameter tables, the stored record, its JSON shape and the
-//! create / retrieve / update / list handlers (stripe-api.md §6). Tax rates cannot be deleted;
-//! they are archived with `active=false`. `percentage` and `inclusive` are immutable (unknown
-//! parameters on update).
+//! Tax rates (`/v1/tax_rates`): parameter tables, the stored record, its JSON shape and the create
+//! / retrieve / update / list handlers (docs/stripe-rules.md#tax-rates). Tax rates cannot be
+//! deleted; they are archived with `active=false`. `percentage` and `inclusive` are immutable
+//! (unknown parameters on update).
 
 use std::collections::BTreeMap;
 
@@ -49,8 +49,8 @@ const PERCENTAGE: Ty = Ty::Float {
     places: 4,
 };
 
-/// `tax_type`: stripe-api.md §6.2, plus `digital_excise_tax` and `utility_users_tax`, which
-/// the API version async-stripe speaks (2026-09-30.endive) has (`stripe_shared::TaxRateTaxType`).
+/// `tax_type`: the types of the API version async-stripe speaks (2026-09-30.endive,
+/// `stripe_shared::TaxRateTaxType`), which include `digital_excise_tax` and `utility_users_tax`.
 const TAX_TYPE: Ty = Ty::Enum(stripe_facts::TAX_TYPES);
 
 const DISPLAY_NAME: Ty = Ty::String { max: 50 };
@@ -59,8 +59,8 @@ const DESCRIPTION: Ty = Ty::String { max: 5000 };
 const COUNTRY: Ty = Ty::String { max: 2 };
 const STATE: Ty = Ty::String { max: 3 };
 
-/// `POST /v1/tax_rates`. Only `metadata` is emptyable (stripe-api.md §1.3), and not on create
-/// (stricter reading).
+/// `POST /v1/tax_rates`. Only `metadata` is emptyable (docs/stripe-rules.md#empty-values), and not
+/// on create (stricter reading).
 pub(crate) static CREATE: &[Field] = &[
     Field::new("active", Ty::Boolean),
     Field::new("country", COUNTRY),

@@ -1,12 +1,12 @@
-//! Tax registrations (`/v1/tax/registrations`): parameter tables, the stored record, its JSON
-//! shape and the create / retrieve / update / list handlers (stripe-api.md §8, §0.1 C7).
+//! Tax registrations (`/v1/tax/registrations`): parameter tables, the stored record, its JSON shape
+//! and the create / retrieve / update / list handlers (docs/stripe-rules.md#tax-registrations).
 //!
 //! A registration is identified by its country and its `country_options` (type, and the US
 //! state, Canadian province or US local jurisdiction); it carries no metadata, cannot be
 //! deleted (there is no DELETE route: 404 unrecognized URL) and ends with `expires_at`. Only
 //! `active_from` and `expires_at` can change. Its `status` is derived from the sandbox clock:
 //! `scheduled` before `active_from`, `expired` from `expires_at` on, `active` in between.
-//! No events are recorded (stripe-api.md §16.1 lists none).
+//! No events are recorded (Stripe has no event type for tax registrations).
 //!
 //! Which countries take which `country_options` is the table of the API version async-stripe
 //! speaks (2026-09-30.endive: `stripe_misc::tax_registration::CreateTaxRegistrationCountryOptions`
@@ -358,7 +358,7 @@ pub(crate) static CREATE: &[Field] = &[
 ];
 
 /// `POST /v1/tax/registrations/{id}`: only the period can change; `expires_at=` removes the
-/// end (stripe-api.md §1.3).
+/// end (docs/stripe-rules.md#empty-values).
 pub(crate) static UPDATE: &[Field] = &[
     Field::new("active_from", Ty::NowOrTimestamp),
     EXPAND,

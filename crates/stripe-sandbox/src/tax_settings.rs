@@ -1,5 +1,5 @@
 //! Tax settings (`/v1/tax/settings`): the account's one `tax.settings` object, its parameter
-//! table, its JSON shape and the retrieve / update handlers (stripe-api.md §7).
+//! table, its JSON shape and the retrieve / update handlers (docs/stripe-rules.md#tax-settings).
 //!
 //! There is nothing to create, list or delete: every account has its settings, and a fresh
 //! account has none of them set (status `pending`, waiting for the head office). "All
@@ -77,7 +77,7 @@ pub(crate) static UPDATE: &[Field] = &[
 
 /// The fields still missing before Stripe Tax can calculate: the head office. Stripe documents
 /// that the list "includes the entry `head_office` when the status is `pending`", and names no
-/// other field; the defaults are optional (stripe-api.md §7).
+/// other field; the defaults are optional.
 fn missing_fields(settings: &TaxSettings) -> Vec<&'static str> {
     if settings.head_office.is_some() {
         Vec::new()

@@ -1,6 +1,7 @@
-//! The destruction guard of live environments (design.md §2), for every kind billing manages:
-//! an object that leaves the catalog is archived, deleted or deactivated in live mode only with
-//! `--allow-destroy`, given to `apply` or recorded in a saved plan by `plan --allow-destroy`.
+//! The destruction guard of live environments (docs/stripe-rules.md#environments), for every
+//! kind billing manages: an object that leaves the catalog is archived, deleted or deactivated in
+//! live mode only with `--allow-destroy`, given to `apply` or recorded in a saved plan by
+//! `plan --allow-destroy`.
 
 use stripe_sandbox::Sandbox;
 use stripe_sandbox::SandboxConfig;

@@ -1,5 +1,5 @@
 //! Coupons: create, retrieve, list, update, delete, every refusal, includable fields, `valid`,
-//! events and idempotent replay (stripe-api.md §4).
+//! events and idempotent replay (docs/stripe-rules.md#coupons).
 
 use std::collections::HashMap;
 
@@ -15,7 +15,7 @@ use super::support::{
     Req, client, coupon, event_types, product, promotion_code, start, stripe_error, unix_now,
 };
 
-/// Every key of a coupon without includable fields (stripe-api.md §15).
+/// Every key of a coupon without includable fields (docs/stripe-rules.md#coupons).
 const COUPON_KEYS: &[&str] = &[
     "id",
     "object",
@@ -347,7 +347,7 @@ fn max_redemptions_name_and_unknown_parameters() {
     }
     let named = post(&sandbox, &format!("percent_off=10&name={}", "n".repeat(40)));
     assert_eq!(named.status, 200, "{}", named.body);
-    // `metadata` is emptyable on create (stripe-api.md §1.3).
+    // `metadata` is emptyable on create, unlike other coupon parameters.
     let empty = post(&sandbox, "percent_off=10&metadata=");
     assert_eq!(empty.json()["metadata"], json!({}));
 }

@@ -239,7 +239,7 @@ async fn price_filters_and_active_default() {
     );
 
     let get = |q: &str| ids(&Req::get(&format!("/v1/prices?{q}")).send(&sandbox).json());
-    // Without `active`, only active prices (stricter reading of stripe-api.md §19 #1).
+    // Without `active`, only active prices (docs/stripe-rules.md#stricter-readings).
     assert_eq!(get(""), [euro.as_str(), yearly.as_str(), monthly.as_str()]);
     assert_eq!(get("active=false"), [archived.as_str()]);
     assert_eq!(get("currency=eur"), [euro.as_str()]);

@@ -1,7 +1,7 @@
-//! Billing portal configurations over real HTTP (stripe-api.md §9, §0.1 C3, C8): the default
-//! configuration every account starts with, complete objects async-stripe can read, the
-//! includable `features.subscription_update.products`, product and price checks, the
-//! create/update requiredness differences, emptyable fields, list filters and events.
+//! Billing portal configurations over real HTTP (docs/stripe-rules.md#portal-configurations): the
+//! default configuration every account starts with, complete objects async-stripe can read, the
+//! includable `features.subscription_update.products`, product and price checks, the create/update
+//! requiredness differences, emptyable fields, list filters and events.
 
 use std::collections::HashMap;
 
@@ -28,7 +28,7 @@ use super::support::{RawResponse, Req, client, event_types, price, product, star
 
 const PATH: &str = "/v1/billing_portal/configurations";
 
-/// Every key of a configuration (stripe-api.md §9.3, §15).
+/// Every key of a configuration (docs/stripe-rules.md#portal-configurations).
 const KEYS: &[&str] = &[
     "id",
     "object",

@@ -361,7 +361,7 @@ async fn lookup_keys_are_unique_and_transferable() {
         format!("A price (`{first}`) already uses that lookup key.")
     );
 
-    // Transfer on create (stripe-api.md §0.1 C2).
+    // Transfer on create: the new price takes the key in the same request.
     let second = CreatePrice::new(Currency::USD)
         .product(prod.as_str())
         .unit_amount(2)

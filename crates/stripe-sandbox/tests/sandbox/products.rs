@@ -326,7 +326,7 @@ async fn default_price_rules() {
         .unwrap();
     assert!(matches!(updated.default_price, Some(Expandable::Id(ref id)) if id.as_str() == mine));
 
-    // `default_price=` clears it (stripe-api.md §0.1 C1).
+    // `default_price=` clears it, though Stripe's specification does not mark it emptyable.
     let cleared = Req::post(&format!("/v1/products/{prod}"), "default_price=").send(&sandbox);
     assert_eq!(cleared.status, 200);
     assert_eq!(cleared.json()["default_price"], serde_json::Value::Null);

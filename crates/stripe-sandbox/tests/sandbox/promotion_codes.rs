@@ -1,7 +1,7 @@
 //! Promotion codes: the pinned request shape, every refusal, `code` uniqueness, automatic
 //! deactivation (expired, exhausted, coupon deleted or invalid), reactivation, list filters,
 //! expansions, events, idempotent replay, the test hooks, and the minimal customers they can be
-//! restricted to (stripe-api.md §5, §0.1 C5).
+//! restricted to (docs/stripe-rules.md#promotion-codes).
 
 use std::collections::HashMap;
 
@@ -19,7 +19,7 @@ use super::support::{
     stripe_error, unix_now,
 };
 
-/// Every key of a promotion code without includable fields (stripe-api.md §15).
+/// Every key of a promotion code without includable fields (docs/stripe-rules.md#promotion-codes).
 const CODE_KEYS: &[&str] = &[
     "id",
     "object",

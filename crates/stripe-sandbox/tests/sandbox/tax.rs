@@ -1,4 +1,5 @@
-//! Tax settings, tax registrations and tax rates over real HTTP (stripe-api.md §6, §7, §8):
+//! Tax settings, tax registrations and tax rates over real HTTP (docs/stripe-rules.md:
+//! #tax-rates, #tax-settings, #tax-registrations):
 //! complete objects async-stripe can read, one-way settings, registration statuses that move
 //! with the clock, the tax-rate update whitelist, list filters and events.
 
@@ -348,7 +349,7 @@ async fn registration_create_returns_a_complete_object_and_records_no_event() {
         (us_options.state.as_str(), us_options.type_.as_str()),
         ("CA", "state_sales_tax")
     );
-    // Registrations record no events (stripe-api.md §16.1 lists none).
+    // Registrations record no events (Stripe has no event type for them).
     assert!(event_types(&sandbox).is_empty());
 }
 
@@ -749,7 +750,7 @@ fn registration_periods_are_checked() {
 // ---------------------------------------------------------------------------------------------
 // Tax rates
 
-/// Every key of a tax rate (stripe-api.md §6.3, §15).
+/// Every key of a tax rate (docs/stripe-rules.md#tax-rates).
 const TAX_RATE_KEYS: &[&str] = &[
     "id",
     "object",
