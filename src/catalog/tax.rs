@@ -91,11 +91,7 @@ fn decimal_text<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Err
 pub const DEFAULT_TAX_BEHAVIORS: &[&str] = &["inclusive", "exclusive", "inferred_by_currency"];
 
 /// The US registration types without a local jurisdiction: the ones billing.toml declares.
-pub const US_STATE_LEVEL_TYPES: &[&str] = &[
-    "state_communications_tax",
-    "state_retail_delivery_fee",
-    "state_sales_tax",
-];
+pub use stripe_facts::US_STATE_LEVEL_TYPES;
 
 /// What a registration type calls its state option (`state`, `province`), if it takes one.
 pub type StateOption = fn(&str) -> Option<&'static str>;

@@ -1,6 +1,14 @@
 //! Countries, subdivisions and tax types: the codes Stripe Tax takes for tax settings, tax
 //! registrations and manual tax rates (see `docs/stripe-rules.md#tax-registrations`).
 
+/// The US registration types without a local jurisdiction (the others take
+/// `<type>[jurisdiction]`).
+pub const US_STATE_LEVEL_TYPES: &[&str] = &[
+    "state_communications_tax",
+    "state_retail_delivery_fee",
+    "state_sales_tax",
+];
+
 /// ISO 3166-1 alpha-2 country codes.
 pub const COUNTRIES: &[&str] = &[
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
@@ -110,6 +118,7 @@ mod tests {
             RETAIL_DELIVERY_FEE_STATES,
             TAX_TYPES,
             US_REGISTRATION_TYPES,
+            US_STATE_LEVEL_TYPES,
             EU_COUNTRIES,
             STANDARD_ONLY_COUNTRIES,
             SIMPLIFIED_ONLY_COUNTRIES,
@@ -135,6 +144,9 @@ mod tests {
                     .any(|(j, other)| j != i && other.contains(code));
                 assert!(!elsewhere, "{code}");
             }
+        }
+        for kind in US_STATE_LEVEL_TYPES {
+            assert!(US_REGISTRATION_TYPES.contains(kind), "{kind}");
         }
         for code in ["US", "CA"] {
             assert!(!classes.iter().any(|class| class.contains(&code)), "{code}");

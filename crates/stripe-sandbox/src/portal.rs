@@ -17,6 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use stripe_facts::{
+    PORTAL_CANCEL_MODES, PORTAL_CANCEL_REASONS, PORTAL_CUSTOMER_UPDATES, PORTAL_MAX_PRODUCTS,
+    PORTAL_SUBSCRIPTION_UPDATES,
+};
 
 use super::account::AccountRecord;
 use super::error::ApiError;
@@ -217,22 +221,13 @@ const HEADLINE: Ty = Ty::String { max: 60 };
 const NAME: Ty = Ty::String { max: 256 };
 
 const ALLOWED_UPDATES: Ty = Ty::Array {
-    item: &Ty::Enum(&["address", "email", "name", "phone", "shipping", "tax_id"]),
-    max: 6,
+    item: &Ty::Enum(PORTAL_CUSTOMER_UPDATES),
+    max: PORTAL_CUSTOMER_UPDATES.len(),
 };
 
 const REASONS: Ty = Ty::Array {
-    item: &Ty::Enum(&[
-        "customer_service",
-        "low_quality",
-        "missing_features",
-        "other",
-        "switched_service",
-        "too_complex",
-        "too_expensive",
-        "unused",
-    ]),
-    max: 8,
+    item: &Ty::Enum(PORTAL_CANCEL_REASONS),
+    max: PORTAL_CANCEL_REASONS.len(),
 };
 
 /// Ids of custom feedback options (`bfo_…`), which the sandbox does not model.
@@ -241,11 +236,11 @@ const FEEDBACK_OPTIONS: Ty = Ty::Array {
     max: 10,
 };
 
-const CANCEL_MODE: Ty = Ty::Enum(&["at_period_end", "immediately"]);
+const CANCEL_MODE: Ty = Ty::Enum(PORTAL_CANCEL_MODES);
 const PRORATION_BEHAVIOR: Ty = Ty::Enum(&["always_invoice", "create_prorations", "none"]);
 
 const DEFAULT_ALLOWED_UPDATES: Ty = Ty::Array {
-    item: &Ty::Enum(&["price", "promotion_code", "quantity"]),
+    item: &Ty::Enum(PORTAL_SUBSCRIPTION_UPDATES),
     max: 3,
 };
 
@@ -284,10 +279,9 @@ const PRODUCT: &[Field] = &[
     Field::new("product", Ty::String { max: 5000 }).required(),
 ];
 
-/// At most 10 products.
 const PRODUCTS: Ty = Ty::Array {
     item: &Ty::Object(PRODUCT),
-    max: 10,
+    max: PORTAL_MAX_PRODUCTS,
 };
 
 const CONDITIONS: Ty = Ty::Array {

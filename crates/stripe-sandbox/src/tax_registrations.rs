@@ -122,26 +122,13 @@ const DEFAULT_COUNTRIES: &[&str] = &[
 /// (stricter reading).
 use stripe_facts::CA_PROVINCES;
 
-/// US registration types that take `<type>[jurisdiction]` (a local tax).
-const US_LOCAL_TYPES: &[&str] = &[
-    "admissions_tax",
-    "attendance_tax",
-    "entertainment_tax",
-    "gross_receipts_tax",
-    "hospitality_tax",
-    "local_amusement_tax",
-    "local_lease_tax",
-    "luxury_tax",
-    "mass_transit_parking_tax",
-    "parking_tax",
-    "resort_tax",
-    "tourism_tax",
-];
-
 /// States that levy a retail delivery fee (Colorado and Minnesota, as Stripe's documentation
 /// of `state_retail_delivery_fee` lists them). Which other types each state has is not
 /// modelled.
 use stripe_facts::RETAIL_DELIVERY_FEE_STATES;
+/// The US types without a local jurisdiction; the others are local taxes and take
+/// `<type>[jurisdiction]`.
+use stripe_facts::US_STATE_LEVEL_TYPES;
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
@@ -458,7 +445,7 @@ fn country_options(cc: &str, options: &Map<String, Value>) -> Result<Map<String,
                 ))
                 .with_param(format!("{prefix}[type]")));
             }
-            if US_LOCAL_TYPES.contains(&kind) {
+            if !US_STATE_LEVEL_TYPES.contains(&kind) {
                 let param = format!("{prefix}[{kind}][jurisdiction]");
                 let jurisdiction = options
                     .obj_of(kind)
