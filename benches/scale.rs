@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
-use billing::sandbox::seed::{SeedPrice, SeedProduct, write_state};
 use clap::Parser;
 use serde_json::{Value, json};
+use stripe_sandbox::seed::{SeedPrice, SeedProduct, write_state};
 
 /// Options (after `cargo bench --bench scale --`).
 #[derive(Debug, Parser)]

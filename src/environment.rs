@@ -1,13 +1,15 @@
-//! Where billing sends requests: the environment billing.toml selects (design.md §2), the
-//! embedded sandbox when it declares none, or any Stripe-compatible API given with
-//! `--api-base`; and the guards that keep a run off the wrong account.
+//! Where billing sends requests: the environment billing.toml selects
+//! (docs/stripe-rules.md#environments), the embedded sandbox when it declares none, or any
+//! Stripe-compatible API given with `--api-base`; and the guards that keep a run off the wrong
+//! account.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use stripe_sandbox::{Sandbox, SandboxConfig};
+
 use crate::catalog::{Catalog, DEFAULT_KEY_VAR, EMBEDDED};
 use crate::resource::KeyMode;
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::stripe::{ClientSettings, Observer, SecretKey, StripeHttp};
 
 /// Stripe's API.

@@ -3,8 +3,9 @@
 //! The crate is a pipeline of stages, each with its own type:
 //! `billing.toml` → [`catalog::RawCatalog`] (values with their source spans) →
 //! [`catalog::Catalog`] (validated, normalised, no network) → live Stripe state → plan → apply.
-//! [`sandbox`] is a local, stateful, Stripe-compatible HTTP server that the tool's tests and
-//! its default environment run against. The `billing` binary is a thin layer over [`cli`].
+//! The tool's tests and its default environment run against the `stripe-sandbox` crate, a
+//! local, stateful, Stripe-compatible HTTP server ([`environment`] embeds it, `billing sandbox`
+//! serves it). The `billing` binary is a thin layer over [`cli`].
 
 pub mod apply;
 pub mod catalog;
@@ -19,6 +20,5 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod resource;
-pub mod sandbox;
 pub mod stripe;
 pub mod timestamp;

@@ -139,8 +139,9 @@ async fn run_operation(
                     first_id = c.id;
                 }
             }
-            // Stripe ignores idempotency keys on DELETE (stripe-api.md §1.9): when the answer
-            // to a delete was lost and the retry finds nothing, the object is gone, as asked.
+            // Stripe ignores idempotency keys on DELETE (docs/stripe-rules.md#idempotency): when
+            // the answer to a delete was lost and the retry finds nothing, the object is gone, as
+            // asked.
             Err(e)
                 if wire.method == "DELETE"
                     && e.status() == Some(404)

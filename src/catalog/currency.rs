@@ -3,36 +3,13 @@
 use std::fmt;
 
 use serde::Serialize;
+use stripe_facts::{CURRENCIES as SUPPORTED, minor_unit_exponent};
 
 /// A three-letter currency code Stripe supports, lowercase, with its exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency {
     code: &'static str,
 }
-
-/// Stripe treats these as zero-decimal: amounts are whole units (¥1000 is `unit_amount=1000`).
-const ZERO_DECIMAL: &[&str] = &[
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-];
-
-/// Stripe treats these as three-decimal: 1.000 KWD is `unit_amount=1000`.
-const THREE_DECIMAL: &[&str] = &["bhd", "jod", "kwd", "omr", "tnd"];
-
-/// Every presentment currency Stripe documents as supported.
-const SUPPORTED: &[&str] = &[
-    "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt",
-    "bgn", "bhd", "bif", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn", "bzd", "cad", "cdf",
-    "chf", "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk", "dop", "dzd", "egp", "etb",
-    "eur", "fjd", "fkp", "gbp", "gel", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl", "htg",
-    "huf", "idr", "ils", "inr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf", "krw",
-    "kwd", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl", "mad", "mdl", "mga", "mkd", "mmk",
-    "mnt", "mop", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok", "npr",
-    "nzd", "omr", "pab", "pen", "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd", "rub",
-    "rwf", "sar", "sbd", "scr", "sek", "sgd", "shp", "sle", "sos", "srd", "std", "szl", "thb",
-    "tjs", "tnd", "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "usd", "uyu", "uzs", "vnd",
-    "vuv", "wst", "xaf", "xcd", "xcg", "xof", "xpf", "yer", "zar", "zmw",
-];
 
 impl Currency {
     /// The currency for a code in any case (`"USD"`, `"usd"`), if Stripe supports it.
@@ -56,13 +33,7 @@ impl Currency {
 
     /// Decimal places of the minor unit Stripe amounts are expressed in (USD 2, JPY 0, KWD 3).
     pub fn exponent(self) -> u32 {
-        if ZERO_DECIMAL.contains(&self.code) {
-            0
-        } else if THREE_DECIMAL.contains(&self.code) {
-            3
-        } else {
-            2
-        }
+        minor_unit_exponent(self.code)
     }
 
     /// A symbol placed before the amount, for the few currencies where that is unambiguous.

@@ -45,7 +45,7 @@ pub struct Environment {
 pub enum EnvChoice<'a> {
     /// `billing validate` without `-e`: the catalog as written, and as each environment sees it.
     All,
-    /// The environment named by `-e`, else the default rules (design.md §2).
+    /// The environment named by `-e`, else the default rules (docs/stripe-rules.md#environments).
     Pick(Option<&'a str>),
 }
 

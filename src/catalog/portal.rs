@@ -48,26 +48,12 @@ pub struct SubscriptionUpdate {
     pub proration_behavior: Option<String>,
 }
 
-/// What customers may update about themselves.
-pub const CUSTOMER_UPDATES: &[&str] = &["address", "email", "name", "phone", "shipping", "tax_id"];
-/// Cancellation modes.
-pub const CANCEL_MODES: &[&str] = &["at_period_end", "immediately"];
+pub use stripe_facts::{
+    PORTAL_CANCEL_MODES as CANCEL_MODES, PORTAL_CANCEL_REASONS as CANCEL_REASONS,
+    PORTAL_CUSTOMER_UPDATES as CUSTOMER_UPDATES, PORTAL_MAX_PRODUCTS as MAX_PORTAL_PRODUCTS,
+    PORTAL_SUBSCRIPTION_UPDATES as ALLOWED_UPDATES,
+};
 /// Proration when cancelling immediately.
 pub const CANCEL_PRORATIONS: &[&str] = &["none", "create_prorations"];
-/// Reasons customers may give.
-pub const CANCEL_REASONS: &[&str] = &[
-    "customer_service",
-    "low_quality",
-    "missing_features",
-    "other",
-    "switched_service",
-    "too_complex",
-    "too_expensive",
-    "unused",
-];
-/// What customers may change on a subscription.
-pub const ALLOWED_UPDATES: &[&str] = &["price", "promotion_code", "quantity"];
 /// Proration when switching.
 pub const UPDATE_PRORATIONS: &[&str] = &["none", "create_prorations", "always_invoice"];
-/// Stripe's limit of products in `subscription_update`.
-pub const MAX_PORTAL_PRODUCTS: usize = 10;

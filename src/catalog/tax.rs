@@ -4,6 +4,13 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
+pub use stripe_facts::{
+    CA_PROVINCES, COUNTRIES, EU_COUNTRIES as EU, RETAIL_DELIVERY_FEE_STATES, TAX_TYPES,
+    US_REGISTRATION_TYPES, US_STATES,
+};
+use stripe_facts::{
+    SIMPLIFIED_ONLY_COUNTRIES as SIMPLIFIED_ONLY, STANDARD_ONLY_COUNTRIES as STANDARD_ONLY,
+};
 
 /// `[tax]`: the account's Stripe Tax settings and registrations.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -88,107 +95,8 @@ fn decimal_text<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Err
 /// Stripe's `defaults[tax_behavior]` values.
 pub const DEFAULT_TAX_BEHAVIORS: &[&str] = &["inclusive", "exclusive", "inferred_by_currency"];
 
-/// Stripe's manual tax-rate types (API version 2026-09-30.endive, `stripe_shared::TaxRateTaxType`).
-pub const TAX_TYPES: &[&str] = &[
-    "amusement_tax",
-    "communications_tax",
-    "digital_excise_tax",
-    "gst",
-    "hst",
-    "igst",
-    "jct",
-    "lease_tax",
-    "mass_transit_parking_tax",
-    "parking_tax",
-    "pst",
-    "qst",
-    "retail_delivery_fee",
-    "rst",
-    "sales_tax",
-    "service_tax",
-    "utility_users_tax",
-    "vat",
-];
-
-/// The registration types Stripe takes in the United States (each with a `state`).
-pub const US_REGISTRATION_TYPES: &[&str] = &[
-    "admissions_tax",
-    "attendance_tax",
-    "entertainment_tax",
-    "gross_receipts_tax",
-    "hospitality_tax",
-    "local_amusement_tax",
-    "local_lease_tax",
-    "luxury_tax",
-    "mass_transit_parking_tax",
-    "parking_tax",
-    "resort_tax",
-    "state_communications_tax",
-    "state_retail_delivery_fee",
-    "state_sales_tax",
-    "tourism_tax",
-];
-
-/// ISO 3166-1 alpha-2 country codes.
-pub const COUNTRIES: &[&str] = &[
-    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
-    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
-    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
-    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
-    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
-    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
-    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
-    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
-    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
-    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
-    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
-    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
-    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
-    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
-    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
-    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
-];
-
-/// The United States' 50 states and the District of Columbia (ISO 3166-2 codes without the
-/// `US-` prefix), sorted.
-pub const US_STATES: &[&str] = &[
-    "AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "IA", "ID", "IL", "IN",
-    "KS", "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE", "NH", "NJ",
-    "NM", "NV", "NY", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VT", "WA",
-    "WI", "WV", "WY",
-];
-
 /// The US registration types without a local jurisdiction: the ones billing.toml declares.
-pub const US_STATE_LEVEL_TYPES: &[&str] = &[
-    "state_communications_tax",
-    "state_retail_delivery_fee",
-    "state_sales_tax",
-];
-
-/// States that levy a retail delivery fee (Colorado and Minnesota).
-pub const RETAIL_DELIVERY_FEE_STATES: &[&str] = &["CO", "MN"];
-
-/// Canadian provinces with a provincial sales tax registration (`province_standard`).
-pub const CA_PROVINCES: &[&str] = &["BC", "MB", "QC", "SK"];
-
-/// Countries whose only registration is `standard` (API version 2026-09-30.endive).
-const STANDARD_ONLY: &[&str] = &[
-    "AE", "AL", "AO", "AU", "AW", "BA", "BB", "BD", "BF", "BH", "BS", "CD", "CH", "ET", "GB", "GN",
-    "IS", "JP", "ME", "MK", "MR", "NO", "NZ", "OM", "RS", "SG", "SR", "UY", "ZA", "ZW",
-];
-
-/// Countries whose only registration is `simplified`.
-const SIMPLIFIED_ONLY: &[&str] = &[
-    "AM", "AZ", "BJ", "BY", "CL", "CM", "CO", "CR", "CV", "EC", "EG", "GE", "ID", "IN", "KE", "KG",
-    "KH", "KR", "KZ", "LA", "LK", "MA", "MD", "MX", "MY", "NG", "NP", "PE", "PH", "RU", "SA", "SN",
-    "TH", "TJ", "TR", "TW", "TZ", "UA", "UG", "UZ", "VN", "ZM",
-];
-
-/// EU member states, whose registrations take the EU types.
-pub const EU: &[&str] = &[
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
-    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-];
+pub use stripe_facts::US_STATE_LEVEL_TYPES;
 
 /// What a registration type calls its state option (`state`, `province`), if it takes one.
 pub type StateOption = fn(&str) -> Option<&'static str>;

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use stripe_sandbox::{
+    Chaos, FailureRule, Latency, SandboxConfig, parse_probability, parse_time_scale,
+};
 
 use super::{EXIT_OK, GlobalArgs, Result, Style};
-use crate::sandbox::{self, Chaos, FailureRule, Latency, SandboxConfig};
 
 /// Options of `billing sandbox`.
 #[derive(Debug, Args)]
@@ -38,27 +40,27 @@ pub struct SandboxArgs {
     seed: Option<u64>,
     /// Probability (0-1) of a random 429 rate_limit (Stripe-Rate-Limited-Reason: global-rate),
     /// answered before the request changes anything.
-    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    #[arg(long, value_name = "P", value_parser = parse_probability, help_heading = "Chaos")]
     fault_rate_limit: Option<f64>,
     /// Probability (0-1) of a random 429 lock_timeout, answered before the request changes
     /// anything.
-    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    #[arg(long, value_name = "P", value_parser = parse_probability, help_heading = "Chaos")]
     fault_lock_timeout: Option<f64>,
     /// Probability (0-1) of a random 500 or 503 api_error, answered before the request changes
     /// anything.
-    #[arg(long = "fault-5xx", value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    #[arg(long = "fault-5xx", value_name = "P", value_parser = parse_probability, help_heading = "Chaos")]
     fault_server_error: Option<f64>,
     /// Probability (0-1) that the connection is closed before any response, the request
     /// changing nothing.
-    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    #[arg(long, value_name = "P", value_parser = parse_probability, help_heading = "Chaos")]
     fault_reset: Option<f64>,
     /// Probability (0-1) that a POST or DELETE runs (and commits) but the connection is closed
     /// without its response.
-    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    #[arg(long, value_name = "P", value_parser = parse_probability, help_heading = "Chaos")]
     fault_lost_response: Option<f64>,
     /// Shorthand: P (0-1) spread evenly over the five kinds of fault (P/5 each); a --fault-…
     /// flag overrides its kind's share. All probabilities must add up to at most 1.
-    #[arg(long, value_name = "P", value_parser = sandbox::parse_probability, help_heading = "Chaos")]
+    #[arg(long, value_name = "P", value_parser = parse_probability, help_heading = "Chaos")]
     chaos: Option<f64>,
     /// Added latency per request, drawn uniformly from MIN..MAX milliseconds (e.g. 5..50),
     /// divided by --time-scale.
@@ -77,11 +79,12 @@ pub struct SandboxArgs {
     /// Runs time K times faster (K >= 1) for the rate limiters and the latency: limiter rates
     /// are multiplied by K (buckets still hold one unscaled second of requests), latencies
     /// divided by K. The sandbox's clock is not affected.
-    #[arg(long, value_name = "K", value_parser = sandbox::parse_time_scale, help_heading = "Chaos")]
+    #[arg(long, value_name = "K", value_parser = parse_time_scale, help_heading = "Chaos")]
     time_scale: Option<f64>,
 }
 
-/// Stripe's default rate limit per endpoint, in requests per second (stripe-api.md §0.1 C4).
+/// Stripe's default rate limit per endpoint, in requests per second
+/// (docs/stripe-rules.md#rate-limits-and-retries).
 const STRIPE_ENDPOINT_RATE: u32 = 25;
 
 impl SandboxArgs {
@@ -162,7 +165,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     }
     drop(err);
     let _ = style;
-    sandbox::serve(config, listener, async {
+    stripe_sandbox::serve(config, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

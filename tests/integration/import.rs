@@ -4,14 +4,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use billing::sandbox::SandboxConfig;
-use billing::sandbox::seed::{SeedPrice, SeedProduct, write_state};
 use serde_json::Value;
-
-use crate::engine::{Env, Run};
-use crate::sandbox::support::{
+use stripe_sandbox::SandboxConfig;
+use stripe_sandbox::seed::{SeedPrice, SeedProduct, write_state};
+use stripe_sandbox::test_support::{
     Req, coupon, customer, price, product, promotion_code, start_with, unix_now,
 };
+
+use crate::engine::{Env, Run};
 use crate::support::{Workdir, repository_catalog};
 
 /// Every object of a list endpoint, all pages.

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use billing::live::{BASE_SPLITS, LiveState, ReadScope, ReadStats, read_counted};
 use billing::resource::ResourceKind;
-use billing::sandbox::{Chaos, Latency, Sandbox};
 use billing::stripe::{ClientSettings, SecretKey, StripeHttp};
+use stripe_sandbox::{Chaos, Latency, Sandbox};
 
-use crate::sandbox::support::{KEY, Req, pipelined, product, start};
+use stripe_sandbox::test_support::{KEY, Req, pipelined, product, start};
 
 /// A client for `sandbox`; `fast`: no pacing to speak of (the sandbox has no rate limit).
 fn client(sandbox: &Sandbox, fast: bool) -> StripeHttp {

@@ -2,9 +2,9 @@
 //! explicitly, renames with `moved_from` that change only the marker, and forgetting.
 
 use serde_json::Value;
+use stripe_sandbox::test_support::{Req, coupon, price, product, promotion_code};
 
 use super::Env;
-use crate::sandbox::support::{Req, coupon, price, product, promotion_code};
 
 /// The sandbox's object, without the fields every write changes.
 fn object(env: &Env, path: &str) -> Value {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use billing::sandbox::{Chaos, Fault, Latency, SandboxConfig};
 use serde_json::Value;
+use stripe_sandbox::{Chaos, Fault, Latency, SandboxConfig};
 
 use super::{Env, KEY, Run, squash};
 

@@ -4,10 +4,10 @@
 use std::fs::{File, OpenOptions};
 use std::time::Duration;
 
-use billing::sandbox::Sandbox;
+use stripe_sandbox::Sandbox;
+use stripe_sandbox::test_support::start;
 
 use super::{KEY, Run, billing_with_keys, squash};
-use crate::sandbox::support::start;
 use crate::support::Workdir;
 
 /// A catalog with a `test` environment on `sandbox`: its lock is `.billing/locks/test.lock`.
@@ -51,7 +51,7 @@ fn managed(sandbox: &Sandbox) -> usize {
         "/v1/prices?limit=100&active=true",
         "/v1/prices?limit=100&active=false",
     ] {
-        let res = crate::sandbox::support::Req::get(path).send(sandbox);
+        let res = stripe_sandbox::test_support::Req::get(path).send(sandbox);
         let body = res.json();
         count += body["data"]
             .as_array()

@@ -77,7 +77,7 @@ fn product_fields_update_in_place_sending_only_what_changed() {
     let before = env.current("products.pro");
     let id = before["id"].as_str().unwrap().to_owned();
     // Another system writes a key the catalog ignores, and one it does not.
-    let res = crate::sandbox::support::Req::post(
+    let res = stripe_sandbox::test_support::Req::post(
         &format!("/v1/products/{id}"),
         "metadata[crm_owner]=alice&metadata[stray]=x",
     )
@@ -509,9 +509,10 @@ fn a_product_archived_by_hand_then_removed_converges() {
         .as_str()
         .unwrap()
         .to_owned();
-    let res = crate::sandbox::support::Req::post(&format!("/v1/products/{id}"), "active=false")
-        .idempotency_key("test-archive-by-hand")
-        .send(&env.sandbox);
+    let res =
+        stripe_sandbox::test_support::Req::post(&format!("/v1/products/{id}"), "active=false")
+            .idempotency_key("test-archive-by-hand")
+            .send(&env.sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
     env.set_catalog("");
     let plan = env.plan();

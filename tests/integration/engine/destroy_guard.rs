@@ -1,14 +1,15 @@
-//! The destruction guard of live environments (design.md §2), for every kind billing manages:
-//! an object that leaves the catalog is archived, deleted or deactivated in live mode only with
-//! `--allow-destroy`, given to `apply` or recorded in a saved plan by `plan --allow-destroy`.
+//! The destruction guard of live environments (docs/stripe-rules.md#environments), for every
+//! kind billing manages: an object that leaves the catalog is archived, deleted or deactivated in
+//! live mode only with `--allow-destroy`, given to `apply` or recorded in a saved plan by
+//! `plan --allow-destroy`.
 
-use billing::sandbox::Sandbox;
+use stripe_sandbox::Sandbox;
+use stripe_sandbox::SandboxConfig;
 
 use super::{Run, billing_with_keys, squash, writes};
-use billing::sandbox::SandboxConfig;
 
-use crate::sandbox::support::start_with;
 use crate::support::Workdir;
+use stripe_sandbox::test_support::start_with;
 
 fn live_key() -> String {
     // Built at run time: no live-looking key literal in the repository.

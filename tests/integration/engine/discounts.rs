@@ -1,8 +1,9 @@
 //! Coupons and promotion codes through the binary: creation, in-place changes, replacements
 //! with their codes re-created, removals, and codes that Stripe deactivated itself.
 
+use stripe_sandbox::test_support::Req;
+
 use super::{Env, PRO};
-use crate::sandbox::support::Req;
 
 fn catalog(percent: &str, extra: &str) -> String {
     format!(

@@ -1,11 +1,11 @@
 //! Environments in one catalog: selection, guards, limited entries and overrides, separate
 //! sandbox state, and the ids billing writes for the application.
 
-use billing::sandbox::Sandbox;
 use serde_json::Value;
+use stripe_sandbox::Sandbox;
+use stripe_sandbox::test_support::{Req, start};
 
 use super::{Run, billing_with_keys, squash, writes};
-use crate::sandbox::support::{Req, start};
 use crate::support::Workdir;
 
 const TEST_KEY: &str = "sk_test_environmentsTests0123456789";

@@ -1,7 +1,7 @@
 //! Failures: an invalid catalog sends nothing; a failed step stops its dependents; a re-run
 //! converges without duplicates.
 
-use billing::sandbox::{FailureRule, SandboxConfig};
+use stripe_sandbox::{FailureRule, SandboxConfig};
 
 use super::{Env, PRO};
 

@@ -17,10 +17,10 @@ mod tax_portal;
 
 use std::process::Output;
 
-use billing::sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
+use stripe_sandbox::test_support::{Req, start_with};
+use stripe_sandbox::{Sandbox, SandboxConfig};
 
-use crate::sandbox::support::{Req, start_with};
 use crate::support::Workdir;
 
 /// The key the tests give billing; the sandbox accepts any test key.

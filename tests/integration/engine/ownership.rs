@@ -1,8 +1,9 @@
 //! Ownership: unmanaged and foreign objects are counted and never touched; clashes are plan
 //! errors; several objects on one address are resolved by the stated rule.
 
+use stripe_sandbox::test_support::{Req, price, product};
+
 use super::{Env, PRO};
-use crate::sandbox::support::{Req, price, product};
 
 fn snapshot(env: &Env, id: &str) -> serde_json::Value {
     let kind = if id.starts_with("prod_") {

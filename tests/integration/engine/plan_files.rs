@@ -2,9 +2,9 @@
 //! refusals, `show`, the three formats, and `apply --format json`.
 
 use serde_json::Value;
+use stripe_sandbox::test_support::{Req, start};
 
 use super::{Env, KEY, PRO, Run};
-use crate::sandbox::support::{Req, start};
 
 fn plan_out(env: &Env) -> Run {
     let run = env.billing(&["plan", "--out", "plan.json"]);

@@ -2,9 +2,9 @@
 //! binary and the sandbox.
 
 use serde_json::Value;
+use stripe_sandbox::test_support::Req;
 
 use super::{Env, PRO};
-use crate::sandbox::support::Req;
 
 const SETTINGS: &str = r#"
 [tax]

@@ -1,0 +1,386 @@
+//! The endpoint table: method, path pattern, parameter table, expansion schema and handler of
+//! every route, and the handlers every kind of stored object shares (retrieve, the answer to a
+//! write, a page of a list). New resources plug in here.
+
+use serde_json::{Map, Value};
+
+use super::coupons::Coupon;
+use super::customers::Customer;
+use super::error::ApiError;
+use super::expand::{
+    COUPON, CUSTOMER, Expand, NONE, PORTAL_CONFIGURATION, PRICE, PRODUCT, PROMOTION_CODE, Schema,
+};
+use super::params::Field;
+use super::portal::PortalConfiguration;
+use super::prices::Price;
+use super::products::Product;
+use super::store::{self, Record, State, Tx};
+use super::tax_rates::TaxRate;
+use super::tax_registrations::TaxRegistration;
+use super::version::ApiVersion;
+use super::{
+    account, coupons, customers, events, list, portal, prices, products, promotion_codes,
+    tax_rates, tax_registrations, tax_settings,
+};
+
+/// What a handler works with: the state (inside the request's transaction), the clock and the
+/// API version.
+pub(crate) struct Ctx<'a, 'b> {
+    pub tx: &'a mut Tx<'b>,
+    pub now: i64,
+    pub version: &'a ApiVersion,
+}
+
+impl Ctx<'_, '_> {
+    /// Stores the new `record` (with the next creation sequence number) and answers with it.
+    pub(crate) fn create<T: Resource>(
+        &mut self,
+        record: T,
+        expand: &Expand,
+    ) -> Result<Value, ApiError> {
+        let id = self.tx.put_new(record);
+        answer::<T>(self, &id, expand)
+    }
+
+    /// Stores the changed `record` and answers with it.
+    pub(crate) fn save<T: Resource>(
+        &mut self,
+        record: T,
+        expand: &Expand,
+    ) -> Result<Value, ApiError> {
+        let id = self.tx.put(record);
+        answer::<T>(self, &id, expand)
+    }
+}
+
+/// One validated call: the `{id}` path segment (if the route has one), the parameters as
+/// validated against the route's table, and the requested expansions.
+pub(crate) struct Call {
+    pub id: String,
+    pub params: Map<String, Value>,
+    pub expand: Expand,
+}
+
+pub(crate) type Handler = fn(&mut Ctx<'_, '_>, &Call) -> Result<Value, ApiError>;
+
+/// One route.
+pub(crate) struct Endpoint {
+    pub method: &'static str,
+    /// `/v1/prices/{id}`: `{id}` matches one path segment.
+    pub path: &'static str,
+    pub params: &'static [Field],
+    /// What `expand[]` may name in the response object (per item for lists).
+    pub schema: &'static Schema,
+    /// A list endpoint: expansions must start with `data.`.
+    pub list: bool,
+    pub handler: Handler,
+    /// The event a successful call records, for writes.
+    pub event: Option<EventType>,
+}
+
+/// An event type: `price.created` is the verb `created` of the object `price`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventType {
+    pub object: &'static str,
+    pub verb: &'static str,
+}
+
+impl EventType {
+    /// `price.created`.
+    pub(crate) fn name(self) -> String {
+        format!("{}.{}", self.object, self.verb)
+    }
+}
+
+/// A route for `method` on `path`, answered by `handler` with the parameters checked against
+/// `params`, its response expanding as `schema` allows; no list, no event.
+pub(crate) const fn route(
+    method: &'static str,
+    path: &'static str,
+    params: &'static [Field],
+    handler: Handler,
+    schema: &'static Schema,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        params,
+        schema,
+        list: false,
+        handler,
+        event: None,
+    }
+}
+
+impl Endpoint {
+    /// The route lists objects: expansions name fields of its items (`data.…`).
+    pub(crate) const fn list(self) -> Endpoint {
+        Endpoint { list: true, ..self }
+    }
+
+    /// When the route succeeds, it records the event `verb` of `object` (if the object has
+    /// events).
+    pub(crate) const fn event(self, object: Option<&'static str>, verb: &'static str) -> Endpoint {
+        let event = match object {
+            Some(object) => Some(EventType { object, verb }),
+            None => None,
+        };
+        Endpoint { event, ..self }
+    }
+}
+
+/// Where one kind of object lives: its collection (`/v1/prices`), each object
+/// (`/v1/prices/{id}`), what its responses may expand, and what its events call it (`price`:
+/// `price.created`, `price.updated`, `price.deleted`; `None`: writes record no event). A
+/// singleton (the account, the tax settings) is its own collection.
+struct Paths {
+    collection: &'static str,
+    object: &'static str,
+    schema: &'static Schema,
+    events: Option<&'static str>,
+}
+
+impl Paths {
+    const fn new(collection: &'static str, object: &'static str, schema: &'static Schema) -> Self {
+        Paths {
+            collection,
+            object,
+            schema,
+            events: None,
+        }
+    }
+
+    const fn singleton(path: &'static str) -> Self {
+        Paths::new(path, path, &NONE)
+    }
+
+    /// Writes record events of type `<object>.<verb>`.
+    const fn events(self, object: &'static str) -> Self {
+        Paths {
+            events: Some(object),
+            ..self
+        }
+    }
+
+    /// `POST` on the collection.
+    const fn create(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("POST", self.collection, params, handler, self.schema).event(self.events, "created")
+    }
+
+    /// `GET` on the collection.
+    const fn list(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("GET", self.collection, params, handler, self.schema).list()
+    }
+
+    /// `GET` on an object.
+    const fn retrieve(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("GET", self.object, params, handler, self.schema)
+    }
+
+    /// `POST` on an object (or a singleton).
+    const fn update(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("POST", self.object, params, handler, self.schema).event(self.events, "updated")
+    }
+
+    /// `DELETE` on an object: the answer is a deletion stub, which expands nothing.
+    const fn delete(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+        route("DELETE", self.object, params, handler, &NONE).event(self.events, "deleted")
+    }
+}
+
+const EVENTS: Paths = Paths::new("/v1/events", "/v1/events/{id}", &NONE);
+const ACCOUNT: Paths = Paths::singleton("/v1/account");
+const PRODUCTS: Paths = Paths::new("/v1/products", "/v1/products/{id}", &PRODUCT).events("product");
+const PRICES: Paths = Paths::new("/v1/prices", "/v1/prices/{id}", &PRICE).events("price");
+const COUPONS: Paths = Paths::new("/v1/coupons", "/v1/coupons/{id}", &COUPON).events("coupon");
+const PROMOTION_CODES: Paths = Paths::new(
+    "/v1/promotion_codes",
+    "/v1/promotion_codes/{id}",
+    &PROMOTION_CODE,
+)
+.events("promotion_code");
+const CUSTOMERS: Paths =
+    Paths::new("/v1/customers", "/v1/customers/{id}", &CUSTOMER).events("customer");
+const TAX_SETTINGS: Paths = Paths::singleton("/v1/tax/settings").events("tax.settings");
+/// Tax registrations record no events (Stripe documents none for them).
+const TAX_REGISTRATIONS: Paths =
+    Paths::new("/v1/tax/registrations", "/v1/tax/registrations/{id}", &NONE);
+const TAX_RATES: Paths =
+    Paths::new("/v1/tax_rates", "/v1/tax_rates/{id}", &NONE).events("tax_rate");
+const PORTAL_CONFIGURATIONS: Paths = Paths::new(
+    "/v1/billing_portal/configurations",
+    "/v1/billing_portal/configurations/{id}",
+    &PORTAL_CONFIGURATION,
+)
+.events("billing_portal.configuration");
+
+pub(crate) static ENDPOINTS: &[Endpoint] = &[
+    EVENTS.list(events::LIST, events::list),
+    EVENTS.retrieve(events::RETRIEVE, events::retrieve),
+    ACCOUNT.retrieve(account::RETRIEVE, account::retrieve),
+    PRODUCTS.create(products::CREATE, products::create),
+    PRODUCTS.list(products::LIST, products::list),
+    PRODUCTS.retrieve(products::RETRIEVE, retrieve::<Product>),
+    PRODUCTS.update(products::UPDATE, products::update),
+    PRODUCTS.delete(products::DELETE, products::delete),
+    PRICES.create(prices::CREATE, prices::create),
+    PRICES.list(prices::LIST, prices::list),
+    PRICES.retrieve(prices::RETRIEVE, retrieve::<Price>),
+    PRICES.update(prices::UPDATE, prices::update),
+    COUPONS.create(coupons::CREATE, coupons::create),
+    COUPONS.list(coupons::LIST, coupons::list),
+    COUPONS.retrieve(coupons::RETRIEVE, retrieve::<Coupon>),
+    COUPONS.update(coupons::UPDATE, coupons::update),
+    COUPONS.delete(coupons::DELETE, coupons::delete),
+    PROMOTION_CODES.create(promotion_codes::CREATE, promotion_codes::create),
+    PROMOTION_CODES.list(promotion_codes::LIST, promotion_codes::list),
+    PROMOTION_CODES.retrieve(promotion_codes::RETRIEVE, promotion_codes::retrieve),
+    PROMOTION_CODES.update(promotion_codes::UPDATE, promotion_codes::update),
+    CUSTOMERS.create(customers::CREATE, customers::create),
+    CUSTOMERS.retrieve(customers::RETRIEVE, retrieve::<Customer>),
+    TAX_SETTINGS.retrieve(tax_settings::RETRIEVE, tax_settings::retrieve),
+    TAX_SETTINGS.update(tax_settings::UPDATE, tax_settings::update),
+    TAX_REGISTRATIONS.create(tax_registrations::CREATE, tax_registrations::create),
+    TAX_REGISTRATIONS.list(tax_registrations::LIST, tax_registrations::list),
+    TAX_REGISTRATIONS.retrieve(tax_registrations::RETRIEVE, retrieve::<TaxRegistration>),
+    TAX_REGISTRATIONS.update(tax_registrations::UPDATE, tax_registrations::update),
+    TAX_RATES.create(tax_rates::CREATE, tax_rates::create),
+    TAX_RATES.list(tax_rates::LIST, tax_rates::list),
+    TAX_RATES.retrieve(tax_rates::RETRIEVE, retrieve::<TaxRate>),
+    TAX_RATES.update(tax_rates::UPDATE, tax_rates::update),
+    PORTAL_CONFIGURATIONS.create(portal::CREATE, portal::create),
+    PORTAL_CONFIGURATIONS.list(portal::LIST, portal::list),
+    PORTAL_CONFIGURATIONS.retrieve(portal::RETRIEVE, retrieve::<PortalConfiguration>),
+    PORTAL_CONFIGURATIONS.update(portal::UPDATE, portal::update),
+];
+
+// ---------------------------------------------------------------------------------------------
+// What the handlers of every kind of stored object share
+
+/// A kind of object the API serves from the state: how it shows.
+pub(crate) trait Resource: Record {
+    /// The object's JSON at `now`, with `expand` applied.
+    fn render(&self, state: &State, expand: &Expand, now: i64) -> Value;
+}
+
+/// `GET /v1/<objects>/{id}`.
+pub(crate) fn retrieve<T: Resource>(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    Ok(store::find::<T>(state, &call.id)?.render(state, &call.expand, ctx.now))
+}
+
+/// The answer to a write: the object just stored under `id`.
+fn answer<T: Resource>(ctx: &Ctx<'_, '_>, id: &str, expand: &Expand) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    Ok(store::written::<T>(state, id)?.render(state, expand, ctx.now))
+}
+
+/// One page of the objects of kind `T` that pass `keep`, as the list at `url`.
+pub(crate) fn page<T: Resource>(
+    ctx: &Ctx<'_, '_>,
+    call: &Call,
+    url: &str,
+    keep: impl Fn(&T) -> bool,
+) -> Result<Value, ApiError> {
+    let state = ctx.tx.state();
+    let (items, has_more) = list::page(T::table(state).values(), keep, &call.params, T::NOUN)?;
+    let data = items
+        .into_iter()
+        .map(|item| item.render(state, &call.expand, ctx.now))
+        .collect();
+    Ok(list::envelope(url, data, has_more))
+}
+
+/// Path segments `{id}` never matches: Stripe routes them elsewhere (`/v1/prices/search`),
+/// and the sandbox does not implement those routes, so they are unrecognized URLs rather than
+/// "no such object".
+const RESERVED_SEGMENTS: &[&str] = &["search"];
+
+/// The endpoint for `method` and `path`, with the decoded `{id}` segment (or `""`).
+#[cfg(test)]
+pub(crate) fn find(method: &str, path: &str) -> Option<(&'static Endpoint, String)> {
+    find_in(ENDPOINTS, method, path)
+}
+
+/// The endpoint of `table` for `method` and `path`, with the decoded `{id}` segment (or `""`).
+pub(crate) fn find_in(
+    table: &'static [Endpoint],
+    method: &str,
+    path: &str,
+) -> Option<(&'static Endpoint, String)> {
+    table.iter().find_map(|endpoint| {
+        if endpoint.method != method {
+            return None;
+        }
+        let mut id = String::new();
+        let mut want = endpoint.path.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return Some((endpoint, id)),
+                (Some("{id}"), Some(segment))
+                    if !segment.is_empty() && !RESERVED_SEGMENTS.contains(&segment) =>
+                {
+                    id = percent_decode(segment);
+                }
+                (Some(w), Some(g)) if w == g => {}
+                _ => return None,
+            }
+        }
+    })
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_routes() {
+        assert_eq!(find("GET", "/v1/prices").unwrap().0.path, "/v1/prices");
+        let (endpoint, id) = find("POST", "/v1/products/prod%5F1").unwrap();
+        assert_eq!(
+            (endpoint.path, id.as_str()),
+            ("/v1/products/{id}", "prod_1")
+        );
+        assert!(find("DELETE", "/v1/prices/price_1").is_none());
+        assert!(find("GET", "/v1/prices/").is_none());
+        assert!(find("GET", "/v1/prices/search").is_none());
+        assert!(find("GET", "/v1/foo").is_none());
+        assert_eq!(find("DELETE", "/v1/coupons/SPRING").unwrap().1, "SPRING");
+        assert!(find("DELETE", "/v1/promotion_codes/promo_1").is_none());
+        assert!(find("POST", "/v1/customers/cus_1").is_none());
+        let (endpoint, id) = find("POST", "/v1/tax/registrations/taxreg_1").unwrap();
+        assert_eq!(
+            (endpoint.path, id.as_str()),
+            ("/v1/tax/registrations/{id}", "taxreg_1")
+        );
+        assert!(find("DELETE", "/v1/tax/registrations/taxreg_1").is_none());
+        assert!(find("DELETE", "/v1/tax_rates/txr_1").is_none());
+        assert!(find("DELETE", "/v1/billing_portal/configurations/bpc_1").is_none());
+        assert!(find("DELETE", "/v1/tax/settings").is_none());
+    }
+}

@@ -1,0 +1,21 @@
+//! Sandbox tests over real HTTP.
+
+mod account;
+mod chaos;
+mod coupons;
+mod events;
+mod expand;
+mod faults;
+mod idempotency;
+mod lists;
+mod params;
+mod portal;
+mod prices;
+mod products;
+mod promotion_codes;
+mod properties;
+mod protocol;
+mod scale;
+mod state;
+use stripe_sandbox::test_support as support;
+mod tax;
