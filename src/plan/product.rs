@@ -216,8 +216,10 @@ fn diff(
 
 /// Plans every declared product: create, update, unarchive or archive (when declared inactive).
 pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
-    let mut states = BTreeMap::new();
-    let mut archive_later = Vec::new();
+    let mut products = Products {
+        states: BTreeMap::new(),
+        archive_later: Vec::new(),
+    };
     let mut claimed: HashMap<&str, String> = HashMap::new();
     // Products found by address claim their live product before explicit `id` pins, so a
     // conflicting pin is the one reported.
@@ -226,55 +228,8 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
     for (key, p) in declared {
         let address = Address::product(key).to_string();
         let candidates: Vec<&LiveProduct> = b.managed.at::<LiveProduct>(&address);
-        let current = match &p.id {
-            Some(id) => {
-                match b.product_by_id.get(id.as_str()).copied() {
-                    Some(live) => {
-                        match b.owner(&live.id, &live.metadata) {
-                            Owner::Ours(_) => Some(live),
-                            // An unmarked product named by `id` is adopted (see `claims`),
-                            // so it reads as ours.
-                            Owner::Unmanaged => None,
-                            Owner::Foreign(ns) => {
-                                b.conflicts.push(Conflict {
-                            address: address.clone(),
-                            message: format!("product {id} is managed by the catalog with namespace {ns:?}"),
-                            hint: "pin this product to another id, or manage it from that catalog".to_owned(),
-                        });
-                                None
-                            }
-                        }
-                    }
-                    None => None,
-                }
-            }
-            None => candidates
-                .iter()
-                .copied()
-                .find(|c| c.active)
-                .or_else(|| candidates.first().copied()),
-        };
-        // One live product cannot be current for two addresses (an `id` pin can point at a
-        // product that another address already holds).
-        let current = match current {
-            Some(live) => match claimed.get(live.id.as_str()) {
-                Some(other) => {
-                    b.conflicts.push(Conflict {
-                        address: address.clone(),
-                        message: format!("product {} is already {other}", live.id),
-                        hint: format!(
-                            "pin {address} to another id, or remove the `id` of one of them"
-                        ),
-                    });
-                    None
-                }
-                None => {
-                    claimed.insert(&live.id, address.clone());
-                    Some(live)
-                }
-            },
-            None => None,
-        };
+        let current = current(b, &address, p, &candidates)
+            .and_then(|live| claim(b, &address, live, &mut claimed));
         let mut seen: Vec<&LiveProduct> = candidates.clone();
         if let Some(c) = current
             && !seen.iter().any(|s| s.id == c.id)
@@ -283,109 +238,187 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>) -> Products<'a> {
         }
         let fp = fingerprint(&seen);
         let state = match current {
-            None => {
-                let mut change =
-                    new_change(address.clone(), Action::Create, None, title(&p.name), fp);
-                change.fields = creation_fields(p);
-                let idx = b.add_change(change);
-                let spec = ProductSpec {
-                    id: p.id.clone(),
-                    name: p.name.clone(),
-                    description: p.description.clone(),
-                    active: p.active,
-                    tax_code: p.tax_code.clone(),
-                    unit_label: p.unit_label.clone(),
-                    statement_descriptor: p.statement_descriptor.clone(),
-                    url: p.url.clone(),
-                    images: p.images.clone(),
-                    features: p.features.clone(),
-                    metadata: owned_metadata(
-                        &p.metadata,
-                        &address,
-                        b.namespace,
-                        p.on_remove.recorded(),
-                    ),
-                };
-                let step = b.add_step(
-                    idx,
-                    "create product",
-                    Request::CreateProduct { product: spec },
-                    vec![],
-                );
-                ProductState {
-                    declared: p,
-                    obj: ObjRef::Created(step),
-                    live: None,
-                    ready: Some(step),
-                    change: Some(idx),
-                }
-            }
-            Some(live) => {
-                let (fields, mut update) = diff(b, p, &address, live);
-                // Archiving waits for the product's prices (see `archive_removed`).
-                let archive = live.active && !p.active;
-                if archive {
-                    update.active = None;
-                }
-                let (mut change_idx, mut ready) = (None, None);
-                if !fields.is_empty() {
-                    let action = match (live.active, p.active) {
-                        (false, true) => Action::Unarchive,
-                        (true, false) => Action::Archive,
-                        _ => Action::Update,
-                    };
-                    let mut change = new_change(
-                        address.clone(),
-                        action,
-                        Some(live.id.clone()),
-                        title(&p.name),
-                        fp,
-                    );
-                    change.fields = fields;
-                    if action == Action::Archive {
-                        change.reason =
-                            Some("declared `active = false` in billing.toml".to_owned());
-                        change.notes.push("its prices are archived too, so their lookup keys no longer sell an archived product".to_owned());
-                    }
-                    let idx = b.add_change(change);
-                    if update != ProductUpdate::default() {
-                        let description = match action {
-                            Action::Unarchive => "unarchive product",
-                            _ => "update product",
-                        };
-                        let step = b.add_step(
-                            idx,
-                            description,
-                            Request::UpdateProduct {
-                                product: ObjRef::Id(live.id.clone()),
-                                update,
-                            },
-                            vec![],
-                        );
-                        if action == Action::Unarchive {
-                            ready = Some(step);
-                        }
-                    }
-                    if archive {
-                        archive_later.push((live.id.clone(), idx));
-                    }
-                    change_idx = Some(idx);
-                }
-                ProductState {
-                    declared: p,
-                    obj: ObjRef::Id(live.id.clone()),
-                    live: Some(live),
-                    ready,
-                    change: change_idx,
-                }
-            }
+            None => create(b, &address, p, fp),
+            Some(live) => update(b, &address, p, live, fp, &mut products.archive_later),
         };
-        states.insert(key.as_str(), state);
+        products.states.insert(key.as_str(), state);
     }
-    Products {
-        states,
-        archive_later,
+    products
+}
+
+/// The live product a declared one is: the one its `id` pins (a conflict when another
+/// catalog manages it; an unmarked one is adopted, see `claims`), else the newest active one
+/// at its address, else the newest there.
+fn current<'a>(
+    b: &mut Builder<'a>,
+    address: &str,
+    p: &Product,
+    candidates: &[&'a LiveProduct],
+) -> Option<&'a LiveProduct> {
+    let Some(id) = &p.id else {
+        return candidates
+            .iter()
+            .copied()
+            .find(|c| c.active)
+            .or_else(|| candidates.first().copied());
+    };
+    let live = b.product_by_id.get(id.as_str()).copied()?;
+    match b.owner(&live.id, &live.metadata) {
+        Owner::Ours(_) => Some(live),
+        Owner::Unmanaged => None,
+        Owner::Foreign(ns) => {
+            b.conflicts.push(Conflict {
+                address: address.to_owned(),
+                message: format!("product {id} is managed by the catalog with namespace {ns:?}"),
+                hint: "pin this product to another id, or manage it from that catalog".to_owned(),
+            });
+            None
+        }
     }
+}
+
+/// One live product cannot be current for two addresses (an `id` pin can point at a product
+/// that another address already holds): the second is a conflict.
+fn claim<'a>(
+    b: &mut Builder<'_>,
+    address: &str,
+    live: &'a LiveProduct,
+    claimed: &mut HashMap<&'a str, String>,
+) -> Option<&'a LiveProduct> {
+    if let Some(other) = claimed.get(live.id.as_str()) {
+        b.conflicts.push(Conflict {
+            address: address.to_owned(),
+            message: format!("product {} is already {other}", live.id),
+            hint: format!("pin {address} to another id, or remove the `id` of one of them"),
+        });
+        return None;
+    }
+    claimed.insert(&live.id, address.to_owned());
+    Some(live)
+}
+
+/// A new product.
+fn create<'a>(b: &mut Builder<'a>, address: &str, p: &'a Product, fp: String) -> ProductState<'a> {
+    let mut change = new_change(address.to_owned(), Action::Create, None, title(&p.name), fp);
+    change.fields = creation_fields(p);
+    let idx = b.add_change(change);
+    let Product {
+        key: _,
+        id,
+        moved_from: _,
+        on_remove,
+        name,
+        description,
+        active,
+        tax_code,
+        unit_label,
+        statement_descriptor,
+        url,
+        images,
+        features,
+        metadata,
+        default_price: _,
+        prices: _,
+    } = p;
+    let spec = ProductSpec {
+        id: id.clone(),
+        name: name.clone(),
+        description: description.clone(),
+        active: *active,
+        tax_code: tax_code.clone(),
+        unit_label: unit_label.clone(),
+        statement_descriptor: statement_descriptor.clone(),
+        url: url.clone(),
+        images: images.clone(),
+        features: features.clone(),
+        metadata: owned_metadata(metadata, address, b.namespace, on_remove.recorded()),
+    };
+    let step = b.add_step(
+        idx,
+        "create product",
+        Request::CreateProduct { product: spec },
+        vec![],
+    );
+    ProductState {
+        declared: p,
+        obj: ObjRef::Created(step),
+        live: None,
+        ready: Some(step),
+        change: Some(idx),
+    }
+}
+
+/// A current product: what changed in place, unarchived when declared active again; one
+/// declared inactive is archived after its prices (see `archive_removed`).
+fn update<'a>(
+    b: &mut Builder<'a>,
+    address: &str,
+    p: &'a Product,
+    live: &'a LiveProduct,
+    fp: String,
+    archive_later: &mut Vec<(String, usize)>,
+) -> ProductState<'a> {
+    let mut state = ProductState {
+        declared: p,
+        obj: ObjRef::Id(live.id.clone()),
+        live: Some(live),
+        ready: None,
+        change: None,
+    };
+    let (fields, mut update) = diff(b, p, address, live);
+    if fields.is_empty() {
+        return state;
+    }
+    // Archiving waits for the product's prices.
+    let archive = live.active && !p.active;
+    if archive {
+        update.active = None;
+    }
+    let action = match (live.active, p.active) {
+        (false, true) => Action::Unarchive,
+        (true, false) => Action::Archive,
+        _ => Action::Update,
+    };
+    let mut change = new_change(
+        address.to_owned(),
+        action,
+        Some(live.id.clone()),
+        title(&p.name),
+        fp,
+    );
+    change.fields = fields;
+    if action == Action::Archive {
+        change.reason = Some("declared `active = false` in billing.toml".to_owned());
+        change.notes.push(
+            "its prices are archived too, so their lookup keys no longer sell an archived product"
+                .to_owned(),
+        );
+    }
+    let idx = b.add_change(change);
+    if update != ProductUpdate::default() {
+        let step = b.add_step(
+            idx,
+            // An archive waits for the prices: this step only changes the other fields.
+            if action == Action::Unarchive {
+                "unarchive product"
+            } else {
+                "update product"
+            },
+            Request::UpdateProduct {
+                product: ObjRef::Id(live.id.clone()),
+                update,
+            },
+            vec![],
+        );
+        if action == Action::Unarchive {
+            state.ready = Some(step);
+        }
+    }
+    if archive {
+        archive_later.push((live.id.clone(), idx));
+    }
+    state.change = Some(idx);
+    state
 }
 
 /// A default price as the plan shows it: its address (and id) when managed, else its id.
