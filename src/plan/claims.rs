@@ -155,81 +155,7 @@ impl Claims {
 pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     let ns = catalog.namespace.as_str();
     let mut claims = Claims::default();
-
-    let declared = catalog;
-    let pinned_products: HashMap<&str, &BTreeMap<String, String>> =
-        if catalog.products.values().any(|p| p.id.is_some()) {
-            live.products
-                .iter()
-                .map(|p| (p.id.as_str(), &p.metadata))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-    // Renames: old address → new address, and what says so.
-    let mut moves: HashMap<String, (String, String)> = HashMap::new();
-    let moved = |by: String, new: String| (new, by);
-    for (key, product) in &catalog.products {
-        // A product pinned by `id` is found by it after a rename: its prices move with it, as
-        // with `moved_from`.
-        let renamed = match (&product.moved_from, &product.id) {
-            (Some(old), _) => Some((old.clone(), format!("moved_from = {old:?}"))),
-            (None, Some(id)) => {
-                pinned_products
-                    .get(id.as_str())
-                    .and_then(|metadata| match owner(metadata, ns) {
-                        Owner::Ours(at) if !declared.declares(at) => at
-                            .strip_prefix("products.")
-                            .map(|old| (old.to_owned(), format!("id {id}"))),
-                        _ => None,
-                    })
-            }
-            (None, None) => None,
-        };
-        let old_product = renamed
-            .as_ref()
-            .map_or(key.as_str(), |(old, _)| old.as_str());
-        if let Some((old, by)) = &renamed {
-            moves.insert(
-                Address::product(old).to_string(),
-                moved(by.clone(), Address::product(key).to_string()),
-            );
-        }
-        for (price_key, price) in &product.prices {
-            let old_price = price.moved_from.as_deref().unwrap_or(price_key);
-            let by = match (&price.moved_from, &renamed) {
-                (Some(old), _) => format!("moved_from = {old:?}"),
-                (None, Some((_, by))) => format!("its product's {by}"),
-                (None, None) => continue,
-            };
-            moves.insert(
-                Address::price(old_product, old_price).to_string(),
-                moved(by, Address::price(key, price_key).to_string()),
-            );
-        }
-    }
-    for (key, coupon) in &catalog.coupons {
-        if let Some(old) = &coupon.moved_from {
-            moves.insert(
-                Address::new(ResourceKind::Coupon, old).to_string(),
-                moved(
-                    format!("moved_from = {old:?}"),
-                    Address::new(ResourceKind::Coupon, key).to_string(),
-                ),
-            );
-        }
-    }
-    for (key, rate) in &catalog.tax_rates {
-        if let Some(old) = &rate.moved_from {
-            moves.insert(
-                Address::new(ResourceKind::TaxRate, old).to_string(),
-                moved(
-                    format!("moved_from = {old:?}"),
-                    Address::new(ResourceKind::TaxRate, key).to_string(),
-                ),
-            );
-        }
-    }
+    let moves = renames(catalog, live);
     // Objects marked with a renamed address are claimed at the new one. (Nothing to look at in
     // the usual plan, which renames nothing.)
     if !moves.is_empty() {
@@ -237,14 +163,9 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             if let Owner::Ours(address) = owner(o.metadata(), ns)
                 && let Some((new, by)) = moves.get(address)
             {
-                claims.claim(
-                    o.id(),
-                    new,
-                    Origin::Moved {
-                        from: address.to_owned(),
-                        by: by.clone(),
-                    },
-                );
+                let from = address.to_owned();
+                let by = by.clone();
+                claims.claim(o.id(), new, Origin::Moved { from, by });
             }
         }
     }
@@ -257,95 +178,188 @@ pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             (owner(&p.metadata, ns) == Owner::Unmanaged).then_some((key, p))
         })
         .collect();
-    // Addresses where something may be adopted, and of those, the ones a marked object already
-    // holds (adoption is for addresses billing manages nothing at).
-    let candidates = adoption_candidates(catalog, live, &unmarked_keys);
-    let mut managed: HashSet<&str> = HashSet::new();
-    if !candidates.is_empty() {
-        for o in marked(live) {
-            if let Owner::Ours(address) = owner(o.metadata(), ns) {
-                let address = moves.get(address).map_or(address, |(new, _)| new.as_str());
-                if let Some(candidate) = candidates.get(address) {
-                    managed.insert(candidate);
-                }
-            }
-        }
-    }
-
-    adopt_pinned(
-        live,
-        ns,
-        Pins {
-            kind: ResourceKind::Product,
-            pins: catalog
+    let managed = held(catalog, live, &moves, &unmarked_keys);
+    let product_pins = Pins {
+        kind: ResourceKind::Product,
+        pins: pins(
+            ResourceKind::Product,
+            catalog
                 .products
                 .iter()
-                .filter_map(|(k, p)| Some((Address::product(k).to_string(), p.id.as_deref()?)))
+                .map(|(k, p)| (k, p.id.as_deref()))
                 .collect(),
-            created_when_missing: true,
-            planner_reports: true,
-            only_unmanaged_addresses: false,
-        },
-        &managed,
-        declared,
-        &mut claims,
-    );
+        ),
+        created_when_missing: true,
+        planner_reports: true,
+        only_unmanaged_addresses: false,
+    };
+    let coupon_pins = Pins {
+        kind: ResourceKind::Coupon,
+        pins: pins(
+            ResourceKind::Coupon,
+            catalog
+                .coupons
+                .iter()
+                .map(|(k, c)| (k, c.id.as_deref()))
+                .collect(),
+        ),
+        created_when_missing: true,
+        planner_reports: false,
+        only_unmanaged_addresses: false,
+    };
+    let rate_pins = Pins {
+        kind: ResourceKind::TaxRate,
+        pins: pins(
+            ResourceKind::TaxRate,
+            catalog
+                .tax_rates
+                .iter()
+                .map(|(k, r)| (k, r.id.as_deref()))
+                .collect(),
+        ),
+        created_when_missing: false,
+        planner_reports: false,
+        only_unmanaged_addresses: true,
+    };
+    adopt_pinned(live, ns, product_pins, &managed, catalog, &mut claims);
     adopt_prices(
         catalog,
         live,
         &managed,
-        declared,
+        catalog,
         &unmarked_keys,
         &mut claims,
     );
-    adopt_pinned(
-        live,
-        ns,
-        Pins {
-            kind: ResourceKind::Coupon,
-            pins: catalog
+    adopt_pinned(live, ns, coupon_pins, &managed, catalog, &mut claims);
+    adopt_codes(catalog, live, &managed, &mut claims);
+    adopt_pinned(live, ns, rate_pins, &managed, catalog, &mut claims);
+    claims
+}
+
+/// The addresses of the entries of `kind` that pin an id, with the id.
+fn pins<'c>(
+    kind: ResourceKind,
+    entries: Vec<(&String, Option<&'c str>)>,
+) -> Vec<(String, &'c str)> {
+    entries
+        .into_iter()
+        .filter_map(|(k, id)| Some((Address::new(kind, k.as_str()).to_string(), id?)))
+        .collect()
+}
+
+/// Renames, old address → (new address, what says so): `moved_from` on products, prices,
+/// coupons and tax rates, and a product pinned by `id` found at an address billing.toml no
+/// longer declares. A renamed product's prices move with it.
+fn renames(catalog: &Catalog, live: &LiveState) -> HashMap<String, (String, String)> {
+    let ns = catalog.namespace.as_str();
+    let pinned_products: HashMap<&str, &BTreeMap<String, String>> =
+        if catalog.products.values().any(|p| p.id.is_some()) {
+            live.products
+                .iter()
+                .map(|p| (p.id.as_str(), &p.metadata))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+    let mut moves: HashMap<String, (String, String)> = HashMap::new();
+    for (key, product) in &catalog.products {
+        // A product pinned by `id` is found by it after a rename: its prices move with it, as
+        // with `moved_from`.
+        let renamed = match (&product.moved_from, &product.id) {
+            (Some(old), _) => Some((old.clone(), format!("moved_from = {old:?}"))),
+            (None, Some(id)) => {
+                pinned_products
+                    .get(id.as_str())
+                    .and_then(|metadata| match owner(metadata, ns) {
+                        Owner::Ours(at) if !catalog.declares(at) => at
+                            .parse::<Address>()
+                            .ok()
+                            .filter(|a| a.kind() == ResourceKind::Product)
+                            .map(|old| (old.key().to_owned(), format!("id {id}"))),
+                        _ => None,
+                    })
+            }
+            (None, None) => None,
+        };
+        let old_product = renamed
+            .as_ref()
+            .map_or(key.as_str(), |(old, _)| old.as_str());
+        if let Some((old, by)) = &renamed {
+            moves.insert(
+                Address::product(old).to_string(),
+                (Address::product(key).to_string(), by.clone()),
+            );
+        }
+        for (price_key, price) in &product.prices {
+            let old_price = price.moved_from.as_deref().unwrap_or(price_key);
+            let by = match (&price.moved_from, &renamed) {
+                (Some(old), _) => format!("moved_from = {old:?}"),
+                (None, Some((_, by))) => format!("its product's {by}"),
+                (None, None) => continue,
+            };
+            moves.insert(
+                Address::price(old_product, old_price).to_string(),
+                (Address::price(key, price_key).to_string(), by),
+            );
+        }
+    }
+    let keyed = [
+        (
+            ResourceKind::Coupon,
+            catalog
                 .coupons
                 .iter()
-                .filter_map(|(k, c)| {
-                    Some((
-                        Address::new(ResourceKind::Coupon, k).to_string(),
-                        c.id.as_deref()?,
-                    ))
-                })
-                .collect(),
-            created_when_missing: true,
-            planner_reports: false,
-            only_unmanaged_addresses: false,
-        },
-        &managed,
-        declared,
-        &mut claims,
-    );
-    adopt_codes(catalog, live, &managed, &mut claims);
-    adopt_pinned(
-        live,
-        ns,
-        Pins {
-            kind: ResourceKind::TaxRate,
-            pins: catalog
+                .map(|(k, c)| (k, c.moved_from.as_ref()))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            ResourceKind::TaxRate,
+            catalog
                 .tax_rates
                 .iter()
-                .filter_map(|(k, r)| {
-                    Some((
-                        Address::new(ResourceKind::TaxRate, k).to_string(),
-                        r.id.as_deref()?,
-                    ))
-                })
+                .map(|(k, r)| (k, r.moved_from.as_ref()))
                 .collect(),
-            created_when_missing: false,
-            planner_reports: false,
-            only_unmanaged_addresses: true,
-        },
-        &managed,
-        declared,
-        &mut claims,
-    );
-    claims
+        ),
+    ];
+    for (kind, entries) in keyed {
+        for (key, old) in entries {
+            if let Some(old) = old {
+                moves.insert(
+                    Address::new(kind, old.as_str()).to_string(),
+                    (
+                        Address::new(kind, key.as_str()).to_string(),
+                        format!("moved_from = {old:?}"),
+                    ),
+                );
+            }
+        }
+    }
+    moves
+}
+
+/// Of the addresses where something may be adopted, the ones a marked object already holds
+/// (after renames): adoption is for addresses billing manages nothing at.
+fn held(
+    catalog: &Catalog,
+    live: &LiveState,
+    moves: &HashMap<String, (String, String)>,
+    unmarked_keys: &HashMap<&str, &LivePrice>,
+) -> HashSet<String> {
+    let ns = catalog.namespace.as_str();
+    let candidates = adoption_candidates(catalog, live, unmarked_keys);
+    let mut held = HashSet::new();
+    if candidates.is_empty() {
+        return held;
+    }
+    for o in marked(live) {
+        if let Owner::Ours(address) = owner(o.metadata(), ns) {
+            let address = moves.get(address).map_or(address, |(new, _)| new.as_str());
+            if candidates.contains(address) {
+                held.insert(address.to_owned());
+            }
+        }
+    }
+    held
 }
 
 /// Every live object that can carry a marker.
@@ -419,7 +433,7 @@ fn adopt_pinned(
     live: &LiveState,
     ns: &str,
     pinned: Pins<'_>,
-    managed: &HashSet<&str>,
+    managed: &HashSet<String>,
     declared: &Catalog,
     claims: &mut Claims,
 ) {
@@ -467,7 +481,7 @@ fn adopt_pinned(
 fn adopt_prices(
     catalog: &Catalog,
     live: &LiveState,
-    managed: &HashSet<&str>,
+    managed: &HashSet<String>,
     declared: &Catalog,
     unmarked_keys: &HashMap<&str, &LivePrice>,
     claims: &mut Claims,
@@ -571,7 +585,12 @@ fn adopt_prices(
 /// customer restriction) on the coupon the catalog puts it on, at an address no managed code
 /// holds. A code on another coupon is not adopted: it is somebody else's code that happens to
 /// clash (the promotion-code planner reports it).
-fn adopt_codes(catalog: &Catalog, live: &LiveState, managed: &HashSet<&str>, claims: &mut Claims) {
+fn adopt_codes(
+    catalog: &Catalog,
+    live: &LiveState,
+    managed: &HashSet<String>,
+    claims: &mut Claims,
+) {
     let ns = catalog.namespace.as_str();
     for (key, code) in &catalog.promotion_codes {
         let address = Address::new(ResourceKind::PromotionCode, key).to_string();
