@@ -8,7 +8,7 @@ use super::{
 };
 use crate::catalog::Catalog;
 use crate::live::LiveState;
-use crate::plan::{Change, ObjRef, Plan, StepId, WireRequest, requests};
+use crate::plan::{Change, ObjRef, Plan, StepId, WireRequest};
 
 /// The idempotency key of an operation: the same plan, applied again or retried, sends the
 /// same key; a plan made from other content or another live state never does. Everything it
@@ -53,7 +53,7 @@ fn templated(plan: &Plan, step: StepId, nonce: u64) -> (Vec<WireRequest>, Vec<Re
     // A marker no catalog text contains (control characters and a random number), swapped
     // for the readable placeholder once the places are known.
     let marker = |s: StepId| format!("\u{1}{nonce}:{s}\u{1}");
-    let mut built = requests(&plan.steps[step].request, |r| match r {
+    let mut built = plan.steps[step].request.wire(&|r| match r {
         ObjRef::Id(id) => id.clone(),
         ObjRef::Created(s) => marker(*s),
     });

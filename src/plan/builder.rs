@@ -1,15 +1,13 @@
 //! Assembles a plan: indexes live state by ownership, lets the per-kind planners add changes
 //! and steps, then adds the edges every plan needs and orders the steps.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
-use super::claims::{self, Claims};
+use super::change::{Change, Plan, Step};
+use super::claims::Claims;
 use super::error::{Conflict, PlanError};
+use super::graph;
 use super::request::{ObjRef, Request, StepId};
-use super::{
-    Change, Plan, Step, coupon, forget, graph, lifecycle, portal, price, product, promotion_code,
-    tax_rate, tax_registration, tax_settings,
-};
 use crate::catalog::Catalog;
 use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState, Managed};
 use crate::resource::Owner;
@@ -45,7 +43,7 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(catalog: &'a Catalog, live: &'a LiveState, claims: &'a Claims) -> Self {
+    pub(crate) fn new(catalog: &'a Catalog, live: &'a LiveState, claims: &'a Claims) -> Self {
         let namespace = catalog.namespace.as_str();
         let managed = Managed::new(live, |o| claims.owner(o.id(), o.metadata(), namespace));
         let mut price_address = HashMap::new();
@@ -93,7 +91,7 @@ impl<'a> Builder<'a> {
         &mut self,
         change: usize,
         description: impl Into<String>,
-        request: Request,
+        request: impl Into<Request>,
         depends_on: Vec<StepId>,
     ) -> StepId {
         let id = self.steps.len();
@@ -101,7 +99,7 @@ impl<'a> Builder<'a> {
             id,
             change,
             description: description.into(),
-            request,
+            request: request.into(),
             depends_on,
         });
         self.changes[change].steps.push(id);
@@ -110,7 +108,7 @@ impl<'a> Builder<'a> {
 
     /// Adds the edges every plan needs, sorts changes (products first, then by address) and
     /// orders the steps.
-    fn finish(mut self) -> Result<Plan, PlanError> {
+    pub(crate) fn finish(mut self) -> Result<Plan, PlanError> {
         if !self.conflicts.is_empty() {
             self.conflicts.sort_by(|a, b| a.address.cmp(&b.address));
             return Err(PlanError::Conflicts(self.conflicts));
@@ -180,24 +178,6 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Builds the plan that forgets the objects at `addresses` (`billing forget`), and nothing
-/// else: every address must be one no entry of `catalog` declares, carried by some object.
-pub(crate) fn build_forget(
-    catalog: &Catalog,
-    live: &LiveState,
-    addresses: &BTreeSet<String>,
-) -> Result<Plan, PlanError> {
-    // Renamed and adopted objects are at their new, declared addresses: not forgettable.
-    let claims = claims::find(catalog, live);
-    let mut b = Builder::new(catalog, live, &claims);
-    // What would stop a full plan is not this plan's business.
-    b.conflicts.clear();
-    let found = forget::plan(&mut b, addresses);
-    b.conflicts
-        .extend(forget::unmatched(catalog, &claims, addresses, &found));
-    b.finish()
-}
-
 /// Whether `step` already (transitively) depends on `on`; used to avoid adding a reverse edge.
 fn depends(steps: &[Step], step: StepId, on: StepId) -> bool {
     let mut stack = vec![step];
@@ -214,28 +194,4 @@ fn depends(steps: &[Step], step: StepId, on: StepId) -> bool {
         }
     }
     false
-}
-
-/// Builds the plan for `catalog` against `live`.
-pub(crate) fn build(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanError> {
-    let claims = claims::find(catalog, live);
-    let mut b = Builder::new(catalog, live, &claims);
-    forget::plan(&mut b, &BTreeSet::new());
-    let products = product::plan_declared(&mut b);
-    let prices = price::plan_declared(&mut b, &products);
-    let mut defaults = product::plan_default_prices(&mut b, &products, &prices);
-    let archiving = product::plan_removed(&mut b, &products, &mut defaults);
-    let price_archives = price::plan_archives(&mut b, &prices, &defaults);
-    product::archive_removed(&mut b, &products, &archiving, &price_archives);
-    let coupons = coupon::plan_declared(&mut b, &products);
-    let deactivations = promotion_code::plan(&mut b, &coupons);
-    coupon::plan_deletions(&mut b, &coupons, &deactivations);
-    tax_settings::plan(&mut b);
-    tax_registration::plan(&mut b);
-    lifecycle::plan(&mut b, &tax_rate::TaxRates);
-    let portals = portal::Portals::new(&b, &products, &prices);
-    lifecycle::plan(&mut b, &portals);
-    claims::relabel(&claims, &mut b.changes);
-    claims::rename_hints(&mut b.changes);
-    b.finish()
 }

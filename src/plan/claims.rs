@@ -12,8 +12,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::action::Action;
+use super::change::{Adoption, Change};
 use super::error::Conflict;
-use super::{Action, Adoption, Change};
 use crate::catalog::Catalog;
 use crate::live::{LiveObject, LivePrice, LiveState};
 use crate::resource::ResourceKind;

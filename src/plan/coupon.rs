@@ -10,17 +10,19 @@ use sha2::{Digest, Sha256};
 use serde::Serialize;
 use stripe_client_core::StripeRequest;
 
+use super::action::Action;
 use super::builder::Builder;
+use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::{Blocked, Surplus, replacement_reason};
 use super::metadata;
 use super::placed::CouponState;
 use super::placed::Coupons;
 use super::placed::Products;
-use super::request::{ObjRef, Request, StepId};
+use super::request::{ObjRef, StepId};
+use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor, parse};
-use super::{Action, Change};
 use crate::catalog::OnRemove;
 use crate::catalog::Percent;
 use crate::catalog::{
@@ -522,7 +524,7 @@ fn create<'a>(
     let step = b.add_step(
         idx,
         "create coupon",
-        Request::CreateCoupon { coupon: spec },
+        CouponWrite::Create { coupon: spec },
         ready_products,
     );
     Some((idx, step))
@@ -606,7 +608,7 @@ fn update(b: &mut Builder<'_>, addr: &str, c: &Coupon, live: &LiveCoupon, fp: St
     b.add_step(
         idx,
         "update coupon",
-        Request::UpdateCoupon {
+        CouponWrite::Update {
             coupon: ObjRef::Id(live.id.clone()),
             update,
         },
@@ -681,10 +683,14 @@ pub(crate) fn plan_deletions(
             deps.extend(state.ready);
             // ... and the codes re-created on it, so the old coupon goes last.
             let new = state.obj.clone();
-            deps.extend(b.steps.iter().filter_map(|step| match &step.request {
-                Request::CreatePromotionCode { coupon, .. } if *coupon == new => Some(step.id),
-                _ => None,
-            }));
+            deps.extend(
+                b.steps
+                    .iter()
+                    .filter(|step| {
+                        step.request.creates() && step.request.references().contains(&&new)
+                    })
+                    .map(|step| step.id),
+            );
         }
         let description = if b.changes[*change].action == Action::Replace {
             "delete the replaced coupon"
@@ -694,7 +700,7 @@ pub(crate) fn plan_deletions(
         b.add_step(
             *change,
             description,
-            Request::DeleteCoupon {
+            CouponWrite::Delete {
                 coupon: ObjRef::Id(id.clone()),
             },
             deps,
@@ -764,4 +770,58 @@ pub(crate) fn update_request(id: String, u: &CouponUpdate) -> WireRequest {
         );
     }
     WireRequest::from_builder(r.build(), vec![])
+}
+
+/// A write to a coupon.
+#[derive(Debug, Clone)]
+pub(crate) enum CouponWrite {
+    Create {
+        coupon: CouponSpec,
+    },
+    Update {
+        coupon: ObjRef,
+        update: CouponUpdate,
+    },
+    Delete {
+        coupon: ObjRef,
+    },
+}
+
+impl Write for CouponWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Update { coupon, .. } | Self::Delete { coupon } => Some(coupon),
+        }
+    }
+
+    fn references(&self) -> Vec<&ObjRef> {
+        match self {
+            Self::Create { coupon } => coupon.applies_to.iter().collect(),
+            Self::Update { coupon, .. } | Self::Delete { coupon } => vec![coupon],
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Create { .. } => rank::CREATE,
+            Self::Update { .. } => rank::UPDATE,
+            Self::Delete { .. } => rank::DELETE,
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create { .. })
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create { coupon } => vec![create_request(coupon, &resolve)],
+            Self::Update { coupon, update } => vec![update_request(resolve(coupon), update)],
+            Self::Delete { coupon } => vec![WireRequest::from_builder(
+                stripe_product::coupon::DeleteCoupon::new(resolve(coupon)).build(),
+                vec![],
+            )],
+        }
+    }
 }

@@ -6,14 +6,16 @@
 //! builder's index, so nothing archives or deletes them. An object goes with the one it belongs
 //! to: a forgotten product takes its prices along, a forgotten coupon its promotion codes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use super::action::Action;
 use super::builder::Builder;
+use super::change::Change;
 use super::claims::Claims;
 use super::error::Conflict;
-use super::request::{ObjRef, Request};
+use super::request::{ObjRef, Write, rank};
 use super::value::{FieldChange, FieldValue};
-use super::{Action, Change};
+use super::wire::WireRequest;
 use crate::catalog::{Catalog, OnRemove};
 use crate::digest::fingerprint;
 use crate::live::LiveObject;
@@ -56,7 +58,7 @@ fn add(b: &mut Builder<'_>, address: &str, objects: &[&dyn LiveObject], reason: 
         b.add_step(
             idx,
             format!("remove billing's marker from the {}", kind.noun()),
-            Request::UpdateMetadata {
+            MetadataWrite {
                 kind,
                 object: ObjRef::Id(o.id().to_owned()),
                 metadata: unmark(o.metadata()),
@@ -170,4 +172,39 @@ pub(crate) fn unmatched(
             }
         })
         .collect()
+}
+
+/// A write that changes only an object's metadata, on any kind that has it: forgetting removes
+/// the marker this way.
+#[derive(Debug, Clone)]
+struct MetadataWrite {
+    kind: ResourceKind,
+    object: ObjRef,
+    /// Keys to set (`Some`) or remove (`None`).
+    metadata: BTreeMap<String, Option<String>>,
+}
+
+impl Write for MetadataWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        Some(&self.object)
+    }
+
+    fn rank(&self) -> u8 {
+        rank::UPDATE
+    }
+
+    /// `POST /v1/<kind>/<id>` with the metadata keys to set, or to remove (sent empty).
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        let mut body: Vec<(String, String)> = self
+            .metadata
+            .iter()
+            .map(|(k, v)| (format!("metadata[{k}]"), v.clone().unwrap_or_default()))
+            .collect();
+        body.sort();
+        vec![WireRequest {
+            method: "POST".to_owned(),
+            path: format!("/{}/{}", self.kind.api_path(), resolve(&self.object)),
+            body,
+        }]
+    }
 }

@@ -6,8 +6,9 @@ use std::collections::BinaryHeap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use super::change::{Change, Step};
 use super::error::PlanError;
-use super::{Change, Step, StepId};
+use super::request::StepId;
 
 /// Orders steps so that each runs after its dependencies; among steps that are ready together,
 /// creates come before updates before archives, then by address, then by step id.
@@ -76,8 +77,8 @@ pub(crate) fn order(steps: &[Step], changes: &[Change]) -> Result<Vec<StepId>, P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::product::ProductUpdate;
-    use crate::plan::{Action, ObjRef, Request};
+    use crate::plan::product::{ProductUpdate, ProductWrite};
+    use crate::plan::{Action, ObjRef};
     use crate::resource::ResourceKind;
 
     fn change(address: &str) -> Change {
@@ -96,13 +97,14 @@ mod tests {
             id,
             change,
             description: format!("step {id}"),
-            request: Request::UpdateProduct {
+            request: ProductWrite::Update {
                 product: ObjRef::Id(format!("prod_{id}")),
                 update: ProductUpdate {
                     active,
                     ..ProductUpdate::default()
                 },
-            },
+            }
+            .into(),
             depends_on,
         }
     }

@@ -9,10 +9,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::action::Action;
 use super::builder::Builder;
+use super::change::Change;
 use super::request::{Request, StepId};
 use super::value::{FieldChange, FieldValue};
-use super::{Action, Change};
 use crate::catalog::Catalog;
 use crate::digest::fingerprint;
 use crate::live::{LiveKind, LiveObject};

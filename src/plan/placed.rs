@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Action;
+use super::action::Action;
 use super::request::{ObjRef, StepId};
 use crate::catalog::Product;
 use crate::live::LiveCoupon;

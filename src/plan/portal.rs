@@ -11,16 +11,18 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use stripe_client_core::StripeRequest;
 
+use super::action::Action;
 use super::builder::Builder;
+use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::{self, Blocked, Lifecycle, Planned};
 use super::metadata;
 use super::placed::PriceState;
 use super::placed::Products;
 use super::request::{ObjRef, Request, StepId};
+use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
-use super::{Action, Change};
 use crate::catalog::{Catalog, Portal, SubscriptionCancel};
 use crate::digest::fingerprint;
 use crate::live::LivePortal;
@@ -164,7 +166,7 @@ impl<'p, 'a> Portals<'p, 'a> {
         b.add_step(
             idx,
             "release the default portal configuration",
-            Request::UpdatePortal {
+            PortalWrite::Update {
                 portal: ObjRef::Id(live.id.clone()),
                 update: PortalUpdate {
                     metadata: release,
@@ -223,10 +225,10 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
                 "Stripe never makes an API-created configuration the account's default: pass its id as `configuration` when creating portal sessions"
                     .to_owned(),
             ],
-            request: Request::CreatePortal {
+            request: PortalWrite::Create {
                 settings: want,
                 metadata: with_marker(&p.metadata, address, b.namespace),
-            },
+            }.into(),
             depends_on: ready,
         }
     }
@@ -266,14 +268,15 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
         Some(Planned {
             fields,
             notes,
-            request: Request::UpdatePortal {
+            request: PortalWrite::Update {
                 portal: ObjRef::Id(live.id.clone()),
                 update: PortalUpdate {
                     settings: settings_changed.then_some(want),
                     metadata,
                     active: (!live.active).then_some(true),
                 },
-            },
+            }
+            .into(),
             depends_on: ready,
         })
     }
@@ -284,7 +287,10 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
             ..PortalUpdate::default()
         };
         let portal = ObjRef::Id(live.id.clone());
-        (Action::Deactivate, Request::UpdatePortal { portal, update })
+        (
+            Action::Deactivate,
+            PortalWrite::Update { portal, update }.into(),
+        )
     }
 
     fn retired_note(&self, live: &LivePortal) -> String {
@@ -638,26 +644,11 @@ fn offered(live: &LivePortal) -> Vec<&String> {
         .collect()
 }
 
-/// The product or price a step archives, if it archives one.
-fn archived_by(request: &Request) -> Option<&String> {
-    match request {
-        Request::UpdatePrice {
-            price: ObjRef::Id(id),
-            update,
-        } if update.active == Some(false) => Some(id),
-        Request::UpdateProduct {
-            product: ObjRef::Id(id),
-            update,
-        } if update.active == Some(false) => Some(id),
-        _ => None,
-    }
-}
-
 /// Every product and price this plan archives.
 fn archives(b: &Builder<'_>) -> Vec<String> {
     b.steps
         .iter()
-        .filter_map(|s| archived_by(&s.request).cloned())
+        .filter_map(|s| s.request.archives().map(str::to_owned))
         .collect()
 }
 
@@ -666,7 +657,10 @@ fn archives(b: &Builder<'_>) -> Vec<String> {
 fn archive_after(b: &mut Builder<'_>, live: &LivePortal, step: StepId) {
     let offered = offered(live);
     for other in &mut b.steps {
-        if archived_by(&other.request).is_some_and(|id| offered.contains(&id))
+        if other
+            .request
+            .archives()
+            .is_some_and(|id| offered.iter().any(|o| *o == id))
             && !other.depends_on.contains(&step)
         {
             other.depends_on.push(step);
@@ -807,4 +801,70 @@ pub(crate) fn update_request(
         .map(|s| portal_pairs(s, resolve, true))
         .unwrap_or_default();
     WireRequest::from_builder(r.build(), extra)
+}
+
+/// A write to a portal configuration.
+#[derive(Debug, Clone)]
+pub(crate) enum PortalWrite {
+    Create {
+        settings: PortalSettings,
+        /// Declared metadata plus billing's ownership marker.
+        metadata: BTreeMap<String, String>,
+    },
+    Update {
+        portal: ObjRef,
+        update: PortalUpdate,
+    },
+}
+
+/// The objects a configuration's settings refer to: the products and prices it offers.
+fn settings_refs(settings: &PortalSettings) -> impl Iterator<Item = &ObjRef> {
+    settings
+        .subscription_update
+        .iter()
+        .flat_map(|u| u.products.iter())
+        .flat_map(|(product, prices)| std::iter::once(product).chain(prices.iter()))
+}
+
+impl Write for PortalWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Update { portal, .. } => Some(portal),
+        }
+    }
+
+    fn references(&self) -> Vec<&ObjRef> {
+        match self {
+            Self::Create { settings, .. } => settings_refs(settings).collect(),
+            Self::Update { portal, update } => {
+                let mut refs = vec![portal];
+                refs.extend(update.settings.iter().flat_map(settings_refs));
+                refs
+            }
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Create { .. } => rank::CREATE,
+            Self::Update { update, .. } if update.active == Some(false) => rank::ARCHIVE,
+            Self::Update { .. } => rank::UPDATE,
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create { .. })
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create { settings, metadata } => {
+                vec![create_request(settings, metadata, &resolve)]
+            }
+            Self::Update { portal, update } => {
+                vec![update_request(resolve(portal), update, &resolve)]
+            }
+        }
+    }
 }

@@ -11,17 +11,19 @@ use stripe_product::price::{
     UpdatePriceCurrencyOptionsTiers,
 };
 
+use super::action::Action;
 use super::builder::Builder;
+use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::replacement_reason;
 use super::metadata;
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
-use super::request::{ObjRef, Request, StepId};
+use super::request::{ObjRef, StepId};
+use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, parse, split};
-use super::{Action, Change};
 use crate::catalog::Recurring;
 use crate::catalog::TransformQuantity;
 use crate::catalog::{
@@ -653,7 +655,7 @@ impl<'a> Declared<'a, '_> {
         b.add_step(
             change,
             description,
-            Request::CreatePrice {
+            PriceWrite::Create {
                 product: self.product.obj.clone(),
                 price: PriceSpec::from_catalog(p, metadata, transfer),
             },
@@ -725,7 +727,7 @@ impl<'a> Declared<'a, '_> {
         let step = b.add_step(
             idx,
             format!("{} price", action.verb(ResourceKind::Price)),
-            Request::UpdatePrice {
+            PriceWrite::Update {
                 price: ObjRef::Id(live.id.clone()),
                 update,
             },
@@ -825,7 +827,7 @@ pub(crate) fn plan_archives<'a>(
         if is_default && let Some(step) = defaults.get(&live.product) {
             deps.push(*step);
         }
-        let request = Request::UpdatePrice {
+        let request = PriceWrite::Update {
             price: ObjRef::Id(live.id.clone()),
             update: PriceUpdate {
                 active: Some(false),
@@ -1033,4 +1035,56 @@ pub(crate) fn update_requests(id: String, u: &PriceUpdate) -> Vec<WireRequest> {
     }
     out.retain(|w| !w.body.is_empty());
     out
+}
+
+/// A write to a price.
+#[derive(Debug, Clone)]
+pub(crate) enum PriceWrite {
+    Create { product: ObjRef, price: PriceSpec },
+    Update { price: ObjRef, update: PriceUpdate },
+}
+
+impl Write for PriceWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Update { price, .. } => Some(price),
+        }
+    }
+
+    fn references(&self) -> Vec<&ObjRef> {
+        match self {
+            Self::Create { product, .. } => vec![product],
+            Self::Update { price, .. } => vec![price],
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Create { .. } => rank::CREATE,
+            Self::Update { update, .. } if update.active == Some(false) => rank::ARCHIVE,
+            Self::Update { .. } => rank::UPDATE,
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create { .. })
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create { product, price } => vec![create_request(resolve(product), price)],
+            Self::Update { price, update } => update_requests(resolve(price), update),
+        }
+    }
+
+    fn archives(&self) -> Option<&str> {
+        match self {
+            Self::Update {
+                price: ObjRef::Id(id),
+                update,
+            } if update.active == Some(false) => Some(id),
+            _ => None,
+        }
+    }
 }

@@ -6,16 +6,18 @@ use serde::Serialize;
 use stripe_client_core::StripeRequest;
 use stripe_product::product::{CreateProduct, Features, UpdateProduct};
 
+use super::action::Action;
 use super::builder::Builder;
+use super::change::Change;
 use super::error::Conflict;
 use super::metadata;
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
-use super::request::{ObjRef, Request, StepId};
+use super::request::{ObjRef, StepId};
+use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update};
-use super::{Action, Change};
 use crate::catalog::Product;
 use crate::digest::fingerprint;
 use crate::live::LiveProduct;
@@ -336,7 +338,7 @@ fn create<'a>(b: &mut Builder<'a>, address: &str, p: &'a Product, fp: String) ->
     let step = b.add_step(
         idx,
         "create product",
-        Request::CreateProduct { product: spec },
+        ProductWrite::Create { product: spec },
         vec![],
     );
     ProductState {
@@ -404,7 +406,7 @@ fn update<'a>(
             } else {
                 "update product"
             },
-            Request::UpdateProduct {
+            ProductWrite::Update {
                 product: ObjRef::Id(live.id.clone()),
                 update,
             },
@@ -521,7 +523,7 @@ pub(crate) fn plan_default_prices(
         let step = b.add_step(
             change,
             description,
-            Request::UpdateProduct {
+            ProductWrite::Update {
                 product: state.obj.clone(),
                 update: ProductUpdate {
                     default_price: Some(desired),
@@ -636,7 +638,7 @@ fn clear_default(b: &mut Builder<'_>, change: usize, id: &str, default: &str) ->
     b.add_step(
         change,
         "clear default_price",
-        Request::UpdateProduct {
+        ProductWrite::Update {
             product: ObjRef::Id(id.to_owned()),
             update: ProductUpdate {
                 default_price: Some(None),
@@ -668,7 +670,7 @@ pub(crate) fn archive_removed(
         b.add_step(
             change,
             "archive product",
-            Request::UpdateProduct {
+            ProductWrite::Update {
                 product: ObjRef::Id(id.clone()),
                 update: ProductUpdate {
                     active: Some(false),
@@ -772,4 +774,72 @@ pub(crate) fn update_request(
         r = r.default_price(default.as_ref().map(resolve).unwrap_or_default());
     }
     WireRequest::from_builder(r.build(), extra)
+}
+
+/// A write to a product.
+#[derive(Debug, Clone)]
+pub(crate) enum ProductWrite {
+    Create {
+        product: ProductSpec,
+    },
+    Update {
+        product: ObjRef,
+        update: ProductUpdate,
+    },
+}
+
+impl Write for ProductWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Update { product, .. } => Some(product),
+        }
+    }
+
+    fn references(&self) -> Vec<&ObjRef> {
+        match self {
+            Self::Create { .. } => vec![],
+            Self::Update { product, update } => {
+                let mut refs = vec![product];
+                if let Some(Some(price)) = &update.default_price {
+                    refs.push(price);
+                }
+                refs
+            }
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Create { .. } => rank::CREATE_PARENT,
+            Self::Update { update, .. } => match update.active {
+                Some(true) => rank::REVIVE_PARENT,
+                Some(false) => rank::ARCHIVE_PARENT,
+                None => rank::LATE_UPDATE,
+            },
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create { .. })
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create { product } => vec![create_request(product)],
+            Self::Update { product, update } => {
+                vec![update_request(resolve(product), update, &resolve)]
+            }
+        }
+    }
+
+    fn archives(&self) -> Option<&str> {
+        match self {
+            Self::Update {
+                product: ObjRef::Id(id),
+                update,
+            } if update.active == Some(false) => Some(id),
+            _ => None,
+        }
+    }
 }

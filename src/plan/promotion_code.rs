@@ -9,15 +9,17 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use stripe_client_core::StripeRequest;
 
+use super::action::Action;
 use super::builder::Builder;
+use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::{Surplus, replacement_reason};
 use super::metadata;
 use super::placed::{CouponState, Coupons};
-use super::request::{ObjRef, Request, StepId};
+use super::request::{ObjRef, StepId};
+use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor};
-use super::{Action, Change};
 use crate::catalog::{Currency, MinorAmount, PromotionCode};
 use crate::digest::fingerprint;
 use crate::live::LiveObject;
@@ -514,7 +516,7 @@ impl<'a> Codes<'_, 'a> {
         let created = b.add_step(
             idx,
             description,
-            Request::CreatePromotionCode {
+            PromotionCodeWrite::Create {
                 coupon: coupon.obj.clone(),
                 code: spec(b, p),
             },
@@ -630,7 +632,7 @@ impl<'a> Codes<'_, 'a> {
         let step = b.add_step(
             idx,
             description,
-            Request::UpdatePromotionCode {
+            PromotionCodeWrite::Update {
                 code: ObjRef::Id(live.id.clone()),
                 update,
             },
@@ -659,7 +661,7 @@ impl<'a> Codes<'_, 'a> {
         let step = b.add_step(
             change,
             description,
-            Request::UpdatePromotionCode {
+            PromotionCodeWrite::Update {
                 code: ObjRef::Id(live.id.clone()),
                 update: PromotionCodeUpdate {
                     active: Some(false),
@@ -797,4 +799,53 @@ pub(crate) fn update_request(id: String, u: &PromotionCodeUpdate) -> WireRequest
         r = r.restrictions(restrictions);
     }
     WireRequest::from_builder(r.build(), vec![])
+}
+
+/// A write to a promotion code.
+#[derive(Debug, Clone)]
+pub(crate) enum PromotionCodeWrite {
+    Create {
+        coupon: ObjRef,
+        code: PromotionCodeSpec,
+    },
+    Update {
+        code: ObjRef,
+        update: PromotionCodeUpdate,
+    },
+}
+
+impl Write for PromotionCodeWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Update { code, .. } => Some(code),
+        }
+    }
+
+    fn references(&self) -> Vec<&ObjRef> {
+        match self {
+            Self::Create { coupon, .. } => vec![coupon],
+            Self::Update { code, .. } => vec![code],
+        }
+    }
+
+    /// A code is deactivated before codes are created, so that a new code never clashes with
+    /// one on its way out.
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Update { update, .. } if update.active == Some(false) => rank::UPDATE,
+            Self::Create { .. } | Self::Update { .. } => rank::LATE_UPDATE,
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create { .. })
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create { coupon, code } => vec![create_request(resolve(coupon), code)],
+            Self::Update { code, update } => vec![update_request(resolve(code), update)],
+        }
+    }
 }

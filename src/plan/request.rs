@@ -1,19 +1,14 @@
-//! What each step of a plan asks Stripe to do, as data: specs of the objects to create and
-//! the fields to update, with references to objects that earlier steps create.
+//! What a step asks Stripe to do: a [`Write`] of one kind, which knows the object it changes,
+//! the objects it refers to, how it orders against other writes, and the HTTP requests it
+//! sends. Each kind defines its own writes, beside its planner.
 
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::coupon::{CouponSpec, CouponUpdate};
-use super::portal::{PortalSettings, PortalUpdate};
-use super::price::{PriceSpec, PriceUpdate};
-use super::product::{ProductSpec, ProductUpdate};
-use super::promotion_code::{PromotionCodeSpec, PromotionCodeUpdate};
-use super::tax_rate::{TaxRateSpec, TaxRateUpdate};
-use super::tax_registration::{RegistrationSpec, RegistrationUpdate};
-use super::tax_settings::TaxSettingsUpdate;
-use crate::resource::ResourceKind;
+use super::wire::WireRequest;
 
 /// Index of a step in [`super::Plan::steps`].
 pub type StepId = usize;
@@ -28,183 +23,131 @@ pub enum ObjRef {
     Created(StepId),
 }
 
-/// One request (or, for a currency-option reset, two) that a step sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "request")]
-pub enum Request {
-    CreateProduct {
-        product: ProductSpec,
-    },
-    UpdateProduct {
-        product: ObjRef,
-        update: ProductUpdate,
-    },
-    CreatePrice {
-        product: ObjRef,
-        price: PriceSpec,
-    },
-    UpdatePrice {
-        price: ObjRef,
-        update: PriceUpdate,
-    },
-    CreateCoupon {
-        coupon: CouponSpec,
-    },
-    UpdateCoupon {
-        coupon: ObjRef,
-        update: CouponUpdate,
-    },
-    DeleteCoupon {
-        coupon: ObjRef,
-    },
-    CreatePromotionCode {
-        coupon: ObjRef,
-        code: PromotionCodeSpec,
-    },
-    UpdatePromotionCode {
-        code: ObjRef,
-        update: PromotionCodeUpdate,
-    },
-    UpdateTaxSettings {
-        update: TaxSettingsUpdate,
-    },
-    CreateTaxRegistration {
-        registration: RegistrationSpec,
-    },
-    UpdateTaxRegistration {
-        registration: ObjRef,
-        update: RegistrationUpdate,
-    },
-    CreateTaxRate {
-        rate: TaxRateSpec,
-    },
-    UpdateTaxRate {
-        rate: ObjRef,
-        update: TaxRateUpdate,
-    },
-    CreatePortal {
-        settings: PortalSettings,
-        /// Declared metadata plus billing's ownership marker.
-        metadata: BTreeMap<String, String>,
-    },
-    UpdatePortal {
-        portal: ObjRef,
-        update: PortalUpdate,
-    },
-    /// Only metadata changes, on an object of any kind that has it (forgetting removes the
-    /// marker this way).
-    UpdateMetadata {
-        kind: ResourceKind,
-        object: ObjRef,
-        /// Keys to set (`Some`) or remove (`None`).
-        metadata: BTreeMap<String, Option<String>>,
-    },
+/// How writes that could run in either order are ordered (on one object, or when ready
+/// together): creates before updates before archives and deletions, and around a product its
+/// prices.
+pub mod rank {
+    /// Creating an object others hang on (a product).
+    pub const CREATE_PARENT: u8 = 0;
+    /// Making such an object usable again (a product unarchived).
+    pub const REVIVE_PARENT: u8 = 1;
+    /// Creating an object.
+    pub const CREATE: u8 = 2;
+    /// Changing an object in place.
+    pub const UPDATE: u8 = 3;
+    /// Changes that wait for the objects they offer (promotion codes, a product's fields).
+    pub const LATE_UPDATE: u8 = 4;
+    /// Archiving or deactivating an object.
+    pub const ARCHIVE: u8 = 5;
+    /// Archiving an object others hang on, after them (a product after its prices).
+    pub const ARCHIVE_PARENT: u8 = 6;
+    /// Deleting an object.
+    pub const DELETE: u8 = 7;
 }
 
-/// The objects a portal configuration's products refer to.
-fn portal_refs(settings: &PortalSettings) -> impl Iterator<Item = &ObjRef> {
-    settings
-        .subscription_update
-        .iter()
-        .flat_map(|u| u.products.iter())
-        .flat_map(|(product, prices)| std::iter::once(product).chain(prices.iter()))
+/// One write a step makes, of any kind.
+pub trait Write: fmt::Debug + Send + Sync + Any {
+    /// The object it changes, when it already exists or an earlier step creates it.
+    fn target(&self) -> Option<&ObjRef>;
+    /// Every object it refers to: its target, and the objects its fields name.
+    fn references(&self) -> Vec<&ObjRef> {
+        self.target().into_iter().collect()
+    }
+    /// Where it stands among writes that could run in either order (see [`rank`]).
+    fn rank(&self) -> u8;
+    /// Whether it creates an object, whose id later steps may use.
+    fn creates(&self) -> bool {
+        false
+    }
+    /// The requests it sends (a currency-option reset takes two), with the objects it refers
+    /// to named by `resolve`.
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest>;
+    /// The existing object it archives, when it archives one that others may offer (a
+    /// product or price a portal configuration lists).
+    fn archives(&self) -> Option<&str> {
+        None
+    }
 }
+
+/// A step's write.
+#[derive(Clone)]
+pub struct Request(Arc<dyn Write>);
 
 impl Request {
-    /// The object this request changes, when it already exists or is created earlier.
+    /// The write, of whatever kind.
+    pub fn new(write: impl Write) -> Self {
+        Self(Arc::new(write))
+    }
+
+    /// The write as its kind's own type, when it is one.
+    pub fn downcast<W: Write>(&self) -> Option<&W> {
+        let any: &dyn Any = self.0.as_ref();
+        any.downcast_ref()
+    }
+
+    /// See [`Write::target`].
     pub fn target(&self) -> Option<&ObjRef> {
-        match self {
-            Self::CreateProduct { .. }
-            | Self::CreatePrice { .. }
-            | Self::CreateCoupon { .. }
-            | Self::CreatePromotionCode { .. }
-            | Self::CreateTaxRegistration { .. }
-            | Self::CreateTaxRate { .. }
-            | Self::CreatePortal { .. }
-            | Self::UpdateTaxSettings { .. } => None,
-            Self::UpdateProduct { product, .. } => Some(product),
-            Self::UpdatePrice { price, .. } => Some(price),
-            Self::UpdateCoupon { coupon, .. } | Self::DeleteCoupon { coupon } => Some(coupon),
-            Self::UpdatePromotionCode { code, .. } => Some(code),
-            Self::UpdateTaxRegistration { registration, .. } => Some(registration),
-            Self::UpdateTaxRate { rate, .. } => Some(rate),
-            Self::UpdatePortal { portal, .. } => Some(portal),
-            Self::UpdateMetadata { object, .. } => Some(object),
-        }
+        self.0.target()
     }
 
-    /// The objects this request refers to (its target, a price's product, a default price, a
-    /// coupon's products, a promotion code's coupon).
+    /// See [`Write::references`].
     pub fn references(&self) -> Vec<&ObjRef> {
-        match self {
-            Self::CreateProduct { .. } => vec![],
-            Self::CreatePrice { product, .. } => vec![product],
-            Self::UpdateProduct { product, update } => {
-                let mut refs = vec![product];
-                if let Some(Some(price)) = &update.default_price {
-                    refs.push(price);
-                }
-                refs
-            }
-            Self::UpdatePrice { price, .. } => vec![price],
-            Self::CreateCoupon { coupon } => coupon.applies_to.iter().collect(),
-            Self::UpdateCoupon { coupon, .. } | Self::DeleteCoupon { coupon } => vec![coupon],
-            Self::CreatePromotionCode { coupon, .. } => vec![coupon],
-            Self::UpdatePromotionCode { code, .. } => vec![code],
-            Self::UpdateTaxSettings { .. }
-            | Self::CreateTaxRegistration { .. }
-            | Self::CreateTaxRate { .. } => vec![],
-            Self::UpdateTaxRegistration { registration, .. } => vec![registration],
-            Self::UpdateTaxRate { rate, .. } => vec![rate],
-            Self::CreatePortal { settings, .. } => portal_refs(settings).collect(),
-            Self::UpdatePortal { portal, update } => {
-                let mut refs = vec![portal];
-                refs.extend(update.settings.iter().flat_map(portal_refs));
-                refs
-            }
-            Self::UpdateMetadata { object, .. } => vec![object],
-        }
+        self.0.references()
     }
 
-    /// Orders steps that could run in either order: creates before updates before archives
-    /// and deletions.
+    /// See [`Write::rank`].
     pub fn rank(&self) -> u8 {
-        match self {
-            Self::CreateProduct { .. } => 0,
-            Self::UpdateProduct { update, .. } if update.active == Some(true) => 1,
-            Self::CreatePrice { .. } | Self::CreateCoupon { .. } => 2,
-            Self::UpdatePrice { update, .. } if update.active != Some(false) => 3,
-            Self::UpdateCoupon { .. } => 3,
-            Self::UpdatePromotionCode { update, .. } if update.active == Some(false) => 3,
-            Self::CreatePromotionCode { .. } | Self::UpdatePromotionCode { .. } => 4,
-            Self::UpdateProduct { update, .. } if update.active != Some(false) => 4,
-            Self::UpdatePrice { .. } => 5,
-            Self::UpdateProduct { .. } => 6,
-            Self::DeleteCoupon { .. } => 7,
-            Self::UpdateTaxSettings { .. }
-            | Self::CreateTaxRegistration { .. }
-            | Self::CreateTaxRate { .. }
-            | Self::CreatePortal { .. } => 2,
-            Self::UpdateTaxRegistration { .. } => 3,
-            Self::UpdateTaxRate { update, .. } if update.active == Some(false) => 5,
-            Self::UpdatePortal { update, .. } if update.active == Some(false) => 5,
-            Self::UpdateTaxRate { .. }
-            | Self::UpdatePortal { .. }
-            | Self::UpdateMetadata { .. } => 3,
-        }
+        self.0.rank()
     }
 
-    /// Whether the request creates an object (whose id later steps may use).
+    /// See [`Write::creates`].
     pub fn creates(&self) -> bool {
-        matches!(
-            self,
-            Self::CreateProduct { .. }
-                | Self::CreatePrice { .. }
-                | Self::CreateCoupon { .. }
-                | Self::CreatePromotionCode { .. }
-                | Self::CreateTaxRegistration { .. }
-                | Self::CreateTaxRate { .. }
-                | Self::CreatePortal { .. }
-        )
+        self.0.creates()
+    }
+
+    /// See [`Write::wire`].
+    pub fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        self.0.wire(resolve)
+    }
+
+    /// See [`Write::archives`].
+    pub fn archives(&self) -> Option<&str> {
+        self.0.archives()
+    }
+}
+
+impl<W: Write> From<W> for Request {
+    fn from(write: W) -> Self {
+        Self::new(write)
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How an object reads in a request seen on its own: its id, or `#N` for step N's object.
+fn placeholder(r: &ObjRef) -> String {
+    match r {
+        ObjRef::Id(id) => id.clone(),
+        ObjRef::Created(step) => format!("#{step}"),
+    }
+}
+
+impl PartialEq for Request {
+    /// Two writes are the same when they send the same requests to the same objects.
+    fn eq(&self, other: &Self) -> bool {
+        self.wire(&placeholder) == other.wire(&placeholder)
+    }
+}
+
+impl Eq for Request {}
+
+impl Serialize for Request {
+    /// As the requests it sends, objects created by steps written `#N`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.wire(&placeholder).serialize(s)
     }
 }

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use stripe_client_core::StripeRequest;
 
-use super::Action;
+use super::action::Action;
 use super::builder::Builder;
 use super::lifecycle::{Lifecycle, Planned};
 use super::metadata;
 use super::request::{ObjRef, Request};
+use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, TaxRate};
@@ -202,7 +203,7 @@ impl<'a> Lifecycle<'a> for TaxRates {
         Planned {
             fields: Self::creation_fields(&spec),
             notes: Vec::new(),
-            request: Request::CreateTaxRate { rate: spec },
+            request: TaxRateWrite::Create { rate: spec }.into(),
             depends_on: Vec::new(),
         }
     }
@@ -302,10 +303,11 @@ impl<'a> Lifecycle<'a> for TaxRates {
         (!fields.is_empty()).then(|| Planned {
             fields,
             notes: Vec::new(),
-            request: Request::UpdateTaxRate {
+            request: TaxRateWrite::Update {
                 rate: ObjRef::Id(live.id.clone()),
                 update,
-            },
+            }
+            .into(),
             depends_on: Vec::new(),
         })
     }
@@ -316,7 +318,10 @@ impl<'a> Lifecycle<'a> for TaxRates {
             ..TaxRateUpdate::default()
         };
         let rate = ObjRef::Id(live.id.clone());
-        (Action::Archive, Request::UpdateTaxRate { rate, update })
+        (
+            Action::Archive,
+            TaxRateWrite::Update { rate, update }.into(),
+        )
     }
 
     fn retired_note(&self, live: &LiveTaxRate) -> String {
@@ -413,4 +418,39 @@ pub(crate) fn update_request(id: String, u: &TaxRateUpdate) -> WireRequest {
         r = r.metadata(metadata_update(metadata));
     }
     WireRequest::from_builder(r.build(), vec![])
+}
+
+/// A write to a tax rate.
+#[derive(Debug, Clone)]
+pub(crate) enum TaxRateWrite {
+    Create { rate: TaxRateSpec },
+    Update { rate: ObjRef, update: TaxRateUpdate },
+}
+
+impl Write for TaxRateWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Update { rate, .. } => Some(rate),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Create { .. } => rank::CREATE,
+            Self::Update { update, .. } if update.active == Some(false) => rank::ARCHIVE,
+            Self::Update { .. } => rank::UPDATE,
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create { .. })
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create { rate } => vec![create_request(rate)],
+            Self::Update { rate, update } => vec![update_request(resolve(rate), update)],
+        }
+    }
 }

@@ -5,11 +5,13 @@
 use serde::Serialize;
 use stripe_client_core::StripeRequest;
 
+use super::action::Action;
 use super::builder::Builder;
-use super::request::{ObjRef, Request};
+use super::change::Change;
+use super::request::ObjRef;
+use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::WireRequest;
-use super::{Action, Change};
 use crate::catalog::Registration;
 use crate::digest::fingerprint;
 use crate::live::LiveRegistration;
@@ -107,7 +109,7 @@ fn create(b: &mut Builder<'_>, r: &Registration, same: &[&LiveRegistration]) {
     b.add_step(
         idx,
         "create tax registration",
-        Request::CreateTaxRegistration { registration: spec },
+        RegistrationWrite::Create { registration: spec },
         vec![],
     );
 }
@@ -225,7 +227,7 @@ fn update(b: &mut Builder<'_>, r: &Registration, live: &LiveRegistration) {
         } else {
             "update tax registration"
         },
-        Request::UpdateTaxRegistration {
+        RegistrationWrite::Update {
             registration: ObjRef::Id(live.id.clone()),
             update,
         },
@@ -308,4 +310,46 @@ pub(crate) fn update_request(id: String, u: &RegistrationUpdate) -> WireRequest 
         ));
     }
     WireRequest::from_builder(r.build(), vec![])
+}
+
+/// A write to a tax registration.
+#[derive(Debug, Clone)]
+pub(crate) enum RegistrationWrite {
+    Create {
+        registration: RegistrationSpec,
+    },
+    Update {
+        registration: ObjRef,
+        update: RegistrationUpdate,
+    },
+}
+
+impl Write for RegistrationWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Update { registration, .. } => Some(registration),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Create { .. } => rank::CREATE,
+            Self::Update { .. } => rank::UPDATE,
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create { .. })
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create { registration } => vec![create_request(registration)],
+            Self::Update {
+                registration,
+                update,
+            } => vec![update_request(resolve(registration), update)],
+        }
+    }
 }

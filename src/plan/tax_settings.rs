@@ -4,11 +4,12 @@
 use serde::Serialize;
 use stripe_client_core::StripeRequest;
 
+use super::action::Action;
 use super::builder::Builder;
-use super::request::Request;
+use super::change::Change;
+use super::request::{ObjRef, Write, rank};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, parse};
-use super::{Action, Change};
 use crate::catalog::PostalAddress;
 use crate::digest::fingerprint;
 use crate::live::LiveAddress;
@@ -165,7 +166,7 @@ pub(crate) fn plan(b: &mut Builder<'_>) {
     b.add_step(
         idx,
         "update tax settings",
-        Request::UpdateTaxSettings { update },
+        TaxSettingsWrite { update },
         vec![],
     );
 }
@@ -204,4 +205,24 @@ pub(crate) fn update_request(u: &TaxSettingsUpdate) -> WireRequest {
         r = r.head_office(UpdateTaxSettingsHeadOffice::new(address));
     }
     WireRequest::from_builder(r.build(), vec![])
+}
+
+/// A write to the account's tax settings.
+#[derive(Debug, Clone)]
+pub(crate) struct TaxSettingsWrite {
+    pub update: TaxSettingsUpdate,
+}
+
+impl Write for TaxSettingsWrite {
+    fn target(&self) -> Option<&ObjRef> {
+        None
+    }
+
+    fn rank(&self) -> u8 {
+        rank::CREATE
+    }
+
+    fn wire(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        vec![update_request(&self.update)]
+    }
 }

@@ -2,12 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use super::coupon::CouponWrite;
+use super::price::PriceWrite;
+use super::product::ProductWrite;
 use super::*;
 use crate::catalog::{MinorAmount, SourceFile, parse};
 use crate::live::LiveCurrencyOption;
 use crate::live::fixtures::{live, price, product};
 use crate::plan::price::CurrencyOptionsUpdate;
-use crate::resource::{MARKER_KEY, MARKER_NAMESPACE};
+use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, ResourceKind};
 
 fn catalog(text: &str) -> crate::catalog::Catalog {
     parse(&SourceFile::new("billing.toml", text))
@@ -217,7 +220,8 @@ fn currency_options_merge_or_reset() {
         ["prices.pro.monthly Update [currency_options.gbp: £64.00 → (none)]"]
     );
     let plan = plan(&catalog(BASE), &state).unwrap();
-    let Request::UpdatePrice { update, .. } = &plan.steps[0].request else {
+    let Some(PriceWrite::Update { update, .. }) = plan.steps[0].request.downcast::<PriceWrite>()
+    else {
         panic!("an update")
     };
     assert_eq!(
@@ -245,7 +249,9 @@ fn a_replacement_moves_the_default_before_archiving_the_old_price() {
     );
     let archive = plan.order[2];
     assert!(plan.steps[archive].depends_on.contains(&plan.order[1]));
-    let Request::CreatePrice { price, .. } = &plan.steps[plan.order[0]].request else {
+    let Some(PriceWrite::Create { price, .. }) =
+        plan.steps[plan.order[0]].request.downcast::<PriceWrite>()
+    else {
         panic!("a create")
     };
     assert!(price.transfer_lookup_key);
@@ -315,7 +321,9 @@ fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_
  {
     let pinned = BASE.replace("name = \"Pro\"", "name = \"Pro\"\nid = \"prod_pinned\"");
     let plan = plan(&catalog(&pinned), &live(vec![], vec![])).unwrap();
-    let Request::CreateProduct { product: spec } = &plan.steps[plan.order[0]].request else {
+    let Some(ProductWrite::Create { product: spec }) =
+        plan.steps[plan.order[0]].request.downcast::<ProductWrite>()
+    else {
         panic!("a create")
     };
     assert_eq!(spec.id.as_deref(), Some("prod_pinned"));
@@ -440,7 +448,9 @@ fn a_coupon_replacement_recreates_its_codes_before_deleting_the_old_coupon() {
             plan.steps[delete]
         );
     }
-    let Request::CreateCoupon { coupon } = &plan.steps[plan.order[0]].request else {
+    let Some(CouponWrite::Create { coupon }) =
+        plan.steps[plan.order[0]].request.downcast::<CouponWrite>()
+    else {
         panic!("a create")
     };
     assert!(

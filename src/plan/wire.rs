@@ -7,11 +7,9 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use stripe_client_core::{RequestBuilder, StripeMethod, StripeRequest};
+use stripe_client_core::{RequestBuilder, StripeMethod};
 
-use super::{ObjRef, Request};
 use crate::catalog::MinorAmount;
-use crate::resource::ResourceKind;
 
 /// One HTTP request, its form body as sorted pairs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,88 +114,4 @@ pub(crate) fn metadata_update(
 /// A whole amount in minor units (coupons and promotion codes take no fractions).
 pub(crate) fn minor(amount: MinorAmount) -> i64 {
     amount.as_integer().unwrap_or_default()
-}
-
-/// `POST /v1/<kind>/<id>` with metadata keys to set, or to remove (sent empty).
-fn update_metadata(
-    kind: ResourceKind,
-    id: String,
-    metadata: &std::collections::BTreeMap<String, Option<String>>,
-) -> WireRequest {
-    let mut body: Vec<(String, String)> = metadata
-        .iter()
-        .map(|(k, v)| (format!("metadata[{k}]"), v.clone().unwrap_or_default()))
-        .collect();
-    body.sort();
-    WireRequest {
-        method: "POST".to_owned(),
-        path: format!("/{}/{id}", kind.api_path()),
-        body,
-    }
-}
-
-/// The requests a step sends, with references to created objects resolved by `resolve`.
-pub fn requests(request: &Request, resolve: impl Fn(&ObjRef) -> String) -> Vec<WireRequest> {
-    match request {
-        Request::CreateProduct { product } => vec![super::product::create_request(product)],
-        Request::UpdateProduct { product, update } => {
-            vec![super::product::update_request(
-                resolve(product),
-                update,
-                &resolve,
-            )]
-        }
-        Request::CreatePrice { product, price } => {
-            vec![super::price::create_request(resolve(product), price)]
-        }
-        Request::UpdatePrice { price, update } => {
-            super::price::update_requests(resolve(price), update)
-        }
-        Request::CreateCoupon { coupon } => vec![super::coupon::create_request(coupon, &resolve)],
-        Request::UpdateCoupon { coupon, update } => {
-            vec![super::coupon::update_request(resolve(coupon), update)]
-        }
-        Request::DeleteCoupon { coupon } => {
-            vec![WireRequest::from_builder(
-                stripe_product::coupon::DeleteCoupon::new(resolve(coupon)).build(),
-                vec![],
-            )]
-        }
-        Request::CreatePromotionCode { coupon, code } => {
-            vec![super::promotion_code::create_request(resolve(coupon), code)]
-        }
-        Request::UpdatePromotionCode { code, update } => {
-            vec![super::promotion_code::update_request(resolve(code), update)]
-        }
-        Request::UpdateTaxSettings { update } => vec![super::tax_settings::update_request(update)],
-        Request::CreateTaxRegistration { registration } => {
-            vec![super::tax_registration::create_request(registration)]
-        }
-        Request::UpdateTaxRegistration {
-            registration,
-            update,
-        } => vec![super::tax_registration::update_request(
-            resolve(registration),
-            update,
-        )],
-        Request::CreateTaxRate { rate } => vec![super::tax_rate::create_request(rate)],
-        Request::UpdateTaxRate { rate, update } => {
-            vec![super::tax_rate::update_request(resolve(rate), update)]
-        }
-        Request::CreatePortal { settings, metadata } => {
-            vec![super::portal::create_request(settings, metadata, &resolve)]
-        }
-        Request::UpdatePortal { portal, update } => {
-            vec![super::portal::update_request(
-                resolve(portal),
-                update,
-                &resolve,
-            )]
-        }
-        Request::UpdateMetadata {
-            kind,
-            object,
-            metadata,
-        } => vec![update_metadata(*kind, resolve(object), metadata)],
-    }
 }
