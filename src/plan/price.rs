@@ -24,8 +24,6 @@ use super::request::{ObjRef, StepId};
 use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, parse, split};
-use crate::catalog::Recurring;
-use crate::catalog::TransformQuantity;
 use crate::catalog::{
     Currency, CurrencyOption, CurrencyOptionPricing, MinorAmount, Price, Pricing, TaxBehavior, Tier,
 };
@@ -33,43 +31,14 @@ use crate::digest::fingerprint;
 use crate::live::{LiveCurrencyOption, LiveObject, LivePrice, LiveTier, money};
 use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 
-/// A price to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A price to create: the declared price, with the metadata it is created with (declared
+/// plus billing's ownership marker), taking its lookup key from the price holding it when
+/// `transfer_lookup_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriceSpec {
-    pub currency: Currency,
-    pub pricing: Pricing,
-    pub recurring: Option<Recurring>,
-    pub transform_quantity: Option<TransformQuantity>,
-    pub lookup_key: String,
-    /// Take the lookup key from the price holding it, atomically.
-    pub transfer_lookup_key: bool,
-    pub nickname: Option<String>,
-    pub tax_behavior: Option<TaxBehavior>,
-    /// Declared metadata plus billing's ownership marker.
+    pub price: Price,
     pub metadata: BTreeMap<String, String>,
-    pub currency_options: BTreeMap<Currency, CurrencyOption>,
-}
-
-impl PriceSpec {
-    /// The spec of a catalog price, carrying `metadata` (declared plus marker).
-    pub fn from_catalog(
-        price: &Price,
-        metadata: BTreeMap<String, String>,
-        transfer_lookup_key: bool,
-    ) -> Self {
-        Self {
-            currency: price.currency,
-            pricing: price.pricing.clone(),
-            recurring: price.recurring,
-            transform_quantity: price.transform_quantity,
-            lookup_key: price.lookup_key.clone(),
-            transfer_lookup_key,
-            nickname: price.nickname.clone(),
-            tax_behavior: price.tax_behavior,
-            metadata,
-            currency_options: price.currency_options.clone(),
-        }
-    }
+    pub transfer_lookup_key: bool,
 }
 
 /// How a price's currency options change.
@@ -657,7 +626,11 @@ impl<'a> Declared<'a, '_> {
             description,
             PriceWrite::Create {
                 product: self.product.obj.clone(),
-                price: PriceSpec::from_catalog(p, metadata, transfer),
+                price: PriceSpec {
+                    price: p.clone(),
+                    metadata,
+                    transfer_lookup_key: transfer,
+                },
             },
             self.product.ready.into_iter().collect(),
         )
@@ -947,8 +920,9 @@ fn update_options(
 }
 
 /// `POST /v1/prices`.
-pub(crate) fn create_request(product: String, p: &PriceSpec) -> WireRequest {
+pub(crate) fn create_request(product: String, spec: &PriceSpec) -> WireRequest {
     use stripe_product::price::CreatePriceTiersUpTo as UpTo;
+    let p = &spec.price;
     let mut r = CreatePrice::new(currency(p.currency)).product(product);
     match &p.pricing {
         Pricing::PerUnit { unit_amount } => match split(Some(*unit_amount)) {
@@ -977,7 +951,7 @@ pub(crate) fn create_request(product: String, p: &PriceSpec) -> WireRequest {
         ));
     }
     r = r.lookup_key(p.lookup_key.clone());
-    if p.transfer_lookup_key {
+    if spec.transfer_lookup_key {
         r = r.transfer_lookup_key(true);
     }
     if let Some(n) = &p.nickname {
@@ -989,7 +963,7 @@ pub(crate) fn create_request(product: String, p: &PriceSpec) -> WireRequest {
     if !p.currency_options.is_empty() {
         r = r.currency_options(create_options(&p.currency_options));
     }
-    r = r.metadata(metadata_set(&p.metadata));
+    r = r.metadata(metadata_set(&spec.metadata));
     WireRequest::from_builder(r.build(), vec![])
 }
 

@@ -29,18 +29,11 @@ use crate::resource::{Owner, ResourceKind, with_marker};
 use crate::timestamp::creatable_date;
 use crate::timestamp::format_timestamp;
 
-/// A promotion code to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A promotion code to create: the declared code, with the metadata it is created with
+/// (declared plus billing's ownership marker).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromotionCodeSpec {
-    pub code: String,
-    pub active: bool,
-    pub customer: Option<String>,
-    pub expires_at: Option<i64>,
-    pub max_redemptions: Option<u64>,
-    pub first_time_transaction: bool,
-    pub minimum_amount: Option<(Currency, MinorAmount)>,
-    pub minimum_amount_options: BTreeMap<Currency, MinorAmount>,
-    /// Declared metadata plus billing's ownership marker.
+    pub code: PromotionCode,
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -242,14 +235,7 @@ fn creation_fields(p: &PromotionCode) -> Vec<FieldChange> {
 
 fn spec(b: &Builder<'_>, p: &PromotionCode) -> PromotionCodeSpec {
     PromotionCodeSpec {
-        code: p.code.clone(),
-        active: p.active,
-        customer: p.customer.clone(),
-        expires_at: p.expires_at,
-        max_redemptions: p.max_redemptions,
-        first_time_transaction: p.first_time_transaction,
-        minimum_amount: p.minimum_amount,
-        minimum_amount_options: p.minimum_amount_options.clone(),
+        code: p.clone(),
         metadata: with_marker(&p.metadata, &address(&p.key), b.namespace),
     }
 }
@@ -745,11 +731,12 @@ fn minimum_options(
 }
 
 /// `POST /v1/promotion_codes`.
-pub(crate) fn create_request(coupon: String, p: &PromotionCodeSpec) -> WireRequest {
+pub(crate) fn create_request(coupon: String, spec: &PromotionCodeSpec) -> WireRequest {
     use stripe_product::promotion_code::{
         CreatePromotionCode, CreatePromotionCodePromotion, CreatePromotionCodePromotionType,
         CreatePromotionCodeRestrictions,
     };
+    let p = &spec.code;
     let mut promotion = CreatePromotionCodePromotion::new(CreatePromotionCodePromotionType::Coupon);
     promotion.coupon = Some(coupon);
     let mut r = CreatePromotionCode::new(promotion)
@@ -779,7 +766,7 @@ pub(crate) fn create_request(coupon: String, p: &PromotionCodeSpec) -> WireReque
     if restricted {
         r = r.restrictions(restrictions);
     }
-    r = r.metadata(metadata_set(&p.metadata));
+    r = r.metadata(metadata_set(&spec.metadata));
     WireRequest::from_builder(r.build(), vec![])
 }
 

@@ -19,20 +19,11 @@ use crate::catalog::{Catalog, TaxRate};
 use crate::live::LiveTaxRate;
 use crate::resource::owned_metadata;
 
-/// A manual tax rate to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A manual tax rate to create: the declared rate, with the metadata it is created with
+/// (declared plus billing's ownership marker).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaxRateSpec {
-    pub display_name: String,
-    /// Percent out of 100, as exact decimal text.
-    pub percentage: String,
-    pub inclusive: bool,
-    pub active: bool,
-    pub country: Option<String>,
-    pub state: Option<String>,
-    pub jurisdiction: Option<String>,
-    pub tax_type: Option<String>,
-    pub description: Option<String>,
-    /// Declared metadata plus billing's ownership marker.
+    pub rate: TaxRate,
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -86,39 +77,19 @@ fn optional_fields<'r>(
 
 impl TaxRates {
     fn spec(b: &Builder<'_>, address: &str, r: &TaxRate) -> TaxRateSpec {
-        let TaxRate {
-            key: _,
-            id: _,
-            moved_from: _,
-            on_remove,
-            display_name,
-            percentage,
-            inclusive,
-            active,
-            country,
-            state,
-            jurisdiction,
-            tax_type,
-            description,
-            metadata,
-        } = r;
         TaxRateSpec {
-            display_name: display_name.clone(),
-            percentage: percentage.normalize().to_string(),
-            inclusive: *inclusive,
-            active: *active,
-            country: country.clone(),
-            state: state.clone(),
-            jurisdiction: jurisdiction.clone(),
-            tax_type: tax_type.clone(),
-            description: description.clone(),
-            metadata: owned_metadata(metadata, address, b.namespace, on_remove.recorded()),
+            rate: r.clone(),
+            metadata: owned_metadata(&r.metadata, address, b.namespace, r.on_remove.recorded()),
         }
     }
 
     /// The fields a new rate shows: every declared one.
-    fn creation_fields(spec: &TaxRateSpec) -> Vec<FieldChange> {
-        let TaxRateSpec {
+    fn creation_fields(r: &TaxRate) -> Vec<FieldChange> {
+        let TaxRate {
+            key: _,
+            id: _,
+            moved_from: _,
+            on_remove: _,
             display_name,
             percentage,
             inclusive,
@@ -129,7 +100,7 @@ impl TaxRates {
             tax_type,
             description,
             metadata: _,
-        } = spec;
+        } = r;
         let mut fields = vec![
             FieldChange::new(
                 "display_name",
@@ -139,7 +110,7 @@ impl TaxRates {
             FieldChange::new(
                 "percentage",
                 FieldValue::None,
-                FieldValue::Word(format!("{percentage}%")),
+                FieldValue::Word(format!("{}%", percentage.normalize())),
             ),
             FieldChange::new("inclusive", FieldValue::None, inclusiveness(*inclusive)),
         ];
@@ -201,7 +172,7 @@ impl<'a> Lifecycle<'a> for TaxRates {
     fn create(&self, b: &Builder<'a>, address: &str, r: &'a TaxRate) -> Planned {
         let spec = Self::spec(b, address, r);
         Planned {
-            fields: Self::creation_fields(&spec),
+            fields: Self::creation_fields(r),
             notes: Vec::new(),
             request: TaxRateWrite::Create { rate: spec }.into(),
             depends_on: Vec::new(),
@@ -333,9 +304,13 @@ impl<'a> Lifecycle<'a> for TaxRates {
 }
 
 /// `POST /v1/tax_rates`.
-pub(crate) fn create_request(t: &TaxRateSpec) -> WireRequest {
+pub(crate) fn create_request(spec: &TaxRateSpec) -> WireRequest {
     use stripe_product::tax_rate::CreateTaxRate;
-    let TaxRateSpec {
+    let TaxRate {
+        key: _,
+        id: _,
+        moved_from: _,
+        on_remove: _,
         display_name,
         percentage,
         inclusive,
@@ -345,8 +320,9 @@ pub(crate) fn create_request(t: &TaxRateSpec) -> WireRequest {
         jurisdiction,
         tax_type,
         description,
-        metadata,
-    } = t;
+        metadata: _,
+    } = &spec.rate;
+    let percentage = percentage.normalize().to_string();
     let mut r = CreateTaxRate::new(
         display_name.clone(),
         *inclusive,
@@ -368,12 +344,12 @@ pub(crate) fn create_request(t: &TaxRateSpec) -> WireRequest {
     if let Some(k) = tax_type {
         r = r.tax_type(parse::<stripe_shared::TaxRateTaxType>(k));
     }
-    r = r.metadata(metadata_set(metadata));
+    r = r.metadata(metadata_set(&spec.metadata));
     // The percentage as written, not as a float prints it.
     let mut w = WireRequest::from_builder(r.build(), vec![]);
     for (k, v) in &mut w.body {
         if k == "percentage" {
-            v.clone_from(percentage);
+            v.clone_from(&percentage);
         }
     }
     w
