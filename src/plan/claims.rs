@@ -540,8 +540,9 @@ fn adopt_prices(
                         claims.conflicts.push(Conflict {
                             address: address.clone(),
                             message: format!(
-                                "`id = \"{id}\"` names a price of product {}, not of products.{pkey}",
-                                l.product
+                                "`id = \"{id}\"` names a price of product {}, not of {}",
+                                l.product,
+                                Address::product(pkey)
                             ),
                             hint: format!("a price cannot change products: declare it under the product it is on (pin that product with `id = \"{}\"`), or remove `id` to create a new price", l.product),
                         });

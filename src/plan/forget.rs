@@ -121,17 +121,7 @@ pub(crate) fn unmatched(
 ) -> Vec<Conflict> {
     let examples = || {
         ResourceKind::MARKED
-            .map(|kind| {
-                let key = match kind {
-                    ResourceKind::Price => "pro.monthly",
-                    ResourceKind::PromotionCode => "LAUNCH20",
-                    ResourceKind::TaxRate => "vat_de",
-                    ResourceKind::Portal => "default",
-                    ResourceKind::Coupon => "launch",
-                    _ => "pro",
-                };
-                Address::new(kind, key).to_string()
-            })
+            .map(|kind| Address::new(kind, kind.example_key()).to_string())
             .join(", ")
     };
     requested

@@ -570,13 +570,17 @@ impl<'a> Declared<'a, '_> {
                 if !p.lookup_key_declared && h.product == pstate_product_id(&self.product.obj) =>
             {
                 format!(
-                    "to adopt {0}, write `lookup_key = {1:?}` (or `id = \"{0}\"`) in [products.{pkey}.prices.{key}]; otherwise set another `lookup_key`, or remove the key from {0} in Stripe",
-                    h.id, p.lookup_key
+                    "to adopt {0}, write `lookup_key = {1:?}` (or `id = \"{0}\"`) in {2}; otherwise set another `lookup_key`, or remove the key from {0} in Stripe",
+                    h.id,
+                    p.lookup_key,
+                    Address::price(pkey, key).declaration()
                 )
             }
             Owner::Unmanaged => format!(
-                "{} is on product {}, not on products.{pkey}: set another `lookup_key` for {address}, or remove the key from it in Stripe",
-                h.id, h.product
+                "{} is on product {}, not on {}: set another `lookup_key` for {address}, or remove the key from it in Stripe",
+                h.id,
+                h.product,
+                Address::product(pkey)
             ),
             _ => format!(
                 "set another `lookup_key` for {address}, or remove the key from {} in Stripe",

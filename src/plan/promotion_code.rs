@@ -52,7 +52,10 @@ fn address(key: &str) -> String {
 }
 
 fn title(code: &str, coupon: &str) -> String {
-    format!("promotion code {code} (coupons.{coupon})")
+    format!(
+        "promotion code {code} ({})",
+        Address::new(ResourceKind::Coupon, coupon)
+    )
 }
 
 /// Why Stripe deactivated a code by itself, if it did, and what the user can do about it.
@@ -383,7 +386,10 @@ impl<'a> Codes<'_, 'a> {
             b.conflicts.push(Conflict {
                 address: addr.to_owned(),
                 message: format!("coupon {id} can no longer be redeemed (its redeem_by passed or it was used up): Stripe refuses new codes for it"),
-                hint: format!("change `redeem_by` or `max_redemptions` of coupons.{}: that replaces the coupon, and its codes with it", p.coupon),
+                hint: format!(
+                    "change `redeem_by` or `max_redemptions` of {}: that replaces the coupon, and its codes with it",
+                    Address::new(ResourceKind::Coupon, p.coupon.as_str())
+                ),
             });
             return true;
         }

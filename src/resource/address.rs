@@ -59,9 +59,21 @@ impl Address {
 
     /// A price's product key and price key.
     pub fn price_keys(&self) -> Option<(&str, &str)> {
-        match self.kind {
-            ResourceKind::Price => self.key.split_once('.'),
-            _ => None,
+        if self.kind == ResourceKind::Price {
+            self.key.split_once('.')
+        } else {
+            None
+        }
+    }
+
+    /// Where billing.toml declares it: `[products.pro.prices.monthly]`, `[tax_rates.vat_de]`,
+    /// `[tax]`.
+    pub fn declaration(&self) -> String {
+        match (self.kind, self.price_keys()) {
+            (_, Some((product, price))) => format!("[products.{product}.prices.{price}]"),
+            (ResourceKind::TaxRegistration, _) => "[[tax.registrations]]".to_owned(),
+            (ResourceKind::TaxSettings, _) => "[tax]".to_owned(),
+            _ => format!("[{self}]"),
         }
     }
 
@@ -73,9 +85,11 @@ impl Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            ResourceKind::TaxSettings => f.write_str(self.kind.prefix()),
-            _ => write!(f, "{}.{}", self.kind.prefix(), self.key),
+        // The settings are one object per account: their address is the bare prefix.
+        if self.key.is_empty() {
+            f.write_str(self.kind.prefix())
+        } else {
+            write!(f, "{}.{}", self.kind.prefix(), self.key)
         }
     }
 }
@@ -154,6 +168,20 @@ mod tests {
         ] {
             assert!(text.parse::<Address>().is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn addresses_know_their_table() {
+        assert_eq!(
+            Address::price("pro", "monthly").declaration(),
+            "[products.pro.prices.monthly]"
+        );
+        assert_eq!(Address::product("pro").declaration(), "[products.pro]");
+        assert_eq!(
+            Address::new(ResourceKind::TaxRate, "vat_de").declaration(),
+            "[tax_rates.vat_de]"
+        );
+        assert_eq!(Address::tax_settings().declaration(), "[tax]");
     }
 
     #[test]

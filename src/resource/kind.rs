@@ -103,6 +103,20 @@ impl ResourceKind {
         }
     }
 
+    /// A key of its kind, for examples in messages (`pro.monthly` for a price).
+    pub const fn example_key(self) -> &'static str {
+        match self {
+            Self::Product => "pro",
+            Self::Price => "pro.monthly",
+            Self::Coupon => "launch",
+            Self::PromotionCode => "LAUNCH20",
+            Self::TaxSettings => "",
+            Self::TaxRegistration => "DE.standard",
+            Self::TaxRate => "vat_de",
+            Self::Portal => "default",
+        }
+    }
+
     /// The kind whose addresses start with `prefix`.
     pub fn from_prefix(prefix: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.prefix() == prefix)
