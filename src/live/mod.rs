@@ -15,18 +15,20 @@ pub use model::{
     Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
     LiveRecurring, LiveTier, money,
 };
+pub use model::{ReadScope, prices};
 pub use object::{LiveKind, LiveObject, Objects};
 pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES};
 pub use portal::{LivePortal, PortalProducts};
-pub use read::{
-    ReadScope, ReadStats, account, catalog_event_types, generation, prices, read, read_counted,
-    tax_registrations, tax_settings,
-};
+pub use read::{account, catalog_event_types, generation};
 pub use tax::{LiveAddress, LiveRegistration, LiveTaxRate, LiveTaxSettings};
+pub use tax::{tax_registrations, tax_settings};
 
 use serde::Serialize;
 
 use crate::resource::ResourceKind;
+use crate::stripe::StripeError;
+use crate::stripe::StripeHttp;
+use std::collections::BTreeMap;
 
 /// Everything read from one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -73,4 +75,111 @@ impl LiveState {
             }
         }
     }
+}
+
+/// How each partitioned list was read by [`read_counted`], by kind (prices are listed active
+/// and archived apart).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    lists: BTreeMap<(ResourceKind, bool), ListStats>,
+}
+
+impl ReadStats {
+    /// How the kind's list was read (for prices, the active ones).
+    pub fn of(&self, kind: ResourceKind) -> ListStats {
+        self.lists.get(&(kind, false)).copied().unwrap_or_default()
+    }
+
+    /// How the kind's archived objects were read, when they are listed apart (prices).
+    pub fn archived(&self, kind: ResourceKind) -> ListStats {
+        self.lists.get(&(kind, true)).copied().unwrap_or_default()
+    }
+
+    /// All lists together.
+    pub fn total(&self) -> ListStats {
+        let mut total = ListStats::default();
+        for s in self.lists.values() {
+            total += *s;
+        }
+        total
+    }
+}
+
+/// Reads everything the plan needs, kinds concurrently.
+pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
+    Ok(read_counted(client, scope).await?.0)
+}
+
+/// [`read`], and how the partitioned lists were read.
+pub async fn read_counted(
+    client: &StripeHttp,
+    scope: &ReadScope,
+) -> Result<(LiveState, ReadStats), StripeError> {
+    // The generation is read first: a write landing while the objects are listed then moves it
+    // past what this read saw, never the other way round. The account comes with it: its
+    // creation time sizes the splits of big lists.
+    let (generation, (account, origin)) =
+        tokio::try_join!(read::generation(client), read::account_and_origin(client))?;
+    let tax = async {
+        if scope.tax {
+            let (settings, registrations) =
+                tokio::try_join!(tax::tax_settings(client), tax::tax_registrations(client))?;
+            Ok::<_, StripeError>((Some(settings), registrations))
+        } else {
+            Ok((None, Vec::new()))
+        }
+    };
+    let (
+        (products, products_stats),
+        (active, active_stats),
+        (archived, archived_stats),
+        (coupons, coupons_stats),
+        (promotion_codes, codes_stats),
+        (tax_rates, tax_rates_stats),
+        portals,
+        (tax_settings, tax_registrations),
+    ) = tokio::try_join!(
+        model::products(client, origin),
+        model::prices_with(client, origin, true, scope),
+        model::prices_with(client, origin, false, scope),
+        model::coupons(client, origin),
+        model::promotion_codes(client, origin),
+        tax::tax_rates(client, origin),
+        portal::portals(client),
+        tax,
+    )?;
+    // A price archived or unarchived between the two lists appears in both (or neither: the
+    // next plan sees it). Keep the first sighting.
+    let mut prices = active;
+    let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
+    prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
+    let now = client.server_time().unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    });
+    let state = LiveState {
+        account,
+        generation,
+        now,
+        products,
+        prices,
+        coupons,
+        promotion_codes,
+        tax_settings,
+        tax_registrations,
+        tax_rates,
+        portals,
+    };
+    let stats = ReadStats {
+        lists: BTreeMap::from([
+            ((ResourceKind::Product, false), products_stats),
+            ((ResourceKind::Price, false), active_stats),
+            ((ResourceKind::Price, true), archived_stats),
+            ((ResourceKind::Coupon, false), coupons_stats),
+            ((ResourceKind::PromotionCode, false), codes_stats),
+            ((ResourceKind::TaxRate, false), tax_rates_stats),
+        ]),
+    };
+    Ok((state, stats))
 }

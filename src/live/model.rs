@@ -6,9 +6,21 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use stripe_product::coupon::ListCoupon;
+use stripe_product::price::ListPrice;
+use stripe_product::product::ListProduct;
+use stripe_product::promotion_code::ListPromotionCode;
 use stripe_shared::{Price, PriceTier, Product};
 
+use super::partition::ListStats;
+use super::read::PAGE;
+use super::read::account_and_origin;
+use crate::catalog::Catalog;
+use crate::catalog::Pricing;
 use crate::catalog::{Currency, MinorAmount};
+use crate::stripe::StripeError;
+use crate::stripe::StripeHttp;
+use std::collections::BTreeSet;
 
 /// The account the key belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -413,4 +425,112 @@ impl LiveCoupon {
             _ => "no discount".to_owned(),
         }
     }
+}
+
+/// Every product, active and archived.
+pub(crate) async fn products(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LiveProduct>, ListStats), StripeError> {
+    super::read::list_all!(client, origin, ListProduct::new().limit(PAGE))
+}
+
+/// What to read beyond what every plan reads, and what to expand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadScope {
+    /// Read Stripe Tax settings and registrations (only when the catalog declares `[tax]`:
+    /// billing never removes them, so there is nothing to do without it).
+    pub tax: bool,
+    /// Currencies whose tiers inside `currency_options` are read (Stripe includes a currency
+    /// option's tiers only when `currency_options.<currency>.tiers` is expanded).
+    pub option_tier_currencies: BTreeSet<String>,
+}
+
+impl ReadScope {
+    /// What a catalog needs: the option currencies of its tiered prices.
+    pub fn for_catalog(catalog: &Catalog) -> Self {
+        let option_tier_currencies = catalog
+            .products
+            .values()
+            .flat_map(|p| p.prices.values())
+            .filter(|p| matches!(p.pricing, Pricing::Tiered { .. }))
+            .flat_map(|p| p.currency_options.keys().map(|c| c.code().to_owned()))
+            .collect();
+        Self {
+            tax: catalog.tax.is_some(),
+            option_tier_currencies,
+        }
+    }
+
+    fn price_expansions(&self) -> Vec<String> {
+        let mut expand = vec!["data.tiers".to_owned(), "data.currency_options".to_owned()];
+        expand.extend(
+            self.option_tier_currencies
+                .iter()
+                .map(|c| format!("data.currency_options.{c}.tiers")),
+        );
+        expand
+    }
+}
+
+/// Every price with `active` as given, tiers and currency options expanded.
+pub(crate) async fn prices_with(
+    client: &StripeHttp,
+    origin: i64,
+    active: bool,
+    scope: &ReadScope,
+) -> Result<(Vec<LivePrice>, ListStats), StripeError> {
+    let expand = scope.price_expansions();
+    super::read::list_all!(
+        client,
+        origin,
+        ListPrice::new()
+            .limit(PAGE)
+            .active(active)
+            .expand(expand.clone())
+    )
+}
+
+/// Every price, active and archived, as [`read_counted`] reads them, with the expansions of
+/// `scope`: a second pass once it is known which currency options hold tiers (`billing
+/// import`, which has no catalog to say so beforehand).
+pub async fn prices(client: &StripeHttp, scope: &ReadScope) -> Result<Vec<LivePrice>, StripeError> {
+    let (_, origin) = account_and_origin(client).await?;
+    let ((active, _), (archived, _)) = tokio::try_join!(
+        prices_with(client, origin, true, scope),
+        prices_with(client, origin, false, scope),
+    )?;
+    let mut prices = active;
+    let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
+    prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
+    Ok(prices)
+}
+
+/// Every coupon, with its products and currency options.
+pub(crate) async fn coupons(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LiveCoupon>, ListStats), StripeError> {
+    super::read::list_all!(
+        client,
+        origin,
+        ListCoupon::new().limit(PAGE).expand(vec![
+            "data.applies_to".to_owned(),
+            "data.currency_options".to_owned(),
+        ])
+    )
+}
+
+/// Every promotion code, active and inactive, with its minimum amounts per currency.
+pub(crate) async fn promotion_codes(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LivePromotionCode>, ListStats), StripeError> {
+    super::read::list_all!(
+        client,
+        origin,
+        ListPromotionCode::new()
+            .limit(PAGE)
+            .expand(vec!["data.restrictions.currency_options".to_owned()])
+    )
 }

@@ -2,7 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use super::read::PAGE;
+use crate::stripe::StripeError;
+use crate::stripe::StripeHttp;
+use futures_util::TryStreamExt;
 use serde::Serialize;
+use stripe_billing::billing_portal_configuration::ListBillingPortalConfiguration;
 
 /// Products with the ids of the prices customers may switch to.
 pub type PortalProducts = Vec<(String, Vec<String>)>;
@@ -110,3 +115,18 @@ super::object::live_kind!(LivePortal, Portal, portals {
         self.is_default
     }
 });
+
+/// Every portal configuration, with the products customers may switch between. One cursor
+/// chain: the endpoint has no `created` filter, and accounts hold a handful.
+pub async fn portals(client: &StripeHttp) -> Result<Vec<LivePortal>, StripeError> {
+    ListBillingPortalConfiguration::new()
+        .limit(PAGE)
+        .expand(vec![
+            "data.features.subscription_update.products".to_owned(),
+        ])
+        .paginate()
+        .stream(client)
+        .map_ok(LivePortal::from)
+        .try_collect()
+        .await
+}

@@ -3,7 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use super::partition::ListStats;
+use super::read::PAGE;
+use crate::stripe::StripeError;
+use crate::stripe::StripeHttp;
 use serde::Serialize;
+use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_misc::tax_settings::RetrieveForMyAccountTaxSettings;
+use stripe_product::tax_rate::ListTaxRate;
 
 /// The account's Stripe Tax settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -104,3 +111,66 @@ super::object::live_kind!(LiveTaxRate, TaxRate, tax_rates {
         self.active
     }
 });
+
+/// The account's Stripe Tax settings.
+pub async fn tax_settings(client: &StripeHttp) -> Result<LiveTaxSettings, StripeError> {
+    Ok(RetrieveForMyAccountTaxSettings::new()
+        .send(client)
+        .await?
+        .into())
+}
+
+/// Every tax registration (whatever its status), read as plain JSON: the typed object has one
+/// field per country for `country_options`.
+pub async fn tax_registrations(client: &StripeHttp) -> Result<Vec<LiveRegistration>, StripeError> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = format!("limit={PAGE}&status=all");
+        if let Some(a) = &after {
+            query.push_str(&format!("&starting_after={a}"));
+        }
+        let mut request = RequestBuilder::new(StripeMethod::Get, "/tax/registrations");
+        request.query = Some(query);
+        let page: miniserde::json::Value = request
+            .customize::<miniserde::json::Value>()
+            .send(client)
+            .await?;
+        let page: serde_json::Value = serde_json::from_str(&miniserde::json::to_string(&page))
+            .map_err(|e| StripeError::Decode(e.to_string()))?;
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        for r in &data {
+            let country = r["country"].as_str().unwrap_or_default().to_owned();
+            let options = &r["country_options"][country.to_ascii_lowercase()];
+            let kind = options["type"].as_str().unwrap_or_default().to_owned();
+            let state = options["state"]
+                .as_str()
+                .or_else(|| options["province_standard"]["province"].as_str())
+                .map(str::to_owned);
+            out.push(LiveRegistration {
+                id: r["id"].as_str().unwrap_or_default().to_owned(),
+                country,
+                kind,
+                state,
+                active_from: r["active_from"].as_i64().unwrap_or_default(),
+                expires_at: r["expires_at"].as_i64(),
+                status: r["status"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        after = data
+            .last()
+            .and_then(|r| r["id"].as_str())
+            .map(str::to_owned);
+        if !page["has_more"].as_bool().unwrap_or(false) || after.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Every tax rate, active and archived.
+pub(crate) async fn tax_rates(
+    client: &StripeHttp,
+    origin: i64,
+) -> Result<(Vec<LiveTaxRate>, ListStats), StripeError> {
+    super::read::list_all!(client, origin, ListTaxRate::new().limit(PAGE))
+}
