@@ -30,43 +30,34 @@ impl Style {
         self.stdout_color
     }
 
-    /// Prints `error: MESSAGE` to stderr.
-    pub fn error(self, message: &str) {
+    /// Prints `LABEL: MESSAGE` to stderr, the label in the ANSI style `code` when colours are
+    /// on.
+    fn say(self, code: &str, label: &str, message: &str) {
         let label = if self.color {
-            "\x1b[1;31merror:\x1b[0m"
+            format!("\x1b[{code}m{label}:\x1b[0m")
         } else {
-            "error:"
+            format!("{label}:")
         };
         let _ = writeln!(std::io::stderr(), "{label} {message}");
+    }
+
+    /// Prints `error: MESSAGE` to stderr.
+    pub fn error(self, message: &str) {
+        self.say("1;31", "error", message);
     }
 
     /// Prints `warning: MESSAGE` to stderr.
     pub fn warn(self, message: &str) {
-        let label = if self.color {
-            "\x1b[1;33mwarning:\x1b[0m"
-        } else {
-            "warning:"
-        };
-        let _ = writeln!(std::io::stderr(), "{label} {message}");
+        self.say("1;33", "warning", message);
     }
 
     /// Prints `hint: MESSAGE` to stderr.
     pub fn hint(self, message: &str) {
-        let label = if self.color {
-            "\x1b[36mhint:\x1b[0m"
-        } else {
-            "hint:"
-        };
-        let _ = writeln!(std::io::stderr(), "{label} {message}");
+        self.say("36", "hint", message);
     }
 
     /// Prints `note: MESSAGE` to stderr.
     pub fn note(self, message: &str) {
-        let label = if self.color {
-            "\x1b[1mnote:\x1b[0m"
-        } else {
-            "note:"
-        };
-        let _ = writeln!(std::io::stderr(), "{label} {message}");
+        self.say("1", "note", message);
     }
 }

@@ -56,18 +56,6 @@ impl<'a> Managed<'a> {
             .collect()
     }
 
-    /// Every address of `T`'s kind with its objects, in address order.
-    pub fn of<T: LiveKind>(&self) -> impl Iterator<Item = (&'a str, Vec<&'a T>)> + '_ {
-        let all = T::all(self.live);
-        self.at
-            .get(&T::KIND)
-            .into_iter()
-            .flatten()
-            .map(move |(address, positions)| {
-                (*address, positions.iter().map(|&i| &all[i]).collect())
-            })
-    }
-
     /// Every managed object of `T`'s kind with its address: by address, newest first at each.
     pub fn all_of<T: LiveKind>(&self) -> impl Iterator<Item = (&'a str, &'a T)> + '_ {
         let all = T::all(self.live);

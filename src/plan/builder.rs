@@ -46,10 +46,10 @@ impl<'a> Builder<'a> {
     pub(crate) fn new(catalog: &'a Catalog, live: &'a LiveState, claims: &'a Claims) -> Self {
         let namespace = catalog.namespace.as_str();
         let managed = Managed::new(live, |o| claims.owner(o.id(), o.metadata(), namespace));
-        let mut price_address = HashMap::new();
-        for (address, prices) in managed.of::<LivePrice>() {
-            price_address.extend(prices.into_iter().map(|p| (p.id.as_str(), address)));
-        }
+        let price_address = managed
+            .all_of::<LivePrice>()
+            .map(|(address, p)| (p.id.as_str(), address))
+            .collect();
         Self {
             catalog,
             claims,
