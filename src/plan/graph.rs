@@ -98,7 +98,7 @@ mod tests {
             change,
             description: format!("step {id}"),
             request: ProductWrite::Update {
-                product: ObjRef::Id(format!("prod_{id}")),
+                object: ObjRef::Id(format!("prod_{id}")),
                 update: ProductUpdate {
                     active,
                     ..ProductUpdate::default()

@@ -19,8 +19,8 @@ use super::lifecycle::{self, Blocked, Lifecycle, Planned};
 use super::metadata;
 use super::placed::PriceState;
 use super::placed::Products;
+use super::request::{Encode, Writes, rank};
 use super::request::{ObjRef, Request, StepId};
-use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, Portal, SubscriptionCancel};
@@ -167,7 +167,7 @@ impl<'p, 'a> Portals<'p, 'a> {
             idx,
             "release the default portal configuration",
             PortalWrite::Update {
-                portal: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.clone()),
                 update: PortalUpdate {
                     metadata: release,
                     ..PortalUpdate::default()
@@ -225,10 +225,11 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
                 "Stripe never makes an API-created configuration the account's default: pass its id as `configuration` when creating portal sessions"
                     .to_owned(),
             ],
-            request: PortalWrite::Create {
+            request: PortalWrite::Create(PortalSpec {
                 settings: want,
                 metadata: with_marker(&p.metadata, address, b.namespace),
-            }.into(),
+            })
+            .into(),
             depends_on: ready,
         }
     }
@@ -269,7 +270,7 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
             fields,
             notes,
             request: PortalWrite::Update {
-                portal: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.clone()),
                 update: PortalUpdate {
                     settings: settings_changed.then_some(want),
                     metadata,
@@ -289,7 +290,11 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
         let portal = ObjRef::Id(live.id.clone());
         (
             Action::Deactivate,
-            PortalWrite::Update { portal, update }.into(),
+            PortalWrite::Update {
+                object: portal,
+                update,
+            }
+            .into(),
         )
     }
 
@@ -803,20 +808,6 @@ pub(crate) fn update_request(
     WireRequest::from_builder(r.build(), extra)
 }
 
-/// A write to a portal configuration.
-#[derive(Debug, Clone)]
-pub(crate) enum PortalWrite {
-    Create {
-        settings: PortalSettings,
-        /// Declared metadata plus billing's ownership marker.
-        metadata: BTreeMap<String, String>,
-    },
-    Update {
-        portal: ObjRef,
-        update: PortalUpdate,
-    },
-}
-
 /// The objects a configuration's settings refer to: the products and prices it offers.
 fn settings_refs(settings: &PortalSettings) -> impl Iterator<Item = &ObjRef> {
     settings
@@ -826,45 +817,45 @@ fn settings_refs(settings: &PortalSettings) -> impl Iterator<Item = &ObjRef> {
         .flat_map(|(product, prices)| std::iter::once(product).chain(prices.iter()))
 }
 
-impl Write for PortalWrite {
-    fn target(&self) -> Option<&ObjRef> {
-        match self {
-            Self::Create { .. } => None,
-            Self::Update { portal, .. } => Some(portal),
-        }
+/// A portal configuration to create: its settings, and the metadata it is created with
+/// (declared plus billing's ownership marker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSpec {
+    pub settings: PortalSettings,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A write to a portal configuration.
+pub(crate) type PortalWrite = Writes<PortalSpec>;
+
+impl Encode for PortalSpec {
+    type Update = PortalUpdate;
+
+    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        vec![create_request(&self.settings, &self.metadata, &resolve)]
     }
 
-    fn references(&self) -> Vec<&ObjRef> {
-        match self {
-            Self::Create { settings, .. } => settings_refs(settings).collect(),
-            Self::Update { portal, update } => {
-                let mut refs = vec![portal];
-                refs.extend(update.settings.iter().flat_map(settings_refs));
-                refs
-            }
-        }
+    fn update(
+        id: String,
+        update: &PortalUpdate,
+        resolve: &dyn Fn(&ObjRef) -> String,
+    ) -> Vec<WireRequest> {
+        vec![update_request(id, update, &resolve)]
     }
 
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Create { .. } => rank::CREATE,
-            Self::Update { update, .. } if update.active == Some(false) => rank::ARCHIVE,
-            Self::Update { .. } => rank::UPDATE,
-        }
+    fn names(&self) -> Vec<&ObjRef> {
+        settings_refs(&self.settings).collect()
     }
 
-    fn creates(&self) -> bool {
-        matches!(self, Self::Create { .. })
+    fn update_names(update: &PortalUpdate) -> Vec<&ObjRef> {
+        update.settings.iter().flat_map(settings_refs).collect()
     }
 
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
-        match self {
-            Self::Create { settings, metadata } => {
-                vec![create_request(settings, metadata, &resolve)]
-            }
-            Self::Update { portal, update } => {
-                vec![update_request(resolve(portal), update, &resolve)]
-            }
+    fn update_rank(update: &PortalUpdate) -> u8 {
+        if update.active == Some(false) {
+            rank::ARCHIVE
+        } else {
+            rank::UPDATE
         }
     }
 }

@@ -20,8 +20,8 @@ use super::metadata;
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
+use super::request::{Encode, Writes, rank};
 use super::request::{ObjRef, StepId};
-use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, parse, split};
 use crate::catalog::{
@@ -36,6 +36,8 @@ use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 /// `transfer_lookup_key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriceSpec {
+    /// The product it is on.
+    pub product: ObjRef,
     pub price: Price,
     pub metadata: BTreeMap<String, String>,
     pub transfer_lookup_key: bool,
@@ -628,14 +630,12 @@ impl<'a> Declared<'a, '_> {
         b.add_step(
             change,
             description,
-            PriceWrite::Create {
+            PriceWrite::Create(PriceSpec {
                 product: self.product.obj.clone(),
-                price: PriceSpec {
-                    price: p.clone(),
-                    metadata,
-                    transfer_lookup_key: transfer,
-                },
-            },
+                price: p.clone(),
+                metadata,
+                transfer_lookup_key: transfer,
+            }),
             self.product.ready.into_iter().collect(),
         )
     }
@@ -705,7 +705,7 @@ impl<'a> Declared<'a, '_> {
             idx,
             format!("{} price", action.verb(ResourceKind::Price)),
             PriceWrite::Update {
-                price: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.clone()),
                 update,
             },
             deps,
@@ -805,7 +805,7 @@ pub(crate) fn plan_archives<'a>(
             deps.push(*step);
         }
         let request = PriceWrite::Update {
-            price: ObjRef::Id(live.id.clone()),
+            object: ObjRef::Id(live.id.clone()),
             update: PriceUpdate {
                 active: Some(false),
                 ..PriceUpdate::default()
@@ -1016,53 +1016,36 @@ pub(crate) fn update_requests(id: String, u: &PriceUpdate) -> Vec<WireRequest> {
 }
 
 /// A write to a price.
-#[derive(Debug, Clone)]
-pub(crate) enum PriceWrite {
-    Create { product: ObjRef, price: PriceSpec },
-    Update { price: ObjRef, update: PriceUpdate },
-}
+pub(crate) type PriceWrite = Writes<PriceSpec>;
 
-impl Write for PriceWrite {
-    fn target(&self) -> Option<&ObjRef> {
-        match self {
-            Self::Create { .. } => None,
-            Self::Update { price, .. } => Some(price),
+impl Encode for PriceSpec {
+    type Update = PriceUpdate;
+
+    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        vec![create_request(resolve(&self.product), self)]
+    }
+
+    fn update(
+        id: String,
+        update: &PriceUpdate,
+        _resolve: &dyn Fn(&ObjRef) -> String,
+    ) -> Vec<WireRequest> {
+        update_requests(id, update)
+    }
+
+    fn names(&self) -> Vec<&ObjRef> {
+        vec![&self.product]
+    }
+
+    fn update_rank(update: &PriceUpdate) -> u8 {
+        if update.active == Some(false) {
+            rank::ARCHIVE
+        } else {
+            rank::UPDATE
         }
     }
 
-    fn references(&self) -> Vec<&ObjRef> {
-        match self {
-            Self::Create { product, .. } => vec![product],
-            Self::Update { price, .. } => vec![price],
-        }
-    }
-
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Create { .. } => rank::CREATE,
-            Self::Update { update, .. } if update.active == Some(false) => rank::ARCHIVE,
-            Self::Update { .. } => rank::UPDATE,
-        }
-    }
-
-    fn creates(&self) -> bool {
-        matches!(self, Self::Create { .. })
-    }
-
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
-        match self {
-            Self::Create { product, price } => vec![create_request(resolve(product), price)],
-            Self::Update { price, update } => update_requests(resolve(price), update),
-        }
-    }
-
-    fn archives(&self) -> Option<&str> {
-        match self {
-            Self::Update {
-                price: ObjRef::Id(id),
-                update,
-            } if update.active == Some(false) => Some(id),
-            _ => None,
-        }
+    fn archives(update: &PriceUpdate) -> bool {
+        update.active == Some(false)
     }
 }

@@ -14,8 +14,8 @@ use super::metadata;
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
+use super::request::{Encode, Writes, rank};
 use super::request::{ObjRef, StepId};
-use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update};
 use crate::catalog::Product;
@@ -335,12 +335,7 @@ fn create<'a>(b: &mut Builder<'a>, address: &str, p: &'a Product, fp: String) ->
         features: features.clone(),
         metadata: owned_metadata(metadata, address, b.namespace, on_remove.recorded()),
     };
-    let step = b.add_step(
-        idx,
-        "create product",
-        ProductWrite::Create { product: spec },
-        vec![],
-    );
+    let step = b.add_step(idx, "create product", ProductWrite::Create(spec), vec![]);
     ProductState {
         declared: p,
         obj: ObjRef::Created(step),
@@ -407,7 +402,7 @@ fn update<'a>(
                 "update product"
             },
             ProductWrite::Update {
-                product: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.clone()),
                 update,
             },
             vec![],
@@ -524,7 +519,7 @@ pub(crate) fn plan_default_prices(
             change,
             description,
             ProductWrite::Update {
-                product: state.obj.clone(),
+                object: state.obj.clone(),
                 update: ProductUpdate {
                     default_price: Some(desired),
                     ..ProductUpdate::default()
@@ -639,7 +634,7 @@ fn clear_default(b: &mut Builder<'_>, change: usize, id: &str, default: &str) ->
         change,
         "clear default_price",
         ProductWrite::Update {
-            product: ObjRef::Id(id.to_owned()),
+            object: ObjRef::Id(id.to_owned()),
             update: ProductUpdate {
                 default_price: Some(None),
                 ..ProductUpdate::default()
@@ -671,7 +666,7 @@ pub(crate) fn archive_removed(
             change,
             "archive product",
             ProductWrite::Update {
-                product: ObjRef::Id(id.clone()),
+                object: ObjRef::Id(id.clone()),
                 update: ProductUpdate {
                     active: Some(false),
                     ..ProductUpdate::default()
@@ -777,69 +772,44 @@ pub(crate) fn update_request(
 }
 
 /// A write to a product.
-#[derive(Debug, Clone)]
-pub(crate) enum ProductWrite {
-    Create {
-        product: ProductSpec,
-    },
-    Update {
-        product: ObjRef,
-        update: ProductUpdate,
-    },
-}
+pub(crate) type ProductWrite = Writes<ProductSpec>;
 
-impl Write for ProductWrite {
-    fn target(&self) -> Option<&ObjRef> {
-        match self {
-            Self::Create { .. } => None,
-            Self::Update { product, .. } => Some(product),
+impl Encode for ProductSpec {
+    type Update = ProductUpdate;
+
+    fn create(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        vec![create_request(self)]
+    }
+
+    fn update(
+        id: String,
+        update: &ProductUpdate,
+        resolve: &dyn Fn(&ObjRef) -> String,
+    ) -> Vec<WireRequest> {
+        vec![update_request(id, update, &resolve)]
+    }
+
+    fn update_names(update: &ProductUpdate) -> Vec<&ObjRef> {
+        match &update.default_price {
+            Some(Some(price)) => vec![price],
+            _ => Vec::new(),
         }
     }
 
-    fn references(&self) -> Vec<&ObjRef> {
-        match self {
-            Self::Create { .. } => vec![],
-            Self::Update { product, update } => {
-                let mut refs = vec![product];
-                if let Some(Some(price)) = &update.default_price {
-                    refs.push(price);
-                }
-                refs
-            }
+    /// Its prices hang on it: it is created first, and archived after them.
+    fn create_rank(&self) -> u8 {
+        rank::CREATE_PARENT
+    }
+
+    fn update_rank(update: &ProductUpdate) -> u8 {
+        match update.active {
+            Some(true) => rank::REVIVE_PARENT,
+            Some(false) => rank::ARCHIVE_PARENT,
+            None => rank::LATE_UPDATE,
         }
     }
 
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Create { .. } => rank::CREATE_PARENT,
-            Self::Update { update, .. } => match update.active {
-                Some(true) => rank::REVIVE_PARENT,
-                Some(false) => rank::ARCHIVE_PARENT,
-                None => rank::LATE_UPDATE,
-            },
-        }
-    }
-
-    fn creates(&self) -> bool {
-        matches!(self, Self::Create { .. })
-    }
-
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
-        match self {
-            Self::Create { product } => vec![create_request(product)],
-            Self::Update { product, update } => {
-                vec![update_request(resolve(product), update, &resolve)]
-            }
-        }
-    }
-
-    fn archives(&self) -> Option<&str> {
-        match self {
-            Self::Update {
-                product: ObjRef::Id(id),
-                update,
-            } if update.active == Some(false) => Some(id),
-            _ => None,
-        }
+    fn archives(update: &ProductUpdate) -> bool {
+        update.active == Some(false)
     }
 }

@@ -16,8 +16,8 @@ use super::error::Conflict;
 use super::lifecycle::{Surplus, replacement_reason};
 use super::metadata;
 use super::placed::{CouponState, Coupons};
+use super::request::{Encode, Writes, rank};
 use super::request::{ObjRef, StepId};
-use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor};
 use crate::catalog::{Currency, MinorAmount, PromotionCode};
@@ -33,6 +33,8 @@ use crate::timestamp::format_timestamp;
 /// (declared plus billing's ownership marker).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromotionCodeSpec {
+    /// The coupon it is on.
+    pub coupon: ObjRef,
     pub code: PromotionCode,
     pub metadata: BTreeMap<String, String>,
 }
@@ -236,8 +238,9 @@ fn creation_fields(p: &PromotionCode) -> Vec<FieldChange> {
     fields
 }
 
-fn spec(b: &Builder<'_>, p: &PromotionCode) -> PromotionCodeSpec {
+fn spec(b: &Builder<'_>, p: &PromotionCode, coupon: ObjRef) -> PromotionCodeSpec {
     PromotionCodeSpec {
+        coupon,
         code: p.clone(),
         metadata: with_marker(&p.metadata, &address(&p.key), b.namespace),
     }
@@ -508,10 +511,7 @@ impl<'a> Codes<'_, 'a> {
         let created = b.add_step(
             idx,
             description,
-            PromotionCodeWrite::Create {
-                coupon: coupon.obj.clone(),
-                code: spec(b, p),
-            },
+            PromotionCodeWrite::Create(spec(b, p, coupon.obj.clone())),
             deps,
         );
         self.ledger
@@ -625,7 +625,7 @@ impl<'a> Codes<'_, 'a> {
             idx,
             description,
             PromotionCodeWrite::Update {
-                code: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.clone()),
                 update,
             },
             vec![],
@@ -654,7 +654,7 @@ impl<'a> Codes<'_, 'a> {
             change,
             description,
             PromotionCodeWrite::Update {
-                code: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.clone()),
                 update: PromotionCodeUpdate {
                     active: Some(false),
                     ..PromotionCodeUpdate::default()
@@ -795,50 +795,38 @@ pub(crate) fn update_request(id: String, u: &PromotionCodeUpdate) -> WireRequest
 }
 
 /// A write to a promotion code.
-#[derive(Debug, Clone)]
-pub(crate) enum PromotionCodeWrite {
-    Create {
-        coupon: ObjRef,
-        code: PromotionCodeSpec,
-    },
-    Update {
-        code: ObjRef,
-        update: PromotionCodeUpdate,
-    },
-}
+pub(crate) type PromotionCodeWrite = Writes<PromotionCodeSpec>;
 
-impl Write for PromotionCodeWrite {
-    fn target(&self) -> Option<&ObjRef> {
-        match self {
-            Self::Create { .. } => None,
-            Self::Update { code, .. } => Some(code),
-        }
+impl Encode for PromotionCodeSpec {
+    type Update = PromotionCodeUpdate;
+
+    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        vec![create_request(resolve(&self.coupon), self)]
     }
 
-    fn references(&self) -> Vec<&ObjRef> {
-        match self {
-            Self::Create { coupon, .. } => vec![coupon],
-            Self::Update { code, .. } => vec![code],
-        }
+    fn update(
+        id: String,
+        update: &PromotionCodeUpdate,
+        _resolve: &dyn Fn(&ObjRef) -> String,
+    ) -> Vec<WireRequest> {
+        vec![update_request(id, update)]
     }
 
-    /// A code is deactivated before codes are created, so that a new code never clashes with
+    fn names(&self) -> Vec<&ObjRef> {
+        vec![&self.coupon]
+    }
+
+    /// A code is created after codes are deactivated, so that a new code never clashes with
     /// one on its way out.
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Update { update, .. } if update.active == Some(false) => rank::UPDATE,
-            Self::Create { .. } | Self::Update { .. } => rank::LATE_UPDATE,
-        }
+    fn create_rank(&self) -> u8 {
+        rank::LATE_UPDATE
     }
 
-    fn creates(&self) -> bool {
-        matches!(self, Self::Create { .. })
-    }
-
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
-        match self {
-            Self::Create { coupon, code } => vec![create_request(resolve(coupon), code)],
-            Self::Update { code, update } => vec![update_request(resolve(code), update)],
+    fn update_rank(update: &PromotionCodeUpdate) -> u8 {
+        if update.active == Some(false) {
+            rank::UPDATE
+        } else {
+            rank::LATE_UPDATE
         }
     }
 }

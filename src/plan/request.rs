@@ -69,6 +69,103 @@ pub trait Write: fmt::Debug + Send + Sync + Any {
     }
 }
 
+/// How a kind whose writes are creating an object or changing one encodes them: implemented
+/// by its spec, the object to create.
+pub(crate) trait Encode: fmt::Debug + Clone + Send + Sync + 'static {
+    /// The fields of an existing object to change.
+    type Update: fmt::Debug + Clone + Send + Sync + 'static;
+
+    /// The requests that create the object.
+    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest>;
+
+    /// The requests that change the object `id`.
+    fn update(
+        id: String,
+        update: &Self::Update,
+        resolve: &dyn Fn(&ObjRef) -> String,
+    ) -> Vec<WireRequest>;
+
+    /// The objects the new object's fields name (a price's product).
+    fn names(&self) -> Vec<&ObjRef> {
+        Vec::new()
+    }
+
+    /// The objects the changed fields name (a product's new default price).
+    fn update_names(_update: &Self::Update) -> Vec<&ObjRef> {
+        Vec::new()
+    }
+
+    /// Where creating stands among writes (see [`rank`]).
+    fn create_rank(&self) -> u8 {
+        rank::CREATE
+    }
+
+    /// Where a change stands among writes (see [`rank`]).
+    fn update_rank(_update: &Self::Update) -> u8 {
+        rank::UPDATE
+    }
+
+    /// Whether the change archives the object.
+    fn archives(_update: &Self::Update) -> bool {
+        false
+    }
+}
+
+/// Creating an object of a kind, or changing one.
+#[derive(Debug, Clone)]
+pub(crate) enum Writes<S: Encode> {
+    Create(S),
+    Update { object: ObjRef, update: S::Update },
+}
+
+impl<S: Encode> Write for Writes<S> {
+    fn target(&self) -> Option<&ObjRef> {
+        match self {
+            Self::Create(_) => None,
+            Self::Update { object, .. } => Some(object),
+        }
+    }
+
+    fn references(&self) -> Vec<&ObjRef> {
+        match self {
+            Self::Create(spec) => spec.names(),
+            Self::Update { object, update } => {
+                let mut refs = vec![object];
+                refs.extend(S::update_names(update));
+                refs
+            }
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Create(spec) => spec.create_rank(),
+            Self::Update { update, .. } => S::update_rank(update),
+        }
+    }
+
+    fn creates(&self) -> bool {
+        matches!(self, Self::Create(_))
+    }
+
+    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        match self {
+            Self::Create(spec) => spec.create(resolve),
+            Self::Update { object, update } => S::update(resolve(object), update, resolve),
+        }
+    }
+
+    fn archives(&self) -> Option<&str> {
+        match self {
+            Self::Update {
+                object: ObjRef::Id(id),
+                update,
+            } if S::archives(update) => Some(id),
+            _ => None,
+        }
+    }
+}
+
 /// A step's write.
 #[derive(Clone)]
 pub struct Request(Arc<dyn Write>);

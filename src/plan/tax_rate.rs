@@ -11,8 +11,8 @@ use super::action::Action;
 use super::builder::Builder;
 use super::lifecycle::{Lifecycle, Planned};
 use super::metadata;
+use super::request::{Encode, Writes, rank};
 use super::request::{ObjRef, Request};
-use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, TaxRate};
@@ -174,7 +174,7 @@ impl<'a> Lifecycle<'a> for TaxRates {
         Planned {
             fields: Self::creation_fields(r),
             notes: Vec::new(),
-            request: TaxRateWrite::Create { rate: spec }.into(),
+            request: TaxRateWrite::Create(spec).into(),
             depends_on: Vec::new(),
         }
     }
@@ -275,7 +275,7 @@ impl<'a> Lifecycle<'a> for TaxRates {
             fields,
             notes: Vec::new(),
             request: TaxRateWrite::Update {
-                rate: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.clone()),
                 update,
             }
             .into(),
@@ -291,7 +291,11 @@ impl<'a> Lifecycle<'a> for TaxRates {
         let rate = ObjRef::Id(live.id.clone());
         (
             Action::Archive,
-            TaxRateWrite::Update { rate, update }.into(),
+            TaxRateWrite::Update {
+                object: rate,
+                update,
+            }
+            .into(),
         )
     }
 
@@ -397,36 +401,28 @@ pub(crate) fn update_request(id: String, u: &TaxRateUpdate) -> WireRequest {
 }
 
 /// A write to a tax rate.
-#[derive(Debug, Clone)]
-pub(crate) enum TaxRateWrite {
-    Create { rate: TaxRateSpec },
-    Update { rate: ObjRef, update: TaxRateUpdate },
-}
+pub(crate) type TaxRateWrite = Writes<TaxRateSpec>;
 
-impl Write for TaxRateWrite {
-    fn target(&self) -> Option<&ObjRef> {
-        match self {
-            Self::Create { .. } => None,
-            Self::Update { rate, .. } => Some(rate),
-        }
+impl Encode for TaxRateSpec {
+    type Update = TaxRateUpdate;
+
+    fn create(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        vec![create_request(self)]
     }
 
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Create { .. } => rank::CREATE,
-            Self::Update { update, .. } if update.active == Some(false) => rank::ARCHIVE,
-            Self::Update { .. } => rank::UPDATE,
-        }
+    fn update(
+        id: String,
+        update: &TaxRateUpdate,
+        _resolve: &dyn Fn(&ObjRef) -> String,
+    ) -> Vec<WireRequest> {
+        vec![update_request(id, update)]
     }
 
-    fn creates(&self) -> bool {
-        matches!(self, Self::Create { .. })
-    }
-
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
-        match self {
-            Self::Create { rate } => vec![create_request(rate)],
-            Self::Update { rate, update } => vec![update_request(resolve(rate), update)],
+    fn update_rank(update: &TaxRateUpdate) -> u8 {
+        if update.active == Some(false) {
+            rank::ARCHIVE
+        } else {
+            rank::UPDATE
         }
     }
 }

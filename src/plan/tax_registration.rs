@@ -9,7 +9,7 @@ use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
 use super::request::ObjRef;
-use super::request::{Write, rank};
+use super::request::{Encode, Writes};
 use super::value::{FieldChange, FieldValue};
 use super::wire::WireRequest;
 use crate::catalog::Registration;
@@ -109,7 +109,7 @@ fn create(b: &mut Builder<'_>, r: &Registration, same: &[&LiveRegistration]) {
     b.add_step(
         idx,
         "create tax registration",
-        RegistrationWrite::Create { registration: spec },
+        RegistrationWrite::Create(spec),
         vec![],
     );
 }
@@ -228,7 +228,7 @@ fn update(b: &mut Builder<'_>, r: &Registration, live: &LiveRegistration) {
             "update tax registration"
         },
         RegistrationWrite::Update {
-            registration: ObjRef::Id(live.id.clone()),
+            object: ObjRef::Id(live.id.clone()),
             update,
         },
         vec![],
@@ -313,43 +313,20 @@ pub(crate) fn update_request(id: String, u: &RegistrationUpdate) -> WireRequest 
 }
 
 /// A write to a tax registration.
-#[derive(Debug, Clone)]
-pub(crate) enum RegistrationWrite {
-    Create {
-        registration: RegistrationSpec,
-    },
-    Update {
-        registration: ObjRef,
-        update: RegistrationUpdate,
-    },
-}
+pub(crate) type RegistrationWrite = Writes<RegistrationSpec>;
 
-impl Write for RegistrationWrite {
-    fn target(&self) -> Option<&ObjRef> {
-        match self {
-            Self::Create { .. } => None,
-            Self::Update { registration, .. } => Some(registration),
-        }
+impl Encode for RegistrationSpec {
+    type Update = RegistrationUpdate;
+
+    fn create(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+        vec![create_request(self)]
     }
 
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Create { .. } => rank::CREATE,
-            Self::Update { .. } => rank::UPDATE,
-        }
-    }
-
-    fn creates(&self) -> bool {
-        matches!(self, Self::Create { .. })
-    }
-
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
-        match self {
-            Self::Create { registration } => vec![create_request(registration)],
-            Self::Update {
-                registration,
-                update,
-            } => vec![update_request(resolve(registration), update)],
-        }
+    fn update(
+        id: String,
+        update: &RegistrationUpdate,
+        _resolve: &dyn Fn(&ObjRef) -> String,
+    ) -> Vec<WireRequest> {
+        vec![update_request(id, update)]
     }
 }

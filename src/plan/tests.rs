@@ -249,7 +249,7 @@ fn a_replacement_moves_the_default_before_archiving_the_old_price() {
     );
     let archive = plan.order[2];
     assert!(plan.steps[archive].depends_on.contains(&plan.order[1]));
-    let Some(PriceWrite::Create { price, .. }) =
+    let Some(PriceWrite::Create(price)) =
         plan.steps[plan.order[0]].request.downcast::<PriceWrite>()
     else {
         panic!("a create")
@@ -321,7 +321,7 @@ fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_
  {
     let pinned = BASE.replace("name = \"Pro\"", "name = \"Pro\"\nid = \"prod_pinned\"");
     let plan = plan(&catalog(&pinned), &live(vec![], vec![])).unwrap();
-    let Some(ProductWrite::Create { product: spec }) =
+    let Some(ProductWrite::Create(spec)) =
         plan.steps[plan.order[0]].request.downcast::<ProductWrite>()
     else {
         panic!("a create")
