@@ -97,8 +97,8 @@ impl LiveState {
     /// The account a catalog leaves behind once applied: for every entry, the live object
     /// billing would have created, carrying billing's marker (and `billing_on_remove` where the
     /// entry records one), and nothing else. Objects are given ids billing.toml pins, else
-    /// made-up ones (`prod_<key>`, `price_<product>_<key>`, …); coupons get the id billing
-    /// would choose. Planning the catalog against it plans nothing.
+    /// made-up ones (`prod_<key>`, `price_<product>_<key>`, `<coupon key>_00000000`, …).
+    /// Planning the catalog against it plans nothing.
     ///
     /// Every catalog struct is destructured field by field, so that a field added to the
     /// catalog fails to build here until the fixture says what Stripe holds for it.
@@ -175,8 +175,7 @@ impl Ids {
             }
         }
         for (key, coupon) in &catalog.coupons {
-            ids.coupons
-                .insert(key.clone(), coupon_id(&catalog.namespace, coupon, None));
+            ids.coupons.insert(key.clone(), coupon_id(coupon));
         }
         ids
     }
@@ -190,21 +189,13 @@ impl Ids {
     }
 }
 
-/// The id billing gives a coupon it creates (see `plan::coupon`): the pinned one, else the
-/// key and a digest of the namespace, the entry and the account's newest catalog event.
-fn coupon_id(namespace: &str, coupon: &Coupon, generation: Option<&str>) -> String {
-    use sha2::{Digest, Sha256};
-    coupon.id.clone().unwrap_or_else(|| {
-        let mut h = Sha256::new();
-        h.update(namespace.as_bytes());
-        h.update(serde_json::to_vec(coupon).unwrap_or_default());
-        h.update(generation.unwrap_or_default().as_bytes());
-        let hex: String = h.finalize()[..4]
-            .iter()
-            .map(|x| format!("{x:02x}"))
-            .collect();
-        format!("{}_{hex}", coupon.key)
-    })
+/// A coupon's id: the pinned one, else one of the shape billing chooses (`<key>_<8 hex
+/// digits>`, see `plan::coupon`); objects are matched by their marker, not by this id.
+fn coupon_id(coupon: &Coupon) -> String {
+    coupon
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("{}_00000000", coupon.key))
 }
 
 fn address(kind: ResourceKind, key: &str) -> String {
