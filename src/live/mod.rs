@@ -16,7 +16,7 @@ pub use model::{
     LiveRecurring, LiveTier, money,
 };
 pub use object::{LiveKind, LiveObject, Objects};
-pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES};
+pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES, simulate_listing};
 pub use portal::{LivePortal, PortalProducts};
 pub use read::{
     ReadScope, ReadStats, account, catalog_event_types, generation, prices, read, read_counted,
