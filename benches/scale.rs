@@ -15,6 +15,15 @@
 //! each object with its own GET, 10 in flight. A table goes to stdout, JSON to a file. The
 //! benchmark asserts nothing about time; it stops if the tool fails or a plan is not what the
 //! scenario built (a no-op plan that is not empty, say).
+//!
+//! Two scenarios run billing's internals in process, each printed in a table of its own:
+//! `billing import`'s work on an account of P products and N prices (scenario 5: the time to
+//! turn the account into billing.toml, render it and validate it), and the partitioned lister
+//! reading lists of different creation histories from a simulated Stripe at the sandbox's
+//! latency and rate (scenario 6: requests against `ceil(n / 100)`, time against
+//! `requests / rate`; it sleeps through about 20 s of requests).
+//!
+//!     cargo bench --bench scale -- --scenarios 5,6   # only those
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
+use billing::live::{Account as LiveAccount, LivePrice, LiveProduct, LiveRecurring, LiveState};
 use clap::Parser;
 use serde_json::{Value, json};
 use stripe_sandbox::seed::{SeedPrice, SeedProduct, write_state};
@@ -52,8 +62,9 @@ struct Args {
     #[arg(long)]
     large: bool,
     /// Scenarios to run (1 no-op plan at N and 2N, 2 plan with 1% changed, 3 apply of 500
-    /// creates, 4 apply of 100 replacements).
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4])]
+    /// creates, 4 apply of 100 replacements, 5 import of P products and N prices in process,
+    /// 6 listing over history shapes, simulated).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 5, 6])]
     scenarios: Vec<u8>,
     /// Where the JSON results go.
     #[arg(long, default_value = "target/bench-scale.json")]
@@ -621,9 +632,253 @@ fn replace_scenario(args: &Args) -> Result<Row> {
     })
 }
 
+/// Scenario 5's figures: `billing import`'s work on a large account, in process.
+struct Imported {
+    products: usize,
+    prices: usize,
+    bytes: usize,
+    /// Entries written, by kind in kind order (`prices`, 10000).
+    written: Vec<(&'static str, usize)>,
+    import: Duration,
+    render: Duration,
+    verify: Duration,
+}
+
+impl Imported {
+    fn print(&self) {
+        println!(
+            "\n5. import in process, {} products and {} prices (half with lookup keys)\n",
+            self.products, self.prices
+        );
+        println!("| billing.toml bytes | written | import ms | render ms | validate ms |");
+        println!("|---:|---|---:|---:|---:|");
+        let written: Vec<String> = self
+            .written
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            self.bytes,
+            written.join(", "),
+            self.import.as_millis(),
+            self.render.as_millis(),
+            self.verify.as_millis()
+        );
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "products": self.products,
+            "prices": self.prices,
+            "bytes": self.bytes,
+            "written": self.written.iter().map(|(kind, n)| (kind.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "import_ms": self.import.as_millis() as u64,
+            "render_ms": self.render.as_millis() as u64,
+            "validate_ms": self.verify.as_millis() as u64,
+        })
+    }
+}
+
+/// An account read from Stripe with `products` products and `prices` monthly prices spread
+/// over them, every other one with a lookup key, none of them managed.
+fn unmanaged_account(products: usize, prices: usize) -> LiveState {
+    let products: Vec<LiveProduct> = (0..products)
+        .map(|i| LiveProduct {
+            id: format!("prod_{i}"),
+            created: i as i64,
+            active: true,
+            name: format!("Product {i}"),
+            description: None,
+            tax_code: None,
+            unit_label: None,
+            statement_descriptor: None,
+            url: None,
+            images: Vec::new(),
+            features: Vec::new(),
+            metadata: BTreeMap::new(),
+            default_price: None,
+        })
+        .collect();
+    let count = products.len().max(1);
+    let prices = (0..prices)
+        .map(|i| LivePrice {
+            id: format!("price_{i}"),
+            created: i as i64,
+            active: true,
+            product: format!("prod_{}", i % count),
+            currency: "usd".to_owned(),
+            billing_scheme: "per_unit".to_owned(),
+            unit_amount: billing::catalog::MinorAmount::from_minor(100 + i as i64).ok(),
+            custom_unit_amount: false,
+            tiers_mode: None,
+            tiers: Vec::new(),
+            recurring: Some(LiveRecurring {
+                interval: "month".to_owned(),
+                interval_count: 1,
+                usage_type: "licensed".to_owned(),
+                meter: None,
+            }),
+            transform_quantity: None,
+            lookup_key: i.is_multiple_of(2).then(|| format!("key_{i}")),
+            nickname: None,
+            tax_behavior: Some("unspecified".to_owned()),
+            metadata: BTreeMap::new(),
+            currency_options: BTreeMap::new(),
+        })
+        .collect();
+    LiveState {
+        account: LiveAccount {
+            id: "acct_bench".to_owned(),
+            name: None,
+        },
+        now: now(),
+        products,
+        prices,
+        ..LiveState::default()
+    }
+}
+
+/// Scenario 5: what `billing import` does once the account is read, on P products and N
+/// prices: the entries chosen, the text rendered and validated.
+fn import_scenario(args: &Args) -> Result<Imported> {
+    use billing::import::{Options, Origin, import, verify};
+    let live = unmanaged_account(args.products, args.prices);
+    let started = Instant::now();
+    let imported = import(&live, &Options::default());
+    let import_time = started.elapsed();
+    let origin = Origin {
+        account: live.account.id.clone(),
+        account_name: None,
+        environment: "bench".to_owned(),
+        mode: "test".to_owned(),
+        now: live.now,
+    };
+    let started = Instant::now();
+    let text = imported.render(&origin, &toml::Table::new());
+    let render = started.elapsed();
+    let started = Instant::now();
+    verify("billing.toml", &text)
+        .map_err(|problems| anyhow::anyhow!("the import does not validate:\n{problems}"))?;
+    let verify_time = started.elapsed();
+    Ok(Imported {
+        products: args.products,
+        prices: args.prices,
+        bytes: text.len(),
+        written: imported
+            .report
+            .written
+            .iter()
+            .map(|(kind, n)| (kind.plural(), *n))
+            .collect(),
+        import: import_time,
+        render,
+        verify: verify_time,
+    })
+}
+
+/// One history shape of scenario 6, as the lister read it.
+struct Listed {
+    shape: &'static str,
+    objects: usize,
+    requests: usize,
+    splits: usize,
+    wall: f64,
+}
+
+impl Listed {
+    fn json(&self) -> Value {
+        json!({
+            "shape": self.shape,
+            "objects": self.objects,
+            "requests": self.requests,
+            "requests_bound": self.objects.div_ceil(100),
+            "splits": self.splits,
+            "wall_seconds": self.wall,
+        })
+    }
+}
+
+/// Creation histories of about 11,000 objects (and one of 3,000), in Unix seconds.
+fn history_shapes() -> Vec<(&'static str, Vec<i64>)> {
+    let t0 = 1_000_000i64;
+    vec![
+        (
+            "uniform, 25 per second",
+            (0..11_000).map(|i| t0 + i / 25).collect(),
+        ),
+        (
+            "uniform, 1 per minute",
+            (0..11_000).map(|i| t0 + i * 60).collect(),
+        ),
+        (
+            "11 clumps of 40 s, 1 h apart",
+            (0..11_000)
+                .map(|i| t0 + (i / 1000) * 3600 + (i % 1000) / 25)
+                .collect(),
+        ),
+        ("growing", (0..11_000).map(|i| t0 + i * i / 2000).collect()),
+        ("bulk after 5 years", {
+            let mut v: Vec<i64> = (0..1_000).map(|i| t0 + i * 150_000).collect();
+            v.extend((0..10_000).map(|i| t0 + 160_000_000 + i / 25));
+            v
+        }),
+        ("3,000 uniform", (0..3_000).map(|i| t0 + i / 25).collect()),
+    ]
+}
+
+/// Scenario 6: the partitioned lister over each history shape, against a simulated Stripe
+/// with the sandbox's latency and the client's pacer at its rate.
+fn history_scenario(args: &Args) -> Result<Vec<Listed>> {
+    let latency = Duration::from_millis(args.latency);
+    let mut out = Vec::new();
+    for (shape, created) in history_shapes() {
+        let started = Instant::now();
+        let (read, stats) =
+            billing::live::simulate_listing(&created, latency, f64::from(args.rate));
+        let wall = started.elapsed().as_secs_f64();
+        ensure!(
+            read == created.len(),
+            "{shape}: read {read} of {} objects",
+            created.len()
+        );
+        out.push(Listed {
+            shape,
+            objects: read,
+            requests: stats.requests,
+            splits: stats.splits,
+            wall,
+        });
+    }
+    Ok(out)
+}
+
+fn print_history(rows: &[Listed], args: &Args) {
+    println!(
+        "\n6. listing over history shapes (simulated: {} ms per request, {}/s)\n",
+        args.latency, args.rate
+    );
+    println!("| shape | objects | ceil(n/100) | requests | splits | wall s | requests / rate s |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {:.2} | {:.2} |",
+            row.shape,
+            row.objects,
+            row.objects.div_ceil(100),
+            row.requests,
+            row.splits,
+            row.wall,
+            row.requests as f64 / f64::from(args.rate)
+        );
+    }
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let mut rows = Vec::new();
+    let mut imported = None;
+    let mut history = Vec::new();
     for scenario in &args.scenarios {
         match scenario {
             1 => {
@@ -633,19 +888,31 @@ fn main() -> Result<()> {
             2 => rows.push(plan_scenario(&args, args.products, args.prices, 1)?),
             3 => rows.push(create_scenario(&args)?),
             4 => rows.push(replace_scenario(&args)?),
-            other => bail!("no scenario {other}: 1 to 4"),
+            5 => imported = Some(import_scenario(&args)?),
+            6 => history = history_scenario(&args)?,
+            other => bail!("no scenario {other}: 1 to 6"),
         }
-        eprintln!("done: {}", rows.last().map_or("", |r| r.name.as_str()));
+        eprintln!("done: scenario {scenario}");
     }
     if args.large {
         rows.push(plan_scenario(&args, 10_000, 100_000, 0)?);
     }
-    print_table(&rows, &args);
+    if !rows.is_empty() {
+        print_table(&rows, &args);
+    }
+    if let Some(imported) = &imported {
+        imported.print();
+    }
+    if !history.is_empty() {
+        print_history(&history, &args);
+    }
     let json = json!({
         "latency_ms": args.latency,
         "rate": args.rate,
         "endpoint_rate": args.endpoint_rate,
         "scenarios": rows.iter().map(Row::json).collect::<Vec<_>>(),
+        "import": imported.as_ref().map(Imported::json),
+        "history": history.iter().map(Listed::json).collect::<Vec<_>>(),
     });
     if let Some(dir) = args.json.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;

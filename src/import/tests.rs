@@ -913,36 +913,3 @@ fn the_review_says_what_the_plan_will_show_besides_adoptions() {
         "{review:?}"
     );
 }
-
-#[test]
-#[ignore = "timing only: cargo test --lib large_accounts -- --ignored --nocapture"]
-fn large_accounts_import_quickly() {
-    let products: Vec<LiveProduct> = (0..1000)
-        .map(|i| product(&format!("prod_{i}"), &format!("Product {i}"), i))
-        .collect();
-    let prices: Vec<LivePrice> = (0..10_000)
-        .map(|i| {
-            let p = monthly(price(
-                &format!("price_{i}"),
-                &format!("prod_{}", i % 1000),
-                i,
-                "usd",
-                100 + i,
-            ));
-            if i % 2 == 0 {
-                keyed(p, &format!("key_{i}"))
-            } else {
-                p
-            }
-        })
-        .collect();
-    let live = fixtures::live(products, prices);
-    let started = std::time::Instant::now();
-    let (text, _, report) = run(&live);
-    eprintln!(
-        "{} bytes, {:?} written in {:?}",
-        text.len(),
-        report.written,
-        started.elapsed()
-    );
-}

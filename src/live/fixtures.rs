@@ -1,11 +1,23 @@
 //! Hand-built live objects for unit tests: a managed product `products.pro` (`prod_1`) whose
-//! default price is the managed monthly price `prices.pro.monthly` (`price_m`, $79.00 / month).
+//! default price is the managed monthly price `prices.pro.monthly` (`price_m`, $79.00 / month);
+//! and [`LiveState::matching`], the account that exactly matches a catalog, of every kind.
 
 use std::collections::BTreeMap;
 
-use super::{Account, LivePrice, LiveProduct, LiveRecurring, LiveState};
-use crate::catalog::MinorAmount;
-use crate::resource::{MARKER_KEY, MARKER_NAMESPACE};
+use super::{
+    Account, LiveAddress, LiveCoupon, LiveCurrencyOption, LivePortal, LivePrice, LiveProduct,
+    LivePromotionCode, LiveRecurring, LiveRegistration, LiveState, LiveTaxRate, LiveTaxSettings,
+    LiveTier,
+};
+use crate::catalog::{
+    Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, Discount, MinorAmount,
+    Portal, PostalAddress, Price, Pricing, Product, PromotionCode, Recurring, Registration,
+    SubscriptionCancel, SubscriptionUpdate, TaxBehavior, TaxRate, TaxSettings, Tier,
+    TransformQuantity,
+};
+use crate::resource::{
+    Address, MARKER_KEY, MARKER_NAMESPACE, ResourceKind, owned_metadata, with_marker,
+};
 
 pub(crate) fn marker(address: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -75,5 +87,566 @@ pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveSt
         tax_registrations: Vec::new(),
         tax_rates: Vec::new(),
         portals: Vec::new(),
+    }
+}
+
+/// When the objects of [`LiveState::matching`] were created (Unix seconds, before `now`).
+const CREATED: i64 = 1_700_000_000;
+
+impl LiveState {
+    /// The account a catalog leaves behind once applied: for every entry, the live object
+    /// billing would have created, carrying billing's marker (and `billing_on_remove` where the
+    /// entry records one), and nothing else. Objects are given ids billing.toml pins, else
+    /// made-up ones (`prod_<key>`, `price_<product>_<key>`, `<coupon key>_00000000`, …).
+    /// Planning the catalog against it plans nothing.
+    ///
+    /// Every catalog struct is destructured field by field, so that a field added to the
+    /// catalog fails to build here until the fixture says what Stripe holds for it.
+    pub(crate) fn matching(catalog: &Catalog) -> Self {
+        let Catalog {
+            namespace,
+            default_environment: _,
+            environments: _,
+            environment: _,
+            ignore_metadata: _,
+            products,
+            coupons,
+            promotion_codes,
+            tax,
+            tax_rates,
+            portals,
+        } = catalog;
+        let mut state = live(Vec::new(), Vec::new());
+        let ids = Ids::of(catalog);
+        for (key, product) in products {
+            let (p, prices) = matching_product(namespace, &ids, key, product);
+            state.products.push(p);
+            state.prices.extend(prices);
+        }
+        state.coupons = coupons
+            .iter()
+            .map(|(key, c)| matching_coupon(namespace, &ids, key, c))
+            .collect();
+        state.promotion_codes = promotion_codes
+            .iter()
+            .map(|(key, p)| matching_promotion_code(namespace, &ids, key, p))
+            .collect();
+        if let Some(tax) = tax {
+            let (settings, registrations) = matching_tax(tax, state.now);
+            state.tax_settings = Some(settings);
+            state.tax_registrations = registrations;
+        }
+        state.tax_rates = tax_rates
+            .iter()
+            .map(|(key, r)| matching_tax_rate(namespace, key, r))
+            .collect();
+        state.portals = portals
+            .iter()
+            .map(|(key, p)| matching_portal(namespace, &ids, key, p))
+            .collect();
+        state
+    }
+}
+
+/// The ids [`LiveState::matching`] gives products, prices and coupons, which other objects
+/// refer to.
+struct Ids {
+    products: BTreeMap<String, String>,
+    prices: BTreeMap<(String, String), String>,
+    coupons: BTreeMap<String, String>,
+}
+
+impl Ids {
+    fn of(catalog: &Catalog) -> Self {
+        let mut ids = Self {
+            products: BTreeMap::new(),
+            prices: BTreeMap::new(),
+            coupons: BTreeMap::new(),
+        };
+        for (key, product) in &catalog.products {
+            let id = product.id.clone().unwrap_or_else(|| format!("prod_{key}"));
+            ids.products.insert(key.clone(), id);
+            for (price_key, price) in &product.prices {
+                let id = price
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("price_{key}_{price_key}"));
+                ids.prices.insert((key.clone(), price_key.clone()), id);
+            }
+        }
+        for (key, coupon) in &catalog.coupons {
+            ids.coupons.insert(key.clone(), coupon_id(coupon));
+        }
+        ids
+    }
+
+    fn product(&self, key: &str) -> String {
+        self.products[key].clone()
+    }
+
+    fn price(&self, product: &str, key: &str) -> String {
+        self.prices[&(product.to_owned(), key.to_owned())].clone()
+    }
+}
+
+/// A coupon's id: the pinned one, else one of the shape billing chooses (`<key>_<8 hex
+/// digits>`, see `plan::coupon`); objects are matched by their marker, not by this id.
+fn coupon_id(coupon: &Coupon) -> String {
+    coupon
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("{}_00000000", coupon.key))
+}
+
+fn address(kind: ResourceKind, key: &str) -> String {
+    Address::new(kind, key).to_string()
+}
+
+fn live_tiers(tiers: &[Tier]) -> Vec<LiveTier> {
+    tiers
+        .iter()
+        .map(|tier| {
+            let Tier {
+                up_to,
+                unit_amount,
+                flat_amount,
+            } = tier;
+            LiveTier {
+                up_to: *up_to,
+                unit_amount: *unit_amount,
+                flat_amount: *flat_amount,
+            }
+        })
+        .collect()
+}
+
+/// Stripe's word for a tax behavior billing.toml leaves unmanaged.
+fn tax_behavior(declared: Option<TaxBehavior>) -> Option<String> {
+    Some(
+        declared
+            .unwrap_or(TaxBehavior::Unspecified)
+            .as_str()
+            .to_owned(),
+    )
+}
+
+fn matching_product(
+    namespace: &str,
+    ids: &Ids,
+    key: &str,
+    product: &Product,
+) -> (LiveProduct, Vec<LivePrice>) {
+    let Product {
+        key: _,
+        id: _,
+        name,
+        description,
+        active,
+        tax_code,
+        unit_label,
+        statement_descriptor,
+        url,
+        images,
+        features,
+        metadata,
+        default_price,
+        prices,
+        moved_from: _,
+        on_remove,
+    } = product;
+    let address = Address::product(key).to_string();
+    let live = LiveProduct {
+        id: ids.product(key),
+        created: CREATED,
+        active: *active,
+        name: name.clone(),
+        description: description.clone(),
+        tax_code: tax_code.clone(),
+        unit_label: unit_label.clone(),
+        statement_descriptor: statement_descriptor.clone(),
+        url: url.clone(),
+        images: images.clone(),
+        features: features.clone(),
+        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+        // An archived product has no default price.
+        default_price: default_price
+            .as_deref()
+            .filter(|_| *active)
+            .map(|price| ids.price(key, price)),
+    };
+    let prices = prices
+        .iter()
+        .map(|(price_key, price)| matching_price(namespace, ids, (key, price_key), *active, price))
+        .collect();
+    (live, prices)
+}
+
+fn matching_price(
+    namespace: &str,
+    ids: &Ids,
+    (product, key): (&str, &str),
+    active: bool,
+    price: &Price,
+) -> LivePrice {
+    let Price {
+        key: _,
+        id: _,
+        moved_from: _,
+        on_remove,
+        currency,
+        pricing,
+        recurring,
+        nickname,
+        lookup_key,
+        lookup_key_declared: _,
+        tax_behavior: declared_tax_behavior,
+        metadata,
+        transform_quantity,
+        currency_options,
+    } = price;
+    let (billing_scheme, unit_amount, tiers_mode, tiers) = match pricing {
+        Pricing::PerUnit { unit_amount } => ("per_unit", Some(*unit_amount), None, Vec::new()),
+        Pricing::Tiered { mode, tiers } => (
+            "tiered",
+            None,
+            Some(mode.as_str().to_owned()),
+            live_tiers(tiers),
+        ),
+    };
+    let currency_options = currency_options
+        .iter()
+        .map(|(currency, option)| {
+            let CurrencyOption {
+                pricing,
+                tax_behavior: option_tax_behavior,
+            } = option;
+            let (unit_amount, tiers) = match pricing {
+                CurrencyOptionPricing::PerUnit(amount) => (Some(*amount), Vec::new()),
+                CurrencyOptionPricing::Tiered(tiers) => (None, live_tiers(tiers)),
+            };
+            let live = LiveCurrencyOption {
+                unit_amount,
+                tiers,
+                tax_behavior: tax_behavior(*option_tax_behavior),
+                custom_unit_amount: false,
+            };
+            (currency.code().to_owned(), live)
+        })
+        .collect();
+    let address = Address::price(product, key).to_string();
+    LivePrice {
+        id: ids.price(product, key),
+        created: CREATED,
+        // The prices of an archived product are archived with it.
+        active,
+        product: ids.product(product),
+        currency: currency.code().to_owned(),
+        billing_scheme: billing_scheme.to_owned(),
+        unit_amount,
+        custom_unit_amount: false,
+        tiers_mode,
+        tiers,
+        recurring: recurring.map(|r| {
+            let Recurring {
+                interval,
+                interval_count,
+            } = r;
+            LiveRecurring {
+                interval: interval.as_str().to_owned(),
+                interval_count: u64::from(interval_count),
+                usage_type: "licensed".to_owned(),
+                meter: None,
+            }
+        }),
+        transform_quantity: transform_quantity.map(|t| {
+            let TransformQuantity { divide_by, round } = t;
+            (divide_by, round.as_str().to_owned())
+        }),
+        lookup_key: Some(lookup_key.clone()),
+        nickname: nickname.clone(),
+        tax_behavior: tax_behavior(*declared_tax_behavior),
+        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+        currency_options,
+    }
+}
+
+fn minor(amount: MinorAmount) -> i64 {
+    amount.as_integer().expect("a whole number of minor units")
+}
+
+fn matching_coupon(namespace: &str, ids: &Ids, key: &str, coupon: &Coupon) -> LiveCoupon {
+    let Coupon {
+        key: _,
+        id: _,
+        name,
+        discount,
+        duration,
+        max_redemptions,
+        redeem_by,
+        applies_to,
+        metadata,
+        on_remove,
+        moved_from: _,
+    } = coupon;
+    let (percent_off, amount_off, currency, currency_options) = match discount {
+        Discount::PercentOff(percent) => (
+            Some(percent.0.normalize().to_string()),
+            None,
+            None,
+            BTreeMap::new(),
+        ),
+        Discount::AmountOff {
+            currency,
+            amount,
+            currency_options,
+        } => (
+            None,
+            Some(minor(*amount)),
+            Some(currency.code().to_owned()),
+            currency_options
+                .iter()
+                .map(|(c, a)| (c.code().to_owned(), minor(*a)))
+                .collect(),
+        ),
+    };
+    let (duration, duration_in_months) = match duration {
+        CouponDuration::Once => ("once", None),
+        CouponDuration::Repeating { months } => ("repeating", Some(i64::from(*months))),
+        CouponDuration::Forever => ("forever", None),
+    };
+    let mut applies_to: Vec<String> = applies_to.iter().map(|p| ids.product(p)).collect();
+    applies_to.sort();
+    let address = address(ResourceKind::Coupon, key);
+    LiveCoupon {
+        id: ids.coupons[key].clone(),
+        created: CREATED,
+        name: name.clone(),
+        percent_off,
+        amount_off,
+        currency,
+        currency_options,
+        duration: duration.to_owned(),
+        duration_in_months,
+        max_redemptions: max_redemptions.map(count),
+        redeem_by: *redeem_by,
+        applies_to,
+        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+        valid: true,
+        times_redeemed: 0,
+    }
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).expect("a count Stripe takes")
+}
+
+fn matching_promotion_code(
+    namespace: &str,
+    ids: &Ids,
+    key: &str,
+    code: &PromotionCode,
+) -> LivePromotionCode {
+    let PromotionCode {
+        key: _,
+        code,
+        coupon,
+        active,
+        max_redemptions,
+        expires_at,
+        first_time_transaction,
+        minimum_amount,
+        minimum_amount_options,
+        customer,
+        metadata,
+    } = code;
+    let address = address(ResourceKind::PromotionCode, key);
+    LivePromotionCode {
+        id: format!("promo_{key}"),
+        created: CREATED,
+        code: code.clone(),
+        active: *active,
+        coupon: ids.coupons[coupon].clone(),
+        customer: customer.clone(),
+        expires_at: *expires_at,
+        max_redemptions: max_redemptions.map(count),
+        times_redeemed: 0,
+        first_time_transaction: *first_time_transaction,
+        minimum_amount: minimum_amount.map(|(_, a)| minor(a)),
+        minimum_amount_currency: minimum_amount.map(|(c, _)| c.code().to_owned()),
+        currency_options: minimum_amount_options
+            .iter()
+            .map(|(c, a)| (c.code().to_owned(), minor(*a)))
+            .collect(),
+        metadata: with_marker(metadata, &address, namespace),
+    }
+}
+
+/// The settings, and a registration for each declared one: active since it was created (or
+/// scheduled from its `active_from`), ending at its `ends_at` (expired when that has passed).
+fn matching_tax(tax: &TaxSettings, now: i64) -> (LiveTaxSettings, Vec<LiveRegistration>) {
+    let TaxSettings {
+        default_tax_behavior,
+        default_tax_code,
+        head_office,
+        registrations,
+    } = tax;
+    let settings = LiveTaxSettings {
+        default_tax_behavior: default_tax_behavior.clone(),
+        default_tax_code: default_tax_code.clone(),
+        head_office: head_office.as_ref().map(|a| {
+            let PostalAddress {
+                line1,
+                line2,
+                city,
+                state,
+                postal_code,
+                country,
+            } = a;
+            LiveAddress {
+                line1: line1.clone(),
+                line2: line2.clone(),
+                city: city.clone(),
+                state: state.clone(),
+                postal_code: postal_code.clone(),
+                country: Some(country.clone()),
+            }
+        }),
+    };
+    let registrations = registrations
+        .iter()
+        .map(|r| {
+            let Registration {
+                country,
+                kind,
+                state,
+                active_from,
+                ends_at,
+            } = r;
+            let active_from = active_from.unwrap_or(CREATED);
+            // Ended "now" when applied: by the time the state is read, a moment ago.
+            let expires_at = ends_at.map(|at| at.unwrap_or(now - 1));
+            let status = match expires_at {
+                Some(at) if at <= now => "expired",
+                _ if active_from > now => "scheduled",
+                _ => "active",
+            };
+            LiveRegistration {
+                id: format!("taxreg_{}", r.address().key().replace('.', "_")),
+                country: country.clone(),
+                kind: kind.clone(),
+                state: state.clone(),
+                active_from,
+                expires_at,
+                status: status.to_owned(),
+            }
+        })
+        .collect();
+    (settings, registrations)
+}
+
+fn matching_tax_rate(namespace: &str, key: &str, rate: &TaxRate) -> LiveTaxRate {
+    let TaxRate {
+        key: _,
+        id,
+        moved_from: _,
+        on_remove,
+        display_name,
+        percentage,
+        inclusive,
+        active,
+        country,
+        state,
+        jurisdiction,
+        tax_type,
+        description,
+        metadata,
+    } = rate;
+    let address = address(ResourceKind::TaxRate, key);
+    LiveTaxRate {
+        id: id.clone().unwrap_or_else(|| format!("txr_{key}")),
+        created: CREATED,
+        active: *active,
+        display_name: display_name.clone(),
+        percentage: percentage.normalize().to_string(),
+        inclusive: *inclusive,
+        country: country.clone(),
+        state: state.clone(),
+        jurisdiction: jurisdiction.clone(),
+        tax_type: tax_type.clone(),
+        description: description.clone(),
+        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+    }
+}
+
+/// A configuration billing created, or with `target = "default"` the account's default one,
+/// taken over.
+fn matching_portal(namespace: &str, ids: &Ids, key: &str, portal: &Portal) -> LivePortal {
+    let Portal {
+        key: _,
+        account_default,
+        name,
+        default_return_url,
+        headline,
+        privacy_policy_url,
+        terms_of_service_url,
+        login_page,
+        invoice_history,
+        payment_method_update,
+        customer_update,
+        subscription_cancel,
+        subscription_update,
+        metadata,
+    } = portal;
+    let address = address(ResourceKind::Portal, key);
+    LivePortal {
+        id: format!("bpc_{key}"),
+        created: CREATED,
+        active: true,
+        is_default: *account_default,
+        name: name.clone(),
+        default_return_url: default_return_url.clone(),
+        headline: headline.clone(),
+        privacy_policy_url: privacy_policy_url.clone(),
+        terms_of_service_url: terms_of_service_url.clone(),
+        login_page: *login_page,
+        invoice_history: *invoice_history,
+        payment_method_update: *payment_method_update,
+        customer_update: customer_update.clone(),
+        subscription_cancel: subscription_cancel.as_ref().map(|c| {
+            let SubscriptionCancel {
+                mode,
+                proration_behavior,
+                reasons,
+            } = c;
+            (
+                mode.clone(),
+                proration_behavior
+                    .clone()
+                    .unwrap_or_else(|| "none".to_owned()),
+                reasons.clone(),
+            )
+        }),
+        subscription_update: subscription_update.as_ref().map(|u| {
+            let SubscriptionUpdate {
+                products,
+                default_allowed_updates,
+                proration_behavior,
+            } = u;
+            let products = products
+                .iter()
+                .map(|(product, prices)| {
+                    let prices = prices.iter().map(|p| ids.price(product, p)).collect();
+                    (ids.product(product), prices)
+                })
+                .collect();
+            (
+                products,
+                default_allowed_updates.clone(),
+                proration_behavior
+                    .clone()
+                    .unwrap_or_else(|| "none".to_owned()),
+            )
+        }),
+        metadata: with_marker(metadata, &address, namespace),
     }
 }

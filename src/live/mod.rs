@@ -17,7 +17,7 @@ pub use model::{
 };
 pub use model::{ReadScope, prices};
 pub use object::{LiveKind, LiveObject, Objects};
-pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES};
+pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES, simulate_listing};
 pub use portal::{LivePortal, PortalProducts};
 pub use read::{account, catalog_event_types, generation};
 pub use tax::{LiveAddress, LiveRegistration, LiveTaxRate, LiveTaxSettings};

@@ -253,9 +253,10 @@ fn split_point(count: usize, newest: i64, oldest: i64, floor: i64, free: usize) 
     (mid > floor).then_some(mid)
 }
 
-#[cfg(test)]
-pub(super) mod tests {
-    use super::*;
+/// A list endpoint over made-up objects that honours windows like Stripe: what the unit tests
+/// read, and what [`simulate_listing`] paces like Stripe.
+mod simulated {
+    use super::{Listed, Page, Window};
 
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub(super) struct Obj {
@@ -272,10 +273,13 @@ pub(super) mod tests {
         }
     }
 
-    /// A list server over `objects` (newest first) that honours windows like Stripe.
+    /// A page of `objects` (newest first) for `window`.
     pub(super) fn serve(objects: &[Obj], window: &Window) -> Page<Obj> {
         let start = match &window.starting_after {
-            Some(id) => objects.iter().position(|o| &o.id == id).unwrap() + 1,
+            Some(id) => {
+                let cursor = objects.iter().position(|o| &o.id == id);
+                cursor.expect("the cursor is one of the objects") + 1
+            }
             None => 0,
         };
         let mut matching = objects[start..]
@@ -285,18 +289,6 @@ pub(super) mod tests {
         let data: Vec<Obj> = matching.by_ref().take(100).collect();
         let has_more = matching.next().is_some();
         Page { data, has_more }
-    }
-
-    fn list(objects: &[Obj], origin: i64) -> (Vec<Obj>, ListStats) {
-        let run = list_all(origin, |w| {
-            let page = serve(objects, &w);
-            async move { Ok(page) }
-        });
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(run)
-            .unwrap()
     }
 
     /// Objects with these `created`, newest first (ties in the given order).
@@ -310,6 +302,55 @@ pub(super) mod tests {
             .collect();
         out.sort_by_key(|o| std::cmp::Reverse(o.created));
         out
+    }
+}
+
+/// How [`list_all`] reads a list of objects created at `created` (Unix seconds) from a
+/// simulated Stripe that answers each page after `latency`, with the client's own pacer at
+/// `rate` requests per second: the objects read and the requests and splits it took. For
+/// `benches/scale.rs`, which prints requests and time over history shapes; it sleeps through
+/// every request.
+pub fn simulate_listing(
+    created: &[i64],
+    latency: std::time::Duration,
+    rate: f64,
+) -> (usize, ListStats) {
+    use std::sync::Arc;
+
+    let origin = created.iter().copied().min().unwrap_or_default();
+    let objects = Arc::new(simulated::objects(created.iter().copied()));
+    let pacer = Arc::new(crate::stripe::pace::Pacer::new(rate, rate));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the simulation");
+    let listed = runtime.block_on(list_all(origin, |window| {
+        let (objects, pacer) = (Arc::clone(&objects), Arc::clone(&pacer));
+        async move {
+            pacer.wait("GET /v1/prices").await;
+            tokio::time::sleep(latency).await;
+            Ok(simulated::serve(&objects, &window))
+        }
+    }));
+    let (read, stats) = listed.expect("the simulated list never fails");
+    (read.len(), stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::simulated::{Obj, objects, serve};
+    use super::*;
+
+    fn list(objects: &[Obj], origin: i64) -> (Vec<Obj>, ListStats) {
+        let run = list_all(origin, |w| {
+            let page = serve(objects, &w);
+            async move { Ok(page) }
+        });
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(run)
+            .unwrap()
     }
 
     fn bound(n: usize) -> usize {
@@ -386,78 +427,5 @@ pub(super) mod tests {
         };
         assert!(w.contains(10) && w.contains(19) && !w.contains(20) && !w.contains(9));
         assert_eq!(Window::default().created(), None);
-    }
-}
-
-/// A simulation of Stripe's pace: 80 ms per request and 25 requests per second (the client's
-/// own pacer), over histories of different shapes. Ignored by default (it sleeps); run with
-/// `cargo test --lib live::partition::simulation -- --ignored --nocapture` to see requests
-/// against `ceil(n / 100)` and time against `requests / 25`.
-#[cfg(test)]
-mod simulation {
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
-
-    use super::tests::{Obj, objects, serve};
-    use super::*;
-    use crate::stripe::pace::Pacer;
-
-    #[test]
-    #[ignore = "slow: sleeps through about 40 s of simulated requests"]
-    fn requests_and_time_over_history_shapes() {
-        let t0 = 1_000_000i64;
-        let scenarios: Vec<(&str, Vec<i64>)> = vec![
-            (
-                "uniform, 25 per second",
-                (0..11_000).map(|i| t0 + i / 25).collect(),
-            ),
-            (
-                "uniform, 1 per minute",
-                (0..11_000).map(|i| t0 + i * 60).collect(),
-            ),
-            (
-                "11 clumps of 40 s, 1 h apart",
-                (0..11_000)
-                    .map(|i| t0 + (i / 1000) * 3600 + (i % 1000) / 25)
-                    .collect(),
-            ),
-            ("growing", (0..11_000).map(|i| t0 + i * i / 2000).collect()),
-            ("bulk after 5 years", {
-                let mut v: Vec<i64> = (0..1_000).map(|i| t0 + i * 150_000).collect();
-                v.extend((0..10_000).map(|i| t0 + 160_000_000 + i / 25));
-                v
-            }),
-            ("3,000 uniform", (0..3_000).map(|i| t0 + i / 25).collect()),
-        ];
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        for (name, created) in scenarios {
-            let n = created.len();
-            let objs: Arc<Vec<Obj>> = Arc::new(objects(created.into_iter()));
-            let pacer = Arc::new(Pacer::new(25.0, 25.0));
-            let started = Instant::now();
-            let (got, stats) = runtime
-                .block_on(list_all(t0, |w| {
-                    let (objs, pacer) = (Arc::clone(&objs), Arc::clone(&pacer));
-                    async move {
-                        pacer.wait("GET /v1/prices").await;
-                        tokio::time::sleep(Duration::from_millis(80)).await;
-                        Ok(serve(&objs, &w))
-                    }
-                }))
-                .unwrap();
-            assert_eq!(got.len(), n);
-            let seconds = started.elapsed().as_secs_f64();
-            let paced = stats.requests as f64 / 25.0;
-            eprintln!(
-                "{name:30} n={n:6} ceil(n/100)={:4} requests={:4} splits={:2} \
-                 {seconds:.2} s (requests/25: {paced:.2} s)",
-                n.div_ceil(100),
-                stats.requests,
-                stats.splits,
-            );
-        }
     }
 }

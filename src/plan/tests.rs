@@ -6,7 +6,7 @@ use super::coupon::CouponWrite;
 use super::price::PriceWrite;
 use super::product::ProductWrite;
 use super::*;
-use crate::catalog::{MinorAmount, SourceFile, parse};
+use crate::catalog::{Catalog, MinorAmount, SourceFile, parse};
 use crate::live::LiveCurrencyOption;
 use crate::live::fixtures::{live, price, product};
 use crate::plan::price::CurrencyOptionsUpdate;
@@ -29,27 +29,31 @@ interval = "month"
 tax_behavior = "exclusive"
 "#;
 
+/// `field: before → after` of each field of a change, `(!)` marking those that force a
+/// replacement.
+fn field_list(c: &Change) -> String {
+    let fields: Vec<String> = c
+        .fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {} → {}{}",
+                f.field,
+                f.before,
+                f.after,
+                if f.forces_replacement { " (!)" } else { "" }
+            )
+        })
+        .collect();
+    fields.join("; ")
+}
+
 /// `(address, action, [field: before → after (!)])` of each change.
 fn changes(text: &str, state: &LiveState) -> Vec<String> {
     let plan = plan(&catalog(text), state).unwrap_or_else(|e| panic!("{e}"));
     plan.changes
         .iter()
-        .map(|c| {
-            let fields: Vec<String> = c
-                .fields
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {} → {}{}",
-                        f.field,
-                        f.before,
-                        f.after,
-                        if f.forces_replacement { " (!)" } else { "" }
-                    )
-                })
-                .collect();
-            format!("{} {:?} [{}]", c.address, c.action, fields.join("; "))
-        })
+        .map(|c| format!("{} {:?} [{}]", c.address, c.action, field_list(c)))
         .collect()
 }
 
@@ -481,5 +485,394 @@ fn a_code_stripe_deactivated_is_a_notice_not_a_change() {
         plan.notices[0].contains("was deactivated by Stripe (expired on"),
         "{}",
         plan.notices[0]
+    );
+}
+
+// Every kind the same way: an account that exactly matches a catalog (`LiveState::matching`)
+// plans nothing; one field changed in Stripe plans the update or replacement that undoes it.
+
+/// Products with every field, an archived one pinned by `id`, and what a product records of
+/// `on_remove`.
+const PRODUCTS: &str = r#"
+[products.pro]
+name = "Pro"
+description = "For teams"
+tax_code = "txcd_10103001"
+unit_label = "seat"
+statement_descriptor = "ACME PRO"
+url = "https://acme.example/pro"
+images = ["https://acme.example/pro.png"]
+features = ["SSO", "Audit log"]
+default_price = "monthly"
+metadata = { tier = "2" }
+on_remove = "forget"
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+
+[products.legacy]
+id = "prod_pinned"
+name = "Legacy"
+active = false
+[products.legacy.prices.once]
+amount = "5.00"
+currency = "usd"
+"#;
+
+/// Per-unit, tiered and one-time prices with lookup keys, nicknames, tax behavior, currency
+/// options (per-unit and tiered), transform_quantity and metadata.
+const PRICES: &str = r#"
+[products.api]
+name = "API"
+default_price = "monthly"
+[products.api.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+interval_count = 3
+nickname = "Quarterly"
+lookup_key = "api_quarterly"
+tax_behavior = "exclusive"
+currency_options = { eur = "72.00", gbp = { unit_amount = 6400, tax_behavior = "exclusive" } }
+metadata = { plan = "api" }
+on_remove = "forget"
+[products.api.prices.usage]
+currency = "usd"
+interval = "month"
+billing_scheme = "tiered"
+tiers_mode = "graduated"
+tiers = [{ up_to = 1000, flat_amount = "10.00" }, { up_to = "inf", unit_amount_decimal = "0.5" }]
+currency_options = { eur = { tiers = [{ up_to = 1000, flat_amount = "9" }, { up_to = "inf", amount = "0.01" }] } }
+[products.api.prices.setup]
+amount = "100.00"
+currency = "usd"
+transform_quantity = { divide_by = 1000, round = "up" }
+"#;
+
+/// Percent and amount coupons, and codes with every restriction.
+const DISCOUNT_FIELDS: &str = r#"
+[products.pro]
+name = "Pro"
+
+[coupons.launch]
+name = "Launch"
+percent_off = 20
+duration = "repeating"
+duration_in_months = 3
+max_redemptions = 100
+redeem_by = 2030-01-31T23:59:59Z
+applies_to = ["pro"]
+metadata = { campaign = "launch" }
+
+[coupons.ten]
+amount_off = "10.00"
+currency = "usd"
+currency_options = { eur = "9.00", gbp = { unit_amount_off = 800 } }
+duration = "forever"
+on_remove = "keep"
+
+[promotion_codes.LAUNCH]
+coupon = "launch"
+max_redemptions = 50
+expires_at = 2030-01-01T00:00:00Z
+first_time_transaction = true
+minimum_amount = "50.00"
+minimum_amount_currency = "usd"
+currency_options = { eur = "45.00" }
+metadata = { channel = "newsletter" }
+
+[promotion_codes.partner]
+code = "PARTNER-TEN"
+coupon = "ten"
+active = false
+customer = "cus_NffrFeUfNV2Hib"
+"#;
+
+/// Settings with every field; registrations active, scheduled, ending and ended.
+const TAX: &str = r#"
+[tax]
+default_tax_behavior = "exclusive"
+default_tax_code = "txcd_10103001"
+head_office = { line1 = "548 Market St", line2 = "Suite 1", city = "San Francisco", state = "CA", postal_code = "94104", country = "US" }
+
+[[tax.registrations]]
+country = "US"
+type = "state_sales_tax"
+state = "CA"
+
+[[tax.registrations]]
+country = "DE"
+type = "standard"
+active_from = 2031-01-01T00:00:00Z
+
+[[tax.registrations]]
+country = "CA"
+type = "province_standard"
+province = "BC"
+ends_at = 2031-01-01T00:00:00Z
+
+[[tax.registrations]]
+country = "FR"
+type = "standard"
+ends_at = "now"
+"#;
+
+/// A rate with every field, and an inactive one pinned by `id`.
+const TAX_RATES: &str = r#"
+[tax_rates.vat_de]
+display_name = "VAT"
+percentage = 19
+inclusive = false
+country = "DE"
+jurisdiction = "DE"
+tax_type = "vat"
+description = "German VAT"
+metadata = { region = "eu" }
+on_remove = "forget"
+
+[tax_rates.ny]
+id = "txr_pinned"
+display_name = "Sales tax"
+percentage = 8.875
+inclusive = true
+active = false
+country = "US"
+state = "NY"
+"#;
+
+/// The account's default configuration with every setting, and one of billing's own.
+const PORTALS: &str = r#"
+[products.pro]
+name = "Pro"
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+[products.pro.prices.annual]
+amount = "790.00"
+currency = "usd"
+interval = "year"
+
+[portal]
+target = "default"
+name = "Self-serve"
+default_return_url = "https://app.acme.example/billing"
+login_page = true
+business_profile = { headline = "Acme billing", privacy_policy_url = "https://acme.example/privacy", terms_of_service_url = "https://acme.example/terms" }
+metadata = { team = "growth" }
+[portal.features]
+invoice_history = true
+payment_method_update = true
+customer_update = ["email", "address"]
+subscription_cancel = { mode = "immediately", proration_behavior = "create_prorations", reasons = ["too_expensive", "other"] }
+subscription_update = { products = [{ product = "pro", prices = ["monthly", "annual"] }], default_allowed_updates = ["price", "quantity"], proration_behavior = "always_invoice" }
+
+[portals.partners]
+name = "Partners"
+[portals.partners.features]
+subscription_cancel = { mode = "at_period_end" }
+subscription_update = { products = ["pro"] }
+"#;
+
+/// A catalog that exercises `kind`'s fields: a new kind does not build until it has one.
+fn exercising(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Product => PRODUCTS,
+        ResourceKind::Price => PRICES,
+        ResourceKind::Coupon | ResourceKind::PromotionCode => DISCOUNT_FIELDS,
+        ResourceKind::TaxSettings | ResourceKind::TaxRegistration => TAX,
+        ResourceKind::TaxRate => TAX_RATES,
+        ResourceKind::Portal => PORTALS,
+    }
+}
+
+/// Asserts that planning `catalog` against the account that matches it plans nothing at all.
+fn assert_matches(name: &str, catalog: &Catalog) {
+    let plan =
+        plan(catalog, &LiveState::matching(catalog)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(plan.is_empty(), "{name}: {:#?}", plan.changes);
+    assert!(plan.notices.is_empty(), "{name}: {:?}", plan.notices);
+    assert!(
+        plan.unmanaged.is_empty() && plan.foreign.is_empty(),
+        "{name}: every object is managed here"
+    );
+}
+
+#[test]
+fn a_matching_account_plans_nothing_for_every_kind() {
+    for kind in ResourceKind::ALL {
+        let catalog = catalog(exercising(kind));
+        assert_ne!(catalog.count(kind), 0, "{kind:?}");
+        assert_matches(kind.name(), &catalog);
+    }
+    let repository = crate::catalog::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/billing.toml"
+    )))
+    .unwrap();
+    assert_matches("billing.toml", &repository);
+}
+
+/// `kind address action [field: before → after (!)]` of each change of the plan.
+fn described(catalog: &Catalog, live: &LiveState) -> Vec<String> {
+    let plan = plan(catalog, live).unwrap_or_else(|e| panic!("{e}"));
+    plan.changes
+        .iter()
+        .map(|c| {
+            let line = format!("{} {:?} [{}]", c.address, c.action, field_list(c));
+            format!("{} {line}", c.kind.name())
+        })
+        .collect()
+}
+
+/// The changes planning `text` makes against the account that matches it, once `edit` has
+/// changed that account (as the Dashboard would).
+fn edited(text: &str, edit: impl FnOnce(&mut LiveState)) -> Vec<String> {
+    let catalog = catalog(text);
+    let mut live = LiveState::matching(&catalog);
+    edit(&mut live);
+    described(&catalog, &live)
+}
+
+/// The changes planning `text` with `from` replaced by `to` makes against the account that
+/// matches `text`: what editing billing.toml does.
+fn rewritten(text: &str, from: &str, to: &str) -> Vec<String> {
+    assert!(text.contains(from), "{from:?} is not in the catalog");
+    let live = LiveState::matching(&catalog(text));
+    described(&catalog(&text.replace(from, to)), &live)
+}
+
+/// The managed object at `address` among `objects`.
+fn at<'a, T: crate::live::LiveObject>(objects: &'a mut [T], address: &str) -> &'a mut T {
+    objects
+        .iter_mut()
+        .find(|o| o.metadata().get(MARKER_KEY).is_some_and(|a| a == address))
+        .unwrap_or_else(|| panic!("nothing at {address}"))
+}
+
+#[test]
+fn a_product_changed_in_stripe_is_updated_in_place() {
+    let changed = edited(PRODUCTS, |live| {
+        at(&mut live.products, "products.pro").unit_label = Some("user".into());
+    });
+    assert_eq!(
+        changed,
+        ["product products.pro Update [unit_label: \"user\" → \"seat\"]"]
+    );
+}
+
+#[test]
+fn a_price_changed_in_stripe_is_updated_or_replaced() {
+    let changed = edited(PRICES, |live| {
+        at(&mut live.prices, "prices.api.monthly").nickname = Some("Old".into());
+    });
+    assert_eq!(
+        changed,
+        ["price prices.api.monthly Update [nickname: \"Old\" → \"Quarterly\"]"]
+    );
+    assert_eq!(
+        rewritten(PRICES, "amount = \"100.00\"", "amount = \"90.00\""),
+        ["price prices.api.setup Replace [unit_amount: $100.00 → $90.00 (!)]"]
+    );
+}
+
+#[test]
+fn a_coupon_changed_in_stripe_is_updated_or_replaced_with_its_codes() {
+    let changed = edited(DISCOUNT_FIELDS, |live| {
+        at(&mut live.coupons, "coupons.launch").name = Some("Launch!".into());
+    });
+    assert_eq!(
+        changed,
+        ["coupon coupons.launch Update [name: \"Launch!\" → \"Launch\"]"]
+    );
+    let changed = rewritten(DISCOUNT_FIELDS, "percent_off = 20", "percent_off = 25");
+    assert_eq!(changed.len(), 2, "{changed:#?}");
+    assert!(
+        changed[0].starts_with("coupon coupons.launch Replace [id: launch_")
+            && changed[0].ends_with("(!); discount: 20% off → 25% off (!)]"),
+        "{}",
+        changed[0]
+    );
+    assert!(
+        changed[1].starts_with("promotion_code promotion_codes.LAUNCH Replace [coupon: "),
+        "{}",
+        changed[1]
+    );
+}
+
+#[test]
+fn a_promotion_code_changed_in_stripe_is_updated_or_replaced() {
+    let changed = edited(DISCOUNT_FIELDS, |live| {
+        let code = at(&mut live.promotion_codes, "promotion_codes.LAUNCH");
+        code.metadata.insert("channel".into(), "ads".into());
+    });
+    assert_eq!(
+        changed,
+        [
+            "promotion_code promotion_codes.LAUNCH Update [metadata.channel: \"ads\" → \"newsletter\"]"
+        ]
+    );
+    assert_eq!(
+        rewritten(
+            DISCOUNT_FIELDS,
+            "max_redemptions = 50",
+            "max_redemptions = 10"
+        ),
+        ["promotion_code promotion_codes.LAUNCH Replace [max_redemptions: 50 → 10 (!)]"]
+    );
+}
+
+#[test]
+fn tax_settings_changed_in_stripe_are_updated() {
+    let changed = edited(TAX, |live| {
+        let settings = live.tax_settings.as_mut().unwrap();
+        settings.default_tax_behavior = Some("inclusive".into());
+    });
+    assert_eq!(
+        changed,
+        ["tax_settings tax Update [default_tax_behavior: inclusive → exclusive]"]
+    );
+}
+
+#[test]
+fn a_registration_given_ends_at_is_ended() {
+    assert_eq!(
+        rewritten(
+            TAX,
+            "state = \"CA\"\n",
+            "state = \"CA\"\nends_at = 2032-01-01T00:00:00Z\n"
+        ),
+        [
+            "tax_registration tax.registrations.US.state_sales_tax.CA Update [expires_at: (none) → 2032-01-01T00:00:00Z]"
+        ]
+    );
+}
+
+#[test]
+fn a_tax_rate_changed_in_stripe_is_updated_or_replaced() {
+    let changed = edited(TAX_RATES, |live| {
+        at(&mut live.tax_rates, "tax_rates.vat_de").display_name = "MwSt".into();
+    });
+    assert_eq!(
+        changed,
+        ["tax_rate tax_rates.vat_de Update [display_name: \"MwSt\" → \"VAT\"]"]
+    );
+    assert_eq!(
+        rewritten(TAX_RATES, "percentage = 19", "percentage = 16"),
+        ["tax_rate tax_rates.vat_de Replace [percentage: 19% → 16% (!)]"]
+    );
+}
+
+#[test]
+fn a_portal_changed_in_stripe_is_updated() {
+    let changed = edited(PORTALS, |live| {
+        at(&mut live.portals, "portals.default").headline = Some("Old headline".into());
+    });
+    assert_eq!(
+        changed,
+        [
+            "portal portals.default Update [business_profile.headline: \"Old headline\" → \"Acme billing\"]"
+        ]
     );
 }

@@ -15,6 +15,8 @@ use stripe_sandbox::{Chaos, Latency, Sandbox};
 
 use stripe_sandbox::test_support::{KEY, Req, pipelined, product, start};
 
+use crate::support::list_all;
+
 /// A client for `sandbox`; `fast`: no pacing to speak of (the sandbox has no rate limit).
 fn client(sandbox: &Sandbox, fast: bool) -> StripeHttp {
     let mut settings = ClientSettings::new(sandbox.base_url(), SecretKey::new(KEY));
@@ -54,24 +56,15 @@ fn create_prices(sandbox: &Sandbox, product: &str, n: usize, archived: bool, tag
 /// Every price with `active` as given, by one cursor chain (the reference order), with the
 /// `created` of each.
 fn one_chain(sandbox: &Sandbox, active: bool) -> Vec<(String, i64)> {
-    let mut out = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = Req::get(&format!("/v1/prices?limit=100&active={active}{after}")).send(sandbox);
-        assert_eq!(page.status, 200, "{}", page.body);
-        let page = page.json();
-        let data = page["data"].as_array().unwrap();
-        out.extend(data.iter().map(|p| {
+    list_all(sandbox, &format!("/v1/prices?active={active}"))
+        .iter()
+        .map(|p| {
             (
                 p["id"].as_str().unwrap().to_owned(),
                 p["created"].as_i64().unwrap(),
             )
-        }));
-        if !page["has_more"].as_bool().unwrap() {
-            return out;
-        }
-        after = format!("&starting_after={}", out.last().unwrap().0);
-    }
+        })
+        .collect()
 }
 
 fn ids(state: &LiveState, active: bool) -> Vec<String> {

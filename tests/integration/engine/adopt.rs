@@ -349,7 +349,7 @@ fn moved_from_changes_nothing_but_the_marker() {
     env.converge();
     let ids: Vec<String> = ["products.pro", "prices.pro.monthly", "coupons.launch"]
         .iter()
-        .map(|a| env.current(a)["id"].as_str().unwrap_or_default().to_owned())
+        .map(|a| env.id(a))
         .collect();
 
     env.set_catalog(AFTER_RENAME);
@@ -386,7 +386,7 @@ fn moved_from_changes_nothing_but_the_marker() {
     }
     let now: Vec<String> = ["products.team", "prices.team.month", "coupons.launch_2026"]
         .iter()
-        .map(|a| env.current(a)["id"].as_str().unwrap_or_default().to_owned())
+        .map(|a| env.id(a))
         .collect();
     assert_eq!(ids, now, "the same Stripe objects, at the new addresses");
     // The renamed keys stay in billing.toml harmlessly: the next plans are empty.
@@ -420,18 +420,9 @@ fn a_rename_without_moved_from_archives_and_creates_and_says_how_to_keep_the_obj
 fn forget_removes_the_marker_and_leaves_the_objects_as_they_are() {
     let env = Env::new(BEFORE_RENAME);
     env.converge();
-    let prod = env.current("products.pro")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let monthly = env.current("prices.pro.monthly")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let launch = env.current("coupons.launch")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let prod = env.id("products.pro");
+    let monthly = env.id("prices.pro.monthly");
+    let launch = env.id("coupons.launch");
     let paths = [
         format!("/v1/products/{prod}"),
         format!("/v1/prices/{monthly}"),
@@ -526,10 +517,7 @@ fn on_remove_forget_is_recorded_and_carried_out_when_the_entry_leaves() {
 fn an_id_naming_a_managed_price_moves_it_from_a_removed_address_and_clashes_with_a_declared_one() {
     let env = Env::new(BEFORE_RENAME);
     env.converge();
-    let monthly = env.current("prices.pro.monthly")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let monthly = env.id("prices.pro.monthly");
     let moved = BEFORE_RENAME.replace(
         "[products.pro.prices.monthly]",
         &format!("[products.pro.prices.month]\nid = \"{monthly}\""),
@@ -565,10 +553,7 @@ fn an_id_naming_a_managed_price_moves_it_from_a_removed_address_and_clashes_with
 fn one_object_cannot_be_taken_by_two_entries() {
     let env = Env::new("[coupons.old]\npercent_off = 10\n");
     env.converge();
-    let id = env.current("coupons.old")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let id = env.id("coupons.old");
     env.set_catalog(&format!(
         "[coupons.a]\nmoved_from = \"old\"\npercent_off = 10\n\n[coupons.b]\nid = \"{id}\"\npercent_off = 10\n"
     ));

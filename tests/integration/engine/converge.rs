@@ -505,10 +505,7 @@ fn pinning_an_existing_product_to_a_new_id_moves_its_prices_to_the_new_product()
 fn a_product_archived_by_hand_then_removed_converges() {
     let env = Env::new(PRO);
     env.converge();
-    let id = env.current("products.pro")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = env.id("products.pro");
     let res =
         stripe_sandbox::test_support::Req::post(&format!("/v1/products/{id}"), "active=false")
             .idempotency_key("test-archive-by-hand")

@@ -126,10 +126,7 @@ fn a_rename_is_in_place_and_a_new_percentage_replaces_the_coupon_and_its_codes()
 fn an_unmanaged_code_on_a_coupon_to_replace_blocks_apply() {
     let env = Env::new(&catalog("20", ""));
     env.converge();
-    let coupon = env.current("coupons.launch")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let coupon = env.id("coupons.launch");
     let res = Req::post(
         "/v1/promotion_codes",
         &format!("promotion[type]=coupon&promotion[coupon]={coupon}&code=PARTNER"),
@@ -251,10 +248,7 @@ fn a_removed_coupon_is_deleted_unless_kept() {
         catalog("20", "")
     ));
     env.converge();
-    let kept = env.current("coupons.keep")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let kept = env.id("coupons.keep");
     env.set_catalog(PRO);
     let plan = env.plan();
     assert!(
@@ -392,10 +386,7 @@ fn renaming_a_code_key_moves_the_code_without_a_clash() {
 fn a_declared_code_takes_over_an_unmanaged_one_when_its_coupon_is_replaced() {
     let env = Env::new(&catalog("20", ""));
     env.converge();
-    let coupon = env.current("coupons.launch")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let coupon = env.id("coupons.launch");
     let res = Req::post(
         "/v1/promotion_codes",
         &format!("promotion[type]=coupon&promotion[coupon]={coupon}&code=PARTNER"),
@@ -428,10 +419,7 @@ fn a_declared_code_takes_over_an_unmanaged_one_when_its_coupon_is_replaced() {
 fn removing_a_coupon_with_unmanaged_codes_needs_consent() {
     let env = Env::new(&catalog("20", ""));
     env.converge();
-    let coupon = env.current("coupons.launch")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let coupon = env.id("coupons.launch");
     let res = Req::post(
         "/v1/promotion_codes",
         &format!("promotion[type]=coupon&promotion[coupon]={coupon}&code=PARTNER"),
@@ -450,10 +438,7 @@ fn removing_a_coupon_with_unmanaged_codes_needs_consent() {
 fn an_interrupted_replacement_then_a_revert_keeps_the_original_coupon() {
     let env = Env::new(&catalog("20", ""));
     env.converge();
-    let original = env.current("coupons.launch")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let original = env.id("coupons.launch");
     env.sandbox
         .fail_nth("POST /v1/promotion_codes 1 400".parse().unwrap());
     env.set_catalog(&catalog("25", ""));

@@ -18,10 +18,10 @@ mod tax_portal;
 use std::process::Output;
 
 use serde_json::Value;
-use stripe_sandbox::test_support::{Req, start_with};
+use stripe_sandbox::test_support::start_with;
 use stripe_sandbox::{Sandbox, SandboxConfig};
 
-use crate::support::Workdir;
+use crate::support::{Workdir, list_all};
 
 /// The key the tests give billing; the sandbox accepts any test key.
 pub const KEY: &str = "sk_test_engineTests0123456789abcdef";
@@ -124,28 +124,9 @@ impl Env {
         run
     }
 
-    fn list(&self, path: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let mut target = format!("{path}{sep}limit=100");
-            if let Some(a) = &after {
-                target.push_str(&format!("&starting_after={a}"));
-            }
-            let res = Req::get(&target).send(&self.sandbox);
-            assert_eq!(res.status, 200, "{}", res.body);
-            let body = res.json();
-            let data = body["data"].as_array().cloned().unwrap_or_default();
-            after = data
-                .last()
-                .and_then(|o| o["id"].as_str())
-                .map(str::to_owned);
-            out.extend(data);
-            if !body["has_more"].as_bool().unwrap_or(false) {
-                return out;
-            }
-        }
+    /// Every object of a list endpoint, all pages.
+    pub fn list(&self, path: &str) -> Vec<Value> {
+        list_all(&self.sandbox, path)
     }
 
     /// Every product in the sandbox.
@@ -188,6 +169,14 @@ impl Env {
             "expected one active object at {address}, found {active:#?}"
         );
         active.into_iter().next().unwrap_or_default()
+    }
+
+    /// The id of the one active object at `address`.
+    pub fn id(&self, address: &str) -> String {
+        let current = self.current(address);
+        let id = current["id"].as_str();
+        id.unwrap_or_else(|| panic!("{address} has no id: {current:#}"))
+            .to_owned()
     }
 
     /// How many objects at `address` are active.

@@ -183,10 +183,7 @@ fn of_several_products_on_one_address_the_newest_active_stays() {
 fn an_id_pin_cannot_take_over_a_product_another_address_holds() {
     let env = Env::new(PRO);
     env.converge();
-    let pro = env.current("products.pro")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pro = env.id("products.pro");
     env.set_catalog(&format!(
         "{PRO}\n[products.other]\nname = \"Other\"\nid = \"{pro}\"\n"
     ));

@@ -126,10 +126,7 @@ fn a_plan_is_refused_when_a_managed_object_changed_or_disappeared() {
     plan_out(&env);
 
     // Someone edits the product in the Dashboard.
-    let product = env.current("products.pro")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let product = env.id("products.pro");
     let res = Req::post(&format!("/v1/products/{product}"), "description=Edited")
         .idempotency_key("dashboard-1")
         .send(&env.sandbox);
@@ -143,10 +140,7 @@ fn a_plan_is_refused_when_a_managed_object_changed_or_disappeared() {
 
     // A fresh plan sees the edit; then the coupon is deleted behind its back.
     plan_out(&env);
-    let coupon = env.current("coupons.launch")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let coupon = env.id("coupons.launch");
     let res = Req::delete(&format!("/v1/coupons/{coupon}")).send(&env.sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
     refused(
@@ -567,10 +561,7 @@ fn a_plan_is_refused_when_an_unmanaged_object_gets_in_its_way() {
         "{PRO}\n[products.pro.prices.biz]\namount = \"99.00\"\ncurrency = \"usd\"\ninterval = \"month\"\nlookup_key = \"pro_biz\"\n"
     ));
     plan_out(&env);
-    let product = env.current("products.pro")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let product = env.id("products.pro");
     let res = Req::post(
         "/v1/prices",
         &format!("product={product}&unit_amount=100&currency=usd&lookup_key=pro_biz"),
@@ -594,10 +585,7 @@ fn a_plan_is_refused_when_its_deletion_would_now_break_an_unmanaged_code() {
     env.set_catalog(PRO);
     plan_out(&env);
     // A code made in the Dashboard on the coupon the plan deletes.
-    let id = env.current("coupons.old")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = env.id("coupons.old");
     let res = Req::post(
         "/v1/promotion_codes",
         &format!("promotion[type]=coupon&promotion[coupon]={id}&code=PARTNER"),
@@ -620,10 +608,7 @@ fn metadata_keys_billing_ignores_do_not_make_a_plan_stale() {
     env.converge();
     env.set_catalog(&catalog.replace("For growing teams", "For teams of any size"));
     plan_out(&env);
-    let product = env.current("products.pro")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let product = env.id("products.pro");
     let res = Req::post(&format!("/v1/products/{product}"), "metadata[crm_id]=123")
         .idempotency_key("crm")
         .send(&env.sandbox);

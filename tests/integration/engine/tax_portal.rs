@@ -369,20 +369,8 @@ fn a_portal_is_created_with_its_products_and_prices() {
         config["features"]["subscription_update"]["proration_behavior"],
         "create_prorations"
     );
-    let product = env.current("products.pro")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut prices = vec![
-        env.current("prices.pro.monthly")["id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        env.current("prices.pro.annual")["id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    ];
+    let product = env.id("products.pro");
+    let mut prices = vec![env.id("prices.pro.monthly"), env.id("prices.pro.annual")];
     prices.sort();
     assert_eq!(offered(&config), vec![(product, prices)]);
 
@@ -421,10 +409,7 @@ fn a_portal_is_created_with_its_products_and_prices() {
 fn a_replaced_price_is_repointed_in_the_portal_in_the_same_apply() {
     let env = Env::new(&portal_catalog(""));
     env.converge();
-    let old = env.current("prices.pro.monthly")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let old = env.id("prices.pro.monthly");
     let config = portal_at(&env, "portals.default");
     let id = config["id"].as_str().unwrap().to_owned();
 
@@ -439,10 +424,7 @@ fn a_replaced_price_is_repointed_in_the_portal_in_the_same_apply() {
     assert!(plan.has("(new prices.pro.monthly)"), "{}", plan.stdout);
     env.sandbox.clear_requests();
     env.converge();
-    let new = env.current("prices.pro.monthly")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let new = env.id("prices.pro.monthly");
     assert_ne!(new, old);
     let offered = offered(&portal_at(&env, "portals.default"));
     assert!(offered[0].1.contains(&new), "{offered:?}");
@@ -499,10 +481,7 @@ fn target_default_updates_the_accounts_default_configuration_in_place() {
     assert_eq!(after.len(), 1, "no configuration is created: {after:#?}");
     assert_eq!(after[0]["is_default"], true);
     assert_eq!(after[0]["features"]["invoice_history"]["enabled"], true);
-    let annual = env.current("prices.pro.annual")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let annual = env.id("prices.pro.annual");
     assert_eq!(offered(&after[0])[0].1, vec![annual]);
 
     // Leaving billing.toml: released, never deactivated.

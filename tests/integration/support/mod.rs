@@ -1,8 +1,14 @@
-//! Helpers shared by the integration tests: a scratch directory and the `billing` command.
+//! Helpers shared by the integration tests: a scratch directory and the `billing` command,
+//! every object of a list endpoint, and random Dashboard-like accounts ([`accounts`]).
+
+pub mod accounts;
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use serde_json::Value;
+use stripe_sandbox::Sandbox;
+use stripe_sandbox::test_support::Req;
 
 /// A temporary directory holding a catalog, deleted when dropped.
 pub struct Workdir {
@@ -53,4 +59,29 @@ impl Workdir {
 pub fn repository_catalog() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/billing.toml"))
         .expect("the repository has a billing.toml")
+}
+
+/// Every object of a list endpoint of `sandbox`, all pages (`path` may carry a query).
+pub fn list_all(sandbox: &Sandbox, path: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut target = format!("{path}{sep}limit=100");
+        if let Some(a) = &after {
+            target.push_str(&format!("&starting_after={a}"));
+        }
+        let res = Req::get(&target).send(sandbox);
+        assert_eq!(res.status, 200, "{}", res.body);
+        let body = res.json();
+        let data = body["data"].as_array().cloned().unwrap_or_default();
+        after = data
+            .last()
+            .and_then(|o| o["id"].as_str())
+            .map(str::to_owned);
+        out.extend(data);
+        if !body["has_more"].as_bool().unwrap_or(false) {
+            return out;
+        }
+    }
 }
