@@ -4,19 +4,18 @@
 //! A coupon restricted to a product that is not imported cannot be written: `applies_to`
 //! names catalog keys. A code is written only with its coupon.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::amount;
 use super::keys::{self, KeySpace};
-use super::report::Renamed;
+use super::place::{kept, oldest_first, written_at};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, held_keys, marker_key, metadata_table, number,
-    on_remove, owner, text_field, unknown_address,
+    Ctx, Problems, Severity, checked, held_keys, metadata_table, nest, number, on_remove,
+    text_field,
 };
 use crate::catalog::{Currency, parse_decimal};
 use crate::live::{LiveCoupon, LivePromotionCode};
-use crate::resource::Address;
 use crate::resource::ResourceKind;
 
 /// A written coupon: its key, and what its codes are checked against.
@@ -26,15 +25,9 @@ struct CouponLimits {
     redeem_by: Option<i64>,
 }
 
-fn nest(path: &[&str], entry: &Table) -> Table {
-    let mut table = entry.clone();
-    for name in path.iter().rev() {
-        let mut parent = Table::default();
-        parent.table(name, table);
-        table = parent;
-    }
-    table
-}
+/// An object that can be written so far: the live object, its key when billing manages it
+/// (from its marker), and its table.
+type Entry<'a, T> = (&'a T, Option<String>, Table);
 
 /// Whether `id` is one billing picked (`<key>_` and 8 hexadecimal digits): such an id is not
 /// pinned, so that billing can still replace the coupon under a new one.
@@ -58,42 +51,15 @@ fn coupon_table(
     }
     text_field(&mut t, "name", c.name.as_deref(), Severity::Drop, problems);
     match (&c.percent_off, c.amount_off, &c.currency) {
-        (Some(p), None, _) => match parse_decimal(p) {
-            Ok(d) => t.set("percent_off", number(&d.normalize().to_string())),
-            Err(e) => {
-                problems.fatal("percent_off", e.to_string());
-                return None;
-            }
-        },
+        (Some(p), None, _) => {
+            let percent = parse_decimal(p).map_err(|e| e.to_string());
+            let percent = problems.ok("percent_off", percent)?;
+            t.set("percent_off", number(&percent.normalize().to_string()));
+        }
         (None, Some(a), Some(code)) => {
-            let Some(currency) = Currency::parse(code) else {
-                problems.fatal(
-                    "currency",
-                    format!("{code:?} is not a currency billing knows"),
-                );
-                return None;
-            };
-            match amount::whole(a, currency) {
-                Ok(text) => t.text("amount_off", &text),
-                Err(why) => {
-                    problems.fatal("amount_off", why);
-                    return None;
-                }
-            }
-            t.text("currency", currency.code());
-            let mut options = Table::default();
-            for (code, a) in &c.currency_options {
-                let written = Currency::parse(code)
-                    .ok_or_else(|| format!("{code:?} is not a currency billing knows"))
-                    .and_then(|c| amount::whole(*a, c));
-                match written {
-                    Ok(text) => options.text(code, &text),
-                    Err(why) => {
-                        problems.fatal(&format!("currency_options.{code}"), why);
-                        return None;
-                    }
-                }
-            }
+            let currency = problems.ok("currency", known_currency(code))?;
+            whole_amount(&mut t, ("amount_off", "currency"), a, currency, problems)?;
+            let options = whole_options(&c.currency_options, problems)?;
             t.table("currency_options", options);
         }
         _ => {
@@ -112,26 +78,7 @@ fn coupon_table(
         t.set("redeem_by", Value::Datetime(at));
     }
     if !c.applies_to.is_empty() {
-        let mut products = Vec::new();
-        let mut missing = Vec::new();
-        for id in &c.applies_to {
-            match product_keys.get(id) {
-                Some(k) => products.push(k.clone()),
-                None => missing.push(id.as_str()),
-            }
-        }
-        if !missing.is_empty() {
-            problems.fatal(
-                "applies_to",
-                format!(
-                    "it applies to {}, which {} not imported (billing.toml names products by key)",
-                    missing.join(", "),
-                    if missing.len() == 1 { "is" } else { "are" }
-                ),
-            );
-            return None;
-        }
-        products.sort();
+        let products = problems.ok("applies_to", applies_to(&c.applies_to, product_keys))?;
         t.set(
             "applies_to",
             Value::Array(products.into_iter().map(Value::Str).collect()),
@@ -143,6 +90,65 @@ fn coupon_table(
     let metadata = ctx.metadata(&c.metadata, ResourceKind::Coupon, ours.is_some(), problems);
     t.table("metadata", metadata_table(&metadata));
     Some(t)
+}
+
+/// The currency `code` names, when billing knows it.
+fn known_currency(code: &str) -> Result<Currency, String> {
+    Currency::parse(code).ok_or_else(|| format!("{code:?} is not a currency billing knows"))
+}
+
+/// A whole amount in minor units written in major units, and its currency: `fields` names
+/// the two (`amount_off` and `currency`); `None` (with a fatal problem) when the amount
+/// cannot be written.
+fn whole_amount(
+    t: &mut Table,
+    (field, currency_field): (&str, &str),
+    minor: i64,
+    currency: Currency,
+    problems: &mut Problems,
+) -> Option<()> {
+    t.text(field, &problems.ok(field, amount::whole(minor, currency))?);
+    t.text(currency_field, currency.code());
+    Some(())
+}
+
+/// `currency_options` of whole amounts in minor units (a coupon's amounts off, a code's
+/// minimum amounts), each in major units; `None` (with a fatal problem) when one cannot be
+/// written.
+fn whole_options(options: &BTreeMap<String, i64>, problems: &mut Problems) -> Option<Table> {
+    let mut t = Table::default();
+    for (code, minor) in options {
+        let written = known_currency(code).and_then(|c| amount::whole(*minor, c));
+        t.text(
+            code,
+            &problems.ok(&format!("currency_options.{code}"), written)?,
+        );
+    }
+    Some(t)
+}
+
+/// The keys of the products a coupon applies to, sorted; `Err` names those not imported.
+fn applies_to(
+    ids: &[String],
+    product_keys: &BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
+    let mut products = Vec::new();
+    let mut missing = Vec::new();
+    for id in ids {
+        match product_keys.get(id) {
+            Some(k) => products.push(k.clone()),
+            None => missing.push(id.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "it applies to {}, which {} not imported (billing.toml names products by key)",
+            missing.join(", "),
+            if missing.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    products.sort();
+    Ok(products)
 }
 
 /// A coupon in a catalog of its own, with stand-ins for the products it applies to.
@@ -194,39 +200,16 @@ fn code_table(
         t.set("first_time_transaction", Value::Bool(true));
     }
     if let Some(min) = p.minimum_amount {
-        let Some(currency) = p
+        let currency = p
             .minimum_amount_currency
             .as_deref()
             .and_then(Currency::parse)
-        else {
-            problems.fatal(
-                "minimum_amount_currency",
-                "missing, or not a currency billing knows",
-            );
-            return None;
-        };
-        match amount::whole(min, currency) {
-            Ok(text) => t.text("minimum_amount", &text),
-            Err(why) => {
-                problems.fatal("minimum_amount", why);
-                return None;
-            }
-        }
-        t.text("minimum_amount_currency", currency.code());
+            .ok_or_else(|| "missing, or not a currency billing knows".to_owned());
+        let currency = problems.ok("minimum_amount_currency", currency)?;
+        let fields = ("minimum_amount", "minimum_amount_currency");
+        whole_amount(&mut t, fields, min, currency, problems)?;
     }
-    let mut options = Table::default();
-    for (code, min) in &p.currency_options {
-        let written = Currency::parse(code)
-            .ok_or_else(|| format!("{code:?} is not a currency billing knows"))
-            .and_then(|c| amount::whole(*min, c));
-        match written {
-            Ok(text) => options.text(code, &text),
-            Err(why) => {
-                problems.fatal(&format!("currency_options.{code}"), why);
-                return None;
-            }
-        }
-    }
+    let options = whole_options(&p.currency_options, problems)?;
     t.table("currency_options", options);
     text_field(
         &mut t,
@@ -240,49 +223,71 @@ fn code_table(
     Some(t)
 }
 
+/// A code in a catalog of its own, under `key` (with `code` when the key is not the code),
+/// with a stand-in for its coupon that has the coupon's limits.
+fn wrap_code(coupon: &CouponLimits, code: &str, key: &str) -> impl Fn(&Table) -> Table {
+    let mut stub = Table::default();
+    stub.set("percent_off", Value::Int(1));
+    if let Some(m) = coupon.max_redemptions {
+        stub.set("max_redemptions", Value::Int(m));
+    }
+    if let Some(at) = coupon.redeem_by {
+        stub.set("redeem_by", Value::Datetime(at));
+    }
+    let code = code.to_owned();
+    let key = key.to_owned();
+    move |entry: &Table| {
+        let mut entry = entry.clone();
+        for (k, v) in &mut entry.values {
+            if k == "coupon" {
+                *v = Value::Str("c".to_owned());
+            }
+        }
+        if key != code {
+            entry
+                .values
+                .insert(0, ("code".to_owned(), Value::Str(code.clone())));
+        }
+        let mut root = nest(&["promotion_codes", &key], &entry);
+        root.table("coupons", nest(&["c"], &stub));
+        root
+    }
+}
+
 /// Coupons and promotion codes.
 pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>) -> (Table, Table) {
-    let namespace = ctx.options.namespace.clone();
-    let mut live: Vec<&LiveCoupon> = ctx.live.coupons.iter().collect();
-    live.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    // Why each coupon that is not written is not, for its codes.
     let mut excluded: BTreeMap<&str, String> = BTreeMap::new();
-    // (coupon, key from its marker, table), oldest first.
-    let mut entries: Vec<(&LiveCoupon, Option<String>, Table)> = Vec::new();
-    for c in live {
-        let ours = match owner(&c.metadata, &namespace) {
-            Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, ResourceKind::Coupon);
-                excluded.insert(&c.id, format!("managed by namespace {ns:?}"));
-                continue;
-            }
-            Owner::Ours(address) => match marker_key(address, "coupons") {
-                Some(k) => Some(k.to_owned()),
-                None => {
-                    ctx.report
-                        .skip(ResourceKind::Coupon, &c.id, unknown_address(address));
-                    excluded.insert(&c.id, "skipped".to_owned());
-                    continue;
-                }
-            },
-            Owner::Unmanaged => None,
+    let entries = coupon_entries(ctx, product_keys, &mut excluded);
+    let (coupons, limits) = coupon_keys(ctx, entries);
+    let codes = codes(ctx, &limits, &excluded);
+    (coupons, codes)
+}
+
+/// The coupons that can be written, oldest first, one per address billing manages;
+/// `excluded` gets why each other coupon is not written.
+fn coupon_entries<'a>(
+    ctx: &mut Ctx<'a>,
+    product_keys: &BTreeMap<String, String>,
+    excluded: &mut BTreeMap<&'a str, String>,
+) -> Vec<Entry<'a, LiveCoupon>> {
+    let live = ctx.live;
+    let mut entries = Vec::new();
+    for c in oldest_first(&live.coupons) {
+        let placed = ctx.place_keyed(ResourceKind::Coupon, &c.id, &c.metadata);
+        let Ok(ours) = placed.inspect_err(|why| {
+            excluded.insert(&c.id, why.clone());
+        }) else {
+            continue;
         };
         let mut problems = Problems::default();
-        let table =
-            coupon_table(ctx, c, ours.as_deref(), product_keys, &mut problems).map(|mut t| {
-                check(
-                    &mut t,
-                    wrap_coupon,
-                    &[("name", Severity::Drop), ("metadata", Severity::Change)],
-                    &mut problems,
-                );
-                t
-            });
-        let at = ours.as_ref().map_or(c.id.clone(), |k| {
-            Address::new(ResourceKind::Coupon, k).to_string()
-        });
-        let kept = ctx.settle(ResourceKind::Coupon, &c.id, &at, ours.is_some(), &problems);
+        let table = coupon_table(ctx, c, ours.as_deref(), product_keys, &mut problems);
+        let optional = [("name", Severity::Drop), ("metadata", Severity::Change)];
+        let table = checked(table, wrap_coupon, &optional, &mut problems);
+        let at = written_at(ResourceKind::Coupon, ours.as_ref(), &c.id);
+        let settled = ctx.settle(ResourceKind::Coupon, &c.id, &at, ours.is_some(), &problems);
         match table {
-            Some(t) if kept => entries.push((c, ours, t)),
+            Some(t) if settled => entries.push((c, ours, t)),
             _ => {
                 excluded.insert(&c.id, "skipped".to_owned());
             }
@@ -290,35 +295,38 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
     }
     // Several managed coupons at one address: the newest is written; the plan deletes the
     // others.
-    let mut newest: BTreeMap<String, &str> = BTreeMap::new();
-    for (c, ours, _) in &entries {
-        if let Some(k) = ours {
-            newest.insert(k.clone(), &c.id);
+    let current = kept(entries.iter().map(|(c, ours, _)| (*c, ours.as_ref())));
+    entries.retain(|(c, ours, _)| match ours {
+        Some(k) if current.get(k) != Some(&c.id.as_str()) => {
+            ctx.skip_duplicate(ResourceKind::Coupon, &c.id, k, ("coupon", "deletes"));
+            excluded.insert(&c.id, "skipped".to_owned());
+            false
         }
-    }
+        _ => true,
+    });
+    entries
+}
+
+/// The `[coupons]` table: each coupon under the address in its marker, or under a new key
+/// from its name (or id); and what each written coupon's codes are checked against, by id.
+fn coupon_keys(
+    ctx: &mut Ctx<'_>,
+    entries: Vec<Entry<'_, LiveCoupon>>,
+) -> (Table, BTreeMap<String, CouponLimits>) {
     let mut space = KeySpace::default();
-    let held = held_keys(
-        ctx.live.coupons.iter().map(|c| &c.metadata),
-        &namespace,
-        |a| marker_key(a, "coupons"),
-    );
-    for k in newest.keys().chain(&held) {
+    let held = ctx.held::<LiveCoupon>();
+    for k in entries
+        .iter()
+        .filter_map(|(_, ours, _)| ours.as_ref())
+        .chain(&held)
+    {
         space.reserve(k);
     }
     let mut coupons = Table::default();
     let mut limits: BTreeMap<String, CouponLimits> = BTreeMap::new();
     for (c, ours, table) in entries {
         let key = match ours {
-            Some(k) if newest.get(&k) == Some(&c.id.as_str()) => k,
-            Some(k) => {
-                ctx.report.skip(
-                    ResourceKind::Coupon,
-                    &c.id,
-                    format!("another coupon billing manages is coupons.{k}: `billing plan` deletes this duplicate"),
-                );
-                excluded.insert(&c.id, "skipped".to_owned());
-                continue;
-            }
+            Some(k) => k,
             None => {
                 let base = c
                     .name
@@ -326,16 +334,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
                     .and_then(keys::slug)
                     .or_else(|| keys::slug(&c.id))
                     .unwrap_or_else(|| "coupon".to_owned());
-                let claimed = space.claim(&base, |_| true);
-                if let Some(wanted) = claimed.wanted {
-                    ctx.report.renamed.push(Renamed {
-                        address: Address::new(ResourceKind::Coupon, &claimed.key).to_string(),
-                        id: c.id.clone(),
-                        wanted,
-                        why: None,
-                    });
-                }
-                claimed.key
+                ctx.claim(&mut space, ResourceKind::Coupon, &c.id, &base, |_| true)
             }
         };
         limits.insert(
@@ -349,8 +348,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, product_keys: &BTreeMap<String, String>)
         coupons.table(&key, table);
         ctx.report.wrote(ResourceKind::Coupon);
     }
-    let codes = codes(ctx, &limits, &excluded);
-    (coupons, codes)
+    (coupons, limits)
 }
 
 /// Promotion codes whose coupon is written.
@@ -359,44 +357,43 @@ fn codes(
     coupons: &BTreeMap<String, CouponLimits>,
     excluded: &BTreeMap<&str, String>,
 ) -> Table {
-    let namespace = ctx.options.namespace.clone();
-    let mut live: Vec<&LivePromotionCode> = ctx.live.promotion_codes.iter().collect();
+    let mut entries = code_entries(ctx, coupons, excluded);
+    // Several managed codes at one address: the one the plan keeps (the newest active, else
+    // the newest) is written; the plan deactivates the others.
+    let current = kept(entries.iter().map(|(p, ours, _)| (*p, ours.as_ref())));
+    entries.retain(|(p, ours, _)| match ours {
+        Some(k) if current.get(k).is_some_and(|id| *id != p.id) => {
+            ctx.skip_duplicate(
+                ResourceKind::PromotionCode,
+                &p.id,
+                k,
+                ("code", "deactivates"),
+            );
+            false
+        }
+        _ => true,
+    });
+    code_keys(ctx, entries)
+}
+
+/// The codes that can be written (active ones first, then oldest first), each with its table.
+fn code_entries<'a>(
+    ctx: &mut Ctx<'a>,
+    coupons: &BTreeMap<String, CouponLimits>,
+    excluded: &BTreeMap<&str, String>,
+) -> Vec<Entry<'a, LivePromotionCode>> {
+    let live = ctx.live;
+    let mut all: Vec<&LivePromotionCode> = live.promotion_codes.iter().collect();
     // Active codes first (they keep their code as key), then oldest first.
-    live.sort_by(|a, b| (!a.active, a.created, &a.id).cmp(&(!b.active, b.created, &b.id)));
-    let mut entries: Vec<(&LivePromotionCode, Option<String>, Table)> = Vec::new();
-    for p in live {
-        let ours = match owner(&p.metadata, &namespace) {
-            Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, ResourceKind::PromotionCode);
-                continue;
-            }
-            Owner::Ours(address) => match code_key(address) {
-                Some(k) => Some(k.to_owned()),
-                None => {
-                    ctx.report
-                        .skip(ResourceKind::PromotionCode, &p.id, unknown_address(address));
-                    continue;
-                }
-            },
-            Owner::Unmanaged => None,
+    all.sort_by(|a, b| (!a.active, a.created, &a.id).cmp(&(!b.active, b.created, &b.id)));
+    let mut entries = Vec::new();
+    for p in all {
+        let Ok(ours) = ctx.place(ResourceKind::PromotionCode, &p.id, &p.metadata, code_key) else {
+            continue;
         };
-        if !p.active {
-            if !ctx.options.include_archived {
-                ctx.report.archived(ResourceKind::PromotionCode);
-                continue;
-            }
-            if ours.is_none() {
-                ctx.report.archived(ResourceKind::PromotionCode);
-                ctx.report.skip(
-                    ResourceKind::PromotionCode,
-                    &p.id,
-                    format!(
-                        "{} is inactive, and billing adopts only active codes (by their code): declared, it would be a new code",
-                        p.code
-                    ),
-                );
-                continue;
-            }
+        let ours = ours.map(str::to_owned);
+        if !p.active && inactive_left_out(ctx, p, ours.is_some()) {
+            continue;
         }
         let Some(coupon) = coupons.get(&p.coupon) else {
             let why = excluded
@@ -411,47 +408,15 @@ fn codes(
         };
         let mut problems = Problems::default();
         let key = ours.clone().unwrap_or_else(|| p.code.clone());
-        let table = code_table(ctx, p, &coupon.key, ours.is_some(), &mut problems).map(|mut t| {
-            let stub = {
-                let mut s = Table::default();
-                s.set("percent_off", Value::Int(1));
-                if let Some(m) = coupon.max_redemptions {
-                    s.set("max_redemptions", Value::Int(m));
-                }
-                if let Some(at) = coupon.redeem_by {
-                    s.set("redeem_by", Value::Datetime(at));
-                }
-                s
-            };
-            let code = p.code.clone();
-            let key = key.clone();
-            let wrap = move |entry: &Table| {
-                let mut entry = entry.clone();
-                for (k, v) in &mut entry.values {
-                    if k == "coupon" {
-                        *v = Value::Str("c".to_owned());
-                    }
-                }
-                if key != code {
-                    entry
-                        .values
-                        .insert(0, ("code".to_owned(), Value::Str(code.clone())));
-                }
-                let mut root = nest(&["promotion_codes", &key], &entry);
-                root.table("coupons", nest(&["c"], &stub));
-                root
-            };
-            check(
-                &mut t,
-                wrap,
-                &[("metadata", Severity::Change)],
-                &mut problems,
-            );
-            t
-        });
-        let at = ours.as_ref().map_or(p.id.clone(), |k| {
-            Address::new(ResourceKind::PromotionCode, k).to_string()
-        });
+        let table = code_table(ctx, p, &coupon.key, ours.is_some(), &mut problems);
+        let wrap = wrap_code(coupon, &p.code, &key);
+        let table = checked(
+            table,
+            wrap,
+            &[("metadata", Severity::Change)],
+            &mut problems,
+        );
+        let at = written_at(ResourceKind::PromotionCode, ours.as_ref(), &p.id);
         if !ctx.settle(
             ResourceKind::PromotionCode,
             &p.id,
@@ -464,37 +429,39 @@ fn codes(
         let Some(table) = table else { continue };
         entries.push((p, ours, table));
     }
-    // Several managed codes at one address: the one the plan keeps (the newest active, else
-    // the newest) is written; the plan deactivates the others.
-    let mut current: BTreeMap<String, &LivePromotionCode> = BTreeMap::new();
-    for (p, ours, _) in &entries {
-        if let Some(k) = ours {
-            let better = current.get(k).is_none_or(|held| {
-                (p.active, p.created, &p.id) > (held.active, held.created, &held.id)
-            });
-            if better {
-                current.insert(k.clone(), p);
-            }
-        }
+    entries
+}
+
+/// Whether an inactive code is left out (counted as archived): without `--include-archived`,
+/// and with it when billing does not manage it (reported: billing adopts only active codes,
+/// by their code).
+fn inactive_left_out(ctx: &mut Ctx<'_>, p: &LivePromotionCode, ours: bool) -> bool {
+    if ctx.options.include_archived && ours {
+        return false;
     }
-    entries.retain(|(p, ours, _)| match ours {
-        Some(k) if current.get(k).is_some_and(|held| held.id != p.id) => {
-            ctx.report.skip(
-                ResourceKind::PromotionCode,
-                &p.id,
-                format!("another code billing manages is promotion_codes.{k}: `billing plan` deactivates this duplicate"),
-            );
-            false
-        }
-        _ => true,
-    });
-    // Keys: the marked addresses first; then each code, unless another key has the same
-    // output name (codes differing only in case, or one code for several customers).
+    ctx.report.archived(ResourceKind::PromotionCode);
+    if ctx.options.include_archived {
+        ctx.report.skip(
+            ResourceKind::PromotionCode,
+            &p.id,
+            format!(
+                "{} is inactive, and billing adopts only active codes (by their code): declared, it would be a new code",
+                p.code
+            ),
+        );
+    }
+    true
+}
+
+/// The `[promotion_codes]` table. Keys: the marked addresses first; then each code, unless
+/// another key has the same output name (codes differing only in case, or one code for
+/// several customers). A code that clashes with one already written is left out.
+fn code_keys(ctx: &mut Ctx<'_>, entries: Vec<Entry<'_, LivePromotionCode>>) -> Table {
     let mut space = KeySpace::default();
-    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
     let held = held_keys(
         ctx.live.promotion_codes.iter().map(|c| &c.metadata),
-        &namespace,
+        &ctx.options.namespace,
         code_key,
     );
     for k in entries
@@ -529,19 +496,13 @@ fn codes(
         written.push((upper, p.customer.clone()));
         let key = match ours {
             Some(k) => k,
-            None => {
-                let claimed = space.claim(&p.code, |k| !names.contains(&keys::env_name(k)));
-                if let Some(wanted) = claimed.wanted {
-                    ctx.report.renamed.push(Renamed {
-                        address: Address::new(ResourceKind::PromotionCode, &claimed.key)
-                            .to_string(),
-                        id: p.id.clone(),
-                        wanted,
-                        why: None,
-                    });
-                }
-                claimed.key
-            }
+            None => ctx.claim(
+                &mut space,
+                ResourceKind::PromotionCode,
+                &p.id,
+                &p.code,
+                |k| !names.contains(&keys::env_name(k)),
+            ),
         };
         names.insert(keys::env_name(&key));
         if key != p.code {

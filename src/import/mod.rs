@@ -19,6 +19,7 @@
 mod amount;
 mod discounts;
 mod keys;
+mod place;
 mod portal;
 mod products;
 mod report;
@@ -274,6 +275,11 @@ impl Problems {
         self.add(field, why, Severity::Fatal);
     }
 
+    /// The value of `field`, or `None` with a fatal problem saying why there is none.
+    pub fn ok<T>(&mut self, field: &str, value: Result<T, String>) -> Option<T> {
+        value.map_err(|why| self.fatal(field, why)).ok()
+    }
+
     /// Whether an object with these problems is left out (`ours`: billing manages it).
     pub fn skips(&self, ours: bool) -> bool {
         self.0
@@ -483,6 +489,20 @@ pub(crate) fn check(
     }
 }
 
+/// [`check`] for an entry that could be read (`None`, with a fatal problem, when it could
+/// not).
+pub(crate) fn checked(
+    mut entry: Option<Table>,
+    wrap: impl Fn(&Table) -> Table,
+    optional: &[(&str, Severity)],
+    problems: &mut Problems,
+) -> Option<Table> {
+    if let Some(t) = &mut entry {
+        check(t, wrap, optional, problems);
+    }
+    entry
+}
+
 /// `key = "text"` unless the live text is empty, which billing.toml cannot write (an empty
 /// text reads as no text): then a problem of `severity`.
 pub(crate) fn text_field(
@@ -510,6 +530,22 @@ pub(crate) fn metadata_table(metadata: &BTreeMap<String, String>) -> Table {
         t.text(k, v);
     }
     t
+}
+
+/// `entry` under the tables `path` names (`["products", "p"]`: `[products.p]`).
+pub(crate) fn nest(path: &[&str], entry: &Table) -> Table {
+    let mut table = entry.clone();
+    for name in path.iter().rev() {
+        let mut parent = Table::default();
+        parent.table(name, table);
+        table = parent;
+    }
+    table
+}
+
+/// A list of texts as a TOML array.
+pub(crate) fn strings(items: &[String]) -> Value {
+    Value::Array(items.iter().map(|s| Value::Str(s.clone())).collect())
 }
 
 /// A decimal as a TOML number (`20`, `25.5`); it reads back through its shortest form.

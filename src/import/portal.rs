@@ -9,20 +9,13 @@ use std::collections::BTreeMap;
 
 use super::products::Products;
 use super::write::{Table, Value};
-use super::{
-    Ctx, Owner, Problems, Severity, check, marker_key, metadata_table, owner, text_field,
-    unknown_address,
-};
+use super::{Ctx, Problems, Severity, check, metadata_table, strings, text_field};
 use crate::live::LivePortal;
 use crate::resource::Address;
 use crate::resource::ResourceKind;
 
 /// The key of `[portal]` among `[portals.<key>]`.
 const DEFAULT_KEY: &str = "default";
-
-fn strings(items: &[String]) -> Value {
-    Value::Array(items.iter().map(|s| Value::Str(s.clone())).collect())
-}
 
 /// The configuration's fields; product and price ids become catalog keys.
 fn portal_table(
@@ -57,28 +50,28 @@ fn portal_table(
         t.set("login_page", Value::Bool(true));
     }
     let mut profile = Table::default();
-    text_field(
-        &mut profile,
-        "headline",
-        p.headline.as_deref(),
-        Severity::Change,
-        problems,
-    );
-    text_field(
-        &mut profile,
-        "privacy_policy_url",
-        p.privacy_policy_url.as_deref(),
-        Severity::Change,
-        problems,
-    );
-    text_field(
-        &mut profile,
-        "terms_of_service_url",
-        p.terms_of_service_url.as_deref(),
-        Severity::Change,
-        problems,
-    );
+    for (field, value) in [
+        ("headline", &p.headline),
+        ("privacy_policy_url", &p.privacy_policy_url),
+        ("terms_of_service_url", &p.terms_of_service_url),
+    ] {
+        text_field(
+            &mut profile,
+            field,
+            value.as_deref(),
+            Severity::Change,
+            problems,
+        );
+    }
     t.table("business_profile", profile);
+    t.table("features", features(p, products, problems));
+    let metadata = ctx.metadata(&p.metadata, ResourceKind::Portal, true, problems);
+    t.table("metadata", metadata_table(&metadata));
+    t
+}
+
+/// `features`: what customers may do in the portal.
+fn features(p: &LivePortal, products: &Products, problems: &mut Problems) -> Table {
     let mut features = Table::default();
     if p.invoice_history {
         features.set("invoice_history", Value::Bool(true));
@@ -101,42 +94,49 @@ fn portal_table(
         features.table("subscription_cancel", cancel);
     }
     if let Some((offered, allowed, proration)) = &p.subscription_update {
-        let mut list = Vec::new();
-        for (product, prices) in offered {
-            let Some(product_key) = products.product_keys.get(product) else {
-                problems.add(
-                    "features.subscription_update",
-                    format!("it offers product {product}, which is not imported"),
-                    Severity::Change,
-                );
-                continue;
-            };
-            let mut keys = Vec::new();
-            for price in prices {
-                match products.price_keys.get(price) {
-                    Some((pk, k)) if pk == product_key => keys.push(Value::Str(k.clone())),
-                    _ => problems.add(
-                        "features.subscription_update",
-                        format!("it offers price {price}, which is not imported"),
-                        Severity::Change,
-                    ),
-                }
-            }
-            list.push(Value::Inline(vec![
-                ("product".to_owned(), Value::Str(product_key.clone())),
-                ("prices".to_owned(), Value::Array(keys)),
-            ]));
-        }
         let mut update = Table::default();
-        update.set("products", Value::Array(list));
+        update.set("products", offered_keys(offered, products, problems));
         update.set("default_allowed_updates", strings(allowed));
         update.text("proration_behavior", proration);
         features.table("subscription_update", update);
     }
-    t.table("features", features);
-    let metadata = ctx.metadata(&p.metadata, ResourceKind::Portal, true, problems);
-    t.table("metadata", metadata_table(&metadata));
-    t
+    features
+}
+
+/// The products (and their prices) a configuration offers, by catalog key; those not
+/// imported are problems (left out, `billing plan` changes the configuration).
+fn offered_keys(
+    offered: &[(String, Vec<String>)],
+    products: &Products,
+    problems: &mut Problems,
+) -> Value {
+    let mut list = Vec::new();
+    for (product, prices) in offered {
+        let Some(product_key) = products.product_keys.get(product) else {
+            problems.add(
+                "features.subscription_update",
+                format!("it offers product {product}, which is not imported"),
+                Severity::Change,
+            );
+            continue;
+        };
+        let mut keys = Vec::new();
+        for price in prices {
+            match products.price_keys.get(price) {
+                Some((pk, k)) if pk == product_key => keys.push(Value::Str(k.clone())),
+                _ => problems.add(
+                    "features.subscription_update",
+                    format!("it offers price {price}, which is not imported"),
+                    Severity::Change,
+                ),
+            }
+        }
+        list.push(Value::Inline(vec![
+            ("product".to_owned(), Value::Str(product_key.clone())),
+            ("prices".to_owned(), Value::Array(keys)),
+        ]));
+    }
+    Value::Array(list)
 }
 
 /// The `[products.<key>]` tables a configuration offers, for the validator.
@@ -177,22 +177,16 @@ fn offered_products(entry: &Table, products: &Products) -> Table {
 /// `(where it goes: "portal" or the key under "portals", table)` for each configuration
 /// billing manages.
 pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Table)> {
-    let namespace = ctx.options.namespace.clone();
+    let live = ctx.live;
     let mut at: BTreeMap<String, Vec<&LivePortal>> = BTreeMap::new();
     let mut default_unmanaged = false;
     let mut others = 0;
-    for p in &ctx.live.portals {
-        match owner(&p.metadata, &namespace) {
-            Owner::Foreign(ns) => ctx.report.foreign(ns, ResourceKind::Portal),
-            Owner::Ours(address) => match marker_key(address, "portals") {
-                Some(k) => at.entry(k.to_owned()).or_default().push(p),
-                None => ctx
-                    .report
-                    .skip(ResourceKind::Portal, &p.id, unknown_address(address)),
-            },
-            Owner::Unmanaged if p.is_default => default_unmanaged = true,
-            Owner::Unmanaged if p.active => others += 1,
-            Owner::Unmanaged => {}
+    for p in &live.portals {
+        match ctx.place_keyed(ResourceKind::Portal, &p.id, &p.metadata) {
+            Ok(Some(k)) => at.entry(k).or_default().push(p),
+            Ok(None) if p.is_default => default_unmanaged = true,
+            Ok(None) if p.active => others += 1,
+            Ok(None) | Err(_) => {}
         }
     }
     if others > 0 {

@@ -10,14 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::amount::{self, Written};
 use super::keys::{self, KeySpace};
+use super::place::{adoptable_id, kept, oldest_first, written_at};
 use super::report::{NoLookupKey, Renamed};
 use super::write::{Table, Value};
 use super::{
-    Ctx, Owner, Problems, Severity, check, forgets, held_keys, marker_key, metadata_table,
-    on_remove, owner, text_field, unknown_address,
+    Ctx, Owner, Problems, Severity, check, checked, forgets, metadata_table, nest, on_remove,
+    owner, strings, text_field,
 };
 use crate::catalog::{Currency, MinorAmount};
-use crate::live::{LivePrice, LiveProduct, LiveTier};
+use crate::live::{LiveCurrencyOption, LivePrice, LiveProduct, LiveTier};
 use crate::resource::Address;
 use crate::resource::ResourceKind;
 
@@ -46,16 +47,6 @@ struct PriceEntry<'a> {
     table: Table,
     /// Written as `lookup_key`; `None` for an unmanaged price adopted by `id`.
     lookup_key: Option<String>,
-}
-
-fn nest(path: &[&str], entry: &Table) -> Table {
-    let mut table = entry.clone();
-    for name in path.iter().rev() {
-        let mut parent = Table::default();
-        parent.table(name, table);
-        table = parent;
-    }
-    table
 }
 
 /// A product entry in a catalog of its own, for the validator.
@@ -129,6 +120,52 @@ fn tax_behavior(live: Option<&str>) -> Option<&str> {
 
 /// The price's own fields (amount, interval, tiers, currency options, nickname, metadata).
 fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems) -> Option<Table> {
+    let currency = declarable(p, problems)?;
+    let mut t = pricing(p, currency, problems)?;
+    t.text("currency", currency.code());
+    if let Some(r) = &p.recurring {
+        t.text("interval", &r.interval);
+        if r.interval_count != 1 {
+            let count = i64::try_from(r.interval_count).map_err(|_| "too large".to_owned());
+            t.set(
+                "interval_count",
+                Value::Int(problems.ok("interval_count", count)?),
+            );
+        }
+    }
+    if let Some((divide_by, round)) = &p.transform_quantity {
+        let divide_by = i64::try_from(*divide_by).map_err(|_| "divide_by is too large".to_owned());
+        let divide_by = problems.ok("transform_quantity", divide_by)?;
+        t.set(
+            "transform_quantity",
+            Value::Inline(vec![
+                ("divide_by".into(), Value::Int(divide_by)),
+                ("round".into(), Value::Str(round.clone())),
+            ]),
+        );
+    }
+    if let Some(tb) = tax_behavior(p.tax_behavior.as_deref()) {
+        t.text("tax_behavior", tb);
+    }
+    text_field(
+        &mut t,
+        "nickname",
+        p.nickname.as_deref(),
+        Severity::Drop,
+        problems,
+    );
+    t.table("currency_options", currency_options(p, problems)?);
+    if ours {
+        on_remove(&mut t, &p.metadata, &["forget"], problems);
+    }
+    let metadata = ctx.metadata(&p.metadata, ResourceKind::Price, ours, problems);
+    t.table("metadata", metadata_table(&metadata));
+    Some(t)
+}
+
+/// The price's currency, when billing.toml can declare a price like it at all: not a
+/// pay-what-you-want price, not a usage-based one, and in a currency billing knows.
+fn declarable(p: &LivePrice, problems: &mut Problems) -> Option<Currency> {
     if p.custom_unit_amount || p.currency_options.values().any(|o| o.custom_unit_amount) {
         problems.fatal(
             "custom_unit_amount",
@@ -148,23 +185,19 @@ fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems
         );
         return None;
     }
-    let Some(currency) = Currency::parse(&p.currency) else {
-        problems.fatal(
-            "currency",
-            format!("{:?} is not a currency billing knows", p.currency),
-        );
-        return None;
-    };
+    let currency = Currency::parse(&p.currency)
+        .ok_or_else(|| format!("{:?} is not a currency billing knows", p.currency));
+    problems.ok("currency", currency)
+}
+
+/// A price's table, begun with how it is priced: its amount, or the tiered scheme with its
+/// mode and tiers.
+fn pricing(p: &LivePrice, currency: Currency, problems: &mut Problems) -> Option<Table> {
     let mut t = Table::default();
-    let tiered = p.billing_scheme == "tiered";
     match (p.billing_scheme.as_str(), p.unit_amount) {
-        ("per_unit", Some(a)) => match amount::write(a, currency) {
-            Ok(Written::Major(text)) => t.text("amount", &text),
-            Ok(Written::MinorDecimal(text)) => t.text("unit_amount_decimal", &text),
-            Err(why) => {
-                problems.fatal("unit_amount", why);
-                return None;
-            }
+        ("per_unit", Some(a)) => match problems.ok("unit_amount", amount::write(a, currency))? {
+            Written::Major(text) => t.text("amount", &text),
+            Written::MinorDecimal(text) => t.text("unit_amount_decimal", &text),
         },
         ("per_unit", None) => {
             problems.fatal("unit_amount", "a per-unit price without an amount");
@@ -172,20 +205,12 @@ fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems
         }
         ("tiered", _) => {
             t.text("billing_scheme", "tiered");
-            match &p.tiers_mode {
-                Some(mode) => t.text("tiers_mode", mode),
-                None => {
-                    problems.fatal("tiers_mode", "a tiered price without a tiers mode");
-                    return None;
-                }
-            }
-            match tiers(&p.tiers, currency) {
-                Ok(v) => t.set("tiers", v),
-                Err(why) => {
-                    problems.fatal("tiers", why);
-                    return None;
-                }
-            }
+            let mode = p
+                .tiers_mode
+                .clone()
+                .ok_or_else(|| "a tiered price without a tiers mode".to_owned());
+            t.text("tiers_mode", &problems.ok("tiers_mode", mode)?);
+            t.set("tiers", problems.ok("tiers", tiers(&p.tiers, currency))?);
         }
         (other, _) => {
             problems.fatal(
@@ -195,113 +220,69 @@ fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems
             return None;
         }
     }
-    t.text("currency", currency.code());
-    if let Some(r) = &p.recurring {
-        t.text("interval", &r.interval);
-        if r.interval_count != 1 {
-            match i64::try_from(r.interval_count) {
-                Ok(n) => t.set("interval_count", Value::Int(n)),
-                Err(_) => {
-                    problems.fatal("interval_count", "too large");
-                    return None;
-                }
-            }
-        }
-    }
-    if let Some((divide_by, round)) = &p.transform_quantity {
-        let Ok(divide_by) = i64::try_from(*divide_by) else {
-            problems.fatal("transform_quantity", "divide_by is too large");
-            return None;
-        };
-        t.set(
-            "transform_quantity",
-            Value::Inline(vec![
-                ("divide_by".into(), Value::Int(divide_by)),
-                ("round".into(), Value::Str(round.clone())),
-            ]),
-        );
-    }
-    if let Some(tb) = tax_behavior(p.tax_behavior.as_deref()) {
-        t.text("tax_behavior", tb);
-    }
-    text_field(
-        &mut t,
-        "nickname",
-        p.nickname.as_deref(),
-        Severity::Drop,
-        problems,
-    );
+    Some(t)
+}
+
+/// `currency_options`: the price's amount (or tiers) and tax behavior in each other currency.
+fn currency_options(p: &LivePrice, problems: &mut Problems) -> Option<Table> {
+    let tiered = p.billing_scheme == "tiered";
     let mut options = Table::default();
     for (code, o) in &p.currency_options {
-        let Some(c) = Currency::parse(code) else {
-            problems.fatal(
-                &format!("currency_options.{code}"),
-                "not a currency billing knows",
-            );
-            return None;
-        };
+        let field = format!("currency_options.{code}");
+        let currency =
+            Currency::parse(code).ok_or_else(|| "not a currency billing knows".to_owned());
+        let currency = problems.ok(&field, currency)?;
         let tb = tax_behavior(o.tax_behavior.as_deref());
         if tiered {
-            if o.tiers.is_empty() {
-                problems.fatal(
-                    &format!("currency_options.{code}"),
-                    "its tiers were not read",
-                );
-                return None;
-            }
-            let mut option = Table::default();
-            if let Some(tb) = tb {
-                option.text("tax_behavior", tb);
-            }
-            match tiers(&o.tiers, c) {
-                Ok(v) => option.set("tiers", v),
-                Err(why) => {
-                    problems.fatal(&format!("currency_options.{code}"), why);
-                    return None;
-                }
-            }
-            options.table(code, option);
-            continue;
+            options.table(code, problems.ok(&field, tiered_option(o, currency, tb))?);
+        } else {
+            options.set(code, problems.ok(&field, unit_option(o, currency, tb))?);
         }
-        let Some(a) = o.unit_amount.filter(|_| o.tiers.is_empty()) else {
-            problems.fatal(
-                &format!("currency_options.{code}"),
-                "a currency option without a per-unit amount",
-            );
-            return None;
-        };
-        let written = match amount::write(a, c) {
-            Ok(w) => w,
-            Err(why) => {
-                problems.fatal(&format!("currency_options.{code}"), why);
-                return None;
+    }
+    Some(options)
+}
+
+/// A currency option of a tiered price: its tax behavior and tiers.
+fn tiered_option(
+    o: &LiveCurrencyOption,
+    currency: Currency,
+    tb: Option<&str>,
+) -> Result<Table, String> {
+    if o.tiers.is_empty() {
+        return Err("its tiers were not read".to_owned());
+    }
+    let mut option = Table::default();
+    if let Some(tb) = tb {
+        option.text("tax_behavior", tb);
+    }
+    option.set("tiers", tiers(&o.tiers, currency)?);
+    Ok(option)
+}
+
+/// A currency option of a per-unit price: its amount alone, or with its tax behavior.
+fn unit_option(
+    o: &LiveCurrencyOption,
+    currency: Currency,
+    tb: Option<&str>,
+) -> Result<Value, String> {
+    let amount = o
+        .unit_amount
+        .filter(|_| o.tiers.is_empty())
+        .ok_or_else(|| "a currency option without a per-unit amount".to_owned())?;
+    Ok(match (amount::write(amount, currency)?, tb) {
+        (Written::Major(text), None) => Value::Str(text),
+        (Written::Major(text), Some(tb)) => Value::Inline(vec![
+            ("amount".into(), Value::Str(text)),
+            ("tax_behavior".into(), Value::Str(tb.to_owned())),
+        ]),
+        (Written::MinorDecimal(text), tb) => {
+            let mut e = vec![("unit_amount_decimal".to_owned(), Value::Str(text))];
+            if let Some(tb) = tb {
+                e.push(("tax_behavior".into(), Value::Str(tb.to_owned())));
             }
-        };
-        options.set(
-            code,
-            match (written, tb) {
-                (Written::Major(text), None) => Value::Str(text),
-                (Written::Major(text), Some(tb)) => Value::Inline(vec![
-                    ("amount".into(), Value::Str(text)),
-                    ("tax_behavior".into(), Value::Str(tb.to_owned())),
-                ]),
-                (Written::MinorDecimal(text), tb) => {
-                    let mut e = vec![("unit_amount_decimal".to_owned(), Value::Str(text))];
-                    if let Some(tb) = tb {
-                        e.push(("tax_behavior".into(), Value::Str(tb.to_owned())));
-                    }
-                    Value::Inline(e)
-                }
-            },
-        );
-    }
-    t.table("currency_options", options);
-    if ours {
-        on_remove(&mut t, &p.metadata, &["forget"], problems);
-    }
-    let metadata = ctx.metadata(&p.metadata, ResourceKind::Price, ours, problems);
-    t.table("metadata", metadata_table(&metadata));
-    Some(t)
+            Value::Inline(e)
+        }
+    })
 }
 
 /// The product's own fields, `id` first (not its prices or default price).
@@ -319,29 +300,18 @@ fn product_table(ctx: &Ctx<'_>, p: &LiveProduct, ours: bool, problems: &mut Prob
     if !p.active {
         t.set("active", Value::Bool(false));
     }
-    text_field(
-        &mut t,
-        "tax_code",
-        p.tax_code.as_deref(),
-        Severity::Change,
-        problems,
-    );
-    text_field(
-        &mut t,
-        "unit_label",
-        p.unit_label.as_deref(),
-        Severity::Change,
-        problems,
-    );
-    text_field(
-        &mut t,
-        "statement_descriptor",
-        p.statement_descriptor.as_deref(),
-        Severity::Drop,
-        problems,
-    );
-    text_field(&mut t, "url", p.url.as_deref(), Severity::Change, problems);
-    let strings = |v: &[String]| Value::Array(v.iter().map(|s| Value::Str(s.clone())).collect());
+    for (field, value, severity) in [
+        ("tax_code", &p.tax_code, Severity::Change),
+        ("unit_label", &p.unit_label, Severity::Change),
+        (
+            "statement_descriptor",
+            &p.statement_descriptor,
+            Severity::Drop,
+        ),
+        ("url", &p.url, Severity::Change),
+    ] {
+        text_field(&mut t, field, value.as_deref(), severity, problems);
+    }
     if !p.images.is_empty() {
         t.set("images", strings(&p.images));
     }
@@ -373,49 +343,33 @@ const PRICE_OPTIONAL: &[(&str, Severity)] = &[
     ("metadata", Severity::Change),
 ];
 
-/// Oldest first, then by id: the order keys are given in, so the same account always gives
-/// the same keys.
-fn by_age<T>(items: &mut [&T], created: impl Fn(&T) -> i64, id: impl Fn(&T) -> &str) {
-    items.sort_by(|a, b| (created(a), id(a)).cmp(&(created(b), id(b))));
-}
-
+/// Products and their prices (see the module documentation).
 pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
-    let namespace = ctx.options.namespace.clone();
-    let mut live_products: Vec<&LiveProduct> = ctx.live.products.iter().collect();
-    by_age(&mut live_products, |p| p.created, |p| &p.id);
     // Why each product that is not written is not, for its prices.
     let mut excluded: BTreeMap<&str, String> = BTreeMap::new();
-    let mut entries: Vec<ProductEntry<'_>> = Vec::new();
-    for p in live_products {
-        let ours = match owner(&p.metadata, &namespace) {
-            Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, ResourceKind::Product);
-                excluded.insert(&p.id, format!("managed by namespace {ns:?}"));
-                continue;
-            }
-            Owner::Ours(address) => match marker_key(address, "products") {
-                Some(k) => Some(k.to_owned()),
-                None => {
-                    ctx.report
-                        .skip(ResourceKind::Product, &p.id, unknown_address(address));
-                    excluded.insert(&p.id, "skipped".to_owned());
-                    continue;
-                }
-            },
-            Owner::Unmanaged => None,
+    let entries = product_entries(ctx, &mut excluded);
+    let mut taken_lookup_keys = lookup_keys(ctx);
+    let entries = add_prices(ctx, entries, &excluded);
+    let entries = with_default_prices(ctx, entries);
+    assemble(ctx, entries, &mut taken_lookup_keys)
+}
+
+/// The products that can be written, oldest first, one per address billing manages;
+/// `excluded` gets why each other product is not written.
+fn product_entries<'a>(
+    ctx: &mut Ctx<'a>,
+    excluded: &mut BTreeMap<&'a str, String>,
+) -> Vec<ProductEntry<'a>> {
+    let live = ctx.live;
+    let mut entries = Vec::new();
+    for p in oldest_first(&live.products) {
+        let placed = ctx.place_keyed(ResourceKind::Product, &p.id, &p.metadata);
+        let Ok(ours) = placed.inspect_err(|why| {
+            excluded.insert(&p.id, why.clone());
+        }) else {
+            continue;
         };
-        // Left out, an archived product billing manages stays as it is, unless it or one of
-        // its prices records `on_remove = "forget"`: the plan would forget those.
-        let forgotten = || {
-            forgets(&p.metadata)
-                || ctx.live.prices.iter().any(|x| {
-                    x.product == p.id
-                        && matches!(owner(&x.metadata, &namespace), Owner::Ours(_))
-                        && forgets(&x.metadata)
-                })
-        };
-        let written = p.active || ctx.options.include_archived || (ours.is_some() && forgotten());
-        if !written {
+        if !written(ctx, p, ours.is_some()) {
             ctx.report.archived(ResourceKind::Product);
             excluded.insert(&p.id, "archived".to_owned());
             continue;
@@ -423,9 +377,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         let mut problems = Problems::default();
         let mut table = product_table(ctx, p, ours.is_some(), &mut problems);
         check(&mut table, wrap_product, PRODUCT_OPTIONAL, &mut problems);
-        let at = ours
-            .as_ref()
-            .map_or(p.id.clone(), |k| Address::product(k).to_string());
+        let at = written_at(ResourceKind::Product, ours.as_ref(), &p.id);
         if !ctx.settle(ResourceKind::Product, &p.id, &at, ours.is_some(), &problems) {
             excluded.insert(&p.id, "skipped".to_owned());
             if !p.active {
@@ -442,45 +394,49 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
     }
     // Several managed products at one address: the one the plan keeps (the newest active,
     // else the newest) is written; the plan archives the others.
-    let mut current: BTreeMap<String, &str> = BTreeMap::new();
-    for e in entries.iter().rev() {
-        if let Some(k) = &e.ours {
-            let replace = match current.get(k) {
-                None => true,
-                Some(id) => {
-                    let held = entries.iter().find(|x| x.live.id == *id).map(|x| x.live);
-                    e.live.active && held.is_some_and(|h| !h.active)
-                }
-            };
-            if replace {
-                current.insert(k.clone(), &e.live.id);
-            }
+    let current = kept(entries.iter().map(|e| (e.live, e.ours.as_ref())));
+    entries.retain(|e| match &e.ours {
+        Some(k) if current.get(k) != Some(&e.live.id.as_str()) => {
+            ctx.skip_duplicate(
+                ResourceKind::Product,
+                &e.live.id,
+                k,
+                ("product", "archives"),
+            );
+            excluded.insert(&e.live.id, "skipped".to_owned());
+            false
         }
-    }
-    let mut kept = Vec::new();
-    for e in entries {
-        match &e.ours {
-            Some(k) if current.get(k) != Some(&e.live.id.as_str()) => {
-                ctx.report.skip(
-                    ResourceKind::Product,
-                    &e.live.id,
-                    format!("another product billing manages is products.{k}: `billing plan` archives this duplicate"),
-                );
-                excluded.insert(&e.live.id, "skipped".to_owned());
-            }
-            _ => kept.push(e),
-        }
-    }
-    let mut entries = kept;
+        _ => true,
+    });
+    entries
+}
 
-    // Lookup keys: every one the account holds, and those held by more than one price.
+/// Whether a product is written: an active one is; an archived one with
+/// `--include-archived`, or when billing manages it and it or one of its prices records
+/// `on_remove = "forget"` (left out, an archived product billing manages stays as it is, but
+/// the plan would forget those).
+fn written(ctx: &Ctx<'_>, p: &LiveProduct, ours: bool) -> bool {
+    let forgotten = || {
+        forgets(&p.metadata)
+            || ctx.live.prices.iter().any(|x| {
+                x.product == p.id
+                    && matches!(owner(&x.metadata, &ctx.options.namespace), Owner::Ours(_))
+                    && forgets(&x.metadata)
+            })
+    };
+    p.active || ctx.options.include_archived || (ours && forgotten())
+}
+
+/// Every lookup key the account holds; those held by more than one price are reported
+/// (none of those prices is written).
+fn lookup_keys(ctx: &mut Ctx<'_>) -> BTreeSet<String> {
+    let live = ctx.live;
     let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for p in &ctx.live.prices {
+    for p in &live.prices {
         if let Some(k) = p.lookup_key.as_deref().filter(|k| !k.is_empty()) {
             holders.entry(k).or_default().push(&p.id);
         }
     }
-    let mut taken_lookup_keys: BTreeSet<String> = holders.keys().map(|k| (*k).to_owned()).collect();
     for (k, ids) in &holders {
         if ids.len() > 1 {
             let mut ids: Vec<String> = ids.iter().map(|i| (*i).to_owned()).collect();
@@ -490,42 +446,36 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
                 .insert((*k).to_owned(), ids);
         }
     }
+    holders.into_keys().map(str::to_owned).collect()
+}
 
+/// Adds each price that can be written to its product, oldest first; the others are
+/// reported (`excluded`: why each product that is not written is not).
+fn add_prices<'a>(
+    ctx: &mut Ctx<'a>,
+    mut entries: Vec<ProductEntry<'a>>,
+    excluded: &BTreeMap<&str, String>,
+) -> Vec<ProductEntry<'a>> {
     let index: BTreeMap<String, usize> = entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.live.id.clone(), i))
         .collect();
-    let mut live_prices: Vec<&LivePrice> = ctx.live.prices.iter().collect();
-    by_age(&mut live_prices, |p| p.created, |p| &p.id);
-    for p in live_prices {
-        let ours = match owner(&p.metadata, &namespace) {
-            Owner::Foreign(ns) => {
-                ctx.report.foreign(ns, ResourceKind::Price);
-                continue;
-            }
-            Owner::Ours(address) => match price_marker(address) {
-                Some(keys) => Some(keys),
-                None => {
-                    ctx.report
-                        .skip(ResourceKind::Price, &p.id, unknown_address(address));
-                    continue;
-                }
-            },
-            Owner::Unmanaged => None,
+    let live = ctx.live;
+    for p in oldest_first(&live.prices) {
+        let Ok(ours) = ctx.place(ResourceKind::Price, &p.id, &p.metadata, price_marker) else {
+            continue;
         };
+        let product = index.get(&p.product).and_then(|i| entries.get_mut(*i));
         // The prices billing manages of a product written `active = false` are declared with
         // it: the plan archives them with the product, so nothing changes, while left out the
         // plan would forget those that record `on_remove = "forget"`.
-        let inactive_product = index
-            .get(&p.product)
-            .and_then(|i| entries.get(*i))
-            .is_some_and(|e| !e.live.active);
+        let inactive_product = product.as_ref().is_some_and(|e| !e.live.active);
         if !(p.active || (ours.is_some() && inactive_product)) {
             ctx.report.archived(ResourceKind::Price);
             continue;
         }
-        let Some(product) = index.get(&p.product).and_then(|i| entries.get_mut(*i)) else {
+        let Some(product) = product else {
             let why = excluded
                 .get(p.product.as_str())
                 .map_or("not found".to_owned(), Clone::clone);
@@ -536,110 +486,125 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             );
             continue;
         };
-        if !product.live.active && p.active {
-            ctx.report.skip(
-                ResourceKind::Price,
-                &p.id,
-                format!(
-                    "its product {} is archived, and billing archives the prices of a product declared `active = false`",
-                    p.product
-                ),
-            );
-            continue;
+        if let Some(price) = price_entry(ctx, p, ours, product) {
+            product.prices.push(price);
         }
-        if let Some(k) = p.lookup_key.as_deref()
-            && let Some(ids) = ctx.report.duplicate_lookup_keys.get(k)
-        {
-            let others: Vec<&str> = ids
-                .iter()
-                .map(String::as_str)
-                .filter(|i| *i != p.id)
-                .collect();
-            ctx.report.skip(
-                ResourceKind::Price,
-                &p.id,
-                format!("its lookup key {k:?} is also held by {}", others.join(", ")),
-            );
-            continue;
-        }
-        let mut problems = Problems::default();
-        let at = ours
-            .as_ref()
-            .map_or(p.id.clone(), |(pk, k)| Address::price(pk, k).to_string());
-        if let Some((pk, _)) = &ours
-            && product.ours.as_ref().is_some_and(|k| k != pk)
-        {
-            problems.fatal(
-                "",
-                format!(
-                    "its product is products.{}, but its marker places it under products.{pk}",
-                    product.ours.as_deref().unwrap_or_default()
-                ),
-            );
-        }
-        let lookup_key = p.lookup_key.clone().filter(|k| !k.is_empty());
-        let table = price_table(ctx, p, ours.is_some(), &mut problems).map(|mut t| {
-            if let Some(k) = &lookup_key {
-                // The catalog's default lookup key needs no line of its own.
-                let default = ours.as_ref().map(|(pk, k)| format!("{pk}_{k}"));
-                if default.as_deref() != Some(k.as_str()) {
-                    let at = t
-                        .values
-                        .iter()
-                        .position(|(f, _)| f == "nickname")
-                        .unwrap_or(t.values.len());
-                    t.values
-                        .insert(at, ("lookup_key".to_owned(), Value::Str(k.clone())));
-                }
-            }
-            check(&mut t, wrap_price, PRICE_OPTIONAL, &mut problems);
-            t
-        });
-        if ours.is_none() && lookup_key.is_none() && !adoptable_price_id(&p.id) {
-            problems.fatal(
-                "id",
-                format!(
-                    "{:?} is not a price id billing.toml can write as `id`",
-                    p.id
-                ),
-            );
-        }
-        if !ctx.settle(ResourceKind::Price, &p.id, &at, ours.is_some(), &problems) {
-            continue;
-        }
-        let Some(table) = table else { continue };
-        product.prices.push(PriceEntry {
-            live: p,
-            ours,
-            table,
-            lookup_key,
-        });
     }
+    entries
+}
 
-    // A product whose default price is not written cannot be written either: without
-    // `default_price`, the plan would clear it.
-    let mut kept = Vec::new();
-    for e in entries {
-        let problem = match e.live.default_price.as_deref() {
-            None => None,
-            Some(_) if !e.live.active => Some(
-                "an archived product with a default price: billing.toml cannot declare a default price on a product declared `active = false`".to_owned(),
+/// A price of `product` with its table; `None` when it is left out (and reported).
+fn price_entry<'a>(
+    ctx: &mut Ctx<'_>,
+    p: &'a LivePrice,
+    ours: Option<(String, String)>,
+    product: &ProductEntry<'_>,
+) -> Option<PriceEntry<'a>> {
+    if let Some(why) = price_left_out(ctx, p, product) {
+        ctx.report.skip(ResourceKind::Price, &p.id, why);
+        return None;
+    }
+    let mut problems = Problems::default();
+    let at = ours
+        .as_ref()
+        .map_or(p.id.clone(), |(pk, k)| Address::price(pk, k).to_string());
+    if let Some((pk, _)) = &ours
+        && product.ours.as_ref().is_some_and(|k| k != pk)
+    {
+        problems.fatal(
+            "",
+            format!(
+                "its product is products.{}, but its marker places it under products.{pk}",
+                product.ours.as_deref().unwrap_or_default()
             ),
-            Some(d) if e.prices.iter().any(|p| p.live.id == d) => None,
-            Some(d) => Some(format!("its default price {d} is not imported (see the price)")),
-        };
-        let Some(why) = problem else {
-            kept.push(e);
+        );
+    }
+    let lookup_key = p.lookup_key.clone().filter(|k| !k.is_empty());
+    let table = price_table(ctx, p, ours.is_some(), &mut problems).map(|mut t| {
+        write_lookup_key(&mut t, lookup_key.as_deref(), ours.as_ref());
+        t
+    });
+    let table = checked(table, wrap_price, PRICE_OPTIONAL, &mut problems);
+    if ours.is_none() && lookup_key.is_none() && !adoptable_id(&p.id, "price_") {
+        problems.fatal(
+            "id",
+            format!(
+                "{:?} is not a price id billing.toml can write as `id`",
+                p.id
+            ),
+        );
+    }
+    if !ctx.settle(ResourceKind::Price, &p.id, &at, ours.is_some(), &problems) {
+        return None;
+    }
+    Some(PriceEntry {
+        live: p,
+        ours,
+        table: table?,
+        lookup_key,
+    })
+}
+
+/// Why a price of `product` is left out whatever its fields: an active price of an archived
+/// product, or a lookup key other prices hold too.
+fn price_left_out(ctx: &Ctx<'_>, p: &LivePrice, product: &ProductEntry<'_>) -> Option<String> {
+    if !product.live.active && p.active {
+        return Some(format!(
+            "its product {} is archived, and billing archives the prices of a product declared `active = false`",
+            p.product
+        ));
+    }
+    let k = p.lookup_key.as_deref()?;
+    let ids = ctx.report.duplicate_lookup_keys.get(k)?;
+    let others: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|i| *i != p.id)
+        .collect();
+    Some(format!(
+        "its lookup key {k:?} is also held by {}",
+        others.join(", ")
+    ))
+}
+
+/// `lookup_key`, before `nickname`, unless it is the catalog's default for the price's
+/// marked address (which needs no line of its own).
+fn write_lookup_key(t: &mut Table, lookup_key: Option<&str>, ours: Option<&(String, String)>) {
+    let Some(k) = lookup_key else { return };
+    let default = ours.map(|(pk, k)| format!("{pk}_{k}"));
+    if default.as_deref() == Some(k) {
+        return;
+    }
+    let at = t
+        .values
+        .iter()
+        .position(|(f, _)| f == "nickname")
+        .unwrap_or(t.values.len());
+    t.values
+        .insert(at, ("lookup_key".to_owned(), Value::Str(k.to_owned())));
+}
+
+/// The products that can be written with their default price. A product whose default price
+/// is not written cannot be written either: without `default_price`, the plan would clear
+/// it; one billing manages is written all the same (and reported). A product left out takes
+/// its prices with it.
+fn with_default_prices<'a>(
+    ctx: &mut Ctx<'_>,
+    entries: Vec<ProductEntry<'a>>,
+) -> Vec<ProductEntry<'a>> {
+    let mut out = Vec::new();
+    for e in entries {
+        let Some(why) = default_price_problem(&e) else {
+            out.push(e);
             continue;
         };
-        if e.ours.is_some() {
-            let at = Address::product(e.ours.as_deref().unwrap_or_default()).to_string();
+        if let Some(key) = &e.ours {
             ctx.report.inexpressible(
-                &at,
+                &Address::product(key).to_string(),
                 "default_price",
                 format!("{why}: left out, so `billing plan` clears it"),
             );
-            kept.push(e);
+            out.push(e);
             continue;
         }
         ctx.report.skip(ResourceKind::Product, &e.live.id, why);
@@ -654,63 +619,44 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
             );
         }
     }
-    let entries = kept;
+    out
+}
 
-    // Keys: the addresses in markers first, then the others, oldest first.
-    let mut product_space = KeySpace::default();
-    let held = held_keys(
-        ctx.live.products.iter().map(|p| &p.metadata),
-        &namespace,
-        |a| marker_key(a, "products"),
-    );
-    for k in &held {
-        product_space.reserve(k);
+/// Why a product's default price cannot be written, when it has one.
+fn default_price_problem(e: &ProductEntry<'_>) -> Option<String> {
+    match e.live.default_price.as_deref() {
+        None => None,
+        Some(_) if !e.live.active => Some(
+            "an archived product with a default price: billing.toml cannot declare a default price on a product declared `active = false`".to_owned(),
+        ),
+        Some(d) if e.prices.iter().any(|p| p.live.id == d) => None,
+        Some(d) => Some(format!("its default price {d} is not imported (see the price)")),
     }
-    // The same for prices, by the product key in their markers.
-    let mut held_prices: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for p in &ctx.live.prices {
-        if let Owner::Ours(address) = owner(&p.metadata, &namespace)
-            && let Some((pk, k)) = price_marker(address)
-        {
-            held_prices.entry(pk).or_default().insert(k);
-        }
+}
+
+/// The `[products]` table: each product under its key (the address in its marker first,
+/// then new keys, oldest first), with its prices under theirs.
+fn assemble(
+    ctx: &mut Ctx<'_>,
+    entries: Vec<ProductEntry<'_>>,
+    taken_lookup_keys: &mut BTreeSet<String>,
+) -> Products {
+    let mut space = KeySpace::default();
+    for k in &ctx.held::<LiveProduct>() {
+        space.reserve(k);
     }
-    let mut product_keys: BTreeMap<String, String> = BTreeMap::new();
-    let mut price_keys: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut table = Table::default();
+    let held_prices = held_price_keys(ctx);
+    let mut out = Products {
+        table: Table::default(),
+        product_keys: BTreeMap::new(),
+        price_keys: BTreeMap::new(),
+    };
     for mut e in entries {
         let key = match &e.ours {
             Some(k) => k.clone(),
-            None => {
-                // A product whose prices billing manages gets the key in their markers.
-                let hinted = e
-                    .prices
-                    .iter()
-                    .find_map(|p| p.ours.as_ref().map(|(pk, _)| pk.clone()));
-                let base = hinted
-                    .filter(|k| !product_space.contains(k))
-                    .or_else(|| keys::slug(&e.live.name))
-                    .or_else(|| keys::slug(&e.live.id))
-                    .unwrap_or_else(|| "product".to_owned());
-                let claimed = product_space.claim(&base, |_| true);
-                if let Some(wanted) = claimed.wanted {
-                    ctx.report.renamed.push(Renamed {
-                        address: Address::product(&claimed.key).to_string(),
-                        id: e.live.id.clone(),
-                        wanted,
-                        why: None,
-                    });
-                }
-                claimed.key
-            }
+            None => new_product_key(ctx, &mut space, &e),
         };
-        let prices = assign_price_keys(
-            ctx,
-            &key,
-            &mut e,
-            held_prices.get(&key),
-            &mut taken_lookup_keys,
-        );
+        let prices = assign_price_keys(ctx, &key, &mut e, held_prices.get(&key), taken_lookup_keys);
         let mut product_table = e.table;
         if let Some(d) = e.live.default_price.as_deref()
             && e.live.active
@@ -720,27 +666,45 @@ pub(crate) fn import(ctx: &mut Ctx<'_>) -> Products {
         }
         let mut prices_table = Table::default();
         for (k, p) in prices {
-            price_keys.insert(p.live.id.clone(), (key.clone(), k.clone()));
+            out.price_keys
+                .insert(p.live.id.clone(), (key.clone(), k.clone()));
             prices_table.table(&k, p.table);
             ctx.report.wrote(ResourceKind::Price);
         }
         product_table.table("prices", prices_table);
-        product_keys.insert(e.live.id.clone(), key.clone());
-        table.table(&key, product_table);
+        out.product_keys.insert(e.live.id.clone(), key.clone());
+        out.table.table(&key, product_table);
         ctx.report.wrote(ResourceKind::Product);
     }
-    Products {
-        table,
-        product_keys,
-        price_keys,
-    }
+    out
 }
 
-/// Whether `id` is one billing.toml takes as a price's `id`.
-fn adoptable_price_id(id: &str) -> bool {
-    id.strip_prefix("price_").is_some_and(|rest| {
-        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    }) && id.len() <= 255
+/// The price keys this namespace's markers hold, by the product key in them.
+fn held_price_keys(ctx: &Ctx<'_>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut held: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in &ctx.live.prices {
+        if let Owner::Ours(address) = owner(&p.metadata, &ctx.options.namespace)
+            && let Some((pk, k)) = price_marker(address)
+        {
+            held.entry(pk).or_default().insert(k);
+        }
+    }
+    held
+}
+
+/// The key of a product billing adopts: the product key in the markers of its prices billing
+/// manages, when it is free, else one from its name (or its id).
+fn new_product_key(ctx: &mut Ctx<'_>, space: &mut KeySpace, e: &ProductEntry<'_>) -> String {
+    let hinted = e
+        .prices
+        .iter()
+        .find_map(|p| p.ours.as_ref().map(|(pk, _)| pk.clone()));
+    let base = hinted
+        .filter(|k| !space.contains(k))
+        .or_else(|| keys::slug(&e.live.name))
+        .or_else(|| keys::slug(&e.live.id))
+        .unwrap_or_else(|| "product".to_owned());
+    ctx.claim(space, ResourceKind::Product, &e.live.id, &base, |_| true)
 }
 
 /// Gives each price of a product its key (in catalog order), adds `id` to those adopted by
@@ -756,9 +720,65 @@ fn assign_price_keys<'a>(
     for k in held.into_iter().flatten() {
         space.reserve(k);
     }
+    let prices = std::mem::take(&mut product.prices);
+    let (mut out, mut rest) =
+        managed_prices(ctx, product_key, prices, &mut space, taken_lookup_keys);
+    // The default price first, then oldest first (the order they were read in).
+    let default = product.live.default_price.clone();
+    rest.sort_by_key(|p| default.as_deref() != Some(p.live.id.as_str()));
+    let currencies: BTreeSet<&str> = rest
+        .iter()
+        .map(|p| p.live.currency.as_str())
+        .chain(out.values().map(|p| p.live.currency.as_str()))
+        .collect();
+    let several_currencies = currencies.len() > 1;
+    let natural = keys::slug(&product.live.name);
+    for mut p in rest {
+        let base = proposed_key(&p, product_key, natural.as_deref(), several_currencies);
+        let base_taken = space.contains(&base);
+        let claimed = if p.lookup_key.is_some() {
+            space.claim(&base, |_| true)
+        } else {
+            space.claim(&base, |k| {
+                !taken_lookup_keys.contains(&format!("{product_key}_{k}"))
+            })
+        };
+        let key = claimed.key.clone();
+        if let Some(wanted) = claimed.wanted {
+            // A key changed only to keep the default lookup key free says so.
+            let why = (!base_taken).then(|| {
+                format!(
+                    "the lookup key adoption would give it, \"{product_key}_{wanted}\", is already one of the account or of this file"
+                )
+            });
+            ctx.report.renamed.push(Renamed {
+                address: Address::price(product_key, &key).to_string(),
+                id: p.live.id.clone(),
+                wanted,
+                why,
+            });
+        }
+        if p.lookup_key.is_none() {
+            adopted_by_id(ctx, &mut p, product_key, &key, taken_lookup_keys);
+        }
+        out.insert(key, p);
+    }
+    out
+}
+
+/// The prices billing manages, under the keys in their markers (their product's key must be
+/// `product_key`), and the others (`space` gets the keys taken). A managed price without a
+/// lookup key gets the catalog's default one from the plan: reported.
+fn managed_prices<'a>(
+    ctx: &mut Ctx<'_>,
+    product_key: &str,
+    prices: Vec<PriceEntry<'a>>,
+    space: &mut KeySpace,
+    taken_lookup_keys: &mut BTreeSet<String>,
+) -> (BTreeMap<String, PriceEntry<'a>>, Vec<PriceEntry<'a>>) {
     let mut out = BTreeMap::new();
     let mut rest = Vec::new();
-    for p in std::mem::take(&mut product.prices) {
+    for p in prices {
         let Some((pk, k)) = p.ours.clone() else {
             rest.push(p);
             continue;
@@ -791,79 +811,62 @@ fn assign_price_keys<'a>(
         }
         out.insert(k, p);
     }
-    // The default price first, then oldest first (the order they were read in).
-    let default = product.live.default_price.clone();
-    rest.sort_by_key(|p| default.as_deref() != Some(p.live.id.as_str()));
-    let currencies: BTreeSet<&str> = rest
-        .iter()
-        .map(|p| p.live.currency.as_str())
-        .chain(out.values().map(|p| p.live.currency.as_str()))
-        .collect();
-    let natural = keys::slug(&product.live.name);
-    for mut p in rest {
-        let interval = || {
-            let base = keys::interval_key(
-                p.live
-                    .recurring
-                    .as_ref()
-                    .map(|r| (r.interval.as_str(), r.interval_count)),
-            );
-            if currencies.len() > 1 {
-                format!("{base}_{}", p.live.currency)
-            } else {
-                base
-            }
-        };
-        let from_lookup_key = p.lookup_key.as_deref().and_then(|lk| {
-            let stripped = [Some(product_key), natural.as_deref()]
-                .into_iter()
-                .flatten()
-                .find_map(|prefix| lk.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')))
-                .filter(|r| !r.is_empty())
-                .unwrap_or(lk);
-            keys::slug(stripped)
-        });
-        let base = from_lookup_key.unwrap_or_else(interval);
-        let base_taken = space.contains(&base);
-        let claimed = if p.lookup_key.is_some() {
-            space.claim(&base, |_| true)
+    (out, rest)
+}
+
+/// The key proposed for a price billing adopts: its lookup key without the product's key or
+/// name in front, else its interval (and currency, when the product's prices have several).
+fn proposed_key(
+    p: &PriceEntry<'_>,
+    product_key: &str,
+    natural: Option<&str>,
+    several_currencies: bool,
+) -> String {
+    let from_lookup_key = p.lookup_key.as_deref().and_then(|lk| {
+        let stripped = [Some(product_key), natural]
+            .into_iter()
+            .flatten()
+            .find_map(|prefix| lk.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')))
+            .filter(|r| !r.is_empty())
+            .unwrap_or(lk);
+        keys::slug(stripped)
+    });
+    from_lookup_key.unwrap_or_else(|| {
+        let base = keys::interval_key(
+            p.live
+                .recurring
+                .as_ref()
+                .map(|r| (r.interval.as_str(), r.interval_count)),
+        );
+        if several_currencies {
+            format!("{base}_{}", p.live.currency)
         } else {
-            space.claim(&base, |k| {
-                !taken_lookup_keys.contains(&format!("{product_key}_{k}"))
-            })
-        };
-        let key = claimed.key.clone();
-        if let Some(wanted) = claimed.wanted {
-            // A key changed only to keep the default lookup key free says so.
-            let why = (!base_taken).then(|| {
-                format!(
-                    "the lookup key adoption would give it, \"{product_key}_{wanted}\", is already one of the account or of this file"
-                )
-            });
-            ctx.report.renamed.push(Renamed {
-                address: Address::price(product_key, &key).to_string(),
-                id: p.live.id.clone(),
-                wanted,
-                why,
-            });
+            base
         }
-        if p.lookup_key.is_none() {
-            let lookup_key = format!("{product_key}_{key}");
-            taken_lookup_keys.insert(lookup_key.clone());
-            p.table
-                .values
-                .insert(0, ("id".to_owned(), Value::Str(p.live.id.clone())));
-            p.table.comment = Some(format!(
-                "No lookup key in Stripe: adopting {} gives it {lookup_key:?}.",
-                p.live.id
-            ));
-            ctx.report.without_lookup_key.push(NoLookupKey {
-                address: Address::price(product_key, &key).to_string(),
-                id: p.live.id.clone(),
-                lookup_key,
-            });
-        }
-        out.insert(key, p);
-    }
-    out
+    })
+}
+
+/// A price without a lookup key, adopted by id: `id` written first, and the lookup key
+/// adoption gives it (`<product>_<price>`) taken, said in a comment and reported.
+fn adopted_by_id(
+    ctx: &mut Ctx<'_>,
+    p: &mut PriceEntry<'_>,
+    product_key: &str,
+    key: &str,
+    taken_lookup_keys: &mut BTreeSet<String>,
+) {
+    let lookup_key = format!("{product_key}_{key}");
+    taken_lookup_keys.insert(lookup_key.clone());
+    p.table
+        .values
+        .insert(0, ("id".to_owned(), Value::Str(p.live.id.clone())));
+    p.table.comment = Some(format!(
+        "No lookup key in Stripe: adopting {} gives it {lookup_key:?}.",
+        p.live.id
+    ));
+    ctx.report.without_lookup_key.push(NoLookupKey {
+        address: Address::price(product_key, key).to_string(),
+        id: p.live.id.clone(),
+        lookup_key,
+    });
 }

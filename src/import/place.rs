@@ -1,0 +1,148 @@
+//! Where an imported object goes, the same way for every kind: its marker read into a key (or
+//! the object left out), a key claimed for an object billing adopts, and the one object kept
+//! where several managed ones share an address.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::keys::KeySpace;
+use super::report::Renamed;
+use super::{Ctx, Owner, held_keys, marker_key, owner, unknown_address};
+use crate::live::{LiveKind, LiveObject};
+use crate::resource::{Address, ResourceKind};
+
+impl Ctx<'_> {
+    /// Where an object goes by its marker: `Ok(Some(key))` when this namespace's marker names
+    /// an address `key` reads a key from, `Ok(None)` when it has no marker (it is written so
+    /// that billing adopts it), `Err(why)` when it is left out (and reported): another
+    /// namespace's object, or one whose marker names an address billing.toml cannot declare.
+    /// `why` is what the objects that refer to it say.
+    pub fn place<'m, K>(
+        &mut self,
+        kind: ResourceKind,
+        id: &str,
+        metadata: &'m BTreeMap<String, String>,
+        key: impl FnOnce(&'m str) -> Option<K>,
+    ) -> Result<Option<K>, String> {
+        match owner(metadata, &self.options.namespace) {
+            Owner::Foreign(ns) => {
+                self.report.foreign(ns, kind);
+                Err(format!("managed by namespace {ns:?}"))
+            }
+            Owner::Ours(address) => match key(address) {
+                Some(k) => Ok(Some(k)),
+                None => {
+                    self.report.skip(kind, id, unknown_address(address));
+                    Err("skipped".to_owned())
+                }
+            },
+            Owner::Unmanaged => Ok(None),
+        }
+    }
+
+    /// [`Self::place`] for a kind whose marker addresses are `<table>.<key>`
+    /// (`products.pro`).
+    pub fn place_keyed(
+        &mut self,
+        kind: ResourceKind,
+        id: &str,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<Option<String>, String> {
+        self.place(kind, id, metadata, |a| {
+            marker_key(a, kind.prefix()).map(str::to_owned)
+        })
+    }
+
+    /// The keys this namespace's markers hold on the objects of a kind whose marker addresses
+    /// are `<table>.<key>` (see [`held_keys`]).
+    pub fn held<T: LiveKind>(&self) -> BTreeSet<String> {
+        held_keys(
+            T::all(self.live).iter().map(LiveObject::metadata),
+            &self.options.namespace,
+            |a| marker_key(a, T::KIND.prefix()),
+        )
+    }
+
+    /// The key of an object billing adopts: `base`, else the first of `base_2`, `base_3`, …
+    /// free in `space` that `allowed` accepts; a key that differs from `base` is reported.
+    pub fn claim(
+        &mut self,
+        space: &mut KeySpace,
+        kind: ResourceKind,
+        id: &str,
+        base: &str,
+        allowed: impl Fn(&str) -> bool,
+    ) -> String {
+        let claimed = space.claim(base, allowed);
+        if let Some(wanted) = claimed.wanted {
+            self.report.renamed.push(Renamed {
+                address: Address::new(kind, &claimed.key).to_string(),
+                id: id.to_owned(),
+                wanted,
+                why: None,
+            });
+        }
+        claimed.key
+    }
+
+    /// Reports a managed object left out because another one billing manages at the same
+    /// address is written: `noun` names the kind, `fate` is what `billing plan` does to it.
+    pub fn skip_duplicate(
+        &mut self,
+        kind: ResourceKind,
+        id: &str,
+        key: &str,
+        (noun, fate): (&str, &str),
+    ) {
+        self.report.skip(
+            kind,
+            id,
+            format!(
+                "another {noun} billing manages is {}: `billing plan` {fate} this duplicate",
+                Address::new(kind, key)
+            ),
+        );
+    }
+}
+
+/// The object written at each address that managed objects share: the one the plan keeps,
+/// active before inactive, then the newest (`entries`: each object and its key when billing
+/// manages it). Maps each key to the id of its object.
+pub(crate) fn kept<'t, 'k, T: LiveObject + 't>(
+    entries: impl IntoIterator<Item = (&'t T, Option<&'k String>)>,
+) -> BTreeMap<String, &'t str> {
+    let mut current: BTreeMap<String, &'t T> = BTreeMap::new();
+    for (live, ours) in entries {
+        let Some(k) = ours else { continue };
+        if current.get(k).is_none_or(|held| rank(live) > rank(*held)) {
+            current.insert(k.clone(), live);
+        }
+    }
+    current.into_iter().map(|(k, o)| (k, o.id())).collect()
+}
+
+/// Where an object of `kind` is written, for the report: its address when billing manages
+/// it (`ours`: its key), else its id.
+pub(crate) fn written_at(kind: ResourceKind, ours: Option<&String>, id: &str) -> String {
+    ours.map_or_else(|| id.to_owned(), |k| Address::new(kind, k).to_string())
+}
+
+/// How [`kept`] orders the objects at one address.
+fn rank<T: LiveObject>(o: &T) -> (bool, i64, &str) {
+    (o.active(), o.created(), o.id())
+}
+
+/// The objects of one kind, oldest first, then by id: the order keys are given in, so that
+/// the same account always gives the same keys.
+pub(crate) fn oldest_first<T: LiveObject>(all: &[T]) -> Vec<&T> {
+    let mut out: Vec<&T> = all.iter().collect();
+    out.sort_by(|a, b| (a.created(), a.id()).cmp(&(b.created(), b.id())));
+    out
+}
+
+/// Whether `id` is one billing.toml takes as the `id` of an object adopted by id: `prefix`
+/// (`price_`, `txr_`), then letters, digits and `_`, at most 255 characters.
+pub(crate) fn adoptable_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }) && id.len() <= 255
+}
