@@ -11,7 +11,7 @@ use super::diagnostic::{Diagnostic, Sink};
 use super::raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
 use super::raw_portal::{RawPortal, read_portal};
 use super::raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
-use super::reader::{Sp, TableReader};
+use super::reader::{Sp, TableReader, expect_table, number_text};
 
 /// billing.toml as written, before validation.
 #[derive(Debug, Default)]
@@ -358,30 +358,21 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
 /// The key of the configuration written as `[portal]`.
 pub const DEFAULT_PORTAL: &str = "default";
 
-fn as_table<'a, 'i>(
+/// `value` as the table of a `what` (`product`) at `key`; else a problem, and `None`.
+fn entry_table<'a, 'i>(
     sink: &Sink,
     what: &str,
     key: &Sp<String>,
     value: &'a Sp<DeValue<'i>>,
 ) -> Option<&'a DeTable<'i>> {
-    match value.get_ref() {
-        DeValue::Table(table) => Some(table),
-        _ => {
-            sink.push(
-                Diagnostic::new(
-                    value.span(),
-                    format!("{what} `{}` must be a table", key.get_ref()),
-                )
-                .label("expected a table")
-                .hint(format!("write it as a [{what}s.{}] section", key.get_ref())),
-            );
-            None
-        }
-    }
+    let key = key.get_ref();
+    let hint = format!("write it as a [{what}s.{key}] section");
+    expect_table(sink, value, &format!("{what} `{key}`"), Some(hint))
 }
 
+/// Reads `[products.<key>]` and its prices.
 fn read_product(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option<RawProduct> {
-    let table = as_table(sink, "product", &key, value)?;
+    let table = entry_table(sink, "product", &key, value)?;
     let t = TableReader::new(
         sink,
         format!("in [products.{}]", key.get_ref()),
@@ -390,7 +381,6 @@ fn read_product(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option
         PRODUCT,
     )
     .with_aliases(PRODUCT_ALIASES);
-    let before = sink.len();
     let mut product = RawProduct {
         span: value.span(),
         id: t.string("id"),
@@ -411,8 +401,7 @@ fn read_product(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option
         incomplete: false,
         key,
     };
-    let unknown = t.unknown_keys();
-    product.incomplete = sink.len() > before || unknown;
+    product.incomplete = t.incomplete();
     if let Some((_, prices)) = t.map("prices") {
         for (price_key, value) in prices {
             if let Some(price) = read_price(sink, product.key.get_ref(), price_key, value) {
@@ -452,16 +441,16 @@ fn read_amounts(t: &TableReader<'_, '_>, amount: &str, unit: &str, decimal: &str
     }
 }
 
+/// Reads `[products.<product>.prices.<key>]`.
 fn read_price(
     sink: &Sink,
     product: &str,
     key: Sp<String>,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawPrice> {
-    let table = as_table(sink, "price", &key, value)?;
+    let table = entry_table(sink, "price", &key, value)?;
     let name = format!("in [products.{product}.prices.{}]", key.get_ref());
     let t = TableReader::new(sink, name, value.span(), table, PRICE).with_aliases(PRICE_ALIASES);
-    let before = sink.len();
     let mut price = RawPrice {
         span: value.span(),
         id: t.string("id"),
@@ -483,52 +472,30 @@ fn read_price(
         incomplete: false,
         key,
     };
-    price.incomplete = sink.len() > before || t.unknown_keys();
+    price.incomplete = t.incomplete();
     t.finish();
     Some(price)
 }
 
+/// Reads `tiers`: an array of tables.
 fn read_tiers(t: &TableReader<'_, '_>) -> Option<Sp<Vec<RawTier>>> {
-    let value = t.value("tiers")?;
-    let DeValue::Array(items) = value.get_ref() else {
-        t.sink().push(
-            Diagnostic::new(value.span(), "`tiers` must be an array of tables").hint(
+    let tables = t.array_of_tables(
+        "tiers",
+        |span| {
+            Diagnostic::new(span, "`tiers` must be an array of tables").hint(
                 "write each tier as a [[...tiers]] section or { up_to = 10, amount = \"5.00\" }",
-            ),
-        );
-        return None;
-    };
+            )
+        },
+        |span| Diagnostic::new(span, "each tier must be a table").label("expected a table"),
+    )?;
+    let span = tables.span();
     let mut tiers = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let DeValue::Table(table) = item.get_ref() else {
-            t.sink().push(
-                Diagnostic::new(item.span(), "each tier must be a table").label("expected a table"),
-            );
-            continue;
-        };
-        let tr = TableReader::new(
-            t.sink(),
-            format!("in tier {} {}", i + 1, t.name().trim_start_matches("in ")),
-            item.span(),
-            table,
-            TIER,
-        );
-        let up_to = tr.value("up_to").and_then(|v| match v.get_ref() {
-            DeValue::Integer(_) => tr
-                .integer("up_to")
-                .map(|n| Sp::new(n.span(), RawUpTo::Count(*n.get_ref()))),
-            DeValue::String(s) if s == "inf" => Some(Sp::new(v.span(), RawUpTo::Inf)),
-            _ => {
-                t.sink().push(
-                    Diagnostic::new(v.span(), "`up_to` must be a positive integer or \"inf\"")
-                        .label("expected an integer or \"inf\""),
-                );
-                None
-            }
-        });
+    for (i, item, table) in tables.into_inner() {
+        let name = t.nested_name(&format!("tier {}", i + 1));
+        let tr = TableReader::new(t.sink(), name, item.clone(), table, TIER);
         tiers.push(RawTier {
-            span: item.span(),
-            up_to,
+            span: item,
+            up_to: read_up_to(&tr),
             unit: read_amounts(&tr, "amount", "unit_amount", "unit_amount_decimal"),
             flat: read_amounts(
                 &tr,
@@ -539,7 +506,25 @@ fn read_tiers(t: &TableReader<'_, '_>) -> Option<Sp<Vec<RawTier>>> {
         });
         tr.finish();
     }
-    Some(Sp::new(value.span(), tiers))
+    Some(Sp::new(span, tiers))
+}
+
+/// A tier's `up_to`: a quantity, or `"inf"`.
+fn read_up_to(tr: &TableReader<'_, '_>) -> Option<Sp<RawUpTo>> {
+    let v = tr.value("up_to")?;
+    match v.get_ref() {
+        DeValue::Integer(_) => tr
+            .integer("up_to")
+            .map(|n| Sp::new(n.span(), RawUpTo::Count(*n.get_ref()))),
+        DeValue::String(s) if s == "inf" => Some(Sp::new(v.span(), RawUpTo::Inf)),
+        _ => {
+            tr.sink().push(
+                Diagnostic::new(v.span(), "`up_to` must be a positive integer or \"inf\"")
+                    .label("expected an integer or \"inf\""),
+            );
+            None
+        }
+    }
 }
 
 fn read_transform(t: &TableReader<'_, '_>) -> Option<RawTransformQuantity> {
@@ -553,39 +538,71 @@ fn read_transform(t: &TableReader<'_, '_>) -> Option<RawTransformQuantity> {
     Some(out)
 }
 
+/// A price's `currency_options`.
 fn read_currency_options(t: &TableReader<'_, '_>) -> Vec<RawCurrencyOption> {
+    read_options(
+        t,
+        CURRENCY_OPTION,
+        (
+            "an amount or a table",
+            "write `eur = \"72.00\"` or `eur = { amount = \"72.00\", tax_behavior = \"exclusive\" }`",
+        ),
+        |currency, tr| {
+            Some(RawCurrencyOption {
+                span: tr.span(),
+                amounts: read_amounts(tr, "amount", "unit_amount", "unit_amount_decimal"),
+                tax_behavior: tr.string("tax_behavior"),
+                tiers: read_tiers(tr),
+                currency,
+            })
+        },
+        |currency, amount| RawCurrencyOption {
+            span: amount.span(),
+            amounts: RawAmounts {
+                amount: Some(amount),
+                ..RawAmounts::default()
+            },
+            tax_behavior: None,
+            tiers: None,
+            currency,
+        },
+    )
+}
+
+/// Reads a `currency_options` map (of a price, a coupon, a promotion code): each entry an
+/// amount (`eur = "72.00"`, made an option by `amount`) or a table of `known` keys (read by
+/// `table`). Anything else is a problem: the entry must be `expected`, written as `hint`
+/// says.
+pub(crate) fn read_options<T>(
+    t: &TableReader<'_, '_>,
+    known: &'static [&'static str],
+    (expected, hint): (&str, &str),
+    table: impl Fn(Sp<String>, &TableReader<'_, '_>) -> Option<T>,
+    amount: impl Fn(Sp<String>, Sp<String>) -> T,
+) -> Vec<T> {
     let Some((_, entries)) = t.map("currency_options") else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for (currency, value) in entries {
         match value.get_ref() {
-            DeValue::Table(table) => {
-                let name = format!("in currency option `{}` {}", currency.get_ref(), t.name().trim_start_matches("in "));
-                let tr = TableReader::new(t.sink(), name, value.span(), table, CURRENCY_OPTION);
-                out.push(RawCurrencyOption {
-                    span: value.span(),
-                    amounts: read_amounts(&tr, "amount", "unit_amount", "unit_amount_decimal"),
-                    tax_behavior: tr.string("tax_behavior"),
-                    tiers: read_tiers(&tr),
-                    currency,
-                });
+            DeValue::Table(fields) => {
+                let name = t.nested_name(&format!("currency option `{}`", currency.get_ref()));
+                let tr = TableReader::new(t.sink(), name, value.span(), fields, known);
+                out.extend(table(currency, &tr));
                 tr.finish();
             }
-            other => match super::reader::number_text(other) {
-                Some(text) => out.push(RawCurrencyOption {
-                    span: value.span(),
-                    amounts: RawAmounts {
-                        amount: Some(Sp::new(value.span(), text)),
-                        ..RawAmounts::default()
-                    },
-                    tax_behavior: None,
-                    tiers: None,
-                    currency,
-                }),
+            other => match number_text(other) {
+                Some(text) => out.push(amount(currency, Sp::new(value.span(), text))),
                 None => t.sink().push(
-                    Diagnostic::new(value.span(), format!("currency option `{}` must be an amount or a table", currency.get_ref()))
-                        .hint("write `eur = \"72.00\"` or `eur = { amount = \"72.00\", tax_behavior = \"exclusive\" }`"),
+                    Diagnostic::new(
+                        value.span(),
+                        format!(
+                            "currency option `{}` must be {expected}",
+                            currency.get_ref()
+                        ),
+                    )
+                    .hint(hint),
                 ),
             },
         }

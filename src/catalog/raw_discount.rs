@@ -4,9 +4,9 @@ use std::ops::Range;
 
 use toml::de::DeValue;
 
-use super::diagnostic::{Diagnostic, Sink};
-use super::raw::{RawMetadata, read_metadata};
-use super::reader::{Sp, TableReader, number_text};
+use super::diagnostic::Sink;
+use super::raw::{RawMetadata, read_metadata, read_options};
+use super::reader::{Sp, TableReader, expect_table};
 
 /// `[coupons.<key>]`.
 #[derive(Debug)]
@@ -114,27 +114,6 @@ const PROMOTION_CODE_ALIASES: &[(&str, &str)] = &[
     ("promotion", "write `coupon = \"<coupon key>\"`"),
 ];
 
-fn table<'a, 'i>(
-    sink: &'a Sink,
-    what: &str,
-    key: &Sp<String>,
-    value: &'a Sp<DeValue<'i>>,
-) -> Option<&'a toml::de::DeTable<'i>> {
-    match value.get_ref() {
-        DeValue::Table(t) => Some(t),
-        _ => {
-            sink.push(
-                Diagnostic::new(
-                    value.span(),
-                    format!("{what} `{}` must be a table", key.get_ref()),
-                )
-                .label("expected a table"),
-            );
-            None
-        }
-    }
-}
-
 /// Reads `[coupons.<key>]`.
 pub(crate) fn read_coupon(
     sink: &Sink,
@@ -145,11 +124,10 @@ pub(crate) fn read_coupon(
         sink,
         format!("in [coupons.{}]", key.get_ref()),
         value.span(),
-        table(sink, "coupon", &key, value)?,
+        expect_table(sink, value, &format!("coupon `{}`", key.get_ref()), None)?,
         COUPON,
     )
     .with_aliases(COUPON_ALIASES);
-    let before = sink.len();
     let mut coupon = RawCoupon {
         span: value.span(),
         id: t.string("id"),
@@ -170,60 +148,35 @@ pub(crate) fn read_coupon(
         incomplete: false,
         key,
     };
-    coupon.incomplete = sink.len() > before || t.unknown_keys();
+    coupon.incomplete = t.incomplete();
     t.finish();
     Some(coupon)
 }
 
+/// A coupon's `currency_options`: `eur = "9.00"` or `eur = { unit_amount_off = 900 }`.
 fn read_coupon_options(t: &TableReader<'_, '_>) -> Vec<RawCouponOption> {
-    let Some((_, entries)) = t.map("currency_options") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (currency, value) in entries {
-        match value.get_ref() {
-            DeValue::Table(table) => {
-                let name = format!(
-                    "in currency option `{}` {}",
-                    currency.get_ref(),
-                    t.name().trim_start_matches("in ")
-                );
-                let tr = TableReader::new(
-                    t.sink(),
-                    name,
-                    value.span(),
-                    table,
-                    &["amount_off", "unit_amount_off"],
-                );
-                out.push(RawCouponOption {
-                    span: value.span(),
-                    amount_off: tr.amount("amount_off"),
-                    unit_amount_off: tr.integer("unit_amount_off"),
-                    currency,
-                });
-                tr.finish();
-            }
-            other => match number_text(other) {
-                Some(text) => out.push(RawCouponOption {
-                    span: value.span(),
-                    amount_off: Some(Sp::new(value.span(), text)),
-                    unit_amount_off: None,
-                    currency,
-                }),
-                None => t.sink().push(
-                    Diagnostic::new(
-                        value.span(),
-                        format!(
-                            "currency option `{}` must be an amount or a table",
-                            currency.get_ref()
-                        ),
-                    )
-                    .hint("write `eur = \"9.00\"` or `eur = { unit_amount_off = 900 }`"),
-                ),
-            },
-        }
-    }
-    out
+    read_options(
+        t,
+        &["amount_off", "unit_amount_off"],
+        (
+            "an amount or a table",
+            "write `eur = \"9.00\"` or `eur = { unit_amount_off = 900 }`",
+        ),
+        |currency, tr| {
+            Some(RawCouponOption {
+                span: tr.span(),
+                amount_off: tr.amount("amount_off"),
+                unit_amount_off: tr.integer("unit_amount_off"),
+                currency,
+            })
+        },
+        |currency, amount| RawCouponOption {
+            span: amount.span(),
+            amount_off: Some(amount),
+            unit_amount_off: None,
+            currency,
+        },
+    )
 }
 
 /// Reads `[promotion_codes.<CODE>]`.
@@ -232,40 +185,25 @@ pub(crate) fn read_promotion_code(
     key: Sp<String>,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawPromotionCode> {
+    let what = format!("promotion code `{}`", key.get_ref());
     let t = TableReader::new(
         sink,
         format!("in [promotion_codes.{}]", key.get_ref()),
         value.span(),
-        table(sink, "promotion code", &key, value)?,
+        expect_table(sink, value, &what, None)?,
         PROMOTION_CODE,
     )
     .with_aliases(PROMOTION_CODE_ALIASES);
-    let before = sink.len();
-    let currency_options = match t.map("currency_options") {
-        None => Vec::new(),
-        Some((_, entries)) => entries
-            .into_iter()
-            .filter_map(|(currency, value)| match value.get_ref() {
-                DeValue::Table(table) => {
-                    let name = format!("in currency option `{}` {}", currency.get_ref(), t.name().trim_start_matches("in "));
-                    let tr = TableReader::new(sink, name, value.span(), table, &["minimum_amount"]);
-                    let amount = tr.amount("minimum_amount");
-                    tr.finish();
-                    amount.map(|a| (currency, a))
-                }
-                other => match number_text(other) {
-                    Some(text) => Some((currency, Sp::new(value.span(), text))),
-                    None => {
-                        sink.push(
-                            Diagnostic::new(value.span(), format!("currency option `{}` must be a minimum amount", currency.get_ref()))
-                                .hint("write `eur = \"45.00\"` or `eur = { minimum_amount = \"45.00\" }`"),
-                        );
-                        None
-                    }
-                },
-            })
-            .collect(),
-    };
+    let currency_options = read_options(
+        &t,
+        &["minimum_amount"],
+        (
+            "a minimum amount",
+            "write `eur = \"45.00\"` or `eur = { minimum_amount = \"45.00\" }`",
+        ),
+        |currency, tr| tr.amount("minimum_amount").map(|a| (currency, a)),
+        |currency, amount| (currency, amount),
+    );
     let mut code = RawPromotionCode {
         span: value.span(),
         code: t.string("code"),
@@ -282,7 +220,7 @@ pub(crate) fn read_promotion_code(
         incomplete: false,
         key,
     };
-    code.incomplete = sink.len() > before || t.unknown_keys();
+    code.incomplete = t.incomplete();
     t.finish();
     Some(code)
 }

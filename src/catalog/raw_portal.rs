@@ -2,11 +2,11 @@
 
 use std::ops::Range;
 
-use toml::de::DeValue;
+use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, read_metadata};
-use super::reader::{Sp, TableReader};
+use super::reader::{Sp, TableReader, expect_table};
 
 /// `[portal]` (key `default`) or `[portals.<key>]`.
 #[derive(Debug)]
@@ -173,41 +173,7 @@ fn subscription_update(t: &TableReader<'_, '_>) -> Option<RawSubscriptionUpdate>
         }),
         _ => {
             let inner = t.table("subscription_update", UPDATE)?;
-            let mut products = Vec::new();
-            if let Some(list) = inner.value("products") {
-                match list.get_ref() {
-                    DeValue::Array(items) => {
-                        for item in items.iter() {
-                            match item.get_ref() {
-                                DeValue::String(s) => products.push(RawPortalProduct {
-                                    span: item.span(),
-                                    product: Sp::new(item.span(), s.to_string()),
-                                    prices: None,
-                                }),
-                                DeValue::Table(table) => {
-                                    let p = TableReader::new(t.sink(), "in a subscription_update product", item.span(), table, &["product", "prices"]);
-                                    match p.string("product") {
-                                        Some(product) => products.push(RawPortalProduct {
-                                            span: item.span(),
-                                            product,
-                                            prices: p.strings("prices").map(Sp::into_inner),
-                                        }),
-                                        None => t.sink().push(Diagnostic::new(item.span(), "a subscription_update product needs `product`")),
-                                    }
-                                    p.finish();
-                                }
-                                _ => t.sink().push(
-                                    Diagnostic::new(item.span(), "each product is a product key or { product = …, prices = [...] }"),
-                                ),
-                            }
-                        }
-                    }
-                    _ => t.sink().push(
-                        Diagnostic::new(list.span(), "`products` must be an array")
-                            .hint("write products = [\"pro\"]"),
-                    ),
-                }
-            }
+            let products = portal_products(&inner);
             let raw = RawSubscriptionUpdate {
                 span: inner.span(),
                 enabled: inner.boolean("enabled").is_none_or(|e| *e.get_ref()),
@@ -221,6 +187,66 @@ fn subscription_update(t: &TableReader<'_, '_>) -> Option<RawSubscriptionUpdate>
     }
 }
 
+/// `subscription_update.products`: product keys, or `{ product = …, prices = [...] }`.
+fn portal_products(t: &TableReader<'_, '_>) -> Vec<RawPortalProduct> {
+    let Some(list) = t.value("products") else {
+        return Vec::new();
+    };
+    let DeValue::Array(items) = list.get_ref() else {
+        t.sink().push(
+            Diagnostic::new(list.span(), "`products` must be an array")
+                .hint("write products = [\"pro\"]"),
+        );
+        return Vec::new();
+    };
+    let mut products = Vec::new();
+    for item in items.iter() {
+        let product = match item.get_ref() {
+            DeValue::String(s) => Some(RawPortalProduct {
+                span: item.span(),
+                product: Sp::new(item.span(), s.to_string()),
+                prices: None,
+            }),
+            DeValue::Table(table) => portal_product(t.sink(), item.span(), table),
+            _ => {
+                t.sink().push(Diagnostic::new(
+                    item.span(),
+                    "each product is a product key or { product = …, prices = [...] }",
+                ));
+                None
+            }
+        };
+        products.extend(product);
+    }
+    products
+}
+
+/// `{ product = …, prices = [...] }` in `subscription_update.products`.
+fn portal_product(
+    sink: &Sink,
+    span: Range<usize>,
+    table: &DeTable<'_>,
+) -> Option<RawPortalProduct> {
+    let name = "in a subscription_update product";
+    let p = TableReader::new(sink, name, span.clone(), table, &["product", "prices"]);
+    let product = match p.string("product") {
+        Some(product) => Some(RawPortalProduct {
+            span: span.clone(),
+            product,
+            prices: p.strings("prices").map(Sp::into_inner),
+        }),
+        None => {
+            sink.push(Diagnostic::new(
+                span,
+                "a subscription_update product needs `product`",
+            ));
+            None
+        }
+    };
+    p.finish();
+    product
+}
+
 /// Reads one portal configuration table.
 pub(crate) fn read_portal(
     sink: &Sink,
@@ -228,15 +254,8 @@ pub(crate) fn read_portal(
     name: String,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawPortal> {
-    let DeValue::Table(table) = value.get_ref() else {
-        sink.push(
-            Diagnostic::new(value.span(), format!("{name} must be a table"))
-                .label("expected a table"),
-        );
-        return None;
-    };
+    let table = expect_table(sink, value, &name, None)?;
     let t = TableReader::new(sink, format!("in {name}"), value.span(), table, PORTAL);
-    let before = sink.len();
     let (headline, privacy_policy_url, terms_of_service_url) =
         match t.table("business_profile", BUSINESS_PROFILE) {
             Some(bp) => {
@@ -288,7 +307,7 @@ pub(crate) fn read_portal(
         incomplete: false,
         key,
     };
-    portal.incomplete = sink.len() > before || t.unknown_keys();
+    portal.incomplete = t.incomplete();
     t.finish();
     Some(portal)
 }

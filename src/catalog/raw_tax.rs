@@ -6,7 +6,7 @@ use toml::de::DeValue;
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, read_metadata};
-use super::reader::{Sp, TableReader, number_text};
+use super::reader::{Sp, TableReader, expect_table, number_text};
 
 /// `[tax]`.
 #[derive(Debug, Default)]
@@ -144,53 +144,26 @@ pub(crate) fn read_tax(sink: &Sink, t: &TableReader<'_, '_>) -> Option<RawTax> {
         a.finish();
         address
     });
-    let mut registrations = Vec::new();
-    if let Some(value) = tax.value("registrations") {
-        match value.get_ref() {
-            DeValue::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let DeValue::Table(table) = item.get_ref() else {
-                        sink.push(
-                            Diagnostic::new(item.span(), "each tax registration must be a table")
-                                .hint("write them as [[tax.registrations]] sections"),
-                        );
-                        continue;
-                    };
-                    let r = TableReader::new(
-                        sink,
-                        format!("in tax registration {}", i + 1),
-                        item.span(),
-                        table,
-                        REGISTRATION,
-                    );
-                    let state = match (r.string("state"), r.string("province")) {
-                        (Some(s), None) | (None, Some(s)) => Some(s),
-                        (Some(s), Some(p)) => {
-                            sink.push(Diagnostic::new(
-                                p.span(),
-                                "give `state` (US) or `province` (Canada), not both",
-                            ));
-                            Some(s)
-                        }
-                        (None, None) => None,
-                    };
-                    registrations.push(RawRegistration {
-                        span: item.span(),
-                        country: r.string("country"),
-                        kind: r.string("type"),
-                        state,
-                        active_from: when(&r, "active_from"),
-                        ends_at: when(&r, "ends_at"),
-                    });
-                    r.finish();
-                }
-            }
-            _ => sink.push(
-                Diagnostic::new(value.span(), "`registrations` must be an array of tables")
-                    .hint("write each registration as a [[tax.registrations]] section"),
-            ),
-        }
-    }
+    let registrations = tax.array_of_tables(
+        "registrations",
+        |span| {
+            Diagnostic::new(span, "`registrations` must be an array of tables")
+                .hint("write each registration as a [[tax.registrations]] section")
+        },
+        |span| {
+            Diagnostic::new(span, "each tax registration must be a table")
+                .hint("write them as [[tax.registrations]] sections")
+        },
+    );
+    let registrations = registrations
+        .map(Sp::into_inner)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(i, span, table)| {
+            let name = format!("in tax registration {}", i + 1);
+            read_registration(TableReader::new(sink, name, span, table, REGISTRATION))
+        })
+        .collect();
     let raw = RawTax {
         span: tax.span(),
         default_tax_behavior: tax.string("default_tax_behavior"),
@@ -202,22 +175,38 @@ pub(crate) fn read_tax(sink: &Sink, t: &TableReader<'_, '_>) -> Option<RawTax> {
     Some(raw)
 }
 
+/// Reads one `[[tax.registrations]]` entry.
+fn read_registration(r: TableReader<'_, '_>) -> RawRegistration {
+    let state = match (r.string("state"), r.string("province")) {
+        (Some(s), None) | (None, Some(s)) => Some(s),
+        (Some(s), Some(p)) => {
+            r.sink().push(Diagnostic::new(
+                p.span(),
+                "give `state` (US) or `province` (Canada), not both",
+            ));
+            Some(s)
+        }
+        (None, None) => None,
+    };
+    let raw = RawRegistration {
+        span: r.span(),
+        country: r.string("country"),
+        kind: r.string("type"),
+        state,
+        active_from: when(&r, "active_from"),
+        ends_at: when(&r, "ends_at"),
+    };
+    r.finish();
+    raw
+}
+
 /// Reads `[tax_rates.<key>]`.
 pub(crate) fn read_tax_rate(
     sink: &Sink,
     key: Sp<String>,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawTaxRate> {
-    let DeValue::Table(table) = value.get_ref() else {
-        sink.push(
-            Diagnostic::new(
-                value.span(),
-                format!("tax rate `{}` must be a table", key.get_ref()),
-            )
-            .label("expected a table"),
-        );
-        return None;
-    };
+    let table = expect_table(sink, value, &format!("tax rate `{}`", key.get_ref()), None)?;
     let t = TableReader::new(
         sink,
         format!("in [tax_rates.{}]", key.get_ref()),
@@ -225,7 +214,6 @@ pub(crate) fn read_tax_rate(
         table,
         TAX_RATE,
     );
-    let before = sink.len();
     let percentage = t
         .value("percentage")
         .and_then(|v| number_text(v.get_ref()).map(|text| Sp::new(v.span(), text)));
@@ -258,7 +246,7 @@ pub(crate) fn read_tax_rate(
         incomplete: false,
         key,
     };
-    rate.incomplete = sink.len() > before || t.unknown_keys();
+    rate.incomplete = t.incomplete();
     t.finish();
     Some(rate)
 }

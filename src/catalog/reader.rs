@@ -14,6 +14,29 @@ pub type Sp<T> = Spanned<T>;
 /// The entries of a table used as a map: each key with its span, and its value.
 pub(crate) type MapEntries<'a, 'i> = Vec<(Sp<String>, &'a Sp<DeValue<'i>>)>;
 
+/// The tables of an array of tables: each with its position in the array and its span.
+pub(crate) type ArrayTables<'a, 'i> = Vec<(usize, Range<usize>, &'a DeTable<'i>)>;
+
+/// `value` as a table; else a problem saying that `what` must be a table (with `hint`), and
+/// `None`.
+pub(crate) fn expect_table<'a, 'i>(
+    sink: &Sink,
+    value: &'a Sp<DeValue<'i>>,
+    what: &str,
+    hint: Option<String>,
+) -> Option<&'a DeTable<'i>> {
+    let DeValue::Table(table) = value.get_ref() else {
+        let mut d = Diagnostic::new(value.span(), format!("{what} must be a table"))
+            .label("expected a table");
+        if let Some(hint) = hint {
+            d = d.hint(hint);
+        }
+        sink.push(d);
+        return None;
+    };
+    Some(table)
+}
+
 /// Reads the fields of one TOML table; every key it is asked about counts as known.
 pub(crate) struct TableReader<'a, 'i> {
     sink: &'a Sink,
@@ -22,6 +45,8 @@ pub(crate) struct TableReader<'a, 'i> {
     table: &'a DeTable<'i>,
     known: &'static [&'static str],
     aliases: &'static [(&'static str, &'static str)],
+    /// How many problems the sink held when the reader was made.
+    opened: usize,
 }
 
 /// What a value's TOML type is called in messages.
@@ -65,6 +90,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
             table,
             known,
             aliases: &[],
+            opened: sink.len(),
         }
     }
 
@@ -77,11 +103,6 @@ impl<'a, 'i> TableReader<'a, 'i> {
     /// The span of the table (its header, or the inline table).
     pub(crate) fn span(&self) -> Range<usize> {
         self.span.clone()
-    }
-
-    /// How the table is called in messages.
-    pub(crate) fn name(&self) -> &str {
-        &self.name
     }
 
     pub(crate) fn sink(&self) -> &'a Sink {
@@ -282,6 +303,42 @@ impl<'a, 'i> TableReader<'a, 'i> {
         self.table
             .iter()
             .any(|(k, _)| !self.known.contains(&k.get_ref().as_ref()))
+    }
+
+    /// Whether the table had shape problems since the reader was made (a value of the wrong
+    /// type, a key not known here): a field missing from it may just be mistyped.
+    pub(crate) fn incomplete(&self) -> bool {
+        self.sink.len() > self.opened || self.unknown_keys()
+    }
+
+    /// How messages call a table nested in this one, `what` (`currency option `eur``):
+    /// `in currency option `eur` [products.pro.prices.monthly]`.
+    pub(crate) fn nested_name(&self, what: &str) -> String {
+        format!("in {what} {}", self.name.trim_start_matches("in "))
+    }
+
+    /// An array of tables (`tiers`, `[[tax.registrations]]`): each item that is a table, with
+    /// its position in the array and its span. `not_array` and `not_table` make the problems
+    /// said of a value that is not an array and of an item that is not a table.
+    pub(crate) fn array_of_tables(
+        &self,
+        key: &str,
+        not_array: impl FnOnce(Range<usize>) -> Diagnostic,
+        not_table: impl Fn(Range<usize>) -> Diagnostic,
+    ) -> Option<Sp<ArrayTables<'a, 'i>>> {
+        let value = self.value(key)?;
+        let DeValue::Array(items) = value.get_ref() else {
+            self.sink.push(not_array(value.span()));
+            return None;
+        };
+        let mut tables = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.get_ref() {
+                DeValue::Table(table) => tables.push((i, item.span(), table)),
+                _ => self.sink.push(not_table(item.span())),
+            }
+        }
+        Some(Sp::new(value.span(), tables))
     }
 
     /// Reports every key that was not declared as known, with a did-you-mean when one is close.
