@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use rust_decimal::Decimal;
+
 use super::super::currency::Currency;
 use super::super::diagnostic::{Diagnostic, Sink};
 use super::super::model::{OnRemove, RESERVED_METADATA_PREFIX};
@@ -54,6 +56,101 @@ pub(crate) fn check_key(sink: &Sink, key: &Sp<String>, what: &str) -> bool {
         return false;
     }
     valid
+}
+
+/// A field the entry must have: `value`, or `None` with the problem `missing` makes, unless
+/// the entry had shape problems (`incomplete`: the field may just be mistyped, and that is
+/// reported already).
+pub(crate) fn required<T>(
+    sink: &Sink,
+    value: Option<T>,
+    incomplete: bool,
+    missing: impl FnOnce() -> Diagnostic,
+) -> Option<T> {
+    if value.is_none() && !incomplete {
+        sink.push(missing());
+    }
+    value
+}
+
+/// A text customers see, which cannot be blank (`cannot_be_empty` adds to that problem),
+/// with Stripe's maximum length.
+pub(crate) fn nonblank(
+    sink: &Sink,
+    field: &str,
+    value: Sp<String>,
+    max: usize,
+    cannot_be_empty: impl FnOnce(Diagnostic) -> Diagnostic,
+) -> Option<String> {
+    if value.get_ref().trim().is_empty() {
+        sink.push(cannot_be_empty(Diagnostic::new(
+            value.span(),
+            format!("`{field}` cannot be empty"),
+        )));
+        return None;
+    }
+    text(sink, field, Some(value), max)
+}
+
+/// A percentage with at most `places` decimal places, from `min` to 100, normalized
+/// (`too_precise` adds to the problem of one with more places).
+pub(crate) fn percent(
+    sink: &Sink,
+    field: &str,
+    value: &Sp<String>,
+    (places, min): (u32, Decimal),
+    too_precise: impl FnOnce(Diagnostic) -> Diagnostic,
+) -> Option<Decimal> {
+    let d = match parse_decimal(value.get_ref()) {
+        Ok(d) => d,
+        Err(e) => {
+            sink.push(
+                Diagnostic::new(value.span(), format!("`{field}`: {e}")).label("not a percentage"),
+            );
+            return None;
+        }
+    };
+    if d.normalize().scale() > places {
+        sink.push(too_precise(Diagnostic::new(
+            value.span(),
+            format!("`{field}` takes at most {places} decimal places"),
+        )));
+        return None;
+    }
+    if d < min || d > Decimal::ONE_HUNDRED {
+        sink.push(
+            Diagnostic::new(
+                value.span(),
+                format!("`{field}` must be between {min} and 100"),
+            )
+            .label("out of range"),
+        );
+        return None;
+    }
+    Some(d.normalize())
+}
+
+/// `id` pinning an entry to an existing Stripe object: 1 to `max` letters, digits, `_` or
+/// `-` (`invalid` adds to the problem of another).
+pub(crate) fn pinned_id(
+    sink: &Sink,
+    id: Option<&Sp<String>>,
+    max: usize,
+    invalid: impl FnOnce(Diagnostic) -> Diagnostic,
+) {
+    let Some(id) = id else { return };
+    let text = id.get_ref();
+    let valid = !text.is_empty()
+        && text.len() <= max
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid {
+        sink.push(invalid(Diagnostic::new(
+            id.span(),
+            format!("`id` must be 1 to {max} letters, digits, `_` or `-`"),
+        )));
+    }
 }
 
 /// A text field with Stripe's maximum length; empty text counts as absent.
@@ -122,6 +219,18 @@ pub(crate) fn one_of<T>(
     }
     sink.push(d);
     None
+}
+
+/// One word of the closed set `all`.
+pub(crate) fn word(
+    sink: &Sink,
+    field: &str,
+    value: &Sp<String>,
+    all: &[&'static str],
+) -> Option<String> {
+    one_of(sink, field, value, all, |t| {
+        all.iter().find(|x| **x == t).map(|x| (*x).to_owned())
+    })
 }
 
 /// A currency code Stripe supports.
@@ -484,6 +593,32 @@ pub(crate) fn adopt_id(
         return None;
     }
     Some(value.into_inner())
+}
+
+/// What becomes of an entry's objects when it leaves billing.toml: the values `on_remove`
+/// takes, and the one it has when absent.
+pub(crate) struct Removal {
+    pub allowed: &'static [&'static str],
+    pub default: OnRemove,
+}
+
+/// Products, prices and tax rates: archived, unless forgotten.
+pub(crate) const ARCHIVED: Removal = Removal {
+    allowed: &["archive", "forget"],
+    default: OnRemove::Archive,
+};
+
+/// An entry's `metadata` (with room for the key `on_remove` is recorded in) and its
+/// `on_remove`, one of `removal.allowed`.
+pub(crate) fn metadata_and_removal(
+    sink: &Sink,
+    metadata: Option<RawMetadata>,
+    value: Option<&Sp<String>>,
+    removal: &Removal,
+) -> (BTreeMap<String, String>, Option<OnRemove>) {
+    let metadata = metadata_with_room(sink, metadata, value);
+    let on_remove = on_remove(sink, value, removal.allowed, removal.default);
+    (metadata, on_remove)
 }
 
 /// `on_remove`: one of `allowed`, else `default` when absent.

@@ -10,15 +10,16 @@ mod product;
 mod tax;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use super::diagnostic::{Diagnostic, Sink};
-use super::model::{Catalog, DEFAULT_NAMESPACE, MetadataPattern};
-use super::raw::RawCatalog;
+use super::model::{Catalog, Coupon, DEFAULT_NAMESPACE, MetadataPattern, Product, PromotionCode};
+use super::raw::{RawCatalog, RawProduct};
+use super::raw_discount::{RawCoupon, RawPromotionCode};
 use super::reader::Sp;
 use crate::resource::ResourceKind;
 use price::LookupKeyOrigin;
 
-/// Validates `raw`; problems go to `sink`, and the catalog is only meaningful when there are none.
 /// `pro` → `PRO`, `LAUNCH-20` → `LAUNCH_20`: a key as part of an environment-variable name.
 pub fn env_part(key: &str) -> String {
     key.chars()
@@ -100,6 +101,8 @@ fn env_names(sink: &Sink, raw: &RawCatalog) {
     }
 }
 
+/// Validates `raw`; problems go to `sink`, and the catalog is only meaningful when there are
+/// none.
 pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
     env_names(sink, &raw);
     let namespace = raw.namespace.map_or_else(
@@ -115,22 +118,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
     });
     let ignore_metadata = raw
         .ignore_metadata
-        .map(|patterns| {
-            patterns
-                .into_inner()
-                .into_iter()
-                .filter_map(|p| {
-                    if p.get_ref().is_empty() || p.get_ref().chars().count() > 40 {
-                        sink.push(
-                            Diagnostic::new(p.span(), "an `ignore_metadata` pattern must be 1 to 40 characters long")
-                                .hint("patterns match metadata keys; `*` matches any run of characters, e.g. \"crm_*\""),
-                        );
-                        return None;
-                    }
-                    Some(MetadataPattern::new(p.into_inner()))
-                })
-                .collect()
-        })
+        .map(|patterns| ignore_metadata(sink, patterns))
         .unwrap_or_default();
 
     let product_keys: Vec<String> = raw
@@ -138,137 +126,18 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         .iter()
         .map(|p| p.key.get_ref().clone())
         .collect();
-    fields::renames(
-        sink,
-        "products",
-        &raw.products
-            .iter()
-            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
-            .collect::<Vec<_>>(),
-    );
-    fields::unique_ids(
-        sink,
-        &raw.products
-            .iter()
-            .flat_map(|p| {
-                p.prices.iter().filter_map(move |price| {
-                    Some((
-                        format!(
-                            "products.{}.prices.{}",
-                            p.key.get_ref(),
-                            price.key.get_ref()
-                        ),
-                        price.id.as_ref()?,
-                    ))
-                })
-            })
-            .collect::<Vec<_>>(),
-    );
-    fields::renames(
-        sink,
-        "coupons",
-        &raw.coupons
-            .iter()
-            .map(|c| (c.key.get_ref().as_str(), c.moved_from.as_ref()))
-            .collect::<Vec<_>>(),
-    );
-    let mut products = BTreeMap::new();
-    let mut lookup_keys: BTreeMap<String, (String, LookupKeyOrigin)> = BTreeMap::new();
-    let mut ids: BTreeMap<String, String> = BTreeMap::new();
-    for raw_product in raw.products {
-        let id_span = raw_product.id.as_ref().map(Sp::span);
-        let Some(checked) = product::validate(sink, raw_product) else {
-            continue;
-        };
-        let product = checked.product;
-        if let (Some(id), Some(span)) = (&product.id, id_span)
-            && let Some(other) = ids.insert(id.clone(), product.key.clone())
-        {
-            sink.push(
-                Diagnostic::new(
-                    span,
-                    format!(
-                        "products `{other}` and `{}` are both pinned to id \"{id}\"",
-                        product.key
-                    ),
-                )
-                .label("duplicate id"),
-            );
-        }
-        for (price_key, lookup_key, origin) in checked.lookup_keys {
-            let address = crate::resource::Address::price(&product.key, &price_key).to_string();
-            match lookup_keys.get(&lookup_key) {
-                Some((first, first_origin)) => sink.push(lookup_key_collision(
-                    &lookup_key,
-                    first,
-                    first_origin,
-                    &address,
-                    &origin,
-                )),
-                None => {
-                    lookup_keys.insert(lookup_key, (address, origin));
-                }
-            }
-        }
-        products.insert(product.key.clone(), product);
-    }
-
-    let mut coupons = BTreeMap::new();
-    let mut coupon_ids: BTreeMap<String, String> = BTreeMap::new();
+    let declared_products: Vec<&str> = product_keys.iter().map(String::as_str).collect();
     let coupon_keys: Vec<String> = raw
         .coupons
         .iter()
         .map(|c| c.key.get_ref().clone())
         .collect();
-    for raw_coupon in raw.coupons {
-        let id_span = raw_coupon.id.as_ref().map(Sp::span);
-        if let Some(coupon) = discount::coupon(
-            sink,
-            raw_coupon,
-            &product_keys.iter().map(String::as_str).collect::<Vec<_>>(),
-        ) {
-            if let (Some(id), Some(span)) = (&coupon.id, id_span)
-                && let Some(other) = coupon_ids.insert(id.clone(), coupon.key.clone())
-            {
-                sink.push(
-                    Diagnostic::new(
-                        span,
-                        format!(
-                            "coupons `{other}` and `{}` are both pinned to id \"{id}\"",
-                            coupon.key
-                        ),
-                    )
-                    .label("duplicate id"),
-                );
-            }
-            coupons.insert(coupon.key.clone(), coupon);
-        }
-    }
-    let mut promotion_codes = BTreeMap::new();
-    // Uniqueness is checked over every declared code, valid or not.
-    let codes: Vec<(String, Option<String>, std::ops::Range<usize>)> = raw
-        .promotion_codes
-        .iter()
-        .map(|c| {
-            let code = c.code.as_ref().unwrap_or(&c.key);
-            (
-                code.get_ref().clone(),
-                c.customer.as_ref().map(|x| x.get_ref().clone()),
-                code.span(),
-            )
-        })
-        .collect();
     let coupon_keys: Vec<&str> = coupon_keys.iter().map(String::as_str).collect();
-    for raw_code in raw.promotion_codes {
-        if let Some(code) = discount::promotion_code(sink, raw_code, &coupons, &coupon_keys) {
-            promotion_codes.insert(code.key.clone(), code);
-        }
-    }
-    discount::unique_codes(sink, &codes);
-
+    let products = products(sink, raw.products);
+    let coupons = coupons(sink, raw.coupons, &declared_products);
+    let promotion_codes = promotion_codes(sink, raw.promotion_codes, &coupons, &coupon_keys);
     let tax = raw.tax.map(|t| tax::settings(sink, t));
     let tax_rates = tax::tax_rates(sink, raw.tax_rates);
-    let declared_products: Vec<&str> = product_keys.iter().map(String::as_str).collect();
     let mut portals = BTreeMap::new();
     for raw_portal in raw.portals {
         if let Some(p) = portal::portal(sink, raw_portal, &products, &declared_products) {
@@ -295,6 +164,165 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         tax_rates,
         portals,
     }
+}
+
+/// `ignore_metadata`: patterns of 1 to 40 characters.
+fn ignore_metadata(sink: &Sink, patterns: Sp<Vec<Sp<String>>>) -> Vec<MetadataPattern> {
+    patterns
+        .into_inner()
+        .into_iter()
+        .filter_map(|p| {
+            if p.get_ref().is_empty() || p.get_ref().chars().count() > 40 {
+                sink.push(
+                    Diagnostic::new(p.span(), "an `ignore_metadata` pattern must be 1 to 40 characters long")
+                        .hint("patterns match metadata keys; `*` matches any run of characters, e.g. \"crm_*\""),
+                );
+                return None;
+            }
+            Some(MetadataPattern::new(p.into_inner()))
+        })
+        .collect()
+}
+
+/// Products by key, with their prices: renames, ids and lookup keys each name one entry.
+fn products(sink: &Sink, raw: Vec<RawProduct>) -> BTreeMap<String, Product> {
+    fields::renames(
+        sink,
+        "products",
+        &raw.iter()
+            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
+            .collect::<Vec<_>>(),
+    );
+    fields::unique_ids(
+        sink,
+        &raw.iter()
+            .flat_map(|p| {
+                p.prices.iter().filter_map(move |price| {
+                    Some((
+                        format!(
+                            "products.{}.prices.{}",
+                            p.key.get_ref(),
+                            price.key.get_ref()
+                        ),
+                        price.id.as_ref()?,
+                    ))
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut products = BTreeMap::new();
+    let mut lookup_keys: BTreeMap<String, (String, LookupKeyOrigin)> = BTreeMap::new();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for raw_product in raw {
+        let id_span = raw_product.id.as_ref().map(Sp::span);
+        let Some(checked) = product::validate(sink, raw_product) else {
+            continue;
+        };
+        let product = checked.product;
+        pinned_once(
+            sink,
+            &mut ids,
+            "products",
+            &product.key,
+            (product.id.as_ref(), id_span),
+        );
+        for (price_key, lookup_key, origin) in checked.lookup_keys {
+            let address = crate::resource::Address::price(&product.key, &price_key).to_string();
+            match lookup_keys.get(&lookup_key) {
+                Some((first, first_origin)) => sink.push(lookup_key_collision(
+                    &lookup_key,
+                    first,
+                    first_origin,
+                    &address,
+                    &origin,
+                )),
+                None => {
+                    lookup_keys.insert(lookup_key, (address, origin));
+                }
+            }
+        }
+        products.insert(product.key.clone(), product);
+    }
+    products
+}
+
+/// Coupons by key (`products`: every declared product key): renames and ids each name one
+/// coupon.
+fn coupons(sink: &Sink, raw: Vec<RawCoupon>, products: &[&str]) -> BTreeMap<String, Coupon> {
+    fields::renames(
+        sink,
+        "coupons",
+        &raw.iter()
+            .map(|c| (c.key.get_ref().as_str(), c.moved_from.as_ref()))
+            .collect::<Vec<_>>(),
+    );
+    let mut coupons = BTreeMap::new();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for raw_coupon in raw {
+        let id_span = raw_coupon.id.as_ref().map(Sp::span);
+        if let Some(coupon) = discount::coupon(sink, raw_coupon, products) {
+            pinned_once(
+                sink,
+                &mut ids,
+                "coupons",
+                &coupon.key,
+                (coupon.id.as_ref(), id_span),
+            );
+            coupons.insert(coupon.key.clone(), coupon);
+        }
+    }
+    coupons
+}
+
+/// An entry pinned to an `id` (with its span) another entry of `table` is pinned to too
+/// (`ids`: the key pinned to each id so far) is a problem.
+fn pinned_once(
+    sink: &Sink,
+    ids: &mut BTreeMap<String, String>,
+    table: &str,
+    key: &str,
+    (id, span): (Option<&String>, Option<Range<usize>>),
+) {
+    if let (Some(id), Some(span)) = (id, span)
+        && let Some(other) = ids.insert(id.clone(), key.to_owned())
+    {
+        sink.push(
+            Diagnostic::new(
+                span,
+                format!("{table} `{other}` and `{key}` are both pinned to id \"{id}\""),
+            )
+            .label("duplicate id"),
+        );
+    }
+}
+
+/// Promotion codes by key; their codes are unique, checked over every declared code, valid
+/// or not.
+fn promotion_codes(
+    sink: &Sink,
+    raw: Vec<RawPromotionCode>,
+    coupons: &BTreeMap<String, Coupon>,
+    coupon_keys: &[&str],
+) -> BTreeMap<String, PromotionCode> {
+    let codes: Vec<(String, Option<String>, Range<usize>)> = raw
+        .iter()
+        .map(|c| {
+            let code = c.code.as_ref().unwrap_or(&c.key);
+            (
+                code.get_ref().clone(),
+                c.customer.as_ref().map(|x| x.get_ref().clone()),
+                code.span(),
+            )
+        })
+        .collect();
+    let mut promotion_codes = BTreeMap::new();
+    for raw_code in raw {
+        if let Some(code) = discount::promotion_code(sink, raw_code, coupons, coupon_keys) {
+            promotion_codes.insert(code.key.clone(), code);
+        }
+    }
+    discount::unique_codes(sink, &codes);
+    promotion_codes
 }
 
 fn describe(address: &str, origin: &LookupKeyOrigin) -> String {

@@ -9,20 +9,9 @@ use super::super::portal::{
     ALLOWED_UPDATES, CANCEL_MODES, CANCEL_PRORATIONS, CANCEL_REASONS, CUSTOMER_UPDATES,
     MAX_PORTAL_PRODUCTS, Portal, SubscriptionCancel, SubscriptionUpdate, UPDATE_PRORATIONS,
 };
-use super::super::raw_portal::RawPortal;
+use super::super::raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscriptionUpdate};
 use super::super::reader::{Sp, suggest};
-use super::fields;
-
-fn word(
-    sink: &Sink,
-    field: &str,
-    value: &Sp<String>,
-    all: &'static [&'static str],
-) -> Option<String> {
-    fields::one_of(sink, field, value, all, |t| {
-        all.iter().find(|x| **x == t).map(|x| (*x).to_owned())
-    })
-}
+use super::fields::{self, word};
 
 fn words(
     sink: &Sink,
@@ -80,149 +69,16 @@ pub(crate) fn portal(
     };
     let headline = fields::text(sink, "headline", raw.headline, 60);
     let name = fields::text(sink, "name", raw.name, 256);
-    let subscription_cancel = raw.subscription_cancel.and_then(|c| {
-        if !c.enabled {
-            return None;
-        }
-        let mode = c
-            .mode
-            .as_ref()
-            .map_or(Some("at_period_end".to_owned()), |m| {
-                word(sink, "mode", m, CANCEL_MODES)
-            });
-        let proration_behavior = c.proration_behavior.as_ref().and_then(|p| {
-            let value = word(sink, "proration_behavior", p, CANCEL_PRORATIONS);
-            if mode.as_deref() != Some("immediately") {
-                sink.push(
-                    Diagnostic::new(
-                        p.span(),
-                        "`proration_behavior` only applies when `mode = \"immediately\"`",
-                    )
-                    .hint("at the period's end there is nothing to prorate"),
-                );
-            }
-            value
-        });
-        Some(SubscriptionCancel {
-            mode: mode?,
-            proration_behavior,
-            reasons: words(sink, "reasons", c.reasons, CANCEL_REASONS),
-        })
-    });
-    let subscription_update = raw.subscription_update.and_then(|u| {
-        if !u.enabled {
-            return None;
-        }
-        if u.products.len() > MAX_PORTAL_PRODUCTS {
-            sink.push(Diagnostic::new(u.span.clone(), format!("{} products; Stripe allows at most {MAX_PORTAL_PRODUCTS}", u.products.len())));
-        }
-        let mut resolved = Vec::new();
-        for p in &u.products {
-            let key = p.product.get_ref();
-            let Some(product) = products.get(key) else {
-                if !declared_products.contains(&key.as_str())
-                    && !sink.missing_reference(p.product.span(), &format!("product `{key}`"), &format!("products.{key}"))
-                {
-                    let d = Diagnostic::new(p.product.span(), format!("no product `{key}` in billing.toml")).label("unknown product key");
-                    sink.push(match suggest(key, declared_products) {
-                        Some(best) => d.hint(format!("did you mean `{best}`?")),
-                        None => d.hint(format!("declare it as [products.{key}]")),
-                    });
-                }
-                continue;
-            };
-            if !product.active {
-                sink.push(
-                    Diagnostic::new(p.product.span(), format!("product `{key}` is declared `active = false`"))
-                        .label("archived product")
-                        .hint("the portal cannot offer an archived product: remove it from `products`"),
-                );
-                continue;
-            }
-            let recurring: Vec<String> = product.prices.values().filter(|pr| pr.is_recurring()).map(|pr| pr.key.clone()).collect();
-            let prices = match &p.prices {
-                None => {
-                    if recurring.is_empty() {
-                        sink.push(
-                            Diagnostic::new(p.product.span(), format!("product `{key}` has no recurring price to switch to"))
-                                .hint("the portal switches subscriptions between recurring prices"),
-                        );
-                        continue;
-                    }
-                    recurring
-                }
-                Some(keys) => {
-                    let mut out = Vec::new();
-                    for k in keys {
-                        match product.prices.get(k.get_ref()) {
-                            Some(price) if price.is_recurring() => out.push(k.get_ref().clone()),
-                            Some(_) => sink.push(
-                                Diagnostic::new(k.span(), format!("price `{}` of `{key}` is one-time", k.get_ref()))
-                                    .label("not recurring")
-                                    .hint("subscriptions switch between recurring prices only"),
-                            ),
-                            None => {
-                                if !sink.missing_reference(k.span(), &format!("price `{}` of `{key}`", k.get_ref()), &format!("products.{key}.prices.{}", k.get_ref())) {
-                                    sink.push(Diagnostic::new(k.span(), format!("product `{key}` has no price `{}`", k.get_ref())).label("unknown price key"));
-                                }
-                            }
-                        }
-                    }
-                    if out.is_empty() {
-                        continue;
-                    }
-                    out
-                }
-            };
-            if resolved.iter().any(|(k, _): &(String, Vec<String>)| k == key) {
-                sink.push(Diagnostic::new(p.product.span(), format!("product `{key}` is listed twice")));
-                continue;
-            }
-            // Stripe lets customers pick among a product's prices by currency and period: at
-            // most one price for each, and at most 10 prices.
-            let mut seen: Vec<(String, String)> = Vec::new();
-            for k in &prices {
-                let price = &product.prices[k];
-                let period = price.recurring.map(|r| format!("{} × {}", r.interval_count, r.interval.as_str())).unwrap_or_default();
-                let slot = (price.currency.code().to_owned(), period);
-                if let Some(i) = seen.iter().position(|s| *s == slot) {
-                    sink.push(
-                        Diagnostic::new(
-                            p.product.span(),
-                            format!("the portal would offer two `{key}` prices in {} billed every {}: `{}` and `{k}`", slot.0, slot.1.replace("1 × ", ""), prices[i]),
-                        )
-                        .hint("a product offers at most one price per currency and billing period: list the prices to offer, e.g. { product = \"pro\", prices = [\"monthly\", \"annual\"] }"),
-                    );
-                    break;
-                }
-                seen.push(slot);
-            }
-            if prices.len() > 10 {
-                sink.push(Diagnostic::new(p.product.span(), format!("the portal would offer {} prices of `{key}`; Stripe allows at most 10", prices.len())));
-            }
-            resolved.push((key.clone(), prices));
-        }
-        if u.products.is_empty() {
-            sink.push(
-                Diagnostic::new(u.span.clone(), "`subscription_update` needs at least one product")
-                    .hint("list the products customers may switch between: products = [\"starter\", \"pro\"]"),
-            );
-            return None;
-        }
-        let default_allowed_updates = match u.default_allowed_updates {
-            Some(list) if list.get_ref().is_empty() => {
-                sink.push(
-                    Diagnostic::new(list.span(), "`default_allowed_updates` is empty: customers could change nothing")
-                        .hint("use [\"price\"], or set `subscription_update = false`"),
-                );
-                return None;
-            }
-            Some(list) => words(sink, "default_allowed_updates", Some(list), ALLOWED_UPDATES),
-            None => vec!["price".to_owned()],
-        };
-        let proration_behavior = u.proration_behavior.as_ref().and_then(|p| word(sink, "proration_behavior", p, UPDATE_PRORATIONS));
-        Some(SubscriptionUpdate { products: resolved, default_allowed_updates, proration_behavior })
-    });
+    let subscription_cancel = raw
+        .subscription_cancel
+        .and_then(|c| subscription_cancel(sink, c));
+    let offered = Offered {
+        products,
+        declared: declared_products,
+    };
+    let subscription_update = raw
+        .subscription_update
+        .and_then(|u| subscription_update(sink, u, &offered));
     let customer_update = words(
         sink,
         "customer_update",
@@ -246,4 +102,247 @@ pub(crate) fn portal(
         subscription_update,
         metadata,
     })
+}
+
+/// `features.subscription_cancel`, when enabled: how and why subscriptions are cancelled.
+fn subscription_cancel(sink: &Sink, c: RawCancel) -> Option<SubscriptionCancel> {
+    if !c.enabled {
+        return None;
+    }
+    let mode = c
+        .mode
+        .as_ref()
+        .map_or(Some("at_period_end".to_owned()), |m| {
+            word(sink, "mode", m, CANCEL_MODES)
+        });
+    let proration_behavior = c.proration_behavior.as_ref().and_then(|p| {
+        let value = word(sink, "proration_behavior", p, CANCEL_PRORATIONS);
+        if mode.as_deref() != Some("immediately") {
+            sink.push(
+                Diagnostic::new(
+                    p.span(),
+                    "`proration_behavior` only applies when `mode = \"immediately\"`",
+                )
+                .hint("at the period's end there is nothing to prorate"),
+            );
+        }
+        value
+    });
+    Some(SubscriptionCancel {
+        mode: mode?,
+        proration_behavior,
+        reasons: words(sink, "reasons", c.reasons, CANCEL_REASONS),
+    })
+}
+
+/// What a configuration may offer: the catalog's valid products, and every declared key.
+struct Offered<'c> {
+    products: &'c BTreeMap<String, Product>,
+    declared: &'c [&'c str],
+}
+
+/// `features.subscription_update`, when enabled: the products (and their recurring prices)
+/// customers may switch between.
+fn subscription_update(
+    sink: &Sink,
+    u: RawSubscriptionUpdate,
+    offered: &Offered<'_>,
+) -> Option<SubscriptionUpdate> {
+    if !u.enabled {
+        return None;
+    }
+    if u.products.len() > MAX_PORTAL_PRODUCTS {
+        sink.push(Diagnostic::new(
+            u.span.clone(),
+            format!(
+                "{} products; Stripe allows at most {MAX_PORTAL_PRODUCTS}",
+                u.products.len()
+            ),
+        ));
+    }
+    let mut resolved: Vec<(String, Vec<String>)> = Vec::new();
+    for p in &u.products {
+        let key = p.product.get_ref();
+        let Some(product) = offered_product(sink, p, offered) else {
+            continue;
+        };
+        let Some(prices) = offered_prices(sink, p, product) else {
+            continue;
+        };
+        if resolved.iter().any(|(k, _)| k == key) {
+            sink.push(Diagnostic::new(
+                p.product.span(),
+                format!("product `{key}` is listed twice"),
+            ));
+            continue;
+        }
+        price_choices(sink, p, product, &prices);
+        resolved.push((key.clone(), prices));
+    }
+    if u.products.is_empty() {
+        sink.push(
+            Diagnostic::new(
+                u.span.clone(),
+                "`subscription_update` needs at least one product",
+            )
+            .hint(
+                "list the products customers may switch between: products = [\"starter\", \"pro\"]",
+            ),
+        );
+        return None;
+    }
+    let default_allowed_updates = match u.default_allowed_updates {
+        Some(list) if list.get_ref().is_empty() => {
+            sink.push(
+                Diagnostic::new(
+                    list.span(),
+                    "`default_allowed_updates` is empty: customers could change nothing",
+                )
+                .hint("use [\"price\"], or set `subscription_update = false`"),
+            );
+            return None;
+        }
+        Some(list) => words(sink, "default_allowed_updates", Some(list), ALLOWED_UPDATES),
+        None => vec!["price".to_owned()],
+    };
+    let proration_behavior = u
+        .proration_behavior
+        .as_ref()
+        .and_then(|p| word(sink, "proration_behavior", p, UPDATE_PRORATIONS));
+    Some(SubscriptionUpdate {
+        products: resolved,
+        default_allowed_updates,
+        proration_behavior,
+    })
+}
+
+/// The product a configuration offers: a valid, active product of the catalog.
+fn offered_product<'c>(
+    sink: &Sink,
+    p: &RawPortalProduct,
+    offered: &Offered<'c>,
+) -> Option<&'c Product> {
+    let key = p.product.get_ref();
+    let Some(product) = offered.products.get(key) else {
+        if !offered.declared.contains(&key.as_str())
+            && !sink.missing_reference(
+                p.product.span(),
+                &format!("product `{key}`"),
+                &format!("products.{key}"),
+            )
+        {
+            let d = Diagnostic::new(
+                p.product.span(),
+                format!("no product `{key}` in billing.toml"),
+            )
+            .label("unknown product key");
+            sink.push(match suggest(key, offered.declared) {
+                Some(best) => d.hint(format!("did you mean `{best}`?")),
+                None => d.hint(format!("declare it as [products.{key}]")),
+            });
+        }
+        return None;
+    };
+    if !product.active {
+        sink.push(
+            Diagnostic::new(
+                p.product.span(),
+                format!("product `{key}` is declared `active = false`"),
+            )
+            .label("archived product")
+            .hint("the portal cannot offer an archived product: remove it from `products`"),
+        );
+        return None;
+    }
+    Some(product)
+}
+
+/// The prices of `product` a configuration offers: those listed (each a recurring price of
+/// the product), else all its recurring prices; `None` when there are none.
+fn offered_prices(sink: &Sink, p: &RawPortalProduct, product: &Product) -> Option<Vec<String>> {
+    let key = p.product.get_ref();
+    let Some(keys) = &p.prices else {
+        let recurring: Vec<String> = product
+            .prices
+            .values()
+            .filter(|pr| pr.is_recurring())
+            .map(|pr| pr.key.clone())
+            .collect();
+        if recurring.is_empty() {
+            sink.push(
+                Diagnostic::new(
+                    p.product.span(),
+                    format!("product `{key}` has no recurring price to switch to"),
+                )
+                .hint("the portal switches subscriptions between recurring prices"),
+            );
+            return None;
+        }
+        return Some(recurring);
+    };
+    let mut out = Vec::new();
+    for k in keys {
+        match product.prices.get(k.get_ref()) {
+            Some(price) if price.is_recurring() => out.push(k.get_ref().clone()),
+            Some(_) => sink.push(
+                Diagnostic::new(
+                    k.span(),
+                    format!("price `{}` of `{key}` is one-time", k.get_ref()),
+                )
+                .label("not recurring")
+                .hint("subscriptions switch between recurring prices only"),
+            ),
+            None => {
+                if !sink.missing_reference(
+                    k.span(),
+                    &format!("price `{}` of `{key}`", k.get_ref()),
+                    &format!("products.{key}.prices.{}", k.get_ref()),
+                ) {
+                    sink.push(
+                        Diagnostic::new(
+                            k.span(),
+                            format!("product `{key}` has no price `{}`", k.get_ref()),
+                        )
+                        .label("unknown price key"),
+                    );
+                }
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Stripe lets customers pick among a product's prices by currency and period: at most one
+/// price for each, and at most 10 prices.
+fn price_choices(sink: &Sink, p: &RawPortalProduct, product: &Product, prices: &[String]) {
+    let key = p.product.get_ref();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for k in prices {
+        let price = &product.prices[k];
+        let period = price
+            .recurring
+            .map(|r| format!("{} × {}", r.interval_count, r.interval.as_str()))
+            .unwrap_or_default();
+        let slot = (price.currency.code().to_owned(), period);
+        if let Some(i) = seen.iter().position(|s| *s == slot) {
+            sink.push(
+                Diagnostic::new(
+                    p.product.span(),
+                    format!("the portal would offer two `{key}` prices in {} billed every {}: `{}` and `{k}`", slot.0, slot.1.replace("1 × ", ""), prices[i]),
+                )
+                .hint("a product offers at most one price per currency and billing period: list the prices to offer, e.g. { product = \"pro\", prices = [\"monthly\", \"annual\"] }"),
+            );
+            break;
+        }
+        seen.push(slot);
+    }
+    if prices.len() > 10 {
+        sink.push(Diagnostic::new(
+            p.product.span(),
+            format!(
+                "the portal would offer {} prices of `{key}`; Stripe allows at most 10",
+                prices.len()
+            ),
+        ));
+    }
 }

@@ -6,8 +6,8 @@ use std::ops::Range;
 use super::super::currency::Currency;
 use super::super::diagnostic::{Diagnostic, Sink};
 use super::super::model::{
-    BillingScheme, CurrencyOption, CurrencyOptionPricing, Interval, OnRemove, Price, Pricing,
-    Recurring, Round, TaxBehavior, Tier, TiersMode, TransformQuantity,
+    BillingScheme, CurrencyOption, CurrencyOptionPricing, Interval, Price, Pricing, Recurring,
+    Round, TaxBehavior, Tier, TiersMode, TransformQuantity,
 };
 use super::super::raw::{RawCurrencyOption, RawPrice, RawTier, RawTransformQuantity, RawUpTo};
 use super::super::reader::Sp;
@@ -32,29 +32,23 @@ fn max_interval_count(interval: Interval) -> i64 {
     }
 }
 
+/// Validates one price of product `product`, and says where its lookup key came from.
 pub(crate) fn validate(
     sink: &Sink,
     product: &str,
-    raw: RawPrice,
+    mut raw: RawPrice,
 ) -> Option<(Price, LookupKeyOrigin)> {
     let key_ok = fields::check_key(sink, &raw.key, "price");
     let header = raw.span.clone();
-
-    let currency = match &raw.currency {
-        Some(c) => fields::currency(sink, c),
-        None if raw.incomplete => None,
-        None => {
-            sink.push(
-                Diagnostic::new(
-                    header.clone(),
-                    format!("price `{}` has no `currency`", raw.key.get_ref()),
-                )
-                .label("missing `currency`")
-                .hint("add `currency = \"usd\"` (or another three-letter code)"),
-            );
-            None
-        }
-    };
+    let currency = fields::required(sink, raw.currency.as_ref(), raw.incomplete, || {
+        Diagnostic::new(
+            header.clone(),
+            format!("price `{}` has no `currency`", raw.key.get_ref()),
+        )
+        .label("missing `currency`")
+        .hint("add `currency = \"usd\"` (or another three-letter code)")
+    })
+    .and_then(|c| fields::currency(sink, c));
 
     let recurring = recurring(sink, &raw);
     let tax_behavior = raw.tax_behavior.as_ref().and_then(|v| {
@@ -80,25 +74,14 @@ pub(crate) fn validate(
     let pricing = if tiered {
         tiered_pricing(sink, &raw, currency, recurring.is_some())
     } else {
-        if let Some(tiers) = &raw.tiers {
-            sink.push(
-                Diagnostic::new(tiers.span(), "`tiers` are only used by tiered prices")
-                    .label("tiers without the tiered scheme")
-                    .hint("add `billing_scheme = \"tiered\"` and `tiers_mode = \"graduated\"` (or \"volume\") to the price"),
-            );
-        }
-        if let Some(mode) = &raw.tiers_mode {
-            sink.push(
-                Diagnostic::new(mode.span(), "`tiers_mode` is only used by tiered prices")
-                    .hint("add `billing_scheme = \"tiered\"` or remove `tiers_mode`"),
-            );
-        }
+        tiers_without_scheme(sink, &raw);
+        let amounts = std::mem::take(&mut raw.amounts);
         fields::amount(
             sink,
-            raw.amounts,
+            amounts,
             &UNIT_AMOUNT,
             currency,
-            header.clone(),
+            header,
             !raw.incomplete,
         )
         .map(|unit_amount| Pricing::PerUnit { unit_amount })
@@ -108,64 +91,19 @@ pub(crate) fn validate(
         .transform_quantity
         .and_then(|t| transform(sink, t, tiered));
     let currency_options = currency_options(sink, raw.currency_options, currency, &pricing);
-
-    let lookup_key = match raw.lookup_key {
-        Some(k) => {
-            if k.get_ref().is_empty() {
-                sink.push(
-                    Diagnostic::new(k.span(), "`lookup_key` cannot be empty").hint(format!(
-                        "remove it to use the default `{product}_{}`",
-                        raw.key.get_ref()
-                    )),
-                );
-            } else if fields::chars(k.get_ref()) > MAX_LOOKUP_KEY {
-                sink.push(
-                    Diagnostic::new(
-                        k.span(),
-                        format!("`lookup_key` is {} characters long; Stripe allows at most {MAX_LOOKUP_KEY}", fields::chars(k.get_ref())),
-                    )
-                    .label(format!("at most {MAX_LOOKUP_KEY} characters")),
-                );
-            }
-            let origin = LookupKeyOrigin {
-                span: k.span(),
-                defaulted: false,
-            };
-            (k.into_inner(), origin)
-        }
-        None => {
-            let key = format!("{product}_{}", raw.key.get_ref());
-            if fields::chars(&key) > MAX_LOOKUP_KEY {
-                sink.push(
-                    Diagnostic::new(
-                        raw.key.span(),
-                        format!("the default lookup key `{product}_<price>` would be longer than {MAX_LOOKUP_KEY} characters"),
-                    )
-                    .hint("set a shorter `lookup_key`"),
-                );
-            }
-            (
-                key,
-                LookupKeyOrigin {
-                    span: raw.key.span(),
-                    defaulted: true,
-                },
-            )
-        }
-    };
+    let (lookup_key, origin) = lookup_key(sink, product, &raw.key, raw.lookup_key);
 
     // Every field is checked before giving up on a price whose currency or amount is unusable.
     let nickname = fields::text(sink, "nickname", raw.nickname, 5000);
     fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), false);
-    let metadata = fields::metadata_with_room(sink, raw.metadata, raw.on_remove.as_ref());
+    let (metadata, on_remove) = fields::metadata_and_removal(
+        sink,
+        raw.metadata,
+        raw.on_remove.as_ref(),
+        &fields::ARCHIVED,
+    );
     let id = fields::adopt_id(sink, raw.id, "price_", "price");
     let moved_from = fields::moved_from(sink, raw.moved_from, "price");
-    let on_remove = fields::on_remove(
-        sink,
-        raw.on_remove.as_ref(),
-        &["archive", "forget"],
-        OnRemove::Archive,
-    );
     let price = Price {
         key: raw.key.into_inner(),
         id,
@@ -175,14 +113,82 @@ pub(crate) fn validate(
         pricing: pricing?,
         recurring,
         nickname,
-        lookup_key: lookup_key.0,
-        lookup_key_declared: !lookup_key.1.defaulted,
+        lookup_key,
+        lookup_key_declared: !origin.defaulted,
         tax_behavior,
         metadata,
         transform_quantity,
         currency_options,
     };
-    key_ok.then_some((price, lookup_key.1))
+    key_ok.then_some((price, origin))
+}
+
+/// `tiers` and `tiers_mode` on a price that is not tiered.
+fn tiers_without_scheme(sink: &Sink, raw: &RawPrice) {
+    if let Some(tiers) = &raw.tiers {
+        sink.push(
+            Diagnostic::new(tiers.span(), "`tiers` are only used by tiered prices")
+                .label("tiers without the tiered scheme")
+                .hint("add `billing_scheme = \"tiered\"` and `tiers_mode = \"graduated\"` (or \"volume\") to the price"),
+        );
+    }
+    if let Some(mode) = &raw.tiers_mode {
+        sink.push(
+            Diagnostic::new(mode.span(), "`tiers_mode` is only used by tiered prices")
+                .hint("add `billing_scheme = \"tiered\"` or remove `tiers_mode`"),
+        );
+    }
+}
+
+/// The price's lookup key: `lookup_key` as written, else `<product>_<price>`; and where it
+/// came from.
+fn lookup_key(
+    sink: &Sink,
+    product: &str,
+    key: &Sp<String>,
+    written: Option<Sp<String>>,
+) -> (String, LookupKeyOrigin) {
+    let Some(k) = written else {
+        let default = format!("{product}_{}", key.get_ref());
+        if fields::chars(&default) > MAX_LOOKUP_KEY {
+            sink.push(
+                Diagnostic::new(
+                    key.span(),
+                    format!("the default lookup key `{product}_<price>` would be longer than {MAX_LOOKUP_KEY} characters"),
+                )
+                .hint("set a shorter `lookup_key`"),
+            );
+        }
+        let origin = LookupKeyOrigin {
+            span: key.span(),
+            defaulted: true,
+        };
+        return (default, origin);
+    };
+    if k.get_ref().is_empty() {
+        sink.push(
+            Diagnostic::new(k.span(), "`lookup_key` cannot be empty").hint(format!(
+                "remove it to use the default `{product}_{}`",
+                key.get_ref()
+            )),
+        );
+    } else if fields::chars(k.get_ref()) > MAX_LOOKUP_KEY {
+        sink.push(
+            Diagnostic::new(
+                k.span(),
+                format!(
+                    "`lookup_key` is {} characters long; Stripe allows at most {MAX_LOOKUP_KEY}",
+                    fields::chars(k.get_ref())
+                ),
+            )
+            .label(format!("at most {MAX_LOOKUP_KEY} characters")),
+        );
+    }
+    let origin = LookupKeyOrigin {
+        span: k.span(),
+        defaulted: false,
+    };
+    (k.into_inner(), origin)
 }
 
 fn recurring(sink: &Sink, raw: &RawPrice) -> Option<Recurring> {
@@ -269,6 +275,7 @@ fn tiered_pricing(
     Some(Pricing::Tiered { mode: mode?, tiers })
 }
 
+/// `tiers`: bounds increasing to a last unbounded tier, each tier with an amount.
 fn tiers(sink: &Sink, raw: &Sp<Vec<RawTier>>, currency: Option<Currency>) -> Option<Vec<Tier>> {
     if raw.get_ref().is_empty() {
         sink.push(
@@ -282,79 +289,13 @@ fn tiers(sink: &Sink, raw: &Sp<Vec<RawTier>>, currency: Option<Currency>) -> Opt
     let mut previous: Option<i64> = None;
     let mut ok = true;
     for (i, tier) in raw.get_ref().iter().enumerate() {
-        let last = i + 1 == count;
-        let up_to = match &tier.up_to {
-            None => {
-                sink.push(
-                    Diagnostic::new(tier.span.clone(), format!("tier {} has no `up_to`", i + 1))
-                        .hint(if last {
-                            "the last tier takes `up_to = \"inf\"`"
-                        } else {
-                            "give the tier's upper quantity, e.g. `up_to = 1000`"
-                        }),
-                );
-                ok = false;
-                None
-            }
-            Some(bound) => match *bound.get_ref() {
-                RawUpTo::Inf if last => None,
-                RawUpTo::Inf => {
-                    sink.push(
-                        Diagnostic::new(
-                            bound.span(),
-                            "only the last tier can have `up_to = \"inf\"`",
-                        )
-                        .label("tier after an unbounded tier"),
-                    );
-                    ok = false;
-                    None
-                }
-                RawUpTo::Count(n) => {
-                    if last {
-                        sink.push(
-                            Diagnostic::new(
-                                bound.span(),
-                                "the last tier must have `up_to = \"inf\"`",
-                            )
-                            .label("quantities above this would have no price")
-                            .hint("add a final tier with `up_to = \"inf\"`"),
-                        );
-                        ok = false;
-                    }
-                    if n < 1 || previous.is_some_and(|p| n <= p) {
-                        sink.push(
-                            Diagnostic::new(
-                                bound.span(),
-                                "tier bounds must be positive and increasing",
-                            )
-                            .label(match previous {
-                                Some(p) => format!("not above the previous tier's {p}"),
-                                None => "must be at least 1".to_owned(),
-                            }),
-                        );
-                        ok = false;
-                    }
-                    previous = Some(n);
-                    u64::try_from(n).ok()
-                }
-            },
-        };
-        let unit = fields::amount(
-            sink,
-            tier.unit.clone(),
-            &UNIT_AMOUNT,
-            currency,
-            tier.span.clone(),
-            false,
-        );
-        let flat = fields::amount(
-            sink,
-            tier.flat.clone(),
-            &FLAT_AMOUNT,
-            currency,
-            tier.span.clone(),
-            false,
-        );
+        let (up_to, bound_ok) = up_to(sink, tier, i + 1, i + 1 == count, &mut previous);
+        ok &= bound_ok;
+        let [unit, flat] =
+            [(&tier.unit, &UNIT_AMOUNT), (&tier.flat, &FLAT_AMOUNT)].map(|(amounts, names)| {
+                let span = tier.span.clone();
+                fields::amount(sink, amounts.clone(), names, currency, span, false)
+            });
         if tier.unit.is_empty() && tier.flat.is_empty() {
             sink.push(
                 Diagnostic::new(tier.span.clone(), format!("tier {} has no amount", i + 1))
@@ -369,6 +310,66 @@ fn tiers(sink: &Sink, raw: &Sp<Vec<RawTier>>, currency: Option<Currency>) -> Opt
         });
     }
     ok.then_some(out)
+}
+
+/// The upper bound of tier `number` (`None`: unbounded, or unusable), and whether it is
+/// right: above `previous` (the bound before it, which becomes this one), unbounded only for
+/// the `last` tier.
+fn up_to(
+    sink: &Sink,
+    tier: &RawTier,
+    number: usize,
+    last: bool,
+    previous: &mut Option<i64>,
+) -> (Option<u64>, bool) {
+    let Some(bound) = &tier.up_to else {
+        sink.push(
+            Diagnostic::new(tier.span.clone(), format!("tier {number} has no `up_to`")).hint(
+                if last {
+                    "the last tier takes `up_to = \"inf\"`"
+                } else {
+                    "give the tier's upper quantity, e.g. `up_to = 1000`"
+                },
+            ),
+        );
+        return (None, false);
+    };
+    let n = match *bound.get_ref() {
+        RawUpTo::Inf if last => return (None, true),
+        RawUpTo::Inf => {
+            sink.push(
+                Diagnostic::new(
+                    bound.span(),
+                    "only the last tier can have `up_to = \"inf\"`",
+                )
+                .label("tier after an unbounded tier"),
+            );
+            return (None, false);
+        }
+        RawUpTo::Count(n) => n,
+    };
+    let mut ok = true;
+    if last {
+        sink.push(
+            Diagnostic::new(bound.span(), "the last tier must have `up_to = \"inf\"`")
+                .label("quantities above this would have no price")
+                .hint("add a final tier with `up_to = \"inf\"`"),
+        );
+        ok = false;
+    }
+    if n < 1 || previous.is_some_and(|p| n <= p) {
+        sink.push(
+            Diagnostic::new(bound.span(), "tier bounds must be positive and increasing").label(
+                match *previous {
+                    Some(p) => format!("not above the previous tier's {p}"),
+                    None => "must be at least 1".to_owned(),
+                },
+            ),
+        );
+        ok = false;
+    }
+    *previous = Some(n);
+    (u64::try_from(n).ok(), ok)
 }
 
 fn transform(sink: &Sink, raw: RawTransformQuantity, tiered: bool) -> Option<TransformQuantity> {
@@ -412,6 +413,7 @@ fn transform(sink: &Sink, raw: RawTransformQuantity, tiered: bool) -> Option<Tra
     })
 }
 
+/// `currency_options`: the price in other currencies, priced the way it is.
 fn currency_options(
     sink: &Sink,
     raw: Vec<RawCurrencyOption>,
@@ -458,57 +460,8 @@ fn currency_options(
                 TaxBehavior::parse,
             )
         });
-        let pricing = match pricing {
-            Some(Pricing::Tiered {
-                tiers: main_tiers, ..
-            }) => {
-                if !option.amounts.is_empty() {
-                    sink.push(
-                        Diagnostic::new(option.span.clone(), format!("currency option {currency} of a tiered price needs `tiers`, not an amount"))
-                            .hint("give tiers with the same `up_to` bounds as the price's own tiers"),
-                    );
-                    continue;
-                }
-                let Some(raw_tiers) = &option.tiers else {
-                    sink.push(Diagnostic::new(
-                        option.span.clone(),
-                        format!("currency option {currency} of a tiered price needs `tiers`"),
-                    ));
-                    continue;
-                };
-                let Some(tiers) = tiers(sink, raw_tiers, Some(currency)) else {
-                    continue;
-                };
-                let bounds = |t: &[Tier]| t.iter().map(|t| t.up_to).collect::<Vec<_>>();
-                if bounds(&tiers) != bounds(main_tiers) {
-                    sink.push(
-                        Diagnostic::new(raw_tiers.span(), format!("the tiers of currency option {currency} must have the same `up_to` bounds as the price's tiers"))
-                            .label("different bounds"),
-                    );
-                    continue;
-                }
-                CurrencyOptionPricing::Tiered(tiers)
-            }
-            _ => {
-                if let Some(t) = &option.tiers {
-                    sink.push(Diagnostic::new(
-                        t.span(),
-                        "`tiers` in a currency option of a price that is not tiered",
-                    ));
-                    continue;
-                }
-                match fields::amount(
-                    sink,
-                    option.amounts,
-                    &UNIT_AMOUNT,
-                    Some(currency),
-                    option.span.clone(),
-                    true,
-                ) {
-                    Some(a) => CurrencyOptionPricing::PerUnit(a),
-                    None => continue,
-                }
-            }
+        let Some(pricing) = option_pricing(sink, option, currency, pricing) else {
+            continue;
         };
         out.insert(
             currency,
@@ -519,4 +472,64 @@ fn currency_options(
         );
     }
     out
+}
+
+/// How a currency option prices: tiers with the bounds of the price's own on a tiered price,
+/// else an amount.
+fn option_pricing(
+    sink: &Sink,
+    option: RawCurrencyOption,
+    currency: Currency,
+    pricing: &Option<Pricing>,
+) -> Option<CurrencyOptionPricing> {
+    let Some(Pricing::Tiered {
+        tiers: main_tiers, ..
+    }) = pricing
+    else {
+        if let Some(t) = &option.tiers {
+            sink.push(Diagnostic::new(
+                t.span(),
+                "`tiers` in a currency option of a price that is not tiered",
+            ));
+            return None;
+        }
+        return fields::amount(
+            sink,
+            option.amounts,
+            &UNIT_AMOUNT,
+            Some(currency),
+            option.span,
+            true,
+        )
+        .map(CurrencyOptionPricing::PerUnit);
+    };
+    if !option.amounts.is_empty() {
+        sink.push(
+            Diagnostic::new(
+                option.span,
+                format!(
+                    "currency option {currency} of a tiered price needs `tiers`, not an amount"
+                ),
+            )
+            .hint("give tiers with the same `up_to` bounds as the price's own tiers"),
+        );
+        return None;
+    }
+    let Some(raw_tiers) = &option.tiers else {
+        sink.push(Diagnostic::new(
+            option.span,
+            format!("currency option {currency} of a tiered price needs `tiers`"),
+        ));
+        return None;
+    };
+    let tiers = tiers(sink, raw_tiers, Some(currency))?;
+    let bounds = |t: &[Tier]| t.iter().map(|t| t.up_to).collect::<Vec<_>>();
+    if bounds(&tiers) != bounds(main_tiers) {
+        sink.push(
+            Diagnostic::new(raw_tiers.span(), format!("the tiers of currency option {currency} must have the same `up_to` bounds as the price's tiers"))
+                .label("different bounds"),
+        );
+        return None;
+    }
+    Some(CurrencyOptionPricing::Tiered(tiers))
 }

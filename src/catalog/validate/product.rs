@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::super::diagnostic::{Diagnostic, Sink};
-use super::super::model::{OnRemove, Product};
-use super::super::raw::RawProduct;
+use super::super::model::{Price, Product};
+use super::super::raw::{RawPrice, RawProduct};
+use super::super::reader::{Sp, suggest};
 use super::fields;
 use super::price::{self, LookupKeyOrigin};
 
@@ -18,188 +19,53 @@ pub(crate) struct Checked {
     pub lookup_keys: Vec<(String, String, LookupKeyOrigin)>,
 }
 
+/// Validates one product and its prices.
 pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
     let key_ok = fields::check_key(sink, &raw.key, "product");
     let key = raw.key.get_ref().clone();
-
-    let name = match raw.name {
-        Some(name) if !name.get_ref().trim().is_empty() => {
-            fields::text(sink, "name", Some(name), 5000)
-        }
-        Some(name) => {
-            sink.push(
-                Diagnostic::new(name.span(), "`name` cannot be empty")
-                    .label("customers see this name"),
-            );
-            None
-        }
-        None if raw.incomplete => None,
-        None => {
-            sink.push(
-                Diagnostic::new(raw.span.clone(), format!("product `{key}` has no `name`"))
-                    .label("missing `name`")
-                    .hint("add `name = \"…\"`: the name customers see on invoices and Checkout"),
-            );
-            None
-        }
-    };
-
-    if let Some(id) = &raw.id {
-        let text = id.get_ref();
-        let valid = !text.is_empty()
-            && text.len() <= 255
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !valid {
-            sink.push(
-                Diagnostic::new(id.span(), "`id` must be 1 to 255 letters, digits, `_` or `-`")
-                    .label("not a valid Stripe id")
-                    .hint("set `id` only to pin the product to an existing Stripe product, e.g. \"prod_NffrFeUfNV2Hib\""),
-            );
-        }
-    }
-
+    let name = fields::required(sink, raw.name, raw.incomplete, || {
+        Diagnostic::new(raw.span.clone(), format!("product `{key}` has no `name`"))
+            .label("missing `name`")
+            .hint("add `name = \"…\"`: the name customers see on invoices and Checkout")
+    })
+    .and_then(|name| {
+        fields::nonblank(sink, "name", name, 5000, |d| {
+            d.label("customers see this name")
+        })
+    });
+    fields::pinned_id(sink, raw.id.as_ref(), 255, |d| {
+        d.label("not a valid Stripe id")
+            .hint("set `id` only to pin the product to an existing Stripe product, e.g. \"prod_NffrFeUfNV2Hib\"")
+    });
     if let Some(code) = &raw.tax_code {
         super::tax::tax_code(sink, "tax_code", code);
     }
-
     if let Some(sd) = &raw.statement_descriptor {
-        let text = sd.get_ref();
-        let problem = if fields::chars(text) > 22 {
-            Some("is longer than 22 characters")
-        } else if text.contains(['<', '>', '\\', '"', '\'']) {
-            Some("may not contain < > \\ \" or '")
-        } else if !text.chars().any(char::is_alphabetic) {
-            Some("must contain at least one letter")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            sink.push(
-                Diagnostic::new(sd.span(), format!("`statement_descriptor` {problem}"))
-                    .label("Stripe refuses this descriptor")
-                    .hint("up to 22 characters with at least one letter, shown in capitals on card statements"),
-            );
-        }
+        statement_descriptor(sink, sd);
     }
-
     if let Some(url) = &raw.url {
         fields::url(sink, "url", url);
     }
-    let images = raw.images.map(|images| {
-        if images.get_ref().len() > MAX_IMAGES {
-            sink.push(Diagnostic::new(
-                images.span(),
-                format!(
-                    "{} images; Stripe allows at most {MAX_IMAGES}",
-                    images.get_ref().len()
-                ),
-            ));
-        }
-        for image in images.get_ref() {
-            fields::url(sink, "images", image);
-        }
-        images
-            .into_inner()
-            .into_iter()
-            .map(|i| i.into_inner())
-            .collect()
-    });
-
-    let features = raw.features.map(|features| {
-        if features.get_ref().len() > MAX_FEATURES {
-            sink.push(
-                Diagnostic::new(
-                    features.span(),
-                    format!(
-                        "{} marketing features; Stripe allows at most {MAX_FEATURES}",
-                        features.get_ref().len()
-                    ),
-                )
-                .label(format!("at most {MAX_FEATURES}")),
-            );
-        }
-        for feature in features.get_ref() {
-            let len = fields::chars(feature.get_ref());
-            if len == 0 || len > MAX_FEATURE_NAME {
-                sink.push(
-                    Diagnostic::new(
-                        feature.span(),
-                        format!(
-                            "a marketing feature must be 1 to {MAX_FEATURE_NAME} characters long"
-                        ),
-                    )
-                    .label(format!("{len} characters")),
-                );
-            }
-        }
-        features
-            .into_inner()
-            .into_iter()
-            .map(|f| f.into_inner())
-            .collect()
-    });
+    let images = raw.images.map(|images| self::images(sink, images));
+    let features = raw.features.map(|features| self::features(sink, features));
 
     // References are checked against every declared price, valid or not, so that one problem
     // in a price does not surface as a second one in `default_price`.
     let declared: Vec<String> = raw.prices.iter().map(|p| p.key.get_ref().clone()).collect();
-    fields::renames(
-        sink,
-        &format!("products.{key}.prices"),
-        &raw.prices
-            .iter()
-            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
-            .collect::<Vec<_>>(),
-    );
-    let mut prices = BTreeMap::new();
-    let mut lookup_keys = Vec::new();
-    for raw_price in raw.prices {
-        if let Some((price, origin)) = price::validate(sink, &key, raw_price) {
-            lookup_keys.push((price.key.clone(), price.lookup_key.clone(), origin));
-            prices.insert(price.key.clone(), price);
-        }
-    }
-
-    if let Some(default) = &raw.default_price
-        && !declared.contains(default.get_ref())
-        && !sink.missing_reference(
-            default.span(),
-            &format!("price `{}`", default.get_ref()),
-            &format!("products.{key}.prices.{}", default.get_ref()),
-        )
-    {
-        let known: Vec<&str> = declared.iter().map(String::as_str).collect();
-        let d = Diagnostic::new(
-            default.span(),
-            format!(
-                "`default_price` names no price of product `{key}`: \"{}\"",
-                default.get_ref()
-            ),
-        )
-        .label("unknown price key");
-        sink.push(
-            match super::super::reader::suggest(default.get_ref(), &known) {
-                Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-                None if known.is_empty() => d.hint(format!(
-                    "declare it as [products.{key}.prices.{}]",
-                    default.get_ref()
-                )),
-                None => d.hint(format!("the product's prices are: {}", known.join(", "))),
-            },
-        );
+    let (prices, lookup_keys) = prices(sink, &key, raw.prices);
+    if let Some(default) = &raw.default_price {
+        default_price(sink, &key, default, &declared);
     }
 
     // Every field is checked before giving up on a product whose name is missing.
     let description = fields::text(sink, "description", raw.description, 40_000);
     let unit_label = fields::text(sink, "unit_label", raw.unit_label, 12);
     fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), true);
-    let metadata = fields::metadata_with_room(sink, raw.metadata, raw.on_remove.as_ref());
-    let on_remove = fields::on_remove(
+    let (metadata, on_remove) = fields::metadata_and_removal(
         sink,
+        raw.metadata,
         raw.on_remove.as_ref(),
-        &["archive", "forget"],
-        OnRemove::Archive,
+        &fields::ARCHIVED,
     );
     let product = Product {
         moved_from: fields::moved_from(sink, raw.moved_from, "product"),
@@ -223,4 +89,134 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
         product,
         lookup_keys,
     })
+}
+
+/// `statement_descriptor`: what card statements show, within Stripe's rules.
+fn statement_descriptor(sink: &Sink, sd: &Sp<String>) {
+    let text = sd.get_ref();
+    let problem = if fields::chars(text) > 22 {
+        "is longer than 22 characters"
+    } else if text.contains(['<', '>', '\\', '"', '\'']) {
+        "may not contain < > \\ \" or '"
+    } else if !text.chars().any(char::is_alphabetic) {
+        "must contain at least one letter"
+    } else {
+        return;
+    };
+    sink.push(
+        Diagnostic::new(sd.span(), format!("`statement_descriptor` {problem}"))
+            .label("Stripe refuses this descriptor")
+            .hint("up to 22 characters with at least one letter, shown in capitals on card statements"),
+    );
+}
+
+/// `images`: at most [`MAX_IMAGES`] URLs.
+fn images(sink: &Sink, images: Sp<Vec<Sp<String>>>) -> Vec<String> {
+    if images.get_ref().len() > MAX_IMAGES {
+        sink.push(Diagnostic::new(
+            images.span(),
+            format!(
+                "{} images; Stripe allows at most {MAX_IMAGES}",
+                images.get_ref().len()
+            ),
+        ));
+    }
+    for image in images.get_ref() {
+        fields::url(sink, "images", image);
+    }
+    images
+        .into_inner()
+        .into_iter()
+        .map(Sp::into_inner)
+        .collect()
+}
+
+/// `features`: at most [`MAX_FEATURES`] marketing features, each 1 to
+/// [`MAX_FEATURE_NAME`] characters long.
+fn features(sink: &Sink, features: Sp<Vec<Sp<String>>>) -> Vec<String> {
+    if features.get_ref().len() > MAX_FEATURES {
+        sink.push(
+            Diagnostic::new(
+                features.span(),
+                format!(
+                    "{} marketing features; Stripe allows at most {MAX_FEATURES}",
+                    features.get_ref().len()
+                ),
+            )
+            .label(format!("at most {MAX_FEATURES}")),
+        );
+    }
+    for feature in features.get_ref() {
+        let len = fields::chars(feature.get_ref());
+        if len == 0 || len > MAX_FEATURE_NAME {
+            sink.push(
+                Diagnostic::new(
+                    feature.span(),
+                    format!("a marketing feature must be 1 to {MAX_FEATURE_NAME} characters long"),
+                )
+                .label(format!("{len} characters")),
+            );
+        }
+    }
+    features
+        .into_inner()
+        .into_iter()
+        .map(Sp::into_inner)
+        .collect()
+}
+
+/// The product's prices by key, and each one's key, lookup key and where that was written.
+type Prices = (
+    BTreeMap<String, Price>,
+    Vec<(String, String, LookupKeyOrigin)>,
+);
+
+/// Validates the prices of product `key`, and their renames.
+fn prices(sink: &Sink, key: &str, raw: Vec<RawPrice>) -> Prices {
+    fields::renames(
+        sink,
+        &format!("products.{key}.prices"),
+        &raw.iter()
+            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
+            .collect::<Vec<_>>(),
+    );
+    let mut prices = BTreeMap::new();
+    let mut lookup_keys = Vec::new();
+    for raw_price in raw {
+        if let Some((price, origin)) = price::validate(sink, key, raw_price) {
+            lookup_keys.push((price.key.clone(), price.lookup_key.clone(), origin));
+            prices.insert(price.key.clone(), price);
+        }
+    }
+    (prices, lookup_keys)
+}
+
+/// `default_price` names one of the product's `declared` prices.
+fn default_price(sink: &Sink, key: &str, default: &Sp<String>, declared: &[String]) {
+    if declared.contains(default.get_ref())
+        || sink.missing_reference(
+            default.span(),
+            &format!("price `{}`", default.get_ref()),
+            &format!("products.{key}.prices.{}", default.get_ref()),
+        )
+    {
+        return;
+    }
+    let known: Vec<&str> = declared.iter().map(String::as_str).collect();
+    let d = Diagnostic::new(
+        default.span(),
+        format!(
+            "`default_price` names no price of product `{key}`: \"{}\"",
+            default.get_ref()
+        ),
+    )
+    .label("unknown price key");
+    sink.push(match suggest(default.get_ref(), &known) {
+        Some(best) => d.hint(format!("did you mean \"{best}\"?")),
+        None if known.is_empty() => d.hint(format!(
+            "declare it as [products.{key}.prices.{}]",
+            default.get_ref()
+        )),
+        None => d.hint(format!("the product's prices are: {}", known.join(", "))),
+    });
 }
