@@ -5,6 +5,7 @@
 //! Differences are resolved on the TOML tables before anything else reads them, so an
 //! overridden value is checked like any other and its problems point at the override.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -84,7 +85,7 @@ fn env_name_ok(name: &str) -> bool {
 /// Reads and checks `[environments.<name>]`.
 pub(crate) fn read(sink: &Sink, root: &DeTable<'_>) -> BTreeMap<String, Environment> {
     let mut out = BTreeMap::new();
-    let Some((key, value)) = root.get_key_value("environments") else {
+    let Some(value) = root.get("environments") else {
         return out;
     };
     let DeValue::Table(table) = value.get_ref() else {
@@ -97,156 +98,179 @@ pub(crate) fn read(sink: &Sink, root: &DeTable<'_>) -> BTreeMap<String, Environm
         );
         return out;
     };
-    let _ = key;
     for (name, value) in table {
-        let where_ = format!("in [environments.{}]", name.get_ref());
-        if !env_name_ok(name.get_ref()) {
-            sink.push(
-                Diagnostic::new(
-                    name.span(),
-                    format!("environment name `{}` is not allowed", name.get_ref()),
-                )
-                .hint("use lowercase letters, digits, `_` and `-` (at most 40)"),
-            );
-            continue;
+        if let Some(env) = environment(sink, name, value) {
+            out.insert(env.name.clone(), env);
         }
-        let DeValue::Table(t) = value.get_ref() else {
-            sink.push(Diagnostic::new(
-                value.span(),
-                format!("environment `{}` must be a table", name.get_ref()),
-            ));
-            continue;
-        };
-        let r = TableReader::new(sink, where_, name.span(), t, ENVIRONMENT);
-        let sandbox = r.boolean("sandbox").is_some_and(|b| *b.get_ref());
-        let mode = match r.string("mode") {
-            Some(m) => match m.get_ref().as_str() {
-                "test" => Some(KeyMode::Test),
-                "live" => {
-                    if sandbox {
-                        sink.push(
-                            Diagnostic::new(m.span(), "a sandbox environment is in test mode")
-                                .label("the embedded sandbox has test data only"),
-                        );
-                    }
-                    Some(KeyMode::Live)
-                }
-                other => {
-                    sink.push(
-                        Diagnostic::new(
-                            m.span(),
-                            format!("`mode` must be \"test\" or \"live\", not {other:?}"),
-                        )
-                        .label("unknown mode"),
-                    );
-                    None
-                }
-            },
-            None if sandbox => Some(KeyMode::Test),
-            None => {
-                sink.push(
-                    Diagnostic::new(
-                        name.span(),
-                        format!("environment `{}` needs `mode`", name.get_ref()),
-                    )
-                    .hint("mode = \"test\" or mode = \"live\": billing refuses a key of the other mode"),
-                );
-                None
-            }
-        };
-        let secret_key_env = match r.string("secret_key_env") {
-            None => DEFAULT_KEY_VAR.to_owned(),
-            Some(v) => {
-                let text = v.get_ref();
-                let ok = text
-                    .bytes()
-                    .next()
-                    .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
-                    && text
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-                let looks_like_key = ["sk_", "rk_", "pk_"].iter().any(|p| text.starts_with(p));
-                if looks_like_key {
-                    sink.push(
-                        Diagnostic::new(v.span(), "`secret_key_env` holds what looks like a Stripe key")
-                            .hint("remove it from billing.toml (and from version control) now and roll the key in the Dashboard; write the name of the variable that holds the key, e.g. \"STRIPE_LIVE_SECRET_KEY\"")
-                            .secret(),
-                    );
-                } else if !ok {
-                    sink.push(
-                        Diagnostic::new(v.span(), "`secret_key_env` must name an environment variable")
-                            .label("not a variable name")
-                            .hint("the key itself never goes in billing.toml: write the variable that holds it, e.g. \"STRIPE_LIVE_SECRET_KEY\""),
-                    );
-                }
-                text.clone()
-            }
-        };
-        let account = r.string("account").map(|a| {
-            let text = a.get_ref();
-            let ok = text.strip_prefix("acct_").is_some_and(|rest| {
-                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-            });
-            if !ok {
-                sink.push(
-                    Diagnostic::new(
-                        a.span(),
-                        format!("`account` {text:?} is not a Stripe account id"),
-                    )
-                    .label("expected acct_…")
-                    .hint("the id shown in the Dashboard under Settings → Account details"),
-                );
-            }
-            text.clone()
-        });
-        let api_base = r.string("api_base").map(|u| {
-            let text = u.get_ref();
-            let ok = (text.starts_with("https://") || text.starts_with("http://"))
-                && text.len() > "https://".len()
-                && !text.contains(char::is_whitespace);
-            if !ok {
-                sink.push(
-                    Diagnostic::new(u.span(), "`api_base` must be an http(s) URL")
-                        .hint("e.g. \"https://api.stripe.com\", or a `billing sandbox` at \"http://127.0.0.1:12111\""),
-                );
-            }
-            if sandbox {
-                sink.push(
-                    Diagnostic::new(u.span(), "a sandbox environment has no `api_base`")
-                        .hint("remove `sandbox = true` to use this API, or `api_base` to use the embedded sandbox"),
-                );
-            }
-            text.trim_end_matches('/').to_owned()
-        });
-        let outputs = r.string("outputs").map(|o| {
-            let text = o.get_ref();
-            if output_format(text).is_none() {
-                sink.push(
-                    Diagnostic::new(
-                        o.span(),
-                        format!("`outputs` {text:?} must end in .json, .toml, .ts or .env"),
-                    )
-                    .label("the extension chooses the format"),
-                );
-            }
-            text.clone()
-        });
-        r.finish();
-        let Some(mode) = mode else { continue };
-        out.insert(
-            name.get_ref().to_string(),
-            Environment {
-                name: name.get_ref().to_string(),
-                secret_key_env,
-                mode,
-                account,
-                api_base,
-                sandbox,
-                outputs,
-            },
-        );
     }
     out
+}
+
+/// One `[environments.<name>]`; `None` when its name, table or mode is unusable.
+fn environment(
+    sink: &Sink,
+    name: &Sp<Cow<'_, str>>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<Environment> {
+    if !env_name_ok(name.get_ref()) {
+        sink.push(
+            Diagnostic::new(
+                name.span(),
+                format!("environment name `{}` is not allowed", name.get_ref()),
+            )
+            .hint("use lowercase letters, digits, `_` and `-` (at most 40)"),
+        );
+        return None;
+    }
+    let DeValue::Table(t) = value.get_ref() else {
+        sink.push(Diagnostic::new(
+            value.span(),
+            format!("environment `{}` must be a table", name.get_ref()),
+        ));
+        return None;
+    };
+    let where_ = format!("in [environments.{}]", name.get_ref());
+    let r = TableReader::new(sink, where_, name.span(), t, ENVIRONMENT);
+    let sandbox = r.boolean("sandbox").is_some_and(|b| *b.get_ref());
+    let mode = mode(&r, name, sandbox);
+    let secret_key_env = r
+        .string("secret_key_env")
+        .map_or_else(|| DEFAULT_KEY_VAR.to_owned(), |v| secret_key_env(sink, &v));
+    let account = r.string("account").map(|a| account(sink, &a));
+    let api_base = r.string("api_base").map(|u| api_base(sink, &u, sandbox));
+    let outputs = r.string("outputs").map(|o| outputs(sink, &o));
+    r.finish();
+    Some(Environment {
+        name: name.get_ref().to_string(),
+        secret_key_env,
+        mode: mode?,
+        account,
+        api_base,
+        sandbox,
+        outputs,
+    })
+}
+
+/// `mode`: `test` or `live`; a sandbox environment is in test mode, and needs none.
+fn mode(r: &TableReader<'_, '_>, name: &Sp<Cow<'_, str>>, sandbox: bool) -> Option<KeyMode> {
+    let sink = r.sink();
+    let Some(m) = r.string("mode") else {
+        if sandbox {
+            return Some(KeyMode::Test);
+        }
+        sink.push(
+            Diagnostic::new(
+                name.span(),
+                format!("environment `{}` needs `mode`", name.get_ref()),
+            )
+            .hint("mode = \"test\" or mode = \"live\": billing refuses a key of the other mode"),
+        );
+        return None;
+    };
+    match m.get_ref().as_str() {
+        "test" => Some(KeyMode::Test),
+        "live" => {
+            if sandbox {
+                sink.push(
+                    Diagnostic::new(m.span(), "a sandbox environment is in test mode")
+                        .label("the embedded sandbox has test data only"),
+                );
+            }
+            Some(KeyMode::Live)
+        }
+        other => {
+            sink.push(
+                Diagnostic::new(
+                    m.span(),
+                    format!("`mode` must be \"test\" or \"live\", not {other:?}"),
+                )
+                .label("unknown mode"),
+            );
+            None
+        }
+    }
+}
+
+/// `secret_key_env`: the name of the variable holding the key, never a key.
+fn secret_key_env(sink: &Sink, v: &Sp<String>) -> String {
+    let text = v.get_ref();
+    let ok = text
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let looks_like_key = ["sk_", "rk_", "pk_"].iter().any(|p| text.starts_with(p));
+    if looks_like_key {
+        sink.push(
+            Diagnostic::new(v.span(), "`secret_key_env` holds what looks like a Stripe key")
+                .hint("remove it from billing.toml (and from version control) now and roll the key in the Dashboard; write the name of the variable that holds the key, e.g. \"STRIPE_LIVE_SECRET_KEY\"")
+                .secret(),
+        );
+    } else if !ok {
+        sink.push(
+            Diagnostic::new(v.span(), "`secret_key_env` must name an environment variable")
+                .label("not a variable name")
+                .hint("the key itself never goes in billing.toml: write the variable that holds it, e.g. \"STRIPE_LIVE_SECRET_KEY\""),
+        );
+    }
+    text.clone()
+}
+
+/// `account`: a Stripe account id.
+fn account(sink: &Sink, a: &Sp<String>) -> String {
+    let text = a.get_ref();
+    let ok = text
+        .strip_prefix("acct_")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !ok {
+        sink.push(
+            Diagnostic::new(
+                a.span(),
+                format!("`account` {text:?} is not a Stripe account id"),
+            )
+            .label("expected acct_…")
+            .hint("the id shown in the Dashboard under Settings → Account details"),
+        );
+    }
+    text.clone()
+}
+
+/// `api_base`: an http(s) URL (none for a sandbox environment), without a trailing `/`.
+fn api_base(sink: &Sink, u: &Sp<String>, sandbox: bool) -> String {
+    let text = u.get_ref();
+    let ok = (text.starts_with("https://") || text.starts_with("http://"))
+        && text.len() > "https://".len()
+        && !text.contains(char::is_whitespace);
+    if !ok {
+        sink.push(
+            Diagnostic::new(u.span(), "`api_base` must be an http(s) URL")
+                .hint("e.g. \"https://api.stripe.com\", or a `billing sandbox` at \"http://127.0.0.1:12111\""),
+        );
+    }
+    if sandbox {
+        sink.push(
+            Diagnostic::new(u.span(), "a sandbox environment has no `api_base`")
+                .hint("remove `sandbox = true` to use this API, or `api_base` to use the embedded sandbox"),
+        );
+    }
+    text.trim_end_matches('/').to_owned()
+}
+
+/// `outputs`: a file whose extension names a format billing writes.
+fn outputs(sink: &Sink, o: &Sp<String>) -> String {
+    let text = o.get_ref();
+    if output_format(text).is_none() {
+        sink.push(
+            Diagnostic::new(
+                o.span(),
+                format!("`outputs` {text:?} must end in .json, .toml, .ts or .env"),
+            )
+            .label("the extension chooses the format"),
+        );
+    }
+    text.clone()
 }
 
 /// The span to point at for the environments as a whole.
@@ -397,23 +421,30 @@ fn limits(
     Some(out)
 }
 
-/// Resolves one entry for `selected`: `false` when it is limited to other environments. Its
-/// `environments` and `overrides` keys are checked and removed; the selected environment's
-/// overrides replace the fields they name.
+/// The environments declared, and the one entries are resolved for (`None`: as written,
+/// checking names only).
+#[derive(Clone, Copy)]
+struct Resolution<'e> {
+    envs: &'e BTreeMap<String, Environment>,
+    selected: Option<&'e str>,
+}
+
+/// Resolves one entry for `at.selected`: `false` when it is limited to other environments.
+/// Its `environments` and `overrides` keys are checked and removed; the selected
+/// environment's overrides replace the fields they name.
 fn resolve_entry(
     sink: &Sink,
     table: &mut DeTable<'_>,
-    envs: &BTreeMap<String, Environment>,
-    selected: Option<&str>,
+    at: Resolution<'_>,
     entry: &str,
     nested: &[&str],
 ) -> bool {
-    let list = limits(sink, table, envs, entry);
-    let keep = match (&list, selected) {
+    let list = limits(sink, table, at.envs, entry);
+    let keep = match (&list, at.selected) {
         (Some(list), Some(env)) => list.iter().any(|n| n == env),
         _ => true,
     };
-    if !keep && let (Some(list), Some(env)) = (&list, selected) {
+    if !keep && let (Some(list), Some(env)) = (&list, at.selected) {
         // `[products.pro.prices.annual]` → `products.pro.prices.annual`.
         let address = entry
             .trim_start_matches('[')
@@ -425,7 +456,6 @@ fn resolve_entry(
     let Some(overrides) = table.remove("overrides") else {
         return keep;
     };
-    let names: Vec<&str> = envs.keys().map(String::as_str).collect();
     let overrides_span = overrides.span();
     let DeValue::Table(per_env) = overrides.into_inner() else {
         sink.push(
@@ -440,77 +470,108 @@ fn resolve_entry(
         return keep;
     };
     for (env, fields) in per_env {
-        if !envs.contains_key(env.get_ref().as_ref()) {
-            let d = Diagnostic::new(
-                env.span(),
-                format!("no environment `{}` is declared", env.get_ref()),
-            )
-            .label("unknown environment");
-            sink.push(match suggest(env.get_ref(), &names) {
-                Some(best) => d.hint(format!("did you mean `{best}`?")),
-                None => d.hint(format!("declare it as [environments.{}]", env.get_ref())),
-            });
-            continue;
-        }
-        if let Some(list) = &list
-            && !list.iter().any(|n| n == env.get_ref().as_ref())
-        {
-            sink.push(
-                Diagnostic::new(
-                    env.span(),
-                    format!(
-                        "{entry} is limited to {}: an override for `{}` never applies",
-                        list.join(", "),
-                        env.get_ref()
-                    ),
-                )
-                .label("not one of its environments")
-                .hint("remove the override, or add the environment to `environments`"),
-            );
-            continue;
-        }
-        let fields_span = fields.span();
-        let DeValue::Table(fields) = fields.into_inner() else {
-            sink.push(Diagnostic::new(
-                fields_span,
-                format!(
-                    "`overrides.{}` of {entry} must be a table of fields",
-                    env.get_ref()
-                ),
-            ));
-            continue;
-        };
-        for (field, value) in fields {
-            let name = field.get_ref().as_ref();
-            if matches!(name, "environments" | "overrides") || nested.contains(&name) {
-                sink.push(
-                    Diagnostic::new(
-                        field.span(),
-                        format!("`{name}` cannot be overridden per environment"),
-                    )
-                    .hint("limit whole entries with `environments = [...]` instead"),
-                );
-                continue;
-            }
-            if selected == Some(env.get_ref().as_ref()) {
-                table.insert(field, value);
-            }
+        if let Some(fields) = override_fields(sink, at, (entry, list.as_deref()), &env, fields) {
+            apply_overrides(sink, table, at, &env, fields, nested);
         }
     }
     keep
 }
 
-/// Resolves every entry of a table of entries (`[products.<key>]`, `[coupons.<key>]`, …).
-fn resolve_map(
+/// The fields `[<entry>.overrides.<env>]` overrides, when `env` is declared and one of the
+/// entry's environments (`limits`).
+fn override_fields<'i>(
     sink: &Sink,
-    root: &mut DeTable<'_>,
-    kind: &str,
-    envs: &BTreeMap<String, Environment>,
-    selected: Option<&str>,
+    at: Resolution<'_>,
+    (entry, limits): (&str, Option<&[String]>),
+    env: &Sp<Cow<'i, str>>,
+    fields: Sp<DeValue<'i>>,
+) -> Option<DeTable<'i>> {
+    if !at.envs.contains_key(env.get_ref().as_ref()) {
+        let names: Vec<&str> = at.envs.keys().map(String::as_str).collect();
+        let d = Diagnostic::new(
+            env.span(),
+            format!("no environment `{}` is declared", env.get_ref()),
+        )
+        .label("unknown environment");
+        sink.push(match suggest(env.get_ref(), &names) {
+            Some(best) => d.hint(format!("did you mean `{best}`?")),
+            None => d.hint(format!("declare it as [environments.{}]", env.get_ref())),
+        });
+        return None;
+    }
+    if let Some(list) = limits
+        && !list.iter().any(|n| n == env.get_ref().as_ref())
+    {
+        sink.push(
+            Diagnostic::new(
+                env.span(),
+                format!(
+                    "{entry} is limited to {}: an override for `{}` never applies",
+                    list.join(", "),
+                    env.get_ref()
+                ),
+            )
+            .label("not one of its environments")
+            .hint("remove the override, or add the environment to `environments`"),
+        );
+        return None;
+    }
+    let fields_span = fields.span();
+    let DeValue::Table(fields) = fields.into_inner() else {
+        sink.push(Diagnostic::new(
+            fields_span,
+            format!(
+                "`overrides.{}` of {entry} must be a table of fields",
+                env.get_ref()
+            ),
+        ));
+        return None;
+    };
+    Some(fields)
+}
+
+/// Puts the fields overridden for `env` into the entry's `table` when `env` is the selected
+/// environment; `environments`, `overrides` and the `nested` tables cannot be overridden.
+fn apply_overrides<'i>(
+    sink: &Sink,
+    table: &mut DeTable<'i>,
+    at: Resolution<'_>,
+    env: &Sp<Cow<'i, str>>,
+    fields: DeTable<'i>,
+    nested: &[&str],
+) {
+    for (field, value) in fields {
+        let name = field.get_ref().as_ref();
+        if matches!(name, "environments" | "overrides") || nested.contains(&name) {
+            sink.push(
+                Diagnostic::new(
+                    field.span(),
+                    format!("`{name}` cannot be overridden per environment"),
+                )
+                .hint("limit whole entries with `environments = [...]` instead"),
+            );
+            continue;
+        }
+        if at.selected == Some(env.get_ref().as_ref()) {
+            table.insert(field, value);
+        }
+    }
+}
+
+/// Resolves every entry of a table of entries in `parent` (`[products.<key>]`,
+/// `[products.<key>.prices.<key>]`, `[coupons.<key>]`, …): `path` is the table's address
+/// (`products.pro.prices`), its last part its key in `parent`. Entries limited to other
+/// environments are removed; `inner` resolves what a kept entry nests (`nested` names it).
+fn resolve_entries(
+    sink: &Sink,
+    parent: &mut DeTable<'_>,
+    path: &str,
+    at: Resolution<'_>,
     nested: &[&str],
     mut inner: impl FnMut(&Sink, &str, &mut DeTable<'_>),
 ) {
-    let Some(value) = root.get_mut(kind) else {
+    let name = path.rsplit('.').next().unwrap_or(path);
+    let Some(value) = parent.get_mut(name) else {
         return;
     };
     let DeValue::Table(entries) = value.get_mut() else {
@@ -521,8 +582,8 @@ fn resolve_map(
         let DeValue::Table(table) = value.get_mut() else {
             continue;
         };
-        let entry = format!("[{kind}.{}]", key.get_ref());
-        if resolve_entry(sink, table, envs, selected, &entry, nested) {
+        let entry = format!("[{path}.{}]", key.get_ref());
+        if resolve_entry(sink, table, at, &entry, nested) {
             inner(sink, key.get_ref(), table);
         } else {
             dropped.push(key.get_ref().to_string());
@@ -540,34 +601,17 @@ pub(crate) fn resolve(
     envs: &BTreeMap<String, Environment>,
     selected: Option<&str>,
 ) {
+    let at = Resolution { envs, selected };
     root.remove("environments");
-    resolve_map(
+    resolve_entries(
         sink,
         root,
         "products",
-        envs,
-        selected,
+        at,
         &["prices"],
         |sink, key, product| {
-            let Some(value) = product.get_mut("prices") else {
-                return;
-            };
-            let DeValue::Table(prices) = value.get_mut() else {
-                return;
-            };
-            let mut dropped = Vec::new();
-            for (price, value) in prices.iter_mut() {
-                let DeValue::Table(table) = value.get_mut() else {
-                    continue;
-                };
-                let entry = format!("[products.{key}.prices.{}]", price.get_ref());
-                if !resolve_entry(sink, table, envs, selected, &entry, &[]) {
-                    dropped.push(price.get_ref().to_string());
-                }
-            }
-            for key in &dropped {
-                prices.remove(key.as_str());
-            }
+            let prices = format!("products.{key}.prices");
+            resolve_entries(sink, product, &prices, at, &[], |_, _, _| {});
         },
     );
     // Products are resolved above, with their prices; every other keyed table here.
@@ -576,11 +620,11 @@ pub(crate) fn resolve(
         .filter(|kind| *kind != ResourceKind::Product)
         .filter_map(ResourceKind::keyed_table);
     for table in tables {
-        resolve_map(sink, root, table, envs, selected, &[], |_, _, _| {});
+        resolve_entries(sink, root, table, at, &[], |_, _, _| {});
     }
     if let Some(value) = root.get_mut("portal")
         && let DeValue::Table(table) = value.get_mut()
-        && !resolve_entry(sink, table, envs, selected, "[portal]", &[])
+        && !resolve_entry(sink, table, at, "[portal]", &[])
     {
         root.remove("portal");
     }
@@ -596,8 +640,7 @@ pub(crate) fn resolve(
                 DeValue::Table(table) => resolve_entry(
                     sink,
                     table,
-                    envs,
-                    selected,
+                    at,
                     &format!("tax registration #{}", i + 1),
                     &[],
                 ),
