@@ -136,55 +136,74 @@ fn customer_update(t: &TableReader<'_, '_>) -> Option<Sp<Vec<Sp<String>>>> {
     }
 }
 
+/// `key = true`, `key = false`, or `key = { … }`, a table of `known` keys read by `table`;
+/// `flag` makes the value of a boolean (from its span).
+fn flag_or_table<T>(
+    t: &TableReader<'_, '_>,
+    (key, known): (&str, &'static [&'static str]),
+    flag: impl FnOnce(Range<usize>, bool) -> T,
+    table: impl FnOnce(&TableReader<'_, '_>) -> T,
+) -> Option<T> {
+    let value = t.value(key)?;
+    if let DeValue::Boolean(b) = value.get_ref() {
+        return Some(flag(value.span(), *b));
+    }
+    let inner = t.table(key, known)?;
+    let out = table(&inner);
+    inner.finish();
+    Some(out)
+}
+
+/// `enabled` of a feature written as a table: on unless it says `false`.
+fn enabled(t: &TableReader<'_, '_>) -> bool {
+    t.boolean("enabled").is_none_or(|e| *e.get_ref())
+}
+
+/// `features.subscription_cancel`.
 fn cancel(t: &TableReader<'_, '_>) -> Option<RawCancel> {
-    let value = t.value("subscription_cancel")?;
-    match value.get_ref() {
-        DeValue::Boolean(b) => Some(RawCancel {
-            span: value.span(),
-            enabled: *b,
+    flag_or_table(
+        t,
+        ("subscription_cancel", CANCEL),
+        |span, enabled| RawCancel {
+            span,
+            enabled,
             mode: None,
             proration_behavior: None,
             reasons: None,
-        }),
-        _ => {
-            let inner = t.table("subscription_cancel", CANCEL)?;
-            let raw = RawCancel {
-                span: inner.span(),
-                enabled: inner.boolean("enabled").is_none_or(|e| *e.get_ref()),
-                mode: inner.string("mode"),
-                proration_behavior: inner.string("proration_behavior"),
-                reasons: inner.strings("reasons"),
-            };
-            inner.finish();
-            Some(raw)
-        }
-    }
+        },
+        |inner| RawCancel {
+            span: inner.span(),
+            enabled: enabled(inner),
+            mode: inner.string("mode"),
+            proration_behavior: inner.string("proration_behavior"),
+            reasons: inner.strings("reasons"),
+        },
+    )
 }
 
+/// `features.subscription_update`.
 fn subscription_update(t: &TableReader<'_, '_>) -> Option<RawSubscriptionUpdate> {
-    let value = t.value("subscription_update")?;
-    match value.get_ref() {
-        DeValue::Boolean(b) => Some(RawSubscriptionUpdate {
-            span: value.span(),
-            enabled: *b,
+    flag_or_table(
+        t,
+        ("subscription_update", UPDATE),
+        |span, enabled| RawSubscriptionUpdate {
+            span,
+            enabled,
             products: Vec::new(),
             default_allowed_updates: None,
             proration_behavior: None,
-        }),
-        _ => {
-            let inner = t.table("subscription_update", UPDATE)?;
-            let products = portal_products(&inner);
-            let raw = RawSubscriptionUpdate {
+        },
+        |inner| {
+            let products = portal_products(inner);
+            RawSubscriptionUpdate {
                 span: inner.span(),
-                enabled: inner.boolean("enabled").is_none_or(|e| *e.get_ref()),
+                enabled: enabled(inner),
                 products,
                 default_allowed_updates: inner.strings("default_allowed_updates"),
                 proration_behavior: inner.string("proration_behavior"),
-            };
-            inner.finish();
-            Some(raw)
-        }
-    }
+            }
+        },
+    )
 }
 
 /// `subscription_update.products`: product keys, or `{ product = …, prices = [...] }`.

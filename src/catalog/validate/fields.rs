@@ -485,9 +485,17 @@ pub(crate) fn moved_from(sink: &Sink, value: Option<Sp<String>>, what: &str) -> 
 /// Renames among entries of one kind: `moved_from` must name a key that is no longer declared,
 /// and at most one entry may move from it. `entries` are the declared keys and their
 /// `moved_from`, `table` names the table (`products`, `products.pro.prices`).
-pub(crate) fn renames(sink: &Sink, table: &str, entries: &[(&str, Option<&Sp<String>>)]) {
+pub(crate) fn renames<'e>(
+    sink: &Sink,
+    table: &str,
+    entries: impl IntoIterator<Item = (&'e Sp<String>, Option<&'e Sp<String>>)>,
+) {
+    let entries: Vec<(&str, Option<&Sp<String>>)> = entries
+        .into_iter()
+        .map(|(key, from)| (key.get_ref().as_str(), from))
+        .collect();
     let mut sources: BTreeMap<&str, &str> = BTreeMap::new();
-    for (key, from) in entries {
+    for (key, from) in &entries {
         let Some(from) = from else { continue };
         let old = from.get_ref().as_str();
         if old == *key {
@@ -603,10 +611,19 @@ pub(crate) struct Removal {
 }
 
 /// Products, prices and tax rates: archived, unless forgotten.
-pub(crate) const ARCHIVED: Removal = Removal {
+const ARCHIVED: Removal = Removal {
     allowed: &["archive", "forget"],
     default: OnRemove::Archive,
 };
+
+/// [`metadata_and_removal`] of a product, price or tax rate ([`ARCHIVED`]).
+pub(crate) fn archivable(
+    sink: &Sink,
+    metadata: Option<RawMetadata>,
+    value: Option<&Sp<String>>,
+) -> (BTreeMap<String, String>, Option<OnRemove>) {
+    metadata_and_removal(sink, metadata, value, &ARCHIVED)
+}
 
 /// An entry's `metadata` (with room for the key `on_remove` is recorded in) and its
 /// `on_remove`, one of `removal.allowed`.

@@ -186,13 +186,8 @@ fn ignore_metadata(sink: &Sink, patterns: Sp<Vec<Sp<String>>>) -> Vec<MetadataPa
 
 /// Products by key, with their prices: renames, ids and lookup keys each name one entry.
 fn products(sink: &Sink, raw: Vec<RawProduct>) -> BTreeMap<String, Product> {
-    fields::renames(
-        sink,
-        "products",
-        &raw.iter()
-            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
-            .collect::<Vec<_>>(),
-    );
+    let moves = raw.iter().map(|p| (&p.key, p.moved_from.as_ref()));
+    fields::renames(sink, "products", moves);
     fields::unique_ids(
         sink,
         &raw.iter()
@@ -249,13 +244,8 @@ fn products(sink: &Sink, raw: Vec<RawProduct>) -> BTreeMap<String, Product> {
 /// Coupons by key (`products`: every declared product key): renames and ids each name one
 /// coupon.
 fn coupons(sink: &Sink, raw: Vec<RawCoupon>, products: &[&str]) -> BTreeMap<String, Coupon> {
-    fields::renames(
-        sink,
-        "coupons",
-        &raw.iter()
-            .map(|c| (c.key.get_ref().as_str(), c.moved_from.as_ref()))
-            .collect::<Vec<_>>(),
-    );
+    let moves = raw.iter().map(|c| (&c.key, c.moved_from.as_ref()));
+    fields::renames(sink, "coupons", moves);
     let mut coupons = BTreeMap::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for raw_coupon in raw {

@@ -96,12 +96,7 @@ pub(crate) fn validate(
     // Every field is checked before giving up on a price whose currency or amount is unusable.
     let nickname = fields::text(sink, "nickname", raw.nickname, 5000);
     fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), false);
-    let (metadata, on_remove) = fields::metadata_and_removal(
-        sink,
-        raw.metadata,
-        raw.on_remove.as_ref(),
-        &fields::ARCHIVED,
-    );
+    let (metadata, on_remove) = fields::archivable(sink, raw.metadata, raw.on_remove.as_ref());
     let id = fields::adopt_id(sink, raw.id, "price_", "price");
     let moved_from = fields::moved_from(sink, raw.moved_from, "price");
     let price = Price {

@@ -61,12 +61,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
     let description = fields::text(sink, "description", raw.description, 40_000);
     let unit_label = fields::text(sink, "unit_label", raw.unit_label, 12);
     fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), true);
-    let (metadata, on_remove) = fields::metadata_and_removal(
-        sink,
-        raw.metadata,
-        raw.on_remove.as_ref(),
-        &fields::ARCHIVED,
-    );
+    let (metadata, on_remove) = fields::archivable(sink, raw.metadata, raw.on_remove.as_ref());
     let product = Product {
         moved_from: fields::moved_from(sink, raw.moved_from, "product"),
         on_remove: on_remove?,
@@ -173,13 +168,8 @@ type Prices = (
 
 /// Validates the prices of product `key`, and their renames.
 fn prices(sink: &Sink, key: &str, raw: Vec<RawPrice>) -> Prices {
-    fields::renames(
-        sink,
-        &format!("products.{key}.prices"),
-        &raw.iter()
-            .map(|p| (p.key.get_ref().as_str(), p.moved_from.as_ref()))
-            .collect::<Vec<_>>(),
-    );
+    let moves = raw.iter().map(|p| (&p.key, p.moved_from.as_ref()));
+    fields::renames(sink, &format!("products.{key}.prices"), moves);
     let mut prices = BTreeMap::new();
     let mut lookup_keys = Vec::new();
     for raw_price in raw {

@@ -293,12 +293,7 @@ pub(crate) fn tax_rate(sink: &Sink, raw: RawTaxRate) -> Option<TaxRate> {
     let jurisdiction = fields::text(sink, "jurisdiction", raw.jurisdiction, 50);
     let description = fields::text(sink, "description", raw.description, 5000);
     fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), false);
-    let (metadata, on_remove) = fields::metadata_and_removal(
-        sink,
-        raw.metadata,
-        raw.on_remove.as_ref(),
-        &fields::ARCHIVED,
-    );
+    let (metadata, on_remove) = fields::archivable(sink, raw.metadata, raw.on_remove.as_ref());
     let rate = TaxRate {
         id: fields::adopt_id(sink, raw.id, "txr_", "tax rate"),
         moved_from: fields::moved_from(sink, raw.moved_from, "tax rate"),
@@ -351,13 +346,8 @@ pub(crate) fn tax_rates(sink: &Sink, raw: Vec<RawTaxRate>) -> BTreeMap<String, T
             .filter_map(|r| Some((format!("tax_rates.{}", r.key.get_ref()), r.id.as_ref()?)))
             .collect::<Vec<_>>(),
     );
-    fields::renames(
-        sink,
-        "tax_rates",
-        &raw.iter()
-            .map(|r| (r.key.get_ref().as_str(), r.moved_from.as_ref()))
-            .collect::<Vec<_>>(),
-    );
+    let moves = raw.iter().map(|r| (&r.key, r.moved_from.as_ref()));
+    fields::renames(sink, "tax_rates", moves);
     raw.into_iter()
         .filter_map(|r| tax_rate(sink, r))
         .map(|r| (r.key.clone(), r))
