@@ -274,10 +274,7 @@ fn coupon_entries<'a>(
     let live = ctx.live;
     let mut entries = Vec::new();
     for c in oldest_first(&live.coupons) {
-        let placed = ctx.place_keyed(ResourceKind::Coupon, &c.id, &c.metadata);
-        let Ok(ours) = placed.inspect_err(|why| {
-            excluded.insert(&c.id, why.clone());
-        }) else {
+        let Some(ours) = ctx.place_or_exclude(c, excluded) else {
             continue;
         };
         let mut problems = Problems::default();

@@ -39,17 +39,29 @@ impl Ctx<'_> {
         }
     }
 
-    /// [`Self::place`] for a kind whose marker addresses are `<table>.<key>`
+    /// [`Self::place`] for an object of a kind whose marker addresses are `<table>.<key>`
     /// (`products.pro`).
-    pub fn place_keyed(
-        &mut self,
-        kind: ResourceKind,
-        id: &str,
-        metadata: &BTreeMap<String, String>,
-    ) -> Result<Option<String>, String> {
-        self.place(kind, id, metadata, |a| {
+    pub fn place_keyed(&mut self, live: &impl LiveObject) -> Result<Option<String>, String> {
+        let kind = live.kind();
+        self.place(kind, live.id(), live.metadata(), |a| {
             marker_key(a, kind.prefix()).map(str::to_owned)
         })
+    }
+
+    /// [`Self::place_keyed`] for an object others refer to: `None` when it is left out, and
+    /// why is recorded in `excluded` (by id) for the objects that refer to it.
+    pub fn place_or_exclude<'o>(
+        &mut self,
+        live: &'o impl LiveObject,
+        excluded: &mut BTreeMap<&'o str, String>,
+    ) -> Option<Option<String>> {
+        match self.place_keyed(live) {
+            Ok(ours) => Some(ours),
+            Err(why) => {
+                excluded.insert(live.id(), why);
+                None
+            }
+        }
     }
 
     /// The keys this namespace's markers hold on the objects of a kind whose marker addresses

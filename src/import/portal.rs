@@ -182,7 +182,7 @@ pub(crate) fn import(ctx: &mut Ctx<'_>, products: &Products) -> Vec<(String, Tab
     let mut default_unmanaged = false;
     let mut others = 0;
     for p in &live.portals {
-        match ctx.place_keyed(ResourceKind::Portal, &p.id, &p.metadata) {
+        match ctx.place_keyed(p) {
             Ok(Some(k)) => at.entry(k).or_default().push(p),
             Ok(None) if p.is_default => default_unmanaged = true,
             Ok(None) if p.active => others += 1,

@@ -363,10 +363,7 @@ fn product_entries<'a>(
     let live = ctx.live;
     let mut entries = Vec::new();
     for p in oldest_first(&live.products) {
-        let placed = ctx.place_keyed(ResourceKind::Product, &p.id, &p.metadata);
-        let Ok(ours) = placed.inspect_err(|why| {
-            excluded.insert(&p.id, why.clone());
-        }) else {
+        let Some(ours) = ctx.place_or_exclude(p, excluded) else {
             continue;
         };
         if !written(ctx, p, ours.is_some()) {

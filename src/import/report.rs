@@ -132,100 +132,109 @@ impl Report {
             };
         }
         writeln!(out, "Imported from {source}: {wrote}.")?;
-        if !self.skipped.is_empty() {
-            writeln!(out, "\nSkipped ({}):", self.skipped.len())?;
-            for s in &self.skipped {
-                writeln!(out, "  {} {}: {}", s.kind.noun(), s.id, s.why)?;
-            }
+        section(
+            out,
+            &format!("Skipped ({}):", self.skipped.len()),
+            self.skipped
+                .iter()
+                .map(|s| format!("{} {}: {}", s.kind.noun(), s.id, s.why)),
+        )?;
+        section(
+            out,
+            "Managed by other namespaces, skipped (import them from their own catalogs):",
+            self.foreign
+                .iter()
+                .map(|(ns, counts)| format!("namespace \"{ns}\": {}", list(counts))),
+        )?;
+        section(
+            out,
+            "Duplicate lookup keys (Stripe keeps lookup keys unique; these prices share one, so none of them is written):",
+            self.duplicate_lookup_keys
+                .iter()
+                .map(|(key, ids)| format!("{key:?}: {}", ids.join(", "))),
+        )?;
+        section(
+            out,
+            "Prices without a lookup key (written with `id`; adopting them gives each the catalog's default lookup key):",
+            self.without_lookup_key
+                .iter()
+                .map(|p| format!("{} ({}) gets {:?}", p.address, p.id, p.lookup_key)),
+        )?;
+        section(
+            out,
+            "Renamed (the key was taken):",
+            self.renamed.iter().map(|r| match &r.why {
+                None => format!("{} ({}): {:?} was taken", r.address, r.id, r.wanted),
+                Some(why) => format!("{} ({}): not {:?}: {why}", r.address, r.id, r.wanted),
+            }),
+        )?;
+        section(
+            out,
+            "Not written as Stripe has them:",
+            self.inexpressible
+                .iter()
+                .map(|i| format!("{} {}: {}", i.at, i.field, i.why)),
+        )?;
+        self.render_archived(out)?;
+        section(
+            out,
+            "`billing plan` will show more than adoptions (review these before applying):",
+            self.not_adoptions.iter().cloned(),
+        )?;
+        section(out, "Notes:", self.notes.iter().cloned())?;
+        writeln!(out, "\nRun `billing plan` to review the adoptions.")
+    }
+
+    /// What archived objects were left out, when any were.
+    fn render_archived(&self, out: &mut impl Write) -> io::Result<()> {
+        if !self.archived.values().any(|n| *n > 0) {
+            return Ok(());
         }
-        if !self.foreign.is_empty() {
-            writeln!(
-                out,
-                "\nManaged by other namespaces, skipped (import them from their own catalogs):"
-            )?;
-            for (ns, counts) in &self.foreign {
-                writeln!(out, "  namespace \"{ns}\": {}", list(counts))?;
-            }
-        }
-        if !self.duplicate_lookup_keys.is_empty() {
-            writeln!(
-                out,
-                "\nDuplicate lookup keys (Stripe keeps lookup keys unique; these prices share one, so none of them is written):"
-            )?;
-            for (key, ids) in &self.duplicate_lookup_keys {
-                writeln!(out, "  {key:?}: {}", ids.join(", "))?;
-            }
-        }
-        if !self.without_lookup_key.is_empty() {
-            writeln!(
-                out,
-                "\nPrices without a lookup key (written with `id`; adopting them gives each the catalog's default lookup key):"
-            )?;
-            for p in &self.without_lookup_key {
-                writeln!(out, "  {} ({}) gets {:?}", p.address, p.id, p.lookup_key)?;
-            }
-        }
-        if !self.renamed.is_empty() {
-            writeln!(out, "\nRenamed (the key was taken):")?;
-            for r in &self.renamed {
-                match &r.why {
-                    None => writeln!(out, "  {} ({}): {:?} was taken", r.address, r.id, r.wanted)?,
-                    Some(why) => {
-                        writeln!(out, "  {} ({}): not {:?}: {why}", r.address, r.id, r.wanted)?
-                    }
-                }
-            }
-        }
-        if !self.inexpressible.is_empty() {
-            writeln!(out, "\nNot written as Stripe has them:")?;
-            for i in &self.inexpressible {
-                writeln!(out, "  {} {}: {}", i.at, i.field, i.why)?;
-            }
-        }
-        if self.archived.values().any(|n| *n > 0) {
-            let mut others = self.archived.clone();
-            let prices = others.remove(&ResourceKind::Price).unwrap_or(0);
-            writeln!(out)?;
-            if others.values().any(|n| *n > 0) {
-                if self.include_archived {
-                    writeln!(
-                        out,
-                        "Archived, left out even with --include-archived: {} (see Skipped).",
-                        list(&others)
-                    )?;
-                } else {
-                    writeln!(
-                        out,
-                        "Archived, left out: {}: use --include-archived to write them with `active = false`.",
-                        list(&others)
-                    )?;
-                }
-            }
-            if prices > 0 {
+        let mut others = self.archived.clone();
+        let prices = others.remove(&ResourceKind::Price).unwrap_or(0);
+        writeln!(out)?;
+        if others.values().any(|n| *n > 0) {
+            if self.include_archived {
                 writeln!(
                     out,
-                    "{prices} archived {} left out: billing.toml cannot declare an archived price (every price it declares is active).",
-                    if prices == 1 { "price" } else { "prices" }
+                    "Archived, left out even with --include-archived: {} (see Skipped).",
+                    list(&others)
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "Archived, left out: {}: use --include-archived to write them with `active = false`.",
+                    list(&others)
                 )?;
             }
         }
-        if !self.not_adoptions.is_empty() {
+        if prices > 0 {
             writeln!(
                 out,
-                "\n`billing plan` will show more than adoptions (review these before applying):"
+                "{prices} archived {} left out: billing.toml cannot declare an archived price (every price it declares is active).",
+                if prices == 1 { "price" } else { "prices" }
             )?;
-            for n in &self.not_adoptions {
-                writeln!(out, "  {n}")?;
-            }
         }
-        if !self.notes.is_empty() {
-            writeln!(out, "\nNotes:")?;
-            for n in &self.notes {
-                writeln!(out, "  {n}")?;
-            }
-        }
-        writeln!(out, "\nRun `billing plan` to review the adoptions.")
+        Ok(())
     }
+}
+
+/// A section of the report, when it has lines: a blank line, `title`, then each line
+/// indented.
+fn section(
+    out: &mut impl Write,
+    title: &str,
+    lines: impl IntoIterator<Item = String>,
+) -> io::Result<()> {
+    let mut lines = lines.into_iter().peekable();
+    if lines.peek().is_none() {
+        return Ok(());
+    }
+    writeln!(out, "\n{title}")?;
+    for line in lines {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -243,7 +243,7 @@ fn rate_entries<'a>(ctx: &mut Ctx<'a>) -> Vec<(&'a LiveTaxRate, Option<String>, 
     let live = ctx.live;
     let mut entries = Vec::new();
     for r in oldest_first(&live.tax_rates) {
-        let Ok(ours) = ctx.place_keyed(ResourceKind::TaxRate, &r.id, &r.metadata) else {
+        let Ok(ours) = ctx.place_keyed(r) else {
             continue;
         };
         // Left out, an archived rate billing manages stays as it is, unless it records
