@@ -232,44 +232,38 @@ fn currency_options(p: &LivePrice, problems: &mut Problems) -> Option<Table> {
         let currency =
             Currency::parse(code).ok_or_else(|| "not a currency billing knows".to_owned());
         let currency = problems.ok(&field, currency)?;
-        let tb = tax_behavior(o.tax_behavior.as_deref());
-        if tiered {
-            options.table(code, problems.ok(&field, tiered_option(o, currency, tb))?);
-        } else {
-            options.set(code, problems.ok(&field, unit_option(o, currency, tb))?);
-        }
+        let written = currency_option(&mut options, (code, o), currency, tiered);
+        problems.ok(&field, written)?;
     }
     Some(options)
 }
 
-/// A currency option of a tiered price: its tax behavior and tiers.
-fn tiered_option(
-    o: &LiveCurrencyOption,
+/// One currency option, written into `options` under its code: its tax behavior, and its
+/// tiers (of a `tiered` price) or its amount; `Err` says why it cannot be written.
+fn currency_option(
+    options: &mut Table,
+    (code, o): (&str, &LiveCurrencyOption),
     currency: Currency,
-    tb: Option<&str>,
-) -> Result<Table, String> {
-    if o.tiers.is_empty() {
-        return Err("its tiers were not read".to_owned());
+    tiered: bool,
+) -> Result<(), String> {
+    let tb = tax_behavior(o.tax_behavior.as_deref());
+    if tiered {
+        if o.tiers.is_empty() {
+            return Err("its tiers were not read".to_owned());
+        }
+        let mut option = Table::default();
+        if let Some(tb) = tb {
+            option.text("tax_behavior", tb);
+        }
+        option.set("tiers", tiers(&o.tiers, currency)?);
+        options.table(code, option);
+        return Ok(());
     }
-    let mut option = Table::default();
-    if let Some(tb) = tb {
-        option.text("tax_behavior", tb);
-    }
-    option.set("tiers", tiers(&o.tiers, currency)?);
-    Ok(option)
-}
-
-/// A currency option of a per-unit price: its amount alone, or with its tax behavior.
-fn unit_option(
-    o: &LiveCurrencyOption,
-    currency: Currency,
-    tb: Option<&str>,
-) -> Result<Value, String> {
     let amount = o
         .unit_amount
         .filter(|_| o.tiers.is_empty())
         .ok_or_else(|| "a currency option without a per-unit amount".to_owned())?;
-    Ok(match (amount::write(amount, currency)?, tb) {
+    let value = match (amount::write(amount, currency)?, tb) {
         (Written::Major(text), None) => Value::Str(text),
         (Written::Major(text), Some(tb)) => Value::Inline(vec![
             ("amount".into(), Value::Str(text)),
@@ -282,7 +276,9 @@ fn unit_option(
             }
             Value::Inline(e)
         }
-    })
+    };
+    options.set(code, value);
+    Ok(())
 }
 
 /// The product's own fields, `id` first (not its prices or default price).

@@ -121,17 +121,9 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         .map(|patterns| ignore_metadata(sink, patterns))
         .unwrap_or_default();
 
-    let product_keys: Vec<String> = raw
-        .products
-        .iter()
-        .map(|p| p.key.get_ref().clone())
-        .collect();
+    let product_keys = declared(&raw.products, |p| &p.key);
     let declared_products: Vec<&str> = product_keys.iter().map(String::as_str).collect();
-    let coupon_keys: Vec<String> = raw
-        .coupons
-        .iter()
-        .map(|c| c.key.get_ref().clone())
-        .collect();
+    let coupon_keys = declared(&raw.coupons, |c| &c.key);
     let coupon_keys: Vec<&str> = coupon_keys.iter().map(String::as_str).collect();
     let products = products(sink, raw.products);
     let coupons = coupons(sink, raw.coupons, &declared_products);
@@ -164,6 +156,12 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         tax_rates,
         portals,
     }
+}
+
+/// The keys of the entries of one kind as declared, valid or not (references are checked
+/// against them, so that one problem in an entry does not surface again where it is named).
+fn declared<T>(entries: &[T], key: impl Fn(&T) -> &Sp<String>) -> Vec<String> {
+    entries.iter().map(|e| key(e).get_ref().clone()).collect()
 }
 
 /// `ignore_metadata`: patterns of 1 to 40 characters.
