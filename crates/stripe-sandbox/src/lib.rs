@@ -14,6 +14,7 @@
 
 mod account;
 mod auth;
+mod catalog;
 mod chaos;
 mod countries;
 mod coupons;
@@ -24,6 +25,7 @@ mod events;
 mod expand;
 mod faults;
 mod form;
+mod handler;
 mod idempotency;
 mod ids;
 mod list;
@@ -33,16 +35,19 @@ mod portal;
 mod prices;
 mod products;
 mod promotion_codes;
+mod records;
 mod reqlog;
 mod routes;
 pub mod seed;
 mod server;
+mod state;
 mod store;
 mod tax_rates;
 mod tax_registrations;
 mod tax_settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod tx;
 mod version;
 
 use std::future::Future;

@@ -31,17 +31,19 @@ use super::SandboxError;
 use super::auth;
 use super::chaos::{Chaos, ChaosEngine, ChaosError, Drawn, Fault};
 use super::error::ApiError;
-use super::events::Event;
 use super::expand::Expand;
 use super::faults::{FailureRule, Faults};
 use super::form::{self, Node};
-use super::idempotency::{self, IdempotencyRecord, InFlight, Lookup};
+use super::handler::{Call, Ctx};
+use super::idempotency::{self, InFlight, Lookup};
 use super::ids;
 use super::params::{self, ParamsExt};
 use super::promotion_codes;
+use super::records::{Event, IdempotencyRecord};
 use super::reqlog::RequestLog;
-use super::routes::{self, Call, Ctx, Endpoint};
-use super::store::{Store, Tx, TxError};
+use super::routes::{self, Endpoint};
+use super::store::{Store, TxError};
+use super::tx::Tx;
 use super::version::{ACCOUNT_DEFAULT, ApiVersion};
 
 /// Largest accepted request body.

@@ -1,5 +1,4 @@
-//! The sandbox's state and its persistence: in memory, or one JSON file shared safely between
-//! processes.
+//! Keeping the state: in memory, or in one JSON file shared safely between processes.
 //!
 //! Every request runs as a transaction. It first waits its turn among this process's requests,
 //! then, with a file, takes an exclusive lock on the sibling `<file>.lock`; both waits share one
@@ -8,13 +7,7 @@
 //! process last read or wrote (so writes by another process are never lost), applies the
 //! request, writes the file atomically (temporary file in the same directory, then rename) if
 //! the request changed anything, and unlocks.
-//!
-//! Changes go through [`Tx`]'s methods, which keep an undo journal: a transaction that panics is
-//! undone entirely, and [`Tx::rollback_to`] undoes the changes made since a savepoint (the
-//! pipeline uses it to drop the changes of a handler that returned an error). Reads cost
-//! nothing extra, and a write costs its own changes, never a copy of the state.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -22,27 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::SandboxError;
-use super::account::AccountRecord;
-use super::coupons::Coupon;
-use super::customers::Customer;
-use super::error::ApiError;
-use super::events::{Event, MAX_EVENTS};
-use super::idempotency::IdempotencyRecord;
-use super::ids;
-use super::list::{Listed, listed_by_creation};
-use super::portal::{self, PortalConfiguration};
-use super::prices::Price;
-use super::products::Product;
-use super::promotion_codes::PromotionCode;
-use super::tax_rates::TaxRate;
-use super::tax_registrations::TaxRegistration;
-use super::tax_settings::TaxSettings;
-
-/// The state file format this build reads and writes.
-const FORMAT: u32 = 1;
+use super::state::{FORMAT, State};
+use super::tx::Tx;
 
 /// How long a request waits for the state (its turn in this process, then the file lock)
 /// before it is answered 429 `lock_timeout`.
@@ -53,308 +28,6 @@ const OPEN_LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// How often a locked state file is tried again.
 const LOCK_RETRY: Duration = Duration::from_millis(5);
-
-/// Everything the sandbox knows: one Stripe account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct State {
-    pub format: u32,
-    /// Incremented on every write (informational).
-    pub generation: u64,
-    pub account: AccountRecord,
-    /// Creation sequence: orders objects created within the same second.
-    pub next_seq: u64,
-    #[serde(default)]
-    pub products: BTreeMap<String, Product>,
-    /// Ids of deleted products: never reused (stricter reading, see `products.rs`).
-    #[serde(default)]
-    pub deleted_products: BTreeSet<String>,
-    #[serde(default)]
-    pub prices: BTreeMap<String, Price>,
-    #[serde(default)]
-    pub coupons: BTreeMap<String, Coupon>,
-    /// Deleted coupons, kept so that their ids are never reused (stricter reading, see
-    /// `coupons.rs`) and so that a promotion code can still show its coupon, invalid.
-    #[serde(default)]
-    pub deleted_coupons: BTreeMap<String, Coupon>,
-    #[serde(default)]
-    pub promotion_codes: BTreeMap<String, PromotionCode>,
-    #[serde(default)]
-    pub customers: BTreeMap<String, Customer>,
-    /// The account's one tax settings object (nothing set in a fresh state).
-    #[serde(default)]
-    pub tax_settings: TaxSettings,
-    #[serde(default)]
-    pub tax_rates: BTreeMap<String, TaxRate>,
-    #[serde(default)]
-    pub tax_registrations: BTreeMap<String, TaxRegistration>,
-    /// Portal configurations, always including the account's default one (see
-    /// [`portal::ensure_default`]).
-    #[serde(default)]
-    pub portal_configurations: BTreeMap<String, PortalConfiguration>,
-    #[serde(default)]
-    pub idempotency: BTreeMap<String, IdempotencyRecord>,
-    /// The newest events, oldest first.
-    #[serde(default)]
-    pub events: VecDeque<Event>,
-    /// Seconds added to the system clock ([`State::now`]): moved forward by the test hook
-    /// `Sandbox::advance_clock`, and kept with the state so that every process sharing a state
-    /// file sees the same time.
-    #[serde(default)]
-    pub clock_offset: i64,
-}
-
-impl State {
-    pub(crate) fn fresh() -> State {
-        let mut state = State {
-            format: FORMAT,
-            generation: 0,
-            account: AccountRecord::generate(),
-            next_seq: 1,
-            products: BTreeMap::new(),
-            deleted_products: BTreeSet::new(),
-            prices: BTreeMap::new(),
-            coupons: BTreeMap::new(),
-            deleted_coupons: BTreeMap::new(),
-            promotion_codes: BTreeMap::new(),
-            customers: BTreeMap::new(),
-            tax_settings: TaxSettings::default(),
-            tax_rates: BTreeMap::new(),
-            tax_registrations: BTreeMap::new(),
-            portal_configurations: BTreeMap::new(),
-            idempotency: BTreeMap::new(),
-            events: VecDeque::new(),
-            clock_offset: 0,
-        };
-        portal::ensure_default(&mut state);
-        state
-    }
-
-    /// The sandbox's time, in Unix seconds: the system clock plus [`State::clock_offset`].
-    /// Every time-dependent rule and every `created` uses it.
-    pub(crate) fn now(&self) -> i64 {
-        ids::now().saturating_add(self.clock_offset)
-    }
-}
-
-/// A stored object of one kind, kept by id in a map of [`State`].
-pub(crate) trait Record: Listed + Clone + 'static {
-    /// What Stripe's errors call it (`No such tax rate: …`).
-    const NOUN: &'static str;
-    /// The map of the state that holds this kind.
-    fn table(state: &State) -> &BTreeMap<String, Self>;
-    /// The same map, to change it (only [`Tx`] does, journaling every change).
-    fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self>;
-    /// Sets the creation sequence number.
-    fn set_seq(&mut self, seq: u64);
-}
-
-/// Implements [`Listed`] and [`Record`] for kinds with `id`, `created` and `seq` fields.
-macro_rules! records {
-    ($($kind:ty => $field:ident, $noun:literal;)+) => {$(
-        listed_by_creation!($kind);
-        impl Record for $kind {
-            const NOUN: &'static str = $noun;
-            fn table(state: &State) -> &BTreeMap<String, Self> {
-                &state.$field
-            }
-            fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self> {
-                &mut state.$field
-            }
-            fn set_seq(&mut self, seq: u64) {
-                self.seq = seq;
-            }
-        }
-    )+};
-}
-
-records! {
-    Product => products, "product";
-    Price => prices, "price";
-    Coupon => coupons, "coupon";
-    PromotionCode => promotion_codes, "promotion code";
-    Customer => customers, "customer";
-    TaxRate => tax_rates, "tax rate";
-    TaxRegistration => tax_registrations, "tax registration";
-    PortalConfiguration => portal_configurations, "configuration";
-}
-
-/// The stored `T` with id `id` (a path parameter), or Stripe's 404 `resource_missing`.
-pub(crate) fn find<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
-    T::table(state)
-        .get(id)
-        .ok_or_else(|| ApiError::no_such_in_path(T::NOUN, id))
-}
-
-/// A new id from `make` that no stored `T` has.
-pub(crate) fn unused_id<T: Record>(state: &State, make: fn() -> String) -> String {
-    ids::unused(make, |id| T::table(state).contains_key(id))
-}
-
-/// The `T` a handler has just stored under `id`: missing, it is a bug of the sandbox (a 500).
-pub(crate) fn written<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
-    T::table(state).get(id).ok_or_else(|| {
-        ApiError::internal(format!(
-            "The billing sandbox lost the {} it just wrote.",
-            T::NOUN
-        ))
-    })
-}
-
-/// One change, as the journal records it: what undoes it.
-type Undo = Box<dyn FnOnce(&mut State)>;
-
-/// A map of [`State`], by key.
-type Map<V> = fn(&mut State) -> &mut BTreeMap<String, V>;
-
-/// A point in a transaction to roll back to (see [`Tx::rollback_to`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Savepoint(usize);
-
-/// One request's access to the state: read freely, change through the methods below (each
-/// change is journaled so that it can be undone).
-pub(crate) struct Tx<'a> {
-    state: &'a mut State,
-    journal: Vec<Undo>,
-}
-
-impl<'a> Tx<'a> {
-    fn new(state: &'a mut State) -> Tx<'a> {
-        Tx {
-            state,
-            journal: Vec::new(),
-        }
-    }
-
-    pub(crate) fn state(&self) -> &State {
-        self.state
-    }
-
-    /// Whether the transaction changed anything (that was not rolled back).
-    fn dirty(&self) -> bool {
-        !self.journal.is_empty()
-    }
-
-    fn journal(&mut self, undo: impl FnOnce(&mut State) + 'static) {
-        self.journal.push(Box::new(undo));
-    }
-
-    /// Replaces one value of the state.
-    fn set<V: 'static>(&mut self, field: fn(&mut State) -> &mut V, value: V) {
-        let old = std::mem::replace(field(self.state), value);
-        self.journal(move |state| *field(state) = old);
-    }
-
-    /// Stores `value` under `key` in `map` (new, or replacing what it held).
-    fn insert<V: 'static>(&mut self, map: Map<V>, key: String, value: V) {
-        let old = map(self.state).insert(key.clone(), value);
-        self.journal(move |state| match old {
-            Some(old) => {
-                map(state).insert(key, old);
-            }
-            None => {
-                map(state).remove(&key);
-            }
-        });
-    }
-
-    /// Removes `key` from `map`, returning what it held.
-    fn remove<V: Clone + 'static>(&mut self, map: Map<V>, key: &str) -> Option<V> {
-        let old = map(self.state).remove(key)?;
-        let (key, kept) = (key.to_string(), old.clone());
-        self.journal(move |state| {
-            map(state).insert(key, kept);
-        });
-        Some(old)
-    }
-
-    /// The next creation sequence number.
-    pub(crate) fn take_seq(&mut self) -> u64 {
-        let seq = self.state.next_seq;
-        self.set(|state| &mut state.next_seq, seq + 1);
-        seq
-    }
-
-    /// Stores `record` (new, or replacing the one with its id) and returns its id.
-    pub(crate) fn put<T: Record>(&mut self, record: T) -> String {
-        let id = record.id().to_string();
-        self.insert(T::table_mut, id.clone(), record);
-        id
-    }
-
-    /// Stores a new `record` with the next creation sequence number and returns its id.
-    pub(crate) fn put_new<T: Record>(&mut self, mut record: T) -> String {
-        record.set_seq(self.take_seq());
-        self.put(record)
-    }
-
-    /// Deletes product `id` and remembers its id as used.
-    pub(crate) fn delete_product(&mut self, id: &str) {
-        self.remove(Product::table_mut, id);
-        if self.state.deleted_products.insert(id.to_string()) {
-            let id = id.to_string();
-            self.journal(move |state| {
-                state.deleted_products.remove(&id);
-            });
-        }
-    }
-
-    /// Deletes coupon `id`: it moves to the deleted coupons (its id stays used).
-    pub(crate) fn delete_coupon(&mut self, id: &str) {
-        if let Some(coupon) = self.remove(Coupon::table_mut, id) {
-            self.insert(|state| &mut state.deleted_coupons, id.to_string(), coupon);
-        }
-    }
-
-    /// Replaces the tax settings.
-    pub(crate) fn put_tax_settings(&mut self, settings: TaxSettings) {
-        self.set(|state| &mut state.tax_settings, settings);
-    }
-
-    /// Moves the sandbox's clock forward by `seconds` (see [`State::now`]).
-    pub(crate) fn advance_clock(&mut self, seconds: i64) {
-        let offset = self.state.clock_offset.saturating_add(seconds);
-        self.set(|state| &mut state.clock_offset, offset);
-    }
-
-    /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
-    pub(crate) fn push_event(&mut self, event: Event) {
-        self.state.events.push_back(event);
-        let evicted = if self.state.events.len() > MAX_EVENTS {
-            self.state.events.pop_front()
-        } else {
-            None
-        };
-        self.journal(move |state| {
-            state.events.pop_back();
-            if let Some(event) = evicted {
-                state.events.push_front(event);
-            }
-        });
-    }
-
-    pub(crate) fn put_idempotency(&mut self, key: String, record: IdempotencyRecord) {
-        self.insert(|state| &mut state.idempotency, key, record);
-    }
-
-    pub(crate) fn remove_idempotency(&mut self, key: &str) {
-        self.remove(|state| &mut state.idempotency, key);
-    }
-
-    /// The current point of the transaction.
-    pub(crate) fn savepoint(&self) -> Savepoint {
-        Savepoint(self.journal.len())
-    }
-
-    /// Undoes every change made since `savepoint`, newest first.
-    pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
-        while self.journal.len() > savepoint.0 {
-            let Some(undo) = self.journal.pop() else {
-                break;
-            };
-            undo(self.state);
-        }
-    }
-}
 
 /// Why a transaction did not run to completion.
 #[derive(Debug)]
@@ -482,7 +155,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
     }
     // A file written before portal configurations existed gets its default one, the same in
     // every process (derived from the account), and written with the next change.
-    portal::ensure_default(&mut state);
+    state.ensure_default_portal();
     Ok(state)
 }
 
@@ -667,7 +340,7 @@ fn run<R>(tx: &mut Tx<'_>, f: impl FnOnce(&mut Tx<'_>) -> R) -> Result<R, TxErro
     match catch_unwind(AssertUnwindSafe(|| f(tx))) {
         Ok(result) => Ok(result),
         Err(_) => {
-            tx.rollback_to(Savepoint(0));
+            tx.rollback_all();
             Err(TxError::Panicked)
         }
     }
@@ -687,8 +360,11 @@ impl Backing {
 mod tests {
     use serde_json::{Map, Value};
 
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::products;
+    use crate::records::{Coupon, Customer, Product, PromotionCode};
 
     fn product(tx: &Tx<'_>, name: &str) -> Product {
         let mut p = Map::new();
@@ -742,7 +418,7 @@ mod tests {
 
     #[test]
     fn rollback_undoes_coupon_promotion_code_customer_and_clock_changes() {
-        use crate::promotion_codes::Restrictions;
+        use crate::records::Restrictions;
         let store = Store::open(None).unwrap();
         store
             .transaction(|tx| {
@@ -793,7 +469,7 @@ mod tests {
 
     #[test]
     fn rollback_undoes_tax_and_portal_changes() {
-        use crate::tax_settings::TaxSettings;
+        use crate::records::TaxSettings;
         let store = Store::open(None).unwrap();
         store
             .transaction(|tx| {
@@ -804,7 +480,7 @@ mod tests {
                     tax_behavior: Some("exclusive".into()),
                     ..TaxSettings::default()
                 });
-                tx.put(crate::tax_rates::TaxRate {
+                tx.put(crate::records::TaxRate {
                     id: "txr_1".into(),
                     seq: 0,
                     active: true,
@@ -819,7 +495,7 @@ mod tests {
                     state: None,
                     tax_type: None,
                 });
-                tx.put(crate::tax_registrations::TaxRegistration {
+                tx.put(crate::records::TaxRegistration {
                     id: "taxreg_1".into(),
                     seq: 0,
                     active_from: 0,
