@@ -30,6 +30,7 @@ use super::SandboxConfig;
 use super::SandboxError;
 use super::auth;
 use super::chaos::{Chaos, ChaosEngine, ChaosError, Drawn, Fault};
+use super::connections::{Connection, Connections};
 use super::error::ApiError;
 use super::expand::Expand;
 use super::faults::{FailureRule, Faults};
@@ -62,11 +63,21 @@ pub(crate) struct Timeouts {
     pub body: Duration,
 }
 
+/// How long a connection may stay idle, by default ([`SandboxConfig::idle_timeout`]).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many connections are served at once, by default
+/// ([`SandboxConfig::max_connections`]).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
 impl Timeouts {
-    pub(crate) const STANDARD: Timeouts = Timeouts {
-        headers: Duration::from_secs(30),
-        body: Duration::from_secs(30),
-    };
+    /// Both limits `idle`.
+    fn idle(idle: Duration) -> Timeouts {
+        Timeouts {
+            headers: idle,
+            body: idle,
+        }
+    }
 }
 
 /// The sandbox behind the HTTP server.
@@ -80,6 +91,9 @@ pub(crate) struct App {
     endpoints: &'static [Endpoint],
     /// A live-mode account (see [`SandboxConfig::live`]).
     live: bool,
+    /// The open connections, at most [`SandboxConfig::max_connections`].
+    connections: Connections,
+    timeouts: Timeouts,
 }
 
 /// A request as the pipeline sees it.
@@ -159,7 +173,7 @@ impl App {
     pub(crate) fn new(config: &SandboxConfig) -> Result<App, SandboxError> {
         Ok(App {
             store: match (&config.from, &config.state) {
-                (Some(from), None) => Store::copy_of(from)?,
+                (Some(from), None) => Store::copy_of(from, config.max_state_bytes)?,
                 (Some(from), Some(_)) => {
                     return Err(SandboxError::StateIo {
                         path: from.clone(),
@@ -169,14 +183,20 @@ impl App {
                         ),
                     });
                 }
-                (None, state) => Store::open(state.as_deref())?,
+                (None, state) => Store::open(state.as_deref(), config.max_state_bytes)?,
             },
             faults: Faults::new(config.failures.clone()),
             chaos: RwLock::new(Arc::new(ChaosEngine::new(&config.chaos)?)),
-            log: RequestLog::new(config.log_requests),
+            log: RequestLog::new(
+                config.log_requests,
+                config.request_log_bytes,
+                config.request_log_bodies,
+            ),
             inflight: InFlight::default(),
             endpoints: routes::ENDPOINTS,
             live: config.live,
+            connections: Connections::new(config.max_connections),
+            timeouts: Timeouts::idle(config.idle_timeout),
         })
     }
 
@@ -273,12 +293,18 @@ impl App {
         fault: Option<Fault>,
         request_id: &str,
     ) {
+        let authenticated = auth::check(req.authorization.as_deref(), self.live).is_ok();
+        let body = if authenticated && self.log.keeps_bodies() {
+            String::from_utf8_lossy(&req.body).into_owned()
+        } else {
+            String::new()
+        };
         self.log.record(
             LoggedRequest {
                 method: req.method.clone(),
                 path: req.path.clone(),
                 query: req.query.clone(),
-                body: String::from_utf8_lossy(&req.body).into_owned(),
+                body,
                 stripe_version: req.stripe_version.clone(),
                 idempotency_key: req.idempotency_key.clone().flatten(),
                 status,
@@ -286,6 +312,7 @@ impl App {
                 fault,
             },
             request_id,
+            authenticated,
         );
     }
 
@@ -719,7 +746,8 @@ pub(crate) async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), SandboxError> {
-    run_with(app, listener, shutdown, Timeouts::STANDARD).await
+    let timeouts = app.timeouts;
+    run_with(app, listener, shutdown, timeouts).await
 }
 
 /// [`run`] with the given time limits.
@@ -746,27 +774,13 @@ pub(crate) async fn run_with(
                 }
             },
         };
+        let (id, slot) = app.connections.open();
         let app = Arc::clone(&app);
-        let mut stopping = stopping.clone();
+        let stopping = stopping.clone();
         let open = open.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
-                let app = Arc::clone(&app);
-                async move { handle(app, timeouts, request.map(Body::new)).await }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(timeouts.headers);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = async { drop(stopping.wait_for(|stop| *stop).await) } => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
+            serve_connection(&app, stream, &slot, stopping, timeouts).await;
+            app.connections.close(id);
             drop(open);
         });
     }
@@ -774,6 +788,47 @@ pub(crate) async fn run_with(
     drop(open);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, open_tx.closed()).await;
     Ok(())
+}
+
+/// Serves one connection until the client closes it, it times out, the server stops (its
+/// request in progress then finishes first) or it must make room for a new one (closed at once
+/// when idle, else after its request).
+async fn serve_connection(
+    app: &Arc<App>,
+    stream: tokio::net::TcpStream,
+    slot: &Arc<Connection>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+    timeouts: Timeouts,
+) {
+    let served = Arc::clone(app);
+    let busy_slot = Arc::clone(slot);
+    let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+        let app = Arc::clone(&served);
+        let slot = Arc::clone(&busy_slot);
+        async move {
+            let _busy = app.connections.busy(&slot);
+            handle(Arc::clone(&app), timeouts, request.map(Body::new)).await
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.headers);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        () = async { drop(stopping.wait_for(|stop| *stop).await) } => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+        () = slot.evicted() => {
+            if slot.is_busy() {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,10 @@ pub(crate) struct State {
     pub format: u32,
     /// Incremented on every write (informational).
     pub generation: u64,
+    /// Identifies a state file's snapshot: the journal beside it names the snapshot it
+    /// continues, so that it is never replayed onto another (see `store.rs`). 0 in memory.
+    #[serde(default)]
+    pub snapshot: u64,
     pub account: AccountRecord,
     /// Creation sequence: orders objects created within the same second.
     pub next_seq: u64,
@@ -72,6 +76,7 @@ impl State {
         let mut state = State {
             format: FORMAT,
             generation: 0,
+            snapshot: 0,
             account: AccountRecord::generate(),
             next_seq: 1,
             products: BTreeMap::new(),
@@ -109,10 +114,30 @@ impl State {
     }
 }
 
+/// The maps of [`State`] (and its set of deleted product ids), by name: each entry of one is
+/// a part of the state that a transaction can change (see `tx.rs` and `changes.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Table {
+    Products,
+    DeletedProducts,
+    Prices,
+    Coupons,
+    DeletedCoupons,
+    PromotionCodes,
+    Customers,
+    TaxRates,
+    TaxRegistrations,
+    PortalConfigurations,
+    Idempotency,
+}
+
 /// A stored object of one kind, kept by id in a map of [`State`].
 pub(crate) trait Record: Listed + Clone + 'static {
     /// What Stripe's errors call it (`No such tax rate: …`).
     const NOUN: &'static str;
+    /// The map of the state that holds this kind, by name.
+    const TABLE: Table;
     /// The map of the state that holds this kind.
     fn table(state: &State) -> &BTreeMap<String, Self>;
     /// The same map, to change it (only [`Tx`] does, journaling every change).
@@ -123,10 +148,11 @@ pub(crate) trait Record: Listed + Clone + 'static {
 
 /// Implements [`Listed`] and [`Record`] for kinds with `id`, `created` and `seq` fields.
 macro_rules! records {
-    ($($kind:ty => $field:ident, $noun:literal;)+) => {$(
+    ($($kind:ty => $table:ident $field:ident, $noun:literal;)+) => {$(
         listed_by_creation!($kind);
         impl Record for $kind {
             const NOUN: &'static str = $noun;
+            const TABLE: Table = Table::$table;
             fn table(state: &State) -> &BTreeMap<String, Self> {
                 &state.$field
             }
@@ -141,14 +167,14 @@ macro_rules! records {
 }
 
 records! {
-    Product => products, "product";
-    Price => prices, "price";
-    Coupon => coupons, "coupon";
-    PromotionCode => promotion_codes, "promotion code";
-    Customer => customers, "customer";
-    TaxRate => tax_rates, "tax rate";
-    TaxRegistration => tax_registrations, "tax registration";
-    PortalConfiguration => portal_configurations, "configuration";
+    Product => Products products, "product";
+    Price => Prices prices, "price";
+    Coupon => Coupons coupons, "coupon";
+    PromotionCode => PromotionCodes promotion_codes, "promotion code";
+    Customer => Customers customers, "customer";
+    TaxRate => TaxRates tax_rates, "tax rate";
+    TaxRegistration => TaxRegistrations tax_registrations, "tax registration";
+    PortalConfiguration => PortalConfigurations portal_configurations, "configuration";
 }
 
 /// The stored `T` with id `id` (a path parameter), or Stripe's 404 `resource_missing`.

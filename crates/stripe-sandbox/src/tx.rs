@@ -4,13 +4,29 @@
 //! drop the changes of a handler that returned an error). A write costs its own changes, never
 //! a copy of the state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::records::{Coupon, Event, IdempotencyRecord, MAX_EVENTS, Product, TaxSettings};
-use super::state::{Record, State};
+use super::state::{Record, State, Table};
 
-/// One change, as the journal records it: what undoes it.
-type Undo = Box<dyn FnOnce(&mut State)>;
+/// A part of the state that a change touched: what the store writes to its journal for the
+/// transaction (the part's value after it, see `changes.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Part {
+    /// One entry of one of the state's maps (or sets), by key.
+    Entry(Table, String),
+    NextSeq,
+    ClockOffset,
+    TaxSettings,
+    /// One more event at the end of the events.
+    Event,
+}
+
+/// One change, as the journal records it: the part it touched, and what undoes it.
+struct Change {
+    part: Part,
+    undo: Box<dyn FnOnce(&mut State)>,
+}
 
 /// A map of [`State`], by key.
 type Map<V> = fn(&mut State) -> &mut BTreeMap<String, V>;
@@ -20,10 +36,10 @@ type Map<V> = fn(&mut State) -> &mut BTreeMap<String, V>;
 pub(crate) struct Savepoint(usize);
 
 /// One request's access to the state: read freely, change through the methods below (each
-/// change is journaled so that it can be undone).
+/// change is journaled so that it can be undone, and so that the store knows what changed).
 pub(crate) struct Tx<'a> {
     state: &'a mut State,
-    journal: Vec<Undo>,
+    journal: Vec<Change>,
 }
 
 impl<'a> Tx<'a> {
@@ -43,20 +59,37 @@ impl<'a> Tx<'a> {
         !self.journal.is_empty()
     }
 
-    fn journal(&mut self, undo: impl FnOnce(&mut State) + 'static) {
-        self.journal.push(Box::new(undo));
+    /// The parts the transaction changed (and did not roll back), in the order of their first
+    /// change; [`Part::Event`] once per event appended.
+    pub(crate) fn touched(&self) -> Vec<Part> {
+        let mut seen = HashSet::new();
+        self.journal
+            .iter()
+            .map(|change| &change.part)
+            .filter(|part| **part == Part::Event || seen.insert(*part))
+            .cloned()
+            .collect()
+    }
+
+    fn journal(&mut self, part: Part, undo: impl FnOnce(&mut State) + 'static) {
+        self.journal.push(Change {
+            part,
+            undo: Box::new(undo),
+        });
     }
 
     /// Replaces one value of the state.
-    fn set<V: 'static>(&mut self, field: fn(&mut State) -> &mut V, value: V) {
+    fn set<V: 'static>(&mut self, part: Part, field: fn(&mut State) -> &mut V, value: V) {
         let old = std::mem::replace(field(self.state), value);
-        self.journal(move |state| *field(state) = old);
+        self.journal(part, move |state| *field(state) = old);
     }
 
-    /// Stores `value` under `key` in `map` (new, or replacing what it held).
-    fn insert<V: 'static>(&mut self, map: Map<V>, key: String, value: V) {
+    /// Stores `value` under `key` in `map`, the state's `table` (new, or replacing what it
+    /// held).
+    fn insert<V: 'static>(&mut self, table: Table, map: Map<V>, key: String, value: V) {
         let old = map(self.state).insert(key.clone(), value);
-        self.journal(move |state| match old {
+        let part = Part::Entry(table, key.clone());
+        self.journal(part, move |state| match old {
             Some(old) => {
                 map(state).insert(key, old);
             }
@@ -66,11 +99,12 @@ impl<'a> Tx<'a> {
         });
     }
 
-    /// Removes `key` from `map`, returning what it held.
-    fn remove<V: Clone + 'static>(&mut self, map: Map<V>, key: &str) -> Option<V> {
+    /// Removes `key` from `map`, the state's `table`, returning what it held.
+    fn remove<V: Clone + 'static>(&mut self, table: Table, map: Map<V>, key: &str) -> Option<V> {
         let old = map(self.state).remove(key)?;
         let (key, kept) = (key.to_string(), old.clone());
-        self.journal(move |state| {
+        let part = Part::Entry(table, key.clone());
+        self.journal(part, move |state| {
             map(state).insert(key, kept);
         });
         Some(old)
@@ -79,14 +113,14 @@ impl<'a> Tx<'a> {
     /// The next creation sequence number.
     pub(crate) fn take_seq(&mut self) -> u64 {
         let seq = self.state.next_seq;
-        self.set(|state| &mut state.next_seq, seq + 1);
+        self.set(Part::NextSeq, |state| &mut state.next_seq, seq + 1);
         seq
     }
 
     /// Stores `record` (new, or replacing the one with its id) and returns its id.
     pub(crate) fn put<T: Record>(&mut self, record: T) -> String {
         let id = record.id().to_string();
-        self.insert(T::table_mut, id.clone(), record);
+        self.insert(T::TABLE, T::table_mut, id.clone(), record);
         id
     }
 
@@ -98,10 +132,11 @@ impl<'a> Tx<'a> {
 
     /// Deletes product `id` and remembers its id as used.
     pub(crate) fn delete_product(&mut self, id: &str) {
-        self.remove(Product::table_mut, id);
+        self.remove(Product::TABLE, Product::table_mut, id);
         if self.state.deleted_products.insert(id.to_string()) {
             let id = id.to_string();
-            self.journal(move |state| {
+            let part = Part::Entry(Table::DeletedProducts, id.clone());
+            self.journal(part, move |state| {
                 state.deleted_products.remove(&id);
             });
         }
@@ -109,20 +144,21 @@ impl<'a> Tx<'a> {
 
     /// Deletes coupon `id`: it moves to the deleted coupons (its id stays used).
     pub(crate) fn delete_coupon(&mut self, id: &str) {
-        if let Some(coupon) = self.remove(Coupon::table_mut, id) {
-            self.insert(|state| &mut state.deleted_coupons, id.to_string(), coupon);
+        if let Some(coupon) = self.remove(Coupon::TABLE, Coupon::table_mut, id) {
+            let deleted: Map<Coupon> = |state| &mut state.deleted_coupons;
+            self.insert(Table::DeletedCoupons, deleted, id.to_string(), coupon);
         }
     }
 
     /// Replaces the tax settings.
     pub(crate) fn put_tax_settings(&mut self, settings: TaxSettings) {
-        self.set(|state| &mut state.tax_settings, settings);
+        self.set(Part::TaxSettings, |state| &mut state.tax_settings, settings);
     }
 
     /// Moves the sandbox's clock forward by `seconds` (see [`State::now`]).
     pub(crate) fn advance_clock(&mut self, seconds: i64) {
         let offset = self.state.clock_offset.saturating_add(seconds);
-        self.set(|state| &mut state.clock_offset, offset);
+        self.set(Part::ClockOffset, |state| &mut state.clock_offset, offset);
     }
 
     /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
@@ -133,7 +169,7 @@ impl<'a> Tx<'a> {
         } else {
             None
         };
-        self.journal(move |state| {
+        self.journal(Part::Event, move |state| {
             state.events.pop_back();
             if let Some(event) = evicted {
                 state.events.push_front(event);
@@ -142,11 +178,13 @@ impl<'a> Tx<'a> {
     }
 
     pub(crate) fn put_idempotency(&mut self, key: String, record: IdempotencyRecord) {
-        self.insert(|state| &mut state.idempotency, key, record);
+        let map: Map<IdempotencyRecord> = |state| &mut state.idempotency;
+        self.insert(Table::Idempotency, map, key, record);
     }
 
     pub(crate) fn remove_idempotency(&mut self, key: &str) {
-        self.remove(|state| &mut state.idempotency, key);
+        let map: Map<IdempotencyRecord> = |state| &mut state.idempotency;
+        self.remove(Table::Idempotency, map, key);
     }
 
     /// The current point of the transaction.
@@ -162,10 +200,10 @@ impl<'a> Tx<'a> {
     /// Undoes every change made since `savepoint`, newest first.
     pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
         while self.journal.len() > savepoint.0 {
-            let Some(undo) = self.journal.pop() else {
+            let Some(change) = self.journal.pop() else {
                 break;
             };
-            undo(self.state);
+            (change.undo)(self.state);
         }
     }
 }
