@@ -72,8 +72,8 @@ pub struct SandboxConfig {
     /// The state file; `None` keeps the state in memory only.
     pub state: Option<PathBuf>,
     /// Start from a copy of this state file, kept in memory (the file is never written);
-    /// excludes `state`. For benchmarks on large seeded accounts (see [`seed`]), where writing
-    /// the whole file on every request would measure the sandbox, not the client.
+    /// excludes `state`. For benchmarks on large seeded accounts (see [`seed`]), served again
+    /// and again unchanged.
     pub from: Option<PathBuf>,
     /// Failures to inject (see [`FailureRule`]).
     pub failures: Vec<FailureRule>,
