@@ -3,22 +3,40 @@
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use stripe_sandbox::{
-    Chaos, FailureRule, Latency, SandboxConfig, parse_probability, parse_time_scale,
+    Chaos, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_STATE_BYTES,
+    DEFAULT_REQUEST_LOG_BYTES, FailureRule, Latency, SandboxConfig, parse_probability,
+    parse_time_scale,
 };
 
 use super::{EXIT_OK, GlobalArgs, Result, Style};
 
+/// What `billing sandbox --help` says after the options: the sandbox's bounds.
+const BOUNDS: &str = "\
+Bounds (so that a long-running or probed sandbox cannot exhaust the machine):
+  - At most --max-connections connections at once; a new one beyond it closes the idlest.
+    Connections idle for --idle-timeout seconds are closed.
+  - Request bodies up to 1 MiB; with all connections sending one, at most
+    --max-connections MiB of bodies in memory at once.
+  - The state file and its journal are read up to --max-state-mib MiB each.
+  - The request log holds at most 8 MiB (the oldest requests are dropped first), without
+    request bodies unless -v; a request whose API key is refused is never kept.
+  - With --state, a write appends one line to FILE.journal; the journal is folded back into
+    FILE once it outgrows it, and when the sandbox stops.";
+
 /// Options of `billing sandbox`.
 #[derive(Debug, Args)]
+#[command(after_help = BOUNDS)]
 pub struct SandboxArgs {
     /// Port to listen on, on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 12111)]
     port: u16,
-    /// Keep state in this JSON file (written atomically, shared safely between processes);
+    /// Keep state in this JSON file (shared safely between processes under FILE.lock; each
+    /// write appends to FILE.journal, folded into FILE when it outgrows it and on stop);
     /// without it, state lives in memory and is gone when the sandbox stops.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
@@ -32,6 +50,17 @@ pub struct SandboxArgs {
     /// between 429 rate_limit (default) and lock_timeout. Repeatable.
     #[arg(long = "fail", value_name = "RULE")]
     failures: Vec<FailureRule>,
+    /// Most connections served at once; a new connection beyond it closes the idlest one (or,
+    /// when all are handling a request, the oldest after its request).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a connection may stay idle between requests (or take to send a request's
+    /// headers, or its body) before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Largest state file (and journal) read, in MiB: a larger one is refused.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_STATE_BYTES >> 20, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    max_state_mib: u64,
     /// Seed of the random faults and latencies: the same seed and the same requests, sent one
     /// after another, meet the same faults (concurrent requests arrive in varying order, so a
     /// seed then reproduces the mix of faults, not which request meets which). Without it, a
@@ -139,7 +168,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
         state: args.state.clone(),
         from: args.from.clone(),
         failures: args.failures.clone(),
+        max_state_bytes: args.max_state_mib << 20,
         log_requests: global.verbose > 0,
+        // No one reads the log of this process: it keeps no request bodies unless asked for
+        // verbosity.
+        request_log_bytes: DEFAULT_REQUEST_LOG_BYTES,
+        request_log_bodies: global.verbose > 0,
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
         chaos,
         live: false,
     };

@@ -1,28 +1,10 @@
 //! `GET /v1/account`: the sandbox's one fake Stripe account, generated with the state.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::ids;
+use super::handler::{Call, Ctx};
 use super::params::{EXPAND, Field};
-use super::routes::{Call, Ctx};
-
-/// The persisted part of the account: its id and creation time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct AccountRecord {
-    pub id: String,
-    pub created: i64,
-}
-
-impl AccountRecord {
-    pub(crate) fn generate() -> AccountRecord {
-        AccountRecord {
-            id: ids::account(),
-            created: ids::now(),
-        }
-    }
-}
 
 pub(crate) static RETRIEVE: &[Field] = &[EXPAND];
 

@@ -10,41 +10,18 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::currency;
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{self, Call, Ctx, Resource};
 use super::ids;
 use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{self, Call, Ctx, Resource};
-use super::store::{State, find};
-
-/// A stored coupon.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Coupon {
-    pub id: String,
-    pub seq: u64,
-    pub amount_off: Option<i64>,
-    /// `applies_to[products]`; `None`: the coupon applies to every product.
-    pub applies_to: Option<Vec<String>>,
-    pub created: i64,
-    pub currency: Option<String>,
-    /// `amount_off` in currencies other than `currency`.
-    #[serde(default)]
-    pub currency_options: BTreeMap<String, i64>,
-    pub duration: String,
-    pub duration_in_months: Option<i64>,
-    pub max_redemptions: Option<i64>,
-    pub metadata: BTreeMap<String, String>,
-    pub name: Option<String>,
-    pub percent_off: Option<f64>,
-    pub redeem_by: Option<i64>,
-    pub times_redeemed: i64,
-}
+use super::records::Coupon;
+use super::state::{State, find};
 
 impl Coupon {
     /// Why this coupon can no longer be redeemed at `now`, deletion aside (a deleted coupon is
@@ -417,5 +394,5 @@ pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 
 /// `GET /v1/coupons`.
 pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    routes::page(ctx, call, "/v1/coupons", |_: &Coupon| true)
+    handler::page(ctx, call, "/v1/coupons", |_: &Coupon| true)
 }

@@ -3,31 +3,16 @@
 //! payment details, balances, discounts, tax and the rest of Stripe's customer are not modelled
 //! (they show as Stripe shows them on a new customer).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{Call, Ctx, Resource};
 use super::ids;
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx, Resource};
-use super::store::{State, unused_id};
-
-/// A stored customer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Customer {
-    pub id: String,
-    pub seq: u64,
-    pub created: i64,
-    pub description: Option<String>,
-    pub email: Option<String>,
-    pub invoice_prefix: String,
-    pub metadata: BTreeMap<String, String>,
-    pub name: Option<String>,
-}
+use super::records::Customer;
+use super::state::{State, unused_id};
 
 /// `POST /v1/customers`: the sandbox accepts only these parameters of Stripe's many.
 pub(crate) static CREATE: &[Field] = &[

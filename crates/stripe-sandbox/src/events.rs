@@ -3,31 +3,13 @@
 //!
 //! Stripe keeps events for 30 days; the sandbox keeps the newest [`MAX_EVENTS`].
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::handler::{Call, Ctx};
 use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER, listed_by_creation};
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{Call, Ctx};
-
-/// How many events the sandbox keeps.
-pub(crate) const MAX_EVENTS: usize = 1_000;
-
-/// A stored event.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Event {
-    pub id: String,
-    pub seq: u64,
-    pub created: i64,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub api_version: String,
-    /// The object after the write.
-    pub object: Value,
-    pub request_id: String,
-    pub idempotency_key: Option<String>,
-}
+use super::records::Event;
 
 listed_by_creation!(Event);
 

@@ -4,29 +4,15 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde::{Deserialize, Serialize};
-
 use super::error::{ApiError, ErrorType};
-use super::store::State;
+use super::records::IdempotencyRecord;
+use super::state::State;
 
 /// Longest accepted key.
 pub(crate) const MAX_KEY_LEN: usize = 255;
 
 /// Records older than this are pruned (Stripe keeps keys for at least 24 hours).
 const RETENTION_SECS: i64 = 24 * 60 * 60;
-
-/// The stored outcome of the first request that used a key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct IdempotencyRecord {
-    pub method: String,
-    pub path: String,
-    /// Canonical JSON of the request's parameters.
-    pub params: String,
-    pub status: u16,
-    pub body: String,
-    pub request_id: String,
-    pub created: i64,
-}
 
 /// What to do with a request carrying a key.
 pub(crate) enum Lookup {

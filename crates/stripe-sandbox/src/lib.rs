@@ -14,7 +14,10 @@
 
 mod account;
 mod auth;
+mod catalog;
+mod changes;
 mod chaos;
+mod connections;
 mod countries;
 mod coupons;
 mod currency;
@@ -24,6 +27,7 @@ mod events;
 mod expand;
 mod faults;
 mod form;
+mod handler;
 mod idempotency;
 mod ids;
 mod list;
@@ -33,16 +37,19 @@ mod portal;
 mod prices;
 mod products;
 mod promotion_codes;
+mod records;
 mod reqlog;
 mod routes;
 pub mod seed;
 mod server;
+mod state;
 mod store;
 mod tax_rates;
 mod tax_registrations;
 mod tax_settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod tx;
 mod version;
 
 use std::future::Future;
@@ -50,23 +57,46 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 pub use chaos::{Chaos, ChaosError, Fault, Latency, parse_probability, parse_time_scale};
 pub use faults::{FailureRule, FailureRuleParseError};
+pub use reqlog::DEFAULT_REQUEST_LOG_BYTES;
+pub use server::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+pub use store::DEFAULT_MAX_STATE_BYTES;
 
-/// How to run a sandbox.
-#[derive(Debug, Clone, Default)]
+/// How to run a sandbox. [`SandboxConfig::default`]: state in memory, no failures, no chaos,
+/// test mode, and the default bounds below.
+#[derive(Debug, Clone)]
 pub struct SandboxConfig {
     /// The state file; `None` keeps the state in memory only.
     pub state: Option<PathBuf>,
     /// Start from a copy of this state file, kept in memory (the file is never written);
-    /// excludes `state`. For benchmarks on large seeded accounts (see [`seed`]), where writing
-    /// the whole file on every request would measure the sandbox, not the client.
+    /// excludes `state`. For benchmarks on large seeded accounts (see [`seed`]), served again
+    /// and again unchanged.
     pub from: Option<PathBuf>,
     /// Failures to inject (see [`FailureRule`]).
     pub failures: Vec<FailureRule>,
+    /// The largest state file (or journal beside it) the sandbox reads, in bytes: a larger one
+    /// is refused with an error naming it. Default [`DEFAULT_MAX_STATE_BYTES`].
+    pub max_state_bytes: u64,
     /// Print one line per request to stderr.
     pub log_requests: bool,
+    /// The most memory the request log ([`Sandbox::requests`]) takes, in bytes (counting each
+    /// request's text plus a fixed share per request); the oldest requests are dropped first,
+    /// and 0 keeps none. Default [`DEFAULT_REQUEST_LOG_BYTES`].
+    pub request_log_bytes: usize,
+    /// Keep each request's body in the request log ([`LoggedRequest::body`] is empty
+    /// otherwise). Default `true`, for tests that inspect what was sent; `billing sandbox` keeps
+    /// them only with `-v`.
+    pub request_log_bodies: bool,
+    /// The most connections served at once. A new connection beyond it closes the idlest
+    /// one (a connection between requests, or still sending its request's headers) to make
+    /// room, so that a new client is always served. Default [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
+    /// How long a connection may stay idle between requests (or take to send a request's
+    /// headers, or its body) before it is closed. Default [`DEFAULT_IDLE_TIMEOUT`].
+    pub idle_timeout: Duration,
     /// Random faults, added latency, rate limits and time compression (see [`Chaos`]); the
     /// default has none of them.
     pub chaos: Chaos,
@@ -77,14 +107,33 @@ pub struct SandboxConfig {
     pub live: bool,
 }
 
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            state: None,
+            from: None,
+            failures: Vec::new(),
+            max_state_bytes: DEFAULT_MAX_STATE_BYTES,
+            log_requests: false,
+            request_log_bytes: DEFAULT_REQUEST_LOG_BYTES,
+            request_log_bodies: true,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            chaos: Chaos::default(),
+            live: false,
+        }
+    }
+}
+
 /// One request as the sandbox received and answered it (never its `Authorization` header).
+/// Only requests whose API key was accepted are logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedRequest {
     pub method: String,
     pub path: String,
     /// The raw query string, without `?`.
     pub query: String,
-    /// The raw form body.
+    /// The raw form body; empty unless [`SandboxConfig::request_log_bodies`].
     pub body: String,
     pub stripe_version: Option<String>,
     pub idempotency_key: Option<String>,
@@ -114,6 +163,13 @@ pub enum SandboxError {
     },
     #[error("the sandbox state file {} is corrupt: {message}", path.display())]
     StateCorrupt { path: PathBuf, message: String },
+    /// A state file (or the journal beside it) is larger than
+    /// [`SandboxConfig::max_state_bytes`].
+    #[error(
+        "the sandbox state file {} is larger than {limit} bytes, the most the sandbox reads",
+        path.display()
+    )]
+    StateTooLarge { path: PathBuf, limit: u64 },
     #[error("cannot lock the sandbox state file {}: {source}", path.display())]
     Lock {
         path: PathBuf,
@@ -212,7 +268,8 @@ impl Sandbox {
         format!("http://{}/", SocketAddr::new(ip, self.addr.port()))
     }
 
-    /// Every request received so far, oldest first.
+    /// The requests received so far whose API key was accepted, oldest first: the newest
+    /// that fit in [`SandboxConfig::request_log_bytes`].
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.app.requests()
     }

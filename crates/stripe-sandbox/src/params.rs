@@ -236,120 +236,21 @@ fn hash<'a>(node: &'a Node, path: &str) -> Result<&'a BTreeMap<String, Node>, Ap
 
 fn validate_value(ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
     match *ty {
-        Ty::String { max } => {
-            let s = leaf(node, path, "string")?;
-            if s.chars().count() > max {
-                return Err(ApiError::invalid(format!(
-                    "Invalid string: {}; must be at most {max} characters",
-                    abbreviate(s)
-                ))
-                .with_param(path));
-            }
-            // A whitespace-only value is refused like Stripe's `parameter_invalid_string_blank`
-            // (which fields Stripe applies it to is unverified; all of them here, stricter).
-            if s.trim().is_empty() {
-                return Err(ApiError::invalid(format!(
-                    "Invalid {path}: the value cannot be blank (only whitespace)."
-                ))
-                .with_code("parameter_invalid_string_blank")
-                .with_param(path));
-            }
-            Ok(Value::String(s.to_string()))
-        }
-        Ty::Integer { min, max } => {
-            let s = match node {
-                Node::Leaf(s) => s.as_str(),
-                other => {
-                    return Err(ApiError::invalid(format!(
-                        "Invalid integer: {path} must be an integer, not {}",
-                        kind_name(other)
-                    ))
-                    .with_code("parameter_invalid_integer")
-                    .with_param(path));
-                }
-            };
-            let n = integer(s, path)?;
-            check_bounds(n, min, max, path)?;
-            Ok(Value::from(n))
-        }
+        Ty::String { max } => validate_string(leaf(node, path, "string")?, max, path),
+        Ty::Integer { min, max } => validate_integer(node, min, max, path),
         Ty::Decimal {
             places,
             non_negative,
             max_integer,
-        } => {
-            let s = leaf(node, path, "decimal")?;
-            let invalid = || ApiError::invalid(format!("Invalid decimal: {}", abbreviate(s)));
-            let unsigned = s.strip_prefix('-').unwrap_or(s);
-            let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-            let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-            if !digits(int) || (unsigned.contains('.') && !digits(frac)) || int.len() > 16 {
-                return Err(invalid().with_param(path));
-            }
-            if frac.len() > places {
-                return Err(ApiError::invalid(format!(
-                    "Invalid decimal: {}; must have at most {places} decimal places",
-                    abbreviate(s)
-                ))
-                .with_param(path));
-            }
-            if non_negative
-                && s.starts_with('-')
-                && (int.bytes().chain(frac.bytes())).any(|b| b != b'0')
-            {
-                return Err(
-                    ApiError::invalid("This value must be greater than or equal to 0.")
-                        .with_param(path),
-                );
-            }
-            // At most 16 digits (checked above), so the integer part fits a u64.
-            if let Some(max) = max_integer
-                && int.parse::<u64>().is_ok_and(|n| n > max)
-            {
-                return Err(ApiError::invalid(format!(
-                    "Invalid decimal: {}; the integer part can be at most {max} (amounts have \
-                     at most {} integer digits).",
-                    abbreviate(s),
-                    max.to_string().len()
-                ))
-                .with_param(path));
-            }
-            Ok(Value::String(s.to_string()))
-        }
+        } => validate_decimal(
+            leaf(node, path, "decimal")?,
+            places,
+            non_negative,
+            max_integer,
+            path,
+        ),
         Ty::Float { min, max, places } => {
-            let s = leaf(node, path, "float")?;
-            let invalid =
-                || ApiError::invalid(format!("Invalid float: {}", abbreviate(s))).with_param(path);
-            let unsigned = s.strip_prefix('-').unwrap_or(s);
-            let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-            let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-            if !digits(int) || (unsigned.contains('.') && !digits(frac)) || int.len() > 16 {
-                return Err(invalid());
-            }
-            let value: f64 = s.parse().map_err(|_| invalid())?;
-            if value < min {
-                return Err(ApiError::invalid(format!(
-                    "This value must be greater than or equal to {min} (it currently is \
-                     '{value:?}')."
-                ))
-                .with_param(path));
-            }
-            if value > max {
-                return Err(ApiError::invalid(format!(
-                    "This value must be less than or equal to {max} (it currently is \
-                     '{value:?}')."
-                ))
-                .with_param(path));
-            }
-            if frac.len() > places {
-                return Err(ApiError::invalid(format!(
-                    "Invalid float: {}; must have at most {places} decimal places",
-                    abbreviate(s)
-                ))
-                .with_param(path));
-            }
-            serde_json::Number::from_f64(value)
-                .map(Value::Number)
-                .ok_or_else(invalid)
+            validate_float(leaf(node, path, "float")?, min, max, places, path)
         }
         Ty::Boolean => match leaf(node, path, "boolean")? {
             "true" => Ok(Value::Bool(true)),
@@ -382,90 +283,224 @@ fn validate_value(ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
             }
         }
         Ty::Metadata => validate_metadata(node, path),
-        Ty::UpTo => {
-            let s = leaf(node, path, "integer")?;
-            if s == "inf" {
-                return Ok(Value::String("inf".into()));
-            }
-            let n = integer(s, path)?;
-            check_bounds(n, 1, i64::MAX, path)?;
-            Ok(Value::from(n))
-        }
-        Ty::NowOrTimestamp => {
-            let s = leaf(node, path, "timestamp")?;
-            if s == "now" {
-                return Ok(Value::String("now".into()));
-            }
-            let n = parse_integer(s).ok_or_else(|| {
-                ApiError::invalid(format!(
-                    "Invalid timestamp: {}; must be a Unix timestamp (an integer) or `now`",
-                    abbreviate(s)
-                ))
-                .with_code("parameter_invalid_integer")
-                .with_param(path)
-            })?;
-            check_bounds(n, 0, i64::MAX, path)?;
-            Ok(Value::from(n))
-        }
-        Ty::Range => match node {
-            Node::Leaf(s) => Ok(Value::from(integer(s, path)?)),
-            Node::Map(map) => {
-                let mut out = Map::new();
-                for (key, value) in map {
-                    let sub = child_path(path, key);
-                    if !matches!(key.as_str(), "gt" | "gte" | "lt" | "lte") {
-                        return Err(ApiError::unknown_parameter(&sub));
-                    }
-                    let s = leaf(value, &sub, "integer")?;
-                    if s.is_empty() {
-                        return Err(ApiError::invalid_empty(&sub));
-                    }
-                    out.insert(key.clone(), Value::from(integer(s, &sub)?));
-                }
-                Ok(Value::Object(out))
-            }
-            Node::List(_) => Err(ApiError::invalid("Invalid hash").with_param(path)),
-        },
+        Ty::UpTo => validate_up_to(leaf(node, path, "integer")?, path),
+        Ty::NowOrTimestamp => validate_now_or_timestamp(leaf(node, path, "timestamp")?, path),
+        Ty::Range => validate_range(node, path),
         Ty::Object(fields) => Ok(Value::Object(validate_object(
             fields,
             hash(node, path)?,
             path,
         )?)),
-        Ty::CurrencyMap(value_ty) => {
+        Ty::CurrencyMap(value_ty) => validate_currency_map(value_ty, node, path),
+        Ty::Array { item, max } => validate_array(item, max, node, path),
+    }
+}
+
+fn validate_string(s: &str, max: usize, path: &str) -> Result<Value, ApiError> {
+    if s.chars().count() > max {
+        return Err(ApiError::invalid(format!(
+            "Invalid string: {}; must be at most {max} characters",
+            abbreviate(s)
+        ))
+        .with_param(path));
+    }
+    // A whitespace-only value is refused like Stripe's `parameter_invalid_string_blank`
+    // (which fields Stripe applies it to is unverified; all of them here, stricter).
+    if s.trim().is_empty() {
+        return Err(ApiError::invalid(format!(
+            "Invalid {path}: the value cannot be blank (only whitespace)."
+        ))
+        .with_code("parameter_invalid_string_blank")
+        .with_param(path));
+    }
+    Ok(Value::String(s.to_string()))
+}
+
+fn validate_integer(node: &Node, min: i64, max: i64, path: &str) -> Result<Value, ApiError> {
+    let s = match node {
+        Node::Leaf(s) => s.as_str(),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Invalid integer: {path} must be an integer, not {}",
+                kind_name(other)
+            ))
+            .with_code("parameter_invalid_integer")
+            .with_param(path));
+        }
+    };
+    let n = integer(s, path)?;
+    check_bounds(n, min, max, path)?;
+    Ok(Value::from(n))
+}
+
+/// The integer and fraction digits of a plain decimal number (`-12.50`: `("12", "50")`), or
+/// `None` when it is not one (or has more than 16 integer digits).
+fn decimal_parts(s: &str) -> Option<(&str, &str)> {
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (unsigned.contains('.') && !digits(frac)) || int.len() > 16 {
+        return None;
+    }
+    Some((int, frac))
+}
+
+fn validate_decimal(
+    s: &str,
+    places: usize,
+    non_negative: bool,
+    max_integer: Option<u64>,
+    path: &str,
+) -> Result<Value, ApiError> {
+    let Some((int, frac)) = decimal_parts(s) else {
+        return Err(
+            ApiError::invalid(format!("Invalid decimal: {}", abbreviate(s))).with_param(path),
+        );
+    };
+    if frac.len() > places {
+        return Err(ApiError::invalid(format!(
+            "Invalid decimal: {}; must have at most {places} decimal places",
+            abbreviate(s)
+        ))
+        .with_param(path));
+    }
+    if non_negative && s.starts_with('-') && (int.bytes().chain(frac.bytes())).any(|b| b != b'0') {
+        return Err(
+            ApiError::invalid("This value must be greater than or equal to 0.").with_param(path),
+        );
+    }
+    // At most 16 digits (checked above), so the integer part fits a u64.
+    if let Some(max) = max_integer
+        && int.parse::<u64>().is_ok_and(|n| n > max)
+    {
+        return Err(ApiError::invalid(format!(
+            "Invalid decimal: {}; the integer part can be at most {max} (amounts have at most {} \
+             integer digits).",
+            abbreviate(s),
+            max.to_string().len()
+        ))
+        .with_param(path));
+    }
+    Ok(Value::String(s.to_string()))
+}
+
+fn validate_float(
+    s: &str,
+    min: f64,
+    max: f64,
+    places: usize,
+    path: &str,
+) -> Result<Value, ApiError> {
+    let invalid =
+        || ApiError::invalid(format!("Invalid float: {}", abbreviate(s))).with_param(path);
+    let (_, frac) = decimal_parts(s).ok_or_else(invalid)?;
+    let value: f64 = s.parse().map_err(|_| invalid())?;
+    if value < min {
+        return Err(ApiError::invalid(format!(
+            "This value must be greater than or equal to {min} (it currently is '{value:?}')."
+        ))
+        .with_param(path));
+    }
+    if value > max {
+        return Err(ApiError::invalid(format!(
+            "This value must be less than or equal to {max} (it currently is '{value:?}')."
+        ))
+        .with_param(path));
+    }
+    if frac.len() > places {
+        return Err(ApiError::invalid(format!(
+            "Invalid float: {}; must have at most {places} decimal places",
+            abbreviate(s)
+        ))
+        .with_param(path));
+    }
+    serde_json::Number::from_f64(value)
+        .map(Value::Number)
+        .ok_or_else(invalid)
+}
+
+/// A tier's `up_to`: a positive integer or `inf`.
+fn validate_up_to(s: &str, path: &str) -> Result<Value, ApiError> {
+    if s == "inf" {
+        return Ok(Value::String("inf".into()));
+    }
+    let n = integer(s, path)?;
+    check_bounds(n, 1, i64::MAX, path)?;
+    Ok(Value::from(n))
+}
+
+fn validate_now_or_timestamp(s: &str, path: &str) -> Result<Value, ApiError> {
+    if s == "now" {
+        return Ok(Value::String("now".into()));
+    }
+    let n = parse_integer(s).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "Invalid timestamp: {}; must be a Unix timestamp (an integer) or `now`",
+            abbreviate(s)
+        ))
+        .with_code("parameter_invalid_integer")
+        .with_param(path)
+    })?;
+    check_bounds(n, 0, i64::MAX, path)?;
+    Ok(Value::from(n))
+}
+
+/// An integer, or a range of them (`created[gte]=…`).
+fn validate_range(node: &Node, path: &str) -> Result<Value, ApiError> {
+    match node {
+        Node::Leaf(s) => Ok(Value::from(integer(s, path)?)),
+        Node::Map(map) => {
             let mut out = Map::new();
-            for (code, value) in hash(node, path)? {
-                let sub = child_path(path, code);
-                if !currency::is_supported(code) {
-                    return Err(ApiError::invalid(currency::unsupported_message(&abbreviate(
-                        code,
-                    )))
-                    .with_param(sub));
+            for (key, value) in map {
+                let sub = child_path(path, key);
+                if !matches!(key.as_str(), "gt" | "gte" | "lt" | "lte") {
+                    return Err(ApiError::unknown_parameter(&sub));
                 }
-                out.insert(code.clone(), validate_field(false, value_ty, value, &sub)?);
+                let s = leaf(value, &sub, "integer")?;
+                if s.is_empty() {
+                    return Err(ApiError::invalid_empty(&sub));
+                }
+                out.insert(key.clone(), Value::from(integer(s, &sub)?));
             }
             Ok(Value::Object(out))
         }
-        Ty::Array { item, max } => {
-            let items: Vec<&Node> = match node {
-                Node::List(items) => items.iter().collect(),
-                Node::Map(map) => form::indexed_items(map)
-                    .ok_or_else(|| ApiError::invalid("Invalid array").with_param(path))?,
-                Node::Leaf(_) => return Err(ApiError::invalid("Invalid array").with_param(path)),
-            };
-            if items.len() > max {
-                return Err(ApiError::invalid(format!(
-                    "Invalid {path}: must contain at most {max} elements"
-                ))
-                .with_param(path));
-            }
-            let mut out = Vec::with_capacity(items.len());
-            for (index, item_node) in items.into_iter().enumerate() {
-                let sub = format!("{path}[{index}]");
-                out.push(validate_field(false, item, item_node, &sub)?);
-            }
-            Ok(Value::Array(out))
-        }
+        Node::List(_) => Err(ApiError::invalid("Invalid hash").with_param(path)),
     }
+}
+
+fn validate_currency_map(value_ty: &Ty, node: &Node, path: &str) -> Result<Value, ApiError> {
+    let mut out = Map::new();
+    for (code, value) in hash(node, path)? {
+        let sub = child_path(path, code);
+        if !currency::is_supported(code) {
+            return Err(
+                ApiError::invalid(currency::unsupported_message(&abbreviate(code))).with_param(sub),
+            );
+        }
+        out.insert(code.clone(), validate_field(false, value_ty, value, &sub)?);
+    }
+    Ok(Value::Object(out))
+}
+
+fn validate_array(item: &Ty, max: usize, node: &Node, path: &str) -> Result<Value, ApiError> {
+    let items: Vec<&Node> = match node {
+        Node::List(items) => items.iter().collect(),
+        Node::Map(map) => form::indexed_items(map)
+            .ok_or_else(|| ApiError::invalid("Invalid array").with_param(path))?,
+        Node::Leaf(_) => return Err(ApiError::invalid("Invalid array").with_param(path)),
+    };
+    if items.len() > max {
+        return Err(ApiError::invalid(format!(
+            "Invalid {path}: must contain at most {max} elements"
+        ))
+        .with_param(path));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (index, item_node) in items.into_iter().enumerate() {
+        let sub = format!("{path}[{index}]");
+        out.push(validate_field(false, item, item_node, &sub)?);
+    }
+    Ok(Value::Array(out))
 }
 
 fn check_bounds(n: i64, min: i64, max: i64, path: &str) -> Result<(), ApiError> {

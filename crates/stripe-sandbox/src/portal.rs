@@ -14,199 +14,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use stripe_facts::{
     PORTAL_CANCEL_MODES, PORTAL_CANCEL_REASONS, PORTAL_CUSTOMER_UPDATES, PORTAL_MAX_PRODUCTS,
     PORTAL_SUBSCRIPTION_UPDATES,
 };
 
-use super::account::AccountRecord;
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{self, Call, Ctx, Resource};
 use super::ids;
 use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{self, Call, Ctx, Resource};
-use super::store::{State, find, unused_id};
-
-/// A stored configuration.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct PortalConfiguration {
-    pub id: String,
-    pub seq: u64,
-    pub active: bool,
-    pub business_profile: BusinessProfile,
-    pub created: i64,
-    pub default_return_url: Option<String>,
-    pub features: Features,
-    pub is_default: bool,
-    pub login_page: LoginPage,
-    /// `None` (shown as `null`) until set: the default configuration has no metadata yet.
-    pub metadata: Option<BTreeMap<String, String>>,
-    pub name: Option<String>,
-    pub updated: i64,
-}
-
-/// The stored parts below are serialized with Stripe's field names: the object shows them as
-/// they are (less the includable `products`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct BusinessProfile {
-    pub headline: Option<String>,
-    pub privacy_policy_url: Option<String>,
-    pub terms_of_service_url: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct LoginPage {
-    pub enabled: bool,
-    pub url: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Features {
-    pub customer_update: CustomerUpdate,
-    pub invoice_history: Toggle,
-    pub payment_method_update: PaymentMethodUpdate,
-    pub subscription_cancel: SubscriptionCancel,
-    pub subscription_update: SubscriptionUpdate,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct CustomerUpdate {
-    pub allowed_updates: Vec<String>,
-    pub enabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Toggle {
-    pub enabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct PaymentMethodUpdate {
-    pub enabled: bool,
-    pub payment_method_configuration: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct SubscriptionCancel {
-    pub cancellation_reason: CancellationReason,
-    pub enabled: bool,
-    pub mode: String,
-    pub proration_behavior: String,
-}
-
-impl Default for SubscriptionCancel {
-    fn default() -> Self {
-        SubscriptionCancel {
-            cancellation_reason: CancellationReason::default(),
-            enabled: false,
-            mode: "at_period_end".into(),
-            proration_behavior: "none".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct CancellationReason {
-    pub enabled: bool,
-    pub options: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct SubscriptionUpdate {
-    /// `null` until set (Stripe's default behaviour is `unchanged`).
-    pub billing_cycle_anchor: Option<String>,
-    pub default_allowed_updates: Vec<String>,
-    pub enabled: bool,
-    pub products: Vec<PortalProduct>,
-    pub proration_behavior: String,
-    pub schedule_at_period_end: Schedule,
-    pub trial_update_behavior: String,
-}
-
-impl Default for SubscriptionUpdate {
-    fn default() -> Self {
-        SubscriptionUpdate {
-            billing_cycle_anchor: None,
-            default_allowed_updates: Vec::new(),
-            enabled: false,
-            products: Vec::new(),
-            proration_behavior: "none".into(),
-            schedule_at_period_end: Schedule::default(),
-            trial_update_behavior: "end_trial".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct PortalProduct {
-    pub adjustable_quantity: AdjustableQuantity,
-    pub prices: Vec<String>,
-    pub product: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct AdjustableQuantity {
-    pub enabled: bool,
-    pub maximum: Option<i64>,
-    pub minimum: i64,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Schedule {
-    pub conditions: Vec<Condition>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Condition {
-    #[serde(rename = "type")]
-    pub kind: String,
-}
-
-// ---------------------------------------------------------------------------------------------
-// The default configuration
-
-/// The account's default configuration, created with the account. Its id is derived from the
-/// account id, so every process that opens a state file without one (an older file) derives
-/// the same configuration.
-pub(crate) fn default_configuration(account: &AccountRecord) -> PortalConfiguration {
-    const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let digest = Sha256::digest(format!("billing-portal-default:{}", account.id).as_bytes());
-    let suffix: String = digest
-        .iter()
-        .take(23)
-        .map(|b| char::from(ALPHANUMERIC[usize::from(*b) % ALPHANUMERIC.len()]))
-        .collect();
-    PortalConfiguration {
-        id: format!("bpc_1{suffix}"),
-        seq: 0,
-        active: true,
-        business_profile: BusinessProfile::default(),
-        created: account.created,
-        default_return_url: None,
-        features: Features::default(),
-        is_default: true,
-        login_page: LoginPage::default(),
-        metadata: None,
-        name: None,
-        updated: account.created,
-    }
-}
-
-/// Adds the default configuration to a state that has none (a fresh state, or a state file
-/// written before portal configurations existed).
-pub(crate) fn ensure_default(state: &mut State) {
-    if !state.portal_configurations.values().any(|c| c.is_default) {
-        let config = default_configuration(&state.account);
-        state
-            .portal_configurations
-            .insert(config.id.clone(), config);
-    }
-}
+use super::records::{
+    AdjustableQuantity, BusinessProfile, Condition, Features, LoginPage, PortalConfiguration,
+    PortalProduct, SubscriptionCancel,
+};
+use super::state::{State, find, unused_id};
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
@@ -942,12 +767,13 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let keep = |c: &PortalConfiguration| {
         p.admits("active", c.active) && p.admits("is_default", c.is_default)
     };
-    routes::page(ctx, call, "/v1/billing_portal/configurations", keep)
+    handler::page(ctx, call, "/v1/billing_portal/configurations", keep)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::{AccountRecord, default_configuration};
 
     #[test]
     fn the_default_configuration_is_derived_from_the_account() {

@@ -5,88 +5,19 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{self, Call, Ctx, Resource};
 use super::ids;
 use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::products;
-use super::routes::{self, Call, Ctx, Resource};
-use super::store::{State, Tx, find, unused_id};
+use super::records::{CurrencyOption, CustomUnitAmount, Price, Recurring, Tier, TransformQuantity};
+use super::state::{State, find, unused_id};
+use super::tx::Tx;
 use super::version::ApiVersion;
-
-/// A stored price.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Price {
-    pub id: String,
-    pub seq: u64,
-    pub active: bool,
-    pub billing_scheme: String,
-    pub created: i64,
-    pub currency: String,
-    #[serde(default)]
-    pub currency_options: BTreeMap<String, CurrencyOption>,
-    pub custom_unit_amount: Option<CustomUnitAmount>,
-    pub lookup_key: Option<String>,
-    pub metadata: BTreeMap<String, String>,
-    pub nickname: Option<String>,
-    pub product: String,
-    pub recurring: Option<Recurring>,
-    pub tax_behavior: String,
-    #[serde(default)]
-    pub tiers: Vec<Tier>,
-    pub tiers_mode: Option<String>,
-    pub transform_quantity: Option<TransformQuantity>,
-    pub unit_amount: Option<i64>,
-    pub unit_amount_decimal: Option<String>,
-}
-
-/// The price in one more currency.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct CurrencyOption {
-    pub custom_unit_amount: Option<CustomUnitAmount>,
-    pub tax_behavior: String,
-    #[serde(default)]
-    pub tiers: Vec<Tier>,
-    pub unit_amount: Option<i64>,
-    pub unit_amount_decimal: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct CustomUnitAmount {
-    pub maximum: Option<i64>,
-    pub minimum: Option<i64>,
-    pub preset: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Recurring {
-    pub interval: String,
-    pub interval_count: i64,
-    pub meter: Option<String>,
-    pub trial_period_days: Option<i64>,
-    pub usage_type: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Tier {
-    pub flat_amount: Option<i64>,
-    pub flat_amount_decimal: Option<String>,
-    pub unit_amount: Option<i64>,
-    pub unit_amount_decimal: Option<String>,
-    /// `None` is `inf`.
-    pub up_to: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct TransformQuantity {
-    pub divide_by: i64,
-    pub round: String,
-}
 
 impl Price {
     fn kind(&self) -> &'static str {
@@ -123,22 +54,22 @@ impl Price {
 /// option amounts, `custom_unit_amount` bounds, and the integer part of every `*_decimal`.
 const MAX_AMOUNT: i64 = 99_999_999;
 
-const AMOUNT: Ty = Ty::Integer {
+pub(crate) const AMOUNT: Ty = Ty::Integer {
     min: 0,
     max: MAX_AMOUNT,
 };
-const DECIMAL: Ty = Ty::Decimal {
+pub(crate) const DECIMAL: Ty = Ty::Decimal {
     places: 12,
     non_negative: true,
     max_integer: Some(MAX_AMOUNT.unsigned_abs()),
 };
-const TAX_BEHAVIOR: Ty = Ty::Enum(&["exclusive", "inclusive", "unspecified"]);
+pub(crate) const TAX_BEHAVIOR: Ty = Ty::Enum(&["exclusive", "inclusive", "unspecified"]);
 const INTERVAL: Ty = Ty::Enum(&["day", "month", "week", "year"]);
 const USAGE_TYPE: Ty = Ty::Enum(&["licensed", "metered"]);
-const LOOKUP_KEY: Ty = Ty::String { max: 200 };
-const NICKNAME: Ty = Ty::String { max: 5000 };
+pub(crate) const LOOKUP_KEY: Ty = Ty::String { max: 200 };
+pub(crate) const NICKNAME: Ty = Ty::String { max: 5000 };
 
-const CUSTOM_UNIT_AMOUNT: &[Field] = &[
+pub(crate) const CUSTOM_UNIT_AMOUNT: &[Field] = &[
     Field::new("enabled", Ty::Boolean).required(),
     Field::new("maximum", AMOUNT),
     Field::new("minimum", AMOUNT),
@@ -152,7 +83,7 @@ const TIER: &[Field] = &[
     Field::new("unit_amount_decimal", DECIMAL),
     Field::new("up_to", Ty::UpTo).required(),
 ];
-const TIERS: Ty = Ty::Array {
+pub(crate) const TIERS: Ty = Ty::Array {
     item: &Ty::Object(TIER),
     max: 250,
 };
@@ -164,9 +95,9 @@ const CURRENCY_OPTION: &[Field] = &[
     Field::new("unit_amount", AMOUNT),
     Field::new("unit_amount_decimal", DECIMAL),
 ];
-const CURRENCY_OPTIONS: Ty = Ty::CurrencyMap(&Ty::Object(CURRENCY_OPTION));
+pub(crate) const CURRENCY_OPTIONS: Ty = Ty::CurrencyMap(&Ty::Object(CURRENCY_OPTION));
 
-const RECURRING: &[Field] = &[
+pub(crate) const RECURRING: &[Field] = &[
     Field::new("interval", INTERVAL).required(),
     Field::new(
         "interval_count",
@@ -180,7 +111,7 @@ const RECURRING: &[Field] = &[
     Field::new("usage_type", USAGE_TYPE),
 ];
 
-const TRANSFORM_QUANTITY: &[Field] = &[
+pub(crate) const TRANSFORM_QUANTITY: &[Field] = &[
     Field::new(
         "divide_by",
         Ty::Integer {
@@ -212,30 +143,6 @@ pub(crate) const DEFAULT_PRICE_DATA: &[Field] = &[
         ]),
     ),
     Field::new("tax_behavior", TAX_BEHAVIOR),
-    Field::new("unit_amount", AMOUNT),
-    Field::new("unit_amount_decimal", DECIMAL),
-];
-
-/// `POST /v1/prices`. Nothing is emptyable on create (stricter reading).
-pub(crate) static CREATE: &[Field] = &[
-    Field::new("active", Ty::Boolean),
-    Field::new("billing_scheme", Ty::Enum(&["per_unit", "tiered"])),
-    Field::new("currency", Ty::Currency).required(),
-    Field::new("currency_options", CURRENCY_OPTIONS),
-    Field::new("custom_unit_amount", Ty::Object(CUSTOM_UNIT_AMOUNT)),
-    EXPAND,
-    Field::new("lookup_key", LOOKUP_KEY),
-    Field::new("metadata", Ty::Metadata),
-    Field::new("nickname", NICKNAME),
-    Field::new("product", Ty::String { max: 5000 }),
-    Field::new("product_data", Ty::Object(products::PRODUCT_DATA)),
-    Field::new("recurring", Ty::Object(RECURRING)),
-    Field::new("tax_behavior", TAX_BEHAVIOR),
-    Field::new("tiers", TIERS),
-    Field::new("tiers_mode", Ty::Enum(&["graduated", "volume"])),
-    // Accepted on create too: a replacement price takes over the key in one request.
-    Field::new("transfer_lookup_key", Ty::Boolean),
-    Field::new("transform_quantity", Ty::Object(TRANSFORM_QUANTITY)),
     Field::new("unit_amount", AMOUNT),
     Field::new("unit_amount_decimal", DECIMAL),
 ];
@@ -751,7 +658,7 @@ pub(crate) fn build(
 }
 
 /// Takes the lookup key off price `holder` (the key moves to another price).
-fn release_lookup_key(tx: &mut Tx<'_>, holder: Option<String>) {
+pub(crate) fn release_lookup_key(tx: &mut Tx<'_>, holder: Option<String>) {
     if let Some(mut previous) = holder.and_then(|id| tx.state().prices.get(&id).cloned()) {
         previous.lookup_key = None;
         tx.put(previous);
@@ -761,7 +668,7 @@ fn release_lookup_key(tx: &mut Tx<'_>, holder: Option<String>) {
 /// The price currently holding `key` (other than `this`): `Ok(None)` if free, `Ok(Some(id))` if
 /// held and `transfer` moves it, an error if held and not transferred. Lookup keys are unique
 /// across all prices, active or archived.
-fn lookup_key_holder(
+pub(crate) fn lookup_key_holder(
     state: &State,
     key: &str,
     transfer: bool,
@@ -782,7 +689,7 @@ fn lookup_key_holder(
     }
 }
 
-fn transfer_without_key() -> ApiError {
+pub(crate) fn transfer_without_key() -> ApiError {
     ApiError::invalid(
         "`transfer_lookup_key` can only be used together with a non-empty `lookup_key`.",
     )
@@ -852,15 +759,15 @@ fn render_currency_options(price: &Price, expand: &Expand) -> Value {
 }
 
 impl Resource for Price {
-    fn render(&self, state: &State, expand: &Expand, _now: i64) -> Value {
-        render(state, self, expand)
+    fn render(&self, state: &State, expand: &Expand, now: i64) -> Value {
+        render(state, self, expand, now)
     }
 }
 
 /// The price's JSON, with `expand` applied. `tiers`, `currency_options` and the `tiers` of each
 /// currency option are includable: present only when expanded (and tiers only on tiered
 /// prices).
-pub(crate) fn render(state: &State, price: &Price, expand: &Expand) -> Value {
+fn render(state: &State, price: &Price, expand: &Expand, now: i64) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(price.id));
     o.insert("object".into(), json!("price"));
@@ -886,7 +793,7 @@ pub(crate) fn render(state: &State, price: &Price, expand: &Expand) -> Value {
         Some(sub) => state
             .products
             .get(&price.product)
-            .map_or_else(|| json!(price.product), |p| products::render(state, p, sub)),
+            .map_or_else(|| json!(price.product), |p| p.render(state, sub, now)),
         None => json!(price.product),
     };
     o.insert("product".into(), product);
@@ -925,56 +832,6 @@ pub(crate) fn render(state: &State, price: &Price, expand: &Expand) -> Value {
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
-
-/// `POST /v1/prices`.
-pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    let p = &call.params;
-    let state = ctx.tx.state();
-    let inline_product = match (p.str_of("product"), p.obj_of("product_data")) {
-        (None, None) => {
-            return Err(ApiError::invalid(
-                "You must specify either `product` or `product_data` when creating a price.",
-            ));
-        }
-        (Some(_), Some(_)) => return Err(ApiError::exclusive("product", "product_data")),
-        (Some(id), None) => {
-            let product = state
-                .products
-                .get(id)
-                .ok_or_else(|| ApiError::no_such_in_param("product", id, "product"))?;
-            // Whether Stripe refuses prices on archived products is unverified; the stricter
-            // reading refuses them, so the tool cannot rely on it.
-            if !product.active {
-                return Err(ApiError::invalid(format!(
-                    "The product `{id}` is archived (`active=false`); prices cannot be created \
-                     for an archived product."
-                ))
-                .with_param("product"));
-            }
-            None
-        }
-        (None, Some(data)) => Some(products::build(state, data, ctx.now, "product_data")?),
-    };
-    let product_id = match (&inline_product, p.str_of("product")) {
-        (Some(product), _) => product.id.clone(),
-        (None, id) => id.unwrap_or_default().to_string(),
-    };
-    let mut price = build(state, p, &product_id, ctx.version, ctx.now, "")?;
-    let transfer = p.bool_of("transfer_lookup_key") == Some(true);
-    let holder = match p.str_of("lookup_key") {
-        Some(key) => {
-            price.lookup_key = Some(key.to_string());
-            lookup_key_holder(state, key, transfer, None)?
-        }
-        None if transfer => return Err(transfer_without_key()),
-        None => None,
-    };
-    if let Some(product) = inline_product {
-        ctx.tx.put_new(product);
-    }
-    release_lookup_key(ctx.tx, holder);
-    ctx.create(price, &call.expand)
-}
 
 /// `POST /v1/prices/{id}`.
 pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
@@ -1061,7 +918,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
                     .is_some_and(|r| r.meter.as_deref() == Some(m))
             })
     };
-    routes::page(ctx, call, "/v1/prices", keep)
+    handler::page(ctx, call, "/v1/prices", keep)
 }
 
 #[cfg(test)]

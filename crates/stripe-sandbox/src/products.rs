@@ -1,102 +1,45 @@
 //! Products (`/v1/products`): parameter tables, the stored record, its JSON shape and the
 //! create / retrieve / update / delete / list handlers (docs/stripe-rules.md#products).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{self, Call, Ctx, Resource};
 use super::ids;
 use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::prices;
-use super::routes::{self, Call, Ctx, Resource};
-use super::store::{State, find};
-
-/// A stored product.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Product {
-    pub id: String,
-    pub seq: u64,
-    pub active: bool,
-    pub created: i64,
-    pub default_price: Option<String>,
-    pub description: Option<String>,
-    pub images: Vec<String>,
-    pub marketing_features: Vec<String>,
-    pub metadata: BTreeMap<String, String>,
-    pub name: String,
-    pub package_dimensions: Option<PackageDimensions>,
-    pub shippable: Option<bool>,
-    pub statement_descriptor: Option<String>,
-    pub tax_code: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub unit_label: Option<String>,
-    pub updated: i64,
-    pub url: Option<String>,
-}
-
-/// Package dimensions as sent (decimal strings, at most 2 decimal places).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct PackageDimensions {
-    pub height: String,
-    pub length: String,
-    pub weight: String,
-    pub width: String,
-}
+use super::records::{PackageDimensions, Product};
+use super::state::{State, find};
 
 const DIMENSION: Ty = Ty::Decimal {
     places: 2,
     non_negative: true,
     max_integer: None,
 };
-const PACKAGE_DIMENSIONS: &[Field] = &[
+pub(crate) const PACKAGE_DIMENSIONS: &[Field] = &[
     Field::new("height", DIMENSION).required(),
     Field::new("length", DIMENSION).required(),
     Field::new("weight", DIMENSION).required(),
     Field::new("width", DIMENSION).required(),
 ];
 const MARKETING_FEATURE: &[Field] = &[Field::new("name", Ty::String { max: 80 }).required()];
-const IMAGES: Ty = Ty::Array {
+pub(crate) const IMAGES: Ty = Ty::Array {
     item: &Ty::String { max: 2048 },
     max: 8,
 };
-const MARKETING_FEATURES: Ty = Ty::Array {
+pub(crate) const MARKETING_FEATURES: Ty = Ty::Array {
     item: &Ty::Object(MARKETING_FEATURE),
     max: 15,
 };
-const NAME: Field = Field::new("name", Ty::String { max: 5000 });
-const STATEMENT_DESCRIPTOR: Field = Field::new("statement_descriptor", Ty::String { max: 22 });
-const TAX_CODE: Ty = Ty::String { max: 5000 };
-const UNIT_LABEL: Ty = Ty::String { max: 12 };
-const URL: Ty = Ty::String { max: 5000 };
-const METADATA: Field = Field::new("metadata", Ty::Metadata);
-
-/// `POST /v1/products`. Nothing is emptyable on create: the spec marks emptyable fields on
-/// update only (stricter reading).
-pub(crate) static CREATE: &[Field] = &[
-    Field::new("active", Ty::Boolean),
-    Field::new("default_price_data", Ty::Object(prices::DEFAULT_PRICE_DATA)),
-    Field::new("description", Ty::String { max: 40000 }),
-    EXPAND,
-    Field::new("id", Ty::String { max: 5000 }),
-    Field::new("images", IMAGES),
-    Field::new("marketing_features", MARKETING_FEATURES),
-    METADATA,
-    NAME.required(),
-    Field::new("package_dimensions", Ty::Object(PACKAGE_DIMENSIONS)),
-    Field::new("shippable", Ty::Boolean),
-    STATEMENT_DESCRIPTOR,
-    Field::new("tax_code", TAX_CODE),
-    // `tax_details` (newer than the rules the sandbox follows) is not accepted: unverified.
-    Field::new("type", Ty::Enum(&["good", "service"])),
-    Field::new("unit_label", UNIT_LABEL),
-    Field::new("url", URL),
-];
+pub(crate) const NAME: Field = Field::new("name", Ty::String { max: 5000 });
+pub(crate) const STATEMENT_DESCRIPTOR: Field =
+    Field::new("statement_descriptor", Ty::String { max: 22 });
+pub(crate) const TAX_CODE: Ty = Ty::String { max: 5000 };
+pub(crate) const UNIT_LABEL: Ty = Ty::String { max: 12 };
+pub(crate) const URL: Ty = Ty::String { max: 5000 };
+pub(crate) const METADATA: Field = Field::new("metadata", Ty::Metadata);
 
 /// `POST /v1/products/{id}`: `id`, `type` and `default_price_data` are immutable (unknown here).
 /// `default_price` accepts `""` to clear it (docs/stripe-rules.md#products).
@@ -353,18 +296,18 @@ fn tax_code_object(code: &str) -> Value {
 }
 
 impl Resource for Product {
-    fn render(&self, state: &State, expand: &Expand, _now: i64) -> Value {
-        render(state, self, expand)
+    fn render(&self, state: &State, expand: &Expand, now: i64) -> Value {
+        render(state, self, expand, now)
     }
 }
 
 /// The product's JSON, with `expand` applied.
-pub(crate) fn render(state: &State, p: &Product, expand: &Expand) -> Value {
+fn render(state: &State, p: &Product, expand: &Expand, now: i64) -> Value {
     let default_price = match (&p.default_price, expand.get("default_price")) {
         (Some(id), Some(sub)) => state
             .prices
             .get(id)
-            .map_or_else(|| json!(id), |price| prices::render(state, price, sub)),
+            .map_or_else(|| json!(id), |price| price.render(state, sub, now)),
         (Some(id), None) => json!(id),
         (None, _) => Value::Null,
     };
@@ -399,28 +342,6 @@ pub(crate) fn render(state: &State, p: &Product, expand: &Expand) -> Value {
         "updated": p.updated,
         "url": p.url,
     })
-}
-
-/// `POST /v1/products`.
-pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    let p = &call.params;
-    let mut product = build(ctx.tx.state(), p, ctx.now, "")?;
-    let price = match p.obj_of("default_price_data") {
-        Some(data) => Some(prices::build(
-            ctx.tx.state(),
-            data,
-            &product.id,
-            ctx.version,
-            ctx.now,
-            "default_price_data",
-        )?),
-        None => None,
-    };
-    product.seq = ctx.tx.take_seq();
-    if let Some(price) = price {
-        product.default_price = Some(ctx.tx.put_new(price));
-    }
-    ctx.save(product, &call.expand)
 }
 
 /// Checks that price `price_id` can be the default price of product `product`: Stripe's rules
@@ -535,5 +456,5 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
                 .as_ref()
                 .is_none_or(|ids| ids.contains(&product.id.as_str()))
     };
-    routes::page(ctx, call, "/v1/products", keep)
+    handler::page(ctx, call, "/v1/products", keep)
 }

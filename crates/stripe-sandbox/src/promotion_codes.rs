@@ -15,7 +15,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::coupons::{self, TIMESTAMP};
@@ -23,44 +22,15 @@ use super::currency;
 use super::customers;
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{self, Call, Ctx, Resource};
 use super::ids;
 use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{self, Call, Ctx, Resource};
-use super::store::{State, Tx, find, unused_id};
+use super::records::{PromotionCode, Restrictions};
+use super::state::{State, find, unused_id};
+use super::tx::Tx;
 use super::version::ApiVersion;
-
-/// A stored promotion code.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct PromotionCode {
-    pub id: String,
-    pub seq: u64,
-    /// The `active` flag as last set by create or update; the code reads as active only when
-    /// it is also redeemable (see [`is_active`]).
-    pub active: bool,
-    pub code: String,
-    /// The coupon id (`promotion.coupon`).
-    pub coupon: String,
-    pub created: i64,
-    pub customer: Option<String>,
-    pub expires_at: Option<i64>,
-    pub max_redemptions: Option<i64>,
-    pub metadata: BTreeMap<String, String>,
-    pub restrictions: Restrictions,
-    pub times_redeemed: i64,
-}
-
-/// `restrictions`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Restrictions {
-    /// `minimum_amount` in currencies other than `minimum_amount_currency`.
-    #[serde(default)]
-    pub currency_options: BTreeMap<String, i64>,
-    pub first_time_transaction: bool,
-    pub minimum_amount: Option<i64>,
-    pub minimum_amount_currency: Option<String>,
-}
 
 // ---------------------------------------------------------------------------------------------
 // Activity and uniqueness
@@ -483,7 +453,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 /// `GET /v1/promotion_codes/{id}`.
 pub(crate) fn retrieve(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     check_version(ctx.version)?;
-    routes::retrieve::<PromotionCode>(ctx, call)
+    handler::retrieve::<PromotionCode>(ctx, call)
 }
 
 /// `POST /v1/promotion_codes/{id}`. Deactivating always works; reactivating (`active=true` on
@@ -547,7 +517,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
             && customer.is_none_or(|c| code.customer.as_deref() == Some(c))
             && account.is_none()
     };
-    routes::page(ctx, call, "/v1/promotion_codes", keep)
+    handler::page(ctx, call, "/v1/promotion_codes", keep)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,67 +1,19 @@
 //! The endpoint table: method, path pattern, parameter table, expansion schema and handler of
-//! every route, and the handlers every kind of stored object shares (retrieve, the answer to a
-//! write, a page of a list). New resources plug in here.
+//! every route, and how a request finds its route. New resources plug in here; what handlers
+//! share is in `handler.rs`.
 
-use serde_json::{Map, Value};
-
-use super::coupons::Coupon;
-use super::customers::Customer;
-use super::error::ApiError;
 use super::expand::{
-    COUPON, CUSTOMER, Expand, NONE, PORTAL_CONFIGURATION, PRICE, PRODUCT, PROMOTION_CODE, Schema,
+    COUPON, CUSTOMER, NONE, PORTAL_CONFIGURATION, PRICE, PRODUCT, PROMOTION_CODE, Schema,
 };
+use super::handler::{Handler, retrieve};
 use super::params::Field;
-use super::portal::PortalConfiguration;
-use super::prices::Price;
-use super::products::Product;
-use super::store::{self, Record, State, Tx};
-use super::tax_rates::TaxRate;
-use super::tax_registrations::TaxRegistration;
-use super::version::ApiVersion;
+use super::records::{
+    Coupon, Customer, PortalConfiguration, Price, Product, TaxRate, TaxRegistration,
+};
 use super::{
-    account, coupons, customers, events, list, portal, prices, products, promotion_codes,
+    account, catalog, coupons, customers, events, portal, prices, products, promotion_codes,
     tax_rates, tax_registrations, tax_settings,
 };
-
-/// What a handler works with: the state (inside the request's transaction), the clock and the
-/// API version.
-pub(crate) struct Ctx<'a, 'b> {
-    pub tx: &'a mut Tx<'b>,
-    pub now: i64,
-    pub version: &'a ApiVersion,
-}
-
-impl Ctx<'_, '_> {
-    /// Stores the new `record` (with the next creation sequence number) and answers with it.
-    pub(crate) fn create<T: Resource>(
-        &mut self,
-        record: T,
-        expand: &Expand,
-    ) -> Result<Value, ApiError> {
-        let id = self.tx.put_new(record);
-        answer::<T>(self, &id, expand)
-    }
-
-    /// Stores the changed `record` and answers with it.
-    pub(crate) fn save<T: Resource>(
-        &mut self,
-        record: T,
-        expand: &Expand,
-    ) -> Result<Value, ApiError> {
-        let id = self.tx.put(record);
-        answer::<T>(self, &id, expand)
-    }
-}
-
-/// One validated call: the `{id}` path segment (if the route has one), the parameters as
-/// validated against the route's table, and the requested expansions.
-pub(crate) struct Call {
-    pub id: String,
-    pub params: Map<String, Value>,
-    pub expand: Expand,
-}
-
-pub(crate) type Handler = fn(&mut Ctx<'_, '_>, &Call) -> Result<Value, ApiError>;
 
 /// One route.
 pub(crate) struct Endpoint {
@@ -218,12 +170,12 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
     EVENTS.list(events::LIST, events::list),
     EVENTS.retrieve(events::RETRIEVE, events::retrieve),
     ACCOUNT.retrieve(account::RETRIEVE, account::retrieve),
-    PRODUCTS.create(products::CREATE, products::create),
+    PRODUCTS.create(catalog::CREATE_PRODUCT, catalog::create_product),
     PRODUCTS.list(products::LIST, products::list),
     PRODUCTS.retrieve(products::RETRIEVE, retrieve::<Product>),
     PRODUCTS.update(products::UPDATE, products::update),
     PRODUCTS.delete(products::DELETE, products::delete),
-    PRICES.create(prices::CREATE, prices::create),
+    PRICES.create(catalog::CREATE_PRICE, catalog::create_price),
     PRICES.list(prices::LIST, prices::list),
     PRICES.retrieve(prices::RETRIEVE, retrieve::<Price>),
     PRICES.update(prices::UPDATE, prices::update),
@@ -253,43 +205,6 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
     PORTAL_CONFIGURATIONS.retrieve(portal::RETRIEVE, retrieve::<PortalConfiguration>),
     PORTAL_CONFIGURATIONS.update(portal::UPDATE, portal::update),
 ];
-
-// ---------------------------------------------------------------------------------------------
-// What the handlers of every kind of stored object share
-
-/// A kind of object the API serves from the state: how it shows.
-pub(crate) trait Resource: Record {
-    /// The object's JSON at `now`, with `expand` applied.
-    fn render(&self, state: &State, expand: &Expand, now: i64) -> Value;
-}
-
-/// `GET /v1/<objects>/{id}`.
-pub(crate) fn retrieve<T: Resource>(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    Ok(store::find::<T>(state, &call.id)?.render(state, &call.expand, ctx.now))
-}
-
-/// The answer to a write: the object just stored under `id`.
-fn answer<T: Resource>(ctx: &Ctx<'_, '_>, id: &str, expand: &Expand) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    Ok(store::written::<T>(state, id)?.render(state, expand, ctx.now))
-}
-
-/// One page of the objects of kind `T` that pass `keep`, as the list at `url`.
-pub(crate) fn page<T: Resource>(
-    ctx: &Ctx<'_, '_>,
-    call: &Call,
-    url: &str,
-    keep: impl Fn(&T) -> bool,
-) -> Result<Value, ApiError> {
-    let state = ctx.tx.state();
-    let (items, has_more) = list::page(T::table(state).values(), keep, &call.params, T::NOUN)?;
-    let data = items
-        .into_iter()
-        .map(|item| item.render(state, &call.expand, ctx.now))
-        .collect();
-    Ok(list::envelope(url, data, has_more))
-}
 
 /// Path segments `{id}` never matches: Stripe routes them elsewhere (`/v1/prices/search`),
 /// and the sandbox does not implement those routes, so they are unrecognized URLs rather than

@@ -9,11 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::SandboxError;
-use super::account::AccountRecord;
 use super::ids;
-use super::prices::{Price, Recurring};
-use super::products::Product;
-use super::store::{Record, State};
+use super::records::{AccountRecord, Price, Product, Recurring};
+use super::state::{Record, State};
 
 /// A product to seed.
 #[derive(Debug, Clone, Default)]

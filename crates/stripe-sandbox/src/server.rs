@@ -30,18 +30,21 @@ use super::SandboxConfig;
 use super::SandboxError;
 use super::auth;
 use super::chaos::{Chaos, ChaosEngine, ChaosError, Drawn, Fault};
+use super::connections::{Connection, Connections};
 use super::error::ApiError;
-use super::events::Event;
 use super::expand::Expand;
 use super::faults::{FailureRule, Faults};
 use super::form::{self, Node};
-use super::idempotency::{self, IdempotencyRecord, InFlight, Lookup};
+use super::handler::{Call, Ctx};
+use super::idempotency::{self, InFlight, Lookup};
 use super::ids;
 use super::params::{self, ParamsExt};
 use super::promotion_codes;
+use super::records::{Event, IdempotencyRecord};
 use super::reqlog::RequestLog;
-use super::routes::{self, Call, Ctx, Endpoint};
-use super::store::{Store, Tx, TxError};
+use super::routes::{self, Endpoint};
+use super::store::{Store, TxError};
+use super::tx::Tx;
 use super::version::{ACCOUNT_DEFAULT, ApiVersion};
 
 /// Largest accepted request body.
@@ -60,11 +63,21 @@ pub(crate) struct Timeouts {
     pub body: Duration,
 }
 
+/// How long a connection may stay idle, by default ([`SandboxConfig::idle_timeout`]).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many connections are served at once, by default
+/// ([`SandboxConfig::max_connections`]).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
 impl Timeouts {
-    pub(crate) const STANDARD: Timeouts = Timeouts {
-        headers: Duration::from_secs(30),
-        body: Duration::from_secs(30),
-    };
+    /// Both limits `idle`.
+    fn idle(idle: Duration) -> Timeouts {
+        Timeouts {
+            headers: idle,
+            body: idle,
+        }
+    }
 }
 
 /// The sandbox behind the HTTP server.
@@ -78,6 +91,9 @@ pub(crate) struct App {
     endpoints: &'static [Endpoint],
     /// A live-mode account (see [`SandboxConfig::live`]).
     live: bool,
+    /// The open connections, at most [`SandboxConfig::max_connections`].
+    connections: Connections,
+    timeouts: Timeouts,
 }
 
 /// A request as the pipeline sees it.
@@ -157,7 +173,7 @@ impl App {
     pub(crate) fn new(config: &SandboxConfig) -> Result<App, SandboxError> {
         Ok(App {
             store: match (&config.from, &config.state) {
-                (Some(from), None) => Store::copy_of(from)?,
+                (Some(from), None) => Store::copy_of(from, config.max_state_bytes)?,
                 (Some(from), Some(_)) => {
                     return Err(SandboxError::StateIo {
                         path: from.clone(),
@@ -167,14 +183,20 @@ impl App {
                         ),
                     });
                 }
-                (None, state) => Store::open(state.as_deref())?,
+                (None, state) => Store::open(state.as_deref(), config.max_state_bytes)?,
             },
             faults: Faults::new(config.failures.clone()),
             chaos: RwLock::new(Arc::new(ChaosEngine::new(&config.chaos)?)),
-            log: RequestLog::new(config.log_requests),
+            log: RequestLog::new(
+                config.log_requests,
+                config.request_log_bytes,
+                config.request_log_bodies,
+            ),
             inflight: InFlight::default(),
             endpoints: routes::ENDPOINTS,
             live: config.live,
+            connections: Connections::new(config.max_connections),
+            timeouts: Timeouts::idle(config.idle_timeout),
         })
     }
 
@@ -271,12 +293,18 @@ impl App {
         fault: Option<Fault>,
         request_id: &str,
     ) {
+        let authenticated = auth::check(req.authorization.as_deref(), self.live).is_ok();
+        let body = if authenticated && self.log.keeps_bodies() {
+            String::from_utf8_lossy(&req.body).into_owned()
+        } else {
+            String::new()
+        };
         self.log.record(
             LoggedRequest {
                 method: req.method.clone(),
                 path: req.path.clone(),
                 query: req.query.clone(),
-                body: String::from_utf8_lossy(&req.body).into_owned(),
+                body,
                 stripe_version: req.stripe_version.clone(),
                 idempotency_key: req.idempotency_key.clone().flatten(),
                 status,
@@ -284,6 +312,7 @@ impl App {
                 fault,
             },
             request_id,
+            authenticated,
         );
     }
 
@@ -327,160 +356,17 @@ impl App {
         reply
     }
 
+    /// The request past the faults: its checks outside the state, then its transaction.
     fn execute(&self, req: &Incoming, key_in_use: bool, request_id: &str) -> Reply {
         let fail = |err: ApiError| Reply::error(&err, request_id);
-        // Idempotency keys only matter on POST (Stripe ignores them on GET and DELETE).
-        let key = if req.method == "POST" {
-            req.idempotency_key.as_ref()
-        } else {
-            None
-        };
-        match req.body_problem {
-            None => {}
-            Some(BodyProblem::Unreadable) => {
-                return fail(
-                    ApiError::invalid(format!(
-                        "The request body could not be read (the limit is {MAX_BODY} bytes)."
-                    ))
-                    .with_status(413),
-                );
-            }
-            Some(BodyProblem::TimedOut(limit)) => {
-                return fail(
-                    ApiError::invalid(format!(
-                        "The request body was not received within {} seconds.",
-                        limit.as_secs_f64()
-                    ))
-                    .with_status(408),
-                );
-            }
-        }
-        if key_in_use {
-            return fail(idempotency::in_use());
-        }
-        if let Err(err) = auth::check(req.authorization.as_deref(), self.live) {
-            return fail(err);
-        }
-        let version = match ApiVersion::parse(req.stripe_version.as_deref()) {
-            Ok(version) => version,
+        let accepted = match self.admit(req, key_in_use) {
+            Ok(accepted) => accepted,
             Err(err) => return fail(err),
-        };
-        let key = match key {
-            None => None,
-            Some(None) => {
-                return fail(
-                    ApiError::invalid("Invalid idempotency key: the header is not valid text.")
-                        .with_param("Idempotency-Key"),
-                );
-            }
-            Some(Some(key)) => match idempotency::check_key(key) {
-                Ok(()) => Some(key.clone()),
-                Err(err) => return fail(err),
-            },
-        };
-        let Some((endpoint, id)) = routes::find_in(self.endpoints, &req.method, &req.path) else {
-            return fail(
-                ApiError::invalid(format!(
-                    "Unrecognized request URL ({}: {}). Please see https://stripe.com/docs or we \
-                     can help at https://support.stripe.com/.",
-                    req.method, req.path
-                ))
-                .with_status(404),
-            );
-        };
-        let decoded = decode(req);
-        let canonical = match &decoded {
-            Ok(tree) => Node::Map(tree.clone()).canonical().to_string(),
-            Err(_) => format!(
-                "undecodable:{}&{}",
-                req.query,
-                String::from_utf8_lossy(&req.body)
-            ),
         };
         let outcome = self.store.transaction(|tx| {
             // The sandbox's clock, which tests can move forward (`Sandbox::advance_clock`).
             let now = tx.state().now();
-            let mut reply = (|| {
-                if let Some(key) = &key {
-                    for stale in idempotency::prune(tx.state(), now) {
-                        tx.remove_idempotency(&stale);
-                    }
-                    match idempotency::lookup(tx.state(), key, &req.method, &req.path, &canonical) {
-                        Lookup::Fresh => {}
-                        Lookup::Replay(record) => {
-                            return Reply {
-                                status: record.status,
-                                body: record.body,
-                                headers: vec![("Idempotent-Replayed", "true".to_string())],
-                                request_id: record.request_id,
-                                replayed: true,
-                                fault: None,
-                            };
-                        }
-                        Lookup::Mismatch(err) => return Reply::error(&err, request_id),
-                    }
-                }
-                // Validation failures happen before execution begins: never stored.
-                let call = match prepare(endpoint, id, decoded) {
-                    Ok(call) => call,
-                    Err(err) => return Reply::error(&err, request_id),
-                };
-                let before = tx.savepoint();
-                let mut ctx = Ctx {
-                    tx,
-                    now,
-                    version: &version,
-                };
-                let reply = match (endpoint.handler)(&mut ctx, &call) {
-                    Ok(mut value) => {
-                        if self.live {
-                            mark_live(&mut value);
-                        }
-                        if let Some(kind) = endpoint.event {
-                            let seq = tx.take_seq();
-                            tx.push_event(Event {
-                                id: ids::event(),
-                                seq,
-                                created: now,
-                                kind: kind.name(),
-                                api_version: version.as_str().to_owned(),
-                                object: value.clone(),
-                                request_id: request_id.to_string(),
-                                idempotency_key: key.clone(),
-                            });
-                        }
-                        Reply {
-                            status: 200,
-                            body: pretty(&value),
-                            headers: Vec::new(),
-                            request_id: request_id.to_string(),
-                            replayed: false,
-                            fault: None,
-                        }
-                    }
-                    Err(err) => {
-                        // A request that fails changes nothing, whatever its handler did before
-                        // failing.
-                        tx.rollback_to(before);
-                        Reply::error(&err, request_id)
-                    }
-                };
-                if let Some(key) = &key {
-                    tx.put_idempotency(
-                        key.clone(),
-                        IdempotencyRecord {
-                            method: req.method.clone(),
-                            path: req.path.clone(),
-                            params: canonical.clone(),
-                            status: reply.status,
-                            body: reply.body.clone(),
-                            request_id: request_id.to_string(),
-                            created: now,
-                        },
-                    );
-                }
-                reply
-            })();
+            let mut reply = self.transact(tx, req, &accepted, now, request_id);
             // Stripe's responses carry its clock; the sandbox's is the one that decides
             // expiry, so clients that compare dates must see it.
             reply.headers.push(("Date", http_date(now)));
@@ -498,6 +384,194 @@ impl App {
             ))),
         }
     }
+
+    /// The checks a request passes before it touches the state, in order: its body arrived,
+    /// its idempotency key is not in flight, its API key, its `Stripe-Version`, its idempotency
+    /// key's format, its route.
+    fn admit(&self, req: &Incoming, key_in_use: bool) -> Result<Accepted, ApiError> {
+        match req.body_problem {
+            None => {}
+            Some(BodyProblem::Unreadable) => {
+                return Err(ApiError::invalid(format!(
+                    "The request body could not be read (the limit is {MAX_BODY} bytes)."
+                ))
+                .with_status(413));
+            }
+            Some(BodyProblem::TimedOut(limit)) => {
+                return Err(ApiError::invalid(format!(
+                    "The request body was not received within {} seconds.",
+                    limit.as_secs_f64()
+                ))
+                .with_status(408));
+            }
+        }
+        if key_in_use {
+            return Err(idempotency::in_use());
+        }
+        auth::check(req.authorization.as_deref(), self.live)?;
+        let version = ApiVersion::parse(req.stripe_version.as_deref())?;
+        // Idempotency keys only matter on POST (Stripe ignores them on GET and DELETE).
+        let key = match req
+            .idempotency_key
+            .as_ref()
+            .filter(|_| req.method == "POST")
+        {
+            None => None,
+            Some(None) => {
+                return Err(ApiError::invalid(
+                    "Invalid idempotency key: the header is not valid text.",
+                )
+                .with_param("Idempotency-Key"));
+            }
+            Some(Some(key)) => {
+                idempotency::check_key(key)?;
+                Some(key.clone())
+            }
+        };
+        let Some((endpoint, id)) = routes::find_in(self.endpoints, &req.method, &req.path) else {
+            return Err(ApiError::invalid(format!(
+                "Unrecognized request URL ({}: {}). Please see https://stripe.com/docs or we can \
+                 help at https://support.stripe.com/.",
+                req.method, req.path
+            ))
+            .with_status(404));
+        };
+        let decoded = decode(req);
+        let canonical = match &decoded {
+            Ok(tree) => Node::Map(tree.clone()).canonical().to_string(),
+            Err(_) => format!(
+                "undecodable:{}&{}",
+                req.query,
+                String::from_utf8_lossy(&req.body)
+            ),
+        };
+        Ok(Accepted {
+            version,
+            key,
+            endpoint,
+            id,
+            decoded,
+            canonical,
+        })
+    }
+
+    /// The request inside its transaction: idempotency replay or mismatch, parameter
+    /// validation (never stored), the handler, and its answer stored under the key.
+    fn transact(
+        &self,
+        tx: &mut Tx<'_>,
+        req: &Incoming,
+        accepted: &Accepted,
+        now: i64,
+        request_id: &str,
+    ) -> Reply {
+        if let Some(key) = &accepted.key {
+            for stale in idempotency::prune(tx.state(), now) {
+                tx.remove_idempotency(&stale);
+            }
+            let lookup =
+                idempotency::lookup(tx.state(), key, &req.method, &req.path, &accepted.canonical);
+            match lookup {
+                Lookup::Fresh => {}
+                Lookup::Replay(record) => {
+                    return Reply {
+                        status: record.status,
+                        body: record.body,
+                        headers: vec![("Idempotent-Replayed", "true".to_string())],
+                        request_id: record.request_id,
+                        replayed: true,
+                        fault: None,
+                    };
+                }
+                Lookup::Mismatch(err) => return Reply::error(&err, request_id),
+            }
+        }
+        // Validation failures happen before execution begins: never stored.
+        let call = match prepare(accepted.endpoint, &accepted.id, &accepted.decoded) {
+            Ok(call) => call,
+            Err(err) => return Reply::error(&err, request_id),
+        };
+        let reply = self.handle_call(tx, accepted, &call, now, request_id);
+        if let Some(key) = &accepted.key {
+            tx.put_idempotency(
+                key.clone(),
+                IdempotencyRecord {
+                    method: req.method.clone(),
+                    path: req.path.clone(),
+                    params: accepted.canonical.clone(),
+                    status: reply.status,
+                    body: reply.body.clone(),
+                    request_id: request_id.to_string(),
+                    created: now,
+                },
+            );
+        }
+        reply
+    }
+
+    /// Runs the endpoint's handler: on success, records its event; on failure, undoes whatever
+    /// it changed.
+    fn handle_call(
+        &self,
+        tx: &mut Tx<'_>,
+        accepted: &Accepted,
+        call: &Call,
+        now: i64,
+        request_id: &str,
+    ) -> Reply {
+        let before = tx.savepoint();
+        let mut ctx = Ctx {
+            tx,
+            now,
+            version: &accepted.version,
+        };
+        match (accepted.endpoint.handler)(&mut ctx, call) {
+            Ok(mut value) => {
+                if self.live {
+                    mark_live(&mut value);
+                }
+                if let Some(kind) = accepted.endpoint.event {
+                    let seq = tx.take_seq();
+                    tx.push_event(Event {
+                        id: ids::event(),
+                        seq,
+                        created: now,
+                        kind: kind.name(),
+                        api_version: accepted.version.as_str().to_owned(),
+                        object: value.clone(),
+                        request_id: request_id.to_string(),
+                        idempotency_key: accepted.key.clone(),
+                    });
+                }
+                Reply {
+                    status: 200,
+                    body: pretty(&value),
+                    headers: Vec::new(),
+                    request_id: request_id.to_string(),
+                    replayed: false,
+                    fault: None,
+                }
+            }
+            Err(err) => {
+                // A request that fails changes nothing, whatever its handler did before failing.
+                tx.rollback_to(before);
+                Reply::error(&err, request_id)
+            }
+        }
+    }
+}
+
+/// A request that passed the checks outside the state (see [`App::admit`]).
+struct Accepted {
+    version: ApiVersion,
+    /// The idempotency key, on POST.
+    key: Option<String>,
+    endpoint: &'static Endpoint,
+    /// The `{id}` path segment.
+    id: String,
+    decoded: Result<BTreeMap<String, Node>, ApiError>,
+    /// The request's parameters as its idempotency record keeps them.
+    canonical: String,
 }
 
 /// The parameters of a request: its query string, plus its form body on POST.
@@ -524,10 +598,10 @@ fn decode(req: &Incoming) -> Result<BTreeMap<String, Node>, ApiError> {
 /// Validates a decoded request against the endpoint's parameter table and expansion schema.
 fn prepare(
     endpoint: &Endpoint,
-    id: String,
-    decoded: Result<BTreeMap<String, Node>, ApiError>,
+    id: &str,
+    decoded: &Result<BTreeMap<String, Node>, ApiError>,
 ) -> Result<Call, ApiError> {
-    let params = params::validate(endpoint.params, &decoded?)?;
+    let params = params::validate(endpoint.params, decoded.as_ref().map_err(Clone::clone)?)?;
     let paths: Vec<String> = params
         .arr_of("expand")
         .map(|values| {
@@ -539,7 +613,11 @@ fn prepare(
         })
         .unwrap_or_default();
     let expand = Expand::parse(&paths, endpoint.schema, endpoint.list)?;
-    Ok(Call { id, params, expand })
+    Ok(Call {
+        id: id.to_string(),
+        params,
+        expand,
+    })
 }
 
 /// A header's value: `Some(None)` when present but not visible ASCII.
@@ -668,7 +746,8 @@ pub(crate) async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), SandboxError> {
-    run_with(app, listener, shutdown, Timeouts::STANDARD).await
+    let timeouts = app.timeouts;
+    run_with(app, listener, shutdown, timeouts).await
 }
 
 /// [`run`] with the given time limits.
@@ -695,27 +774,13 @@ pub(crate) async fn run_with(
                 }
             },
         };
+        let (id, slot) = app.connections.open();
         let app = Arc::clone(&app);
-        let mut stopping = stopping.clone();
+        let stopping = stopping.clone();
         let open = open.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
-                let app = Arc::clone(&app);
-                async move { handle(app, timeouts, request.map(Body::new)).await }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(timeouts.headers);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = async { drop(stopping.wait_for(|stop| *stop).await) } => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
+            serve_connection(&app, stream, &slot, stopping, timeouts).await;
+            app.connections.close(id);
             drop(open);
         });
     }
@@ -723,6 +788,47 @@ pub(crate) async fn run_with(
     drop(open);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, open_tx.closed()).await;
     Ok(())
+}
+
+/// Serves one connection until the client closes it, it times out, the server stops (its
+/// request in progress then finishes first) or it must make room for a new one (closed at once
+/// when idle, else after its request).
+async fn serve_connection(
+    app: &Arc<App>,
+    stream: tokio::net::TcpStream,
+    slot: &Arc<Connection>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+    timeouts: Timeouts,
+) {
+    let served = Arc::clone(app);
+    let busy_slot = Arc::clone(slot);
+    let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+        let app = Arc::clone(&served);
+        let slot = Arc::clone(&busy_slot);
+        async move {
+            let _busy = app.connections.busy(&slot);
+            handle(Arc::clone(&app), timeouts, request.map(Body::new)).await
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.headers);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        () = async { drop(stopping.wait_for(|stop| *stop).await) } => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+        () = slot.evicted() => {
+            if slot.is_busy() {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,48 +1,45 @@
-//! The sandbox's state and its persistence: in memory, or one JSON file shared safely between
-//! processes.
+//! Keeping the state: in memory, or in a state file shared safely between processes.
+//!
+//! A state file `<file>` is a **snapshot** of the whole state (JSON) and a **journal** beside it,
+//! `<file>.journal`: one line per committed write, holding the parts of the state the write
+//! changed (see `changes.rs`), after a first line naming the snapshot it continues. A write
+//! appends one line, whatever the size of the state; the journal is **compacted** (folded into
+//! a new snapshot, and started afresh) once it outgrows the snapshot, so that a write costs a
+//! bounded amount on average, and again when the store closes. The snapshot and the journal
+//! are each read with a size cap ([`SandboxConfig::max_state_bytes`](super::SandboxConfig)).
 //!
 //! Every request runs as a transaction. It first waits its turn among this process's requests,
 //! then, with a file, takes an exclusive lock on the sibling `<file>.lock`; both waits share one
 //! deadline ([`LOCK_WAIT`]), past which the request is refused (Stripe's 429 `lock_timeout`)
-//! rather than queued forever. It then reloads the file if its bytes differ from what this
-//! process last read or wrote (so writes by another process are never lost), applies the
-//! request, writes the file atomically (temporary file in the same directory, then rename) if
-//! the request changed anything, and unlocks.
+//! rather than queued forever. Under the lock it catches up with what other processes wrote:
+//! it reloads everything if the snapshot was replaced (compacted, reset, or edited), else it
+//! replays the journal lines it has not seen yet. It then applies the request and, if that
+//! changed anything, appends its line to the journal (flushed to disk before the answer), and
+//! unlocks.
 //!
-//! Changes go through [`Tx`]'s methods, which keep an undo journal: a transaction that panics is
-//! undone entirely, and [`Tx::rollback_to`] undoes the changes made since a savepoint (the
-//! pipeline uses it to drop the changes of a handler that returned an error). Reads cost
-//! nothing extra, and a write costs its own changes, never a copy of the state.
+//! Crash safety: a snapshot is written whole to a temporary file and renamed over the old one,
+//! and the journal only grows by whole lines. A line cut short by a crash (no newline, or not
+//! JSON) ends the journal: it is ignored, and cut off before the next write. A journal whose
+//! first line names another snapshot (a crash between writing a new snapshot and starting its
+//! journal) is ignored: the snapshot already holds it. Removing the state file starts a fresh
+//! account.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
-use super::account::AccountRecord;
-use super::coupons::Coupon;
-use super::customers::Customer;
-use super::error::ApiError;
-use super::events::{Event, MAX_EVENTS};
-use super::idempotency::IdempotencyRecord;
-use super::ids;
-use super::list::{Listed, listed_by_creation};
-use super::portal::{self, PortalConfiguration};
-use super::prices::Price;
-use super::products::Product;
-use super::promotion_codes::PromotionCode;
-use super::tax_rates::TaxRate;
-use super::tax_registrations::TaxRegistration;
-use super::tax_settings::TaxSettings;
+use super::changes::{self, Commit};
+use super::state::{FORMAT, State};
+use super::tx::Tx;
 
-/// The state file format this build reads and writes.
-const FORMAT: u32 = 1;
+/// The largest state file (snapshot or journal) read by default, in bytes.
+pub const DEFAULT_MAX_STATE_BYTES: u64 = 256 << 20;
 
 /// How long a request waits for the state (its turn in this process, then the file lock)
 /// before it is answered 429 `lock_timeout`.
@@ -54,307 +51,11 @@ const OPEN_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// How often a locked state file is tried again.
 const LOCK_RETRY: Duration = Duration::from_millis(5);
 
-/// Everything the sandbox knows: one Stripe account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct State {
-    pub format: u32,
-    /// Incremented on every write (informational).
-    pub generation: u64,
-    pub account: AccountRecord,
-    /// Creation sequence: orders objects created within the same second.
-    pub next_seq: u64,
-    #[serde(default)]
-    pub products: BTreeMap<String, Product>,
-    /// Ids of deleted products: never reused (stricter reading, see `products.rs`).
-    #[serde(default)]
-    pub deleted_products: BTreeSet<String>,
-    #[serde(default)]
-    pub prices: BTreeMap<String, Price>,
-    #[serde(default)]
-    pub coupons: BTreeMap<String, Coupon>,
-    /// Deleted coupons, kept so that their ids are never reused (stricter reading, see
-    /// `coupons.rs`) and so that a promotion code can still show its coupon, invalid.
-    #[serde(default)]
-    pub deleted_coupons: BTreeMap<String, Coupon>,
-    #[serde(default)]
-    pub promotion_codes: BTreeMap<String, PromotionCode>,
-    #[serde(default)]
-    pub customers: BTreeMap<String, Customer>,
-    /// The account's one tax settings object (nothing set in a fresh state).
-    #[serde(default)]
-    pub tax_settings: TaxSettings,
-    #[serde(default)]
-    pub tax_rates: BTreeMap<String, TaxRate>,
-    #[serde(default)]
-    pub tax_registrations: BTreeMap<String, TaxRegistration>,
-    /// Portal configurations, always including the account's default one (see
-    /// [`portal::ensure_default`]).
-    #[serde(default)]
-    pub portal_configurations: BTreeMap<String, PortalConfiguration>,
-    #[serde(default)]
-    pub idempotency: BTreeMap<String, IdempotencyRecord>,
-    /// The newest events, oldest first.
-    #[serde(default)]
-    pub events: VecDeque<Event>,
-    /// Seconds added to the system clock ([`State::now`]): moved forward by the test hook
-    /// `Sandbox::advance_clock`, and kept with the state so that every process sharing a state
-    /// file sees the same time.
-    #[serde(default)]
-    pub clock_offset: i64,
-}
+/// The journal is compacted once it is larger than the snapshot and than this.
+const COMPACT_AFTER: u64 = 1 << 20;
 
-impl State {
-    pub(crate) fn fresh() -> State {
-        let mut state = State {
-            format: FORMAT,
-            generation: 0,
-            account: AccountRecord::generate(),
-            next_seq: 1,
-            products: BTreeMap::new(),
-            deleted_products: BTreeSet::new(),
-            prices: BTreeMap::new(),
-            coupons: BTreeMap::new(),
-            deleted_coupons: BTreeMap::new(),
-            promotion_codes: BTreeMap::new(),
-            customers: BTreeMap::new(),
-            tax_settings: TaxSettings::default(),
-            tax_rates: BTreeMap::new(),
-            tax_registrations: BTreeMap::new(),
-            portal_configurations: BTreeMap::new(),
-            idempotency: BTreeMap::new(),
-            events: VecDeque::new(),
-            clock_offset: 0,
-        };
-        portal::ensure_default(&mut state);
-        state
-    }
-
-    /// The sandbox's time, in Unix seconds: the system clock plus [`State::clock_offset`].
-    /// Every time-dependent rule and every `created` uses it.
-    pub(crate) fn now(&self) -> i64 {
-        ids::now().saturating_add(self.clock_offset)
-    }
-}
-
-/// A stored object of one kind, kept by id in a map of [`State`].
-pub(crate) trait Record: Listed + Clone + 'static {
-    /// What Stripe's errors call it (`No such tax rate: …`).
-    const NOUN: &'static str;
-    /// The map of the state that holds this kind.
-    fn table(state: &State) -> &BTreeMap<String, Self>;
-    /// The same map, to change it (only [`Tx`] does, journaling every change).
-    fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self>;
-    /// Sets the creation sequence number.
-    fn set_seq(&mut self, seq: u64);
-}
-
-/// Implements [`Listed`] and [`Record`] for kinds with `id`, `created` and `seq` fields.
-macro_rules! records {
-    ($($kind:ty => $field:ident, $noun:literal;)+) => {$(
-        listed_by_creation!($kind);
-        impl Record for $kind {
-            const NOUN: &'static str = $noun;
-            fn table(state: &State) -> &BTreeMap<String, Self> {
-                &state.$field
-            }
-            fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self> {
-                &mut state.$field
-            }
-            fn set_seq(&mut self, seq: u64) {
-                self.seq = seq;
-            }
-        }
-    )+};
-}
-
-records! {
-    Product => products, "product";
-    Price => prices, "price";
-    Coupon => coupons, "coupon";
-    PromotionCode => promotion_codes, "promotion code";
-    Customer => customers, "customer";
-    TaxRate => tax_rates, "tax rate";
-    TaxRegistration => tax_registrations, "tax registration";
-    PortalConfiguration => portal_configurations, "configuration";
-}
-
-/// The stored `T` with id `id` (a path parameter), or Stripe's 404 `resource_missing`.
-pub(crate) fn find<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
-    T::table(state)
-        .get(id)
-        .ok_or_else(|| ApiError::no_such_in_path(T::NOUN, id))
-}
-
-/// A new id from `make` that no stored `T` has.
-pub(crate) fn unused_id<T: Record>(state: &State, make: fn() -> String) -> String {
-    ids::unused(make, |id| T::table(state).contains_key(id))
-}
-
-/// The `T` a handler has just stored under `id`: missing, it is a bug of the sandbox (a 500).
-pub(crate) fn written<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
-    T::table(state).get(id).ok_or_else(|| {
-        ApiError::internal(format!(
-            "The billing sandbox lost the {} it just wrote.",
-            T::NOUN
-        ))
-    })
-}
-
-/// One change, as the journal records it: what undoes it.
-type Undo = Box<dyn FnOnce(&mut State)>;
-
-/// A map of [`State`], by key.
-type Map<V> = fn(&mut State) -> &mut BTreeMap<String, V>;
-
-/// A point in a transaction to roll back to (see [`Tx::rollback_to`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Savepoint(usize);
-
-/// One request's access to the state: read freely, change through the methods below (each
-/// change is journaled so that it can be undone).
-pub(crate) struct Tx<'a> {
-    state: &'a mut State,
-    journal: Vec<Undo>,
-}
-
-impl<'a> Tx<'a> {
-    fn new(state: &'a mut State) -> Tx<'a> {
-        Tx {
-            state,
-            journal: Vec::new(),
-        }
-    }
-
-    pub(crate) fn state(&self) -> &State {
-        self.state
-    }
-
-    /// Whether the transaction changed anything (that was not rolled back).
-    fn dirty(&self) -> bool {
-        !self.journal.is_empty()
-    }
-
-    fn journal(&mut self, undo: impl FnOnce(&mut State) + 'static) {
-        self.journal.push(Box::new(undo));
-    }
-
-    /// Replaces one value of the state.
-    fn set<V: 'static>(&mut self, field: fn(&mut State) -> &mut V, value: V) {
-        let old = std::mem::replace(field(self.state), value);
-        self.journal(move |state| *field(state) = old);
-    }
-
-    /// Stores `value` under `key` in `map` (new, or replacing what it held).
-    fn insert<V: 'static>(&mut self, map: Map<V>, key: String, value: V) {
-        let old = map(self.state).insert(key.clone(), value);
-        self.journal(move |state| match old {
-            Some(old) => {
-                map(state).insert(key, old);
-            }
-            None => {
-                map(state).remove(&key);
-            }
-        });
-    }
-
-    /// Removes `key` from `map`, returning what it held.
-    fn remove<V: Clone + 'static>(&mut self, map: Map<V>, key: &str) -> Option<V> {
-        let old = map(self.state).remove(key)?;
-        let (key, kept) = (key.to_string(), old.clone());
-        self.journal(move |state| {
-            map(state).insert(key, kept);
-        });
-        Some(old)
-    }
-
-    /// The next creation sequence number.
-    pub(crate) fn take_seq(&mut self) -> u64 {
-        let seq = self.state.next_seq;
-        self.set(|state| &mut state.next_seq, seq + 1);
-        seq
-    }
-
-    /// Stores `record` (new, or replacing the one with its id) and returns its id.
-    pub(crate) fn put<T: Record>(&mut self, record: T) -> String {
-        let id = record.id().to_string();
-        self.insert(T::table_mut, id.clone(), record);
-        id
-    }
-
-    /// Stores a new `record` with the next creation sequence number and returns its id.
-    pub(crate) fn put_new<T: Record>(&mut self, mut record: T) -> String {
-        record.set_seq(self.take_seq());
-        self.put(record)
-    }
-
-    /// Deletes product `id` and remembers its id as used.
-    pub(crate) fn delete_product(&mut self, id: &str) {
-        self.remove(Product::table_mut, id);
-        if self.state.deleted_products.insert(id.to_string()) {
-            let id = id.to_string();
-            self.journal(move |state| {
-                state.deleted_products.remove(&id);
-            });
-        }
-    }
-
-    /// Deletes coupon `id`: it moves to the deleted coupons (its id stays used).
-    pub(crate) fn delete_coupon(&mut self, id: &str) {
-        if let Some(coupon) = self.remove(Coupon::table_mut, id) {
-            self.insert(|state| &mut state.deleted_coupons, id.to_string(), coupon);
-        }
-    }
-
-    /// Replaces the tax settings.
-    pub(crate) fn put_tax_settings(&mut self, settings: TaxSettings) {
-        self.set(|state| &mut state.tax_settings, settings);
-    }
-
-    /// Moves the sandbox's clock forward by `seconds` (see [`State::now`]).
-    pub(crate) fn advance_clock(&mut self, seconds: i64) {
-        let offset = self.state.clock_offset.saturating_add(seconds);
-        self.set(|state| &mut state.clock_offset, offset);
-    }
-
-    /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
-    pub(crate) fn push_event(&mut self, event: Event) {
-        self.state.events.push_back(event);
-        let evicted = if self.state.events.len() > MAX_EVENTS {
-            self.state.events.pop_front()
-        } else {
-            None
-        };
-        self.journal(move |state| {
-            state.events.pop_back();
-            if let Some(event) = evicted {
-                state.events.push_front(event);
-            }
-        });
-    }
-
-    pub(crate) fn put_idempotency(&mut self, key: String, record: IdempotencyRecord) {
-        self.insert(|state| &mut state.idempotency, key, record);
-    }
-
-    pub(crate) fn remove_idempotency(&mut self, key: &str) {
-        self.remove(|state| &mut state.idempotency, key);
-    }
-
-    /// The current point of the transaction.
-    pub(crate) fn savepoint(&self) -> Savepoint {
-        Savepoint(self.journal.len())
-    }
-
-    /// Undoes every change made since `savepoint`, newest first.
-    pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
-        while self.journal.len() > savepoint.0 {
-            let Some(undo) = self.journal.pop() else {
-                break;
-            };
-            undo(self.state);
-        }
-    }
-}
+/// The journal format this build reads and writes.
+const JOURNAL_FORMAT: u32 = 1;
 
 /// Why a transaction did not run to completion.
 #[derive(Debug)]
@@ -402,12 +103,51 @@ impl Drop for TurnGuard<'_> {
     }
 }
 
+/// The first line of a journal: the snapshot it continues.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct JournalHeader {
+    journal: u32,
+    snapshot: u64,
+}
+
+/// How a snapshot file looked when this process last read or wrote it: another length or
+/// modification time means another process replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(metadata: &fs::Metadata) -> Stamp {
+        Stamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
+}
+
+/// What this process has of the files: the snapshot it loaded, and how much of its journal
+/// it has replayed.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    snapshot: Stamp,
+    /// The length of the journal's header line (0 with `journal`).
+    header: u64,
+    /// The bytes of the journal replayed: whole lines, the header included. 0: the journal
+    /// is missing or continues another snapshot, and is started afresh at the next write.
+    journal: u64,
+}
+
 struct Backing {
     path: PathBuf,
+    journal_path: PathBuf,
     lock_path: PathBuf,
     lock: File,
-    /// The file's bytes as this process last read or wrote them (`None`: reload next time).
-    seen: Option<Vec<u8>>,
+    /// The largest snapshot or journal read.
+    max_bytes: u64,
+    /// `None`: reload everything next time.
+    seen: Option<Seen>,
 }
 
 struct Inner {
@@ -465,6 +205,23 @@ fn lock_until<'a>(
     }
 }
 
+/// Reads `reader` whole, but at most `max` bytes: a larger one (a file, a pipe or a device) is
+/// [`SandboxError::StateTooLarge`] naming `path`. Reads `max + 1` bytes at most.
+fn read_capped(reader: impl Read, path: &Path, max: u64) -> Result<Vec<u8>, SandboxError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io_error(path))?;
+    if bytes.len() as u64 > max {
+        return Err(SandboxError::StateTooLarge {
+            path: path.to_path_buf(),
+            limit: max,
+        });
+    }
+    Ok(bytes)
+}
+
 fn parse(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
     let mut state: State =
         serde_json::from_slice(bytes).map_err(|e| SandboxError::StateCorrupt {
@@ -481,8 +238,8 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
         });
     }
     // A file written before portal configurations existed gets its default one, the same in
-    // every process (derived from the account), and written with the next change.
-    portal::ensure_default(&mut state);
+    // every process (derived from the account), and written with the next snapshot.
+    state.ensure_default_portal();
     Ok(state)
 }
 
@@ -493,71 +250,250 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SandboxError + '_ {
     }
 }
 
-impl Backing {
-    /// Writes `state` atomically and remembers the bytes written (until then, the file is
-    /// reloaded at the next refresh, whatever happens here).
-    fn write(&mut self, state: &State) -> Result<(), SandboxError> {
-        self.seen = None;
-        let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| SandboxError::StateIo {
-            path: self.path.clone(),
-            source: io::Error::other(e),
-        })?;
-        bytes.push(b'\n');
-        let dir = match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(&self.path))?;
-        tmp.write_all(&bytes).map_err(io_error(&self.path))?;
-        tmp.as_file().sync_all().map_err(io_error(&self.path))?;
-        tmp.persist(&self.path)
-            .map_err(|e| io_error(&self.path)(e.error))?;
-        self.seen = Some(bytes);
-        Ok(())
-    }
+/// `path` with `suffix` added to its file name (`state.json` → `state.json.lock`).
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
 
-    /// Reloads the file if another process changed it since we last saw it.
-    fn refresh(&mut self, state: &mut State) -> Result<(), SandboxError> {
-        match fs::read(&self.path) {
-            Ok(bytes) if self.seen.as_ref() == Some(&bytes) => Ok(()),
-            Ok(bytes) => {
-                *state = parse(&self.path, &bytes)?;
-                self.seen = Some(bytes);
-                Ok(())
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
+/// renamed over it. Returns the new file's stamp.
+fn replace(path: &Path, bytes: &[u8]) -> Result<Stamp, SandboxError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(path))?;
+    tmp.write_all(bytes).map_err(io_error(path))?;
+    tmp.as_file().sync_all().map_err(io_error(path))?;
+    let file = tmp.persist(path).map_err(|e| io_error(path)(e.error))?;
+    Ok(Stamp::of(&file.metadata().map_err(io_error(path))?))
+}
+
+/// Whether `file` (a journal) still starts with the header this process read from it.
+fn same_header(file: &mut File, seen: Seen, state: &State) -> bool {
+    let mut first = vec![0; usize::try_from(seen.header).unwrap_or(0)];
+    let read = file.seek(SeekFrom::Start(0)).is_ok() && file.read_exact(&mut first).is_ok();
+    read && serde_json::from_slice::<JournalHeader>(&first).is_ok_and(|header| {
+        header
+            == JournalHeader {
+                journal: JOURNAL_FORMAT,
+                snapshot: state.snapshot,
             }
+    })
+}
+
+/// The complete lines of a journal's bytes after its header, and where they end: a last line
+/// without its newline, or that is not a [`Commit`], is a write cut short and ends the journal.
+fn journal_lines(bytes: &[u8]) -> (Vec<Commit>, usize) {
+    let mut commits = Vec::new();
+    let mut end = 0;
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        if !line.ends_with(b"\n") {
+            break;
+        }
+        match serde_json::from_slice::<Commit>(line) {
+            Ok(commit) => commits.push(commit),
+            Err(_) => break,
+        }
+        end += line.len();
+    }
+    (commits, end)
+}
+
+impl Backing {
+    /// Catches up with the files (see the module docs): reloads the snapshot if it changed,
+    /// else replays the journal lines not seen yet.
+    fn refresh(&mut self, state: &mut State) -> Result<(), SandboxError> {
+        let stamp = match fs::metadata(&self.path) {
+            Ok(metadata) => Stamp::of(&metadata),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // The file was removed (a reset): start a fresh account and persist it at once,
                 // so that its id is stable from now on.
                 *state = State::fresh();
-                self.write(state)
+                return self.compact(state);
             }
-            Err(e) => Err(io_error(&self.path)(e)),
+            Err(e) => return Err(io_error(&self.path)(e)),
+        };
+        match self.seen {
+            Some(seen) if seen.snapshot == stamp => self.replay(state, seen),
+            _ => self.reload(state),
         }
+    }
+
+    /// Loads the snapshot, then its journal.
+    fn reload(&mut self, state: &mut State) -> Result<(), SandboxError> {
+        self.seen = None;
+        let file = File::open(&self.path).map_err(io_error(&self.path))?;
+        let stamp = Stamp::of(&file.metadata().map_err(io_error(&self.path))?);
+        let bytes = read_capped(file, &self.path, self.max_bytes)?;
+        *state = parse(&self.path, &bytes)?;
+        let seen = Seen {
+            snapshot: stamp,
+            header: 0,
+            journal: 0,
+        };
+        self.replay(state, seen)
+    }
+
+    /// Replays the journal from where `seen` ends (its header first when nothing of it was
+    /// read yet).
+    fn replay(&mut self, state: &mut State, mut seen: Seen) -> Result<(), SandboxError> {
+        let path = &self.journal_path;
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                (seen.header, seen.journal) = (0, 0);
+                self.seen = Some(seen);
+                return Ok(());
+            }
+            Err(e) => return Err(io_error(path)(e)),
+        };
+        let len = file.metadata().map_err(io_error(path))?.len();
+        if seen.journal > 0 && (len < seen.journal || !same_header(&mut file, seen, state)) {
+            // Not the journal this process was reading: the snapshot was replaced too.
+            return self.reload(state);
+        }
+        file.seek(SeekFrom::Start(seen.journal))
+            .map_err(io_error(path))?;
+        let budget = self.max_bytes.saturating_sub(seen.journal);
+        let bytes = read_capped(file, path, budget).map_err(|_| SandboxError::StateTooLarge {
+            path: path.clone(),
+            limit: self.max_bytes,
+        })?;
+        let mut body = &bytes[..];
+        if seen.journal == 0 {
+            let header_end = body.iter().position(|b| *b == b'\n').map(|i| i + 1);
+            let header = header_end
+                .and_then(|end| serde_json::from_slice::<JournalHeader>(&body[..end]).ok());
+            let expected = JournalHeader {
+                journal: JOURNAL_FORMAT,
+                snapshot: state.snapshot,
+            };
+            match (header, header_end) {
+                (Some(header), Some(end)) if header == expected && expected.snapshot != 0 => {
+                    body = &body[end..];
+                    (seen.header, seen.journal) = (end as u64, end as u64);
+                }
+                // Another snapshot's journal (already folded into this one), or one cut short
+                // before its header: ignored, and started afresh at the next write.
+                _ => {
+                    self.seen = Some(seen);
+                    return Ok(());
+                }
+            }
+        }
+        let (commits, end) = journal_lines(body);
+        for commit in commits {
+            changes::apply(state, commit).map_err(|e| SandboxError::StateCorrupt {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        seen.journal += end as u64;
+        self.seen = Some(seen);
+        Ok(())
+    }
+
+    /// Appends one committed transaction to the journal (starting it afresh if needed), and
+    /// compacts it once it outgrows the snapshot.
+    fn append(&mut self, state: &mut State, commit: &Commit) -> Result<(), SandboxError> {
+        let Some(mut seen) = self.seen else {
+            return self.compact(state);
+        };
+        if state.snapshot == 0 {
+            // A snapshot that no journal continues (written by `seed`, or by an older build):
+            // it gets an id first.
+            return self.compact(state);
+        }
+        let path = &self.journal_path;
+        let mut line =
+            serde_json::to_vec(commit).map_err(|e| io_error(path)(io::Error::other(e)))?;
+        line.push(b'\n');
+        if seen.journal == 0 {
+            let mut bytes = serde_json::to_vec(&JournalHeader {
+                journal: JOURNAL_FORMAT,
+                snapshot: state.snapshot,
+            })
+            .map_err(|e| io_error(path)(io::Error::other(e)))?;
+            bytes.push(b'\n');
+            (seen.header, seen.journal) = (bytes.len() as u64, bytes.len() as u64);
+            bytes.extend_from_slice(&line);
+            replace(path, &bytes)?;
+        } else {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(io_error(path))?;
+            // Cut off what a crash left of a write, past the last whole line.
+            file.set_len(seen.journal).map_err(io_error(path))?;
+            file.seek(SeekFrom::Start(seen.journal))
+                .map_err(io_error(path))?;
+            file.write_all(&line).map_err(io_error(path))?;
+            file.sync_data().map_err(io_error(path))?;
+        }
+        seen.journal += line.len() as u64;
+        self.seen = Some(seen);
+        if seen.journal > COMPACT_AFTER.max(seen.snapshot.len) {
+            self.compact(state)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `state` as a new snapshot and starts its journal afresh (empty but for its
+    /// header).
+    fn compact(&mut self, state: &mut State) -> Result<(), SandboxError> {
+        self.seen = None;
+        state.snapshot = fastrand::u64(1..);
+        let mut bytes = serde_json::to_vec_pretty(state)
+            .map_err(|e| io_error(&self.path)(io::Error::other(e)))?;
+        bytes.push(b'\n');
+        let snapshot = replace(&self.path, &bytes)?;
+        let mut header = serde_json::to_vec(&JournalHeader {
+            journal: JOURNAL_FORMAT,
+            snapshot: state.snapshot,
+        })
+        .map_err(|e| io_error(&self.journal_path)(io::Error::other(e)))?;
+        header.push(b'\n');
+        replace(&self.journal_path, &header)?;
+        self.seen = Some(Seen {
+            snapshot,
+            header: header.len() as u64,
+            journal: header.len() as u64,
+        });
+        Ok(())
+    }
+
+    /// Whether the journal, as last read, holds writes that the snapshot does not.
+    fn has_writes(&self) -> bool {
+        self.seen.is_some_and(|seen| seen.journal > seen.header)
+    }
+
+    /// Another handle on the lock file (the lock belongs to the open file, shared by both).
+    fn clone_lock(&self) -> Result<File, SandboxError> {
+        self.lock.try_clone().map_err(|source| SandboxError::Lock {
+            path: self.lock_path.clone(),
+            source,
+        })
     }
 }
 
 impl Store {
     /// An in-memory store, or the state in `path` (created, with its parent directories, if
-    /// missing). A file that cannot be parsed is an error naming the path.
-    pub(crate) fn open(path: Option<&Path>) -> Result<Store, SandboxError> {
+    /// missing), read with files of at most `max_bytes`. A file that cannot be parsed, or is
+    /// too large, is an error naming it.
+    pub(crate) fn open(path: Option<&Path>, max_bytes: u64) -> Result<Store, SandboxError> {
         let Some(path) = path else {
-            return Ok(Store {
-                turn: Turn::default(),
-                inner: Mutex::new(Inner {
-                    state: State::fresh(),
-                    file: None,
-                }),
-            });
+            return Ok(Store::in_memory(State::fresh()));
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io_error(path))?;
         }
-        let mut lock_name = path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        lock_name.push(".lock");
-        let lock_path = path.with_file_name(lock_name);
+        let lock_path = beside(path, ".lock");
         let lock_file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -570,8 +506,10 @@ impl Store {
             })?;
         let mut backing = Backing {
             path: path.to_path_buf(),
+            journal_path: beside(path, ".journal"),
             lock_path,
             lock: lock_file,
+            max_bytes,
             seen: None,
         };
         let mut state = State::fresh();
@@ -603,17 +541,19 @@ impl Store {
         })
     }
 
-    /// An in-memory store starting from a copy of the state file `path`, which is never
-    /// written.
-    pub(crate) fn copy_of(path: &Path) -> Result<Store, SandboxError> {
-        let bytes = fs::read(path).map_err(io_error(path))?;
-        Ok(Store {
+    fn in_memory(state: State) -> Store {
+        Store {
             turn: Turn::default(),
-            inner: Mutex::new(Inner {
-                state: parse(path, &bytes)?,
-                file: None,
-            }),
-        })
+            inner: Mutex::new(Inner { state, file: None }),
+        }
+    }
+
+    /// An in-memory store starting from a copy of the state file `path` (its snapshot alone,
+    /// of at most `max_bytes`), which is never written.
+    pub(crate) fn copy_of(path: &Path, max_bytes: u64) -> Result<Store, SandboxError> {
+        let file = File::open(path).map_err(io_error(path))?;
+        let bytes = read_capped(file, path, max_bytes)?;
+        Ok(Store::in_memory(parse(path, &bytes)?))
     }
 
     /// Runs `f` as one transaction (see the module docs): [`TxError::Busy`] if the state
@@ -653,12 +593,54 @@ impl Store {
             }
         };
         if tx.dirty() {
+            let touched = tx.touched();
             state.generation += 1;
-            // On failure `write` leaves `seen` empty: the change, not on disk, is dropped from
-            // memory too at the next refresh.
-            backing.write(state).map_err(TxError::Failed)?;
+            let written = changes::of(state, &touched)
+                .map_err(|e| io_error(&backing.journal_path)(io::Error::other(e)))
+                .and_then(|changes| {
+                    let commit = Commit {
+                        generation: state.generation,
+                        changes,
+                    };
+                    backing.append(state, &commit)
+                });
+            if let Err(e) = written {
+                // The change, not on disk, is dropped from memory too at the next refresh.
+                backing.seen = None;
+                return Err(TxError::Failed(e));
+            }
         }
         Ok(result)
+    }
+
+    /// Folds the journal into the snapshot, if it holds writes (waiting a little for the file
+    /// lock, and giving up quietly if another process holds it: the journal stays valid).
+    pub(crate) fn compact(&self) -> Result<(), SandboxError> {
+        let Some(_turn) = self.turn.take(Instant::now() + LOCK_WAIT) else {
+            return Ok(());
+        };
+        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let Inner { state, file } = &mut *guard;
+        let Some(backing) = file else {
+            return Ok(());
+        };
+        let lock_file = backing.clone_lock()?;
+        let Ok(_lock) = lock_until(&lock_file, &backing.lock_path, Instant::now() + LOCK_WAIT)
+        else {
+            return Ok(());
+        };
+        backing.refresh(state)?;
+        if backing.has_writes() {
+            backing.compact(state)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Store {
+    /// A store that closes leaves its state file as one snapshot (see [`Store::compact`]).
+    fn drop(&mut self) {
+        let _ = self.compact();
     }
 }
 
@@ -667,19 +649,9 @@ fn run<R>(tx: &mut Tx<'_>, f: impl FnOnce(&mut Tx<'_>) -> R) -> Result<R, TxErro
     match catch_unwind(AssertUnwindSafe(|| f(tx))) {
         Ok(result) => Ok(result),
         Err(_) => {
-            tx.rollback_to(Savepoint(0));
+            tx.rollback_all();
             Err(TxError::Panicked)
         }
-    }
-}
-
-impl Backing {
-    /// Another handle on the lock file (the lock belongs to the open file, shared by both).
-    fn clone_lock(&self) -> Result<File, SandboxError> {
-        self.lock.try_clone().map_err(|source| SandboxError::Lock {
-            path: self.lock_path.clone(),
-            source,
-        })
     }
 }
 
@@ -687,8 +659,11 @@ impl Backing {
 mod tests {
     use serde_json::{Map, Value};
 
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::products;
+    use crate::records::{Coupon, Customer, Product, PromotionCode};
 
     fn product(tx: &Tx<'_>, name: &str) -> Product {
         let mut p = Map::new();
@@ -698,7 +673,7 @@ mod tests {
 
     #[test]
     fn rollback_to_a_savepoint_undoes_later_changes_only() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None, DEFAULT_MAX_STATE_BYTES).unwrap();
         store
             .transaction(|tx| {
                 let kept = product(tx, "Kept");
@@ -742,8 +717,8 @@ mod tests {
 
     #[test]
     fn rollback_undoes_coupon_promotion_code_customer_and_clock_changes() {
-        use crate::promotion_codes::Restrictions;
-        let store = Store::open(None).unwrap();
+        use crate::records::Restrictions;
+        let store = Store::open(None, DEFAULT_MAX_STATE_BYTES).unwrap();
         store
             .transaction(|tx| {
                 tx.put(coupon("KEEP"));
@@ -793,8 +768,8 @@ mod tests {
 
     #[test]
     fn rollback_undoes_tax_and_portal_changes() {
-        use crate::tax_settings::TaxSettings;
-        let store = Store::open(None).unwrap();
+        use crate::records::TaxSettings;
+        let store = Store::open(None, DEFAULT_MAX_STATE_BYTES).unwrap();
         store
             .transaction(|tx| {
                 let default = tx.state().portal_configurations.clone();
@@ -804,7 +779,7 @@ mod tests {
                     tax_behavior: Some("exclusive".into()),
                     ..TaxSettings::default()
                 });
-                tx.put(crate::tax_rates::TaxRate {
+                tx.put(crate::records::TaxRate {
                     id: "txr_1".into(),
                     seq: 0,
                     active: true,
@@ -819,7 +794,7 @@ mod tests {
                     state: None,
                     tax_type: None,
                 });
-                tx.put(crate::tax_registrations::TaxRegistration {
+                tx.put(crate::records::TaxRegistration {
                     id: "taxreg_1".into(),
                     seq: 0,
                     active_from: 0,
@@ -867,15 +842,15 @@ mod tests {
                 })
                 .unwrap()
         };
-        let first = ids(&Store::open(Some(&path)).unwrap());
-        let second = ids(&Store::open(Some(&path)).unwrap());
+        let first = ids(&Store::open(Some(&path), DEFAULT_MAX_STATE_BYTES).unwrap());
+        let second = ids(&Store::open(Some(&path), DEFAULT_MAX_STATE_BYTES).unwrap());
         assert_eq!(first.len(), 1);
         assert_eq!(first, second);
     }
 
     #[test]
     fn a_panicking_transaction_is_undone() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None, DEFAULT_MAX_STATE_BYTES).unwrap();
         let outcome = store.transaction(|tx| {
             let p = product(tx, "Half");
             tx.put_new(p);
@@ -892,7 +867,7 @@ mod tests {
     fn a_lock_held_elsewhere_is_busy_after_the_deadline() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        let store = Store::open(Some(&path)).unwrap();
+        let store = Store::open(Some(&path), DEFAULT_MAX_STATE_BYTES).unwrap();
         let held = File::open(dir.path().join("state.json.lock")).unwrap();
         held.lock().unwrap();
         let started = Instant::now();

@@ -3,40 +3,18 @@
 //! deleted; they are archived with `active=false`. `percentage` and `inclusive` are immutable
 //! (unknown parameters on update).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::countries;
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{self, Call, Ctx, Resource};
 use super::ids;
 use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::metadata;
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{self, Call, Ctx, Resource};
-use super::store::{State, find, unused_id};
-
-/// A stored tax rate.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct TaxRate {
-    pub id: String,
-    pub seq: u64,
-    pub active: bool,
-    pub country: Option<String>,
-    pub created: i64,
-    pub description: Option<String>,
-    pub display_name: String,
-    pub inclusive: bool,
-    pub jurisdiction: Option<String>,
-    pub metadata: BTreeMap<String, String>,
-    /// At most four decimal places, so an `f64` holds it exactly enough to print it back as
-    /// sent (`8.875`).
-    pub percentage: f64,
-    pub state: Option<String>,
-    pub tax_type: Option<String>,
-}
+use super::records::TaxRate;
+use super::state::{State, find, unused_id};
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
@@ -238,7 +216,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let p = &call.params;
     let keep =
         |rate: &TaxRate| p.admits("active", rate.active) && p.admits("inclusive", rate.inclusive);
-    routes::page(ctx, call, "/v1/tax_rates", keep)
+    handler::page(ctx, call, "/v1/tax_rates", keep)
 }
 
 #[cfg(test)]

@@ -24,31 +24,17 @@
 //!
 //! Every other country is refused.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::countries::{self, US_STATES};
 use super::error::ApiError;
 use super::expand::Expand;
+use super::handler::{self, Call, Ctx, Resource};
 use super::ids;
 use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::routes::{self, Call, Ctx, Resource};
-use super::store::{State, find, unused_id};
-
-/// A stored registration.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct TaxRegistration {
-    pub id: String,
-    pub seq: u64,
-    pub active_from: i64,
-    /// Uppercase ISO code (`DE`).
-    pub country: String,
-    /// The options of `country` as shown in `country_options.<cc>` (`{"type": "standard", …}`).
-    pub options: Map<String, Value>,
-    pub created: i64,
-    pub expires_at: Option<i64>,
-}
+use super::records::TaxRegistration;
+use super::state::{State, find, unused_id};
 
 impl TaxRegistration {
     /// `scheduled`, `active` or `expired` at `now`.
@@ -676,7 +662,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let now = ctx.now;
     let status = p.str_of("status").unwrap_or("all");
     let keep = |r: &TaxRegistration| status == "all" || r.status(now) == status;
-    routes::page(ctx, call, "/v1/tax/registrations", keep)
+    handler::page(ctx, call, "/v1/tax/registrations", keep)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Sandbox tests over real HTTP.
 
 mod account;
+mod bounds;
 mod chaos;
 mod coupons;
 mod events;

@@ -76,9 +76,9 @@ fn listing_ten_thousand_prices() {
         started.elapsed() / 20
     );
 
-    // The same number of prices in a state file (written directly: creating them one by one
-    // would rewrite the file 10,000 times). Reads re-read the file to see other processes'
-    // writes; a write rewrites it atomically.
+    // The same number of prices in a state file (written directly, which is quicker than
+    // creating them one by one). Reads catch up with other processes' writes (a look at the
+    // file and its journal); a write appends to the journal.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     let config = SandboxConfig {

@@ -1,0 +1,200 @@
+//! Everything the sandbox knows, [`State`]: one Stripe account, with a map of stored records
+//! (see `records.rs`) for each kind of object, and which map holds which kind ([`Record`]).
+//! Reading it is free; changing it goes through a transaction (`tx.rs`), and keeping it, in
+//! memory or in a file, is the store's business (`store.rs`).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::ids;
+use super::list::{Listed, listed_by_creation};
+use super::records::{
+    AccountRecord, Coupon, Customer, Event, IdempotencyRecord, PortalConfiguration, Price, Product,
+    PromotionCode, TaxRate, TaxRegistration, TaxSettings, default_configuration,
+};
+
+/// The state file format this build reads and writes.
+pub(crate) const FORMAT: u32 = 1;
+
+/// Everything the sandbox knows: one Stripe account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub format: u32,
+    /// Incremented on every write (informational).
+    pub generation: u64,
+    /// Identifies a state file's snapshot: the journal beside it names the snapshot it
+    /// continues, so that it is never replayed onto another (see `store.rs`). 0 in memory.
+    #[serde(default)]
+    pub snapshot: u64,
+    pub account: AccountRecord,
+    /// Creation sequence: orders objects created within the same second.
+    pub next_seq: u64,
+    #[serde(default)]
+    pub products: BTreeMap<String, Product>,
+    /// Ids of deleted products: never reused (stricter reading, see `products.rs`).
+    #[serde(default)]
+    pub deleted_products: BTreeSet<String>,
+    #[serde(default)]
+    pub prices: BTreeMap<String, Price>,
+    #[serde(default)]
+    pub coupons: BTreeMap<String, Coupon>,
+    /// Deleted coupons, kept so that their ids are never reused (stricter reading, see
+    /// `coupons.rs`) and so that a promotion code can still show its coupon, invalid.
+    #[serde(default)]
+    pub deleted_coupons: BTreeMap<String, Coupon>,
+    #[serde(default)]
+    pub promotion_codes: BTreeMap<String, PromotionCode>,
+    #[serde(default)]
+    pub customers: BTreeMap<String, Customer>,
+    /// The account's one tax settings object (nothing set in a fresh state).
+    #[serde(default)]
+    pub tax_settings: TaxSettings,
+    #[serde(default)]
+    pub tax_rates: BTreeMap<String, TaxRate>,
+    #[serde(default)]
+    pub tax_registrations: BTreeMap<String, TaxRegistration>,
+    /// Portal configurations, always including the account's default one (see
+    /// [`State::ensure_default_portal`]).
+    #[serde(default)]
+    pub portal_configurations: BTreeMap<String, PortalConfiguration>,
+    #[serde(default)]
+    pub idempotency: BTreeMap<String, IdempotencyRecord>,
+    /// The newest events, oldest first.
+    #[serde(default)]
+    pub events: VecDeque<Event>,
+    /// Seconds added to the system clock ([`State::now`]): moved forward by the test hook
+    /// `Sandbox::advance_clock`, and kept with the state so that every process sharing a state
+    /// file sees the same time.
+    #[serde(default)]
+    pub clock_offset: i64,
+}
+
+impl State {
+    pub(crate) fn fresh() -> State {
+        let mut state = State {
+            format: FORMAT,
+            generation: 0,
+            snapshot: 0,
+            account: AccountRecord::generate(),
+            next_seq: 1,
+            products: BTreeMap::new(),
+            deleted_products: BTreeSet::new(),
+            prices: BTreeMap::new(),
+            coupons: BTreeMap::new(),
+            deleted_coupons: BTreeMap::new(),
+            promotion_codes: BTreeMap::new(),
+            customers: BTreeMap::new(),
+            tax_settings: TaxSettings::default(),
+            tax_rates: BTreeMap::new(),
+            tax_registrations: BTreeMap::new(),
+            portal_configurations: BTreeMap::new(),
+            idempotency: BTreeMap::new(),
+            events: VecDeque::new(),
+            clock_offset: 0,
+        };
+        state.ensure_default_portal();
+        state
+    }
+
+    /// Adds the account's default portal configuration to a state that has none (a fresh
+    /// state, or a state file written before portal configurations existed).
+    pub(crate) fn ensure_default_portal(&mut self) {
+        if !self.portal_configurations.values().any(|c| c.is_default) {
+            let config = default_configuration(&self.account);
+            self.portal_configurations.insert(config.id.clone(), config);
+        }
+    }
+
+    /// The sandbox's time, in Unix seconds: the system clock plus [`State::clock_offset`].
+    /// Every time-dependent rule and every `created` uses it.
+    pub(crate) fn now(&self) -> i64 {
+        ids::now().saturating_add(self.clock_offset)
+    }
+}
+
+/// The maps of [`State`] (and its set of deleted product ids), by name: each entry of one is
+/// a part of the state that a transaction can change (see `tx.rs` and `changes.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Table {
+    Products,
+    DeletedProducts,
+    Prices,
+    Coupons,
+    DeletedCoupons,
+    PromotionCodes,
+    Customers,
+    TaxRates,
+    TaxRegistrations,
+    PortalConfigurations,
+    Idempotency,
+}
+
+/// A stored object of one kind, kept by id in a map of [`State`].
+pub(crate) trait Record: Listed + Clone + 'static {
+    /// What Stripe's errors call it (`No such tax rate: …`).
+    const NOUN: &'static str;
+    /// The map of the state that holds this kind, by name.
+    const TABLE: Table;
+    /// The map of the state that holds this kind.
+    fn table(state: &State) -> &BTreeMap<String, Self>;
+    /// The same map, to change it (only [`Tx`] does, journaling every change).
+    fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self>;
+    /// Sets the creation sequence number.
+    fn set_seq(&mut self, seq: u64);
+}
+
+/// Implements [`Listed`] and [`Record`] for kinds with `id`, `created` and `seq` fields.
+macro_rules! records {
+    ($($kind:ty => $table:ident $field:ident, $noun:literal;)+) => {$(
+        listed_by_creation!($kind);
+        impl Record for $kind {
+            const NOUN: &'static str = $noun;
+            const TABLE: Table = Table::$table;
+            fn table(state: &State) -> &BTreeMap<String, Self> {
+                &state.$field
+            }
+            fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self> {
+                &mut state.$field
+            }
+            fn set_seq(&mut self, seq: u64) {
+                self.seq = seq;
+            }
+        }
+    )+};
+}
+
+records! {
+    Product => Products products, "product";
+    Price => Prices prices, "price";
+    Coupon => Coupons coupons, "coupon";
+    PromotionCode => PromotionCodes promotion_codes, "promotion code";
+    Customer => Customers customers, "customer";
+    TaxRate => TaxRates tax_rates, "tax rate";
+    TaxRegistration => TaxRegistrations tax_registrations, "tax registration";
+    PortalConfiguration => PortalConfigurations portal_configurations, "configuration";
+}
+
+/// The stored `T` with id `id` (a path parameter), or Stripe's 404 `resource_missing`.
+pub(crate) fn find<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
+    T::table(state)
+        .get(id)
+        .ok_or_else(|| ApiError::no_such_in_path(T::NOUN, id))
+}
+
+/// A new id from `make` that no stored `T` has.
+pub(crate) fn unused_id<T: Record>(state: &State, make: fn() -> String) -> String {
+    ids::unused(make, |id| T::table(state).contains_key(id))
+}
+
+/// The `T` a handler has just stored under `id`: missing, it is a bug of the sandbox (a 500).
+pub(crate) fn written<'s, T: Record>(state: &'s State, id: &str) -> Result<&'s T, ApiError> {
+    T::table(state).get(id).ok_or_else(|| {
+        ApiError::internal(format!(
+            "The billing sandbox lost the {} it just wrote.",
+            T::NOUN
+        ))
+    })
+}
