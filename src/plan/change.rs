@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::action::{Action, Summary};
 use super::request::{Request, StepId};
 use super::value::FieldChange;
+use crate::digest::fingerprint;
+use crate::live::LiveKind;
 use crate::resource::ResourceKind;
 
 /// What happens to one catalog address, as a reviewer reads it.
@@ -167,6 +169,18 @@ impl Change {
             previous_address: None,
             steps: Vec::new(),
         }
+    }
+
+    /// A change to the existing object `live`, which the plan shows by its live title.
+    pub(crate) fn of_live<L: LiveKind>(address: &str, action: Action, live: &L) -> Self {
+        Self::new(
+            L::KIND,
+            address,
+            action,
+            Some(live.id().to_owned()),
+            live.title(),
+            fingerprint(&[live]),
+        )
     }
 }
 

@@ -30,7 +30,7 @@ use crate::catalog::{
 };
 use crate::digest::fingerprint;
 use crate::live::LiveCoupon;
-use crate::live::LiveObject;
+use crate::plan::request::Resolve;
 use crate::resource::Address;
 use crate::resource::{Owner, ResourceKind, owned_metadata};
 use crate::timestamp::creatable_date;
@@ -634,14 +634,7 @@ fn delete_others(b: &mut Builder<'_>, current: &[String], deletions: &mut Vec<(S
             ));
             continue;
         }
-        let mut change = Change::new(
-            ResourceKind::Coupon,
-            &addr,
-            Action::Delete,
-            Some(live.id.clone()),
-            live.title(),
-            fingerprint(&[&live]),
-        );
+        let mut change = Change::of_live(&addr, Action::Delete, &live);
         let why = if removed {
             Surplus::Removed
         } else {
@@ -814,7 +807,7 @@ impl Write for CouponWrite {
         matches!(self, Self::Create { .. })
     }
 
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         match self {
             Self::Create { coupon } => vec![create_request(coupon, &resolve)],
             Self::Update { coupon, update } => vec![update_request(resolve(coupon), update)],

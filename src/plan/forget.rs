@@ -19,6 +19,7 @@ use super::wire::WireRequest;
 use crate::catalog::{Catalog, OnRemove};
 use crate::digest::fingerprint;
 use crate::live::LiveObject;
+use crate::plan::request::Resolve;
 use crate::resource::{Address, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, ResourceKind, unmark};
 
 /// Adds one change forgetting every object at `address` (the current one first).
@@ -184,7 +185,7 @@ impl Write for MetadataWrite {
     }
 
     /// `POST /v1/<kind>/<id>` with the metadata keys to set, or to remove (sent empty).
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         let mut body: Vec<(String, String)> = self
             .metadata
             .iter()

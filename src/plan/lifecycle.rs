@@ -330,19 +330,8 @@ pub(crate) fn retire<'a, K: Lifecycle<'a> + ?Sized>(
     destroy: bool,
 ) -> usize {
     let (action, request) = kind.retire(live);
-    let mut change = Change::new(
-        K::Live::KIND,
-        address,
-        action,
-        Some(live.id().to_owned()),
-        live.title(),
-        fingerprint(&[live]),
-    );
-    change.fields.push(FieldChange::new(
-        "active",
-        FieldValue::Bool(true),
-        FieldValue::Bool(false),
-    ));
+    let mut change = Change::of_live(address, action, live);
+    change.fields.push(FieldChange::active(true, false));
     change.reason = Some(reason.to_owned());
     change.destroy = destroy;
     change.notes.push(kind.retired_note(live));

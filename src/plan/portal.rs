@@ -19,13 +19,14 @@ use super::lifecycle::{self, Blocked, Lifecycle, Planned};
 use super::metadata;
 use super::placed::PriceState;
 use super::placed::Products;
-use super::request::{Encode, Writes, rank};
+use super::request::{Encode, Writes};
 use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, Portal, SubscriptionCancel};
 use crate::digest::fingerprint;
 use crate::live::LivePortal;
+use crate::plan::request::Resolve;
 use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, ResourceKind, owner, with_marker};
 
 /// Customers may switch their subscriptions between these products' prices.
@@ -245,10 +246,7 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
         let mut fields = settings_diff(&want, Some(live), &self.addresses);
         let settings_changed = !fields.is_empty();
         if !live.active {
-            fields.insert(
-                0,
-                FieldChange::new("active", FieldValue::Bool(false), FieldValue::Bool(true)),
-            );
+            fields.insert(0, FieldChange::active(false, true));
         }
         let metadata = metadata::diff(
             &with_marker(&p.metadata, address, b.namespace),
@@ -831,15 +829,11 @@ pub(crate) type PortalWrite = Writes<PortalSpec>;
 impl Encode for PortalSpec {
     type Update = PortalUpdate;
 
-    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn create(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![create_request(&self.settings, &self.metadata, &resolve)]
     }
 
-    fn update(
-        id: String,
-        update: &PortalUpdate,
-        resolve: &dyn Fn(&ObjRef) -> String,
-    ) -> Vec<WireRequest> {
+    fn update(id: String, update: &PortalUpdate, resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![update_request(id, update, &resolve)]
     }
 
@@ -851,11 +845,7 @@ impl Encode for PortalSpec {
         update.settings.iter().flat_map(settings_refs).collect()
     }
 
-    fn update_rank(update: &PortalUpdate) -> u8 {
-        if update.active == Some(false) {
-            rank::ARCHIVE
-        } else {
-            rank::UPDATE
-        }
+    fn archives(update: &PortalUpdate) -> bool {
+        update.active == Some(false)
     }
 }

@@ -20,7 +20,7 @@ use super::metadata;
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
-use super::request::{Encode, Writes, rank};
+use super::request::{Encode, Writes};
 use super::request::{ObjRef, StepId};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, parse, split};
@@ -28,7 +28,8 @@ use crate::catalog::{
     Currency, CurrencyOption, CurrencyOptionPricing, MinorAmount, Price, Pricing, TaxBehavior, Tier,
 };
 use crate::digest::fingerprint;
-use crate::live::{LiveCurrencyOption, LiveObject, LivePrice, LiveTier, money};
+use crate::live::{LiveCurrencyOption, LivePrice, LiveTier, money};
+use crate::plan::request::Resolve;
 use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 
 /// A price to create: the declared price, with the metadata it is created with (declared
@@ -376,11 +377,7 @@ fn mutable_diff(
         update.currency_options = Some(CurrencyOptionsUpdate::Merge(merge));
     }
     if !live.active {
-        fields.push(FieldChange::new(
-            "active",
-            FieldValue::Bool(false),
-            FieldValue::Bool(true),
-        ));
+        fields.push(FieldChange::active(false, true));
         update.active = Some(true);
     }
     (fields, update)
@@ -820,18 +817,8 @@ pub(crate) fn plan_archives<'a>(
             archives.entry(live.product.clone()).or_default().push(step);
             continue;
         }
-        let mut change = new_change(
-            address,
-            Action::Archive,
-            Some(live.id.clone()),
-            live.title(),
-            fingerprint(&[live]),
-        );
-        change.fields.push(FieldChange::new(
-            "active",
-            FieldValue::Bool(true),
-            FieldValue::Bool(false),
-        ));
+        let mut change = Change::of_live(address, Action::Archive, live);
+        change.fields.push(FieldChange::active(true, false));
         let (reason, destroy) = if product.is_some_and(|p| !p.active) {
             ("its product is declared `active = false`".to_owned(), false)
         } else if declared {
@@ -1021,28 +1008,16 @@ pub(crate) type PriceWrite = Writes<PriceSpec>;
 impl Encode for PriceSpec {
     type Update = PriceUpdate;
 
-    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn create(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![create_request(resolve(&self.product), self)]
     }
 
-    fn update(
-        id: String,
-        update: &PriceUpdate,
-        _resolve: &dyn Fn(&ObjRef) -> String,
-    ) -> Vec<WireRequest> {
+    fn update(id: String, update: &PriceUpdate, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         update_requests(id, update)
     }
 
     fn names(&self) -> Vec<&ObjRef> {
         vec![&self.product]
-    }
-
-    fn update_rank(update: &PriceUpdate) -> u8 {
-        if update.active == Some(false) {
-            rank::ARCHIVE
-        } else {
-            rank::UPDATE
-        }
     }
 
     fn archives(update: &PriceUpdate) -> bool {

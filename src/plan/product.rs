@@ -21,21 +21,14 @@ use super::wire::{WireRequest, metadata_set, metadata_update};
 use crate::catalog::Product;
 use crate::digest::fingerprint;
 use crate::live::LiveProduct;
+use crate::plan::request::Resolve;
 use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 
-/// A product to create, with every declared field.
+/// A product to create: the declared entry (its prices are steps of their own) and the
+/// metadata it is created with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductSpec {
-    pub id: Option<String>,
-    pub name: String,
-    pub description: Option<String>,
-    pub active: bool,
-    pub tax_code: Option<String>,
-    pub unit_label: Option<String>,
-    pub statement_descriptor: Option<String>,
-    pub url: Option<String>,
-    pub images: Vec<String>,
-    pub features: Vec<String>,
+    pub product: Product,
     /// Declared metadata plus billing's ownership marker.
     pub metadata: BTreeMap<String, String>,
 }
@@ -304,36 +297,12 @@ fn create<'a>(b: &mut Builder<'a>, address: &str, p: &'a Product, fp: String) ->
     let mut change = new_change(address.to_owned(), Action::Create, None, title(&p.name), fp);
     change.fields = creation_fields(p);
     let idx = b.add_change(change);
-    let Product {
-        key: _,
-        id,
-        moved_from: _,
-        on_remove,
-        name,
-        description,
-        active,
-        tax_code,
-        unit_label,
-        statement_descriptor,
-        url,
-        images,
-        features,
-        metadata,
-        default_price: _,
-        prices: _,
-    } = p;
     let spec = ProductSpec {
-        id: id.clone(),
-        name: name.clone(),
-        description: description.clone(),
-        active: *active,
-        tax_code: tax_code.clone(),
-        unit_label: unit_label.clone(),
-        statement_descriptor: statement_descriptor.clone(),
-        url: url.clone(),
-        images: images.clone(),
-        features: features.clone(),
-        metadata: owned_metadata(metadata, address, b.namespace, on_remove.recorded()),
+        product: Product {
+            prices: BTreeMap::new(),
+            ..p.clone()
+        },
+        metadata: owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded()),
     };
     let step = b.add_step(idx, "create product", ProductWrite::Create(spec), vec![]);
     ProductState {
@@ -566,13 +535,7 @@ pub(crate) fn plan_removed<'a>(
             if let Some(default) = p.default_price.as_deref()
                 && b.price_by_id.get(default).is_some_and(|price| price.active)
             {
-                let mut change = new_change(
-                    address.to_owned(),
-                    Action::Update,
-                    Some(p.id.clone()),
-                    title(&p.name),
-                    fingerprint(&[p]),
-                );
+                let mut change = Change::of_live(&address, Action::Update, p);
                 change.reason = Some(
                     "an archived product keeps a default price that is being archived".to_owned(),
                 );
@@ -583,18 +546,8 @@ pub(crate) fn plan_removed<'a>(
             continue;
         }
         let removed = !declared.contains(address);
-        let mut change = new_change(
-            address.to_owned(),
-            Action::Archive,
-            Some(p.id.clone()),
-            title(&p.name),
-            fingerprint(&[p]),
-        );
-        change.fields.push(FieldChange::new(
-            "active",
-            FieldValue::Bool(true),
-            FieldValue::Bool(false),
-        ));
+        let mut change = Change::of_live(&address, Action::Archive, p);
+        change.fields.push(FieldChange::active(true, false));
         if removed {
             change.destroy = true;
             change.reason = Some("removed from billing.toml".to_owned());
@@ -678,38 +631,52 @@ pub(crate) fn archive_removed(
 }
 
 /// `POST /v1/products`.
-pub(crate) fn create_request(p: &ProductSpec) -> WireRequest {
-    let mut r = CreateProduct::new(p.name.clone()).active(p.active);
-    if let Some(id) = &p.id {
+pub(crate) fn create_request(spec: &ProductSpec) -> WireRequest {
+    let Product {
+        key: _,
+        id,
+        moved_from: _,
+        on_remove: _,
+        name,
+        description,
+        active,
+        tax_code,
+        unit_label,
+        statement_descriptor,
+        url,
+        images,
+        features,
+        metadata: _,
+        default_price: _,
+        prices: _,
+    } = &spec.product;
+    let mut r = CreateProduct::new(name.clone()).active(*active);
+    if let Some(id) = id {
         r = r.id(id.clone());
     }
-    if let Some(d) = &p.description {
+    if let Some(d) = description {
         r = r.description(d.clone());
     }
-    if let Some(t) = &p.tax_code {
+    if let Some(t) = tax_code {
         r = r.tax_code(t.clone());
     }
-    if let Some(u) = &p.unit_label {
+    if let Some(u) = unit_label {
         r = r.unit_label(u.clone());
     }
-    if let Some(s) = &p.statement_descriptor {
+    if let Some(s) = statement_descriptor {
         r = r.statement_descriptor(s.clone());
     }
-    if let Some(u) = &p.url {
+    if let Some(u) = url {
         r = r.url(u.clone());
     }
-    if !p.images.is_empty() {
-        r = r.images(p.images.clone());
+    if !images.is_empty() {
+        r = r.images(images.clone());
     }
-    if !p.features.is_empty() {
-        r = r.marketing_features(
-            p.features
-                .iter()
-                .map(|f| Features::new(f.clone()))
-                .collect::<Vec<_>>(),
-        );
+    if !features.is_empty() {
+        let features = features.iter().map(|f| Features::new(f.clone()));
+        r = r.marketing_features(features.collect::<Vec<_>>());
     }
-    r = r.metadata(metadata_set(&p.metadata));
+    r = r.metadata(metadata_set(&spec.metadata));
     WireRequest::from_builder(r.build(), vec![])
 }
 
@@ -777,15 +744,11 @@ pub(crate) type ProductWrite = Writes<ProductSpec>;
 impl Encode for ProductSpec {
     type Update = ProductUpdate;
 
-    fn create(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn create(&self, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![create_request(self)]
     }
 
-    fn update(
-        id: String,
-        update: &ProductUpdate,
-        resolve: &dyn Fn(&ObjRef) -> String,
-    ) -> Vec<WireRequest> {
+    fn update(id: String, update: &ProductUpdate, resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![update_request(id, update, &resolve)]
     }
 

@@ -22,8 +22,8 @@ use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor};
 use crate::catalog::{Currency, MinorAmount, PromotionCode};
 use crate::digest::fingerprint;
-use crate::live::LiveObject;
 use crate::live::LivePromotionCode;
+use crate::plan::request::Resolve;
 use crate::resource::Address;
 use crate::resource::{Owner, ResourceKind, with_marker};
 use crate::timestamp::creatable_date;
@@ -545,19 +545,11 @@ impl<'a> Codes<'_, 'a> {
                     b.conflicts.push(taken(addr, p, other));
                     return None;
                 }
-                fields.push(FieldChange::new(
-                    "active",
-                    FieldValue::Bool(false),
-                    FieldValue::Bool(true),
-                ));
+                fields.push(FieldChange::active(false, true));
                 update.active = Some(true);
             }
             (false, true, _) => {
-                fields.push(FieldChange::new(
-                    "active",
-                    FieldValue::Bool(true),
-                    FieldValue::Bool(false),
-                ));
+                fields.push(FieldChange::active(true, false));
                 update.active = Some(false);
             }
             _ => {}
@@ -675,19 +667,8 @@ impl<'a> Codes<'_, 'a> {
             .collect();
         for (addr, live) in others {
             let removed = !b.catalog.declares(addr);
-            let mut change = Change::new(
-                ResourceKind::PromotionCode,
-                addr,
-                Action::Deactivate,
-                Some(live.id.clone()),
-                live.title(),
-                fingerprint(&[live]),
-            );
-            change.fields.push(FieldChange::new(
-                "active",
-                FieldValue::Bool(true),
-                FieldValue::Bool(false),
-            ));
+            let mut change = Change::of_live(addr, Action::Deactivate, live);
+            change.fields.push(FieldChange::active(true, false));
             change.destroy = removed;
             change.reason = Some(
                 if removed {
@@ -800,15 +781,11 @@ pub(crate) type PromotionCodeWrite = Writes<PromotionCodeSpec>;
 impl Encode for PromotionCodeSpec {
     type Update = PromotionCodeUpdate;
 
-    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn create(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![create_request(resolve(&self.coupon), self)]
     }
 
-    fn update(
-        id: String,
-        update: &PromotionCodeUpdate,
-        _resolve: &dyn Fn(&ObjRef) -> String,
-    ) -> Vec<WireRequest> {
+    fn update(id: String, update: &PromotionCodeUpdate, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![update_request(id, update)]
     }
 

@@ -45,6 +45,9 @@ pub mod rank {
     pub const DELETE: u8 = 7;
 }
 
+/// How a request names an object: by its id, or by the id of the step that creates it.
+pub type Resolve<'a> = &'a dyn Fn(&ObjRef) -> String;
+
 /// One write a step makes, of any kind.
 pub trait Write: fmt::Debug + Send + Sync + Any {
     /// The object it changes, when it already exists or an earlier step creates it.
@@ -61,7 +64,7 @@ pub trait Write: fmt::Debug + Send + Sync + Any {
     }
     /// The requests it sends (a currency-option reset takes two), with the objects it refers
     /// to named by `resolve`.
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest>;
+    fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest>;
     /// The existing object it archives, when it archives one that others may offer (a
     /// product or price a portal configuration lists).
     fn archives(&self) -> Option<&str> {
@@ -76,14 +79,10 @@ pub(crate) trait Encode: fmt::Debug + Clone + Send + Sync + 'static {
     type Update: fmt::Debug + Clone + Send + Sync + 'static;
 
     /// The requests that create the object.
-    fn create(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest>;
+    fn create(&self, resolve: Resolve<'_>) -> Vec<WireRequest>;
 
     /// The requests that change the object `id`.
-    fn update(
-        id: String,
-        update: &Self::Update,
-        resolve: &dyn Fn(&ObjRef) -> String,
-    ) -> Vec<WireRequest>;
+    fn update(id: String, update: &Self::Update, resolve: Resolve<'_>) -> Vec<WireRequest>;
 
     /// The objects the new object's fields name (a price's product).
     fn names(&self) -> Vec<&ObjRef> {
@@ -100,9 +99,14 @@ pub(crate) trait Encode: fmt::Debug + Clone + Send + Sync + 'static {
         rank::CREATE
     }
 
-    /// Where a change stands among writes (see [`rank`]).
-    fn update_rank(_update: &Self::Update) -> u8 {
-        rank::UPDATE
+    /// Where a change stands among writes (see [`rank`]): an archive after the writes that
+    /// stop using the object.
+    fn update_rank(update: &Self::Update) -> u8 {
+        if Self::archives(update) {
+            rank::ARCHIVE
+        } else {
+            rank::UPDATE
+        }
     }
 
     /// Whether the change archives the object.
@@ -148,7 +152,7 @@ impl<S: Encode> Write for Writes<S> {
         matches!(self, Self::Create(_))
     }
 
-    fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         match self {
             Self::Create(spec) => spec.create(resolve),
             Self::Update { object, update } => S::update(resolve(object), update, resolve),
@@ -203,7 +207,7 @@ impl Request {
     }
 
     /// See [`Write::wire`].
-    pub fn wire(&self, resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    pub fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         self.0.wire(resolve)
     }
 

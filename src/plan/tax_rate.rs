@@ -11,12 +11,13 @@ use super::action::Action;
 use super::builder::Builder;
 use super::lifecycle::{Lifecycle, Planned};
 use super::metadata;
-use super::request::{Encode, Writes, rank};
+use super::request::{Encode, Writes};
 use super::request::{ObjRef, Request};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, TaxRate};
 use crate::live::LiveTaxRate;
+use crate::plan::request::Resolve;
 use crate::resource::owned_metadata;
 
 /// A manual tax rate to create: the declared rate, with the metadata it is created with
@@ -406,23 +407,15 @@ pub(crate) type TaxRateWrite = Writes<TaxRateSpec>;
 impl Encode for TaxRateSpec {
     type Update = TaxRateUpdate;
 
-    fn create(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn create(&self, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![create_request(self)]
     }
 
-    fn update(
-        id: String,
-        update: &TaxRateUpdate,
-        _resolve: &dyn Fn(&ObjRef) -> String,
-    ) -> Vec<WireRequest> {
+    fn update(id: String, update: &TaxRateUpdate, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![update_request(id, update)]
     }
 
-    fn update_rank(update: &TaxRateUpdate) -> u8 {
-        if update.active == Some(false) {
-            rank::ARCHIVE
-        } else {
-            rank::UPDATE
-        }
+    fn archives(update: &TaxRateUpdate) -> bool {
+        update.active == Some(false)
     }
 }

@@ -15,6 +15,7 @@ use super::wire::WireRequest;
 use crate::catalog::Registration;
 use crate::digest::fingerprint;
 use crate::live::LiveRegistration;
+use crate::plan::request::Resolve;
 use crate::resource::ResourceKind;
 use crate::timestamp::format_timestamp;
 
@@ -318,15 +319,11 @@ pub(crate) type RegistrationWrite = Writes<RegistrationSpec>;
 impl Encode for RegistrationSpec {
     type Update = RegistrationUpdate;
 
-    fn create(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn create(&self, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![create_request(self)]
     }
 
-    fn update(
-        id: String,
-        update: &RegistrationUpdate,
-        _resolve: &dyn Fn(&ObjRef) -> String,
-    ) -> Vec<WireRequest> {
+    fn update(id: String, update: &RegistrationUpdate, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![update_request(id, update)]
     }
 }

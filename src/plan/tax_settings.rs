@@ -13,6 +13,7 @@ use super::wire::{WireRequest, parse};
 use crate::catalog::PostalAddress;
 use crate::digest::fingerprint;
 use crate::live::LiveAddress;
+use crate::plan::request::Resolve;
 use crate::resource::ResourceKind;
 
 /// A value Stripe holds that billing.toml no longer declares: it stays, since Stripe cannot
@@ -222,7 +223,7 @@ impl Write for TaxSettingsWrite {
         rank::CREATE
     }
 
-    fn wire(&self, _resolve: &dyn Fn(&ObjRef) -> String) -> Vec<WireRequest> {
+    fn wire(&self, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         vec![update_request(&self.update)]
     }
 }

@@ -330,7 +330,7 @@ fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_
     else {
         panic!("a create")
     };
-    assert_eq!(spec.id.as_deref(), Some("prod_pinned"));
+    assert_eq!(spec.product.id.as_deref(), Some("prod_pinned"));
     let mut p = product();
     p.id = "prod_pinned".into();
     p.metadata = BTreeMap::new();

@@ -97,6 +97,11 @@ impl FieldChange {
         }
     }
 
+    /// `active: before → after`: an archive, a deactivation or their undoing.
+    pub fn active(before: bool, after: bool) -> Self {
+        Self::new("active", FieldValue::Bool(before), FieldValue::Bool(after))
+    }
+
     /// A change of a field Stripe cannot update.
     pub fn replacing(field: impl Into<String>, before: FieldValue, after: FieldValue) -> Self {
         Self {
