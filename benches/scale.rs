@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
-use billing::live::{Account as LiveAccount, LivePrice, LiveProduct, LiveRecurring, LiveState};
+use billing::{Account as LiveAccount, LivePrice, LiveProduct, LiveRecurring, LiveState};
 use clap::Parser;
 use serde_json::{Value, json};
 use stripe_sandbox::seed::{SeedPrice, SeedProduct, write_state};
@@ -329,7 +329,7 @@ fn kind(line: &str) -> String {
     let mut words = line.trim_start_matches("billing sandbox: ").split(' ');
     let method = words.next().unwrap_or("?");
     let path = words.next().unwrap_or("?");
-    billing::stripe::pace::endpoint(method, path)
+    billing::rate_limit_bucket(method, path)
 }
 
 /// Runs `billing ARGS` in `dir` against `sandbox`, measuring it.
@@ -709,7 +709,7 @@ fn unmanaged_account(products: usize, prices: usize) -> LiveState {
             product: format!("prod_{}", i % count),
             currency: "usd".to_owned(),
             billing_scheme: "per_unit".to_owned(),
-            unit_amount: billing::catalog::MinorAmount::from_minor(100 + i as i64).ok(),
+            unit_amount: billing::MinorAmount::from_minor(100 + i as i64).ok(),
             custom_unit_amount: false,
             tiers_mode: None,
             tiers: Vec::new(),
@@ -742,7 +742,9 @@ fn unmanaged_account(products: usize, prices: usize) -> LiveState {
 /// Scenario 5: what `billing import` does once the account is read, on P products and N
 /// prices: the entries chosen, the text rendered and validated.
 fn import_scenario(args: &Args) -> Result<Imported> {
-    use billing::import::{Options, Origin, import, verify};
+    use billing::{
+        ImportOptions as Options, ImportOrigin as Origin, import, verify_import as verify,
+    };
     let live = unmanaged_account(args.products, args.prices);
     let started = Instant::now();
     let imported = import(&live, &Options::default());
@@ -834,8 +836,7 @@ fn history_scenario(args: &Args) -> Result<Vec<Listed>> {
     let mut out = Vec::new();
     for (shape, created) in history_shapes() {
         let started = Instant::now();
-        let (read, stats) =
-            billing::live::simulate_listing(&created, latency, f64::from(args.rate));
+        let (read, stats) = billing::simulate_listing(&created, latency, f64::from(args.rate));
         let wall = started.elapsed().as_secs_f64();
         ensure!(
             read == created.len(),

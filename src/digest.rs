@@ -5,12 +5,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// A short stable digest of some live objects.
-pub fn fingerprint<T: Serialize + ?Sized>(objects: &[&T]) -> String {
+pub(crate) fn fingerprint<T: Serialize + ?Sized>(objects: &[&T]) -> String {
     hex(&json_sha256(objects)[..12])
 }
 
 /// SHA-256 of a value's JSON, serialised straight into the hash.
-pub fn json_sha256<T: Serialize + ?Sized>(value: &T) -> [u8; 32] {
+pub(crate) fn json_sha256<T: Serialize + ?Sized>(value: &T) -> [u8; 32] {
     /// Feeds what serde_json writes to the hash, without a buffer.
     struct Hashing(Sha256);
     impl std::io::Write for Hashing {
@@ -48,7 +48,7 @@ impl<T: Serialize> Hashable for T {
 }
 
 /// Lowercase hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -13,14 +13,14 @@ use crate::resource::KeyMode;
 use crate::stripe::{ClientSettings, Observer, SecretKey, StripeHttp};
 
 /// Stripe's API.
-pub const STRIPE_API: &str = "https://api.stripe.com";
+pub(crate) const STRIPE_API: &str = "https://api.stripe.com";
 
 /// The key billing uses with its embedded sandbox (a sandbox accepts any test key; this is not a secret).
 const EMBEDDED_KEY: &str = "sk_test_billing_embedded_sandbox";
 
 /// Why no connection could be made. None of these ever shows the key.
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     /// No key in the variable the environment reads it from.
     #[error(
         "{var} is not set: environment `{environment}` needs a Stripe secret key to talk to {api_base}"
@@ -52,15 +52,13 @@ pub enum ConnectError {
 }
 
 /// A connection to one environment.
-pub struct Connection {
+pub(crate) struct Connection {
     /// The client.
     pub client: StripeHttp,
     /// The environment's name.
     pub environment: String,
     /// Test or live.
     pub mode: KeyMode,
-    /// Where the state of the embedded sandbox lives, when it is the embedded sandbox.
-    pub sandbox_state: Option<PathBuf>,
     /// The account the environment must be, when billing.toml says.
     pub expected_account: Option<String>,
     /// Where the environment's ids are written after a successful apply.
@@ -79,7 +77,7 @@ fn catalog_dir(catalog: &Path) -> &Path {
 
 /// The state file of an embedded sandbox environment: `.billing/<name>/state.json` beside the
 /// catalog.
-pub fn embedded_state(catalog: &Path, environment: &str) -> PathBuf {
+pub(crate) fn embedded_state(catalog: &Path, environment: &str) -> PathBuf {
     catalog_dir(catalog)
         .join(".billing")
         .join(environment)
@@ -88,7 +86,7 @@ pub fn embedded_state(catalog: &Path, environment: &str) -> PathBuf {
 
 /// How the client behaves, from the command line.
 #[derive(Clone, Default)]
-pub struct Tuning {
+pub(crate) struct Tuning {
     /// Called after every HTTP exchange (`-v`).
     pub observer: Option<Observer>,
     /// Requests per second overall (default: Stripe's limit for the key's mode).
@@ -168,7 +166,7 @@ fn embedded(state: &Path, tuning: &Tuning) -> Result<(StripeHttp, Sandbox), Conn
 /// state and outputs). `api_base` (the `--api-base` flag) overrides the environment's. Without
 /// environments: `api_base` with the key from STRIPE_SECRET_KEY, or the embedded sandbox. The
 /// key's mode is checked here, before any request.
-pub fn connect(
+pub(crate) fn connect(
     catalog_path: &Path,
     catalog: &Catalog,
     api_base: Option<&str>,
@@ -187,7 +185,6 @@ pub fn connect(
                     client,
                     environment: name.to_owned(),
                     mode,
-                    sandbox_state: None,
                     expected_account: None,
                     outputs: None,
                     _sandbox: None,
@@ -200,7 +197,6 @@ pub fn connect(
                     client,
                     environment: EMBEDDED.to_owned(),
                     mode: KeyMode::Test,
-                    sandbox_state: Some(state),
                     expected_account: None,
                     outputs: None,
                     _sandbox: Some(sandbox),
@@ -219,7 +215,6 @@ pub fn connect(
             client,
             environment: env.name.clone(),
             mode: KeyMode::Test,
-            sandbox_state: Some(state),
             expected_account: env.account.clone(),
             outputs,
             _sandbox: Some(sandbox),
@@ -231,7 +226,6 @@ pub fn connect(
         client,
         environment: env.name.clone(),
         mode,
-        sandbox_state: None,
         expected_account: env.account.clone(),
         outputs,
         _sandbox: None,

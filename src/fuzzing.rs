@@ -70,7 +70,7 @@ pub fn plan_file(bytes: &[u8]) {
 /// What must hold of the outcome of reading the plan file at `path`. Panics when a rejection
 /// does not name the file, or when an accepted document cannot be shown, compared, or saved
 /// and read back as it was.
-pub fn check_plan_file(path: &Path, outcome: &Result<PlanDocument, LoadError>) {
+pub(crate) fn check_plan_file(path: &Path, outcome: &Result<PlanDocument, LoadError>) {
     let doc = match outcome {
         Ok(doc) => doc,
         Err(error) => {

@@ -1,5 +1,5 @@
-//! The `billing` binary: everything happens in [`billing::cli`].
+//! The `billing` binary: everything happens in [`billing::run`].
 
 fn main() -> std::process::ExitCode {
-    billing::cli::run(std::env::args_os())
+    billing::run(std::env::args_os())
 }

@@ -23,7 +23,7 @@ pub fn format_timestamp(ts: i64) -> String {
 }
 
 /// Stripe takes dates for new coupons and codes only in the future and at most five years out.
-pub fn creatable_date(ts: i64, now: i64) -> Option<String> {
+pub(crate) fn creatable_date(ts: i64, now: i64) -> Option<String> {
     const FIVE_YEARS: i64 = 5 * 365 * 86_400;
     if ts <= now {
         Some(format!("{} is in the past", format_timestamp(ts)))

@@ -6,7 +6,7 @@ use crate::resource::KeyMode;
 
 /// Why a plan may not be applied without `--allow-destroy`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DestroyRefused {
+pub(crate) enum DestroyRefused {
     /// It archives or deletes objects that left the catalog, in a live environment.
     #[error(
         "this plan archives or deletes {} {} that left billing.toml, in a live environment: {}",
@@ -29,7 +29,7 @@ pub enum DestroyRefused {
 /// Refuses, unless destroys are allowed, a plan that breaks unmanaged objects (any mode) or
 /// archives or deletes objects because they left the catalog (live mode). Archiving a replaced
 /// price is part of its replacement, not a destroy.
-pub fn check_destroys(
+pub(crate) fn check_destroys(
     plan: &PlanDocument,
     mode: KeyMode,
     allow_destroy: bool,

@@ -3,6 +3,6 @@
 mod guard;
 mod run;
 
-pub use guard::{DestroyRefused, check_destroys};
+pub(crate) use guard::{DestroyRefused, check_destroys};
 
-pub use run::{ApplyReport, Outcome, Progress, Quiet, apply};
+pub(crate) use run::{ApplyReport, Outcome, Progress, apply};

@@ -17,7 +17,7 @@ use crate::stripe::{StripeError, StripeHttp};
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Stripe accepted every request of the step.
     Done {
         /// The id of the object the step created, if it created one.
@@ -39,31 +39,23 @@ pub enum Outcome {
 }
 
 /// Receives progress as operations start and end.
-pub trait Progress: Send + Sync {
+pub(crate) trait Progress: Send + Sync {
     /// An operation is about to send its requests.
     fn started(&self, op: &Operation, change: &Change);
     /// An operation ended.
     fn finished(&self, op: &Operation, change: &Change, outcome: &Outcome);
 }
 
-/// Ignores progress.
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn started(&self, _: &Operation, _: &Change) {}
-    fn finished(&self, _: &Operation, _: &Change, _: &Outcome) {}
-}
-
 /// What an apply did, step by step, in plan order.
 #[derive(Debug, Clone, Serialize)]
-pub struct ApplyReport {
+pub(crate) struct ApplyReport {
     /// Each step of the plan with its outcome.
     pub outcomes: Vec<(StepId, Outcome)>,
 }
 
 impl ApplyReport {
     /// Steps done, failed and not attempted.
-    pub fn counts(&self) -> (usize, usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
         let mut counts = (0, 0, 0);
         for (_, outcome) in &self.outcomes {
             match outcome {
@@ -76,7 +68,7 @@ impl ApplyReport {
     }
 
     /// Whether every step succeeded.
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.counts().1 == 0 && self.counts().2 == 0
     }
 }
@@ -166,7 +158,7 @@ async fn run_operation(
 
 /// Runs every operation of `doc` whose dependencies succeeded, at most `concurrency` at a
 /// time.
-pub async fn apply(
+pub(crate) async fn apply(
     doc: &PlanDocument,
     client: &StripeHttp,
     concurrency: usize,

@@ -11,7 +11,7 @@ use super::source::SourceFile;
 
 /// One problem in the catalog: where it is, what is wrong, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     /// Byte range in the source that the problem is about.
     pub span: Range<usize>,
     /// What is wrong, as one sentence.
@@ -26,7 +26,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A problem at `span`.
-    pub fn new(span: Range<usize>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(span: Range<usize>, message: impl Into<String>) -> Self {
         Self {
             span,
             message: message.into(),
@@ -38,27 +38,27 @@ impl Diagnostic {
 
     /// Marks the source line as holding a secret, so that it is never shown.
     #[must_use]
-    pub fn secret(mut self) -> Self {
+    pub(crate) fn secret(mut self) -> Self {
         self.secret = true;
         self
     }
 
     /// Adds a note shown under the underlined source.
     #[must_use]
-    pub fn label(mut self, label: impl Into<String>) -> Self {
+    pub(crate) fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
     /// Adds a hint saying what to do.
     #[must_use]
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// Renders the problem as `FILE:LINE:COL: error: MESSAGE`, the source line underlined, and the hint.
-    pub fn render(&self, source: &SourceFile, color: bool) -> String {
+    pub(crate) fn render(&self, source: &SourceFile, color: bool) -> String {
         let paint = Paint(color);
         let pos = source.position(self.span.start);
         let (line_start, line) = source.line_at(self.span.start);
@@ -132,7 +132,7 @@ const MAX_LINE_COLUMNS: usize = 600;
 const CONTEXT_COLUMNS: usize = 40;
 
 /// At most this many problems are shown in full; the summary still counts them all.
-pub const MAX_SHOWN: usize = 100;
+pub(crate) const MAX_SHOWN: usize = 100;
 
 /// How a character is shown: a tab as four spaces, a control character (NUL, ESC, a lone
 /// carriage return: anything that could garble the terminal) as its visible symbol, and one
@@ -322,7 +322,7 @@ impl Sink {
 }
 
 /// Writes every diagnostic, then a summary line.
-pub fn render_all(
+pub(crate) fn render_all(
     source: &SourceFile,
     diagnostics: &[Diagnostic],
     color: bool,

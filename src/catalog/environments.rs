@@ -18,10 +18,10 @@ use crate::resource::KeyMode;
 use crate::resource::ResourceKind;
 
 /// The variable holding the key when an environment names none.
-pub const DEFAULT_KEY_VAR: &str = "STRIPE_SECRET_KEY";
+pub(crate) const DEFAULT_KEY_VAR: &str = "STRIPE_SECRET_KEY";
 
 /// The environment billing uses when billing.toml declares none: the embedded sandbox.
-pub const EMBEDDED: &str = "sandbox";
+pub(crate) const EMBEDDED: &str = "sandbox";
 
 /// One declared environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,7 +43,7 @@ pub struct Environment {
 
 /// Which environment a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EnvChoice<'a> {
+pub(crate) enum EnvChoice<'a> {
     /// `billing validate` without `-e`: the catalog as written, and as each environment sees it.
     All,
     /// The environment named by `-e`, else the default rules (docs/stripe-rules.md#environments).
@@ -60,11 +60,11 @@ const ENVIRONMENT: &[&str] = &[
 ];
 
 /// The file formats `outputs` can be written in, by extension.
-pub const OUTPUT_EXTENSIONS: &[&str] = &["json", "toml", "ts", "env"];
+pub(crate) const OUTPUT_EXTENSIONS: &[&str] = &["json", "toml", "ts", "env"];
 
 /// The format a file name's extension names: `ids.json` → `json`; `.env` and `app.env` →
 /// `env`.
-pub fn output_format(path: &str) -> Option<&'static str> {
+pub(crate) fn output_format(path: &str) -> Option<&'static str> {
     let name = std::path::Path::new(path).file_name()?.to_str()?;
     let extension = if name == ".env" {
         "env"

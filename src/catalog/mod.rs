@@ -27,29 +27,27 @@ use std::collections::hash_map::Entry;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use currency::Currency;
-pub use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
-pub use environments::{
-    DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, OUTPUT_EXTENSIONS, output_format,
+pub(crate) use currency::Currency;
+pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
+pub(crate) use environments::{DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format};
+pub(crate) use model::{
+    Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, DEFAULT_NAMESPACE,
+    Discount, MetadataPattern, OnRemove, Percent, Price, Pricing, Product, PromotionCode,
+    RESERVED_METADATA_PREFIX, TaxBehavior, Tier,
 };
-pub use model::{
-    BillingScheme, Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing,
-    DEFAULT_NAMESPACE, Discount, DurationKind, Interval, MetadataPattern, OnRemove, Percent, Price,
-    Pricing, Product, PromotionCode, RESERVED_METADATA_PREFIX, Recurring, Round, TaxBehavior, Tier,
-    TiersMode, TransformQuantity,
+pub use money::MinorAmount;
+pub(crate) use money::{float_text, parse_decimal};
+pub(crate) use portal::{Portal, SubscriptionCancel};
+pub(crate) use source::SourceFile;
+pub(crate) use tax::{PostalAddress, Registration, TaxRate};
+pub(crate) use validate::env_part;
+/// Entry types the lib names through their own modules and the tests build by hand.
+#[cfg(test)]
+pub(crate) use {
+    model::{Interval, Recurring, TiersMode, TransformQuantity},
+    portal::SubscriptionUpdate,
+    tax::TaxSettings,
 };
-pub use money::{AmountError, MinorAmount, float_text, parse_decimal};
-pub use portal::{Portal, SubscriptionCancel, SubscriptionUpdate};
-pub use raw::RawCatalog;
-pub use raw_discount::{RawCoupon, RawCouponOption, RawPromotionCode};
-pub use raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscriptionUpdate};
-pub use raw_tax::{RawAddress, RawRegistration, RawTax, RawTaxRate, When};
-pub use source::{Position, SourceFile};
-pub use tax::{
-    CA_PROVINCES, COUNTRIES, PostalAddress, RETAIL_DELIVERY_FEE_STATES, Registration, TAX_TYPES,
-    TaxRate, TaxSettings, US_REGISTRATION_TYPES, US_STATES,
-};
-pub use validate::env_part;
 
 use diagnostic::Sink;
 
@@ -58,7 +56,7 @@ pub const MAX_CATALOG_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why a catalog could not be loaded.
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     /// The file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
@@ -85,13 +83,8 @@ pub enum LoadError {
     },
 }
 
-/// Reads and validates the catalog at `path`, as written and as every environment sees it.
-pub fn load(path: &Path) -> Result<Catalog, LoadError> {
-    load_for(path, EnvChoice::All)
-}
-
 /// Reads and validates the catalog at `path` for the environment `choice` selects.
-pub fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError> {
+pub(crate) fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError> {
     let read_error = |source| LoadError::Read {
         path: path.to_owned(),
         source,
@@ -110,7 +103,7 @@ pub fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError
 /// Validates the bytes of a catalog file for the environment `choice` selects, as
 /// [`load_for`] does once it has read them; `name` is how diagnostics call the file. Fails
 /// only with [`LoadError::Invalid`].
-pub fn load_bytes(
+pub(crate) fn load_bytes(
     name: String,
     bytes: Vec<u8>,
     choice: EnvChoice<'_>,
@@ -149,7 +142,7 @@ pub fn load_bytes(
 
 /// Parses and validates catalog text as written and as every environment sees it; on failure
 /// returns every problem, in source order.
-pub fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
+pub(crate) fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
     parse_for(source, EnvChoice::All)
 }
 
@@ -174,7 +167,10 @@ fn resolve_and_validate(
 
 /// Parses and validates catalog text for the environment `choice` selects; on failure returns
 /// every problem, in source order.
-pub fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, Vec<Diagnostic>> {
+pub(crate) fn parse_for(
+    source: &SourceFile,
+    choice: EnvChoice<'_>,
+) -> Result<Catalog, Vec<Diagnostic>> {
     let sink = Sink::default();
     let Some(root) = raw::parse_toml(source.text(), &sink) else {
         return Err(sink.into_sorted());
@@ -243,11 +239,4 @@ pub fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, 
     } else {
         Err(sink.into_sorted())
     }
-}
-
-/// Reads catalog text into its raw form (`None` on a TOML syntax error), with the shape problems found.
-pub fn read_raw(source: &SourceFile) -> (Option<RawCatalog>, Vec<Diagnostic>) {
-    let sink = Sink::default();
-    let raw = raw::read(source.text(), &sink);
-    (raw, sink.into_sorted())
 }

@@ -10,10 +10,10 @@ use super::money::MinorAmount;
 use crate::resource::{Address, ON_REMOVE_KEY, ResourceKind};
 
 /// The namespace used when the catalog declares none.
-pub use crate::resource::DEFAULT_NAMESPACE;
+pub(crate) use crate::resource::DEFAULT_NAMESPACE;
 
 /// Metadata keys starting with this are reserved for billing's ownership marker.
-pub const RESERVED_METADATA_PREFIX: &str = "billing_";
+pub(crate) const RESERVED_METADATA_PREFIX: &str = "billing_";
 
 /// A validated billing.toml.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -269,23 +269,23 @@ pub struct Recurring {
 
 /// Defines a closed set of string values read from the catalog and sent to Stripe.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $vis:vis $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
+        $vis enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
             /// Every value as written in billing.toml and sent to Stripe.
-            pub const ALL: &'static [&'static str] = &[$($text),+];
+            $vis const ALL: &'static [&'static str] = &[$($text),+];
 
             /// The value for its text.
-            pub fn parse(text: &str) -> Option<Self> {
+            $vis fn parse(text: &str) -> Option<Self> {
                 match text { $($text => Some(Self::$variant),)+ _ => None }
             }
 
             /// The text billing.toml and Stripe use.
-            pub fn as_str(self) -> &'static str {
+            $vis fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }
         }
@@ -300,17 +300,17 @@ macro_rules! string_enum {
 
 string_enum!(
     /// A recurring interval.
-    Interval { Day = "day", Week = "week", Month = "month", Year = "year" }
+    pub Interval { Day = "day", Week = "week", Month = "month", Year = "year" }
 );
 
 string_enum!(
     /// Whether prices include tax.
-    TaxBehavior { Inclusive = "inclusive", Exclusive = "exclusive", Unspecified = "unspecified" }
+    pub TaxBehavior { Inclusive = "inclusive", Exclusive = "exclusive", Unspecified = "unspecified" }
 );
 
 string_enum!(
     /// How tiers apply.
-    TiersMode {
+    pub TiersMode {
         /// Each unit is priced by the tier it falls in.
         Graduated = "graduated",
         /// All units are priced by the tier the total falls in.
@@ -320,12 +320,12 @@ string_enum!(
 
 string_enum!(
     /// A price's billing scheme.
-    BillingScheme { PerUnit = "per_unit", Tiered = "tiered" }
+    pub(crate) BillingScheme { PerUnit = "per_unit", Tiered = "tiered" }
 );
 
 string_enum!(
     /// What happens in Stripe to an object whose entry leaves the catalog.
-    OnRemove {
+    pub OnRemove {
         /// Archived (products, prices, tax rates: the default).
         Archive = "archive",
         /// Deleted: no new redemptions, existing discounts stay (coupons: the default).
@@ -339,12 +339,12 @@ string_enum!(
 
 string_enum!(
     /// A coupon's duration, as written.
-    DurationKind { Once = "once", Repeating = "repeating", Forever = "forever" }
+    pub(crate) DurationKind { Once = "once", Repeating = "repeating", Forever = "forever" }
 );
 
 string_enum!(
     /// Rounding after dividing a quantity.
-    Round { Up = "up", Down = "down" }
+    pub Round { Up = "up", Down = "down" }
 );
 
 /// Bills `ceil` or `floor` of quantity / `divide_by` (e.g. per 1,000 calls).
@@ -394,12 +394,12 @@ impl MetadataPattern {
 impl OnRemove {
     /// What an object records of it in its metadata (`billing_on_remove`): nothing for the
     /// kind's default, archived or deleted.
-    pub fn recorded(self) -> Option<&'static str> {
+    pub(crate) fn recorded(self) -> Option<&'static str> {
         matches!(self, Self::Keep | Self::Forget).then(|| self.as_str())
     }
 
     /// What a managed object recorded, if anything billing reads.
-    pub fn of(metadata: &BTreeMap<String, String>) -> Option<Self> {
+    pub(crate) fn of(metadata: &BTreeMap<String, String>) -> Option<Self> {
         Self::parse(metadata.get(ON_REMOVE_KEY)?)
     }
 }

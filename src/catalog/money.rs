@@ -9,10 +9,10 @@ use serde::Serialize;
 use super::currency::Currency;
 
 /// Stripe accepts `unit_amount_decimal` with at most this many decimal places.
-pub const MAX_MINOR_DECIMALS: u32 = 12;
+pub(super) const MAX_MINOR_DECIMALS: u32 = 12;
 
 /// Stripe amounts have at most eight integer digits in minor units (99,999,999 = $999,999.99).
-pub const MAX_MINOR_UNITS: i64 = 99_999_999;
+pub(super) const MAX_MINOR_UNITS: i64 = 99_999_999;
 
 /// An exact amount in a currency's minor unit (cents for USD), never negative.
 ///
@@ -52,7 +52,7 @@ pub enum AmountError {
 }
 
 /// Parses a plain decimal (`"79"`, `"79.00"`, `"0.005"`); no sign, exponent, separators or spaces.
-pub fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
+pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
     if let Some(rest) = text.strip_prefix('-') {
         return match parse_decimal(rest) {
             Ok(d) if d.is_zero() => Ok(Decimal::ZERO),
@@ -69,7 +69,7 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
 }
 
 /// Reads a TOML float through its shortest decimal form, so `79.99` stays `79.99`.
-pub fn float_text(value: f64) -> Option<String> {
+pub(crate) fn float_text(value: f64) -> Option<String> {
     value.is_finite().then(|| format!("{value}"))
 }
 

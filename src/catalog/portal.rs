@@ -48,12 +48,12 @@ pub struct SubscriptionUpdate {
     pub proration_behavior: Option<String>,
 }
 
-pub use stripe_facts::{
+pub(super) use stripe_facts::{
     PORTAL_CANCEL_MODES as CANCEL_MODES, PORTAL_CANCEL_REASONS as CANCEL_REASONS,
     PORTAL_CUSTOMER_UPDATES as CUSTOMER_UPDATES, PORTAL_MAX_PRODUCTS as MAX_PORTAL_PRODUCTS,
     PORTAL_SUBSCRIPTION_UPDATES as ALLOWED_UPDATES,
 };
 /// Proration when cancelling immediately.
-pub const CANCEL_PRORATIONS: &[&str] = &["none", "create_prorations"];
+pub(super) const CANCEL_PRORATIONS: &[&str] = &["none", "create_prorations"];
 /// Proration when switching.
-pub const UPDATE_PRORATIONS: &[&str] = &["none", "create_prorations", "always_invoice"];
+pub(super) const UPDATE_PRORATIONS: &[&str] = &["none", "create_prorations", "always_invoice"];

@@ -15,7 +15,7 @@ use super::reader::{Sp, TableReader, expect_table, number_text};
 
 /// billing.toml as written, before validation.
 #[derive(Debug, Default)]
-pub struct RawCatalog {
+pub(crate) struct RawCatalog {
     /// `namespace`.
     pub namespace: Option<Sp<String>>,
     /// `default_environment`.
@@ -38,7 +38,7 @@ pub struct RawCatalog {
 
 /// `[products.<key>]`.
 #[derive(Debug)]
-pub struct RawProduct {
+pub(crate) struct RawProduct {
     /// The product's key.
     pub key: Sp<String>,
     /// The table's header.
@@ -65,7 +65,7 @@ pub struct RawProduct {
 
 /// A `metadata` table.
 #[derive(Debug)]
-pub struct RawMetadata {
+pub(crate) struct RawMetadata {
     /// The table.
     pub span: Range<usize>,
     /// Keys and string values.
@@ -74,7 +74,7 @@ pub struct RawMetadata {
 
 /// `[products.<key>.prices.<key>]`.
 #[derive(Debug)]
-pub struct RawPrice {
+pub(crate) struct RawPrice {
     /// The price's key.
     pub key: Sp<String>,
     /// The table's header.
@@ -101,7 +101,7 @@ pub struct RawPrice {
 
 /// The three ways to write a unit amount; exactly one may be given.
 #[derive(Debug, Default, Clone)]
-pub struct RawAmounts {
+pub(crate) struct RawAmounts {
     /// `amount`: exact decimal in major units.
     pub amount: Option<Sp<String>>,
     /// `unit_amount`: integer minor units.
@@ -112,7 +112,7 @@ pub struct RawAmounts {
 
 /// One entry of `tiers`.
 #[derive(Debug)]
-pub struct RawTier {
+pub(crate) struct RawTier {
     /// The tier's table.
     pub span: Range<usize>,
     pub up_to: Option<Sp<RawUpTo>>,
@@ -124,7 +124,7 @@ pub struct RawTier {
 
 /// A tier's upper bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RawUpTo {
+pub(crate) enum RawUpTo {
     /// Up to this quantity.
     Count(i64),
     /// `"inf"`: the last tier.
@@ -133,7 +133,7 @@ pub enum RawUpTo {
 
 /// `transform_quantity`.
 #[derive(Debug)]
-pub struct RawTransformQuantity {
+pub(crate) struct RawTransformQuantity {
     pub span: Range<usize>,
     pub divide_by: Option<Sp<i64>>,
     pub round: Option<Sp<String>>,
@@ -141,7 +141,7 @@ pub struct RawTransformQuantity {
 
 /// One entry of `currency_options`: `eur = "72.00"` or `eur = { amount = "72.00", tax_behavior = ... }`.
 #[derive(Debug)]
-pub struct RawCurrencyOption {
+pub(crate) struct RawCurrencyOption {
     /// The currency code as written.
     pub currency: Sp<String>,
     pub span: Range<usize>,
@@ -274,15 +274,6 @@ pub(crate) fn parse_toml<'i>(text: &'i str, sink: &Sink) -> Option<Sp<DeTable<'i
     }
 }
 
-/// Parses TOML text into a [`RawCatalog`] as written (no environment resolved); syntax errors
-/// and shape problems go to `sink`. `None` on a TOML syntax error.
-pub(crate) fn read(text: &str, sink: &Sink) -> Option<RawCatalog> {
-    let mut root = parse_toml(text, sink)?;
-    let envs = super::environments::read(sink, root.get_ref());
-    super::environments::resolve(sink, root.get_mut(), &envs, None);
-    Some(read_root(&root, sink))
-}
-
 /// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
 pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
     let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), TOP);
@@ -356,7 +347,7 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
 }
 
 /// The key of the configuration written as `[portal]`.
-pub const DEFAULT_PORTAL: &str = "default";
+pub(super) const DEFAULT_PORTAL: &str = "default";
 
 /// `value` as the table of a `what` (`product`) at `key`; else a problem, and `None`.
 fn entry_table<'a, 'i>(

@@ -10,7 +10,7 @@ use super::reader::{Sp, TableReader, expect_table};
 
 /// `[coupons.<key>]`.
 #[derive(Debug)]
-pub struct RawCoupon {
+pub(crate) struct RawCoupon {
     pub key: Sp<String>,
     pub span: Range<usize>,
     pub id: Option<Sp<String>>,
@@ -39,7 +39,7 @@ pub struct RawCoupon {
 
 /// One entry of a coupon's `currency_options`: `eur = "9.00"` or `eur = { unit_amount_off = 900 }`.
 #[derive(Debug)]
-pub struct RawCouponOption {
+pub(crate) struct RawCouponOption {
     pub currency: Sp<String>,
     pub span: Range<usize>,
     pub amount_off: Option<Sp<String>>,
@@ -48,7 +48,7 @@ pub struct RawCouponOption {
 
 /// `[promotion_codes.<CODE>]`.
 #[derive(Debug)]
-pub struct RawPromotionCode {
+pub(crate) struct RawPromotionCode {
     /// The table's key: the code, unless `code` is set.
     pub key: Sp<String>,
     pub span: Range<usize>,

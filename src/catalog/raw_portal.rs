@@ -10,9 +10,8 @@ use super::reader::{Sp, TableReader, expect_table};
 
 /// `[portal]` (key `default`) or `[portals.<key>]`.
 #[derive(Debug)]
-pub struct RawPortal {
+pub(crate) struct RawPortal {
     pub key: Sp<String>,
-    pub span: Range<usize>,
     /// `"default"`: manage the account's default configuration.
     pub target: Option<Sp<String>>,
     pub name: Option<Sp<String>>,
@@ -33,8 +32,7 @@ pub struct RawPortal {
 
 /// `features.subscription_cancel`.
 #[derive(Debug)]
-pub struct RawCancel {
-    pub span: Range<usize>,
+pub(crate) struct RawCancel {
     pub enabled: bool,
     pub mode: Option<Sp<String>>,
     pub proration_behavior: Option<Sp<String>>,
@@ -43,7 +41,7 @@ pub struct RawCancel {
 
 /// `features.subscription_update`.
 #[derive(Debug)]
-pub struct RawSubscriptionUpdate {
+pub(crate) struct RawSubscriptionUpdate {
     pub span: Range<usize>,
     pub enabled: bool,
     pub products: Vec<RawPortalProduct>,
@@ -54,8 +52,7 @@ pub struct RawSubscriptionUpdate {
 /// A product customers may switch to: `"pro"` (all its recurring prices) or
 /// `{ product = "pro", prices = ["monthly"] }`.
 #[derive(Debug)]
-pub struct RawPortalProduct {
-    pub span: Range<usize>,
+pub(crate) struct RawPortalProduct {
     pub product: Sp<String>,
     pub prices: Option<Vec<Sp<String>>>,
 }
@@ -164,15 +161,13 @@ fn cancel(t: &TableReader<'_, '_>) -> Option<RawCancel> {
     flag_or_table(
         t,
         ("subscription_cancel", CANCEL),
-        |span, enabled| RawCancel {
-            span,
+        |_, enabled| RawCancel {
             enabled,
             mode: None,
             proration_behavior: None,
             reasons: None,
         },
         |inner| RawCancel {
-            span: inner.span(),
             enabled: enabled(inner),
             mode: inner.string("mode"),
             proration_behavior: inner.string("proration_behavior"),
@@ -222,7 +217,6 @@ fn portal_products(t: &TableReader<'_, '_>) -> Vec<RawPortalProduct> {
     for item in items.iter() {
         let product = match item.get_ref() {
             DeValue::String(s) => Some(RawPortalProduct {
-                span: item.span(),
                 product: Sp::new(item.span(), s.to_string()),
                 prices: None,
             }),
@@ -250,7 +244,6 @@ fn portal_product(
     let p = TableReader::new(sink, name, span.clone(), table, &["product", "prices"]);
     let product = match p.string("product") {
         Some(product) => Some(RawPortalProduct {
-            span: span.clone(),
             product,
             prices: p.strings("prices").map(Sp::into_inner),
         }),
@@ -309,7 +302,6 @@ pub(crate) fn read_portal(
         f.finish();
     }
     let mut portal = RawPortal {
-        span: value.span(),
         target: t.string("target"),
         name: t.string("name"),
         default_return_url: t.string("default_return_url"),

@@ -10,8 +10,7 @@ use super::reader::{Sp, TableReader, expect_table, number_text};
 
 /// `[tax]`.
 #[derive(Debug, Default)]
-pub struct RawTax {
-    pub span: Range<usize>,
+pub(crate) struct RawTax {
     pub default_tax_behavior: Option<Sp<String>>,
     pub default_tax_code: Option<Sp<String>>,
     pub head_office: Option<RawAddress>,
@@ -20,7 +19,7 @@ pub struct RawTax {
 
 /// An address (`head_office`).
 #[derive(Debug)]
-pub struct RawAddress {
+pub(crate) struct RawAddress {
     pub span: Range<usize>,
     pub line1: Option<Sp<String>>,
     pub line2: Option<Sp<String>>,
@@ -32,7 +31,7 @@ pub struct RawAddress {
 
 /// One `[[tax.registrations]]` entry.
 #[derive(Debug)]
-pub struct RawRegistration {
+pub(crate) struct RawRegistration {
     pub span: Range<usize>,
     pub country: Option<Sp<String>>,
     /// Stripe's `country_options[<cc>][type]`.
@@ -46,7 +45,7 @@ pub struct RawRegistration {
 
 /// A moment Stripe takes as `now` or a timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum When {
+pub(crate) enum When {
     /// The moment of the request.
     Now,
     /// Unix seconds.
@@ -55,7 +54,7 @@ pub enum When {
 
 /// `[tax_rates.<key>]`.
 #[derive(Debug)]
-pub struct RawTaxRate {
+pub(crate) struct RawTaxRate {
     pub key: Sp<String>,
     pub span: Range<usize>,
     pub id: Option<Sp<String>>,
@@ -165,7 +164,6 @@ pub(crate) fn read_tax(sink: &Sink, t: &TableReader<'_, '_>) -> Option<RawTax> {
         })
         .collect();
     let raw = RawTax {
-        span: tax.span(),
         default_tax_behavior: tax.string("default_tax_behavior"),
         default_tax_code: tax.string("default_tax_code"),
         head_office,

@@ -9,7 +9,7 @@ use super::diagnostic::{Diagnostic, Sink};
 use super::money;
 
 /// A value together with the byte range it was written at.
-pub type Sp<T> = Spanned<T>;
+pub(super) type Sp<T> = Spanned<T>;
 
 /// The entries of a table used as a map: each key with its span, and its value.
 pub(crate) type MapEntries<'a, 'i> = Vec<(Sp<String>, &'a Sp<DeValue<'i>>)>;

@@ -1,10 +1,8 @@
 //! The catalog's source text, and the mapping from byte spans to lines and columns.
 
-use std::ops::Range;
-
 /// A catalog file as read from disk: the name to show in messages and its text.
 #[derive(Debug, Clone)]
-pub struct SourceFile {
+pub(crate) struct SourceFile {
     name: String,
     text: String,
     /// The byte offset where each line starts, so that finding a line takes a search, not a
@@ -14,7 +12,7 @@ pub struct SourceFile {
 
 /// A position in a source file, 1-based, with the column counted in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
+pub(crate) struct Position {
     /// Line number, starting at 1.
     pub line: usize,
     /// Column number in characters, starting at 1.
@@ -23,7 +21,7 @@ pub struct Position {
 
 impl SourceFile {
     /// A source file named `name` (shown in diagnostics) holding `text`.
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+    pub(crate) fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
@@ -36,17 +34,17 @@ impl SourceFile {
     }
 
     /// The name shown in diagnostics, usually the path as the user gave it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// The whole text.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
     /// Line and column of a byte offset (clamped to the text, and to a character boundary).
-    pub fn position(&self, offset: usize) -> Position {
+    pub(crate) fn position(&self, offset: usize) -> Position {
         let offset = self.floor_boundary(offset);
         let line = self.line_index(offset);
         Position {
@@ -56,7 +54,7 @@ impl SourceFile {
     }
 
     /// The full line (without its newline) containing a byte offset, and the offset where it starts.
-    pub fn line_at(&self, offset: usize) -> (usize, &str) {
+    pub(crate) fn line_at(&self, offset: usize) -> (usize, &str) {
         let line = self.line_index(self.floor_boundary(offset));
         let start = self.line_starts[line];
         let end = self
@@ -70,13 +68,6 @@ impl SourceFile {
     /// The 0-based line holding a byte offset (at most the text's length).
     fn line_index(&self, offset: usize) -> usize {
         self.line_starts.partition_point(|&start| start <= offset) - 1
-    }
-
-    /// The text of a span, clamped to the file.
-    pub fn snippet(&self, span: &Range<usize>) -> &str {
-        let start = self.floor_boundary(span.start);
-        let end = self.floor_boundary(span.end.max(start));
-        &self.text[start..end]
     }
 
     /// The nearest character boundary at or after `offset`, within the text.

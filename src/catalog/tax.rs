@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-pub use stripe_facts::{
+pub(crate) use stripe_facts::{
     CA_PROVINCES, COUNTRIES, EU_COUNTRIES as EU, RETAIL_DELIVERY_FEE_STATES, TAX_TYPES,
     US_REGISTRATION_TYPES, US_STATES,
 };
@@ -93,17 +93,18 @@ fn decimal_text<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Err
 }
 
 /// Stripe's `defaults[tax_behavior]` values.
-pub const DEFAULT_TAX_BEHAVIORS: &[&str] = &["inclusive", "exclusive", "inferred_by_currency"];
+pub(super) const DEFAULT_TAX_BEHAVIORS: &[&str] =
+    &["inclusive", "exclusive", "inferred_by_currency"];
 
 /// The US registration types without a local jurisdiction: the ones billing.toml declares.
-pub use stripe_facts::US_STATE_LEVEL_TYPES;
+pub(crate) use stripe_facts::US_STATE_LEVEL_TYPES;
 
 /// What a registration type calls its state option (`state`, `province`), if it takes one.
-pub type StateOption = fn(&str) -> Option<&'static str>;
+pub(super) type StateOption = fn(&str) -> Option<&'static str>;
 
 /// The registration types Stripe takes for a country, and whether the type needs a state
 /// (`Some("state")` for the US, `Some("province")` for Canada's province_standard).
-pub fn registration_types(country: &str) -> (&'static [&'static str], StateOption) {
+pub(super) fn registration_types(country: &str) -> (&'static [&'static str], StateOption) {
     fn none(_: &str) -> Option<&'static str> {
         None
     }

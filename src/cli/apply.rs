@@ -18,7 +18,7 @@ use crate::render;
 
 /// How `apply` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ApplyFormat {
+pub(super) enum ApplyFormat {
     /// The plan, progress and a report, for people.
     Text,
     /// One JSON event per line on stdout (docs/plan-json.md).
@@ -27,7 +27,7 @@ pub enum ApplyFormat {
 
 /// Options of `billing apply`.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(super) struct ApplyArgs {
     /// A plan file written by `billing plan --out`: apply exactly that plan, without asking
     /// (the file is the approval), unless Stripe or billing.toml changed since it was made.
     #[arg(value_name = "PLAN_FILE")]
@@ -113,7 +113,7 @@ async fn fresh_plan(
 
 /// Options of `billing forget`.
 #[derive(Debug, Args)]
-pub struct ForgetArgs {
+pub(super) struct ForgetArgs {
     /// The addresses to forget: products.pro (with its prices), prices.pro.monthly,
     /// coupons.launch (with its promotion codes), promotion_codes.LAUNCH20, tax_rates.vat_de,
     /// portals.default. Each must be gone from billing.toml.

@@ -9,12 +9,12 @@ use crate::catalog::{self, Diagnostic, SourceFile};
 use crate::document;
 
 /// A command's result: an exit code, or the error that ends it.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(super) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a command stopped: printed as `error: …` (or a catalog's problems), then `hint: …`
 /// lines, and the process exits with its code.
 #[derive(Debug)]
-pub struct Error {
+pub(super) struct Error {
     what: What,
     hints: Vec<String>,
     code: u8,
@@ -35,7 +35,7 @@ enum What {
 
 impl Error {
     /// An error that prints `error: MESSAGE` and exits 1.
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(super) fn new(message: impl Into<String>) -> Self {
         Self {
             what: What::Message(message.into()),
             hints: Vec::new(),
@@ -44,7 +44,7 @@ impl Error {
     }
 
     /// A failure the output already shows: only its hints are printed, and it exits 1.
-    pub fn shown() -> Self {
+    pub(super) fn shown() -> Self {
         Self {
             what: What::Shown,
             hints: Vec::new(),
@@ -54,13 +54,13 @@ impl Error {
 
     /// The same error, with `hint` printed after it.
     #[must_use]
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(super) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
     }
 
     /// Prints it on stderr, styled, and returns its exit code.
-    pub fn report(&self, style: Style) -> u8 {
+    pub(super) fn report(&self, style: Style) -> u8 {
         match &self.what {
             What::Message(message) => style.error(message),
             What::Catalog(problems) => {

@@ -15,7 +15,7 @@ use crate::live;
 
 /// Options of `billing import`.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(super) struct ImportArgs {
     /// Write the catalog to FILE (atomically) instead of stdout. Refused when FILE exists,
     /// unless --force.
     #[arg(long, value_name = "FILE")]

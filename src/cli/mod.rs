@@ -24,18 +24,18 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use error::{Error, Result};
-pub use style::Style;
+pub(crate) use style::Style;
 
 /// Exit code for success.
-pub const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Exit code for any error.
-pub const EXIT_ERROR: u8 = 1;
+pub(crate) const EXIT_ERROR: u8 = 1;
 /// Exit code of `plan --detailed-exitcode` when there are changes.
-pub const EXIT_CHANGES: u8 = 2;
+pub(crate) const EXIT_CHANGES: u8 = 2;
 
 /// How a plan is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     /// For people, in Terraform's idiom.
     Text,
     /// For a pull-request comment.
@@ -78,7 +78,7 @@ fn write_plan(
         The secret key is read from STRIPE_SECRET_KEY, never from a flag or a file.\n\
         Documentation: README.md in the billing repository."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
@@ -87,7 +87,7 @@ pub struct Cli {
 
 /// Options accepted before or after the subcommand.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// The catalog file.
     #[arg(
         short = 'c',

@@ -12,7 +12,7 @@ use crate::output::{self, Format, Outputs};
 
 /// Options of `billing output`.
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(super) struct OutputArgs {
     /// json or toml (nested by kind and key), ts (a module exporting it `as const`), env
     /// (BILLING_PRICE_<PRODUCT>__<PRICE>=price_… lines).
     #[arg(long, value_enum, default_value_t = Format::Json)]

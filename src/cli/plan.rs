@@ -12,7 +12,7 @@ use crate::document::PlanDocument;
 
 /// Options of `billing plan`.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(super) struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are (1 on error).
     #[arg(long)]
     detailed_exitcode: bool,

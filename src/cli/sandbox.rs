@@ -31,7 +31,7 @@ Bounds (so that a long-running or probed sandbox cannot exhaust the machine):
 /// Options of `billing sandbox`.
 #[derive(Debug, Args)]
 #[command(after_help = BOUNDS)]
-pub struct SandboxArgs {
+pub(super) struct SandboxArgs {
     /// Port to listen on, on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 12111)]
     port: u16,

@@ -24,7 +24,7 @@ pub(crate) struct Session {
 
 impl Session {
     /// Where plans made in this session apply.
-    pub fn origin(&self) -> Origin {
+    pub(super) fn origin(&self) -> Origin {
         Origin {
             environment: self.connection.environment.clone(),
             account: self.live.account.id.clone(),
@@ -33,13 +33,13 @@ impl Session {
     }
 
     /// The plan that makes the account match the catalog.
-    pub fn plan(&self) -> Result<PlanDocument> {
+    pub(super) fn plan(&self) -> Result<PlanDocument> {
         self.plan_with(None)
     }
 
     /// The plan that makes the account match the catalog or, with `forget`, the plan that only
     /// removes billing's marker from the objects at those addresses (`billing forget`).
-    pub fn plan_with(
+    pub(super) fn plan_with(
         &self,
         forget: Option<&std::collections::BTreeSet<String>>,
     ) -> Result<PlanDocument> {

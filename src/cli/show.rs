@@ -10,7 +10,7 @@ use crate::document::PlanDocument;
 
 /// Options of `billing show`.
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(super) struct ShowArgs {
     /// A plan file written by `billing plan --out`.
     #[arg(value_name = "PLAN_FILE")]
     plan: PathBuf,

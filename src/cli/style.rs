@@ -4,14 +4,14 @@ use std::io::{IsTerminal, Write};
 
 /// Whether stderr and stdout get colours.
 #[derive(Debug, Clone, Copy)]
-pub struct Style {
+pub(crate) struct Style {
     color: bool,
     stdout_color: bool,
 }
 
 impl Style {
     /// Colour when stderr is a terminal, `NO_COLOR` is unset or empty, and `--no-color` was not given.
-    pub fn detect(no_color_flag: bool) -> Self {
+    pub(crate) fn detect(no_color_flag: bool) -> Self {
         let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let allowed = !no_color_flag && !no_color_env;
         Self {
@@ -21,12 +21,12 @@ impl Style {
     }
 
     /// Whether colours are on for stderr.
-    pub fn color(self) -> bool {
+    pub(crate) fn color(self) -> bool {
         self.color
     }
 
     /// Whether colours are on for stdout.
-    pub fn stdout_color(self) -> bool {
+    pub(crate) fn stdout_color(self) -> bool {
         self.stdout_color
     }
 
@@ -42,22 +42,22 @@ impl Style {
     }
 
     /// Prints `error: MESSAGE` to stderr.
-    pub fn error(self, message: &str) {
+    pub(crate) fn error(self, message: &str) {
         self.say("1;31", "error", message);
     }
 
     /// Prints `warning: MESSAGE` to stderr.
-    pub fn warn(self, message: &str) {
+    pub(crate) fn warn(self, message: &str) {
         self.say("1;33", "warning", message);
     }
 
     /// Prints `hint: MESSAGE` to stderr.
-    pub fn hint(self, message: &str) {
+    pub(crate) fn hint(self, message: &str) {
         self.say("36", "hint", message);
     }
 
     /// Prints `note: MESSAGE` to stderr.
-    pub fn note(self, message: &str) {
+    pub(crate) fn note(self, message: &str) {
         self.say("1", "note", message);
     }
 }

@@ -97,7 +97,7 @@ fn templated(plan: &Plan, step: StepId, nonce: u64) -> (Vec<WireRequest>, Vec<Re
 
 impl PlanDocument {
     /// The document of `plan`, made from `catalog` against `live` at `origin`.
-    pub fn new(plan: &Plan, catalog: &Catalog, live: &LiveState, origin: Origin) -> Self {
+    pub(crate) fn new(plan: &Plan, catalog: &Catalog, live: &LiveState, origin: Origin) -> Self {
         let nonce = {
             use std::hash::{BuildHasher, Hasher};
             std::collections::hash_map::RandomState::new()
@@ -152,7 +152,7 @@ impl PlanDocument {
     /// The same plan approved (or not) to archive and delete what left billing.toml
     /// (`billing plan --allow-destroy`): recorded, and covered by the keys of those operations.
     #[must_use]
-    pub fn with_allow_destroy(mut self, allow: bool) -> Self {
+    pub(crate) fn with_allow_destroy(mut self, allow: bool) -> Self {
         self.allow_destroy = allow;
         for i in 0..self.operations.len() {
             let change = &self.resource_changes[self.operations[i].change];

@@ -14,7 +14,7 @@ fn digest<T: Serialize>(value: &T) -> String {
 }
 
 /// `sha256:…` of the validated catalog: formatting and comments do not count.
-pub fn catalog_hash(catalog: &Catalog) -> String {
+pub(crate) fn catalog_hash(catalog: &Catalog) -> String {
     format!(
         "sha256:{}",
         crate::digest::hex(&crate::digest::json_sha256(catalog))
@@ -57,7 +57,7 @@ fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
 /// Every object the plan depends on: managed objects of every kind, the tax settings and the
 /// registrations billing.toml declares (when read), and the account's default portal
 /// configuration when billing.toml manages it.
-pub fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
+pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     let ns = catalog.namespace.as_str();
     // Objects the plan adopts or moves count as managed at their new address.
     let claims = crate::plan::claims(catalog, live);

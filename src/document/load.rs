@@ -7,7 +7,7 @@ use super::{FORMAT_VERSION, PlanDocument, build::idempotency_key, placeholder};
 
 impl PlanDocument {
     /// Reads a plan file, checking that this version of billing can apply it.
-    pub fn load(path: &Path) -> Result<Self, LoadError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, LoadError> {
         let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
             path: path.display().to_string(),
             error: e.to_string(),
@@ -17,7 +17,7 @@ impl PlanDocument {
 
     /// Reads the text of a plan file, as [`Self::load`] does once it has read it; errors name
     /// the file `path`.
-    pub fn parse(path: &Path, text: &str) -> Result<Self, LoadError> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Self, LoadError> {
         let header: serde_json::Value =
             serde_json::from_str(text).map_err(|e| LoadError::Invalid {
                 path: path.display().to_string(),
@@ -152,7 +152,7 @@ impl PlanDocument {
 
 /// Why a plan file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     #[error("cannot read the plan file {path}: {error}")]
     Read { path: String, error: String },
     #[error("{path} is not a usable billing plan file: {error}")]

@@ -20,16 +20,15 @@ use serde::{Deserialize, Serialize};
 use crate::plan::{Action, Change, FieldValue, StepId, Summary, Untouched, WireRequest};
 use crate::resource::{KeyMode, ResourceKind};
 
-pub use digest::{catalog_hash, read_set};
-pub use load::LoadError;
-pub use stale::Stale;
+pub(crate) use digest::{catalog_hash, read_set};
+pub(crate) use load::LoadError;
 
 /// The version of the plan document's format.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// One HTTP exchange's worth of work: a step of the plan as the requests it sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Operation {
+pub(crate) struct Operation {
     /// Its index in [`PlanDocument::operations`].
     pub id: StepId,
     /// The index of its change in [`PlanDocument::resource_changes`].
@@ -54,7 +53,7 @@ pub struct Operation {
 /// A place in an operation's requests that takes the id of the object another operation
 /// creates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reference {
+pub(crate) struct Reference {
     /// The request's index in [`Operation::requests`].
     pub request: usize,
     /// The index of the form field whose value it is, or `None` for the path.
@@ -65,7 +64,7 @@ pub struct Reference {
 
 /// A managed object as the plan read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReadObject {
+pub(crate) struct ReadObject {
     /// `product`, `price`, `coupon`, …
     pub kind: ResourceKind,
     /// Its Stripe id (`account` for the tax settings).
@@ -78,7 +77,7 @@ pub struct ReadObject {
 
 /// Everything `apply` needs to make Stripe match, and everything a reviewer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanDocument {
+pub(crate) struct PlanDocument {
     pub format_version: u32,
     /// The billing version that made it.
     pub tool_version: String,
@@ -114,7 +113,7 @@ pub struct PlanDocument {
 /// Where a plan applies: made there, checked there before it is applied, and shown at the top
 /// of every rendering so that a reviewer knows which account it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// The environment's name (`sandbox`, `test`, `live`).
     pub environment: String,
     /// The Stripe account id.
@@ -189,30 +188,30 @@ fn serialize_changes<S: serde::Serializer>(changes: &[Change], s: S) -> Result<S
 }
 
 /// What a reference reads as in a request: `${operations.N.id}`.
-pub fn placeholder(operation: StepId) -> String {
+pub(crate) fn placeholder(operation: StepId) -> String {
     format!("${{operations.{operation}.id}}")
 }
 
 impl PlanDocument {
     /// Whether applying would change nothing.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.resource_changes.is_empty()
     }
 
     /// The changes that archive or delete objects because they left the catalog.
-    pub fn destroys(&self) -> impl Iterator<Item = &Change> {
+    pub(crate) fn destroys(&self) -> impl Iterator<Item = &Change> {
         self.resource_changes.iter().filter(|c| c.destroy)
     }
 
     /// The unmanaged objects some change would break.
-    pub fn blockers(&self) -> impl Iterator<Item = (&Change, &String)> {
+    pub(crate) fn blockers(&self) -> impl Iterator<Item = (&Change, &String)> {
         self.resource_changes
             .iter()
             .flat_map(|c| c.blockers.iter().map(move |b| (c, b)))
     }
 
     /// The document as pretty JSON, ending with a newline.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
         text

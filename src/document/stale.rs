@@ -12,7 +12,7 @@ use crate::resource::ResourceKind;
 impl PlanDocument {
     /// The addresses whose changes or operations differ in `fresh`, a plan made now from the
     /// same catalog: what a saved plan would do that a new one would not (or the reverse).
-    pub fn differences(&self, fresh: &Self) -> Vec<String> {
+    pub(crate) fn differences(&self, fresh: &Self) -> Vec<String> {
         let comparable = |doc: &Self| -> BTreeMap<String, (Change, Vec<Operation>)> {
             doc.resource_changes
                 .iter()
@@ -47,7 +47,12 @@ impl PlanDocument {
 
     /// What changed since the plan was made: the account, the mode, the catalog, or the
     /// objects it read. Empty when the plan still applies.
-    pub fn staleness(&self, catalog: &Catalog, live: &LiveState, origin: &Origin) -> Vec<String> {
+    pub(crate) fn staleness(
+        &self,
+        catalog: &Catalog,
+        live: &LiveState,
+        origin: &Origin,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         let (made, mode) = (&self.origin, origin.mode);
         if live.account.id != made.account {
@@ -121,7 +126,7 @@ impl PlanDocument {
     /// depends on beyond the objects it read (an unmanaged object taking a lookup key or a
     /// code, a code put on a coupon it deletes), checked by planning again as of the plan's
     /// generation and comparing.
-    pub fn check_fresh(
+    pub(crate) fn check_fresh(
         &self,
         catalog: &Catalog,
         live: &LiveState,
@@ -162,7 +167,7 @@ impl PlanDocument {
     if reasons.len() == 1 { "change" } else { "changes" },
     reasons.join("\n  - ")
 )]
-pub struct Stale {
+pub(crate) struct Stale {
     /// What changed, most telling first.
     pub reasons: Vec<String>,
 }

@@ -111,17 +111,17 @@ pub(crate) struct Claimed {
 
 impl KeySpace {
     /// Takes `key` as it is (an address from billing's marker); false when it is taken.
-    pub fn reserve(&mut self, key: &str) -> bool {
+    pub(crate) fn reserve(&mut self, key: &str) -> bool {
         self.taken.insert(key.to_owned())
     }
 
     /// Whether `key` is taken.
-    pub fn contains(&self, key: &str) -> bool {
+    pub(crate) fn contains(&self, key: &str) -> bool {
         self.taken.contains(key)
     }
 
     /// `base`, else `base_2`, `base_3`, … : the first that is free and that `allowed` accepts.
-    pub fn claim(&mut self, base: &str, allowed: impl Fn(&str) -> bool) -> Claimed {
+    pub(crate) fn claim(&mut self, base: &str, allowed: impl Fn(&str) -> bool) -> Claimed {
         let free = |k: &str| !self.taken.contains(k) && allowed(k);
         let key = if free(base) {
             base.to_owned()

@@ -28,7 +28,7 @@ mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use report::{Inexpressible, NoLookupKey, Renamed, Report, Skipped};
+pub(crate) use report::Report;
 
 use crate::catalog::{
     self, DEFAULT_NAMESPACE, MetadataPattern, RESERVED_METADATA_PREFIX, SourceFile,
@@ -174,7 +174,7 @@ pub fn verify(name: &str, text: &str) -> Result<(), String> {
 /// changes that are not adoptions (an object billing manages that already differs, a value
 /// that had to be left out), or the conflicts that stop the plan. Empty when the plan adopts
 /// and does nothing else.
-pub fn review(catalog: &catalog::Catalog, live: &LiveState) -> Vec<String> {
+pub(crate) fn review(catalog: &catalog::Catalog, live: &LiveState) -> Vec<String> {
     match crate::plan::plan(catalog, live) {
         Ok(plan) => plan
             .changes
@@ -262,7 +262,7 @@ pub(crate) struct Problem {
 pub(crate) struct Problems(pub Vec<Problem>);
 
 impl Problems {
-    pub fn add(&mut self, field: &str, why: impl Into<String>, severity: Severity) {
+    pub(crate) fn add(&mut self, field: &str, why: impl Into<String>, severity: Severity) {
         self.0.push(Problem {
             field: field.to_owned(),
             why: why.into(),
@@ -271,17 +271,17 @@ impl Problems {
     }
 
     /// The object cannot be written.
-    pub fn fatal(&mut self, field: &str, why: impl Into<String>) {
+    pub(crate) fn fatal(&mut self, field: &str, why: impl Into<String>) {
         self.add(field, why, Severity::Fatal);
     }
 
     /// The value of `field`, or `None` with a fatal problem saying why there is none.
-    pub fn ok<T>(&mut self, field: &str, value: Result<T, String>) -> Option<T> {
+    pub(crate) fn ok<T>(&mut self, field: &str, value: Result<T, String>) -> Option<T> {
         value.map_err(|why| self.fatal(field, why)).ok()
     }
 
     /// Whether an object with these problems is left out (`ours`: billing manages it).
-    pub fn skips(&self, ours: bool) -> bool {
+    pub(crate) fn skips(&self, ours: bool) -> bool {
         self.0
             .iter()
             .any(|p| p.severity == Severity::Fatal || (p.severity == Severity::Change && !ours))
@@ -314,7 +314,7 @@ impl Ctx<'_> {
     /// Settles an object's problems: `true` when it is written (the fields left out are
     /// reported), `false` when it is left out (reported as skipped). `at` is where it would
     /// be written (its id when it has no address yet).
-    pub fn settle(
+    pub(crate) fn settle(
         &mut self,
         kind: ResourceKind,
         id: &str,
@@ -348,7 +348,7 @@ impl Ctx<'_> {
     /// keys `ignore_metadata` matches left out, as the plan leaves them alone. Another key
     /// billing reserves is a problem: leaving it out would remove it. The validator checks
     /// the rest (limits, empty values) in [`check`].
-    pub fn metadata(
+    pub(crate) fn metadata(
         &self,
         live: &BTreeMap<String, String>,
         kind: ResourceKind,

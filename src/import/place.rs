@@ -16,7 +16,7 @@ impl Ctx<'_> {
     /// that billing adopts it), `Err(why)` when it is left out (and reported): another
     /// namespace's object, or one whose marker names an address billing.toml cannot declare.
     /// `why` is what the objects that refer to it say.
-    pub fn place<'m, K>(
+    pub(crate) fn place<'m, K>(
         &mut self,
         kind: ResourceKind,
         id: &str,
@@ -41,7 +41,7 @@ impl Ctx<'_> {
 
     /// [`Self::place`] for an object of a kind whose marker addresses are `<table>.<key>`
     /// (`products.pro`).
-    pub fn place_keyed(&mut self, live: &impl LiveObject) -> Result<Option<String>, String> {
+    pub(crate) fn place_keyed(&mut self, live: &impl LiveObject) -> Result<Option<String>, String> {
         let kind = live.kind();
         self.place(kind, live.id(), live.metadata(), |a| {
             marker_key(a, kind.prefix()).map(str::to_owned)
@@ -50,7 +50,7 @@ impl Ctx<'_> {
 
     /// [`Self::place_keyed`] for an object others refer to: `None` when it is left out, and
     /// why is recorded in `excluded` (by id) for the objects that refer to it.
-    pub fn place_or_exclude<'o>(
+    pub(crate) fn place_or_exclude<'o>(
         &mut self,
         live: &'o impl LiveObject,
         excluded: &mut BTreeMap<&'o str, String>,
@@ -66,7 +66,7 @@ impl Ctx<'_> {
 
     /// The keys this namespace's markers hold on the objects of a kind whose marker addresses
     /// are `<table>.<key>` (see [`held_keys`]).
-    pub fn held<T: LiveKind>(&self) -> BTreeSet<String> {
+    pub(crate) fn held<T: LiveKind>(&self) -> BTreeSet<String> {
         held_keys(
             T::all(self.live).iter().map(LiveObject::metadata),
             &self.options.namespace,
@@ -76,7 +76,7 @@ impl Ctx<'_> {
 
     /// The key of an object billing adopts: `base`, else the first of `base_2`, `base_3`, …
     /// free in `space` that `allowed` accepts; a key that differs from `base` is reported.
-    pub fn claim(
+    pub(crate) fn claim(
         &mut self,
         space: &mut KeySpace,
         kind: ResourceKind,
@@ -98,7 +98,7 @@ impl Ctx<'_> {
 
     /// Reports a managed object left out because another one billing manages at the same
     /// address is written: `noun` names the kind, `fate` is what `billing plan` does to it.
-    pub fn skip_duplicate(
+    pub(crate) fn skip_duplicate(
         &mut self,
         kind: ResourceKind,
         id: &str,

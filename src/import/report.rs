@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use crate::resource::ResourceKind;
 
 /// Counts by kind, in kind order.
-pub type Counts = BTreeMap<ResourceKind, usize>;
+pub(super) type Counts = BTreeMap<ResourceKind, usize>;
 
 fn list(counts: &Counts) -> String {
     let parts: Vec<String> = counts

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::report::NoLookupKey;
 use super::*;
 use crate::catalog::{Catalog, CouponDuration, Discount, MinorAmount, Pricing};
 use crate::live::fixtures::{self, marker};

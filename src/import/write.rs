@@ -33,22 +33,22 @@ pub(crate) struct Table {
 
 impl Table {
     /// Adds `key = value`.
-    pub fn set(&mut self, key: &str, value: Value) {
+    pub(crate) fn set(&mut self, key: &str, value: Value) {
         self.values.push((key.to_owned(), value));
     }
 
     /// Adds `key = "text"`.
-    pub fn text(&mut self, key: &str, text: &str) {
+    pub(crate) fn text(&mut self, key: &str, text: &str) {
         self.set(key, Value::Str(text.to_owned()));
     }
 
     /// Adds a sub-table.
-    pub fn table(&mut self, key: &str, table: Table) {
+    pub(crate) fn table(&mut self, key: &str, table: Table) {
         self.tables.push((key.to_owned(), table));
     }
 
     /// Whether nothing would be written.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.entry && self.values.is_empty() && self.tables.iter().all(|(_, t)| t.is_empty())
     }
 }

@@ -8,7 +8,7 @@ use crate::resource::{Owner, ResourceKind};
 
 /// The managed objects of an account by kind and address, newest first, and counts of the
 /// others.
-pub struct Managed<'a> {
+pub(crate) struct Managed<'a> {
     live: &'a LiveState,
     /// Positions in the kind's list in [`LiveState`], by address.
     at: HashMap<ResourceKind, BTreeMap<&'a str, Vec<usize>>>,
@@ -20,7 +20,10 @@ pub struct Managed<'a> {
 
 impl<'a> Managed<'a> {
     /// Indexes every object of `live` at the address `owner` gives it.
-    pub fn new(live: &'a LiveState, owner: impl Fn(&'a dyn LiveObject) -> Owner<'a>) -> Self {
+    pub(crate) fn new(
+        live: &'a LiveState,
+        owner: impl Fn(&'a dyn LiveObject) -> Owner<'a>,
+    ) -> Self {
         let mut index = Self {
             live,
             at: HashMap::new(),
@@ -48,7 +51,7 @@ impl<'a> Managed<'a> {
     }
 
     /// The objects of `T`'s kind at `address`, newest first.
-    pub fn at<T: LiveKind>(&self, address: &str) -> Vec<&'a T> {
+    pub(crate) fn at<T: LiveKind>(&self, address: &str) -> Vec<&'a T> {
         let all = T::all(self.live);
         self.positions(T::KIND, address)
             .iter()
@@ -57,7 +60,7 @@ impl<'a> Managed<'a> {
     }
 
     /// Every managed object of `T`'s kind with its address: by address, newest first at each.
-    pub fn all_of<T: LiveKind>(&self) -> impl Iterator<Item = (&'a str, &'a T)> + '_ {
+    pub(crate) fn all_of<T: LiveKind>(&self) -> impl Iterator<Item = (&'a str, &'a T)> + '_ {
         let all = T::all(self.live);
         self.at
             .get(&T::KIND)
@@ -69,7 +72,7 @@ impl<'a> Managed<'a> {
     }
 
     /// The objects of `kind` at `address`, newest first.
-    pub fn objects_at(&self, kind: ResourceKind, address: &str) -> Vec<&'a dyn LiveObject> {
+    pub(crate) fn objects_at(&self, kind: ResourceKind, address: &str) -> Vec<&'a dyn LiveObject> {
         let all = self.live.objects(kind);
         self.positions(kind, address)
             .iter()
@@ -78,7 +81,7 @@ impl<'a> Managed<'a> {
     }
 
     /// The addresses something of `kind` is managed at, in order.
-    pub fn addresses(&self, kind: ResourceKind) -> impl Iterator<Item = &'a str> + '_ {
+    pub(crate) fn addresses(&self, kind: ResourceKind) -> impl Iterator<Item = &'a str> + '_ {
         self.at
             .get(&kind)
             .into_iter()
@@ -87,7 +90,7 @@ impl<'a> Managed<'a> {
 
     /// Takes the objects at `address` out of the index (they are forgotten: no planner sees
     /// them), newest first.
-    pub fn remove(&mut self, kind: ResourceKind, address: &str) -> Vec<&'a dyn LiveObject> {
+    pub(crate) fn remove(&mut self, kind: ResourceKind, address: &str) -> Vec<&'a dyn LiveObject> {
         let all = self.live.objects(kind);
         self.at
             .get_mut(&kind)
@@ -99,12 +102,12 @@ impl<'a> Managed<'a> {
     }
 
     /// Objects without billing's marker, by kind.
-    pub fn unmanaged(&self) -> &BTreeMap<ResourceKind, usize> {
+    pub(crate) fn unmanaged(&self) -> &BTreeMap<ResourceKind, usize> {
         &self.unmanaged
     }
 
     /// Objects of other namespaces, by kind.
-    pub fn foreign(&self) -> &BTreeMap<ResourceKind, usize> {
+    pub(crate) fn foreign(&self) -> &BTreeMap<ResourceKind, usize> {
         &self.foreign
     }
 

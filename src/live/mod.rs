@@ -10,18 +10,22 @@ mod portal;
 mod read;
 mod tax;
 
-pub use managed::Managed;
+pub(crate) use managed::Managed;
+pub use model::ReadScope;
+pub(crate) use model::money;
+pub(crate) use model::prices;
 pub use model::{
     Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
-    LiveRecurring, LiveTier, money,
+    LiveRecurring, LiveTier,
 };
-pub use model::{ReadScope, prices};
-pub use object::{LiveKind, LiveObject, Objects};
-pub use partition::{BASE_SPLITS, ListStats, MAX_CHAINS, MIN_CHAIN_PAGES, simulate_listing};
-pub use portal::{LivePortal, PortalProducts};
-pub use read::{account, catalog_event_types, generation};
-pub use tax::{LiveAddress, LiveRegistration, LiveTaxRate, LiveTaxSettings};
-pub use tax::{tax_registrations, tax_settings};
+pub(crate) use object::{LiveKind, LiveObject, Objects};
+pub(crate) use partition::ListStats;
+pub use partition::{BASE_SPLITS, simulate_listing};
+pub use portal::LivePortal;
+pub(crate) use read::account;
+pub(crate) use tax::LiveAddress;
+pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
+pub(crate) use tax::{tax_registrations, tax_settings};
 
 use serde::Serialize;
 
@@ -106,7 +110,7 @@ impl ReadStats {
 }
 
 /// Reads everything the plan needs, kinds concurrently.
-pub async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
+pub(crate) async fn read(client: &StripeHttp, scope: &ReadScope) -> Result<LiveState, StripeError> {
     Ok(read_counted(client, scope).await?.0)
 }
 

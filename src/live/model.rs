@@ -380,7 +380,7 @@ super::object::live_kind!(LivePromotionCode, PromotionCode, promotion_codes {
 
 /// An amount in a currency as a reviewer reads it (`$79.00`), or in minor units when the
 /// currency is one billing does not know.
-pub fn money(amount: MinorAmount, currency: &str) -> String {
+pub(crate) fn money(amount: MinorAmount, currency: &str) -> String {
     match Currency::parse(currency) {
         Some(c) => amount.format(c),
         None => format!("{amount} {} minor units", currency.to_uppercase()),
@@ -494,7 +494,10 @@ pub(crate) async fn prices_with(
 /// Every price, active and archived, as [`read_counted`] reads them, with the expansions of
 /// `scope`: a second pass once it is known which currency options hold tiers (`billing
 /// import`, which has no catalog to say so beforehand).
-pub async fn prices(client: &StripeHttp, scope: &ReadScope) -> Result<Vec<LivePrice>, StripeError> {
+pub(crate) async fn prices(
+    client: &StripeHttp,
+    scope: &ReadScope,
+) -> Result<Vec<LivePrice>, StripeError> {
     let (_, origin) = account_and_origin(client).await?;
     let ((active, _), (archived, _)) = tokio::try_join!(
         prices_with(client, origin, true, scope),

@@ -38,7 +38,7 @@ pub trait LiveObject: Hashable + Send + Sync {
 }
 
 /// The live objects of one kind, as [`LiveState`] holds them.
-pub trait LiveKind: LiveObject + Serialize + Sized + 'static {
+pub(crate) trait LiveKind: LiveObject + Serialize + Sized + 'static {
     const KIND: ResourceKind;
     /// Every object of the kind that was read.
     fn all(live: &LiveState) -> &[Self];

@@ -44,24 +44,24 @@ use crate::stripe::StripeError;
 
 /// Most chains of one list in flight at once. At 80 ms per request, 2–3 requests in flight
 /// already reach Stripe's 25 requests per second; 8 absorb slower links and uneven chains.
-pub const MAX_CHAINS: usize = 8;
+pub(crate) const MAX_CHAINS: usize = 8;
 
 /// A chain splits only when each part is expected to hold at least this many pages.
-pub const MIN_CHAIN_PAGES: f64 = 5.0;
+pub(crate) const MIN_CHAIN_PAGES: f64 = 5.0;
 
 /// Splits every list may make, on top of one per [`OBJECTS_PER_SPLIT`] objects read.
 pub const BASE_SPLITS: usize = 7;
 
 /// Objects read that earn one more split (for the tail of a long list, where chains end
 /// unevenly).
-pub const OBJECTS_PER_SPLIT: usize = 2_000;
+pub(super) const OBJECTS_PER_SPLIT: usize = 2_000;
 
 /// Objects per page (Stripe's largest).
 const PAGE: f64 = 100.0;
 
 /// What one request of a chain asks for: objects created in `[gte, lt)` after the cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Window {
+pub(super) struct Window {
     /// Inclusive lower bound of `created`, in Unix seconds (`None`: unbounded).
     pub gte: Option<i64>,
     /// Exclusive upper bound of `created` (`None`: unbounded).
@@ -72,7 +72,7 @@ pub struct Window {
 
 impl Window {
     /// The `created` filter for this window, if it has a bound.
-    pub fn created(&self) -> Option<RangeQueryTs> {
+    pub(super) fn created(&self) -> Option<RangeQueryTs> {
         (self.gte.is_some() || self.lt.is_some()).then(|| {
             RangeQueryTs::Bounds(RangeBoundsTs {
                 gte: self.gte,
@@ -89,13 +89,13 @@ impl Window {
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
+pub(super) struct Page<T> {
     pub data: Vec<T>,
     pub has_more: bool,
 }
 
 /// What the lister needs to know about an object.
-pub trait Listed {
+pub(super) trait Listed {
     fn id(&self) -> &str;
     /// Unix seconds.
     fn created(&self) -> i64;
@@ -142,7 +142,10 @@ struct Chain<T> {
 /// Reads every object of a list, splitting it by `created` when it pays. `origin` is the
 /// oldest `created` to expect (the account's creation): it only sizes the splits, so a wrong
 /// one costs requests, never objects. `fetch` reads one page of a window.
-pub async fn list_all<T, F, Fut>(origin: i64, fetch: F) -> Result<(Vec<T>, ListStats), StripeError>
+pub(super) async fn list_all<T, F, Fut>(
+    origin: i64,
+    fetch: F,
+) -> Result<(Vec<T>, ListStats), StripeError>
 where
     T: Listed,
     F: Fn(Window) -> Fut,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use stripe_billing::billing_portal_configuration::ListBillingPortalConfiguration;
 
 /// Products with the ids of the prices customers may switch to.
-pub type PortalProducts = Vec<(String, Vec<String>)>;
+pub(crate) type PortalProducts = Vec<(String, Vec<String>)>;
 
 /// A customer-portal configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,7 +118,7 @@ super::object::live_kind!(LivePortal, Portal, portals {
 
 /// Every portal configuration, with the products customers may switch between. One cursor
 /// chain: the endpoint has no `created` filter, and accounts hold a handful.
-pub async fn portals(client: &StripeHttp) -> Result<Vec<LivePortal>, StripeError> {
+pub(super) async fn portals(client: &StripeHttp) -> Result<Vec<LivePortal>, StripeError> {
     ListBillingPortalConfiguration::new()
         .limit(PAGE)
         .expand(vec![

@@ -38,7 +38,7 @@ struct DashboardWire {
 
 /// Event types that record a change to an object a catalog manages:
 /// `product.created`, `tax.settings.updated`, …
-pub fn catalog_event_types() -> impl Iterator<Item = String> {
+pub(crate) fn catalog_event_types() -> impl Iterator<Item = String> {
     ResourceKind::ALL.into_iter().flat_map(|kind| {
         kind.events()
             .iter()
@@ -59,7 +59,7 @@ struct EventId {
 /// The id of the newest catalog event (`None` in an account without any): it changes with
 /// every write to a product or price, so idempotency keys derived from it never repeat across
 /// writes, even when the objects themselves return to an earlier state.
-pub async fn generation(client: &StripeHttp) -> Result<Option<String>, StripeError> {
+pub(crate) async fn generation(client: &StripeHttp) -> Result<Option<String>, StripeError> {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("limit", "1");
     for (i, kind) in catalog_event_types().enumerate() {
@@ -72,7 +72,7 @@ pub async fn generation(client: &StripeHttp) -> Result<Option<String>, StripeErr
 }
 
 /// GET /v1/account: which account the key belongs to.
-pub async fn account(client: &StripeHttp) -> Result<Account, StripeError> {
+pub(crate) async fn account(client: &StripeHttp) -> Result<Account, StripeError> {
     Ok(account_and_origin(client).await?.0)
 }
 

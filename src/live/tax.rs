@@ -113,7 +113,7 @@ super::object::live_kind!(LiveTaxRate, TaxRate, tax_rates {
 });
 
 /// The account's Stripe Tax settings.
-pub async fn tax_settings(client: &StripeHttp) -> Result<LiveTaxSettings, StripeError> {
+pub(crate) async fn tax_settings(client: &StripeHttp) -> Result<LiveTaxSettings, StripeError> {
     Ok(RetrieveForMyAccountTaxSettings::new()
         .send(client)
         .await?
@@ -122,7 +122,9 @@ pub async fn tax_settings(client: &StripeHttp) -> Result<LiveTaxSettings, Stripe
 
 /// Every tax registration (whatever its status), read as plain JSON: the typed object has one
 /// field per country for `country_options`.
-pub async fn tax_registrations(client: &StripeHttp) -> Result<Vec<LiveRegistration>, StripeError> {
+pub(crate) async fn tax_registrations(
+    client: &StripeHttp,
+) -> Result<Vec<LiveRegistration>, StripeError> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {

@@ -8,7 +8,7 @@ use crate::resource::ResourceKind;
 /// What happens to an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// A new object.
     Create,
     /// An existing object without billing's marker, named by the catalog (`id`, lookup key,
@@ -37,7 +37,7 @@ pub enum Action {
 impl Action {
     /// Its mark in a plan, in Terraform's idiom: `+` create, `~` update, `-/+` replace, `-`
     /// archive, deactivate or delete; `<` adopt, `>` move, `/` forget.
-    pub const fn symbol(self) -> &'static str {
+    pub(crate) const fn symbol(self) -> &'static str {
         match self {
             Self::Create => "+",
             Self::Adopt => "<",
@@ -51,7 +51,7 @@ impl Action {
 
     /// The verb of a change to an object of `kind`: `create`, `replace`, and `reactivate` for
     /// a promotion code or portal configuration made active again (`unarchive` for others).
-    pub const fn verb(self, kind: ResourceKind) -> &'static str {
+    pub(crate) const fn verb(self, kind: ResourceKind) -> &'static str {
         match self {
             Self::Create => "create",
             Self::Adopt => "adopt",
@@ -69,7 +69,7 @@ impl Action {
 
     /// What happens to an object of `kind`, as a sentence about its address ends: `will be
     /// created`, `will be replaced`, `will be reactivated`.
-    pub const fn phrase(self, kind: ResourceKind) -> &'static str {
+    pub(crate) const fn phrase(self, kind: ResourceKind) -> &'static str {
         match self {
             Self::Create => "will be created",
             Self::Adopt => "will be adopted",
@@ -86,14 +86,14 @@ impl Action {
     }
 
     /// Whether it takes the object out of use: an archive, a deactivation or a deletion.
-    pub const fn removes(self) -> bool {
+    pub(crate) const fn removes(self) -> bool {
         matches!(self, Self::Archive | Self::Deactivate | Self::Delete)
     }
 }
 
 /// Counts of changes by what a summary line reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Existing objects taken over.
     #[serde(default)]
     pub adopt: usize,
@@ -115,7 +115,7 @@ pub struct Summary {
 impl Summary {
     /// `3 to adopt, 0 to create, 1 to update, 0 to replace, 0 to archive.`: adoptions, moves,
     /// forgets and deletes only when there are some.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let optional = |n: usize, what: &str| {
             if n > 0 {
                 format!("{n} to {what}, ")
@@ -148,7 +148,7 @@ impl Summary {
 impl Summary {
     /// Counts a change with `action` where a summary reports it: an unarchive as an update, a
     /// deactivation as an archive.
-    pub fn add(&mut self, action: Action) {
+    pub(crate) fn add(&mut self, action: Action) {
         let count = match action {
             Action::Adopt => &mut self.adopt,
             Action::Move => &mut self.moved,
@@ -164,7 +164,7 @@ impl Summary {
 
     /// Every count with its verb, in the order of a summary table: adopt, move, create,
     /// update, replace, archive, delete, forget.
-    pub fn columns(&self) -> [(&'static str, usize); 8] {
+    pub(crate) fn columns(&self) -> [(&'static str, usize); 8] {
         [
             ("adopt", self.adopt),
             ("move", self.moved),

@@ -76,18 +76,18 @@ impl<'a> Builder<'a> {
     }
 
     /// Who manages a live object, renames and adoptions included.
-    pub fn owner(&self, id: &str, metadata: &'a BTreeMap<String, String>) -> Owner<'a> {
+    pub(super) fn owner(&self, id: &str, metadata: &'a BTreeMap<String, String>) -> Owner<'a> {
         self.claims.owner(id, metadata, self.namespace)
     }
 
     /// Adds a change and returns its index.
-    pub fn add_change(&mut self, change: Change) -> usize {
+    pub(super) fn add_change(&mut self, change: Change) -> usize {
         self.changes.push(change);
         self.changes.len() - 1
     }
 
     /// Adds a step to a change and returns its id.
-    pub fn add_step(
+    pub(super) fn add_step(
         &mut self,
         change: usize,
         description: impl Into<String>,

@@ -15,7 +15,7 @@ use crate::resource::ResourceKind;
 
 /// What happens to one catalog address, as a reviewer reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// `products.pro`, `prices.pro.monthly`.
     pub address: String,
     pub kind: ResourceKind,
@@ -51,7 +51,7 @@ pub struct Change {
 
 /// An object a change adopts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Adoption {
+pub(crate) struct Adoption {
     /// Its Stripe id.
     pub id: String,
     /// How billing.toml names it: `id prod_…`, `lookup key "pro_monthly"`, `code "SPRING"`.
@@ -60,7 +60,7 @@ pub struct Adoption {
 
 /// One Stripe write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     /// Its index in [`Plan::steps`].
     pub id: StepId,
     /// The index of the change it belongs to in [`Plan::changes`].
@@ -77,16 +77,16 @@ pub struct Step {
 /// out). As JSON, an object with a count for every kind that carries billing's marker, named
 /// as its addresses start (`{"products": 3, "prices": 0, …}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Untouched(BTreeMap<ResourceKind, usize>);
+pub(crate) struct Untouched(BTreeMap<ResourceKind, usize>);
 
 impl Untouched {
     /// Whether nothing was counted.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.values().all(|n| *n == 0)
     }
 
     /// The count of each kind that carries the marker, in kind order.
-    pub fn iter(&self) -> impl Iterator<Item = (ResourceKind, usize)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (ResourceKind, usize)> + '_ {
         ResourceKind::MARKED
             .into_iter()
             .map(|kind| (kind, self.0.get(&kind).copied().unwrap_or(0)))
@@ -122,7 +122,7 @@ impl<'de> Deserialize<'de> for Untouched {
 
 /// Everything `billing apply` would do, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The catalog's namespace.
     pub namespace: String,
     /// The account's newest catalog event when the plan was made; part of every idempotency
@@ -186,24 +186,13 @@ impl Change {
 
 impl Plan {
     /// Whether applying would change nothing.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 
     /// Counts for the summary line (an unarchive counts as an update).
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         self.changes.iter().map(|c| c.action).collect()
-    }
-
-    /// The changes that archive objects because they left the catalog.
-    pub fn destroys(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| c.destroy)
-    }
-
-    /// The unmanaged objects some change would break.
-    pub fn blockers(&self) -> impl Iterator<Item = (&Change, &String)> {
-        self.changes
-            .iter()
-            .flat_map(|c| c.blockers.iter().map(move |b| (c, b)))
     }
 }

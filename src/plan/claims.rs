@@ -40,14 +40,14 @@ pub(crate) struct Claim {
 
 /// Every claim, by live object id, and the conflicts found while claiming.
 #[derive(Debug, Default)]
-pub struct Claims {
+pub(crate) struct Claims {
     by_id: HashMap<String, Claim>,
     pub(crate) conflicts: Vec<Conflict>,
 }
 
 impl Claims {
     /// Who manages a live object once renames and adoptions are taken into account.
-    pub fn owner<'a>(
+    pub(crate) fn owner<'a>(
         &'a self,
         id: &str,
         metadata: &'a BTreeMap<String, String>,
@@ -153,7 +153,7 @@ impl Claims {
 }
 
 /// Finds every rename and adoption of `catalog` in `live`.
-pub fn find(catalog: &Catalog, live: &LiveState) -> Claims {
+pub(crate) fn find(catalog: &Catalog, live: &LiveState) -> Claims {
     let ns = catalog.namespace.as_str();
     let mut claims = Claims::default();
     let moves = renames(catalog, live);

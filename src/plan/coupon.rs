@@ -37,7 +37,7 @@ use crate::timestamp::creatable_date;
 
 /// A coupon to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CouponSpec {
+pub(super) struct CouponSpec {
     /// Always chosen by billing: the catalog key and a short digest, or the pinned id.
     pub id: String,
     pub name: Option<String>,
@@ -59,7 +59,7 @@ pub struct CouponSpec {
 
 /// The fields of a coupon to change (Stripe changes only these in place).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CouponUpdate {
+pub(super) struct CouponUpdate {
     pub name: Option<String>,
     /// Keys to set (`Some`) or remove (`None`).
     pub metadata: BTreeMap<String, Option<String>>,

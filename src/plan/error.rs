@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A live object that prevents the catalog from being applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     /// The catalog address that cannot be applied.
     pub address: String,
     /// What is in the way.
@@ -16,7 +16,7 @@ pub struct Conflict {
 
 /// Why planning failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     /// Live objects in the way, or changes Stripe would refuse.
     #[error("{}", render_conflicts(.0))]
     Conflicts(Vec<Conflict>),

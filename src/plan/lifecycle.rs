@@ -46,7 +46,7 @@ pub(crate) enum Surplus {
 
 impl Surplus {
     /// The reason a plan gives.
-    pub fn reason(self) -> &'static str {
+    pub(super) fn reason(self) -> &'static str {
         match self {
             Self::Removed => "removed from billing.toml",
             Self::Duplicate => "a duplicate at this address",

@@ -27,13 +27,13 @@ mod tests;
 mod value;
 mod wire;
 
-pub use action::{Action, Summary};
-pub use change::{Adoption, Change, Plan, Step, Untouched};
-pub use claims::{Claims, find as claims};
-pub use error::{Conflict, PlanError};
-pub use request::{ObjRef, Request, StepId};
-pub use value::{FieldChange, FieldValue};
-pub use wire::WireRequest;
+pub(crate) use action::{Action, Summary};
+pub(crate) use change::{Change, Plan, Untouched};
+pub(crate) use claims::find as claims;
+pub(crate) use error::PlanError;
+pub(crate) use request::{ObjRef, StepId};
+pub(crate) use value::{FieldChange, FieldValue};
+pub(crate) use wire::WireRequest;
 
 use std::collections::BTreeSet;
 
@@ -45,7 +45,7 @@ use crate::live::LiveState;
 /// The plan that removes billing's marker from the objects at `addresses` and changes nothing
 /// else (`billing forget`). Each address must be carried by some object and declared by no
 /// entry of `catalog`.
-pub fn forget(
+pub(crate) fn forget(
     catalog: &Catalog,
     live: &LiveState,
     addresses: &BTreeSet<String>,
@@ -64,7 +64,7 @@ pub fn forget(
 /// Computes the plan that makes `live` match `catalog`: renames and adoptions are claimed,
 /// forgotten objects set aside, then each kind is planned, those whose objects others refer
 /// to first.
-pub fn plan(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanError> {
+pub(crate) fn plan(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanError> {
     let claims = claims::find(catalog, live);
     let mut b = Builder::new(catalog, live, &claims);
     forget::plan(&mut b, &BTreeSet::new());

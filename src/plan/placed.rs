@@ -66,7 +66,7 @@ pub(crate) struct Coupons<'a> {
 
 impl Coupons<'_> {
     /// Whether the live coupon `id` is replaced or deleted by this plan.
-    pub fn retiring(&self, id: &str) -> bool {
+    pub(super) fn retiring(&self, id: &str) -> bool {
         self.deletions.iter().any(|(d, _)| d == id)
     }
 }

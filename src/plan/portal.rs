@@ -31,7 +31,7 @@ use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, ResourceKind, owner, 
 
 /// Customers may switch their subscriptions between these products' prices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PortalSubscriptionUpdate {
+pub(super) struct PortalSubscriptionUpdate {
     /// Each product with the prices customers may switch to.
     pub products: Vec<(ObjRef, Vec<ObjRef>)>,
     pub default_allowed_updates: Vec<String>,
@@ -40,7 +40,7 @@ pub struct PortalSubscriptionUpdate {
 
 /// Everything a portal configuration shows customers: sent whole on create and on update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PortalSettings {
+pub(super) struct PortalSettings {
     pub name: Option<String>,
     pub default_return_url: Option<String>,
     pub headline: Option<String>,
@@ -57,7 +57,7 @@ pub struct PortalSettings {
 
 /// Changes to a portal configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PortalUpdate {
+pub(super) struct PortalUpdate {
     /// The whole desired configuration, when any of it differs.
     pub settings: Option<PortalSettings>,
     /// Keys to set (`Some`) or remove (`None`).
@@ -818,7 +818,7 @@ fn settings_refs(settings: &PortalSettings) -> impl Iterator<Item = &ObjRef> {
 /// A portal configuration to create: its settings, and the metadata it is created with
 /// (declared plus billing's ownership marker).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortalSpec {
+pub(super) struct PortalSpec {
     pub settings: PortalSettings,
     pub metadata: BTreeMap<String, String>,
 }

@@ -36,7 +36,7 @@ use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 /// plus billing's ownership marker), taking its lookup key from the price holding it when
 /// `transfer_lookup_key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriceSpec {
+pub(super) struct PriceSpec {
     /// The product it is on.
     pub product: ObjRef,
     pub price: Price,
@@ -47,7 +47,7 @@ pub struct PriceSpec {
 /// How a price's currency options change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "mode", content = "options")]
-pub enum CurrencyOptionsUpdate {
+pub(super) enum CurrencyOptionsUpdate {
     /// Set these currencies; others stay (Stripe merges per currency).
     Merge(BTreeMap<Currency, CurrencyOption>),
     /// Clear all, then set these: a currency was removed.
@@ -56,7 +56,7 @@ pub enum CurrencyOptionsUpdate {
 
 /// The fields of a price to change; `None` leaves a field alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PriceUpdate {
+pub(super) struct PriceUpdate {
     pub active: Option<bool>,
     pub lookup_key: Option<String>,
     pub transfer_lookup_key: bool,

@@ -27,7 +27,7 @@ use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
 /// A product to create: the declared entry (its prices are steps of their own) and the
 /// metadata it is created with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProductSpec {
+pub(super) struct ProductSpec {
     pub product: Product,
     /// Declared metadata plus billing's ownership marker.
     pub metadata: BTreeMap<String, String>,
@@ -35,7 +35,7 @@ pub struct ProductSpec {
 
 /// The fields of a product to change; `None` leaves a field alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ProductUpdate {
+pub(super) struct ProductUpdate {
     pub name: Option<String>,
     /// `Some(None)` clears the field.
     pub description: Option<Option<String>>,
@@ -535,7 +535,7 @@ pub(crate) fn plan_removed<'a>(
             if let Some(default) = p.default_price.as_deref()
                 && b.price_by_id.get(default).is_some_and(|price| price.active)
             {
-                let mut change = Change::of_live(&address, Action::Update, p);
+                let mut change = Change::of_live(address, Action::Update, p);
                 change.reason = Some(
                     "an archived product keeps a default price that is being archived".to_owned(),
                 );
@@ -546,7 +546,7 @@ pub(crate) fn plan_removed<'a>(
             continue;
         }
         let removed = !declared.contains(address);
-        let mut change = Change::of_live(&address, Action::Archive, p);
+        let mut change = Change::of_live(address, Action::Archive, p);
         change.fields.push(FieldChange::active(true, false));
         if removed {
             change.destroy = true;

@@ -32,7 +32,7 @@ use crate::timestamp::format_timestamp;
 /// A promotion code to create: the declared code, with the metadata it is created with
 /// (declared plus billing's ownership marker).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PromotionCodeSpec {
+pub(super) struct PromotionCodeSpec {
     /// The coupon it is on.
     pub coupon: ObjRef,
     pub code: PromotionCode,
@@ -41,7 +41,7 @@ pub struct PromotionCodeSpec {
 
 /// The fields of a promotion code to change (Stripe changes only these in place).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PromotionCodeUpdate {
+pub(super) struct PromotionCodeUpdate {
     pub active: Option<bool>,
     /// Keys to set (`Some`) or remove (`None`).
     pub metadata: BTreeMap<String, Option<String>>,

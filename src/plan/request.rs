@@ -11,12 +11,12 @@ use serde::Serialize;
 use super::wire::WireRequest;
 
 /// Index of a step in [`super::Plan::steps`].
-pub type StepId = usize;
+pub(crate) type StepId = usize;
 
 /// A Stripe object: one that exists, or one a step of this plan creates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ObjRef {
+pub(crate) enum ObjRef {
     /// An existing object's id.
     Id(String),
     /// The object created by this step, known after apply.
@@ -26,30 +26,30 @@ pub enum ObjRef {
 /// How writes that could run in either order are ordered (on one object, or when ready
 /// together): creates before updates before archives and deletions, and around a product its
 /// prices.
-pub mod rank {
+pub(super) mod rank {
     /// Creating an object others hang on (a product).
-    pub const CREATE_PARENT: u8 = 0;
+    pub(crate) const CREATE_PARENT: u8 = 0;
     /// Making such an object usable again (a product unarchived).
-    pub const REVIVE_PARENT: u8 = 1;
+    pub(crate) const REVIVE_PARENT: u8 = 1;
     /// Creating an object.
-    pub const CREATE: u8 = 2;
+    pub(crate) const CREATE: u8 = 2;
     /// Changing an object in place.
-    pub const UPDATE: u8 = 3;
+    pub(crate) const UPDATE: u8 = 3;
     /// Changes that wait for the objects they offer (promotion codes, a product's fields).
-    pub const LATE_UPDATE: u8 = 4;
+    pub(crate) const LATE_UPDATE: u8 = 4;
     /// Archiving or deactivating an object.
-    pub const ARCHIVE: u8 = 5;
+    pub(crate) const ARCHIVE: u8 = 5;
     /// Archiving an object others hang on, after them (a product after its prices).
-    pub const ARCHIVE_PARENT: u8 = 6;
+    pub(crate) const ARCHIVE_PARENT: u8 = 6;
     /// Deleting an object.
-    pub const DELETE: u8 = 7;
+    pub(crate) const DELETE: u8 = 7;
 }
 
 /// How a request names an object: by its id, or by the id of the step that creates it.
-pub type Resolve<'a> = &'a dyn Fn(&ObjRef) -> String;
+pub(super) type Resolve<'a> = &'a dyn Fn(&ObjRef) -> String;
 
 /// One write a step makes, of any kind.
-pub trait Write: fmt::Debug + Send + Sync + Any {
+pub(crate) trait Write: fmt::Debug + Send + Sync + Any {
     /// The object it changes, when it already exists or an earlier step creates it.
     fn target(&self) -> Option<&ObjRef>;
     /// Every object it refers to: its target, and the objects its fields name.
@@ -172,47 +172,48 @@ impl<S: Encode> Write for Writes<S> {
 
 /// A step's write.
 #[derive(Clone)]
-pub struct Request(Arc<dyn Write>);
+pub(crate) struct Request(Arc<dyn Write>);
 
 impl Request {
     /// The write, of whatever kind.
-    pub fn new(write: impl Write) -> Self {
+    pub(crate) fn new(write: impl Write) -> Self {
         Self(Arc::new(write))
     }
 
     /// The write as its kind's own type, when it is one.
-    pub fn downcast<W: Write>(&self) -> Option<&W> {
+    #[cfg(test)]
+    pub(crate) fn downcast<W: Write>(&self) -> Option<&W> {
         let any: &dyn Any = self.0.as_ref();
         any.downcast_ref()
     }
 
     /// See [`Write::target`].
-    pub fn target(&self) -> Option<&ObjRef> {
+    pub(crate) fn target(&self) -> Option<&ObjRef> {
         self.0.target()
     }
 
     /// See [`Write::references`].
-    pub fn references(&self) -> Vec<&ObjRef> {
+    pub(crate) fn references(&self) -> Vec<&ObjRef> {
         self.0.references()
     }
 
     /// See [`Write::rank`].
-    pub fn rank(&self) -> u8 {
+    pub(crate) fn rank(&self) -> u8 {
         self.0.rank()
     }
 
     /// See [`Write::creates`].
-    pub fn creates(&self) -> bool {
+    pub(crate) fn creates(&self) -> bool {
         self.0.creates()
     }
 
     /// See [`Write::wire`].
-    pub fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
+    pub(crate) fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
         self.0.wire(resolve)
     }
 
     /// See [`Write::archives`].
-    pub fn archives(&self) -> Option<&str> {
+    pub(crate) fn archives(&self) -> Option<&str> {
         self.0.archives()
     }
 }

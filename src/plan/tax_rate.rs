@@ -23,14 +23,14 @@ use crate::resource::owned_metadata;
 /// A manual tax rate to create: the declared rate, with the metadata it is created with
 /// (declared plus billing's ownership marker).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaxRateSpec {
+pub(super) struct TaxRateSpec {
     pub rate: TaxRate,
     pub metadata: BTreeMap<String, String>,
 }
 
 /// The fields of a tax rate to change (Stripe changes all but percentage and inclusive).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TaxRateUpdate {
+pub(super) struct TaxRateUpdate {
     pub active: Option<bool>,
     pub display_name: Option<String>,
     pub country: Option<String>,

@@ -238,7 +238,7 @@ fn update(b: &mut Builder<'_>, r: &Registration, live: &LiveRegistration) {
 
 /// A tax registration to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RegistrationSpec {
+pub(super) struct RegistrationSpec {
     pub country: String,
     /// `country_options[<cc>][type]`.
     pub kind: String,
@@ -251,7 +251,7 @@ pub struct RegistrationSpec {
 
 /// The fields of a tax registration to change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RegistrationUpdate {
+pub(super) struct RegistrationUpdate {
     /// `Some(None)` is `now`.
     pub active_from: Option<Option<i64>>,
     /// `Some(None)` is `now`.

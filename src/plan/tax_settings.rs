@@ -174,7 +174,7 @@ pub(crate) fn plan(b: &mut Builder<'_>) {
 
 /// Tax settings to change; `None` leaves a field alone (Stripe cannot clear one).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TaxSettingsUpdate {
+pub(super) struct TaxSettingsUpdate {
     pub default_tax_behavior: Option<String>,
     pub default_tax_code: Option<String>,
     /// The whole address (Stripe replaces it): declared lines, and the others as they are.

@@ -352,13 +352,15 @@ fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_
     ));
 }
 
+/// The repository's own billing.toml, as every environment sees it.
+fn repository_catalog() -> Catalog {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/billing.toml");
+    crate::catalog::load_for(std::path::Path::new(path), crate::catalog::EnvChoice::All).unwrap()
+}
+
 #[test]
 fn plans_are_deterministic() {
-    let text = crate::catalog::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/billing.toml"
-    )))
-    .unwrap();
+    let text = repository_catalog();
     let empty = live(vec![], vec![]);
     let first = serde_json::to_string(&plan(&text, &empty).unwrap()).unwrap();
     for _ in 0..5 {
@@ -706,11 +708,7 @@ fn a_matching_account_plans_nothing_for_every_kind() {
         assert_ne!(catalog.count(kind), 0, "{kind:?}");
         assert_matches(kind.name(), &catalog);
     }
-    let repository = crate::catalog::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/billing.toml"
-    )))
-    .unwrap();
+    let repository = repository_catalog();
     assert_matches("billing.toml", &repository);
 }
 

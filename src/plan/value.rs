@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A field's value, typed enough to render it well and to serialise it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
-pub enum FieldValue {
+pub(crate) enum FieldValue {
     /// Not set.
     None,
     /// Free text, shown quoted.
@@ -31,24 +31,24 @@ pub enum FieldValue {
 
 impl FieldValue {
     /// Text, or none when absent.
-    pub fn text(value: Option<&str>) -> Self {
+    pub(crate) fn text(value: Option<&str>) -> Self {
         value.map_or(Self::None, |v| Self::Text(v.to_owned()))
     }
 
     /// A word, or none when absent.
-    pub fn word(value: Option<&str>) -> Self {
+    pub(crate) fn word(value: Option<&str>) -> Self {
         value.map_or(Self::None, |v| Self::Word(v.to_owned()))
     }
 
     /// A moment, as billing.toml writes it, or none when absent.
-    pub fn date(ts: Option<i64>) -> Self {
+    pub(crate) fn date(ts: Option<i64>) -> Self {
         ts.map_or(Self::None, |t| {
             Self::Word(crate::timestamp::format_timestamp(t))
         })
     }
 
     /// Whether the value is long or multi-line text, which reads better as a line diff.
-    pub fn is_long_text(&self) -> bool {
+    pub(crate) fn is_long_text(&self) -> bool {
         matches!(self, Self::Text(t) if t.contains('\n') || t.chars().count() > 60)
     }
 }
@@ -75,7 +75,7 @@ impl fmt::Display for FieldValue {
 
 /// One field's change: before and after, and whether Stripe can only make it with a new object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// The field, as billing.toml calls it (`unit_amount`, `metadata.plan`).
     pub field: String,
     /// What Stripe has now.
@@ -88,7 +88,7 @@ pub struct FieldChange {
 
 impl FieldChange {
     /// A change of a field Stripe can update in place.
-    pub fn new(field: impl Into<String>, before: FieldValue, after: FieldValue) -> Self {
+    pub(crate) fn new(field: impl Into<String>, before: FieldValue, after: FieldValue) -> Self {
         Self {
             field: field.into(),
             before,
@@ -98,12 +98,16 @@ impl FieldChange {
     }
 
     /// `active: before → after`: an archive, a deactivation or their undoing.
-    pub fn active(before: bool, after: bool) -> Self {
+    pub(crate) fn active(before: bool, after: bool) -> Self {
         Self::new("active", FieldValue::Bool(before), FieldValue::Bool(after))
     }
 
     /// A change of a field Stripe cannot update.
-    pub fn replacing(field: impl Into<String>, before: FieldValue, after: FieldValue) -> Self {
+    pub(crate) fn replacing(
+        field: impl Into<String>,
+        before: FieldValue,
+        after: FieldValue,
+    ) -> Self {
         Self {
             forces_replacement: true,
             ..Self::new(field, before, after)
@@ -112,7 +116,7 @@ impl FieldChange {
 }
 
 /// Adds a change to `out` when `before` and `after` differ.
-pub fn push_if_changed(
+pub(super) fn push_if_changed(
     out: &mut Vec<FieldChange>,
     field: &str,
     before: FieldValue,

@@ -13,7 +13,7 @@ use crate::catalog::MinorAmount;
 
 /// One HTTP request, its form body as sorted pairs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireRequest {
+pub(crate) struct WireRequest {
     /// `POST` or `DELETE`.
     pub method: String,
     /// The path after `/v1`, e.g. `/prices/price_123`.
@@ -47,14 +47,14 @@ impl WireRequest {
     }
 
     /// The body, form-encoded.
-    pub fn encoded_body(&self) -> String {
+    pub(crate) fn encoded_body(&self) -> String {
         form_urlencoded::Serializer::new(String::new())
             .extend_pairs(self.body.iter())
             .finish()
     }
 
     /// As a request builder for the transport.
-    pub fn builder(&self) -> RequestBuilder {
+    pub(crate) fn builder(&self) -> RequestBuilder {
         let mut builder = RequestBuilder::new(StripeMethod::Post, self.path.clone());
         builder.method = match self.method.as_str() {
             "GET" => StripeMethod::Get,

@@ -24,7 +24,7 @@ const MARKER: &str = "<!-- billing-plan -->";
 ///
 /// When the whole plan does not fit, the heading, the summary and as many warnings and changes
 /// as fit are kept, followed by a notice saying how many are not shown.
-pub fn render_markdown(
+pub(crate) fn render_markdown(
     plan: &PlanDocument,
     origin: &Origin,
     out: &mut impl Write,

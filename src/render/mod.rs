@@ -4,9 +4,9 @@ mod markdown;
 mod paint;
 mod text;
 
-pub use markdown::render_markdown;
-pub use paint::Paint;
-pub use text::{render_apply_report, render_plan};
+pub(crate) use markdown::render_markdown;
+pub(crate) use paint::Paint;
+pub(crate) use text::{render_apply_report, render_plan};
 
 /// `3 products and 1 price`, leaving out zero counts.
 pub(crate) fn counts(u: &crate::plan::Untouched) -> String {

@@ -2,7 +2,7 @@
 
 /// Paints text when enabled.
 #[derive(Debug, Clone, Copy)]
-pub struct Paint(pub bool);
+pub(crate) struct Paint(pub bool);
 
 impl Paint {
     fn wrap(self, code: &str, text: &str) -> String {
@@ -14,32 +14,32 @@ impl Paint {
     }
 
     /// Bold.
-    pub fn bold(self, text: &str) -> String {
+    pub(crate) fn bold(self, text: &str) -> String {
         self.wrap("1", text)
     }
 
     /// Green: creations.
-    pub fn green(self, text: &str) -> String {
+    pub(crate) fn green(self, text: &str) -> String {
         self.wrap("32", text)
     }
 
     /// Yellow: updates.
-    pub fn yellow(self, text: &str) -> String {
+    pub(crate) fn yellow(self, text: &str) -> String {
         self.wrap("33", text)
     }
 
     /// Red: archives and failures.
-    pub fn red(self, text: &str) -> String {
+    pub(crate) fn red(self, text: &str) -> String {
         self.wrap("31", text)
     }
 
     /// Magenta: replacements.
-    pub fn magenta(self, text: &str) -> String {
+    pub(crate) fn magenta(self, text: &str) -> String {
         self.wrap("35", text)
     }
 
     /// Dim: comments and ids.
-    pub fn dim(self, text: &str) -> String {
+    pub(crate) fn dim(self, text: &str) -> String {
         self.wrap("2", text)
     }
 }

@@ -107,7 +107,7 @@ fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Resu
 }
 
 /// Writes the plan: where it applies (`origin`), each change, then the summary line.
-pub fn render_plan(
+pub(crate) fn render_plan(
     plan: &PlanDocument,
     origin: &Origin,
     color: bool,
@@ -154,7 +154,7 @@ pub fn render_plan(
 
 /// Writes what an apply did: failures with their errors, what was not attempted, created ids,
 /// and a summary line.
-pub fn render_apply_report(
+pub(crate) fn render_apply_report(
     plan: &PlanDocument,
     report: &ApplyReport,
     color: bool,

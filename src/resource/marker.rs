@@ -4,19 +4,19 @@
 use std::collections::BTreeMap;
 
 /// Metadata key holding an object's catalog address (`prices.pro.monthly`).
-pub const MARKER_KEY: &str = "billing_key";
+pub(crate) const MARKER_KEY: &str = "billing_key";
 /// Metadata key holding the namespace of the catalog that manages the object.
-pub const MARKER_NAMESPACE: &str = "billing_ns";
+pub(crate) const MARKER_NAMESPACE: &str = "billing_ns";
 /// Metadata key recording, on the object itself, what happens when its entry leaves the
 /// catalog (`on_remove = "keep"` or `"forget"`): by then the catalog no longer says.
-pub const ON_REMOVE_KEY: &str = "billing_on_remove";
+pub(crate) const ON_REMOVE_KEY: &str = "billing_on_remove";
 
 /// The namespace of a catalog that declares none, and of a marker without `billing_ns`.
-pub const DEFAULT_NAMESPACE: &str = "default";
+pub(crate) const DEFAULT_NAMESPACE: &str = "default";
 
 /// Who manages a live object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner<'a> {
+pub(crate) enum Owner<'a> {
     /// This catalog, at this address.
     Ours(&'a str),
     /// A catalog with another namespace: this one.
@@ -26,7 +26,7 @@ pub enum Owner<'a> {
 }
 
 /// Reads the ownership marker; a marker without a namespace belongs to the default namespace.
-pub fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Owner<'a> {
+pub(crate) fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Owner<'a> {
     match metadata.get(MARKER_KEY) {
         None => Owner::Unmanaged,
         Some(address) => {
@@ -43,7 +43,7 @@ pub fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Own
 }
 
 /// Declared metadata plus the ownership marker.
-pub fn with_marker(
+pub(crate) fn with_marker(
     metadata: &BTreeMap<String, String>,
     address: &str,
     namespace: &str,
@@ -56,7 +56,7 @@ pub fn with_marker(
 
 /// Declared metadata plus the ownership marker and, when the object records it, what happens
 /// to it when its entry leaves the catalog (`billing_on_remove`).
-pub fn owned_metadata(
+pub(crate) fn owned_metadata(
     metadata: &BTreeMap<String, String>,
     address: &str,
     namespace: &str,
@@ -71,7 +71,7 @@ pub fn owned_metadata(
 
 /// The metadata update that removes the marker (and a recorded `on_remove`): what forgetting
 /// an object sends.
-pub fn unmark(metadata: &BTreeMap<String, String>) -> BTreeMap<String, Option<String>> {
+pub(crate) fn unmark(metadata: &BTreeMap<String, String>) -> BTreeMap<String, Option<String>> {
     [MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY]
         .into_iter()
         .filter(|k| metadata.contains_key(*k))

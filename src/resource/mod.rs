@@ -6,10 +6,10 @@ mod kind;
 mod marker;
 mod mode;
 
-pub use address::{Address, AddressError};
+pub(crate) use address::Address;
 pub use kind::ResourceKind;
-pub use marker::{
+pub(crate) use marker::{
     DEFAULT_NAMESPACE, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, Owner, owned_metadata, owner,
     unmark, with_marker,
 };
-pub use mode::KeyMode;
+pub(crate) use mode::KeyMode;

@@ -25,9 +25,6 @@ pub fn api_version() -> &'static str {
     stripe_client_core::VERSION.as_str()
 }
 
-/// Stripe's own API.
-pub const STRIPE_API_BASE: &str = "https://api.stripe.com/";
-
 /// One HTTP exchange, reported to an observer (for `-v` and request accounting).
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -44,7 +41,7 @@ pub struct Exchange {
 }
 
 /// Receives every exchange.
-pub type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
+pub(crate) type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
 
 /// How to reach Stripe.
 #[derive(Clone)]

@@ -3,8 +3,9 @@
 mod client;
 mod error;
 mod key;
-pub mod pace;
+pub(crate) mod pace;
 
-pub use client::{ClientSettings, Exchange, Observer, STRIPE_API_BASE, StripeHttp, api_version};
-pub use error::{ApiError, StripeError};
+pub use client::{ClientSettings, StripeHttp, api_version};
+pub(crate) use client::{Exchange, Observer};
+pub(crate) use error::StripeError;
 pub use key::SecretKey;

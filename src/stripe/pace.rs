@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use crate::resource::ResourceKind;
 
 /// Stripe's global limit in test mode, requests per second.
-pub const TEST_RATE: f64 = 25.0;
+pub(crate) const TEST_RATE: f64 = 25.0;
 /// Stripe's global limit in live mode.
-pub const LIVE_RATE: f64 = 100.0;
+pub(crate) const LIVE_RATE: f64 = 100.0;
 /// Stripe's per-endpoint limit, in both modes.
-pub const ENDPOINT_RATE: f64 = 25.0;
+pub(crate) const ENDPOINT_RATE: f64 = 25.0;
 
 /// The slowest billing goes after repeated 429s, as a share of the configured rate.
 const FLOOR: f64 = 0.05;
@@ -74,7 +74,7 @@ impl Bucket {
 
 /// Paces requests to an account.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     rate: f64,
     endpoint_rate: f64,
     state: Mutex<State>,
@@ -92,7 +92,7 @@ struct State {
 
 impl Pacer {
     /// Paces at `rate` requests per second overall and `endpoint_rate` per endpoint.
-    pub fn new(rate: f64, endpoint_rate: f64) -> Self {
+    pub(crate) fn new(rate: f64, endpoint_rate: f64) -> Self {
         let now = Instant::now();
         Self {
             rate,
@@ -107,7 +107,7 @@ impl Pacer {
     }
 
     /// How long the request to `endpoint` must wait before it goes (the slot is reserved).
-    pub fn reserve(&self, endpoint: &str) -> Duration {
+    pub(crate) fn reserve(&self, endpoint: &str) -> Duration {
         let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (rate, endpoint_rate) = (self.rate * state.share, self.endpoint_rate * state.share);
@@ -126,7 +126,7 @@ impl Pacer {
     }
 
     /// Waits for a slot for `endpoint`.
-    pub async fn wait(&self, endpoint: &str) {
+    pub(crate) async fn wait(&self, endpoint: &str) {
         let delay = self.reserve(endpoint);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -134,7 +134,7 @@ impl Pacer {
     }
 
     /// Stripe answered 429 `rate_limit`: go at half the pace (once per second at most).
-    pub fn slow_down(&self) {
+    pub(crate) fn slow_down(&self) {
         self.slow_down_at(Instant::now());
     }
 
@@ -151,13 +151,14 @@ impl Pacer {
     }
 
     /// A request went through: win back a little speed.
-    pub fn speed_up(&self) {
+    pub(crate) fn speed_up(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.share = (state.share * 1.05).min(1.0);
     }
 
     /// The share of the configured rates in use.
-    pub fn share(&self) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn share(&self) -> f64 {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).share
     }
 }
@@ -177,7 +178,7 @@ fn route_word(segment: &str) -> bool {
 /// The endpoint of a request for pacing: the method and the path with ids replaced
 /// (`POST /v1/prices/{id}`). Ids are told by what they are not: a route word. (A coupon's id is
 /// whatever the catalog pins, `spring` say, so no shape of id can be relied on.)
-pub fn endpoint(method: &str, path: &str) -> String {
+pub(crate) fn endpoint(method: &str, path: &str) -> String {
     let path = path.split('?').next().unwrap_or_default();
     let mut out = String::from(method);
     out.push(' ');

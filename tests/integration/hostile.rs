@@ -324,7 +324,7 @@ fn the_fuzz_entry_points_hold_on_the_corpus_and_the_seeds() {
 fn a_huge_catalog_is_read_and_one_past_the_limit_is_refused_unread() {
     let dir = Workdir::new();
     let line = format!("# {}\n", "x".repeat(98));
-    let limit = usize::try_from(billing::catalog::MAX_CATALOG_BYTES).unwrap();
+    let limit = usize::try_from(billing::MAX_CATALOG_BYTES).unwrap();
     let under = line.repeat(limit / line.len());
     dir.write("huge.toml", &under);
     let run = validate(&dir, "huge.toml");

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use billing::live::{BASE_SPLITS, LiveState, ReadScope, ReadStats, read_counted};
-use billing::resource::ResourceKind;
-use billing::stripe::{ClientSettings, SecretKey, StripeHttp};
+use billing::ResourceKind;
+use billing::{BASE_SPLITS, LiveState, ReadScope, ReadStats, read_counted};
+use billing::{ClientSettings, SecretKey, StripeHttp};
 use stripe_sandbox::{Chaos, Latency, Sandbox};
 
 use stripe_sandbox::test_support::{KEY, Req, pipelined, product, start};

@@ -21,7 +21,7 @@ use crate::resource::ResourceKind;
 use price::LookupKeyOrigin;
 
 /// `pro` → `PRO`, `LAUNCH-20` → `LAUNCH_20`: a key as part of an environment-variable name.
-pub fn env_part(key: &str) -> String {
+pub(crate) fn env_part(key: &str) -> String {
     key.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {

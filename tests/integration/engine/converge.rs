@@ -44,7 +44,7 @@ fn every_write_carries_an_idempotency_key_and_the_pinned_version() {
     for r in &requests {
         assert_eq!(
             r.stripe_version.as_deref(),
-            Some(billing::stripe::api_version()),
+            Some(billing::api_version()),
             "{r:?}"
         );
         if r.method == "POST" {

@@ -198,7 +198,7 @@ fn in_a_year() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    billing::timestamp::format_timestamp(i64::try_from(now).unwrap() + 365 * 86_400)
+    billing::format_timestamp(i64::try_from(now).unwrap() + 365 * 86_400)
 }
 
 #[test]

@@ -24,16 +24,16 @@ use stripe_sandbox::{Sandbox, SandboxConfig};
 use crate::support::{Workdir, list_all};
 
 /// The key the tests give billing; the sandbox accepts any test key.
-pub const KEY: &str = "sk_test_engineTests0123456789abcdef";
+pub(crate) const KEY: &str = "sk_test_engineTests0123456789abcdef";
 
 /// A catalog directory and a sandbox, with `billing` pointed at the sandbox.
-pub struct Env {
+pub(crate) struct Env {
     pub dir: Workdir,
     pub sandbox: Sandbox,
 }
 
 /// What a run of `billing` printed and how it exited.
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -50,7 +50,7 @@ impl From<Output> for Run {
 }
 
 /// Runs of spaces collapsed to one, so assertions do not depend on column alignment.
-pub fn squash(text: &str) -> String {
+pub(crate) fn squash(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, part) in text.split(' ').filter(|p| !p.is_empty()).enumerate() {
         if i > 0 {
@@ -63,29 +63,29 @@ pub fn squash(text: &str) -> String {
 
 impl Run {
     /// Whether stdout contains `text`, ignoring alignment.
-    pub fn has(&self, text: &str) -> bool {
+    pub(crate) fn has(&self, text: &str) -> bool {
         squash(&self.stdout).contains(&squash(text))
     }
 }
 
 impl Env {
-    pub fn new(catalog: &str) -> Self {
+    pub(crate) fn new(catalog: &str) -> Self {
         Self::with_config(catalog, SandboxConfig::default())
     }
 
-    pub fn with_config(catalog: &str, config: SandboxConfig) -> Self {
+    pub(crate) fn with_config(catalog: &str, config: SandboxConfig) -> Self {
         Self {
             dir: Workdir::with_catalog(catalog),
             sandbox: start_with(config),
         }
     }
 
-    pub fn set_catalog(&self, catalog: &str) {
+    pub(crate) fn set_catalog(&self, catalog: &str) {
         self.dir.write("billing.toml", catalog);
     }
 
     /// Runs `billing ARGS --api-base SANDBOX` with the test key.
-    pub fn billing(&self, args: &[&str]) -> Run {
+    pub(crate) fn billing(&self, args: &[&str]) -> Run {
         let mut cmd = self.dir.billing();
         cmd.args(args)
             .arg("--api-base")
@@ -100,19 +100,19 @@ impl Env {
     }
 
     /// `plan --detailed-exitcode`.
-    pub fn plan(&self) -> Run {
+    pub(crate) fn plan(&self) -> Run {
         self.billing(&["plan", "--detailed-exitcode"])
     }
 
     /// `apply --yes`, which must succeed.
-    pub fn apply(&self) -> Run {
+    pub(crate) fn apply(&self) -> Run {
         let run = self.billing(&["apply", "--yes"]);
         assert_eq!(run.code, 0, "apply failed:\n{}\n{}", run.stdout, run.stderr);
         run
     }
 
     /// Applies, then checks that the next plan is empty.
-    pub fn converge(&self) -> Run {
+    pub(crate) fn converge(&self) -> Run {
         let run = self.apply();
         let plan = self.plan();
         assert_eq!(
@@ -125,17 +125,17 @@ impl Env {
     }
 
     /// Every object of a list endpoint, all pages.
-    pub fn list(&self, path: &str) -> Vec<Value> {
+    pub(crate) fn list(&self, path: &str) -> Vec<Value> {
         list_all(&self.sandbox, path)
     }
 
     /// Every product in the sandbox.
-    pub fn products(&self) -> Vec<Value> {
+    pub(crate) fn products(&self) -> Vec<Value> {
         self.list("/v1/products")
     }
 
     /// Every price in the sandbox, active and archived, with includable fields.
-    pub fn prices(&self) -> Vec<Value> {
+    pub(crate) fn prices(&self) -> Vec<Value> {
         let mut all =
             self.list("/v1/prices?active=true&expand[]=data.currency_options&expand[]=data.tiers");
         all.extend(
@@ -145,7 +145,7 @@ impl Env {
     }
 
     /// The objects carrying billing's marker for `address`.
-    pub fn at(&self, address: &str) -> Vec<Value> {
+    pub(crate) fn at(&self, address: &str) -> Vec<Value> {
         let mut all = self.products();
         all.extend(self.prices());
         all.extend(self.list("/v1/coupons"));
@@ -156,7 +156,7 @@ impl Env {
     }
 
     /// The one active object at `address`.
-    pub fn current(&self, address: &str) -> Value {
+    pub(crate) fn current(&self, address: &str) -> Value {
         // Coupons have no `active`: one that exists is current.
         let active: Vec<Value> = self
             .at(address)
@@ -172,7 +172,7 @@ impl Env {
     }
 
     /// The id of the one active object at `address`.
-    pub fn id(&self, address: &str) -> String {
+    pub(crate) fn id(&self, address: &str) -> String {
         let current = self.current(address);
         let id = current["id"].as_str();
         id.unwrap_or_else(|| panic!("{address} has no id: {current:#}"))
@@ -180,7 +180,7 @@ impl Env {
     }
 
     /// How many objects at `address` are active.
-    pub fn current_or_none(&self, address: &str) -> usize {
+    pub(crate) fn current_or_none(&self, address: &str) -> usize {
         self.at(address)
             .iter()
             .filter(|o| o["active"] == true)
@@ -188,13 +188,13 @@ impl Env {
     }
 
     /// Number of write requests the sandbox received so far.
-    pub fn writes(&self) -> usize {
+    pub(crate) fn writes(&self) -> usize {
         writes(&self.sandbox)
     }
 }
 
 /// Number of write requests `sandbox` received so far.
-pub fn writes(sandbox: &Sandbox) -> usize {
+pub(crate) fn writes(sandbox: &Sandbox) -> usize {
     sandbox
         .requests()
         .iter()
@@ -203,7 +203,7 @@ pub fn writes(sandbox: &Sandbox) -> usize {
 }
 
 /// Runs `billing ARGS` in `dir` with each `(variable, key)` set, checking that no key is printed.
-pub fn billing_with_keys(dir: &Workdir, args: &[&str], keys: &[(&str, &str)]) -> Run {
+pub(crate) fn billing_with_keys(dir: &Workdir, args: &[&str], keys: &[(&str, &str)]) -> Run {
     let mut cmd = dir.billing();
     cmd.args(args);
     for (variable, key) in keys {
@@ -220,7 +220,7 @@ pub fn billing_with_keys(dir: &Workdir, args: &[&str], keys: &[(&str, &str)]) ->
 }
 
 /// A small catalog: one product with a monthly and an annual price.
-pub const PRO: &str = r#"
+pub(crate) const PRO: &str = r#"
 [products.pro]
 name = "Pro"
 description = "For growing teams"

@@ -278,7 +278,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Document {
+    pub(super) struct Document {
         pub format_version: u32,
         pub tool_version: String,
         pub environment: String,
@@ -300,7 +300,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Summary {
+    pub(super) struct Summary {
         pub adopt: usize,
         #[serde(rename = "move")]
         pub moved: usize,
@@ -314,7 +314,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Counts {
+    pub(super) struct Counts {
         pub products: usize,
         pub prices: usize,
         pub coupons: usize,
@@ -325,7 +325,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct ResourceChange {
+    pub(super) struct ResourceChange {
         pub address: String,
         pub kind: String,
         pub action: String,
@@ -350,14 +350,14 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Adoption {
+    pub(super) struct Adoption {
         pub id: String,
         pub by: String,
     }
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Field {
+    pub(super) struct Field {
         pub field: String,
         pub before: TypedValue,
         pub after: TypedValue,
@@ -366,7 +366,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct TypedValue {
+    pub(super) struct TypedValue {
         #[serde(rename = "type")]
         pub kind: String,
         pub value: Option<Value>,
@@ -374,7 +374,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Operation {
+    pub(super) struct Operation {
         pub id: usize,
         pub change: usize,
         pub address: String,
@@ -388,7 +388,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Request {
+    pub(super) struct Request {
         pub method: String,
         pub path: String,
         pub body: Vec<(String, String)>,
@@ -396,7 +396,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Reference {
+    pub(super) struct Reference {
         pub request: usize,
         pub field: Option<usize>,
         pub operation: usize,
@@ -404,7 +404,7 @@ mod contract {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct ReadObject {
+    pub(super) struct ReadObject {
         pub kind: String,
         pub id: String,
         pub address: Option<String>,

@@ -13,7 +13,7 @@ use crate::engine::Env;
 
 /// A form body, percent-encoded in the order the pairs were added.
 #[derive(Default, Clone)]
-pub struct Form(Vec<(String, String)>);
+pub(crate) struct Form(Vec<(String, String)>);
 
 impl Form {
     fn add(&mut self, key: impl Into<String>, value: impl ToString) -> &mut Self {
@@ -39,7 +39,7 @@ impl Form {
 
 /// What the generator expects of an object it made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fate {
+pub(crate) enum Fate {
     /// No marker: written (adopted) or reported as skipped, never silently dropped.
     Unmanaged,
     /// Archived (or inactive) and unmarked: counted as archived, never written.
@@ -54,17 +54,17 @@ pub enum Fate {
 }
 
 #[derive(Debug, Clone)]
-pub struct Made {
+pub(crate) struct Made {
     pub kind: &'static str,
     pub id: String,
     pub fate: Fate,
 }
 
 /// A recurring price's currency, interval and interval count.
-pub type Period = (String, String, String);
+pub(crate) type Period = (String, String, String);
 
 /// Builds one random account through the sandbox's API.
-pub struct Fuzz<'a> {
+pub(crate) struct Fuzz<'a> {
     env: &'a Env,
     rng: fastrand::Rng,
     now: i64,
@@ -162,7 +162,7 @@ const LOOKUP_KEYS: &[&str] = &[
 ];
 
 impl<'a> Fuzz<'a> {
-    pub fn new(env: &'a Env, seed: u64) -> Self {
+    pub(crate) fn new(env: &'a Env, seed: u64) -> Self {
         Self {
             env,
             rng: fastrand::Rng::with_seed(seed),
@@ -1120,7 +1120,7 @@ impl<'a> Fuzz<'a> {
     }
 
     /// The whole account.
-    pub fn account(&mut self) {
+    pub(crate) fn account(&mut self) {
         if self.chance(0.2) {
             self.namespace = "other";
         }
