@@ -473,6 +473,145 @@ impl Catalog {
         }
     }
 
+    /// Each entry of `kind` with a line that says what it is, in key order (`billing validate
+    /// -v`): `"Pro"`, `$79.00 / month  lookup_key=pro_monthly  (default)`.
+    pub(crate) fn summaries(&self, kind: ResourceKind) -> Vec<(Address, String)> {
+        match kind {
+            ResourceKind::Product => self
+                .products
+                .values()
+                .map(|p| (Address::product(&p.key), format!("{:?}", p.name)))
+                .collect(),
+            ResourceKind::Price => self
+                .products
+                .values()
+                .flat_map(|p| p.prices.values().map(move |price| (p, price)))
+                .map(|(p, price)| {
+                    let default = p.default_price.as_deref() == Some(price.key.as_str());
+                    let summary = format!(
+                        "{}  lookup_key={}{}",
+                        price.amount_summary(),
+                        price.lookup_key,
+                        if default { "  (default)" } else { "" }
+                    );
+                    (Address::price(&p.key, &price.key), summary)
+                })
+                .collect(),
+            ResourceKind::Coupon => self
+                .coupons
+                .values()
+                .map(|c| {
+                    let summary = format!("{}, {}", c.discount.summary(), c.duration);
+                    (Address::new(kind, c.key.as_str()), summary)
+                })
+                .collect(),
+            ResourceKind::PromotionCode => self
+                .promotion_codes
+                .values()
+                .map(|code| {
+                    let coupon = Address::new(ResourceKind::Coupon, code.coupon.as_str());
+                    let summary = format!("code {} for {coupon}", code.code);
+                    (Address::new(kind, code.key.as_str()), summary)
+                })
+                .collect(),
+            // The settings are one object, described by the registrations below them.
+            ResourceKind::TaxSettings => Vec::new(),
+            ResourceKind::TaxRegistration => self
+                .tax
+                .iter()
+                .flat_map(|t| &t.registrations)
+                .map(|r| (r.address(), r.summary()))
+                .collect(),
+            ResourceKind::TaxRate => self
+                .tax_rates
+                .values()
+                .map(|r| (Address::new(kind, r.key.as_str()), r.summary()))
+                .collect(),
+            ResourceKind::Portal => self
+                .portals
+                .values()
+                .map(|p| {
+                    let summary = if p.account_default {
+                        "the account's default configuration"
+                    } else {
+                        "a configuration billing creates"
+                    };
+                    (Address::new(kind, p.key.as_str()), summary.to_owned())
+                })
+                .collect(),
+        }
+    }
+
+    /// The entries of `kind` that pin an object by `id = …`: their addresses and the ids.
+    pub(crate) fn pins(&self, kind: ResourceKind) -> Vec<(Address, &str)> {
+        self.pins_and_moves(kind)
+            .into_iter()
+            .filter_map(|(address, id, _)| Some((address, id?)))
+            .collect()
+    }
+
+    /// The entries of `kind` renamed by `moved_from = …`: their addresses and their old
+    /// addresses. (A price's old address keeps its product's key: see the claims.)
+    pub(crate) fn moves(&self, kind: ResourceKind) -> Vec<(Address, Address)> {
+        self.pins_and_moves(kind)
+            .into_iter()
+            .filter_map(|(address, _, old)| {
+                let old = match address.price_keys() {
+                    Some((product, _)) => Address::price(product, old?),
+                    None => Address::new(kind, old?),
+                };
+                Some((address, old))
+            })
+            .collect()
+    }
+
+    /// Each entry of `kind` with its `id` and `moved_from`, when the kind has them.
+    fn pins_and_moves(&self, kind: ResourceKind) -> Vec<(Address, Option<&str>, Option<&str>)> {
+        fn entry<'a>(
+            kind: ResourceKind,
+            key: &str,
+            id: &'a Option<String>,
+            old: &'a Option<String>,
+        ) -> (Address, Option<&'a str>, Option<&'a str>) {
+            (Address::new(kind, key), id.as_deref(), old.as_deref())
+        }
+        match kind {
+            ResourceKind::Product => self
+                .products
+                .values()
+                .map(|p| entry(kind, &p.key, &p.id, &p.moved_from))
+                .collect(),
+            ResourceKind::Price => self
+                .products
+                .iter()
+                .flat_map(|(pk, p)| p.prices.iter().map(move |(k, price)| (pk, k, price)))
+                .map(|(pk, k, p)| {
+                    (
+                        Address::price(pk, k),
+                        p.id.as_deref(),
+                        p.moved_from.as_deref(),
+                    )
+                })
+                .collect(),
+            ResourceKind::Coupon => self
+                .coupons
+                .values()
+                .map(|c| entry(kind, &c.key, &c.id, &c.moved_from))
+                .collect(),
+            ResourceKind::TaxRate => self
+                .tax_rates
+                .values()
+                .map(|r| entry(kind, &r.key, &r.id, &r.moved_from))
+                .collect(),
+            // Codes are found by their code, settings and registrations by what they are, and
+            // portal configurations by their marker alone.
+            ResourceKind::PromotionCode
+            | ResourceKind::TaxSettings
+            | ResourceKind::TaxRegistration
+            | ResourceKind::Portal => Vec::new(),
+        }
+    }
+
     /// Whether a metadata key is written by another system and must be left alone.
     pub fn ignores_metadata_key(&self, key: &str) -> bool {
         self.ignore_metadata.iter().any(|p| p.matches(key))

@@ -62,6 +62,19 @@ impl Registration {
             None => format!("{} {}", self.country, self.kind),
         }
     }
+
+    /// `DE standard, active from now`, `…, active from 2027-01-01T00:00:00Z until now`.
+    pub(crate) fn summary(&self) -> String {
+        let from = self
+            .active_from
+            .map_or_else(|| "now".to_owned(), crate::timestamp::format_timestamp);
+        let until = match self.ends_at {
+            None => String::new(),
+            Some(None) => " until now".to_owned(),
+            Some(Some(at)) => format!(" until {}", crate::timestamp::format_timestamp(at)),
+        };
+        format!("{}, active from {from}{until}", self.label())
+    }
 }
 
 /// `[tax_rates.<key>]`: a manual tax rate.
@@ -86,6 +99,22 @@ pub struct TaxRate {
     pub tax_type: Option<String>,
     pub description: Option<String>,
     pub metadata: BTreeMap<String, String>,
+}
+
+impl TaxRate {
+    /// `"VAT" 19% exclusive`.
+    pub(crate) fn summary(&self) -> String {
+        let inclusive = if self.inclusive {
+            "inclusive"
+        } else {
+            "exclusive"
+        };
+        format!(
+            "{:?} {}% {inclusive}",
+            self.display_name,
+            self.percentage.normalize()
+        )
+    }
 }
 
 fn decimal_text<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {

@@ -1,5 +1,6 @@
 //! `billing validate`: load the catalog, report every problem, or say what it declares.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::{EXIT_OK, GlobalArgs, Result};
@@ -36,74 +37,22 @@ pub(crate) fn run(global: &GlobalArgs) -> Result<u8> {
         catalog.namespace,
     )?;
     if global.verbose > 0 {
-        for product in catalog.products.values() {
-            writeln!(
-                out,
-                "  {}  \"{}\"",
-                Address::product(&product.key),
-                product.name
-            )?;
-            for price in product.prices.values() {
-                let default = if product.default_price.as_deref() == Some(price.key.as_str()) {
-                    "  (default)"
-                } else {
-                    ""
-                };
-                writeln!(
-                    out,
-                    "    {}  {}  lookup_key={}{default}",
-                    Address::price(&product.key, &price.key),
-                    price.amount_summary(),
-                    price.lookup_key
-                )?;
+        // Every entry in the order of its kind, a price under its product.
+        let entries = ResourceKind::ALL
+            .into_iter()
+            .flat_map(|k| catalog.summaries(k));
+        let (nested, top): (Vec<_>, Vec<_>) = entries.partition(|(a, _)| a.parent().is_some());
+        let mut children: BTreeMap<Address, Vec<(Address, String)>> = BTreeMap::new();
+        for (address, summary) in nested {
+            if let Some(parent) = address.parent() {
+                children.entry(parent).or_default().push((address, summary));
             }
         }
-        for coupon in catalog.coupons.values() {
-            writeln!(
-                out,
-                "  {}  {}, {}",
-                Address::new(ResourceKind::Coupon, coupon.key.as_str()),
-                coupon.discount.summary(),
-                coupon.duration
-            )?;
-        }
-        for code in catalog.promotion_codes.values() {
-            writeln!(
-                out,
-                "  {}  code {} for {}",
-                Address::new(ResourceKind::PromotionCode, code.key.as_str()),
-                code.code,
-                Address::new(ResourceKind::Coupon, code.coupon.as_str())
-            )?;
-        }
-        for rate in catalog.tax_rates.values() {
-            writeln!(
-                out,
-                "  {}  {:?} {}% {}",
-                Address::new(ResourceKind::TaxRate, rate.key.as_str()),
-                rate.display_name,
-                rate.percentage.normalize(),
-                if rate.inclusive {
-                    "inclusive"
-                } else {
-                    "exclusive"
-                }
-            )?;
-        }
-        for r in catalog.tax.iter().flat_map(|t| &t.registrations) {
-            writeln!(out, "  tax registration {}", r.label())?;
-        }
-        for portal in catalog.portals.values() {
-            let target = if portal.account_default {
-                "  (the account's default configuration)"
-            } else {
-                ""
-            };
-            writeln!(
-                out,
-                "  {}{target}",
-                Address::new(ResourceKind::Portal, portal.key.as_str())
-            )?;
+        for (address, summary) in top {
+            writeln!(out, "  {address}  {summary}")?;
+            for (child, summary) in children.get(&address).into_iter().flatten() {
+                writeln!(out, "    {child}  {summary}")?;
+            }
         }
     }
     Ok(EXIT_OK)

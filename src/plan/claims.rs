@@ -17,6 +17,7 @@ use super::change::{Adoption, Change};
 use super::error::Conflict;
 use crate::catalog::Catalog;
 use crate::live::{LiveObject, LivePrice, LiveState};
+use crate::resource::IdPin;
 use crate::resource::ResourceKind;
 use crate::resource::{Address, Owner, owner};
 
@@ -180,72 +181,25 @@ pub(crate) fn find(catalog: &Catalog, live: &LiveState) -> Claims {
         })
         .collect();
     let managed = held(catalog, live, &moves, &unmarked_keys);
-    let product_pins = Pins {
-        kind: ResourceKind::Product,
-        pins: pins(
-            ResourceKind::Product,
-            catalog
-                .products
-                .iter()
-                .map(|(k, p)| (k, p.id.as_deref()))
-                .collect(),
-        ),
-        created_when_missing: true,
-        planner_reports: true,
-        only_unmanaged_addresses: false,
-    };
-    let coupon_pins = Pins {
-        kind: ResourceKind::Coupon,
-        pins: pins(
-            ResourceKind::Coupon,
-            catalog
-                .coupons
-                .iter()
-                .map(|(k, c)| (k, c.id.as_deref()))
-                .collect(),
-        ),
-        created_when_missing: true,
-        planner_reports: false,
-        only_unmanaged_addresses: false,
-    };
-    let rate_pins = Pins {
-        kind: ResourceKind::TaxRate,
-        pins: pins(
-            ResourceKind::TaxRate,
-            catalog
-                .tax_rates
-                .iter()
-                .map(|(k, r)| (k, r.id.as_deref()))
-                .collect(),
-        ),
-        created_when_missing: false,
-        planner_reports: false,
-        only_unmanaged_addresses: true,
-    };
-    adopt_pinned(live, ns, product_pins, &managed, catalog, &mut claims);
-    adopt_prices(
-        catalog,
-        live,
-        &managed,
-        catalog,
-        &unmarked_keys,
-        &mut claims,
-    );
-    adopt_pinned(live, ns, coupon_pins, &managed, catalog, &mut claims);
-    adopt_codes(catalog, live, &managed, &mut claims);
-    adopt_pinned(live, ns, rate_pins, &managed, catalog, &mut claims);
+    for kind in ResourceKind::ALL {
+        if let Some(pin) = kind.id_pin() {
+            adopt_pinned(live, ns, kind, pin, &managed, catalog, &mut claims);
+        }
+        // Prices and codes are adopted after the products and coupons they hang on.
+        if kind == ResourceKind::Price {
+            adopt_prices(
+                catalog,
+                live,
+                &managed,
+                catalog,
+                &unmarked_keys,
+                &mut claims,
+            );
+        } else if kind == ResourceKind::PromotionCode {
+            adopt_codes(catalog, live, &managed, &mut claims);
+        }
+    }
     claims
-}
-
-/// The addresses of the entries of `kind` that pin an id, with the id.
-fn pins<'c>(
-    kind: ResourceKind,
-    entries: Vec<(&String, Option<&'c str>)>,
-) -> Vec<(String, &'c str)> {
-    entries
-        .into_iter()
-        .filter_map(|(k, id)| Some((Address::new(kind, k.as_str()).to_string(), id?)))
-        .collect()
 }
 
 /// Renames, old address → (new address, what says so): `moved_from` on products, prices,
@@ -304,35 +258,14 @@ fn renames(catalog: &Catalog, live: &LiveState) -> HashMap<String, (String, Stri
             );
         }
     }
-    let keyed = [
-        (
-            ResourceKind::Coupon,
-            catalog
-                .coupons
-                .iter()
-                .map(|(k, c)| (k, c.moved_from.as_ref()))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            ResourceKind::TaxRate,
-            catalog
-                .tax_rates
-                .iter()
-                .map(|(k, r)| (k, r.moved_from.as_ref()))
-                .collect(),
-        ),
-    ];
-    for (kind, entries) in keyed {
-        for (key, old) in entries {
-            if let Some(old) = old {
-                moves.insert(
-                    Address::new(kind, old.as_str()).to_string(),
-                    (
-                        Address::new(kind, key.as_str()).to_string(),
-                        format!("moved_from = {old:?}"),
-                    ),
-                );
-            }
+    // Kinds renamed entry by entry (a product's rename above carries its prices).
+    for kind in ResourceKind::ALL {
+        if matches!(kind, ResourceKind::Product | ResourceKind::Price) {
+            continue;
+        }
+        for (new, old) in catalog.moves(kind) {
+            let by = format!("moved_from = {:?}", old.key());
+            moves.insert(old.to_string(), (new.to_string(), by));
         }
     }
     moves
@@ -404,28 +337,15 @@ fn adoption_candidates(
             out.insert(Address::new(ResourceKind::PromotionCode, key).to_string());
         }
     }
-    for (key, rate) in &catalog.tax_rates {
-        if rate.id.is_some() {
-            out.insert(Address::new(ResourceKind::TaxRate, key).to_string());
+    for kind in ResourceKind::ALL {
+        if kind
+            .id_pin()
+            .is_some_and(|pin| pin.only_unmanaged_addresses)
+        {
+            out.extend(catalog.pins(kind).iter().map(|(a, _)| a.to_string()));
         }
     }
     out
-}
-
-/// The entries of one kind that name an object by an explicit `id`, and how the kind treats
-/// such pins.
-struct Pins<'c> {
-    kind: ResourceKind,
-    /// Each pinning entry's address and the id it names.
-    pins: Vec<(String, &'c str)>,
-    /// An id that names no object is created with that id (Stripe lets billing choose a
-    /// product's or coupon's id); otherwise it is a conflict.
-    created_when_missing: bool,
-    /// Only a pin on an object another entry takes is reported here; the kind's planner
-    /// reports the others itself (products).
-    planner_reports: bool,
-    /// Nothing is adopted at an address a marked object already holds.
-    only_unmanaged_addresses: bool,
 }
 
 /// Objects named by an explicit `id`: adopted when unmarked, moved when managed at an address
@@ -433,26 +353,26 @@ struct Pins<'c> {
 fn adopt_pinned(
     live: &LiveState,
     ns: &str,
-    pinned: Pins<'_>,
+    kind: ResourceKind,
+    pin: IdPin,
     managed: &HashSet<String>,
     declared: &Catalog,
     claims: &mut Claims,
 ) {
-    if pinned.pins.is_empty() {
+    let pins = declared.pins(kind);
+    if pins.is_empty() {
         return;
     }
-    let noun = pinned.kind.noun();
-    let by_id: HashMap<&str, &dyn LiveObject> = live
-        .objects(pinned.kind)
-        .iter()
-        .map(|o| (o.id(), o))
-        .collect();
-    for (address, id) in pinned.pins {
-        if pinned.only_unmanaged_addresses && managed.contains(address.as_str()) {
+    let noun = kind.noun();
+    let by_id: HashMap<&str, &dyn LiveObject> =
+        live.objects(kind).iter().map(|o| (o.id(), o)).collect();
+    for (address, id) in pins {
+        let address = address.to_string();
+        if pin.only_unmanaged_addresses && managed.contains(address.as_str()) {
             continue;
         }
         let Some(named) = by_id.get(id) else {
-            if !pinned.created_when_missing {
+            if !pin.created_when_missing {
                 claims.conflicts.push(Conflict {
                     address,
                     message: format!("`id = \"{id}\"` names no {noun} of this account"),
@@ -465,7 +385,7 @@ fn adopt_pinned(
         };
         let taken = claims.get(id).is_some_and(|c| c.address != address);
         if let Err(problem) = claims.claim_named(*named, ns, &address, declared)
-            && (!pinned.planner_reports || taken)
+            && (!pin.planner_reports || taken)
         {
             claims.conflicts.push(Conflict {
                 address,

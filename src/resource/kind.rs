@@ -215,6 +215,47 @@ impl ResourceKind {
     pub fn is_marked(self) -> bool {
         Self::MARKED.contains(&self)
     }
+
+    /// How `id = "…"` in an entry pins it to an existing object; `None` for kinds without
+    /// `id` (and for prices, whose pins and lookup keys are claimed together).
+    pub(crate) const fn id_pin(self) -> Option<IdPin> {
+        match self {
+            Self::Product => Some(IdPin {
+                created_when_missing: true,
+                planner_reports: true,
+                only_unmanaged_addresses: false,
+            }),
+            Self::Coupon => Some(IdPin {
+                created_when_missing: true,
+                planner_reports: false,
+                only_unmanaged_addresses: false,
+            }),
+            Self::TaxRate => Some(IdPin {
+                created_when_missing: false,
+                planner_reports: false,
+                only_unmanaged_addresses: true,
+            }),
+            Self::Price
+            | Self::PromotionCode
+            | Self::TaxSettings
+            | Self::TaxRegistration
+            | Self::Portal => None,
+        }
+    }
+}
+
+/// How a kind treats an entry that names an object by an explicit `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdPin {
+    /// An id that names no object is created with that id (Stripe lets the caller choose a
+    /// product's or coupon's id); otherwise it is a conflict.
+    pub created_when_missing: bool,
+    /// Only a pin on an object another entry takes is reported by the claims; the kind's
+    /// planner reports the others itself (products).
+    pub planner_reports: bool,
+    /// Nothing is adopted at an address a marked object already holds; such an address is
+    /// a candidate for adoption only through its pin.
+    pub only_unmanaged_addresses: bool,
 }
 
 impl std::fmt::Display for ResourceKind {

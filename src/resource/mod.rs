@@ -7,6 +7,7 @@ mod marker;
 mod mode;
 
 pub(crate) use address::Address;
+pub(crate) use kind::IdPin;
 pub use kind::ResourceKind;
 pub(crate) use marker::{
     DEFAULT_NAMESPACE, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, Owner, owned_metadata, owner,
