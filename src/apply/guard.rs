@@ -54,11 +54,11 @@ pub(crate) fn check_destroys(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{SourceFile, parse};
     use crate::live::LiveState;
+    use crate::live::fixtures::{CATALOG, catalog, live, price, product};
 
-    fn plan_for(catalog: &str, live: &LiveState) -> PlanDocument {
-        let catalog = parse(&SourceFile::new("billing.toml", catalog)).unwrap();
+    fn plan_for(text: &str, live: &LiveState) -> PlanDocument {
+        let catalog = catalog(text);
         let plan = crate::plan::plan(&catalog, live).unwrap();
         let origin = crate::document::Origin {
             environment: "test".into(),
@@ -68,14 +68,9 @@ mod tests {
         PlanDocument::new(&plan, &catalog, live, origin)
     }
 
-    use crate::live::fixtures::{live, price, product};
-
     fn applied() -> LiveState {
         live(vec![product()], vec![price()])
     }
-
-    const CATALOG: &str = "[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\ndefault_price = \"monthly\"\n\
-        [products.pro.prices.monthly]\namount = \"79.00\"\ncurrency = \"usd\"\ninterval = \"month\"\ntax_behavior = \"exclusive\"\n";
 
     #[test]
     fn live_destroys_need_consent() {
@@ -113,11 +108,7 @@ mod tests {
     fn a_saved_plan_carries_its_destroy_approval_and_it_cannot_be_edited_in() {
         let state = live(vec![product()], vec![price()]);
         // The monthly price left billing.toml: archiving it is a destroy.
-        let catalog = parse(&SourceFile::new(
-            "billing.toml",
-            "[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\n",
-        ))
-        .unwrap();
+        let catalog = catalog("[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\n");
         let plan = crate::plan::plan(&catalog, &state).unwrap();
         let origin = crate::document::Origin {
             environment: "live".into(),

@@ -8,6 +8,7 @@ use std::ops::Range;
 use unicode_width::UnicodeWidthStr;
 
 use super::source::SourceFile;
+use crate::resource::Address;
 
 /// One problem in the catalog: where it is, what is wrong, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,7 +258,7 @@ impl Paint {
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
     items: RefCell<Vec<Diagnostic>>,
-    /// Entries left out of the environment being checked, by address
+    /// Entries left out of the environment being checked, by table
     /// (`coupons.staff`, `products.pro.prices.annual`), with the environments they are in.
     limited: RefCell<Vec<(String, Vec<String>)>>,
     /// The environment being checked.
@@ -265,18 +266,24 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    /// Records that the entry at `address` is left out of `environment` (it is limited to
-    /// `envs`).
-    pub(crate) fn limited_away(&self, environment: &str, address: String, envs: Vec<String>) {
+    /// Records that the entry declared in `table` (`products.pro.prices.annual`) is left out
+    /// of `environment` (it is limited to `envs`).
+    pub(crate) fn limited_away(&self, environment: &str, table: String, envs: Vec<String>) {
         *self.environment.borrow_mut() = Some(environment.to_owned());
-        self.limited.borrow_mut().push((address, envs));
+        self.limited.borrow_mut().push((table, envs));
     }
 
     /// A problem about a reference to an entry that `resolve` left out of this environment,
     /// when `address` is one: said as such, instead of "unknown".
-    pub(crate) fn missing_reference(&self, span: Range<usize>, what: &str, address: &str) -> bool {
+    pub(crate) fn missing_reference(
+        &self,
+        span: Range<usize>,
+        what: &str,
+        address: &Address,
+    ) -> bool {
+        let table = address.table();
         let limited = self.limited.borrow();
-        let Some((_, envs)) = limited.iter().find(|(a, _)| a == address) else {
+        let Some((_, envs)) = limited.iter().find(|(t, _)| *t == table) else {
             return false;
         };
         let env = self.environment.borrow().clone().unwrap_or_default();

@@ -15,7 +15,7 @@ use toml::de::{DeArray, DeTable, DeValue};
 use super::diagnostic::{Diagnostic, Sink};
 use super::reader::{Sp, TableReader, suggest};
 use crate::resource::KeyMode;
-use crate::resource::ResourceKind;
+use crate::resource::{Address, ResourceKind};
 
 /// The variable holding the key when an environment names none.
 pub(crate) const DEFAULT_KEY_VAR: &str = "STRIPE_SECRET_KEY";
@@ -446,11 +446,11 @@ fn resolve_entry(
     };
     if !keep && let (Some(list), Some(env)) = (&list, at.selected) {
         // `[products.pro.prices.annual]` → `products.pro.prices.annual`.
-        let address = entry
+        let table = entry
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        sink.limited_away(env, address, list.clone());
+        sink.limited_away(env, table, list.clone());
     }
     table.remove("environments");
     let Some(overrides) = table.remove("overrides") else {
@@ -559,18 +559,18 @@ fn apply_overrides<'i>(
 }
 
 /// Resolves every entry of a table of entries in `parent` (`[products.<key>]`,
-/// `[products.<key>.prices.<key>]`, `[coupons.<key>]`, …): `path` is the table's address
-/// (`products.pro.prices`), its last part its key in `parent`. Entries limited to other
+/// `[products.<key>.prices.<key>]`, `[coupons.<key>]`, …): `name` is the table's key in
+/// `parent` (`prices`), `address` the address of its entry `key`. Entries limited to other
 /// environments are removed; `inner` resolves what a kept entry nests (`nested` names it).
 fn resolve_entries(
     sink: &Sink,
     parent: &mut DeTable<'_>,
-    path: &str,
+    name: &str,
+    address: impl Fn(&str) -> Address,
     at: Resolution<'_>,
     nested: &[&str],
     mut inner: impl FnMut(&Sink, &str, &mut DeTable<'_>),
 ) {
-    let name = path.rsplit('.').next().unwrap_or(path);
     let Some(value) = parent.get_mut(name) else {
         return;
     };
@@ -582,7 +582,7 @@ fn resolve_entries(
         let DeValue::Table(table) = value.get_mut() else {
             continue;
         };
-        let entry = format!("[{path}.{}]", key.get_ref());
+        let entry = address(key.get_ref()).declaration();
         if resolve_entry(sink, table, at, &entry, nested) {
             inner(sink, key.get_ref(), table);
         } else {
@@ -607,20 +607,22 @@ pub(crate) fn resolve(
         sink,
         root,
         "products",
+        Address::product,
         at,
         &["prices"],
         |sink, key, product| {
-            let prices = format!("products.{key}.prices");
-            resolve_entries(sink, product, &prices, at, &[], |_, _, _| {});
+            let price = |price: &str| Address::price(key, price);
+            resolve_entries(sink, product, "prices", price, at, &[], |_, _, _| {});
         },
     );
     // Products are resolved above, with their prices; every other keyed table here.
     let tables = ResourceKind::ALL
         .into_iter()
         .filter(|kind| *kind != ResourceKind::Product)
-        .filter_map(ResourceKind::keyed_table);
-    for table in tables {
-        resolve_entries(sink, root, table, at, &[], |_, _, _| {});
+        .filter_map(|kind| Some((kind, kind.keyed_table()?)));
+    for (kind, table) in tables {
+        let entry = |key: &str| Address::new(kind, key);
+        resolve_entries(sink, root, table, entry, at, &[], |_, _, _| {});
     }
     if let Some(value) = root.get_mut("portal")
         && let DeValue::Table(table) = value.get_mut()

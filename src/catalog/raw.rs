@@ -12,6 +12,7 @@ use super::raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promoti
 use super::raw_portal::{RawPortal, read_portal};
 use super::raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use super::reader::{Sp, TableReader, expect_table, number_text};
+use crate::resource::{Address, ResourceKind};
 
 /// billing.toml as written, before validation.
 #[derive(Debug, Default)]
@@ -323,7 +324,7 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
     }
     if let Some((_, portals)) = top.map("portals") {
         for (key, value) in portals {
-            let name = format!("[portals.{}]", key.get_ref());
+            let name = Address::new(ResourceKind::Portal, key.get_ref()).declaration();
             if key.get_ref() == DEFAULT_PORTAL
                 && raw
                     .portals
@@ -366,7 +367,7 @@ fn read_product(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option
     let table = entry_table(sink, "product", &key, value)?;
     let t = TableReader::new(
         sink,
-        format!("in [products.{}]", key.get_ref()),
+        format!("in {}", Address::product(key.get_ref()).declaration()),
         value.span(),
         table,
         PRODUCT,
@@ -440,7 +441,10 @@ fn read_price(
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawPrice> {
     let table = entry_table(sink, "price", &key, value)?;
-    let name = format!("in [products.{product}.prices.{}]", key.get_ref());
+    let name = format!(
+        "in {}",
+        Address::price(product, key.get_ref()).declaration()
+    );
     let t = TableReader::new(sink, name, value.span(), table, PRICE).with_aliases(PRICE_ALIASES);
     let mut price = RawPrice {
         span: value.span(),

@@ -7,6 +7,7 @@ use toml::de::DeValue;
 use super::diagnostic::Sink;
 use super::raw::{RawMetadata, read_metadata, read_options};
 use super::reader::{Sp, TableReader, expect_table};
+use crate::resource::{Address, ResourceKind};
 
 /// `[coupons.<key>]`.
 #[derive(Debug)]
@@ -122,7 +123,10 @@ pub(crate) fn read_coupon(
 ) -> Option<RawCoupon> {
     let t = TableReader::new(
         sink,
-        format!("in [coupons.{}]", key.get_ref()),
+        format!(
+            "in {}",
+            Address::new(ResourceKind::Coupon, key.get_ref()).declaration()
+        ),
         value.span(),
         expect_table(sink, value, &format!("coupon `{}`", key.get_ref()), None)?,
         COUPON,
@@ -188,7 +192,10 @@ pub(crate) fn read_promotion_code(
     let what = format!("promotion code `{}`", key.get_ref());
     let t = TableReader::new(
         sink,
-        format!("in [promotion_codes.{}]", key.get_ref()),
+        format!(
+            "in {}",
+            Address::new(ResourceKind::PromotionCode, key.get_ref()).declaration()
+        ),
         value.span(),
         expect_table(sink, value, &what, None)?,
         PROMOTION_CODE,

@@ -7,6 +7,7 @@ use toml::de::DeValue;
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, read_metadata};
 use super::reader::{Sp, TableReader, expect_table, number_text};
+use crate::resource::{Address, ResourceKind};
 
 /// `[tax]`.
 #[derive(Debug, Default)]
@@ -207,7 +208,10 @@ pub(crate) fn read_tax_rate(
     let table = expect_table(sink, value, &format!("tax rate `{}`", key.get_ref()), None)?;
     let t = TableReader::new(
         sink,
-        format!("in [tax_rates.{}]", key.get_ref()),
+        format!(
+            "in {}",
+            Address::new(ResourceKind::TaxRate, key.get_ref()).declaration()
+        ),
         value.span(),
         table,
         TAX_RATE,

@@ -222,11 +222,10 @@ impl PlanDocument {
 #[cfg(test)]
 mod testing {
     use super::*;
-    use crate::catalog::{Catalog, SourceFile, parse};
+    use crate::catalog::Catalog;
     use crate::live::LiveState;
-
-    pub(super) const CATALOG: &str = "[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\ndefault_price = \"monthly\"\n\
-        [products.pro.prices.monthly]\namount = \"79.00\"\ncurrency = \"usd\"\ninterval = \"month\"\ntax_behavior = \"exclusive\"\n";
+    pub(super) use crate::live::fixtures::CATALOG;
+    use crate::live::fixtures::catalog;
 
     pub(super) fn origin(mode: KeyMode) -> Origin {
         Origin {
@@ -237,7 +236,7 @@ mod testing {
     }
 
     pub(super) fn document(text: &str, state: &LiveState) -> (Catalog, PlanDocument) {
-        let catalog = parse(&SourceFile::new("billing.toml", text)).unwrap();
+        let catalog = catalog(text);
         let plan = crate::plan::plan(&catalog, state).unwrap();
         let doc = PlanDocument::new(&plan, &catalog, state, origin(KeyMode::Test));
         (catalog, doc)

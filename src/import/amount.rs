@@ -83,30 +83,23 @@ mod tests {
 
     #[test]
     fn major_units_with_the_currency_exponent() {
-        assert_eq!(
-            major_text(minor(7900), ccy("usd")).as_deref(),
-            Some("79.00")
-        );
-        assert_eq!(
-            major_text(minor(7999), ccy("usd")).as_deref(),
-            Some("79.99")
-        );
-        assert_eq!(major_text(minor(5), ccy("eur")).as_deref(), Some("0.05"));
-        assert_eq!(major_text(minor(0), ccy("usd")).as_deref(), Some("0.00"));
-        assert_eq!(major_text(minor(1000), ccy("jpy")).as_deref(), Some("1000"));
-        assert_eq!(major_text(minor(1), ccy("jpy")).as_deref(), Some("1"));
-        assert_eq!(
-            major_text(minor(12345), ccy("kwd")).as_deref(),
-            Some("12.345")
-        );
-        assert_eq!(
-            major_text(minor(12300), ccy("kwd")).as_deref(),
-            Some("12.300")
-        );
-        assert_eq!(
-            major_text(minor(99_999_999), ccy("usd")).as_deref(),
-            Some("999999.99")
-        );
+        for (units, code, text) in [
+            (7900, "usd", "79.00"),
+            (7999, "usd", "79.99"),
+            (5, "eur", "0.05"),
+            (0, "usd", "0.00"),
+            (1000, "jpy", "1000"),
+            (1, "jpy", "1"),
+            (12345, "kwd", "12.345"),
+            (12300, "kwd", "12.300"),
+            (99_999_999, "usd", "999999.99"),
+        ] {
+            assert_eq!(
+                major_text(minor(units), ccy(code)).as_deref(),
+                Some(text),
+                "{units} {code}"
+            );
+        }
         assert_eq!(
             major_text(minor(100_000_000), ccy("usd")),
             None,

@@ -507,8 +507,9 @@ fn price_entry<'a>(
         problems.fatal(
             "",
             format!(
-                "its product is products.{}, but its marker places it under products.{pk}",
-                product.ours.as_deref().unwrap_or_default()
+                "its product is {}, but its marker places it under {}",
+                Address::product(product.ours.as_deref().unwrap_or_default()),
+                Address::product(pk)
             ),
         );
     }
@@ -781,7 +782,10 @@ fn managed_prices<'a>(
                 ResourceKind::Price,
                 &p.live.id,
                 format!(
-                    "billing manages it as prices.{pk}.{k}, but its product is written as products.{product_key} (the key prices.{pk}.… was taken): declare it by hand"
+                    "billing manages it as {}, but its product is written as {} (the key {} was taken): declare it by hand",
+                    Address::price(&pk, &k),
+                    Address::product(product_key),
+                    Address::price(&pk, "…")
                 ),
             );
             continue;

@@ -238,6 +238,16 @@ fn section(
 }
 
 #[cfg(test)]
+impl Report {
+    /// [`Self::render`]'s text.
+    pub(crate) fn rendered(&self, source: &str) -> String {
+        let mut out = Vec::new();
+        self.render(source, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -248,11 +258,8 @@ mod tests {
         r.wrote(ResourceKind::Price);
         r.wrote(ResourceKind::Price);
         r.wrote(ResourceKind::TaxRate);
-        let mut out = Vec::new();
-        r.render("acct_1 (environment `sandbox`)", &mut out)
-            .unwrap();
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            r.rendered("acct_1 (environment `sandbox`)"),
             "Imported from acct_1 (environment `sandbox`): 1 product, 2 prices and 1 tax rate.\n\nRun `billing plan` to review the adoptions.\n"
         );
     }
@@ -267,9 +274,7 @@ mod tests {
         r.archived(ResourceKind::Price);
         r.archived(ResourceKind::Price);
         r.archived(ResourceKind::Product);
-        let mut out = Vec::new();
-        r.render("acct_1", &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let text = r.rendered("acct_1");
         assert!(text.contains("Imported from acct_1: nothing."), "{text}");
         assert!(
             text.contains("Skipped (1):\n  price price_1: metered\n"),
@@ -292,9 +297,7 @@ mod tests {
         assert!(!text.contains("Renamed"), "{text}");
         assert!(!text.contains("Duplicate"), "{text}");
         r.include_archived = true;
-        let mut out = Vec::new();
-        r.render("acct_1", &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let text = r.rendered("acct_1");
         assert!(
             text.contains("Archived, left out even with --include-archived: 1 product"),
             "{text}"

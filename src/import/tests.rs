@@ -5,62 +5,14 @@ use std::collections::BTreeMap;
 use super::report::NoLookupKey;
 use super::*;
 use crate::catalog::{Catalog, CouponDuration, Discount, MinorAmount, Pricing};
-use crate::live::fixtures::{self, marker};
-use crate::live::{
-    LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode, LiveRecurring,
-    LiveTaxRate, LiveTier,
+// In these tests a product, price, coupon or code is one the Dashboard made; billing's own
+// are `fixtures::product()` and `fixtures::price()`.
+use crate::live::fixtures::{
+    self, marker, monthly, unit_option, unmarked_code as code, unmarked_coupon as coupon,
+    unmarked_price as price, unmarked_product as product,
 };
+use crate::live::{LiveCurrencyOption, LivePrice, LiveTaxRate, LiveTier};
 use crate::resource::ResourceKind;
-
-fn product(id: &str, name: &str, created: i64) -> LiveProduct {
-    LiveProduct {
-        id: id.into(),
-        created,
-        active: true,
-        name: name.into(),
-        description: None,
-        tax_code: None,
-        unit_label: None,
-        statement_descriptor: None,
-        url: None,
-        images: vec![],
-        features: vec![],
-        metadata: BTreeMap::new(),
-        default_price: None,
-    }
-}
-
-fn price(id: &str, product: &str, created: i64, currency: &str, minor: i64) -> LivePrice {
-    LivePrice {
-        id: id.into(),
-        created,
-        active: true,
-        product: product.into(),
-        currency: currency.into(),
-        billing_scheme: "per_unit".into(),
-        unit_amount: Some(MinorAmount::from_minor(minor).unwrap()),
-        custom_unit_amount: false,
-        tiers_mode: None,
-        tiers: vec![],
-        recurring: None,
-        transform_quantity: None,
-        lookup_key: None,
-        nickname: None,
-        tax_behavior: Some("unspecified".into()),
-        metadata: BTreeMap::new(),
-        currency_options: BTreeMap::new(),
-    }
-}
-
-fn monthly(mut p: LivePrice) -> LivePrice {
-    p.recurring = Some(LiveRecurring {
-        interval: "month".into(),
-        interval_count: 1,
-        usage_type: "licensed".into(),
-        meter: None,
-    });
-    p
-}
 
 fn annual(mut p: LivePrice) -> LivePrice {
     p = monthly(p);
@@ -75,41 +27,21 @@ fn keyed(mut p: LivePrice, lookup_key: &str) -> LivePrice {
     p
 }
 
-fn coupon(id: &str, name: &str, created: i64) -> LiveCoupon {
-    LiveCoupon {
+/// A tax rate of 19% VAT, exclusive, as the Dashboard makes it: no country, type or
+/// description, without billing's marker.
+fn tax_rate(id: &str, created: i64) -> LiveTaxRate {
+    LiveTaxRate {
         id: id.into(),
         created,
-        name: Some(name.into()),
-        percent_off: Some("20".into()),
-        amount_off: None,
-        currency: None,
-        currency_options: BTreeMap::new(),
-        duration: "once".into(),
-        duration_in_months: None,
-        max_redemptions: None,
-        redeem_by: None,
-        applies_to: vec![],
-        metadata: BTreeMap::new(),
-        valid: true,
-        times_redeemed: 0,
-    }
-}
-
-fn code(id: &str, code: &str, coupon: &str, created: i64) -> LivePromotionCode {
-    LivePromotionCode {
-        id: id.into(),
-        created,
-        code: code.into(),
         active: true,
-        coupon: coupon.into(),
-        customer: None,
-        expires_at: None,
-        max_redemptions: None,
-        times_redeemed: 0,
-        first_time_transaction: false,
-        minimum_amount: None,
-        minimum_amount_currency: None,
-        currency_options: BTreeMap::new(),
+        display_name: "VAT".into(),
+        percentage: "19".into(),
+        inclusive: false,
+        country: None,
+        state: None,
+        jurisdiction: None,
+        tax_type: None,
+        description: None,
         metadata: BTreeMap::new(),
     }
 }
@@ -141,6 +73,23 @@ fn run(live: &LiveState) -> (String, Catalog, Report) {
     run_with(live, &Options::default())
 }
 
+/// Asserts that the imported `text` has each of `parts`.
+#[track_caller]
+fn assert_written(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} in:\n{text}");
+    }
+}
+
+/// `(id, why)` of each object the import skipped, in the order it skipped them.
+fn skips(report: &Report) -> Vec<(&str, &str)> {
+    report
+        .skipped
+        .iter()
+        .map(|s| (s.id.as_str(), s.why.as_str()))
+        .collect()
+}
+
 #[test]
 fn products_are_adopted_by_id_and_prices_by_lookup_key_or_id() {
     let mut pro = product("prod_pro", "Pro", 10);
@@ -167,13 +116,12 @@ fn products_are_adopted_by_id_and_prices_by_lookup_key_or_id() {
     assert_eq!(p.default_price.as_deref(), Some("monthly"));
     assert_eq!(p.prices["monthly"].lookup_key, "pro_monthly");
     assert_eq!(p.prices["annual"].lookup_key, "pro_annual");
-    assert!(
-        text.contains("[products.pro.prices.annual]\nid = \"price_a\"\namount = \"790.00\""),
-        "{text}"
-    );
-    assert!(
-        text.contains("# No lookup key in Stripe: adopting price_a gives it \"pro_annual\"."),
-        "{text}"
+    assert_written(
+        &text,
+        &[
+            "[products.pro.prices.annual]\nid = \"price_a\"\namount = \"790.00\"",
+            "# No lookup key in Stripe: adopting price_a gives it \"pro_annual\".",
+        ],
     );
     assert_eq!(
         report.without_lookup_key,
@@ -239,9 +187,7 @@ fn default_lookup_keys_never_collide_with_the_accounts_or_the_catalogs() {
     assert_eq!(p.prices["annual_3"].lookup_key, "pro_annual_3");
     assert_eq!(report.renamed[0].address, "prices.pro.annual_3");
     assert_eq!(report.renamed[0].wanted, "annual");
-    let mut out = Vec::new();
-    report.render("acct_1", &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let text = report.rendered("acct_1");
     assert!(
         text.contains("  prices.pro.annual_3 (price_a): not \"annual\": the lookup key adoption would give it, \"pro_annual\", is already one of the account or of this file\n"),
         "{text}"
@@ -337,9 +283,14 @@ fn the_same_account_gives_the_same_file_whatever_the_order_read() {
     reversed.products.reverse();
     reversed.prices.reverse();
     assert_eq!(a, run(&reversed).0);
-    assert!(a.contains("[products.pro.prices.monthly_eur]"), "{a}");
-    assert!(a.contains("[products.pro.prices.monthly_usd]"), "{a}");
-    assert!(a.contains("[products.basic.prices.one_time]"), "{a}");
+    assert_written(
+        &a,
+        &[
+            "[products.pro.prices.monthly_eur]",
+            "[products.pro.prices.monthly_usd]",
+            "[products.basic.prices.one_time]",
+        ],
+    );
 }
 
 #[test]
@@ -348,24 +299,8 @@ fn amounts_are_exact_in_each_currencys_unit() {
     sub_cent.unit_amount = Some(MinorAmount::from_minor_decimal("0.05").unwrap());
     let mut options = monthly(price("price_o", "prod_1", 5, "usd", 7900));
     options.currency_options = BTreeMap::from([
-        (
-            "eur".into(),
-            LiveCurrencyOption {
-                unit_amount: Some(MinorAmount::from_minor(7200).unwrap()),
-                tiers: vec![],
-                tax_behavior: Some("exclusive".into()),
-                custom_unit_amount: false,
-            },
-        ),
-        (
-            "jpy".into(),
-            LiveCurrencyOption {
-                unit_amount: Some(MinorAmount::from_minor(12000).unwrap()),
-                tiers: vec![],
-                tax_behavior: None,
-                custom_unit_amount: false,
-            },
-        ),
+        ("eur".into(), unit_option(7200, Some("exclusive"))),
+        ("jpy".into(), unit_option(12000, None)),
     ]);
     let live = fixtures::live(
         vec![product("prod_1", "World", 1)],
@@ -377,18 +312,14 @@ fn amounts_are_exact_in_each_currencys_unit() {
         ],
     );
     let (text, catalog, _) = run(&live);
-    assert!(
-        text.contains("amount = \"1000\"\ncurrency = \"jpy\""),
-        "{text}"
-    );
-    assert!(
-        text.contains("amount = \"12.345\"\ncurrency = \"kwd\""),
-        "{text}"
-    );
-    assert!(text.contains("unit_amount_decimal = \"0.05\""), "{text}");
-    assert!(
-        text.contains("[products.world.prices.multi.currency_options]\neur = { amount = \"72.00\", tax_behavior = \"exclusive\" }\njpy = \"12000\"\n"),
-        "{text}"
+    assert_written(
+        &text,
+        &[
+            "amount = \"1000\"\ncurrency = \"jpy\"",
+            "amount = \"12.345\"\ncurrency = \"kwd\"",
+            "unit_amount_decimal = \"0.05\"",
+            "[products.world.prices.multi.currency_options]\neur = { amount = \"72.00\", tax_behavior = \"exclusive\" }\njpy = \"12000\"\n",
+        ],
     );
     let prices = &catalog.products["world"].prices;
     let unit = |k: &str| match &prices[k].pricing {
@@ -435,13 +366,12 @@ fn tiered_prices_keep_their_tiers_in_every_currency() {
         vec![keyed(p, "api_calls")],
     );
     let (text, catalog, _) = run(&live);
-    assert!(
-        text.contains("tiers = [\n  { up_to = 1000, flat_amount = \"10.00\" },\n  { up_to = \"inf\", unit_amount_decimal = \"0.5\" },\n]"),
-        "{text}"
-    );
-    assert!(
-        text.contains("[products.api.prices.calls.currency_options.eur]"),
-        "{text}"
+    assert_written(
+        &text,
+        &[
+            "tiers = [\n  { up_to = 1000, flat_amount = \"10.00\" },\n  { up_to = \"inf\", unit_amount_decimal = \"0.5\" },\n]",
+            "[products.api.prices.calls.currency_options.eur]",
+        ],
     );
     assert!(matches!(
         catalog.products["api"].prices["calls"].pricing,
@@ -482,33 +412,23 @@ fn what_billing_toml_cannot_express_is_skipped_and_said() {
         vec![metered, pwyw, on_foreign],
     );
     let (text, catalog, report) = run(&live);
-    let skipped: BTreeMap<&str, &str> = report
-        .skipped
-        .iter()
-        .map(|s| (s.id.as_str(), s.why.as_str()))
-        .collect();
-    assert!(
-        skipped["price_meter"].contains("metered (usage-based)"),
-        "{skipped:?}"
-    );
-    assert!(
-        skipped["price_pwyw"].contains("pay-what-you-want"),
-        "{skipped:?}"
-    );
-    assert!(
-        skipped["price_f"]
-            .contains("its product prod_f is not imported (managed by namespace \"other\")"),
-        "{skipped:?}"
-    );
-    assert!(skipped["prod_u"].contains("url"), "{skipped:?}");
-    assert!(
-        skipped["prod_r"].contains("metadata.billing_plan"),
-        "{skipped:?}"
-    );
-    assert!(
-        skipped["prod_m"].contains("49 metadata keys declared; at most 48 are allowed"),
-        "{skipped:?}"
-    );
+    let skipped: BTreeMap<&str, &str> = skips(&report).into_iter().collect();
+    for (id, why) in [
+        ("price_meter", "metered (usage-based)"),
+        ("price_pwyw", "pay-what-you-want"),
+        (
+            "price_f",
+            "its product prod_f is not imported (managed by namespace \"other\")",
+        ),
+        ("prod_u", "url"),
+        ("prod_r", "metadata.billing_plan"),
+        (
+            "prod_m",
+            "49 metadata keys declared; at most 48 are allowed",
+        ),
+    ] {
+        assert!(skipped[id].contains(why), "{id}: {skipped:?}");
+    }
     assert_eq!(report.foreign["other"][&ResourceKind::Product], 1);
     // A statement descriptor billing.toml refuses is only left out: omitted, it is not managed.
     assert!(catalog.products.contains_key("descriptor"), "{text}");
@@ -609,22 +529,22 @@ fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
     p.metadata = marker("promotion_codes.LAUNCH");
     live.promotion_codes.push(p);
     live.tax_rates.push(LiveTaxRate {
-        id: "txr_1".into(),
-        created: 7,
-        active: true,
-        display_name: "VAT".into(),
-        percentage: "19".into(),
-        inclusive: false,
         country: Some("DE".into()),
-        state: None,
-        jurisdiction: None,
         tax_type: Some("vat".into()),
-        description: None,
         metadata: marker("tax_rates.vat_de"),
+        ..tax_rate("txr_1", 7)
     });
     let (text, catalog, report) = run(&live);
-    assert!(text.contains("[products.pro]\nid = \"prod_1\""), "{text}");
-    assert!(text.contains("[products.pro.prices.monthly]"), "{text}");
+    assert_written(
+        &text,
+        &[
+            "[products.pro]\nid = \"prod_1\"",
+            "[products.pro.prices.monthly]",
+            "on_remove = \"keep\"",
+            "[promotion_codes.LAUNCH]\ncoupon = \"launch\"",
+            "[tax_rates.vat_de]\ndisplay_name = \"VAT\"",
+        ],
+    );
     assert!(
         !text.contains("lookup_key"),
         "the default lookup key needs no line: {text}"
@@ -633,17 +553,8 @@ fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
         text.contains("[coupons.launch]\nname = \"Launch\""),
         "a generated id is not pinned: {text}"
     );
-    assert!(text.contains("on_remove = \"keep\""), "{text}");
     assert!(
         !text.contains("features = []") && text.contains("on_remove = \"forget\""),
-        "{text}"
-    );
-    assert!(
-        text.contains("[promotion_codes.LAUNCH]\ncoupon = \"launch\""),
-        "{text}"
-    );
-    assert!(
-        text.contains("[tax_rates.vat_de]\ndisplay_name = \"VAT\""),
         "{text}"
     );
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
@@ -684,25 +595,13 @@ fn addresses_billing_manages_are_not_given_to_other_objects() {
     codes
         .promotion_codes
         .push(code("promo_new", "SPRING", "SAVE", 12));
-    let rate = |id: &str, active: bool, metadata| LiveTaxRate {
-        id: id.into(),
-        created: 13,
-        active,
-        display_name: "VAT".into(),
-        percentage: "19".into(),
-        inclusive: false,
-        country: None,
-        state: None,
-        jurisdiction: None,
-        tax_type: None,
-        description: None,
-        metadata,
-    };
     let mut rates = fixtures::live(vec![], vec![]);
-    rates
-        .tax_rates
-        .push(rate("txr_old", false, marker("tax_rates.vat")));
-    rates.tax_rates.push(rate("txr_new", true, BTreeMap::new()));
+    rates.tax_rates.push(LiveTaxRate {
+        active: false,
+        metadata: marker("tax_rates.vat"),
+        ..tax_rate("txr_old", 13)
+    });
+    rates.tax_rates.push(tax_rate("txr_new", 13));
     for include_archived in [false, true] {
         let options = Options {
             include_archived,
@@ -756,8 +655,7 @@ fn a_portal_configuration_with_every_feature_off_is_still_declared() {
     let mut live = fixtures::live(vec![], vec![]);
     live.portals = vec![portal("bpc_1", "default"), portal("bpc_2", "team")];
     let (text, catalog, report) = run(&live);
-    assert!(text.contains("\n[portal]\n"), "{text}");
-    assert!(text.contains("\n[portals.team]\n"), "{text}");
+    assert_written(&text, &["\n[portal]\n", "\n[portals.team]\n"]);
     assert_eq!(
         catalog.portals.keys().collect::<Vec<_>>(),
         ["default", "team"],
@@ -788,11 +686,7 @@ fn coupons_need_their_products_and_codes_their_coupons() {
         ..fixtures::live(vec![], vec![])
     };
     let (text, catalog, report) = run(&live);
-    let skipped: Vec<(&str, &str)> = report
-        .skipped
-        .iter()
-        .map(|s| (s.id.as_str(), s.why.as_str()))
-        .collect();
+    let skipped = skips(&report);
     assert!(
         skipped[0]
             .1

@@ -1,6 +1,8 @@
 //! Hand-built live objects for unit tests: a managed product `products.pro` (`prod_1`) whose
-//! default price is the managed monthly price `prices.pro.monthly` (`price_m`, $79.00 / month);
-//! and [`LiveState::matching`], the account that exactly matches a catalog, of every kind.
+//! default price is the managed monthly price `prices.pro.monthly` (`price_m`, $79.00 / month),
+//! and [`CATALOG`], the catalog they match; a managed coupon and promotion code; objects as the
+//! Dashboard makes them, without billing's marker; and [`LiveState::matching`], the account
+//! that exactly matches a catalog, of every kind.
 
 use std::collections::BTreeMap;
 
@@ -26,48 +28,177 @@ pub(crate) fn marker(address: &str) -> BTreeMap<String, String> {
     ])
 }
 
-pub(crate) fn product() -> LiveProduct {
+/// The catalog [`product`] and [`price`] match: planned against them, it plans nothing.
+pub(crate) const CATALOG: &str = r#"
+[products.pro]
+name = "Pro"
+description = "For teams"
+default_price = "monthly"
+[products.pro.prices.monthly]
+amount = "79.00"
+currency = "usd"
+interval = "month"
+tax_behavior = "exclusive"
+"#;
+
+/// `text`, a catalog a test wrote, validated.
+pub(crate) fn catalog(text: &str) -> Catalog {
+    crate::catalog::parse(&crate::catalog::SourceFile::new("billing.toml", text))
+        .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"))
+}
+
+/// A product as the Dashboard makes it: active, named, nothing else, without billing's marker.
+pub(crate) fn unmarked_product(id: &str, name: &str, created: i64) -> LiveProduct {
     LiveProduct {
-        id: "prod_1".into(),
-        created: 100,
+        id: id.into(),
+        created,
         active: true,
-        name: "Pro".into(),
-        description: Some("For teams".into()),
+        name: name.into(),
+        description: None,
         tax_code: None,
         unit_label: None,
         statement_descriptor: None,
         url: None,
         images: vec![],
         features: vec![],
-        metadata: marker("products.pro"),
-        default_price: Some("price_m".into()),
+        metadata: BTreeMap::new(),
+        default_price: None,
     }
 }
 
-pub(crate) fn price() -> LivePrice {
+/// A one-time price of `minor` units of `currency` per unit, as the Dashboard makes it: no
+/// lookup key, an unspecified tax behavior, without billing's marker.
+pub(crate) fn unmarked_price(
+    id: &str,
+    product: &str,
+    created: i64,
+    currency: &str,
+    minor: i64,
+) -> LivePrice {
     LivePrice {
-        id: "price_m".into(),
-        created: 100,
+        id: id.into(),
+        created,
         active: true,
-        product: "prod_1".into(),
-        currency: "usd".into(),
+        product: product.into(),
+        currency: currency.into(),
         billing_scheme: "per_unit".into(),
-        unit_amount: Some(MinorAmount::from_minor(7900).unwrap()),
+        unit_amount: Some(MinorAmount::from_minor(minor).unwrap()),
         custom_unit_amount: false,
         tiers_mode: None,
         tiers: vec![],
-        recurring: Some(LiveRecurring {
-            interval: "month".into(),
-            interval_count: 1,
-            usage_type: "licensed".into(),
-            meter: None,
-        }),
+        recurring: None,
         transform_quantity: None,
-        lookup_key: Some("pro_monthly".into()),
+        lookup_key: None,
         nickname: None,
+        tax_behavior: Some("unspecified".into()),
+        metadata: BTreeMap::new(),
+        currency_options: BTreeMap::new(),
+    }
+}
+
+/// `p`, billed every month.
+pub(crate) fn monthly(mut p: LivePrice) -> LivePrice {
+    p.recurring = Some(LiveRecurring {
+        interval: "month".into(),
+        interval_count: 1,
+        usage_type: "licensed".into(),
+        meter: None,
+    });
+    p
+}
+
+/// A price's option in another currency: `minor` units of it per unit.
+pub(crate) fn unit_option(minor: i64, tax_behavior: Option<&str>) -> LiveCurrencyOption {
+    LiveCurrencyOption {
+        unit_amount: Some(MinorAmount::from_minor(minor).unwrap()),
+        tiers: vec![],
+        tax_behavior: tax_behavior.map(str::to_owned),
+        custom_unit_amount: false,
+    }
+}
+
+/// A coupon of 20% off, once, as the Dashboard makes it: never redeemed, without billing's
+/// marker.
+pub(crate) fn unmarked_coupon(id: &str, name: &str, created: i64) -> LiveCoupon {
+    LiveCoupon {
+        id: id.into(),
+        created,
+        name: Some(name.into()),
+        percent_off: Some("20".into()),
+        amount_off: None,
+        currency: None,
+        currency_options: BTreeMap::new(),
+        duration: "once".into(),
+        duration_in_months: None,
+        max_redemptions: None,
+        redeem_by: None,
+        applies_to: vec![],
+        metadata: BTreeMap::new(),
+        valid: true,
+        times_redeemed: 0,
+    }
+}
+
+/// An active promotion code `code` of `coupon`, without restrictions, as the Dashboard makes
+/// it: never redeemed, without billing's marker.
+pub(crate) fn unmarked_code(id: &str, code: &str, coupon: &str, created: i64) -> LivePromotionCode {
+    LivePromotionCode {
+        id: id.into(),
+        created,
+        code: code.into(),
+        active: true,
+        coupon: coupon.into(),
+        customer: None,
+        expires_at: None,
+        max_redemptions: None,
+        times_redeemed: 0,
+        first_time_transaction: false,
+        minimum_amount: None,
+        minimum_amount_currency: None,
+        currency_options: BTreeMap::new(),
+        metadata: BTreeMap::new(),
+    }
+}
+
+/// The managed product `products.pro` (`prod_1`), with its default price [`price`].
+pub(crate) fn product() -> LiveProduct {
+    LiveProduct {
+        description: Some("For teams".into()),
+        metadata: marker("products.pro"),
+        default_price: Some("price_m".into()),
+        ..unmarked_product("prod_1", "Pro", 100)
+    }
+}
+
+/// The managed price `prices.pro.monthly` (`price_m`): $79.00 a month, tax exclusive, with
+/// its default lookup key.
+pub(crate) fn price() -> LivePrice {
+    LivePrice {
+        lookup_key: Some("pro_monthly".into()),
         tax_behavior: Some("exclusive".into()),
         metadata: marker("prices.pro.monthly"),
-        currency_options: BTreeMap::new(),
+        ..monthly(unmarked_price("price_m", "prod_1", 100, "usd", 7900))
+    }
+}
+
+/// The managed coupon `coupons.launch` (`launch_old`, "Launch", `percent`% off once),
+/// redeemed 3 times.
+pub(crate) fn coupon(percent: &str) -> LiveCoupon {
+    LiveCoupon {
+        percent_off: Some(percent.into()),
+        metadata: marker("coupons.launch"),
+        times_redeemed: 3,
+        ..unmarked_coupon("launch_old", "Launch", 100)
+    }
+}
+
+/// The managed promotion code `promotion_codes.LAUNCH` (`promo_old`) of `coupon`, redeemed 3
+/// times.
+pub(crate) fn code(coupon: &str) -> LivePromotionCode {
+    LivePromotionCode {
+        metadata: marker("promotion_codes.LAUNCH"),
+        times_redeemed: 3,
+        ..unmarked_code("promo_old", "LAUNCH", coupon, 100)
     }
 }
 

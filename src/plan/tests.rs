@@ -6,28 +6,10 @@ use super::coupon::CouponWrite;
 use super::price::PriceWrite;
 use super::product::ProductWrite;
 use super::*;
-use crate::catalog::{Catalog, MinorAmount, SourceFile, parse};
-use crate::live::LiveCurrencyOption;
-use crate::live::fixtures::{live, price, product};
+use crate::catalog::Catalog;
+use crate::live::fixtures::{CATALOG, catalog, code, coupon, live, price, product, unit_option};
 use crate::plan::price::CurrencyOptionsUpdate;
-use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, ResourceKind};
-
-fn catalog(text: &str) -> crate::catalog::Catalog {
-    parse(&SourceFile::new("billing.toml", text))
-        .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"))
-}
-
-const BASE: &str = r#"
-[products.pro]
-name = "Pro"
-description = "For teams"
-default_price = "monthly"
-[products.pro.prices.monthly]
-amount = "79.00"
-currency = "usd"
-interval = "month"
-tax_behavior = "exclusive"
-"#;
+use crate::resource::{MARKER_KEY, ResourceKind};
 
 /// `field: before → after` of each field of a change, `(!)` marking those that force a
 /// replacement.
@@ -57,15 +39,23 @@ fn changes(text: &str, state: &LiveState) -> Vec<String> {
         .collect()
 }
 
+/// What each step of the plan does, in the order they run.
+fn step_order(plan: &Plan) -> Vec<&str> {
+    plan.order
+        .iter()
+        .map(|&s| plan.steps[s].description.as_str())
+        .collect()
+}
+
 #[test]
 fn matching_state_plans_nothing() {
-    assert!(changes(BASE, &live(vec![product()], vec![price()])).is_empty());
+    assert!(changes(CATALOG, &live(vec![product()], vec![price()])).is_empty());
 }
 
 #[test]
 fn product_fields_diff_one_by_one() {
     let state = live(vec![product()], vec![price()]);
-    let edit = |from: &str, to: &str| changes(&BASE.replace(from, to), &state);
+    let edit = |from: &str, to: &str| changes(&CATALOG.replace(from, to), &state);
     assert_eq!(
         edit("name = \"Pro\"", "name = \"Pro+\""),
         ["products.pro Update [name: \"Pro\" → \"Pro+\"]"]
@@ -105,7 +95,7 @@ fn product_fields_diff_one_by_one() {
 fn an_omitted_statement_descriptor_is_not_managed() {
     let mut p = product();
     p.statement_descriptor = Some("SET IN DASHBOARD".into());
-    assert!(changes(BASE, &live(vec![p], vec![price()])).is_empty());
+    assert!(changes(CATALOG, &live(vec![p], vec![price()])).is_empty());
 }
 
 #[test]
@@ -115,7 +105,7 @@ fn metadata_is_owned_except_ignored_keys() {
     p.metadata.insert("crm_id".into(), "7".into());
     let state = live(vec![p], vec![price()]);
     assert_eq!(
-        changes(&format!("ignore_metadata = [\"crm_*\"]\n{BASE}"), &state),
+        changes(&format!("ignore_metadata = [\"crm_*\"]\n{CATALOG}"), &state),
         ["products.pro Update [metadata.stray: \"x\" → (none)]"]
     );
 }
@@ -123,7 +113,7 @@ fn metadata_is_owned_except_ignored_keys() {
 #[test]
 fn each_immutable_price_field_forces_replacement() {
     let state = live(vec![product()], vec![price()]);
-    let edit = |from: &str, to: &str| changes(&BASE.replace(from, to), &state);
+    let edit = |from: &str, to: &str| changes(&CATALOG.replace(from, to), &state);
     let replaced = |v: Vec<String>, field: &str| {
         assert!(
             v.iter().any(|c| c.starts_with("prices.pro.monthly Replace")
@@ -179,7 +169,7 @@ fn mutable_price_fields_update_in_place() {
     let state = live(vec![product()], vec![p]);
     assert_eq!(
         changes(
-            &BASE.replace(
+            &CATALOG.replace(
                 "interval = \"month\"",
                 "interval = \"month\"\nnickname = \"new\"\nlookup_key = \"pro_m\""
             ),
@@ -192,24 +182,17 @@ fn mutable_price_fields_update_in_place() {
     // An omitted nickname is not managed (Stripe may not clear it).
     let mut p = price();
     p.nickname = Some("set elsewhere".into());
-    assert!(changes(BASE, &live(vec![product()], vec![p])).is_empty());
+    assert!(changes(CATALOG, &live(vec![product()], vec![p])).is_empty());
 }
 
 #[test]
 fn currency_options_merge_or_reset() {
     let mut p = price();
-    p.currency_options.insert(
-        "gbp".into(),
-        LiveCurrencyOption {
-            unit_amount: Some(MinorAmount::from_minor(6400).unwrap()),
-            tiers: vec![],
-            tax_behavior: Some("exclusive".into()),
-            custom_unit_amount: false,
-        },
-    );
+    p.currency_options
+        .insert("gbp".into(), unit_option(6400, Some("exclusive")));
     let state = live(vec![product()], vec![p]);
     let with = |options: &str| {
-        BASE.replace(
+        CATALOG.replace(
             "interval = \"month\"",
             &format!("interval = \"month\"\ncurrency_options = {options}"),
         )
@@ -220,10 +203,10 @@ fn currency_options_merge_or_reset() {
         ["prices.pro.monthly Update [currency_options.eur: (none) → €72.00]"]
     );
     assert_eq!(
-        changes(BASE, &state),
+        changes(CATALOG, &state),
         ["prices.pro.monthly Update [currency_options.gbp: £64.00 → (none)]"]
     );
-    let plan = plan(&catalog(BASE), &state).unwrap();
+    let plan = plan(&catalog(CATALOG), &state).unwrap();
     let Some(PriceWrite::Update { update, .. }) = plan.steps[0].request.downcast::<PriceWrite>()
     else {
         panic!("an update")
@@ -237,14 +220,9 @@ fn currency_options_merge_or_reset() {
 #[test]
 fn a_replacement_moves_the_default_before_archiving_the_old_price() {
     let state = live(vec![product()], vec![price()]);
-    let plan = plan(&catalog(&BASE.replace("79.00", "89.00")), &state).unwrap();
-    let order: Vec<&str> = plan
-        .order
-        .iter()
-        .map(|&s| plan.steps[s].description.as_str())
-        .collect();
+    let plan = plan(&catalog(&CATALOG.replace("79.00", "89.00")), &state).unwrap();
     assert_eq!(
-        order,
+        step_order(&plan),
         [
             "create the replacement price",
             "move default_price",
@@ -270,12 +248,12 @@ fn an_unmanaged_lookup_key_holder_is_adopted_and_a_foreign_one_is_a_conflict() {
     // The defaulted lookup key does not name it; a written one does.
     assert!(
         plan(
-            &catalog(BASE),
+            &catalog(CATALOG),
             &live(vec![product()], vec![unmarked.clone()])
         )
         .is_err()
     );
-    let written = BASE.replace(
+    let written = CATALOG.replace(
         "tax_behavior = \"exclusive\"",
         "tax_behavior = \"exclusive\"\nlookup_key = \"pro_monthly\"",
     );
@@ -323,7 +301,7 @@ fn an_unmanaged_lookup_key_holder_is_adopted_and_a_foreign_one_is_a_conflict() {
 #[test]
 fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_creates_an_absent_one()
  {
-    let pinned = BASE.replace("name = \"Pro\"", "name = \"Pro\"\nid = \"prod_pinned\"");
+    let pinned = CATALOG.replace("name = \"Pro\"", "name = \"Pro\"\nid = \"prod_pinned\"");
     let plan = plan(&catalog(&pinned), &live(vec![], vec![])).unwrap();
     let Some(ProductWrite::Create(spec)) =
         plan.steps[plan.order[0]].request.downcast::<ProductWrite>()
@@ -371,51 +349,6 @@ fn plans_are_deterministic() {
     }
 }
 
-fn coupon(percent: &str) -> crate::live::LiveCoupon {
-    crate::live::LiveCoupon {
-        id: "launch_old".into(),
-        created: 100,
-        name: Some("Launch".into()),
-        percent_off: Some(percent.into()),
-        amount_off: None,
-        currency: None,
-        currency_options: BTreeMap::new(),
-        duration: "once".into(),
-        duration_in_months: None,
-        max_redemptions: None,
-        redeem_by: None,
-        applies_to: vec![],
-        metadata: BTreeMap::from([
-            (MARKER_KEY.to_owned(), "coupons.launch".to_owned()),
-            (MARKER_NAMESPACE.to_owned(), "default".to_owned()),
-        ]),
-        valid: true,
-        times_redeemed: 3,
-    }
-}
-
-fn code(coupon: &str) -> crate::live::LivePromotionCode {
-    crate::live::LivePromotionCode {
-        id: "promo_old".into(),
-        created: 100,
-        code: "LAUNCH".into(),
-        active: true,
-        coupon: coupon.into(),
-        customer: None,
-        expires_at: None,
-        max_redemptions: None,
-        times_redeemed: 3,
-        first_time_transaction: false,
-        minimum_amount: None,
-        minimum_amount_currency: None,
-        currency_options: BTreeMap::new(),
-        metadata: BTreeMap::from([
-            (MARKER_KEY.to_owned(), "promotion_codes.LAUNCH".to_owned()),
-            (MARKER_NAMESPACE.to_owned(), "default".to_owned()),
-        ]),
-    }
-}
-
 const DISCOUNTS: &str = "[coupons.launch]\nname = \"Launch\"\npercent_off = 20\n[promotion_codes.LAUNCH]\ncoupon = \"launch\"\n";
 
 #[test]
@@ -432,13 +365,8 @@ fn a_coupon_replacement_recreates_its_codes_before_deleting_the_old_coupon() {
     state.coupons = vec![coupon("10")];
     state.promotion_codes = vec![code("launch_old")];
     let plan = plan(&catalog(DISCOUNTS), &state).unwrap();
-    let order: Vec<&str> = plan
-        .order
-        .iter()
-        .map(|&s| plan.steps[s].description.as_str())
-        .collect();
     assert_eq!(
-        order,
+        step_order(&plan),
         [
             "create coupon",
             "deactivate the replaced code",
@@ -749,41 +677,94 @@ fn at<'a, T: crate::live::LiveObject>(objects: &'a mut [T], address: &str) -> &'
         .unwrap_or_else(|| panic!("nothing at {address}"))
 }
 
+/// What the Dashboard changes in an account.
+type DashboardEdit = fn(&mut LiveState);
+
 #[test]
-fn a_product_changed_in_stripe_is_updated_in_place() {
-    let changed = edited(PRODUCTS, |live| {
-        at(&mut live.products, "products.pro").unit_label = Some("user".into());
-    });
-    assert_eq!(
-        changed,
-        ["product products.pro Update [unit_label: \"user\" → \"seat\"]"]
-    );
+fn a_field_changed_in_stripe_is_put_back_in_place() {
+    let cases: [(&str, DashboardEdit, &str); 7] = [
+        (
+            PRODUCTS,
+            |live| at(&mut live.products, "products.pro").unit_label = Some("user".into()),
+            "product products.pro Update [unit_label: \"user\" → \"seat\"]",
+        ),
+        (
+            PRICES,
+            |live| at(&mut live.prices, "prices.api.monthly").nickname = Some("Old".into()),
+            "price prices.api.monthly Update [nickname: \"Old\" → \"Quarterly\"]",
+        ),
+        (
+            DISCOUNT_FIELDS,
+            |live| at(&mut live.coupons, "coupons.launch").name = Some("Launch!".into()),
+            "coupon coupons.launch Update [name: \"Launch!\" → \"Launch\"]",
+        ),
+        (
+            DISCOUNT_FIELDS,
+            |live| {
+                let code = at(&mut live.promotion_codes, "promotion_codes.LAUNCH");
+                code.metadata.insert("channel".into(), "ads".into());
+            },
+            "promotion_code promotion_codes.LAUNCH Update [metadata.channel: \"ads\" → \"newsletter\"]",
+        ),
+        (
+            TAX,
+            |live| {
+                let settings = live.tax_settings.as_mut().unwrap();
+                settings.default_tax_behavior = Some("inclusive".into());
+            },
+            "tax_settings tax Update [default_tax_behavior: inclusive → exclusive]",
+        ),
+        (
+            TAX_RATES,
+            |live| at(&mut live.tax_rates, "tax_rates.vat_de").display_name = "MwSt".into(),
+            "tax_rate tax_rates.vat_de Update [display_name: \"MwSt\" → \"VAT\"]",
+        ),
+        (
+            PORTALS,
+            |live| at(&mut live.portals, "portals.default").headline = Some("Old headline".into()),
+            "portal portals.default Update [business_profile.headline: \"Old headline\" → \"Acme billing\"]",
+        ),
+    ];
+    for (text, edit, expected) in cases {
+        assert_eq!(edited(text, edit), [expected]);
+    }
 }
 
 #[test]
-fn a_price_changed_in_stripe_is_updated_or_replaced() {
-    let changed = edited(PRICES, |live| {
-        at(&mut live.prices, "prices.api.monthly").nickname = Some("Old".into());
-    });
-    assert_eq!(
-        changed,
-        ["price prices.api.monthly Update [nickname: \"Old\" → \"Quarterly\"]"]
-    );
-    assert_eq!(
-        rewritten(PRICES, "amount = \"100.00\"", "amount = \"90.00\""),
-        ["price prices.api.setup Replace [unit_amount: $100.00 → $90.00 (!)]"]
-    );
+fn a_field_changed_in_billing_toml_is_updated_or_replaced() {
+    for (text, from, to, expected) in [
+        (
+            PRICES,
+            "amount = \"100.00\"",
+            "amount = \"90.00\"",
+            "price prices.api.setup Replace [unit_amount: $100.00 → $90.00 (!)]",
+        ),
+        (
+            DISCOUNT_FIELDS,
+            "max_redemptions = 50",
+            "max_redemptions = 10",
+            "promotion_code promotion_codes.LAUNCH Replace [max_redemptions: 50 → 10 (!)]",
+        ),
+        // A registration given `ends_at` is ended.
+        (
+            TAX,
+            "state = \"CA\"\n",
+            "state = \"CA\"\nends_at = 2032-01-01T00:00:00Z\n",
+            "tax_registration tax.registrations.US.state_sales_tax.CA Update [expires_at: (none) → 2032-01-01T00:00:00Z]",
+        ),
+        (
+            TAX_RATES,
+            "percentage = 19",
+            "percentage = 16",
+            "tax_rate tax_rates.vat_de Replace [percentage: 19% → 16% (!)]",
+        ),
+    ] {
+        assert_eq!(rewritten(text, from, to), [expected]);
+    }
 }
 
 #[test]
-fn a_coupon_changed_in_stripe_is_updated_or_replaced_with_its_codes() {
-    let changed = edited(DISCOUNT_FIELDS, |live| {
-        at(&mut live.coupons, "coupons.launch").name = Some("Launch!".into());
-    });
-    assert_eq!(
-        changed,
-        ["coupon coupons.launch Update [name: \"Launch!\" → \"Launch\"]"]
-    );
+fn a_coupon_replaced_in_billing_toml_is_replaced_with_its_codes() {
     let changed = rewritten(DISCOUNT_FIELDS, "percent_off = 20", "percent_off = 25");
     assert_eq!(changed.len(), 2, "{changed:#?}");
     assert!(
@@ -796,81 +777,5 @@ fn a_coupon_changed_in_stripe_is_updated_or_replaced_with_its_codes() {
         changed[1].starts_with("promotion_code promotion_codes.LAUNCH Replace [coupon: "),
         "{}",
         changed[1]
-    );
-}
-
-#[test]
-fn a_promotion_code_changed_in_stripe_is_updated_or_replaced() {
-    let changed = edited(DISCOUNT_FIELDS, |live| {
-        let code = at(&mut live.promotion_codes, "promotion_codes.LAUNCH");
-        code.metadata.insert("channel".into(), "ads".into());
-    });
-    assert_eq!(
-        changed,
-        [
-            "promotion_code promotion_codes.LAUNCH Update [metadata.channel: \"ads\" → \"newsletter\"]"
-        ]
-    );
-    assert_eq!(
-        rewritten(
-            DISCOUNT_FIELDS,
-            "max_redemptions = 50",
-            "max_redemptions = 10"
-        ),
-        ["promotion_code promotion_codes.LAUNCH Replace [max_redemptions: 50 → 10 (!)]"]
-    );
-}
-
-#[test]
-fn tax_settings_changed_in_stripe_are_updated() {
-    let changed = edited(TAX, |live| {
-        let settings = live.tax_settings.as_mut().unwrap();
-        settings.default_tax_behavior = Some("inclusive".into());
-    });
-    assert_eq!(
-        changed,
-        ["tax_settings tax Update [default_tax_behavior: inclusive → exclusive]"]
-    );
-}
-
-#[test]
-fn a_registration_given_ends_at_is_ended() {
-    assert_eq!(
-        rewritten(
-            TAX,
-            "state = \"CA\"\n",
-            "state = \"CA\"\nends_at = 2032-01-01T00:00:00Z\n"
-        ),
-        [
-            "tax_registration tax.registrations.US.state_sales_tax.CA Update [expires_at: (none) → 2032-01-01T00:00:00Z]"
-        ]
-    );
-}
-
-#[test]
-fn a_tax_rate_changed_in_stripe_is_updated_or_replaced() {
-    let changed = edited(TAX_RATES, |live| {
-        at(&mut live.tax_rates, "tax_rates.vat_de").display_name = "MwSt".into();
-    });
-    assert_eq!(
-        changed,
-        ["tax_rate tax_rates.vat_de Update [display_name: \"MwSt\" → \"VAT\"]"]
-    );
-    assert_eq!(
-        rewritten(TAX_RATES, "percentage = 19", "percentage = 16"),
-        ["tax_rate tax_rates.vat_de Replace [percentage: 19% → 16% (!)]"]
-    );
-}
-
-#[test]
-fn a_portal_changed_in_stripe_is_updated() {
-    let changed = edited(PORTALS, |live| {
-        at(&mut live.portals, "portals.default").headline = Some("Old headline".into());
-    });
-    assert_eq!(
-        changed,
-        [
-            "portal portals.default Update [business_profile.headline: \"Old headline\" → \"Acme billing\"]"
-        ]
     );
 }

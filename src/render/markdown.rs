@@ -485,25 +485,13 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::catalog::{SourceFile, parse};
-    use crate::live::fixtures::{live, marker, price, product};
-    use crate::live::{LiveCoupon, LivePromotionCode, LiveState};
+    use crate::live::LiveState;
+    use crate::live::fixtures::{
+        CATALOG, catalog, coupon, live, marker, price, product, unmarked_code,
+    };
 
-    const BASE: &str = r#"
-[products.pro]
-name = "Pro"
-description = "For teams"
-default_price = "monthly"
-[products.pro.prices.monthly]
-amount = "79.00"
-currency = "usd"
-interval = "month"
-tax_behavior = "exclusive"
-"#;
-
-    fn plan_for(catalog: &str, state: &LiveState) -> PlanDocument {
-        let catalog = parse(&SourceFile::new("billing.toml", catalog))
-            .unwrap_or_else(|d| panic!("invalid test catalog: {d:?}"));
+    fn plan_for(text: &str, state: &LiveState) -> PlanDocument {
+        let catalog = catalog(text);
         let plan = crate::plan::plan(&catalog, state).unwrap_or_else(|e| panic!("{e}"));
         PlanDocument::new(&plan, &catalog, state, origin(KeyMode::Test))
     }
@@ -550,53 +538,13 @@ tax_behavior = "exclusive"
         assert_eq!((fence, open), (None, 0), "{md}");
     }
 
-    fn coupon() -> LiveCoupon {
-        LiveCoupon {
-            id: "launch_old".into(),
-            created: 100,
-            name: Some("Launch".into()),
-            percent_off: Some("20".into()),
-            amount_off: None,
-            currency: None,
-            currency_options: BTreeMap::new(),
-            duration: "once".into(),
-            duration_in_months: None,
-            max_redemptions: None,
-            redeem_by: None,
-            applies_to: vec![],
-            metadata: marker("coupons.launch"),
-            valid: true,
-            times_redeemed: 3,
-        }
-    }
-
-    /// A promotion code made in the Dashboard, without billing's marker.
-    fn unmanaged_code() -> LivePromotionCode {
-        LivePromotionCode {
-            id: "promo_dash".into(),
-            created: 100,
-            code: "PARTNER".into(),
-            active: true,
-            coupon: "launch_old".into(),
-            customer: None,
-            expires_at: None,
-            max_redemptions: None,
-            times_redeemed: 0,
-            first_time_transaction: false,
-            minimum_amount: None,
-            minimum_amount_currency: None,
-            currency_options: BTreeMap::new(),
-            metadata: BTreeMap::new(),
-        }
-    }
-
     #[test]
     fn an_empty_plan_says_so() {
         let mut stray = product();
         stray.id = "prod_dash".into();
         stray.metadata = BTreeMap::new();
         stray.default_price = None;
-        let plan = plan_for(BASE, &live(vec![product(), stray], vec![price()]));
+        let plan = plan_for(CATALOG, &live(vec![product(), stray], vec![price()]));
         assert!(plan.is_empty());
         let md = render(&plan, KeyMode::Test);
         assert_well_formed(&md);
@@ -605,7 +553,7 @@ tax_behavior = "exclusive"
 
     #[test]
     fn creations() {
-        let md = render(&plan_for(BASE, &live(vec![], vec![])), KeyMode::Test);
+        let md = render(&plan_for(CATALOG, &live(vec![], vec![])), KeyMode::Test);
         assert_well_formed(&md);
         insta::assert_snapshot!(md);
     }
@@ -618,9 +566,10 @@ tax_behavior = "exclusive"
         old.default_price = None;
         old.metadata = marker("products.old");
         let mut state = live(vec![product(), old], vec![price()]);
-        state.coupons = vec![coupon()];
-        state.promotion_codes = vec![unmanaged_code()];
-        let plan = plan_for(&BASE.replace("79.00", "89.00"), &state);
+        state.coupons = vec![coupon("20")];
+        // A promotion code made in the Dashboard, without billing's marker.
+        state.promotion_codes = vec![unmarked_code("promo_dash", "PARTNER", "launch_old", 100)];
+        let plan = plan_for(&CATALOG.replace("79.00", "89.00"), &state);
         let md = render(&plan, KeyMode::Live);
         assert_well_formed(&md);
         insta::assert_snapshot!(md);
@@ -630,7 +579,7 @@ tax_behavior = "exclusive"
     fn user_text_cannot_break_out() {
         let mut p = product();
         p.description = Some("Line one\nLine two".into());
-        let catalog = BASE
+        let catalog = CATALOG
             .replace("name = \"Pro\"", "name = \"Pro | <b>x</b> ``` *y* & `z`\"")
             .replace(
                 "description = \"For teams\"",

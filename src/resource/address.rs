@@ -66,14 +66,24 @@ impl Address {
         }
     }
 
-    /// Where billing.toml declares it: `[products.pro.prices.monthly]`, `[tax_rates.vat_de]`,
-    /// `[tax]`.
-    pub fn declaration(&self) -> String {
+    /// The path of the table billing.toml declares it in: `products.pro.prices.monthly`,
+    /// `tax_rates.vat_de`, `tax`; for a registration, the array `tax.registrations`.
+    pub fn table(&self) -> String {
         match (self.kind, self.price_keys()) {
-            (_, Some((product, price))) => format!("[products.{product}.prices.{price}]"),
-            (ResourceKind::TaxRegistration, _) => "[[tax.registrations]]".to_owned(),
-            (ResourceKind::TaxSettings, _) => "[tax]".to_owned(),
-            _ => format!("[{self}]"),
+            (_, Some((product, price))) => format!("products.{product}.prices.{price}"),
+            (ResourceKind::TaxRegistration | ResourceKind::TaxSettings, _) => {
+                self.kind.prefix().to_owned()
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// Where billing.toml declares it: `[products.pro.prices.monthly]`, `[tax_rates.vat_de]`,
+    /// `[tax]`, `[[tax.registrations]]`.
+    pub fn declaration(&self) -> String {
+        match self.kind {
+            ResourceKind::TaxRegistration => format!("[[{}]]", self.table()),
+            _ => format!("[{}]", self.table()),
         }
     }
 
@@ -182,6 +192,15 @@ mod tests {
             "[tax_rates.vat_de]"
         );
         assert_eq!(Address::tax_settings().declaration(), "[tax]");
+        assert_eq!(
+            Address::registration("DE", "standard", None).declaration(),
+            "[[tax.registrations]]"
+        );
+        assert_eq!(
+            Address::price("pro", "monthly").table(),
+            "products.pro.prices.monthly"
+        );
+        assert_eq!(Address::tax_settings().table(), "tax");
     }
 
     #[test]

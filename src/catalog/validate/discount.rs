@@ -14,6 +14,7 @@ use super::super::raw::RawAmounts;
 use super::super::raw_discount::{RawCoupon, RawCouponOption, RawPromotionCode};
 use super::super::reader::{Sp, suggest};
 use super::fields::{self, AmountNames};
+use crate::resource::{Address, ResourceKind};
 
 const MAX_COUPON_NAME: usize = 40;
 const MAX_CODE: usize = 500;
@@ -44,11 +45,12 @@ fn positive(sink: &Sink, field: &str, value: &Option<Sp<i64>>) -> Option<u64> {
     }
 }
 
-fn reference(sink: &Sink, what: &str, name: &Sp<String>, known: &[&str]) -> bool {
+fn reference(sink: &Sink, kind: ResourceKind, name: &Sp<String>, known: &[&str]) -> bool {
     if known.contains(&name.get_ref().as_str()) {
         return true;
     }
-    let address = format!("{what}s.{}", name.get_ref());
+    let what = kind.noun();
+    let address = Address::new(kind, name.get_ref());
     if sink.missing_reference(
         name.span(),
         &format!("{what} `{}`", name.get_ref()),
@@ -63,7 +65,7 @@ fn reference(sink: &Sink, what: &str, name: &Sp<String>, known: &[&str]) -> bool
     .label(format!("unknown {what} key"));
     sink.push(match suggest(name.get_ref(), known) {
         Some(best) => d.hint(format!("did you mean `{best}`?")),
-        None => d.hint(format!("declare it as [{what}s.{}]", name.get_ref())),
+        None => d.hint(format!("declare it as {}", address.declaration())),
     });
     false
 }
@@ -294,7 +296,7 @@ fn applies_to(sink: &Sink, raw: Option<Sp<Vec<Sp<String>>>>, products: &[&str]) 
                 k.span(),
                 format!("product `{}` is listed twice in `applies_to`", k.get_ref()),
             ));
-        } else if reference(sink, "product", &k, products) {
+        } else if reference(sink, ResourceKind::Product, &k, products) {
             applies_to.push(k.into_inner());
         }
     }
@@ -316,7 +318,9 @@ pub(crate) fn promotion_code(
         )
         .hint("add `coupon = \"<coupon key>\"`")
     })
-    .and_then(|c| reference(sink, "coupon", c, coupon_keys).then(|| c.get_ref().clone()));
+    .and_then(|c| {
+        reference(sink, ResourceKind::Coupon, c, coupon_keys).then(|| c.get_ref().clone())
+    });
     let max_redemptions = positive(sink, "max_redemptions", &raw.max_redemptions);
     if let Some(c) = coupon.as_ref().and_then(|c| coupons.get(c)) {
         within_coupon(sink, &raw, max_redemptions, c);

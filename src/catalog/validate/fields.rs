@@ -11,6 +11,7 @@ use super::super::model::{OnRemove, RESERVED_METADATA_PREFIX};
 use super::super::money::{AmountError, MinorAmount, parse_decimal};
 use super::super::raw::{RawAmounts, RawMetadata};
 use super::super::reader::{Sp, suggest};
+use crate::resource::Address;
 
 /// Stripe allows 50 metadata keys; billing reserves two for its ownership marker.
 pub(crate) const MAX_USER_METADATA_KEYS: usize = 48;
@@ -484,12 +485,14 @@ pub(crate) fn moved_from(sink: &Sink, value: Option<Sp<String>>, what: &str) -> 
 
 /// Renames among entries of one kind: `moved_from` must name a key that is no longer declared,
 /// and at most one entry may move from it. `entries` are the declared keys and their
-/// `moved_from`, `table` names the table (`products`, `products.pro.prices`).
+/// `moved_from`, `address` gives the address of the entry a key names
+/// (`|key| Address::price("pro", key)`).
 pub(crate) fn renames<'e>(
     sink: &Sink,
-    table: &str,
+    address: impl Fn(&str) -> Address,
     entries: impl IntoIterator<Item = (&'e Sp<String>, Option<&'e Sp<String>>)>,
 ) {
+    let entry = |key: &str| address(key).declaration();
     let entries: Vec<(&str, Option<&Sp<String>>)> = entries
         .into_iter()
         .map(|(key, from)| (key.get_ref().as_str(), from))
@@ -502,20 +505,21 @@ pub(crate) fn renames<'e>(
             sink.push(
                 Diagnostic::new(
                     from.span(),
-                    format!("`moved_from` names [{table}.{key}] itself"),
+                    format!("`moved_from` names {} itself", entry(key)),
                 )
                 .label("same key")
                 .hint("`moved_from` is the key this entry had before a rename; remove it"),
             );
         } else if entries.iter().any(|(k, _)| *k == old) {
+            let declared = entry(old);
             sink.push(
                 Diagnostic::new(
                     from.span(),
-                    format!("`moved_from = \"{old}\"` names [{table}.{old}], which is still declared"),
+                    format!("`moved_from = \"{old}\"` names {declared}, which is still declared"),
                 )
                 .label("still declared")
                 .hint(format!(
-                    "a rename moves the Stripe objects of [{table}.{old}] here: remove [{table}.{old}], or drop `moved_from`"
+                    "a rename moves the Stripe objects of {declared} here: remove {declared}, or drop `moved_from`"
                 )),
             );
         } else if let Some(first) = sources.insert(old, key) {
@@ -523,7 +527,9 @@ pub(crate) fn renames<'e>(
                 Diagnostic::new(
                     from.span(),
                     format!(
-                        "[{table}.{first}] and [{table}.{key}] both have `moved_from = \"{old}\"`"
+                        "{} and {} both have `moved_from = \"{old}\"`",
+                        entry(first),
+                        entry(key)
                     ),
                 )
                 .label("moved twice")
@@ -533,16 +539,18 @@ pub(crate) fn renames<'e>(
     }
 }
 
-/// Adoption ids must name one object each: `entries` are each entry's table and `id`.
-pub(crate) fn unique_ids(sink: &Sink, entries: &[(String, &Sp<String>)]) {
-    let mut first: BTreeMap<&str, &str> = BTreeMap::new();
-    for (table, id) in entries {
-        if let Some(other) = first.insert(id.get_ref(), table) {
+/// Adoption ids must name one object each: `entries` are each entry's address and `id`.
+pub(crate) fn unique_ids(sink: &Sink, entries: &[(Address, &Sp<String>)]) {
+    let mut first: BTreeMap<&str, &Address> = BTreeMap::new();
+    for (address, id) in entries {
+        if let Some(other) = first.insert(id.get_ref(), address) {
             sink.push(
                 Diagnostic::new(
                     id.span(),
                     format!(
-                        "[{other}] and [{table}] both have `id = \"{}\"`",
+                        "{} and {} both have `id = \"{}\"`",
+                        other.declaration(),
+                        address.declaration(),
                         id.get_ref()
                     ),
                 )

@@ -17,7 +17,7 @@ use super::model::{Catalog, Coupon, DEFAULT_NAMESPACE, MetadataPattern, Product,
 use super::raw::{RawCatalog, RawProduct};
 use super::raw_discount::{RawCoupon, RawPromotionCode};
 use super::reader::Sp;
-use crate::resource::ResourceKind;
+use crate::resource::{Address, ResourceKind};
 use price::LookupKeyOrigin;
 
 /// `pro` → `PRO`, `LAUNCH-20` → `LAUNCH_20`: a key as part of an environment-variable name.
@@ -185,18 +185,14 @@ fn ignore_metadata(sink: &Sink, patterns: Sp<Vec<Sp<String>>>) -> Vec<MetadataPa
 /// Products by key, with their prices: renames, ids and lookup keys each name one entry.
 fn products(sink: &Sink, raw: Vec<RawProduct>) -> BTreeMap<String, Product> {
     let moves = raw.iter().map(|p| (&p.key, p.moved_from.as_ref()));
-    fields::renames(sink, "products", moves);
+    fields::renames(sink, Address::product, moves);
     fields::unique_ids(
         sink,
         &raw.iter()
             .flat_map(|p| {
                 p.prices.iter().filter_map(move |price| {
                     Some((
-                        format!(
-                            "products.{}.prices.{}",
-                            p.key.get_ref(),
-                            price.key.get_ref()
-                        ),
+                        Address::price(p.key.get_ref(), price.key.get_ref()),
                         price.id.as_ref()?,
                     ))
                 })
@@ -243,7 +239,7 @@ fn products(sink: &Sink, raw: Vec<RawProduct>) -> BTreeMap<String, Product> {
 /// coupon.
 fn coupons(sink: &Sink, raw: Vec<RawCoupon>, products: &[&str]) -> BTreeMap<String, Coupon> {
     let moves = raw.iter().map(|c| (&c.key, c.moved_from.as_ref()));
-    fields::renames(sink, "coupons", moves);
+    fields::renames(sink, |k| Address::new(ResourceKind::Coupon, k), moves);
     let mut coupons = BTreeMap::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for raw_coupon in raw {

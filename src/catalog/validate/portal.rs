@@ -12,6 +12,7 @@ use super::super::portal::{
 use super::super::raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscriptionUpdate};
 use super::super::reader::{Sp, suggest};
 use super::fields::{self, word};
+use crate::resource::Address;
 
 fn words(
     sink: &Sink,
@@ -224,12 +225,9 @@ fn offered_product<'c>(
 ) -> Option<&'c Product> {
     let key = p.product.get_ref();
     let Some(product) = offered.products.get(key) else {
+        let address = Address::product(key);
         if !offered.declared.contains(&key.as_str())
-            && !sink.missing_reference(
-                p.product.span(),
-                &format!("product `{key}`"),
-                &format!("products.{key}"),
-            )
+            && !sink.missing_reference(p.product.span(), &format!("product `{key}`"), &address)
         {
             let d = Diagnostic::new(
                 p.product.span(),
@@ -238,7 +236,7 @@ fn offered_product<'c>(
             .label("unknown product key");
             sink.push(match suggest(key, offered.declared) {
                 Some(best) => d.hint(format!("did you mean `{best}`?")),
-                None => d.hint(format!("declare it as [products.{key}]")),
+                None => d.hint(format!("declare it as {}", address.declaration())),
             });
         }
         return None;
@@ -296,7 +294,7 @@ fn offered_prices(sink: &Sink, p: &RawPortalProduct, product: &Product) -> Optio
                 if !sink.missing_reference(
                     k.span(),
                     &format!("price `{}` of `{key}`", k.get_ref()),
-                    &format!("products.{key}.prices.{}", k.get_ref()),
+                    &Address::price(key, k.get_ref()),
                 ) {
                     sink.push(
                         Diagnostic::new(

@@ -8,6 +8,7 @@ use super::super::raw::{RawPrice, RawProduct};
 use super::super::reader::{Sp, suggest};
 use super::fields;
 use super::price::{self, LookupKeyOrigin};
+use crate::resource::Address;
 
 const MAX_FEATURES: usize = 15;
 const MAX_FEATURE_NAME: usize = 80;
@@ -169,7 +170,7 @@ type Prices = (
 /// Validates the prices of product `key`, and their renames.
 fn prices(sink: &Sink, key: &str, raw: Vec<RawPrice>) -> Prices {
     let moves = raw.iter().map(|p| (&p.key, p.moved_from.as_ref()));
-    fields::renames(sink, &format!("products.{key}.prices"), moves);
+    fields::renames(sink, |k| Address::price(key, k), moves);
     let mut prices = BTreeMap::new();
     let mut lookup_keys = Vec::new();
     for raw_price in raw {
@@ -183,11 +184,12 @@ fn prices(sink: &Sink, key: &str, raw: Vec<RawPrice>) -> Prices {
 
 /// `default_price` names one of the product's `declared` prices.
 fn default_price(sink: &Sink, key: &str, default: &Sp<String>, declared: &[String]) {
+    let address = Address::price(key, default.get_ref());
     if declared.contains(default.get_ref())
         || sink.missing_reference(
             default.span(),
             &format!("price `{}`", default.get_ref()),
-            &format!("products.{key}.prices.{}", default.get_ref()),
+            &address,
         )
     {
         return;
@@ -203,10 +205,7 @@ fn default_price(sink: &Sink, key: &str, default: &Sp<String>, declared: &[Strin
     .label("unknown price key");
     sink.push(match suggest(default.get_ref(), &known) {
         Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-        None if known.is_empty() => d.hint(format!(
-            "declare it as [products.{key}.prices.{}]",
-            default.get_ref()
-        )),
+        None if known.is_empty() => d.hint(format!("declare it as {}", address.declaration())),
         None => d.hint(format!("the product's prices are: {}", known.join(", "))),
     });
 }

@@ -13,6 +13,7 @@ use super::super::tax::{
 };
 use super::fields;
 use crate::catalog::PostalAddress;
+use crate::resource::{Address, ResourceKind};
 
 /// A Stripe tax code: `txcd_` and 8 digits.
 pub(crate) fn tax_code(sink: &Sink, field: &str, code: &Sp<String>) -> bool {
@@ -338,16 +339,21 @@ fn state(sink: &Sink, st: Sp<String>, has_country: bool, country: Option<&str>) 
     None
 }
 
+/// `tax_rates.<key>`.
+fn tax_rate_address(key: &str) -> Address {
+    Address::new(ResourceKind::TaxRate, key)
+}
+
 /// Tax rates by key.
 pub(crate) fn tax_rates(sink: &Sink, raw: Vec<RawTaxRate>) -> BTreeMap<String, TaxRate> {
     fields::unique_ids(
         sink,
         &raw.iter()
-            .filter_map(|r| Some((format!("tax_rates.{}", r.key.get_ref()), r.id.as_ref()?)))
+            .filter_map(|r| Some((tax_rate_address(r.key.get_ref()), r.id.as_ref()?)))
             .collect::<Vec<_>>(),
     );
     let moves = raw.iter().map(|r| (&r.key, r.moved_from.as_ref()));
-    fields::renames(sink, "tax_rates", moves);
+    fields::renames(sink, tax_rate_address, moves);
     raw.into_iter()
         .filter_map(|r| tax_rate(sink, r))
         .map(|r| (r.key.clone(), r))
