@@ -1,4 +1,6 @@
 //! The catalog: billing.toml read with spans ([`RawCatalog`]), then validated into a [`Catalog`].
+//! This file is where each kind registers: its table in both, the read of that table in
+//! [`read_root`], and its arms in the per-kind methods of [`Catalog`].
 //!
 //! Loading never touches the network. Every problem is collected and reported at once, each
 //! pointing at its line and column (past [`MAX_SHOWN`], the rest are counted, not shown); a
@@ -7,6 +9,7 @@
 mod currency;
 mod diagnostic;
 mod environments;
+mod load;
 mod model;
 mod money;
 mod portal;
@@ -22,17 +25,14 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::io;
-use std::path::{Path, PathBuf};
-
 pub(crate) use currency::Currency;
 pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
 pub(crate) use environments::{DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format};
+pub use load::MAX_CATALOG_BYTES;
+pub(crate) use load::{LoadError, load_bytes, load_for, parse, parse_for};
 pub(crate) use model::{
-    Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, DEFAULT_NAMESPACE,
-    Discount, MetadataPattern, OnRemove, Percent, Price, Pricing, Product, PromotionCode,
+    Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, DEFAULT_NAMESPACE, Discount,
+    MetadataPattern, OnRemove, Percent, Price, Pricing, Product, PromotionCode,
     RESERVED_METADATA_PREFIX, TaxBehavior, Tier,
 };
 pub use money::MinorAmount;
@@ -41,6 +41,7 @@ pub(crate) use portal::{Portal, SubscriptionCancel};
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};
 pub(crate) use validate::env_part;
+
 /// Entry types the lib names through their own modules and the tests build by hand.
 #[cfg(test)]
 pub(crate) use {
@@ -49,194 +50,367 @@ pub(crate) use {
     tax::TaxSettings,
 };
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use toml::de::DeTable;
+
+use crate::resource::{Address, ResourceKind};
 use diagnostic::Sink;
+use raw::{DEFAULT_PORTAL, RawProduct, read_product};
+use raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
+use raw_portal::{RawPortal, read_portal};
+use raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
+use reader::{Sp, TableReader};
 
-/// Catalog files larger than this are refused before parsing.
-pub const MAX_CATALOG_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Why a catalog could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum LoadError {
-    /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        /// The path as given.
-        path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
-    /// The file is too large to be a catalog.
-    #[error("{} is {size} bytes; a catalog may be at most {MAX_CATALOG_BYTES} bytes", path.display())]
-    TooLarge {
-        /// The path as given.
-        path: PathBuf,
-        /// Its size.
-        size: u64,
-    },
-    /// The file was read but has problems, each with its place in the source.
-    #[error("{} is not valid: {} problem(s)", file.name(), diagnostics.len())]
-    Invalid {
-        /// The file, for rendering the diagnostics.
-        file: SourceFile,
-        /// Every problem found, in source order.
-        diagnostics: Vec<Diagnostic>,
-    },
+/// billing.toml as written, before validation.
+#[derive(Debug, Default)]
+pub(crate) struct RawCatalog {
+    /// `namespace`.
+    pub namespace: Option<Sp<String>>,
+    /// `default_environment`.
+    pub default_environment: Option<Sp<String>>,
+    /// `ignore_metadata` patterns.
+    pub ignore_metadata: Option<Sp<Vec<Sp<String>>>>,
+    /// `[products.<key>]` in source order.
+    pub products: Vec<RawProduct>,
+    /// `[coupons.<key>]` in source order.
+    pub coupons: Vec<RawCoupon>,
+    /// `[promotion_codes.<CODE>]` in source order.
+    pub promotion_codes: Vec<RawPromotionCode>,
+    /// `[tax]`.
+    pub tax: Option<RawTax>,
+    /// `[tax_rates.<key>]` in source order.
+    pub tax_rates: Vec<RawTaxRate>,
+    /// `[portal]` and `[portals.<key>]`.
+    pub portals: Vec<RawPortal>,
 }
 
-/// Reads and validates the catalog at `path` for the environment `choice` selects.
-pub(crate) fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, LoadError> {
-    let read_error = |source| LoadError::Read {
-        path: path.to_owned(),
-        source,
+const TOP: &[&str] = &[
+    "namespace",
+    "default_environment",
+    "ignore_metadata",
+    "products",
+    "environments",
+    "coupons",
+    "promotion_codes",
+    "tax",
+    "tax_rates",
+    "portal",
+    "portals",
+];
+
+/// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
+pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
+    let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), TOP);
+    let mut raw = RawCatalog {
+        namespace: top.string("namespace"),
+        default_environment: top.string("default_environment"),
+        ignore_metadata: top.strings("ignore_metadata"),
+        products: Vec::new(),
+        coupons: Vec::new(),
+        promotion_codes: Vec::new(),
+        tax: None,
+        tax_rates: Vec::new(),
+        portals: Vec::new(),
     };
-    let size = std::fs::metadata(path).map_err(read_error)?.len();
-    if size > MAX_CATALOG_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.to_owned(),
-            size,
-        });
+    if let Some((_, products)) = top.map("products") {
+        for (key, value) in products {
+            if let Some(product) = read_product(sink, key, value) {
+                raw.products.push(product);
+            }
+        }
     }
-    let bytes = std::fs::read(path).map_err(read_error)?;
-    load_bytes(path.display().to_string(), bytes, choice)
-}
-
-/// Validates the bytes of a catalog file for the environment `choice` selects, as
-/// [`load_for`] does once it has read them; `name` is how diagnostics call the file. Fails
-/// only with [`LoadError::Invalid`].
-pub(crate) fn load_bytes(
-    name: String,
-    bytes: Vec<u8>,
-    choice: EnvChoice<'_>,
-) -> Result<Catalog, LoadError> {
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let at = error.utf8_error().valid_up_to();
-            let bytes = error.as_bytes();
-            let hint = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-                "the file is UTF-16 text: save it as UTF-8"
-            } else {
-                "save the file as UTF-8"
-            };
-            let label = format!(
-                "byte 0x{:02X} cannot start or continue a character here",
-                bytes[at]
-            );
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let file = SourceFile::new(name, text);
-            let diagnostic = Diagnostic::new(
-                at..at + char::REPLACEMENT_CHARACTER.len_utf8(),
-                "the file is not valid UTF-8 text",
-            )
-            .label(label)
-            .hint(hint);
-            return Err(LoadError::Invalid {
-                file,
-                diagnostics: vec![diagnostic],
-            });
+    if let Some((_, coupons)) = top.map("coupons") {
+        for (key, value) in coupons {
+            raw.coupons.extend(read_coupon(sink, key, value));
         }
-    };
-    let file = SourceFile::new(name, text);
-    parse_for(&file, choice).map_err(|diagnostics| LoadError::Invalid { file, diagnostics })
-}
-
-/// Parses and validates catalog text as written and as every environment sees it; on failure
-/// returns every problem, in source order.
-pub(crate) fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
-    parse_for(source, EnvChoice::All)
-}
-
-/// Resolves and validates the tables for one environment (`None`: as written).
-///
-/// Takes the parsed document (a copy when it is needed again): a catalog of 100,000 prices
-/// holds hundreds of megabytes of it, dropped before validation builds the catalog.
-fn resolve_and_validate(
-    sink: &Sink,
-    mut root: reader::Sp<toml::de::DeTable<'_>>,
-    envs: &std::collections::BTreeMap<String, Environment>,
-    selected: Option<&str>,
-) -> Catalog {
-    environments::resolve(sink, root.get_mut(), envs, selected);
-    let raw = raw::read_root(&root, sink);
-    drop(root);
-    let mut catalog = validate::validate(sink, raw);
-    catalog.environments = envs.clone();
-    catalog.environment = selected.map(str::to_owned);
-    catalog
-}
-
-/// Parses and validates catalog text for the environment `choice` selects; on failure returns
-/// every problem, in source order.
-pub(crate) fn parse_for(
-    source: &SourceFile,
-    choice: EnvChoice<'_>,
-) -> Result<Catalog, Vec<Diagnostic>> {
-    let sink = Sink::default();
-    let Some(root) = raw::parse_toml(source.text(), &sink) else {
-        return Err(sink.into_sorted());
-    };
-    let envs = environments::read(&sink, root.get_ref());
-    let default = root
-        .get_ref()
-        .get("default_environment")
-        .and_then(|v| match v.get_ref() {
-            toml::de::DeValue::String(s) => Some(reader::Sp::new(v.span(), s.to_string())),
-            _ => None,
-        });
-    environments::check_default(&sink, &envs, default.as_ref());
-    let catalog = match choice {
-        EnvChoice::Pick(flag) => {
-            let selected =
-                environments::select(&sink, root.get_ref(), &envs, default.as_ref(), flag);
-            if !sink.is_empty() {
-                return Err(sink.into_sorted());
-            }
-            resolve_and_validate(&sink, root, &envs, selected.as_deref())
+    }
+    if let Some((_, codes)) = top.map("promotion_codes") {
+        for (key, value) in codes {
+            raw.promotion_codes
+                .extend(read_promotion_code(sink, key, value));
         }
-        EnvChoice::All if envs.is_empty() => resolve_and_validate(&sink, root, &envs, None),
-        EnvChoice::All => {
-            // As each environment sees it: entries limited to different environments may share
-            // a lookup key or a code, so the catalog as written is not checked on its own (it
-            // only gives the summary). A problem some environments have names them.
-            let catalog = resolve_and_validate(&Sink::default(), root.clone(), &envs, None);
-            let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
-            // Where each problem is in `found`: a file can have many thousands.
-            let mut index: HashMap<_, usize> = HashMap::new();
-            for name in envs.keys() {
-                let env_sink = Sink::default();
-                resolve_and_validate(&env_sink, root.clone(), &envs, Some(name));
-                for d in env_sink.into_sorted() {
-                    match index.entry((d.span.clone(), d.message.clone())) {
-                        Entry::Occupied(at) => {
-                            found[*at.get()].1.push(name);
-                        }
-                        Entry::Vacant(slot) => {
-                            slot.insert(found.len());
-                            found.push((d, vec![name]));
-                        }
-                    }
-                }
+    }
+    raw.tax = read_tax(sink, &top);
+    if let Some((_, rates)) = top.map("tax_rates") {
+        for (key, value) in rates {
+            raw.tax_rates.extend(read_tax_rate(sink, key, value));
+        }
+    }
+    if let Some(value) = top.value("portal") {
+        let key_span = root
+            .get_ref()
+            .get_key_value("portal")
+            .map_or(value.span(), |(k, _)| k.span());
+        let key = Sp::new(key_span, DEFAULT_PORTAL.to_owned());
+        raw.portals
+            .extend(read_portal(sink, key, "[portal]".to_owned(), value));
+    }
+    if let Some((_, portals)) = top.map("portals") {
+        for (key, value) in portals {
+            let name = Address::new(ResourceKind::Portal, key.get_ref()).declaration();
+            if key.get_ref() == DEFAULT_PORTAL
+                && raw
+                    .portals
+                    .iter()
+                    .any(|p| p.key.get_ref() == DEFAULT_PORTAL)
+            {
+                sink.push(
+                    Diagnostic::new(
+                        key.span(),
+                        "[portals.default] is the same configuration as [portal]",
+                    )
+                    .hint("keep one of them"),
+                );
+                continue;
             }
-            for (mut d, names) in found {
-                let said =
-                    names.len() == 1 && d.message.contains(&format!("environment `{}`", names[0]));
-                if names.len() < envs.len() && !said {
-                    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-                    d.message = format!(
-                        "{} (in environment{} {})",
-                        d.message,
-                        if names.len() == 1 { "" } else { "s" },
-                        list.join(", ")
+            raw.portals.extend(read_portal(sink, key, name, value));
+        }
+    }
+    top.finish();
+    raw
+}
+
+/// A validated billing.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Catalog {
+    /// What this catalog owns when several catalogs share an account (`billing_ns`).
+    pub namespace: String,
+    /// The environment used when `-e` is not given.
+    pub default_environment: Option<String>,
+    /// `[environments.<name>]`.
+    pub environments: BTreeMap<String, Environment>,
+    /// The environment this catalog was resolved for (`None`: as written, or the embedded
+    /// sandbox of a catalog that declares no environments).
+    pub environment: Option<String>,
+    /// Metadata keys that other systems write and the catalog must leave alone.
+    pub ignore_metadata: Vec<MetadataPattern>,
+    /// Products by key.
+    pub products: BTreeMap<String, Product>,
+    /// Coupons by key.
+    pub coupons: BTreeMap<String, Coupon>,
+    /// Promotion codes by key (usually the customer-facing code).
+    pub promotion_codes: BTreeMap<String, PromotionCode>,
+    /// `[tax]`, when declared.
+    pub tax: Option<tax::TaxSettings>,
+    /// Manual tax rates by key.
+    pub tax_rates: BTreeMap<String, TaxRate>,
+    /// Customer-portal configurations by key (`default` for `[portal]`).
+    pub portals: BTreeMap<String, Portal>,
+}
+
+impl Catalog {
+    /// How many entries of `kind` it declares.
+    pub fn count(&self, kind: ResourceKind) -> usize {
+        match kind {
+            ResourceKind::Product => self.products.len(),
+            ResourceKind::Price => self.price_count(),
+            ResourceKind::Coupon => self.coupons.len(),
+            ResourceKind::PromotionCode => self.promotion_codes.len(),
+            ResourceKind::TaxSettings => usize::from(self.tax.is_some()),
+            ResourceKind::TaxRegistration => self.tax.as_ref().map_or(0, |t| t.registrations.len()),
+            ResourceKind::TaxRate => self.tax_rates.len(),
+            ResourceKind::Portal => self.portals.len(),
+        }
+    }
+
+    /// The addresses of the entries of `kind` it declares, in key order.
+    pub fn addresses(&self, kind: ResourceKind) -> Vec<Address> {
+        let keyed = |keys: &mut dyn Iterator<Item = &String>| {
+            keys.map(|k| Address::new(kind, k.as_str())).collect()
+        };
+        match kind {
+            ResourceKind::Product => keyed(&mut self.products.keys()),
+            ResourceKind::Price => self
+                .products
+                .iter()
+                .flat_map(|(p, product)| product.prices.keys().map(|k| Address::price(p, k)))
+                .collect(),
+            ResourceKind::Coupon => keyed(&mut self.coupons.keys()),
+            ResourceKind::PromotionCode => keyed(&mut self.promotion_codes.keys()),
+            ResourceKind::TaxSettings => self.tax.iter().map(|_| Address::tax_settings()).collect(),
+            ResourceKind::TaxRegistration => self
+                .tax
+                .iter()
+                .flat_map(|t| t.registrations.iter().map(Registration::address))
+                .collect(),
+            ResourceKind::TaxRate => keyed(&mut self.tax_rates.keys()),
+            ResourceKind::Portal => keyed(&mut self.portals.keys()),
+        }
+    }
+
+    /// Whether it declares the entry at `address`.
+    pub fn declares(&self, address: &str) -> bool {
+        let Ok(address) = address.parse::<Address>() else {
+            return false;
+        };
+        let key = address.key();
+        match address.kind() {
+            ResourceKind::Product => self.products.contains_key(key),
+            ResourceKind::Price => address.price_keys().is_some_and(|(product, price)| {
+                self.products
+                    .get(product)
+                    .is_some_and(|p| p.prices.contains_key(price))
+            }),
+            ResourceKind::Coupon => self.coupons.contains_key(key),
+            ResourceKind::PromotionCode => self.promotion_codes.contains_key(key),
+            ResourceKind::TaxSettings => self.tax.is_some(),
+            ResourceKind::TaxRegistration => self
+                .tax
+                .as_ref()
+                .is_some_and(|t| t.registrations.iter().any(|r| r.address() == address)),
+            ResourceKind::TaxRate => self.tax_rates.contains_key(key),
+            ResourceKind::Portal => self.portals.contains_key(key),
+        }
+    }
+
+    /// Each entry of `kind` with a line that says what it is, in key order (`billing validate
+    /// -v`): `"Pro"`, `$79.00 / month  lookup_key=pro_monthly  (default)`.
+    pub(crate) fn summaries(&self, kind: ResourceKind) -> Vec<(Address, String)> {
+        match kind {
+            ResourceKind::Product => self
+                .products
+                .values()
+                .map(|p| (Address::product(&p.key), format!("{:?}", p.name)))
+                .collect(),
+            ResourceKind::Price => self
+                .products
+                .values()
+                .flat_map(|p| p.prices.values().map(move |price| (p, price)))
+                .map(|(p, price)| {
+                    let default = p.default_price.as_deref() == Some(price.key.as_str());
+                    let summary = format!(
+                        "{}  lookup_key={}{}",
+                        price.amount_summary(),
+                        price.lookup_key,
+                        if default { "  (default)" } else { "" }
                     );
-                }
-                sink.push(d);
-            }
-            catalog
+                    (Address::price(&p.key, &price.key), summary)
+                })
+                .collect(),
+            ResourceKind::Coupon => self
+                .coupons
+                .values()
+                .map(|c| {
+                    let summary = format!("{}, {}", c.discount.summary(), c.duration);
+                    (Address::new(kind, c.key.as_str()), summary)
+                })
+                .collect(),
+            ResourceKind::PromotionCode => self
+                .promotion_codes
+                .values()
+                .map(|code| {
+                    let coupon = Address::new(ResourceKind::Coupon, code.coupon.as_str());
+                    let summary = format!("code {} for {coupon}", code.code);
+                    (Address::new(kind, code.key.as_str()), summary)
+                })
+                .collect(),
+            // The settings are one object, described by the registrations below them.
+            ResourceKind::TaxSettings => Vec::new(),
+            ResourceKind::TaxRegistration => self
+                .tax
+                .iter()
+                .flat_map(|t| &t.registrations)
+                .map(|r| (r.address(), r.summary()))
+                .collect(),
+            ResourceKind::TaxRate => self
+                .tax_rates
+                .values()
+                .map(|r| (Address::new(kind, r.key.as_str()), r.summary()))
+                .collect(),
+            ResourceKind::Portal => self
+                .portals
+                .values()
+                .map(|p| {
+                    let summary = if p.account_default {
+                        "the account's default configuration"
+                    } else {
+                        "a configuration billing creates"
+                    };
+                    (Address::new(kind, p.key.as_str()), summary.to_owned())
+                })
+                .collect(),
         }
-    };
-    if sink.is_empty() {
-        Ok(catalog)
-    } else {
-        Err(sink.into_sorted())
+    }
+
+    /// The entries of `kind` that pin an object by `id = …`: their addresses and the ids.
+    pub(crate) fn pins(&self, kind: ResourceKind) -> Vec<(Address, &str)> {
+        self.pins_and_moves(kind)
+            .into_iter()
+            .filter_map(|(address, id, _)| Some((address, id?)))
+            .collect()
+    }
+
+    /// The entries of `kind` renamed by `moved_from = …`: their addresses and their old
+    /// addresses. (A price's old address keeps its product's key: see the claims.)
+    pub(crate) fn moves(&self, kind: ResourceKind) -> Vec<(Address, Address)> {
+        self.pins_and_moves(kind)
+            .into_iter()
+            .filter_map(|(address, _, old)| {
+                let old = match address.price_keys() {
+                    Some((product, _)) => Address::price(product, old?),
+                    None => Address::new(kind, old?),
+                };
+                Some((address, old))
+            })
+            .collect()
+    }
+
+    /// Each entry of `kind` with its `id` and `moved_from`, when the kind has them.
+    fn pins_and_moves(&self, kind: ResourceKind) -> Vec<(Address, Option<&str>, Option<&str>)> {
+        fn entry<'a>(
+            kind: ResourceKind,
+            key: &str,
+            id: &'a Option<String>,
+            old: &'a Option<String>,
+        ) -> (Address, Option<&'a str>, Option<&'a str>) {
+            (Address::new(kind, key), id.as_deref(), old.as_deref())
+        }
+        match kind {
+            ResourceKind::Product => self
+                .products
+                .values()
+                .map(|p| entry(kind, &p.key, &p.id, &p.moved_from))
+                .collect(),
+            ResourceKind::Price => self
+                .products
+                .iter()
+                .flat_map(|(pk, p)| p.prices.iter().map(move |(k, price)| (pk, k, price)))
+                .map(|(pk, k, p)| {
+                    (
+                        Address::price(pk, k),
+                        p.id.as_deref(),
+                        p.moved_from.as_deref(),
+                    )
+                })
+                .collect(),
+            ResourceKind::Coupon => self
+                .coupons
+                .values()
+                .map(|c| entry(kind, &c.key, &c.id, &c.moved_from))
+                .collect(),
+            ResourceKind::TaxRate => self
+                .tax_rates
+                .values()
+                .map(|r| entry(kind, &r.key, &r.id, &r.moved_from))
+                .collect(),
+            // Codes are found by their code, settings and registrations by what they are, and
+            // portal configurations by their marker alone.
+            ResourceKind::PromotionCode
+            | ResourceKind::TaxSettings
+            | ResourceKind::TaxRegistration
+            | ResourceKind::Portal => Vec::new(),
+        }
+    }
+
+    /// Whether a metadata key is written by another system and must be left alone.
+    pub fn ignores_metadata_key(&self, key: &str) -> bool {
+        self.ignore_metadata.iter().any(|p| p.matches(key))
+    }
+
+    /// The number of prices across all products.
+    pub fn price_count(&self) -> usize {
+        self.products.values().map(|p| p.prices.len()).sum()
     }
 }

@@ -8,34 +8,8 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
-use super::raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
-use super::raw_portal::{RawPortal, read_portal};
-use super::raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use super::reader::{Sp, TableReader, expect_table, number_text};
-use crate::resource::{Address, ResourceKind};
-
-/// billing.toml as written, before validation.
-#[derive(Debug, Default)]
-pub(crate) struct RawCatalog {
-    /// `namespace`.
-    pub namespace: Option<Sp<String>>,
-    /// `default_environment`.
-    pub default_environment: Option<Sp<String>>,
-    /// `ignore_metadata` patterns.
-    pub ignore_metadata: Option<Sp<Vec<Sp<String>>>>,
-    /// `[products.<key>]` in source order.
-    pub products: Vec<RawProduct>,
-    /// `[coupons.<key>]` in source order.
-    pub coupons: Vec<RawCoupon>,
-    /// `[promotion_codes.<CODE>]` in source order.
-    pub promotion_codes: Vec<RawPromotionCode>,
-    /// `[tax]`.
-    pub tax: Option<RawTax>,
-    /// `[tax_rates.<key>]` in source order.
-    pub tax_rates: Vec<RawTaxRate>,
-    /// `[portal]` and `[portals.<key>]`.
-    pub portals: Vec<RawPortal>,
-}
+use crate::resource::Address;
 
 /// `[products.<key>]`.
 #[derive(Debug)]
@@ -151,20 +125,6 @@ pub(crate) struct RawCurrencyOption {
     pub tiers: Option<Sp<Vec<RawTier>>>,
 }
 
-const TOP: &[&str] = &[
-    "namespace",
-    "default_environment",
-    "ignore_metadata",
-    "products",
-    "environments",
-    "coupons",
-    "promotion_codes",
-    "tax",
-    "tax_rates",
-    "portal",
-    "portals",
-];
-
 const PRODUCT: &[&str] = &[
     "id",
     "name",
@@ -275,78 +235,6 @@ pub(crate) fn parse_toml<'i>(text: &'i str, sink: &Sink) -> Option<Sp<DeTable<'i
     }
 }
 
-/// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
-pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
-    let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), TOP);
-    let mut raw = RawCatalog {
-        namespace: top.string("namespace"),
-        default_environment: top.string("default_environment"),
-        ignore_metadata: top.strings("ignore_metadata"),
-        products: Vec::new(),
-        coupons: Vec::new(),
-        promotion_codes: Vec::new(),
-        tax: None,
-        tax_rates: Vec::new(),
-        portals: Vec::new(),
-    };
-    if let Some((_, products)) = top.map("products") {
-        for (key, value) in products {
-            if let Some(product) = read_product(sink, key, value) {
-                raw.products.push(product);
-            }
-        }
-    }
-    if let Some((_, coupons)) = top.map("coupons") {
-        for (key, value) in coupons {
-            raw.coupons.extend(read_coupon(sink, key, value));
-        }
-    }
-    if let Some((_, codes)) = top.map("promotion_codes") {
-        for (key, value) in codes {
-            raw.promotion_codes
-                .extend(read_promotion_code(sink, key, value));
-        }
-    }
-    raw.tax = read_tax(sink, &top);
-    if let Some((_, rates)) = top.map("tax_rates") {
-        for (key, value) in rates {
-            raw.tax_rates.extend(read_tax_rate(sink, key, value));
-        }
-    }
-    if let Some(value) = top.value("portal") {
-        let key_span = root
-            .get_ref()
-            .get_key_value("portal")
-            .map_or(value.span(), |(k, _)| k.span());
-        let key = Sp::new(key_span, DEFAULT_PORTAL.to_owned());
-        raw.portals
-            .extend(read_portal(sink, key, "[portal]".to_owned(), value));
-    }
-    if let Some((_, portals)) = top.map("portals") {
-        for (key, value) in portals {
-            let name = Address::new(ResourceKind::Portal, key.get_ref()).declaration();
-            if key.get_ref() == DEFAULT_PORTAL
-                && raw
-                    .portals
-                    .iter()
-                    .any(|p| p.key.get_ref() == DEFAULT_PORTAL)
-            {
-                sink.push(
-                    Diagnostic::new(
-                        key.span(),
-                        "[portals.default] is the same configuration as [portal]",
-                    )
-                    .hint("keep one of them"),
-                );
-                continue;
-            }
-            raw.portals.extend(read_portal(sink, key, name, value));
-        }
-    }
-    top.finish();
-    raw
-}
-
 /// The key of the configuration written as `[portal]`.
 pub(super) const DEFAULT_PORTAL: &str = "default";
 
@@ -363,7 +251,11 @@ fn entry_table<'a, 'i>(
 }
 
 /// Reads `[products.<key>]` and its prices.
-fn read_product(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option<RawProduct> {
+pub(super) fn read_product(
+    sink: &Sink,
+    key: Sp<String>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawProduct> {
     let table = entry_table(sink, "product", &key, value)?;
     let t = TableReader::new(
         sink,

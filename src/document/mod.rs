@@ -11,8 +11,6 @@
 mod build;
 mod digest;
 mod load;
-#[cfg(test)]
-mod properties;
 mod stale;
 
 use serde::{Deserialize, Serialize};
@@ -220,11 +218,11 @@ impl PlanDocument {
 
 /// A plan made from a small catalog, for the tests of every part of the document.
 #[cfg(test)]
-mod testing {
+pub(crate) mod testing {
     use super::*;
     use crate::catalog::Catalog;
     use crate::live::LiveState;
-    pub(super) use crate::live::fixtures::CATALOG;
+    pub(crate) use crate::live::fixtures::CATALOG;
     use crate::live::fixtures::catalog;
 
     pub(super) fn origin(mode: KeyMode) -> Origin {
@@ -235,7 +233,7 @@ mod testing {
         }
     }
 
-    pub(super) fn document(text: &str, state: &LiveState) -> (Catalog, PlanDocument) {
+    pub(crate) fn document(text: &str, state: &LiveState) -> (Catalog, PlanDocument) {
         let catalog = catalog(text);
         let plan = crate::plan::plan(&catalog, state).unwrap();
         let doc = PlanDocument::new(&plan, &catalog, state, origin(KeyMode::Test));

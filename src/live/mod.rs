@@ -15,13 +15,14 @@ pub use model::ReadScope;
 pub(crate) use model::money;
 pub(crate) use model::prices;
 pub use model::{
-    Account, LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode,
-    LiveRecurring, LiveTier,
+    LiveCoupon, LiveCurrencyOption, LivePrice, LiveProduct, LivePromotionCode, LiveRecurring,
+    LiveTier,
 };
 pub(crate) use object::{LiveKind, LiveObject, Objects};
 pub(crate) use partition::ListStats;
 pub use partition::{BASE_SPLITS, simulate_listing};
 pub use portal::LivePortal;
+pub use read::Account;
 pub(crate) use read::account;
 pub(crate) use tax::LiveAddress;
 pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};

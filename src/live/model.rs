@@ -22,15 +22,6 @@ use crate::stripe::StripeError;
 use crate::stripe::StripeHttp;
 use std::collections::BTreeSet;
 
-/// The account the key belongs to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Account {
-    /// `acct_…`.
-    pub id: String,
-    /// The account's display name, when it has one.
-    pub name: Option<String>,
-}
-
 /// A product as Stripe holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveProduct {

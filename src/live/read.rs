@@ -4,9 +4,9 @@
 //!
 //! No Search API (it lags writes) and no per-object GET.
 
+use serde::Serialize;
 use stripe_client_core::{RequestBuilder, StripeMethod};
 
-use super::model::Account;
 use super::partition::Page;
 use crate::resource::ResourceKind;
 use crate::stripe::{StripeError, StripeHttp};
@@ -124,3 +124,12 @@ macro_rules! list_all {
     };
 }
 pub(crate) use list_all;
+
+/// The account the key belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// `acct_…`.
+    pub id: String,
+    /// The account's display name, when it has one.
+    pub name: Option<String>,
+}

@@ -12,9 +12,11 @@ mod tax;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use super::Catalog;
+use super::RawCatalog;
 use super::diagnostic::{Diagnostic, Sink};
-use super::model::{Catalog, Coupon, DEFAULT_NAMESPACE, MetadataPattern, Product, PromotionCode};
-use super::raw::{RawCatalog, RawProduct};
+use super::model::{Coupon, DEFAULT_NAMESPACE, MetadataPattern, Product, PromotionCode};
+use super::raw::RawProduct;
 use super::raw_discount::{RawCoupon, RawPromotionCode};
 use super::reader::Sp;
 use crate::resource::{Address, ResourceKind};

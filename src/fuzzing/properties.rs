@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
-use super::testing::{CATALOG, document};
-use super::{FORMAT_VERSION, PlanDocument};
+use crate::document::testing::{CATALOG, document};
+use crate::document::{FORMAT_VERSION, PlanDocument};
 use crate::live::fixtures::{live, price, product};
 
 /// Real documents: creates with references (an empty account), and a replace with an
@@ -43,7 +43,7 @@ impl Scratch {
     fn load(&self, bytes: &[u8]) -> Option<PlanDocument> {
         std::fs::write(&self.path, bytes).unwrap();
         let outcome = PlanDocument::load(&self.path);
-        crate::fuzzing::check_plan_file(&self.path, &outcome);
+        super::check_plan_file(&self.path, &outcome);
         let doc = outcome.ok()?;
         for other in samples() {
             let _ = doc.differences(other);

@@ -2,6 +2,9 @@
 //! them. The tests run the same functions over the hostile corpus and the fuzz seeds, so the
 //! targets' bodies are checked on stable Rust too.
 
+#[cfg(test)]
+mod properties;
+
 use std::path::Path;
 
 use crate::catalog::{self, EnvChoice, MAX_CATALOG_BYTES, MAX_SHOWN};
