@@ -10,6 +10,7 @@ use super::graph;
 use super::request::{ObjRef, Request, StepId};
 use crate::catalog::Catalog;
 use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState, Managed};
+use crate::plan::FieldChange;
 use crate::resource::Owner;
 
 /// Live state indexed for planning, and the plan being built.
@@ -104,6 +105,22 @@ impl<'a> Builder<'a> {
         });
         self.changes[change].steps.push(id);
         id
+    }
+
+    /// The metadata changes that make `live` hold `desired`, leaving alone the keys other
+    /// systems write (`ignore_metadata`); each change is also described in `fields`.
+    pub(crate) fn metadata_update(
+        &self,
+        desired: &BTreeMap<String, String>,
+        live: &BTreeMap<String, String>,
+        fields: &mut Vec<FieldChange>,
+    ) -> BTreeMap<String, Option<String>> {
+        super::metadata::diff(
+            desired,
+            live,
+            |k| self.catalog.ignores_metadata_key(k),
+            fields,
+        )
     }
 
     /// Adds the edges every plan needs, sorts changes (products first, then by address) and

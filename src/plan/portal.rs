@@ -16,7 +16,6 @@ use super::builder::Builder;
 use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::{self, Blocked, Lifecycle, Planned};
-use super::metadata;
 use super::placed::PriceState;
 use super::placed::Products;
 use super::request::{Encode, Writes};
@@ -248,10 +247,9 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
         if !live.active {
             fields.insert(0, FieldChange::active(false, true));
         }
-        let metadata = metadata::diff(
+        let metadata = b.metadata_update(
             &with_marker(&p.metadata, address, b.namespace),
             &live.metadata,
-            |k| b.catalog.ignores_metadata_key(k),
             &mut fields,
         );
         if fields.is_empty() {

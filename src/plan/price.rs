@@ -16,7 +16,6 @@ use super::builder::Builder;
 use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::replacement_reason;
-use super::metadata;
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
@@ -335,12 +334,7 @@ fn mutable_diff(
         update.tax_behavior = Some(tb);
     }
     let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded());
-    update.metadata = metadata::diff(
-        &desired,
-        &live.metadata,
-        |k| b.catalog.ignores_metadata_key(k),
-        &mut fields,
-    );
+    update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
 
     let mut merge = BTreeMap::new();
     for (c, option) in &p.currency_options {

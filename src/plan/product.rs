@@ -10,7 +10,6 @@ use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
 use super::error::Conflict;
-use super::metadata;
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
@@ -192,12 +191,7 @@ fn diff(
         update.features = Some(p.features.clone());
     }
     let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded());
-    update.metadata = metadata::diff(
-        &desired,
-        &live.metadata,
-        |k| b.catalog.ignores_metadata_key(k),
-        &mut fields,
-    );
+    update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
     if live.active != p.active {
         fields.push(FieldChange::new(
             "active",

@@ -14,7 +14,6 @@ use super::builder::Builder;
 use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::{Surplus, replacement_reason};
-use super::metadata;
 use super::placed::{CouponState, Coupons};
 use super::request::{Encode, Writes, rank};
 use super::request::{ObjRef, StepId};
@@ -555,12 +554,7 @@ impl<'a> Codes<'_, 'a> {
             _ => {}
         }
         let desired = with_marker(&p.metadata, addr, b.namespace);
-        update.metadata = metadata::diff(
-            &desired,
-            &live.metadata,
-            |k| b.catalog.ignores_metadata_key(k),
-            &mut fields,
-        );
+        update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
         for (c, a) in &p.minimum_amount_options {
             let have = live.currency_options.get(c.code()).copied();
             if have != a.as_integer() {

@@ -10,7 +10,6 @@ use stripe_client_core::StripeRequest;
 use super::action::Action;
 use super::builder::Builder;
 use super::lifecycle::{Lifecycle, Planned};
-use super::metadata;
 use super::request::{Encode, Writes};
 use super::request::{ObjRef, Request};
 use super::value::{FieldChange, FieldValue};
@@ -266,12 +265,7 @@ impl<'a> Lifecycle<'a> for TaxRates {
             }
         }
         let desired = owned_metadata(&r.metadata, address, b.namespace, r.on_remove.recorded());
-        update.metadata = metadata::diff(
-            &desired,
-            &live.metadata,
-            |k| b.catalog.ignores_metadata_key(k),
-            &mut fields,
-        );
+        update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
         (!fields.is_empty()).then(|| Planned {
             fields,
             notes: Vec::new(),

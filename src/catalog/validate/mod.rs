@@ -3,7 +3,7 @@
 //! Every problem is reported, not only the first; nothing here touches the network.
 
 mod discount;
-mod fields;
+pub(super) mod fields;
 mod portal;
 mod price;
 mod product;
