@@ -13,6 +13,7 @@ mod cli;
 mod digest;
 mod document;
 mod environment;
+mod files;
 pub mod fuzzing;
 mod import;
 mod live;

@@ -54,6 +54,10 @@ impl Currency {
     /// Ties go to the most used currencies first, so `uds` suggests `usd` rather than `uzs`.
     pub fn suggest(code: &str) -> Option<&'static str> {
         const COMMON: &[&str] = &["usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr"];
+        // One typo from a three-letter code is at most four letters long.
+        if code.len() > 4 {
+            return None;
+        }
         let lower = code.to_ascii_lowercase();
         SUPPORTED
             .iter()

@@ -1,6 +1,6 @@
 //! Problems found in a catalog, each pointing at its place in the source, and their rendering.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::io;
 use std::ops::Range;
@@ -263,9 +263,36 @@ pub(crate) struct Sink {
     limited: RefCell<Vec<(String, Vec<String>)>>,
     /// The environment being checked.
     environment: RefCell<Option<String>>,
+    /// Character comparisons spent on did-you-mean suggestions (see [`Sink::suggest`]).
+    suggestion_work: Cell<u64>,
 }
 
+/// A name longer than this gets no did-you-mean: a typo of a real name is short.
+const MAX_SUGGESTED_LEN: usize = 64;
+/// Character comparisons all the suggestions of one check may cost together (a fraction of
+/// a second): past them, problems are reported without a did-you-mean, so that a catalog full
+/// of unknown names cannot keep validation busy.
+const SUGGESTION_BUDGET: u64 = 200_000_000;
+
 impl Sink {
+    /// The known name closest to `name`, if it is close enough to be a likely typo and the
+    /// search fits in what is left of the budget.
+    pub(crate) fn suggest<'k>(&self, name: &str, known: &[&'k str]) -> Option<&'k str> {
+        if name.len() > MAX_SUGGESTED_LEN {
+            return None;
+        }
+        let cost = known
+            .iter()
+            .map(|k| (k.len() * name.len()) as u64)
+            .sum::<u64>();
+        let spent = self.suggestion_work.get().saturating_add(cost);
+        if spent > SUGGESTION_BUDGET {
+            return None;
+        }
+        self.suggestion_work.set(spent);
+        super::reader::suggest(name, known)
+    }
+
     /// Records that the entry declared in `table` (`products.pro.prices.annual`) is left out
     /// of `environment` (it is limited to `envs`).
     pub(crate) fn limited_away(&self, environment: &str, table: String, envs: Vec<String>) {

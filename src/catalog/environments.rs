@@ -13,7 +13,7 @@ use serde::Serialize;
 use toml::de::{DeArray, DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
-use super::reader::{Sp, TableReader, suggest};
+use super::reader::{Sp, TableReader};
 use crate::resource::KeyMode;
 use crate::resource::{Address, ResourceKind};
 
@@ -308,7 +308,7 @@ pub(crate) fn select(
                 )
             },
         );
-        sink.push(match suggest(name, &names) {
+        sink.push(match sink.suggest(name, &names) {
             Some(best) => d.hint(format!("did you mean `-e {best}`?")),
             None => d.hint("declare it as [environments.<name>] or pick a declared one"),
         });
@@ -365,7 +365,7 @@ pub(crate) fn check_default(
         },
     )
     .label("unknown environment");
-    sink.push(match suggest(name, &names) {
+    sink.push(match sink.suggest(name, &names) {
         Some(best) => d.hint(format!("did you mean \"{best}\"?")),
         None => d.hint(format!("declare it as [environments.{name}]")),
     });
@@ -411,7 +411,7 @@ fn limits(
         if !envs.contains_key(name.as_ref()) {
             let d = Diagnostic::new(item.span(), format!("no environment `{name}` is declared"))
                 .label("unknown environment");
-            sink.push(match suggest(name, &names) {
+            sink.push(match sink.suggest(name, &names) {
                 Some(best) => d.hint(format!("did you mean \"{best}\"?")),
                 None => d.hint(format!("declare it as [environments.{name}]")),
             });
@@ -493,7 +493,7 @@ fn override_fields<'i>(
             format!("no environment `{}` is declared", env.get_ref()),
         )
         .label("unknown environment");
-        sink.push(match suggest(env.get_ref(), &names) {
+        sink.push(match sink.suggest(env.get_ref(), &names) {
             Some(best) => d.hint(format!("did you mean `{best}`?")),
             None => d.hint(format!("declare it as [environments.{}]", env.get_ref())),
         });

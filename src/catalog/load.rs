@@ -6,6 +6,8 @@ use std::collections::hash_map::Entry;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::files::{ReadError, read_capped};
+
 use super::{
     Catalog, Diagnostic, EnvChoice, Environment, Sink, SourceFile, environments, raw, reader,
     validate,
@@ -25,13 +27,11 @@ pub(crate) enum LoadError {
         /// The I/O error.
         source: io::Error,
     },
-    /// The file is too large to be a catalog.
-    #[error("{} is {size} bytes; a catalog may be at most {MAX_CATALOG_BYTES} bytes", path.display())]
+    /// The file (or pipe, or device) holds more than a catalog may.
+    #[error("{} is too large: a catalog may be at most {MAX_CATALOG_BYTES} bytes", path.display())]
     TooLarge {
         /// The path as given.
         path: PathBuf,
-        /// Its size.
-        size: u64,
     },
     /// The file was read but has problems, each with its place in the source.
     #[error("{} is not valid: {} problem(s)", file.name(), diagnostics.len())]
@@ -49,14 +49,15 @@ pub(crate) fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, Lo
         path: path.to_owned(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(read_error)?.len();
-    if size > MAX_CATALOG_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.to_owned(),
-            size,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(read_error)?;
+    let bytes = match read_capped(path, MAX_CATALOG_BYTES) {
+        Ok(bytes) => bytes,
+        Err(ReadError::Io(source)) => return Err(read_error(source)),
+        Err(ReadError::TooLarge) => {
+            return Err(LoadError::TooLarge {
+                path: path.to_owned(),
+            });
+        }
+    };
     load_bytes(path.display().to_string(), bytes, choice)
 }
 

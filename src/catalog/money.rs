@@ -46,6 +46,11 @@ pub enum AmountError {
     /// Too large to represent.
     #[error("the amount is too large")]
     TooLarge,
+    /// More digits than a decimal holds exactly (it would be rounded).
+    #[error(
+        "`{0}` has more digits than billing can hold exactly (at most 28 decimal places, 28 digits in all)"
+    )]
+    Unrepresentable(String),
     /// Above what Stripe accepts.
     #[error("{0} is above Stripe's maximum of {max} minor units", max = MAX_MINOR_UNITS)]
     AboveMaximum(String),
@@ -65,7 +70,26 @@ pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
     if int.is_empty() || !digits(int) || !digits(frac) || (text.contains('.') && frac.is_empty()) {
         return Err(AmountError::NotANumber(text.to_owned()));
     }
-    Decimal::from_str(text).map_err(|_| AmountError::TooLarge)
+    // Trailing zeros add nothing; past them, every digit must be held exactly: a decimal that
+    // would be rounded (more than 28 places, or too many digits in all) is refused, never
+    // rounded.
+    let exact = if frac.is_empty() {
+        int.to_owned()
+    } else {
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            int.to_owned()
+        } else {
+            format!("{int}.{frac}")
+        }
+    };
+    Decimal::from_str_exact(&exact).map_err(|_| {
+        if Decimal::from_str(int).is_err() {
+            AmountError::TooLarge
+        } else {
+            AmountError::Unrepresentable(text.to_owned())
+        }
+    })
 }
 
 /// Reads a TOML float through its shortest decimal form, so `79.99` stays `79.99`.
@@ -220,6 +244,30 @@ mod tests {
             msg,
             "12.001 is not exact in USD, which has 2 decimal places"
         );
+    }
+
+    #[test]
+    fn digits_past_what_a_decimal_holds_are_refused_not_rounded() {
+        let places = |n: usize| format!("1.{}1", "0".repeat(n - 1));
+        assert_eq!(
+            parse_decimal(&places(28)).unwrap().to_string(),
+            places(28),
+            "28 places are held exactly"
+        );
+        for text in [
+            places(29),
+            places(30),
+            format!("0.{}", "3".repeat(39)),
+            format!("{}.5", "9".repeat(28)),
+        ] {
+            assert_eq!(
+                parse_decimal(&text),
+                Err(AmountError::Unrepresentable(text.clone())),
+                "{text}"
+            );
+        }
+        let zeros = format!("12.5{}", "0".repeat(40));
+        assert_eq!(parse_decimal(&zeros).unwrap().to_string(), "12.5");
     }
 
     #[test]

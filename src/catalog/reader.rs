@@ -352,7 +352,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
                 .label("not a key billing knows here");
             if let Some((_, hint)) = self.aliases.iter().find(|(alias, _)| *alias == name) {
                 d = d.hint(*hint);
-            } else if let Some(best) = suggest(name, self.known) {
+            } else if let Some(best) = self.sink.suggest(name, self.known) {
                 d = d.hint(format!("did you mean `{best}`?"));
             } else {
                 d = d.hint(format!("known keys here: {}", self.known.join(", ")));

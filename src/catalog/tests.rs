@@ -1172,3 +1172,28 @@ on_remove = "forget"
         "[products.big]\nname = \"Big\"\n\n[products.big.metadata]\n{metadata}"
     ));
 }
+
+#[test]
+fn amounts_and_percentages_past_28_places_are_errors_at_their_place_not_rounded() {
+    let places = |n: usize| format!("0.{}1", "0".repeat(n - 1));
+    let text = format!(
+        "{PRO}\n[products.pro.prices.monthly]\nunit_amount_decimal = \"{}\"\ncurrency = \"usd\"\ninterval = \"month\"\n\n[products.pro.prices.once]\namount = \"1.{}1\"\ncurrency = \"usd\"\n\n[tax_rates.vat]\ndisplay_name = \"VAT\"\npercentage = \"19.{}\"\ninclusive = false\n",
+        places(30),
+        "0".repeat(29),
+        "5".repeat(38),
+    );
+    let problems = problems(&text);
+    for (line, column) in [(5, 23), (10, 10), (15, 14)] {
+        assert!(
+            problems.contains(&format!("billing.toml:{line}:{column}")),
+            "line {line} column {column}:\n{problems}"
+        );
+    }
+    assert_eq!(
+        problems
+            .matches("more digits than billing can hold exactly")
+            .count(),
+        3,
+        "{problems}"
+    );
+}

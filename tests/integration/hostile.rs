@@ -342,6 +342,47 @@ fn a_huge_catalog_is_read_and_one_past_the_limit_is_refused_unread() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn an_endless_device_or_pipe_as_the_catalog_is_refused_at_the_limit() {
+    let dir = Workdir::new();
+    let run = validate(&dir, "/dev/zero");
+    assert_refused(&run, "/dev/zero");
+    assert!(
+        run.stderr
+            .contains("/dev/zero is too large: a catalog may be at most 16777216 bytes"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A catalog as large as allowed, every line of it a reference to a name nobody declared:
+/// each problem is found and counted (the did-you-mean search has a budget, so this does not
+/// take minutes; `time billing validate` on such a file shows it).
+#[test]
+fn a_catalog_at_the_size_limit_full_of_unknown_names_is_refused_with_every_problem_counted() {
+    let dir = Workdir::new();
+    let limit = usize::try_from(billing::MAX_CATALOG_BYTES).unwrap();
+    let mut text = String::from("[products.pro]\nname = \"Pro\"\n\n");
+    let mut i = 0;
+    while text.len() < limit - 4096 {
+        let name = format!("{i:06}{}", "q".repeat(60));
+        text.push_str(&format!(
+            "[coupons.c{i}]\npercent_off = 10\nduration = \"once\"\napplies_to = [\"{name}\", \"{name}x\"]\n\n"
+        ));
+        i += 1;
+    }
+    dir.write("adversarial.toml", &text);
+    let run = validate(&dir, "adversarial.toml");
+    assert_refused(&run, "adversarial.toml");
+    assert!(
+        run.stderr
+            .contains(&format!("{} more problems are not shown", 2 * i - 100)),
+        "every problem counted: {}",
+        &run.stderr[run.stderr.len().saturating_sub(400)..]
+    );
+}
+
 #[test]
 fn a_megabyte_long_line_is_shown_cut_around_the_problem() {
     let dir = Workdir::with_catalog(&format!(

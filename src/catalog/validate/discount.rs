@@ -12,7 +12,7 @@ use super::super::model::{
 use super::super::money::MinorAmount;
 use super::super::raw::RawAmounts;
 use super::super::raw_discount::{RawCoupon, RawCouponOption, RawPromotionCode};
-use super::super::reader::{Sp, suggest};
+use super::super::reader::Sp;
 use super::fields::{self, AmountNames};
 use crate::resource::{Address, ResourceKind};
 
@@ -63,7 +63,7 @@ fn reference(sink: &Sink, kind: ResourceKind, name: &Sp<String>, known: &[&str])
         format!("no {what} `{}` in billing.toml", name.get_ref()),
     )
     .label(format!("unknown {what} key"));
-    sink.push(match suggest(name.get_ref(), known) {
+    sink.push(match sink.suggest(name.get_ref(), known) {
         Some(best) => d.hint(format!("did you mean `{best}`?")),
         None => d.hint(format!("declare it as {}", address.declaration())),
     });

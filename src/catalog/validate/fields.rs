@@ -10,7 +10,7 @@ use super::super::diagnostic::{Diagnostic, Sink};
 use super::super::model::{OnRemove, RESERVED_METADATA_PREFIX};
 use super::super::money::{AmountError, MinorAmount, parse_decimal};
 use super::super::raw::{RawAmounts, RawMetadata};
-use super::super::reader::{Sp, suggest};
+use super::super::reader::Sp;
 use crate::resource::Address;
 
 /// Stripe allows 50 metadata keys; billing reserves two for its ownership marker.
@@ -215,7 +215,7 @@ pub(crate) fn one_of<T>(
         .join(", ");
     let mut d = Diagnostic::new(value.span(), format!("`{field}` must be one of {choices}"))
         .label(format!("\"{text}\" is not one of them"));
-    if let Some(best) = suggest(&text.to_lowercase(), all) {
+    if let Some(best) = sink.suggest(&text.to_lowercase(), all) {
         d = d.hint(format!("did you mean \"{best}\"?"));
     }
     sink.push(d);

@@ -10,7 +10,7 @@ use super::super::portal::{
     MAX_PORTAL_PRODUCTS, Portal, SubscriptionCancel, SubscriptionUpdate, UPDATE_PRORATIONS,
 };
 use super::super::raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscriptionUpdate};
-use super::super::reader::{Sp, suggest};
+use super::super::reader::Sp;
 use super::fields::{self, word};
 use crate::resource::Address;
 
@@ -234,7 +234,7 @@ fn offered_product<'c>(
                 format!("no product `{key}` in billing.toml"),
             )
             .label("unknown product key");
-            sink.push(match suggest(key, offered.declared) {
+            sink.push(match sink.suggest(key, offered.declared) {
                 Some(best) => d.hint(format!("did you mean `{best}`?")),
                 None => d.hint(format!("declare it as {}", address.declaration())),
             });

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::super::diagnostic::{Diagnostic, Sink};
 use super::super::model::{Price, Product};
 use super::super::raw::{RawPrice, RawProduct};
-use super::super::reader::{Sp, suggest};
+use super::super::reader::Sp;
 use super::fields;
 use super::price::{self, LookupKeyOrigin};
 use crate::resource::Address;
@@ -203,7 +203,7 @@ fn default_price(sink: &Sink, key: &str, default: &Sp<String>, declared: &[Strin
         ),
     )
     .label("unknown price key");
-    sink.push(match suggest(default.get_ref(), &known) {
+    sink.push(match sink.suggest(default.get_ref(), &known) {
         Some(best) => d.hint(format!("did you mean \"{best}\"?")),
         None if known.is_empty() => d.hint(format!("declare it as {}", address.declaration())),
         None => d.hint(format!("the product's prices are: {}", known.join(", "))),
