@@ -1,7 +1,7 @@
 //! The stored records: what the state (`state.rs`) keeps of each kind of object, as plain data
 //! serialized into the state file. What the records mean, how they are built from requests and
-//! how they show in the API is the business of each kind's module (`products.rs`, …), which
-//! adds its behaviour to them; this module knows nothing of the state or of requests.
+//! how they show in the API is the business of each kind's module (`resources/products.rs`, …),
+//! which adds its behaviour to them; this module knows nothing of the state or of requests.
 
 use std::collections::BTreeMap;
 

@@ -33,7 +33,7 @@ pub(crate) struct State {
     pub next_seq: u64,
     #[serde(default)]
     pub products: BTreeMap<String, Product>,
-    /// Ids of deleted products: never reused (stricter reading, see `products.rs`).
+    /// Ids of deleted products: never reused (stricter reading, see `resources/products.rs`).
     #[serde(default)]
     pub deleted_products: BTreeSet<String>,
     #[serde(default)]
@@ -41,7 +41,7 @@ pub(crate) struct State {
     #[serde(default)]
     pub coupons: BTreeMap<String, Coupon>,
     /// Deleted coupons, kept so that their ids are never reused (stricter reading, see
-    /// `coupons.rs`) and so that a promotion code can still show its coupon, invalid.
+    /// `resources/coupons.rs`) and so that a promotion code can still show its coupon, invalid.
     #[serde(default)]
     pub deleted_coupons: BTreeMap<String, Coupon>,
     #[serde(default)]

@@ -662,8 +662,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::products;
     use crate::records::{Coupon, Customer, Product, PromotionCode};
+    use crate::resources::products;
 
     fn product(tx: &Tx<'_>, name: &str) -> Product {
         let mut p = Map::new();

@@ -5,14 +5,14 @@
 
 use serde_json::{Value, json};
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{Call, Ctx, Resource};
-use super::ids;
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::Customer;
-use super::state::{State, unused_id};
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{Call, Ctx, Resource};
+use crate::ids;
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::Customer;
+use crate::state::{State, unused_id};
 
 /// `POST /v1/customers`: the sandbox accepts only these parameters of Stripe's many.
 pub(crate) static CREATE: &[Field] = &[

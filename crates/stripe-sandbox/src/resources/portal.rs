@@ -20,18 +20,18 @@ use stripe_facts::{
     PORTAL_SUBSCRIPTION_UPDATES,
 };
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::{
     AdjustableQuantity, BusinessProfile, Condition, Features, LoginPage, PortalConfiguration,
     PortalProduct, SubscriptionCancel,
 };
-use super::state::{State, find, unused_id};
+use crate::state::{State, find, unused_id};
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables

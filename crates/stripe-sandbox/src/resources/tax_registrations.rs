@@ -26,15 +26,15 @@
 
 use serde_json::{Map, Value, json};
 
-use super::countries::{self, US_STATES};
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::TaxRegistration;
-use super::state::{State, find, unused_id};
+use crate::countries::{self, US_STATES};
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::TaxRegistration;
+use crate::state::{State, find, unused_id};
 
 impl TaxRegistration {
     /// `scheduled`, `active` or `expired` at `now`.

@@ -18,19 +18,19 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::coupons::{self, TIMESTAMP};
-use super::currency;
 use super::customers;
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{PromotionCode, Restrictions};
-use super::state::{State, find, unused_id};
-use super::tx::Tx;
-use super::version::ApiVersion;
+use crate::currency;
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::{PromotionCode, Restrictions};
+use crate::state::{State, find, unused_id};
+use crate::tx::Tx;
+use crate::version::ApiVersion;
 
 // ---------------------------------------------------------------------------------------------
 // Activity and uniqueness

@@ -3,15 +3,15 @@
 
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{PackageDimensions, Product};
-use super::state::{State, find};
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::{PackageDimensions, Product};
+use crate::state::{State, find};
 
 const DIMENSION: Ty = Ty::Decimal {
     places: 2,

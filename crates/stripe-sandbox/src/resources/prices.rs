@@ -7,17 +7,17 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{CurrencyOption, CustomUnitAmount, Price, Recurring, Tier, TransformQuantity};
-use super::state::{State, find, unused_id};
-use super::tx::Tx;
-use super::version::ApiVersion;
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::{CurrencyOption, CustomUnitAmount, Price, Recurring, Tier, TransformQuantity};
+use crate::state::{State, find, unused_id};
+use crate::tx::Tx;
+use crate::version::ApiVersion;
 
 impl Price {
     fn kind(&self) -> &'static str {

@@ -5,16 +5,16 @@
 
 use serde_json::{Value, json};
 
-use super::countries;
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::TaxRate;
-use super::state::{State, find, unused_id};
+use crate::countries;
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::TaxRate;
+use crate::state::{State, find, unused_id};
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables

@@ -7,12 +7,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::countries;
-use super::error::ApiError;
-use super::handler::{Call, Ctx};
-use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::products;
-use super::records::{Address, TaxSettings};
+use crate::countries;
+use crate::error::ApiError;
+use crate::handler::{Call, Ctx};
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::{Address, TaxSettings};
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
