@@ -15,7 +15,7 @@ use super::ids;
 // The account (`account`)
 
 /// The persisted part of the account: its id and creation time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct AccountRecord {
     pub id: String,
     pub created: i64,
