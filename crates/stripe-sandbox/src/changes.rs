@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::records::{Event, MAX_EVENTS, TaxSettings};
+use super::records::{Event, MAX_EVENTS};
+use super::resources::tax_settings::TaxSettings;
 use super::state::{State, Table};
 use super::tx::Part;
 

@@ -958,7 +958,7 @@ mod tests {
             "/v1/products",
             products::LIST,
             products::list,
-            &expand::PRODUCT,
+            &products::SCHEMA,
         )
         .list(),
         route("POST", "/v1/fail", &[], change_then_fail, &expand::NONE)

@@ -1,8 +1,8 @@
 //! Everything the sandbox knows, [`State`]: one Stripe account, with a map of stored records
-//! (see `records.rs`) for each kind of object, the list of its tables ([`Table`]) and which
-//! map holds which kind ([`Record`]).
-//! Reading it is free; changing it goes through a transaction (`tx.rs`), and keeping it, in
-//! memory or in a file, is the store's business (`store.rs`).
+//! for each kind of object (each kind's record is in its module in `resources/`), the list of
+//! its tables ([`Table`]) and which map holds which kind ([`Record`]). Reading it is free;
+//! changing it goes through a transaction (`tx.rs`), and keeping it, in memory or in a file, is
+//! the store's business (`store.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -13,10 +13,16 @@ use serde_json::Value;
 use super::error::ApiError;
 use super::ids;
 use super::list::{Listed, listed_by_creation};
-use super::records::{
-    AccountRecord, Coupon, Customer, Event, IdempotencyRecord, PortalConfiguration, Price, Product,
-    PromotionCode, TaxRate, TaxRegistration, TaxSettings, default_configuration,
-};
+use super::records::{AccountRecord, Event, IdempotencyRecord};
+use super::resources::coupons::Coupon;
+use super::resources::customers::Customer;
+use super::resources::portal::{PortalConfiguration, default_configuration};
+use super::resources::prices::Price;
+use super::resources::products::Product;
+use super::resources::promotion_codes::PromotionCode;
+use super::resources::tax_rates::TaxRate;
+use super::resources::tax_registrations::TaxRegistration;
+use super::resources::tax_settings::TaxSettings;
 
 /// The state file format this build reads and writes.
 pub(crate) const FORMAT: u32 = 1;

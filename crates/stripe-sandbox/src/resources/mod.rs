@@ -5,37 +5,43 @@
 
 mod account;
 mod catalog;
-mod coupons;
-mod customers;
+pub(crate) mod coupons;
+pub(crate) mod customers;
 mod events;
-mod portal;
-mod prices;
+pub(crate) mod portal;
+pub(crate) mod prices;
 pub(crate) mod products;
 pub(crate) mod promotion_codes;
-mod tax_rates;
-mod tax_registrations;
-mod tax_settings;
+pub(crate) mod tax_rates;
+pub(crate) mod tax_registrations;
+pub(crate) mod tax_settings;
 
-use crate::expand::{COUPON, CUSTOMER, NONE, PORTAL_CONFIGURATION, PRICE, PRODUCT, PROMOTION_CODE};
+use crate::expand::NONE;
 use crate::handler::retrieve;
-use crate::records::{
-    Coupon, Customer, PortalConfiguration, Price, Product, TaxRate, TaxRegistration,
-};
 use crate::routes::{Endpoint, Paths};
+use coupons::Coupon;
+use customers::Customer;
+use portal::PortalConfiguration;
+use prices::Price;
+use products::Product;
+use tax_rates::TaxRate;
+use tax_registrations::TaxRegistration;
 
 const EVENTS: Paths = Paths::new("/v1/events", "/v1/events/{id}", &NONE);
 const ACCOUNT: Paths = Paths::singleton("/v1/account");
-const PRODUCTS: Paths = Paths::new("/v1/products", "/v1/products/{id}", &PRODUCT).events("product");
-const PRICES: Paths = Paths::new("/v1/prices", "/v1/prices/{id}", &PRICE).events("price");
-const COUPONS: Paths = Paths::new("/v1/coupons", "/v1/coupons/{id}", &COUPON).events("coupon");
+const PRODUCTS: Paths =
+    Paths::new("/v1/products", "/v1/products/{id}", &products::SCHEMA).events("product");
+const PRICES: Paths = Paths::new("/v1/prices", "/v1/prices/{id}", &prices::SCHEMA).events("price");
+const COUPONS: Paths =
+    Paths::new("/v1/coupons", "/v1/coupons/{id}", &coupons::SCHEMA).events("coupon");
 const PROMOTION_CODES: Paths = Paths::new(
     "/v1/promotion_codes",
     "/v1/promotion_codes/{id}",
-    &PROMOTION_CODE,
+    &promotion_codes::SCHEMA,
 )
 .events("promotion_code");
 const CUSTOMERS: Paths =
-    Paths::new("/v1/customers", "/v1/customers/{id}", &CUSTOMER).events("customer");
+    Paths::new("/v1/customers", "/v1/customers/{id}", &customers::SCHEMA).events("customer");
 const TAX_SETTINGS: Paths = Paths::singleton("/v1/tax/settings").events("tax.settings");
 /// Tax registrations record no events (Stripe documents none for them).
 const TAX_REGISTRATIONS: Paths =
@@ -45,7 +51,7 @@ const TAX_RATES: Paths =
 const PORTAL_CONFIGURATIONS: Paths = Paths::new(
     "/v1/billing_portal/configurations",
     "/v1/billing_portal/configurations/{id}",
-    &PORTAL_CONFIGURATION,
+    &portal::SCHEMA,
 )
 .events("billing_portal.configuration");
 
