@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::records::{Event, MAX_EVENTS, TaxSettings};
+use super::records::{Event, MAX_EVENTS};
+use super::resources::tax_settings::TaxSettings;
 use super::state::{State, Table};
 use super::tx::Part;
 
@@ -52,7 +53,7 @@ pub(crate) fn of(state: &State, touched: &[Part]) -> Result<Vec<Change>, serde_j
     let mut changes = Vec::with_capacity(touched.len());
     for part in touched {
         changes.push(match part {
-            Part::Entry(table, key) => match entry(state, *table, key)? {
+            Part::Entry(table, key) => match table.entry(state, key)? {
                 Some(value) => Change::Put {
                     table: *table,
                     key: key.clone(),
@@ -81,8 +82,8 @@ pub(crate) fn apply(state: &mut State, commit: Commit) -> Result<(), serde_json:
     state.generation = commit.generation;
     for change in commit.changes {
         match change {
-            Change::Put { table, key, value } => put(state, table, key, value)?,
-            Change::Delete { table, key } => delete(state, table, &key),
+            Change::Put { table, key, value } => table.put(state, key, value)?,
+            Change::Delete { table, key } => table.delete(state, &key),
             Change::NextSeq(seq) => state.next_seq = seq,
             Change::ClockOffset(offset) => state.clock_offset = offset,
             Change::TaxSettings(settings) => state.tax_settings = settings,
@@ -95,53 +96,4 @@ pub(crate) fn apply(state: &mut State, commit: Commit) -> Result<(), serde_json:
         }
     }
     Ok(())
-}
-
-/// Reading, storing and removing an entry of each table by name.
-macro_rules! tables {
-    ($($table:ident => $field:ident),+ $(,)?) => {
-        /// The entry `key` of `table`, as JSON (`true` in the set of deleted products).
-        fn entry(state: &State, table: Table, key: &str) -> Result<Option<Value>, serde_json::Error> {
-            match table {
-                Table::DeletedProducts => Ok(state.deleted_products.contains(key).then_some(Value::Bool(true))),
-                $(Table::$table => state.$field.get(key).map(serde_json::to_value).transpose(),)+
-            }
-        }
-
-        fn put(state: &mut State, table: Table, key: String, value: Value) -> Result<(), serde_json::Error> {
-            match table {
-                Table::DeletedProducts => {
-                    state.deleted_products.insert(key);
-                }
-                $(Table::$table => {
-                    state.$field.insert(key, serde_json::from_value(value)?);
-                })+
-            }
-            Ok(())
-        }
-
-        fn delete(state: &mut State, table: Table, key: &str) {
-            match table {
-                Table::DeletedProducts => {
-                    state.deleted_products.remove(key);
-                }
-                $(Table::$table => {
-                    state.$field.remove(key);
-                })+
-            }
-        }
-    };
-}
-
-tables! {
-    Products => products,
-    Prices => prices,
-    Coupons => coupons,
-    DeletedCoupons => deleted_coupons,
-    PromotionCodes => promotion_codes,
-    Customers => customers,
-    TaxRates => tax_rates,
-    TaxRegistrations => tax_registrations,
-    PortalConfigurations => portal_configurations,
-    Idempotency => idempotency,
 }

@@ -1,5 +1,6 @@
-//! `expand[]`: which fields of which objects can be expanded or included, and the parsed
-//! request (a tree of paths) that renderers consult.
+//! `expand[]`: which fields of an object can be expanded or included (its kind's [`Schema`],
+//! the `SCHEMA` of its module in `resources/`), and the parsed request (a tree of paths) that
+//! renderers consult.
 //!
 //! Expandable fields replace an id by the full object; includable fields (`price.tiers`,
 //! `price.currency_options`, `tiers` inside each currency option, `coupon.applies_to`,
@@ -36,80 +37,6 @@ pub(crate) enum Target {
     /// schema that can (`promotion` in `promotion.coupon`).
     Nested(&'static Schema),
 }
-
-pub(crate) static PRODUCT: Schema = Schema {
-    fields: &[
-        ("default_price", Target::Object(&PRICE)),
-        ("tax_code", Target::Object(&NONE)),
-    ],
-};
-
-pub(crate) static PRICE: Schema = Schema {
-    fields: &[
-        ("product", Target::Object(&PRODUCT)),
-        ("tiers", Target::Included),
-        (
-            "currency_options",
-            Target::IncludedCurrencyMap(&CURRENCY_OPTION),
-        ),
-    ],
-};
-
-/// One entry of `price.currency_options`.
-pub(crate) static CURRENCY_OPTION: Schema = Schema {
-    fields: &[("tiers", Target::Included)],
-};
-
-pub(crate) static COUPON: Schema = Schema {
-    fields: &[
-        ("applies_to", Target::Included),
-        ("currency_options", Target::Included),
-    ],
-};
-
-/// Customers: the sandbox models none of their expandable fields.
-pub(crate) static CUSTOMER: Schema = Schema { fields: &[] };
-
-pub(crate) static PROMOTION_CODE: Schema = Schema {
-    fields: &[
-        ("customer", Target::Object(&CUSTOMER)),
-        ("promotion", Target::Nested(&PROMOTION)),
-        ("restrictions", Target::Nested(&RESTRICTIONS)),
-    ],
-};
-
-/// `promotion_code.promotion`: `coupon` expands to the coupon (clover and later).
-pub(crate) static PROMOTION: Schema = Schema {
-    fields: &[("coupon", Target::Object(&COUPON))],
-};
-
-/// `promotion_code.restrictions`.
-pub(crate) static RESTRICTIONS: Schema = Schema {
-    fields: &[("currency_options", Target::Included)],
-};
-
-/// `billing_portal.configuration`: `application` expands (it is always `null` in the
-/// sandbox), and `features.subscription_update.products` is includable
-/// (docs/stripe-rules.md#portal-configurations).
-pub(crate) static PORTAL_CONFIGURATION: Schema = Schema {
-    fields: &[
-        ("application", Target::Object(&NONE)),
-        ("features", Target::Nested(&PORTAL_FEATURES)),
-    ],
-};
-
-/// `billing_portal.configuration.features`.
-pub(crate) static PORTAL_FEATURES: Schema = Schema {
-    fields: &[(
-        "subscription_update",
-        Target::Nested(&PORTAL_SUBSCRIPTION_UPDATE),
-    )],
-};
-
-/// `billing_portal.configuration.features.subscription_update`.
-pub(crate) static PORTAL_SUBSCRIPTION_UPDATE: Schema = Schema {
-    fields: &[("products", Target::Included)],
-};
 
 /// Objects with nothing to expand (accounts, deleted objects, tax codes, tax rates, tax
 /// settings, tax registrations).
@@ -197,6 +124,9 @@ fn cannot_expand(path: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::prices::SCHEMA as PRICE;
+    use crate::resources::products::SCHEMA as PRODUCT;
+    use crate::resources::promotion_codes::SCHEMA as PROMOTION_CODE;
 
     fn paths(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| s.to_string()).collect()

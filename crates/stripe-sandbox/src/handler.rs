@@ -1,7 +1,8 @@
 //! What every handler works with: its context ([`Ctx`]: the request's transaction, the clock,
 //! the API version), its validated call ([`Call`]), and the pieces every kind of stored object
 //! shares ([`Resource`]: how it shows; retrieve, the answer to a write, a page of a list). The
-//! kinds' modules build their handlers from these; `routes.rs` puts them in the endpoint table.
+//! kinds' modules build their handlers from these; `resources/mod.rs` puts them in the route
+//! table.
 
 use serde_json::{Map, Value};
 

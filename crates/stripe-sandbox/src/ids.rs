@@ -1,6 +1,6 @@
-//! Object and request identifiers: random ones (`prod_…`, `price_…`, `promo_…`, `cus_…`,
-//! `txr_…`, `taxreg_…`, `bpc_…`, `req_…`, `acct_…`, coupon ids, promotion `code`s and portal
-//! login URLs), new ones no object has yet, and the custom ids a client may choose.
+//! Object and request identifiers: random ones (each kind's module makes its ids from them:
+//! `prod_…` in `resources/products.rs`, …; here those of events, requests and the account), new
+//! ones no object has yet, and the custom ids a client may choose.
 
 use super::error::ApiError;
 
@@ -26,59 +26,9 @@ pub(crate) fn random(prefix: &str, len: usize) -> String {
     id
 }
 
-/// A product id as Stripe generates them: `prod_` + 14 alphanumerics.
-pub(crate) fn product() -> String {
-    random("prod_", 14)
-}
-
-/// A price id as Stripe generates them: `price_` + 24 alphanumerics.
-pub(crate) fn price() -> String {
-    random("price_", 24)
-}
-
-/// A generated coupon id: 8 uppercase alphanumerics, no prefix (e.g. `Z4OV52SU`).
-pub(crate) fn coupon() -> String {
-    random_of(UPPER_ALPHANUMERIC, 8)
-}
-
-/// A promotion code id: `promo_` + 24 alphanumerics.
-pub(crate) fn promotion_code() -> String {
-    random("promo_", 24)
-}
-
-/// A generated customer-facing promotion `code`: 8 uppercase alphanumerics.
-pub(crate) fn promotion_code_code() -> String {
-    random_of(UPPER_ALPHANUMERIC, 8)
-}
-
-/// A customer id: `cus_` + 14 alphanumerics.
-pub(crate) fn customer() -> String {
-    random("cus_", 14)
-}
-
-/// A customer's invoice prefix: 8 uppercase alphanumerics.
-pub(crate) fn invoice_prefix() -> String {
-    random_of(UPPER_ALPHANUMERIC, 8)
-}
-
-/// A tax rate id: `txr_` + 24 alphanumerics.
-pub(crate) fn tax_rate() -> String {
-    random("txr_", 24)
-}
-
-/// A tax registration id: `taxreg_` + 24 alphanumerics.
-pub(crate) fn tax_registration() -> String {
-    random("taxreg_", 24)
-}
-
-/// A portal configuration id: `bpc_` + 24 alphanumerics.
-pub(crate) fn portal_configuration() -> String {
-    random("bpc_", 24)
-}
-
-/// A portal login page URL: `https://billing.stripe.com/p/login/test_` + 24 alphanumerics.
-pub(crate) fn portal_login_url() -> String {
-    random("https://billing.stripe.com/p/login/test_", 24)
+/// `len` random uppercase ASCII alphanumerics (coupon ids, promotion `code`s, invoice prefixes).
+pub(crate) fn random_upper(len: usize) -> String {
+    random_of(UPPER_ALPHANUMERIC, len)
 }
 
 /// An event id: `evt_1` + 23 alphanumerics.
@@ -136,18 +86,21 @@ pub(crate) fn now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::{coupons, customers, prices, products, promotion_codes};
 
     #[test]
     fn ids_have_stripe_shapes() {
-        let p = product();
+        let p = products::new_id();
         assert!(p.starts_with("prod_") && p.len() == 19);
-        let pr = price();
+        let pr = prices::new_id();
         assert!(pr.starts_with("price_") && pr.len() == 30);
         assert!(pr[6..].chars().all(|c| c.is_ascii_alphanumeric()));
         assert!(request().starts_with("req_"));
-        let c = coupon();
+        let c = coupons::new_id();
         assert!(c.len() == 8 && c.bytes().all(|b| UPPER_ALPHANUMERIC.contains(&b)));
-        assert!(promotion_code().starts_with("promo_") && promotion_code().len() == 30);
-        assert!(customer().starts_with("cus_") && customer().len() == 18);
+        let promo = promotion_codes::new_id();
+        assert!(promo.starts_with("promo_") && promo.len() == 30);
+        let cus = customers::new_id();
+        assert!(cus.starts_with("cus_") && cus.len() == 18);
     }
 }

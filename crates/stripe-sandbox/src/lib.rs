@@ -12,18 +12,13 @@
 //! foreground on a bound listener), [`SandboxConfig`], [`FailureRule`], [`Chaos`] (random
 //! faults, latency, rate limits), [`LoggedRequest`] and [`SandboxError`].
 
-mod account;
 mod auth;
-mod catalog;
 mod changes;
 mod chaos;
 mod connections;
 mod countries;
-mod coupons;
 mod currency;
-mod customers;
 mod error;
-mod events;
 mod expand;
 mod faults;
 mod form;
@@ -33,20 +28,14 @@ mod ids;
 mod list;
 mod metadata;
 mod params;
-mod portal;
-mod prices;
-mod products;
-mod promotion_codes;
 mod records;
 mod reqlog;
+mod resources;
 mod routes;
 pub mod seed;
 mod server;
 mod state;
 mod store;
-mod tax_rates;
-mod tax_registrations;
-mod tax_settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod tx;

@@ -1,19 +1,11 @@
-//! The endpoint table: method, path pattern, parameter table, expansion schema and handler of
-//! every route, and how a request finds its route. New resources plug in here; what handlers
-//! share is in `handler.rs`.
+//! Routing: an endpoint ([`Endpoint`]: method, path pattern, parameter table, expansion schema
+//! and handler), the [`Paths`] of a kind of object that build its endpoints, and how a request
+//! finds its route. The route table itself is in `resources/mod.rs`, beside the kinds' modules;
+//! what handlers share is in `handler.rs`.
 
-use super::expand::{
-    COUPON, CUSTOMER, NONE, PORTAL_CONFIGURATION, PRICE, PRODUCT, PROMOTION_CODE, Schema,
-};
-use super::handler::{Handler, retrieve};
+use super::expand::{NONE, Schema};
+use super::handler::Handler;
 use super::params::Field;
-use super::records::{
-    Coupon, Customer, PortalConfiguration, Price, Product, TaxRate, TaxRegistration,
-};
-use super::{
-    account, catalog, coupons, customers, events, portal, prices, products, promotion_codes,
-    tax_rates, tax_registrations, tax_settings,
-};
 
 /// One route.
 pub(crate) struct Endpoint {
@@ -85,7 +77,7 @@ impl Endpoint {
 /// (`/v1/prices/{id}`), what its responses may expand, and what its events call it (`price`:
 /// `price.created`, `price.updated`, `price.deleted`; `None`: writes record no event). A
 /// singleton (the account, the tax settings) is its own collection.
-struct Paths {
+pub(crate) struct Paths {
     collection: &'static str,
     object: &'static str,
     schema: &'static Schema,
@@ -93,7 +85,11 @@ struct Paths {
 }
 
 impl Paths {
-    const fn new(collection: &'static str, object: &'static str, schema: &'static Schema) -> Self {
+    pub(crate) const fn new(
+        collection: &'static str,
+        object: &'static str,
+        schema: &'static Schema,
+    ) -> Self {
         Paths {
             collection,
             object,
@@ -102,12 +98,12 @@ impl Paths {
         }
     }
 
-    const fn singleton(path: &'static str) -> Self {
+    pub(crate) const fn singleton(path: &'static str) -> Self {
         Paths::new(path, path, &NONE)
     }
 
     /// Writes record events of type `<object>.<verb>`.
-    const fn events(self, object: &'static str) -> Self {
+    pub(crate) const fn events(self, object: &'static str) -> Self {
         Paths {
             events: Some(object),
             ..self
@@ -115,96 +111,30 @@ impl Paths {
     }
 
     /// `POST` on the collection.
-    const fn create(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+    pub(crate) const fn create(&self, params: &'static [Field], handler: Handler) -> Endpoint {
         route("POST", self.collection, params, handler, self.schema).event(self.events, "created")
     }
 
     /// `GET` on the collection.
-    const fn list(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+    pub(crate) const fn list(&self, params: &'static [Field], handler: Handler) -> Endpoint {
         route("GET", self.collection, params, handler, self.schema).list()
     }
 
     /// `GET` on an object.
-    const fn retrieve(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+    pub(crate) const fn retrieve(&self, params: &'static [Field], handler: Handler) -> Endpoint {
         route("GET", self.object, params, handler, self.schema)
     }
 
     /// `POST` on an object (or a singleton).
-    const fn update(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+    pub(crate) const fn update(&self, params: &'static [Field], handler: Handler) -> Endpoint {
         route("POST", self.object, params, handler, self.schema).event(self.events, "updated")
     }
 
     /// `DELETE` on an object: the answer is a deletion stub, which expands nothing.
-    const fn delete(&self, params: &'static [Field], handler: Handler) -> Endpoint {
+    pub(crate) const fn delete(&self, params: &'static [Field], handler: Handler) -> Endpoint {
         route("DELETE", self.object, params, handler, &NONE).event(self.events, "deleted")
     }
 }
-
-const EVENTS: Paths = Paths::new("/v1/events", "/v1/events/{id}", &NONE);
-const ACCOUNT: Paths = Paths::singleton("/v1/account");
-const PRODUCTS: Paths = Paths::new("/v1/products", "/v1/products/{id}", &PRODUCT).events("product");
-const PRICES: Paths = Paths::new("/v1/prices", "/v1/prices/{id}", &PRICE).events("price");
-const COUPONS: Paths = Paths::new("/v1/coupons", "/v1/coupons/{id}", &COUPON).events("coupon");
-const PROMOTION_CODES: Paths = Paths::new(
-    "/v1/promotion_codes",
-    "/v1/promotion_codes/{id}",
-    &PROMOTION_CODE,
-)
-.events("promotion_code");
-const CUSTOMERS: Paths =
-    Paths::new("/v1/customers", "/v1/customers/{id}", &CUSTOMER).events("customer");
-const TAX_SETTINGS: Paths = Paths::singleton("/v1/tax/settings").events("tax.settings");
-/// Tax registrations record no events (Stripe documents none for them).
-const TAX_REGISTRATIONS: Paths =
-    Paths::new("/v1/tax/registrations", "/v1/tax/registrations/{id}", &NONE);
-const TAX_RATES: Paths =
-    Paths::new("/v1/tax_rates", "/v1/tax_rates/{id}", &NONE).events("tax_rate");
-const PORTAL_CONFIGURATIONS: Paths = Paths::new(
-    "/v1/billing_portal/configurations",
-    "/v1/billing_portal/configurations/{id}",
-    &PORTAL_CONFIGURATION,
-)
-.events("billing_portal.configuration");
-
-pub(crate) static ENDPOINTS: &[Endpoint] = &[
-    EVENTS.list(events::LIST, events::list),
-    EVENTS.retrieve(events::RETRIEVE, events::retrieve),
-    ACCOUNT.retrieve(account::RETRIEVE, account::retrieve),
-    PRODUCTS.create(catalog::CREATE_PRODUCT, catalog::create_product),
-    PRODUCTS.list(products::LIST, products::list),
-    PRODUCTS.retrieve(products::RETRIEVE, retrieve::<Product>),
-    PRODUCTS.update(products::UPDATE, products::update),
-    PRODUCTS.delete(products::DELETE, products::delete),
-    PRICES.create(catalog::CREATE_PRICE, catalog::create_price),
-    PRICES.list(prices::LIST, prices::list),
-    PRICES.retrieve(prices::RETRIEVE, retrieve::<Price>),
-    PRICES.update(prices::UPDATE, prices::update),
-    COUPONS.create(coupons::CREATE, coupons::create),
-    COUPONS.list(coupons::LIST, coupons::list),
-    COUPONS.retrieve(coupons::RETRIEVE, retrieve::<Coupon>),
-    COUPONS.update(coupons::UPDATE, coupons::update),
-    COUPONS.delete(coupons::DELETE, coupons::delete),
-    PROMOTION_CODES.create(promotion_codes::CREATE, promotion_codes::create),
-    PROMOTION_CODES.list(promotion_codes::LIST, promotion_codes::list),
-    PROMOTION_CODES.retrieve(promotion_codes::RETRIEVE, promotion_codes::retrieve),
-    PROMOTION_CODES.update(promotion_codes::UPDATE, promotion_codes::update),
-    CUSTOMERS.create(customers::CREATE, customers::create),
-    CUSTOMERS.retrieve(customers::RETRIEVE, retrieve::<Customer>),
-    TAX_SETTINGS.retrieve(tax_settings::RETRIEVE, tax_settings::retrieve),
-    TAX_SETTINGS.update(tax_settings::UPDATE, tax_settings::update),
-    TAX_REGISTRATIONS.create(tax_registrations::CREATE, tax_registrations::create),
-    TAX_REGISTRATIONS.list(tax_registrations::LIST, tax_registrations::list),
-    TAX_REGISTRATIONS.retrieve(tax_registrations::RETRIEVE, retrieve::<TaxRegistration>),
-    TAX_REGISTRATIONS.update(tax_registrations::UPDATE, tax_registrations::update),
-    TAX_RATES.create(tax_rates::CREATE, tax_rates::create),
-    TAX_RATES.list(tax_rates::LIST, tax_rates::list),
-    TAX_RATES.retrieve(tax_rates::RETRIEVE, retrieve::<TaxRate>),
-    TAX_RATES.update(tax_rates::UPDATE, tax_rates::update),
-    PORTAL_CONFIGURATIONS.create(portal::CREATE, portal::create),
-    PORTAL_CONFIGURATIONS.list(portal::LIST, portal::list),
-    PORTAL_CONFIGURATIONS.retrieve(portal::RETRIEVE, retrieve::<PortalConfiguration>),
-    PORTAL_CONFIGURATIONS.update(portal::UPDATE, portal::update),
-];
 
 /// Path segments `{id}` never matches: Stripe routes them elsewhere (`/v1/prices/search`),
 /// and the sandbox does not implement those routes, so they are unrecognized URLs rather than
@@ -214,7 +144,7 @@ const RESERVED_SEGMENTS: &[&str] = &["search"];
 /// The endpoint for `method` and `path`, with the decoded `{id}` segment (or `""`).
 #[cfg(test)]
 pub(crate) fn find(method: &str, path: &str) -> Option<(&'static Endpoint, String)> {
-    find_in(ENDPOINTS, method, path)
+    find_in(super::resources::ENDPOINTS, method, path)
 }
 
 /// The endpoint of `table` for `method` and `path`, with the decoded `{id}` segment (or `""`).

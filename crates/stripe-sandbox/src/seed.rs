@@ -10,7 +10,9 @@ use std::path::Path;
 
 use super::SandboxError;
 use super::ids;
-use super::records::{AccountRecord, Price, Product, Recurring};
+use super::records::AccountRecord;
+use super::resources::prices::{self, Price, Recurring};
+use super::resources::products::{self, Product};
 use super::state::{Record, State};
 
 /// A product to seed.
@@ -68,8 +70,8 @@ pub fn write_state(
         id: state.account.id.clone(),
         created: oldest - 86_400,
     };
-    let product_ids: Vec<String> = products.iter().map(|_| ids::product()).collect();
-    let price_ids: Vec<String> = prices.iter().map(|_| ids::price()).collect();
+    let product_ids: Vec<String> = products.iter().map(|_| products::new_id()).collect();
+    let price_ids: Vec<String> = prices.iter().map(|_| prices::new_id()).collect();
     // Sequence numbers follow `created`, as if each object had been made through the API.
     let mut order: Vec<(i64, bool, usize)> = products
         .iter()

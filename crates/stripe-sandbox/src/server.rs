@@ -39,9 +39,9 @@ use super::handler::{Call, Ctx};
 use super::idempotency::{self, InFlight, Lookup};
 use super::ids;
 use super::params::{self, ParamsExt};
-use super::promotion_codes;
 use super::records::{Event, IdempotencyRecord};
 use super::reqlog::RequestLog;
+use super::resources::{self, promotion_codes};
 use super::routes::{self, Endpoint};
 use super::store::{Store, TxError};
 use super::tx::Tx;
@@ -193,7 +193,7 @@ impl App {
                 config.request_log_bodies,
             ),
             inflight: InFlight::default(),
-            endpoints: routes::ENDPOINTS,
+            endpoints: resources::ENDPOINTS,
             live: config.live,
             connections: Connections::new(config.max_connections),
             timeouts: Timeouts::idle(config.idle_timeout),
@@ -842,7 +842,7 @@ mod tests {
 
     use super::*;
     use crate::expand;
-    use crate::products;
+    use crate::resources::products;
     use crate::routes::route;
 
     const KEY: &str = "Authorization: Bearer sk_test_serverTests\r\n";
@@ -958,7 +958,7 @@ mod tests {
             "/v1/products",
             products::LIST,
             products::list,
-            &expand::PRODUCT,
+            &products::SCHEMA,
         )
         .list(),
         route("POST", "/v1/fail", &[], change_then_fail, &expand::NONE)

@@ -1,25 +1,36 @@
 //! Everything the sandbox knows, [`State`]: one Stripe account, with a map of stored records
-//! (see `records.rs`) for each kind of object, and which map holds which kind ([`Record`]).
-//! Reading it is free; changing it goes through a transaction (`tx.rs`), and keeping it, in
-//! memory or in a file, is the store's business (`store.rs`).
+//! for each kind of object (each kind's record is in its module in `resources/`), the list of
+//! its tables ([`Table`]) and which map holds which kind ([`Record`]). Reading it is free;
+//! changing it goes through a transaction (`tx.rs`), and keeping it, in memory or in a file, is
+//! the store's business (`store.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::error::ApiError;
 use super::ids;
 use super::list::{Listed, listed_by_creation};
-use super::records::{
-    AccountRecord, Coupon, Customer, Event, IdempotencyRecord, PortalConfiguration, Price, Product,
-    PromotionCode, TaxRate, TaxRegistration, TaxSettings, default_configuration,
-};
+use super::records::{AccountRecord, Event, IdempotencyRecord};
+use super::resources::coupons::Coupon;
+use super::resources::customers::Customer;
+use super::resources::portal::{PortalConfiguration, default_configuration};
+use super::resources::prices::Price;
+use super::resources::products::Product;
+use super::resources::promotion_codes::PromotionCode;
+use super::resources::tax_rates::TaxRate;
+use super::resources::tax_registrations::TaxRegistration;
+use super::resources::tax_settings::TaxSettings;
 
 /// The state file format this build reads and writes.
 pub(crate) const FORMAT: u32 = 1;
 
-/// Everything the sandbox knows: one Stripe account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Everything the sandbox knows: one Stripe account. Its maps are the tables listed in
+/// `tables!` below. (`State::default()` is no state the sandbox serves, having no account and
+/// format 0: [`State::fresh`] is a new account's.)
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct State {
     pub format: u32,
     /// Incremented on every write (informational).
@@ -33,7 +44,7 @@ pub(crate) struct State {
     pub next_seq: u64,
     #[serde(default)]
     pub products: BTreeMap<String, Product>,
-    /// Ids of deleted products: never reused (stricter reading, see `products.rs`).
+    /// Ids of deleted products: never reused (stricter reading, see `resources/products.rs`).
     #[serde(default)]
     pub deleted_products: BTreeSet<String>,
     #[serde(default)]
@@ -41,7 +52,7 @@ pub(crate) struct State {
     #[serde(default)]
     pub coupons: BTreeMap<String, Coupon>,
     /// Deleted coupons, kept so that their ids are never reused (stricter reading, see
-    /// `coupons.rs`) and so that a promotion code can still show its coupon, invalid.
+    /// `resources/coupons.rs`) and so that a promotion code can still show its coupon, invalid.
     #[serde(default)]
     pub deleted_coupons: BTreeMap<String, Coupon>,
     #[serde(default)]
@@ -75,24 +86,9 @@ impl State {
     pub(crate) fn fresh() -> State {
         let mut state = State {
             format: FORMAT,
-            generation: 0,
-            snapshot: 0,
             account: AccountRecord::generate(),
             next_seq: 1,
-            products: BTreeMap::new(),
-            deleted_products: BTreeSet::new(),
-            prices: BTreeMap::new(),
-            coupons: BTreeMap::new(),
-            deleted_coupons: BTreeMap::new(),
-            promotion_codes: BTreeMap::new(),
-            customers: BTreeMap::new(),
-            tax_settings: TaxSettings::default(),
-            tax_rates: BTreeMap::new(),
-            tax_registrations: BTreeMap::new(),
-            portal_configurations: BTreeMap::new(),
-            idempotency: BTreeMap::new(),
-            events: VecDeque::new(),
-            clock_offset: 0,
+            ..State::default()
         };
         state.ensure_default_portal();
         state
@@ -114,24 +110,6 @@ impl State {
     }
 }
 
-/// The maps of [`State`] (and its set of deleted product ids), by name: each entry of one is
-/// a part of the state that a transaction can change (see `tx.rs` and `changes.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Table {
-    Products,
-    DeletedProducts,
-    Prices,
-    Coupons,
-    DeletedCoupons,
-    PromotionCodes,
-    Customers,
-    TaxRates,
-    TaxRegistrations,
-    PortalConfigurations,
-    Idempotency,
-}
-
 /// A stored object of one kind, kept by id in a map of [`State`].
 pub(crate) trait Record: Listed + Clone + 'static {
     /// What Stripe's errors call it (`No such tax rate: …`).
@@ -140,41 +118,136 @@ pub(crate) trait Record: Listed + Clone + 'static {
     const TABLE: Table;
     /// The map of the state that holds this kind.
     fn table(state: &State) -> &BTreeMap<String, Self>;
-    /// The same map, to change it (only [`Tx`] does, journaling every change).
+    /// The same map, to change it (only [`Tx`](super::tx::Tx) does, journaling every change).
     fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self>;
     /// Sets the creation sequence number.
     fn set_seq(&mut self, seq: u64);
 }
 
-/// Implements [`Listed`] and [`Record`] for kinds with `id`, `created` and `seq` fields.
-macro_rules! records {
-    ($($kind:ty => $table:ident $field:ident, $noun:literal;)+) => {$(
-        listed_by_creation!($kind);
-        impl Record for $kind {
-            const NOUN: &'static str = $noun;
-            const TABLE: Table = Table::$table;
-            fn table(state: &State) -> &BTreeMap<String, Self> {
-                &state.$field
+/// The tables of [`State`], the parts of it a transaction changes by key: the [`Table`] enum
+/// that names them (in the journal, by the `State` field's name), the access to each by name
+/// (see `changes.rs`) and, for the kinds of stored objects (`: Type, "noun"`), their
+/// [`Listed`] and [`Record`] impls (the type has `id`, `created` and `seq` fields).
+macro_rules! tables {
+    ($($table:ident $field:ident $(: $kind:ty, $noun:literal)?;)+) => {
+        /// A table of [`State`], by name: each entry of one is a part of the state that a
+        /// transaction can change (see `tx.rs` and `changes.rs`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub(crate) enum Table {
+            $($table,)+
+        }
+
+        impl Table {
+            fn entries(self, state: &State) -> &dyn Entries {
+                match self {
+                    $(Table::$table => &state.$field,)+
+                }
             }
-            fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self> {
-                &mut state.$field
-            }
-            fn set_seq(&mut self, seq: u64) {
-                self.seq = seq;
+
+            fn entries_mut(self, state: &mut State) -> &mut dyn Entries {
+                match self {
+                    $(Table::$table => &mut state.$field,)+
+                }
             }
         }
-    )+};
+
+        $($(
+            listed_by_creation!($kind);
+            impl Record for $kind {
+                const NOUN: &'static str = $noun;
+                const TABLE: Table = Table::$table;
+                fn table(state: &State) -> &BTreeMap<String, Self> {
+                    &state.$field
+                }
+                fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self> {
+                    &mut state.$field
+                }
+                fn set_seq(&mut self, seq: u64) {
+                    self.seq = seq;
+                }
+            }
+        )?)+
+    };
 }
 
-records! {
-    Product => Products products, "product";
-    Price => Prices prices, "price";
-    Coupon => Coupons coupons, "coupon";
-    PromotionCode => PromotionCodes promotion_codes, "promotion code";
-    Customer => Customers customers, "customer";
-    TaxRate => TaxRates tax_rates, "tax rate";
-    TaxRegistration => TaxRegistrations tax_registrations, "tax registration";
-    PortalConfiguration => PortalConfigurations portal_configurations, "configuration";
+tables! {
+    Products products: Product, "product";
+    DeletedProducts deleted_products;
+    Prices prices: Price, "price";
+    Coupons coupons: Coupon, "coupon";
+    DeletedCoupons deleted_coupons;
+    PromotionCodes promotion_codes: PromotionCode, "promotion code";
+    Customers customers: Customer, "customer";
+    TaxRates tax_rates: TaxRate, "tax rate";
+    TaxRegistrations tax_registrations: TaxRegistration, "tax registration";
+    PortalConfigurations portal_configurations: PortalConfiguration, "configuration";
+    Idempotency idempotency;
+}
+
+impl Table {
+    /// The entry `key` of this table in `state`, as JSON.
+    pub(crate) fn entry(
+        self,
+        state: &State,
+        key: &str,
+    ) -> Result<Option<Value>, serde_json::Error> {
+        self.entries(state).entry(key)
+    }
+
+    /// Stores `value` (JSON) under `key` in this table of `state`.
+    pub(crate) fn put(
+        self,
+        state: &mut State,
+        key: String,
+        value: Value,
+    ) -> Result<(), serde_json::Error> {
+        self.entries_mut(state).put(key, value)
+    }
+
+    /// Removes `key` from this table of `state`.
+    pub(crate) fn delete(self, state: &mut State, key: &str) {
+        self.entries_mut(state).delete(key);
+    }
+}
+
+/// A table's entries as JSON, by key.
+trait Entries {
+    fn entry(&self, key: &str) -> Result<Option<Value>, serde_json::Error>;
+    fn put(&mut self, key: String, value: Value) -> Result<(), serde_json::Error>;
+    fn delete(&mut self, key: &str);
+}
+
+/// A map: an entry is its value.
+impl<V: Serialize + DeserializeOwned> Entries for BTreeMap<String, V> {
+    fn entry(&self, key: &str) -> Result<Option<Value>, serde_json::Error> {
+        self.get(key).map(serde_json::to_value).transpose()
+    }
+
+    fn put(&mut self, key: String, value: Value) -> Result<(), serde_json::Error> {
+        self.insert(key, serde_json::from_value(value)?);
+        Ok(())
+    }
+
+    fn delete(&mut self, key: &str) {
+        self.remove(key);
+    }
+}
+
+/// A set of ids: an entry is `true`.
+impl Entries for BTreeSet<String> {
+    fn entry(&self, key: &str) -> Result<Option<Value>, serde_json::Error> {
+        Ok(self.contains(key).then_some(Value::Bool(true)))
+    }
+
+    fn put(&mut self, key: String, _value: Value) -> Result<(), serde_json::Error> {
+        self.insert(key);
+        Ok(())
+    }
+
+    fn delete(&mut self, key: &str) {
+        self.remove(key);
+    }
 }
 
 /// The stored `T` with id `id` (a path parameter), or Stripe's 404 `resource_missing`.

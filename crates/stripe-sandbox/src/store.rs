@@ -662,8 +662,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::products;
-    use crate::records::{Coupon, Customer, Product, PromotionCode};
+    use crate::resources::coupons::Coupon;
+    use crate::resources::customers::Customer;
+    use crate::resources::products::{self, Product};
+    use crate::resources::promotion_codes::PromotionCode;
 
     fn product(tx: &Tx<'_>, name: &str) -> Product {
         let mut p = Map::new();
@@ -717,7 +719,7 @@ mod tests {
 
     #[test]
     fn rollback_undoes_coupon_promotion_code_customer_and_clock_changes() {
-        use crate::records::Restrictions;
+        use crate::resources::promotion_codes::Restrictions;
         let store = Store::open(None, DEFAULT_MAX_STATE_BYTES).unwrap();
         store
             .transaction(|tx| {
@@ -768,7 +770,7 @@ mod tests {
 
     #[test]
     fn rollback_undoes_tax_and_portal_changes() {
-        use crate::records::TaxSettings;
+        use crate::resources::tax_settings::TaxSettings;
         let store = Store::open(None, DEFAULT_MAX_STATE_BYTES).unwrap();
         store
             .transaction(|tx| {
@@ -779,7 +781,7 @@ mod tests {
                     tax_behavior: Some("exclusive".into()),
                     ..TaxSettings::default()
                 });
-                tx.put(crate::records::TaxRate {
+                tx.put(crate::resources::tax_rates::TaxRate {
                     id: "txr_1".into(),
                     seq: 0,
                     active: true,
@@ -794,7 +796,7 @@ mod tests {
                     state: None,
                     tax_type: None,
                 });
-                tx.put(crate::records::TaxRegistration {
+                tx.put(crate::resources::tax_registrations::TaxRegistration {
                     id: "taxreg_1".into(),
                     seq: 0,
                     active_from: 0,

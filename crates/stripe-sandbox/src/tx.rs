@@ -6,7 +6,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::records::{Coupon, Event, IdempotencyRecord, MAX_EVENTS, Product, TaxSettings};
+use super::records::{Event, IdempotencyRecord, MAX_EVENTS};
+use super::resources::coupons::Coupon;
+use super::resources::products::Product;
+use super::resources::tax_settings::TaxSettings;
 use super::state::{Record, State, Table};
 
 /// A part of the state that a change touched: what the store writes to its journal for the

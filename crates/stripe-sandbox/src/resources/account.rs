@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::error::ApiError;
-use super::handler::{Call, Ctx};
-use super::params::{EXPAND, Field};
+use crate::error::ApiError;
+use crate::handler::{Call, Ctx};
+use crate::params::{EXPAND, Field};
 
 pub(crate) static RETRIEVE: &[Field] = &[EXPAND];
 

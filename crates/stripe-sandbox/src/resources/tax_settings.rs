@@ -5,14 +5,39 @@
 //! account has none of them set (status `pending`, waiting for the head office). "All
 //! parameters are editable but none can be removed once set": no parameter accepts `""`.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::countries;
-use super::error::ApiError;
-use super::handler::{Call, Ctx};
-use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::products;
-use super::records::{Address, TaxSettings};
+use crate::countries;
+use crate::error::ApiError;
+use crate::handler::{Call, Ctx};
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+
+// ---------------------------------------------------------------------------------------------
+// The stored record
+
+/// The stored settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TaxSettings {
+    /// `defaults.tax_behavior`: `inclusive`, `exclusive` or `inferred_by_currency`.
+    pub tax_behavior: Option<String>,
+    /// `defaults.tax_code`.
+    pub tax_code: Option<String>,
+    /// `head_office.address`.
+    pub head_office: Option<Address>,
+}
+
+/// A postal address; only `country` is required.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Address {
+    pub city: Option<String>,
+    pub country: String,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub postal_code: Option<String>,
+    pub state: Option<String>,
+}
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables

@@ -14,24 +14,221 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 use stripe_facts::{
     PORTAL_CANCEL_MODES, PORTAL_CANCEL_REASONS, PORTAL_CUSTOMER_UPDATES, PORTAL_MAX_PRODUCTS,
     PORTAL_SUBSCRIPTION_UPDATES,
 };
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{
-    AdjustableQuantity, BusinessProfile, Condition, Features, LoginPage, PortalConfiguration,
-    PortalProduct, SubscriptionCancel,
+use crate::error::ApiError;
+use crate::expand::{Expand, NONE, Schema, Target};
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::AccountRecord;
+use crate::state::{State, find, unused_id};
+
+// ---------------------------------------------------------------------------------------------
+// The stored record, its id and its expansions
+
+/// A stored configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PortalConfiguration {
+    pub id: String,
+    pub seq: u64,
+    pub active: bool,
+    pub business_profile: BusinessProfile,
+    pub created: i64,
+    pub default_return_url: Option<String>,
+    pub features: Features,
+    pub is_default: bool,
+    pub login_page: LoginPage,
+    /// `None` (shown as `null`) until set: the default configuration has no metadata yet.
+    pub metadata: Option<BTreeMap<String, String>>,
+    pub name: Option<String>,
+    pub updated: i64,
+}
+
+/// The stored parts below are serialized with Stripe's field names: the object shows them as
+/// they are (less the includable `products`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct BusinessProfile {
+    pub headline: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub terms_of_service_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct LoginPage {
+    pub enabled: bool,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Features {
+    pub customer_update: CustomerUpdate,
+    pub invoice_history: Toggle,
+    pub payment_method_update: PaymentMethodUpdate,
+    pub subscription_cancel: SubscriptionCancel,
+    pub subscription_update: SubscriptionUpdate,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct CustomerUpdate {
+    pub allowed_updates: Vec<String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Toggle {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct PaymentMethodUpdate {
+    pub enabled: bool,
+    pub payment_method_configuration: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SubscriptionCancel {
+    pub cancellation_reason: CancellationReason,
+    pub enabled: bool,
+    pub mode: String,
+    pub proration_behavior: String,
+}
+
+impl Default for SubscriptionCancel {
+    fn default() -> Self {
+        SubscriptionCancel {
+            cancellation_reason: CancellationReason::default(),
+            enabled: false,
+            mode: "at_period_end".into(),
+            proration_behavior: "none".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct CancellationReason {
+    pub enabled: bool,
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SubscriptionUpdate {
+    /// `null` until set (Stripe's default behaviour is `unchanged`).
+    pub billing_cycle_anchor: Option<String>,
+    pub default_allowed_updates: Vec<String>,
+    pub enabled: bool,
+    pub products: Vec<PortalProduct>,
+    pub proration_behavior: String,
+    pub schedule_at_period_end: Schedule,
+    pub trial_update_behavior: String,
+}
+
+impl Default for SubscriptionUpdate {
+    fn default() -> Self {
+        SubscriptionUpdate {
+            billing_cycle_anchor: None,
+            default_allowed_updates: Vec::new(),
+            enabled: false,
+            products: Vec::new(),
+            proration_behavior: "none".into(),
+            schedule_at_period_end: Schedule::default(),
+            trial_update_behavior: "end_trial".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PortalProduct {
+    pub adjustable_quantity: AdjustableQuantity,
+    pub prices: Vec<String>,
+    pub product: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct AdjustableQuantity {
+    pub enabled: bool,
+    pub maximum: Option<i64>,
+    pub minimum: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Schedule {
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Condition {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The account's default configuration, created with the account. Its id is derived from the
+/// account id, so every process that opens a state file without one (an older file) derives
+/// the same configuration.
+pub(crate) fn default_configuration(account: &AccountRecord) -> PortalConfiguration {
+    const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let digest = Sha256::digest(format!("billing-portal-default:{}", account.id).as_bytes());
+    let suffix: String = digest
+        .iter()
+        .take(23)
+        .map(|b| char::from(ALPHANUMERIC[usize::from(*b) % ALPHANUMERIC.len()]))
+        .collect();
+    PortalConfiguration {
+        id: format!("bpc_1{suffix}"),
+        seq: 0,
+        active: true,
+        business_profile: BusinessProfile::default(),
+        created: account.created,
+        default_return_url: None,
+        features: Features::default(),
+        is_default: true,
+        login_page: LoginPage::default(),
+        metadata: None,
+        name: None,
+        updated: account.created,
+    }
+}
+
+/// A portal configuration id: `bpc_` + 24 alphanumerics.
+fn new_id() -> String {
+    ids::random("bpc_", 24)
+}
+
+/// A portal login page URL: `https://billing.stripe.com/p/login/test_` + 24 alphanumerics.
+fn new_login_url() -> String {
+    ids::random("https://billing.stripe.com/p/login/test_", 24)
+}
+
+/// `billing_portal.configuration`: `application` expands (it is always `null` in the
+/// sandbox), and `features.subscription_update.products` is includable
+/// (docs/stripe-rules.md#portal-configurations).
+pub(crate) static SCHEMA: Schema = Schema {
+    fields: &[
+        ("application", Target::Object(&NONE)),
+        ("features", Target::Nested(&FEATURES_SCHEMA)),
+    ],
 };
-use super::state::{State, find, unused_id};
+
+/// `billing_portal.configuration.features`.
+static FEATURES_SCHEMA: Schema = Schema {
+    fields: &[(
+        "subscription_update",
+        Target::Nested(&SUBSCRIPTION_UPDATE_SCHEMA),
+    )],
+};
+
+/// `billing_portal.configuration.features.subscription_update`.
+static SUBSCRIPTION_UPDATE_SCHEMA: Schema = Schema {
+    fields: &[("products", Target::Included)],
+};
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
@@ -659,7 +856,7 @@ fn apply(
                 .login_page
                 .url
                 .take()
-                .or_else(|| Some(ids::portal_login_url()))
+                .or_else(|| Some(new_login_url()))
         } else {
             None
         };
@@ -722,7 +919,7 @@ pub(crate) fn render(config: &PortalConfiguration, expand: &Expand) -> Value {
 pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let state = ctx.tx.state();
     let mut config = PortalConfiguration {
-        id: unused_id::<PortalConfiguration>(state, ids::portal_configuration),
+        id: unused_id::<PortalConfiguration>(state, new_id),
         seq: 0,
         active: true,
         business_profile: BusinessProfile::default(),
@@ -773,7 +970,6 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{AccountRecord, default_configuration};
 
     #[test]
     fn the_default_configuration_is_derived_from_the_account() {

@@ -10,18 +10,57 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::currency;
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::Coupon;
-use super::state::{State, find};
+use crate::currency;
+use crate::error::ApiError;
+use crate::expand::{Expand, Schema, Target};
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::state::{State, find};
+
+// ---------------------------------------------------------------------------------------------
+// The stored record, its id and its expansions
+
+/// A stored coupon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Coupon {
+    pub id: String,
+    pub seq: u64,
+    pub amount_off: Option<i64>,
+    /// `applies_to[products]`; `None`: the coupon applies to every product.
+    pub applies_to: Option<Vec<String>>,
+    pub created: i64,
+    pub currency: Option<String>,
+    /// `amount_off` in currencies other than `currency`.
+    #[serde(default)]
+    pub currency_options: BTreeMap<String, i64>,
+    pub duration: String,
+    pub duration_in_months: Option<i64>,
+    pub max_redemptions: Option<i64>,
+    pub metadata: BTreeMap<String, String>,
+    pub name: Option<String>,
+    pub percent_off: Option<f64>,
+    pub redeem_by: Option<i64>,
+    pub times_redeemed: i64,
+}
+
+/// A generated coupon id: 8 uppercase alphanumerics, no prefix (e.g. `Z4OV52SU`).
+pub(crate) fn new_id() -> String {
+    ids::random_upper(8)
+}
+
+/// What `expand[]` may name in a coupon.
+pub(crate) static SCHEMA: Schema = Schema {
+    fields: &[
+        ("applies_to", Target::Included),
+        ("currency_options", Target::Included),
+    ],
+};
 
 impl Coupon {
     /// Why this coupon can no longer be redeemed at `now`, deletion aside (a deleted coupon is
@@ -340,7 +379,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
             }
             id.to_string()
         }
-        None => ids::unused(ids::coupon, |id| taken(state, id)),
+        None => ids::unused(new_id, |id| taken(state, id)),
     };
     let coupon = Coupon {
         id,

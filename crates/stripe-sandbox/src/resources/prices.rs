@@ -5,19 +5,113 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{CurrencyOption, CustomUnitAmount, Price, Recurring, Tier, TransformQuantity};
-use super::state::{State, find, unused_id};
-use super::tx::Tx;
-use super::version::ApiVersion;
+use crate::error::ApiError;
+use crate::expand::{Expand, Schema, Target};
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::state::{State, find, unused_id};
+use crate::tx::Tx;
+use crate::version::ApiVersion;
+
+// ---------------------------------------------------------------------------------------------
+// The stored record, its id and its expansions
+
+/// A stored price.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Price {
+    pub id: String,
+    pub seq: u64,
+    pub active: bool,
+    pub billing_scheme: String,
+    pub created: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub currency_options: BTreeMap<String, CurrencyOption>,
+    pub custom_unit_amount: Option<CustomUnitAmount>,
+    pub lookup_key: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub nickname: Option<String>,
+    pub product: String,
+    pub recurring: Option<Recurring>,
+    pub tax_behavior: String,
+    #[serde(default)]
+    pub tiers: Vec<Tier>,
+    pub tiers_mode: Option<String>,
+    pub transform_quantity: Option<TransformQuantity>,
+    pub unit_amount: Option<i64>,
+    pub unit_amount_decimal: Option<String>,
+}
+
+/// The price in one more currency.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CurrencyOption {
+    pub custom_unit_amount: Option<CustomUnitAmount>,
+    pub tax_behavior: String,
+    #[serde(default)]
+    pub tiers: Vec<Tier>,
+    pub unit_amount: Option<i64>,
+    pub unit_amount_decimal: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CustomUnitAmount {
+    pub maximum: Option<i64>,
+    pub minimum: Option<i64>,
+    pub preset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Recurring {
+    pub interval: String,
+    pub interval_count: i64,
+    pub meter: Option<String>,
+    pub trial_period_days: Option<i64>,
+    pub usage_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Tier {
+    pub flat_amount: Option<i64>,
+    pub flat_amount_decimal: Option<String>,
+    pub unit_amount: Option<i64>,
+    pub unit_amount_decimal: Option<String>,
+    /// `None` is `inf`.
+    pub up_to: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TransformQuantity {
+    pub divide_by: i64,
+    pub round: String,
+}
+
+/// A price id as Stripe generates them: `price_` + 24 alphanumerics.
+pub(crate) fn new_id() -> String {
+    ids::random("price_", 24)
+}
+
+/// What `expand[]` may name in a price.
+pub(crate) static SCHEMA: Schema = Schema {
+    fields: &[
+        ("product", Target::Object(&super::products::SCHEMA)),
+        ("tiers", Target::Included),
+        (
+            "currency_options",
+            Target::IncludedCurrencyMap(&CURRENCY_OPTION_SCHEMA),
+        ),
+    ],
+};
+
+/// One entry of `price.currency_options`.
+static CURRENCY_OPTION_SCHEMA: Schema = Schema {
+    fields: &[("tiers", Target::Included)],
+};
 
 impl Price {
     fn kind(&self) -> &'static str {
@@ -543,7 +637,7 @@ pub(crate) fn build(
         None => None,
     };
     let mut price = Price {
-        id: unused_id::<Price>(state, ids::price),
+        id: unused_id::<Price>(state, new_id),
         seq: 0,
         active: p.bool_of("active").unwrap_or(true),
         billing_scheme,

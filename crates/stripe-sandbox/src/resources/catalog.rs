@@ -2,14 +2,14 @@
 //! (`default_price_data`), a price its product (`product_data`). So their create tables and
 //! handlers stand here, above `products.rs` and `prices.rs`, which otherwise know nothing of
 //! each other (a product shows its expanded default price, and a price its expanded product,
-//! through [`Resource`](super::handler::Resource)).
+//! through [`Resource`](crate::handler::Resource)).
 
 use serde_json::Value;
 
-use super::error::ApiError;
-use super::handler::{Call, Ctx};
-use super::params::{EXPAND, Field, ParamsExt, Ty};
 use super::{prices, products};
+use crate::error::ApiError;
+use crate::handler::{Call, Ctx};
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
 
 /// `POST /v1/products`. Nothing is emptyable on create: the spec marks emptyable fields on
 /// update only (stricter reading).

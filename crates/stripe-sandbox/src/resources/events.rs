@@ -5,11 +5,11 @@
 
 use serde_json::{Value, json};
 
-use super::error::ApiError;
-use super::handler::{Call, Ctx};
-use super::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER, listed_by_creation};
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::Event;
+use crate::error::ApiError;
+use crate::handler::{Call, Ctx};
+use crate::list::{self, CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER, listed_by_creation};
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::records::Event;
 
 listed_by_creation!(Event);
 

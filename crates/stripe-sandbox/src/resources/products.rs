@@ -1,17 +1,65 @@
 //! Products (`/v1/products`): parameter tables, the stored record, its JSON shape and the
 //! create / retrieve / update / delete / list handlers (docs/stripe-rules.md#products).
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{PackageDimensions, Product};
-use super::state::{State, find};
+use crate::error::ApiError;
+use crate::expand::{Expand, NONE, Schema, Target};
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::state::{State, find};
+
+/// A stored product.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Product {
+    pub id: String,
+    pub seq: u64,
+    pub active: bool,
+    pub created: i64,
+    pub default_price: Option<String>,
+    pub description: Option<String>,
+    pub images: Vec<String>,
+    pub marketing_features: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub name: String,
+    pub package_dimensions: Option<PackageDimensions>,
+    pub shippable: Option<bool>,
+    pub statement_descriptor: Option<String>,
+    pub tax_code: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub unit_label: Option<String>,
+    pub updated: i64,
+    pub url: Option<String>,
+}
+
+/// Package dimensions as sent (decimal strings, at most 2 decimal places).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PackageDimensions {
+    pub height: String,
+    pub length: String,
+    pub weight: String,
+    pub width: String,
+}
+
+/// A product id as Stripe generates them: `prod_` + 14 alphanumerics.
+pub(crate) fn new_id() -> String {
+    ids::random("prod_", 14)
+}
+
+/// What `expand[]` may name in a product.
+pub(crate) static SCHEMA: Schema = Schema {
+    fields: &[
+        ("default_price", Target::Object(&super::prices::SCHEMA)),
+        ("tax_code", Target::Object(&NONE)),
+    ],
+};
 
 const DIMENSION: Ty = Ty::Decimal {
     places: 2,
@@ -220,7 +268,7 @@ pub(crate) fn build(
             }
             id.to_string()
         }
-        None => ids::unused(ids::product, |id| taken(state, id)),
+        None => ids::unused(new_id, |id| taken(state, id)),
     };
     let kind = p.str_of("type").unwrap_or("service").to_string();
     let statement_descriptor = match p.str_of("statement_descriptor") {

@@ -15,22 +15,85 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::coupons::{self, TIMESTAMP};
-use super::currency;
 use super::customers;
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::{PromotionCode, Restrictions};
-use super::state::{State, find, unused_id};
-use super::tx::Tx;
-use super::version::ApiVersion;
+use crate::currency;
+use crate::error::ApiError;
+use crate::expand::{Expand, Schema, Target};
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::state::{State, find, unused_id};
+use crate::tx::Tx;
+use crate::version::ApiVersion;
+
+// ---------------------------------------------------------------------------------------------
+// The stored record, its id and its expansions
+
+/// A stored promotion code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PromotionCode {
+    pub id: String,
+    pub seq: u64,
+    /// The `active` flag as last set by create or update; the code reads as active only when
+    /// it is also redeemable (see [`is_active`]).
+    pub active: bool,
+    pub code: String,
+    /// The coupon id (`promotion.coupon`).
+    pub coupon: String,
+    pub created: i64,
+    pub customer: Option<String>,
+    pub expires_at: Option<i64>,
+    pub max_redemptions: Option<i64>,
+    pub metadata: BTreeMap<String, String>,
+    pub restrictions: Restrictions,
+    pub times_redeemed: i64,
+}
+
+/// `restrictions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Restrictions {
+    /// `minimum_amount` in currencies other than `minimum_amount_currency`.
+    #[serde(default)]
+    pub currency_options: BTreeMap<String, i64>,
+    pub first_time_transaction: bool,
+    pub minimum_amount: Option<i64>,
+    pub minimum_amount_currency: Option<String>,
+}
+
+/// A promotion code id: `promo_` + 24 alphanumerics.
+pub(crate) fn new_id() -> String {
+    ids::random("promo_", 24)
+}
+
+/// A generated customer-facing promotion `code`: 8 uppercase alphanumerics.
+fn new_code() -> String {
+    ids::random_upper(8)
+}
+
+/// What `expand[]` may name in a promotion code.
+pub(crate) static SCHEMA: Schema = Schema {
+    fields: &[
+        ("customer", Target::Object(&super::customers::SCHEMA)),
+        ("promotion", Target::Nested(&PROMOTION_SCHEMA)),
+        ("restrictions", Target::Nested(&RESTRICTIONS_SCHEMA)),
+    ],
+};
+
+/// `promotion_code.promotion`: `coupon` expands to the coupon (clover and later).
+static PROMOTION_SCHEMA: Schema = Schema {
+    fields: &[("coupon", Target::Object(&super::coupons::SCHEMA))],
+};
+
+/// `promotion_code.restrictions`.
+static RESTRICTIONS_SCHEMA: Schema = Schema {
+    fields: &[("currency_options", Target::Included)],
+};
 
 // ---------------------------------------------------------------------------------------------
 // Activity and uniqueness
@@ -272,7 +335,7 @@ fn restrictions(r: Option<&Map<String, Value>>) -> Result<Restrictions, ApiError
 /// A generated `code` no code clashes with, whatever its customer.
 fn generated_code(state: &State, now: i64) -> String {
     loop {
-        let code = ids::promotion_code_code();
+        let code = new_code();
         if clash(state, &code, None, None, now).is_none() {
             return code;
         }
@@ -434,7 +497,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         None => generated_code(state, now),
     };
     let record = PromotionCode {
-        id: unused_id::<PromotionCode>(state, ids::promotion_code),
+        id: unused_id::<PromotionCode>(state, new_id),
         seq: 0,
         active,
         code,

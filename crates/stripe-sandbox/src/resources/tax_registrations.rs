@@ -24,17 +24,39 @@
 //!
 //! Every other country is refused.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::countries::{self, US_STATES};
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::TaxRegistration;
-use super::state::{State, find, unused_id};
+use crate::countries::{self, US_STATES};
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::state::{State, find, unused_id};
+
+// ---------------------------------------------------------------------------------------------
+// The stored record, its id
+
+/// A stored registration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TaxRegistration {
+    pub id: String,
+    pub seq: u64,
+    pub active_from: i64,
+    /// Uppercase ISO code (`DE`).
+    pub country: String,
+    /// The options of `country` as shown in `country_options.<cc>` (`{"type": "standard", …}`).
+    pub options: Map<String, Value>,
+    pub created: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// A tax registration id: `taxreg_` + 24 alphanumerics.
+fn new_id() -> String {
+    ids::random("taxreg_", 24)
+}
 
 impl TaxRegistration {
     /// `scheduled`, `active` or `expired` at `now`.
@@ -608,7 +630,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     }
     let state = ctx.tx.state();
     let registration = TaxRegistration {
-        id: unused_id::<TaxRegistration>(state, ids::tax_registration),
+        id: unused_id::<TaxRegistration>(state, new_id),
         seq: 0,
         active_from,
         country: country.to_string(),

@@ -3,18 +3,48 @@
 //! deleted; they are archived with `active=false`. `percentage` and `inclusive` are immutable
 //! (unknown parameters on update).
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::countries;
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{self, Call, Ctx, Resource};
-use super::ids;
-use super::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::TaxRate;
-use super::state::{State, find, unused_id};
+use crate::countries;
+use crate::error::ApiError;
+use crate::expand::Expand;
+use crate::handler::{self, Call, Ctx, Resource};
+use crate::ids;
+use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::state::{State, find, unused_id};
+
+// ---------------------------------------------------------------------------------------------
+// The stored record, its id
+
+/// A stored tax rate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TaxRate {
+    pub id: String,
+    pub seq: u64,
+    pub active: bool,
+    pub country: Option<String>,
+    pub created: i64,
+    pub description: Option<String>,
+    pub display_name: String,
+    pub inclusive: bool,
+    pub jurisdiction: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// At most four decimal places, so an `f64` holds it exactly enough to print it back as
+    /// sent (`8.875`).
+    pub percentage: f64,
+    pub state: Option<String>,
+    pub tax_type: Option<String>,
+}
+
+/// A tax rate id: `txr_` + 24 alphanumerics.
+fn new_id() -> String {
+    ids::random("txr_", 24)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Parameter tables
@@ -165,7 +195,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let text = |key: &str| p.str_of(key).map(str::to_string);
     let state = ctx.tx.state();
     let rate = TaxRate {
-        id: unused_id::<TaxRate>(state, ids::tax_rate),
+        id: unused_id::<TaxRate>(state, new_id),
         seq: 0,
         active: p.bool_of("active").unwrap_or(true),
         country: text("country"),

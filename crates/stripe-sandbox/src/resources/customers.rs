@@ -3,16 +3,44 @@
 //! payment details, balances, discounts, tax and the rest of Stripe's customer are not modelled
 //! (they show as Stripe shows them on a new customer).
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::error::ApiError;
-use super::expand::Expand;
-use super::handler::{Call, Ctx, Resource};
-use super::ids;
-use super::metadata;
-use super::params::{EXPAND, Field, ParamsExt, Ty};
-use super::records::Customer;
-use super::state::{State, unused_id};
+use crate::error::ApiError;
+use crate::expand::{Expand, Schema};
+use crate::handler::{Call, Ctx, Resource};
+use crate::ids;
+use crate::metadata;
+use crate::params::{EXPAND, Field, ParamsExt, Ty};
+use crate::state::{State, unused_id};
+
+/// A stored customer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Customer {
+    pub id: String,
+    pub seq: u64,
+    pub created: i64,
+    pub description: Option<String>,
+    pub email: Option<String>,
+    pub invoice_prefix: String,
+    pub metadata: BTreeMap<String, String>,
+    pub name: Option<String>,
+}
+
+/// A customer id: `cus_` + 14 alphanumerics.
+pub(crate) fn new_id() -> String {
+    ids::random("cus_", 14)
+}
+
+/// A customer's invoice prefix: 8 uppercase alphanumerics.
+fn new_invoice_prefix() -> String {
+    ids::random_upper(8)
+}
+
+/// Customers: the sandbox models none of their expandable fields.
+pub(crate) static SCHEMA: Schema = Schema { fields: &[] };
 
 /// `POST /v1/customers`: the sandbox accepts only these parameters of Stripe's many.
 pub(crate) static CREATE: &[Field] = &[
@@ -97,12 +125,12 @@ pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
         check_email(email)?;
     }
     let customer = Customer {
-        id: unused_id::<Customer>(ctx.tx.state(), ids::customer),
+        id: unused_id::<Customer>(ctx.tx.state(), new_id),
         seq: 0,
         created: ctx.now,
         description: p.str_of("description").map(str::to_string),
         email: p.str_of("email").map(str::to_string),
-        invoice_prefix: ids::invoice_prefix(),
+        invoice_prefix: new_invoice_prefix(),
         metadata: metadata::create(p.get("metadata"), "metadata")?,
         name: p.str_of("name").map(str::to_string),
     };
