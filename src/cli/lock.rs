@@ -35,8 +35,12 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => n.saturating_mul(3600),
         _ => return Err(format!("`{text}` is not a duration such as 30s, 5m or 1h")),
     };
-    Ok(Duration::from_secs(seconds))
+    // Longer than anyone waits is forever: saturate instead of overflowing a deadline.
+    Ok(Duration::from_secs(seconds.min(MAX_WAIT_SECONDS)))
 }
+
+/// The longest wait a duration flag means (a century).
+const MAX_WAIT_SECONDS: u64 = 100 * 365 * 86_400;
 
 /// The lock file of `environment` for the catalog at `catalog`.
 fn path(catalog: &Path, environment: &str) -> PathBuf {
@@ -126,6 +130,9 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        let forever = parse_duration("18446744073709551615h").unwrap();
+        assert_eq!(forever, Duration::from_secs(MAX_WAIT_SECONDS));
+        assert!(std::time::Instant::now().checked_add(forever).is_some());
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));

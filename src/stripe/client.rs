@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Uri};
 use hyper_rustls::HttpsConnector;
@@ -252,14 +252,24 @@ impl StripeHttp {
                     .server_time
                     .store(date, std::sync::atomic::Ordering::Relaxed);
             }
-            let request_id = header("Request-Id");
-            let bytes = response
-                .into_body()
+            let request_id = header("Request-Id").map(|id| inner.settings.key.redact(&id));
+            let bytes = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
                 .collect()
                 .await
-                .map_err(|e| StripeError::Transport(error_chain(&e)))?
+                .map_err(|e| match e.downcast::<LengthLimitError>() {
+                    Ok(_) => StripeError::Transport(format!(
+                        "the answer is larger than {} MiB: refused unread",
+                        MAX_RESPONSE_BYTES >> 20
+                    )),
+                    Err(e) => StripeError::Transport(inner.settings.key.redact(&e.to_string())),
+                })?
                 .to_bytes();
-            Ok((status, should_retry, request_id, bytes))
+            Ok((
+                status,
+                should_retry,
+                request_id,
+                scrub(bytes, &inner.settings.key),
+            ))
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
@@ -280,30 +290,51 @@ impl StripeHttp {
             message: Option<String>,
             param: Option<String>,
         }
+        // The body has had the key scrubbed out (see `scrub`): nothing here can show it.
         match serde_json::from_slice::<Envelope>(body) {
             Ok(Envelope { error }) => StripeError::Api(Box::new(ApiError {
                 status,
                 kind: error.kind,
                 code: error.code,
-                message: self
-                    .inner
-                    .settings
-                    .key
-                    .redact(&error.message.unwrap_or_default()),
+                message: error.message.unwrap_or_default(),
                 param: error.param,
                 request_id,
             })),
             Err(_) => {
                 let text = String::from_utf8_lossy(body);
-                let mut text: String = text.chars().take(500).collect();
-                text = self.inner.settings.key.redact(&text);
-                StripeError::Http { status, body: text }
+                StripeError::Http {
+                    status,
+                    body: text.chars().take(500).collect(),
+                }
             }
         }
     }
 }
 
 /// Whether a failed attempt may be repeated (with the same idempotency key for writes).
+/// The largest answer read: a page of 100 objects is far smaller; a larger one is refused
+/// before it can fill the memory.
+const MAX_RESPONSE_BYTES: usize = 32 << 20;
+
+/// The answer with every occurrence of the secret key replaced: a server that echoes the key
+/// (in an error's message, type, code or param, or in any object) cannot get it printed,
+/// decoded into an error message, or written into a plan.
+fn scrub(body: Bytes, key: &SecretKey) -> Bytes {
+    let needle = key.expose().as_bytes();
+    if needle.len() < 8 || !body.windows(needle.len()).any(|w| w == needle) {
+        return body;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = &body[..];
+    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(b"[REDACTED]");
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    Bytes::from(out)
+}
+
 fn retryable(status: Option<u16>, should_retry: Option<bool>) -> bool {
     match (should_retry, status) {
         (Some(false), _) => false,
@@ -461,6 +492,15 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_key_is_scrubbed_from_every_answer() {
+        let key = SecretKey::new("sk_test_0123456789abcdef");
+        let body = Bytes::from("a sk_test_0123456789abcdef b sk_test_0123456789abcdef");
+        assert_eq!(scrub(body, &key), Bytes::from("a [REDACTED] b [REDACTED]"));
+        let clean = Bytes::from("nothing here");
+        assert_eq!(scrub(clean.clone(), &key), clean);
     }
 
     #[test]
