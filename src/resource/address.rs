@@ -70,20 +70,31 @@ impl Address {
     /// `tax_rates.vat_de`, `tax`; for a registration, the array `tax.registrations`.
     pub fn table(&self) -> String {
         match (self.kind, self.price_keys()) {
-            (_, Some((product, price))) => format!("products.{product}.prices.{price}"),
+            (ResourceKind::Price, Some((product, price))) => {
+                format!("products.{product}.prices.{price}")
+            }
             (ResourceKind::TaxRegistration | ResourceKind::TaxSettings, _) => {
                 self.kind.prefix().to_owned()
             }
-            _ => self.to_string(),
+            (
+                ResourceKind::Price
+                | ResourceKind::Product
+                | ResourceKind::Coupon
+                | ResourceKind::PromotionCode
+                | ResourceKind::TaxRate
+                | ResourceKind::Portal,
+                _,
+            ) => self.to_string(),
         }
     }
 
     /// Where billing.toml declares it: `[products.pro.prices.monthly]`, `[tax_rates.vat_de]`,
-    /// `[tax]`, `[[tax.registrations]]`.
+    /// `[tax]`, `[[tax.registrations]]` (an array of tables).
     pub fn declaration(&self) -> String {
-        match self.kind {
-            ResourceKind::TaxRegistration => format!("[[{}]]", self.table()),
-            _ => format!("[{}]", self.table()),
+        if self.kind == ResourceKind::TaxRegistration {
+            format!("[[{}]]", self.table())
+        } else {
+            format!("[{}]", self.table())
         }
     }
 
