@@ -11,9 +11,15 @@ pub(crate) fn fingerprint<T: Serialize + ?Sized>(objects: &[&T]) -> String {
 
 /// SHA-256 of a value's JSON, serialised straight into the hash.
 pub(crate) fn json_sha256<T: Serialize + ?Sized>(value: &T) -> [u8; 32] {
-    /// Feeds what serde_json writes to the hash, without a buffer.
-    struct Hashing(Sha256);
-    impl std::io::Write for Hashing {
+    let mut hasher = Sha256::new();
+    feed_json(&mut hasher, value);
+    hasher.finalize().into()
+}
+
+/// Feeds a value's compact JSON to a hash or a MAC as serde_json writes it, without a buffer.
+pub(crate) fn feed_json<T: Serialize + ?Sized>(state: &mut impl sha2::digest::Update, value: &T) {
+    struct Feeding<'a, U>(&'a mut U);
+    impl<U: sha2::digest::Update> std::io::Write for Feeding<'_, U> {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
             self.0.update(bytes);
             Ok(bytes.len())
@@ -22,10 +28,8 @@ pub(crate) fn json_sha256<T: Serialize + ?Sized>(value: &T) -> [u8; 32] {
             Ok(())
         }
     }
-    let mut hashing = Hashing(Sha256::new());
     // Serialising plain data to a writer that cannot fail does not fail.
-    let _ = serde_json::to_writer(&mut hashing, value);
-    hashing.0.finalize().into()
+    let _ = serde_json::to_writer(Feeding(state), value);
 }
 
 /// Plain data that can be hashed and looked at as JSON through a trait object (live objects of
@@ -45,6 +49,12 @@ impl<T: Serialize> Hashable for T {
     fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
     }
+}
+
+/// HMAC-SHA256 keyed by `key`, ready for its message.
+pub(crate) fn hmac(key: &[u8]) -> hmac::Hmac<Sha256> {
+    // HMAC takes a key of any length (a longer one than SHA-256's block is hashed first).
+    <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(key).expect("HMAC takes any key length")
 }
 
 /// Lowercase hexadecimal.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use stripe_sandbox::{Sandbox, SandboxConfig};
 
 use crate::catalog::{Catalog, DEFAULT_KEY_VAR, EMBEDDED};
+use crate::document::PlanKey;
 use crate::resource::KeyMode;
 use crate::stripe::{ClientSettings, Observer, SecretKey, StripeHttp};
 
@@ -63,8 +64,42 @@ pub(crate) struct Connection {
     pub expected_account: Option<String>,
     /// Where the environment's ids are written after a successful apply.
     pub outputs: Option<PathBuf>,
+    /// What makes and checks the MACs of the environment's plan files.
+    pub plan_key: PlanKey,
     /// Keeps the embedded sandbox running while the connection is in use.
     _sandbox: Option<Sandbox>,
+}
+
+/// The environment billing.toml and the flags select, with its key, before anything is started
+/// or sent: what [`connect`] connects to.
+pub(crate) struct Target {
+    /// The environment's name.
+    pub environment: String,
+    /// The key requests authenticate with.
+    key: SecretKey,
+    /// Test or live.
+    mode: KeyMode,
+    /// The API, or the embedded sandbox with its state file.
+    endpoint: Endpoint,
+    /// The account the environment must be, when billing.toml says.
+    expected_account: Option<String>,
+    /// Where the environment's ids are written after a successful apply.
+    outputs: Option<PathBuf>,
+}
+
+/// Where a target's requests go.
+enum Endpoint {
+    /// A Stripe-compatible API at this base URL.
+    Remote(String),
+    /// The embedded sandbox, started with its state in this file.
+    Embedded(PathBuf),
+}
+
+impl Target {
+    /// The key of the environment's plan files.
+    pub(crate) fn plan_key(&self) -> PlanKey {
+        PlanKey::new(&self.key)
+    }
 }
 
 /// The directory billing.toml is in.
@@ -103,14 +138,13 @@ impl Tuning {
     }
 }
 
-/// Connects to an API with the key from `var`, checking its mode when the environment has one.
-fn remote(
+/// The key from `var`, for an API, checking its mode when the environment has one.
+fn key_from(
     environment: &str,
     api_base: &str,
     var: &str,
     expected: Option<KeyMode>,
-    tuning: &Tuning,
-) -> Result<(StripeHttp, KeyMode), ConnectError> {
+) -> Result<(SecretKey, KeyMode), ConnectError> {
     let key = SecretKey::from_env(var).ok_or_else(|| ConnectError::MissingKey {
         environment: environment.to_owned(),
         var: var.to_owned(),
@@ -129,14 +163,11 @@ fn remote(
             found: mode,
         });
     }
-    let mut settings = ClientSettings::new(api_base, key);
-    tuning.apply(&mut settings);
-    let client = StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
-    Ok((client, mode))
+    Ok((key, mode))
 }
 
 /// Starts the embedded sandbox with its state in `state`.
-fn embedded(state: &Path, tuning: &Tuning) -> Result<(StripeHttp, Sandbox), ConnectError> {
+fn embedded(state: &Path) -> Result<Sandbox, ConnectError> {
     if let Some(billing_dir) = state.parent().and_then(Path::parent) {
         std::fs::create_dir_all(billing_dir)
             .map_err(|e| ConnectError::Sandbox(format!("{}: {e}", billing_dir.display())))?;
@@ -151,57 +182,46 @@ fn embedded(state: &Path, tuning: &Tuning) -> Result<(StripeHttp, Sandbox), Conn
         state: Some(state.to_owned()),
         ..SandboxConfig::default()
     };
-    let sandbox = Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .map_err(|e| ConnectError::Sandbox(e.to_string()))?;
-    let mut settings = ClientSettings::new(sandbox.base_url(), SecretKey::new(EMBEDDED_KEY));
-    tuning.apply(&mut settings);
-    // The embedded sandbox has no rate limits: no need to pace unless asked.
-    settings.rate = Some(tuning.rate.unwrap_or(10_000.0));
-    settings.endpoint_rate = Some(tuning.endpoint_rate.unwrap_or(10_000.0));
-    let client = StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
-    Ok((client, sandbox))
+    Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .map_err(|e| ConnectError::Sandbox(e.to_string()))
 }
 
-/// Connects to the environment `catalog` was resolved for (`catalog_path` locates sandbox
-/// state and outputs). `api_base` (the `--api-base` flag) overrides the environment's. Without
-/// environments: `api_base` with the key from STRIPE_SECRET_KEY, or the embedded sandbox. The
-/// key's mode is checked here, before any request.
-pub(crate) fn connect(
+/// The environment `catalog` was resolved for (`catalog_path` locates sandbox state and
+/// outputs), with its key. `api_base` (the `--api-base` flag) overrides the environment's.
+/// Without environments: `api_base` with the key from STRIPE_SECRET_KEY, or the embedded
+/// sandbox. The key's mode is checked here; nothing is started or sent.
+pub(crate) fn target(
     catalog_path: &Path,
     catalog: &Catalog,
     api_base: Option<&str>,
-    tuning: &Tuning,
-) -> Result<Connection, ConnectError> {
+) -> Result<Target, ConnectError> {
     let env = catalog
         .environment
         .as_ref()
         .and_then(|name| catalog.environments.get(name));
+    let embedded = |environment: &str, expected_account, outputs| Target {
+        environment: environment.to_owned(),
+        key: SecretKey::new(EMBEDDED_KEY),
+        mode: KeyMode::Test,
+        endpoint: Endpoint::Embedded(embedded_state(catalog_path, environment)),
+        expected_account,
+        outputs,
+    };
     let Some(env) = env else {
         return Ok(match api_base {
             Some(api_base) => {
                 let name = api_base.trim_end_matches('/');
-                let (client, mode) = remote(name, api_base, DEFAULT_KEY_VAR, None, tuning)?;
-                Connection {
-                    client,
+                let (key, mode) = key_from(name, api_base, DEFAULT_KEY_VAR, None)?;
+                Target {
                     environment: name.to_owned(),
+                    key,
                     mode,
+                    endpoint: Endpoint::Remote(api_base.to_owned()),
                     expected_account: None,
                     outputs: None,
-                    _sandbox: None,
                 }
             }
-            None => {
-                let state = embedded_state(catalog_path, EMBEDDED);
-                let (client, sandbox) = embedded(&state, tuning)?;
-                Connection {
-                    client,
-                    environment: EMBEDDED.to_owned(),
-                    mode: KeyMode::Test,
-                    expected_account: None,
-                    outputs: None,
-                    _sandbox: Some(sandbox),
-                }
-            }
+            None => embedded(EMBEDDED, None, None),
         });
     };
     let outputs = env
@@ -209,25 +229,54 @@ pub(crate) fn connect(
         .as_ref()
         .map(|o| catalog_dir(catalog_path).join(o));
     if env.sandbox && api_base.is_none() {
-        let state = embedded_state(catalog_path, &env.name);
-        let (client, sandbox) = embedded(&state, tuning)?;
-        return Ok(Connection {
-            client,
-            environment: env.name.clone(),
-            mode: KeyMode::Test,
-            expected_account: env.account.clone(),
-            outputs,
-            _sandbox: Some(sandbox),
-        });
+        return Ok(embedded(&env.name, env.account.clone(), outputs));
     }
     let base = api_base.or(env.api_base.as_deref()).unwrap_or(STRIPE_API);
-    let (client, mode) = remote(&env.name, base, &env.secret_key_env, Some(env.mode), tuning)?;
-    Ok(Connection {
-        client,
+    let (key, mode) = key_from(&env.name, base, &env.secret_key_env, Some(env.mode))?;
+    Ok(Target {
         environment: env.name.clone(),
+        key,
         mode,
+        endpoint: Endpoint::Remote(base.to_owned()),
         expected_account: env.account.clone(),
         outputs,
-        _sandbox: None,
+    })
+}
+
+/// Connects to the environment `catalog` was resolved for (see [`target`]), starting the
+/// embedded sandbox when that is where it is; no request is sent.
+pub(crate) fn connect(
+    catalog_path: &Path,
+    catalog: &Catalog,
+    api_base: Option<&str>,
+    tuning: &Tuning,
+) -> Result<Connection, ConnectError> {
+    let target = target(catalog_path, catalog, api_base)?;
+    let plan_key = target.plan_key();
+    let (mut settings, sandbox) = match &target.endpoint {
+        Endpoint::Remote(base) => (ClientSettings::new(base.as_str(), target.key), None),
+        Endpoint::Embedded(state) => {
+            let sandbox = embedded(state)?;
+            (
+                ClientSettings::new(sandbox.base_url(), target.key),
+                Some(sandbox),
+            )
+        }
+    };
+    tuning.apply(&mut settings);
+    if sandbox.is_some() {
+        // The embedded sandbox has no rate limits: no need to pace unless asked.
+        settings.rate = Some(tuning.rate.unwrap_or(10_000.0));
+        settings.endpoint_rate = Some(tuning.endpoint_rate.unwrap_or(10_000.0));
+    }
+    let client = StripeHttp::new(settings).map_err(|e| ConnectError::Client(e.to_string()))?;
+    Ok(Connection {
+        client,
+        environment: target.environment,
+        mode: target.mode,
+        expected_account: target.expected_account,
+        outputs: target.outputs,
+        plan_key,
+        _sandbox: sandbox,
     })
 }

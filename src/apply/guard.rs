@@ -106,6 +106,7 @@ mod tests {
 
     #[test]
     fn a_saved_plan_carries_its_destroy_approval_and_it_cannot_be_edited_in() {
+        use crate::document::{LoadError, PlanKey};
         let state = live(vec![product()], vec![price()]);
         // The monthly price left billing.toml: archiving it is a destroy.
         let catalog = catalog("[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\n");
@@ -115,26 +116,29 @@ mod tests {
             account: "acct_1".into(),
             mode: KeyMode::Live,
         };
+        let key = PlanKey::new(&crate::stripe::SecretKey::new("sk_live_guard"));
         let doc = PlanDocument::new(&plan, &catalog, &state, origin);
         assert!(check_destroys(&doc, KeyMode::Live, doc.allow_destroy).is_err());
-        let approved = doc.clone().with_allow_destroy(true);
+        let approved = doc.clone().with_allow_destroy(true).sealed(&key);
         assert!(check_destroys(&approved, KeyMode::Live, approved.allow_destroy).is_ok());
         let path = std::path::Path::new("plan.json");
-        assert!(PlanDocument::parse(path, &approved.to_json()).is_ok());
+        let read = PlanDocument::parse_verified(path, &approved.to_json(), &key).unwrap();
+        assert!(read.allow_destroy);
 
-        // Approval edited into the file: the keys no longer match.
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan.json");
-        std::fs::write(
-            &path,
-            doc.to_json()
-                .replace("\"allow_destroy\": false", "\"allow_destroy\": true"),
-        )
-        .unwrap();
-        let err = PlanDocument::load(&path).unwrap_err().to_string();
+        // Approval edited into the file: the keys no longer match...
+        let saved = doc.sealed(&key);
+        let flipped = saved
+            .to_json()
+            .replace("\"allow_destroy\": false", "\"allow_destroy\": true");
+        let err = PlanDocument::parse(path, &flipped).unwrap_err().to_string();
         assert!(err.contains("was edited after the plan was made"), "{err}");
-        // The approved plan itself loads.
-        std::fs::write(&path, approved.to_json()).unwrap();
-        assert!(PlanDocument::load(&path).unwrap().allow_destroy);
+        // ...and with the keys recomputed as billing computes them, the MAC does not verify.
+        let mut forged = saved.clone().with_allow_destroy(true);
+        forged.mac.clone_from(&saved.mac);
+        assert!(PlanDocument::parse(path, &forged.to_json()).is_ok());
+        assert!(matches!(
+            PlanDocument::parse_verified(path, &forged.to_json(), &key),
+            Err(LoadError::Unverified { .. })
+        ));
     }
 }

@@ -13,7 +13,7 @@ use super::progress::{Events, Human};
 use super::session::{self, Session};
 use super::{EXIT_OK, Error, GlobalArgs, Result, Style};
 use crate::apply::{self, ApplyReport};
-use crate::document::PlanDocument;
+use crate::document::{LoadError, PlanDocument};
 use crate::render;
 
 /// How `apply` reports.
@@ -75,14 +75,32 @@ fn confirm() -> Result<()> {
     }
 }
 
-/// Reads a saved plan and checks that it still applies, under the apply lock.
+/// Reads a saved plan, checks its MAC with the environment's key before anything is sent,
+/// then that it still applies, under the apply lock.
 async fn saved_plan(
     global: &GlobalArgs,
     path: &Path,
     lock_timeout: Duration,
 ) -> Result<(Session, PlanDocument, ApplyLock)> {
-    let doc = PlanDocument::load(path)?;
-    let opened = session::open(global).await?;
+    let text = PlanDocument::read(path)?;
+    let opened = session::open_unguarded(global)?;
+    let connection = &opened.connection;
+    let doc = PlanDocument::parse_verified(path, &text, &connection.plan_key).map_err(|error| {
+        match error {
+            LoadError::Unverified { reason, .. } => Error::new(format!(
+                "refusing to apply {}: it does not verify with the key of environment `{}`: {reason}",
+                path.display(),
+                connection.environment
+            ))
+            .hint(format!(
+                "nothing was sent to Stripe; make the plan again with `billing plan --out {}` and environment `{}`'s key, review it, and apply that file",
+                path.display(),
+                connection.environment
+            )),
+            other => Error::from(other),
+        }
+    })?;
+    let opened = opened.guard().await?;
     let lock = lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
     let session = opened.read().await?;
     doc.check_fresh(&session.catalog, &session.live, &session.origin())

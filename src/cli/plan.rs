@@ -47,7 +47,11 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 
 pub(crate) async fn run(global: &GlobalArgs, args: &PlanArgs, style: Style) -> Result<u8> {
     let session = session::read(global).await?;
-    let doc: PlanDocument = session.plan()?.with_allow_destroy(args.allow_destroy);
+    // Sealed whatever the format: `plan --format json > FILE` is a plan file too.
+    let doc: PlanDocument = session
+        .plan()?
+        .with_allow_destroy(args.allow_destroy)
+        .sealed(&session.connection.plan_key);
     if let Some(path) = &args.out {
         write_atomically(path, &doc.to_json())?;
     }

@@ -92,6 +92,11 @@ pub(crate) struct Opened {
 
 /// Loads and connects, checking the guards (the key's mode, then the account).
 pub(crate) async fn open(global: &GlobalArgs) -> super::Result<Opened> {
+    Ok(open_unguarded(global)?.guard().await?)
+}
+
+/// Loads and connects, checking the key's mode but not yet the account: nothing is sent.
+pub(crate) fn open_unguarded(global: &GlobalArgs) -> super::Result<Opened> {
     let started = Instant::now();
     let catalog = validate::load(global, false)?;
     if global.verbose > 0 {
@@ -102,12 +107,18 @@ pub(crate) async fn open(global: &GlobalArgs) -> super::Result<Opened> {
             started.elapsed().as_millis()
         );
     }
-    Ok(connect(global, catalog).await?)
+    Ok(connect_unguarded(global, catalog)?)
 }
 
 /// Connects to the environment `catalog` was resolved for, checking the guards (the key's
 /// mode, then the account) before anything else is read.
 pub(crate) async fn connect(global: &GlobalArgs, catalog: Catalog) -> Result<Opened> {
+    connect_unguarded(global, catalog)?.guard().await
+}
+
+/// Connects to the environment `catalog` was resolved for, checking the key's mode: nothing
+/// is sent yet.
+fn connect_unguarded(global: &GlobalArgs, catalog: Catalog) -> Result<Opened> {
     let tuning = environment::Tuning {
         observer: observer(global.verbose),
         rate: global.rate,
@@ -119,19 +130,6 @@ pub(crate) async fn connect(global: &GlobalArgs, catalog: Catalog) -> Result<Ope
         global.api_base.as_deref(),
         &tuning,
     )?;
-    // The account guard, before anything else is read.
-    if let Some(expected) = &connection.expected_account {
-        let account = live::account(&connection.client)
-            .await
-            .with_context(|| format!("cannot read the account of {}", connection.environment))?;
-        if &account.id != expected {
-            anyhow::bail!(
-                "environment `{}` must be account {expected}, but the key belongs to {}: refusing to plan or apply",
-                connection.environment,
-                account.id
-            );
-        }
-    }
     Ok(Opened {
         connection,
         catalog,
@@ -140,6 +138,26 @@ pub(crate) async fn connect(global: &GlobalArgs, catalog: Catalog) -> Result<Ope
 }
 
 impl Opened {
+    /// The account guard, before anything else is read: the key must belong to the account
+    /// billing.toml names for the environment, when it names one.
+    pub(crate) async fn guard(self) -> Result<Self> {
+        if let Some(expected) = &self.connection.expected_account {
+            let account = live::account(&self.connection.client)
+                .await
+                .with_context(|| {
+                    format!("cannot read the account of {}", self.connection.environment)
+                })?;
+            if &account.id != expected {
+                anyhow::bail!(
+                    "environment `{}` must be account {expected}, but the key belongs to {}: refusing to plan or apply",
+                    self.connection.environment,
+                    account.id
+                );
+            }
+        }
+        Ok(self)
+    }
+
     /// Reads the account's state, as the catalog needs it.
     pub(crate) async fn read(self) -> Result<Session> {
         let scope = live::ReadScope::for_catalog(&self.catalog);

@@ -12,7 +12,8 @@ use crate::plan::{Change, ObjRef, Plan, StepId, WireRequest};
 
 /// The idempotency key of an operation: the same plan, applied again or retried, sends the
 /// same key; a plan made from other content or another live state never does. Everything it
-/// covers is in the document, so a saved plan's keys can be checked.
+/// covers is in the document, so a saved plan's keys can be checked for consistency (that a
+/// saved plan is the one billing made is the MAC's business: see `seal.rs`).
 pub(super) fn idempotency_key(
     namespace: &str,
     generation: Option<&str>,
@@ -21,8 +22,8 @@ pub(super) fn idempotency_key(
     destroy_approved: bool,
 ) -> String {
     let mut hasher = Sha256::new();
-    // A destroy approved by `--allow-destroy` is part of what the key covers, so that the
-    // approval cannot be added to a saved plan by editing it.
+    // A destroy approved by `--allow-destroy` is part of what the key covers: Stripe never
+    // answers an approved destroy with the replay of an unapproved one, or the reverse.
     if change.destroy && destroy_approved {
         hasher.update(b"allow-destroy\0");
     }
@@ -146,14 +147,17 @@ impl PlanDocument {
             unmanaged: plan.unmanaged.clone(),
             foreign: plan.foreign.clone(),
             read: read_set(catalog, live),
+            mac: None,
         }
     }
 
     /// The same plan approved (or not) to archive and delete what left billing.toml
     /// (`billing plan --allow-destroy`): recorded, and covered by the keys of those operations.
+    /// Unsealed: a MAC made before covers the plan as it was.
     #[must_use]
     pub(crate) fn with_allow_destroy(mut self, allow: bool) -> Self {
         self.allow_destroy = allow;
+        self.mac = None;
         for i in 0..self.operations.len() {
             let change = &self.resource_changes[self.operations[i].change];
             let key = idempotency_key(

@@ -1,38 +1,44 @@
-//! Reading a saved plan file: the format and tool version it was made with, then its shape,
-//! down to the idempotency keys, so that a plan edited after it was made is refused.
+//! Reading a saved plan file: its format version, its MAC (when the environment's key is at
+//! hand), the billing version it was made with, then its shape down to the idempotency keys.
 
 use std::path::Path;
 
+use super::seal::{self, MacError, PlanKey};
 use super::{FORMAT_VERSION, PlanDocument, build::idempotency_key, placeholder};
 
 impl PlanDocument {
-    /// Reads a plan file, checking that this version of billing can apply it.
-    pub(crate) fn load(path: &Path) -> Result<Self, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+    /// The text of a plan file.
+    pub(crate) fn read(path: &Path) -> Result<String, LoadError> {
+        std::fs::read_to_string(path).map_err(|e| LoadError::Read {
             path: path.display().to_string(),
             error: e.to_string(),
-        })?;
-        Self::parse(path, &text)
+        })
     }
 
-    /// Reads the text of a plan file, as [`Self::load`] does once it has read it; errors name
-    /// the file `path`.
+    /// Reads the text of a plan file, checking that this version of billing can read it, but
+    /// not its MAC: for showing, never for applying. Errors name the file `path`.
     pub(crate) fn parse(path: &Path, text: &str) -> Result<Self, LoadError> {
-        let header: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| LoadError::Invalid {
-                path: path.display().to_string(),
-                error: e.to_string(),
-            })?;
-        let version = header
-            .get("format_version")
-            .and_then(serde_json::Value::as_u64);
-        if version != Some(u64::from(FORMAT_VERSION)) {
-            return Err(LoadError::Version {
-                path: path.display().to_string(),
-                found: version.map_or("none".to_owned(), |v| v.to_string()),
-            });
-        }
-        let doc: Self = serde_json::from_value(header).map_err(|e| LoadError::Invalid {
+        Self::from_json(path, json(path, text)?)
+    }
+
+    /// Reads the text of a plan file whose MAC must verify with `key` before anything else in
+    /// it is looked at: what `billing apply` applies.
+    pub(crate) fn parse_verified(
+        path: &Path,
+        text: &str,
+        key: &PlanKey,
+    ) -> Result<Self, LoadError> {
+        let value = json(path, text)?;
+        seal::verify(&value, key).map_err(|reason| LoadError::Unverified {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        Self::from_json(path, value)
+    }
+
+    /// The document a plan file's JSON holds, when this billing made it and its parts fit.
+    fn from_json(path: &Path, value: serde_json::Value) -> Result<Self, LoadError> {
+        let doc: Self = serde_json::from_value(value).map_err(|e| LoadError::Invalid {
             path: path.display().to_string(),
             error: e.to_string(),
         })?;
@@ -150,6 +156,24 @@ impl PlanDocument {
     }
 }
 
+/// A plan file's JSON, when it is JSON of the format version this billing reads.
+fn json(path: &Path, text: &str) -> Result<serde_json::Value, LoadError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| LoadError::Invalid {
+        path: path.display().to_string(),
+        error: e.to_string(),
+    })?;
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        return Err(LoadError::Version {
+            path: path.display().to_string(),
+            found: version.map_or("none".to_owned(), |v| v.to_string()),
+        });
+    }
+    Ok(value)
+}
+
 /// Why a plan file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum LoadError {
@@ -163,4 +187,6 @@ pub(crate) enum LoadError {
     Version { path: String, found: String },
     #[error("{path} was made by billing {found}; this is billing {}: make the plan again with this version", env!("CARGO_PKG_VERSION"))]
     Tool { path: String, found: String },
+    #[error("{path} does not verify: {reason}")]
+    Unverified { path: String, reason: MacError },
 }

@@ -5,12 +5,15 @@
 //! It records where the plan applies (account and mode), the catalog it was made from (a hash),
 //! a digest of every managed object it read, the changes as a reviewer reads them, and the
 //! operations: the HTTP requests each sends, with references to objects created by earlier
-//! operations, their dependency edges and their idempotency keys. `docs/plan-json.md` documents
-//! the format; [`FORMAT_VERSION`] changes whenever it changes incompatibly.
+//! operations, their dependency edges and their idempotency keys. A saved plan carries a MAC
+//! over all of it, made with a key derived from the environment's secret key ([`PlanKey`]).
+//! `docs/plan-json.md` documents the format; [`FORMAT_VERSION`] changes whenever it changes
+//! incompatibly.
 
 mod build;
 mod digest;
 mod load;
+mod seal;
 mod stale;
 
 use serde::{Deserialize, Serialize};
@@ -20,9 +23,10 @@ use crate::resource::{KeyMode, ResourceKind};
 
 pub(crate) use digest::{catalog_hash, read_set};
 pub(crate) use load::LoadError;
+pub(crate) use seal::PlanKey;
 
-/// The version of the plan document's format.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// The version of the plan document's format: 2 added the MAC.
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// One HTTP exchange's worth of work: a step of the plan as the requests it sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +110,10 @@ pub(crate) struct PlanDocument {
     pub foreign: Untouched,
     /// Every managed object read, by address, kind and id.
     pub read: Vec<ReadObject>,
+    /// `hmac-sha256:…` over everything else in the file, made with the environment's
+    /// [`PlanKey`] ([`PlanDocument::sealed`]); `None` in a plan that is not saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// Where a plan applies: made there, checked there before it is applied, and shown at the top

@@ -40,6 +40,15 @@ impl SecretKey {
         &self.0
     }
 
+    /// A 32-byte key for one `purpose`, derived from this key (HMAC-SHA256 keyed by it): what
+    /// holds this key can make it, and it tells nothing about this key.
+    pub(crate) fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac;
+        let mut mac = crate::digest::hmac(self.0.as_bytes());
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Removes every occurrence of the key from `text` (for error bodies and messages).
     pub fn redact(&self, text: &str) -> String {
         if self.0.len() < 8 {
@@ -64,6 +73,19 @@ mod tests {
         assert_eq!(SecretKey::new("sk_test_abc").mode(), Some(KeyMode::Test));
         assert_eq!(SecretKey::new("rk_live_abc").mode(), Some(KeyMode::Live));
         assert_eq!(SecretKey::new("pk_test_abc").mode(), None);
+    }
+
+    #[test]
+    fn derived_keys_depend_on_the_key_and_the_purpose() {
+        let (a, b) = (SecretKey::new("sk_test_a"), SecretKey::new("sk_test_b"));
+        assert_eq!(a.derive("x"), SecretKey::new("sk_test_a").derive("x"));
+        assert_ne!(a.derive("x"), b.derive("x"));
+        assert_ne!(a.derive("x"), a.derive("y"));
+        // RFC 4231, test case 2: HMAC-SHA256 keyed by "Jefe".
+        assert_eq!(
+            crate::digest::hex(&SecretKey::new("Jefe").derive("what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]

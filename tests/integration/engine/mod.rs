@@ -202,6 +202,36 @@ pub(crate) fn writes(sandbox: &Sandbox) -> usize {
         .count()
 }
 
+/// `apply`, a run of `billing apply FILE` against `sandbox`, refuses `file` because its MAC
+/// does not verify: exit 1, the file and what to do named, and not one request sent.
+pub(crate) fn assert_apply_unverified(sandbox: &Sandbox, file: &str, apply: impl FnOnce() -> Run) {
+    sandbox.clear_requests();
+    let run = apply();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let err = squash(&run.stderr);
+    for expected in [
+        format!("error: refusing to apply {file}: it does not verify with the key of environment `"),
+        "its MAC does not match its content: the file was changed after `billing plan` wrote it, or it was made with another key".to_owned(),
+        format!("hint: nothing was sent to Stripe; make the plan again with `billing plan --out {file}`"),
+    ] {
+        assert!(err.contains(&expected), "expected {expected:?} in:\n{err}");
+    }
+    assert!(
+        sandbox.requests().is_empty(),
+        "{file} reached the sandbox: {:?}",
+        sandbox.requests()
+    );
+}
+
+/// `show`, a run of `billing show FILE` with the environment's key at hand, shows `file` and
+/// warns that it does not verify with that key.
+pub(crate) fn assert_shown_unverified(show: &Run, file: &str) {
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    let warning =
+        format!("warning: {file} is unverified: it does not verify with the key of environment `");
+    assert!(show.stderr.contains(&warning), "{}", show.stderr);
+}
+
 /// Runs `billing ARGS` in `dir` with each `(variable, key)` set, checking that no key is printed.
 pub(crate) fn billing_with_keys(dir: &Workdir, args: &[&str], keys: &[(&str, &str)]) -> Run {
     let mut cmd = dir.billing();

@@ -1,13 +1,21 @@
 //! Plans as artifacts through the binary: `plan --out`, `apply PLAN` and its stale-plan
 //! refusals, `show`, the three formats, and `apply --format json`.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use stripe_sandbox::test_support::{Req, start};
 
-use super::{Env, KEY, PRO, Run};
+use super::{Env, KEY, PRO, Run, assert_apply_unverified, assert_shown_unverified};
+use crate::support::forge;
 
 fn plan_out(env: &Env) -> Run {
     let run = env.billing(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    run
+}
+
+/// `billing apply plan.json`, which must succeed.
+fn apply_saved(env: &Env) -> Run {
+    let run = env.billing(&["apply", "plan.json"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     run
 }
@@ -211,6 +219,28 @@ fn show_prints_a_saved_plan_in_every_format_the_same_every_time() {
     let shown = show("text");
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     assert_eq!(shown.stdout, text.stdout, "show prints what plan printed");
+    // Without the environment's key, it cannot be checked, and says so.
+    assert!(
+        shown.stderr.contains(
+            "warning: plan.json is unverified: it was made for environment `http://127.0.0.1:"
+        ) && shown
+            .stderr
+            .contains("and billing.toml and the flags select `sandbox`"),
+        "{}",
+        shown.stderr
+    );
+    // With it, it verifies.
+    let verified = env.billing(&["show", "plan.json"]);
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+    assert_eq!(verified.stdout, text.stdout);
+    assert!(
+        verified
+            .stderr
+            .starts_with("note: plan.json verifies with the key of environment `http://127.0.0.1:")
+            && !verified.stderr.contains("unverified"),
+        "{}",
+        verified.stderr
+    );
     let md = show("markdown");
     assert!(
         md.stdout.starts_with("<!-- billing-plan -->\n"),
@@ -230,7 +260,7 @@ fn show_prints_a_saved_plan_in_every_format_the_same_every_time() {
     assert_eq!(bad.code, 1);
     assert!(
         bad.stderr.contains(
-            "plan.json is a plan file of format version 99; this billing reads version 1"
+            "plan.json is a plan file of format version 99; this billing reads version 2"
         ),
         "{}",
         bad.stderr
@@ -296,6 +326,7 @@ mod contract {
         pub unmanaged: Counts,
         pub foreign: Counts,
         pub read: Vec<ReadObject>,
+        pub mac: String,
     }
 
     #[derive(Deserialize)]
@@ -470,8 +501,13 @@ fn the_json_format_matches_its_documented_contract() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc: contract::Document = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("the JSON does not match docs/plan-json.md: {e}"));
-    assert_eq!(doc.format_version, 1);
+    assert_eq!(doc.format_version, 2);
     assert_eq!(doc.mode, "test");
+    assert!(
+        doc.mac.starts_with("hmac-sha256:") && doc.mac.len() == "hmac-sha256:".len() + 64,
+        "{}",
+        doc.mac
+    );
     assert!(doc.catalog_hash.starts_with("sha256:"));
     let by_address = |a: &str| {
         doc.resource_changes
@@ -534,6 +570,7 @@ fn each_format_snapshot() {
             r#""(digest|fingerprint)": "[0-9a-f]+""#,
             r#""$1": "[DIGEST]""#,
         ),
+        (r"hmac-sha256:[0-9a-f]{64}", "hmac-sha256:[MAC]"),
         (r"sha256:[0-9a-f]{64}", "sha256:[HASH]"),
         (
             r#""tool_version": "[^"]+""#,
@@ -613,8 +650,7 @@ fn metadata_keys_billing_ignores_do_not_make_a_plan_stale() {
         .idempotency_key("crm")
         .send(&env.sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
-    let run = env.billing(&["apply", "plan.json"]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    apply_saved(&env);
 }
 
 #[test]
@@ -625,13 +661,112 @@ fn an_edited_plan_file_is_refused() {
     assert!(text.contains("\"7900\""));
     env.dir
         .write("plan.json", text.replacen("\"7900\"", "\"1\"", 1));
-    env.sandbox.clear_requests();
-    let run = env.billing(&["apply", "plan.json"]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_apply_unverified(&env.sandbox, "plan.json", || {
+        env.billing(&["apply", "plan.json"])
+    });
+    // Its idempotency keys no longer match either, which `show` (no MAC without the key)
+    // still catches.
+    let shown = env
+        .dir
+        .billing()
+        .args(["show", "plan.json"])
+        .output()
+        .unwrap();
+    let shown: Run = shown.into();
+    assert_eq!(shown.code, 1, "{}", shown.stderr);
     assert!(
-        run.stderr.contains("was edited after the plan was made"),
+        shown.stderr.contains("was edited after the plan was made"),
         "{}",
-        run.stderr
+        shown.stderr
     );
-    assert!(writes(&env).is_empty());
+}
+
+/// Swaps two operations next to each other in `order` that do not depend on each other: an
+/// order that passes every check of the file.
+fn swap_independent(doc: &mut Value) {
+    let ops = doc["operations"].clone();
+    let order = doc["order"].as_array_mut().expect("an order");
+    let depends = |a: &Value, b: &Value| {
+        ops[a.as_u64().unwrap() as usize]["depends_on"]
+            .as_array()
+            .unwrap()
+            .contains(b)
+    };
+    let at = (1..order.len())
+        .find(|&i| !depends(&order[i], &order[i - 1]))
+        .unwrap_or_else(|| panic!("no two independent operations next to each other: {order:?}"));
+    order.swap(at - 1, at);
+}
+
+/// An edit of a plan file's JSON.
+type Edit = fn(&mut Value);
+
+#[test]
+fn a_forged_plan_file_is_refused_whatever_it_edits() {
+    let env = Env::new(PRO);
+    env.converge();
+    // A replacement (with the archive of the replaced price) and the archive of a price that
+    // left billing.toml.
+    env.set_catalog(&PRO.replace("79.00", "89.00").replace(
+        "[products.pro.prices.annual]\namount = \"790.00\"\ncurrency = \"usd\"\ninterval = \"year\"\n",
+        "",
+    ));
+    plan_out(&env);
+    let text = env.dir.read("plan.json");
+    let saved = doc(&env);
+    assert!(saved["summary"]["archive"].as_u64() > Some(0), "{text}");
+    let edits: [(&str, Edit); 6] = [
+        // Stripe would answer with the replay of another plan's writes.
+        ("generation", |d| d["generation"] = json!("evt_forged")),
+        // "0 to archive" while archiving.
+        ("summary", |d| d["summary"]["archive"] = json!(0)),
+        ("order", swap_independent),
+        ("notices", |d| {
+            d["notices"] = json!(["Reviewed and approved by finance."]);
+        }),
+        ("namespace", |d| d["namespace"] = json!("other")),
+        ("allow_destroy", |d| d["allow_destroy"] = json!(true)),
+    ];
+    let before = (env.products(), env.prices());
+    for (field, edit) in edits {
+        let forged = forge(&text, edit);
+        assert_ne!(forged, text, "{field}: nothing was edited");
+        env.dir.write("forged.json", &forged);
+        // Which forgery, in the output of a failure.
+        println!("forged {field}");
+        // The forgery passes every check but the MAC: `show` reads it, and says it does not
+        // verify.
+        assert_shown_unverified(&env.billing(&["show", "forged.json"]), "forged.json");
+        assert_apply_unverified(&env.sandbox, "forged.json", || {
+            env.billing(&["apply", "forged.json"])
+        });
+    }
+    assert_eq!((env.products(), env.prices()), before, "nothing changed");
+    // The file as billing wrote it applies.
+    apply_saved(&env);
+}
+
+#[test]
+fn a_plan_made_with_one_key_is_refused_with_another() {
+    let env = Env::new(PRO);
+    plan_out(&env);
+    // Another test key the sandbox accepts for the same account.
+    let other = "sk_test_anotherKeyOfTheSameAccount0123456789";
+    assert_apply_unverified(&env.sandbox, "plan.json", || {
+        let run = env
+            .dir
+            .billing()
+            .args(["apply", "plan.json", "--api-base"])
+            .arg(env.sandbox.base_url())
+            .env("STRIPE_SECRET_KEY", other)
+            .output()
+            .unwrap();
+        let run = Run::from(run);
+        assert!(!run.stdout.contains(other) && !run.stderr.contains(other));
+        run
+    });
+    // Neither key is in the file, and with the key it was made with, it applies.
+    let text = env.dir.read("plan.json");
+    assert!(!text.contains(KEY) && !text.contains(other));
+    apply_saved(&env);
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use stripe_sandbox::Sandbox;
 use stripe_sandbox::test_support::Req;
 
@@ -84,4 +85,56 @@ pub(crate) fn list_all(sandbox: &Sandbox, path: &str) -> Vec<Value> {
             return out;
         }
     }
+}
+
+/// A plan file forged the way whoever can edit it could forge one before plan files carried a
+/// MAC: `edit` applied to its JSON, then every operation's idempotency key recomputed as
+/// billing computes it (everything a key covers is in the file), so that the forgery passes
+/// every check of the file but the MAC.
+pub(crate) fn forge(plan_file: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut doc: Value = serde_json::from_str(plan_file).expect("a plan file is JSON");
+    edit(&mut doc);
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let (namespace, generation) = (text(&doc["namespace"]), text(&doc["generation"]));
+    let allow_destroy = doc["allow_destroy"] == true;
+    let changes = doc["resource_changes"].clone();
+    for op in doc["operations"].as_array_mut().into_iter().flatten() {
+        let change = &changes[op["change"].as_u64().expect("an operation's change") as usize];
+        let mut hasher = Sha256::new();
+        if change["destroy"] == true && allow_destroy {
+            hasher.update(b"allow-destroy\0");
+        }
+        for part in [
+            namespace.clone(),
+            generation.clone(),
+            text(&change["address"]),
+            text(&op["description"]),
+            text(&change["fingerprint"]),
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        let id = usize::try_from(op["id"].as_u64().expect("an operation's id")).unwrap();
+        hasher.update(id.to_le_bytes());
+        for request in op["requests"].as_array().into_iter().flatten() {
+            for part in [text(&request["method"]), text(&request["path"])] {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
+            let mut body = form_urlencoded::Serializer::new(String::new());
+            for pair in request["body"].as_array().into_iter().flatten() {
+                body.append_pair(&text(&pair[0]), &text(&pair[1]));
+            }
+            hasher.update(body.finish().as_bytes());
+            hasher.update([0]);
+        }
+        let hex: String = hasher.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        op["idempotency_key"] = Value::String(format!("billing-{hex}"));
+    }
+    let mut forged = serde_json::to_string_pretty(&doc).expect("JSON");
+    forged.push('\n');
+    forged
 }
