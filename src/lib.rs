@@ -23,6 +23,7 @@ mod render;
 mod resource;
 mod stripe;
 mod timestamp;
+mod visible;
 
 pub use cli::run;
 

@@ -9,6 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::source::SourceFile;
 use crate::resource::Address;
+use crate::visible::{push_visible, visible};
 
 /// One problem in the catalog: where it is, what is wrong, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,42 +135,6 @@ const CONTEXT_COLUMNS: usize = 40;
 
 /// At most this many problems are shown in full; the summary still counts them all.
 pub(crate) const MAX_SHOWN: usize = 100;
-
-/// How a character is shown: a tab as four spaces, a control character (NUL, ESC, a lone
-/// carriage return: anything that could garble the terminal) as its visible symbol, and one
-/// that is invisible or reorders the text around it (zero-width space, bidirectional
-/// overrides, byte order mark) as `<U+XXXX>`.
-fn push_visible(out: &mut String, c: char) {
-    match c {
-        '\t' => out.push_str("    "),
-        '\u{0}'..='\u{1f}' => out.extend(char::from_u32(0x2400 + u32::from(c))),
-        '\u{7f}' => out.push('\u{2421}'),
-        '\u{80}'..='\u{9f}'
-        | '\u{200b}'
-        | '\u{200e}'
-        | '\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{feff}' => {
-            let _ = write!(out, "<U+{:04X}>", u32::from(c));
-        }
-        c => out.push(c),
-    }
-}
-
-/// `text` as it is safe to print (see [`push_visible`]); line breaks are kept.
-fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == '\n' {
-            out.push(c);
-        } else {
-            push_visible(&mut out, c);
-        }
-    }
-    out
-}
 
 /// A source line as shown under a message (see [`push_visible`]), cut to a window around the
 /// problem when it is too wide, with `…` where it was cut; and the column where the underline

@@ -175,8 +175,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
             .map(|p| format!(" into {}", p.display()))
             .unwrap_or_default()
     );
-    imported
-        .report
-        .render(&source, &mut std::io::stderr().lock())?;
+    // The report quotes what Stripe holds: shown as it is safe to print.
+    let mut report = Vec::new();
+    imported.report.render(&source, &mut report)?;
+    std::io::stderr()
+        .lock()
+        .write_all(crate::visible::visible(&String::from_utf8_lossy(&report)).as_bytes())?;
     Ok(EXIT_OK)
 }

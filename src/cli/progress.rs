@@ -73,14 +73,19 @@ impl Human {
 impl Progress for Human {
     fn started(&self, op: &Operation, _: &Change) {
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{}: {}", op.address, op.description));
+            bar.set_message(crate::visible::visible(&format!(
+                "{}: {}",
+                op.address, op.description
+            )));
         }
     }
 
     fn finished(&self, op: &Operation, _: &Change, outcome: &Outcome) {
-        let Some(line) = finished_line(op, outcome, render::Paint(self.style.color())) else {
+        let paint = render::Paint::new(self.style.color());
+        let Some(line) = finished_line(op, outcome, paint) else {
             return;
         };
+        let line = paint.finish(&line);
         match &self.bar {
             Some(bar) => {
                 bar.println(line);

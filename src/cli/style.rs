@@ -31,13 +31,15 @@ impl Style {
     }
 
     /// Prints `LABEL: MESSAGE` to stderr, the label in the ANSI style `code` when colours are
-    /// on.
+    /// on, the message as it is safe to print (it may quote Stripe, billing.toml or a plan
+    /// file: see [`crate::visible`]).
     fn say(self, code: &str, label: &str, message: &str) {
         let label = if self.color {
             format!("\x1b[{code}m{label}:\x1b[0m")
         } else {
             format!("{label}:")
         };
+        let message = crate::visible::visible(message);
         let _ = writeln!(std::io::stderr(), "{label} {message}");
     }
 

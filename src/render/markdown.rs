@@ -3,7 +3,8 @@
 //!
 //! The comment opens with the marker `<!-- billing-plan -->`, by which a CI job finds the comment
 //! to update. Text that comes from billing.toml or Stripe is escaped where it lands: backslash
-//! escapes in Markdown, entities in HTML, and code fences longer than any backtick run inside.
+//! escapes in Markdown, entities in HTML, and code fences longer than any backtick run inside;
+//! control characters are shown visibly ([`crate::visible::controls_shown`]).
 
 use std::io::{self, Write};
 
@@ -13,6 +14,7 @@ use super::{counts, plural};
 use crate::document::{Origin, PlanDocument};
 use crate::plan::{Action, Change, FieldChange, FieldValue, Summary};
 use crate::resource::{KeyMode, ResourceKind};
+use crate::visible::controls_shown;
 
 /// GitHub refuses comments longer than this many characters.
 const LIMIT: usize = 65_536;
@@ -66,11 +68,24 @@ impl Comment {
         } else {
             head.push_str(&summary(plan));
         }
+        // Every piece as it is safe to print, before its length counts: a comment is shown on a
+        // terminal too (`billing show --format markdown`).
+        let alerts = alerts(plan, origin)
+            .into_iter()
+            .map(|a| Alert {
+                header: controls_shown(&a.header),
+                items: a.items.iter().map(|i| controls_shown(i)).collect(),
+            })
+            .collect();
         Self {
-            head,
-            alerts: alerts(plan, origin),
-            sections: plan.resource_changes.iter().map(section).collect(),
-            footer: footer(plan),
+            head: controls_shown(&head),
+            alerts,
+            sections: plan
+                .resource_changes
+                .iter()
+                .map(|c| controls_shown(&section(c)))
+                .collect(),
+            footer: controls_shown(&footer(plan)),
         }
     }
 
@@ -591,6 +606,27 @@ mod tests {
         );
         assert_well_formed(&md);
         insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_sent_to_the_terminal() {
+        let catalog = CATALOG
+            .replace("name = \"Pro\"", "name = \"Pro @octocat\"")
+            .replace(
+                "description = \"For teams\"",
+                r#"description = "one\u001b]52;c;aGk=\u0007\ntwo\r\u001b[2J\u009b31m""#,
+            );
+        let md = render(
+            &plan_for(&catalog, &live(vec![product()], vec![price()])),
+            KeyMode::Test,
+        );
+        assert_well_formed(&md);
+        assert!(!md.chars().any(|c| c.is_control() && c != '\n'), "{md:?}");
+        assert!(md.contains("one␛]52;c;aGk=␇"), "{md}");
+        assert!(md.contains("two␍"), "{md}");
+        assert!(md.contains("␛[2J<U+009B>31m"), "{md}");
+        // The zero-width space that keeps a mention from pinging is the renderer's own.
+        assert!(md.contains("@\u{200B}octocat"), "{md}");
     }
 
     #[test]

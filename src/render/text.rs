@@ -106,6 +106,19 @@ fn write_change(out: &mut impl Write, change: &Change, paint: Paint) -> io::Resu
     writeln!(out)
 }
 
+/// Renders with `render` into memory, then writes the rendering as it is safe to print (see
+/// [`Paint::finish`]).
+fn finished(
+    color: bool,
+    out: &mut impl Write,
+    render: impl FnOnce(&mut Vec<u8>, Paint) -> io::Result<()>,
+) -> io::Result<()> {
+    let paint = Paint::new(color);
+    let mut rendered = Vec::new();
+    render(&mut rendered, paint)?;
+    out.write_all(paint.finish(&String::from_utf8_lossy(&rendered)).as_bytes())
+}
+
 /// Writes the plan: where it applies (`origin`), each change, then the summary line.
 pub(crate) fn render_plan(
     plan: &PlanDocument,
@@ -113,43 +126,44 @@ pub(crate) fn render_plan(
     color: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let paint = Paint(color);
-    writeln!(
-        out,
-        "Plan for {} (account {}, {} mode, namespace {:?})",
-        origin.environment, origin.account, origin.mode, plan.namespace
-    )?;
-    writeln!(out)?;
-    if plan.is_empty() {
-        writeln!(out, "No changes: Stripe matches billing.toml.")?;
-    } else {
-        for change in &plan.resource_changes {
-            write_change(out, change, paint)?;
+    finished(color, out, |out, paint| {
+        writeln!(
+            out,
+            "Plan for {} (account {}, {} mode, namespace {:?})",
+            origin.environment, origin.account, origin.mode, plan.namespace
+        )?;
+        writeln!(out)?;
+        if plan.is_empty() {
+            writeln!(out, "No changes: Stripe matches billing.toml.")?;
+        } else {
+            for change in &plan.resource_changes {
+                write_change(out, change, paint)?;
+            }
+            writeln!(out, "{} {}", paint.bold("Plan:"), plan.summary.line())?;
         }
-        writeln!(out, "{} {}", paint.bold("Plan:"), plan.summary.line())?;
-    }
-    if plan.allow_destroy && plan.destroys().next().is_some() {
-        writeln!(
-            out,
-            "{} this plan was made with --allow-destroy: applying it archives or deletes what left billing.toml.",
-            paint.yellow("Note:")
-        )?;
-    }
-    for notice in &plan.notices {
-        writeln!(out, "{} {notice}", paint.yellow("Note:"))?;
-    }
-    let (u, f) = (&plan.unmanaged, &plan.foreign);
-    if !u.is_empty() {
-        writeln!(out, "Left alone: {} without billing's marker.", counts(u))?;
-    }
-    if !f.is_empty() {
-        writeln!(
-            out,
-            "Left alone: {} managed by other namespaces.",
-            counts(f)
-        )?;
-    }
-    Ok(())
+        if plan.allow_destroy && plan.destroys().next().is_some() {
+            writeln!(
+                out,
+                "{} this plan was made with --allow-destroy: applying it archives or deletes what left billing.toml.",
+                paint.yellow("Note:")
+            )?;
+        }
+        for notice in &plan.notices {
+            writeln!(out, "{} {notice}", paint.yellow("Note:"))?;
+        }
+        let (u, f) = (&plan.unmanaged, &plan.foreign);
+        if !u.is_empty() {
+            writeln!(out, "Left alone: {} without billing's marker.", counts(u))?;
+        }
+        if !f.is_empty() {
+            writeln!(
+                out,
+                "Left alone: {} managed by other namespaces.",
+                counts(f)
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// Writes what an apply did: failures with their errors, what was not attempted, created ids,
@@ -160,51 +174,107 @@ pub(crate) fn render_apply_report(
     color: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let paint = Paint(color);
-    let (done, failed, skipped) = report.counts();
-    for (id, outcome) in &report.outcomes {
-        let step = &plan.operations[*id];
-        let address = &step.address;
-        match outcome {
-            Outcome::Done {
-                created: Some(new), ..
-            } => {
-                writeln!(
-                    out,
-                    "{} {address}: {} → {new}",
-                    paint.green("created"),
-                    step.description
-                )?;
-            }
-            Outcome::Done { .. } => {}
-            Outcome::Failed { error } => {
-                writeln!(
-                    out,
-                    "{} {address}: {}: {error}",
-                    paint.red("failed"),
-                    step.description
-                )?;
-            }
-            Outcome::NotAttempted { blocked_by } => {
-                let blocker = &plan.operations[*blocked_by];
-                writeln!(
-                    out,
-                    "{} {address}: {} (waits for {}: {})",
-                    paint.yellow("not attempted"),
-                    step.description,
-                    blocker.address,
-                    blocker.description
-                )?;
+    finished(color, out, |out, paint| {
+        let (done, failed, skipped) = report.counts();
+        for (id, outcome) in &report.outcomes {
+            let step = &plan.operations[*id];
+            let address = &step.address;
+            match outcome {
+                Outcome::Done {
+                    created: Some(new), ..
+                } => {
+                    writeln!(
+                        out,
+                        "{} {address}: {} → {new}",
+                        paint.green("created"),
+                        step.description
+                    )?;
+                }
+                Outcome::Done { .. } => {}
+                Outcome::Failed { error } => {
+                    writeln!(
+                        out,
+                        "{} {address}: {}: {error}",
+                        paint.red("failed"),
+                        step.description
+                    )?;
+                }
+                Outcome::NotAttempted { blocked_by } => {
+                    let blocker = &plan.operations[*blocked_by];
+                    writeln!(
+                        out,
+                        "{} {address}: {} (waits for {}: {})",
+                        paint.yellow("not attempted"),
+                        step.description,
+                        blocker.address,
+                        blocker.description
+                    )?;
+                }
             }
         }
-    }
-    writeln!(
-        out,
-        "{} {done} done, {failed} failed, {skipped} not attempted.",
-        paint.bold(if failed + skipped == 0 {
-            "Apply complete:"
-        } else {
-            "Apply incomplete:"
+        writeln!(
+            out,
+            "{} {done} done, {failed} failed, {skipped} not attempted.",
+            paint.bold(if failed + skipped == 0 {
+                "Apply complete:"
+            } else {
+                "Apply incomplete:"
+            })
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::testing::{CATALOG, document};
+    use crate::live::fixtures::{live, price, product};
+
+    /// A description that would clear the screen, write the clipboard (OSC 52) and ring the
+    /// bell, over two lines.
+    const HOSTILE: &str = r"line one\u001b]52;c;aGk=\u0007\nline two\r\u001b[2J\u009b31m";
+
+    /// Every ESC in `text` opens one of the paint's own SGR sequences.
+    fn only_colours(text: &str) -> bool {
+        text.split('\u{1b}').skip(1).all(|rest| {
+            let code = rest.strip_prefix('[').and_then(|r| r.split_once('m'));
+            code.is_some_and(|(code, _)| code.chars().all(|c| c.is_ascii_digit() || c == ';'))
         })
-    )
+    }
+
+    #[test]
+    fn a_multi_line_diff_shows_control_characters_and_keeps_its_lines() {
+        let state = live(vec![product()], vec![price()]);
+        let (_, doc) = document(
+            &CATALOG.replace("\"For teams\"", &format!("\"{HOSTILE}\"")),
+            &state,
+        );
+        for color in [false, true] {
+            let mut out = Vec::new();
+            render_plan(&doc, &doc.origin, color, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(only_colours(&text), "{text:?}");
+            assert!(!text.contains(['\u{7}', '\r', '\u{9b}']), "{text:?}");
+            assert_eq!(text.contains('\u{1b}'), color, "{text:?}");
+            let plain = text
+                .split('\u{1b}')
+                .enumerate()
+                .map(|(i, part)| {
+                    if i == 0 {
+                        part
+                    } else {
+                        part.split_once('m').map_or(part, |(_, rest)| rest)
+                    }
+                })
+                .collect::<String>();
+            assert!(plain.contains("        - For teams\n"), "{plain}");
+            assert!(
+                plain.contains("        + line one␛]52;c;aGk=␇\n"),
+                "{plain}"
+            );
+            // A carriage return ends a line for the diff, and is shown where it was.
+            assert!(plain.contains("        + line two␍\n"), "{plain}");
+            assert!(plain.contains("        + ␛[2J<U+009B>31m\n"), "{plain}");
+        }
+    }
 }

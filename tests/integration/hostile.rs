@@ -519,3 +519,91 @@ fn a_saved_plan_whose_changes_list_other_operations_is_refused_not_a_crash() {
         shown.stderr
     );
 }
+
+/// Text that would clear the screen, set the window title, write the clipboard (OSC 52), ring
+/// the bell and move the cursor back over a line, as a TOML basic string.
+const TERMINAL_ATTACK: &str = r"\u001b[2J\u001b]0;owned\u0007\u001b]52;c;aGk=\u0007\rOK\u009b31m";
+
+/// Whether `text` holds a control character other than the line break.
+fn has_controls(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+#[test]
+fn text_from_a_catalog_reaches_the_terminal_shown_not_obeyed() {
+    let env = Env::new(crate::engine::PRO);
+    env.converge();
+    // A name on one line, a description over several: a multi-line diff.
+    env.set_catalog(
+        &crate::engine::PRO
+            .replace(
+                "name = \"Pro\"",
+                &format!("name = \"Pro{TERMINAL_ATTACK}\""),
+            )
+            .replace(
+                "description = \"For growing teams\"",
+                &format!("description = \"For growing teams\\n{TERMINAL_ATTACK}\\nand more\""),
+            ),
+    );
+    for format in ["text", "markdown"] {
+        let run = run(env
+            .dir
+            .billing()
+            .args(["plan", "--format", format, "--api-base"])
+            .arg(env.sandbox.base_url())
+            .env("STRIPE_SECRET_KEY", KEY));
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        assert!(!has_controls(&run.stdout), "{format}: {:?}", run.stdout);
+        assert!(!has_controls(&run.stderr), "{format}: {:?}", run.stderr);
+        // Shown where it was, in the multi-line diff of the description.
+        assert!(
+            run.stdout.contains("␛[2J␛]0;owned␇␛]52;c;aGk=␇␍"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+    // The text diff keeps its lines (a carriage return ends one for the diff, as before).
+    let text = plan(&env, "billing.toml");
+    assert!(
+        text.stdout.contains(
+            "\n        - For growing teams\n        + For growing teams\n        + ␛[2J␛]0;owned␇␛]52;c;aGk=␇␍\n        + OK<U+009B>31m\n        + and more\n"
+        ),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn an_untrusted_plan_file_is_shown_with_its_control_characters_visible() {
+    let env = Env::new(crate::engine::PRO);
+    let out = env.billing(&["plan", "--out", "plan.json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let attack: String = serde_json::from_str(&format!("\"{TERMINAL_ATTACK}\"")).unwrap();
+    assert!(has_controls(&attack));
+    let mut doc: serde_json::Value = serde_json::from_str(&env.dir.read("plan.json")).unwrap();
+    let change = &mut doc["resource_changes"][0];
+    change["title"] = format!("product {attack}").into();
+    change["fields"][0]["after"]["value"] = format!("Pro\n{attack}").into();
+    doc["notices"] = serde_json::json!([attack]);
+    doc["environment"] = format!("live{attack}").into();
+    env.dir.write("plan.json", doc.to_string());
+    for format in ["text", "markdown"] {
+        let shown = run(env
+            .dir
+            .billing()
+            .args(["show", "plan.json", "--format", format]));
+        assert_eq!(shown.code, 0, "{format}: {}", shown.stderr);
+        assert!(!has_controls(&shown.stdout), "{format}: {:?}", shown.stdout);
+        assert!(!has_controls(&shown.stderr), "{format}: {:?}", shown.stderr);
+        assert!(
+            format == "markdown" || shown.stdout.contains("Note: ␛[2J␛]0;owned␇␛]52;c;aGk=␇␍OK"),
+            "{format}: {}",
+            shown.stdout
+        );
+        assert!(
+            shown.stderr.contains("warning: plan.json is unverified"),
+            "{format}: {}",
+            shown.stderr
+        );
+    }
+}
