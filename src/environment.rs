@@ -140,12 +140,9 @@ fn embedded(state: &Path, tuning: &Tuning) -> Result<(StripeHttp, Sandbox), Conn
     if let Some(billing_dir) = state.parent().and_then(Path::parent) {
         std::fs::create_dir_all(billing_dir)
             .map_err(|e| ConnectError::Sandbox(format!("{}: {e}", billing_dir.display())))?;
-        let ignore = billing_dir.join(".gitignore");
-        if !ignore.exists() {
-            // Sandbox state is local: keep it out of version control even without a
-            // project-level .gitignore entry.
-            let _ = std::fs::write(&ignore, "*\n");
-        }
+        // Sandbox state is local: keep it out of version control even without a
+        // project-level .gitignore entry.
+        crate::files::ignore_in_git(billing_dir);
     }
     let config = SandboxConfig {
         state: Some(state.to_owned()),
