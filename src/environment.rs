@@ -49,6 +49,17 @@ pub(crate) enum ConnectError {
     /// The client refused the settings (a bad URL, a live key over plain http).
     #[error("{0}")]
     Client(String),
+    /// The outputs file's directory is, through a link, outside billing.toml's.
+    #[error(
+        "environment `{environment}` writes its ids to {}, but {} leads outside the directory of billing.toml: refusing to use it",
+        path.display(),
+        through.display()
+    )]
+    OutputsOutside {
+        environment: String,
+        path: PathBuf,
+        through: PathBuf,
+    },
 }
 
 /// A connection to one environment.
@@ -73,6 +84,36 @@ fn catalog_dir(catalog: &Path) -> &Path {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
+}
+
+/// Where environment `environment` writes its outputs: `relative` (checked by validation to
+/// stay inside, as written) in the catalog's directory. An error when a link on the way (a
+/// directory committed as a symbolic link) leads outside that directory.
+fn outputs_path(
+    catalog: &Path,
+    environment: &str,
+    relative: &str,
+) -> Result<PathBuf, ConnectError> {
+    let dir = catalog_dir(catalog);
+    let path = dir.join(relative);
+    let (Ok(root), Some(parent)) = (dir.canonicalize(), path.parent()) else {
+        // Nothing to resolve: writing will say what is wrong.
+        return Ok(path);
+    };
+    // The deepest directory on the way that exists, as the system resolves it.
+    let found = parent
+        .ancestors()
+        .find_map(|a| a.canonicalize().ok().map(|resolved| (a, resolved)));
+    match found {
+        Some((through, resolved)) if !resolved.starts_with(&root) => {
+            Err(ConnectError::OutputsOutside {
+                environment: environment.to_owned(),
+                path: path.clone(),
+                through: through.to_path_buf(),
+            })
+        }
+        _ => Ok(path),
+    }
 }
 
 /// The state file of an embedded sandbox environment: `.billing/<name>/state.json` beside the
@@ -203,8 +244,9 @@ pub(crate) fn connect(
     };
     let outputs = env
         .outputs
-        .as_ref()
-        .map(|o| catalog_dir(catalog_path).join(o));
+        .as_deref()
+        .map(|o| outputs_path(catalog_path, &env.name, o))
+        .transpose()?;
     if env.sandbox && api_base.is_none() {
         let state = embedded_state(catalog_path, &env.name);
         let (client, sandbox) = embedded(&state, tuning)?;
