@@ -65,6 +65,7 @@ pub(crate) async fn refresh(session: &Session, path: &Path, style: Style) -> any
     .await?;
     let outputs = output::collect(&session.catalog, &live, &session.origin());
     write_file(&outputs, path, style)
+        .context("the apply completed, but the environment's ids could not be written")
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &OutputArgs, style: Style) -> Result<u8> {
