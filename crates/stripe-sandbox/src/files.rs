@@ -287,11 +287,7 @@ mod tests {
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
 
         let fifo = dir.path().join("fifo");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
+        crate::test_support::mkfifo(&fifo);
         assert_eq!(
             what(&replace(&fifo, b"x", Access::Private).unwrap_err()),
             "a FIFO"

@@ -895,11 +895,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&path)
-            .status()
-            .unwrap();
-        assert!(made.success());
+        crate::test_support::mkfifo(&path);
         // Refused at once, not blocked on opening the FIFO.
         let error = Store::open(Some(&path), 1 << 20).err().unwrap().to_string();
         assert!(error.contains("it is a FIFO"), "{error}");
