@@ -50,6 +50,17 @@ pub(crate) enum ConnectError {
     /// The client refused the settings (a bad URL, a live key over plain http).
     #[error("{0}")]
     Client(String),
+    /// The outputs file's directory is, through a link, outside billing.toml's.
+    #[error(
+        "environment `{environment}` writes its ids to {}, but {} leads outside the directory of billing.toml: refusing to use it",
+        path.display(),
+        through.display()
+    )]
+    OutputsOutside {
+        environment: String,
+        path: PathBuf,
+        through: PathBuf,
+    },
 }
 
 /// A connection to one environment.
@@ -108,6 +119,36 @@ fn catalog_dir(catalog: &Path) -> &Path {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
+}
+
+/// Where environment `environment` writes its outputs: `relative` (checked by validation to
+/// stay inside, as written) in the catalog's directory. An error when a link on the way (a
+/// directory committed as a symbolic link) leads outside that directory.
+fn outputs_path(
+    catalog: &Path,
+    environment: &str,
+    relative: &str,
+) -> Result<PathBuf, ConnectError> {
+    let dir = catalog_dir(catalog);
+    let path = dir.join(relative);
+    let (Ok(root), Some(parent)) = (dir.canonicalize(), path.parent()) else {
+        // Nothing to resolve: writing will say what is wrong.
+        return Ok(path);
+    };
+    // The deepest directory on the way that exists, as the system resolves it.
+    let found = parent
+        .ancestors()
+        .find_map(|a| a.canonicalize().ok().map(|resolved| (a, resolved)));
+    match found {
+        Some((through, resolved)) if !resolved.starts_with(&root) => {
+            Err(ConnectError::OutputsOutside {
+                environment: environment.to_owned(),
+                path: path.clone(),
+                through: through.to_path_buf(),
+            })
+        }
+        _ => Ok(path),
+    }
 }
 
 /// The state file of an embedded sandbox environment: `.billing/<name>/state.json` beside the
@@ -171,12 +212,9 @@ fn embedded(state: &Path) -> Result<Sandbox, ConnectError> {
     if let Some(billing_dir) = state.parent().and_then(Path::parent) {
         std::fs::create_dir_all(billing_dir)
             .map_err(|e| ConnectError::Sandbox(format!("{}: {e}", billing_dir.display())))?;
-        let ignore = billing_dir.join(".gitignore");
-        if !ignore.exists() {
-            // Sandbox state is local: keep it out of version control even without a
-            // project-level .gitignore entry.
-            let _ = std::fs::write(&ignore, "*\n");
-        }
+        // Sandbox state is local: keep it out of version control even without a
+        // project-level .gitignore entry.
+        crate::files::ignore_in_git(billing_dir);
     }
     let config = SandboxConfig {
         state: Some(state.to_owned()),
@@ -226,8 +264,9 @@ pub(crate) fn target(
     };
     let outputs = env
         .outputs
-        .as_ref()
-        .map(|o| catalog_dir(catalog_path).join(o));
+        .as_deref()
+        .map(|o| outputs_path(catalog_path, &env.name, o))
+        .transpose()?;
     if env.sandbox && api_base.is_none() {
         return Ok(embedded(&env.name, env.account.clone(), outputs));
     }

@@ -258,9 +258,43 @@ fn api_base(sink: &Sink, u: &Sp<String>, sandbox: bool) -> String {
     text.trim_end_matches('/').to_owned()
 }
 
-/// `outputs`: a file whose extension names a format billing writes.
+/// How `path` would leave the directory it is relative to: an absolute path (`/…`, `\\…`,
+/// `C:…`), or `..` climbing above where it started. Both separators count, whatever the system,
+/// so that a catalog means the same everywhere.
+fn leaves_directory(path: &str) -> Option<&'static str> {
+    let drive =
+        path.len() >= 2 && path.as_bytes()[0].is_ascii_alphabetic() && path.as_bytes()[1] == b':';
+    if path.starts_with(['/', '\\']) || drive {
+        return Some("an absolute path");
+    }
+    let mut depth: usize = 0;
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return Some("climbs out with `..`"),
+            },
+            _ => depth += 1,
+        }
+    }
+    None
+}
+
+/// `outputs`: a file inside billing.toml's directory whose extension names a format billing
+/// writes.
 fn outputs(sink: &Sink, o: &Sp<String>) -> String {
     let text = o.get_ref();
+    if let Some(how) = leaves_directory(text) {
+        sink.push(
+            Diagnostic::new(
+                o.span(),
+                format!("`outputs` {text:?} must stay inside the directory of billing.toml"),
+            )
+            .label(how)
+            .hint("write a path relative to billing.toml, such as \"generated/billing.live.json\""),
+        );
+    }
     if output_format(text).is_none() {
         sink.push(
             Diagnostic::new(

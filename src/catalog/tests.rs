@@ -492,6 +492,44 @@ amount = "-1"
 }
 
 #[test]
+fn outputs_stay_inside_the_catalogs_directory() {
+    let env = |outputs: &str| {
+        format!(
+            "[environments.t]\nmode = \"test\"\noutputs = {outputs:?}\n[products.pro]\nname = \"Pro\"\n"
+        )
+    };
+    for inside in [
+        "ids.json",
+        "generated/ids.json",
+        "./a/../ids.env",
+        "a/b/../../.env",
+    ] {
+        assert_eq!(
+            valid(&env(inside)).environments["t"].outputs.as_deref(),
+            Some(inside)
+        );
+    }
+    for (outside, how) in [
+        ("/etc/ids.json", "an absolute path"),
+        ("\\\\server\\ids.json", "an absolute path"),
+        ("C:\\ids.json", "an absolute path"),
+        ("../ids.json", "climbs out with `..`"),
+        ("generated/../../ids.json", "climbs out with `..`"),
+        ("a\\..\\..\\.env", "climbs out with `..`"),
+    ] {
+        let text = problems(&env(outside));
+        assert!(
+            text.contains(&format!(
+                "`outputs` {outside:?} must stay inside the directory of billing.toml"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("billing.toml:3:11"), "{text}");
+        assert!(text.contains(how), "{text}");
+    }
+}
+
+#[test]
 fn wrong_types_and_missing_fields() {
     insta::assert_snapshot!(problems(
         r#"

@@ -74,11 +74,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         ))
         .hint("pass --force to replace it, or choose another file with --out")
     };
-    if let Some(path) = &args.out
-        && path.exists()
-        && !args.force
-    {
-        return Err(refuse_existing(path));
+    // Anything at the path counts, a dangling link too; and what is not a regular file is
+    // refused even with --force, before anything is read.
+    let exists = |path: &PathBuf| std::fs::symlink_metadata(path).is_ok();
+    if let Some(path) = &args.out {
+        if exists(path) && !args.force {
+            return Err(refuse_existing(path));
+        }
+        crate::files::check_writable(path)?;
     }
     let (catalog, settings) = current(global)?;
     let options = import::Options {
@@ -154,10 +157,10 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
     }
     match &args.out {
         Some(path) => {
-            if path.exists() && !args.force {
+            if exists(path) && !args.force {
                 return Err(refuse_existing(path));
             }
-            super::plan::write_atomically(path, &text)?;
+            crate::files::write_atomically(path, &text)?;
         }
         None => {
             let mut out = std::io::stdout().lock();

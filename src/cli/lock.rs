@@ -7,7 +7,7 @@
 //! leaves it behind. Pipelines on different machines need their own serialisation (a CI
 //! concurrency group); see README.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -69,18 +69,11 @@ pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Resu
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         if let Some(billing) = dir.parent() {
-            let ignore = billing.join(".gitignore");
-            if !ignore.exists() {
-                let _ = std::fs::write(ignore, "*\n");
-            }
+            crate::files::ignore_in_git(billing);
         }
     }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
+    // Never through a link, a FIFO or a hard link: the file is rewritten in place below.
+    let mut file = crate::files::open_in_place(&path)
         .with_context(|| format!("cannot open the apply lock {}", path.display()))?;
     let deadline = Instant::now() + wait;
     loop {

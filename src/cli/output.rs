@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
 
 use super::session::{self, Session};
@@ -35,10 +36,12 @@ fn warn_missing(outputs: &Outputs, style: Style) {
 /// Writes `text`, the ids of `environment`, to `path` (atomically, making its directory),
 /// and says so.
 fn save(path: &Path, text: &str, environment: &str, style: Style) -> anyhow::Result<()> {
+    crate::files::check_writable(path)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
     }
-    super::plan::write_atomically(path, text)?;
+    crate::files::write_atomically(path, text)?;
     style.note(&format!(
         "wrote the ids of {environment} to {}",
         path.display()
@@ -62,6 +65,7 @@ pub(crate) async fn refresh(session: &Session, path: &Path, style: Style) -> any
     .await?;
     let outputs = output::collect(&session.catalog, &live, &session.origin());
     write_file(&outputs, path, style)
+        .context("the apply completed, but the environment's ids could not be written")
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &OutputArgs, style: Style) -> Result<u8> {

@@ -2,9 +2,8 @@
 //! the plan for `billing apply PLAN`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
 use super::{EXIT_CHANGES, EXIT_OK, GlobalArgs, PlanFormat, Result, Style, session};
@@ -29,22 +28,6 @@ pub(super) struct PlanArgs {
     format: PlanFormat,
 }
 
-/// Writes `text` to `path` through a temporary file in the same directory, so that a reader
-/// never sees half a plan.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("plan".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
 pub(crate) async fn run(global: &GlobalArgs, args: &PlanArgs, style: Style) -> Result<u8> {
     let session = session::read(global).await?;
     // Sealed whatever the format: `plan --format json > FILE` is a plan file too.
@@ -53,7 +36,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &PlanArgs, style: Style) -> R
         .with_allow_destroy(args.allow_destroy)
         .sealed(&session.connection.plan_key);
     if let Some(path) = &args.out {
-        write_atomically(path, &doc.to_json())?;
+        crate::files::write_atomically(path, &doc.to_json())?;
     }
     let mut out = std::io::stdout().lock();
     super::write_plan(&doc, args.format, style.stdout_color(), &mut out)?;

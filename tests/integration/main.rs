@@ -11,3 +11,4 @@ mod sandbox_cli;
 mod stripe_test_mode;
 mod support;
 mod validate;
+mod writes;

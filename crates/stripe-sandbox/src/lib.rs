@@ -10,7 +10,8 @@
 //! Public API: [`Sandbox`] (start on a thread of its own, inspect the request log, inject
 //! failures, simulate time and redemptions for tests, shut down), [`serve`] (run in the
 //! foreground on a bound listener), [`SandboxConfig`], [`FailureRule`], [`Chaos`] (random
-//! faults, latency, rate limits), [`LoggedRequest`] and [`SandboxError`].
+//! faults, latency, rate limits), [`LoggedRequest`] and [`SandboxError`]; and [`files`], how the
+//! sandbox (and billing) write files without following links or replacing special files.
 
 mod auth;
 mod changes;
@@ -21,6 +22,7 @@ mod currency;
 mod error;
 mod expand;
 mod faults;
+pub mod files;
 mod form;
 mod handler;
 mod idempotency;

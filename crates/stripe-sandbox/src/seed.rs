@@ -159,9 +159,11 @@ pub fn write_state(
     }
     let mut bytes = serde_json::to_vec(&state).map_err(|e| invalid(path, e.to_string()))?;
     bytes.push(b'\n');
-    std::fs::write(path, bytes).map_err(|source| SandboxError::StateIo {
-        path: path.to_path_buf(),
-        source,
+    crate::files::replace(path, &bytes, crate::files::Access::Private).map_err(|source| {
+        SandboxError::StateIo {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     Ok(SeededIds {
         account: state.account.id,

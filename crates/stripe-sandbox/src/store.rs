@@ -17,14 +17,15 @@
 //! changed anything, appends its line to the journal (flushed to disk before the answer), and
 //! unlocks.
 //!
-//! Crash safety: a snapshot is written whole to a temporary file and renamed over the old one,
+//! Crash safety: a snapshot is written whole to a temporary file and renamed over the old one
+//! (see [`files`](super::files): never through a link, never over a FIFO or a device),
 //! and the journal only grows by whole lines. A line cut short by a crash (no newline, or not
 //! JSON) ends the journal: it is ignored, and cut off before the next write. A journal whose
 //! first line names another snapshot (a crash between writing a new snapshot and starting its
 //! journal) is ignored: the snapshot already holds it. Removing the state file starts a fresh
 //! account.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
 use super::changes::{self, Commit};
+use super::files::{self, Access};
 use super::state::{FORMAT, State};
 use super::tx::Tx;
 
@@ -260,17 +262,10 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
-/// renamed over it. Returns the new file's stamp.
+/// Writes `bytes` to `path` atomically ([`files::replace`]): a temporary file in the same
+/// directory, flushed, then renamed over it. Returns the new file's stamp.
 fn replace(path: &Path, bytes: &[u8]) -> Result<Stamp, SandboxError> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(path))?;
-    tmp.write_all(bytes).map_err(io_error(path))?;
-    tmp.as_file().sync_all().map_err(io_error(path))?;
-    let file = tmp.persist(path).map_err(|e| io_error(path)(e.error))?;
+    let file = files::replace(path, bytes, Access::Private).map_err(io_error(path))?;
     Ok(Stamp::of(&file.metadata().map_err(io_error(path))?))
 }
 
@@ -425,10 +420,7 @@ impl Backing {
             bytes.extend_from_slice(&line);
             replace(path, &bytes)?;
         } else {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(io_error(path))?;
+            let mut file = files::open_in_place(path, None).map_err(io_error(path))?;
             // Cut off what a crash left of a write, past the last whole line.
             file.set_len(seen.journal).map_err(io_error(path))?;
             file.seek(SeekFrom::Start(seen.journal))
@@ -493,20 +485,23 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io_error(path))?;
         }
+        // A state file or journal that is a link, a FIFO or a device is refused before it is
+        // read (a FIFO would block) or written.
+        let journal_path = beside(path, ".journal");
+        for file in [path, &journal_path] {
+            files::check_target(file).map_err(io_error(file))?;
+        }
         let lock_path = beside(path, ".lock");
-        let lock_file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| SandboxError::Lock {
-                path: lock_path.clone(),
-                source,
+        let lock_file =
+            files::open_in_place(&lock_path, Some(Access::Private)).map_err(|source| {
+                SandboxError::Lock {
+                    path: lock_path.clone(),
+                    source,
+                }
             })?;
         let mut backing = Backing {
             path: path.to_path_buf(),
-            journal_path: beside(path, ".journal"),
+            journal_path,
             lock_path,
             lock: lock_file,
             max_bytes,
@@ -878,5 +873,65 @@ mod tests {
         assert!(waited >= LOCK_WAIT && waited < LOCK_WAIT * 3, "{waited:?}");
         held.unlock().unwrap();
         assert!(store.transaction(|_| ()).is_ok());
+    }
+
+    /// A link planted at the state file, its journal or its lock makes opening the store an
+    /// error naming that file, and what the link points to is not touched.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_or_fifo_is_refused_and_its_target_left_alone() {
+        for planted in ["state.json", "state.json.journal", "state.json.lock"] {
+            let dir = tempfile::tempdir().unwrap();
+            let victim = dir.path().join("victim");
+            fs::write(&victim, "precious").unwrap();
+            std::os::unix::fs::symlink(&victim, dir.path().join(planted)).unwrap();
+            let error = Store::open(Some(&dir.path().join("state.json")), 1 << 20)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(error.contains(planted), "{error}");
+            assert!(error.contains("it is a symbolic link"), "{error}");
+            assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        crate::test_support::mkfifo(&path);
+        // Refused at once, not blocked on opening the FIFO.
+        let error = Store::open(Some(&path), 1 << 20).err().unwrap().to_string();
+        assert!(error.contains("it is a FIFO"), "{error}");
+    }
+
+    /// The journal is appended to in place: a link planted there once the store is open is
+    /// refused at the next write, and not written through.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_the_journal_is_never_appended_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let store = Store::open(Some(&path), DEFAULT_MAX_STATE_BYTES).unwrap();
+        store
+            .transaction(|tx| {
+                let p = product(tx, "One");
+                tx.put_new(p);
+            })
+            .unwrap();
+        // The journal moves elsewhere and a link to it takes its place: reading through it
+        // finds the same journal, so the next write would append to it in place.
+        let journal = beside(&path, ".journal");
+        let victim = dir.path().join("victim");
+        fs::rename(&journal, &victim).unwrap();
+        std::os::unix::fs::symlink(&victim, &journal).unwrap();
+        let before = fs::read(&victim).unwrap();
+        let outcome = store.transaction(|tx| {
+            let p = product(tx, "Two");
+            tx.put_new(p);
+        });
+        match outcome {
+            Err(TxError::Failed(e)) => {
+                assert!(e.to_string().contains("it is a symbolic link"), "{e}");
+            }
+            _ => panic!("the write through the link was not refused"),
+        }
+        assert_eq!(fs::read(&victim).unwrap(), before);
     }
 }
