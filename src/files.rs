@@ -1,13 +1,13 @@
 //! The files billing reads and writes: reading within a size limit, and writing only regular
-//! files, never through a link (see `stripe_sandbox::files`, which the embedded sandbox uses
-//! for its state too, and README "Where billing writes files").
+//! files, never through a link (with `safe_fs`, which the sandbox uses for its state too;
+//! README "Where billing writes files").
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
 use anyhow::Context;
-use stripe_sandbox::files::{self, Access};
+use safe_fs::{self as files, Access};
 
 /// Why a bounded read failed.
 #[derive(Debug)]
@@ -176,7 +176,7 @@ mod tests {
         use std::os::unix::fs::FileTypeExt;
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo.json");
-        stripe_sandbox::test_support::mkfifo(&fifo);
+        safe_fs::mkfifo(&fifo);
         let (sent, answer) = std::sync::mpsc::channel();
         let target = fifo.clone();
         std::thread::spawn(move || {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[cfg(unix)]
-use stripe_sandbox::test_support::mkfifo;
+use safe_fs::mkfifo;
 
 use crate::engine::{Env, KEY, PRO, Run};
 

@@ -22,7 +22,6 @@ mod currency;
 mod error;
 mod expand;
 mod faults;
-pub mod files;
 mod form;
 mod handler;
 mod idempotency;

@@ -159,7 +159,7 @@ pub fn write_state(
     }
     let mut bytes = serde_json::to_vec(&state).map_err(|e| invalid(path, e.to_string()))?;
     bytes.push(b'\n');
-    crate::files::replace(path, &bytes, crate::files::Access::Private).map_err(|source| {
+    safe_fs::replace(path, &bytes, safe_fs::Access::Private).map_err(|source| {
         SandboxError::StateIo {
             path: path.to_path_buf(),
             source,

@@ -18,7 +18,7 @@
 //! unlocks.
 //!
 //! Crash safety: a snapshot is written whole to a temporary file and renamed over the old one
-//! (see [`files`](super::files): never through a link, never over a FIFO or a device),
+//! (see `safe_fs`: never through a link, never over a FIFO or a device),
 //! and the journal only grows by whole lines. A line cut short by a crash (no newline, or not
 //! JSON) ends the journal: it is ignored, and cut off before the next write. A journal whose
 //! first line names another snapshot (a crash between writing a new snapshot and starting its
@@ -36,9 +36,9 @@ use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
 use super::changes::{self, Commit};
-use super::files::{self, Access};
 use super::state::{FORMAT, State};
 use super::tx::Tx;
+use safe_fs::{self as files, Access};
 
 /// The largest state file (snapshot or journal) read by default, in bytes.
 pub const DEFAULT_MAX_STATE_BYTES: u64 = 256 << 20;
@@ -895,7 +895,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        crate::test_support::mkfifo(&path);
+        safe_fs::mkfifo(&path);
         // Refused at once, not blocked on opening the FIFO.
         let error = Store::open(Some(&path), 1 << 20).err().unwrap().to_string();
         assert!(error.contains("it is a FIFO"), "{error}");

@@ -19,17 +19,6 @@ pub const KEY: &str = "sk_test_sandboxTests0123456789";
 /// The API version async-stripe pins.
 pub const VERSION: &str = "2026-09-30.endive";
 
-/// Makes a FIFO at `path` (with the `mkfifo` command), for tests that a file writer refuses
-/// one without blocking on it.
-#[cfg(unix)]
-pub fn mkfifo(path: &std::path::Path) {
-    let made = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo runs");
-    assert!(made.success(), "mkfifo {}", path.display());
-}
-
 pub fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().expect("loopback address")
 }

@@ -1,6 +1,5 @@
-//! Writing files without being led astray: the one way the sandbox writes its state, journal
-//! and seed files, and billing every file it writes (plan, outputs, import, lock,
-//! `.gitignore`), since billing depends on this crate and this crate cannot depend on billing.
+//! Writing files without being led astray: the one way billing writes every file (plan,
+//! outputs, import, lock, `.gitignore`) and the sandbox its state, journal and seed files.
 //!
 //! - [`replace`] writes a whole file through a temporary file created exclusively (`O_EXCL`,
 //!   so never through a link) under an unpredictable name in the target's directory, flushed
@@ -233,6 +232,17 @@ pub fn open_in_place(path: &Path, create: Option<Access>) -> io::Result<File> {
     Ok(file)
 }
 
+/// Makes a FIFO at `path` (with the `mkfifo` command), for tests that a writer refuses one
+/// without blocking on it.
+#[cfg(all(unix, any(test, feature = "test-support")))]
+pub fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,7 +297,7 @@ mod tests {
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
 
         let fifo = dir.path().join("fifo");
-        crate::test_support::mkfifo(&fifo);
+        mkfifo(&fifo);
         assert_eq!(
             what(&replace(&fifo, b"x", Access::Private).unwrap_err()),
             "a FIFO"
