@@ -5,14 +5,30 @@ use std::path::Path;
 
 use super::seal::{self, MacError, PlanKey};
 use super::{FORMAT_VERSION, PlanDocument, build::idempotency_key, placeholder};
+use crate::files::{ReadError, read_capped};
+
+/// Plan files larger than this are refused after reading that much: a plan that replaces
+/// every price of a large catalog is a fraction of it.
+pub(crate) const MAX_PLAN_FILE_BYTES: u64 = 128 << 20;
 
 impl PlanDocument {
     /// The text of a plan file.
     pub(crate) fn read(path: &Path) -> Result<String, LoadError> {
-        std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+        let failed = |error: String| LoadError::Read {
             path: path.display().to_string(),
-            error: e.to_string(),
-        })
+            error,
+        };
+        let bytes = match read_capped(path, MAX_PLAN_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(ReadError::Io(e)) => return Err(failed(e.to_string())),
+            Err(ReadError::TooLarge) => {
+                return Err(failed(format!(
+                    "a plan file may be at most {} MiB",
+                    MAX_PLAN_FILE_BYTES >> 20
+                )));
+            }
+        };
+        String::from_utf8(bytes).map_err(|_| failed("it is not UTF-8 text".to_owned()))
     }
 
     /// Reads the text of a plan file, checking that this version of billing can read it, but

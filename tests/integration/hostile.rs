@@ -356,6 +356,20 @@ fn an_endless_device_or_pipe_as_the_catalog_is_refused_at_the_limit() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn an_endless_device_as_a_plan_file_is_refused_at_the_limit() {
+    let dir = Workdir::with_catalog("");
+    let run = run(dir.billing().args(["--no-color", "show", "/dev/zero"]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read the plan file /dev/zero: a plan file may be at most 128 MiB"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A catalog as large as allowed, every line of it a reference to a name nobody declared:
 /// each problem is found and counted (the did-you-mean search has a budget, so this does not
 /// take minutes; `time billing validate` on such a file shows it).
