@@ -22,7 +22,9 @@ pub(crate) enum ReadError {
 /// a device longer than `limit` is refused after that much, whatever its metadata says.
 pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let mut bytes = Vec::new();
+    // A regular file's size sizes the buffer (no doubling past it); a pipe grows it as it goes.
+    let expected = file.metadata().map_or(0, |m| m.len()).min(limit.saturating_add(1));
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;

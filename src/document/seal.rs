@@ -35,8 +35,13 @@ impl PlanKey {
 
     /// The MAC of a document (as JSON) with this key, finished but for the comparison.
     fn mac(&self, document: &Value) -> hmac::Hmac<sha2::Sha256> {
+        self.mac_of(&Content(document))
+    }
+
+    /// The MAC of `content` as compact JSON.
+    fn mac_of<T: Serialize + ?Sized>(&self, content: &T) -> hmac::Hmac<sha2::Sha256> {
         let mut mac = crate::digest::hmac(&self.0);
-        crate::digest::feed_json(&mut mac, &Content(document));
+        crate::digest::feed_json(&mut mac, content);
         mac
     }
 }
@@ -83,9 +88,11 @@ impl PlanDocument {
     /// The same document with a MAC made with `key`: what `billing plan` shows and saves.
     #[must_use]
     pub(crate) fn sealed(mut self, key: &PlanKey) -> Self {
+        // Without a MAC the document serialises as the file will read without its `mac`
+        // field (fields in the same order: serde_json keeps a file's order), so it is fed to
+        // the MAC straight, with no copy of it as a JSON tree.
         self.mac = None;
-        let value = serde_json::to_value(&self).unwrap_or_default();
-        let mac = key.mac(&value).finalize().into_bytes();
+        let mac = key.mac_of(&self).finalize().into_bytes();
         self.mac = Some(format!("{PREFIX}{}", crate::digest::hex(&mac)));
         self
     }
