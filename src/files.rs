@@ -23,7 +23,10 @@ pub(crate) enum ReadError {
 pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     // A regular file's size sizes the buffer (no doubling past it); a pipe grows it as it goes.
-    let expected = file.metadata().map_or(0, |m| m.len()).min(limit.saturating_add(1));
+    let expected = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(limit.saturating_add(1));
     let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
