@@ -11,6 +11,14 @@ pub struct Portal {
     pub key: String,
     /// Manage the account's default configuration (updated in place) instead of creating one.
     pub account_default: bool,
+    pub settings: PortalSettings<SubscriptionUpdate>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Everything a portal configuration shows customers, with the products customers may switch
+/// between named as `U` names them: by catalog key in billing.toml, by object in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortalSettings<U> {
     pub name: Option<String>,
     pub default_return_url: Option<String>,
     pub headline: Option<String>,
@@ -22,8 +30,39 @@ pub struct Portal {
     /// What customers may update about themselves; empty: they may not.
     pub customer_update: Vec<String>,
     pub subscription_cancel: Option<SubscriptionCancel>,
-    pub subscription_update: Option<SubscriptionUpdate>,
-    pub metadata: BTreeMap<String, String>,
+    pub subscription_update: Option<U>,
+}
+
+impl<U> PortalSettings<U> {
+    /// The same settings with the switching products named another way.
+    pub(crate) fn naming<V>(&self, subscription_update: Option<V>) -> PortalSettings<V> {
+        let Self {
+            name,
+            default_return_url,
+            headline,
+            privacy_policy_url,
+            terms_of_service_url,
+            login_page,
+            invoice_history,
+            payment_method_update,
+            customer_update,
+            subscription_cancel,
+            subscription_update: _,
+        } = self;
+        PortalSettings {
+            name: name.clone(),
+            default_return_url: default_return_url.clone(),
+            headline: headline.clone(),
+            privacy_policy_url: privacy_policy_url.clone(),
+            terms_of_service_url: terms_of_service_url.clone(),
+            login_page: *login_page,
+            invoice_history: *invoice_history,
+            payment_method_update: *payment_method_update,
+            customer_update: customer_update.clone(),
+            subscription_cancel: subscription_cancel.clone(),
+            subscription_update,
+        }
+    }
 }
 
 /// Customers may cancel their subscriptions.

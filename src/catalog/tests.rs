@@ -860,9 +860,16 @@ fn tax_and_portal_parse() {
     assert_eq!(catalog.tax_rates["ny"].percentage.to_string(), "8.875");
     assert_eq!(catalog.tax_rates["vat_de"].percentage.to_string(), "19");
     let portal = &catalog.portals["default"];
-    assert!(!portal.account_default && portal.invoice_history && portal.payment_method_update);
-    assert_eq!(portal.customer_update, ["email", "address", "tax_id"]);
-    let update = portal.subscription_update.as_ref().unwrap();
+    assert!(
+        !portal.account_default
+            && portal.settings.invoice_history
+            && portal.settings.payment_method_update
+    );
+    assert_eq!(
+        portal.settings.customer_update,
+        ["email", "address", "tax_id"]
+    );
+    let update = portal.settings.subscription_update.as_ref().unwrap();
     assert_eq!(
         update.products,
         [(
@@ -874,7 +881,13 @@ fn tax_and_portal_parse() {
     let partners = &catalog.portals["partners"];
     assert!(partners.account_default);
     assert_eq!(
-        partners.subscription_update.as_ref().unwrap().products[0].1,
+        partners
+            .settings
+            .subscription_update
+            .as_ref()
+            .unwrap()
+            .products[0]
+            .1,
         ["annual"]
     );
 }

@@ -11,6 +11,7 @@ use super::{
     LivePromotionCode, LiveRecurring, LiveRegistration, LiveState, LiveTaxRate, LiveTaxSettings,
     LiveTier,
 };
+use crate::catalog::PortalSettings;
 use crate::catalog::{
     Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, Discount, MinorAmount,
     Portal, PostalAddress, Price, Pricing, Product, PromotionCode, Recurring, Registration,
@@ -715,17 +716,20 @@ fn matching_portal(namespace: &str, ids: &Ids, key: &str, portal: &Portal) -> Li
     let Portal {
         key: _,
         account_default,
-        name,
-        default_return_url,
-        headline,
-        privacy_policy_url,
-        terms_of_service_url,
-        login_page,
-        invoice_history,
-        payment_method_update,
-        customer_update,
-        subscription_cancel,
-        subscription_update,
+        settings:
+            PortalSettings {
+                name,
+                default_return_url,
+                headline,
+                privacy_policy_url,
+                terms_of_service_url,
+                login_page,
+                invoice_history,
+                payment_method_update,
+                customer_update,
+                subscription_cancel,
+                subscription_update,
+            },
         metadata,
     } = portal;
     let address = address(ResourceKind::Portal, key);

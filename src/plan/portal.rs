@@ -37,22 +37,9 @@ pub(super) struct PortalSubscriptionUpdate {
     pub proration_behavior: String,
 }
 
-/// Everything a portal configuration shows customers: sent whole on create and on update.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(super) struct PortalSettings {
-    pub name: Option<String>,
-    pub default_return_url: Option<String>,
-    pub headline: Option<String>,
-    pub privacy_policy_url: Option<String>,
-    pub terms_of_service_url: Option<String>,
-    pub login_page: bool,
-    pub invoice_history: bool,
-    pub payment_method_update: bool,
-    /// Empty: customers cannot update their details.
-    pub customer_update: Vec<String>,
-    pub subscription_cancel: Option<SubscriptionCancel>,
-    pub subscription_update: Option<PortalSubscriptionUpdate>,
-}
+/// Everything a portal configuration shows customers, products named by object: sent whole on
+/// create and on update.
+pub(super) type PortalSettings = crate::catalog::PortalSettings<PortalSubscriptionUpdate>;
 
 /// Changes to a portal configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -191,7 +178,7 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
     }
 
     fn title(&self, p: &Portal) -> String {
-        match (&p.name, p.account_default) {
+        match (&p.settings.name, p.account_default) {
             (Some(name), _) => format!("portal configuration {name:?}"),
             (None, true) => "the account's default portal configuration".to_owned(),
             (None, false) => format!("portal configuration {}", p.key),
@@ -352,7 +339,7 @@ fn settings(
     prices: &BTreeMap<(&str, &str), PriceState<'_>>,
 ) -> (PortalSettings, Vec<StepId>) {
     let mut ready = Vec::new();
-    let subscription_update = p.subscription_update.as_ref().map(|u| {
+    let subscription_update = p.settings.subscription_update.as_ref().map(|u| {
         let products = u
             .products
             .iter()
@@ -379,19 +366,7 @@ fn settings(
                 .unwrap_or_else(|| "none".to_owned()),
         }
     });
-    let settings = PortalSettings {
-        name: p.name.clone(),
-        default_return_url: p.default_return_url.clone(),
-        headline: p.headline.clone(),
-        privacy_policy_url: p.privacy_policy_url.clone(),
-        terms_of_service_url: p.terms_of_service_url.clone(),
-        login_page: p.login_page,
-        invoice_history: p.invoice_history,
-        payment_method_update: p.payment_method_update,
-        customer_update: p.customer_update.clone(),
-        subscription_cancel: p.subscription_cancel.clone(),
-        subscription_update,
-    };
+    let settings = p.settings.naming(subscription_update);
     ready.sort_unstable();
     ready.dedup();
     (settings, ready)

@@ -12,6 +12,7 @@ use super::super::portal::{
 use super::super::raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscriptionUpdate};
 use super::super::reader::Sp;
 use super::fields::{self, word};
+use crate::catalog::PortalSettings;
 use crate::resource::Address;
 
 fn words(
@@ -87,9 +88,7 @@ pub(crate) fn portal(
         CUSTOMER_UPDATES,
     );
     let metadata = fields::metadata(sink, raw.metadata);
-    Some(Portal {
-        key: raw.key.into_inner(),
-        account_default,
+    let settings = PortalSettings {
         name,
         default_return_url: https(sink, "default_return_url", raw.default_return_url),
         headline,
@@ -101,6 +100,11 @@ pub(crate) fn portal(
         customer_update,
         subscription_cancel,
         subscription_update,
+    };
+    Some(Portal {
+        key: raw.key.into_inner(),
+        account_default,
+        settings,
         metadata,
     })
 }
