@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use super::products::Products;
 use super::write::{Table, Value};
 use super::{Ctx, Problems, Severity, check, metadata_table, strings, text_field};
+use crate::catalog::SubscriptionCancel;
 use crate::live::LivePortal;
 use crate::resource::Address;
 use crate::resource::ResourceKind;
@@ -35,25 +36,25 @@ fn portal_table(
     text_field(
         &mut t,
         "name",
-        p.name.as_deref(),
+        p.settings.name.as_deref(),
         Severity::Change,
         problems,
     );
     text_field(
         &mut t,
         "default_return_url",
-        p.default_return_url.as_deref(),
+        p.settings.default_return_url.as_deref(),
         Severity::Change,
         problems,
     );
-    if p.login_page {
+    if p.settings.login_page {
         t.set("login_page", Value::Bool(true));
     }
     let mut profile = Table::default();
     for (field, value) in [
-        ("headline", &p.headline),
-        ("privacy_policy_url", &p.privacy_policy_url),
-        ("terms_of_service_url", &p.terms_of_service_url),
+        ("headline", &p.settings.headline),
+        ("privacy_policy_url", &p.settings.privacy_policy_url),
+        ("terms_of_service_url", &p.settings.terms_of_service_url),
     ] {
         text_field(
             &mut profile,
@@ -73,19 +74,27 @@ fn portal_table(
 /// `features`: what customers may do in the portal.
 fn features(p: &LivePortal, products: &Products, problems: &mut Problems) -> Table {
     let mut features = Table::default();
-    if p.invoice_history {
+    if p.settings.invoice_history {
         features.set("invoice_history", Value::Bool(true));
     }
-    if p.payment_method_update {
+    if p.settings.payment_method_update {
         features.set("payment_method_update", Value::Bool(true));
     }
-    if !p.customer_update.is_empty() {
-        features.set("customer_update", strings(&p.customer_update));
+    if !p.settings.customer_update.is_empty() {
+        features.set("customer_update", strings(&p.settings.customer_update));
     }
-    if let Some((mode, proration, reasons)) = &p.subscription_cancel {
+    if let Some(SubscriptionCancel {
+        mode,
+        proration_behavior,
+        reasons,
+    }) = &p.settings.subscription_cancel
+    {
         let mut cancel = Table::default();
         cancel.text("mode", mode);
-        if mode == "immediately" {
+        if let Some(proration) = proration_behavior
+            .as_deref()
+            .filter(|_| mode == "immediately")
+        {
             cancel.text("proration_behavior", proration);
         }
         if !reasons.is_empty() {
@@ -93,7 +102,7 @@ fn features(p: &LivePortal, products: &Products, problems: &mut Problems) -> Tab
         }
         features.table("subscription_cancel", cancel);
     }
-    if let Some((offered, allowed, proration)) = &p.subscription_update {
+    if let Some((offered, allowed, proration)) = &p.settings.subscription_update {
         let mut update = Table::default();
         update.set("products", offered_keys(offered, products, problems));
         update.set("default_allowed_updates", strings(allowed));

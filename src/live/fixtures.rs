@@ -11,12 +11,10 @@ use super::{
     LivePromotionCode, LiveRecurring, LiveRegistration, LiveState, LiveTaxRate, LiveTaxSettings,
     LiveTier,
 };
-use crate::catalog::PortalSettings;
 use crate::catalog::{
     Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, Discount, MinorAmount,
     Portal, PostalAddress, Price, Pricing, Product, PromotionCode, Recurring, Registration,
-    SubscriptionCancel, SubscriptionUpdate, TaxBehavior, TaxRate, TaxSettings, Tier,
-    TransformQuantity,
+    SubscriptionUpdate, TaxBehavior, TaxRate, TaxSettings, Tier, TransformQuantity,
 };
 use crate::resource::{
     Address, MARKER_KEY, MARKER_NAMESPACE, ResourceKind, owned_metadata, with_marker,
@@ -716,72 +714,44 @@ fn matching_portal(namespace: &str, ids: &Ids, key: &str, portal: &Portal) -> Li
     let Portal {
         key: _,
         account_default,
-        settings:
-            PortalSettings {
-                name,
-                default_return_url,
-                headline,
-                privacy_policy_url,
-                terms_of_service_url,
-                login_page,
-                invoice_history,
-                payment_method_update,
-                customer_update,
-                subscription_cancel,
-                subscription_update,
-            },
+        settings,
         metadata,
     } = portal;
     let address = address(ResourceKind::Portal, key);
+    let update = settings.subscription_update.as_ref().map(|u| {
+        let SubscriptionUpdate {
+            products,
+            default_allowed_updates,
+            proration_behavior,
+        } = u;
+        let products = products
+            .iter()
+            .map(|(product, prices)| {
+                let prices = prices.iter().map(|p| ids.price(product, p)).collect();
+                (ids.product(product), prices)
+            })
+            .collect();
+        (
+            products,
+            default_allowed_updates.clone(),
+            proration_behavior
+                .clone()
+                .unwrap_or_else(|| "none".to_owned()),
+        )
+    });
+    let mut settings = settings.naming(update);
+    // Stripe states a cancellation's proration whether or not billing.toml does.
+    if let Some(cancel) = &mut settings.subscription_cancel {
+        cancel
+            .proration_behavior
+            .get_or_insert_with(|| "none".to_owned());
+    }
     LivePortal {
         id: format!("bpc_{key}"),
         created: CREATED,
         active: true,
         is_default: *account_default,
-        name: name.clone(),
-        default_return_url: default_return_url.clone(),
-        headline: headline.clone(),
-        privacy_policy_url: privacy_policy_url.clone(),
-        terms_of_service_url: terms_of_service_url.clone(),
-        login_page: *login_page,
-        invoice_history: *invoice_history,
-        payment_method_update: *payment_method_update,
-        customer_update: customer_update.clone(),
-        subscription_cancel: subscription_cancel.as_ref().map(|c| {
-            let SubscriptionCancel {
-                mode,
-                proration_behavior,
-                reasons,
-            } = c;
-            (
-                mode.clone(),
-                proration_behavior
-                    .clone()
-                    .unwrap_or_else(|| "none".to_owned()),
-                reasons.clone(),
-            )
-        }),
-        subscription_update: subscription_update.as_ref().map(|u| {
-            let SubscriptionUpdate {
-                products,
-                default_allowed_updates,
-                proration_behavior,
-            } = u;
-            let products = products
-                .iter()
-                .map(|(product, prices)| {
-                    let prices = prices.iter().map(|p| ids.price(product, p)).collect();
-                    (ids.product(product), prices)
-                })
-                .collect();
-            (
-                products,
-                default_allowed_updates.clone(),
-                proration_behavior
-                    .clone()
-                    .unwrap_or_else(|| "none".to_owned()),
-            )
-        }),
+        settings,
         metadata: with_marker(metadata, &address, namespace),
     }
 }

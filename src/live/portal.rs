@@ -7,6 +7,8 @@ use crate::stripe::StripeError;
 use crate::stripe::StripeHttp;
 use futures_util::TryStreamExt;
 use serde::Serialize;
+
+use crate::catalog::{PortalSettings, SubscriptionCancel};
 use stripe_billing::billing_portal_configuration::ListBillingPortalConfiguration;
 
 /// Products with the ids of the prices customers may switch to.
@@ -19,33 +21,20 @@ pub struct LivePortal {
     pub created: i64,
     pub active: bool,
     pub is_default: bool,
-    pub name: Option<String>,
-    pub default_return_url: Option<String>,
-    pub headline: Option<String>,
-    pub privacy_policy_url: Option<String>,
-    pub terms_of_service_url: Option<String>,
-    pub login_page: bool,
-    pub invoice_history: bool,
-    pub payment_method_update: bool,
-    /// Allowed updates when enabled; empty when disabled.
-    pub customer_update: Vec<String>,
-    /// `(mode, proration_behavior, reasons)` when enabled.
-    pub subscription_cancel: Option<(String, String, Vec<String>)>,
-    /// `(products with their prices, default_allowed_updates, proration_behavior)` when enabled.
-    pub subscription_update: Option<(PortalProducts, Vec<String>, String)>,
+    /// What it shows customers (a cancellation's proration as Stripe states it, always set).
+    pub settings: PortalSettings<LiveSubscriptionUpdate>,
     pub metadata: BTreeMap<String, String>,
 }
+
+/// `(products with their prices, default_allowed_updates, proration_behavior)`.
+pub(crate) type LiveSubscriptionUpdate = (PortalProducts, Vec<String>, String);
 
 impl From<stripe_billing::BillingPortalConfiguration> for LivePortal {
     fn from(c: stripe_billing::BillingPortalConfiguration) -> Self {
         let f = c.features;
         let cancel = f.subscription_cancel;
         let update = f.subscription_update;
-        Self {
-            id: c.id.to_string(),
-            created: c.created,
-            active: c.active,
-            is_default: c.is_default,
+        let settings = PortalSettings {
             name: c.name,
             default_return_url: c.default_return_url,
             headline: c.business_profile.headline,
@@ -74,11 +63,11 @@ impl From<stripe_billing::BillingPortalConfiguration> for LivePortal {
                 } else {
                     Vec::new()
                 };
-                (
-                    cancel.mode.as_str().to_owned(),
-                    cancel.proration_behavior.as_str().to_owned(),
+                SubscriptionCancel {
+                    mode: cancel.mode.as_str().to_owned(),
+                    proration_behavior: Some(cancel.proration_behavior.as_str().to_owned()),
                     reasons,
-                )
+                }
             }),
             subscription_update: update.enabled.then(|| {
                 (
@@ -96,6 +85,13 @@ impl From<stripe_billing::BillingPortalConfiguration> for LivePortal {
                     update.proration_behavior.as_str().to_owned(),
                 )
             }),
+        };
+        Self {
+            id: c.id.to_string(),
+            created: c.created,
+            active: c.active,
+            is_default: c.is_default,
+            settings,
             metadata: c.metadata.unwrap_or_default().into_iter().collect(),
         }
     }
@@ -103,7 +99,7 @@ impl From<stripe_billing::BillingPortalConfiguration> for LivePortal {
 
 super::object::live_kind!(LivePortal, Portal, portals {
     fn title(&self) -> String {
-        match &self.name {
+        match &self.settings.name {
             Some(name) => format!("portal configuration {name:?}"),
             None => format!("portal configuration {}", self.id),
         }

@@ -421,45 +421,45 @@ fn plain_settings(
     }
     let have = |f: fn(&LivePortal) -> FieldValue| live.map(f);
     [
-        ("name", have(|l| text(&l.name)), text(&want.name)),
+        ("name", have(|l| text(&l.settings.name)), text(&want.name)),
         (
             "default_return_url",
-            have(|l| text(&l.default_return_url)),
+            have(|l| text(&l.settings.default_return_url)),
             text(&want.default_return_url),
         ),
         (
             "business_profile.headline",
-            have(|l| text(&l.headline)),
+            have(|l| text(&l.settings.headline)),
             text(&want.headline),
         ),
         (
             "business_profile.privacy_policy_url",
-            have(|l| text(&l.privacy_policy_url)),
+            have(|l| text(&l.settings.privacy_policy_url)),
             text(&want.privacy_policy_url),
         ),
         (
             "business_profile.terms_of_service_url",
-            have(|l| text(&l.terms_of_service_url)),
+            have(|l| text(&l.settings.terms_of_service_url)),
             text(&want.terms_of_service_url),
         ),
         (
             "login_page",
-            have(|l| FieldValue::Bool(l.login_page)),
+            have(|l| FieldValue::Bool(l.settings.login_page)),
             FieldValue::Bool(want.login_page),
         ),
         (
             "features.invoice_history",
-            have(|l| FieldValue::Bool(l.invoice_history)),
+            have(|l| FieldValue::Bool(l.settings.invoice_history)),
             FieldValue::Bool(want.invoice_history),
         ),
         (
             "features.payment_method_update",
-            have(|l| FieldValue::Bool(l.payment_method_update)),
+            have(|l| FieldValue::Bool(l.settings.payment_method_update)),
             FieldValue::Bool(want.payment_method_update),
         ),
         (
             "features.customer_update",
-            have(|l| FieldValue::List(sorted(&l.customer_update))),
+            have(|l| FieldValue::List(sorted(&l.settings.customer_update))),
             FieldValue::List(sorted(&want.customer_update)),
         ),
     ]
@@ -505,7 +505,8 @@ fn update_feature(
 
 /// A live configuration's plan switching, in the desired settings' terms.
 fn live_update(live: &LivePortal) -> Option<PortalSubscriptionUpdate> {
-    live.subscription_update
+    live.settings
+        .subscription_update
         .as_ref()
         .map(|(products, allowed, proration)| PortalSubscriptionUpdate {
             products: products
@@ -593,13 +594,7 @@ fn settings_diff(
         "features.subscription_cancel",
         ["mode", "proration_behavior", "reasons"],
         cancel_feature(want.subscription_cancel.as_ref().map(cancel)),
-        live.map(|l| {
-            cancel_feature(
-                l.subscription_cancel
-                    .as_ref()
-                    .map(|(m, p, r)| (m.as_str(), p.as_str(), r.as_slice())),
-            )
-        }),
+        live.map(|l| cancel_feature(l.settings.subscription_cancel.as_ref().map(cancel))),
     );
     feature_diff(
         &mut out,
@@ -613,7 +608,8 @@ fn settings_diff(
 
 /// The products and prices a configuration offers.
 fn offered(live: &LivePortal) -> Vec<&String> {
-    live.subscription_update
+    live.settings
+        .subscription_update
         .iter()
         .flat_map(|(products, _, _)| products.iter())
         .flat_map(|(p, prices)| std::iter::once(p).chain(prices.iter()))

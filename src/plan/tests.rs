@@ -721,7 +721,10 @@ fn a_field_changed_in_stripe_is_put_back_in_place() {
         ),
         (
             PORTALS,
-            |live| at(&mut live.portals, "portals.default").headline = Some("Old headline".into()),
+            |live| {
+                at(&mut live.portals, "portals.default").settings.headline =
+                    Some("Old headline".into())
+            },
             "portal portals.default Update [business_profile.headline: \"Old headline\" → \"Acme billing\"]",
         ),
     ];
