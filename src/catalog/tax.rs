@@ -23,16 +23,17 @@ pub struct TaxSettings {
     pub registrations: Vec<Registration>,
 }
 
-/// A postal address.
+/// A postal address. billing.toml requires its country; Stripe may hold one without
+/// (`PostalAddress<Option<String>>`, the live head office).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PostalAddress {
+pub struct PostalAddress<Country = String> {
     pub line1: Option<String>,
     pub line2: Option<String>,
     pub city: Option<String>,
     pub state: Option<String>,
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
-    pub country: String,
+    pub country: Country,
 }
 
 /// A tax registration, identified by country, type and state (registrations carry no metadata).

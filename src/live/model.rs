@@ -70,13 +70,8 @@ pub struct LivePrice {
     pub currency_options: BTreeMap<String, LiveCurrencyOption>,
 }
 
-/// A price tier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveTier {
-    pub up_to: Option<u64>,
-    pub unit_amount: Option<MinorAmount>,
-    pub flat_amount: Option<MinorAmount>,
-}
+/// A price tier, in the same terms as billing.toml's.
+pub type LiveTier = crate::catalog::Tier;
 
 /// A recurring price's period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

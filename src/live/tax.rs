@@ -20,16 +20,8 @@ pub struct LiveTaxSettings {
     pub head_office: Option<LiveAddress>,
 }
 
-/// An address as Stripe holds it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LiveAddress {
-    pub line1: Option<String>,
-    pub line2: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
-}
+/// An address as Stripe holds it: its country may be missing.
+pub(crate) type LiveAddress = crate::catalog::PostalAddress<Option<String>>;
 
 /// A tax registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
