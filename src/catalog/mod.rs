@@ -32,8 +32,8 @@ pub use load::MAX_CATALOG_BYTES;
 pub(crate) use load::{LoadError, load_bytes, load_for, parse, parse_for};
 pub(crate) use model::{
     Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, DEFAULT_NAMESPACE, Discount,
-    MetadataPattern, OnRemove, Percent, Price, Pricing, Product, PromotionCode,
-    RESERVED_METADATA_PREFIX, TaxBehavior, Tier,
+    MetadataPattern, OnRemove, Price, Pricing, Product, PromotionCode, RESERVED_METADATA_PREFIX,
+    TaxBehavior, Tier,
 };
 pub use money::MinorAmount;
 pub(crate) use money::{float_text, parse_decimal};

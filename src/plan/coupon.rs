@@ -24,7 +24,6 @@ use super::request::{Write, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, currency, metadata_set, metadata_update, minor, parse};
 use crate::catalog::OnRemove;
-use crate::catalog::Percent;
 use crate::catalog::{
     Coupon, CouponDuration, Currency, Discount, MinorAmount, RESERVED_METADATA_PREFIX,
 };
@@ -35,22 +34,13 @@ use crate::resource::Address;
 use crate::resource::{Owner, ResourceKind, owned_metadata};
 use crate::timestamp::creatable_date;
 
-/// A coupon to create.
+/// A coupon to create: the declared entry, with the id billing chooses, the products it
+/// applies to as objects, and the metadata it is created with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(super) struct CouponSpec {
     /// Always chosen by billing: the catalog key and a short digest, or the pinned id.
     pub id: String,
-    pub name: Option<String>,
-    pub percent_off: Option<Percent>,
-    /// With `currency`.
-    pub amount_off: Option<MinorAmount>,
-    pub currency: Option<Currency>,
-    pub currency_options: BTreeMap<Currency, MinorAmount>,
-    /// `once`, `repeating`, `forever`.
-    pub duration: String,
-    pub duration_in_months: Option<u32>,
-    pub max_redemptions: Option<u64>,
-    pub redeem_by: Option<i64>,
+    pub coupon: Coupon,
     /// The products it applies to.
     pub applies_to: Vec<ObjRef>,
     /// Declared metadata plus billing's ownership marker.
@@ -114,35 +104,9 @@ fn spec(b: &Builder<'_>, c: &Coupon, applies: Vec<ObjRef>) -> CouponSpec {
         let hex: String = digest[..4].iter().map(|x| format!("{x:02x}")).collect();
         format!("{}_{hex}", c.key)
     });
-    let (percent_off, amount_off, currency, currency_options) = match &c.discount {
-        Discount::PercentOff(p) => (Some(*p), None, None, BTreeMap::new()),
-        Discount::AmountOff {
-            currency,
-            amount,
-            currency_options,
-        } => (
-            None,
-            Some(*amount),
-            Some(*currency),
-            currency_options.clone(),
-        ),
-    };
-    let (duration, months) = match c.duration {
-        CouponDuration::Once => ("once", None),
-        CouponDuration::Repeating { months } => ("repeating", Some(months)),
-        CouponDuration::Forever => ("forever", None),
-    };
     CouponSpec {
         id,
-        name: c.name.clone(),
-        percent_off,
-        amount_off,
-        currency,
-        currency_options,
-        duration: duration.to_owned(),
-        duration_in_months: months,
-        max_redemptions: c.max_redemptions,
-        redeem_by: c.redeem_by,
+        coupon: c.clone(),
         applies_to: applies,
         metadata: desired_metadata(c, b.namespace),
     }
@@ -524,7 +488,9 @@ fn create<'a>(
     let step = b.add_step(
         idx,
         "create coupon",
-        CouponWrite::Create { coupon: spec },
+        CouponWrite::Create {
+            coupon: Box::new(spec),
+        },
         ready_products,
     );
     Some((idx, step))
@@ -702,45 +668,70 @@ pub(crate) fn plan_deletions(
 }
 
 /// `POST /v1/coupons`.
-pub(crate) fn create_request(c: &CouponSpec, resolve: &impl Fn(&ObjRef) -> String) -> WireRequest {
+pub(crate) fn create_request(
+    spec: &CouponSpec,
+    resolve: &impl Fn(&ObjRef) -> String,
+) -> WireRequest {
     use stripe_product::coupon::{CreateCoupon, CreateCouponAppliesTo, CurrencyOption as Option_};
+    let Coupon {
+        key: _,
+        id: _,
+        name,
+        discount,
+        duration,
+        max_redemptions,
+        redeem_by,
+        applies_to: _,
+        metadata: _,
+        on_remove: _,
+        moved_from: _,
+    } = &spec.coupon;
+    let (duration, months) = match duration {
+        CouponDuration::Once => ("once", None),
+        CouponDuration::Repeating { months } => ("repeating", Some(*months)),
+        CouponDuration::Forever => ("forever", None),
+    };
     let mut r = CreateCoupon::new()
-        .id(c.id.clone())
-        .duration(parse::<stripe_shared::CouponDuration>(&c.duration));
-    if let Some(p) = c.percent_off {
-        r = r.percent_off(p.0.to_string().parse::<f64>().unwrap_or_default());
+        .id(spec.id.clone())
+        .duration(parse::<stripe_shared::CouponDuration>(duration));
+    match discount {
+        Discount::PercentOff(p) => {
+            r = r.percent_off(p.0.to_string().parse::<f64>().unwrap_or_default());
+        }
+        Discount::AmountOff {
+            currency,
+            amount,
+            currency_options,
+        } => {
+            r = r
+                .amount_off(minor(*amount))
+                .currency(self::currency(*currency));
+            if !currency_options.is_empty() {
+                let options = currency_options
+                    .iter()
+                    .map(|(k, v)| (self::currency(*k), Option_::new(minor(*v))));
+                r = r.currency_options(options.collect::<HashMap<_, _>>());
+            }
+        }
     }
-    if let (Some(amount), Some(currency)) = (c.amount_off, c.currency) {
-        r = r
-            .amount_off(minor(amount))
-            .currency(self::currency(currency));
-    }
-    if !c.currency_options.is_empty() {
-        r = r.currency_options(
-            c.currency_options
-                .iter()
-                .map(|(k, v)| (currency(*k), Option_::new(minor(*v))))
-                .collect::<HashMap<_, _>>(),
-        );
-    }
-    if let Some(months) = c.duration_in_months {
+    if let Some(months) = months {
         r = r.duration_in_months(i64::from(months));
     }
-    if let Some(max) = c.max_redemptions {
-        r = r.max_redemptions(i64::try_from(max).unwrap_or(i64::MAX));
+    if let Some(max) = max_redemptions {
+        r = r.max_redemptions(i64::try_from(*max).unwrap_or(i64::MAX));
     }
-    if let Some(at) = c.redeem_by {
-        r = r.redeem_by(at);
+    if let Some(at) = redeem_by {
+        r = r.redeem_by(*at);
     }
-    if !c.applies_to.is_empty() {
+    if !spec.applies_to.is_empty() {
         let mut applies = CreateCouponAppliesTo::new();
-        applies.products = Some(c.applies_to.iter().map(resolve).collect());
+        applies.products = Some(spec.applies_to.iter().map(resolve).collect());
         r = r.applies_to(applies);
     }
-    if let Some(name) = &c.name {
+    if let Some(name) = name {
         r = r.name(name.clone());
     }
-    r = r.metadata(metadata_set(&c.metadata));
+    r = r.metadata(metadata_set(&spec.metadata));
     WireRequest::from_builder(r.build(), vec![])
 }
 
@@ -769,7 +760,7 @@ pub(crate) fn update_request(id: String, u: &CouponUpdate) -> WireRequest {
 #[derive(Debug, Clone)]
 pub(crate) enum CouponWrite {
     Create {
-        coupon: CouponSpec,
+        coupon: Box<CouponSpec>,
     },
     Update {
         coupon: ObjRef,
