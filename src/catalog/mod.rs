@@ -343,17 +343,11 @@ impl Catalog {
     }
 
     /// The entries of `kind` renamed by `moved_from = …`: their addresses and their old
-    /// addresses. (A price's old address keeps its product's key: see the claims.)
+    /// addresses.
     pub(crate) fn moves(&self, kind: ResourceKind) -> Vec<(Address, Address)> {
         self.pins_and_moves(kind)
             .into_iter()
-            .filter_map(|(address, _, old)| {
-                let old = match address.price_keys() {
-                    Some((product, _)) => Address::price(product, old?),
-                    None => Address::new(kind, old?),
-                };
-                Some((address, old))
-            })
+            .filter_map(|(address, _, old)| Some((address, Address::new(kind, old?))))
             .collect()
     }
 
@@ -373,18 +367,6 @@ impl Catalog {
                 .values()
                 .map(|p| entry(kind, &p.key, &p.id, &p.moved_from))
                 .collect(),
-            ResourceKind::Price => self
-                .products
-                .iter()
-                .flat_map(|(pk, p)| p.prices.iter().map(move |(k, price)| (pk, k, price)))
-                .map(|(pk, k, p)| {
-                    (
-                        Address::price(pk, k),
-                        p.id.as_deref(),
-                        p.moved_from.as_deref(),
-                    )
-                })
-                .collect(),
             ResourceKind::Coupon => self
                 .coupons
                 .values()
@@ -395,9 +377,11 @@ impl Catalog {
                 .values()
                 .map(|r| entry(kind, &r.key, &r.id, &r.moved_from))
                 .collect(),
-            // Codes are found by their code, settings and registrations by what they are, and
-            // portal configurations by their marker alone.
-            ResourceKind::PromotionCode
+            // A price's `id` and `moved_from` are claimed with its product's (the claims read
+            // them there, with its lookup key); codes are found by their code, settings and
+            // registrations by what they are, and portal configurations by their marker alone.
+            ResourceKind::Price
+            | ResourceKind::PromotionCode
             | ResourceKind::TaxSettings
             | ResourceKind::TaxRegistration
             | ResourceKind::Portal => Vec::new(),
