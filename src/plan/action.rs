@@ -146,6 +146,36 @@ impl Summary {
 }
 
 impl Summary {
+    /// What an apply did, in the units and order of [`Summary::line`]: `3 created, 1
+    /// updated, 0 replaced, 0 archived`.
+    pub(crate) fn done_line(&self) -> String {
+        let optional = |n: usize, what: &str| {
+            if n > 0 {
+                format!("{n} {what}, ")
+            } else {
+                String::new()
+            }
+        };
+        let trailing = |n: usize, what: &str| {
+            if n > 0 {
+                format!(", {n} {what}")
+            } else {
+                String::new()
+            }
+        };
+        format!(
+            "{}{}{} created, {} updated, {} replaced, {} archived{}{}",
+            optional(self.adopt, "adopted"),
+            optional(self.moved, "moved"),
+            self.create,
+            self.update,
+            self.replace,
+            self.archive,
+            trailing(self.delete, "deleted"),
+            trailing(self.forget, "forgotten"),
+        )
+    }
+
     /// Counts a change with `action` where a summary reports it: an unarchive as an update, a
     /// deactivation as an archive.
     pub(crate) fn add(&mut self, action: Action) {

@@ -93,6 +93,17 @@ impl StripeError {
             _ => None,
         }
     }
+
+    /// Whether Stripe refused the request for good: a 4xx error of Stripe's other than 409 (a
+    /// conflict, such as an idempotency key in use) and 429 (rate and lock limits). Sending it
+    /// again unchanged fails the same way; network failures, 5xx and limits may pass next time.
+    pub(crate) fn is_permanent(&self) -> bool {
+        match self {
+            Self::Api(api) => (400..500).contains(&api.status) && !matches!(api.status, 409 | 429),
+            Self::GaveUp { last, .. } => last.is_permanent(),
+            _ => false,
+        }
+    }
 }
 
 impl StripeClientErr for StripeError {

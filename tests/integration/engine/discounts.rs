@@ -355,13 +355,18 @@ fn a_new_customer_that_does_not_exist_leaves_the_old_code_working() {
     env.converge();
     let code = active_codes(&env, "LAUNCH20").remove(0);
     env.set_catalog(&catalog("20", "customer = \"cus_Typo1234567890\"\n"));
+    // The plan looks the customer up: it refuses before anything is sent.
+    let writes = env.writes();
     let run = env.billing(&["apply", "--yes"]);
     assert_eq!(run.code, 1);
     assert!(
-        run.has("failed promotion_codes.LAUNCH20: create the replacement code"),
+        run.stderr.contains(
+            "promotion code `LAUNCH20` is for customer cus_Typo1234567890, which account"
+        ),
         "{}",
-        run.stdout
+        run.stderr
     );
+    assert_eq!(env.writes(), writes);
     assert_eq!(active_codes(&env, "LAUNCH20")[0]["id"], code["id"]);
 }
 
