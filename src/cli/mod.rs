@@ -75,7 +75,8 @@ fn write_plan(
         .billing/ beside the catalog, so no Stripe account is needed to try it.",
     after_help = "Exit codes: 0 success (and no changes with plan --detailed-exitcode); \
         1 any error, including a stale plan file refused by apply; \
-        2 changes present (plan --detailed-exitcode).\n\
+        2 changes present (plan --detailed-exitcode); \
+        130 apply interrupted (SIGINT, SIGTERM).\n\
         The secret key is read from STRIPE_SECRET_KEY, never from a flag or a file.\n\
         Documentation: README.md in the billing repository."
 )]
@@ -138,7 +139,9 @@ enum Command {
     ///
     /// With a plan file (from `billing plan --out`), applies exactly that plan without asking,
     /// after checking that neither Stripe nor billing.toml changed since it was made. Every
-    /// write carries an idempotency key; a failed apply can be re-run safely.
+    /// write carries an idempotency key; a failed apply can be re-run safely. SIGINT or SIGTERM
+    /// stops it gracefully (writes in flight finish, the report is printed, exit code 130); a
+    /// second signal stops it at once.
     Apply(apply::ApplyArgs),
     /// Stop managing objects without touching them: removes billing's marker from the objects
     /// at these addresses, which stay in Stripe as they are.

@@ -285,3 +285,29 @@ impl Opened {
 pub(crate) async fn read(global: &GlobalArgs) -> super::Result<Session> {
     Ok(open(global).await?.read().await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_is_found_above_and_not_past_a_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(discover(&deep), None);
+        std::fs::write(dir.path().join("a").join(CATALOG_FILE), "").unwrap();
+        assert_eq!(
+            discover(&deep),
+            Some(std::path::PathBuf::from("../../billing.toml"))
+        );
+        std::fs::write(deep.join(CATALOG_FILE), "").unwrap();
+        assert_eq!(
+            discover(&deep),
+            Some(std::path::PathBuf::from("billing.toml"))
+        );
+        std::fs::remove_file(deep.join(CATALOG_FILE)).unwrap();
+        std::fs::create_dir(dir.path().join("a/b/.git")).unwrap();
+        assert_eq!(discover(&deep), None);
+    }
+}

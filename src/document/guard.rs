@@ -166,6 +166,33 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_records_the_refusals_ahead_of_it() {
+        let state = applied();
+        let catalog = catalog("[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\n");
+        let plan = crate::plan::plan(&catalog, &state).unwrap();
+        let origin = |mode| crate::document::Origin {
+            environment: "live".into(),
+            account: "acct_1".into(),
+            mode,
+        };
+        let live = PlanDocument::new(&plan, &catalog, &state, origin(KeyMode::Live));
+        let expected = DestroyRefused::Live {
+            addresses: vec!["prices.pro.monthly".to_owned()],
+        };
+        assert_eq!(live.refusals, [expected.clone()]);
+        assert_eq!(
+            DestroyRefused::line(&live.refusals).unwrap(),
+            "apply will refuse this plan without --allow-destroy: 1 archive or deletion in live mode (prices.pro.monthly)"
+        );
+        // The same refusal apply meets.
+        assert_eq!(check_destroys(&live, KeyMode::Live, false), Err(expected));
+        assert!(live.clone().with_allow_destroy(true).refusals.is_empty());
+        let test = PlanDocument::new(&plan, &catalog, &state, origin(KeyMode::Test));
+        assert!(test.refusals.is_empty());
+        assert_eq!(DestroyRefused::line(&test.refusals), None);
+    }
+
+    #[test]
     fn a_replacement_is_not_a_destroy() {
         let live = applied();
         let replacement = plan_for(&CATALOG.replace("79.00", "89.00"), &live);

@@ -253,6 +253,28 @@ mod tests {
     }
 
     #[test]
+    fn an_apply_counts_what_it_did_in_the_plans_units() {
+        let plan: Summary = [Action::Create, Action::Create, Action::Unarchive]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            plan.line(),
+            "2 to create, 1 to update, 0 to replace, 0 to archive."
+        );
+        assert_eq!(
+            plan.done_line(),
+            "2 created, 1 updated, 0 replaced, 0 archived"
+        );
+        let rare: Summary = [Action::Adopt, Action::Delete, Action::Forget]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            rare.done_line(),
+            "1 adopted, 0 created, 0 updated, 0 replaced, 0 archived, 1 deleted, 1 forgotten"
+        );
+    }
+
+    #[test]
     fn phrases_say_what_verbs_do() {
         let code = ResourceKind::PromotionCode;
         assert_eq!(Action::Unarchive.verb(code), "reactivate");

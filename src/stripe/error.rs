@@ -111,3 +111,35 @@ impl StripeClientErr for StripeError {
         Self::Decode(msg.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> StripeError {
+        StripeError::Api(Box::new(ApiError {
+            status,
+            kind: "invalid_request_error".into(),
+            code: None,
+            message: "no".into(),
+            param: None,
+            request_id: None,
+        }))
+    }
+
+    #[test]
+    fn only_stripes_own_lasting_4xx_are_permanent() {
+        assert!(api(400).is_permanent());
+        assert!(api(404).is_permanent());
+        assert!(!api(409).is_permanent());
+        assert!(!api(429).is_permanent());
+        assert!(!api(503).is_permanent());
+        assert!(!StripeError::Transport("refused".into()).is_permanent());
+        let gave_up = StripeError::GaveUp {
+            attempts: 5,
+            seconds: 6.0,
+            last: Box::new(api(429)),
+        };
+        assert!(!gave_up.is_permanent());
+    }
+}
