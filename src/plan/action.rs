@@ -116,32 +116,11 @@ impl Summary {
     /// `3 to adopt, 0 to create, 1 to update, 0 to replace, 0 to archive.`: adoptions, moves,
     /// forgets and deletes only when there are some.
     pub(crate) fn line(&self) -> String {
-        let optional = |n: usize, what: &str| {
-            if n > 0 {
-                format!("{n} to {what}, ")
-            } else {
-                String::new()
-            }
-        };
-        let delete = if self.delete > 0 {
-            format!(", {} to delete", self.delete)
-        } else {
-            String::new()
-        };
-        let forget = if self.forget > 0 {
-            format!(", {} to forget", self.forget)
-        } else {
-            String::new()
-        };
-        format!(
-            "{}{}{} to create, {} to update, {} to replace, {} to archive{delete}{forget}.",
-            optional(self.adopt, "adopt"),
-            optional(self.moved, "move"),
-            self.create,
-            self.update,
-            self.replace,
-            self.archive
-        )
+        let parts: Vec<String> = self
+            .shown()
+            .map(|(verb, n)| format!("{n} to {verb}"))
+            .collect();
+        format!("{}.", parts.join(", "))
     }
 }
 
@@ -149,31 +128,24 @@ impl Summary {
     /// What an apply did, in the units and order of [`Summary::line`]: `3 created, 1
     /// updated, 0 replaced, 0 archived`.
     pub(crate) fn done_line(&self) -> String {
-        let optional = |n: usize, what: &str| {
-            if n > 0 {
-                format!("{n} {what}, ")
-            } else {
-                String::new()
-            }
+        let past = |verb: &str| match verb {
+            "forget" => "forgotten".to_owned(),
+            verb if verb.ends_with('e') => format!("{verb}d"),
+            verb => format!("{verb}ed"),
         };
-        let trailing = |n: usize, what: &str| {
-            if n > 0 {
-                format!(", {n} {what}")
-            } else {
-                String::new()
-            }
-        };
-        format!(
-            "{}{}{} created, {} updated, {} replaced, {} archived{}{}",
-            optional(self.adopt, "adopted"),
-            optional(self.moved, "moved"),
-            self.create,
-            self.update,
-            self.replace,
-            self.archive,
-            trailing(self.delete, "deleted"),
-            trailing(self.forget, "forgotten"),
-        )
+        let parts: Vec<String> = self
+            .shown()
+            .map(|(verb, n)| format!("{n} {}", past(verb)))
+            .collect();
+        parts.join(", ")
+    }
+
+    /// The counts a summary line shows, in its order: creations, updates, replacements and
+    /// archives always, the others only when there are some.
+    fn shown(&self) -> impl Iterator<Item = (&'static str, usize)> {
+        self.columns().into_iter().filter(|(verb, n)| {
+            *n > 0 || matches!(*verb, "create" | "update" | "replace" | "archive")
+        })
     }
 
     /// Counts a change with `action` where a summary reports it: an unarchive as an update, a

@@ -3,14 +3,14 @@
 //! lock wait said; each write printed once; counts in the plan's units. And where billing
 //! finds billing.toml.
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use serde_json::Value;
 use stripe_sandbox::test_support::Req;
 use stripe_sandbox::{Chaos, Latency, SandboxConfig};
 
-use super::{Env, KEY, PRO, Run, squash};
+use super::{Env, PRO, Run, squash};
 use crate::support::Workdir;
 
 /// Five products with two prices each: 20 writes (the product, its prices, then its default
@@ -42,18 +42,9 @@ const WRITES: usize = 20;
 
 /// `billing apply --yes --concurrency 1 EXTRA…` started in the background against `env`.
 fn spawn_apply(env: &Env, extra: &[&str]) -> Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_billing"))
-        .current_dir(env.dir.path())
-        .env_remove("NO_COLOR")
-        .args(["apply", "--yes", "--concurrency", "1"])
-        .args(extra)
-        .arg("--api-base")
-        .arg(env.sandbox.base_url())
-        .env("STRIPE_SECRET_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("billing starts")
+    let mut args = vec!["--concurrency", "1"];
+    args.extend_from_slice(extra);
+    super::chaos::spawn_apply(env, &args)
 }
 
 /// Sends `signal` (`TERM`, `INT`) to `child`.
@@ -86,17 +77,7 @@ fn slow_env() -> Env {
 
 /// Waits until the sandbox has answered `n` writes.
 fn wait_for_writes(env: &Env, child: &mut Child, n: usize) {
-    for _ in 0..3000 {
-        if env.writes() >= n {
-            return;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "apply ended before its write {n}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("apply never made {n} writes");
+    super::chaos::wait_until(child, &format!("making {n} writes"), || env.writes() >= n);
 }
 
 #[test]
@@ -232,14 +213,7 @@ fn a_permanent_refusal_says_what_must_change_and_not_to_run_again() {
 fn the_plan_says_which_refusals_lie_ahead() {
     let env = Env::new(&with_code(""));
     env.converge();
-    let coupon = env.id("coupons.launch");
-    let res = Req::post(
-        "/v1/promotion_codes",
-        &format!("promotion[type]=coupon&promotion[coupon]={coupon}&code=PARTNER"),
-    )
-    .idempotency_key("test-partner-code")
-    .send(&env.sandbox);
-    assert_eq!(res.status, 200, "{}", res.body);
+    super::discounts::partner_code(&env);
     env.set_catalog(&with_code("").replace("percent_off = 20", "percent_off = 25"));
     let expected = "apply will refuse this plan without --allow-destroy: 1 object billing.toml does not declare would stop working (coupons.launch (PARTNER (promo_";
     let text = env.billing(&["plan"]);
@@ -317,14 +291,13 @@ fn waiting_for_the_lock_says_who_holds_it() {
 #[test]
 fn billing_toml_is_found_in_the_directories_above_up_to_the_repository_root() {
     let dir = Workdir::with_catalog(PRO);
-    std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
-    let run: Run = dir
-        .billing()
-        .current_dir(dir.path().join("a/b"))
-        .arg("validate")
-        .output()
-        .unwrap()
-        .into();
+    let validate_in = |sub: &str| -> Run {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        let mut cmd = dir.billing();
+        cmd.current_dir(dir.path().join(sub)).arg("validate");
+        cmd.output().unwrap().into()
+    };
+    let run = validate_in("a/b");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains("../../billing.toml is valid"),
@@ -333,14 +306,7 @@ fn billing_toml_is_found_in_the_directories_above_up_to_the_repository_root() {
     );
     // A git repository below the catalog: the search stops at its root.
     std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
-    std::fs::create_dir_all(dir.path().join("repo/src")).unwrap();
-    let run: Run = dir
-        .billing()
-        .current_dir(dir.path().join("repo/src"))
-        .arg("validate")
-        .output()
-        .unwrap()
-        .into();
+    let run = validate_in("repo/src");
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stderr.contains(

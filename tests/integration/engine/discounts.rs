@@ -122,10 +122,9 @@ fn a_rename_is_in_place_and_a_new_percentage_replaces_the_coupon_and_its_codes()
     assert_eq!(codes[0]["promotion"]["coupon"], new["id"]);
 }
 
-#[test]
-fn an_unmanaged_code_on_a_coupon_to_replace_blocks_apply() {
-    let env = Env::new(&catalog("20", ""));
-    env.converge();
+/// Creates promotion code PARTNER, without billing's marker, on the coupon at `coupons.launch`
+/// (a code someone made in the Dashboard); returns the coupon's id.
+pub(super) fn partner_code(env: &Env) -> String {
     let coupon = env.id("coupons.launch");
     let res = Req::post(
         "/v1/promotion_codes",
@@ -134,6 +133,14 @@ fn an_unmanaged_code_on_a_coupon_to_replace_blocks_apply() {
     .idempotency_key("test-partner-code")
     .send(&env.sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
+    coupon
+}
+
+#[test]
+fn an_unmanaged_code_on_a_coupon_to_replace_blocks_apply() {
+    let env = Env::new(&catalog("20", ""));
+    env.converge();
+    let coupon = partner_code(&env);
     env.set_catalog(&catalog("25", ""));
     let run = env.billing(&["apply", "--yes"]);
     assert_eq!(run.code, 1);
