@@ -343,7 +343,7 @@ pub(crate) async fn apply(
             block_dependents(&plan, id, &mut outcomes);
         }
     }
-    let outcomes = plan
+    let outcomes: Vec<(StepId, Outcome)> = plan
         .order
         .iter()
         .map(|&id| {
@@ -356,6 +356,11 @@ pub(crate) async fn apply(
             (id, outcome)
         })
         .collect();
+    // A signal during the last writes stopped nothing.
+    let interrupted = interrupted
+        && outcomes
+            .iter()
+            .any(|(_, outcome)| *outcome == Outcome::NotStarted);
     ApplyReport {
         outcomes,
         interrupted,

@@ -90,7 +90,7 @@ impl Progress for Human {
     }
 
     fn finished(&self, op: &Operation, _: &Change, outcome: &Outcome) {
-        let paint = render::Paint::new(self.style.color());
+        let paint = render::Paint::new(self.style.stdout_color());
         let Some(line) = finished_line(op, outcome, paint) else {
             return;
         };

@@ -179,7 +179,7 @@ mod tests {
         let expected = DestroyRefused::Live {
             addresses: vec!["prices.pro.monthly".to_owned()],
         };
-        assert_eq!(live.refusals, [expected.clone()]);
+        assert_eq!(live.refusals, std::slice::from_ref(&expected));
         assert_eq!(
             DestroyRefused::line(&live.refusals).unwrap(),
             "apply will refuse this plan without --allow-destroy: 1 archive or deletion in live mode (prices.pro.monthly)"

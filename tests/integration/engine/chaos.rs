@@ -503,7 +503,7 @@ fn a_delete_whose_answer_was_lost_is_done_when_the_retry_finds_nothing() {
         }
         assert_eq!(deletes[1].0, 404, "seed {seed}: {deletes:?}");
         assert_eq!(run.code, 0, "seed {seed}: {}{}", run.stdout, run.stderr);
-        assert!(run.stdout.contains("1 done"), "{}", run.stdout);
+        assert!(run.stdout.contains(", 1 deleted."), "{}", run.stdout);
         env.sandbox.set_chaos(Chaos::default()).unwrap();
         assert!(env.list("/v1/coupons").is_empty());
         assert_eq!(env.plan().code, 0);
