@@ -111,9 +111,13 @@ impl ConnectError {
                 } else {
                     format!("; -e picks another environment: {}", others.join(", "))
                 };
-                Some(format!(
-                    "set {var} to the secret key of {} (keys are read from environment variables only){others}",
+                let whose = if environment.starts_with("--") {
+                    "the account".to_owned()
+                } else {
                     called(environment)
+                };
+                Some(format!(
+                    "set {var} to the secret key of {whose} (keys are read from environment variables only){others}"
                 ))
             }
             Self::SandboxApiBase { remote, .. } => Some(if remote.is_empty() {
@@ -404,7 +408,7 @@ pub(crate) fn target(
                     environment: name,
                     key,
                     mode,
-                    endpoint: Endpoint::Remote(api_base.to_owned()),
+                    endpoint: Endpoint::Remote(base.to_owned()),
                     expected_account: None,
                     outputs: None,
                     warning: None,
@@ -433,7 +437,10 @@ pub(crate) fn target(
         }
         return Ok(embedded(&env.name, env.account.clone(), outputs));
     }
-    let base = api_base.or(env.api_base.as_deref()).unwrap_or(STRIPE_API);
+    let base = api_base
+        .or(env.api_base.as_deref())
+        .unwrap_or(STRIPE_API)
+        .trim_end_matches('/');
     let (key, mode) = key_from(
         &catalog.environments,
         &env.name,
