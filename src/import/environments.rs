@@ -156,8 +156,10 @@ fn fit_entry(entry: &mut Table, environment: &str, declared: Option<&toml::Table
         return;
     }
     overrides.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut table = Table::default();
-    table.tables = overrides;
+    let table = Table {
+        tables: overrides,
+        ..Table::default()
+    };
     // Before the prices a product nests, so that it reads with its product.
     let at = entry
         .tables
