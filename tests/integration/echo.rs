@@ -94,11 +94,13 @@ fn a_server_that_echoes_the_key_never_gets_it_printed() {
             .billing()
             .args([
                 "-v",
+                "-e",
+                "test",
                 "plan",
                 "--api-base",
                 &format!("http://127.0.0.1:{port}"),
             ])
-            .env("STRIPE_SECRET_KEY", SECRET)
+            .env("STRIPE_TEST_SECRET_KEY", SECRET)
             .timeout(Duration::from_secs(120))
             .output()
             .unwrap();
@@ -129,8 +131,14 @@ fn an_answer_past_the_size_limit_is_refused_unread() {
     let port = echoing_server(Echo::Huge);
     let output = dir
         .billing()
-        .args(["plan", "--api-base", &format!("http://127.0.0.1:{port}")])
-        .env("STRIPE_SECRET_KEY", SECRET)
+        .args([
+            "-e",
+            "test",
+            "plan",
+            "--api-base",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .env("STRIPE_TEST_SECRET_KEY", SECRET)
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap();
