@@ -815,10 +815,14 @@ fn the_review_says_what_the_plan_will_show_besides_adoptions() {
     );
 }
 
-/// The current billing.toml of the environments test: three environments, a coupon limited
-/// to two, a price overridden in test, a product only in live, and a registration only in
-/// live.
-const WITH_ENVIRONMENTS: &str = r#"
+/// The current billing.toml of the environments test: three environments, billing's Pro
+/// (`fixtures::CATALOG`), its price overridden in test and live, a product only in live, and a
+/// coupon limited to two environments.
+fn with_environments() -> String {
+    format!("{ENVIRONMENTS}{}{ENVIRONMENT_ENTRIES}", fixtures::CATALOG)
+}
+
+const ENVIRONMENTS: &str = r#"
 namespace = "default"
 default_environment = "local"
 
@@ -830,18 +834,9 @@ mode = "test"
 
 [environments.live]
 mode = "live"
+"#;
 
-[products.pro]
-name = "Pro"
-description = "For teams"
-default_price = "monthly"
-
-[products.pro.prices.monthly]
-amount = "79.00"
-currency = "usd"
-interval = "month"
-tax_behavior = "exclusive"
-
+const ENVIRONMENT_ENTRIES: &str = r#"
 [products.pro.prices.monthly.overrides.test]
 amount = "1.00"
 
@@ -874,7 +869,7 @@ fn with_environments_ids_go_under_the_environment_read_and_limits_and_overrides_
     staff.duration = "forever".into();
     staff.metadata = marker("coupons.staff");
     live.coupons.push(staff);
-    let current: toml::Table = toml::from_str(WITH_ENVIRONMENTS).unwrap();
+    let current: toml::Table = toml::from_str(&with_environments()).unwrap();
     let origin = Origin {
         environment: "test".into(),
         ..origin()
