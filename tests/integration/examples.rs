@@ -13,11 +13,11 @@
 
 use std::path::PathBuf;
 
-use stripe_sandbox::Sandbox;
-use stripe_sandbox::test_support::start;
+use stripe_sandbox::test_support::{start, start_with};
+use stripe_sandbox::{Sandbox, SandboxConfig};
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::{Workdir, list_all, repository_catalog};
+use crate::support::{Workdir, list_all, list_all_live, live_key, repository_catalog};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/github-actions");
 
@@ -520,7 +520,10 @@ impl Runner {
         Self {
             dir: Workdir::with_catalog(&repository_catalog()),
             test: start(),
-            live: start(),
+            live: start_with(SandboxConfig {
+                live: true,
+                ..SandboxConfig::default()
+            }),
         }
     }
 
@@ -561,7 +564,7 @@ impl Runner {
         for (name, value) in &invocation.env {
             let value = if value.contains("secrets.") {
                 if value.to_ascii_uppercase().contains("LIVE") {
-                    "sk_live_examples_stand_in".to_owned()
+                    live_key()
                 } else {
                     "sk_test_examples_stand_in".to_owned()
                 }
@@ -662,7 +665,7 @@ fn the_deploy_workflow_plans_and_applies_live_and_refuses_a_removal_without_allo
     };
     run_plan_job(2);
     runner.expect(without_destroy, &[0]);
-    let products = list_all(&runner.live, "/v1/products");
+    let products = list_all_live(&runner.live, "/v1/products");
     assert!(
         !products.is_empty(),
         "the apply job created the catalog in live"
@@ -706,7 +709,7 @@ fn the_deploy_workflow_plans_and_applies_live_and_refuses_a_removal_without_allo
         refused.stderr
     );
     runner.expect(with_destroy, &[0]);
-    let archived = list_all(&runner.live, "/v1/prices?active=false");
+    let archived = list_all_live(&runner.live, "/v1/prices?active=false");
     assert_eq!(archived.len(), 1, "the annual price is archived in live");
     run_plan_job(0);
 }

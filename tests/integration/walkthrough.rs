@@ -13,10 +13,10 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use stripe_sandbox::Sandbox;
-use stripe_sandbox::test_support::{Req, start};
+use stripe_sandbox::test_support::{Req, start, start_with};
+use stripe_sandbox::{Sandbox, SandboxConfig};
 
-use crate::support::{Workdir, list_all, repository_catalog};
+use crate::support::{Workdir, list_all, list_all_live, live_key, repository_catalog};
 
 const README: &str = include_str!("../../README.md");
 
@@ -49,6 +49,10 @@ impl Walk {
 
     fn export(&mut self, name: &'static str, value: impl Into<String>) {
         self.vars.insert(name, value.into());
+    }
+
+    fn unset(&mut self, name: &'static str) {
+        self.vars.remove(name);
     }
 
     /// Runs `line`, a command the README shows (checked), in the directory; it must exit with
@@ -120,8 +124,19 @@ fn repository_products() -> String {
     catalog[at..].to_owned()
 }
 
+/// A sandbox standing in for a live-mode account.
+fn live_account() -> Sandbox {
+    start_with(SandboxConfig {
+        live: true,
+        ..SandboxConfig::default()
+    })
+}
+
+/// The id of the live-mode account `sandbox` stands in for.
 fn account_id(sandbox: &Sandbox) -> String {
-    let res = Req::get("/v1/account").send(sandbox);
+    let res = Req::get("/v1/account")
+        .header("Authorization", Some(&format!("Bearer {}", live_key())))
+        .send(sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
     res.json()["id"].as_str().expect("an account id").to_owned()
 }
@@ -144,7 +159,7 @@ fn the_quickstart_plans_applies_and_converges_on_the_embedded_sandbox() {
 #[test]
 fn the_environments_section_plans_test_and_applies_live_with_the_account_guard() {
     let test = start();
-    let live = start();
+    let live = live_account();
     let mut walk = Walk::new();
     let environments = readme_block("### Against Stripe: environments", "toml")
         .replace("acct_1ExampleLive", &account_id(&live));
@@ -176,16 +191,16 @@ fn the_environments_section_plans_test_and_applies_live_with_the_account_guard()
         "{}",
         missing.stderr
     );
-    walk.export("STRIPE_LIVE_SECRET_KEY", "sk_live_walkthrough");
+    walk.export("STRIPE_LIVE_SECRET_KEY", live_key());
     walk.step("billing -e live plan", 0);
     walk.step_with("billing apply -e live --allow-destroy", &["--yes"], 0);
-    assert!(!list_all(&live, "/v1/products").is_empty());
+    assert!(!list_all_live(&live, "/v1/products").is_empty());
     assert!(
         list_all(&test, "/v1/products").is_empty(),
         "planning test wrote nothing to it"
     );
     // The coupon limited to local and test is not in live.
-    let coupons = list_all(&live, "/v1/coupons");
+    let coupons = list_all_live(&live, "/v1/coupons");
     assert!(
         coupons
             .iter()
@@ -202,11 +217,11 @@ fn the_environments_section_plans_test_and_applies_live_with_the_account_guard()
     assert!(ts.contains("as const") && ts.contains("price_"), "{ts}");
 
     // Another account behind the live key is refused before anything is planned.
-    let other = start();
+    let other = live_account();
     walk.export("BILLING_API_BASE", other.base_url());
     let refused = walk.step("billing -e live plan", 1);
     assert!(refused.stderr.contains("acct_"), "{}", refused.stderr);
-    assert!(list_all(&other, "/v1/products").is_empty());
+    assert!(list_all_live(&other, "/v1/products").is_empty());
 }
 
 #[test]
@@ -238,6 +253,9 @@ fn the_takeover_imports_an_account_plans_only_adoptions_and_converges() {
     walk.step("billing import --out billing.toml", 0);
     let catalog = walk.dir.read("billing.toml");
     assert!(catalog.contains("pro_monthly"), "{catalog}");
+    // The file declares the account it came from as an environment (here with the stand-in's
+    // `api_base`), so the next commands read that account, not the embedded sandbox.
+    walk.unset("BILLING_API_BASE");
 
     let plan = walk.step("billing plan", 0);
     assert!(plan.stdout.contains("adopt"), "{}", plan.stdout);

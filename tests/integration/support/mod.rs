@@ -62,8 +62,25 @@ pub(crate) fn repository_catalog() -> String {
         .expect("the repository has a billing.toml")
 }
 
+/// A live-mode key for a sandbox standing in for a live account (built at run time: no
+/// live-looking key literal in the repository).
+pub(crate) fn live_key() -> String {
+    format!("sk_live_{}", "supportTests0123456789")
+}
+
 /// Every object of a list endpoint of `sandbox`, all pages (`path` may carry a query).
 pub(crate) fn list_all(sandbox: &Sandbox, path: &str) -> Vec<Value> {
+    list_all_as(sandbox, path, None)
+}
+
+/// [`list_all`] of a sandbox standing in for a live account.
+pub(crate) fn list_all_live(sandbox: &Sandbox, path: &str) -> Vec<Value> {
+    list_all_as(sandbox, path, Some(&live_key()))
+}
+
+/// [`list_all`] with `key` instead of the sandbox tests' test key.
+fn list_all_as(sandbox: &Sandbox, path: &str, key: Option<&str>) -> Vec<Value> {
+    let auth = key.map(|k| format!("Bearer {k}"));
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -72,7 +89,11 @@ pub(crate) fn list_all(sandbox: &Sandbox, path: &str) -> Vec<Value> {
         if let Some(a) = &after {
             target.push_str(&format!("&starting_after={a}"));
         }
-        let res = Req::get(&target).send(sandbox);
+        let mut req = Req::get(&target);
+        if let Some(auth) = &auth {
+            req = req.header("Authorization", Some(auth));
+        }
+        let res = req.send(sandbox);
         assert_eq!(res.status, 200, "{}", res.body);
         let body = res.json();
         let data = body["data"].as_array().cloned().unwrap_or_default();
