@@ -121,7 +121,15 @@ impl From<catalog::LoadError> for Error {
 
 impl From<document::LoadError> for Error {
     fn from(error: document::LoadError) -> Self {
-        Self::new(error.to_string())
+        match &error {
+            document::LoadError::Elsewhere { path, made, here } => Self::new(format!(
+                "refusing to apply {path}: it was made for environment `{made}`, and this run is for environment `{here}` (a plan applies only in the environment it was made for)"
+            ))
+            .hint(format!(
+                "nothing was sent to Stripe; apply it in its own environment: `billing apply {path} -e {made}`, or make a plan for `{here}`: `billing plan -e {here} --out {path}`"
+            )),
+            _ => Self::new(error.to_string()),
+        }
     }
 }
 
