@@ -14,6 +14,7 @@ use stripe_product::price::{
 use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
+use super::claims::Origin;
 use super::error::Conflict;
 use super::lifecycle::replacement_reason;
 use super::placed::PriceState;
@@ -641,6 +642,26 @@ impl<'a> Declared<'a, '_> {
         }
     }
 
+    /// A warning when a rename moves `live` here and so changes its default lookup key: the
+    /// key applications look the price up by. Naming the old key keeps it.
+    fn default_key_moves(&self, b: &mut Builder<'a>, live: &LivePrice) {
+        let p = self.price;
+        let (Some(old), Some(claim)) = (live.lookup_key.as_deref(), b.claims.get(&live.id)) else {
+            return;
+        };
+        if p.lookup_key_declared || old == p.lookup_key {
+            return;
+        }
+        if let Origin::Moved { from, .. } = &claim.origin {
+            b.warnings.push(format!(
+                "{address} (moved from {from}) changes its lookup key from {old:?} to {new:?}, the default for its new address: applications that look the price up by {old:?} will not find it; to keep the old key, write `lookup_key = {old:?}` in {table}",
+                address = self.address,
+                new = p.lookup_key,
+                table = Address::price(self.keys.0, self.keys.1).declaration(),
+            ));
+        }
+    }
+
     fn create(&self, b: &mut Builder<'a>, transfer: bool) -> PriceState<'a> {
         let mut change = self.change(Action::Create, None);
         change.fields = creation_fields(self.price);
@@ -664,6 +685,7 @@ impl<'a> Declared<'a, '_> {
     fn update(&self, b: &mut Builder<'a>, live: &'a LivePrice, transfer: bool) -> PriceState<'a> {
         let takes_key = transfer && self.holder.is_some_and(|h| h.id != live.id);
         let (fields, update) = mutable_diff(b, self.price, &self.address, live, takes_key);
+        self.default_key_moves(b, live);
         let mut state = PriceState {
             address: self.address.clone(),
             obj: ObjRef::Id(live.id.clone()),
@@ -717,6 +739,7 @@ impl<'a> Declared<'a, '_> {
         transfer: bool,
     ) -> PriceState<'a> {
         let p = self.price;
+        self.default_key_moves(b, live);
         let mut change = self.change(Action::Replace, Some(live));
         change.reason = Some(replacement_reason(ResourceKind::Price.noun(), &shape));
         change.fields = shape;

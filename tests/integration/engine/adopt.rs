@@ -394,6 +394,39 @@ fn moved_from_changes_nothing_but_the_marker() {
 }
 
 #[test]
+fn a_rename_that_changes_a_default_lookup_key_warns_in_every_format() {
+    let starter = "[products.starter]\nname = \"Starter\"\n\n[products.starter.prices.monthly]\namount = \"9.00\"\ncurrency = \"usd\"\ninterval = \"month\"\n";
+    let env = Env::new(starter);
+    env.converge();
+    assert_eq!(env.current("prices.starter.monthly")["lookup_key"], "starter_monthly");
+    let renamed = "[products.basic]\nmoved_from = \"starter\"\nname = \"Starter\"\n\n[products.basic.prices.monthly]\namount = \"9.00\"\ncurrency = \"usd\"\ninterval = \"month\"\n";
+    env.set_catalog(renamed);
+    let warning = "prices.basic.monthly (moved from prices.starter.monthly) changes its lookup key from \"starter_monthly\" to \"basic_monthly\", the default for its new address: applications that look the price up by \"starter_monthly\" will not find it; to keep the old key, write `lookup_key = \"starter_monthly\"` in [products.basic.prices.monthly]";
+    let plan = env.plan();
+    assert!(plan.has(&format!("Warning: {warning}")), "{}", plan.stdout);
+    let markdown = env.billing(&["plan", "--format", "markdown"]);
+    assert!(
+        markdown.stdout.contains("> [!CAUTION]")
+            && markdown.stdout.contains("changes its lookup key from \"starter_monthly\" to \"basic_monthly\""),
+        "{}",
+        markdown.stdout
+    );
+    let json = env.billing(&["plan", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    assert_eq!(doc["warnings"], serde_json::json!([warning]));
+    // Keeping the old key as the warning says: a move with no warning and no key change.
+    env.set_catalog(&renamed.replace(
+        "interval = \"month\"\n",
+        "interval = \"month\"\nlookup_key = \"starter_monthly\"\n",
+    ));
+    let json = env.billing(&["plan", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    assert_eq!(doc["warnings"], serde_json::json!([]), "{}", json.stdout);
+    env.converge();
+    assert_eq!(env.current("prices.basic.monthly")["lookup_key"], "starter_monthly");
+}
+
+#[test]
 fn a_rename_without_moved_from_archives_and_creates_and_says_how_to_keep_the_object() {
     let env = Env::new(BEFORE_RENAME);
     env.converge();
