@@ -18,6 +18,7 @@ mod raw_discount;
 mod raw_portal;
 mod raw_tax;
 mod reader;
+mod place;
 mod source;
 mod tax;
 mod validate;
@@ -26,7 +27,7 @@ mod validate;
 mod tests;
 
 pub(crate) use currency::Currency;
-pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
+pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all, render_each};
 pub(crate) use environments::{DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format};
 pub use load::MAX_CATALOG_BYTES;
 pub(crate) use load::{LoadError, load_bytes, load_for, parse, parse_for};
@@ -38,6 +39,7 @@ pub(crate) use model::{
 pub use money::MinorAmount;
 pub(crate) use money::{float_text, parse_decimal};
 pub(crate) use portal::{Portal, PortalSettings, SubscriptionCancel};
+pub(crate) use place::locate;
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};
 pub(crate) use validate::env_part;

@@ -102,6 +102,9 @@ async fn saved_plan(
                 path.display(),
                 connection.environment
             )),
+            LoadError::Elsewhere { made, here, .. } => {
+                Error::elsewhere(path, &made, &here, &opened.catalog)
+            }
             other => Error::from(other),
         }
     })?;

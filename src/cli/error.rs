@@ -28,6 +28,8 @@ enum What {
     /// A catalog's problems, each with its place in the source (boxed: a source file is
     /// large, and most errors are not this one).
     Catalog(Box<(SourceFile, Vec<Diagnostic>)>),
+    /// Why no plan can be made, each problem at its entry of the catalog file.
+    Planning(Box<(SourceFile, Vec<Diagnostic>)>),
     /// Nothing: the output already says what went wrong (an apply report), or nobody reads
     /// it any more (a closed pipe).
     Shown,
@@ -68,12 +70,101 @@ impl Error {
                 let _ =
                     catalog::render_all(file, diagnostics, style.color(), &mut io::stderr().lock());
             }
+            What::Planning(problems) => {
+                let (file, diagnostics) = problems.as_ref();
+                let _ = catalog::render_each(
+                    file,
+                    diagnostics,
+                    style.color(),
+                    &mut io::stderr().lock(),
+                );
+                style.error(&format!(
+                    "cannot plan: {} {} at entries of {}; nothing was sent to Stripe",
+                    diagnostics.len(),
+                    if diagnostics.len() == 1 { "problem" } else { "problems" },
+                    file.name()
+                ));
+            }
             What::Shown => {}
         }
         for hint in &self.hints {
             style.hint(hint);
         }
         self.code
+    }
+
+    /// Why no plan can be made. Each problem at an entry of the catalog file `config` is shown
+    /// at its place there, as validation shows problems; a problem of something billing.toml
+    /// no longer declares has none, and then the problems are listed as text, each with its
+    /// FILE:LINE:COL where it has one.
+    pub(super) fn planning(error: crate::plan::PlanError, config: &std::path::Path) -> Self {
+        let crate::plan::PlanError::Conflicts(conflicts) = &error else {
+            return Self::new(error.to_string());
+        };
+        let Ok(text) = std::fs::read_to_string(config) else {
+            return Self::new(error.to_string());
+        };
+        let file = SourceFile::new(config.display().to_string(), text);
+        let placed: Vec<Option<std::ops::Range<usize>>> = conflicts
+            .iter()
+            .map(|c| {
+                c.address
+                    .parse()
+                    .ok()
+                    .and_then(|address| catalog::locate(&file, &address))
+            })
+            .collect();
+        if placed.iter().all(Option::is_some) {
+            let diagnostics = conflicts
+                .iter()
+                .zip(placed)
+                .filter_map(|(c, span)| {
+                    Some(
+                        Diagnostic::new(span?, format!("{}: {}", c.address, c.message))
+                            .hint(c.hint.clone()),
+                    )
+                })
+                .collect();
+            return Self {
+                what: What::Planning(Box::new((file, diagnostics))),
+                hints: Vec::new(),
+                code: EXIT_ERROR,
+            };
+        }
+        let places: Vec<Option<String>> = placed
+            .into_iter()
+            .map(|span| {
+                let at = file.position(span?.start);
+                Some(format!("{}:{}:{}", file.name(), at.line, at.column))
+            })
+            .collect();
+        Self::new(crate::plan::render_conflicts(conflicts, &places))
+    }
+
+    /// A saved plan made for environment `made` that this run, for environment `here`, will
+    /// not apply: the command that applies it where it was made.
+    pub(super) fn elsewhere(
+        path: &std::path::Path,
+        made: &str,
+        here: &str,
+        catalog: &crate::catalog::Catalog,
+    ) -> Self {
+        let path = path.display();
+        // How a command selects the plan's environment: a declared one by name; without
+        // environments, the account --api-base names, or else the embedded sandbox.
+        let select = if catalog.environments.contains_key(made) {
+            format!(" -e {made}")
+        } else if made.contains("://") {
+            format!(" --api-base {made}")
+        } else {
+            String::new()
+        };
+        Self::new(format!(
+            "refusing to apply {path}: it was made for environment `{made}`, and this run is for environment `{here}` (a plan applies only in the environment it was made for)"
+        ))
+        .hint(format!(
+            "nothing was sent to Stripe; apply it in its own environment: `billing apply {path}{select}`"
+        ))
     }
 
     /// The reader went away (`billing plan | head`): nothing more to say, and not a failure.
@@ -121,15 +212,7 @@ impl From<catalog::LoadError> for Error {
 
 impl From<document::LoadError> for Error {
     fn from(error: document::LoadError) -> Self {
-        match &error {
-            document::LoadError::Elsewhere { path, made, here } => Self::new(format!(
-                "refusing to apply {path}: it was made for environment `{made}`, and this run is for environment `{here}` (a plan applies only in the environment it was made for)"
-            ))
-            .hint(format!(
-                "nothing was sent to Stripe; apply it in its own environment: `billing apply {path} -e {made}`, or make a plan for `{here}`: `billing plan -e {here} --out {path}`"
-            )),
-            _ => Self::new(error.to_string()),
-        }
+        Self::new(error.to_string())
     }
 }
 

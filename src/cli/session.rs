@@ -1,6 +1,7 @@
 //! What `plan` and `apply` share: load the catalog, connect, read live state, compute the plan.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,6 +21,8 @@ pub(crate) struct Session {
     pub catalog: Catalog,
     pub live: LiveState,
     verbose: u8,
+    /// The catalog's file, for the places of problems found while planning.
+    config: PathBuf,
 }
 
 impl Session {
@@ -33,7 +36,7 @@ impl Session {
     }
 
     /// The plan that makes the account match the catalog.
-    pub(super) fn plan(&self) -> Result<PlanDocument> {
+    pub(super) fn plan(&self) -> super::Result<PlanDocument> {
         self.plan_with(None)
     }
 
@@ -42,12 +45,13 @@ impl Session {
     pub(super) fn plan_with(
         &self,
         forget: Option<&std::collections::BTreeSet<String>>,
-    ) -> Result<PlanDocument> {
+    ) -> super::Result<PlanDocument> {
         let started = Instant::now();
         let plan = match forget {
-            None => plan::plan(&self.catalog, &self.live)?,
-            Some(addresses) => plan::forget(&self.catalog, &self.live, addresses)?,
-        };
+            None => plan::plan(&self.catalog, &self.live),
+            Some(addresses) => plan::forget(&self.catalog, &self.live, addresses),
+        }
+        .map_err(|e| super::Error::planning(e, &self.config))?;
         let doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
         if self.verbose > 0 {
             let _ = writeln!(
@@ -88,6 +92,7 @@ pub(crate) struct Opened {
     pub connection: Connection,
     pub catalog: Catalog,
     verbose: u8,
+    config: PathBuf,
 }
 
 /// Loads and connects, checking the guards (the key's mode, then the account).
@@ -134,6 +139,7 @@ fn connect_unguarded(global: &GlobalArgs, catalog: Catalog) -> Result<Opened> {
         connection,
         catalog,
         verbose: global.verbose,
+        config: global.config.clone(),
     })
 }
 
@@ -170,6 +176,7 @@ impl Opened {
             connection,
             catalog,
             verbose,
+            config,
         } = self;
         let started = Instant::now();
         let (live, stats) = live::read_counted(&connection.client, scope)
@@ -195,6 +202,7 @@ impl Opened {
             catalog,
             live,
             verbose,
+            config,
         })
     }
 }

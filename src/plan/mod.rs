@@ -30,7 +30,7 @@ mod wire;
 pub(crate) use action::{Action, Summary};
 pub(crate) use change::{Change, Plan, Untouched};
 pub(crate) use claims::find as claims;
-pub(crate) use error::PlanError;
+pub(crate) use error::{PlanError, render_conflicts};
 pub(crate) use request::{ObjRef, StepId};
 pub(crate) use value::{FieldChange, FieldValue};
 pub(crate) use wire::WireRequest;

@@ -30,7 +30,7 @@ use crate::catalog::{
 use crate::digest::fingerprint;
 use crate::live::{LiveCurrencyOption, LivePrice, LiveTier, money};
 use crate::plan::request::Resolve;
-use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
+use crate::resource::{Address, MARKER_KEY, Owner, ResourceKind, owned_metadata};
 
 /// A price to create: the declared price, with the metadata it is created with (declared
 /// plus billing's ownership marker), taking its lookup key from the price holding it when
@@ -556,10 +556,27 @@ impl<'a> Declared<'a, '_> {
         let (pkey, key) = self.keys;
         let address = &self.address;
         let who = match other {
-            Owner::Foreign(ns) => format!("which the catalog with namespace {ns:?} manages"),
+            Owner::Foreign(ns) => match h.metadata.get(MARKER_KEY) {
+                Some(at) => format!(
+                    "which the catalog with namespace {ns:?} in this account manages as {}",
+                    crate::visible::visible(at)
+                ),
+                None => format!("which the catalog with namespace {ns:?} manages"),
+            },
             _ => "which billing does not manage".to_owned(),
         };
+        let table = Address::price(pkey, key).declaration();
         let hint = match other {
+            // Both catalogs take the default `<product>_<price>`: namespaces do not part lookup
+            // keys, which are one per account.
+            Owner::Foreign(ns) if !p.lookup_key_declared => format!(
+                "default lookup keys are `<product>_<price>` in every namespace, and a lookup key is held by one price per account: give this price its own, e.g. `lookup_key = \"{}_{}\"` in {table} (the catalog with namespace {ns:?} keeps {:?})",
+                b.namespace, p.lookup_key, p.lookup_key
+            ),
+            Owner::Foreign(ns) => format!(
+                "set another `lookup_key` in {table}: a lookup key is held by one price per account, and the catalog with namespace {ns:?} keeps {:?}",
+                p.lookup_key
+            ),
             Owner::Unmanaged
                 if !p.lookup_key_declared && h.product == pstate_product_id(&self.product.obj) =>
             {
