@@ -81,7 +81,11 @@ impl Error {
                 style.error(&format!(
                     "cannot plan: {} {} at entries of {}; nothing was sent to Stripe",
                     diagnostics.len(),
-                    if diagnostics.len() == 1 { "problem" } else { "problems" },
+                    if diagnostics.len() == 1 {
+                        "problem"
+                    } else {
+                        "problems"
+                    },
                     file.name()
                 ));
             }

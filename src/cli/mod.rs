@@ -178,9 +178,7 @@ impl GlobalArgs {
             api_base: api
                 .and_then(|a| a.api_base.clone())
                 .or_else(|| top.connection.api.api_base.clone()),
-            rate: connection
-                .and_then(|c| c.rate)
-                .or(top.connection.rate),
+            rate: connection.and_then(|c| c.rate).or(top.connection.rate),
             endpoint_rate: connection
                 .and_then(|c| c.endpoint_rate)
                 .or(top.connection.endpoint_rate),
@@ -327,7 +325,8 @@ fn unused_flag(cmd: &clap::Command, matches: &clap::ArgMatches) -> Option<clap::
     cmd.get_arguments()
         .filter(|a| !a.is_global_set())
         .filter(|a| {
-            matches.value_source(a.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine)
+            matches.value_source(a.get_id().as_str())
+                == Some(clap::parser::ValueSource::CommandLine)
         })
         .find(|a| !sub.get_arguments().any(|s| s.get_id() == a.get_id()))
         .map(|a| {
@@ -345,12 +344,12 @@ fn unused_flag(cmd: &clap::Command, matches: &clap::ArgMatches) -> Option<clap::
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
     let mut cmd = Cli::command();
-    let parsed = cmd.try_get_matches_from_mut(args).and_then(|matches| {
-        match unused_flag(&cmd, &matches) {
-            Some(error) => Err(error),
-            None => Cli::from_arg_matches(&matches),
-        }
-    });
+    let parsed =
+        cmd.try_get_matches_from_mut(args)
+            .and_then(|matches| match unused_flag(&cmd, &matches) {
+                Some(error) => Err(error),
+                None => Cli::from_arg_matches(&matches),
+            });
     let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {

@@ -37,8 +37,8 @@ pub(crate) use wire::WireRequest;
 
 use std::collections::BTreeSet;
 
-use builder::Builder;
 use crate::resource::ResourceKind;
+use builder::Builder;
 
 use crate::catalog::Catalog;
 use crate::live::LiveState;
@@ -106,7 +106,10 @@ fn removal_warnings(b: &mut Builder<'_>) {
     }
     let catalog = b.catalog;
     let listed = |kinds: &mut dyn Iterator<Item = (&ResourceKind, &usize)>| -> String {
-        kinds.map(|(k, n)| k.count(*n)).collect::<Vec<_>>().join(", ")
+        kinds
+            .map(|(k, n)| k.count(*n))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     const CHECK: &str = "if billing.toml is incomplete (cut short, or the wrong file given with -c), do not apply this plan";
     let keeps_any = ResourceKind::MARKED

@@ -165,17 +165,51 @@ fn each_command_takes_and_lists_only_the_flags_it_uses() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     for (command, unused, used) in [
-        ("validate", &["--api-base", "--rate", "--endpoint-rate"][..], &["--config", "--env", "--verbose", "--no-color"][..]),
-        ("show", &["--rate", "--endpoint-rate"], &["--config", "--env", "--api-base"]),
-        ("sandbox", &["--config", "--env", "--api-base", "--rate", "--endpoint-rate"], &["--verbose", "--no-color"]),
-        ("plan", &[], &["--config", "--env", "--api-base", "--rate", "--endpoint-rate"]),
+        (
+            "validate",
+            &["--api-base", "--rate", "--endpoint-rate"][..],
+            &["--config", "--env", "--verbose", "--no-color"][..],
+        ),
+        (
+            "show",
+            &["--rate", "--endpoint-rate"],
+            &["--config", "--env", "--api-base"],
+        ),
+        (
+            "sandbox",
+            &[
+                "--config",
+                "--env",
+                "--api-base",
+                "--rate",
+                "--endpoint-rate",
+            ],
+            &["--verbose", "--no-color"],
+        ),
+        (
+            "plan",
+            &[],
+            &[
+                "--config",
+                "--env",
+                "--api-base",
+                "--rate",
+                "--endpoint-rate",
+            ],
+        ),
     ] {
         let text = help(command);
         for flag in unused {
-            assert!(!text.contains(&format!("{flag} ")), "{command} lists {flag}:\n{text}");
+            assert!(
+                !text.contains(&format!("{flag} ")),
+                "{command} lists {flag}:\n{text}"
+            );
         }
         for flag in used {
-            assert!(text.contains(flag), "{command} does not list {flag}:\n{text}");
+            assert!(
+                text.contains(flag),
+                "{command} does not list {flag}:\n{text}"
+            );
         }
     }
     // Refused after the command's name, and before it.
@@ -192,7 +226,10 @@ fn each_command_takes_and_lists_only_the_flags_it_uses() {
         assert!(!stderr.contains("is valid"), "{args:?}: {stderr}");
     }
     // The flags a command uses still work on either side of its name.
-    for args in [&["-c", "billing.toml", "validate"][..], &["validate", "-c", "billing.toml"]] {
+    for args in [
+        &["-c", "billing.toml", "validate"][..],
+        &["validate", "-c", "billing.toml"],
+    ] {
         dir.billing().args(args).assert().success();
     }
 }

@@ -174,12 +174,12 @@ mod tests {
 
     #[test]
     fn doc_url_uses_dashes_and_absent_fields_are_omitted() {
-        let body = ApiError::unknown_parameter("recurring[foo]").body("req_1");
+        let body = ApiError::unknown_parameter("recurring[foo]").body();
         assert_eq!(
             body["error"]["doc_url"],
             "https://stripe.com/docs/error-codes/parameter-unknown"
         );
-        let plain = ApiError::invalid("x").body("req_1");
+        let plain = ApiError::invalid("x").body();
         assert!(plain["error"].get("code").is_none());
         assert!(plain["error"].get("param").is_none());
         assert_eq!(plain["error"]["type"], "invalid_request_error");

@@ -616,7 +616,9 @@ fn an_empty_or_truncated_catalog_warns_before_removing_everything() {
     );
     let markdown = env.billing(&["plan", "--format", "markdown"]);
     assert!(
-        markdown.stdout.contains(&format!("> [!CAUTION]\n> - {everything}")),
+        markdown
+            .stdout
+            .contains(&format!("> [!CAUTION]\n> - {everything}")),
         "{}",
         markdown.stdout
     );

@@ -222,7 +222,10 @@ fn a_plan_applied_in_another_environment_is_refused_naming_both() {
     let text = dir.read("billing.toml");
     dir.write(
         "billing.toml",
-        text.replace("default_environment = \"test\"", "default_environment = \"staging\""),
+        text.replace(
+            "default_environment = \"test\"",
+            "default_environment = \"staging\"",
+        ),
     );
     refused(&billing(&dir, &["apply", "plan.json"]), "staging");
     // In its own environment, it applies.

@@ -204,7 +204,10 @@ fn a_plan_made_on_another_account_is_refused() {
         "{}",
         run.stderr
     );
-    assert!(other.requests().is_empty(), "not even a read of the other account");
+    assert!(
+        other.requests().is_empty(),
+        "not even a read of the other account"
+    );
 }
 
 #[test]
