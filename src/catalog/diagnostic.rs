@@ -327,6 +327,25 @@ pub(crate) fn render_all(
     color: bool,
     out: &mut impl io::Write,
 ) -> io::Result<()> {
+    render_each(source, diagnostics, color, out)?;
+    let count = diagnostics.len();
+    writeln!(
+        out,
+        "{} {} is not valid: {} {} found; nothing was sent to Stripe.",
+        Paint(color).red("error:"),
+        source.name(),
+        count,
+        if count == 1 { "problem" } else { "problems" }
+    )
+}
+
+/// Writes every diagnostic (the first [`MAX_SHOWN`], and how many more there are).
+pub(crate) fn render_each(
+    source: &SourceFile,
+    diagnostics: &[Diagnostic],
+    color: bool,
+    out: &mut impl io::Write,
+) -> io::Result<()> {
     for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
         writeln!(out, "{}", diagnostic.render(source, color))?;
     }
@@ -340,14 +359,7 @@ pub(crate) fn render_all(
             count - MAX_SHOWN
         )?;
     }
-    writeln!(
-        out,
-        "{} {} is not valid: {} {} found; nothing was sent to Stripe.",
-        paint.red("error:"),
-        source.name(),
-        count,
-        if count == 1 { "problem" } else { "problems" }
-    )
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod environments;
 mod load;
 mod model;
 mod money;
+mod place;
 mod portal;
 mod raw;
 mod raw_discount;
@@ -26,7 +27,7 @@ mod validate;
 mod tests;
 
 pub(crate) use currency::Currency;
-pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
+pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all, render_each};
 pub(crate) use environments::{
     DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format, without_version,
 };
@@ -39,6 +40,7 @@ pub(crate) use model::{
 };
 pub use money::MinorAmount;
 pub(crate) use money::{float_text, parse_decimal};
+pub(crate) use place::locate;
 pub(crate) use portal::{Portal, PortalSettings, SubscriptionCancel};
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};

@@ -85,7 +85,12 @@ async fn saved_plan(
     let text = PlanDocument::read(path)?;
     let opened = session::open_unguarded(global)?;
     let connection = &opened.connection;
-    let doc = PlanDocument::parse_verified(path, &text, &connection.plan_key).map_err(|error| {
+    let doc = PlanDocument::parse_for(
+        path,
+        &text,
+        &connection.environment,
+        &connection.plan_key,
+    ).map_err(|error| {
         match error {
             LoadError::Unverified { reason, .. } => Error::new(format!(
                 "refusing to apply {}: it does not verify with the key of environment `{}`: {reason}",
@@ -97,6 +102,9 @@ async fn saved_plan(
                 path.display(),
                 connection.environment
             )),
+            LoadError::Elsewhere { made, here, .. } => {
+                Error::elsewhere(path, &made, &here, &opened.catalog)
+            }
             other => Error::from(other),
         }
     })?;

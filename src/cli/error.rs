@@ -30,9 +30,8 @@ enum What {
     /// A catalog's problems, each with its place in the source (boxed: a source file is
     /// large, and most errors are not this one).
     Catalog(Box<(SourceFile, Vec<Diagnostic>)>),
-    /// Problems of a valid catalog with the account it applies to (a customer it names that the
-    /// account does not have), each at its place in the source.
-    Located(Box<(SourceFile, Vec<Diagnostic>)>),
+    /// Why no plan can be made, each problem at its entry of the catalog file.
+    Planning(Box<(SourceFile, Vec<Diagnostic>)>),
     /// Nothing: the output already says what went wrong (an apply report), or nobody reads
     /// it any more (a closed pipe).
     Shown,
@@ -48,11 +47,11 @@ impl Error {
         }
     }
 
-    /// Problems at places in a valid catalog (each printed as `FILE:LINE:COL: error: …` with
-    /// its line), exit 1.
+    /// Problems at entries of a valid catalog that keep it from being planned against the
+    /// account (each printed as `FILE:LINE:COL: error: …` with its line), exit 1.
     pub(super) fn located(file: SourceFile, diagnostics: Vec<Diagnostic>) -> Self {
         Self {
-            what: What::Located(Box::new((file, diagnostics))),
+            what: What::Planning(Box::new((file, diagnostics))),
             hints: Vec::new(),
             code: EXIT_ERROR,
         }
@@ -90,15 +89,24 @@ impl Error {
                 let _ =
                     catalog::render_all(file, diagnostics, style.color(), &mut io::stderr().lock());
             }
-            What::Located(problems) => {
+            What::Planning(problems) => {
                 let (file, diagnostics) = problems.as_ref();
-                let mut err = io::stderr().lock();
-                for diagnostic in diagnostics {
-                    let _ = io::Write::write_all(
-                        &mut err,
-                        diagnostic.render(file, style.color()).as_bytes(),
-                    );
-                }
+                let _ = catalog::render_each(
+                    file,
+                    diagnostics,
+                    style.color(),
+                    &mut io::stderr().lock(),
+                );
+                style.error(&format!(
+                    "cannot plan: {} {} at entries of {}; nothing was sent to Stripe",
+                    diagnostics.len(),
+                    if diagnostics.len() == 1 {
+                        "problem"
+                    } else {
+                        "problems"
+                    },
+                    file.name()
+                ));
             }
             What::Shown => {}
         }
@@ -106,6 +114,76 @@ impl Error {
             style.hint(hint);
         }
         self.code
+    }
+
+    /// Why no plan can be made. Each problem at an entry of the catalog file `config` is shown
+    /// at its place there, as validation shows problems; a problem of something billing.toml
+    /// no longer declares has none, and then the problems are listed as text, each with its
+    /// FILE:LINE:COL where it has one.
+    pub(super) fn planning(error: crate::plan::PlanError, config: &std::path::Path) -> Self {
+        let crate::plan::PlanError::Conflicts(conflicts) = &error else {
+            return Self::new(error.to_string());
+        };
+        let Ok(text) = std::fs::read_to_string(config) else {
+            return Self::new(error.to_string());
+        };
+        let file = SourceFile::new(config.display().to_string(), text);
+        let placed: Vec<Option<std::ops::Range<usize>>> = conflicts
+            .iter()
+            .map(|c| {
+                c.address
+                    .parse()
+                    .ok()
+                    .and_then(|address| catalog::locate(&file, &address))
+            })
+            .collect();
+        if placed.iter().all(Option::is_some) {
+            let diagnostics = conflicts
+                .iter()
+                .zip(placed)
+                .filter_map(|(c, span)| {
+                    Some(
+                        Diagnostic::new(span?, format!("{}: {}", c.address, c.message))
+                            .hint(c.hint.clone()),
+                    )
+                })
+                .collect();
+            return Self::located(file, diagnostics);
+        }
+        let places: Vec<Option<String>> = placed
+            .into_iter()
+            .map(|span| {
+                let at = file.position(span?.start);
+                Some(format!("{}:{}:{}", file.name(), at.line, at.column))
+            })
+            .collect();
+        Self::new(crate::plan::render_conflicts(conflicts, &places))
+    }
+
+    /// A saved plan made for environment `made` that this run, for environment `here`, will
+    /// not apply: the command that applies it where it was made.
+    pub(super) fn elsewhere(
+        path: &std::path::Path,
+        made: &str,
+        here: &str,
+        catalog: &crate::catalog::Catalog,
+    ) -> Self {
+        let path = path.display();
+        // How a command selects the plan's environment: a declared one by name; without
+        // environments, the account --api-base names, or else the embedded sandbox.
+        let select = if catalog.environments.contains_key(made) {
+            format!(" -e {made}")
+        } else if made.contains("://") {
+            format!(" --api-base {made}")
+        } else {
+            String::new()
+        };
+        Self::new(format!(
+            "refusing to apply {path}: it was made for environment `{made}`, and this run is for environment `{here}` (a plan applies only in the environment it was made for)"
+        ))
+        .hint(format!(
+            "nothing was sent to Stripe; apply it in its own environment: `billing apply {path}{select}`"
+        ))
     }
 
     /// The reader went away (`billing plan | head`): nothing more to say, and not a failure.

@@ -21,8 +21,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::parser::ValueSource;
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use error::{Error, Result};
 pub(crate) use style::Style;
@@ -84,48 +83,122 @@ fn write_plan(
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
-    global: GlobalArgs,
+    output: OutputFlags,
+    /// `-c` and `-e` given before the command.
+    #[command(flatten)]
+    catalog: CatalogFlags,
+    /// The connection flags given before the command.
+    #[command(flatten)]
+    connection: ConnectionFlags,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Options accepted before or after the subcommand.
+/// What every command takes, before or after its name.
 #[derive(Debug, Args)]
-pub(crate) struct GlobalArgs {
-    /// The catalog file. Without it: billing.toml in the current directory or the nearest one
-    /// above it, up to the root of the git repository.
-    #[arg(
-        short = 'c',
-        long = "config",
-        value_name = "FILE",
-        default_value = session::CATALOG_FILE,
-        global = true
-    )]
-    config: PathBuf,
+struct OutputFlags {
     /// Never use colours (colours are also off when NO_COLOR is set or output is not a terminal).
     #[arg(long, global = true)]
     no_color: bool,
     /// Say more about what is happening: every HTTP request, how long loading, reading and planning took, and the peak memory.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+}
+
+/// Which catalog and environment: taken by the commands that read billing.toml, before or
+/// after their name.
+#[derive(Debug, Args)]
+struct CatalogFlags {
+    /// The catalog file [default: billing.toml in the current directory or the nearest one
+    /// above it, up to the root of the git repository].
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// The environment of billing.toml to use ([environments.<name>]). Without it: the
     /// default_environment, else the embedded sandbox when none is declared, else the only test
     /// environment (a live one is never picked implicitly).
-    #[arg(short = 'e', long = "env", value_name = "NAME", global = true)]
+    #[arg(short = 'e', long = "env", value_name = "NAME")]
     environment: Option<String>,
+}
+
+/// The API a command talks to: taken by the commands that connect (and `show`, whose plan key
+/// depends on it).
+#[derive(Debug, Args)]
+struct ApiBaseFlag {
     /// Send requests to this Stripe-compatible API instead of the environment's (https://api.stripe.com,
     /// or a `billing sandbox` such as http://127.0.0.1:12111; without /v1). The environment keeps its
     /// mode and key variable; an embedded sandbox environment (sandbox = true) refuses it. Without
     /// environments, the key comes from STRIPE_SECRET_KEY.
-    #[arg(long, value_name = "URL", global = true, env = "BILLING_API_BASE")]
+    #[arg(long, value_name = "URL", env = "BILLING_API_BASE")]
     api_base: Option<String>,
+}
+
+/// How a command that connects talks to Stripe.
+#[derive(Debug, Args)]
+struct ConnectionFlags {
+    #[command(flatten)]
+    api: ApiBaseFlag,
     /// Send at most N requests per second (default: Stripe's limit for the key's mode, 25 in
     /// test mode, 100 in live; billing also slows down when Stripe answers 429).
-    #[arg(long, value_name = "N", global = true, value_parser = positive_rate)]
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
     rate: Option<f64>,
     /// Send at most N requests per second to any one endpoint (default: Stripe's 25).
-    #[arg(long, value_name = "N", global = true, value_parser = positive_rate)]
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
     endpoint_rate: Option<f64>,
+}
+
+/// The flags a command was given, before or after its name, as the commands read them.
+#[derive(Debug)]
+pub(crate) struct GlobalArgs {
+    /// The catalog file.
+    config: PathBuf,
+    no_color: bool,
+    verbose: u8,
+    /// `-e`.
+    environment: Option<String>,
+    /// `--api-base`.
+    api_base: Option<String>,
+    rate: Option<f64>,
+    endpoint_rate: Option<f64>,
+}
+
+impl GlobalArgs {
+    /// The flags of a command given its own (`None` for the kinds it does not take) and those
+    /// given before its name: its own win.
+    fn merge(
+        top: &Cli,
+        catalog: Option<&CatalogFlags>,
+        api: Option<&ApiBaseFlag>,
+        connection: Option<&ConnectionFlags>,
+    ) -> Self {
+        let api = api.or(connection.map(|c| &c.api));
+        // Without -c, billing.toml is looked for here and in the directories above
+        // (`billing import` writes a new catalog: it reads only this directory's).
+        let search = !matches!(top.command, Command::Import { .. });
+        Self {
+            config: catalog
+                .and_then(|c| c.config.clone())
+                .or_else(|| top.catalog.config.clone())
+                .or_else(|| {
+                    search
+                        .then(|| std::env::current_dir().ok())
+                        .flatten()
+                        .and_then(|d| session::discover(&d))
+                })
+                .unwrap_or_else(|| PathBuf::from(session::CATALOG_FILE)),
+            no_color: top.output.no_color,
+            verbose: top.output.verbose,
+            environment: catalog
+                .and_then(|c| c.environment.clone())
+                .or_else(|| top.catalog.environment.clone()),
+            api_base: api
+                .and_then(|a| a.api_base.clone())
+                .or_else(|| top.connection.api.api_base.clone()),
+            rate: connection.and_then(|c| c.rate).or(top.connection.rate),
+            endpoint_rate: connection
+                .and_then(|c| c.endpoint_rate)
+                .or(top.connection.endpoint_rate),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,11 +207,21 @@ enum Command {
     ///
     /// Every problem is reported at once as FILE:LINE:COL with the source line underlined.
     /// Exits 0 when the catalog is valid, 1 otherwise.
-    Validate,
+    Validate {
+        #[command(flatten)]
+        catalog: CatalogFlags,
+    },
     /// Show what `apply` would change in Stripe, without changing anything.
     ///
     /// Reads the account with list endpoints only and compares it with billing.toml.
-    Plan(plan::PlanArgs),
+    Plan {
+        #[command(flatten)]
+        args: plan::PlanArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    },
     /// Make Stripe match billing.toml: shows the plan, asks for confirmation, applies it.
     ///
     /// With a plan file (from `billing plan --out`), applies exactly that plan without asking,
@@ -146,7 +229,14 @@ enum Command {
     /// write carries an idempotency key; a failed apply can be re-run safely. SIGINT or SIGTERM
     /// stops it gracefully (writes in flight finish, the report is printed, exit code 130); a
     /// second signal stops it at once.
-    Apply(apply::ApplyArgs),
+    Apply {
+        #[command(flatten)]
+        args: apply::ApplyArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    },
     /// Stop managing objects without touching them: removes billing's marker from the objects
     /// at these addresses, which stay in Stripe as they are.
     ///
@@ -154,12 +244,33 @@ enum Command {
     /// create or adopt them again). A product takes its prices with it, a coupon its promotion
     /// codes. Shows the plan and asks for confirmation, like `apply`. To forget an entry as
     /// part of an ordinary apply instead, give it `on_remove = "forget"` before removing it.
-    Forget(apply::ForgetArgs),
+    Forget {
+        #[command(flatten)]
+        args: apply::ForgetArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    },
     /// Print a saved plan file as text, Markdown or JSON; no network access.
-    Show(show::ShowArgs),
+    Show {
+        #[command(flatten)]
+        args: show::ShowArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+        #[command(flatten)]
+        api: ApiBaseFlag,
+    },
     /// Print the Stripe id of every object billing.toml declares in the environment, for the
     /// application (prices with the ids they superseded).
-    Output(output::OutputArgs),
+    Output {
+        #[command(flatten)]
+        args: output::OutputArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    },
     /// Write a billing.toml for what the account already holds, so that billing can take it
     /// over: `billing plan` then shows only adoptions.
     ///
@@ -168,7 +279,14 @@ enum Command {
     /// objects of other namespaces, archived ones (unless --include-archived) and anything
     /// billing.toml cannot express are left out, and the report on stderr says why. Settings
     /// of the current billing.toml (namespace, environments, ignore_metadata) are carried over.
-    Import(import::ImportArgs),
+    Import {
+        #[command(flatten)]
+        args: import::ImportArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    },
     /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes, tax,
     /// portal configurations) for development and tests, with optional faults, latency and
     /// rate limits.
@@ -216,26 +334,41 @@ fn block_on(future: impl std::future::Future<Output = Result<u8>>) -> Result<u8>
         .block_on(future)
 }
 
+/// A flag given before the command that the command does not take: refused, as it would be
+/// after the command's name.
+fn unused_flag(cmd: &clap::Command, matches: &clap::ArgMatches) -> Option<clap::Error> {
+    let (name, _) = matches.subcommand()?;
+    let sub = cmd.find_subcommand(name)?;
+    cmd.get_arguments()
+        .filter(|a| !a.is_global_set())
+        .filter(|a| {
+            matches.value_source(a.get_id().as_str())
+                == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .find(|a| !sub.get_arguments().any(|s| s.get_id() == a.get_id()))
+        .map(|a| {
+            let flag = a
+                .get_long()
+                .map_or_else(|| a.get_id().to_string(), |l| format!("--{l}"));
+            cmd.clone().error(
+                clap::error::ErrorKind::UnknownArgument,
+                format!("`billing {name}` does not take {flag}: it means nothing to that command"),
+            )
+        })
+}
+
 /// Runs the command line with these arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
-    let parsed = Cli::command()
-        .try_get_matches_from(args)
-        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    let parsed =
+        cmd.try_get_matches_from_mut(args)
+            .and_then(|matches| match unused_flag(&cmd, &matches) {
+                Some(error) => Err(error),
+                None => Cli::from_arg_matches(&matches),
+            });
     let cli = match parsed {
-        Ok((mut cli, matches)) => {
-            // Without -c, billing.toml is looked for here and in the directories above
-            // (`billing import` writes a new catalog: it reads only this directory's).
-            let defaulted = matches.value_source("config") == Some(ValueSource::DefaultValue);
-            if defaulted && !matches!(cli.command, Command::Import(_)) {
-                let found = std::env::current_dir()
-                    .ok()
-                    .and_then(|d| session::discover(&d));
-                if let Some(found) = found {
-                    cli.global.config = found;
-                }
-            }
-            cli
-        }
+        Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
             return match error.kind() {
@@ -246,23 +379,55 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
             };
         }
     };
-    let style = Style::detect(cli.global.no_color);
+    let global = match &cli.command {
+        Command::Validate { catalog } => GlobalArgs::merge(&cli, Some(catalog), None, None),
+        Command::Show { catalog, api, .. } => {
+            GlobalArgs::merge(&cli, Some(catalog), Some(api), None)
+        }
+        Command::Plan {
+            catalog,
+            connection,
+            ..
+        }
+        | Command::Apply {
+            catalog,
+            connection,
+            ..
+        }
+        | Command::Forget {
+            catalog,
+            connection,
+            ..
+        }
+        | Command::Output {
+            catalog,
+            connection,
+            ..
+        }
+        | Command::Import {
+            catalog,
+            connection,
+            ..
+        } => GlobalArgs::merge(&cli, Some(catalog), None, Some(connection)),
+        Command::Sandbox(_) => GlobalArgs::merge(&cli, None, None, None),
+    };
+    let style = Style::detect(global.no_color);
     let result = match &cli.command {
-        Command::Validate => validate::run(&cli.global),
-        Command::Plan(args) => block_on(plan::run(&cli.global, args, style)),
-        Command::Apply(args) => block_on(apply::run(&cli.global, args, style)),
-        Command::Forget(args) => block_on(apply::forget(&cli.global, args, style)),
-        Command::Show(args) => show::run(&cli.global, args, style),
-        Command::Output(args) => block_on(output::run(&cli.global, args, style)),
-        Command::Import(args) => block_on(import::run(&cli.global, args)),
-        Command::Sandbox(args) => block_on(sandbox::run(&cli.global, args, style)),
+        Command::Validate { .. } => validate::run(&global),
+        Command::Plan { args, .. } => block_on(plan::run(&global, args, style)),
+        Command::Apply { args, .. } => block_on(apply::run(&global, args, style)),
+        Command::Forget { args, .. } => block_on(apply::forget(&global, args, style)),
+        Command::Show { args, .. } => show::run(&global, args, style),
+        Command::Output { args, .. } => block_on(output::run(&global, args, style)),
+        Command::Import { args, .. } => block_on(import::run(&global, args)),
+        Command::Sandbox(args) => block_on(sandbox::run(&global, args, style)),
     };
     // The one place errors are printed.
     let code = match result {
         Ok(code) => code,
         Err(error) => error.report(style),
     };
-    if cli.global.verbose > 0 && !matches!(cli.command, Command::Sandbox(_)) {
+    if global.verbose > 0 && !matches!(cli.command, Command::Sandbox(_)) {
         report_peak_memory();
     }
     ExitCode::from(code)

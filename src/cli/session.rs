@@ -1,6 +1,7 @@
 //! What `plan` and `apply` share: load the catalog, connect, read live state, compute the plan.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -44,8 +45,8 @@ pub(crate) struct Session {
     pub catalog: Catalog,
     pub live: LiveState,
     verbose: u8,
-    /// The catalog's file, for problems found against the account.
-    config: std::path::PathBuf,
+    /// The catalog's file, for the places of problems found while planning.
+    config: PathBuf,
 }
 
 impl Session {
@@ -71,11 +72,10 @@ impl Session {
     ) -> super::Result<PlanDocument> {
         let started = Instant::now();
         let plan = match forget {
-            None => plan::plan(&self.catalog, &self.live).map_err(anyhow::Error::from)?,
-            Some(addresses) => {
-                plan::forget(&self.catalog, &self.live, addresses).map_err(anyhow::Error::from)?
-            }
-        };
+            None => plan::plan(&self.catalog, &self.live),
+            Some(addresses) => plan::forget(&self.catalog, &self.live, addresses),
+        }
+        .map_err(|e| super::Error::planning(e, &self.config))?;
         let doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
         self.check_customers(&doc)?;
         if self.verbose > 0 {
@@ -136,7 +136,7 @@ impl Session {
                 ))
             })
             .collect();
-        Err(super::Error::located(file, diagnostics).hint("nothing was sent to Stripe"))
+        Err(super::Error::located(file, diagnostics))
     }
 }
 
@@ -166,7 +166,7 @@ pub(crate) struct Opened {
     pub connection: Connection,
     pub catalog: Catalog,
     verbose: u8,
-    config: std::path::PathBuf,
+    config: PathBuf,
 }
 
 /// Loads and connects, checking the guards (the key's mode, then the account).

@@ -144,6 +144,7 @@ impl PlanDocument {
             operations,
             order: plan.order.clone(),
             notices: plan.notices.clone(),
+            warnings: plan.warnings.clone(),
             unmanaged: plan.unmanaged.clone(),
             foreign: plan.foreign.clone(),
             read: read_set(catalog, live),

@@ -37,14 +37,42 @@ impl PlanDocument {
         Self::from_json(path, json(path, text)?)
     }
 
+    /// Reads the text of a plan file made for `environment` whose MAC must verify with that
+    /// environment's `key`: what `billing apply` applies. A plan made for another environment
+    /// is refused as that, whether or not the two share a key, so that the error names both.
+    pub(crate) fn parse_for(
+        path: &Path,
+        text: &str,
+        environment: &str,
+        key: &PlanKey,
+    ) -> Result<Self, LoadError> {
+        // Read before the MAC is checked, only to say why the plan is refused: it would not
+        // verify, or (with a shared key) would be refused as stale.
+        let value = json(path, text)?;
+        if let Some(made) = value.get("environment").and_then(serde_json::Value::as_str)
+            && made != environment
+        {
+            return Err(LoadError::Elsewhere {
+                path: path.display().to_string(),
+                made: made.to_owned(),
+                here: environment.to_owned(),
+            });
+        }
+        Self::verified(path, value, key)
+    }
+
     /// Reads the text of a plan file whose MAC must verify with `key` before anything else in
-    /// it is looked at: what `billing apply` applies.
+    /// it is looked at.
     pub(crate) fn parse_verified(
         path: &Path,
         text: &str,
         key: &PlanKey,
     ) -> Result<Self, LoadError> {
-        let value = json(path, text)?;
+        Self::verified(path, json(path, text)?, key)
+    }
+
+    /// The document of a plan file's JSON whose MAC verifies with `key`.
+    fn verified(path: &Path, value: serde_json::Value, key: &PlanKey) -> Result<Self, LoadError> {
         seal::verify(&value, key).map_err(|reason| LoadError::Unverified {
             path: path.display().to_string(),
             reason,
@@ -205,4 +233,12 @@ pub(crate) enum LoadError {
     Tool { path: String, found: String },
     #[error("{path} does not verify: {reason}")]
     Unverified { path: String, reason: MacError },
+    #[error("{path} was made for environment `{made}`, not for environment `{here}`")]
+    Elsewhere {
+        path: String,
+        /// The environment the plan records.
+        made: String,
+        /// The environment billing.toml and the flags select.
+        here: String,
+    },
 }

@@ -109,6 +109,9 @@ pub(crate) struct PlanDocument {
     pub order: Vec<StepId>,
     /// What a reviewer should know that is not a change.
     pub notices: Vec<String>,
+    /// What may break something outside billing.toml unless the reviewer acts; shown first.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Objects without billing's marker, left alone.
     pub unmanaged: Untouched,
     /// Objects of other namespaces, left alone.

@@ -38,6 +38,8 @@ pub(crate) struct Builder<'a> {
     /// The account's newest catalog event (see [`super::Plan::generation`]).
     pub generation: Option<String>,
     pub notices: Vec<String>,
+    /// See [`Plan::warnings`].
+    pub warnings: Vec<String>,
     pub changes: Vec<Change>,
     pub steps: Vec<Step>,
     pub conflicts: Vec<Conflict>,
@@ -70,6 +72,7 @@ impl<'a> Builder<'a> {
             now: live.now,
             generation: live.generation.clone(),
             notices: Vec::new(),
+            warnings: Vec::new(),
             changes: Vec::new(),
             steps: Vec::new(),
             conflicts: claims.conflicts.clone(),
@@ -186,6 +189,7 @@ impl<'a> Builder<'a> {
             namespace: self.namespace.to_owned(),
             generation: self.generation,
             notices: self.notices,
+            warnings: self.warnings,
             changes,
             steps: self.steps,
             order,

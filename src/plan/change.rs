@@ -141,6 +141,9 @@ pub(crate) struct Plan {
     /// What a reviewer should know that is not a change (a promotion code Stripe deactivated
     /// itself, a coupon kept by `on_remove = "keep"`).
     pub notices: Vec<String>,
+    /// What may break something outside billing.toml unless the reviewer acts: a lookup key a
+    /// rename changes, a catalog that would remove everything of a kind. Shown first.
+    pub warnings: Vec<String>,
 }
 
 impl Change {

@@ -18,14 +18,16 @@ pub(crate) struct Conflict {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum PlanError {
     /// Live objects in the way, or changes Stripe would refuse.
-    #[error("{}", render_conflicts(.0))]
+    #[error("{}", render_conflicts(.0, &[]))]
     Conflicts(Vec<Conflict>),
     /// The steps depend on each other in a circle: a bug in billing.
     #[error("internal error: the plan's steps form a cycle: {0}")]
     Cycle(String),
 }
 
-fn render_conflicts(conflicts: &[Conflict]) -> String {
+/// The problems, each with its hint; `places[i]` says where billing.toml declares the `i`th
+/// problem's entry (`billing.toml:7:1`), when it is known.
+pub(crate) fn render_conflicts(conflicts: &[Conflict], places: &[Option<String>]) -> String {
     let mut out = format!(
         "cannot plan: {} {}",
         conflicts.len(),
@@ -35,9 +37,14 @@ fn render_conflicts(conflicts: &[Conflict]) -> String {
             "problems"
         }
     );
-    for c in conflicts {
+    for (i, c) in conflicts.iter().enumerate() {
+        let at = places
+            .get(i)
+            .and_then(Option::as_ref)
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "\n  {}: {}\n    hint: {}",
+            "\n  {at}{}: {}\n    hint: {}",
             c.address, c.message, c.hint
         ));
     }

@@ -30,13 +30,14 @@ mod wire;
 pub(crate) use action::{Action, Summary};
 pub(crate) use change::{Change, Plan, Untouched};
 pub(crate) use claims::find as claims;
-pub(crate) use error::PlanError;
+pub(crate) use error::{PlanError, render_conflicts};
 pub(crate) use request::{ObjRef, StepId};
 pub(crate) use value::{FieldChange, FieldValue};
 pub(crate) use wire::WireRequest;
 
 use std::collections::BTreeSet;
 
+use crate::resource::ResourceKind;
 use builder::Builder;
 
 use crate::catalog::Catalog;
@@ -88,5 +89,50 @@ pub(crate) fn plan(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErro
     lifecycle::plan(&mut b, &portals);
     claims::relabel(&claims, &mut b.changes);
     claims::rename_hints(&mut b.changes);
+    removal_warnings(&mut b);
     b.finish()
+}
+
+/// A warning when the plan removes everything billing manages of a kind that billing.toml
+/// declares none of, or everything billing manages at all: what an empty or truncated
+/// billing.toml, or the wrong one, plans.
+fn removal_warnings(b: &mut Builder<'_>) {
+    let mut removed: std::collections::BTreeMap<ResourceKind, usize> = Default::default();
+    for change in b.changes.iter().filter(|c| c.destroy && c.action.removes()) {
+        *removed.entry(change.kind).or_default() += 1;
+    }
+    if removed.is_empty() {
+        return;
+    }
+    let catalog = b.catalog;
+    let listed = |kinds: &mut dyn Iterator<Item = (&ResourceKind, &usize)>| -> String {
+        kinds
+            .map(|(k, n)| k.count(*n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    const CHECK: &str = "if billing.toml is incomplete (cut short, or the wrong file given with -c), do not apply this plan";
+    let keeps_any = ResourceKind::MARKED
+        .into_iter()
+        .any(|kind| b.managed.addresses(kind).any(|a| catalog.declares(a)));
+    if !keeps_any {
+        let declared = if ResourceKind::ALL.into_iter().all(|k| catalog.count(k) == 0) {
+            "billing.toml declares nothing: this plan removes everything billing manages in this account"
+        } else {
+            "billing.toml declares none of the objects billing manages in this account: this plan removes all of them"
+        };
+        b.warnings.push(format!(
+            "{declared} ({}); {CHECK}",
+            listed(&mut removed.iter())
+        ));
+        return;
+    }
+    for (kind, n) in removed.iter().filter(|(k, _)| catalog.count(**k) == 0) {
+        b.warnings.push(format!(
+            "billing.toml declares no {}: this plan removes every {} billing manages in this account ({}); {CHECK}",
+            kind.plural(),
+            kind.noun(),
+            kind.count(*n)
+        ));
+    }
 }

@@ -14,6 +14,7 @@ use stripe_product::price::{
 use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
+use super::claims::Origin;
 use super::error::Conflict;
 use super::lifecycle::replacement_reason;
 use super::placed::PriceState;
@@ -29,7 +30,7 @@ use crate::catalog::{
 use crate::digest::fingerprint;
 use crate::live::{LiveCurrencyOption, LivePrice, LiveTier, money};
 use crate::plan::request::Resolve;
-use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
+use crate::resource::{Address, MARKER_KEY, Owner, ResourceKind, owned_metadata};
 
 /// A price to create: the declared price, with the metadata it is created with (declared
 /// plus billing's ownership marker), taking its lookup key from the price holding it when
@@ -555,10 +556,27 @@ impl<'a> Declared<'a, '_> {
         let (pkey, key) = self.keys;
         let address = &self.address;
         let who = match other {
-            Owner::Foreign(ns) => format!("which the catalog with namespace {ns:?} manages"),
+            Owner::Foreign(ns) => match h.metadata.get(MARKER_KEY) {
+                Some(at) => format!(
+                    "which the catalog with namespace {ns:?} in this account manages as {}",
+                    crate::visible::visible(at)
+                ),
+                None => format!("which the catalog with namespace {ns:?} manages"),
+            },
             _ => "which billing does not manage".to_owned(),
         };
+        let table = Address::price(pkey, key).declaration();
         let hint = match other {
+            // Both catalogs take the default `<product>_<price>`: namespaces do not part lookup
+            // keys, which are one per account.
+            Owner::Foreign(ns) if !p.lookup_key_declared => format!(
+                "default lookup keys are `<product>_<price>` in every namespace, and a lookup key is held by one price per account: give this price its own, e.g. `lookup_key = \"{}_{}\"` in {table} (the catalog with namespace {ns:?} keeps {:?})",
+                b.namespace, p.lookup_key, p.lookup_key
+            ),
+            Owner::Foreign(ns) => format!(
+                "set another `lookup_key` in {table}: a lookup key is held by one price per account, and the catalog with namespace {ns:?} keeps {:?}",
+                p.lookup_key
+            ),
             Owner::Unmanaged
                 if !p.lookup_key_declared && h.product == pstate_product_id(&self.product.obj) =>
             {
@@ -641,6 +659,26 @@ impl<'a> Declared<'a, '_> {
         }
     }
 
+    /// A warning when a rename moves `live` here and so changes its default lookup key: the
+    /// key applications look the price up by. Naming the old key keeps it.
+    fn default_key_moves(&self, b: &mut Builder<'a>, live: &LivePrice) {
+        let p = self.price;
+        let (Some(old), Some(claim)) = (live.lookup_key.as_deref(), b.claims.get(&live.id)) else {
+            return;
+        };
+        if p.lookup_key_declared || old == p.lookup_key {
+            return;
+        }
+        if let Origin::Moved { from, .. } = &claim.origin {
+            b.warnings.push(format!(
+                "{address} (moved from {from}) changes its lookup key from {old:?} to {new:?}, the default for its new address: applications that look the price up by {old:?} will not find it; to keep the old key, write `lookup_key = {old:?}` in {table}",
+                address = self.address,
+                new = p.lookup_key,
+                table = Address::price(self.keys.0, self.keys.1).declaration(),
+            ));
+        }
+    }
+
     fn create(&self, b: &mut Builder<'a>, transfer: bool) -> PriceState<'a> {
         let mut change = self.change(Action::Create, None);
         change.fields = creation_fields(self.price);
@@ -664,6 +702,7 @@ impl<'a> Declared<'a, '_> {
     fn update(&self, b: &mut Builder<'a>, live: &'a LivePrice, transfer: bool) -> PriceState<'a> {
         let takes_key = transfer && self.holder.is_some_and(|h| h.id != live.id);
         let (fields, update) = mutable_diff(b, self.price, &self.address, live, takes_key);
+        self.default_key_moves(b, live);
         let mut state = PriceState {
             address: self.address.clone(),
             obj: ObjRef::Id(live.id.clone()),
@@ -717,6 +756,7 @@ impl<'a> Declared<'a, '_> {
         transfer: bool,
     ) -> PriceState<'a> {
         let p = self.price;
+        self.default_key_moves(b, live);
         let mut change = self.change(Action::Replace, Some(live));
         change.reason = Some(replacement_reason(ResourceKind::Price.noun(), &shape));
         change.fields = shape;

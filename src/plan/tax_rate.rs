@@ -49,8 +49,9 @@ fn percent(text: &str) -> String {
         .map_or_else(|_| text.to_owned(), |d| d.normalize().to_string())
 }
 
+/// `inclusive` as billing.toml writes it: `true` or `false`.
 fn inclusiveness(inclusive: bool) -> FieldValue {
-    FieldValue::Word(if inclusive { "inclusive" } else { "exclusive" }.to_owned())
+    FieldValue::Bool(inclusive)
 }
 
 /// The optional text fields of a rate, declared and live, by name.

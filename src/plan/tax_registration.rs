@@ -97,7 +97,7 @@ fn create(b: &mut Builder<'_>, r: &Registration, same: &[&LiveRegistration]) {
     ));
     if spec.expires_at.is_some() {
         change.fields.push(FieldChange::new(
-            "expires_at",
+            "ends_at",
             FieldValue::None,
             FieldValue::date(spec.expires_at),
         ));
@@ -139,7 +139,7 @@ fn changes(
                 now_word(),
             ));
             fields.push(FieldChange::new(
-                "expires_at",
+                "ends_at",
                 FieldValue::date(live.expires_at),
                 now_word(),
             ));
@@ -149,7 +149,7 @@ fn changes(
         }
         Some(at) if live.expires_at != at || at.is_none() => {
             fields.push(FieldChange::new(
-                "expires_at",
+                "ends_at",
                 FieldValue::date(live.expires_at),
                 at.map_or_else(now_word, |t| FieldValue::date(Some(t))),
             ));

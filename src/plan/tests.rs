@@ -753,13 +753,20 @@ fn a_field_changed_in_billing_toml_is_updated_or_replaced() {
             TAX,
             "state = \"CA\"\n",
             "state = \"CA\"\nends_at = 2032-01-01T00:00:00Z\n",
-            "tax_registration tax.registrations.US.state_sales_tax.CA Update [expires_at: (none) → 2032-01-01T00:00:00Z]",
+            "tax_registration tax.registrations.US.state_sales_tax.CA Update [ends_at: (none) → 2032-01-01T00:00:00Z]",
         ),
         (
             TAX_RATES,
             "percentage = 19",
             "percentage = 16",
             "tax_rate tax_rates.vat_de Replace [percentage: 19% → 16% (!)]",
+        ),
+        // In billing.toml's words: `inclusive = false → true`.
+        (
+            TAX_RATES,
+            "inclusive = false",
+            "inclusive = true",
+            "tax_rate tax_rates.vat_de Replace [inclusive: false → true (!)]",
         ),
     ] {
         assert_eq!(rewritten(text, from, to), [expected]);

@@ -238,9 +238,20 @@ fn summary(plan: &PlanDocument) -> String {
     out
 }
 
-/// Objects in the way, then replacements and removals, then the plan's notices.
+/// The plan's warnings, objects in the way, then replacements and removals, then the plan's
+/// notices.
 fn alerts(plan: &PlanDocument, origin: &Origin) -> Vec<Alert> {
     let mut alerts = Vec::new();
+    if !plan.warnings.is_empty() {
+        alerts.push(Alert {
+            header: "> [!CAUTION]\n".to_owned(),
+            items: plan
+                .warnings
+                .iter()
+                .map(|w| format!("> - {}\n", inline(w)))
+                .collect(),
+        });
+    }
     let blockers: Vec<String> = plan
         .blockers()
         .map(|(change, blocker)| {

@@ -133,6 +133,12 @@ pub(crate) fn render_plan(
             origin.environment, origin.account, origin.mode, plan.namespace
         )?;
         writeln!(out)?;
+        for warning in &plan.warnings {
+            writeln!(out, "{} {warning}", paint.yellow("Warning:"))?;
+        }
+        if !plan.warnings.is_empty() {
+            writeln!(out)?;
+        }
         if plan.is_empty() {
             writeln!(out, "No changes: Stripe matches billing.toml.")?;
         } else {

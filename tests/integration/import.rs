@@ -400,7 +400,7 @@ fn a_dashboard_account_is_imported_and_adopted_without_changing_an_object() {
         assert!(!text.contains(absent), "{absent} must be left out:\n{text}");
     }
 
-    let validate = env.billing(&["validate"]);
+    let validate = env.validate();
     assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
 
     // The plan adopts each imported object, and does nothing else.
@@ -552,7 +552,7 @@ fn include_archived_writes_archived_objects_inactive() {
         "{}",
         run.stderr
     );
-    let validate = env.billing(&["validate"]);
+    let validate = env.validate();
     assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
     let plan = env.billing(&["plan", "--format", "json"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
@@ -625,7 +625,7 @@ fn duplicate_lookup_keys_are_reported_not_trusted() {
     let text = env.dir.read("billing.toml");
     assert!(text.contains("lookup_key = \"pro_monthly\""), "{text}");
     assert!(!text.contains("lookup_key = \"pro\""), "{text}");
-    assert_eq!(env.billing(&["validate"]).code, 0);
+    assert_eq!(env.validate().code, 0);
 }
 
 #[test]
@@ -959,7 +959,7 @@ fn import_round_trip(seed: u64) -> Result<(), String> {
             &report,
         );
     }
-    let validate = env.billing(&["validate"]);
+    let validate = env.validate();
     if validate.code != 0 {
         return fail(
             format!(

@@ -155,3 +155,81 @@ fn bad_flags_exit_1_and_help_exits_0() {
         .success()
         .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn each_command_takes_and_lists_only_the_flags_it_uses() {
+    let dir = Workdir::with_catalog(&repository_catalog());
+    let help = |command: &str| -> String {
+        let out = dir.billing().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for (command, unused, used) in [
+        (
+            "validate",
+            &["--api-base", "--rate", "--endpoint-rate"][..],
+            &["--config", "--env", "--verbose", "--no-color"][..],
+        ),
+        (
+            "show",
+            &["--rate", "--endpoint-rate"],
+            &["--config", "--env", "--api-base"],
+        ),
+        (
+            "sandbox",
+            &[
+                "--config",
+                "--env",
+                "--api-base",
+                "--rate",
+                "--endpoint-rate",
+            ],
+            &["--verbose", "--no-color"],
+        ),
+        (
+            "plan",
+            &[],
+            &[
+                "--config",
+                "--env",
+                "--api-base",
+                "--rate",
+                "--endpoint-rate",
+            ],
+        ),
+    ] {
+        let text = help(command);
+        for flag in unused {
+            assert!(
+                !text.contains(&format!("{flag} ")),
+                "{command} lists {flag}:\n{text}"
+            );
+        }
+        for flag in used {
+            assert!(
+                text.contains(flag),
+                "{command} does not list {flag}:\n{text}"
+            );
+        }
+    }
+    // Refused after the command's name, and before it.
+    for args in [
+        &["validate", "--rate", "5"][..],
+        &["--rate", "5", "validate"],
+        &["-e", "live", "sandbox"],
+        &["show", "plan.json", "--endpoint-rate", "5"],
+    ] {
+        let out = dir.billing().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("error:"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("is valid"), "{args:?}: {stderr}");
+    }
+    // The flags a command uses still work on either side of its name.
+    for args in [
+        &["-c", "billing.toml", "validate"][..],
+        &["validate", "-c", "billing.toml"],
+    ] {
+        dir.billing().args(args).assert().success();
+    }
+}

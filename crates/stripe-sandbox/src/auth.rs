@@ -68,8 +68,8 @@ fn check_key(key: &str, live: bool) -> Result<(), ApiError> {
     if key.starts_with("pk_") {
         return Err(unauthorized(format!(
             "This API call cannot be made with a publishable API key ({masked}). Please use a \
-             secret API key. You can find a list of your API keys at \
-             https://dashboard.stripe.com/account/apikeys."
+             secret API key: the billing sandbox accepts any test mode key (sk_test_… or \
+             rk_test_…)."
         )));
     }
     Err(unauthorized(format!("Invalid API Key provided: {masked}")))

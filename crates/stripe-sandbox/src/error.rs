@@ -1,5 +1,5 @@
-//! Stripe's error envelope: `{"error": {"code", "doc_url", "message", "param", "request_log_url",
-//! "type"}}`.
+//! Stripe's error envelope: `{"error": {"code", "doc_url", "message", "param", "type"}}`
+//! (Stripe's `request_log_url` links to its dashboard, which knows nothing of the sandbox).
 //!
 //! Absent fields are omitted (as Stripe does), never sent as `null`; `type` is always present
 //! because async-stripe cannot parse an error without it.
@@ -144,8 +144,10 @@ impl ApiError {
             .with_type(ErrorType::Api)
     }
 
-    /// The JSON body for this error, as answered to request `request_id`.
-    pub(crate) fn body(&self, request_id: &str) -> Value {
+    /// The JSON body for this error. Stripe's envelope also links to the request in its
+    /// dashboard (`request_log_url`); the sandbox has no dashboard, so it leaves that out (the
+    /// request is in its log, by the `Request-Id` header).
+    pub(crate) fn body(&self) -> Value {
         let mut error = Map::new();
         if let Some(code) = self.code {
             error.insert("code".into(), json!(code));
@@ -161,12 +163,6 @@ impl ApiError {
         if let Some(param) = &self.param {
             error.insert("param".into(), json!(param));
         }
-        error.insert(
-            "request_log_url".into(),
-            json!(format!(
-                "https://dashboard.stripe.com/test/logs/{request_id}"
-            )),
-        );
         error.insert("type".into(), json!(self.kind.as_str()));
         json!({ "error": error })
     }
@@ -178,12 +174,12 @@ mod tests {
 
     #[test]
     fn doc_url_uses_dashes_and_absent_fields_are_omitted() {
-        let body = ApiError::unknown_parameter("recurring[foo]").body("req_1");
+        let body = ApiError::unknown_parameter("recurring[foo]").body();
         assert_eq!(
             body["error"]["doc_url"],
             "https://stripe.com/docs/error-codes/parameter-unknown"
         );
-        let plain = ApiError::invalid("x").body("req_1");
+        let plain = ApiError::invalid("x").body();
         assert!(plain["error"].get("code").is_none());
         assert!(plain["error"].get("param").is_none());
         assert_eq!(plain["error"]["type"], "invalid_request_error");

@@ -151,7 +151,10 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the sandbox state file {} is corrupt: {message}", path.display())]
+    #[error(
+        "the sandbox state file {} is corrupt: {message}; to start again from an empty sandbox, delete it (and the .journal file beside it, if any)",
+        path.display()
+    )]
     StateCorrupt { path: PathBuf, message: String },
     /// A state file (or the journal beside it) is larger than
     /// [`SandboxConfig::max_state_bytes`].

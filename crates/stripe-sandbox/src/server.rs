@@ -135,7 +135,7 @@ impl Reply {
     fn error(err: &ApiError, request_id: &str) -> Reply {
         Reply {
             status: err.status,
-            body: pretty(&err.body(request_id)),
+            body: pretty(&err.body()),
             headers: err.headers.clone(),
             request_id: request_id.to_string(),
             replayed: false,

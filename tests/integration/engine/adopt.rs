@@ -264,7 +264,7 @@ nickname = "Old"
 }
 
 #[test]
-fn a_price_id_that_does_not_exist_is_a_plan_error_naming_it() {
+fn a_price_id_that_does_not_exist_is_a_plan_error_naming_it_at_its_entry() {
     let env = Env::new(
         r#"
 [products.pro]
@@ -281,7 +281,8 @@ interval = "month"
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stderr.contains(
-            "prices.pro.monthly: `id = \"price_doesNotExist\"` names no price of account acct_"
+            // At the entry, like validation's problems.
+            "billing.toml:5:22: error: prices.pro.monthly: `id = \"price_doesNotExist\"` names no price of account acct_"
         ),
         "{}",
         run.stderr
@@ -406,6 +407,47 @@ fn moved_from_changes_nothing_but_the_marker() {
     assert_eq!(ids, now, "the same Stripe objects, at the new addresses");
     // The renamed keys stay in billing.toml harmlessly: the next plans are empty.
     assert_eq!(env.plan().code, 0);
+}
+
+#[test]
+fn a_rename_that_changes_a_default_lookup_key_warns_in_every_format() {
+    let starter = "[products.starter]\nname = \"Starter\"\n\n[products.starter.prices.monthly]\namount = \"9.00\"\ncurrency = \"usd\"\ninterval = \"month\"\n";
+    let env = Env::new(starter);
+    env.converge();
+    assert_eq!(
+        env.current("prices.starter.monthly")["lookup_key"],
+        "starter_monthly"
+    );
+    let renamed = "[products.basic]\nmoved_from = \"starter\"\nname = \"Starter\"\n\n[products.basic.prices.monthly]\namount = \"9.00\"\ncurrency = \"usd\"\ninterval = \"month\"\n";
+    env.set_catalog(renamed);
+    let warning = "prices.basic.monthly (moved from prices.starter.monthly) changes its lookup key from \"starter_monthly\" to \"basic_monthly\", the default for its new address: applications that look the price up by \"starter_monthly\" will not find it; to keep the old key, write `lookup_key = \"starter_monthly\"` in [products.basic.prices.monthly]";
+    let plan = env.plan();
+    assert!(plan.has(&format!("Warning: {warning}")), "{}", plan.stdout);
+    let markdown = env.billing(&["plan", "--format", "markdown"]);
+    assert!(
+        markdown.stdout.contains("> [!CAUTION]")
+            && markdown
+                .stdout
+                .contains("changes its lookup key from \"starter_monthly\" to \"basic_monthly\""),
+        "{}",
+        markdown.stdout
+    );
+    let json = env.billing(&["plan", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    assert_eq!(doc["warnings"], serde_json::json!([warning]));
+    // Keeping the old key as the warning says: a move with no warning and no key change.
+    env.set_catalog(&renamed.replace(
+        "interval = \"month\"\n",
+        "interval = \"month\"\nlookup_key = \"starter_monthly\"\n",
+    ));
+    let json = env.billing(&["plan", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    assert_eq!(doc["warnings"], serde_json::json!([]), "{}", json.stdout);
+    env.converge();
+    assert_eq!(
+        env.current("prices.basic.monthly")["lookup_key"],
+        "starter_monthly"
+    );
 }
 
 #[test]

@@ -584,3 +584,51 @@ fn going_back_and_forth_is_never_answered_by_an_old_replay() {
         .count();
     assert_eq!(replays, 0);
 }
+
+#[test]
+fn an_empty_or_truncated_catalog_warns_before_removing_everything() {
+    let with_coupon = format!("{PRO}\n[coupons.launch]\npercent_off = 20\nduration = \"once\"\n");
+    let env = Env::new(&with_coupon);
+    env.converge();
+    let check = "if billing.toml is incomplete (cut short, or the wrong file given with -c), do not apply this plan";
+
+    // Cut short before its coupons: they would all go.
+    env.set_catalog(PRO);
+    let plan = env.plan();
+    assert!(
+        plan.stdout.contains(&format!(
+            "Warning: billing.toml declares no coupons: this plan removes every coupon billing manages in this account (1 coupon); {check}"
+        )),
+        "{}",
+        plan.stdout
+    );
+
+    // Empty: every managed object would go, said first, in every format.
+    env.set_catalog("");
+    let plan = env.plan();
+    let everything = format!(
+        "billing.toml declares nothing: this plan removes everything billing manages in this account (1 product, 2 prices, 1 coupon); {check}"
+    );
+    assert!(
+        plan.stdout.lines().nth(2) == Some(format!("Warning: {everything}").as_str()),
+        "{}",
+        plan.stdout
+    );
+    let markdown = env.billing(&["plan", "--format", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .contains(&format!("> [!CAUTION]\n> - {everything}")),
+        "{}",
+        markdown.stdout
+    );
+    let json = env.billing(&["plan", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    assert_eq!(doc["warnings"], serde_json::json!([everything]));
+
+    // A catalog that keeps what it declares warns of nothing.
+    env.set_catalog(&with_coupon);
+    let json = env.billing(&["plan", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    assert_eq!(doc["warnings"], serde_json::json!([]));
+}

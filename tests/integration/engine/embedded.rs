@@ -93,3 +93,29 @@ fn the_state_lives_beside_the_catalog_named_by_c() {
     );
     assert!(!dir.path().join(".billing").exists());
 }
+
+#[test]
+fn a_corrupt_state_file_is_named_with_how_to_start_afresh() {
+    let dir = Workdir::with_catalog("[products.a]\nname = \"A\"\n");
+    std::fs::create_dir_all(dir.path().join(".billing/sandbox")).unwrap();
+    dir.write(
+        ".billing/sandbox/state.json",
+        "{\"format\": 1, \"products\": [",
+    );
+    let run = dir.billing().arg("plan").output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(".billing/sandbox/state.json is corrupt")
+            && stderr.contains("to start again from an empty sandbox, delete it"),
+        "{stderr}"
+    );
+    std::fs::remove_file(dir.path().join(".billing/sandbox/state.json")).unwrap();
+    let run = dir.billing().arg("plan").output().unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

@@ -191,6 +191,50 @@ fn guards_refuse_the_wrong_mode_and_the_wrong_account_before_any_write() {
     );
 }
 
+#[test]
+fn a_plan_applied_in_another_environment_is_refused_naming_both() {
+    let sandbox = start();
+    // `staging` shares the test key and account: the plan's MAC verifies there.
+    let staging = format!(
+        "\n[environments.staging]\nmode = \"test\"\nsecret_key_env = \"BILLING_TEST_KEY\"\napi_base = \"{}\"\n",
+        sandbox.base_url()
+    );
+    let dir = Workdir::with_catalog(&catalog(&sandbox, &staging));
+    let plan = billing(&dir, &["plan", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let refused = |run: &Run, here: &str| {
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "refusing to apply plan.json: it was made for environment `test`, and this run is for environment `{here}`"
+            )) && run.stderr.contains("`billing apply plan.json -e test`"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("stale"), "{}", run.stderr);
+        assert_eq!(writes(&sandbox), 0);
+    };
+    // -e names another environment: one with the same key, the embedded sandbox, live.
+    for here in ["staging", "local", "live"] {
+        refused(&billing(&dir, &["apply", "plan.json", "-e", here]), here);
+    }
+    // The default environment changed since the plan was made.
+    let text = dir.read("billing.toml");
+    dir.write(
+        "billing.toml",
+        text.replace(
+            "default_environment = \"test\"",
+            "default_environment = \"staging\"",
+        ),
+    );
+    refused(&billing(&dir, &["apply", "plan.json"]), "staging");
+    // In its own environment, it applies.
+    dir.write("billing.toml", text);
+    let applied = billing(&dir, &["apply", "plan.json", "-e", "test"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(writes(&sandbox) > 0);
+}
+
 fn outputs_snapshot(name: &str, text: &str) {
     insta::with_settings!({
         filters => vec![

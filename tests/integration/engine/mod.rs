@@ -100,6 +100,16 @@ impl Env {
         run
     }
 
+    /// `billing validate`, which takes no connection flags.
+    pub(crate) fn validate(&self) -> Run {
+        self.dir
+            .billing()
+            .arg("validate")
+            .output()
+            .expect("billing runs")
+            .into()
+    }
+
     /// `plan --detailed-exitcode`.
     pub(crate) fn plan(&self) -> Run {
         self.billing(&["plan", "--detailed-exitcode"])

@@ -3,6 +3,8 @@
 
 use stripe_sandbox::test_support::{Req, price, product};
 
+use serde_json::Value;
+
 use super::{Env, PRO};
 
 fn snapshot(env: &Env, id: &str) -> serde_json::Value {
@@ -93,6 +95,60 @@ fn two_namespaces_share_an_account_without_touching_each_other() {
     env.converge();
     assert_eq!(env.products().len(), 2);
     assert!(env.products().iter().all(|p| p["active"] == true));
+}
+
+#[test]
+fn default_lookup_keys_of_two_namespaces_clash_as_a_plan_error_at_the_entry() {
+    let env = Env::new(&format!("namespace = \"eu\"\n{PRO}"));
+    env.converge();
+    let eu_monthly = env.current("prices.pro.monthly")["id"].clone();
+    // The same catalog in another namespace: the same default lookup keys.
+    let us = format!("namespace = \"us\"\n{PRO}");
+    env.set_catalog(&us);
+    let plan = env.plan();
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    // At the entry, as validation reports problems.
+    assert!(
+        plan.stderr.contains(
+            "billing.toml:10:22: error: prices.pro.monthly: lookup key \"pro_monthly\" is held by "
+        ) && plan.stderr.contains(
+            "which the catalog with namespace \"eu\" in this account manages as prices.pro.monthly"
+        ),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr.contains(
+            "give this price its own, e.g. `lookup_key = \"us_pro_monthly\"` in [products.pro.prices.monthly] (the catalog with namespace \"eu\" keeps \"pro_monthly\")"
+        ),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr
+            .contains("billing.toml:17:22: error: prices.pro.annual"),
+        "{}",
+        plan.stderr
+    );
+    // Explicit keys, as the hint says: both catalogs converge, each keeping its own.
+    env.set_catalog(
+        &us.replace(
+            "[products.pro.prices.monthly]",
+            "[products.pro.prices.monthly]\nlookup_key = \"us_pro_monthly\"",
+        )
+        .replace(
+            "[products.pro.prices.annual]",
+            "[products.pro.prices.annual]\nlookup_key = \"us_pro_annual\"",
+        ),
+    );
+    env.converge();
+    let held: Vec<Value> = env
+        .prices()
+        .into_iter()
+        .filter(|p| p["id"] == eu_monthly)
+        .map(|p| p["lookup_key"].clone())
+        .collect();
+    assert_eq!(held, ["pro_monthly"]);
 }
 
 #[test]

@@ -177,7 +177,7 @@ fn registrations_are_created_when_missing_and_ended_only_when_declared() {
         "{}",
         plan.stdout
     );
-    assert!(plan.has("expires_at = (none) → now"), "{}", plan.stdout);
+    assert!(plan.has("ends_at = (none) → now"), "{}", plan.stdout);
     env.converge();
     let all = registrations(&env);
     let de = all.iter().find(|r| r["country"] == "DE").unwrap();
