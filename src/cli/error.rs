@@ -173,13 +173,17 @@ impl Error {
         // environments, the account --api-base names, or else the embedded sandbox.
         let select = if catalog.environments.contains_key(made) {
             format!(" -e {made}")
-        } else if made.contains("://") {
-            format!(" --api-base {made}")
+        } else if made.starts_with("--api-base ") {
+            format!(" {made}")
         } else {
             String::new()
         };
+        let (made_called, here_called) = (
+            crate::environment::called(made),
+            crate::environment::called(here),
+        );
         Self::new(format!(
-            "refusing to apply {path}: it was made for environment `{made}`, and this run is for environment `{here}` (a plan applies only in the environment it was made for)"
+            "refusing to apply {path}: it was made for {made_called}, and this run is for {here_called} (a plan applies only in the environment it was made for)"
         ))
         .hint(format!(
             "nothing was sent to Stripe; apply it in its own environment: `billing apply {path}{select}`"

@@ -201,7 +201,7 @@ fn a_plan_made_on_another_account_is_refused() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains(&format!(
-            "refusing to apply plan.json: it was made for environment `{made}`, and this run is for environment `{here}`"
+            "refusing to apply plan.json: it was made for --api-base {made}, and this run is for --api-base {here}"
         )) && run.stderr.contains(&format!(
             "nothing was sent to Stripe; apply it in its own environment: `billing apply plan.json --api-base {made}`"
         )),
