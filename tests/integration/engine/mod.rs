@@ -10,6 +10,7 @@ mod discounts;
 mod embedded;
 mod environments;
 mod failures;
+mod outputs;
 mod ownership;
 mod plan_files;
 mod snapshots;
