@@ -121,3 +121,87 @@ pub(super) fn carry_history<'a>(b: &mut Builder<'a>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::live::LivePrice;
+    use crate::live::fixtures::{CATALOG, catalog, live, marker, price, product};
+    use crate::plan::{Action, plan};
+
+    /// An archived price the current one replaced, still marked with `address`.
+    fn archived(address: &str) -> LivePrice {
+        LivePrice {
+            id: "price_old".into(),
+            active: false,
+            lookup_key: None,
+            created: 50,
+            metadata: marker(address),
+            ..price()
+        }
+    }
+
+    #[test]
+    fn a_rename_moves_the_older_prices_with_the_current_one() {
+        let renamed = CATALOG
+            .replace("prices.monthly]", "prices.month]\nmoved_from = \"monthly\"")
+            .replace("default_price = \"monthly\"", "default_price = \"month\"");
+        let state = live(
+            vec![product()],
+            vec![price(), archived("prices.pro.monthly")],
+        );
+        let plan = plan(&catalog(&renamed), &state).unwrap();
+        let [change] = plan.changes.as_slice() else {
+            panic!("{:#?}", plan.changes);
+        };
+        assert_eq!(
+            (change.address.as_str(), change.action),
+            ("prices.pro.month", Action::Move)
+        );
+        assert!(
+            change.notes.contains(
+                &"the 1 older price at prices.pro.monthly (the ids it superseded) moves with it"
+                    .to_owned()
+            ),
+            "{:?}",
+            change.notes
+        );
+        let steps: Vec<&str> = change
+            .steps
+            .iter()
+            .map(|&s| plan.steps[s].description.as_str())
+            .collect();
+        assert!(
+            steps.contains(&"move the older price price_old here"),
+            "{steps:?}"
+        );
+    }
+
+    /// A rename an earlier build applied moved only the current price: while `moved_from` is
+    /// in billing.toml, the next plan moves what it left behind.
+    #[test]
+    fn what_an_earlier_rename_left_behind_is_moved_on_its_own() {
+        let renamed = CATALOG
+            .replace("prices.monthly]", "prices.month]\nmoved_from = \"monthly\"")
+            .replace("default_price = \"monthly\"", "default_price = \"month\"");
+        let current = LivePrice {
+            lookup_key: Some("pro_month".into()),
+            metadata: marker("prices.pro.month"),
+            ..price()
+        };
+        let state = live(
+            vec![product()],
+            vec![current, archived("prices.pro.monthly")],
+        );
+        let plan = plan(&catalog(&renamed), &state).unwrap();
+        let [change] = plan.changes.as_slice() else {
+            panic!("{:#?}", plan.changes);
+        };
+        assert_eq!(change.action, Action::Move);
+        assert_eq!(change.id.as_deref(), Some("price_old"));
+        assert_eq!(
+            change.reason.as_deref(),
+            Some("prices.pro.monthly is now prices.pro.month (moved_from = \"monthly\")")
+        );
+        assert_eq!(change.steps.len(), 1);
+    }
+}
