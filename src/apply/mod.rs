@@ -1,8 +1,7 @@
 //! Apply: run a plan's steps against Stripe.
 
-mod guard;
 mod run;
 
-pub(crate) use guard::{DestroyRefused, check_destroys};
+pub(crate) use crate::document::{DestroyRefused, check_destroys};
 
-pub(crate) use run::{ApplyReport, Outcome, Progress, apply};
+pub(crate) use run::{ApplyReport, ChangeOutcome, Outcome, Progress, apply};

@@ -30,12 +30,17 @@ pub(crate) enum Outcome {
     Failed {
         /// What went wrong.
         error: String,
+        /// Stripe refused it for good (a 4xx other than 409 and 429): sending it again
+        /// unchanged fails the same way, so billing.toml or the account must change first.
+        permanent: bool,
     },
     /// Not sent, because a step it depends on did not succeed.
     NotAttempted {
         /// The step that failed.
         blocked_by: StepId,
     },
+    /// Not sent, because the apply was interrupted (SIGINT, SIGTERM) before it started.
+    NotStarted,
 }
 
 /// Receives progress as operations start and end.
@@ -44,32 +49,105 @@ pub(crate) trait Progress: Send + Sync {
     fn started(&self, op: &Operation, change: &Change);
     /// An operation ended.
     fn finished(&self, op: &Operation, change: &Change, outcome: &Outcome);
+    /// The apply was interrupted: no operation starts any more, and the `in_flight` ones are
+    /// waited for.
+    fn interrupted(&self, in_flight: usize);
 }
 
 /// What an apply did, step by step, in plan order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct ApplyReport {
     /// Each step of the plan with its outcome.
     pub outcomes: Vec<(StepId, Outcome)>,
+    /// A signal stopped it before every step was started.
+    pub interrupted: bool,
+}
+
+/// How many operations, or changes, ended each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Counts {
+    pub done: usize,
+    pub failed: usize,
+    pub not_attempted: usize,
+    pub not_started: usize,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Done { .. } => self.done += 1,
+            Outcome::Failed { .. } => self.failed += 1,
+            Outcome::NotAttempted { .. } => self.not_attempted += 1,
+            Outcome::NotStarted => self.not_started += 1,
+        }
+    }
+}
+
+/// How one change of the plan ended: its worst operation (a failure, then an interruption,
+/// then a blocked operation), or done when all its operations are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChangeOutcome {
+    Done,
+    Failed,
+    NotStarted,
+    NotAttempted,
 }
 
 impl ApplyReport {
-    /// Steps done, failed and not attempted.
-    pub(crate) fn counts(&self) -> (usize, usize, usize) {
-        let mut counts = (0, 0, 0);
+    /// Operations done, failed, not attempted and not started.
+    pub(crate) fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
         for (_, outcome) in &self.outcomes {
-            match outcome {
-                Outcome::Done { .. } => counts.0 += 1,
-                Outcome::Failed { .. } => counts.1 += 1,
-                Outcome::NotAttempted { .. } => counts.2 += 1,
-            }
+            counts.add(outcome);
         }
         counts
     }
 
     /// Whether every step succeeded.
     pub(crate) fn succeeded(&self) -> bool {
-        self.counts().1 == 0 && self.counts().2 == 0
+        let counts = self.counts();
+        counts.done == self.outcomes.len()
+    }
+
+    /// How each change of `plan` ended, in the plan's order (the units of the plan's summary
+    /// line: what was created, updated, replaced, archived).
+    pub(crate) fn changes<'p>(&self, plan: &'p PlanDocument) -> Vec<(&'p Change, ChangeOutcome)> {
+        let mut worst: Vec<ChangeOutcome> = vec![ChangeOutcome::Done; plan.resource_changes.len()];
+        for (id, outcome) in &self.outcomes {
+            let Some(op) = plan.operations.get(*id) else {
+                continue;
+            };
+            let Some(slot) = worst.get_mut(op.change) else {
+                continue;
+            };
+            let this = match outcome {
+                Outcome::Done { .. } => ChangeOutcome::Done,
+                Outcome::Failed { .. } => ChangeOutcome::Failed,
+                Outcome::NotStarted => ChangeOutcome::NotStarted,
+                Outcome::NotAttempted { .. } => ChangeOutcome::NotAttempted,
+            };
+            let rank = |o: ChangeOutcome| match o {
+                ChangeOutcome::Done => 0,
+                ChangeOutcome::NotAttempted => 1,
+                ChangeOutcome::NotStarted => 2,
+                ChangeOutcome::Failed => 3,
+            };
+            if rank(this) > rank(*slot) {
+                *slot = this;
+            }
+        }
+        plan.resource_changes.iter().zip(worst).collect()
+    }
+
+    /// The failures Stripe refused for good, with their operations.
+    pub(crate) fn permanent_failures(&self) -> impl Iterator<Item = (StepId, &str)> {
+        self.outcomes.iter().filter_map(|(id, o)| match o {
+            Outcome::Failed {
+                error,
+                permanent: true,
+            } => Some((*id, error.as_str())),
+            _ => None,
+        })
     }
 }
 
@@ -109,7 +187,7 @@ async fn run_operation(
     client: StripeHttp,
     id: StepId,
     created: HashMap<StepId, String>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, (String, bool)> {
     let op = &doc.operations[id];
     let mut first_id = None;
     for (index, wire) in resolved(op, &created).iter().enumerate() {
@@ -118,7 +196,7 @@ async fn run_operation(
         } else {
             format!("{}-{index}", op.idempotency_key)
         };
-        let key = IdempotencyKey::new(&key).map_err(|e| e.to_string())?;
+        let key = IdempotencyKey::new(&key).map_err(|e| (e.to_string(), false))?;
         let response: Result<Created, StripeError> = wire
             .builder()
             .customize::<Created>()
@@ -145,36 +223,49 @@ async fn run_operation(
                         .iter()
                         .find(|(k, _)| k == "id")
                         .map_or("", |(_, v)| v.as_str());
-                    return Err(format!(
-                        "{e}; coupon id {coupon} is taken, or was used by a coupon deleted before (Stripe never reuses a coupon id): pin the coupon to another `id`"
+                    return Err((
+                        format!(
+                            "{e}; coupon id {coupon} is taken, or was used by a coupon deleted before (Stripe never reuses a coupon id): pin the coupon to another `id`"
+                        ),
+                        true,
                     ));
                 }
-                return Err(e.to_string());
+                return Err((e.to_string(), e.is_permanent()));
             }
         }
     }
     Ok(if op.creates { first_id } else { None })
 }
 
+/// What a finished operation task returns: its step, the created id or the error (and whether
+/// it is permanent), and how long it took.
+type Finished = (StepId, Result<Option<String>, (String, bool)>, Duration);
+
 /// Runs every operation of `doc` whose dependencies succeeded, at most `concurrency` at a
-/// time.
+/// time, until `stop` turns true: then no operation starts any more, the ones in flight are
+/// waited for, and the others are reported not started.
 pub(crate) async fn apply(
     doc: &PlanDocument,
     client: &StripeHttp,
     concurrency: usize,
     progress: &dyn Progress,
+    stop: &tokio::sync::watch::Receiver<bool>,
 ) -> ApplyReport {
     let plan = Arc::new(doc.clone());
     let n = plan.operations.len();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
     let mut running = vec![false; n];
     let mut created: HashMap<StepId, String> = HashMap::new();
-    let mut tasks: JoinSet<(StepId, Result<Option<String>, String>, Duration)> = JoinSet::new();
+    let mut tasks: JoinSet<Finished> = JoinSet::new();
     let concurrency = concurrency.max(1);
+    let mut stop = stop.clone();
+    let mut interrupted = *stop.borrow();
+    // Whoever could say stop is gone: nobody will.
+    let mut unstoppable = false;
     loop {
         // Start ready steps in plan order.
         for &id in &plan.order {
-            if tasks.len() >= concurrency {
+            if interrupted || tasks.len() >= concurrency {
                 break;
             }
             if running[id] || outcomes[id].is_some() {
@@ -197,7 +288,24 @@ pub(crate) async fn apply(
                 (id, result, started.elapsed())
             });
         }
-        let Some(joined) = tasks.join_next().await else {
+        if tasks.is_empty() {
+            break;
+        }
+        let joined = tokio::select! {
+            joined = tasks.join_next() => joined,
+            changed = stop.changed(), if !interrupted && !unstoppable => {
+                match changed {
+                    Ok(()) if *stop.borrow() => {
+                        interrupted = true;
+                        progress.interrupted(tasks.len());
+                    }
+                    Ok(()) => {}
+                    Err(_) => unstoppable = true,
+                }
+                continue;
+            }
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (id, result, elapsed) = match joined {
@@ -207,7 +315,11 @@ pub(crate) async fn apply(
                 let id = (0..n)
                     .find(|&i| running[i] && outcomes[i].is_none())
                     .unwrap_or(0);
-                (id, Err(format!("internal error: {e}")), Duration::ZERO)
+                (
+                    id,
+                    Err((format!("internal error: {e}"), false)),
+                    Duration::ZERO,
+                )
             }
         };
         running[id] = false;
@@ -221,7 +333,7 @@ pub(crate) async fn apply(
                     elapsed,
                 }
             }
-            Err(error) => Outcome::Failed { error },
+            Err((error, permanent)) => Outcome::Failed { error, permanent },
         };
         let step = &plan.operations[id];
         progress.finished(step, &plan.resource_changes[step.change], &outcome);
@@ -231,17 +343,28 @@ pub(crate) async fn apply(
             block_dependents(&plan, id, &mut outcomes);
         }
     }
-    let outcomes = plan
+    let outcomes: Vec<(StepId, Outcome)> = plan
         .order
         .iter()
         .map(|&id| {
-            let outcome = outcomes[id]
-                .clone()
-                .unwrap_or(Outcome::NotAttempted { blocked_by: id });
+            // Without an interruption every step ends or is blocked: this is only for safety.
+            let outcome = outcomes[id].clone().unwrap_or(if interrupted {
+                Outcome::NotStarted
+            } else {
+                Outcome::NotAttempted { blocked_by: id }
+            });
             (id, outcome)
         })
         .collect();
-    ApplyReport { outcomes }
+    // A signal during the last writes stopped nothing.
+    let interrupted = interrupted
+        && outcomes
+            .iter()
+            .any(|(_, outcome)| *outcome == Outcome::NotStarted);
+    ApplyReport {
+        outcomes,
+        interrupted,
+    }
 }
 
 /// Marks every operation that (transitively) depends on `failed` as not attempted.

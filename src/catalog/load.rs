@@ -101,6 +101,26 @@ pub(crate) fn load_bytes(
     parse_for(&file, choice).map_err(|diagnostics| LoadError::Invalid { file, diagnostics })
 }
 
+/// Where the file writes each promotion code's `customer`, as `environment` sees it (`None`:
+/// as written), by code key: checks against the account point there. Empty for text that
+/// does not parse (it was validated before).
+pub(crate) fn customer_spans(
+    source: &SourceFile,
+    environment: Option<&str>,
+) -> std::collections::BTreeMap<String, std::ops::Range<usize>> {
+    let sink = Sink::default();
+    let Some(mut root) = raw::parse_toml(source.text(), &sink) else {
+        return std::collections::BTreeMap::new();
+    };
+    let envs = environments::read(&sink, root.get_ref());
+    environments::resolve(&sink, root.get_mut(), &envs, environment);
+    super::read_root(&root, &sink)
+        .promotion_codes
+        .into_iter()
+        .filter_map(|code| Some((code.key.into_inner(), code.customer?.span())))
+        .collect()
+}
+
 /// Parses and validates catalog text as written and as every environment sees it; on failure
 /// returns every problem, in source order.
 pub(crate) fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {

@@ -29,7 +29,7 @@ pub(crate) use currency::Currency;
 pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
 pub(crate) use environments::{DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format};
 pub use load::MAX_CATALOG_BYTES;
-pub(crate) use load::{LoadError, load_bytes, load_for, parse, parse_for};
+pub(crate) use load::{LoadError, customer_spans, load_bytes, load_for, parse, parse_for};
 pub(crate) use model::{
     Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, DEFAULT_NAMESPACE, Discount,
     MetadataPattern, OnRemove, Price, Pricing, Product, PromotionCode, RESERVED_METADATA_PREFIX,

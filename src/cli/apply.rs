@@ -129,6 +129,116 @@ async fn fresh_plan(
     Ok((session, doc, lock))
 }
 
+/// Exit code of an apply stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Listens for SIGINT and SIGTERM (Ctrl-C; a CI job cancelled): the first turns the returned
+/// flag true, so that the apply starts no more writes, waits for those in flight and reports;
+/// a second one, or one once the flag's receivers are gone, ends the process at once with
+/// exit code 130. The apply lock is the operating system's file lock: it goes with the process.
+fn interrupts() -> Result<tokio::sync::watch::Receiver<bool>> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut signals = Signals::new()?;
+    tokio::spawn(async move {
+        signals.next().await;
+        if stop.send(true).is_ok() {
+            signals.next().await;
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "interrupted again: stopping at once; writes in flight may or may not have been made: `billing apply` again finishes the work (re-running is safe)"
+        );
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    });
+    Ok(stopped)
+}
+
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), once listened for.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Waits for the next signal.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The error of an apply that did not do everything: interrupted (exit 130), refused for good
+/// by Stripe (billing.toml or the account must change first), or failed in a way that a
+/// re-run may get past.
+fn unfinished(doc: &PlanDocument, report: &ApplyReport, plan: Option<&Path>) -> Error {
+    let again = match plan {
+        Some(path) => format!(
+            "make a new plan and apply it (`billing plan --out {0}`, then `billing apply {0}`)",
+            path.display()
+        ),
+        None => "run `billing apply` again".to_owned(),
+    };
+    let safe =
+        "plans start from Stripe's state, so what was done is not repeated and re-running is safe";
+    if report.interrupted {
+        let counts = report.counts();
+        return Error::shown()
+            .hint(format!(
+                "the apply was interrupted: {} of {} writes done, {} not started; to finish, {again}: {safe}",
+                counts.done,
+                report.outcomes.len(),
+                counts.not_started
+            ))
+            .exit_code(EXIT_INTERRUPTED);
+    }
+    let refused: Vec<_> = report.permanent_failures().collect();
+    let counts = report.counts();
+    let mut error = Error::shown();
+    for (op, why) in &refused {
+        let op = &doc.operations[*op];
+        error = error.hint(format!(
+            "Stripe refused {} ({}): {why}",
+            op.address, op.description
+        ));
+    }
+    if !refused.is_empty() {
+        error = error.hint(format!(
+            "{} refused for good: billing.toml (or the account) must change before {} can succeed; applying again unchanged fails the same way",
+            if refused.len() == 1 { "that write was" } else { "those writes were" },
+            if refused.len() == 1 { "it" } else { "they" },
+        ));
+    }
+    if counts.failed > refused.len() {
+        error = error.hint(format!(
+            "the other failures may pass next time (network, Stripe errors, rate limits): {again}: {safe}"
+        ));
+    } else if refused.is_empty() {
+        error = error.hint(format!("{again}: {safe}"));
+    }
+    error
+}
+
 /// Options of `billing forget`.
 #[derive(Debug, Args)]
 pub(super) struct ForgetArgs {
@@ -200,12 +310,7 @@ async fn apply_fresh_or_saved(
             super::output::write_file(&outputs, path, style)?;
         }
         if json {
-            Events::finish(
-                &doc,
-                &ApplyReport {
-                    outcomes: Vec::new(),
-                },
-            );
+            Events::finish(&doc, &ApplyReport::default());
         }
         return Ok(EXIT_OK);
     }
@@ -222,13 +327,15 @@ async fn apply_fresh_or_saved(
     }
     let concurrency = usize::from(args.concurrency);
     let client = &session.connection.client;
+    // From the first write on, SIGINT and SIGTERM stop the apply gracefully.
+    let stop = interrupts()?;
     let report = if json {
-        let report = apply::apply(&doc, client, concurrency, &Events::new()).await;
+        let report = apply::apply(&doc, client, concurrency, &Events::new(style), &stop).await;
         Events::finish(&doc, &report);
         report
     } else {
         let human = Human::new(style, doc.operations.len());
-        let report = apply::apply(&doc, client, concurrency, &human).await;
+        let report = apply::apply(&doc, client, concurrency, &human, &stop).await;
         human.done();
         let mut out = std::io::stdout().lock();
         writeln!(out)?;
@@ -236,15 +343,10 @@ async fn apply_fresh_or_saved(
         out.flush()?;
         report
     };
+    // Another signal now ends the process at once.
+    drop(stop);
     if !report.succeeded() {
-        let again = match &args.plan {
-            Some(path) => format!(
-                "make a new plan and apply it (`billing plan --out {0}`, then `billing apply {0}`)",
-                path.display()
-            ),
-            None => "run `billing apply` again".to_owned(),
-        };
-        return Err(Error::shown().hint(format!("{again}: plans start from Stripe's state, so what was done is not repeated and re-running is safe")));
+        return Err(unfinished(&doc, &report, args.plan.as_deref()));
     }
     if let Some(path) = &session.connection.outputs {
         super::output::refresh(&session, path, style).await?;

@@ -28,6 +28,9 @@ enum What {
     /// A catalog's problems, each with its place in the source (boxed: a source file is
     /// large, and most errors are not this one).
     Catalog(Box<(SourceFile, Vec<Diagnostic>)>),
+    /// Problems of a valid catalog with the account it applies to (a customer it names that the
+    /// account does not have), each at its place in the source.
+    Located(Box<(SourceFile, Vec<Diagnostic>)>),
     /// Nothing: the output already says what went wrong (an apply report), or nobody reads
     /// it any more (a closed pipe).
     Shown,
@@ -38,6 +41,16 @@ impl Error {
     pub(super) fn new(message: impl Into<String>) -> Self {
         Self {
             what: What::Message(message.into()),
+            hints: Vec::new(),
+            code: EXIT_ERROR,
+        }
+    }
+
+    /// Problems at places in a valid catalog (each printed as `FILE:LINE:COL: error: …` with
+    /// its line), exit 1.
+    pub(super) fn located(file: SourceFile, diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            what: What::Located(Box::new((file, diagnostics))),
             hints: Vec::new(),
             code: EXIT_ERROR,
         }
@@ -59,6 +72,13 @@ impl Error {
         self
     }
 
+    /// The same error, ending the process with `code` instead of 1.
+    #[must_use]
+    pub(super) fn exit_code(mut self, code: u8) -> Self {
+        self.code = code;
+        self
+    }
+
     /// Prints it on stderr, styled, and returns its exit code.
     pub(super) fn report(&self, style: Style) -> u8 {
         match &self.what {
@@ -67,6 +87,16 @@ impl Error {
                 let (file, diagnostics) = problems.as_ref();
                 let _ =
                     catalog::render_all(file, diagnostics, style.color(), &mut io::stderr().lock());
+            }
+            What::Located(problems) => {
+                let (file, diagnostics) = problems.as_ref();
+                let mut err = io::stderr().lock();
+                for diagnostic in diagnostics {
+                    let _ = io::Write::write_all(
+                        &mut err,
+                        diagnostic.render(file, style.color()).as_bytes(),
+                    );
+                }
             }
             What::Shown => {}
         }
@@ -112,8 +142,29 @@ impl From<catalog::LoadError> for Error {
                 hints: Vec::new(),
                 code: EXIT_ERROR,
             },
-            catalog::LoadError::Read { .. } => Self::new(error.to_string())
-                .hint("run billing in the directory that holds billing.toml, or pass -c PATH"),
+            catalog::LoadError::Read {
+                ref path,
+                ref source,
+            } => {
+                let hint = if source.kind() != io::ErrorKind::NotFound {
+                    None
+                } else if path.as_os_str() == super::session::CATALOG_FILE {
+                    Some(format!(
+                        "no {0} here or in the directories above (up to the git repository's root): run billing where {0} is, or pass -c PATH",
+                        super::session::CATALOG_FILE
+                    ))
+                } else {
+                    Some(format!(
+                        "-c {} names no file: check the path (a relative one starts from the current directory)",
+                        path.display()
+                    ))
+                };
+                let error = Self::new(error.to_string());
+                match hint {
+                    Some(hint) => error.hint(hint),
+                    None => error,
+                }
+            }
             catalog::LoadError::TooLarge { .. } => Self::new(error.to_string()),
         }
     }

@@ -108,8 +108,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         .collect();
     if !option_tier_currencies.is_empty() {
         let scope = live::ReadScope {
-            tax: false,
             option_tier_currencies,
+            ..live::ReadScope::default()
         };
         state.prices = live::prices(client, &scope)
             .await

@@ -63,6 +63,26 @@ fn path(catalog: &Path, environment: &str) -> PathBuf {
         .join(format!("{name}.lock"))
 }
 
+/// What the holder of a lock wrote in it: `pid 123, since 2026-01-01T00:00:00Z`, or nothing.
+fn holder(file: &mut File) -> String {
+    let mut holder = String::new();
+    let _ = file.rewind();
+    let _ = file.read_to_string(&mut holder);
+    holder.trim().to_owned()
+}
+
+/// A wait as `--lock-timeout` writes it: `90s`, `5m`, `1h`.
+fn describe(wait: Duration) -> String {
+    let seconds = wait.as_secs();
+    if seconds >= 3600 && seconds.is_multiple_of(3600) {
+        format!("{}h", seconds / 3600)
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
+        format!("{}m", seconds / 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
 /// Takes the apply lock of `environment`, waiting up to `wait` for another apply to finish.
 pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Result<ApplyLock> {
     let path = path(catalog, environment);
@@ -76,16 +96,29 @@ pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Resu
     let mut file = crate::files::open_in_place(&path)
         .with_context(|| format!("cannot open the apply lock {}", path.display()))?;
     let deadline = Instant::now() + wait;
+    let mut told = false;
     loop {
         match file.try_lock() {
             Ok(()) => break,
             Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                if !told {
+                    told = true;
+                    let holder = holder(&mut file);
+                    let by = if holder.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" held by {holder}")
+                    };
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "Waiting up to {} for the apply lock of environment `{environment}`{by}; Ctrl-C to stop (nothing is sent meanwhile).",
+                        describe(wait)
+                    );
+                }
                 std::thread::sleep(Duration::from_millis(100));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
+                let holder = holder(&mut file);
                 let who = if holder.is_empty() {
                     String::new()
                 } else {

@@ -21,7 +21,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use error::{Error, Result};
 pub(crate) use style::Style;
@@ -74,7 +75,8 @@ fn write_plan(
         .billing/ beside the catalog, so no Stripe account is needed to try it.",
     after_help = "Exit codes: 0 success (and no changes with plan --detailed-exitcode); \
         1 any error, including a stale plan file refused by apply; \
-        2 changes present (plan --detailed-exitcode).\n\
+        2 changes present (plan --detailed-exitcode); \
+        130 apply interrupted (SIGINT, SIGTERM).\n\
         The secret key is read from STRIPE_SECRET_KEY, never from a flag or a file.\n\
         Documentation: README.md in the billing repository."
 )]
@@ -88,12 +90,13 @@ pub(crate) struct Cli {
 /// Options accepted before or after the subcommand.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// The catalog file.
+    /// The catalog file. Without it: billing.toml in the current directory or the nearest one
+    /// above it, up to the root of the git repository.
     #[arg(
         short = 'c',
         long = "config",
         value_name = "FILE",
-        default_value = "billing.toml",
+        default_value = session::CATALOG_FILE,
         global = true
     )]
     config: PathBuf,
@@ -136,7 +139,9 @@ enum Command {
     ///
     /// With a plan file (from `billing plan --out`), applies exactly that plan without asking,
     /// after checking that neither Stripe nor billing.toml changed since it was made. Every
-    /// write carries an idempotency key; a failed apply can be re-run safely.
+    /// write carries an idempotency key; a failed apply can be re-run safely. SIGINT or SIGTERM
+    /// stops it gracefully (writes in flight finish, the report is printed, exit code 130); a
+    /// second signal stops it at once.
     Apply(apply::ApplyArgs),
     /// Stop managing objects without touching them: removes billing's marker from the objects
     /// at these addresses, which stay in Stripe as they are.
@@ -209,8 +214,24 @@ fn block_on(future: impl std::future::Future<Output = Result<u8>>) -> Result<u8>
 
 /// Runs the command line with these arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => {
+            // Without -c, billing.toml is looked for here and in the directories above
+            // (`billing import` writes a new catalog: it reads only this directory's).
+            let defaulted = matches.value_source("config") == Some(ValueSource::DefaultValue);
+            if defaulted && !matches!(cli.command, Command::Import(_)) {
+                let found = std::env::current_dir()
+                    .ok()
+                    .and_then(|d| session::discover(&d));
+                if let Some(found) = found {
+                    cli.global.config = found;
+                }
+            }
+            cli
+        }
         Err(error) => {
             let _ = error.print();
             return match error.kind() {

@@ -1,5 +1,6 @@
-//! How `apply` reports as it goes: a progress bar, or a line per finished operation, for
-//! people; one JSON event per line on stdout for programs (docs/plan-json.md).
+//! How `apply` reports as it goes: for people, a line per finished operation on stdout (once:
+//! the report at the end does not repeat them) and, on a terminal, a progress bar on stderr;
+//! for programs, one JSON event per line on stdout (docs/plan-json.md).
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -8,7 +9,7 @@ use std::sync::Mutex;
 use serde_json::json;
 
 use super::Style;
-use crate::apply::{ApplyReport, Outcome, Progress};
+use crate::apply::{ApplyReport, ChangeOutcome, Outcome, Progress};
 use crate::document::{Operation, PlanDocument};
 use crate::plan::Change;
 use crate::render;
@@ -33,17 +34,25 @@ fn finished_line(op: &Operation, outcome: &Outcome, paint: render::Paint) -> Opt
             op.description,
             elapsed.as_millis()
         ),
-        Outcome::Failed { error } => format!(
+        Outcome::Failed { error, .. } => format!(
             "{} {}: {}: {error}",
             paint.red("failed"),
             op.address,
             op.description
         ),
-        Outcome::NotAttempted { .. } => return None,
+        Outcome::NotAttempted { .. } | Outcome::NotStarted => return None,
     })
 }
 
-/// Progress for people: a bar on a terminal, one line per finished operation otherwise.
+/// What an interruption prints on stderr, for people (in both formats).
+fn interrupted_line(in_flight: usize) -> String {
+    format!(
+        "interrupted: starting no more writes; waiting for the {in_flight} in flight to finish (interrupt again to stop at once)"
+    )
+}
+
+/// Progress for people: one line per finished operation on stdout, and a bar on stderr when it
+/// is a terminal.
 pub(super) struct Human {
     style: Style,
     bar: Option<indicatif::ProgressBar>,
@@ -81,19 +90,30 @@ impl Progress for Human {
     }
 
     fn finished(&self, op: &Operation, _: &Change, outcome: &Outcome) {
-        let paint = render::Paint::new(self.style.color());
+        let paint = render::Paint::new(self.style.stdout_color());
         let Some(line) = finished_line(op, outcome, paint) else {
             return;
         };
         let line = paint.finish(&line);
+        let print = || {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        };
         match &self.bar {
             Some(bar) => {
-                bar.println(line);
+                bar.suspend(print);
                 bar.inc(1);
             }
-            None => {
-                let _ = writeln!(std::io::stderr(), "{line}");
-            }
+            None => print(),
+        }
+    }
+
+    fn interrupted(&self, in_flight: usize) {
+        let line = interrupted_line(in_flight);
+        match &self.bar {
+            Some(bar) => bar.suspend(|| self.style.warn(&line)),
+            None => self.style.warn(&line),
         }
     }
 }
@@ -108,12 +128,14 @@ fn emit(value: &serde_json::Value) {
 /// Progress as JSON events.
 pub(super) struct Events {
     lock: Mutex<()>,
+    style: Style,
 }
 
 impl Events {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(style: Style) -> Self {
         Self {
             lock: Mutex::new(()),
+            style,
         }
     }
 
@@ -129,27 +151,53 @@ impl Events {
         }));
     }
 
-    /// The last events: the operations not attempted, the summary, and the id of each
-    /// changed address.
+    /// The last events: the operations not attempted or not started, the summary, and the id
+    /// of each changed address.
     pub(super) fn finish(doc: &PlanDocument, report: &ApplyReport) {
-        let (done, failed, skipped) = report.counts();
+        let counts = report.counts();
         for (op, outcome) in &report.outcomes {
-            if let Outcome::NotAttempted { blocked_by } = outcome {
-                emit(&json!({
+            let (address, description) = (
+                &doc.operations[*op].address,
+                &doc.operations[*op].description,
+            );
+            match outcome {
+                Outcome::NotAttempted { blocked_by } => emit(&json!({
                     "event": "not_attempted",
                     "operation": op,
-                    "address": doc.operations[*op].address,
-                    "description": doc.operations[*op].description,
+                    "address": address,
+                    "description": description,
                     "blocked_by": blocked_by,
-                }));
+                })),
+                Outcome::NotStarted => emit(&json!({
+                    "event": "not_started",
+                    "operation": op,
+                    "address": address,
+                    "description": description,
+                })),
+                Outcome::Done { .. } | Outcome::Failed { .. } => {}
             }
         }
+        let changes = report.changes(doc);
+        let done: crate::plan::Summary = changes
+            .iter()
+            .filter(|(_, o)| *o == ChangeOutcome::Done)
+            .map(|(c, _)| c.action)
+            .collect();
+        let count = |what: ChangeOutcome| changes.iter().filter(|(_, o)| *o == what).count();
         emit(&json!({
             "event": "summary",
-            "done": done,
-            "failed": failed,
-            "not_attempted": skipped,
+            "done": counts.done,
+            "failed": counts.failed,
+            "not_attempted": counts.not_attempted,
+            "not_started": counts.not_started,
+            "interrupted": report.interrupted,
             "succeeded": report.succeeded(),
+            "changes": {
+                "done": done,
+                "failed": count(ChangeOutcome::Failed),
+                "not_attempted": count(ChangeOutcome::NotAttempted),
+                "not_started": count(ChangeOutcome::NotStarted),
+            },
         }));
         emit(&json!({"event": "outputs", "objects": outputs(doc, report)}));
     }
@@ -177,15 +225,22 @@ impl Progress for Events {
                 "created": created,
                 "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             })),
-            Outcome::Failed { error } => emit(&json!({
+            Outcome::Failed { error, permanent } => emit(&json!({
                 "event": "failed",
                 "operation": op.id,
                 "address": op.address,
                 "description": op.description,
                 "error": error,
+                "permanent": permanent,
             })),
-            Outcome::NotAttempted { .. } => {}
+            Outcome::NotAttempted { .. } | Outcome::NotStarted => {}
         }
+    }
+
+    fn interrupted(&self, in_flight: usize) {
+        let _guard = self.lock.lock();
+        emit(&json!({"event": "interrupted", "in_flight": in_flight}));
+        self.style.warn(&interrupted_line(in_flight));
     }
 }
 

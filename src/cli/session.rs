@@ -7,12 +7,36 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::{GlobalArgs, validate};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Diagnostic, SourceFile};
 use crate::document::{Origin, PlanDocument};
 use crate::environment::{self, Connection};
 use crate::live::{self, LiveState};
-use crate::plan;
+use crate::plan::{self, Action};
+use crate::resource::{Address, ResourceKind};
 use crate::stripe::{Exchange, Observer};
+
+/// The catalog file's name, looked for when `-c` is not given.
+pub(super) const CATALOG_FILE: &str = "billing.toml";
+
+/// Where the catalog is when `-c` is not given: `billing.toml` in `start` or the nearest
+/// directory above it that holds one, as cargo finds Cargo.toml. The search stops at the root
+/// of the git repository `start` is in (a directory holding `.git`), else at the filesystem
+/// root. The path is relative to `start` (`../../billing.toml`), as messages show it; `None`
+/// when there is none (commands then report `billing.toml` missing here).
+pub(super) fn discover(start: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut relative = std::path::PathBuf::new();
+    for dir in start.ancestors() {
+        let candidate = dir.join(CATALOG_FILE);
+        if candidate.is_file() {
+            return Some(relative.join(CATALOG_FILE));
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+        relative.push("..");
+    }
+    None
+}
 
 /// A catalog, a connection to its account, and what the account holds.
 pub(crate) struct Session {
@@ -20,6 +44,8 @@ pub(crate) struct Session {
     pub catalog: Catalog,
     pub live: LiveState,
     verbose: u8,
+    /// The catalog's file, for problems found against the account.
+    config: std::path::PathBuf,
 }
 
 impl Session {
@@ -33,7 +59,7 @@ impl Session {
     }
 
     /// The plan that makes the account match the catalog.
-    pub(super) fn plan(&self) -> Result<PlanDocument> {
+    pub(super) fn plan(&self) -> super::Result<PlanDocument> {
         self.plan_with(None)
     }
 
@@ -42,13 +68,16 @@ impl Session {
     pub(super) fn plan_with(
         &self,
         forget: Option<&std::collections::BTreeSet<String>>,
-    ) -> Result<PlanDocument> {
+    ) -> super::Result<PlanDocument> {
         let started = Instant::now();
         let plan = match forget {
-            None => plan::plan(&self.catalog, &self.live)?,
-            Some(addresses) => plan::forget(&self.catalog, &self.live, addresses)?,
+            None => plan::plan(&self.catalog, &self.live).map_err(anyhow::Error::from)?,
+            Some(addresses) => {
+                plan::forget(&self.catalog, &self.live, addresses).map_err(anyhow::Error::from)?
+            }
         };
         let doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
+        self.check_customers(&doc)?;
         if self.verbose > 0 {
             let _ = writeln!(
                 std::io::stderr(),
@@ -59,6 +88,55 @@ impl Session {
             );
         }
         Ok(doc)
+    }
+}
+
+impl Session {
+    /// Refuses a plan that creates promotion codes for customers the account does not have
+    /// (Stripe would refuse each), pointing at each code's `customer` in the catalog.
+    fn check_customers(&self, doc: &PlanDocument) -> super::Result<()> {
+        let missing = &self.live.missing_customers;
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let refused: Vec<(String, String)> = doc
+            .resource_changes
+            .iter()
+            .filter(|c| c.kind == ResourceKind::PromotionCode)
+            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+            .filter_map(|c| {
+                let address: Address = c.address.parse().ok()?;
+                let code = self.catalog.promotion_codes.get(address.key())?;
+                let customer = code.customer.as_ref().filter(|id| missing.contains(*id))?;
+                Some((code.key.clone(), customer.clone()))
+            })
+            .collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let text = crate::files::read_capped(&self.config, crate::catalog::MAX_CATALOG_BYTES)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
+        let file = SourceFile::new(self.config.display().to_string(), text);
+        let spans = crate::catalog::customer_spans(&file, self.catalog.environment.as_deref());
+        let account = &self.live.account.id;
+        let diagnostics = refused
+            .into_iter()
+            .map(|(key, customer)| {
+                let span = spans.get(&key).cloned().unwrap_or(0..0);
+                Diagnostic::new(
+                    span,
+                    format!(
+                        "promotion code `{key}` is for customer {customer}, which account {account} does not have: Stripe would refuse to create it"
+                    ),
+                )
+                .label(format!("no such customer in {account}"))
+                .hint(format!(
+                    "create the customer in {account} first, or change or remove `customer` (customer ids differ between accounts, and between test and live mode)"
+                ))
+            })
+            .collect();
+        Err(super::Error::located(file, diagnostics).hint("nothing was sent to Stripe"))
     }
 }
 
@@ -88,6 +166,7 @@ pub(crate) struct Opened {
     pub connection: Connection,
     pub catalog: Catalog,
     verbose: u8,
+    config: std::path::PathBuf,
 }
 
 /// Loads and connects, checking the guards (the key's mode, then the account).
@@ -134,6 +213,7 @@ fn connect_unguarded(global: &GlobalArgs, catalog: Catalog) -> Result<Opened> {
         connection,
         catalog,
         verbose: global.verbose,
+        config: global.config.clone(),
     })
 }
 
@@ -170,6 +250,7 @@ impl Opened {
             connection,
             catalog,
             verbose,
+            config,
         } = self;
         let started = Instant::now();
         let (live, stats) = live::read_counted(&connection.client, scope)
@@ -195,6 +276,7 @@ impl Opened {
             catalog,
             live,
             verbose,
+            config,
         })
     }
 }
@@ -202,4 +284,30 @@ impl Opened {
 /// Loads, connects and reads.
 pub(crate) async fn read(global: &GlobalArgs) -> super::Result<Session> {
     Ok(open(global).await?.read().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_is_found_above_and_not_past_a_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(discover(&deep), None);
+        std::fs::write(dir.path().join("a").join(CATALOG_FILE), "").unwrap();
+        assert_eq!(
+            discover(&deep),
+            Some(std::path::PathBuf::from("../../billing.toml"))
+        );
+        std::fs::write(deep.join(CATALOG_FILE), "").unwrap();
+        assert_eq!(
+            discover(&deep),
+            Some(std::path::PathBuf::from("billing.toml"))
+        );
+        std::fs::remove_file(deep.join(CATALOG_FILE)).unwrap();
+        std::fs::create_dir(dir.path().join("a/b/.git")).unwrap();
+        assert_eq!(discover(&deep), None);
+    }
 }

@@ -131,7 +131,7 @@ impl PlanDocument {
                 op
             })
             .collect();
-        Self {
+        let mut doc = Self {
             format_version: FORMAT_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             origin,
@@ -148,7 +148,10 @@ impl PlanDocument {
             foreign: plan.foreign.clone(),
             read: read_set(catalog, live),
             mac: None,
-        }
+            refusals: Vec::new(),
+        };
+        doc.refusals = super::guard::ahead(&doc);
+        doc
     }
 
     /// The same plan approved (or not) to archive and delete what left billing.toml
@@ -169,6 +172,7 @@ impl PlanDocument {
             );
             self.operations[i].idempotency_key = key;
         }
+        self.refusals = super::guard::ahead(&self);
         self
     }
 }

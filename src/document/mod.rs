@@ -12,6 +12,7 @@
 
 mod build;
 mod digest;
+mod guard;
 mod load;
 mod seal;
 mod stale;
@@ -22,6 +23,7 @@ use crate::plan::{Action, Change, FieldValue, StepId, Summary, Untouched, WireRe
 use crate::resource::{KeyMode, ResourceKind};
 
 pub(crate) use digest::{catalog_hash, read_set};
+pub(crate) use guard::{DestroyRefused, check_destroys};
 pub(crate) use load::LoadError;
 pub(crate) use seal::PlanKey;
 
@@ -93,6 +95,9 @@ pub(crate) struct PlanDocument {
     /// in a live environment too.
     #[serde(default)]
     pub allow_destroy: bool,
+    /// What `billing apply` refuses without `--allow-destroy` (empty when `allow_destroy`).
+    #[serde(default)]
+    pub refusals: Vec<DestroyRefused>,
     /// The account's newest catalog event when the plan was made.
     pub generation: Option<String>,
     pub summary: Summary,

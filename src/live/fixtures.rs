@@ -217,6 +217,7 @@ pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveSt
         tax_registrations: Vec::new(),
         tax_rates: Vec::new(),
         portals: Vec::new(),
+        missing_customers: std::collections::BTreeSet::new(),
     }
 }
 

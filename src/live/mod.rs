@@ -61,6 +61,9 @@ pub struct LiveState {
     pub tax_rates: Vec<LiveTaxRate>,
     /// Every customer-portal configuration.
     pub portals: Vec<LivePortal>,
+    /// The customers the catalog's promotion codes are restricted to that the account does
+    /// not have (or deleted): those codes cannot be created.
+    pub missing_customers: std::collections::BTreeSet<String>,
 }
 
 impl LiveState {
@@ -153,6 +156,7 @@ pub async fn read_counted(
         portal::portals(client),
         tax,
     )?;
+    let missing_customers = read::missing_customers(client, &scope.customers).await?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
     // next plan sees it). Keep the first sighting.
     let mut prices = active;
@@ -175,6 +179,7 @@ pub async fn read_counted(
         tax_registrations,
         tax_rates,
         portals,
+        missing_customers,
     };
     let stats = ReadStats {
         lists: BTreeMap::from([

@@ -430,6 +430,9 @@ pub struct ReadScope {
     /// Currencies whose tiers inside `currency_options` are read (Stripe includes a currency
     /// option's tiers only when `currency_options.<currency>.tiers` is expanded).
     pub option_tier_currencies: BTreeSet<String>,
+    /// The customers promotion codes are restricted to: each is looked up, since a code for a
+    /// customer the account does not have cannot be created.
+    pub customers: BTreeSet<String>,
 }
 
 impl ReadScope {
@@ -442,9 +445,15 @@ impl ReadScope {
             .filter(|p| matches!(p.pricing, Pricing::Tiered { .. }))
             .flat_map(|p| p.currency_options.keys().map(|c| c.code().to_owned()))
             .collect();
+        let customers = catalog
+            .promotion_codes
+            .values()
+            .filter_map(|c| c.customer.clone())
+            .collect();
         Self {
             tax: catalog.tax.is_some(),
             option_tier_currencies,
+            customers,
         }
     }
 

@@ -116,36 +116,38 @@ impl Summary {
     /// `3 to adopt, 0 to create, 1 to update, 0 to replace, 0 to archive.`: adoptions, moves,
     /// forgets and deletes only when there are some.
     pub(crate) fn line(&self) -> String {
-        let optional = |n: usize, what: &str| {
-            if n > 0 {
-                format!("{n} to {what}, ")
-            } else {
-                String::new()
-            }
-        };
-        let delete = if self.delete > 0 {
-            format!(", {} to delete", self.delete)
-        } else {
-            String::new()
-        };
-        let forget = if self.forget > 0 {
-            format!(", {} to forget", self.forget)
-        } else {
-            String::new()
-        };
-        format!(
-            "{}{}{} to create, {} to update, {} to replace, {} to archive{delete}{forget}.",
-            optional(self.adopt, "adopt"),
-            optional(self.moved, "move"),
-            self.create,
-            self.update,
-            self.replace,
-            self.archive
-        )
+        let parts: Vec<String> = self
+            .shown()
+            .map(|(verb, n)| format!("{n} to {verb}"))
+            .collect();
+        format!("{}.", parts.join(", "))
     }
 }
 
 impl Summary {
+    /// What an apply did, in the units and order of [`Summary::line`]: `3 created, 1
+    /// updated, 0 replaced, 0 archived`.
+    pub(crate) fn done_line(&self) -> String {
+        let past = |verb: &str| match verb {
+            "forget" => "forgotten".to_owned(),
+            verb if verb.ends_with('e') => format!("{verb}d"),
+            verb => format!("{verb}ed"),
+        };
+        let parts: Vec<String> = self
+            .shown()
+            .map(|(verb, n)| format!("{n} {}", past(verb)))
+            .collect();
+        parts.join(", ")
+    }
+
+    /// The counts a summary line shows, in its order: creations, updates, replacements and
+    /// archives always, the others only when there are some.
+    fn shown(&self) -> impl Iterator<Item = (&'static str, usize)> {
+        self.columns().into_iter().filter(|(verb, n)| {
+            *n > 0 || matches!(*verb, "create" | "update" | "replace" | "archive")
+        })
+    }
+
     /// Counts a change with `action` where a summary reports it: an unarchive as an update, a
     /// deactivation as an archive.
     pub(crate) fn add(&mut self, action: Action) {
@@ -220,6 +222,28 @@ mod tests {
             };
             assert_eq!(counted, [expected], "{action:?}");
         }
+    }
+
+    #[test]
+    fn an_apply_counts_what_it_did_in_the_plans_units() {
+        let plan: Summary = [Action::Create, Action::Create, Action::Unarchive]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            plan.line(),
+            "2 to create, 1 to update, 0 to replace, 0 to archive."
+        );
+        assert_eq!(
+            plan.done_line(),
+            "2 created, 1 updated, 0 replaced, 0 archived"
+        );
+        let rare: Summary = [Action::Adopt, Action::Delete, Action::Forget]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            rare.done_line(),
+            "1 adopted, 0 created, 0 updated, 0 replaced, 0 archived, 1 deleted, 1 forgotten"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use similar::{ChangeTag, TextDiff};
 
 use super::{counts, plural};
-use crate::document::{Origin, PlanDocument};
+use crate::document::{DestroyRefused, Origin, PlanDocument};
 use crate::plan::{Action, Change, FieldChange, FieldValue, Summary};
 use crate::resource::{KeyMode, ResourceKind};
 use crate::visible::controls_shown;
@@ -67,6 +67,9 @@ impl Comment {
             head.push_str("No changes: Stripe matches billing.toml.\n\n");
         } else {
             head.push_str(&summary(plan));
+        }
+        if let Some(line) = DestroyRefused::line(&plan.refusals) {
+            head.push_str(&format!("**Warning:** {}.\n\n", inline(&line)));
         }
         // Every piece as it is safe to print, before its length counts: a comment is shown on a
         // terminal too (`billing show --format markdown`).

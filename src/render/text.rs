@@ -5,9 +5,9 @@ use std::io::{self, Write};
 use similar::{ChangeTag, TextDiff};
 
 use super::{Paint, counts};
-use crate::apply::{ApplyReport, Outcome};
-use crate::document::{Origin, PlanDocument};
-use crate::plan::{Action, Change, FieldChange, FieldValue};
+use crate::apply::{ApplyReport, ChangeOutcome, Outcome};
+use crate::document::{DestroyRefused, Origin, PlanDocument};
+use crate::plan::{Action, Change, FieldChange, FieldValue, Summary};
 
 /// The action's symbol, right-aligned in three columns and coloured by what it does.
 fn symbol(action: Action, paint: Paint) -> String {
@@ -141,6 +141,9 @@ pub(crate) fn render_plan(
             }
             writeln!(out, "{} {}", paint.bold("Plan:"), plan.summary.line())?;
         }
+        if let Some(line) = DestroyRefused::line(&plan.refusals) {
+            writeln!(out, "{} {line}.", paint.yellow("Warning:"))?;
+        }
         if plan.allow_destroy && plan.destroys().next().is_some() {
             writeln!(
                 out,
@@ -166,8 +169,9 @@ pub(crate) fn render_plan(
     })
 }
 
-/// Writes what an apply did: failures with their errors, what was not attempted, created ids,
-/// and a summary line.
+/// Writes what an apply did beyond the line each write printed as it ended: the writes not
+/// attempted (behind a failure) or not started (an interruption), then a summary line in the
+/// plan's units (`3 created, 1 updated, 0 replaced, 0 archived`).
 pub(crate) fn render_apply_report(
     plan: &PlanDocument,
     report: &ApplyReport,
@@ -175,30 +179,11 @@ pub(crate) fn render_apply_report(
     out: &mut impl Write,
 ) -> io::Result<()> {
     finished(color, out, |out, paint| {
-        let (done, failed, skipped) = report.counts();
         for (id, outcome) in &report.outcomes {
             let step = &plan.operations[*id];
             let address = &step.address;
             match outcome {
-                Outcome::Done {
-                    created: Some(new), ..
-                } => {
-                    writeln!(
-                        out,
-                        "{} {address}: {} → {new}",
-                        paint.green("created"),
-                        step.description
-                    )?;
-                }
-                Outcome::Done { .. } => {}
-                Outcome::Failed { error } => {
-                    writeln!(
-                        out,
-                        "{} {address}: {}: {error}",
-                        paint.red("failed"),
-                        step.description
-                    )?;
-                }
+                Outcome::Done { .. } | Outcome::Failed { .. } => {}
                 Outcome::NotAttempted { blocked_by } => {
                     let blocker = &plan.operations[*blocked_by];
                     writeln!(
@@ -210,17 +195,46 @@ pub(crate) fn render_apply_report(
                         blocker.description
                     )?;
                 }
+                Outcome::NotStarted => {
+                    writeln!(
+                        out,
+                        "{} {address}: {} (interrupted)",
+                        paint.yellow("not started"),
+                        step.description,
+                    )?;
+                }
             }
         }
-        writeln!(
-            out,
-            "{} {done} done, {failed} failed, {skipped} not attempted.",
-            paint.bold(if failed + skipped == 0 {
-                "Apply complete:"
-            } else {
-                "Apply incomplete:"
-            })
-        )
+        let changes = report.changes(plan);
+        let done: Summary = changes
+            .iter()
+            .filter(|(_, o)| *o == ChangeOutcome::Done)
+            .map(|(c, _)| c.action)
+            .collect();
+        let count = |what: ChangeOutcome| changes.iter().filter(|(_, o)| *o == what).count();
+        let undone: Vec<String> = [
+            (ChangeOutcome::Failed, "failed"),
+            (ChangeOutcome::NotAttempted, "not attempted"),
+            (ChangeOutcome::NotStarted, "not started"),
+        ]
+        .into_iter()
+        .map(|(what, words)| (count(what), words))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, words)| format!("{n} {words}"))
+        .collect();
+        let headline = if report.interrupted {
+            "Apply interrupted:"
+        } else if undone.is_empty() {
+            "Apply complete:"
+        } else {
+            "Apply incomplete:"
+        };
+        let rest = if undone.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", undone.join(", "))
+        };
+        writeln!(out, "{} {}{rest}.", paint.bold(headline), done.done_line())
     })
 }
 

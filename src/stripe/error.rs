@@ -93,10 +93,53 @@ impl StripeError {
             _ => None,
         }
     }
+
+    /// Whether Stripe refused the request for good: a 4xx error of Stripe's other than 409 (a
+    /// conflict, such as an idempotency key in use) and 429 (rate and lock limits). Sending it
+    /// again unchanged fails the same way; network failures, 5xx and limits may pass next time.
+    pub(crate) fn is_permanent(&self) -> bool {
+        match self {
+            Self::Api(api) => (400..500).contains(&api.status) && !matches!(api.status, 409 | 429),
+            Self::GaveUp { last, .. } => last.is_permanent(),
+            _ => false,
+        }
+    }
 }
 
 impl StripeClientErr for StripeError {
     fn deserialize_err(msg: impl fmt::Display) -> Self {
         Self::Decode(msg.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> StripeError {
+        StripeError::Api(Box::new(ApiError {
+            status,
+            kind: "invalid_request_error".into(),
+            code: None,
+            message: "no".into(),
+            param: None,
+            request_id: None,
+        }))
+    }
+
+    #[test]
+    fn only_stripes_own_lasting_4xx_are_permanent() {
+        assert!(api(400).is_permanent());
+        assert!(api(404).is_permanent());
+        assert!(!api(409).is_permanent());
+        assert!(!api(429).is_permanent());
+        assert!(!api(503).is_permanent());
+        assert!(!StripeError::Transport("refused".into()).is_permanent());
+        let gave_up = StripeError::GaveUp {
+            attempts: 5,
+            seconds: 6.0,
+            last: Box::new(api(429)),
+        };
+        assert!(!gave_up.is_permanent());
     }
 }

@@ -1,5 +1,7 @@
 //! The example GitHub Actions workflows in examples/github-actions: each is YAML with `on` and
-//! `jobs`, and every `billing` command in a `run:` script is accepted by the real binary.
+//! `jobs`, every `billing` command in a `run:` script is accepted by the real binary, and the
+//! workflows' commands, run in order with this repository's billing.toml against sandboxes
+//! standing in for the test and live accounts, do what the workflows promise.
 //!
 //! A command is checked by running it with `--help` appended: clap rejects an unknown subcommand,
 //! an unknown flag or an invalid value before it prints the help, so exit 0 means the workflow's
@@ -11,9 +13,11 @@
 
 use std::path::PathBuf;
 
+use stripe_sandbox::Sandbox;
+use stripe_sandbox::test_support::start;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::{Workdir, repository_catalog};
+use crate::support::{Workdir, list_all, repository_catalog};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/github-actions");
 
@@ -32,6 +36,8 @@ struct Workflow {
 struct Invocation {
     job: String,
     step: String,
+    /// The step's `env:` mapping, as written (`${{ … }}` values as they are).
+    env: Vec<(String, String)>,
     /// The arguments after `billing`.
     args: Vec<String>,
 }
@@ -115,10 +121,24 @@ fn invocations(workflow: &Workflow) -> Vec<Invocation> {
             let step_name = step["name"]
                 .as_str()
                 .map_or_else(|| format!("step {}", i + 1), str::to_owned);
+            let env: Vec<(String, String)> = step["env"]
+                .as_hash()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| {
+                    let value = v
+                        .as_str()
+                        .map(str::to_owned)
+                        .or_else(|| v.as_bool().map(|b| b.to_string()))
+                        .unwrap_or_default();
+                    (k.as_str().unwrap_or("?").to_owned(), value)
+                })
+                .collect();
             for args in billing_commands(script) {
                 found.push(Invocation {
                     job: job_id.clone(),
                     step: step_name.clone(),
+                    env: env.clone(),
                     args,
                 });
             }
@@ -464,11 +484,11 @@ fn the_deploy_workflow_applies_the_plan_file_it_saved() {
             "deploy.yml: `{}` should apply the saved plan {file}",
             apply.command_line()
         );
-        // A plan applied elsewhere than where it was made is refused as stale.
+        // A plan applies only to the environment it was made for.
         assert_eq!(
-            apply.value_of("--api-base"),
-            plan.value_of("--api-base"),
-            "deploy.yml: `{}` and `{}` should target the same --api-base",
+            apply.value_of("-e"),
+            plan.value_of("-e"),
+            "deploy.yml: `{}` and `{}` should target the same environment",
             plan.command_line(),
             apply.command_line()
         );
@@ -477,4 +497,216 @@ fn the_deploy_workflow_applies_the_plan_file_it_saved() {
         !workflow.yaml["concurrency"].is_badvalue(),
         "deploy.yml should have a `concurrency:` group so that deploys never overlap"
     );
+}
+
+/// Two sandboxes standing in for the Stripe accounts of billing.toml's `test` and `live`
+/// environments, and a directory holding this repository's billing.toml, in which workflow
+/// commands run as a runner would run them.
+struct Runner {
+    dir: Workdir,
+    test: Sandbox,
+    live: Sandbox,
+}
+
+/// How one workflow command ended.
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Runner {
+    fn new() -> Self {
+        Self {
+            dir: Workdir::with_catalog(&repository_catalog()),
+            test: start(),
+            live: start(),
+        }
+    }
+
+    /// The sandbox standing in for environment `env`.
+    fn account(&self, env: &str) -> &Sandbox {
+        match env {
+            "test" => &self.test,
+            "live" => &self.live,
+            other => panic!("the examples name environment `{other}`; expected test or live"),
+        }
+    }
+
+    /// Runs `invocation` as its step would: with the variables the step's `env:` sets (a
+    /// `${{ secrets.* }}` value becomes a key of the mode the secret's name says), none of the
+    /// outside's Stripe variables, and `BILLING_API_BASE` pointing at the sandbox of the
+    /// environment its `-e` names.
+    fn run(&self, invocation: &Invocation) -> Ran {
+        let env = invocation.value_of("-e").unwrap_or_else(|| {
+            panic!(
+                "`{}` names no environment with -e: it would plan billing.toml's default \
+                 (`local`, the embedded sandbox)",
+                invocation.command_line()
+            )
+        });
+        assert!(
+            !invocation.args.iter().any(|a| a.contains(EXPR)),
+            "`{}`: a workflow's billing command should not depend on a `${{{{ … }}}}` expression",
+            invocation.command_line()
+        );
+        let mut cmd = self.dir.billing();
+        for var in [
+            "STRIPE_TEST_SECRET_KEY",
+            "STRIPE_LIVE_SECRET_KEY",
+            "BILLING_API_BASE",
+        ] {
+            cmd.env_remove(var);
+        }
+        for (name, value) in &invocation.env {
+            let value = if value.contains("secrets.") {
+                if value.to_ascii_uppercase().contains("LIVE") {
+                    "sk_live_examples_stand_in".to_owned()
+                } else {
+                    "sk_test_examples_stand_in".to_owned()
+                }
+            } else {
+                value.clone()
+            };
+            cmd.env(name, value);
+        }
+        cmd.env("BILLING_API_BASE", self.account(env).base_url());
+        let output = cmd
+            .args(&invocation.args)
+            .output()
+            .expect("run the billing binary");
+        Ran {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `invocation`, which must exit with one of `codes`.
+    fn expect(&self, invocation: &Invocation, codes: &[i32]) -> Ran {
+        let ran = self.run(invocation);
+        assert!(
+            codes.contains(&ran.code),
+            "job `{}`, step `{}`: `{}` exited {} (expected {codes:?})\nstdout:\n{}\nstderr:\n{}",
+            invocation.job,
+            invocation.step,
+            invocation.command_line(),
+            ran.code,
+            ran.stdout,
+            ran.stderr
+        );
+        ran
+    }
+}
+
+/// The workflow's commands of job `job`, in order.
+fn job_commands<'a>(found: &'a [Invocation], job: &str) -> Vec<&'a Invocation> {
+    found.iter().filter(|i| i.job == job).collect()
+}
+
+#[test]
+fn the_plan_comment_workflow_plans_the_test_environment_of_this_repositorys_catalog() {
+    let runner = Runner::new();
+    let found = invocations(&workflow("plan-comment.yml"));
+    assert!(!found.is_empty());
+    for invocation in &found {
+        assert_eq!(
+            invocation.value_of("-e"),
+            Some("test"),
+            "{}",
+            invocation.command_line()
+        );
+        // The workflow's case statement accepts 0 (no changes) and 2 (changes).
+        let ran = runner.expect(invocation, &[0, 2]);
+        assert_eq!(
+            ran.code, 2,
+            "an empty test account has everything to create"
+        );
+        assert!(
+            ran.stdout.starts_with("<!-- billing-plan -->"),
+            "the comment's body: {}",
+            ran.stdout
+        );
+    }
+    // It read the test account, and only that: the live account saw nothing, and nothing was
+    // written anywhere.
+    assert!(!runner.test.requests().is_empty());
+    assert!(runner.live.requests().is_empty());
+    assert!(list_all(&runner.test, "/v1/products").is_empty());
+    assert!(runner.dir.path().join("plan.json").exists());
+}
+
+#[test]
+fn the_deploy_workflow_plans_and_applies_live_and_refuses_a_removal_without_allow_destroy() {
+    let runner = Runner::new();
+    let found = invocations(&workflow("deploy.yml"));
+    let plan_job = job_commands(&found, "plan");
+    let apply_job = job_commands(&found, "apply");
+    assert!(!plan_job.is_empty() && !apply_job.is_empty());
+    let (with_destroy, without_destroy): (Vec<&Invocation>, Vec<&Invocation>) =
+        apply_job.iter().partition(|i| i.has("--allow-destroy"));
+    let (with_destroy, without_destroy) = (with_destroy[0], without_destroy[0]);
+
+    // A push: the plan job saves a plan with changes (and shows it on the run's summary page),
+    // the apply job applies it to live.
+    let run_plan_job = |expected: i32| {
+        let mut planned = None;
+        for invocation in &plan_job {
+            if invocation.subcommand() == Some("plan") {
+                planned = Some(runner.expect(invocation, &[expected]));
+            } else {
+                runner.expect(invocation, &[0]);
+            }
+        }
+        planned.expect("the plan job runs billing plan")
+    };
+    run_plan_job(2);
+    runner.expect(without_destroy, &[0]);
+    let products = list_all(&runner.live, "/v1/products");
+    assert!(
+        !products.is_empty(),
+        "the apply job created the catalog in live"
+    );
+    assert!(
+        runner.test.requests().is_empty(),
+        "the deploy never touches the test account"
+    );
+    // `[environments.live]` writes its ids after the apply.
+    let ids = runner.dir.read("generated/billing.live.json");
+    assert!(ids.contains("prod_"), "{ids}");
+
+    // The next push plans nothing: the apply job does not run.
+    run_plan_job(0);
+
+    // A price leaves billing.toml: archiving it in live needs --allow-destroy. The push's apply
+    // refuses the plan (and the plan said it would); the hand-run deploy applies it.
+    let catalog = repository_catalog();
+    let start = catalog
+        .find("[products.starter.prices.annual]")
+        .expect("the repository's catalog has starter's annual price");
+    let end = start
+        + catalog[start..]
+            .find("\n\n")
+            .expect("a blank line after it");
+    runner.dir.write(
+        "billing.toml",
+        format!("{}{}", &catalog[..start], &catalog[end + 2..]),
+    );
+    let planned = run_plan_job(2);
+    assert!(
+        planned.stdout.contains("--allow-destroy") || planned.stderr.contains("--allow-destroy"),
+        "the plan says apply will need --allow-destroy:\n{}{}",
+        planned.stdout,
+        planned.stderr
+    );
+    let refused = runner.expect(without_destroy, &[1]);
+    assert!(
+        refused.stderr.contains("--allow-destroy"),
+        "{}",
+        refused.stderr
+    );
+    runner.expect(with_destroy, &[0]);
+    let archived = list_all(&runner.live, "/v1/prices?active=false");
+    assert_eq!(archived.len(), 1, "the annual price is archived in live");
+    run_plan_job(0);
 }

@@ -11,4 +11,5 @@ mod sandbox_cli;
 mod stripe_test_mode;
 mod support;
 mod validate;
+mod walkthrough;
 mod writes;

@@ -105,7 +105,7 @@ fn a_missing_catalog_says_so_and_how_to_fix_it() {
         .code(1)
         .stderr(predicate::str::contains("error: cannot read billing.toml"))
         .stderr(predicate::str::contains(
-            "hint: run billing in the directory that holds billing.toml, or pass -c PATH",
+            "hint: no billing.toml here or in the directories above (up to the git repository's root): run billing where billing.toml is, or pass -c PATH",
         ));
 }
 

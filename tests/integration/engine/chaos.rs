@@ -301,8 +301,8 @@ fn stripe_like_rate_limits_are_met_by_pacing_and_slowing_down() {
     assert_converged(&env, "rate limits", &[]);
 }
 
-/// `billing apply --yes` started in the background.
-fn spawn_apply(env: &Env, extra: &[&str]) -> Child {
+/// `billing apply --yes EXTRA…` started in the background.
+pub(super) fn spawn_apply(env: &Env, extra: &[&str]) -> Child {
     // A std Command (assert_cmd's runs to completion): the same binary, directory and variables.
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_billing"));
     cmd.current_dir(env.dir.path())
@@ -392,22 +392,28 @@ fn killed_applies_at_random_points_are_finished_by_the_next_one() {
 /// Waits until `child` holds an apply lock under `dir` (its pid written in the lock file).
 fn wait_for_lock(dir: &std::path::Path, child: &mut Child) {
     let holder = format!("pid {},", child.id());
-    for _ in 0..3000 {
-        let held = std::fs::read_dir(dir.join(".billing/locks"))
+    wait_until(child, "holding the lock", || {
+        std::fs::read_dir(dir.join(".billing/locks"))
             .into_iter()
             .flatten()
             .flatten()
-            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&holder)));
-        if held {
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&holder)))
+    });
+}
+
+/// Polls `done` until it holds, while the apply `child` runs (at most 30 s).
+pub(super) fn wait_until(child: &mut Child, what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..3000 {
+        if done() {
             return;
         }
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the first apply ended before it was seen holding the lock"
+            "the apply ended before it was seen {what}"
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("the first apply never took the lock");
+    panic!("the apply was never seen {what}");
 }
 
 fn slow() -> Option<Latency> {
@@ -497,7 +503,7 @@ fn a_delete_whose_answer_was_lost_is_done_when_the_retry_finds_nothing() {
         }
         assert_eq!(deletes[1].0, 404, "seed {seed}: {deletes:?}");
         assert_eq!(run.code, 0, "seed {seed}: {}{}", run.stdout, run.stderr);
-        assert!(run.stdout.contains("1 done"), "{}", run.stdout);
+        assert!(run.stdout.contains(", 1 deleted."), "{}", run.stdout);
         env.sandbox.set_chaos(Chaos::default()).unwrap();
         assert!(env.list("/v1/coupons").is_empty());
         assert_eq!(env.plan().code, 0);

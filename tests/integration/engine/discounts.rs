@@ -122,10 +122,9 @@ fn a_rename_is_in_place_and_a_new_percentage_replaces_the_coupon_and_its_codes()
     assert_eq!(codes[0]["promotion"]["coupon"], new["id"]);
 }
 
-#[test]
-fn an_unmanaged_code_on_a_coupon_to_replace_blocks_apply() {
-    let env = Env::new(&catalog("20", ""));
-    env.converge();
+/// Creates promotion code PARTNER, without billing's marker, on the coupon at `coupons.launch`
+/// (a code someone made in the Dashboard); returns the coupon's id.
+pub(super) fn partner_code(env: &Env) -> String {
     let coupon = env.id("coupons.launch");
     let res = Req::post(
         "/v1/promotion_codes",
@@ -134,6 +133,14 @@ fn an_unmanaged_code_on_a_coupon_to_replace_blocks_apply() {
     .idempotency_key("test-partner-code")
     .send(&env.sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
+    coupon
+}
+
+#[test]
+fn an_unmanaged_code_on_a_coupon_to_replace_blocks_apply() {
+    let env = Env::new(&catalog("20", ""));
+    env.converge();
+    let coupon = partner_code(&env);
     env.set_catalog(&catalog("25", ""));
     let run = env.billing(&["apply", "--yes"]);
     assert_eq!(run.code, 1);
@@ -355,13 +362,18 @@ fn a_new_customer_that_does_not_exist_leaves_the_old_code_working() {
     env.converge();
     let code = active_codes(&env, "LAUNCH20").remove(0);
     env.set_catalog(&catalog("20", "customer = \"cus_Typo1234567890\"\n"));
+    // The plan looks the customer up: it refuses before anything is sent.
+    let writes = env.writes();
     let run = env.billing(&["apply", "--yes"]);
     assert_eq!(run.code, 1);
     assert!(
-        run.has("failed promotion_codes.LAUNCH20: create the replacement code"),
+        run.stderr.contains(
+            "promotion code `LAUNCH20` is for customer cus_Typo1234567890, which account"
+        ),
         "{}",
-        run.stdout
+        run.stderr
     );
+    assert_eq!(env.writes(), writes);
     assert_eq!(active_codes(&env, "LAUNCH20")[0]["id"], code["id"]);
 }
 

@@ -48,11 +48,19 @@ fn a_failed_step_leaves_its_dependents_undone_and_a_rerun_converges_without_dupl
     );
     assert!(run.has("not attempted prices.pro.monthly: create price (waits for products.pro: create product)"), "{}", run.stdout);
     assert!(
-        run.has("Apply incomplete: 0 done, 1 failed, 3 not attempted."),
+        run.has(
+            "Apply incomplete: 0 created, 0 updated, 0 replaced, 0 archived; 1 failed, 2 not attempted."
+        ),
         "{}",
         run.stdout
     );
-    assert!(run.stderr.contains("re-running is safe"), "{}", run.stderr);
+    // A 400 is Stripe's final word: billing.toml must change, a re-run fails the same way.
+    assert!(
+        run.stderr.contains("must change before it can succeed"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("re-running is safe"), "{}", run.stderr);
     assert!(env.products().is_empty() && env.prices().is_empty());
 
     env.converge();

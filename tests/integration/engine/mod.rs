@@ -2,6 +2,7 @@
 //! convergence, each kind of edit, ownership, failures and re-runs.
 
 mod adopt;
+mod apply_reports;
 mod chaos;
 mod concurrency;
 mod converge;

@@ -74,7 +74,11 @@ fn a_saved_plan_applies_exactly_its_operations_and_only_once() {
     env.sandbox.clear_requests();
     let apply = env.billing(&["apply", "plan.json"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
-    assert!(apply.has("Apply complete: 4 done"), "{}", apply.stdout);
+    assert!(
+        apply.has("Apply complete: 3 created, 0 updated, 0 replaced, 0 archived."),
+        "{}",
+        apply.stdout
+    );
 
     // Exactly the document's requests, each with the key it recorded.
     let mut expected: Vec<(String, String, String)> = Vec::new();
@@ -317,6 +321,7 @@ mod contract {
         pub namespace: String,
         pub catalog_hash: String,
         pub allow_destroy: bool,
+        pub refusals: Vec<Refusal>,
         pub generation: Option<String>,
         pub summary: Summary,
         pub resource_changes: Vec<ResourceChange>,
@@ -327,6 +332,13 @@ mod contract {
         pub foreign: Counts,
         pub read: Vec<ReadObject>,
         pub mac: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, tag = "reason", rename_all = "snake_case")]
+    pub(super) enum Refusal {
+        Live { addresses: Vec<String> },
+        Unmanaged { items: Vec<String> },
     }
 
     #[derive(Deserialize)]

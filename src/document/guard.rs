@@ -1,11 +1,16 @@
 //! The destroy guard: archiving what left the catalog in a live environment, or breaking what
-//! billing does not manage in any environment, needs `--allow-destroy`.
+//! billing does not manage in any environment, needs `--allow-destroy`. `billing apply` checks
+//! it before sending anything, and every rendering of a plan says ahead which refusals a plan
+//! meets: both use the same rules.
 
-use crate::document::PlanDocument;
+use serde::{Deserialize, Serialize};
+
+use super::PlanDocument;
 use crate::resource::KeyMode;
 
 /// Why a plan may not be applied without `--allow-destroy`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
 pub(crate) enum DestroyRefused {
     /// It archives or deletes objects that left the catalog, in a live environment.
     #[error(
@@ -21,14 +26,86 @@ pub(crate) enum DestroyRefused {
     /// It would break objects billing does not manage (in every mode).
     #[error("this plan would stop objects that billing.toml does not declare from working: {}", items.join(", "))]
     Unmanaged {
-        /// `address: object` for each.
+        /// `address (what it breaks)` for each.
         items: Vec<String>,
     },
 }
 
+impl DestroyRefused {
+    /// What it refuses, counted, for a plan's line about the refusals ahead: `2 archives or
+    /// deletions in live mode (…)`, `1 object billing.toml does not declare would stop
+    /// working (…)`.
+    pub(crate) fn counted(&self) -> String {
+        match self {
+            Self::Live { addresses } => format!(
+                "{} {} in live mode ({})",
+                addresses.len(),
+                if addresses.len() == 1 {
+                    "archive or deletion"
+                } else {
+                    "archives or deletions"
+                },
+                addresses.join(", ")
+            ),
+            Self::Unmanaged { items } => format!(
+                "{} {} billing.toml does not declare would stop working ({})",
+                items.len(),
+                if items.len() == 1 {
+                    "object"
+                } else {
+                    "objects"
+                },
+                items.join(", ")
+            ),
+        }
+    }
+
+    /// The line every rendering of a plan shows when apply will refuse it:
+    /// `apply will refuse this plan without --allow-destroy: …`, or `None`.
+    pub(crate) fn line(refusals: &[Self]) -> Option<String> {
+        if refusals.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = refusals.iter().map(Self::counted).collect();
+        Some(format!(
+            "apply will refuse this plan without --allow-destroy: {}",
+            parts.join("; ")
+        ))
+    }
+}
+
+/// Every refusal `plan` meets without `--allow-destroy` in `mode`, whether or not it was made
+/// with it: the unmanaged objects it breaks (any mode), then the objects it archives or
+/// deletes because they left the catalog (live mode). Archiving a replaced price is part of
+/// its replacement, not a destroy.
+fn refusals(plan: &PlanDocument, mode: KeyMode) -> Vec<DestroyRefused> {
+    let mut refusals = Vec::new();
+    let items: Vec<String> = plan
+        .blockers()
+        .map(|(c, b)| format!("{} ({b})", c.address))
+        .collect();
+    if !items.is_empty() {
+        refusals.push(DestroyRefused::Unmanaged { items });
+    }
+    let addresses: Vec<String> = plan.destroys().map(|c| c.address.clone()).collect();
+    if mode == KeyMode::Live && !addresses.is_empty() {
+        refusals.push(DestroyRefused::Live { addresses });
+    }
+    refusals
+}
+
+/// What `billing apply` will refuse without `--allow-destroy` (nothing when the plan was made
+/// with it): [`PlanDocument::refusals`], which the plan's renderings show.
+pub(super) fn ahead(plan: &PlanDocument) -> Vec<DestroyRefused> {
+    if plan.allow_destroy {
+        Vec::new()
+    } else {
+        refusals(plan, plan.origin.mode)
+    }
+}
+
 /// Refuses, unless destroys are allowed, a plan that breaks unmanaged objects (any mode) or
-/// archives or deletes objects because they left the catalog (live mode). Archiving a replaced
-/// price is part of its replacement, not a destroy.
+/// archives or deletes objects because they left the catalog (live mode).
 pub(crate) fn check_destroys(
     plan: &PlanDocument,
     mode: KeyMode,
@@ -37,18 +114,10 @@ pub(crate) fn check_destroys(
     if allow_destroy {
         return Ok(());
     }
-    let items: Vec<String> = plan
-        .blockers()
-        .map(|(c, b)| format!("{} ({b})", c.address))
-        .collect();
-    if !items.is_empty() {
-        return Err(DestroyRefused::Unmanaged { items });
+    match refusals(plan, mode).into_iter().next() {
+        Some(refused) => Err(refused),
+        None => Ok(()),
     }
-    let addresses: Vec<String> = plan.destroys().map(|c| c.address.clone()).collect();
-    if mode == KeyMode::Live && !addresses.is_empty() {
-        return Err(DestroyRefused::Live { addresses });
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -94,6 +163,33 @@ mod tests {
         );
         assert!(check_destroys(&removal, KeyMode::Live, true).is_ok());
         assert!(check_destroys(&removal, KeyMode::Test, false).is_ok());
+    }
+
+    #[test]
+    fn a_plan_records_the_refusals_ahead_of_it() {
+        let state = applied();
+        let catalog = catalog("[products.pro]\nname = \"Pro\"\ndescription = \"For teams\"\n");
+        let plan = crate::plan::plan(&catalog, &state).unwrap();
+        let origin = |mode| crate::document::Origin {
+            environment: "live".into(),
+            account: "acct_1".into(),
+            mode,
+        };
+        let live = PlanDocument::new(&plan, &catalog, &state, origin(KeyMode::Live));
+        let expected = DestroyRefused::Live {
+            addresses: vec!["prices.pro.monthly".to_owned()],
+        };
+        assert_eq!(live.refusals, std::slice::from_ref(&expected));
+        assert_eq!(
+            DestroyRefused::line(&live.refusals).unwrap(),
+            "apply will refuse this plan without --allow-destroy: 1 archive or deletion in live mode (prices.pro.monthly)"
+        );
+        // The same refusal apply meets.
+        assert_eq!(check_destroys(&live, KeyMode::Live, false), Err(expected));
+        assert!(live.clone().with_allow_destroy(true).refusals.is_empty());
+        let test = PlanDocument::new(&plan, &catalog, &state, origin(KeyMode::Test));
+        assert!(test.refusals.is_empty());
+        assert_eq!(DestroyRefused::line(&test.refusals), None);
     }
 
     #[test]
