@@ -3,12 +3,13 @@
 //! Stripe-compatible API given with `--api-base`; and the guards that keep a run off the wrong
 //! account.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use stripe_sandbox::{Sandbox, SandboxConfig};
 
-use crate::catalog::{Catalog, DEFAULT_KEY_VAR, EMBEDDED};
+use crate::catalog::{Catalog, DEFAULT_KEY_VAR, EMBEDDED, Environment};
 use crate::document::PlanKey;
 use crate::resource::KeyMode;
 use crate::stripe::{ClientSettings, Observer, SecretKey, StripeHttp};
@@ -24,13 +25,30 @@ const EMBEDDED_KEY: &str = "sk_test_billing_embedded_sandbox";
 pub(crate) enum ConnectError {
     /// No key in the variable the environment reads it from.
     #[error(
-        "{var} is not set: environment `{environment}` needs a Stripe secret key to talk to {api_base}"
+        "{var} is not set: {} needs a Stripe secret key to talk to {api_base}",
+        called(environment)
     )]
     MissingKey {
         environment: String,
         var: String,
         api_base: String,
+        /// The environments billing.toml declares, each with the variable of its key.
+        declared: Vec<(String, String)>,
     },
+    /// `--api-base` (or BILLING_API_BASE) given for an environment that is the embedded
+    /// sandbox.
+    #[error(
+        "--api-base {api_base} cannot be used with environment `{environment}`: it is the embedded sandbox (sandbox = true in billing.toml), which has no API base to replace"
+    )]
+    SandboxApiBase {
+        environment: String,
+        api_base: String,
+        /// The environments billing.toml declares that are not sandboxes.
+        remote: Vec<String>,
+    },
+    /// `--api-base` written with Stripe's version path.
+    #[error("--api-base {given} ends in /v1, which billing adds to every request itself")]
+    VersionedBase { given: String, base: String },
     /// The key does not look like a Stripe secret or restricted key.
     #[error("{var} does not hold a Stripe secret key (sk_test_…, sk_live_…, rk_test_…, rk_live_…)")]
     BadKey { var: String },
@@ -63,6 +81,59 @@ pub(crate) enum ConnectError {
     },
 }
 
+/// How messages call an environment: `environment `test``, or `--api-base URL` for the API a
+/// flag names without any environment declared.
+pub(crate) fn called(environment: &str) -> String {
+    if environment.starts_with("--") {
+        environment.to_owned()
+    } else {
+        format!("environment `{environment}`")
+    }
+}
+
+impl ConnectError {
+    /// What to do about it, when there is more to say than the message.
+    pub(crate) fn hint(&self) -> Option<String> {
+        match self {
+            Self::MissingKey {
+                environment,
+                var,
+                declared,
+                ..
+            } => {
+                let others: Vec<String> = declared
+                    .iter()
+                    .filter(|(name, _)| name != environment)
+                    .map(|(name, var)| format!("`{name}` ({var})"))
+                    .collect();
+                let others = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; -e picks another environment: {}", others.join(", "))
+                };
+                let whose = if environment.starts_with("--") {
+                    "the account".to_owned()
+                } else {
+                    called(environment)
+                };
+                Some(format!(
+                    "set {var} to the secret key of {whose} (keys are read from environment variables only){others}"
+                ))
+            }
+            Self::SandboxApiBase { remote, .. } => Some(if remote.is_empty() {
+                "leave out --api-base (and unset BILLING_API_BASE), or declare an environment with `mode` and `api_base` in billing.toml".to_owned()
+            } else {
+                format!(
+                    "pass -e with an environment that talks to an API ({}), or leave out --api-base (and unset BILLING_API_BASE)",
+                    remote.join(", ")
+                )
+            }),
+            Self::VersionedBase { base, .. } => Some(format!("use --api-base {base}")),
+            _ => None,
+        }
+    }
+}
+
 /// A connection to one environment.
 pub(crate) struct Connection {
     /// The client.
@@ -77,6 +148,11 @@ pub(crate) struct Connection {
     pub outputs: Option<PathBuf>,
     /// What makes and checks the MACs of the environment's plan files.
     pub plan_key: PlanKey,
+    /// What the run reads, for the line that says so: `environment `test` (test mode,
+    /// https://api.stripe.com)`.
+    pub reading: String,
+    /// A warning to print before anything is read (a set STRIPE_SECRET_KEY that is not used).
+    pub warning: Option<String>,
     /// Keeps the embedded sandbox running while the connection is in use.
     _sandbox: Option<Sandbox>,
 }
@@ -96,6 +172,8 @@ pub(crate) struct Target {
     expected_account: Option<String>,
     /// Where the environment's ids are written after a successful apply.
     outputs: Option<PathBuf>,
+    /// A warning for the run (see [`Connection::warning`]).
+    warning: Option<String>,
 }
 
 /// Where a target's requests go.
@@ -111,6 +189,64 @@ impl Target {
     pub(crate) fn plan_key(&self) -> PlanKey {
         PlanKey::new(&self.key)
     }
+
+    /// What a run of this target reads, for the line that says so.
+    fn reading(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Remote(base) if self.environment.starts_with("--") => {
+                format!("{base} ({} mode, the key in {DEFAULT_KEY_VAR})", self.mode)
+            }
+            Endpoint::Remote(base) => {
+                format!(
+                    "environment `{}` ({} mode, {base})",
+                    self.environment, self.mode
+                )
+            }
+            Endpoint::Embedded(state) => format!(
+                "environment `{}` (the embedded sandbox, state in {})",
+                self.environment,
+                state.display()
+            ),
+        }
+    }
+}
+
+/// The warning for a run on the embedded sandbox while STRIPE_SECRET_KEY holds a key: the key
+/// is not used, and the user may think it is.
+fn unused_key_warning(catalog: &Catalog, environment: &str) -> Option<String> {
+    SecretKey::from_env(DEFAULT_KEY_VAR)?;
+    let using: Vec<&str> = catalog
+        .environments
+        .values()
+        .filter(|e| !e.sandbox && e.secret_key_env == DEFAULT_KEY_VAR)
+        .map(|e| e.name.as_str())
+        .collect();
+    let others: Vec<String> = catalog
+        .environments
+        .values()
+        .filter(|e| !e.sandbox)
+        .map(|e| format!("-e {} (key in {})", e.name, e.secret_key_env))
+        .collect();
+    let how = if catalog.environments.is_empty() {
+        format!(
+            "billing.toml declares no environments, so billing uses the embedded sandbox; to use the key, pass --api-base https://api.stripe.com (or set BILLING_API_BASE), or declare an environment with secret_key_env = \"{DEFAULT_KEY_VAR}\""
+        )
+    } else if using.is_empty() {
+        format!(
+            "environment `{environment}` is the embedded sandbox, and no environment of billing.toml reads its key from {DEFAULT_KEY_VAR}; to read an account, pass {}",
+            if others.is_empty() {
+                "-e NAME".to_owned()
+            } else {
+                others.join(" or ")
+            }
+        )
+    } else {
+        format!(
+            "environment `{environment}` is the embedded sandbox; to use the key, pass -e {}",
+            using.join(" or -e ")
+        )
+    };
+    Some(format!("{DEFAULT_KEY_VAR} is set but not used: {how}"))
 }
 
 /// The directory billing.toml is in.
@@ -181,6 +317,7 @@ impl Tuning {
 
 /// The key from `var`, for an API, checking its mode when the environment has one.
 fn key_from(
+    declared: &BTreeMap<String, Environment>,
     environment: &str,
     api_base: &str,
     var: &str,
@@ -190,6 +327,11 @@ fn key_from(
         environment: environment.to_owned(),
         var: var.to_owned(),
         api_base: api_base.to_owned(),
+        declared: declared
+            .values()
+            .filter(|e| !e.sandbox)
+            .map(|e| (e.name.clone(), e.secret_key_env.clone()))
+            .collect(),
     })?;
     let mode = key.mode().ok_or_else(|| ConnectError::BadKey {
         var: var.to_owned(),
@@ -237,6 +379,14 @@ pub(crate) fn target(
         .environment
         .as_ref()
         .and_then(|name| catalog.environments.get(name));
+    if let Some(given) = api_base
+        && let Some(base) = crate::catalog::without_version(given)
+    {
+        return Err(ConnectError::VersionedBase {
+            given: given.to_owned(),
+            base: base.to_owned(),
+        });
+    }
     let embedded = |environment: &str, expected_account, outputs| Target {
         environment: environment.to_owned(),
         key: SecretKey::new(EMBEDDED_KEY),
@@ -244,19 +394,24 @@ pub(crate) fn target(
         endpoint: Endpoint::Embedded(embedded_state(catalog_path, environment)),
         expected_account,
         outputs,
+        warning: unused_key_warning(catalog, environment),
     };
     let Some(env) = env else {
         return Ok(match api_base {
             Some(api_base) => {
-                let name = api_base.trim_end_matches('/');
-                let (key, mode) = key_from(name, api_base, DEFAULT_KEY_VAR, None)?;
+                let base = api_base.trim_end_matches('/');
+                // Not an environment of billing.toml: called by the flag that chose it.
+                let name = format!("--api-base {base}");
+                let (key, mode) =
+                    key_from(&catalog.environments, &name, base, DEFAULT_KEY_VAR, None)?;
                 Target {
-                    environment: name.to_owned(),
+                    environment: name,
                     key,
                     mode,
-                    endpoint: Endpoint::Remote(api_base.to_owned()),
+                    endpoint: Endpoint::Remote(base.to_owned()),
                     expected_account: None,
                     outputs: None,
+                    warning: None,
                 }
             }
             None => embedded(EMBEDDED, None, None),
@@ -267,11 +422,32 @@ pub(crate) fn target(
         .as_deref()
         .map(|o| outputs_path(catalog_path, &env.name, o))
         .transpose()?;
-    if env.sandbox && api_base.is_none() {
+    if env.sandbox {
+        if let Some(api_base) = api_base {
+            return Err(ConnectError::SandboxApiBase {
+                environment: env.name.clone(),
+                api_base: api_base.to_owned(),
+                remote: catalog
+                    .environments
+                    .values()
+                    .filter(|e| !e.sandbox)
+                    .map(|e| e.name.clone())
+                    .collect(),
+            });
+        }
         return Ok(embedded(&env.name, env.account.clone(), outputs));
     }
-    let base = api_base.or(env.api_base.as_deref()).unwrap_or(STRIPE_API);
-    let (key, mode) = key_from(&env.name, base, &env.secret_key_env, Some(env.mode))?;
+    let base = api_base
+        .or(env.api_base.as_deref())
+        .unwrap_or(STRIPE_API)
+        .trim_end_matches('/');
+    let (key, mode) = key_from(
+        &catalog.environments,
+        &env.name,
+        base,
+        &env.secret_key_env,
+        Some(env.mode),
+    )?;
     Ok(Target {
         environment: env.name.clone(),
         key,
@@ -279,7 +455,42 @@ pub(crate) fn target(
         endpoint: Endpoint::Remote(base.to_owned()),
         expected_account: env.account.clone(),
         outputs,
+        warning: None,
     })
+}
+
+/// The environment `billing import` declares for an account when there is no billing.toml
+/// to say which: the account of STRIPE_SECRET_KEY, at `api_base` (the `--api-base` flag) or
+/// Stripe's API. Its name is the key's mode (`test` or `live`), and its table is written into
+/// the imported billing.toml, so that the next `billing plan` reads the same account. `None`
+/// when neither the key nor the flag is given (the embedded sandbox is read).
+pub(crate) fn takeover(
+    api_base: Option<&str>,
+) -> Result<Option<(String, toml::Table)>, ConnectError> {
+    if api_base.is_none() && SecretKey::from_env(DEFAULT_KEY_VAR).is_none() {
+        return Ok(None);
+    }
+    if let Some(given) = api_base
+        && let Some(base) = crate::catalog::without_version(given)
+    {
+        return Err(ConnectError::VersionedBase {
+            given: given.to_owned(),
+            base: base.to_owned(),
+        });
+    }
+    let base = api_base.map_or(STRIPE_API, |b| b.trim_end_matches('/'));
+    let name = format!("--api-base {base}");
+    let (_, mode) = key_from(&BTreeMap::new(), &name, base, DEFAULT_KEY_VAR, None)?;
+    let mut table = toml::Table::new();
+    table.insert("mode".into(), toml::Value::String(mode.to_string()));
+    table.insert(
+        "secret_key_env".into(),
+        toml::Value::String(DEFAULT_KEY_VAR.to_owned()),
+    );
+    if base != STRIPE_API {
+        table.insert("api_base".into(), toml::Value::String(base.to_owned()));
+    }
+    Ok(Some((mode.to_string(), table)))
 }
 
 /// Connects to the environment `catalog` was resolved for (see [`target`]), starting the
@@ -292,6 +503,7 @@ pub(crate) fn connect(
 ) -> Result<Connection, ConnectError> {
     let target = target(catalog_path, catalog, api_base)?;
     let plan_key = target.plan_key();
+    let reading = target.reading();
     let (mut settings, sandbox) = match &target.endpoint {
         Endpoint::Remote(base) => (ClientSettings::new(base.as_str(), target.key), None),
         Endpoint::Embedded(state) => {
@@ -316,6 +528,8 @@ pub(crate) fn connect(
         expected_account: target.expected_account,
         outputs: target.outputs,
         plan_key,
+        reading,
+        warning: target.warning,
         _sandbox: sandbox,
     })
 }

@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use serde::Serialize;
 use toml::de::{DeArray, DeTable, DeValue};
@@ -237,6 +236,12 @@ fn account(sink: &Sink, a: &Sp<String>) -> String {
     text.clone()
 }
 
+/// An API base URL written with Stripe's version path (`https://api.stripe.com/v1`): the URL
+/// without it, which is what billing takes (it adds `/v1` to every request itself).
+pub(crate) fn without_version(url: &str) -> Option<&str> {
+    url.trim_end_matches('/').strip_suffix("/v1")
+}
+
 /// `api_base`: an http(s) URL (none for a sandbox environment), without a trailing `/`.
 fn api_base(sink: &Sink, u: &Sp<String>, sandbox: bool) -> String {
     let text = u.get_ref();
@@ -247,6 +252,16 @@ fn api_base(sink: &Sink, u: &Sp<String>, sandbox: bool) -> String {
         sink.push(
             Diagnostic::new(u.span(), "`api_base` must be an http(s) URL")
                 .hint("e.g. \"https://api.stripe.com\", or a `billing sandbox` at \"http://127.0.0.1:12111\""),
+        );
+    }
+    if let Some(base) = without_version(text) {
+        sink.push(
+            Diagnostic::new(
+                u.span(),
+                "`api_base` ends in /v1, which billing adds itself",
+            )
+            .label("every request would go to /v1/v1/…")
+            .hint(format!("write \"{base}\"")),
         );
     }
     if sandbox {
@@ -307,73 +322,96 @@ fn outputs(sink: &Sink, o: &Sp<String>) -> String {
     text.clone()
 }
 
-/// The span to point at for the environments as a whole.
-fn environments_span(root: &DeTable<'_>) -> Range<usize> {
-    root.get_key_value("environments")
-        .map_or(0..0, |(k, _)| k.span())
+/// Why no environment could be chosen for a run: a mistake in `-e` (or a missing `-e`), not
+/// in billing.toml, which may well be valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct ChoiceError {
+    /// What is wrong, naming `-e`/`--env` and the environments billing.toml declares.
+    pub message: String,
+    /// What to pass instead.
+    pub hint: String,
+}
+
+/// The declared environment names as a sentence: `local, test and live`.
+fn listed(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [rest @ .., last] => {
+            let rest: Vec<String> = rest.iter().map(|n| format!("`{n}`")).collect();
+            format!("{} and `{last}`", rest.join(", "))
+        }
+    }
 }
 
 /// The environment a run uses, or `None` for the embedded sandbox of a catalog that declares
 /// none. `-e`, else `default_environment`, else the embedded sandbox when none is declared,
-/// else the only test environment; a live environment is never picked implicitly.
+/// else the only test environment; a live environment is never picked implicitly. A choice
+/// that cannot be made is the flag's problem, not the file's.
 pub(crate) fn select(
     sink: &Sink,
-    root: &DeTable<'_>,
     envs: &BTreeMap<String, Environment>,
     default: Option<&Sp<String>>,
     flag: Option<&str>,
-) -> Option<String> {
+) -> Result<Option<String>, ChoiceError> {
     let names: Vec<&str> = envs.keys().map(String::as_str).collect();
-    let span = environments_span(root);
     if let Some(name) = flag {
         if envs.contains_key(name) || (envs.is_empty() && name == EMBEDDED) {
-            return (!envs.is_empty()).then(|| name.to_owned());
+            return Ok((!envs.is_empty()).then(|| name.to_owned()));
         }
-        let d = Diagnostic::new(
-            span,
-            if envs.is_empty() {
-                format!(
-                    "-e {name}: billing.toml declares no environments; without any, billing uses the embedded sandbox (`-e {EMBEDDED}`)"
-                )
-            } else {
-                format!(
-                    "-e {name}: billing.toml declares no environment `{name}` (it declares {})",
-                    names.join(", ")
-                )
-            },
-        );
-        sink.push(match sink.suggest(name, &names) {
-            Some(best) => d.hint(format!("did you mean `-e {best}`?")),
-            None => d.hint("declare it as [environments.<name>] or pick a declared one"),
+        if envs.is_empty() {
+            return Err(ChoiceError {
+                message: format!(
+                    "-e/--env {name}: billing.toml declares no environments; without any, billing uses the embedded sandbox (`-e {EMBEDDED}`)"
+                ),
+                hint: format!(
+                    "leave out -e, or declare [environments.{name}] in billing.toml (see the README's environments section)"
+                ),
+            });
+        }
+        let hint = match sink.suggest(name, &names) {
+            Some(best) => format!("did you mean `-e {best}`?"),
+            None => format!(
+                "pass -e with an environment billing.toml declares, or declare [environments.{name}] in it"
+            ),
+        };
+        return Err(ChoiceError {
+            message: format!(
+                "-e/--env {name}: billing.toml declares no environment `{name}` (it declares {})",
+                listed(&names)
+            ),
+            hint,
         });
-        return None;
     }
     if let Some(default) = default {
         // Checked where it is read: here it names a declared environment.
-        return envs
+        return Ok(envs
             .contains_key(default.get_ref().as_str())
-            .then(|| default.get_ref().clone());
+            .then(|| default.get_ref().clone()));
     }
     if envs.is_empty() {
-        return None;
+        return Ok(None);
     }
     let tests: Vec<&Environment> = envs.values().filter(|e| e.mode == KeyMode::Test).collect();
     match tests.as_slice() {
-        [only] => Some(only.name.clone()),
-        [] => {
-            sink.push(
-                Diagnostic::new(span, format!("no environment chosen: billing.toml declares only live environments ({}), and billing never picks a live one by itself", names.join(", ")))
-                    .hint(format!("pass -e {} to use it", names[0])),
-            );
-            None
-        }
+        [only] => Ok(Some(only.name.clone())),
+        [] => Err(ChoiceError {
+            message: format!(
+                "no environment chosen: billing.toml declares only live environments ({}), and billing never picks a live one by itself",
+                names.join(", ")
+            ),
+            hint: format!("pass -e {} to use it", names[0]),
+        }),
         several => {
             let several: Vec<&str> = several.iter().map(|e| e.name.as_str()).collect();
-            sink.push(
-                Diagnostic::new(span, format!("no environment chosen: billing.toml declares several test environments ({})", several.join(", ")))
-                    .hint("pass -e NAME, or set default_environment"),
-            );
-            None
+            Err(ChoiceError {
+                message: format!(
+                    "no environment chosen: billing.toml declares several test environments ({})",
+                    several.join(", ")
+                ),
+                hint: "pass -e NAME, or set default_environment in billing.toml".to_owned(),
+            })
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files::{ReadError, read_capped};
 
+use super::environments::ChoiceError;
 use super::{
     Catalog, Diagnostic, EnvChoice, Environment, Sink, SourceFile, environments, raw, reader,
     validate,
@@ -33,6 +34,10 @@ pub(crate) enum LoadError {
         /// The path as given.
         path: PathBuf,
     },
+    /// `-e` names no environment billing.toml declares, or no `-e` was given where one is
+    /// needed: the flag's mistake, not the file's.
+    #[error(transparent)]
+    Choice(#[from] ChoiceError),
     /// The file was read but has problems, each with its place in the source.
     #[error("{} is not valid: {} problem(s)", file.name(), diagnostics.len())]
     Invalid {
@@ -63,7 +68,7 @@ pub(crate) fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, Lo
 
 /// Validates the bytes of a catalog file for the environment `choice` selects, as
 /// [`load_for`] does once it has read them; `name` is how diagnostics call the file. Fails
-/// only with [`LoadError::Invalid`].
+/// only with [`LoadError::Invalid`] or [`LoadError::Choice`].
 pub(crate) fn load_bytes(
     name: String,
     bytes: Vec<u8>,
@@ -98,7 +103,20 @@ pub(crate) fn load_bytes(
         }
     };
     let file = SourceFile::new(name, text);
-    parse_for(&file, choice).map_err(|diagnostics| LoadError::Invalid { file, diagnostics })
+    parse_for(&file, choice).map_err(|rejected| match rejected {
+        Rejected::Invalid(diagnostics) => LoadError::Invalid { file, diagnostics },
+        Rejected::Choice(choice) => LoadError::Choice(choice),
+    })
+}
+
+/// Why [`parse_for`] returned no catalog.
+#[derive(Debug)]
+pub(crate) enum Rejected {
+    /// The catalog's problems, in source order.
+    Invalid(Vec<Diagnostic>),
+    /// The environment `-e` asks for cannot be chosen (the file itself is valid as far as
+    /// this goes).
+    Choice(ChoiceError),
 }
 
 /// Where the file writes each promotion code's `customer`, as `environment` sees it (`None`:
@@ -124,7 +142,11 @@ pub(crate) fn customer_spans(
 /// Parses and validates catalog text as written and as every environment sees it; on failure
 /// returns every problem, in source order.
 pub(crate) fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
-    parse_for(source, EnvChoice::All)
+    parse_for(source, EnvChoice::All).map_err(|rejected| match rejected {
+        Rejected::Invalid(diagnostics) => diagnostics,
+        // Every environment is checked: none is chosen.
+        Rejected::Choice(choice) => vec![Diagnostic::new(0..0, choice.message)],
+    })
 }
 
 /// Resolves and validates the tables for one environment (`None`: as written).
@@ -147,14 +169,11 @@ fn resolve_and_validate(
 }
 
 /// Parses and validates catalog text for the environment `choice` selects; on failure returns
-/// every problem, in source order.
-pub(crate) fn parse_for(
-    source: &SourceFile,
-    choice: EnvChoice<'_>,
-) -> Result<Catalog, Vec<Diagnostic>> {
+/// every problem, in source order, or why the environment cannot be chosen.
+pub(crate) fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, Rejected> {
     let sink = Sink::default();
     let Some(root) = raw::parse_toml(source.text(), &sink) else {
-        return Err(sink.into_sorted());
+        return Err(Rejected::Invalid(sink.into_sorted()));
     };
     let envs = environments::read(&sink, root.get_ref());
     let default = root
@@ -167,11 +186,11 @@ pub(crate) fn parse_for(
     environments::check_default(&sink, &envs, default.as_ref());
     let catalog = match choice {
         EnvChoice::Pick(flag) => {
-            let selected =
-                environments::select(&sink, root.get_ref(), &envs, default.as_ref(), flag);
             if !sink.is_empty() {
-                return Err(sink.into_sorted());
+                return Err(Rejected::Invalid(sink.into_sorted()));
             }
+            let selected = environments::select(&sink, &envs, default.as_ref(), flag)
+                .map_err(Rejected::Choice)?;
             resolve_and_validate(&sink, root, &envs, selected.as_deref())
         }
         EnvChoice::All if envs.is_empty() => resolve_and_validate(&sink, root, &envs, None),
@@ -218,6 +237,6 @@ pub(crate) fn parse_for(
     if sink.is_empty() {
         Ok(catalog)
     } else {
-        Err(sink.into_sorted())
+        Err(Rejected::Invalid(sink.into_sorted()))
     }
 }

@@ -27,7 +27,9 @@ mod tests;
 
 pub(crate) use currency::Currency;
 pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all};
-pub(crate) use environments::{DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format};
+pub(crate) use environments::{
+    DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format, without_version,
+};
 pub use load::MAX_CATALOG_BYTES;
 pub(crate) use load::{LoadError, customer_spans, load_bytes, load_for, parse, parse_for};
 pub(crate) use model::{

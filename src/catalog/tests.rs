@@ -387,12 +387,15 @@ environments = ["local", "test"]
 
 fn for_env(text: &str, env: Option<&str>) -> Result<Catalog, String> {
     let source = SourceFile::new("billing.toml", text);
-    parse_for(&source, EnvChoice::Pick(env)).map_err(|diagnostics| {
-        diagnostics
+    parse_for(&source, EnvChoice::Pick(env)).map_err(|rejected| match rejected {
+        super::load::Rejected::Invalid(diagnostics) => diagnostics
             .iter()
             .map(|d| d.render(&source, false))
             .collect::<Vec<_>>()
-            .join("\n")
+            .join("\n"),
+        super::load::Rejected::Choice(choice) => {
+            format!("flag error: {}\nhint: {}", choice.message, choice.hint)
+        }
     })
 }
 

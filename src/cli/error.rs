@@ -7,6 +7,8 @@ use super::{EXIT_ERROR, EXIT_OK, Style};
 use crate::apply::DestroyRefused;
 use crate::catalog::{self, Diagnostic, SourceFile};
 use crate::document;
+use crate::environment::ConnectError;
+use crate::stripe::StripeError;
 
 /// A command's result: an exit code, or the error that ends it.
 pub(super) type Result<T, E = Error> = std::result::Result<T, E>;
@@ -124,7 +126,28 @@ impl From<anyhow::Error> for Error {
         {
             return Self::closed_pipe();
         }
-        Self::new(format!("{error:#}"))
+        // What the connection or Stripe's transport knows to suggest.
+        let hint = error.chain().find_map(|cause| {
+            cause
+                .downcast_ref::<ConnectError>()
+                .and_then(ConnectError::hint)
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<StripeError>()
+                        .and_then(StripeError::hint)
+                })
+        });
+        let error = Self::new(format!("{error:#}"));
+        match hint {
+            Some(hint) => error.hint(hint),
+            None => error,
+        }
+    }
+}
+
+impl From<ConnectError> for Error {
+    fn from(error: ConnectError) -> Self {
+        anyhow::Error::from(error).into()
     }
 }
 
@@ -166,6 +189,7 @@ impl From<catalog::LoadError> for Error {
                 }
             }
             catalog::LoadError::TooLarge { .. } => Self::new(error.to_string()),
+            catalog::LoadError::Choice(choice) => Self::new(choice.message).hint(choice.hint),
         }
     }
 }

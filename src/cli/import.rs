@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 
 use super::{EXIT_OK, Error, GlobalArgs, Result, session, validate};
 use crate::catalog::{self, Catalog, EnvChoice, SourceFile};
+use crate::environment;
 use crate::import;
 use crate::live;
 
@@ -29,17 +30,12 @@ pub(super) struct ImportArgs {
     include_archived: bool,
 }
 
-/// Top-level settings of the current billing.toml that are not catalog entries: carried into
-/// the imported file, so that it plans against the same environment and namespace.
-const CARRIED: &[&str] = &[
-    "namespace",
-    "default_environment",
-    "ignore_metadata",
-    "environments",
-];
-
-/// The current catalog (for its environments, namespace and ignored metadata) and its
-/// settings; an empty one when the file does not exist.
+/// The current catalog (for its environments, namespace and ignored metadata) and its text,
+/// parsed (the import carries its settings over, and fits its entries to its environments).
+///
+/// Without billing.toml: the account of STRIPE_SECRET_KEY (at `--api-base`, or Stripe's API)
+/// as a new environment, written into the imported file so that the next plan reads the same
+/// account; without the key or the flag, the embedded sandbox.
 fn current(global: &GlobalArgs) -> Result<(Catalog, toml::Table)> {
     if !global.config.exists() {
         if let Some(env) = &global.environment {
@@ -48,22 +44,48 @@ fn current(global: &GlobalArgs) -> Result<(Catalog, toml::Table)> {
                 global.config.display()
             )));
         }
-        let empty = SourceFile::new(global.config.display().to_string(), String::new());
-        let catalog = catalog::parse_for(&empty, EnvChoice::Pick(None)).map_err(|_| {
-            anyhow::anyhow!("an empty catalog does not validate (a bug in billing)")
-        })?;
-        return Ok((catalog, toml::Table::new()));
+        let mut settings = toml::Table::new();
+        let mut selected = None;
+        if let Some((name, table)) = environment::takeover(global.api_base.as_deref())? {
+            let mut envs = toml::Table::new();
+            envs.insert(name.clone(), toml::Value::Table(table));
+            settings.insert("environments".into(), toml::Value::Table(envs));
+            selected = Some(name);
+        }
+        let text = toml::to_string(&settings).context("cannot write the environment")?;
+        let source = SourceFile::new(global.config.display().to_string(), text);
+        let catalog =
+            catalog::parse_for(&source, EnvChoice::Pick(selected.as_deref())).map_err(|_| {
+                anyhow::anyhow!("the new environment does not validate (a bug in billing)")
+            })?;
+        return Ok((catalog, settings));
     }
     let catalog = validate::load(global, false)?;
     let text = std::fs::read_to_string(&global.config)
         .with_context(|| format!("cannot read {}", global.config.display()))?;
     let all: toml::Table = toml::from_str(&text)
         .with_context(|| format!("cannot read the settings of {}", global.config.display()))?;
-    let settings = all
-        .into_iter()
-        .filter(|(k, _)| CARRIED.contains(&k.as_str()))
-        .collect();
-    Ok((catalog, settings))
+    Ok((catalog, all))
+}
+
+/// The command that plans the imported file (`name`, holding `text`) against environment
+/// `environment`, the one it was read from: `-c` when it is not billing.toml, `-e` when the
+/// file would not choose that environment by itself.
+fn next_command(global: &GlobalArgs, out: Option<&Path>, text: &str, environment: &str) -> String {
+    let mut command = "billing".to_owned();
+    if let Some(out) = out
+        && out != global.config.as_path()
+    {
+        command.push_str(&format!(" -c {}", out.display()));
+    }
+    let file = SourceFile::new("billing.toml", text.to_owned());
+    let chosen = catalog::parse_for(&file, EnvChoice::Pick(None)).ok();
+    let declares = catalog::parse_for(&file, EnvChoice::Pick(Some(environment))).is_ok();
+    if declares && chosen.is_none_or(|c| c.environment.as_deref() != Some(environment)) {
+        command.push_str(&format!(" -e {environment}"));
+    }
+    command.push_str(" plan");
+    command
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
@@ -83,7 +105,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         }
         crate::files::check_writable(path)?;
     }
-    let (catalog, settings) = current(global)?;
+    let (catalog, current) = current(global)?;
     let options = import::Options {
         namespace: catalog.namespace.clone(),
         ignore_metadata: catalog.ignore_metadata.clone(),
@@ -137,7 +159,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         mode: connection.mode.to_string(),
         now: state.now,
     };
-    let text = imported.render(&origin, &settings);
+    let text = imported.render(&origin, &current);
     let name = args
         .out
         .as_ref()
@@ -147,14 +169,26 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
             "the imported catalog does not pass billing's own validation, which is a bug in billing import; nothing was written:\n{problems}"
         )));
     }
-    // What the plan will show, from the state just read: anything but adoptions is said.
+    // What the plan will show, from the state just read, in the environment read: anything
+    // but adoptions is said.
+    let declared = current
+        .get("environments")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|envs| envs.contains_key(&origin.environment));
+    let read_as = declared.then_some(origin.environment.as_str());
     if let Ok(imported_catalog) = catalog::load_bytes(
         name.clone(),
         text.as_bytes().to_vec(),
-        EnvChoice::Pick(global.environment.as_deref()),
+        EnvChoice::Pick(read_as),
     ) {
         imported.report.not_adoptions = import::review(&imported_catalog, &state);
     }
+    imported.report.next_command = next_command(
+        global,
+        args.out.as_deref(),
+        &text,
+        read_as.unwrap_or(catalog::EMBEDDED),
+    );
     match &args.out {
         Some(path) => {
             if exists(path) && !args.force {

@@ -77,7 +77,9 @@ fn write_plan(
         1 any error, including a stale plan file refused by apply; \
         2 changes present (plan --detailed-exitcode); \
         130 apply interrupted (SIGINT, SIGTERM).\n\
-        The secret key is read from STRIPE_SECRET_KEY, never from a flag or a file.\n\
+        Secret keys are read from environment variables, never from a flag or a file: each environment's \
+        secret_key_env (STRIPE_SECRET_KEY unless billing.toml names another), or STRIPE_SECRET_KEY with \
+        --api-base when billing.toml declares no environments.\n\
         Documentation: README.md in the billing repository."
 )]
 pub(crate) struct Cli {
@@ -112,8 +114,10 @@ pub(crate) struct GlobalArgs {
     #[arg(short = 'e', long = "env", value_name = "NAME", global = true)]
     environment: Option<String>,
     /// Send requests to this Stripe-compatible API instead of the environment's (https://api.stripe.com,
-    /// or a `billing sandbox`). Without environments, the key comes from STRIPE_SECRET_KEY.
-    #[arg(long, value_name = "URL", global = true)]
+    /// or a `billing sandbox` such as http://127.0.0.1:12111; without /v1). The environment keeps its
+    /// mode and key variable; an embedded sandbox environment (sandbox = true) refuses it. Without
+    /// environments, the key comes from STRIPE_SECRET_KEY.
+    #[arg(long, value_name = "URL", global = true, env = "BILLING_API_BASE")]
     api_base: Option<String>,
     /// Send at most N requests per second (default: Stripe's limit for the key's mode, 25 in
     /// test mode, 100 in live; billing also slows down when Stripe answers 429).

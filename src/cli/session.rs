@@ -209,6 +209,11 @@ fn connect_unguarded(global: &GlobalArgs, catalog: Catalog) -> Result<Opened> {
         global.api_base.as_deref(),
         &tuning,
     )?;
+    // Which account a run reads is never left to guess.
+    if let Some(warning) = &connection.warning {
+        super::Style::detect(global.no_color).warn(warning);
+    }
+    let _ = writeln!(std::io::stderr(), "Reading {}.", connection.reading);
     Ok(Opened {
         connection,
         catalog,
@@ -225,7 +230,10 @@ impl Opened {
             let account = live::account(&self.connection.client)
                 .await
                 .with_context(|| {
-                    format!("cannot read the account of {}", self.connection.environment)
+                    format!(
+                        "cannot read the account of {}",
+                        environment::called(&self.connection.environment)
+                    )
                 })?;
             if &account.id != expected {
                 anyhow::bail!(
@@ -256,7 +264,10 @@ impl Opened {
         let (live, stats) = live::read_counted(&connection.client, scope)
             .await
             .with_context(|| {
-                format!("cannot read the Stripe state of {}", connection.environment)
+                format!(
+                    "cannot read the Stripe state of {}",
+                    environment::called(&connection.environment)
+                )
             })?;
         if verbose > 0 {
             let lists = stats.total();

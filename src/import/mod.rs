@@ -18,6 +18,7 @@
 
 mod amount;
 mod discounts;
+mod environments;
 mod keys;
 mod place;
 mod portal;
@@ -74,7 +75,7 @@ pub struct Origin {
     pub account: String,
     /// The account's display name, when it has one.
     pub account_name: Option<String>,
-    /// The environment's name (`sandbox`, `test`, or an API base URL).
+    /// The environment's name (`sandbox`, `test`, or `--api-base URL` without environments).
     pub environment: String,
     /// `test` or `live`.
     pub mode: String,
@@ -84,9 +85,13 @@ pub struct Origin {
 
 impl Import {
     /// The billing.toml text: a header saying where and when it was imported from, the
-    /// top-level settings carried over from the current billing.toml (`settings`: namespace,
-    /// default_environment, ignore_metadata, environments), then the entries.
-    pub fn render(&self, origin: &Origin, settings: &toml::Table) -> String {
+    /// top-level settings carried over from the current billing.toml (`current`, parsed, or
+    /// empty: namespace, default_environment, ignore_metadata, environments), then the entries.
+    ///
+    /// When the catalog declares environments, the entries are fitted to them (see
+    /// `environments.rs`): ids of the account read under `overrides.<environment>`, and each
+    /// entry's limit and overrides kept from `current`.
+    pub fn render(&self, origin: &Origin, current: &toml::Table) -> String {
         let day = crate::timestamp::format_timestamp(origin.now);
         let day = day.split('T').next().unwrap_or_default();
         let name = origin
@@ -94,23 +99,36 @@ impl Import {
             .as_ref()
             .map(|n| format!(" ({})", write::quote(n)))
             .unwrap_or_default();
+        let declared = current
+            .get("environments")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|envs| envs.contains_key(&origin.environment));
+        let plan = if declared {
+            format!("billing -e {} plan", origin.environment)
+        } else {
+            "billing plan".to_owned()
+        };
         let header = format!(
             "Written by `billing import` on {day} (UTC) from Stripe account {}{name},\n\
-             environment `{}` ({} mode). Review it, then run `billing plan`: it should show\n\
+             environment `{}` ({} mode). Review it, then run `{plan}`: it should show\n\
              only adoptions (objects billing starts to manage, marked in their metadata).",
             origin.account, origin.environment, origin.mode
         );
         let mut root = Table::default();
         for key in ["namespace", "default_environment", "ignore_metadata"] {
-            if let Some(v) = settings.get(key) {
+            if let Some(v) = current.get(key) {
                 root.set(key, write::carried(v));
             }
         }
-        if let Some(toml::Value::Table(envs)) = settings.get("environments") {
+        let mut entries = self.entries.clone();
+        if let Some(toml::Value::Table(envs)) = current.get("environments") {
             root.table("environments", write::carried_table(envs));
         }
-        root.values.extend(self.entries.values.iter().cloned());
-        root.tables.extend(self.entries.tables.iter().cloned());
+        if declared {
+            environments::fit(&mut entries, &origin.environment, current);
+        }
+        root.values.extend(entries.values);
+        root.tables.extend(entries.tables);
         write::render(&header, &root)
     }
 }

@@ -1,10 +1,10 @@
 //! Products and their prices as `[products.<key>]` and `[products.<key>.prices.<key>]`.
 //!
-//! A product is written with its `id` (adoption by id). A price is written with its lookup
-//! key when it has one (adoption by lookup key), else with its `id`, under a key chosen so
-//! that the lookup key adoption gives it, `<product>_<price>`, is free. A product whose
-//! default price cannot be written is left out (omitting `default_price` would clear it),
-//! and so are its prices.
+//! A product is written with its `id` (adoption by id), unless billing manages it already. A
+//! price is written with its lookup key when it has one (adoption by lookup key), else with
+//! its `id`, under a key chosen so that the lookup key adoption gives it, `<product>_<price>`,
+//! is free. A product whose default price cannot be written is left out (omitting
+//! `default_price` would clear it), and so are its prices.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -281,10 +281,13 @@ fn currency_option(
     Ok(())
 }
 
-/// The product's own fields, `id` first (not its prices or default price).
+/// The product's own fields, `id` first when billing adopts it (billing finds a product it
+/// manages by its marker), not its prices or default price.
 fn product_table(ctx: &Ctx<'_>, p: &LiveProduct, ours: bool, problems: &mut Problems) -> Table {
     let mut t = Table::default();
-    t.text("id", &p.id);
+    if !ours {
+        t.text("id", &p.id);
+    }
     t.text("name", &p.name);
     text_field(
         &mut t,

@@ -84,6 +84,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// What `billing plan` will show besides adoptions (see [`super::review`]).
     pub not_adoptions: Vec<String>,
+    /// The command that plans the imported file against the account read (`billing plan`
+    /// when empty).
+    pub next_command: String,
 }
 
 impl Report {
@@ -182,7 +185,12 @@ impl Report {
             self.not_adoptions.iter().cloned(),
         )?;
         section(out, "Notes:", self.notes.iter().cloned())?;
-        writeln!(out, "\nRun `billing plan` to review the adoptions.")
+        let next = if self.next_command.is_empty() {
+            "billing plan"
+        } else {
+            &self.next_command
+        };
+        writeln!(out, "\nRun `{next}` to review the adoptions.")
     }
 
     /// What archived objects were left out, when any were.

@@ -538,7 +538,7 @@ fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
     assert_written(
         &text,
         &[
-            "[products.pro]\nid = \"prod_1\"",
+            "[products.pro]\nname = \"Pro\"",
             "[products.pro.prices.monthly]",
             "on_remove = \"keep\"",
             "[promotion_codes.LAUNCH]\ncoupon = \"launch\"",
@@ -548,6 +548,10 @@ fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
     assert!(
         !text.contains("lookup_key"),
         "the default lookup key needs no line: {text}"
+    );
+    assert!(
+        !text.contains("prod_1"),
+        "the marker finds a product billing manages: no id is pinned: {text}"
     );
     assert!(
         text.contains("[coupons.launch]\nname = \"Launch\""),
@@ -808,5 +812,116 @@ fn the_review_says_what_the_plan_will_show_besides_adoptions() {
     assert!(
         review[0].starts_with("update products.pro (product \"Pro\")"),
         "{review:?}"
+    );
+}
+
+/// The current billing.toml of the environments test: three environments, billing's Pro
+/// (`fixtures::CATALOG`), its price overridden in test and live, a product only in live, and a
+/// coupon limited to two environments.
+fn with_environments() -> String {
+    format!("{ENVIRONMENTS}{}{ENVIRONMENT_ENTRIES}", fixtures::CATALOG)
+}
+
+const ENVIRONMENTS: &str = r#"
+namespace = "default"
+default_environment = "local"
+
+[environments.local]
+sandbox = true
+
+[environments.test]
+mode = "test"
+
+[environments.live]
+mode = "live"
+"#;
+
+const ENVIRONMENT_ENTRIES: &str = r#"
+[products.pro.prices.monthly.overrides.test]
+amount = "1.00"
+
+[products.pro.prices.monthly.overrides.live]
+nickname = "Pro"
+
+[products.enterprise]
+name = "Enterprise"
+environments = ["live"]
+
+[coupons.staff]
+name = "Staff"
+percent_off = 100
+duration = "forever"
+environments = ["local", "test"]
+"#;
+
+#[test]
+fn with_environments_ids_go_under_the_environment_read_and_limits_and_overrides_stay() {
+    // The test account: billing's Pro at $1.00 (the test override), its staff coupon, and a
+    // product made in the Dashboard, adopted by id.
+    let mut test_price = fixtures::price();
+    test_price.unit_amount = Some(MinorAmount::from_minor(100).unwrap());
+    let mut live = fixtures::live(
+        vec![fixtures::product(), product("prod_legacy", "Legacy", 50)],
+        vec![test_price],
+    );
+    let mut staff = coupon("staff_0a1b2c3d", "Staff", 5);
+    staff.percent_off = Some("100".into());
+    staff.duration = "forever".into();
+    staff.metadata = marker("coupons.staff");
+    live.coupons.push(staff);
+    let current: toml::Table = toml::from_str(&with_environments()).unwrap();
+    let origin = Origin {
+        environment: "test".into(),
+        ..origin()
+    };
+    let text = import(&live, &Options::default()).render(&origin, &current);
+    verify("billing.toml", &text).unwrap_or_else(|p| panic!("{p}\n{text}"));
+    assert_written(
+        &text,
+        &[
+            "then run `billing -e test plan`",
+            // The Dashboard's product is this account's: adopted in test only.
+            "[products.legacy]\nname = \"Legacy\"\n\n[products.legacy.overrides.test]\nid = \"prod_legacy\"\n",
+            // The shared amount stays; the test account's goes under its override, and the
+            // live override is kept.
+            "[products.pro.prices.monthly]\namount = \"79.00\"",
+            "[products.pro.prices.monthly.overrides.live]\nnickname = \"Pro\"\n",
+            "[products.pro.prices.monthly.overrides.test]\namount = \"1.00\"\n",
+            "[coupons.staff]\nname = \"Staff\"\npercent_off = 100\nduration = \"forever\"\nenvironments = [\"local\", \"test\"]\n",
+            // Limited to live, which was not read: kept as it was.
+            "# Not in environment `test`, which was read: kept from billing.toml as it was.\n[products.enterprise]\nname = \"Enterprise\"\nenvironments = [\"live\"]\n",
+        ],
+    );
+    assert!(!text.contains("prod_1"), "{text}");
+    let load = |env: &str| {
+        crate::catalog::load_bytes(
+            "billing.toml".into(),
+            text.clone().into_bytes(),
+            crate::catalog::EnvChoice::Pick(Some(env)),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+    };
+    // Planned against the account it was read from: only the adoption.
+    let plan = crate::plan::plan(&load("test"), &live).expect("plans");
+    let actions: Vec<_> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [("products.legacy".to_owned(), crate::plan::Action::Adopt)],
+        "{text}"
+    );
+    // In live: no id of the test account, no staff coupon, the shared amount.
+    let in_live = load("live");
+    assert!(in_live.coupons.is_empty());
+    assert_eq!(in_live.products["legacy"].id, None);
+    assert!(in_live.products.contains_key("enterprise"));
+    assert_eq!(
+        in_live.products["pro"].prices["monthly"].pricing,
+        Pricing::PerUnit {
+            unit_amount: MinorAmount::from_minor(7900).unwrap()
+        }
     );
 }

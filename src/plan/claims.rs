@@ -348,6 +348,15 @@ fn adoption_candidates(
     out
 }
 
+/// What to do about an `id` that names no object of the account read. Most often the plan
+/// reads another account than the one the id comes from (the embedded sandbox, another
+/// environment): removing `id` would then create a second object beside the real one.
+fn missing_id_hint(noun: &str) -> String {
+    format!(
+        "plan against the account the id comes from (-e picks the environment; --api-base the API); an id of one environment's account goes under `overrides.<env>` of the entry. Removing `id` adopts nothing: apply would create a new {noun} in this account"
+    )
+}
+
 /// Objects named by an explicit `id`: adopted when unmarked, moved when managed at an address
 /// no longer declared. A pin on an object another entry or catalog takes is a conflict.
 fn adopt_pinned(
@@ -375,10 +384,11 @@ fn adopt_pinned(
             if !pin.created_when_missing {
                 claims.conflicts.push(Conflict {
                     address,
-                    message: format!("`id = \"{id}\"` names no {noun} of this account"),
-                    hint: format!(
-                        "check the id in the Dashboard, or remove `id` to create a new {noun}"
+                    message: format!(
+                        "`id = \"{id}\"` names no {noun} of account {}",
+                        live.account.id
                     ),
+                    hint: missing_id_hint(noun),
                 });
             }
             continue;
@@ -472,8 +482,11 @@ fn adopt_prices(
                     None => {
                         claims.conflicts.push(Conflict {
                             address: address.clone(),
-                            message: format!("`id = \"{id}\"` names no price of this account"),
-                            hint: "check the id in the Dashboard, or remove `id` to create a new price".to_owned(),
+                            message: format!(
+                                "`id = \"{id}\"` names no price of account {}",
+                                live.account.id
+                            ),
+                            hint: missing_id_hint("price"),
                         });
                         continue;
                     }

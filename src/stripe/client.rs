@@ -100,6 +100,8 @@ struct Inner {
     server_time: std::sync::atomic::AtomicI64,
     http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     base: String,
+    /// Whether `base` is this machine (a refused connection then means nothing listens).
+    loopback: bool,
     authorization: HeaderValue,
     settings: ClientSettings,
     pacer: Pacer,
@@ -161,6 +163,7 @@ impl StripeHttp {
             inner: Arc::new(Inner {
                 server_time: std::sync::atomic::AtomicI64::new(0),
                 http,
+                loopback: is_loopback(&uri),
                 base,
                 authorization,
                 settings,
@@ -230,10 +233,14 @@ impl StripeHttp {
             .map_err(|e| StripeError::Refused(format!("cannot build the request: {e}")))?;
         let timeout = inner.settings.timeout;
         let exchange = async {
-            let response =
-                inner.http.request(request).await.map_err(|e| {
-                    StripeError::Transport(inner.settings.key.redact(&error_chain(&e)))
-                })?;
+            let response = inner.http.request(request).await.map_err(|e| {
+                if inner.loopback && refused(&e) {
+                    return StripeError::NotListening {
+                        base: inner.base.clone(),
+                    };
+                }
+                StripeError::Transport(inner.settings.key.redact(&error_chain(&e)))
+            })?;
             let status = response.status().as_u16();
             let header = |name: &str| {
                 response
@@ -345,6 +352,20 @@ fn retryable(status: Option<u16>, should_retry: Option<bool>) -> bool {
     }
 }
 
+/// Whether a request failed because the connection was refused.
+fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -413,8 +434,11 @@ impl StripeClient for StripeHttp {
                     };
                     (Some(status), should_retry, result)
                 }
-                // A request that could not even be built fails the same way every time.
-                Err(error @ StripeError::Refused(_)) => return Err(error),
+                // A request that could not even be built fails the same way every time, and
+                // a server on this machine that refuses connections is not running.
+                Err(error @ (StripeError::Refused(_) | StripeError::NotListening { .. })) => {
+                    return Err(error);
+                }
                 Err(error) => (None, None, Err(error)),
             };
             if let Some(observer) = &settings.observer {

@@ -39,6 +39,13 @@ pub enum StripeError {
     /// The request never got an answer (connection refused, reset, TLS failure).
     #[error("could not reach the Stripe API: {0}")]
     Transport(String),
+    /// A connection to this machine was refused: nothing listens at the base URL. Not
+    /// retried: a server that is not running does not start by itself.
+    #[error("nothing is listening at {base} (connection refused)")]
+    NotListening {
+        /// The base URL requests go to.
+        base: String,
+    },
     /// No answer in time.
     #[error("no answer within {0:?}")]
     Timeout(Duration),
@@ -81,6 +88,24 @@ impl StripeError {
             Self::Api(api) => Some(api.status),
             Self::Http { status, .. } => Some(*status),
             Self::GaveUp { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+
+    /// What to do about it, when there is more to say than the message.
+    pub(crate) fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotListening { base } => {
+                let port = base
+                    .rsplit_once(':')
+                    .map(|(_, p)| p.trim_end_matches('/'))
+                    .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or("12111");
+                Some(format!(
+                    "start a local Stripe-compatible API there (`billing sandbox --port {port}`), or point billing at another one: --api-base, BILLING_API_BASE, or the environment's api_base in billing.toml"
+                ))
+            }
+            Self::GaveUp { last, .. } => last.hint(),
             _ => None,
         }
     }

@@ -85,23 +85,23 @@ fn echoing_server(echo: Echo) -> u16 {
     port
 }
 
+/// `billing [ARGS] -e test plan` with this repository's catalog, against the server at `port`.
+fn plan_against(port: u16, args: &[&str]) -> std::process::Output {
+    let dir = Workdir::with_catalog(&repository_catalog());
+    dir.billing()
+        .args(args)
+        .args(["-e", "test", "plan", "--api-base"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .env("STRIPE_TEST_SECRET_KEY", SECRET)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_server_that_echoes_the_key_never_gets_it_printed() {
-    let dir = Workdir::with_catalog(&repository_catalog());
     for echo in [Echo::ErrorFields, Echo::LongPage, Echo::Undecodable] {
-        let port = echoing_server(echo);
-        let output = dir
-            .billing()
-            .args([
-                "-v",
-                "plan",
-                "--api-base",
-                &format!("http://127.0.0.1:{port}"),
-            ])
-            .env("STRIPE_SECRET_KEY", SECRET)
-            .timeout(Duration::from_secs(120))
-            .output()
-            .unwrap();
+        let output = plan_against(echoing_server(echo), &["-v"]);
         let said = format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
@@ -125,15 +125,7 @@ fn a_server_that_echoes_the_key_never_gets_it_printed() {
 
 #[test]
 fn an_answer_past_the_size_limit_is_refused_unread() {
-    let dir = Workdir::with_catalog(&repository_catalog());
-    let port = echoing_server(Echo::Huge);
-    let output = dir
-        .billing()
-        .args(["plan", "--api-base", &format!("http://127.0.0.1:{port}")])
-        .env("STRIPE_SECRET_KEY", SECRET)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let output = plan_against(echoing_server(Echo::Huge), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(

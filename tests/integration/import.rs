@@ -367,7 +367,10 @@ fn a_dashboard_account_is_imported_and_adopted_without_changing_an_object() {
         "{text}"
     );
     for expected in [
-        format!("[products.pro]\nid = \"{}\"\nname = \"Pro\"\ndescription = \"For growing teams\"\ntax_code = \"txcd_10103001\"\nfeatures = [\"Unlimited projects\", \"Priority support\"]\ndefault_price = \"monthly\"\n", account.id("pro")),
+        // The ids of the account read are its environment's: under `overrides.test`.
+        "[environments.test]\nmode = \"test\"\nsecret_key_env = \"STRIPE_SECRET_KEY\"\napi_base = \"http://127.0.0.1:".to_owned(),
+        "[products.pro]\nname = \"Pro\"\ndescription = \"For growing teams\"\ntax_code = \"txcd_10103001\"\nfeatures = [\"Unlimited projects\", \"Priority support\"]\ndefault_price = \"monthly\"\n".to_owned(),
+        format!("[products.pro.overrides.test]\nid = \"{}\"\n", account.id("pro")),
         "[products.pro.prices.monthly]\namount = \"79.00\"\ncurrency = \"usd\"\ninterval = \"month\"\ntax_behavior = \"exclusive\"\nlookup_key = \"pro_monthly\"\nnickname = \"Pro monthly\"\n".to_owned(),
         "[products.pro.prices.monthly.currency_options]\neur = { amount = \"72.00\", tax_behavior = \"exclusive\" }\n".to_owned(),
         "name = \"Onboarding \\\"white glove\\\" — setup\"".to_owned(),
@@ -375,12 +378,13 @@ fn a_dashboard_account_is_imported_and_adopted_without_changing_an_object() {
         "  { up_to = \"inf\", unit_amount_decimal = \"0.05\" },".to_owned(),
         "[products.api.prices.requests.currency_options.eur]".to_owned(),
         "  { up_to = \"inf\", amount = \"8.00\", flat_amount = \"5.00\" },".to_owned(),
-        "[coupons.ten_off]\nid = \"TENOFF\"\nname = \"Ten off\"\namount_off = \"10.00\"\ncurrency = \"usd\"\nduration = \"once\"\n".to_owned(),
-        format!("[coupons.launch_20]\nid = \"{}\"", account.id("launch")),
+        "[coupons.ten_off]\nname = \"Ten off\"\namount_off = \"10.00\"\ncurrency = \"usd\"\nduration = \"once\"\n".to_owned(),
+        "[coupons.ten_off.overrides.test]\nid = \"TENOFF\"\n".to_owned(),
+        format!("[coupons.launch_20.overrides.test]\nid = \"{}\"", account.id("launch")),
         "applies_to = [\"pro\"]".to_owned(),
         "[promotion_codes.LAUNCH20]\ncoupon = \"launch_20\"\nmax_redemptions = 50\n".to_owned(),
         "first_time_transaction = true\nminimum_amount = \"20.00\"\nminimum_amount_currency = \"usd\"\n\n[promotion_codes.LAUNCH20.currency_options]\neur = \"18.00\"\n".to_owned(),
-        format!("[tax_rates.vat_de]\nid = \"{}\"\ndisplay_name = \"VAT\"\npercentage = 19\ninclusive = false\ncountry = \"DE\"\ntax_type = \"vat\"\ndescription = \"German VAT\"\n", account.id("vat")),
+        format!("[tax_rates.vat_de]\ndisplay_name = \"VAT\"\npercentage = 19\ninclusive = false\ncountry = \"DE\"\ntax_type = \"vat\"\ndescription = \"German VAT\"\n\n[tax_rates.vat_de.overrides.test]\nid = \"{}\"\n", account.id("vat")),
         "[tax]\ndefault_tax_behavior = \"exclusive\"\nhead_office = { city = \"Berlin\", country = \"DE\" }\nregistrations = [\n  { country = \"DE\", type = \"standard\" },\n]\n".to_owned(),
     ] {
         assert!(text.contains(&expected), "missing:\n{expected}\nin:\n{text}");
@@ -518,14 +522,14 @@ fn include_archived_writes_archived_objects_inactive() {
     let text = env.dir.read("billing.toml");
     assert!(
         text.contains(&format!(
-            "[products.legacy]\nid = \"{}\"\nname = \"Legacy\"\nactive = false\n",
+            "[products.legacy]\nname = \"Legacy\"\nactive = false\n\n[products.legacy.overrides.test]\nid = \"{}\"\n",
             account.id("legacy")
         )),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "[tax_rates.sales_tax_us_ny]\nid = \"{}\"\ndisplay_name = \"Sales tax\"\npercentage = 8.875\ninclusive = false\nactive = false\n",
+            "[tax_rates.sales_tax_us_ny]\ndisplay_name = \"Sales tax\"\npercentage = 8.875\ninclusive = false\nactive = false\ncountry = \"US\"\nstate = \"NY\"\n\n[tax_rates.sales_tax_us_ny.overrides.test]\nid = \"{}\"\n",
             account.id("old_rate")
         )),
         "{text}"
@@ -681,7 +685,7 @@ fn a_coupon_that_names_a_product_twice_applies_to_it_once() {
     assert!(!run.stderr.contains("Skipped"), "{}", run.stderr);
     let text = env.dir.read("billing.toml");
     assert!(
-        text.contains("[coupons.pro10]\nid = \"PRO10\"\npercent_off = 10\nduration = \"once\"\napplies_to = [\"pro\"]\n"),
+        text.contains("[coupons.pro10]\npercent_off = 10\nduration = \"once\"\napplies_to = [\"pro\"]\n\n[coupons.pro10.overrides.test]\nid = \"PRO10\"\n"),
         "{text}"
     );
     let plan = env.billing(&["plan", "--format", "json"]);
@@ -1340,6 +1344,223 @@ fn random_dashboard_accounts_are_imported_and_adopted_in_place() {
             failures[0].0 + 1,
             list.join("\n"),
             details.join("\n\n")
+        );
+    }
+}
+
+/// `billing` in `dir` with these variables set (values are not secret: an API base may be
+/// printed), checking that `key` is never printed.
+fn billing_with(dir: &Workdir, args: &[&str], vars: &[(&str, &str)], key: &str) -> Run {
+    let mut cmd = dir.billing();
+    cmd.args(args);
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    let run: Run = cmd.output().expect("billing runs").into();
+    assert!(!run.stdout.contains(key) && !run.stderr.contains(key));
+    run
+}
+
+/// A sandbox standing in for a live-mode account.
+fn live_sandbox() -> stripe_sandbox::Sandbox {
+    start_with(SandboxConfig {
+        live: true,
+        ..SandboxConfig::default()
+    })
+}
+
+fn base(sandbox: &stripe_sandbox::Sandbox) -> String {
+    sandbox.base_url().trim_end_matches('/').to_owned()
+}
+
+/// The account id of a sandbox, through a key it accepts.
+fn account_id(sandbox: &stripe_sandbox::Sandbox, key: &str) -> String {
+    let res = Req::get("/v1/account")
+        .header("Authorization", Some(&format!("Bearer {key}")))
+        .send(sandbox);
+    res.json()["id"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn importing_a_catalog_with_environments_keeps_it_right_for_every_environment() {
+    // This repository's catalog applied to a test account, which also holds a product made
+    // in the Dashboard; then imported from that account over billing.toml.
+    let test = start_with(SandboxConfig::default());
+    let live = live_sandbox();
+    let test_key = crate::engine::KEY;
+    let live_key = format!("sk_live_{}", "importEnvironments0123456789");
+    let dir = Workdir::with_catalog(&repository_catalog());
+    let (test_base, live_base) = (base(&test), base(&live));
+    let in_test = |args: &[&str]| {
+        billing_with(
+            &dir,
+            args,
+            &[
+                ("STRIPE_TEST_SECRET_KEY", test_key),
+                ("BILLING_API_BASE", &test_base),
+            ],
+            test_key,
+        )
+    };
+    let in_live = |args: &[&str]| {
+        billing_with(
+            &dir,
+            args,
+            &[
+                ("STRIPE_LIVE_SECRET_KEY", &live_key),
+                ("BILLING_API_BASE", &live_base),
+            ],
+            &live_key,
+        )
+    };
+    let apply = in_test(&["-e", "test", "apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let legacy = product(&test, "name=Legacy");
+    let import = in_test(&["-e", "test", "import", "--out", "billing.toml", "--force"]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    assert!(
+        import
+            .stderr
+            .ends_with("Run `billing -e test plan` to review the adoptions.\n"),
+        "{}",
+        import.stderr
+    );
+    let text = dir.read("billing.toml");
+    for expected in [
+        // The test account's product, adopted in test only.
+        format!("[products.legacy]\nname = \"Legacy\"\n\n[products.legacy.overrides.test]\nid = \"{legacy}\"\n"),
+        // The staff coupon keeps its limit.
+        "[coupons.staff]\nname = \"Staff\"\npercent_off = 100\nduration = \"forever\"\nenvironments = [\"local\", \"test\"]\n".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    // Products billing manages are found by their marker: no id anywhere else.
+    assert_eq!(text.matches("id = \"prod_").count(), 1, "{text}");
+
+    // Against the account it was read from: only the adoption.
+    let plan = in_test(&["-e", "test", "plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let doc: Value = serde_json::from_str(&plan.stdout).expect("JSON");
+    let actions: Vec<(String, String)> = doc["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap_or_default().to_owned(),
+                c["address"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [("adopt".to_owned(), "products.legacy".to_owned())],
+        "{text}"
+    );
+
+    // Against live: everything is created, with no id of the test account, and no staff
+    // coupon.
+    let plan = in_live(&["-e", "live", "plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(!plan.stdout.contains(&legacy), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("prod_"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("coupons.staff"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("coupons.launch20"), "{}", plan.stdout);
+    let apply = in_live(&["-e", "live", "apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let again = in_live(&["-e", "live", "plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn importing_without_a_catalog_reads_the_account_of_the_key_and_plans_it_next() {
+    // The README's takeover, in a directory without billing.toml: the account of
+    // STRIPE_SECRET_KEY at the API --api-base (or BILLING_API_BASE) names, declared as an
+    // environment so that the next plan reads the same account.
+    for live_mode in [false, true] {
+        let sandbox = if live_mode {
+            live_sandbox()
+        } else {
+            start_with(SandboxConfig::default())
+        };
+        let key = if live_mode {
+            format!("sk_live_{}", "takeover0123456789")
+        } else {
+            crate::engine::KEY.to_owned()
+        };
+        let api = base(&sandbox);
+        let made = Req::post("/v1/products", "name=Pro")
+            .header("Authorization", Some(&format!("Bearer {key}")))
+            .idempotency_key("takeover-pro")
+            .send(&sandbox);
+        assert_eq!(made.status, 200, "{}", made.body);
+        let pro = made.json()["id"].as_str().unwrap_or_default().to_owned();
+        let dir = Workdir::new();
+        let (flag, vars): (Vec<&str>, Vec<(&str, &str)>) = if live_mode {
+            (
+                vec![],
+                vec![("STRIPE_SECRET_KEY", &key), ("BILLING_API_BASE", &api)],
+            )
+        } else {
+            (vec!["--api-base", &api], vec![("STRIPE_SECRET_KEY", &key)])
+        };
+        let mut args = vec!["import", "--out", "billing.toml"];
+        args.extend(&flag);
+        let import = billing_with(&dir, &args, &vars, &key);
+        assert_eq!(import.code, 0, "{}", import.stderr);
+        let (env, next) = if live_mode {
+            ("live", "billing -e live plan")
+        } else {
+            ("test", "billing plan")
+        };
+        assert!(
+            import
+                .stderr
+                .starts_with(&format!("Reading environment `{env}` ({env} mode, {api}).")),
+            "{}",
+            import.stderr
+        );
+        assert!(
+            import.stderr.contains("into billing.toml: 1 product."),
+            "{}",
+            import.stderr
+        );
+        assert!(
+            import
+                .stderr
+                .ends_with(&format!("Run `{next}` to review the adoptions.\n")),
+            "{}",
+            import.stderr
+        );
+        let text = dir.read("billing.toml");
+        assert!(
+            text.contains(&format!(
+                "[environments.{env}]\nmode = \"{env}\"\nsecret_key_env = \"STRIPE_SECRET_KEY\"\napi_base = \"{api}\"\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "[products.pro]\nname = \"Pro\"\n\n[products.pro.overrides.{env}]\nid = \"{pro}\"\n"
+            )),
+            "{text}"
+        );
+        // The next command reads the same account, with the key alone.
+        let mut next_args: Vec<&str> = next.split(' ').skip(1).collect();
+        next_args.push("--detailed-exitcode");
+        let plan = billing_with(&dir, &next_args, &[("STRIPE_SECRET_KEY", &key)], &key);
+        assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+        let account = account_id(&sandbox, &key);
+        assert!(
+            crate::engine::squash(&plan.stdout)
+                .starts_with(&format!("Plan for {env} (account {account}, {env} mode")),
+            "{}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout.contains("Plan: 1 to adopt, 0 to create"),
+            "{}",
+            plan.stdout
         );
     }
 }

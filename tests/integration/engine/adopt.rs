@@ -281,11 +281,26 @@ interval = "month"
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stderr.contains(
-            "prices.pro.monthly: `id = \"price_doesNotExist\"` names no price of this account"
+            "prices.pro.monthly: `id = \"price_doesNotExist\"` names no price of account acct_"
         ),
         "{}",
         run.stderr
     );
+    // The id may well be of another account (a plan against the wrong environment): the
+    // hint says so first, and never suggests removing `id` as the way to take a price over.
+    assert!(
+        run.stderr
+            .contains("plan against the account the id comes from (-e picks the environment"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("Removing `id` adopts nothing: apply would create a new price"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("remove `id` to create a new price"));
     assert_eq!(env.writes(), 0);
 }
 

@@ -121,7 +121,7 @@ fn a_catalog_with_only_a_live_environment_needs_e() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("billing.toml:1:2: error: no environment chosen: billing.toml declares only live environments (live), and billing never picks a live one by itself"),
+            .starts_with("error: no environment chosen: billing.toml declares only live environments (live), and billing never picks a live one by itself"),
         "{}",
         run.stderr
     );
@@ -334,4 +334,267 @@ fn the_key_appears_in_no_output_and_no_file() {
             path.display()
         );
     }
+}
+
+/// The repository's billing.toml in a scratch directory: `local` (the embedded sandbox,
+/// the default), `test` (STRIPE_TEST_SECRET_KEY) and `live` (STRIPE_LIVE_SECRET_KEY), none
+/// with an `api_base`.
+fn repository() -> Workdir {
+    Workdir::with_catalog(&crate::support::repository_catalog())
+}
+
+/// A sandbox standing in for a live-mode account.
+fn live_sandbox() -> Sandbox {
+    stripe_sandbox::test_support::start_with(stripe_sandbox::SandboxConfig {
+        live: true,
+        ..stripe_sandbox::SandboxConfig::default()
+    })
+}
+
+#[test]
+fn e_mistakes_are_flag_errors_naming_the_declared_environments() {
+    let sandbox = start();
+    let dir = Workdir::with_catalog(&catalog(&sandbox, ""));
+    for args in [&["-e", "tset", "plan"][..], &["validate", "--env", "tset"]] {
+        let run = billing(&dir, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(
+                "error: -e/--env tset: billing.toml declares no environment `tset` (it declares `live`, `local` and `test`)\nhint: did you mean `-e test`?\n"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        // Not reported as a problem of billing.toml, which is valid.
+        assert!(!run.stderr.contains("billing.toml:"), "{}", run.stderr);
+    }
+    let validate = billing(&dir, &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    // Without environments, -e names the embedded sandbox only.
+    let plain = Workdir::with_catalog("[products.pro]\nname = \"Pro\"\n");
+    let run = billing(&plain, &["plan", "-e", "test"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("error: -e/--env test: billing.toml declares no environments; without any, billing uses the embedded sandbox (`-e sandbox`)"),
+        "{}",
+        run.stderr
+    );
+    assert!(sandbox.requests().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn api_base_is_refused_on_a_sandbox_environment_and_read_from_billing_api_base() {
+    let test = start();
+    let live = live_sandbox();
+    let trimmed = |s: &Sandbox| s.base_url().trim_end_matches('/').to_owned();
+    let (test_base, live_base) = (trimmed(&test), trimmed(&live));
+    let dir = repository();
+    // The flag, or the variable, on the default environment, `local`: refused, naming both.
+    for (args, variable) in [
+        (vec!["plan", "--api-base", test_base.as_str()], None),
+        (vec!["plan"], Some(test_base.as_str())),
+    ] {
+        let mut cmd = dir.billing();
+        cmd.args(&args).env("STRIPE_TEST_SECRET_KEY", TEST_KEY);
+        if let Some(base) = variable {
+            cmd.env("BILLING_API_BASE", base);
+        }
+        let run: Run = cmd.output().unwrap().into();
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "error: --api-base {} cannot be used with environment `local`: it is the embedded sandbox (sandbox = true in billing.toml)",
+                test_base
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("hint: pass -e with an environment that talks to an API (live, test)"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(test.requests().is_empty(), "nothing is sent");
+    assert!(
+        !dir.path().join(".billing/local").exists(),
+        "nothing started"
+    );
+
+    // `-e live` with the catalog's own key variable, pointed at a loopback sandbox by
+    // BILLING_API_BASE.
+    let key = live_key();
+    let live_run = |args: &[&str]| -> Run {
+        let run: Run = dir
+            .billing()
+            .args(args)
+            .env("STRIPE_LIVE_SECRET_KEY", &key)
+            .env("BILLING_API_BASE", &live_base)
+            .output()
+            .unwrap()
+            .into();
+        assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+        run
+    };
+    let apply = live_run(&["-e", "live", "apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        squash(&apply.stdout).starts_with("Plan for live (account acct_"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stderr.contains(&format!(
+            "Reading environment `live` (live mode, {live_base})."
+        )),
+        "{}",
+        apply.stderr
+    );
+    // The staff coupon is limited to local and test: not created in live.
+    assert!(
+        apply.stdout.contains("coupons.launch20"),
+        "{}",
+        apply.stdout
+    );
+    assert!(!apply.stdout.contains("coupons.staff"), "{}", apply.stdout);
+    let plan = live_run(&["-e", "live", "plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+
+    let help: Run = dir.billing().arg("--help").output().unwrap().into();
+    assert!(
+        help.stdout.contains("[env: BILLING_API_BASE="),
+        "{}",
+        help.stdout
+    );
+}
+
+#[test]
+fn network_and_key_errors_say_what_to_do() {
+    let sandbox = start();
+    let base = sandbox.base_url().trim_end_matches('/').to_owned();
+    let dir = repository();
+    let test_key = [("STRIPE_TEST_SECRET_KEY", TEST_KEY)];
+
+    // An API base written with /v1.
+    let versioned = format!("{base}/v1");
+    let run = billing_with_keys(
+        &dir,
+        &["-e", "test", "plan", "--api-base", &versioned],
+        &test_key,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: --api-base {versioned} ends in /v1, which billing adds to every request itself\nhint: use --api-base {base}\n"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(sandbox.requests().is_empty());
+
+    // Nothing listening on this machine: at once, not after retries, with what to start.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let closed = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let run = billing_with_keys(
+        &dir,
+        &["-e", "test", "plan", "--api-base", &closed],
+        &test_key,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "error: cannot read the Stripe state of environment `test`: nothing is listening at {closed} (connection refused)"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "hint: start a local Stripe-compatible API there (`billing sandbox --port {port}`)"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // A missing key: the variable, and the environments -e picks from.
+    let run = billing_with_keys(&dir, &["-e", "test", "plan"], &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("error: STRIPE_TEST_SECRET_KEY is not set: environment `test` needs a Stripe secret key to talk to https://api.stripe.com\nhint: set STRIPE_TEST_SECRET_KEY to the secret key of environment `test` (keys are read from environment variables only); -e picks another environment: `live` (STRIPE_LIVE_SECRET_KEY)\n"),
+        "{}",
+        run.stderr
+    );
+
+    // Without environments, the API a flag names is not called an environment by its URL.
+    let plain = Workdir::with_catalog("[products.pro]\nname = \"Pro\"\n");
+    let run = billing_with_keys(&plain, &["plan", "--api-base", base.as_str()], &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: STRIPE_SECRET_KEY is not set: --api-base {base} needs a Stripe secret key to talk to {base}"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("environment `http"), "{}", run.stderr);
+    let run = billing_with_keys(
+        &plain,
+        &["plan", "--api-base", base.as_str()],
+        &[("STRIPE_SECRET_KEY", TEST_KEY)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        squash(&run.stdout).starts_with(&format!("Plan for --api-base {base} (account acct_")),
+        "{}",
+        run.stdout
+    );
+
+    // Where keys come from.
+    let help: Run = dir.billing().arg("--help").output().unwrap().into();
+    let help = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("Secret keys are read from environment variables, never from a flag or a file: each environment's secret_key_env (STRIPE_SECRET_KEY unless billing.toml names another)"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_stripe_secret_key_the_embedded_sandbox_leaves_unused_is_warned_about() {
+    let key = [("STRIPE_SECRET_KEY", TEST_KEY)];
+    // No environments: the embedded sandbox, and how to use the key instead.
+    let plain = Workdir::with_catalog("[products.pro]\nname = \"Pro\"\n");
+    let run = billing_with_keys(&plain, &["plan"], &key);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("warning: STRIPE_SECRET_KEY is set but not used: billing.toml declares no environments, so billing uses the embedded sandbox; to use the key, pass --api-base https://api.stripe.com (or set BILLING_API_BASE)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("Reading environment `sandbox` (the embedded sandbox, state in "),
+        "{}",
+        run.stderr
+    );
+    // The repository's catalog: `local` by default, and the environments that read keys.
+    let run = billing_with_keys(&repository(), &["plan"], &key);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: STRIPE_SECRET_KEY is set but not used: environment `local` is the embedded sandbox, and no environment of billing.toml reads its key from STRIPE_SECRET_KEY; to read an account, pass -e live (key in STRIPE_LIVE_SECRET_KEY) or -e test (key in STRIPE_TEST_SECRET_KEY)"),
+        "{}",
+        run.stderr
+    );
+    // Without the key, no warning.
+    let run = billing_with_keys(&plain, &["plan"], &[]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
 }
