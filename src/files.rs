@@ -40,18 +40,55 @@ pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError>
 /// Writes `text` to `path` atomically, readable by others (0644 less the umask, or the
 /// permissions of the file it replaces): a temporary file with an unpredictable name, created
 /// exclusively in the same directory, flushed, then renamed over `path`, so that a reader
-/// never sees half a file. A link, FIFO, device or directory at `path` is refused with an
-/// error naming it, and left alone.
+/// never sees half a file. Missing directories on the way are made first, as for every file
+/// billing writes (`--out`, `outputs`). A link, FIFO, device or directory at `path` is refused
+/// with an error naming it, and left alone. Errors name `path`, never the temporary file.
 pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    files::replace(path, text.as_bytes(), Access::Shared)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    make_directory(path)
+        .and_then(|()| files::replace(path, text.as_bytes(), Access::Shared).map(drop))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Makes the missing directories on the way to the file `path`: an error names the first one
+/// on the way that is not a directory.
+fn make_directory(path: &Path) -> io::Result<()> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        blocked(path).unwrap_or_else(|| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create the directory {}: {e}", dir.display()),
+            )
+        })
+    })
+}
+
+/// The error that names what stands where a directory on the way to `path` should be.
+fn blocked(path: &Path) -> Option<io::Error> {
+    let file = path
+        .ancestors()
+        .skip(1)
+        .find(|a| std::fs::metadata(a).is_ok_and(|m| !m.is_dir()))?;
+    Some(io::Error::new(
+        io::ErrorKind::NotADirectory,
+        format!("{} is not a directory", file.display()),
+    ))
 }
 
 /// Whether `path` may be written by [`write_atomically`]: nothing there, or a regular file.
 /// The same error it would give, before anything else is done.
 pub(crate) fn check_writable(path: &Path) -> anyhow::Result<()> {
-    files::check_target(path).with_context(|| format!("cannot write {}", path.display()))?;
+    files::check_target(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotADirectory => blocked(path).unwrap_or(e),
+            _ => e,
+        })
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

@@ -26,16 +26,47 @@ pub(crate) enum Format {
 }
 
 impl Format {
-    /// The format a file's extension names (`outputs = "generated/billing.live.ts"`).
-    pub(crate) fn from_path(path: &std::path::Path) -> Option<Self> {
-        match crate::catalog::output_format(path.to_str()?)? {
-            "json" => Some(Self::Json),
-            "toml" => Some(Self::Toml),
-            "ts" => Some(Self::Ts),
-            "env" => Some(Self::Env),
-            _ => None,
+    const ALL: [Self; 4] = [Self::Json, Self::Toml, Self::Ts, Self::Env];
+
+    /// Its name on the command line, and the extension of a file in it (`.env` and `app.env`
+    /// for env).
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Toml => "toml",
+            Self::Ts => "ts",
+            Self::Env => "env",
         }
     }
+
+    /// The format a file's extension names (`outputs = "generated/billing.live.ts"`).
+    pub(crate) fn from_path(path: &std::path::Path) -> Option<Self> {
+        let extension = crate::catalog::output_format(path.to_str()?)?;
+        Self::ALL.into_iter().find(|f| f.name() == extension)
+    }
+
+    /// The format to write the file at `path` in, the one rule for the `outputs` setting and
+    /// `billing output --out`: the format its extension names; `explicit` (`--format`) for a
+    /// file whose extension names none, and an error when it names another.
+    pub(crate) fn for_file(
+        path: &std::path::Path,
+        explicit: Option<Self>,
+    ) -> Result<Self, FileFormat> {
+        match (Self::from_path(path), explicit) {
+            (Some(named), Some(given)) if named != given => Err(FileFormat::Contradicts(named)),
+            (Some(format), _) | (None, Some(format)) => Ok(format),
+            (None, None) => Err(FileFormat::Unknown),
+        }
+    }
+}
+
+/// Why a file's format cannot be settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileFormat {
+    /// Its extension names no format, and none was given.
+    Unknown,
+    /// The format given is not the one its extension names (this one).
+    Contradicts(Format),
 }
 
 /// A price's ids.
@@ -62,6 +93,16 @@ pub(crate) struct Outputs {
     pub prices: BTreeMap<String, BTreeMap<String, PriceIds>>,
     /// Declared addresses with no object in Stripe yet (not applied).
     pub missing: Vec<String>,
+    /// Declared addresses whose object is inactive in Stripe and cannot be used (a promotion
+    /// code Stripe deactivated: expired or used up), left out of the ids.
+    pub inactive: Vec<String>,
+}
+
+impl Outputs {
+    /// Whether it lists any id at all.
+    pub(crate) fn has_ids(&self) -> bool {
+        !self.prices.is_empty() || self.ids.values().any(|ids| !ids.is_empty())
+    }
 }
 
 impl Serialize for Outputs {
@@ -111,6 +152,7 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
     let ns = catalog.namespace.as_str();
     let managed = Managed::new(live, |o| owner(o.metadata(), ns));
     let mut missing = Vec::new();
+    let mut inactive = Vec::new();
     let mut prices: BTreeMap<String, BTreeMap<String, PriceIds>> = BTreeMap::new();
     for (pkey, product) in &catalog.products {
         for (key, price) in &product.prices {
@@ -139,20 +181,26 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
             let text = address.to_string();
             let objects = managed.objects_at(kind, &text);
             // The current object: the newest active one, else the newest.
-            let mut id = objects
+            let current = objects
                 .iter()
                 .find(|o| o.active())
-                .or_else(|| objects.first())
-                .map(|o| o.id().to_owned());
-            // A portal entry that manages the account's default configuration names it.
-            if catalog
-                .portals
-                .get(address.key())
-                .is_some_and(|p| p.account_default)
-                && kind == ResourceKind::Portal
+                .or_else(|| objects.first());
+            let id = if kind == ResourceKind::Portal
+                && catalog
+                    .portals
+                    .get(address.key())
+                    .is_some_and(|p| p.account_default)
             {
-                id = default_portal.map(|c| c.id.clone());
-            }
+                // A portal entry that manages the account's default configuration names it.
+                default_portal.map(|c| c.id.clone())
+            } else if current.is_some_and(|o| kind.deactivates() && !o.active()) {
+                // A deactivated code or configuration cannot be used: no id to offer. (An
+                // archived product, price or tax rate still names what customers have.)
+                inactive.push(text);
+                continue;
+            } else {
+                current.map(|o| o.id().to_owned())
+            };
             match id {
                 Some(id) => {
                     of_kind.insert(address.key().to_owned(), id);
@@ -163,6 +211,7 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
         ids.insert(kind, of_kind);
     }
     missing.sort();
+    inactive.sort();
     Outputs {
         environment: origin.environment.clone(),
         account: origin.account.clone(),
@@ -171,6 +220,7 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
         ids,
         prices,
         missing,
+        inactive,
     }
 }
 
@@ -322,6 +372,21 @@ mod tests {
         assert_eq!(env_value("$(id) `id` ~"), "'$(id) `id` ~'");
         assert_eq!(env_value("it's"), r"'it'\''s'");
         assert_eq!(env_value("a\nb"), "'a\nb'");
+    }
+
+    #[test]
+    fn a_file_is_written_in_the_format_its_extension_names() {
+        let of = |path: &str, given| Format::for_file(std::path::Path::new(path), given);
+        assert_eq!(of("src/ids.ts", None), Ok(Format::Ts));
+        assert_eq!(of("app/.env", None), Ok(Format::Env));
+        assert_eq!(of("ids.toml", Some(Format::Toml)), Ok(Format::Toml));
+        assert_eq!(of("ids.txt", Some(Format::Env)), Ok(Format::Env));
+        assert_eq!(of("ids.txt", None), Err(FileFormat::Unknown));
+        assert_eq!(of("ids", None), Err(FileFormat::Unknown));
+        assert_eq!(
+            of("ids.ts", Some(Format::Json)),
+            Err(FileFormat::Contradicts(Format::Ts))
+        );
     }
 
     #[test]

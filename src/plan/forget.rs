@@ -166,13 +166,13 @@ pub(crate) fn unmatched(
 }
 
 /// A write that changes only an object's metadata, on any kind that has it: forgetting removes
-/// the marker this way.
+/// the marker this way, and a move rewrites it on the objects an address superseded.
 #[derive(Debug, Clone)]
-struct MetadataWrite {
-    kind: ResourceKind,
-    object: ObjRef,
+pub(super) struct MetadataWrite {
+    pub(super) kind: ResourceKind,
+    pub(super) object: ObjRef,
     /// Keys to set (`Some`) or remove (`None`).
-    metadata: BTreeMap<String, Option<String>>,
+    pub(super) metadata: BTreeMap<String, Option<String>>,
 }
 
 impl Write for MetadataWrite {

@@ -13,6 +13,7 @@ mod forget;
 mod graph;
 mod lifecycle;
 mod metadata;
+mod moves;
 mod placed;
 mod portal;
 mod price;
@@ -87,6 +88,7 @@ pub(crate) fn plan(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErro
     lifecycle::plan(&mut b, &tax_rate::TaxRates);
     let portals = portal::Portals::new(&b, &products, &prices);
     lifecycle::plan(&mut b, &portals);
+    moves::carry_history(&mut b);
     claims::relabel(&claims, &mut b.changes);
     claims::rename_hints(&mut b.changes);
     removal_warnings(&mut b);

@@ -224,7 +224,7 @@ fn a_refused_outputs_file_says_the_apply_itself_completed() {
     symlink(&victim.path, &env.dir.path().join("ids.json"));
     assert_refused(
         &billing(&env, &["apply", "--yes"]),
-        "the apply completed, but the environment's ids could not be written: cannot write ./ids.json: it is a symbolic link",
+        "the apply completed and Stripe was changed, but the ids of test could not be written: cannot write ./ids.json: it is a symbolic link",
     );
     assert_eq!(env.current_or_none("products.pro"), 1);
     victim.assert_untouched();

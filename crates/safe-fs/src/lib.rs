@@ -104,7 +104,8 @@ fn directory(path: &Path) -> &Path {
 /// Writes `bytes` to `path` atomically (see the module docs) and returns the written file.
 /// A reader sees the old file or the new one, never half of one.
 pub fn replace(path: &Path, bytes: &[u8], access: Access) -> io::Result<File> {
-    write_via_temp(path, bytes, access, true)?
+    write_via_temp(path, bytes, access, true)
+        .map_err(about_target)?
         .ok_or_else(|| io::Error::other("the file could not be put in place"))
 }
 
@@ -114,7 +115,24 @@ pub fn create_new(path: &Path, bytes: &[u8], access: Access) -> io::Result<bool>
     if fs::symlink_metadata(path).is_ok() {
         return Ok(false);
     }
-    Ok(write_via_temp(path, bytes, access, false)?.is_some())
+    Ok(write_via_temp(path, bytes, access, false)
+        .map_err(about_target)?
+        .is_some())
+}
+
+/// An error of the temporary file as an error about the target: `tempfile` adds the
+/// temporary file's path (`… at path "dir/.plan.json.a8Xk….tmp"`), a name the caller never
+/// chose and that no longer exists, so only the cause is kept (the caller names the target).
+/// `tempfile` keeps the cause private: its message is all there is to keep.
+fn about_target(error: io::Error) -> io::Error {
+    if error.get_ref().is_some_and(|inner| inner.is::<Refused>()) {
+        return error;
+    }
+    let message = error.to_string();
+    match message.rfind(" at path \"") {
+        Some(at) => io::Error::new(error.kind(), &message[..at]),
+        None => error,
+    }
 }
 
 fn write_via_temp(
@@ -145,7 +163,8 @@ fn write_via_temp(
     let _ = access;
     // Created with O_CREAT | O_EXCL: a link planted at its name makes this fail, never followed.
     let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    // Written to the file itself: `tempfile`'s own writer would name the temporary path.
+    tmp.as_file_mut().write_all(bytes)?;
     if let Some(existing) = existing {
         keep_permissions(tmp.as_file(), &existing)?;
     }
@@ -262,6 +281,28 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         assert!(!create_new(&path, b"three", Access::Shared).unwrap());
         assert_eq!(fs::read(&path).unwrap(), b"two");
+    }
+
+    /// An error while the temporary file is made or written says what happened, never the
+    /// temporary file's name.
+    #[test]
+    fn errors_never_name_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "").unwrap();
+        for path in [dir.path().join("missing/plan.json"), file.join("plan.json")] {
+            for error in [
+                replace(&path, b"x", Access::Shared).unwrap_err(),
+                create_new(&path, b"x", Access::Shared).unwrap_err(),
+            ] {
+                let text = error.to_string();
+                assert!(
+                    !text.contains(".tmp") && !text.contains("plan.json"),
+                    "{text}"
+                );
+                assert!(text.ends_with(")") && text.contains("(os error "), "{text}");
+            }
+        }
     }
 
     #[cfg(unix)]
