@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
 use stripe_sandbox::test_support::{Req, start, start_with};
 use stripe_sandbox::{Sandbox, SandboxConfig};
 
@@ -202,9 +201,7 @@ fn the_environments_section_plans_test_and_applies_live_with_the_account_guard()
     // The coupon limited to local and test is not in live.
     let coupons = list_all_live(&live, "/v1/coupons");
     assert!(
-        coupons
-            .iter()
-            .all(|c| c["percent_off"] != Value::from(100.0)),
+        coupons.iter().all(|c| c["percent_off"] != 100.0),
         "the staff coupon stays out of live: {coupons:?}"
     );
     // `outputs` wrote the live ids.
