@@ -22,6 +22,13 @@ pub fn format_timestamp(ts: i64) -> String {
     )
 }
 
+/// The current time as Unix seconds, by this machine's clock.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Stripe takes dates for new coupons and codes only in the future and at most five years out.
 pub(crate) fn creatable_date(ts: i64, now: i64) -> Option<String> {
     const FIVE_YEARS: i64 = 5 * 365 * 86_400;

@@ -24,6 +24,8 @@ pub(crate) struct Diagnostic {
     pub hint: Option<String>,
     /// The source line holds a secret: show where, never the line itself.
     pub secret: bool,
+    /// Not a problem that makes the catalog invalid: something to look at (`warning:`).
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -35,7 +37,15 @@ impl Diagnostic {
             label: None,
             hint: None,
             secret: false,
+            warning: false,
         }
+    }
+
+    /// Makes it a warning: shown as `warning:`, it does not make the catalog invalid.
+    #[must_use]
+    pub(crate) fn warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
 
     /// Marks the source line as holding a secret, so that it is never shown.
@@ -59,7 +69,8 @@ impl Diagnostic {
         self
     }
 
-    /// Renders the problem as `FILE:LINE:COL: error: MESSAGE`, the source line underlined, and the hint.
+    /// Renders the problem as `FILE:LINE:COL: error: MESSAGE` (`warning:` for a warning), the
+    /// source line underlined, and the hint.
     pub(crate) fn render(&self, source: &SourceFile, color: bool) -> String {
         let paint = Paint(color);
         let pos = source.position(self.span.start);
@@ -77,7 +88,11 @@ impl Diagnostic {
             out,
             "{}: {} {}",
             paint.bold(&format!("{}:{}:{}", source.name(), pos.line, pos.column)),
-            paint.red("error:"),
+            if self.warning {
+                paint.yellow("warning:")
+            } else {
+                paint.red("error:")
+            },
             paint.bold(&visible(&self.message))
         );
         let _ = writeln!(out, "{} {}", gutter, paint.blue("|"));
@@ -210,6 +225,9 @@ impl Paint {
     }
     fn red(&self, text: &str) -> String {
         self.wrap("1;31", text)
+    }
+    fn yellow(&self, text: &str) -> String {
+        self.wrap("1;33", text)
     }
     fn blue(&self, text: &str) -> String {
         self.wrap("1;34", text)

@@ -40,7 +40,7 @@ pub(crate) use model::{
 };
 pub use money::MinorAmount;
 pub(crate) use money::{float_text, parse_decimal};
-pub(crate) use place::locate;
+pub(crate) use place::{locate, locate_field};
 pub(crate) use portal::{Portal, PortalSettings, SubscriptionCancel};
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};
@@ -242,6 +242,27 @@ impl Catalog {
             ResourceKind::TaxRate => keyed(&mut self.tax_rates.keys()),
             ResourceKind::Portal => keyed(&mut self.portals.keys()),
         }
+    }
+
+    /// The dates Stripe accepts only on a new object, and only between now and five years
+    /// ahead: each coupon's `redeem_by` and each promotion code's `expires_at`, with the
+    /// entry and the field that declares it.
+    pub(crate) fn creation_dates(&self) -> Vec<(Address, &'static str, i64)> {
+        let coupons = self.coupons.iter().filter_map(|(key, c)| {
+            Some((
+                Address::new(ResourceKind::Coupon, key),
+                "redeem_by",
+                c.redeem_by?,
+            ))
+        });
+        let codes = self.promotion_codes.iter().filter_map(|(key, p)| {
+            Some((
+                Address::new(ResourceKind::PromotionCode, key),
+                "expires_at",
+                p.expires_at?,
+            ))
+        });
+        coupons.chain(codes).collect()
     }
 
     /// Whether it declares the entry at `address`.

@@ -23,6 +23,21 @@ pub(crate) fn locate(source: &SourceFile, address: &Address) -> Option<Range<usi
     found
 }
 
+/// The span of the key `field` in the table that declares `address` in `source`
+/// (`redeem_by` of `[coupons.launch]`), when the text declares it there.
+pub(crate) fn locate_field(
+    source: &SourceFile,
+    address: &Address,
+    field: &str,
+) -> Option<Range<usize>> {
+    let sink = Sink::default();
+    let root = raw::parse_toml(source.text(), &sink)?;
+    let table = address.table();
+    let mut path: Vec<&str> = table.split('.').collect();
+    path.push(field);
+    find(root.get_ref(), &path)
+}
+
 /// The span of the last key of `path` in `table`.
 fn find(table: &DeTable<'_>, path: &[&str]) -> Option<Range<usize>> {
     let (segment, rest) = path.split_first()?;
@@ -53,5 +68,12 @@ mod tests {
         assert_eq!(line(at("portals.default")), Some((6, 2)));
         assert_eq!(line(at("coupons.launch")), Some((9, 1)));
         assert_eq!(at("products.gone"), None);
+        let field = |address: &str, field: &str| {
+            locate_field(&source, &address.parse().unwrap(), field)
+                .map(|span| source.position(span.start))
+        };
+        assert_eq!(line(field("coupons.launch", "percent_off")), Some((9, 12)));
+        assert_eq!(line(field("prices.pro.monthly", "amount")), Some((4, 1)));
+        assert_eq!(field("prices.pro.monthly", "currency"), None);
     }
 }

@@ -413,7 +413,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     };
     let style = Style::detect(global.no_color);
     let result = match &cli.command {
-        Command::Validate { .. } => validate::run(&global),
+        Command::Validate { .. } => validate::run(&global, style),
         Command::Plan { args, .. } => block_on(plan::run(&global, args, style)),
         Command::Apply { args, .. } => block_on(apply::run(&global, args, style)),
         Command::Forget { args, .. } => block_on(apply::forget(&global, args, style)),

@@ -17,8 +17,9 @@ pub(crate) fn load(global: &GlobalArgs, every: bool) -> Result<Catalog> {
     Ok(catalog::load_for(&global.config, choice)?)
 }
 
-pub(crate) fn run(global: &GlobalArgs) -> Result<u8> {
+pub(crate) fn run(global: &GlobalArgs, style: super::Style) -> Result<u8> {
     let catalog = load(global, true)?;
+    warn_of_dates(global, &catalog, style);
     let mut out = std::io::stdout().lock();
     // Products and prices always, the other kinds when declared (the settings are not an
     // entry one counts).
@@ -56,4 +57,43 @@ pub(crate) fn run(global: &GlobalArgs) -> Result<u8> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Warns, on stderr, of each date Stripe would refuse on a new object (a coupon's `redeem_by`,
+/// a code's `expires_at`: in the past, or more than five years ahead). Not an error: an object
+/// that exists keeps its date, and `billing plan` refuses only to create one with it.
+fn warn_of_dates(global: &GlobalArgs, catalog: &Catalog, style: super::Style) {
+    let dates = catalog.creation_dates();
+    if dates.is_empty() {
+        return;
+    }
+    let Ok(bytes) = crate::files::read_capped(&global.config, catalog::MAX_CATALOG_BYTES) else {
+        return;
+    };
+    let file = catalog::SourceFile::new(
+        global.config.display().to_string(),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    );
+    let now = crate::timestamp::now();
+    let mut warnings: Vec<catalog::Diagnostic> = dates
+        .into_iter()
+        .filter_map(|(address, field, at)| {
+            let problem = crate::timestamp::creatable_date(at, now)?;
+            let span = catalog::locate_field(&file, &address, field)
+                .or_else(|| catalog::locate(&file, &address))
+                .unwrap_or(0..0);
+            Some(catalog::Diagnostic::new(span, format!("{address}: {field} {problem}"))
+                .warning()
+                .hint(format!(
+                    "Stripe accepts `{field}` only between now and five years ahead, when it creates the {}: `billing plan` refuses to create it with this date (one that exists keeps it)",
+                    address.kind().noun()
+                )))
+        })
+        .collect();
+    // In the order of the file.
+    warnings.sort_by_key(|d| d.span.start);
+    let mut err = std::io::stderr().lock();
+    for warning in warnings {
+        let _ = err.write_all(warning.render(&file, style.color()).as_bytes());
+    }
 }

@@ -162,11 +162,7 @@ pub async fn read_counted(
     let mut prices = active;
     let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
     prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
-    let now = client.server_time().unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-    });
+    let now = client.server_time().unwrap_or_else(crate::timestamp::now);
     let state = LiveState {
         account,
         generation,

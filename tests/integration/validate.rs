@@ -233,3 +233,62 @@ fn each_command_takes_and_lists_only_the_flags_it_uses() {
         dir.billing().args(args).assert().success();
     }
 }
+
+#[test]
+fn dates_stripe_would_refuse_on_a_new_object_are_warned_about_at_their_field() {
+    let dir = Workdir::with_catalog(
+        r#"[products.pro]
+name = "Pro"
+
+[coupons.old]
+percent_off = 10
+duration = "once"
+redeem_by = 2020-01-31T00:00:00Z
+
+[coupons.far]
+percent_off = 10
+duration = "once"
+redeem_by = 2199-01-31T00:00:00Z
+
+[coupons.soon]
+percent_off = 10
+duration = "once"
+
+[promotion_codes.OLD]
+coupon = "soon"
+expires_at = 2021-06-01T00:00:00Z
+"#,
+    );
+    let out = dir.billing().arg("validate").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Valid: an existing coupon keeps its date. Each date is pointed at where it is written.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "billing.toml:7:1: warning: coupons.old: redeem_by 2020-01-31T00:00:00Z is in the past"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "billing.toml:12:1: warning: coupons.far: redeem_by 2199-01-31T00:00:00Z is more than five years away"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "billing.toml:20:1: warning: promotion_codes.OLD: expires_at 2021-06-01T00:00:00Z is in the past"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`billing plan` refuses to create it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("coupons.soon"), "{stderr}");
+    let old = stderr.find("coupons.old").unwrap();
+    assert!(
+        old < stderr.find("coupons.far").unwrap(),
+        "in the file's order"
+    );
+}
