@@ -361,15 +361,14 @@ fn killed_applies_at_random_points_are_finished_by_the_next_one() {
             assert_eq!(run(&env, &["apply", "--yes"]).code, 0, "{context}");
             env.set_catalog(&edited_catalog());
         }
-        // Killed once the sandbox has seen a random number of its writes: always mid-apply.
+        // Killed once the sandbox has seen a random number of its writes, at least three before
+        // the last (one at a time, each taking 2 ms or more): always mid-apply, however late the
+        // kill lands after the count is seen.
+        let total = planned_writes(&env);
         let before = env.writes();
-        let at = before
-            + if trial % 2 == 1 {
-                rng.usize(1..=8)
-            } else {
-                rng.usize(1..=100)
-            };
-        let mut child = spawn_apply(&env, &[]);
+        let most = if trial % 2 == 1 { 8 } else { 100 };
+        let at = before + rng.usize(1..=most.min(total.saturating_sub(3)).max(1));
+        let mut child = spawn_apply(&env, &["--concurrency", "1"]);
         while env.writes() < at && child.try_wait().unwrap().is_none() {
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -387,6 +386,18 @@ fn killed_applies_at_random_points_are_finished_by_the_next_one() {
         let replaced = if trial % 2 == 1 { REPLACED } else { &[] };
         assert_converged(&env, &context, replaced);
     }
+}
+
+/// How many write requests an apply of `env`'s catalog would send now, by its plan.
+fn planned_writes(env: &Env) -> usize {
+    let run = env.billing(&["plan", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON plan");
+    plan["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .map(|op| op["requests"].as_array().map_or(0, Vec::len))
+        .sum()
 }
 
 /// Waits until `child` holds an apply lock under `dir` (its pid written in the lock file).
