@@ -81,15 +81,7 @@ pub(crate) enum ConnectError {
     },
 }
 
-/// How messages call an environment: `environment `test``, or `--api-base URL` for the API a
-/// flag names without any environment declared.
-pub(crate) fn called(environment: &str) -> String {
-    if environment.starts_with("--") {
-        environment.to_owned()
-    } else {
-        format!("environment `{environment}`")
-    }
-}
+pub(crate) use crate::catalog::called;
 
 impl ConnectError {
     /// What to do about it, when there is more to say than the message.

@@ -727,3 +727,13 @@ pub(crate) fn resolve(
         *items = kept;
     }
 }
+
+/// How messages call an environment: `environment `test``, or `--api-base URL` for the API a
+/// flag names without any environment declared.
+pub(crate) fn called(environment: &str) -> String {
+    if environment.starts_with("--") {
+        environment.to_owned()
+    } else {
+        format!("environment `{environment}`")
+    }
+}

@@ -29,7 +29,7 @@ mod tests;
 pub(crate) use currency::Currency;
 pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all, render_each};
 pub(crate) use environments::{
-    DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, output_format, without_version,
+    DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, called, output_format, without_version,
 };
 pub use load::MAX_CATALOG_BYTES;
 pub(crate) use load::{LoadError, customer_spans, load_bytes, load_for, parse, parse_for};

@@ -93,14 +93,14 @@ async fn saved_plan(
     ).map_err(|error| {
         match error {
             LoadError::Unverified { reason, .. } => Error::new(format!(
-                "refusing to apply {}: it does not verify with the key of environment `{}`: {reason}",
+                "refusing to apply {}: it does not verify with the key of {}: {reason}",
                 path.display(),
-                connection.environment
+                crate::catalog::called(&connection.environment)
             ))
             .hint(format!(
-                "nothing was sent to Stripe; make the plan again with `billing plan --out {}` and environment `{}`'s key, review it, and apply that file",
+                "nothing was sent to Stripe; make the plan again with `billing plan --out {}` and the key of {}, review it, and apply that file",
                 path.display(),
-                connection.environment
+                crate::catalog::called(&connection.environment)
             )),
             LoadError::Elsewhere { made, here, .. } => {
                 Error::elsewhere(path, &made, &here, &opened.catalog)

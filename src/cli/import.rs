@@ -203,9 +203,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         }
     }
     let source = format!(
-        "{} (environment `{}`, {} mode){}",
+        "{} ({}, {} mode){}",
         origin.account,
-        origin.environment,
+        crate::catalog::called(&origin.environment),
         origin.mode,
         args.out
             .as_ref()

@@ -111,8 +111,9 @@ pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Resu
                     };
                     let _ = writeln!(
                         std::io::stderr(),
-                        "Waiting up to {} for the apply lock of environment `{environment}`{by}; Ctrl-C to stop (nothing is sent meanwhile).",
-                        describe(wait)
+                        "Waiting up to {} for the apply lock of {}{by}; Ctrl-C to stop (nothing is sent meanwhile).",
+                        describe(wait),
+                        crate::catalog::called(environment)
                     );
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -125,7 +126,8 @@ pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Resu
                     format!(" ({holder})")
                 };
                 bail!(
-                    "another `billing apply` is running for environment `{environment}`{who}: nothing was sent to Stripe; wait for it, or pass --lock-timeout 5m to wait here"
+                    "another `billing apply` is running for {}{who}: nothing was sent to Stripe; wait for it, or pass --lock-timeout 5m to wait here",
+                    crate::catalog::called(environment)
                 );
             }
             Err(std::fs::TryLockError::Error(e)) => {

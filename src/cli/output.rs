@@ -83,11 +83,13 @@ fn no_ids(outputs: &Outputs, catalog: &Catalog) -> Error {
     };
     if outputs.missing.is_empty() && outputs.inactive.is_empty() {
         return Error::new(format!(
-            "billing.toml declares nothing in environment `{environment}`: there are no ids to write, and nothing was written"
+            "billing.toml declares nothing for {}: there are no ids to write, and nothing was written",
+            crate::catalog::called(environment)
         ));
     }
     Error::new(format!(
-        "nothing billing.toml declares is usable in Stripe yet (environment `{environment}`, account {}): there are no ids to write, and nothing was written",
+        "nothing billing.toml declares is usable in Stripe yet ({}, account {}): there are no ids to write, and nothing was written",
+        crate::catalog::called(environment),
         outputs.account
     ))
     .hint(format!(

@@ -53,11 +53,15 @@ fn check(global: &GlobalArgs, path: &Path, text: &str) -> Result<(PlanDocument, 
         Err(LoadError::Unverified { reason, .. }) => {
             let doc = PlanDocument::parse(path, text)?;
             let why = if doc.origin.environment == environment {
-                format!("it does not verify with the key of environment `{environment}`: {reason}")
+                format!(
+                    "it does not verify with the key of {}: {reason}",
+                    catalog::called(&environment)
+                )
             } else {
                 format!(
-                    "it was made for environment `{}`, and billing.toml and the flags select `{environment}`",
-                    doc.origin.environment
+                    "it was made for {}, and billing.toml and the flags select {}",
+                    catalog::called(&doc.origin.environment),
+                    catalog::called(&environment)
                 )
             };
             Ok((doc, Verdict::Unverified(why)))
@@ -84,8 +88,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &ShowArgs, style: Style) -> Result<
     drop(out);
     match verdict {
         Verdict::Verified(environment) => style.note(&format!(
-            "{} verifies with the key of environment `{environment}`: it is the plan `billing plan` wrote",
-            path.display()
+            "{} verifies with the key of {}: it is the plan `billing plan` wrote",
+            path.display(),
+            catalog::called(&environment)
         )),
         Verdict::Unverified(why) => style.warn(&format!(
             "{} is unverified: {why}; what it shows may have been changed since `billing plan` wrote it (`billing apply` refuses a plan file that does not verify with the environment's key)",

@@ -233,7 +233,11 @@ pub(crate) enum LoadError {
     Tool { path: String, found: String },
     #[error("{path} does not verify: {reason}")]
     Unverified { path: String, reason: MacError },
-    #[error("{path} was made for environment `{made}`, not for environment `{here}`")]
+    #[error(
+        "{path} was made for {}, not for {}",
+        crate::catalog::called(made),
+        crate::catalog::called(here)
+    )]
     Elsewhere {
         path: String,
         /// The environment the plan records.

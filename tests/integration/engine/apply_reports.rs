@@ -281,7 +281,7 @@ fn waiting_for_the_lock_says_who_holds_it() {
     assert_eq!(run.code, 1);
     let err = squash(&run.stderr);
     assert!(
-        err.contains("Waiting up to 1s for the apply lock of environment `")
+        err.contains("Waiting up to 1s for the apply lock of --api-base http://")
             && err.contains("held by pid 4242, since 2026-01-01T00:00:00Z; Ctrl-C to stop"),
         "{err}"
     );

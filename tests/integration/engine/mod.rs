@@ -222,7 +222,7 @@ pub(crate) fn assert_apply_unverified(sandbox: &Sandbox, file: &str, apply: impl
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let err = squash(&run.stderr);
     for expected in [
-        format!("error: refusing to apply {file}: it does not verify with the key of environment `"),
+        format!("error: refusing to apply {file}: it does not verify with the key of "),
         "its MAC does not match its content: the file was changed after `billing plan` wrote it, or it was made with another key".to_owned(),
         format!("hint: nothing was sent to Stripe; make the plan again with `billing plan --out {file}`"),
     ] {
@@ -239,8 +239,7 @@ pub(crate) fn assert_apply_unverified(sandbox: &Sandbox, file: &str, apply: impl
 /// warns that it does not verify with that key.
 pub(crate) fn assert_shown_unverified(show: &Run, file: &str) {
     assert_eq!(show.code, 0, "{}", show.stderr);
-    let warning =
-        format!("warning: {file} is unverified: it does not verify with the key of environment `");
+    let warning = format!("warning: {file} is unverified: it does not verify with the key of ");
     assert!(show.stderr.contains(&warning), "{}", show.stderr);
 }
 

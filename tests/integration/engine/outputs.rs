@@ -133,7 +133,7 @@ fn output_without_a_single_id_fails_and_writes_nothing() {
         assert_eq!(run.stdout, "");
         assert!(
             run.stderr.contains(
-                "error: nothing billing.toml declares is usable in Stripe yet (environment"
+                "error: nothing billing.toml declares is usable in Stripe yet (--api-base http://"
             ),
             "{}",
             run.stderr
@@ -160,7 +160,7 @@ fn output_without_a_single_id_fails_and_writes_nothing() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr
-            .contains("error: billing.toml declares nothing in environment"),
+            .contains("error: billing.toml declares nothing for --api-base http://"),
         "{}",
         run.stderr
     );

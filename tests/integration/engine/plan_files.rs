@@ -234,10 +234,10 @@ fn show_prints_a_saved_plan_in_every_format_the_same_every_time() {
     // Without the environment's key, it cannot be checked, and says so.
     assert!(
         shown.stderr.contains(
-            "warning: plan.json is unverified: it was made for environment `--api-base http://127.0.0.1:"
+            "warning: plan.json is unverified: it was made for --api-base http://127.0.0.1:"
         ) && shown
             .stderr
-            .contains("and billing.toml and the flags select `sandbox`"),
+            .contains("and billing.toml and the flags select environment `sandbox`"),
         "{}",
         shown.stderr
     );
@@ -246,9 +246,10 @@ fn show_prints_a_saved_plan_in_every_format_the_same_every_time() {
     assert_eq!(verified.code, 0, "{}", verified.stderr);
     assert_eq!(verified.stdout, text.stdout);
     assert!(
-        verified.stderr.starts_with(
-            "note: plan.json verifies with the key of environment `--api-base http://127.0.0.1:",
-        ) && !verified.stderr.contains("unverified"),
+        verified
+            .stderr
+            .starts_with("note: plan.json verifies with the key of --api-base http://127.0.0.1:",)
+            && !verified.stderr.contains("unverified"),
         "{}",
         verified.stderr
     );
