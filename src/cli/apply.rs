@@ -49,6 +49,11 @@ pub(super) struct ApplyArgs {
     /// to finish (30s, 5m, 1h); by default, refuse at once.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = super::lock::parse_duration)]
     lock_timeout: std::time::Duration,
+    /// Replace the object at ADDRESS even though nothing forces it (webhooks.app rotates its
+    /// signing secret; prices and tax rates too). Repeatable; not with a saved plan, which
+    /// says what it replaces.
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "plan")]
+    replace: Vec<String>,
 }
 
 /// Asks on the terminal whether to apply: an error unless the answer is `yes`, or when there
@@ -120,12 +125,13 @@ async fn saved_plan(
 async fn fresh_plan(
     global: &GlobalArgs,
     forget: Option<&BTreeSet<String>>,
+    replace: &[String],
     lock_timeout: Duration,
 ) -> Result<(Session, PlanDocument, ApplyLock)> {
     let opened = session::open(global).await?;
     let lock = lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
     let session = opened.read().await?;
-    let doc = session.plan_with(forget)?;
+    let doc = session.plan_with(forget, replace)?;
     Ok((session, doc, lock))
 }
 
@@ -159,6 +165,7 @@ pub(crate) async fn forget(global: &GlobalArgs, args: &ForgetArgs, style: Style)
         concurrency: 8,
         format: args.format,
         lock_timeout: args.lock_timeout,
+        replace: Vec::new(),
     };
     let addresses: BTreeSet<String> = args.addresses.iter().cloned().collect();
     apply_fresh_or_saved(global, &apply_args, style, Some(&addresses)).await
@@ -179,7 +186,7 @@ async fn apply_fresh_or_saved(
     // The lock is held from before the state is read until the apply ends.
     let (session, doc, _lock) = match &args.plan {
         Some(path) => saved_plan(global, path, args.lock_timeout).await?,
-        None => fresh_plan(global, forget, args.lock_timeout).await?,
+        None => fresh_plan(global, forget, &args.replace, args.lock_timeout).await?,
     };
     // A saved plan is its own approval.
     let approved = args.plan.is_some() || args.yes;

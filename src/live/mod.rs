@@ -9,6 +9,7 @@ mod partition;
 mod portal;
 mod read;
 mod tax;
+mod webhook;
 
 pub(crate) use managed::Managed;
 pub use model::ReadScope;
@@ -27,6 +28,8 @@ pub(crate) use read::account;
 pub(crate) use tax::LiveAddress;
 pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
 pub(crate) use tax::{tax_registrations, tax_settings};
+pub(crate) use webhook::CONNECT_KEY;
+pub use webhook::LiveWebhook;
 
 use serde::Serialize;
 
@@ -61,6 +64,8 @@ pub struct LiveState {
     pub tax_rates: Vec<LiveTaxRate>,
     /// Every customer-portal configuration.
     pub portals: Vec<LivePortal>,
+    /// Every webhook endpoint.
+    pub webhooks: Vec<LiveWebhook>,
 }
 
 impl LiveState {
@@ -74,6 +79,7 @@ impl LiveState {
             ResourceKind::PromotionCode => &self.promotion_codes,
             ResourceKind::TaxRate => &self.tax_rates,
             ResourceKind::Portal => &self.portals,
+            ResourceKind::WebhookEndpoint => &self.webhooks,
             ResourceKind::TaxSettings | ResourceKind::TaxRegistration => {
                 const NONE: &Vec<LiveTaxRate> = &Vec::new();
                 NONE
@@ -142,6 +148,7 @@ pub async fn read_counted(
         (promotion_codes, codes_stats),
         (tax_rates, tax_rates_stats),
         portals,
+        webhooks,
         (tax_settings, tax_registrations),
     ) = tokio::try_join!(
         model::products(client, origin),
@@ -151,6 +158,7 @@ pub async fn read_counted(
         model::promotion_codes(client, origin),
         tax::tax_rates(client, origin),
         portal::portals(client),
+        webhook::webhooks(client),
         tax,
     )?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
@@ -175,6 +183,7 @@ pub async fn read_counted(
         tax_registrations,
         tax_rates,
         portals,
+        webhooks,
     };
     let stats = ReadStats {
         lists: BTreeMap::from([

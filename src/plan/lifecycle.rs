@@ -103,6 +103,23 @@ pub(crate) trait Lifecycle<'a> {
         None
     }
 
+    /// Whether a replacement keeps the replaced object for now (a webhook endpoint rotated in
+    /// two steps): then the next plan retires it, as a duplicate at its address.
+    fn keeps_replaced(&self, _entry: &Self::Entry) -> bool {
+        false
+    }
+
+    /// Called with the step that creates the entry's object, new or replacing another: a kind
+    /// whose objects take some fields only once they exist adds the step that sets them.
+    fn created(
+        &self,
+        _b: &mut Builder<'a>,
+        _change: usize,
+        _entry: &'a Self::Entry,
+        _step: StepId,
+    ) {
+    }
+
     /// The fields that change in place, and the write; `None` when nothing differs.
     fn update(
         &self,
@@ -163,7 +180,7 @@ pub(crate) fn plan<'a, K: Lifecycle<'a>>(b: &mut Builder<'a>, kind: &K) {
             Ok(Some(live)) => {
                 current.insert(live.id());
                 let shape = kind.shape_diff(entry, live);
-                if shape.is_empty() {
+                if shape.is_empty() && !replace_requested(b, &address) {
                     update(b, kind, &address, entry, live);
                 } else {
                     replace(b, kind, &address, entry, live, shape);
@@ -203,12 +220,13 @@ fn create<'a, K: Lifecycle<'a>>(
     change.fields = planned.fields;
     change.notes = planned.notes;
     let idx = b.add_change(change);
-    b.add_step(
+    let step = b.add_step(
         idx,
         format!("create {noun}"),
         planned.request,
         planned.depends_on,
     );
+    kind.created(b, idx, entry, step);
 }
 
 /// The change that updates `live` in place (or unarchives, or archives it as declared).
@@ -268,7 +286,7 @@ fn replace<'a, K: Lifecycle<'a>>(
         kind.title(entry),
         fingerprint(&[live]),
     );
-    change.reason = Some(replacement_reason(noun, &shape));
+    change.reason = Some(replacement(address, noun, &shape));
     change.fields = shape;
     // What else changes with it, but for metadata: the new object gets its own.
     if let Some(more) = kind.update(b, address, entry, live) {
@@ -279,24 +297,41 @@ fn replace<'a, K: Lifecycle<'a>>(
         );
     }
     change.notes.extend(kind.replaced_note(live));
-    let idx = b.add_change(change);
     let planned = kind.create(b, address, entry);
+    change.notes.extend(planned.notes);
+    let idx = b.add_change(change);
     let create = b.add_step(
         idx,
         format!("create {noun}"),
         planned.request,
         planned.depends_on,
     );
-    if live.active() {
-        let (_, request) = kind.retire(live);
+    kind.created(b, idx, entry, create);
+    if live.active() && !kind.keeps_replaced(entry) {
+        let (action, request) = kind.retire(live);
         let step = b.add_step(
             idx,
-            format!("archive the replaced {noun}"),
+            format!("{} the replaced {noun}", action.verb(K::Live::KIND)),
             request,
             vec![create],
         );
         kind.after(b, live, step);
     }
+}
+
+/// Why the object at `address` is replaced: the fields Stripe cannot change (`shape`), or
+/// `--replace` asked for it.
+pub(crate) fn replacement(address: &str, noun: &str, shape: &[FieldChange]) -> String {
+    if shape.is_empty() {
+        format!("`--replace {address}` asks for a new {noun}")
+    } else {
+        replacement_reason(noun, shape)
+    }
+}
+
+/// Whether `--replace` asks for a new object at `address` even though nothing forces one.
+pub(crate) fn replace_requested(b: &Builder<'_>, address: &str) -> bool {
+    b.replace.contains(address)
 }
 
 /// `Stripe cannot change a tax rate's percentage or clear a tax rate's country in place`.
