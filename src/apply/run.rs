@@ -10,6 +10,7 @@ use serde::Serialize;
 use stripe_client_core::{IdempotencyKey, RequestStrategy};
 use tokio::task::JoinSet;
 
+use super::secret::{Secret, Secrets};
 use crate::document::{Operation, PlanDocument};
 use crate::plan::{Change, StepId};
 use crate::stripe::{StripeError, StripeHttp};
@@ -74,11 +75,15 @@ impl ApplyReport {
 }
 
 /// What billing reads from a write's answer: the object's id (the tax settings singleton has
-/// none).
+/// none), and the signing secret of a new webhook endpoint.
 #[derive(miniserde::Deserialize)]
 struct Created {
     id: Option<String>,
+    secret: Option<String>,
 }
+
+/// What a finished operation created: an object's id, and its secret when Stripe returned one.
+type Made = (Option<String>, Option<Secret>);
 
 /// The requests of `op` with the ids of created objects in place of their placeholders.
 fn resolved(op: &Operation, created: &HashMap<StepId, String>) -> Vec<crate::plan::WireRequest> {
@@ -109,9 +114,10 @@ async fn run_operation(
     client: StripeHttp,
     id: StepId,
     created: HashMap<StepId, String>,
-) -> Result<Option<String>, String> {
+) -> Result<Made, String> {
     let op = &doc.operations[id];
     let mut first_id = None;
+    let mut secret = None;
     for (index, wire) in resolved(op, &created).iter().enumerate() {
         let key = if index == 0 {
             op.idempotency_key.clone()
@@ -129,6 +135,7 @@ async fn run_operation(
             Ok(c) => {
                 if first_id.is_none() {
                     first_id = c.id;
+                    secret = c.secret.map(Secret::new);
                 }
             }
             // Stripe ignores idempotency keys on DELETE (docs/stripe-rules.md#idempotency): when
@@ -153,23 +160,28 @@ async fn run_operation(
             }
         }
     }
-    Ok(if op.creates { first_id } else { None })
+    Ok(if op.creates {
+        (first_id, secret)
+    } else {
+        (None, None)
+    })
 }
 
 /// Runs every operation of `doc` whose dependencies succeeded, at most `concurrency` at a
-/// time.
+/// time; what an operation creates is handed to `secrets` before it counts as done.
 pub(crate) async fn apply(
     doc: &PlanDocument,
     client: &StripeHttp,
     concurrency: usize,
     progress: &dyn Progress,
+    secrets: &dyn Secrets,
 ) -> ApplyReport {
     let plan = Arc::new(doc.clone());
     let n = plan.operations.len();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
     let mut running = vec![false; n];
     let mut created: HashMap<StepId, String> = HashMap::new();
-    let mut tasks: JoinSet<(StepId, Result<Option<String>, String>, Duration)> = JoinSet::new();
+    let mut tasks: JoinSet<(StepId, Result<Made, String>, Duration)> = JoinSet::new();
     let concurrency = concurrency.max(1);
     loop {
         // Start ready steps in plan order.
@@ -211,6 +223,14 @@ pub(crate) async fn apply(
             }
         };
         running[id] = false;
+        let step = &plan.operations[id];
+        let change = &plan.resource_changes[step.change];
+        let result = result.and_then(|(id_created, secret)| {
+            if step.creates {
+                secrets.created(step, change, secret)?;
+            }
+            Ok(id_created)
+        });
         let outcome = match result {
             Ok(id_created) => {
                 if let Some(new_id) = &id_created {
@@ -223,8 +243,7 @@ pub(crate) async fn apply(
             }
             Err(error) => Outcome::Failed { error },
         };
-        let step = &plan.operations[id];
-        progress.finished(step, &plan.resource_changes[step.change], &outcome);
+        progress.finished(step, change, &outcome);
         let failed = matches!(outcome, Outcome::Failed { .. });
         outcomes[id] = Some(outcome);
         if failed {

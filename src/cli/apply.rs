@@ -56,6 +56,14 @@ pub(super) struct ApplyArgs {
     replace: Vec<String>,
 }
 
+/// The directory of billing.toml, which the paths it names are relative to.
+fn catalog_dir(config: &Path) -> PathBuf {
+    match config.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// Asks on the terminal whether to apply: an error unless the answer is `yes`, or when there
 /// is no terminal to ask.
 fn confirm() -> Result<()> {
@@ -229,13 +237,18 @@ async fn apply_fresh_or_saved(
     }
     let concurrency = usize::from(args.concurrency);
     let client = &session.connection.client;
+    let secrets = apply::SecretFiles {
+        dir: catalog_dir(&global.config),
+        catalog: &session.catalog,
+        environment: &session.connection.environment,
+    };
     let report = if json {
-        let report = apply::apply(&doc, client, concurrency, &Events::new()).await;
+        let report = apply::apply(&doc, client, concurrency, &Events::new(), &secrets).await;
         Events::finish(&doc, &report);
         report
     } else {
         let human = Human::new(style, doc.operations.len());
-        let report = apply::apply(&doc, client, concurrency, &human).await;
+        let report = apply::apply(&doc, client, concurrency, &human, &secrets).await;
         human.done();
         let mut out = std::io::stdout().lock();
         writeln!(out)?;
