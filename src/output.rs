@@ -62,6 +62,15 @@ pub(crate) struct Outputs {
     pub prices: BTreeMap<String, BTreeMap<String, PriceIds>>,
     /// Declared addresses with no object in Stripe yet (not applied).
     pub missing: Vec<String>,
+    /// Each webhook endpoint's URL, by key, listed with its id (never its signing secret).
+    pub urls: BTreeMap<String, String>,
+}
+
+/// A webhook endpoint as outputs list it.
+#[derive(Serialize)]
+struct Endpoint<'a> {
+    id: &'a str,
+    url: Option<&'a str>,
 }
 
 impl Serialize for Outputs {
@@ -79,6 +88,16 @@ impl Serialize for Outputs {
         out.serialize_field("namespace", &self.namespace)?;
         for kind in kinds {
             match self.ids.get(&kind) {
+                Some(ids) if kind == ResourceKind::WebhookEndpoint => {
+                    let endpoints: BTreeMap<&str, Endpoint<'_>> = ids
+                        .iter()
+                        .map(|(key, id)| {
+                            let url = self.urls.get(key).map(String::as_str);
+                            (key.as_str(), Endpoint { id, url })
+                        })
+                        .collect();
+                    out.serialize_field(kind.prefix(), &endpoints)?;
+                }
                 Some(ids) => out.serialize_field(kind.prefix(), ids)?,
                 None => out.serialize_field(kind.prefix(), &self.prices)?,
             }
@@ -163,6 +182,15 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
         ids.insert(kind, of_kind);
     }
     missing.sort();
+    let urls = ids
+        .get(&ResourceKind::WebhookEndpoint)
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, id)| {
+            let endpoint = live.webhooks.iter().find(|w| &w.id == id)?;
+            Some((key.clone(), endpoint.url.clone()))
+        })
+        .collect();
     Outputs {
         environment: origin.environment.clone(),
         account: origin.account.clone(),
@@ -171,6 +199,7 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
         ids,
         prices,
         missing,
+        urls,
     }
 }
 
@@ -253,11 +282,12 @@ fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
             continue;
         };
         for (k, id) in ids {
-            lines.push((
-                format!("BILLING_{prefix}_{}", env_part(k)),
-                id.clone(),
-                Address::new(kind, k.as_str()).to_string(),
-            ));
+            let name = format!("BILLING_{prefix}_{}", env_part(k));
+            let address = Address::new(kind, k.as_str()).to_string();
+            lines.push((name.clone(), id.clone(), address.clone()));
+            if let Some(url) = o.urls.get(k).filter(|_| kind == ResourceKind::WebhookEndpoint) {
+                lines.push((format!("{name}__URL"), url.clone(), address));
+            }
         }
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
