@@ -285,7 +285,11 @@ fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
             let name = format!("BILLING_{prefix}_{}", env_part(k));
             let address = Address::new(kind, k.as_str()).to_string();
             lines.push((name.clone(), id.clone(), address.clone()));
-            if let Some(url) = o.urls.get(k).filter(|_| kind == ResourceKind::WebhookEndpoint) {
+            if let Some(url) = o
+                .urls
+                .get(k)
+                .filter(|_| kind == ResourceKind::WebhookEndpoint)
+            {
                 lines.push((format!("{name}__URL"), url.clone(), address));
             }
         }

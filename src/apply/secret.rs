@@ -31,7 +31,12 @@ impl std::fmt::Debug for Secret {
 pub(crate) trait Secrets: Sync {
     /// `op` of `change` succeeded and created an object, whose answer carried `secret`. An
     /// error fails the operation (and what depends on it); its message never holds the secret.
-    fn created(&self, op: &Operation, change: &Change, secret: Option<Secret>) -> Result<(), String>;
+    fn created(
+        &self,
+        op: &Operation,
+        change: &Change,
+        secret: Option<Secret>,
+    ) -> Result<(), String>;
 }
 
 /// Writes each new endpoint's secret where its entry says, beside billing.toml.
@@ -51,7 +56,12 @@ fn lost(address: &str, why: &str) -> String {
 }
 
 impl Secrets for SecretFiles<'_> {
-    fn created(&self, op: &Operation, change: &Change, secret: Option<Secret>) -> Result<(), String> {
+    fn created(
+        &self,
+        op: &Operation,
+        change: &Change,
+        secret: Option<Secret>,
+    ) -> Result<(), String> {
         if change.kind != ResourceKind::WebhookEndpoint {
             return Ok(());
         }
@@ -95,7 +105,12 @@ fn write(dir: &Path, path: &Path, secret: &str) -> anyhow::Result<()> {
 
 /// Runs `command` through `sh -c` in `dir`, the secret on its stdin, `BILLING_WEBHOOK` and
 /// `BILLING_ENVIRONMENT` set; what it prints goes to stderr (stdout carries billing's data).
-fn pipe(command: &str, secret: &str, dir: &Path, (key, environment): (&str, &str)) -> Result<(), String> {
+fn pipe(
+    command: &str,
+    secret: &str,
+    dir: &Path,
+    (key, environment): (&str, &str),
+) -> Result<(), String> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)

@@ -214,17 +214,9 @@ fn url(sink: &Sink, value: &Sp<String>, place: &Place) -> bool {
     } else {
         return true;
     };
-    let mut d = Diagnostic::new(value.span(), problem).label("not https");
-    if let Some(env) = &place.environment {
-        d = d.hint(format!(
-            "Stripe delivers live events only over https: give `url` an https address, or set a local one for environment `{env}` only in [webhooks.<key>.overrides.<test environment>]"
-        ));
-    } else {
-        d = d.hint(
-            "Stripe delivers events only to https addresses (http to localhost in test mode)",
-        );
-    }
-    sink.push(d);
+    sink.push(Diagnostic::new(value.span(), problem).label("not https").hint(
+        "Stripe delivers events over https (http only to localhost in test mode): give a local URL to test environments alone, in [webhooks.<key>.overrides.<environment>]",
+    ));
     false
 }
 
@@ -356,7 +348,7 @@ fn secret_file(sink: &Sink, value: Sp<String>, place: &Place) -> Option<String> 
         Some(("`secret_file` must name a file".to_owned(), None))
     } else if let Some(how) = super::environments::leaves_directory(text) {
         Some((
-            format!("`secret_file` must stay inside billing.toml's directory: \"{text}\" is {how}"),
+            format!("`secret_file` must stay inside billing.toml's directory: \"{text}\" ({how})"),
             None,
         ))
     } else if let Some(dir) = &place.dir

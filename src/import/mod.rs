@@ -24,6 +24,7 @@ mod portal;
 mod products;
 mod report;
 mod tax;
+mod webhook;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -145,6 +146,7 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
         }
     }
     entries.table("portals", more);
+    entries.table("webhooks", webhook::endpoints(&mut ctx));
     Import {
         entries,
         report: ctx.report,
