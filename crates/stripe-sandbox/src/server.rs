@@ -524,6 +524,7 @@ impl App {
             tx,
             now,
             version: &accepted.version,
+            live: self.live,
         };
         match (accepted.endpoint.handler)(&mut ctx, call) {
             Ok(mut value) => {

@@ -20,3 +20,4 @@ mod scale;
 mod state;
 use stripe_sandbox::test_support as support;
 mod tax;
+mod webhook_endpoints;
