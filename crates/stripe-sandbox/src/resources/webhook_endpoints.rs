@@ -60,7 +60,6 @@ fn new_secret() -> String {
 /// Stripe's limit: "You can register up to 16 webhook endpoints on each Stripe account."
 pub(crate) const MAX_ENDPOINTS: usize = 16;
 
-#[allow(dead_code)] // Delivery, in the next commit, uses it.
 impl WebhookEndpoint {
     /// Whether this endpoint receives events of type `kind`: enabled, and subscribed to the
     /// type or to `*`.
@@ -74,7 +73,6 @@ impl WebhookEndpoint {
 }
 
 /// The endpoints an event of type `kind` is delivered to, oldest first.
-#[allow(dead_code)] // Delivery, in the next commit, uses it.
 pub(crate) fn subscribers<'s>(
     state: &'s State,
     kind: &str,

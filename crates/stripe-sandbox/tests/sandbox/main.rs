@@ -21,3 +21,4 @@ mod state;
 use stripe_sandbox::test_support as support;
 mod tax;
 mod webhook_endpoints;
+mod webhooks;
