@@ -1,153 +1,24 @@
 //! Webhook delivery: the events the sandbox records reach the endpoints that subscribe to
 //! them, signed as Stripe signs, retried after a failure (docs/stripe-rules.md#webhook-endpoints).
-//! A receiver on a loopback port stands in for an application, and checks signatures with its
-//! own HMAC computation.
+//! A receiver on a loopback port stands in for an application, and the test checks signatures
+//! with an HMAC computation of its own (`test_support::verify_signature`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
-use serde_json::Value;
-use sha2::Sha256;
 use stripe_sandbox::Sandbox;
+use stripe_sandbox::test_support::{WebhookReceiver as Receiver, verify_signature as verify};
 
 use super::support::{Req, product, start};
 
-/// One POST the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    signature: String,
-    content_type: String,
-    body: String,
-}
-
-impl Received {
-    fn event(&self) -> Value {
-        serde_json::from_str(&self.body).expect("an event is JSON")
-    }
-}
-
-/// An application's webhook handler on a loopback port: it answers each request with the next
-/// of `statuses` (200 once they run out) and keeps what it received.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    fn start(statuses: &[u16]) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/stripe/webhooks", listener.local_addr().unwrap());
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let kept = Arc::clone(&got);
-        let mut statuses = statuses.to_vec().into_iter();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let received = read_request(&stream);
-                let status = statuses.next().unwrap_or(200);
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                );
-                if let Some(received) = received {
-                    kept.lock().unwrap().push(received);
-                }
-            }
-        });
-        Receiver { url, got }
-    }
-
-    /// Waits (up to 10 s) until `n` requests arrived, then returns all of them.
-    fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let got = self.got.lock().unwrap().clone();
-            if got.len() >= n || Instant::now() > deadline {
-                return got;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// What arrived so far.
-    fn received(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    fn url_param(&self) -> String {
-        self.url.replace(':', "%3A").replace('/', "%2F")
-    }
-}
-
-fn read_request(stream: &std::net::TcpStream) -> Option<Received> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let path = line.split_whitespace().nth(1)?.to_string();
-    let (mut length, mut signature, mut content_type) = (0, String::new(), String::new());
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':')?;
-        match name.to_ascii_lowercase().as_str() {
-            "content-length" => length = value.trim().parse().ok()?,
-            "stripe-signature" => signature = value.trim().to_string(),
-            "content-type" => content_type = value.trim().to_string(),
-            _ => {}
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Received {
-        path,
-        signature,
-        content_type,
-        body: String::from_utf8(body).ok()?,
-    })
-}
-
-/// Checks a `Stripe-Signature` header as Stripe's libraries do: `t` within five minutes of
-/// now, and a `v1` equal to the hex HMAC-SHA256 of `"{t}.{body}"` keyed by the secret.
-fn verify(secret: &str, header: &str, body: &str) -> bool {
-    let mut t = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", value)) => t = value.parse::<i64>().ok(),
-            Some(("v1", value)) => signatures.push(value.to_string()),
-            _ => {}
-        }
-    }
-    let Some(t) = t else { return false };
-    let now = super::support::unix_now();
-    if (now - t).abs() > 300 {
-        return false;
-    }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.{body}").as_bytes());
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    signatures.contains(&expected)
+fn encode(url: &str) -> String {
+    url.replace(':', "%3A").replace('/', "%2F")
 }
 
 /// Creates an endpoint for `receiver` with `params` and returns `(id, secret)`.
 fn endpoint(sandbox: &Sandbox, receiver: &Receiver, params: &str) -> (String, String) {
     let res = Req::post(
         "/v1/webhook_endpoints",
-        &format!("url={}&{params}", receiver.url_param()),
+        &format!("url={}&{params}", encode(receiver.url())),
     )
     .send(sandbox);
     assert_eq!(res.status, 200, "{}", res.body);
