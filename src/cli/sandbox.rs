@@ -195,7 +195,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     let mut err = std::io::stderr().lock();
     writeln!(
         err,
-        "billing sandbox: a local stand-in for Stripe's API (products, prices, coupons, promotion codes, tax, portal configurations), not Stripe.\n\
+        "billing sandbox: a local stand-in for Stripe's API (products, prices, coupons, promotion codes, tax, portal configurations, webhook endpoints), not Stripe.\n\
          Listening on http://{local}/ with state {state}. Any sk_test_ or rk_test_ key is accepted.\n\
          Try: STRIPE_SECRET_KEY=sk_test_local billing --api-base http://{local} plan\n\
          Press Ctrl-C to stop."
@@ -275,7 +275,8 @@ fn trigger_event(name: &str) -> Result<&str> {
             "`{name}` stands for {}: name one of them",
             expanded.join(", ")
         ))
-    } else if let Some(close) = suggest(name, stripe_facts::EVENT_TYPES).filter(|_| name.len() <= 64)
+    } else if let Some(close) =
+        suggest(name, stripe_facts::EVENT_TYPES).filter(|_| name.len() <= 64)
     {
         error.hint(format!("did you mean `{close}`?"))
     } else {

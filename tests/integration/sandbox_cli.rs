@@ -120,14 +120,21 @@ fn trigger_sends_a_signed_sample_event_the_handler_accepts() {
             "{stdout}"
         );
         let all = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
-        assert!(!all.contains("triggerTests"), "the secret was printed: {all}");
+        assert!(
+            !all.contains("triggerTests"),
+            "the secret was printed: {all}"
+        );
         let delivered = handler.received().pop().expect("the handler got the event");
         let body = delivered.event();
         assert_eq!(body["type"], event);
         assert_eq!(body["object"], "event");
         assert!(body["id"].as_str().unwrap().starts_with("evt_"));
         assert_eq!(body["data"]["object"]["object"], object);
-        assert!(verify_signature(SECRET, &delivered.signature, &delivered.body));
+        assert!(verify_signature(
+            SECRET,
+            &delivered.signature,
+            &delivered.body
+        ));
     }
     assert_eq!(handler.received().len(), 7);
     // The secret may also be given on the command line.
@@ -156,8 +163,16 @@ fn a_badly_signed_event_is_refused_by_the_handler_and_exits_1() {
         .stdout(predicate::str::contains("triggerTests").not())
         .stderr(predicate::str::contains("triggerTests").not());
     let delivered = handler.received().pop().expect("the handler got the event");
-    assert!(!verify_signature(SECRET, &delivered.signature, &delivered.body));
-    assert!(delivered.signature.starts_with("t="), "{}", delivered.signature);
+    assert!(!verify_signature(
+        SECRET,
+        &delivered.signature,
+        &delivered.body
+    ));
+    assert!(
+        delivered.signature.starts_with("t="),
+        "{}",
+        delivered.signature
+    );
 }
 
 #[test]
@@ -168,18 +183,62 @@ fn trigger_refuses_bad_input_before_sending_anything() {
     dir.write("empty.secret", "");
     dir.write("wrong.secret", "sk_test_notAWebhookSecret\n");
     let cases: &[(&[&str], &str)] = &[
-        (&["price.craeted", "--to", &url, "--secret", SECRET], "did you mean `price.created`?"),
+        (
+            &["price.craeted", "--to", &url, "--secret", SECRET],
+            "did you mean `price.created`?",
+        ),
         (
             &["customer.subscription.*", "--to", &url, "--secret", SECRET],
             "customer.subscription.created",
         ),
         (&["*", "--to", &url, "--secret", SECRET], "name its type"),
-        (&["invoice.paid", "--to", "localhost:3000", "--secret", SECRET], "--to localhost:3000"),
+        (
+            &["invoice.paid", "--to", "localhost:3000", "--secret", SECRET],
+            "--to localhost:3000",
+        ),
         (&["invoice.paid", "--to", &url], "--secret-file"),
-        (&["invoice.paid", "--to", &url, "--secret-file", "missing.secret"], "missing.secret"),
-        (&["invoice.paid", "--to", &url, "--secret-file", "empty.secret"], "whsec_"),
-        (&["invoice.paid", "--to", &url, "--secret-file", "wrong.secret"], "whsec_"),
-        (&["invoice.paid", "--to", &url, "--secret", "whsec_x", "--secret-file", "wrong.secret"], "--secret-file"),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret-file",
+                "missing.secret",
+            ],
+            "missing.secret",
+        ),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret-file",
+                "empty.secret",
+            ],
+            "whsec_",
+        ),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret-file",
+                "wrong.secret",
+            ],
+            "whsec_",
+        ),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret",
+                "whsec_x",
+                "--secret-file",
+                "wrong.secret",
+            ],
+            "--secret-file",
+        ),
     ];
     for (args, says) in cases {
         dir.billing()

@@ -164,7 +164,10 @@ pub async fn send_event(url: &str, secret: &str, payload: &str) -> Result<u16, S
     }
     let request = hyper::Request::post(uri)
         .header("content-type", "application/json; charset=utf-8")
-        .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+        .header(
+            "user-agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        )
         .header("stripe-signature", signature(secret, ids::now(), payload))
         .body(Full::new(Bytes::from(payload.to_string())))
         .map_err(|_| SendError::Url(url.to_string()))?;

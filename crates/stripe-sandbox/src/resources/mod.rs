@@ -57,11 +57,8 @@ const PORTAL_CONFIGURATIONS: Paths = Paths::new(
 )
 .events("billing_portal.configuration");
 /// Webhook endpoints record no events (Stripe has no event type for them).
-const WEBHOOK_ENDPOINTS: Paths = Paths::new(
-    "/v1/webhook_endpoints",
-    "/v1/webhook_endpoints/{id}",
-    &NONE,
-);
+const WEBHOOK_ENDPOINTS: Paths =
+    Paths::new("/v1/webhook_endpoints", "/v1/webhook_endpoints/{id}", &NONE);
 
 pub(crate) static ENDPOINTS: &[Endpoint] = &[
     EVENTS.list(events::LIST, events::list),

@@ -203,7 +203,9 @@ fn check_url(url: &str, live: bool) -> Result<(), ApiError> {
         .ok_or_else(|| invalid("an absolute URL (https://…) is required."))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
-        return Err(invalid("a URL with credentials (user@host) is not accepted."));
+        return Err(invalid(
+            "a URL with credentials (user@host) is not accepted.",
+        ));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("the URL contains spaces or control characters."));
@@ -342,7 +344,9 @@ pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
 
 /// `GET /v1/webhook_endpoints`.
 pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
-    handler::page(ctx, call, "/v1/webhook_endpoints", |_: &WebhookEndpoint| true)
+    handler::page(ctx, call, "/v1/webhook_endpoints", |_: &WebhookEndpoint| {
+        true
+    })
 }
 
 #[cfg(test)]

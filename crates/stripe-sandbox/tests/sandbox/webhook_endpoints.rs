@@ -62,7 +62,10 @@ async fn create_shows_the_secret_once_and_never_again() {
     let id = created["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("we_"), "{id}");
     let secret = created["secret"].as_str().unwrap();
-    assert!(secret.starts_with("whsec_") && secret.len() > 20, "{secret}");
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 20,
+        "{secret}"
+    );
     assert_eq!(created["object"], "webhook_endpoint");
     assert_eq!(created["api_version"], "2026-10-28.endive");
     assert_eq!(created["application"], Value::Null);
@@ -165,7 +168,11 @@ fn enabled_events_is_a_closed_list_and_patterns_are_refused() {
     let sandbox = start();
     let url = "url=https%3A%2F%2Fapp.example%2Fhooks";
     let cases = [
-        ("enabled_events[0]=customer.subscription.*", "enabled_events[0]", "Patterns"),
+        (
+            "enabled_events[0]=customer.subscription.*",
+            "enabled_events[0]",
+            "Patterns",
+        ),
         (
             "enabled_events[0]=price.created&enabled_events[1]=price.craeted",
             "enabled_events[1]",
@@ -184,12 +191,21 @@ fn enabled_events_is_a_closed_list_and_patterns_are_refused() {
         ("enabled_events[0]=", "enabled_events[0]", ""),
     ];
     for (events, param, says) in cases {
-        let res = post(&sandbox, "/v1/webhook_endpoints", &format!("{url}&{events}"));
+        let res = post(
+            &sandbox,
+            "/v1/webhook_endpoints",
+            &format!("{url}&{events}"),
+        );
         let (status, _, got, message) = refusal(&res);
-        assert_eq!((status, got.as_deref()), (400, Some(param)), "{events}: {message}");
+        assert_eq!(
+            (status, got.as_deref()),
+            (400, Some(param)),
+            "{events}: {message}"
+        );
         assert!(message.contains(says), "{events}: {message}");
         assert_eq!(
-            res.json()["error"]["type"], "invalid_request_error",
+            res.json()["error"]["type"],
+            "invalid_request_error",
             "{events}"
         );
     }
@@ -244,7 +260,11 @@ fn url_and_api_version_are_checked() {
     let (status, _, param, message) = refusal(&res);
     assert_eq!((status, param.as_deref()), (400, Some("api_version")));
     assert!(message.contains("2026-13-01.endive"), "{message}");
-    for version in ["2011-01-01", "2025-03-31.basil", stripe_facts::LATEST_API_VERSION] {
+    for version in [
+        "2011-01-01",
+        "2025-03-31.basil",
+        stripe_facts::LATEST_API_VERSION,
+    ] {
         let created = create(&sandbox, &format!("{HOOK}&api_version={version}"));
         assert_eq!(created["api_version"], version);
     }
@@ -260,7 +280,10 @@ fn a_live_sandbox_wants_https_even_for_localhost() {
         "/v1/webhook_endpoints",
         "url=http%3A%2F%2Flocalhost%3A3000%2F&enabled_events[0]=price.created",
     )
-    .header("Authorization", Some("Bearer sk_live_sandboxTests0123456789"))
+    .header(
+        "Authorization",
+        Some("Bearer sk_live_sandboxTests0123456789"),
+    )
     .send(&sandbox);
     let (status, code, _, message) = refusal(&res);
     assert_eq!((status, code.as_deref()), (400, Some("url_invalid")));
@@ -278,7 +301,9 @@ fn the_seventeenth_endpoint_is_refused_until_one_is_deleted() {
     assert_eq!(status, 400);
     assert!(message.contains("16 webhook endpoints"), "{message}");
     assert_eq!(
-        Req::get("/v1/webhook_endpoints?limit=100").send(&sandbox).json()["data"]
+        Req::get("/v1/webhook_endpoints?limit=100")
+            .send(&sandbox)
+            .json()["data"]
             .as_array()
             .unwrap()
             .len(),
