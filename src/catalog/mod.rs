@@ -39,6 +39,7 @@ pub(crate) use model::{
 pub use money::MinorAmount;
 pub(crate) use money::{float_text, parse_decimal};
 pub(crate) use portal::{Portal, PortalSettings, SubscriptionCancel};
+pub(crate) use reader::suggest;
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};
 pub(crate) use validate::env_part;
