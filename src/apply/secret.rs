@@ -75,13 +75,14 @@ impl Secrets for SecretFiles<'_> {
             return Err(lost(address, "Stripe's answer held no secret"));
         };
         let path = self.dir.join(&entry.secret_file);
+        // As the user knows it: relative to where billing runs when billing.toml is there.
+        let shown = path.strip_prefix(".").unwrap_or(&path).display();
         write(&self.dir, &path, &secret)
-            .map_err(|e| lost(address, &format!("cannot write {}: {e:#}", path.display())))?;
+            .map_err(|e| lost(address, &format!("cannot write {shown}: {e:#}")))?;
         if let Some(command) = &entry.secret_command {
             pipe(command, &secret, &self.dir, (&entry.key, self.environment)).map_err(|why| {
                 format!(
-                    "`secret_command` of {address} failed ({why}); the new signing secret is in {}",
-                    path.display()
+                    "`secret_command` of {address} failed ({why}); the new signing secret is in {shown}"
                 )
             })?;
         }

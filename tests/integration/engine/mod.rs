@@ -14,6 +14,7 @@ mod ownership;
 mod plan_files;
 mod snapshots;
 mod tax_portal;
+mod webhooks;
 
 use std::process::Output;
 
