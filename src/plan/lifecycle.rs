@@ -366,7 +366,10 @@ pub(crate) fn retire<'a, K: Lifecycle<'a> + ?Sized>(
 ) -> usize {
     let (action, request) = kind.retire(live);
     let mut change = Change::of_live(address, action, live);
-    change.fields.push(FieldChange::active(true, false));
+    // A deleted object is gone, not inactive.
+    if action != Action::Delete {
+        change.fields.push(FieldChange::active(true, false));
+    }
     change.reason = Some(reason.to_owned());
     change.destroy = destroy;
     change.notes.push(kind.retired_note(live));
