@@ -47,7 +47,8 @@ impl Session {
             None => plan::plan_replacing(&self.catalog, &self.live, &replace)?,
             Some(addresses) => plan::forget(&self.catalog, &self.live, addresses)?,
         };
-        let doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
+        let mut doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
+        doc.replace = replace.into_iter().collect();
         if self.verbose > 0 {
             let _ = writeln!(
                 std::io::stderr(),

@@ -215,7 +215,7 @@ fn create<'a, K: Lifecycle<'a>>(
         Action::Create,
         None,
         kind.title(entry),
-        fingerprint(at),
+        fingerprint_of(b, at),
     );
     change.fields = planned.fields;
     change.notes = planned.notes;
@@ -251,7 +251,7 @@ fn update<'a, K: Lifecycle<'a>>(
         action,
         Some(live.id().to_owned()),
         kind.title(entry),
-        fingerprint(&[live]),
+        fingerprint_of(b, &[live]),
     );
     if action == Action::Archive {
         change.reason = Some("billing.toml declares `active = false`".to_owned());
@@ -284,7 +284,7 @@ fn replace<'a, K: Lifecycle<'a>>(
         Action::Replace,
         Some(live.id().to_owned()),
         kind.title(entry),
-        fingerprint(&[live]),
+        fingerprint_of(b, &[live]),
     );
     change.reason = Some(replacement(address, noun, &shape));
     change.fields = shape;
@@ -332,6 +332,19 @@ pub(crate) fn replacement(address: &str, noun: &str, shape: &[FieldChange]) -> S
 /// Whether `--replace` asks for a new object at `address` even though nothing forces one.
 pub(crate) fn replace_requested(b: &Builder<'_>, address: &str) -> bool {
     b.replace.contains(address)
+}
+
+/// What a change's idempotency keys cover of the live objects it was planned against: their
+/// digest and, for a kind whose writes record no event (webhook endpoints), the plan's clock.
+/// The account's generation does not move with such writes, so without it a write undone
+/// since (an endpoint deleted, a field put back in the Dashboard) and planned again within
+/// Stripe's 24 hours of idempotency would be answered with the replay of the first.
+fn fingerprint_of<L: LiveKind>(b: &Builder<'_>, objects: &[&L]) -> String {
+    if L::KIND.events().is_empty() {
+        fingerprint(&[&(b.now, objects)])
+    } else {
+        fingerprint(objects)
+    }
 }
 
 /// `Stripe cannot change a tax rate's percentage or clear a tax rate's country in place`.

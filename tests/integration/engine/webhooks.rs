@@ -493,3 +493,44 @@ fn a_secret_that_cannot_be_written_fails_the_apply_and_says_to_rotate() {
     );
     assert!(!all.contains("whsec_"), "{all}");
 }
+
+#[test]
+fn an_endpoint_deleted_and_declared_again_is_created_anew_not_replayed() {
+    let sandbox = start();
+    let dir = Workdir::with_catalog(&catalog(&sandbox, "test", APP));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    let (first, first_secret) = (ids(&sandbox), dir.read(SECRET));
+    dir.write("billing.toml", catalog(&sandbox, "test", ""));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    assert!(ids(&sandbox).is_empty());
+    // The account is as it was before the first apply; the plan's clock has moved on.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    dir.write("billing.toml", catalog(&sandbox, "test", APP));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    let again = ids(&sandbox);
+    assert_eq!(again.len(), 1);
+    assert_ne!(again, first);
+    assert_ne!(dir.read(SECRET), first_secret);
+    no_changes(&dir);
+}
+
+#[test]
+fn a_saved_plan_made_with_replace_applies_as_it_was_reviewed() {
+    let sandbox = start();
+    let dir = Workdir::with_catalog(&catalog(&sandbox, "test", APP));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    let (old, secret) = (ids(&sandbox), dir.read(SECRET));
+    ok(&billing(
+        &dir,
+        &["plan", "--replace", "webhooks.app", "--out", "plan.json"],
+    ));
+    assert!(
+        dir.read("plan.json")
+            .contains("\"replace\": [\n    \"webhooks.app\"\n  ]")
+    );
+    let refused = billing(&dir, &["apply", "plan.json", "--replace", "webhooks.app"]);
+    assert_eq!(refused.code, 1, "a saved plan says what it replaces");
+    ok(&billing(&dir, &["apply", "plan.json"]));
+    assert_ne!(ids(&sandbox), old);
+    assert_ne!(dir.read(SECRET), secret);
+}
