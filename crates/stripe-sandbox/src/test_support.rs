@@ -369,7 +369,7 @@ impl Delivered {
 /// How a [`WebhookReceiver`] answers.
 enum Answer {
     /// The next of these statuses, then 200.
-    Statuses(std::vec::IntoIter<u16>),
+    Statuses(std::collections::VecDeque<u16>),
     /// 200 when [`verify_signature`] accepts the request with this secret, else 400.
     Verify(String),
 }
@@ -384,7 +384,7 @@ pub struct WebhookReceiver {
 impl WebhookReceiver {
     /// Answers each request with the next of `statuses` (200 once they run out).
     pub fn start(statuses: &[u16]) -> WebhookReceiver {
-        Self::serve(Answer::Statuses(statuses.to_vec().into_iter()))
+        Self::serve(Answer::Statuses(statuses.iter().copied().collect()))
     }
 
     /// Answers 200 to a request signed with `secret`, 400 to any other (as a handler that
@@ -404,7 +404,7 @@ impl WebhookReceiver {
                 let Ok(mut stream) = stream else { continue };
                 let delivered = read_post(&stream);
                 let status = match (&mut answer, &delivered) {
-                    (Answer::Statuses(next), _) => next.next().unwrap_or(200),
+                    (Answer::Statuses(next), _) => next.pop_front().unwrap_or(200),
                     (Answer::Verify(secret), Some(d))
                         if verify_signature(secret, &d.signature, &d.body) =>
                     {
