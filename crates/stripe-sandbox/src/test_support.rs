@@ -78,6 +78,12 @@ impl RawResponse {
             .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
     }
 
+    /// `(status, error.code, error.param, error.message)` of an error response.
+    pub fn refusal(&self) -> (u16, Option<String>, Option<String>, String) {
+        let (code, param, message) = self.error();
+        (self.status, code, param, message)
+    }
+
     /// `error.code`, `error.param` and `error.message` of an error body.
     pub fn error(&self) -> (Option<String>, Option<String>, String) {
         let body = self.json();
@@ -324,6 +330,16 @@ pub fn promotion_code(sandbox: &Sandbox, body: &str) -> String {
 /// Creates a customer over raw HTTP and returns its id.
 pub fn customer(sandbox: &Sandbox, body: &str) -> String {
     create(sandbox, "/v1/customers", body)
+}
+
+/// The keys of a JSON object, in order.
+pub fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 /// The system clock in Unix seconds (a fresh sandbox's clock, until advanced).
