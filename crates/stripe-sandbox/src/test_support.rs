@@ -78,6 +78,12 @@ impl RawResponse {
             .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
     }
 
+    /// `(status, error.code, error.param, error.message)` of an error response.
+    pub fn refusal(&self) -> (u16, Option<String>, Option<String>, String) {
+        let (code, param, message) = self.error();
+        (self.status, code, param, message)
+    }
+
     /// `error.code`, `error.param` and `error.message` of an error body.
     pub fn error(&self) -> (Option<String>, Option<String>, String) {
         let body = self.json();
@@ -326,6 +332,16 @@ pub fn customer(sandbox: &Sandbox, body: &str) -> String {
     create(sandbox, "/v1/customers", body)
 }
 
+/// The keys of a JSON object, in order.
+pub fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
 /// The system clock in Unix seconds (a fresh sandbox's clock, until advanced).
 pub fn unix_now() -> i64 {
     let since = std::time::SystemTime::now()
@@ -369,7 +385,7 @@ impl Delivered {
 /// How a [`WebhookReceiver`] answers.
 enum Answer {
     /// The next of these statuses, then 200.
-    Statuses(std::vec::IntoIter<u16>),
+    Statuses(std::collections::VecDeque<u16>),
     /// 200 when [`verify_signature`] accepts the request with this secret, else 400.
     Verify(String),
 }
@@ -384,7 +400,7 @@ pub struct WebhookReceiver {
 impl WebhookReceiver {
     /// Answers each request with the next of `statuses` (200 once they run out).
     pub fn start(statuses: &[u16]) -> WebhookReceiver {
-        Self::serve(Answer::Statuses(statuses.to_vec().into_iter()))
+        Self::serve(Answer::Statuses(statuses.iter().copied().collect()))
     }
 
     /// Answers 200 to a request signed with `secret`, 400 to any other (as a handler that
@@ -404,7 +420,7 @@ impl WebhookReceiver {
                 let Ok(mut stream) = stream else { continue };
                 let delivered = read_post(&stream);
                 let status = match (&mut answer, &delivered) {
-                    (Answer::Statuses(next), _) => next.next().unwrap_or(200),
+                    (Answer::Statuses(next), _) => next.pop_front().unwrap_or(200),
                     (Answer::Verify(secret), Some(d))
                         if verify_signature(secret, &d.signature, &d.body) =>
                     {

@@ -5,7 +5,7 @@ use serde_json::Value;
 use stripe_misc::webhook_endpoint::RetrieveWebhookEndpoint;
 use stripe_sandbox::Sandbox;
 
-use super::support::{RawResponse, Req, client, event_types, start};
+use super::support::{RawResponse, Req, client, event_types, keys, start};
 
 /// Every key of an endpoint as retrieve, update and list show it (no `secret`).
 const KEYS: &[&str] = &[
@@ -35,19 +35,8 @@ fn create(sandbox: &Sandbox, body: &str) -> Value {
     res.json()
 }
 
-/// `(status, code, param, message)` of a raw error response.
 fn refusal(res: &RawResponse) -> (u16, Option<String>, Option<String>, String) {
-    let (code, param, message) = res.error();
-    (res.status, code, param, message)
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect()
+    res.refusal()
 }
 
 #[tokio::test]
