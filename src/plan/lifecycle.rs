@@ -297,6 +297,14 @@ fn replace<'a, K: Lifecycle<'a>>(
         );
     }
     change.notes.extend(kind.replaced_note(live));
+    let keeps = live.active() && kind.keeps_replaced(entry);
+    if keeps {
+        let verb = kind.retire(live).0.verb(K::Live::KIND);
+        change.notes.push(format!(
+            "the replaced {noun} {} is kept for now: the next apply {verb}s it",
+            live.id()
+        ));
+    }
     let planned = kind.create(b, address, entry);
     change.notes.extend(planned.notes);
     let idx = b.add_change(change);
@@ -307,7 +315,7 @@ fn replace<'a, K: Lifecycle<'a>>(
         planned.depends_on,
     );
     kind.created(b, idx, entry, create);
-    if live.active() && !kind.keeps_replaced(entry) {
+    if live.active() && !keeps {
         let (action, request) = kind.retire(live);
         let step = b.add_step(
             idx,
