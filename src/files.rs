@@ -80,6 +80,19 @@ fn blocked(path: &Path) -> Option<io::Error> {
     ))
 }
 
+/// Writes `bytes` to `path` atomically, readable by its owner only (0600, even when it
+/// replaces a file others could read): for secrets.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let file = files::replace(path, bytes, Access::Private)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    drop(file);
+    Ok(())
+}
+
 /// Whether `path` may be written by [`write_atomically`]: nothing there, or a regular file.
 /// The same error it would give, before anything else is done.
 pub(crate) fn check_writable(path: &Path) -> anyhow::Result<()> {

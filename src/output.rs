@@ -96,6 +96,8 @@ pub(crate) struct Outputs {
     /// Declared addresses whose object is inactive in Stripe and cannot be used (a promotion
     /// code Stripe deactivated: expired or used up), left out of the ids.
     pub inactive: Vec<String>,
+    /// Each webhook endpoint's URL, by key, listed with its id (never its signing secret).
+    pub urls: BTreeMap<String, String>,
 }
 
 impl Outputs {
@@ -103,6 +105,13 @@ impl Outputs {
     pub(crate) fn has_ids(&self) -> bool {
         !self.prices.is_empty() || self.ids.values().any(|ids| !ids.is_empty())
     }
+}
+
+/// A webhook endpoint as outputs list it.
+#[derive(Serialize)]
+struct Endpoint<'a> {
+    id: &'a str,
+    url: Option<&'a str>,
 }
 
 impl Serialize for Outputs {
@@ -120,6 +129,16 @@ impl Serialize for Outputs {
         out.serialize_field("namespace", &self.namespace)?;
         for kind in kinds {
             match self.ids.get(&kind) {
+                Some(ids) if kind == ResourceKind::WebhookEndpoint => {
+                    let endpoints: BTreeMap<&str, Endpoint<'_>> = ids
+                        .iter()
+                        .map(|(key, id)| {
+                            let url = self.urls.get(key).map(String::as_str);
+                            (key.as_str(), Endpoint { id, url })
+                        })
+                        .collect();
+                    out.serialize_field(kind.prefix(), &endpoints)?;
+                }
                 Some(ids) => out.serialize_field(kind.prefix(), ids)?,
                 None => out.serialize_field(kind.prefix(), &self.prices)?,
             }
@@ -212,6 +231,15 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
     }
     missing.sort();
     inactive.sort();
+    let urls = ids
+        .get(&ResourceKind::WebhookEndpoint)
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, id)| {
+            let endpoint = live.webhooks.iter().find(|w| &w.id == id)?;
+            Some((key.clone(), endpoint.url.clone()))
+        })
+        .collect();
     Outputs {
         environment: origin.environment.clone(),
         account: origin.account.clone(),
@@ -221,6 +249,7 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
         prices,
         missing,
         inactive,
+        urls,
     }
 }
 
@@ -303,11 +332,16 @@ fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
             continue;
         };
         for (k, id) in ids {
-            lines.push((
-                format!("BILLING_{prefix}_{}", env_part(k)),
-                id.clone(),
-                Address::new(kind, k.as_str()).to_string(),
-            ));
+            let name = format!("BILLING_{prefix}_{}", env_part(k));
+            let address = Address::new(kind, k.as_str()).to_string();
+            lines.push((name.clone(), id.clone(), address.clone()));
+            if let Some(url) = o
+                .urls
+                .get(k)
+                .filter(|_| kind == ResourceKind::WebhookEndpoint)
+            {
+                lines.push((format!("{name}__URL"), url.clone(), address));
+            }
         }
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();

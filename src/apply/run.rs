@@ -10,6 +10,7 @@ use serde::Serialize;
 use stripe_client_core::{IdempotencyKey, RequestStrategy};
 use tokio::task::JoinSet;
 
+use super::secret::{Secret, Secrets};
 use crate::document::{Operation, PlanDocument};
 use crate::plan::{Change, StepId};
 use crate::stripe::{StripeError, StripeHttp};
@@ -152,11 +153,15 @@ impl ApplyReport {
 }
 
 /// What billing reads from a write's answer: the object's id (the tax settings singleton has
-/// none).
+/// none), and the signing secret of a new webhook endpoint.
 #[derive(miniserde::Deserialize)]
 struct Created {
     id: Option<String>,
+    secret: Option<String>,
 }
+
+/// What a finished operation created: an object's id, and its secret when Stripe returned one.
+type Made = (Option<String>, Option<Secret>);
 
 /// The requests of `op` with the ids of created objects in place of their placeholders.
 fn resolved(op: &Operation, created: &HashMap<StepId, String>) -> Vec<crate::plan::WireRequest> {
@@ -187,9 +192,10 @@ async fn run_operation(
     client: StripeHttp,
     id: StepId,
     created: HashMap<StepId, String>,
-) -> Result<Option<String>, (String, bool)> {
+) -> Result<Made, (String, bool)> {
     let op = &doc.operations[id];
     let mut first_id = None;
+    let mut secret = None;
     for (index, wire) in resolved(op, &created).iter().enumerate() {
         let key = if index == 0 {
             op.idempotency_key.clone()
@@ -207,6 +213,7 @@ async fn run_operation(
             Ok(c) => {
                 if first_id.is_none() {
                     first_id = c.id;
+                    secret = c.secret.map(Secret::new);
                 }
             }
             // Stripe ignores idempotency keys on DELETE (docs/stripe-rules.md#idempotency): when
@@ -234,22 +241,28 @@ async fn run_operation(
             }
         }
     }
-    Ok(if op.creates { first_id } else { None })
+    Ok(if op.creates {
+        (first_id, secret)
+    } else {
+        (None, None)
+    })
 }
 
 /// What a finished operation task returns: its step, the created id or the error (and whether
 /// it is permanent), and how long it took.
-type Finished = (StepId, Result<Option<String>, (String, bool)>, Duration);
+type Finished = (StepId, Result<Made, (String, bool)>, Duration);
 
 /// Runs every operation of `doc` whose dependencies succeeded, at most `concurrency` at a
 /// time, until `stop` turns true: then no operation starts any more, the ones in flight are
-/// waited for, and the others are reported not started.
+/// waited for, and the others are reported not started. What an operation creates is handed
+/// to `secrets` before it counts as done.
 pub(crate) async fn apply(
     doc: &PlanDocument,
     client: &StripeHttp,
     concurrency: usize,
     progress: &dyn Progress,
     stop: &tokio::sync::watch::Receiver<bool>,
+    secrets: &dyn Secrets,
 ) -> ApplyReport {
     let plan = Arc::new(doc.clone());
     let n = plan.operations.len();
@@ -323,6 +336,17 @@ pub(crate) async fn apply(
             }
         };
         running[id] = false;
+        let step = &plan.operations[id];
+        let change = &plan.resource_changes[step.change];
+        let result = result.and_then(|(id_created, secret)| {
+            if step.creates {
+                // Not Stripe's refusal: the write succeeded, and what it returned was not kept.
+                secrets
+                    .created(step, change, secret)
+                    .map_err(|why| (why, false))?;
+            }
+            Ok(id_created)
+        });
         let outcome = match result {
             Ok(id_created) => {
                 if let Some(new_id) = &id_created {
@@ -335,8 +359,7 @@ pub(crate) async fn apply(
             }
             Err((error, permanent)) => Outcome::Failed { error, permanent },
         };
-        let step = &plan.operations[id];
-        progress.finished(step, &plan.resource_changes[step.change], &outcome);
+        progress.finished(step, change, &outcome);
         let failed = matches!(outcome, Outcome::Failed { .. });
         outcomes[id] = Some(outcome);
         if failed {

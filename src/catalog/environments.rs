@@ -276,7 +276,7 @@ fn api_base(sink: &Sink, u: &Sp<String>, sandbox: bool) -> String {
 /// How `path` would leave the directory it is relative to: an absolute path (`/…`, `\\…`,
 /// `C:…`), or `..` climbing above where it started. Both separators count, whatever the system,
 /// so that a catalog means the same everywhere.
-fn leaves_directory(path: &str) -> Option<&'static str> {
+pub(super) fn leaves_directory(path: &str) -> Option<&'static str> {
     let drive =
         path.len() >= 2 && path.as_bytes()[0].is_ascii_alphabetic() && path.as_bytes()[1] == b':';
     if path.starts_with(['/', '\\']) || drive {

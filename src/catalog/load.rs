@@ -63,7 +63,11 @@ pub(crate) fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, Lo
             });
         }
     };
-    load_bytes(path.display().to_string(), bytes, choice)
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    load_text(path.display().to_string(), Some(dir), bytes, choice)
 }
 
 /// Validates the bytes of a catalog file for the environment `choice` selects, as
@@ -71,6 +75,16 @@ pub(crate) fn load_for(path: &Path, choice: EnvChoice<'_>) -> Result<Catalog, Lo
 /// only with [`LoadError::Invalid`] or [`LoadError::Choice`].
 pub(crate) fn load_bytes(
     name: String,
+    bytes: Vec<u8>,
+    choice: EnvChoice<'_>,
+) -> Result<Catalog, LoadError> {
+    load_text(name, None, bytes, choice)
+}
+
+/// [`load_bytes`] of a file in `dir`, when it is one.
+fn load_text(
+    name: String,
+    dir: Option<&Path>,
     bytes: Vec<u8>,
     choice: EnvChoice<'_>,
 ) -> Result<Catalog, LoadError> {
@@ -102,7 +116,10 @@ pub(crate) fn load_bytes(
             });
         }
     };
-    let file = SourceFile::new(name, text);
+    let mut file = SourceFile::new(name, text);
+    if let Some(dir) = dir {
+        file = file.in_dir(dir);
+    }
     parse_for(&file, choice).map_err(|rejected| match rejected {
         Rejected::Invalid(diagnostics) => LoadError::Invalid { file, diagnostics },
         Rejected::Choice(choice) => LoadError::Choice(choice),
@@ -156,11 +173,20 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
 fn resolve_and_validate(
     sink: &Sink,
     mut root: reader::Sp<toml::de::DeTable<'_>>,
-    envs: &std::collections::BTreeMap<String, Environment>,
-    selected: Option<&str>,
+    (envs, selected): (
+        &std::collections::BTreeMap<String, Environment>,
+        Option<&str>,
+    ),
+    dir: Option<&Path>,
 ) -> Catalog {
     environments::resolve(sink, root.get_mut(), envs, selected);
-    let raw = super::read_root(&root, sink);
+    let mut raw = super::read_root(&root, sink);
+    let env = selected.and_then(|name| envs.get(name));
+    raw.place = super::Place {
+        dir: dir.map(Path::to_owned),
+        environment: selected.map(str::to_owned),
+        test_data: env.is_none_or(|e| e.sandbox || e.mode == crate::resource::KeyMode::Test),
+    };
     drop(root);
     let mut catalog = validate::validate(sink, raw);
     catalog.environments = envs.clone();
@@ -191,20 +217,23 @@ pub(crate) fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Ca
             }
             let selected = environments::select(&sink, &envs, default.as_ref(), flag)
                 .map_err(Rejected::Choice)?;
-            resolve_and_validate(&sink, root, &envs, selected.as_deref())
+            resolve_and_validate(&sink, root, (&envs, selected.as_deref()), source.dir())
         }
-        EnvChoice::All if envs.is_empty() => resolve_and_validate(&sink, root, &envs, None),
+        EnvChoice::All if envs.is_empty() => {
+            resolve_and_validate(&sink, root, (&envs, None), source.dir())
+        }
         EnvChoice::All => {
             // As each environment sees it: entries limited to different environments may share
             // a lookup key or a code, so the catalog as written is not checked on its own (it
             // only gives the summary). A problem some environments have names them.
-            let catalog = resolve_and_validate(&Sink::default(), root.clone(), &envs, None);
+            let catalog =
+                resolve_and_validate(&Sink::default(), root.clone(), (&envs, None), source.dir());
             let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
             // Where each problem is in `found`: a file can have many thousands.
             let mut index: HashMap<_, usize> = HashMap::new();
             for name in envs.keys() {
                 let env_sink = Sink::default();
-                resolve_and_validate(&env_sink, root.clone(), &envs, Some(name));
+                resolve_and_validate(&env_sink, root.clone(), (&envs, Some(name)), source.dir());
                 for d in env_sink.into_sorted() {
                     match index.entry((d.span.clone(), d.message.clone())) {
                         Entry::Occupied(at) => {

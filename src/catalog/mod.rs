@@ -22,6 +22,7 @@ mod reader;
 mod source;
 mod tax;
 mod validate;
+mod webhook;
 
 #[cfg(test)]
 mod tests;
@@ -42,9 +43,11 @@ pub use money::MinorAmount;
 pub(crate) use money::{float_text, parse_decimal};
 pub(crate) use place::{locate, locate_field};
 pub(crate) use portal::{Portal, PortalSettings, SubscriptionCancel};
+pub(crate) use reader::suggest;
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};
 pub(crate) use validate::env_part;
+pub(crate) use webhook::{MAX_ENDPOINTS, Place, Rotation, Webhook};
 
 /// Entry types the lib names through their own modules and the tests build by hand.
 #[cfg(test)]
@@ -66,6 +69,7 @@ use raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code
 use raw_portal::{RawPortal, read_portal};
 use raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use reader::{Sp, TableReader};
+use webhook::{RawWebhook, read_webhook};
 
 /// billing.toml as written, before validation.
 #[derive(Debug, Default)]
@@ -88,6 +92,10 @@ pub(crate) struct RawCatalog {
     pub tax_rates: Vec<RawTaxRate>,
     /// `[portal]` and `[portals.<key>]`.
     pub portals: Vec<RawPortal>,
+    /// `[webhooks.<key>]` in source order.
+    pub webhooks: Vec<RawWebhook>,
+    /// Where the catalog is and the environment it is resolved for (set after reading).
+    pub place: Place,
 }
 
 const TOP: &[&str] = &[
@@ -102,6 +110,7 @@ const TOP: &[&str] = &[
     "tax_rates",
     "portal",
     "portals",
+    "webhooks",
 ];
 
 /// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
@@ -117,6 +126,8 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
         tax: None,
         tax_rates: Vec::new(),
         portals: Vec::new(),
+        webhooks: Vec::new(),
+        place: Place::default(),
     };
     if let Some((_, products)) = top.map("products") {
         for (key, value) in products {
@@ -172,6 +183,11 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
             raw.portals.extend(read_portal(sink, key, name, value));
         }
     }
+    if let Some((_, webhooks)) = top.map("webhooks") {
+        for (key, value) in webhooks {
+            raw.webhooks.extend(read_webhook(sink, key, value));
+        }
+    }
     top.finish();
     raw
 }
@@ -202,6 +218,8 @@ pub struct Catalog {
     pub tax_rates: BTreeMap<String, TaxRate>,
     /// Customer-portal configurations by key (`default` for `[portal]`).
     pub portals: BTreeMap<String, Portal>,
+    /// Webhook endpoints by key.
+    pub(crate) webhooks: BTreeMap<String, Webhook>,
 }
 
 impl Catalog {
@@ -216,6 +234,7 @@ impl Catalog {
             ResourceKind::TaxRegistration => self.tax.as_ref().map_or(0, |t| t.registrations.len()),
             ResourceKind::TaxRate => self.tax_rates.len(),
             ResourceKind::Portal => self.portals.len(),
+            ResourceKind::WebhookEndpoint => self.webhooks.len(),
         }
     }
 
@@ -241,6 +260,7 @@ impl Catalog {
                 .collect(),
             ResourceKind::TaxRate => keyed(&mut self.tax_rates.keys()),
             ResourceKind::Portal => keyed(&mut self.portals.keys()),
+            ResourceKind::WebhookEndpoint => keyed(&mut self.webhooks.keys()),
         }
     }
 
@@ -287,6 +307,7 @@ impl Catalog {
                 .is_some_and(|t| t.registrations.iter().any(|r| r.address() == address)),
             ResourceKind::TaxRate => self.tax_rates.contains_key(key),
             ResourceKind::Portal => self.portals.contains_key(key),
+            ResourceKind::WebhookEndpoint => self.webhooks.contains_key(key),
         }
     }
 
@@ -356,6 +377,20 @@ impl Catalog {
                     (Address::new(kind, p.key.as_str()), summary.to_owned())
                 })
                 .collect(),
+            ResourceKind::WebhookEndpoint => self
+                .webhooks
+                .values()
+                .map(|w| {
+                    let events = match w.events.as_slice() {
+                        [one] => one.clone(),
+                        all => format!("{} events", all.len()),
+                    };
+                    (
+                        Address::new(kind, w.key.as_str()),
+                        format!("{}  {events}", w.url),
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -401,6 +436,11 @@ impl Catalog {
                 .tax_rates
                 .values()
                 .map(|r| entry(kind, &r.key, &r.id, &r.moved_from))
+                .collect(),
+            ResourceKind::WebhookEndpoint => self
+                .webhooks
+                .values()
+                .map(|w| entry(kind, &w.key, &w.id, &w.moved_from))
                 .collect(),
             // A price's `id` and `moved_from` are claimed with its product's (the claims read
             // them there, with its lookup key); codes are found by their code, settings and

@@ -8,6 +8,8 @@ pub(crate) struct SourceFile {
     /// The byte offset where each line starts, so that finding a line takes a search, not a
     /// scan of the text before it (a file can hold many thousands of problems).
     line_starts: Vec<usize>,
+    /// The directory the file is in, when it was read from disk.
+    dir: Option<std::path::PathBuf>,
 }
 
 /// A position in a source file, 1-based, with the column counted in characters.
@@ -30,7 +32,19 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            dir: None,
         }
+    }
+
+    /// The same file, read from `dir`.
+    pub(crate) fn in_dir(mut self, dir: &std::path::Path) -> Self {
+        self.dir = Some(dir.to_owned());
+        self
+    }
+
+    /// The directory the file was read from, if it was.
+    pub(crate) fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref()
     }
 
     /// The name shown in diagnostics, usually the path as the user gave it.

@@ -1251,3 +1251,114 @@ fn amounts_and_percentages_past_28_places_are_errors_at_their_place_not_rounded(
         "{problems}"
     );
 }
+
+const ENVS: &str = r#"
+[environments.test]
+mode = "test"
+[environments.live]
+mode = "live"
+"#;
+
+#[test]
+fn webhook_endpoints_expand_presets_and_resolve_urls_per_environment() {
+    let text = format!(
+        r#"{ENVS}
+[webhooks.app]
+url = "https://app.acme.example/hooks"
+events = ["invoicing", "invoice.paid", "customer.subscription.*"]
+[webhooks.app.overrides.test]
+url = "http://localhost:4242/hooks"
+"#
+    );
+    let live = for_env(&text, Some("live")).unwrap();
+    let app = &live.webhooks["app"];
+    assert_eq!(app.url, "https://app.acme.example/hooks");
+    assert_eq!(app.secret_file, ".billing/live/webhooks/app.secret");
+    // invoice.paid is in the invoicing preset: once.
+    assert_eq!(app.events.len(), 4 + 8, "{:?}", app.events);
+    assert!(app.events.windows(2).all(|w| w[0] < w[1]));
+    let test = for_env(&text, Some("test")).unwrap();
+    assert_eq!(test.webhooks["app"].url, "http://localhost:4242/hooks");
+    // "*" stands alone.
+    let all =
+        valid("[webhooks.a]\nurl = \"https://x.example\"\nevents = [\"*\", \"invoice.paid\"]\n");
+    assert_eq!(all.webhooks["a"].events, ["*"]);
+}
+
+#[test]
+fn webhook_endpoint_problems_point_at_the_value() {
+    let text = format!(
+        r#"{ENVS}
+[webhooks.app]
+url = "http://localhost:4242/hooks"
+events = ["invoice.payed", "customer.subscriptions.*", "subscription"]
+api_version = "2026-13-01"
+rotation = "twostep"
+secret_file = "../app.secret"
+[webhooks.none]
+url = "http://example.com/hooks"
+events = []
+"#
+    );
+    let shown = problems(&text);
+    for expected in [
+        "billing.toml:8:7: error: http://localhost is allowed only in test-mode and sandbox environments (in environment `live`)",
+        "billing.toml:9:11: error: unknown event \"invoice.payed\"",
+        "did you mean \"invoice.paid\"?",
+        "billing.toml:9:28: error: the pattern \"customer.subscriptions.*\" matches no event type",
+        "did you mean \"subscriptions\"?",
+        "billing.toml:10:15: error: \"2026-13-01\" is not a Stripe API version",
+        "`rotation` must be one of \"immediate\", \"two_step\"",
+        "`secret_file` must stay inside billing.toml's directory: \"../app.secret\" (climbs out with `..`)",
+        "billing.toml:14:7: error: a webhook endpoint's `url` must be https",
+        "billing.toml:15:10: error: `events` cannot be empty",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
+    }
+}
+
+#[test]
+fn a_seventeenth_webhook_endpoint_is_refused() {
+    let text: String = (0..17)
+        .map(|i| format!("[webhooks.w{i}]\nurl = \"https://x.example/{i}\"\nevents = [\"*\"]\n"))
+        .collect();
+    let shown = problems(&text);
+    assert!(
+        shown.contains("billing.toml:49:11: error: 17 webhook endpoints declared; Stripe allows at most 16 per account"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_secret_file_git_would_commit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if !git(&["init", "-q"]) {
+        return; // no git on this machine: nothing to check against
+    }
+    std::fs::write(dir.path().join(".gitignore"), "secrets/\n").unwrap();
+    let path = dir.path().join("billing.toml");
+    let entry = |file: &str| {
+        format!(
+            "[webhooks.app]\nurl = \"https://x.example\"\nevents = [\"*\"]\nsecret_file = \"{file}\"\n"
+        )
+    };
+    std::fs::write(&path, entry("secrets/app.whsec")).unwrap();
+    assert!(load_for(&path, EnvChoice::All).is_ok());
+    std::fs::write(&path, entry("app.whsec")).unwrap();
+    let Err(LoadError::Invalid { file, diagnostics }) = load_for(&path, EnvChoice::All) else {
+        panic!("a secret file git would commit is refused");
+    };
+    let shown = diagnostics[0].render(&file, false);
+    assert!(
+        shown.contains(":4:15: error: `secret_file` \"app.whsec\" is not ignored by git"),
+        "{shown}"
+    );
+}

@@ -49,6 +49,19 @@ pub(super) struct ApplyArgs {
     /// to finish (30s, 5m, 1h); by default, refuse at once.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = super::lock::parse_duration)]
     lock_timeout: std::time::Duration,
+    /// Replace the object at ADDRESS even though nothing forces it (webhooks.app rotates its
+    /// signing secret; prices and tax rates too). Repeatable; not with a saved plan, which
+    /// says what it replaces.
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "plan")]
+    replace: Vec<String>,
+}
+
+/// The directory of billing.toml, which the paths it names are relative to.
+fn catalog_dir(config: &Path) -> PathBuf {
+    match config.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Asks on the terminal whether to apply: an error unless the answer is `yes`, or when there
@@ -128,12 +141,13 @@ async fn saved_plan(
 async fn fresh_plan(
     global: &GlobalArgs,
     forget: Option<&BTreeSet<String>>,
+    replace: &[String],
     lock_timeout: Duration,
 ) -> Result<(Session, PlanDocument, ApplyLock)> {
     let opened = session::open(global).await?;
     let lock = lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
     let session = opened.read().await?;
-    let doc = session.plan_with(forget)?;
+    let doc = session.plan_with(forget, replace)?;
     Ok((session, doc, lock))
 }
 
@@ -252,7 +266,7 @@ fn unfinished(doc: &PlanDocument, report: &ApplyReport, plan: Option<&Path>) -> 
 pub(super) struct ForgetArgs {
     /// The addresses to forget: products.pro (with its prices), prices.pro.monthly,
     /// coupons.launch (with its promotion codes), promotion_codes.LAUNCH20, tax_rates.vat_de,
-    /// portals.default. Each must be gone from billing.toml.
+    /// portals.default, webhooks.app. Each must be gone from billing.toml.
     #[arg(value_name = "ADDRESS", required = true)]
     addresses: Vec<String>,
     /// Forget without asking for confirmation (required when stdin is not a terminal).
@@ -277,6 +291,7 @@ pub(crate) async fn forget(global: &GlobalArgs, args: &ForgetArgs, style: Style)
         concurrency: 8,
         format: args.format,
         lock_timeout: args.lock_timeout,
+        replace: Vec::new(),
     };
     let addresses: BTreeSet<String> = args.addresses.iter().cloned().collect();
     apply_fresh_or_saved(global, &apply_args, style, Some(&addresses)).await
@@ -297,7 +312,7 @@ async fn apply_fresh_or_saved(
     // The lock is held from before the state is read until the apply ends.
     let (session, doc, _lock) = match &args.plan {
         Some(path) => saved_plan(global, path, args.lock_timeout).await?,
-        None => fresh_plan(global, forget, args.lock_timeout).await?,
+        None => fresh_plan(global, forget, &args.replace, args.lock_timeout).await?,
     };
     // A saved plan is its own approval.
     let approved = args.plan.is_some() || args.yes;
@@ -335,15 +350,28 @@ async fn apply_fresh_or_saved(
     }
     let concurrency = usize::from(args.concurrency);
     let client = &session.connection.client;
+    let secrets = apply::SecretFiles {
+        dir: catalog_dir(&global.config),
+        catalog: &session.catalog,
+        environment: &session.connection.environment,
+    };
     // From the first write on, SIGINT and SIGTERM stop the apply gracefully.
     let stop = interrupts()?;
     let report = if json {
-        let report = apply::apply(&doc, client, concurrency, &Events::new(style), &stop).await;
+        let report = apply::apply(
+            &doc,
+            client,
+            concurrency,
+            &Events::new(style),
+            &stop,
+            &secrets,
+        )
+        .await;
         Events::finish(&doc, &report);
         report
     } else {
         let human = Human::new(style, doc.operations.len());
-        let report = apply::apply(&doc, client, concurrency, &human, &stop).await;
+        let report = apply::apply(&doc, client, concurrency, &human, &stop, &secrets).await;
         human.done();
         let mut out = std::io::stdout().lock();
         writeln!(out)?;

@@ -110,6 +110,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         namespace: catalog.namespace.clone(),
         ignore_metadata: catalog.ignore_metadata.clone(),
         include_archived: args.include_archived,
+        environment: catalog.environment.clone(),
     };
     let session::Session {
         connection,

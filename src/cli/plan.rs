@@ -26,13 +26,17 @@ pub(super) struct PlanArgs {
     /// programs.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     format: PlanFormat,
+    /// Plan a new object in place of the one at ADDRESS even though nothing forces it
+    /// (webhooks.app rotates its signing secret; prices and tax rates too). Repeatable.
+    #[arg(long, value_name = "ADDRESS")]
+    replace: Vec<String>,
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &PlanArgs, style: Style) -> Result<u8> {
     let session = session::read(global).await?;
     // Sealed whatever the format: `plan --format json > FILE` is a plan file too.
     let doc: PlanDocument = session
-        .plan()?
+        .plan_with(None, &args.replace)?
         .with_allow_destroy(args.allow_destroy)
         .sealed(&session.connection.plan_key);
     if let Some(path) = &args.out {

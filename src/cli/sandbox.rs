@@ -1,4 +1,5 @@
-//! `billing sandbox`: serve the local Stripe-compatible API in the foreground.
+//! `billing sandbox`: serve the local Stripe-compatible API in the foreground; `billing sandbox
+//! trigger`: send a signed sample webhook event to an application's handler.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -6,14 +7,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, Subcommand};
 use stripe_sandbox::{
     Chaos, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_STATE_BYTES,
     DEFAULT_REQUEST_LOG_BYTES, FailureRule, Latency, SandboxConfig, parse_probability,
     parse_time_scale,
 };
 
-use super::{EXIT_OK, GlobalArgs, Result, Style};
+use super::{EXIT_ERROR, EXIT_OK, Error, GlobalArgs, Result, Style};
+use crate::catalog::suggest;
+use crate::files::{ReadError, read_capped};
 
 /// What `billing sandbox --help` says after the options: the sandbox's bounds.
 const BOUNDS: &str = "\
@@ -30,8 +33,10 @@ Bounds (so that a long-running or probed sandbox cannot exhaust the machine):
 
 /// Options of `billing sandbox`.
 #[derive(Debug, Args)]
-#[command(after_help = BOUNDS)]
+#[command(after_help = BOUNDS, args_conflicts_with_subcommands = true)]
 pub(super) struct SandboxArgs {
+    #[command(subcommand)]
+    command: Option<SandboxCommand>,
     /// Port to listen on, on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 12111)]
     port: u16,
@@ -158,6 +163,9 @@ impl SandboxArgs {
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -> Result<u8> {
+    if let Some(SandboxCommand::Trigger(trigger)) = &args.command {
+        return run_trigger(trigger).await;
+    }
     let chaos = args.chaos()?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = tokio::net::TcpListener::bind(addr)
@@ -187,7 +195,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     let mut err = std::io::stderr().lock();
     writeln!(
         err,
-        "billing sandbox: a local stand-in for Stripe's API (products, prices, coupons, promotion codes, tax, portal configurations), not Stripe.\n\
+        "billing sandbox: a local stand-in for Stripe's API (products, prices, coupons, promotion codes, tax, portal configurations, webhook endpoints), not Stripe.\n\
          Listening on http://{local}/ with state {state}. Any sk_test_ or rk_test_ key is accepted.\n\
          Try: STRIPE_SECRET_KEY=sk_test_local billing --api-base http://{local} plan\n\
          Press Ctrl-C to stop."
@@ -208,4 +216,142 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     .map_err(anyhow::Error::from)?;
     let _ = writeln!(std::io::stderr(), "billing sandbox: stopped.");
     Ok(EXIT_OK)
+}
+
+// ---------------------------------------------------------------------------------------------
+// `billing sandbox trigger`
+
+/// Subcommands of `billing sandbox`.
+#[derive(Debug, Subcommand)]
+enum SandboxCommand {
+    /// Send one signed sample event to a webhook handler, as Stripe would, and print what it
+    /// answered (exit 0 on 2xx, 1 otherwise).
+    ///
+    /// The event is Stripe's Event object with a made-up data.object of its type (a Checkout
+    /// session, payment intent, subscription, invoice, account, payout, transfer, ...), signed
+    /// with the endpoint's secret (Stripe-Signature: t=...,v1=HMAC-SHA256). The secret is
+    /// never printed.
+    Trigger(TriggerArgs),
+}
+
+/// Options of `billing sandbox trigger`.
+#[derive(Debug, Args)]
+struct TriggerArgs {
+    /// The event type, e.g. checkout.session.completed, invoice.payment_failed,
+    /// customer.subscription.deleted (any type a webhook endpoint accepts).
+    #[arg(value_name = "EVENT")]
+    event: String,
+    /// The handler's URL, e.g. http://localhost:3000/stripe/webhooks.
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// The signing secret the handler checks with (whsec_...). Prefer --secret-file: a value
+    /// on the command line can be seen by other users of the machine.
+    #[arg(long, value_name = "WHSEC", conflicts_with = "secret_file")]
+    secret: Option<String>,
+    /// A file holding the signing secret (e.g. the one billing apply wrote).
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+    /// Sign with a wrong secret on purpose, to check that the handler refuses the event.
+    #[arg(long)]
+    bad_signature: bool,
+}
+
+/// The largest secret file read: a secret is a short line.
+const MAX_SECRET_FILE: u64 = 4096;
+
+/// The event type `name` names, or why it names none (with a did-you-mean).
+fn trigger_event(name: &str) -> Result<&str> {
+    if stripe_facts::is_event_type(name) && name != stripe_facts::ALL_EVENTS {
+        return Ok(name);
+    }
+    let error = Error::new(format!(
+        "`{name}` is not an event type a webhook endpoint receives"
+    ));
+    let expanded = stripe_facts::expand_pattern(name);
+    Err(if name == stripe_facts::ALL_EVENTS {
+        error.hint("trigger sends one event: name its type, e.g. checkout.session.completed")
+    } else if !expanded.is_empty() {
+        error.hint(format!(
+            "`{name}` stands for {}: name one of them",
+            expanded.join(", ")
+        ))
+    } else if let Some(close) =
+        suggest(name, stripe_facts::EVENT_TYPES).filter(|_| name.len() <= 64)
+    {
+        error.hint(format!("did you mean `{close}`?"))
+    } else {
+        error.hint("see https://docs.stripe.com/api/events/types for the event types")
+    })
+}
+
+/// The secret to sign with: the one given, or (with --bad-signature) a random wrong one.
+fn trigger_secret(args: &TriggerArgs) -> Result<String> {
+    let given = match (&args.secret, &args.secret_file) {
+        (Some(secret), _) => Some(secret.trim().to_string()),
+        (None, Some(path)) => {
+            let bytes = read_capped(path, MAX_SECRET_FILE).map_err(|err| {
+                Error::new(match err {
+                    ReadError::Io(err) => format!("cannot read {}: {err}", path.display()),
+                    ReadError::TooLarge => format!(
+                        "{} is too large for a signing secret (at most {MAX_SECRET_FILE} bytes)",
+                        path.display()
+                    ),
+                })
+            })?;
+            Some(String::from_utf8_lossy(&bytes).trim().to_string())
+        }
+        (None, None) => None,
+    };
+    if let Some(secret) = &given
+        && !(secret.starts_with("whsec_") && secret.len() > "whsec_".len())
+    {
+        let from = match &args.secret_file {
+            Some(path) if args.secret.is_none() => format!("the secret in {}", path.display()),
+            _ => "--secret".to_owned(),
+        };
+        return Err(Error::new(format!(
+            "{from} is not a webhook signing secret: those start with whsec_"
+        )));
+    }
+    match given {
+        _ if args.bad_signature => Ok(format!("whsec_wrong{:016x}", fastrand::u64(..))),
+        Some(secret) => Ok(secret),
+        None => Err(Error::new("no signing secret to sign the event with").hint(
+            "give the endpoint's secret with --secret-file PATH (or --secret whsec_...), or \
+             send a badly signed event with --bad-signature",
+        )),
+    }
+}
+
+/// `billing sandbox trigger`.
+async fn run_trigger(args: &TriggerArgs) -> Result<u8> {
+    let event = trigger_event(&args.event)?;
+    if !(args.to.starts_with("http://") || args.to.starts_with("https://")) {
+        return Err(Error::new(format!(
+            "--to {}: the handler's URL must start with http:// or https://",
+            args.to
+        )));
+    }
+    let secret = trigger_secret(args)?;
+    let payload = stripe_sandbox::webhooks::sample_event(event)
+        .ok_or_else(|| Error::new(format!("no sample event of type `{event}`")))?;
+    let status = stripe_sandbox::webhooks::send_event(&args.to, &secret, &payload)
+        .await
+        .map_err(|err| Error::new(err.to_string()))?;
+    let signed = if args.bad_signature {
+        "badly signed on purpose"
+    } else {
+        "signed"
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Sent {event} ({signed}) to {}: the handler answered {status}.",
+        args.to
+    )?;
+    Ok(if (200..300).contains(&status) {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
 }

@@ -59,24 +59,24 @@ impl Session {
         }
     }
 
-    /// The plan that makes the account match the catalog.
-    pub(super) fn plan(&self) -> super::Result<PlanDocument> {
-        self.plan_with(None)
-    }
-
-    /// The plan that makes the account match the catalog or, with `forget`, the plan that only
-    /// removes billing's marker from the objects at those addresses (`billing forget`).
+    /// The plan that makes the account match the catalog, replacing the objects at the
+    /// addresses of `--replace` (`replace`) even where nothing forces it; or, with `forget`,
+    /// the plan that only removes billing's marker from the objects at those addresses
+    /// (`billing forget`).
     pub(super) fn plan_with(
         &self,
         forget: Option<&std::collections::BTreeSet<String>>,
+        replace: &[String],
     ) -> super::Result<PlanDocument> {
         let started = Instant::now();
+        let replace = plan::check_replace(&self.catalog, replace).map_err(super::Error::new)?;
         let plan = match forget {
-            None => plan::plan(&self.catalog, &self.live),
+            None => plan::plan_replacing(&self.catalog, &self.live, &replace),
             Some(addresses) => plan::forget(&self.catalog, &self.live, addresses),
         }
         .map_err(|e| super::Error::planning(e, &self.config))?;
-        let doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
+        let mut doc = PlanDocument::new(&plan, &self.catalog, &self.live, self.origin());
+        doc.replace = replace.into_iter().collect();
         self.check_customers(&doc)?;
         if self.verbose > 0 {
             let _ = writeln!(

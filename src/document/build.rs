@@ -138,6 +138,7 @@ impl PlanDocument {
             namespace: plan.namespace.clone(),
             catalog_hash: catalog_hash(catalog),
             allow_destroy: false,
+            replace: Vec::new(),
             generation: plan.generation.clone(),
             summary: plan.summary(),
             resource_changes: plan.changes.clone(),

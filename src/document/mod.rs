@@ -98,6 +98,10 @@ pub(crate) struct PlanDocument {
     /// What `billing apply` refuses without `--allow-destroy` (empty when `allow_destroy`).
     #[serde(default)]
     pub refusals: Vec<DestroyRefused>,
+    /// The addresses `--replace` asked to replace: a fresh plan made to check this one is made
+    /// with them too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<String>,
     /// The account's newest catalog event when the plan was made.
     pub generation: Option<String>,
     pub summary: Summary,

@@ -136,7 +136,8 @@ impl PlanDocument {
         if reasons.is_empty() {
             let mut live = live.clone();
             live.generation.clone_from(&self.generation);
-            match crate::plan::plan(catalog, &live) {
+            let replace = self.replace.iter().cloned().collect();
+            match crate::plan::plan_replacing(catalog, &live, &replace) {
                 Err(e) => reasons.push(format!("a new plan fails: {e}")),
                 Ok(fresh) => {
                     let fresh = Self::new(&fresh, catalog, &live, origin.clone());

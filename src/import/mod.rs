@@ -25,6 +25,7 @@ mod portal;
 mod products;
 mod report;
 mod tax;
+mod webhook;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,6 +50,9 @@ pub struct Options {
     pub ignore_metadata: Vec<MetadataPattern>,
     /// Write archived products, inactive promotion codes and tax rates with `active = false`.
     pub include_archived: bool,
+    /// The declared environment the account is read for, if any: an entry only such an
+    /// environment accepts (a webhook endpoint on http://localhost) is limited to it.
+    pub environment: Option<String>,
 }
 
 impl Default for Options {
@@ -57,6 +61,7 @@ impl Default for Options {
             namespace: DEFAULT_NAMESPACE.to_owned(),
             ignore_metadata: Vec::new(),
             include_archived: false,
+            environment: None,
         }
     }
 }
@@ -163,6 +168,7 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
         }
     }
     entries.table("portals", more);
+    entries.table("webhooks", webhook::endpoints(&mut ctx));
     Import {
         entries,
         report: ctx.report,

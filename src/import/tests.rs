@@ -925,3 +925,57 @@ fn with_environments_ids_go_under_the_environment_read_and_limits_and_overrides_
         }
     );
 }
+
+#[test]
+fn webhook_endpoints_are_adopted_by_id_and_plan_no_change_not_even_over_connect() {
+    let dashboard = |id: &str, url: &str, events: &[&str]| crate::live::LiveWebhook {
+        id: id.into(),
+        created: 10,
+        url: url.into(),
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        api_version: None,
+        application: None,
+        description: None,
+        disabled: false,
+        metadata: BTreeMap::new(),
+    };
+    let mut live = fixtures::live(Vec::new(), Vec::new());
+    let mut platform = dashboard(
+        "we_platform",
+        "https://acme.example/connect",
+        &["account.updated"],
+    );
+    platform.application = Some("ca_123".into());
+    platform.disabled = true;
+    platform.api_version = Some("2024-06-20".into());
+    live.webhooks = vec![
+        dashboard(
+            "we_app",
+            "https://app.acme.example/stripe",
+            &["invoice.paid", "invoice.payment_failed"],
+        ),
+        platform,
+    ];
+    let (text, catalog, _) = run(&live);
+    assert_written(
+        &text,
+        &[
+            "[webhooks.app_acme_example_stripe]\nid = \"we_app\"\nurl = \"https://app.acme.example/stripe\"",
+            "api_version = \"account_default\"",
+            "api_version = \"2024-06-20\"\nconnect = true\ndisabled = true",
+        ],
+    );
+    let plan = crate::plan::plan(&catalog, &live).unwrap();
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.action == crate::plan::Action::Adopt),
+        "{:#?}",
+        plan.changes
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.fields.iter().all(|f| f.field.starts_with("metadata.")))
+    );
+}

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use super::{
     Account, LiveAddress, LiveCoupon, LiveCurrencyOption, LivePortal, LivePrice, LiveProduct,
     LivePromotionCode, LiveRecurring, LiveRegistration, LiveState, LiveTaxRate, LiveTaxSettings,
-    LiveTier,
+    LiveTier, LiveWebhook,
 };
 use crate::catalog::{
     Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, Discount, MinorAmount,
     Portal, PostalAddress, Price, Pricing, Product, PromotionCode, Recurring, Registration,
-    SubscriptionUpdate, TaxBehavior, TaxRate, TaxSettings, Tier, TransformQuantity,
+    SubscriptionUpdate, TaxBehavior, TaxRate, TaxSettings, Tier, TransformQuantity, Webhook,
 };
 use crate::resource::{
     Address, MARKER_KEY, MARKER_NAMESPACE, ResourceKind, owned_metadata, with_marker,
@@ -218,6 +218,7 @@ pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveSt
         tax_rates: Vec::new(),
         portals: Vec::new(),
         missing_customers: std::collections::BTreeSet::new(),
+        webhooks: Vec::new(),
     }
 }
 
@@ -246,6 +247,7 @@ impl LiveState {
             tax,
             tax_rates,
             portals,
+            webhooks,
         } = catalog;
         let mut state = live(Vec::new(), Vec::new());
         let ids = Ids::of(catalog);
@@ -274,6 +276,10 @@ impl LiveState {
         state.portals = portals
             .iter()
             .map(|(key, p)| matching_portal(namespace, &ids, key, p))
+            .collect();
+        state.webhooks = webhooks
+            .iter()
+            .map(|(key, w)| matching_webhook(namespace, key, w))
             .collect();
         state
     }
@@ -754,5 +760,41 @@ fn matching_portal(namespace: &str, ids: &Ids, key: &str, portal: &Portal) -> Li
         is_default: *account_default,
         settings,
         metadata: with_marker(metadata, &address, namespace),
+    }
+}
+
+/// An endpoint billing created: Stripe reports neither its secret nor `connect`, which
+/// billing records in its metadata.
+fn matching_webhook(namespace: &str, key: &str, webhook: &Webhook) -> LiveWebhook {
+    let Webhook {
+        key: _,
+        id,
+        moved_from: _,
+        url,
+        events,
+        api_version,
+        description,
+        connect,
+        disabled,
+        metadata,
+        secret_file: _,
+        secret_command: _,
+        rotation: _,
+    } = webhook;
+    let address = address(ResourceKind::WebhookEndpoint, key);
+    let mut metadata = with_marker(metadata, &address, namespace);
+    if *connect {
+        metadata.insert(super::CONNECT_KEY.to_owned(), "true".to_owned());
+    }
+    LiveWebhook {
+        id: id.clone().unwrap_or_else(|| format!("we_{key}")),
+        created: CREATED,
+        url: url.clone(),
+        events: events.clone(),
+        api_version: api_version.resolve(crate::stripe::api_version()),
+        application: None,
+        description: description.clone(),
+        disabled: *disabled,
+        metadata,
     }
 }

@@ -9,6 +9,7 @@ mod partition;
 mod portal;
 mod read;
 mod tax;
+mod webhook;
 
 pub(crate) use managed::Managed;
 pub use model::ReadScope;
@@ -27,6 +28,8 @@ pub(crate) use read::account;
 pub(crate) use tax::LiveAddress;
 pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
 pub(crate) use tax::{tax_registrations, tax_settings};
+pub(crate) use webhook::CONNECT_KEY;
+pub use webhook::LiveWebhook;
 
 use serde::Serialize;
 
@@ -64,6 +67,8 @@ pub struct LiveState {
     /// The customers the catalog's promotion codes are restricted to that the account does
     /// not have (or deleted): those codes cannot be created.
     pub missing_customers: std::collections::BTreeSet<String>,
+    /// Every webhook endpoint.
+    pub webhooks: Vec<LiveWebhook>,
 }
 
 impl LiveState {
@@ -77,6 +82,7 @@ impl LiveState {
             ResourceKind::PromotionCode => &self.promotion_codes,
             ResourceKind::TaxRate => &self.tax_rates,
             ResourceKind::Portal => &self.portals,
+            ResourceKind::WebhookEndpoint => &self.webhooks,
             ResourceKind::TaxSettings | ResourceKind::TaxRegistration => {
                 const NONE: &Vec<LiveTaxRate> = &Vec::new();
                 NONE
@@ -145,6 +151,7 @@ pub async fn read_counted(
         (promotion_codes, codes_stats),
         (tax_rates, tax_rates_stats),
         portals,
+        webhooks,
         (tax_settings, tax_registrations),
     ) = tokio::try_join!(
         model::products(client, origin),
@@ -154,6 +161,7 @@ pub async fn read_counted(
         model::promotion_codes(client, origin),
         tax::tax_rates(client, origin),
         portal::portals(client),
+        webhook::webhooks(client),
         tax,
     )?;
     let missing_customers = read::missing_customers(client, &scope.customers).await?;
@@ -176,6 +184,7 @@ pub async fn read_counted(
         tax_rates,
         portals,
         missing_customers,
+        webhooks,
     };
     let stats = ReadStats {
         lists: BTreeMap::from([

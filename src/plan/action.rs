@@ -108,7 +108,7 @@ pub(crate) struct Summary {
     pub replace: usize,
     /// Archived products and prices, deactivated promotion codes.
     pub archive: usize,
-    /// Deleted coupons.
+    /// Deleted coupons and webhook endpoints.
     pub delete: usize,
 }
 

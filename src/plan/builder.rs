@@ -43,6 +43,8 @@ pub(crate) struct Builder<'a> {
     pub changes: Vec<Change>,
     pub steps: Vec<Step>,
     pub conflicts: Vec<Conflict>,
+    /// Addresses whose objects `--replace` asks to replace.
+    pub replace: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -76,6 +78,7 @@ impl<'a> Builder<'a> {
             changes: Vec::new(),
             steps: Vec::new(),
             conflicts: claims.conflicts.clone(),
+            replace: std::collections::BTreeSet::new(),
         }
     }
 

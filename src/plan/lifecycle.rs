@@ -103,6 +103,23 @@ pub(crate) trait Lifecycle<'a> {
         None
     }
 
+    /// Whether a replacement keeps the replaced object for now (a webhook endpoint rotated in
+    /// two steps): then the next plan retires it, as a duplicate at its address.
+    fn keeps_replaced(&self, _entry: &Self::Entry) -> bool {
+        false
+    }
+
+    /// Called with the step that creates the entry's object, new or replacing another: a kind
+    /// whose objects take some fields only once they exist adds the step that sets them.
+    fn created(
+        &self,
+        _b: &mut Builder<'a>,
+        _change: usize,
+        _entry: &'a Self::Entry,
+        _step: StepId,
+    ) {
+    }
+
     /// The fields that change in place, and the write; `None` when nothing differs.
     fn update(
         &self,
@@ -163,7 +180,7 @@ pub(crate) fn plan<'a, K: Lifecycle<'a>>(b: &mut Builder<'a>, kind: &K) {
             Ok(Some(live)) => {
                 current.insert(live.id());
                 let shape = kind.shape_diff(entry, live);
-                if shape.is_empty() {
+                if shape.is_empty() && !replace_requested(b, &address) {
                     update(b, kind, &address, entry, live);
                 } else {
                     replace(b, kind, &address, entry, live, shape);
@@ -198,17 +215,18 @@ fn create<'a, K: Lifecycle<'a>>(
         Action::Create,
         None,
         kind.title(entry),
-        fingerprint(at),
+        fingerprint_of(b, at),
     );
     change.fields = planned.fields;
     change.notes = planned.notes;
     let idx = b.add_change(change);
-    b.add_step(
+    let step = b.add_step(
         idx,
         format!("create {noun}"),
         planned.request,
         planned.depends_on,
     );
+    kind.created(b, idx, entry, step);
 }
 
 /// The change that updates `live` in place (or unarchives, or archives it as declared).
@@ -233,7 +251,7 @@ fn update<'a, K: Lifecycle<'a>>(
         action,
         Some(live.id().to_owned()),
         kind.title(entry),
-        fingerprint(&[live]),
+        fingerprint_of(b, &[live]),
     );
     if action == Action::Archive {
         change.reason = Some("billing.toml declares `active = false`".to_owned());
@@ -266,9 +284,9 @@ fn replace<'a, K: Lifecycle<'a>>(
         Action::Replace,
         Some(live.id().to_owned()),
         kind.title(entry),
-        fingerprint(&[live]),
+        fingerprint_of(b, &[live]),
     );
-    change.reason = Some(replacement_reason(noun, &shape));
+    change.reason = Some(replacement(address, noun, &shape));
     change.fields = shape;
     // What else changes with it, but for metadata: the new object gets its own.
     if let Some(more) = kind.update(b, address, entry, live) {
@@ -279,23 +297,61 @@ fn replace<'a, K: Lifecycle<'a>>(
         );
     }
     change.notes.extend(kind.replaced_note(live));
-    let idx = b.add_change(change);
+    let keeps = live.active() && kind.keeps_replaced(entry);
+    if keeps {
+        let verb = kind.retire(live).0.verb(K::Live::KIND);
+        change.notes.push(format!(
+            "the replaced {noun} {} is kept for now: the next apply {verb}s it",
+            live.id()
+        ));
+    }
     let planned = kind.create(b, address, entry);
+    change.notes.extend(planned.notes);
+    let idx = b.add_change(change);
     let create = b.add_step(
         idx,
         format!("create {noun}"),
         planned.request,
         planned.depends_on,
     );
-    if live.active() {
-        let (_, request) = kind.retire(live);
+    kind.created(b, idx, entry, create);
+    if live.active() && !keeps {
+        let (action, request) = kind.retire(live);
         let step = b.add_step(
             idx,
-            format!("archive the replaced {noun}"),
+            format!("{} the replaced {noun}", action.verb(K::Live::KIND)),
             request,
             vec![create],
         );
         kind.after(b, live, step);
+    }
+}
+
+/// Why the object at `address` is replaced: the fields Stripe cannot change (`shape`), or
+/// `--replace` asked for it.
+pub(crate) fn replacement(address: &str, noun: &str, shape: &[FieldChange]) -> String {
+    if shape.is_empty() {
+        format!("`--replace {address}` asks for a new {noun}")
+    } else {
+        replacement_reason(noun, shape)
+    }
+}
+
+/// Whether `--replace` asks for a new object at `address` even though nothing forces one.
+pub(crate) fn replace_requested(b: &Builder<'_>, address: &str) -> bool {
+    b.replace.contains(address)
+}
+
+/// What a change's idempotency keys cover of the live objects it was planned against: their
+/// digest and, for a kind whose writes record no event (webhook endpoints), the plan's clock.
+/// The account's generation does not move with such writes, so without it a write undone
+/// since (an endpoint deleted, a field put back in the Dashboard) and planned again within
+/// Stripe's 24 hours of idempotency would be answered with the replay of the first.
+fn fingerprint_of<L: LiveKind>(b: &Builder<'_>, objects: &[&L]) -> String {
+    if L::KIND.events().is_empty() {
+        fingerprint(&[&(b.now, objects)])
+    } else {
+        fingerprint(objects)
     }
 }
 
@@ -331,7 +387,10 @@ pub(crate) fn retire<'a, K: Lifecycle<'a> + ?Sized>(
 ) -> usize {
     let (action, request) = kind.retire(live);
     let mut change = Change::of_live(address, action, live);
-    change.fields.push(FieldChange::active(true, false));
+    // A deleted object is gone, not inactive.
+    if action != Action::Delete {
+        change.fields.push(FieldChange::active(true, false));
+    }
     change.reason = Some(reason.to_owned());
     change.destroy = destroy;
     change.notes.push(kind.retired_note(live));

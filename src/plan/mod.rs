@@ -26,6 +26,7 @@ mod tax_settings;
 #[cfg(test)]
 mod tests;
 mod value;
+mod webhook;
 mod wire;
 
 pub(crate) use action::{Action, Summary};
@@ -67,8 +68,48 @@ pub(crate) fn forget(
 /// forgotten objects set aside, then each kind is planned, those whose objects others refer
 /// to first.
 pub(crate) fn plan(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanError> {
+    plan_replacing(catalog, live, &BTreeSet::new())
+}
+
+/// The addresses of `--replace`, each checked: an address billing.toml declares, of a kind
+/// whose objects can be replaced. The error names the flag, the address and the kind.
+pub(crate) fn check_replace(
+    catalog: &Catalog,
+    addresses: &[String],
+) -> Result<BTreeSet<String>, String> {
+    let mut out = BTreeSet::new();
+    for text in addresses {
+        let address: crate::resource::Address = text
+            .parse()
+            .map_err(|e| format!("`--replace {text}`: {e}"))?;
+        let kind = address.kind();
+        if !kind.replaceable() {
+            return Err(format!(
+                "`--replace {text}`: a {} cannot be replaced (billing changes it in place); only webhook endpoints, prices and tax rates can",
+                kind.noun()
+            ));
+        }
+        if !catalog.declares(text) {
+            return Err(format!(
+                "`--replace {text}`: billing.toml declares no {}",
+                address.declaration()
+            ));
+        }
+        out.insert(address.to_string());
+    }
+    Ok(out)
+}
+
+/// [`plan`], replacing the objects at `replace` even where nothing forces it (`--replace`):
+/// each must be an address of a kind whose objects can be replaced ([`check_replace`]).
+pub(crate) fn plan_replacing(
+    catalog: &Catalog,
+    live: &LiveState,
+    replace: &BTreeSet<String>,
+) -> Result<Plan, PlanError> {
     let claims = claims::find(catalog, live);
     let mut b = Builder::new(catalog, live, &claims);
+    b.replace.clone_from(replace);
     forget::plan(&mut b, &BTreeSet::new());
     // Products and prices: default prices move before replaced prices are archived, and a
     // product is archived after its prices.
@@ -89,6 +130,8 @@ pub(crate) fn plan(catalog: &Catalog, live: &LiveState) -> Result<Plan, PlanErro
     let portals = portal::Portals::new(&b, &products, &prices);
     lifecycle::plan(&mut b, &portals);
     moves::carry_history(&mut b);
+    lifecycle::plan(&mut b, &webhook::Webhooks);
+    webhook::check_limit(&mut b);
     claims::relabel(&claims, &mut b.changes);
     claims::rename_hints(&mut b.changes);
     removal_warnings(&mut b);

@@ -16,7 +16,7 @@ use super::builder::Builder;
 use super::change::Change;
 use super::claims::Origin;
 use super::error::Conflict;
-use super::lifecycle::replacement_reason;
+use super::lifecycle::{replace_requested, replacement};
 use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
@@ -529,7 +529,7 @@ impl<'a> Declared<'a, '_> {
             None => self.create(b, transfer),
             Some(live) => {
                 let shape = shape_diff(p, &self.product.obj, live);
-                if shape.is_empty() {
+                if shape.is_empty() && !replace_requested(b, &self.address) {
                     self.update(b, live, transfer)
                 } else {
                     self.replace(b, live, shape, transfer)
@@ -758,7 +758,11 @@ impl<'a> Declared<'a, '_> {
         let p = self.price;
         self.default_key_moves(b, live);
         let mut change = self.change(Action::Replace, Some(live));
-        change.reason = Some(replacement_reason(ResourceKind::Price.noun(), &shape));
+        change.reason = Some(replacement(
+            &self.address,
+            ResourceKind::Price.noun(),
+            &shape,
+        ));
         change.fields = shape;
         let (more, _) = mutable_diff(b, p, &self.address, live, false);
         change

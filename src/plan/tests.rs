@@ -605,6 +605,29 @@ subscription_cancel = { mode = "at_period_end" }
 subscription_update = { products = ["pro"] }
 "#;
 
+/// Webhook endpoints: presets and event types, a Connect endpoint created disabled, one
+/// adopted by id on the account's default API version.
+const WEBHOOKS: &str = r#"
+[webhooks.app]
+url = "https://app.acme.example/stripe/webhooks"
+events = ["subscriptions", "checkout.session.completed"]
+description = "Main app"
+metadata = { team = "growth" }
+
+[webhooks.platform]
+url = "https://app.acme.example/stripe/connect"
+events = ["connect"]
+connect = true
+disabled = true
+rotation = "two_step"
+
+[webhooks.local]
+id = "we_pinned"
+url = "http://localhost:4242/webhooks"
+events = ["*"]
+api_version = "account_default"
+"#;
+
 /// A catalog that exercises `kind`'s fields: a new kind does not build until it has one.
 fn exercising(kind: ResourceKind) -> &'static str {
     match kind {
@@ -614,6 +637,7 @@ fn exercising(kind: ResourceKind) -> &'static str {
         ResourceKind::TaxSettings | ResourceKind::TaxRegistration => TAX,
         ResourceKind::TaxRate => TAX_RATES,
         ResourceKind::Portal => PORTALS,
+        ResourceKind::WebhookEndpoint => WEBHOOKS,
     }
 }
 
@@ -788,4 +812,274 @@ fn a_coupon_replaced_in_billing_toml_is_replaced_with_its_codes() {
         "{}",
         changed[1]
     );
+}
+
+/// The descriptions of the steps of each change, by address.
+fn step_lists(catalog: &Catalog, live: &LiveState, replace: &[&str]) -> Vec<String> {
+    let replace = replace.iter().map(|a| (*a).to_owned()).collect();
+    let plan = plan_replacing(catalog, live, &replace).unwrap_or_else(|e| panic!("{e}"));
+    plan.changes
+        .iter()
+        .map(|c| {
+            let steps: Vec<&str> = c
+                .steps
+                .iter()
+                .map(|&s| plan.steps[s].description.as_str())
+                .collect();
+            format!("{} {:?}: {}", c.address, c.action, steps.join(", "))
+        })
+        .collect()
+}
+
+#[test]
+fn webhook_endpoints_are_created_with_their_presets_expanded_and_disabled_after() {
+    let catalog = catalog(WEBHOOKS);
+    // The exact list is checked through the sandbox (tests/integration/engine/webhooks.rs).
+    let app = &catalog.webhooks["app"];
+    assert_eq!(app.events.len(), 12, "{:?}", app.events);
+    assert!(app.events.windows(2).all(|w| w[0] < w[1]));
+    let mut live = LiveState::matching(&catalog);
+    live.webhooks.retain(|w| w.id == "we_pinned");
+    let plan = plan(&catalog, &live).unwrap();
+    let platform = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "webhooks.platform")
+        .unwrap();
+    let steps: Vec<&str> = platform
+        .steps
+        .iter()
+        .map(|&s| plan.steps[s].description.as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "create webhook endpoint",
+            "disable the new webhook endpoint"
+        ]
+    );
+    let create = plan.steps[platform.steps[0]]
+        .request
+        .wire(&|_| "we_new".to_owned());
+    assert!(
+        create[0]
+            .body
+            .contains(&("connect".to_owned(), "true".to_owned()))
+    );
+    assert!(
+        !create[0].body.iter().any(|(k, _)| k == "disabled"),
+        "{create:?}"
+    );
+    let disable = plan.steps[platform.steps[1]]
+        .request
+        .wire(&|_| "we_new".to_owned());
+    assert_eq!(disable[0].path, "/webhook_endpoints/we_new");
+    assert_eq!(
+        disable[0].body,
+        [("disabled".to_owned(), "true".to_owned())]
+    );
+    assert!(
+        platform
+            .notes
+            .iter()
+            .any(|n| n.contains(".billing/sandbox/webhooks/platform.secret")),
+        "{:?}",
+        platform.notes
+    );
+}
+
+#[test]
+fn webhook_events_url_and_status_change_in_place() {
+    let changed = edited(WEBHOOKS, |live| {
+        let app = at(&mut live.webhooks, "webhooks.app");
+        app.events.retain(|e| e != "invoice.upcoming");
+        app.events.push("charge.failed".into());
+        app.events.sort();
+        at(&mut live.webhooks, "webhooks.platform").disabled = false;
+    });
+    assert_eq!(changed.len(), 2, "{changed:#?}");
+    assert!(
+        changed[0].starts_with("webhook_endpoint webhooks.app Update [events: ["),
+        "{}",
+        changed[0]
+    );
+    assert_eq!(
+        changed[1],
+        "webhook_endpoint webhooks.platform Update [disabled: false → true]"
+    );
+    // The same events in another order are the same set.
+    assert!(
+        edited(WEBHOOKS, |live| at(&mut live.webhooks, "webhooks.app")
+            .events
+            .reverse())
+        .len()
+            == 1
+    );
+    assert_eq!(
+        rewritten(
+            WEBHOOKS,
+            "https://app.acme.example/stripe/webhooks",
+            "https://acme.example/hooks"
+        ),
+        [
+            "webhook_endpoint webhooks.app Update [url: \"https://app.acme.example/stripe/webhooks\" → \"https://acme.example/hooks\"]"
+        ]
+    );
+}
+
+#[test]
+fn a_webhook_api_version_or_connect_change_replaces_it_and_says_the_secret_changes() {
+    let changed = rewritten(
+        WEBHOOKS,
+        "api_version = \"account_default\"",
+        "api_version = \"2024-06-20\"",
+    );
+    assert_eq!(
+        changed,
+        ["webhook_endpoint webhooks.local Replace [api_version: account default → 2024-06-20 (!)]"]
+    );
+    let catalog_text = WEBHOOKS.replace("connect = true\n", "");
+    let live = LiveState::matching(&catalog(WEBHOOKS));
+    let catalog = catalog(&catalog_text);
+    let plan = plan(&catalog, &live).unwrap();
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "webhooks.platform")
+        .unwrap();
+    assert_eq!(change.action, Action::Replace);
+    assert!(change.notes.iter().any(|n| n.starts_with("the signing secret changes: deploy the new secret before the old endpoint we_platform is deleted")), "{:?}", change.notes);
+    // Rotated in two steps: the old endpoint stays until the next apply.
+    assert_eq!(
+        step_lists(&catalog, &live, &[]),
+        ["webhooks.platform Replace: create webhook endpoint, disable the new webhook endpoint"]
+    );
+}
+
+#[test]
+fn replace_rotates_a_webhook_and_two_step_leaves_the_old_one_to_the_next_apply() {
+    let catalog = catalog(WEBHOOKS);
+    let live = LiveState::matching(&catalog);
+    assert_eq!(
+        step_lists(&catalog, &live, &["webhooks.app"]),
+        ["webhooks.app Replace: create webhook endpoint, delete the replaced webhook endpoint"]
+    );
+    assert_eq!(
+        step_lists(&catalog, &live, &["webhooks.platform"]),
+        ["webhooks.platform Replace: create webhook endpoint, disable the new webhook endpoint"]
+    );
+    // The next plan: two endpoints at the address, the newer one current.
+    let mut after = live.clone();
+    let mut newer = at(&mut after.webhooks, "webhooks.platform").clone();
+    newer.id = "we_newer".into();
+    newer.created += 10;
+    after.webhooks.insert(0, newer);
+    let plan = plan(&catalog, &after).unwrap();
+    assert_eq!(plan.changes.len(), 1, "{:#?}", plan.changes);
+    let change = &plan.changes[0];
+    assert_eq!(
+        (change.action, change.id.as_deref(), change.destroy),
+        (Action::Delete, Some("we_platform"), false)
+    );
+    assert!(
+        change
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("superseded by the newer endpoint")
+    );
+    // A price is replaced too, its lookup key moved; a product cannot be.
+    let prices = super::tests::catalog(CATALOG);
+    let replaced = step_lists(
+        &prices,
+        &LiveState::matching(&prices),
+        &["prices.pro.monthly"],
+    );
+    assert!(
+        replaced
+            .iter()
+            .any(|c| c.starts_with("prices.pro.monthly Replace: create the replacement price")),
+        "{replaced:#?}"
+    );
+    let error = check_replace(&prices, &["products.pro".to_owned()]).unwrap_err();
+    assert!(
+        error.starts_with("`--replace products.pro`: a product cannot be replaced"),
+        "{error}"
+    );
+    let error = check_replace(&catalog, &["webhooks.nope".to_owned()]).unwrap_err();
+    assert_eq!(
+        error,
+        "`--replace webhooks.nope`: billing.toml declares no [webhooks.nope]"
+    );
+}
+
+#[test]
+fn a_removed_webhook_is_deleted_as_a_destroy_and_unmanaged_ones_are_left_alone() {
+    let catalog = catalog(WEBHOOKS);
+    let mut live = LiveState::matching(&catalog);
+    let mut unmanaged = live.webhooks[0].clone();
+    unmanaged.id = "we_dashboard".into();
+    unmanaged.metadata.clear();
+    live.webhooks.push(unmanaged);
+    let without = super::tests::catalog(WEBHOOKS.split("[webhooks.local]").next().unwrap());
+    let plan = plan(&without, &live).unwrap();
+    let deleted: Vec<(&str, Action, bool)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| (c.address.as_str(), c.action, c.destroy))
+        .collect();
+    assert_eq!(deleted, [("webhooks.local", Action::Delete, true)]);
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.id.as_deref() != Some("we_dashboard"))
+    );
+    let unmanaged: Vec<_> = plan.unmanaged.iter().filter(|(_, n)| *n > 0).collect();
+    assert_eq!(unmanaged, [(ResourceKind::WebhookEndpoint, 1)]);
+}
+
+#[test]
+fn an_adopted_endpoint_is_not_replaced_over_connect_and_the_plan_says_why() {
+    let catalog = catalog(WEBHOOKS);
+    let mut live = LiveState::matching(&catalog);
+    let platform = at(&mut live.webhooks, "webhooks.platform");
+    platform.metadata.clear();
+    platform.id = "we_dashboard".into();
+    let text = WEBHOOKS.replace(
+        "rotation = \"two_step\"",
+        "rotation = \"two_step\"\nid = \"we_dashboard\"",
+    );
+    let plan = plan(&super::tests::catalog(&text), &live).unwrap();
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "webhooks.platform")
+        .unwrap();
+    assert_eq!(change.action, Action::Adopt, "{change:#?}");
+    assert!(change.fields.iter().all(|f| !f.forces_replacement));
+    assert!(
+        change
+            .notes
+            .iter()
+            .any(|n| n
+                .contains("Stripe does not report whether an endpoint receives Connect events")),
+        "{:?}",
+        change.notes
+    );
+}
+
+#[test]
+fn more_than_sixteen_endpoints_with_unmanaged_ones_is_a_conflict() {
+    let catalog = catalog(WEBHOOKS);
+    let mut live = LiveState::matching(&catalog);
+    live.webhooks.clear();
+    for i in 0..14 {
+        let mut w = LiveState::matching(&catalog).webhooks[0].clone();
+        w.id = format!("we_other{i}");
+        w.metadata.clear();
+        live.webhooks.push(w);
+    }
+    let error = plan(&catalog, &live).unwrap_err().to_string();
+    assert!(error.contains("the account has 14 webhook endpoints and this plan creates 3 more: Stripe allows at most 16"), "{error}");
 }

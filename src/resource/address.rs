@@ -82,7 +82,8 @@ impl Address {
                 | ResourceKind::Coupon
                 | ResourceKind::PromotionCode
                 | ResourceKind::TaxRate
-                | ResourceKind::Portal,
+                | ResourceKind::Portal
+                | ResourceKind::WebhookEndpoint,
                 _,
             ) => self.to_string(),
         }
@@ -183,7 +184,7 @@ mod tests {
             "products.a.b",
             "prices.pro",
             "prices.pro.",
-            "webhooks.app",
+            "meters.api_calls",
             "tax.registrations.DE",
             "tax.x",
         ] {

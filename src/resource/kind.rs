@@ -15,11 +15,12 @@ pub enum ResourceKind {
     TaxRegistration,
     TaxRate,
     Portal,
+    WebhookEndpoint,
 }
 
 impl ResourceKind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Product,
         Self::Price,
         Self::Coupon,
@@ -28,17 +29,19 @@ impl ResourceKind {
         Self::TaxRegistration,
         Self::TaxRate,
         Self::Portal,
+        Self::WebhookEndpoint,
     ];
 
     /// The kinds whose objects carry billing's ownership marker in their metadata (tax
     /// settings and registrations have no metadata: they are identified by what they are).
-    pub const MARKED: [Self; 6] = [
+    pub const MARKED: [Self; 7] = [
         Self::Product,
         Self::Price,
         Self::Coupon,
         Self::PromotionCode,
         Self::TaxRate,
         Self::Portal,
+        Self::WebhookEndpoint,
     ];
 
     /// Its name in plan documents and JSON: `tax_rate`.
@@ -52,6 +55,7 @@ impl ResourceKind {
             Self::TaxRegistration => "tax_registration",
             Self::TaxRate => "tax_rate",
             Self::Portal => "portal",
+            Self::WebhookEndpoint => "webhook_endpoint",
         }
     }
 
@@ -66,6 +70,7 @@ impl ResourceKind {
             Self::TaxRegistration => "tax registration",
             Self::TaxRate => "tax rate",
             Self::Portal => "portal configuration",
+            Self::WebhookEndpoint => "webhook endpoint",
         }
     }
 
@@ -80,6 +85,7 @@ impl ResourceKind {
             Self::TaxRegistration => "tax registrations",
             Self::TaxRate => "tax rates",
             Self::Portal => "portal configurations",
+            Self::WebhookEndpoint => "webhook endpoints",
         }
     }
 
@@ -100,6 +106,7 @@ impl ResourceKind {
             Self::TaxRegistration => "tax.registrations",
             Self::TaxRate => "tax_rates",
             Self::Portal => "portals",
+            Self::WebhookEndpoint => "webhooks",
         }
     }
 
@@ -114,6 +121,7 @@ impl ResourceKind {
             Self::TaxRegistration => "DE.standard",
             Self::TaxRate => "vat_de",
             Self::Portal => "default",
+            Self::WebhookEndpoint => "app",
         }
     }
 
@@ -131,6 +139,7 @@ impl ResourceKind {
             Self::PromotionCode => Some("promotion_codes"),
             Self::TaxRate => Some("tax_rates"),
             Self::Portal => Some("portals"),
+            Self::WebhookEndpoint => Some("webhooks"),
             Self::Price | Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -145,6 +154,7 @@ impl ResourceKind {
             Self::PromotionCode => Some("PROMOTION_CODE"),
             Self::TaxRate => Some("TAX_RATE"),
             Self::Portal => Some("PORTAL"),
+            Self::WebhookEndpoint => Some("WEBHOOK"),
             Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -161,6 +171,7 @@ impl ResourceKind {
             Self::TaxRegistration => "tax.registration",
             Self::TaxRate => "tax_rate",
             Self::Portal => "billing_portal.configuration",
+            Self::WebhookEndpoint => "webhook_endpoint",
         }
     }
 
@@ -175,18 +186,20 @@ impl ResourceKind {
             Self::TaxRegistration => "tax/registrations",
             Self::TaxRate => "tax_rates",
             Self::Portal => "billing_portal/configurations",
+            Self::WebhookEndpoint => "webhook_endpoints",
         }
     }
 
     /// The events Stripe records when one of its objects changes (`created`, `updated`,
     /// `deleted`), which move an account's catalog generation. Registrations record none that
-    /// billing can rely on.
+    /// billing can rely on, and webhook endpoints none at all (their reads are in the plan's
+    /// digest).
     pub const fn events(self) -> &'static [&'static str] {
         match self {
             Self::Product | Self::Price | Self::Coupon => &["created", "updated", "deleted"],
             Self::PromotionCode | Self::TaxRate | Self::Portal => &["created", "updated"],
             Self::TaxSettings => &["updated"],
-            Self::TaxRegistration => &[],
+            Self::TaxRegistration | Self::WebhookEndpoint => &[],
         }
     }
 
@@ -201,7 +214,8 @@ impl ResourceKind {
             | Self::TaxSettings
             | Self::TaxRegistration
             | Self::TaxRate
-            | Self::Portal => None,
+            | Self::Portal
+            | Self::WebhookEndpoint => None,
         }
     }
 
@@ -209,6 +223,13 @@ impl ResourceKind {
     /// unarchived (Stripe's own words for promotion codes and portal configurations).
     pub const fn deactivates(self) -> bool {
         matches!(self, Self::PromotionCode | Self::Portal)
+    }
+
+    /// Whether `--replace` can put a new object in the place of one of its objects: a webhook
+    /// endpoint (with a new signing secret), a price (its lookup key moved to the new one), a
+    /// tax rate. Other kinds are changed in place, or their new object would take nothing over.
+    pub const fn replaceable(self) -> bool {
+        matches!(self, Self::Price | Self::TaxRate | Self::WebhookEndpoint)
     }
 
     /// Whether its objects carry billing's marker (see [`Self::MARKED`]).
@@ -230,7 +251,7 @@ impl ResourceKind {
                 planner_reports: false,
                 only_unmanaged_addresses: false,
             }),
-            Self::TaxRate => Some(IdPin {
+            Self::TaxRate | Self::WebhookEndpoint => Some(IdPin {
                 created_when_missing: false,
                 planner_reports: false,
                 only_unmanaged_addresses: true,
@@ -281,7 +302,7 @@ mod tests {
         for kind in ResourceKind::ALL {
             assert_eq!(ResourceKind::from_prefix(kind.prefix()), Some(kind));
         }
-        assert_eq!(ResourceKind::from_prefix("webhooks"), None);
+        assert_eq!(ResourceKind::from_prefix("meters"), None);
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! `billing sandbox` as a command: the chaos it prints and the flags it refuses.
+//! `billing sandbox` as a command: the chaos it prints and the flags it refuses; `billing
+//! sandbox trigger`, a signed sample event sent to a webhook handler.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use predicates::prelude::*;
+
+use stripe_sandbox::test_support::{WebhookReceiver, verify_signature};
 
 use crate::support::Workdir;
 
@@ -83,4 +86,181 @@ fn bad_chaos_flags_exit_1_naming_the_flag() {
         .code(1)
         .stderr(predicate::str::contains("add up to 1.2"))
         .stderr(predicate::str::contains("--chaos"));
+}
+
+const SECRET: &str = "whsec_triggerTests0123456789abcdef";
+
+#[test]
+fn trigger_sends_a_signed_sample_event_the_handler_accepts() {
+    let dir = Workdir::new();
+    dir.write("hook.secret", format!("{SECRET}\n"));
+    let handler = WebhookReceiver::verifying(SECRET);
+    for (event, object) in [
+        ("checkout.session.completed", "checkout.session"),
+        ("payment_intent.payment_failed", "payment_intent"),
+        ("customer.subscription.deleted", "subscription"),
+        ("invoice.payment_failed", "invoice"),
+        ("account.updated", "account"),
+        ("payout.paid", "payout"),
+        ("transfer.created", "transfer"),
+    ] {
+        let output = dir
+            .billing()
+            .args(["sandbox", "trigger", event, "--to", handler.url()])
+            .args(["--secret-file", "hook.secret"])
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains(&format!("Sent {event} (signed) to {}", handler.url()))
+                && stdout.contains("answered 200"),
+            "{stdout}"
+        );
+        let all = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            !all.contains("triggerTests"),
+            "the secret was printed: {all}"
+        );
+        let delivered = handler.received().pop().expect("the handler got the event");
+        let body = delivered.event();
+        assert_eq!(body["type"], event);
+        assert_eq!(body["object"], "event");
+        assert!(body["id"].as_str().unwrap().starts_with("evt_"));
+        assert_eq!(body["data"]["object"]["object"], object);
+        assert!(verify_signature(
+            SECRET,
+            &delivered.signature,
+            &delivered.body
+        ));
+    }
+    assert_eq!(handler.received().len(), 7);
+    // The secret may also be given on the command line.
+    dir.billing()
+        .args(["sandbox", "trigger", "invoice.paid", "--to", handler.url()])
+        .args(["--secret", SECRET])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(SECRET).not());
+}
+
+#[test]
+fn a_badly_signed_event_is_refused_by_the_handler_and_exits_1() {
+    let dir = Workdir::new();
+    let handler = WebhookReceiver::verifying(SECRET);
+    dir.billing()
+        .args(["sandbox", "trigger", "payment_intent.succeeded"])
+        .args(["--to", handler.url(), "--secret", SECRET, "--bad-signature"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "Sent payment_intent.succeeded (badly signed on purpose)",
+        ))
+        .stdout(predicate::str::contains("answered 400"))
+        .stdout(predicate::str::contains("triggerTests").not())
+        .stderr(predicate::str::contains("triggerTests").not());
+    let delivered = handler.received().pop().expect("the handler got the event");
+    assert!(!verify_signature(
+        SECRET,
+        &delivered.signature,
+        &delivered.body
+    ));
+    assert!(
+        delivered.signature.starts_with("t="),
+        "{}",
+        delivered.signature
+    );
+}
+
+#[test]
+fn trigger_refuses_bad_input_before_sending_anything() {
+    let dir = Workdir::new();
+    let handler = WebhookReceiver::start(&[]);
+    let url = handler.url().to_string();
+    dir.write("empty.secret", "");
+    dir.write("wrong.secret", "sk_test_notAWebhookSecret\n");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["price.craeted", "--to", &url, "--secret", SECRET],
+            "did you mean `price.created`?",
+        ),
+        (
+            &["customer.subscription.*", "--to", &url, "--secret", SECRET],
+            "customer.subscription.created",
+        ),
+        (&["*", "--to", &url, "--secret", SECRET], "name its type"),
+        (
+            &["invoice.paid", "--to", "localhost:3000", "--secret", SECRET],
+            "--to localhost:3000",
+        ),
+        (&["invoice.paid", "--to", &url], "--secret-file"),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret-file",
+                "missing.secret",
+            ],
+            "missing.secret",
+        ),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret-file",
+                "empty.secret",
+            ],
+            "whsec_",
+        ),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret-file",
+                "wrong.secret",
+            ],
+            "whsec_",
+        ),
+        (
+            &[
+                "invoice.paid",
+                "--to",
+                &url,
+                "--secret",
+                "whsec_x",
+                "--secret-file",
+                "wrong.secret",
+            ],
+            "--secret-file",
+        ),
+    ];
+    for (args, says) in cases {
+        dir.billing()
+            .args(["sandbox", "trigger"])
+            .args(*args)
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(*says))
+            .stderr(predicate::str::contains("notAWebhookSecret").not())
+            .stderr(predicate::str::contains("panicked").not());
+    }
+    // Nobody answers on a closed port: exit 1, saying so.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    dir.billing()
+        .args(["sandbox", "trigger", "invoice.paid", "--secret", SECRET])
+        .args(["--to", &format!("http://127.0.0.1:{port}/hook")])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("could not reach"));
+    assert!(handler.received().is_empty());
 }

@@ -232,3 +232,72 @@ fn move_forget_and_adopt_against_stripe_test_mode() {
     dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
     assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
 }
+
+fn endpoint(ns: &str, events: &str, api_version: &str) -> String {
+    format!(
+        r#"namespace = "{ns}"
+
+[webhooks.app]
+url = "https://example.com/billing-integration-test/{ns}"
+events = [{events}]
+description = "billing integration test ({ns})"
+{api_version}
+"#
+    )
+}
+
+#[test]
+#[ignore = "needs STRIPE_TEST_SECRET_KEY (real Stripe test mode)"]
+fn a_webhook_endpoint_created_updated_replaced_and_deleted_in_stripe_test_mode() {
+    let key = key();
+    let ns = format!("itest-{:08x}", fastrand::u32(..));
+    let secret = ".billing/sandbox/webhooks/app.secret";
+    let dir = Workdir::with_catalog(&endpoint(&ns, "\"invoicing\"", ""));
+    let apply = billing(&dir, &key, &["apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let first = dir.read(secret);
+    assert!(first.starts_with("whsec_"));
+    assert_eq!(
+        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
+        0
+    );
+
+    // Events change in place: the secret stays.
+    dir.write(
+        "billing.toml",
+        endpoint(&ns, "\"invoicing\", \"charge.failed\"", ""),
+    );
+    let plan = billing(&dir, &key, &["plan"]);
+    assert!(plan.has("~ webhook endpoint"), "{}", plan.stdout);
+    assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
+    assert_eq!(dir.read(secret), first);
+
+    // Another API version: a new endpoint, a new secret.
+    let pinned = endpoint(
+        &ns,
+        "\"invoicing\", \"charge.failed\"",
+        "api_version = \"2024-06-20\"",
+    );
+    dir.write("billing.toml", &pinned);
+    let plan = billing(&dir, &key, &["plan"]);
+    assert!(plan.has("-/+ webhook endpoint"), "{}", plan.stdout);
+    let apply = billing(&dir, &key, &["apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let second = dir.read(secret);
+    assert!(second.starts_with("whsec_") && second != first);
+    assert!(!apply.stdout.contains("whsec_") && !apply.stderr.contains("whsec_"));
+    assert_eq!(
+        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
+        0
+    );
+
+    // Removed: deleted.
+    dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
+    let cleanup = billing(&dir, &key, &["apply", "--yes"]);
+    assert_eq!(cleanup.code, 0, "{}{}", cleanup.stdout, cleanup.stderr);
+    assert!(cleanup.has("- webhook endpoint"), "{}", cleanup.stdout);
+    assert_eq!(
+        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
+        0
+    );
+}

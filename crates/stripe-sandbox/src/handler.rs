@@ -13,12 +13,14 @@ use super::state::{self, Record, State};
 use super::tx::Tx;
 use super::version::ApiVersion;
 
-/// What a handler works with: the state (inside the request's transaction), the clock and the
-/// API version.
+/// What a handler works with: the state (inside the request's transaction), the clock, the
+/// API version and the mode.
 pub(crate) struct Ctx<'a, 'b> {
     pub tx: &'a mut Tx<'b>,
     pub now: i64,
     pub version: &'a ApiVersion,
+    /// The sandbox stands in for a live-mode account ([`crate::SandboxConfig::live`]).
+    pub live: bool,
 }
 
 impl Ctx<'_, '_> {

@@ -1,6 +1,6 @@
 //! The sandbox: a local, stateful, Stripe-compatible HTTP server for products, prices, coupons,
-//! promotion codes, tax settings, tax registrations, tax rates, billing portal configurations
-//! and (minimal) customers.
+//! promotion codes, tax settings, tax registrations, tax rates, billing portal configurations,
+//! webhook endpoints (with delivery of the events it records) and (minimal) customers.
 //!
 //! It is what billing's tests and its default environment run against, so it follows
 //! Stripe's rules as `docs/stripe-rules.md` (in the repository root) states them and, where
@@ -11,7 +11,8 @@
 //! failures, simulate time and redemptions for tests, shut down), [`serve`] (run in the
 //! foreground on a bound listener), [`SandboxConfig`], [`FailureRule`], [`Chaos`] (random
 //! faults, latency, rate limits), [`LoggedRequest`] and [`SandboxError`]; and [`files`], how the
-//! sandbox (and billing) write files without following links or replacing special files.
+//! sandbox (and billing) write files without following links or replacing special files; and
+//! [`webhooks`], signed sample events for testing a webhook handler.
 
 mod auth;
 mod changes;
@@ -33,6 +34,7 @@ mod records;
 mod reqlog;
 mod resources;
 mod routes;
+mod samples;
 pub mod seed;
 mod server;
 mod state;
@@ -41,6 +43,7 @@ mod store;
 pub mod test_support;
 mod tx;
 mod version;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -46,6 +46,7 @@ use super::routes::{self, Endpoint};
 use super::store::{Store, TxError};
 use super::tx::Tx;
 use super::version::{ACCOUNT_DEFAULT, ApiVersion};
+use super::webhooks::{self, Delivery};
 
 /// Largest accepted request body.
 const MAX_BODY: usize = 1 << 20;
@@ -94,6 +95,8 @@ pub(crate) struct App {
     /// The open connections, at most [`SandboxConfig::max_connections`].
     connections: Connections,
     timeouts: Timeouts,
+    /// Print one line per webhook delivery attempt ([`SandboxConfig::log_requests`]).
+    log_deliveries: bool,
 }
 
 /// A request as the pipeline sees it.
@@ -129,6 +132,8 @@ struct Reply {
     replayed: bool,
     /// What chaos did to the request.
     fault: Option<Fault>,
+    /// The webhook deliveries of the event the request recorded, sent once it is committed.
+    deliveries: Vec<Delivery>,
 }
 
 impl Reply {
@@ -140,6 +145,7 @@ impl Reply {
             request_id: request_id.to_string(),
             replayed: false,
             fault: None,
+            deliveries: Vec::new(),
         }
     }
 }
@@ -197,6 +203,7 @@ impl App {
             live: config.live,
             connections: Connections::new(config.max_connections),
             timeouts: Timeouts::idle(config.idle_timeout),
+            log_deliveries: config.log_requests,
         })
     }
 
@@ -373,7 +380,11 @@ impl App {
             reply
         });
         match outcome {
-            Ok(reply) => reply,
+            Ok(mut reply) => {
+                // Committed: its event goes out, in the background.
+                webhooks::spawn(std::mem::take(&mut reply.deliveries), self.log_deliveries);
+                reply
+            }
             // Nothing ran and nothing is stored: the client may retry with the same key.
             Err(TxError::Busy) => fail(ApiError::lock_timeout()),
             Err(TxError::Panicked) => fail(ApiError::internal(
@@ -481,6 +492,7 @@ impl App {
                         request_id: record.request_id,
                         replayed: true,
                         fault: None,
+                        deliveries: Vec::new(),
                     };
                 }
                 Lookup::Mismatch(err) => return Reply::error(&err, request_id),
@@ -524,15 +536,17 @@ impl App {
             tx,
             now,
             version: &accepted.version,
+            live: self.live,
         };
         match (accepted.endpoint.handler)(&mut ctx, call) {
             Ok(mut value) => {
                 if self.live {
                     mark_live(&mut value);
                 }
+                let mut deliveries = Vec::new();
                 if let Some(kind) = accepted.endpoint.event {
                     let seq = tx.take_seq();
-                    tx.push_event(Event {
+                    let event = Event {
                         id: ids::event(),
                         seq,
                         created: now,
@@ -541,7 +555,9 @@ impl App {
                         object: value.clone(),
                         request_id: request_id.to_string(),
                         idempotency_key: accepted.key.clone(),
-                    });
+                    };
+                    deliveries = webhooks::deliveries(tx.state(), &event, self.live);
+                    tx.push_event(event);
                 }
                 Reply {
                     status: 200,
@@ -550,6 +566,7 @@ impl App {
                     request_id: request_id.to_string(),
                     replayed: false,
                     fault: None,
+                    deliveries,
                 }
             }
             Err(err) => {

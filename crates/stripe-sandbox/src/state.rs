@@ -23,6 +23,7 @@ use super::resources::promotion_codes::PromotionCode;
 use super::resources::tax_rates::TaxRate;
 use super::resources::tax_registrations::TaxRegistration;
 use super::resources::tax_settings::TaxSettings;
+use super::resources::webhook_endpoints::WebhookEndpoint;
 
 /// The state file format this build reads and writes.
 pub(crate) const FORMAT: u32 = 1;
@@ -70,6 +71,9 @@ pub(crate) struct State {
     /// [`State::ensure_default_portal`]).
     #[serde(default)]
     pub portal_configurations: BTreeMap<String, PortalConfiguration>,
+    /// Webhook endpoints (deleted ones are gone: Stripe deletes them for good).
+    #[serde(default)]
+    pub webhook_endpoints: BTreeMap<String, WebhookEndpoint>,
     #[serde(default)]
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
     /// The newest events, oldest first.
@@ -182,6 +186,7 @@ tables! {
     TaxRates tax_rates: TaxRate, "tax rate";
     TaxRegistrations tax_registrations: TaxRegistration, "tax registration";
     PortalConfigurations portal_configurations: PortalConfiguration, "configuration";
+    WebhookEndpoints webhook_endpoints: WebhookEndpoint, "webhook endpoint";
     Idempotency idempotency;
 }
 

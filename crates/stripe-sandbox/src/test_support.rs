@@ -1,6 +1,7 @@
 //! Helpers for tests that talk to a sandbox over HTTP (the `test-support` feature): starting
 //! sandboxes, the async-stripe client, raw HTTP requests (for what the typed client cannot
-//! express) and error assertions. The sandbox's own tests use them, and so do billing's.
+//! express), error assertions, and a webhook handler that keeps what it receives and checks
+//! signatures ([`WebhookReceiver`]). The sandbox's own tests use them, and so do billing's.
 //!
 //! Test code: the helpers panic (with a message) on anything unexpected.
 
@@ -75,6 +76,12 @@ impl RawResponse {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
+    }
+
+    /// `(status, error.code, error.param, error.message)` of an error response.
+    pub fn refusal(&self) -> (u16, Option<String>, Option<String>, String) {
+        let (code, param, message) = self.error();
+        (self.status, code, param, message)
     }
 
     /// `error.code`, `error.param` and `error.message` of an error body.
@@ -325,6 +332,16 @@ pub fn customer(sandbox: &Sandbox, body: &str) -> String {
     create(sandbox, "/v1/customers", body)
 }
 
+/// The keys of a JSON object, in order.
+pub fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
 /// The system clock in Unix seconds (a fresh sandbox's clock, until advanced).
 pub fn unix_now() -> i64 {
     let since = std::time::SystemTime::now()
@@ -343,4 +360,169 @@ pub fn event_types(sandbox: &Sandbox) -> Vec<String> {
         .iter()
         .map(|e| e["type"].as_str().expect("type").to_string())
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A webhook handler for tests
+
+/// One POST a [`WebhookReceiver`] got.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub path: String,
+    /// The `Stripe-Signature` header.
+    pub signature: String,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Delivered {
+    /// The body, an Event object.
+    pub fn event(&self) -> Value {
+        serde_json::from_str(&self.body).expect("an event is JSON")
+    }
+}
+
+/// How a [`WebhookReceiver`] answers.
+enum Answer {
+    /// The next of these statuses, then 200.
+    Statuses(std::collections::VecDeque<u16>),
+    /// 200 when [`verify_signature`] accepts the request with this secret, else 400.
+    Verify(String),
+}
+
+/// An application's webhook handler on a loopback port, in a thread of its own: it keeps every
+/// POST it receives, and answers as told.
+pub struct WebhookReceiver {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<Delivered>>>,
+}
+
+impl WebhookReceiver {
+    /// Answers each request with the next of `statuses` (200 once they run out).
+    pub fn start(statuses: &[u16]) -> WebhookReceiver {
+        Self::serve(Answer::Statuses(statuses.iter().copied().collect()))
+    }
+
+    /// Answers 200 to a request signed with `secret`, 400 to any other (as a handler that
+    /// checks signatures does).
+    pub fn verifying(secret: &str) -> WebhookReceiver {
+        Self::serve(Answer::Verify(secret.to_string()))
+    }
+
+    fn serve(mut answer: Answer) -> WebhookReceiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let addr = listener.local_addr().expect("its address");
+        let url = format!("http://{addr}/stripe/webhooks");
+        let got: std::sync::Arc<std::sync::Mutex<Vec<Delivered>>> = std::sync::Arc::default();
+        let kept = std::sync::Arc::clone(&got);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let delivered = read_post(&stream);
+                let status = match (&mut answer, &delivered) {
+                    (Answer::Statuses(next), _) => next.pop_front().unwrap_or(200),
+                    (Answer::Verify(secret), Some(d))
+                        if verify_signature(secret, &d.signature, &d.body) =>
+                    {
+                        200
+                    }
+                    (Answer::Verify(_), _) => 400,
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                if let Some(delivered) = delivered {
+                    kept.lock().expect("not poisoned").push(delivered);
+                }
+            }
+        });
+        WebhookReceiver { url, got }
+    }
+
+    /// `http://127.0.0.1:PORT/stripe/webhooks`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What arrived so far.
+    pub fn received(&self) -> Vec<Delivered> {
+        self.got.lock().expect("not poisoned").clone()
+    }
+
+    /// Waits (up to 10 s) until `n` requests arrived, then returns all of them.
+    pub fn wait_for(&self, n: usize) -> Vec<Delivered> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = self.received();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Reads one HTTP request (headers and a `Content-Length` body).
+fn read_post(stream: &TcpStream) -> Option<Delivered> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let path = line.split_whitespace().nth(1)?.to_string();
+    let (mut length, mut signature, mut content_type) = (0, String::new(), String::new());
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        match name.to_ascii_lowercase().as_str() {
+            "content-length" => length = value.trim().parse().ok()?,
+            "stripe-signature" => signature = value.trim().to_string(),
+            "content-type" => content_type = value.trim().to_string(),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Delivered {
+        path,
+        signature,
+        content_type,
+        body: String::from_utf8(body).ok()?,
+    })
+}
+
+/// Checks a `Stripe-Signature` header as Stripe's libraries do
+/// (https://docs.stripe.com/webhooks/signature), written apart from the sandbox's signing: `t`
+/// within five minutes of now, and one `v1` equal to the hex HMAC-SHA256 of `"{t}.{body}"`
+/// keyed by the secret.
+pub fn verify_signature(secret: &str, header: &str, body: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let mut t = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signatures.push(value.to_string()),
+            _ => {}
+        }
+    }
+    let Some(t) = t else { return false };
+    if (unix_now() - t).abs() > 300 {
+        return false;
+    }
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    signatures.contains(&expected)
 }

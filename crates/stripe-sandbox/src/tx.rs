@@ -133,6 +133,11 @@ impl<'a> Tx<'a> {
         self.put(record)
     }
 
+    /// Deletes the `T` with id `id` for good (nothing remembers it).
+    pub(crate) fn delete<T: Record>(&mut self, id: &str) {
+        self.remove(T::TABLE, T::table_mut, id);
+    }
+
     /// Deletes product `id` and remembers its id as used.
     pub(crate) fn delete_product(&mut self, id: &str) {
         self.remove(Product::TABLE, Product::table_mut, id);

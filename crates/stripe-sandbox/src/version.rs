@@ -1,8 +1,6 @@
 //! The `Stripe-Version` request header: which versions are accepted, and the
 //! version-dependent rules.
 
-use std::str::FromStr;
-
 use super::error::ApiError;
 
 /// The version used when a request sends none (the account's default).
@@ -25,10 +23,10 @@ pub(crate) struct ApiVersion {
 }
 
 impl ApiVersion {
-    /// Parses the header value (`None`: absent → the account default). Only versions Stripe
-    /// knows are accepted: the list is async-stripe's (`stripe_shared::ApiVersion`, generated
-    /// from Stripe's OpenAPI spec), and anything it does not know is refused as Stripe refuses
-    /// an unknown version. A known version may be followed by `; name_beta=vN` beta flags.
+    /// Parses the header value (`None`: absent → the account default). Every version Stripe
+    /// has published is accepted, up to the newest (`stripe_facts::API_VERSIONS`, from Stripe's
+    /// own API definition), and anything else is refused as Stripe refuses an unknown version.
+    /// A known version may be followed by `; name_beta=vN` beta flags.
     pub(crate) fn parse(header: Option<&str>) -> Result<ApiVersion, ApiError> {
         let raw = header.unwrap_or(ACCOUNT_DEFAULT);
         let invalid = || {
@@ -52,15 +50,14 @@ impl ApiVersion {
                 return Err(invalid());
             }
         }
-        let Ok(known) = stripe_shared::ApiVersion::from_str(version);
-        if let stripe_shared::ApiVersion::Unknown(_) = known {
+        if !stripe_facts::is_api_version(version) {
             return Err(invalid());
         }
-        // Every known version starts with its `YYYY-MM-DD` date.
-        let date = known.as_str().get(..10).ok_or_else(invalid)?;
+        // Every published version starts with its `YYYY-MM-DD` date.
+        let date = version.get(..10).ok_or_else(invalid)?;
         Ok(ApiVersion {
             date: date.to_string(),
-            full: known.as_str().to_string(),
+            full: version.to_string(),
         })
     }
 
@@ -93,6 +90,9 @@ mod tests {
             "2023-10-16",
             "2025-02-24.acacia",
             "2025-03-01.dashboard",
+            "2026-10-28.endive",
+            stripe_facts::LATEST_API_VERSION,
+            "2011-01-01",
         ] {
             assert!(ApiVersion::parse(Some(ok)).is_ok(), "{ok}");
         }
@@ -105,6 +105,8 @@ mod tests {
             "2026-09-30.endive; beta",
             "2026-09-31.endive",
             "2026-10-01.endive",
+            "2026-11-25.endive",
+            "2010-12-31",
             "2023-10-17",
             " 2026-09-30.endive extra",
         ] {

@@ -76,6 +76,10 @@ fn env_names(sink: &Sink, raw: &RawCatalog) {
             ResourceKind::Portal,
             raw.portals.iter().map(|p| &p.key).collect(),
         ),
+        (
+            ResourceKind::WebhookEndpoint,
+            raw.webhooks.iter().map(|w| &w.key).collect(),
+        ),
     ];
     for (kind, keys) in keyed {
         names.extend(keys.into_iter().map(|key| (name(kind, key.get_ref()), key)));
@@ -138,6 +142,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
             portals.insert(p.key.clone(), p);
         }
     }
+    let webhooks = super::webhook::webhooks(sink, raw.webhooks, &raw.place);
     if portals.values().filter(|p| p.account_default).count() > 1 {
         sink.push(Diagnostic::new(
             0..0,
@@ -157,6 +162,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         tax,
         tax_rates,
         portals,
+        webhooks,
     }
 }
 

@@ -24,7 +24,7 @@ fn plan_and_apply_work_with_no_stripe_account_at_all() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Plan: 17 to create, 1 to update, 0 to replace, 0 to archive."),
+        stdout.contains("Plan: 18 to create, 1 to update, 0 to replace, 0 to archive."),
         "{stdout}"
     );
     assert!(dir.path().join(".billing/local/state.json").exists());

@@ -16,6 +16,7 @@ mod ownership;
 mod plan_files;
 mod snapshots;
 mod tax_portal;
+mod webhooks;
 
 use std::process::Output;
 

@@ -373,6 +373,7 @@ mod contract {
         pub promotion_codes: usize,
         pub tax_rates: usize,
         pub portals: usize,
+        pub webhooks: usize,
     }
 
     #[derive(Deserialize)]

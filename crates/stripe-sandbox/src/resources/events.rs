@@ -1,7 +1,8 @@
 //! `/v1/events`: one event per successful write (`product.created`, `price.updated`, …),
 //! listed newest first, filterable by `type` (with a `.*` wildcard) or `types[]`.
 //!
-//! Stripe keeps events for 30 days; the sandbox keeps the newest [`MAX_EVENTS`].
+//! Stripe keeps events for 30 days; the sandbox keeps the newest [`MAX_EVENTS`]. Each event is
+//! also delivered to the webhook endpoints that subscribe to it (`webhooks.rs`).
 
 use serde_json::{Value, json};
 
@@ -70,7 +71,8 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
     let keep = |event: &Event| {
         single.is_none_or(|t| matches(&event.kind, t))
             && many.as_ref().is_none_or(|types| types.contains(&event.kind.as_str()))
-            // Nothing is delivered anywhere: every event has zero pending webhooks.
+            // Deliveries to webhook endpoints are not tracked per event: every event reads as
+            // delivered, with zero pending webhooks.
             && delivered.is_none_or(|d| d)
     };
     let state = ctx.tx.state();

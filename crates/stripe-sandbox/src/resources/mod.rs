@@ -15,6 +15,7 @@ pub(crate) mod promotion_codes;
 pub(crate) mod tax_rates;
 pub(crate) mod tax_registrations;
 pub(crate) mod tax_settings;
+pub(crate) mod webhook_endpoints;
 
 use crate::expand::NONE;
 use crate::handler::retrieve;
@@ -26,6 +27,7 @@ use prices::Price;
 use products::Product;
 use tax_rates::TaxRate;
 use tax_registrations::TaxRegistration;
+use webhook_endpoints::WebhookEndpoint;
 
 const EVENTS: Paths = Paths::new("/v1/events", "/v1/events/{id}", &NONE);
 const ACCOUNT: Paths = Paths::singleton("/v1/account");
@@ -54,6 +56,9 @@ const PORTAL_CONFIGURATIONS: Paths = Paths::new(
     &portal::SCHEMA,
 )
 .events("billing_portal.configuration");
+/// Webhook endpoints record no events (Stripe has no event type for them).
+const WEBHOOK_ENDPOINTS: Paths =
+    Paths::new("/v1/webhook_endpoints", "/v1/webhook_endpoints/{id}", &NONE);
 
 pub(crate) static ENDPOINTS: &[Endpoint] = &[
     EVENTS.list(events::LIST, events::list),
@@ -93,4 +98,9 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
     PORTAL_CONFIGURATIONS.list(portal::LIST, portal::list),
     PORTAL_CONFIGURATIONS.retrieve(portal::RETRIEVE, retrieve::<PortalConfiguration>),
     PORTAL_CONFIGURATIONS.update(portal::UPDATE, portal::update),
+    WEBHOOK_ENDPOINTS.create(webhook_endpoints::CREATE, webhook_endpoints::create),
+    WEBHOOK_ENDPOINTS.list(webhook_endpoints::LIST, webhook_endpoints::list),
+    WEBHOOK_ENDPOINTS.retrieve(webhook_endpoints::RETRIEVE, retrieve::<WebhookEndpoint>),
+    WEBHOOK_ENDPOINTS.update(webhook_endpoints::UPDATE, webhook_endpoints::update),
+    WEBHOOK_ENDPOINTS.delete(webhook_endpoints::DELETE, webhook_endpoints::delete),
 ];

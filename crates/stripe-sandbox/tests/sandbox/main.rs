@@ -20,3 +20,5 @@ mod scale;
 mod state;
 use stripe_sandbox::test_support as support;
 mod tax;
+mod webhook_endpoints;
+mod webhooks;

@@ -24,7 +24,9 @@ use stripe_billing::billing_portal_configuration::{
 };
 use stripe_sandbox::Sandbox;
 
-use super::support::{RawResponse, Req, client, event_types, price, product, start, stripe_error};
+use super::support::{
+    RawResponse, Req, client, event_types, keys, price, product, start, stripe_error,
+};
 
 const PATH: &str = "/v1/billing_portal/configurations";
 
@@ -56,15 +58,6 @@ const PRODUCTS: &str = "features.subscription_update.products";
 fn refusal(res: &RawResponse) -> (u16, Option<String>, Option<String>) {
     let (code, param, _) = res.error();
     (res.status, code, param)
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .expect("an object")
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 fn create(sandbox: &Sandbox, body: &str) -> Value {

@@ -28,21 +28,12 @@ use stripe_product::tax_rate::{CreateTaxRate, ListTaxRate, RetrieveTaxRate, Upda
 use stripe_shared::TaxRateTaxType;
 use stripe_types::RangeQueryTs;
 
-use super::support::{RawResponse, Req, client, event_types, start, stripe_error, unix_now};
+use super::support::{RawResponse, Req, client, event_types, keys, start, stripe_error, unix_now};
 
 /// `(status, code, param)` of a raw error response.
 fn refusal(res: &RawResponse) -> (u16, Option<String>, Option<String>) {
     let (code, param, _) = res.error();
     (res.status, code, param)
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .expect("an object")
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,500 @@
+//! `[webhooks.<key>]`: a webhook endpoint. How its table is read (with spans), the validated
+//! entry, and its validation: the URL (https, or http to a loopback host where no live data
+//! flows), the events (presets, event types and patterns expanded to the closed list Stripe
+//! accepts), the API version, where apply puts the signing secret, and Stripe's limit of 16
+//! endpoints per account.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use toml::de::DeValue;
+
+use super::diagnostic::{Diagnostic, Sink};
+use super::raw::{RawMetadata, read_metadata};
+use super::reader::{Sp, TableReader, expect_table};
+use super::validate::fields;
+use crate::resource::{Address, ResourceKind};
+
+/// Stripe's limit of webhook endpoints per account.
+pub(crate) const MAX_ENDPOINTS: usize = 16;
+
+/// `api_version = "account_default"`: no version, events rendered in the account's default.
+pub(crate) const ACCOUNT_DEFAULT: &str = "account_default";
+
+/// `[webhooks.<key>]` as written.
+#[derive(Debug)]
+pub(crate) struct RawWebhook {
+    pub key: Sp<String>,
+    pub span: Range<usize>,
+    pub id: Option<Sp<String>>,
+    pub moved_from: Option<Sp<String>>,
+    pub url: Option<Sp<String>>,
+    pub events: Option<Sp<Vec<Sp<String>>>>,
+    pub api_version: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub connect: Option<Sp<bool>>,
+    pub disabled: Option<Sp<bool>>,
+    pub metadata: Option<RawMetadata>,
+    pub secret_file: Option<Sp<String>>,
+    pub secret_command: Option<Sp<String>>,
+    pub rotation: Option<Sp<String>>,
+    pub incomplete: bool,
+}
+
+const WEBHOOK: &[&str] = &[
+    "url",
+    "events",
+    "api_version",
+    "description",
+    "connect",
+    "disabled",
+    "metadata",
+    "secret_file",
+    "secret_command",
+    "rotation",
+    "id",
+    "moved_from",
+];
+
+/// Keys written the way Stripe's API spells them.
+const ALIASES: &[(&str, &str)] = &[
+    (
+        "enabled_events",
+        "billing.toml calls it `events` (presets, event types or patterns)",
+    ),
+    (
+        "secret",
+        "billing never reads a secret from billing.toml: apply writes the signing secret to `secret_file`",
+    ),
+];
+
+/// Reads `[webhooks.<key>]`.
+pub(crate) fn read_webhook(
+    sink: &Sink,
+    key: Sp<String>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawWebhook> {
+    let address = Address::new(ResourceKind::WebhookEndpoint, key.get_ref());
+    let what = format!("webhook endpoint `{}`", key.get_ref());
+    let table = expect_table(sink, value, &what, None)?;
+    let name = format!("in {}", address.declaration());
+    let t = TableReader::new(sink, name, value.span(), table, WEBHOOK).with_aliases(ALIASES);
+    let mut raw = RawWebhook {
+        span: value.span(),
+        id: t.string("id"),
+        moved_from: t.string("moved_from"),
+        url: t.string("url"),
+        events: t.strings("events"),
+        api_version: t.string("api_version"),
+        description: t.string("description"),
+        connect: t.boolean("connect"),
+        disabled: t.boolean("disabled"),
+        metadata: read_metadata(&t),
+        secret_file: t.string("secret_file"),
+        secret_command: t.string("secret_command"),
+        rotation: t.string("rotation"),
+        incomplete: false,
+        key,
+    };
+    raw.incomplete = t.incomplete();
+    t.finish();
+    Some(raw)
+}
+
+/// What a replacement does with the endpoint it replaces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Rotation {
+    /// Deleted in the same apply, once the new endpoint exists.
+    #[default]
+    Immediate,
+    /// Kept, delivering every event beside the new one, until the next apply deletes it.
+    TwoStep,
+}
+
+/// The API version events are rendered in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ApiVersion {
+    /// The version billing speaks (not written: the default).
+    Billing,
+    /// None: the account's default version.
+    AccountDefault,
+    /// A version Stripe has published.
+    Pinned(String),
+}
+
+impl ApiVersion {
+    /// The version an endpoint is created with, `billing` being the one billing speaks;
+    /// `None` is the account's default.
+    pub(crate) fn resolve(&self, billing: &str) -> Option<String> {
+        match self {
+            Self::Billing => Some(billing.to_owned()),
+            Self::AccountDefault => None,
+            Self::Pinned(v) => Some(v.clone()),
+        }
+    }
+}
+
+/// `[webhooks.<key>]`: a webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Webhook {
+    pub key: String,
+    /// An existing endpoint to adopt (`id = "we_…"`) when billing manages none here.
+    pub id: Option<String>,
+    /// The key this endpoint had before a rename (`moved_from`).
+    pub moved_from: Option<String>,
+    pub url: String,
+    /// The event types Stripe is sent (`enabled_events`): presets and patterns expanded,
+    /// sorted, each once; `["*"]` alone for every event.
+    pub events: Vec<String>,
+    pub api_version: ApiVersion,
+    pub description: Option<String>,
+    pub connect: bool,
+    pub disabled: bool,
+    pub metadata: BTreeMap<String, String>,
+    /// Where apply writes the signing secret, relative to billing.toml's directory.
+    pub secret_file: String,
+    /// Run through `sh -c` with the secret on stdin, after the file is written.
+    pub secret_command: Option<String>,
+    pub rotation: Rotation,
+}
+
+/// `.billing/<env>/webhooks/<key>.secret`: where the secret goes unless `secret_file` says.
+pub(crate) fn default_secret_file(environment: &str, key: &str) -> String {
+    format!(".billing/{environment}/webhooks/{key}.secret")
+}
+
+/// What validating webhook endpoints needs to know about where the catalog is and which
+/// environment it is resolved for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Place {
+    /// The directory of billing.toml, when it is a file on disk (`secret_file` is checked
+    /// against git there).
+    pub dir: Option<PathBuf>,
+    /// The environment the catalog is resolved for (`None`: as written, or the embedded
+    /// sandbox).
+    pub environment: Option<String>,
+    /// Whether no live data flows there (test mode, a sandbox): http to a loopback host is
+    /// allowed.
+    pub test_data: bool,
+}
+
+/// Whether `host` (with its port) names this machine.
+fn loopback(host: &str) -> bool {
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let name = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `url`: an absolute https URL; http only to a loopback host, and only where no live data
+/// flows.
+fn url(sink: &Sink, value: &Sp<String>, place: &Place) -> bool {
+    if !fields::url(sink, "url", value) {
+        return false;
+    }
+    let text = value.get_ref();
+    let Some(rest) = text.strip_prefix("http://") else {
+        return true;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let problem = if !loopback(host) {
+        "a webhook endpoint's `url` must be https"
+    } else if !place.test_data {
+        "http://localhost is allowed only in test-mode and sandbox environments"
+    } else {
+        return true;
+    };
+    sink.push(Diagnostic::new(value.span(), problem).label("not https").hint(
+        "Stripe delivers events over https (http only to localhost in test mode): give a local URL to test environments alone, in [webhooks.<key>.overrides.<environment>]",
+    ));
+    false
+}
+
+/// The names `events` accepts besides event types: the presets.
+fn preset_names() -> Vec<&'static str> {
+    stripe_facts::EVENT_PRESETS.iter().map(|p| p.name).collect()
+}
+
+/// One item of `events`: a preset, `*`, a pattern or an event type, as the event types it
+/// stands for; a problem when it names nothing.
+fn expand_item(sink: &Sink, item: &Sp<String>) -> Option<Vec<&'static str>> {
+    let text = item.get_ref().as_str();
+    if let Some(preset) = stripe_facts::event_preset(text) {
+        return Some(
+            preset
+                .events
+                .iter()
+                .flat_map(|e| stripe_facts::expand_pattern(e))
+                .collect(),
+        );
+    }
+    let expanded = stripe_facts::expand_pattern(text);
+    if !expanded.is_empty() {
+        return Some(expanded);
+    }
+    let d = if text.contains('*') {
+        Diagnostic::new(
+            item.span(),
+            format!("the pattern \"{text}\" matches no event type"),
+        )
+        .label("matches nothing")
+        .hint("a pattern is a prefix of event types ending in `.*`, such as \"customer.subscription.*\", or \"*\" for every event")
+    } else {
+        let mut known = preset_names();
+        known.extend_from_slice(stripe_facts::EVENT_TYPES);
+        let d = Diagnostic::new(item.span(), format!("unknown event \"{text}\""))
+            .label("not an event type or preset");
+        match sink.suggest(text, &known) {
+            Some(best) => d.hint(format!("did you mean \"{best}\"?")),
+            None => d.hint(format!(
+                "use a preset ({}), an event type such as \"invoice.paid\", a pattern such as \"customer.subscription.*\", or \"*\"",
+                preset_names().join(", ")
+            )),
+        }
+    };
+    sink.push(d);
+    None
+}
+
+/// `events`: at least one item, each naming some event type; expanded and sorted (`*` alone
+/// when it is there).
+fn events(sink: &Sink, value: Sp<Vec<Sp<String>>>) -> Option<Vec<String>> {
+    if value.get_ref().is_empty() {
+        sink.push(
+            Diagnostic::new(value.span(), "`events` cannot be empty")
+                .label("no events")
+                .hint(format!(
+                    "name the events the endpoint receives: a preset ({}), event types, or \"*\"",
+                    preset_names().join(", ")
+                )),
+        );
+        return None;
+    }
+    let mut all: BTreeSet<&'static str> = BTreeSet::new();
+    let mut ok = true;
+    for item in value.get_ref() {
+        match expand_item(sink, item) {
+            Some(events) => all.extend(events),
+            None => ok = false,
+        }
+    }
+    if all.contains(stripe_facts::ALL_EVENTS) {
+        all = BTreeSet::from([stripe_facts::ALL_EVENTS]);
+    }
+    ok.then(|| all.into_iter().map(str::to_owned).collect())
+}
+
+/// `api_version`: a version Stripe has published, or `account_default`.
+fn api_version(sink: &Sink, value: Option<Sp<String>>) -> Option<ApiVersion> {
+    let Some(value) = value else {
+        return Some(ApiVersion::Billing);
+    };
+    let text = value.get_ref();
+    if text == ACCOUNT_DEFAULT {
+        return Some(ApiVersion::AccountDefault);
+    }
+    if stripe_facts::is_api_version(text) {
+        return Some(ApiVersion::Pinned(value.into_inner()));
+    }
+    let mut d = Diagnostic::new(
+        value.span(),
+        format!("\"{text}\" is not a Stripe API version"),
+    )
+    .label("unknown API version");
+    d = match sink.suggest(text, stripe_facts::API_VERSIONS) {
+        Some(best) => d.hint(format!("did you mean \"{best}\"?")),
+        None => d.hint(format!(
+            "write a version such as \"{}\", or \"{ACCOUNT_DEFAULT}\" for the account's default; leave it out for the version billing speaks",
+            stripe_facts::LATEST_API_VERSION
+        )),
+    };
+    sink.push(d);
+    None
+}
+
+/// Whether git ignores `path` in the checkout holding `dir`: `None` outside a checkout, or
+/// without git.
+fn git_ignores(dir: &Path, path: &str) -> Option<bool> {
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["check-ignore", "-q", "--", path])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    match status.code() {
+        Some(0) => Some(true),
+        Some(1) => Some(false),
+        _ => None,
+    }
+}
+
+/// `secret_file`: inside billing.toml's directory and, in a git checkout, ignored by git.
+fn secret_file(sink: &Sink, value: Sp<String>, place: &Place) -> Option<String> {
+    let text = value.get_ref();
+    let problem = if text.is_empty() || text.ends_with(['/', '\\']) {
+        Some(("`secret_file` must name a file".to_owned(), None))
+    } else if let Some(how) = super::environments::leaves_directory(text) {
+        Some((
+            format!("`secret_file` must stay inside billing.toml's directory: \"{text}\" ({how})"),
+            None,
+        ))
+    } else if let Some(dir) = &place.dir
+        && git_ignores(dir, text) == Some(false)
+    {
+        Some((
+            format!("`secret_file` \"{text}\" is not ignored by git"),
+            Some(format!(
+                "a signing secret must never be committed: add `{text}` to .gitignore, or leave `secret_file` out to use .billing/<environment>/webhooks/<key>.secret"
+            )),
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Some(value.into_inner()),
+        Some((message, hint)) => {
+            let mut d = Diagnostic::new(value.span(), message).label("secret_file");
+            d = d.hint(hint.unwrap_or_else(|| {
+                "write a path relative to billing.toml, such as \"secrets/app.whsec\"".to_owned()
+            }));
+            sink.push(d);
+            None
+        }
+    }
+}
+
+/// `rotation`: `immediate` or `two_step`.
+fn rotation(sink: &Sink, value: Option<&Sp<String>>) -> Option<Rotation> {
+    let Some(value) = value else {
+        return Some(Rotation::default());
+    };
+    fields::one_of(
+        sink,
+        "rotation",
+        value,
+        &["immediate", "two_step"],
+        |t| match t {
+            "immediate" => Some(Rotation::Immediate),
+            "two_step" => Some(Rotation::TwoStep),
+            _ => None,
+        },
+    )
+}
+
+/// Validates one `[webhooks.<key>]`.
+fn webhook(sink: &Sink, raw: RawWebhook, place: &Place) -> Option<Webhook> {
+    let key_ok = fields::check_key(sink, &raw.key, "webhook");
+    let key = raw.key.get_ref().clone();
+    let missing = |field: &str, hint: &str| {
+        Diagnostic::new(
+            raw.span.clone(),
+            format!("webhook endpoint `{key}` has no `{field}`"),
+        )
+        .hint(hint.to_owned())
+    };
+    let url_value = fields::required(sink, raw.url, raw.incomplete, || {
+        missing(
+            "url",
+            "add url = \"https://app.example.com/stripe/webhooks\"",
+        )
+    })
+    .filter(|u| url(sink, u, place))
+    .map(Sp::into_inner);
+    let events = fields::required(sink, raw.events, raw.incomplete, || {
+        missing(
+            "events",
+            "add events = [\"subscriptions\"] (a preset), event types, or \"*\"",
+        )
+    })
+    .and_then(|e| events(sink, e));
+    let api_version = api_version(sink, raw.api_version);
+    let description = fields::text(sink, "description", raw.description, 5000);
+    let environment = place.environment.as_deref().unwrap_or(super::EMBEDDED);
+    let secret_file = match raw.secret_file {
+        Some(v) => secret_file(sink, v, place),
+        None => Some(default_secret_file(environment, &key)),
+    };
+    let secret_command = raw
+        .secret_command
+        .filter(|c| {
+            let blank = c.get_ref().trim().is_empty();
+            if blank {
+                sink.push(Diagnostic::new(
+                    c.span(),
+                    "`secret_command` cannot be empty",
+                ));
+            }
+            !blank
+        })
+        .map(Sp::into_inner);
+    let rotation = rotation(sink, raw.rotation.as_ref());
+    fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), false);
+    let metadata = fields::metadata(sink, raw.metadata);
+    let entry = Webhook {
+        id: fields::adopt_id(sink, raw.id, "we_", "webhook endpoint"),
+        moved_from: fields::moved_from(sink, raw.moved_from, "webhook"),
+        url: url_value?,
+        events: events?,
+        api_version: api_version?,
+        description,
+        connect: raw.connect.is_some_and(|c| *c.get_ref()),
+        disabled: raw.disabled.is_some_and(|d| *d.get_ref()),
+        metadata,
+        secret_file: secret_file?,
+        secret_command,
+        rotation: rotation?,
+        key,
+    };
+    key_ok.then_some(entry)
+}
+
+fn address(key: &str) -> Address {
+    Address::new(ResourceKind::WebhookEndpoint, key)
+}
+
+/// Webhook endpoints by key: at most [`MAX_ENDPOINTS`], each `id` adopted once, renames
+/// naming one entry each.
+pub(crate) fn webhooks(
+    sink: &Sink,
+    raw: Vec<RawWebhook>,
+    place: &Place,
+) -> BTreeMap<String, Webhook> {
+    fields::unique_ids(
+        sink,
+        &raw.iter()
+            .filter_map(|w| Some((address(w.key.get_ref()), w.id.as_ref()?)))
+            .collect::<Vec<_>>(),
+    );
+    let moves = raw.iter().map(|w| (&w.key, w.moved_from.as_ref()));
+    fields::renames(sink, address, moves);
+    if let Some(extra) = raw.get(MAX_ENDPOINTS) {
+        sink.push(
+            Diagnostic::new(
+                extra.key.span(),
+                format!(
+                    "{} webhook endpoints declared; Stripe allows at most {MAX_ENDPOINTS} per account",
+                    raw.len()
+                ),
+            )
+            .label(format!("endpoint {}", MAX_ENDPOINTS + 1))
+            .hint("one endpoint can receive many events: merge endpoints that share a URL, or limit some to other environments with `environments = [...]`"),
+        );
+    }
+    raw.into_iter()
+        .filter_map(|w| webhook(sink, w, place))
+        .map(|w| (w.key.clone(), w))
+        .collect()
+}
