@@ -347,7 +347,10 @@ fn an_imported_endpoint_is_adopted_with_no_replacement_and_then_plans_nothing() 
     ok(&imported);
     let text = dir.read("imported.toml");
     assert!(
-        text.contains(&format!("[webhooks.dashboard]\nid = \"{id}\"")),
+        // The id of the account it was read from, under that environment's overrides.
+        text.contains(&format!(
+            "[webhooks.dashboard.overrides.test]\nid = \"{id}\""
+        )),
         "{text}"
     );
     dir.write("billing.toml", &text);
