@@ -537,7 +537,7 @@ impl Runner {
     }
 
     /// Runs `invocation` as its step would: with the variables the step's `env:` sets (a
-    /// `${{ secrets.* }}` value becomes a key of the mode the secret's name says), none of the
+    /// `${{ secrets.* }}` key variable becomes a key of the mode the secret's name says), none of the
     /// outside's Stripe variables, and `BILLING_API_BASE` pointing at the sandbox of the
     /// environment its `-e` names.
     fn run(&self, invocation: &Invocation) -> Ran {
@@ -562,14 +562,15 @@ impl Runner {
             cmd.env_remove(var);
         }
         for (name, value) in &invocation.env {
-            let value = if value.contains("secrets.") {
-                if value.to_ascii_uppercase().contains("LIVE") {
-                    live_key()
-                } else {
-                    "sk_test_examples_stand_in".to_owned()
-                }
-            } else {
+            let value = if !value.contains("secrets.") {
                 value.clone()
+            } else if !name.ends_with("_SECRET_KEY") {
+                // Another secret (a token for `gh`): a stand-in.
+                "stand-in".to_owned()
+            } else if value.to_ascii_uppercase().contains("LIVE") {
+                live_key()
+            } else {
+                "sk_test_examples_stand_in".to_owned()
             };
             cmd.env(name, value);
         }
