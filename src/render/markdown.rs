@@ -13,7 +13,7 @@ use similar::{ChangeTag, TextDiff};
 use super::{counts, plural};
 use crate::document::{DestroyRefused, Origin, PlanDocument};
 use crate::plan::{Action, Change, FieldChange, FieldValue, Summary};
-use crate::resource::{KeyMode, ResourceKind};
+use crate::resource::ResourceKind;
 use crate::visible::controls_shown;
 
 /// GitHub refuses comments longer than this many characters.
@@ -73,7 +73,7 @@ impl Comment {
         }
         // Every piece as it is safe to print, before its length counts: a comment is shown on a
         // terminal too (`billing show --format markdown`).
-        let alerts = alerts(plan, origin)
+        let alerts = alerts(plan)
             .into_iter()
             .map(|a| Alert {
                 header: controls_shown(&a.header),
@@ -240,7 +240,7 @@ fn summary(plan: &PlanDocument) -> String {
 
 /// The plan's warnings, objects in the way, then replacements and removals, then the plan's
 /// notices.
-fn alerts(plan: &PlanDocument, origin: &Origin) -> Vec<Alert> {
+fn alerts(plan: &PlanDocument) -> Vec<Alert> {
     let mut alerts = Vec::new();
     if !plan.warnings.is_empty() {
         alerts.push(Alert {
@@ -264,9 +264,9 @@ fn alerts(plan: &PlanDocument, origin: &Origin) -> Vec<Alert> {
         .collect();
     if !blockers.is_empty() {
         alerts.push(Alert {
+            // Whether apply refuses them is said once, above the alerts (`plan.refusals`).
             header:
-                "> [!CAUTION]\n> **Objects billing.toml does not declare would stop working.** \
-                     `billing apply` refuses this plan without `--allow-destroy`.\n>\n"
+                "> [!CAUTION]\n> **Objects billing.toml does not declare would stop working.**\n>\n"
                     .to_owned(),
             items: blockers,
         });
@@ -278,15 +278,9 @@ fn alerts(plan: &PlanDocument, origin: &Origin) -> Vec<Alert> {
         .map(warning)
         .collect();
     if !risky.is_empty() {
-        let mut header =
-            "> [!WARNING]\n> **Replacements and removals**: review what they mean for customers.\n"
+        let header =
+            "> [!WARNING]\n> **Replacements and removals**: review what they mean for customers.\n>\n"
                 .to_owned();
-        if origin.mode == KeyMode::Live && plan.destroys().next().is_some() {
-            header.push_str(
-                "> Removing what left billing.toml needs `--allow-destroy` in live mode.\n",
-            );
-        }
-        header.push_str(">\n");
         alerts.push(Alert {
             header,
             items: risky,
@@ -518,6 +512,7 @@ mod tests {
     use crate::live::fixtures::{
         CATALOG, catalog, coupon, live, marker, price, product, unmarked_code,
     };
+    use crate::resource::KeyMode;
 
     fn plan_for(text: &str, state: &LiveState) -> PlanDocument {
         let catalog = catalog(text);
