@@ -18,6 +18,7 @@
 
 mod amount;
 mod discounts;
+mod entitlement;
 mod environments;
 mod keys;
 mod place;
@@ -152,7 +153,14 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
     if let Some(tax) = tax::settings(&mut ctx) {
         entries.table("tax", tax);
     }
-    let catalog = products::import(&mut ctx);
+    let (features, feature_keys) = entitlement::features(&mut ctx);
+    let mut catalog = products::import(&mut ctx);
+    entitlement::attach(
+        &ctx,
+        &mut catalog.table,
+        &catalog.product_keys,
+        &feature_keys,
+    );
     let (coupons, codes) = discounts::import(&mut ctx, &catalog.product_keys);
     let rates = tax::rates(&mut ctx);
     let portals = portal::import(&mut ctx, &catalog);
@@ -169,6 +177,7 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
     }
     entries.table("portals", more);
     entries.table("webhooks", webhook::endpoints(&mut ctx));
+    entries.table("entitlements", features);
     Import {
         entries,
         report: ctx.report,
