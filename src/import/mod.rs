@@ -155,15 +155,17 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
     }
     let (features, feature_keys) = entitlement::features(&mut ctx);
     let mut catalog = products::import(&mut ctx);
+    let (coupons, codes) = discounts::import(&mut ctx, &catalog.product_keys);
+    let rates = tax::rates(&mut ctx);
+    let portals = portal::import(&mut ctx, &catalog);
+    // After the portals, whose products are checked in a catalog of their own: one without
+    // the features the products' `entitlements` name.
     entitlement::attach(
         &ctx,
         &mut catalog.table,
         &catalog.product_keys,
         &feature_keys,
     );
-    let (coupons, codes) = discounts::import(&mut ctx, &catalog.product_keys);
-    let rates = tax::rates(&mut ctx);
-    let portals = portal::import(&mut ctx, &catalog);
     entries.table("products", catalog.table);
     entries.table("coupons", coupons);
     entries.table("promotion_codes", codes);

@@ -361,7 +361,10 @@ fn plan_product(b: &mut Builder<'_>, key: &str, state: &ProductState<'_>) {
     b.changes[change]
         .fields
         .push(FieldChange::new("entitlements", before, after));
-    b.changes[change].notes.push(NEXT_PERIOD_NOTE.to_owned());
+    // A new product has no subscriptions yet.
+    if b.changes[change].action != Action::Create {
+        b.changes[change].notes.push(NEXT_PERIOD_NOTE.to_owned());
+    }
     let ready: Vec<StepId> = state.ready.into_iter().collect();
     let mut attached_now = Vec::new();
     for (feature, lookup_key) in attach {

@@ -317,43 +317,35 @@ entitlements = [{attached}]
     )
 }
 
+/// Applies billing.toml, then checks that a new plan has nothing to do.
+fn applied_and_converged(dir: &Workdir, key: &str) {
+    let apply = billing(dir, key, &["apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let plan = billing(dir, key, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
 #[test]
 #[ignore = "needs STRIPE_TEST_SECRET_KEY (real Stripe test mode)"]
 fn a_feature_created_attached_renamed_detached_and_archived_in_stripe_test_mode() {
     let key = key();
     let ns = format!("itest-{:08x}", fastrand::u32(..));
     let dir = Workdir::with_catalog(&entitled(&ns, "Export", "\"export\""));
-    let plan = billing(&dir, &key, &["plan"]);
-    assert!(plan.has("next billing period"), "{}", plan.stdout);
-    let apply = billing(&dir, &key, &["apply", "--yes"]);
-    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
-    assert_eq!(
-        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
-        0
-    );
+    applied_and_converged(&dir, &key);
 
     // Renamed in place, and detached from the product.
     dir.write("billing.toml", entitled(&ns, "Export (CSV)", ""));
     let plan = billing(&dir, &key, &["plan"]);
     assert!(plan.has("~ entitlement feature"), "{}", plan.stdout);
+    assert!(plan.has("next billing period"), "{}", plan.stdout);
     assert!(
         plan.has(&format!("entitlements = [\"billing_itest_{ns}\"] → []")),
         "{}",
         plan.stdout
     );
-    let apply = billing(&dir, &key, &["apply", "--yes"]);
-    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
-    assert_eq!(
-        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
-        0
-    );
+    applied_and_converged(&dir, &key);
 
     // Removed: the feature and the product archived.
     dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
-    let cleanup = billing(&dir, &key, &["apply", "--yes"]);
-    assert_eq!(cleanup.code, 0, "{}{}", cleanup.stdout, cleanup.stderr);
-    assert_eq!(
-        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
-        0
-    );
+    applied_and_converged(&dir, &key);
 }

@@ -27,6 +27,10 @@ name = "Pro"
 entitlements = ["sso", "audit"]
 "#;
 
+/// What a plan says when it changes the features of an existing product.
+const NEXT_PERIOD: &str =
+    "existing subscriptions see a change of the product's features at their next billing period";
+
 fn catalog(sandbox: &Sandbox, entries: &str) -> String {
     format!(
         "[environments.test]\nmode = \"test\"\napi_base = \"{}\"\nsecret_key_env = \"ENTS_KEY\"\n{entries}",
@@ -102,11 +106,9 @@ fn features_are_created_and_attached_in_one_apply_then_plan_nothing() {
     let dir = Workdir::with_catalog(&catalog(&sandbox, CATALOG));
     let plan = billing(&dir, &["plan"]);
     ok(&plan);
-    assert!(
-        plan.stdout.contains("existing subscriptions see a change of the product's features at their next billing period"),
-        "{}",
-        plan.stdout
-    );
+    assert!(plan.stdout.contains("entitlements"), "{}", plan.stdout);
+    // New products have no subscriptions to tell about.
+    assert!(!plan.stdout.contains(NEXT_PERIOD), "{}", plan.stdout);
     ok(&billing(&dir, &["apply", "--yes"]));
     assert_eq!(
         features(&sandbox),
@@ -212,6 +214,7 @@ fn attachments_are_added_and_removed_with_the_list() {
     let plan = billing(&dir, &["plan"]);
     ok(&plan);
     assert!(plan.stdout.contains("entitlements"), "{}", plan.stdout);
+    assert!(plan.stdout.contains(NEXT_PERIOD), "{}", plan.stdout);
     ok(&billing(&dir, &["apply", "--yes"]));
     assert_eq!(attached(&sandbox, "starter"), ["audit_log"]);
     assert!(attached(&sandbox, "pro").is_empty());
