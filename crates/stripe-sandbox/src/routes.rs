@@ -241,5 +241,18 @@ mod tests {
         assert!(find("DELETE", "/v1/tax_rates/txr_1").is_none());
         assert!(find("DELETE", "/v1/billing_portal/configurations/bpc_1").is_none());
         assert!(find("DELETE", "/v1/tax/settings").is_none());
+        // A nested route: the last `{id}` is the object's, `{parent}` its product's.
+        let (endpoint, ids) = find_in(
+            super::super::resources::ENDPOINTS,
+            "DELETE",
+            "/v1/products/prod_1/features/prodft_2",
+        )
+        .unwrap();
+        assert_eq!(endpoint.path, "/v1/products/{parent}/features/{id}");
+        assert_eq!(
+            (ids.parent.as_str(), ids.id.as_str()),
+            ("prod_1", "prodft_2")
+        );
+        assert!(find("POST", "/v1/products/prod_1/features/prodft_2").is_none());
     }
 }

@@ -205,6 +205,15 @@ async fn features_are_attached_listed_retrieved_and_detached() {
     assert_eq!(listed_ids(&get(&sandbox, &collection)), [second.as_str()]);
     let res = Req::delete(&format!("{collection}/{id}")).send(&sandbox);
     assert_eq!(res.status, 404, "{}", res.body);
+    // A deleted product takes its attachments with it.
+    assert_eq!(
+        Req::delete(&format!("/v1/products/{pro}"))
+            .send(&sandbox)
+            .status,
+        200
+    );
+    let res = Req::get(&format!("{collection}/{second}")).send(&sandbox);
+    assert_eq!(res.status, 404, "{}", res.body);
 }
 
 #[tokio::test]
