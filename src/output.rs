@@ -96,8 +96,10 @@ pub(crate) struct Outputs {
     /// Declared addresses whose object is inactive in Stripe and cannot be used (a promotion
     /// code Stripe deactivated: expired or used up), left out of the ids.
     pub inactive: Vec<String>,
-    /// Each webhook endpoint's URL, by key, listed with its id (never its signing secret).
-    pub urls: BTreeMap<String, String>,
+    /// What is listed with the ids of a kind besides them, by kind and key (see [`detail`]):
+    /// each webhook endpoint's URL (never its signing secret), each entitlement feature's
+    /// lookup key.
+    pub details: BTreeMap<ResourceKind, BTreeMap<String, String>>,
 }
 
 impl Outputs {
@@ -107,11 +109,30 @@ impl Outputs {
     }
 }
 
-/// A webhook endpoint as outputs list it.
-#[derive(Serialize)]
-struct Endpoint<'a> {
-    id: &'a str,
-    url: Option<&'a str>,
+/// The value of the field listed with the id of the live object `id` of `kind` (see
+/// [`detail_name`]).
+fn detail(live: &LiveState, kind: ResourceKind, id: &str) -> Option<String> {
+    match kind {
+        ResourceKind::WebhookEndpoint => {
+            let endpoint = live.webhooks.iter().find(|w| w.id == id)?;
+            Some(endpoint.url.clone())
+        }
+        ResourceKind::EntitlementFeature => {
+            let feature = live.entitlements.iter().find(|f| f.id == id)?;
+            Some(feature.lookup_key.clone())
+        }
+        _ => None,
+    }
+}
+
+/// The field listed with each id of `kind`: a webhook endpoint's `url`, an entitlement
+/// feature's `lookup_key` (what the application sends events to, or asks Stripe by).
+fn detail_name(kind: ResourceKind) -> Option<&'static str> {
+    match kind {
+        ResourceKind::WebhookEndpoint => Some("url"),
+        ResourceKind::EntitlementFeature => Some("lookup_key"),
+        _ => None,
+    }
 }
 
 impl Serialize for Outputs {
@@ -129,15 +150,19 @@ impl Serialize for Outputs {
         out.serialize_field("namespace", &self.namespace)?;
         for kind in kinds {
             match self.ids.get(&kind) {
-                Some(ids) if kind == ResourceKind::WebhookEndpoint => {
-                    let endpoints: BTreeMap<&str, Endpoint<'_>> = ids
+                Some(ids) if let Some(name) = detail_name(kind) => {
+                    let details = self.details.get(&kind);
+                    let listed: BTreeMap<&str, BTreeMap<&str, &str>> = ids
                         .iter()
                         .map(|(key, id)| {
-                            let url = self.urls.get(key).map(String::as_str);
-                            (key.as_str(), Endpoint { id, url })
+                            let mut fields = BTreeMap::from([("id", id.as_str())]);
+                            if let Some(value) = details.and_then(|d| d.get(key)) {
+                                fields.insert(name, value);
+                            }
+                            (key.as_str(), fields)
                         })
                         .collect();
-                    out.serialize_field(kind.prefix(), &endpoints)?;
+                    out.serialize_field(kind.prefix(), &listed)?;
                 }
                 Some(ids) => out.serialize_field(kind.prefix(), ids)?,
                 None => out.serialize_field(kind.prefix(), &self.prices)?,
@@ -231,13 +256,14 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
     }
     missing.sort();
     inactive.sort();
-    let urls = ids
-        .get(&ResourceKind::WebhookEndpoint)
-        .into_iter()
-        .flatten()
-        .filter_map(|(key, id)| {
-            let endpoint = live.webhooks.iter().find(|w| &w.id == id)?;
-            Some((key.clone(), endpoint.url.clone()))
+    let details = ids
+        .iter()
+        .map(|(kind, of_kind)| {
+            let values = of_kind
+                .iter()
+                .filter_map(|(key, id)| Some((key.clone(), detail(live, *kind, id)?)))
+                .collect();
+            (*kind, values)
         })
         .collect();
     Outputs {
@@ -249,7 +275,7 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
         prices,
         missing,
         inactive,
-        urls,
+        details,
     }
 }
 
@@ -335,12 +361,10 @@ fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
             let name = format!("BILLING_{prefix}_{}", env_part(k));
             let address = Address::new(kind, k.as_str()).to_string();
             lines.push((name.clone(), id.clone(), address.clone()));
-            if let Some(url) = o
-                .urls
-                .get(k)
-                .filter(|_| kind == ResourceKind::WebhookEndpoint)
-            {
-                lines.push((format!("{name}__URL"), url.clone(), address));
+            let value = o.details.get(&kind).and_then(|d| d.get(k));
+            if let (Some(field), Some(value)) = (detail_name(kind), value) {
+                let suffix = field.to_ascii_uppercase();
+                lines.push((format!("{name}__{suffix}"), value.clone(), address));
             }
         }
     }

@@ -8,6 +8,7 @@
 
 mod currency;
 mod diagnostic;
+mod entitlement;
 mod environments;
 mod load;
 mod model;
@@ -29,6 +30,7 @@ mod tests;
 
 pub(crate) use currency::Currency;
 pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all, render_each};
+pub(crate) use entitlement::Entitlement;
 pub(crate) use environments::{
     DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, called, output_format, without_version,
 };
@@ -64,6 +66,7 @@ use toml::de::DeTable;
 
 use crate::resource::{Address, ResourceKind};
 use diagnostic::Sink;
+use entitlement::{RawEntitlement, read_entitlement};
 use raw::{DEFAULT_PORTAL, RawProduct, read_product};
 use raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
 use raw_portal::{RawPortal, read_portal};
@@ -94,6 +97,8 @@ pub(crate) struct RawCatalog {
     pub portals: Vec<RawPortal>,
     /// `[webhooks.<key>]` in source order.
     pub webhooks: Vec<RawWebhook>,
+    /// `[entitlements.<key>]` in source order.
+    pub entitlements: Vec<RawEntitlement>,
     /// Where the catalog is and the environment it is resolved for (set after reading).
     pub place: Place,
 }
@@ -111,6 +116,7 @@ const TOP: &[&str] = &[
     "portal",
     "portals",
     "webhooks",
+    "entitlements",
 ];
 
 /// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
@@ -127,6 +133,7 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
         tax_rates: Vec::new(),
         portals: Vec::new(),
         webhooks: Vec::new(),
+        entitlements: Vec::new(),
         place: Place::default(),
     };
     if let Some((_, products)) = top.map("products") {
@@ -188,6 +195,11 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
             raw.webhooks.extend(read_webhook(sink, key, value));
         }
     }
+    if let Some((_, entitlements)) = top.map("entitlements") {
+        for (key, value) in entitlements {
+            raw.entitlements.extend(read_entitlement(sink, key, value));
+        }
+    }
     top.finish();
     raw
 }
@@ -220,6 +232,8 @@ pub struct Catalog {
     pub portals: BTreeMap<String, Portal>,
     /// Webhook endpoints by key.
     pub(crate) webhooks: BTreeMap<String, Webhook>,
+    /// Entitlement features by key.
+    pub(crate) entitlements: BTreeMap<String, Entitlement>,
 }
 
 impl Catalog {
@@ -235,6 +249,7 @@ impl Catalog {
             ResourceKind::TaxRate => self.tax_rates.len(),
             ResourceKind::Portal => self.portals.len(),
             ResourceKind::WebhookEndpoint => self.webhooks.len(),
+            ResourceKind::EntitlementFeature => self.entitlements.len(),
         }
     }
 
@@ -261,6 +276,7 @@ impl Catalog {
             ResourceKind::TaxRate => keyed(&mut self.tax_rates.keys()),
             ResourceKind::Portal => keyed(&mut self.portals.keys()),
             ResourceKind::WebhookEndpoint => keyed(&mut self.webhooks.keys()),
+            ResourceKind::EntitlementFeature => keyed(&mut self.entitlements.keys()),
         }
     }
 
@@ -308,6 +324,7 @@ impl Catalog {
             ResourceKind::TaxRate => self.tax_rates.contains_key(key),
             ResourceKind::Portal => self.portals.contains_key(key),
             ResourceKind::WebhookEndpoint => self.webhooks.contains_key(key),
+            ResourceKind::EntitlementFeature => self.entitlements.contains_key(key),
         }
     }
 
@@ -391,6 +408,14 @@ impl Catalog {
                     )
                 })
                 .collect(),
+            ResourceKind::EntitlementFeature => self
+                .entitlements
+                .values()
+                .map(|e| {
+                    let summary = format!("{:?}  lookup_key={}", e.name, e.lookup_key);
+                    (Address::new(kind, e.key.as_str()), summary)
+                })
+                .collect(),
         }
     }
 
@@ -441,6 +466,11 @@ impl Catalog {
                 .webhooks
                 .values()
                 .map(|w| entry(kind, &w.key, &w.id, &w.moved_from))
+                .collect(),
+            ResourceKind::EntitlementFeature => self
+                .entitlements
+                .values()
+                .map(|e| entry(kind, &e.key, &e.id, &e.moved_from))
                 .collect(),
             // A price's `id` and `moved_from` are claimed with its product's (the claims read
             // them there, with its lookup key); codes are found by their code, settings and

@@ -143,6 +143,8 @@ pub struct Product {
     pub images: Vec<String>,
     /// Marketing features, shown on pricing tables and Checkout.
     pub features: Vec<String>,
+    /// Entitlement features attached to it, by `[entitlements.<key>]` key, sorted.
+    pub entitlements: Vec<String>,
     pub metadata: BTreeMap<String, String>,
     /// The key of the price that is the product's default price.
     pub default_price: Option<String>,

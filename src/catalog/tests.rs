@@ -1362,3 +1362,55 @@ fn a_secret_file_git_would_commit_is_refused() {
         "{shown}"
     );
 }
+
+#[test]
+fn entitlement_problems_point_at_the_value() {
+    let long = "k".repeat(81);
+    let text = format!(
+        r#"[entitlements.sso]
+name = "Single sign-on"
+[entitlements.audit]
+name = "Audit log"
+lookup_key = "{long}"
+[entitlements.export]
+name = " "
+lookup_key = "sso"
+[entitlements.spaced]
+name = "Spaced"
+lookup_key = "two words"
+[products.pro]
+name = "Pro"
+entitlements = ["ssso", "audit", "audit"]
+"#
+    );
+    let shown = problems(&text);
+    for expected in [
+        "billing.toml:5:14: error: `lookup_key` is longer than 80 characters",
+        "billing.toml:7:8: error: `name` cannot be empty",
+        "billing.toml:8:14: error: [entitlements.sso] and [entitlements.export] share the lookup key \"sso\"",
+        "billing.toml:11:14: error: `lookup_key` cannot contain spaces or control characters",
+        "billing.toml:14:17: error: `entitlements` names `ssso`, which is not declared",
+        "did you mean \"sso\"?",
+        "billing.toml:14:34: error: `audit` is listed twice",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
+    }
+}
+
+#[test]
+fn entitlements_default_their_lookup_key_and_products_list_them_sorted() {
+    let catalog = valid(
+        "[entitlements.sso]\nname = \"SSO\"\n[entitlements.audit]\nname = \"Audit\"\nlookup_key = \"audit_log\"\n[products.pro]\nname = \"Pro\"\nentitlements = [\"sso\", \"audit\"]\n",
+    );
+    let sso = &catalog.entitlements["sso"];
+    assert_eq!(
+        (sso.lookup_key.as_str(), sso.lookup_key_written),
+        ("sso", false)
+    );
+    let audit = &catalog.entitlements["audit"];
+    assert_eq!(
+        (audit.lookup_key.as_str(), audit.lookup_key_written),
+        ("audit_log", true)
+    );
+    assert_eq!(catalog.products["pro"].entitlements, ["audit", "sso"]);
+}

@@ -266,7 +266,7 @@ fn unfinished(doc: &PlanDocument, report: &ApplyReport, plan: Option<&Path>) -> 
 pub(super) struct ForgetArgs {
     /// The addresses to forget: products.pro (with its prices), prices.pro.monthly,
     /// coupons.launch (with its promotion codes), promotion_codes.LAUNCH20, tax_rates.vat_de,
-    /// portals.default, webhooks.app. Each must be gone from billing.toml.
+    /// portals.default, webhooks.app, entitlements.sso. Each must be gone from billing.toml.
     #[arg(value_name = "ADDRESS", required = true)]
     addresses: Vec<String>,
     /// Forget without asking for confirmation (required when stdin is not a terminal).

@@ -288,9 +288,9 @@ enum Command {
         connection: ConnectionFlags,
     },
     /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes, tax,
-    /// portal configurations, webhook endpoints with signed event delivery) for development and
-    /// tests, with optional faults, latency and rate limits; `billing sandbox trigger` sends a
-    /// signed sample webhook event to a handler.
+    /// portal configurations, webhook endpoints with signed event delivery, entitlement features)
+    /// for development and tests, with optional faults, latency and rate limits; `billing
+    /// sandbox trigger` sends a signed sample webhook event to a handler.
     ///
     /// It is a stand-in that follows Stripe's rules as documented, not Stripe.
     Sandbox(Box<sandbox::SandboxArgs>),

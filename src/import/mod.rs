@@ -18,6 +18,7 @@
 
 mod amount;
 mod discounts;
+mod entitlement;
 mod environments;
 mod keys;
 mod place;
@@ -152,10 +153,19 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
     if let Some(tax) = tax::settings(&mut ctx) {
         entries.table("tax", tax);
     }
-    let catalog = products::import(&mut ctx);
+    let (features, feature_keys) = entitlement::features(&mut ctx);
+    let mut catalog = products::import(&mut ctx);
     let (coupons, codes) = discounts::import(&mut ctx, &catalog.product_keys);
     let rates = tax::rates(&mut ctx);
     let portals = portal::import(&mut ctx, &catalog);
+    // After the portals, whose products are checked in a catalog of their own: one without
+    // the features the products' `entitlements` name.
+    entitlement::attach(
+        &ctx,
+        &mut catalog.table,
+        &catalog.product_keys,
+        &feature_keys,
+    );
     entries.table("products", catalog.table);
     entries.table("coupons", coupons);
     entries.table("promotion_codes", codes);
@@ -169,6 +179,7 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
     }
     entries.table("portals", more);
     entries.table("webhooks", webhook::endpoints(&mut ctx));
+    entries.table("entitlements", features);
     Import {
         entries,
         report: ctx.report,

@@ -11,10 +11,12 @@ use super::{
     LivePromotionCode, LiveRecurring, LiveRegistration, LiveState, LiveTaxRate, LiveTaxSettings,
     LiveTier, LiveWebhook,
 };
+use super::{LiveAttachment, LiveFeature};
 use crate::catalog::{
-    Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, Discount, MinorAmount,
-    Portal, PostalAddress, Price, Pricing, Product, PromotionCode, Recurring, Registration,
-    SubscriptionUpdate, TaxBehavior, TaxRate, TaxSettings, Tier, TransformQuantity, Webhook,
+    Catalog, Coupon, CouponDuration, CurrencyOption, CurrencyOptionPricing, Discount, Entitlement,
+    MinorAmount, Portal, PostalAddress, Price, Pricing, Product, PromotionCode, Recurring,
+    Registration, SubscriptionUpdate, TaxBehavior, TaxRate, TaxSettings, Tier, TransformQuantity,
+    Webhook,
 };
 use crate::resource::{
     Address, MARKER_KEY, MARKER_NAMESPACE, ResourceKind, owned_metadata, with_marker,
@@ -219,6 +221,8 @@ pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveSt
         portals: Vec::new(),
         missing_customers: std::collections::BTreeSet::new(),
         webhooks: Vec::new(),
+        entitlements: Vec::new(),
+        product_features: BTreeMap::new(),
     }
 }
 
@@ -248,6 +252,7 @@ impl LiveState {
             tax_rates,
             portals,
             webhooks,
+            entitlements,
         } = catalog;
         let mut state = live(Vec::new(), Vec::new());
         let ids = Ids::of(catalog);
@@ -281,6 +286,29 @@ impl LiveState {
             .iter()
             .map(|(key, w)| matching_webhook(namespace, key, w))
             .collect();
+        state.entitlements = entitlements
+            .iter()
+            .map(|(key, e)| matching_feature(namespace, key, e))
+            .collect();
+        for (key, product) in products {
+            let attached = product
+                .entitlements
+                .iter()
+                .filter_map(|e| {
+                    state
+                        .entitlements
+                        .iter()
+                        .zip(entitlements)
+                        .find(|(_, (k, _))| *k == e)
+                })
+                .map(|(f, (k, _))| LiveAttachment {
+                    id: format!("prodft_{key}_{k}"),
+                    feature: f.id.clone(),
+                    lookup_key: f.lookup_key.clone(),
+                })
+                .collect();
+            state.product_features.insert(ids.product(key), attached);
+        }
         state
     }
 }
@@ -385,6 +413,8 @@ fn matching_product(
         url,
         images,
         features,
+        // Attachments are listed apart: see `LiveState::matching`.
+        entitlements: _,
         metadata,
         default_price,
         prices,
@@ -759,6 +789,28 @@ fn matching_portal(namespace: &str, ids: &Ids, key: &str, portal: &Portal) -> Li
         active: true,
         is_default: *account_default,
         settings,
+        metadata: with_marker(metadata, &address, namespace),
+    }
+}
+
+/// A feature billing created.
+fn matching_feature(namespace: &str, key: &str, entitlement: &Entitlement) -> LiveFeature {
+    let Entitlement {
+        key: _,
+        id,
+        moved_from: _,
+        name,
+        lookup_key,
+        lookup_key_written: _,
+        metadata,
+    } = entitlement;
+    let address = address(ResourceKind::EntitlementFeature, key);
+    LiveFeature {
+        id: id.clone().unwrap_or_else(|| format!("feat_{key}")),
+        created: 0,
+        active: true,
+        lookup_key: lookup_key.clone(),
+        name: name.clone(),
         metadata: with_marker(metadata, &address, namespace),
     }
 }

@@ -1,5 +1,6 @@
 //! Live state: what the Stripe account holds, read with list endpoints only.
 
+mod entitlement;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod managed;
@@ -11,6 +12,7 @@ mod read;
 mod tax;
 mod webhook;
 
+pub use entitlement::{LiveAttachment, LiveFeature};
 pub(crate) use managed::Managed;
 pub use model::ReadScope;
 pub(crate) use model::money;
@@ -69,6 +71,11 @@ pub struct LiveState {
     pub missing_customers: std::collections::BTreeSet<String>,
     /// Every webhook endpoint.
     pub webhooks: Vec<LiveWebhook>,
+    /// Every entitlement feature, active and archived.
+    pub entitlements: Vec<LiveFeature>,
+    /// The features attached to the products whose attachments were read, by product id (a
+    /// product that was not read is absent; see `entitlement.rs`).
+    pub product_features: BTreeMap<String, Vec<LiveAttachment>>,
 }
 
 impl LiveState {
@@ -83,6 +90,7 @@ impl LiveState {
             ResourceKind::TaxRate => &self.tax_rates,
             ResourceKind::Portal => &self.portals,
             ResourceKind::WebhookEndpoint => &self.webhooks,
+            ResourceKind::EntitlementFeature => &self.entitlements,
             ResourceKind::TaxSettings | ResourceKind::TaxRegistration => {
                 const NONE: &Vec<LiveTaxRate> = &Vec::new();
                 NONE
@@ -152,6 +160,7 @@ pub async fn read_counted(
         (tax_rates, tax_rates_stats),
         portals,
         webhooks,
+        entitlements,
         (tax_settings, tax_registrations),
     ) = tokio::try_join!(
         model::products(client, origin),
@@ -162,8 +171,11 @@ pub async fn read_counted(
         tax::tax_rates(client, origin),
         portal::portals(client),
         webhook::webhooks(client),
+        entitlement::features(client),
         tax,
     )?;
+    let product_features =
+        entitlement::attachments(client, scope, &entitlements, &products).await?;
     let missing_customers = read::missing_customers(client, &scope.customers).await?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
     // next plan sees it). Keep the first sighting.
@@ -185,6 +197,8 @@ pub async fn read_counted(
         portals,
         missing_customers,
         webhooks,
+        entitlements,
+        product_features,
     };
     let stats = ReadStats {
         lists: BTreeMap::from([

@@ -433,6 +433,11 @@ pub struct ReadScope {
     /// The customers promotion codes are restricted to: each is looked up, since a code for a
     /// customer the account does not have cannot be created.
     pub customers: BTreeSet<String>,
+    /// Products whose attached entitlement features are read besides those that carry
+    /// billing's marker: the ones billing.toml pins by `id`.
+    pub pinned_products: BTreeSet<String>,
+    /// Read the attached features of every product (import).
+    pub all_product_features: bool,
 }
 
 impl ReadScope {
@@ -450,10 +455,17 @@ impl ReadScope {
             .values()
             .filter_map(|c| c.customer.clone())
             .collect();
+        let pinned_products = catalog
+            .products
+            .values()
+            .filter_map(|p| p.id.clone())
+            .collect();
         Self {
             tax: catalog.tax.is_some(),
             option_tier_currencies,
             customers,
+            pinned_products,
+            all_product_features: false,
         }
     }
 

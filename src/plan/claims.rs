@@ -197,6 +197,8 @@ pub(crate) fn find(catalog: &Catalog, live: &LiveState) -> Claims {
             );
         } else if kind == ResourceKind::PromotionCode {
             adopt_codes(catalog, live, &managed, &mut claims);
+        } else if kind == ResourceKind::EntitlementFeature {
+            adopt_features(catalog, live, &managed, &mut claims);
         }
     }
     claims
@@ -337,6 +339,13 @@ fn adoption_candidates(
             out.insert(Address::new(ResourceKind::PromotionCode, key).to_string());
         }
     }
+    out.extend(
+        catalog
+            .entitlements
+            .values()
+            .filter(|e| unmarked_feature(live, ns, e).is_some())
+            .map(|e| Address::new(ResourceKind::EntitlementFeature, &e.key).to_string()),
+    );
     for kind in ResourceKind::ALL {
         if kind
             .id_pin()
@@ -553,6 +562,42 @@ fn adopt_codes(
                     by: format!("code {:?}", l.code),
                 },
             );
+        }
+    }
+}
+
+/// The active feature without a marker that holds the lookup key `entry` writes explicitly:
+/// the one feature a written lookup key adopts (Stripe keeps lookup keys unique among active
+/// features).
+fn unmarked_feature<'l>(
+    live: &'l LiveState,
+    ns: &str,
+    entry: &crate::catalog::Entitlement,
+) -> Option<&'l crate::live::LiveFeature> {
+    if !entry.lookup_key_written {
+        return None;
+    }
+    live.entitlements.iter().find(|f| {
+        f.active && f.lookup_key == entry.lookup_key && owner(&f.metadata, ns) == Owner::Unmanaged
+    })
+}
+
+/// Features named by a written `lookup_key`, where billing manages none yet.
+fn adopt_features(
+    catalog: &Catalog,
+    live: &LiveState,
+    managed: &HashSet<String>,
+    claims: &mut Claims,
+) {
+    let ns = catalog.namespace.as_str();
+    for (key, entry) in &catalog.entitlements {
+        let address = Address::new(ResourceKind::EntitlementFeature, key).to_string();
+        if managed.contains(address.as_str()) || entry.id.is_some() {
+            continue;
+        }
+        if let Some(f) = unmarked_feature(live, ns, entry) {
+            let by = format!("lookup key {:?}", f.lookup_key);
+            claims.claim(&f.id, &address, Origin::Adopted { by });
         }
     }
 }

@@ -8,6 +8,7 @@ mod builder;
 mod change;
 mod claims;
 mod coupon;
+mod entitlement;
 mod error;
 mod forget;
 mod graph;
@@ -132,6 +133,9 @@ pub(crate) fn plan_replacing(
     moves::carry_history(&mut b);
     lifecycle::plan(&mut b, &webhook::Webhooks);
     webhook::check_limit(&mut b);
+    // Features before the products' attachments, which name the features created here.
+    lifecycle::plan(&mut b, &entitlement::Features);
+    entitlement::plan_attachments(&mut b, &products);
     claims::relabel(&claims, &mut b.changes);
     claims::rename_hints(&mut b.changes);
     removal_warnings(&mut b);

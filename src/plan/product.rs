@@ -640,6 +640,8 @@ pub(crate) fn create_request(spec: &ProductSpec) -> WireRequest {
         url,
         images,
         features,
+        // Attached by their own steps once the product exists (see `entitlement.rs`).
+        entitlements: _,
         metadata: _,
         default_price: _,
         prices: _,

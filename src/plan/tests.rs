@@ -628,6 +628,30 @@ events = ["*"]
 api_version = "account_default"
 "#;
 
+/// Entitlement features: one with the default lookup key attached to two products, one with
+/// a written lookup key and metadata, one adopted by id.
+const ENTITLEMENTS: &str = r#"
+[entitlements.sso]
+name = "Single sign-on"
+
+[entitlements.audit]
+name = "Audit log"
+lookup_key = "audit_log"
+metadata = { team = "security" }
+
+[entitlements.legacy]
+id = "feat_pinned"
+name = "Legacy export"
+
+[products.starter]
+name = "Starter"
+entitlements = ["sso"]
+
+[products.pro]
+name = "Pro"
+entitlements = ["sso", "audit", "legacy"]
+"#;
+
 /// A catalog that exercises `kind`'s fields: a new kind does not build until it has one.
 fn exercising(kind: ResourceKind) -> &'static str {
     match kind {
@@ -638,6 +662,7 @@ fn exercising(kind: ResourceKind) -> &'static str {
         ResourceKind::TaxRate => TAX_RATES,
         ResourceKind::Portal => PORTALS,
         ResourceKind::WebhookEndpoint => WEBHOOKS,
+        ResourceKind::EntitlementFeature => ENTITLEMENTS,
     }
 }
 
@@ -1082,4 +1107,69 @@ fn more_than_sixteen_endpoints_with_unmanaged_ones_is_a_conflict() {
     }
     let error = plan(&catalog, &live).unwrap_err().to_string();
     assert!(error.contains("the account has 14 webhook endpoints and this plan creates 3 more: Stripe allows at most 16"), "{error}");
+}
+
+#[test]
+fn a_feature_name_changes_in_place_and_a_new_lookup_key_replaces_it() {
+    assert_eq!(
+        rewritten(ENTITLEMENTS, "Single sign-on", "SSO"),
+        ["entitlement_feature entitlements.sso Update [name: \"Single sign-on\" → \"SSO\"]"]
+    );
+    let text = ENTITLEMENTS.replace("lookup_key = \"audit_log\"", "lookup_key = \"audit_trail\"");
+    let live = LiveState::matching(&catalog(ENTITLEMENTS));
+    let steps = step_lists(&catalog(&text), &live, &[]);
+    assert_eq!(
+        steps,
+        [
+            "products.pro Update: attach feature audit_trail, detach feature audit_log",
+            "entitlements.audit Replace: create entitlement feature, archive the replaced entitlement feature",
+        ]
+    );
+    let plan = plan(&catalog(&text), &live).unwrap();
+    let pro = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "products.pro")
+        .unwrap();
+    assert_eq!(
+        field_list(pro),
+        "entitlements: [\"audit_log\", \"legacy\", \"sso\"] → [\"audit_trail\", \"legacy\", \"sso\"]"
+    );
+    assert!(
+        pro.notes.iter().any(|n| n.contains("next billing period")),
+        "{:?}",
+        pro.notes
+    );
+    // The new feature is attached by the step that creates it.
+    let attach = &plan.steps[pro.steps[0]];
+    assert!(
+        attach
+            .depends_on
+            .iter()
+            .any(|d| plan.steps[*d].description == "create entitlement feature"),
+        "{:?}",
+        attach.depends_on
+    );
+}
+
+#[test]
+fn a_removed_feature_is_archived_and_detached_where_listed() {
+    let text = ENTITLEMENTS
+        .replace("[entitlements.sso]\nname = \"Single sign-on\"\n", "")
+        .replace("entitlements = [\"sso\"]", "entitlements = []")
+        .replace(
+            "[\"sso\", \"audit\", \"legacy\"]",
+            "[\"audit\", \"legacy\"]",
+        );
+    let live = LiveState::matching(&catalog(ENTITLEMENTS));
+    let mut steps = step_lists(&catalog(&text), &live, &[]);
+    steps.sort();
+    assert_eq!(
+        steps,
+        [
+            "entitlements.sso Archive: archive entitlement feature",
+            "products.pro Update: detach feature sso",
+            "products.starter Update: detach feature sso",
+        ]
+    );
 }

@@ -83,7 +83,8 @@ impl Address {
                 | ResourceKind::PromotionCode
                 | ResourceKind::TaxRate
                 | ResourceKind::Portal
-                | ResourceKind::WebhookEndpoint,
+                | ResourceKind::WebhookEndpoint
+                | ResourceKind::EntitlementFeature,
                 _,
             ) => self.to_string(),
         }

@@ -16,11 +16,12 @@ pub enum ResourceKind {
     TaxRate,
     Portal,
     WebhookEndpoint,
+    EntitlementFeature,
 }
 
 impl ResourceKind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Product,
         Self::Price,
         Self::Coupon,
@@ -30,11 +31,12 @@ impl ResourceKind {
         Self::TaxRate,
         Self::Portal,
         Self::WebhookEndpoint,
+        Self::EntitlementFeature,
     ];
 
     /// The kinds whose objects carry billing's ownership marker in their metadata (tax
     /// settings and registrations have no metadata: they are identified by what they are).
-    pub const MARKED: [Self; 7] = [
+    pub const MARKED: [Self; 8] = [
         Self::Product,
         Self::Price,
         Self::Coupon,
@@ -42,6 +44,7 @@ impl ResourceKind {
         Self::TaxRate,
         Self::Portal,
         Self::WebhookEndpoint,
+        Self::EntitlementFeature,
     ];
 
     /// Its name in plan documents and JSON: `tax_rate`.
@@ -56,6 +59,7 @@ impl ResourceKind {
             Self::TaxRate => "tax_rate",
             Self::Portal => "portal",
             Self::WebhookEndpoint => "webhook_endpoint",
+            Self::EntitlementFeature => "entitlement_feature",
         }
     }
 
@@ -71,6 +75,7 @@ impl ResourceKind {
             Self::TaxRate => "tax rate",
             Self::Portal => "portal configuration",
             Self::WebhookEndpoint => "webhook endpoint",
+            Self::EntitlementFeature => "entitlement feature",
         }
     }
 
@@ -86,6 +91,7 @@ impl ResourceKind {
             Self::TaxRate => "tax rates",
             Self::Portal => "portal configurations",
             Self::WebhookEndpoint => "webhook endpoints",
+            Self::EntitlementFeature => "entitlement features",
         }
     }
 
@@ -107,6 +113,7 @@ impl ResourceKind {
             Self::TaxRate => "tax_rates",
             Self::Portal => "portals",
             Self::WebhookEndpoint => "webhooks",
+            Self::EntitlementFeature => "entitlements",
         }
     }
 
@@ -122,6 +129,7 @@ impl ResourceKind {
             Self::TaxRate => "vat_de",
             Self::Portal => "default",
             Self::WebhookEndpoint => "app",
+            Self::EntitlementFeature => "sso",
         }
     }
 
@@ -140,6 +148,7 @@ impl ResourceKind {
             Self::TaxRate => Some("tax_rates"),
             Self::Portal => Some("portals"),
             Self::WebhookEndpoint => Some("webhooks"),
+            Self::EntitlementFeature => Some("entitlements"),
             Self::Price | Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -155,6 +164,7 @@ impl ResourceKind {
             Self::TaxRate => Some("TAX_RATE"),
             Self::Portal => Some("PORTAL"),
             Self::WebhookEndpoint => Some("WEBHOOK"),
+            Self::EntitlementFeature => Some("ENTITLEMENT"),
             Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -172,6 +182,7 @@ impl ResourceKind {
             Self::TaxRate => "tax_rate",
             Self::Portal => "billing_portal.configuration",
             Self::WebhookEndpoint => "webhook_endpoint",
+            Self::EntitlementFeature => "entitlements.feature",
         }
     }
 
@@ -187,19 +198,20 @@ impl ResourceKind {
             Self::TaxRate => "tax_rates",
             Self::Portal => "billing_portal/configurations",
             Self::WebhookEndpoint => "webhook_endpoints",
+            Self::EntitlementFeature => "entitlements/features",
         }
     }
 
     /// The events Stripe records when one of its objects changes (`created`, `updated`,
     /// `deleted`), which move an account's catalog generation. Registrations record none that
-    /// billing can rely on, and webhook endpoints none at all (their reads are in the plan's
-    /// digest).
+    /// billing can rely on, and webhook endpoints and entitlement features none at all (their
+    /// reads are in the plan's digest).
     pub const fn events(self) -> &'static [&'static str] {
         match self {
             Self::Product | Self::Price | Self::Coupon => &["created", "updated", "deleted"],
             Self::PromotionCode | Self::TaxRate | Self::Portal => &["created", "updated"],
             Self::TaxSettings => &["updated"],
-            Self::TaxRegistration | Self::WebhookEndpoint => &[],
+            Self::TaxRegistration | Self::WebhookEndpoint | Self::EntitlementFeature => &[],
         }
     }
 
@@ -215,7 +227,8 @@ impl ResourceKind {
             | Self::TaxRegistration
             | Self::TaxRate
             | Self::Portal
-            | Self::WebhookEndpoint => None,
+            | Self::WebhookEndpoint
+            | Self::EntitlementFeature => None,
         }
     }
 
@@ -227,7 +240,8 @@ impl ResourceKind {
 
     /// Whether `--replace` can put a new object in the place of one of its objects: a webhook
     /// endpoint (with a new signing secret), a price (its lookup key moved to the new one), a
-    /// tax rate. Other kinds are changed in place, or their new object would take nothing over.
+    /// tax rate. Other kinds are changed in place, or their new object would take nothing over
+    /// (an entitlement feature's lookup key stays with the old feature until it is archived).
     pub const fn replaceable(self) -> bool {
         matches!(self, Self::Price | Self::TaxRate | Self::WebhookEndpoint)
     }
@@ -251,7 +265,7 @@ impl ResourceKind {
                 planner_reports: false,
                 only_unmanaged_addresses: false,
             }),
-            Self::TaxRate | Self::WebhookEndpoint => Some(IdPin {
+            Self::TaxRate | Self::WebhookEndpoint | Self::EntitlementFeature => Some(IdPin {
                 created_when_missing: false,
                 planner_reports: false,
                 only_unmanaged_addresses: true,

@@ -301,3 +301,51 @@ fn a_webhook_endpoint_created_updated_replaced_and_deleted_in_stripe_test_mode()
         0
     );
 }
+
+fn entitled(ns: &str, name: &str, attached: &str) -> String {
+    format!(
+        r#"namespace = "{ns}"
+
+[entitlements.export]
+name = "{name}"
+lookup_key = "billing_itest_{ns}"
+
+[products.pro]
+name = "billing integration test ({ns})"
+entitlements = [{attached}]
+"#
+    )
+}
+
+/// Applies billing.toml, then checks that a new plan has nothing to do.
+fn applied_and_converged(dir: &Workdir, key: &str) {
+    let apply = billing(dir, key, &["apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let plan = billing(dir, key, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
+#[test]
+#[ignore = "needs STRIPE_TEST_SECRET_KEY (real Stripe test mode)"]
+fn a_feature_created_attached_renamed_detached_and_archived_in_stripe_test_mode() {
+    let key = key();
+    let ns = format!("itest-{:08x}", fastrand::u32(..));
+    let dir = Workdir::with_catalog(&entitled(&ns, "Export", "\"export\""));
+    applied_and_converged(&dir, &key);
+
+    // Renamed in place, and detached from the product.
+    dir.write("billing.toml", entitled(&ns, "Export (CSV)", ""));
+    let plan = billing(&dir, &key, &["plan"]);
+    assert!(plan.has("~ entitlement feature"), "{}", plan.stdout);
+    assert!(plan.has("next billing period"), "{}", plan.stdout);
+    assert!(
+        plan.has(&format!("entitlements = [\"billing_itest_{ns}\"] → []")),
+        "{}",
+        plan.stdout
+    );
+    applied_and_converged(&dir, &key);
+
+    // Removed: the feature and the product archived.
+    dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
+    applied_and_converged(&dir, &key);
+}

@@ -45,10 +45,12 @@ impl Ctx<'_, '_> {
     }
 }
 
-/// One validated call: the `{id}` path segment (if the route has one), the parameters as
-/// validated against the route's table, and the requested expansions.
+/// One validated call: the `{id}` path segment (if the route has one) and the `{parent}` one
+/// (on a nested route), the parameters as validated against the route's table, and the
+/// requested expansions.
 pub(crate) struct Call {
     pub id: String,
+    pub parent: String,
     pub params: Map<String, Value>,
     pub expand: Expand,
 }

@@ -10,7 +10,8 @@ use super::params::Field;
 /// One route.
 pub(crate) struct Endpoint {
     pub method: &'static str,
-    /// `/v1/prices/{id}`: `{id}` matches one path segment.
+    /// `/v1/prices/{id}`: `{id}` matches one path segment; a nested route
+    /// (`/v1/products/{parent}/features/{id}`) names its parent's segment `{parent}`.
     pub path: &'static str,
     pub params: &'static [Field],
     /// What `expand[]` may name in the response object (per item for lists).
@@ -141,32 +142,45 @@ impl Paths {
 /// "no such object".
 const RESERVED_SEGMENTS: &[&str] = &["search"];
 
+/// The ids a request's path names: its `{id}` segment and, on a nested route, its `{parent}`
+/// segment (each decoded, or `""`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PathIds {
+    pub id: String,
+    pub parent: String,
+}
+
 /// The endpoint for `method` and `path`, with the decoded `{id}` segment (or `""`).
 #[cfg(test)]
 pub(crate) fn find(method: &str, path: &str) -> Option<(&'static Endpoint, String)> {
-    find_in(super::resources::ENDPOINTS, method, path)
+    find_in(super::resources::ENDPOINTS, method, path).map(|(endpoint, ids)| (endpoint, ids.id))
 }
 
-/// The endpoint of `table` for `method` and `path`, with the decoded `{id}` segment (or `""`).
+/// The endpoint of `table` for `method` and `path`, with the ids its path names.
 pub(crate) fn find_in(
     table: &'static [Endpoint],
     method: &str,
     path: &str,
-) -> Option<(&'static Endpoint, String)> {
+) -> Option<(&'static Endpoint, PathIds)> {
     table.iter().find_map(|endpoint| {
         if endpoint.method != method {
             return None;
         }
-        let mut id = String::new();
+        let mut ids = PathIds::default();
         let mut want = endpoint.path.split('/');
         let mut got = path.split('/');
         loop {
             match (want.next(), got.next()) {
-                (None, None) => return Some((endpoint, id)),
-                (Some("{id}"), Some(segment))
+                (None, None) => return Some((endpoint, ids)),
+                (Some(slot @ ("{id}" | "{parent}")), Some(segment))
                     if !segment.is_empty() && !RESERVED_SEGMENTS.contains(&segment) =>
                 {
-                    id = percent_decode(segment);
+                    let decoded = percent_decode(segment);
+                    if slot == "{id}" {
+                        ids.id = decoded;
+                    } else {
+                        ids.parent = decoded;
+                    }
                 }
                 (Some(w), Some(g)) if w == g => {}
                 _ => return None,
@@ -227,5 +241,18 @@ mod tests {
         assert!(find("DELETE", "/v1/tax_rates/txr_1").is_none());
         assert!(find("DELETE", "/v1/billing_portal/configurations/bpc_1").is_none());
         assert!(find("DELETE", "/v1/tax/settings").is_none());
+        // A nested route: the last `{id}` is the object's, `{parent}` its product's.
+        let (endpoint, ids) = find_in(
+            super::super::resources::ENDPOINTS,
+            "DELETE",
+            "/v1/products/prod_1/features/prodft_2",
+        )
+        .unwrap();
+        assert_eq!(endpoint.path, "/v1/products/{parent}/features/{id}");
+        assert_eq!(
+            (ids.parent.as_str(), ids.id.as_str()),
+            ("prod_1", "prodft_2")
+        );
+        assert!(find("POST", "/v1/products/prod_1/features/prodft_2").is_none());
     }
 }

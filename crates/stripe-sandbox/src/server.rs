@@ -42,7 +42,7 @@ use super::params::{self, ParamsExt};
 use super::records::{Event, IdempotencyRecord};
 use super::reqlog::RequestLog;
 use super::resources::{self, promotion_codes};
-use super::routes::{self, Endpoint};
+use super::routes::{self, Endpoint, PathIds};
 use super::store::{Store, TxError};
 use super::tx::Tx;
 use super::version::{ACCOUNT_DEFAULT, ApiVersion};
@@ -584,8 +584,8 @@ struct Accepted {
     /// The idempotency key, on POST.
     key: Option<String>,
     endpoint: &'static Endpoint,
-    /// The `{id}` path segment.
-    id: String,
+    /// The ids the path names.
+    id: PathIds,
     decoded: Result<BTreeMap<String, Node>, ApiError>,
     /// The request's parameters as its idempotency record keeps them.
     canonical: String,
@@ -615,7 +615,7 @@ fn decode(req: &Incoming) -> Result<BTreeMap<String, Node>, ApiError> {
 /// Validates a decoded request against the endpoint's parameter table and expansion schema.
 fn prepare(
     endpoint: &Endpoint,
-    id: &str,
+    ids: &PathIds,
     decoded: &Result<BTreeMap<String, Node>, ApiError>,
 ) -> Result<Call, ApiError> {
     let params = params::validate(endpoint.params, decoded.as_ref().map_err(Clone::clone)?)?;
@@ -631,7 +631,8 @@ fn prepare(
         .unwrap_or_default();
     let expand = Expand::parse(&paths, endpoint.schema, endpoint.list)?;
     Ok(Call {
-        id: id.to_string(),
+        id: ids.id.clone(),
+        parent: ids.parent.clone(),
         params,
         expand,
     })

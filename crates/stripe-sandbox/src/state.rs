@@ -16,6 +16,7 @@ use super::list::{Listed, listed_by_creation};
 use super::records::{AccountRecord, Event, IdempotencyRecord};
 use super::resources::coupons::Coupon;
 use super::resources::customers::Customer;
+use super::resources::entitlement_features::{Feature, ProductFeature};
 use super::resources::portal::{PortalConfiguration, default_configuration};
 use super::resources::prices::Price;
 use super::resources::products::Product;
@@ -74,6 +75,12 @@ pub(crate) struct State {
     /// Webhook endpoints (deleted ones are gone: Stripe deletes them for good).
     #[serde(default)]
     pub webhook_endpoints: BTreeMap<String, WebhookEndpoint>,
+    /// Entitlement features (archived ones stay: Stripe never deletes them).
+    #[serde(default)]
+    pub entitlement_features: BTreeMap<String, Feature>,
+    /// Features attached to products (a detached one is gone).
+    #[serde(default)]
+    pub product_features: BTreeMap<String, ProductFeature>,
     #[serde(default)]
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
     /// The newest events, oldest first.
@@ -187,6 +194,8 @@ tables! {
     TaxRegistrations tax_registrations: TaxRegistration, "tax registration";
     PortalConfigurations portal_configurations: PortalConfiguration, "configuration";
     WebhookEndpoints webhook_endpoints: WebhookEndpoint, "webhook endpoint";
+    EntitlementFeatures entitlement_features: Feature, "feature";
+    ProductFeatures product_features: ProductFeature, "product feature";
     Idempotency idempotency;
 }
 

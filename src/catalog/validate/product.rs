@@ -49,6 +49,13 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
     }
     let images = raw.images.map(|images| self::images(sink, images));
     let features = raw.features.map(|features| self::features(sink, features));
+    // Checked against the declared entries in `validate`: here, sorted and each once.
+    let mut entitlements: Vec<String> = raw
+        .entitlements
+        .map(|e| e.into_inner().into_iter().map(Sp::into_inner).collect())
+        .unwrap_or_default();
+    entitlements.sort();
+    entitlements.dedup();
 
     // References are checked against every declared price, valid or not, so that one problem
     // in a price does not surface as a second one in `default_price`.
@@ -76,6 +83,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawProduct) -> Option<Checked> {
         url: raw.url.map(|u| u.into_inner()),
         images: images.unwrap_or_default(),
         features: features.unwrap_or_default(),
+        entitlements,
         metadata,
         default_price: raw.default_price.map(|d| d.into_inner()),
         prices,

@@ -9,6 +9,7 @@ mod converge;
 mod destroy_guard;
 mod discounts;
 mod embedded;
+mod entitlements;
 mod environments;
 mod failures;
 mod outputs;

@@ -374,6 +374,7 @@ mod contract {
         pub tax_rates: usize,
         pub portals: usize,
         pub webhooks: usize,
+        pub entitlements: usize,
     }
 
     #[derive(Deserialize)]

@@ -7,6 +7,7 @@ mod account;
 mod catalog;
 pub(crate) mod coupons;
 pub(crate) mod customers;
+pub(crate) mod entitlement_features;
 mod events;
 pub(crate) mod portal;
 pub(crate) mod prices;
@@ -19,9 +20,10 @@ pub(crate) mod webhook_endpoints;
 
 use crate::expand::NONE;
 use crate::handler::retrieve;
-use crate::routes::{Endpoint, Paths};
+use crate::routes::{Endpoint, Paths, route};
 use coupons::Coupon;
 use customers::Customer;
+use entitlement_features::Feature;
 use portal::PortalConfiguration;
 use prices::Price;
 use products::Product;
@@ -59,6 +61,16 @@ const PORTAL_CONFIGURATIONS: Paths = Paths::new(
 /// Webhook endpoints record no events (Stripe has no event type for them).
 const WEBHOOK_ENDPOINTS: Paths =
     Paths::new("/v1/webhook_endpoints", "/v1/webhook_endpoints/{id}", &NONE);
+
+/// Entitlement features record no events (Stripe documents none for them).
+const FEATURES: Paths = Paths::new(
+    "/v1/entitlements/features",
+    "/v1/entitlements/features/{id}",
+    &NONE,
+);
+/// A product's features: nested under the product, no update, no events.
+const PRODUCT_FEATURES: &str = "/v1/products/{parent}/features";
+const PRODUCT_FEATURE: &str = "/v1/products/{parent}/features/{id}";
 
 pub(crate) static ENDPOINTS: &[Endpoint] = &[
     EVENTS.list(events::LIST, events::list),
@@ -103,4 +115,37 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
     WEBHOOK_ENDPOINTS.retrieve(webhook_endpoints::RETRIEVE, retrieve::<WebhookEndpoint>),
     WEBHOOK_ENDPOINTS.update(webhook_endpoints::UPDATE, webhook_endpoints::update),
     WEBHOOK_ENDPOINTS.delete(webhook_endpoints::DELETE, webhook_endpoints::delete),
+    FEATURES.create(entitlement_features::CREATE, entitlement_features::create),
+    FEATURES.list(entitlement_features::LIST, entitlement_features::list),
+    FEATURES.retrieve(entitlement_features::RETRIEVE, retrieve::<Feature>),
+    FEATURES.update(entitlement_features::UPDATE, entitlement_features::update),
+    route(
+        "POST",
+        PRODUCT_FEATURES,
+        entitlement_features::ATTACH,
+        entitlement_features::attach,
+        &NONE,
+    ),
+    route(
+        "GET",
+        PRODUCT_FEATURES,
+        entitlement_features::LIST_ATTACHED,
+        entitlement_features::list_attached,
+        &NONE,
+    )
+    .list(),
+    route(
+        "GET",
+        PRODUCT_FEATURE,
+        entitlement_features::RETRIEVE,
+        entitlement_features::retrieve,
+        &NONE,
+    ),
+    route(
+        "DELETE",
+        PRODUCT_FEATURE,
+        entitlement_features::DETACH,
+        entitlement_features::detach,
+        &NONE,
+    ),
 ];

@@ -477,6 +477,18 @@ pub(crate) fn delete(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
             "This product cannot be deleted because it has one or more user-created prices.",
         ));
     }
+    // Its attached features go with it (what Stripe does with them is undocumented: a
+    // deleted product lists nothing).
+    let attached: Vec<String> = state
+        .product_features
+        .values()
+        .filter(|a| a.product == call.id)
+        .map(|a| a.id.clone())
+        .collect();
+    for id in attached {
+        ctx.tx
+            .delete::<super::entitlement_features::ProductFeature>(&id);
+    }
     ctx.tx.delete_product(&call.id);
     Ok(json!({ "id": call.id, "object": "product", "deleted": true }))
 }

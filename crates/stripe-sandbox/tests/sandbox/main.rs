@@ -4,6 +4,7 @@ mod account;
 mod bounds;
 mod chaos;
 mod coupons;
+mod entitlements;
 mod events;
 mod expand;
 mod faults;
