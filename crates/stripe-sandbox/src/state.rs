@@ -16,6 +16,7 @@ use super::list::{Listed, listed_by_creation};
 use super::records::{AccountRecord, Event, IdempotencyRecord};
 use super::resources::coupons::Coupon;
 use super::resources::customers::Customer;
+use super::resources::meters::Meter;
 use super::resources::portal::{PortalConfiguration, default_configuration};
 use super::resources::prices::Price;
 use super::resources::products::Product;
@@ -74,6 +75,9 @@ pub(crate) struct State {
     /// Webhook endpoints (deleted ones are gone: Stripe deletes them for good).
     #[serde(default)]
     pub webhook_endpoints: BTreeMap<String, WebhookEndpoint>,
+    /// Billing meters (never deleted: Stripe only deactivates them).
+    #[serde(default)]
+    pub meters: BTreeMap<String, Meter>,
     #[serde(default)]
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
     /// The newest events, oldest first.
@@ -187,6 +191,7 @@ tables! {
     TaxRegistrations tax_registrations: TaxRegistration, "tax registration";
     PortalConfigurations portal_configurations: PortalConfiguration, "configuration";
     WebhookEndpoints webhook_endpoints: WebhookEndpoint, "webhook endpoint";
+    Meters meters: Meter, "billing meter";
     Idempotency idempotency;
 }
 

@@ -8,6 +8,7 @@ mod catalog;
 pub(crate) mod coupons;
 pub(crate) mod customers;
 mod events;
+pub(crate) mod meters;
 pub(crate) mod portal;
 pub(crate) mod prices;
 pub(crate) mod products;
@@ -19,9 +20,10 @@ pub(crate) mod webhook_endpoints;
 
 use crate::expand::NONE;
 use crate::handler::retrieve;
-use crate::routes::{Endpoint, Paths};
+use crate::routes::{Endpoint, Paths, route};
 use coupons::Coupon;
 use customers::Customer;
+use meters::Meter;
 use portal::PortalConfiguration;
 use prices::Price;
 use products::Product;
@@ -59,6 +61,12 @@ const PORTAL_CONFIGURATIONS: Paths = Paths::new(
 /// Webhook endpoints record no events (Stripe has no event type for them).
 const WEBHOOK_ENDPOINTS: Paths =
     Paths::new("/v1/webhook_endpoints", "/v1/webhook_endpoints/{id}", &NONE);
+const METERS: Paths = Paths::new(
+    "/v1/billing/meters",
+    "/v1/billing/meters/{id}",
+    &NONE,
+)
+.events("billing.meter");
 
 pub(crate) static ENDPOINTS: &[Endpoint] = &[
     EVENTS.list(events::LIST, events::list),
@@ -103,4 +111,24 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
     WEBHOOK_ENDPOINTS.retrieve(webhook_endpoints::RETRIEVE, retrieve::<WebhookEndpoint>),
     WEBHOOK_ENDPOINTS.update(webhook_endpoints::UPDATE, webhook_endpoints::update),
     WEBHOOK_ENDPOINTS.delete(webhook_endpoints::DELETE, webhook_endpoints::delete),
+    METERS.create(meters::CREATE, meters::create),
+    METERS.list(meters::LIST, meters::list),
+    METERS.retrieve(meters::RETRIEVE, retrieve::<Meter>),
+    METERS.update(meters::UPDATE, meters::update),
+    route(
+        "POST",
+        "/v1/billing/meters/{id}/deactivate",
+        meters::RETRIEVE,
+        meters::deactivate,
+        &NONE,
+    )
+    .event(Some("billing.meter"), "deactivated"),
+    route(
+        "POST",
+        "/v1/billing/meters/{id}/reactivate",
+        meters::RETRIEVE,
+        meters::reactivate,
+        &NONE,
+    )
+    .event(Some("billing.meter"), "reactivated"),
 ];
