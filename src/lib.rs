@@ -37,7 +37,7 @@ pub use import::{
 pub use live::{
     Account, BASE_SPLITS, LiveCoupon, LiveCurrencyOption, LivePortal, LivePrice, LiveProduct,
     LivePromotionCode, LiveRecurring, LiveRegistration, LiveState, LiveTaxRate, LiveTaxSettings,
-    LiveTier, LiveWebhook, ReadScope, ReadStats, read_counted, simulate_listing,
+    LiveMeter, LiveTier, LiveWebhook, ReadScope, ReadStats, read_counted, simulate_listing,
 };
 pub use resource::ResourceKind;
 pub use stripe::{ClientSettings, SecretKey, StripeHttp, api_version};

@@ -23,6 +23,7 @@ mod source;
 mod tax;
 mod validate;
 mod webhook;
+mod meter;
 
 #[cfg(test)]
 mod tests;
@@ -70,6 +71,8 @@ use raw_portal::{RawPortal, read_portal};
 use raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use reader::{Sp, TableReader};
 use webhook::{RawWebhook, read_webhook};
+use meter::{RawMeter, read_meter};
+pub(crate) use meter::Meter;
 
 /// billing.toml as written, before validation.
 #[derive(Debug, Default)]
@@ -94,6 +97,8 @@ pub(crate) struct RawCatalog {
     pub portals: Vec<RawPortal>,
     /// `[webhooks.<key>]` in source order.
     pub webhooks: Vec<RawWebhook>,
+    /// `[meters.<key>]` in source order.
+    pub meters: Vec<RawMeter>,
     /// Where the catalog is and the environment it is resolved for (set after reading).
     pub place: Place,
 }
@@ -111,6 +116,7 @@ const TOP: &[&str] = &[
     "portal",
     "portals",
     "webhooks",
+    "meters",
 ];
 
 /// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
@@ -127,6 +133,7 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
         tax_rates: Vec::new(),
         portals: Vec::new(),
         webhooks: Vec::new(),
+        meters: Vec::new(),
         place: Place::default(),
     };
     if let Some((_, products)) = top.map("products") {
@@ -188,6 +195,11 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
             raw.webhooks.extend(read_webhook(sink, key, value));
         }
     }
+    if let Some((_, meters)) = top.map("meters") {
+        for (key, value) in meters {
+            raw.meters.extend(read_meter(sink, key, value));
+        }
+    }
     top.finish();
     raw
 }
@@ -220,6 +232,8 @@ pub struct Catalog {
     pub portals: BTreeMap<String, Portal>,
     /// Webhook endpoints by key.
     pub(crate) webhooks: BTreeMap<String, Webhook>,
+    /// Billing meters by key.
+    pub(crate) meters: BTreeMap<String, Meter>,
 }
 
 impl Catalog {
@@ -235,6 +249,7 @@ impl Catalog {
             ResourceKind::TaxRate => self.tax_rates.len(),
             ResourceKind::Portal => self.portals.len(),
             ResourceKind::WebhookEndpoint => self.webhooks.len(),
+            ResourceKind::Meter => self.meters.len(),
         }
     }
 
@@ -261,6 +276,7 @@ impl Catalog {
             ResourceKind::TaxRate => keyed(&mut self.tax_rates.keys()),
             ResourceKind::Portal => keyed(&mut self.portals.keys()),
             ResourceKind::WebhookEndpoint => keyed(&mut self.webhooks.keys()),
+            ResourceKind::Meter => keyed(&mut self.meters.keys()),
         }
     }
 
@@ -308,6 +324,7 @@ impl Catalog {
             ResourceKind::TaxRate => self.tax_rates.contains_key(key),
             ResourceKind::Portal => self.portals.contains_key(key),
             ResourceKind::WebhookEndpoint => self.webhooks.contains_key(key),
+            ResourceKind::Meter => self.meters.contains_key(key),
         }
     }
 
@@ -391,6 +408,14 @@ impl Catalog {
                     )
                 })
                 .collect(),
+            ResourceKind::Meter => self
+                .meters
+                .values()
+                .map(|m| {
+                    let summary = format!("event {}  {}", m.event_name, m.aggregation);
+                    (Address::new(kind, m.key.as_str()), summary)
+                })
+                .collect(),
         }
     }
 
@@ -449,7 +474,8 @@ impl Catalog {
             | ResourceKind::PromotionCode
             | ResourceKind::TaxSettings
             | ResourceKind::TaxRegistration
-            | ResourceKind::Portal => Vec::new(),
+            | ResourceKind::Portal
+            | ResourceKind::Meter => Vec::new(),
         }
     }
 

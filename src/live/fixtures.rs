@@ -219,6 +219,7 @@ pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveSt
         portals: Vec::new(),
         missing_customers: std::collections::BTreeSet::new(),
         webhooks: Vec::new(),
+        meters: Vec::new(),
     }
 }
 
@@ -248,6 +249,7 @@ impl LiveState {
             tax_rates,
             portals,
             webhooks,
+            meters,
         } = catalog;
         let mut state = live(Vec::new(), Vec::new());
         let ids = Ids::of(catalog);
@@ -281,6 +283,7 @@ impl LiveState {
             .iter()
             .map(|(key, w)| matching_webhook(namespace, key, w))
             .collect();
+        state.meters = meters.values().map(matching_meter).collect();
         state
     }
 }
@@ -433,6 +436,7 @@ fn matching_price(
         currency,
         pricing,
         recurring,
+        meter,
         nickname,
         lookup_key,
         lookup_key_declared: _,
@@ -491,8 +495,8 @@ fn matching_price(
             LiveRecurring {
                 interval: interval.as_str().to_owned(),
                 interval_count: u64::from(interval_count),
-                usage_type: "licensed".to_owned(),
-                meter: None,
+                usage_type: if meter.is_some() { "metered" } else { "licensed" }.to_owned(),
+                meter: meter.as_deref().map(meter_id),
             }
         }),
         transform_quantity: transform_quantity.map(|t| {
@@ -504,6 +508,35 @@ fn matching_price(
         tax_behavior: tax_behavior(*declared_tax_behavior),
         metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
         currency_options,
+    }
+}
+
+/// The id [`LiveState::matching`] gives the meter `key`.
+fn meter_id(key: &str) -> String {
+    format!("mtr_{key}")
+}
+
+fn matching_meter(meter: &crate::catalog::Meter) -> crate::live::LiveMeter {
+    let crate::catalog::Meter {
+        key,
+        display_name,
+        event_name,
+        aggregation,
+        customer_mapping_key,
+        value_key,
+        event_time_window,
+        active,
+    } = meter;
+    crate::live::LiveMeter {
+        id: meter_id(key),
+        created: CREATED,
+        display_name: display_name.clone(),
+        event_name: event_name.clone(),
+        aggregation: aggregation.clone(),
+        customer_mapping_key: customer_mapping_key.clone(),
+        value_key: value_key.clone(),
+        event_time_window: event_time_window.clone(),
+        active: *active,
     }
 }
 

@@ -3,6 +3,7 @@
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod managed;
+mod meter;
 mod model;
 mod object;
 mod partition;
@@ -30,6 +31,7 @@ pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
 pub(crate) use tax::{tax_registrations, tax_settings};
 pub(crate) use webhook::CONNECT_KEY;
 pub use webhook::LiveWebhook;
+pub use meter::LiveMeter;
 
 use serde::Serialize;
 
@@ -69,6 +71,8 @@ pub struct LiveState {
     pub missing_customers: std::collections::BTreeSet<String>,
     /// Every webhook endpoint.
     pub webhooks: Vec<LiveWebhook>,
+    /// Every billing meter, active and inactive, when read (the catalog declares meters).
+    pub meters: Vec<LiveMeter>,
 }
 
 impl LiveState {
@@ -83,7 +87,7 @@ impl LiveState {
             ResourceKind::TaxRate => &self.tax_rates,
             ResourceKind::Portal => &self.portals,
             ResourceKind::WebhookEndpoint => &self.webhooks,
-            ResourceKind::TaxSettings | ResourceKind::TaxRegistration => {
+            ResourceKind::TaxSettings | ResourceKind::TaxRegistration | ResourceKind::Meter => {
                 const NONE: &Vec<LiveTaxRate> = &Vec::new();
                 NONE
             }
@@ -143,6 +147,13 @@ pub async fn read_counted(
             Ok((None, Vec::new()))
         }
     };
+    let meters = async {
+        if scope.meters {
+            meter::meters(client).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
     let (
         (products, products_stats),
         (active, active_stats),
@@ -153,6 +164,7 @@ pub async fn read_counted(
         portals,
         webhooks,
         (tax_settings, tax_registrations),
+        meters,
     ) = tokio::try_join!(
         model::products(client, origin),
         model::prices_with(client, origin, true, scope),
@@ -163,6 +175,7 @@ pub async fn read_counted(
         portal::portals(client),
         webhook::webhooks(client),
         tax,
+        meters,
     )?;
     let missing_customers = read::missing_customers(client, &scope.customers).await?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
@@ -185,6 +198,7 @@ pub async fn read_counted(
         portals,
         missing_customers,
         webhooks,
+        meters,
     };
     let stats = ReadStats {
         lists: BTreeMap::from([

@@ -83,7 +83,8 @@ impl Address {
                 | ResourceKind::PromotionCode
                 | ResourceKind::TaxRate
                 | ResourceKind::Portal
-                | ResourceKind::WebhookEndpoint,
+                | ResourceKind::WebhookEndpoint
+                | ResourceKind::Meter,
                 _,
             ) => self.to_string(),
         }
@@ -184,7 +185,7 @@ mod tests {
             "products.a.b",
             "prices.pro",
             "prices.pro.",
-            "meters.api_calls",
+            "widgets.sso",
             "tax.registrations.DE",
             "tax.x",
         ] {

@@ -16,11 +16,12 @@ pub enum ResourceKind {
     TaxRate,
     Portal,
     WebhookEndpoint,
+    Meter,
 }
 
 impl ResourceKind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Product,
         Self::Price,
         Self::Coupon,
@@ -30,6 +31,7 @@ impl ResourceKind {
         Self::TaxRate,
         Self::Portal,
         Self::WebhookEndpoint,
+        Self::Meter,
     ];
 
     /// The kinds whose objects carry billing's ownership marker in their metadata (tax
@@ -56,6 +58,7 @@ impl ResourceKind {
             Self::TaxRate => "tax_rate",
             Self::Portal => "portal",
             Self::WebhookEndpoint => "webhook_endpoint",
+            Self::Meter => "meter",
         }
     }
 
@@ -71,6 +74,7 @@ impl ResourceKind {
             Self::TaxRate => "tax rate",
             Self::Portal => "portal configuration",
             Self::WebhookEndpoint => "webhook endpoint",
+            Self::Meter => "billing meter",
         }
     }
 
@@ -86,6 +90,7 @@ impl ResourceKind {
             Self::TaxRate => "tax rates",
             Self::Portal => "portal configurations",
             Self::WebhookEndpoint => "webhook endpoints",
+            Self::Meter => "billing meters",
         }
     }
 
@@ -107,6 +112,7 @@ impl ResourceKind {
             Self::TaxRate => "tax_rates",
             Self::Portal => "portals",
             Self::WebhookEndpoint => "webhooks",
+            Self::Meter => "meters",
         }
     }
 
@@ -122,6 +128,7 @@ impl ResourceKind {
             Self::TaxRate => "vat_de",
             Self::Portal => "default",
             Self::WebhookEndpoint => "app",
+            Self::Meter => "api_calls",
         }
     }
 
@@ -140,6 +147,7 @@ impl ResourceKind {
             Self::TaxRate => Some("tax_rates"),
             Self::Portal => Some("portals"),
             Self::WebhookEndpoint => Some("webhooks"),
+            Self::Meter => Some("meters"),
             Self::Price | Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -155,6 +163,7 @@ impl ResourceKind {
             Self::TaxRate => Some("TAX_RATE"),
             Self::Portal => Some("PORTAL"),
             Self::WebhookEndpoint => Some("WEBHOOK"),
+            Self::Meter => Some("METER"),
             Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -172,6 +181,7 @@ impl ResourceKind {
             Self::TaxRate => "tax_rate",
             Self::Portal => "billing_portal.configuration",
             Self::WebhookEndpoint => "webhook_endpoint",
+            Self::Meter => "billing.meter",
         }
     }
 
@@ -187,6 +197,7 @@ impl ResourceKind {
             Self::TaxRate => "tax_rates",
             Self::Portal => "billing_portal/configurations",
             Self::WebhookEndpoint => "webhook_endpoints",
+            Self::Meter => "billing/meters",
         }
     }
 
@@ -199,6 +210,7 @@ impl ResourceKind {
             Self::Product | Self::Price | Self::Coupon => &["created", "updated", "deleted"],
             Self::PromotionCode | Self::TaxRate | Self::Portal => &["created", "updated"],
             Self::TaxSettings => &["updated"],
+            Self::Meter => &["created", "updated", "deactivated", "reactivated"],
             Self::TaxRegistration | Self::WebhookEndpoint => &[],
         }
     }
@@ -215,14 +227,15 @@ impl ResourceKind {
             | Self::TaxRegistration
             | Self::TaxRate
             | Self::Portal
-            | Self::WebhookEndpoint => None,
+            | Self::WebhookEndpoint
+            | Self::Meter => None,
         }
     }
 
     /// Whether its objects are deactivated and reactivated, rather than archived and
     /// unarchived (Stripe's own words for promotion codes and portal configurations).
     pub const fn deactivates(self) -> bool {
-        matches!(self, Self::PromotionCode | Self::Portal)
+        matches!(self, Self::PromotionCode | Self::Portal | Self::Meter)
     }
 
     /// Whether `--replace` can put a new object in the place of one of its objects: a webhook
@@ -260,7 +273,8 @@ impl ResourceKind {
             | Self::PromotionCode
             | Self::TaxSettings
             | Self::TaxRegistration
-            | Self::Portal => None,
+            | Self::Portal
+            | Self::Meter => None,
         }
     }
 }
@@ -302,7 +316,7 @@ mod tests {
         for kind in ResourceKind::ALL {
             assert_eq!(ResourceKind::from_prefix(kind.prefix()), Some(kind));
         }
-        assert_eq!(ResourceKind::from_prefix("meters"), None);
+        assert_eq!(ResourceKind::from_prefix("entitlement"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod discounts;
 mod embedded;
 mod environments;
 mod failures;
+mod meters;
 mod outputs;
 mod ownership;
 mod plan_files;
