@@ -101,9 +101,9 @@ pub(crate) struct Meter {
 }
 
 /// The default `customer_mapping_key`, Stripe's.
-pub(crate) const CUSTOMER_KEY: &str = "stripe_customer_id";
+pub(crate) const DEFAULT_CUSTOMER_KEY: &str = "stripe_customer_id";
 /// The default `value_key`, Stripe's.
-pub(crate) const VALUE_KEY: &str = "value";
+pub(crate) const DEFAULT_VALUE_KEY: &str = "value";
 
 /// A payload key: 1 to 100 characters.
 fn payload_key(sink: &Sink, field: &str, value: Option<Sp<String>>, default: &str) -> String {
@@ -162,9 +162,9 @@ fn meter(sink: &Sink, raw: RawMeter) -> Option<Meter> {
             sink,
             "customer_mapping_key",
             raw.customer_mapping_key,
-            CUSTOMER_KEY,
+            DEFAULT_CUSTOMER_KEY,
         ),
-        value_key: payload_key(sink, "value_key", raw.value_key, VALUE_KEY),
+        value_key: payload_key(sink, "value_key", raw.value_key, DEFAULT_VALUE_KEY),
         event_time_window: match window {
             Some(w) => Some(w?),
             None => None,

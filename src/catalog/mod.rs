@@ -72,7 +72,7 @@ use raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use reader::{Sp, TableReader};
 use webhook::{RawWebhook, read_webhook};
 use meter::{RawMeter, read_meter};
-pub(crate) use meter::Meter;
+pub(crate) use meter::{DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY, Meter};
 
 /// billing.toml as written, before validation.
 #[derive(Debug, Default)]

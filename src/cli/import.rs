@@ -118,7 +118,10 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         ..
     } = session::connect(global, catalog)
         .await?
-        .read_with(&live::ReadScope::default())
+        .read_with(&live::ReadScope {
+            meters: true,
+            ..live::ReadScope::default()
+        })
         .await?;
     let client = &connection.client;
     // Stripe includes a currency option's tiers only when asked per currency: once the tiered

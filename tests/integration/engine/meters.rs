@@ -148,3 +148,64 @@ fn a_price_moved_to_another_meter_is_replaced_and_keeps_its_lookup_key() {
     assert_eq!(new["lookup_key"], "api_usage");
     assert_eq!(new["recurring"]["meter"], meter_named(&env, "token")["id"]);
 }
+
+#[test]
+fn import_writes_meters_and_metered_prices_and_the_result_plans_nothing() {
+    let env = Env::new("");
+    let made = |path: &str, body: &str| {
+        let res = stripe_sandbox::test_support::Req::post(path, body).send(&env.sandbox);
+        assert_eq!(res.status, 200, "{}", res.body);
+        res.json()["id"].as_str().unwrap().to_owned()
+    };
+    let meter = made(
+        "/v1/billing/meters",
+        "display_name=Tokens&event_name=llm.tokens&default_aggregation[formula]=sum\
+         &value_settings[event_payload_key]=count&event_time_window=hour",
+    );
+    let product = made("/v1/products", "name=LLM");
+    made(
+        "/v1/prices",
+        &format!(
+            "product={product}&currency=usd&unit_amount_decimal=0.02&recurring[interval]=month\
+             &recurring[usage_type]=metered&recurring[meter]={meter}&lookup_key=llm_tokens"
+        ),
+    );
+    // A legacy metered price without a meter (made under an older API version) is left out.
+    let legacy = stripe_sandbox::test_support::Req::post(
+        "/v1/prices",
+        &format!(
+            "product={product}&currency=usd&unit_amount=1&recurring[interval]=month\
+             &recurring[usage_type]=metered"
+        ),
+    )
+    .header("Stripe-Version", Some("2025-02-24.acacia"))
+    .send(&env.sandbox);
+    assert_eq!(legacy.status, 200, "{}", legacy.body);
+    let imported = env.billing(&["import", "--out", "imported.toml"]);
+    assert_eq!(imported.code, 0, "{}{}", imported.stdout, imported.stderr);
+    let text = env.dir.read("imported.toml");
+    assert!(text.contains("[meters.llm_tokens]"), "{text}\n{}{}", imported.stdout, imported.stderr);
+    assert!(text.contains("event_name = \"llm.tokens\""), "{text}");
+    assert!(text.contains("value_key = \"count\""), "{text}");
+    assert!(text.contains("event_time_window = \"hour\""), "{text}");
+    assert!(text.contains("meter = \"llm_tokens\""), "{text}");
+    let all = format!("{}{}", imported.stdout, imported.stderr);
+    assert!(all.contains("legacy metered price without a meter"), "{all}");
+    env.set_catalog(&text);
+    let plan = env.plan();
+    assert_eq!(plan.code, 2, "adoption only: {}{}", plan.stdout, plan.stderr);
+    env.converge();
+    assert_eq!(meters(&env).len(), 1, "no second meter");
+    let output = env.billing(&["output", "--format", "env"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(
+        output.stdout.contains(&format!("BILLING_METER_LLM_TOKENS={meter}\n")),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("BILLING_METER_LLM_TOKENS__EVENT_NAME=llm.tokens\n"),
+        "{}",
+        output.stdout
+    );
+}
