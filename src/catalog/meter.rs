@@ -61,7 +61,11 @@ const ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Reads `[meters.<key>]`.
-pub(crate) fn read_meter(sink: &Sink, key: Sp<String>, value: &Sp<DeValue<'_>>) -> Option<RawMeter> {
+pub(crate) fn read_meter(
+    sink: &Sink,
+    key: Sp<String>,
+    value: &Sp<DeValue<'_>>,
+) -> Option<RawMeter> {
     let address = Address::new(ResourceKind::Meter, key.get_ref());
     let what = format!("meter `{}`", key.get_ref());
     let table = expect_table(sink, value, &what, None)?;

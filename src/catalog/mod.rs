@@ -10,6 +10,7 @@ mod currency;
 mod diagnostic;
 mod environments;
 mod load;
+mod meter;
 mod model;
 mod money;
 mod place;
@@ -23,7 +24,6 @@ mod source;
 mod tax;
 mod validate;
 mod webhook;
-mod meter;
 
 #[cfg(test)]
 mod tests;
@@ -65,14 +65,14 @@ use toml::de::DeTable;
 
 use crate::resource::{Address, ResourceKind};
 use diagnostic::Sink;
+pub(crate) use meter::{DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY, Meter};
+use meter::{RawMeter, read_meter};
 use raw::{DEFAULT_PORTAL, RawProduct, read_product};
 use raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
 use raw_portal::{RawPortal, read_portal};
 use raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use reader::{Sp, TableReader};
 use webhook::{RawWebhook, read_webhook};
-use meter::{RawMeter, read_meter};
-pub(crate) use meter::{DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY, Meter};
 
 /// billing.toml as written, before validation.
 #[derive(Debug, Default)]

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use super::Ctx;
 use super::keys::{self, KeySpace};
 use super::write::{Table, Value};
-use super::Ctx;
 use crate::catalog::{DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY};
 use crate::live::LiveMeter;
 

@@ -495,7 +495,12 @@ fn matching_price(
             LiveRecurring {
                 interval: interval.as_str().to_owned(),
                 interval_count: u64::from(interval_count),
-                usage_type: if meter.is_some() { "metered" } else { "licensed" }.to_owned(),
+                usage_type: if meter.is_some() {
+                    "metered"
+                } else {
+                    "licensed"
+                }
+                .to_owned(),
                 meter: meter.as_deref().map(meter_id),
             }
         }),

@@ -13,6 +13,7 @@ mod tax;
 mod webhook;
 
 pub(crate) use managed::Managed;
+pub use meter::LiveMeter;
 pub use model::ReadScope;
 pub(crate) use model::money;
 pub(crate) use model::prices;
@@ -31,7 +32,6 @@ pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
 pub(crate) use tax::{tax_registrations, tax_settings};
 pub(crate) use webhook::CONNECT_KEY;
 pub use webhook::LiveWebhook;
-pub use meter::LiveMeter;
 
 use serde::Serialize;
 

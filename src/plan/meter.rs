@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use stripe_client_core::StripeRequest;
 use stripe_billing::billing_meter::{
     CreateBillingMeter, CreateBillingMeterCustomerMapping, CreateBillingMeterCustomerMappingType,
-    CreateBillingMeterDefaultAggregation, CreateBillingMeterValueSettings,
-    DeactivateBillingMeter, ReactivateBillingMeter, UpdateBillingMeter,
+    CreateBillingMeterDefaultAggregation, CreateBillingMeterValueSettings, DeactivateBillingMeter,
+    ReactivateBillingMeter, UpdateBillingMeter,
 };
+use stripe_client_core::StripeRequest;
 
 use super::action::Action;
 use super::builder::Builder;
@@ -42,7 +42,11 @@ fn title(m: &Meter) -> String {
 fn immutable_diff(m: &Meter, live: &LiveMeter) -> Vec<(&'static str, String, String)> {
     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
     [
-        ("aggregation", live.aggregation.clone(), m.aggregation.clone()),
+        (
+            "aggregation",
+            live.aggregation.clone(),
+            m.aggregation.clone(),
+        ),
         (
             "customer_mapping_key",
             live.customer_mapping_key.clone(),
@@ -86,7 +90,10 @@ pub(crate) fn plan(b: &mut Builder<'_>) -> MeterRefs {
         }
     }
     for live in &b.live.meters {
-        let declared = catalog.meters.values().any(|m| m.event_name == live.event_name);
+        let declared = catalog
+            .meters
+            .values()
+            .any(|m| m.event_name == live.event_name);
         let used = b
             .managed
             .all_of::<crate::live::LivePrice>()
@@ -341,9 +348,9 @@ impl Encode for MeterSpec {
 
     fn update(id: String, update: &MeterUpdate, _resolve: Resolve<'_>) -> Vec<WireRequest> {
         let builder = match update {
-            MeterUpdate::DisplayName(name) => {
-                UpdateBillingMeter::new(id).display_name(name.clone()).build()
-            }
+            MeterUpdate::DisplayName(name) => UpdateBillingMeter::new(id)
+                .display_name(name.clone())
+                .build(),
             MeterUpdate::Deactivate => DeactivateBillingMeter::new(id).build(),
             MeterUpdate::Reactivate => ReactivateBillingMeter::new(id).build(),
         };

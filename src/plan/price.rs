@@ -308,7 +308,11 @@ fn meter_diff(meter: Option<&ObjRef>, live: &LivePrice, out: &mut Vec<FieldChang
         .recurring
         .as_ref()
         .filter(|r| r.usage_type == "metered")
-        .map(|r| r.meter.clone().unwrap_or_else(|| "(metered, no meter)".to_owned()));
+        .map(|r| {
+            r.meter
+                .clone()
+                .unwrap_or_else(|| "(metered, no meter)".to_owned())
+        });
     let same = match (meter, &live_meter) {
         (None, None) => true,
         (Some(ObjRef::Id(id)), Some(have)) => id == have,
@@ -993,7 +997,11 @@ fn update_options(
 }
 
 /// `POST /v1/prices`.
-pub(crate) fn create_request(product: String, meter: Option<String>, spec: &PriceSpec) -> WireRequest {
+pub(crate) fn create_request(
+    product: String,
+    meter: Option<String>,
+    spec: &PriceSpec,
+) -> WireRequest {
     use stripe_product::price::CreatePriceTiersUpTo as UpTo;
     let p = &spec.price;
     let mut r = CreatePrice::new(currency(p.currency)).product(product);

@@ -39,14 +39,21 @@ fn meter_named(env: &Env, event: &str) -> Value {
 
 #[test]
 fn a_meter_and_its_metered_price_are_created_in_one_apply() {
-    let env = Env::new(&format!("{PRODUCT}{}{}", meter("calls", "api_call", ""), usage("calls")));
+    let env = Env::new(&format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    ));
     let plan = env.billing(&["plan"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("meters.calls"), "{}", plan.stdout);
     env.converge();
     let m = meter_named(&env, "api_call");
     assert_eq!(m["default_aggregation"]["formula"], "sum");
-    assert_eq!(m["customer_mapping"]["event_payload_key"], "stripe_customer_id");
+    assert_eq!(
+        m["customer_mapping"]["event_payload_key"],
+        "stripe_customer_id"
+    );
     let price = env.current("prices.api.usage");
     assert_eq!(price["recurring"]["usage_type"], "metered");
     assert_eq!(price["recurring"]["meter"], m["id"]);
@@ -54,33 +61,58 @@ fn a_meter_and_its_metered_price_are_created_in_one_apply() {
 
 #[test]
 fn the_display_name_changes_in_place() {
-    let env = Env::new(&format!("{PRODUCT}{}{}", meter("calls", "api_call", ""), usage("calls")));
+    let env = Env::new(&format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    ));
     env.converge();
     let id = meter_named(&env, "api_call")["id"].clone();
-    let renamed = format!("{PRODUCT}{}{}", meter("calls", "api_call", ""), usage("calls"))
-        .replace("display_name = \"API calls\"", "display_name = \"Requests\"");
+    let renamed = format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    )
+    .replace(
+        "display_name = \"API calls\"",
+        "display_name = \"Requests\"",
+    );
     env.set_catalog(&renamed);
     let plan = env.billing(&["plan"]);
     assert!(plan.stdout.contains("display_name"), "{}", plan.stdout);
     env.converge();
     let m = meter_named(&env, "api_call");
-    assert_eq!((m["id"].clone(), m["display_name"].clone()), (id, "Requests".into()));
+    assert_eq!(
+        (m["id"].clone(), m["display_name"].clone()),
+        (id, "Requests".into())
+    );
     assert_eq!(meters(&env).len(), 1);
 }
 
 #[test]
 fn an_immutable_change_is_refused_with_nothing_sent() {
-    let env = Env::new(&format!("{PRODUCT}{}{}", meter("calls", "api_call", ""), usage("calls")));
+    let env = Env::new(&format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    ));
     env.converge();
-    let changed = format!("{PRODUCT}{}{}", meter("calls", "api_call", ""), usage("calls"))
-        .replace("aggregation = \"sum\"", "aggregation = \"count\"");
+    let changed = format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    )
+    .replace("aggregation = \"sum\"", "aggregation = \"count\"");
     env.set_catalog(&changed);
     let writes = env.writes();
     for args in [&["plan"][..], &["apply", "--yes"][..]] {
         let run = env.billing(args);
         assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
         let all = format!("{}{}", run.stdout, run.stderr);
-        assert!(all.contains("`aggregation` from \"sum\" to \"count\""), "{all}");
+        assert!(
+            all.contains("`aggregation` from \"sum\" to \"count\""),
+            "{all}"
+        );
         assert!(all.contains("new event_name"), "{all}");
         assert!(all.contains("active = false"), "{all}");
     }
@@ -89,15 +121,26 @@ fn an_immutable_change_is_refused_with_nothing_sent() {
 
 #[test]
 fn a_meter_is_deactivated_after_the_prices_on_it_are_archived() {
-    let env = Env::new(&format!("{PRODUCT}{}{}", meter("calls", "api_call", ""), usage("calls")));
+    let env = Env::new(&format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    ));
     env.converge();
     let price = env.id("prices.api.usage");
     // The price leaves billing.toml and the meter is switched off in the same apply.
-    env.set_catalog(&format!("{PRODUCT}{}", meter("calls", "api_call", "active = false")));
+    env.set_catalog(&format!(
+        "{PRODUCT}{}",
+        meter("calls", "api_call", "active = false")
+    ));
     env.converge();
     let m = meter_named(&env, "api_call");
     assert_eq!(m["status"], "inactive");
-    let archived = env.prices().into_iter().find(|p| p["id"] == price.as_str()).unwrap();
+    let archived = env
+        .prices()
+        .into_iter()
+        .find(|p| p["id"] == price.as_str())
+        .unwrap();
     assert_eq!(archived["active"], false);
     let order: Vec<String> = env
         .sandbox
@@ -106,8 +149,14 @@ fn a_meter_is_deactivated_after_the_prices_on_it_are_archived() {
         .filter(|r| r.method == "POST")
         .map(|r| r.path.clone())
         .collect();
-    let archive = order.iter().position(|p| p == &format!("/v1/prices/{price}")).unwrap();
-    let off = order.iter().position(|p| p.ends_with("/deactivate")).unwrap();
+    let archive = order
+        .iter()
+        .position(|p| p == &format!("/v1/prices/{price}"))
+        .unwrap();
+    let off = order
+        .iter()
+        .position(|p| p.ends_with("/deactivate"))
+        .unwrap();
     assert!(archive < off, "{order:?}");
     // Back on.
     env.set_catalog(&format!("{PRODUCT}{}", meter("calls", "api_call", "")));
@@ -117,9 +166,17 @@ fn a_meter_is_deactivated_after_the_prices_on_it_are_archived() {
 
 #[test]
 fn deactivating_a_meter_a_declared_price_still_uses_is_refused() {
-    let env = Env::new(&format!("{PRODUCT}{}{}", meter("calls", "api_call", ""), usage("calls")));
+    let env = Env::new(&format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    ));
     env.converge();
-    env.set_catalog(&format!("{PRODUCT}{}{}", meter("calls", "api_call", "active = false"), usage("calls")));
+    env.set_catalog(&format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", "active = false"),
+        usage("calls")
+    ));
     let run = env.validate();
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("billing.toml:"), "{}", run.stderr);
@@ -184,27 +241,43 @@ fn import_writes_meters_and_metered_prices_and_the_result_plans_nothing() {
     let imported = env.billing(&["import", "--out", "imported.toml"]);
     assert_eq!(imported.code, 0, "{}{}", imported.stdout, imported.stderr);
     let text = env.dir.read("imported.toml");
-    assert!(text.contains("[meters.llm_tokens]"), "{text}\n{}{}", imported.stdout, imported.stderr);
+    assert!(
+        text.contains("[meters.llm_tokens]"),
+        "{text}\n{}{}",
+        imported.stdout,
+        imported.stderr
+    );
     assert!(text.contains("event_name = \"llm.tokens\""), "{text}");
     assert!(text.contains("value_key = \"count\""), "{text}");
     assert!(text.contains("event_time_window = \"hour\""), "{text}");
     assert!(text.contains("meter = \"llm_tokens\""), "{text}");
     let all = format!("{}{}", imported.stdout, imported.stderr);
-    assert!(all.contains("legacy metered price without a meter"), "{all}");
+    assert!(
+        all.contains("legacy metered price without a meter"),
+        "{all}"
+    );
     env.set_catalog(&text);
     let plan = env.plan();
-    assert_eq!(plan.code, 2, "adoption only: {}{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.code, 2,
+        "adoption only: {}{}",
+        plan.stdout, plan.stderr
+    );
     env.converge();
     assert_eq!(meters(&env).len(), 1, "no second meter");
     let output = env.billing(&["output", "--format", "env"]);
     assert_eq!(output.code, 0, "{}", output.stderr);
     assert!(
-        output.stdout.contains(&format!("BILLING_METER_LLM_TOKENS={meter}\n")),
+        output
+            .stdout
+            .contains(&format!("BILLING_METER_LLM_TOKENS={meter}\n")),
         "{}",
         output.stdout
     );
     assert!(
-        output.stdout.contains("BILLING_METER_LLM_TOKENS__EVENT_NAME=llm.tokens\n"),
+        output
+            .stdout
+            .contains("BILLING_METER_LLM_TOKENS__EVENT_NAME=llm.tokens\n"),
         "{}",
         output.stdout
     );

@@ -61,12 +61,8 @@ const PORTAL_CONFIGURATIONS: Paths = Paths::new(
 /// Webhook endpoints record no events (Stripe has no event type for them).
 const WEBHOOK_ENDPOINTS: Paths =
     Paths::new("/v1/webhook_endpoints", "/v1/webhook_endpoints/{id}", &NONE);
-const METERS: Paths = Paths::new(
-    "/v1/billing/meters",
-    "/v1/billing/meters/{id}",
-    &NONE,
-)
-.events("billing.meter");
+const METERS: Paths =
+    Paths::new("/v1/billing/meters", "/v1/billing/meters/{id}", &NONE).events("billing.meter");
 
 pub(crate) static ENDPOINTS: &[Endpoint] = &[
     EVENTS.list(events::LIST, events::list),

@@ -8,13 +8,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::meters;
 use crate::error::ApiError;
 use crate::expand::{Expand, Schema, Target};
 use crate::handler::{self, Call, Ctx, Resource};
 use crate::ids;
 use crate::list::{CREATED, ENDING_BEFORE, LIMIT, STARTING_AFTER};
 use crate::metadata;
-use super::meters;
 use crate::params::{EXPAND, Field, ParamsExt, Ty};
 use crate::state::{State, find, unused_id};
 use crate::tx::Tx;

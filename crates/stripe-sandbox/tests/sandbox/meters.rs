@@ -60,10 +60,15 @@ async fn a_meter_has_stripes_shape_and_defaults() {
         meter["customer_mapping"],
         json!({"event_payload_key": "stripe_customer_id", "type": "by_id"})
     );
-    assert_eq!(meter["value_settings"], json!({"event_payload_key": "value"}));
+    assert_eq!(
+        meter["value_settings"],
+        json!({"event_payload_key": "value"})
+    );
     assert_eq!(meter["event_time_window"], Value::Null);
     assert_eq!(meter["status_transitions"], json!({"deactivated_at": null}));
-    let got = Req::get(&format!("/v1/billing/meters/{id}")).send(&sandbox).json();
+    let got = Req::get(&format!("/v1/billing/meters/{id}"))
+        .send(&sandbox)
+        .json();
     assert_eq!(got, meter);
     let custom = create(
         &sandbox,
@@ -80,14 +85,21 @@ async fn a_meter_has_stripes_shape_and_defaults() {
 #[tokio::test]
 async fn create_refuses_missing_fields_unknown_formulas_and_a_taken_event_name() {
     let sandbox = start();
-    let res = post(&sandbox, "/v1/billing/meters", "display_name=X&event_name=x");
+    let res = post(
+        &sandbox,
+        "/v1/billing/meters",
+        "display_name=X&event_name=x",
+    );
     assert_eq!(res.error().1.as_deref(), Some("default_aggregation"));
     let res = post(
         &sandbox,
         "/v1/billing/meters",
         "display_name=X&event_name=x&default_aggregation[formula]=max",
     );
-    assert_eq!(res.error().1.as_deref(), Some("default_aggregation[formula]"));
+    assert_eq!(
+        res.error().1.as_deref(),
+        Some("default_aggregation[formula]")
+    );
     let res = post(
         &sandbox,
         "/v1/billing/meters",
@@ -148,7 +160,9 @@ async fn deactivation_and_reactivation_show_in_status_and_list() {
     let res = post(&sandbox, &format!("/v1/billing/meters/{id}/deactivate"), "");
     assert_eq!(res.status, 400, "already inactive");
     let names = |query: &str| -> Vec<String> {
-        let list = Req::get(&format!("/v1/billing/meters{query}")).send(&sandbox).json();
+        let list = Req::get(&format!("/v1/billing/meters{query}"))
+            .send(&sandbox)
+            .json();
         assert_eq!(list["url"], "/v1/billing/meters");
         list["data"]
             .as_array()
@@ -162,7 +176,10 @@ async fn deactivation_and_reactivation_show_in_status_and_list() {
     assert_eq!(names("").len(), 2);
     let res = post(&sandbox, &format!("/v1/billing/meters/{id}/reactivate"), "");
     assert_eq!(res.json()["status"], "active");
-    assert_eq!(res.json()["status_transitions"]["deactivated_at"], Value::Null);
+    assert_eq!(
+        res.json()["status_transitions"]["deactivated_at"],
+        Value::Null
+    );
     let types = event_types(&sandbox);
     for t in ["billing.meter.deactivated", "billing.meter.reactivated"] {
         assert!(types.contains(&t.to_string()), "{t}: {types:?}");
@@ -182,7 +199,9 @@ async fn a_metered_price_names_an_active_meter() {
     let price = res.json();
     assert_eq!(price["recurring"]["meter"], id);
     assert_eq!(price["recurring"]["usage_type"], "metered");
-    let listed = Req::get(&format!("/v1/prices?recurring[meter]={id}")).send(&sandbox).json();
+    let listed = Req::get(&format!("/v1/prices?recurring[meter]={id}"))
+        .send(&sandbox)
+        .json();
     assert_eq!(listed["data"][0]["id"], price["id"]);
     let res = metered_price(&sandbox, &prod, "mtr_missing");
     assert_eq!(
@@ -191,7 +210,12 @@ async fn a_metered_price_names_an_active_meter() {
     );
     post(&sandbox, &format!("/v1/billing/meters/{id}/deactivate"), "");
     let res = metered_price(&sandbox, &prod, id);
-    assert_eq!(res.error().1.as_deref(), Some("recurring[meter]"), "{}", res.body);
+    assert_eq!(
+        res.error().1.as_deref(),
+        Some("recurring[meter]"),
+        "{}",
+        res.body
+    );
     assert!(res.error().2.contains("inactive"), "{}", res.body);
     post(&sandbox, &format!("/v1/billing/meters/{id}/reactivate"), "");
     assert_eq!(metered_price(&sandbox, &prod, id).status, 200);
@@ -199,7 +223,9 @@ async fn a_metered_price_names_an_active_meter() {
     let res = post(
         &sandbox,
         "/v1/prices",
-        &format!("currency=usd&product={prod}&unit_amount=1&recurring[interval]=month&recurring[meter]={id}"),
+        &format!(
+            "currency=usd&product={prod}&unit_amount=1&recurring[interval]=month&recurring[meter]={id}"
+        ),
     );
     assert_eq!(res.error().1.as_deref(), Some("recurring[meter]"));
     let res = post(
@@ -210,5 +236,10 @@ async fn a_metered_price_names_an_active_meter() {
              &recurring[usage_type]=metered&recurring[meter]={id}&recurring[aggregate_usage]=sum"
         ),
     );
-    assert_eq!(res.error().0.as_deref(), Some("parameter_unknown"), "{}", res.body);
+    assert_eq!(
+        res.error().0.as_deref(),
+        Some("parameter_unknown"),
+        "{}",
+        res.body
+    );
 }
