@@ -38,6 +38,18 @@ fn title(m: &Meter) -> String {
     format!("billing meter {}", m.event_name)
 }
 
+/// A change to the existing meter `live`, declared as `m`.
+fn change_of(m: &Meter, action: Action, live: &LiveMeter) -> Change {
+    Change::new(
+        ResourceKind::Meter,
+        &address(&m.key),
+        action,
+        Some(live.id.clone()),
+        title(m),
+        fingerprint(&[live]),
+    )
+}
+
 /// The fields Stripe cannot change that differ: `(field, live, declared)`.
 fn immutable_diff(m: &Meter, live: &LiveMeter) -> Vec<(&'static str, String, String)> {
     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
@@ -140,7 +152,7 @@ fn create(b: &mut Builder<'_>, m: &Meter) -> StepId {
     b.add_step(
         idx,
         "create billing meter",
-        MeterWrite::Create(MeterSpec::from(m)),
+        MeterWrite::Create(m.clone()),
         vec![],
     )
 }
@@ -148,56 +160,44 @@ fn create(b: &mut Builder<'_>, m: &Meter) -> StepId {
 /// The display name changed in place; a reactivation. (Deactivation waits for the prices:
 /// [`plan_deactivations`].)
 fn update(b: &mut Builder<'_>, m: &Meter, live: &LiveMeter) {
-    let target = ObjRef::Id(live.id.clone());
     if live.display_name != m.display_name {
-        let mut change = Change::new(
-            ResourceKind::Meter,
-            &address(&m.key),
-            Action::Update,
-            Some(live.id.clone()),
-            title(m),
-            fingerprint(&[live]),
-        );
+        let mut change = change_of(m, Action::Update, live);
         change.fields.push(FieldChange::new(
             "display_name",
             FieldValue::Text(live.display_name.clone()),
             FieldValue::Text(m.display_name.clone()),
         ));
-        let idx = b.add_change(change);
-        b.add_step(
-            idx,
-            "update billing meter",
-            MeterWrite::Update {
-                object: target.clone(),
-                update: MeterUpdate::DisplayName(m.display_name.clone()),
-            },
-            vec![],
-        );
+        let update = MeterUpdate::DisplayName(m.display_name.clone());
+        add_update(b, change, "update billing meter", live, update, vec![]);
     }
     if m.active && !live.active {
-        let mut change = Change::new(
-            ResourceKind::Meter,
-            &address(&m.key),
-            Action::Unarchive,
-            Some(live.id.clone()),
-            title(m),
-            fingerprint(&[live]),
-        );
+        let mut change = change_of(m, Action::Unarchive, live);
         change.fields.push(FieldChange::active(false, true));
         change
             .notes
             .push("the meter accepts meter events again".to_owned());
-        let idx = b.add_change(change);
-        b.add_step(
-            idx,
-            "reactivate billing meter",
-            MeterWrite::Update {
-                object: target,
-                update: MeterUpdate::Reactivate,
-            },
-            vec![],
-        );
+        let update = MeterUpdate::Reactivate;
+        add_update(b, change, "reactivate billing meter", live, update, vec![]);
     }
+}
+
+/// Adds `change` with the step that sends `update` to `live`, after `deps`.
+fn add_update(
+    b: &mut Builder<'_>,
+    change: Change,
+    description: &str,
+    live: &LiveMeter,
+    update: MeterUpdate,
+    deps: Vec<StepId>,
+) {
+    let idx = b.add_change(change);
+    let object = ObjRef::Id(live.id.clone());
+    b.add_step(
+        idx,
+        description,
+        MeterWrite::Update { object, update },
+        deps,
+    );
 }
 
 /// A difference Stripe cannot make: a plan error that says what to do instead.
@@ -261,70 +261,32 @@ pub(crate) fn plan_deactivations(b: &mut Builder<'_>) {
             });
             continue;
         }
-        let mut change = Change::new(
-            ResourceKind::Meter,
-            &address(&m.key),
-            Action::Deactivate,
-            Some(live.id.clone()),
-            title(m),
-            fingerprint(&[live]),
-        );
+        let mut change = change_of(m, Action::Deactivate, live);
         change.fields.push(FieldChange::active(true, false));
         change.reason = Some("billing.toml declares `active = false`".to_owned());
         change.notes.push(format!(
             "Stripe refuses meter events named \"{}\" once the meter is inactive",
             m.event_name
         ));
-        let idx = b.add_change(change);
-        b.add_step(
-            idx,
-            "deactivate billing meter",
-            MeterWrite::Update {
-                object: ObjRef::Id(live.id.clone()),
-                update: MeterUpdate::Deactivate,
-            },
-            deps,
-        );
-    }
-}
-
-/// A meter to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(super) struct MeterSpec {
-    pub display_name: String,
-    pub event_name: String,
-    pub aggregation: String,
-    pub customer_mapping_key: String,
-    pub value_key: String,
-    pub event_time_window: Option<String>,
-}
-
-impl From<&Meter> for MeterSpec {
-    fn from(m: &Meter) -> Self {
-        Self {
-            display_name: m.display_name.clone(),
-            event_name: m.event_name.clone(),
-            aggregation: m.aggregation.clone(),
-            customer_mapping_key: m.customer_mapping_key.clone(),
-            value_key: m.value_key.clone(),
-            event_time_window: m.event_time_window.clone(),
-        }
+        let update = MeterUpdate::Deactivate;
+        add_update(b, change, "deactivate billing meter", live, update, deps);
     }
 }
 
 /// What changes on an existing meter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub(super) enum MeterUpdate {
+pub(crate) enum MeterUpdate {
     DisplayName(String),
     Deactivate,
     Reactivate,
 }
 
 /// A write to a billing meter.
-pub(crate) type MeterWrite = Writes<MeterSpec>;
+pub(crate) type MeterWrite = Writes<Meter>;
 
-impl Encode for MeterSpec {
+/// A meter to create is its entry.
+impl Encode for Meter {
     type Update = MeterUpdate;
 
     fn create(&self, _resolve: Resolve<'_>) -> Vec<WireRequest> {
