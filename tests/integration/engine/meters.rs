@@ -282,3 +282,22 @@ fn import_writes_meters_and_metered_prices_and_the_result_plans_nothing() {
         output.stdout
     );
 }
+
+#[test]
+fn a_saved_plan_creates_the_meter_then_the_price_that_names_it() {
+    let env = Env::new(&format!(
+        "{PRODUCT}{}{}",
+        meter("calls", "api_call", ""),
+        usage("calls")
+    ));
+    let run = env.billing(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = env.billing(&["apply", "plan.json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let price = env.current("prices.api.usage");
+    assert_eq!(
+        price["recurring"]["meter"],
+        meter_named(&env, "api_call")["id"]
+    );
+    assert_eq!(env.plan().code, 0);
+}
