@@ -35,10 +35,10 @@ pub use import::{
     Import, Options as ImportOptions, Origin as ImportOrigin, import, verify as verify_import,
 };
 pub use live::{
-    Account, BASE_SPLITS, LiveAttachment, LiveCoupon, LiveCurrencyOption, LiveFeature, LivePortal,
-    LivePrice, LiveProduct, LivePromotionCode, LiveRecurring, LiveRegistration, LiveState,
-    LiveTaxRate, LiveTaxSettings, LiveTier, LiveWebhook, ReadScope, ReadStats, read_counted,
-    simulate_listing,
+    Account, BASE_SPLITS, LiveAttachment, LiveCoupon, LiveCurrencyOption, LiveFeature, LiveMeter,
+    LivePortal, LivePrice, LiveProduct, LivePromotionCode, LiveRecurring, LiveRegistration,
+    LiveState, LiveTaxRate, LiveTaxSettings, LiveTier, LiveWebhook, ReadScope, ReadStats,
+    read_counted, simulate_listing,
 };
 pub use resource::ResourceKind;
 pub use stripe::{ClientSettings, SecretKey, StripeHttp, api_version};

@@ -100,12 +100,24 @@ pub(crate) struct Outputs {
     /// each webhook endpoint's URL (never its signing secret), each entitlement feature's
     /// lookup key.
     pub details: BTreeMap<ResourceKind, BTreeMap<String, String>>,
+    /// Each declared meter billing found, by key: the application sends meter events by its
+    /// event name.
+    pub meters: BTreeMap<String, MeterIds>,
+}
+
+/// A billing meter as outputs list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct MeterIds {
+    pub id: String,
+    pub event_name: String,
 }
 
 impl Outputs {
     /// Whether it lists any id at all.
     pub(crate) fn has_ids(&self) -> bool {
-        !self.prices.is_empty() || self.ids.values().any(|ids| !ids.is_empty())
+        !self.prices.is_empty()
+            || !self.meters.is_empty()
+            || self.ids.values().any(|ids| !ids.is_empty())
     }
 }
 
@@ -143,7 +155,8 @@ impl Serialize for Outputs {
             .into_iter()
             .filter(|k| *k == ResourceKind::Price || self.ids.contains_key(k))
             .collect();
-        let mut out = s.serialize_struct("Outputs", 4 + kinds.len())?;
+        let meters = usize::from(!self.meters.is_empty());
+        let mut out = s.serialize_struct("Outputs", 4 + kinds.len() + meters)?;
         out.serialize_field("environment", &self.environment)?;
         out.serialize_field("account", &self.account)?;
         out.serialize_field("mode", &self.mode)?;
@@ -167,6 +180,9 @@ impl Serialize for Outputs {
                 Some(ids) => out.serialize_field(kind.prefix(), ids)?,
                 None => out.serialize_field(kind.prefix(), &self.prices)?,
             }
+        }
+        if meters > 0 {
+            out.serialize_field(ResourceKind::Meter.prefix(), &self.meters)?;
         }
         out.end()
     }
@@ -266,6 +282,22 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
             (*kind, values)
         })
         .collect();
+    let meters = catalog
+        .meters
+        .values()
+        .filter_map(|m| {
+            let live = live.meters.iter().find(|l| l.event_name == m.event_name);
+            if live.is_none() {
+                missing.push(Address::new(ResourceKind::Meter, m.key.as_str()).to_string());
+            }
+            let ids = MeterIds {
+                id: live?.id.clone(),
+                event_name: m.event_name.clone(),
+            };
+            Some((m.key.clone(), ids))
+        })
+        .collect();
+    missing.sort();
     Outputs {
         environment: origin.environment.clone(),
         account: origin.account.clone(),
@@ -276,6 +308,7 @@ pub(crate) fn collect(catalog: &Catalog, live: &LiveState, origin: &Origin) -> O
         missing,
         inactive,
         details,
+        meters,
     }
 }
 
@@ -366,6 +399,14 @@ fn env_lines(o: &Outputs) -> Result<Vec<(String, String)>, String> {
                 let suffix = field.to_ascii_uppercase();
                 lines.push((format!("{name}__{suffix}"), value.clone(), address));
             }
+        }
+    }
+    if let Some(prefix) = ResourceKind::Meter.env_prefix() {
+        for (k, m) in &o.meters {
+            let name = format!("BILLING_{prefix}_{}", env_part(k));
+            let address = Address::new(ResourceKind::Meter, k.as_str()).to_string();
+            lines.push((name.clone(), m.id.clone(), address.clone()));
+            lines.push((format!("{name}__EVENT_NAME"), m.event_name.clone(), address));
         }
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();

@@ -11,6 +11,7 @@ mod diagnostic;
 mod entitlement;
 mod environments;
 mod load;
+mod meter;
 mod model;
 mod money;
 mod place;
@@ -67,6 +68,8 @@ use toml::de::DeTable;
 use crate::resource::{Address, ResourceKind};
 use diagnostic::Sink;
 use entitlement::{RawEntitlement, read_entitlement};
+pub(crate) use meter::{DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY, Meter};
+use meter::{RawMeter, read_meter};
 use raw::{DEFAULT_PORTAL, RawProduct, read_product};
 use raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code};
 use raw_portal::{RawPortal, read_portal};
@@ -99,6 +102,8 @@ pub(crate) struct RawCatalog {
     pub webhooks: Vec<RawWebhook>,
     /// `[entitlements.<key>]` in source order.
     pub entitlements: Vec<RawEntitlement>,
+    /// `[meters.<key>]` in source order.
+    pub meters: Vec<RawMeter>,
     /// Where the catalog is and the environment it is resolved for (set after reading).
     pub place: Place,
 }
@@ -117,6 +122,7 @@ const TOP: &[&str] = &[
     "portals",
     "webhooks",
     "entitlements",
+    "meters",
 ];
 
 /// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
@@ -134,6 +140,7 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
         portals: Vec::new(),
         webhooks: Vec::new(),
         entitlements: Vec::new(),
+        meters: Vec::new(),
         place: Place::default(),
     };
     if let Some((_, products)) = top.map("products") {
@@ -200,6 +207,11 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
             raw.entitlements.extend(read_entitlement(sink, key, value));
         }
     }
+    if let Some((_, meters)) = top.map("meters") {
+        for (key, value) in meters {
+            raw.meters.extend(read_meter(sink, key, value));
+        }
+    }
     top.finish();
     raw
 }
@@ -234,6 +246,8 @@ pub struct Catalog {
     pub(crate) webhooks: BTreeMap<String, Webhook>,
     /// Entitlement features by key.
     pub(crate) entitlements: BTreeMap<String, Entitlement>,
+    /// Billing meters by key.
+    pub(crate) meters: BTreeMap<String, Meter>,
 }
 
 impl Catalog {
@@ -250,6 +264,7 @@ impl Catalog {
             ResourceKind::Portal => self.portals.len(),
             ResourceKind::WebhookEndpoint => self.webhooks.len(),
             ResourceKind::EntitlementFeature => self.entitlements.len(),
+            ResourceKind::Meter => self.meters.len(),
         }
     }
 
@@ -277,6 +292,7 @@ impl Catalog {
             ResourceKind::Portal => keyed(&mut self.portals.keys()),
             ResourceKind::WebhookEndpoint => keyed(&mut self.webhooks.keys()),
             ResourceKind::EntitlementFeature => keyed(&mut self.entitlements.keys()),
+            ResourceKind::Meter => keyed(&mut self.meters.keys()),
         }
     }
 
@@ -325,6 +341,7 @@ impl Catalog {
             ResourceKind::Portal => self.portals.contains_key(key),
             ResourceKind::WebhookEndpoint => self.webhooks.contains_key(key),
             ResourceKind::EntitlementFeature => self.entitlements.contains_key(key),
+            ResourceKind::Meter => self.meters.contains_key(key),
         }
     }
 
@@ -416,6 +433,14 @@ impl Catalog {
                     (Address::new(kind, e.key.as_str()), summary)
                 })
                 .collect(),
+            ResourceKind::Meter => self
+                .meters
+                .values()
+                .map(|m| {
+                    let summary = format!("event {}  {}", m.event_name, m.aggregation);
+                    (Address::new(kind, m.key.as_str()), summary)
+                })
+                .collect(),
         }
     }
 
@@ -479,7 +504,8 @@ impl Catalog {
             | ResourceKind::PromotionCode
             | ResourceKind::TaxSettings
             | ResourceKind::TaxRegistration
-            | ResourceKind::Portal => Vec::new(),
+            | ResourceKind::Portal
+            | ResourceKind::Meter => Vec::new(),
         }
     }
 

@@ -173,6 +173,8 @@ pub struct Price {
     pub pricing: Pricing,
     /// `None` for a one-time price.
     pub recurring: Option<Recurring>,
+    /// The key of the meter a metered price bills (`meter = "<key>"`); `None`: licensed.
+    pub meter: Option<String>,
     pub nickname: Option<String>,
     /// The lookup key (declared, or `<product>_<price>`).
     pub lookup_key: String,

@@ -63,6 +63,8 @@ pub(crate) struct RawPrice {
     pub amounts: RawAmounts,
     pub interval: Option<Sp<String>>,
     pub interval_count: Option<Sp<i64>>,
+    /// `meter = "<key>"`: a metered price.
+    pub meter: Option<Sp<String>>,
     pub nickname: Option<Sp<String>>,
     pub lookup_key: Option<Sp<String>>,
     pub tax_behavior: Option<Sp<String>>,
@@ -164,6 +166,7 @@ const PRICE: &[&str] = &[
     "unit_amount_decimal",
     "interval",
     "interval_count",
+    "meter",
     "nickname",
     "lookup_key",
     "tax_behavior",
@@ -179,6 +182,14 @@ const PRICE: &[&str] = &[
 ];
 
 const PRICE_ALIASES: &[(&str, &str)] = &[
+    (
+        "aggregate_usage",
+        "Stripe removed `aggregate_usage` (API version 2025-03-31.basil): the meter's `aggregation` decides how usage adds up",
+    ),
+    (
+        "usage_type",
+        "write `meter = \"<key>\"`: a price with a meter is metered, one without is licensed",
+    ),
     (
         "recurring",
         "write `interval` (and `interval_count`) directly on the price",
@@ -351,6 +362,7 @@ fn read_price(
         amounts: read_amounts(&t, "amount", "unit_amount", "unit_amount_decimal"),
         interval: t.string("interval"),
         interval_count: t.integer("interval_count"),
+        meter: t.string("meter"),
         nickname: t.string("nickname"),
         lookup_key: t.string("lookup_key"),
         tax_behavior: t.string("tax_behavior"),

@@ -1398,6 +1398,55 @@ entitlements = ["ssso", "audit", "audit"]
 }
 
 #[test]
+fn meter_and_metered_price_problems_point_at_the_value() {
+    let text = r#"[meters.calls]
+display_name = "Calls"
+event_name = "api_call"
+aggregation = "max"
+[meters.twice]
+display_name = "Twice"
+event_name = "api_call"
+aggregation = "sum"
+event_time_window = "week"
+[meters.off]
+display_name = "Off"
+event_name = "off"
+aggregation = "count"
+active = false
+[products.api]
+name = "API"
+[products.api.prices.once]
+currency = "usd"
+amount = "1.00"
+meter = "calls"
+[products.api.prices.typo]
+currency = "usd"
+amount = "1.00"
+interval = "month"
+meter = "cals"
+aggregate_usage = "sum"
+[products.api.prices.off]
+currency = "usd"
+amount = "1.00"
+interval = "month"
+meter = "off"
+"#;
+    let shown = problems(text);
+    for expected in [
+        "billing.toml:4:15: error: `aggregation` must be one of \"count\", \"sum\", \"last\"",
+        "billing.toml:7:14: error: meters `calls` and `twice` both declare event_name \"api_call\"",
+        "billing.toml:9:21: error: `event_time_window` must be one of \"day\", \"hour\"",
+        "billing.toml:20:9: error: `meter` on a one-time price",
+        "billing.toml:25:9: error: no meter `cals` is declared",
+        "did you mean \"calls\"?",
+        "aggregate_usage",
+        "billing.toml:31:9: error: meter `off` is declared `active = false`",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
+    }
+}
+
+#[test]
 fn entitlements_default_their_lookup_key_and_products_list_them_sorted() {
     let catalog = valid(
         "[entitlements.sso]\nname = \"SSO\"\n[entitlements.audit]\nname = \"Audit\"\nlookup_key = \"audit_log\"\n[products.pro]\nname = \"Pro\"\nentitlements = [\"sso\", \"audit\"]\n",

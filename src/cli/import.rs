@@ -120,6 +120,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
         .await?
         .read_with(&live::ReadScope {
             all_product_features: true,
+            meters: true,
             ..live::ReadScope::default()
         })
         .await?;

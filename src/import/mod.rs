@@ -21,6 +21,7 @@ mod discounts;
 mod entitlement;
 mod environments;
 mod keys;
+mod meter;
 mod place;
 mod portal;
 mod products;
@@ -148,7 +149,10 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
             include_archived: options.include_archived,
             ..Report::default()
         },
+        meter_keys: meter::Keys::new(),
     };
+    let (meters, meter_keys) = meter::meters(&ctx);
+    ctx.meter_keys = meter_keys;
     let mut entries = Table::default();
     if let Some(tax) = tax::settings(&mut ctx) {
         entries.table("tax", tax);
@@ -180,6 +184,7 @@ pub fn import(live: &LiveState, options: &Options) -> Import {
     entries.table("portals", more);
     entries.table("webhooks", webhook::endpoints(&mut ctx));
     entries.table("entitlements", features);
+    entries.table("meters", meters);
     Import {
         entries,
         report: ctx.report,
@@ -343,6 +348,8 @@ pub(crate) struct Ctx<'a> {
     pub live: &'a LiveState,
     pub options: &'a Options,
     pub report: Report,
+    /// The key written for each meter, by id (metered prices name it).
+    pub meter_keys: meter::Keys,
 }
 
 impl Ctx<'_> {

@@ -59,7 +59,16 @@ fn wrap_price(entry: &Table) -> Table {
     let mut product = Table::default();
     product.text("name", "x");
     product.table("prices", nest(&["x"], entry));
-    nest(&["products", "p"], &product)
+    let mut catalog = nest(&["products", "p"], &product);
+    // The meter a metered price names, as a stand-in.
+    if let Some((_, Value::Str(key))) = entry.values.iter().find(|(k, _)| k == "meter") {
+        let mut meter = Table::default();
+        meter.text("display_name", "x");
+        meter.text("event_name", "x");
+        meter.text("aggregation", "sum");
+        catalog.table("meters", nest(&[key.as_str()], &meter));
+    }
+    catalog
 }
 
 /// `prices.<product>.<price>` → its two keys, when billing.toml can declare them.
@@ -121,10 +130,22 @@ fn tax_behavior(live: Option<&str>) -> Option<&str> {
 /// The price's own fields (amount, interval, tiers, currency options, nickname, metadata).
 fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems) -> Option<Table> {
     let currency = declarable(p, problems)?;
+    let meter = match p.recurring.as_ref().and_then(|r| r.meter.as_deref()) {
+        Some(id) => {
+            let key = ctx.meter_keys.get(id).ok_or_else(|| {
+                format!("its meter {id} is inactive or missing (import with --include-archived to write inactive meters)")
+            });
+            Some(problems.ok("recurring.meter", key)?)
+        }
+        None => None,
+    };
     let mut t = pricing(p, currency, problems)?;
     t.text("currency", currency.code());
     if let Some(r) = &p.recurring {
         t.text("interval", &r.interval);
+        if let Some(key) = meter {
+            t.text("meter", key);
+        }
         if r.interval_count != 1 {
             let count = i64::try_from(r.interval_count).map_err(|_| "too large".to_owned());
             t.set(
@@ -174,12 +195,13 @@ fn declarable(p: &LivePrice, problems: &mut Problems) -> Option<Currency> {
         return None;
     }
     if let Some(r) = &p.recurring
-        && (r.usage_type != "licensed" || r.meter.is_some())
+        && r.usage_type != "licensed"
+        && r.meter.is_none()
     {
         problems.fatal(
             "recurring.usage_type",
             format!(
-                "a {} (usage-based) price, which billing.toml cannot declare",
+                "a legacy {} price without a meter, which Stripe no longer attaches to new subscriptions (API version 2025-03-31.basil)",
                 r.usage_type
             ),
         );

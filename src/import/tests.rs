@@ -414,7 +414,7 @@ fn what_billing_toml_cannot_express_is_skipped_and_said() {
     let (text, catalog, report) = run(&live);
     let skipped: BTreeMap<&str, &str> = skips(&report).into_iter().collect();
     for (id, why) in [
-        ("price_meter", "metered (usage-based)"),
+        ("price_meter", "legacy metered price without a meter"),
         ("price_pwyw", "pay-what-you-want"),
         (
             "price_f",

@@ -223,6 +223,7 @@ pub(crate) fn live(products: Vec<LiveProduct>, prices: Vec<LivePrice>) -> LiveSt
         webhooks: Vec::new(),
         entitlements: Vec::new(),
         product_features: BTreeMap::new(),
+        meters: Vec::new(),
     }
 }
 
@@ -253,6 +254,7 @@ impl LiveState {
             portals,
             webhooks,
             entitlements,
+            meters,
         } = catalog;
         let mut state = live(Vec::new(), Vec::new());
         let ids = Ids::of(catalog);
@@ -309,6 +311,7 @@ impl LiveState {
                 .collect();
             state.product_features.insert(ids.product(key), attached);
         }
+        state.meters = meters.values().map(matching_meter).collect();
         state
     }
 }
@@ -463,6 +466,7 @@ fn matching_price(
         currency,
         pricing,
         recurring,
+        meter,
         nickname,
         lookup_key,
         lookup_key_declared: _,
@@ -521,8 +525,13 @@ fn matching_price(
             LiveRecurring {
                 interval: interval.as_str().to_owned(),
                 interval_count: u64::from(interval_count),
-                usage_type: "licensed".to_owned(),
-                meter: None,
+                usage_type: if meter.is_some() {
+                    "metered"
+                } else {
+                    "licensed"
+                }
+                .to_owned(),
+                meter: meter.as_deref().map(meter_id),
             }
         }),
         transform_quantity: transform_quantity.map(|t| {
@@ -534,6 +543,35 @@ fn matching_price(
         tax_behavior: tax_behavior(*declared_tax_behavior),
         metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
         currency_options,
+    }
+}
+
+/// The id [`LiveState::matching`] gives the meter `key`.
+fn meter_id(key: &str) -> String {
+    format!("mtr_{key}")
+}
+
+fn matching_meter(meter: &crate::catalog::Meter) -> crate::live::LiveMeter {
+    let crate::catalog::Meter {
+        key,
+        display_name,
+        event_name,
+        aggregation,
+        customer_mapping_key,
+        value_key,
+        event_time_window,
+        active,
+    } = meter;
+    crate::live::LiveMeter {
+        id: meter_id(key),
+        created: CREATED,
+        display_name: display_name.clone(),
+        event_name: event_name.clone(),
+        aggregation: aggregation.clone(),
+        customer_mapping_key: customer_mapping_key.clone(),
+        value_key: value_key.clone(),
+        event_time_window: event_time_window.clone(),
+        active: *active,
     }
 }
 

@@ -4,6 +4,7 @@ mod entitlement;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod managed;
+mod meter;
 mod model;
 mod object;
 mod partition;
@@ -14,6 +15,7 @@ mod webhook;
 
 pub use entitlement::{LiveAttachment, LiveFeature};
 pub(crate) use managed::Managed;
+pub use meter::LiveMeter;
 pub use model::ReadScope;
 pub(crate) use model::money;
 pub(crate) use model::prices;
@@ -76,6 +78,8 @@ pub struct LiveState {
     /// The features attached to the products whose attachments were read, by product id (a
     /// product that was not read is absent; see `entitlement.rs`).
     pub product_features: BTreeMap<String, Vec<LiveAttachment>>,
+    /// Every billing meter, active and inactive, when read (the catalog declares meters).
+    pub meters: Vec<LiveMeter>,
 }
 
 impl LiveState {
@@ -91,7 +95,7 @@ impl LiveState {
             ResourceKind::Portal => &self.portals,
             ResourceKind::WebhookEndpoint => &self.webhooks,
             ResourceKind::EntitlementFeature => &self.entitlements,
-            ResourceKind::TaxSettings | ResourceKind::TaxRegistration => {
+            ResourceKind::TaxSettings | ResourceKind::TaxRegistration | ResourceKind::Meter => {
                 const NONE: &Vec<LiveTaxRate> = &Vec::new();
                 NONE
             }
@@ -151,6 +155,13 @@ pub async fn read_counted(
             Ok((None, Vec::new()))
         }
     };
+    let meters = async {
+        if scope.meters {
+            meter::meters(client).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
     let (
         (products, products_stats),
         (active, active_stats),
@@ -162,6 +173,7 @@ pub async fn read_counted(
         webhooks,
         entitlements,
         (tax_settings, tax_registrations),
+        meters,
     ) = tokio::try_join!(
         model::products(client, origin),
         model::prices_with(client, origin, true, scope),
@@ -173,6 +185,7 @@ pub async fn read_counted(
         webhook::webhooks(client),
         entitlement::features(client),
         tax,
+        meters,
     )?;
     let product_features =
         entitlement::attachments(client, scope, &entitlements, &products).await?;
@@ -199,6 +212,7 @@ pub async fn read_counted(
         webhooks,
         entitlements,
         product_features,
+        meters,
     };
     let stats = ReadStats {
         lists: BTreeMap::from([

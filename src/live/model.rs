@@ -427,6 +427,9 @@ pub struct ReadScope {
     /// Read Stripe Tax settings and registrations (only when the catalog declares `[tax]`:
     /// billing never removes them, so there is nothing to do without it).
     pub tax: bool,
+    /// Read billing meters (only when the catalog declares `[meters]`: billing cannot tell
+    /// its meters from others without a declared event name).
+    pub meters: bool,
     /// Currencies whose tiers inside `currency_options` are read (Stripe includes a currency
     /// option's tiers only when `currency_options.<currency>.tiers` is expanded).
     pub option_tier_currencies: BTreeSet<String>,
@@ -462,6 +465,7 @@ impl ReadScope {
             .collect();
         Self {
             tax: catalog.tax.is_some(),
+            meters: !catalog.meters.is_empty(),
             option_tier_currencies,
             customers,
             pinned_products,

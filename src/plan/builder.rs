@@ -45,6 +45,8 @@ pub(crate) struct Builder<'a> {
     pub conflicts: Vec<Conflict>,
     /// Addresses whose objects `--replace` asks to replace.
     pub replace: std::collections::BTreeSet<String>,
+    /// What each declared meter key stands for (see `meter::plan`, which runs first).
+    pub meters: super::meter::MeterRefs,
 }
 
 impl<'a> Builder<'a> {
@@ -79,6 +81,7 @@ impl<'a> Builder<'a> {
             steps: Vec::new(),
             conflicts: claims.conflicts.clone(),
             replace: std::collections::BTreeSet::new(),
+            meters: super::meter::MeterRefs::new(),
         }
     }
 

@@ -14,6 +14,7 @@ mod forget;
 mod graph;
 mod lifecycle;
 mod metadata;
+mod meter;
 mod moves;
 mod placed;
 mod portal;
@@ -114,12 +115,14 @@ pub(crate) fn plan_replacing(
     forget::plan(&mut b, &BTreeSet::new());
     // Products and prices: default prices move before replaced prices are archived, and a
     // product is archived after its prices.
+    b.meters = meter::plan(&mut b);
     let products = product::plan_declared(&mut b);
     let prices = price::plan_declared(&mut b, &products);
     let mut defaults = product::plan_default_prices(&mut b, &products, &prices);
     let archiving = product::plan_removed(&mut b, &products, &mut defaults);
     let price_archives = price::plan_archives(&mut b, &prices, &defaults);
     product::archive_removed(&mut b, &products, &archiving, &price_archives);
+    meter::plan_deactivations(&mut b);
     // Coupons and their promotion codes: a coupon is deleted after its codes moved away.
     let coupons = coupon::plan_declared(&mut b, &products);
     let deactivations = promotion_code::plan(&mut b, &coupons);

@@ -39,6 +39,8 @@ use crate::resource::{Address, MARKER_KEY, Owner, ResourceKind, owned_metadata};
 pub(super) struct PriceSpec {
     /// The product it is on.
     pub product: ObjRef,
+    /// The meter a metered price bills (`None`: licensed).
+    pub meter: Option<ObjRef>,
     pub price: Price,
     pub metadata: BTreeMap<String, String>,
     pub transfer_lookup_key: bool,
@@ -163,8 +165,14 @@ fn unspecified(tax_behavior: Option<&str>) -> bool {
 }
 
 /// The fields Stripe cannot change on `live` that differ from the declaration.
-fn shape_diff(p: &Price, product: &ObjRef, live: &LivePrice) -> Vec<FieldChange> {
+fn shape_diff(
+    p: &Price,
+    product: &ObjRef,
+    meter: Option<&ObjRef>,
+    live: &LivePrice,
+) -> Vec<FieldChange> {
     let mut out = Vec::new();
+    meter_diff(meter, live, &mut out);
     let currency = p.currency.code();
     match product {
         ObjRef::Id(id) if &live.product != id => out.push(FieldChange::replacing(
@@ -231,14 +239,14 @@ fn shape_diff(p: &Price, product: &ObjRef, live: &LivePrice) -> Vec<FieldChange>
             }
         }
     }
-    let live_recurring = live.recurring.as_ref().and_then(|r| {
-        (r.usage_type == "licensed" && r.meter.is_none())
-            .then(|| (r.interval.clone(), r.interval_count))
-    });
+    let live_recurring = live
+        .recurring
+        .as_ref()
+        .map(|r| (r.interval.clone(), r.interval_count));
     let want_recurring = p
         .recurring
         .map(|r| (r.interval.to_string(), u64::from(r.interval_count)));
-    if live_recurring != want_recurring || (live.recurring.is_some() && live_recurring.is_none()) {
+    if live_recurring != want_recurring {
         out.push(FieldChange::replacing(
             "interval",
             FieldValue::Word(live.interval_word()),
@@ -291,6 +299,37 @@ fn shape_diff(p: &Price, product: &ObjRef, live: &LivePrice) -> Vec<FieldChange>
         }
     }
     out
+}
+
+/// The meter of `live` against the declared one (`None`: licensed): Stripe cannot change a
+/// price's `recurring`, so another meter, or metered against licensed, is a new price.
+fn meter_diff(meter: Option<&ObjRef>, live: &LivePrice, out: &mut Vec<FieldChange>) {
+    let live_meter = live
+        .recurring
+        .as_ref()
+        .filter(|r| r.usage_type == "metered")
+        .map(|r| {
+            r.meter
+                .clone()
+                .unwrap_or_else(|| "(metered, no meter)".to_owned())
+        });
+    let same = match (meter, &live_meter) {
+        (None, None) => true,
+        (Some(ObjRef::Id(id)), Some(have)) => id == have,
+        _ => false,
+    };
+    if !same {
+        let want = match meter {
+            None => FieldValue::None,
+            Some(ObjRef::Id(id)) => FieldValue::Ref(id.clone()),
+            Some(ObjRef::Created(_)) => FieldValue::Ref("(new meter)".to_owned()),
+        };
+        out.push(FieldChange::replacing(
+            "meter",
+            live_meter.map_or(FieldValue::None, FieldValue::Ref),
+            want,
+        ));
+    }
 }
 
 /// The in-place changes that make `live` match the declaration (shape aside).
@@ -399,6 +438,9 @@ fn creation_fields(p: &Price) -> Vec<FieldChange> {
         }
     }
     add("interval", interval_word(p));
+    if let Some(m) = &p.meter {
+        add("meter", FieldValue::Word(m.clone()));
+    }
     if let Some(t) = p.transform_quantity {
         add(
             "transform_quantity",
@@ -522,13 +564,13 @@ impl<'a> Declared<'a, '_> {
                 candidates
                     .iter()
                     .copied()
-                    .find(|c| shape_diff(p, &self.product.obj, c).is_empty())
+                    .find(|c| shape_diff(p, &self.product.obj, self.meter(b), c).is_empty())
             });
         let transfer = self.transfer(b, current);
         Some(match current {
             None => self.create(b, transfer),
             Some(live) => {
-                let shape = shape_diff(p, &self.product.obj, live);
+                let shape = shape_diff(p, &self.product.obj, self.meter(b), live);
                 if shape.is_empty() && !replace_requested(b, &self.address) {
                     self.update(b, live, transfer)
                 } else {
@@ -611,6 +653,11 @@ impl<'a> Declared<'a, '_> {
         false
     }
 
+    /// The meter it names, as this plan has it.
+    fn meter<'b>(&self, b: &'b Builder<'a>) -> Option<&'b ObjRef> {
+        self.price.meter.as_ref().and_then(|k| b.meters.get(k))
+    }
+
     fn change(&self, action: Action, live: Option<&LivePrice>) -> Change {
         new_change(
             &self.address,
@@ -641,6 +688,7 @@ impl<'a> Declared<'a, '_> {
             description,
             PriceWrite::Create(PriceSpec {
                 product: self.product.obj.clone(),
+                meter: self.meter(b).cloned(),
                 price: p.clone(),
                 metadata,
                 transfer_lookup_key: transfer,
@@ -949,7 +997,11 @@ fn update_options(
 }
 
 /// `POST /v1/prices`.
-pub(crate) fn create_request(product: String, spec: &PriceSpec) -> WireRequest {
+pub(crate) fn create_request(
+    product: String,
+    meter: Option<String>,
+    spec: &PriceSpec,
+) -> WireRequest {
     use stripe_product::price::CreatePriceTiersUpTo as UpTo;
     let p = &spec.price;
     let mut r = CreatePrice::new(currency(p.currency)).product(product);
@@ -971,6 +1023,11 @@ pub(crate) fn create_request(product: String, spec: &PriceSpec) -> WireRequest {
             stripe_product::price::CreatePriceRecurringInterval,
         >(rec.interval.as_str()));
         recurring.interval_count = Some(u64::from(rec.interval_count));
+        if let Some(meter) = meter {
+            recurring.usage_type =
+                Some(stripe_product::price::CreatePriceRecurringUsageType::Metered);
+            recurring.meter = Some(meter);
+        }
         r = r.recurring(recurring);
     }
     if let Some(t) = p.transform_quantity {
@@ -1047,7 +1104,8 @@ impl Encode for PriceSpec {
     type Update = PriceUpdate;
 
     fn create(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
-        vec![create_request(resolve(&self.product), self)]
+        let meter = self.meter.as_ref().map(resolve);
+        vec![create_request(resolve(&self.product), meter, self)]
     }
 
     fn update(id: String, update: &PriceUpdate, _resolve: Resolve<'_>) -> Vec<WireRequest> {
@@ -1055,7 +1113,9 @@ impl Encode for PriceSpec {
     }
 
     fn names(&self) -> Vec<&ObjRef> {
-        vec![&self.product]
+        let mut refs = vec![&self.product];
+        refs.extend(&self.meter);
+        refs
     }
 
     fn archives(update: &PriceUpdate) -> bool {

@@ -652,6 +652,36 @@ name = "Pro"
 entitlements = ["sso", "audit", "legacy"]
 "#;
 
+const METERS: &str = r#"
+[meters.calls]
+display_name = "API calls"
+event_name = "api_call"
+aggregation = "sum"
+
+[meters.tokens]
+display_name = "Tokens"
+event_name = "token"
+aggregation = "last"
+customer_mapping_key = "customer"
+value_key = "n"
+event_time_window = "hour"
+
+[meters.old]
+display_name = "Old"
+event_name = "old_call"
+aggregation = "count"
+active = false
+
+[products.api]
+name = "API"
+
+[products.api.prices.usage]
+currency = "usd"
+interval = "month"
+meter = "calls"
+unit_amount_decimal = "0.5"
+"#;
+
 /// A catalog that exercises `kind`'s fields: a new kind does not build until it has one.
 fn exercising(kind: ResourceKind) -> &'static str {
     match kind {
@@ -663,6 +693,7 @@ fn exercising(kind: ResourceKind) -> &'static str {
         ResourceKind::Portal => PORTALS,
         ResourceKind::WebhookEndpoint => WEBHOOKS,
         ResourceKind::EntitlementFeature => ENTITLEMENTS,
+        ResourceKind::Meter => METERS,
     }
 }
 

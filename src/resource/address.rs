@@ -84,7 +84,8 @@ impl Address {
                 | ResourceKind::TaxRate
                 | ResourceKind::Portal
                 | ResourceKind::WebhookEndpoint
-                | ResourceKind::EntitlementFeature,
+                | ResourceKind::EntitlementFeature
+                | ResourceKind::Meter,
                 _,
             ) => self.to_string(),
         }
@@ -185,7 +186,7 @@ mod tests {
             "products.a.b",
             "prices.pro",
             "prices.pro.",
-            "meters.api_calls",
+            "widgets.sso",
             "tax.registrations.DE",
             "tax.x",
         ] {

@@ -17,11 +17,12 @@ pub enum ResourceKind {
     Portal,
     WebhookEndpoint,
     EntitlementFeature,
+    Meter,
 }
 
 impl ResourceKind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Product,
         Self::Price,
         Self::Coupon,
@@ -32,6 +33,7 @@ impl ResourceKind {
         Self::Portal,
         Self::WebhookEndpoint,
         Self::EntitlementFeature,
+        Self::Meter,
     ];
 
     /// The kinds whose objects carry billing's ownership marker in their metadata (tax
@@ -60,6 +62,7 @@ impl ResourceKind {
             Self::Portal => "portal",
             Self::WebhookEndpoint => "webhook_endpoint",
             Self::EntitlementFeature => "entitlement_feature",
+            Self::Meter => "meter",
         }
     }
 
@@ -76,6 +79,7 @@ impl ResourceKind {
             Self::Portal => "portal configuration",
             Self::WebhookEndpoint => "webhook endpoint",
             Self::EntitlementFeature => "entitlement feature",
+            Self::Meter => "billing meter",
         }
     }
 
@@ -92,6 +96,7 @@ impl ResourceKind {
             Self::Portal => "portal configurations",
             Self::WebhookEndpoint => "webhook endpoints",
             Self::EntitlementFeature => "entitlement features",
+            Self::Meter => "billing meters",
         }
     }
 
@@ -114,6 +119,7 @@ impl ResourceKind {
             Self::Portal => "portals",
             Self::WebhookEndpoint => "webhooks",
             Self::EntitlementFeature => "entitlements",
+            Self::Meter => "meters",
         }
     }
 
@@ -130,6 +136,7 @@ impl ResourceKind {
             Self::Portal => "default",
             Self::WebhookEndpoint => "app",
             Self::EntitlementFeature => "sso",
+            Self::Meter => "api_calls",
         }
     }
 
@@ -149,6 +156,7 @@ impl ResourceKind {
             Self::Portal => Some("portals"),
             Self::WebhookEndpoint => Some("webhooks"),
             Self::EntitlementFeature => Some("entitlements"),
+            Self::Meter => Some("meters"),
             Self::Price | Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -165,6 +173,7 @@ impl ResourceKind {
             Self::Portal => Some("PORTAL"),
             Self::WebhookEndpoint => Some("WEBHOOK"),
             Self::EntitlementFeature => Some("ENTITLEMENT"),
+            Self::Meter => Some("METER"),
             Self::TaxSettings | Self::TaxRegistration => None,
         }
     }
@@ -183,6 +192,7 @@ impl ResourceKind {
             Self::Portal => "billing_portal.configuration",
             Self::WebhookEndpoint => "webhook_endpoint",
             Self::EntitlementFeature => "entitlements.feature",
+            Self::Meter => "billing.meter",
         }
     }
 
@@ -199,6 +209,7 @@ impl ResourceKind {
             Self::Portal => "billing_portal/configurations",
             Self::WebhookEndpoint => "webhook_endpoints",
             Self::EntitlementFeature => "entitlements/features",
+            Self::Meter => "billing/meters",
         }
     }
 
@@ -211,6 +222,7 @@ impl ResourceKind {
             Self::Product | Self::Price | Self::Coupon => &["created", "updated", "deleted"],
             Self::PromotionCode | Self::TaxRate | Self::Portal => &["created", "updated"],
             Self::TaxSettings => &["updated"],
+            Self::Meter => &["created", "updated", "deactivated", "reactivated"],
             Self::TaxRegistration | Self::WebhookEndpoint | Self::EntitlementFeature => &[],
         }
     }
@@ -229,13 +241,14 @@ impl ResourceKind {
             | Self::Portal
             | Self::WebhookEndpoint
             | Self::EntitlementFeature => None,
+            Self::Meter => None,
         }
     }
 
     /// Whether its objects are deactivated and reactivated, rather than archived and
     /// unarchived (Stripe's own words for promotion codes and portal configurations).
     pub const fn deactivates(self) -> bool {
-        matches!(self, Self::PromotionCode | Self::Portal)
+        matches!(self, Self::PromotionCode | Self::Portal | Self::Meter)
     }
 
     /// Whether `--replace` can put a new object in the place of one of its objects: a webhook
@@ -274,7 +287,8 @@ impl ResourceKind {
             | Self::PromotionCode
             | Self::TaxSettings
             | Self::TaxRegistration
-            | Self::Portal => None,
+            | Self::Portal
+            | Self::Meter => None,
         }
     }
 }
@@ -316,7 +330,7 @@ mod tests {
         for kind in ResourceKind::ALL {
             assert_eq!(ResourceKind::from_prefix(kind.prefix()), Some(kind));
         }
-        assert_eq!(ResourceKind::from_prefix("meters"), None);
+        assert_eq!(ResourceKind::from_prefix("entitlement"), None);
     }
 
     #[test]

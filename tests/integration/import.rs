@@ -303,7 +303,7 @@ fn a_dashboard_account_is_imported_and_adopted_without_changing_an_object() {
     // What was left out, and why.
     assert!(
         report.contains(&format!(
-            "  price {}: recurring.usage_type: a metered (usage-based) price, which billing.toml cannot declare",
+            "  price {}: recurring.usage_type: a legacy metered price without a meter, which Stripe no longer attaches to new subscriptions",
             account.id("metered")
         )),
         "{report}"

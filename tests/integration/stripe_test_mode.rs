@@ -349,3 +349,66 @@ fn a_feature_created_attached_renamed_detached_and_archived_in_stripe_test_mode(
     dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
     applied_and_converged(&dir, &key);
 }
+
+fn metered(ns: &str, display_name: &str, active: bool, with_price: bool) -> String {
+    let event = ns.replace('-', "_");
+    let mut text = format!(
+        r#"namespace = "{ns}"
+
+[meters.calls]
+display_name = "{display_name}"
+event_name = "billing_itest_{event}"
+aggregation = "sum"
+active = {active}
+
+[products.api]
+name = "billing integration test ({ns})"
+"#
+    );
+    if with_price {
+        text.push_str(&format!(
+            r#"
+[products.api.prices.usage]
+currency = "usd"
+interval = "month"
+meter = "calls"
+unit_amount_decimal = "0.5"
+lookup_key = "{ns}_usage"
+"#
+        ));
+    }
+    text
+}
+
+#[test]
+#[ignore = "needs STRIPE_TEST_SECRET_KEY (real Stripe test mode)"]
+fn a_meter_and_a_metered_price_created_renamed_and_retired_in_stripe_test_mode() {
+    let key = key();
+    let ns = format!("itest-{:08x}", fastrand::u32(..));
+    let dir = Workdir::with_catalog(&metered(&ns, "API calls", true, true));
+    let apply = billing(&dir, &key, &["apply", "--yes"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert_eq!(
+        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
+        0
+    );
+
+    // The display name changes in place.
+    dir.write("billing.toml", metered(&ns, "Requests", true, true));
+    let plan = billing(&dir, &key, &["plan"]);
+    assert!(plan.has("~ billing meter"), "{}", plan.stdout);
+    assert_eq!(billing(&dir, &key, &["apply", "--yes"]).code, 0);
+
+    // The price archived, then the meter deactivated (meters cannot be deleted), and the
+    // product archived.
+    dir.write("billing.toml", metered(&ns, "Requests", false, false));
+    let cleanup = billing(&dir, &key, &["apply", "--yes"]);
+    assert_eq!(cleanup.code, 0, "{}{}", cleanup.stdout, cleanup.stderr);
+    assert_eq!(
+        billing(&dir, &key, &["plan", "--detailed-exitcode"]).code,
+        0
+    );
+    dir.write("billing.toml", format!("namespace = \"{ns}\"\n"));
+    let cleanup = billing(&dir, &key, &["apply", "--yes"]);
+    assert_eq!(cleanup.code, 0, "{}{}", cleanup.stdout, cleanup.stderr);
+}

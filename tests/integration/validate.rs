@@ -12,7 +12,7 @@ fn the_repository_catalog_is_valid() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with(
-            "billing.toml is valid: 4 products, 6 prices, 2 coupons, 1 promotion code, 2 tax registrations, 1 tax rate, 1 portal configuration, 1 webhook endpoint, 4 entitlement features (namespace \"acme\").",
+            "billing.toml is valid: 4 products, 6 prices, 2 coupons, 1 promotion code, 2 tax registrations, 1 tax rate, 1 portal configuration, 1 webhook endpoint, 4 entitlement features, 1 billing meter (namespace \"acme\").",
         ))
         .stderr("");
 }

@@ -17,6 +17,7 @@ use super::records::{AccountRecord, Event, IdempotencyRecord};
 use super::resources::coupons::Coupon;
 use super::resources::customers::Customer;
 use super::resources::entitlement_features::{Feature, ProductFeature};
+use super::resources::meters::Meter;
 use super::resources::portal::{PortalConfiguration, default_configuration};
 use super::resources::prices::Price;
 use super::resources::products::Product;
@@ -81,6 +82,9 @@ pub(crate) struct State {
     /// Features attached to products (a detached one is gone).
     #[serde(default)]
     pub product_features: BTreeMap<String, ProductFeature>,
+    /// Billing meters (never deleted: Stripe only deactivates them).
+    #[serde(default)]
+    pub meters: BTreeMap<String, Meter>,
     #[serde(default)]
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
     /// The newest events, oldest first.
@@ -196,6 +200,7 @@ tables! {
     WebhookEndpoints webhook_endpoints: WebhookEndpoint, "webhook endpoint";
     EntitlementFeatures entitlement_features: Feature, "feature";
     ProductFeatures product_features: ProductFeature, "product feature";
+    Meters meters: Meter, "billing meter";
     Idempotency idempotency;
 }
 

@@ -84,6 +84,10 @@ fn env_names(sink: &Sink, raw: &RawCatalog) {
             ResourceKind::EntitlementFeature,
             raw.entitlements.iter().map(|e| &e.key).collect(),
         ),
+        (
+            ResourceKind::Meter,
+            raw.meters.iter().map(|m| &m.key).collect(),
+        ),
     ];
     for (kind, keys) in keyed {
         names.extend(keys.into_iter().map(|key| (name(kind, key.get_ref()), key)));
@@ -136,6 +140,8 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
     let coupon_keys = declared(&raw.coupons, |c| &c.key);
     let coupon_keys: Vec<&str> = coupon_keys.iter().map(String::as_str).collect();
     super::entitlement::check_product_entitlements(sink, &raw.products, &raw.entitlements);
+    super::meter::price_meters(sink, &raw.products, &raw.meters);
+    let meters = super::meter::meters(sink, raw.meters);
     let products = products(sink, raw.products);
     let coupons = coupons(sink, raw.coupons, &declared_products);
     let promotion_codes = promotion_codes(sink, raw.promotion_codes, &coupons, &coupon_keys);
@@ -170,6 +176,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         portals,
         webhooks,
         entitlements,
+        meters,
     }
 }
 

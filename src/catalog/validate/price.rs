@@ -107,6 +107,7 @@ pub(crate) fn validate(
         currency: currency?,
         pricing: pricing?,
         recurring,
+        meter: raw.meter.map(Sp::into_inner),
         nickname,
         lookup_key,
         lookup_key_declared: !origin.defaulted,

@@ -24,7 +24,7 @@ fn plan_and_apply_work_with_no_stripe_account_at_all() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Plan: 22 to create, 1 to update, 0 to replace, 0 to archive."),
+        stdout.contains("Plan: 23 to create, 1 to update, 0 to replace, 0 to archive."),
         "{stdout}"
     );
     assert!(dir.path().join(".billing/local/state.json").exists());
@@ -42,7 +42,7 @@ fn plan_and_apply_work_with_no_stripe_account_at_all() {
     );
     assert!(
         String::from_utf8_lossy(&apply.stdout)
-            .contains("Apply complete: 22 created, 1 updated, 0 replaced, 0 archived.")
+            .contains("Apply complete: 23 created, 1 updated, 0 replaced, 0 archived.")
     );
     // The sandbox environment has no outputs file; the test and live ones were not touched.
     assert!(!dir.path().join("generated").exists());

@@ -12,6 +12,7 @@ mod embedded;
 mod entitlements;
 mod environments;
 mod failures;
+mod meters;
 mod outputs;
 mod ownership;
 mod plan_files;

@@ -9,6 +9,7 @@ pub(crate) mod coupons;
 pub(crate) mod customers;
 pub(crate) mod entitlement_features;
 mod events;
+pub(crate) mod meters;
 pub(crate) mod portal;
 pub(crate) mod prices;
 pub(crate) mod products;
@@ -24,6 +25,7 @@ use crate::routes::{Endpoint, Paths, route};
 use coupons::Coupon;
 use customers::Customer;
 use entitlement_features::Feature;
+use meters::Meter;
 use portal::PortalConfiguration;
 use prices::Price;
 use products::Product;
@@ -61,6 +63,8 @@ const PORTAL_CONFIGURATIONS: Paths = Paths::new(
 /// Webhook endpoints record no events (Stripe has no event type for them).
 const WEBHOOK_ENDPOINTS: Paths =
     Paths::new("/v1/webhook_endpoints", "/v1/webhook_endpoints/{id}", &NONE);
+const METERS: Paths =
+    Paths::new("/v1/billing/meters", "/v1/billing/meters/{id}", &NONE).events("billing.meter");
 
 /// Entitlement features record no events (Stripe documents none for them).
 const FEATURES: Paths = Paths::new(
@@ -148,4 +152,24 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
         entitlement_features::detach,
         &NONE,
     ),
+    METERS.create(meters::CREATE, meters::create),
+    METERS.list(meters::LIST, meters::list),
+    METERS.retrieve(meters::RETRIEVE, retrieve::<Meter>),
+    METERS.update(meters::UPDATE, meters::update),
+    route(
+        "POST",
+        "/v1/billing/meters/{id}/deactivate",
+        meters::RETRIEVE,
+        meters::deactivate,
+        &NONE,
+    )
+    .event(Some("billing.meter"), "deactivated"),
+    route(
+        "POST",
+        "/v1/billing/meters/{id}/reactivate",
+        meters::RETRIEVE,
+        meters::reactivate,
+        &NONE,
+    )
+    .event(Some("billing.meter"), "reactivated"),
 ];

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::meters;
 use crate::error::ApiError;
 use crate::expand::{Expand, Schema, Target};
 use crate::handler::{self, Call, Ctx, Resource};
@@ -421,6 +422,7 @@ fn custom_unit_amount(c: &Map<String, Value>, param: &str) -> Result<CustomUnitA
 }
 
 fn recurring(
+    state: &State,
     r: &Map<String, Value>,
     version: &ApiVersion,
     param: &str,
@@ -456,20 +458,13 @@ fn recurring(
             ))
             .with_param(format!("{param}[meter]")));
         }
-        (_, Some(meter)) => {
-            // Billing meters are not modelled by the sandbox yet: every meter id is unknown.
-            return Err(ApiError::no_such_in_param(
-                "billing meter",
-                meter,
-                &format!("{param}[meter]"),
-            ));
-        }
+        (_, Some(meter)) => meters::usable(state, meter, &format!("{param}[meter]"))?,
         _ => {}
     }
     Ok(Recurring {
         interval,
         interval_count,
-        meter: None,
+        meter: meter.map(str::to_string),
         trial_period_days: r.int_of("trial_period_days"),
         usage_type,
     })
@@ -633,7 +628,7 @@ pub(crate) fn build(
     let currency = p.str_of("currency").unwrap_or("usd").to_string();
     let billing_scheme = p.str_of("billing_scheme").unwrap_or("per_unit").to_string();
     let recurring = match p.obj_of("recurring") {
-        Some(r) => Some(recurring(r, version, &param("recurring"))?),
+        Some(r) => Some(recurring(state, r, version, &param("recurring"))?),
         None => None,
     };
     let mut price = Price {

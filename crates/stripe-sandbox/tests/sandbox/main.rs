@@ -10,6 +10,7 @@ mod expand;
 mod faults;
 mod idempotency;
 mod lists;
+mod meters;
 mod params;
 mod portal;
 mod prices;
