@@ -522,3 +522,79 @@ fn a_delete_whose_answer_was_lost_is_done_when_the_retry_finds_nothing() {
     }
     panic!("no seed in 0..64 lost the delete's first answer and answered its retry");
 }
+
+/// The kinds added after the large catalog was written, beside one product: a billing meter
+/// and the metered price on it, two entitlement features attached to the product, and a
+/// webhook endpoint.
+const NEWER_KINDS: &str = r#"
+[meters.calls]
+display_name = "API calls"
+event_name = "api_call"
+aggregation = "count"
+
+[entitlements.sso]
+name = "Single sign-on"
+
+[entitlements.audit]
+name = "Audit log"
+
+[webhooks.app]
+url = "http://localhost:9/stripe/webhooks"
+events = ["subscriptions"]
+
+[products.api]
+name = "API"
+entitlements = ["sso", "audit"]
+
+[products.api.prices.usage]
+currency = "usd"
+interval = "month"
+meter = "calls"
+unit_amount_decimal = "0.5"
+"#;
+
+#[test]
+fn meters_features_and_webhook_endpoints_converge_under_faults_and_exist_once() {
+    let mut faults = 0;
+    for seed in 1..=8u64 {
+        let context = format!("seed {seed}");
+        let env = Env::with_config(
+            NEWER_KINDS,
+            SandboxConfig {
+                chaos: chaos(seed, 0.2),
+                ..SandboxConfig::default()
+            },
+        );
+        let codes = apply_until_clean(&env, 4, &context);
+        assert_eq!(codes.last(), Some(&0), "{context}: exit codes {codes:?}");
+        faults += env
+            .sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.fault.is_some())
+            .count();
+        env.sandbox.set_chaos(Chaos::default()).unwrap();
+        let plan = env.plan();
+        assert_eq!(plan.code, 0, "{context}: {}{}", plan.stdout, plan.stderr);
+        // Each entry is exactly one object, wired to the others.
+        let list = |path: &str| super::super::support::list_all(&env.sandbox, path);
+        let meters = list("/v1/billing/meters");
+        assert_eq!(meters.len(), 1, "{context}: {meters:?}");
+        let features = list("/v1/entitlements/features");
+        assert_eq!(features.len(), 2, "{context}: {features:?}");
+        let endpoints = list("/v1/webhook_endpoints");
+        assert_eq!(endpoints.len(), 1, "{context}: {endpoints:?}");
+        let products = list("/v1/products");
+        assert_eq!(products.len(), 1, "{context}: {products:?}");
+        let prices = list("/v1/prices");
+        assert_eq!(prices.len(), 1, "{context}: {prices:?}");
+        assert_eq!(
+            prices[0]["recurring"]["meter"], meters[0]["id"],
+            "{context}"
+        );
+        let product = products[0]["id"].as_str().unwrap();
+        let attached = list(&format!("/v1/products/{product}/features"));
+        assert_eq!(attached.len(), 2, "{context}: {attached:?}");
+    }
+    assert!(faults > 0, "the faults this test is about were met");
+}
