@@ -11,7 +11,7 @@ use toml::de::DeValue;
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, RawProduct, read_metadata};
-use super::reader::{Sp, TableReader, expect_table};
+use super::reader::{Sp, TableReader};
 use super::validate::fields;
 use crate::resource::{Address, ResourceKind};
 
@@ -46,11 +46,14 @@ pub(crate) fn read_entitlement(
     key: Sp<String>,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawEntitlement> {
-    let address = Address::new(ResourceKind::EntitlementFeature, key.get_ref());
-    let what = format!("entitlement `{}`", key.get_ref());
-    let table = expect_table(sink, value, &what, None)?;
-    let name = format!("in {}", address.declaration());
-    let t = TableReader::new(sink, name, value.span(), table, ENTITLEMENT).with_aliases(ALIASES);
+    let t = TableReader::entry(
+        sink,
+        ResourceKind::EntitlementFeature,
+        key.get_ref(),
+        value,
+        ENTITLEMENT,
+    )?
+    .with_aliases(ALIASES);
     let mut raw = RawEntitlement {
         span: value.span(),
         id: t.string("id"),

@@ -11,9 +11,9 @@ use toml::de::DeValue;
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::RawProduct;
-use super::reader::{Sp, TableReader, expect_table};
+use super::reader::{Sp, TableReader};
 use super::validate::fields;
-use crate::resource::{Address, ResourceKind};
+use crate::resource::ResourceKind;
 
 /// `[meters.<key>]` as written.
 #[derive(Debug)]
@@ -66,11 +66,8 @@ pub(crate) fn read_meter(
     key: Sp<String>,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawMeter> {
-    let address = Address::new(ResourceKind::Meter, key.get_ref());
-    let what = format!("meter `{}`", key.get_ref());
-    let table = expect_table(sink, value, &what, None)?;
-    let name = format!("in {}", address.declaration());
-    let t = TableReader::new(sink, name, value.span(), table, METER).with_aliases(ALIASES);
+    let t = TableReader::entry(sink, ResourceKind::Meter, key.get_ref(), value, METER)?
+        .with_aliases(ALIASES);
     let mut raw = RawMeter {
         span: value.span(),
         display_name: t.string("display_name"),

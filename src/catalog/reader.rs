@@ -7,6 +7,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::money;
+use crate::resource::{Address, ResourceKind};
 
 /// A value together with the byte range it was written at.
 pub(super) type Sp<T> = Spanned<T>;
@@ -95,6 +96,21 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 
     /// Keys that users coming from Stripe's API tend to write here, each with the hint to give instead.
+    /// A reader of the entry `[<table>.<key>]` of `kind`, with its `known` fields; else a
+    /// problem saying the entry must be a table, and `None`.
+    pub(crate) fn entry(
+        sink: &'a Sink,
+        kind: ResourceKind,
+        key: &str,
+        value: &'a Sp<DeValue<'i>>,
+        known: &'static [&'static str],
+    ) -> Option<Self> {
+        let what = format!("{} `{key}`", kind.noun());
+        let table = expect_table(sink, value, &what, None)?;
+        let name = format!("in {}", Address::new(kind, key).declaration());
+        Some(Self::new(sink, name, value.span(), table, known))
+    }
+
     pub(crate) fn with_aliases(mut self, aliases: &'static [(&'static str, &'static str)]) -> Self {
         self.aliases = aliases;
         self

@@ -13,7 +13,7 @@ use toml::de::DeValue;
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, read_metadata};
-use super::reader::{Sp, TableReader, expect_table};
+use super::reader::{Sp, TableReader};
 use super::validate::fields;
 use crate::resource::{Address, ResourceKind};
 
@@ -76,11 +76,14 @@ pub(crate) fn read_webhook(
     key: Sp<String>,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawWebhook> {
-    let address = Address::new(ResourceKind::WebhookEndpoint, key.get_ref());
-    let what = format!("webhook endpoint `{}`", key.get_ref());
-    let table = expect_table(sink, value, &what, None)?;
-    let name = format!("in {}", address.declaration());
-    let t = TableReader::new(sink, name, value.span(), table, WEBHOOK).with_aliases(ALIASES);
+    let t = TableReader::entry(
+        sink,
+        ResourceKind::WebhookEndpoint,
+        key.get_ref(),
+        value,
+        WEBHOOK,
+    )?
+    .with_aliases(ALIASES);
     let mut raw = RawWebhook {
         span: value.span(),
         id: t.string("id"),
