@@ -54,7 +54,8 @@ fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
     digest(&value)
 }
 
-/// Every object the plan depends on: managed objects of every kind, the tax settings and the
+/// Every object the plan depends on: managed objects of every kind, the features attached to
+/// managed products (when read), the meters billing.toml declares, the tax settings and the
 /// registrations billing.toml declares (when read), and the account's default portal
 /// configuration when billing.toml manages it.
 pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
@@ -63,6 +64,8 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     let claims = crate::plan::claims(catalog, live);
     let manages_default = catalog.portals.values().any(|p| p.account_default);
     let mut out = Vec::new();
+    // The products whose attached features the plan depends on: those it reads as billing's.
+    let mut products: Vec<(String, String)> = Vec::new();
     let mut add = |kind: ResourceKind, id: &str, address: Option<&str>, digest: String| {
         out.push(ReadObject {
             kind,
@@ -74,7 +77,12 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     for kind in ResourceKind::MARKED {
         for o in live.objects(kind).iter() {
             match claims.owner(o.id(), o.metadata(), ns) {
-                Owner::Ours(address) => add(kind, o.id(), Some(address), object_digest(o, catalog)),
+                Owner::Ours(address) => {
+                    if kind == ResourceKind::Product {
+                        products.push((o.id().to_owned(), address.to_owned()));
+                    }
+                    add(kind, o.id(), Some(address), object_digest(o, catalog));
+                }
                 // The account's default portal configuration, which billing.toml may manage
                 // without its marker.
                 _ if o.is_built_in() && manages_default => {
@@ -104,6 +112,33 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
                 &r.id,
                 Some(&address),
                 stable_digest(r, catalog),
+            );
+        }
+    }
+    // The features attached to those products (when read), each at its product's address.
+    for (product, address) in &products {
+        for attachment in live.product_features.get(product).into_iter().flatten() {
+            add(
+                ResourceKind::Product,
+                &attachment.id,
+                Some(address),
+                stable_digest(attachment, catalog),
+            );
+        }
+    }
+    // The meters billing.toml declares, found by their event name (meters carry no marker).
+    for meter in &live.meters {
+        if let Some(declared) = catalog
+            .meters
+            .values()
+            .find(|m| m.event_name == meter.event_name)
+        {
+            let address = crate::resource::Address::new(ResourceKind::Meter, declared.key.as_str());
+            add(
+                ResourceKind::Meter,
+                &meter.id,
+                Some(&address.to_string()),
+                stable_digest(meter, catalog),
             );
         }
     }

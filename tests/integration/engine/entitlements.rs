@@ -306,3 +306,35 @@ fn an_import_writes_features_and_attachments_and_plans_nothing() {
     assert_eq!(attached(&sandbox, "pro"), ["sso"]);
     no_changes(&dir);
 }
+
+#[test]
+fn a_saved_plan_is_stale_once_a_products_features_change_in_the_dashboard() {
+    let sandbox = start();
+    let dir = Workdir::with_catalog(&catalog(&sandbox, CATALOG));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    // A plan that renames a feature, saved for review.
+    dir.write(
+        "billing.toml",
+        catalog(&sandbox, &CATALOG.replace("Audit log", "Audit trail")),
+    );
+    let planned = billing(&dir, &["plan", "--out", "plan.json"]);
+    assert!(planned.code == 0 || planned.code == 2, "{}", planned.stderr);
+    // Meanwhile, someone detaches a feature from Pro in the Dashboard.
+    let pro = product_id(&sandbox, "pro");
+    let attachment = list_all(&sandbox, &format!("/v1/products/{pro}/features"))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::delete(&format!("/v1/products/{pro}/features/{attachment}")).send(&sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    // The saved plan no longer describes the account: refused, naming what changed.
+    let refused = billing(&dir, &["apply", "plan.json"]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("products.pro (product {attachment}) disappeared")),
+        "{}",
+        refused.stderr
+    );
+}
