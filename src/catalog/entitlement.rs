@@ -160,26 +160,26 @@ pub(crate) fn entitlements(sink: &Sink, raw: Vec<RawEntitlement>) -> BTreeMap<St
         address,
         raw.iter().map(|e| (&e.key, e.moved_from.as_ref())),
     );
-    let mut holders: BTreeMap<String, String> = BTreeMap::new();
-    for e in &raw {
-        let lookup = e.lookup_key.as_ref().unwrap_or(&e.key);
-        let key = e.key.get_ref();
-        if let Some(first) = holders.insert(lookup.get_ref().clone(), key.clone()) {
-            sink.push(
-                Diagnostic::new(
-                    lookup.span(),
-                    format!(
-                        "{} and {} share the lookup key \"{}\"",
-                        address(&first).declaration(),
-                        address(key).declaration(),
-                        lookup.get_ref()
-                    ),
-                )
-                .label("lookup key taken")
-                .hint("Stripe keeps a lookup key unique among active features: give each entry its own"),
-            );
-        }
-    }
+    fields::unique_values(
+        sink,
+        &raw.iter()
+            .map(|e| {
+                let lookup = e.lookup_key.as_ref().unwrap_or(&e.key);
+                (address(e.key.get_ref()), lookup)
+            })
+            .collect::<Vec<_>>(),
+        |first, this, lookup| {
+            format!(
+                "{} and {} share the lookup key \"{lookup}\"",
+                first.declaration(),
+                this.declaration()
+            )
+        },
+        (
+            "lookup key taken",
+            "Stripe keeps a lookup key unique among active features: give each entry its own",
+        ),
+    );
     raw.into_iter()
         .filter_map(|e| entitlement(sink, e))
         .map(|e| (e.key.clone(), e))

@@ -13,7 +13,7 @@ use super::diagnostic::{Diagnostic, Sink};
 use super::raw::RawProduct;
 use super::reader::{Sp, TableReader};
 use super::validate::fields;
-use crate::resource::ResourceKind;
+use crate::resource::{Address, ResourceKind};
 
 /// `[meters.<key>]` as written.
 #[derive(Debug)]
@@ -178,25 +178,26 @@ fn meter(sink: &Sink, raw: RawMeter) -> Option<Meter> {
 
 /// Meters by key, each event name declared once.
 pub(crate) fn meters(sink: &Sink, raw: Vec<RawMeter>) -> BTreeMap<String, Meter> {
-    let mut seen: BTreeMap<&str, &Sp<String>> = BTreeMap::new();
-    for m in &raw {
-        let Some(name) = &m.event_name else { continue };
-        if let Some(first) = seen.insert(name.get_ref(), &m.key) {
-            sink.push(
-                Diagnostic::new(
-                    name.span(),
-                    format!(
-                        "meters `{}` and `{}` both declare event_name \"{}\"",
-                        first.get_ref(),
-                        m.key.get_ref(),
-                        name.get_ref()
-                    ),
-                )
-                .label("event name taken")
-                .hint("Stripe binds an event name to one meter: give each meter its own"),
-            );
-        }
-    }
+    fields::unique_values(
+        sink,
+        &raw.iter()
+            .filter_map(|m| {
+                let address = Address::new(ResourceKind::Meter, m.key.get_ref());
+                Some((address, m.event_name.as_ref()?))
+            })
+            .collect::<Vec<_>>(),
+        |first, this, name| {
+            format!(
+                "meters `{}` and `{}` both declare event_name \"{name}\"",
+                first.key(),
+                this.key()
+            )
+        },
+        (
+            "event name taken",
+            "Stripe binds an event name to one meter: give each meter its own",
+        ),
+    );
     raw.into_iter()
         .filter_map(|m| meter(sink, m))
         .map(|m| (m.key.clone(), m))

@@ -541,21 +541,39 @@ pub(crate) fn renames<'e>(
 
 /// Adoption ids must name one object each: `entries` are each entry's address and `id`.
 pub(crate) fn unique_ids(sink: &Sink, entries: &[(Address, &Sp<String>)]) {
+    unique_values(
+        sink,
+        entries,
+        |first, this, id| {
+            format!(
+                "{} and {} both have `id = \"{id}\"`",
+                first.declaration(),
+                this.declaration()
+            )
+        },
+        (
+            "duplicate id",
+            "one Stripe object can be managed by one entry only",
+        ),
+    );
+}
+
+/// A value no two entries may share (`entries`: each entry's address and its value): a
+/// problem at each value an earlier entry already holds, saying `message(first, this,
+/// value)`, with `label` and `hint`.
+pub(crate) fn unique_values(
+    sink: &Sink,
+    entries: &[(Address, &Sp<String>)],
+    message: impl Fn(&Address, &Address, &str) -> String,
+    (label, hint): (&str, &str),
+) {
     let mut first: BTreeMap<&str, &Address> = BTreeMap::new();
-    for (address, id) in entries {
-        if let Some(other) = first.insert(id.get_ref(), address) {
+    for (address, value) in entries {
+        if let Some(other) = first.insert(value.get_ref(), address) {
             sink.push(
-                Diagnostic::new(
-                    id.span(),
-                    format!(
-                        "{} and {} both have `id = \"{}\"`",
-                        other.declaration(),
-                        address.declaration(),
-                        id.get_ref()
-                    ),
-                )
-                .label("duplicate id")
-                .hint("one Stripe object can be managed by one entry only"),
+                Diagnostic::new(value.span(), message(other, address, value.get_ref()))
+                    .label(label)
+                    .hint(hint),
             );
         }
     }
