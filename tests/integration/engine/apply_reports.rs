@@ -138,16 +138,45 @@ fn sigterm_during_apply_finishes_the_write_in_flight_reports_and_exits_130() {
 fn a_second_signal_stops_at_once() {
     let env = slow_env();
     let mut child = spawn_apply(&env, &[]);
+    // Stderr read as it comes, so the second signal is sent only once the first was taken.
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (lines, said) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+            let line = line.expect("stderr is text");
+            let _ = lines.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
     wait_for_writes(&env, &mut child, 1);
+    // From now on each request takes three seconds: once the second write is answered, the one
+    // in flight when the signals come is still in flight after both, however loaded the machine.
+    env.sandbox
+        .set_chaos(Chaos {
+            latency: Some(Latency::new(Duration::from_secs(3), Duration::from_secs(3)).unwrap()),
+            ..Chaos::default()
+        })
+        .unwrap();
+    wait_for_writes(&env, &mut child, 2);
     signal(&child, "INT");
-    std::thread::sleep(Duration::from_millis(20));
+    loop {
+        let line = said
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the first interrupt is reported");
+        if line.contains("interrupted: starting no more writes") {
+            break;
+        }
+    }
     signal(&child, "INT");
-    let run: Run = child.wait_with_output().unwrap().into();
-    assert_eq!(run.code, 130, "{}{}", run.stdout, run.stderr);
+    let status = child.wait().unwrap();
+    let stderr = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(
-        run.stderr.contains("interrupted again: stopping at once"),
-        "{}",
-        run.stderr
+        stderr.contains("interrupted again: stopping at once"),
+        "{stderr}"
     );
     env.sandbox.set_chaos(Chaos::default()).unwrap();
     env.converge();
