@@ -344,8 +344,12 @@ fn key_from(
 /// Starts the embedded sandbox with its state in `state`.
 fn embedded(state: &Path) -> Result<Sandbox, ConnectError> {
     if let Some(billing_dir) = state.parent().and_then(Path::parent) {
-        std::fs::create_dir_all(billing_dir)
-            .map_err(|e| ConnectError::Sandbox(format!("{}: {e}", billing_dir.display())))?;
+        crate::files::create_dirs(billing_dir).map_err(|e| {
+            ConnectError::Sandbox(format!(
+                "cannot make the directory of its state {}: {e}",
+                state.display()
+            ))
+        })?;
         // Sandbox state is local: keep it out of version control even without a
         // project-level .gitignore entry.
         crate::files::ignore_in_git(billing_dir);

@@ -52,14 +52,20 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 /// Makes the missing directories on the way to the file `path`: an error names the first one
 /// on the way that is not a directory.
 fn make_directory(path: &Path) -> io::Result<()> {
-    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    if dir.is_dir() {
+    match path.parent() {
+        Some(dir) => create_dirs(dir),
+        None => Ok(()),
+    }
+}
+
+/// Makes the directory `dir` and those missing on the way: an error names the first one on
+/// the way that is not a directory (`gen is not a directory`), else the directory and why.
+pub(crate) fn create_dirs(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
     std::fs::create_dir_all(dir).map_err(|e| {
-        blocked(path).unwrap_or_else(|| {
+        blocked(dir).unwrap_or_else(|| {
             io::Error::new(
                 e.kind(),
                 format!("cannot create the directory {}: {e}", dir.display()),
@@ -68,11 +74,11 @@ fn make_directory(path: &Path) -> io::Result<()> {
     })
 }
 
-/// The error that names what stands where a directory on the way to `path` should be.
-fn blocked(path: &Path) -> Option<io::Error> {
-    let file = path
+/// The error that names what stands where the directory `dir`, or one on the way to it,
+/// should be.
+fn blocked(dir: &Path) -> Option<io::Error> {
+    let file = dir
         .ancestors()
-        .skip(1)
         .find(|a| std::fs::metadata(a).is_ok_and(|m| !m.is_dir()))?;
     Some(io::Error::new(
         io::ErrorKind::NotADirectory,
@@ -83,6 +89,7 @@ fn blocked(path: &Path) -> Option<io::Error> {
 /// Writes `bytes` to `path` atomically, readable by its owner only (0600, even when it
 /// replaces a file others could read): for secrets.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    make_directory(path)?;
     let file = files::replace(path, bytes, Access::Private)?;
     #[cfg(unix)]
     {
@@ -98,7 +105,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub(crate) fn check_writable(path: &Path) -> anyhow::Result<()> {
     files::check_target(path)
         .map_err(|e| match e.kind() {
-            io::ErrorKind::NotADirectory => blocked(path).unwrap_or(e),
+            io::ErrorKind::NotADirectory => path.parent().and_then(blocked).unwrap_or(e),
             _ => e,
         })
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -95,11 +95,8 @@ impl Secrets for SecretFiles<'_> {
 fn write(dir: &Path, path: &Path, secret: &str) -> anyhow::Result<()> {
     let billing = dir.join(".billing");
     if path.starts_with(&billing) {
-        std::fs::create_dir_all(&billing)?;
+        crate::files::create_dirs(&billing)?;
         crate::files::ignore_in_git(&billing);
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
     }
     crate::files::write_private(path, secret.as_bytes())
 }

@@ -87,7 +87,8 @@ fn describe(wait: Duration) -> String {
 pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Result<ApplyLock> {
     let path = path(catalog, environment);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::files::create_dirs(dir)
+            .with_context(|| format!("cannot make the apply lock {}", path.display()))?;
         if let Some(billing) = dir.parent() {
             crate::files::ignore_in_git(billing);
         }
@@ -110,7 +111,7 @@ pub(crate) fn acquire(catalog: &Path, environment: &str, wait: Duration) -> Resu
                         format!(" held by {holder}")
                     };
                     let _ = writeln!(
-                        std::io::stderr(),
+                        super::style::chatter(),
                         "Waiting up to {} for the apply lock of {}{by}; Ctrl-C to stop (nothing is sent meanwhile).",
                         describe(wait),
                         crate::catalog::called(environment)

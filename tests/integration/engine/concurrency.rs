@@ -121,3 +121,20 @@ fn a_bad_lock_timeout_is_refused_naming_the_flag() {
     assert!(run.stderr.contains("--lock-timeout"), "{}", run.stderr);
     assert!(sandbox.requests().is_empty());
 }
+
+#[test]
+fn a_lock_directory_blocked_by_a_file_is_named_and_nothing_is_sent() {
+    let sandbox = start();
+    let dir = Workdir::with_catalog(&catalog(&sandbox));
+    dir.write(".billing", "not a directory");
+    let run = billing(&dir, &["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("cannot make the apply lock")
+            && run.stderr.contains(".billing is not a directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
+    assert_eq!(super::writes(&sandbox), 0, "nothing was sent");
+}

@@ -252,6 +252,37 @@ fn every_out_makes_its_directory_and_errors_name_the_file_asked_for() {
 }
 
 #[test]
+fn an_outputs_path_through_a_file_names_it_and_says_stripe_was_changed() {
+    let env = Env::new(&format!(
+        "[environments.test]\nmode = \"test\"\noutputs = \"generated/ids.json\"\n{BEFORE}"
+    ));
+    // A file where the outputs' directory should be.
+    env.dir.write("generated", "not a directory");
+    let run = env.billing(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: the apply completed and Stripe was changed, but the ids of test could not be written: cannot write ./generated/ids.json: ./generated is not a directory"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "hint: once that is fixed, `billing output -e test --out ./generated/ids.json` writes the file"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        env.current_or_none("prices.pro.month"),
+        1,
+        "Stripe was changed"
+    );
+}
+
+#[test]
 fn an_outputs_file_that_cannot_be_written_after_apply_says_how_to_write_it() {
     let env = Env::new(&format!(
         "[environments.test]\nmode = \"test\"\noutputs = \"generated/ids.json\"\n{BEFORE}"

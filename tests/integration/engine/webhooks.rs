@@ -492,6 +492,9 @@ fn a_secret_that_cannot_be_written_fails_the_apply_and_says_to_rotate() {
     assert_eq!(run.code, 1);
     let all = format!("{}{}", run.stdout, run.stderr);
     assert!(all.contains("the signing secret of the new endpoint at webhooks.app was not saved: cannot write secrets/app.whsec"), "{all}");
+    // What stands in the way, not the system's bare `File exists`.
+    assert!(all.contains("secrets is not a directory"), "{all}");
+    assert!(!all.contains("os error"), "{all}");
     assert!(
         all.contains("rotate it: `billing apply --replace webhooks.app`"),
         "{all}"
