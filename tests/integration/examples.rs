@@ -3,9 +3,12 @@
 //! workflows' commands, run in order with this repository's billing.toml against sandboxes
 //! standing in for the test and live accounts, do what the workflows promise.
 //!
-//! A command is checked by running it with `--help` appended: clap rejects an unknown subcommand,
-//! an unknown flag or an invalid value before it prints the help, so exit 0 means the workflow's
-//! command line parses. Scripts are read the way a shell would, closely enough for workflows:
+//! Each command is checked by running it, as its step would, against a sandbox standing in for
+//! the account its `-e` names (after the commands before it that write the file it reads):
+//! a command missing an argument, with an unknown flag or an invalid value fails there. The
+//! workflows install billing from a pinned release archive, checked against a pinned SHA-256;
+//! the repository's release workflow (.github/workflows/release.yml) builds those archives.
+//! Scripts are read the way a shell would, closely enough for workflows:
 //! quotes, `\` continuations, comments, `|`, `||`, `&&`, `;`, `( )`, `$( )`, redirects, leading
 //! `NAME=value` assignments and keywords such as `if`/`then`. A `${{ … }}` expression becomes the
 //! placeholder `EXPR`, which is accepted where any string is (a path, a URL) and rejected where
@@ -381,8 +384,7 @@ fn every_example_workflow_is_yaml_with_on_and_jobs() {
 }
 
 #[test]
-fn every_billing_command_in_the_examples_is_accepted_by_billing() {
-    let dir = Workdir::new();
+fn every_billing_command_in_the_examples_runs_against_the_sandbox() {
     let mut problems = Vec::new();
     for workflow in workflows() {
         let found = invocations(&workflow);
@@ -392,32 +394,143 @@ fn every_billing_command_in_the_examples_is_accepted_by_billing() {
                 workflow.name
             ));
         }
-        for invocation in found {
-            // `--help` goes before a `--`, after which it would be a positional argument.
-            let mut args = invocation.args.clone();
-            let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
-            args.insert(at, "--help".to_owned());
-            let output = dir
-                .billing()
-                .args(&args)
-                .output()
-                .expect("run the billing binary");
-            if !output.status.success() {
+        for (i, invocation) in found.iter().enumerate() {
+            // A fresh account and directory, holding what the commands before it wrote that it
+            // reads (the plan file `apply` and `show` take).
+            let runner = Runner::new();
+            for earlier in &found[..i] {
+                if earlier
+                    .value_of("--out")
+                    .is_some_and(|file| invocation.has(file))
+                {
+                    runner.expect(earlier, &[0, 2]);
+                }
+            }
+            let ran = runner.run(invocation);
+            if ![0, 2].contains(&ran.code) {
                 problems.push(format!(
-                    "{}: job `{}`, step `{}`: `{}` is rejected by billing \
-                     (checked as `billing {}`, {}):\n{}",
+                    "{}: job `{}`, step `{}`: `{}` exited {}:\n{}",
                     workflow.name,
                     invocation.job,
                     invocation.step,
                     invocation.command_line(),
-                    args.join(" "),
-                    output.status,
-                    String::from_utf8_lossy(&output.stderr).trim_end(),
+                    ran.code,
+                    ran.stderr.trim_end(),
                 ));
             }
         }
     }
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n\n"));
+}
+
+#[test]
+fn the_examples_run_a_pinned_release_binary_checked_against_its_checksum() {
+    for workflow in workflows() {
+        let name = &workflow.name;
+        assert!(
+            !workflow.text.contains("cargo install"),
+            "{name} should download a release binary, not compile billing"
+        );
+        let pinned = workflow.yaml["env"]["BILLING_SHA256"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} should pin BILLING_SHA256"));
+        assert!(
+            pinned.len() == 64 && pinned.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name}: BILLING_SHA256 should be a SHA-256 in hex"
+        );
+        assert!(
+            workflow.yaml["env"]["BILLING_VERSION"]
+                .as_str()
+                .is_some_and(|v| v.starts_with('v')),
+            "{name} should pin BILLING_VERSION to a release tag"
+        );
+        let jobs = workflow.yaml["jobs"].as_hash().expect("jobs");
+        for (job_id, job) in jobs {
+            let steps = job["steps"].as_vec().expect("steps");
+            let install = steps
+                .iter()
+                .filter_map(|step| step["run"].as_str())
+                .find(|run| run.contains("$BILLING_URL/$BILLING_VERSION/"))
+                .unwrap_or_else(|| panic!("{name}: job {job_id:?} should download billing"));
+            let archive = release_archives()
+                .into_iter()
+                .find(|a| install.contains(&format!("archive={a}")))
+                .unwrap_or_else(|| {
+                    panic!("{name}: job {job_id:?} downloads no archive the release publishes")
+                });
+            assert!(archive.contains("linux-musl"), "{archive}");
+            let check = install.find("sha256sum --check").unwrap_or_else(|| {
+                panic!("{name}: job {job_id:?} should check the archive's SHA-256")
+            });
+            let unpack = install.find("tar -xzf").expect("the archive is unpacked");
+            assert!(
+                check < unpack,
+                "{name}: the checksum is checked before unpacking"
+            );
+        }
+    }
+}
+
+/// The file names of the archives the release workflow publishes.
+fn release_archives() -> Vec<String> {
+    let release = release_workflow();
+    let matrix = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_vec()
+        .expect("the release builds a matrix of targets");
+    matrix
+        .iter()
+        .map(|entry| {
+            let target = entry["target"].as_str().expect("a target");
+            let extension = if target.contains("windows") {
+                "zip"
+            } else {
+                "tar.gz"
+            };
+            format!("billing-{target}.{extension}")
+        })
+        .collect()
+}
+
+fn release_workflow() -> Yaml {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.github/workflows/release.yml");
+    let text = std::fs::read_to_string(path).expect("the repository has a release workflow");
+    YamlLoader::load_from_str(&text)
+        .expect("release.yml is YAML")
+        .remove(0)
+}
+
+#[test]
+fn the_release_workflow_builds_every_platform_on_a_tag_and_publishes_checksums() {
+    let release = release_workflow();
+    let tags = release["on"]["push"]["tags"]
+        .as_vec()
+        .expect("on: push: tags");
+    assert!(tags.iter().any(|t| t.as_str() == Some("v*")));
+    let archives = release_archives();
+    for target in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    ] {
+        assert!(
+            archives.iter().any(|a| a.contains(target)),
+            "release.yml builds no {target}"
+        );
+    }
+    let steps = release["jobs"]["release"]["steps"].as_vec().expect("steps");
+    let scripts: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(
+        scripts
+            .iter()
+            .any(|s| s.contains("sha256sum") && s.contains("SHA256SUMS"))
+    );
+    assert!(scripts.iter().any(|s| s.contains("gh release create")));
+    assert_eq!(
+        release["jobs"]["release"]["permissions"]["contents"].as_str(),
+        Some("write")
+    );
 }
 
 #[test]
