@@ -12,6 +12,7 @@ use toml::de::DeValue;
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, RawProduct, read_metadata};
 use super::reader::{Sp, TableReader};
+use super::shape::{ID, METADATA, MOVED_FROM, Table, Ty, field};
 use super::validate::fields;
 use crate::resource::{Address, ResourceKind};
 
@@ -32,7 +33,18 @@ pub(crate) struct RawEntitlement {
     pub incomplete: bool,
 }
 
-const ENTITLEMENT: &[&str] = &["name", "lookup_key", "metadata", "id", "moved_from"];
+/// `[entitlements.<key>]`.
+pub(super) static ENTITLEMENT: Table = Table::entry(&[
+    field("name", Ty::Text, "The feature's name (required)."),
+    field(
+        "lookup_key",
+        Ty::Text,
+        "The key the application checks entitlements by (default: the entry's key).",
+    ),
+    METADATA,
+    ID,
+    MOVED_FROM,
+]);
 
 /// Keys written the way Stripe's API spells them, or meaning something billing does otherwise.
 const ALIASES: &[(&str, &str)] = &[(
@@ -51,7 +63,7 @@ pub(crate) fn read_entitlement(
         ResourceKind::EntitlementFeature,
         key.get_ref(),
         value,
-        ENTITLEMENT,
+        &ENTITLEMENT,
     )?
     .with_aliases(ALIASES);
     let mut raw = RawEntitlement {

@@ -13,6 +13,7 @@ use toml::de::{DeArray, DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::reader::{Sp, TableReader};
+use super::shape::{Table, Ty, field};
 use crate::resource::KeyMode;
 use crate::resource::{Address, ResourceKind};
 
@@ -49,14 +50,39 @@ pub(crate) enum EnvChoice<'a> {
     Pick(Option<&'a str>),
 }
 
-const ENVIRONMENT: &[&str] = &[
-    "secret_key_env",
-    "mode",
-    "account",
-    "api_base",
-    "sandbox",
-    "outputs",
-];
+/// `[environments.<name>]`.
+pub(super) static ENVIRONMENT: Table = Table::of(&[
+    field(
+        "secret_key_env",
+        Ty::Text,
+        "The environment variable holding its secret key (default STRIPE_SECRET_KEY).",
+    ),
+    field(
+        "mode",
+        Ty::Word(&["test", "live"]),
+        "The mode of its key: billing refuses a key of the other mode (required unless sandbox).",
+    ),
+    field(
+        "account",
+        Ty::Text,
+        "The account it must be (acct_…): any other is refused.",
+    ),
+    field(
+        "api_base",
+        Ty::Text,
+        "Where its API is (default https://api.stripe.com).",
+    ),
+    field(
+        "sandbox",
+        Ty::Bool,
+        "The embedded local sandbox, its state in .billing/<name>/.",
+    ),
+    field(
+        "outputs",
+        Ty::Text,
+        "A file written with its Stripe ids after each successful apply, relative to billing.toml (.json, .toml, .ts or .env).",
+    ),
+]);
 
 /// The file formats `outputs` can be written in, by extension.
 pub(crate) const OUTPUT_EXTENSIONS: &[&str] = &["json", "toml", "ts", "env"];
@@ -129,7 +155,7 @@ fn environment(
         return None;
     };
     let where_ = format!("in [environments.{}]", name.get_ref());
-    let r = TableReader::new(sink, where_, name.span(), t, ENVIRONMENT);
+    let r = TableReader::new(sink, where_, name.span(), t, &ENVIRONMENT);
     let sandbox = r.boolean("sandbox").is_some_and(|b| *b.get_ref());
     let mode = mode(&r, name, sandbox);
     let secret_key_env = r

@@ -12,6 +12,7 @@ use toml::de::DeValue;
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::RawProduct;
 use super::reader::{Sp, TableReader};
+use super::shape::{Table, Ty, field};
 use super::validate::fields;
 use crate::resource::{Address, ResourceKind};
 
@@ -30,15 +31,49 @@ pub(crate) struct RawMeter {
     pub incomplete: bool,
 }
 
-const METER: &[&str] = &[
-    "display_name",
-    "event_name",
-    "aggregation",
-    "customer_mapping_key",
-    "value_key",
-    "event_time_window",
-    "active",
-];
+/// `[meters.<key>]`.
+pub(super) static METER: Table = Table::entry(&[
+    field(
+        "display_name",
+        Ty::Text,
+        "The meter's name in the Dashboard (required).",
+    ),
+    field(
+        "event_name",
+        Ty::Text,
+        "The event name the application reports usage as; billing knows the meter by it (required).",
+    ),
+    field(
+        "aggregation",
+        Ty::Word(AGGREGATIONS),
+        "How usage adds up over a period (default \"sum\").",
+    ),
+    field(
+        "customer_mapping_key",
+        Ty::Text,
+        "The payload key holding the customer id (default \"stripe_customer_id\").",
+    ),
+    field(
+        "value_key",
+        Ty::Text,
+        "The payload key holding the value (default \"value\").",
+    ),
+    field(
+        "event_time_window",
+        Ty::Word(TIME_WINDOWS),
+        "Pre-aggregate events by \"day\" or \"hour\".",
+    ),
+    field(
+        "active",
+        Ty::Bool,
+        "Whether it accepts events (default true).",
+    ),
+]);
+
+/// The values of `aggregation`.
+const AGGREGATIONS: &[&str] = &["count", "sum", "last"];
+/// The values of `event_time_window`.
+const TIME_WINDOWS: &[&str] = &["day", "hour"];
 
 /// Keys written the way Stripe's API spells them.
 const ALIASES: &[(&str, &str)] = &[
@@ -66,7 +101,7 @@ pub(crate) fn read_meter(
     key: Sp<String>,
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawMeter> {
-    let t = TableReader::entry(sink, ResourceKind::Meter, key.get_ref(), value, METER)?
+    let t = TableReader::entry(sink, ResourceKind::Meter, key.get_ref(), value, &METER)?
         .with_aliases(ALIASES);
     let mut raw = RawMeter {
         span: value.span(),
@@ -140,7 +175,7 @@ fn meter(sink: &Sink, raw: RawMeter) -> Option<Meter> {
     })
     .and_then(|v| fields::nonblank(sink, "event_name", v, 100, |d| d));
     let aggregation = match &raw.aggregation {
-        Some(v) => fields::word(sink, "aggregation", v, &["count", "sum", "last"]),
+        Some(v) => fields::word(sink, "aggregation", v, AGGREGATIONS),
         None => {
             if !raw.incomplete {
                 sink.push(missing(
@@ -154,7 +189,7 @@ fn meter(sink: &Sink, raw: RawMeter) -> Option<Meter> {
     let window = raw
         .event_time_window
         .as_ref()
-        .map(|v| fields::word(sink, "event_time_window", v, &["day", "hour"]));
+        .map(|v| fields::word(sink, "event_time_window", v, TIME_WINDOWS));
     let entry = Meter {
         display_name: display_name?,
         event_name: event_name?,

@@ -21,6 +21,8 @@ mod raw_discount;
 mod raw_portal;
 mod raw_tax;
 mod reader;
+mod schema;
+mod shape;
 mod source;
 mod tax;
 mod validate;
@@ -75,6 +77,8 @@ use raw_discount::{RawCoupon, RawPromotionCode, read_coupon, read_promotion_code
 use raw_portal::{RawPortal, read_portal};
 use raw_tax::{RawTax, RawTaxRate, read_tax, read_tax_rate};
 use reader::{Sp, TableReader};
+pub(crate) use schema::schema;
+use shape::{Key, Table, Ty, field};
 use webhook::{RawWebhook, read_webhook};
 
 /// billing.toml as written, before validation.
@@ -108,26 +112,84 @@ pub(crate) struct RawCatalog {
     pub place: Place,
 }
 
-const TOP: &[&str] = &[
-    "namespace",
-    "default_environment",
-    "ignore_metadata",
-    "products",
-    "environments",
-    "coupons",
-    "promotion_codes",
-    "tax",
-    "tax_rates",
-    "portal",
-    "portals",
-    "webhooks",
-    "entitlements",
-    "meters",
-];
+/// billing.toml's top level: every table of the catalog is one field here (its shape is the
+/// one the reader checks and `billing schema` describes).
+pub(crate) static TOP: Table = Table::of(&[
+    field(
+        "namespace",
+        Ty::Text,
+        "Which objects this catalog manages when several catalogs share an account (default \"default\").",
+    ),
+    field(
+        "default_environment",
+        Ty::Text,
+        "The environment used without -e.",
+    ),
+    field(
+        "ignore_metadata",
+        Ty::Texts,
+        "Metadata keys (or `prefix*` patterns) other systems write, which billing neither plans nor removes.",
+    ),
+    field(
+        "products",
+        Ty::Entries(Key::Catalog, &raw::PRODUCT),
+        "Products, as [products.<key>], each with its prices.",
+    ),
+    field(
+        "environments",
+        Ty::Entries(Key::Environment, &environments::ENVIRONMENT),
+        "The accounts this catalog serves, as [environments.<name>]; without any, the embedded sandbox.",
+    ),
+    field(
+        "coupons",
+        Ty::Entries(Key::Catalog, &raw_discount::COUPON),
+        "Coupons, as [coupons.<key>].",
+    ),
+    field(
+        "promotion_codes",
+        Ty::Entries(Key::Code, &raw_discount::PROMOTION_CODE),
+        "Promotion codes customers type, as [promotion_codes.<CODE>].",
+    ),
+    field(
+        "tax",
+        Ty::Table(&raw_tax::TAX),
+        "Stripe Tax settings and registrations.",
+    ),
+    field(
+        "tax_rates",
+        Ty::Entries(Key::Catalog, &raw_tax::TAX_RATE),
+        "Manual tax rates, as [tax_rates.<key>].",
+    ),
+    field(
+        "portal",
+        Ty::Table(&raw_portal::PORTAL),
+        "The customer portal's configuration.",
+    ),
+    field(
+        "portals",
+        Ty::Entries(Key::Catalog, &raw_portal::PORTAL),
+        "More customer portal configurations, as [portals.<key>].",
+    ),
+    field(
+        "webhooks",
+        Ty::Entries(Key::Catalog, &webhook::WEBHOOK),
+        "Webhook endpoints, as [webhooks.<key>].",
+    ),
+    field(
+        "entitlements",
+        Ty::Entries(Key::Catalog, &entitlement::ENTITLEMENT),
+        "Entitlement features, as [entitlements.<key>].",
+    ),
+    field(
+        "meters",
+        Ty::Entries(Key::Catalog, &meter::METER),
+        "Billing meters for usage-based prices, as [meters.<key>].",
+    ),
+]);
 
 /// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
 pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
-    let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), TOP);
+    let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), &TOP);
     let mut raw = RawCatalog {
         namespace: top.string("namespace"),
         default_environment: top.string("default_environment"),

@@ -8,7 +8,9 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
+use super::model::{BillingScheme, Interval, Round, TaxBehavior, TiersMode};
 use super::reader::{Sp, TableReader, expect_table, number_text};
+use super::shape::{ID, Key, METADATA, MOVED_FROM, ON_REMOVE_ARCHIVE, Table, Ty, field};
 use crate::resource::Address;
 
 /// `[products.<key>]`.
@@ -129,24 +131,65 @@ pub(crate) struct RawCurrencyOption {
     pub tiers: Option<Sp<Vec<RawTier>>>,
 }
 
-const PRODUCT: &[&str] = &[
-    "id",
-    "name",
-    "description",
-    "active",
-    "tax_code",
-    "unit_label",
-    "statement_descriptor",
-    "url",
-    "images",
-    "features",
-    "entitlements",
-    "metadata",
-    "default_price",
-    "prices",
-    "moved_from",
-    "on_remove",
-];
+/// `[products.<key>]`.
+pub(super) static PRODUCT: Table = Table::entry(&[
+    ID,
+    field(
+        "name",
+        Ty::Text,
+        "The product's name, as customers see it (required).",
+    ),
+    field(
+        "description",
+        Ty::Text,
+        "What customers read under the name (Checkout, the portal, invoices).",
+    ),
+    field(
+        "active",
+        Ty::Bool,
+        "Whether the product can be bought (default true).",
+    ),
+    field(
+        "tax_code",
+        Ty::Text,
+        "A Stripe tax code such as `txcd_10103001` (software as a service).",
+    ),
+    field(
+        "unit_label",
+        Ty::Text,
+        "What one unit is called on receipts and invoices (`seat`).",
+    ),
+    field(
+        "statement_descriptor",
+        Ty::Text,
+        "The text on card statements (5 to 22 characters).",
+    ),
+    field("url", Ty::Text, "A public page about the product."),
+    field("images", Ty::Texts, "URLs of up to 8 images."),
+    field(
+        "features",
+        Ty::Texts,
+        "Marketing features shown on pricing tables (up to 15).",
+    ),
+    field(
+        "entitlements",
+        Ty::Texts,
+        "Keys of [entitlements.<key>] features the product grants.",
+    ),
+    METADATA,
+    field(
+        "default_price",
+        Ty::Text,
+        "The key of one of its prices: the one Checkout and pricing tables use by default.",
+    ),
+    field(
+        "prices",
+        Ty::Entries(Key::Catalog, &PRICE),
+        "Its prices, as [products.<key>.prices.<key>].",
+    ),
+    MOVED_FROM,
+    ON_REMOVE_ARCHIVE,
+]);
 
 const PRODUCT_ALIASES: &[(&str, &str)] = &[
     (
@@ -159,27 +202,88 @@ const PRODUCT_ALIASES: &[(&str, &str)] = &[
     ),
 ];
 
-const PRICE: &[&str] = &[
-    "currency",
-    "amount",
-    "unit_amount",
-    "unit_amount_decimal",
-    "interval",
-    "interval_count",
-    "meter",
-    "nickname",
-    "lookup_key",
-    "tax_behavior",
-    "metadata",
-    "billing_scheme",
-    "tiers_mode",
-    "tiers",
-    "transform_quantity",
-    "currency_options",
-    "id",
-    "moved_from",
-    "on_remove",
-];
+/// `[products.<product>.prices.<key>]`.
+static PRICE: Table = Table::entry(&[
+    field(
+        "currency",
+        Ty::Currency,
+        "The price's currency, a three-letter code such as \"usd\" (required).",
+    ),
+    field(
+        "amount",
+        Ty::Amount,
+        "The unit amount in major units: \"79.00\".",
+    ),
+    field(
+        "unit_amount",
+        Ty::Integer,
+        "The unit amount in minor units (cents): 7900.",
+    ),
+    field(
+        "unit_amount_decimal",
+        Ty::Text,
+        "The unit amount in minor units with decimals: \"0.5\".",
+    ),
+    field(
+        "interval",
+        Ty::Word(Interval::ALL),
+        "How often a recurring price bills; without it the price is one-time.",
+    ),
+    field(
+        "interval_count",
+        Ty::Integer,
+        "The number of intervals between bills (default 1).",
+    ),
+    field(
+        "meter",
+        Ty::Text,
+        "The key of the [meters.<key>] whose usage this recurring price bills.",
+    ),
+    field(
+        "nickname",
+        Ty::Text,
+        "An internal label, not shown to customers.",
+    ),
+    field(
+        "lookup_key",
+        Ty::Text,
+        "A key the application finds the price by; moves to the new price when it is replaced.",
+    ),
+    field(
+        "tax_behavior",
+        Ty::Word(TaxBehavior::ALL),
+        "Whether the amount includes tax.",
+    ),
+    METADATA,
+    field(
+        "billing_scheme",
+        Ty::Word(BillingScheme::ALL),
+        "\"per_unit\" (the default) or \"tiered\".",
+    ),
+    field(
+        "tiers_mode",
+        Ty::Word(TiersMode::ALL),
+        "How tiers apply to a tiered price.",
+    ),
+    field(
+        "tiers",
+        Ty::Tables(&TIER),
+        "The tiers of a tiered price, the last with up_to = \"inf\".",
+    ),
+    field(
+        "transform_quantity",
+        Ty::Table(&TRANSFORM),
+        "Bill for packages of units: the quantity divided, then rounded.",
+    ),
+    field(
+        "currency_options",
+        Ty::CurrencyOptions(&CURRENCY_OPTION),
+        "The amount in other currencies: `eur = \"72.00\"` or a table.",
+    ),
+    ID,
+    MOVED_FROM,
+    ON_REMOVE_ARCHIVE,
+]);
 
 const PRICE_ALIASES: &[(&str, &str)] = &[
     (
@@ -212,23 +316,80 @@ const PRICE_ALIASES: &[(&str, &str)] = &[
     ),
 ];
 
-const TIER: &[&str] = &[
-    "up_to",
-    "amount",
-    "unit_amount",
-    "unit_amount_decimal",
-    "flat_amount",
-    "flat_unit_amount",
-    "flat_amount_decimal",
-];
+static TIER: Table = Table::of(&[
+    field(
+        "up_to",
+        Ty::Either(&[Ty::Integer, Ty::Exactly("inf")]),
+        "The tier's last quantity, or \"inf\" for the last tier.",
+    ),
+    field(
+        "amount",
+        Ty::Amount,
+        "The price per unit in this tier, in major units.",
+    ),
+    field(
+        "unit_amount",
+        Ty::Integer,
+        "The price per unit in this tier, in minor units.",
+    ),
+    field(
+        "unit_amount_decimal",
+        Ty::Text,
+        "The price per unit in this tier, in minor units with decimals.",
+    ),
+    field(
+        "flat_amount",
+        Ty::Amount,
+        "A flat fee for the tier, in major units.",
+    ),
+    field(
+        "flat_unit_amount",
+        Ty::Integer,
+        "A flat fee for the tier, in minor units.",
+    ),
+    field(
+        "flat_amount_decimal",
+        Ty::Text,
+        "A flat fee for the tier, in minor units with decimals.",
+    ),
+]);
 
-const CURRENCY_OPTION: &[&str] = &[
-    "amount",
-    "unit_amount",
-    "unit_amount_decimal",
-    "tax_behavior",
-    "tiers",
-];
+static CURRENCY_OPTION: Table = Table::of(&[
+    field(
+        "amount",
+        Ty::Amount,
+        "The unit amount in this currency, in major units.",
+    ),
+    field(
+        "unit_amount",
+        Ty::Integer,
+        "The unit amount in this currency, in minor units.",
+    ),
+    field(
+        "unit_amount_decimal",
+        Ty::Text,
+        "The unit amount in this currency, in minor units with decimals.",
+    ),
+    field(
+        "tax_behavior",
+        Ty::Word(TaxBehavior::ALL),
+        "Whether the amount includes tax.",
+    ),
+    field("tiers", Ty::Tables(&TIER), "The tiers in this currency."),
+]);
+
+static TRANSFORM: Table = Table::of(&[
+    field(
+        "divide_by",
+        Ty::Integer,
+        "The number of units in a package.",
+    ),
+    field(
+        "round",
+        Ty::Word(Round::ALL),
+        "Round the divided quantity up or down.",
+    ),
+]);
 
 /// Parses TOML text into its tables; a syntax error goes to `sink` (nothing can be read
 /// reliably after one: only the first is reported).
@@ -276,7 +437,7 @@ pub(super) fn read_product(
         format!("in {}", Address::product(key.get_ref()).declaration()),
         value.span(),
         table,
-        PRODUCT,
+        &PRODUCT,
     )
     .with_aliases(PRODUCT_ALIASES);
     let mut product = RawProduct {
@@ -352,7 +513,7 @@ fn read_price(
         "in {}",
         Address::price(product, key.get_ref()).declaration()
     );
-    let t = TableReader::new(sink, name, value.span(), table, PRICE).with_aliases(PRICE_ALIASES);
+    let t = TableReader::new(sink, name, value.span(), table, &PRICE).with_aliases(PRICE_ALIASES);
     let mut price = RawPrice {
         span: value.span(),
         id: t.string("id"),
@@ -395,7 +556,7 @@ fn read_tiers(t: &TableReader<'_, '_>) -> Option<Sp<Vec<RawTier>>> {
     let mut tiers = Vec::new();
     for (i, item, table) in tables.into_inner() {
         let name = t.nested_name(&format!("tier {}", i + 1));
-        let tr = TableReader::new(t.sink(), name, item.clone(), table, TIER);
+        let tr = TableReader::new(t.sink(), name, item.clone(), table, &TIER);
         tiers.push(RawTier {
             span: item,
             up_to: read_up_to(&tr),
@@ -431,7 +592,7 @@ fn read_up_to(tr: &TableReader<'_, '_>) -> Option<Sp<RawUpTo>> {
 }
 
 fn read_transform(t: &TableReader<'_, '_>) -> Option<RawTransformQuantity> {
-    let tr = t.table("transform_quantity", &["divide_by", "round"])?;
+    let tr = t.table("transform_quantity")?;
     let out = RawTransformQuantity {
         span: tr.span(),
         divide_by: tr.integer("divide_by"),
@@ -445,7 +606,6 @@ fn read_transform(t: &TableReader<'_, '_>) -> Option<RawTransformQuantity> {
 fn read_currency_options(t: &TableReader<'_, '_>) -> Vec<RawCurrencyOption> {
     read_options(
         t,
-        CURRENCY_OPTION,
         (
             "an amount or a table",
             "write `eur = \"72.00\"` or `eur = { amount = \"72.00\", tax_behavior = \"exclusive\" }`",
@@ -473,12 +633,11 @@ fn read_currency_options(t: &TableReader<'_, '_>) -> Vec<RawCurrencyOption> {
 }
 
 /// Reads a `currency_options` map (of a price, a coupon, a promotion code): each entry an
-/// amount (`eur = "72.00"`, made an option by `amount`) or a table of `known` keys (read by
-/// `table`). Anything else is a problem: the entry must be `expected`, written as `hint`
+/// amount (`eur = "72.00"`, made an option by `amount`) or a table of the fields its shape
+/// declares (read by `table`). Anything else is a problem: the entry must be `expected`, written as `hint`
 /// says.
 pub(crate) fn read_options<T>(
     t: &TableReader<'_, '_>,
-    known: &'static [&'static str],
     (expected, hint): (&str, &str),
     table: impl Fn(Sp<String>, &TableReader<'_, '_>) -> Option<T>,
     amount: impl Fn(Sp<String>, Sp<String>) -> T,
@@ -486,6 +645,7 @@ pub(crate) fn read_options<T>(
     let Some((_, entries)) = t.map("currency_options") else {
         return Vec::new();
     };
+    let known = t.nested_shape("currency_options");
     let mut out = Vec::new();
     for (currency, value) in entries {
         match value.get_ref() {

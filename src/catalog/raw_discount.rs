@@ -5,8 +5,10 @@ use std::ops::Range;
 use toml::de::DeValue;
 
 use super::diagnostic::Sink;
+use super::model::DurationKind;
 use super::raw::{RawMetadata, read_metadata, read_options};
 use super::reader::{Sp, TableReader, expect_table};
+use super::shape::{ID, METADATA, MOVED_FROM, Table, Ty, field};
 use crate::resource::{Address, ResourceKind};
 
 /// `[coupons.<key>]`.
@@ -70,42 +72,150 @@ pub(crate) struct RawPromotionCode {
     pub incomplete: bool,
 }
 
-const COUPON: &[&str] = &[
-    "id",
-    "name",
-    "percent_off",
-    "amount_off",
-    "unit_amount_off",
-    "currency",
-    "currency_options",
-    "duration",
-    "duration_in_months",
-    "max_redemptions",
-    "redeem_by",
-    "applies_to",
-    "metadata",
-    "on_remove",
-    "moved_from",
-];
+/// `[coupons.<key>]`.
+pub(super) static COUPON: Table = Table::entry(&[
+    ID,
+    field(
+        "name",
+        Ty::Text,
+        "The name customers see on invoices and receipts.",
+    ),
+    field(
+        "percent_off",
+        Ty::Amount,
+        "The discount as a percentage (give this or an amount off).",
+    ),
+    field(
+        "amount_off",
+        Ty::Amount,
+        "The discount as an amount in major units, with `currency`.",
+    ),
+    field(
+        "unit_amount_off",
+        Ty::Integer,
+        "The discount as an amount in minor units, with `currency`.",
+    ),
+    field("currency", Ty::Currency, "The currency of `amount_off`."),
+    field(
+        "currency_options",
+        Ty::CurrencyOptions(&COUPON_OPTION),
+        "The amount off in other currencies: `eur = \"9.00\"` or a table.",
+    ),
+    field(
+        "duration",
+        Ty::Word(DurationKind::ALL),
+        "How long the discount applies to a subscription.",
+    ),
+    field(
+        "duration_in_months",
+        Ty::Integer,
+        "The number of months of a \"repeating\" coupon.",
+    ),
+    field(
+        "max_redemptions",
+        Ty::Integer,
+        "How many times the coupon can be redeemed in all.",
+    ),
+    field(
+        "redeem_by",
+        Ty::Datetime,
+        "The last moment it can be redeemed, such as 2027-01-31T23:59:59Z.",
+    ),
+    field(
+        "applies_to",
+        Ty::Texts,
+        "Keys of the products it is limited to.",
+    ),
+    METADATA,
+    field(
+        "on_remove",
+        Ty::Word(REMOVALS),
+        "What happens to the coupon when the entry leaves billing.toml: deleted (the default), kept or forgotten.",
+    ),
+    MOVED_FROM,
+]);
+
+/// The values of a coupon's `on_remove`.
+pub(super) const REMOVALS: &[&str] = &["delete", "keep", "forget"];
+
+static COUPON_OPTION: Table = Table::of(&[
+    field(
+        "amount_off",
+        Ty::Amount,
+        "The amount off in this currency, in major units.",
+    ),
+    field(
+        "unit_amount_off",
+        Ty::Integer,
+        "The amount off in this currency, in minor units.",
+    ),
+]);
 
 const COUPON_ALIASES: &[(&str, &str)] = &[
     ("percentage", "billing calls this `percent_off`"),
     ("products", "write `applies_to = [\"<product key>\"]`"),
 ];
 
-const PROMOTION_CODE: &[&str] = &[
-    "code",
-    "coupon",
-    "active",
-    "max_redemptions",
-    "expires_at",
-    "first_time_transaction",
+/// `[promotion_codes.<CODE>]`.
+pub(super) static PROMOTION_CODE: Table = Table::entry(&[
+    field(
+        "code",
+        Ty::Text,
+        "The code customers type, when it differs from the table's key.",
+    ),
+    field(
+        "coupon",
+        Ty::Text,
+        "The key of the [coupons.<key>] it redeems (required).",
+    ),
+    field(
+        "active",
+        Ty::Bool,
+        "Whether it can be redeemed (default true).",
+    ),
+    field(
+        "max_redemptions",
+        Ty::Integer,
+        "How many times it can be redeemed in all.",
+    ),
+    field(
+        "expires_at",
+        Ty::Datetime,
+        "When it stops being redeemable, such as 2027-01-31T23:59:59Z.",
+    ),
+    field(
+        "first_time_transaction",
+        Ty::Bool,
+        "Only for a customer's first purchase.",
+    ),
+    field(
+        "minimum_amount",
+        Ty::Amount,
+        "The order minimum, in major units of `minimum_amount_currency`.",
+    ),
+    field(
+        "minimum_amount_currency",
+        Ty::Currency,
+        "The currency of `minimum_amount`.",
+    ),
+    field(
+        "currency_options",
+        Ty::CurrencyOptions(&CODE_OPTION),
+        "The order minimum in other currencies: `eur = \"45.00\"` or a table.",
+    ),
+    field(
+        "customer",
+        Ty::Text,
+        "The id of the one customer who may redeem it (`cus_…`).",
+    ),
+    METADATA,
+]);
+
+static CODE_OPTION: Table = Table::of(&[field(
     "minimum_amount",
-    "minimum_amount_currency",
-    "currency_options",
-    "customer",
-    "metadata",
-];
+    Ty::Amount,
+    "The order minimum in this currency, in major units.",
+)]);
 
 const PROMOTION_CODE_ALIASES: &[(&str, &str)] = &[
     (
@@ -129,7 +239,7 @@ pub(crate) fn read_coupon(
         ),
         value.span(),
         expect_table(sink, value, &format!("coupon `{}`", key.get_ref()), None)?,
-        COUPON,
+        &COUPON,
     )
     .with_aliases(COUPON_ALIASES);
     let mut coupon = RawCoupon {
@@ -161,7 +271,6 @@ pub(crate) fn read_coupon(
 fn read_coupon_options(t: &TableReader<'_, '_>) -> Vec<RawCouponOption> {
     read_options(
         t,
-        &["amount_off", "unit_amount_off"],
         (
             "an amount or a table",
             "write `eur = \"9.00\"` or `eur = { unit_amount_off = 900 }`",
@@ -198,12 +307,11 @@ pub(crate) fn read_promotion_code(
         ),
         value.span(),
         expect_table(sink, value, &what, None)?,
-        PROMOTION_CODE,
+        &PROMOTION_CODE,
     )
     .with_aliases(PROMOTION_CODE_ALIASES);
     let currency_options = read_options(
         &t,
-        &["minimum_amount"],
         (
             "a minimum amount",
             "write `eur = \"45.00\"` or `eur = { minimum_amount = \"45.00\" }`",

@@ -5,8 +5,13 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
+use super::portal::{
+    ALLOWED_UPDATES, CANCEL_MODES, CANCEL_PRORATIONS, CANCEL_REASONS, CUSTOMER_UPDATES,
+    UPDATE_PRORATIONS,
+};
 use super::raw::{RawMetadata, read_metadata};
 use super::reader::{Sp, TableReader, expect_table};
+use super::shape::{METADATA, Table, Ty, field};
 
 /// `[portal]` (key `default`) or `[portals.<key>]`.
 #[derive(Debug)]
@@ -57,32 +62,156 @@ pub(crate) struct RawPortalProduct {
     pub prices: Option<Vec<Sp<String>>>,
 }
 
-const PORTAL: &[&str] = &[
-    "target",
-    "name",
-    "default_return_url",
-    "business_profile",
-    "login_page",
-    "features",
-    "metadata",
-];
-const BUSINESS_PROFILE: &[&str] = &["headline", "privacy_policy_url", "terms_of_service_url"];
-const FEATURES: &[&str] = &[
-    "customer_update",
-    "invoice_history",
-    "payment_method_update",
-    "subscription_cancel",
-    "subscription_update",
-];
-const ENABLED: &[&str] = &["enabled"];
-const CUSTOMER_UPDATE: &[&str] = &["enabled", "allowed_updates"];
-const CANCEL: &[&str] = &["enabled", "mode", "proration_behavior", "reasons"];
-const UPDATE: &[&str] = &[
-    "enabled",
-    "products",
-    "default_allowed_updates",
-    "proration_behavior",
-];
+/// `[portal]` and `[portals.<key>]`.
+pub(super) static PORTAL: Table = Table::entry(&[
+    field(
+        "target",
+        Ty::Word(&["default"]),
+        "\"default\": manage the account's default configuration instead of creating one.",
+    ),
+    field("name", Ty::Text, "An internal name for the configuration."),
+    field(
+        "default_return_url",
+        Ty::Text,
+        "Where customers return to after the portal (https).",
+    ),
+    field(
+        "business_profile",
+        Ty::Table(&BUSINESS_PROFILE),
+        "What the portal shows about the business.",
+    ),
+    field(
+        "login_page",
+        Ty::Either(&[Ty::Bool, Ty::Table(&ENABLED)]),
+        "Whether the portal has a shareable login page.",
+    ),
+    field(
+        "features",
+        Ty::Table(&FEATURES),
+        "What customers can do in the portal.",
+    ),
+    METADATA,
+]);
+
+static BUSINESS_PROFILE: Table = Table::of(&[
+    field(
+        "headline",
+        Ty::Text,
+        "The headline shown at the top of the portal.",
+    ),
+    field(
+        "privacy_policy_url",
+        Ty::Text,
+        "A link to the privacy policy (https).",
+    ),
+    field(
+        "terms_of_service_url",
+        Ty::Text,
+        "A link to the terms of service (https).",
+    ),
+]);
+
+static FEATURES: Table = Table::of(&[
+    field(
+        "customer_update",
+        Ty::Either(&[
+            Ty::Words(CUSTOMER_UPDATES),
+            Ty::Bool,
+            Ty::Table(&CUSTOMER_UPDATE),
+        ]),
+        "What customers may update about themselves, such as [\"email\", \"address\"]; false turns it off.",
+    ),
+    field(
+        "invoice_history",
+        Ty::Either(&[Ty::Bool, Ty::Table(&ENABLED)]),
+        "Whether customers see their invoices.",
+    ),
+    field(
+        "payment_method_update",
+        Ty::Either(&[Ty::Bool, Ty::Table(&ENABLED)]),
+        "Whether customers can change their payment methods.",
+    ),
+    field(
+        "subscription_cancel",
+        Ty::Either(&[Ty::Bool, Ty::Table(&CANCEL)]),
+        "Whether and how customers can cancel subscriptions.",
+    ),
+    field(
+        "subscription_update",
+        Ty::Either(&[Ty::Bool, Ty::Table(&UPDATE)]),
+        "Whether and how customers can switch plans.",
+    ),
+]);
+
+static ENABLED: Table = Table::of(&[field("enabled", Ty::Bool, "Whether the feature is on.")]);
+
+static CUSTOMER_UPDATE: Table = Table::of(&[
+    field(
+        "enabled",
+        Ty::Bool,
+        "Whether customers can update their details.",
+    ),
+    field(
+        "allowed_updates",
+        Ty::Words(CUSTOMER_UPDATES),
+        "What they can update.",
+    ),
+]);
+
+static CANCEL: Table = Table::of(&[
+    field(
+        "enabled",
+        Ty::Bool,
+        "Whether customers can cancel (default true when the table is written).",
+    ),
+    field(
+        "mode",
+        Ty::Word(CANCEL_MODES),
+        "Cancel at the end of the period or immediately.",
+    ),
+    field(
+        "proration_behavior",
+        Ty::Word(CANCEL_PRORATIONS),
+        "Whether an immediate cancellation prorates.",
+    ),
+    field(
+        "reasons",
+        Ty::Words(CANCEL_REASONS),
+        "The cancellation reasons customers pick from.",
+    ),
+]);
+
+static UPDATE: Table = Table::of(&[
+    field(
+        "enabled",
+        Ty::Bool,
+        "Whether customers can switch (default true when the table is written).",
+    ),
+    field(
+        "products",
+        Ty::List(&Ty::Either(&[Ty::Text, Ty::Table(&PORTAL_PRODUCT)])),
+        "The products they can switch between: keys, or { product = \"…\", prices = [...] }.",
+    ),
+    field(
+        "default_allowed_updates",
+        Ty::Words(ALLOWED_UPDATES),
+        "What they can change.",
+    ),
+    field(
+        "proration_behavior",
+        Ty::Word(UPDATE_PRORATIONS),
+        "How a switch prorates.",
+    ),
+]);
+
+static PORTAL_PRODUCT: Table = Table::of(&[
+    field("product", Ty::Text, "The product's key (required)."),
+    field(
+        "prices",
+        Ty::Texts,
+        "The keys of its prices customers can switch to (default: its recurring prices).",
+    ),
+]);
 
 /// `key = true` or `key = { enabled = true }`.
 fn switch(t: &TableReader<'_, '_>, key: &str) -> Option<Sp<bool>> {
@@ -90,7 +219,7 @@ fn switch(t: &TableReader<'_, '_>, key: &str) -> Option<Sp<bool>> {
     match value.get_ref() {
         DeValue::Boolean(_) => t.boolean(key),
         DeValue::Table(_) => {
-            let inner = t.table(key, ENABLED)?;
+            let inner = t.table(key)?;
             let enabled = inner.boolean("enabled");
             inner.finish();
             enabled
@@ -111,7 +240,7 @@ fn customer_update(t: &TableReader<'_, '_>) -> Option<Sp<Vec<Sp<String>>>> {
         DeValue::Array(_) => t.strings("customer_update"),
         DeValue::Boolean(false) => Some(Sp::new(value.span(), Vec::new())),
         DeValue::Table(_) => {
-            let inner = t.table("customer_update", CUSTOMER_UPDATE)?;
+            let inner = t.table("customer_update")?;
             let enabled = inner.boolean("enabled");
             let allowed = inner.strings("allowed_updates");
             inner.finish();
@@ -133,11 +262,11 @@ fn customer_update(t: &TableReader<'_, '_>) -> Option<Sp<Vec<Sp<String>>>> {
     }
 }
 
-/// `key = true`, `key = false`, or `key = { … }`, a table of `known` keys read by `table`;
-/// `flag` makes the value of a boolean (from its span).
+/// `key = true`, `key = false`, or `key = { … }`, a table read by `table`; `flag` makes the
+/// value of a boolean (from its span).
 fn flag_or_table<T>(
     t: &TableReader<'_, '_>,
-    (key, known): (&str, &'static [&'static str]),
+    key: &str,
     flag: impl FnOnce(Range<usize>, bool) -> T,
     table: impl FnOnce(&TableReader<'_, '_>) -> T,
 ) -> Option<T> {
@@ -145,7 +274,7 @@ fn flag_or_table<T>(
     if let DeValue::Boolean(b) = value.get_ref() {
         return Some(flag(value.span(), *b));
     }
-    let inner = t.table(key, known)?;
+    let inner = t.table(key)?;
     let out = table(&inner);
     inner.finish();
     Some(out)
@@ -160,7 +289,7 @@ fn enabled(t: &TableReader<'_, '_>) -> bool {
 fn cancel(t: &TableReader<'_, '_>) -> Option<RawCancel> {
     flag_or_table(
         t,
-        ("subscription_cancel", CANCEL),
+        "subscription_cancel",
         |_, enabled| RawCancel {
             enabled,
             mode: None,
@@ -180,7 +309,7 @@ fn cancel(t: &TableReader<'_, '_>) -> Option<RawCancel> {
 fn subscription_update(t: &TableReader<'_, '_>) -> Option<RawSubscriptionUpdate> {
     flag_or_table(
         t,
-        ("subscription_update", UPDATE),
+        "subscription_update",
         |span, enabled| RawSubscriptionUpdate {
             span,
             enabled,
@@ -241,7 +370,7 @@ fn portal_product(
     table: &DeTable<'_>,
 ) -> Option<RawPortalProduct> {
     let name = "in a subscription_update product";
-    let p = TableReader::new(sink, name, span.clone(), table, &["product", "prices"]);
+    let p = TableReader::new(sink, name, span.clone(), table, &PORTAL_PRODUCT);
     let product = match p.string("product") {
         Some(product) => Some(RawPortalProduct {
             product,
@@ -267,21 +396,20 @@ pub(crate) fn read_portal(
     value: &Sp<DeValue<'_>>,
 ) -> Option<RawPortal> {
     let table = expect_table(sink, value, &name, None)?;
-    let t = TableReader::new(sink, format!("in {name}"), value.span(), table, PORTAL);
-    let (headline, privacy_policy_url, terms_of_service_url) =
-        match t.table("business_profile", BUSINESS_PROFILE) {
-            Some(bp) => {
-                let out = (
-                    bp.string("headline"),
-                    bp.string("privacy_policy_url"),
-                    bp.string("terms_of_service_url"),
-                );
-                bp.finish();
-                out
-            }
-            None => (None, None, None),
-        };
-    let features = t.table("features", FEATURES);
+    let t = TableReader::new(sink, format!("in {name}"), value.span(), table, &PORTAL);
+    let (headline, privacy_policy_url, terms_of_service_url) = match t.table("business_profile") {
+        Some(bp) => {
+            let out = (
+                bp.string("headline"),
+                bp.string("privacy_policy_url"),
+                bp.string("terms_of_service_url"),
+            );
+            bp.finish();
+            out
+        }
+        None => (None, None, None),
+    };
+    let features = t.table("features");
     let (
         invoice_history,
         payment_method_update,

@@ -7,7 +7,10 @@ use toml::de::DeValue;
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, read_metadata};
 use super::reader::{Sp, TableReader, expect_table, number_text};
+use super::shape::{ID, METADATA, MOVED_FROM, ON_REMOVE_ARCHIVE, Table, Ty, field};
+use super::tax::DEFAULT_TAX_BEHAVIORS;
 use crate::resource::{Address, ResourceKind};
+use stripe_facts::{COUNTRIES, TAX_TYPES};
 
 /// `[tax]`.
 #[derive(Debug, Default)]
@@ -75,36 +78,112 @@ pub(crate) struct RawTaxRate {
     pub incomplete: bool,
 }
 
-const TAX: &[&str] = &[
-    "default_tax_behavior",
-    "default_tax_code",
-    "head_office",
-    "registrations",
-];
-const ADDRESS: &[&str] = &["line1", "line2", "city", "state", "postal_code", "country"];
-const REGISTRATION: &[&str] = &[
-    "country",
-    "type",
-    "state",
-    "province",
-    "active_from",
-    "ends_at",
-];
-const TAX_RATE: &[&str] = &[
-    "display_name",
-    "percentage",
-    "inclusive",
-    "active",
-    "country",
-    "state",
-    "jurisdiction",
-    "tax_type",
-    "description",
-    "metadata",
-    "id",
-    "moved_from",
-    "on_remove",
-];
+/// `[tax]`.
+pub(super) static TAX: Table = Table::of(&[
+    field(
+        "default_tax_behavior",
+        Ty::Word(DEFAULT_TAX_BEHAVIORS),
+        "Whether prices without a tax_behavior include tax.",
+    ),
+    field(
+        "default_tax_code",
+        Ty::Text,
+        "The tax code of products without one, such as \"txcd_10103001\".",
+    ),
+    field(
+        "head_office",
+        Ty::Table(&ADDRESS),
+        "The business's head office address.",
+    ),
+    field(
+        "registrations",
+        Ty::Tables(&REGISTRATION),
+        "Where the business collects tax, as [[tax.registrations]].",
+    ),
+]);
+
+static ADDRESS: Table = Table::of(&[
+    field("line1", Ty::Text, "Street address."),
+    field("line2", Ty::Text, "Apartment, suite or building."),
+    field("city", Ty::Text, "City or town."),
+    field("state", Ty::Text, "State, county or province."),
+    field("postal_code", Ty::Text, "ZIP or postal code."),
+    field(
+        "country",
+        Ty::Word(COUNTRIES),
+        "Two-letter country code in capitals (required).",
+    ),
+]);
+
+static REGISTRATION: Table = Table::entry(&[
+    field(
+        "country",
+        Ty::Word(COUNTRIES),
+        "Two-letter country code in capitals (required).",
+    ),
+    field(
+        "type",
+        Ty::Text,
+        "The registration type, such as \"standard\", \"ioss\" or \"state_sales_tax\" (it depends on the country).",
+    ),
+    field("state", Ty::Text, "The US state, for a US registration."),
+    field(
+        "province",
+        Ty::Text,
+        "The Canadian province, for a provincial registration.",
+    ),
+    field(
+        "active_from",
+        Ty::Either(&[Ty::Exactly("now"), Ty::Datetime]),
+        "When it takes effect: \"now\" or a date and time.",
+    ),
+    field(
+        "ends_at",
+        Ty::Either(&[Ty::Exactly("now"), Ty::Datetime]),
+        "When it ends: \"now\" or a date and time.",
+    ),
+]);
+
+/// `[tax_rates.<key>]`.
+pub(super) static TAX_RATE: Table = Table::entry(&[
+    field(
+        "display_name",
+        Ty::Text,
+        "The name on invoices, such as \"VAT\" (required).",
+    ),
+    field(
+        "percentage",
+        Ty::Amount,
+        "The rate in percent, such as 19 or 8.875 (required).",
+    ),
+    field(
+        "inclusive",
+        Ty::Bool,
+        "Whether prices include it (required).",
+    ),
+    field(
+        "active",
+        Ty::Bool,
+        "Whether it can be applied (default true).",
+    ),
+    field(
+        "country",
+        Ty::Word(COUNTRIES),
+        "Two-letter country code in capitals.",
+    ),
+    field("state", Ty::Text, "The state or province code."),
+    field(
+        "jurisdiction",
+        Ty::Text,
+        "The jurisdiction shown on invoices.",
+    ),
+    field("tax_type", Ty::Word(TAX_TYPES), "The kind of tax."),
+    field("description", Ty::Text, "An internal description."),
+    METADATA,
+    ID,
+    MOVED_FROM,
+    ON_REMOVE_ARCHIVE,
+]);
 
 fn when(t: &TableReader<'_, '_>, key: &str) -> Option<Sp<When>> {
     let value = t.value(key)?;
@@ -130,8 +209,8 @@ fn when(t: &TableReader<'_, '_>, key: &str) -> Option<Sp<When>> {
 
 /// Reads `[tax]`.
 pub(crate) fn read_tax(sink: &Sink, t: &TableReader<'_, '_>) -> Option<RawTax> {
-    let tax = t.table("tax", TAX)?;
-    let head_office = tax.table("head_office", ADDRESS).map(|a| {
+    let tax = t.table("tax")?;
+    let head_office = tax.table("head_office").map(|a| {
         let address = RawAddress {
             span: a.span(),
             line1: a.string("line1"),
@@ -161,7 +240,7 @@ pub(crate) fn read_tax(sink: &Sink, t: &TableReader<'_, '_>) -> Option<RawTax> {
         .into_iter()
         .map(|(i, span, table)| {
             let name = format!("in tax registration {}", i + 1);
-            read_registration(TableReader::new(sink, name, span, table, REGISTRATION))
+            read_registration(TableReader::new(sink, name, span, table, &REGISTRATION))
         })
         .collect();
     let raw = RawTax {
@@ -214,7 +293,7 @@ pub(crate) fn read_tax_rate(
         ),
         value.span(),
         table,
-        TAX_RATE,
+        &TAX_RATE,
     );
     let percentage = t
         .value("percentage")

@@ -7,6 +7,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Sink};
 use super::money;
+use super::shape::{Read, Table};
 use crate::resource::{Address, ResourceKind};
 
 /// A value together with the byte range it was written at.
@@ -44,7 +45,7 @@ pub(crate) struct TableReader<'a, 'i> {
     name: String,
     span: Range<usize>,
     table: &'a DeTable<'i>,
-    known: &'static [&'static str],
+    known: &'static Table,
     aliases: &'static [(&'static str, &'static str)],
     /// How many problems the sink held when the reader was made.
     opened: usize,
@@ -76,13 +77,14 @@ pub(crate) fn number_text(value: &DeValue<'_>) -> Option<String> {
 }
 
 impl<'a, 'i> TableReader<'a, 'i> {
-    /// A reader for `table`, placed in messages by `name` (`in [products.pro]`), accepting `known` keys.
+    /// A reader for `table`, placed in messages by `name` (`in [products.pro]`), accepting the
+    /// fields of `known`.
     pub(crate) fn new(
         sink: &'a Sink,
         name: impl Into<String>,
         span: Range<usize>,
         table: &'a DeTable<'i>,
-        known: &'static [&'static str],
+        known: &'static Table,
     ) -> Self {
         Self {
             sink,
@@ -95,7 +97,6 @@ impl<'a, 'i> TableReader<'a, 'i> {
         }
     }
 
-    /// Keys that users coming from Stripe's API tend to write here, each with the hint to give instead.
     /// A reader of the entry `[<table>.<key>]` of `kind`, with its `known` fields; else a
     /// problem saying the entry must be a table, and `None`.
     pub(crate) fn entry(
@@ -103,7 +104,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
         kind: ResourceKind,
         key: &str,
         value: &'a Sp<DeValue<'i>>,
-        known: &'static [&'static str],
+        known: &'static Table,
     ) -> Option<Self> {
         let what = format!("{} `{key}`", kind.noun());
         let table = expect_table(sink, value, &what, None)?;
@@ -111,6 +112,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
         Some(Self::new(sink, name, value.span(), table, known))
     }
 
+    /// Keys that users coming from Stripe's API tend to write here, each with the hint to give instead.
     pub(crate) fn with_aliases(mut self, aliases: &'static [(&'static str, &'static str)]) -> Self {
         self.aliases = aliases;
         self
@@ -128,10 +130,18 @@ impl<'a, 'i> TableReader<'a, 'i> {
     /// The raw value of `key`, if present.
     pub(crate) fn value(&self, key: &str) -> Option<&'a Sp<DeValue<'i>>> {
         debug_assert!(
-            self.known.contains(&key),
+            self.known.knows(key),
             "key `{key}` must be declared as known"
         );
         self.table.get(key)
+    }
+
+    /// Checks (in debug builds) that the shape declares `key` as a field read as `read`.
+    fn declared(&self, key: &str, read: Read) {
+        debug_assert!(
+            self.known.field(key).is_some_and(|f| f.ty.reads(read)),
+            "key `{key}` must be declared in the shape as read as {read:?}"
+        );
     }
 
     fn wrong_type(&self, key: &str, value: &Sp<DeValue<'_>>, expected: &str, hint: Option<&str>) {
@@ -152,6 +162,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// A string field.
     pub(crate) fn string(&self, key: &str) -> Option<Sp<String>> {
+        self.declared(key, Read::Text);
         let value = self.value(key)?;
         match value.get_ref() {
             DeValue::String(s) => Some(Sp::new(value.span(), s.to_string())),
@@ -169,6 +180,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// A boolean field.
     pub(crate) fn boolean(&self, key: &str) -> Option<Sp<bool>> {
+        self.declared(key, Read::Bool);
         let value = self.value(key)?;
         match value.get_ref() {
             DeValue::Boolean(b) => Some(Sp::new(value.span(), *b)),
@@ -181,6 +193,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// An integer field.
     pub(crate) fn integer(&self, key: &str) -> Option<Sp<i64>> {
+        self.declared(key, Read::Integer);
         let value = self.value(key)?;
         match value.get_ref() {
             DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
@@ -204,6 +217,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// An amount written as a string or a number; the decimal text is returned for exact conversion.
     pub(crate) fn amount(&self, key: &str) -> Option<Sp<String>> {
+        self.declared(key, Read::Amount);
         let value = self.value(key)?;
         match number_text(value.get_ref()) {
             Some(text) => Some(Sp::new(value.span(), text)),
@@ -216,6 +230,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// A TOML datetime with a UTC offset (`2027-01-31T23:59:59Z`), as Unix seconds.
     pub(crate) fn timestamp(&self, key: &str) -> Option<Sp<i64>> {
+        self.declared(key, Read::Datetime);
         let value = self.value(key)?;
         let DeValue::Datetime(dt) = value.get_ref() else {
             self.wrong_type(
@@ -244,6 +259,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// An array of strings.
     pub(crate) fn strings(&self, key: &str) -> Option<Sp<Vec<Sp<String>>>> {
+        self.declared(key, Read::Texts);
         let value = self.value(key)?;
         let DeValue::Array(items) = value.get_ref() else {
             self.wrong_type(
@@ -274,13 +290,20 @@ impl<'a, 'i> TableReader<'a, 'i> {
         Some(Sp::new(value.span(), out))
     }
 
-    /// A nested table, read with its own set of known keys.
-    pub(crate) fn table(
-        &self,
-        key: &str,
-        known: &'static [&'static str],
-    ) -> Option<TableReader<'a, 'i>> {
+    /// The fields of the table `key` holds, as this table's shape declares them.
+    pub(crate) fn nested_shape(&self, key: &str) -> &'static Table {
+        const NONE: Table = Table::of(&[]);
+        debug_assert!(
+            self.known.nested(key).is_some(),
+            "key `{key}` must be declared as holding a table"
+        );
+        self.known.nested(key).unwrap_or(&NONE)
+    }
+
+    /// A nested table, read with the fields its shape declares.
+    pub(crate) fn table(&self, key: &str) -> Option<TableReader<'a, 'i>> {
         let value = self.value(key)?;
+        let known = self.nested_shape(key);
         match value.get_ref() {
             DeValue::Table(table) => Some(TableReader::new(
                 self.sink,
@@ -298,6 +321,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// The entries of a table used as a map (products, prices, metadata): key and value with spans.
     pub(crate) fn map(&self, key: &str) -> Option<(Range<usize>, MapEntries<'a, 'i>)> {
+        self.declared(key, Read::Map);
         let value = self.value(key)?;
         match value.get_ref() {
             DeValue::Table(table) => Some((
@@ -318,7 +342,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
     pub(crate) fn unknown_keys(&self) -> bool {
         self.table
             .iter()
-            .any(|(k, _)| !self.known.contains(&k.get_ref().as_ref()))
+            .any(|(k, _)| !self.known.knows(k.get_ref().as_ref()))
     }
 
     /// Whether the table had shape problems since the reader was made (a value of the wrong
@@ -342,6 +366,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
         not_array: impl FnOnce(Range<usize>) -> Diagnostic,
         not_table: impl Fn(Range<usize>) -> Diagnostic,
     ) -> Option<Sp<ArrayTables<'a, 'i>>> {
+        self.declared(key, Read::Tables);
         let value = self.value(key)?;
         let DeValue::Array(items) = value.get_ref() else {
             self.sink.push(not_array(value.span()));
@@ -361,17 +386,18 @@ impl<'a, 'i> TableReader<'a, 'i> {
     pub(crate) fn finish(self) {
         for (key, _) in self.table.iter() {
             let name = key.get_ref().as_ref();
-            if self.known.contains(&name) {
+            if self.known.knows(name) {
                 continue;
             }
+            let known = self.known.names();
             let mut d = Diagnostic::new(key.span(), format!("unknown key `{name}` {}", self.name))
                 .label("not a key billing knows here");
             if let Some((_, hint)) = self.aliases.iter().find(|(alias, _)| *alias == name) {
                 d = d.hint(*hint);
-            } else if let Some(best) = self.sink.suggest(name, self.known) {
+            } else if let Some(best) = self.sink.suggest(name, &known) {
                 d = d.hint(format!("did you mean `{best}`?"));
             } else {
-                d = d.hint(format!("known keys here: {}", self.known.join(", ")));
+                d = d.hint(format!("known keys here: {}", known.join(", ")));
             }
             self.sink.push(d);
         }

@@ -5,7 +5,9 @@ use super::*;
 /// Every diagnostic for `text`, rendered as a user sees it (no colour).
 fn problems(text: &str) -> String {
     let source = SourceFile::new("billing.toml", text);
-    match parse(&source) {
+    let parsed = parse(&source);
+    schema::check::agrees(text, parsed.as_ref().err().map_or(&[], Vec::as_slice));
+    match parsed {
         Ok(_) => "valid".to_owned(),
         Err(diagnostics) => diagnostics
             .iter()
@@ -18,7 +20,10 @@ fn problems(text: &str) -> String {
 fn valid(text: &str) -> Catalog {
     let source = SourceFile::new("billing.toml", text);
     match parse(&source) {
-        Ok(catalog) => catalog,
+        Ok(catalog) => {
+            schema::check::agrees(text, &[]);
+            catalog
+        }
         Err(diagnostics) => panic!(
             "expected a valid catalog, got {} problems:\n{}",
             diagnostics.len(),
@@ -387,7 +392,15 @@ environments = ["local", "test"]
 
 fn for_env(text: &str, env: Option<&str>) -> Result<Catalog, String> {
     let source = SourceFile::new("billing.toml", text);
-    parse_for(&source, EnvChoice::Pick(env)).map_err(|rejected| match rejected {
+    let parsed = parse_for(&source, EnvChoice::Pick(env));
+    match &parsed {
+        Ok(_) => schema::check::agrees(text, &[]),
+        Err(super::load::Rejected::Invalid(diagnostics)) => {
+            schema::check::agrees(text, diagnostics);
+        }
+        Err(super::load::Rejected::Choice(_)) => {}
+    }
+    parsed.map_err(|rejected| match rejected {
         super::load::Rejected::Invalid(diagnostics) => diagnostics
             .iter()
             .map(|d| d.render(&source, false))

@@ -14,6 +14,7 @@ use toml::de::DeValue;
 use super::diagnostic::{Diagnostic, Sink};
 use super::raw::{RawMetadata, read_metadata};
 use super::reader::{Sp, TableReader};
+use super::shape::{ID, METADATA, MOVED_FROM, Table, Ty, field};
 use super::validate::fields;
 use crate::resource::{Address, ResourceKind};
 
@@ -43,20 +44,56 @@ pub(crate) struct RawWebhook {
     pub incomplete: bool,
 }
 
-const WEBHOOK: &[&str] = &[
-    "url",
-    "events",
-    "api_version",
-    "description",
-    "connect",
-    "disabled",
-    "metadata",
-    "secret_file",
-    "secret_command",
-    "rotation",
-    "id",
-    "moved_from",
-];
+/// `[webhooks.<key>]`.
+pub(super) static WEBHOOK: Table = Table::entry(&[
+    field(
+        "url",
+        Ty::Text,
+        "Where Stripe sends events: an https URL (http://localhost in test environments) (required).",
+    ),
+    field(
+        "events",
+        Ty::Events,
+        "The events it receives: presets (\"subscriptions\"), event types (\"invoice.paid\") or patterns (\"customer.subscription.*\").",
+    ),
+    field(
+        "api_version",
+        Ty::Text,
+        "The API version events are rendered in (default: the version billing speaks; \"account_default\" for the account's).",
+    ),
+    field("description", Ty::Text, "What the endpoint is for."),
+    field(
+        "connect",
+        Ty::Bool,
+        "Receive events from connected accounts (Connect).",
+    ),
+    field(
+        "disabled",
+        Ty::Bool,
+        "Keep the endpoint but stop deliveries.",
+    ),
+    METADATA,
+    field(
+        "secret_file",
+        Ty::Text,
+        "Where apply writes the signing secret of a new endpoint, relative to billing.toml (git-ignored).",
+    ),
+    field(
+        "secret_command",
+        Ty::Text,
+        "A command apply runs with the signing secret on its standard input.",
+    ),
+    field(
+        "rotation",
+        Ty::Word(ROTATIONS),
+        "On replacement: delete the old endpoint at once, or keep it until the next apply (\"two_step\").",
+    ),
+    ID,
+    MOVED_FROM,
+]);
+
+/// The values of `rotation`.
+const ROTATIONS: &[&str] = &["immediate", "two_step"];
 
 /// Keys written the way Stripe's API spells them.
 const ALIASES: &[(&str, &str)] = &[
@@ -81,7 +118,7 @@ pub(crate) fn read_webhook(
         ResourceKind::WebhookEndpoint,
         key.get_ref(),
         value,
-        WEBHOOK,
+        &WEBHOOK,
     )?
     .with_aliases(ALIASES);
     let mut raw = RawWebhook {
@@ -384,17 +421,11 @@ fn rotation(sink: &Sink, value: Option<&Sp<String>>) -> Option<Rotation> {
     let Some(value) = value else {
         return Some(Rotation::default());
     };
-    fields::one_of(
-        sink,
-        "rotation",
-        value,
-        &["immediate", "two_step"],
-        |t| match t {
-            "immediate" => Some(Rotation::Immediate),
-            "two_step" => Some(Rotation::TwoStep),
-            _ => None,
-        },
-    )
+    fields::one_of(sink, "rotation", value, ROTATIONS, |t| match t {
+        "immediate" => Some(Rotation::Immediate),
+        "two_step" => Some(Rotation::TwoStep),
+        _ => None,
+    })
 }
 
 /// Validates one `[webhooks.<key>]`.

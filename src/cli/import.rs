@@ -220,8 +220,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8> {
     // The report quotes what Stripe holds: shown as it is safe to print.
     let mut report = Vec::new();
     imported.report.render(&source, &mut report)?;
-    std::io::stderr()
-        .lock()
+    super::style::chatter()
         .write_all(crate::visible::visible(&String::from_utf8_lossy(&report)).as_bytes())?;
     Ok(EXIT_OK)
 }

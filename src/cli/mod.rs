@@ -5,13 +5,16 @@
 //! an [`Error`], which [`run`] alone prints.
 
 mod apply;
+mod completions;
 mod error;
 mod import;
+mod init;
 mod lock;
 mod output;
 mod plan;
 mod progress;
 mod sandbox;
+mod schema;
 mod session;
 mod show;
 mod style;
@@ -103,6 +106,10 @@ struct OutputFlags {
     /// Say more about what is happening: every HTTP request, how long loading, reading and planning took, and the peak memory.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Print only errors on stderr (no progress, notes, warnings or reports); what goes to
+    /// stdout is unchanged.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
 }
 
 /// Which catalog and environment: taken by the commands that read billing.toml, before or
@@ -173,7 +180,7 @@ impl GlobalArgs {
         let api = api.or(connection.map(|c| &c.api));
         // Without -c, billing.toml is looked for here and in the directories above
         // (`billing import` writes a new catalog: it reads only this directory's).
-        let search = !matches!(top.command, Command::Import { .. });
+        let search = !matches!(top.command, Command::Import { .. } | Command::Init { .. });
         Self {
             config: catalog
                 .and_then(|c| c.config.clone())
@@ -294,6 +301,28 @@ enum Command {
     ///
     /// It is a stand-in that follows Stripe's rules as documented, not Stripe.
     Sandbox(Box<sandbox::SandboxArgs>),
+    /// Write a commented starter billing.toml for a SaaS (monthly and annual prices, a
+    /// customer portal, tax settings, a webhook endpoint; a local sandbox environment, and
+    /// test and live ones) to start a catalog from.
+    ///
+    /// Writes billing.toml in the current directory (or -c FILE); refuses to replace an
+    /// existing file unless --force.
+    Init {
+        #[command(flatten)]
+        args: init::InitArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+    },
+    /// Print the JSON Schema of billing.toml, for editors (Taplo, Even Better TOML): completion,
+    /// descriptions and inline errors for unknown keys and wrong types.
+    ///
+    /// The repository's billing.schema.json is this output; a billing.toml that starts with
+    /// `#:schema ./billing.schema.json` gets it in the editor (README "Editor setup").
+    Schema,
+    /// Print a shell completion script: `billing completions bash > ~/.local/share/bash-completion/completions/billing`.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, in roff: `billing man > billing.1`, or `billing man | man -l -`.
+    Man,
 }
 
 /// With `-v`: the process's peak resident memory, where the system tells it (Linux's
@@ -410,8 +439,12 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
             connection,
             ..
         } => GlobalArgs::merge(&cli, Some(catalog), None, Some(connection)),
-        Command::Sandbox(_) => GlobalArgs::merge(&cli, None, None, None),
+        Command::Init { catalog, .. } => GlobalArgs::merge(&cli, Some(catalog), None, None),
+        Command::Sandbox(_) | Command::Schema | Command::Completions(_) | Command::Man => {
+            GlobalArgs::merge(&cli, None, None, None)
+        }
     };
+    style::set_quiet(cli.output.quiet);
     let style = Style::detect(global.no_color);
     let result = match &cli.command {
         Command::Validate { .. } => validate::run(&global, style),
@@ -422,6 +455,10 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Output { args, .. } => block_on(output::run(&global, args, style)),
         Command::Import { args, .. } => block_on(import::run(&global, args)),
         Command::Sandbox(args) => block_on(sandbox::run(&global, args, style)),
+        Command::Init { args, .. } => init::run(&global, args),
+        Command::Schema => schema::run(),
+        Command::Completions(args) => completions::run(args),
+        Command::Man => completions::man(),
     };
     // The one place errors are printed.
     let code = match result {

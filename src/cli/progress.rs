@@ -60,7 +60,7 @@ pub(super) struct Human {
 
 impl Human {
     pub(super) fn new(style: Style, total: usize) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (std::io::stderr().is_terminal() && !super::style::quiet()).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_msg}")

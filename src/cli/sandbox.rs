@@ -192,7 +192,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
         (None, Some(from)) => format!("in memory, from a copy of {}", from.display()),
         (None, None) => "in memory".to_owned(),
     };
-    let mut err = std::io::stderr().lock();
+    let mut err = super::style::chatter();
     writeln!(
         err,
         "billing sandbox: a local stand-in for Stripe's API (products, prices, coupons, promotion codes, tax, portal configurations, webhook endpoints), not Stripe.\n\
@@ -214,7 +214,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
     })
     .await
     .map_err(anyhow::Error::from)?;
-    let _ = writeln!(std::io::stderr(), "billing sandbox: stopped.");
+    let _ = writeln!(super::style::chatter(), "billing sandbox: stopped.");
     Ok(EXIT_OK)
 }
 

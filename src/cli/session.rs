@@ -213,7 +213,7 @@ fn connect_unguarded(global: &GlobalArgs, catalog: Catalog) -> Result<Opened> {
     if let Some(warning) = &connection.warning {
         super::Style::detect(global.no_color).warn(warning);
     }
-    let _ = writeln!(std::io::stderr(), "Reading {}.", connection.reading);
+    let _ = writeln!(super::style::chatter(), "Reading {}.", connection.reading);
     Ok(Opened {
         connection,
         catalog,

@@ -1,6 +1,30 @@
 //! Terminal styling for messages on stderr: colour only on a terminal, never with NO_COLOR or --no-color.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--quiet`: set once by [`super::run`] before a command runs.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Turns `--quiet` on: only errors (with their hints) go to stderr from then on.
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `--quiet` is on.
+pub(crate) fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Where messages that are not errors go (progress, notes, warnings, reports): stderr, or
+/// nowhere with `--quiet`. Data on stdout is the same either way.
+pub(crate) fn chatter() -> Box<dyn Write> {
+    if quiet() {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stderr())
+    }
+}
 
 /// Whether stderr and stdout get colours.
 #[derive(Debug, Clone, Copy)]
@@ -48,9 +72,11 @@ impl Style {
         self.say("1;31", "error", message);
     }
 
-    /// Prints `warning: MESSAGE` to stderr.
+    /// Prints `warning: MESSAGE` to stderr (not with `--quiet`).
     pub(crate) fn warn(self, message: &str) {
-        self.say("1;33", "warning", message);
+        if !quiet() {
+            self.say("1;33", "warning", message);
+        }
     }
 
     /// Prints `hint: MESSAGE` to stderr.
@@ -58,8 +84,10 @@ impl Style {
         self.say("36", "hint", message);
     }
 
-    /// Prints `note: MESSAGE` to stderr.
+    /// Prints `note: MESSAGE` to stderr (not with `--quiet`).
     pub(crate) fn note(self, message: &str) {
-        self.say("1", "note", message);
+        if !quiet() {
+            self.say("1", "note", message);
+        }
     }
 }

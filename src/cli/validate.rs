@@ -92,7 +92,7 @@ fn warn_of_dates(global: &GlobalArgs, catalog: &Catalog, style: super::Style) {
         .collect();
     // In the order of the file.
     warnings.sort_by_key(|d| d.span.start);
-    let mut err = std::io::stderr().lock();
+    let mut err = super::style::chatter();
     for warning in warnings {
         let _ = err.write_all(warning.render(&file, style.color()).as_bytes());
     }

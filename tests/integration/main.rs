@@ -10,6 +10,7 @@ mod listing;
 mod sandbox_cli;
 mod stripe_test_mode;
 mod support;
+mod tooling;
 mod validate;
 mod walkthrough;
 mod writes;

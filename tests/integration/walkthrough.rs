@@ -6,7 +6,7 @@
 //! shows that command line, so the README and this walk cannot drift apart. Commands run with
 //! the real binary; sandboxes stand in for the Stripe test and live accounts, with
 //! `BILLING_API_BASE` pointing each command at the one its environment names (the variable a
-//! user never sets against Stripe). `cargo run --release --` in the README is the `billing`
+//! user never sets against Stripe). `cargo run --` in the README is the `billing`
 //! binary here. Where a README command asks for confirmation on a terminal, the step gives
 //! `--yes`, the answer a user types.
 
@@ -66,7 +66,7 @@ impl Walk {
         );
         let words: Vec<&str> = line.split_whitespace().collect();
         let args = match words.as_slice() {
-            ["cargo", "run", "--release", "--", rest @ ..] => rest,
+            ["cargo", "run", "--", rest @ ..] => rest,
             ["billing", rest @ ..] => rest,
             _ => panic!("`{line}` is not a billing command"),
         };
@@ -144,15 +144,25 @@ fn account_id(sandbox: &Sandbox) -> String {
 fn the_quickstart_plans_applies_and_converges_on_the_embedded_sandbox() {
     let walk = Walk::new();
     walk.dir.write("billing.toml", repository_catalog());
-    let plan = walk.step("cargo run --release -- plan", 0);
+    let plan = walk.step("cargo run -- plan", 0);
     assert!(plan.stdout.contains("to create"), "{}", plan.stdout);
-    walk.step_with("cargo run --release -- apply --yes", &[], 0);
-    let again = walk.step("cargo run --release -- plan --detailed-exitcode", 0);
+    walk.step_with("cargo run -- apply --yes", &[], 0);
+    let again = walk.step("cargo run -- plan --detailed-exitcode", 0);
     assert!(again.both().contains("No changes"), "{}", again.both());
     // The state lives beside the catalog and stays out of version control.
     let local = walk.dir.path().join(".billing/local");
     assert!(local.join("state.json").exists());
     assert!(walk.dir.path().join(".billing/.gitignore").exists());
+}
+
+#[test]
+fn a_new_catalog_starts_with_billing_init() {
+    let walk = Walk::new();
+    walk.step("billing init", 0);
+    walk.step("billing init", 1);
+    walk.step("billing validate", 0);
+    let plan = walk.step("billing plan", 0);
+    assert!(plan.stdout.contains("to create"), "{}", plan.stdout);
 }
 
 #[test]

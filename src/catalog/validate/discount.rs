@@ -73,7 +73,7 @@ fn reference(sink: &Sink, kind: ResourceKind, name: &Sp<String>, known: &[&str])
 /// What becomes of a coupon's object when it leaves billing.toml: deleted, unless kept or
 /// forgotten.
 const DELETED: fields::Removal = fields::Removal {
-    allowed: &["delete", "keep", "forget"],
+    allowed: super::super::raw_discount::REMOVALS,
     default: OnRemove::Delete,
 };
 

@@ -638,7 +638,7 @@ pub(crate) struct Removal {
 
 /// Products, prices and tax rates: archived, unless forgotten.
 const ARCHIVED: Removal = Removal {
-    allowed: &["archive", "forget"],
+    allowed: super::super::shape::ARCHIVE_OR_FORGET,
     default: OnRemove::Archive,
 };
 
