@@ -18,6 +18,9 @@ const SCHEMA_FILE: &str = "billing.schema.json";
 
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
+    /// The catalog file to write [default: billing.toml in the current directory].
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Replace billing.toml (and billing.schema.json beside it) if they exist.
     #[arg(long)]
     force: bool,
@@ -29,7 +32,8 @@ fn schema_path(config: &Path) -> PathBuf {
 }
 
 pub(super) fn run(global: &GlobalArgs, args: &InitArgs) -> Result<u8> {
-    let config = &global.config;
+    // `-c` after the command, else before it, else ./billing.toml (never one found above).
+    let config = args.config.as_ref().unwrap_or(&global.config);
     let schema = schema_path(config);
     for path in [config, &schema] {
         // Anything at the path counts, a dangling link too.

@@ -180,7 +180,7 @@ impl GlobalArgs {
         let api = api.or(connection.map(|c| &c.api));
         // Without -c, billing.toml is looked for here and in the directories above
         // (`billing import` writes a new catalog: it reads only this directory's).
-        let search = !matches!(top.command, Command::Import { .. } | Command::Init { .. });
+        let search = !matches!(top.command, Command::Import { .. } | Command::Init(_));
         Self {
             config: catalog
                 .and_then(|c| c.config.clone())
@@ -307,12 +307,7 @@ enum Command {
     ///
     /// Writes billing.toml in the current directory (or -c FILE); refuses to replace an
     /// existing file unless --force.
-    Init {
-        #[command(flatten)]
-        args: init::InitArgs,
-        #[command(flatten)]
-        catalog: CatalogFlags,
-    },
+    Init(init::InitArgs),
     /// Print the JSON Schema of billing.toml, for editors (Taplo, Even Better TOML): completion,
     /// descriptions and inline errors for unknown keys and wrong types.
     ///
@@ -439,10 +434,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
             connection,
             ..
         } => GlobalArgs::merge(&cli, Some(catalog), None, Some(connection)),
-        Command::Init { catalog, .. } => GlobalArgs::merge(&cli, Some(catalog), None, None),
-        Command::Sandbox(_) | Command::Schema | Command::Completions(_) | Command::Man => {
-            GlobalArgs::merge(&cli, None, None, None)
-        }
+        Command::Sandbox(_)
+        | Command::Init(_)
+        | Command::Schema
+        | Command::Completions(_)
+        | Command::Man => GlobalArgs::merge(&cli, None, None, None),
     };
     style::set_quiet(cli.output.quiet);
     let style = Style::detect(global.no_color);
@@ -455,7 +451,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Output { args, .. } => block_on(output::run(&global, args, style)),
         Command::Import { args, .. } => block_on(import::run(&global, args)),
         Command::Sandbox(args) => block_on(sandbox::run(&global, args, style)),
-        Command::Init { args, .. } => init::run(&global, args),
+        Command::Init(args) => init::run(&global, args),
         Command::Schema => schema::run(),
         Command::Completions(args) => completions::run(args),
         Command::Man => completions::man(),

@@ -148,6 +148,19 @@ fn init_writes_where_c_names() {
         .args(["validate", "-c", "billing/catalog.toml"])
         .assert()
         .success();
+    // Before the command too; an environment means nothing to it.
+    dir.billing()
+        .args(["-c", "other.toml", "init"])
+        .assert()
+        .success();
+    assert!(dir.read("other.toml").contains("[products.pro]"));
+    dir.billing()
+        .args(["-e", "test", "init", "-c", "third.toml"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`billing init` does not take --env",
+        ));
 }
 
 #[test]
