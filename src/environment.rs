@@ -352,6 +352,8 @@ fn embedded(state: &Path) -> Result<Sandbox, ConnectError> {
     }
     let config = SandboxConfig {
         state: Some(state.to_owned()),
+        // The application's handler runs on this machine, next to the sandbox.
+        local_webhooks: true,
         ..SandboxConfig::default()
     };
     Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

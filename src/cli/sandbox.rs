@@ -186,6 +186,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
         idle_timeout: Duration::from_secs(args.idle_timeout),
         chaos,
         live: false,
+        // A local stand-in for Stripe delivers to handlers on this machine.
+        local_webhooks: true,
     };
     let state = match (&args.state, &args.from) {
         (Some(path), _) => format!("in {}", path.display()),
