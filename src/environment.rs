@@ -149,6 +149,13 @@ pub(crate) struct Connection {
     _sandbox: Option<Sandbox>,
 }
 
+impl Connection {
+    /// Whether it is the embedded sandbox.
+    pub(crate) fn embedded(&self) -> bool {
+        self._sandbox.is_some()
+    }
+}
+
 /// The environment billing.toml and the flags select, with its key, before anything is started
 /// or sent: what [`connect`] connects to.
 pub(crate) struct Target {

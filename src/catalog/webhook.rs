@@ -203,6 +203,13 @@ fn loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether `url` is plain http to this machine (`http://localhost:4242/…`): what a test-mode
+/// or sandbox environment may deliver to, for local development.
+pub(crate) fn http_to_loopback(url: &str) -> bool {
+    url.strip_prefix("http://")
+        .is_some_and(|rest| loopback(rest.split(['/', '?', '#']).next().unwrap_or_default()))
+}
+
 /// `url`: an absolute https URL; http only to a loopback host, and only where no live data
 /// flows.
 fn url(sink: &Sink, value: &Sp<String>, place: &Place) -> bool {
