@@ -1472,3 +1472,22 @@ fn entitlements_default_their_lookup_key_and_products_list_them_sorted() {
     );
     assert_eq!(catalog.products["pro"].entitlements, ["audit", "sso"]);
 }
+
+#[test]
+fn doctor_sells_names_event_presets_and_bad_values_point_at_their_place() {
+    let catalog = valid("[doctor]\nsells = [\"invoicing\", \"connect\", \"invoicing\"]\n");
+    assert_eq!(catalog.doctor.sells, ["connect", "invoicing"]);
+    assert!(valid("").doctor.sells.is_empty());
+    let shown = problems("[doctor]\nsells = [\"invocing\", 3]\nsell = []\n");
+    for expected in [
+        "billing.toml:2:10: error: `sells` must be one of \"connect\", \"invoicing\", \"one_time_payments\", \"subscriptions\"",
+        "did you mean \"invoicing\"?",
+        "billing.toml:2:22: error: `sells` in `doctor` must contain only strings",
+        "billing.toml:3:1: error: unknown key `sell` in `doctor`",
+        "did you mean `sells`?",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
+    }
+    let shown = problems("doctor = \"yes\"\n");
+    assert!(shown.contains("billing.toml:1:10: error:"), "{shown}");
+}
