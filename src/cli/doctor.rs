@@ -70,7 +70,7 @@ fn probe_event(w: &LiveWebhook) -> String {
 /// Sends each enabled endpoint one event signed with a secret made up for the occasion, so
 /// that its signature is wrong whatever the endpoint's secret is; concurrently.
 async fn probe(webhooks: &[LiveWebhook]) -> Vec<Probe> {
-    let secret = format!("billing-doctor-probe-{:016x}", fastrand::u64(..));
+    let secret = super::sandbox::wrong_secret();
     let sends = webhooks.iter().filter(|w| !w.disabled).map(|w| {
         let secret = secret.clone();
         async move {
