@@ -4,6 +4,8 @@
 //! is "check by hand", and never counts. The JSON form is documented in docs/doctor-json.md.
 
 mod signals;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 
