@@ -84,6 +84,15 @@ events = {events}
     )
 }
 
+/// [`subscription_catalog`] with the `subscriptions` preset at an https URL.
+fn subscriptions_at_https(sandbox: &Sandbox) -> Workdir {
+    Workdir::with_catalog(&subscription_catalog(
+        sandbox,
+        "https://app.example.com/stripe/webhooks",
+        "[\"subscriptions\"]",
+    ))
+}
+
 #[test]
 fn a_fresh_clone_scores_low_until_billing_toml_is_applied_to_its_embedded_sandbox() {
     let dir = Workdir::with_catalog(&repository_catalog());
@@ -245,11 +254,7 @@ fn a_missing_invoice_payment_failed_event_fails_signal_1_and_is_named() {
 #[test]
 fn a_price_without_a_lookup_key_fails_signal_8_and_is_named() {
     let sandbox = start();
-    let dir = Workdir::with_catalog(&subscription_catalog(
-        &sandbox,
-        "https://app.example.com/stripe/webhooks",
-        "[\"subscriptions\"]",
-    ));
+    let dir = subscriptions_at_https(&sandbox);
     ok(&billing(&dir, &["apply", "--yes"]));
     let (json, _) = report(&dir, &[]);
     assert_eq!(signal(&json, 8)["status"], "pass", "{json:#}");
@@ -309,11 +314,7 @@ fn the_webhook_probe_passes_a_handler_that_checks_signatures_and_fails_one_that_
 #[test]
 fn the_json_report_has_the_documented_fields_and_markdown_fits_a_comment() {
     let sandbox = start();
-    let dir = Workdir::with_catalog(&subscription_catalog(
-        &sandbox,
-        "https://app.example.com/stripe/webhooks",
-        "[\"subscriptions\"]",
-    ));
+    let dir = subscriptions_at_https(&sandbox);
     let (json, _) = report(&dir, &[]);
     assert_eq!(json["format_version"], 1);
     assert_eq!(json["out_of"], 8);
