@@ -295,7 +295,7 @@ enum Command {
     /// Reads the account with GET requests only (list endpoints, as plan does) and judges it
     /// with billing.toml: webhook endpoints and their events, webhook signatures and idempotent
     /// writes, the customer portal, tax, failed-payment retries, the API version, test and live
-    /// kept apart, and lookup keys instead of price ids (README "billing doctor"). Only passes
+    /// kept apart, and lookup keys instead of price ids (README "Production readiness"). Only passes
     /// count; what the API cannot show is "check by hand" and never counts. Exits 0 when the
     /// score reaches --min-score (default 5 of 8), 1 below it or on error.
     Doctor {

@@ -334,6 +334,11 @@ fn the_json_report_has_the_documented_fields_and_markdown_fits_a_comment() {
         let id = s["id"].as_str().expect("id");
         assert!(DOCS.contains(&format!("`{id}`")), "{id} is not documented");
     }
+    sandbox.clear_requests();
+    let bad = billing(&dir, &["doctor", "--min-score", "9"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("--min-score"), "{}", bad.stderr);
+    assert!(sandbox.requests().is_empty(), "a bad flag sends nothing");
     let md = billing(&dir, &["doctor", "--format", "markdown"]);
     assert!(
         md.stdout
