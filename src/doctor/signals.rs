@@ -45,6 +45,17 @@ impl Signal {
     }
 }
 
+/// How many names a summary lists before it counts the rest.
+const SHOWN: usize = 10;
+
+/// `a, b, c`, or the first [`SHOWN`] and how many more: a summary stays one readable line.
+fn listed(names: &[String]) -> String {
+    match names.len() {
+        n if n <= SHOWN => names.join(", "),
+        n => format!("{} and {} more", names[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
 /// The table of billing.toml that declares an object billing manages (`[webhooks.app]`), when
 /// this catalog manages it.
 fn declaration(inputs: &Inputs<'_>, object: &dyn LiveObject) -> Option<String> {
@@ -153,7 +164,7 @@ fn webhook_events(inputs: &Inputs<'_>, presets: &[String], must_have: &[String])
     s.fix.push(format!(
         "in {table}: {events_line} (keeping the endpoint's other events), then `billing apply`; for an endpoint billing does not manage, add the events in the Dashboard (Developers > Webhooks)"
     ));
-    let summary = format!("no enabled endpoint receives {}", s.missing.join(", "));
+    let summary = format!("no enabled endpoint receives {}", listed(&s.missing));
     s.judged(Status::Fail, summary)
 }
 
@@ -213,7 +224,7 @@ fn signatures(inputs: &Inputs<'_>) -> Signal {
     } else {
         let summary = format!(
             "{} did not reject an event with a wrong signature with a 4xx",
-            s.missing.join(", ")
+            listed(&s.missing)
         );
         s.judged(Status::Fail, summary)
     }
@@ -490,7 +501,7 @@ fn api_version(inputs: &Inputs<'_>) -> Signal {
     ));
     let summary = format!(
         "{} follow(s) the account's default version",
-        s.missing.join(", ")
+        listed(&s.missing)
     );
     s.judged(Status::Fail, summary)
 }
@@ -636,7 +647,7 @@ fn lookup_keys(inputs: &Inputs<'_>) -> Signal {
     let summary = format!(
         "{} active price(s) have no lookup key: {}",
         s.missing.len(),
-        s.missing.join(", ")
+        listed(&s.missing)
     );
     s.judged(Status::Fail, summary)
 }

@@ -205,3 +205,28 @@ fn tax_passes_with_stripe_tax_and_a_registration_or_a_manual_rate() {
         Status::Pass
     );
 }
+
+#[test]
+fn a_summary_lists_ten_names_and_counts_the_rest() {
+    let c = catalog(SELLS);
+    let mut live = LiveState::matching(&c);
+    let template = live.prices[0].clone();
+    live.prices = (0..25)
+        .map(|i| {
+            let mut p = template.clone();
+            p.id = format!("price_{i:02}");
+            p.lookup_key = None;
+            p
+        })
+        .collect();
+    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let eighth = &report.signals[7];
+    assert_eq!(eighth.missing.len(), 25);
+    assert!(
+        eighth
+            .summary
+            .ends_with("price_00, price_01, price_02, price_03, price_04, price_05, price_06, price_07, price_08, price_09 and 15 more"),
+        "{}",
+        eighth.summary
+    );
+}

@@ -9,7 +9,7 @@ use crate::doctor::{Report, Signal, Status};
 
 /// Keeps a long report within what a pull-request comment holds (GitHub's limit is 65,536
 /// characters): each list is cut to this many items.
-const MAX_ITEMS: usize = 50;
+const MAX_ITEMS: usize = 30;
 
 fn painted(status: Status, paint: Paint) -> String {
     let label = status.label();
