@@ -52,7 +52,7 @@ pub(crate) use reader::suggest;
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};
 pub(crate) use validate::env_part;
-pub(crate) use webhook::{MAX_ENDPOINTS, Place, Rotation, Webhook, http_to_loopback};
+pub(crate) use webhook::{MAX_ENDPOINTS, Place, Rotation, Webhook, on_this_machine};
 
 /// Entry types the lib names through their own modules and the tests build by hand.
 #[cfg(test)]

@@ -203,11 +203,14 @@ fn loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Whether `url` is plain http to this machine (`http://localhost:4242/…`): what a test-mode
-/// or sandbox environment may deliver to, for local development.
-pub(crate) fn http_to_loopback(url: &str) -> bool {
-    url.strip_prefix("http://")
-        .is_some_and(|rest| loopback(rest.split(['/', '?', '#']).next().unwrap_or_default()))
+/// Whether `url` (http or https) names this machine (`http://localhost:4242/…`): a handler
+/// only a sandbox on the same machine can deliver to.
+pub(crate) fn on_this_machine(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or(url);
+    loopback(rest.split(['/', '?', '#']).next().unwrap_or_default())
 }
 
 /// `url`: an absolute https URL; http only to a loopback host, and only where no live data
@@ -217,12 +220,8 @@ fn url(sink: &Sink, value: &Sp<String>, place: &Place) -> bool {
         return false;
     }
     let text = value.get_ref();
-    let (http, rest) = match text.strip_prefix("http://") {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix("https://").unwrap_or(text)),
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let local = loopback(host);
+    let http = text.starts_with("http://");
+    let local = on_this_machine(text);
     let (problem, label, hint) = if local && !place.local_webhooks {
         (
             "Stripe refuses a webhook endpoint on this machine (localhost, a loopback address), in test mode too: its URL must be publicly reachable",

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::{Inputs, KeyKind, Signal, Status};
-use crate::catalog::{Environment, http_to_loopback};
+use crate::catalog::{Environment, on_this_machine};
 use crate::live::{LiveObject, LivePortal, LiveWebhook};
 use crate::resource::{Address, KeyMode, Owner, owner};
 
@@ -69,7 +69,10 @@ fn declaration(inputs: &Inputs<'_>, object: &dyn LiveObject) -> Option<String> {
 fn unusable(w: &LiveWebhook, test_data: bool) -> Option<&'static str> {
     if w.disabled {
         Some("disabled")
-    } else if w.url.starts_with("https://") || (test_data && http_to_loopback(&w.url)) {
+    } else if on_this_machine(&w.url) {
+        // Only a sandbox delivers there: for local development, never for live data.
+        (!test_data).then_some("on this machine, which live events never reach")
+    } else if w.url.starts_with("https://") {
         None
     } else if test_data {
         Some("not https (plain http only to this machine, for local development)")

@@ -73,7 +73,12 @@ fn an_endpoint_counts_when_enabled_and_https_or_loopback_in_test_mode() {
     );
     let report = examine(&inputs(&c, &live, KeyMode::Live), 5);
     assert_eq!(status(&report, 1), Status::Fail);
-    assert!(report.signals[0].evidence[0].contains("not https, which live mode needs"));
+    assert!(
+        report.signals[0].evidence[0].contains("on this machine, which live events never reach")
+    );
+    live.webhooks[0].url = "http://app.example.com/hooks".to_owned();
+    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    assert!(report.signals[0].evidence[0].contains("not https"));
     live.webhooks[0].url = "https://app.example.com/hooks".to_owned();
     live.webhooks[0].disabled = true;
     let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
