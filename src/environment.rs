@@ -149,6 +149,13 @@ pub(crate) struct Connection {
     _sandbox: Option<Sandbox>,
 }
 
+impl Connection {
+    /// Whether it is the embedded sandbox.
+    pub(crate) fn embedded(&self) -> bool {
+        self._sandbox.is_some()
+    }
+}
+
 /// The environment billing.toml and the flags select, with its key, before anything is started
 /// or sent: what [`connect`] connects to.
 pub(crate) struct Target {
@@ -356,6 +363,8 @@ fn embedded(state: &Path) -> Result<Sandbox, ConnectError> {
     }
     let config = SandboxConfig {
         state: Some(state.to_owned()),
+        // The application's handler runs on this machine, next to the sandbox.
+        local_webhooks: true,
         ..SandboxConfig::default()
     };
     Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

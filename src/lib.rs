@@ -11,6 +11,7 @@ mod apply;
 mod catalog;
 mod cli;
 mod digest;
+mod doctor;
 mod document;
 mod environment;
 mod files;

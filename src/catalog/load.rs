@@ -186,6 +186,12 @@ fn resolve_and_validate(
         dir: dir.map(Path::to_owned),
         environment: selected.map(str::to_owned),
         test_data: env.is_none_or(|e| e.sandbox || e.mode == crate::resource::KeyMode::Test),
+        local_webhooks: env.is_none_or(|e| {
+            e.sandbox
+                || e.api_base.as_deref().is_some_and(|base| {
+                    base.trim_end_matches('/') != crate::environment::STRIPE_API
+                })
+        }),
     };
     drop(root);
     let mut catalog = validate::validate(sink, raw);

@@ -8,6 +8,7 @@
 
 mod currency;
 mod diagnostic;
+mod doctor;
 mod entitlement;
 mod environments;
 mod load;
@@ -33,6 +34,7 @@ mod tests;
 
 pub(crate) use currency::Currency;
 pub(crate) use diagnostic::{Diagnostic, MAX_SHOWN, render_all, render_each};
+pub(crate) use doctor::Doctor;
 pub(crate) use entitlement::Entitlement;
 pub(crate) use environments::{
     DEFAULT_KEY_VAR, EMBEDDED, EnvChoice, Environment, called, output_format, without_version,
@@ -52,7 +54,7 @@ pub(crate) use reader::suggest;
 pub(crate) use source::SourceFile;
 pub(crate) use tax::{PostalAddress, Registration, TaxRate};
 pub(crate) use validate::env_part;
-pub(crate) use webhook::{MAX_ENDPOINTS, Place, Rotation, Webhook};
+pub(crate) use webhook::{MAX_ENDPOINTS, Place, Rotation, Webhook, on_this_machine};
 
 /// Entry types the lib names through their own modules and the tests build by hand.
 #[cfg(test)]
@@ -69,6 +71,7 @@ use toml::de::DeTable;
 
 use crate::resource::{Address, ResourceKind};
 use diagnostic::Sink;
+use doctor::{RawDoctor, read_doctor};
 use entitlement::{RawEntitlement, read_entitlement};
 pub(crate) use meter::{DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY, Meter};
 use meter::{RawMeter, read_meter};
@@ -108,6 +111,8 @@ pub(crate) struct RawCatalog {
     pub entitlements: Vec<RawEntitlement>,
     /// `[meters.<key>]` in source order.
     pub meters: Vec<RawMeter>,
+    /// `[doctor]`.
+    pub doctor: RawDoctor,
     /// Where the catalog is and the environment it is resolved for (set after reading).
     pub place: Place,
 }
@@ -185,6 +190,11 @@ pub(crate) static TOP: Table = Table::of(&[
         Ty::Entries(Key::Catalog, &meter::METER),
         "Billing meters for usage-based prices, as [meters.<key>].",
     ),
+    field(
+        "doctor",
+        Ty::Table(&doctor::DOCTOR),
+        "What `billing doctor` checks beyond what the prices imply.",
+    ),
 ]);
 
 /// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
@@ -203,6 +213,7 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
         webhooks: Vec::new(),
         entitlements: Vec::new(),
         meters: Vec::new(),
+        doctor: read_doctor(&top),
         place: Place::default(),
     };
     if let Some((_, products)) = top.map("products") {
@@ -310,6 +321,10 @@ pub struct Catalog {
     pub(crate) entitlements: BTreeMap<String, Entitlement>,
     /// Billing meters by key.
     pub(crate) meters: BTreeMap<String, Meter>,
+    /// `[doctor]`: what `billing doctor` checks beyond what the prices imply. Not part of
+    /// the catalog's hash: it changes no plan.
+    #[serde(skip)]
+    pub(crate) doctor: Doctor,
 }
 
 impl Catalog {

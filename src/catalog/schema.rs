@@ -105,6 +105,7 @@ fn of(ty: &Ty) -> Value {
         Ty::Metadata => json!({ "type": "object", "additionalProperties": { "type": "string" } }),
         Ty::Currency => json!({ "$ref": CURRENCY }),
         Ty::Events => json!({ "type": "array", "items": { "$ref": "#/$defs/event" } }),
+        Ty::Presets => json!({ "type": "array", "items": presets() }),
         Ty::Table(table) => Value::Object(object(table)),
         Ty::Entries(key, table) => json!({
             "type": "object",
@@ -133,19 +134,24 @@ fn currency() -> Value {
     json!({ "type": "string", "enum": codes })
 }
 
-/// One item of a webhook endpoint's `events`: a preset, an event type, or a `prefix.*`
-/// pattern.
-fn events() -> Value {
+/// An event preset's name, each described.
+fn presets() -> Value {
     let presets: Vec<Value> = EVENT_PRESETS
         .iter()
         .map(|p| json!({ "const": p.name, "description": p.purpose }))
         .collect();
+    json!({ "anyOf": presets })
+}
+
+/// One item of a webhook endpoint's `events`: a preset, an event type, or a `prefix.*`
+/// pattern.
+fn events() -> Value {
     let types: Vec<&str> = std::iter::once(ALL_EVENTS)
         .chain(EVENT_TYPES.iter().copied())
         .collect();
     json!({
         "anyOf": [
-            { "anyOf": presets },
+            presets(),
             { "type": "string", "enum": types },
             { "type": "string", "pattern": "^[a-z_]+(\\.[a-z_]+)*\\.\\*$" },
         ]
@@ -279,6 +285,7 @@ mod tests {
             "[environments.test]\nmode = \"test\"\n[products.pro]\nname = \"Pro\"\n[products.pro.overrides.test]\nnmae = \"Pro (test)\"",
             "[tax]\nhead_office = { country = \"US\", street = \"x\" }",
             "[[tax.registrations]]\ncountry = \"DE\"\ntype = \"standard\"\nactive_from = 5",
+            "[doctor]\nsell = [\"invoicing\"]",
         ] {
             let verdict = parse(&SourceFile::new("billing.toml", text));
             let problems = verdict.err().unwrap_or_default();

@@ -49,6 +49,8 @@ pub(crate) enum Ty {
     Currency,
     /// Webhook event presets, event types and `prefix.*` patterns.
     Events,
+    /// Webhook event presets' names.
+    Presets,
     /// A table of known fields.
     Table(&'static Table),
     /// A table of entries, each a table of these fields, keyed as [`Key`] says.
@@ -153,7 +155,9 @@ impl Ty {
             Self::Integer => Read::Integer,
             Self::Amount => Read::Amount,
             Self::Datetime => Read::Datetime,
-            Self::Texts | Self::Words(_) | Self::Events | Self::List(_) => Read::Texts,
+            Self::Texts | Self::Words(_) | Self::Events | Self::Presets | Self::List(_) => {
+                Read::Texts
+            }
             Self::Metadata | Self::Entries(..) | Self::CurrencyOptions(_) => Read::Map,
             Self::Tables(_) => Read::Tables,
             Self::Table(_) => return false,

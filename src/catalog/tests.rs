@@ -1279,8 +1279,10 @@ fn webhook_endpoints_expand_presets_and_resolve_urls_per_environment() {
 [webhooks.app]
 url = "https://app.acme.example/hooks"
 events = ["invoicing", "invoice.paid", "customer.subscription.*"]
-[webhooks.app.overrides.test]
+[webhooks.app.overrides.local]
 url = "http://localhost:4242/hooks"
+[environments.local]
+sandbox = true
 "#
     );
     let live = for_env(&text, Some("live")).unwrap();
@@ -1290,8 +1292,15 @@ url = "http://localhost:4242/hooks"
     // invoice.paid is in the invoicing preset: once.
     assert_eq!(app.events.len(), 4 + 8, "{:?}", app.events);
     assert!(app.events.windows(2).all(|w| w[0] < w[1]));
-    let test = for_env(&text, Some("test")).unwrap();
-    assert_eq!(test.webhooks["app"].url, "http://localhost:4242/hooks");
+    let local = for_env(&text, Some("local")).unwrap();
+    assert_eq!(local.webhooks["app"].url, "http://localhost:4242/hooks");
+    // Stripe's own API refuses an endpoint on this machine, in test mode too.
+    let refused = problems(&text.replace("overrides.local", "overrides.test"));
+    assert!(
+        refused.contains("error: Stripe refuses a webhook endpoint on this machine (localhost, a loopback address), in test mode too: its URL must be publicly reachable (in environment `test`)"),
+        "{refused}"
+    );
+    assert!(refused.contains("stripe listen --forward-to"), "{refused}");
     // "*" stands alone.
     let all =
         valid("[webhooks.a]\nurl = \"https://x.example\"\nevents = [\"*\", \"invoice.paid\"]\n");
@@ -1315,7 +1324,7 @@ events = []
     );
     let shown = problems(&text);
     for expected in [
-        "billing.toml:8:7: error: http://localhost is allowed only in test-mode and sandbox environments (in environment `live`)",
+        "billing.toml:8:7: error: Stripe refuses a webhook endpoint on this machine (localhost, a loopback address), in test mode too: its URL must be publicly reachable\n",
         "billing.toml:9:11: error: unknown event \"invoice.payed\"",
         "did you mean \"invoice.paid\"?",
         "billing.toml:9:28: error: the pattern \"customer.subscriptions.*\" matches no event type",
@@ -1475,4 +1484,23 @@ fn entitlements_default_their_lookup_key_and_products_list_them_sorted() {
         ("audit_log", true)
     );
     assert_eq!(catalog.products["pro"].entitlements, ["audit", "sso"]);
+}
+
+#[test]
+fn doctor_sells_names_event_presets_and_bad_values_point_at_their_place() {
+    let catalog = valid("[doctor]\nsells = [\"invoicing\", \"connect\", \"invoicing\"]\n");
+    assert_eq!(catalog.doctor.sells, ["connect", "invoicing"]);
+    assert!(valid("").doctor.sells.is_empty());
+    let shown = problems("[doctor]\nsells = [\"invocing\", 3]\nsell = []\n");
+    for expected in [
+        "billing.toml:2:10: error: `sells` must be one of \"connect\", \"invoicing\", \"one_time_payments\", \"subscriptions\"",
+        "did you mean \"invoicing\"?",
+        "billing.toml:2:22: error: `sells` in `doctor` must contain only strings",
+        "billing.toml:3:1: error: unknown key `sell` in `doctor`",
+        "did you mean `sells`?",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
+    }
+    let shown = problems("doctor = \"yes\"\n");
+    assert!(shown.contains("billing.toml:1:10: error:"), "{shown}");
 }

@@ -218,8 +218,12 @@ pub(crate) struct Place {
     /// sandbox).
     pub environment: Option<String>,
     /// Whether no live data flows there (test mode, a sandbox): http to a loopback host is
-    /// allowed.
+    /// allowed where such a host is.
     pub test_data: bool,
+    /// Whether the API is served on this machine or somewhere billing cannot vouch for (the
+    /// embedded sandbox, a `sandbox = true` environment, an `api_base`): an endpoint on this
+    /// machine is allowed. Stripe's own API refuses one, in test mode too.
+    pub local_webhooks: bool,
 }
 
 /// Whether `host` (with its port) names this machine.
@@ -236,6 +240,16 @@ fn loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether `url` (http or https) names this machine (`http://localhost:4242/…`): a handler
+/// only a sandbox on the same machine can deliver to.
+pub(crate) fn on_this_machine(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or(url);
+    loopback(rest.split(['/', '?', '#']).next().unwrap_or_default())
+}
+
 /// `url`: an absolute https URL; http only to a loopback host, and only where no live data
 /// flows.
 fn url(sink: &Sink, value: &Sp<String>, place: &Place) -> bool {
@@ -243,20 +257,34 @@ fn url(sink: &Sink, value: &Sp<String>, place: &Place) -> bool {
         return false;
     }
     let text = value.get_ref();
-    let Some(rest) = text.strip_prefix("http://") else {
-        return true;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let problem = if !loopback(host) {
-        "a webhook endpoint's `url` must be https"
-    } else if !place.test_data {
-        "http://localhost is allowed only in test-mode and sandbox environments"
+    let http = text.starts_with("http://");
+    let local = on_this_machine(text);
+    let (problem, label, hint) = if local && !place.local_webhooks {
+        (
+            "Stripe refuses a webhook endpoint on this machine (localhost, a loopback address), in test mode too: its URL must be publicly reachable",
+            "not publicly reachable",
+            "give the local URL to a sandbox environment alone, in [webhooks.<key>.overrides.<environment>]; to receive Stripe's test events on this machine, forward them with `stripe listen --forward-to <url>`",
+        )
+    } else if http && !local {
+        (
+            "a webhook endpoint's `url` must be https",
+            "not https",
+            "Stripe delivers events over https; http is accepted only to a handler on this machine, in a sandbox environment",
+        )
+    } else if http && !place.test_data {
+        (
+            "http://localhost is allowed only in test-mode and sandbox environments",
+            "not https",
+            "give the local URL to a sandbox environment alone, in [webhooks.<key>.overrides.<environment>]",
+        )
     } else {
         return true;
     };
-    sink.push(Diagnostic::new(value.span(), problem).label("not https").hint(
-        "Stripe delivers events over https (http only to localhost in test mode): give a local URL to test environments alone, in [webhooks.<key>.overrides.<environment>]",
-    ));
+    sink.push(
+        Diagnostic::new(value.span(), problem)
+            .label(label)
+            .hint(hint),
+    );
     false
 }
 

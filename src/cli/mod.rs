@@ -6,6 +6,7 @@
 
 mod apply;
 mod completions;
+mod doctor;
 mod error;
 mod import;
 mod init;
@@ -71,12 +72,13 @@ fn write_plan(
         tax registrations, tax rates, the customer portal) in code.\n\n\
         billing reads billing.toml, checks it against Stripe's rules without any network access, \
         shows what would change in Stripe (plan) and makes Stripe match (apply); \
-        billing import writes a billing.toml for an account that already has a catalog. \
+        billing import writes a billing.toml for an account that already has a catalog; \
+        billing doctor scores an environment's production readiness out of 8. \
         billing.toml's [environments] name the accounts it serves (-e picks one); without any, \
         and without --api-base, it works against an embedded local sandbox whose state lives in \
         .billing/ beside the catalog, so no Stripe account is needed to try it.",
     after_help = "Exit codes: 0 success (and no changes with plan --detailed-exitcode); \
-        1 any error, including a stale plan file refused by apply; \
+        1 any error, including a stale plan file refused by apply, and a doctor score below --min-score; \
         2 changes present (plan --detailed-exitcode); \
         130 apply interrupted (SIGINT, SIGTERM).\n\
         Secret keys are read from environment variables, never from a flag or a file: each environment's \
@@ -294,6 +296,23 @@ enum Command {
         #[command(flatten)]
         connection: ConnectionFlags,
     },
+    /// Score the environment's production readiness: eight signals of a production Stripe
+    /// integration, each pass, fail or "check by hand", with the evidence and the fix.
+    ///
+    /// Reads the account with GET requests only (list endpoints, as plan does) and judges it
+    /// with billing.toml: webhook endpoints and their events, webhook signatures and idempotent
+    /// writes, the customer portal, tax, failed-payment retries, the API version, test and live
+    /// kept apart, and lookup keys instead of price ids (README "Production readiness"). Only passes
+    /// count; what the API cannot show is "check by hand" and never counts. Exits 0 when the
+    /// score reaches --min-score (default 5 of 8), 1 below it or on error.
+    Doctor {
+        #[command(flatten)]
+        args: doctor::DoctorArgs,
+        #[command(flatten)]
+        catalog: CatalogFlags,
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    },
     /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes, tax,
     /// portal configurations, webhook endpoints with signed event delivery, entitlement features)
     /// for development and tests, with optional faults, latency and rate limits; `billing
@@ -433,6 +452,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
             catalog,
             connection,
             ..
+        }
+        | Command::Doctor {
+            catalog,
+            connection,
+            ..
         } => GlobalArgs::merge(&cli, Some(catalog), None, Some(connection)),
         Command::Sandbox(_)
         | Command::Init(_)
@@ -450,6 +474,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Show { args, .. } => show::run(&global, args, style),
         Command::Output { args, .. } => block_on(output::run(&global, args, style)),
         Command::Import { args, .. } => block_on(import::run(&global, args)),
+        Command::Doctor { args, .. } => block_on(doctor::run(&global, args, style)),
         Command::Sandbox(args) => block_on(sandbox::run(&global, args, style)),
         Command::Init(args) => init::run(&global, args),
         Command::Schema => schema::run(),

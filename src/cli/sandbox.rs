@@ -186,6 +186,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SandboxArgs, style: Style) -
         idle_timeout: Duration::from_secs(args.idle_timeout),
         chaos,
         live: false,
+        // A local stand-in for Stripe delivers to handlers on this machine.
+        local_webhooks: true,
     };
     let state = match (&args.state, &args.from) {
         (Some(path), _) => format!("in {}", path.display()),
@@ -314,13 +316,19 @@ fn trigger_secret(args: &TriggerArgs) -> Result<String> {
         )));
     }
     match given {
-        _ if args.bad_signature => Ok(format!("whsec_wrong{:016x}", fastrand::u64(..))),
+        _ if args.bad_signature => Ok(wrong_secret()),
         Some(secret) => Ok(secret),
         None => Err(Error::new("no signing secret to sign the event with").hint(
             "give the endpoint's secret with --secret-file PATH (or --secret whsec_...), or \
              send a badly signed event with --bad-signature",
         )),
     }
+}
+
+/// A signing secret made up for one run: an event signed with it has a wrong signature
+/// whatever the endpoint's secret is (`trigger --bad-signature`, `doctor --probe-webhooks`).
+pub(super) fn wrong_secret() -> String {
+    format!("whsec_wrong{:016x}", fastrand::u64(..))
 }
 
 /// `billing sandbox trigger`.

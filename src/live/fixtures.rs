@@ -255,6 +255,7 @@ impl LiveState {
             webhooks,
             entitlements,
             meters,
+            doctor: _,
         } = catalog;
         let mut state = live(Vec::new(), Vec::new());
         let ids = Ids::of(catalog);

@@ -31,7 +31,7 @@ pub use read::Account;
 pub(crate) use read::account;
 pub(crate) use tax::LiveAddress;
 pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
-pub(crate) use tax::{tax_registrations, tax_settings};
+pub(crate) use tax::{tax_registrations, tax_settings, tax_status};
 pub(crate) use webhook::CONNECT_KEY;
 pub use webhook::LiveWebhook;
 

@@ -112,6 +112,18 @@ pub(crate) async fn tax_settings(client: &StripeHttp) -> Result<LiveTaxSettings,
         .into())
 }
 
+/// Stripe Tax's status (`active` or `pending`) and, while pending, the fields Stripe still
+/// needs (`billing doctor`; plans do not depend on it).
+pub(crate) async fn tax_status(client: &StripeHttp) -> Result<(String, Vec<String>), StripeError> {
+    let settings = RetrieveForMyAccountTaxSettings::new().send(client).await?;
+    let missing = settings
+        .status_details
+        .pending
+        .and_then(|p| p.missing_fields)
+        .unwrap_or_default();
+    Ok((settings.status.as_str().to_owned(), missing))
+}
+
 /// Every tax registration (whatever its status), read as plain JSON: the typed object has one
 /// field per country for `country_options`.
 pub(crate) async fn tax_registrations(

@@ -428,7 +428,7 @@ fn footer(plan: &PlanDocument) -> String {
 
 /// Text made safe inside a line of Markdown: on one line, with every character that could
 /// start markup escaped.
-fn inline(text: &str) -> String {
+pub(super) fn inline(text: &str) -> String {
     let text = text.trim();
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -467,7 +467,7 @@ fn inline(text: &str) -> String {
 }
 
 /// Text as an inline code span, however many backticks it holds.
-fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -1,9 +1,11 @@
 //! Renderers: plans and apply reports written to any `io::Write`, for people and machines.
 
+mod doctor;
 mod markdown;
 mod paint;
 mod text;
 
+pub(crate) use doctor::{render_doctor_markdown, render_doctor_text};
 pub(crate) use markdown::render_markdown;
 pub(crate) use paint::Paint;
 pub(crate) use text::{render_apply_report, render_plan};

@@ -194,6 +194,11 @@ impl StripeHttp {
         self.inner.settings.key.mode()
     }
 
+    /// Whether the key is a restricted one (`rk_…`).
+    pub(crate) fn key_restricted(&self) -> bool {
+        self.inner.settings.key.restricted()
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let s = &self.inner.settings;
         let exp = s

@@ -35,6 +35,11 @@ impl SecretKey {
         }
     }
 
+    /// Whether it is a restricted key (`rk_…`), limited to the permissions it was given.
+    pub(crate) fn restricted(&self) -> bool {
+        self.0.starts_with("rk_")
+    }
+
     /// The key itself, for the Authorization header only.
     pub fn expose(&self) -> &str {
         &self.0

@@ -1,6 +1,7 @@
 //! Integration tests: one binary that runs the real `billing` executable and the real sandbox
 //! (the `stripe-sandbox` crate, whose own suite is in crates/stripe-sandbox/tests).
 
+mod doctor;
 mod echo;
 mod engine;
 mod examples;

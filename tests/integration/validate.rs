@@ -292,3 +292,44 @@ expires_at = 2021-06-01T00:00:00Z
         "in the file's order"
     );
 }
+
+/// Stripe refuses a webhook endpoint on the developer's machine, in test mode too: the local
+/// URL belongs to a sandbox environment, and an environment on Stripe's API with one is
+/// refused before anything is sent, pointing at `stripe listen`.
+#[test]
+fn a_local_webhook_url_is_for_sandbox_environments_only() {
+    let catalog = |env: &str| {
+        format!(
+            r#"[environments.local]
+sandbox = true
+
+[environments.test]
+mode = "test"
+secret_key_env = "STRIPE_TEST_SECRET_KEY"
+
+[webhooks.app]
+url = "https://app.example.com/hooks"
+events = ["subscriptions"]
+
+[webhooks.app.overrides.{env}]
+url = "http://localhost:4242/hooks"
+"#
+        )
+    };
+    let dir = Workdir::with_catalog(&catalog("local"));
+    for env in ["local", "test"] {
+        dir.billing()
+            .args(["validate", "-e", env])
+            .assert()
+            .success();
+    }
+    dir.write("billing.toml", catalog("test"));
+    dir.billing()
+        .args(["validate", "-e", "test"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "billing.toml:13:7: error: Stripe refuses a webhook endpoint on this machine (localhost, a loopback address), in test mode too: its URL must be publicly reachable",
+        ))
+        .stderr(predicate::str::contains("stripe listen --forward-to"));
+}

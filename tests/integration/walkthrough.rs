@@ -149,6 +149,8 @@ fn the_quickstart_plans_applies_and_converges_on_the_embedded_sandbox() {
     walk.step_with("cargo run -- apply --yes", &[], 0);
     let again = walk.step("cargo run -- plan --detailed-exitcode", 0);
     assert!(again.both().contains("No changes"), "{}", again.both());
+    let doctor = walk.step("cargo run -- doctor", 0);
+    assert!(doctor.stdout.contains("Score: 6/8"), "{}", doctor.stdout);
     // The state lives beside the catalog and stays out of version control.
     let local = walk.dir.path().join(".billing/local");
     assert!(local.join("state.json").exists());

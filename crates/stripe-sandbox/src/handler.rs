@@ -21,6 +21,8 @@ pub(crate) struct Ctx<'a, 'b> {
     pub version: &'a ApiVersion,
     /// The sandbox stands in for a live-mode account ([`crate::SandboxConfig::live`]).
     pub live: bool,
+    /// Webhook endpoints on this machine are accepted ([`crate::SandboxConfig::local_webhooks`]).
+    pub local_webhooks: bool,
 }
 
 impl Ctx<'_, '_> {

@@ -98,6 +98,12 @@ pub struct SandboxConfig {
     /// guard); `billing sandbox` has no such flag, so a real live key is never sent to a
     /// sandbox by mistake.
     pub live: bool,
+    /// Accept webhook endpoints on this machine (`localhost`, loopback addresses), over http
+    /// too in test mode, and deliver to them. Stripe refuses endpoint URLs that are not
+    /// publicly reachable, in test mode too; a sandbox on a developer's machine stands in for it
+    /// next to the application's handler, so `billing sandbox` and the embedded sandbox turn
+    /// this on. Default `false`, as Stripe.
+    pub local_webhooks: bool,
 }
 
 impl Default for SandboxConfig {
@@ -114,6 +120,7 @@ impl Default for SandboxConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             chaos: Chaos::default(),
             live: false,
+            local_webhooks: false,
         }
     }
 }

@@ -92,6 +92,8 @@ pub(crate) struct App {
     endpoints: &'static [Endpoint],
     /// A live-mode account (see [`SandboxConfig::live`]).
     live: bool,
+    /// Webhook endpoints on this machine are accepted ([`SandboxConfig::local_webhooks`]).
+    local_webhooks: bool,
     /// The open connections, at most [`SandboxConfig::max_connections`].
     connections: Connections,
     timeouts: Timeouts,
@@ -201,6 +203,7 @@ impl App {
             inflight: InFlight::default(),
             endpoints: resources::ENDPOINTS,
             live: config.live,
+            local_webhooks: config.local_webhooks,
             connections: Connections::new(config.max_connections),
             timeouts: Timeouts::idle(config.idle_timeout),
             log_deliveries: config.log_requests,
@@ -537,6 +540,7 @@ impl App {
             now,
             version: &accepted.version,
             live: self.live,
+            local_webhooks: self.local_webhooks,
         };
         match (accepted.endpoint.handler)(&mut ctx, call) {
             Ok(mut value) => {

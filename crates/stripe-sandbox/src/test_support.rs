@@ -29,6 +29,15 @@ pub fn start() -> Sandbox {
     start_with(SandboxConfig::default())
 }
 
+/// An in-memory sandbox that accepts webhook endpoints on this machine, as `billing sandbox`
+/// does ([`SandboxConfig::local_webhooks`]): for tests that deliver to a [`WebhookReceiver`].
+pub fn start_local() -> Sandbox {
+    start_with(SandboxConfig {
+        local_webhooks: true,
+        ..SandboxConfig::default()
+    })
+}
+
 pub fn start_with(config: SandboxConfig) -> Sandbox {
     Sandbox::start(config, loopback()).expect("sandbox starts")
 }

@@ -42,8 +42,8 @@ pub enum SendError {
     Url(String),
     #[error("could not reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("{url} did not answer within {} seconds", ATTEMPT_TIMEOUT.as_secs())]
-    TimedOut { url: String },
+    #[error("{url} did not answer within {seconds} seconds")]
+    TimedOut { url: String, seconds: u64 },
 }
 
 /// One event on its way to one endpoint.
@@ -158,6 +158,16 @@ pub(crate) fn signature(secret: &str, timestamp: i64, payload: &str) -> String {
 /// system clock, which the receiver checks the timestamp against, not the sandbox's), and
 /// returns the HTTP status the endpoint answered.
 pub async fn send_event(url: &str, secret: &str, payload: &str) -> Result<u16, SendError> {
+    send_event_within(url, secret, payload, ATTEMPT_TIMEOUT).await
+}
+
+/// [`send_event`], waiting up to `timeout` for the answer.
+pub async fn send_event_within(
+    url: &str,
+    secret: &str,
+    payload: &str,
+    timeout: Duration,
+) -> Result<u16, SendError> {
     let uri: hyper::Uri = url.parse().map_err(|_| SendError::Url(url.to_string()))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
         return Err(SendError::Url(url.to_string()));
@@ -177,7 +187,7 @@ pub async fn send_event(url: &str, secret: &str, payload: &str) -> Result<u16, S
         .enable_http1()
         .build();
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-    match tokio::time::timeout(ATTEMPT_TIMEOUT, client.request(request)).await {
+    match tokio::time::timeout(timeout, client.request(request)).await {
         Ok(Ok(response)) => Ok(response.status().as_u16()),
         Ok(Err(err)) => Err(SendError::Unreachable {
             url: url.to_string(),
@@ -185,6 +195,7 @@ pub async fn send_event(url: &str, secret: &str, payload: &str) -> Result<u16, S
         }),
         Err(_) => Err(SendError::TimedOut {
             url: url.to_string(),
+            seconds: timeout.as_secs(),
         }),
     }
 }

@@ -155,6 +155,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
     }
     let webhooks = super::webhook::webhooks(sink, raw.webhooks, &raw.place);
     let entitlements = super::entitlement::entitlements(sink, raw.entitlements);
+    let doctor = super::doctor::doctor(sink, raw.doctor);
     if portals.values().filter(|p| p.account_default).count() > 1 {
         sink.push(Diagnostic::new(
             0..0,
@@ -177,6 +178,7 @@ pub(crate) fn validate(sink: &Sink, raw: RawCatalog) -> Catalog {
         webhooks,
         entitlements,
         meters,
+        doctor,
     }
 }
 

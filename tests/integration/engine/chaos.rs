@@ -562,6 +562,8 @@ fn meters_features_and_webhook_endpoints_converge_under_faults_and_exist_once() 
             NEWER_KINDS,
             SandboxConfig {
                 chaos: chaos(seed, 0.2),
+                // The endpoint is on this machine, as `billing sandbox` accepts.
+                local_webhooks: true,
                 ..SandboxConfig::default()
             },
         );

@@ -4,7 +4,7 @@
 //! alone, adoption and import, and the secret kept out of everything but its file.
 
 use serde_json::Value;
-use stripe_sandbox::test_support::{Req, start, start_with};
+use stripe_sandbox::test_support::{Req, start_local as start, start_with};
 use stripe_sandbox::{Sandbox, SandboxConfig};
 
 use super::{KEY, Run, billing_with_keys};
@@ -291,6 +291,7 @@ fn replace_rotates_the_secret_and_two_step_keeps_the_old_endpoint_until_the_next
 fn removing_an_endpoint_in_live_needs_allow_destroy_and_unmanaged_ones_are_untouched() {
     let sandbox = start_with(SandboxConfig {
         live: true,
+        local_webhooks: true,
         ..SandboxConfig::default()
     });
     let key = live_key();

@@ -188,11 +188,21 @@ fn check_api_version(version: &str) -> Result<(), ApiError> {
     .with_param("api_version"))
 }
 
-/// `url`: an absolute `https://` URL with a host; `http://` only for a loopback host
-/// (`localhost`, `127.0.0.1`, `[::1]`) and only in test mode. Stripe requires https in live
-/// mode and publicly reachable URLs; a local sandbox delivers to local handlers, so loopback is
-/// allowed there, over http too (stricter than accepting any http URL in test mode).
-fn check_url(url: &str, live: bool) -> Result<(), ApiError> {
+/// Where an endpoint may point, besides publicly reachable https URLs.
+#[derive(Debug, Clone, Copy)]
+struct UrlRules {
+    /// A live-mode account: https only.
+    live: bool,
+    /// Hosts on this machine are accepted ([`crate::SandboxConfig::local_webhooks`]).
+    local: bool,
+}
+
+/// `url`: an absolute `https://` URL with a publicly reachable host. Stripe refuses hosts on
+/// the caller's machine (`localhost`, loopback addresses), in test mode too, pointing to the
+/// Stripe CLI for local testing; a sandbox with local webhooks accepts them, over `http://`
+/// too in test mode, because its handler runs next to it. Any other `http://` URL is refused
+/// (stricter than Stripe's test mode may be).
+fn check_url(url: &str, rules: UrlRules) -> Result<(), ApiError> {
     let invalid = |why: &str| {
         ApiError::invalid(format!("Invalid URL: {why}"))
             .with_code("url_invalid")
@@ -211,14 +221,28 @@ fn check_url(url: &str, live: bool) -> Result<(), ApiError> {
         return Err(invalid("the URL contains spaces or control characters."));
     }
     let host = host_of(authority).ok_or_else(|| invalid("the URL has no valid host."))?;
-    match scheme.to_ascii_lowercase().as_str() {
+    let scheme = scheme.to_ascii_lowercase();
+    if is_loopback(host) && !rules.local && matches!(scheme.as_str(), "http" | "https") {
+        return Err(invalid(
+            "URL must be publicly accessible. Consider using a tool like the Stripe CLI to test webhooks locally.",
+        ));
+    }
+    match scheme.as_str() {
         "https" => Ok(()),
-        "http" if !live && is_loopback(host) => Ok(()),
-        "http" if live => Err(invalid("URL must use https in live mode.")),
+        "http" if !rules.live && is_loopback(host) => Ok(()),
+        "http" if rules.live => Err(invalid("URL must use https in live mode.")),
         "http" => Err(invalid(
             "URL must use https (http is accepted only for localhost and loopback addresses).",
         )),
         _ => Err(invalid("URL must use https.")),
+    }
+}
+
+/// The URL rules of the account `ctx` serves.
+fn url_rules(ctx: &Ctx<'_, '_>) -> UrlRules {
+    UrlRules {
+        live: ctx.live,
+        local: ctx.local_webhooks,
     }
 }
 
@@ -281,7 +305,7 @@ impl Resource for WebhookEndpoint {
 pub(crate) fn create(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError> {
     let p = &call.params;
     let url = p.str_of("url").unwrap_or_default();
-    check_url(url, ctx.live)?;
+    check_url(url, url_rules(ctx))?;
     let events = enabled_events(p.arr_of("enabled_events").map_or(&[], Vec::as_slice))?;
     if let Some(version) = p.str_of("api_version") {
         check_api_version(version)?;
@@ -321,7 +345,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiErr
     let p = &call.params;
     let mut endpoint = find::<WebhookEndpoint>(ctx.tx.state(), &call.id)?.clone();
     if let Some(url) = p.str_of("url") {
-        check_url(url, ctx.live)?;
+        check_url(url, url_rules(ctx))?;
         endpoint.url = url.to_string();
     }
     if let Some(values) = p.arr_of("enabled_events") {
@@ -353,17 +377,40 @@ pub(crate) fn list(ctx: &mut Ctx<'_, '_>, call: &Call) -> Result<Value, ApiError
 mod tests {
     use super::*;
 
+    const TEST: UrlRules = UrlRules {
+        live: false,
+        local: false,
+    };
+    const LOCAL: UrlRules = UrlRules {
+        live: false,
+        local: true,
+    };
+    const LIVE_LOCAL: UrlRules = UrlRules {
+        live: true,
+        local: true,
+    };
+
     #[test]
-    fn urls_are_https_or_local_http_in_test_mode() {
-        for ok in [
-            "https://example.com/hooks",
-            "https://example.com:8443/a?b=c",
+    fn urls_are_public_https_or_local_http_in_a_local_test_mode_sandbox() {
+        let local = [
             "http://localhost:3000/webhooks",
             "http://127.0.0.1:9/x",
             "http://[::1]:80/",
             "http://app.localhost/",
+            "https://localhost/hooks",
+        ];
+        for ok in local {
+            assert!(check_url(ok, LOCAL).is_ok(), "{ok}");
+            // As Stripe: a host on the caller's machine is not publicly reachable.
+            let err = check_url(ok, TEST).unwrap_err();
+            assert!(err.message.contains("publicly accessible"), "{ok}");
+        }
+        for ok in [
+            "https://example.com/hooks",
+            "https://example.com:8443/a?b=c",
         ] {
-            assert!(check_url(ok, false).is_ok(), "{ok}");
+            assert!(check_url(ok, TEST).is_ok(), "{ok}");
+            assert!(check_url(ok, LOCAL).is_ok(), "{ok}");
         }
         for bad in [
             "example.com/hooks",
@@ -375,10 +422,11 @@ mod tests {
             "https://example.com:0/",
             "https://[nope]/",
         ] {
-            let err = check_url(bad, false).unwrap_err();
+            let err = check_url(bad, LOCAL).unwrap_err();
             assert_eq!(err.code, Some("url_invalid"), "{bad}");
         }
-        assert!(check_url("http://localhost:3000/", true).is_err());
-        assert!(check_url("https://example.com/", true).is_ok());
+        assert!(check_url("http://localhost:3000/", LIVE_LOCAL).is_err());
+        assert!(check_url("https://localhost:3000/", LIVE_LOCAL).is_ok());
+        assert!(check_url("https://example.com/", LIVE_LOCAL).is_ok());
     }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use stripe_misc::webhook_endpoint::RetrieveWebhookEndpoint;
 use stripe_sandbox::Sandbox;
 
-use super::support::{RawResponse, Req, client, event_types, keys, start};
+use super::support::{RawResponse, Req, client, event_types, keys, start, start_local};
 
 /// Every key of an endpoint as retrieve, update and list show it (no `secret`).
 const KEYS: &[&str] = &[
@@ -103,7 +103,7 @@ fn no_api_version_means_the_account_default() {
 
 #[test]
 fn update_changes_url_events_description_metadata_and_status_in_place() {
-    let sandbox = start();
+    let sandbox = start_local();
     let created = create(&sandbox, &format!("{HOOK}&metadata[a]=1&metadata[b]=2"));
     let path = format!("/v1/webhook_endpoints/{}", created["id"].as_str().unwrap());
     let res = post(
@@ -235,11 +235,30 @@ fn url_and_api_version_are_checked() {
             "{url}: {message}"
         );
     }
+    // As Stripe: an endpoint on the caller's machine is not publicly reachable, in test mode
+    // too; a sandbox with local webhooks (`billing sandbox`, the embedded one) takes it.
+    let local = start_local();
     for url in [
         "http%3A%2F%2Flocalhost%3A3000%2Fwebhooks",
+        "https%3A%2F%2Flocalhost%2Fwebhooks",
         "http%3A%2F%2F127.0.0.1%3A9%2F",
     ] {
-        create(&sandbox, &format!("url={url}&{events}"));
+        let res = post(
+            &sandbox,
+            "/v1/webhook_endpoints",
+            &format!("url={url}&{events}"),
+        );
+        let (status, code, _, message) = refusal(&res);
+        assert_eq!(
+            (status, code.as_deref()),
+            (400, Some("url_invalid")),
+            "{url}"
+        );
+        assert!(
+            message.contains("URL must be publicly accessible"),
+            "{url}: {message}"
+        );
+        create(&local, &format!("url={url}&{events}"));
     }
     let res = post(
         &sandbox,
@@ -263,6 +282,7 @@ fn url_and_api_version_are_checked() {
 fn a_live_sandbox_wants_https_even_for_localhost() {
     let sandbox = super::support::start_with(stripe_sandbox::SandboxConfig {
         live: true,
+        local_webhooks: true,
         ..Default::default()
     });
     let res = Req::post(

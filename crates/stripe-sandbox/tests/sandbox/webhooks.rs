@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use stripe_sandbox::Sandbox;
 use stripe_sandbox::test_support::{WebhookReceiver as Receiver, verify_signature as verify};
 
-use super::support::{Req, product, start};
+use super::support::{Req, product, start_local as start};
 
 fn encode(url: &str) -> String {
     url.replace(':', "%3A").replace('/', "%2F")
