@@ -8,6 +8,7 @@ mod apply;
 mod doctor;
 mod error;
 mod import;
+mod lease;
 mod lock;
 mod output;
 mod plan;
