@@ -357,9 +357,10 @@ async fn apply_fresh_or_saved(
         Some(seen) => {
             let client = &session.connection.client;
             let namespace = &session.catalog.namespace;
+            let verbose = global.verbose > 0;
             let lease =
-                Lease::acquire(client, namespace, args.lock_timeout, global.verbose > 0).await?;
-            if !lease.unchanged_since(seen) {
+                Lease::acquire(client, namespace, &seen, args.lock_timeout, verbose).await?;
+            if !lease.unchanged_since(&seen) {
                 let again = plan_again(args, style, forget, &mut session, &mut doc).await;
                 if !released_on_error(again, &lease).await? {
                     lease.release().await;

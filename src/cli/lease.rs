@@ -31,8 +31,9 @@ const RENEW_EVERY: Duration = Duration::from_secs(15);
 /// How often a waiter reads the lease again.
 const POLL: Duration = Duration::from_millis(500);
 /// A turn read longer ago than this is read again before it is moved: Stripe keeps an
-/// idempotency key for 24 hours at least, far longer than any move waits.
-const FRESH: Duration = Duration::from_secs(60);
+/// idempotency key for 24 hours at least, so a move from a turn read within the hour is refused
+/// if another run made it.
+const FRESH: Duration = Duration::from_secs(3600);
 
 /// The lease product as billing reads it.
 #[derive(miniserde::Deserialize)]
@@ -93,10 +94,13 @@ impl Me {
 }
 
 /// The lease as a run saw it before reading the account.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Seen {
     turn: u64,
     held: bool,
+    /// The lease product's id and creation time, when there is one.
+    product: Option<(String, i64)>,
+    at: Instant,
 }
 
 /// The lease of `namespace` as it is now (free at turn 0 when the account has none yet): read
@@ -108,10 +112,14 @@ pub(crate) async fn peek(client: &StripeHttp, namespace: &str) -> Result<Seen> {
         Ok(lease) => Ok(Seen {
             turn: lease.turn(),
             held: lease.held(),
+            product: Some((lease.id, lease.created)),
+            at: Instant::now(),
         }),
         Err(e) if e.status() == Some(404) => Ok(Seen {
             turn: 0,
             held: false,
+            product: None,
+            at: Instant::now(),
         }),
         Err(e) => Err(e).with_context(|| {
             format!("cannot read the apply lease of namespace `{namespace}` ({id})")
@@ -142,18 +150,40 @@ fn product_id(namespace: &str) -> String {
 impl Lease {
     /// Whether no apply took the lease between `seen` and this run taking it: the account
     /// then holds nothing another apply wrote since it was read.
-    pub(crate) fn unchanged_since(&self, seen: Seen) -> bool {
+    pub(crate) fn unchanged_since(&self, seen: &Seen) -> bool {
         !seen.held && seen.turn == self.from
     }
 
-    /// Takes the lease of `namespace`, waiting up to `wait` for its holder to release it.
+    /// Takes the lease of `namespace`, waiting up to `wait` for its holder to release it; first
+    /// from the turn `seen`, without reading it again, when it was free then.
     pub(crate) async fn acquire(
         client: &StripeHttp,
         namespace: &str,
+        seen: &Seen,
         wait: Duration,
         verbose: bool,
     ) -> Result<Self> {
         let me = Me::new();
+        if let Some((id, created)) = &seen.product
+            && !seen.held
+            && seen.at.elapsed() < FRESH
+        {
+            let lease = Wire {
+                id: id.clone(),
+                created: *created,
+                metadata: BTreeMap::from([("turn".to_owned(), seen.turn.to_string())]),
+            };
+            if step(client, namespace, &lease, &me, "held").await? {
+                return Ok(Self::held(
+                    client,
+                    namespace,
+                    &lease,
+                    me,
+                    seen.turn + 1,
+                    verbose,
+                ));
+            }
+        }
         let deadline = Instant::now() + wait;
         let mut told = false;
         // The held turn being watched, and since when.
