@@ -18,7 +18,7 @@ use super::{Env, KEY, Run, squash};
 /// `ENTRIES` objects with billing's marker.
 const PRODUCTS: usize = 25;
 const COUPONS: usize = 5;
-const ENTRIES: usize = PRODUCTS * 4 + COUPONS * 2 + 2 + 5;
+pub(super) const ENTRIES: usize = PRODUCTS * 4 + COUPONS * 2 + 2 + 5;
 /// The entries `edited_catalog` replaces: their predecessors stay, archived.
 const REPLACED: &[&str] = &[
     "prices.p3.monthly",
@@ -27,7 +27,7 @@ const REPLACED: &[&str] = &[
 ];
 
 /// A catalog of `ENTRIES` objects of every kind, with references between them.
-fn large_catalog() -> String {
+pub(super) fn large_catalog() -> String {
     let mut text = String::from("namespace = \"chaos\"\n");
     for i in 0..PRODUCTS {
         text.push_str(&format!(
@@ -239,18 +239,23 @@ fn converge_under_chaos(catalog: &str, seed: u64, p: f64, runs: usize) -> (usize
     (codes.len(), faults)
 }
 
-#[test]
-fn twenty_seeds_of_twenty_percent_faults_converge_within_three_applies() {
+/// [`converge_under_chaos`] for each of `seeds` on `threads` threads (most of the time is
+/// spent in backoff, not on the CPU).
+fn converge_seeds(
+    seeds: std::ops::Range<u64>,
+    threads: u64,
+    p: f64,
+    runs: usize,
+) -> Vec<(usize, Vec<Fault>)> {
     let catalog = large_catalog();
-    // Seeds run on four threads: most of the time is spent in backoff, not on the CPU.
-    let results: Vec<(usize, Vec<Fault>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..4u64)
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
             .map(|worker| {
-                let catalog = &catalog;
+                let (catalog, seeds) = (&catalog, seeds.clone());
                 scope.spawn(move || {
-                    (1..=20u64)
-                        .filter(|seed| seed % 4 == worker)
-                        .map(|seed| converge_under_chaos(catalog, seed, 0.2, 3))
+                    seeds
+                        .filter(|seed| seed % threads == worker)
+                        .map(|seed| converge_under_chaos(catalog, seed, p, runs))
                         .collect::<Vec<_>>()
                 })
             })
@@ -259,7 +264,12 @@ fn twenty_seeds_of_twenty_percent_faults_converge_within_three_applies() {
             .into_iter()
             .flat_map(|w| w.join().expect("a seed failed"))
             .collect()
-    });
+    })
+}
+
+#[test]
+fn twenty_seeds_of_twenty_percent_faults_converge_within_three_applies() {
+    let results = converge_seeds(1..21, 4, 0.2, 3);
     let runs_needed: Vec<usize> = results.iter().map(|(runs, _)| *runs).collect();
     let mut faults = BTreeMap::new();
     for fault in results.iter().flat_map(|(_, faults)| faults) {
@@ -295,24 +305,7 @@ fn forty_percent_faults_converge_within_two_applies() {
     // 2 seeds in CI (each meets about a hundred faults); BILLING_CHAOS_SEEDS=40 for the long
     // variant.
     let seeds = count_from_env("BILLING_CHAOS_SEEDS", 2);
-    let catalog = large_catalog();
-    let results: Vec<(usize, Vec<Fault>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2u64)
-            .map(|worker| {
-                let catalog = &catalog;
-                scope.spawn(move || {
-                    (100..100 + seeds)
-                        .filter(|seed| seed % 2 == worker)
-                        .map(|seed| converge_under_chaos(catalog, seed, 0.4, 2))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a seed failed"))
-            .collect()
-    });
+    let results = converge_seeds(100..100 + seeds, 2, 0.4, 2);
     let faults: usize = results.iter().map(|(_, faults)| faults.len()).sum();
     let runs_needed: Vec<usize> = results.iter().map(|(runs, _)| *runs).collect();
     assert!(faults > 0, "the faults this test is about were met");

@@ -11,91 +11,19 @@ use serde_json::Value;
 use stripe_sandbox::test_support::{Req, start_with};
 use stripe_sandbox::{Chaos, Latency, Sandbox, SandboxConfig};
 
-use super::chaos::wait_until;
+use super::chaos::{ENTRIES, large_catalog, wait_until};
 use super::{KEY, Run};
 use crate::support::{Workdir, is_lease, list_all};
 
-/// A catalog with an environment on `sandbox` and every kind: products with prices (one
-/// metered), a coupon and its code, a tax rate, the portal, two webhook endpoints, a meter and
-/// two entitlement features attached to a product.
+/// The chaos tests' catalog of every kind (26 products with their prices, one metered,
+/// coupons and codes, a tax rate, the portal, a webhook endpoint, a meter, two features
+/// attached to a product) in namespace `pipelines`, with an environment on `sandbox`.
 fn catalog(sandbox: &Sandbox) -> String {
-    let mut text = format!(
-        "namespace = \"pipelines\"\ndefault_environment = \"test\"\n\n[environments.test]\nmode = \"test\"\nsecret_key_env = \"BILLING_TEST_KEY\"\napi_base = \"{}\"\n",
-        sandbox.base_url()
-    );
-    for i in 0..6 {
-        text.push_str(&format!(
-            r#"
-[products.p{i}]
-name = "Product {i}"
-default_price = "monthly"
-
-[products.p{i}.prices.monthly]
-amount = "{i}.50"
-currency = "usd"
-interval = "month"
-lookup_key = "pipelines_p{i}_monthly"
-
-[products.p{i}.prices.annual]
-amount = "{i}0.00"
-currency = "usd"
-interval = "year"
-"#
-        ));
-    }
-    text.push_str(
-        r#"
-[coupons.launch]
-name = "Launch"
-percent_off = 20
-duration = "once"
-
-[promotion_codes.LAUNCH20]
-coupon = "launch"
-
-[tax_rates.vat_de]
-display_name = "VAT"
-percentage = 19
-inclusive = false
-country = "DE"
-tax_type = "vat"
-
-[portal]
-default_return_url = "https://app.example.com/billing"
-[portal.features]
-invoice_history = true
-
-[webhooks.app]
-url = "http://localhost:9/stripe/webhooks"
-events = ["subscriptions"]
-
-[webhooks.audit]
-url = "http://localhost:9/stripe/audit"
-events = ["invoicing"]
-
-[meters.calls]
-display_name = "API calls"
-event_name = "pipelines_api_call"
-aggregation = "count"
-
-[entitlements.sso]
-name = "Single sign-on"
-
-[entitlements.audit]
-name = "Audit log"
-
-[products.api]
-name = "API"
-entitlements = ["sso", "audit"]
-
-[products.api.prices.usage]
-currency = "usd"
-interval = "month"
-meter = "calls"
-unit_amount_decimal = "0.5"
-"#,
-    );
-    text
+    format!(
+        "namespace = \"pipelines\"\ndefault_environment = \"test\"\n\n[environments.test]\nmode = \"test\"\nsecret_key_env = \"BILLING_TEST_KEY\"\napi_base = \"{}\"\n{}",
+        sandbox.base_url(),
+        large_catalog().replace("namespace = \"chaos\"\n", "")
+    )
 }
 
 /// `billing -v apply --yes --lock-timeout 5m` in `dir`, started in the background.
@@ -263,13 +191,8 @@ fn two_checkouts_applying_at_once_leave_no_duplicate_of_any_kind() {
             duplicated.is_empty(),
             "{context}: duplicates {duplicated:?} in {census:#?}"
         );
-        // 6 × 3 products and prices, the API product and its price, coupon, code, tax rate,
-        // portal, 2 endpoints, meter, 2 features, 2 attachments.
-        assert_eq!(
-            census.len(),
-            18 + 2 + 4 + 2 + 1 + 2 + 2,
-            "{context}: {census:#?}"
-        );
+        // Every entry, the meter and the API product's two attachments.
+        assert_eq!(census.len(), ENTRIES + 3, "{context}: {census:#?}");
         let plan = billing(&a, &["plan"]);
         assert_eq!(plan.code, 0, "{context}: {}{}", plan.stdout, plan.stderr);
         let lease = leases(&sandbox);
