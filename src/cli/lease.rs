@@ -365,16 +365,7 @@ async fn step(
         ("metadata[run]", me.run.as_str()),
     ]);
     let key = format!("billing-lease-{namespace}-{}-{next}", lease.created);
-    let mut request = RequestBuilder::new(StripeMethod::Post, format!("/products/{}", lease.id));
-    request.body = Some(body);
-    let sent = request
-        .customize::<Wire>()
-        .request_strategy(RequestStrategy::Idempotent(
-            IdempotencyKey::new(&key).map_err(|e| anyhow::anyhow!("{e}"))?,
-        ))
-        .send(client)
-        .await;
-    match sent {
+    match post(client, &format!("/products/{}", lease.id), body, &key).await? {
         Ok(now) => Ok(now.get("run") == me.run && now.turn() == next),
         Err(e) if lost(&e) => Ok(false),
         Err(e) => Err(e).context(format!(
@@ -408,18 +399,9 @@ async fn read_or_create(client: &StripeHttp, namespace: &str) -> Result<Wire> {
         ("metadata[turn]", "0"),
         ("metadata[state]", "free"),
     ]);
-    let mut request = RequestBuilder::new(StripeMethod::Post, "/products");
-    request.body = Some(body);
     // A key of its own: two runs creating it at once get one product and one refusal.
     let key = format!("billing-lease-{namespace}-new-{:016x}", fastrand::u64(..));
-    let made = request
-        .customize::<Wire>()
-        .request_strategy(RequestStrategy::Idempotent(
-            IdempotencyKey::new(&key).map_err(|e| anyhow::anyhow!("{e}"))?,
-        ))
-        .send(client)
-        .await;
-    match made {
+    match post(client, "/products", body, &key).await? {
         Ok(wire) => Ok(wire),
         Err(e) if e.code() == Some("resource_already_exists") => {
             get(client, &id).await.map_err(|e| {
@@ -430,6 +412,24 @@ async fn read_or_create(client: &StripeHttp, namespace: &str) -> Result<Wire> {
         }
         Err(e) => Err(e).with_context(context),
     }
+}
+
+/// POST `body` to `path` with the idempotency key `key`: the lease product as it is after, or
+/// Stripe's refusal (the outer error is a key billing could not send).
+async fn post(
+    client: &StripeHttp,
+    path: &str,
+    body: String,
+    key: &str,
+) -> Result<Result<Wire, StripeError>> {
+    let key = IdempotencyKey::new(key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut request = RequestBuilder::new(StripeMethod::Post, path);
+    request.body = Some(body);
+    Ok(request
+        .customize::<Wire>()
+        .request_strategy(RequestStrategy::Idempotent(key))
+        .send(client)
+        .await)
 }
 
 /// `pairs` as a form body.
