@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::lease::{self, Lease, Seen};
 use super::lock::{self, ApplyLock};
 use super::progress::{Events, Human};
 use super::session::{self, Session};
@@ -45,8 +46,9 @@ pub(super) struct ApplyArgs {
     /// How to report: text for people, json for one event per line.
     #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
     format: ApplyFormat,
-    /// How long to wait for another `billing apply` of the same environment on this machine
-    /// to finish (30s, 5m, 1h); by default, refuse at once.
+    /// How long to wait for another `billing apply` of the same environment (on this machine:
+    /// the lock; from any checkout: the account's apply lease) to finish (30s, 5m, 1h); by
+    /// default, refuse at once.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = super::lock::parse_duration)]
     lock_timeout: std::time::Duration,
     /// Replace the object at ADDRESS even though nothing forces it (webhooks.app rotates its
@@ -94,7 +96,7 @@ async fn saved_plan(
     global: &GlobalArgs,
     path: &Path,
     lock_timeout: Duration,
-) -> Result<(Session, PlanDocument, ApplyLock)> {
+) -> Result<(Session, PlanDocument, Held)> {
     let text = PlanDocument::read(path)?;
     let opened = session::open_unguarded(global)?;
     let connection = &opened.connection;
@@ -123,17 +125,47 @@ async fn saved_plan(
     })?;
     let opened = opened.guard().await?;
     let lock = lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
+    let seen = peek(&opened).await?;
     let session = opened.read().await?;
+    check_fresh(&doc, &session, path)?;
+    Ok((session, doc, Held { _lock: lock, seen }))
+}
+
+/// Refuses a saved plan that no longer applies to the account as `session` read it.
+fn check_fresh(doc: &PlanDocument, session: &Session, path: &Path) -> Result<()> {
     doc.check_fresh(&session.catalog, &session.live, &session.origin())
         .map_err(|stale| {
-            Error::new(format!("refusing to apply {}: it is {stale}", path.display())).hint(
-                format!(
-                    "nothing was sent to Stripe; make a new plan with `billing plan --out {}` and review it",
-                    path.display()
-                ),
-            )
-        })?;
-    Ok((session, doc, lock))
+            Error::new(format!("refusing to apply {}: it is {stale}", path.display())).hint(format!(
+                "nothing was sent to Stripe; make a new plan with `billing plan --out {}` and review it",
+                path.display()
+            ))
+        })
+}
+
+/// What an apply holds from before it reads Stripe until it ends: the local lock and, against
+/// an account other checkouts may share, what it saw of the apply lease before reading.
+struct Held {
+    _lock: ApplyLock,
+    seen: Option<Seen>,
+}
+
+/// The apply lease of the catalog's namespace as it is before the account is read, unless
+/// the run talks to the embedded sandbox (which belongs to this checkout alone).
+async fn peek(opened: &session::Opened) -> Result<Option<Seen>> {
+    if opened.connection.embedded() {
+        return Ok(None);
+    }
+    Ok(Some(
+        lease::peek(&opened.connection.client, &opened.catalog.namespace).await?,
+    ))
+}
+
+/// `result`, the lease released first when it is an error.
+async fn released_on_error<T>(result: Result<T>, lease: &Lease) -> Result<T> {
+    if result.is_err() {
+        lease.release().await;
+    }
+    result
 }
 
 /// A fresh plan of the catalog or, with `forget`, one that forgets those addresses, under the
@@ -143,12 +175,13 @@ async fn fresh_plan(
     forget: Option<&BTreeSet<String>>,
     replace: &[String],
     lock_timeout: Duration,
-) -> Result<(Session, PlanDocument, ApplyLock)> {
+) -> Result<(Session, PlanDocument, Held)> {
     let opened = session::open(global).await?;
     let lock = lock::acquire(&global.config, &opened.connection.environment, lock_timeout)?;
+    let seen = peek(&opened).await?;
     let session = opened.read().await?;
     let doc = session.plan_with(forget, replace)?;
-    Ok((session, doc, lock))
+    Ok((session, doc, Held { _lock: lock, seen }))
 }
 
 /// Exit code of an apply stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
@@ -310,18 +343,77 @@ async fn apply_fresh_or_saved(
     forget: Option<&BTreeSet<String>>,
 ) -> Result<u8> {
     // The lock is held from before the state is read until the apply ends.
-    let (session, doc, _lock) = match &args.plan {
+    let (mut session, mut doc, held) = match &args.plan {
         Some(path) => saved_plan(global, path, args.lock_timeout).await?,
         None => fresh_plan(global, forget, &args.replace, args.lock_timeout).await?,
     };
+    if !approve(args, style, &session, &doc)? {
+        return Ok(EXIT_OK);
+    }
+    // The lease is taken before the first write; when another apply took it since this run
+    // read the account, the account is read again under the lease.
+    let lease = match held.seen {
+        None => None,
+        Some(seen) => {
+            let client = &session.connection.client;
+            let namespace = &session.catalog.namespace;
+            let verbose = global.verbose > 0;
+            let lease =
+                Lease::acquire(client, namespace, &seen, args.lock_timeout, verbose).await?;
+            if !lease.unchanged_since(&seen) {
+                let again = plan_again(args, style, forget, &mut session, &mut doc).await;
+                if !released_on_error(again, &lease).await? {
+                    lease.release().await;
+                    return Ok(EXIT_OK);
+                }
+            }
+            Some(lease)
+        }
+    };
+    let result = apply_planned(global, args, style, &session, &doc).await;
+    if let Some(lease) = &lease {
+        lease.release().await;
+    }
+    result
+}
+
+/// Reads the account again once the lease is taken from an apply that ran since it was read:
+/// a saved plan must still apply; a fresh plan is made again, shown and approved again.
+/// `false` when there is nothing left to do.
+async fn plan_again(
+    args: &ApplyArgs,
+    style: Style,
+    forget: Option<&BTreeSet<String>>,
+    session: &mut Session,
+    doc: &mut PlanDocument,
+) -> Result<bool> {
+    let _ = writeln!(
+        super::style::chatter(),
+        "Another apply ran while this one waited for the lease: reading the account again."
+    );
+    let scope = crate::live::ReadScope::for_catalog(&session.catalog);
+    session.live = crate::live::read(&session.connection.client, &scope)
+        .await
+        .map_err(|e| Error::new(format!("cannot read the Stripe state again: {e}")))?;
+    if let Some(path) = &args.plan {
+        check_fresh(doc, session, path)?;
+        return Ok(true);
+    }
+    *doc = session.plan_with(forget, &args.replace)?;
+    approve(args, style, session, doc)
+}
+
+/// Shows the plan and checks it may be applied (the destroy guard, the confirmation):
+/// `false` when it is empty, once the environment's ids are written.
+fn approve(args: &ApplyArgs, style: Style, session: &Session, doc: &PlanDocument) -> Result<bool> {
     // A saved plan is its own approval.
     let approved = args.plan.is_some() || args.yes;
     let json = args.format == ApplyFormat::Json;
     if json {
-        Events::plan(&doc);
+        Events::plan(doc);
     } else {
         let mut out = std::io::stdout().lock();
-        render::render_plan(&doc, &doc.origin, style.stdout_color(), &mut out)?;
+        render::render_plan(doc, &doc.origin, style.stdout_color(), &mut out)?;
         out.flush()?;
     }
     if doc.is_empty() {
@@ -333,12 +425,12 @@ async fn apply_fresh_or_saved(
             super::output::write_file(&outputs, path, style)?;
         }
         if json {
-            Events::finish(&doc, &ApplyReport::default());
+            Events::finish(doc, &ApplyReport::default());
         }
-        return Ok(EXIT_OK);
+        return Ok(false);
     }
     let allow_destroy = args.allow_destroy || doc.allow_destroy;
-    apply::check_destroys(&doc, session.connection.mode, allow_destroy).map_err(|refusal| {
+    apply::check_destroys(doc, session.connection.mode, allow_destroy).map_err(|refusal| {
         Error::from(refusal).hint(if args.plan.is_some() {
             "nothing was sent to Stripe; if that is intended, make the plan with `billing plan --allow-destroy --out …` (or apply it with --allow-destroy)"
         } else {
@@ -348,6 +440,18 @@ async fn apply_fresh_or_saved(
     if !approved {
         confirm()?;
     }
+    Ok(true)
+}
+
+/// Applies `doc` and reports.
+async fn apply_planned(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    style: Style,
+    session: &Session,
+    doc: &PlanDocument,
+) -> Result<u8> {
+    let json = args.format == ApplyFormat::Json;
     let concurrency = usize::from(args.concurrency);
     let client = &session.connection.client;
     let secrets = apply::SecretFiles {
@@ -359,7 +463,7 @@ async fn apply_fresh_or_saved(
     let stop = interrupts()?;
     let report = if json {
         let report = apply::apply(
-            &doc,
+            doc,
             client,
             concurrency,
             &Events::new(style),
@@ -367,25 +471,25 @@ async fn apply_fresh_or_saved(
             &secrets,
         )
         .await;
-        Events::finish(&doc, &report);
+        Events::finish(doc, &report);
         report
     } else {
         let human = Human::new(style, doc.operations.len());
-        let report = apply::apply(&doc, client, concurrency, &human, &stop, &secrets).await;
+        let report = apply::apply(doc, client, concurrency, &human, &stop, &secrets).await;
         human.done();
         let mut out = std::io::stdout().lock();
         writeln!(out)?;
-        render::render_apply_report(&doc, &report, style.stdout_color(), &mut out)?;
+        render::render_apply_report(doc, &report, style.stdout_color(), &mut out)?;
         out.flush()?;
         report
     };
     // Another signal now ends the process at once.
     drop(stop);
     if !report.succeeded() {
-        return Err(unfinished(&doc, &report, args.plan.as_deref()));
+        return Err(unfinished(doc, &report, args.plan.as_deref()));
     }
     if let Some(path) = &session.connection.outputs {
-        super::output::refresh(&session, path, style).await?;
+        super::output::refresh(session, path, style).await?;
     }
     Ok(EXIT_OK)
 }

@@ -4,8 +4,8 @@
 //! duplicate anything; but one that plans while another is half-way could create what the
 //! other is about to. The lock is a file under `.billing/locks/` beside billing.toml, held
 //! with the operating system's file lock for the whole apply, so a killed process never
-//! leaves it behind. Pipelines on different machines need their own serialisation (a CI
-//! concurrency group); see README.
+//! leaves it behind. Checkouts on other machines are serialised by the apply lease held in
+//! the account (`lease.rs`).
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -72,7 +72,7 @@ fn holder(file: &mut File) -> String {
 }
 
 /// A wait as `--lock-timeout` writes it: `90s`, `5m`, `1h`.
-fn describe(wait: Duration) -> String {
+pub(super) fn describe(wait: Duration) -> String {
     let seconds = wait.as_secs();
     if seconds >= 3600 && seconds.is_multiple_of(3600) {
         format!("{}h", seconds / 3600)

@@ -10,6 +10,7 @@ mod doctor;
 mod error;
 mod import;
 mod init;
+mod lease;
 mod lock;
 mod output;
 mod plan;

@@ -16,6 +16,7 @@ mod webhook;
 pub use entitlement::{LiveAttachment, LiveFeature};
 pub(crate) use managed::Managed;
 pub use meter::LiveMeter;
+pub(crate) use model::LEASE_MARKER;
 pub use model::ReadScope;
 pub(crate) use model::money;
 pub(crate) use model::prices;

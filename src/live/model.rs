@@ -418,8 +418,15 @@ pub(crate) async fn products(
     client: &StripeHttp,
     origin: i64,
 ) -> Result<(Vec<LiveProduct>, ListStats), StripeError> {
-    super::read::list_all!(client, origin, ListProduct::new().limit(PAGE))
+    let (mut products, stats): (Vec<LiveProduct>, ListStats) =
+        super::read::list_all!(client, origin, ListProduct::new().limit(PAGE))?;
+    // The apply lease (`billing_lease_<namespace>`) is billing's own bookkeeping, not catalog.
+    products.retain(|p| !p.metadata.contains_key(LEASE_MARKER));
+    Ok((products, stats))
 }
+
+/// The metadata key of the apply lease's product, which live reads leave out.
+pub(crate) const LEASE_MARKER: &str = "billing_lease";
 
 /// What to read beyond what every plan reads, and what to expand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -110,6 +110,16 @@ impl StripeError {
         }
     }
 
+    /// The Stripe error type (`idempotency_error`, `invalid_request_error`, …), when Stripe
+    /// gave one.
+    pub(crate) fn kind(&self) -> Option<&str> {
+        match self {
+            Self::Api(api) => Some(api.kind.as_str()),
+            Self::GaveUp { last, .. } => last.kind(),
+            _ => None,
+        }
+    }
+
     /// The Stripe error code, when Stripe gave one.
     pub fn code(&self) -> Option<&str> {
         match self {

@@ -45,7 +45,7 @@ fn actions(env: &Env) -> Vec<(String, String)> {
 
 /// The form bodies of every POST since the `from`th request.
 fn posts_since(env: &Env, from: usize) -> Vec<String> {
-    env.sandbox.requests()[from..]
+    env.requests()[from..]
         .iter()
         .filter(|r| r.method == "POST")
         .map(|r| format!("{} {}", r.path, r.body))
@@ -392,7 +392,7 @@ fn moved_from_changes_nothing_but_the_marker() {
         "{}",
         plan.stdout
     );
-    let from = env.sandbox.requests().len();
+    let from = env.requests().len();
     env.converge();
     let posts = posts_since(&env, from);
     assert_eq!(posts.len(), 4, "{posts:#?}");

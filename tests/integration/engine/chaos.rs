@@ -13,10 +13,12 @@ use stripe_sandbox::{Chaos, Fault, Latency, SandboxConfig};
 use super::{Env, KEY, Run, squash};
 
 /// Products in the large catalog: each has three prices, so with the coupons, promotion codes,
-/// the tax rate and the portal there are `ENTRIES` objects.
+/// the tax rate, the portal and the newer kinds (`NEWER_KINDS`: a product and its metered
+/// price, a webhook endpoint, two entitlement features; the meter carries no marker) there are
+/// `ENTRIES` objects with billing's marker.
 const PRODUCTS: usize = 25;
 const COUPONS: usize = 5;
-const ENTRIES: usize = PRODUCTS * 4 + COUPONS * 2 + 2;
+pub(super) const ENTRIES: usize = PRODUCTS * 4 + COUPONS * 2 + 2 + 5;
 /// The entries `edited_catalog` replaces: their predecessors stay, archived.
 const REPLACED: &[&str] = &[
     "prices.p3.monthly",
@@ -25,7 +27,7 @@ const REPLACED: &[&str] = &[
 ];
 
 /// A catalog of `ENTRIES` objects of every kind, with references between them.
-fn large_catalog() -> String {
+pub(super) fn large_catalog() -> String {
     let mut text = String::from("namespace = \"chaos\"\n");
     for i in 0..PRODUCTS {
         text.push_str(&format!(
@@ -86,6 +88,7 @@ invoice_history = true
 subscription_update = { products = ["p0", "p1"], proration_behavior = "none" }
 "#,
     );
+    text.push_str(NEWER_KINDS);
     text
 }
 
@@ -105,6 +108,8 @@ fn managed(env: &Env) -> BTreeMap<String, Vec<Value>> {
         "/v1/promotion_codes",
         "/v1/tax_rates",
         "/v1/billing_portal/configurations",
+        "/v1/webhook_endpoints",
+        "/v1/entitlements/features",
     ] {
         all.extend(env.list(path));
     }
@@ -122,9 +127,12 @@ fn managed(env: &Env) -> BTreeMap<String, Vec<Value>> {
     by_address
 }
 
-/// Whether an object is current: active, or a coupon (coupons have no `active`).
+/// Whether an object is current: active, a coupon (coupons have no `active`), or an enabled
+/// webhook endpoint.
 fn is_current(object: &Value) -> bool {
-    object["active"] == true || object["object"] == "coupon"
+    object["active"] == true
+        || object["object"] == "coupon"
+        || (object["object"] == "webhook_endpoint" && object["status"] == "enabled")
 }
 
 /// The plan is empty (every field as declared) and each entry is exactly one current object;
@@ -159,6 +167,12 @@ fn assert_converged(env: &Env, context: &str, replaced: &[&str]) {
         "{context}: duplicated or missing: {wrong:#?}"
     );
     assert_eq!(managed.len(), ENTRIES, "{context}: {:#?}", managed.keys());
+    // The meter (no marker: found by its event name) and the API product's two features.
+    let meters = env.list("/v1/billing/meters");
+    assert_eq!(meters.len(), 1, "{context}: {meters:#?}");
+    let api = env.id("products.api");
+    let attached = env.list(&format!("/v1/products/{api}/features"));
+    assert_eq!(attached.len(), 2, "{context}: {attached:#?}");
 }
 
 /// Applies up to `runs` times; returns the exit codes.
@@ -200,18 +214,20 @@ fn chaos(seed: u64, p: f64) -> Chaos {
     }
 }
 
-/// Applies the catalog (at most three times) under 20% faults drawn from `seed`, checks the
-/// result, and returns the applies it took and the faults met.
-fn converge_under_chaos(catalog: &str, seed: u64) -> (usize, Vec<Fault>) {
+/// Applies the catalog (at most `runs` times) under a share `p` of faults drawn from `seed`,
+/// checks the result, and returns the applies it took and the faults met.
+fn converge_under_chaos(catalog: &str, seed: u64, p: f64, runs: usize) -> (usize, Vec<Fault>) {
     let env = Env::with_config(
         catalog,
         SandboxConfig {
-            chaos: chaos(seed, 0.2),
+            // The catalog's webhook endpoint is on this machine.
+            local_webhooks: true,
+            chaos: chaos(seed, p),
             ..SandboxConfig::default()
         },
     );
-    let context = format!("seed {seed}");
-    let codes = apply_until_clean(&env, 3, &context);
+    let context = format!("seed {seed}, {:.0}% faults", p * 100.0);
+    let codes = apply_until_clean(&env, runs, &context);
     assert_eq!(codes.last(), Some(&0), "{context}: exit codes {codes:?}");
     let faults = env
         .sandbox
@@ -223,18 +239,23 @@ fn converge_under_chaos(catalog: &str, seed: u64) -> (usize, Vec<Fault>) {
     (codes.len(), faults)
 }
 
-#[test]
-fn twenty_seeds_of_twenty_percent_faults_converge_within_three_applies() {
+/// [`converge_under_chaos`] for each of `seeds` on `threads` threads (most of the time is
+/// spent in backoff, not on the CPU).
+fn converge_seeds(
+    seeds: std::ops::Range<u64>,
+    threads: u64,
+    p: f64,
+    runs: usize,
+) -> Vec<(usize, Vec<Fault>)> {
     let catalog = large_catalog();
-    // Seeds run on four threads: most of the time is spent in backoff, not on the CPU.
-    let results: Vec<(usize, Vec<Fault>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..4u64)
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
             .map(|worker| {
-                let catalog = &catalog;
+                let (catalog, seeds) = (&catalog, seeds.clone());
                 scope.spawn(move || {
-                    (1..=20u64)
-                        .filter(|seed| seed % 4 == worker)
-                        .map(|seed| converge_under_chaos(catalog, seed))
+                    seeds
+                        .filter(|seed| seed % threads == worker)
+                        .map(|seed| converge_under_chaos(catalog, seed, p, runs))
                         .collect::<Vec<_>>()
                 })
             })
@@ -243,7 +264,12 @@ fn twenty_seeds_of_twenty_percent_faults_converge_within_three_applies() {
             .into_iter()
             .flat_map(|w| w.join().expect("a seed failed"))
             .collect()
-    });
+    })
+}
+
+#[test]
+fn twenty_seeds_of_twenty_percent_faults_converge_within_three_applies() {
+    let results = converge_seeds(1..21, 4, 0.2, 3);
     let runs_needed: Vec<usize> = results.iter().map(|(runs, _)| *runs).collect();
     let mut faults = BTreeMap::new();
     for fault in results.iter().flat_map(|(_, faults)| faults) {
@@ -265,6 +291,27 @@ fn twenty_seeds_of_twenty_percent_faults_converge_within_three_applies() {
     eprintln!("applies needed per seed: {runs_needed:?}; faults met: {faults:?}");
 }
 
+/// A count from the environment variable `name`, else `default`: the long variants of these
+/// tests run more seeds or trials than CI's budget allows.
+fn count_from_env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn forty_percent_faults_converge_within_two_applies() {
+    // 2 seeds in CI (each meets about a hundred faults); BILLING_CHAOS_SEEDS=40 for the long
+    // variant.
+    let seeds = count_from_env("BILLING_CHAOS_SEEDS", 2);
+    let results = converge_seeds(100..100 + seeds, 2, 0.4, 2);
+    let faults: usize = results.iter().map(|(_, faults)| faults.len()).sum();
+    let runs_needed: Vec<usize> = results.iter().map(|(runs, _)| *runs).collect();
+    assert!(faults > 0, "the faults this test is about were met");
+    eprintln!("applies needed per seed: {runs_needed:?}; {faults} faults met");
+}
+
 #[test]
 fn stripe_like_rate_limits_are_met_by_pacing_and_slowing_down() {
     // The sandbox limits like Stripe's test mode (25/s overall, 25/s per endpoint); the client
@@ -273,6 +320,8 @@ fn stripe_like_rate_limits_are_met_by_pacing_and_slowing_down() {
     let env = Env::with_config(
         &large_catalog(),
         SandboxConfig {
+            // The catalog's webhook endpoint is on this machine.
+            local_webhooks: true,
             chaos: Chaos {
                 seed: Some(8),
                 global_rate: Some(25),
@@ -341,11 +390,14 @@ fn killed_applies_at_random_points_are_finished_by_the_next_one() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| fastrand::u64(..));
     let mut rng = fastrand::Rng::with_seed(seed);
-    for trial in 0..10 {
+    // Ten random moments in CI; BILLING_CRASH_TRIALS=100 for the long variant.
+    for trial in 0..count_from_env("BILLING_CRASH_TRIALS", 10) {
         let context = format!("trial {trial} (BILLING_CRASH_SEED={seed})");
         let env = Env::with_config(
             &large_catalog(),
             SandboxConfig {
+                // The catalog's webhook endpoint is on this machine.
+                local_webhooks: true,
                 chaos: Chaos {
                     seed: Some(seed + trial),
                     latency: Some(
@@ -436,6 +488,8 @@ fn two_applies_at_once_never_duplicate() {
     let env = Env::with_config(
         &large_catalog(),
         SandboxConfig {
+            // The catalog's webhook endpoint is on this machine.
+            local_webhooks: true,
             chaos: Chaos {
                 seed: Some(2),
                 latency: slow(),

@@ -39,7 +39,7 @@ fn first_apply_creates_everything_and_the_next_plan_is_empty() {
 fn every_write_carries_an_idempotency_key_and_the_pinned_version() {
     let env = Env::new(PRO);
     env.converge();
-    let requests = env.sandbox.requests();
+    let requests = env.requests();
     assert!(!requests.is_empty());
     for r in &requests {
         assert_eq!(
@@ -117,7 +117,6 @@ fn product_fields_update_in_place_sending_only_what_changed() {
     env.sandbox.clear_requests();
     env.converge();
     let writes: Vec<_> = env
-        .sandbox
         .requests()
         .into_iter()
         .filter(|r| r.method == "POST")

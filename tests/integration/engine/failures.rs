@@ -31,7 +31,8 @@ fn an_invalid_catalog_sends_zero_requests() {
 
 #[test]
 fn a_failed_step_leaves_its_dependents_undone_and_a_rerun_converges_without_duplicates() {
-    let rule: FailureRule = "POST /v1/products 1 400".parse().unwrap();
+    // The first product created is the apply lease's (`billing_lease_default`).
+    let rule: FailureRule = "POST /v1/products 2 400".parse().unwrap();
     let env = Env::with_config(
         PRO,
         SandboxConfig {

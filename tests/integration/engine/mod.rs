@@ -15,6 +15,7 @@ mod failures;
 mod meters;
 mod outputs;
 mod ownership;
+mod pipelines;
 mod plan_files;
 mod snapshots;
 mod tax_portal;
@@ -24,7 +25,7 @@ use std::process::Output;
 
 use serde_json::Value;
 use stripe_sandbox::test_support::start_with;
-use stripe_sandbox::{Sandbox, SandboxConfig};
+use stripe_sandbox::{LoggedRequest, Sandbox, SandboxConfig};
 
 use crate::support::{Workdir, list_all};
 
@@ -206,15 +207,35 @@ impl Env {
     pub(crate) fn writes(&self) -> usize {
         writes(&self.sandbox)
     }
+
+    /// The requests the sandbox logged, the apply lease's left out.
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
+        requests(&self.sandbox)
+    }
 }
 
-/// Number of write requests `sandbox` received so far.
+/// Number of write requests `sandbox` received so far, the apply lease's left out.
 pub(crate) fn writes(sandbox: &Sandbox) -> usize {
-    sandbox
-        .requests()
+    requests(sandbox)
         .iter()
         .filter(|r| r.method != "GET")
         .count()
+}
+
+/// The requests `sandbox` logged, but those that read or move the apply lease (billing's
+/// bookkeeping, checked by `pipelines.rs`).
+pub(crate) fn requests(sandbox: &Sandbox) -> Vec<LoggedRequest> {
+    sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            !r.path.contains("/billing_lease_")
+                && !r
+                    .idempotency_key
+                    .as_deref()
+                    .is_some_and(|k| k.starts_with("billing-lease-"))
+        })
+        .collect()
 }
 
 /// `apply`, a run of `billing apply FILE` against `sandbox`, refuses `file` because its MAC

@@ -26,8 +26,7 @@ fn doc(env: &Env) -> Value {
 
 /// `(method, path, idempotency key)` of every write the sandbox answered.
 fn writes(env: &Env) -> Vec<(String, String, String)> {
-    env.sandbox
-        .requests()
+    env.requests()
         .into_iter()
         .filter(|r| r.method != "GET")
         .map(|r| (r.method, r.path, r.idempotency_key.unwrap_or_default()))

@@ -213,8 +213,7 @@ fn a_new_api_version_replaces_the_endpoint_and_the_old_one_goes_only_after() {
     assert_eq!(endpoints(&sandbox)[0]["api_version"], "2024-06-20");
     let secret = dir.read(SECRET);
     assert!(secret.starts_with("whsec_") && secret != old_secret);
-    let writes: Vec<String> = sandbox
-        .requests()
+    let writes: Vec<String> = super::requests(&sandbox)
         .iter()
         .filter(|r| r.method != "GET")
         .map(|r| format!("{} {}", r.method, r.path))

@@ -78,6 +78,11 @@ pub(crate) fn list_all_live(sandbox: &Sandbox, path: &str) -> Vec<Value> {
     list_all_as(sandbox, path, Some(&live_key()))
 }
 
+/// Whether `object` is the product of an apply lease (`billing_lease_<namespace>`).
+pub(crate) fn is_lease(object: &Value) -> bool {
+    object["object"] == "product" && object["metadata"]["billing_lease"].is_string()
+}
+
 /// [`list_all`] with `key` instead of the sandbox tests' test key.
 fn list_all_as(sandbox: &Sandbox, path: &str, key: Option<&str>) -> Vec<Value> {
     let auth = key.map(|k| format!("Bearer {k}"));
@@ -101,7 +106,8 @@ fn list_all_as(sandbox: &Sandbox, path: &str, key: Option<&str>) -> Vec<Value> {
             .last()
             .and_then(|o| o["id"].as_str())
             .map(str::to_owned);
-        out.extend(data);
+        // The apply lease is billing's bookkeeping, not an object of any catalog.
+        out.extend(data.into_iter().filter(|o| !is_lease(o)));
         if !body["has_more"].as_bool().unwrap_or(false) {
             return out;
         }
