@@ -68,9 +68,10 @@ fn write_plan(
 #[command(
     name = "billing",
     version,
-    about = "Keep your Stripe catalog (products, prices, coupons, promotion codes, tax, the customer portal) in code",
+    about = "Keep your Stripe catalog (products, prices, coupons, promotion codes, tax, the customer portal, webhook endpoints, meters, entitlement features) in code",
     long_about = "Keep your Stripe catalog (products, prices, coupons, promotion codes, tax settings, \
-        tax registrations, tax rates, the customer portal) in code.\n\n\
+        tax registrations, tax rates, the customer portal, webhook endpoints, billing meters, \
+        entitlement features) in code.\n\n\
         billing reads billing.toml, checks it against Stripe's rules without any network access, \
         shows what would change in Stripe (plan) and makes Stripe match (apply); \
         billing import writes a billing.toml for an account that already has a catalog; \
@@ -315,8 +316,8 @@ enum Command {
         connection: ConnectionFlags,
     },
     /// Serve a local Stripe-compatible API (products, prices, coupons, promotion codes, tax,
-    /// portal configurations, webhook endpoints with signed event delivery, entitlement features)
-    /// for development and tests, with optional faults, latency and rate limits; `billing
+    /// portal configurations, webhook endpoints with signed event delivery, billing meters,
+    /// entitlement features) for development and tests, with optional faults, latency and rate limits; `billing
     /// sandbox trigger` sends a signed sample webhook event to a handler.
     ///
     /// It is a stand-in that follows Stripe's rules as documented, not Stripe.
