@@ -271,7 +271,7 @@ impl StripeHttp {
                 .collect()
                 .await
                 .map_err(|e| match e.downcast::<LengthLimitError>() {
-                    Ok(_) => StripeError::Transport(format!(
+                    Ok(_) => StripeError::Decode(format!(
                         "the answer is larger than {} MiB: refused unread",
                         MAX_RESPONSE_BYTES >> 20
                     )),
@@ -441,9 +441,14 @@ impl StripeClient for StripeHttp {
                     };
                     (Some(status), should_retry, result)
                 }
-                // A request that could not even be built fails the same way every time, and
-                // a server on this machine that refuses connections is not running.
-                Err(error @ (StripeError::Refused(_) | StripeError::NotListening { .. })) => {
+                // A request that could not even be built fails the same way every time, a
+                // server on this machine that refuses connections is not running, and an
+                // answer past the size limit would be as large again.
+                Err(
+                    error @ (StripeError::Refused(_)
+                    | StripeError::NotListening { .. }
+                    | StripeError::Decode(_)),
+                ) => {
                     return Err(error);
                 }
                 Err(error) => (None, None, Err(error)),

@@ -17,7 +17,7 @@ const SECRET: &str = "sk_test_51EchoEchoEchoEchoEchoEchoEchoEchoEchoEchoEchoEcho
 enum Echo {
     /// A 400 Stripe error with the key in every field and in the Request-Id header.
     ErrorFields,
-    /// A 502 proxy page with the key past its 500th character.
+    /// A 502 proxy page with the key past its 500th character (saying not to retry).
     LongPage,
     /// A 200 whose object holds the key where a number belongs.
     Undecodable,
@@ -61,7 +61,8 @@ fn echoing_server(echo: Echo) -> u16 {
                 ),
                 Echo::LongPage => (
                     "502 Bad Gateway",
-                    "Content-Type: text/html\r\n".to_owned(),
+                    // Not retried: the test is about what is printed, not about waiting.
+                    "Content-Type: text/html\r\nStripe-Should-Retry: false\r\n".to_owned(),
                     format!("<html>{}{key}</html>", "x".repeat(490)),
                 ),
                 Echo::Undecodable => (
@@ -128,6 +129,8 @@ fn an_answer_past_the_size_limit_is_refused_unread() {
     let output = plan_against(echoing_server(Echo::Huge), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // Asked again, the server would answer as much again: billing does not retry.
+    assert!(!stderr.contains("gave up after"), "{stderr}");
     assert!(
         stderr.contains("the answer is larger than 32 MiB: refused unread"),
         "{stderr}"
