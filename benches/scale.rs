@@ -37,7 +37,9 @@ use anyhow::{Context, Result, bail, ensure};
 use billing::{Account as LiveAccount, LivePrice, LiveProduct, LiveRecurring, LiveState};
 use clap::Parser;
 use serde_json::{Value, json};
-use stripe_sandbox::seed::{SeedPrice, SeedProduct, write_state};
+use stripe_sandbox::seed::{
+    SeedExtras, SeedFeature, SeedMeter, SeedPrice, SeedProduct, SeedWebhook, write_state_with,
+};
 
 /// Options (after `cargo bench --bench scale --`).
 #[derive(Debug, Parser)]
@@ -84,6 +86,66 @@ struct Account {
     prices: Vec<SeedPrice>,
     /// Managed products (the first ones; the rest are unmanaged).
     managed_products: usize,
+    /// Webhook endpoints (unmanaged), meters and features (managed), and the features
+    /// attached to a tenth of the managed products.
+    extras: SeedExtras,
+}
+
+/// Stripe's limit of webhook endpoints per account, all of them seeded.
+const WEBHOOKS: usize = 16;
+/// Meters and entitlement features per 10 managed products.
+const METERS_PER_10: usize = 1;
+const FEATURES_PER_10: usize = 3;
+
+/// Whether managed product `i` has features: one in ten.
+fn entitled(i: usize) -> bool {
+    i % 10 == 3
+}
+
+/// The features (indices) attached to managed product `i`: one to three.
+fn features_of(i: usize, features: usize) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..1 + i % 3)
+        .map(|t| (i / 10 * 3 + t * 7) % features.max(1))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The kinds beside products and prices, for `products` managed products.
+fn extras(products: usize) -> SeedExtras {
+    let meters = products * METERS_PER_10 / 10;
+    let features = products * FEATURES_PER_10 / 10;
+    SeedExtras {
+        webhooks: (0..WEBHOOKS)
+            .map(|w| SeedWebhook {
+                url: format!("https://hooks.example.com/bench/{w}"),
+                events: vec!["*".to_owned()],
+            })
+            .collect(),
+        meters: (0..meters)
+            .map(|m| SeedMeter {
+                display_name: format!("Meter {m}"),
+                event_name: format!("bench_meter_{m}"),
+                aggregation: "sum".to_owned(),
+            })
+            .collect(),
+        features: (0..features)
+            .map(|f| SeedFeature {
+                lookup_key: format!("f{f}"),
+                name: format!("Feature {f}"),
+                metadata: marker(format!("entitlements.f{f}")),
+            })
+            .collect(),
+        attachments: if features == 0 {
+            Vec::new()
+        } else {
+            (0..products)
+                .filter(|&i| entitled(i))
+                .flat_map(|i| features_of(i, features).into_iter().map(move |f| (i, f)))
+                .collect()
+        },
+    }
 }
 
 const PRICES_PER_PRODUCT_MIN: usize = 1;
@@ -174,7 +236,11 @@ fn account(products: usize, prices: usize) -> Account {
             created,
             active: true,
             metadata: if managed {
-                marker(format!("products.p{i}"))
+                let mut metadata = marker(format!("products.p{i}"));
+                if entitled(i) && products * FEATURES_PER_10 / 10 > 0 {
+                    metadata.insert("billing_features".to_owned(), "attached".to_owned());
+                }
+                metadata
             } else {
                 BTreeMap::new()
             },
@@ -185,6 +251,7 @@ fn account(products: usize, prices: usize) -> Account {
         products: seeded_products,
         prices: seeded_prices,
         managed_products: products,
+        extras: extras(products),
     }
 }
 
@@ -197,9 +264,31 @@ fn catalog(account: &Account, changed: impl Fn(usize, usize) -> bool) -> String 
             by_product.entry(price.product).or_default().push(at);
         }
     }
+    for meter in &account.extras.meters {
+        let _ = write!(
+            text,
+            "\n[meters.{0}]\ndisplay_name = \"{1}\"\nevent_name = \"{0}\"\naggregation = \"{2}\"\n",
+            meter.event_name, meter.display_name, meter.aggregation
+        );
+    }
+    for feature in &account.extras.features {
+        let _ = write!(
+            text,
+            "\n[entitlements.{}]\nname = \"{}\"\n",
+            feature.lookup_key, feature.name
+        );
+    }
+    let mut attached: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for &(product, feature) in &account.extras.attachments {
+        let key = format!("\"{}\"", account.extras.features[feature].lookup_key);
+        attached.entry(product).or_default().push(key);
+    }
     for i in 0..account.managed_products {
         let prices = by_product.get(&i).map(Vec::as_slice).unwrap_or_default();
         let _ = write!(text, "\n[products.p{i}]\nname = \"Product {i}\"\n");
+        if let Some(keys) = attached.get(&i) {
+            let _ = writeln!(text, "entitlements = [{}]", keys.join(", "));
+        }
         if !prices.is_empty() {
             text.push_str("default_price = \"m0\"\n");
         }
@@ -314,6 +403,8 @@ impl Drop for Sandbox {
 struct Measured {
     wall: f64,
     peak_rss_mb: f64,
+    /// The peak once billing.toml is loaded (parsed and validated), before Stripe is read.
+    load_peak_mb: Option<f64>,
     plan_ms: Option<u64>,
     requests: usize,
     writes: usize,
@@ -373,6 +464,11 @@ fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Result<Measured> {
             .next()
             .unwrap_or(f64::NAN),
         plan_ms,
+        load_peak_mb: stderr
+            .lines()
+            .filter_map(|l| l.split("(peak memory so far ").nth(1))
+            .filter_map(|l| l.trim_end_matches(" MB).").parse().ok())
+            .next(),
         requests: lines.len(),
         writes: lines
             .iter()
@@ -386,13 +482,57 @@ fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Result<Measured> {
     })
 }
 
+fn pages(n: usize) -> usize {
+    n.div_ceil(100).max(1)
+}
+
 /// The lists a plan must read and how many objects each holds: the lower bound of requests is
 /// Σ max(1, ceil(n / 100)) over them.
 fn read_bound(products: usize, active_prices: usize, archived_prices: usize) -> usize {
-    let pages = |n: usize| n.div_ceil(100).max(1);
     // The account and the newest catalog event; then products, active and archived prices,
-    // coupons, promotion codes, tax rates and portal configurations.
-    2 + pages(products) + pages(active_prices) + pages(archived_prices) + 4
+    // coupons, promotion codes, tax rates, portal configurations, webhook endpoints, and
+    // active and archived entitlement features.
+    2 + pages(products) + pages(active_prices) + pages(archived_prices) + 4 + 1 + 2
+}
+
+/// What `account`'s other kinds add to [`read_bound`]: the meters (read when billing.toml
+/// declares some), the features beyond one page, and one list of attached features for each
+/// product that declares `entitlements`, since Stripe lists a product's features only per
+/// product.
+fn extras_bound(account: &Account) -> usize {
+    let extras = &account.extras;
+    let meters = if extras.meters.is_empty() {
+        0
+    } else {
+        pages(extras.meters.len())
+    };
+    let entitled: std::collections::BTreeSet<usize> =
+        extras.attachments.iter().map(|(p, _)| *p).collect();
+    meters + pages(extras.features.len()) - 1 + entitled.len()
+}
+
+/// How `account`'s other kinds read in a scenario's name.
+fn extras_label(account: &Account) -> String {
+    let entitled: std::collections::BTreeSet<usize> =
+        account.extras.attachments.iter().map(|(p, _)| *p).collect();
+    format!(
+        "{} webhooks, {} meters, {} features on {} products",
+        account.extras.webhooks.len(),
+        account.extras.meters.len(),
+        account.extras.features.len(),
+        entitled.len()
+    )
+}
+
+/// Objects in `account`, every kind.
+fn objects(account: &Account) -> usize {
+    let extras = &account.extras;
+    account.products.len()
+        + account.prices.len()
+        + extras.webhooks.len()
+        + extras.meters.len()
+        + extras.features.len()
+        + extras.attachments.len()
 }
 
 /// What an apply reads beyond a plan: the apply lease, once before the account (its moves,
@@ -437,6 +577,7 @@ impl Row {
             "time_ratio": m.wall / self.time_bound(),
             "plan_ms": m.plan_ms,
             "peak_rss_mb": m.peak_rss_mb,
+            "peak_rss_after_load_mb": m.load_peak_mb,
             "one_get_per_object_seconds": self.naive_seconds(),
         })
     }
@@ -476,7 +617,10 @@ fn print_table(rows: &[Row], args: &Args) {
             .iter()
             .map(|(k, n)| format!("{k}: {n}"))
             .collect();
-        println!("  {}: {}", row.name, kinds.join(", "));
+        let loaded = row.measured.load_peak_mb.map_or(String::new(), |mb| {
+            format!(" (peak RSS once billing.toml is loaded: {mb:.0} MB)")
+        });
+        println!("  {}: {}{loaded}", row.name, kinds.join(", "));
     }
 }
 
@@ -517,7 +661,7 @@ fn workdir(args: &Args, name: &str, catalog: &str) -> Result<Workdir> {
 /// Seeds `account` into a state file under `dir`.
 fn seed(dir: &Path, account: &Account) -> Result<PathBuf> {
     let path = dir.join("state.json");
-    write_state(&path, &account.products, &account.prices)?;
+    write_state_with(&path, &account.products, &account.prices, &account.extras)?;
     Ok(path)
 }
 
@@ -560,7 +704,7 @@ fn plan_scenario(
     let measured = run(dir.path(), &sandbox, &["plan", "--detailed-exitcode"])?;
     let name = if percent_changed == 0 {
         check(&measured, &[0], "no-op plan")?;
-        format!("1. no-op plan, {prices} prices")
+        format!("1. no-op plan, {prices} prices; {}", extras_label(&account))
     } else {
         check(&measured, &[2], "plan with changes")?;
         ensure!(
@@ -570,11 +714,11 @@ fn plan_scenario(
         );
         format!("2. plan, {percent_changed}% of {prices} prices changed")
     };
-    let objects = account.products.len() + account.prices.len();
     Ok(Row {
         name,
-        objects,
-        bound_requests: read_bound(account.products.len(), account.prices.len(), 0),
+        objects: objects(&account),
+        bound_requests: read_bound(account.products.len(), account.prices.len(), 0)
+            + extras_bound(&account),
         chain: 1,
         rate: f64::from(args.rate),
         latency: args.latency as f64 / 1000.0,
@@ -626,8 +770,9 @@ fn replace_scenario(args: &Args) -> Result<Row> {
     );
     Ok(Row {
         name: "4. apply, 100 replacements".to_owned(),
-        objects: account.products.len() + account.prices.len(),
+        objects: objects(&account),
         bound_requests: read_bound(account.products.len(), account.prices.len(), 0)
+            + extras_bound(&account)
             + LEASE_READS
             + measured.writes,
         // The lease's read, reads, the lease taken, new price → the product's default price →

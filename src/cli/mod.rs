@@ -345,20 +345,19 @@ enum Command {
 /// `VmHWM`, which covers this program only, not the process it was started from).
 fn report_peak_memory() {
     use std::io::Write as _;
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return;
-    };
-    let peak_kib = status
+    if let Some(mb) = peak_memory_mb() {
+        let _ = writeln!(std::io::stderr(), "Peak memory: {mb:.1} MB.");
+    }
+}
+
+/// The process's peak resident memory so far, in MB, where the system tells it (`VmHWM`).
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
-    if let Some(kib) = peak_kib {
-        let _ = writeln!(
-            std::io::stderr(),
-            "Peak memory: {:.1} MB.",
-            kib as f64 / 1024.0
-        );
-    }
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
+    Some(kib as f64 / 1024.0)
 }
 
 /// A request rate: a positive number.

@@ -39,7 +39,7 @@ use crate::catalog::{
 };
 use crate::live::LiveState;
 use crate::resource::ResourceKind;
-use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY};
+use crate::resource::{FEATURES_KEY, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY};
 use write::{Table, Value};
 
 /// How to import.
@@ -401,7 +401,8 @@ impl Ctx<'_> {
         let mut ignored_keys = 0;
         for (k, v) in live {
             let reserved = k.starts_with(RESERVED_METADATA_PREFIX);
-            if k == MARKER_KEY || k == MARKER_NAMESPACE || (ours && k == ON_REMOVE_KEY) {
+            let billings = k == MARKER_KEY || k == MARKER_NAMESPACE || k == FEATURES_KEY;
+            if billings || (ours && k == ON_REMOVE_KEY) {
                 continue;
             }
             // The coupon plan never ignores billing's own keys; the others ignore any match.

@@ -2,8 +2,11 @@
 //!
 //! Features are one cursor chain each for active and archived ones (no `created` filter). A
 //! product's attachments are one list per product, so they are read only where billing needs
-//! them, and only when the account has any feature at all: the products that carry billing's
-//! marker, the products billing.toml pins by `id`, and on import every product.
+//! them, and only when the account has any feature at all: the products whose entry declares
+//! `entitlements` (found by billing's marker or pinned `id`), the products that carry the
+//! features marker billing sets when it attaches a feature (so that removing the key still
+//! detaches them), and on import every product. A feature attached in the Dashboard to a
+//! product that has neither is not read.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +17,7 @@ use stripe_product::product_feature::ListProductProductFeature;
 
 use super::read::PAGE;
 use super::{LiveProduct, ReadScope};
-use crate::resource::MARKER_KEY;
+use crate::resource::{FEATURES_KEY, MARKER_KEY};
 use crate::stripe::{StripeError, StripeHttp};
 
 /// How many products' attachments are read at once.
@@ -94,8 +97,11 @@ pub(super) async fn attachments(
     }
     let wanted = products.iter().filter(|p| {
         scope.all_product_features
-            || p.metadata.contains_key(MARKER_KEY)
-            || scope.pinned_products.contains(&p.id)
+            || p.metadata.contains_key(FEATURES_KEY)
+            || scope.entitled_products.contains(&p.id)
+            || p.metadata
+                .get(MARKER_KEY)
+                .is_some_and(|address| scope.entitled_products.contains(address))
     });
     futures_util::stream::iter(wanted)
         .map(|p| async move {

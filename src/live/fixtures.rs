@@ -19,7 +19,8 @@ use crate::catalog::{
     Webhook,
 };
 use crate::resource::{
-    Address, MARKER_KEY, MARKER_NAMESPACE, ResourceKind, owned_metadata, with_marker,
+    Address, FEATURES_KEY, FEATURES_VALUE, MARKER_KEY, MARKER_NAMESPACE, ResourceKind,
+    owned_metadata, with_marker,
 };
 
 pub(crate) fn marker(address: &str) -> BTreeMap<String, String> {
@@ -417,8 +418,9 @@ fn matching_product(
         url,
         images,
         features,
-        // Attachments are listed apart: see `LiveState::matching`.
-        entitlements: _,
+        // Attachments are listed apart: see `LiveState::matching`; they come with the
+        // features marker.
+        entitlements,
         metadata,
         default_price,
         prices,
@@ -426,6 +428,10 @@ fn matching_product(
         on_remove,
     } = product;
     let address = Address::product(key).to_string();
+    let mut metadata = owned_metadata(metadata, &address, namespace, on_remove.recorded());
+    if !entitlements.is_empty() {
+        metadata.insert(FEATURES_KEY.to_owned(), FEATURES_VALUE.to_owned());
+    }
     let live = LiveProduct {
         id: ids.product(key),
         created: CREATED,
@@ -438,7 +444,7 @@ fn matching_product(
         url: url.clone(),
         images: images.clone(),
         features: features.clone(),
-        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+        metadata,
         // An archived product has no default price.
         default_price: default_price
             .as_deref()

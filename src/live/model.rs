@@ -18,6 +18,7 @@ use super::read::account_and_origin;
 use crate::catalog::Catalog;
 use crate::catalog::Pricing;
 use crate::catalog::{Currency, MinorAmount};
+use crate::resource::Address;
 use crate::stripe::StripeError;
 use crate::stripe::StripeHttp;
 use std::collections::BTreeSet;
@@ -444,8 +445,9 @@ pub struct ReadScope {
     /// customer the account does not have cannot be created.
     pub customers: BTreeSet<String>,
     /// Products whose attached entitlement features are read besides those that carry
-    /// billing's marker: the ones billing.toml pins by `id`.
-    pub pinned_products: BTreeSet<String>,
+    /// billing's features marker: the ones whose entry declares `entitlements`, by address
+    /// (`products.pro`) and, when pinned, by `id`.
+    pub entitled_products: BTreeSet<String>,
     /// Read the attached features of every product (import).
     pub all_product_features: bool,
 }
@@ -465,17 +467,19 @@ impl ReadScope {
             .values()
             .filter_map(|c| c.customer.clone())
             .collect();
-        let pinned_products = catalog
+        let entitled_products = catalog
             .products
-            .values()
-            .filter_map(|p| p.id.clone())
+            .iter()
+            .filter(|(_, p)| !p.entitlements.is_empty())
+            .flat_map(|(key, p)| [Some(Address::product(key).to_string()), p.id.clone()])
+            .flatten()
             .collect();
         Self {
             tax: catalog.tax.is_some(),
             meters: !catalog.meters.is_empty(),
             option_tier_currencies,
             customers,
-            pinned_products,
+            entitled_products,
             all_product_features: false,
         }
     }

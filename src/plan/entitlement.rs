@@ -27,7 +27,7 @@ use super::wire::{WireRequest, metadata_set, metadata_update};
 use crate::catalog::{Catalog, Entitlement};
 use crate::digest::fingerprint;
 use crate::live::{LiveAttachment, LiveFeature};
-use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
+use crate::resource::{Address, FEATURES_KEY, FEATURES_VALUE, Owner, ResourceKind, owned_metadata};
 
 /// What a plan says about every change of a product's features.
 pub(super) const NEXT_PERIOD_NOTE: &str = "existing subscriptions see a change of the product's features at their next billing period; new ones at once";
@@ -380,13 +380,58 @@ fn plan_product(b: &mut Builder<'_>, key: &str, state: &ProductState<'_>) {
         );
         attached_now.push(step);
     }
-    for a in detach {
+    let mut detached = Vec::new();
+    for a in &detach {
         let write = Detach {
             product: state.obj.clone(),
             attachment: a.id.clone(),
         };
         let step = format!("detach feature {}", a.lookup_key);
-        b.add_step(change, step, write, attached_now.clone());
+        detached.push(b.add_step(change, step, write, attached_now.clone()));
+    }
+    // The last feature detached: the features marker goes once the detaches succeeded (the
+    // product's own update keeps it, see `product::desired_metadata`).
+    let marked = state
+        .live
+        .is_some_and(|live| live.metadata.contains_key(FEATURES_KEY));
+    if state.declared.entitlements.is_empty() && marked && !detach.is_empty() {
+        let unmark = Unmark {
+            product: state.obj.clone(),
+        };
+        b.add_step(change, "remove the features marker", unmark, detached);
+        b.changes[change].fields.push(FieldChange::new(
+            format!("metadata.{FEATURES_KEY}"),
+            FieldValue::Text(FEATURES_VALUE.to_owned()),
+            FieldValue::None,
+        ));
+    }
+}
+
+/// `POST /v1/products/{product}` removing the features marker, after the last detach.
+#[derive(Debug, Clone)]
+pub(super) struct Unmark {
+    product: ObjRef,
+}
+
+impl Write for Unmark {
+    fn target(&self) -> Option<&ObjRef> {
+        Some(&self.product)
+    }
+
+    fn rank(&self) -> u8 {
+        rank::ARCHIVE
+    }
+
+    fn wire(&self, resolve: Resolve<'_>) -> Vec<WireRequest> {
+        let update = super::product::ProductUpdate {
+            metadata: BTreeMap::from([(FEATURES_KEY.to_owned(), None)]),
+            ..Default::default()
+        };
+        vec![super::product::update_request(
+            resolve(&self.product),
+            &update,
+            &resolve,
+        )]
     }
 }
 

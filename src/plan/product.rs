@@ -21,7 +21,7 @@ use crate::catalog::Product;
 use crate::digest::fingerprint;
 use crate::live::LiveProduct;
 use crate::plan::request::Resolve;
-use crate::resource::{Address, Owner, ResourceKind, owned_metadata};
+use crate::resource::{Address, FEATURES_KEY, FEATURES_VALUE, Owner, ResourceKind, owned_metadata};
 
 /// A product to create: the declared entry (its prices are steps of their own) and the
 /// metadata it is created with.
@@ -190,7 +190,7 @@ fn diff(
         ));
         update.features = Some(p.features.clone());
     }
-    let desired = owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded());
+    let desired = desired_metadata(b, address, p, Some(live));
     update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
     if live.active != p.active {
         fields.push(FieldChange::new(
@@ -201,6 +201,30 @@ fn diff(
         update.active = Some(p.active);
     }
     (fields, update)
+}
+
+/// The metadata a product is created or updated with: declared, billing's marker, and the
+/// features marker while it declares `entitlements`. A product that declares none keeps the
+/// features marker while features billing attached are still there: a step of its own removes
+/// it once they are detached (see `entitlement.rs`), so that a failed detach is read again.
+fn desired_metadata(
+    b: &Builder<'_>,
+    address: &str,
+    p: &Product,
+    live: Option<&LiveProduct>,
+) -> BTreeMap<String, String> {
+    let mut metadata = owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded());
+    let attached = live.is_some_and(|live| {
+        live.metadata.contains_key(FEATURES_KEY)
+            && b.live
+                .product_features
+                .get(&live.id)
+                .is_some_and(|a| !a.is_empty())
+    });
+    if !p.entitlements.is_empty() || attached {
+        metadata.insert(FEATURES_KEY.to_owned(), FEATURES_VALUE.to_owned());
+    }
+    metadata
 }
 
 /// Plans every declared product: create, update, unarchive or archive (when declared inactive).
@@ -296,7 +320,7 @@ fn create<'a>(b: &mut Builder<'a>, address: &str, p: &'a Product, fp: String) ->
             prices: BTreeMap::new(),
             ..p.clone()
         },
-        metadata: owned_metadata(&p.metadata, address, b.namespace, p.on_remove.recorded()),
+        metadata: desired_metadata(b, address, p, None),
     };
     let step = b.add_step(idx, "create product", ProductWrite::Create(spec), vec![]);
     ProductState {

@@ -1200,7 +1200,7 @@ fn a_removed_feature_is_archived_and_detached_where_listed() {
         [
             "entitlements.sso Archive: archive entitlement feature",
             "products.pro Update: detach feature sso",
-            "products.starter Update: detach feature sso",
+            "products.starter Update: detach feature sso, remove the features marker",
         ]
     );
 }

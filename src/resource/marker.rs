@@ -10,6 +10,13 @@ pub(crate) const MARKER_NAMESPACE: &str = "billing_ns";
 /// Metadata key recording, on the object itself, what happens when its entry leaves the
 /// catalog (`on_remove = "keep"` or `"forget"`): by then the catalog no longer says.
 pub(crate) const ON_REMOVE_KEY: &str = "billing_on_remove";
+/// Metadata key on a product billing attached entitlement features to (value
+/// [`FEATURES_VALUE`]): set with the first attachment, removed with the last. A plan reads a
+/// product's attachments (one request per product) only when its entry declares
+/// `entitlements` or the product carries this key.
+pub(crate) const FEATURES_KEY: &str = "billing_features";
+/// The value of [`FEATURES_KEY`].
+pub(crate) const FEATURES_VALUE: &str = "attached";
 
 /// The namespace of a catalog that declares none, and of a marker without `billing_ns`.
 pub(crate) const DEFAULT_NAMESPACE: &str = "default";
@@ -69,10 +76,10 @@ pub(crate) fn owned_metadata(
     out
 }
 
-/// The metadata update that removes the marker (and a recorded `on_remove`): what forgetting
-/// an object sends.
+/// The metadata update that removes the marker (and a recorded `on_remove` and the features
+/// marker): what forgetting an object sends.
 pub(crate) fn unmark(metadata: &BTreeMap<String, String>) -> BTreeMap<String, Option<String>> {
-    [MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY]
+    [MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, FEATURES_KEY]
         .into_iter()
         .filter(|k| metadata.contains_key(*k))
         .map(|k| (k.to_owned(), None))

@@ -10,7 +10,7 @@ pub(crate) use address::Address;
 pub(crate) use kind::IdPin;
 pub use kind::ResourceKind;
 pub(crate) use marker::{
-    DEFAULT_NAMESPACE, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, Owner, owned_metadata, owner,
-    unmark, with_marker,
+    DEFAULT_NAMESPACE, FEATURES_KEY, FEATURES_VALUE, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY,
+    Owner, owned_metadata, owner, unmark, with_marker,
 };
 pub(crate) use mode::KeyMode;

@@ -11,8 +11,11 @@ use std::path::Path;
 use super::SandboxError;
 use super::ids;
 use super::records::AccountRecord;
+use super::resources::entitlement_features::{self, Feature, ProductFeature};
+use super::resources::meters::{self, Meter};
 use super::resources::prices::{self, Price, Recurring};
 use super::resources::products::{self, Product};
+use super::resources::webhook_endpoints::{self, WebhookEndpoint};
 use super::state::{Record, State};
 
 /// A product to seed.
@@ -43,6 +46,43 @@ pub struct SeedPrice {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// A webhook endpoint to seed (enabled, the account's default API version, no metadata).
+#[derive(Debug, Clone, Default)]
+pub struct SeedWebhook {
+    pub url: String,
+    /// Event types, or `["*"]`.
+    pub events: Vec<String>,
+}
+
+/// A billing meter to seed (active; the customer in `stripe_customer_id`, the value in
+/// `value`, no time window).
+#[derive(Debug, Clone, Default)]
+pub struct SeedMeter {
+    pub display_name: String,
+    pub event_name: String,
+    /// `count`, `sum` or `last`.
+    pub aggregation: String,
+}
+
+/// An active entitlement feature to seed.
+#[derive(Debug, Clone, Default)]
+pub struct SeedFeature {
+    pub lookup_key: String,
+    pub name: String,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The kinds beside products and prices: all made after them, in this order.
+#[derive(Debug, Clone, Default)]
+pub struct SeedExtras {
+    pub webhooks: Vec<SeedWebhook>,
+    pub meters: Vec<SeedMeter>,
+    pub features: Vec<SeedFeature>,
+    /// `(product, feature)`: feature `feature` (an index in `features`) attached to seeded
+    /// product `product`.
+    pub attachments: Vec<(usize, usize)>,
+}
+
 /// The ids given to the seeded objects, in the order they were given.
 #[derive(Debug, Clone)]
 pub struct SeededIds {
@@ -58,6 +98,17 @@ pub fn write_state(
     path: &Path,
     products: &[SeedProduct],
     prices: &[SeedPrice],
+) -> Result<SeededIds, SandboxError> {
+    write_state_with(path, products, prices, &SeedExtras::default())
+}
+
+/// [`write_state`], with webhook endpoints, meters, entitlement features and their
+/// attachments to the seeded products, made a second after the newest product or price.
+pub fn write_state_with(
+    path: &Path,
+    products: &[SeedProduct],
+    prices: &[SeedPrice],
+    extras: &SeedExtras,
 ) -> Result<SeededIds, SandboxError> {
     let mut state = State::fresh();
     let oldest = products
@@ -157,6 +208,7 @@ pub fn write_state(
             );
         }
     }
+    seed_extras(&mut state, extras, &product_ids, path)?;
     let mut bytes = serde_json::to_vec(&state).map_err(|e| invalid(path, e.to_string()))?;
     bytes.push(b'\n');
     safe_fs::replace(path, &bytes, safe_fs::Access::Private).map_err(|source| {
@@ -170,6 +222,87 @@ pub fn write_state(
         products: product_ids,
         prices: price_ids,
     })
+}
+
+/// Stores `extras` in `state`, after every object already there.
+fn seed_extras(
+    state: &mut State,
+    extras: &SeedExtras,
+    product_ids: &[String],
+    path: &Path,
+) -> Result<(), SandboxError> {
+    let newest = state.products.values().map(|p| p.created);
+    let created = newest.chain(state.prices.values().map(|p| p.created)).max();
+    let created = created.unwrap_or_else(ids::now) + 1;
+    let mut seq = || {
+        state.next_seq += 1;
+        state.next_seq - 1
+    };
+    let mut records = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for w in &extras.webhooks {
+        records.0.push(WebhookEndpoint {
+            id: webhook_endpoints::new_id(),
+            seq: seq(),
+            api_version: None,
+            connect: false,
+            created,
+            description: None,
+            enabled_events: w.events.clone(),
+            metadata: BTreeMap::new(),
+            secret: webhook_endpoints::new_secret(),
+            disabled: false,
+            url: w.url.clone(),
+        });
+    }
+    for m in &extras.meters {
+        records.1.push(Meter {
+            id: meters::new_id(),
+            seq: seq(),
+            created,
+            updated: created,
+            display_name: m.display_name.clone(),
+            event_name: m.event_name.clone(),
+            formula: m.aggregation.clone(),
+            customer_key: "stripe_customer_id".to_owned(),
+            value_key: "value".to_owned(),
+            event_time_window: None,
+            active: true,
+            deactivated_at: None,
+        });
+    }
+    for f in &extras.features {
+        records.2.push(Feature {
+            id: entitlement_features::new_feature_id(),
+            seq: seq(),
+            created,
+            active: true,
+            lookup_key: f.lookup_key.clone(),
+            metadata: f.metadata.clone(),
+            name: f.name.clone(),
+        });
+    }
+    for &(product, feature) in &extras.attachments {
+        let (Some(product), Some(feature)) = (product_ids.get(product), records.2.get(feature))
+        else {
+            return Err(invalid(
+                path,
+                format!("attachment ({product}, {feature}) names no seeded product or feature"),
+            ));
+        };
+        records.3.push(ProductFeature {
+            id: entitlement_features::new_attachment_id(),
+            seq: seq(),
+            created,
+            product: product.clone(),
+            feature: feature.id.clone(),
+        });
+    }
+    let (webhooks, meters, features, attachments) = records;
+    webhooks.into_iter().for_each(|r| insert(state, r));
+    meters.into_iter().for_each(|r| insert(state, r));
+    features.into_iter().for_each(|r| insert(state, r));
+    attachments.into_iter().for_each(|r| insert(state, r));
+    Ok(())
 }
 
 /// The id of seeded price `at`, which must belong to product `product`.

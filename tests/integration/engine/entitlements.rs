@@ -1,7 +1,8 @@
 //! Entitlement features through the sandbox: created with the products they are attached to
 //! (the attachment naming the new feature), renamed in place, replaced on a new lookup key,
 //! archived when removed, attachments added and removed, adoption by lookup key and by id, and
-//! an import that plans nothing.
+//! an import that plans nothing, and which products' attachments a plan reads (those that
+//! declare `entitlements` or carry the features marker).
 
 use serde_json::Value;
 use stripe_sandbox::Sandbox;
@@ -337,4 +338,91 @@ fn a_saved_plan_is_stale_once_a_products_features_change_in_the_dashboard() {
         "{}",
         refused.stderr
     );
+}
+
+/// The products whose attachments a request of the log read (`GET /v1/products/{id}/features`).
+fn attachment_reads(sandbox: &Sandbox) -> Vec<String> {
+    let mut read: Vec<String> = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/features"))
+        .filter_map(|r| r.path.strip_prefix("/v1/products/"))
+        .map(|p| p.trim_end_matches("/features").to_owned())
+        .collect();
+    read.sort();
+    read
+}
+
+#[test]
+fn a_plan_reads_the_attachments_of_only_the_products_that_declare_entitlements() {
+    let sandbox = start();
+    // Twelve managed products; three of them declare features.
+    let mut entries = String::from("[entitlements.sso]\nname = \"Single sign-on\"\n");
+    for i in 0..12 {
+        entries.push_str(&format!("\n[products.p{i}]\nname = \"Product {i}\"\n"));
+        if i % 4 == 0 {
+            entries.push_str("entitlements = [\"sso\"]\n");
+        }
+    }
+    let dir = Workdir::with_catalog(&catalog(&sandbox, &entries));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    // A feature attached in the Dashboard to a product that declares none: not read.
+    let p1 = product_id(&sandbox, "p1");
+    let sso = list_all(&sandbox, "/v1/entitlements/features")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = Req::post(
+        &format!("/v1/products/{p1}/features"),
+        &format!("entitlement_feature={sso}"),
+    )
+    .send(&sandbox);
+    assert_eq!(res.status, 200, "{}", res.body);
+    sandbox.clear_requests();
+    no_changes(&dir);
+    let mut expected: Vec<String> = ["p0", "p4", "p8"]
+        .iter()
+        .map(|k| product_id(&sandbox, k))
+        .collect();
+    expected.sort();
+    assert_eq!(attachment_reads(&sandbox), expected);
+}
+
+#[test]
+fn the_features_marker_comes_with_the_first_attachment_and_goes_with_the_last() {
+    let sandbox = start();
+    let marker = |key: &str| {
+        let id = product_id(&sandbox, key);
+        list_all(&sandbox, "/v1/products")
+            .into_iter()
+            .find(|p| p["id"] == id.as_str())
+            .map(|p| p["metadata"]["billing_features"].clone())
+            .unwrap()
+    };
+    let bare = "[entitlements.sso]\nname = \"Single sign-on\"\n\n[products.pro]\nname = \"Pro\"\n";
+    let dir = Workdir::with_catalog(&catalog(&sandbox, bare));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    assert_eq!(marker("pro"), Value::Null);
+    // Attached: the marker is set by the product's own update.
+    let with = bare.replace(
+        "name = \"Pro\"\n",
+        "name = \"Pro\"\nentitlements = [\"sso\"]\n",
+    );
+    dir.write("billing.toml", catalog(&sandbox, &with));
+    ok(&billing(&dir, &["apply", "--yes"]));
+    assert_eq!(attached(&sandbox, "pro"), ["sso"]);
+    assert_eq!(marker("pro"), "attached");
+    no_changes(&dir);
+    // The `entitlements` key removed: the marker says to read the product, so its feature is
+    // detached, and then the marker goes.
+    dir.write("billing.toml", catalog(&sandbox, bare));
+    let plan = billing(&dir, &["plan"]);
+    ok(&plan);
+    assert!(plan.stdout.contains("billing_features"), "{}", plan.stdout);
+    ok(&billing(&dir, &["apply", "--yes"]));
+    assert!(attached(&sandbox, "pro").is_empty());
+    assert_eq!(marker("pro"), Value::Null);
+    sandbox.clear_requests();
+    no_changes(&dir);
+    assert!(attachment_reads(&sandbox).is_empty());
 }

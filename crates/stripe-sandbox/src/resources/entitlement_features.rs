@@ -52,12 +52,12 @@ pub(crate) struct ProductFeature {
 }
 
 /// A feature id: `feat_` + 24 alphanumerics (the shape of real ones).
-fn new_feature_id() -> String {
+pub(crate) fn new_feature_id() -> String {
     ids::random("feat_", 24)
 }
 
 /// An attachment id: `prodft_` + 24 alphanumerics.
-fn new_attachment_id() -> String {
+pub(crate) fn new_attachment_id() -> String {
     ids::random("prodft_", 24)
 }
 

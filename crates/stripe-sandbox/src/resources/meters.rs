@@ -43,7 +43,7 @@ pub(crate) struct Meter {
 
 /// A meter id: `mtr_` + 24 alphanumerics (the shape of real ones; Stripe's are longer test
 /// ids, `mtr_test_…`, which the sandbox does not imitate).
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     ids::random("mtr_", 24)
 }
 

@@ -48,12 +48,12 @@ pub(crate) struct WebhookEndpoint {
 }
 
 /// A webhook endpoint id: `we_1` + 23 alphanumerics (the shape of real ones).
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     ids::random("we_1", 23)
 }
 
 /// A signing secret: `whsec_` + 32 alphanumerics.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     ids::random("whsec_", 32)
 }
 
