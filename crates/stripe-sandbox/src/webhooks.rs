@@ -35,6 +35,19 @@ pub const RETRY_DELAYS: [Duration; 3] = [
 /// How long one attempt waits for the endpoint's answer.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most delivery attempts under way at once, across all endpoints: one per endpoint an
+/// account can have. Stripe delivers from its own machines; a sandbox delivers from the one
+/// that serves the API, and unbounded, a burst of events to many endpoints starved the API (40
+/// product creates with 16 endpoints on unresolvable hosts took 10 s instead of 0.6 s; with this
+/// bound, 0.8 s). The other attempts wait their turn.
+const DELIVERIES_AT_ONCE: usize = 16;
+
+/// Turns for delivery attempts ([`DELIVERIES_AT_ONCE`]).
+fn delivery_turns() -> &'static tokio::sync::Semaphore {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    TURNS.get_or_init(|| tokio::sync::Semaphore::new(DELIVERIES_AT_ONCE))
+}
+
 /// Why an event could not be sent (never names the secret).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -113,7 +126,11 @@ pub(crate) fn spawn(deliveries: Vec<Delivery>, log: bool) {
 async fn deliver(delivery: Delivery, log: bool) {
     let attempts = RETRY_DELAYS.len() + 1;
     for attempt in 1..=attempts {
-        let outcome = send_event(&delivery.url, &delivery.secret, &delivery.payload).await;
+        let outcome = {
+            // The semaphore is never closed, so a turn always comes.
+            let _turn = delivery_turns().acquire().await;
+            send_event(&delivery.url, &delivery.secret, &delivery.payload).await
+        };
         let done = matches!(outcome, Ok(status) if (200..300).contains(&status));
         if log {
             let result = match &outcome {
