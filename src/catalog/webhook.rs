@@ -234,10 +234,7 @@ fn loopback(host: &str) -> bool {
     } else {
         host.split(':').next().unwrap_or_default()
     };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    stripe_facts::is_local_host(name)
 }
 
 /// Whether `url` (http or https) names this machine (`http://localhost:4242/…`): a handler

@@ -111,15 +111,7 @@ struct Inner {
 
 /// Whether a URL's host is this machine.
 fn is_loopback(uri: &Uri) -> bool {
-    match uri.host() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
+    uri.host().is_some_and(stripe_facts::is_local_host)
 }
 
 impl StripeHttp {

@@ -24,5 +24,5 @@ pub use tax::{
 };
 pub use webhooks::{
     ALL_EVENTS, API_VERSIONS, EVENT_PRESETS, EVENT_TYPES, EventPreset, LATEST_API_VERSION,
-    event_preset, expand_pattern, is_api_version, is_event_type,
+    event_preset, expand_pattern, is_api_version, is_event_type, is_local_host,
 };

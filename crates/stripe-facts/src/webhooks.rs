@@ -571,3 +571,45 @@ mod tests {
         assert!(!is_api_version("2026-10-29.endive"));
     }
 }
+
+/// Whether a URL's `host` (without its port; an IPv6 address with or without its brackets)
+/// names the caller's machine: `localhost`, its subdomains, or a loopback address. Stripe
+/// refuses a webhook endpoint there, in test mode too: its URL must be publicly reachable.
+pub fn is_local_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let lower = host.to_ascii_lowercase();
+    lower == "localhost"
+        || lower.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod local_host_tests {
+    use super::is_local_host;
+
+    #[test]
+    fn localhost_its_subdomains_and_loopback_addresses_are_local() {
+        for host in [
+            "localhost",
+            "LocalHost",
+            "app.localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+        ] {
+            assert!(is_local_host(host), "{host}");
+        }
+        for host in [
+            "example.com",
+            "localhost.example.com",
+            "10.0.0.1",
+            "[::2]",
+            "",
+        ] {
+            assert!(!is_local_host(host), "{host}");
+        }
+    }
+}

@@ -9,7 +9,6 @@
 //! [`MAX_ENDPOINTS`]. Deletion is a hard delete.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -222,14 +221,17 @@ fn check_url(url: &str, rules: UrlRules) -> Result<(), ApiError> {
     }
     let host = host_of(authority).ok_or_else(|| invalid("the URL has no valid host."))?;
     let scheme = scheme.to_ascii_lowercase();
-    if is_loopback(host) && !rules.local && matches!(scheme.as_str(), "http" | "https") {
+    if stripe_facts::is_local_host(host)
+        && !rules.local
+        && matches!(scheme.as_str(), "http" | "https")
+    {
         return Err(invalid(
             "URL must be publicly accessible. Consider using a tool like the Stripe CLI to test webhooks locally.",
         ));
     }
     match scheme.as_str() {
         "https" => Ok(()),
-        "http" if !rules.live && is_loopback(host) => Ok(()),
+        "http" if !rules.live && stripe_facts::is_local_host(host) => Ok(()),
         "http" if rules.live => Err(invalid("URL must use https in live mode.")),
         "http" => Err(invalid(
             "URL must use https (http is accepted only for localhost and loopback addresses).",
@@ -265,14 +267,6 @@ fn host_of(authority: &str) -> Option<&str> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'));
     let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
     (name_ok && port_ok).then_some(host)
-}
-
-/// `localhost` (and its subdomains) or a loopback IP address.
-fn is_loopback(host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 // ---------------------------------------------------------------------------------------------
