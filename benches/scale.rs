@@ -848,7 +848,7 @@ fn unmanaged_account(products: usize, prices: usize) -> LiveState {
             url: None,
             images: Vec::new(),
             features: Vec::new(),
-            metadata: BTreeMap::new(),
+            metadata: Default::default(),
             default_price: None,
         })
         .collect();
@@ -875,7 +875,7 @@ fn unmanaged_account(products: usize, prices: usize) -> LiveState {
             lookup_key: i.is_multiple_of(2).then(|| format!("key_{i}")),
             nickname: None,
             tax_behavior: Some("unspecified".to_owned()),
-            metadata: BTreeMap::new(),
+            metadata: Default::default(),
             currency_options: BTreeMap::new(),
         })
         .collect();

@@ -18,6 +18,7 @@ mod files;
 pub mod fuzzing;
 mod import;
 mod live;
+mod memory;
 mod output;
 mod plan;
 mod render;
@@ -38,7 +39,7 @@ pub use import::{
 pub use live::{
     Account, BASE_SPLITS, LiveAttachment, LiveCoupon, LiveCurrencyOption, LiveFeature, LiveMeter,
     LivePortal, LivePrice, LiveProduct, LivePromotionCode, LiveRecurring, LiveRegistration,
-    LiveState, LiveTaxRate, LiveTaxSettings, LiveTier, LiveWebhook, ReadScope, ReadStats,
+    LiveState, LiveTaxRate, LiveTaxSettings, LiveTier, LiveWebhook, Metadata, ReadScope, ReadStats,
     read_counted, simulate_listing,
 };
 pub use resource::ResourceKind;

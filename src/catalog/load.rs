@@ -149,7 +149,7 @@ pub(crate) fn customer_spans(
     };
     let envs = environments::read(&sink, root.get_ref());
     environments::resolve(&sink, root.get_mut(), &envs, environment);
-    super::read_root(&root, &sink)
+    super::read_root(root, &sink)
         .promotion_codes
         .into_iter()
         .filter_map(|code| Some((code.key.into_inner(), code.customer?.span())))
@@ -180,7 +180,7 @@ fn resolve_and_validate(
     dir: Option<&Path>,
 ) -> Catalog {
     environments::resolve(sink, root.get_mut(), envs, selected);
-    let mut raw = super::read_root(&root, sink);
+    let mut raw = super::read_root(root, sink);
     let env = selected.and_then(|name| envs.get(name));
     raw.place = super::Place {
         dir: dir.map(Path::to_owned),
@@ -193,8 +193,8 @@ fn resolve_and_validate(
                 })
         }),
     };
-    drop(root);
     let mut catalog = validate::validate(sink, raw);
+    crate::memory::release_free();
     catalog.environments = envs.clone();
     catalog.environment = selected.map(str::to_owned);
     catalog

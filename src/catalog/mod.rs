@@ -15,6 +15,7 @@ mod load;
 mod meter;
 mod model;
 mod money;
+mod pieces;
 mod place;
 mod portal;
 mod raw;
@@ -67,7 +68,7 @@ pub(crate) use {
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 
 use crate::resource::{Address, ResourceKind};
 use diagnostic::Sink;
@@ -197,14 +198,37 @@ pub(crate) static TOP: Table = Table::of(&[
     ),
 ]);
 
-/// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`.
-pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
+/// Reads `[products.*]`, taking them out of `root` and dropping each product's tables as soon
+/// as they are read: a catalog of 100,000 prices would otherwise hold its parsed tables (about
+/// 70 MB) beside what is read from them. A `products` that is not a table is left for the
+/// top-level reader to report.
+fn read_products(sink: &Sink, root: &mut Sp<DeTable<'_>>) -> Vec<RawProduct> {
+    let is_table = |v: &Sp<DeValue<'_>>| matches!(v.get_ref(), DeValue::Table(_));
+    if !root.get_ref().get("products").is_some_and(is_table) {
+        return Vec::new();
+    }
+    let Some(DeValue::Table(products)) = root.get_mut().remove("products").map(Sp::into_inner)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(products.len());
+    for (key, value) in products {
+        let key = Sp::new(key.span(), key.into_inner().into_owned());
+        out.extend(read_product(sink, key, &value));
+    }
+    out
+}
+
+/// Reads resolved tables into a [`RawCatalog`]; shape problems go to `sink`. Takes the tables
+/// so that each product's can be dropped as soon as it is read (see [`read_products`]).
+pub(crate) fn read_root(mut root: Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
+    let products = read_products(sink, &mut root);
     let top = TableReader::new(sink, "at the top level", 0..0, root.get_ref(), &TOP);
     let mut raw = RawCatalog {
         namespace: top.string("namespace"),
         default_environment: top.string("default_environment"),
         ignore_metadata: top.strings("ignore_metadata"),
-        products: Vec::new(),
+        products,
         coupons: Vec::new(),
         promotion_codes: Vec::new(),
         tax: None,
@@ -216,13 +240,8 @@ pub(crate) fn read_root(root: &Sp<DeTable<'_>>, sink: &Sink) -> RawCatalog {
         doctor: read_doctor(&top),
         place: Place::default(),
     };
-    if let Some((_, products)) = top.map("products") {
-        for (key, value) in products {
-            if let Some(product) = read_product(sink, key, value) {
-                raw.products.push(product);
-            }
-        }
-    }
+    // A `products` that is a table was read above; this reports one that is not.
+    top.map("products");
     if let Some((_, coupons)) = top.map("coupons") {
         for (key, value) in coupons {
             raw.coupons.extend(read_coupon(sink, key, value));

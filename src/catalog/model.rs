@@ -375,7 +375,7 @@ impl OnRemove {
     }
 
     /// What a managed object recorded, if anything billing reads.
-    pub(crate) fn of(metadata: &BTreeMap<String, String>) -> Option<Self> {
+    pub(crate) fn of(metadata: &crate::live::Metadata) -> Option<Self> {
         Self::parse(metadata.get(ON_REMOVE_KEY)?)
     }
 }

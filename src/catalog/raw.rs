@@ -394,7 +394,7 @@ static TRANSFORM: Table = Table::of(&[
 /// Parses TOML text into its tables; a syntax error goes to `sink` (nothing can be read
 /// reliably after one: only the first is reported).
 pub(crate) fn parse_toml<'i>(text: &'i str, sink: &Sink) -> Option<Sp<DeTable<'i>>> {
-    match DeTable::parse(text) {
+    match super::pieces::parse(text) {
         Ok(root) => Some(root),
         Err(error) => {
             let span = error.span().unwrap_or(0..0);
@@ -463,6 +463,7 @@ pub(super) fn read_product(
     };
     product.incomplete = t.incomplete();
     if let Some((_, prices)) = t.map("prices") {
+        product.prices.reserve_exact(prices.len());
         for (price_key, value) in prices {
             if let Some(price) = read_price(sink, product.key.get_ref(), price_key, value) {
                 product.prices.push(price);

@@ -345,19 +345,9 @@ enum Command {
 /// `VmHWM`, which covers this program only, not the process it was started from).
 fn report_peak_memory() {
     use std::io::Write as _;
-    if let Some(mb) = peak_memory_mb() {
+    if let Some(mb) = crate::memory::peak_mb() {
         let _ = writeln!(std::io::stderr(), "Peak memory: {mb:.1} MB.");
     }
-}
-
-/// The process's peak resident memory so far, in MB, where the system tells it (`VmHWM`).
-fn peak_memory_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
-    Some(kib as f64 / 1024.0)
 }
 
 /// A request rate: a positive number.
@@ -405,6 +395,7 @@ fn unused_flag(cmd: &clap::Command, matches: &clap::ArgMatches) -> Option<clap::
 /// Runs the command line with these arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
+    crate::memory::configure();
     let mut cmd = Cli::command();
     let parsed =
         cmd.try_get_matches_from_mut(args)

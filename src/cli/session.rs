@@ -179,7 +179,7 @@ pub(crate) fn open_unguarded(global: &GlobalArgs) -> super::Result<Opened> {
     let started = Instant::now();
     let catalog = validate::load(global, false)?;
     if global.verbose > 0 {
-        let peak = super::peak_memory_mb()
+        let peak = crate::memory::peak_mb()
             .map(|mb| format!(" (peak memory so far {mb:.1} MB)"))
             .unwrap_or_default();
         let _ = writeln!(

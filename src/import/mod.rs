@@ -37,7 +37,7 @@ pub(crate) use report::Report;
 use crate::catalog::{
     self, DEFAULT_NAMESPACE, MetadataPattern, RESERVED_METADATA_PREFIX, SourceFile,
 };
-use crate::live::LiveState;
+use crate::live::{LiveState, Metadata};
 use crate::resource::ResourceKind;
 use crate::resource::{FEATURES_KEY, MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY};
 use write::{Table, Value};
@@ -253,7 +253,7 @@ pub(crate) fn marker_key<'a>(address: &'a str, table: &str) -> Option<&'a str> {
 /// counts each such address as one billing manages and adopts nothing there, so no other
 /// object is written under these keys.
 pub(crate) fn held_keys<'a>(
-    metadata: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+    metadata: impl IntoIterator<Item = &'a Metadata>,
     namespace: &str,
     key: impl Fn(&'a str) -> Option<&'a str>,
 ) -> BTreeSet<String> {
@@ -269,7 +269,7 @@ pub(crate) fn held_keys<'a>(
 
 /// Whether an object billing manages records `on_remove = "forget"`: left out of
 /// billing.toml, it would not be left as it is (archived objects are) but forgotten.
-pub(crate) fn forgets(metadata: &BTreeMap<String, String>) -> bool {
+pub(crate) fn forgets(metadata: &Metadata) -> bool {
     metadata.get(ON_REMOVE_KEY).map(String::as_str) == Some("forget")
 }
 
@@ -392,7 +392,7 @@ impl Ctx<'_> {
     /// the rest (limits, empty values) in [`check`].
     pub(crate) fn metadata(
         &self,
-        live: &BTreeMap<String, String>,
+        live: &Metadata,
         kind: ResourceKind,
         ours: bool,
         problems: &mut Problems,
@@ -454,7 +454,7 @@ const STRIPE_METADATA_KEYS: usize = 50;
 /// kind takes.
 pub(crate) fn on_remove(
     table: &mut Table,
-    live: &BTreeMap<String, String>,
+    live: &Metadata,
     allowed: &[&str],
     problems: &mut Problems,
 ) {

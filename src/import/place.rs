@@ -20,7 +20,7 @@ impl Ctx<'_> {
         &mut self,
         kind: ResourceKind,
         id: &str,
-        metadata: &'m BTreeMap<String, String>,
+        metadata: &'m crate::live::Metadata,
         key: impl FnOnce(&'m str) -> Option<K>,
     ) -> Result<Option<K>, String> {
         match owner(metadata, &self.options.namespace) {

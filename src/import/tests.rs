@@ -42,7 +42,7 @@ fn tax_rate(id: &str, created: i64) -> LiveTaxRate {
         jurisdiction: None,
         tax_type: None,
         description: None,
-        metadata: BTreeMap::new(),
+        metadata: BTreeMap::new().into(),
     }
 }
 
@@ -95,7 +95,7 @@ fn products_are_adopted_by_id_and_prices_by_lookup_key_or_id() {
     let mut pro = product("prod_pro", "Pro", 10);
     pro.description = Some("For growing teams".into());
     pro.features = vec!["Unlimited projects".into(), "Priority support".into()];
-    pro.metadata = BTreeMap::from([("tier".into(), "2".into())]);
+    pro.metadata = BTreeMap::from([("tier".into(), "2".into())]).into();
     pro.default_price = Some("price_m".into());
     let live = fixtures::live(
         vec![pro],
@@ -388,14 +388,14 @@ fn what_billing_toml_cannot_express_is_skipped_and_said() {
     let mut pwyw = price("price_pwyw", "prod_1", 4, "usd", 0);
     pwyw.custom_unit_amount = true;
     let mut foreign = product("prod_f", "Theirs", 2);
-    foreign.metadata = marker("products.x");
+    foreign.metadata = marker("products.x").into();
     foreign.metadata.insert("billing_ns".into(), "other".into());
     let mut on_foreign = price("price_f", "prod_f", 5, "usd", 100);
     on_foreign.lookup_key = Some("theirs".into());
     let mut bad_url = product("prod_u", "Bad URL", 6);
     bad_url.url = Some("ftp://example.com".into());
     let mut reserved = product("prod_r", "Reserved", 7);
-    reserved.metadata = BTreeMap::from([("billing_plan".into(), "x".into())]);
+    reserved.metadata = BTreeMap::from([("billing_plan".into(), "x".into())]).into();
     let mut crowded = product("prod_m", "Crowded", 9);
     crowded.metadata = (0..49).map(|i| (format!("k{i}"), "v".to_owned())).collect();
     let mut descriptor = product("prod_d", "Descriptor", 8);
@@ -521,17 +521,17 @@ fn objects_billing_manages_are_written_at_their_address_and_plan_nothing() {
         .insert(crate::resource::ON_REMOVE_KEY.into(), "forget".into());
     let mut live = fixtures::live(vec![pro], vec![fixtures::price()]);
     let mut c = coupon("launch_0a1b2c3d", "Launch", 5);
-    c.metadata = marker("coupons.launch");
+    c.metadata = marker("coupons.launch").into();
     c.metadata
         .insert(crate::resource::ON_REMOVE_KEY.into(), "keep".into());
     live.coupons.push(c);
     let mut p = code("promo_1", "LAUNCH", "launch_0a1b2c3d", 6);
-    p.metadata = marker("promotion_codes.LAUNCH");
+    p.metadata = marker("promotion_codes.LAUNCH").into();
     live.promotion_codes.push(p);
     live.tax_rates.push(LiveTaxRate {
         country: Some("DE".into()),
         tax_type: Some("vat".into()),
-        metadata: marker("tax_rates.vat_de"),
+        metadata: marker("tax_rates.vat_de").into(),
         ..tax_rate("txr_1", 7)
     });
     let (text, catalog, report) = run(&live);
@@ -576,13 +576,13 @@ fn addresses_billing_manages_are_not_given_to_other_objects() {
     legacy.id = "prod_old".into();
     legacy.active = false;
     legacy.default_price = None;
-    legacy.metadata = marker("products.legacy");
+    legacy.metadata = marker("products.legacy").into();
     let mut old_price = fixtures::price();
     old_price.id = "price_old".into();
     old_price.product = "prod_old".into();
     old_price.active = false;
     old_price.lookup_key = None;
-    old_price.metadata = marker("prices.legacy.monthly");
+    old_price.metadata = marker("prices.legacy.monthly").into();
     let products = fixtures::live(
         vec![legacy, product("prod_new", "Legacy", 10)],
         vec![
@@ -594,7 +594,7 @@ fn addresses_billing_manages_are_not_given_to_other_objects() {
     codes.coupons.push(coupon("SAVE", "Save", 11));
     let mut old_code = code("promo_old", "SPRING", "SAVE", 11);
     old_code.active = false;
-    old_code.metadata = marker("promotion_codes.SPRING");
+    old_code.metadata = marker("promotion_codes.SPRING").into();
     codes.promotion_codes.push(old_code);
     codes
         .promotion_codes
@@ -602,7 +602,7 @@ fn addresses_billing_manages_are_not_given_to_other_objects() {
     let mut rates = fixtures::live(vec![], vec![]);
     rates.tax_rates.push(LiveTaxRate {
         active: false,
-        metadata: marker("tax_rates.vat"),
+        metadata: marker("tax_rates.vat").into(),
         ..tax_rate("txr_old", 13)
     });
     rates.tax_rates.push(tax_rate("txr_new", 13));
@@ -656,7 +656,7 @@ fn a_portal_configuration_with_every_feature_off_is_still_declared() {
             subscription_cancel: None,
             subscription_update: None,
         },
-        metadata: marker(&format!("portals.{key}")),
+        metadata: marker(&format!("portals.{key}")).into(),
     };
     let mut live = fixtures::live(vec![], vec![]);
     live.portals = vec![portal("bpc_1", "default"), portal("bpc_2", "team")];
@@ -743,7 +743,8 @@ fn codes_that_share_an_output_name_get_keys_of_their_own() {
 #[test]
 fn ignored_metadata_is_left_to_the_system_that_writes_it() {
     let mut p = product("prod_1", "Pro", 1);
-    p.metadata = BTreeMap::from([("crm_id".into(), "42".into()), ("tier".into(), "2".into())]);
+    p.metadata =
+        BTreeMap::from([("crm_id".into(), "42".into()), ("tier".into(), "2".into())]).into();
     let live = fixtures::live(vec![p], vec![]);
     let options = Options {
         ignore_metadata: vec![crate::catalog::MetadataPattern::new("crm_*")],
@@ -867,7 +868,7 @@ fn with_environments_ids_go_under_the_environment_read_and_limits_and_overrides_
     let mut staff = coupon("staff_0a1b2c3d", "Staff", 5);
     staff.percent_off = Some("100".into());
     staff.duration = "forever".into();
-    staff.metadata = marker("coupons.staff");
+    staff.metadata = marker("coupons.staff").into();
     live.coupons.push(staff);
     let current: toml::Table = toml::from_str(&with_environments()).unwrap();
     let origin = Origin {
@@ -937,7 +938,7 @@ fn webhook_endpoints_are_adopted_by_id_and_plan_no_change_not_even_over_connect(
         application: None,
         description: None,
         disabled: false,
-        metadata: BTreeMap::new(),
+        metadata: BTreeMap::new().into(),
     };
     let mut live = fixtures::live(Vec::new(), Vec::new());
     let mut platform = dashboard(

@@ -32,7 +32,7 @@ pub struct LiveFeature {
     pub active: bool,
     pub lookup_key: String,
     pub name: String,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
 }
 
 impl From<stripe_shared::EntitlementsFeature> for LiveFeature {

@@ -63,7 +63,7 @@ pub(crate) fn unmarked_product(id: &str, name: &str, created: i64) -> LiveProduc
         url: None,
         images: vec![],
         features: vec![],
-        metadata: BTreeMap::new(),
+        metadata: BTreeMap::new().into(),
         default_price: None,
     }
 }
@@ -93,7 +93,7 @@ pub(crate) fn unmarked_price(
         lookup_key: None,
         nickname: None,
         tax_behavior: Some("unspecified".into()),
-        metadata: BTreeMap::new(),
+        metadata: BTreeMap::new().into(),
         currency_options: BTreeMap::new(),
     }
 }
@@ -135,7 +135,7 @@ pub(crate) fn unmarked_coupon(id: &str, name: &str, created: i64) -> LiveCoupon 
         max_redemptions: None,
         redeem_by: None,
         applies_to: vec![],
-        metadata: BTreeMap::new(),
+        metadata: BTreeMap::new().into(),
         valid: true,
         times_redeemed: 0,
     }
@@ -158,7 +158,7 @@ pub(crate) fn unmarked_code(id: &str, code: &str, coupon: &str, created: i64) ->
         minimum_amount: None,
         minimum_amount_currency: None,
         currency_options: BTreeMap::new(),
-        metadata: BTreeMap::new(),
+        metadata: BTreeMap::new().into(),
     }
 }
 
@@ -166,7 +166,7 @@ pub(crate) fn unmarked_code(id: &str, code: &str, coupon: &str, created: i64) ->
 pub(crate) fn product() -> LiveProduct {
     LiveProduct {
         description: Some("For teams".into()),
-        metadata: marker("products.pro"),
+        metadata: marker("products.pro").into(),
         default_price: Some("price_m".into()),
         ..unmarked_product("prod_1", "Pro", 100)
     }
@@ -178,7 +178,7 @@ pub(crate) fn price() -> LivePrice {
     LivePrice {
         lookup_key: Some("pro_monthly".into()),
         tax_behavior: Some("exclusive".into()),
-        metadata: marker("prices.pro.monthly"),
+        metadata: marker("prices.pro.monthly").into(),
         ..monthly(unmarked_price("price_m", "prod_1", 100, "usd", 7900))
     }
 }
@@ -188,7 +188,7 @@ pub(crate) fn price() -> LivePrice {
 pub(crate) fn coupon(percent: &str) -> LiveCoupon {
     LiveCoupon {
         percent_off: Some(percent.into()),
-        metadata: marker("coupons.launch"),
+        metadata: marker("coupons.launch").into(),
         times_redeemed: 3,
         ..unmarked_coupon("launch_old", "Launch", 100)
     }
@@ -198,7 +198,7 @@ pub(crate) fn coupon(percent: &str) -> LiveCoupon {
 /// times.
 pub(crate) fn code(coupon: &str) -> LivePromotionCode {
     LivePromotionCode {
-        metadata: marker("promotion_codes.LAUNCH"),
+        metadata: marker("promotion_codes.LAUNCH").into(),
         times_redeemed: 3,
         ..unmarked_code("promo_old", "LAUNCH", coupon, 100)
     }
@@ -444,7 +444,7 @@ fn matching_product(
         url: url.clone(),
         images: images.clone(),
         features: features.clone(),
-        metadata,
+        metadata: metadata.into(),
         // An archived product has no default price.
         default_price: default_price
             .as_deref()
@@ -548,7 +548,7 @@ fn matching_price(
         lookup_key: Some(lookup_key.clone()),
         nickname: nickname.clone(),
         tax_behavior: tax_behavior(*declared_tax_behavior),
-        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()).into(),
         currency_options,
     }
 }
@@ -642,7 +642,7 @@ fn matching_coupon(namespace: &str, ids: &Ids, key: &str, coupon: &Coupon) -> Li
         max_redemptions: max_redemptions.map(count),
         redeem_by: *redeem_by,
         applies_to,
-        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()).into(),
         valid: true,
         times_redeemed: 0,
     }
@@ -689,7 +689,7 @@ fn matching_promotion_code(
             .iter()
             .map(|(c, a)| (c.code().to_owned(), minor(*a)))
             .collect(),
-        metadata: with_marker(metadata, &address, namespace),
+        metadata: with_marker(metadata, &address, namespace).into(),
     }
 }
 
@@ -786,7 +786,7 @@ fn matching_tax_rate(namespace: &str, key: &str, rate: &TaxRate) -> LiveTaxRate 
         jurisdiction: jurisdiction.clone(),
         tax_type: tax_type.clone(),
         description: description.clone(),
-        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()),
+        metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()).into(),
     }
 }
 
@@ -834,7 +834,7 @@ fn matching_portal(namespace: &str, ids: &Ids, key: &str, portal: &Portal) -> Li
         active: true,
         is_default: *account_default,
         settings,
-        metadata: with_marker(metadata, &address, namespace),
+        metadata: with_marker(metadata, &address, namespace).into(),
     }
 }
 
@@ -856,7 +856,7 @@ fn matching_feature(namespace: &str, key: &str, entitlement: &Entitlement) -> Li
         active: true,
         lookup_key: lookup_key.clone(),
         name: name.clone(),
-        metadata: with_marker(metadata, &address, namespace),
+        metadata: with_marker(metadata, &address, namespace).into(),
     }
 }
 
@@ -892,6 +892,6 @@ fn matching_webhook(namespace: &str, key: &str, webhook: &Webhook) -> LiveWebhoo
         application: None,
         description: description.clone(),
         disabled: *disabled,
-        metadata,
+        metadata: metadata.into(),
     }
 }

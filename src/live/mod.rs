@@ -4,6 +4,7 @@ mod entitlement;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod managed;
+mod metadata;
 mod meter;
 mod model;
 mod object;
@@ -15,6 +16,7 @@ mod webhook;
 
 pub use entitlement::{LiveAttachment, LiveFeature};
 pub(crate) use managed::Managed;
+pub use metadata::Metadata;
 pub use meter::LiveMeter;
 pub(crate) use model::LEASE_MARKER;
 pub use model::ReadScope;

@@ -37,7 +37,7 @@ pub struct LiveProduct {
     pub url: Option<String>,
     pub images: Vec<String>,
     pub features: Vec<String>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
     /// The default price's id.
     pub default_price: Option<String>,
 }
@@ -66,7 +66,7 @@ pub struct LivePrice {
     pub nickname: Option<String>,
     /// `inclusive`, `exclusive` or `unspecified`.
     pub tax_behavior: Option<String>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
     /// Other currencies (the price's own currency, which Stripe repeats here, is left out).
     pub currency_options: BTreeMap<String, LiveCurrencyOption>,
 }
@@ -114,8 +114,8 @@ fn tiers(tiers: Option<&Vec<PriceTier>>) -> Vec<LiveTier> {
         .unwrap_or_default()
 }
 
-fn sorted(map: std::collections::HashMap<String, String>) -> BTreeMap<String, String> {
-    map.into_iter().collect()
+fn sorted(map: std::collections::HashMap<String, String>) -> super::Metadata {
+    map.into()
 }
 
 impl From<Product> for LiveProduct {
@@ -215,7 +215,7 @@ pub struct LiveCoupon {
     /// Product ids, when the coupon is restricted: a set, sorted (Stripe's list may name a
     /// product twice; billing.toml lists each product once).
     pub applies_to: Vec<String>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
     /// Still redeemable.
     pub valid: bool,
     pub times_redeemed: i64,
@@ -239,7 +239,7 @@ pub struct LivePromotionCode {
     pub minimum_amount_currency: Option<String>,
     /// Minimum amounts in other currencies.
     pub currency_options: BTreeMap<String, i64>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
 }
 
 impl From<stripe_shared::Coupon> for LiveCoupon {

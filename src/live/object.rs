@@ -2,8 +2,6 @@
 //! id, a creation time, metadata and whether it is active. Ownership, renames, adoption,
 //! forgetting, outputs and read digests work on this alone.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::LiveState;
@@ -16,7 +14,7 @@ pub trait LiveObject: Hashable + Send + Sync {
     fn id(&self) -> &str;
     /// Unix seconds.
     fn created(&self) -> i64;
-    fn metadata(&self) -> &BTreeMap<String, String>;
+    fn metadata(&self) -> &super::Metadata;
     /// How a reviewer recognises it in a plan: `price $79.00 / month`.
     fn title(&self) -> String;
     /// Whether it can be used for new purchases: archived prices, inactive promotion codes and
@@ -87,7 +85,7 @@ macro_rules! live_kind {
             fn created(&self) -> i64 {
                 self.created
             }
-            fn metadata(&self) -> &std::collections::BTreeMap<String, String> {
+            fn metadata(&self) -> &$crate::live::Metadata {
                 &self.metadata
             }
             $($body)*

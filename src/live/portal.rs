@@ -1,7 +1,5 @@
 //! Live customer-portal configurations, in billing's own terms.
 
-use std::collections::BTreeMap;
-
 use super::read::PAGE;
 use crate::stripe::StripeError;
 use crate::stripe::StripeHttp;
@@ -23,7 +21,7 @@ pub struct LivePortal {
     pub is_default: bool,
     /// What it shows customers (a cancellation's proration as Stripe states it, always set).
     pub settings: PortalSettings<LiveSubscriptionUpdate>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
 }
 
 /// `(products with their prices, default_allowed_updates, proration_behavior)`.

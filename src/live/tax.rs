@@ -1,8 +1,6 @@
 //! Live Stripe Tax state in billing's own terms: the settings, registrations and manual tax
 //! rates.
 
-use std::collections::BTreeMap;
-
 use super::partition::ListStats;
 use super::read::PAGE;
 use crate::stripe::StripeError;
@@ -53,7 +51,7 @@ pub struct LiveTaxRate {
     pub jurisdiction: Option<String>,
     pub tax_type: Option<String>,
     pub description: Option<String>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
 }
 
 impl From<stripe_shared::TaxRate> for LiveTaxRate {

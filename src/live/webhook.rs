@@ -1,7 +1,5 @@
 //! Live webhook endpoints, in billing's own terms.
 
-use std::collections::BTreeMap;
-
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use stripe_misc::webhook_endpoint::ListWebhookEndpoint;
@@ -30,7 +28,7 @@ pub struct LiveWebhook {
     pub description: Option<String>,
     /// `status = "disabled"`.
     pub disabled: bool,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: super::Metadata,
 }
 
 impl LiveWebhook {

@@ -86,7 +86,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Who manages a live object, renames and adoptions included.
-    pub(super) fn owner(&self, id: &str, metadata: &'a BTreeMap<String, String>) -> Owner<'a> {
+    pub(super) fn owner(&self, id: &str, metadata: &'a crate::live::Metadata) -> Owner<'a> {
         self.claims.owner(id, metadata, self.namespace)
     }
 
@@ -121,7 +121,7 @@ impl<'a> Builder<'a> {
     pub(crate) fn metadata_update(
         &self,
         desired: &BTreeMap<String, String>,
-        live: &BTreeMap<String, String>,
+        live: &crate::live::Metadata,
         fields: &mut Vec<FieldChange>,
     ) -> BTreeMap<String, Option<String>> {
         super::metadata::diff(

@@ -10,7 +10,7 @@
 //! The planners then add the marker as part of their ordinary metadata diff, and [`relabel`]
 //! names the resulting changes for what they are.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::action::Action;
 use super::change::{Adoption, Change};
@@ -51,7 +51,7 @@ impl Claims {
     pub(crate) fn owner<'a>(
         &'a self,
         id: &str,
-        metadata: &'a BTreeMap<String, String>,
+        metadata: &'a crate::live::Metadata,
         namespace: &str,
     ) -> Owner<'a> {
         match self.by_id.get(id) {
@@ -209,7 +209,7 @@ pub(crate) fn find(catalog: &Catalog, live: &LiveState) -> Claims {
 /// longer declares. A renamed product's prices move with it.
 fn renames(catalog: &Catalog, live: &LiveState) -> HashMap<String, (String, String)> {
     let ns = catalog.namespace.as_str();
-    let pinned_products: HashMap<&str, &BTreeMap<String, String>> =
+    let pinned_products: HashMap<&str, &crate::live::Metadata> =
         if catalog.products.values().any(|p| p.id.is_some()) {
             live.products
                 .iter()

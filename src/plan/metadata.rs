@@ -8,7 +8,7 @@ use super::value::{FieldChange, FieldValue};
 /// are left as they are. Each change is also described in `fields` as `metadata.<key>`.
 pub(crate) fn diff(
     desired: &BTreeMap<String, String>,
-    live: &BTreeMap<String, String>,
+    live: &crate::live::Metadata,
     ignored: impl Fn(&str) -> bool,
     fields: &mut Vec<FieldChange>,
 ) -> BTreeMap<String, Option<String>> {
@@ -57,7 +57,12 @@ mod tests {
             ("crm_id", "42"),
         ]);
         let mut fields = Vec::new();
-        let update = diff(&desired, &live, |k| k.starts_with("crm_"), &mut fields);
+        let update = diff(
+            &desired,
+            &live.clone().into(),
+            |k| k.starts_with("crm_"),
+            &mut fields,
+        );
         assert_eq!(
             update,
             BTreeMap::from([

@@ -135,7 +135,7 @@ mod tests {
             active: false,
             lookup_key: None,
             created: 50,
-            metadata: marker(address),
+            metadata: marker(address).into(),
             ..price()
         }
     }
@@ -185,7 +185,7 @@ mod tests {
             .replace("default_price = \"monthly\"", "default_price = \"month\"");
         let current = LivePrice {
             lookup_key: Some("pro_month".into()),
-            metadata: marker("prices.pro.month"),
+            metadata: marker("prices.pro.month").into(),
             ..price()
         };
         let state = live(

@@ -244,7 +244,7 @@ fn a_replacement_moves_the_default_before_archiving_the_old_price() {
 fn an_unmanaged_lookup_key_holder_is_adopted_and_a_foreign_one_is_a_conflict() {
     let mut unmarked = price();
     unmarked.id = "price_x".into();
-    unmarked.metadata = BTreeMap::new();
+    unmarked.metadata = BTreeMap::new().into();
     // The defaulted lookup key does not name it; a written one does.
     assert!(
         plan(
@@ -284,7 +284,8 @@ fn an_unmanaged_lookup_key_holder_is_adopted_and_a_foreign_one_is_a_conflict() {
     foreign.metadata = BTreeMap::from([
         ("billing_key".to_owned(), "prices.x.y".to_owned()),
         ("billing_ns".to_owned(), "other".to_owned()),
-    ]);
+    ])
+    .into();
     let err = plan(&catalog(&written), &live(vec![product()], vec![foreign])).unwrap_err();
     let PlanError::Conflicts(conflicts) = &err else {
         panic!("{err}")
@@ -311,7 +312,7 @@ fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_
     assert_eq!(spec.product.id.as_deref(), Some("prod_pinned"));
     let mut p = product();
     p.id = "prod_pinned".into();
-    p.metadata = BTreeMap::new();
+    p.metadata = BTreeMap::new().into();
     let adopted = super::plan(&catalog(&pinned), &live(vec![p.clone()], vec![])).unwrap();
     let product_change = adopted
         .changes
@@ -323,7 +324,8 @@ fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_
     p.metadata = BTreeMap::from([
         ("billing_key".to_owned(), "products.pro".to_owned()),
         ("billing_ns".to_owned(), "elsewhere".to_owned()),
-    ]);
+    ])
+    .into();
     assert!(matches!(
         super::plan(&catalog(&pinned), &live(vec![p], vec![])),
         Err(PlanError::Conflicts(_))

@@ -566,7 +566,7 @@ mod tests {
     fn an_empty_plan_says_so() {
         let mut stray = product();
         stray.id = "prod_dash".into();
-        stray.metadata = BTreeMap::new();
+        stray.metadata = BTreeMap::new().into();
         stray.default_price = None;
         let plan = plan_for(CATALOG, &live(vec![product(), stray], vec![price()]));
         assert!(plan.is_empty());
@@ -588,7 +588,7 @@ mod tests {
         old.id = "prod_old".into();
         old.name = "Old".into();
         old.default_price = None;
-        old.metadata = marker("products.old");
+        old.metadata = marker("products.old").into();
         let mut state = live(vec![product(), old], vec![price()]);
         state.coupons = vec![coupon("20")];
         // A promotion code made in the Dashboard, without billing's marker.
@@ -690,7 +690,7 @@ mod tests {
                 let mut p = product();
                 p.id = format!("prod_{i}");
                 p.default_price = None;
-                p.metadata = marker(&format!("products.p{i:04}"));
+                p.metadata = marker(&format!("products.p{i:04}")).into();
                 p
             })
             .collect();

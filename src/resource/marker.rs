@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::live::Metadata;
+
 /// Metadata key holding an object's catalog address (`prices.pro.monthly`).
 pub(crate) const MARKER_KEY: &str = "billing_key";
 /// Metadata key holding the namespace of the catalog that manages the object.
@@ -33,7 +35,7 @@ pub(crate) enum Owner<'a> {
 }
 
 /// Reads the ownership marker; a marker without a namespace belongs to the default namespace.
-pub(crate) fn owner<'a>(metadata: &'a BTreeMap<String, String>, namespace: &str) -> Owner<'a> {
+pub(crate) fn owner<'a>(metadata: &'a Metadata, namespace: &str) -> Owner<'a> {
     match metadata.get(MARKER_KEY) {
         None => Owner::Unmanaged,
         Some(address) => {
@@ -78,10 +80,10 @@ pub(crate) fn owned_metadata(
 
 /// The metadata update that removes the marker (and a recorded `on_remove` and the features
 /// marker): what forgetting an object sends.
-pub(crate) fn unmark(metadata: &BTreeMap<String, String>) -> BTreeMap<String, Option<String>> {
+pub(crate) fn unmark(metadata: &Metadata) -> BTreeMap<String, Option<String>> {
     [MARKER_KEY, MARKER_NAMESPACE, ON_REMOVE_KEY, FEATURES_KEY]
         .into_iter()
-        .filter(|k| metadata.contains_key(*k))
+        .filter(|k| metadata.contains_key(k))
         .map(|k| (k.to_owned(), None))
         .collect()
 }
@@ -92,7 +94,7 @@ mod tests {
 
     #[test]
     fn markers_decide_ownership() {
-        let mut m = BTreeMap::new();
+        let mut m = Metadata::default();
         assert_eq!(owner(&m, "acme"), Owner::Unmanaged);
         m.insert(MARKER_KEY.into(), "products.pro".into());
         assert_eq!(owner(&m, "default"), Owner::Ours("products.pro"));
