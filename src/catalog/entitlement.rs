@@ -161,17 +161,10 @@ fn address(key: &str) -> Address {
 /// Entitlement features by key: each `id` adopted once, renames naming one entry each, each
 /// lookup key declared once.
 pub(crate) fn entitlements(sink: &Sink, raw: Vec<RawEntitlement>) -> BTreeMap<String, Entitlement> {
-    fields::unique_ids(
-        sink,
-        &raw.iter()
-            .filter_map(|e| Some((address(e.key.get_ref()), e.id.as_ref()?)))
-            .collect::<Vec<_>>(),
-    );
-    fields::renames(
-        sink,
-        address,
-        raw.iter().map(|e| (&e.key, e.moved_from.as_ref())),
-    );
+    let ids = raw
+        .iter()
+        .map(|e| (&e.key, e.id.as_ref(), e.moved_from.as_ref()));
+    fields::ids_and_renames(sink, address, ids);
     fields::unique_values(
         sink,
         &raw.iter()

@@ -531,14 +531,10 @@ pub(crate) fn webhooks(
     raw: Vec<RawWebhook>,
     place: &Place,
 ) -> BTreeMap<String, Webhook> {
-    fields::unique_ids(
-        sink,
-        &raw.iter()
-            .filter_map(|w| Some((address(w.key.get_ref()), w.id.as_ref()?)))
-            .collect::<Vec<_>>(),
-    );
-    let moves = raw.iter().map(|w| (&w.key, w.moved_from.as_ref()));
-    fields::renames(sink, address, moves);
+    let ids = raw
+        .iter()
+        .map(|w| (&w.key, w.id.as_ref(), w.moved_from.as_ref()));
+    fields::ids_and_renames(sink, address, ids);
     if let Some(extra) = raw.get(MAX_ENDPOINTS) {
         sink.push(
             Diagnostic::new(

@@ -539,6 +539,32 @@ pub(crate) fn renames<'e>(
     }
 }
 
+/// A table's adoption ids and renames (`entries`: each entry's key, `id` and `moved_from`):
+/// each id names one object ([`unique_ids`]), each rename one entry ([`renames`]).
+pub(crate) fn ids_and_renames<'e>(
+    sink: &Sink,
+    address: impl Fn(&str) -> Address,
+    entries: impl IntoIterator<
+        Item = (
+            &'e Sp<String>,
+            Option<&'e Sp<String>>,
+            Option<&'e Sp<String>>,
+        ),
+    >,
+) {
+    let entries: Vec<_> = entries.into_iter().collect();
+    let ids: Vec<(Address, &Sp<String>)> = entries
+        .iter()
+        .filter_map(|(key, id, _)| Some((address(key.get_ref()), (*id)?)))
+        .collect();
+    unique_ids(sink, &ids);
+    renames(
+        sink,
+        &address,
+        entries.iter().map(|(key, _, from)| (*key, *from)),
+    );
+}
+
 /// Adoption ids must name one object each: `entries` are each entry's address and `id`.
 pub(crate) fn unique_ids(sink: &Sink, entries: &[(Address, &Sp<String>)]) {
     unique_values(
