@@ -75,6 +75,29 @@ impl Ctx<'_> {
         )
     }
 
+    /// The table of a kind whose objects stand alone: its entries but the duplicates
+    /// ([`Self::duplicates`], `what` they are and what `billing plan` does to them), each under
+    /// its key ([`Self::keyed`], from `base` or `fallback`).
+    pub(crate) fn table_of<T: LiveKind>(
+        &mut self,
+        mut entries: Vec<(&T, Option<String>, Table)>,
+        what: (&str, &str),
+        base: impl Fn(&T) -> Option<String>,
+        fallback: &str,
+    ) -> Table {
+        let duplicates = self.duplicates(
+            entries.iter().map(|(live, ours, _)| (*live, ours.as_ref())),
+            what,
+        );
+        entries.retain(|(live, _, _)| !duplicates.contains(live.id()));
+        let mut table = Table::default();
+        for (_, key, t) in self.keyed(entries, base, fallback) {
+            table.table(&key, t);
+            self.report.wrote(T::KIND);
+        }
+        table
+    }
+
     /// The key each entry is written under: the one its marker holds, else one claimed for it
     /// from `base` (else from its id, else `fallback`) among the keys no marker holds.
     pub(crate) fn keyed<'t, T: LiveKind>(

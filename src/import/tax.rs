@@ -195,20 +195,10 @@ fn wrap_rate(entry: &Table) -> Table {
 
 /// `[tax_rates]`.
 pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
-    let mut entries = rate_entries(ctx);
+    let entries = rate_entries(ctx);
     // Several managed rates at one address: the newest active one is written (else the
     // newest); the plan archives the others.
-    let duplicates = ctx.duplicates(
-        entries.iter().map(|(r, ours, _)| (*r, ours.as_ref())),
-        ("tax rate", "archives"),
-    );
-    entries.retain(|(r, _, _)| !duplicates.contains(r.id.as_str()));
-    let mut table = Table::default();
-    for (_, key, t) in ctx.keyed(entries, rate_key, "tax_rate") {
-        table.table(&key, t);
-        ctx.report.wrote(ResourceKind::TaxRate);
-    }
-    table
+    ctx.table_of(entries, ("tax rate", "archives"), rate_key, "tax_rate")
 }
 
 /// The key a rate billing adopts is given: from its name, country and state.

@@ -54,20 +54,15 @@ fn endpoint_table(ctx: &Ctx<'_>, w: &LiveWebhook, ours: bool, problems: &mut Pro
 
 /// `[webhooks]`.
 pub(crate) fn endpoints(ctx: &mut Ctx<'_>) -> Table {
-    let mut entries = entries(ctx);
+    let entries = entries(ctx);
     // Several managed endpoints at one address (a two-step rotation under way): the newest is
     // written; the plan deletes the others.
-    let duplicates = ctx.duplicates(
-        entries.iter().map(|(w, ours, _)| (*w, ours.as_ref())),
+    ctx.table_of(
+        entries,
         ("webhook endpoint", "deletes"),
-    );
-    entries.retain(|(w, _, _)| !duplicates.contains(w.id.as_str()));
-    let mut table = Table::default();
-    for (_, key, t) in ctx.keyed(entries, endpoint_key, "webhook") {
-        table.table(&key, t);
-        ctx.report.wrote(ResourceKind::WebhookEndpoint);
-    }
-    table
+        endpoint_key,
+        "webhook",
+    )
 }
 
 /// The key an endpoint billing adopts is given: from its description, else its URL.

@@ -194,6 +194,16 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// What each step of `change` does, in the order the change lists them.
+    #[cfg(test)]
+    pub(crate) fn step_descriptions(&self, change: &Change) -> Vec<&str> {
+        change
+            .steps
+            .iter()
+            .map(|&s| self.steps[s].description.as_str())
+            .collect()
+    }
+
     /// Counts for the summary line (an unarchive counts as an update).
     pub(crate) fn summary(&self) -> Summary {
         self.changes.iter().map(|c| c.action).collect()

@@ -877,12 +877,8 @@ fn step_lists(catalog: &Catalog, live: &LiveState, replace: &[&str]) -> Vec<Stri
     plan.changes
         .iter()
         .map(|c| {
-            let steps: Vec<&str> = c
-                .steps
-                .iter()
-                .map(|&s| plan.steps[s].description.as_str())
-                .collect();
-            format!("{} {:?}: {}", c.address, c.action, steps.join(", "))
+            let steps = plan.step_descriptions(c).join(", ");
+            format!("{} {:?}: {}", c.address, c.action, steps)
         })
         .collect()
 }
@@ -902,13 +898,8 @@ fn webhook_endpoints_are_created_with_their_presets_expanded_and_disabled_after(
         .iter()
         .find(|c| c.address == "webhooks.platform")
         .unwrap();
-    let steps: Vec<&str> = platform
-        .steps
-        .iter()
-        .map(|&s| plan.steps[s].description.as_str())
-        .collect();
     assert_eq!(
-        steps,
+        plan.step_descriptions(platform),
         [
             "create webhook endpoint",
             "disable the new webhook endpoint"
