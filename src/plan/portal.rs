@@ -23,10 +23,9 @@ use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, Portal, SubscriptionCancel};
-use crate::digest::fingerprint;
 use crate::live::LivePortal;
 use crate::plan::request::Resolve;
-use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, ResourceKind, owner, with_marker};
+use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, owner, with_marker};
 
 /// Customers may switch their subscriptions between these products' prices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,14 +118,10 @@ impl<'p, 'a> Portals<'p, 'a> {
                 release.insert(key.to_owned(), None);
             }
         }
-        let mut change = Change::new(
-            ResourceKind::Portal,
-            address,
-            Action::Update,
-            Some(live.id.clone()),
-            "the account's default portal configuration".to_owned(),
-            fingerprint(&[live]),
-        );
+        let mut change = Change {
+            title: "the account's default portal configuration".to_owned(),
+            ..Change::of_live(address, Action::Update, live)
+        };
         let archives = archives(b);
         let archived: Vec<&str> = offered(live)
             .into_iter()
