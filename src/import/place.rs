@@ -154,8 +154,8 @@ impl Ctx<'_> {
     }
 
     /// The managed objects left out because another one at the same address is written
-    /// ([`kept`]; `entries`: each object and its key when billing manages it), each reported:
-    /// `noun` names the kind, `fate` is what `billing plan` does to them. Their ids.
+    /// ([`kept`]; `entries`: each object and its key when billing manages it), each reported
+    /// (`what`: the kind's noun and what `billing plan` does to them). Their ids.
     pub(crate) fn duplicates<'t, 'k, T: LiveKind>(
         &mut self,
         entries: impl IntoIterator<Item = (&'t T, Option<&'k String>)>,
@@ -198,7 +198,7 @@ impl Ctx<'_> {
 /// The object written at each address that managed objects share: the one the plan keeps,
 /// active before inactive, then the newest (`entries`: each object and its key when billing
 /// manages it). Maps each key to the id of its object.
-pub(crate) fn kept<'t, 'k, T: LiveObject + 't>(
+fn kept<'t, 'k, T: LiveObject + 't>(
     entries: impl IntoIterator<Item = (&'t T, Option<&'k String>)>,
 ) -> BTreeMap<String, &'t str> {
     let mut current: BTreeMap<String, &'t T> = BTreeMap::new();
