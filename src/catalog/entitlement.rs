@@ -222,12 +222,10 @@ pub(crate) fn check_product_entitlements(
                 format!("`entitlements` names `{name}`, which is not declared"),
             )
             .label("no such entitlement");
-            let d = match sink.suggest(name, &keys) {
-                Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-                None => d.hint(format!(
-                    "declare it: [entitlements.{name}] with name = \"…\""
-                )),
-            };
+            let d =
+                d.hint(sink.did_you_mean(name, &keys).unwrap_or_else(|| {
+                    format!("declare it: [entitlements.{name}] with name = \"…\"")
+                }));
             sink.push(d);
         }
     }

@@ -215,8 +215,8 @@ pub(crate) fn one_of<T>(
         .join(", ");
     let mut d = Diagnostic::new(value.span(), format!("`{field}` must be one of {choices}"))
         .label(format!("\"{text}\" is not one of them"));
-    if let Some(best) = sink.suggest(&text.to_lowercase(), all) {
-        d = d.hint(format!("did you mean \"{best}\"?"));
+    if let Some(hint) = sink.did_you_mean(&text.to_lowercase(), all) {
+        d = d.hint(hint);
     }
     sink.push(d);
     None
