@@ -276,6 +276,13 @@ impl Sink {
         super::reader::suggest(name, known)
     }
 
+    /// The hint that names the known name closest to `name` ([`Self::suggest`]): `did you
+    /// mean "…"?`.
+    pub(crate) fn did_you_mean(&self, name: &str, known: &[&str]) -> Option<String> {
+        self.suggest(name, known)
+            .map(|best| format!("did you mean \"{best}\"?"))
+    }
+
     /// Records that the entry declared in `table` (`products.pro.prices.annual`) is left out
     /// of `environment` (it is limited to `envs`).
     pub(crate) fn limited_away(&self, environment: &str, table: String, envs: Vec<String>) {

@@ -161,17 +161,10 @@ fn address(key: &str) -> Address {
 /// Entitlement features by key: each `id` adopted once, renames naming one entry each, each
 /// lookup key declared once.
 pub(crate) fn entitlements(sink: &Sink, raw: Vec<RawEntitlement>) -> BTreeMap<String, Entitlement> {
-    fields::unique_ids(
-        sink,
-        &raw.iter()
-            .filter_map(|e| Some((address(e.key.get_ref()), e.id.as_ref()?)))
-            .collect::<Vec<_>>(),
-    );
-    fields::renames(
-        sink,
-        address,
-        raw.iter().map(|e| (&e.key, e.moved_from.as_ref())),
-    );
+    let ids = raw
+        .iter()
+        .map(|e| (&e.key, e.id.as_ref(), e.moved_from.as_ref()));
+    fields::ids_and_renames(sink, address, ids);
     fields::unique_values(
         sink,
         &raw.iter()
@@ -229,12 +222,10 @@ pub(crate) fn check_product_entitlements(
                 format!("`entitlements` names `{name}`, which is not declared"),
             )
             .label("no such entitlement");
-            let d = match sink.suggest(name, &keys) {
-                Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-                None => d.hint(format!(
-                    "declare it: [entitlements.{name}] with name = \"…\""
-                )),
-            };
+            let d =
+                d.hint(sink.did_you_mean(name, &keys).unwrap_or_else(|| {
+                    format!("declare it: [entitlements.{name}] with name = \"…\"")
+                }));
             sink.push(d);
         }
     }

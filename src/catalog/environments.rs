@@ -463,10 +463,8 @@ pub(crate) fn check_default(
         },
     )
     .label("unknown environment");
-    sink.push(match sink.suggest(name, &names) {
-        Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-        None => d.hint(format!("declare it as [environments.{name}]")),
-    });
+    let hint = sink.did_you_mean(name, &names);
+    sink.push(d.hint(hint.unwrap_or_else(|| format!("declare it as [environments.{name}]"))));
 }
 
 /// Reads an entry's `environments` list: `None` when absent, else the names (checked).
@@ -509,10 +507,10 @@ fn limits(
         if !envs.contains_key(name.as_ref()) {
             let d = Diagnostic::new(item.span(), format!("no environment `{name}` is declared"))
                 .label("unknown environment");
-            sink.push(match sink.suggest(name, &names) {
-                Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-                None => d.hint(format!("declare it as [environments.{name}]")),
-            });
+            let hint = sink.did_you_mean(name, &names);
+            sink.push(
+                d.hint(hint.unwrap_or_else(|| format!("declare it as [environments.{name}]"))),
+            );
         }
         out.push(name.to_string());
     }

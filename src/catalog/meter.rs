@@ -270,13 +270,12 @@ pub(crate) fn price_meters(sink: &Sink, products: &[RawProduct], meters: &[RawMe
                 format!("no meter `{}` is declared", meter.get_ref()),
             )
             .label("unknown meter");
-            d = match sink.suggest(meter.get_ref(), &known) {
-                Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-                None => d.hint(format!(
+            d = d.hint(sink.did_you_mean(meter.get_ref(), &known).unwrap_or_else(|| {
+                format!(
                     "declare it as [meters.{}] with display_name, event_name and aggregation",
                     meter.get_ref()
-                )),
-            };
+                )
+            }));
             sink.push(d);
         }
     }

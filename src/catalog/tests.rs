@@ -17,6 +17,15 @@ fn problems(text: &str) -> String {
     }
 }
 
+/// Asserts that the diagnostics for `text` include each of `expected`.
+#[track_caller]
+fn assert_problems(text: &str, expected: &[&str]) {
+    let shown = problems(text);
+    for expected in expected {
+        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
+    }
+}
+
 fn valid(text: &str) -> Catalog {
     let source = SourceFile::new("billing.toml", text);
     match parse(&source) {
@@ -1322,21 +1331,21 @@ url = "http://example.com/hooks"
 events = []
 "#
     );
-    let shown = problems(&text);
-    for expected in [
-        "billing.toml:8:7: error: Stripe refuses a webhook endpoint on this machine (localhost, a loopback address), in test mode too: its URL must be publicly reachable\n",
-        "billing.toml:9:11: error: unknown event \"invoice.payed\"",
-        "did you mean \"invoice.paid\"?",
-        "billing.toml:9:28: error: the pattern \"customer.subscriptions.*\" matches no event type",
-        "did you mean \"subscriptions\"?",
-        "billing.toml:10:15: error: \"2026-13-01\" is not a Stripe API version",
-        "`rotation` must be one of \"immediate\", \"two_step\"",
-        "`secret_file` must stay inside billing.toml's directory: \"../app.secret\" (climbs out with `..`)",
-        "billing.toml:14:7: error: a webhook endpoint's `url` must be https",
-        "billing.toml:15:10: error: `events` cannot be empty",
-    ] {
-        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
-    }
+    assert_problems(
+        &text,
+        &[
+            "billing.toml:8:7: error: Stripe refuses a webhook endpoint on this machine (localhost, a loopback address), in test mode too: its URL must be publicly reachable\n",
+            "billing.toml:9:11: error: unknown event \"invoice.payed\"",
+            "did you mean \"invoice.paid\"?",
+            "billing.toml:9:28: error: the pattern \"customer.subscriptions.*\" matches no event type",
+            "did you mean \"subscriptions\"?",
+            "billing.toml:10:15: error: \"2026-13-01\" is not a Stripe API version",
+            "`rotation` must be one of \"immediate\", \"two_step\"",
+            "`secret_file` must stay inside billing.toml's directory: \"../app.secret\" (climbs out with `..`)",
+            "billing.toml:14:7: error: a webhook endpoint's `url` must be https",
+            "billing.toml:15:10: error: `events` cannot be empty",
+        ],
+    );
 }
 
 #[test]
@@ -1405,18 +1414,18 @@ name = "Pro"
 entitlements = ["ssso", "audit", "audit"]
 "#
     );
-    let shown = problems(&text);
-    for expected in [
-        "billing.toml:5:14: error: `lookup_key` is longer than 80 characters",
-        "billing.toml:7:8: error: `name` cannot be empty",
-        "billing.toml:8:14: error: [entitlements.sso] and [entitlements.export] share the lookup key \"sso\"",
-        "billing.toml:11:14: error: `lookup_key` cannot contain spaces or control characters",
-        "billing.toml:14:17: error: `entitlements` names `ssso`, which is not declared",
-        "did you mean \"sso\"?",
-        "billing.toml:14:34: error: `audit` is listed twice",
-    ] {
-        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
-    }
+    assert_problems(
+        &text,
+        &[
+            "billing.toml:5:14: error: `lookup_key` is longer than 80 characters",
+            "billing.toml:7:8: error: `name` cannot be empty",
+            "billing.toml:8:14: error: [entitlements.sso] and [entitlements.export] share the lookup key \"sso\"",
+            "billing.toml:11:14: error: `lookup_key` cannot contain spaces or control characters",
+            "billing.toml:14:17: error: `entitlements` names `ssso`, which is not declared",
+            "did you mean \"sso\"?",
+            "billing.toml:14:34: error: `audit` is listed twice",
+        ],
+    );
 }
 
 #[test]
@@ -1453,19 +1462,19 @@ amount = "1.00"
 interval = "month"
 meter = "off"
 "#;
-    let shown = problems(text);
-    for expected in [
-        "billing.toml:4:15: error: `aggregation` must be one of \"count\", \"sum\", \"last\"",
-        "billing.toml:7:14: error: meters `calls` and `twice` both declare event_name \"api_call\"",
-        "billing.toml:9:21: error: `event_time_window` must be one of \"day\", \"hour\"",
-        "billing.toml:20:9: error: `meter` on a one-time price",
-        "billing.toml:25:9: error: no meter `cals` is declared",
-        "did you mean \"calls\"?",
-        "aggregate_usage",
-        "billing.toml:31:9: error: meter `off` is declared `active = false`",
-    ] {
-        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
-    }
+    assert_problems(
+        text,
+        &[
+            "billing.toml:4:15: error: `aggregation` must be one of \"count\", \"sum\", \"last\"",
+            "billing.toml:7:14: error: meters `calls` and `twice` both declare event_name \"api_call\"",
+            "billing.toml:9:21: error: `event_time_window` must be one of \"day\", \"hour\"",
+            "billing.toml:20:9: error: `meter` on a one-time price",
+            "billing.toml:25:9: error: no meter `cals` is declared",
+            "did you mean \"calls\"?",
+            "aggregate_usage",
+            "billing.toml:31:9: error: meter `off` is declared `active = false`",
+        ],
+    );
 }
 
 #[test]
@@ -1491,16 +1500,16 @@ fn doctor_sells_names_event_presets_and_bad_values_point_at_their_place() {
     let catalog = valid("[doctor]\nsells = [\"invoicing\", \"connect\", \"invoicing\"]\n");
     assert_eq!(catalog.doctor.sells, ["connect", "invoicing"]);
     assert!(valid("").doctor.sells.is_empty());
-    let shown = problems("[doctor]\nsells = [\"invocing\", 3]\nsell = []\n");
-    for expected in [
-        "billing.toml:2:10: error: `sells` must be one of \"connect\", \"invoicing\", \"one_time_payments\", \"subscriptions\"",
-        "did you mean \"invoicing\"?",
-        "billing.toml:2:22: error: `sells` in `doctor` must contain only strings",
-        "billing.toml:3:1: error: unknown key `sell` in `doctor`",
-        "did you mean `sells`?",
-    ] {
-        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
-    }
+    assert_problems(
+        "[doctor]\nsells = [\"invocing\", 3]\nsell = []\n",
+        &[
+            "billing.toml:2:10: error: `sells` must be one of \"connect\", \"invoicing\", \"one_time_payments\", \"subscriptions\"",
+            "did you mean \"invoicing\"?",
+            "billing.toml:2:22: error: `sells` in `doctor` must contain only strings",
+            "billing.toml:3:1: error: unknown key `sell` in `doctor`",
+            "did you mean `sells`?",
+        ],
+    );
     let shown = problems("doctor = \"yes\"\n");
     assert!(shown.contains("billing.toml:1:10: error:"), "{shown}");
 }

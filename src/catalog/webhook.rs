@@ -319,13 +319,10 @@ fn expand_item(sink: &Sink, item: &Sp<String>) -> Option<Vec<&'static str>> {
         known.extend_from_slice(stripe_facts::EVENT_TYPES);
         let d = Diagnostic::new(item.span(), format!("unknown event \"{text}\""))
             .label("not an event type or preset");
-        match sink.suggest(text, &known) {
-            Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-            None => d.hint(format!(
-                "use a preset ({}), an event type such as \"invoice.paid\", a pattern such as \"customer.subscription.*\", or \"*\"",
-                preset_names().join(", ")
-            )),
-        }
+        d.hint(sink.did_you_mean(text, &known).unwrap_or_else(|| format!(
+            "use a preset ({}), an event type such as \"invoice.paid\", a pattern such as \"customer.subscription.*\", or \"*\"",
+            preset_names().join(", ")
+        )))
     };
     sink.push(d);
     None
@@ -376,13 +373,10 @@ fn api_version(sink: &Sink, value: Option<Sp<String>>) -> Option<ApiVersion> {
         format!("\"{text}\" is not a Stripe API version"),
     )
     .label("unknown API version");
-    d = match sink.suggest(text, stripe_facts::API_VERSIONS) {
-        Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-        None => d.hint(format!(
-            "write a version such as \"{}\", or \"{ACCOUNT_DEFAULT}\" for the account's default; leave it out for the version billing speaks",
-            stripe_facts::LATEST_API_VERSION
-        )),
-    };
+    d = d.hint(sink.did_you_mean(text, stripe_facts::API_VERSIONS).unwrap_or_else(|| format!(
+        "write a version such as \"{}\", or \"{ACCOUNT_DEFAULT}\" for the account's default; leave it out for the version billing speaks",
+        stripe_facts::LATEST_API_VERSION
+    )));
     sink.push(d);
     None
 }
@@ -531,14 +525,10 @@ pub(crate) fn webhooks(
     raw: Vec<RawWebhook>,
     place: &Place,
 ) -> BTreeMap<String, Webhook> {
-    fields::unique_ids(
-        sink,
-        &raw.iter()
-            .filter_map(|w| Some((address(w.key.get_ref()), w.id.as_ref()?)))
-            .collect::<Vec<_>>(),
-    );
-    let moves = raw.iter().map(|w| (&w.key, w.moved_from.as_ref()));
-    fields::renames(sink, address, moves);
+    let ids = raw
+        .iter()
+        .map(|w| (&w.key, w.id.as_ref(), w.moved_from.as_ref()));
+    fields::ids_and_renames(sink, address, ids);
     if let Some(extra) = raw.get(MAX_ENDPOINTS) {
         sink.push(
             Diagnostic::new(

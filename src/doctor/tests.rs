@@ -41,6 +41,11 @@ fn inputs<'a>(catalog: &'a Catalog, live: &'a LiveState, mode: KeyMode) -> Input
     }
 }
 
+/// The report on `live` for `catalog`, read with a key of `mode` (five passes to pass).
+fn examined(catalog: &Catalog, live: &LiveState, mode: KeyMode) -> Report {
+    examine(&inputs(catalog, live, mode), 5)
+}
+
 fn status(report: &Report, n: usize) -> Status {
     report.signals[n - 1].status
 }
@@ -63,25 +68,22 @@ fn presets_follow_what_the_catalog_sells() {
 fn an_endpoint_counts_when_enabled_and_https_or_loopback_in_test_mode() {
     let c = catalog(SELLS);
     let mut live = LiveState::matching(&c);
-    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let report = examined(&c, &live, KeyMode::Test);
     assert_eq!(status(&report, 1), Status::Pass);
     assert_eq!(status(&report, 6), Status::Pass);
     live.webhooks[0].url = "http://localhost:4242/hooks".to_owned();
-    assert_eq!(
-        status(&examine(&inputs(&c, &live, KeyMode::Test), 5), 1),
-        Status::Pass
-    );
-    let report = examine(&inputs(&c, &live, KeyMode::Live), 5);
+    assert_eq!(status(&examined(&c, &live, KeyMode::Test), 1), Status::Pass);
+    let report = examined(&c, &live, KeyMode::Live);
     assert_eq!(status(&report, 1), Status::Fail);
     assert!(
         report.signals[0].evidence[0].contains("on this machine, which live events never reach")
     );
     live.webhooks[0].url = "http://app.example.com/hooks".to_owned();
-    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let report = examined(&c, &live, KeyMode::Test);
     assert!(report.signals[0].evidence[0].contains("not https"));
     live.webhooks[0].url = "https://app.example.com/hooks".to_owned();
     live.webhooks[0].disabled = true;
-    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let report = examined(&c, &live, KeyMode::Test);
     assert_eq!(
         (status(&report, 1), status(&report, 6)),
         (Status::Fail, Status::Fail)
@@ -95,14 +97,14 @@ fn the_wildcard_covers_every_event_and_a_missing_one_is_named() {
     live.webhooks[0]
         .events
         .retain(|e| e != "payment_intent.succeeded");
-    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let report = examined(&c, &live, KeyMode::Test);
     assert_eq!(report.signals[0].missing, ["payment_intent.succeeded"]);
     assert!(
         report.signals[0].fix[0]
             .contains("in [webhooks.app]: events = [\"one_time_payments\", \"subscriptions\"]")
     );
     live.webhooks[0].events = vec!["*".to_owned()];
-    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let report = examined(&c, &live, KeyMode::Test);
     assert_eq!(status(&report, 1), Status::Pass);
 }
 
@@ -111,7 +113,7 @@ fn an_endpoint_on_the_accounts_default_version_fails_signal_6() {
     let c = catalog(SELLS);
     let mut live = LiveState::matching(&c);
     live.webhooks[0].api_version = None;
-    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let report = examined(&c, &live, KeyMode::Test);
     assert_eq!(status(&report, 6), Status::Fail);
     assert_eq!(report.signals[5].missing, [live.webhooks[0].id.clone()]);
 }
@@ -166,7 +168,7 @@ fn test_and_live_apart_needs_both_modes_with_keys_of_their_own() {
     };
     let apart = catalog(&envs("LIVE_KEY"));
     let live = LiveState::matching(&apart);
-    let report = examine(&inputs(&apart, &live, KeyMode::Test), 5);
+    let report = examined(&apart, &live, KeyMode::Test);
     assert_eq!(status(&report, 7), Status::Pass);
     assert!(
         report.signals[6]
@@ -175,7 +177,7 @@ fn test_and_live_apart_needs_both_modes_with_keys_of_their_own() {
             .any(|e| e.contains("restricted key (rk_)"))
     );
     let shared = catalog(&envs("TEST_KEY"));
-    let report = examine(&inputs(&shared, &live, KeyMode::Test), 5);
+    let report = examined(&shared, &live, KeyMode::Test);
     assert_eq!(status(&report, 7), Status::Fail);
     assert!(
         report.signals[6]
@@ -183,7 +185,7 @@ fn test_and_live_apart_needs_both_modes_with_keys_of_their_own() {
             .contains("same variable, TEST_KEY")
     );
     let none = catalog("");
-    let report = examine(&inputs(&none, &live, KeyMode::Test), 5);
+    let report = examined(&none, &live, KeyMode::Test);
     assert_eq!(
         report.signals[6].missing,
         ["billing.toml declares no environments"]
@@ -206,7 +208,7 @@ fn tax_passes_with_stripe_tax_and_a_registration_or_a_manual_rate() {
     );
     let live = LiveState::matching(&rates);
     assert_eq!(
-        status(&examine(&inputs(&rates, &live, KeyMode::Test), 5), 4),
+        status(&examined(&rates, &live, KeyMode::Test), 4),
         Status::Pass
     );
 }
@@ -224,7 +226,7 @@ fn a_summary_lists_ten_names_and_counts_the_rest() {
             p
         })
         .collect();
-    let report = examine(&inputs(&c, &live, KeyMode::Test), 5);
+    let report = examined(&c, &live, KeyMode::Test);
     let eighth = &report.signals[7];
     assert_eq!(eighth.missing.len(), 25);
     assert!(

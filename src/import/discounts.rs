@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::amount;
 use super::keys::{self, KeySpace};
-use super::place::{kept, oldest_first, written_at};
+use super::place::{oldest_first, written_at};
 use super::write::{Table, Value};
 use super::{
     Ctx, Problems, Severity, checked, held_keys, metadata_table, nest, number, on_remove,
@@ -292,15 +292,14 @@ fn coupon_entries<'a>(
     }
     // Several managed coupons at one address: the newest is written; the plan deletes the
     // others.
-    let current = kept(entries.iter().map(|(c, ours, _)| (*c, ours.as_ref())));
-    entries.retain(|(c, ours, _)| match ours {
-        Some(k) if current.get(k) != Some(&c.id.as_str()) => {
-            ctx.skip_duplicate(ResourceKind::Coupon, &c.id, k, ("coupon", "deletes"));
-            excluded.insert(&c.id, "skipped".to_owned());
-            false
-        }
-        _ => true,
-    });
+    let duplicates = ctx.duplicates(
+        entries.iter().map(|(c, ours, _)| (*c, ours.as_ref())),
+        ("coupon", "deletes"),
+    );
+    entries.retain(|(c, _, _)| !duplicates.contains(c.id.as_str()));
+    for id in duplicates {
+        excluded.insert(id, "skipped".to_owned());
+    }
     entries
 }
 
@@ -310,30 +309,10 @@ fn coupon_keys(
     ctx: &mut Ctx<'_>,
     entries: Vec<Entry<'_, LiveCoupon>>,
 ) -> (Table, BTreeMap<String, CouponLimits>) {
-    let mut space = KeySpace::default();
-    let held = ctx.held::<LiveCoupon>();
-    for k in entries
-        .iter()
-        .filter_map(|(_, ours, _)| ours.as_ref())
-        .chain(&held)
-    {
-        space.reserve(k);
-    }
     let mut coupons = Table::default();
     let mut limits: BTreeMap<String, CouponLimits> = BTreeMap::new();
-    for (c, ours, table) in entries {
-        let key = match ours {
-            Some(k) => k,
-            None => {
-                let base = c
-                    .name
-                    .as_deref()
-                    .and_then(keys::slug)
-                    .or_else(|| keys::slug(&c.id))
-                    .unwrap_or_else(|| "coupon".to_owned());
-                ctx.claim(&mut space, ResourceKind::Coupon, &c.id, &base, |_| true)
-            }
-        };
+    let name = |c: &LiveCoupon| c.name.as_deref().and_then(keys::slug);
+    for (c, key, table) in ctx.keyed(entries, name, "coupon") {
         limits.insert(
             c.id.clone(),
             CouponLimits {
@@ -357,19 +336,11 @@ fn codes(
     let mut entries = code_entries(ctx, coupons, excluded);
     // Several managed codes at one address: the one the plan keeps (the newest active, else
     // the newest) is written; the plan deactivates the others.
-    let current = kept(entries.iter().map(|(p, ours, _)| (*p, ours.as_ref())));
-    entries.retain(|(p, ours, _)| match ours {
-        Some(k) if current.get(k).is_some_and(|id| *id != p.id) => {
-            ctx.skip_duplicate(
-                ResourceKind::PromotionCode,
-                &p.id,
-                k,
-                ("code", "deactivates"),
-            );
-            false
-        }
-        _ => true,
-    });
+    let duplicates = ctx.duplicates(
+        entries.iter().map(|(p, ours, _)| (*p, ours.as_ref())),
+        ("code", "deactivates"),
+    );
+    entries.retain(|(p, _, _)| !duplicates.contains(p.id.as_str()));
     code_keys(ctx, entries)
 }
 

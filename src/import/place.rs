@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::keys::KeySpace;
+use super::keys::{self, KeySpace};
 use super::report::Renamed;
+use super::write::Table;
 use super::{Ctx, Owner, held_keys, marker_key, owner, unknown_address};
 use crate::live::{LiveKind, LiveObject};
 use crate::resource::{Address, ResourceKind};
@@ -74,6 +75,62 @@ impl Ctx<'_> {
         )
     }
 
+    /// The table of a kind whose objects stand alone: its entries but the duplicates
+    /// ([`Self::duplicates`], `what` they are and what `billing plan` does to them), each under
+    /// its key ([`Self::keyed`], from `base` or `fallback`).
+    pub(crate) fn table_of<T: LiveKind>(
+        &mut self,
+        mut entries: Vec<(&T, Option<String>, Table)>,
+        what: (&str, &str),
+        base: impl Fn(&T) -> Option<String>,
+        fallback: &str,
+    ) -> Table {
+        let duplicates = self.duplicates(
+            entries.iter().map(|(live, ours, _)| (*live, ours.as_ref())),
+            what,
+        );
+        entries.retain(|(live, _, _)| !duplicates.contains(live.id()));
+        let mut table = Table::default();
+        for (_, key, t) in self.keyed(entries, base, fallback) {
+            table.table(&key, t);
+            self.report.wrote(T::KIND);
+        }
+        table
+    }
+
+    /// The key each entry is written under: the one its marker holds, else one claimed for it
+    /// from `base` (else from its id, else `fallback`) among the keys no marker holds.
+    pub(crate) fn keyed<'t, T: LiveKind>(
+        &mut self,
+        entries: Vec<(&'t T, Option<String>, Table)>,
+        base: impl Fn(&T) -> Option<String>,
+        fallback: &str,
+    ) -> Vec<(&'t T, String, Table)> {
+        let mut space = KeySpace::default();
+        let held = self.held::<T>();
+        for k in entries
+            .iter()
+            .filter_map(|(_, ours, _)| ours.as_ref())
+            .chain(&held)
+        {
+            space.reserve(k);
+        }
+        let mut out = Vec::new();
+        for (live, ours, table) in entries {
+            let key = match ours {
+                Some(k) => k,
+                None => {
+                    let base = base(live)
+                        .or_else(|| keys::slug(live.id()))
+                        .unwrap_or_else(|| fallback.to_owned());
+                    self.claim(&mut space, T::KIND, live.id(), &base, |_| true)
+                }
+            };
+            out.push((live, key, table));
+        }
+        out
+    }
+
     /// The key of an object billing adopts: `base`, else the first of `base_2`, `base_3`, …
     /// free in `space` that `allowed` accepts; a key that differs from `base` is reported.
     pub(crate) fn claim(
@@ -96,9 +153,31 @@ impl Ctx<'_> {
         claimed.key
     }
 
+    /// The managed objects left out because another one at the same address is written
+    /// ([`kept`]; `entries`: each object and its key when billing manages it), each reported
+    /// (`what`: the kind's noun and what `billing plan` does to them). Their ids.
+    pub(crate) fn duplicates<'t, 'k, T: LiveKind>(
+        &mut self,
+        entries: impl IntoIterator<Item = (&'t T, Option<&'k String>)>,
+        what: (&str, &str),
+    ) -> BTreeSet<&'t str> {
+        let entries: Vec<(&'t T, Option<&'k String>)> = entries.into_iter().collect();
+        let current = kept(entries.iter().copied());
+        let mut left_out = BTreeSet::new();
+        for (live, ours) in entries {
+            if let Some(k) = ours
+                && current.get(k) != Some(&live.id())
+            {
+                self.skip_duplicate(T::KIND, live.id(), k, what);
+                left_out.insert(live.id());
+            }
+        }
+        left_out
+    }
+
     /// Reports a managed object left out because another one billing manages at the same
     /// address is written: `noun` names the kind, `fate` is what `billing plan` does to it.
-    pub(crate) fn skip_duplicate(
+    fn skip_duplicate(
         &mut self,
         kind: ResourceKind,
         id: &str,
@@ -119,7 +198,7 @@ impl Ctx<'_> {
 /// The object written at each address that managed objects share: the one the plan keeps,
 /// active before inactive, then the newest (`entries`: each object and its key when billing
 /// manages it). Maps each key to the id of its object.
-pub(crate) fn kept<'t, 'k, T: LiveObject + 't>(
+fn kept<'t, 'k, T: LiveObject + 't>(
     entries: impl IntoIterator<Item = (&'t T, Option<&'k String>)>,
 ) -> BTreeMap<String, &'t str> {
     let mut current: BTreeMap<String, &'t T> = BTreeMap::new();

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::amount::{self, Written};
 use super::keys::{self, KeySpace};
-use super::place::{adoptable_id, kept, oldest_first, written_at};
+use super::place::{adoptable_id, oldest_first, written_at};
 use super::report::{NoLookupKey, Renamed};
 use super::write::{Table, Value};
 use super::{
@@ -412,20 +412,14 @@ fn product_entries<'a>(
     }
     // Several managed products at one address: the one the plan keeps (the newest active,
     // else the newest) is written; the plan archives the others.
-    let current = kept(entries.iter().map(|e| (e.live, e.ours.as_ref())));
-    entries.retain(|e| match &e.ours {
-        Some(k) if current.get(k) != Some(&e.live.id.as_str()) => {
-            ctx.skip_duplicate(
-                ResourceKind::Product,
-                &e.live.id,
-                k,
-                ("product", "archives"),
-            );
-            excluded.insert(&e.live.id, "skipped".to_owned());
-            false
-        }
-        _ => true,
-    });
+    let duplicates = ctx.duplicates(
+        entries.iter().map(|e| (e.live, e.ours.as_ref())),
+        ("product", "archives"),
+    );
+    entries.retain(|e| !duplicates.contains(e.live.id.as_str()));
+    for id in duplicates {
+        excluded.insert(id, "skipped".to_owned());
+    }
     entries
 }
 

@@ -6,8 +6,8 @@
 //! which changes nothing (billing never clears a setting nor touches an undeclared
 //! registration).
 
-use super::keys::{self, KeySpace};
-use super::place::{adoptable_id, kept, oldest_first, written_at};
+use super::keys;
+use super::place::{adoptable_id, oldest_first, written_at};
 use super::write::{Table, Value};
 use super::{
     Ctx, Problems, Severity, checked, forgets, metadata_table, nest, number, on_remove, refused,
@@ -195,46 +195,24 @@ fn wrap_rate(entry: &Table) -> Table {
 
 /// `[tax_rates]`.
 pub(crate) fn rates(ctx: &mut Ctx<'_>) -> Table {
-    let mut entries = rate_entries(ctx);
+    let entries = rate_entries(ctx);
     // Several managed rates at one address: the newest active one is written (else the
     // newest); the plan archives the others.
-    let current = kept(entries.iter().map(|(r, ours, _)| (*r, ours.as_ref())));
-    entries.retain(|(r, ours, _)| match ours {
-        Some(k) if current.get(k).is_some_and(|id| *id != r.id) => {
-            ctx.skip_duplicate(ResourceKind::TaxRate, &r.id, k, ("tax rate", "archives"));
-            false
-        }
-        _ => true,
-    });
-    let mut space = KeySpace::default();
-    let held = ctx.held::<LiveTaxRate>();
-    for k in current.keys().chain(&held) {
-        space.reserve(k);
-    }
-    let mut table = Table::default();
-    for (r, ours, t) in entries {
-        let key = match ours {
-            Some(k) => k,
-            None => {
-                let words = [
-                    Some(r.display_name.as_str()),
-                    r.country.as_deref(),
-                    r.state.as_deref(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-                let base = keys::slug(&words)
-                    .or_else(|| keys::slug(&r.id))
-                    .unwrap_or_else(|| "tax_rate".to_owned());
-                ctx.claim(&mut space, ResourceKind::TaxRate, &r.id, &base, |_| true)
-            }
-        };
-        table.table(&key, t);
-        ctx.report.wrote(ResourceKind::TaxRate);
-    }
-    table
+    ctx.table_of(entries, ("tax rate", "archives"), rate_key, "tax_rate")
+}
+
+/// The key a rate billing adopts is given: from its name, country and state.
+fn rate_key(r: &LiveTaxRate) -> Option<String> {
+    let words = [
+        Some(r.display_name.as_str()),
+        r.country.as_deref(),
+        r.state.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    keys::slug(&words)
 }
 
 /// The rates that can be written, oldest first, each with its key from its marker and its

@@ -5,8 +5,8 @@
 //! an endpoint's signing secret, so none is written; adopting an endpoint keeps it and its
 //! secret.
 
-use super::keys::{self, KeySpace};
-use super::place::{adoptable_id, kept, oldest_first, written_at};
+use super::keys;
+use super::place::{adoptable_id, oldest_first, written_at};
 use super::write::{Table, Value};
 use super::{Ctx, Problems, Severity, checked, metadata_table, nest, strings, text_field};
 use crate::live::{CONNECT_KEY, LiveWebhook};
@@ -54,47 +54,25 @@ fn endpoint_table(ctx: &Ctx<'_>, w: &LiveWebhook, ours: bool, problems: &mut Pro
 
 /// `[webhooks]`.
 pub(crate) fn endpoints(ctx: &mut Ctx<'_>) -> Table {
-    let mut entries = entries(ctx);
+    let entries = entries(ctx);
     // Several managed endpoints at one address (a two-step rotation under way): the newest is
     // written; the plan deletes the others.
-    let current = kept(entries.iter().map(|(w, ours, _)| (*w, ours.as_ref())));
-    entries.retain(|(w, ours, _)| match ours {
-        Some(k) if current.get(k).is_some_and(|id| *id != w.id) => {
-            let what = ("webhook endpoint", "deletes");
-            ctx.skip_duplicate(ResourceKind::WebhookEndpoint, &w.id, k, what);
-            false
-        }
-        _ => true,
-    });
-    let mut space = KeySpace::default();
-    for k in current.keys().chain(&ctx.held::<LiveWebhook>()) {
-        space.reserve(k);
-    }
-    let mut table = Table::default();
-    for (w, ours, t) in entries {
-        let key = match ours {
-            Some(k) => k,
-            None => {
-                let words = w.description.as_deref().unwrap_or(&w.url);
-                let words = words
-                    .trim_start_matches("https://")
-                    .trim_start_matches("http://");
-                let base = keys::slug(words)
-                    .or_else(|| keys::slug(&w.id))
-                    .unwrap_or_else(|| "webhook".to_owned());
-                ctx.claim(
-                    &mut space,
-                    ResourceKind::WebhookEndpoint,
-                    &w.id,
-                    &base,
-                    |_| true,
-                )
-            }
-        };
-        table.table(&key, t);
-        ctx.report.wrote(ResourceKind::WebhookEndpoint);
-    }
-    table
+    ctx.table_of(
+        entries,
+        ("webhook endpoint", "deletes"),
+        endpoint_key,
+        "webhook",
+    )
+}
+
+/// The key an endpoint billing adopts is given: from its description, else its URL.
+fn endpoint_key(w: &LiveWebhook) -> Option<String> {
+    let words = w.description.as_deref().unwrap_or(&w.url);
+    keys::slug(
+        words
+            .trim_start_matches("https://")
+            .trim_start_matches("http://"),
+    )
 }
 
 /// The endpoints that can be written, oldest first, each with its key from its marker and its

@@ -194,6 +194,25 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// The change at `address`.
+    #[cfg(test)]
+    pub(crate) fn change_at(&self, address: &str) -> &Change {
+        self.changes
+            .iter()
+            .find(|c| c.address == address)
+            .unwrap_or_else(|| panic!("no change at {address}: {:#?}", self.changes))
+    }
+
+    /// What each step of `change` does, in the order the change lists them.
+    #[cfg(test)]
+    pub(crate) fn step_descriptions(&self, change: &Change) -> Vec<&str> {
+        change
+            .steps
+            .iter()
+            .map(|&s| self.steps[s].description.as_str())
+            .collect()
+    }
+
     /// Counts for the summary line (an unarchive counts as an update).
     pub(crate) fn summary(&self) -> Summary {
         self.changes.iter().map(|c| c.action).collect()

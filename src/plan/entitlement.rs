@@ -19,7 +19,7 @@ use stripe_client_core::StripeRequest;
 use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
-use super::lifecycle::{Blocked, Lifecycle, Planned};
+use super::lifecycle::{Blocked, Lifecycle, Planned, update_by_id};
 use super::placed::{ProductState, Products};
 use super::request::{Encode, ObjRef, Request, Resolve, StepId, Write, Writes, rank};
 use super::value::{FieldChange, FieldValue};
@@ -61,12 +61,8 @@ impl<'a> Lifecycle<'a> for Features {
     type Entry = Entitlement;
     type Live = LiveFeature;
 
-    fn entries(&self, catalog: &'a Catalog) -> Vec<(&'a str, &'a Entitlement)> {
-        catalog
-            .entitlements
-            .iter()
-            .map(|(k, e)| (k.as_str(), e))
-            .collect()
+    fn entries(&self, catalog: &'a Catalog) -> &'a BTreeMap<String, Entitlement> {
+        &catalog.entitlements
     }
 
     fn title(&self, e: &Entitlement) -> String {
@@ -113,15 +109,14 @@ impl<'a> Lifecycle<'a> for Features {
             entry: e.clone(),
             metadata: owned_metadata(&e.metadata, address, b.namespace, None),
         };
-        Planned {
-            fields: vec![
+        Planned::new(
+            vec![
                 FieldChange::new("name", FieldValue::None, FieldValue::Text(e.name.clone())),
                 FieldChange::new("lookup_key", FieldValue::None, lookup_value(&e.lookup_key)),
             ],
-            notes: Vec::new(),
-            request: Writes::Create(spec).into(),
-            depends_on: Vec::new(),
-        }
+            Vec::new(),
+            Writes::Create(spec),
+        )
     }
 
     /// The lookup key: Stripe fixes it at creation.
@@ -162,16 +157,11 @@ impl<'a> Lifecycle<'a> for Features {
         }
         let desired = owned_metadata(&e.metadata, address, b.namespace, None);
         update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
-        (!fields.is_empty()).then(|| Planned {
+        Planned::changes(
             fields,
-            notes: Vec::new(),
-            request: Writes::<FeatureSpec>::Update {
-                object: ObjRef::Id(live.id.clone()),
-                update,
-            }
-            .into(),
-            depends_on: Vec::new(),
-        })
+            Vec::new(),
+            update_by_id::<FeatureSpec>(&live.id, update),
+        )
     }
 
     fn retire(&self, live: &LiveFeature) -> (Action, Request) {
@@ -179,10 +169,9 @@ impl<'a> Lifecycle<'a> for Features {
             active: Some(false),
             ..FeatureUpdate::default()
         };
-        let object = ObjRef::Id(live.id.clone());
         (
             Action::Archive,
-            Writes::<FeatureSpec>::Update { object, update }.into(),
+            update_by_id::<FeatureSpec>(&live.id, update).into(),
         )
     }
 

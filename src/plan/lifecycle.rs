@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
-use super::request::{Request, StepId};
+use super::request::{Encode, ObjRef, Request, StepId, Writes};
 use super::value::{FieldChange, FieldValue};
 use crate::catalog::Catalog;
 use crate::digest::fingerprint;
@@ -28,6 +28,39 @@ pub(crate) struct Planned {
     pub request: Request,
     /// Steps that must succeed first.
     pub depends_on: Vec<StepId>,
+}
+
+impl Planned {
+    /// A write that waits for no other step: `request`, described by `fields` and `notes`.
+    pub(crate) fn new(
+        fields: Vec<FieldChange>,
+        notes: Vec<String>,
+        request: impl Into<Request>,
+    ) -> Self {
+        Self {
+            fields,
+            notes,
+            request: request.into(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    /// The update in place that `fields` describe, if any field differs.
+    pub(crate) fn changes(
+        fields: Vec<FieldChange>,
+        notes: Vec<String>,
+        request: impl Into<Request>,
+    ) -> Option<Self> {
+        (!fields.is_empty()).then(|| Self::new(fields, notes, request))
+    }
+}
+
+/// The write that changes the live object `id` of a kind whose creations are `S`.
+pub(crate) fn update_by_id<S: Encode>(id: &str, update: S::Update) -> Writes<S> {
+    Writes::Update {
+        object: ObjRef::Id(id.to_owned()),
+        update,
+    }
 }
 
 /// A conflict stands in the way of an entry (the kind reported it to the builder): nothing is
@@ -61,8 +94,8 @@ pub(crate) trait Lifecycle<'a> {
     /// Its live object.
     type Live: LiveKind;
 
-    /// Every declared entry, by key.
-    fn entries(&self, catalog: &'a Catalog) -> Vec<(&'a str, &'a Self::Entry)>;
+    /// Every declared entry, by key: the catalog's table of the kind.
+    fn entries(&self, catalog: &'a Catalog) -> &'a BTreeMap<String, Self::Entry>;
 
     /// How a reviewer recognises the declared object.
     fn title(&self, entry: &Self::Entry) -> String;
@@ -207,26 +240,53 @@ fn create<'a, K: Lifecycle<'a>>(
     entry: &'a K::Entry,
     at: &[&'a K::Live],
 ) {
-    let noun = K::Live::KIND.noun();
     let planned = kind.create(b, address, entry);
-    let mut change = Change::new(
-        K::Live::KIND,
-        address,
-        Action::Create,
-        None,
-        kind.title(entry),
-        fingerprint_of(b, at),
-    );
+    let mut change = new_change(b, kind, address, entry, Action::Create, None, at);
     change.fields = planned.fields;
     change.notes = planned.notes;
+    add_creation(b, kind, change, entry, planned.request, planned.depends_on);
+}
+
+/// The change at `address` that `action` makes for `entry`, planned against `at` (the live
+/// objects there); `live` is the object it changes, if any.
+fn new_change<'a, K: Lifecycle<'a>>(
+    b: &Builder<'a>,
+    kind: &K,
+    address: &str,
+    entry: &K::Entry,
+    action: Action,
+    live: Option<&K::Live>,
+    at: &[&K::Live],
+) -> Change {
+    Change::new(
+        K::Live::KIND,
+        address,
+        action,
+        live.map(|l| l.id().to_owned()),
+        kind.title(entry),
+        fingerprint_of(b, at),
+    )
+}
+
+/// Adds `change` with the step that creates the entry's object (`request`, once `depends_on`
+/// succeeded), and lets the kind follow that step up: the change's index and the step.
+fn add_creation<'a, K: Lifecycle<'a>>(
+    b: &mut Builder<'a>,
+    kind: &K,
+    change: Change,
+    entry: &'a K::Entry,
+    request: Request,
+    depends_on: Vec<StepId>,
+) -> (usize, StepId) {
     let idx = b.add_change(change);
     let step = b.add_step(
         idx,
-        format!("create {noun}"),
-        planned.request,
-        planned.depends_on,
+        format!("create {}", K::Live::KIND.noun()),
+        request,
+        depends_on,
     );
     kind.created(b, idx, entry, step);
+    (idx, step)
 }
 
 /// The change that updates `live` in place (or unarchives, or archives it as declared).
@@ -245,14 +305,7 @@ fn update<'a, K: Lifecycle<'a>>(
         (true, false) => Action::Archive,
         _ => Action::Update,
     };
-    let mut change = Change::new(
-        K::Live::KIND,
-        address,
-        action,
-        Some(live.id().to_owned()),
-        kind.title(entry),
-        fingerprint_of(b, &[live]),
-    );
+    let mut change = new_change(b, kind, address, entry, action, Some(live), &[live]);
     if action == Action::Archive {
         change.reason = Some("billing.toml declares `active = false`".to_owned());
     }
@@ -278,13 +331,14 @@ fn replace<'a, K: Lifecycle<'a>>(
     shape: Vec<FieldChange>,
 ) {
     let noun = K::Live::KIND.noun();
-    let mut change = Change::new(
-        K::Live::KIND,
+    let mut change = new_change(
+        b,
+        kind,
         address,
+        entry,
         Action::Replace,
-        Some(live.id().to_owned()),
-        kind.title(entry),
-        fingerprint_of(b, &[live]),
+        Some(live),
+        &[live],
     );
     change.reason = Some(replacement(address, noun, &shape));
     change.fields = shape;
@@ -307,14 +361,7 @@ fn replace<'a, K: Lifecycle<'a>>(
     }
     let planned = kind.create(b, address, entry);
     change.notes.extend(planned.notes);
-    let idx = b.add_change(change);
-    let create = b.add_step(
-        idx,
-        format!("create {noun}"),
-        planned.request,
-        planned.depends_on,
-    );
-    kind.created(b, idx, entry, create);
+    let (idx, create) = add_creation(b, kind, change, entry, planned.request, planned.depends_on);
     if live.active() && !keeps {
         let (action, request) = kind.retire(live);
         let step = b.add_step(

@@ -165,11 +165,7 @@ mod tests {
             "{:?}",
             change.notes
         );
-        let steps: Vec<&str> = change
-            .steps
-            .iter()
-            .map(|&s| plan.steps[s].description.as_str())
-            .collect();
+        let steps = plan.step_descriptions(change);
         assert!(
             steps.contains(&"move the older price price_old here"),
             "{steps:?}"

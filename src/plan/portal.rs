@@ -15,7 +15,7 @@ use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
 use super::error::Conflict;
-use super::lifecycle::{self, Blocked, Lifecycle, Planned};
+use super::lifecycle::{self, Blocked, Lifecycle, Planned, update_by_id};
 use super::placed::PriceState;
 use super::placed::Products;
 use super::request::{Encode, Writes};
@@ -23,10 +23,9 @@ use super::request::{ObjRef, Request, StepId};
 use super::value::{FieldChange, FieldValue, push_if_changed};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, Portal, SubscriptionCancel};
-use crate::digest::fingerprint;
 use crate::live::LivePortal;
 use crate::plan::request::Resolve;
-use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, ResourceKind, owner, with_marker};
+use crate::resource::{MARKER_KEY, MARKER_NAMESPACE, Owner, owner, with_marker};
 
 /// Customers may switch their subscriptions between these products' prices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,14 +118,10 @@ impl<'p, 'a> Portals<'p, 'a> {
                 release.insert(key.to_owned(), None);
             }
         }
-        let mut change = Change::new(
-            ResourceKind::Portal,
-            address,
-            Action::Update,
-            Some(live.id.clone()),
-            "the account's default portal configuration".to_owned(),
-            fingerprint(&[live]),
-        );
+        let mut change = Change {
+            title: "the account's default portal configuration".to_owned(),
+            ..Change::of_live(address, Action::Update, live)
+        };
         let archives = archives(b);
         let archived: Vec<&str> = offered(live)
             .into_iter()
@@ -153,13 +148,13 @@ impl<'p, 'a> Portals<'p, 'a> {
         b.add_step(
             idx,
             "release the default portal configuration",
-            PortalWrite::Update {
-                object: ObjRef::Id(live.id.clone()),
-                update: PortalUpdate {
+            update_by_id::<PortalSpec>(
+                &live.id,
+                PortalUpdate {
                     metadata: release,
                     ..PortalUpdate::default()
                 },
-            },
+            ),
             vec![],
         );
     }
@@ -169,12 +164,8 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
     type Entry = Portal;
     type Live = LivePortal;
 
-    fn entries(&self, catalog: &'a Catalog) -> Vec<(&'a str, &'a Portal)> {
-        catalog
-            .portals
-            .iter()
-            .map(|(k, p)| (k.as_str(), p))
-            .collect()
+    fn entries(&self, catalog: &'a Catalog) -> &'a BTreeMap<String, Portal> {
+        &catalog.portals
     }
 
     fn title(&self, p: &Portal) -> String {
@@ -252,14 +243,14 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
         Some(Planned {
             fields,
             notes,
-            request: PortalWrite::Update {
-                object: ObjRef::Id(live.id.clone()),
-                update: PortalUpdate {
+            request: update_by_id::<PortalSpec>(
+                &live.id,
+                PortalUpdate {
                     settings: settings_changed.then_some(want),
                     metadata,
                     active: (!live.active).then_some(true),
                 },
-            }
+            )
             .into(),
             depends_on: ready,
         })
@@ -270,14 +261,9 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
             active: Some(false),
             ..PortalUpdate::default()
         };
-        let portal = ObjRef::Id(live.id.clone());
         (
             Action::Deactivate,
-            PortalWrite::Update {
-                object: portal,
-                update,
-            }
-            .into(),
+            update_by_id::<PortalSpec>(&live.id, update).into(),
         )
     }
 

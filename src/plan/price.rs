@@ -952,48 +952,49 @@ macro_rules! tiers {
     };
 }
 
+/// Currency options as one of async-stripe's currency-option parameter types (`$ty`, with its
+/// tier and `up_to` types).
+macro_rules! currency_options {
+    ($options:expr, $ty:ident, $tiers:ident, $up_to:ident) => {
+        $options
+            .iter()
+            .map(|(c, o)| {
+                let mut out = $ty::new();
+                out.tax_behavior = o.tax_behavior.map(|t| parse(t.as_str()));
+                match &o.pricing {
+                    CurrencyOptionPricing::PerUnit(a) => {
+                        (out.unit_amount, out.unit_amount_decimal) = split(Some(*a))
+                    }
+                    CurrencyOptionPricing::Tiered(t) => out.tiers = Some(tiers!(t, $tiers, $up_to)),
+                }
+                (currency(*c), out)
+            })
+            .collect()
+    };
+}
+
 fn create_options(
     options: &std::collections::BTreeMap<crate::catalog::Currency, CurrencyOption>,
 ) -> HashMap<stripe_types::Currency, CreatePriceCurrencyOptions> {
     use stripe_product::price::CreatePriceCurrencyOptionsTiersUpTo as UpTo;
-    options
-        .iter()
-        .map(|(c, o)| {
-            let mut out = CreatePriceCurrencyOptions::new();
-            out.tax_behavior = o.tax_behavior.map(|t| parse(t.as_str()));
-            match &o.pricing {
-                CurrencyOptionPricing::PerUnit(a) => {
-                    (out.unit_amount, out.unit_amount_decimal) = split(Some(*a))
-                }
-                CurrencyOptionPricing::Tiered(t) => {
-                    out.tiers = Some(tiers!(t, CreatePriceCurrencyOptionsTiers, UpTo))
-                }
-            }
-            (currency(*c), out)
-        })
-        .collect()
+    currency_options!(
+        options,
+        CreatePriceCurrencyOptions,
+        CreatePriceCurrencyOptionsTiers,
+        UpTo
+    )
 }
 
 fn update_options(
     options: &std::collections::BTreeMap<crate::catalog::Currency, CurrencyOption>,
 ) -> HashMap<stripe_types::Currency, UpdatePriceCurrencyOptions> {
     use stripe_product::price::UpdatePriceCurrencyOptionsTiersUpTo as UpTo;
-    options
-        .iter()
-        .map(|(c, o)| {
-            let mut out = UpdatePriceCurrencyOptions::new();
-            out.tax_behavior = o.tax_behavior.map(|t| parse(t.as_str()));
-            match &o.pricing {
-                CurrencyOptionPricing::PerUnit(a) => {
-                    (out.unit_amount, out.unit_amount_decimal) = split(Some(*a))
-                }
-                CurrencyOptionPricing::Tiered(t) => {
-                    out.tiers = Some(tiers!(t, UpdatePriceCurrencyOptionsTiers, UpTo))
-                }
-            }
-            (currency(*c), out)
-        })
-        .collect()
+    currency_options!(
+        options,
+        UpdatePriceCurrencyOptions,
+        UpdatePriceCurrencyOptionsTiers,
+        UpTo
+    )
 }
 
 /// `POST /v1/prices`.

@@ -9,9 +9,9 @@ use stripe_client_core::StripeRequest;
 
 use super::action::Action;
 use super::builder::Builder;
-use super::lifecycle::{Lifecycle, Planned};
+use super::lifecycle::{Lifecycle, Planned, update_by_id};
+use super::request::Request;
 use super::request::{Encode, Writes};
-use super::request::{ObjRef, Request};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
 use crate::catalog::{Catalog, TaxRate};
@@ -145,12 +145,8 @@ impl<'a> Lifecycle<'a> for TaxRates {
     type Entry = TaxRate;
     type Live = LiveTaxRate;
 
-    fn entries(&self, catalog: &'a Catalog) -> Vec<(&'a str, &'a TaxRate)> {
-        catalog
-            .tax_rates
-            .iter()
-            .map(|(k, r)| (k.as_str(), r))
-            .collect()
+    fn entries(&self, catalog: &'a Catalog) -> &'a BTreeMap<String, TaxRate> {
+        &catalog.tax_rates
     }
 
     fn title(&self, r: &TaxRate) -> String {
@@ -172,12 +168,11 @@ impl<'a> Lifecycle<'a> for TaxRates {
 
     fn create(&self, b: &Builder<'a>, address: &str, r: &'a TaxRate) -> Planned {
         let spec = Self::spec(b, address, r);
-        Planned {
-            fields: Self::creation_fields(r),
-            notes: Vec::new(),
-            request: TaxRateWrite::Create(spec).into(),
-            depends_on: Vec::new(),
-        }
+        Planned::new(
+            Self::creation_fields(r),
+            Vec::new(),
+            TaxRateWrite::Create(spec),
+        )
     }
 
     /// Percentage and inclusiveness, and clearing a field: Stripe's update marks only
@@ -267,16 +262,11 @@ impl<'a> Lifecycle<'a> for TaxRates {
         }
         let desired = owned_metadata(&r.metadata, address, b.namespace, r.on_remove.recorded());
         update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
-        (!fields.is_empty()).then(|| Planned {
+        Planned::changes(
             fields,
-            notes: Vec::new(),
-            request: TaxRateWrite::Update {
-                object: ObjRef::Id(live.id.clone()),
-                update,
-            }
-            .into(),
-            depends_on: Vec::new(),
-        })
+            Vec::new(),
+            update_by_id::<TaxRateSpec>(&live.id, update),
+        )
     }
 
     fn retire(&self, live: &LiveTaxRate) -> (Action, Request) {
@@ -284,14 +274,9 @@ impl<'a> Lifecycle<'a> for TaxRates {
             active: Some(false),
             ..TaxRateUpdate::default()
         };
-        let rate = ObjRef::Id(live.id.clone());
         (
             Action::Archive,
-            TaxRateWrite::Update {
-                object: rate,
-                update,
-            }
-            .into(),
+            update_by_id::<TaxRateSpec>(&live.id, update).into(),
         )
     }
 

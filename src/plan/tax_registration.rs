@@ -8,7 +8,7 @@ use stripe_client_core::StripeRequest;
 use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
-use super::request::ObjRef;
+use super::lifecycle::update_by_id;
 use super::request::{Encode, Writes};
 use super::value::{FieldChange, FieldValue};
 use super::wire::WireRequest;
@@ -228,10 +228,7 @@ fn update(b: &mut Builder<'_>, r: &Registration, live: &LiveRegistration) {
         } else {
             "update tax registration"
         },
-        RegistrationWrite::Update {
-            object: ObjRef::Id(live.id.clone()),
-            update,
-        },
+        update_by_id::<RegistrationSpec>(&live.id, update),
         vec![],
     );
 }

@@ -314,11 +314,7 @@ fn a_product_id_pin_adopts_an_unmarked_product_conflicts_with_a_foreign_one_and_
     p.id = "prod_pinned".into();
     p.metadata = BTreeMap::new().into();
     let adopted = super::plan(&catalog(&pinned), &live(vec![p.clone()], vec![])).unwrap();
-    let product_change = adopted
-        .changes
-        .iter()
-        .find(|c| c.address == "products.pro")
-        .unwrap();
+    let product_change = adopted.change_at("products.pro");
     assert_eq!(product_change.action, Action::Adopt);
     assert_eq!(product_change.id.as_deref(), Some("prod_pinned"));
     p.metadata = BTreeMap::from([
@@ -879,12 +875,8 @@ fn step_lists(catalog: &Catalog, live: &LiveState, replace: &[&str]) -> Vec<Stri
     plan.changes
         .iter()
         .map(|c| {
-            let steps: Vec<&str> = c
-                .steps
-                .iter()
-                .map(|&s| plan.steps[s].description.as_str())
-                .collect();
-            format!("{} {:?}: {}", c.address, c.action, steps.join(", "))
+            let steps = plan.step_descriptions(c).join(", ");
+            format!("{} {:?}: {}", c.address, c.action, steps)
         })
         .collect()
 }
@@ -899,18 +891,9 @@ fn webhook_endpoints_are_created_with_their_presets_expanded_and_disabled_after(
     let mut live = LiveState::matching(&catalog);
     live.webhooks.retain(|w| w.id == "we_pinned");
     let plan = plan(&catalog, &live).unwrap();
-    let platform = plan
-        .changes
-        .iter()
-        .find(|c| c.address == "webhooks.platform")
-        .unwrap();
-    let steps: Vec<&str> = platform
-        .steps
-        .iter()
-        .map(|&s| plan.steps[s].description.as_str())
-        .collect();
+    let platform = plan.change_at("webhooks.platform");
     assert_eq!(
-        steps,
+        plan.step_descriptions(platform),
         [
             "create webhook endpoint",
             "disable the new webhook endpoint"
@@ -1000,11 +983,7 @@ fn a_webhook_api_version_or_connect_change_replaces_it_and_says_the_secret_chang
     let live = LiveState::matching(&catalog(WEBHOOKS));
     let catalog = catalog(&catalog_text);
     let plan = plan(&catalog, &live).unwrap();
-    let change = plan
-        .changes
-        .iter()
-        .find(|c| c.address == "webhooks.platform")
-        .unwrap();
+    let change = plan.change_at("webhooks.platform");
     assert_eq!(change.action, Action::Replace);
     assert!(change.notes.iter().any(|n| n.starts_with("the signing secret changes: deploy the new secret before the old endpoint we_platform is deleted")), "{:?}", change.notes);
     // Rotated in two steps: the old endpoint stays until the next apply.
@@ -1109,11 +1088,7 @@ fn an_adopted_endpoint_is_not_replaced_over_connect_and_the_plan_says_why() {
         "rotation = \"two_step\"\nid = \"we_dashboard\"",
     );
     let plan = plan(&super::tests::catalog(&text), &live).unwrap();
-    let change = plan
-        .changes
-        .iter()
-        .find(|c| c.address == "webhooks.platform")
-        .unwrap();
+    let change = plan.change_at("webhooks.platform");
     assert_eq!(change.action, Action::Adopt, "{change:#?}");
     assert!(change.fields.iter().all(|f| !f.forces_replacement));
     assert!(
@@ -1159,11 +1134,7 @@ fn a_feature_name_changes_in_place_and_a_new_lookup_key_replaces_it() {
         ]
     );
     let plan = plan(&catalog(&text), &live).unwrap();
-    let pro = plan
-        .changes
-        .iter()
-        .find(|c| c.address == "products.pro")
-        .unwrap();
+    let pro = plan.change_at("products.pro");
     assert_eq!(
         field_list(pro),
         "entitlements: [\"audit_log\", \"legacy\", \"sso\"] → [\"audit_trail\", \"legacy\", \"sso\"]"

@@ -12,7 +12,7 @@ use stripe_client_core::StripeRequest;
 
 use super::action::Action;
 use super::builder::Builder;
-use super::lifecycle::{Lifecycle, Planned, Surplus, retire};
+use super::lifecycle::{Lifecycle, Planned, Surplus, retire, update_by_id};
 use super::request::{Encode, ObjRef, Request, Resolve, Write, Writes, rank};
 use super::value::{FieldChange, FieldValue};
 use super::wire::{WireRequest, metadata_set, metadata_update, parse};
@@ -129,12 +129,8 @@ impl<'a> Lifecycle<'a> for Webhooks {
     type Entry = Webhook;
     type Live = LiveWebhook;
 
-    fn entries(&self, catalog: &'a Catalog) -> Vec<(&'a str, &'a Webhook)> {
-        catalog
-            .webhooks
-            .iter()
-            .map(|(k, w)| (k.as_str(), w))
-            .collect()
+    fn entries(&self, catalog: &'a Catalog) -> &'a BTreeMap<String, Webhook> {
+        &catalog.webhooks
     }
 
     fn title(&self, w: &Webhook) -> String {
@@ -147,12 +143,11 @@ impl<'a> Lifecycle<'a> for Webhooks {
             api_version: api_version(w),
             metadata: desired_metadata(b, address, w),
         };
-        Planned {
-            fields: Self::creation_fields(w),
-            notes: vec![secret_note(w)],
-            request: Writes::Create(spec).into(),
-            depends_on: Vec::new(),
-        }
+        Planned::new(
+            Self::creation_fields(w),
+            vec![secret_note(w)],
+            Writes::Create(spec),
+        )
     }
 
     fn created(&self, b: &mut Builder<'a>, change: usize, w: &'a Webhook, step: usize) {
@@ -259,16 +254,7 @@ impl<'a> Lifecycle<'a> for Webhooks {
         }
         let desired = desired_metadata(b, address, w);
         update.metadata = b.metadata_update(&desired, &live.metadata, &mut fields);
-        (!fields.is_empty()).then(|| Planned {
-            fields,
-            notes,
-            request: Writes::<WebhookSpec>::Update {
-                object: ObjRef::Id(live.id.clone()),
-                update,
-            }
-            .into(),
-            depends_on: Vec::new(),
-        })
+        Planned::changes(fields, notes, update_by_id::<WebhookSpec>(&live.id, update))
     }
 
     fn retire(&self, live: &LiveWebhook) -> (Action, Request) {

@@ -14,7 +14,7 @@ use super::super::raw::RawAmounts;
 use super::super::raw_discount::{RawCoupon, RawCouponOption, RawPromotionCode};
 use super::super::reader::Sp;
 use super::fields::{self, AmountNames};
-use crate::resource::{Address, ResourceKind};
+use crate::resource::ResourceKind;
 
 const MAX_COUPON_NAME: usize = 40;
 const MAX_CODE: usize = 500;
@@ -43,31 +43,6 @@ fn positive(sink: &Sink, field: &str, value: &Option<Sp<i64>>) -> Option<u64> {
             None
         }
     }
-}
-
-fn reference(sink: &Sink, kind: ResourceKind, name: &Sp<String>, known: &[&str]) -> bool {
-    if known.contains(&name.get_ref().as_str()) {
-        return true;
-    }
-    let what = kind.noun();
-    let address = Address::new(kind, name.get_ref());
-    if sink.missing_reference(
-        name.span(),
-        &format!("{what} `{}`", name.get_ref()),
-        &address,
-    ) {
-        return false;
-    }
-    let d = Diagnostic::new(
-        name.span(),
-        format!("no {what} `{}` in billing.toml", name.get_ref()),
-    )
-    .label(format!("unknown {what} key"));
-    sink.push(match sink.suggest(name.get_ref(), known) {
-        Some(best) => d.hint(format!("did you mean `{best}`?")),
-        None => d.hint(format!("declare it as {}", address.declaration())),
-    });
-    false
 }
 
 /// What becomes of a coupon's object when it leaves billing.toml: deleted, unless kept or
@@ -296,7 +271,7 @@ fn applies_to(sink: &Sink, raw: Option<Sp<Vec<Sp<String>>>>, products: &[&str]) 
                 k.span(),
                 format!("product `{}` is listed twice in `applies_to`", k.get_ref()),
             ));
-        } else if reference(sink, ResourceKind::Product, &k, products) {
+        } else if fields::reference(sink, ResourceKind::Product, &k, products) {
             applies_to.push(k.into_inner());
         }
     }
@@ -319,7 +294,7 @@ pub(crate) fn promotion_code(
         .hint("add `coupon = \"<coupon key>\"`")
     })
     .and_then(|c| {
-        reference(sink, ResourceKind::Coupon, c, coupon_keys).then(|| c.get_ref().clone())
+        fields::reference(sink, ResourceKind::Coupon, c, coupon_keys).then(|| c.get_ref().clone())
     });
     let max_redemptions = positive(sink, "max_redemptions", &raw.max_redemptions);
     if let Some(c) = coupon.as_ref().and_then(|c| coupons.get(c)) {

@@ -11,7 +11,7 @@ use super::super::model::{OnRemove, RESERVED_METADATA_PREFIX};
 use super::super::money::{AmountError, MinorAmount, parse_decimal};
 use super::super::raw::{RawAmounts, RawMetadata};
 use super::super::reader::Sp;
-use crate::resource::Address;
+use crate::resource::{Address, ResourceKind};
 
 /// Stripe allows 50 metadata keys; billing reserves two for its ownership marker.
 pub(crate) const MAX_USER_METADATA_KEYS: usize = 48;
@@ -215,8 +215,8 @@ pub(crate) fn one_of<T>(
         .join(", ");
     let mut d = Diagnostic::new(value.span(), format!("`{field}` must be one of {choices}"))
         .label(format!("\"{text}\" is not one of them"));
-    if let Some(best) = sink.suggest(&text.to_lowercase(), all) {
-        d = d.hint(format!("did you mean \"{best}\"?"));
+    if let Some(hint) = sink.did_you_mean(&text.to_lowercase(), all) {
+        d = d.hint(hint);
     }
     sink.push(d);
     None
@@ -537,6 +537,64 @@ pub(crate) fn renames<'e>(
             );
         }
     }
+}
+
+/// Whether `name` is the key of a declared entry of `kind` (`known`): else a problem, which
+/// says so when the entry is limited to other environments.
+pub(crate) fn reference(
+    sink: &Sink,
+    kind: ResourceKind,
+    name: &Sp<String>,
+    known: &[&str],
+) -> bool {
+    if known.contains(&name.get_ref().as_str()) {
+        return true;
+    }
+    let what = kind.noun();
+    let address = Address::new(kind, name.get_ref());
+    if sink.missing_reference(
+        name.span(),
+        &format!("{what} `{}`", name.get_ref()),
+        &address,
+    ) {
+        return false;
+    }
+    let d = Diagnostic::new(
+        name.span(),
+        format!("no {what} `{}` in billing.toml", name.get_ref()),
+    )
+    .label(format!("unknown {what} key"));
+    sink.push(match sink.suggest(name.get_ref(), known) {
+        Some(best) => d.hint(format!("did you mean `{best}`?")),
+        None => d.hint(format!("declare it as {}", address.declaration())),
+    });
+    false
+}
+
+/// A table's adoption ids and renames (`entries`: each entry's key, `id` and `moved_from`):
+/// each id names one object ([`unique_ids`]), each rename one entry ([`renames`]).
+pub(crate) fn ids_and_renames<'e>(
+    sink: &Sink,
+    address: impl Fn(&str) -> Address,
+    entries: impl IntoIterator<
+        Item = (
+            &'e Sp<String>,
+            Option<&'e Sp<String>>,
+            Option<&'e Sp<String>>,
+        ),
+    >,
+) {
+    let entries: Vec<_> = entries.into_iter().collect();
+    let ids: Vec<(Address, &Sp<String>)> = entries
+        .iter()
+        .filter_map(|(key, id, _)| Some((address(key.get_ref()), (*id)?)))
+        .collect();
+    unique_ids(sink, &ids);
+    renames(
+        sink,
+        &address,
+        entries.iter().map(|(key, _, from)| (*key, *from)),
+    );
 }
 
 /// Adoption ids must name one object each: `entries` are each entry's address and `id`.

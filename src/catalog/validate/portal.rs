@@ -13,7 +13,7 @@ use super::super::raw_portal::{RawCancel, RawPortal, RawPortalProduct, RawSubscr
 use super::super::reader::Sp;
 use super::fields::{self, word};
 use crate::catalog::PortalSettings;
-use crate::resource::Address;
+use crate::resource::{Address, ResourceKind};
 
 fn words(
     sink: &Sink,
@@ -229,20 +229,7 @@ fn offered_product<'c>(
 ) -> Option<&'c Product> {
     let key = p.product.get_ref();
     let Some(product) = offered.products.get(key) else {
-        let address = Address::product(key);
-        if !offered.declared.contains(&key.as_str())
-            && !sink.missing_reference(p.product.span(), &format!("product `{key}`"), &address)
-        {
-            let d = Diagnostic::new(
-                p.product.span(),
-                format!("no product `{key}` in billing.toml"),
-            )
-            .label("unknown product key");
-            sink.push(match sink.suggest(key, offered.declared) {
-                Some(best) => d.hint(format!("did you mean `{best}`?")),
-                None => d.hint(format!("declare it as {}", address.declaration())),
-            });
-        }
+        fields::reference(sink, ResourceKind::Product, &p.product, offered.declared);
         return None;
     };
     if !product.active {

@@ -211,9 +211,14 @@ fn default_price(sink: &Sink, key: &str, default: &Sp<String>, declared: &[Strin
         ),
     )
     .label("unknown price key");
-    sink.push(match sink.suggest(default.get_ref(), &known) {
-        Some(best) => d.hint(format!("did you mean \"{best}\"?")),
-        None if known.is_empty() => d.hint(format!("declare it as {}", address.declaration())),
-        None => d.hint(format!("the product's prices are: {}", known.join(", "))),
-    });
+    let hint = sink
+        .did_you_mean(default.get_ref(), &known)
+        .unwrap_or_else(|| {
+            if known.is_empty() {
+                format!("declare it as {}", address.declaration())
+            } else {
+                format!("the product's prices are: {}", known.join(", "))
+            }
+        });
+    sink.push(d.hint(hint));
 }

@@ -346,14 +346,10 @@ fn tax_rate_address(key: &str) -> Address {
 
 /// Tax rates by key.
 pub(crate) fn tax_rates(sink: &Sink, raw: Vec<RawTaxRate>) -> BTreeMap<String, TaxRate> {
-    fields::unique_ids(
-        sink,
-        &raw.iter()
-            .filter_map(|r| Some((tax_rate_address(r.key.get_ref()), r.id.as_ref()?)))
-            .collect::<Vec<_>>(),
-    );
-    let moves = raw.iter().map(|r| (&r.key, r.moved_from.as_ref()));
-    fields::renames(sink, tax_rate_address, moves);
+    let ids = raw
+        .iter()
+        .map(|r| (&r.key, r.id.as_ref(), r.moved_from.as_ref()));
+    fields::ids_and_renames(sink, tax_rate_address, ids);
     raw.into_iter()
         .filter_map(|r| tax_rate(sink, r))
         .map(|r| (r.key.clone(), r))
