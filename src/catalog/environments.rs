@@ -690,6 +690,26 @@ fn resolve_entries(
     }
 }
 
+/// Whether resolving for an environment leaves the product entry `value` as it is, whatever
+/// the environment: neither it nor any of its prices names `environments` or has `overrides`
+/// (resolution only looks at those). Such a product can be read before the environments are.
+pub(crate) fn product_is_plain(value: &DeValue<'_>) -> bool {
+    let plain = |table: &DeTable<'_>| {
+        !table.contains_key("environments") && !table.contains_key("overrides")
+    };
+    let DeValue::Table(product) = value else {
+        return true;
+    };
+    let prices_plain = match product.get("prices").map(|p| p.get_ref()) {
+        Some(DeValue::Table(prices)) => prices.values().all(|price| match price.get_ref() {
+            DeValue::Table(price) => plain(price),
+            _ => true,
+        }),
+        _ => true,
+    };
+    plain(product) && prices_plain
+}
+
 /// Resolves the catalog's tables for `selected` (`None`: as written, checking names only).
 pub(crate) fn resolve(
     sink: &Sink,

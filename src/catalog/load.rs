@@ -166,13 +166,22 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Catalog, Vec<Diagnostic>> {
     })
 }
 
-/// Resolves and validates the tables for one environment (`None`: as written).
+/// Products read while the text was parsed (see [`parse_for`]), with their problems.
+#[derive(Clone, Default)]
+struct Early {
+    products: Vec<raw::RawProduct>,
+    problems: Vec<Diagnostic>,
+}
+
+/// Resolves and validates the tables for one environment (`None`: as written), with the
+/// products read early.
 ///
 /// Takes the parsed document (a copy when it is needed again): a catalog of 100,000 prices
 /// holds hundreds of megabytes of it, dropped before validation builds the catalog.
 fn resolve_and_validate(
     sink: &Sink,
     mut root: reader::Sp<toml::de::DeTable<'_>>,
+    early: Early,
     (envs, selected): (
         &std::collections::BTreeMap<String, Environment>,
         Option<&str>,
@@ -181,6 +190,14 @@ fn resolve_and_validate(
 ) -> Catalog {
     environments::resolve(sink, root.get_mut(), envs, selected);
     let mut raw = super::read_root(root, sink);
+    if !early.products.is_empty() {
+        raw.products.extend(early.products);
+        // In source order, as read_root gives them.
+        raw.products.sort_by_key(|p| p.span.start);
+    }
+    for problem in early.problems {
+        sink.push(problem);
+    }
     let env = selected.and_then(|name| envs.get(name));
     raw.place = super::Place {
         dir: dir.map(Path::to_owned),
@@ -202,10 +219,41 @@ fn resolve_and_validate(
 
 /// Parses and validates catalog text for the environment `choice` selects; on failure returns
 /// every problem, in source order, or why the environment cannot be chosen.
-pub(crate) fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Catalog, Rejected> {
+///
+/// Products that no environment changes (no `environments`, no `overrides`) are read as their
+/// part of the text is parsed, and their tables dropped: in a large catalog, most of the text.
+/// Their problems are held apart until an environment is chosen, so that a wrong `-e` is
+/// still said alone.
+pub(crate) fn parse_for<'s>(
+    source: &'s SourceFile,
+    choice: EnvChoice<'_>,
+) -> Result<Catalog, Rejected> {
     let sink = Sink::default();
-    let Some(root) = raw::parse_toml(source.text(), &sink) else {
+    let early_sink = Sink::default();
+    let mut products = Vec::new();
+    type Value<'s> = reader::Sp<toml::de::DeValue<'s>>;
+    let mut take = |key, value: Value<'s>| -> Option<Value<'s>> {
+        if !environments::product_is_plain(value.get_ref()) {
+            return Some(value);
+        }
+        products.extend(raw::read_product(&early_sink, key, &value));
+        None
+    };
+    let mut taker = super::pieces::Taker {
+        table: "products",
+        take: &mut take,
+    };
+    let Some((root, taken)) = raw::parse_toml_taking(source.text(), &sink, Some(&mut taker))
+    else {
         return Err(Rejected::Invalid(sink.into_sorted()));
+    };
+    let early = if taken {
+        Early {
+            products,
+            problems: early_sink.into_sorted(),
+        }
+    } else {
+        Early::default()
     };
     let envs = environments::read(&sink, root.get_ref());
     let default = root
@@ -223,23 +271,26 @@ pub(crate) fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Ca
             }
             let selected = environments::select(&sink, &envs, default.as_ref(), flag)
                 .map_err(Rejected::Choice)?;
-            resolve_and_validate(&sink, root, (&envs, selected.as_deref()), source.dir())
+            let at = (&envs, selected.as_deref());
+            resolve_and_validate(&sink, root, early, at, source.dir())
         }
         EnvChoice::All if envs.is_empty() => {
-            resolve_and_validate(&sink, root, (&envs, None), source.dir())
+            resolve_and_validate(&sink, root, early, (&envs, None), source.dir())
         }
         EnvChoice::All => {
             // As each environment sees it: entries limited to different environments may share
             // a lookup key or a code, so the catalog as written is not checked on its own (it
             // only gives the summary). A problem some environments have names them.
+            let written = (root.clone(), early.clone());
             let catalog =
-                resolve_and_validate(&Sink::default(), root.clone(), (&envs, None), source.dir());
+                resolve_and_validate(&Sink::default(), written.0, written.1, (&envs, None), source.dir());
             let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
             // Where each problem is in `found`: a file can have many thousands.
             let mut index: HashMap<_, usize> = HashMap::new();
             for name in envs.keys() {
                 let env_sink = Sink::default();
-                resolve_and_validate(&env_sink, root.clone(), (&envs, Some(name)), source.dir());
+                let at = (&envs, Some(name.as_str()));
+                resolve_and_validate(&env_sink, root.clone(), early.clone(), at, source.dir());
                 for d in env_sink.into_sorted() {
                     match index.entry((d.span.clone(), d.message.clone())) {
                         Entry::Occupied(at) => {
@@ -273,5 +324,99 @@ pub(crate) fn parse_for(source: &SourceFile, choice: EnvChoice<'_>) -> Result<Ca
         Ok(catalog)
     } else {
         Err(Rejected::Invalid(sink.into_sorted()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A catalog large enough to be parsed in pieces, with products limited to environments,
+    /// overridden per environment, and with problems, then `last` (a product `zz`).
+    fn large(last: &str) -> String {
+        let mut text = String::from(
+            "namespace = \"big\"\n\n[environments.test]\nmode = \"test\"\n\
+             secret_key_env = \"T_KEY\"\n\n[environments.live]\nmode = \"live\"\n\
+             secret_key_env = \"L_KEY\"\n\n",
+        );
+        for i in 0..6000 {
+            text.push_str(&format!(
+                "[products.p{i}]\nname = \"Product {i}\"\n\
+                 [products.p{i}.prices.monthly]\namount = \"{}.00\"\ncurrency = \"usd\"\n\
+                 interval = \"month\"\n",
+                i % 90 + 1
+            ));
+            match i % 1000 {
+                7 => text.push_str("environments = [\"live\"]\n"),
+                8 => text.push_str(&format!(
+                    "[products.p{i}.prices.monthly.overrides.test]\namount = \"1.00\"\n"
+                )),
+                9 => text.push_str("colour = \"red\"\n"),
+                10 => text.push_str(&format!(
+                    "[products.p{i}.prices.yearly]\namount = \"x\"\ncurrency = \"usd\"\n"
+                )),
+                _ => {}
+            }
+        }
+        text.push_str(last);
+        text
+    }
+
+    fn outcome(text: &str, choice: EnvChoice<'_>) -> String {
+        let source = SourceFile::new("billing.toml", text);
+        match parse_for(&source, choice) {
+            Ok(mut catalog) => {
+                catalog.products.remove("zz");
+                format!("{catalog:?}")
+            }
+            Err(Rejected::Invalid(problems)) => problems
+                .iter()
+                .filter(|d| d.span.start < text.find("zz").unwrap_or(usize::MAX))
+                .map(|d| format!("{:?} {}", d.span, d.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(Rejected::Choice(choice)) => choice.message,
+        }
+    }
+
+    #[test]
+    fn products_read_while_parsing_give_the_catalog_and_problems_a_whole_parse_gives() {
+        // A quoted key in a header keeps the text from being cut: parsed whole, nothing read
+        // early. Written bare, the same product lets the rest be read in pieces.
+        let whole = large("[products.\"zz\"]\nname = \"Z\"\n");
+        let pieces = large("[products.zz]\nname = \"Z\"\n");
+        assert!(super::super::pieces::parse(&whole, None).is_ok_and(|(_, cut)| !cut));
+        let mut took = 0;
+        let mut count = |_key, value| {
+            took += 1;
+            Some(value)
+        };
+        let mut taker = super::super::pieces::Taker {
+            table: "products",
+            take: &mut count,
+        };
+        let (_, cut) = super::super::pieces::parse(&pieces, Some(&mut taker)).unwrap();
+        assert!(cut && took == 6001, "cut: {cut}, offered: {took}");
+        for choice in [
+            EnvChoice::All,
+            EnvChoice::Pick(Some("test")),
+            EnvChoice::Pick(Some("live")),
+            EnvChoice::Pick(Some("nowhere")),
+        ] {
+            let (a, b) = (outcome(&whole, choice), outcome(&pieces, choice));
+            assert!(a.len() > 20, "{a}");
+            assert!(a == b, "{choice:?}: whole\n{a}\n\npieces\n{b}");
+        }
+        // Without the problems, each environment's catalog is the same both ways.
+        let clean = |text: String| text.replace("colour = \"red\"\n", "").replace("\"x\"", "\"2\"");
+        for env in ["test", "live"] {
+            let (a, b) = (clean(whole.clone()), clean(pieces.clone()));
+            let (a, b) = (
+                outcome(&a, EnvChoice::Pick(Some(env))),
+                outcome(&b, EnvChoice::Pick(Some(env))),
+            );
+            assert!(a.starts_with("Catalog"), "{a}");
+            assert!(a == b, "{env}: the catalogs differ");
+        }
     }
 }

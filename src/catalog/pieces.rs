@@ -19,6 +19,12 @@
 //! - when joining, each `a.b` a piece holds must be new to the document: a second piece that
 //!   adds to `products.pro` makes the whole text be parsed at once;
 //! - a piece that does not parse makes the whole text be parsed at once, for the error.
+//!
+//! A caller can also take the entries of one top-level table (`products`) as each piece is
+//! parsed ([`Taker`]): billing.toml's products are read then, and their tables dropped, so that
+//! the whole document's tables (10 times the text's size) are never held at once. When the
+//! pieces cannot be joined after all, what was taken is to be dropped: the whole text is parsed
+//! at once and nothing is taken from it.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -32,15 +38,29 @@ use toml_parser::lexer::TokenKind;
 /// About how much text one piece holds. Text smaller than two pieces is parsed at once.
 const PIECE_BYTES: usize = 256 * 1024;
 
-/// Parses `text` as `DeTable::parse` does, in pieces where that is the same.
-pub(super) fn parse(text: &str) -> Result<Spanned<DeTable<'_>>, toml::de::Error> {
-    if text.len() < 2 * PIECE_BYTES {
-        return DeTable::parse(text);
+/// Takes entries of the top-level table `table` out of the document as they are parsed.
+pub(super) struct Taker<'t, 'i> {
+    /// The top-level table whose entries are offered.
+    pub table: &'static str,
+    /// Given an entry's key and value (spans as in the whole text): `None` when it took the
+    /// entry, else the value back, to stay in the document.
+    #[allow(clippy::type_complexity)]
+    pub take: &'t mut dyn FnMut(Spanned<String>, Spanned<DeValue<'i>>) -> Option<Spanned<DeValue<'i>>>,
+}
+
+/// Parses `text` as `DeTable::parse` does, in pieces where that is the same. With a `taker`,
+/// the second value tells whether the entries it took stand: `false` when the text was parsed
+/// whole (then it took nothing that stands, and the document holds every entry).
+pub(super) fn parse<'i>(
+    text: &'i str,
+    taker: Option<&mut Taker<'_, 'i>>,
+) -> Result<(Spanned<DeTable<'i>>, bool), toml::de::Error> {
+    if text.len() >= 2 * PIECE_BYTES
+        && let Some(root) = cuts(text).and_then(|(cuts, fixed)| joined(text, &cuts, &fixed, taker))
+    {
+        return Ok((root, true));
     }
-    match cuts(text).and_then(|(cuts, fixed)| joined(text, &cuts, &fixed)) {
-        Some(root) => Ok(root),
-        None => DeTable::parse(text),
-    }
+    DeTable::parse(text).map(|root| (root, false))
 }
 
 /// What the token scan sees at the start of a line.
@@ -169,21 +189,37 @@ fn joined<'i>(
     text: &'i str,
     cuts: &[usize],
     fixed: &HashSet<&str>,
+    mut taker: Option<&mut Taker<'_, 'i>>,
 ) -> Option<Spanned<DeTable<'i>>> {
     let bounds = std::iter::once(0).chain(cuts.iter().copied());
     let ends = cuts.iter().copied().chain(std::iter::once(text.len()));
     let mut root = DeTable::new();
+    // The keys of the entries taken so far: a later piece may not hold them again.
+    let mut taken: HashSet<String> = HashSet::new();
     for (start, end) in bounds.zip(ends) {
         let piece = DeTable::parse(&text[start..end]).ok()?.into_inner();
         for (key, value) in piece {
             let key = moved_key(key, start);
             let value = moved(value, start);
-            match root.get_mut(key.get_ref().as_ref()) {
-                None => {
-                    root.insert(key, value);
-                }
+            let name = key.get_ref().to_string();
+            let offered = taker.as_deref_mut().filter(|t| t.table == name);
+            match root.get_mut(name.as_str()) {
+                None => match (offered, value.get_ref()) {
+                    (Some(taker), DeValue::Table(_)) => {
+                        let span = value.span();
+                        let DeValue::Table(from) = value.into_inner() else {
+                            return None;
+                        };
+                        let mut into = DeTable::new();
+                        join(&mut into, from, &mut taken, Some(taker))?;
+                        root.insert(key, Spanned::new(span, DeValue::Table(into)));
+                    }
+                    _ => {
+                        root.insert(key, value);
+                    }
+                },
                 Some(existing) => {
-                    if fixed.contains(key.get_ref().as_ref()) {
+                    if fixed.contains(name.as_str()) {
                         return None;
                     }
                     let (DeValue::Table(into), DeValue::Table(from)) =
@@ -191,17 +227,45 @@ fn joined<'i>(
                     else {
                         return None;
                     };
-                    for (key, value) in from {
-                        if into.contains_key(key.get_ref().as_ref()) {
-                            return None;
-                        }
-                        into.insert(key, value);
-                    }
+                    join(into, from, &mut taken, offered)?;
                 }
             }
         }
     }
     Some(Spanned::new(0..text.len(), root))
+}
+
+/// Adds the entries of `from` to `into`, or gives them to `taker`; `None` when an entry is
+/// already in `into` or was taken before.
+fn join<'i>(
+    into: &mut DeTable<'i>,
+    from: DeTable<'i>,
+    taken: &mut HashSet<String>,
+    mut taker: Option<&mut Taker<'_, 'i>>,
+) -> Option<()> {
+    for (key, value) in from {
+        let name = key.get_ref().as_ref();
+        if into.contains_key(name) || taken.contains(name) {
+            return None;
+        }
+        match taker.as_deref_mut() {
+            Some(taker) => {
+                let owned = Spanned::new(key.span(), name.to_owned());
+                match (taker.take)(owned, value) {
+                    None => {
+                        taken.insert(name.to_owned());
+                    }
+                    Some(value) => {
+                        into.insert(key, value);
+                    }
+                }
+            }
+            None => {
+                into.insert(key, value);
+            }
+        }
+    }
+    Some(())
 }
 
 /// `range` moved `by` bytes on.
@@ -285,7 +349,7 @@ mod tests {
 
     fn same_as_whole(text: &str) {
         let whole = DeTable::parse(text);
-        let pieces = parse(text);
+        let pieces = parse(text, None).map(|(root, _)| root);
         match (whole, pieces) {
             (Ok(whole), Ok(pieces)) => {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -344,7 +408,7 @@ mod tests {
             "products = {{ p = {{ name = \"x\" }} }}\n{}",
             catalog(6000, "")
         );
-        assert!(parse(&inline).is_err());
+        assert!(parse(&inline, None).is_err());
         same_as_whole(&inline);
         let dotted = format!("products.q.name = \"x\"\n{}", catalog(6000, ""));
         same_as_whole(&dotted);

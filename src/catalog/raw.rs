@@ -14,7 +14,7 @@ use super::shape::{ID, Key, METADATA, MOVED_FROM, ON_REMOVE_ARCHIVE, Table, Ty, 
 use crate::resource::Address;
 
 /// `[products.<key>]`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RawProduct {
     /// The product's key.
     pub key: Sp<String>,
@@ -43,7 +43,7 @@ pub(crate) struct RawProduct {
 }
 
 /// A `metadata` table.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RawMetadata {
     /// The table.
     pub span: Range<usize>,
@@ -52,7 +52,7 @@ pub(crate) struct RawMetadata {
 }
 
 /// `[products.<key>.prices.<key>]`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RawPrice {
     /// The price's key.
     pub key: Sp<String>,
@@ -92,7 +92,7 @@ pub(crate) struct RawAmounts {
 }
 
 /// One entry of `tiers`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RawTier {
     /// The tier's table.
     pub span: Range<usize>,
@@ -113,7 +113,7 @@ pub(crate) enum RawUpTo {
 }
 
 /// `transform_quantity`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RawTransformQuantity {
     pub span: Range<usize>,
     pub divide_by: Option<Sp<i64>>,
@@ -121,7 +121,7 @@ pub(crate) struct RawTransformQuantity {
 }
 
 /// One entry of `currency_options`: `eur = "72.00"` or `eur = { amount = "72.00", tax_behavior = ... }`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RawCurrencyOption {
     /// The currency code as written.
     pub currency: Sp<String>,
@@ -394,8 +394,18 @@ static TRANSFORM: Table = Table::of(&[
 /// Parses TOML text into its tables; a syntax error goes to `sink` (nothing can be read
 /// reliably after one: only the first is reported).
 pub(crate) fn parse_toml<'i>(text: &'i str, sink: &Sink) -> Option<Sp<DeTable<'i>>> {
-    match super::pieces::parse(text) {
-        Ok(root) => Some(root),
+    parse_toml_taking(text, sink, None).map(|(root, _)| root)
+}
+
+/// [`parse_toml`], offering the entries of one top-level table to `taker` as the text is
+/// parsed (see [`super::pieces`]); the flag tells whether what it took stands.
+pub(crate) fn parse_toml_taking<'i>(
+    text: &'i str,
+    sink: &Sink,
+    taker: Option<&mut super::pieces::Taker<'_, 'i>>,
+) -> Option<(Sp<DeTable<'i>>, bool)> {
+    match super::pieces::parse(text, taker) {
+        Ok(parsed) => Some(parsed),
         Err(error) => {
             let span = error.span().unwrap_or(0..0);
             sink.push(
