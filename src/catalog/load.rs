@@ -243,8 +243,7 @@ pub(crate) fn parse_for<'s>(
         table: "products",
         take: &mut take,
     };
-    let Some((root, taken)) = raw::parse_toml_taking(source.text(), &sink, Some(&mut taker))
-    else {
+    let Some((root, taken)) = raw::parse_toml_taking(source.text(), &sink, Some(&mut taker)) else {
         return Err(Rejected::Invalid(sink.into_sorted()));
     };
     let early = if taken {
@@ -282,8 +281,13 @@ pub(crate) fn parse_for<'s>(
             // a lookup key or a code, so the catalog as written is not checked on its own (it
             // only gives the summary). A problem some environments have names them.
             let written = (root.clone(), early.clone());
-            let catalog =
-                resolve_and_validate(&Sink::default(), written.0, written.1, (&envs, None), source.dir());
+            let catalog = resolve_and_validate(
+                &Sink::default(),
+                written.0,
+                written.1,
+                (&envs, None),
+                source.dir(),
+            );
             let mut found: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
             // Where each problem is in `found`: a file can have many thousands.
             let mut index: HashMap<_, usize> = HashMap::new();
@@ -408,7 +412,10 @@ mod tests {
             assert!(a == b, "{choice:?}: whole\n{a}\n\npieces\n{b}");
         }
         // Without the problems, each environment's catalog is the same both ways.
-        let clean = |text: String| text.replace("colour = \"red\"\n", "").replace("\"x\"", "\"2\"");
+        let clean = |text: String| {
+            text.replace("colour = \"red\"\n", "")
+                .replace("\"x\"", "\"2\"")
+        };
         for env in ["test", "live"] {
             let (a, b) = (clean(whole.clone()), clean(pieces.clone()));
             let (a, b) = (

@@ -45,7 +45,8 @@ pub(super) struct Taker<'t, 'i> {
     /// Given an entry's key and value (spans as in the whole text): `None` when it took the
     /// entry, else the value back, to stay in the document.
     #[allow(clippy::type_complexity)]
-    pub take: &'t mut dyn FnMut(Spanned<String>, Spanned<DeValue<'i>>) -> Option<Spanned<DeValue<'i>>>,
+    pub take:
+        &'t mut dyn FnMut(Spanned<String>, Spanned<DeValue<'i>>) -> Option<Spanned<DeValue<'i>>>,
 }
 
 /// Parses `text` as `DeTable::parse` does, in pieces where that is the same. With a `taker`,

@@ -82,8 +82,8 @@ pub(crate) fn unmarked_price(
         created,
         active: true,
         product: product.into(),
-        currency: currency.into(),
-        billing_scheme: "per_unit".into(),
+        currency: super::words::word(currency),
+        billing_scheme: "per_unit",
         unit_amount: Some(MinorAmount::from_minor(minor).unwrap()),
         custom_unit_amount: false,
         tiers_mode: None,
@@ -92,7 +92,7 @@ pub(crate) fn unmarked_price(
         transform_quantity: None,
         lookup_key: None,
         nickname: None,
-        tax_behavior: Some("unspecified".into()),
+        tax_behavior: Some("unspecified"),
         metadata: BTreeMap::new().into(),
         currency_options: BTreeMap::new(),
     }
@@ -101,9 +101,9 @@ pub(crate) fn unmarked_price(
 /// `p`, billed every month.
 pub(crate) fn monthly(mut p: LivePrice) -> LivePrice {
     p.recurring = Some(LiveRecurring {
-        interval: "month".into(),
+        interval: "month",
         interval_count: 1,
-        usage_type: "licensed".into(),
+        usage_type: "licensed",
         meter: None,
     });
     p
@@ -177,7 +177,7 @@ pub(crate) fn product() -> LiveProduct {
 pub(crate) fn price() -> LivePrice {
     LivePrice {
         lookup_key: Some("pro_monthly".into()),
-        tax_behavior: Some("exclusive".into()),
+        tax_behavior: Some("exclusive"),
         metadata: marker("prices.pro.monthly").into(),
         ..monthly(unmarked_price("price_m", "prod_1", 100, "usd", 7900))
     }
@@ -484,12 +484,7 @@ fn matching_price(
     } = price;
     let (billing_scheme, unit_amount, tiers_mode, tiers) = match pricing {
         Pricing::PerUnit { unit_amount } => ("per_unit", Some(*unit_amount), None, Vec::new()),
-        Pricing::Tiered { mode, tiers } => (
-            "tiered",
-            None,
-            Some(mode.as_str().to_owned()),
-            live_tiers(tiers),
-        ),
+        Pricing::Tiered { mode, tiers } => ("tiered", None, Some(mode.as_str()), live_tiers(tiers)),
     };
     let currency_options = currency_options
         .iter()
@@ -518,8 +513,8 @@ fn matching_price(
         // The prices of an archived product are archived with it.
         active,
         product: ids.product(product),
-        currency: currency.code().to_owned(),
-        billing_scheme: billing_scheme.to_owned(),
+        currency: super::words::word(currency.code()),
+        billing_scheme: super::words::word(billing_scheme),
         unit_amount,
         custom_unit_amount: false,
         tiers_mode,
@@ -530,24 +525,27 @@ fn matching_price(
                 interval_count,
             } = r;
             LiveRecurring {
-                interval: interval.as_str().to_owned(),
+                interval: super::words::word(interval.as_str()),
                 interval_count: u64::from(interval_count),
                 usage_type: if meter.is_some() {
                     "metered"
                 } else {
                     "licensed"
-                }
-                .to_owned(),
+                },
                 meter: meter.as_deref().map(meter_id),
             }
         }),
         transform_quantity: transform_quantity.map(|t| {
             let TransformQuantity { divide_by, round } = t;
-            (divide_by, round.as_str().to_owned())
+            (divide_by, super::words::word(round.as_str()))
         }),
         lookup_key: Some(lookup_key.clone()),
         nickname: nickname.clone(),
-        tax_behavior: tax_behavior(*declared_tax_behavior),
+        tax_behavior: Some(
+            declared_tax_behavior
+                .unwrap_or(TaxBehavior::Unspecified)
+                .as_str(),
+        ),
         metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()).into(),
         currency_options,
     }

@@ -13,6 +13,7 @@ mod portal;
 mod read;
 mod tax;
 mod webhook;
+mod words;
 
 pub use entitlement::{LiveAttachment, LiveFeature};
 pub(crate) use managed::Managed;

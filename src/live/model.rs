@@ -15,6 +15,7 @@ use stripe_shared::{Price, PriceTier, Product};
 use super::partition::ListStats;
 use super::read::PAGE;
 use super::read::account_and_origin;
+use super::words::word;
 use crate::catalog::Catalog;
 use crate::catalog::Pricing;
 use crate::catalog::{Currency, MinorAmount};
@@ -51,21 +52,21 @@ pub struct LivePrice {
     /// The product's id.
     pub product: String,
     /// Lowercase currency code.
-    pub currency: String,
+    pub currency: &'static str,
     /// `per_unit` or `tiered`.
-    pub billing_scheme: String,
+    pub billing_scheme: &'static str,
     /// Per-unit amount in minor units (`unit_amount_decimal` when fractional).
     pub unit_amount: Option<MinorAmount>,
     /// Pay-what-you-want prices cannot be declared in billing.toml.
     pub custom_unit_amount: bool,
-    pub tiers_mode: Option<String>,
+    pub tiers_mode: Option<&'static str>,
     pub tiers: Vec<LiveTier>,
     pub recurring: Option<LiveRecurring>,
-    pub transform_quantity: Option<(u64, String)>,
+    pub transform_quantity: Option<(u64, &'static str)>,
     pub lookup_key: Option<String>,
     pub nickname: Option<String>,
     /// `inclusive`, `exclusive` or `unspecified`.
-    pub tax_behavior: Option<String>,
+    pub tax_behavior: Option<&'static str>,
     pub metadata: super::Metadata,
     /// Other currencies (the price's own currency, which Stripe repeats here, is left out).
     pub currency_options: BTreeMap<String, LiveCurrencyOption>,
@@ -77,9 +78,9 @@ pub type LiveTier = crate::catalog::Tier;
 /// A recurring price's period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveRecurring {
-    pub interval: String,
+    pub interval: &'static str,
     pub interval_count: u64,
-    pub usage_type: String,
+    pub usage_type: &'static str,
     pub meter: Option<String>,
 }
 
@@ -168,27 +169,27 @@ impl From<Price> for LivePrice {
             created: p.created,
             active: p.active,
             product: p.product.id().to_string(),
-            currency,
-            billing_scheme: p.billing_scheme.as_str().to_owned(),
+            currency: word(&currency),
+            billing_scheme: word(p.billing_scheme.as_str()),
             unit_amount: amount(p.unit_amount, p.unit_amount_decimal.as_deref()),
             custom_unit_amount: p.custom_unit_amount.is_some(),
-            tiers_mode: p.tiers_mode.map(|m| m.as_str().to_owned()),
+            tiers_mode: p.tiers_mode.map(|m| word(m.as_str())),
             tiers: tiers(p.tiers.as_ref()),
             recurring: p.recurring.map(|r| LiveRecurring {
-                interval: r.interval.as_str().to_owned(),
+                interval: word(r.interval.as_str()),
                 interval_count: r.interval_count,
-                usage_type: r.usage_type.as_str().to_owned(),
+                usage_type: word(r.usage_type.as_str()),
                 meter: r.meter,
             }),
             transform_quantity: p.transform_quantity.map(|t| {
                 (
                     u64::try_from(t.divide_by).unwrap_or(0),
-                    t.round.as_str().to_owned(),
+                    word(t.round.as_str()),
                 )
             }),
             lookup_key: p.lookup_key,
             nickname: p.nickname,
-            tax_behavior: p.tax_behavior.map(|t| t.as_str().to_owned()),
+            tax_behavior: p.tax_behavior.map(|t| word(t.as_str())),
             metadata: sorted(p.metadata),
             currency_options,
         }
@@ -380,15 +381,15 @@ impl LivePrice {
         match &self.recurring {
             None => "one-time".to_owned(),
             Some(r) if r.usage_type != "licensed" => format!("{} ({})", r.interval, r.usage_type),
-            Some(r) if r.interval_count == 1 => r.interval.clone(),
+            Some(r) if r.interval_count == 1 => r.interval.to_owned(),
             Some(r) => format!("{} {}s", r.interval_count, r.interval),
         }
     }
 
     /// `$79.00 / month`, `tiered in USD / month`, `$5.00 one-time`.
     pub fn summary(&self) -> String {
-        let amount = match (self.billing_scheme.as_str(), self.unit_amount) {
-            ("per_unit", Some(a)) => money(a, &self.currency),
+        let amount = match (self.billing_scheme, self.unit_amount) {
+            ("per_unit", Some(a)) => money(a, self.currency),
             _ => format!("tiered in {}", self.currency.to_uppercase()),
         };
         match self.interval_word().as_str() {
