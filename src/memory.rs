@@ -9,13 +9,20 @@
 //! trimming after loading returns the free pages to the system. Other allocators (musl's,
 //! macOS's, Windows') are left as they are.
 
-/// Called once, first thing: one allocator arena for every thread.
+/// Blocks from this size on are mapped on their own, so that growing one (a list of 100,000
+/// prices) moves no bytes and freeing one gives its memory back at once. Setting it also stops
+/// glibc from raising it as large blocks are freed, which it otherwise does up to 32 MB.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 256 * 1024;
+
+/// Called once, first thing: one allocator arena for every thread, large blocks mapped.
 pub(crate) fn configure() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes a setting of glibc's allocator; it is called before any
     // other thread is started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     }
 }
 
