@@ -196,9 +196,16 @@ pub async fn read_counted(
     let missing_customers = read::missing_customers(client, &scope.customers).await?;
     // A price archived or unarchived between the two lists appears in both (or neither: the
     // next plan sees it). Keep the first sighting.
+    // (Each list holds an object once: `list_all` sees to it.)
+    let archived: Vec<LivePrice> = {
+        let seen: std::collections::HashSet<&str> = active.iter().map(|p| p.id.as_str()).collect();
+        archived
+            .into_iter()
+            .filter(|p| !seen.contains(p.id.as_str()))
+            .collect()
+    };
     let mut prices = active;
-    let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
-    prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
+    prices.extend(archived);
     let now = client.server_time().unwrap_or_else(crate::timestamp::now);
     let state = LiveState {
         account,
