@@ -34,7 +34,6 @@ pub(crate) struct Products<'a> {
 
 /// Where a declared price stands once planned.
 pub(crate) struct PriceState<'a> {
-    pub address: String,
     /// The price that will be current: existing, or created by a step.
     pub obj: ObjRef,
     /// Its change, when it has one.
@@ -46,6 +45,34 @@ pub(crate) struct PriceState<'a> {
     pub replaced: Option<(&'a LivePrice, StepId)>,
     /// The step after which the price is usable (its creation or unarchiving), if any.
     pub ready: Option<StepId>,
+}
+
+/// Where each declared price stands once planned, by product key and price key. A sorted
+/// vector rather than a map: an account of 100,000 prices has as many states, and a map's nodes
+/// held them in 30 MB instead of 13.
+pub(crate) struct PriceStates<'a>(Vec<((&'a str, &'a str), PriceState<'a>)>);
+
+impl<'a> PriceStates<'a> {
+    /// The states, given in key order (the catalog's products and their prices are).
+    pub(crate) fn new(mut states: Vec<((&'a str, &'a str), PriceState<'a>)>) -> Self {
+        debug_assert!(
+            states.is_sorted_by(|a, b| a.0 < b.0),
+            "states out of key order"
+        );
+        states.shrink_to_fit();
+        Self(states)
+    }
+
+    /// The state of price `key` of product `product`: `(product, key)`.
+    pub(crate) fn get(&self, key: &(&str, &str)) -> Option<&PriceState<'a>> {
+        let at = self.0.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    /// Every state with its keys, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&(&'a str, &'a str), &PriceState<'a>)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 /// Where a declared coupon stands once planned.

@@ -16,7 +16,7 @@ use super::builder::Builder;
 use super::change::Change;
 use super::error::Conflict;
 use super::lifecycle::{self, Blocked, Lifecycle, Planned, update_by_id};
-use super::placed::PriceState;
+use super::placed::PriceStates;
 use super::placed::Products;
 use super::request::{Encode, Writes};
 use super::request::{ObjRef, Request, StepId};
@@ -53,7 +53,7 @@ pub(super) struct PortalUpdate {
 /// The portal kind on the shared lifecycle, with the products and prices the plan has placed.
 pub(crate) struct Portals<'p, 'a> {
     products: &'p Products<'a>,
-    prices: &'p BTreeMap<(&'a str, &'a str), PriceState<'a>>,
+    prices: &'p PriceStates<'a>,
     /// The catalog address of each object a step creates, for showing references.
     addresses: BTreeMap<StepId, String>,
 }
@@ -62,7 +62,7 @@ impl<'p, 'a> Portals<'p, 'a> {
     pub(crate) fn new(
         b: &Builder<'_>,
         products: &'p Products<'a>,
-        prices: &'p BTreeMap<(&'a str, &'a str), PriceState<'a>>,
+        prices: &'p PriceStates<'a>,
     ) -> Self {
         let addresses = b
             .steps
@@ -322,7 +322,7 @@ fn show(r: &ObjRef, addresses: &BTreeMap<StepId, String>) -> String {
 fn settings(
     p: &Portal,
     products: &Products<'_>,
-    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
+    prices: &PriceStates<'_>,
 ) -> (PortalSettings, Vec<StepId>) {
     let mut ready = Vec::new();
     let subscription_update = p.settings.subscription_update.as_ref().map(|u| {

@@ -17,9 +17,9 @@ use super::change::Change;
 use super::claims::Origin;
 use super::error::Conflict;
 use super::lifecycle::{replace_requested, replacement};
-use super::placed::PriceState;
 use super::placed::ProductState;
 use super::placed::Products;
+use super::placed::{PriceState, PriceStates};
 use super::request::{Encode, Writes};
 use super::request::{ObjRef, StepId};
 use super::value::{FieldChange, FieldValue};
@@ -475,11 +475,8 @@ fn pstate_product_id(obj: &ObjRef) -> &str {
 }
 
 /// Plans every declared price; returns their states by (product key, price key).
-pub(crate) fn plan_declared<'a>(
-    b: &mut Builder<'a>,
-    products: &Products<'a>,
-) -> BTreeMap<(&'a str, &'a str), PriceState<'a>> {
-    let mut states = BTreeMap::new();
+pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) -> PriceStates<'a> {
+    let mut states = Vec::new();
     let catalog = b.catalog;
     for (pkey, product) in &catalog.products {
         let Some(pstate) = products.states.get(pkey.as_str()) else {
@@ -502,11 +499,11 @@ pub(crate) fn plan_declared<'a>(
                 d.of_inactive_product(b, &candidates)
             };
             if let Some(state) = state {
-                states.insert((pkey.as_str(), key.as_str()), state);
+                states.push(((pkey.as_str(), key.as_str()), state));
             }
         }
     }
-    states
+    PriceStates::new(states)
 }
 
 /// One declared price being planned.
@@ -541,7 +538,6 @@ impl<'a> Declared<'a, '_> {
             ));
         }
         current.map(|c| PriceState {
-            address: self.address.clone(),
             obj: ObjRef::Id(c.id.clone()),
             change: None,
             action: None,
@@ -736,7 +732,6 @@ impl<'a> Declared<'a, '_> {
         let idx = b.add_change(change);
         let step = self.create_step(b, idx, "create price", transfer);
         PriceState {
-            address: self.address.clone(),
             obj: ObjRef::Created(step),
             change: Some(idx),
             action: Some(Action::Create),
@@ -752,7 +747,6 @@ impl<'a> Declared<'a, '_> {
         let (fields, update) = mutable_diff(b, self.price, &self.address, live, takes_key);
         self.default_key_moves(b, live);
         let mut state = PriceState {
-            address: self.address.clone(),
             obj: ObjRef::Id(live.id.clone()),
             change: None,
             action: None,
@@ -840,7 +834,6 @@ impl<'a> Declared<'a, '_> {
         let idx = b.add_change(change);
         let step = self.create_step(b, idx, "create the replacement price", transfer);
         PriceState {
-            address: self.address.clone(),
             obj: ObjRef::Created(step),
             change: Some(idx),
             action: Some(Action::Replace),
@@ -857,7 +850,7 @@ impl<'a> Declared<'a, '_> {
 /// by product id.
 pub(crate) fn plan_archives<'a>(
     b: &mut Builder<'a>,
-    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
+    prices: &PriceStates<'_>,
     defaults: &HashMap<String, StepId>,
 ) -> HashMap<String, Vec<StepId>> {
     let mut archives: HashMap<String, Vec<StepId>> = HashMap::new();

@@ -10,7 +10,7 @@ use super::action::Action;
 use super::builder::Builder;
 use super::change::Change;
 use super::error::Conflict;
-use super::placed::PriceState;
+use super::placed::PriceStates;
 use super::placed::ProductState;
 use super::placed::Products;
 use super::request::{Encode, Writes, rank};
@@ -406,19 +406,16 @@ fn update<'a>(
 }
 
 /// A default price as the plan shows it: its address (and id) when managed, else its id.
-fn describe_price(
-    b: &Builder<'_>,
-    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
-    obj: Option<&ObjRef>,
-) -> FieldValue {
+fn describe_price(b: &Builder<'_>, prices: &PriceStates<'_>, obj: Option<&ObjRef>) -> FieldValue {
     match obj {
         None => FieldValue::None,
         Some(ObjRef::Created(step)) => prices
-            .values()
-            .find(|p| p.obj == ObjRef::Created(*step))
-            .map_or(FieldValue::Ref("(new price)".to_owned()), |p| {
-                FieldValue::Ref(format!("{} (new)", p.address))
-            }),
+            .iter()
+            .find(|(_, p)| p.obj == ObjRef::Created(*step))
+            .map_or(
+                FieldValue::Ref("(new price)".to_owned()),
+                |((pkey, key), _)| FieldValue::Ref(format!("{} (new)", Address::price(pkey, key))),
+            ),
         Some(ObjRef::Id(id)) => describe_price_id(b, id),
     }
 }
@@ -436,7 +433,7 @@ fn describe_price_id(b: &Builder<'_>, id: &str) -> FieldValue {
 pub(crate) fn plan_default_prices(
     b: &mut Builder<'_>,
     products: &Products<'_>,
-    prices: &BTreeMap<(&str, &str), PriceState<'_>>,
+    prices: &PriceStates<'_>,
 ) -> HashMap<String, StepId> {
     let mut steps = HashMap::new();
     for (key, state) in &products.states {
