@@ -26,7 +26,7 @@ pub(crate) fn catalog_hash(catalog: &Catalog) -> String {
 /// it is, without a copy, when there is nothing to leave out: products and prices, by the
 /// hundred thousand.
 fn object_digest(object: &dyn crate::live::LiveObject, catalog: &Catalog) -> String {
-    let ignored = |k: &String| catalog.ignores_metadata_key(k);
+    let ignored = |k: &str| catalog.ignores_metadata_key(k);
     if object.counters().is_empty() && !object.metadata().keys().any(ignored) {
         return crate::digest::hex(&object.sha256()[..16]);
     }

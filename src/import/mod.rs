@@ -420,7 +420,7 @@ impl Ctx<'_> {
                 );
                 continue;
             }
-            out.insert(k.clone(), v.clone());
+            out.insert(k.to_owned(), v.clone());
         }
         // Adopting an object adds the two marker keys to what Stripe holds, and the keys
         // `ignore_metadata` matches stay there: together they can pass Stripe's limit when

@@ -3,16 +3,19 @@
 //! Every managed object carries metadata (billing's marker at least), and an account can hold
 //! a hundred thousand prices. A `BTreeMap<String, String>` allocates a node of eleven slots,
 //! about 540 bytes, for the first entry: 60 MB for 110,000 prices that carry one or two keys.
-//! Here the entries are one sorted boxed slice, sized to what they are.
+//! Here the entries are one sorted boxed slice, sized to what they are, and each key (the
+//! same few on every object: billing's marker) is a shared word.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::words::word;
+
 /// Metadata: keys sorted, each once. Answers the questions a `BTreeMap` answers, in the same
 /// order, and serializes as the same JSON object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Metadata(Box<[(String, String)]>);
+pub struct Metadata(Box<[(&'static str, String)]>);
 
 impl Metadata {
     /// The value at `key`.
@@ -26,13 +29,13 @@ impl Metadata {
     }
 
     /// Every key and value, keys in order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &String)> + '_ {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static str, &String)> + '_ {
+        self.0.iter().map(|(k, v)| (*k, v))
     }
 
     /// Every key, in order.
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + '_ {
-        self.0.iter().map(|(k, _)| k)
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(k, _)| *k)
     }
 
     pub fn len(&self) -> usize {
@@ -49,7 +52,7 @@ impl Metadata {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
             Err(i) => {
                 let mut entries = std::mem::take(&mut self.0).into_vec();
-                entries.insert(i, (key, value));
+                entries.insert(i, (word(&key), value));
                 self.0 = entries.into_boxed_slice();
                 None
             }
@@ -72,21 +75,24 @@ impl Metadata {
 
     /// The same entries as a map.
     pub fn to_map(&self) -> BTreeMap<String, String> {
-        self.0.iter().cloned().collect()
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect()
     }
 
     fn position(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        self.0.binary_search_by(|(k, _)| (*k).cmp(key))
     }
 }
 
 impl FromIterator<(String, String)> for Metadata {
     /// Sorted by key; of a key given twice, the last value stays (as in a map).
     fn from_iter<I: IntoIterator<Item = (String, String)>>(entries: I) -> Self {
-        let mut entries: Vec<(String, String)> = entries.into_iter().collect();
+        let mut entries: Vec<(&'static str, String)> =
+            entries.into_iter().map(|(k, v)| (word(&k), v)).collect();
         // Stable: of equal keys, the later entry stays behind the earlier one.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut deduped: Vec<(String, String)> = Vec::with_capacity(entries.len());
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let mut deduped: Vec<(&'static str, String)> = Vec::with_capacity(entries.len());
         for entry in entries {
             match deduped.last_mut() {
                 Some(last) if last.0 == entry.0 => *last = entry,
@@ -105,7 +111,7 @@ impl From<HashMap<String, String>> for Metadata {
 
 impl From<BTreeMap<String, String>> for Metadata {
     fn from(map: BTreeMap<String, String>) -> Self {
-        Self(map.into_iter().collect::<Vec<_>>().into_boxed_slice())
+        map.into_iter().collect()
     }
 }
 
@@ -116,20 +122,24 @@ impl<const N: usize> From<[(String, String); N]> for Metadata {
 }
 
 impl<'a> IntoIterator for &'a Metadata {
-    type Item = (&'a String, &'a String);
+    type Item = (&'static str, &'a String);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a String, &'a String),
+        std::slice::Iter<'a, (&'static str, String)>,
+        fn(&'a (&'static str, String)) -> (&'static str, &'a String),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter().map(|(k, v)| (*k, v))
     }
 }
 
 impl PartialEq<BTreeMap<String, String>> for Metadata {
     fn eq(&self, other: &BTreeMap<String, String>) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other)
+                .all(|((k, v), (ok, ov))| k == ok && v == ov)
     }
 }
 

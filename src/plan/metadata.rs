@@ -30,7 +30,7 @@ pub(crate) fn diff(
                 FieldValue::Text(value.clone()),
                 FieldValue::None,
             ));
-            update.insert(key.clone(), None);
+            update.insert(key.to_owned(), None);
         }
     }
     update
