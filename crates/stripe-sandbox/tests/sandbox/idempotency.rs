@@ -182,8 +182,9 @@ fn key_length_is_checked() {
 
 #[test]
 fn a_key_in_flight_is_409() {
-    // Hold the state file's lock from outside, so that the first request stays in execution
-    // (waiting for the lock) while a second one with the same key arrives.
+    // Hold the state file's lock from outside, so that whichever of two requests with the same
+    // key arrives first stays in execution (waiting for the lock) while the other arrives. No
+    // sleep decides which is first: the one answered while the lock is held must be the 409.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     let sandbox = super::support::start_with(stripe_sandbox::SandboxConfig {
@@ -193,18 +194,18 @@ fn a_key_in_flight_is_409() {
     let lock = std::fs::File::open(dir.path().join("state.json.lock")).unwrap();
     lock.lock().unwrap();
     let req = Req::post("/v1/products", "name=Slow+product").idempotency_key("busy");
-    let first = {
-        let req = req.clone();
+    let (answered, answers) = std::sync::mpsc::channel();
+    for _ in 0..2 {
+        let (req, answered) = (req.clone(), answered.clone());
         let mut stream = connect(&sandbox);
         stream.write_all(&req.bytes()).unwrap();
-        std::thread::spawn(move || read_response(stream))
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    let busy = req.send(&sandbox);
-    assert_eq!(busy.status, 409);
+        std::thread::spawn(move || answered.send(read_response(stream)));
+    }
+    let busy = answers.recv_timeout(Duration::from_secs(120)).unwrap();
+    assert_eq!(busy.status, 409, "{}", busy.body);
     assert_eq!(busy.error().0.as_deref(), Some("idempotency_key_in_use"));
     lock.unlock().unwrap();
-    let done = first.join().unwrap();
+    let done = answers.recv_timeout(Duration::from_secs(120)).unwrap();
     assert_eq!(done.status, 200, "{}", done.body);
     let after = req.send(&sandbox);
     assert_eq!(
