@@ -280,11 +280,10 @@ pub(crate) fn parse_for<'s>(
             // As each environment sees it: entries limited to different environments may share
             // a lookup key or a code, so the catalog as written is not checked on its own (it
             // only gives the summary). A problem some environments have names them.
-            let written = (root.clone(), early.clone());
             let catalog = resolve_and_validate(
                 &Sink::default(),
-                written.0,
-                written.1,
+                root.clone(),
+                early.clone(),
                 (&envs, None),
                 source.dir(),
             );

@@ -13,7 +13,7 @@ use stripe_sandbox::test_support::{
 
 use crate::engine::{Env, Run};
 use crate::support::accounts::{Fate, Fuzz, Made};
-use crate::support::{Workdir, repository_catalog};
+use crate::support::{MARKED_LISTS, Workdir, repository_catalog};
 
 /// Every catalog object in the account, by id, with its marker (`billing_key`, if any).
 fn objects(env: &Env) -> BTreeMap<String, Option<String>> {
@@ -814,15 +814,7 @@ fn import_seeds() -> Vec<u64> {
 /// Every catalog object's marker: id → (`billing_key`, `billing_ns`).
 fn markers(env: &Env) -> BTreeMap<String, (Option<String>, Option<String>)> {
     let mut all = Vec::new();
-    for path in [
-        "/v1/products",
-        "/v1/prices?active=true",
-        "/v1/prices?active=false",
-        "/v1/coupons",
-        "/v1/promotion_codes",
-        "/v1/tax_rates",
-        "/v1/billing_portal/configurations",
-    ] {
+    for path in MARKED_LISTS {
         all.extend(env.list(path));
     }
     all.into_iter()

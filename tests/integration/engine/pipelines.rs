@@ -13,7 +13,7 @@ use stripe_sandbox::{Chaos, Latency, Sandbox, SandboxConfig};
 
 use super::chaos::{ENTRIES, large_catalog, wait_until};
 use super::{KEY, Run};
-use crate::support::{Workdir, is_lease, list_all};
+use crate::support::{MARKED_LISTS, Workdir, is_lease, list_all};
 
 /// The chaos tests' catalog of every kind (26 products with their prices, one metered,
 /// coupons and codes, a tax rate, the portal, a webhook endpoint, a meter, two features
@@ -51,17 +51,7 @@ fn billing(dir: &Workdir, args: &[&str]) -> Run {
 fn census(sandbox: &Sandbox) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     let mut count = |key: String| *out.entry(key).or_insert(0) += 1;
-    for path in [
-        "/v1/products",
-        "/v1/prices?active=true",
-        "/v1/prices?active=false",
-        "/v1/coupons",
-        "/v1/promotion_codes",
-        "/v1/tax_rates",
-        "/v1/billing_portal/configurations",
-        "/v1/webhook_endpoints",
-        "/v1/entitlements/features",
-    ] {
+    for path in MARKED_LISTS {
         for object in list_all(sandbox, path) {
             if object["metadata"]["billing_ns"] == "pipelines" {
                 count(format!(

@@ -68,6 +68,21 @@ pub(crate) fn live_key() -> String {
     format!("sk_live_{}", "supportTests0123456789")
 }
 
+/// The lists that hold every object of each kind that carries billing's marker: products,
+/// prices (active and archived), coupons, promotion codes, tax rates, portal configurations,
+/// webhook endpoints and (active) entitlement features.
+pub(crate) const MARKED_LISTS: [&str; 9] = [
+    "/v1/products",
+    "/v1/prices?active=true",
+    "/v1/prices?active=false",
+    "/v1/coupons",
+    "/v1/promotion_codes",
+    "/v1/tax_rates",
+    "/v1/billing_portal/configurations",
+    "/v1/webhook_endpoints",
+    "/v1/entitlements/features",
+];
+
 /// Every object of a list endpoint of `sandbox`, all pages (`path` may carry a query).
 pub(crate) fn list_all(sandbox: &Sandbox, path: &str) -> Vec<Value> {
     list_all_as(sandbox, path, None)
