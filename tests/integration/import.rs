@@ -18,14 +18,7 @@ use crate::support::{MARKED_LISTS, Workdir, repository_catalog};
 /// Every catalog object in the account, by id, with its marker (`billing_key`, if any).
 fn objects(env: &Env) -> BTreeMap<String, Option<String>> {
     let mut all = Vec::new();
-    for path in [
-        "/v1/products",
-        "/v1/prices?active=true",
-        "/v1/prices?active=false",
-        "/v1/coupons",
-        "/v1/promotion_codes",
-        "/v1/tax_rates",
-    ] {
+    for path in MARKED_LISTS {
         all.extend(env.list(path));
     }
     all.into_iter()
