@@ -157,6 +157,19 @@ fn keys_outside_the_allowed_characters() {
 }
 
 #[test]
+fn keys_that_would_share_an_output_name() {
+    // A price's own name can be another's `__LOOKUP_KEY` or `__SUPERSEDED` name, and `p.q__x`
+    // and `p__q.x` share all three of theirs.
+    let price = "amount = \"1.00\"\ncurrency = \"usd\"\n";
+    insta::assert_snapshot!(problems(&format!(
+        "[products.p]\nname = \"P\"\n[products.p.prices.x__superseded]\n{price}\
+         [products.p.prices.x]\n{price}[products.p.prices.x__lookup_key]\n{price}\
+         [products.p.prices.q__x]\n{price}\
+         [products.p__q]\nname = \"Q\"\n[products.p__q.prices.x]\n{price}"
+    )));
+}
+
+#[test]
 fn duplicate_lookup_keys_name_the_defaulted_key() {
     insta::assert_snapshot!(problems(
         r#"

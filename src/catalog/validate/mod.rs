@@ -37,27 +37,17 @@ pub(crate) fn env_part(key: &str) -> String {
 
 /// The names `billing output --format env` writes must not collide: two keys that would share
 /// one are a problem here, before anything is applied.
+///
+/// A catalog of 100,000 prices makes 300,000 names: each is hashed as it is made and only
+/// names whose hashes meet are made again and compared, so they are never all held at once.
 fn env_names(sink: &Sink, raw: &RawCatalog) {
-    let name = |kind: ResourceKind, key: &str| {
-        format!(
-            "{}_{}",
-            kind.env_prefix().unwrap_or_default(),
-            env_part(key)
-        )
-    };
-    let mut names: Vec<(String, &Sp<String>)> = Vec::new();
+    // Each key that names variables: its kind and, for a price, its product's key.
+    type Named<'a> = (ResourceKind, Option<&'a Sp<String>>, &'a Sp<String>);
+    let mut keys: Vec<Named<'_>> = Vec::new();
     for p in &raw.products {
-        names.push((name(ResourceKind::Product, p.key.get_ref()), &p.key));
-        for price in &p.prices {
-            let base = format!(
-                "{}__{}",
-                name(ResourceKind::Price, p.key.get_ref()),
-                env_part(price.key.get_ref())
-            );
-            for suffix in ["", "__LOOKUP_KEY", "__SUPERSEDED"] {
-                names.push((format!("{base}{suffix}"), &price.key));
-            }
-        }
+        keys.push((ResourceKind::Product, None, &p.key));
+        let prices = p.prices.iter();
+        keys.extend(prices.map(|price| (ResourceKind::Price, Some(&p.key), &price.key)));
     }
     let keyed = [
         (
@@ -89,29 +79,64 @@ fn env_names(sink: &Sink, raw: &RawCatalog) {
             raw.meters.iter().map(|m| &m.key).collect(),
         ),
     ];
-    for (kind, keys) in keyed {
-        names.extend(keys.into_iter().map(|key| (name(kind, key.get_ref()), key)));
+    for (kind, of_kind) in keyed {
+        keys.extend(of_kind.into_iter().map(|key| (kind, None, key)));
     }
-    let mut first_of: std::collections::HashMap<&str, &Sp<String>> =
-        std::collections::HashMap::new();
-    for (name, key) in &names {
-        let first = *first_of.entry(name.as_str()).or_insert(key);
-        if first.span() != key.span() {
-            sink.push(
-                Diagnostic::new(
-                    key.span(),
-                    format!(
-                        "`{}` and `{}` would share the output name BILLING_{name}",
-                        first.get_ref(),
-                        key.get_ref()
-                    ),
-                )
-                .label("same name as another key")
-                .hint(
-                    "`billing output --format env` writes one variable per key: rename one of them",
-                ),
-            );
+    let suffixes = |kind| match kind {
+        ResourceKind::Price => &["", "__LOOKUP_KEY", "__SUPERSEDED"][..],
+        _ => &[""][..],
+    };
+    let name = |at: u32, suffix: u8| {
+        let (kind, product, key) = keys[at as usize];
+        let prefix = kind.env_prefix().unwrap_or_default();
+        let suffix = suffixes(kind)[usize::from(suffix)];
+        match product {
+            Some(product) => format!(
+                "{prefix}_{}__{}{suffix}",
+                env_part(product.get_ref()),
+                env_part(key.get_ref())
+            ),
+            None => format!("{prefix}_{}{suffix}", env_part(key.get_ref())),
         }
+    };
+    let hasher = std::hash::RandomState::new();
+    let hash = |name: String| std::hash::BuildHasher::hash_one(&hasher, name);
+    // (hash, key, suffix): sorted, equal names sit together in the order they are made.
+    let mut made: Vec<(u64, u32, u8)> = Vec::new();
+    for (at, &(kind, ..)) in (0u32..).zip(&keys) {
+        for suffix in (0u8..).take(suffixes(kind).len()) {
+            made.push((hash(name(at, suffix)), at, suffix));
+        }
+    }
+    made.sort_unstable();
+    let mut found = Vec::new();
+    for same_hash in made.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        let names: Vec<String> = same_hash.iter().map(|&(_, at, s)| name(at, s)).collect();
+        for (i, &(_, at, suffix)) in same_hash.iter().enumerate() {
+            let Some(first) = names[..i].iter().position(|n| *n == names[i]) else {
+                continue;
+            };
+            let (first, key) = (keys[same_hash[first].1 as usize].2, keys[at as usize].2);
+            if first.span() != key.span() {
+                found.push(((at, suffix), first, key, names[i].clone()));
+            }
+        }
+    }
+    // In the order the names are made, as a problem found name by name would be.
+    found.sort_by_key(|f| f.0);
+    for (_, first, key, name) in found {
+        sink.push(
+            Diagnostic::new(
+                key.span(),
+                format!(
+                    "`{}` and `{}` would share the output name BILLING_{name}",
+                    first.get_ref(),
+                    key.get_ref()
+                ),
+            )
+            .label("same name as another key")
+            .hint("`billing output --format env` writes one variable per key: rename one of them"),
+        );
     }
 }
 
