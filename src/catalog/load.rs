@@ -120,10 +120,18 @@ fn load_text(
     if let Some(dir) = dir {
         file = file.in_dir(dir);
     }
-    parse_for(&file, choice).map_err(|rejected| match rejected {
-        Rejected::Invalid(diagnostics) => LoadError::Invalid { file, diagnostics },
-        Rejected::Choice(choice) => LoadError::Choice(choice),
-    })
+    let catalog = match parse_for(&file, choice) {
+        Ok(catalog) => catalog,
+        Err(Rejected::Invalid(diagnostics)) => {
+            return Err(LoadError::Invalid { file, diagnostics });
+        }
+        Err(Rejected::Choice(choice)) => return Err(LoadError::Choice(choice)),
+    };
+    // Parsing freed many times what the catalog holds: give it back before the account is
+    // read, the text included.
+    drop(file);
+    crate::memory::release_free();
+    Ok(catalog)
 }
 
 /// Why [`parse_for`] returned no catalog.
@@ -211,7 +219,6 @@ fn resolve_and_validate(
         }),
     };
     let mut catalog = validate::validate(sink, raw);
-    crate::memory::release_free();
     catalog.environments = envs.clone();
     catalog.environment = selected.map(str::to_owned);
     catalog

@@ -249,7 +249,9 @@ pub(crate) fn price_meters(sink: &Sink, products: &[RawProduct], meters: &[RawMe
             .any(|m| m.key.get_ref() == key && m.active.as_ref().is_some_and(|a| !*a.get_ref()))
     };
     for price in products.iter().flat_map(|p| &p.prices) {
-        let Some(meter) = &price.meter else { continue };
+        let Some(meter) = &price.more().meter else {
+            continue;
+        };
         if price.interval.is_none() {
             sink.push(
                 Diagnostic::new(meter.span(), "`meter` on a one-time price")

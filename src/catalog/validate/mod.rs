@@ -242,7 +242,7 @@ fn products(sink: &Sink, raw: Vec<RawProduct>) -> BTreeMap<String, Product> {
                 p.prices.iter().filter_map(move |price| {
                     Some((
                         Address::price(p.key.get_ref(), price.key.get_ref()),
-                        price.id.as_ref()?,
+                        price.more().id.as_ref()?,
                     ))
                 })
             })

@@ -51,7 +51,7 @@ pub(crate) fn validate(
     .and_then(|c| fields::currency(sink, c));
 
     let recurring = recurring(sink, &raw);
-    let tax_behavior = raw.tax_behavior.as_ref().and_then(|v| {
+    let tax_behavior = raw.more().tax_behavior.as_ref().and_then(|v| {
         fields::one_of(
             sink,
             "tax_behavior",
@@ -60,7 +60,7 @@ pub(crate) fn validate(
             TaxBehavior::parse,
         )
     });
-    let scheme = raw.billing_scheme.as_ref().and_then(|v| {
+    let scheme = raw.more().billing_scheme.as_ref().and_then(|v| {
         fields::one_of(
             sink,
             "billing_scheme",
@@ -87,18 +87,19 @@ pub(crate) fn validate(
         .map(|unit_amount| Pricing::PerUnit { unit_amount })
     };
 
-    let transform_quantity = raw
+    let more = raw.more.take().map_or_else(Default::default, |more| *more);
+    let transform_quantity = more
         .transform_quantity
         .and_then(|t| transform(sink, t, tiered));
-    let currency_options = currency_options(sink, raw.currency_options, currency, &pricing);
+    let currency_options = currency_options(sink, more.currency_options, currency, &pricing);
     let (lookup_key, origin) = lookup_key(sink, product, &raw.key, raw.lookup_key);
 
     // Every field is checked before giving up on a price whose currency or amount is unusable.
-    let nickname = fields::text(sink, "nickname", raw.nickname, 5000);
-    fields::id_or_moved_from(sink, raw.id.as_ref(), raw.moved_from.as_ref(), false);
-    let (metadata, on_remove) = fields::archivable(sink, raw.metadata, raw.on_remove.as_ref());
-    let id = fields::adopt_id(sink, raw.id, "price_", "price");
-    let moved_from = fields::moved_from(sink, raw.moved_from, "price");
+    let nickname = fields::text(sink, "nickname", more.nickname, 5000);
+    fields::id_or_moved_from(sink, more.id.as_ref(), more.moved_from.as_ref(), false);
+    let (metadata, on_remove) = fields::archivable(sink, more.metadata, more.on_remove.as_ref());
+    let id = fields::adopt_id(sink, more.id, "price_", "price");
+    let moved_from = fields::moved_from(sink, more.moved_from, "price");
     let price = Price {
         key: raw.key.into_inner(),
         id,
@@ -107,7 +108,7 @@ pub(crate) fn validate(
         currency: currency?,
         pricing: pricing?,
         recurring,
-        meter: raw.meter.map(Sp::into_inner),
+        meter: more.meter.map(Sp::into_inner),
         nickname,
         lookup_key,
         lookup_key_declared: !origin.defaulted,
@@ -121,14 +122,14 @@ pub(crate) fn validate(
 
 /// `tiers` and `tiers_mode` on a price that is not tiered.
 fn tiers_without_scheme(sink: &Sink, raw: &RawPrice) {
-    if let Some(tiers) = &raw.tiers {
+    if let Some(tiers) = &raw.more().tiers {
         sink.push(
             Diagnostic::new(tiers.span(), "`tiers` are only used by tiered prices")
                 .label("tiers without the tiered scheme")
                 .hint("add `billing_scheme = \"tiered\"` and `tiers_mode = \"graduated\"` (or \"volume\") to the price"),
         );
     }
-    if let Some(mode) = &raw.tiers_mode {
+    if let Some(mode) = &raw.more().tiers_mode {
         sink.push(
             Diagnostic::new(mode.span(), "`tiers_mode` is only used by tiered prices")
                 .hint("add `billing_scheme = \"tiered\"` or remove `tiers_mode`"),
@@ -246,7 +247,7 @@ fn tiered_pricing(
                 .hint("move the amount into the tiers, or remove `billing_scheme = \"tiered\"`"),
         );
     }
-    let mode = match &raw.tiers_mode {
+    let mode = match &raw.more().tiers_mode {
         Some(v) => fields::one_of(sink, "tiers_mode", v, TiersMode::ALL, TiersMode::parse),
         None if raw.incomplete => None,
         None => {
@@ -257,7 +258,7 @@ fn tiered_pricing(
             None
         }
     };
-    let Some(raw_tiers) = &raw.tiers else {
+    let Some(raw_tiers) = &raw.more().tiers else {
         if raw.incomplete {
             return None;
         }

@@ -177,7 +177,7 @@ type Prices = (
 
 /// Validates the prices of product `key`, and their renames.
 fn prices(sink: &Sink, key: &str, raw: Vec<RawPrice>) -> Prices {
-    let moves = raw.iter().map(|p| (&p.key, p.moved_from.as_ref()));
+    let moves = raw.iter().map(|p| (&p.key, p.more().moved_from.as_ref()));
     fields::renames(sink, |k| Address::price(key, k), moves);
     let mut prices = BTreeMap::new();
     let mut lookup_keys = Vec::new();
