@@ -855,10 +855,10 @@ fn unmanaged_account(products: usize, prices: usize) -> LiveState {
     let count = products.len().max(1);
     let prices = (0..prices)
         .map(|i| LivePrice {
-            id: format!("price_{i}"),
+            id: format!("price_{i}").into(),
             created: i as i64,
             active: true,
-            product: format!("prod_{}", i % count),
+            product: format!("prod_{}", i % count).into(),
             currency: "usd",
             billing_scheme: "per_unit",
             unit_amount: billing::MinorAmount::from_minor(100 + i as i64).ok(),
@@ -872,7 +872,7 @@ fn unmanaged_account(products: usize, prices: usize) -> LiveState {
                 meter: None,
             }),
             transform_quantity: None,
-            lookup_key: i.is_multiple_of(2).then(|| format!("key_{i}")),
+            lookup_key: i.is_multiple_of(2).then(|| format!("key_{i}").into()),
             nickname: None,
             tax_behavior: Some("unspecified"),
             metadata: Default::default(),

@@ -197,12 +197,12 @@ fn price_ids(at: &[&LivePrice], lookup_key: &str) -> Option<PriceIds> {
         .or_else(|| at.iter().find(|p| p.active))
         .or_else(|| at.first())?;
     Some(PriceIds {
-        id: chosen.id.clone(),
-        lookup_key: chosen.lookup_key.clone(),
+        id: chosen.id.to_string(),
+        lookup_key: chosen.lookup_key.as_ref().map(ToString::to_string),
         superseded: at
             .iter()
             .filter(|p| p.id != chosen.id)
-            .map(|p| p.id.clone())
+            .map(|p| p.id.to_string())
             .collect(),
     })
 }

@@ -603,7 +603,7 @@ fn lookup_keys(inputs: &Inputs<'_>) -> Signal {
             p.title(),
             p.product
         ));
-        s.missing.push(p.id.clone());
+        s.missing.push(p.id.to_string());
     }
     s.evidence.insert(
         0,

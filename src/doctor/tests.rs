@@ -221,7 +221,7 @@ fn a_summary_lists_ten_names_and_counts_the_rest() {
     live.prices = (0..25)
         .map(|i| {
             let mut p = template.clone();
-            p.id = format!("price_{i:02}");
+            p.id = format!("price_{i:02}").into();
             p.lookup_key = None;
             p
         })

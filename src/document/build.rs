@@ -55,7 +55,7 @@ fn templated(plan: &Plan, step: StepId, nonce: u64) -> (Vec<WireRequest>, Vec<Re
     // for the readable placeholder once the places are known.
     let marker = |s: StepId| format!("\u{1}{nonce}:{s}\u{1}");
     let mut built = plan.steps[step].request.wire(&|r| match r {
-        ObjRef::Id(id) => id.clone(),
+        ObjRef::Id(id) => id.to_string(),
         ObjRef::Created(s) => marker(*s),
     });
     let mut references = Vec::new();

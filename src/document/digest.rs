@@ -2,6 +2,7 @@
 //! object it read, so that a saved plan can tell whether either changed since.
 
 use serde::Serialize;
+use smol_str::SmolStr;
 
 use super::ReadObject;
 use crate::catalog::Catalog;
@@ -9,8 +10,55 @@ use crate::live::LiveState;
 use crate::resource::{Owner, ResourceKind};
 
 /// A digest of a serialisable value.
-fn digest<T: Serialize>(value: &T) -> String {
-    crate::digest::hex(&crate::digest::json_sha256(value)[..16])
+fn digest<T: Serialize>(value: &T) -> ObjectDigest {
+    ObjectDigest::of(&crate::digest::json_sha256(value))
+}
+
+/// The first 16 bytes of an object's SHA-256, written as 32 hex digits in a plan file: held as
+/// the bytes, because a plan's read set holds one for every managed object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ObjectDigest([u8; 16]);
+
+impl ObjectDigest {
+    /// The digest from a whole SHA-256.
+    fn of(sha256: &[u8; 32]) -> Self {
+        let mut bytes = [0; 16];
+        bytes.copy_from_slice(&sha256[..16]);
+        Self(bytes)
+    }
+}
+
+impl Serialize for ObjectDigest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&crate::digest::hex(&self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        let digit = |c: u8| char::from(c).to_digit(16);
+        let mut bytes = [0; 16];
+        let well_formed = text.len() == 32
+            && text
+                .as_bytes()
+                .chunks(2)
+                .zip(&mut bytes)
+                .all(|(pair, byte)| match (digit(pair[0]), digit(pair[1])) {
+                    (Some(high), Some(low)) => {
+                        *byte = u8::try_from(high * 16 + low).unwrap_or_default();
+                        true
+                    }
+                    _ => false,
+                });
+        if well_formed {
+            Ok(Self(bytes))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "a digest is 32 hex digits, not {text:?}"
+            )))
+        }
+    }
 }
 
 /// `sha256:…` of the validated catalog: formatting and comments do not count.
@@ -25,10 +73,10 @@ pub(crate) fn catalog_hash(catalog: &Catalog) -> String {
 /// to other systems (metadata keys billing.toml's `ignore_metadata` leaves alone). Hashed as
 /// it is, without a copy, when there is nothing to leave out: products and prices, by the
 /// hundred thousand.
-fn object_digest(object: &dyn crate::live::LiveObject, catalog: &Catalog) -> String {
+fn object_digest(object: &dyn crate::live::LiveObject, catalog: &Catalog) -> ObjectDigest {
     let ignored = |k: &str| catalog.ignores_metadata_key(k);
     if object.counters().is_empty() && !object.metadata().keys().any(ignored) {
-        return crate::digest::hex(&object.sha256()[..16]);
+        return ObjectDigest::of(&object.sha256());
     }
     let mut value = object.to_json();
     if let Some(map) = value.as_object_mut() {
@@ -43,7 +91,7 @@ fn object_digest(object: &dyn crate::live::LiveObject, catalog: &Catalog) -> Str
 }
 
 /// A digest of an object without what belongs to other systems (see [`object_digest`]).
-fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> String {
+fn stable_digest<T: Serialize>(object: &T, catalog: &Catalog) -> ObjectDigest {
     let mut value = serde_json::to_value(object).unwrap_or_default();
     if let Some(serde_json::Value::Object(metadata)) = value
         .as_object_mut()
@@ -66,11 +114,11 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     let mut out = Vec::new();
     // The products whose attached features the plan depends on: those it reads as billing's.
     let mut products: Vec<(String, String)> = Vec::new();
-    let mut add = |kind: ResourceKind, id: &str, address: Option<&str>, digest: String| {
+    let mut add = |kind: ResourceKind, id: SmolStr, address: Option<&str>, digest| {
         out.push(ReadObject {
             kind,
-            id: id.to_owned(),
-            address: address.map(str::to_owned),
+            id,
+            address: address.map(SmolStr::from),
             digest,
         });
     };
@@ -81,12 +129,17 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
                     if kind == ResourceKind::Product {
                         products.push((o.id().to_owned(), address.to_owned()));
                     }
-                    add(kind, o.id(), Some(address), object_digest(o, catalog));
+                    add(
+                        kind,
+                        o.shared_id(),
+                        Some(address),
+                        object_digest(o, catalog),
+                    );
                 }
                 // The account's default portal configuration, which billing.toml may manage
                 // without its marker.
                 _ if o.is_built_in() && manages_default => {
-                    add(kind, o.id(), None, object_digest(o, catalog));
+                    add(kind, o.shared_id(), None, object_digest(o, catalog));
                 }
                 _ => {}
             }
@@ -95,7 +148,7 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     if let Some(settings) = &live.tax_settings {
         add(
             ResourceKind::TaxSettings,
-            "account",
+            "account".into(),
             Some("tax"),
             stable_digest(settings, catalog),
         );
@@ -109,7 +162,7 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
             let address = d.address().to_string();
             add(
                 ResourceKind::TaxRegistration,
-                &r.id,
+                r.id.as_str().into(),
                 Some(&address),
                 stable_digest(r, catalog),
             );
@@ -120,7 +173,7 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
         for attachment in live.product_features.get(product).into_iter().flatten() {
             add(
                 ResourceKind::Product,
-                &attachment.id,
+                attachment.id.as_str().into(),
                 Some(address),
                 stable_digest(attachment, catalog),
             );
@@ -136,7 +189,7 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
             let address = crate::resource::Address::new(ResourceKind::Meter, declared.key.as_str());
             add(
                 ResourceKind::Meter,
-                &meter.id,
+                meter.id.as_str().into(),
                 Some(&address.to_string()),
                 stable_digest(meter, catalog),
             );

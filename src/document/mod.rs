@@ -18,6 +18,7 @@ mod seal;
 mod stale;
 
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use crate::plan::{Action, Change, FieldValue, StepId, Summary, Untouched, WireRequest};
 use crate::resource::{KeyMode, ResourceKind};
@@ -72,11 +73,11 @@ pub(crate) struct ReadObject {
     /// `product`, `price`, `coupon`, …
     pub kind: ResourceKind,
     /// Its Stripe id (`account` for the tax settings).
-    pub id: String,
+    pub id: SmolStr,
     /// Its catalog address, when it has one.
-    pub address: Option<String>,
+    pub address: Option<SmolStr>,
     /// A digest of what the plan depends on (counters such as `times_redeemed` left out).
-    pub digest: String,
+    pub digest: digest::ObjectDigest,
 }
 
 /// Everything `apply` needs to make Stripe match, and everything a reviewer reads.

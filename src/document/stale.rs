@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use smol_str::SmolStr;
+
 use super::{Operation, Origin, PlanDocument, ReadObject, catalog_hash, read_set};
 use crate::catalog::Catalog;
 use crate::live::LiveState;
@@ -80,7 +82,7 @@ impl PlanDocument {
         if hash != self.catalog_hash {
             out.push("billing.toml changed since the plan was made".to_owned());
         }
-        let index = |objects: Vec<ReadObject>| -> BTreeMap<(ResourceKind, String), ReadObject> {
+        let index = |objects: Vec<ReadObject>| -> BTreeMap<(ResourceKind, SmolStr), ReadObject> {
             objects
                 .into_iter()
                 .map(|o| ((o.kind, o.id.clone()), o))

@@ -270,7 +270,7 @@ pub(crate) fn held_keys<'a>(
 /// Whether an object billing manages records `on_remove = "forget"`: left out of
 /// billing.toml, it would not be left as it is (archived objects are) but forgotten.
 pub(crate) fn forgets(metadata: &Metadata) -> bool {
-    metadata.get(ON_REMOVE_KEY).map(String::as_str) == Some("forget")
+    metadata.get(ON_REMOVE_KEY) == Some("forget")
 }
 
 /// Why an object whose marker names an address billing.toml cannot declare is left out.
@@ -420,7 +420,7 @@ impl Ctx<'_> {
                 );
                 continue;
             }
-            out.insert(k.to_owned(), v.clone());
+            out.insert(k.to_owned(), v.to_owned());
         }
         // Adopting an object adds the two marker keys to what Stripe holds, and the keys
         // `ignore_metadata` matches stay there: together they can pass Stripe's limit when
@@ -459,7 +459,7 @@ pub(crate) fn on_remove(
     problems: &mut Problems,
 ) {
     if let Some(v) = live.get(ON_REMOVE_KEY) {
-        if allowed.contains(&v.as_str()) {
+        if allowed.contains(&v) {
             table.text("on_remove", v);
         } else {
             problems.add(

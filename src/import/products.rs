@@ -477,7 +477,9 @@ fn add_prices<'a>(
         let Ok(ours) = ctx.place(ResourceKind::Price, &p.id, &p.metadata, price_marker) else {
             continue;
         };
-        let product = index.get(&p.product).and_then(|i| entries.get_mut(*i));
+        let product = index
+            .get(p.product.as_str())
+            .and_then(|i| entries.get_mut(*i));
         // The prices billing manages of a product written `active = false` are declared with
         // it: the plan archives them with the product, so nothing changes, while left out the
         // plan would forget those that record `on_remove = "forget"`.
@@ -516,9 +518,9 @@ fn price_entry<'a>(
         return None;
     }
     let mut problems = Problems::default();
-    let at = ours
-        .as_ref()
-        .map_or(p.id.clone(), |(pk, k)| Address::price(pk, k).to_string());
+    let at = ours.as_ref().map_or(p.id.to_string(), |(pk, k)| {
+        Address::price(pk, k).to_string()
+    });
     if let Some((pk, _)) = &ours
         && product.ours.as_ref().is_some_and(|k| k != pk)
     {
@@ -531,7 +533,11 @@ fn price_entry<'a>(
             ),
         );
     }
-    let lookup_key = p.lookup_key.clone().filter(|k| !k.is_empty());
+    let lookup_key = p
+        .lookup_key
+        .as_ref()
+        .filter(|k| !k.is_empty())
+        .map(ToString::to_string);
     let table = price_table(ctx, p, ours.is_some(), &mut problems).map(|mut t| {
         write_lookup_key(&mut t, lookup_key.as_deref(), ours.as_ref());
         t
@@ -679,7 +685,7 @@ fn assemble(
         let mut prices_table = Table::default();
         for (k, p) in prices {
             out.price_keys
-                .insert(p.live.id.clone(), (key.clone(), k.clone()));
+                .insert(p.live.id.to_string(), (key.clone(), k.clone()));
             prices_table.table(&k, p.table);
             ctx.report.wrote(ResourceKind::Price);
         }
@@ -765,7 +771,7 @@ fn assign_price_keys<'a>(
             });
             ctx.report.renamed.push(Renamed {
                 address: Address::price(product_key, &key).to_string(),
-                id: p.live.id.clone(),
+                id: p.live.id.to_string(),
                 wanted,
                 why,
             });
@@ -874,14 +880,14 @@ fn adopted_by_id(
     taken_lookup_keys.insert(lookup_key.clone());
     p.table
         .values
-        .insert(0, ("id".to_owned(), Value::Str(p.live.id.clone())));
+        .insert(0, ("id".to_owned(), Value::Str(p.live.id.to_string())));
     p.table.comment = Some(format!(
         "No lookup key in Stripe: adopting {} gives it {lookup_key:?}.",
         p.live.id
     ));
     ctx.report.without_lookup_key.push(NoLookupKey {
         address: Address::price(product_key, key).to_string(),
-        id: p.live.id.clone(),
+        id: p.live.id.to_string(),
         lookup_key,
     });
 }

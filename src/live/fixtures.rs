@@ -508,11 +508,11 @@ fn matching_price(
         .collect();
     let address = Address::price(product, key).to_string();
     LivePrice {
-        id: ids.price(product, key),
+        id: ids.price(product, key).into(),
         created: CREATED,
         // The prices of an archived product are archived with it.
         active,
-        product: ids.product(product),
+        product: ids.product(product).into(),
         currency: super::words::word(currency.code()),
         billing_scheme: super::words::word(billing_scheme),
         unit_amount,
@@ -539,7 +539,7 @@ fn matching_price(
             let TransformQuantity { divide_by, round } = t;
             (divide_by, super::words::word(round.as_str()))
         }),
-        lookup_key: Some(lookup_key.clone()),
+        lookup_key: Some(lookup_key.into()),
         nickname: nickname.clone(),
         tax_behavior: Some(
             declared_tax_behavior

@@ -3,24 +3,26 @@
 //! Every managed object carries metadata (billing's marker at least), and an account can hold
 //! a hundred thousand prices. A `BTreeMap<String, String>` allocates a node of eleven slots,
 //! about 540 bytes, for the first entry: 60 MB for 110,000 prices that carry one or two keys.
-//! Here the entries are one sorted boxed slice, sized to what they are, and each key (the
-//! same few on every object: billing's marker) is a shared word.
+//! Here the entries are one sorted boxed slice, sized to what they are, each key (the
+//! same few on every object: billing's marker) is a shared word, and a value shorter than 24
+//! bytes (billing's own are) is held inline.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
+use smol_str::SmolStr;
 
 use super::words::word;
 
 /// Metadata: keys sorted, each once. Answers the questions a `BTreeMap` answers, in the same
 /// order, and serializes as the same JSON object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Metadata(Box<[(&'static str, String)]>);
+pub struct Metadata(Box<[(&'static str, SmolStr)]>);
 
 impl Metadata {
     /// The value at `key`.
-    pub fn get(&self, key: &str) -> Option<&String> {
-        self.position(key).ok().map(|i| &self.0[i].1)
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.position(key).ok().map(|i| self.0[i].1.as_str())
     }
 
     /// Whether `key` is set.
@@ -29,8 +31,8 @@ impl Metadata {
     }
 
     /// Every key and value, keys in order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static str, &String)> + '_ {
-        self.0.iter().map(|(k, v)| (*k, v))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static str, &str)> + '_ {
+        self.0.iter().map(|(k, v)| (*k, v.as_str()))
     }
 
     /// Every key, in order.
@@ -49,10 +51,10 @@ impl Metadata {
     /// Sets `key` to `value` (tests and fixtures build metadata this way).
     pub fn insert(&mut self, key: String, value: String) -> Option<String> {
         match self.position(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value.into()).into()),
             Err(i) => {
                 let mut entries = std::mem::take(&mut self.0).into_vec();
-                entries.insert(i, (word(&key), value));
+                entries.insert(i, (word(&key), value.into()));
                 self.0 = entries.into_boxed_slice();
                 None
             }
@@ -70,13 +72,13 @@ impl Metadata {
         let mut entries = std::mem::take(&mut self.0).into_vec();
         let (_, value) = entries.remove(i);
         self.0 = entries.into_boxed_slice();
-        Some(value)
+        Some(value.into())
     }
 
     /// The same entries as a map.
     pub fn to_map(&self) -> BTreeMap<String, String> {
         self.iter()
-            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
     }
 
@@ -88,11 +90,13 @@ impl Metadata {
 impl FromIterator<(String, String)> for Metadata {
     /// Sorted by key; of a key given twice, the last value stays (as in a map).
     fn from_iter<I: IntoIterator<Item = (String, String)>>(entries: I) -> Self {
-        let mut entries: Vec<(&'static str, String)> =
-            entries.into_iter().map(|(k, v)| (word(&k), v)).collect();
+        let mut entries: Vec<(&'static str, SmolStr)> = entries
+            .into_iter()
+            .map(|(k, v)| (word(&k), SmolStr::from(v)))
+            .collect();
         // Stable: of equal keys, the later entry stays behind the earlier one.
         entries.sort_by(|a, b| a.0.cmp(b.0));
-        let mut deduped: Vec<(&'static str, String)> = Vec::with_capacity(entries.len());
+        let mut deduped: Vec<(&'static str, SmolStr)> = Vec::with_capacity(entries.len());
         for entry in entries {
             match deduped.last_mut() {
                 Some(last) if last.0 == entry.0 => *last = entry,
@@ -122,14 +126,14 @@ impl<const N: usize> From<[(String, String); N]> for Metadata {
 }
 
 impl<'a> IntoIterator for &'a Metadata {
-    type Item = (&'static str, &'a String);
+    type Item = (&'static str, &'a str);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (&'static str, String)>,
-        fn(&'a (&'static str, String)) -> (&'static str, &'a String),
+        std::slice::Iter<'a, (&'static str, SmolStr)>,
+        fn(&'a (&'static str, SmolStr)) -> (&'static str, &'a str),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (*k, v))
+        self.0.iter().map(|(k, v)| (*k, v.as_str()))
     }
 }
 
@@ -166,7 +170,7 @@ mod tests {
         let metadata: Metadata = entries.clone().into_iter().collect();
         let map: BTreeMap<String, String> = entries.into_iter().collect();
         assert_eq!(metadata, map);
-        assert_eq!(metadata.get("a").map(String::as_str), Some("again"));
+        assert_eq!(metadata.get("a"), Some("again"));
         assert!(metadata.contains_key("c") && !metadata.contains_key("d"));
         assert_eq!(
             serde_json::to_string(&metadata).unwrap(),

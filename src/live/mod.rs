@@ -3,6 +3,7 @@
 mod entitlement;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod index;
 mod managed;
 mod metadata;
 mod meter;
@@ -16,6 +17,7 @@ mod webhook;
 mod words;
 
 pub use entitlement::{LiveAttachment, LiveFeature};
+pub(crate) use index::Index;
 pub(crate) use managed::Managed;
 pub use metadata::Metadata;
 pub use meter::LiveMeter;
@@ -191,6 +193,9 @@ pub async fn read_counted(
         tax,
         meters,
     )?;
+    // Decoding the pages touched memory the objects do not keep (at 100,000 prices, 20 MB in
+    // pages now free): give it back before planning allocates its own.
+    crate::memory::release_free();
     let product_features =
         entitlement::attachments(client, scope, &entitlements, &products).await?;
     let missing_customers = read::missing_customers(client, &scope.customers).await?;

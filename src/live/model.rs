@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use smol_str::SmolStr;
 use stripe_product::coupon::ListCoupon;
 use stripe_product::price::ListPrice;
 use stripe_product::product::ListProduct;
@@ -46,11 +47,12 @@ pub struct LiveProduct {
 /// A price as Stripe holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LivePrice {
-    pub id: String,
+    /// As async-stripe read it: plans refer to it without copying it.
+    pub id: SmolStr,
     pub created: i64,
     pub active: bool,
-    /// The product's id.
-    pub product: String,
+    /// The product's id (held inline: a product id is shorter than 24 bytes).
+    pub product: SmolStr,
     /// Lowercase currency code.
     pub currency: &'static str,
     /// `per_unit` or `tiered`.
@@ -63,7 +65,8 @@ pub struct LivePrice {
     pub tiers: Vec<LiveTier>,
     pub recurring: Option<LiveRecurring>,
     pub transform_quantity: Option<(u64, &'static str)>,
-    pub lookup_key: Option<String>,
+    /// Held inline when shorter than 24 bytes, as billing's own lookup keys mostly are.
+    pub lookup_key: Option<SmolStr>,
     pub nickname: Option<String>,
     /// `inclusive`, `exclusive` or `unspecified`.
     pub tax_behavior: Option<&'static str>,
@@ -165,10 +168,10 @@ impl From<Price> for LivePrice {
             })
             .collect();
         Self {
-            id: p.id.to_string(),
+            id: p.id.into_inner(),
             created: p.created,
             active: p.active,
-            product: p.product.id().to_string(),
+            product: SmolStr::new(p.product.id()),
             currency: word(&currency),
             billing_scheme: word(p.billing_scheme.as_str()),
             unit_amount: amount(p.unit_amount, p.unit_amount_decimal.as_deref()),
@@ -187,7 +190,7 @@ impl From<Price> for LivePrice {
                     word(t.round.as_str()),
                 )
             }),
-            lookup_key: p.lookup_key,
+            lookup_key: p.lookup_key.map(SmolStr::from),
             nickname: p.nickname,
             tax_behavior: p.tax_behavior.map(|t| word(t.as_str())),
             metadata: sorted(p.metadata),
@@ -527,7 +530,8 @@ pub(crate) async fn prices(
         prices_with(client, origin, false, scope),
     )?;
     let mut prices = active;
-    let mut seen: std::collections::HashSet<String> = prices.iter().map(|p| p.id.clone()).collect();
+    let mut seen: std::collections::HashSet<SmolStr> =
+        prices.iter().map(|p| p.id.clone()).collect();
     prices.extend(archived.into_iter().filter(|p| seen.insert(p.id.clone())));
     Ok(prices)
 }

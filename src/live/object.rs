@@ -12,6 +12,9 @@ use crate::resource::ResourceKind;
 pub trait LiveObject: Hashable + Send + Sync {
     fn kind(&self) -> ResourceKind;
     fn id(&self) -> &str;
+    /// The id as a shared string: no copy where the object holds it shared (prices, which a
+    /// plan's read set lists by the hundred thousand).
+    fn shared_id(&self) -> smol_str::SmolStr;
     /// Unix seconds.
     fn created(&self) -> i64;
     fn metadata(&self) -> &super::Metadata;
@@ -81,6 +84,9 @@ macro_rules! live_kind {
             }
             fn id(&self) -> &str {
                 &self.id
+            }
+            fn shared_id(&self) -> smol_str::SmolStr {
+                self.id.clone().into()
             }
             fn created(&self) -> i64 {
                 self.created

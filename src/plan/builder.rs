@@ -1,7 +1,7 @@
 //! Assembles a plan: indexes live state by ownership, lets the per-kind planners add changes
 //! and steps, then adds the edges every plan needs and orders the steps.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::change::{Change, Plan, Step};
 use super::claims::Claims;
@@ -9,7 +9,9 @@ use super::error::{Conflict, PlanError};
 use super::graph;
 use super::request::{ObjRef, Request, StepId};
 use crate::catalog::Catalog;
-use crate::live::{LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState, Managed};
+use crate::live::{
+    Index, LiveCoupon, LivePrice, LiveProduct, LivePromotionCode, LiveState, Managed,
+};
 use crate::plan::FieldChange;
 use crate::resource::Owner;
 
@@ -22,13 +24,11 @@ pub(crate) struct Builder<'a> {
     /// Managed objects of every kind by address, newest first (renames and adoptions
     /// included, forgotten objects taken out).
     pub managed: Managed<'a>,
-    pub product_by_id: HashMap<&'a str, &'a LiveProduct>,
-    pub price_by_id: HashMap<&'a str, &'a LivePrice>,
-    /// The address of each managed price, by id.
-    pub price_address: HashMap<&'a str, &'a str>,
+    pub product_by_id: Index<'a, LiveProduct>,
+    pub price_by_id: Index<'a, LivePrice>,
     /// Every live price holding a lookup key, managed or not.
-    pub lookup_key_holder: HashMap<&'a str, &'a LivePrice>,
-    pub coupon_by_id: HashMap<&'a str, &'a LiveCoupon>,
+    pub lookup_key_holder: Index<'a, LivePrice>,
+    pub coupon_by_id: Index<'a, LiveCoupon>,
     /// Every live promotion code, managed or not.
     pub all_codes: &'a [LivePromotionCode],
     /// Everything read, for the kinds planned from it directly.
@@ -53,24 +53,15 @@ impl<'a> Builder<'a> {
     pub(crate) fn new(catalog: &'a Catalog, live: &'a LiveState, claims: &'a Claims) -> Self {
         let namespace = catalog.namespace.as_str();
         let managed = Managed::new(live, |o| claims.owner(o.id(), o.metadata(), namespace));
-        let price_address = managed
-            .all_of::<LivePrice>()
-            .map(|(address, p)| (p.id.as_str(), address))
-            .collect();
         Self {
             catalog,
             claims,
             namespace,
             managed,
-            product_by_id: live.products.iter().map(|p| (p.id.as_str(), p)).collect(),
-            price_by_id: live.prices.iter().map(|p| (p.id.as_str(), p)).collect(),
-            price_address,
-            lookup_key_holder: live
-                .prices
-                .iter()
-                .filter_map(|p| Some((p.lookup_key.as_deref()?, p)))
-                .collect(),
-            coupon_by_id: live.coupons.iter().map(|c| (c.id.as_str(), c)).collect(),
+            product_by_id: Index::new(&live.products, |p| Some(&p.id)),
+            price_by_id: Index::new(&live.prices, |p| Some(&p.id)),
+            lookup_key_holder: Index::new(&live.prices, |p| p.lookup_key.as_deref()),
+            coupon_by_id: Index::new(&live.coupons, |c| Some(&c.id)),
             all_codes: &live.promotion_codes,
             live,
             now: live.now,
@@ -155,7 +146,7 @@ impl<'a> Builder<'a> {
         for step in &self.steps {
             if let Some(target) = step.request.target() {
                 let key = match target {
-                    ObjRef::Id(id) => id.clone(),
+                    ObjRef::Id(id) => id.to_string(),
                     ObjRef::Created(s) => format!("#{s}"),
                 };
                 by_target.entry(key).or_default().push(step.id);

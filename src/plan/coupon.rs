@@ -165,7 +165,7 @@ fn shape_diff(c: &Coupon, applies: &[ObjRef], live: &LiveCoupon) -> Vec<FieldCha
     let mut want: Vec<String> = applies
         .iter()
         .map(|r| match r {
-            ObjRef::Id(id) => id.clone(),
+            ObjRef::Id(id) => id.to_string(),
             ObjRef::Created(_) => "(new product)".to_owned(),
         })
         .collect();
@@ -349,7 +349,7 @@ fn current<'a>(
             .find(|live| shape_diff(c, applies, live).is_empty())
             .or_else(|| candidates.first().copied()));
     };
-    match b.coupon_by_id.get(id.as_str()).copied() {
+    match b.coupon_by_id.get(id) {
         Some(live) if matches!(b.owner(&live.id, &live.metadata), Owner::Ours(_)) => Ok(Some(live)),
         Some(live) => {
             b.conflicts.push(Conflict {
@@ -437,7 +437,7 @@ fn declared<'a>(
             update(b, &addr, c, live, fp);
             Some((
                 CouponState {
-                    obj: ObjRef::Id(live.id.clone()),
+                    obj: ObjRef::Id(live.id.as_str().into()),
                     ready: None,
                     replaced: None,
                 },
@@ -575,7 +575,7 @@ fn update(b: &mut Builder<'_>, addr: &str, c: &Coupon, live: &LiveCoupon, fp: St
         idx,
         "update coupon",
         CouponWrite::Update {
-            coupon: ObjRef::Id(live.id.clone()),
+            coupon: ObjRef::Id(live.id.as_str().into()),
             update,
         },
         vec![],
@@ -660,7 +660,7 @@ pub(crate) fn plan_deletions(
             *change,
             description,
             CouponWrite::Delete {
-                coupon: ObjRef::Id(id.clone()),
+                coupon: ObjRef::Id(id.as_str().into()),
             },
             deps,
         );

@@ -292,7 +292,7 @@ fn feature_ref(b: &Builder<'_>, key: &str) -> Option<ObjRef> {
         .entitlements
         .iter()
         .find(|f| f.active && f.lookup_key == entry.lookup_key)
-        .map(|f| ObjRef::Id(f.id.clone()))
+        .map(|f| ObjRef::Id(f.id.as_str().into()))
 }
 
 /// Attaches and detaches the features of every declared product.
@@ -318,7 +318,7 @@ fn plan_product(b: &mut Builder<'_>, key: &str, state: &ProductState<'_>) {
         let lookup_key = b.catalog.entitlements[entitlement].lookup_key.clone();
         let kept = attached
             .iter()
-            .find(|a| feature == ObjRef::Id(a.feature.clone()));
+            .find(|a| feature == ObjRef::Id(a.feature.as_str().into()));
         match kept {
             Some(a) => {
                 keep.insert(a.feature.as_str());

@@ -40,7 +40,7 @@ fn add(b: &mut Builder<'_>, address: &str, objects: &[&dyn LiveObject], reason: 
         if let Some(value) = first.metadata().get(key) {
             change.fields.push(FieldChange::new(
                 format!("metadata.{key}"),
-                FieldValue::Text(value.clone()),
+                FieldValue::Text(value.to_owned()),
                 FieldValue::None,
             ));
         }
@@ -61,7 +61,7 @@ fn add(b: &mut Builder<'_>, address: &str, objects: &[&dyn LiveObject], reason: 
             format!("remove billing's marker from the {}", kind.noun()),
             MetadataWrite {
                 kind,
-                object: ObjRef::Id(o.id().to_owned()),
+                object: ObjRef::Id(o.id().into()),
                 metadata: unmark(o.metadata()),
             },
             vec![],

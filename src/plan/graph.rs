@@ -98,7 +98,7 @@ mod tests {
             change,
             description: format!("step {id}"),
             request: ProductWrite::Update {
-                object: ObjRef::Id(format!("prod_{id}")),
+                object: ObjRef::Id(format!("prod_{id}").into()),
                 update: ProductUpdate {
                     active,
                     ..ProductUpdate::default()

@@ -58,7 +58,7 @@ impl Planned {
 /// The write that changes the live object `id` of a kind whose creations are `S`.
 pub(crate) fn update_by_id<S: Encode>(id: &str, update: S::Update) -> Writes<S> {
     Writes::Update {
-        object: ObjRef::Id(id.to_owned()),
+        object: ObjRef::Id(id.into()),
         update,
     }
 }

@@ -17,8 +17,8 @@ pub(crate) fn diff(
         if live.get(key) != Some(value) {
             fields.push(FieldChange::new(
                 format!("metadata.{key}"),
-                FieldValue::text(live.get(key).map(String::as_str)),
-                FieldValue::Text(value.clone()),
+                FieldValue::text(live.get(key)),
+                FieldValue::Text(value.to_owned()),
             ));
             update.insert(key.clone(), Some(value.clone()));
         }
@@ -27,7 +27,7 @@ pub(crate) fn diff(
         if !desired.contains_key(key) && !ignored(key) {
             fields.push(FieldChange::new(
                 format!("metadata.{key}"),
-                FieldValue::Text(value.clone()),
+                FieldValue::Text(value.to_owned()),
                 FieldValue::None,
             ));
             update.insert(key.to_owned(), None);

@@ -91,7 +91,7 @@ pub(crate) fn plan(b: &mut Builder<'_>) -> MeterRefs {
             }
             None => {}
             Some(live) => {
-                refs.insert(m.key.clone(), ObjRef::Id(live.id.clone()));
+                refs.insert(m.key.clone(), ObjRef::Id(live.id.as_str().into()));
                 let changed = immutable_diff(m, live);
                 if changed.is_empty() {
                     update(b, m, live);
@@ -191,7 +191,7 @@ fn add_update(
     deps: Vec<StepId>,
 ) {
     let idx = b.add_change(change);
-    let object = ObjRef::Id(live.id.clone());
+    let object = ObjRef::Id(live.id.as_str().into());
     b.add_step(
         idx,
         description,

@@ -47,9 +47,7 @@ pub(super) fn carry_history<'a>(b: &mut Builder<'a>) {
                 else {
                     continue;
                 };
-                if object.metadata().get(MARKER_KEY).map(String::as_str) == Some(address)
-                    || rewritten(object.id())
-                {
+                if object.metadata().get(MARKER_KEY) == Some(address) || rewritten(object.id()) {
                     continue;
                 }
                 at.get_or_insert_with(|| Left {
@@ -93,7 +91,7 @@ pub(super) fn carry_history<'a>(b: &mut Builder<'a>) {
                 );
                 change.fields.push(FieldChange::new(
                     marker_field.clone(),
-                    FieldValue::text(first.metadata().get(MARKER_KEY).map(String::as_str)),
+                    FieldValue::text(first.metadata().get(MARKER_KEY)),
                     FieldValue::Text(address.to_owned()),
                 ));
                 (b.add_change(change), rest)
@@ -113,7 +111,7 @@ pub(super) fn carry_history<'a>(b: &mut Builder<'a>) {
                 format!("move the older {} {} here", kind.noun(), object.id()),
                 MetadataWrite {
                     kind,
-                    object: ObjRef::Id(object.id().to_owned()),
+                    object: ObjRef::Id(object.id().into()),
                     metadata: BTreeMap::from([(MARKER_KEY.to_owned(), Some(address.to_owned()))]),
                 },
                 vec![],

@@ -112,7 +112,7 @@ impl<'p, 'a> Portals<'p, 'a> {
             if let Some(value) = live.metadata.get(key) {
                 fields.push(FieldChange::new(
                     format!("metadata.{key}"),
-                    FieldValue::Text(value.clone()),
+                    FieldValue::Text(value.to_owned()),
                     FieldValue::None,
                 ));
                 release.insert(key.to_owned(), None);
@@ -309,7 +309,7 @@ impl<'a> Lifecycle<'a> for Portals<'_, 'a> {
 /// How an object reads in a plan: its id, or the address of the step that creates it.
 fn show(r: &ObjRef, addresses: &BTreeMap<StepId, String>) -> String {
     match r {
-        ObjRef::Id(id) => id.clone(),
+        ObjRef::Id(id) => id.to_string(),
         ObjRef::Created(step) => match addresses.get(step) {
             Some(a) => format!("(new {a})"),
             None => "(new)".to_owned(),
@@ -499,8 +499,11 @@ fn live_update(live: &LivePortal) -> Option<PortalSubscriptionUpdate> {
                 .iter()
                 .map(|(p, prices)| {
                     (
-                        ObjRef::Id(p.clone()),
-                        prices.iter().map(|x| ObjRef::Id(x.clone())).collect(),
+                        ObjRef::Id(p.as_str().into()),
+                        prices
+                            .iter()
+                            .map(|x| ObjRef::Id(x.as_str().into()))
+                            .collect(),
                     )
                 })
                 .collect(),

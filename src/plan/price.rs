@@ -177,14 +177,14 @@ fn shape_diff(
     match product {
         ObjRef::Id(id) if &live.product != id => out.push(FieldChange::replacing(
             "product",
-            FieldValue::Ref(live.product.clone()),
-            FieldValue::Ref(id.clone()),
+            FieldValue::Ref(live.product.to_string()),
+            FieldValue::Ref(id.to_string()),
         )),
         ObjRef::Id(_) => {}
         // The product is created by this plan: every live price is on another product.
         ObjRef::Created(_) => out.push(FieldChange::replacing(
             "product",
-            FieldValue::Ref(live.product.clone()),
+            FieldValue::Ref(live.product.to_string()),
             FieldValue::Ref("(new product)".to_owned()),
         )),
     }
@@ -321,7 +321,7 @@ fn meter_diff(meter: Option<&ObjRef>, live: &LivePrice, out: &mut Vec<FieldChang
     if !same {
         let want = match meter {
             None => FieldValue::None,
-            Some(ObjRef::Id(id)) => FieldValue::Ref(id.clone()),
+            Some(ObjRef::Id(id)) => FieldValue::Ref(id.to_string()),
             Some(ObjRef::Created(_)) => FieldValue::Ref("(new meter)".to_owned()),
         };
         out.push(FieldChange::replacing(
@@ -476,8 +476,8 @@ fn pstate_product_id(obj: &ObjRef) -> &str {
 
 /// Plans every declared price; returns their states by (product key, price key).
 pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) -> PriceStates<'a> {
-    let mut states = Vec::new();
     let catalog = b.catalog;
+    let mut states = Vec::with_capacity(catalog.products.values().map(|p| p.prices.len()).sum());
     for (pkey, product) in &catalog.products {
         let Some(pstate) = products.states.get(pkey.as_str()) else {
             continue;
@@ -487,7 +487,7 @@ pub(crate) fn plan_declared<'a>(b: &mut Builder<'a>, products: &Products<'a>) ->
             let candidates: Vec<&'a LivePrice> = b.managed.at::<LivePrice>(&address);
             let d = Declared {
                 fp: fingerprint(&candidates),
-                holder: b.lookup_key_holder.get(price.lookup_key.as_str()).copied(),
+                holder: b.lookup_key_holder.get(&price.lookup_key),
                 address,
                 price,
                 product: pstate,
@@ -658,7 +658,7 @@ impl<'a> Declared<'a, '_> {
         new_change(
             &self.address,
             action,
-            live.map(|l| l.id.clone()),
+            live.map(|l| l.id.to_string()),
             format!("price {}", self.price.amount_summary()),
             self.fp.clone(),
         )
@@ -875,9 +875,9 @@ pub(crate) fn plan_archives<'a>(
         let mut deps: Vec<StepId> = Vec::new();
         let is_default = b
             .product_by_id
-            .get(live.product.as_str())
+            .get(&live.product)
             .is_some_and(|p| p.default_price.as_deref() == Some(live.id.as_str()));
-        if is_default && let Some(step) = defaults.get(&live.product) {
+        if is_default && let Some(step) = defaults.get(live.product.as_str()) {
             deps.push(*step);
         }
         let request = PriceWrite::Update {
@@ -893,7 +893,10 @@ pub(crate) fn plan_archives<'a>(
         {
             deps.push(new_step);
             let step = b.add_step(change, "archive the replaced price", request, deps);
-            archives.entry(live.product.clone()).or_default().push(step);
+            archives
+                .entry(live.product.to_string())
+                .or_default()
+                .push(step);
             continue;
         }
         let mut change = Change::of_live(address, Action::Archive, live);
@@ -902,7 +905,7 @@ pub(crate) fn plan_archives<'a>(
             ("its product is declared `active = false`".to_owned(), false)
         } else if declared {
             let current = state.map_or("another price".to_owned(), |s| match &s.obj {
-                ObjRef::Id(id) => id.clone(),
+                ObjRef::Id(id) => id.to_string(),
                 ObjRef::Created(_) => "the new price".to_owned(),
             });
             (
@@ -922,7 +925,10 @@ pub(crate) fn plan_archives<'a>(
         ));
         let idx = b.add_change(change);
         let step = b.add_step(idx, "archive price", request, deps);
-        archives.entry(live.product.clone()).or_default().push(step);
+        archives
+            .entry(live.product.to_string())
+            .or_default()
+            .push(step);
     }
     archives
 }

@@ -275,7 +275,7 @@ fn current<'a>(
             .find(|c| c.active)
             .or_else(|| candidates.first().copied());
     };
-    let live = b.product_by_id.get(id.as_str()).copied()?;
+    let live = b.product_by_id.get(id)?;
     match b.owner(&live.id, &live.metadata) {
         Owner::Ours(_) => Some(live),
         Owner::Unmanaged => None,
@@ -344,7 +344,7 @@ fn update<'a>(
 ) -> ProductState<'a> {
     let mut state = ProductState {
         declared: p,
-        obj: ObjRef::Id(live.id.clone()),
+        obj: ObjRef::Id(live.id.as_str().into()),
         live: Some(live),
         ready: None,
         change: None,
@@ -389,7 +389,7 @@ fn update<'a>(
                 "update product"
             },
             ProductWrite::Update {
-                object: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.as_str().into()),
                 update,
             },
             vec![],
@@ -422,9 +422,10 @@ fn describe_price(b: &Builder<'_>, prices: &PriceStates<'_>, obj: Option<&ObjRef
 
 /// A live price by its address (and id) when billing manages it, else by its id.
 fn describe_price_id(b: &Builder<'_>, id: &str) -> FieldValue {
-    FieldValue::Ref(match b.price_address.get(id) {
-        Some(address) => format!("{address} ({id})"),
-        None => id.to_owned(),
+    let owner = b.price_by_id.get(id).map(|p| b.owner(&p.id, &p.metadata));
+    FieldValue::Ref(match owner {
+        Some(Owner::Ours(address)) => format!("{address} ({id})"),
+        _ => id.to_owned(),
     })
 }
 
@@ -449,8 +450,8 @@ pub(crate) fn plan_default_prices(
         };
         let live_default = state
             .live
-            .and_then(|l| l.default_price.clone())
-            .map(ObjRef::Id);
+            .and_then(|l| l.default_price.as_deref())
+            .map(|id| ObjRef::Id(id.into()));
         if desired == live_default {
             continue;
         }
@@ -576,7 +577,7 @@ pub(crate) fn plan_removed<'a>(
                 .values()
                 .find(|s| Address::product(&s.declared.key).to_string() == address)
                 .map_or("another product".to_owned(), |s| match &s.obj {
-                    ObjRef::Id(id) => id.clone(),
+                    ObjRef::Id(id) => id.to_string(),
                     ObjRef::Created(_) => "a new product".to_owned(),
                 });
             change.reason = Some(format!("a duplicate at this address; {current} is current"));
@@ -602,7 +603,7 @@ fn clear_default(b: &mut Builder<'_>, change: usize, id: &str, default: &str) ->
         change,
         "clear default_price",
         ProductWrite::Update {
-            object: ObjRef::Id(id.to_owned()),
+            object: ObjRef::Id(id.into()),
             update: ProductUpdate {
                 default_price: Some(None),
                 ..ProductUpdate::default()
@@ -634,7 +635,7 @@ pub(crate) fn archive_removed(
             change,
             "archive product",
             ProductWrite::Update {
-                object: ObjRef::Id(id.clone()),
+                object: ObjRef::Id(id.as_str().into()),
                 update: ProductUpdate {
                     active: Some(false),
                     ..ProductUpdate::default()

@@ -81,7 +81,7 @@ fn dead(b: &Builder<'_>, live: &LivePromotionCode) -> Option<(String, &'static s
             CHANGE_CODE,
         ));
     }
-    match b.coupon_by_id.get(live.coupon.as_str()) {
+    match b.coupon_by_id.get(&live.coupon) {
         None => Some((
             format!("its coupon {} was deleted", live.coupon),
             CHANGE_COUPON,
@@ -115,7 +115,7 @@ fn shape_diff(p: &PromotionCode, coupon: &ObjRef, live: &LivePromotionCode) -> V
         ObjRef::Id(id) => out.push(FieldChange::replacing(
             "coupon",
             FieldValue::Ref(live.coupon.clone()),
-            FieldValue::Ref(id.clone()),
+            FieldValue::Ref(id.to_string()),
         )),
         ObjRef::Created(_) => out.push(FieldChange::replacing(
             "coupon",
@@ -383,7 +383,7 @@ impl<'a> Codes<'_, 'a> {
         }
         // Stripe refuses new codes for a coupon it no longer lets customers redeem.
         if let ObjRef::Id(id) = coupon
-            && b.coupon_by_id.get(id.as_str()).is_some_and(|c| !c.valid)
+            && b.coupon_by_id.get(id).is_some_and(|c| !c.valid)
         {
             b.conflicts.push(Conflict {
                 address: addr.to_owned(),
@@ -611,7 +611,7 @@ impl<'a> Codes<'_, 'a> {
             idx,
             description,
             PromotionCodeWrite::Update {
-                object: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.as_str().into()),
                 update,
             },
             vec![],
@@ -640,7 +640,7 @@ impl<'a> Codes<'_, 'a> {
             change,
             description,
             PromotionCodeWrite::Update {
-                object: ObjRef::Id(live.id.clone()),
+                object: ObjRef::Id(live.id.as_str().into()),
                 update: PromotionCodeUpdate {
                     active: Some(false),
                     ..PromotionCodeUpdate::default()

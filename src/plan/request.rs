@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
+use smol_str::SmolStr;
 
 use super::wire::WireRequest;
 
@@ -17,8 +18,8 @@ pub(crate) type StepId = usize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ObjRef {
-    /// An existing object's id.
-    Id(String),
+    /// An existing object's id (shared with the live object it was read from, not copied).
+    Id(SmolStr),
     /// The object created by this step, known after apply.
     Created(StepId),
 }
@@ -233,7 +234,7 @@ impl fmt::Debug for Request {
 /// How an object reads in a request seen on its own: its id, or `#N` for step N's object.
 fn placeholder(r: &ObjRef) -> String {
     match r {
-        ObjRef::Id(id) => id.clone(),
+        ObjRef::Id(id) => id.to_string(),
         ObjRef::Created(step) => format!("#{step}"),
     }
 }

@@ -258,7 +258,7 @@ impl<'a> Lifecycle<'a> for Webhooks {
     }
 
     fn retire(&self, live: &LiveWebhook) -> (Action, Request) {
-        let object = ObjRef::Id(live.id.clone());
+        let object = ObjRef::Id(live.id.as_str().into());
         (Action::Delete, WebhookDelete { object }.into())
     }
 

@@ -39,9 +39,7 @@ pub(crate) fn owner<'a>(metadata: &'a Metadata, namespace: &str) -> Owner<'a> {
     match metadata.get(MARKER_KEY) {
         None => Owner::Unmanaged,
         Some(address) => {
-            let ns = metadata
-                .get(MARKER_NAMESPACE)
-                .map_or(DEFAULT_NAMESPACE, String::as_str);
+            let ns = metadata.get(MARKER_NAMESPACE).unwrap_or(DEFAULT_NAMESPACE);
             if ns == namespace {
                 Owner::Ours(address)
             } else {

@@ -72,7 +72,7 @@ fn ids(state: &LiveState, active: bool) -> Vec<String> {
         .prices
         .iter()
         .filter(|p| p.active == active)
-        .map(|p| p.id.clone())
+        .map(|p| p.id.to_string())
         .collect()
 }
 
