@@ -92,20 +92,8 @@ pub(crate) struct RawPriceMore {
 impl RawPrice {
     /// The fields most prices do without (all empty when none is written).
     pub(crate) fn more(&self) -> &RawPriceMore {
-        static NONE: RawPriceMore = RawPriceMore {
-            id: None,
-            moved_from: None,
-            on_remove: None,
-            meter: None,
-            nickname: None,
-            tax_behavior: None,
-            metadata: None,
-            billing_scheme: None,
-            tiers_mode: None,
-            tiers: None,
-            transform_quantity: None,
-            currency_options: Vec::new(),
-        };
+        static NONE: std::sync::LazyLock<RawPriceMore> =
+            std::sync::LazyLock::new(RawPriceMore::default);
         self.more.as_deref().unwrap_or(&NONE)
     }
 }
