@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
-use billing::{Account as LiveAccount, LivePrice, LiveProduct, LiveRecurring, LiveState};
+use billing::{Account as LiveAccount, LivePrice, LiveProduct, LiveRecurring, LiveState, Word};
 use clap::Parser;
 use serde_json::{Value, json};
 use stripe_sandbox::seed::{
@@ -859,22 +859,22 @@ fn unmanaged_account(products: usize, prices: usize) -> LiveState {
             created: i as i64,
             active: true,
             product: format!("prod_{}", i % count).into(),
-            currency: "usd",
-            billing_scheme: "per_unit",
+            currency: Word::new("usd"),
+            billing_scheme: Word::new("per_unit"),
             unit_amount: billing::MinorAmount::from_minor(100 + i as i64).ok(),
             custom_unit_amount: false,
             tiers_mode: None,
             tiers: Vec::new(),
             recurring: Some(LiveRecurring {
-                interval: "month",
+                interval: Word::new("month"),
                 interval_count: 1,
-                usage_type: "licensed",
+                usage_type: Word::new("licensed"),
                 meter: None,
             }),
             transform_quantity: None,
             lookup_key: i.is_multiple_of(2).then(|| format!("key_{i}").into()),
             nickname: None,
-            tax_behavior: Some("unspecified"),
+            tax_behavior: Some(Word::new("unspecified")),
             metadata: Default::default(),
             currency_options: BTreeMap::new(),
         })

@@ -40,7 +40,7 @@ pub use live::{
     Account, BASE_SPLITS, LiveAttachment, LiveCoupon, LiveCurrencyOption, LiveFeature, LiveMeter,
     LivePortal, LivePrice, LiveProduct, LivePromotionCode, LiveRecurring, LiveRegistration,
     LiveState, LiveTaxRate, LiveTaxSettings, LiveTier, LiveWebhook, Metadata, ReadScope, ReadStats,
-    read_counted, simulate_listing,
+    Word, read_counted, simulate_listing,
 };
 pub use resource::ResourceKind;
 pub use stripe::{ClientSettings, SecretKey, StripeHttp, api_version};

@@ -142,7 +142,7 @@ fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems
     let mut t = pricing(p, currency, problems)?;
     t.text("currency", currency.code());
     if let Some(r) = &p.recurring {
-        t.text("interval", r.interval);
+        t.text("interval", &r.interval);
         if let Some(key) = meter {
             t.text("meter", key);
         }
@@ -161,11 +161,11 @@ fn price_table(ctx: &Ctx<'_>, p: &LivePrice, ours: bool, problems: &mut Problems
             "transform_quantity",
             Value::Inline(vec![
                 ("divide_by".into(), Value::Int(divide_by)),
-                ("round".into(), Value::Str((*round).to_owned())),
+                ("round".into(), Value::Str(round.to_string())),
             ]),
         );
     }
-    if let Some(tb) = tax_behavior(p.tax_behavior) {
+    if let Some(tb) = tax_behavior(p.tax_behavior.as_deref()) {
         t.text("tax_behavior", tb);
     }
     text_field(
@@ -207,7 +207,7 @@ fn declarable(p: &LivePrice, problems: &mut Problems) -> Option<Currency> {
         );
         return None;
     }
-    let currency = Currency::parse(p.currency)
+    let currency = Currency::parse(&p.currency)
         .ok_or_else(|| format!("{:?} is not a currency billing knows", p.currency));
     problems.ok("currency", currency)
 }
@@ -216,7 +216,7 @@ fn declarable(p: &LivePrice, problems: &mut Problems) -> Option<Currency> {
 /// mode and tiers.
 fn pricing(p: &LivePrice, currency: Currency, problems: &mut Problems) -> Option<Table> {
     let mut t = Table::default();
-    match (p.billing_scheme, p.unit_amount) {
+    match (p.billing_scheme.as_str(), p.unit_amount) {
         ("per_unit", Some(a)) => match problems.ok("unit_amount", amount::write(a, currency))? {
             Written::Major(text) => t.text("amount", &text),
             Written::MinorDecimal(text) => t.text("unit_amount_decimal", &text),
@@ -229,6 +229,7 @@ fn pricing(p: &LivePrice, currency: Currency, problems: &mut Problems) -> Option
             t.text("billing_scheme", "tiered");
             let mode = p
                 .tiers_mode
+                .map(|m| m.as_str())
                 .ok_or_else(|| "a tiered price without a tiers mode".to_owned());
             t.text("tiers_mode", problems.ok("tiers_mode", mode)?);
             t.set("tiers", problems.ok("tiers", tiers(&p.tiers, currency))?);
@@ -746,8 +747,8 @@ fn assign_price_keys<'a>(
     rest.sort_by_key(|p| default.as_deref() != Some(p.live.id.as_str()));
     let currencies: BTreeSet<&str> = rest
         .iter()
-        .map(|p| p.live.currency)
-        .chain(out.values().map(|p| p.live.currency))
+        .map(|p| p.live.currency.as_str())
+        .chain(out.values().map(|p| p.live.currency.as_str()))
         .collect();
     let several_currencies = currencies.len() > 1;
     let natural = keys::slug(&product.live.name);
@@ -857,7 +858,7 @@ fn proposed_key(
             p.live
                 .recurring
                 .as_ref()
-                .map(|r| (r.interval, r.interval_count)),
+                .map(|r| (r.interval.as_str(), r.interval_count)),
         );
         if several_currencies {
             format!("{base}_{}", p.live.currency)

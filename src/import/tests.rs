@@ -17,7 +17,7 @@ use crate::resource::ResourceKind;
 fn annual(mut p: LivePrice) -> LivePrice {
     p = monthly(p);
     if let Some(r) = &mut p.recurring {
-        r.interval = "year";
+        r.interval = crate::live::Word::new("year");
     }
     p
 }
@@ -348,9 +348,9 @@ fn tiered_prices_keep_their_tiers_in_every_currency() {
         ]
     };
     let mut p = monthly(price("price_t", "prod_api", 2, "usd", 0));
-    p.billing_scheme = "tiered";
+    p.billing_scheme = crate::live::Word::new("tiered");
     p.unit_amount = None;
-    p.tiers_mode = Some("graduated");
+    p.tiers_mode = Some(crate::live::Word::new("graduated"));
     p.tiers = tiers(5);
     p.currency_options = BTreeMap::from([(
         "eur".into(),
@@ -383,7 +383,7 @@ fn tiered_prices_keep_their_tiers_in_every_currency() {
 fn what_billing_toml_cannot_express_is_skipped_and_said() {
     let mut metered = monthly(price("price_meter", "prod_1", 3, "usd", 1));
     if let Some(r) = &mut metered.recurring {
-        r.usage_type = "metered";
+        r.usage_type = crate::live::Word::new("metered");
     }
     let mut pwyw = price("price_pwyw", "prod_1", 4, "usd", 0);
     pwyw.custom_unit_amount = true;
@@ -444,7 +444,7 @@ fn a_product_whose_default_price_is_left_out_is_left_out_with_its_prices() {
     p.default_price = Some("price_meter".into());
     let mut metered = monthly(price("price_meter", "prod_1", 2, "usd", 1));
     if let Some(r) = &mut metered.recurring {
-        r.usage_type = "metered";
+        r.usage_type = crate::live::Word::new("metered");
     }
     let live = fixtures::live(
         vec![p],

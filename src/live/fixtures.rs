@@ -83,7 +83,7 @@ pub(crate) fn unmarked_price(
         active: true,
         product: product.into(),
         currency: super::words::word(currency),
-        billing_scheme: "per_unit",
+        billing_scheme: super::words::word("per_unit"),
         unit_amount: Some(MinorAmount::from_minor(minor).unwrap()),
         custom_unit_amount: false,
         tiers_mode: None,
@@ -92,7 +92,7 @@ pub(crate) fn unmarked_price(
         transform_quantity: None,
         lookup_key: None,
         nickname: None,
-        tax_behavior: Some("unspecified"),
+        tax_behavior: Some(super::words::word("unspecified")),
         metadata: BTreeMap::new().into(),
         currency_options: BTreeMap::new(),
     }
@@ -101,9 +101,9 @@ pub(crate) fn unmarked_price(
 /// `p`, billed every month.
 pub(crate) fn monthly(mut p: LivePrice) -> LivePrice {
     p.recurring = Some(LiveRecurring {
-        interval: "month",
+        interval: super::words::word("month"),
         interval_count: 1,
-        usage_type: "licensed",
+        usage_type: super::words::word("licensed"),
         meter: None,
     });
     p
@@ -177,7 +177,7 @@ pub(crate) fn product() -> LiveProduct {
 pub(crate) fn price() -> LivePrice {
     LivePrice {
         lookup_key: Some("pro_monthly".into()),
-        tax_behavior: Some("exclusive"),
+        tax_behavior: Some(super::words::word("exclusive")),
         metadata: marker("prices.pro.monthly").into(),
         ..monthly(unmarked_price("price_m", "prod_1", 100, "usd", 7900))
     }
@@ -517,7 +517,7 @@ fn matching_price(
         billing_scheme: super::words::word(billing_scheme),
         unit_amount,
         custom_unit_amount: false,
-        tiers_mode,
+        tiers_mode: tiers_mode.map(super::words::word),
         tiers,
         recurring: recurring.map(|r| {
             let Recurring {
@@ -527,11 +527,11 @@ fn matching_price(
             LiveRecurring {
                 interval: super::words::word(interval.as_str()),
                 interval_count: u64::from(interval_count),
-                usage_type: if meter.is_some() {
+                usage_type: super::words::word(if meter.is_some() {
                     "metered"
                 } else {
                     "licensed"
-                },
+                }),
                 meter: meter.as_deref().map(meter_id),
             }
         }),
@@ -541,11 +541,11 @@ fn matching_price(
         }),
         lookup_key: Some(lookup_key.into()),
         nickname: nickname.clone(),
-        tax_behavior: Some(
+        tax_behavior: Some(super::words::word(
             declared_tax_behavior
                 .unwrap_or(TaxBehavior::Unspecified)
                 .as_str(),
-        ),
+        )),
         metadata: owned_metadata(metadata, &address, namespace, on_remove.recorded()).into(),
         currency_options,
     }

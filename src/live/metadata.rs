@@ -12,12 +12,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use smol_str::SmolStr;
 
-use super::words::word;
+use super::words::{Word, word};
 
 /// Metadata: keys sorted, each once. Answers the questions a `BTreeMap` answers, in the same
 /// order, and serializes as the same JSON object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Metadata(Box<[(&'static str, SmolStr)]>);
+pub struct Metadata(Box<[(Word, SmolStr)]>);
 
 impl Metadata {
     /// The value at `key`.
@@ -32,12 +32,12 @@ impl Metadata {
 
     /// Every key and value, keys in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static str, &str)> + '_ {
-        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Every key, in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &'static str> + '_ {
-        self.0.iter().map(|(k, _)| *k)
+        self.0.iter().map(|(k, _)| k.as_str())
     }
 
     pub fn len(&self) -> usize {
@@ -83,20 +83,20 @@ impl Metadata {
     }
 
     fn position(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| (*k).cmp(key))
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 }
 
 impl FromIterator<(String, String)> for Metadata {
     /// Sorted by key; of a key given twice, the last value stays (as in a map).
     fn from_iter<I: IntoIterator<Item = (String, String)>>(entries: I) -> Self {
-        let mut entries: Vec<(&'static str, SmolStr)> = entries
+        let mut entries: Vec<(Word, SmolStr)> = entries
             .into_iter()
             .map(|(k, v)| (word(&k), SmolStr::from(v)))
             .collect();
         // Stable: of equal keys, the later entry stays behind the earlier one.
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        let mut deduped: Vec<(&'static str, SmolStr)> = Vec::with_capacity(entries.len());
+        entries.sort_by_key(|e| e.0);
+        let mut deduped: Vec<(Word, SmolStr)> = Vec::with_capacity(entries.len());
         for entry in entries {
             match deduped.last_mut() {
                 Some(last) if last.0 == entry.0 => *last = entry,
@@ -128,12 +128,12 @@ impl<const N: usize> From<[(String, String); N]> for Metadata {
 impl<'a> IntoIterator for &'a Metadata {
     type Item = (&'static str, &'a str);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (&'static str, SmolStr)>,
-        fn(&'a (&'static str, SmolStr)) -> (&'static str, &'a str),
+        std::slice::Iter<'a, (Word, SmolStr)>,
+        fn(&'a (Word, SmolStr)) -> (&'static str, &'a str),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 

@@ -40,6 +40,7 @@ pub use tax::{LiveRegistration, LiveTaxRate, LiveTaxSettings};
 pub(crate) use tax::{tax_registrations, tax_settings, tax_status};
 pub(crate) use webhook::CONNECT_KEY;
 pub use webhook::LiveWebhook;
+pub use words::Word;
 
 use serde::Serialize;
 

@@ -16,7 +16,7 @@ use stripe_shared::{Price, PriceTier, Product};
 use super::partition::ListStats;
 use super::read::PAGE;
 use super::read::account_and_origin;
-use super::words::word;
+use super::words::{Word, word};
 use crate::catalog::Catalog;
 use crate::catalog::Pricing;
 use crate::catalog::{Currency, MinorAmount};
@@ -54,22 +54,22 @@ pub struct LivePrice {
     /// The product's id (held inline: a product id is shorter than 24 bytes).
     pub product: SmolStr,
     /// Lowercase currency code.
-    pub currency: &'static str,
+    pub currency: Word,
     /// `per_unit` or `tiered`.
-    pub billing_scheme: &'static str,
+    pub billing_scheme: Word,
     /// Per-unit amount in minor units (`unit_amount_decimal` when fractional).
     pub unit_amount: Option<MinorAmount>,
     /// Pay-what-you-want prices cannot be declared in billing.toml.
     pub custom_unit_amount: bool,
-    pub tiers_mode: Option<&'static str>,
+    pub tiers_mode: Option<Word>,
     pub tiers: Vec<LiveTier>,
     pub recurring: Option<LiveRecurring>,
-    pub transform_quantity: Option<(u64, &'static str)>,
+    pub transform_quantity: Option<(u64, Word)>,
     /// Held inline when shorter than 24 bytes, as billing's own lookup keys mostly are.
     pub lookup_key: Option<SmolStr>,
     pub nickname: Option<String>,
     /// `inclusive`, `exclusive` or `unspecified`.
-    pub tax_behavior: Option<&'static str>,
+    pub tax_behavior: Option<Word>,
     pub metadata: super::Metadata,
     /// Other currencies (the price's own currency, which Stripe repeats here, is left out).
     pub currency_options: BTreeMap<String, LiveCurrencyOption>,
@@ -81,9 +81,9 @@ pub type LiveTier = crate::catalog::Tier;
 /// A recurring price's period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveRecurring {
-    pub interval: &'static str,
+    pub interval: Word,
     pub interval_count: u64,
-    pub usage_type: &'static str,
+    pub usage_type: Word,
     pub meter: Option<String>,
 }
 
@@ -384,15 +384,15 @@ impl LivePrice {
         match &self.recurring {
             None => "one-time".to_owned(),
             Some(r) if r.usage_type != "licensed" => format!("{} ({})", r.interval, r.usage_type),
-            Some(r) if r.interval_count == 1 => r.interval.to_owned(),
+            Some(r) if r.interval_count == 1 => r.interval.to_string(),
             Some(r) => format!("{} {}s", r.interval_count, r.interval),
         }
     }
 
     /// `$79.00 / month`, `tiered in USD / month`, `$5.00 one-time`.
     pub fn summary(&self) -> String {
-        let amount = match (self.billing_scheme, self.unit_amount) {
-            ("per_unit", Some(a)) => money(a, self.currency),
+        let amount = match (self.billing_scheme.as_str(), self.unit_amount) {
+            ("per_unit", Some(a)) => money(a, &self.currency),
             _ => format!("tiered in {}", self.currency.to_uppercase()),
         };
         match self.interval_word().as_str() {

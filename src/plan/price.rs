@@ -191,7 +191,7 @@ fn shape_diff(
     if live.currency != currency {
         out.push(FieldChange::replacing(
             "currency",
-            FieldValue::Word(live.currency.to_owned()),
+            FieldValue::Word(live.currency.to_string()),
             FieldValue::Word(currency.to_owned()),
         ));
     }
@@ -200,7 +200,7 @@ fn shape_diff(
             if live.billing_scheme != "per_unit" {
                 out.push(FieldChange::replacing(
                     "billing_scheme",
-                    FieldValue::Word(live.billing_scheme.to_owned()),
+                    FieldValue::Word(live.billing_scheme.to_string()),
                     FieldValue::Word("per_unit".into()),
                 ));
             }
@@ -208,7 +208,7 @@ fn shape_diff(
                 out.push(FieldChange::replacing(
                     "unit_amount",
                     live.unit_amount.map_or(FieldValue::None, |a| {
-                        FieldValue::Money(money(a, live.currency))
+                        FieldValue::Money(money(a, &live.currency))
                     }),
                     FieldValue::Money(unit_amount.format(p.currency)),
                 ));
@@ -218,14 +218,14 @@ fn shape_diff(
             if live.billing_scheme != "tiered" {
                 out.push(FieldChange::replacing(
                     "billing_scheme",
-                    FieldValue::Word(live.billing_scheme.to_owned()),
+                    FieldValue::Word(live.billing_scheme.to_string()),
                     FieldValue::Word("tiered".into()),
                 ));
             }
-            if live.tiers_mode != Some(mode.as_str()) {
+            if live.tiers_mode.as_deref() != Some(mode.as_str()) {
                 out.push(FieldChange::replacing(
                     "tiers_mode",
-                    FieldValue::word(live.tiers_mode),
+                    FieldValue::word(live.tiers_mode.as_deref()),
                     FieldValue::Word(mode.to_string()),
                 ));
             }
@@ -233,7 +233,7 @@ fn shape_diff(
             if want != have {
                 out.push(FieldChange::replacing(
                     "tiers",
-                    FieldValue::Text(describe_tiers(&have, live.currency)),
+                    FieldValue::Text(describe_tiers(&have, &live.currency)),
                     FieldValue::Text(describe_tiers(&want, currency)),
                 ));
             }
@@ -242,7 +242,7 @@ fn shape_diff(
     let live_recurring = live
         .recurring
         .as_ref()
-        .map(|r| (r.interval, r.interval_count));
+        .map(|r| (r.interval.as_str(), r.interval_count));
     let want_recurring = p
         .recurring
         .map(|r| (r.interval.as_str(), u64::from(r.interval_count)));
@@ -256,7 +256,8 @@ fn shape_diff(
     let want_transform = p
         .transform_quantity
         .map(|t| (t.divide_by, t.round.as_str()));
-    if live.transform_quantity != want_transform {
+    let have_transform = live.transform_quantity.map(|(d, r)| (d, r.as_str()));
+    if have_transform != want_transform {
         let show = |t: &Option<(u64, &str)>| {
             t.as_ref().map_or(FieldValue::None, |(d, r)| {
                 FieldValue::Word(format!("divide by {d}, round {r}"))
@@ -264,7 +265,7 @@ fn shape_diff(
         };
         out.push(FieldChange::replacing(
             "transform_quantity",
-            show(&live.transform_quantity),
+            show(&have_transform),
             show(&want_transform),
         ));
     }
@@ -276,12 +277,12 @@ fn shape_diff(
         ));
     }
     if let Some(tb) = p.tax_behavior
-        && !unspecified(live.tax_behavior)
-        && live.tax_behavior != Some(tb.as_str())
+        && !unspecified(live.tax_behavior.as_deref())
+        && live.tax_behavior.as_deref() != Some(tb.as_str())
     {
         out.push(FieldChange::replacing(
             "tax_behavior",
-            FieldValue::word(live.tax_behavior),
+            FieldValue::word(live.tax_behavior.as_deref()),
             FieldValue::Word(tb.to_string()),
         ));
     }
@@ -363,12 +364,12 @@ fn mutable_diff(
         update.nickname = Some(nickname.clone());
     }
     if let Some(tb) = p.tax_behavior
-        && unspecified(live.tax_behavior)
+        && unspecified(live.tax_behavior.as_deref())
         && tb != TaxBehavior::Unspecified
     {
         fields.push(FieldChange::new(
             "tax_behavior",
-            FieldValue::word(live.tax_behavior),
+            FieldValue::word(live.tax_behavior.as_deref()),
             FieldValue::Word(tb.to_string()),
         ));
         update.tax_behavior = Some(tb);

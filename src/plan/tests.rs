@@ -164,7 +164,7 @@ fn each_immutable_price_field_forces_replacement() {
 #[test]
 fn mutable_price_fields_update_in_place() {
     let mut p = price();
-    p.tax_behavior = Some("unspecified");
+    p.tax_behavior = Some(crate::live::Word::new("unspecified"));
     p.nickname = Some("old".into());
     let state = live(vec![product()], vec![p]);
     assert_eq!(
