@@ -37,27 +37,10 @@ impl Serialize for ObjectDigest {
 impl<'de> serde::Deserialize<'de> for ObjectDigest {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        let digit = |c: u8| char::from(c).to_digit(16);
-        let mut bytes = [0; 16];
-        let well_formed = text.len() == 32
-            && text
-                .as_bytes()
-                .chunks(2)
-                .zip(&mut bytes)
-                .all(|(pair, byte)| match (digit(pair[0]), digit(pair[1])) {
-                    (Some(high), Some(low)) => {
-                        *byte = u8::try_from(high * 16 + low).unwrap_or_default();
-                        true
-                    }
-                    _ => false,
-                });
-        if well_formed {
-            Ok(Self(bytes))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "a digest is 32 hex digits, not {text:?}"
-            )))
-        }
+        let bytes = crate::digest::unhex(&text).and_then(|bytes| <[u8; 16]>::try_from(bytes).ok());
+        bytes.map(Self).ok_or_else(|| {
+            serde::de::Error::custom(format!("a digest is 32 lowercase hex digits, not {text:?}"))
+        })
     }
 }
 
@@ -197,4 +180,26 @@ pub(crate) fn read_set(catalog: &Catalog, live: &LiveState) -> Vec<ReadObject> {
     }
     out.sort_by(|a, b| (&a.address, &a.kind, &a.id).cmp(&(&b.address, &b.kind, &b.id)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ObjectDigest;
+
+    #[test]
+    fn digests_are_written_as_hex_and_read_back_only_from_it() {
+        let digest = ObjectDigest::of(&crate::digest::json_sha256(&"price_1"));
+        let json = serde_json::to_string(&digest).unwrap();
+        assert_eq!(json.len(), 34, "{json}");
+        assert_eq!(serde_json::from_str::<ObjectDigest>(&json).unwrap(), digest);
+        let hex = json.trim_matches('"');
+        let longer = format!("\"{hex}00\"");
+        let upper = format!("\"{}\"", hex.to_uppercase());
+        for wrong in ["\"0fa0\"", "\"zz\"", &longer, &upper] {
+            assert!(
+                serde_json::from_str::<ObjectDigest>(wrong).is_err(),
+                "{wrong}"
+            );
+        }
+    }
 }

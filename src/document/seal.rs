@@ -104,28 +104,11 @@ pub(super) fn verify(document: &Value, key: &PlanKey) -> Result<(), MacError> {
         .get(FIELD)
         .and_then(Value::as_str)
         .and_then(|mac| mac.strip_prefix(PREFIX))
-        .and_then(unhex)
+        .and_then(crate::digest::unhex)
         .ok_or(MacError::Missing)?;
     key.mac(document)
         .verify_slice(&recorded)
         .map_err(|_| MacError::Mismatch)
-}
-
-/// The bytes of lowercase hexadecimal text, or `None` when it is not that.
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    let digit = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
-    };
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return None;
-    }
-    bytes
-        .chunks(2)
-        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
 }
 
 #[cfg(test)]
@@ -241,7 +224,7 @@ mod tests {
             verify(&truncated, &key("sk_test_one")),
             Err(MacError::Mismatch)
         );
-        assert_eq!(unhex("0fa0"), Some(vec![0x0f, 0xa0]));
+        assert_eq!(crate::digest::unhex("0fa0"), Some(vec![0x0f, 0xa0]));
         assert!(!format!("{:?}", key("sk_test_one")).contains("sk_test"));
     }
 }
