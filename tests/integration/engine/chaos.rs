@@ -11,6 +11,7 @@ use serde_json::Value;
 use stripe_sandbox::{Chaos, Fault, Latency, SandboxConfig};
 
 use super::{Env, KEY, Run, squash};
+use crate::support::MARKED_LISTS;
 
 /// Products in the large catalog: each has three prices, so with the coupons, promotion codes,
 /// the tax rate, the portal and the newer kinds (`NEWER_KINDS`: a product and its metered
@@ -101,16 +102,10 @@ fn run(env: &Env, args: &[&str]) -> Run {
 
 /// Every object carrying the `chaos` namespace's marker, by address.
 fn managed(env: &Env) -> BTreeMap<String, Vec<Value>> {
-    let mut all = env.products();
-    all.extend(env.prices());
-    for path in [
-        "/v1/coupons",
-        "/v1/promotion_codes",
-        "/v1/tax_rates",
-        "/v1/billing_portal/configurations",
-        "/v1/webhook_endpoints",
-        "/v1/entitlements/features",
-    ] {
+    // Prices with the fields they compare expanded; every other list as it is.
+    let mut all = env.prices();
+    let others = MARKED_LISTS.iter().filter(|p| !p.starts_with("/v1/prices"));
+    for path in others {
         all.extend(env.list(path));
     }
     let mut by_address: BTreeMap<String, Vec<Value>> = BTreeMap::new();
